@@ -1,0 +1,254 @@
+//! Router configuration: one typed struct, read from an optional TOML file, then overridden by
+//! environment variables, then validated.
+//!
+//! File keys (all optional):
+//! ```toml
+//! listen = "127.0.0.1:4000"
+//! introspection = true
+//! plan_cache_size = 1000
+//! [timeouts]
+//! subgraph_ms = 30000
+//! [limits]
+//! max_body_bytes = 2097152
+//! max_depth = 64
+//! max_aliases = 256
+//! max_root_fields = 64
+//! max_tokens = 15000
+//! [subgraphs.reviews]
+//! url = "http://reviews:4008/graphql"
+//! timeout_ms = 5000
+//! ```
+//! Environment variables: `ROUTER_LISTEN`, `ROUTER_INTROSPECTION` (true/false),
+//! `ROUTER_SUBGRAPH_TIMEOUT_MS`, `ROUTER_MAX_BODY_BYTES`, `ROUTER_MAX_DEPTH`, and
+//! `ROUTER_SUBGRAPH_<NAME>_URL` (name upper-cased) to override one subgraph's URL.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::time::Duration;
+
+use serde::Deserialize;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read configuration file {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("invalid configuration file {path}: {source}")]
+    Parse {
+        path: String,
+        source: Box<toml::de::Error>,
+    },
+    #[error("invalid value for {setting}: {reason}")]
+    Invalid { setting: String, reason: String },
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RouterConfig {
+    pub listen: SocketAddr,
+    /// Whether `__schema` / `__type` are answered.
+    pub introspection: bool,
+    /// How many prepared (validated and planned) operations are kept.
+    pub plan_cache_size: usize,
+    pub timeouts: Timeouts,
+    pub limits: Limits,
+    /// Per-subgraph overrides keyed by subgraph name.
+    pub subgraphs: HashMap<String, SubgraphConfig>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Timeouts {
+    pub subgraph_ms: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Limits {
+    pub max_body_bytes: usize,
+    pub max_depth: usize,
+    pub max_aliases: usize,
+    pub max_root_fields: usize,
+    pub max_tokens: usize,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SubgraphConfig {
+    pub url: Option<String>,
+    pub timeout_ms: Option<u64>,
+}
+
+impl Default for RouterConfig {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 4000)),
+            introspection: true,
+            plan_cache_size: 1000,
+            timeouts: Timeouts::default(),
+            limits: Limits::default(),
+            subgraphs: HashMap::new(),
+        }
+    }
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Self {
+            subgraph_ms: 30_000,
+        }
+    }
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_body_bytes: 2 * 1024 * 1024,
+            max_depth: 64,
+            max_aliases: 256,
+            max_root_fields: 64,
+            max_tokens: 15_000,
+        }
+    }
+}
+
+impl RouterConfig {
+    /// Reads the file (if given), applies environment overrides and validates.
+    pub fn load(
+        file: Option<&Path>,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, ConfigError> {
+        let mut config = match file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                    path: path.display().to_string(),
+                    source,
+                })?;
+                toml::from_str(&text).map_err(|source| ConfigError::Parse {
+                    path: path.display().to_string(),
+                    source: Box::new(source),
+                })?
+            }
+            None => RouterConfig::default(),
+        };
+        config.apply_env(env)?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn apply_env(&mut self, env: impl Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
+        if let Some(v) = env("ROUTER_LISTEN") {
+            self.listen = parse_setting("ROUTER_LISTEN", &v)?;
+        }
+        if let Some(v) = env("ROUTER_INTROSPECTION") {
+            self.introspection = parse_setting("ROUTER_INTROSPECTION", &v)?;
+        }
+        if let Some(v) = env("ROUTER_SUBGRAPH_TIMEOUT_MS") {
+            self.timeouts.subgraph_ms = parse_setting("ROUTER_SUBGRAPH_TIMEOUT_MS", &v)?;
+        }
+        if let Some(v) = env("ROUTER_MAX_BODY_BYTES") {
+            self.limits.max_body_bytes = parse_setting("ROUTER_MAX_BODY_BYTES", &v)?;
+        }
+        if let Some(v) = env("ROUTER_MAX_DEPTH") {
+            self.limits.max_depth = parse_setting("ROUTER_MAX_DEPTH", &v)?;
+        }
+        Ok(())
+    }
+
+    /// Applies `ROUTER_SUBGRAPH_<NAME>_URL` for the subgraphs the supergraph names.
+    pub fn apply_subgraph_env<'a>(
+        &mut self,
+        names: impl IntoIterator<Item = &'a String>,
+        env: impl Fn(&str) -> Option<String>,
+    ) {
+        for name in names {
+            let key = format!(
+                "ROUTER_SUBGRAPH_{}_URL",
+                name.to_uppercase().replace('-', "_")
+            );
+            if let Some(url) = env(&key) {
+                self.subgraphs.entry(name.clone()).or_default().url = Some(url);
+            }
+        }
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let positive = [
+            ("timeouts.subgraph_ms", self.timeouts.subgraph_ms as usize),
+            ("limits.max_body_bytes", self.limits.max_body_bytes),
+            ("limits.max_depth", self.limits.max_depth),
+            ("limits.max_aliases", self.limits.max_aliases),
+            ("limits.max_root_fields", self.limits.max_root_fields),
+            ("limits.max_tokens", self.limits.max_tokens),
+            ("plan_cache_size", self.plan_cache_size),
+        ];
+        for (setting, value) in positive {
+            if value == 0 {
+                return Err(ConfigError::Invalid {
+                    setting: setting.into(),
+                    reason: "must be greater than zero".into(),
+                });
+            }
+        }
+        for (name, subgraph) in &self.subgraphs {
+            if let Some(url) = &subgraph.url {
+                if !(url.starts_with("http://") || url.starts_with("https://")) {
+                    return Err(ConfigError::Invalid {
+                        setting: format!("subgraphs.{name}.url"),
+                        reason: format!("{url:?} is not an http(s) URL"),
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    pub fn subgraph_timeout(&self, name: &str) -> Duration {
+        let ms = self
+            .subgraphs
+            .get(name)
+            .and_then(|s| s.timeout_ms)
+            .unwrap_or(self.timeouts.subgraph_ms);
+        Duration::from_millis(ms)
+    }
+}
+
+fn parse_setting<T: std::str::FromStr>(setting: &str, value: &str) -> Result<T, ConfigError>
+where
+    T::Err: std::fmt::Display,
+{
+    value
+        .trim()
+        .parse()
+        .map_err(|e: T::Err| ConfigError::Invalid {
+            setting: setting.into(),
+            reason: format!("{value:?}: {e}"),
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn env_overrides_file_defaults_and_bad_values_name_the_setting() {
+        let config = RouterConfig::load(None, |k| {
+            (k == "ROUTER_LISTEN").then(|| "0.0.0.0:5000".to_string())
+        })
+        .unwrap();
+        assert_eq!(config.listen.port(), 5000);
+
+        let err = RouterConfig::load(None, |k| {
+            (k == "ROUTER_MAX_DEPTH").then(|| "deep".to_string())
+        })
+        .unwrap_err();
+        assert!(err.to_string().contains("ROUTER_MAX_DEPTH"), "{err}");
+
+        let err = RouterConfig::load(None, |k| (k == "ROUTER_MAX_DEPTH").then(|| "0".to_string()))
+            .unwrap_err();
+        assert!(err.to_string().contains("limits.max_depth"), "{err}");
+    }
+}

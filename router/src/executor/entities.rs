@@ -1,0 +1,216 @@
+//! Entity calls: find the entities a Flatten node points at, build their representations from
+//! the fetch's `requires` selection, apply the plan's rewrites, and deduplicate.
+
+use std::collections::HashMap;
+
+use apollo_compiler::response::{JsonMap, JsonValue};
+use hive_router_query_planner::ast::selection_item::SelectionItem;
+use hive_router_query_planner::ast::selection_set::SelectionSet;
+use hive_router_query_planner::planner::plan_nodes::{
+    FetchNodePathSegment, FetchRewrite, FlattenNodePathSegment,
+};
+
+use super::json::{typename_of, PathElement};
+use crate::supergraph::Supergraph;
+
+/// The entities found under a Flatten path, and the deduplicated representations to send.
+pub struct EntityBatch<'p> {
+    /// For each entity: where it is in the response and which representation stands for it.
+    pub entities: Vec<(Vec<PathElement<'p>>, usize)>,
+    /// Each representation serialized once; the request body embeds them as they are.
+    pub representations: Vec<Vec<u8>>,
+}
+
+pub fn collect_entity_batch<'p>(
+    data: &JsonValue,
+    flatten_path: &'p [FlattenNodePathSegment],
+    requires: &SelectionSet,
+    input_rewrites: Option<&[FetchRewrite]>,
+    supergraph: &Supergraph,
+) -> EntityBatch<'p> {
+    let mut found = Vec::new();
+    let mut current = Vec::new();
+    find_entities(data, flatten_path, supergraph, &mut current, &mut found);
+
+    let mut batch = EntityBatch {
+        entities: Vec::with_capacity(found.len()),
+        representations: Vec::new(),
+    };
+    let mut index_of: HashMap<Vec<u8>, usize> = HashMap::new();
+    for (path, entity) in found {
+        let Some(mut representation) = project_object(entity, requires, supergraph) else {
+            continue;
+        };
+        if !representation.contains_key("__typename") {
+            continue;
+        }
+        let mut representation_value = JsonValue::Object(std::mem::take(&mut representation));
+        for rewrite in input_rewrites.unwrap_or_default() {
+            apply_rewrite(&mut representation_value, rewrite, supergraph);
+        }
+        let bytes =
+            serde_json::to_vec(&representation_value).expect("JSON values always serialize");
+        let next = batch.representations.len();
+        let index = *index_of.entry(bytes.clone()).or_insert(next);
+        if index == next {
+            batch.representations.push(bytes);
+        }
+        batch.entities.push((path, index));
+    }
+    batch
+}
+
+fn find_entities<'d, 'p>(
+    value: &'d JsonValue,
+    path: &'p [FlattenNodePathSegment],
+    supergraph: &Supergraph,
+    current: &mut Vec<PathElement<'p>>,
+    found: &mut Vec<(Vec<PathElement<'p>>, &'d JsonMap)>,
+) {
+    match (path.first(), value) {
+        (_, JsonValue::Array(items)) => {
+            // Lists are walked whether or not the plan marks them with `@`.
+            let rest = match path.first() {
+                Some(FlattenNodePathSegment::List) => &path[1..],
+                _ => path,
+            };
+            for (i, item) in items.iter().enumerate() {
+                current.push(PathElement::Index(i));
+                find_entities(item, rest, supergraph, current, found);
+                current.pop();
+            }
+        }
+        (None, JsonValue::Object(map)) => found.push((current.clone(), map)),
+        (Some(FlattenNodePathSegment::Field(key)), JsonValue::Object(map)) => {
+            if let Some(child) = map.get(key.as_str()) {
+                current.push(PathElement::Key(key));
+                find_entities(child, &path[1..], supergraph, current, found);
+                current.pop();
+            }
+        }
+        (Some(FlattenNodePathSegment::TypeCondition(types)), JsonValue::Object(_)) => {
+            let matches = typename_of(value)
+                .is_some_and(|t| types.iter().any(|cond| supergraph.type_matches(cond, t)));
+            if matches {
+                find_entities(value, &path[1..], supergraph, current, found);
+            }
+        }
+        (Some(FlattenNodePathSegment::List), JsonValue::Object(_)) => {
+            find_entities(value, &path[1..], supergraph, current, found)
+        }
+        _ => {}
+    }
+}
+
+/// Projects an object through a selection set. `None` when a selected field is missing:
+/// such an entity cannot be identified and is not sent.
+fn project_object(object: &JsonMap, selections: &SelectionSet, sg: &Supergraph) -> Option<JsonMap> {
+    let mut out = JsonMap::new();
+    project_into(object, selections, sg, &mut out)?;
+    Some(out)
+}
+
+fn project_into(
+    object: &JsonMap,
+    selections: &SelectionSet,
+    sg: &Supergraph,
+    out: &mut JsonMap,
+) -> Option<()> {
+    let typename = object.get("__typename").and_then(JsonValue::as_str);
+    for item in &selections.items {
+        match item {
+            SelectionItem::Field(field) => {
+                let value = object.get(field.selection_identifier())?;
+                let projected = if field.selections.is_empty() {
+                    value.clone()
+                } else {
+                    project_value(value, &field.selections, sg)?
+                };
+                match out.get_mut(field.name.as_str()) {
+                    Some(existing) => super::json::deep_merge(existing, projected),
+                    None => {
+                        out.insert(field.name.clone(), projected);
+                    }
+                }
+            }
+            SelectionItem::InlineFragment(fragment) => {
+                if typename.is_some_and(|t| sg.type_matches(&fragment.type_condition, t)) {
+                    project_into(object, &fragment.selections, sg, out)?;
+                }
+            }
+            SelectionItem::FragmentSpread(_) => {}
+        }
+    }
+    Some(())
+}
+
+fn project_value(
+    value: &JsonValue,
+    selections: &SelectionSet,
+    sg: &Supergraph,
+) -> Option<JsonValue> {
+    match value {
+        JsonValue::Object(map) => project_object(map, selections, sg).map(JsonValue::Object),
+        JsonValue::Array(items) => items
+            .iter()
+            .map(|item| project_value(item, selections, sg))
+            .collect::<Option<Vec<_>>>()
+            .map(JsonValue::Array),
+        other => Some(other.clone()),
+    }
+}
+
+/// Applies one of the plan's input or output rewrites to a value (lists are walked).
+pub fn apply_rewrite(value: &mut JsonValue, rewrite: &FetchRewrite, sg: &Supergraph) {
+    match rewrite {
+        FetchRewrite::ValueSetter(setter) => {
+            apply_at_path(value, &setter.path, sg, &mut |map, key| {
+                map.insert(
+                    key.to_string(),
+                    JsonValue::from(setter.set_value_to.as_str()),
+                );
+            })
+        }
+        FetchRewrite::KeyRenamer(renamer) => {
+            apply_at_path(value, &renamer.path, sg, &mut |map, key| {
+                if let Some(v) = map.remove(key) {
+                    map.insert(renamer.rename_key_to.clone(), v);
+                }
+            })
+        }
+    }
+}
+
+fn apply_at_path(
+    value: &mut JsonValue,
+    path: &[FetchNodePathSegment],
+    sg: &Supergraph,
+    action: &mut dyn FnMut(&mut JsonMap, &str),
+) {
+    if let JsonValue::Array(items) = value {
+        for item in items {
+            apply_at_path(item, path, sg, action);
+        }
+        return;
+    }
+    let Some(first) = path.first() else { return };
+    match first {
+        FetchNodePathSegment::TypenameEquals(types) => {
+            let matches = typename_of(value)
+                .is_some_and(|t| types.iter().any(|cond| sg.type_matches(cond, t)));
+            if matches {
+                apply_at_path(value, &path[1..], sg, action);
+            }
+        }
+        FetchNodePathSegment::Key(key) => {
+            let JsonValue::Object(map) = value else {
+                return;
+            };
+            if path.len() == 1 {
+                action(map, key);
+            } else if let Some(child) = map.get_mut(key.as_str()) {
+                apply_at_path(child, &path[1..], sg, action);
+            }
+        }
+    }
+}

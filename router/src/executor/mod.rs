@@ -1,0 +1,341 @@
+//! Executes a query plan: walks Sequence/Parallel/Condition/Flatten/Fetch nodes, sends each
+//! fetch to its subgraph and merges the answers into one data tree. Shaping that tree into the
+//! client's response is the `respond` stage's job.
+
+pub mod entities;
+pub mod json;
+pub mod transport;
+
+use std::sync::Mutex;
+
+use apollo_compiler::response::{JsonMap, JsonValue};
+use futures::future::{join_all, BoxFuture};
+use futures::FutureExt;
+use hive_router_query_planner::planner::plan_nodes::{
+    FetchNode, FetchRewrite, FlattenNodePath, PlanNode, QueryPlan,
+};
+use http::HeaderMap;
+
+use self::entities::{apply_rewrite, collect_entity_batch};
+use self::json::{deep_merge, path_to_json, value_at_mut, PathElement};
+use self::transport::{SubgraphError, SubgraphResponse, Transport, TransportError};
+use crate::graphql_error::GraphQLError;
+use crate::supergraph::Supergraph;
+
+/// What execution produced: merged subgraph data and the errors met on the way.
+pub struct ExecutionOutput {
+    pub data: JsonValue,
+    pub errors: Vec<GraphQLError>,
+}
+
+struct ExecutionContext<'a> {
+    supergraph: &'a Supergraph,
+    transport: &'a Transport,
+    variables: &'a JsonMap,
+    headers: &'a HeaderMap,
+    /// Locked only between awaits: to read entities before a fetch and to merge after it.
+    data: Mutex<JsonValue>,
+    errors: Mutex<Vec<GraphQLError>>,
+}
+
+pub async fn execute_plan(
+    supergraph: &Supergraph,
+    transport: &Transport,
+    plan: &QueryPlan,
+    variables: &JsonMap,
+    headers: &HeaderMap,
+) -> ExecutionOutput {
+    let ctx = ExecutionContext {
+        supergraph,
+        transport,
+        variables,
+        headers,
+        data: Mutex::new(JsonValue::Object(JsonMap::new())),
+        errors: Mutex::new(Vec::new()),
+    };
+    if let Some(node) = &plan.node {
+        execute_node(&ctx, node).await;
+    }
+    ExecutionOutput {
+        data: ctx.data.into_inner().unwrap_or_else(|e| e.into_inner()),
+        errors: ctx.errors.into_inner().unwrap_or_else(|e| e.into_inner()),
+    }
+}
+
+fn execute_node<'a>(ctx: &'a ExecutionContext<'a>, node: &'a PlanNode) -> BoxFuture<'a, ()> {
+    async move {
+        match node {
+            PlanNode::Sequence(sequence) => {
+                for child in &sequence.nodes {
+                    execute_node(ctx, child).await;
+                }
+            }
+            PlanNode::Parallel(parallel) => {
+                join_all(parallel.nodes.iter().map(|child| execute_node(ctx, child))).await;
+            }
+            PlanNode::Condition(condition) => {
+                let value = ctx
+                    .variables
+                    .get(condition.condition.as_str())
+                    .and_then(JsonValue::as_bool)
+                    .unwrap_or(false);
+                let branch = if value {
+                    &condition.if_clause
+                } else {
+                    &condition.else_clause
+                };
+                if let Some(branch) = branch {
+                    execute_node(ctx, branch).await;
+                }
+            }
+            PlanNode::Fetch(fetch) => execute_root_fetch(ctx, fetch).await,
+            PlanNode::Flatten(flatten) => match flatten.node.as_ref() {
+                PlanNode::Fetch(fetch) => execute_entity_fetch(ctx, &flatten.path, fetch).await,
+                other => unsupported(ctx, other),
+            },
+            other => unsupported(ctx, other),
+        }
+    }
+    .boxed()
+}
+
+fn unsupported(ctx: &ExecutionContext<'_>, node: &PlanNode) {
+    let kind = match node {
+        PlanNode::BatchFetch(_) => "BatchFetch",
+        PlanNode::Subscription(_) => "Subscription",
+        PlanNode::Defer(_) => "Defer",
+        _ => "nested Flatten",
+    };
+    tracing::error!(kind, "query plan node not supported by the executor");
+    push_errors(
+        ctx,
+        [GraphQLError::new(
+            format!("{kind} plan nodes are not supported"),
+            "PLAN_NOT_SUPPORTED",
+        )],
+    );
+}
+
+fn push_errors(ctx: &ExecutionContext<'_>, errors: impl IntoIterator<Item = GraphQLError>) {
+    ctx.errors
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .extend(errors);
+}
+
+async fn execute_root_fetch(ctx: &ExecutionContext<'_>, fetch: &FetchNode) {
+    let body = request_body(fetch, ctx.variables, None);
+    let response = match ctx
+        .transport
+        .fetch(&fetch.service_name, body, ctx.headers)
+        .await
+    {
+        Ok(response) => response,
+        Err(error) => {
+            push_errors(ctx, [fetch_failed(&fetch.service_name, &error, None)]);
+            return;
+        }
+    };
+    let SubgraphResponse { data, errors } = response;
+    if let Some(mut data) = data.filter(|d| d.is_object()) {
+        apply_rewrites(&mut data, fetch.output_rewrites.as_deref(), ctx.supergraph);
+        let mut merged = ctx.data.lock().unwrap_or_else(|e| e.into_inner());
+        deep_merge(&mut merged, data);
+    }
+    let errors = errors.unwrap_or_default();
+    push_errors(
+        ctx,
+        errors
+            .into_iter()
+            // Root fetch errors already carry the client's paths.
+            .map(|e| subgraph_error(&fetch.service_name, e, |path| path)),
+    );
+}
+
+async fn execute_entity_fetch(
+    ctx: &ExecutionContext<'_>,
+    flatten_path: &FlattenNodePath,
+    fetch: &FetchNode,
+) {
+    let Some(requires) = &fetch.requires else {
+        // A Flatten around a non-entity fetch does not occur in plans; treat it as a root fetch.
+        return execute_root_fetch(ctx, fetch).await;
+    };
+    let batch = {
+        let data = ctx.data.lock().unwrap_or_else(|e| e.into_inner());
+        collect_entity_batch(
+            &data,
+            flatten_path.as_slice(),
+            requires,
+            fetch.input_rewrites.as_deref(),
+            ctx.supergraph,
+        )
+    };
+    if batch.representations.is_empty() {
+        return;
+    }
+    let body = request_body(fetch, ctx.variables, Some(&batch.representations));
+    let response = ctx
+        .transport
+        .fetch(&fetch.service_name, body, ctx.headers)
+        .await;
+    let response = match response {
+        Ok(response) => response,
+        Err(error) => {
+            let first_path = batch.entities.first().map(|(p, _)| path_to_json(p));
+            push_errors(ctx, [fetch_failed(&fetch.service_name, &error, first_path)]);
+            return;
+        }
+    };
+
+    let SubgraphResponse { data, errors } = response;
+    let mut results: Vec<JsonValue> = match data {
+        Some(JsonValue::Object(mut map)) => match map.remove("_entities") {
+            Some(JsonValue::Array(items)) => items,
+            _ => Vec::new(),
+        },
+        _ => Vec::new(),
+    };
+    for result in &mut results {
+        apply_rewrites(result, fetch.output_rewrites.as_deref(), ctx.supergraph);
+    }
+    // How many entities still need each result, so the last one can take it without a copy.
+    let mut uses = vec![0usize; results.len()];
+    for (_, index) in &batch.entities {
+        if let Some(count) = uses.get_mut(*index) {
+            *count += 1;
+        }
+    }
+    {
+        let mut merged = ctx.data.lock().unwrap_or_else(|e| e.into_inner());
+        for (path, index) in &batch.entities {
+            let Some(result) = results.get_mut(*index) else {
+                continue;
+            };
+            if result.is_null() {
+                continue;
+            }
+            uses[*index] -= 1;
+            let value = if uses[*index] == 0 {
+                std::mem::take(result)
+            } else {
+                result.clone()
+            };
+            if let Some(target) = value_at_mut(&mut merged, path) {
+                deep_merge(target, value);
+            }
+        }
+    }
+
+    let errors = errors.unwrap_or_default();
+    if !errors.is_empty() {
+        let repath = |path: Option<Vec<JsonValue>>| repath_entity_error(path, &batch.entities);
+        push_errors(
+            ctx,
+            errors
+                .into_iter()
+                .map(|e| subgraph_error(&fetch.service_name, e, repath)),
+        );
+    }
+}
+
+/// `["_entities", i, ...rest]` becomes the path of the (first) entity sent as representation `i`
+/// followed by `rest`.
+fn repath_entity_error(
+    path: Option<Vec<JsonValue>>,
+    entities: &[(Vec<PathElement<'_>>, usize)],
+) -> Option<Vec<JsonValue>> {
+    let path = path?;
+    let is_entities = path.first().and_then(JsonValue::as_str) == Some("_entities");
+    let index = path.get(1).and_then(JsonValue::as_u64);
+    match (is_entities, index) {
+        (true, Some(index)) => {
+            let (entity_path, _) = entities.iter().find(|(_, i)| *i as u64 == index)?;
+            let mut full = path_to_json(entity_path);
+            full.extend(path.into_iter().skip(2));
+            Some(full)
+        }
+        _ => entities.first().map(|(p, _)| path_to_json(p)),
+    }
+}
+
+fn apply_rewrites(value: &mut JsonValue, rewrites: Option<&[FetchRewrite]>, sg: &Supergraph) {
+    for rewrite in rewrites.unwrap_or_default() {
+        apply_rewrite(value, rewrite, sg);
+    }
+}
+
+fn subgraph_error(
+    service: &str,
+    error: SubgraphError,
+    repath: impl Fn(Option<Vec<JsonValue>>) -> Option<Vec<JsonValue>>,
+) -> GraphQLError {
+    let mut extensions = error.extensions.unwrap_or_default();
+    if !extensions.contains_key("code") {
+        extensions.insert("code", JsonValue::from("DOWNSTREAM_SERVICE_ERROR"));
+    }
+    extensions.insert("serviceName", JsonValue::from(service));
+    GraphQLError {
+        message: error.message,
+        locations: Vec::new(),
+        path: repath(error.path),
+        extensions,
+    }
+}
+
+fn fetch_failed(
+    service: &str,
+    error: &TransportError,
+    path: Option<Vec<JsonValue>>,
+) -> GraphQLError {
+    tracing::warn!(subgraph = service, error = ?error, "subgraph request failed");
+    GraphQLError {
+        path,
+        ..GraphQLError::new(
+            format!("Request to subgraph \"{service}\" failed: {error}"),
+            error.code(),
+        )
+        .with_extension("serviceName", service)
+    }
+}
+
+/// The subgraph request body: the fetch's operation, only the variables it uses, and for entity
+/// calls the representations, embedded as already-serialized JSON.
+fn request_body(
+    fetch: &FetchNode,
+    variables: &JsonMap,
+    representations: Option<&[Vec<u8>]>,
+) -> Vec<u8> {
+    let operation = &fetch.operation.document_str;
+    let size =
+        operation.len() + 64 + representations.map_or(0, |r| r.iter().map(|x| x.len() + 1).sum());
+    let mut body = Vec::with_capacity(size);
+    body.extend_from_slice(b"{\"query\":");
+    serde_json::to_writer(&mut body, operation).expect("strings serialize");
+    body.extend_from_slice(b",\"variables\":{");
+    let mut first = true;
+    if let Some(representations) = representations {
+        body.extend_from_slice(b"\"representations\":[");
+        for (i, representation) in representations.iter().enumerate() {
+            if i > 0 {
+                body.push(b',');
+            }
+            body.extend_from_slice(representation);
+        }
+        body.push(b']');
+        first = false;
+    }
+    for name in fetch.variable_usages.iter().flatten() {
+        if let Some(value) = variables.get(name.as_str()) {
+            if !first {
+                body.push(b',');
+            }
+            first = false;
+            serde_json::to_writer(&mut body, name).expect("strings serialize");
+            body.push(b':');
+            serde_json::to_writer(&mut body, value).expect("JSON values serialize");
+        }
+    }
+    body.extend_from_slice(b"}}");
+    body
+}

@@ -1,0 +1,74 @@
+//! A federation router for Apollo Federation v2 supergraphs.
+//!
+//! Pipeline: [`pipeline::request`] -> [`pipeline::prepare`] (parse, validate, limits, plan;
+//! cached) -> [`executor`] (fetches against the subgraphs) -> [`pipeline::respond`].
+
+pub mod config;
+pub mod executor;
+pub mod graphql_error;
+pub mod pipeline;
+pub mod server;
+pub mod supergraph;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+
+use crate::config::RouterConfig;
+use crate::executor::transport::Transport;
+use crate::pipeline::prepare::OperationPreparer;
+use crate::server::AppState;
+use crate::supergraph::{Supergraph, SupergraphError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Supergraph(#[from] SupergraphError),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+}
+
+/// A router bound to its address, ready to serve.
+pub struct App {
+    listener: TcpListener,
+    router: axum::Router,
+}
+
+impl App {
+    /// Builds the router from a supergraph SDL and binds the listener (port 0 picks a free port).
+    pub async fn build(config: RouterConfig, supergraph_sdl: &str) -> Result<Self, StartError> {
+        let supergraph = Supergraph::parse(supergraph_sdl)?;
+        let transport = Transport::new(&supergraph.subgraph_urls, &config);
+        let preparer = OperationPreparer::new(
+            config.plan_cache_size,
+            config.limits.clone(),
+            config.introspection,
+        );
+        let addr = config.listen;
+        let listener = TcpListener::bind(addr)
+            .await
+            .map_err(|source| StartError::Bind { addr, source })?;
+        let state = Arc::new(AppState {
+            supergraph,
+            preparer,
+            transport,
+            config,
+        });
+        let router = server::routes(state).layer(tower_http::catch_panic::CatchPanicLayer::new());
+        Ok(Self { listener, router })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
+    }
+
+    pub async fn run(self) -> std::io::Result<()> {
+        axum::serve(self.listener, self.router).await
+    }
+}

@@ -1,0 +1,51 @@
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::Parser;
+use router::config::RouterConfig;
+use router::App;
+
+/// Federation router: serves the supergraph's API over GraphQL over HTTP.
+#[derive(Parser)]
+#[command(version)]
+struct Args {
+    /// The composed supergraph SDL.
+    #[arg(
+        long,
+        env = "ROUTER_SUPERGRAPH",
+        default_value = "schema/supergraph.graphql"
+    )]
+    supergraph: PathBuf,
+    /// Optional TOML configuration file (see the `config` module for keys).
+    #[arg(long, env = "ROUTER_CONFIG")]
+    config: Option<PathBuf>,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .init();
+    let args = Args::parse();
+    let env = |key: &str| std::env::var(key).ok();
+    let mut config = RouterConfig::load(args.config.as_deref(), env)?;
+    let sdl = std::fs::read_to_string(&args.supergraph)
+        .with_context(|| format!("cannot read supergraph {}", args.supergraph.display()))?;
+    let names = graph_names(&sdl);
+    config.apply_subgraph_env(names.iter(), env);
+    let app = App::build(config, &sdl).await?;
+    tracing::info!(address = %app.local_addr(), "router listening");
+    app.run().await?;
+    Ok(())
+}
+
+/// Subgraph names from `join__Graph` enum values (`@join__graph(name: "...")`).
+fn graph_names(sdl: &str) -> Vec<String> {
+    sdl.split("@join__graph(name: \"")
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next())
+        .map(str::to_string)
+        .collect()
+}

@@ -1,0 +1,90 @@
+//! The request pipeline, one stage per module:
+//! request (HTTP -> GraphQL request) -> prepare (parse, validate, limits, plan; cached) ->
+//! execute (the plan against the subgraphs) -> respond (shape the client's response).
+
+pub mod limits;
+pub mod prepare;
+pub mod request;
+pub mod respond;
+
+use http::StatusCode;
+
+use crate::graphql_error::GraphQLError;
+
+/// Errors that end a request before execution. Each maps to an HTTP status and GraphQL errors
+/// that are safe to show a client; internal ones are logged and shown as a generic message.
+#[derive(Debug, thiserror::Error)]
+pub enum PipelineError {
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("unsupported content type {0:?}: send application/json")]
+    UnsupportedMediaType(String),
+    #[error("the request body is larger than {0} bytes")]
+    PayloadTooLarge(usize),
+    #[error("only queries may be sent with GET; use POST for mutations")]
+    MutationOverGet,
+    #[error("the operation could not be parsed")]
+    Parse(Vec<GraphQLError>),
+    #[error("the operation is not valid against the schema")]
+    Validation(Vec<GraphQLError>),
+    #[error("{0}")]
+    UnknownOperation(String),
+    #[error("{}", .0.message)]
+    InvalidVariables(Box<GraphQLError>),
+    #[error("{0}")]
+    LimitExceeded(String),
+    #[error("introspection is disabled")]
+    IntrospectionDisabled,
+    #[error("query planning failed: {0}")]
+    Planning(String),
+}
+
+impl PipelineError {
+    /// The status for a client that accepts `application/graphql-response+json`; legacy
+    /// `application/json` clients get 200 for GraphQL-level request errors, per GraphQL over HTTP.
+    pub fn status(&self, graphql_response_json: bool) -> StatusCode {
+        match self {
+            PipelineError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            PipelineError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            PipelineError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            PipelineError::MutationOverGet => StatusCode::METHOD_NOT_ALLOWED,
+            PipelineError::Planning(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            PipelineError::Parse(_)
+            | PipelineError::Validation(_)
+            | PipelineError::UnknownOperation(_)
+            | PipelineError::InvalidVariables(_)
+            | PipelineError::LimitExceeded(_)
+            | PipelineError::IntrospectionDisabled => {
+                if graphql_response_json {
+                    StatusCode::BAD_REQUEST
+                } else {
+                    StatusCode::OK
+                }
+            }
+        }
+    }
+
+    pub fn into_errors(self) -> Vec<GraphQLError> {
+        let code = match &self {
+            PipelineError::BadRequest(_) => "BAD_REQUEST",
+            PipelineError::UnsupportedMediaType(_) => "UNSUPPORTED_MEDIA_TYPE",
+            PipelineError::PayloadTooLarge(_) => "PAYLOAD_TOO_LARGE",
+            PipelineError::MutationOverGet => "METHOD_NOT_ALLOWED",
+            PipelineError::Parse(errors) | PipelineError::Validation(errors) => {
+                return errors.clone();
+            }
+            PipelineError::UnknownOperation(_) => "GRAPHQL_UNKNOWN_OPERATION_NAME",
+            PipelineError::InvalidVariables(error) => return vec![(**error).clone()],
+            PipelineError::LimitExceeded(_) => "OPERATION_LIMIT_EXCEEDED",
+            PipelineError::IntrospectionDisabled => "INTROSPECTION_DISABLED",
+            PipelineError::Planning(detail) => {
+                tracing::error!(%detail, "query planning failed");
+                return vec![GraphQLError::new(
+                    "Internal server error",
+                    "INTERNAL_SERVER_ERROR",
+                )];
+            }
+        };
+        vec![GraphQLError::new(self.to_string(), code)]
+    }
+}

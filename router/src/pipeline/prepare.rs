@@ -1,0 +1,161 @@
+//! Stage 2: parse, validate against the API schema, check operation limits and plan.
+//! The result depends only on the operation text and name, so it is cached (bounded).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use apollo_compiler::executable::{Operation, OperationType};
+use apollo_compiler::parser::Parser;
+use apollo_compiler::validation::Valid;
+use apollo_compiler::{ExecutableDocument, Node};
+use hive_router_query_planner::ast::normalization::normalize_operation;
+use hive_router_query_planner::graph::PlannerOverrideContext;
+use hive_router_query_planner::planner::plan_nodes::QueryPlan;
+use hive_router_query_planner::utils::cancellation::CancellationToken;
+use quick_cache::sync::Cache;
+
+use super::limits::check_limits;
+use super::PipelineError;
+use crate::config::Limits;
+use crate::graphql_error::GraphQLError;
+use crate::supergraph::Supergraph;
+
+/// How long planning one operation may take before it is abandoned.
+const PLANNING_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A validated operation with its plan.
+pub struct PreparedOperation {
+    pub document: Valid<ExecutableDocument>,
+    pub operation: Node<Operation>,
+    /// `None` when the operation only asks for introspection or the root `__typename`, which
+    /// the router answers itself.
+    pub plan: Option<QueryPlan>,
+}
+
+impl PreparedOperation {
+    pub fn operation_type(&self) -> OperationType {
+        self.operation.operation_type
+    }
+}
+
+type CacheKey = (String, Option<String>);
+
+pub struct OperationPreparer {
+    cache: Cache<CacheKey, Arc<PreparedOperation>>,
+    limits: Limits,
+    introspection: bool,
+}
+
+impl OperationPreparer {
+    pub fn new(cache_size: usize, limits: Limits, introspection: bool) -> Self {
+        Self {
+            cache: Cache::new(cache_size),
+            limits,
+            introspection,
+        }
+    }
+
+    pub fn prepare_operation_with_cache(
+        &self,
+        supergraph: &Supergraph,
+        query: &str,
+        operation_name: Option<&str>,
+    ) -> Result<Arc<PreparedOperation>, PipelineError> {
+        let key = (query.to_string(), operation_name.map(str::to_string));
+        if let Some(prepared) = self.cache.get(&key) {
+            return Ok(prepared);
+        }
+        let prepared = Arc::new(self.prepare_operation(supergraph, query, operation_name)?);
+        self.cache.insert(key, prepared.clone());
+        Ok(prepared)
+    }
+
+    fn prepare_operation(
+        &self,
+        supergraph: &Supergraph,
+        query: &str,
+        operation_name: Option<&str>,
+    ) -> Result<PreparedOperation, PipelineError> {
+        let document = parse_and_validate(supergraph, query, &self.limits)?;
+        let operation = document
+            .operations
+            .get(operation_name)
+            .map_err(|e| PipelineError::UnknownOperation(e.message().to_string()))?
+            .clone();
+        check_limits(&document, &operation, &self.limits)?;
+        let asks_for_schema = operation
+            .root_fields(&document)
+            .any(|f| f.name == "__schema" || f.name == "__type");
+        if asks_for_schema && !self.introspection {
+            return Err(PipelineError::IntrospectionDisabled);
+        }
+        let needs_subgraphs = operation
+            .root_fields(&document)
+            .any(|f| !f.name.starts_with("__"));
+        let plan = if needs_subgraphs {
+            Some(plan_operation(
+                supergraph,
+                query,
+                operation.name.as_deref(),
+            )?)
+        } else {
+            None
+        };
+        Ok(PreparedOperation {
+            document,
+            operation,
+            plan,
+        })
+    }
+}
+
+fn parse_and_validate(
+    supergraph: &Supergraph,
+    query: &str,
+    limits: &Limits,
+) -> Result<Valid<ExecutableDocument>, PipelineError> {
+    let ast = Parser::new()
+        .recursion_limit(limits.max_depth.saturating_mul(4).max(64))
+        .token_limit(limits.max_tokens)
+        .parse_ast(query, "operation.graphql")
+        .map_err(|with_errors| {
+            PipelineError::Parse(
+                with_errors
+                    .errors
+                    .iter()
+                    .map(|d| GraphQLError::from_apollo(d.to_json(), "GRAPHQL_PARSE_FAILED"))
+                    .collect(),
+            )
+        })?;
+    ast.to_executable_validate(&supergraph.api_schema)
+        .map_err(|with_errors| {
+            PipelineError::Validation(
+                with_errors
+                    .errors
+                    .iter()
+                    .map(|d| GraphQLError::from_apollo(d.to_json(), "GRAPHQL_VALIDATION_FAILED"))
+                    .collect(),
+            )
+        })
+}
+
+fn plan_operation(
+    supergraph: &Supergraph,
+    query: &str,
+    operation_name: Option<&str>,
+) -> Result<QueryPlan, PipelineError> {
+    let document = graphql_tools::parser::parse_query::<String>(query)
+        .map_err(|e| PipelineError::Planning(e.to_string()))?
+        .into_static();
+    let normalized = normalize_operation(&supergraph.planner.supergraph, &document, operation_name)
+        .map_err(|e| PipelineError::Planning(e.to_string()))?;
+    let cancellation = CancellationToken::with_timeout(PLANNING_TIMEOUT);
+    supergraph
+        .planner
+        .plan_from_normalized_operation(
+            normalized.executable_operation(),
+            PlannerOverrideContext::default(),
+            &cancellation,
+        )
+        .map_err(|e| PipelineError::Planning(e.to_string()))
+}

@@ -1,0 +1,244 @@
+//! The supergraph as the router sees it: the planner's view (hive-router-query-planner), the API
+//! schema clients validate against, the subgraph endpoints and the type relations the executor
+//! needs to build entity representations.
+
+use std::collections::{HashMap, HashSet};
+
+use apollo_compiler::collections::HashMap as ApolloHashMap;
+use apollo_compiler::schema::{ExtendedType, Implementers};
+use apollo_compiler::validation::Valid;
+use apollo_compiler::{Name, Schema};
+use hive_router_query_planner::planner::{Planner, PlannerError, QueryPlannerOptions};
+use hive_router_query_planner::utils::parsing::safe_parse_schema;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SupergraphError {
+    #[error("the supergraph is not valid GraphQL: {0}")]
+    Invalid(String),
+    #[error("the query planner rejected the supergraph: {0}")]
+    Planner(#[from] PlannerError),
+    #[error("the API schema derived from the supergraph is invalid: {0}")]
+    ApiSchema(String),
+}
+
+/// Everything derived once from a supergraph SDL.
+pub struct Supergraph {
+    pub planner: Planner,
+    /// The schema clients see: no `join__`/`link__` machinery, nothing `@inaccessible`.
+    pub api_schema: Valid<Schema>,
+    pub api_implementers: ApolloHashMap<Name, Implementers>,
+    /// Subgraph name -> URL from `join__Graph`.
+    pub subgraph_urls: HashMap<String, String>,
+    /// Abstract type name -> every object type that belongs to it, over the whole supergraph
+    /// (inaccessible parts included, since subgraphs may still return them).
+    possible_types: HashMap<String, HashSet<String>>,
+}
+
+impl Supergraph {
+    pub fn parse(sdl: &str) -> Result<Self, SupergraphError> {
+        let full = Schema::parse(sdl, "supergraph.graphql")
+            .map_err(|e| SupergraphError::Invalid(e.errors.to_string()))?;
+        let parsed = safe_parse_schema(sdl).map_err(|e| SupergraphError::Invalid(e.to_string()))?;
+        let planner = Planner::new_from_supergraph(&parsed, QueryPlannerOptions::default())?;
+        let subgraph_urls = planner.supergraph.subgraph_endpoint_map.clone();
+        let possible_types = possible_types_of(&full);
+        let api_schema = api_schema_of(full)?;
+        let api_implementers = api_schema.implementers_map();
+        Ok(Self {
+            planner,
+            api_schema,
+            api_implementers,
+            subgraph_urls,
+            possible_types,
+        })
+    }
+
+    /// Whether an object of `type_name` matches a type condition `condition`.
+    pub fn type_matches(&self, condition: &str, type_name: &str) -> bool {
+        condition == type_name
+            || self
+                .possible_types
+                .get(condition)
+                .is_some_and(|members| members.contains(type_name))
+    }
+}
+
+fn possible_types_of(schema: &Schema) -> HashMap<String, HashSet<String>> {
+    let mut map: HashMap<String, HashSet<String>> = HashMap::new();
+    for (name, ty) in &schema.types {
+        match ty {
+            ExtendedType::Object(obj) => {
+                for iface in &obj.implements_interfaces {
+                    map.entry(iface.to_string())
+                        .or_default()
+                        .insert(name.to_string());
+                }
+            }
+            ExtendedType::Interface(iface_def) => {
+                // Interfaces implementing interfaces: objects of the child also belong to the parent.
+                for parent in &iface_def.implements_interfaces {
+                    map.entry(parent.to_string())
+                        .or_default()
+                        .insert(name.to_string());
+                }
+            }
+            ExtendedType::Union(union_def) => {
+                let members = map.entry(name.to_string()).or_default();
+                members.extend(union_def.members.iter().map(|m| m.to_string()));
+            }
+            _ => {}
+        }
+    }
+    // Close over interface -> interface -> object chains.
+    let interfaces: Vec<String> = map.keys().cloned().collect();
+    let mut changed = true;
+    while changed {
+        changed = false;
+        for iface in &interfaces {
+            let members: Vec<String> = map[iface].iter().cloned().collect();
+            for member in members {
+                if let Some(nested) = map.get(&member).cloned() {
+                    let entry = map.get_mut(iface).expect("key exists");
+                    for n in nested {
+                        changed |= entry.insert(n);
+                    }
+                }
+            }
+        }
+    }
+    map
+}
+
+/// Directive and type name prefixes that belong to the federation machinery, not to the API.
+const MACHINERY_PREFIXES: &[&str] = &["join__", "link__", "federation__", "inaccessible__"];
+const MACHINERY_DIRECTIVES: &[&str] = &[
+    "link",
+    "inaccessible",
+    "tag",
+    "authenticated",
+    "requiresScopes",
+    "policy",
+    "cost",
+    "listSize",
+    "context",
+];
+
+fn is_machinery(name: &str) -> bool {
+    MACHINERY_PREFIXES.iter().any(|p| name.starts_with(p)) || MACHINERY_DIRECTIVES.contains(&name)
+}
+
+fn is_inaccessible(directives: &apollo_compiler::schema::DirectiveList) -> bool {
+    directives.has("inaccessible")
+}
+
+fn is_inaccessible_ast(directives: &apollo_compiler::ast::DirectiveList) -> bool {
+    directives.has("inaccessible")
+}
+
+/// Derives the API schema: removes federation machinery and every `@inaccessible` element.
+fn api_schema_of(mut schema: Schema) -> Result<Valid<Schema>, SupergraphError> {
+    schema
+        .directive_definitions
+        .retain(|name, def| def.is_built_in() || !is_machinery(name));
+    schema
+        .schema_definition
+        .make_mut()
+        .directives
+        .retain(|d| !is_machinery(&d.name));
+
+    let removed_types: HashSet<Name> = schema
+        .types
+        .iter()
+        .filter(|(name, ty)| is_machinery(name) || is_inaccessible(ty.directives()))
+        .map(|(name, _)| name.clone())
+        .collect();
+    schema.types.retain(|name, _| !removed_types.contains(name));
+
+    let keep_directive = |d: &apollo_compiler::schema::Component<
+        apollo_compiler::ast::Directive,
+    >| { !is_machinery(&d.name) };
+    for ty in schema.types.values_mut() {
+        match ty {
+            ExtendedType::Object(obj) => {
+                let obj = obj.make_mut();
+                obj.directives.retain(keep_directive);
+                obj.implements_interfaces
+                    .retain(|i| !removed_types.contains(&i.name));
+                obj.fields.retain(|_, f| {
+                    !is_inaccessible_ast(&f.directives)
+                        && !removed_types.contains(f.ty.inner_named_type())
+                });
+                for field in obj.fields.values_mut() {
+                    let field = field.make_mut();
+                    field.directives.retain(|d| !is_machinery(&d.name));
+                    field
+                        .arguments
+                        .retain(|a| !a.directives.has("inaccessible"));
+                    for arg in &mut field.arguments {
+                        arg.make_mut().directives.retain(|d| !is_machinery(&d.name));
+                    }
+                }
+            }
+            ExtendedType::Interface(iface) => {
+                let iface = iface.make_mut();
+                iface.directives.retain(keep_directive);
+                iface
+                    .implements_interfaces
+                    .retain(|i| !removed_types.contains(&i.name));
+                iface.fields.retain(|_, f| {
+                    !is_inaccessible_ast(&f.directives)
+                        && !removed_types.contains(f.ty.inner_named_type())
+                });
+                for field in iface.fields.values_mut() {
+                    let field = field.make_mut();
+                    field.directives.retain(|d| !is_machinery(&d.name));
+                    field
+                        .arguments
+                        .retain(|a| !a.directives.has("inaccessible"));
+                    for arg in &mut field.arguments {
+                        arg.make_mut().directives.retain(|d| !is_machinery(&d.name));
+                    }
+                }
+            }
+            ExtendedType::Union(union_def) => {
+                let union_def = union_def.make_mut();
+                union_def.directives.retain(keep_directive);
+                union_def
+                    .members
+                    .retain(|m| !removed_types.contains(&m.name));
+            }
+            ExtendedType::Enum(enum_def) => {
+                let enum_def = enum_def.make_mut();
+                enum_def.directives.retain(keep_directive);
+                enum_def
+                    .values
+                    .retain(|_, v| !is_inaccessible_ast(&v.directives));
+                for value in enum_def.values.values_mut() {
+                    value
+                        .make_mut()
+                        .directives
+                        .retain(|d| !is_machinery(&d.name));
+                }
+            }
+            ExtendedType::InputObject(input) => {
+                let input = input.make_mut();
+                input.directives.retain(keep_directive);
+                input
+                    .fields
+                    .retain(|_, f| !is_inaccessible_ast(&f.directives));
+                for field in input.fields.values_mut() {
+                    field
+                        .make_mut()
+                        .directives
+                        .retain(|d| !is_machinery(&d.name));
+                }
+            }
+            ExtendedType::Scalar(scalar) => {
+                scalar.make_mut().directives.retain(keep_directive);
+            }
+        }
+    }
+    schema
+        .validate()
+        .map_err(|e| SupergraphError::ApiSchema(e.errors.to_string()))
+}

@@ -1,0 +1,7 @@
+//! Router integration tests: fixture subgraphs on random ports, a supergraph composed from
+//! their SDLs, queries through the real router, exact expected JSON.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod shop;
