@@ -1,0 +1,246 @@
+//! GraphQL over HTTP: methods, media types, status codes and bad input.
+
+use serde_json_bytes::json;
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
+
+use crate::common::{resolver, TestGateway};
+
+/// Two subgraphs sharing one counter: `counter` adds, `calculator` multiplies.
+async fn counter_gateway() -> TestGateway {
+    let value = Arc::new(AtomicI64::new(0));
+    let by = |args: &serde_json_bytes::Map<
+        serde_json_bytes::ByteString,
+        serde_json_bytes::Value,
+    >| { args.get("by").and_then(|v| v.as_i64()).unwrap_or(0) };
+    let counter = {
+        let value = value.clone();
+        resolver(move |call| match (call.type_name, call.field) {
+            ("Query", "count") => Some(Ok(json!(value.load(Ordering::SeqCst)))),
+            ("Mutation", "increment") => Some(Ok(json!(value.fetch_add(1, Ordering::SeqCst) + 1))),
+            ("Mutation", "add") => {
+                let by = by(call.args);
+                Some(Ok(json!(value.fetch_add(by, Ordering::SeqCst) + by)))
+            }
+            _ => None,
+        })
+    };
+    let calculator = {
+        let value = value.clone();
+        resolver(move |call| match (call.type_name, call.field) {
+            ("Mutation", "multiply") => {
+                let by = by(call.args);
+                let updated = value.load(Ordering::SeqCst) * by;
+                value.store(updated, Ordering::SeqCst);
+                Some(Ok(json!(updated)))
+            }
+            _ => None,
+        })
+    };
+    let resolvers = HashMap::from([
+        ("counter".to_string(), counter),
+        ("calculator".to_string(), calculator),
+    ]);
+    TestGateway::start_with("mutations", resolvers, |_| {}).await
+}
+
+const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
+
+#[tokio::test]
+async fn get_runs_queries_and_refuses_mutations() {
+    let gw = counter_gateway().await;
+    let ok = gw.get("query=%7B%20count%20%7D", &[]).await;
+    assert_eq!(ok.status, 200);
+    assert_eq!(ok.body, json!({"data": {"count": 0}}));
+
+    let refused = gw
+        .get(
+            "query=mutation%20%7B%20increment%20%7D",
+            &[("accept", GRAPHQL_RESPONSE)],
+        )
+        .await;
+    assert_eq!(refused.status, 405);
+    assert_eq!(
+        refused.body["errors"][0]["extensions"]["code"],
+        json!("METHOD_NOT_ALLOWED")
+    );
+    assert_eq!(
+        gw.request_counts()["counter"],
+        1,
+        "the mutation never reached the subgraph"
+    );
+}
+
+#[tokio::test]
+async fn graphql_response_json_is_used_when_accepted() {
+    let gw = counter_gateway().await;
+    let modern = gw
+        .post_raw(
+            br#"{"query":"{ count }"}"#.to_vec(),
+            &[
+                ("content-type", "application/json"),
+                ("accept", GRAPHQL_RESPONSE),
+            ],
+        )
+        .await;
+    assert!(
+        modern.content_type.starts_with(GRAPHQL_RESPONSE),
+        "{}",
+        modern.content_type
+    );
+    let legacy = gw
+        .post_raw(
+            br#"{"query":"{ count }"}"#.to_vec(),
+            &[("content-type", "application/json")],
+        )
+        .await;
+    assert!(
+        legacy.content_type.starts_with("application/json"),
+        "{}",
+        legacy.content_type
+    );
+}
+
+#[tokio::test]
+async fn bad_requests_get_the_right_status_and_a_graphql_error() {
+    let gw = counter_gateway().await;
+    let json_ct = [
+        ("content-type", "application/json"),
+        ("accept", GRAPHQL_RESPONSE),
+    ];
+
+    let malformed = gw.post_raw(b"{\"query\": ".to_vec(), &json_ct).await;
+    assert_eq!(malformed.status, 400);
+    assert_eq!(
+        malformed.body["errors"][0]["extensions"]["code"],
+        json!("BAD_REQUEST")
+    );
+
+    let no_query = gw
+        .post_raw(br#"{"variables": {}}"#.to_vec(), &json_ct)
+        .await;
+    assert_eq!(no_query.status, 400);
+
+    let wrong_media = gw
+        .post_raw(b"{ count }".to_vec(), &[("content-type", "text/plain")])
+        .await;
+    assert_eq!(wrong_media.status, 415);
+
+    let huge = format!(
+        r#"{{"query": "{{ count }}", "pad": "{}"}}"#,
+        "x".repeat(3 * 1024 * 1024)
+    );
+    let too_large = gw.post_raw(huge.into_bytes(), &json_ct).await;
+    assert_eq!(too_large.status, 413);
+    assert_eq!(
+        too_large.body["errors"][0]["extensions"]["code"],
+        json!("PAYLOAD_TOO_LARGE")
+    );
+
+    let parse_error = gw.post_json(&json!({"query": "{ count "})).await;
+    assert_eq!(
+        parse_error.status, 200,
+        "legacy clients get 200 with errors"
+    );
+    assert_eq!(
+        parse_error.body["errors"][0]["extensions"]["code"],
+        json!("GRAPHQL_PARSE_FAILED")
+    );
+    assert!(parse_error.body.get("data").is_none());
+
+    let unknown_name = gw
+        .post_raw(
+            br#"{"query":"query A { count } query B { count }","operationName":"C"}"#.to_vec(),
+            &json_ct,
+        )
+        .await;
+    assert_eq!(unknown_name.status, 400);
+    assert_eq!(
+        unknown_name.body["errors"][0]["message"],
+        json!("No operation named 'C'")
+    );
+
+    let ambiguous = gw
+        .post_raw(
+            br#"{"query":"query A { count } query B { count }"}"#.to_vec(),
+            &json_ct,
+        )
+        .await;
+    assert_eq!(ambiguous.status, 400);
+    assert!(ambiguous.body["errors"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("Ambiguous"));
+
+    let wrong_variable = gw
+        .post_raw(
+            br#"{"query":"mutation M($by: Int!) { add(by: $by) }","variables":{"by":"ten"}}"#
+                .to_vec(),
+            &json_ct,
+        )
+        .await;
+    assert_eq!(wrong_variable.status, 400);
+    assert_eq!(
+        wrong_variable.body["errors"][0]["extensions"]["code"],
+        json!("BAD_USER_INPUT")
+    );
+    assert_eq!(
+        gw.request_counts()["counter"],
+        0,
+        "nothing invalid reached the subgraph"
+    );
+}
+
+#[tokio::test]
+async fn validation_errors_have_spec_messages_and_locations() {
+    let gw = counter_gateway().await;
+    let response = gw.query("{\n  count\n  nope\n}").await;
+    assert_eq!(
+        response["errors"][0]["extensions"]["code"],
+        json!("GRAPHQL_VALIDATION_FAILED")
+    );
+    assert_eq!(
+        response["errors"][0]["locations"],
+        json!([{"line": 3, "column": 3}])
+    );
+    assert!(response["errors"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("nope"));
+}
+
+#[tokio::test]
+async fn health_and_graphiql() {
+    let gw = counter_gateway().await;
+    let base = gw.url.trim_end_matches("/graphql").to_string();
+    let health = reqwest::get(format!("{base}/health"))
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let health: serde_json::Value = serde_json::from_slice(&health).unwrap();
+    assert_eq!(health, serde_json::json!({"status": "UP"}));
+    let page = reqwest::Client::new()
+        .get(&gw.url)
+        .header("accept", "text/html")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.unwrap().contains("GraphiQL"));
+}
+
+#[tokio::test]
+async fn mutations_run_in_order() {
+    let gw = counter_gateway().await;
+    let response = gw
+        .query("mutation { a: add(by: 2) b: multiply(by: 10) c: add(by: 1) d: increment }")
+        .await;
+    assert_eq!(
+        response,
+        json!({"data": {"a": 2, "b": 20, "c": 21, "d": 22}})
+    );
+}
