@@ -229,33 +229,54 @@ async fn execute_entity_fetch(
 
     let errors = errors.unwrap_or_default();
     if !errors.is_empty() {
-        let repath = |path: Option<Vec<JsonValue>>| repath_entity_error(path, &batch.entities);
-        push_errors(
-            ctx,
-            errors
+        let repathed = errors.into_iter().flat_map(|error| {
+            entity_error_paths(error.path.as_deref(), &batch.entities)
                 .into_iter()
-                .map(|e| subgraph_error(&fetch.service_name, e, repath)),
-        );
+                .map(move |path| {
+                    subgraph_error(
+                        &fetch.service_name,
+                        SubgraphError {
+                            message: error.message.clone(),
+                            path: None,
+                            extensions: error.extensions.clone(),
+                        },
+                        |_| path.clone(),
+                    )
+                })
+                .collect::<Vec<_>>()
+        });
+        push_errors(ctx, repathed.collect::<Vec<_>>());
     }
 }
 
-/// `["_entities", i, ...rest]` becomes the path of the (first) entity sent as representation `i`
-/// followed by `rest`.
-fn repath_entity_error(
-    path: Option<Vec<JsonValue>>,
+/// `["_entities", i, ...rest]` becomes, for every entity sent as representation `i`, that
+/// entity's path followed by `rest`. An error without such a path stays without one.
+fn entity_error_paths(
+    path: Option<&[JsonValue]>,
     entities: &[(Vec<PathElement<'_>>, usize)],
-) -> Option<Vec<JsonValue>> {
-    let path = path?;
-    let is_entities = path.first().and_then(JsonValue::as_str) == Some("_entities");
-    let index = path.get(1).and_then(JsonValue::as_u64);
-    match (is_entities, index) {
-        (true, Some(index)) => {
-            let (entity_path, _) = entities.iter().find(|(_, i)| *i as u64 == index)?;
+) -> Vec<Option<Vec<JsonValue>>> {
+    let index = path.and_then(|path| {
+        let is_entities = path.first().and_then(JsonValue::as_str) == Some("_entities");
+        let index = path.get(1).and_then(JsonValue::as_u64)?;
+        is_entities.then_some(index as usize)
+    });
+    let Some(index) = index else {
+        return vec![None];
+    };
+    let rest = &path.unwrap_or_default()[2..];
+    let paths: Vec<_> = entities
+        .iter()
+        .filter(|(_, i)| *i == index)
+        .map(|(entity_path, _)| {
             let mut full = path_to_json(entity_path);
-            full.extend(path.into_iter().skip(2));
+            full.extend(rest.iter().cloned());
             Some(full)
-        }
-        _ => entities.first().map(|(p, _)| path_to_json(p)),
+        })
+        .collect();
+    if paths.is_empty() {
+        vec![None]
+    } else {
+        paths
     }
 }
 

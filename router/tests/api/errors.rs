@@ -106,11 +106,16 @@ async fn subgraph_field_errors_are_repathed_to_the_client_path() {
         json!({"name": "Alan Turing", "born": null})
     );
     let errors = response["errors"].as_array().unwrap();
-    assert_eq!(errors.len(), 1, "{errors:?}");
-    // Alan wrote reviews 2 and 3 (one representation); the path uses the client's alias.
+    // Alan wrote reviews 2 and 3: one representation sent, one error for each place it fills,
+    // with the client's alias in the path.
+    assert_eq!(errors.len(), 2, "{errors:?}");
     assert_eq!(
         errors[0]["path"],
         json!(["latestReviews", 2, "author", "born"])
+    );
+    assert_eq!(
+        errors[1]["path"],
+        json!(["latestReviews", 3, "author", "born"])
     );
     assert_eq!(errors[0]["extensions"]["serviceName"], json!("accounts"));
     assert!(errors[0]["message"]
