@@ -1,1 +1,291 @@
-fn main() {}
+//! Deep cross-subgraph query benchmark.
+//!
+//! users -> reviews -> product -> reviews -> author over four in-process fixture subgraphs with
+//! static data (answers replayed per request body, so the subgraphs cost little more than HTTP).
+//! Prints requests per second and p50/p99 latency for:
+//! - the router answering the deep query (four fetches, about 40 KB of response), and
+//! - the same four subgraph requests sent directly, one after the other, as the router does:
+//!   the difference is the router's own cost.
+//!
+//! `BENCH_SECONDS` (default 5) and `BENCH_CONCURRENCY` (default 32) tune the run.
+
+#[path = "../tests/common/fixture.rs"]
+mod fixture;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use apollo_compiler::response::JsonValue;
+use bytes::Bytes;
+use fixture::FixtureSubgraph;
+use router::config::{RouterConfig, SubgraphConfig};
+use router::App;
+use serde_json_bytes::json;
+
+// The same allocator as the router binary.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+const USERS: usize = 20;
+const PRODUCTS: usize = 40;
+const REVIEWS_PER_USER: usize = 5;
+
+const DEEP_QUERY: &str = r#"query Deep {
+  users {
+    id
+    name
+    reviews {
+      id
+      body
+      rating
+      product {
+        upc
+        name
+        price
+        reviews {
+          id
+          body
+          author { id name username }
+        }
+      }
+    }
+  }
+}"#;
+
+fn shop_data() -> Vec<(&'static str, JsonValue)> {
+    let user = |i: usize| {
+        json!({"__typename": "User", "id": format!("u{i}"), "name": format!("User Number {i}"),
+               "username": format!("@user{i}"), "birthYear": 1950 + i})
+    };
+    let product = |i: usize| {
+        json!({"__typename": "Product", "upc": format!("p{i}"), "name": format!("Product {i}"),
+               "price": 100 + i, "weight": 10 + i})
+    };
+    let reviews: Vec<(usize, usize, usize)> = (0..USERS * REVIEWS_PER_USER)
+        .map(|r| (r, r / REVIEWS_PER_USER, (r * 7) % PRODUCTS))
+        .collect();
+    let review = |(r, u, p): (usize, usize, usize)| {
+        json!({"__typename": "Review", "id": format!("r{r}"),
+               "body": format!("Review {r}: solid product, would recommend to a friend."),
+               "rating": 1 + r % 5,
+               "author": {"__typename": "User", "id": format!("u{u}"), "username": format!("@user{u}")},
+               "product": {"__typename": "Product", "upc": format!("p{p}")}})
+    };
+    let users: Vec<JsonValue> = (0..USERS).map(user).collect();
+    let products: Vec<JsonValue> = (0..PRODUCTS).map(product).collect();
+    let accounts = json!({"Query": {"users": users.clone(), "me": users[0].clone()},
+                          "entities": {"User": users}});
+    let products_data = json!({"Query": {"topProducts": products.clone()},
+                               "entities": {"Product": products}});
+    let reviews_data = json!({
+        "Query": {"latestReviews": reviews.iter().copied().map(review).collect::<Vec<_>>()},
+        "entities": {
+            "User": (0..USERS).map(|u| json!({"id": format!("u{u}"),
+                "reviews": reviews.iter().copied().filter(|x| x.1 == u).map(review).collect::<Vec<_>>()}))
+                .collect::<Vec<_>>(),
+            "Product": (0..PRODUCTS).map(|p| json!({"upc": format!("p{p}"),
+                "reviews": reviews.iter().copied().filter(|x| x.2 == p).map(review).collect::<Vec<_>>(),
+                "reviewCount": reviews.iter().filter(|x| x.2 == p).count()}))
+                .collect::<Vec<_>>(),
+            "Review": reviews.iter().copied().map(review).collect::<Vec<_>>()
+        }
+    });
+    vec![
+        ("accounts", accounts),
+        ("products", products_data),
+        ("reviews", reviews_data),
+        ("inventory", json!({})),
+    ]
+}
+
+struct Stats {
+    requests: usize,
+    elapsed: Duration,
+    latencies: Vec<Duration>,
+}
+
+impl Stats {
+    fn print(&mut self, label: &str) {
+        self.latencies.sort();
+        let pct = |p: f64| {
+            let i = ((self.latencies.len() as f64 - 1.0) * p).round() as usize;
+            self.latencies[i].as_secs_f64() * 1000.0
+        };
+        println!(
+            "{label:<44} {:>9.0} req/s   p50 {:>7.2} ms   p99 {:>7.2} ms   ({} requests)",
+            self.requests as f64 / self.elapsed.as_secs_f64(),
+            pct(0.50),
+            pct(0.99),
+            self.requests
+        );
+    }
+}
+
+/// Runs `concurrency` workers for `duration`; each iteration is one timed call of `work`.
+async fn load<F, Fut>(concurrency: usize, duration: Duration, work: F) -> Stats
+where
+    F: Fn() -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = ()> + Send,
+{
+    let work = Arc::new(work);
+    let start = Instant::now();
+    let deadline = start + duration;
+    let workers: Vec<_> = (0..concurrency)
+        .map(|_| {
+            let work = work.clone();
+            tokio::spawn(async move {
+                let mut latencies = Vec::new();
+                while Instant::now() < deadline {
+                    let t = Instant::now();
+                    work().await;
+                    latencies.push(t.elapsed());
+                }
+                latencies
+            })
+        })
+        .collect();
+    let mut latencies = Vec::new();
+    for worker in workers {
+        latencies.extend(worker.await.unwrap());
+    }
+    Stats {
+        requests: latencies.len(),
+        elapsed: start.elapsed(),
+        latencies,
+    }
+}
+
+async fn post(client: &reqwest::Client, url: &str, body: Bytes) -> Bytes {
+    let response = client
+        .post(url)
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .expect("request succeeds");
+    assert!(response.status().is_success());
+    response.bytes().await.expect("body")
+}
+
+fn env_number(key: &str, default: u64) -> u64 {
+    std::env::var(key)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+#[tokio::main]
+async fn main() {
+    let seconds = env_number("BENCH_SECONDS", 5);
+    let concurrency = env_number("BENCH_CONCURRENCY", 32) as usize;
+    let duration = Duration::from_secs(seconds);
+    let fixtures_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/shop");
+
+    let mut config = RouterConfig {
+        listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+        ..RouterConfig::default()
+    };
+    let mut subgraphs = Vec::new();
+    for (name, data) in shop_data() {
+        let sdl = std::fs::read_to_string(fixtures_dir.join(format!("{name}.graphql"))).unwrap();
+        let subgraph = Arc::new(FixtureSubgraph::new(name, &sdl, data, None).memoized());
+        let url = fixture::serve(subgraph.clone()).await;
+        config.subgraphs.insert(
+            name.to_string(),
+            SubgraphConfig {
+                url: Some(url.clone()),
+                timeout_ms: None,
+            },
+        );
+        subgraphs.push((name, url, subgraph));
+    }
+    let supergraph = std::fs::read_to_string(fixtures_dir.join("supergraph.graphql")).unwrap();
+    let app = App::build(config, &supergraph).await.unwrap();
+    let router_url = format!("http://{}/graphql", app.local_addr());
+    tokio::spawn(app.run());
+
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(concurrency * 2)
+        .build()
+        .unwrap();
+    let body = Bytes::from(serde_json::to_vec(&json!({"query": DEEP_QUERY})).unwrap());
+
+    // One warm-up request: plans the query, fills the fixtures' answer cache, checks the answer.
+    let answer = post(&client, &router_url, body.clone()).await;
+    let parsed: JsonValue = serde_json::from_slice(&answer).unwrap();
+    assert!(parsed.get("errors").is_none(), "{parsed:?}");
+    assert_eq!(parsed["data"]["users"].as_array().unwrap().len(), USERS);
+
+    // The subgraph requests one router request makes, in the order it made them.
+    let mut chain: Vec<(String, Bytes)> = Vec::new();
+    for (name, url, subgraph) in &subgraphs {
+        for request in subgraph.requests.lock().unwrap().iter() {
+            chain.push((
+                format!("{name} {url}"),
+                Bytes::from(serde_json::to_vec(request).unwrap()),
+            ));
+        }
+    }
+    let order = ["accounts", "reviews", "products"];
+    chain.sort_by_key(|(label, body)| {
+        let stage = order.iter().position(|n| label.starts_with(n)).unwrap_or(9);
+        // accounts is called twice: the root fetch (no representations) first.
+        let entity_call = body.windows(15).any(|w| w == b"representations");
+        (
+            stage + if entity_call && stage == 0 { 3 } else { 0 },
+            label.clone(),
+        )
+    });
+    let chain: Vec<(String, Bytes)> = chain
+        .into_iter()
+        .map(|(label, body)| (label.split(' ').nth(1).unwrap().to_string(), body))
+        .collect();
+
+    println!(
+        "deep query: {} bytes of response, {} subgraph requests per router request",
+        answer.len(),
+        chain.len()
+    );
+    println!(
+        "{seconds} s per run, {concurrency} concurrent clients, 2 cores shared by everything\n"
+    );
+
+    let mut router_stats = {
+        let client = client.clone();
+        let url = router_url.clone();
+        let body = body.clone();
+        load(concurrency, duration, move || {
+            let client = client.clone();
+            let url = url.clone();
+            let body = body.clone();
+            async move {
+                post(&client, &url, body).await;
+            }
+        })
+        .await
+    };
+    router_stats.print("router: deep query");
+
+    let mut direct_stats = {
+        let client = client.clone();
+        let chain = Arc::new(chain);
+        load(concurrency, duration, move || {
+            let client = client.clone();
+            let chain = chain.clone();
+            async move {
+                for (url, body) in chain.iter() {
+                    post(&client, url, body.clone()).await;
+                }
+            }
+        })
+        .await
+    };
+    direct_stats.print("subgraphs direct: same requests in sequence");
+    let router_p50 = router_stats.latencies[router_stats.latencies.len() / 2];
+    let direct_p50 = direct_stats.latencies[direct_stats.latencies.len() / 2];
+    println!(
+        "\nrouter's own cost at p50: {:.2} ms per request",
+        (router_p50.as_secs_f64() - direct_p50.as_secs_f64()) * 1000.0
+    );
+}

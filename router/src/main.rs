@@ -5,6 +5,10 @@ use clap::Parser;
 use router::config::RouterConfig;
 use router::App;
 
+// glibc malloc contends across threads under load; mimalloc does not.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Federation router: serves the supergraph's API over GraphQL over HTTP.
 #[derive(Parser)]
 #[command(version)]
