@@ -178,10 +178,7 @@ fn error_response(error: PipelineError, modern: bool) -> Response {
 }
 
 fn json_response(status: StatusCode, body: &GraphQLResponse, modern: bool) -> Response {
-    let bytes = serde_json::to_vec(body).unwrap_or_else(|e| {
-        tracing::error!(error = %e, "response serialization failed");
-        br#"{"errors":[{"message":"Internal server error","extensions":{"code":"INTERNAL_SERVER_ERROR"}}]}"#.to_vec()
-    });
+    let bytes = body.to_bytes();
     let content_type = if modern {
         "application/graphql-response+json; charset=utf-8"
     } else {

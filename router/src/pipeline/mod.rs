@@ -4,6 +4,7 @@
 
 pub mod limits;
 pub mod prepare;
+pub mod project;
 pub mod request;
 pub mod respond;
 

@@ -1,26 +1,26 @@
 //! Stage 4: shape the merged subgraph data into the client's response.
 //!
-//! The client's operation is executed by apollo-compiler's spec executor over the merged data:
-//! each field resolves to the value stored under its response key. That gives the GraphQL
-//! spec's completion for free: aliases, fragments on abstract types, `@skip`/`@include`,
-//! `__typename`, introspection, leaf coercion and null propagation.
+//! The common path is [`project_data`], which writes the response bytes directly. Operations
+//! that ask for introspection (`__schema`, `__type`) are instead executed by apollo-compiler's
+//! spec executor over the merged data, where each field resolves to the value stored under its
+//! response key and the schema answers the introspection fields. Both follow the GraphQL spec's
+//! completion rules, and a test checks that they agree.
 
 use apollo_compiler::resolvers::{Execution, FieldError, ObjectValue, ResolveInfo, ResolvedValue};
 use apollo_compiler::response::{JsonMap, JsonValue};
 use apollo_compiler::schema::Type;
 use apollo_compiler::validation::Valid;
 use apollo_compiler::Schema;
-use serde::Serialize;
 
 use super::prepare::PreparedOperation;
+use super::project::project_data;
 use crate::graphql_error::GraphQLError;
 use crate::supergraph::Supergraph;
 
-#[derive(Debug, Serialize)]
+/// A response: `data` already serialized (absent for request errors) and the errors.
+#[derive(Debug)]
 pub struct GraphQLResponse {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub data: Option<JsonValue>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub data: Option<Vec<u8>>,
     pub errors: Vec<GraphQLError>,
 }
 
@@ -28,9 +28,67 @@ impl GraphQLResponse {
     pub fn from_errors(errors: Vec<GraphQLError>) -> Self {
         Self { data: None, errors }
     }
+
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let data_len = self.data.as_ref().map_or(0, Vec::len);
+        let mut out = Vec::with_capacity(data_len + 64);
+        out.push(b'{');
+        if let Some(data) = &self.data {
+            out.extend_from_slice(b"\"data\":");
+            out.extend_from_slice(data);
+        }
+        if !self.errors.is_empty() {
+            if self.data.is_some() {
+                out.push(b',');
+            }
+            out.extend_from_slice(b"\"errors\":");
+            serde_json::to_writer(&mut out, &self.errors).expect("errors serialize");
+        }
+        out.push(b'}');
+        out
+    }
 }
 
 pub fn shape_response(
+    supergraph: &Supergraph,
+    prepared: &PreparedOperation,
+    variables: &Valid<JsonMap>,
+    data: &JsonValue,
+    mut errors: Vec<GraphQLError>,
+) -> GraphQLResponse {
+    let asks_for_schema = prepared
+        .operation
+        .root_fields(&prepared.document)
+        .any(|f| f.name == "__schema" || f.name == "__type");
+    if asks_for_schema {
+        return execute_over_data(supergraph, prepared, variables, data, errors);
+    }
+    let projection = project_data(
+        &supergraph.api_schema,
+        &prepared.document,
+        &prepared.operation,
+        variables,
+        data,
+    );
+    add_unexplained(&mut errors, projection.errors);
+    GraphQLResponse {
+        data: Some(projection.data),
+        errors,
+    }
+}
+
+/// Adds the errors completion found, except nulls a subgraph error already accounts for.
+fn add_unexplained(errors: &mut Vec<GraphQLError>, found: Vec<GraphQLError>) {
+    let subgraph_errors = errors.len();
+    for error in found {
+        if !explained_by(&errors[..subgraph_errors], &error) {
+            errors.push(error);
+        }
+    }
+}
+
+/// Shapes the response with apollo-compiler's executor (used for introspection).
+pub fn execute_over_data(
     supergraph: &Supergraph,
     prepared: &PreparedOperation,
     variables: &Valid<JsonMap>,
@@ -52,15 +110,15 @@ pub fn shape_response(
         .execute_sync(&root_value);
     match result {
         Ok(response) => {
-            let subgraph_errors = errors.len();
-            for error in response.errors {
-                let error = GraphQLError::from_apollo(error, "INTERNAL_SERVER_ERROR");
-                if !explained_by(&errors[..subgraph_errors], &error) {
-                    errors.push(error);
-                }
-            }
+            let found = response
+                .errors
+                .into_iter()
+                .map(|e| GraphQLError::from_apollo(e, "INTERNAL_SERVER_ERROR"))
+                .collect();
+            add_unexplained(&mut errors, found);
+            let data = response.data.map_or(JsonValue::Null, JsonValue::Object);
             GraphQLResponse {
-                data: Some(response.data.map_or(JsonValue::Null, JsonValue::Object)),
+                data: Some(serde_json::to_vec(&data).expect("JSON values serialize")),
                 errors,
             }
         }

@@ -1,0 +1,367 @@
+//! Projection: writes the client's `data` as JSON bytes straight from the merged subgraph data,
+//! following the GraphQL spec's CollectFields and CompleteValue: aliases, fragments and type
+//! conditions against the runtime type, `@skip`/`@include`, `__typename`, leaf coercion and
+//! null propagation (a null in a non-null place truncates the output back to the nearest
+//! nullable parent, which becomes `null`).
+//!
+//! Field collection is cached per (selection, runtime type) for the request, so a list of a
+//! thousand objects collects its fields once.
+
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use apollo_compiler::ast::{DirectiveList, Value};
+use apollo_compiler::executable::{Field, Operation, Selection, SelectionSet};
+use apollo_compiler::response::{JsonMap, JsonValue};
+use apollo_compiler::schema::{ExtendedType, Type};
+use apollo_compiler::validation::Valid;
+use apollo_compiler::{ExecutableDocument, Schema};
+
+use crate::executor::json::{path_to_json, PathElement};
+use crate::graphql_error::GraphQLError;
+
+/// The value of a non-null place was null: the nearest nullable parent becomes null.
+struct PropagateNull;
+
+struct CollectedField<'a> {
+    response_key: &'a str,
+    fields: Vec<&'a Field>,
+}
+
+type Collected<'a> = Rc<[CollectedField<'a>]>;
+
+pub struct Projection {
+    /// The JSON of `data` (an object, or `null` when a null reached the root).
+    pub data: Vec<u8>,
+    pub errors: Vec<GraphQLError>,
+}
+
+pub fn project_data(
+    schema: &Valid<Schema>,
+    document: &Valid<ExecutableDocument>,
+    operation: &Operation,
+    variables: &JsonMap,
+    data: &JsonValue,
+) -> Projection {
+    let mut projector = Projector {
+        schema,
+        document,
+        variables,
+        out: Vec::with_capacity(4096),
+        errors: Vec::new(),
+        path: Vec::new(),
+        collected: HashMap::new(),
+    };
+    let empty = JsonMap::new();
+    let root = data.as_object().unwrap_or(&empty);
+    let root_type = operation.object_type().as_str();
+    let fields = projector.collect_root(root_type, &operation.selection_set);
+    if projector.complete_object(root_type, root, &fields).is_err() {
+        projector.out.clear();
+        projector.out.extend_from_slice(b"null");
+    }
+    Projection {
+        data: projector.out,
+        errors: projector.errors,
+    }
+}
+
+struct Projector<'a> {
+    schema: &'a Schema,
+    document: &'a ExecutableDocument,
+    variables: &'a JsonMap,
+    out: Vec<u8>,
+    errors: Vec<GraphQLError>,
+    path: Vec<PathElement<'a>>,
+    /// (first field of the parent group, runtime type) -> the fields to complete.
+    collected: HashMap<(usize, usize), Collected<'a>>,
+}
+
+impl<'a> Projector<'a> {
+    fn collect_root(&mut self, type_name: &str, selection_set: &'a SelectionSet) -> Collected<'a> {
+        let mut grouped: Vec<CollectedField<'a>> = Vec::new();
+        self.collect_fields(type_name, selection_set, &mut grouped);
+        grouped.into()
+    }
+
+    /// The merged sub-selection of a field group, for one runtime object type.
+    fn collect_sub(&mut self, type_name: &'a str, fields: &[&'a Field]) -> Collected<'a> {
+        let key = (
+            fields[0] as *const Field as usize,
+            type_name.as_ptr() as usize,
+        );
+        if let Some(found) = self.collected.get(&key) {
+            return found.clone();
+        }
+        let mut grouped: Vec<CollectedField<'a>> = Vec::new();
+        for field in fields {
+            self.collect_fields(type_name, &field.selection_set, &mut grouped);
+        }
+        let grouped: Collected<'a> = grouped.into();
+        self.collected.insert(key, grouped.clone());
+        grouped
+    }
+
+    fn collect_fields(
+        &self,
+        type_name: &str,
+        selection_set: &'a SelectionSet,
+        grouped: &mut Vec<CollectedField<'a>>,
+    ) {
+        for selection in &selection_set.selections {
+            match selection {
+                Selection::Field(field) => {
+                    if self.is_skipped(&field.directives) {
+                        continue;
+                    }
+                    let key = field.response_key().as_str();
+                    match grouped.iter_mut().find(|g| g.response_key == key) {
+                        Some(group) => group.fields.push(field),
+                        None => grouped.push(CollectedField {
+                            response_key: key,
+                            fields: vec![field],
+                        }),
+                    }
+                }
+                Selection::InlineFragment(inline) => {
+                    if self.is_skipped(&inline.directives) {
+                        continue;
+                    }
+                    let applies = inline
+                        .type_condition
+                        .as_ref()
+                        .is_none_or(|condition| self.applies(condition, type_name));
+                    if applies {
+                        self.collect_fields(type_name, &inline.selection_set, grouped);
+                    }
+                }
+                Selection::FragmentSpread(spread) => {
+                    if self.is_skipped(&spread.directives) {
+                        continue;
+                    }
+                    // Validation rejects cycles, so recursion through spreads ends.
+                    if let Some(fragment) = self.document.fragments.get(&spread.fragment_name) {
+                        if self.applies(fragment.type_condition(), type_name) {
+                            self.collect_fields(type_name, &fragment.selection_set, grouped);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn applies(&self, condition: &str, type_name: &str) -> bool {
+        condition == type_name || self.schema.is_subtype(condition, type_name)
+    }
+
+    fn is_skipped(&self, directives: &DirectiveList) -> bool {
+        let flag = |name: &str| {
+            let argument = directives.get(name)?.specified_argument_by_name("if")?;
+            match argument.as_ref() {
+                Value::Boolean(b) => Some(*b),
+                Value::Variable(var) => self.variables.get(var.as_str())?.as_bool(),
+                _ => None,
+            }
+        };
+        flag("skip") == Some(true) || flag("include") == Some(false)
+    }
+
+    fn complete_object(
+        &mut self,
+        type_name: &'a str,
+        object: &'a JsonMap,
+        fields: &Collected<'a>,
+    ) -> Result<(), PropagateNull> {
+        self.out.push(b'{');
+        for (i, group) in fields.iter().enumerate() {
+            if i > 0 {
+                self.out.push(b',');
+            }
+            // Response keys are GraphQL names: no escaping needed.
+            self.out.push(b'"');
+            self.out.extend_from_slice(group.response_key.as_bytes());
+            self.out.extend_from_slice(b"\":");
+            let field = group.fields[0];
+            if field.name == "__typename" {
+                write_json_string(&mut self.out, type_name);
+                continue;
+            }
+            self.path.push(PathElement::Key(group.response_key));
+            let value = object.get(group.response_key).unwrap_or(&JsonValue::Null);
+            let result = self.complete_value(&field.definition.ty, value, &group.fields);
+            if result.is_err() && field.definition.ty.is_non_null() && value.is_null() {
+                let message = format!(
+                    "Cannot return null for non-nullable field {type_name}.{}",
+                    field.name
+                );
+                self.field_error(message);
+            }
+            self.path.pop();
+            result?;
+        }
+        self.out.push(b'}');
+        Ok(())
+    }
+
+    /// Writes `value` as `ty`; on a null in a non-null place, truncates what it wrote and
+    /// either writes `null` (nullable `ty`) or propagates.
+    fn complete_value(
+        &mut self,
+        ty: &'a Type,
+        value: &'a JsonValue,
+        fields: &[&'a Field],
+    ) -> Result<(), PropagateNull> {
+        let start = self.out.len();
+        let outcome = self.write_value(ty, value, fields);
+        if outcome.is_ok() {
+            return Ok(());
+        }
+        self.out.truncate(start);
+        if ty.is_non_null() {
+            Err(PropagateNull)
+        } else {
+            self.out.extend_from_slice(b"null");
+            Ok(())
+        }
+    }
+
+    fn write_value(
+        &mut self,
+        ty: &'a Type,
+        value: &'a JsonValue,
+        fields: &[&'a Field],
+    ) -> Result<(), PropagateNull> {
+        if value.is_null() {
+            if ty.is_non_null() {
+                return Err(PropagateNull);
+            }
+            self.out.extend_from_slice(b"null");
+            return Ok(());
+        }
+        match ty {
+            Type::List(item_type) | Type::NonNullList(item_type) => {
+                let Some(items) = value.as_array() else {
+                    self.field_error(format!("Expected a list for {ty}"));
+                    return Err(PropagateNull);
+                };
+                self.out.push(b'[');
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        self.out.push(b',');
+                    }
+                    self.path.push(PathElement::Index(i));
+                    let result = self.complete_value(item_type, item, fields);
+                    if result.is_err() && item.is_null() {
+                        self.field_error(format!(
+                            "Cannot return null for non-nullable list item of type {item_type}"
+                        ));
+                    }
+                    self.path.pop();
+                    result?;
+                }
+                self.out.push(b']');
+                Ok(())
+            }
+            Type::Named(name) | Type::NonNullNamed(name) => {
+                let schema = self.schema;
+                match schema.types.get(name) {
+                    Some(ExtendedType::Object(_)) => {
+                        let Some(object) = value.as_object() else {
+                            self.field_error(format!("Expected an object for {name}"));
+                            return Err(PropagateNull);
+                        };
+                        let collected = self.collect_sub(name.as_str(), fields);
+                        self.complete_object(name.as_str(), object, &collected)
+                    }
+                    Some(ExtendedType::Interface(_) | ExtendedType::Union(_)) => {
+                        self.complete_abstract(name.as_str(), value, fields)
+                    }
+                    Some(leaf) => self.write_leaf(leaf, value),
+                    None => Err(PropagateNull),
+                }
+            }
+        }
+    }
+
+    fn complete_abstract(
+        &mut self,
+        abstract_type: &str,
+        value: &'a JsonValue,
+        fields: &[&'a Field],
+    ) -> Result<(), PropagateNull> {
+        let schema = self.schema;
+        let Some(object) = value.as_object() else {
+            self.field_error(format!("Expected an object for {abstract_type}"));
+            return Err(PropagateNull);
+        };
+        let typename = object.get("__typename").and_then(JsonValue::as_str);
+        // The runtime type, borrowed from the schema so that it can key the field cache.
+        let runtime = typename.and_then(|t| {
+            let (name, ty) = schema.types.get_key_value(t)?;
+            (ty.is_object() && schema.is_subtype(abstract_type, t)).then_some(name.as_str())
+        });
+        let Some(runtime) = runtime else {
+            self.field_error(format!(
+                "Abstract type {abstract_type} resolved to {}, which is not a possible type",
+                typename.unwrap_or("an object without __typename")
+            ));
+            return Err(PropagateNull);
+        };
+        let collected = self.collect_sub(runtime, fields);
+        self.complete_object(runtime, object, &collected)
+    }
+
+    fn write_leaf(&mut self, ty: &ExtendedType, value: &JsonValue) -> Result<(), PropagateNull> {
+        let valid = match ty {
+            ExtendedType::Enum(enum_def) => value
+                .as_str()
+                .is_some_and(|v| enum_def.values.contains_key(v)),
+            ExtendedType::Scalar(scalar) => match scalar.name.as_str() {
+                "Int" => value.as_i64().is_some_and(|v| i32::try_from(v).is_ok()),
+                "Float" => value.is_number(),
+                "Boolean" => value.is_boolean(),
+                "String" => value.is_string(),
+                "ID" => {
+                    if let Some(n) = value.as_i64() {
+                        // IDs are serialized as strings.
+                        write_json_string(&mut self.out, &n.to_string());
+                        return Ok(());
+                    }
+                    value.is_string()
+                }
+                // Custom scalars pass through as they are.
+                _ => true,
+            },
+            _ => false,
+        };
+        if !valid {
+            self.field_error(format!(
+                "Invalid value {} for type {}",
+                abbreviate(value),
+                ty.name()
+            ));
+            return Err(PropagateNull);
+        }
+        serde_json::to_writer(&mut self.out, value).expect("JSON values serialize");
+        Ok(())
+    }
+
+    fn field_error(&mut self, message: String) {
+        self.errors.push(
+            GraphQLError::new(message, "INTERNAL_SERVER_ERROR").with_path(path_to_json(&self.path)),
+        );
+    }
+}
+
+fn write_json_string(out: &mut Vec<u8>, s: &str) {
+    serde_json::to_writer(out, s).expect("strings serialize");
+}
+
+fn abbreviate(value: &JsonValue) -> String {
+    let text = value.to_string();
+    if text.len() > 40 {
+        format!("{}...", &text[..text.floor_char_boundary(40)])
+    } else {
+        text
+    }
+}
