@@ -23,14 +23,16 @@ pub struct EntityBatch<'p> {
 
 pub fn collect_entity_batch<'p>(
     data: &JsonValue,
-    flatten_path: &'p [FlattenNodePathSegment],
+    flatten_paths: &[&'p [FlattenNodePathSegment]],
     requires: &SelectionSet,
     input_rewrites: Option<&[FetchRewrite]>,
     supergraph: &Supergraph,
 ) -> EntityBatch<'p> {
     let mut found = Vec::new();
     let mut current = Vec::new();
-    find_entities(data, flatten_path, supergraph, &mut current, &mut found);
+    for path in flatten_paths {
+        find_entities(data, path, supergraph, &mut current, &mut found);
+    }
 
     let mut batch = EntityBatch {
         entities: Vec::with_capacity(found.len()),
@@ -120,16 +122,20 @@ fn project_into(
     for item in &selections.items {
         match item {
             SelectionItem::Field(field) => {
-                let value = object.get(field.selection_identifier())?;
+                // In `requires`, `name` is where the value sits in the data (possibly an
+                // internal alias the plan fetched it under) and `alias`, when present, is the
+                // field name the subgraph expects in the representation.
+                let value = object.get(field.name.as_str())?;
                 let projected = if field.selections.is_empty() {
                     value.clone()
                 } else {
                     project_value(value, &field.selections, sg)?
                 };
-                match out.get_mut(field.name.as_str()) {
+                let key = field.alias.as_deref().unwrap_or(&field.name);
+                match out.get_mut(key) {
                     Some(existing) => super::json::deep_merge(existing, projected),
                     None => {
-                        out.insert(field.name.clone(), projected);
+                        out.insert(key.to_string(), projected);
                     }
                 }
             }

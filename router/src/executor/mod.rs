@@ -11,13 +11,17 @@ use std::sync::Mutex;
 use apollo_compiler::response::{JsonMap, JsonValue};
 use futures::future::{join_all, BoxFuture};
 use futures::FutureExt;
+use std::collections::BTreeSet;
+
+use hive_router_query_planner::ast::selection_set::SelectionSet;
 use hive_router_query_planner::planner::plan_nodes::{
-    FetchNode, FetchRewrite, FlattenNodePath, PlanNode, QueryPlan,
+    BatchFetchNode, FetchNode, FetchRewrite, FlattenNodePath, FlattenNodePathSegment, PlanNode,
+    QueryPlan,
 };
 use http::HeaderMap;
 
-use self::entities::{apply_rewrite, collect_entity_batch};
-use self::json::{deep_merge, path_to_json, value_at_mut, PathElement};
+use self::entities::{apply_rewrite, collect_entity_batch, EntityBatch};
+use self::json::{deep_merge, path_to_json, value_at_mut};
 use self::transport::{SubgraphError, SubgraphResponse, Transport, TransportError};
 use crate::graphql_error::GraphQLError;
 use crate::supergraph::Supergraph;
@@ -89,6 +93,7 @@ fn execute_node<'a>(ctx: &'a ExecutionContext<'a>, node: &'a PlanNode) -> BoxFut
                 }
             }
             PlanNode::Fetch(fetch) => execute_root_fetch(ctx, fetch).await,
+            PlanNode::BatchFetch(batch) => execute_batch_fetch(ctx, batch).await,
             PlanNode::Flatten(flatten) => match flatten.node.as_ref() {
                 PlanNode::Fetch(fetch) => execute_entity_fetch(ctx, &flatten.path, fetch).await,
                 other => unsupported(ctx, other),
@@ -101,7 +106,6 @@ fn execute_node<'a>(ctx: &'a ExecutionContext<'a>, node: &'a PlanNode) -> BoxFut
 
 fn unsupported(ctx: &ExecutionContext<'_>, node: &PlanNode) {
     let kind = match node {
-        PlanNode::BatchFetch(_) => "BatchFetch",
         PlanNode::Subscription(_) => "Subscription",
         PlanNode::Defer(_) => "Defer",
         _ => "nested Flatten",
@@ -124,7 +128,12 @@ fn push_errors(ctx: &ExecutionContext<'_>, errors: impl IntoIterator<Item = Grap
 }
 
 async fn execute_root_fetch(ctx: &ExecutionContext<'_>, fetch: &FetchNode) {
-    let body = request_body(fetch, ctx.variables, None);
+    let body = request_body(
+        &fetch.operation.document_str,
+        fetch.variable_usages.as_ref(),
+        ctx.variables,
+        &[],
+    );
     let response = match ctx
         .transport
         .fetch(&fetch.service_name, body, ctx.headers)
@@ -152,6 +161,26 @@ async fn execute_root_fetch(ctx: &ExecutionContext<'_>, fetch: &FetchNode) {
     );
 }
 
+/// One `_entities` selection of a subgraph request: which entities it is for and how to build
+/// and read back their representations. A Flatten(Fetch) has one; a BatchFetch one per alias.
+struct EntityCall<'p> {
+    /// Response key of the `_entities` field in the subgraph's answer.
+    response_key: &'p str,
+    /// Variable that carries the representations.
+    variable: &'p str,
+    paths: Vec<&'p [FlattenNodePathSegment]>,
+    requires: &'p SelectionSet,
+    input_rewrites: Option<&'p [FetchRewrite]>,
+    output_rewrites: Option<&'p [FetchRewrite]>,
+}
+
+/// The subgraph request shared by the entity calls of one plan node.
+struct EntityRequest<'p> {
+    service: &'p str,
+    operation: &'p str,
+    variable_usages: Option<&'p BTreeSet<String>>,
+}
+
 async fn execute_entity_fetch(
     ctx: &ExecutionContext<'_>,
     flatten_path: &FlattenNodePath,
@@ -161,44 +190,145 @@ async fn execute_entity_fetch(
         // A Flatten around a non-entity fetch does not occur in plans; treat it as a root fetch.
         return execute_root_fetch(ctx, fetch).await;
     };
-    let batch = {
-        let data = ctx.data.lock().unwrap_or_else(|e| e.into_inner());
-        collect_entity_batch(
-            &data,
-            flatten_path.as_slice(),
-            requires,
-            fetch.input_rewrites.as_deref(),
-            ctx.supergraph,
-        )
+    let call = EntityCall {
+        response_key: "_entities",
+        variable: "representations",
+        paths: vec![flatten_path.as_slice()],
+        requires,
+        input_rewrites: fetch.input_rewrites.as_deref(),
+        output_rewrites: fetch.output_rewrites.as_deref(),
     };
-    if batch.representations.is_empty() {
+    let request = EntityRequest {
+        service: &fetch.service_name,
+        operation: &fetch.operation.document_str,
+        variable_usages: fetch.variable_usages.as_ref(),
+    };
+    execute_entity_calls(ctx, request, vec![call]).await;
+}
+
+async fn execute_batch_fetch(ctx: &ExecutionContext<'_>, batch: &BatchFetchNode) {
+    let calls = batch
+        .entity_batch
+        .aliases
+        .iter()
+        .map(|alias| EntityCall {
+            response_key: &alias.alias,
+            variable: &alias.representations_variable_name,
+            paths: alias
+                .merge_paths
+                .iter()
+                .map(FlattenNodePath::as_slice)
+                .collect(),
+            requires: &alias.requires,
+            input_rewrites: alias.input_rewrites.as_deref(),
+            output_rewrites: alias.output_rewrites.as_deref(),
+        })
+        .collect();
+    let request = EntityRequest {
+        service: &batch.service_name,
+        operation: &batch.operation.document_str,
+        variable_usages: batch.variable_usages.as_ref(),
+    };
+    execute_entity_calls(ctx, request, calls).await;
+}
+
+async fn execute_entity_calls(
+    ctx: &ExecutionContext<'_>,
+    request: EntityRequest<'_>,
+    calls: Vec<EntityCall<'_>>,
+) {
+    let batches: Vec<EntityBatch<'_>> = {
+        let data = ctx.data.lock().unwrap_or_else(|e| e.into_inner());
+        calls
+            .iter()
+            .map(|call| {
+                collect_entity_batch(
+                    &data,
+                    &call.paths,
+                    call.requires,
+                    call.input_rewrites,
+                    ctx.supergraph,
+                )
+            })
+            .collect()
+    };
+    if batches.iter().all(|b| b.representations.is_empty()) {
         return;
     }
-    let body = request_body(fetch, ctx.variables, Some(&batch.representations));
-    let response = ctx
+    let representations: Vec<(&str, &[Vec<u8>])> = calls
+        .iter()
+        .zip(&batches)
+        .map(|(call, batch)| (call.variable, batch.representations.as_slice()))
+        .collect();
+    let body = request_body(
+        request.operation,
+        request.variable_usages,
+        ctx.variables,
+        &representations,
+    );
+    let response = match ctx
         .transport
-        .fetch(&fetch.service_name, body, ctx.headers)
-        .await;
-    let response = match response {
+        .fetch(request.service, body, ctx.headers)
+        .await
+    {
         Ok(response) => response,
         Err(error) => {
-            let first_path = batch.entities.first().map(|(p, _)| path_to_json(p));
-            push_errors(ctx, [fetch_failed(&fetch.service_name, &error, first_path)]);
+            let first_path = batches
+                .iter()
+                .find_map(|b| b.entities.first())
+                .map(|(p, _)| path_to_json(p));
+            push_errors(ctx, [fetch_failed(request.service, &error, first_path)]);
             return;
         }
     };
 
     let SubgraphResponse { data, errors } = response;
-    let mut results: Vec<JsonValue> = match data {
-        Some(JsonValue::Object(mut map)) => match map.remove("_entities") {
-            Some(JsonValue::Array(items)) => items,
-            _ => Vec::new(),
-        },
-        _ => Vec::new(),
+    let mut data = match data {
+        Some(JsonValue::Object(map)) => map,
+        _ => JsonMap::new(),
     };
-    for result in &mut results {
-        apply_rewrites(result, fetch.output_rewrites.as_deref(), ctx.supergraph);
+    {
+        let mut merged = ctx.data.lock().unwrap_or_else(|e| e.into_inner());
+        for (call, batch) in calls.iter().zip(&batches) {
+            let mut results = match data.remove(call.response_key) {
+                Some(JsonValue::Array(items)) => items,
+                _ => Vec::new(),
+            };
+            for result in &mut results {
+                apply_rewrites(result, call.output_rewrites, ctx.supergraph);
+            }
+            merge_entity_results(&mut merged, batch, results);
+        }
     }
+
+    let errors = errors.unwrap_or_default();
+    if !errors.is_empty() {
+        let repathed: Vec<GraphQLError> = errors
+            .into_iter()
+            .flat_map(|error| {
+                entity_error_paths(error.path.as_deref(), &calls, &batches)
+                    .into_iter()
+                    .map(|path| {
+                        let error = SubgraphError {
+                            message: error.message.clone(),
+                            path: None,
+                            extensions: error.extensions.clone(),
+                        };
+                        subgraph_error(request.service, error, |_| path.clone())
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        push_errors(ctx, repathed);
+    }
+}
+
+/// Merges each entity's result into the entity where it stands in the response.
+fn merge_entity_results(
+    merged: &mut JsonValue,
+    batch: &EntityBatch<'_>,
+    mut results: Vec<JsonValue>,
+) {
     // How many entities still need each result, so the last one can take it without a copy.
     let mut uses = vec![0usize; results.len()];
     for (_, index) in &batch.entities {
@@ -206,65 +336,43 @@ async fn execute_entity_fetch(
             *count += 1;
         }
     }
-    {
-        let mut merged = ctx.data.lock().unwrap_or_else(|e| e.into_inner());
-        for (path, index) in &batch.entities {
-            let Some(result) = results.get_mut(*index) else {
-                continue;
-            };
-            if result.is_null() {
-                continue;
-            }
-            uses[*index] -= 1;
-            let value = if uses[*index] == 0 {
-                std::mem::take(result)
-            } else {
-                result.clone()
-            };
-            if let Some(target) = value_at_mut(&mut merged, path) {
-                deep_merge(target, value);
-            }
+    for (path, index) in &batch.entities {
+        let Some(result) = results.get_mut(*index) else {
+            continue;
+        };
+        if result.is_null() {
+            continue;
         }
-    }
-
-    let errors = errors.unwrap_or_default();
-    if !errors.is_empty() {
-        let repathed = errors.into_iter().flat_map(|error| {
-            entity_error_paths(error.path.as_deref(), &batch.entities)
-                .into_iter()
-                .map(move |path| {
-                    subgraph_error(
-                        &fetch.service_name,
-                        SubgraphError {
-                            message: error.message.clone(),
-                            path: None,
-                            extensions: error.extensions.clone(),
-                        },
-                        |_| path.clone(),
-                    )
-                })
-                .collect::<Vec<_>>()
-        });
-        push_errors(ctx, repathed.collect::<Vec<_>>());
+        uses[*index] -= 1;
+        let value = if uses[*index] == 0 {
+            std::mem::take(result)
+        } else {
+            result.clone()
+        };
+        if let Some(target) = value_at_mut(merged, path) {
+            deep_merge(target, value);
+        }
     }
 }
 
-/// `["_entities", i, ...rest]` becomes, for every entity sent as representation `i`, that
-/// entity's path followed by `rest`. An error without such a path stays without one.
+/// `[responseKey, i, ...rest]` becomes, for every entity sent as representation `i` of that
+/// entity call, the entity's path followed by `rest`. Other errors stay without a path.
 fn entity_error_paths(
     path: Option<&[JsonValue]>,
-    entities: &[(Vec<PathElement<'_>>, usize)],
+    calls: &[EntityCall<'_>],
+    batches: &[EntityBatch<'_>],
 ) -> Vec<Option<Vec<JsonValue>>> {
-    let index = path.and_then(|path| {
-        let is_entities = path.first().and_then(JsonValue::as_str) == Some("_entities");
-        let index = path.get(1).and_then(JsonValue::as_u64)?;
-        is_entities.then_some(index as usize)
+    let target = path.and_then(|path| {
+        let key = path.first().and_then(JsonValue::as_str)?;
+        let index = path.get(1).and_then(JsonValue::as_u64)? as usize;
+        let call = calls.iter().position(|c| c.response_key == key)?;
+        Some((call, index, &path[2..]))
     });
-    let Some(index) = index else {
+    let Some((call, index, rest)) = target else {
         return vec![None];
     };
-    let rest = &path.unwrap_or_default()[2..];
-    let paths: Vec<_> = entities
+    let paths: Vec<_> = batches[call]
+        .entities
         .iter()
         .filter(|(_, i)| *i == index)
         .map(|(entity_path, _)| {
@@ -320,33 +428,41 @@ fn fetch_failed(
     }
 }
 
-/// The subgraph request body: the fetch's operation, only the variables it uses, and for entity
-/// calls the representations, embedded as already-serialized JSON.
+/// The subgraph request body: the operation, only the variables it uses, and for entity calls
+/// the representations, embedded as already-serialized JSON.
 fn request_body(
-    fetch: &FetchNode,
+    operation: &str,
+    variable_usages: Option<&BTreeSet<String>>,
     variables: &JsonMap,
-    representations: Option<&[Vec<u8>]>,
+    representations: &[(&str, &[Vec<u8>])],
 ) -> Vec<u8> {
-    let operation = &fetch.operation.document_str;
-    let size =
-        operation.len() + 64 + representations.map_or(0, |r| r.iter().map(|x| x.len() + 1).sum());
+    let size = operation.len()
+        + 64
+        + representations
+            .iter()
+            .map(|(_, reps)| reps.iter().map(|r| r.len() + 1).sum::<usize>() + 32)
+            .sum::<usize>();
     let mut body = Vec::with_capacity(size);
     body.extend_from_slice(b"{\"query\":");
     serde_json::to_writer(&mut body, operation).expect("strings serialize");
     body.extend_from_slice(b",\"variables\":{");
     let mut first = true;
-    if let Some(representations) = representations {
-        body.extend_from_slice(b"\"representations\":[");
-        for (i, representation) in representations.iter().enumerate() {
+    for (variable, reps) in representations {
+        if !first {
+            body.push(b',');
+        }
+        first = false;
+        serde_json::to_writer(&mut body, variable).expect("strings serialize");
+        body.extend_from_slice(b":[");
+        for (i, representation) in reps.iter().enumerate() {
             if i > 0 {
                 body.push(b',');
             }
             body.extend_from_slice(representation);
         }
         body.push(b']');
-        first = false;
     }
-    for name in fetch.variable_usages.iter().flatten() {
+    for name in variable_usages.into_iter().flatten() {
         if let Some(value) = variables.get(name.as_str()) {
             if !first {
                 body.push(b',');

@@ -5,5 +5,6 @@
 mod common;
 
 mod errors;
+mod federation;
 mod http;
 mod shop;

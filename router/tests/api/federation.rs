@@ -1,0 +1,234 @@
+//! Federation v2 semantics: abstract types across subgraphs, `@interfaceObject`, several and
+//! composite keys, `@override`, `@inaccessible`, shared root fields, `@skip`/`@include`,
+//! `__typename` and introspection of the API schema.
+
+use serde_json_bytes::json;
+
+use crate::common::TestGateway;
+
+#[tokio::test]
+async fn unions_and_interfaces_resolve_per_runtime_type_across_subgraphs() {
+    let gw = TestGateway::start("abstract").await;
+    let response = gw
+        .query(
+            r#"{
+              media {
+                __typename
+                ... on Book { title price }
+                ... on Magazine { title issue }
+              }
+              nodes { id ...BookPrice }
+            }
+            fragment BookPrice on Book { price }"#,
+        )
+        .await;
+    assert_eq!(
+        response,
+        json!({"data": {
+            "media": [
+                {"__typename": "Book", "title": "Dune", "price": 12},
+                {"__typename": "Magazine", "title": "Wired", "issue": 42},
+                {"__typename": "Book", "title": "Emma", "price": 8}
+            ],
+            "nodes": [{"id": "m1"}, {"id": "b1", "price": 12}]
+        }})
+    );
+}
+
+#[tokio::test]
+async fn interface_fields_and_typename_without_fragments() {
+    let gw = TestGateway::start("abstract").await;
+    let response = gw
+        .query(r#"{ nodes { __typename id } one: node(id: "b1") { id } }"#)
+        .await;
+    assert_eq!(
+        response["data"]["nodes"],
+        json!([{"__typename": "Magazine", "id": "m1"}, {"__typename": "Book", "id": "b1"}])
+    );
+}
+
+#[tokio::test]
+async fn interface_object_fields_reach_the_concrete_types() {
+    let gw = TestGateway::start("interface-object").await;
+    let response = gw
+        .query(
+            r#"{
+              recentlyActive {
+                __typename
+                id
+                name
+                lastSeen
+                ... on Customer { email }
+                ... on Admin { level }
+              }
+              admins { name lastSeen }
+            }"#,
+        )
+        .await;
+    assert_eq!(
+        response,
+        json!({"data": {
+            "recentlyActive": [
+                {"__typename": "Customer", "id": "c1", "name": "Carol", "lastSeen": "2026-11-20", "email": "carol@example.com"},
+                {"__typename": "Admin", "id": "a1", "name": "Root", "lastSeen": "2026-11-21", "level": 9}
+            ],
+            "admins": [{"name": "Root", "lastSeen": "2026-11-21"}]
+        }})
+    );
+}
+
+#[tokio::test]
+async fn alternative_and_composite_nested_keys() {
+    let gw = TestGateway::start("keys").await;
+    let response = gw
+        .query("{ users { name plan membership { region plan { code } seats } } }")
+        .await;
+    assert_eq!(
+        response,
+        json!({"data": {"users": [
+            {"name": "Ann", "plan": "pro", "membership": {"region": "eu", "plan": {"code": "pro"}, "seats": 50}},
+            {"name": "Bob", "plan": "free", "membership": {"region": "us", "plan": {"code": "free"}, "seats": 1}},
+            {"name": "Cid", "plan": null, "membership": null}
+        ]}})
+    );
+    // users, billing by email, limits by the composite key: one request each.
+    let counts = gw.request_counts();
+    assert_eq!(
+        (counts["users"], counts["billing"], counts["limits"]),
+        (1, 1, 1)
+    );
+}
+
+#[tokio::test]
+async fn override_moves_a_field_and_inaccessible_parts_are_hidden() {
+    let gw = TestGateway::start("overrides").await;
+    let response = gw.query("{ products { name price onSale } version }").await;
+    assert_eq!(
+        response["data"]["products"],
+        json!([
+            {"name": "Lamp", "price": 25, "onSale": true},
+            {"name": "Desk", "price": 180, "onSale": false}
+        ])
+    );
+    assert!(response["data"]["version"]
+        .as_str()
+        .unwrap()
+        .ends_with("-1"));
+
+    let hidden = gw.query("{ products { costPrice } }").await;
+    assert_eq!(
+        hidden["errors"][0]["extensions"]["code"],
+        json!("GRAPHQL_VALIDATION_FAILED")
+    );
+    let hidden_root = gw.query("{ internalStats { count } }").await;
+    assert_eq!(
+        hidden_root["errors"][0]["extensions"]["code"],
+        json!("GRAPHQL_VALIDATION_FAILED")
+    );
+}
+
+#[tokio::test]
+async fn an_inaccessible_enum_value_from_a_subgraph_becomes_a_null_with_an_error() {
+    let gw = TestGateway::start("overrides").await;
+    let response = gw.query("{ products { id status } }").await;
+    // Product.status is non-null and DRAFT is not in the API schema: Desk becomes... the
+    // list item is non-null, so the whole list, and then data, become null.
+    assert_eq!(response["data"], json!(null));
+    assert_eq!(
+        response["errors"][0]["path"],
+        json!(["products", 1, "status"])
+    );
+}
+
+#[tokio::test]
+async fn introspection_shows_the_api_schema_only() {
+    let gw = TestGateway::start("overrides").await;
+    let response = gw
+        .query(
+            r#"{
+              product: __type(name: "Product") { fields { name } }
+              status: __type(name: "Status") { enumValues { name } }
+              stats: __type(name: "Stats") { name }
+              schema: __schema { types { name } directives { name } }
+            }"#,
+        )
+        .await;
+    let data = &response["data"];
+    assert_eq!(
+        data["product"]["fields"],
+        json!([{"name": "id"}, {"name": "name"}, {"name": "price"}, {"name": "status"}, {"name": "onSale"}])
+    );
+    assert_eq!(
+        data["status"]["enumValues"],
+        json!([{"name": "ACTIVE"}, {"name": "ARCHIVED"}])
+    );
+    assert_eq!(data["stats"], json!(null));
+    let types: Vec<&str> = data["schema"]["types"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        !types
+            .iter()
+            .any(|t| t.starts_with("join__") || t.starts_with("link__")),
+        "{types:?}"
+    );
+    let directives = data["schema"]["directives"].to_string();
+    assert!(!directives.contains("join__"), "{directives}");
+}
+
+#[tokio::test]
+async fn introspection_can_be_switched_off() {
+    let gw = TestGateway::start_with("overrides", Default::default(), |config| {
+        config.introspection = false;
+    })
+    .await;
+    let response = gw.query("{ __schema { queryType { name } } }").await;
+    assert_eq!(
+        response["errors"][0]["extensions"]["code"],
+        json!("INTROSPECTION_DISABLED")
+    );
+    // __typename is not introspection of the schema and keeps working.
+    let typename = gw.query("{ __typename }").await;
+    assert_eq!(typename, json!({"data": {"__typename": "Query"}}));
+}
+
+#[tokio::test]
+async fn skip_and_include_with_variables_decide_which_fetches_run() {
+    let gw = TestGateway::start("abstract").await;
+    let query = r#"query Q($withPrice: Boolean!, $noIssue: Boolean!) {
+      media {
+        ... on Book { title price @include(if: $withPrice) }
+        ... on Magazine { issue @skip(if: $noIssue) }
+      }
+    }"#;
+    let without = gw
+        .query_with(query, json!({"withPrice": false, "noIssue": true}))
+        .await;
+    assert_eq!(
+        without,
+        json!({"data": {"media": [{"title": "Dune"}, {}, {"title": "Emma"}]}})
+    );
+    // Only the variables a fetch uses go to a subgraph.
+    for request in gw.subgraph("library").requests.lock().unwrap().iter() {
+        let query = request["query"].as_str().unwrap();
+        for name in request["variables"].as_object().unwrap().keys() {
+            assert!(
+                query.contains(&format!("${}", name.as_str())),
+                "{name:?} unused in {query}"
+            );
+        }
+    }
+
+    let with = gw
+        .query_with(query, json!({"withPrice": true, "noIssue": false}))
+        .await;
+    assert_eq!(
+        with,
+        json!({"data": {"media": [
+            {"title": "Dune", "price": 12}, {"issue": 42}, {"title": "Emma", "price": 8}
+        ]}})
+    );
+}
