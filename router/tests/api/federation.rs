@@ -212,7 +212,7 @@ async fn skip_and_include_with_variables_decide_which_fetches_run() {
         json!({"data": {"media": [{"title": "Dune"}, {}, {"title": "Emma"}]}})
     );
     // Only the variables a fetch uses go to a subgraph.
-    for request in gw.subgraph("library").requests.lock().unwrap().iter() {
+    for request in gw.requests_to("library") {
         let query = request["query"].as_str().unwrap();
         for name in request["variables"].as_object().unwrap().keys() {
             assert!(
@@ -230,5 +230,77 @@ async fn skip_and_include_with_variables_decide_which_fetches_run() {
         json!({"data": {"media": [
             {"title": "Dune", "price": 12}, {"issue": 42}, {"title": "Emma", "price": 8}
         ]}})
+    );
+}
+
+fn requires_resolvers() -> std::collections::HashMap<String, crate::common::fixture::Resolver> {
+    use crate::common::resolver;
+    let shipping = resolver(|call| match (call.type_name, call.field) {
+        ("Product", "shippingCost") => {
+            let price = call.parent.get("price")?.as_i64()?;
+            let weight = call.parent.get("weight")?.as_i64()?;
+            // A missing (null) dimensions object counts as size 0.
+            let size = call
+                .parent
+                .get("dimensions")
+                .and_then(|d| d.get("size"))
+                .and_then(|s| s.as_i64())
+                .unwrap_or(0);
+            Some(Ok(json!(price / 10 + weight * 2 + size)))
+        }
+        _ => None,
+    });
+    let insurance = resolver(|call| match (call.type_name, call.field) {
+        ("Product", "insuredShipping") => {
+            let cost = call.parent.get("shippingCost")?.as_i64()?;
+            Some(Ok(json!(cost + 5)))
+        }
+        _ => None,
+    });
+    std::collections::HashMap::from([
+        ("shipping".to_string(), shipping),
+        ("insurance".to_string(), insurance),
+    ])
+}
+
+#[tokio::test]
+async fn requires_with_nested_fields_and_chains_of_requires() {
+    let gw = TestGateway::start_with("requires", requires_resolvers(), |_| {}).await;
+    let response = gw.query("{ products { id insuredShipping } }").await;
+    assert_eq!(
+        response,
+        json!({"data": {"products": [
+            {"id": "p1", "insuredShipping": 10 + 4 + 3 + 5},
+            {"id": "p2", "insuredShipping": 4 + 20 + 5},
+            {"id": "p3", "insuredShipping": 2 + 1 + 5}
+        ]}})
+    );
+    // products -> shipping (needs price, weight, dimensions) -> insurance (needs shippingCost).
+    let shipping_request = gw.requests_to("shipping")[0].clone();
+    assert_eq!(
+        shipping_request["variables"]["representations"][0],
+        json!({"__typename": "Product", "price": 100, "weight": 2, "dimensions": {"size": 3}, "id": "p1"})
+    );
+    let both = gw
+        .query("{ products { shippingCost insuredShipping } }")
+        .await;
+    assert_eq!(
+        both["data"]["products"][1],
+        json!({"shippingCost": 24, "insuredShipping": 29})
+    );
+}
+
+#[tokio::test]
+async fn federation_1_extend_and_external_style_subgraphs() {
+    let gw = TestGateway::start("fed1").await;
+    let response = gw
+        .query("{ users { name karma } topUser { name karma } }")
+        .await;
+    assert_eq!(
+        response,
+        json!({"data": {
+            "users": [{"name": "Ann", "karma": 3}, {"name": "Bob", "karma": 42}],
+            "topUser": {"name": "Bob", "karma": 42}
+        }})
     );
 }

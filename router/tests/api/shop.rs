@@ -114,7 +114,7 @@ async fn nested_entities_in_lists_are_batched_into_one_request_per_fetch() {
     assert_eq!(counts["reviews"], 1, "{counts:?}");
     assert_eq!(counts["products"], 1, "{counts:?}");
     // Table is reviewed twice but sent once.
-    let products_request = &gw.subgraph("products").requests.lock().unwrap()[0];
+    let products_request = gw.requests_to("products")[0].clone();
     let representations = products_request["variables"]["representations"]
         .as_array()
         .unwrap();
@@ -148,6 +148,6 @@ async fn variables_arguments_and_missing_entities() {
         json!({"data": {"product": {"name": "Table", "reviewCount": 2}, "missing": null}})
     );
     // Only the variables a fetch uses are sent.
-    let request = &gw.subgraph("products").requests.lock().unwrap()[0];
+    let request = gw.requests_to("products")[0].clone();
     assert_eq!(request["variables"], json!({"upc": "p1"}));
 }

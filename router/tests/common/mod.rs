@@ -83,6 +83,11 @@ impl TestGateway {
         &self.subgraphs[name]
     }
 
+    /// The request bodies a subgraph received so far (a copy: no lock is held afterwards).
+    pub fn requests_to(&self, name: &str) -> Vec<JsonValue> {
+        self.subgraphs[name].requests.lock().unwrap().clone()
+    }
+
     /// Subgraph name -> requests received so far.
     pub fn request_counts(&self) -> HashMap<String, usize> {
         self.subgraphs
