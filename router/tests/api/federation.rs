@@ -304,3 +304,26 @@ async fn federation_1_extend_and_external_style_subgraphs() {
         }})
     );
 }
+
+#[tokio::test]
+async fn entities_whose_key_could_not_be_resolved_are_not_sent_on() {
+    let gw = TestGateway::start("null-keys").await;
+    let response = gw
+        .query("{ shelves { book { isbn author { name } } } }")
+        .await;
+    assert_eq!(
+        response,
+        json!({"data": {"shelves": [
+            {"book": {"isbn": "i1", "author": {"name": "Alice"}}},
+            {"book": {"isbn": "i2", "author": {"name": "Bob"}}},
+            {"book": {"isbn": "i3", "author": null}},
+            {"book": null}
+        ]}})
+    );
+    // i3 has no id (registry does not know it), so authors only hears of books 1 and 2.
+    let representations = gw.requests_to("authors")[0]["variables"]["representations"].clone();
+    assert_eq!(
+        representations,
+        json!([{"__typename": "Book", "id": "1"}, {"__typename": "Book", "id": "2"}])
+    );
+}
