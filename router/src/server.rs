@@ -13,7 +13,7 @@ use crate::config::RouterConfig;
 use crate::executor::execute_plan;
 use crate::executor::transport::Transport;
 use crate::graphql_error::GraphQLError;
-use crate::pipeline::prepare::OperationPreparer;
+use crate::pipeline::prepare::{OperationPreparer, PreparedOperation};
 use crate::pipeline::request::{parse_get_query, parse_post_body, GraphQLRequest};
 use crate::pipeline::respond::{shape_response, GraphQLResponse};
 use crate::pipeline::PipelineError;
@@ -66,7 +66,7 @@ async fn graphql_get(
     }
     let modern = accepts_graphql_response_json(&headers);
     match parse_get_query(&Method::GET, &query) {
-        Ok(request) => run_request(&state, request, &headers, modern).await,
+        Ok(request) => run_request(state, request, &headers, modern).await,
         Err(error) => error_response(error, modern),
     }
 }
@@ -90,13 +90,13 @@ async fn graphql_post(
         Err(_) => return error_response(PipelineError::PayloadTooLarge(limit), modern),
     };
     match parse_post_body(&headers, &bytes) {
-        Ok(request) => run_request(&state, request, &headers, modern).await,
+        Ok(request) => run_request(state, request, &headers, modern).await,
         Err(error) => error_response(error, modern),
     }
 }
 
 async fn run_request(
-    state: &AppState,
+    state: Arc<AppState>,
     request: GraphQLRequest,
     headers: &HeaderMap,
     modern: bool,
@@ -109,15 +109,11 @@ async fn run_request(
 
 /// prepare -> coerce variables -> execute -> shape.
 async fn execute_request(
-    state: &AppState,
+    state: Arc<AppState>,
     request: GraphQLRequest,
     headers: &HeaderMap,
 ) -> Result<GraphQLResponse, PipelineError> {
-    let prepared = state.preparer.prepare_operation_with_cache(
-        &state.supergraph,
-        &request.query,
-        request.operation_name.as_deref(),
-    )?;
+    let prepared = prepare_operation(&state, &request).await?;
     if request.is_get && !prepared.operation_type().is_query() {
         return Err(PipelineError::MutationOverGet);
     }
@@ -160,6 +156,30 @@ async fn execute_request(
         &data,
         errors,
     ))
+}
+
+/// From the cache, or prepared on a blocking thread so that planning never stalls the workers
+/// that serve other requests.
+async fn prepare_operation(
+    state: &Arc<AppState>,
+    request: &GraphQLRequest,
+) -> Result<Arc<PreparedOperation>, PipelineError> {
+    let operation_name = request.operation_name.as_deref();
+    if let Some(prepared) = state.preparer.cached(&request.query, operation_name) {
+        return Ok(prepared);
+    }
+    let state = state.clone();
+    let query = request.query.clone();
+    let operation_name = request.operation_name.clone();
+    tokio::task::spawn_blocking(move || {
+        state.preparer.prepare_operation_with_cache(
+            &state.supergraph,
+            &query,
+            operation_name.as_deref(),
+        )
+    })
+    .await
+    .unwrap_or_else(|_| Err(PipelineError::Planning("preparation panicked".into())))
 }
 
 fn error_response(error: PipelineError, modern: bool) -> Response {

@@ -1,6 +1,7 @@
 //! Stage 2: parse, validate against the API schema, check operation limits and plan.
 //! The result depends only on the operation text and name, so it is cached (bounded).
 
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -55,17 +56,28 @@ impl OperationPreparer {
         }
     }
 
+    /// The prepared operation, if this text and name were prepared before.
+    pub fn cached(
+        &self,
+        query: &str,
+        operation_name: Option<&str>,
+    ) -> Option<Arc<PreparedOperation>> {
+        self.cache
+            .get(&(query.to_string(), operation_name.map(str::to_string)))
+    }
+
+    /// Prepares and caches. CPU-bound (planning can take long): call it off the async workers.
     pub fn prepare_operation_with_cache(
         &self,
         supergraph: &Supergraph,
         query: &str,
         operation_name: Option<&str>,
     ) -> Result<Arc<PreparedOperation>, PipelineError> {
-        let key = (query.to_string(), operation_name.map(str::to_string));
-        if let Some(prepared) = self.cache.get(&key) {
+        if let Some(prepared) = self.cached(query, operation_name) {
             return Ok(prepared);
         }
         let prepared = Arc::new(self.prepare_operation(supergraph, query, operation_name)?);
+        let key = (query.to_string(), operation_name.map(str::to_string));
         self.cache.insert(key, prepared.clone());
         Ok(prepared)
     }
@@ -150,12 +162,16 @@ fn plan_operation(
     let normalized = normalize_operation(&supergraph.planner.supergraph, &document, operation_name)
         .map_err(|e| PipelineError::Planning(e.to_string()))?;
     let cancellation = CancellationToken::with_timeout(PLANNING_TIMEOUT);
-    supergraph
-        .planner
-        .plan_from_normalized_operation(
+    // The planner asserts its invariants with panics; one must not take the request down.
+    let planned = std::panic::catch_unwind(AssertUnwindSafe(|| {
+        supergraph.planner.plan_from_normalized_operation(
             normalized.executable_operation(),
             PlannerOverrideContext::default(),
             &cancellation,
         )
-        .map_err(|e| PipelineError::Planning(e.to_string()))
+    }));
+    match planned {
+        Ok(plan) => plan.map_err(|e| PipelineError::Planning(e.to_string())),
+        Err(_) => Err(PipelineError::Planning("the query planner panicked".into())),
+    }
 }
