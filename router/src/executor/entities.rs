@@ -1,14 +1,13 @@
 //! Entity calls: find the entities a Flatten node points at, build their representations from
 //! the fetch's `requires` selection, apply the plan's rewrites, and deduplicate.
 
-use std::collections::HashMap;
-
 use apollo_compiler::response::{JsonMap, JsonValue};
 use hive_router_query_planner::ast::selection_item::SelectionItem;
 use hive_router_query_planner::ast::selection_set::SelectionSet;
 use hive_router_query_planner::planner::plan_nodes::{
     FetchNodePathSegment, FetchRewrite, FlattenNodePathSegment,
 };
+use indexmap::IndexSet;
 
 use super::json::{typename_of, PathElement};
 use crate::supergraph::Supergraph;
@@ -17,8 +16,8 @@ use crate::supergraph::Supergraph;
 pub struct EntityBatch<'p> {
     /// For each entity: where it is in the response and which representation stands for it.
     pub entities: Vec<(Vec<PathElement<'p>>, usize)>,
-    /// Each representation serialized once; the request body embeds them as they are.
-    pub representations: Vec<Vec<u8>>,
+    /// Each distinct representation serialized once; the request body embeds them as they are.
+    pub representations: IndexSet<Vec<u8>>,
 }
 
 pub fn collect_entity_batch<'p>(
@@ -36,9 +35,8 @@ pub fn collect_entity_batch<'p>(
 
     let mut batch = EntityBatch {
         entities: Vec::with_capacity(found.len()),
-        representations: Vec::new(),
+        representations: IndexSet::new(),
     };
-    let mut index_of: HashMap<Vec<u8>, usize> = HashMap::new();
     for (path, entity) in found {
         let Some(mut representation) = project_object(entity, requires, supergraph) else {
             continue;
@@ -52,11 +50,7 @@ pub fn collect_entity_batch<'p>(
         }
         let bytes =
             serde_json::to_vec(&representation_value).expect("JSON values always serialize");
-        let next = batch.representations.len();
-        let index = *index_of.entry(bytes.clone()).or_insert(next);
-        if index == next {
-            batch.representations.push(bytes);
-        }
+        let (index, _) = batch.representations.insert_full(bytes);
         batch.entities.push((path, index));
     }
     batch

@@ -19,6 +19,7 @@ use hive_router_query_planner::planner::plan_nodes::{
     QueryPlan,
 };
 use http::HeaderMap;
+use indexmap::IndexSet;
 
 use self::entities::{apply_rewrite, collect_entity_batch, EntityBatch};
 use self::json::{deep_merge, path_to_json, value_at_mut};
@@ -255,10 +256,10 @@ async fn execute_entity_calls(
     if batches.iter().all(|b| b.representations.is_empty()) {
         return;
     }
-    let representations: Vec<(&str, &[Vec<u8>])> = calls
+    let representations: Vec<(&str, &IndexSet<Vec<u8>>)> = calls
         .iter()
         .zip(&batches)
-        .map(|(call, batch)| (call.variable, batch.representations.as_slice()))
+        .map(|(call, batch)| (call.variable, &batch.representations))
         .collect();
     let body = request_body(
         request.operation,
@@ -434,7 +435,7 @@ fn request_body(
     operation: &str,
     variable_usages: Option<&BTreeSet<String>>,
     variables: &JsonMap,
-    representations: &[(&str, &[Vec<u8>])],
+    representations: &[(&str, &IndexSet<Vec<u8>>)],
 ) -> Vec<u8> {
     let size = operation.len()
         + 64
