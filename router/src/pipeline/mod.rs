@@ -36,6 +36,8 @@ pub enum PipelineError {
     LimitExceeded(String),
     #[error("introspection is disabled")]
     IntrospectionDisabled,
+    #[error("subscriptions are not supported over this endpoint")]
+    SubscriptionUnsupported,
     #[error("query planning failed: {0}")]
     Planning(String),
 }
@@ -55,7 +57,8 @@ impl PipelineError {
             | PipelineError::UnknownOperation(_)
             | PipelineError::InvalidVariables(_)
             | PipelineError::LimitExceeded(_)
-            | PipelineError::IntrospectionDisabled => {
+            | PipelineError::IntrospectionDisabled
+            | PipelineError::SubscriptionUnsupported => {
                 if graphql_response_json {
                     StatusCode::BAD_REQUEST
                 } else {
@@ -78,6 +81,7 @@ impl PipelineError {
             PipelineError::InvalidVariables(error) => return vec![(**error).clone()],
             PipelineError::LimitExceeded(_) => "OPERATION_LIMIT_EXCEEDED",
             PipelineError::IntrospectionDisabled => "INTROSPECTION_DISABLED",
+            PipelineError::SubscriptionUnsupported => "SUBSCRIPTION_UNSUPPORTED",
             PipelineError::Planning(detail) => {
                 tracing::error!(%detail, "query planning failed");
                 return vec![GraphQLError::new(

@@ -94,6 +94,9 @@ impl OperationPreparer {
             .get(operation_name)
             .map_err(|e| PipelineError::UnknownOperation(e.message().to_string()))?
             .clone();
+        if operation.operation_type == OperationType::Subscription {
+            return Err(PipelineError::SubscriptionUnsupported);
+        }
         check_limits(&document, &operation, &self.limits)?;
         let asks_for_schema = operation
             .root_fields(&document)

@@ -204,3 +204,125 @@ fn is_leaf(schema: &Schema, ty: &Type) -> bool {
         .get(ty.inner_named_type())
         .is_some_and(|t| t.is_leaf())
 }
+
+#[cfg(test)]
+mod tests {
+    //! The byte-writing projection and apollo-compiler's spec executor must agree on `data`
+    //! and on where errors are, for any operation and any merged data.
+
+    use std::collections::BTreeSet;
+
+    use serde_json_bytes::json;
+
+    use super::*;
+    use crate::config::Limits;
+    use crate::pipeline::prepare::OperationPreparer;
+
+    const SUPERGRAPH: &str = include_str!("../../tests/fixtures/abstract/supergraph.graphql");
+
+    fn shape_both_ways(query: &str, variables: JsonValue, data: JsonValue) -> [JsonValue; 2] {
+        let supergraph = Supergraph::parse(SUPERGRAPH).unwrap();
+        let preparer = OperationPreparer::new(8, Limits::default(), true);
+        let prepared = preparer
+            .prepare_operation_with_cache(&supergraph, query, None)
+            .unwrap();
+        let variables = apollo_compiler::request::coerce_variable_values(
+            &supergraph.api_schema,
+            &prepared.operation,
+            variables.as_object().unwrap(),
+        )
+        .unwrap();
+        let fast = shape_response(&supergraph, &prepared, &variables, &data, Vec::new());
+        let spec = execute_over_data(&supergraph, &prepared, &variables, &data, Vec::new());
+        [fast, spec].map(|r| serde_json::from_slice(&r.to_bytes()).unwrap())
+    }
+
+    fn error_paths(response: &JsonValue) -> BTreeSet<String> {
+        response["errors"]
+            .as_array()
+            .map(|errors| errors.iter().map(|e| e["path"].to_string()).collect())
+            .unwrap_or_default()
+    }
+
+    fn assert_agree(query: &str, variables: JsonValue, data: JsonValue) -> JsonValue {
+        let [fast, spec] = shape_both_ways(query, variables, data);
+        assert_eq!(fast["data"], spec["data"], "data differs for {query}");
+        assert_eq!(
+            error_paths(&fast),
+            error_paths(&spec),
+            "errors differ for {query}"
+        );
+        fast
+    }
+
+    fn media_data() -> JsonValue {
+        json!({
+            "media": [
+                {"__typename": "Book", "id": "b1", "title": "Dune", "price": 12},
+                {"__typename": "Magazine", "id": "m1", "title": "Wired", "issue": 42}
+            ],
+            "node": {"__typename": "Book", "id": "b1", "title": "Dune", "price": 12}
+        })
+    }
+
+    #[test]
+    fn fragments_aliases_typename_and_conditions() {
+        let query = r#"query Q($all: Boolean!) {
+            media {
+                kind: __typename
+                ... on Book { title cost: price @include(if: $all) }
+                ...Mag
+            }
+            node(id: "b1") { id __typename ... on Book { title @skip(if: $all) } }
+        }
+        fragment Mag on Magazine { title issue }"#;
+        // Merged data is keyed by response key: the plan sends the client's aliases on.
+        let mut data = media_data();
+        data["media"][0]["cost"] = json!(12);
+        for all in [true, false] {
+            let response = assert_agree(query, json!({"all": all}), data.clone());
+            assert!(response.get("errors").is_none(), "{response:?}");
+        }
+    }
+
+    #[test]
+    fn nulls_propagate_to_the_nearest_nullable_parent() {
+        let mut data = media_data();
+        data["node"]["title"] = JsonValue::Null;
+        let response = assert_agree(
+            r#"{ node(id: "b1") { id ... on Book { title } } }"#,
+            json!({}),
+            data.clone(),
+        );
+        assert_eq!(response["data"], json!({"node": null}));
+
+        data["media"][1]["title"] = JsonValue::Null;
+        let response = assert_agree(
+            "{ media { ... on Magazine { title } } node(id: \"b1\") { id } }",
+            json!({}),
+            data,
+        );
+        assert_eq!(response["data"], json!(null));
+    }
+
+    #[test]
+    fn invalid_leaves_and_unknown_runtime_types_become_errors() {
+        let mut data = media_data();
+        data["node"]["price"] = json!("twelve");
+        data["media"][1]["__typename"] = json!("Newspaper");
+        let response = assert_agree(
+            r#"{ node(id: "b1") { ... on Book { price } } }"#,
+            json!({}),
+            data.clone(),
+        );
+        assert_eq!(response["data"], json!({"node": null}));
+        let response = assert_agree("{ media { __typename } }", json!({}), data);
+        assert_eq!(response["data"], json!(null));
+    }
+
+    #[test]
+    fn missing_data_is_null() {
+        let response = assert_agree(r#"{ node(id: "x") { id } }"#, json!({}), json!({}));
+        assert_eq!(response["data"], json!({"node": null}));
+    }
+}

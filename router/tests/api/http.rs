@@ -244,3 +244,59 @@ async fn mutations_run_in_order() {
         json!({"data": {"a": 2, "b": 20, "c": 21, "d": 22}})
     );
 }
+
+#[tokio::test]
+async fn operation_limits_reject_deep_wide_and_exploding_documents() {
+    let gw = TestGateway::start_with("shop", crate::shop::shop_resolvers(), |config| {
+        config.limits.max_depth = 4;
+        config.limits.max_aliases = 3;
+    })
+    .await;
+    let code =
+        |response: &serde_json_bytes::Value| response["errors"][0]["extensions"]["code"].clone();
+
+    let deep = gw
+        .query("{ me { reviews { product { reviews { author { name } } } } } }")
+        .await;
+    assert_eq!(code(&deep), json!("OPERATION_LIMIT_EXCEEDED"), "{deep:?}");
+
+    let aliased = gw
+        .query("{ a: me { id } b: me { id } c: me { id } d: me { id } }")
+        .await;
+    assert_eq!(
+        code(&aliased),
+        json!("OPERATION_LIMIT_EXCEEDED"),
+        "{aliased:?}"
+    );
+
+    // Each fragment spreads the previous one twice: 2^20 selections once expanded.
+    let mut bomb = String::from("query { me { ...F20 } }\nfragment F0 on User { id }\n");
+    for i in 1..=20 {
+        bomb.push_str(&format!(
+            "fragment F{i} on User {{ ...F{} ...F{} }}\n",
+            i - 1,
+            i - 1
+        ));
+    }
+    let exploded = gw.query(&bomb).await;
+    assert_eq!(
+        code(&exploded),
+        json!("OPERATION_LIMIT_EXCEEDED"),
+        "{exploded:?}"
+    );
+    assert_eq!(gw.request_counts()["accounts"], 0);
+
+    let within = gw.query("{ me { reviews { product { name } } } }").await;
+    assert!(within.get("errors").is_none(), "{within:?}");
+}
+
+#[tokio::test]
+async fn subscriptions_are_refused_with_a_clear_error() {
+    let gw = counter_gateway().await;
+    let response = gw.query("subscription { count }").await;
+    // The supergraph has no Subscription type: validation says so.
+    assert_eq!(
+        response["errors"][0]["extensions"]["code"],
+        json!("GRAPHQL_VALIDATION_FAILED")
+    );
+}
