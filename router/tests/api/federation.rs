@@ -327,3 +327,28 @@ async fn entities_whose_key_could_not_be_resolved_are_not_sent_on() {
         json!([{"__typename": "Book", "id": "1"}, {"__typename": "Book", "id": "2"}])
     );
 }
+
+#[tokio::test]
+async fn same_response_key_with_different_shapes_is_invalid_and_aliases_fix_it() {
+    let gw = TestGateway::start("mismatch").await;
+    // String vs [String] under one response key fails the spec's SameResponseShape rule.
+    let invalid = gw
+        .query("{ items { id ... on Gadget { label } ... on Widget { label } } }")
+        .await;
+    assert_eq!(
+        invalid["errors"][0]["extensions"]["code"],
+        json!("GRAPHQL_VALIDATION_FAILED")
+    );
+    assert_eq!(gw.request_counts()["widgets"], 0);
+
+    let response = gw
+        .query("{ items { id ... on Gadget { label stock } ... on Widget { labels: label stock } } }")
+        .await;
+    assert_eq!(
+        response,
+        json!({"data": {"items": [
+            {"id": "g1", "label": "one", "stock": 3},
+            {"id": "w1", "labels": ["a", "b"], "stock": 0}
+        ]}})
+    );
+}
