@@ -14,6 +14,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use tokio::net::TcpListener;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
 
 use crate::config::RouterConfig;
 use crate::executor::transport::Transport;
@@ -58,7 +60,16 @@ impl App {
             transport,
             config,
         });
-        let router = server::routes(state).layer(tower_http::catch_panic::CatchPanicLayer::new());
+        let router = server::routes(state)
+            // Outermost first: every request gets an `x-request-id` (kept when the client sent
+            // one) that is logged, forwarded to the subgraphs and returned to the client.
+            .layer(
+                tower::ServiceBuilder::new()
+                    .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+                    .layer(TraceLayer::new_for_http().make_span_with(request_span))
+                    .layer(PropagateRequestIdLayer::x_request_id())
+                    .layer(tower_http::catch_panic::CatchPanicLayer::new()),
+            );
         Ok(Self { listener, router })
     }
 
@@ -71,4 +82,13 @@ impl App {
     pub async fn run(self) -> std::io::Result<()> {
         axum::serve(self.listener, self.router).await
     }
+}
+
+fn request_span(request: &http::Request<axum::body::Body>) -> tracing::Span {
+    let request_id = request
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), request_id)
 }

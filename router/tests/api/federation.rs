@@ -342,7 +342,9 @@ async fn same_response_key_with_different_shapes_is_invalid_and_aliases_fix_it()
     assert_eq!(gw.request_counts()["widgets"], 0);
 
     let response = gw
-        .query("{ items { id ... on Gadget { label stock } ... on Widget { labels: label stock } } }")
+        .query(
+            "{ items { id ... on Gadget { label stock } ... on Widget { labels: label stock } } }",
+        )
         .await;
     assert_eq!(
         response,

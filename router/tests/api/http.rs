@@ -300,3 +300,41 @@ async fn subscriptions_are_refused_with_a_clear_error() {
         json!("GRAPHQL_VALIDATION_FAILED")
     );
 }
+
+#[tokio::test]
+async fn a_request_id_is_assigned_returned_and_forwarded_to_subgraphs() {
+    let gw = counter_gateway().await;
+    let response = reqwest::Client::new()
+        .post(&gw.url)
+        .header("content-type", "application/json")
+        .header("authorization", "Bearer abc")
+        .body(r#"{"query":"{ count }"}"#)
+        .send()
+        .await
+        .unwrap();
+    let id = response.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(id.len(), 36, "a UUID: {id}");
+
+    let kept = reqwest::Client::new()
+        .post(&gw.url)
+        .header("content-type", "application/json")
+        .header("x-request-id", "client-chosen-id")
+        .body(r#"{"query":"{ count }"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(kept.headers()["x-request-id"], "client-chosen-id");
+    let forwarded = gw.subgraph("counter").headers.lock().unwrap().clone();
+    assert_eq!(forwarded[0].get("authorization").unwrap(), "Bearer abc");
+    assert_eq!(
+        forwarded[0].get("x-request-id").unwrap().to_str().unwrap(),
+        id
+    );
+    assert_eq!(
+        forwarded[1].get("x-request-id").unwrap(),
+        "client-chosen-id"
+    );
+}

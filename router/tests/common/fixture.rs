@@ -58,6 +58,8 @@ pub struct FixtureSubgraph {
     /// Every request body received, for assertions on what the router sent.
     pub requests: Mutex<Vec<JsonValue>>,
     pub request_count: AtomicUsize,
+    /// The headers of every request received.
+    pub headers: Mutex<Vec<http::HeaderMap>>,
     /// When set, answers are computed once per distinct request body and then replayed, so
     /// that a benchmark measures the router rather than the fixture's executor.
     memo: Option<Mutex<HashMap<axum::body::Bytes, axum::body::Bytes>>>,
@@ -101,6 +103,7 @@ impl FixtureSubgraph {
             behaviour: Mutex::new(Behaviour::Normal),
             requests: Mutex::new(Vec::new()),
             request_count: AtomicUsize::new(0),
+            headers: Mutex::new(Vec::new()),
             memo: None,
         }
     }
@@ -396,6 +399,7 @@ pub async fn serve(fixture: Arc<FixtureSubgraph>) -> String {
 
 async fn handle(
     State(fixture): State<Arc<FixtureSubgraph>>,
+    headers: http::HeaderMap,
     body: axum::body::Bytes,
 ) -> axum::response::Response {
     use axum::response::IntoResponse;
@@ -416,6 +420,7 @@ async fn handle(
         };
         return ([(http::header::CONTENT_TYPE, "application/json")], answer).into_response();
     }
+    fixture.headers.lock().unwrap().push(headers);
     let behaviour = *fixture.behaviour.lock().unwrap();
     let request: JsonValue = serde_json::from_slice(&body).unwrap_or(JsonValue::Null);
     fixture.requests.lock().unwrap().push(request.clone());
