@@ -8,6 +8,11 @@
 //!   the difference is the router's own cost.
 //!
 //! `BENCH_SECONDS` (default 5) and `BENCH_CONCURRENCY` (default 32) tune the run.
+//!
+//! To compare another router on the same workload: `BENCH_SUBGRAPH_PORT_BASE=4101` puts the
+//! subgraphs on fixed ports (accounts, products, reviews, inventory from that port on) and
+//! writes `target/bench-supergraph.graphql` with those URLs; start the other router on that
+//! supergraph and set `BENCH_COMPARE_URL` to its GraphQL endpoint.
 
 #[path = "../tests/common/fixture.rs"]
 mod fixture;
@@ -186,11 +191,17 @@ async fn main() {
         listen: SocketAddr::from(([127, 0, 0, 1], 0)),
         ..RouterConfig::default()
     };
+    let port_base = env_number("BENCH_SUBGRAPH_PORT_BASE", 0) as u16;
     let mut subgraphs = Vec::new();
-    for (name, data) in shop_data() {
+    for (i, (name, data)) in shop_data().into_iter().enumerate() {
         let sdl = std::fs::read_to_string(fixtures_dir.join(format!("{name}.graphql"))).unwrap();
         let subgraph = Arc::new(FixtureSubgraph::new(name, &sdl, data, None).memoized());
-        let url = fixture::serve(subgraph.clone()).await;
+        let port = if port_base == 0 {
+            0
+        } else {
+            port_base + i as u16
+        };
+        let url = fixture::serve_on(subgraph.clone(), port).await;
         config.subgraphs.insert(
             name.to_string(),
             SubgraphConfig {
@@ -200,7 +211,13 @@ async fn main() {
         );
         subgraphs.push((name, url, subgraph));
     }
-    let supergraph = std::fs::read_to_string(fixtures_dir.join("supergraph.graphql")).unwrap();
+    let mut supergraph = std::fs::read_to_string(fixtures_dir.join("supergraph.graphql")).unwrap();
+    for (name, url, _) in &subgraphs {
+        supergraph = supergraph.replace(&format!("http://127.0.0.1:4000/{name}"), url);
+    }
+    let out =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/bench-supergraph.graphql");
+    std::fs::write(&out, &supergraph).unwrap();
     let app = App::build(config, &supergraph).await.unwrap();
     let router_url = format!("http://{}/graphql", app.local_addr());
     tokio::spawn(app.run());
@@ -282,6 +299,20 @@ async fn main() {
         .await
     };
     direct_stats.print("subgraphs direct: same requests in sequence");
+    if let Ok(other) = std::env::var("BENCH_COMPARE_URL") {
+        let client = client.clone();
+        let body = body.clone();
+        let mut other_stats = load(concurrency, duration, move || {
+            let client = client.clone();
+            let url = other.clone();
+            let body = body.clone();
+            async move {
+                post(&client, &url, body).await;
+            }
+        })
+        .await;
+        other_stats.print("comparison router (BENCH_COMPARE_URL)");
+    }
     let router_p50 = router_stats.latencies[router_stats.latencies.len() / 2];
     let direct_p50 = direct_stats.latencies[direct_stats.latencies.len() / 2];
     println!(

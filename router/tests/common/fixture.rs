@@ -385,11 +385,16 @@ impl<'f> Obj<'f> {
 
 /// Serves a fixture subgraph on a random local port; returns its URL.
 pub async fn serve(fixture: Arc<FixtureSubgraph>) -> String {
+    serve_on(fixture, 0).await
+}
+
+/// Serves a fixture subgraph on a given local port (0: any free port); returns its URL.
+pub async fn serve_on(fixture: Arc<FixtureSubgraph>, port: u16) -> String {
     let app = axum::Router::new()
         .route("/", post(handle))
         .route("/graphql", post(handle))
         .with_state(fixture);
-    let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
+    let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], port)))
         .await
         .unwrap();
     let url = format!("http://{}/graphql", listener.local_addr().unwrap());
