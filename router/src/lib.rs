@@ -82,6 +82,16 @@ impl App {
     pub async fn run(self) -> std::io::Result<()> {
         axum::serve(self.listener, self.router).await
     }
+
+    /// Serves until `shutdown` completes, then finishes the requests in flight.
+    pub async fn run_until(
+        self,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(shutdown)
+            .await
+    }
 }
 
 fn request_span(request: &http::Request<axum::body::Body>) -> tracing::Span {

@@ -41,8 +41,31 @@ async fn main() -> anyhow::Result<()> {
     config.apply_subgraph_env(names.iter(), env);
     let app = App::build(config, &sdl).await?;
     tracing::info!(address = %app.local_addr(), "router listening");
-    app.run().await?;
+    app.run_until(shutdown_signal()).await?;
+    tracing::info!("router stopped");
     Ok(())
+}
+
+/// Ctrl-C or SIGTERM (what orchestrators send): stop accepting, finish what is in flight.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
 }
 
 /// Subgraph names from `join__Graph` enum values (`@join__graph(name: "...")`).
