@@ -354,3 +354,73 @@ async fn same_response_key_with_different_shapes_is_invalid_and_aliases_fix_it()
         ]}})
     );
 }
+
+#[tokio::test]
+async fn unions_whose_members_differ_per_subgraph() {
+    let gw = TestGateway::start("union-intersection").await;
+    let cases = [
+        ("{ media { ... on Movie { title } } }", json!({"media": {}})),
+        ("{ media { ... on Book { title } } }", json!({"media": {"title": "Walden"}})),
+        (
+            "{ media { ... on Book { title } ... on Movie { title } } }",
+            json!({"media": {"title": "Walden"}}),
+        ),
+        (
+            "{ viewer { media { __typename ... on Song { title } ... on Book { title musicNote cinemaNote } } song { __typename ... on Song { title musicNote } ... on Movie { title } } } }",
+            json!({"viewer": {
+                "media": {"__typename": "Book", "title": "Walden", "musicNote": "music: Walden", "cinemaNote": "cinema: Walden"},
+                "song": {"__typename": "Song", "title": "Blue Moon", "musicNote": "music: Blue Moon"}
+            }}),
+        ),
+        (
+            "{ musicMedia { ... on Movie { title cinemaNote } } cinemaMedia { ... on Movie { title cinemaNote } } }",
+            json!({"musicMedia": {}, "cinemaMedia": {"title": "Vertigo", "cinemaNote": "cinema: Vertigo"}}),
+        ),
+        (
+            "{ musicMedia { ... on Book { title musicNote cinemaNote } } }",
+            json!({"musicMedia": {"title": "Walden", "musicNote": "music: Walden", "cinemaNote": "cinema: Walden"}}),
+        ),
+    ];
+    for (query, data) in cases {
+        let response = gw.query(query).await;
+        assert_eq!(response, json!({ "data": data }), "{query}");
+    }
+}
+
+#[tokio::test]
+async fn interface_object_fields_with_requires() {
+    let activity = crate::common::resolver(|call| match (call.type_name, call.field) {
+        ("Account", "handle") => {
+            let name = call.parent.get("name")?.as_str()?;
+            Some(Ok(json!(format!("@{}", name.to_lowercase()))))
+        }
+        _ => None,
+    });
+    let resolvers = std::collections::HashMap::from([("activity".to_string(), activity)]);
+    let gw = TestGateway::start_with("interface-object", resolvers, |_| {}).await;
+    let response = gw
+        .query("{ recentlyActive { handle ... on Admin { level } } admins { handle } }")
+        .await;
+    assert_eq!(
+        response,
+        json!({"data": {
+            "recentlyActive": [{"handle": "@carol"}, {"handle": "@root", "level": 9}],
+            "admins": [{"handle": "@root"}]
+        }})
+    );
+    // The interface object is addressed by the interface's name, with the required name.
+    let sent: Vec<serde_json_bytes::Value> = gw
+        .requests_to("activity")
+        .iter()
+        .flat_map(|r| {
+            r["variables"]["representations"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+        })
+        .collect();
+    assert!(
+        sent.contains(&json!({"__typename": "Account", "name": "Root", "id": "a1"})),
+        "{sent:?}"
+    );
+}
