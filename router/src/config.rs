@@ -6,6 +6,7 @@
 //! listen = "127.0.0.1:4000"
 //! introspection = true
 //! plan_cache_size = 1000
+//! cors_allow_origins = ["https://shop.example.com"]  # or ["*"]; empty: no CORS headers
 //! [timeouts]
 //! subgraph_ms = 30000
 //! [limits]
@@ -19,7 +20,8 @@
 //! timeout_ms = 5000
 //! ```
 //! Environment variables: `ROUTER_LISTEN`, `ROUTER_INTROSPECTION` (true/false),
-//! `ROUTER_SUBGRAPH_TIMEOUT_MS`, `ROUTER_MAX_BODY_BYTES`, `ROUTER_MAX_DEPTH`, and
+//! `ROUTER_SUBGRAPH_TIMEOUT_MS`, `ROUTER_MAX_BODY_BYTES`, `ROUTER_MAX_DEPTH`,
+//! `ROUTER_CORS_ALLOW_ORIGINS` (comma-separated), and
 //! `ROUTER_SUBGRAPH_<NAME>_URL` (name upper-cased) to override one subgraph's URL.
 
 use std::collections::HashMap;
@@ -53,6 +55,8 @@ pub struct RouterConfig {
     pub introspection: bool,
     /// How many prepared (validated and planned) operations are kept.
     pub plan_cache_size: usize,
+    /// Browser origins allowed to call the router (`*` for any); empty sends no CORS headers.
+    pub cors_allow_origins: Vec<String>,
     pub timeouts: Timeouts,
     pub limits: Limits,
     /// Per-subgraph overrides keyed by subgraph name.
@@ -88,6 +92,7 @@ impl Default for RouterConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 4000)),
             introspection: true,
             plan_cache_size: 1000,
+            cors_allow_origins: Vec::new(),
             timeouts: Timeouts::default(),
             limits: Limits::default(),
             subgraphs: HashMap::new(),
@@ -152,6 +157,14 @@ impl RouterConfig {
         if let Some(v) = env("ROUTER_MAX_BODY_BYTES") {
             self.limits.max_body_bytes = parse_setting("ROUTER_MAX_BODY_BYTES", &v)?;
         }
+        if let Some(v) = env("ROUTER_CORS_ALLOW_ORIGINS") {
+            self.cors_allow_origins = v
+                .split(',')
+                .map(str::trim)
+                .filter(|o| !o.is_empty())
+                .map(str::to_string)
+                .collect();
+        }
         if let Some(v) = env("ROUTER_MAX_DEPTH") {
             self.limits.max_depth = parse_setting("ROUTER_MAX_DEPTH", &v)?;
         }
@@ -190,6 +203,14 @@ impl RouterConfig {
                 return Err(ConfigError::Invalid {
                     setting: setting.into(),
                     reason: "must be greater than zero".into(),
+                });
+            }
+        }
+        for origin in &self.cors_allow_origins {
+            if origin != "*" && http::HeaderValue::from_str(origin).is_err() {
+                return Err(ConfigError::Invalid {
+                    setting: "cors_allow_origins".into(),
+                    reason: format!("{origin:?} is not a valid origin"),
                 });
             }
         }

@@ -60,7 +60,9 @@ impl App {
             transport,
             config,
         });
+        let cors = cors_layer(&state.config.cors_allow_origins);
         let router = server::routes(state)
+            .layer(cors)
             // Outermost first: every request gets an `x-request-id` (kept when the client sent
             // one) that is logged, forwarded to the subgraphs and returned to the client.
             .layer(
@@ -92,6 +94,30 @@ impl App {
             .with_graceful_shutdown(shutdown)
             .await
     }
+}
+
+/// CORS for browser clients (the storefront) on other origins; nothing when none is allowed.
+fn cors_layer(origins: &[String]) -> tower_http::cors::CorsLayer {
+    use tower_http::cors::{AllowOrigin, CorsLayer};
+    if origins.is_empty() {
+        return CorsLayer::new();
+    }
+    let allow_origin = if origins.iter().any(|o| o == "*") {
+        AllowOrigin::any()
+    } else {
+        AllowOrigin::list(origins.iter().filter_map(|o| o.parse().ok()))
+    };
+    CorsLayer::new()
+        .allow_origin(allow_origin)
+        .allow_methods([http::Method::GET, http::Method::POST])
+        .allow_headers([
+            http::header::CONTENT_TYPE,
+            http::header::AUTHORIZATION,
+            http::header::ACCEPT,
+            http::HeaderName::from_static("x-request-id"),
+        ])
+        .expose_headers([http::HeaderName::from_static("x-request-id")])
+        .max_age(std::time::Duration::from_secs(3600))
 }
 
 fn request_span(request: &http::Request<axum::body::Body>) -> tracing::Span {

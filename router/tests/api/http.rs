@@ -338,3 +338,32 @@ async fn a_request_id_is_assigned_returned_and_forwarded_to_subgraphs() {
         "client-chosen-id"
     );
 }
+
+#[tokio::test]
+async fn cors_answers_preflights_for_allowed_origins_only() {
+    let gw = TestGateway::start_with("mutations", HashMap::new(), |config| {
+        config.cors_allow_origins = vec!["https://shop.example.com".to_string()];
+    })
+    .await;
+    let preflight = |origin: &'static str| {
+        reqwest::Client::new()
+            .request(reqwest::Method::OPTIONS, &gw.url)
+            .header("origin", origin)
+            .header("access-control-request-method", "POST")
+            .header(
+                "access-control-request-headers",
+                "content-type,authorization",
+            )
+            .send()
+    };
+    let allowed = preflight("https://shop.example.com").await.unwrap();
+    assert_eq!(
+        allowed.headers()["access-control-allow-origin"],
+        "https://shop.example.com"
+    );
+    let refused = preflight("https://evil.example.com").await.unwrap();
+    assert!(refused
+        .headers()
+        .get("access-control-allow-origin")
+        .is_none());
+}
