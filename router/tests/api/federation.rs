@@ -424,3 +424,27 @@ async fn interface_object_fields_with_requires() {
         "{sent:?}"
     );
 }
+
+#[tokio::test]
+async fn provides_on_an_interface_field_with_type_conditions() {
+    let gw = TestGateway::start("provides-abstract").await;
+    let provided = gw
+        .query("{ feed { id ... on Book { name } ... on Movie { name } } }")
+        .await;
+    // The names come from the feed (provided), not from the catalog.
+    assert_eq!(
+        provided,
+        json!({"data": {"feed": [{"id": "b1", "name": "Ulysses"}, {"id": "m1", "name": "Alien"}]}})
+    );
+    assert_eq!(gw.request_counts()["catalog"], 0);
+
+    let mixed = gw
+        .query("{ feed { ... on Book { name pages } ... on Movie { name } } }")
+        .await;
+    assert_eq!(
+        mixed,
+        json!({"data": {"feed": [{"name": "Ulysses", "pages": 730}, {"name": "Alien"}]}})
+    );
+    let representations = gw.requests_to("catalog")[0]["variables"]["representations"].clone();
+    assert_eq!(representations, json!([{"__typename": "Book", "id": "b1"}]));
+}
