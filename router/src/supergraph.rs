@@ -29,9 +29,9 @@ pub struct Supergraph {
     pub api_implementers: ApolloHashMap<Name, Implementers>,
     /// Subgraph name -> URL from `join__Graph`.
     pub subgraph_urls: HashMap<String, String>,
-    /// Abstract type name -> every object type that belongs to it, over the whole supergraph
-    /// (inaccessible parts included, since subgraphs may still return them).
-    possible_types: HashMap<String, HashSet<String>>,
+    /// The whole supergraph, inaccessible parts included (subgraphs may still return them):
+    /// type conditions in plans are checked against it.
+    full_schema: Schema,
 }
 
 impl Supergraph {
@@ -41,72 +41,23 @@ impl Supergraph {
         let parsed = safe_parse_schema(sdl).map_err(|e| SupergraphError::Invalid(e.to_string()))?;
         let planner = Planner::new_from_supergraph(&parsed, QueryPlannerOptions::default())?;
         let subgraph_urls = planner.supergraph.subgraph_endpoint_map.clone();
-        let possible_types = possible_types_of(&full);
-        let api_schema = api_schema_of(full)?;
+        let api_schema = api_schema_of(full.clone())?;
         let api_implementers = api_schema.implementers_map();
         Ok(Self {
             planner,
             api_schema,
             api_implementers,
             subgraph_urls,
-            possible_types,
+            full_schema: full,
         })
     }
 
-    /// Whether an object of `type_name` matches a type condition `condition`.
+    /// Whether an object of `type_name` matches a type condition `condition`. The spec makes
+    /// objects name every interface they implement, transitive ones included, so a direct
+    /// check suffices.
     pub fn type_matches(&self, condition: &str, type_name: &str) -> bool {
-        condition == type_name
-            || self
-                .possible_types
-                .get(condition)
-                .is_some_and(|members| members.contains(type_name))
+        condition == type_name || self.full_schema.is_subtype(condition, type_name)
     }
-}
-
-fn possible_types_of(schema: &Schema) -> HashMap<String, HashSet<String>> {
-    let mut map: HashMap<String, HashSet<String>> = HashMap::new();
-    for (name, ty) in &schema.types {
-        match ty {
-            ExtendedType::Object(obj) => {
-                for iface in &obj.implements_interfaces {
-                    map.entry(iface.to_string())
-                        .or_default()
-                        .insert(name.to_string());
-                }
-            }
-            ExtendedType::Interface(iface_def) => {
-                // Interfaces implementing interfaces: objects of the child also belong to the parent.
-                for parent in &iface_def.implements_interfaces {
-                    map.entry(parent.to_string())
-                        .or_default()
-                        .insert(name.to_string());
-                }
-            }
-            ExtendedType::Union(union_def) => {
-                let members = map.entry(name.to_string()).or_default();
-                members.extend(union_def.members.iter().map(|m| m.to_string()));
-            }
-            _ => {}
-        }
-    }
-    // Close over interface -> interface -> object chains.
-    let interfaces: Vec<String> = map.keys().cloned().collect();
-    let mut changed = true;
-    while changed {
-        changed = false;
-        for iface in &interfaces {
-            let members: Vec<String> = map[iface].iter().cloned().collect();
-            for member in members {
-                if let Some(nested) = map.get(&member).cloned() {
-                    let entry = map.get_mut(iface).expect("key exists");
-                    for n in nested {
-                        changed |= entry.insert(n);
-                    }
-                }
-            }
-        }
-    }
-    map
 }
 
 /// Directive and type name prefixes that belong to the federation machinery, not to the API.
@@ -133,6 +84,30 @@ fn is_inaccessible(directives: &apollo_compiler::schema::DirectiveList) -> bool 
 
 fn is_inaccessible_ast(directives: &apollo_compiler::ast::DirectiveList) -> bool {
     directives.has("inaccessible")
+}
+
+/// Drops inaccessible fields (and those of removed types) and arguments, and machinery
+/// directives from what remains.
+fn clean_fields(
+    fields: &mut apollo_compiler::collections::IndexMap<
+        Name,
+        apollo_compiler::schema::Component<apollo_compiler::schema::FieldDefinition>,
+    >,
+    removed_types: &HashSet<Name>,
+) {
+    fields.retain(|_, f| {
+        !is_inaccessible_ast(&f.directives) && !removed_types.contains(f.ty.inner_named_type())
+    });
+    for field in fields.values_mut() {
+        let field = field.make_mut();
+        field.directives.retain(|d| !is_machinery(&d.name));
+        field
+            .arguments
+            .retain(|a| !a.directives.has("inaccessible"));
+        for arg in &mut field.arguments {
+            arg.make_mut().directives.retain(|d| !is_machinery(&d.name));
+        }
+    }
 }
 
 /// Derives the API schema: removes federation machinery and every `@inaccessible` element.
@@ -164,20 +139,7 @@ fn api_schema_of(mut schema: Schema) -> Result<Valid<Schema>, SupergraphError> {
                 obj.directives.retain(keep_directive);
                 obj.implements_interfaces
                     .retain(|i| !removed_types.contains(&i.name));
-                obj.fields.retain(|_, f| {
-                    !is_inaccessible_ast(&f.directives)
-                        && !removed_types.contains(f.ty.inner_named_type())
-                });
-                for field in obj.fields.values_mut() {
-                    let field = field.make_mut();
-                    field.directives.retain(|d| !is_machinery(&d.name));
-                    field
-                        .arguments
-                        .retain(|a| !a.directives.has("inaccessible"));
-                    for arg in &mut field.arguments {
-                        arg.make_mut().directives.retain(|d| !is_machinery(&d.name));
-                    }
-                }
+                clean_fields(&mut obj.fields, &removed_types);
             }
             ExtendedType::Interface(iface) => {
                 let iface = iface.make_mut();
@@ -185,20 +147,7 @@ fn api_schema_of(mut schema: Schema) -> Result<Valid<Schema>, SupergraphError> {
                 iface
                     .implements_interfaces
                     .retain(|i| !removed_types.contains(&i.name));
-                iface.fields.retain(|_, f| {
-                    !is_inaccessible_ast(&f.directives)
-                        && !removed_types.contains(f.ty.inner_named_type())
-                });
-                for field in iface.fields.values_mut() {
-                    let field = field.make_mut();
-                    field.directives.retain(|d| !is_machinery(&d.name));
-                    field
-                        .arguments
-                        .retain(|a| !a.directives.has("inaccessible"));
-                    for arg in &mut field.arguments {
-                        arg.make_mut().directives.retain(|d| !is_machinery(&d.name));
-                    }
-                }
+                clean_fields(&mut iface.fields, &removed_types);
             }
             ExtendedType::Union(union_def) => {
                 let union_def = union_def.make_mut();
