@@ -5,11 +5,13 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use apollo_compiler::response::{JsonMap, JsonValue};
-use bytes::Bytes;
 use http::HeaderMap;
 use serde::Deserialize;
 
 use crate::config::RouterConfig;
+
+/// The largest subgraph response body read; a larger one is a failed fetch, not an OOM.
+const MAX_RESPONSE_BYTES: usize = 64 * 1024 * 1024;
 
 /// Headers copied from the client request to every subgraph request.
 const FORWARDED_HEADERS: &[&str] = &["authorization", "x-request-id", "traceparent", "tracestate"];
@@ -24,6 +26,8 @@ pub enum TransportError {
     Connect(#[source] reqwest::Error),
     #[error("the subgraph answered with HTTP status {0}")]
     Status(u16),
+    #[error("the subgraph response is larger than {0} bytes")]
+    TooLarge(usize),
     #[error("the subgraph response is not a valid GraphQL response")]
     InvalidResponse(#[source] sonic_rs::Error),
 }
@@ -118,9 +122,21 @@ impl Transport {
                 request = request.header(*name, value);
             }
         }
-        let response = request.send().await.map_err(classify)?;
+        let mut response = request.send().await.map_err(classify)?;
         let status = response.status();
-        let body: Bytes = response.bytes().await.map_err(classify)?;
+        if response
+            .content_length()
+            .is_some_and(|len| len > MAX_RESPONSE_BYTES as u64)
+        {
+            return Err(TransportError::TooLarge(MAX_RESPONSE_BYTES));
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(classify)? {
+            if body.len() + chunk.len() > MAX_RESPONSE_BYTES {
+                return Err(TransportError::TooLarge(MAX_RESPONSE_BYTES));
+            }
+            body.extend_from_slice(&chunk);
+        }
         // sonic-rs parses with SIMD; the values are the same serde_json_bytes values.
         match sonic_rs::from_slice::<SubgraphResponse>(&body) {
             Ok(parsed) => Ok(parsed),
