@@ -1,0 +1,302 @@
+//! Fetch nodes: one subgraph request each, for root fields or for entities (`_entities`,
+//! one selection per Flatten(Fetch), one per alias in a BatchFetch), merged into the data.
+
+use std::collections::BTreeSet;
+
+use apollo_compiler::response::{JsonMap, JsonValue};
+use hive_router_query_planner::ast::selection_set::SelectionSet;
+use hive_router_query_planner::planner::plan_nodes::{
+    BatchFetchNode, FetchNode, FetchRewrite, FlattenNodePath, FlattenNodePathSegment,
+};
+use indexmap::IndexSet;
+
+use super::entities::{apply_rewrite, collect_entity_batch, EntityBatch};
+use super::errors::{entity_error_paths, fetch_failed, subgraph_error};
+use super::json::{deep_merge, path_to_json, value_at_mut};
+use super::transport::{SubgraphError, SubgraphResponse};
+use super::{push_errors, ExecutionContext};
+use crate::graphql_error::GraphQLError;
+use crate::supergraph::Supergraph;
+
+pub(super) async fn execute_root_fetch(ctx: &ExecutionContext<'_>, fetch: &FetchNode) {
+    let body = request_body(
+        &fetch.operation.document_str,
+        fetch.variable_usages.as_ref(),
+        ctx.variables,
+        &[],
+    );
+    let response = match ctx
+        .transport
+        .fetch(&fetch.service_name, body, ctx.headers)
+        .await
+    {
+        Ok(response) => response,
+        Err(error) => {
+            push_errors(ctx, [fetch_failed(&fetch.service_name, &error, None)]);
+            return;
+        }
+    };
+    let SubgraphResponse { data, errors } = response;
+    if let Some(mut data) = data.filter(|d| d.is_object()) {
+        apply_rewrites(&mut data, fetch.output_rewrites.as_deref(), ctx.supergraph);
+        let mut merged = ctx.data.lock().unwrap_or_else(|e| e.into_inner());
+        deep_merge(&mut merged, data);
+    }
+    let errors = errors.unwrap_or_default();
+    push_errors(
+        ctx,
+        errors
+            .into_iter()
+            // Root fetch errors already carry the client's paths.
+            .map(|e| subgraph_error(&fetch.service_name, e, |path| path)),
+    );
+}
+
+/// One `_entities` selection of a subgraph request: which entities it is for and how to build
+/// and read back their representations. A Flatten(Fetch) has one; a BatchFetch one per alias.
+pub(super) struct EntityCall<'p> {
+    /// Response key of the `_entities` field in the subgraph's answer.
+    pub(super) response_key: &'p str,
+    /// Variable that carries the representations.
+    variable: &'p str,
+    paths: Vec<&'p [FlattenNodePathSegment]>,
+    requires: &'p SelectionSet,
+    input_rewrites: Option<&'p [FetchRewrite]>,
+    output_rewrites: Option<&'p [FetchRewrite]>,
+}
+
+/// The subgraph request shared by the entity calls of one plan node.
+struct EntityRequest<'p> {
+    service: &'p str,
+    operation: &'p str,
+    variable_usages: Option<&'p BTreeSet<String>>,
+}
+
+pub(super) async fn execute_entity_fetch(
+    ctx: &ExecutionContext<'_>,
+    flatten_path: &FlattenNodePath,
+    fetch: &FetchNode,
+) {
+    let Some(requires) = &fetch.requires else {
+        // A Flatten around a non-entity fetch does not occur in plans; treat it as a root fetch.
+        return execute_root_fetch(ctx, fetch).await;
+    };
+    let call = EntityCall {
+        response_key: "_entities",
+        variable: "representations",
+        paths: vec![flatten_path.as_slice()],
+        requires,
+        input_rewrites: fetch.input_rewrites.as_deref(),
+        output_rewrites: fetch.output_rewrites.as_deref(),
+    };
+    let request = EntityRequest {
+        service: &fetch.service_name,
+        operation: &fetch.operation.document_str,
+        variable_usages: fetch.variable_usages.as_ref(),
+    };
+    execute_entity_calls(ctx, request, vec![call]).await;
+}
+
+pub(super) async fn execute_batch_fetch(ctx: &ExecutionContext<'_>, batch: &BatchFetchNode) {
+    let calls = batch
+        .entity_batch
+        .aliases
+        .iter()
+        .map(|alias| EntityCall {
+            response_key: &alias.alias,
+            variable: &alias.representations_variable_name,
+            paths: alias
+                .merge_paths
+                .iter()
+                .map(FlattenNodePath::as_slice)
+                .collect(),
+            requires: &alias.requires,
+            input_rewrites: alias.input_rewrites.as_deref(),
+            output_rewrites: alias.output_rewrites.as_deref(),
+        })
+        .collect();
+    let request = EntityRequest {
+        service: &batch.service_name,
+        operation: &batch.operation.document_str,
+        variable_usages: batch.variable_usages.as_ref(),
+    };
+    execute_entity_calls(ctx, request, calls).await;
+}
+
+async fn execute_entity_calls(
+    ctx: &ExecutionContext<'_>,
+    request: EntityRequest<'_>,
+    calls: Vec<EntityCall<'_>>,
+) {
+    let batches: Vec<EntityBatch<'_>> = {
+        let data = ctx.data.lock().unwrap_or_else(|e| e.into_inner());
+        calls
+            .iter()
+            .map(|call| {
+                collect_entity_batch(
+                    &data,
+                    &call.paths,
+                    call.requires,
+                    call.input_rewrites,
+                    ctx.supergraph,
+                )
+            })
+            .collect()
+    };
+    if batches.iter().all(|b| b.representations.is_empty()) {
+        return;
+    }
+    let representations: Vec<(&str, &IndexSet<Vec<u8>>)> = calls
+        .iter()
+        .zip(&batches)
+        .map(|(call, batch)| (call.variable, &batch.representations))
+        .collect();
+    let body = request_body(
+        request.operation,
+        request.variable_usages,
+        ctx.variables,
+        &representations,
+    );
+    let response = match ctx
+        .transport
+        .fetch(request.service, body, ctx.headers)
+        .await
+    {
+        Ok(response) => response,
+        Err(error) => {
+            let first_path = batches
+                .iter()
+                .find_map(|b| b.entities.first())
+                .map(|(p, _)| path_to_json(p));
+            push_errors(ctx, [fetch_failed(request.service, &error, first_path)]);
+            return;
+        }
+    };
+
+    let SubgraphResponse { data, errors } = response;
+    let mut data = match data {
+        Some(JsonValue::Object(map)) => map,
+        _ => JsonMap::new(),
+    };
+    {
+        let mut merged = ctx.data.lock().unwrap_or_else(|e| e.into_inner());
+        for (call, batch) in calls.iter().zip(&batches) {
+            let mut results = match data.remove(call.response_key) {
+                Some(JsonValue::Array(items)) => items,
+                _ => Vec::new(),
+            };
+            for result in &mut results {
+                apply_rewrites(result, call.output_rewrites, ctx.supergraph);
+            }
+            merge_entity_results(&mut merged, batch, results);
+        }
+    }
+
+    let errors = errors.unwrap_or_default();
+    if !errors.is_empty() {
+        let repathed: Vec<GraphQLError> = errors
+            .into_iter()
+            .flat_map(|error| {
+                entity_error_paths(error.path.as_deref(), &calls, &batches)
+                    .into_iter()
+                    .map(|path| {
+                        let error = SubgraphError {
+                            message: error.message.clone(),
+                            path: None,
+                            extensions: error.extensions.clone(),
+                        };
+                        subgraph_error(request.service, error, |_| path.clone())
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        push_errors(ctx, repathed);
+    }
+}
+
+/// Merges each entity's result into the entity where it stands in the response.
+fn merge_entity_results(
+    merged: &mut JsonValue,
+    batch: &EntityBatch<'_>,
+    mut results: Vec<JsonValue>,
+) {
+    // How many entities still need each result, so the last one can take it without a copy.
+    let mut uses = vec![0usize; results.len()];
+    for (_, index) in &batch.entities {
+        if let Some(count) = uses.get_mut(*index) {
+            *count += 1;
+        }
+    }
+    for (path, index) in &batch.entities {
+        let Some(result) = results.get_mut(*index) else {
+            continue;
+        };
+        if result.is_null() {
+            continue;
+        }
+        uses[*index] -= 1;
+        let value = if uses[*index] == 0 {
+            std::mem::take(result)
+        } else {
+            result.clone()
+        };
+        if let Some(target) = value_at_mut(merged, path) {
+            deep_merge(target, value);
+        }
+    }
+}
+
+fn apply_rewrites(value: &mut JsonValue, rewrites: Option<&[FetchRewrite]>, sg: &Supergraph) {
+    for rewrite in rewrites.unwrap_or_default() {
+        apply_rewrite(value, rewrite, sg);
+    }
+}
+
+/// The subgraph request body: the operation, only the variables it uses, and for entity calls
+/// the representations, embedded as already-serialized JSON.
+fn request_body(
+    operation: &str,
+    variable_usages: Option<&BTreeSet<String>>,
+    variables: &JsonMap,
+    representations: &[(&str, &IndexSet<Vec<u8>>)],
+) -> Vec<u8> {
+    let size = operation.len()
+        + 64
+        + representations
+            .iter()
+            .map(|(_, reps)| reps.iter().map(|r| r.len() + 1).sum::<usize>() + 32)
+            .sum::<usize>();
+    let mut body = Vec::with_capacity(size);
+    body.extend_from_slice(b"{\"query\":");
+    serde_json::to_writer(&mut body, operation).expect("strings serialize");
+    body.extend_from_slice(b",\"variables\":{");
+    let mut first = true;
+    for (variable, reps) in representations {
+        if !first {
+            body.push(b',');
+        }
+        first = false;
+        serde_json::to_writer(&mut body, variable).expect("strings serialize");
+        body.extend_from_slice(b":[");
+        for (i, representation) in reps.iter().enumerate() {
+            if i > 0 {
+                body.push(b',');
+            }
+            body.extend_from_slice(representation);
+        }
+        body.push(b']');
+    }
+    for name in variable_usages.into_iter().flatten() {
+        if let Some(value) = variables.get(name.as_str()) {
+            if !first {
+                body.push(b',');
+            }
+            first = false;
+            serde_json::to_writer(&mut body, name).expect("strings serialize");
+            body.push(b':');
+            serde_json::to_writer(&mut body, value).expect("JSON values serialize");
+        }
+    }
+    body.extend_from_slice(b"}}");
+    body
+}
