@@ -115,10 +115,7 @@ fn unsupported(ctx: &ExecutionContext<'_>, node: &PlanNode) {
     );
 }
 
-fn push_errors(
-    ctx: &ExecutionContext<'_>,
-    errors: impl IntoIterator<Item = GraphQLError>,
-) {
+fn push_errors(ctx: &ExecutionContext<'_>, errors: impl IntoIterator<Item = GraphQLError>) {
     ctx.errors
         .lock()
         .unwrap_or_else(|e| e.into_inner())

@@ -31,6 +31,8 @@ pub struct PreparedOperation {
     /// `None` when the operation only asks for introspection or the root `__typename`, which
     /// the router answers itself.
     pub plan: Option<QueryPlan>,
+    /// Whether a root field is `__schema` or `__type`.
+    pub introspects: bool,
 }
 
 impl PreparedOperation {
@@ -98,10 +100,10 @@ impl OperationPreparer {
             return Err(PipelineError::SubscriptionUnsupported);
         }
         check_limits(&document, &operation, &self.limits)?;
-        let asks_for_schema = operation
+        let introspects = operation
             .root_fields(&document)
             .any(|f| f.name == "__schema" || f.name == "__type");
-        if asks_for_schema && !self.introspection {
+        if introspects && !self.introspection {
             return Err(PipelineError::IntrospectionDisabled);
         }
         let needs_subgraphs = operation
@@ -120,6 +122,7 @@ impl OperationPreparer {
             document,
             operation,
             plan,
+            introspects,
         })
     }
 }

@@ -56,11 +56,7 @@ pub fn shape_response(
     data: &JsonValue,
     mut errors: Vec<GraphQLError>,
 ) -> GraphQLResponse {
-    let asks_for_schema = prepared
-        .operation
-        .root_fields(&prepared.document)
-        .any(|f| f.name == "__schema" || f.name == "__type");
-    if asks_for_schema {
+    if prepared.introspects {
         return execute_over_data(supergraph, prepared, variables, data, errors);
     }
     let projection = project_data(
