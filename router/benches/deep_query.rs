@@ -303,7 +303,10 @@ async fn main() {
         // Same answer first: a faster wrong router is no comparison.
         let their_answer = post(&client, &other, body.clone()).await;
         let theirs: JsonValue = serde_json::from_slice(&their_answer).unwrap();
-        assert_eq!(theirs["data"], parsed["data"], "the comparison router answers differently");
+        assert_eq!(
+            theirs["data"], parsed["data"],
+            "the comparison router answers differently"
+        );
         let client = client.clone();
         let body = body.clone();
         let mut other_stats = load(concurrency, duration, move || {

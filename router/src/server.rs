@@ -147,7 +147,7 @@ async fn execute_request(
             .await;
             (output.data, output.errors)
         }
-        None => (apollo_compiler::response::JsonValue::Null, Vec::new()),
+        None => (crate::executor::value::Value::Null, Vec::new()),
     };
     Ok(shape_response(
         &state.supergraph,

@@ -1,7 +1,6 @@
 //! Entity calls: find the entities a Flatten node points at, build their representations from
 //! the fetch's `requires` selection, apply the plan's rewrites, and deduplicate.
 
-use apollo_compiler::response::{JsonMap, JsonValue};
 use hive_router_query_planner::ast::selection_item::SelectionItem;
 use hive_router_query_planner::ast::selection_set::SelectionSet;
 use hive_router_query_planner::planner::plan_nodes::{
@@ -9,7 +8,8 @@ use hive_router_query_planner::planner::plan_nodes::{
 };
 use indexmap::IndexSet;
 
-use super::json::{typename_of, PathElement};
+use super::json::PathElement;
+use super::value::{Object, Value};
 use crate::supergraph::Supergraph;
 
 /// The entities found under a Flatten path, and the deduplicated representations to send.
@@ -21,7 +21,7 @@ pub struct EntityBatch<'p> {
 }
 
 pub fn collect_entity_batch<'p>(
-    data: &JsonValue,
+    data: &Value,
     flatten_paths: &[&'p [FlattenNodePathSegment]],
     requires: &SelectionSet,
     input_rewrites: Option<&[FetchRewrite]>,
@@ -44,7 +44,7 @@ pub fn collect_entity_batch<'p>(
         if !representation.contains_key("__typename") {
             continue;
         }
-        let mut representation_value = JsonValue::Object(std::mem::take(&mut representation));
+        let mut representation_value = Value::Object(std::mem::take(&mut representation));
         for rewrite in input_rewrites.unwrap_or_default() {
             apply_rewrite(&mut representation_value, rewrite, supergraph);
         }
@@ -57,14 +57,14 @@ pub fn collect_entity_batch<'p>(
 }
 
 fn find_entities<'d, 'p>(
-    value: &'d JsonValue,
+    value: &'d Value,
     path: &'p [FlattenNodePathSegment],
     supergraph: &Supergraph,
     current: &mut Vec<PathElement<'p>>,
-    found: &mut Vec<(Vec<PathElement<'p>>, &'d JsonMap)>,
+    found: &mut Vec<(Vec<PathElement<'p>>, &'d Object)>,
 ) {
     match (path.first(), value) {
-        (_, JsonValue::Array(items)) => {
+        (_, Value::Array(items)) => {
             // Lists are walked whether or not the plan marks them with `@`.
             let rest = match path.first() {
                 Some(FlattenNodePathSegment::List) => &path[1..],
@@ -76,22 +76,23 @@ fn find_entities<'d, 'p>(
                 current.pop();
             }
         }
-        (None, JsonValue::Object(map)) => found.push((current.clone(), map)),
-        (Some(FlattenNodePathSegment::Field(key)), JsonValue::Object(map)) => {
-            if let Some(child) = map.get(key.as_str()) {
+        (None, Value::Object(map)) => found.push((current.clone(), map)),
+        (Some(FlattenNodePathSegment::Field(key)), Value::Object(map)) => {
+            if let Some(child) = map.get(key) {
                 current.push(PathElement::Key(key));
                 find_entities(child, &path[1..], supergraph, current, found);
                 current.pop();
             }
         }
-        (Some(FlattenNodePathSegment::TypeCondition(types)), JsonValue::Object(_)) => {
-            let matches = typename_of(value)
+        (Some(FlattenNodePathSegment::TypeCondition(types)), Value::Object(_)) => {
+            let matches = value
+                .typename()
                 .is_some_and(|t| types.iter().any(|cond| supergraph.type_matches(cond, t)));
             if matches {
                 find_entities(value, &path[1..], supergraph, current, found);
             }
         }
-        (Some(FlattenNodePathSegment::List), JsonValue::Object(_)) => {
+        (Some(FlattenNodePathSegment::List), Value::Object(_)) => {
             find_entities(value, &path[1..], supergraph, current, found)
         }
         _ => {}
@@ -100,19 +101,19 @@ fn find_entities<'d, 'p>(
 
 /// Projects an object through a selection set. `None` when a selected field is missing:
 /// such an entity cannot be identified and is not sent.
-fn project_object(object: &JsonMap, selections: &SelectionSet, sg: &Supergraph) -> Option<JsonMap> {
-    let mut out = JsonMap::new();
+fn project_object(object: &Object, selections: &SelectionSet, sg: &Supergraph) -> Option<Object> {
+    let mut out = Object::new();
     project_into(object, selections, sg, &mut out)?;
     Some(out)
 }
 
 fn project_into(
-    object: &JsonMap,
+    object: &Object,
     selections: &SelectionSet,
     sg: &Supergraph,
-    out: &mut JsonMap,
+    out: &mut Object,
 ) -> Option<()> {
-    let typename = object.get("__typename").and_then(JsonValue::as_str);
+    let typename = object.get("__typename").and_then(Value::as_str);
     for item in &selections.items {
         match item {
             SelectionItem::Field(field) => {
@@ -144,31 +145,24 @@ fn project_into(
     Some(())
 }
 
-fn project_value(
-    value: &JsonValue,
-    selections: &SelectionSet,
-    sg: &Supergraph,
-) -> Option<JsonValue> {
+fn project_value(value: &Value, selections: &SelectionSet, sg: &Supergraph) -> Option<Value> {
     match value {
-        JsonValue::Object(map) => project_object(map, selections, sg).map(JsonValue::Object),
-        JsonValue::Array(items) => items
+        Value::Object(map) => project_object(map, selections, sg).map(Value::Object),
+        Value::Array(items) => items
             .iter()
             .map(|item| project_value(item, selections, sg))
             .collect::<Option<Vec<_>>>()
-            .map(JsonValue::Array),
+            .map(Value::Array),
         other => Some(other.clone()),
     }
 }
 
 /// Applies one of the plan's input or output rewrites to a value (lists are walked).
-pub fn apply_rewrite(value: &mut JsonValue, rewrite: &FetchRewrite, sg: &Supergraph) {
+pub fn apply_rewrite(value: &mut Value, rewrite: &FetchRewrite, sg: &Supergraph) {
     match rewrite {
         FetchRewrite::ValueSetter(setter) => {
             apply_at_path(value, &setter.path, sg, &mut |map, key| {
-                map.insert(
-                    key.to_string(),
-                    JsonValue::from(setter.set_value_to.as_str()),
-                );
+                map.insert(key.to_string(), Value::String(setter.set_value_to.clone()));
             })
         }
         FetchRewrite::KeyRenamer(renamer) => {
@@ -182,12 +176,12 @@ pub fn apply_rewrite(value: &mut JsonValue, rewrite: &FetchRewrite, sg: &Supergr
 }
 
 fn apply_at_path(
-    value: &mut JsonValue,
+    value: &mut Value,
     path: &[FetchNodePathSegment],
     sg: &Supergraph,
-    action: &mut dyn FnMut(&mut JsonMap, &str),
+    action: &mut dyn FnMut(&mut Object, &str),
 ) {
-    if let JsonValue::Array(items) = value {
+    if let Value::Array(items) = value {
         for item in items {
             apply_at_path(item, path, sg, action);
         }
@@ -196,19 +190,20 @@ fn apply_at_path(
     let Some(first) = path.first() else { return };
     match first {
         FetchNodePathSegment::TypenameEquals(types) => {
-            let matches = typename_of(value)
+            let matches = value
+                .typename()
                 .is_some_and(|t| types.iter().any(|cond| sg.type_matches(cond, t)));
             if matches {
                 apply_at_path(value, &path[1..], sg, action);
             }
         }
         FetchNodePathSegment::Key(key) => {
-            let JsonValue::Object(map) = value else {
+            let Value::Object(map) = value else {
                 return;
             };
             if path.len() == 1 {
                 action(map, key);
-            } else if let Some(child) = map.get_mut(key.as_str()) {
+            } else if let Some(child) = map.get_mut(key) {
                 apply_at_path(child, &path[1..], sg, action);
             }
         }

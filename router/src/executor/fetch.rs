@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use apollo_compiler::response::{JsonMap, JsonValue};
+use apollo_compiler::response::JsonMap;
 use hive_router_query_planner::ast::selection_set::SelectionSet;
 use hive_router_query_planner::planner::plan_nodes::{
     BatchFetchNode, FetchNode, FetchRewrite, FlattenNodePath, FlattenNodePathSegment,
@@ -14,6 +14,7 @@ use super::entities::{apply_rewrite, collect_entity_batch, EntityBatch};
 use super::errors::{entity_error_paths, fetch_failed, subgraph_error};
 use super::json::{deep_merge, path_to_json, value_at_mut};
 use super::transport::{SubgraphError, SubgraphResponse};
+use super::value::{Object, Value};
 use super::{push_errors, ExecutionContext};
 use crate::graphql_error::GraphQLError;
 use crate::supergraph::Supergraph;
@@ -37,7 +38,7 @@ pub(super) async fn execute_root_fetch(ctx: &ExecutionContext<'_>, fetch: &Fetch
         }
     };
     let SubgraphResponse { data, errors } = response;
-    if let Some(mut data) = data.filter(|d| d.is_object()) {
+    if let Some(mut data) = data.filter(|d| d.as_object().is_some()) {
         apply_rewrites(&mut data, fetch.output_rewrites.as_deref(), ctx.supergraph);
         let mut merged = ctx.data.lock().unwrap_or_else(|e| e.into_inner());
         deep_merge(&mut merged, data);
@@ -175,14 +176,14 @@ async fn execute_entity_calls(
 
     let SubgraphResponse { data, errors } = response;
     let mut data = match data {
-        Some(JsonValue::Object(map)) => map,
-        _ => JsonMap::new(),
+        Some(Value::Object(map)) => map,
+        _ => Object::new(),
     };
     {
         let mut merged = ctx.data.lock().unwrap_or_else(|e| e.into_inner());
         for (call, batch) in calls.iter().zip(&batches) {
             let mut results = match data.remove(call.response_key) {
-                Some(JsonValue::Array(items)) => items,
+                Some(Value::Array(items)) => items,
                 _ => Vec::new(),
             };
             for result in &mut results {
@@ -215,11 +216,7 @@ async fn execute_entity_calls(
 }
 
 /// Merges each entity's result into the entity where it stands in the response.
-fn merge_entity_results(
-    merged: &mut JsonValue,
-    batch: &EntityBatch<'_>,
-    mut results: Vec<JsonValue>,
-) {
+fn merge_entity_results(merged: &mut Value, batch: &EntityBatch<'_>, mut results: Vec<Value>) {
     // How many entities still need each result, so the last one can take it without a copy.
     let mut uses = vec![0usize; results.len()];
     for (_, index) in &batch.entities {
@@ -246,7 +243,7 @@ fn merge_entity_results(
     }
 }
 
-fn apply_rewrites(value: &mut JsonValue, rewrites: Option<&[FetchRewrite]>, sg: &Supergraph) {
+fn apply_rewrites(value: &mut Value, rewrites: Option<&[FetchRewrite]>, sg: &Supergraph) {
     for rewrite in rewrites.unwrap_or_default() {
         apply_rewrite(value, rewrite, sg);
     }

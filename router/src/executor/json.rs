@@ -2,6 +2,8 @@
 
 use apollo_compiler::response::JsonValue;
 
+use super::value::Value;
+
 /// One step of a concrete path into the response data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PathElement<'a> {
@@ -19,13 +21,13 @@ pub fn path_to_json(path: &[PathElement<'_>]) -> Vec<JsonValue> {
 }
 
 pub fn value_at_mut<'v>(
-    mut value: &'v mut JsonValue,
+    mut value: &'v mut Value,
     path: &[PathElement<'_>],
-) -> Option<&'v mut JsonValue> {
+) -> Option<&'v mut Value> {
     for element in path {
         value = match (element, value) {
-            (PathElement::Key(key), JsonValue::Object(map)) => map.get_mut(*key)?,
-            (PathElement::Index(i), JsonValue::Array(items)) => items.get_mut(*i)?,
+            (PathElement::Key(key), Value::Object(map)) => map.get_mut(key)?,
+            (PathElement::Index(i), Value::Array(items)) => items.get_mut(*i)?,
             _ => return None,
         };
     }
@@ -34,11 +36,11 @@ pub fn value_at_mut<'v>(
 
 /// Merges `source` into `target`: objects key by key, lists item by item, anything else
 /// replaces what was there.
-pub fn deep_merge(target: &mut JsonValue, source: JsonValue) {
+pub fn deep_merge(target: &mut Value, source: Value) {
     match (target, source) {
-        (JsonValue::Object(target), JsonValue::Object(source)) => {
+        (Value::Object(target), Value::Object(source)) => {
             for (key, value) in source {
-                match target.get_mut(key.as_str()) {
+                match target.get_mut(&key) {
                     Some(existing) => deep_merge(existing, value),
                     None => {
                         target.insert(key, value);
@@ -46,7 +48,7 @@ pub fn deep_merge(target: &mut JsonValue, source: JsonValue) {
                 }
             }
         }
-        (JsonValue::Array(target), JsonValue::Array(source)) if target.len() == source.len() => {
+        (Value::Array(target), Value::Array(source)) if target.len() == source.len() => {
             for (existing, value) in target.iter_mut().zip(source) {
                 deep_merge(existing, value);
             }
@@ -55,31 +57,32 @@ pub fn deep_merge(target: &mut JsonValue, source: JsonValue) {
     }
 }
 
-pub fn typename_of(value: &JsonValue) -> Option<&str> {
-    value.as_object()?.get("__typename")?.as_str()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json_bytes::json;
+
+    fn json(text: &str) -> Value {
+        serde_json::from_str(text).unwrap()
+    }
 
     #[test]
     fn merge_combines_objects_and_lists_in_place() {
-        let mut target = json!({"a": {"x": 1}, "list": [{"id": 1}, {"id": 2}]});
+        let mut target = json(r#"{"a": {"x": 1}, "list": [{"id": 1}, {"id": 2}]}"#);
         deep_merge(
             &mut target,
-            json!({"a": {"y": 2}, "list": [{"n": "one"}, {"n": "two"}], "b": true}),
+            json(r#"{"a": {"y": 2}, "list": [{"n": "one"}, {"n": "two"}], "b": true}"#),
         );
         assert_eq!(
             target,
-            json!({"a": {"x": 1, "y": 2}, "list": [{"id": 1, "n": "one"}, {"id": 2, "n": "two"}], "b": true})
+            json(
+                r#"{"a": {"x": 1, "y": 2}, "list": [{"id": 1, "n": "one"}, {"id": 2, "n": "two"}], "b": true}"#
+            )
         );
     }
 
     #[test]
     fn value_at_mut_follows_keys_and_indexes() {
-        let mut data = json!({"a": [{"b": 1}, {"b": 2}]});
+        let mut data = json(r#"{"a": [{"b": 1}, {"b": 2}]}"#);
         let found = value_at_mut(
             &mut data,
             &[
@@ -88,7 +91,7 @@ mod tests {
                 PathElement::Key("b"),
             ],
         );
-        assert_eq!(found, Some(&mut json!(2)));
+        assert_eq!(found, Some(&mut json("2")));
         assert!(value_at_mut(&mut data, &[PathElement::Key("missing")]).is_none());
     }
 }

@@ -7,10 +7,13 @@ mod errors;
 mod fetch;
 pub mod json;
 pub mod transport;
+pub mod value;
 
 use std::sync::Mutex;
 
 use apollo_compiler::response::{JsonMap, JsonValue};
+
+use self::value::{Object, Value};
 use futures::future::{join_all, BoxFuture};
 use futures::FutureExt;
 use hive_router_query_planner::planner::plan_nodes::{PlanNode, QueryPlan};
@@ -23,7 +26,7 @@ use crate::supergraph::Supergraph;
 
 /// What execution produced: merged subgraph data and the errors met on the way.
 pub struct ExecutionOutput {
-    pub data: JsonValue,
+    pub data: Value,
     pub errors: Vec<GraphQLError>,
 }
 
@@ -33,7 +36,7 @@ struct ExecutionContext<'a> {
     variables: &'a JsonMap,
     headers: &'a HeaderMap,
     /// Locked only between awaits: to read entities before a fetch and to merge after it.
-    data: Mutex<JsonValue>,
+    data: Mutex<Value>,
     errors: Mutex<Vec<GraphQLError>>,
 }
 
@@ -49,7 +52,7 @@ pub async fn execute_plan(
         transport,
         variables,
         headers,
-        data: Mutex::new(JsonValue::Object(JsonMap::new())),
+        data: Mutex::new(Value::Object(Object::new())),
         errors: Mutex::new(Vec::new()),
     };
     if let Some(node) = &plan.node {

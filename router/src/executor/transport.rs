@@ -8,6 +8,7 @@ use apollo_compiler::response::{JsonMap, JsonValue};
 use http::HeaderMap;
 use serde::Deserialize;
 
+use super::value::Value;
 use crate::config::RouterConfig;
 
 /// The largest subgraph response body read; a larger one is a failed fetch, not an OOM.
@@ -46,7 +47,7 @@ impl TransportError {
 #[derive(Debug, Default, Deserialize)]
 pub struct SubgraphResponse {
     #[serde(default)]
-    pub data: Option<JsonValue>,
+    pub data: Option<Value>,
     #[serde(default)]
     pub errors: Option<Vec<SubgraphError>>,
 }

@@ -10,14 +10,15 @@
 use std::collections::HashMap;
 use std::rc::Rc;
 
-use apollo_compiler::ast::{DirectiveList, Value};
+use apollo_compiler::ast::{DirectiveList, Value as AstValue};
 use apollo_compiler::executable::{Field, Operation, Selection, SelectionSet};
-use apollo_compiler::response::{JsonMap, JsonValue};
+use apollo_compiler::response::JsonMap;
 use apollo_compiler::schema::{ExtendedType, Type};
 use apollo_compiler::validation::Valid;
 use apollo_compiler::{ExecutableDocument, Schema};
 
 use crate::executor::json::{path_to_json, PathElement};
+use crate::executor::value::{Object, Value};
 use crate::graphql_error::GraphQLError;
 
 /// The value of a non-null place was null: the nearest nullable parent becomes null.
@@ -41,7 +42,7 @@ pub fn project_data(
     document: &Valid<ExecutableDocument>,
     operation: &Operation,
     variables: &JsonMap,
-    data: &JsonValue,
+    data: &Value,
 ) -> Projection {
     let mut projector = Projector {
         schema,
@@ -52,7 +53,7 @@ pub fn project_data(
         path: Vec::new(),
         collected: HashMap::new(),
     };
-    let empty = JsonMap::new();
+    let empty = Object::new();
     let root = data.as_object().unwrap_or(&empty);
     let root_type = operation.object_type().as_str();
     let fields = projector.collect_root(root_type, &operation.selection_set);
@@ -158,8 +159,8 @@ impl<'a> Projector<'a> {
         let flag = |name: &str| {
             let argument = directives.get(name)?.specified_argument_by_name("if")?;
             match argument.as_ref() {
-                Value::Boolean(b) => Some(*b),
-                Value::Variable(var) => self.variables.get(var.as_str())?.as_bool(),
+                AstValue::Boolean(b) => Some(*b),
+                AstValue::Variable(var) => self.variables.get(var.as_str())?.as_bool(),
                 _ => None,
             }
         };
@@ -169,7 +170,7 @@ impl<'a> Projector<'a> {
     fn complete_object(
         &mut self,
         type_name: &'a str,
-        object: &'a JsonMap,
+        object: &'a Object,
         fields: &Collected<'a>,
     ) -> Result<(), PropagateNull> {
         self.out.push(b'{');
@@ -187,7 +188,7 @@ impl<'a> Projector<'a> {
                 continue;
             }
             self.path.push(PathElement::Key(group.response_key));
-            let value = object.get(group.response_key).unwrap_or(&JsonValue::Null);
+            let value = object.get(group.response_key).unwrap_or(&Value::Null);
             let result = self.complete_value(&field.definition.ty, value, &group.fields);
             if result.is_err() && field.definition.ty.is_non_null() && value.is_null() {
                 let message = format!(
@@ -208,7 +209,7 @@ impl<'a> Projector<'a> {
     fn complete_value(
         &mut self,
         ty: &'a Type,
-        value: &'a JsonValue,
+        value: &'a Value,
         fields: &[&'a Field],
     ) -> Result<(), PropagateNull> {
         let start = self.out.len();
@@ -228,7 +229,7 @@ impl<'a> Projector<'a> {
     fn write_value(
         &mut self,
         ty: &'a Type,
-        value: &'a JsonValue,
+        value: &'a Value,
         fields: &[&'a Field],
     ) -> Result<(), PropagateNull> {
         if value.is_null() {
@@ -286,7 +287,7 @@ impl<'a> Projector<'a> {
     fn complete_abstract(
         &mut self,
         abstract_type: &str,
-        value: &'a JsonValue,
+        value: &'a Value,
         fields: &[&'a Field],
     ) -> Result<(), PropagateNull> {
         let schema = self.schema;
@@ -294,7 +295,7 @@ impl<'a> Projector<'a> {
             self.field_error(format!("Expected an object for {abstract_type}"));
             return Err(PropagateNull);
         };
-        let typename = object.get("__typename").and_then(JsonValue::as_str);
+        let typename = object.get("__typename").and_then(Value::as_str);
         // The runtime type, borrowed from the schema so that it can key the field cache.
         let runtime = typename.and_then(|t| {
             let (name, ty) = schema.types.get_key_value(t)?;
@@ -311,23 +312,23 @@ impl<'a> Projector<'a> {
         self.complete_object(runtime, object, &collected)
     }
 
-    fn write_leaf(&mut self, ty: &ExtendedType, value: &JsonValue) -> Result<(), PropagateNull> {
+    fn write_leaf(&mut self, ty: &ExtendedType, value: &Value) -> Result<(), PropagateNull> {
         let valid = match ty {
             ExtendedType::Enum(enum_def) => value
                 .as_str()
                 .is_some_and(|v| enum_def.values.contains_key(v)),
             ExtendedType::Scalar(scalar) => match scalar.name.as_str() {
                 "Int" => value.as_i64().is_some_and(|v| i32::try_from(v).is_ok()),
-                "Float" => value.is_number(),
-                "Boolean" => value.is_boolean(),
-                "String" => value.is_string(),
+                "Float" => matches!(value, Value::Number(_)),
+                "Boolean" => matches!(value, Value::Bool(_)),
+                "String" => matches!(value, Value::String(_)),
                 "ID" => {
                     if let Some(n) = value.as_i64() {
                         // IDs are serialized as strings.
                         write_json_string(&mut self.out, &n.to_string());
                         return Ok(());
                     }
-                    value.is_string()
+                    matches!(value, Value::String(_))
                 }
                 // Custom scalars pass through as they are.
                 _ => true,
@@ -357,8 +358,8 @@ fn write_json_string(out: &mut Vec<u8>, s: &str) {
     serde_json::to_writer(out, s).expect("strings serialize");
 }
 
-fn abbreviate(value: &JsonValue) -> String {
-    let text = value.to_string();
+fn abbreviate(value: &Value) -> String {
+    let text = serde_json::to_string(value).unwrap_or_default();
     if text.len() > 40 {
         format!("{}...", &text[..text.floor_char_boundary(40)])
     } else {

@@ -14,6 +14,7 @@ use apollo_compiler::Schema;
 
 use super::prepare::PreparedOperation;
 use super::project::project_data;
+use crate::executor::value::Value;
 use crate::graphql_error::GraphQLError;
 use crate::supergraph::Supergraph;
 
@@ -53,11 +54,13 @@ pub fn shape_response(
     supergraph: &Supergraph,
     prepared: &PreparedOperation,
     variables: &Valid<JsonMap>,
-    data: &JsonValue,
+    data: &Value,
     mut errors: Vec<GraphQLError>,
 ) -> GraphQLResponse {
     if prepared.introspects {
-        return execute_over_data(supergraph, prepared, variables, data, errors);
+        // Rare enough (tools, not storefronts) to afford a conversion to apollo's JSON type.
+        let data = to_json_value(data);
+        return execute_over_data(supergraph, prepared, variables, &data, errors);
     }
     let projection = project_data(
         &supergraph.api_schema,
@@ -71,6 +74,11 @@ pub fn shape_response(
         data: Some(projection.data),
         errors,
     }
+}
+
+fn to_json_value(data: &Value) -> JsonValue {
+    let bytes = serde_json::to_vec(data).expect("values serialize");
+    serde_json::from_slice(&bytes).expect("serialized values parse")
 }
 
 /// Adds the errors completion found, except nulls a subgraph error already accounts for.
@@ -228,7 +236,8 @@ mod tests {
             variables.as_object().unwrap(),
         )
         .unwrap();
-        let fast = shape_response(&supergraph, &prepared, &variables, &data, Vec::new());
+        let fast_data: Value = serde_json::from_slice(&serde_json::to_vec(&data).unwrap()).unwrap();
+        let fast = shape_response(&supergraph, &prepared, &variables, &fast_data, Vec::new());
         let spec = execute_over_data(&supergraph, &prepared, &variables, &data, Vec::new());
         [fast, spec].map(|r| serde_json::from_slice(&r.to_bytes()).unwrap())
     }
