@@ -7,7 +7,6 @@
 //! Field collection is cached per (selection, runtime type) for the request, so a list of a
 //! thousand objects collects its fields once.
 
-use std::collections::HashMap;
 use std::rc::Rc;
 
 use apollo_compiler::ast::{DirectiveList, Value as AstValue};
@@ -16,6 +15,7 @@ use apollo_compiler::response::JsonMap;
 use apollo_compiler::schema::{ExtendedType, Type};
 use apollo_compiler::validation::Valid;
 use apollo_compiler::{ExecutableDocument, Schema};
+use rustc_hash::FxHashMap;
 
 use crate::executor::json::{path_to_json, PathElement};
 use crate::executor::value::{Object, Value};
@@ -51,7 +51,7 @@ pub fn project_data(
         out: Vec::with_capacity(4096),
         errors: Vec::new(),
         path: Vec::new(),
-        collected: HashMap::new(),
+        collected: FxHashMap::default(),
     };
     let empty = Object::new();
     let root = data.as_object().unwrap_or(&empty);
@@ -75,7 +75,7 @@ struct Projector<'a> {
     errors: Vec<GraphQLError>,
     path: Vec<PathElement<'a>>,
     /// (first field of the parent group, runtime type) -> the fields to complete.
-    collected: HashMap<(usize, usize), Collected<'a>>,
+    collected: FxHashMap<(usize, usize), Collected<'a>>,
 }
 
 impl<'a> Projector<'a> {
