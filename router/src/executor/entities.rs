@@ -12,12 +12,15 @@ use super::json::PathElement;
 use super::value::{Object, Value};
 use crate::supergraph::Supergraph;
 
+/// Distinct serialized representations in the order first seen.
+pub type Representations = IndexSet<Vec<u8>, rustc_hash::FxBuildHasher>;
+
 /// The entities found under a Flatten path, and the deduplicated representations to send.
 pub struct EntityBatch<'p> {
     /// For each entity: where it is in the response and which representation stands for it.
     pub entities: Vec<(Vec<PathElement<'p>>, usize)>,
     /// Each distinct representation serialized once; the request body embeds them as they are.
-    pub representations: IndexSet<Vec<u8>>,
+    pub representations: Representations,
 }
 
 pub fn collect_entity_batch<'p>(
@@ -35,7 +38,7 @@ pub fn collect_entity_batch<'p>(
 
     let mut batch = EntityBatch {
         entities: Vec::with_capacity(found.len()),
-        representations: IndexSet::new(),
+        representations: Representations::default(),
     };
     for (path, entity) in found {
         let Some(mut representation) = project_object(entity, requires, supergraph) else {

@@ -8,9 +8,8 @@ use hive_router_query_planner::ast::selection_set::SelectionSet;
 use hive_router_query_planner::planner::plan_nodes::{
     BatchFetchNode, FetchNode, FetchRewrite, FlattenNodePath, FlattenNodePathSegment,
 };
-use indexmap::IndexSet;
 
-use super::entities::{apply_rewrite, collect_entity_batch, EntityBatch};
+use super::entities::{apply_rewrite, collect_entity_batch, EntityBatch, Representations};
 use super::errors::{entity_error_paths, fetch_failed, subgraph_error};
 use super::json::{deep_merge, path_to_json, value_at_mut};
 use super::transport::{SubgraphError, SubgraphResponse};
@@ -147,7 +146,7 @@ async fn execute_entity_calls(
     if batches.iter().all(|b| b.representations.is_empty()) {
         return;
     }
-    let representations: Vec<(&str, &IndexSet<Vec<u8>>)> = calls
+    let representations: Vec<(&str, &Representations)> = calls
         .iter()
         .zip(&batches)
         .map(|(call, batch)| (call.variable, &batch.representations))
@@ -255,7 +254,7 @@ fn request_body(
     operation: &str,
     variable_usages: Option<&BTreeSet<String>>,
     variables: &JsonMap,
-    representations: &[(&str, &IndexSet<Vec<u8>>)],
+    representations: &[(&str, &Representations)],
 ) -> Vec<u8> {
     let size = operation.len()
         + 64
