@@ -41,18 +41,15 @@ pub fn collect_entity_batch<'p>(
         representations: Representations::default(),
     };
     for (path, entity) in found {
-        let Some(mut representation) = project_object(entity, requires, supergraph) else {
+        let Some(representation) = project_object(entity, requires, supergraph) else {
             continue;
         };
         if !representation.contains_key("__typename") {
             continue;
         }
-        let mut representation_value = Value::Object(std::mem::take(&mut representation));
-        for rewrite in input_rewrites.unwrap_or_default() {
-            apply_rewrite(&mut representation_value, rewrite, supergraph);
-        }
-        let bytes =
-            serde_json::to_vec(&representation_value).expect("JSON values always serialize");
+        let mut representation = Value::Object(representation);
+        apply_rewrites(&mut representation, input_rewrites, supergraph);
+        let bytes = serde_json::to_vec(&representation).expect("JSON values always serialize");
         let (index, _) = batch.representations.insert_full(bytes);
         batch.entities.push((path, index));
     }
@@ -160,8 +157,15 @@ fn project_value(value: &Value, selections: &SelectionSet, sg: &Supergraph) -> O
     }
 }
 
+/// Applies a fetch's input or output rewrites, in order.
+pub fn apply_rewrites(value: &mut Value, rewrites: Option<&[FetchRewrite]>, sg: &Supergraph) {
+    for rewrite in rewrites.unwrap_or_default() {
+        apply_rewrite(value, rewrite, sg);
+    }
+}
+
 /// Applies one of the plan's input or output rewrites to a value (lists are walked).
-pub fn apply_rewrite(value: &mut Value, rewrite: &FetchRewrite, sg: &Supergraph) {
+fn apply_rewrite(value: &mut Value, rewrite: &FetchRewrite, sg: &Supergraph) {
     match rewrite {
         FetchRewrite::ValueSetter(setter) => {
             apply_at_path(value, &setter.path, sg, &mut |map, key| {

@@ -1,12 +1,12 @@
 //! Subgraph errors and failures as client errors: codes, the subgraph's name, and entity
 //! error paths rewritten to where the entities stand in the client's response.
 
-use apollo_compiler::response::JsonValue;
+use apollo_compiler::response::{JsonMap, JsonValue};
 
 use super::entities::EntityBatch;
 use super::fetch::EntityCall;
 use super::json::path_to_json;
-use super::transport::{SubgraphError, TransportError};
+use super::transport::TransportError;
 use crate::graphql_error::GraphQLError;
 
 /// `[responseKey, i, ...rest]` becomes, for every entity sent as representation `i` of that
@@ -42,20 +42,22 @@ pub(super) fn entity_error_paths(
     }
 }
 
+/// An error a subgraph reported, placed at `path` in the client's response.
 pub(super) fn subgraph_error(
     service: &str,
-    error: SubgraphError,
-    repath: impl Fn(Option<Vec<JsonValue>>) -> Option<Vec<JsonValue>>,
+    message: String,
+    extensions: Option<JsonMap>,
+    path: Option<Vec<JsonValue>>,
 ) -> GraphQLError {
-    let mut extensions = error.extensions.unwrap_or_default();
+    let mut extensions = extensions.unwrap_or_default();
     if !extensions.contains_key("code") {
         extensions.insert("code", JsonValue::from("DOWNSTREAM_SERVICE_ERROR"));
     }
     extensions.insert("serviceName", JsonValue::from(service));
     GraphQLError {
-        message: error.message,
+        message,
         locations: Vec::new(),
-        path: repath(error.path),
+        path,
         extensions,
     }
 }

@@ -9,14 +9,13 @@ use hive_router_query_planner::planner::plan_nodes::{
     BatchFetchNode, FetchNode, FetchRewrite, FlattenNodePath, FlattenNodePathSegment,
 };
 
-use super::entities::{apply_rewrite, collect_entity_batch, EntityBatch, Representations};
+use super::entities::{apply_rewrites, collect_entity_batch, EntityBatch, Representations};
 use super::errors::{entity_error_paths, fetch_failed, subgraph_error};
 use super::json::{deep_merge, path_to_json, value_at_mut};
-use super::transport::{SubgraphError, SubgraphResponse};
+use super::transport::SubgraphResponse;
 use super::value::{Object, Value};
 use super::{push_errors, ExecutionContext};
 use crate::graphql_error::GraphQLError;
-use crate::supergraph::Supergraph;
 
 pub(super) async fn execute_root_fetch(ctx: &ExecutionContext<'_>, fetch: &FetchNode) {
     let body = request_body(
@@ -48,7 +47,7 @@ pub(super) async fn execute_root_fetch(ctx: &ExecutionContext<'_>, fetch: &Fetch
         errors
             .into_iter()
             // Root fetch errors already carry the client's paths.
-            .map(|e| subgraph_error(&fetch.service_name, e, |path| path)),
+            .map(|e| subgraph_error(&fetch.service_name, e.message, e.extensions, e.path)),
     );
 }
 
@@ -200,12 +199,8 @@ async fn execute_entity_calls(
                 entity_error_paths(error.path.as_deref(), &calls, &batches)
                     .into_iter()
                     .map(|path| {
-                        let error = SubgraphError {
-                            message: error.message.clone(),
-                            path: None,
-                            extensions: error.extensions.clone(),
-                        };
-                        subgraph_error(request.service, error, |_| path.clone())
+                        let extensions = error.extensions.clone();
+                        subgraph_error(request.service, error.message.clone(), extensions, path)
                     })
                     .collect::<Vec<_>>()
             })
@@ -239,12 +234,6 @@ fn merge_entity_results(merged: &mut Value, batch: &EntityBatch<'_>, mut results
         if let Some(target) = value_at_mut(merged, path) {
             deep_merge(target, value);
         }
-    }
-}
-
-fn apply_rewrites(value: &mut Value, rewrites: Option<&[FetchRewrite]>, sg: &Supergraph) {
-    for rewrite in rewrites.unwrap_or_default() {
-        apply_rewrite(value, rewrite, sg);
     }
 }
 
