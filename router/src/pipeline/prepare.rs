@@ -14,6 +14,7 @@ use hive_router_query_planner::graph::PlannerOverrideContext;
 use hive_router_query_planner::planner::plan_nodes::QueryPlan;
 use hive_router_query_planner::utils::cancellation::CancellationToken;
 use quick_cache::sync::Cache;
+use quick_cache::Equivalent;
 
 use super::limits::check_limits;
 use super::PipelineError;
@@ -43,6 +44,16 @@ impl PreparedOperation {
 
 type CacheKey = (String, Option<String>);
 
+/// Looks up a `CacheKey` without copying the operation text; hashes exactly like it.
+#[derive(Hash)]
+struct BorrowedKey<'a>(&'a str, Option<&'a str>);
+
+impl Equivalent<CacheKey> for BorrowedKey<'_> {
+    fn equivalent(&self, key: &CacheKey) -> bool {
+        self.0 == key.0 && self.1 == key.1.as_deref()
+    }
+}
+
 pub struct OperationPreparer {
     cache: Cache<CacheKey, Arc<PreparedOperation>>,
     limits: Limits,
@@ -64,8 +75,7 @@ impl OperationPreparer {
         query: &str,
         operation_name: Option<&str>,
     ) -> Option<Arc<PreparedOperation>> {
-        self.cache
-            .get(&(query.to_string(), operation_name.map(str::to_string)))
+        self.cache.get(&BorrowedKey(query, operation_name))
     }
 
     /// Prepares and caches. CPU-bound (planning can take long): call it off the async workers.
@@ -179,5 +189,28 @@ fn plan_operation(
     match planned {
         Ok(plan) => plan.map_err(|e| PipelineError::Planning(e.to_string())),
         Err(_) => Err(PipelineError::Planning("the query planner panicked".into())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_prepared_operation_is_found_again_by_text_and_name() {
+        let supergraph = Supergraph::parse(include_str!(
+            "../../tests/fixtures/abstract/supergraph.graphql"
+        ))
+        .unwrap();
+        let preparer = OperationPreparer::new(8, Limits::default(), true);
+        let query = "query A { nodes { id } } query B { media { __typename } }";
+        assert!(preparer.cached(query, Some("A")).is_none());
+        let prepared = preparer
+            .prepare_operation_with_cache(&supergraph, query, Some("A"))
+            .unwrap();
+        let found = preparer.cached(query, Some("A")).expect("cached");
+        assert!(Arc::ptr_eq(&prepared, &found));
+        assert!(preparer.cached(query, Some("B")).is_none());
+        assert!(preparer.cached(query, None).is_none());
     }
 }
