@@ -43,7 +43,14 @@ pub struct App {
 impl App {
     /// Builds the router from a supergraph SDL and binds the listener (port 0 picks a free port).
     pub async fn build(config: RouterConfig, supergraph_sdl: &str) -> Result<Self, StartError> {
-        let supergraph = Supergraph::parse(supergraph_sdl)?;
+        Self::with_supergraph(config, Supergraph::parse(supergraph_sdl)?).await
+    }
+
+    /// Like [`App::build`], for a supergraph already parsed (to configure by its subgraphs).
+    pub async fn with_supergraph(
+        config: RouterConfig,
+        supergraph: Supergraph,
+    ) -> Result<Self, StartError> {
         let transport = Transport::new(&supergraph.subgraph_urls, &config);
         let preparer = OperationPreparer::new(
             config.plan_cache_size,

@@ -3,6 +3,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::Parser;
 use router::config::RouterConfig;
+use router::supergraph::Supergraph;
 use router::App;
 
 // glibc malloc contends across threads under load; mimalloc does not.
@@ -37,9 +38,9 @@ async fn main() -> anyhow::Result<()> {
     let mut config = RouterConfig::load(args.config.as_deref(), env)?;
     let sdl = std::fs::read_to_string(&args.supergraph)
         .with_context(|| format!("cannot read supergraph {}", args.supergraph.display()))?;
-    let names = graph_names(&sdl);
-    config.apply_subgraph_env(names.iter(), env);
-    let app = App::build(config, &sdl).await?;
+    let supergraph = Supergraph::parse(&sdl)?;
+    config.apply_subgraph_env(supergraph.subgraph_urls.keys(), env);
+    let app = App::with_supergraph(config, supergraph).await?;
     tracing::info!(address = %app.local_addr(), "router listening");
     app.run_until(shutdown_signal()).await?;
     tracing::info!("router stopped");
@@ -66,13 +67,4 @@ async fn shutdown_signal() {
         _ = ctrl_c => {},
         _ = terminate => {},
     }
-}
-
-/// Subgraph names from `join__Graph` enum values (`@join__graph(name: "...")`).
-fn graph_names(sdl: &str) -> Vec<String> {
-    sdl.split("@join__graph(name: \"")
-        .skip(1)
-        .filter_map(|rest| rest.split('"').next())
-        .map(str::to_string)
-        .collect()
 }
