@@ -92,7 +92,7 @@ fn add_unexplained(errors: &mut Vec<GraphQLError>, found: Vec<GraphQLError>) {
 }
 
 /// Shapes the response with apollo-compiler's executor (used for introspection).
-pub fn execute_over_data(
+fn execute_over_data(
     supergraph: &Supergraph,
     prepared: &PreparedOperation,
     variables: &Valid<JsonMap>,
