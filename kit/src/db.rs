@@ -1,0 +1,219 @@
+//! Relational storage: one pool type for both backends (PostgreSQL in production, a SQLite file in
+//! the embedded mode) through sqlx's `Any` driver. Stores write the portable SQL both accept
+//! (`$n` parameters, TEXT/BIGINT columns, `ON CONFLICT`, `RETURNING`), so one implementation of a
+//! store trait serves both and the same contract tests run against each.
+
+use std::str::FromStr;
+use std::sync::Once;
+use std::time::Duration;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::migrate::Migrator;
+use sqlx::{AnyPool, Executor};
+
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("database URL {url:?} is not supported: use postgres://... or sqlite://...")]
+    UnsupportedUrl { url: String },
+    #[error("cannot connect to the database: {0}")]
+    Connect(#[source] sqlx::Error),
+    #[error("migrations failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("cannot create the data directory {path}: {source}")]
+    DataDir {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Query(#[from] sqlx::Error),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Postgres,
+    Sqlite,
+}
+
+#[derive(Clone, Debug)]
+pub struct Database {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+impl Database {
+    /// Connects to `url` (`postgres://...` or `sqlite://path`; a SQLite file and its directory are
+    /// created when missing) and applies `migrations`.
+    pub async fn connect(
+        url: &str,
+        max_connections: u32,
+        migrations: &Migrator,
+    ) -> Result<Self, DbError> {
+        static DRIVERS: Once = Once::new();
+        DRIVERS.call_once(sqlx::any::install_default_drivers);
+
+        let backend = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Backend::Postgres
+        } else if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else {
+            return Err(DbError::UnsupportedUrl { url: url.into() });
+        };
+        let url = match backend {
+            Backend::Sqlite => prepare_sqlite_url(url)?,
+            Backend::Postgres => url.to_string(),
+        };
+        let options = AnyConnectOptions::from_str(&url).map_err(DbError::Connect)?;
+        let pool = AnyPoolOptions::new()
+            .max_connections(max_connections.max(1))
+            .acquire_timeout(Duration::from_secs(10))
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        // WAL lets readers run beside the writer; waits instead of failing on a lock.
+                        conn.execute(
+                            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                             PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;",
+                        )
+                        .await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect_with(options)
+            .await
+            .map_err(DbError::Connect)?;
+        migrations.run(&pool).await?;
+        Ok(Self { pool, backend })
+    }
+
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Starts a write transaction. SQLite takes the write lock up front (`BEGIN IMMEDIATE`) so two
+    /// writers queue on the busy timeout instead of one failing when it upgrades its read lock.
+    pub async fn begin(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
+        match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
+            Backend::Postgres => self.pool.begin().await,
+        }
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+fn prepare_sqlite_url(url: &str) -> Result<String, DbError> {
+    let path = url
+        .trim_start_matches("sqlite://")
+        .trim_start_matches("sqlite:")
+        .split('?')
+        .next()
+        .unwrap_or_default();
+    if let Some(dir) = std::path::Path::new(path).parent() {
+        if !dir.as_os_str().is_empty() {
+            std::fs::create_dir_all(dir).map_err(|source| DbError::DataDir {
+                path: dir.display().to_string(),
+                source,
+            })?;
+        }
+    }
+    Ok(if url.contains("mode=") {
+        url.to_string()
+    } else if url.contains('?') {
+        format!("{url}&mode=rwc")
+    } else {
+        format!("{url}?mode=rwc")
+    })
+}
+
+/// `$start, $start+1, ...` for `count` parameters, for `IN (...)` lists.
+pub fn placeholders(start: usize, count: usize) -> String {
+    (start..start + count)
+        .map(|n| format!("${n}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Milliseconds since the Unix epoch: timestamps are stored as BIGINT on both backends.
+pub fn now_millis() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or_default()
+}
+
+/// RFC 3339 text for a stored millisecond timestamp.
+pub fn format_millis(millis: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(millis) * 1_000_000)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_default()
+}
+
+/// Test support: a fresh, migrated database on each backend available here.
+pub mod testing {
+    use super::*;
+
+    pub const POSTGRES_URL_VAR: &str = "TEST_DATABASE_URL";
+    pub const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
+
+    /// A fresh SQLite file in the temp directory.
+    pub async fn sqlite(migrations: &Migrator) -> Database {
+        let path = std::env::temp_dir().join(format!("{}.db", crate::id::new_id("test")));
+        Database::connect(&format!("sqlite://{}", path.display()), 4, migrations)
+            .await
+            .expect("sqlite test database")
+    }
+
+    /// A fresh schema in the test PostgreSQL database (`TEST_DATABASE_URL` or the local one).
+    pub async fn postgres(migrations: &Migrator) -> Database {
+        let base = std::env::var(POSTGRES_URL_VAR).unwrap_or_else(|_| DEFAULT_POSTGRES_URL.into());
+        let schema = crate::id::new_id("test").to_lowercase();
+        let admin = Database::connect(&base, 1, &Migrator::DEFAULT)
+            .await
+            .expect("PostgreSQL must run for the tests (see README)");
+        sqlx::query(&format!("CREATE SCHEMA {schema}"))
+            .execute(admin.pool())
+            .await
+            .expect("create test schema");
+        admin.close().await;
+        let separator = if base.contains('?') { '&' } else { '?' };
+        let url = format!("{base}{separator}options=-c%20search_path%3D{schema}");
+        Database::connect(&url, 8, migrations)
+            .await
+            .expect("postgres test database")
+    }
+
+    /// Both backends, for contract tests.
+    pub async fn every_backend(migrations: &Migrator) -> Vec<Database> {
+        vec![sqlite(migrations).await, postgres(migrations).await]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_format_as_rfc3339() {
+        assert_eq!(format_millis(0), "1970-01-01T00:00:00Z");
+        assert_eq!(format_millis(1_700_000_000_123), "2023-11-14T22:13:20.123Z");
+        assert_eq!(format_millis(951_782_400_000), "2000-02-29T00:00:00Z");
+    }
+
+    #[test]
+    fn placeholders_number_from_start() {
+        assert_eq!(placeholders(3, 3), "$3, $4, $5");
+        assert_eq!(placeholders(1, 0), "");
+    }
+}

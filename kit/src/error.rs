@@ -1,0 +1,72 @@
+//! The one place where errors become GraphQL errors. Domain and storage modules have their own
+//! `thiserror` enums and convert into [`ApiError`]; internal failures are logged with their detail
+//! and shown to clients only as "Internal server error".
+//!
+//! `ApiError` deliberately has no `Display`: async-graphql converts every `Display` type into an
+//! error without a code, so leaving it out makes `?` go through the conversion below.
+
+use async_graphql::ErrorExtensions;
+
+#[derive(Debug)]
+pub enum ApiError {
+    Unauthenticated,
+    InvalidToken(String),
+    Forbidden,
+    NotFound(&'static str),
+    BadUserInput(String),
+    Internal(String),
+}
+
+impl ApiError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Unauthenticated | Self::InvalidToken(_) => "UNAUTHENTICATED",
+            Self::Forbidden => "FORBIDDEN",
+            Self::NotFound(_) => "NOT_FOUND",
+            Self::BadUserInput(_) => "BAD_USER_INPUT",
+            Self::Internal(_) => "INTERNAL_SERVER_ERROR",
+        }
+    }
+
+    /// The text a client sees.
+    pub fn message(&self) -> String {
+        match self {
+            Self::Unauthenticated => "authentication required".into(),
+            Self::InvalidToken(reason) => format!("the access token is invalid: {reason}"),
+            Self::Forbidden => "not allowed".into(),
+            Self::NotFound(what) => format!("{what} not found"),
+            Self::BadUserInput(message) => message.clone(),
+            Self::Internal(_) => "Internal server error".into(),
+        }
+    }
+
+    /// Wraps any internal failure; its text is logged, never shown.
+    pub fn internal(error: impl std::fmt::Display) -> Self {
+        Self::Internal(error.to_string())
+    }
+}
+
+impl From<ApiError> for async_graphql::Error {
+    fn from(error: ApiError) -> Self {
+        if let ApiError::Internal(detail) = &error {
+            tracing::error!(%detail, "internal error");
+        }
+        let message = error.message();
+        let code = error.code();
+        async_graphql::Error::new(message).extend_with(|_, e| e.set("code", code))
+    }
+}
+
+impl From<sqlx::Error> for ApiError {
+    fn from(error: sqlx::Error) -> Self {
+        Self::internal(format!("database: {error}"))
+    }
+}
+
+impl From<crate::db::DbError> for ApiError {
+    fn from(error: crate::db::DbError) -> Self {
+        Self::internal(error)
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;

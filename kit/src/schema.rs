@@ -1,0 +1,63 @@
+//! Subgraph SDL export and federation helpers shared by every subgraph schema.
+
+use std::path::Path;
+
+use async_graphql::{ObjectType, Schema, SubscriptionType, TypeDirective};
+use futures_util::future::BoxFuture;
+use tracing::Instrument;
+
+// `@authenticated` (federation v2.5): the router refuses the field to anonymous requests.
+#[TypeDirective(
+    name = "authenticated",
+    location = "FieldDefinition",
+    location = "Object"
+)]
+pub fn authenticated() {}
+
+/// The federation SDL of a subgraph, as composition reads it. async-graphql exports
+/// `@requiresScopes` natively; `@authenticated` is declared above as a custom directive, so its
+/// definition is dropped here and it is imported from the federation spec instead.
+pub fn federation_sdl<Q, M, S>(schema: &Schema<Q, M, S>) -> String
+where
+    Q: ObjectType + 'static,
+    M: ObjectType + 'static,
+    S: SubscriptionType + 'static,
+{
+    let sdl = schema.sdl_with_options(async_graphql::SDLExportOptions::new().federation());
+    let sdl = sdl
+        .lines()
+        .filter(|line| !line.starts_with("directive @authenticated"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    sdl.replacen(
+        "\"@requiresScopes\"]",
+        "\"@requiresScopes\", \"@authenticated\"]",
+        1,
+    )
+}
+
+/// The checked-in file form: a `# url:` line for composition, then the SDL.
+pub fn sdl_file(url: &str, sdl: &str) -> String {
+    format!("# url: {url}\n{}\n", sdl.trim())
+}
+
+/// Test helper: fails when `path` differs from `expected`; `UPDATE_SCHEMA=1` rewrites it.
+pub fn assert_file_fresh(path: &Path, expected: &str) {
+    if std::env::var_os("UPDATE_SCHEMA").is_some() {
+        std::fs::write(path, expected).expect("write schema file");
+        return;
+    }
+    let checked_in = std::fs::read_to_string(path).unwrap_or_default();
+    assert!(
+        checked_in == expected,
+        "{} is stale: run `UPDATE_SCHEMA=1 cargo test --workspace sdl` and then \
+         `cargo run -p compose -- --output schema/supergraph.graphql schema/accounts.graphql schema/catalog.graphql`",
+        path.display()
+    );
+}
+
+/// Spawner for dataloaders: the batch runs inside the span of the request that triggered it, so
+/// its logs (and database statements) carry that request's id.
+pub fn spawn_in_current_span(future: BoxFuture<'static, ()>) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(future.in_current_span())
+}

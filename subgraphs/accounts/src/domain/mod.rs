@@ -1,0 +1,10 @@
+//! Validated account values: once constructed they are valid everywhere.
+
+pub mod email;
+pub mod password;
+pub mod role;
+pub mod tokens;
+
+pub use email::Email;
+pub use password::Password;
+pub use role::Role;

@@ -1,0 +1,48 @@
+use async_graphql::Enum;
+
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Role {
+    Customer,
+    Admin,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Customer => "customer",
+            Self::Admin => "admin",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "customer" => Some(Self::Customer),
+            "admin" => Some(Self::Admin),
+            _ => None,
+        }
+    }
+
+    /// Scopes an access token carries for this role.
+    pub fn scopes(self) -> &'static [&'static str] {
+        match self {
+            Self::Customer => &[],
+            Self::Admin => &[kit::auth::ADMIN_SCOPE],
+        }
+    }
+}
+
+/// Roles as stored: space-separated names.
+pub fn encode(roles: &[Role]) -> String {
+    let mut roles = roles.to_vec();
+    roles.sort();
+    roles.dedup();
+    roles
+        .iter()
+        .map(|r| r.as_str())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+pub fn decode(stored: &str) -> Vec<Role> {
+    stored.split_whitespace().filter_map(Role::parse).collect()
+}

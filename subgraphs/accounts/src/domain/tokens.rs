@@ -1,0 +1,116 @@
+//! Access tokens (EdDSA-signed JWTs, published as a JWKS) and opaque refresh tokens.
+
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::Engine;
+use jsonwebtoken::jwk::{Jwk, JwkSet};
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use kit::auth::Claims;
+use ring::rand::{SecureRandom, SystemRandom};
+use ring::signature::{Ed25519KeyPair, KeyPair};
+use sha2::{Digest, Sha256};
+
+use super::Role;
+
+#[derive(Debug, thiserror::Error)]
+pub enum KeyError {
+    #[error("the signing key is not a valid Ed25519 PKCS#8 key")]
+    Invalid,
+    #[error("cannot sign a token: {0}")]
+    Sign(#[from] jsonwebtoken::errors::Error),
+}
+
+/// A new Ed25519 key as base64 PKCS#8.
+pub fn generate_signing_key() -> String {
+    let document = Ed25519KeyPair::generate_pkcs8(&SystemRandom::new())
+        .expect("the system random source works");
+    STANDARD.encode(document.as_ref())
+}
+
+pub struct TokenSigner {
+    kid: String,
+    key: EncodingKey,
+    public: Jwk,
+    issuer: String,
+    audience: String,
+    ttl_secs: i64,
+}
+
+impl TokenSigner {
+    pub fn new(
+        kid: &str,
+        private_key_base64: &str,
+        issuer: &str,
+        audience: &str,
+        ttl_secs: i64,
+    ) -> Result<Self, KeyError> {
+        let der = STANDARD
+            .decode(private_key_base64.trim())
+            .map_err(|_| KeyError::Invalid)?;
+        let pair =
+            Ed25519KeyPair::from_pkcs8_maybe_unchecked(&der).map_err(|_| KeyError::Invalid)?;
+        let public: Jwk = serde_json::from_value(serde_json::json!({
+            "kty": "OKP",
+            "crv": "Ed25519",
+            "x": URL_SAFE_NO_PAD.encode(pair.public_key().as_ref()),
+            "kid": kid,
+            "alg": "EdDSA",
+            "use": "sig",
+        }))
+        .map_err(|_| KeyError::Invalid)?;
+        Ok(Self {
+            kid: kid.into(),
+            key: EncodingKey::from_ed_der(&der),
+            public,
+            issuer: issuer.into(),
+            audience: audience.into(),
+            ttl_secs,
+        })
+    }
+
+    pub fn ttl_secs(&self) -> i64 {
+        self.ttl_secs
+    }
+
+    pub fn jwks(&self) -> JwkSet {
+        JwkSet {
+            keys: vec![self.public.clone()],
+        }
+    }
+
+    pub fn sign(&self, user_id: &str, roles: &[Role], now_secs: i64) -> Result<String, KeyError> {
+        let mut scopes: Vec<&str> = roles
+            .iter()
+            .flat_map(|r| r.scopes().iter().copied())
+            .collect();
+        scopes.sort();
+        scopes.dedup();
+        let claims = Claims {
+            sub: user_id.into(),
+            roles: roles.iter().map(|r| r.as_str().to_string()).collect(),
+            scope: scopes.join(" "),
+            iat: now_secs,
+            exp: now_secs + self.ttl_secs,
+            iss: self.issuer.clone(),
+            aud: self.audience.clone(),
+        };
+        let mut header = Header::new(Algorithm::EdDSA);
+        header.kid = Some(self.kid.clone());
+        Ok(jsonwebtoken::encode(&header, &claims, &self.key)?)
+    }
+}
+
+/// A new opaque refresh token (256 random bits) and the hash it is stored under.
+pub fn new_refresh_token() -> (String, String) {
+    let mut bytes = [0u8; 32];
+    SystemRandom::new()
+        .fill(&mut bytes)
+        .expect("the system random source works");
+    let token = URL_SAFE_NO_PAD.encode(bytes);
+    let hash = hash_refresh_token(&token);
+    (token, hash)
+}
+
+pub fn hash_refresh_token(token: &str) -> String {
+    let digest = Sha256::digest(token.as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}

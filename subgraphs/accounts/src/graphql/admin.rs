@@ -1,0 +1,149 @@
+//! Admin user management: listing, role changes, disabling.
+
+use async_graphql::connection::{Connection, Edge};
+use async_graphql::{Context, InputObject, Object, SimpleObject, ID};
+use kit::pagination::{encode_cursor, Page, PageRequest};
+
+use super::user::load_user;
+use super::{service, user_error, viewer, User, UserError};
+use crate::domain::Role;
+use crate::store::UserFilter;
+
+/// Extra connection fields: `totalCount` runs its query only when asked for.
+pub struct UserConnectionFields {
+    filter: UserFilter,
+}
+
+#[Object]
+impl UserConnectionFields {
+    async fn total_count(&self, ctx: &Context<'_>) -> async_graphql::Result<i64> {
+        Ok(service(ctx)
+            .store
+            .count_users(&self.filter)
+            .await
+            .map_err(kit::ApiError::from)?)
+    }
+}
+
+pub type UserConnection = Connection<String, User, UserConnectionFields>;
+
+#[derive(Default)]
+pub struct AdminQuery;
+
+#[Object]
+impl AdminQuery {
+    /// Users ordered by sign-up; admins only.
+    #[graphql(requires_scopes = "admin")]
+    #[allow(clippy::too_many_arguments)]
+    async fn users(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        role: Option<Role>,
+        #[graphql(desc = "Part of the email or name")] query: Option<String>,
+    ) -> async_graphql::Result<UserConnection> {
+        viewer(ctx).require_admin()?;
+        let page_request = PageRequest::<String>::from_args(first, after, last, before)?;
+        let filter = UserFilter {
+            role: role.map(|r| r.as_str().to_string()),
+            query,
+        };
+        let rows = service(ctx)
+            .store
+            .list_users(&filter, &page_request)
+            .await
+            .map_err(kit::ApiError::from)?;
+        let page = Page::from_rows(&page_request, rows);
+        let mut connection = Connection::with_additional_fields(
+            page.has_previous,
+            page.has_next,
+            UserConnectionFields { filter },
+        );
+        connection.edges.extend(
+            page.items
+                .into_iter()
+                .map(|row| Edge::new(encode_cursor(&row.id), User::from(row))),
+        );
+        Ok(connection)
+    }
+
+    /// Any user by id; admins only.
+    #[graphql(requires_scopes = "admin")]
+    async fn user(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<User>> {
+        viewer(ctx).require_admin()?;
+        load_user(ctx, &id).await
+    }
+}
+
+#[derive(InputObject)]
+pub struct SetUserRolesInput {
+    pub user_id: ID,
+    pub roles: Vec<Role>,
+}
+
+#[derive(InputObject)]
+pub struct SetUserDisabledInput {
+    pub user_id: ID,
+    /// True disables the user and ends their sessions; false enables them again.
+    pub disabled: bool,
+}
+
+#[derive(SimpleObject, Default)]
+pub struct AdminUserPayload {
+    pub user: Option<User>,
+    pub user_errors: Vec<UserError>,
+}
+
+#[derive(Default)]
+pub struct AdminMutation;
+
+#[Object]
+impl AdminMutation {
+    #[graphql(requires_scopes = "admin")]
+    async fn set_user_roles(
+        &self,
+        ctx: &Context<'_>,
+        input: SetUserRolesInput,
+    ) -> async_graphql::Result<AdminUserPayload> {
+        viewer(ctx).require_admin()?;
+        Ok(
+            match service(ctx).set_roles(&input.user_id, &input.roles).await {
+                Ok(row) => AdminUserPayload {
+                    user: Some(row.into()),
+                    user_errors: vec![],
+                },
+                Err(e) => AdminUserPayload {
+                    user: None,
+                    user_errors: vec![user_error(e)?],
+                },
+            },
+        )
+    }
+
+    #[graphql(requires_scopes = "admin")]
+    async fn set_user_disabled(
+        &self,
+        ctx: &Context<'_>,
+        input: SetUserDisabledInput,
+    ) -> async_graphql::Result<AdminUserPayload> {
+        viewer(ctx).require_admin()?;
+        Ok(
+            match service(ctx)
+                .set_disabled(&input.user_id, input.disabled)
+                .await
+            {
+                Ok(row) => AdminUserPayload {
+                    user: Some(row.into()),
+                    user_errors: vec![],
+                },
+                Err(e) => AdminUserPayload {
+                    user: None,
+                    user_errors: vec![user_error(e)?],
+                },
+            },
+        )
+    }
+}

@@ -1,0 +1,121 @@
+//! The accounts GraphQL API. Resolvers call [`AccountsService`] and turn its errors into
+//! userErrors (expected failures) or GraphQL errors (auth, internal) here.
+
+mod admin;
+mod session;
+mod user;
+
+use std::sync::Arc;
+
+use async_graphql::dataloader::DataLoader;
+use async_graphql::{Context, EmptySubscription, Enum, MergedObject, Schema, SimpleObject};
+use kit::auth::Viewer;
+use kit::ApiError;
+
+use crate::service::{AccountError, AccountsService};
+pub use user::{User, UserLoader};
+
+#[derive(MergedObject, Default)]
+pub struct Query(user::UserQuery, admin::AdminQuery);
+
+#[derive(MergedObject, Default)]
+pub struct Mutation(
+    session::SessionMutation,
+    user::ProfileMutation,
+    admin::AdminMutation,
+);
+
+pub type AccountsSchema = Schema<Query, Mutation, EmptySubscription>;
+
+pub fn schema(service: Arc<AccountsService>) -> AccountsSchema {
+    builder().data(service).finish()
+}
+
+/// The schema without its data: enough to print the SDL.
+pub fn builder() -> async_graphql::SchemaBuilder<Query, Mutation, EmptySubscription> {
+    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+        .enable_federation()
+        .limit_depth(16)
+        .limit_complexity(2000)
+}
+
+/// Adds the request-scoped dataloaders.
+pub fn per_request(
+    service: Arc<AccountsService>,
+) -> impl Fn(async_graphql::Request) -> async_graphql::Request + Clone {
+    move |request| {
+        request
+            .data(DataLoader::new(
+                UserLoader::new(service.clone()),
+                kit::schema::spawn_in_current_span,
+            ))
+            .data(DataLoader::new(
+                user::AddressLoader::new(service.clone()),
+                kit::schema::spawn_in_current_span,
+            ))
+    }
+}
+
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AccountErrorCode {
+    InvalidEmail,
+    WeakPassword,
+    EmailTaken,
+    InvalidName,
+    InvalidCredentials,
+    TooManyAttempts,
+    InvalidRefreshToken,
+    InvalidAddress,
+    NotFound,
+}
+
+/// An expected failure of an accounts mutation.
+#[derive(SimpleObject, Clone, Debug)]
+pub struct UserError {
+    /// Path to the input field at fault, when there is one.
+    pub field: Option<Vec<String>>,
+    pub code: AccountErrorCode,
+    pub message: String,
+}
+
+pub(crate) fn service<'a>(ctx: &Context<'a>) -> &'a Arc<AccountsService> {
+    ctx.data_unchecked::<Arc<AccountsService>>()
+}
+
+pub(crate) fn viewer<'a>(ctx: &Context<'a>) -> &'a Viewer {
+    ctx.data_unchecked::<Viewer>()
+}
+
+/// Expected failures become userErrors; anything else is a GraphQL error.
+pub(crate) fn user_error(error: AccountError) -> Result<UserError, ApiError> {
+    let field = |path: &[&str]| Some(path.iter().map(|s| s.to_string()).collect());
+    let (field, code) = match &error {
+        AccountError::InvalidEmail(_) => {
+            (field(&["input", "email"]), AccountErrorCode::InvalidEmail)
+        }
+        AccountError::WeakPassword(_) => (
+            field(&["input", "password"]),
+            AccountErrorCode::WeakPassword,
+        ),
+        AccountError::EmailTaken => (field(&["input", "email"]), AccountErrorCode::EmailTaken),
+        AccountError::InvalidName => (field(&["input", "name"]), AccountErrorCode::InvalidName),
+        AccountError::InvalidCredentials => (None, AccountErrorCode::InvalidCredentials),
+        AccountError::TooManyAttempts => (None, AccountErrorCode::TooManyAttempts),
+        AccountError::InvalidRefreshToken => (
+            field(&["input", "refreshToken"]),
+            AccountErrorCode::InvalidRefreshToken,
+        ),
+        AccountError::InvalidAddress { field: f, .. } => {
+            (field(&["input", f]), AccountErrorCode::InvalidAddress)
+        }
+        AccountError::NotFound(_) => (None, AccountErrorCode::NotFound),
+        AccountError::Store(_) | AccountError::Key(_) | AccountError::Hash(_) => {
+            return Err(ApiError::internal(error));
+        }
+    };
+    Ok(UserError {
+        field,
+        code,
+        message: error.to_string(),
+    })
+}

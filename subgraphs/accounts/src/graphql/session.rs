@@ -1,0 +1,127 @@
+//! Registration, login, token refresh and logout.
+
+use async_graphql::{Context, InputObject, Object, SimpleObject};
+use kit::server::ClientAddress;
+
+use super::{service, user_error, User, UserError};
+use crate::service::{AccountResult, Session};
+
+#[derive(InputObject)]
+pub struct RegisterInput {
+    pub email: String,
+    pub password: String,
+    pub name: String,
+}
+
+#[derive(InputObject)]
+pub struct LoginInput {
+    pub email: String,
+    pub password: String,
+}
+
+#[derive(InputObject)]
+pub struct RefreshTokenInput {
+    pub refresh_token: String,
+}
+
+#[derive(InputObject)]
+pub struct LogoutInput {
+    pub refresh_token: String,
+}
+
+/// A signed-in session: a short-lived access token (send as `Authorization: Bearer ...`) and a
+/// refresh token that can be exchanged once for a new pair.
+#[derive(SimpleObject, Default)]
+pub struct AuthPayload {
+    pub access_token: Option<String>,
+    pub refresh_token: Option<String>,
+    /// Seconds until the access token expires.
+    pub expires_in: Option<i64>,
+    pub user: Option<User>,
+    pub user_errors: Vec<UserError>,
+}
+
+#[derive(SimpleObject, Default)]
+pub struct LogoutPayload {
+    pub success: bool,
+    pub user_errors: Vec<UserError>,
+}
+
+fn auth_payload(result: AccountResult<Session>) -> async_graphql::Result<AuthPayload> {
+    Ok(match result {
+        Ok(session) => AuthPayload {
+            access_token: Some(session.access_token),
+            refresh_token: Some(session.refresh_token),
+            expires_in: Some(session.expires_in),
+            user: Some(User::from(session.user)),
+            user_errors: Vec::new(),
+        },
+        Err(error) => AuthPayload {
+            user_errors: vec![user_error(error)?],
+            ..Default::default()
+        },
+    })
+}
+
+#[derive(Default)]
+pub struct SessionMutation;
+
+#[Object]
+impl SessionMutation {
+    /// Creates a customer account and signs it in.
+    async fn register(
+        &self,
+        ctx: &Context<'_>,
+        input: RegisterInput,
+    ) -> async_graphql::Result<AuthPayload> {
+        auth_payload(
+            service(ctx)
+                .register(&input.email, &input.password, &input.name)
+                .await,
+        )
+    }
+
+    async fn login(
+        &self,
+        ctx: &Context<'_>,
+        input: LoginInput,
+    ) -> async_graphql::Result<AuthPayload> {
+        let client = ctx
+            .data_opt::<ClientAddress>()
+            .map(|c| c.0.as_str())
+            .unwrap_or("unknown");
+        auth_payload(
+            service(ctx)
+                .login(&input.email, &input.password, client)
+                .await,
+        )
+    }
+
+    /// Exchanges a refresh token for a new access and refresh token. Each refresh token works
+    /// once; using one again ends the session.
+    async fn refresh_token(
+        &self,
+        ctx: &Context<'_>,
+        input: RefreshTokenInput,
+    ) -> async_graphql::Result<AuthPayload> {
+        auth_payload(service(ctx).refresh(&input.refresh_token).await)
+    }
+
+    /// Ends the session the refresh token belongs to.
+    async fn logout(
+        &self,
+        ctx: &Context<'_>,
+        input: LogoutInput,
+    ) -> async_graphql::Result<LogoutPayload> {
+        Ok(match service(ctx).logout(&input.refresh_token).await {
+            Ok(()) => LogoutPayload {
+                success: true,
+                user_errors: Vec::new(),
+            },
+            Err(error) => LogoutPayload {
+                success: false,
+                user_errors: vec![user_error(error)?],
+            },
+        })
+    }
+}

@@ -1,0 +1,339 @@
+//! The `User` entity, `me`, profile and address-book mutations.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use async_graphql::dataloader::{DataLoader, Loader};
+use async_graphql::{ComplexObject, Context, InputObject, Object, SimpleObject, ID};
+use kit::ApiError;
+
+use super::{service, user_error, viewer, UserError};
+use crate::domain::{role, Role};
+use crate::service::{AccountsService, AddressFields};
+use crate::store::{AddressRow, UserRow};
+
+#[derive(SimpleObject, Clone, Debug)]
+#[graphql(complex)]
+pub struct User {
+    pub id: ID,
+    pub name: String,
+    #[graphql(skip)]
+    row: UserRow,
+}
+
+impl From<UserRow> for User {
+    fn from(row: UserRow) -> Self {
+        Self {
+            id: ID(row.id.clone()),
+            name: row.name.clone(),
+            row,
+        }
+    }
+}
+
+#[ComplexObject]
+impl User {
+    /// Visible to the user and to admins.
+    async fn email(&self, ctx: &Context<'_>) -> async_graphql::Result<String> {
+        viewer(ctx).require_self_or_admin(&self.row.id)?;
+        Ok(self.row.email.clone())
+    }
+
+    /// Visible to the user and to admins.
+    async fn roles(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Role>> {
+        viewer(ctx).require_self_or_admin(&self.row.id)?;
+        Ok(role::decode(&self.row.roles))
+    }
+
+    /// The address book; visible to the user and to admins.
+    async fn addresses(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Address>> {
+        viewer(ctx).require_self_or_admin(&self.row.id)?;
+        let loader = ctx.data_unchecked::<DataLoader<AddressLoader>>();
+        let rows = loader
+            .load_one(self.row.id.clone())
+            .await
+            .map_err(|e| ApiError::internal(e.as_ref()))?;
+        Ok(rows
+            .unwrap_or_default()
+            .into_iter()
+            .map(Address::from)
+            .collect())
+    }
+
+    async fn created_at(&self) -> String {
+        kit::db::format_millis(self.row.created_at)
+    }
+
+    /// Visible to admins.
+    async fn disabled(&self, ctx: &Context<'_>) -> async_graphql::Result<bool> {
+        viewer(ctx).require_admin()?;
+        Ok(self.row.disabled_at.is_some())
+    }
+}
+
+#[derive(SimpleObject, Clone, Debug)]
+pub struct Address {
+    pub id: ID,
+    pub full_name: String,
+    pub line1: String,
+    pub line2: Option<String>,
+    pub city: String,
+    pub region: Option<String>,
+    pub postal_code: String,
+    /// ISO 3166-1 alpha-2.
+    pub country_code: String,
+    pub phone: Option<String>,
+}
+
+impl From<AddressRow> for Address {
+    fn from(row: AddressRow) -> Self {
+        Self {
+            id: ID(row.id),
+            full_name: row.full_name,
+            line1: row.line1,
+            line2: row.line2,
+            city: row.city,
+            region: row.region,
+            postal_code: row.postal_code,
+            country_code: row.country_code,
+            phone: row.phone,
+        }
+    }
+}
+
+/// Users by id: one query per batch, for `_entities` and lists.
+pub struct UserLoader {
+    service: Arc<AccountsService>,
+}
+
+impl UserLoader {
+    pub fn new(service: Arc<AccountsService>) -> Self {
+        Self { service }
+    }
+}
+
+impl Loader<String> for UserLoader {
+    type Value = UserRow;
+    type Error = Arc<crate::store::StoreError>;
+
+    async fn load(&self, keys: &[String]) -> Result<HashMap<String, UserRow>, Self::Error> {
+        let rows = self
+            .service
+            .store
+            .users_by_ids(keys)
+            .await
+            .map_err(Arc::new)?;
+        Ok(rows.into_iter().map(|row| (row.id.clone(), row)).collect())
+    }
+}
+
+/// Address books by user id: one query per batch.
+pub struct AddressLoader {
+    service: Arc<AccountsService>,
+}
+
+impl AddressLoader {
+    pub fn new(service: Arc<AccountsService>) -> Self {
+        Self { service }
+    }
+}
+
+impl Loader<String> for AddressLoader {
+    type Value = Vec<AddressRow>;
+    type Error = Arc<crate::store::StoreError>;
+
+    async fn load(&self, keys: &[String]) -> Result<HashMap<String, Vec<AddressRow>>, Self::Error> {
+        let rows = self
+            .service
+            .store
+            .addresses_of(keys)
+            .await
+            .map_err(Arc::new)?;
+        let mut by_user: HashMap<String, Vec<AddressRow>> = HashMap::new();
+        for row in rows {
+            by_user.entry(row.user_id.clone()).or_default().push(row);
+        }
+        Ok(by_user)
+    }
+}
+
+pub(crate) async fn load_user(ctx: &Context<'_>, id: &str) -> async_graphql::Result<Option<User>> {
+    let loader = ctx.data_unchecked::<DataLoader<UserLoader>>();
+    let row = loader
+        .load_one(id.to_string())
+        .await
+        .map_err(|e| ApiError::internal(e.as_ref()))?;
+    Ok(row.map(User::from))
+}
+
+#[derive(Default)]
+pub struct UserQuery;
+
+#[Object]
+impl UserQuery {
+    /// The signed-in user; null without a token.
+    #[graphql(directive = kit::schema::authenticated::apply())]
+    async fn me(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<User>> {
+        let Some(id) = viewer(ctx).user_id() else {
+            return Err(ApiError::Unauthenticated.into());
+        };
+        load_user(ctx, id).await
+    }
+
+    #[graphql(entity)]
+    async fn find_user_by_id(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+    ) -> async_graphql::Result<Option<User>> {
+        load_user(ctx, &id).await
+    }
+}
+
+#[derive(InputObject)]
+pub struct UpdateProfileInput {
+    pub name: String,
+}
+
+#[derive(InputObject)]
+pub struct AddressInput {
+    pub full_name: String,
+    pub line1: String,
+    pub line2: Option<String>,
+    pub city: String,
+    pub region: Option<String>,
+    pub postal_code: String,
+    pub country_code: String,
+    pub phone: Option<String>,
+}
+
+impl From<AddressInput> for AddressFields {
+    fn from(a: AddressInput) -> Self {
+        Self {
+            full_name: a.full_name,
+            line1: a.line1,
+            line2: a.line2,
+            city: a.city,
+            region: a.region,
+            postal_code: a.postal_code,
+            country_code: a.country_code,
+            phone: a.phone,
+        }
+    }
+}
+
+#[derive(InputObject)]
+pub struct UpdateAddressInput {
+    pub id: ID,
+    pub address: AddressInput,
+}
+
+#[derive(InputObject)]
+pub struct DeleteAddressInput {
+    pub id: ID,
+}
+
+#[derive(SimpleObject, Default)]
+pub struct UserPayload {
+    pub user: Option<User>,
+    pub user_errors: Vec<UserError>,
+}
+
+#[derive(SimpleObject, Default)]
+pub struct AddressPayload {
+    pub address: Option<Address>,
+    pub user_errors: Vec<UserError>,
+}
+
+#[derive(SimpleObject, Default)]
+pub struct DeleteAddressPayload {
+    pub deleted_id: Option<ID>,
+    pub user_errors: Vec<UserError>,
+}
+
+#[derive(Default)]
+pub struct ProfileMutation;
+
+#[Object]
+impl ProfileMutation {
+    #[graphql(directive = kit::schema::authenticated::apply())]
+    async fn update_profile(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdateProfileInput,
+    ) -> async_graphql::Result<UserPayload> {
+        let me = viewer(ctx).require_user()?;
+        Ok(match service(ctx).update_name(me, &input.name).await {
+            Ok(row) => UserPayload {
+                user: Some(row.into()),
+                user_errors: vec![],
+            },
+            Err(e) => UserPayload {
+                user: None,
+                user_errors: vec![user_error(e)?],
+            },
+        })
+    }
+
+    #[graphql(directive = kit::schema::authenticated::apply())]
+    async fn add_address(
+        &self,
+        ctx: &Context<'_>,
+        input: AddressInput,
+    ) -> async_graphql::Result<AddressPayload> {
+        let me = viewer(ctx).require_user()?;
+        Ok(match service(ctx).add_address(me, input.into()).await {
+            Ok(row) => AddressPayload {
+                address: Some(row.into()),
+                user_errors: vec![],
+            },
+            Err(e) => AddressPayload {
+                address: None,
+                user_errors: vec![user_error(e)?],
+            },
+        })
+    }
+
+    #[graphql(directive = kit::schema::authenticated::apply())]
+    async fn update_address(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdateAddressInput,
+    ) -> async_graphql::Result<AddressPayload> {
+        let me = viewer(ctx).require_user()?;
+        Ok(
+            match service(ctx)
+                .update_address(me, &input.id, input.address.into())
+                .await
+            {
+                Ok(row) => AddressPayload {
+                    address: Some(row.into()),
+                    user_errors: vec![],
+                },
+                Err(e) => AddressPayload {
+                    address: None,
+                    user_errors: vec![user_error(e)?],
+                },
+            },
+        )
+    }
+
+    #[graphql(directive = kit::schema::authenticated::apply())]
+    async fn delete_address(
+        &self,
+        ctx: &Context<'_>,
+        input: DeleteAddressInput,
+    ) -> async_graphql::Result<DeleteAddressPayload> {
+        let me = viewer(ctx).require_user()?;
+        Ok(match service(ctx).delete_address(me, &input.id).await {
+            Ok(()) => DeleteAddressPayload {
+                deleted_id: Some(input.id),
+                user_errors: vec![],
+            },
+            Err(e) => DeleteAddressPayload {
+                deleted_id: None,
+                user_errors: vec![user_error(e)?],
+            },
+        })
+    }
+}

@@ -1,0 +1,393 @@
+//! Account rules: registration, login with throttling, token issue and rotation, profile and
+//! address changes, admin user management. The GraphQL layer calls these and maps their errors.
+
+use std::sync::Arc;
+
+use kit::db::now_millis;
+use kit::id::new_id;
+
+use crate::domain::password::{self, WeakPassword};
+use crate::domain::tokens::{self, KeyError, TokenSigner};
+use crate::domain::{role, Email, Password, Role};
+use crate::store::{AccountsStore, AddressRow, RefreshTokenRow, Rotation, StoreError, UserRow};
+
+/// Login throttling: failures allowed per window, per account and per client address.
+pub struct ThrottleSettings {
+    pub window_ms: i64,
+    pub failures_per_account: i64,
+    pub failures_per_address: i64,
+}
+
+impl Default for ThrottleSettings {
+    fn default() -> Self {
+        Self {
+            window_ms: 15 * 60 * 1000,
+            failures_per_account: 5,
+            failures_per_address: 50,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AccountError {
+    #[error("{0}")]
+    InvalidEmail(#[from] crate::domain::email::InvalidEmail),
+    #[error("{0}")]
+    WeakPassword(#[from] WeakPassword),
+    #[error("an account with this email already exists")]
+    EmailTaken,
+    #[error("name must be 1 to 100 characters")]
+    InvalidName,
+    /// One message for every wrong credential: unknown email, wrong password, disabled account.
+    #[error("email or password is incorrect")]
+    InvalidCredentials,
+    #[error("too many failed attempts; try again later")]
+    TooManyAttempts,
+    #[error("the refresh token is invalid or expired")]
+    InvalidRefreshToken,
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error("{field} {message}")]
+    InvalidAddress {
+        field: &'static str,
+        message: &'static str,
+    },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Key(#[from] KeyError),
+    #[error("password hashing failed: {0}")]
+    Hash(String),
+}
+
+pub type AccountResult<T> = Result<T, AccountError>;
+
+/// Tokens handed to a client after registration, login or refresh.
+pub struct Session {
+    pub user: UserRow,
+    pub access_token: String,
+    pub refresh_token: String,
+    pub expires_in: i64,
+}
+
+pub struct AccountsService {
+    pub store: Arc<dyn AccountsStore>,
+    signer: TokenSigner,
+    refresh_ttl_ms: i64,
+    throttle: ThrottleSettings,
+}
+
+/// Fields of an address, as entered.
+pub struct AddressFields {
+    pub full_name: String,
+    pub line1: String,
+    pub line2: Option<String>,
+    pub city: String,
+    pub region: Option<String>,
+    pub postal_code: String,
+    pub country_code: String,
+    pub phone: Option<String>,
+}
+
+fn valid_name(name: &str) -> AccountResult<String> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(AccountError::InvalidName);
+    }
+    Ok(name.to_string())
+}
+
+impl AccountsService {
+    pub fn new(
+        store: Arc<dyn AccountsStore>,
+        signer: TokenSigner,
+        refresh_ttl_ms: i64,
+        throttle: ThrottleSettings,
+    ) -> Self {
+        Self {
+            store,
+            signer,
+            refresh_ttl_ms,
+            throttle,
+        }
+    }
+
+    pub fn signer(&self) -> &TokenSigner {
+        &self.signer
+    }
+
+    pub async fn register(
+        &self,
+        email: &str,
+        password: &str,
+        name: &str,
+    ) -> AccountResult<Session> {
+        let email = Email::parse(email)?;
+        let password = Password::parse(password, email.as_str())?;
+        let name = valid_name(name)?;
+        self.create_user(&email, &password, &name, &[Role::Customer])
+            .await?;
+        let user = self
+            .store
+            .user_by_email(email.as_str())
+            .await?
+            .ok_or(AccountError::NotFound("user"))?;
+        self.start_session(user).await
+    }
+
+    /// Creates a user without signing in (demo data, admin bootstrap).
+    pub async fn create_user(
+        &self,
+        email: &Email,
+        password: &Password,
+        name: &str,
+        roles: &[Role],
+    ) -> AccountResult<String> {
+        let hash = password
+            .hash()
+            .map_err(|e| AccountError::Hash(e.to_string()))?;
+        let now = now_millis();
+        let user = UserRow {
+            id: new_id("user"),
+            email: email.as_str().into(),
+            password_hash: hash,
+            name: name.into(),
+            roles: role::encode(roles),
+            created_at: now,
+            updated_at: now,
+            disabled_at: None,
+        };
+        match self.store.insert_user(&user).await {
+            Err(StoreError::DuplicateEmail) => Err(AccountError::EmailTaken),
+            other => other.map(|_| user.id).map_err(Into::into),
+        }
+    }
+
+    pub async fn login(
+        &self,
+        email: &str,
+        password: &str,
+        client_address: &str,
+    ) -> AccountResult<Session> {
+        let now = now_millis();
+        let window_start = now - self.throttle.window_ms;
+        // Throttle keys exist for unknown emails too, so throttling reveals nothing.
+        let normalized = email.trim().to_lowercase();
+        let account_key = format!("email:{normalized}");
+        let address_key = format!("addr:{client_address}");
+        if self.store.failures(&account_key, window_start).await?
+            >= self.throttle.failures_per_account
+            || self.store.failures(&address_key, window_start).await?
+                >= self.throttle.failures_per_address
+        {
+            return Err(AccountError::TooManyAttempts);
+        }
+        let user = self.store.user_by_email(&normalized).await?;
+        let verified = password::verify(password, user.as_ref().map(|u| u.password_hash.as_str()));
+        match user {
+            Some(user) if verified && user.disabled_at.is_none() => {
+                self.store.clear_failures(&account_key).await?;
+                self.start_session(user).await
+            }
+            _ => {
+                self.store
+                    .record_failure(&account_key, now, window_start)
+                    .await?;
+                self.store
+                    .record_failure(&address_key, now, window_start)
+                    .await?;
+                Err(AccountError::InvalidCredentials)
+            }
+        }
+    }
+
+    pub async fn refresh(&self, refresh_token: &str) -> AccountResult<Session> {
+        let now = now_millis();
+        let (token, next) = self.new_refresh_row("", "", now);
+        let outcome = self
+            .store
+            .rotate_refresh_token(&tokens::hash_refresh_token(refresh_token), &next, now)
+            .await?;
+        let Rotation::Rotated { user_id } = outcome else {
+            if outcome == Rotation::Reused {
+                tracing::warn!("refresh token reused: its family is revoked");
+            }
+            return Err(AccountError::InvalidRefreshToken);
+        };
+        let user = self
+            .user(&user_id)
+            .await?
+            .ok_or(AccountError::InvalidRefreshToken)?;
+        Ok(Session {
+            access_token: self
+                .signer
+                .sign(&user.id, &role::decode(&user.roles), now / 1000)?,
+            refresh_token: token,
+            expires_in: self.signer.ttl_secs(),
+            user,
+        })
+    }
+
+    /// Ends the session the refresh token belongs to (its whole family).
+    pub async fn logout(&self, refresh_token: &str) -> AccountResult<()> {
+        let known = self
+            .store
+            .revoke_family_of(&tokens::hash_refresh_token(refresh_token), now_millis())
+            .await?;
+        if known {
+            Ok(())
+        } else {
+            Err(AccountError::InvalidRefreshToken)
+        }
+    }
+
+    pub async fn user(&self, id: &str) -> AccountResult<Option<UserRow>> {
+        Ok(self
+            .store
+            .users_by_ids(&[id.to_string()])
+            .await?
+            .into_iter()
+            .next())
+    }
+
+    pub async fn update_name(&self, user_id: &str, name: &str) -> AccountResult<UserRow> {
+        let name = valid_name(name)?;
+        if !self.store.update_name(user_id, &name, now_millis()).await? {
+            return Err(AccountError::NotFound("user"));
+        }
+        self.user(user_id)
+            .await?
+            .ok_or(AccountError::NotFound("user"))
+    }
+
+    pub async fn add_address(
+        &self,
+        user_id: &str,
+        fields: AddressFields,
+    ) -> AccountResult<AddressRow> {
+        let row = address_row(new_id("addr"), user_id, fields)?;
+        self.store.insert_address(&row).await?;
+        Ok(row)
+    }
+
+    pub async fn update_address(
+        &self,
+        user_id: &str,
+        id: &str,
+        fields: AddressFields,
+    ) -> AccountResult<AddressRow> {
+        let row = address_row(id.to_string(), user_id, fields)?;
+        if self.store.update_address(&row).await? {
+            Ok(row)
+        } else {
+            Err(AccountError::NotFound("address"))
+        }
+    }
+
+    pub async fn delete_address(&self, user_id: &str, id: &str) -> AccountResult<()> {
+        if self.store.delete_address(user_id, id).await? {
+            Ok(())
+        } else {
+            Err(AccountError::NotFound("address"))
+        }
+    }
+
+    pub async fn set_roles(&self, user_id: &str, roles: &[Role]) -> AccountResult<UserRow> {
+        let roles = if roles.is_empty() {
+            &[Role::Customer][..]
+        } else {
+            roles
+        };
+        if !self
+            .store
+            .set_roles(user_id, &role::encode(roles), now_millis())
+            .await?
+        {
+            return Err(AccountError::NotFound("user"));
+        }
+        self.user(user_id)
+            .await?
+            .ok_or(AccountError::NotFound("user"))
+    }
+
+    pub async fn set_disabled(&self, user_id: &str, disabled: bool) -> AccountResult<UserRow> {
+        let now = now_millis();
+        if !self
+            .store
+            .set_disabled(user_id, disabled.then_some(now), now)
+            .await?
+        {
+            return Err(AccountError::NotFound("user"));
+        }
+        self.user(user_id)
+            .await?
+            .ok_or(AccountError::NotFound("user"))
+    }
+
+    async fn start_session(&self, user: UserRow) -> AccountResult<Session> {
+        let now = now_millis();
+        let family = new_id("fam");
+        let (token, row) = self.new_refresh_row(&family, &user.id, now);
+        self.store.insert_refresh_token(&row).await?;
+        Ok(Session {
+            access_token: self
+                .signer
+                .sign(&user.id, &role::decode(&user.roles), now / 1000)?,
+            refresh_token: token,
+            expires_in: self.signer.ttl_secs(),
+            user,
+        })
+    }
+
+    fn new_refresh_row(&self, family: &str, user_id: &str, now: i64) -> (String, RefreshTokenRow) {
+        let (token, hash) = tokens::new_refresh_token();
+        let row = RefreshTokenRow {
+            id: new_id("rt"),
+            family_id: family.into(),
+            user_id: user_id.into(),
+            token_hash: hash,
+            created_at: now,
+            expires_at: now + self.refresh_ttl_ms,
+        };
+        (token, row)
+    }
+}
+
+fn address_row(id: String, user_id: &str, f: AddressFields) -> AccountResult<AddressRow> {
+    let required = |value: &str, field: &'static str| {
+        let value = value.trim();
+        if value.is_empty() || value.chars().count() > 200 {
+            Err(AccountError::InvalidAddress {
+                field,
+                message: "must be 1 to 200 characters",
+            })
+        } else {
+            Ok(value.to_string())
+        }
+    };
+    let optional = |value: Option<String>| {
+        value
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+    };
+    let country = f.country_code.trim().to_uppercase();
+    if country.len() != 2 || !country.bytes().all(|b| b.is_ascii_uppercase()) {
+        return Err(AccountError::InvalidAddress {
+            field: "countryCode",
+            message: "must be a two-letter ISO 3166-1 code",
+        });
+    }
+    Ok(AddressRow {
+        id,
+        user_id: user_id.into(),
+        full_name: required(&f.full_name, "fullName")?,
+        line1: required(&f.line1, "line1")?,
+        line2: optional(f.line2),
+        city: required(&f.city, "city")?,
+        region: optional(f.region),
+        postal_code: required(&f.postal_code, "postalCode")?,
+        country_code: country,
+        phone: optional(f.phone),
+        created_at: now_millis(),
+    })
+}

@@ -1,0 +1,155 @@
+//! Storage traits for accounts and their SQL implementation (PostgreSQL and SQLite).
+
+mod sql;
+
+use async_trait::async_trait;
+use kit::pagination::PageRequest;
+
+pub use sql::SqlStore;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("email already registered")]
+    DuplicateEmail,
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+}
+
+impl From<StoreError> for kit::ApiError {
+    fn from(error: StoreError) -> Self {
+        kit::ApiError::internal(error)
+    }
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct UserRow {
+    pub id: String,
+    pub email: String,
+    pub password_hash: String,
+    pub name: String,
+    pub roles: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub disabled_at: Option<i64>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct AddressRow {
+    pub id: String,
+    pub user_id: String,
+    pub full_name: String,
+    pub line1: String,
+    pub line2: Option<String>,
+    pub city: String,
+    pub region: Option<String>,
+    pub postal_code: String,
+    pub country_code: String,
+    pub phone: Option<String>,
+    pub created_at: i64,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct RefreshTokenRow {
+    pub id: String,
+    pub family_id: String,
+    pub user_id: String,
+    pub token_hash: String,
+    pub created_at: i64,
+    pub expires_at: i64,
+}
+
+/// What presenting a refresh token led to.
+#[derive(Debug, PartialEq)]
+pub enum Rotation {
+    /// The token was valid: it is now used and `next` replaces it.
+    Rotated {
+        user_id: String,
+    },
+    /// The token was already used or revoked: its whole family is now revoked.
+    Reused,
+    Expired,
+    Unknown,
+}
+
+/// Admin listing filter.
+#[derive(Clone, Debug, Default)]
+pub struct UserFilter {
+    pub role: Option<String>,
+    /// Substring of the email or name.
+    pub query: Option<String>,
+}
+
+#[async_trait]
+pub trait UserStore: Send + Sync {
+    async fn insert_user(&self, user: &UserRow) -> StoreResult<()>;
+    async fn user_by_email(&self, email: &str) -> StoreResult<Option<UserRow>>;
+    /// All users with these ids, in one query.
+    async fn users_by_ids(&self, ids: &[String]) -> StoreResult<Vec<UserRow>>;
+    async fn update_name(&self, id: &str, name: &str, now: i64) -> StoreResult<bool>;
+    async fn set_roles(&self, id: &str, roles: &str, now: i64) -> StoreResult<bool>;
+    /// Disables (`Some(time)`) or enables (`None`) a user; disabling revokes their sessions.
+    async fn set_disabled(&self, id: &str, disabled_at: Option<i64>, now: i64)
+        -> StoreResult<bool>;
+    /// Users ordered by id, keyset-paged.
+    async fn list_users(
+        &self,
+        filter: &UserFilter,
+        page: &PageRequest<String>,
+    ) -> StoreResult<Vec<UserRow>>;
+    async fn count_users(&self, filter: &UserFilter) -> StoreResult<i64>;
+}
+
+#[async_trait]
+pub trait AddressStore: Send + Sync {
+    /// Addresses of all these users, in one query.
+    async fn addresses_of(&self, user_ids: &[String]) -> StoreResult<Vec<AddressRow>>;
+    async fn insert_address(&self, address: &AddressRow) -> StoreResult<()>;
+    /// Replaces an address the user owns; false when there is none.
+    async fn update_address(&self, address: &AddressRow) -> StoreResult<bool>;
+    async fn delete_address(&self, user_id: &str, id: &str) -> StoreResult<bool>;
+}
+
+#[async_trait]
+pub trait SessionStore: Send + Sync {
+    async fn insert_refresh_token(&self, token: &RefreshTokenRow) -> StoreResult<()>;
+    /// Uses the token with `hash` and stores `next` (same family) in one transaction.
+    async fn rotate_refresh_token(
+        &self,
+        hash: &str,
+        next: &RefreshTokenRow,
+        now: i64,
+    ) -> StoreResult<Rotation>;
+    /// Revokes the family of the token with `hash`; false when the token is unknown.
+    async fn revoke_family_of(&self, hash: &str, now: i64) -> StoreResult<bool>;
+}
+
+#[async_trait]
+pub trait LoginThrottle: Send + Sync {
+    /// Failures recorded for `key` since `window_start`.
+    async fn failures(&self, key: &str, window_start: i64) -> StoreResult<i64>;
+    /// Records one failure; a failure after the window starts a new window.
+    async fn record_failure(&self, key: &str, now: i64, window_start: i64) -> StoreResult<()>;
+    async fn clear_failures(&self, key: &str) -> StoreResult<()>;
+}
+
+#[async_trait]
+pub trait SigningKeyStore: Send + Sync {
+    /// The newest signing key `(kid, private key)`, creating it with `generate` when none exists.
+    /// Replicas racing at first start all end up with the same key.
+    async fn signing_key(
+        &self,
+        generate: &(dyn Fn() -> (String, String) + Send + Sync),
+    ) -> StoreResult<(String, String)>;
+}
+
+/// Everything the accounts service stores.
+pub trait AccountsStore:
+    UserStore + AddressStore + SessionStore + LoginThrottle + SigningKeyStore
+{
+}
+impl<T: UserStore + AddressStore + SessionStore + LoginThrottle + SigningKeyStore> AccountsStore
+    for T
+{
+}

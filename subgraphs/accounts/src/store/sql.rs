@@ -1,0 +1,455 @@
+//! One SQL implementation for both backends (see `kit::db`).
+
+use async_trait::async_trait;
+use kit::db::{placeholders, Database};
+use kit::pagination::PageRequest;
+use sqlx::any::AnyRow;
+use sqlx::Row;
+
+use super::*;
+
+#[derive(Clone)]
+pub struct SqlStore {
+    db: Database,
+}
+
+impl SqlStore {
+    pub fn new(db: Database) -> Self {
+        Self { db }
+    }
+
+    pub fn database(&self) -> &Database {
+        &self.db
+    }
+}
+
+const USER_COLUMNS: &str =
+    "id, email, password_hash, name, roles, created_at, updated_at, disabled_at";
+
+fn user_row(row: &AnyRow) -> Result<UserRow, sqlx::Error> {
+    Ok(UserRow {
+        id: row.try_get("id")?,
+        email: row.try_get("email")?,
+        password_hash: row.try_get("password_hash")?,
+        name: row.try_get("name")?,
+        roles: row.try_get("roles")?,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+        disabled_at: row.try_get("disabled_at")?,
+    })
+}
+
+const ADDRESS_COLUMNS: &str = "id, user_id, full_name, line1, line2, city, region, postal_code, country_code, phone, created_at";
+
+fn address_row(row: &AnyRow) -> Result<AddressRow, sqlx::Error> {
+    Ok(AddressRow {
+        id: row.try_get("id")?,
+        user_id: row.try_get("user_id")?,
+        full_name: row.try_get("full_name")?,
+        line1: row.try_get("line1")?,
+        line2: row.try_get("line2")?,
+        city: row.try_get("city")?,
+        region: row.try_get("region")?,
+        postal_code: row.try_get("postal_code")?,
+        country_code: row.try_get("country_code")?,
+        phone: row.try_get("phone")?,
+        created_at: row.try_get("created_at")?,
+    })
+}
+
+fn is_unique_violation(error: &sqlx::Error) -> bool {
+    error
+        .as_database_error()
+        .is_some_and(|e| e.is_unique_violation())
+}
+
+/// `WHERE` conditions and their values for a user filter, numbered from `$start`.
+fn user_filter_sql(filter: &UserFilter, start: usize) -> (String, Vec<String>) {
+    let mut clauses = Vec::new();
+    let mut values = Vec::new();
+    if let Some(role) = &filter.role {
+        // Roles are stored space-separated; pad both sides so "admin" never matches a prefix.
+        clauses.push(format!(
+            "(' ' || roles || ' ') LIKE ${}",
+            start + values.len()
+        ));
+        values.push(format!("% {role} %"));
+    }
+    if let Some(query) = filter.query.as_deref().filter(|q| !q.trim().is_empty()) {
+        let escaped = query
+            .trim()
+            .to_lowercase()
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
+        let n = start + values.len();
+        clauses.push(format!(
+            "(email LIKE ${n} ESCAPE '\\' OR LOWER(name) LIKE ${n} ESCAPE '\\')"
+        ));
+        values.push(format!("%{escaped}%"));
+    }
+    (clauses.join(" AND "), values)
+}
+
+#[async_trait]
+impl UserStore for SqlStore {
+    async fn insert_user(&self, user: &UserRow) -> StoreResult<()> {
+        let result = sqlx::query(&format!(
+            "INSERT INTO users ({USER_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+        ))
+        .bind(&user.id)
+        .bind(&user.email)
+        .bind(&user.password_hash)
+        .bind(&user.name)
+        .bind(&user.roles)
+        .bind(user.created_at)
+        .bind(user.updated_at)
+        .bind(user.disabled_at)
+        .execute(self.db.pool())
+        .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) if is_unique_violation(&e) => Err(StoreError::DuplicateEmail),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    async fn user_by_email(&self, email: &str) -> StoreResult<Option<UserRow>> {
+        let row = sqlx::query(&format!(
+            "SELECT {USER_COLUMNS} FROM users WHERE email = $1"
+        ))
+        .bind(email)
+        .fetch_optional(self.db.pool())
+        .await?;
+        Ok(row.as_ref().map(user_row).transpose()?)
+    }
+
+    async fn users_by_ids(&self, ids: &[String]) -> StoreResult<Vec<UserRow>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = format!(
+            "SELECT {USER_COLUMNS} FROM users WHERE id IN ({})",
+            placeholders(1, ids.len())
+        );
+        let mut query = sqlx::query(&sql);
+        for id in ids {
+            query = query.bind(id);
+        }
+        let rows = query.fetch_all(self.db.pool()).await?;
+        Ok(rows.iter().map(user_row).collect::<Result<_, _>>()?)
+    }
+
+    async fn update_name(&self, id: &str, name: &str, now: i64) -> StoreResult<bool> {
+        let done = sqlx::query("UPDATE users SET name = $1, updated_at = $2 WHERE id = $3")
+            .bind(name)
+            .bind(now)
+            .bind(id)
+            .execute(self.db.pool())
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn set_roles(&self, id: &str, roles: &str, now: i64) -> StoreResult<bool> {
+        let done = sqlx::query("UPDATE users SET roles = $1, updated_at = $2 WHERE id = $3")
+            .bind(roles)
+            .bind(now)
+            .bind(id)
+            .execute(self.db.pool())
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn set_disabled(
+        &self,
+        id: &str,
+        disabled_at: Option<i64>,
+        now: i64,
+    ) -> StoreResult<bool> {
+        let mut tx = self.db.begin().await?;
+        let done = sqlx::query("UPDATE users SET disabled_at = $1, updated_at = $2 WHERE id = $3")
+            .bind(disabled_at)
+            .bind(now)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        if disabled_at.is_some() {
+            sqlx::query("UPDATE refresh_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
+                .bind(now)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn list_users(
+        &self,
+        filter: &UserFilter,
+        page: &PageRequest<String>,
+    ) -> StoreResult<Vec<UserRow>> {
+        let (mut clauses, mut values) = user_filter_sql(filter, 1);
+        if let Some(cursor) = &page.cursor {
+            if !clauses.is_empty() {
+                clauses.push_str(" AND ");
+            }
+            let op = if page.backward { "<" } else { ">" };
+            clauses.push_str(&format!("id {op} ${}", values.len() + 1));
+            values.push(cursor.clone());
+        }
+        let order = if page.backward { "DESC" } else { "ASC" };
+        let sql = format!(
+            "SELECT {USER_COLUMNS} FROM users {} ORDER BY id {order} LIMIT {}",
+            if clauses.is_empty() {
+                String::new()
+            } else {
+                format!("WHERE {clauses}")
+            },
+            page.limit + 1
+        );
+        let mut query = sqlx::query(&sql);
+        for value in &values {
+            query = query.bind(value);
+        }
+        let rows = query.fetch_all(self.db.pool()).await?;
+        Ok(rows.iter().map(user_row).collect::<Result<_, _>>()?)
+    }
+
+    async fn count_users(&self, filter: &UserFilter) -> StoreResult<i64> {
+        let (clauses, values) = user_filter_sql(filter, 1);
+        let sql = format!(
+            "SELECT COUNT(*) AS n FROM users {}",
+            if clauses.is_empty() {
+                String::new()
+            } else {
+                format!("WHERE {clauses}")
+            }
+        );
+        let mut query = sqlx::query(&sql);
+        for value in &values {
+            query = query.bind(value);
+        }
+        let row = query.fetch_one(self.db.pool()).await?;
+        Ok(row.try_get("n")?)
+    }
+}
+
+#[async_trait]
+impl AddressStore for SqlStore {
+    async fn addresses_of(&self, user_ids: &[String]) -> StoreResult<Vec<AddressRow>> {
+        if user_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = format!(
+            "SELECT {ADDRESS_COLUMNS} FROM addresses WHERE user_id IN ({}) ORDER BY user_id, id",
+            placeholders(1, user_ids.len())
+        );
+        let mut query = sqlx::query(&sql);
+        for id in user_ids {
+            query = query.bind(id);
+        }
+        let rows = query.fetch_all(self.db.pool()).await?;
+        Ok(rows.iter().map(address_row).collect::<Result<_, _>>()?)
+    }
+
+    async fn insert_address(&self, a: &AddressRow) -> StoreResult<()> {
+        sqlx::query(&format!(
+            "INSERT INTO addresses ({ADDRESS_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+        ))
+        .bind(&a.id)
+        .bind(&a.user_id)
+        .bind(&a.full_name)
+        .bind(&a.line1)
+        .bind(&a.line2)
+        .bind(&a.city)
+        .bind(&a.region)
+        .bind(&a.postal_code)
+        .bind(&a.country_code)
+        .bind(&a.phone)
+        .bind(a.created_at)
+        .execute(self.db.pool())
+        .await?;
+        Ok(())
+    }
+
+    async fn update_address(&self, a: &AddressRow) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "UPDATE addresses SET full_name = $1, line1 = $2, line2 = $3, city = $4, region = $5, \
+             postal_code = $6, country_code = $7, phone = $8 WHERE id = $9 AND user_id = $10",
+        )
+        .bind(&a.full_name)
+        .bind(&a.line1)
+        .bind(&a.line2)
+        .bind(&a.city)
+        .bind(&a.region)
+        .bind(&a.postal_code)
+        .bind(&a.country_code)
+        .bind(&a.phone)
+        .bind(&a.id)
+        .bind(&a.user_id)
+        .execute(self.db.pool())
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn delete_address(&self, user_id: &str, id: &str) -> StoreResult<bool> {
+        let done = sqlx::query("DELETE FROM addresses WHERE id = $1 AND user_id = $2")
+            .bind(id)
+            .bind(user_id)
+            .execute(self.db.pool())
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+}
+
+#[async_trait]
+impl SessionStore for SqlStore {
+    async fn insert_refresh_token(&self, t: &RefreshTokenRow) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO refresh_tokens (id, family_id, user_id, token_hash, created_at, expires_at) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(&t.id)
+        .bind(&t.family_id)
+        .bind(&t.user_id)
+        .bind(&t.token_hash)
+        .bind(t.created_at)
+        .bind(t.expires_at)
+        .execute(self.db.pool())
+        .await?;
+        Ok(())
+    }
+
+    async fn rotate_refresh_token(
+        &self,
+        hash: &str,
+        next: &RefreshTokenRow,
+        now: i64,
+    ) -> StoreResult<Rotation> {
+        let mut tx = self.db.begin().await?;
+        let row = sqlx::query(
+            "SELECT t.family_id, t.user_id, t.expires_at, t.used_at, t.revoked_at, u.disabled_at \
+             FROM refresh_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1",
+        )
+        .bind(hash)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(row) = row else {
+            return Ok(Rotation::Unknown);
+        };
+        let family: String = row.try_get("family_id")?;
+        let user_id: String = row.try_get("user_id")?;
+        let expires_at: i64 = row.try_get("expires_at")?;
+        let used: Option<i64> = row.try_get("used_at")?;
+        let revoked: Option<i64> = row.try_get("revoked_at")?;
+        let disabled: Option<i64> = row.try_get("disabled_at")?;
+        if used.is_some() || revoked.is_some() || disabled.is_some() {
+            sqlx::query("UPDATE refresh_tokens SET revoked_at = $1 WHERE family_id = $2 AND revoked_at IS NULL")
+                .bind(now)
+                .bind(&family)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            return Ok(Rotation::Reused);
+        }
+        if expires_at <= now {
+            return Ok(Rotation::Expired);
+        }
+        // The `used_at IS NULL` guard makes two concurrent uses of one token rotate it once.
+        let used = sqlx::query(
+            "UPDATE refresh_tokens SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL",
+        )
+        .bind(now)
+        .bind(hash)
+        .execute(&mut *tx)
+        .await?;
+        if used.rows_affected() != 1 {
+            return Ok(Rotation::Reused);
+        }
+        sqlx::query(
+            "INSERT INTO refresh_tokens (id, family_id, user_id, token_hash, created_at, expires_at) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(&next.id)
+        .bind(&family)
+        .bind(&user_id)
+        .bind(&next.token_hash)
+        .bind(next.created_at)
+        .bind(next.expires_at)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(Rotation::Rotated { user_id })
+    }
+
+    async fn revoke_family_of(&self, hash: &str, now: i64) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "UPDATE refresh_tokens SET revoked_at = $1 WHERE revoked_at IS NULL AND family_id = \
+             (SELECT family_id FROM refresh_tokens WHERE token_hash = $2)",
+        )
+        .bind(now)
+        .bind(hash)
+        .execute(self.db.pool())
+        .await?;
+        Ok(done.rows_affected() > 0)
+    }
+}
+
+#[async_trait]
+impl LoginThrottle for SqlStore {
+    async fn failures(&self, key: &str, window_start: i64) -> StoreResult<i64> {
+        let row = sqlx::query("SELECT failures FROM login_failures WHERE throttle_key = $1 AND window_started_at >= $2")
+            .bind(key)
+            .bind(window_start)
+            .fetch_optional(self.db.pool())
+            .await?;
+        Ok(row.map(|r| r.try_get("failures")).transpose()?.unwrap_or(0))
+    }
+
+    async fn record_failure(&self, key: &str, now: i64, window_start: i64) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO login_failures (throttle_key, failures, window_started_at) VALUES ($1, 1, $2) \
+             ON CONFLICT (throttle_key) DO UPDATE SET \
+             failures = CASE WHEN login_failures.window_started_at >= $3 THEN login_failures.failures + 1 ELSE 1 END, \
+             window_started_at = CASE WHEN login_failures.window_started_at >= $3 THEN login_failures.window_started_at ELSE $2 END",
+        )
+        .bind(key)
+        .bind(now)
+        .bind(window_start)
+        .execute(self.db.pool())
+        .await?;
+        Ok(())
+    }
+
+    async fn clear_failures(&self, key: &str) -> StoreResult<()> {
+        sqlx::query("DELETE FROM login_failures WHERE throttle_key = $1")
+            .bind(key)
+            .execute(self.db.pool())
+            .await?;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl SigningKeyStore for SqlStore {
+    async fn signing_key(
+        &self,
+        generate: &(dyn Fn() -> (String, String) + Send + Sync),
+    ) -> StoreResult<(String, String)> {
+        let newest =
+            "SELECT kid, private_key FROM signing_keys ORDER BY created_at DESC, kid DESC LIMIT 1";
+        if let Some(row) = sqlx::query(newest).fetch_optional(self.db.pool()).await? {
+            return Ok((row.try_get("kid")?, row.try_get("private_key")?));
+        }
+        let (kid, key) = generate();
+        // Two replicas starting together may both insert; the newest row wins for both.
+        sqlx::query("INSERT INTO signing_keys (kid, private_key, created_at) VALUES ($1, $2, 0) ON CONFLICT (kid) DO NOTHING")
+            .bind(&kid)
+            .bind(&key)
+            .execute(self.db.pool())
+            .await?;
+        let row = sqlx::query(newest).fetch_one(self.db.pool()).await?;
+        Ok((row.try_get("kid")?, row.try_get("private_key")?))
+    }
+}
