@@ -15,13 +15,18 @@
 //! max_aliases = 256
 //! max_root_fields = 64
 //! max_tokens = 15000
+//! [auth]                       # without jwks_url tokens are not checked here
+//! jwks_url = "http://accounts:4001/.well-known/jwks.json"
+//! issuer = "shop-accounts"
+//! audience = "shop"
 //! [subgraphs.reviews]
 //! url = "http://reviews:4008/graphql"
 //! timeout_ms = 5000
 //! ```
 //! Environment variables: `ROUTER_LISTEN`, `ROUTER_INTROSPECTION` (true/false),
 //! `ROUTER_SUBGRAPH_TIMEOUT_MS`, `ROUTER_MAX_BODY_BYTES`, `ROUTER_MAX_DEPTH`,
-//! `ROUTER_CORS_ALLOW_ORIGINS` (comma-separated), and
+//! `ROUTER_CORS_ALLOW_ORIGINS` (comma-separated), `ROUTER_JWKS_URL`, `ROUTER_JWT_ISSUER`,
+//! `ROUTER_JWT_AUDIENCE`, and
 //! `ROUTER_SUBGRAPH_<NAME>_URL` (name upper-cased) to override one subgraph's URL.
 
 use std::collections::HashMap;
@@ -59,6 +64,7 @@ pub struct RouterConfig {
     pub cors_allow_origins: Vec<String>,
     pub timeouts: Timeouts,
     pub limits: Limits,
+    pub auth: AuthConfig,
     /// Per-subgraph overrides keyed by subgraph name.
     pub subgraphs: HashMap<String, SubgraphConfig>,
 }
@@ -79,6 +85,26 @@ pub struct Limits {
     pub max_tokens: usize,
 }
 
+/// Bearer-token verification. With a JWKS URL the router verifies every token it is sent and
+/// enforces `@authenticated` and `@requiresScopes`; without one it forwards tokens unchecked.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuthConfig {
+    pub jwks_url: Option<String>,
+    pub issuer: String,
+    pub audience: String,
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        Self {
+            jwks_url: None,
+            issuer: "shop-accounts".into(),
+            audience: "shop".into(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SubgraphConfig {
@@ -95,6 +121,7 @@ impl Default for RouterConfig {
             cors_allow_origins: Vec::new(),
             timeouts: Timeouts::default(),
             limits: Limits::default(),
+            auth: AuthConfig::default(),
             subgraphs: HashMap::new(),
         }
     }
@@ -168,6 +195,15 @@ impl RouterConfig {
         if let Some(v) = env("ROUTER_MAX_DEPTH") {
             self.limits.max_depth = parse_setting("ROUTER_MAX_DEPTH", &v)?;
         }
+        if let Some(v) = env("ROUTER_JWKS_URL") {
+            self.auth.jwks_url = Some(v).filter(|v| !v.trim().is_empty());
+        }
+        if let Some(v) = env("ROUTER_JWT_ISSUER") {
+            self.auth.issuer = v;
+        }
+        if let Some(v) = env("ROUTER_JWT_AUDIENCE") {
+            self.auth.audience = v;
+        }
         Ok(())
     }
 
@@ -211,6 +247,14 @@ impl RouterConfig {
                 return Err(ConfigError::Invalid {
                     setting: "cors_allow_origins".into(),
                     reason: format!("{origin:?} is not a valid origin"),
+                });
+            }
+        }
+        if let Some(url) = &self.auth.jwks_url {
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                return Err(ConfigError::Invalid {
+                    setting: "auth.jwks_url".into(),
+                    reason: format!("{url:?} is not an http(s) URL"),
                 });
             }
         }

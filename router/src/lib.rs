@@ -61,11 +61,22 @@ impl App {
         let listener = TcpListener::bind(addr)
             .await
             .map_err(|source| StartError::Bind { addr, source })?;
+        let verifier = config.auth.jwks_url.as_ref().map(|url| {
+            kit::auth::TokenVerifier::new(
+                kit::auth::KeySource::Remote {
+                    url: url.clone(),
+                    client: reqwest::Client::new(),
+                },
+                &config.auth.issuer,
+                &config.auth.audience,
+            )
+        });
         let state = Arc::new(AppState {
             supergraph,
             preparer,
             transport,
             config,
+            verifier,
         });
         let cors = cors_layer(&state.config.cors_allow_origins);
         let router = server::routes(state)
@@ -89,7 +100,12 @@ impl App {
     }
 
     pub async fn run(self) -> std::io::Result<()> {
-        axum::serve(self.listener, self.router).await
+        axum::serve(
+            self.listener,
+            self.router
+                .into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .await
     }
 
     /// Serves until `shutdown` completes, then finishes the requests in flight.
@@ -97,9 +113,14 @@ impl App {
         self,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(shutdown)
-            .await
+        let listener = self.listener;
+        axum::serve(
+            listener,
+            self.router
+                .into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await
     }
 }
 

@@ -3,11 +3,14 @@
 use std::sync::Arc;
 
 use axum::body::Body;
-use axum::extract::{RawQuery, State};
+use axum::extract::{ConnectInfo, RawQuery, State};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
+use axum::Extension;
 use axum::Json;
 use http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+
+use kit::auth::{TokenError, TokenVerifier, Viewer};
 
 use crate::config::RouterConfig;
 use crate::executor::execute_plan;
@@ -26,6 +29,8 @@ pub struct AppState {
     pub preparer: OperationPreparer,
     pub transport: Transport,
     pub config: RouterConfig,
+    /// Verifies bearer tokens when `auth.jwks_url` is configured.
+    pub verifier: Option<TokenVerifier>,
 }
 
 pub fn routes(state: Arc<AppState>) -> axum::Router {
@@ -57,9 +62,11 @@ fn wants_html(headers: &HeaderMap) -> bool {
 
 async fn graphql_get(
     State(state): State<Arc<AppState>>,
+    peer: Option<Extension<ConnectInfo<std::net::SocketAddr>>>,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Response {
+    let headers = with_forwarded_for(headers, peer);
     let query = query.unwrap_or_default();
     if wants_html(&headers) && !query.contains("query=") {
         return Html(GRAPHIQL_PAGE).into_response();
@@ -73,9 +80,11 @@ async fn graphql_get(
 
 async fn graphql_post(
     State(state): State<Arc<AppState>>,
+    peer: Option<Extension<ConnectInfo<std::net::SocketAddr>>>,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
+    let headers = with_forwarded_for(headers, peer);
     let modern = accepts_graphql_response_json(&headers);
     let limit = state.config.limits.max_body_bytes;
     let declared_length = headers
@@ -92,6 +101,45 @@ async fn graphql_post(
     match parse_post_body(&headers, &bytes) {
         Ok(request) => run_request(state, request, &headers, modern).await,
         Err(error) => error_response(error, modern),
+    }
+}
+
+/// Appends the caller's address to `x-forwarded-for`, which is forwarded to the subgraphs (the
+/// accounts service throttles logins per client address).
+fn with_forwarded_for(
+    mut headers: HeaderMap,
+    peer: Option<Extension<ConnectInfo<std::net::SocketAddr>>>,
+) -> HeaderMap {
+    if let Some(Extension(ConnectInfo(peer))) = peer {
+        let ip = peer.ip().to_string();
+        let value = match headers.get("x-forwarded-for").and_then(|v| v.to_str().ok()) {
+            Some(existing) => format!("{existing}, {ip}"),
+            None => ip,
+        };
+        if let Ok(value) = HeaderValue::from_str(&value) {
+            headers.insert("x-forwarded-for", value);
+        }
+    }
+    headers
+}
+
+/// The caller, from a verified bearer token; `None` when the router does not check tokens.
+async fn authenticate(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<Option<Viewer>, PipelineError> {
+    let Some(verifier) = &state.verifier else {
+        return Ok(None);
+    };
+    let authorization = headers
+        .get(header::AUTHORIZATION)
+        .map(|v| v.to_str().unwrap_or("invalid"));
+    match verifier.viewer(authorization).await {
+        Ok(viewer) => Ok(Some(viewer)),
+        Err(TokenError::KeysUnavailable(detail)) => Err(PipelineError::AuthUnavailable(detail)),
+        Err(error) => Err(PipelineError::Unauthenticated(format!(
+            "the access token is invalid: {error}"
+        ))),
     }
 }
 
@@ -113,9 +161,13 @@ async fn execute_request(
     request: GraphQLRequest,
     headers: &HeaderMap,
 ) -> Result<GraphQLResponse, PipelineError> {
+    let viewer = authenticate(&state, headers).await?;
     let prepared = prepare_operation(&state, &request).await?;
     if request.is_get && !prepared.operation_type().is_query() {
         return Err(PipelineError::MutationOverGet);
+    }
+    if let Some(viewer) = &viewer {
+        crate::pipeline::authorize::authorize(&prepared.access, viewer)?;
     }
     let variables = apollo_compiler::request::coerce_variable_values(
         &state.supergraph.api_schema,

@@ -31,7 +31,7 @@ pub struct Supergraph {
     pub subgraph_urls: HashMap<String, String>,
     /// The whole supergraph, inaccessible parts included (subgraphs may still return them):
     /// type conditions in plans are checked against it.
-    full_schema: Schema,
+    pub(crate) full_schema: Schema,
 }
 
 impl Supergraph {
@@ -61,7 +61,14 @@ impl Supergraph {
 }
 
 /// Directive and type name prefixes that belong to the federation machinery, not to the API.
-const MACHINERY_PREFIXES: &[&str] = &["join__", "link__", "federation__", "inaccessible__"];
+const MACHINERY_PREFIXES: &[&str] = &[
+    "join__",
+    "link__",
+    "federation__",
+    "inaccessible__",
+    "requiresScopes__",
+    "policy__",
+];
 const MACHINERY_DIRECTIVES: &[&str] = &[
     "link",
     "inaccessible",

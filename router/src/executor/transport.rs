@@ -15,7 +15,13 @@ use crate::config::RouterConfig;
 const MAX_RESPONSE_BYTES: usize = 64 * 1024 * 1024;
 
 /// Headers copied from the client request to every subgraph request.
-const FORWARDED_HEADERS: &[&str] = &["authorization", "x-request-id", "traceparent", "tracestate"];
+const FORWARDED_HEADERS: &[&str] = &[
+    "authorization",
+    "x-request-id",
+    "traceparent",
+    "tracestate",
+    "x-forwarded-for",
+];
 
 #[derive(Debug, thiserror::Error)]
 pub enum TransportError {

@@ -2,6 +2,7 @@
 //! request (HTTP -> GraphQL request) -> prepare (parse, validate, limits, plan; cached) ->
 //! execute (the plan against the subgraphs) -> respond (shape the client's response).
 
+pub mod authorize;
 pub mod limits;
 pub mod prepare;
 pub mod project;
@@ -40,6 +41,12 @@ pub enum PipelineError {
     SubscriptionUnsupported,
     #[error("query planning failed: {0}")]
     Planning(String),
+    #[error("{0}")]
+    Unauthenticated(String),
+    #[error("not allowed: the access token lacks a required scope")]
+    Forbidden,
+    #[error("token verification is unavailable: {0}")]
+    AuthUnavailable(String),
 }
 
 impl PipelineError {
@@ -52,6 +59,9 @@ impl PipelineError {
             PipelineError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             PipelineError::MutationOverGet => StatusCode::METHOD_NOT_ALLOWED,
             PipelineError::Planning(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            PipelineError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
+            PipelineError::Forbidden => StatusCode::FORBIDDEN,
+            PipelineError::AuthUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             PipelineError::Parse(_)
             | PipelineError::Validation(_)
             | PipelineError::UnknownOperation(_)
@@ -82,6 +92,15 @@ impl PipelineError {
             PipelineError::LimitExceeded(_) => "OPERATION_LIMIT_EXCEEDED",
             PipelineError::IntrospectionDisabled => "INTROSPECTION_DISABLED",
             PipelineError::SubscriptionUnsupported => "SUBSCRIPTION_UNSUPPORTED",
+            PipelineError::Unauthenticated(_) => "UNAUTHENTICATED",
+            PipelineError::Forbidden => "FORBIDDEN",
+            PipelineError::AuthUnavailable(detail) => {
+                tracing::error!(%detail, "token verification unavailable");
+                return vec![GraphQLError::new(
+                    "Token verification is unavailable",
+                    "SERVICE_UNAVAILABLE",
+                )];
+            }
             PipelineError::Planning(detail) => {
                 tracing::error!(%detail, "query planning failed");
                 return vec![GraphQLError::new(

@@ -34,6 +34,8 @@ pub struct PreparedOperation {
     pub plan: Option<QueryPlan>,
     /// Whether a root field is `__schema` or `__type`.
     pub introspects: bool,
+    /// What the caller needs (`@authenticated`, `@requiresScopes`).
+    pub access: super::authorize::AccessRequirements,
 }
 
 impl PreparedOperation {
@@ -128,11 +130,14 @@ impl OperationPreparer {
         } else {
             None
         };
+        let access =
+            super::authorize::access_requirements(supergraph, &document, &operation.selection_set);
         Ok(PreparedOperation {
             document,
             operation,
             plan,
             introspects,
+            access,
         })
     }
 }

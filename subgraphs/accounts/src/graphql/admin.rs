@@ -5,7 +5,7 @@ use async_graphql::{Context, InputObject, Object, SimpleObject, ID};
 use kit::pagination::{encode_cursor, Page, PageRequest};
 
 use super::user::load_user;
-use super::{service, user_error, viewer, User, UserError};
+use super::{service, user_error, viewer, AccountUserError, User};
 use crate::domain::Role;
 use crate::store::UserFilter;
 
@@ -94,7 +94,7 @@ pub struct SetUserDisabledInput {
 #[derive(SimpleObject, Default)]
 pub struct AdminUserPayload {
     pub user: Option<User>,
-    pub user_errors: Vec<UserError>,
+    pub user_errors: Vec<AccountUserError>,
 }
 
 #[derive(Default)]

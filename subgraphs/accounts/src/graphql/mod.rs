@@ -71,7 +71,7 @@ pub enum AccountErrorCode {
 
 /// An expected failure of an accounts mutation.
 #[derive(SimpleObject, Clone, Debug)]
-pub struct UserError {
+pub struct AccountUserError {
     /// Path to the input field at fault, when there is one.
     pub field: Option<Vec<String>>,
     pub code: AccountErrorCode,
@@ -87,7 +87,7 @@ pub(crate) fn viewer<'a>(ctx: &Context<'a>) -> &'a Viewer {
 }
 
 /// Expected failures become userErrors; anything else is a GraphQL error.
-pub(crate) fn user_error(error: AccountError) -> Result<UserError, ApiError> {
+pub(crate) fn user_error(error: AccountError) -> Result<AccountUserError, ApiError> {
     let field = |path: &[&str]| Some(path.iter().map(|s| s.to_string()).collect());
     let (field, code) = match &error {
         AccountError::InvalidEmail(_) => {
@@ -113,7 +113,7 @@ pub(crate) fn user_error(error: AccountError) -> Result<UserError, ApiError> {
             return Err(ApiError::internal(error));
         }
     };
-    Ok(UserError {
+    Ok(AccountUserError {
         field,
         code,
         message: error.to_string(),

@@ -3,7 +3,7 @@
 use async_graphql::{Context, InputObject, Object, SimpleObject};
 use kit::server::ClientAddress;
 
-use super::{service, user_error, User, UserError};
+use super::{service, user_error, AccountUserError, User};
 use crate::service::{AccountResult, Session};
 
 #[derive(InputObject)]
@@ -38,13 +38,13 @@ pub struct AuthPayload {
     /// Seconds until the access token expires.
     pub expires_in: Option<i64>,
     pub user: Option<User>,
-    pub user_errors: Vec<UserError>,
+    pub user_errors: Vec<AccountUserError>,
 }
 
 #[derive(SimpleObject, Default)]
 pub struct LogoutPayload {
     pub success: bool,
-    pub user_errors: Vec<UserError>,
+    pub user_errors: Vec<AccountUserError>,
 }
 
 fn auth_payload(result: AccountResult<Session>) -> async_graphql::Result<AuthPayload> {

@@ -7,7 +7,7 @@ use async_graphql::dataloader::{DataLoader, Loader};
 use async_graphql::{ComplexObject, Context, InputObject, Object, SimpleObject, ID};
 use kit::ApiError;
 
-use super::{service, user_error, viewer, UserError};
+use super::{service, user_error, viewer, AccountUserError};
 use crate::domain::{role, Role};
 use crate::service::{AccountsService, AddressFields};
 use crate::store::{AddressRow, UserRow};
@@ -236,19 +236,19 @@ pub struct DeleteAddressInput {
 #[derive(SimpleObject, Default)]
 pub struct UserPayload {
     pub user: Option<User>,
-    pub user_errors: Vec<UserError>,
+    pub user_errors: Vec<AccountUserError>,
 }
 
 #[derive(SimpleObject, Default)]
 pub struct AddressPayload {
     pub address: Option<Address>,
-    pub user_errors: Vec<UserError>,
+    pub user_errors: Vec<AccountUserError>,
 }
 
 #[derive(SimpleObject, Default)]
 pub struct DeleteAddressPayload {
     pub deleted_id: Option<ID>,
-    pub user_errors: Vec<UserError>,
+    pub user_errors: Vec<AccountUserError>,
 }
 
 #[derive(Default)]

@@ -1,0 +1,6 @@
+//! Validated catalog values and the rules for product changes.
+
+pub mod product;
+pub mod slug;
+
+pub use product::{Attribute, Media, ProductStatus};

@@ -1,0 +1,163 @@
+use async_graphql::{Enum, InputObject, SimpleObject};
+use kit::money::{Money, MoneyError};
+use serde::{Deserialize, Serialize};
+
+use super::slug::{is_valid_slug, slugify};
+
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ProductStatus {
+    Draft,
+    Active,
+    Archived,
+}
+
+impl ProductStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Draft => "draft",
+            Self::Active => "active",
+            Self::Archived => "archived",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "draft" => Some(Self::Draft),
+            "active" => Some(Self::Active),
+            "archived" => Some(Self::Archived),
+            _ => None,
+        }
+    }
+}
+
+/// A named product property ("color": "red").
+#[derive(SimpleObject, InputObject, Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[graphql(input_name = "AttributeInput")]
+pub struct Attribute {
+    pub name: String,
+    pub value: String,
+}
+
+/// An image of the product.
+#[derive(SimpleObject, InputObject, Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[graphql(input_name = "MediaInput")]
+pub struct Media {
+    pub url: String,
+    pub alt: Option<String>,
+}
+
+/// Why a product change was refused; `field` names the input field.
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum ProductRuleError {
+    #[error("name must be 1 to 200 characters")]
+    InvalidName,
+    #[error("SKU must be 3 to 64 letters, digits or dashes")]
+    InvalidSku,
+    #[error("slug must be lower-case letters, digits and dashes")]
+    InvalidSlug,
+    #[error("description must be at most 10000 characters")]
+    InvalidDescription,
+    #[error("price: {0}")]
+    InvalidPrice(#[from] MoneyError),
+    #[error("weight must not be negative")]
+    InvalidWeight,
+    #[error("attributes need a name and a value of at most 200 characters")]
+    InvalidAttribute,
+    #[error("media URLs must start with https:// or http://")]
+    InvalidMedia,
+}
+
+impl ProductRuleError {
+    pub fn field(&self) -> &'static str {
+        match self {
+            Self::InvalidName => "name",
+            Self::InvalidSku => "sku",
+            Self::InvalidSlug => "slug",
+            Self::InvalidDescription => "description",
+            Self::InvalidPrice(_) => "price",
+            Self::InvalidWeight => "weightGrams",
+            Self::InvalidAttribute => "attributes",
+            Self::InvalidMedia => "media",
+        }
+    }
+}
+
+pub fn parse_name(name: &str) -> Result<String, ProductRuleError> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 200 {
+        return Err(ProductRuleError::InvalidName);
+    }
+    Ok(name.into())
+}
+
+pub fn parse_sku(sku: &str) -> Result<String, ProductRuleError> {
+    let sku = sku.trim().to_uppercase();
+    let ok = (3..=64).contains(&sku.len())
+        && sku.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+    if ok {
+        Ok(sku)
+    } else {
+        Err(ProductRuleError::InvalidSku)
+    }
+}
+
+/// The given slug, or one made from the name and SKU (unique because SKUs are).
+pub fn parse_slug(slug: Option<&str>, name: &str, sku: &str) -> Result<String, ProductRuleError> {
+    match slug {
+        Some(slug) if is_valid_slug(slug) => Ok(slug.into()),
+        Some(_) => Err(ProductRuleError::InvalidSlug),
+        None => Ok(format!("{}-{}", slugify(name), slugify(sku))),
+    }
+}
+
+pub fn parse_description(text: &str) -> Result<String, ProductRuleError> {
+    if text.chars().count() > 10_000 {
+        return Err(ProductRuleError::InvalidDescription);
+    }
+    Ok(text.trim().into())
+}
+
+pub fn parse_price(price: &kit::money::MoneyInput) -> Result<Money, ProductRuleError> {
+    Ok(price.parse()?)
+}
+
+pub fn parse_weight(grams: Option<i32>) -> Result<Option<i64>, ProductRuleError> {
+    match grams {
+        Some(g) if g < 0 => Err(ProductRuleError::InvalidWeight),
+        other => Ok(other.map(i64::from)),
+    }
+}
+
+pub fn parse_attributes(attributes: Vec<Attribute>) -> Result<Vec<Attribute>, ProductRuleError> {
+    attributes
+        .into_iter()
+        .map(|a| {
+            let (name, value) = (a.name.trim(), a.value.trim());
+            if name.is_empty() || value.is_empty() || name.len() > 200 || value.len() > 200 {
+                Err(ProductRuleError::InvalidAttribute)
+            } else {
+                Ok(Attribute {
+                    name: name.into(),
+                    value: value.into(),
+                })
+            }
+        })
+        .collect()
+}
+
+pub fn parse_media(media: Vec<Media>) -> Result<Vec<Media>, ProductRuleError> {
+    media
+        .into_iter()
+        .map(|m| {
+            let url = m.url.trim();
+            if (url.starts_with("https://") || url.starts_with("http://")) && url.len() <= 2000 {
+                Ok(Media {
+                    url: url.into(),
+                    alt: m.alt,
+                })
+            } else {
+                Err(ProductRuleError::InvalidMedia)
+            }
+        })
+        .collect()
+}

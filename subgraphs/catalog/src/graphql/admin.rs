@@ -1,0 +1,216 @@
+//! Admin mutations: products, brands, categories. All require the admin scope.
+
+use async_graphql::{Context, InputObject, MaybeUndefined, Object, SimpleObject, ID};
+use kit::money::MoneyInput;
+
+use super::product::Product;
+use super::taxonomy::{Brand, Category};
+use super::{service, user_error, viewer, CatalogUserError};
+use crate::domain::{Attribute, Media, ProductStatus};
+use crate::service::{CatalogResult, NewProduct, ProductChanges};
+use crate::store::ProductRow;
+
+#[derive(InputObject)]
+pub struct CreateProductInput {
+    pub sku: String,
+    pub name: String,
+    /// Made from the name and SKU when not given.
+    pub slug: Option<String>,
+    #[graphql(default)]
+    pub description: String,
+    pub brand_id: Option<ID>,
+    pub category_id: ID,
+    pub price: MoneyInput,
+    #[graphql(default)]
+    pub attributes: Vec<Attribute>,
+    #[graphql(default)]
+    pub media: Vec<Media>,
+    /// DRAFT unless given.
+    pub status: Option<ProductStatus>,
+    pub weight_grams: Option<i32>,
+}
+
+/// Fields left out keep their value; `brandId: null` and `weightGrams: null` clear them.
+#[derive(InputObject)]
+pub struct UpdateProductInput {
+    pub id: ID,
+    pub name: Option<String>,
+    pub slug: Option<String>,
+    pub description: Option<String>,
+    pub brand_id: MaybeUndefined<ID>,
+    pub category_id: Option<ID>,
+    pub price: Option<MoneyInput>,
+    pub attributes: Option<Vec<Attribute>>,
+    pub media: Option<Vec<Media>>,
+    pub status: Option<ProductStatus>,
+    pub weight_grams: MaybeUndefined<i32>,
+}
+
+#[derive(InputObject)]
+pub struct ArchiveProductInput {
+    pub id: ID,
+}
+
+#[derive(InputObject)]
+pub struct CreateBrandInput {
+    pub name: String,
+    pub slug: Option<String>,
+}
+
+#[derive(InputObject)]
+pub struct CreateCategoryInput {
+    pub name: String,
+    pub slug: Option<String>,
+    /// Top-level when not given.
+    pub parent_id: Option<ID>,
+}
+
+#[derive(SimpleObject, Default)]
+pub struct ProductPayload {
+    pub product: Option<Product>,
+    pub user_errors: Vec<CatalogUserError>,
+}
+
+#[derive(SimpleObject, Default)]
+pub struct BrandPayload {
+    pub brand: Option<Brand>,
+    pub user_errors: Vec<CatalogUserError>,
+}
+
+#[derive(SimpleObject, Default)]
+pub struct CategoryPayload {
+    pub category: Option<Category>,
+    pub user_errors: Vec<CatalogUserError>,
+}
+
+fn product_payload(result: CatalogResult<ProductRow>) -> async_graphql::Result<ProductPayload> {
+    Ok(match result {
+        Ok(row) => ProductPayload {
+            product: Some(row.into()),
+            user_errors: vec![],
+        },
+        Err(e) => ProductPayload {
+            product: None,
+            user_errors: vec![user_error(e)?],
+        },
+    })
+}
+
+fn maybe<T, U>(value: MaybeUndefined<T>, map: impl FnOnce(T) -> U) -> Option<Option<U>> {
+    match value {
+        MaybeUndefined::Undefined => None,
+        MaybeUndefined::Null => Some(None),
+        MaybeUndefined::Value(v) => Some(Some(map(v))),
+    }
+}
+
+#[derive(Default)]
+pub struct AdminMutation;
+
+#[Object]
+impl AdminMutation {
+    #[graphql(requires_scopes = "admin")]
+    async fn create_product(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateProductInput,
+    ) -> async_graphql::Result<ProductPayload> {
+        viewer(ctx).require_admin()?;
+        let new = NewProduct {
+            sku: input.sku,
+            name: input.name,
+            slug: input.slug,
+            description: input.description,
+            brand_id: input.brand_id.map(|id| id.0),
+            category_id: input.category_id.0,
+            price: input.price,
+            attributes: input.attributes,
+            media: input.media,
+            status: input.status.unwrap_or(ProductStatus::Draft),
+            weight_grams: input.weight_grams,
+        };
+        product_payload(service(ctx).create_product(new).await)
+    }
+
+    #[graphql(requires_scopes = "admin")]
+    async fn update_product(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdateProductInput,
+    ) -> async_graphql::Result<ProductPayload> {
+        viewer(ctx).require_admin()?;
+        let changes = ProductChanges {
+            name: input.name,
+            slug: input.slug,
+            description: input.description,
+            brand_id: maybe(input.brand_id, |id| id.0),
+            category_id: input.category_id.map(|id| id.0),
+            price: input.price,
+            attributes: input.attributes,
+            media: input.media,
+            status: input.status,
+            weight_grams: maybe(input.weight_grams, |w| w),
+        };
+        product_payload(service(ctx).update_product(&input.id, changes).await)
+    }
+
+    /// Hides a product from the storefront and search; orders keep referring to it.
+    #[graphql(requires_scopes = "admin")]
+    async fn archive_product(
+        &self,
+        ctx: &Context<'_>,
+        input: ArchiveProductInput,
+    ) -> async_graphql::Result<ProductPayload> {
+        viewer(ctx).require_admin()?;
+        product_payload(service(ctx).archive_product(&input.id).await)
+    }
+
+    #[graphql(requires_scopes = "admin")]
+    async fn create_brand(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateBrandInput,
+    ) -> async_graphql::Result<BrandPayload> {
+        viewer(ctx).require_admin()?;
+        Ok(
+            match service(ctx)
+                .create_brand(&input.name, input.slug.as_deref())
+                .await
+            {
+                Ok(row) => BrandPayload {
+                    brand: Some(row.into()),
+                    user_errors: vec![],
+                },
+                Err(e) => BrandPayload {
+                    brand: None,
+                    user_errors: vec![user_error(e)?],
+                },
+            },
+        )
+    }
+
+    #[graphql(requires_scopes = "admin")]
+    async fn create_category(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateCategoryInput,
+    ) -> async_graphql::Result<CategoryPayload> {
+        viewer(ctx).require_admin()?;
+        let parent = input.parent_id.map(|id| id.0);
+        Ok(
+            match service(ctx)
+                .create_category(&input.name, parent, input.slug.as_deref())
+                .await
+            {
+                Ok(row) => CategoryPayload {
+                    category: Some(row.into()),
+                    user_errors: vec![],
+                },
+                Err(e) => CategoryPayload {
+                    category: None,
+                    user_errors: vec![user_error(e)?],
+                },
+            },
+        )
+    }
+}

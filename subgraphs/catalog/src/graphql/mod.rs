@@ -1,0 +1,112 @@
+//! The catalog GraphQL API. Resolvers call [`CatalogService`]; its errors become userErrors
+//! (expected failures) or GraphQL errors here.
+
+mod admin;
+mod loaders;
+mod product;
+mod search;
+mod taxonomy;
+
+use std::sync::Arc;
+
+use async_graphql::dataloader::DataLoader;
+use async_graphql::{Context, EmptySubscription, Enum, MergedObject, Schema, SimpleObject};
+use kit::auth::Viewer;
+use kit::ApiError;
+
+use crate::service::{CatalogError, CatalogService};
+pub use loaders::{BrandLoader, CategoryLoader, ProductIdLoader, ProductSkuLoader};
+pub use product::Product;
+
+#[derive(MergedObject, Default)]
+pub struct Query(
+    product::ProductQuery,
+    taxonomy::TaxonomyQuery,
+    search::SearchQuery,
+);
+
+#[derive(MergedObject, Default)]
+pub struct Mutation(admin::AdminMutation);
+
+pub type CatalogSchema = Schema<Query, Mutation, EmptySubscription>;
+
+pub fn schema(service: Arc<CatalogService>) -> CatalogSchema {
+    builder().data(service).finish()
+}
+
+/// The schema without its data: enough to print the SDL.
+pub fn builder() -> async_graphql::SchemaBuilder<Query, Mutation, EmptySubscription> {
+    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+        .enable_federation()
+        .limit_depth(16)
+        .limit_complexity(5000)
+}
+
+/// Adds the request-scoped dataloaders.
+pub fn per_request(
+    service: Arc<CatalogService>,
+) -> impl Fn(async_graphql::Request) -> async_graphql::Request + Clone {
+    move |request| {
+        let spawn = kit::schema::spawn_in_current_span;
+        request
+            .data(DataLoader::new(ProductIdLoader(service.clone()), spawn))
+            .data(DataLoader::new(ProductSkuLoader(service.clone()), spawn))
+            .data(DataLoader::new(BrandLoader(service.clone()), spawn))
+            .data(DataLoader::new(CategoryLoader(service.clone()), spawn))
+    }
+}
+
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CatalogErrorCode {
+    InvalidInput,
+    InvalidPrice,
+    UnknownCategory,
+    UnknownBrand,
+    SkuTaken,
+    SlugTaken,
+    NotFound,
+}
+
+/// An expected failure of a catalog mutation.
+#[derive(SimpleObject, Clone, Debug)]
+pub struct CatalogUserError {
+    /// Path to the input field at fault, when there is one.
+    pub field: Option<Vec<String>>,
+    pub code: CatalogErrorCode,
+    pub message: String,
+}
+
+pub(crate) fn service<'a>(ctx: &Context<'a>) -> &'a Arc<CatalogService> {
+    ctx.data_unchecked::<Arc<CatalogService>>()
+}
+
+pub(crate) fn viewer<'a>(ctx: &Context<'a>) -> &'a Viewer {
+    ctx.data_unchecked::<Viewer>()
+}
+
+/// Expected failures become userErrors; anything else is a GraphQL error.
+pub(crate) fn user_error(error: CatalogError) -> Result<CatalogUserError, ApiError> {
+    let field = |name: &str| Some(vec!["input".to_string(), name.to_string()]);
+    let (field, code) = match &error {
+        CatalogError::Rule(rule) => (
+            field(rule.field()),
+            if rule.field() == "price" {
+                CatalogErrorCode::InvalidPrice
+            } else {
+                CatalogErrorCode::InvalidInput
+            },
+        ),
+        CatalogError::UnknownCategory => (field("categoryId"), CatalogErrorCode::UnknownCategory),
+        CatalogError::UnknownBrand => (field("brandId"), CatalogErrorCode::UnknownBrand),
+        CatalogError::SkuTaken => (field("sku"), CatalogErrorCode::SkuTaken),
+        CatalogError::SlugTaken => (field("slug"), CatalogErrorCode::SlugTaken),
+        CatalogError::InvalidName => (field("name"), CatalogErrorCode::InvalidInput),
+        CatalogError::ProductNotFound => (field("id"), CatalogErrorCode::NotFound),
+        CatalogError::Store(_) => return Err(ApiError::internal(error)),
+    };
+    Ok(CatalogUserError {
+        field,
+        code,
+        message: error.to_string(),
+    })
+}

@@ -1,0 +1,296 @@
+//! The `Product` entity, `product(id | slug)` and the `products` connection.
+
+use async_graphql::connection::{Connection, Edge};
+use async_graphql::dataloader::DataLoader;
+use async_graphql::{ComplexObject, Context, Enum, InputObject, Object, SimpleObject, ID};
+use kit::money::{CurrencyCode, Money, MoneyObject};
+use kit::pagination::{encode_cursor, Page, PageRequest};
+use kit::ApiError;
+
+use super::taxonomy::{Brand, Category};
+use super::{service, viewer, BrandLoader, CategoryLoader, ProductIdLoader, ProductSkuLoader};
+use crate::domain::{Attribute, Media, ProductStatus};
+use crate::store::{ProductCursor, ProductFilter, ProductOrder, ProductRow};
+
+#[derive(SimpleObject, Clone, Debug)]
+#[graphql(complex)]
+pub struct Product {
+    pub id: ID,
+    pub sku: String,
+    pub name: String,
+    pub slug: String,
+    pub description: String,
+    /// Shipping weight in grams.
+    pub weight_grams: Option<i64>,
+    #[graphql(skip)]
+    pub(crate) row: ProductRow,
+}
+
+impl From<ProductRow> for Product {
+    fn from(row: ProductRow) -> Self {
+        Self {
+            id: ID(row.id.clone()),
+            sku: row.sku.clone(),
+            name: row.name.clone(),
+            slug: row.slug.clone(),
+            description: row.description.clone(),
+            weight_grams: row.weight_grams,
+            row,
+        }
+    }
+}
+
+fn internal(error: std::sync::Arc<crate::store::StoreError>) -> ApiError {
+    ApiError::internal(error.as_ref())
+}
+
+#[ComplexObject]
+impl Product {
+    async fn price(&self) -> MoneyObject {
+        let currency = CurrencyCode::parse(&self.row.currency).unwrap_or(CurrencyCode::Usd);
+        Money {
+            minor_units: self.row.price_minor,
+            currency,
+        }
+        .into()
+    }
+
+    async fn status(&self) -> ProductStatus {
+        ProductStatus::parse(&self.row.status).unwrap_or(ProductStatus::Draft)
+    }
+
+    async fn brand(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Brand>> {
+        let Some(id) = &self.row.brand_id else {
+            return Ok(None);
+        };
+        let loader = ctx.data_unchecked::<DataLoader<BrandLoader>>();
+        Ok(loader
+            .load_one(id.clone())
+            .await
+            .map_err(internal)?
+            .map(Brand::from))
+    }
+
+    async fn category(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Category>> {
+        let loader = ctx.data_unchecked::<DataLoader<CategoryLoader>>();
+        Ok(loader
+            .load_one(self.row.category_id.clone())
+            .await
+            .map_err(internal)?
+            .map(Category::from))
+    }
+
+    async fn attributes(&self) -> Vec<Attribute> {
+        serde_json::from_str(&self.row.attributes).unwrap_or_default()
+    }
+
+    async fn media(&self) -> Vec<Media> {
+        serde_json::from_str(&self.row.media).unwrap_or_default()
+    }
+
+    async fn created_at(&self) -> String {
+        kit::db::format_millis(self.row.created_at)
+    }
+
+    async fn updated_at(&self) -> String {
+        kit::db::format_millis(self.row.updated_at)
+    }
+}
+
+/// Drafts and archived products are visible to admins only (and by entity reference, so orders
+/// keep showing what was bought).
+fn visible(ctx: &Context<'_>, row: &ProductRow) -> bool {
+    row.status == ProductStatus::Active.as_str() || viewer(ctx).is_admin()
+}
+
+pub(crate) async fn load_by_id(
+    ctx: &Context<'_>,
+    id: &str,
+) -> async_graphql::Result<Option<ProductRow>> {
+    let loader = ctx.data_unchecked::<DataLoader<ProductIdLoader>>();
+    Ok(loader.load_one(id.to_string()).await.map_err(internal)?)
+}
+
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum ProductSort {
+    #[default]
+    Newest,
+    PriceAsc,
+    PriceDesc,
+}
+
+impl From<ProductSort> for ProductOrder {
+    fn from(sort: ProductSort) -> Self {
+        match sort {
+            ProductSort::Newest => ProductOrder::Newest,
+            ProductSort::PriceAsc => ProductOrder::PriceAscending,
+            ProductSort::PriceDesc => ProductOrder::PriceDescending,
+        }
+    }
+}
+
+#[derive(InputObject, Default)]
+pub struct ProductFilterInput {
+    /// Products in this category or any category below it.
+    pub category_id: Option<ID>,
+    /// Products of any of these brands.
+    pub brand_ids: Option<Vec<ID>>,
+    /// Decimal string, inclusive.
+    pub min_price: Option<String>,
+    /// Decimal string, inclusive.
+    pub max_price: Option<String>,
+    /// Admins only; everyone else sees active products.
+    pub status: Option<ProductStatus>,
+}
+
+pub(crate) fn parse_price_bound(value: Option<&str>, name: &str) -> Result<Option<i64>, ApiError> {
+    value
+        .map(|v| {
+            Money::parse(v, CurrencyCode::Usd)
+                .map(|m| m.minor_units)
+                .map_err(|e| ApiError::BadUserInput(format!("{name}: {e}")))
+        })
+        .transpose()
+}
+
+/// Extra connection fields: `totalCount` runs its query only when asked for.
+pub struct ProductConnectionFields {
+    filter: ProductFilter,
+}
+
+#[Object]
+impl ProductConnectionFields {
+    async fn total_count(&self, ctx: &Context<'_>) -> async_graphql::Result<i64> {
+        Ok(service(ctx)
+            .store
+            .count_products(&self.filter)
+            .await
+            .map_err(ApiError::from)?)
+    }
+}
+
+pub type ProductConnection = Connection<String, Product, ProductConnectionFields>;
+
+/// Lists products through the store, keyset-paged.
+pub(crate) async fn product_connection(
+    ctx: &Context<'_>,
+    filter: ProductFilter,
+    sort: ProductSort,
+    page: PageRequest<ProductCursor>,
+) -> async_graphql::Result<ProductConnection> {
+    let order = ProductOrder::from(sort);
+    let rows = service(ctx)
+        .store
+        .list_products(&filter, order, &page)
+        .await
+        .map_err(ApiError::from)?;
+    let page = Page::from_rows(&page, rows);
+    let mut connection = Connection::with_additional_fields(
+        page.has_previous,
+        page.has_next,
+        ProductConnectionFields { filter },
+    );
+    connection.edges.extend(page.items.into_iter().map(|row| {
+        let cursor = ProductCursor {
+            price: (order != ProductOrder::Newest).then_some(row.price_minor),
+            id: row.id.clone(),
+        };
+        Edge::new(encode_cursor(&cursor), Product::from(row))
+    }));
+    Ok(connection)
+}
+
+#[derive(Default)]
+pub struct ProductQuery;
+
+#[Object]
+impl ProductQuery {
+    /// A product by id or by slug (exactly one of them).
+    async fn product(
+        &self,
+        ctx: &Context<'_>,
+        id: Option<ID>,
+        slug: Option<String>,
+    ) -> async_graphql::Result<Option<Product>> {
+        let row = match (id, slug) {
+            (Some(id), None) => load_by_id(ctx, &id).await?,
+            (None, Some(slug)) => service(ctx)
+                .store
+                .product_by_slug(&slug)
+                .await
+                .map_err(ApiError::from)?,
+            _ => {
+                return Err(
+                    ApiError::BadUserInput("pass exactly one of `id` and `slug`".into()).into(),
+                )
+            }
+        };
+        Ok(row.filter(|r| visible(ctx, r)).map(Product::from))
+    }
+
+    /// Products, newest first unless sorted otherwise; at most 100 per page.
+    #[allow(clippy::too_many_arguments)]
+    async fn products(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        filter: Option<ProductFilterInput>,
+        #[graphql(default)] sort: ProductSort,
+    ) -> async_graphql::Result<ProductConnection> {
+        let page = PageRequest::<ProductCursor>::from_args(first, after, last, before)?;
+        let filter = filter.unwrap_or_default();
+        let status = match filter.status {
+            Some(status) if status != ProductStatus::Active => {
+                viewer(ctx).require_admin()?;
+                status
+            }
+            _ => ProductStatus::Active,
+        };
+        let category_ids = match &filter.category_id {
+            Some(id) => service(ctx)
+                .category_subtree(id)
+                .await
+                .map_err(|_| ApiError::BadUserInput("unknown category".into()))?,
+            None => Vec::new(),
+        };
+        let store_filter = ProductFilter {
+            status: Some(status.as_str().into()),
+            category_ids,
+            brand_ids: filter
+                .brand_ids
+                .unwrap_or_default()
+                .into_iter()
+                .map(|id| id.0)
+                .collect(),
+            min_price_minor: parse_price_bound(filter.min_price.as_deref(), "minPrice")?,
+            max_price_minor: parse_price_bound(filter.max_price.as_deref(), "maxPrice")?,
+        };
+        product_connection(ctx, store_filter, sort, page).await
+    }
+
+    #[graphql(entity)]
+    async fn find_product_by_id(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+    ) -> async_graphql::Result<Option<Product>> {
+        Ok(load_by_id(ctx, &id).await?.map(Product::from))
+    }
+
+    #[graphql(entity)]
+    async fn find_product_by_sku(
+        &self,
+        ctx: &Context<'_>,
+        sku: String,
+    ) -> async_graphql::Result<Option<Product>> {
+        let loader = ctx.data_unchecked::<DataLoader<ProductSkuLoader>>();
+        Ok(loader
+            .load_one(sku)
+            .await
+            .map_err(internal)?
+            .map(Product::from))
+    }
+}

@@ -1,0 +1,248 @@
+//! `searchProducts`: full-text search with typo tolerance, filters, sorting and facet counts.
+
+use std::collections::HashMap;
+
+use async_graphql::connection::{Connection, ConnectionNameType, Edge, EmptyFields};
+use async_graphql::dataloader::DataLoader;
+use async_graphql::{Context, Enum, InputObject, Object, OutputType, SimpleObject, ID};
+use kit::money::{CurrencyCode, Money, MoneyObject};
+use kit::pagination::{decode_cursor, encode_cursor, MAX_PAGE_SIZE};
+use kit::ApiError;
+
+use super::product::{parse_price_bound, Product};
+use super::taxonomy::{Brand, Category};
+use super::{service, BrandLoader, CategoryLoader, ProductIdLoader};
+use crate::search::{SearchRequest, SearchResults, SearchSort, PRICE_BUCKETS};
+
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum ProductSearchSort {
+    #[default]
+    Relevance,
+    PriceAsc,
+    PriceDesc,
+    Newest,
+}
+
+impl From<ProductSearchSort> for SearchSort {
+    fn from(sort: ProductSearchSort) -> Self {
+        match sort {
+            ProductSearchSort::Relevance => SearchSort::Relevance,
+            ProductSearchSort::PriceAsc => SearchSort::PriceAscending,
+            ProductSearchSort::PriceDesc => SearchSort::PriceDescending,
+            ProductSearchSort::Newest => SearchSort::Newest,
+        }
+    }
+}
+
+#[derive(InputObject, Default)]
+pub struct ProductSearchFilter {
+    /// Products in this category or below it.
+    pub category_id: Option<ID>,
+    /// Products of any of these brands.
+    pub brand_ids: Option<Vec<ID>>,
+    /// Decimal string, inclusive.
+    pub min_price: Option<String>,
+    /// Decimal string, inclusive.
+    pub max_price: Option<String>,
+}
+
+#[derive(SimpleObject)]
+pub struct BrandFacet {
+    pub brand: Brand,
+    pub count: i64,
+}
+
+#[derive(SimpleObject)]
+pub struct CategoryFacet {
+    pub category: Category,
+    pub count: i64,
+}
+
+/// Products priced from `min` (inclusive) up to `max` (exclusive; open when null).
+#[derive(SimpleObject)]
+pub struct PriceFacet {
+    pub min: MoneyObject,
+    pub max: Option<MoneyObject>,
+    pub count: i64,
+}
+
+/// Counts over every product matching the query and filters, not only this page.
+#[derive(SimpleObject, Default)]
+pub struct SearchFacets {
+    pub brands: Vec<BrandFacet>,
+    pub categories: Vec<CategoryFacet>,
+    pub prices: Vec<PriceFacet>,
+}
+
+pub struct SearchFields {
+    total: u64,
+    facets: SearchFacets,
+}
+
+#[Object]
+impl SearchFields {
+    /// Number of matching products.
+    async fn total_count(&self) -> i64 {
+        self.total as i64
+    }
+
+    async fn facets(&self) -> &SearchFacets {
+        &self.facets
+    }
+}
+
+pub struct ProductSearchConnectionName;
+
+impl ConnectionNameType for ProductSearchConnectionName {
+    fn type_name<T: OutputType>() -> String {
+        "ProductSearchConnection".into()
+    }
+}
+
+pub type ProductSearchConnection =
+    Connection<String, Product, SearchFields, EmptyFields, ProductSearchConnectionName>;
+
+fn usd(minor_units: i64) -> MoneyObject {
+    Money {
+        minor_units,
+        currency: CurrencyCode::Usd,
+    }
+    .into()
+}
+
+async fn facets(ctx: &Context<'_>, results: &SearchResults) -> async_graphql::Result<SearchFacets> {
+    let internal = |e: std::sync::Arc<crate::store::StoreError>| ApiError::internal(e.as_ref());
+    let brand_ids: Vec<String> = results.brands.iter().map(|(id, _)| id.clone()).collect();
+    let brands = ctx
+        .data_unchecked::<DataLoader<BrandLoader>>()
+        .load_many(brand_ids)
+        .await
+        .map_err(internal)?;
+    let category_ids: Vec<String> = results
+        .categories
+        .iter()
+        .map(|(id, _)| id.clone())
+        .collect();
+    let categories = ctx
+        .data_unchecked::<DataLoader<CategoryLoader>>()
+        .load_many(category_ids)
+        .await
+        .map_err(internal)?;
+    Ok(SearchFacets {
+        brands: results
+            .brands
+            .iter()
+            .filter_map(|(id, count)| {
+                Some(BrandFacet {
+                    brand: brands.get(id)?.clone().into(),
+                    count: *count as i64,
+                })
+            })
+            .collect(),
+        categories: results
+            .categories
+            .iter()
+            .filter_map(|(id, count)| {
+                Some(CategoryFacet {
+                    category: categories.get(id)?.clone().into(),
+                    count: *count as i64,
+                })
+            })
+            .collect(),
+        prices: PRICE_BUCKETS
+            .iter()
+            .zip(&results.prices)
+            .map(|((from, to), count)| PriceFacet {
+                min: usd(*from),
+                max: to.map(usd),
+                count: *count as i64,
+            })
+            .collect(),
+    })
+}
+
+#[derive(Default)]
+pub struct SearchQuery;
+
+#[Object]
+impl SearchQuery {
+    /// Searches active products by words in their name, brand, category and description. Typos
+    /// are tolerated (one in words of 5+ letters, two in 9+) and the last word matches as a
+    /// prefix. Pages with `first`/`after` (at most 100, up to 10,000 results deep).
+    async fn search_products(
+        &self,
+        ctx: &Context<'_>,
+        query: String,
+        filter: Option<ProductSearchFilter>,
+        #[graphql(default)] sort: ProductSearchSort,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<ProductSearchConnection> {
+        if query.chars().count() > 200 {
+            return Err(
+                ApiError::BadUserInput("query must be at most 200 characters".into()).into(),
+            );
+        }
+        let limit = match first {
+            None => 20,
+            Some(n) if (0..=MAX_PAGE_SIZE as i32).contains(&n) => n as usize,
+            Some(_) => {
+                return Err(ApiError::BadUserInput(format!(
+                    "`first` must be between 0 and {MAX_PAGE_SIZE}"
+                ))
+                .into())
+            }
+        };
+        let offset = match after {
+            Some(cursor) => decode_cursor::<usize>(&cursor)? + 1,
+            None => 0,
+        };
+        if offset > 10_000 {
+            return Err(ApiError::BadUserInput(
+                "results beyond the first 10,000 are not available; refine the search".into(),
+            )
+            .into());
+        }
+        let filter = filter.unwrap_or_default();
+        let request = SearchRequest {
+            query,
+            category_id: filter.category_id.map(|id| id.0),
+            brand_ids: filter
+                .brand_ids
+                .unwrap_or_default()
+                .into_iter()
+                .map(|id| id.0)
+                .collect(),
+            min_price_minor: parse_price_bound(filter.min_price.as_deref(), "minPrice")?,
+            max_price_minor: parse_price_bound(filter.max_price.as_deref(), "maxPrice")?,
+            sort: sort.into(),
+            offset,
+            limit,
+        };
+        let results = service(ctx)
+            .search
+            .search(request)
+            .await
+            .map_err(ApiError::from)?;
+        let products: HashMap<String, _> = ctx
+            .data_unchecked::<DataLoader<ProductIdLoader>>()
+            .load_many(results.ids.iter().cloned())
+            .await
+            .map_err(|e| ApiError::internal(e.as_ref()))?;
+        let has_next = (offset + results.ids.len()) < results.total as usize;
+        let fields = SearchFields {
+            total: results.total,
+            facets: facets(ctx, &results).await?,
+        };
+        let mut connection = Connection::with_additional_fields(offset > 0, has_next, fields);
+        connection
+            .edges
+            .extend(results.ids.iter().enumerate().filter_map(|(i, id)| {
+                // A product deleted or changed since indexing is skipped rather than shown stale.
+                let row = products.get(id)?.clone();
+                (row.status == "active")
+                    .then(|| Edge::new(encode_cursor(&(offset + i)), Product::from(row)))
+            }));
+        Ok(connection)
+    }
+}

@@ -1,0 +1,278 @@
+//! Catalog rules: product create/update/archive (validated, saved with an outbox entry), brands and
+//! the category tree.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use kit::db::now_millis;
+use kit::id::new_id;
+use kit::money::MoneyInput;
+
+use crate::domain::product::{self, ProductRuleError};
+use crate::domain::slug::{is_valid_slug, slugify};
+use crate::domain::{Attribute, Media, ProductStatus};
+use crate::search::indexer::{category_path, Indexer};
+use crate::search::SearchEngine;
+use crate::store::{BrandRow, CatalogStore, CategoryRow, ProductRow, StoreError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum CatalogError {
+    #[error(transparent)]
+    Rule(#[from] ProductRuleError),
+    #[error("no category with this id")]
+    UnknownCategory,
+    #[error("no brand with this id")]
+    UnknownBrand,
+    #[error("a product with this SKU already exists")]
+    SkuTaken,
+    #[error("this slug is already used")]
+    SlugTaken,
+    #[error("name must be 1 to 100 characters")]
+    InvalidName,
+    #[error("product not found")]
+    ProductNotFound,
+    #[error(transparent)]
+    Store(StoreError),
+}
+
+impl From<StoreError> for CatalogError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::Duplicate("sku") => Self::SkuTaken,
+            StoreError::Duplicate("slug") => Self::SlugTaken,
+            other => Self::Store(other),
+        }
+    }
+}
+
+pub type CatalogResult<T> = Result<T, CatalogError>;
+
+/// A new product as entered by an admin.
+pub struct NewProduct {
+    pub sku: String,
+    pub name: String,
+    pub slug: Option<String>,
+    pub description: String,
+    pub brand_id: Option<String>,
+    pub category_id: String,
+    pub price: MoneyInput,
+    pub attributes: Vec<Attribute>,
+    pub media: Vec<Media>,
+    pub status: ProductStatus,
+    pub weight_grams: Option<i32>,
+}
+
+/// Changes to a product; `None` keeps the current value.
+#[derive(Default)]
+pub struct ProductChanges {
+    pub name: Option<String>,
+    pub slug: Option<String>,
+    pub description: Option<String>,
+    pub brand_id: Option<Option<String>>,
+    pub category_id: Option<String>,
+    pub price: Option<MoneyInput>,
+    pub attributes: Option<Vec<Attribute>>,
+    pub media: Option<Vec<Media>>,
+    pub status: Option<ProductStatus>,
+    pub weight_grams: Option<Option<i32>>,
+}
+
+pub struct CatalogService {
+    pub store: Arc<dyn CatalogStore>,
+    pub search: Arc<dyn SearchEngine>,
+    pub indexer: Indexer,
+}
+
+fn to_json<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_string(value).unwrap_or_else(|_| "[]".into())
+}
+
+impl CatalogService {
+    pub fn new(store: Arc<dyn CatalogStore>, search: Arc<dyn SearchEngine>) -> Self {
+        let indexer = Indexer::new(store.clone(), search.clone());
+        Self {
+            store,
+            search,
+            indexer,
+        }
+    }
+
+    pub async fn create_product(&self, input: NewProduct) -> CatalogResult<ProductRow> {
+        let name = product::parse_name(&input.name)?;
+        let sku = product::parse_sku(&input.sku)?;
+        let slug = product::parse_slug(input.slug.as_deref(), &name, &sku)?;
+        let price = product::parse_price(&input.price)?;
+        let row = ProductRow {
+            id: new_id("prod"),
+            description: product::parse_description(&input.description)?,
+            weight_grams: product::parse_weight(input.weight_grams)?,
+            attributes: to_json(&product::parse_attributes(input.attributes)?),
+            media: to_json(&product::parse_media(input.media)?),
+            brand_id: self.existing_brand(input.brand_id).await?,
+            category_id: self.existing_category(&input.category_id).await?,
+            price_minor: price.minor_units,
+            currency: price.currency.as_str().into(),
+            status: input.status.as_str().into(),
+            sku,
+            slug,
+            name,
+            created_at: now_millis(),
+            updated_at: now_millis(),
+        };
+        self.store.save_product(&row, true).await?;
+        self.indexer.wake();
+        Ok(row)
+    }
+
+    pub async fn update_product(
+        &self,
+        id: &str,
+        changes: ProductChanges,
+    ) -> CatalogResult<ProductRow> {
+        let mut row = self
+            .store
+            .products_by_ids(&[id.to_string()])
+            .await?
+            .pop()
+            .ok_or(CatalogError::ProductNotFound)?;
+        if let Some(name) = changes.name {
+            row.name = product::parse_name(&name)?;
+        }
+        if let Some(slug) = changes.slug {
+            row.slug = product::parse_slug(Some(&slug), &row.name, &row.sku)?;
+        }
+        if let Some(description) = changes.description {
+            row.description = product::parse_description(&description)?;
+        }
+        if let Some(brand) = changes.brand_id {
+            row.brand_id = self.existing_brand(brand).await?;
+        }
+        if let Some(category) = changes.category_id {
+            row.category_id = self.existing_category(&category).await?;
+        }
+        if let Some(price) = changes.price {
+            let price = product::parse_price(&price)?;
+            row.price_minor = price.minor_units;
+            row.currency = price.currency.as_str().into();
+        }
+        if let Some(attributes) = changes.attributes {
+            row.attributes = to_json(&product::parse_attributes(attributes)?);
+        }
+        if let Some(media) = changes.media {
+            row.media = to_json(&product::parse_media(media)?);
+        }
+        if let Some(status) = changes.status {
+            row.status = status.as_str().into();
+        }
+        if let Some(weight) = changes.weight_grams {
+            row.weight_grams = product::parse_weight(weight)?;
+        }
+        row.updated_at = now_millis();
+        self.store.save_product(&row, false).await?;
+        self.indexer.wake();
+        Ok(row)
+    }
+
+    pub async fn archive_product(&self, id: &str) -> CatalogResult<ProductRow> {
+        self.update_product(
+            id,
+            ProductChanges {
+                status: Some(ProductStatus::Archived),
+                ..Default::default()
+            },
+        )
+        .await
+    }
+
+    pub async fn create_brand(&self, name: &str, slug: Option<&str>) -> CatalogResult<BrandRow> {
+        let name = valid_name(name)?;
+        let slug = valid_slug(slug, &name)?;
+        let row = BrandRow {
+            id: new_id("brand"),
+            name,
+            slug,
+            created_at: now_millis(),
+        };
+        self.store.insert_brand(&row).await?;
+        Ok(row)
+    }
+
+    pub async fn create_category(
+        &self,
+        name: &str,
+        parent_id: Option<String>,
+        slug: Option<&str>,
+    ) -> CatalogResult<CategoryRow> {
+        let name = valid_name(name)?;
+        let slug = valid_slug(slug, &name)?;
+        let parent_id = match parent_id {
+            Some(parent) => Some(self.existing_category(&parent).await?),
+            None => None,
+        };
+        let row = CategoryRow {
+            id: new_id("cat"),
+            parent_id,
+            name,
+            slug,
+            created_at: now_millis(),
+        };
+        self.store.insert_category(&row).await?;
+        Ok(row)
+    }
+
+    /// The category and every category below it.
+    pub async fn category_subtree(&self, id: &str) -> CatalogResult<Vec<String>> {
+        let categories: HashMap<String, CategoryRow> = self
+            .store
+            .categories()
+            .await?
+            .into_iter()
+            .map(|c| (c.id.clone(), c))
+            .collect();
+        if !categories.contains_key(id) {
+            return Err(CatalogError::UnknownCategory);
+        }
+        Ok(categories
+            .keys()
+            .filter(|candidate| {
+                category_path(&categories, candidate)
+                    .iter()
+                    .any(|a| a == id)
+            })
+            .cloned()
+            .collect())
+    }
+
+    async fn existing_category(&self, id: &str) -> CatalogResult<String> {
+        let categories = self.store.categories().await?;
+        categories
+            .into_iter()
+            .find(|c| c.id == id)
+            .map(|c| c.id)
+            .ok_or(CatalogError::UnknownCategory)
+    }
+
+    async fn existing_brand(&self, id: Option<String>) -> CatalogResult<Option<String>> {
+        let Some(id) = id else { return Ok(None) };
+        match self.store.brands_by_ids(&[id]).await?.pop() {
+            Some(brand) => Ok(Some(brand.id)),
+            None => Err(CatalogError::UnknownBrand),
+        }
+    }
+}
+
+fn valid_name(name: &str) -> CatalogResult<String> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(CatalogError::InvalidName);
+    }
+    Ok(name.into())
+}
+
+fn valid_slug(slug: Option<&str>, name: &str) -> CatalogResult<String> {
+    match slug {
+        Some(slug) if is_valid_slug(slug) => Ok(slug.into()),
+        Some(_) => Err(ProductRuleError::InvalidSlug.into()),
+        None => Ok(slugify(name)),
+    }
+}

@@ -1,0 +1,129 @@
+//! Catalog storage: the trait and its SQL implementation (PostgreSQL and SQLite).
+
+mod sql;
+
+use async_trait::async_trait;
+use kit::pagination::PageRequest;
+use serde::{Deserialize, Serialize};
+
+pub use sql::SqlStore;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{0} already taken")]
+    Duplicate(&'static str),
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("stored JSON is invalid: {0}")]
+    Json(#[from] serde_json::Error),
+}
+
+impl From<StoreError> for kit::ApiError {
+    fn from(error: StoreError) -> Self {
+        kit::ApiError::internal(error)
+    }
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct BrandRow {
+    pub id: String,
+    pub name: String,
+    pub slug: String,
+    pub created_at: i64,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct CategoryRow {
+    pub id: String,
+    pub parent_id: Option<String>,
+    pub name: String,
+    pub slug: String,
+    pub created_at: i64,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ProductRow {
+    pub id: String,
+    pub sku: String,
+    pub slug: String,
+    pub name: String,
+    pub description: String,
+    pub brand_id: Option<String>,
+    pub category_id: String,
+    pub price_minor: i64,
+    pub currency: String,
+    /// JSON array of `{name, value}`.
+    pub attributes: String,
+    /// JSON array of `{url, alt}`.
+    pub media: String,
+    pub status: String,
+    pub weight_grams: Option<i64>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// Which products a listing shows.
+#[derive(Clone, Debug, Default)]
+pub struct ProductFilter {
+    pub status: Option<String>,
+    /// Any of these categories (callers expand a category to its subtree).
+    pub category_ids: Vec<String>,
+    pub brand_ids: Vec<String>,
+    pub min_price_minor: Option<i64>,
+    pub max_price_minor: Option<i64>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProductOrder {
+    Newest,
+    PriceAscending,
+    PriceDescending,
+}
+
+/// Keyset position in a listing: the sort value (price, or unused for newest) and the id.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ProductCursor {
+    pub price: Option<i64>,
+    pub id: String,
+}
+
+/// An outbox entry waiting for the search index.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PendingChange {
+    pub id: String,
+    pub product_id: String,
+}
+
+#[async_trait]
+pub trait CatalogStore: Send + Sync {
+    async fn insert_brand(&self, brand: &BrandRow) -> StoreResult<()>;
+    async fn brands(&self) -> StoreResult<Vec<BrandRow>>;
+    async fn brands_by_ids(&self, ids: &[String]) -> StoreResult<Vec<BrandRow>>;
+
+    async fn insert_category(&self, category: &CategoryRow) -> StoreResult<()>;
+    /// The whole tree (categories are few).
+    async fn categories(&self) -> StoreResult<Vec<CategoryRow>>;
+
+    /// Inserts or replaces a product and records a `ProductChanged` outbox entry, atomically.
+    async fn save_product(&self, product: &ProductRow, is_new: bool) -> StoreResult<()>;
+    /// Many products without outbox entries (demo data; the index is rebuilt afterwards).
+    async fn insert_products(&self, products: &[ProductRow]) -> StoreResult<()>;
+    async fn products_by_ids(&self, ids: &[String]) -> StoreResult<Vec<ProductRow>>;
+    async fn products_by_skus(&self, skus: &[String]) -> StoreResult<Vec<ProductRow>>;
+    async fn product_by_slug(&self, slug: &str) -> StoreResult<Option<ProductRow>>;
+    async fn list_products(
+        &self,
+        filter: &ProductFilter,
+        order: ProductOrder,
+        page: &PageRequest<ProductCursor>,
+    ) -> StoreResult<Vec<ProductRow>>;
+    async fn count_products(&self, filter: &ProductFilter) -> StoreResult<i64>;
+
+    /// Oldest outbox entries the index has not seen.
+    async fn pending_changes(&self, limit: usize) -> StoreResult<Vec<PendingChange>>;
+    async fn mark_indexed(&self, change_ids: &[String], now: i64) -> StoreResult<()>;
+    /// Marks every entry created before `before` as indexed (a rebuild covers them).
+    async fn mark_indexed_before(&self, before: i64, now: i64) -> StoreResult<()>;
+}

@@ -1,0 +1,428 @@
+//! One SQL implementation for both backends (see `kit::db`).
+
+use async_trait::async_trait;
+use kit::db::{now_millis, placeholders, Database};
+use kit::id::new_id;
+use kit::pagination::PageRequest;
+use sqlx::any::AnyRow;
+use sqlx::Row;
+
+use super::*;
+
+#[derive(Clone)]
+pub struct SqlStore {
+    db: Database,
+}
+
+impl SqlStore {
+    pub fn new(db: Database) -> Self {
+        Self { db }
+    }
+}
+
+const PRODUCT_COLUMNS: &str = "id, sku, slug, name, description, brand_id, category_id, price_minor, currency, attributes, media, status, weight_grams, created_at, updated_at";
+
+fn product_row(row: &AnyRow) -> Result<ProductRow, sqlx::Error> {
+    Ok(ProductRow {
+        id: row.try_get("id")?,
+        sku: row.try_get("sku")?,
+        slug: row.try_get("slug")?,
+        name: row.try_get("name")?,
+        description: row.try_get("description")?,
+        brand_id: row.try_get("brand_id")?,
+        category_id: row.try_get("category_id")?,
+        price_minor: row.try_get("price_minor")?,
+        currency: row.try_get("currency")?,
+        attributes: row.try_get("attributes")?,
+        media: row.try_get("media")?,
+        status: row.try_get("status")?,
+        weight_grams: row.try_get("weight_grams")?,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+    })
+}
+
+fn brand_row(row: &AnyRow) -> Result<BrandRow, sqlx::Error> {
+    Ok(BrandRow {
+        id: row.try_get("id")?,
+        name: row.try_get("name")?,
+        slug: row.try_get("slug")?,
+        created_at: row.try_get("created_at")?,
+    })
+}
+
+fn duplicate_of(error: &sqlx::Error) -> Option<&'static str> {
+    let db = error.as_database_error()?;
+    if !db.is_unique_violation() {
+        return None;
+    }
+    // Constraint names differ per backend; the message names the column on both.
+    let message = format!("{} {:?}", db.message(), db.constraint());
+    Some(if message.contains("sku") {
+        "sku"
+    } else if message.contains("slug") {
+        "slug"
+    } else {
+        "id"
+    })
+}
+
+/// A bindable value for dynamically built statements.
+enum Value {
+    Text(String),
+    Int(i64),
+}
+
+fn bind_all<'q>(
+    mut query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    values: &'q [Value],
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    for value in values {
+        query = match value {
+            Value::Text(text) => query.bind(text.as_str()),
+            Value::Int(n) => query.bind(*n),
+        };
+    }
+    query
+}
+
+fn filter_sql(filter: &ProductFilter, values: &mut Vec<Value>) -> Vec<String> {
+    let mut clauses = Vec::new();
+    if let Some(status) = &filter.status {
+        values.push(Value::Text(status.clone()));
+        clauses.push(format!("status = ${}", values.len()));
+    }
+    if !filter.category_ids.is_empty() {
+        let start = values.len() + 1;
+        values.extend(filter.category_ids.iter().cloned().map(Value::Text));
+        clauses.push(format!(
+            "category_id IN ({})",
+            placeholders(start, filter.category_ids.len())
+        ));
+    }
+    if !filter.brand_ids.is_empty() {
+        let start = values.len() + 1;
+        values.extend(filter.brand_ids.iter().cloned().map(Value::Text));
+        clauses.push(format!(
+            "brand_id IN ({})",
+            placeholders(start, filter.brand_ids.len())
+        ));
+    }
+    if let Some(min) = filter.min_price_minor {
+        values.push(Value::Int(min));
+        clauses.push(format!("price_minor >= ${}", values.len()));
+    }
+    if let Some(max) = filter.max_price_minor {
+        values.push(Value::Int(max));
+        clauses.push(format!("price_minor <= ${}", values.len()));
+    }
+    clauses
+}
+
+fn where_clause(clauses: &[String]) -> String {
+    if clauses.is_empty() {
+        String::new()
+    } else {
+        format!("WHERE {}", clauses.join(" AND "))
+    }
+}
+
+impl SqlStore {
+    async fn rows_where_in(&self, column: &str, keys: &[String]) -> StoreResult<Vec<ProductRow>> {
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = format!(
+            "SELECT {PRODUCT_COLUMNS} FROM products WHERE {column} IN ({})",
+            placeholders(1, keys.len())
+        );
+        let mut query = sqlx::query(&sql);
+        for key in keys {
+            query = query.bind(key);
+        }
+        let rows = query.fetch_all(self.db.pool()).await?;
+        Ok(rows.iter().map(product_row).collect::<Result<_, _>>()?)
+    }
+}
+
+#[async_trait]
+impl CatalogStore for SqlStore {
+    async fn insert_brand(&self, b: &BrandRow) -> StoreResult<()> {
+        sqlx::query("INSERT INTO brands (id, name, slug, created_at) VALUES ($1, $2, $3, $4)")
+            .bind(&b.id)
+            .bind(&b.name)
+            .bind(&b.slug)
+            .bind(b.created_at)
+            .execute(self.db.pool())
+            .await
+            .map_err(|e| match duplicate_of(&e) {
+                Some(_) => StoreError::Duplicate("slug"),
+                None => e.into(),
+            })?;
+        Ok(())
+    }
+
+    async fn brands(&self) -> StoreResult<Vec<BrandRow>> {
+        let rows = sqlx::query("SELECT id, name, slug, created_at FROM brands ORDER BY name, id")
+            .fetch_all(self.db.pool())
+            .await?;
+        Ok(rows.iter().map(brand_row).collect::<Result<_, _>>()?)
+    }
+
+    async fn brands_by_ids(&self, ids: &[String]) -> StoreResult<Vec<BrandRow>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = format!(
+            "SELECT id, name, slug, created_at FROM brands WHERE id IN ({})",
+            placeholders(1, ids.len())
+        );
+        let mut query = sqlx::query(&sql);
+        for id in ids {
+            query = query.bind(id);
+        }
+        let rows = query.fetch_all(self.db.pool()).await?;
+        Ok(rows.iter().map(brand_row).collect::<Result<_, _>>()?)
+    }
+
+    async fn insert_category(&self, c: &CategoryRow) -> StoreResult<()> {
+        sqlx::query("INSERT INTO categories (id, parent_id, name, slug, created_at) VALUES ($1, $2, $3, $4, $5)")
+            .bind(&c.id)
+            .bind(&c.parent_id)
+            .bind(&c.name)
+            .bind(&c.slug)
+            .bind(c.created_at)
+            .execute(self.db.pool())
+            .await
+            .map_err(|e| match duplicate_of(&e) {
+                Some(_) => StoreError::Duplicate("slug"),
+                None => e.into(),
+            })?;
+        Ok(())
+    }
+
+    async fn categories(&self) -> StoreResult<Vec<CategoryRow>> {
+        let rows = sqlx::query(
+            "SELECT id, parent_id, name, slug, created_at FROM categories ORDER BY name, id",
+        )
+        .fetch_all(self.db.pool())
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(CategoryRow {
+                    id: row.try_get("id")?,
+                    parent_id: row.try_get("parent_id")?,
+                    name: row.try_get("name")?,
+                    slug: row.try_get("slug")?,
+                    created_at: row.try_get("created_at")?,
+                })
+            })
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(Into::into)
+    }
+
+    async fn save_product(&self, p: &ProductRow, is_new: bool) -> StoreResult<()> {
+        let mut tx = self.db.begin().await?;
+        let sql = if is_new {
+            format!("INSERT INTO products ({PRODUCT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)")
+        } else {
+            "UPDATE products SET sku = $2, slug = $3, name = $4, description = $5, brand_id = $6, \
+             category_id = $7, price_minor = $8, currency = $9, attributes = $10, media = $11, \
+             status = $12, weight_grams = $13, created_at = $14, updated_at = $15 WHERE id = $1"
+                .to_string()
+        };
+        sqlx::query(&sql)
+            .bind(&p.id)
+            .bind(&p.sku)
+            .bind(&p.slug)
+            .bind(&p.name)
+            .bind(&p.description)
+            .bind(&p.brand_id)
+            .bind(&p.category_id)
+            .bind(p.price_minor)
+            .bind(&p.currency)
+            .bind(&p.attributes)
+            .bind(&p.media)
+            .bind(&p.status)
+            .bind(p.weight_grams)
+            .bind(p.created_at)
+            .bind(p.updated_at)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| match duplicate_of(&e) {
+                Some(field) => StoreError::Duplicate(field),
+                None => e.into(),
+            })?;
+        let payload = serde_json::json!({ "productId": p.id, "status": p.status }).to_string();
+        sqlx::query("INSERT INTO outbox (id, topic, aggregate_id, payload, created_at) VALUES ($1, 'ProductChanged', $2, $3, $4)")
+            .bind(new_id("evt"))
+            .bind(&p.id)
+            .bind(payload)
+            .bind(now_millis())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn insert_products(&self, products: &[ProductRow]) -> StoreResult<()> {
+        const COLUMNS: usize = 15;
+        let mut tx = self.db.begin().await?;
+        // Multi-row inserts, kept under SQLite's default 32766 parameters.
+        for chunk in products.chunks(500) {
+            let rows: Vec<String> = (0..chunk.len())
+                .map(|i| format!("({})", placeholders(i * COLUMNS + 1, COLUMNS)))
+                .collect();
+            let sql = format!(
+                "INSERT INTO products ({PRODUCT_COLUMNS}) VALUES {}",
+                rows.join(", ")
+            );
+            let mut query = sqlx::query(&sql);
+            for p in chunk {
+                query = query
+                    .bind(&p.id)
+                    .bind(&p.sku)
+                    .bind(&p.slug)
+                    .bind(&p.name)
+                    .bind(&p.description)
+                    .bind(&p.brand_id)
+                    .bind(&p.category_id)
+                    .bind(p.price_minor)
+                    .bind(&p.currency)
+                    .bind(&p.attributes)
+                    .bind(&p.media)
+                    .bind(&p.status)
+                    .bind(p.weight_grams)
+                    .bind(p.created_at)
+                    .bind(p.updated_at);
+            }
+            query.execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn products_by_ids(&self, ids: &[String]) -> StoreResult<Vec<ProductRow>> {
+        self.rows_where_in("id", ids).await
+    }
+
+    async fn products_by_skus(&self, skus: &[String]) -> StoreResult<Vec<ProductRow>> {
+        self.rows_where_in("sku", skus).await
+    }
+
+    async fn product_by_slug(&self, slug: &str) -> StoreResult<Option<ProductRow>> {
+        let row = sqlx::query(&format!(
+            "SELECT {PRODUCT_COLUMNS} FROM products WHERE slug = $1"
+        ))
+        .bind(slug)
+        .fetch_optional(self.db.pool())
+        .await?;
+        Ok(row.as_ref().map(product_row).transpose()?)
+    }
+
+    async fn list_products(
+        &self,
+        filter: &ProductFilter,
+        order: ProductOrder,
+        page: &PageRequest<ProductCursor>,
+    ) -> StoreResult<Vec<ProductRow>> {
+        let mut values = Vec::new();
+        let mut clauses = filter_sql(filter, &mut values);
+        // Reading backward flips the direction; the page is flipped back afterwards.
+        let descending =
+            matches!(order, ProductOrder::Newest | ProductOrder::PriceDescending) != page.backward;
+        let (op, dir) = if descending {
+            ("<", "DESC")
+        } else {
+            (">", "ASC")
+        };
+        let by_price = order != ProductOrder::Newest;
+        if let Some(cursor) = &page.cursor {
+            match (by_price, cursor.price) {
+                (true, Some(price)) => {
+                    values.push(Value::Int(price));
+                    values.push(Value::Text(cursor.id.clone()));
+                    let (a, b) = (values.len() - 1, values.len());
+                    clauses.push(format!(
+                        "(price_minor {op} ${a} OR (price_minor = ${a} AND id {op} ${b}))"
+                    ));
+                }
+                _ => {
+                    values.push(Value::Text(cursor.id.clone()));
+                    clauses.push(format!("id {op} ${}", values.len()));
+                }
+            }
+        }
+        let order_by = if by_price {
+            format!("price_minor {dir}, id {dir}")
+        } else {
+            format!("id {dir}")
+        };
+        let sql = format!(
+            "SELECT {PRODUCT_COLUMNS} FROM products {} ORDER BY {order_by} LIMIT {}",
+            where_clause(&clauses),
+            page.limit + 1
+        );
+        let rows = bind_all(sqlx::query(&sql), &values)
+            .fetch_all(self.db.pool())
+            .await?;
+        Ok(rows.iter().map(product_row).collect::<Result<_, _>>()?)
+    }
+
+    async fn count_products(&self, filter: &ProductFilter) -> StoreResult<i64> {
+        let mut values = Vec::new();
+        let clauses = filter_sql(filter, &mut values);
+        let sql = format!(
+            "SELECT COUNT(*) AS n FROM products {}",
+            where_clause(&clauses)
+        );
+        let row = bind_all(sqlx::query(&sql), &values)
+            .fetch_one(self.db.pool())
+            .await?;
+        Ok(row.try_get("n")?)
+    }
+
+    async fn pending_changes(&self, limit: usize) -> StoreResult<Vec<PendingChange>> {
+        let rows = sqlx::query(&format!(
+            "SELECT id, aggregate_id FROM outbox WHERE indexed_at IS NULL ORDER BY id LIMIT {limit}"
+        ))
+        .fetch_all(self.db.pool())
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(PendingChange {
+                    id: row.try_get("id")?,
+                    product_id: row.try_get("aggregate_id")?,
+                })
+            })
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(Into::into)
+    }
+
+    async fn mark_indexed(&self, change_ids: &[String], now: i64) -> StoreResult<()> {
+        if change_ids.is_empty() {
+            return Ok(());
+        }
+        let sql = format!(
+            "UPDATE outbox SET indexed_at = $1 WHERE id IN ({})",
+            placeholders(2, change_ids.len())
+        );
+        let mut query = sqlx::query(&sql).bind(now);
+        for id in change_ids {
+            query = query.bind(id);
+        }
+        query.execute(self.db.pool()).await?;
+        Ok(())
+    }
+
+    async fn mark_indexed_before(&self, before: i64, now: i64) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE outbox SET indexed_at = $1 WHERE indexed_at IS NULL AND created_at < $2",
+        )
+        .bind(now)
+        .bind(before)
+        .execute(self.db.pool())
+        .await?;
+        Ok(())
+    }
+}
