@@ -169,14 +169,14 @@ pub mod testing {
 
     /// A fresh SQLite file in the temp directory.
     pub async fn sqlite(migrations: &Migrator) -> Database {
-        let path = std::env::temp_dir().join(format!("{}.db", crate::id::new_id("test")));
-        Database::connect(&format!("sqlite://{}", path.display()), 4, migrations)
+        Database::connect(&sqlite_url(), 4, migrations)
             .await
             .expect("sqlite test database")
     }
 
-    /// A fresh schema in the test PostgreSQL database (`TEST_DATABASE_URL` or the local one).
-    pub async fn postgres(migrations: &Migrator) -> Database {
+    /// The URL of a fresh, empty schema in the test PostgreSQL database (`TEST_DATABASE_URL` or
+    /// the local one): every connection made with it works in that schema only.
+    pub async fn postgres_url() -> String {
         let base = std::env::var(POSTGRES_URL_VAR).unwrap_or_else(|_| DEFAULT_POSTGRES_URL.into());
         let schema = crate::id::new_id("test").to_lowercase();
         let admin = Database::connect(&base, 1, &Migrator::DEFAULT)
@@ -188,8 +188,18 @@ pub mod testing {
             .expect("create test schema");
         admin.close().await;
         let separator = if base.contains('?') { '&' } else { '?' };
-        let url = format!("{base}{separator}options=-c%20search_path%3D{schema}");
-        Database::connect(&url, 8, migrations)
+        format!("{base}{separator}options=-c%20search_path%3D{schema}")
+    }
+
+    /// A fresh SQLite file URL in the temp directory.
+    pub fn sqlite_url() -> String {
+        let path = std::env::temp_dir().join(format!("{}.db", crate::id::new_id("test")));
+        format!("sqlite://{}", path.display())
+    }
+
+    /// A fresh schema in the test PostgreSQL database, migrated.
+    pub async fn postgres(migrations: &Migrator) -> Database {
+        Database::connect(&postgres_url().await, 8, migrations)
             .await
             .expect("postgres test database")
     }

@@ -3,6 +3,8 @@
 //! - `CATALOG_DATABASE_URL` (`postgres://...` or `sqlite://path`; default `sqlite://data/catalog.db`)
 //! - `CATALOG_DB_MAX_CONNECTIONS` (default 10)
 //! - `CATALOG_SEARCH_DIR`: the embedded search index directory (default `data/search`)
+//! - `MEILISEARCH_URL`: use Meilisearch instead of the embedded index; with
+//!   `MEILISEARCH_API_KEY` and `MEILISEARCH_INDEX` (default `products`)
 //! - `JWKS_URL`: where access-token keys are published (default
 //!   `http://127.0.0.1:4001/.well-known/jwks.json`)
 //! - `JWT_ISSUER`, `JWT_AUDIENCE` (shared by every service)
@@ -14,12 +16,20 @@ use kit::auth::JwtSettings;
 use kit::config::{optional, parse_or, ConfigError};
 
 #[derive(Clone, Debug)]
+pub struct MeilisearchConfig {
+    pub url: String,
+    pub api_key: Option<String>,
+    pub index: String,
+}
+
+#[derive(Clone, Debug)]
 pub struct CatalogConfig {
     pub listen: SocketAddr,
     pub database_url: String,
     pub max_connections: u32,
     /// `None`: an in-memory index (tests).
     pub search_dir: Option<PathBuf>,
+    pub meilisearch: Option<MeilisearchConfig>,
     pub jwks_url: String,
     pub jwt: JwtSettings,
 }
@@ -35,6 +45,11 @@ impl CatalogConfig {
                 "CATALOG_SEARCH_DIR",
                 PathBuf::from("data/search"),
             )?),
+            meilisearch: optional("MEILISEARCH_URL").map(|url| MeilisearchConfig {
+                url,
+                api_key: optional("MEILISEARCH_API_KEY"),
+                index: optional("MEILISEARCH_INDEX").unwrap_or_else(|| "products".into()),
+            }),
             jwks_url: optional("JWKS_URL")
                 .unwrap_or_else(|| "http://127.0.0.1:4001/.well-known/jwks.json".into()),
             jwt: JwtSettings::from_env(),
@@ -48,6 +63,7 @@ impl CatalogConfig {
             database_url: database_url.into(),
             max_connections: 10,
             search_dir: None,
+            meilisearch: None,
             jwks_url: jwks_url.into(),
             jwt: JwtSettings {
                 issuer: "shop-accounts".into(),

@@ -16,6 +16,7 @@ use kit::db::Database;
 use kit::server::Server;
 
 pub use config::CatalogConfig;
+use search::meilisearch_engine::MeilisearchEngine;
 use search::tantivy_engine::TantivyEngine;
 use search::SearchEngine;
 use service::CatalogService;
@@ -28,8 +29,14 @@ pub fn sdl() -> String {
     kit::schema::federation_sdl(&graphql::builder().finish())
 }
 
-/// The search engine the configuration asks for.
-pub fn search_engine(config: &CatalogConfig) -> anyhow::Result<Arc<dyn SearchEngine>> {
+/// The search engine the configuration asks for: Meilisearch when configured, else the
+/// embedded index (in a directory, or in memory).
+pub async fn search_engine(config: &CatalogConfig) -> anyhow::Result<Arc<dyn SearchEngine>> {
+    if let Some(meili) = &config.meilisearch {
+        let engine =
+            MeilisearchEngine::connect(&meili.url, meili.api_key.as_deref(), &meili.index).await?;
+        return Ok(Arc::new(engine));
+    }
     Ok(match &config.search_dir {
         Some(dir) => Arc::new(TantivyEngine::open(dir)?),
         None => Arc::new(TantivyEngine::in_memory()?),
@@ -41,7 +48,10 @@ pub async fn service(config: &CatalogConfig) -> anyhow::Result<Arc<CatalogServic
     let database =
         Database::connect(&config.database_url, config.max_connections, &MIGRATIONS).await?;
     let store: Arc<dyn CatalogStore> = Arc::new(SqlStore::new(database));
-    Ok(Arc::new(CatalogService::new(store, search_engine(config)?)))
+    Ok(Arc::new(CatalogService::new(
+        store,
+        search_engine(config).await?,
+    )))
 }
 
 /// Writes a generated demo catalog of `count` products and rebuilds the search index. Does

@@ -53,7 +53,7 @@ fn auth_payload(result: AccountResult<Session>) -> async_graphql::Result<AuthPay
             access_token: Some(session.access_token),
             refresh_token: Some(session.refresh_token),
             expires_in: Some(session.expires_in),
-            user: Some(User::from(session.user)),
+            user: Some(User::session_owner(session.user)),
             user_errors: Vec::new(),
         },
         Err(error) => AuthPayload {

@@ -19,6 +19,10 @@ pub struct User {
     pub name: String,
     #[graphql(skip)]
     row: UserRow,
+    /// Set for the user of a session just started (register, login, refresh): that request has
+    /// no token yet but is the owner.
+    #[graphql(skip)]
+    session_owner: bool,
 }
 
 impl From<UserRow> for User {
@@ -27,7 +31,24 @@ impl From<UserRow> for User {
             id: ID(row.id.clone()),
             name: row.name.clone(),
             row,
+            session_owner: false,
         }
+    }
+}
+
+impl User {
+    pub fn session_owner(row: UserRow) -> Self {
+        Self {
+            session_owner: true,
+            ..Self::from(row)
+        }
+    }
+
+    fn require_owner_or_admin(&self, ctx: &Context<'_>) -> Result<(), ApiError> {
+        if self.session_owner {
+            return Ok(());
+        }
+        viewer(ctx).require_self_or_admin(&self.row.id)
     }
 }
 
@@ -35,19 +56,19 @@ impl From<UserRow> for User {
 impl User {
     /// Visible to the user and to admins.
     async fn email(&self, ctx: &Context<'_>) -> async_graphql::Result<String> {
-        viewer(ctx).require_self_or_admin(&self.row.id)?;
+        self.require_owner_or_admin(ctx)?;
         Ok(self.row.email.clone())
     }
 
     /// Visible to the user and to admins.
     async fn roles(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Role>> {
-        viewer(ctx).require_self_or_admin(&self.row.id)?;
+        self.require_owner_or_admin(ctx)?;
         Ok(role::decode(&self.row.roles))
     }
 
     /// The address book; visible to the user and to admins.
     async fn addresses(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Address>> {
-        viewer(ctx).require_self_or_admin(&self.row.id)?;
+        self.require_owner_or_admin(ctx)?;
         let loader = ctx.data_unchecked::<DataLoader<AddressLoader>>();
         let rows = loader
             .load_one(self.row.id.clone())

@@ -238,8 +238,9 @@ impl ProductQuery {
         last: Option<i32>,
         before: Option<String>,
         filter: Option<ProductFilterInput>,
-        #[graphql(default)] sort: ProductSort,
+        #[graphql(desc = "NEWEST when not given")] sort: Option<ProductSort>,
     ) -> async_graphql::Result<ProductConnection> {
+        let sort = sort.unwrap_or_default();
         let page = PageRequest::<ProductCursor>::from_args(first, after, last, before)?;
         let filter = filter.unwrap_or_default();
         let status = match filter.status {

@@ -174,7 +174,7 @@ impl SearchQuery {
         ctx: &Context<'_>,
         query: String,
         filter: Option<ProductSearchFilter>,
-        #[graphql(default)] sort: ProductSearchSort,
+        #[graphql(desc = "RELEVANCE when not given")] sort: Option<ProductSearchSort>,
         first: Option<i32>,
         after: Option<String>,
     ) -> async_graphql::Result<ProductSearchConnection> {
@@ -215,7 +215,7 @@ impl SearchQuery {
                 .collect(),
             min_price_minor: parse_price_bound(filter.min_price.as_deref(), "minPrice")?,
             max_price_minor: parse_price_bound(filter.max_price.as_deref(), "maxPrice")?,
-            sort: sort.into(),
+            sort: sort.unwrap_or_default().into(),
             offset,
             limit,
         };

@@ -102,8 +102,9 @@ impl Category {
         ctx: &Context<'_>,
         first: Option<i32>,
         after: Option<String>,
-        #[graphql(default)] sort: ProductSort,
+        #[graphql(desc = "NEWEST when not given")] sort: Option<ProductSort>,
     ) -> async_graphql::Result<ProductConnection> {
+        let sort = sort.unwrap_or_default();
         let page = PageRequest::<ProductCursor>::from_args(first, after, None, None)?;
         let category_ids = service(ctx)
             .category_subtree(&self.id)

@@ -2,6 +2,7 @@
 //! the index in step with the database through the outbox.
 
 pub mod indexer;
+pub mod meilisearch_engine;
 pub mod tantivy_engine;
 
 use async_trait::async_trait;

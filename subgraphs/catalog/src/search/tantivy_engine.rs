@@ -311,10 +311,7 @@ fn range_buckets(result: &serde_json::Value) -> Vec<u64> {
         .map(|(from, _)| {
             buckets
                 .iter()
-                .find(|b| {
-                    b["from"].as_f64().unwrap_or(0.0) as i64 == *from
-                        || (*from == 0 && b["from"].is_null())
-                })
+                .find(|b| b["from"].as_f64() == Some(*from as f64))
                 .and_then(|b| b["doc_count"].as_u64())
                 .unwrap_or(0)
         })

@@ -1,0 +1,196 @@
+//! A test shop and a client with one method per operation.
+
+use serde_json::{json, Value};
+use shop::{Shop, ShopOptions};
+
+pub struct TestShop {
+    pub shop: Shop,
+    pub http: reqwest::Client,
+    _data_dir: TempDir,
+}
+
+/// A data directory removed when the test ends.
+pub struct TempDir(pub std::path::PathBuf);
+
+impl TempDir {
+    pub fn new() -> Self {
+        let path = std::env::temp_dir().join(kit::id::new_id("shop-test"));
+        std::fs::create_dir_all(&path).unwrap();
+        Self(path)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+impl TestShop {
+    /// A shop on free ports with fresh PostgreSQL schemas, an in-memory index and `demo_products`
+    /// demo products (and the demo users when that is more than zero).
+    pub async fn start(demo_products: usize) -> Self {
+        let data_dir = TempDir::new();
+        let mut options = ShopOptions::new(&data_dir.0);
+        options.router_port = 0;
+        options.accounts_port = 0;
+        options.catalog_port = 0;
+        options.demo_products = demo_products;
+        options.accounts_database_url = Some(kit::db::testing::postgres_url().await);
+        options.catalog_database_url = Some(kit::db::testing::postgres_url().await);
+        options.in_memory_search = true;
+        Self::with_options(options, data_dir).await
+    }
+
+    pub async fn with_options(options: ShopOptions, data_dir: TempDir) -> Self {
+        let shop = Shop::start(&options).await.expect("shop starts");
+        Self {
+            shop,
+            http: reqwest::Client::new(),
+            _data_dir: data_dir,
+        }
+    }
+
+    /// Posts an operation to the router; returns the HTTP status and the JSON body.
+    pub async fn post(&self, query: &str, variables: Value, token: Option<&str>) -> (u16, Value) {
+        let mut request = self
+            .http
+            .post(self.shop.router_url())
+            .json(&json!({ "query": query, "variables": variables }));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await.expect("router answers");
+        let status = response.status().as_u16();
+        (status, response.json().await.expect("JSON body"))
+    }
+
+    /// Posts and expects data without errors.
+    pub async fn data(&self, query: &str, variables: Value, token: Option<&str>) -> Value {
+        let (status, body) = self.post(query, variables, token).await;
+        assert!(
+            status == 200 && body.get("errors").is_none(),
+            "{status}: {body:#}"
+        );
+        body["data"].clone()
+    }
+
+    pub async fn register(&self, email: &str, password: &str, name: &str) -> Value {
+        self.data(
+            "mutation($input: RegisterInput!) { register(input: $input) {
+                accessToken refreshToken expiresIn user { id email name }
+                userErrors { field code message } } }",
+            json!({ "input": { "email": email, "password": password, "name": name } }),
+            None,
+        )
+        .await["register"]
+            .clone()
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> Value {
+        self.data(
+            "mutation($input: LoginInput!) { login(input: $input) {
+                accessToken refreshToken user { id } userErrors { code message } } }",
+            json!({ "input": { "email": email, "password": password } }),
+            None,
+        )
+        .await["login"]
+            .clone()
+    }
+
+    /// The access token of a successful login.
+    pub async fn token(&self, email: &str, password: &str) -> String {
+        let login = self.login(email, password).await;
+        login["accessToken"]
+            .as_str()
+            .unwrap_or_else(|| panic!("login failed: {login}"))
+            .to_string()
+    }
+
+    pub async fn admin_token(&self) -> String {
+        self.token(shop::DEMO_ADMIN.0, shop::DEMO_ADMIN.1).await
+    }
+
+    pub async fn customer_token(&self) -> String {
+        self.token(shop::DEMO_CUSTOMER.0, shop::DEMO_CUSTOMER.1)
+            .await
+    }
+
+    pub async fn refresh(&self, refresh_token: &str) -> Value {
+        self.data(
+            "mutation($input: RefreshTokenInput!) { refreshToken(input: $input) {
+                accessToken refreshToken userErrors { code } } }",
+            json!({ "input": { "refreshToken": refresh_token } }),
+            None,
+        )
+        .await["refreshToken"]
+            .clone()
+    }
+
+    pub async fn search(&self, query: &str, extra: Value) -> Value {
+        let mut variables = json!({ "query": query });
+        if let (Some(target), Some(extra)) = (variables.as_object_mut(), extra.as_object()) {
+            target.extend(extra.clone());
+        }
+        self.data(
+            "query($query: String!, $filter: ProductSearchFilter, $sort: ProductSearchSort, $first: Int, $after: String) {
+                searchProducts(query: $query, filter: $filter, sort: $sort, first: $first, after: $after) {
+                    totalCount
+                    pageInfo { hasNextPage endCursor }
+                    edges { node { id sku name price { amount } brand { id name } category { id name } } }
+                    facets {
+                        brands { brand { id name } count }
+                        categories { category { id name } count }
+                        prices { min { amount } max { amount } count }
+                    }
+                } }",
+            variables,
+            None,
+        )
+        .await["searchProducts"]
+            .clone()
+    }
+
+    /// Creates a product as admin; returns the payload.
+    pub async fn create_product(&self, token: &str, input: Value) -> (u16, Value) {
+        self.post(
+            "mutation($input: CreateProductInput!) { createProduct(input: $input) {
+                product { id sku slug name status price { amount currencyCode } }
+                userErrors { field code message } } }",
+            json!({ "input": input }),
+            Some(token),
+        )
+        .await
+    }
+
+    /// Some category id (leaf) and brand id from the demo catalog.
+    pub async fn some_category_and_brand(&self) -> (String, String) {
+        let data = self
+            .data(
+                "{ categories { id children { id } } brands { id } }",
+                json!({}),
+                None,
+            )
+            .await;
+        let category = data["categories"][0]["children"][0]["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let brand = data["brands"][0]["id"].as_str().unwrap().to_string();
+        (category, brand)
+    }
+}
+
+/// The code of the first error in a response.
+pub fn error_code(body: &Value) -> &str {
+    body["errors"][0]["extensions"]["code"]
+        .as_str()
+        .unwrap_or("<none>")
+}
+
+/// The code of the first userError of a payload.
+pub fn user_error_code(payload: &Value) -> &str {
+    payload["userErrors"][0]["code"]
+        .as_str()
+        .unwrap_or("<none>")
+}

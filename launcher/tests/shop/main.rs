@@ -1,0 +1,10 @@
+//! The whole shop through the router, over real HTTP, against PostgreSQL (production storage)
+//! unless a test says otherwise.
+
+mod accounts;
+mod auth;
+mod batching;
+mod catalog;
+mod client;
+mod embedded;
+mod query_count;

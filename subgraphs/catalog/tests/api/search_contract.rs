@@ -1,0 +1,266 @@
+//! What every search engine must do. The embedded engine runs here always; Meilisearch runs where
+//! `MEILISEARCH_URL` is set.
+
+use std::sync::Arc;
+
+use catalog::search::tantivy_engine::TantivyEngine;
+use catalog::search::{SearchDocument, SearchEngine, SearchRequest, SearchSort};
+
+fn doc(
+    id: &str,
+    name: &str,
+    brand: &str,
+    category_path: &[&str],
+    price: i64,
+    created: i64,
+) -> SearchDocument {
+    SearchDocument {
+        id: id.into(),
+        sku: format!("SKU-{id}"),
+        name: name.into(),
+        description: format!("{name}, a fine thing."),
+        brand_id: Some(format!("brand_{}", brand.to_lowercase())),
+        brand_name: Some(brand.into()),
+        category_id: category_path.last().unwrap().to_string(),
+        category_path: category_path.iter().map(|s| s.to_string()).collect(),
+        category_names: category_path
+            .iter()
+            .map(|s| s.trim_start_matches("cat_").to_string())
+            .collect(),
+        price_minor: price,
+        created_at: created,
+    }
+}
+
+fn corpus() -> Vec<SearchDocument> {
+    vec![
+        doc(
+            "p1",
+            "Leather Hiking Boots",
+            "Kestrel",
+            &["cat_apparel", "cat_shoes"],
+            12_900,
+            1,
+        ),
+        doc(
+            "p2",
+            "Suede Chelsea Boots",
+            "Summit",
+            &["cat_apparel", "cat_shoes"],
+            9_900,
+            2,
+        ),
+        doc(
+            "p3",
+            "Canvas Sneakers",
+            "Kestrel",
+            &["cat_apparel", "cat_shoes"],
+            4_500,
+            3,
+        ),
+        doc(
+            "p4",
+            "Wireless Headphones",
+            "Lumen",
+            &["cat_electronics", "cat_audio"],
+            19_900,
+            4,
+        ),
+        doc(
+            "p5",
+            "Bluetooth Speaker",
+            "Lumen",
+            &["cat_electronics", "cat_audio"],
+            2_400,
+            5,
+        ),
+        doc(
+            "p6",
+            "Leather Wallet",
+            "Summit",
+            &["cat_apparel", "cat_bags"],
+            3_900,
+            6,
+        ),
+    ]
+}
+
+async fn engines() -> Vec<(&'static str, Arc<dyn SearchEngine>)> {
+    let mut engines: Vec<(&'static str, Arc<dyn SearchEngine>)> =
+        vec![("tantivy", Arc::new(TantivyEngine::in_memory().unwrap()))];
+    if let Some(engine) = catalog::search::meilisearch_engine::from_env_for_tests().await {
+        engines.push(("meilisearch", engine));
+    }
+    for (_, engine) in &engines {
+        engine.clear().await.unwrap();
+        engine.apply(corpus(), Vec::new()).await.unwrap();
+    }
+    engines
+}
+
+fn request(query: &str) -> SearchRequest {
+    SearchRequest {
+        query: query.into(),
+        limit: 20,
+        ..Default::default()
+    }
+}
+
+#[tokio::test]
+async fn engines_match_words_with_typos_and_prefixes() {
+    for (name, engine) in engines().await {
+        let hits = |q: &'static str| {
+            let engine = engine.clone();
+            async move {
+                let mut ids = engine.search(request(q)).await.unwrap().ids;
+                ids.sort();
+                ids
+            }
+        };
+        assert_eq!(hits("boots").await, vec!["p1", "p2"], "{name}");
+        assert_eq!(
+            hits("bootss").await,
+            vec!["p1", "p2"],
+            "{name}: one typo in a 6-letter word"
+        );
+        assert_eq!(
+            hits("lether boots").await,
+            vec!["p1"],
+            "{name}: typo in a non-final word"
+        );
+        assert_eq!(
+            hits("headph").await,
+            vec!["p4"],
+            "{name}: the last word is a prefix"
+        );
+        assert_eq!(
+            hits("kestrel").await,
+            vec!["p1", "p3"],
+            "{name}: brand names match"
+        );
+        assert_eq!(
+            hits("leather zebra").await,
+            Vec::<String>::new(),
+            "{name}: every word must match"
+        );
+        assert_eq!(hits("").await.len(), 6, "{name}: no words match everything");
+        for hostile in [
+            "'; DROP TABLE products; --",
+            "name:(boots OR",
+            "\"",
+            "*",
+            "~2^3 AND NOT",
+        ] {
+            engine
+                .search(request(hostile))
+                .await
+                .unwrap_or_else(|e| panic!("{name}: {hostile:?}: {e}"));
+        }
+    }
+}
+
+#[tokio::test]
+async fn engines_filter_sort_page_and_count_facets() {
+    for (name, engine) in engines().await {
+        let all = engine.search(request("")).await.unwrap();
+        assert_eq!(all.total, 6, "{name}");
+        assert_eq!(all.brands.iter().map(|(_, n)| n).sum::<u64>(), 6, "{name}");
+        assert!(
+            all.brands.contains(&("brand_kestrel".into(), 2)),
+            "{name}: {:?}",
+            all.brands
+        );
+        assert!(
+            all.categories.contains(&("cat_shoes".into(), 3)),
+            "{name}: {:?}",
+            all.categories
+        );
+        // Buckets: <25, 25-50, 50-100, 100-250, 250-500, >=500 dollars.
+        assert_eq!(all.prices, vec![1, 2, 1, 2, 0, 0], "{name}");
+
+        let shoes = engine
+            .search(SearchRequest {
+                category_id: Some("cat_apparel".into()),
+                brand_ids: vec!["brand_kestrel".into()],
+                ..request("")
+            })
+            .await
+            .unwrap();
+        assert_eq!(
+            shoes.total, 2,
+            "{name}: category filters include subcategories"
+        );
+        let priced = engine
+            .search(SearchRequest {
+                min_price_minor: Some(3_900),
+                max_price_minor: Some(12_900),
+                sort: SearchSort::PriceAscending,
+                ..request("")
+            })
+            .await
+            .unwrap();
+        assert_eq!(
+            priced.ids,
+            vec!["p6", "p3", "p2", "p1"],
+            "{name}: inclusive range, price order"
+        );
+        let newest = engine
+            .search(SearchRequest {
+                sort: SearchSort::Newest,
+                limit: 2,
+                ..request("")
+            })
+            .await
+            .unwrap();
+        assert_eq!(newest.ids, vec!["p6", "p5"], "{name}");
+        let page2 = engine
+            .search(SearchRequest {
+                sort: SearchSort::Newest,
+                limit: 2,
+                offset: 2,
+                ..request("")
+            })
+            .await
+            .unwrap();
+        assert_eq!(
+            (page2.ids, page2.total),
+            (vec!["p4".to_string(), "p3".to_string()], 6),
+            "{name}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn engines_apply_updates_and_removals() {
+    for (name, engine) in engines().await {
+        let mut renamed = corpus()[2].clone();
+        renamed.name = "Canvas Espadrilles".into();
+        renamed.description = "Light summer shoes.".into();
+        engine
+            .apply(vec![renamed], vec!["p1".into()])
+            .await
+            .unwrap();
+        assert_eq!(engine.document_count().await.unwrap(), 5, "{name}");
+        assert_eq!(
+            engine.search(request("espadrilles")).await.unwrap().ids,
+            vec!["p3"],
+            "{name}"
+        );
+        assert!(
+            engine
+                .search(request("sneakers"))
+                .await
+                .unwrap()
+                .ids
+                .is_empty(),
+            "{name}"
+        );
+        assert_eq!(
+            engine.search(request("boots")).await.unwrap().ids,
+            vec!["p2"],
+            "{name}"
+        );
+        engine.clear().await.unwrap();
+        assert_eq!(engine.search(request("")).await.unwrap().total, 0, "{name}");
+    }
+}
