@@ -182,6 +182,7 @@ pub mod testing {
         let admin = Database::connect(&base, 1, &Migrator::DEFAULT)
             .await
             .expect("PostgreSQL must run for the tests (see README)");
+        drop_stale_test_schemas(&admin).await;
         sqlx::query(&format!("CREATE SCHEMA {schema}"))
             .execute(admin.pool())
             .await
@@ -189,6 +190,34 @@ pub mod testing {
         admin.close().await;
         let separator = if base.contains('?') { '&' } else { '?' };
         format!("{base}{separator}options=-c%20search_path%3D{schema}")
+    }
+
+    /// Test schemas are not dropped when a test ends (no async drop); the first test of each
+    /// process drops those of earlier runs (older than an hour, by the time in their ULID).
+    async fn drop_stale_test_schemas(admin: &Database) {
+        static ONCE: tokio::sync::OnceCell<()> = tokio::sync::OnceCell::const_new();
+        ONCE.get_or_init(|| async {
+            let rows =
+                sqlx::query("SELECT nspname FROM pg_namespace WHERE nspname LIKE 'test\\_%'")
+                    .fetch_all(admin.pool())
+                    .await
+                    .unwrap_or_default();
+            let hour_ago = now_millis() as u64 - 3_600_000;
+            for row in rows {
+                let Ok(name) = sqlx::Row::try_get::<String, _>(&row, "nspname") else {
+                    continue;
+                };
+                let created = ulid::Ulid::from_string(&name["test_".len()..].to_uppercase())
+                    .map(|u| u.timestamp_ms())
+                    .unwrap_or(u64::MAX);
+                if created < hour_ago {
+                    let _ = sqlx::query(&format!("DROP SCHEMA IF EXISTS {name} CASCADE"))
+                        .execute(admin.pool())
+                        .await;
+                }
+            }
+        })
+        .await;
     }
 
     /// A fresh SQLite file URL in the temp directory.

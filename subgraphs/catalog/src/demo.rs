@@ -496,6 +496,34 @@ pub fn generate(count: usize, seed: u64) -> DemoCatalog {
     }
 }
 
+/// The search documents of a generated catalog's active products, without a database
+/// (benchmarks).
+pub fn search_documents(demo: &DemoCatalog) -> Vec<crate::search::SearchDocument> {
+    use std::collections::HashMap;
+    let categories: HashMap<String, CategoryRow> = demo
+        .categories
+        .iter()
+        .map(|c| (c.id.clone(), c.clone()))
+        .collect();
+    let brands: HashMap<&str, &str> = demo
+        .brands
+        .iter()
+        .map(|b| (b.id.as_str(), b.name.as_str()))
+        .collect();
+    demo.products
+        .iter()
+        .filter(|p| p.status == "active")
+        .map(|p| {
+            let brand = p
+                .brand_id
+                .as_deref()
+                .and_then(|b| brands.get(b))
+                .map(|s| s.to_string());
+            crate::search::indexer::search_document(p, &categories, brand)
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -158,26 +158,36 @@ impl Indexer {
         Ok(products
             .iter()
             .map(|p| {
-                let path = category_path(&categories, &p.category_id);
-                SearchDocument {
-                    id: p.id.clone(),
-                    sku: p.sku.clone(),
-                    name: p.name.clone(),
-                    description: p.description.clone(),
-                    brand_id: p.brand_id.clone(),
-                    brand_name: p.brand_id.as_ref().and_then(|b| brands.get(b).cloned()),
-                    category_id: p.category_id.clone(),
-                    category_names: path
-                        .iter()
-                        .filter_map(|id| categories.get(id))
-                        .map(|c| c.name.clone())
-                        .collect(),
-                    category_path: path,
-                    price_minor: p.price_minor,
-                    created_at: p.created_at,
-                }
+                let brand = p.brand_id.as_ref().and_then(|b| brands.get(b).cloned());
+                search_document(p, &categories, brand)
             })
             .collect())
+    }
+}
+
+/// What the index holds for a product, given the category tree and its brand's name.
+pub fn search_document(
+    product: &ProductRow,
+    categories: &HashMap<String, CategoryRow>,
+    brand_name: Option<String>,
+) -> SearchDocument {
+    let path = category_path(categories, &product.category_id);
+    SearchDocument {
+        id: product.id.clone(),
+        sku: product.sku.clone(),
+        name: product.name.clone(),
+        description: product.description.clone(),
+        brand_id: product.brand_id.clone(),
+        brand_name,
+        category_id: product.category_id.clone(),
+        category_names: path
+            .iter()
+            .filter_map(|id| categories.get(id))
+            .map(|c| c.name.clone())
+            .collect(),
+        category_path: path,
+        price_minor: product.price_minor,
+        created_at: product.created_at,
     }
 }
 
