@@ -3,6 +3,11 @@
 //! `cargo bench -p catalog --bench search` (BENCH_PRODUCTS, default 100000; BENCH_ROUNDS, default
 //! 200 per query). Prints p50/p99 per query shape and over all queries.
 
+// Many small allocations per request (GraphQL values, rows); mimalloc handles them faster than
+// the system allocator.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::time::{Duration, Instant};
 
 use catalog::search::tantivy_engine::TantivyEngine;
