@@ -303,6 +303,21 @@ impl AddressStore for SqlStore {
     }
 }
 
+async fn revoke_family(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    family: &str,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE refresh_tokens SET revoked_at = $1 WHERE family_id = $2 AND revoked_at IS NULL",
+    )
+    .bind(now)
+    .bind(family)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
 #[async_trait]
 impl SessionStore for SqlStore {
     async fn insert_refresh_token(&self, t: &RefreshTokenRow) -> StoreResult<()> {
@@ -345,11 +360,7 @@ impl SessionStore for SqlStore {
         let revoked: Option<i64> = row.try_get("revoked_at")?;
         let disabled: Option<i64> = row.try_get("disabled_at")?;
         if used.is_some() || revoked.is_some() || disabled.is_some() {
-            sqlx::query("UPDATE refresh_tokens SET revoked_at = $1 WHERE family_id = $2 AND revoked_at IS NULL")
-                .bind(now)
-                .bind(&family)
-                .execute(&mut *tx)
-                .await?;
+            revoke_family(&mut tx, &family, now).await?;
             tx.commit().await?;
             return Ok(Rotation::Reused);
         }
@@ -365,6 +376,9 @@ impl SessionStore for SqlStore {
         .execute(&mut *tx)
         .await?;
         if used.rows_affected() != 1 {
+            // Another request used this token in the meantime: that is reuse too.
+            revoke_family(&mut tx, &family, now).await?;
+            tx.commit().await?;
             return Ok(Rotation::Reused);
         }
         sqlx::query(

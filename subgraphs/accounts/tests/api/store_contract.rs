@@ -307,3 +307,54 @@ async fn addresses_and_signing_keys() {
         assert_eq!(second, first, "the stored key is reused");
     }
 }
+
+#[tokio::test]
+async fn two_concurrent_uses_of_one_refresh_token_rotate_it_once_and_end_the_session() {
+    for db in every_backend(&accounts::MIGRATIONS).await {
+        let backend = db.backend();
+        let store = SqlStore::new(db);
+        store
+            .insert_user(&user("user_1", "ada@example.com", "Ada", "customer"))
+            .await
+            .unwrap();
+        store
+            .insert_refresh_token(&token("rt_1", "fam_1", "h1", 1_000))
+            .await
+            .unwrap();
+        let (next_a, next_b) = (
+            token("rt_a", "", "ha", 1_000),
+            token("rt_b", "", "hb", 1_000),
+        );
+        let (a, b) = tokio::join!(
+            store.rotate_refresh_token("h1", &next_a, 10),
+            store.rotate_refresh_token("h1", &next_b, 10),
+        );
+        let mut outcomes = vec![a.unwrap(), b.unwrap()];
+        outcomes.sort_by_key(|o| format!("{o:?}"));
+        assert_eq!(
+            outcomes,
+            vec![
+                Rotation::Reused,
+                Rotation::Rotated {
+                    user_id: "user_1".into()
+                }
+            ],
+            "{backend:?}"
+        );
+        // Whichever request won, its new token died with the family.
+        for hash in ["ha", "hb"] {
+            let outcome = store
+                .rotate_refresh_token(
+                    hash,
+                    &token(&format!("rt_{hash}2"), "", &format!("{hash}2"), 1_000),
+                    11,
+                )
+                .await
+                .unwrap();
+            assert!(
+                matches!(outcome, Rotation::Reused | Rotation::Unknown),
+                "{backend:?}: {outcome:?}"
+            );
+        }
+    }
+}
