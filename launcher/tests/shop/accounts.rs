@@ -226,3 +226,32 @@ async fn admins_list_users_change_roles_and_disable_accounts() {
         "INVALID_REFRESH_TOKEN"
     );
 }
+
+#[tokio::test]
+async fn many_failures_from_one_address_throttle_it_across_accounts() {
+    let shop = TestShop::start(0).await;
+    shop.register("zed@example.com", "zed-right-password", "Zed")
+        .await;
+    // 50 failures over different (mostly unknown) emails from this client address.
+    for i in 0..50 {
+        let attempt = shop
+            .login(&format!("guess{i}@example.com"), "wrong-password-123")
+            .await;
+        assert_eq!(user_error_code(&attempt), "INVALID_CREDENTIALS");
+    }
+    // A forged x-forwarded-for does not help: the router appends the real peer address.
+    let (_, body) = shop
+        .http
+        .post(shop.shop.router_url())
+        .header("x-forwarded-for", "203.0.113.7")
+        .json(&json!({ "query": "mutation { login(input: { email: \"zed@example.com\", password: \"zed-right-password\" }) { accessToken userErrors { code } } }" }))
+        .send()
+        .await
+        .map(|r| (r.status(), r))
+        .unwrap();
+    let body: serde_json::Value = body.json().await.unwrap();
+    assert_eq!(
+        body["data"]["login"]["userErrors"][0]["code"], "TOO_MANY_ATTEMPTS",
+        "{body}"
+    );
+}
