@@ -104,6 +104,16 @@ impl Database {
         }
     }
 
+    /// A subquery yielding the strings of a JSON array bound at `$param`, for `col IN (...)`.
+    /// One parameter whatever the list's length: the statement text (and so the prepared
+    /// statement) stays the same for every batch, and long lists cost no per-parameter work.
+    pub fn any_of_json(&self, param: usize) -> String {
+        match self.backend {
+            Backend::Sqlite => format!("SELECT value FROM json_each(${param})"),
+            Backend::Postgres => format!("SELECT json_array_elements_text(${param}::json)"),
+        }
+    }
+
     pub async fn close(&self) {
         self.pool.close().await;
     }
@@ -139,6 +149,11 @@ pub fn placeholders(start: usize, count: usize) -> String {
         .map(|n| format!("${n}"))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// The JSON array to bind for [`Database::any_of_json`].
+pub fn json_list(values: &[String]) -> String {
+    serde_json::to_string(values).unwrap_or_else(|_| "[]".into())
 }
 
 /// Milliseconds since the Unix epoch: timestamps are stored as BIGINT on both backends.

@@ -1,7 +1,7 @@
 //! One SQL implementation for both backends (see `kit::db`).
 
 use async_trait::async_trait;
-use kit::db::{placeholders, Database};
+use kit::db::{json_list, Database};
 use kit::pagination::PageRequest;
 use sqlx::any::AnyRow;
 use sqlx::Row;
@@ -130,13 +130,12 @@ impl UserStore for SqlStore {
         }
         let sql = format!(
             "SELECT {USER_COLUMNS} FROM users WHERE id IN ({})",
-            placeholders(1, ids.len())
+            self.db.any_of_json(1)
         );
-        let mut query = sqlx::query(&sql);
-        for id in ids {
-            query = query.bind(id);
-        }
-        let rows = query.fetch_all(self.db.pool()).await?;
+        let rows = sqlx::query(&sql)
+            .bind(json_list(ids))
+            .fetch_all(self.db.pool())
+            .await?;
         Ok(rows.iter().map(user_row).collect::<Result<_, _>>()?)
     }
 
@@ -243,13 +242,12 @@ impl AddressStore for SqlStore {
         }
         let sql = format!(
             "SELECT {ADDRESS_COLUMNS} FROM addresses WHERE user_id IN ({}) ORDER BY user_id, id",
-            placeholders(1, user_ids.len())
+            self.db.any_of_json(1)
         );
-        let mut query = sqlx::query(&sql);
-        for id in user_ids {
-            query = query.bind(id);
-        }
-        let rows = query.fetch_all(self.db.pool()).await?;
+        let rows = sqlx::query(&sql)
+            .bind(json_list(user_ids))
+            .fetch_all(self.db.pool())
+            .await?;
         Ok(rows.iter().map(address_row).collect::<Result<_, _>>()?)
     }
 

@@ -1,7 +1,7 @@
 //! One SQL implementation for both backends (see `kit::db`).
 
 use async_trait::async_trait;
-use kit::db::{now_millis, placeholders, Database};
+use kit::db::{json_list, now_millis, placeholders, Database};
 use kit::id::new_id;
 use kit::pagination::PageRequest;
 use sqlx::any::AnyRow;
@@ -86,27 +86,19 @@ fn bind_all<'q>(
     query
 }
 
-fn filter_sql(filter: &ProductFilter, values: &mut Vec<Value>) -> Vec<String> {
+fn filter_sql(db: &Database, filter: &ProductFilter, values: &mut Vec<Value>) -> Vec<String> {
     let mut clauses = Vec::new();
     if let Some(status) = &filter.status {
         values.push(Value::Text(status.clone()));
         clauses.push(format!("status = ${}", values.len()));
     }
     if !filter.category_ids.is_empty() {
-        let start = values.len() + 1;
-        values.extend(filter.category_ids.iter().cloned().map(Value::Text));
-        clauses.push(format!(
-            "category_id IN ({})",
-            placeholders(start, filter.category_ids.len())
-        ));
+        values.push(Value::Text(json_list(&filter.category_ids)));
+        clauses.push(format!("category_id IN ({})", db.any_of_json(values.len())));
     }
     if !filter.brand_ids.is_empty() {
-        let start = values.len() + 1;
-        values.extend(filter.brand_ids.iter().cloned().map(Value::Text));
-        clauses.push(format!(
-            "brand_id IN ({})",
-            placeholders(start, filter.brand_ids.len())
-        ));
+        values.push(Value::Text(json_list(&filter.brand_ids)));
+        clauses.push(format!("brand_id IN ({})", db.any_of_json(values.len())));
     }
     if let Some(min) = filter.min_price_minor {
         values.push(Value::Int(min));
@@ -134,13 +126,12 @@ impl SqlStore {
         }
         let sql = format!(
             "SELECT {PRODUCT_COLUMNS} FROM products WHERE {column} IN ({})",
-            placeholders(1, keys.len())
+            self.db.any_of_json(1)
         );
-        let mut query = sqlx::query(&sql);
-        for key in keys {
-            query = query.bind(key);
-        }
-        let rows = query.fetch_all(self.db.pool()).await?;
+        let rows = sqlx::query(&sql)
+            .bind(json_list(keys))
+            .fetch_all(self.db.pool())
+            .await?;
         Ok(rows.iter().map(product_row).collect::<Result<_, _>>()?)
     }
 }
@@ -175,13 +166,12 @@ impl CatalogStore for SqlStore {
         }
         let sql = format!(
             "SELECT id, name, slug, created_at FROM brands WHERE id IN ({})",
-            placeholders(1, ids.len())
+            self.db.any_of_json(1)
         );
-        let mut query = sqlx::query(&sql);
-        for id in ids {
-            query = query.bind(id);
-        }
-        let rows = query.fetch_all(self.db.pool()).await?;
+        let rows = sqlx::query(&sql)
+            .bind(json_list(ids))
+            .fetch_all(self.db.pool())
+            .await?;
         Ok(rows.iter().map(brand_row).collect::<Result<_, _>>()?)
     }
 
@@ -327,7 +317,7 @@ impl CatalogStore for SqlStore {
         page: &PageRequest<ProductCursor>,
     ) -> StoreResult<Vec<ProductRow>> {
         let mut values = Vec::new();
-        let mut clauses = filter_sql(filter, &mut values);
+        let mut clauses = filter_sql(&self.db, filter, &mut values);
         // Reading backward flips the direction; the page is flipped back afterwards.
         let descending =
             matches!(order, ProductOrder::Newest | ProductOrder::PriceDescending) != page.backward;
@@ -371,7 +361,7 @@ impl CatalogStore for SqlStore {
 
     async fn count_products(&self, filter: &ProductFilter) -> StoreResult<i64> {
         let mut values = Vec::new();
-        let clauses = filter_sql(filter, &mut values);
+        let clauses = filter_sql(&self.db, filter, &mut values);
         let sql = format!(
             "SELECT COUNT(*) AS n FROM products {}",
             where_clause(&clauses)
@@ -405,13 +395,13 @@ impl CatalogStore for SqlStore {
         }
         let sql = format!(
             "UPDATE outbox SET indexed_at = $1 WHERE id IN ({})",
-            placeholders(2, change_ids.len())
+            self.db.any_of_json(2)
         );
-        let mut query = sqlx::query(&sql).bind(now);
-        for id in change_ids {
-            query = query.bind(id);
-        }
-        query.execute(self.db.pool()).await?;
+        sqlx::query(&sql)
+            .bind(now)
+            .bind(json_list(change_ids))
+            .execute(self.db.pool())
+            .await?;
         Ok(())
     }
 
