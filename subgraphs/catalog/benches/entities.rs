@@ -1,6 +1,7 @@
 //! `_entities` throughput of the catalog subgraph for 100 Product keys per call, over HTTP.
 //!
-//! `cargo bench -p catalog --bench entities` (BENCH_DATABASE_URL, default a SQLite file;
+//! `cargo bench -p catalog --bench entities` (BENCH_DATABASE_URL, default a SQLite file, or
+//! `postgres` for a fresh schema in the test PostgreSQL database;
 //! BENCH_PRODUCTS, default 10000; BENCH_SECONDS, default 5; BENCH_CONCURRENCY, default 8).
 
 // Many small allocations per request (GraphQL values, rows); mimalloc handles them faster than
