@@ -49,3 +49,39 @@ where
             }),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bad_values_name_their_variable() {
+        std::env::set_var("KIT_TEST_PORT_OK", " 4005 ");
+        std::env::set_var("KIT_TEST_PORT_BAD", "forty");
+        assert_eq!(parse_or("KIT_TEST_PORT_OK", 1u16).unwrap(), 4005);
+        assert_eq!(parse_or("KIT_TEST_PORT_UNSET", 7u16).unwrap(), 7);
+        let error = parse_or("KIT_TEST_PORT_BAD", 1u16).unwrap_err().to_string();
+        assert!(error.starts_with("KIT_TEST_PORT_BAD: \"forty\""), "{error}");
+        assert_eq!(
+            required("KIT_TEST_MISSING").unwrap_err().to_string(),
+            "KIT_TEST_MISSING must be set"
+        );
+    }
+
+    #[test]
+    fn env_files_fill_only_unset_variables() {
+        let path = std::env::temp_dir().join(crate::id::new_id("env"));
+        std::fs::write(
+            &path,
+            "# comment\nKIT_TEST_FROM_FILE=file\nKIT_TEST_PRESET=file\n",
+        )
+        .unwrap();
+        std::env::set_var("KIT_TEST_PRESET", "process");
+        load_env_file(&path).unwrap();
+        assert_eq!(optional("KIT_TEST_FROM_FILE").as_deref(), Some("file"));
+        assert_eq!(optional("KIT_TEST_PRESET").as_deref(), Some("process"));
+        let missing = load_env_file(&path.with_extension("missing")).unwrap_err();
+        assert!(missing.to_string().contains("config file"), "{missing}");
+        std::fs::remove_file(path).ok();
+    }
+}
