@@ -7,4 +7,5 @@ mod batching;
 mod catalog;
 mod client;
 mod embedded;
+mod frontend_queries;
 mod query_count;

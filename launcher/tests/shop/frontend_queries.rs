@@ -1,0 +1,54 @@
+//! Every client operation in `frontend-queries/` validates and plans against the supergraph, and
+//! asks for the access the client will have.
+
+use std::path::{Path, PathBuf};
+
+use router::config::Limits;
+use router::pipeline::prepare::OperationPreparer;
+use router::supergraph::Supergraph;
+
+fn operations(dir: &str) -> Vec<PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../frontend-queries")
+        .join(dir);
+    let mut files: Vec<PathBuf> = std::fs::read_dir(root)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "graphql"))
+        .collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn client_operations_plan_against_the_supergraph() {
+    let supergraph = Supergraph::parse(shop::SUPERGRAPH).unwrap();
+    let preparer = OperationPreparer::new(100, Limits::default(), false);
+    let needs_login = ["Account.graphql", "AddAddress.graphql"];
+    let storefront = operations("storefront");
+    let admin = operations("admin");
+    assert!(storefront.len() >= 8 && admin.len() >= 5);
+    for path in storefront.iter().chain(&admin) {
+        let text = std::fs::read_to_string(path).unwrap();
+        let prepared = preparer
+            .prepare_operation_with_cache(&supergraph, &text, None)
+            .unwrap_or_else(|e| panic!("{}: {e:?}", path.display()));
+        let name = path.file_name().unwrap().to_str().unwrap();
+        let is_admin = path.parent().unwrap().ends_with("admin");
+        if is_admin && !prepared.operation_type().is_query() {
+            assert_eq!(
+                prepared.access.scopes,
+                vec![vec![vec!["admin".to_string()]]],
+                "{name}"
+            );
+        } else if !is_admin {
+            assert!(prepared.access.scopes.is_empty(), "{name}");
+            assert_eq!(
+                prepared.access.authenticated,
+                needs_login.contains(&name),
+                "{name}"
+            );
+        }
+    }
+}
