@@ -61,3 +61,18 @@ pub fn assert_file_fresh(path: &Path, expected: &str) {
 pub fn spawn_in_current_span(future: BoxFuture<'static, ()>) -> tokio::task::JoinHandle<()> {
     tokio::spawn(future.in_current_span())
 }
+
+/// How long a dataloader waits for more keys before it runs a batch. Measured with
+/// `cargo bench -p catalog --bench entities`: 200 µs cut a lone 100-key `_entities` call from
+/// 4.0 to 3.0 ms but, under load, split batches and dropped throughput from ~520 to ~415
+/// calls/s; 500 µs was worse still. So async-graphql's 1 ms stays.
+pub const BATCH_DELAY: std::time::Duration = std::time::Duration::from_millis(1);
+
+/// A request-scoped dataloader for `loader`, batching as described at [`BATCH_DELAY`].
+pub fn dataloader<K, T>(loader: T) -> async_graphql::dataloader::DataLoader<T>
+where
+    K: Send + Sync + std::hash::Hash + Eq + Clone + 'static,
+    T: async_graphql::dataloader::Loader<K>,
+{
+    async_graphql::dataloader::DataLoader::new(loader, spawn_in_current_span).delay(BATCH_DELAY)
+}

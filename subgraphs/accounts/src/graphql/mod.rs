@@ -7,9 +7,9 @@ mod user;
 
 use std::sync::Arc;
 
-use async_graphql::dataloader::DataLoader;
 use async_graphql::{Context, EmptySubscription, Enum, MergedObject, Schema, SimpleObject};
 use kit::auth::Viewer;
+use kit::schema::dataloader;
 use kit::ApiError;
 
 use crate::service::{AccountError, AccountsService};
@@ -45,14 +45,8 @@ pub fn per_request(
 ) -> impl Fn(async_graphql::Request) -> async_graphql::Request + Clone {
     move |request| {
         request
-            .data(DataLoader::new(
-                UserLoader::new(service.clone()),
-                kit::schema::spawn_in_current_span,
-            ))
-            .data(DataLoader::new(
-                user::AddressLoader::new(service.clone()),
-                kit::schema::spawn_in_current_span,
-            ))
+            .data(dataloader(UserLoader::new(service.clone())))
+            .data(dataloader(user::AddressLoader::new(service.clone())))
     }
 }
 

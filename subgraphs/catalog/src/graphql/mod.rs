@@ -9,9 +9,9 @@ mod taxonomy;
 
 use std::sync::Arc;
 
-use async_graphql::dataloader::DataLoader;
 use async_graphql::{Context, EmptySubscription, Enum, MergedObject, Schema, SimpleObject};
 use kit::auth::Viewer;
+use kit::schema::dataloader;
 use kit::ApiError;
 
 use crate::service::{CatalogError, CatalogService};
@@ -47,12 +47,11 @@ pub fn per_request(
     service: Arc<CatalogService>,
 ) -> impl Fn(async_graphql::Request) -> async_graphql::Request + Clone {
     move |request| {
-        let spawn = kit::schema::spawn_in_current_span;
         request
-            .data(DataLoader::new(ProductIdLoader(service.clone()), spawn))
-            .data(DataLoader::new(ProductSkuLoader(service.clone()), spawn))
-            .data(DataLoader::new(BrandLoader(service.clone()), spawn))
-            .data(DataLoader::new(CategoryLoader(service.clone()), spawn))
+            .data(dataloader(ProductIdLoader(service.clone())))
+            .data(dataloader(ProductSkuLoader(service.clone())))
+            .data(dataloader(BrandLoader(service.clone())))
+            .data(dataloader(CategoryLoader(service.clone())))
     }
 }
 
