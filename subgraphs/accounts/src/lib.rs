@@ -27,6 +27,37 @@ pub fn sdl() -> String {
     kit::schema::federation_sdl(&graphql::builder().finish())
 }
 
+/// The stored signing keys, newest first; the first start creates one. Replicas racing at first
+/// start may each store a key: all are published and every replica signs with the same newest.
+async fn stored_signing_keys(store: &SqlStore) -> anyhow::Result<Vec<(String, String)>> {
+    let keys = store.signing_keys().await?;
+    if !keys.is_empty() {
+        return Ok(keys);
+    }
+    let key = domain::tokens::generate_signing_key();
+    store
+        .add_signing_key(&kit::id::new_id("key"), &key, 0)
+        .await?;
+    Ok(store.signing_keys().await?)
+}
+
+/// Adds a new signing key. Replicas started afterwards sign with it and publish the older keys
+/// too, so tokens signed before keep verifying; verifiers fetch the JWKS again when they meet
+/// the new `kid`. Returns the new key's id.
+pub async fn rotate_signing_key(database_url: &str) -> anyhow::Result<String> {
+    let database = Database::connect(database_url, 1, &MIGRATIONS).await?;
+    let store = SqlStore::new(database);
+    let kid = kit::id::new_id("key");
+    store
+        .add_signing_key(
+            &kid,
+            &domain::tokens::generate_signing_key(),
+            kit::db::now_millis(),
+        )
+        .await?;
+    Ok(kid)
+}
+
 pub struct AccountsApp {
     server: Server,
     pub service: Arc<AccountsService>,
@@ -39,26 +70,19 @@ impl AccountsApp {
         let database =
             Database::connect(&config.database_url, config.max_connections, &MIGRATIONS).await?;
         let store = SqlStore::new(database.clone());
-        let (kid, key) = match &config.signing_key {
-            Some(key) => ("configured".to_string(), key.clone()),
-            None => {
-                store
-                    .signing_key(&|| {
-                        (
-                            kit::id::new_id("key"),
-                            domain::tokens::generate_signing_key(),
-                        )
-                    })
-                    .await?
-            }
+        let keys = match &config.signing_key {
+            Some(key) => vec![(domain::tokens::fingerprint_kid(key)?, key.clone())],
+            None => stored_signing_keys(&store).await?,
         };
+        let (kid, key) = &keys[0];
         let signer = domain::tokens::TokenSigner::new(
-            &kid,
-            &key,
+            kid,
+            key,
             &config.jwt.issuer,
             &config.jwt.audience,
             config.access_token_ttl_secs,
-        )?;
+        )?
+        .publishing(&keys[1..])?;
         let jwks = signer.jwks();
         let service = Arc::new(AccountsService::new(
             Arc::new(store),

@@ -21,6 +21,9 @@ enum Command {
     Serve,
     /// Print the subgraph SDL.
     Sdl,
+    /// Add a new token signing key: replicas started afterwards sign with it and still publish
+    /// the older keys.
+    RotateSigningKey,
 }
 
 #[tokio::main]
@@ -35,6 +38,11 @@ async fn main() -> anyhow::Result<()> {
     }
     kit::telemetry::init("info,sqlx=warn");
     let config = accounts::AccountsConfig::from_env()?;
+    if let Some(Command::RotateSigningKey) = cli.command {
+        let kid = accounts::rotate_signing_key(&config.database_url).await?;
+        println!("added signing key {kid}; restart the accounts replicas to sign with it");
+        return Ok(());
+    }
     let app = accounts::AccountsApp::build(&config).await?;
     tracing::info!(address = %app.local_addr(), "accounts listening");
     app.run_until(kit::server::shutdown_signal()).await?;

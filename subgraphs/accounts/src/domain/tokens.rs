@@ -26,10 +26,35 @@ pub fn generate_signing_key() -> String {
     STANDARD.encode(document.as_ref())
 }
 
+/// The public JWK of a private key, and the key's DER bytes.
+fn public_jwk(kid: &str, private_key_base64: &str) -> Result<(Jwk, Vec<u8>), KeyError> {
+    let der = STANDARD
+        .decode(private_key_base64.trim())
+        .map_err(|_| KeyError::Invalid)?;
+    let pair = Ed25519KeyPair::from_pkcs8_maybe_unchecked(&der).map_err(|_| KeyError::Invalid)?;
+    let jwk = serde_json::from_value(serde_json::json!({
+        "kty": "OKP",
+        "crv": "Ed25519",
+        "x": URL_SAFE_NO_PAD.encode(pair.public_key().as_ref()),
+        "kid": kid,
+        "alg": "EdDSA",
+        "use": "sig",
+    }))
+    .map_err(|_| KeyError::Invalid)?;
+    Ok((jwk, der))
+}
+
+/// A key id derived from the key itself (for keys given by configuration).
+pub fn fingerprint_kid(private_key_base64: &str) -> Result<String, KeyError> {
+    let (jwk, _) = public_jwk("", private_key_base64)?;
+    let x = serde_json::to_value(&jwk).map_err(|_| KeyError::Invalid)?["x"].to_string();
+    Ok(format!("key_{}", &hash_refresh_token(&x)[..16]))
+}
+
 pub struct TokenSigner {
     kid: String,
     key: EncodingKey,
-    public: Jwk,
+    published: Vec<Jwk>,
     issuer: String,
     audience: String,
     ttl_secs: i64,
@@ -43,24 +68,11 @@ impl TokenSigner {
         audience: &str,
         ttl_secs: i64,
     ) -> Result<Self, KeyError> {
-        let der = STANDARD
-            .decode(private_key_base64.trim())
-            .map_err(|_| KeyError::Invalid)?;
-        let pair =
-            Ed25519KeyPair::from_pkcs8_maybe_unchecked(&der).map_err(|_| KeyError::Invalid)?;
-        let public: Jwk = serde_json::from_value(serde_json::json!({
-            "kty": "OKP",
-            "crv": "Ed25519",
-            "x": URL_SAFE_NO_PAD.encode(pair.public_key().as_ref()),
-            "kid": kid,
-            "alg": "EdDSA",
-            "use": "sig",
-        }))
-        .map_err(|_| KeyError::Invalid)?;
+        let (public, der) = public_jwk(kid, private_key_base64)?;
         Ok(Self {
             kid: kid.into(),
             key: EncodingKey::from_ed_der(&der),
-            public,
+            published: vec![public],
             issuer: issuer.into(),
             audience: audience.into(),
             ttl_secs,
@@ -71,9 +83,19 @@ impl TokenSigner {
         self.ttl_secs
     }
 
+    /// Also publishes older keys `(kid, private key)`, so tokens they signed keep verifying.
+    pub fn publishing(mut self, older: &[(String, String)]) -> Result<Self, KeyError> {
+        for (kid, key) in older {
+            if *kid != self.kid {
+                self.published.push(public_jwk(kid, key)?.0);
+            }
+        }
+        Ok(self)
+    }
+
     pub fn jwks(&self) -> JwkSet {
         JwkSet {
-            keys: vec![self.public.clone()],
+            keys: self.published.clone(),
         }
     }
 

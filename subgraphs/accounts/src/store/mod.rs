@@ -136,12 +136,16 @@ pub trait LoginThrottle: Send + Sync {
 
 #[async_trait]
 pub trait SigningKeyStore: Send + Sync {
-    /// The newest signing key `(kid, private key)`, creating it with `generate` when none exists.
-    /// Replicas racing at first start all end up with the same key.
-    async fn signing_key(
+    /// Every stored signing key `(kid, private key)`, newest first: the first signs, all are
+    /// published so tokens signed before a rotation keep verifying.
+    async fn signing_keys(&self) -> StoreResult<Vec<(String, String)>>;
+    /// Stores a key; `created_at` orders keys. A kid already stored is left as it is.
+    async fn add_signing_key(
         &self,
-        generate: &(dyn Fn() -> (String, String) + Send + Sync),
-    ) -> StoreResult<(String, String)>;
+        kid: &str,
+        private_key: &str,
+        created_at: i64,
+    ) -> StoreResult<()>;
 }
 
 /// Everything the accounts service stores.

@@ -445,23 +445,33 @@ impl LoginThrottle for SqlStore {
 
 #[async_trait]
 impl SigningKeyStore for SqlStore {
-    async fn signing_key(
+    async fn signing_keys(&self) -> StoreResult<Vec<(String, String)>> {
+        let rows = sqlx::query(
+            "SELECT kid, private_key FROM signing_keys ORDER BY created_at DESC, kid DESC",
+        )
+        .fetch_all(self.db.pool())
+        .await?;
+        rows.iter()
+            .map(|row| Ok((row.try_get("kid")?, row.try_get("private_key")?)))
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(Into::into)
+    }
+
+    async fn add_signing_key(
         &self,
-        generate: &(dyn Fn() -> (String, String) + Send + Sync),
-    ) -> StoreResult<(String, String)> {
-        let newest =
-            "SELECT kid, private_key FROM signing_keys ORDER BY created_at DESC, kid DESC LIMIT 1";
-        if let Some(row) = sqlx::query(newest).fetch_optional(self.db.pool()).await? {
-            return Ok((row.try_get("kid")?, row.try_get("private_key")?));
-        }
-        let (kid, key) = generate();
-        // Two replicas starting together may both insert; the newest row wins for both.
-        sqlx::query("INSERT INTO signing_keys (kid, private_key, created_at) VALUES ($1, $2, 0) ON CONFLICT (kid) DO NOTHING")
-            .bind(&kid)
-            .bind(&key)
-            .execute(self.db.pool())
-            .await?;
-        let row = sqlx::query(newest).fetch_one(self.db.pool()).await?;
-        Ok((row.try_get("kid")?, row.try_get("private_key")?))
+        kid: &str,
+        private_key: &str,
+        created_at: i64,
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO signing_keys (kid, private_key, created_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (kid) DO NOTHING",
+        )
+        .bind(kid)
+        .bind(private_key)
+        .bind(created_at)
+        .execute(self.db.pool())
+        .await?;
+        Ok(())
     }
 }

@@ -1,3 +1,4 @@
-//! Accounts contract tests: the store against every database backend.
+//! Accounts tests: the store contract against every database backend, signing-key rotation.
 
+mod rotation;
 mod store_contract;

@@ -295,16 +295,18 @@ async fn addresses_and_signing_keys() {
         );
         assert!(store.delete_address("user_1", "addr_1").await.unwrap());
 
-        let first = store
-            .signing_key(&|| ("kid_1".into(), "key_1".into()))
-            .await
-            .unwrap();
-        let second = store
-            .signing_key(&|| ("kid_2".into(), "key_2".into()))
-            .await
-            .unwrap();
-        assert_eq!(first, ("kid_1".to_string(), "key_1".to_string()));
-        assert_eq!(second, first, "the stored key is reused");
+        store.add_signing_key("kid_1", "key_1", 0).await.unwrap();
+        store.add_signing_key("kid_1", "other", 3).await.unwrap();
+        store.add_signing_key("kid_2", "key_2", 5).await.unwrap();
+        let keys = store.signing_keys().await.unwrap();
+        assert_eq!(
+            keys,
+            vec![
+                ("kid_2".to_string(), "key_2".to_string()),
+                ("kid_1".to_string(), "key_1".to_string())
+            ],
+            "newest first; a stored kid is never overwritten"
+        );
     }
 }
 
