@@ -1,5 +1,5 @@
 //! Subgraph HTTP server: GraphQL on POST `/graphql` (and `/`), `/health`, request ids, tracing,
-//! bearer-token verification into a [`Viewer`], panics turned into 500s.
+//! bearer-token verification into a [`Viewer`](crate::auth::Viewer), panics turned into 500s.
 
 use std::future::Future;
 use std::net::SocketAddr;

@@ -12,6 +12,7 @@ use kit::ApiError;
 use super::product::{parse_price_bound, Product};
 use super::taxonomy::{Brand, Category};
 use super::{service, BrandLoader, CategoryLoader, ProductIdLoader};
+use crate::domain::ProductStatus;
 use crate::search::{SearchRequest, SearchResults, SearchSort, PRICE_BUCKETS};
 
 #[derive(Enum, Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -240,7 +241,7 @@ impl SearchQuery {
             .extend(results.ids.iter().enumerate().filter_map(|(i, id)| {
                 // A product deleted or changed since indexing is skipped rather than shown stale.
                 let row = products.get(id)?.clone();
-                (row.status == "active")
+                (row.status == ProductStatus::Active.as_str())
                     .then(|| Edge::new(encode_cursor(&(offset + i)), Product::from(row)))
             }));
         Ok(connection)
