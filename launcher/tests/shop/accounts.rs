@@ -215,7 +215,16 @@ async fn admins_list_users_change_roles_and_disable_accounts() {
         )
         .await;
     assert_eq!(disabled["setUserDisabled"]["user"]["disabled"], true);
-    // A disabled account can neither log in nor refresh.
+    // A disabled account can neither log in nor refresh, and its unexpired access token no
+    // longer reaches its account.
+    let (status, body) = shop
+        .post(ME, json!({}), customer["accessToken"].as_str())
+        .await;
+    assert_eq!(
+        (status, error_code(&body)),
+        (200, "UNAUTHENTICATED"),
+        "{body}"
+    );
     assert_eq!(
         user_error_code(&shop.login("bob@example.com", "builder-bob-password").await),
         "INVALID_CREDENTIALS"

@@ -178,6 +178,19 @@ impl Loader<String> for AddressLoader {
     }
 }
 
+/// The account behind the request's token. A token outlives neither its account nor the
+/// account's disabling: both make it UNAUTHENTICATED here, before the token expires.
+pub(crate) async fn signed_in_user(ctx: &Context<'_>) -> Result<UserRow, ApiError> {
+    let id = viewer(ctx).require_user()?;
+    let loader = ctx.data_unchecked::<DataLoader<UserLoader>>();
+    let row = loader
+        .load_one(id.to_string())
+        .await
+        .map_err(|e| ApiError::internal(e.as_ref()))?;
+    row.filter(|r| r.disabled_at.is_none())
+        .ok_or(ApiError::Unauthenticated)
+}
+
 pub(crate) async fn load_user(ctx: &Context<'_>, id: &str) -> async_graphql::Result<Option<User>> {
     let loader = ctx.data_unchecked::<DataLoader<UserLoader>>();
     let row = loader
@@ -195,10 +208,7 @@ impl UserQuery {
     /// The signed-in user; null without a token.
     #[graphql(directive = kit::schema::authenticated::apply())]
     async fn me(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<User>> {
-        let Some(id) = viewer(ctx).user_id() else {
-            return Err(ApiError::Unauthenticated.into());
-        };
-        load_user(ctx, id).await
+        Ok(Some(User::from(signed_in_user(ctx).await?)))
     }
 
     #[graphql(entity)]
@@ -283,7 +293,7 @@ impl ProfileMutation {
         ctx: &Context<'_>,
         input: UpdateProfileInput,
     ) -> async_graphql::Result<UserPayload> {
-        let me = viewer(ctx).require_user()?;
+        let me = &signed_in_user(ctx).await?.id;
         Ok(match service(ctx).update_name(me, &input.name).await {
             Ok(row) => UserPayload {
                 user: Some(row.into()),
@@ -302,7 +312,7 @@ impl ProfileMutation {
         ctx: &Context<'_>,
         input: AddressInput,
     ) -> async_graphql::Result<AddressPayload> {
-        let me = viewer(ctx).require_user()?;
+        let me = &signed_in_user(ctx).await?.id;
         Ok(match service(ctx).add_address(me, input.into()).await {
             Ok(row) => AddressPayload {
                 address: Some(row.into()),
@@ -321,7 +331,7 @@ impl ProfileMutation {
         ctx: &Context<'_>,
         input: UpdateAddressInput,
     ) -> async_graphql::Result<AddressPayload> {
-        let me = viewer(ctx).require_user()?;
+        let me = &signed_in_user(ctx).await?.id;
         Ok(
             match service(ctx)
                 .update_address(me, &input.id, input.address.into())
@@ -345,7 +355,7 @@ impl ProfileMutation {
         ctx: &Context<'_>,
         input: DeleteAddressInput,
     ) -> async_graphql::Result<DeleteAddressPayload> {
-        let me = viewer(ctx).require_user()?;
+        let me = &signed_in_user(ctx).await?.id;
         Ok(match service(ctx).delete_address(me, &input.id).await {
             Ok(()) => DeleteAddressPayload {
                 deleted_id: Some(input.id),
