@@ -7,6 +7,7 @@ pub mod graphql;
 pub mod search;
 pub mod service;
 pub mod store;
+pub mod tree;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

@@ -1,7 +1,6 @@
 //! Catalog rules: product create/update/archive (validated, saved with an outbox entry), brands and
 //! the category tree.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use kit::db::now_millis;
@@ -11,7 +10,7 @@ use kit::money::MoneyInput;
 use crate::domain::product::{self, ProductRuleError};
 use crate::domain::slug::{is_valid_slug, slugify};
 use crate::domain::{Attribute, Media, ProductStatus};
-use crate::search::indexer::{category_path, Indexer};
+use crate::search::indexer::Indexer;
 use crate::search::SearchEngine;
 use crate::store::{BrandRow, CatalogStore, CategoryRow, ProductRow, StoreError};
 
@@ -218,29 +217,6 @@ impl CatalogService {
         };
         self.store.insert_category(&row).await?;
         Ok(row)
-    }
-
-    /// The category and every category below it.
-    pub async fn category_subtree(&self, id: &str) -> CatalogResult<Vec<String>> {
-        let categories: HashMap<String, CategoryRow> = self
-            .store
-            .categories()
-            .await?
-            .into_iter()
-            .map(|c| (c.id.clone(), c))
-            .collect();
-        if !categories.contains_key(id) {
-            return Err(CatalogError::UnknownCategory);
-        }
-        Ok(categories
-            .keys()
-            .filter(|candidate| {
-                category_path(&categories, candidate)
-                    .iter()
-                    .any(|a| a == id)
-            })
-            .cloned()
-            .collect())
     }
 
     async fn existing_category(&self, id: &str) -> CatalogResult<String> {

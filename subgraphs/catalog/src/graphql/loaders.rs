@@ -1,9 +1,11 @@
-//! Dataloaders: every batch of keys is one database query.
+//! Dataloaders (every batch of keys is one database query) and the request's category tree.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_graphql::dataloader::Loader;
+use async_graphql::Context;
+use kit::ApiError;
 
 use crate::service::CatalogService;
 use crate::store::{BrandRow, CategoryRow, ProductRow, StoreError};
@@ -11,7 +13,6 @@ use crate::store::{BrandRow, CategoryRow, ProductRow, StoreError};
 pub struct ProductIdLoader(pub Arc<CatalogService>);
 pub struct ProductSkuLoader(pub Arc<CatalogService>);
 pub struct BrandLoader(pub Arc<CatalogService>);
-pub struct CategoryLoader(pub Arc<CatalogService>);
 
 impl Loader<String> for ProductIdLoader {
     type Value = ProductRow;
@@ -48,17 +49,20 @@ impl Loader<String> for BrandLoader {
     }
 }
 
-/// Categories are few: one query reads the whole tree and answers every key.
-impl Loader<String> for CategoryLoader {
-    type Value = CategoryRow;
-    type Error = Arc<StoreError>;
+/// The category tree, read at most once per request: category fields and products' categories
+/// all answer from it, and categories are few.
+#[derive(Default)]
+pub struct RequestCategories(tokio::sync::OnceCell<HashMap<String, CategoryRow>>);
 
-    async fn load(&self, ids: &[String]) -> Result<HashMap<String, CategoryRow>, Self::Error> {
-        let rows = self.0.store.categories().await.map_err(Arc::new)?;
-        Ok(rows
-            .into_iter()
-            .filter(|r| ids.contains(&r.id))
-            .map(|r| (r.id.clone(), r))
-            .collect())
-    }
+pub(crate) async fn categories<'a>(
+    ctx: &Context<'a>,
+) -> Result<&'a HashMap<String, CategoryRow>, ApiError> {
+    let cell = &ctx.data_unchecked::<RequestCategories>().0;
+    let service = ctx.data_unchecked::<Arc<CatalogService>>();
+    cell.get_or_try_init(|| async {
+        let rows = service.store.categories().await?;
+        Ok::<_, StoreError>(rows.into_iter().map(|c| (c.id.clone(), c)).collect())
+    })
+    .await
+    .map_err(ApiError::from)
 }

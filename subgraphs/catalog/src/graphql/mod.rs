@@ -15,7 +15,7 @@ use kit::schema::dataloader;
 use kit::ApiError;
 
 use crate::service::{CatalogError, CatalogService};
-pub use loaders::{BrandLoader, CategoryLoader, ProductIdLoader, ProductSkuLoader};
+pub use loaders::{BrandLoader, ProductIdLoader, ProductSkuLoader, RequestCategories};
 pub use product::Product;
 
 #[derive(MergedObject, Default)]
@@ -51,7 +51,7 @@ pub fn per_request(
             .data(dataloader(ProductIdLoader(service.clone())))
             .data(dataloader(ProductSkuLoader(service.clone())))
             .data(dataloader(BrandLoader(service.clone())))
-            .data(dataloader(CategoryLoader(service.clone())))
+            .data(RequestCategories::default())
     }
 }
 

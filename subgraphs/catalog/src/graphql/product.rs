@@ -7,10 +7,12 @@ use kit::money::{CurrencyCode, Money, MoneyObject};
 use kit::pagination::{encode_cursor, Page, PageRequest};
 use kit::ApiError;
 
+use super::loaders::categories;
 use super::taxonomy::{Brand, Category};
-use super::{service, viewer, BrandLoader, CategoryLoader, ProductIdLoader, ProductSkuLoader};
+use super::{service, viewer, BrandLoader, ProductIdLoader, ProductSkuLoader};
 use crate::domain::{Attribute, Media, ProductStatus};
 use crate::store::{ProductCursor, ProductFilter, ProductOrder, ProductRow};
+use crate::tree::category_subtree;
 
 #[derive(SimpleObject, Clone, Debug)]
 #[graphql(complex)]
@@ -72,11 +74,10 @@ impl Product {
     }
 
     async fn category(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Category>> {
-        let loader = ctx.data_unchecked::<DataLoader<CategoryLoader>>();
-        Ok(loader
-            .load_one(self.row.category_id.clone())
-            .await
-            .map_err(internal)?
+        let categories = categories(ctx).await?;
+        Ok(categories
+            .get(&self.row.category_id)
+            .cloned()
             .map(Category::from))
     }
 
@@ -251,10 +252,8 @@ impl ProductQuery {
             _ => ProductStatus::Active,
         };
         let category_ids = match &filter.category_id {
-            Some(id) => service(ctx)
-                .category_subtree(id)
-                .await
-                .map_err(|_| ApiError::BadUserInput("unknown category".into()))?,
+            Some(id) => category_subtree(categories(ctx).await?, id)
+                .ok_or_else(|| ApiError::BadUserInput("unknown category".into()))?,
             None => Vec::new(),
         };
         let store_filter = ProductFilter {

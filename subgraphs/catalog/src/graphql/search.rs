@@ -9,9 +9,10 @@ use kit::money::{CurrencyCode, Money, MoneyObject};
 use kit::pagination::{decode_cursor, encode_cursor, MAX_PAGE_SIZE};
 use kit::ApiError;
 
+use super::loaders::categories;
 use super::product::{parse_price_bound, Product};
 use super::taxonomy::{Brand, Category};
-use super::{service, BrandLoader, CategoryLoader, ProductIdLoader};
+use super::{service, BrandLoader, ProductIdLoader};
 use crate::domain::ProductStatus;
 use crate::search::{SearchRequest, SearchResults, SearchSort, PRICE_BUCKETS};
 
@@ -119,16 +120,7 @@ async fn facets(ctx: &Context<'_>, results: &SearchResults) -> async_graphql::Re
         .load_many(brand_ids)
         .await
         .map_err(internal)?;
-    let category_ids: Vec<String> = results
-        .categories
-        .iter()
-        .map(|(id, _)| id.clone())
-        .collect();
-    let categories = ctx
-        .data_unchecked::<DataLoader<CategoryLoader>>()
-        .load_many(category_ids)
-        .await
-        .map_err(internal)?;
+    let categories = categories(ctx).await?;
     Ok(SearchFacets {
         brands: results
             .brands

@@ -1,17 +1,15 @@
 //! Categories (a tree) and brands.
 
-use std::collections::HashMap;
-
-use async_graphql::dataloader::DataLoader;
 use async_graphql::{ComplexObject, Context, Object, SimpleObject, ID};
 use kit::pagination::PageRequest;
 use kit::ApiError;
 
+use super::loaders::categories;
 use super::product::{product_connection, ProductConnection, ProductSort};
-use super::{service, CategoryLoader};
+use super::service;
 use crate::domain::ProductStatus;
-use crate::search::indexer::category_path;
 use crate::store::{BrandRow, CategoryRow, ProductCursor, ProductFilter};
+use crate::tree::{category_path, category_subtree};
 
 #[derive(SimpleObject, Clone, Debug)]
 pub struct Brand {
@@ -51,36 +49,25 @@ impl From<CategoryRow> for Category {
     }
 }
 
-async fn all_categories(ctx: &Context<'_>) -> async_graphql::Result<HashMap<String, CategoryRow>> {
-    Ok(service(ctx)
-        .store
-        .categories()
-        .await
-        .map_err(ApiError::from)?
-        .into_iter()
-        .map(|c| (c.id.clone(), c))
-        .collect())
-}
-
 #[ComplexObject]
 impl Category {
     async fn parent(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Category>> {
         let Some(parent) = &self.parent_id else {
             return Ok(None);
         };
-        let loader = ctx.data_unchecked::<DataLoader<CategoryLoader>>();
-        Ok(loader
-            .load_one(parent.clone())
-            .await
-            .map_err(|e| ApiError::internal(e.as_ref()))?
+        Ok(categories(ctx)
+            .await?
+            .get(parent)
+            .cloned()
             .map(Category::from))
     }
 
     async fn children(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Category>> {
-        let mut children: Vec<CategoryRow> = all_categories(ctx)
+        let mut children: Vec<CategoryRow> = categories(ctx)
             .await?
-            .into_values()
+            .values()
             .filter(|c| c.parent_id.as_deref() == Some(self.id.as_str()))
+            .cloned()
             .collect();
         children.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(children.into_iter().map(Category::from).collect())
@@ -88,8 +75,8 @@ impl Category {
 
     /// From the root down to this category (breadcrumbs).
     async fn path(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Category>> {
-        let categories = all_categories(ctx).await?;
-        Ok(category_path(&categories, &self.id)
+        let categories = categories(ctx).await?;
+        Ok(category_path(categories, &self.id)
             .into_iter()
             .filter_map(|id| categories.get(&id).cloned())
             .map(Category::from)
@@ -106,10 +93,7 @@ impl Category {
     ) -> async_graphql::Result<ProductConnection> {
         let sort = sort.unwrap_or_default();
         let page = PageRequest::<ProductCursor>::from_args(first, after, None, None)?;
-        let category_ids = service(ctx)
-            .category_subtree(&self.id)
-            .await
-            .map_err(ApiError::internal)?;
+        let category_ids = category_subtree(categories(ctx).await?, &self.id).unwrap_or_default();
         let filter = ProductFilter {
             status: Some(ProductStatus::Active.as_str().into()),
             category_ids,
@@ -126,10 +110,11 @@ pub struct TaxonomyQuery;
 impl TaxonomyQuery {
     /// The top-level categories; walk down with `children`.
     async fn categories(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Category>> {
-        let mut roots: Vec<CategoryRow> = all_categories(ctx)
+        let mut roots: Vec<CategoryRow> = categories(ctx)
             .await?
-            .into_values()
+            .values()
             .filter(|c| c.parent_id.is_none())
+            .cloned()
             .collect();
         roots.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(roots.into_iter().map(Category::from).collect())
@@ -142,10 +127,10 @@ impl TaxonomyQuery {
         id: Option<ID>,
         slug: Option<String>,
     ) -> async_graphql::Result<Option<Category>> {
-        let categories = all_categories(ctx).await?;
+        let categories = categories(ctx).await?;
         let found = match (id, slug) {
             (Some(id), None) => categories.get(id.as_str()).cloned(),
-            (None, Some(slug)) => categories.into_values().find(|c| c.slug == slug),
+            (None, Some(slug)) => categories.values().find(|c| c.slug == slug).cloned(),
             _ => {
                 return Err(
                     ApiError::BadUserInput("pass exactly one of `id` and `slug`".into()).into(),

@@ -14,6 +14,7 @@ use crate::domain::ProductStatus;
 use crate::store::{
     CatalogStore, CategoryRow, ProductCursor, ProductFilter, ProductOrder, ProductRow, StoreError,
 };
+use crate::tree::category_path;
 
 #[derive(Debug, thiserror::Error)]
 pub enum IndexerError {
@@ -189,19 +190,4 @@ pub fn search_document(
         price_minor: product.price_minor,
         created_at: product.created_at,
     }
-}
-
-/// The ids from the root down to `id` (cycles cut off).
-pub fn category_path(categories: &HashMap<String, CategoryRow>, id: &str) -> Vec<String> {
-    let mut path = Vec::new();
-    let mut current = Some(id.to_string());
-    while let Some(id) = current {
-        if path.contains(&id) || path.len() > 32 {
-            break;
-        }
-        current = categories.get(&id).and_then(|c| c.parent_id.clone());
-        path.push(id);
-    }
-    path.reverse();
-    path
 }
