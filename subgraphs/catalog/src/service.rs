@@ -101,6 +101,7 @@ impl CatalogService {
         let sku = product::parse_sku(&input.sku)?;
         let slug = product::parse_slug(input.slug.as_deref(), &name, &sku)?;
         let price = product::parse_price(&input.price)?;
+        let now = now_millis();
         let row = ProductRow {
             id: new_id("prod"),
             description: product::parse_description(&input.description)?,
@@ -115,8 +116,8 @@ impl CatalogService {
             sku,
             slug,
             name,
-            created_at: now_millis(),
-            updated_at: now_millis(),
+            created_at: now,
+            updated_at: now,
         };
         self.store.save_product(&row, true).await?;
         self.indexer.wake();
