@@ -114,6 +114,25 @@ impl Database {
         }
     }
 
+    /// The rows of `select` (ending in the column to match, e.g. `SELECT ... FROM users WHERE
+    /// id`) whose column is any of `keys`, then `rest` (e.g. an `ORDER BY`): one query for a whole
+    /// batch, none for no keys.
+    pub async fn fetch_any_of(
+        &self,
+        select: &str,
+        keys: &[String],
+        rest: &str,
+    ) -> Result<Vec<sqlx::any::AnyRow>, sqlx::Error> {
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = format!("{select} IN ({}) {rest}", self.any_of_json(1));
+        sqlx::query(&sql)
+            .bind(json_list(keys))
+            .fetch_all(&self.pool)
+            .await
+    }
+
     pub async fn close(&self) {
         self.pool.close().await;
     }

@@ -1,7 +1,7 @@
 //! One SQL implementation for both backends (see `kit::db`).
 
 use async_trait::async_trait;
-use kit::db::{json_list, Database};
+use kit::db::Database;
 use kit::pagination::PageRequest;
 use sqlx::any::AnyRow;
 use sqlx::Row;
@@ -125,17 +125,8 @@ impl UserStore for SqlStore {
     }
 
     async fn users_by_ids(&self, ids: &[String]) -> StoreResult<Vec<UserRow>> {
-        if ids.is_empty() {
-            return Ok(Vec::new());
-        }
-        let sql = format!(
-            "SELECT {USER_COLUMNS} FROM users WHERE id IN ({})",
-            self.db.any_of_json(1)
-        );
-        let rows = sqlx::query(&sql)
-            .bind(json_list(ids))
-            .fetch_all(self.db.pool())
-            .await?;
+        let select = format!("SELECT {USER_COLUMNS} FROM users WHERE id");
+        let rows = self.db.fetch_any_of(&select, ids, "").await?;
         Ok(rows.iter().map(user_row).collect::<Result<_, _>>()?)
     }
 
@@ -237,16 +228,10 @@ impl UserStore for SqlStore {
 #[async_trait]
 impl AddressStore for SqlStore {
     async fn addresses_of(&self, user_ids: &[String]) -> StoreResult<Vec<AddressRow>> {
-        if user_ids.is_empty() {
-            return Ok(Vec::new());
-        }
-        let sql = format!(
-            "SELECT {ADDRESS_COLUMNS} FROM addresses WHERE user_id IN ({}) ORDER BY user_id, id",
-            self.db.any_of_json(1)
-        );
-        let rows = sqlx::query(&sql)
-            .bind(json_list(user_ids))
-            .fetch_all(self.db.pool())
+        let select = format!("SELECT {ADDRESS_COLUMNS} FROM addresses WHERE user_id");
+        let rows = self
+            .db
+            .fetch_any_of(&select, user_ids, "ORDER BY user_id, id")
             .await?;
         Ok(rows.iter().map(address_row).collect::<Result<_, _>>()?)
     }

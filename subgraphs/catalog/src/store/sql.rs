@@ -121,17 +121,8 @@ fn where_clause(clauses: &[String]) -> String {
 
 impl SqlStore {
     async fn rows_where_in(&self, column: &str, keys: &[String]) -> StoreResult<Vec<ProductRow>> {
-        if keys.is_empty() {
-            return Ok(Vec::new());
-        }
-        let sql = format!(
-            "SELECT {PRODUCT_COLUMNS} FROM products WHERE {column} IN ({})",
-            self.db.any_of_json(1)
-        );
-        let rows = sqlx::query(&sql)
-            .bind(json_list(keys))
-            .fetch_all(self.db.pool())
-            .await?;
+        let select = format!("SELECT {PRODUCT_COLUMNS} FROM products WHERE {column}");
+        let rows = self.db.fetch_any_of(&select, keys, "").await?;
         Ok(rows.iter().map(product_row).collect::<Result<_, _>>()?)
     }
 }
@@ -161,17 +152,8 @@ impl CatalogStore for SqlStore {
     }
 
     async fn brands_by_ids(&self, ids: &[String]) -> StoreResult<Vec<BrandRow>> {
-        if ids.is_empty() {
-            return Ok(Vec::new());
-        }
-        let sql = format!(
-            "SELECT id, name, slug, created_at FROM brands WHERE id IN ({})",
-            self.db.any_of_json(1)
-        );
-        let rows = sqlx::query(&sql)
-            .bind(json_list(ids))
-            .fetch_all(self.db.pool())
-            .await?;
+        let select = "SELECT id, name, slug, created_at FROM brands WHERE id";
+        let rows = self.db.fetch_any_of(select, ids, "").await?;
         Ok(rows.iter().map(brand_row).collect::<Result<_, _>>()?)
     }
 
