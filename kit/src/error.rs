@@ -70,3 +70,16 @@ impl From<crate::db::DbError> for ApiError {
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
+
+/// A mutation payload from a service result: `build` gets the value on success, or the userError
+/// `to_user_error` makes of an expected failure; a failure it does not expect is a GraphQL error.
+pub fn mutation_payload<T, E, U, P>(
+    result: Result<T, E>,
+    to_user_error: impl FnOnce(E) -> Result<U, ApiError>,
+    build: impl FnOnce(Option<T>, Vec<U>) -> P,
+) -> async_graphql::Result<P> {
+    Ok(match result {
+        Ok(value) => build(Some(value), Vec::new()),
+        Err(error) => build(None, vec![to_user_error(error)?]),
+    })
+}

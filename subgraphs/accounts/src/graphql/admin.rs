@@ -5,7 +5,7 @@ use async_graphql::{Context, InputObject, Object, SimpleObject, ID};
 use kit::pagination::{encode_cursor, Page, PageRequest};
 
 use super::user::load_user;
-use super::{service, user_error, viewer, AccountUserError, User};
+use super::{payload, service, viewer, AccountUserError, User};
 use crate::domain::Role;
 use crate::store::UserFilter;
 
@@ -109,16 +109,11 @@ impl AdminMutation {
         input: SetUserRolesInput,
     ) -> async_graphql::Result<AdminUserPayload> {
         viewer(ctx).require_admin()?;
-        Ok(
-            match service(ctx).set_roles(&input.user_id, &input.roles).await {
-                Ok(row) => AdminUserPayload {
-                    user: Some(row.into()),
-                    user_errors: vec![],
-                },
-                Err(e) => AdminUserPayload {
-                    user: None,
-                    user_errors: vec![user_error(e)?],
-                },
+        payload(
+            service(ctx).set_roles(&input.user_id, &input.roles).await,
+            |row, user_errors| AdminUserPayload {
+                user: row.map(Into::into),
+                user_errors,
             },
         )
     }
@@ -130,19 +125,13 @@ impl AdminMutation {
         input: SetUserDisabledInput,
     ) -> async_graphql::Result<AdminUserPayload> {
         viewer(ctx).require_admin()?;
-        Ok(
-            match service(ctx)
+        payload(
+            service(ctx)
                 .set_disabled(&input.user_id, input.disabled)
-                .await
-            {
-                Ok(row) => AdminUserPayload {
-                    user: Some(row.into()),
-                    user_errors: vec![],
-                },
-                Err(e) => AdminUserPayload {
-                    user: None,
-                    user_errors: vec![user_error(e)?],
-                },
+                .await,
+            |row, user_errors| AdminUserPayload {
+                user: row.map(Into::into),
+                user_errors,
             },
         )
     }

@@ -80,6 +80,14 @@ pub(crate) fn viewer<'a>(ctx: &Context<'a>) -> &'a Viewer {
     ctx.data_unchecked::<Viewer>()
 }
 
+/// A mutation payload from a service result (see [`kit::error::mutation_payload`]).
+pub(crate) fn payload<T, P>(
+    result: crate::service::AccountResult<T>,
+    build: impl FnOnce(Option<T>, Vec<AccountUserError>) -> P,
+) -> async_graphql::Result<P> {
+    kit::error::mutation_payload(result, user_error, build)
+}
+
 /// Expected failures become userErrors; anything else is a GraphQL error.
 pub(crate) fn user_error(error: AccountError) -> Result<AccountUserError, ApiError> {
     let field = |path: &[&str]| Some(path.iter().map(|s| s.to_string()).collect());

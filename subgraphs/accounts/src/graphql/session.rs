@@ -3,7 +3,7 @@
 use async_graphql::{Context, InputObject, Object, SimpleObject};
 use kit::server::ClientAddress;
 
-use super::{service, user_error, AccountUserError, User};
+use super::{payload, service, user_error, AccountUserError, User};
 use crate::service::{AccountResult, Session};
 
 #[derive(InputObject)]
@@ -113,15 +113,12 @@ impl SessionMutation {
         ctx: &Context<'_>,
         input: LogoutInput,
     ) -> async_graphql::Result<LogoutPayload> {
-        Ok(match service(ctx).logout(&input.refresh_token).await {
-            Ok(()) => LogoutPayload {
-                success: true,
-                user_errors: Vec::new(),
+        payload(
+            service(ctx).logout(&input.refresh_token).await,
+            |done, user_errors| LogoutPayload {
+                success: done.is_some(),
+                user_errors,
             },
-            Err(error) => LogoutPayload {
-                success: false,
-                user_errors: vec![user_error(error)?],
-            },
-        })
+        )
     }
 }

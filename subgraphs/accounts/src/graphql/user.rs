@@ -7,7 +7,7 @@ use async_graphql::dataloader::{DataLoader, Loader};
 use async_graphql::{ComplexObject, Context, InputObject, Object, SimpleObject, ID};
 use kit::ApiError;
 
-use super::{service, user_error, viewer, AccountUserError};
+use super::{payload, service, viewer, AccountUserError};
 use crate::domain::{role, Role};
 use crate::service::{AccountsService, AddressFields};
 use crate::store::{AddressRow, UserRow};
@@ -294,16 +294,13 @@ impl ProfileMutation {
         input: UpdateProfileInput,
     ) -> async_graphql::Result<UserPayload> {
         let me = &signed_in_user(ctx).await?.id;
-        Ok(match service(ctx).update_name(me, &input.name).await {
-            Ok(row) => UserPayload {
-                user: Some(row.into()),
-                user_errors: vec![],
+        payload(
+            service(ctx).update_name(me, &input.name).await,
+            |row, user_errors| UserPayload {
+                user: row.map(Into::into),
+                user_errors,
             },
-            Err(e) => UserPayload {
-                user: None,
-                user_errors: vec![user_error(e)?],
-            },
-        })
+        )
     }
 
     #[graphql(directive = kit::schema::authenticated::apply())]
@@ -313,16 +310,13 @@ impl ProfileMutation {
         input: AddressInput,
     ) -> async_graphql::Result<AddressPayload> {
         let me = &signed_in_user(ctx).await?.id;
-        Ok(match service(ctx).add_address(me, input.into()).await {
-            Ok(row) => AddressPayload {
-                address: Some(row.into()),
-                user_errors: vec![],
+        payload(
+            service(ctx).add_address(me, input.into()).await,
+            |row, user_errors| AddressPayload {
+                address: row.map(Into::into),
+                user_errors,
             },
-            Err(e) => AddressPayload {
-                address: None,
-                user_errors: vec![user_error(e)?],
-            },
-        })
+        )
     }
 
     #[graphql(directive = kit::schema::authenticated::apply())]
@@ -332,19 +326,13 @@ impl ProfileMutation {
         input: UpdateAddressInput,
     ) -> async_graphql::Result<AddressPayload> {
         let me = &signed_in_user(ctx).await?.id;
-        Ok(
-            match service(ctx)
+        payload(
+            service(ctx)
                 .update_address(me, &input.id, input.address.into())
-                .await
-            {
-                Ok(row) => AddressPayload {
-                    address: Some(row.into()),
-                    user_errors: vec![],
-                },
-                Err(e) => AddressPayload {
-                    address: None,
-                    user_errors: vec![user_error(e)?],
-                },
+                .await,
+            |row, user_errors| AddressPayload {
+                address: row.map(Into::into),
+                user_errors,
             },
         )
     }
@@ -356,15 +344,12 @@ impl ProfileMutation {
         input: DeleteAddressInput,
     ) -> async_graphql::Result<DeleteAddressPayload> {
         let me = &signed_in_user(ctx).await?.id;
-        Ok(match service(ctx).delete_address(me, &input.id).await {
-            Ok(()) => DeleteAddressPayload {
-                deleted_id: Some(input.id),
-                user_errors: vec![],
-            },
-            Err(e) => DeleteAddressPayload {
-                deleted_id: None,
-                user_errors: vec![user_error(e)?],
-            },
+        let deleted = service(ctx).delete_address(me, &input.id).await;
+        payload(deleted.map(|()| input.id), |deleted_id, user_errors| {
+            DeleteAddressPayload {
+                deleted_id,
+                user_errors,
+            }
         })
     }
 }

@@ -5,7 +5,7 @@ use kit::money::MoneyInput;
 
 use super::product::Product;
 use super::taxonomy::{Brand, Category};
-use super::{service, user_error, viewer, CatalogUserError};
+use super::{payload, service, viewer, CatalogUserError};
 use crate::domain::{Attribute, Media, ProductStatus};
 use crate::service::{CatalogResult, NewProduct, ProductChanges};
 use crate::store::ProductRow;
@@ -84,15 +84,9 @@ pub struct CategoryPayload {
 }
 
 fn product_payload(result: CatalogResult<ProductRow>) -> async_graphql::Result<ProductPayload> {
-    Ok(match result {
-        Ok(row) => ProductPayload {
-            product: Some(row.into()),
-            user_errors: vec![],
-        },
-        Err(e) => ProductPayload {
-            product: None,
-            user_errors: vec![user_error(e)?],
-        },
+    payload(result, |row, user_errors| ProductPayload {
+        product: row.map(Into::into),
+        user_errors,
     })
 }
 
@@ -172,19 +166,13 @@ impl AdminMutation {
         input: CreateBrandInput,
     ) -> async_graphql::Result<BrandPayload> {
         viewer(ctx).require_admin()?;
-        Ok(
-            match service(ctx)
+        payload(
+            service(ctx)
                 .create_brand(&input.name, input.slug.as_deref())
-                .await
-            {
-                Ok(row) => BrandPayload {
-                    brand: Some(row.into()),
-                    user_errors: vec![],
-                },
-                Err(e) => BrandPayload {
-                    brand: None,
-                    user_errors: vec![user_error(e)?],
-                },
+                .await,
+            |row, user_errors| BrandPayload {
+                brand: row.map(Into::into),
+                user_errors,
             },
         )
     }
@@ -197,19 +185,13 @@ impl AdminMutation {
     ) -> async_graphql::Result<CategoryPayload> {
         viewer(ctx).require_admin()?;
         let parent = input.parent_id.map(|id| id.0);
-        Ok(
-            match service(ctx)
+        payload(
+            service(ctx)
                 .create_category(&input.name, parent, input.slug.as_deref())
-                .await
-            {
-                Ok(row) => CategoryPayload {
-                    category: Some(row.into()),
-                    user_errors: vec![],
-                },
-                Err(e) => CategoryPayload {
-                    category: None,
-                    user_errors: vec![user_error(e)?],
-                },
+                .await,
+            |row, user_errors| CategoryPayload {
+                category: row.map(Into::into),
+                user_errors,
             },
         )
     }

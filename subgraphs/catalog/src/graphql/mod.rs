@@ -83,6 +83,14 @@ pub(crate) fn viewer<'a>(ctx: &Context<'a>) -> &'a Viewer {
     ctx.data_unchecked::<Viewer>()
 }
 
+/// A mutation payload from a service result (see [`kit::error::mutation_payload`]).
+pub(crate) fn payload<T, P>(
+    result: crate::service::CatalogResult<T>,
+    build: impl FnOnce(Option<T>, Vec<CatalogUserError>) -> P,
+) -> async_graphql::Result<P> {
+    kit::error::mutation_payload(result, user_error, build)
+}
+
 /// Expected failures become userErrors; anything else is a GraphQL error.
 pub(crate) fn user_error(error: CatalogError) -> Result<CatalogUserError, ApiError> {
     let field = |name: &str| Some(vec!["input".to_string(), name.to_string()]);
