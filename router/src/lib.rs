@@ -100,12 +100,7 @@ impl App {
     }
 
     pub async fn run(self) -> std::io::Result<()> {
-        axum::serve(
-            self.listener,
-            self.router
-                .into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .await
+        self.run_until(std::future::pending()).await
     }
 
     /// Serves until `shutdown` completes, then finishes the requests in flight.

@@ -182,22 +182,23 @@ impl Loader<String> for AddressLoader {
 /// account's disabling: both make it UNAUTHENTICATED here, before the token expires.
 pub(crate) async fn signed_in_user(ctx: &Context<'_>) -> Result<UserRow, ApiError> {
     let id = viewer(ctx).require_user()?;
-    let loader = ctx.data_unchecked::<DataLoader<UserLoader>>();
-    let row = loader
-        .load_one(id.to_string())
-        .await
-        .map_err(|e| ApiError::internal(e.as_ref()))?;
-    row.filter(|r| r.disabled_at.is_none())
+    load_row(ctx, id)
+        .await?
+        .filter(|r| r.disabled_at.is_none())
         .ok_or(ApiError::Unauthenticated)
 }
 
-pub(crate) async fn load_user(ctx: &Context<'_>, id: &str) -> async_graphql::Result<Option<User>> {
+/// A user's row through the request's [`UserLoader`].
+async fn load_row(ctx: &Context<'_>, id: &str) -> Result<Option<UserRow>, ApiError> {
     let loader = ctx.data_unchecked::<DataLoader<UserLoader>>();
-    let row = loader
+    loader
         .load_one(id.to_string())
         .await
-        .map_err(|e| ApiError::internal(e.as_ref()))?;
-    Ok(row.map(User::from))
+        .map_err(|e| ApiError::internal(e.as_ref()))
+}
+
+pub(crate) async fn load_user(ctx: &Context<'_>, id: &str) -> async_graphql::Result<Option<User>> {
+    Ok(load_row(ctx, id).await?.map(User::from))
 }
 
 #[derive(Default)]
