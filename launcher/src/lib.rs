@@ -137,6 +137,7 @@ impl Shop {
                 SubgraphConfig {
                     url: Some(format!("http://{addr}/graphql")),
                     timeout_ms: None,
+                    dedupe: None,
                 },
             );
         }

@@ -207,6 +207,7 @@ async fn main() {
             SubgraphConfig {
                 url: Some(url.clone()),
                 timeout_ms: None,
+                dedupe: None,
             },
         );
         subgraphs.push((name, url, subgraph));

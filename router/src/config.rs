@@ -19,14 +19,19 @@
 //! jwks_url = "http://accounts:4001/.well-known/jwks.json"
 //! issuer = "shop-accounts"
 //! audience = "shop"
+//! [dedupe]                     # queries only; mutations are never shared
+//! subgraph_requests = true     # identical in-flight subgraph requests share one HTTP call
+//! client_requests = true       # identical in-flight client operations share one execution
 //! [subgraphs.reviews]
 //! url = "http://reviews:4008/graphql"
 //! timeout_ms = 5000
+//! dedupe = false               # overrides dedupe.subgraph_requests for this subgraph
 //! ```
 //! Environment variables: `ROUTER_LISTEN`, `ROUTER_INTROSPECTION` (true/false),
 //! `ROUTER_SUBGRAPH_TIMEOUT_MS`, `ROUTER_MAX_BODY_BYTES`, `ROUTER_MAX_DEPTH`,
 //! `ROUTER_CORS_ALLOW_ORIGINS` (comma-separated), `ROUTER_JWKS_URL`, `ROUTER_JWT_ISSUER`,
-//! `ROUTER_JWT_AUDIENCE`, and
+//! `ROUTER_JWT_AUDIENCE`, `ROUTER_DEDUPE_SUBGRAPH_REQUESTS`, `ROUTER_DEDUPE_CLIENT_REQUESTS`
+//! (true/false), and
 //! `ROUTER_SUBGRAPH_<NAME>_URL` (name upper-cased) to override one subgraph's URL.
 
 use std::collections::HashMap;
@@ -65,6 +70,7 @@ pub struct RouterConfig {
     pub timeouts: Timeouts,
     pub limits: Limits,
     pub auth: AuthConfig,
+    pub dedupe: DedupeConfig,
     /// Per-subgraph overrides keyed by subgraph name.
     pub subgraphs: HashMap<String, SubgraphConfig>,
 }
@@ -105,11 +111,38 @@ impl Default for AuthConfig {
     }
 }
 
+/// Deduplication of identical in-flight work, for queries only (a mutation always runs).
+///
+/// Both are on by default: a request only ever shares with one that is identical in everything
+/// its answer depends on (for clients: the operation, its variables and every header that
+/// reaches a subgraph or the authorization decision) and that is running at that moment, so the
+/// shared answer is one the request could have had on its own, a few milliseconds earlier.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DedupeConfig {
+    /// Identical in-flight subgraph requests (subgraph, body, forwarded headers) share a call.
+    pub subgraph_requests: bool,
+    /// Identical in-flight client operations share one execution and one response.
+    pub client_requests: bool,
+}
+
+impl Default for DedupeConfig {
+    fn default() -> Self {
+        Self {
+            subgraph_requests: true,
+            client_requests: true,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SubgraphConfig {
     pub url: Option<String>,
     pub timeout_ms: Option<u64>,
+    /// Whether this subgraph's identical in-flight query requests share one call; unset
+    /// follows `dedupe.subgraph_requests`.
+    pub dedupe: Option<bool>,
 }
 
 impl Default for RouterConfig {
@@ -122,6 +155,7 @@ impl Default for RouterConfig {
             timeouts: Timeouts::default(),
             limits: Limits::default(),
             auth: AuthConfig::default(),
+            dedupe: DedupeConfig::default(),
             subgraphs: HashMap::new(),
         }
     }
@@ -204,6 +238,12 @@ impl RouterConfig {
         if let Some(v) = env("ROUTER_JWT_AUDIENCE") {
             self.auth.audience = v;
         }
+        if let Some(v) = env("ROUTER_DEDUPE_SUBGRAPH_REQUESTS") {
+            self.dedupe.subgraph_requests = parse_setting("ROUTER_DEDUPE_SUBGRAPH_REQUESTS", &v)?;
+        }
+        if let Some(v) = env("ROUTER_DEDUPE_CLIENT_REQUESTS") {
+            self.dedupe.client_requests = parse_setting("ROUTER_DEDUPE_CLIENT_REQUESTS", &v)?;
+        }
         Ok(())
     }
 
@@ -278,6 +318,14 @@ impl RouterConfig {
             .and_then(|s| s.timeout_ms)
             .unwrap_or(self.timeouts.subgraph_ms);
         Duration::from_millis(ms)
+    }
+
+    /// Whether identical in-flight query requests to this subgraph share one call.
+    pub fn subgraph_dedupe(&self, name: &str) -> bool {
+        self.subgraphs
+            .get(name)
+            .and_then(|s| s.dedupe)
+            .unwrap_or(self.dedupe.subgraph_requests)
     }
 }
 

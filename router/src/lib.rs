@@ -1,11 +1,12 @@
 //! A federation router for Apollo Federation v2 supergraphs.
 //!
-//! Pipeline: [`pipeline::request`] -> [`pipeline::prepare`] (parse, validate, limits, plan;
-//! cached) -> [`executor`] (fetches against the subgraphs) -> [`pipeline::respond`].
+//! [`server`] takes HTTP requests and runs each through the stages of [`pipeline`] (listed in
+//! `pipeline/mod.rs`); the [`executor`] runs query plans against the subgraphs.
 
 pub mod config;
 pub mod executor;
 pub mod graphql_error;
+pub mod inflight;
 pub mod pipeline;
 pub mod server;
 pub mod supergraph;
@@ -19,9 +20,21 @@ use tower_http::trace::TraceLayer;
 
 use crate::config::RouterConfig;
 use crate::executor::transport::Transport;
+use crate::pipeline::dedupe::ClientDedupe;
 use crate::pipeline::prepare::OperationPreparer;
-use crate::server::AppState;
 use crate::supergraph::{Supergraph, SupergraphError};
+
+/// What every request shares: the supergraph, the prepared-operation cache, the subgraph
+/// transport, the configuration, the token verifier and the in-flight client operations.
+pub struct AppState {
+    pub supergraph: Supergraph,
+    pub preparer: OperationPreparer,
+    pub transport: Transport,
+    pub config: RouterConfig,
+    /// Verifies bearer tokens when `auth.jwks_url` is configured.
+    pub verifier: Option<kit::auth::TokenVerifier>,
+    pub client_dedupe: ClientDedupe,
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
@@ -71,12 +84,14 @@ impl App {
                 &config.auth.audience,
             )
         });
+        let client_dedupe = ClientDedupe::new(config.dedupe.client_requests);
         let state = Arc::new(AppState {
             supergraph,
             preparer,
             transport,
             config,
             verifier,
+            client_dedupe,
         });
         let cors = cors_layer(&state.config.cors_allow_origins);
         let router = server::routes(state)

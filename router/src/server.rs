@@ -10,28 +10,14 @@ use axum::Extension;
 use axum::Json;
 use http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 
-use kit::auth::{TokenError, TokenVerifier, Viewer};
+use bytes::Bytes;
 
-use crate::config::RouterConfig;
-use crate::executor::execute_plan;
-use crate::executor::transport::Transport;
-use crate::graphql_error::GraphQLError;
-use crate::pipeline::prepare::{OperationPreparer, PreparedOperation};
 use crate::pipeline::request::{parse_get_query, parse_post_body, GraphQLRequest};
-use crate::pipeline::respond::{shape_response, GraphQLResponse};
-use crate::pipeline::PipelineError;
-use crate::supergraph::Supergraph;
+use crate::pipeline::respond::GraphQLResponse;
+use crate::pipeline::{run_pipeline, PipelineError};
+use crate::AppState;
 
 const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
-
-pub struct AppState {
-    pub supergraph: Supergraph,
-    pub preparer: OperationPreparer,
-    pub transport: Transport,
-    pub config: RouterConfig,
-    /// Verifies bearer tokens when `auth.jwks_url` is configured.
-    pub verifier: Option<TokenVerifier>,
-}
 
 pub fn routes(state: Arc<AppState>) -> axum::Router {
     axum::Router::new()
@@ -123,115 +109,16 @@ fn with_forwarded_for(
     headers
 }
 
-/// The caller, from a verified bearer token; `None` when the router does not check tokens.
-async fn authenticate(
-    state: &AppState,
-    headers: &HeaderMap,
-) -> Result<Option<Viewer>, PipelineError> {
-    let Some(verifier) = &state.verifier else {
-        return Ok(None);
-    };
-    let authorization = headers
-        .get(header::AUTHORIZATION)
-        .map(|v| v.to_str().unwrap_or("invalid"));
-    match verifier.viewer(authorization).await {
-        Ok(viewer) => Ok(Some(viewer)),
-        Err(TokenError::KeysUnavailable(detail)) => Err(PipelineError::AuthUnavailable(detail)),
-        Err(error) => Err(PipelineError::Unauthenticated(format!(
-            "the access token is invalid: {error}"
-        ))),
-    }
-}
-
 async fn run_request(
     state: Arc<AppState>,
     request: GraphQLRequest,
     headers: &HeaderMap,
     modern: bool,
 ) -> Response {
-    match execute_request(state, request, headers).await {
-        Ok(response) => json_response(StatusCode::OK, &response, modern),
+    match run_pipeline(&state, request, headers).await {
+        Ok(body) => body_response(StatusCode::OK, body, modern),
         Err(error) => error_response(error, modern),
     }
-}
-
-/// prepare -> coerce variables -> execute -> shape.
-async fn execute_request(
-    state: Arc<AppState>,
-    request: GraphQLRequest,
-    headers: &HeaderMap,
-) -> Result<GraphQLResponse, PipelineError> {
-    let viewer = authenticate(&state, headers).await?;
-    let prepared = prepare_operation(&state, &request).await?;
-    if request.is_get && !prepared.operation_type().is_query() {
-        return Err(PipelineError::MutationOverGet);
-    }
-    if let Some(viewer) = &viewer {
-        crate::pipeline::authorize::authorize(&prepared.access, viewer)?;
-    }
-    let variables = apollo_compiler::request::coerce_variable_values(
-        &state.supergraph.api_schema,
-        &prepared.operation,
-        &request.variables,
-    )
-    .map_err(|e| {
-        let mut error = GraphQLError::new(e.message().to_string(), "BAD_USER_INPUT");
-        if let Some(location) = e
-            .location()
-            .and_then(|l| l.line_column(&prepared.document.sources))
-        {
-            error.locations.push(crate::graphql_error::Location {
-                line: location.line,
-                column: location.column,
-            });
-        }
-        PipelineError::InvalidVariables(Box::new(error))
-    })?;
-    let (data, errors) = match &prepared.plan {
-        Some(plan) => {
-            let output = execute_plan(
-                &state.supergraph,
-                &state.transport,
-                plan,
-                &variables,
-                headers,
-            )
-            .await;
-            (output.data, output.errors)
-        }
-        None => (crate::executor::value::Value::Null, Vec::new()),
-    };
-    Ok(shape_response(
-        &state.supergraph,
-        &prepared,
-        &variables,
-        &data,
-        errors,
-    ))
-}
-
-/// From the cache, or prepared on a blocking thread so that planning never stalls the workers
-/// that serve other requests.
-async fn prepare_operation(
-    state: &Arc<AppState>,
-    request: &GraphQLRequest,
-) -> Result<Arc<PreparedOperation>, PipelineError> {
-    let operation_name = request.operation_name.as_deref();
-    if let Some(prepared) = state.preparer.cached(&request.query, operation_name) {
-        return Ok(prepared);
-    }
-    let state = state.clone();
-    let query = request.query.clone();
-    let operation_name = request.operation_name.clone();
-    tokio::task::spawn_blocking(move || {
-        state.preparer.prepare_operation_with_cache(
-            &state.supergraph,
-            &query,
-            operation_name.as_deref(),
-        )
-    })
-    .await
-    .unwrap_or_else(|_| Err(PipelineError::Planning("preparation panicked".into())))
 }
 
 fn error_response(error: PipelineError, modern: bool) -> Response {
@@ -250,7 +137,10 @@ fn error_response(error: PipelineError, modern: bool) -> Response {
 }
 
 fn json_response(status: StatusCode, body: &GraphQLResponse, modern: bool) -> Response {
-    let bytes = body.to_bytes();
+    body_response(status, Bytes::from(body.to_bytes()), modern)
+}
+
+fn body_response(status: StatusCode, bytes: Bytes, modern: bool) -> Response {
     let content_type = if modern {
         "application/graphql-response+json; charset=utf-8"
     } else {

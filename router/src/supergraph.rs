@@ -58,6 +58,15 @@ impl Supergraph {
     pub fn type_matches(&self, condition: &str, type_name: &str) -> bool {
         condition == type_name || self.full_schema.is_subtype(condition, type_name)
     }
+
+    /// Whether `type_name` is an interface (an `@interfaceObject` subgraph names one as the
+    /// `__typename` of the objects it returns).
+    pub fn is_interface(&self, type_name: &str) -> bool {
+        matches!(
+            self.full_schema.types.get(type_name),
+            Some(ExtendedType::Interface(_))
+        )
+    }
 }
 
 /// Directive and type name prefixes that belong to the federation machinery, not to the API.

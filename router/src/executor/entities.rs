@@ -8,12 +8,25 @@ use hive_router_query_planner::planner::plan_nodes::{
 };
 use indexmap::IndexSet;
 
-use super::json::PathElement;
+use super::merge::PathElement;
 use super::value::{Object, Value};
 use crate::supergraph::Supergraph;
 
 /// Distinct serialized representations in the order first seen.
 pub type Representations = IndexSet<Vec<u8>, rustc_hash::FxBuildHasher>;
+
+/// One `_entities` selection of a subgraph request: which entities it is for and how to build
+/// and read back their representations. A Flatten(Fetch) has one; a BatchFetch one per alias.
+pub struct EntityCall<'p> {
+    /// Response key of the `_entities` field in the subgraph's answer.
+    pub response_key: &'p str,
+    /// Variable that carries the representations.
+    pub variable: &'p str,
+    pub paths: Vec<&'p [FlattenNodePathSegment]>,
+    pub requires: &'p SelectionSet,
+    pub input_rewrites: Option<&'p [FetchRewrite]>,
+    pub output_rewrites: Option<&'p [FetchRewrite]>,
+}
 
 /// The entities found under a Flatten path, and the deduplicated representations to send.
 pub struct EntityBatch<'p> {
@@ -128,7 +141,7 @@ fn project_into(
                 };
                 let key = field.alias.as_deref().unwrap_or(&field.name);
                 match out.get_mut(key) {
-                    Some(existing) => super::json::deep_merge(existing, projected),
+                    Some(existing) => super::merge::deep_merge(existing, projected),
                     None => {
                         out.insert(key.to_string(), projected);
                     }

@@ -3,9 +3,8 @@
 
 use apollo_compiler::response::{JsonMap, JsonValue};
 
-use super::entities::EntityBatch;
-use super::fetch::EntityCall;
-use super::json::path_to_json;
+use super::entities::{EntityBatch, EntityCall};
+use super::merge::path_to_json;
 use super::transport::TransportError;
 use crate::graphql_error::GraphQLError;
 

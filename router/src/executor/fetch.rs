@@ -4,18 +4,18 @@
 use std::collections::BTreeSet;
 
 use apollo_compiler::response::JsonMap;
-use hive_router_query_planner::ast::selection_set::SelectionSet;
-use hive_router_query_planner::planner::plan_nodes::{
-    BatchFetchNode, FetchNode, FetchRewrite, FlattenNodePath, FlattenNodePathSegment,
-};
+use hive_router_query_planner::planner::plan_nodes::{BatchFetchNode, FetchNode, FlattenNodePath};
 
-use super::entities::{apply_rewrites, collect_entity_batch, EntityBatch, Representations};
+use super::entities::{
+    apply_rewrites, collect_entity_batch, EntityBatch, EntityCall, Representations,
+};
 use super::errors::{entity_error_paths, fetch_failed, subgraph_error};
-use super::json::{deep_merge, path_to_json, value_at_mut};
+use super::merge::{deep_merge, path_to_json, value_at_mut};
 use super::transport::SubgraphResponse;
 use super::value::{Object, Value};
 use super::{push_errors, ExecutionContext};
 use crate::graphql_error::GraphQLError;
+use crate::supergraph::Supergraph;
 
 pub(super) async fn execute_root_fetch(ctx: &ExecutionContext<'_>, fetch: &FetchNode) {
     let body = request_body(
@@ -26,7 +26,7 @@ pub(super) async fn execute_root_fetch(ctx: &ExecutionContext<'_>, fetch: &Fetch
     );
     let response = match ctx
         .transport
-        .fetch(&fetch.service_name, body, ctx.headers)
+        .fetch(&fetch.service_name, body, ctx.headers, ctx.shareable)
         .await
     {
         Ok(response) => response,
@@ -49,19 +49,6 @@ pub(super) async fn execute_root_fetch(ctx: &ExecutionContext<'_>, fetch: &Fetch
             // Root fetch errors already carry the client's paths.
             .map(|e| subgraph_error(&fetch.service_name, e.message, e.extensions, e.path)),
     );
-}
-
-/// One `_entities` selection of a subgraph request: which entities it is for and how to build
-/// and read back their representations. A Flatten(Fetch) has one; a BatchFetch one per alias.
-pub(super) struct EntityCall<'p> {
-    /// Response key of the `_entities` field in the subgraph's answer.
-    pub(super) response_key: &'p str,
-    /// Variable that carries the representations.
-    variable: &'p str,
-    paths: Vec<&'p [FlattenNodePathSegment]>,
-    requires: &'p SelectionSet,
-    input_rewrites: Option<&'p [FetchRewrite]>,
-    output_rewrites: Option<&'p [FetchRewrite]>,
 }
 
 /// The subgraph request shared by the entity calls of one plan node.
@@ -158,7 +145,7 @@ async fn execute_entity_calls(
     );
     let response = match ctx
         .transport
-        .fetch(request.service, body, ctx.headers)
+        .fetch(request.service, body, ctx.headers, ctx.shareable)
         .await
     {
         Ok(response) => response,
@@ -187,7 +174,7 @@ async fn execute_entity_calls(
             for result in &mut results {
                 apply_rewrites(result, call.output_rewrites, ctx.supergraph);
             }
-            merge_entity_results(&mut merged, batch, results);
+            merge_entity_results(&mut merged, batch, results, ctx.supergraph);
         }
     }
 
@@ -210,7 +197,12 @@ async fn execute_entity_calls(
 }
 
 /// Merges each entity's result into the entity where it stands in the response.
-fn merge_entity_results(merged: &mut Value, batch: &EntityBatch<'_>, mut results: Vec<Value>) {
+fn merge_entity_results(
+    merged: &mut Value,
+    batch: &EntityBatch<'_>,
+    mut results: Vec<Value>,
+    supergraph: &Supergraph,
+) {
     // How many entities still need each result, so the last one can take it without a copy.
     let mut uses = vec![0usize; results.len()];
     for (_, index) in &batch.entities {
@@ -226,13 +218,27 @@ fn merge_entity_results(merged: &mut Value, batch: &EntityBatch<'_>, mut results
             continue;
         }
         uses[*index] -= 1;
-        let value = if uses[*index] == 0 {
+        let mut value = if uses[*index] == 0 {
             std::mem::take(result)
         } else {
             result.clone()
         };
         if let Some(target) = value_at_mut(merged, path) {
+            keep_concrete_typename(target, &mut value, supergraph);
             deep_merge(target, value);
+        }
+    }
+}
+
+/// An `@interfaceObject` subgraph answers with the interface's name as `__typename`; it must
+/// not replace the object type another subgraph already named for the entity.
+fn keep_concrete_typename(target: &Value, result: &mut Value, supergraph: &Supergraph) {
+    let (Some(known), Some(incoming)) = (target.typename(), result.typename()) else {
+        return;
+    };
+    if known != incoming && supergraph.is_interface(incoming) && !supergraph.is_interface(known) {
+        if let Value::Object(object) = result {
+            object.remove("__typename");
         }
     }
 }

@@ -5,7 +5,7 @@
 pub mod entities;
 mod errors;
 mod fetch;
-pub mod json;
+pub mod merge;
 pub mod transport;
 pub mod value;
 
@@ -35,23 +35,29 @@ struct ExecutionContext<'a> {
     transport: &'a Transport,
     variables: &'a JsonMap,
     headers: &'a HeaderMap,
+    /// Whether identical subgraph requests may share a call (queries; never mutations).
+    shareable: bool,
     /// Locked only between awaits: to read entities before a fetch and to merge after it.
     data: Mutex<Value>,
     errors: Mutex<Vec<GraphQLError>>,
 }
 
+/// Runs `plan`. `is_query`: the operation is a query, so its subgraph requests may be shared
+/// with identical ones in flight (a mutation's never are).
 pub async fn execute_plan(
     supergraph: &Supergraph,
     transport: &Transport,
     plan: &QueryPlan,
     variables: &JsonMap,
     headers: &HeaderMap,
+    is_query: bool,
 ) -> ExecutionOutput {
     let ctx = ExecutionContext {
         supergraph,
         transport,
         variables,
         headers,
+        shareable: is_query,
         data: Mutex::new(Value::Object(Object::new())),
         errors: Mutex::new(Vec::new()),
     };

@@ -1,8 +1,12 @@
 //! Sending one GraphQL request to one subgraph: a shared keep-alive HTTP client, per-subgraph
-//! URL and timeout, and a typed error for everything that can go wrong on the way.
+//! URL and timeout, identical in-flight query requests sharing one call, and a typed error for
+//! everything that can go wrong on the way.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
+
+use bytes::Bytes;
 
 use apollo_compiler::response::{JsonMap, JsonValue};
 use http::HeaderMap;
@@ -10,18 +14,25 @@ use serde::Deserialize;
 
 use super::value::Value;
 use crate::config::RouterConfig;
+use crate::inflight::{HashedKey, Inflight};
 
 /// The largest subgraph response body read; a larger one is a failed fetch, not an OOM.
 const MAX_RESPONSE_BYTES: usize = 64 * 1024 * 1024;
 
-/// Headers copied from the client request to every subgraph request.
-const FORWARDED_HEADERS: &[&str] = &[
-    "authorization",
-    "x-request-id",
-    "traceparent",
-    "tracestate",
-    "x-forwarded-for",
-];
+/// Headers copied from the client request to every subgraph request that can change the
+/// answer: requests that differ in any of them never share a call or an execution.
+pub const IDENTITY_HEADERS: &[&str] = &["authorization", "x-forwarded-for"];
+
+/// Trace context, also forwarded. A shared call carries the first caller's.
+const TRACE_HEADERS: &[&str] = &["x-request-id", "traceparent", "tracestate"];
+
+/// The values of the [`IDENTITY_HEADERS`] in a client request, in that order.
+pub fn identity_header_values(headers: &HeaderMap) -> Vec<Option<http::HeaderValue>> {
+    IDENTITY_HEADERS
+        .iter()
+        .map(|name| headers.get(*name).cloned())
+        .collect()
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum TransportError {
@@ -37,6 +48,11 @@ pub enum TransportError {
     TooLarge(usize),
     #[error("the subgraph response is not a valid GraphQL response")]
     InvalidResponse(#[source] sonic_rs::Error),
+    #[error("the shared request to the subgraph failed unexpectedly")]
+    SharedCallPanicked,
+    /// A failure of a call this request shared with others.
+    #[error("{0}")]
+    SharedCallFailed(String),
 }
 
 impl TransportError {
@@ -70,11 +86,31 @@ pub struct SubgraphError {
 struct Endpoint {
     url: String,
     timeout: Duration,
+    /// Whether identical in-flight query requests share one call.
+    dedupe: bool,
 }
+
+/// What identifies a subgraph request for deduplication.
+#[derive(Clone, PartialEq, Eq, Hash)]
+struct CallKey {
+    subgraph: Arc<str>,
+    body: Bytes,
+    headers: Vec<Option<http::HeaderValue>>,
+}
+
+/// A subgraph's raw answer: the status and the body, read in full.
+#[derive(Clone)]
+struct RawAnswer {
+    status: http::StatusCode,
+    body: Bytes,
+}
+
+type CallResult = Result<RawAnswer, Arc<TransportError>>;
 
 pub struct Transport {
     client: reqwest::Client,
-    endpoints: HashMap<String, Endpoint>,
+    endpoints: HashMap<String, Arc<Endpoint>>,
+    inflight: Arc<Inflight<CallKey, CallResult>>,
 }
 
 impl Transport {
@@ -91,8 +127,9 @@ impl Transport {
                 let endpoint = Endpoint {
                     url,
                     timeout: config.subgraph_timeout(name),
+                    dedupe: config.subgraph_dedupe(name),
                 };
-                (name.clone(), endpoint)
+                (name.clone(), Arc::new(endpoint))
             })
             .collect();
         let client = reqwest::Client::builder()
@@ -101,55 +138,130 @@ impl Transport {
             .tcp_nodelay(true)
             .build()
             .expect("an HTTP client with static settings builds");
-        Self { client, endpoints }
+        Self {
+            client,
+            endpoints,
+            inflight: Inflight::new(),
+        }
     }
 
+    /// Sends one request and parses the answer. A query request (`shareable`) waits for an
+    /// identical one already in flight instead of calling again, where the subgraph allows it;
+    /// each caller parses the shared answer into its own data.
     pub async fn fetch(
         &self,
         subgraph: &str,
         body: Vec<u8>,
         client_headers: &HeaderMap,
+        shareable: bool,
     ) -> Result<SubgraphResponse, TransportError> {
-        let endpoint = self
+        let (name, endpoint) = self
             .endpoints
-            .get(subgraph)
+            .get_key_value(subgraph)
             .ok_or(TransportError::UnknownSubgraph)?;
-        let mut request = self
-            .client
-            .post(&endpoint.url)
-            .timeout(endpoint.timeout)
-            .header(http::header::CONTENT_TYPE, "application/json")
-            .header(
-                http::header::ACCEPT,
-                "application/graphql-response+json, application/json",
+        let body = Bytes::from(body);
+        let answer = if shareable && endpoint.dedupe {
+            let key = HashedKey::new(CallKey {
+                subgraph: Arc::from(name.as_str()),
+                body: body.clone(),
+                headers: identity_header_values(client_headers),
+            });
+            let call = send(
+                self.client.clone(),
+                endpoint.clone(),
+                body,
+                forwarded_headers(client_headers),
+            );
+            self.inflight
+                .run(key, async move { call.await.map_err(Arc::new) })
+                .await
+                .unwrap_or_else(|| Err(Arc::new(TransportError::SharedCallPanicked)))
+                .map_err(|shared| own_error(&shared))?
+        } else {
+            send(
+                self.client.clone(),
+                endpoint.clone(),
+                body,
+                forwarded_headers(client_headers),
             )
-            .body(body);
-        for name in FORWARDED_HEADERS {
-            if let Some(value) = client_headers.get(*name) {
-                request = request.header(*name, value);
-            }
-        }
-        let mut response = request.send().await.map_err(classify)?;
-        let status = response.status();
-        if response
-            .content_length()
-            .is_some_and(|len| len > MAX_RESPONSE_BYTES as u64)
-        {
+            .await?
+        };
+        parse_answer(&answer)
+    }
+}
+
+fn forwarded_headers(client_headers: &HeaderMap) -> Vec<(&'static str, http::HeaderValue)> {
+    IDENTITY_HEADERS
+        .iter()
+        .chain(TRACE_HEADERS)
+        .filter_map(|name| Some((*name, client_headers.get(*name)?.clone())))
+        .collect()
+}
+
+async fn send(
+    client: reqwest::Client,
+    endpoint: Arc<Endpoint>,
+    body: Bytes,
+    headers: Vec<(&'static str, http::HeaderValue)>,
+) -> Result<RawAnswer, TransportError> {
+    let mut request = client
+        .post(&endpoint.url)
+        .timeout(endpoint.timeout)
+        .header(http::header::CONTENT_TYPE, "application/json")
+        .header(
+            http::header::ACCEPT,
+            "application/graphql-response+json, application/json",
+        )
+        .body(body);
+    for (name, value) in headers {
+        request = request.header(name, value);
+    }
+    let mut response = request.send().await.map_err(classify)?;
+    let status = response.status();
+    if response
+        .content_length()
+        .is_some_and(|len| len > MAX_RESPONSE_BYTES as u64)
+    {
+        return Err(TransportError::TooLarge(MAX_RESPONSE_BYTES));
+    }
+    let mut body = Vec::with_capacity(response.content_length().unwrap_or(0) as usize);
+    while let Some(chunk) = response.chunk().await.map_err(classify)? {
+        if body.len() + chunk.len() > MAX_RESPONSE_BYTES {
             return Err(TransportError::TooLarge(MAX_RESPONSE_BYTES));
         }
-        let mut body = Vec::new();
-        while let Some(chunk) = response.chunk().await.map_err(classify)? {
-            if body.len() + chunk.len() > MAX_RESPONSE_BYTES {
-                return Err(TransportError::TooLarge(MAX_RESPONSE_BYTES));
-            }
-            body.extend_from_slice(&chunk);
+        body.extend_from_slice(&chunk);
+    }
+    Ok(RawAnswer {
+        status,
+        body: Bytes::from(body),
+    })
+}
+
+fn parse_answer(answer: &RawAnswer) -> Result<SubgraphResponse, TransportError> {
+    // sonic-rs parses with SIMD into the router's own values.
+    match sonic_rs::from_slice::<SubgraphResponse>(&answer.body) {
+        Ok(parsed) => Ok(parsed),
+        // A non-2xx answer without a GraphQL body is an HTTP failure, not a bad response.
+        Err(_) if !answer.status.is_success() => {
+            Err(TransportError::Status(answer.status.as_u16()))
         }
-        // sonic-rs parses with SIMD; the values are the same serde_json_bytes values.
-        match sonic_rs::from_slice::<SubgraphResponse>(&body) {
-            Ok(parsed) => Ok(parsed),
-            // A non-2xx answer without a GraphQL body is an HTTP failure, not a bad response.
-            Err(_) if !status.is_success() => Err(TransportError::Status(status.as_u16())),
-            Err(e) => Err(TransportError::InvalidResponse(e)),
+        Err(e) => Err(TransportError::InvalidResponse(e)),
+    }
+}
+
+/// A waiter's own copy of a shared call's error (the sources are not `Clone`; their text is
+/// logged where the call failed).
+fn own_error(shared: &TransportError) -> TransportError {
+    match shared {
+        TransportError::UnknownSubgraph => TransportError::UnknownSubgraph,
+        TransportError::Timeout => TransportError::Timeout,
+        TransportError::Status(status) => TransportError::Status(*status),
+        TransportError::TooLarge(limit) => TransportError::TooLarge(*limit),
+        TransportError::Connect(_)
+        | TransportError::InvalidResponse(_)
+        | TransportError::SharedCallPanicked
+        | TransportError::SharedCallFailed(_) => {
+            TransportError::SharedCallFailed(shared.to_string())
         }
     }
 }

@@ -1,17 +1,54 @@
-//! The request pipeline, one stage per module:
-//! request (HTTP -> GraphQL request) -> prepare (parse, validate, limits, plan; cached) ->
-//! execute (the plan against the subgraphs) -> respond (shape the client's response).
+//! The request pipeline, one stage per module, run in this order by [`run_pipeline`]:
+//! 1. [`request`]: HTTP -> GraphQL request (the server calls it before the rest);
+//! 2. [`authenticate`]: the caller from a verified bearer token;
+//! 3. [`prepare`]: parse, validate, operation [`limits`], plan (cached);
+//! 4. [`request::ensure_method_allows`]: GET runs queries only;
+//! 5. [`authorize`]: `@authenticated` / `@requiresScopes` against the caller;
+//! 6. [`variables`]: coerce the variables;
+//! 7. [`dedupe`]: identical in-flight queries share one execution;
+//! 8. [`execute`]: run the plan against the subgraphs, then [`respond`] shapes the merged
+//!    data with [`project`] into the response body.
 
+pub mod authenticate;
 pub mod authorize;
+pub mod dedupe;
+pub mod execute;
 pub mod limits;
 pub mod prepare;
 pub mod project;
 pub mod request;
 pub mod respond;
+pub mod variables;
 
-use http::StatusCode;
+use std::sync::Arc;
 
+use bytes::Bytes;
+use http::{HeaderMap, StatusCode};
+
+use self::authenticate::authenticate;
+use self::authorize::authorize;
+use self::dedupe::execute_deduplicated;
+use self::prepare::prepare_operation;
+use self::request::{ensure_method_allows, GraphQLRequest};
+use self::variables::coerce_variables;
 use crate::graphql_error::GraphQLError;
+use crate::AppState;
+
+/// Runs a GraphQL request through every stage; the response body, or the error that ended it.
+pub async fn run_pipeline(
+    state: &Arc<AppState>,
+    request: GraphQLRequest,
+    headers: &HeaderMap,
+) -> Result<Bytes, PipelineError> {
+    let viewer = authenticate(state.verifier.as_ref(), headers).await?;
+    let prepared = prepare_operation(state, &request).await?;
+    ensure_method_allows(&request, prepared.operation_type())?;
+    if let Some(viewer) = &viewer {
+        authorize(&prepared.access, viewer)?;
+    }
+    let variables = coerce_variables(&state.supergraph, &prepared, &request.variables)?;
+    execute_deduplicated(state, prepared, variables, headers).await
+}
 
 /// Errors that end a request before execution. Each maps to an HTTP status and GraphQL errors
 /// that are safe to show a client; internal ones are logged and shown as a generic message.
@@ -39,8 +76,12 @@ pub enum PipelineError {
     IntrospectionDisabled,
     #[error("subscriptions are not supported over this endpoint")]
     SubscriptionUnsupported,
+    /// The planner could not plan a valid operation (or gave up, or panicked).
     #[error("query planning failed: {0}")]
     Planning(String),
+    /// A failure of the router itself, not of the request.
+    #[error("internal error: {0}")]
+    Internal(String),
     #[error("{0}")]
     Unauthenticated(String),
     #[error("not allowed: the access token lacks a required scope")]
@@ -58,7 +99,9 @@ impl PipelineError {
             PipelineError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             PipelineError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             PipelineError::MutationOverGet => StatusCode::METHOD_NOT_ALLOWED,
-            PipelineError::Planning(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            PipelineError::Planning(_) | PipelineError::Internal(_) => {
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
             PipelineError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
             PipelineError::Forbidden => StatusCode::FORBIDDEN,
             PipelineError::AuthUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -103,6 +146,13 @@ impl PipelineError {
             }
             PipelineError::Planning(detail) => {
                 tracing::error!(%detail, "query planning failed");
+                return vec![GraphQLError::new(
+                    "The router could not plan this operation",
+                    "QUERY_PLANNING_FAILED",
+                )];
+            }
+            PipelineError::Internal(detail) => {
+                tracing::error!(%detail, "internal error");
                 return vec![GraphQLError::new(
                     "Internal server error",
                     "INTERNAL_SERVER_ERROR",

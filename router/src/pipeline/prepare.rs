@@ -17,10 +17,12 @@ use quick_cache::sync::Cache;
 use quick_cache::Equivalent;
 
 use super::limits::check_limits;
+use super::request::GraphQLRequest;
 use super::PipelineError;
 use crate::config::Limits;
 use crate::graphql_error::GraphQLError;
 use crate::supergraph::Supergraph;
+use crate::AppState;
 
 /// How long planning one operation may take before it is abandoned.
 const PLANNING_TIMEOUT: Duration = Duration::from_secs(10);
@@ -140,6 +142,34 @@ impl OperationPreparer {
             access,
         })
     }
+}
+
+/// From the cache, or prepared on a blocking thread so that planning never stalls the workers
+/// that serve other requests.
+pub async fn prepare_operation(
+    state: &Arc<AppState>,
+    request: &GraphQLRequest,
+) -> Result<Arc<PreparedOperation>, PipelineError> {
+    let operation_name = request.operation_name.as_deref();
+    if let Some(prepared) = state.preparer.cached(&request.query, operation_name) {
+        return Ok(prepared);
+    }
+    let state = state.clone();
+    let query = request.query.clone();
+    let operation_name = request.operation_name.clone();
+    tokio::task::spawn_blocking(move || {
+        state.preparer.prepare_operation_with_cache(
+            &state.supergraph,
+            &query,
+            operation_name.as_deref(),
+        )
+    })
+    .await
+    .unwrap_or_else(|_| {
+        Err(PipelineError::Internal(
+            "preparing an operation panicked".into(),
+        ))
+    })
 }
 
 fn parse_and_validate(

@@ -17,7 +17,7 @@ use apollo_compiler::validation::Valid;
 use apollo_compiler::{ExecutableDocument, Schema};
 use rustc_hash::FxHashMap;
 
-use crate::executor::json::{path_to_json, PathElement};
+use crate::executor::merge::{path_to_json, PathElement};
 use crate::executor::value::{Object, Value};
 use crate::graphql_error::GraphQLError;
 
@@ -284,32 +284,63 @@ impl<'a> Projector<'a> {
         }
     }
 
+    /// Completes a value of an interface or union type. The runtime type comes from the data's
+    /// `__typename`. The planner only fetches `__typename` when the selection needs to tell
+    /// types apart, and an `@interfaceObject` subgraph names the interface itself there; in
+    /// both cases the value is completed with the fields the selection asks of the abstract
+    /// type (or of the interface the subgraph named), which are the same for every runtime type.
     fn complete_abstract(
         &mut self,
-        abstract_type: &str,
+        abstract_type: &'a str,
         value: &'a Value,
         fields: &[&'a Field],
     ) -> Result<(), PropagateNull> {
-        let schema = self.schema;
         let Some(object) = value.as_object() else {
             self.field_error(format!("Expected an object for {abstract_type}"));
             return Err(PropagateNull);
         };
         let typename = object.get("__typename").and_then(Value::as_str);
-        // The runtime type, borrowed from the schema so that it can key the field cache.
-        let runtime = typename.and_then(|t| {
-            let (name, ty) = schema.types.get_key_value(t)?;
-            (ty.is_object() && schema.is_subtype(abstract_type, t)).then_some(name.as_str())
-        });
-        let Some(runtime) = runtime else {
-            self.field_error(format!(
-                "Abstract type {abstract_type} resolved to {}, which is not a possible type",
-                typename.unwrap_or("an object without __typename")
-            ));
-            return Err(PropagateNull);
+        let (runtime, concrete) = match self.runtime_type(abstract_type, typename) {
+            Ok(resolved) => resolved,
+            Err(typename) => {
+                self.field_error(format!(
+                    "Abstract type {abstract_type} resolved to {typename}, which is not a possible type"
+                ));
+                return Err(PropagateNull);
+            }
         };
         let collected = self.collect_sub(runtime, fields);
+        if !concrete && collected.iter().any(|g| g.fields[0].name == "__typename") {
+            self.field_error(format!(
+                "The runtime type of {abstract_type} is unknown: the data has no object type name"
+            ));
+            return Err(PropagateNull);
+        }
         self.complete_object(runtime, object, &collected)
+    }
+
+    /// The type to collect fields for, borrowed from the schema so that it can key the field
+    /// cache, and whether it is an object type. `Err` carries a `__typename` that names no
+    /// possible type of `abstract_type`.
+    fn runtime_type<'t>(
+        &self,
+        abstract_type: &'a str,
+        typename: Option<&'t str>,
+    ) -> Result<(&'a str, bool), &'t str> {
+        let schema = self.schema;
+        let Some(typename) = typename else {
+            return Ok((abstract_type, false));
+        };
+        let Some((name, ty)) = schema.types.get_key_value(typename) else {
+            return Err(typename);
+        };
+        let possible = name == abstract_type || schema.is_subtype(abstract_type, typename);
+        match ty {
+            ExtendedType::Object(_) if possible => Ok((name.as_str(), true)),
+            // An `@interfaceObject` subgraph answers with the interface's own name.
+            ExtendedType::Interface(_) if possible => Ok((name.as_str(), false)),
+            _ => Err(typename),
+        }
     }
 
     fn write_leaf(&mut self, ty: &ExtendedType, value: &Value) -> Result<(), PropagateNull> {

@@ -71,6 +71,17 @@ pub fn parse_get_query(
     build_request(raw, true)
 }
 
+/// GET may only run queries (GraphQL over HTTP): it must be safe to repeat and to cache.
+pub fn ensure_method_allows(
+    request: &GraphQLRequest,
+    operation_type: apollo_compiler::executable::OperationType,
+) -> Result<(), PipelineError> {
+    if request.is_get && !operation_type.is_query() {
+        return Err(PipelineError::MutationOverGet);
+    }
+    Ok(())
+}
+
 fn build_request(raw: RawBody, is_get: bool) -> Result<GraphQLRequest, PipelineError> {
     let query = match raw.query {
         Some(JsonValue::String(q)) => q.as_str().to_string(),

@@ -4,6 +4,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod abstract_types;
 mod binary;
 mod errors;
 mod federation;

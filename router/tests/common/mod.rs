@@ -64,6 +64,7 @@ impl TestGateway {
                 SubgraphConfig {
                     url: Some(url),
                     timeout_ms: None,
+                    dedupe: None,
                 },
             );
             by_name.insert(subgraph.name.clone(), subgraph);

@@ -1,4 +1,4 @@
-//! Navigation and merging of the response data the fetches build up.
+//! Paths into the data tree execution builds, and merging subgraph answers into it.
 
 use apollo_compiler::response::JsonValue;
 

@@ -1,0 +1,39 @@
+//! Execution: run the plan against the subgraphs and shape the merged data into the client's
+//! response body.
+
+use apollo_compiler::response::JsonMap;
+use apollo_compiler::validation::Valid;
+use bytes::Bytes;
+use http::HeaderMap;
+
+use super::prepare::PreparedOperation;
+use super::respond::shape_response;
+use crate::executor::execute_plan;
+use crate::executor::value::Value;
+use crate::AppState;
+
+/// The response body of one execution (GraphQL errors of the execution included).
+pub async fn execute_operation(
+    state: &AppState,
+    prepared: &PreparedOperation,
+    variables: &Valid<JsonMap>,
+    headers: &HeaderMap,
+) -> Bytes {
+    let (data, errors) = match &prepared.plan {
+        Some(plan) => {
+            let output = execute_plan(
+                &state.supergraph,
+                &state.transport,
+                plan,
+                variables,
+                headers,
+                prepared.operation_type().is_query(),
+            )
+            .await;
+            (output.data, output.errors)
+        }
+        None => (Value::Null, Vec::new()),
+    };
+    let response = shape_response(&state.supergraph, prepared, variables, &data, errors);
+    Bytes::from(response.to_bytes())
+}
