@@ -6,6 +6,7 @@
 
 use std::future::Future;
 use std::hash::{BuildHasher, Hash, Hasher};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use futures::future::{BoxFuture, Shared};
@@ -38,6 +39,8 @@ type SharedResult<V> = Shared<BoxFuture<'static, Option<V>>>;
 
 pub struct Inflight<K, V: Clone> {
     calls: Mutex<FxHashMap<HashedKey<K>, SharedResult<V>>>,
+    /// How many callers waited for another's work instead of starting their own.
+    joined: AtomicU64,
 }
 
 impl<K, V> Inflight<K, V>
@@ -48,6 +51,7 @@ where
     pub fn new() -> Arc<Self> {
         Arc::new(Self {
             calls: Mutex::new(FxHashMap::default()),
+            joined: AtomicU64::new(0),
         })
     }
 
@@ -60,7 +64,10 @@ where
         let shared = {
             let mut calls = self.calls.lock().unwrap_or_else(|e| e.into_inner());
             match calls.get(&key) {
-                Some(running) => running.clone(),
+                Some(running) => {
+                    self.joined.fetch_add(1, Ordering::Relaxed);
+                    running.clone()
+                }
                 None => {
                     let entry = Entry {
                         inflight: self.clone(),
@@ -79,6 +86,11 @@ where
             }
         };
         shared.await
+    }
+
+    /// How many callers so far shared a call another caller started.
+    pub fn joined(&self) -> u64 {
+        self.joined.load(Ordering::Relaxed)
     }
 
     /// How many distinct calls are in flight.
@@ -156,6 +168,7 @@ mod tests {
         assert_eq!(a1, a2);
         assert_ne!(a1, b);
         assert_eq!(runs.load(Ordering::SeqCst), 2);
+        assert_eq!(inflight.joined(), 1);
         assert!(inflight.is_empty());
     }
 

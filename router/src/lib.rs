@@ -51,6 +51,7 @@ pub enum StartError {
 pub struct App {
     listener: TcpListener,
     router: axum::Router,
+    state: Arc<AppState>,
 }
 
 impl App {
@@ -94,7 +95,7 @@ impl App {
             client_dedupe,
         });
         let cors = cors_layer(&state.config.cors_allow_origins);
-        let router = server::routes(state)
+        let router = server::routes(state.clone())
             .layer(cors)
             // Outermost first: every request gets an `x-request-id` (kept when the client sent
             // one) that is logged, forwarded to the subgraphs and returned to the client.
@@ -105,13 +106,22 @@ impl App {
                     .layer(PropagateRequestIdLayer::x_request_id())
                     .layer(tower_http::catch_panic::CatchPanicLayer::new()),
             );
-        Ok(Self { listener, router })
+        Ok(Self {
+            listener,
+            router,
+            state,
+        })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
         self.listener
             .local_addr()
             .expect("a bound listener has an address")
+    }
+
+    /// The state requests share (for its counters).
+    pub fn state(&self) -> Arc<AppState> {
+        self.state.clone()
     }
 
     pub async fn run(self) -> std::io::Result<()> {

@@ -145,6 +145,11 @@ impl Transport {
         }
     }
 
+    /// How many subgraph requests so far shared an identical call in flight.
+    pub fn calls_shared(&self) -> u64 {
+        self.inflight.joined()
+    }
+
     /// Sends one request and parses the answer. A query request (`shareable`) waits for an
     /// identical one already in flight instead of calling again, where the subgraph allows it;
     /// each caller parses the shared answer into its own data.

@@ -62,6 +62,11 @@ impl ClientDedupe {
             inflight: Inflight::new(),
         }
     }
+
+    /// How many client operations so far shared an identical execution in flight.
+    pub fn executions_shared(&self) -> u64 {
+        self.inflight.joined()
+    }
 }
 
 /// Executes the operation, or waits for an identical one in flight and answers with its

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use crate::common::{resolver, TestGateway};
 
 /// Two subgraphs sharing one counter: `counter` adds, `calculator` multiplies.
-async fn counter_gateway() -> TestGateway {
+pub async fn counter_gateway() -> TestGateway {
     let value = Arc::new(AtomicI64::new(0));
     let by = |args: &serde_json_bytes::Map<
         serde_json_bytes::ByteString,

@@ -6,6 +6,7 @@ mod common;
 
 mod abstract_types;
 mod binary;
+mod dedupe;
 mod errors;
 mod federation;
 mod http;

@@ -60,6 +60,8 @@ pub struct FixtureSubgraph {
     pub request_count: AtomicUsize,
     /// The headers of every request received.
     pub headers: Mutex<Vec<http::HeaderMap>>,
+    /// While closed, requests are received (and counted) but not answered.
+    gate: Mutex<Option<tokio::sync::watch::Receiver<bool>>>,
     /// When set, answers are computed once per distinct request body and then replayed, so
     /// that a benchmark measures the router rather than the fixture's executor.
     memo: Option<Mutex<HashMap<axum::body::Bytes, axum::body::Bytes>>>,
@@ -104,6 +106,7 @@ impl FixtureSubgraph {
             requests: Mutex::new(Vec::new()),
             request_count: AtomicUsize::new(0),
             headers: Mutex::new(Vec::new()),
+            gate: Mutex::new(None),
             memo: None,
         }
     }
@@ -116,6 +119,13 @@ impl FixtureSubgraph {
 
     pub fn set_behaviour(&self, behaviour: Behaviour) {
         *self.behaviour.lock().unwrap() = behaviour;
+    }
+
+    /// Holds every request from now on until the returned gate opens (or is dropped).
+    pub fn close_gate(&self) -> Gate {
+        let (open, receiver) = tokio::sync::watch::channel(false);
+        *self.gate.lock().unwrap() = Some(receiver);
+        Gate(open)
     }
 
     pub fn requests(&self) -> usize {
@@ -383,6 +393,15 @@ impl<'f> Obj<'f> {
     }
 }
 
+/// Opens a fixture's gate: held requests are answered, new ones pass.
+pub struct Gate(tokio::sync::watch::Sender<bool>);
+
+impl Gate {
+    pub fn open(self) {
+        let _ = self.0.send(true);
+    }
+}
+
 /// Serves a fixture subgraph on a random local port; returns its URL.
 pub async fn serve(fixture: Arc<FixtureSubgraph>) -> String {
     serve_on(fixture, 0).await
@@ -429,6 +448,11 @@ async fn handle(
     let behaviour = *fixture.behaviour.lock().unwrap();
     let request: JsonValue = serde_json::from_slice(&body).unwrap_or(JsonValue::Null);
     fixture.requests.lock().unwrap().push(request.clone());
+    let gate = fixture.gate.lock().unwrap().clone();
+    if let Some(mut gate) = gate {
+        // An error means the gate was dropped, which opens it too.
+        let _ = gate.wait_for(|open| *open).await;
+    }
     match behaviour {
         Behaviour::InvalidJson => return (http::StatusCode::OK, "{not json").into_response(),
         Behaviour::Status(code) => {

@@ -20,10 +20,13 @@ pub fn fixtures_dir() -> PathBuf {
 
 pub struct TestGateway {
     pub url: String,
+    /// The running router's shared state (its deduplication counters).
+    pub state: Arc<router::AppState>,
     pub subgraphs: HashMap<String, Arc<FixtureSubgraph>>,
     client: reqwest::Client,
 }
 
+#[derive(Debug)]
 pub struct RawResponse {
     pub status: u16,
     pub content_type: String,
@@ -72,9 +75,11 @@ impl TestGateway {
         configure(&mut config);
         let app = App::build(config, supergraph).await.expect("router starts");
         let url = format!("http://{}/graphql", app.local_addr());
+        let state = app.state();
         tokio::spawn(async move { app.run().await.unwrap() });
         Self {
             url,
+            state,
             subgraphs: by_name,
             client: reqwest::Client::new(),
         }
