@@ -16,10 +16,11 @@
 
 #[path = "../tests/common/fixture.rs"]
 mod fixture;
+mod support;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use apollo_compiler::response::JsonValue;
 use bytes::Bytes;
@@ -27,6 +28,7 @@ use fixture::FixtureSubgraph;
 use router::config::{RouterConfig, SubgraphConfig};
 use router::App;
 use serde_json_bytes::json;
+use support::{env_number, load, post};
 
 // The same allocator as the router binary.
 #[global_allocator]
@@ -102,82 +104,6 @@ fn shop_data() -> Vec<(&'static str, JsonValue)> {
         ("reviews", reviews_data),
         ("inventory", json!({})),
     ]
-}
-
-struct Stats {
-    requests: usize,
-    elapsed: Duration,
-    latencies: Vec<Duration>,
-}
-
-impl Stats {
-    fn print(&mut self, label: &str) {
-        self.latencies.sort();
-        let pct = |p: f64| {
-            let i = ((self.latencies.len() as f64 - 1.0) * p).round() as usize;
-            self.latencies[i].as_secs_f64() * 1000.0
-        };
-        println!(
-            "{label:<44} {:>9.0} req/s   p50 {:>7.2} ms   p99 {:>7.2} ms   ({} requests)",
-            self.requests as f64 / self.elapsed.as_secs_f64(),
-            pct(0.50),
-            pct(0.99),
-            self.requests
-        );
-    }
-}
-
-/// Runs `concurrency` workers for `duration`; each iteration is one timed call of `work`.
-async fn load<F, Fut>(concurrency: usize, duration: Duration, work: F) -> Stats
-where
-    F: Fn() -> Fut + Send + Sync + 'static,
-    Fut: std::future::Future<Output = ()> + Send,
-{
-    let work = Arc::new(work);
-    let start = Instant::now();
-    let deadline = start + duration;
-    let workers: Vec<_> = (0..concurrency)
-        .map(|_| {
-            let work = work.clone();
-            tokio::spawn(async move {
-                let mut latencies = Vec::new();
-                while Instant::now() < deadline {
-                    let t = Instant::now();
-                    work().await;
-                    latencies.push(t.elapsed());
-                }
-                latencies
-            })
-        })
-        .collect();
-    let mut latencies = Vec::new();
-    for worker in workers {
-        latencies.extend(worker.await.unwrap());
-    }
-    Stats {
-        requests: latencies.len(),
-        elapsed: start.elapsed(),
-        latencies,
-    }
-}
-
-async fn post(client: &reqwest::Client, url: &str, body: Bytes) -> Bytes {
-    let response = client
-        .post(url)
-        .header("content-type", "application/json")
-        .body(body)
-        .send()
-        .await
-        .expect("request succeeds");
-    assert!(response.status().is_success());
-    response.bytes().await.expect("body")
-}
-
-fn env_number(key: &str, default: u64) -> u64 {
-    std::env::var(key)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
 }
 
 #[tokio::main]

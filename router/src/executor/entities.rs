@@ -30,10 +30,26 @@ pub struct EntityCall<'p> {
 
 /// The entities found under a Flatten path, and the deduplicated representations to send.
 pub struct EntityBatch<'p> {
-    /// For each entity: where it is in the response and which representation stands for it.
-    pub entities: Vec<(Vec<PathElement<'p>>, usize)>,
+    /// Where each entity stands in the response: the paths of all entities, one after another
+    /// in one buffer (one allocation for the batch, not one per entity).
+    path_elements: Vec<PathElement<'p>>,
+    /// For each entity: where its path ends in `path_elements`, and which representation
+    /// stands for it.
+    entities: Vec<(usize, usize)>,
     /// Each distinct representation serialized once; the request body embeds them as they are.
     pub representations: Representations,
+}
+
+impl<'p> EntityBatch<'p> {
+    /// Each entity's path in the response and the index of its representation.
+    pub fn entities(&self) -> impl Iterator<Item = (&[PathElement<'p>], usize)> + '_ {
+        let mut start = 0;
+        self.entities.iter().map(move |&(end, index)| {
+            let path = &self.path_elements[start..end];
+            start = end;
+            (path, index)
+        })
+    }
 }
 
 pub fn collect_entity_batch<'p>(
@@ -43,38 +59,39 @@ pub fn collect_entity_batch<'p>(
     input_rewrites: Option<&[FetchRewrite]>,
     supergraph: &Supergraph,
 ) -> EntityBatch<'p> {
-    let mut found = Vec::new();
-    let mut current = Vec::new();
-    for path in flatten_paths {
-        find_entities(data, path, supergraph, &mut current, &mut found);
-    }
-
     let mut batch = EntityBatch {
-        entities: Vec::with_capacity(found.len()),
+        path_elements: Vec::new(),
+        entities: Vec::new(),
         representations: Representations::default(),
     };
-    for (path, entity) in found {
+    let mut add = |path: &[PathElement<'p>], entity: &Object| {
         let Some(representation) = project_object(entity, requires, supergraph) else {
-            continue;
+            return;
         };
         if !representation.contains_key("__typename") {
-            continue;
+            return;
         }
         let mut representation = Value::Object(representation);
         apply_rewrites(&mut representation, input_rewrites, supergraph);
-        let bytes = serde_json::to_vec(&representation).expect("JSON values always serialize");
+        let bytes = sonic_rs::to_vec(&representation).expect("JSON values always serialize");
         let (index, _) = batch.representations.insert_full(bytes);
-        batch.entities.push((path, index));
+        batch.path_elements.extend_from_slice(path);
+        batch.entities.push((batch.path_elements.len(), index));
+    };
+    let mut current = Vec::new();
+    for path in flatten_paths {
+        find_entities(data, path, supergraph, &mut current, &mut add);
     }
     batch
 }
 
+/// Calls `found` with the path and object of every entity `path` leads to.
 fn find_entities<'d, 'p>(
     value: &'d Value,
     path: &'p [FlattenNodePathSegment],
     supergraph: &Supergraph,
     current: &mut Vec<PathElement<'p>>,
-    found: &mut Vec<(Vec<PathElement<'p>>, &'d Object)>,
+    found: &mut dyn FnMut(&[PathElement<'p>], &'d Object),
 ) {
     match (path.first(), value) {
         (_, Value::Array(items)) => {
@@ -89,7 +106,7 @@ fn find_entities<'d, 'p>(
                 current.pop();
             }
         }
-        (None, Value::Object(map)) => found.push((current.clone(), map)),
+        (None, Value::Object(map)) => found(current, map),
         (Some(FlattenNodePathSegment::Field(key)), Value::Object(map)) => {
             if let Some(child) = map.get(key) {
                 current.push(PathElement::Key(key));
@@ -143,7 +160,7 @@ fn project_into(
                 match out.get_mut(key) {
                     Some(existing) => super::merge::deep_merge(existing, projected),
                     None => {
-                        out.insert(key.to_string(), projected);
+                        out.insert(key, projected);
                     }
                 }
             }
@@ -182,13 +199,13 @@ fn apply_rewrite(value: &mut Value, rewrite: &FetchRewrite, sg: &Supergraph) {
     match rewrite {
         FetchRewrite::ValueSetter(setter) => {
             apply_at_path(value, &setter.path, sg, &mut |map, key| {
-                map.insert(key.to_string(), Value::String(setter.set_value_to.clone()));
+                map.insert(key, Value::String(setter.set_value_to.as_str().into()));
             })
         }
         FetchRewrite::KeyRenamer(renamer) => {
             apply_at_path(value, &renamer.path, sg, &mut |map, key| {
                 if let Some(v) = map.remove(key) {
-                    map.insert(renamer.rename_key_to.clone(), v);
+                    map.insert(renamer.rename_key_to.as_str(), v);
                 }
             })
         }

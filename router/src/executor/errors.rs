@@ -25,8 +25,7 @@ pub(super) fn entity_error_paths(
         return vec![None];
     };
     let paths: Vec<_> = batches[call]
-        .entities
-        .iter()
+        .entities()
         .filter(|(_, i)| *i == index)
         .map(|(entity_path, _)| {
             let mut full = path_to_json(entity_path);

@@ -152,7 +152,7 @@ async fn execute_entity_calls(
         Err(error) => {
             let first_path = batches
                 .iter()
-                .find_map(|b| b.entities.first())
+                .find_map(|b| b.entities().next())
                 .map(|(p, _)| path_to_json(p));
             push_errors(ctx, [fetch_failed(request.service, &error, first_path)]);
             return;
@@ -205,20 +205,20 @@ fn merge_entity_results(
 ) {
     // How many entities still need each result, so the last one can take it without a copy.
     let mut uses = vec![0usize; results.len()];
-    for (_, index) in &batch.entities {
-        if let Some(count) = uses.get_mut(*index) {
+    for (_, index) in batch.entities() {
+        if let Some(count) = uses.get_mut(index) {
             *count += 1;
         }
     }
-    for (path, index) in &batch.entities {
-        let Some(result) = results.get_mut(*index) else {
+    for (path, index) in batch.entities() {
+        let Some(result) = results.get_mut(index) else {
             continue;
         };
         if result.is_null() {
             continue;
         }
-        uses[*index] -= 1;
-        let mut value = if uses[*index] == 0 {
+        uses[index] -= 1;
+        let mut value = if uses[index] == 0 {
             std::mem::take(result)
         } else {
             result.clone()
@@ -259,7 +259,7 @@ fn request_body(
             .sum::<usize>();
     let mut body = Vec::with_capacity(size);
     body.extend_from_slice(b"{\"query\":");
-    serde_json::to_writer(&mut body, operation).expect("strings serialize");
+    sonic_rs::to_writer(&mut body, operation).expect("strings serialize");
     body.extend_from_slice(b",\"variables\":{");
     let mut first = true;
     for (variable, reps) in representations {
@@ -267,7 +267,7 @@ fn request_body(
             body.push(b',');
         }
         first = false;
-        serde_json::to_writer(&mut body, variable).expect("strings serialize");
+        sonic_rs::to_writer(&mut body, variable).expect("strings serialize");
         body.extend_from_slice(b":[");
         for (i, representation) in reps.iter().enumerate() {
             if i > 0 {
@@ -283,9 +283,9 @@ fn request_body(
                 body.push(b',');
             }
             first = false;
-            serde_json::to_writer(&mut body, name).expect("strings serialize");
+            sonic_rs::to_writer(&mut body, name).expect("strings serialize");
             body.push(b':');
-            serde_json::to_writer(&mut body, value).expect("JSON values serialize");
+            sonic_rs::to_writer(&mut body, value).expect("JSON values serialize");
         }
     }
     body.extend_from_slice(b"}}");

@@ -1,10 +1,14 @@
 //! The data tree execution builds: plain JSON with objects as small ordered vectors.
 //!
 //! GraphQL response objects have few keys, so a linear scan beats hashing, and a vector costs
-//! one allocation where a hash map costs several (and a random seed). This is the router's
-//! hottest data structure: every subgraph response is parsed into it, merged, and projected.
+//! one allocation where a hash map costs several (and a random seed). Keys and strings are
+//! `CompactString`s: up to 24 bytes (nearly every key, id and enum value) they live inline, so
+//! parsing and cloning them allocates nothing. This is the router's hottest data structure:
+//! every subgraph response is parsed into it, merged, and projected.
 
 use std::fmt;
+
+use compact_str::CompactString;
 
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
@@ -15,14 +19,14 @@ pub enum Value {
     Null,
     Bool(bool),
     Number(serde_json::Number),
-    String(String),
+    String(CompactString),
     Array(Vec<Value>),
     Object(Object),
 }
 
 /// Keys in insertion order; lookups scan.
 #[derive(Debug, Clone, PartialEq, Default)]
-pub struct Object(Vec<(String, Value)>);
+pub struct Object(Vec<(CompactString, Value)>);
 
 impl Object {
     pub fn new() -> Self {
@@ -42,10 +46,10 @@ impl Object {
     }
 
     /// Sets `key`, replacing an existing value.
-    pub fn insert(&mut self, key: String, value: Value) {
-        match self.get_mut(&key) {
+    pub fn insert(&mut self, key: impl Into<CompactString> + AsRef<str>, value: Value) {
+        match self.get_mut(key.as_ref()) {
             Some(existing) => *existing = value,
-            None => self.0.push((key, value)),
+            None => self.0.push((key.into(), value)),
         }
     }
 
@@ -60,8 +64,8 @@ impl Object {
 }
 
 impl IntoIterator for Object {
-    type Item = (String, Value);
-    type IntoIter = std::vec::IntoIter<(String, Value)>;
+    type Item = (CompactString, Value);
+    type IntoIter = std::vec::IntoIter<(CompactString, Value)>;
 
     fn into_iter(self) -> Self::IntoIter {
         self.0.into_iter()
@@ -124,7 +128,7 @@ impl Serialize for Value {
             Value::Object(object) => {
                 let mut map = serializer.serialize_map(Some(object.0.len()))?;
                 for (k, v) in &object.0 {
-                    map.serialize_entry(k, v)?;
+                    map.serialize_entry(k.as_str(), v)?;
                 }
                 map.end()
             }
@@ -178,11 +182,11 @@ impl<'de> Visitor<'de> for ValueVisitor {
     }
 
     fn visit_str<E>(self, v: &str) -> Result<Value, E> {
-        Ok(Value::String(v.to_string()))
+        Ok(Value::String(CompactString::new(v)))
     }
 
     fn visit_string<E>(self, v: String) -> Result<Value, E> {
-        Ok(Value::String(v))
+        Ok(Value::String(CompactString::from(v)))
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
@@ -194,8 +198,10 @@ impl<'de> Visitor<'de> for ValueVisitor {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
-        let mut entries: Vec<(String, Value)> = Vec::with_capacity(map.size_hint().unwrap_or(4));
-        while let Some((key, value)) = map.next_entry::<String, Value>()? {
+        let mut entries: Vec<(CompactString, Value)> =
+            Vec::with_capacity(map.size_hint().unwrap_or(4));
+        while let Some((key, value)) = map.next_entry::<Key, Value>()? {
+            let key = key.0;
             // A repeated key keeps its last value, as JSON parsers do.
             match entries.iter_mut().find(|(k, _)| *k == key) {
                 Some(existing) => existing.1 = value,
@@ -203,6 +209,33 @@ impl<'de> Visitor<'de> for ValueVisitor {
             }
         }
         Ok(Value::Object(Object(entries)))
+    }
+}
+
+/// A map key parsed straight into a `CompactString` (inline up to 24 bytes, no allocation).
+struct Key(CompactString);
+
+impl<'de> Deserialize<'de> for Key {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct KeyVisitor;
+
+        impl Visitor<'_> for KeyVisitor {
+            type Value = Key;
+
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an object key")
+            }
+
+            fn visit_str<E>(self, v: &str) -> Result<Key, E> {
+                Ok(Key(CompactString::new(v)))
+            }
+
+            fn visit_string<E>(self, v: String) -> Result<Key, E> {
+                Ok(Key(CompactString::from(v)))
+            }
+        }
+
+        deserializer.deserialize_str(KeyVisitor)
     }
 }
 
@@ -222,8 +255,8 @@ mod tests {
     #[test]
     fn insert_replaces_and_remove_takes() {
         let mut object = Object::new();
-        object.insert("a".into(), Value::Bool(true));
-        object.insert("a".into(), Value::Null);
+        object.insert("a", Value::Bool(true));
+        object.insert("a", Value::Null);
         assert_eq!(object.get("a"), Some(&Value::Null));
         assert_eq!(object.remove("a"), Some(Value::Null));
         assert!(!object.contains_key("a"));

@@ -374,7 +374,8 @@ impl<'a> Projector<'a> {
             ));
             return Err(PropagateNull);
         }
-        serde_json::to_writer(&mut self.out, value).expect("JSON values serialize");
+        // sonic-rs escapes strings with SIMD: review texts and descriptions are long.
+        sonic_rs::to_writer(&mut self.out, value).expect("JSON values serialize");
         Ok(())
     }
 
@@ -386,7 +387,7 @@ impl<'a> Projector<'a> {
 }
 
 fn write_json_string(out: &mut Vec<u8>, s: &str) {
-    serde_json::to_writer(out, s).expect("strings serialize");
+    sonic_rs::to_writer(out, s).expect("strings serialize");
 }
 
 fn abbreviate(value: &Value) -> String {

@@ -1,0 +1,397 @@
+//! The public gateway benchmark's workload (graphql-hive/graphql-gateways-benchmark): four
+//! subgraphs (accounts, inventory, products, reviews) of the same shape, its deep `TestQuery`
+//! with a response of about 88 KB, and 50 concurrent clients.
+//!
+//! The subgraphs are in-process fixtures with generated data that answer from memory; the
+//! router runs as its own process (the `router` binary), so that its CPU time and peak memory
+//! are its own. For each deduplication mode the router is started afresh, and the bench prints
+//! requests per second, p50/p99 latency, router CPU milliseconds per request and peak RSS.
+//!
+//! Settings (environment):
+//! - `BENCH_SECONDS` (30) per round, `BENCH_ROUNDS` (2), `BENCH_CONCURRENCY` (50);
+//! - `BENCH_MODE`: `off` (no deduplication), `subgraph` (identical in-flight subgraph requests
+//!   share a call), `client` (identical in-flight client requests share an execution), or
+//!   unset for all three;
+//! - `BENCH_SUBGRAPH_PORT_BASE`: put the subgraphs on fixed ports (accounts, inventory,
+//!   products, reviews from that port on); the supergraph with their URLs is written to
+//!   `target/gateway-bench-supergraph.graphql` either way;
+//! - `BENCH_COMPARE_URL`: another router, started by the caller on that supergraph with the
+//!   same deduplication setting as `BENCH_MODE`; its answer must equal ours, and its rounds
+//!   interleave with ours. `BENCH_COMPARE_PID` (its process id) adds its CPU and peak RSS.
+
+#[path = "../tests/common/fixture.rs"]
+mod fixture;
+mod support;
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::Duration;
+
+use apollo_compiler::response::JsonValue;
+use bytes::Bytes;
+use fixture::FixtureSubgraph;
+use serde_json_bytes::json;
+use support::{env_number, load, post, Stats};
+
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+const TEST_QUERY: &str = r#"
+fragment User on User {
+  id
+  username
+  name
+}
+
+fragment Review on Review {
+  id
+  body
+}
+
+fragment Product on Product {
+  inStock
+  name
+  price
+  shippingEstimate
+  upc
+  weight
+}
+
+query TestQuery {
+  users {
+    ...User
+    reviews {
+      ...Review
+      product {
+        ...Product
+      }
+    }
+  }
+  topProducts {
+    ...Product
+    reviews {
+      ...Review
+      author {
+        ...User
+      }
+    }
+  }
+}
+"#;
+
+const USERS: usize = 20;
+const PRODUCTS: usize = 9;
+const REVIEWS: usize = 163;
+
+const LOREM: &str = "Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod \
+tempor incididunt ut labore et dolore magna aliqua. Ut enim ad minim veniam, quis nostrud \
+exercitation ullamco laboris nisi ut aliquip ex ea commodo consequat. Duis aute irure dolor in \
+reprehenderit in voluptate velit esse cillum dolore eu fugiat nulla pariatur.";
+
+/// Data for each subgraph, in the order the subgraphs get ports.
+fn subgraph_data() -> Vec<(&'static str, JsonValue)> {
+    let user = |u: usize| {
+        json!({"__typename": "User", "id": (u + 1).to_string(), "name": format!("User Number {u}"),
+               "username": format!("user{u}"), "birthday": 1_234_567_890})
+    };
+    let price = |p: usize| (p * 731 % 2000 + 15) as i64;
+    let weight = |p: usize| (p * 379 % 6000 + 20) as i64;
+    let product = |p: usize| {
+        json!({"__typename": "Product", "upc": (p + 1).to_string(),
+               "name": format!("Product {p}"), "price": price(p), "weight": weight(p)})
+    };
+    // Review r is about product r % PRODUCTS and written by user r % USERS.
+    let review = |r: usize| {
+        let author = r % USERS;
+        let body_length = 120 + (r * 97) % (LOREM.len() - 120);
+        json!({"__typename": "Review", "id": (r + 1).to_string(), "body": &LOREM[..body_length],
+               "product": {"__typename": "Product", "upc": (r % PRODUCTS + 1).to_string()},
+               "author": {"__typename": "User", "id": (author + 1).to_string(),
+                          "username": format!("user{author}")}})
+    };
+    let users: Vec<JsonValue> = (0..USERS).map(user).collect();
+    let products: Vec<JsonValue> = (0..PRODUCTS).map(product).collect();
+    let accounts = json!({"Query": {"users": users.clone(), "me": users[0].clone()},
+                          "entities": {"User": users}});
+    let products_data = json!({"Query": {"topProducts": products[..5].to_vec()},
+                               "entities": {"Product": products}});
+    let inventory = json!({"entities": {"Product": (0..PRODUCTS).map(|p| {
+        // The benchmark's rule: free above 1000, otherwise half the weight.
+        let estimate = if price(p) > 1000 { 0 } else { weight(p) / 2 };
+        json!({"__typename": "Product", "upc": (p + 1).to_string(), "inStock": p % 3 != 1,
+               "shippingEstimate": estimate})
+    }).collect::<Vec<_>>()}});
+    let reviews = json!({"entities": {
+        "User": (0..USERS).map(|u| json!({"__typename": "User", "id": (u + 1).to_string(),
+            "reviews": (0..REVIEWS).filter(|r| r % USERS == u).map(review).collect::<Vec<_>>()}))
+            .collect::<Vec<_>>(),
+        "Product": (0..PRODUCTS).map(|p| json!({"__typename": "Product", "upc": (p + 1).to_string(),
+            "reviews": (0..REVIEWS).filter(|r| r % PRODUCTS == p).map(review).collect::<Vec<_>>()}))
+            .collect::<Vec<_>>(),
+        "Review": (0..REVIEWS).map(review).collect::<Vec<_>>()
+    }});
+    vec![
+        ("accounts", accounts),
+        ("inventory", inventory),
+        ("products", products_data),
+        ("reviews", reviews),
+    ]
+}
+
+/// One deduplication setting, as our router's environment.
+#[derive(Clone, Copy)]
+enum Mode {
+    Off,
+    Subgraph,
+    Client,
+}
+
+impl Mode {
+    fn name(self) -> &'static str {
+        match self {
+            Mode::Off => "off",
+            Mode::Subgraph => "subgraph",
+            Mode::Client => "client",
+        }
+    }
+
+    fn env(self) -> [(&'static str, &'static str); 2] {
+        let (subgraph, client) = match self {
+            Mode::Off => ("false", "false"),
+            Mode::Subgraph => ("true", "false"),
+            Mode::Client => ("false", "true"),
+        };
+        [
+            ("ROUTER_DEDUPE_SUBGRAPH_REQUESTS", subgraph),
+            ("ROUTER_DEDUPE_CLIENT_REQUESTS", client),
+        ]
+    }
+}
+
+fn modes() -> Vec<Mode> {
+    match std::env::var("BENCH_MODE").as_deref() {
+        Ok("off") => vec![Mode::Off],
+        Ok("subgraph") => vec![Mode::Subgraph],
+        Ok("client") => vec![Mode::Client],
+        Ok(other) if !other.is_empty() => panic!("BENCH_MODE must be off, subgraph or client"),
+        _ => vec![Mode::Off, Mode::Subgraph, Mode::Client],
+    }
+}
+
+/// CPU time (user + system) a process has used so far, from `/proc/<pid>/stat`.
+fn cpu_time(pid: u32) -> Duration {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("the process runs");
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    let fields: Vec<&str> = stat[stat.rfind(')').unwrap() + 2..].split(' ').collect();
+    let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
+    // USER_HZ is 100 on Linux.
+    Duration::from_millis(ticks * 10)
+}
+
+/// Peak resident memory of a process so far (VmHWM), in MiB.
+fn peak_rss_mib(pid: u32) -> f64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("the process runs");
+    let kib: f64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0.0);
+    kib / 1024.0
+}
+
+/// A measured round of one router.
+struct Round {
+    stats: Stats,
+    cpu_ms_per_request: Option<f64>,
+    peak_rss_mib: Option<f64>,
+}
+
+impl Round {
+    fn print(&mut self, label: &str) {
+        let cpu = self
+            .cpu_ms_per_request
+            .map_or("-".to_string(), |c| format!("{c:.3}"));
+        let rss = self
+            .peak_rss_mib
+            .map_or("-".to_string(), |r| format!("{r:.0}"));
+        println!(
+            "{label:<26} {:>8.0} req/s  p50 {:>6.2} ms  p99 {:>6.2} ms  cpu {cpu:>6} ms/req  peak rss {rss:>4} MiB",
+            self.stats.requests_per_second(),
+            self.stats.percentile_ms(0.50),
+            self.stats.percentile_ms(0.99),
+        );
+    }
+}
+
+async fn measure(
+    client: &reqwest::Client,
+    url: &str,
+    body: &Bytes,
+    pid: Option<u32>,
+    concurrency: usize,
+    duration: Duration,
+) -> Round {
+    let cpu_before = pid.map(cpu_time);
+    let stats = {
+        let (client, url, body) = (client.clone(), url.to_string(), body.clone());
+        load(concurrency, duration, move || {
+            let (client, url, body) = (client.clone(), url.clone(), body.clone());
+            async move {
+                post(&client, &url, body).await;
+            }
+        })
+        .await
+    };
+    let cpu_ms_per_request = pid.zip(cpu_before).map(|(pid, before)| {
+        (cpu_time(pid) - before).as_secs_f64() * 1000.0 / stats.requests as f64
+    });
+    Round {
+        stats,
+        cpu_ms_per_request,
+        peak_rss_mib: pid.map(peak_rss_mib),
+    }
+}
+
+/// Our router as a child process, stopped when dropped.
+struct RouterProcess {
+    child: Child,
+    url: String,
+}
+
+impl RouterProcess {
+    async fn start(supergraph: &Path, mode: Mode, client: &reqwest::Client) -> Self {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = Command::new(env!("CARGO_BIN_EXE_router"))
+            .arg("--supergraph")
+            .arg(supergraph)
+            .env("ROUTER_LISTEN", format!("127.0.0.1:{port}"))
+            .env("RUST_LOG", "warn")
+            .envs(mode.env())
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("the router binary starts");
+        let process = Self {
+            child,
+            url: format!("http://127.0.0.1:{port}/graphql"),
+        };
+        let health = format!("http://127.0.0.1:{port}/health");
+        for _ in 0..200 {
+            if client.get(&health).send().await.is_ok() {
+                return process;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        panic!("the router did not come up on port {port}");
+    }
+
+    fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
+impl Drop for RouterProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The answer, checked for completeness: a faster wrong router is no comparison.
+async fn checked_answer(client: &reqwest::Client, url: &str, body: &Bytes) -> (JsonValue, usize) {
+    let bytes = post(client, url, body.clone()).await;
+    let answer: JsonValue = serde_json::from_slice(&bytes).unwrap();
+    assert!(answer.get("errors").is_none(), "{answer:?}");
+    let users = answer["data"]["users"].as_array().unwrap();
+    assert_eq!(users.len(), USERS);
+    assert!(users.iter().all(|u| u["reviews"].as_array().is_some()));
+    let products = answer["data"]["topProducts"].as_array().unwrap();
+    assert!(products
+        .iter()
+        .all(|p| p["shippingEstimate"].as_i64().is_some() && p["reviews"].as_array().is_some()));
+    (answer, bytes.len())
+}
+
+#[tokio::main]
+async fn main() {
+    let seconds = env_number("BENCH_SECONDS", 30);
+    let rounds = env_number("BENCH_ROUNDS", 2);
+    let concurrency = env_number("BENCH_CONCURRENCY", 50) as usize;
+    let duration = Duration::from_secs(seconds);
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let fixtures = manifest.join("tests/fixtures/gateway-bench");
+
+    let port_base = env_number("BENCH_SUBGRAPH_PORT_BASE", 0) as u16;
+    let mut supergraph = std::fs::read_to_string(fixtures.join("supergraph.graphql")).unwrap();
+    for (i, (name, data)) in subgraph_data().into_iter().enumerate() {
+        let sdl = std::fs::read_to_string(fixtures.join(format!("{name}.graphql"))).unwrap();
+        let subgraph = Arc::new(FixtureSubgraph::new(name, &sdl, data, None).memoized());
+        let port = if port_base == 0 {
+            0
+        } else {
+            port_base + i as u16
+        };
+        let url = fixture::serve_on(subgraph, port).await;
+        supergraph = supergraph.replace(&format!("http://127.0.0.1:4000/{name}"), &url);
+    }
+    let supergraph_path: PathBuf = manifest.join("../target/gateway-bench-supergraph.graphql");
+    std::fs::create_dir_all(supergraph_path.parent().unwrap()).unwrap();
+    std::fs::write(&supergraph_path, &supergraph).unwrap();
+
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(concurrency * 2)
+        .build()
+        .unwrap();
+    let body = Bytes::from(
+        serde_json::to_vec(&json!({"query": TEST_QUERY, "operationName": "TestQuery"})).unwrap(),
+    );
+    let compare_url = std::env::var("BENCH_COMPARE_URL").ok();
+    let compare_pid = std::env::var("BENCH_COMPARE_PID")
+        .ok()
+        .and_then(|p| p.parse::<u32>().ok());
+    let modes = modes();
+    assert!(
+        compare_url.is_none() || modes.len() == 1,
+        "with BENCH_COMPARE_URL, set BENCH_MODE to the other router's deduplication setting"
+    );
+    println!(
+        "gateway benchmark: {concurrency} clients, {rounds} round(s) of {seconds} s per router and \
+         mode, supergraph {}",
+        supergraph_path.display()
+    );
+
+    for mode in modes {
+        let router = RouterProcess::start(&supergraph_path, mode, &client).await;
+        let (ours, size) = checked_answer(&client, &router.url, &body).await;
+        if let Some(other) = &compare_url {
+            let (theirs, _) = checked_answer(&client, other, &body).await;
+            assert_eq!(
+                theirs["data"], ours["data"],
+                "the other router answers differently"
+            );
+        }
+        println!("\nmode {}: {size} bytes of response", mode.name());
+        for round in 1..=rounds {
+            let mut measured = measure(
+                &client,
+                &router.url,
+                &body,
+                Some(router.pid()),
+                concurrency,
+                duration,
+            )
+            .await;
+            measured.print(&format!("router, round {round}"));
+            if let Some(other) = &compare_url {
+                let mut measured =
+                    measure(&client, other, &body, compare_pid, concurrency, duration).await;
+                measured.print(&format!("other router, round {round}"));
+            }
+        }
+    }
+}
