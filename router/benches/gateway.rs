@@ -12,6 +12,10 @@
 //! - `BENCH_MODE`: `off` (no deduplication), `subgraph` (identical in-flight subgraph requests
 //!   share a call), `client` (identical in-flight client requests share an execution), or
 //!   unset for all three;
+//! - `BENCH_REQUESTS`: a fixed number of requests per round instead of `BENCH_SECONDS`, and
+//!   `BENCH_ROUTER_WRAPPER`: a command our router runs under, for instruction counts that do
+//!   not vary with machine noise, e.g.
+//!   `BENCH_ROUTER_WRAPPER="valgrind --tool=callgrind --callgrind-out-file=target/cg.out"`;
 //! - `BENCH_SUBGRAPH_PORT_BASE`: put the subgraphs on fixed ports (accounts, inventory,
 //!   products, reviews from that port on); the supergraph with their URLs is written to
 //!   `target/gateway-bench-supergraph.graphql` either way;
@@ -33,7 +37,7 @@ use apollo_compiler::response::JsonValue;
 use bytes::Bytes;
 use fixture::FixtureSubgraph;
 use serde_json_bytes::json;
-use support::{env_number, load, post, Stats};
+use support::{env_number, load_until, post, Stats, Until};
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -217,10 +221,12 @@ impl Round {
             .peak_rss_mib
             .map_or("-".to_string(), |r| format!("{r:.0}"));
         println!(
-            "{label:<26} {:>8.0} req/s  p50 {:>6.2} ms  p99 {:>6.2} ms  cpu {cpu:>6} ms/req  peak rss {rss:>4} MiB",
+            "{label:<26} {:>8.0} req/s  p50 {:>6.2} ms  p99 {:>6.2} ms  cpu {cpu:>6} ms/req  \
+             peak rss {rss:>4} MiB  ({} requests)",
             self.stats.requests_per_second(),
             self.stats.percentile_ms(0.50),
             self.stats.percentile_ms(0.99),
+            self.stats.requests,
         );
     }
 }
@@ -231,12 +237,12 @@ async fn measure(
     body: &Bytes,
     pid: Option<u32>,
     concurrency: usize,
-    duration: Duration,
+    until: Until,
 ) -> Round {
     let cpu_before = pid.map(cpu_time);
     let stats = {
         let (client, url, body) = (client.clone(), url.to_string(), body.clone());
-        load(concurrency, duration, move || {
+        load_until(concurrency, until, move || {
             let (client, url, body) = (client.clone(), url.clone(), body.clone());
             async move {
                 post(&client, &url, body).await;
@@ -267,7 +273,16 @@ impl RouterProcess {
             .local_addr()
             .unwrap()
             .port();
-        let child = Command::new(env!("CARGO_BIN_EXE_router"))
+        let wrapper = std::env::var("BENCH_ROUTER_WRAPPER").unwrap_or_default();
+        let mut command = match wrapper.split_whitespace().collect::<Vec<_>>().split_first() {
+            Some((program, args)) => {
+                let mut command = Command::new(program);
+                command.args(args).arg(env!("CARGO_BIN_EXE_router"));
+                command
+            }
+            None => Command::new(env!("CARGO_BIN_EXE_router")),
+        };
+        let child = command
             .arg("--supergraph")
             .arg(supergraph)
             .env("ROUTER_LISTEN", format!("127.0.0.1:{port}"))
@@ -281,7 +296,7 @@ impl RouterProcess {
             url: format!("http://127.0.0.1:{port}/graphql"),
         };
         let health = format!("http://127.0.0.1:{port}/health");
-        for _ in 0..200 {
+        for _ in 0..2400 {
             if client.get(&health).send().await.is_ok() {
                 return process;
             }
@@ -296,8 +311,15 @@ impl RouterProcess {
 }
 
 impl Drop for RouterProcess {
+    /// SIGTERM, so that the router (and a wrapper such as callgrind) ends cleanly.
     fn drop(&mut self) {
-        let _ = self.child.kill();
+        let terminated = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .is_ok_and(|s| s.success());
+        if !terminated {
+            let _ = self.child.kill();
+        }
         let _ = self.child.wait();
     }
 }
@@ -322,7 +344,10 @@ async fn main() {
     let seconds = env_number("BENCH_SECONDS", 30);
     let rounds = env_number("BENCH_ROUNDS", 2);
     let concurrency = env_number("BENCH_CONCURRENCY", 50) as usize;
-    let duration = Duration::from_secs(seconds);
+    let until = match env_number("BENCH_REQUESTS", 0) {
+        0 => Until::Elapsed(Duration::from_secs(seconds)),
+        requests => Until::Calls(requests as usize),
+    };
     let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
     let fixtures = manifest.join("tests/fixtures/gateway-bench");
 
@@ -383,13 +408,13 @@ async fn main() {
                 &body,
                 Some(router.pid()),
                 concurrency,
-                duration,
+                until,
             )
             .await;
             measured.print(&format!("router, round {round}"));
             if let Some(other) = &compare_url {
                 let mut measured =
-                    measure(&client, other, &body, compare_pid, concurrency, duration).await;
+                    measure(&client, other, &body, compare_pid, concurrency, until).await;
                 measured.print(&format!("other router, round {round}"));
             }
         }

@@ -35,21 +35,44 @@ impl Stats {
     }
 }
 
+/// How long a load runs: for a time, or for a number of calls in all.
+#[derive(Clone, Copy)]
+pub enum Until {
+    Elapsed(Duration),
+    Calls(usize),
+}
+
 /// Runs `concurrency` workers for `duration`; each iteration is one timed call of `work`.
 pub async fn load<F, Fut>(concurrency: usize, duration: Duration, work: F) -> Stats
 where
     F: Fn() -> Fut + Send + Sync + 'static,
     Fut: std::future::Future<Output = ()> + Send,
 {
+    load_until(concurrency, Until::Elapsed(duration), work).await
+}
+
+/// Runs `concurrency` workers until `until`; each iteration is one timed call of `work`.
+pub async fn load_until<F, Fut>(concurrency: usize, until: Until, work: F) -> Stats
+where
+    F: Fn() -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = ()> + Send,
+{
     let work = Arc::new(work);
+    let started = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let start = Instant::now();
-    let deadline = start + duration;
     let workers: Vec<_> = (0..concurrency)
         .map(|_| {
             let work = work.clone();
+            let started = started.clone();
+            let go_on = move || match until {
+                Until::Elapsed(duration) => start.elapsed() < duration,
+                Until::Calls(calls) => {
+                    started.fetch_add(1, std::sync::atomic::Ordering::Relaxed) < calls
+                }
+            };
             tokio::spawn(async move {
                 let mut latencies = Vec::new();
-                while Instant::now() < deadline {
+                while go_on() {
                     let t = Instant::now();
                     work().await;
                     latencies.push(t.elapsed());

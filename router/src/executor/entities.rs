@@ -64,17 +64,24 @@ pub fn collect_entity_batch<'p>(
         entities: Vec::new(),
         representations: Representations::default(),
     };
+    // Most representations are written straight from the data; the plan's rewrites and
+    // selections that name a key twice (to be merged) go through an intermediate object.
+    let direct = input_rewrites.is_none_or(<[_]>::is_empty) && !repeats_keys(requires);
+    let mut scratch = Vec::with_capacity(64);
     let mut add = |path: &[PathElement<'p>], entity: &Object| {
-        let Some(representation) = project_object(entity, requires, supergraph) else {
-            return;
+        scratch.clear();
+        let written = if direct {
+            write_representation(entity, requires, supergraph, &mut scratch)
+        } else {
+            build_representation(entity, requires, input_rewrites, supergraph, &mut scratch)
         };
-        if !representation.contains_key("__typename") {
+        if written.is_none() {
             return;
         }
-        let mut representation = Value::Object(representation);
-        apply_rewrites(&mut representation, input_rewrites, supergraph);
-        let bytes = sonic_rs::to_vec(&representation).expect("JSON values always serialize");
-        let (index, _) = batch.representations.insert_full(bytes);
+        let index = match batch.representations.get_index_of(scratch.as_slice()) {
+            Some(index) => index,
+            None => batch.representations.insert_full(scratch.clone()).0,
+        };
         batch.path_elements.extend_from_slice(path);
         batch.entities.push((batch.path_elements.len(), index));
     };
@@ -127,6 +134,133 @@ fn find_entities<'d, 'p>(
         }
         _ => {}
     }
+}
+
+/// Writes the representation of `entity` as JSON into `out`. `None` when a selected field is
+/// missing or there is no `__typename`: such an entity cannot be identified and is not sent.
+fn write_representation(
+    entity: &Object,
+    requires: &SelectionSet,
+    sg: &Supergraph,
+    out: &mut Vec<u8>,
+) -> Option<()> {
+    out.push(b'{');
+    let mut first = true;
+    let has_typename = write_fields(entity, requires, sg, out, &mut first)?;
+    out.push(b'}');
+    has_typename.then_some(())
+}
+
+/// Writes the selected fields of `object` (without braces); `Some(true)` when `__typename`
+/// was one of them.
+fn write_fields(
+    object: &Object,
+    selections: &SelectionSet,
+    sg: &Supergraph,
+    out: &mut Vec<u8>,
+    first: &mut bool,
+) -> Option<bool> {
+    let typename = object.get("__typename").and_then(Value::as_str);
+    let mut has_typename = false;
+    for item in &selections.items {
+        match item {
+            SelectionItem::Field(field) => {
+                // `name`: where the value sits in the data; `alias`: the key to send.
+                let value = object.get(field.name.as_str())?;
+                let key = field.alias.as_deref().unwrap_or(&field.name);
+                if !std::mem::take(first) {
+                    out.push(b',');
+                }
+                sonic_rs::to_writer(&mut *out, key).expect("strings serialize");
+                out.push(b':');
+                if field.selections.is_empty() {
+                    sonic_rs::to_writer(&mut *out, value).expect("JSON values serialize");
+                } else {
+                    write_value(value, &field.selections, sg, out)?;
+                }
+                has_typename |= key == "__typename";
+            }
+            SelectionItem::InlineFragment(fragment) => {
+                if typename.is_some_and(|t| sg.type_matches(&fragment.type_condition, t)) {
+                    has_typename |= write_fields(object, &fragment.selections, sg, out, first)?;
+                }
+            }
+            SelectionItem::FragmentSpread(_) => {}
+        }
+    }
+    Some(has_typename)
+}
+
+fn write_value(
+    value: &Value,
+    selections: &SelectionSet,
+    sg: &Supergraph,
+    out: &mut Vec<u8>,
+) -> Option<()> {
+    match value {
+        Value::Object(map) => {
+            out.push(b'{');
+            write_fields(map, selections, sg, out, &mut true)?;
+            out.push(b'}');
+        }
+        Value::Array(items) => {
+            out.push(b'[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_value(item, selections, sg, out)?;
+            }
+            out.push(b']');
+        }
+        other => sonic_rs::to_writer(&mut *out, other).expect("JSON values serialize"),
+    }
+    Some(())
+}
+
+/// Whether a selection names some key twice at one level (counting inline fragments), so
+/// that the values must be merged before the representation is written.
+fn repeats_keys(selections: &SelectionSet) -> bool {
+    fn collect<'s>(selections: &'s SelectionSet, keys: &mut Vec<&'s str>) -> bool {
+        for item in &selections.items {
+            match item {
+                SelectionItem::Field(field) => {
+                    let key = field.alias.as_deref().unwrap_or(&field.name);
+                    if keys.contains(&key) || repeats_keys(&field.selections) {
+                        return true;
+                    }
+                    keys.push(key);
+                }
+                SelectionItem::InlineFragment(fragment) => {
+                    if collect(&fragment.selections, keys) {
+                        return true;
+                    }
+                }
+                SelectionItem::FragmentSpread(_) => {}
+            }
+        }
+        false
+    }
+    collect(selections, &mut Vec::new())
+}
+
+/// Builds the representation as an object (merging repeated keys), applies the rewrites and
+/// serializes it into `out`. `None` as for [`write_representation`].
+fn build_representation(
+    entity: &Object,
+    requires: &SelectionSet,
+    input_rewrites: Option<&[FetchRewrite]>,
+    sg: &Supergraph,
+    out: &mut Vec<u8>,
+) -> Option<()> {
+    let representation = project_object(entity, requires, sg)?;
+    if !representation.contains_key("__typename") {
+        return None;
+    }
+    let mut representation = Value::Object(representation);
+    apply_rewrites(&mut representation, input_rewrites, sg);
+    sonic_rs::to_writer(out, &representation).expect("JSON values serialize");
+    Some(())
 }
 
 /// Projects an object through a selection set. `None` when a selected field is missing:

@@ -10,7 +10,7 @@ use super::entities::{
     apply_rewrites, collect_entity_batch, EntityBatch, EntityCall, Representations,
 };
 use super::errors::{entity_error_paths, fetch_failed, subgraph_error};
-use super::merge::{deep_merge, path_to_json, value_at_mut};
+use super::merge::{deep_merge, deep_merge_copy, path_to_json, value_at_mut};
 use super::transport::SubgraphResponse;
 use super::value::{Object, Value};
 use super::{push_errors, ExecutionContext};
@@ -218,29 +218,36 @@ fn merge_entity_results(
             continue;
         }
         uses[index] -= 1;
+        let Some(target) = value_at_mut(merged, path) else {
+            continue;
+        };
+        let keep_typename = keeps_concrete_typename(target, result, supergraph);
+        if uses[index] > 0 && !keep_typename {
+            // Copy only what the entity lacks, instead of a whole copy of the result.
+            deep_merge_copy(target, result);
+            continue;
+        }
         let mut value = if uses[index] == 0 {
             std::mem::take(result)
         } else {
             result.clone()
         };
-        if let Some(target) = value_at_mut(merged, path) {
-            keep_concrete_typename(target, &mut value, supergraph);
-            deep_merge(target, value);
+        if keep_typename {
+            if let Value::Object(object) = &mut value {
+                object.remove("__typename");
+            }
         }
+        deep_merge(target, value);
     }
 }
 
 /// An `@interfaceObject` subgraph answers with the interface's name as `__typename`; it must
 /// not replace the object type another subgraph already named for the entity.
-fn keep_concrete_typename(target: &Value, result: &mut Value, supergraph: &Supergraph) {
+fn keeps_concrete_typename(target: &Value, result: &Value, supergraph: &Supergraph) -> bool {
     let (Some(known), Some(incoming)) = (target.typename(), result.typename()) else {
-        return;
+        return false;
     };
-    if known != incoming && supergraph.is_interface(incoming) && !supergraph.is_interface(known) {
-        if let Value::Object(object) = result {
-            object.remove("__typename");
-        }
-    }
+    known != incoming && supergraph.is_interface(incoming) && !supergraph.is_interface(known)
 }
 
 /// The subgraph request body: the operation, only the variables it uses, and for entity calls

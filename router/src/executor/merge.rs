@@ -39,12 +39,11 @@ pub fn value_at_mut<'v>(
 pub fn deep_merge(target: &mut Value, source: Value) {
     match (target, source) {
         (Value::Object(target), Value::Object(source)) => {
+            target.reserve(source.len());
             for (key, value) in source {
                 match target.get_mut(&key) {
                     Some(existing) => deep_merge(existing, value),
-                    None => {
-                        target.insert(key, value);
-                    }
+                    None => target.push_absent(key, value),
                 }
             }
         }
@@ -54,6 +53,27 @@ pub fn deep_merge(target: &mut Value, source: Value) {
             }
         }
         (target, source) => *target = source,
+    }
+}
+
+/// Like [`deep_merge`] for a `source` that stays: copies only what `target` lacks.
+pub fn deep_merge_copy(target: &mut Value, source: &Value) {
+    match (target, source) {
+        (Value::Object(target), Value::Object(source)) => {
+            target.reserve(source.len());
+            for (key, value) in source.entries() {
+                match target.get_mut(key) {
+                    Some(existing) => deep_merge_copy(existing, value),
+                    None => target.push_absent(key.clone(), value.clone()),
+                }
+            }
+        }
+        (Value::Array(target), Value::Array(source)) if target.len() == source.len() => {
+            for (existing, value) in target.iter_mut().zip(source) {
+                deep_merge_copy(existing, value);
+            }
+        }
+        (target, source) => *target = source.clone(),
     }
 }
 
@@ -78,6 +98,19 @@ mod tests {
                 r#"{"a": {"x": 1, "y": 2}, "list": [{"id": 1, "n": "one"}, {"id": 2, "n": "two"}], "b": true}"#
             )
         );
+    }
+
+    #[test]
+    fn merging_a_copy_equals_merging_the_value() {
+        let target = json(r#"{"a": {"x": 1}, "list": [{"id": 1}, {"id": 2}], "s": "old"}"#);
+        let source = json(
+            r#"{"a": {"y": [1, {"z": null}]}, "list": [{"n": "one"}, {"n": "two"}], "s": "new"}"#,
+        );
+        let mut moved = target.clone();
+        deep_merge(&mut moved, source.clone());
+        let mut copied = target;
+        deep_merge_copy(&mut copied, &source);
+        assert_eq!(moved, copied);
     }
 
     #[test]

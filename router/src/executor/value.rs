@@ -53,6 +53,29 @@ impl Object {
         }
     }
 
+    /// Adds `key`, which the caller knows is absent (saves the scan of [`Object::insert`]).
+    pub fn push_absent(&mut self, key: CompactString, value: Value) {
+        debug_assert!(!self.contains_key(&key));
+        self.0.push((key, value));
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn reserve(&mut self, additional: usize) {
+        self.0.reserve(additional);
+    }
+
+    /// The entries with their owned keys (to copy them without re-encoding).
+    pub fn entries(&self) -> impl Iterator<Item = (&CompactString, &Value)> {
+        self.0.iter().map(|(k, v)| (k, v))
+    }
+
     pub fn remove(&mut self, key: &str) -> Option<Value> {
         let index = self.0.iter().position(|(k, _)| k == key)?;
         Some(self.0.remove(index).1)
