@@ -9,7 +9,7 @@ use hive_router_query_planner::planner::plan_nodes::{
 use indexmap::IndexSet;
 
 use super::merge::PathElement;
-use super::value::{Object, Value};
+use super::value::{write_json_string, Object, Value};
 use crate::supergraph::Supergraph;
 
 /// Distinct serialized representations in the order first seen.
@@ -171,10 +171,10 @@ fn write_fields(
                 if !std::mem::take(first) {
                     out.push(b',');
                 }
-                sonic_rs::to_writer(&mut *out, key).expect("strings serialize");
+                write_json_string(key, out);
                 out.push(b':');
                 if field.selections.is_empty() {
-                    sonic_rs::to_writer(&mut *out, value).expect("JSON values serialize");
+                    value.write_json(out);
                 } else {
                     write_value(value, &field.selections, sg, out)?;
                 }
@@ -213,7 +213,7 @@ fn write_value(
             }
             out.push(b']');
         }
-        other => sonic_rs::to_writer(&mut *out, other).expect("JSON values serialize"),
+        other => other.write_json(out),
     }
     Some(())
 }
@@ -259,7 +259,7 @@ fn build_representation(
     }
     let mut representation = Value::Object(representation);
     apply_rewrites(&mut representation, input_rewrites, sg);
-    sonic_rs::to_writer(out, &representation).expect("JSON values serialize");
+    representation.write_json(out);
     Some(())
 }
 

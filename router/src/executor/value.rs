@@ -134,6 +134,61 @@ impl Value {
     }
 }
 
+impl Value {
+    /// Appends this value as JSON, without serde's per-value machinery: strings escaped with
+    /// SIMD, integers formatted with itoa.
+    pub fn write_json(&self, out: &mut Vec<u8>) {
+        match self {
+            Value::Null => out.extend_from_slice(b"null"),
+            Value::Bool(true) => out.extend_from_slice(b"true"),
+            Value::Bool(false) => out.extend_from_slice(b"false"),
+            Value::Number(n) => write_number(n, out),
+            Value::String(s) => write_json_string(s, out),
+            Value::Array(items) => {
+                out.push(b'[');
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    item.write_json(out);
+                }
+                out.push(b']');
+            }
+            Value::Object(object) => {
+                out.push(b'{');
+                for (i, (key, value)) in object.0.iter().enumerate() {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    write_json_string(key, out);
+                    out.push(b':');
+                    value.write_json(out);
+                }
+                out.push(b'}');
+            }
+        }
+    }
+}
+
+fn write_number(n: &serde_json::Number, out: &mut Vec<u8>) {
+    let mut buffer = itoa::Buffer::new();
+    if let Some(i) = n.as_i64() {
+        out.extend_from_slice(buffer.format(i).as_bytes());
+    } else if let Some(u) = n.as_u64() {
+        out.extend_from_slice(buffer.format(u).as_bytes());
+    } else {
+        serde_json::to_writer(out, n).expect("numbers serialize");
+    }
+}
+
+/// Appends `s` as a JSON string, escaped with SIMD (sonic-rs).
+pub fn write_json_string(s: &str, out: &mut Vec<u8>) {
+    use sonic_rs::format::{CompactFormatter, Formatter};
+    CompactFormatter
+        .write_string_fast(out, s, true)
+        .expect("writing to a vector cannot fail");
+}
+
 impl Serialize for Value {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
@@ -273,6 +328,18 @@ mod tests {
         assert_eq!(serde_json::to_string(&value).unwrap(), text);
         let parsed_fast: Value = sonic_rs::from_str(text).unwrap();
         assert_eq!(parsed_fast, value);
+    }
+
+    #[test]
+    fn write_json_matches_serde() {
+        let text = r#"{"s":"plain","e":"quote \" backslash \\ newline \n tab \t \u0001","n":[0,-7,18446744073709551615,2.5,-1e-7],"b":[true,false,null],"o":{"k\"ey":{}},"u":"ünïcødé ✓"}"#;
+        let value: Value = serde_json::from_str(text).unwrap();
+        let mut written = Vec::new();
+        value.write_json(&mut written);
+        assert_eq!(
+            String::from_utf8(written).unwrap(),
+            serde_json::to_string(&value).unwrap()
+        );
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! The result depends only on the operation text and name, so it is cached (bounded).
 
 use std::panic::AssertUnwindSafe;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -38,11 +39,25 @@ pub struct PreparedOperation {
     pub introspects: bool,
     /// What the caller needs (`@authenticated`, `@requiresScopes`).
     pub access: super::authorize::AccessRequirements,
+    /// The size of the last response's `data`: the next one is likely alike, and a buffer of
+    /// that size is never copied while it grows.
+    response_size: AtomicUsize,
 }
 
 impl PreparedOperation {
     pub fn operation_type(&self) -> OperationType {
         self.operation.operation_type
+    }
+
+    /// A capacity for the next response's `data`.
+    pub fn response_size_hint(&self) -> usize {
+        // A little headroom: answers of the same operation vary a little in size.
+        let last = self.response_size.load(Ordering::Relaxed);
+        (last + last / 8).clamp(1024, 16 * 1024 * 1024)
+    }
+
+    pub fn remember_response_size(&self, size: usize) {
+        self.response_size.store(size, Ordering::Relaxed);
     }
 }
 
@@ -140,6 +155,7 @@ impl OperationPreparer {
             plan,
             introspects,
             access,
+            response_size: AtomicUsize::new(0),
         })
     }
 }

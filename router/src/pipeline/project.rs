@@ -43,12 +43,13 @@ pub fn project_data(
     operation: &Operation,
     variables: &JsonMap,
     data: &Value,
+    capacity: usize,
 ) -> Projection {
     let mut projector = Projector {
         schema,
         document,
         variables,
-        out: Vec::with_capacity(4096),
+        out: Vec::with_capacity(capacity),
         errors: Vec::new(),
         path: Vec::new(),
         collected: FxHashMap::default(),
@@ -374,8 +375,7 @@ impl<'a> Projector<'a> {
             ));
             return Err(PropagateNull);
         }
-        // sonic-rs escapes strings with SIMD: review texts and descriptions are long.
-        sonic_rs::to_writer(&mut self.out, value).expect("JSON values serialize");
+        value.write_json(&mut self.out);
         Ok(())
     }
 
@@ -387,7 +387,7 @@ impl<'a> Projector<'a> {
 }
 
 fn write_json_string(out: &mut Vec<u8>, s: &str) {
-    sonic_rs::to_writer(out, s).expect("strings serialize");
+    crate::executor::value::write_json_string(s, out);
 }
 
 fn abbreviate(value: &Value) -> String {

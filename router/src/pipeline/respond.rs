@@ -68,7 +68,9 @@ pub fn shape_response(
         &prepared.operation,
         variables,
         data,
+        prepared.response_size_hint(),
     );
+    prepared.remember_response_size(projection.data.len());
     add_unexplained(&mut errors, projection.errors);
     GraphQLResponse {
         data: Some(projection.data),
