@@ -10,8 +10,8 @@
 //! Settings (environment):
 //! - `BENCH_SECONDS` (30) per round, `BENCH_ROUNDS` (2), `BENCH_CONCURRENCY` (50);
 //! - `BENCH_MODE`: `off` (no deduplication), `subgraph` (identical in-flight subgraph requests
-//!   share a call), `client` (identical in-flight client requests share an execution), or
-//!   unset for all three;
+//!   share a call), `client` (identical in-flight client requests share an execution, and
+//!   subgraph requests too, as in the benchmark's Hive configuration), or unset for all three;
 //! - `BENCH_REQUESTS`: a fixed number of requests per round instead of `BENCH_SECONDS`, and
 //!   `BENCH_ROUTER_WRAPPER`: a command our router runs under, for instruction counts that do
 //!   not vary with machine noise, e.g.
@@ -22,6 +22,8 @@
 //! - `BENCH_COMPARE_URL`: another router, started by the caller on that supergraph with the
 //!   same deduplication setting as `BENCH_MODE`; its answer must equal ours, and its rounds
 //!   interleave with ours. `BENCH_COMPARE_PID` (its process id) adds its CPU and peak RSS.
+//!   `router/benches/compare_hive.sh` does all of it for Hive Router, with the configurations
+//!   in `router/benches/hive/`.
 
 #[path = "../tests/common/fixture.rs"]
 mod fixture;
@@ -165,7 +167,8 @@ impl Mode {
         let (subgraph, client) = match self {
             Mode::Off => ("false", "false"),
             Mode::Subgraph => ("true", "false"),
-            Mode::Client => ("false", "true"),
+            // As in the benchmark's own Hive configuration: subgraph deduplication stays on.
+            Mode::Client => ("true", "true"),
         };
         [
             ("ROUTER_DEDUPE_SUBGRAPH_REQUESTS", subgraph),
