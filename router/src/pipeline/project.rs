@@ -12,7 +12,7 @@ use std::rc::Rc;
 use apollo_compiler::ast::{DirectiveList, Value as AstValue};
 use apollo_compiler::executable::{Field, Operation, Selection, SelectionSet};
 use apollo_compiler::response::JsonMap;
-use apollo_compiler::schema::{ExtendedType, Type};
+use apollo_compiler::schema::{EnumType, ExtendedType, Type};
 use apollo_compiler::validation::Valid;
 use apollo_compiler::{ExecutableDocument, Schema};
 use rustc_hash::FxHashMap;
@@ -26,7 +26,59 @@ struct PropagateNull;
 
 struct CollectedField<'a> {
     response_key: &'a str,
+    /// `"responseKey":`, ready to write (response keys are GraphQL names: nothing to escape).
+    key_prefix: Box<[u8]>,
     fields: Vec<&'a Field>,
+    /// The field's named type, looked up once here instead of once per value.
+    kind: NamedKind<'a>,
+}
+
+/// What a field's named type is, for completing its values.
+#[derive(Clone, Copy)]
+enum NamedKind<'a> {
+    Object(&'a str),
+    Abstract(&'a str),
+    Enum(&'a EnumType),
+    Scalar(ScalarKind, &'a str),
+    /// Not in the API schema: the value cannot be completed.
+    Unknown,
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum ScalarKind {
+    Int,
+    Float,
+    Boolean,
+    String,
+    Id,
+    /// Custom scalars pass through as they are.
+    Custom,
+}
+
+impl<'a> NamedKind<'a> {
+    fn of(schema: &'a Schema, ty: &Type) -> Self {
+        let Some((name, definition)) = schema.types.get_key_value(ty.inner_named_type()) else {
+            return NamedKind::Unknown;
+        };
+        let name = name.as_str();
+        match definition {
+            ExtendedType::Object(_) => NamedKind::Object(name),
+            ExtendedType::Interface(_) | ExtendedType::Union(_) => NamedKind::Abstract(name),
+            ExtendedType::Enum(enum_type) => NamedKind::Enum(enum_type),
+            ExtendedType::Scalar(_) => {
+                let kind = match name {
+                    "Int" => ScalarKind::Int,
+                    "Float" => ScalarKind::Float,
+                    "Boolean" => ScalarKind::Boolean,
+                    "String" => ScalarKind::String,
+                    "ID" => ScalarKind::Id,
+                    _ => ScalarKind::Custom,
+                };
+                NamedKind::Scalar(kind, name)
+            }
+            ExtendedType::InputObject(_) => NamedKind::Unknown,
+        }
+    }
 }
 
 type Collected<'a> = Rc<[CollectedField<'a>]>;
@@ -121,7 +173,9 @@ impl<'a> Projector<'a> {
                         Some(group) => group.fields.push(field),
                         None => grouped.push(CollectedField {
                             response_key: key,
+                            key_prefix: format!("\"{key}\":").into_bytes().into(),
                             fields: vec![field],
+                            kind: NamedKind::of(self.schema, &field.definition.ty),
                         }),
                     }
                 }
@@ -179,10 +233,7 @@ impl<'a> Projector<'a> {
             if i > 0 {
                 self.out.push(b',');
             }
-            // Response keys are GraphQL names: no escaping needed.
-            self.out.push(b'"');
-            self.out.extend_from_slice(group.response_key.as_bytes());
-            self.out.extend_from_slice(b"\":");
+            self.out.extend_from_slice(&group.key_prefix);
             let field = group.fields[0];
             if field.name == "__typename" {
                 write_json_string(&mut self.out, type_name);
@@ -190,7 +241,8 @@ impl<'a> Projector<'a> {
             }
             self.path.push(PathElement::Key(group.response_key));
             let value = object.get(group.response_key).unwrap_or(&Value::Null);
-            let result = self.complete_value(&field.definition.ty, value, &group.fields);
+            let result =
+                self.complete_value(&field.definition.ty, group.kind, value, &group.fields);
             if result.is_err() && field.definition.ty.is_non_null() && value.is_null() {
                 let message = format!(
                     "Cannot return null for non-nullable field {type_name}.{}",
@@ -210,11 +262,12 @@ impl<'a> Projector<'a> {
     fn complete_value(
         &mut self,
         ty: &'a Type,
+        kind: NamedKind<'a>,
         value: &'a Value,
         fields: &[&'a Field],
     ) -> Result<(), PropagateNull> {
         let start = self.out.len();
-        let outcome = self.write_value(ty, value, fields);
+        let outcome = self.write_value(ty, kind, value, fields);
         if outcome.is_ok() {
             return Ok(());
         }
@@ -230,6 +283,7 @@ impl<'a> Projector<'a> {
     fn write_value(
         &mut self,
         ty: &'a Type,
+        kind: NamedKind<'a>,
         value: &'a Value,
         fields: &[&'a Field],
     ) -> Result<(), PropagateNull> {
@@ -252,7 +306,7 @@ impl<'a> Projector<'a> {
                         self.out.push(b',');
                     }
                     self.path.push(PathElement::Index(i));
-                    let result = self.complete_value(item_type, item, fields);
+                    let result = self.complete_value(item_type, kind, item, fields);
                     if result.is_err() && item.is_null() {
                         self.field_error(format!(
                             "Cannot return null for non-nullable list item of type {item_type}"
@@ -264,24 +318,19 @@ impl<'a> Projector<'a> {
                 self.out.push(b']');
                 Ok(())
             }
-            Type::Named(name) | Type::NonNullNamed(name) => {
-                let schema = self.schema;
-                match schema.types.get(name) {
-                    Some(ExtendedType::Object(_)) => {
-                        let Some(object) = value.as_object() else {
-                            self.field_error(format!("Expected an object for {name}"));
-                            return Err(PropagateNull);
-                        };
-                        let collected = self.collect_sub(name.as_str(), fields);
-                        self.complete_object(name.as_str(), object, &collected)
-                    }
-                    Some(ExtendedType::Interface(_) | ExtendedType::Union(_)) => {
-                        self.complete_abstract(name.as_str(), value, fields)
-                    }
-                    Some(leaf) => self.write_leaf(leaf, value),
-                    None => Err(PropagateNull),
+            Type::Named(_) | Type::NonNullNamed(_) => match kind {
+                NamedKind::Object(name) => {
+                    let Some(object) = value.as_object() else {
+                        self.field_error(format!("Expected an object for {name}"));
+                        return Err(PropagateNull);
+                    };
+                    let collected = self.collect_sub(name, fields);
+                    self.complete_object(name, object, &collected)
                 }
-            }
+                NamedKind::Abstract(name) => self.complete_abstract(name, value, fields),
+                NamedKind::Enum(_) | NamedKind::Scalar(..) => self.write_leaf(kind, value),
+                NamedKind::Unknown => Err(PropagateNull),
+            },
         }
     }
 
@@ -344,34 +393,38 @@ impl<'a> Projector<'a> {
         }
     }
 
-    fn write_leaf(&mut self, ty: &ExtendedType, value: &Value) -> Result<(), PropagateNull> {
-        let valid = match ty {
-            ExtendedType::Enum(enum_def) => value
-                .as_str()
-                .is_some_and(|v| enum_def.values.contains_key(v)),
-            ExtendedType::Scalar(scalar) => match scalar.name.as_str() {
-                "Int" => value.as_i64().is_some_and(|v| i32::try_from(v).is_ok()),
-                "Float" => matches!(value, Value::Number(_)),
-                "Boolean" => matches!(value, Value::Bool(_)),
-                "String" => matches!(value, Value::String(_)),
-                "ID" => {
-                    if let Some(n) = value.as_i64() {
-                        // IDs are serialized as strings.
-                        write_json_string(&mut self.out, &n.to_string());
-                        return Ok(());
+    fn write_leaf(&mut self, kind: NamedKind<'a>, value: &Value) -> Result<(), PropagateNull> {
+        let (valid, type_name) = match kind {
+            NamedKind::Enum(enum_type) => (
+                value
+                    .as_str()
+                    .is_some_and(|v| enum_type.values.contains_key(v)),
+                enum_type.name.as_str(),
+            ),
+            NamedKind::Scalar(scalar, name) => {
+                let valid = match scalar {
+                    ScalarKind::Int => value.as_i64().is_some_and(|v| i32::try_from(v).is_ok()),
+                    ScalarKind::Float => matches!(value, Value::Number(_)),
+                    ScalarKind::Boolean => matches!(value, Value::Bool(_)),
+                    ScalarKind::String => matches!(value, Value::String(_)),
+                    ScalarKind::Id => {
+                        if let Some(n) = value.as_i64() {
+                            // IDs are serialized as strings.
+                            write_json_string(&mut self.out, &n.to_string());
+                            return Ok(());
+                        }
+                        matches!(value, Value::String(_))
                     }
-                    matches!(value, Value::String(_))
-                }
-                // Custom scalars pass through as they are.
-                _ => true,
-            },
-            _ => false,
+                    ScalarKind::Custom => true,
+                };
+                (valid, name)
+            }
+            _ => (false, "a leaf type"),
         };
         if !valid {
             self.field_error(format!(
-                "Invalid value {} for type {}",
-                abbreviate(value),
-                ty.name()
+                "Invalid value {} for type {type_name}",
+                abbreviate(value)
             ));
             return Err(PropagateNull);
         }
