@@ -40,6 +40,8 @@ pub struct AppState {
 pub enum StartError {
     #[error(transparent)]
     Supergraph(#[from] SupergraphError),
+    #[error(transparent)]
+    SubgraphUrl(#[from] crate::executor::transport::InvalidSubgraphUrl),
     #[error("cannot listen on {addr}: {source}")]
     Bind {
         addr: SocketAddr,
@@ -65,7 +67,7 @@ impl App {
         config: RouterConfig,
         supergraph: Supergraph,
     ) -> Result<Self, StartError> {
-        let transport = Transport::new(&supergraph.subgraph_urls, &config);
+        let transport = Transport::new(&supergraph.subgraph_urls, &config)?;
         let preparer = OperationPreparer::new(
             config.plan_cache_size,
             config.limits.clone(),

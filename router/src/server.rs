@@ -125,7 +125,7 @@ fn error_response(error: PipelineError, modern: bool) -> Response {
     let status = error.status(modern);
     let mut response = json_response(
         status,
-        &GraphQLResponse::from_errors(error.into_errors()),
+        GraphQLResponse::from_errors(error.into_errors()),
         modern,
     );
     if status == StatusCode::METHOD_NOT_ALLOWED {
@@ -136,8 +136,8 @@ fn error_response(error: PipelineError, modern: bool) -> Response {
     response
 }
 
-fn json_response(status: StatusCode, body: &GraphQLResponse, modern: bool) -> Response {
-    body_response(status, Bytes::from(body.to_bytes()), modern)
+fn json_response(status: StatusCode, body: GraphQLResponse, modern: bool) -> Response {
+    body_response(status, Bytes::from(body.into_bytes()), modern)
 }
 
 fn body_response(status: StatusCode, bytes: Bytes, modern: bool) -> Response {

@@ -83,8 +83,17 @@ pub struct SubgraphError {
     pub extensions: Option<JsonMap>,
 }
 
-struct Endpoint {
+#[derive(Debug, thiserror::Error)]
+#[error("the URL {url:?} of subgraph {subgraph} is invalid: {reason}")]
+pub struct InvalidSubgraphUrl {
+    subgraph: String,
     url: String,
+    reason: String,
+}
+
+struct Endpoint {
+    /// Parsed once: parsing on every request showed in profiles.
+    url: reqwest::Url,
     timeout: Duration,
     /// Whether identical in-flight query requests share one call.
     dedupe: bool,
@@ -115,34 +124,42 @@ pub struct Transport {
 
 impl Transport {
     /// `urls` are the supergraph's `join__Graph` URLs; configuration may override each.
-    pub fn new(urls: &HashMap<String, String>, config: &RouterConfig) -> Self {
+    pub fn new(
+        urls: &HashMap<String, String>,
+        config: &RouterConfig,
+    ) -> Result<Self, InvalidSubgraphUrl> {
         let endpoints = urls
             .iter()
             .map(|(name, url)| {
                 let url = config
                     .subgraphs
                     .get(name)
-                    .and_then(|s| s.url.clone())
-                    .unwrap_or_else(|| url.clone());
+                    .and_then(|s| s.url.as_deref())
+                    .unwrap_or(url);
+                let url = reqwest::Url::parse(url).map_err(|e| InvalidSubgraphUrl {
+                    subgraph: name.clone(),
+                    url: url.to_string(),
+                    reason: e.to_string(),
+                })?;
                 let endpoint = Endpoint {
                     url,
                     timeout: config.subgraph_timeout(name),
                     dedupe: config.subgraph_dedupe(name),
                 };
-                (name.clone(), Arc::new(endpoint))
+                Ok((name.clone(), Arc::new(endpoint)))
             })
-            .collect();
+            .collect::<Result<_, _>>()?;
         let client = reqwest::Client::builder()
             .pool_max_idle_per_host(512)
             .pool_idle_timeout(Duration::from_secs(60))
             .tcp_nodelay(true)
             .build()
             .expect("an HTTP client with static settings builds");
-        Self {
+        Ok(Self {
             client,
             endpoints,
             inflight: Inflight::new(),
-        }
+        })
     }
 
     /// How many subgraph requests so far shared an identical call in flight.
@@ -210,7 +227,7 @@ async fn send(
     headers: Vec<(&'static str, http::HeaderValue)>,
 ) -> Result<RawAnswer, TransportError> {
     let mut request = client
-        .post(&endpoint.url)
+        .post(endpoint.url.clone())
         .timeout(endpoint.timeout)
         .header(http::header::CONTENT_TYPE, "application/json")
         .header(
@@ -229,7 +246,12 @@ async fn send(
     {
         return Err(TransportError::TooLarge(MAX_RESPONSE_BYTES));
     }
-    let mut body = Vec::with_capacity(response.content_length().unwrap_or(0) as usize);
+    if response.content_length().is_some() {
+        // Checked above; a body of one chunk is taken without a copy.
+        let body = response.bytes().await.map_err(classify)?;
+        return Ok(RawAnswer { status, body });
+    }
+    let mut body = Vec::new();
     while let Some(chunk) = response.chunk().await.map_err(classify)? {
         if body.len() + chunk.len() > MAX_RESPONSE_BYTES {
             return Err(TransportError::TooLarge(MAX_RESPONSE_BYTES));

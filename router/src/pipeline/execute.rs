@@ -35,5 +35,5 @@ pub async fn execute_operation(
         None => (Value::Null, Vec::new()),
     };
     let response = shape_response(&state.supergraph, prepared, variables, &data, errors);
-    Bytes::from(response.to_bytes())
+    Bytes::from(response.into_bytes())
 }

@@ -84,8 +84,9 @@ impl<'a> NamedKind<'a> {
 type Collected<'a> = Rc<[CollectedField<'a>]>;
 
 pub struct Projection {
-    /// The JSON of `data` (an object, or `null` when a null reached the root).
-    pub data: Vec<u8>,
+    /// `out` as it was given, followed by the JSON of `data` (an object, or `null` when a null
+    /// reached the root).
+    pub out: Vec<u8>,
     pub errors: Vec<GraphQLError>,
 }
 
@@ -95,13 +96,14 @@ pub fn project_data(
     operation: &Operation,
     variables: &JsonMap,
     data: &Value,
-    capacity: usize,
+    out: Vec<u8>,
 ) -> Projection {
+    let start = out.len();
     let mut projector = Projector {
         schema,
         document,
         variables,
-        out: Vec::with_capacity(capacity),
+        out,
         errors: Vec::new(),
         path: Vec::new(),
         collected: FxHashMap::default(),
@@ -111,11 +113,11 @@ pub fn project_data(
     let root_type = operation.object_type().as_str();
     let fields = projector.collect_root(root_type, &operation.selection_set);
     if projector.complete_object(root_type, root, &fields).is_err() {
-        projector.out.clear();
+        projector.out.truncate(start);
         projector.out.extend_from_slice(b"null");
     }
     Projection {
-        data: projector.out,
+        out: projector.out,
         errors: projector.errors,
     }
 }

@@ -18,28 +18,28 @@ use crate::executor::value::Value;
 use crate::graphql_error::GraphQLError;
 use crate::supergraph::Supergraph;
 
-/// A response: `data` already serialized (absent for request errors) and the errors.
+/// A response being written: `{"data":<data>` already serialized (absent for request
+/// errors) and the errors, which [`GraphQLResponse::into_bytes`] appends in place.
 #[derive(Debug)]
 pub struct GraphQLResponse {
-    pub data: Option<Vec<u8>>,
+    /// Starts with [`DATA_PREFIX`].
+    data: Option<Vec<u8>>,
     pub errors: Vec<GraphQLError>,
 }
+
+const DATA_PREFIX: &[u8] = b"{\"data\":";
 
 impl GraphQLResponse {
     pub fn from_errors(errors: Vec<GraphQLError>) -> Self {
         Self { data: None, errors }
     }
 
-    pub fn to_bytes(&self) -> Vec<u8> {
-        let data_len = self.data.as_ref().map_or(0, Vec::len);
-        let mut out = Vec::with_capacity(data_len + 64);
-        out.push(b'{');
-        if let Some(data) = &self.data {
-            out.extend_from_slice(b"\"data\":");
-            out.extend_from_slice(data);
-        }
+    /// The response body; the data is not copied.
+    pub fn into_bytes(self) -> Vec<u8> {
+        let has_data = self.data.is_some();
+        let mut out = self.data.unwrap_or_else(|| b"{".to_vec());
         if !self.errors.is_empty() {
-            if self.data.is_some() {
+            if has_data {
                 out.push(b',');
             }
             out.extend_from_slice(b"\"errors\":");
@@ -62,18 +62,20 @@ pub fn shape_response(
         let data = to_json_value(data);
         return execute_over_data(supergraph, prepared, variables, &data, errors);
     }
+    let mut out = Vec::with_capacity(prepared.response_size_hint());
+    out.extend_from_slice(DATA_PREFIX);
     let projection = project_data(
         &supergraph.api_schema,
         &prepared.document,
         &prepared.operation,
         variables,
         data,
-        prepared.response_size_hint(),
+        out,
     );
-    prepared.remember_response_size(projection.data.len());
+    prepared.remember_response_size(projection.out.len());
     add_unexplained(&mut errors, projection.errors);
     GraphQLResponse {
-        data: Some(projection.data),
+        data: Some(projection.out),
         errors,
     }
 }
@@ -123,8 +125,10 @@ fn execute_over_data(
                 .collect();
             add_unexplained(&mut errors, found);
             let data = response.data.map_or(JsonValue::Null, JsonValue::Object);
+            let mut out = DATA_PREFIX.to_vec();
+            serde_json::to_writer(&mut out, &data).expect("JSON values serialize");
             GraphQLResponse {
-                data: Some(serde_json::to_vec(&data).expect("JSON values serialize")),
+                data: Some(out),
                 errors,
             }
         }
@@ -241,7 +245,7 @@ mod tests {
         let fast_data: Value = serde_json::from_slice(&serde_json::to_vec(&data).unwrap()).unwrap();
         let fast = shape_response(&supergraph, &prepared, &variables, &fast_data, Vec::new());
         let spec = execute_over_data(&supergraph, &prepared, &variables, &data, Vec::new());
-        [fast, spec].map(|r| serde_json::from_slice(&r.to_bytes()).unwrap())
+        [fast, spec].map(|r| serde_json::from_slice(&r.into_bytes()).unwrap())
     }
 
     fn error_paths(response: &JsonValue) -> BTreeSet<String> {
