@@ -1,15 +1,18 @@
 //! Sharing identical work while it is in flight: the first caller with a key starts the work,
 //! callers with an equal key that arrive before it ends wait for the same result.
 //!
-//! The work runs in a task of its own, so a caller that goes away (a client that disconnects)
-//! cancels nothing for the others. Used for subgraph requests and for client operations.
+//! The work is one shared future that whichever caller is waiting drives, so a caller that
+//! goes away (a client that disconnects) cancels nothing for the others; only when every caller
+//! has gone is the work dropped. No task is spawned, so a call nobody shares costs no hop to
+//! another thread. Used for subgraph requests and for client operations.
 
 use std::future::Future;
 use std::hash::{BuildHasher, Hash, Hasher};
+use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use futures::future::{BoxFuture, Shared};
+use futures::future::{BoxFuture, WeakShared};
 use futures::FutureExt;
 use rustc_hash::FxHashMap;
 
@@ -34,11 +37,13 @@ impl<K> Hash for HashedKey<K> {
     }
 }
 
-/// The result every caller with the same key gets; `None` when the work panicked.
-type SharedResult<V> = Shared<BoxFuture<'static, Option<V>>>;
+/// A call in flight: its result (`None` when the work panicked), held weakly, so that work
+/// every caller has left is dropped; the id tells this call from a later one under the key.
+type Running<V> = (u64, WeakShared<BoxFuture<'static, Option<V>>>);
 
 pub struct Inflight<K, V: Clone> {
-    calls: Mutex<FxHashMap<HashedKey<K>, SharedResult<V>>>,
+    calls: Mutex<FxHashMap<HashedKey<K>, Running<V>>>,
+    next_id: AtomicU64,
     /// How many callers waited for another's work instead of starting their own.
     joined: AtomicU64,
 }
@@ -51,6 +56,7 @@ where
     pub fn new() -> Arc<Self> {
         Arc::new(Self {
             calls: Mutex::new(FxHashMap::default()),
+            next_id: AtomicU64::new(0),
             joined: AtomicU64::new(0),
         })
     }
@@ -63,24 +69,28 @@ where
     {
         let shared = {
             let mut calls = self.calls.lock().unwrap_or_else(|e| e.into_inner());
-            match calls.get(&key) {
+            match calls.get(&key).and_then(|(_, running)| running.upgrade()) {
                 Some(running) => {
                     self.joined.fetch_add(1, Ordering::Relaxed);
-                    running.clone()
+                    running
                 }
                 None => {
+                    let id = self.next_id.fetch_add(1, Ordering::Relaxed);
                     let entry = Entry {
                         inflight: self.clone(),
                         key: Some(key.clone()),
+                        id,
                     };
-                    let task = tokio::spawn(async move {
-                        let value = work.await;
+                    let shared = async move {
+                        let value = AssertUnwindSafe(work).catch_unwind().await.ok();
                         // Later callers start afresh: they may depend on changes made since.
                         drop(entry);
                         value
-                    });
-                    let shared = async move { task.await.ok() }.boxed().shared();
-                    calls.insert(key, shared.clone());
+                    }
+                    .boxed()
+                    .shared();
+                    let weak = shared.downgrade().expect("a new shared future is pending");
+                    calls.insert(key, (id, weak));
                     shared
                 }
             }
@@ -105,28 +115,38 @@ where
     /// How many callers wait for the call under `key` (0 when none is in flight).
     #[cfg(test)]
     fn waiters(&self, key: K) -> usize {
-        let calls = self.calls.lock().unwrap_or_else(|e| e.into_inner());
-        calls
-            .get(&HashedKey::new(key))
-            .and_then(Shared::strong_count)
+        let running = {
+            let calls = self.calls.lock().unwrap_or_else(|e| e.into_inner());
+            calls
+                .get(&HashedKey::new(key))
+                .and_then(|(_, running)| running.upgrade())
+        };
+        // Not counting the one just made; dropped outside the lock, as it could be the last.
+        running
+            .and_then(|running| running.strong_count())
             .map_or(0, |count| count - 1)
     }
 }
 
-/// Removes the key when the work ends, also when it panics.
+/// Removes the call's key when the work ends, also when it panics or every caller went away
+/// (unless a later call took the key over).
 struct Entry<K: Hash + Eq, V: Clone> {
     inflight: Arc<Inflight<K, V>>,
     key: Option<HashedKey<K>>,
+    id: u64,
 }
 
 impl<K: Hash + Eq, V: Clone> Drop for Entry<K, V> {
     fn drop(&mut self) {
         if let Some(key) = self.key.take() {
-            self.inflight
+            let mut calls = self
+                .inflight
                 .calls
                 .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .remove(&key);
+                .unwrap_or_else(|e| e.into_inner());
+            if calls.get(&key).is_some_and(|(id, _)| *id == self.id) {
+                calls.remove(&key);
+            }
         }
     }
 }
@@ -203,5 +223,23 @@ mod tests {
             .await;
         assert_eq!(panicked, None);
         assert!(inflight.is_empty());
+    }
+
+    #[tokio::test]
+    async fn work_that_every_caller_left_is_dropped_and_forgotten() {
+        let inflight = Inflight::<u8, u8>::new();
+        let only = {
+            let inflight = inflight.clone();
+            tokio::spawn(async move {
+                inflight
+                    .run(HashedKey::new(1), std::future::pending::<u8>())
+                    .await
+            })
+        };
+        until(|| inflight.waiters(1) == 1).await;
+        only.abort();
+        assert!(only.await.unwrap_err().is_cancelled());
+        assert!(inflight.is_empty());
+        assert_eq!(inflight.run(HashedKey::new(1), async { 3 }).await, Some(3));
     }
 }
