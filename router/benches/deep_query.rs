@@ -1,4 +1,4 @@
-//! Deep cross-subgraph query benchmark.
+//! Deep cross-subgraph query benchmark, deduplication off.
 //!
 //! users -> reviews -> product -> reviews -> author over four in-process fixture subgraphs with
 //! static data (answers replayed per request body, so the subgraphs cost little more than HTTP).
@@ -25,7 +25,7 @@ use std::time::Duration;
 use apollo_compiler::response::JsonValue;
 use bytes::Bytes;
 use fixture::FixtureSubgraph;
-use router::config::{RouterConfig, SubgraphConfig};
+use router::config::{DedupeConfig, RouterConfig, SubgraphConfig};
 use router::App;
 use serde_json_bytes::json;
 use support::{env_number, load, post};
@@ -115,6 +115,11 @@ async fn main() {
 
     let mut config = RouterConfig {
         listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+        // The router's own cost: every request executed (the gateway bench covers sharing).
+        dedupe: DedupeConfig {
+            subgraph_requests: false,
+            client_requests: false,
+        },
         ..RouterConfig::default()
     };
     let port_base = env_number("BENCH_SUBGRAPH_PORT_BASE", 0) as u16;
