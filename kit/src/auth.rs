@@ -121,10 +121,14 @@ pub enum KeySource {
 
 struct CachedKeys {
     keys: Arc<JwkSet>,
+    /// When the keys were last fetched successfully.
     fetched: Option<Instant>,
+    /// When a fetch was last tried, successful or not.
+    attempted: Option<Instant>,
 }
 
-/// How often an unknown `kid` may trigger a refetch, so forged kids cannot flood the JWKS host.
+/// How often the keys may be fetched (an unknown `kid`, stale keys, a failing JWKS host), so
+/// forged kids cannot flood the JWKS host and an outage is not retried on every request.
 const REFETCH_INTERVAL: Duration = Duration::from_secs(5);
 /// Keys are refetched at least this often so rotated-out keys stop working.
 const KEYS_TTL: Duration = Duration::from_secs(300);
@@ -134,6 +138,8 @@ pub struct TokenVerifier {
     issuer: String,
     audience: String,
     cache: RwLock<CachedKeys>,
+    refetch_interval: Duration,
+    keys_ttl: Duration,
 }
 
 impl TokenVerifier {
@@ -149,8 +155,18 @@ impl TokenVerifier {
             cache: RwLock::new(CachedKeys {
                 keys,
                 fetched: None,
+                attempted: None,
             }),
+            refetch_interval: REFETCH_INTERVAL,
+            keys_ttl: KEYS_TTL,
         }
+    }
+
+    /// Other refetch timings than the defaults (5 s between fetches, keys kept 300 s): tests.
+    pub fn with_refresh(mut self, refetch_interval: Duration, keys_ttl: Duration) -> Self {
+        self.refetch_interval = refetch_interval;
+        self.keys_ttl = keys_ttl;
+        self
     }
 
     /// The viewer for an `Authorization` header value: anonymous without one, an error for a
@@ -187,10 +203,12 @@ impl TokenVerifier {
             })
     }
 
+    /// The key for `kid`: from the cache while it is fresh, else fetched again. When a fetch
+    /// fails, the last good keys keep serving, so a JWKS outage does not refuse every token.
     async fn key(&self, kid: &str) -> Result<DecodingKey, TokenError> {
         {
             let cache = self.cache.read().await;
-            let fresh = cache.fetched.is_some_and(|t| t.elapsed() < KEYS_TTL);
+            let fresh = cache.fetched.is_some_and(|t| t.elapsed() < self.keys_ttl);
             if let Some(jwk) = cache.keys.find(kid) {
                 if fresh || matches!(self.source, KeySource::Static(_)) {
                     return DecodingKey::from_jwk(jwk).map_err(|_| TokenError::UnknownKey);
@@ -202,10 +220,11 @@ impl TokenVerifier {
         };
         let mut cache = self.cache.write().await;
         let may_refetch = cache
-            .fetched
-            .is_none_or(|t| t.elapsed() >= REFETCH_INTERVAL);
+            .attempted
+            .is_none_or(|t| t.elapsed() >= self.refetch_interval);
         if may_refetch {
-            let fetched: JwkSet = async {
+            cache.attempted = Some(Instant::now());
+            let fetched: Result<JwkSet, reqwest::Error> = async {
                 client
                     .get(url)
                     .timeout(Duration::from_secs(5))
@@ -215,10 +234,17 @@ impl TokenVerifier {
                     .json()
                     .await
             }
-            .await
-            .map_err(|e| TokenError::KeysUnavailable(format!("GET {url}: {e}")))?;
-            cache.keys = Arc::new(fetched);
-            cache.fetched = Some(Instant::now());
+            .await;
+            match fetched {
+                Ok(fetched) => {
+                    cache.keys = Arc::new(fetched);
+                    cache.fetched = Some(Instant::now());
+                }
+                Err(e) if cache.keys.find(kid).is_some() => {
+                    tracing::warn!(%url, error = %e, "JWKS refresh failed; keeping the last good keys");
+                }
+                Err(e) => return Err(TokenError::KeysUnavailable(format!("GET {url}: {e}"))),
+            }
         }
         let jwk = cache.keys.find(kid).ok_or(TokenError::UnknownKey)?;
         DecodingKey::from_jwk(jwk).map_err(|_| TokenError::UnknownKey)
@@ -239,5 +265,99 @@ impl JwtSettings {
             issuer: crate::config::optional("JWT_ISSUER").unwrap_or_else(|| "shop-accounts".into()),
             audience: crate::config::optional("JWT_AUDIENCE").unwrap_or_else(|| "shop".into()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    use axum::extract::State;
+    use axum::routing::get;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine;
+    use jsonwebtoken::{EncodingKey, Header};
+    use ring::rand::SystemRandom;
+    use ring::signature::{Ed25519KeyPair, KeyPair};
+
+    use super::*;
+
+    /// A JWKS endpoint whose answers can be switched to 503.
+    async fn serve_jwks(jwks: serde_json::Value, up: Arc<AtomicBool>) -> String {
+        let app = axum::Router::new()
+            .route(
+                "/jwks",
+                get(
+                    |State((jwks, up)): State<(serde_json::Value, Arc<AtomicBool>)>| async move {
+                        if up.load(Ordering::SeqCst) {
+                            Ok(axum::Json(jwks))
+                        } else {
+                            Err(http::StatusCode::SERVICE_UNAVAILABLE)
+                        }
+                    },
+                ),
+            )
+            .with_state((jwks, up));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/jwks", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        url
+    }
+
+    fn token(key: &EncodingKey, kid: &str) -> String {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64;
+        let claims = Claims {
+            sub: "usr_1".into(),
+            roles: vec![],
+            scope: String::new(),
+            exp: now + 600,
+            iat: now,
+            iss: "iss".into(),
+            aud: "aud".into(),
+        };
+        let mut header = Header::new(Algorithm::EdDSA);
+        header.kid = Some(kid.into());
+        jsonwebtoken::encode(&header, &claims, key).unwrap()
+    }
+
+    #[tokio::test]
+    async fn the_last_good_keys_keep_serving_while_the_jwks_host_fails() {
+        let pkcs8 = Ed25519KeyPair::generate_pkcs8(&SystemRandom::new()).unwrap();
+        let pair = Ed25519KeyPair::from_pkcs8(pkcs8.as_ref()).unwrap();
+        let jwks = serde_json::json!({"keys": [{
+            "kty": "OKP", "crv": "Ed25519", "alg": "EdDSA", "use": "sig", "kid": "k1",
+            "x": URL_SAFE_NO_PAD.encode(pair.public_key().as_ref()),
+        }]});
+        let up = Arc::new(AtomicBool::new(true));
+        let url = serve_jwks(jwks, up.clone()).await;
+        // Keys are stale at once and may be refetched on every request.
+        let verifier = TokenVerifier::new(
+            KeySource::Remote {
+                url,
+                client: reqwest::Client::new(),
+            },
+            "iss",
+            "aud",
+        )
+        .with_refresh(Duration::ZERO, Duration::ZERO);
+        let key = EncodingKey::from_ed_der(pkcs8.as_ref());
+        assert_eq!(
+            verifier.verify(&token(&key, "k1")).await.unwrap().sub,
+            "usr_1"
+        );
+
+        up.store(false, Ordering::SeqCst);
+        assert_eq!(
+            verifier.verify(&token(&key, "k1")).await.unwrap().sub,
+            "usr_1"
+        );
+        // A key the last good set does not have cannot be verified while the host is down.
+        assert!(matches!(
+            verifier.verify(&token(&key, "k2")).await,
+            Err(TokenError::KeysUnavailable(_))
+        ));
     }
 }
