@@ -15,8 +15,13 @@ use sqlx::{AnyPool, Executor};
 pub enum DbError {
     #[error("database URL {url:?} is not supported: use postgres://... or sqlite://...")]
     UnsupportedUrl { url: String },
-    #[error("cannot connect to the database: {0}")]
-    Connect(#[source] sqlx::Error),
+    #[error("cannot connect to the database at {address}: {source}")]
+    Connect {
+        /// The URL with any password left out.
+        address: String,
+        #[source]
+        source: sqlx::Error,
+    },
     #[error("migrations failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("cannot create the data directory {path}: {source}")]
@@ -63,7 +68,21 @@ impl Database {
             Backend::Sqlite => prepare_sqlite_url(url)?,
             Backend::Postgres => url.to_string(),
         };
-        let options = AnyConnectOptions::from_str(&url).map_err(DbError::Connect)?;
+        let connect_error = |source| DbError::Connect {
+            address: without_password(&url),
+            source,
+        };
+        let options = AnyConnectOptions::from_str(&url).map_err(connect_error)?;
+        // One connection first: a dead address fails now with its own reason, not after the
+        // pool's acquire timeout with "pool timed out".
+        let probe = tokio::time::timeout(
+            Duration::from_secs(10),
+            <sqlx::AnyConnection as sqlx::Connection>::connect_with(&options),
+        )
+        .await
+        .map_err(|_| connect_error(sqlx::Error::PoolTimedOut))?
+        .map_err(connect_error)?;
+        let _ = sqlx::Connection::close(probe).await;
         let pool = AnyPoolOptions::new()
             .max_connections(max_connections.max(1))
             .acquire_timeout(Duration::from_secs(10))
@@ -82,7 +101,7 @@ impl Database {
             })
             .connect_with(options)
             .await
-            .map_err(DbError::Connect)?;
+            .map_err(connect_error)?;
         migrations.run(&pool).await?;
         Ok(Self { pool, backend })
     }
@@ -194,6 +213,27 @@ pub fn format_millis(millis: i64) -> String {
         .unwrap_or_default()
 }
 
+/// `url` with the password of its user info, if any, replaced by `***`, for messages.
+fn without_password(url: &str) -> String {
+    let Some(scheme_end) = url.find("://").map(|i| i + 3) else {
+        return url.to_string();
+    };
+    let rest = &url[scheme_end..];
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    let Some(at) = rest[..authority_end].rfind('@') else {
+        return url.to_string();
+    };
+    match rest[..at].find(':') {
+        Some(colon) => format!(
+            "{}{}:***{}",
+            &url[..scheme_end],
+            &rest[..colon],
+            &rest[at..]
+        ),
+        None => url.to_string(),
+    }
+}
+
 /// Test support: a fresh, migrated database on each backend available here.
 pub mod testing {
     use super::*;
@@ -276,6 +316,42 @@ pub mod testing {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn passwords_are_left_out_of_addresses() {
+        assert_eq!(
+            without_password("postgres://shop:s3cret@db:5432/shop"),
+            "postgres://shop:***@db:5432/shop"
+        );
+        assert_eq!(
+            without_password("postgres://shop@db/shop"),
+            "postgres://shop@db/shop"
+        );
+        assert_eq!(
+            without_password("postgres://u:p@h/db?x=a@b"),
+            "postgres://u:***@h/db?x=a@b"
+        );
+        assert_eq!(without_password("sqlite://data/a.db"), "sqlite://data/a.db");
+    }
+
+    #[tokio::test]
+    async fn a_dead_database_address_is_named_with_its_own_reason() {
+        // Nothing listens on port 1 of the loopback: the connection is refused at once.
+        let error = Database::connect(
+            "postgres://shop:s3cret@127.0.0.1:1/shop",
+            2,
+            &Migrator::DEFAULT,
+        )
+        .await
+        .unwrap_err()
+        .to_string();
+        assert!(
+            error.contains("at postgres://shop:***@127.0.0.1:1/shop"),
+            "{error}"
+        );
+        assert!(!error.contains("s3cret"), "{error}");
+        assert!(!error.contains("pool timed out"), "{error}");
+    }
 
     #[test]
     fn timestamps_format_as_rfc3339() {
