@@ -61,7 +61,7 @@ pub fn deep_merge_copy(target: &mut Value, source: &Value) {
     match (target, source) {
         (Value::Object(target), Value::Object(source)) => {
             target.reserve(source.len());
-            for (key, value) in source.entries() {
+            for (key, value) in source.iter() {
                 match target.get_mut(key) {
                     Some(existing) => deep_merge_copy(existing, value),
                     None => target.push_absent(key.clone(), value.clone()),

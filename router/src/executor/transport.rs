@@ -98,6 +98,8 @@ pub struct InvalidSubgraphUrl {
 }
 
 struct Endpoint {
+    /// The subgraph's name, shared by the deduplication keys of its calls.
+    name: Arc<str>,
     /// Parsed once: parsing on every request showed in profiles.
     uri: http::Uri,
     timeout: Duration,
@@ -151,6 +153,7 @@ impl Transport {
                     reason: e.to_string(),
                 })?;
                 let endpoint = Endpoint {
+                    name: Arc::from(name.as_str()),
                     uri,
                     timeout: config.subgraph_timeout(name),
                     dedupe: config.subgraph_dedupe(name),
@@ -186,14 +189,14 @@ impl Transport {
         client_headers: &HeaderMap,
         shareable: bool,
     ) -> Result<SubgraphResponse, TransportError> {
-        let (name, endpoint) = self
+        let endpoint = self
             .endpoints
-            .get_key_value(subgraph)
+            .get(subgraph)
             .ok_or(TransportError::UnknownSubgraph)?;
         let body = Bytes::from(body);
         let answer = if shareable && endpoint.dedupe {
             let key = HashedKey::new(CallKey {
-                subgraph: Arc::from(name.as_str()),
+                subgraph: endpoint.name.clone(),
                 body: body.clone(),
                 headers: identity_header_values(client_headers),
             });

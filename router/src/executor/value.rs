@@ -71,18 +71,14 @@ impl Object {
         self.0.reserve(additional);
     }
 
-    /// The entries with their owned keys (to copy them without re-encoding).
-    pub fn entries(&self) -> impl Iterator<Item = (&CompactString, &Value)> {
-        self.0.iter().map(|(k, v)| (k, v))
-    }
-
     pub fn remove(&mut self, key: &str) -> Option<Value> {
         let index = self.0.iter().position(|(k, _)| k == key)?;
         Some(self.0.remove(index).1)
     }
 
-    pub fn iter(&self) -> impl Iterator<Item = (&str, &Value)> {
-        self.0.iter().map(|(k, v)| (k.as_str(), v))
+    /// The entries, keys as stored (so that copying one does not re-encode it).
+    pub fn iter(&self) -> impl Iterator<Item = (&CompactString, &Value)> {
+        self.0.iter().map(|(k, v)| (k, v))
     }
 }
 

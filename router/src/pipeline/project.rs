@@ -18,7 +18,7 @@ use apollo_compiler::{ExecutableDocument, Schema};
 use rustc_hash::FxHashMap;
 
 use crate::executor::merge::{path_to_json, PathElement};
-use crate::executor::value::{Object, Value};
+use crate::executor::value::{write_json_string, Object, Value};
 use crate::graphql_error::GraphQLError;
 
 /// The value of a non-null place was null: the nearest nullable parent becomes null.
@@ -238,7 +238,7 @@ impl<'a> Projector<'a> {
             self.out.extend_from_slice(&group.key_prefix);
             let field = group.fields[0];
             if field.name == "__typename" {
-                write_json_string(&mut self.out, type_name);
+                write_json_string(type_name, &mut self.out);
                 continue;
             }
             self.path.push(PathElement::Key(group.response_key));
@@ -412,7 +412,7 @@ impl<'a> Projector<'a> {
                     ScalarKind::Id => {
                         if let Some(n) = value.as_i64() {
                             // IDs are serialized as strings.
-                            write_json_string(&mut self.out, &n.to_string());
+                            write_json_string(&n.to_string(), &mut self.out);
                             return Ok(());
                         }
                         matches!(value, Value::String(_))
@@ -439,10 +439,6 @@ impl<'a> Projector<'a> {
             GraphQLError::new(message, "INTERNAL_SERVER_ERROR").with_path(path_to_json(&self.path)),
         );
     }
-}
-
-fn write_json_string(out: &mut Vec<u8>, s: &str) {
-    crate::executor::value::write_json_string(s, out);
 }
 
 fn abbreviate(value: &Value) -> String {
