@@ -22,6 +22,8 @@ pub enum DbError {
         #[source]
         source: sqlx::Error,
     },
+    #[error("cannot connect to the database at {address}: no answer within {seconds} s")]
+    ConnectTimeout { address: String, seconds: u64 },
     #[error("migrations failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("cannot create the data directory {path}: {source}")]
@@ -75,12 +77,16 @@ impl Database {
         let options = AnyConnectOptions::from_str(&url).map_err(connect_error)?;
         // One connection first: a dead address fails now with its own reason, not after the
         // pool's acquire timeout with "pool timed out".
+        const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
         let probe = tokio::time::timeout(
-            Duration::from_secs(10),
+            CONNECT_TIMEOUT,
             <sqlx::AnyConnection as sqlx::Connection>::connect_with(&options),
         )
         .await
-        .map_err(|_| connect_error(sqlx::Error::PoolTimedOut))?
+        .map_err(|_| DbError::ConnectTimeout {
+            address: without_password(&url),
+            seconds: CONNECT_TIMEOUT.as_secs(),
+        })?
         .map_err(connect_error)?;
         let _ = sqlx::Connection::close(probe).await;
         let pool = AnyPoolOptions::new()
