@@ -1,8 +1,10 @@
-//! The platform every subgraph shares. It holds no domain logic: configuration, storage pools and
-//! migrations, bearer-token verification, error mapping, IDs, Money, Relay pagination, SDL export,
-//! telemetry and server start-up.
+//! The platform every subgraph shares. It holds no domain logic: the subgraph scaffold (settings,
+//! app builder, CLI, test helpers), storage pools and migrations, bearer-token verification, error
+//! mapping, IDs, Money, Relay pagination, SDL export, telemetry and server start-up.
 
+pub mod app;
 pub mod auth;
+pub mod cli;
 pub mod config;
 pub mod db;
 pub mod error;
@@ -11,6 +13,10 @@ pub mod money;
 pub mod pagination;
 pub mod schema;
 pub mod server;
+pub mod settings;
+pub mod subgraph;
 pub mod telemetry;
+pub mod testing;
 
 pub use error::ApiError;
+pub use subgraph::Subgraph;

@@ -51,7 +51,7 @@ pub fn assert_file_fresh(path: &Path, expected: &str) {
     assert!(
         checked_in == expected,
         "{} is stale: run `UPDATE_SCHEMA=1 cargo test --workspace sdl` and then \
-         `cargo run -p compose -- --output schema/supergraph.graphql schema/accounts.graphql schema/catalog.graphql`",
+         `cargo run -p compose -- --output schema/supergraph.graphql $(ls schema/*.graphql | grep -v supergraph)`",
         path.display()
     );
 }

@@ -119,19 +119,18 @@ pub fn with_platform_layers(router: Router) -> Router {
         .layer(SetRequestIdLayer::new(REQUEST_ID.clone(), MakeRequestUuid))
 }
 
-/// A bound server: tests bind port 0 and read the port before running it.
+/// A server on a bound listener: tests bind port 0 and read the port before running it.
 pub struct Server {
     listener: tokio::net::TcpListener,
     router: Router,
 }
 
 impl Server {
-    pub async fn bind(addr: SocketAddr, router: Router) -> std::io::Result<Self> {
-        let listener = tokio::net::TcpListener::bind(addr).await?;
-        Ok(Self {
+    pub fn new(listener: tokio::net::TcpListener, router: Router) -> Self {
+        Self {
             listener,
             router: with_platform_layers(router),
-        })
+        }
     }
 
     pub fn local_addr(&self) -> SocketAddr {

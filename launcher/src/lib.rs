@@ -2,42 +2,44 @@
 //! index in a data directory, demo data on first start. Production runs each of these as its own
 //! process instead (see README.md).
 
+use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use accounts::domain::{Email, Password, Role};
-use accounts::service::AccountsService;
-use accounts::{AccountsApp, AccountsConfig};
-use catalog::service::CatalogService;
-use catalog::{CatalogApp, CatalogConfig};
+use kit::app::{launch, Launch, Running};
+use kit::settings::Env;
+use kit::subgraph::{Demo, StopSignal, Subgraph};
 use router::config::{RouterConfig, SubgraphConfig};
+use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
+
+pub use accounts::{DEMO_ADMIN, DEMO_CUSTOMER};
 
 /// The composed supergraph, built into the binary so the shop starts from any directory.
 pub const SUPERGRAPH: &str = include_str!("../../schema/supergraph.graphql");
 
-/// Demo accounts created on first start: (email, password, name).
-pub const DEMO_ADMIN: (&str, &str, &str) = ("admin@example.com", "orchid-lantern-47", "Demo Admin");
-pub const DEMO_CUSTOMER: (&str, &str, &str) =
-    ("customer@example.com", "meadow-copper-82", "Demo Customer");
+/// The shop's subgraphs in port order: the n-th listens on the base port + n. Adding a subgraph
+/// to the shop is one line here.
+pub fn subgraphs() -> Vec<Box<dyn Launch>> {
+    vec![launch::<accounts::Accounts>(), launch::<catalog::Catalog>()]
+}
 
 #[derive(Clone, Debug)]
 pub struct ShopOptions {
     pub data_dir: PathBuf,
     pub host: IpAddr,
-    /// 0 picks a free port (tests).
-    pub router_port: u16,
-    pub accounts_port: u16,
-    pub catalog_port: u16,
+    /// The router's port; the subgraphs follow it. 0 picks free ports for all (tests).
+    pub base_port: u16,
     /// Demo products generated into an empty catalog; 0 loads no demo data at all.
     pub demo_products: usize,
-    /// Database URLs; default SQLite files in the data directory.
-    pub accounts_database_url: Option<String>,
-    pub catalog_database_url: Option<String>,
-    /// Keep the search index in memory instead of the data directory.
-    pub in_memory_search: bool,
+    /// Whether the subgraphs also read their settings from the process environment (e.g.
+    /// `CATALOG_DATABASE_URL`); tests turn it off.
+    pub read_environment: bool,
+    /// Settings by variable name, over the defaults and the environment (e.g. a test's
+    /// `ACCOUNTS_DATABASE_URL`).
+    pub settings: HashMap<String, String>,
 }
 
 impl ShopOptions {
@@ -45,97 +47,97 @@ impl ShopOptions {
         Self {
             data_dir: data_dir.into(),
             host: IpAddr::from([127, 0, 0, 1]),
-            router_port: 4000,
-            accounts_port: 4001,
-            catalog_port: 4002,
+            base_port: 4000,
             demo_products: 1000,
-            accounts_database_url: None,
-            catalog_database_url: None,
-            in_memory_search: false,
+            read_environment: true,
+            settings: HashMap::new(),
         }
     }
 
-    fn sqlite(&self, name: &str) -> String {
-        format!(
-            "sqlite://{}",
-            self.data_dir.join(format!("{name}.db")).display()
-        )
+    /// Sets a subgraph setting by its variable name.
+    pub fn set(&mut self, name: &str, value: impl Into<String>) -> &mut Self {
+        self.settings.insert(name.into(), value.into());
+        self
     }
 
-    pub fn catalog_config(&self, jwks_url: &str) -> CatalogConfig {
-        let url = self
-            .catalog_database_url
-            .clone()
-            .unwrap_or_else(|| self.sqlite("catalog"));
-        let mut config = CatalogConfig::for_database(&url, jwks_url);
-        config.listen = SocketAddr::new(self.host, self.catalog_port);
-        config.search_dir = (!self.in_memory_search).then(|| self.data_dir.join("search"));
-        config
+    /// The port of the `position`-th subgraph (the router's is the base).
+    fn port(&self, position: usize) -> u16 {
+        match self.base_port {
+            0 => 0,
+            base => base + 1 + position as u16,
+        }
     }
 
-    pub fn accounts_config(&self) -> AccountsConfig {
-        let url = self
-            .accounts_database_url
-            .clone()
-            .unwrap_or_else(|| self.sqlite("accounts"));
-        let mut config = AccountsConfig::for_database(&url);
-        config.listen = SocketAddr::new(self.host, self.accounts_port);
-        config
+    /// The settings source of subgraph `name`.
+    pub fn env(&self, name: &str) -> Env {
+        let env = if self.read_environment {
+            Env::process(name)
+        } else {
+            Env::isolated(name)
+        };
+        let env = env.set("SHOP_DATA_DIR", self.data_dir.display().to_string());
+        self.settings
+            .iter()
+            .fold(env, |env, (key, value)| env.set(key.clone(), value.clone()))
     }
 }
 
 /// A running shop.
 pub struct Shop {
     pub router: SocketAddr,
-    pub accounts: SocketAddr,
-    pub catalog: SocketAddr,
-    pub accounts_service: Arc<AccountsService>,
-    pub catalog_service: Arc<CatalogService>,
+    pub subgraphs: Vec<Running>,
     stop: watch::Sender<bool>,
-    tasks: Vec<JoinHandle<std::io::Result<()>>>,
-}
-
-async fn stopped(mut receiver: watch::Receiver<bool>) {
-    let _ = receiver.wait_for(|stop| *stop).await;
+    router_task: JoinHandle<std::io::Result<()>>,
 }
 
 impl Shop {
-    /// Starts accounts, catalog and the router, loading demo data into empty databases.
+    /// Starts every subgraph and the router, loading demo data into empty databases.
     pub async fn start(options: &ShopOptions) -> anyhow::Result<Self> {
         std::fs::create_dir_all(&options.data_dir)?;
         let (stop, receiver) = watch::channel(false);
-        let mut tasks = Vec::new();
-
-        let accounts = AccountsApp::build(&options.accounts_config()).await?;
-        let accounts_addr = accounts.local_addr();
-        let accounts_service = accounts.service.clone();
-        if options.demo_products > 0 {
-            create_demo_users(&accounts_service).await?;
+        let list = subgraphs();
+        // Every port is bound first, so each subgraph knows where the others are.
+        let mut listeners = Vec::new();
+        for (position, subgraph) in list.iter().enumerate() {
+            let address = SocketAddr::new(options.host, options.port(position));
+            let listener = TcpListener::bind(address).await.map_err(|e| {
+                anyhow::anyhow!("{}: cannot listen on {address}: {e}", subgraph.name())
+            })?;
+            listeners.push(listener);
         }
-        tasks.push(tokio::spawn(accounts.run_until(stopped(receiver.clone()))));
+        let address_of = |name: &str| {
+            list.iter()
+                .position(|s| s.name() == name)
+                .and_then(|i| listeners[i].local_addr().ok())
+        };
+        let accounts = address_of("accounts").expect("the shop has accounts");
+        let jwks_url = format!("http://{accounts}/.well-known/jwks.json");
+        let demo = (options.demo_products > 0).then_some(Demo {
+            products: options.demo_products,
+        });
 
-        let jwks_url = format!("http://{accounts_addr}/.well-known/jwks.json");
-        let catalog_config = options.catalog_config(&jwks_url);
-        let catalog_service = catalog::service(&catalog_config).await?;
-        if options.demo_products > 0
-            && catalog::load_demo_data(&catalog_service, options.demo_products).await?
-        {
-            tracing::info!(products = options.demo_products, "demo catalog loaded");
+        let mut running = Vec::new();
+        for (subgraph, listener) in list.iter().zip(listeners) {
+            let env = options
+                .env(subgraph.name())
+                .set("JWKS_URL", jwks_url.clone());
+            running.push(
+                subgraph
+                    .start(env, listener, demo, StopSignal::new(receiver.clone()))
+                    .await?,
+            );
         }
-        let catalog = CatalogApp::with_service(&catalog_config, catalog_service.clone()).await?;
-        let catalog_addr = catalog.local_addr();
-        tasks.push(tokio::spawn(catalog.run_until(stopped(receiver.clone()))));
 
         let mut router_config = RouterConfig {
-            listen: SocketAddr::new(options.host, options.router_port),
+            listen: SocketAddr::new(options.host, options.base_port),
             ..RouterConfig::default()
         };
         router_config.auth.jwks_url = Some(jwks_url);
-        for (name, addr) in [("accounts", accounts_addr), ("catalog", catalog_addr)] {
+        for subgraph in &running {
             router_config.subgraphs.insert(
-                name.into(),
+                subgraph.name.into(),
                 SubgraphConfig {
-                    url: Some(format!("http://{addr}/graphql")),
+                    url: Some(format!("http://{}/graphql", subgraph.address)),
                     timeout_ms: None,
                     dedupe: None,
                 },
@@ -143,16 +145,13 @@ impl Shop {
         }
         let router = router::App::build(router_config, SUPERGRAPH).await?;
         let router_addr = router.local_addr();
-        tasks.push(tokio::spawn(router.run_until(stopped(receiver))));
+        let router_task = tokio::spawn(router.run_until(StopSignal::new(receiver).stopped()));
 
         Ok(Self {
             router: router_addr,
-            accounts: accounts_addr,
-            catalog: catalog_addr,
-            accounts_service,
-            catalog_service,
+            subgraphs: running,
             stop,
-            tasks,
+            router_task,
         })
     }
 
@@ -160,17 +159,37 @@ impl Shop {
         format!("http://{}/graphql", self.router)
     }
 
+    /// Where subgraph `name` listens.
+    pub fn address(&self, name: &str) -> SocketAddr {
+        self.subgraphs
+            .iter()
+            .find(|s| s.name == name)
+            .unwrap_or_else(|| panic!("the shop has no subgraph {name}"))
+            .address
+    }
+
+    /// The state of subgraph `S` (tests reach inside with it).
+    pub fn subgraph<S: Subgraph>(&self) -> Arc<S> {
+        self.subgraphs
+            .iter()
+            .find_map(|s| s.subgraph::<S>())
+            .unwrap_or_else(|| panic!("the shop has no subgraph {}", S::NAME))
+    }
+
     /// Stops every server after the requests in flight.
     pub async fn stop(self) {
         let _ = self.stop.send(true);
-        for task in self.tasks {
-            let _ = task.await;
+        let _ = self.router_task.await;
+        for subgraph in self.subgraphs {
+            let _ = subgraph.task.await;
         }
     }
 
     /// Resolves when a server stops on its own (an error), or never.
     pub async fn wait_for_failure(&mut self) -> anyhow::Result<()> {
-        let (result, _, _) = futures_util::future::select_all(self.tasks.iter_mut()).await;
+        let tasks = std::iter::once(&mut self.router_task)
+            .chain(self.subgraphs.iter_mut().map(|s| &mut s.task));
+        let (result, _, _) = futures_util::future::select_all(tasks).await;
         match result {
             Ok(Ok(())) => Ok(()),
             Ok(Err(e)) => Err(e.into()),
@@ -179,17 +198,21 @@ impl Shop {
     }
 }
 
-async fn create_demo_users(service: &AccountsService) -> anyhow::Result<()> {
-    for ((email, password, name), roles) in [
-        (DEMO_ADMIN, &[Role::Customer, Role::Admin][..]),
-        (DEMO_CUSTOMER, &[Role::Customer][..]),
-    ] {
-        if service.store.user_by_email(email).await?.is_some() {
-            continue;
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A subgraph run alone listens on the port it has in the shop.
+    #[test]
+    fn the_shop_gives_each_subgraph_its_own_default_port() {
+        let options = ShopOptions::new("data");
+        for (position, subgraph) in subgraphs().iter().enumerate() {
+            assert_eq!(
+                options.port(position),
+                subgraph.port(),
+                "{}",
+                subgraph.name()
+            );
         }
-        let email = Email::parse(email)?;
-        let password = Password::parse(password, email.as_str())?;
-        service.create_user(&email, &password, name, roles).await?;
     }
-    Ok(())
 }

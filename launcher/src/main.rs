@@ -5,7 +5,11 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use std::path::PathBuf;
 
+use accounts::Accounts;
+use catalog::{Catalog, CatalogCommand};
 use clap::{Parser, Subcommand};
+use kit::subgraph::Settings;
+use kit::Subgraph;
 use shop::{Shop, ShopOptions, DEMO_ADMIN, DEMO_CUSTOMER};
 
 #[derive(Parser)]
@@ -40,27 +44,13 @@ async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let mut options = ShopOptions::new(&cli.data_dir);
     options.demo_products = cli.demo_products;
+    let catalog_settings = || Settings::load::<Catalog>(&options.env(Catalog::NAME));
     match cli.command.unwrap_or(Command::Run) {
         Command::Seed { products } => {
-            let service =
-                catalog::service(&options.catalog_config("http://127.0.0.1:4001")).await?;
-            if catalog::load_demo_data(&service, products).await? {
-                println!(
-                    "loaded {products} demo products into {}",
-                    cli.data_dir.display()
-                );
-            } else {
-                println!(
-                    "the catalog in {} already has data; nothing loaded",
-                    cli.data_dir.display()
-                );
-            }
+            Catalog::run_command(CatalogCommand::Seed { products }, catalog_settings()?).await?;
         }
         Command::Reindex => {
-            let service =
-                catalog::service(&options.catalog_config("http://127.0.0.1:4001")).await?;
-            let indexed = service.indexer.rebuild().await?;
-            println!("indexed {indexed} active products");
+            Catalog::run_command(CatalogCommand::Reindex, catalog_settings()?).await?;
         }
         Command::Run => {
             let mut shop = Shop::start(&options).await?;
@@ -73,11 +63,13 @@ async fn main() -> anyhow::Result<()> {
                 "  GraphQL (router):  {}   (open it in a browser for GraphiQL)",
                 shop.router_url()
             );
-            println!("  accounts subgraph: http://{}/graphql", shop.accounts);
-            println!("  catalog subgraph:  http://{}/graphql", shop.catalog);
+            for subgraph in &shop.subgraphs {
+                let label = format!("{} subgraph:", subgraph.name);
+                println!("  {label:<19}http://{}/graphql", subgraph.address);
+            }
             println!(
                 "  JWKS:              http://{}/.well-known/jwks.json",
-                shop.accounts
+                shop.address(Accounts::NAME)
             );
             if cli.demo_products > 0 {
                 println!("  demo admin:        {} / {}", DEMO_ADMIN.0, DEMO_ADMIN.1);

@@ -26,7 +26,7 @@ async fn forged_expired_and_unsigned_tokens_are_unauthenticated() {
         .http
         .get(format!(
             "http://{}/.well-known/jwks.json",
-            shop.shop.accounts
+            shop.shop.address("accounts")
         ))
         .send()
         .await
@@ -48,7 +48,8 @@ async fn forged_expired_and_unsigned_tokens_are_unauthenticated() {
     // Signed with the real key, but an hour old.
     let expired = shop
         .shop
-        .accounts_service
+        .subgraph::<accounts::Accounts>()
+        .service
         .signer()
         .sign(
             &user_id,
@@ -132,7 +133,7 @@ async fn subgraphs_check_tokens_themselves_too() {
     let customer = shop.customer_token().await;
     let response: serde_json::Value = shop
         .http
-        .post(format!("http://{}/graphql", shop.shop.catalog))
+        .post(format!("http://{}/graphql", shop.shop.address("catalog")))
         .bearer_auth(&customer)
         .json(&json!({ "query": "mutation { createBrand(input: { name: \"Sneaky\" }) { brand { id } } }" }))
         .send()
@@ -144,7 +145,7 @@ async fn subgraphs_check_tokens_themselves_too() {
     assert_eq!(error_code(&response), "FORBIDDEN", "{response}");
     let response: serde_json::Value = shop
         .http
-        .post(format!("http://{}/graphql", shop.shop.catalog))
+        .post(format!("http://{}/graphql", shop.shop.address("catalog")))
         .bearer_auth("not.a.token")
         .json(&json!({ "query": "{ brands { id } }" }))
         .send()

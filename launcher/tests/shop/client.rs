@@ -32,13 +32,18 @@ impl TestShop {
     pub async fn start(demo_products: usize) -> Self {
         let data_dir = TempDir::new();
         let mut options = ShopOptions::new(&data_dir.0);
-        options.router_port = 0;
-        options.accounts_port = 0;
-        options.catalog_port = 0;
+        options.base_port = 0;
+        options.read_environment = false;
         options.demo_products = demo_products;
-        options.accounts_database_url = Some(kit::db::testing::postgres_url().await);
-        options.catalog_database_url = Some(kit::db::testing::postgres_url().await);
-        options.in_memory_search = true;
+        options.set(
+            "ACCOUNTS_DATABASE_URL",
+            kit::db::testing::postgres_url().await,
+        );
+        options.set(
+            "CATALOG_DATABASE_URL",
+            kit::db::testing::postgres_url().await,
+        );
+        options.set("CATALOG_SEARCH_DIR", ":memory:");
         Self::with_options(options, data_dir).await
     }
 

@@ -7,9 +7,8 @@ use crate::client::{TempDir, TestShop};
 async fn the_embedded_shop_keeps_its_data_directory_between_starts() {
     let data_dir = TempDir::new();
     let mut options = ShopOptions::new(&data_dir.0);
-    options.router_port = 0;
-    options.accounts_port = 0;
-    options.catalog_port = 0;
+    options.base_port = 0;
+    options.read_environment = false;
     options.demo_products = 200;
 
     let shop = TestShop::with_options(

@@ -7,25 +7,26 @@ pub mod graphql;
 pub mod service;
 pub mod store;
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::routing::get;
 use axum::Json;
-use kit::auth::{KeySource, TokenVerifier};
+use jsonwebtoken::jwk::JwkSet;
 use kit::db::Database;
-use kit::server::Server;
+use kit::subgraph::{Demo, Resources, Settings};
+use kit::Subgraph;
 
-pub use config::AccountsConfig;
+pub use config::AccountsSettings;
+use domain::{Email, Password, Role};
 use service::{AccountsService, ThrottleSettings};
 use store::{SigningKeyStore, SqlStore};
 
 pub static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/accounts");
 
-/// The SDL this subgraph serves (checked in as `schema/accounts.graphql`).
-pub fn sdl() -> String {
-    kit::schema::federation_sdl(&graphql::builder().finish())
-}
+/// Demo accounts created on first start: (email, password, name).
+pub const DEMO_ADMIN: (&str, &str, &str) = ("admin@example.com", "orchid-lantern-47", "Demo Admin");
+pub const DEMO_CUSTOMER: (&str, &str, &str) =
+    ("customer@example.com", "meadow-copper-82", "Demo Customer");
 
 /// The stored signing keys, newest first; the first start creates one. Replicas racing at first
 /// start may each store a key: all are published and every replica signs with the same newest.
@@ -58,19 +59,52 @@ pub async fn rotate_signing_key(database_url: &str) -> anyhow::Result<String> {
     Ok(kid)
 }
 
-pub struct AccountsApp {
-    server: Server,
+pub struct Accounts {
     pub service: Arc<AccountsService>,
-    pub database: Database,
+    jwks: JwkSet,
 }
 
-impl AccountsApp {
-    /// Connects to the database, applies migrations, loads the signing key and binds the listener.
-    pub async fn build(config: &AccountsConfig) -> anyhow::Result<Self> {
-        let database =
-            Database::connect(&config.database_url, config.max_connections, &MIGRATIONS).await?;
-        let store = SqlStore::new(database.clone());
-        let keys = match &config.signing_key {
+/// The accounts service's own commands.
+#[derive(clap::Subcommand, Debug)]
+pub enum AccountsCommand {
+    /// Add a new token signing key: replicas started afterwards sign with it and still publish
+    /// the older keys.
+    RotateSigningKey,
+}
+
+impl Subgraph for Accounts {
+    const NAME: &'static str = "accounts";
+    const PORT: u16 = 4001;
+    type Settings = AccountsSettings;
+    type Query = graphql::Query;
+    type Mutation = graphql::Mutation;
+    type Command = AccountsCommand;
+
+    fn migrations() -> &'static sqlx::migrate::Migrator {
+        &MIGRATIONS
+    }
+
+    fn settings(
+        env: &kit::settings::Env,
+        common: &kit::settings::CommonSettings,
+    ) -> Result<AccountsSettings, kit::config::ConfigError> {
+        AccountsSettings::from_env(env, common)
+    }
+
+    fn schema_builder() -> async_graphql::SchemaBuilder<
+        graphql::Query,
+        graphql::Mutation,
+        async_graphql::EmptySubscription,
+    > {
+        graphql::builder()
+    }
+
+    /// Loads the signing keys (the first start stores one) and the service.
+    async fn build(resources: Resources<'_, AccountsSettings>) -> anyhow::Result<Self> {
+        let own = &resources.settings.own;
+        let jwt = &resources.settings.common.jwt;
+        let store = SqlStore::new(resources.database);
+        let keys = match &own.signing_key {
             Some(key) => vec![(domain::tokens::fingerprint_kid(key)?, key.clone())],
             None => stored_signing_keys(&store).await?,
         };
@@ -78,51 +112,74 @@ impl AccountsApp {
         let signer = domain::tokens::TokenSigner::new(
             kid,
             key,
-            &config.jwt.issuer,
-            &config.jwt.audience,
-            config.access_token_ttl_secs,
+            &jwt.issuer,
+            &jwt.audience,
+            own.access_token_ttl_secs,
         )?
         .publishing(&keys[1..])?;
         let jwks = signer.jwks();
         let service = Arc::new(AccountsService::new(
             Arc::new(store),
             signer,
-            config.refresh_token_ttl_days * 24 * 3600 * 1000,
+            own.refresh_token_ttl_days * 24 * 3600 * 1000,
             ThrottleSettings {
-                failures_per_account: config.failures_per_account,
-                failures_per_address: config.failures_per_address,
+                failures_per_account: own.failures_per_account,
+                failures_per_address: own.failures_per_address,
                 ..ThrottleSettings::default()
             },
         ));
-        let verifier = Arc::new(TokenVerifier::new(
-            KeySource::Static(jwks.clone()),
-            &config.jwt.issuer,
-            &config.jwt.audience,
-        ));
-        let schema = graphql::schema(service.clone());
-        let routes =
-            kit::server::graphql_routes(schema, verifier, graphql::per_request(service.clone()))
-                .route(
-                    "/.well-known/jwks.json",
-                    get(move || async move { Json(jwks.clone()) }),
-                );
-        let server = Server::bind(config.listen, routes).await?;
-        Ok(Self {
-            server,
-            service,
-            database,
-        })
+        Ok(Self { service, jwks })
     }
 
-    pub fn local_addr(&self) -> SocketAddr {
-        self.server.local_addr()
+    fn schema(self: &Arc<Self>) -> graphql::AccountsSchema {
+        graphql::schema(self.service.clone())
     }
 
-    pub async fn run_until(
-        self,
-        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-    ) -> std::io::Result<()> {
-        self.server.run_until(shutdown).await
+    fn per_request(&self, request: async_graphql::Request) -> async_graphql::Request {
+        graphql::request_data(&self.service, request)
+    }
+
+    /// The public keys at `/.well-known/jwks.json`.
+    fn routes(self: &Arc<Self>) -> axum::Router {
+        let jwks = self.jwks.clone();
+        axum::Router::new().route(
+            "/.well-known/jwks.json",
+            get(move || async move { Json(jwks.clone()) }),
+        )
+    }
+
+    fn verification_keys(&self) -> Option<JwkSet> {
+        Some(self.jwks.clone())
+    }
+
+    async fn load_demo_data(&self, _demo: Demo) -> anyhow::Result<()> {
+        for ((email, password, name), roles) in [
+            (DEMO_ADMIN, &[Role::Customer, Role::Admin][..]),
+            (DEMO_CUSTOMER, &[Role::Customer][..]),
+        ] {
+            if self.service.store.user_by_email(email).await?.is_some() {
+                continue;
+            }
+            let email = Email::parse(email)?;
+            let password = Password::parse(password, email.as_str())?;
+            self.service
+                .create_user(&email, &password, name, roles)
+                .await?;
+        }
+        Ok(())
+    }
+
+    async fn run_command(
+        command: AccountsCommand,
+        settings: Settings<AccountsSettings>,
+    ) -> anyhow::Result<()> {
+        match command {
+            AccountsCommand::RotateSigningKey => {
+                let kid = rotate_signing_key(&settings.common.database_url).await?;
+                println!("added signing key {kid}; restart the accounts replicas to sign with it");
+            }
+        }
+        Ok(())
     }
 }
 
@@ -130,11 +187,6 @@ impl AccountsApp {
 mod tests {
     #[test]
     fn checked_in_sdl_is_fresh() {
-        let path =
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../schema/accounts.graphql");
-        kit::schema::assert_file_fresh(
-            &path,
-            &kit::schema::sdl_file("http://127.0.0.1:4001/graphql", &super::sdl()),
-        );
+        kit::testing::assert_sdl_fresh::<super::Accounts>();
     }
 }

@@ -12,7 +12,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use catalog::{CatalogApp, CatalogConfig};
+use catalog::Catalog;
 use serde_json::{json, Value};
 
 fn env(name: &str, default: usize) -> usize {
@@ -27,18 +27,20 @@ async fn main() {
     let products = env("BENCH_PRODUCTS", 10_000);
     let seconds = env("BENCH_SECONDS", 5) as u64;
     let concurrency = env("BENCH_CONCURRENCY", 8);
-    let url =
-        std::env::var("BENCH_DATABASE_URL").unwrap_or_else(|_| kit::db::testing::sqlite_url());
-    let config = CatalogConfig::for_database(&url, "http://127.0.0.1:1/unused");
-    let service = catalog::service(&config).await.expect("catalog storage");
-    catalog::load_demo_data(&service, products)
+    let url = match std::env::var("BENCH_DATABASE_URL").as_deref() {
+        Err(_) => kit::db::testing::sqlite_url(),
+        Ok("postgres") => kit::db::testing::postgres_url().await,
+        Ok(url) => url.to_string(),
+    };
+    let app = kit::testing::spawn_app_with::<Catalog>(|env| {
+        env.set("CATALOG_DATABASE_URL", url.clone())
+            .set("CATALOG_SEARCH_DIR", ":memory:")
+    })
+    .await;
+    catalog::load_demo_data(&app.subgraph.service, products)
         .await
         .expect("demo data");
-    let app = CatalogApp::with_service(&config, service)
-        .await
-        .expect("catalog starts");
-    let endpoint = format!("http://{}/graphql", app.local_addr());
-    tokio::spawn(app.run_until(std::future::pending()));
+    let endpoint = app.url();
 
     let client = reqwest::Client::new();
     let page: Value = client

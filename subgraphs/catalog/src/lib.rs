@@ -9,14 +9,13 @@ pub mod service;
 pub mod store;
 pub mod tree;
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 
-use kit::auth::{KeySource, TokenVerifier};
-use kit::db::Database;
-use kit::server::Server;
+use futures_util::future::BoxFuture;
+use kit::subgraph::{Demo, Resources, Settings, StopSignal};
+use kit::Subgraph;
 
-pub use config::CatalogConfig;
+pub use config::{CatalogSettings, SearchSettings};
 use search::meilisearch_engine::MeilisearchEngine;
 use search::tantivy_engine::TantivyEngine;
 use search::SearchEngine;
@@ -25,34 +24,31 @@ use store::{CatalogStore, SqlStore};
 
 pub static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/catalog");
 
-/// The SDL this subgraph serves (checked in as `schema/catalog.graphql`).
-pub fn sdl() -> String {
-    kit::schema::federation_sdl(&graphql::builder().finish())
+pub struct Catalog {
+    pub service: Arc<CatalogService>,
 }
 
-/// The search engine the configuration asks for: Meilisearch when configured, else the
-/// embedded index (in a directory, or in memory).
-pub async fn search_engine(config: &CatalogConfig) -> anyhow::Result<Arc<dyn SearchEngine>> {
-    if let Some(meili) = &config.meilisearch {
-        let engine =
-            MeilisearchEngine::connect(&meili.url, meili.api_key.as_deref(), &meili.index).await?;
-        return Ok(Arc::new(engine));
-    }
-    Ok(match &config.search_dir {
-        Some(dir) => Arc::new(TantivyEngine::open(dir)?),
-        None => Arc::new(TantivyEngine::in_memory()?),
+/// The catalog's own commands.
+#[derive(clap::Subcommand, Debug)]
+pub enum CatalogCommand {
+    /// Rebuild the search index from the database.
+    Reindex,
+    /// Load a generated demo catalog into an empty database.
+    Seed {
+        #[arg(long, default_value_t = 1000)]
+        products: usize,
+    },
+}
+
+/// The search engine the settings ask for.
+pub async fn search_engine(settings: &SearchSettings) -> anyhow::Result<Arc<dyn SearchEngine>> {
+    Ok(match settings {
+        SearchSettings::Meilisearch(meili) => Arc::new(
+            MeilisearchEngine::connect(&meili.url, meili.api_key.as_deref(), &meili.index).await?,
+        ),
+        SearchSettings::Directory(dir) => Arc::new(TantivyEngine::open(dir)?),
+        SearchSettings::Memory => Arc::new(TantivyEngine::in_memory()?),
     })
-}
-
-/// Connects storage and search without serving: for commands (demo data, reindex).
-pub async fn service(config: &CatalogConfig) -> anyhow::Result<Arc<CatalogService>> {
-    let database =
-        Database::connect(&config.database_url, config.max_connections, &MIGRATIONS).await?;
-    let store: Arc<dyn CatalogStore> = Arc::new(SqlStore::new(database));
-    Ok(Arc::new(CatalogService::new(
-        store,
-        search_engine(config).await?,
-    )))
 }
 
 /// Writes a generated demo catalog of `count` products and rebuilds the search index. Does
@@ -75,57 +71,89 @@ pub async fn load_demo_data(service: &CatalogService, count: usize) -> anyhow::R
     Ok(true)
 }
 
-pub struct CatalogApp {
-    server: Server,
-    pub service: Arc<CatalogService>,
-}
+impl Subgraph for Catalog {
+    const NAME: &'static str = "catalog";
+    const PORT: u16 = 4002;
+    type Settings = CatalogSettings;
+    type Query = graphql::Query;
+    type Mutation = graphql::Mutation;
+    type Command = CatalogCommand;
 
-impl CatalogApp {
-    /// Connects storage and search, binds the listener. The index is rebuilt when it is empty but
-    /// the database has products.
-    pub async fn build(config: &CatalogConfig) -> anyhow::Result<Self> {
-        let service = service(config).await?;
-        Self::with_service(config, service).await
+    fn migrations() -> &'static sqlx::migrate::Migrator {
+        &MIGRATIONS
     }
 
-    pub async fn with_service(
-        config: &CatalogConfig,
-        service: Arc<CatalogService>,
-    ) -> anyhow::Result<Self> {
+    fn settings(
+        env: &kit::settings::Env,
+        common: &kit::settings::CommonSettings,
+    ) -> Result<CatalogSettings, kit::config::ConfigError> {
+        CatalogSettings::from_env(env, common)
+    }
+
+    fn schema_builder() -> async_graphql::SchemaBuilder<
+        graphql::Query,
+        graphql::Mutation,
+        async_graphql::EmptySubscription,
+    > {
+        graphql::builder()
+    }
+
+    /// Connects storage and search. The index is rebuilt when it is empty but the database has
+    /// products.
+    async fn build(resources: Resources<'_, CatalogSettings>) -> anyhow::Result<Self> {
+        let store: Arc<dyn CatalogStore> = Arc::new(SqlStore::new(resources.database));
+        let engine = search_engine(&resources.settings.own.search).await?;
+        let service = Arc::new(CatalogService::new(store, engine));
         if service.search.document_count().await? == 0 {
             let indexed = service.indexer.rebuild().await?;
             if indexed > 0 {
                 tracing::info!(indexed, "search index rebuilt from the database");
             }
         }
-        let verifier = Arc::new(TokenVerifier::new(
-            KeySource::Remote {
-                url: config.jwks_url.clone(),
-                client: reqwest::Client::new(),
-            },
-            &config.jwt.issuer,
-            &config.jwt.audience,
-        ));
-        let schema = graphql::schema(service.clone());
-        let routes =
-            kit::server::graphql_routes(schema, verifier, graphql::per_request(service.clone()));
-        let server = Server::bind(config.listen, routes).await?;
-        Ok(Self { server, service })
+        Ok(Self { service })
     }
 
-    pub fn local_addr(&self) -> SocketAddr {
-        self.server.local_addr()
+    fn schema(self: &Arc<Self>) -> graphql::CatalogSchema {
+        graphql::schema(self.service.clone())
     }
 
-    /// Serves and follows the outbox into the search index until `shutdown`.
-    pub async fn run_until(
-        self,
-        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-    ) -> std::io::Result<()> {
-        let indexer = tokio::spawn(self.service.indexer.clone().follow(std::future::pending()));
-        let result = self.server.run_until(shutdown).await;
-        indexer.abort();
-        result
+    fn per_request(&self, request: async_graphql::Request) -> async_graphql::Request {
+        graphql::request_data(&self.service, request)
+    }
+
+    /// Follows the outbox into the search index.
+    fn background_tasks(self: &Arc<Self>, stop: StopSignal) -> Vec<BoxFuture<'static, ()>> {
+        vec![Box::pin(
+            self.service.indexer.clone().follow(stop.stopped()),
+        )]
+    }
+
+    async fn load_demo_data(&self, demo: Demo) -> anyhow::Result<()> {
+        if load_demo_data(&self.service, demo.products).await? {
+            tracing::info!(products = demo.products, "demo catalog loaded");
+        }
+        Ok(())
+    }
+
+    async fn run_command(
+        command: CatalogCommand,
+        settings: Settings<CatalogSettings>,
+    ) -> anyhow::Result<()> {
+        let (catalog, _) = kit::app::prepare::<Self>(&settings).await?;
+        match command {
+            CatalogCommand::Reindex => {
+                let indexed = catalog.service.indexer.rebuild().await?;
+                println!("indexed {indexed} active products");
+            }
+            CatalogCommand::Seed { products } => {
+                if load_demo_data(&catalog.service, products).await? {
+                    println!("loaded {products} demo products");
+                } else {
+                    println!("the catalog already has data; nothing loaded");
+                }
+            }
+        }
+        Ok(())
     }
 }
 
@@ -133,11 +161,6 @@ impl CatalogApp {
 mod tests {
     #[test]
     fn checked_in_sdl_is_fresh() {
-        let path =
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../schema/catalog.graphql");
-        kit::schema::assert_file_fresh(
-            &path,
-            &kit::schema::sdl_file("http://127.0.0.1:4002/graphql", &super::sdl()),
-        );
+        kit::testing::assert_sdl_fresh::<super::Catalog>();
     }
 }

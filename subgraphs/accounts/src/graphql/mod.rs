@@ -40,14 +40,13 @@ pub fn builder() -> async_graphql::SchemaBuilder<Query, Mutation, EmptySubscript
 }
 
 /// Adds the request-scoped dataloaders.
-pub fn per_request(
-    service: Arc<AccountsService>,
-) -> impl Fn(async_graphql::Request) -> async_graphql::Request + Clone {
-    move |request| {
-        request
-            .data(dataloader(UserLoader::new(service.clone())))
-            .data(dataloader(user::AddressLoader::new(service.clone())))
-    }
+pub fn request_data(
+    service: &Arc<AccountsService>,
+    request: async_graphql::Request,
+) -> async_graphql::Request {
+    request
+        .data(dataloader(UserLoader::new(service.clone())))
+        .data(dataloader(user::AddressLoader::new(service.clone())))
 }
 
 #[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]

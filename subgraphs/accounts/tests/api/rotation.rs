@@ -1,28 +1,21 @@
 //! Rotating the signing key: tokens signed before keep working, new ones use the new key.
 
-use accounts::{AccountsApp, AccountsConfig};
+use accounts::Accounts;
+use kit::testing::{spawn_app_with, TestApp};
 use serde_json::{json, Value};
 
-async fn start(url: &str) -> (String, tokio::task::JoinHandle<std::io::Result<()>>) {
-    let app = AccountsApp::build(&AccountsConfig::for_database(url))
-        .await
-        .unwrap();
-    let base = format!("http://{}", app.local_addr());
-    (base, tokio::spawn(app.run_until(std::future::pending())))
+/// A replica of accounts on the database at `url`.
+async fn start(url: &str) -> TestApp<Accounts> {
+    let url = url.to_string();
+    spawn_app_with::<Accounts>(|env| env.set("ACCOUNTS_DATABASE_URL", url)).await
 }
 
-async fn graphql(base: &str, query: &str, token: Option<&str>) -> Value {
-    let mut request = reqwest::Client::new()
-        .post(format!("{base}/graphql"))
-        .json(&json!({ "query": query }));
-    if let Some(token) = token {
-        request = request.bearer_auth(token);
-    }
-    request.send().await.unwrap().json().await.unwrap()
+async fn graphql(app: &TestApp<Accounts>, query: &str, token: Option<&str>) -> Value {
+    app.graphql(query, json!({}), token).await
 }
 
-async fn jwks_kids(base: &str) -> Vec<String> {
-    let jwks: Value = reqwest::get(format!("{base}/.well-known/jwks.json"))
+async fn jwks_kids(app: &TestApp<Accounts>) -> Vec<String> {
+    let jwks: Value = reqwest::get(format!("http://{}/.well-known/jwks.json", app.address))
         .await
         .unwrap()
         .json()
@@ -43,7 +36,7 @@ fn kid_of(token: &str) -> String {
 #[tokio::test]
 async fn tokens_signed_before_a_rotation_keep_verifying() {
     let url = kit::db::testing::postgres_url().await;
-    let (old, old_server) = start(&url).await;
+    let old = start(&url).await;
     let registered = graphql(
         &old,
         "mutation { register(input: { email: \"rot@example.com\", password: \"rotation-pass-1\", name: \"Rot\" }) { accessToken } }",
@@ -58,7 +51,7 @@ async fn tokens_signed_before_a_rotation_keep_verifying() {
     assert_eq!(old_kids, vec![kid_of(&old_token)]);
 
     let new_kid = accounts::rotate_signing_key(&url).await.unwrap();
-    let (new, new_server) = start(&url).await;
+    let new = start(&url).await;
     assert_eq!(
         jwks_kids(&new).await,
         vec![new_kid.clone(), old_kids[0].clone()]
@@ -75,6 +68,4 @@ async fn tokens_signed_before_a_rotation_keep_verifying() {
     .await;
     let new_token = login["data"]["login"]["accessToken"].as_str().unwrap();
     assert_eq!(kid_of(new_token), new_kid);
-    old_server.abort();
-    new_server.abort();
 }

@@ -43,16 +43,15 @@ pub fn builder() -> async_graphql::SchemaBuilder<Query, Mutation, EmptySubscript
 }
 
 /// Adds the request-scoped dataloaders.
-pub fn per_request(
-    service: Arc<CatalogService>,
-) -> impl Fn(async_graphql::Request) -> async_graphql::Request + Clone {
-    move |request| {
-        request
-            .data(dataloader(ProductIdLoader(service.clone())))
-            .data(dataloader(ProductSkuLoader(service.clone())))
-            .data(dataloader(BrandLoader(service.clone())))
-            .data(RequestCategories::default())
-    }
+pub fn request_data(
+    service: &Arc<CatalogService>,
+    request: async_graphql::Request,
+) -> async_graphql::Request {
+    request
+        .data(dataloader(ProductIdLoader(service.clone())))
+        .data(dataloader(ProductSkuLoader(service.clone())))
+        .data(dataloader(BrandLoader(service.clone())))
+        .data(RequestCategories::default())
 }
 
 #[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]

@@ -1,0 +1,217 @@
+//! Settings every subgraph shares, read from one place per prefix with one set of defaults.
+//!
+//! For a subgraph named `catalog` (prefix `CATALOG_`):
+//! - `CATALOG_LISTEN` (default `127.0.0.1:<the subgraph's port>`)
+//! - `CATALOG_DATABASE_URL` (`postgres://...` or `sqlite://path`; default
+//!   `sqlite://<data dir>/catalog.db`)
+//! - `CATALOG_DB_MAX_CONNECTIONS` (default 10)
+//! - `SHOP_DATA_DIR` (default `data`): where the embedded backends keep their files
+//! - `JWT_ISSUER` (default `shop-accounts`), `JWT_AUDIENCE` (default `shop`)
+//! - `JWKS_URL`: where access-token keys are published (default
+//!   `http://127.0.0.1:4001/.well-known/jwks.json`)
+//!
+//! A subgraph's own settings use the same prefix (see [`Env`]).
+
+use std::collections::HashMap;
+use std::fmt::Display;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::str::FromStr;
+
+use jsonwebtoken::jwk::JwkSet;
+
+use crate::auth::JwtSettings;
+use crate::config::ConfigError;
+
+/// Where a process reads its settings: the process environment (production), explicit values
+/// (tests, the embedded launcher), or explicit values over the environment.
+#[derive(Clone, Debug)]
+pub struct Env {
+    prefix: String,
+    values: HashMap<String, String>,
+    read_process: bool,
+}
+
+impl Env {
+    /// The process environment, for the subgraph named `name`.
+    pub fn process(name: &str) -> Self {
+        Self {
+            prefix: format!("{}_", name.to_uppercase()),
+            values: HashMap::new(),
+            read_process: true,
+        }
+    }
+
+    /// Only the values set with [`Env::set`]: every other setting has its default.
+    pub fn isolated(name: &str) -> Self {
+        Self {
+            read_process: false,
+            ..Self::process(name)
+        }
+    }
+
+    /// Sets a variable by its full name (e.g. `CATALOG_SEARCH_DIR` or `JWKS_URL`); it wins over
+    /// the process environment.
+    pub fn set(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.values.insert(name.into(), value.into());
+        self
+    }
+
+    /// The full name of the subgraph's own setting `key`: `name("LISTEN")` is `CATALOG_LISTEN`.
+    pub fn name(&self, key: &str) -> String {
+        format!("{}{key}", self.prefix)
+    }
+
+    /// A shared (unprefixed) variable, if set and not blank.
+    pub fn shared(&self, name: &str) -> Option<String> {
+        let value = match self.values.get(name) {
+            Some(value) => Some(value.clone()),
+            None if self.read_process => std::env::var(name).ok(),
+            None => None,
+        };
+        value.filter(|v| !v.trim().is_empty())
+    }
+
+    /// The subgraph's own setting `key`, if set.
+    pub fn optional(&self, key: &str) -> Option<String> {
+        self.shared(&self.name(key))
+    }
+
+    /// The subgraph's own setting `key` parsed, or `default` when it is not set.
+    pub fn parse_or<T>(&self, key: &str, default: T) -> Result<T, ConfigError>
+    where
+        T: FromStr,
+        T::Err: Display,
+    {
+        parse_named(&self.name(key), self.optional(key), default)
+    }
+
+    /// A shared variable parsed, or `default` when it is not set.
+    pub fn parse_shared_or<T>(&self, name: &str, default: T) -> Result<T, ConfigError>
+    where
+        T: FromStr,
+        T::Err: Display,
+    {
+        parse_named(name, self.shared(name), default)
+    }
+}
+
+fn parse_named<T>(name: &str, raw: Option<String>, default: T) -> Result<T, ConfigError>
+where
+    T: FromStr,
+    T::Err: Display,
+{
+    match raw {
+        None => Ok(default),
+        Some(raw) => raw
+            .trim()
+            .parse()
+            .map_err(|e: T::Err| ConfigError::Invalid {
+                name: name.into(),
+                message: format!("{raw:?}: {e}"),
+            }),
+    }
+}
+
+/// Where the keys that verify access tokens come from.
+#[derive(Clone, Debug)]
+pub enum VerificationKeys {
+    /// A JWKS URL, fetched and cached.
+    Jwks(String),
+    /// Keys known up front (tests signing their own tokens).
+    Fixed(JwkSet),
+}
+
+#[derive(Clone, Debug)]
+pub struct CommonSettings {
+    pub listen: SocketAddr,
+    pub database_url: String,
+    pub max_connections: u32,
+    pub data_dir: PathBuf,
+    pub jwt: JwtSettings,
+    pub keys: VerificationKeys,
+    /// The variable names these came from, for start-up errors.
+    pub names: SettingNames,
+}
+
+#[derive(Clone, Debug)]
+pub struct SettingNames {
+    pub listen: String,
+    pub database_url: String,
+}
+
+impl CommonSettings {
+    pub const DEFAULT_JWKS_URL: &str = "http://127.0.0.1:4001/.well-known/jwks.json";
+
+    /// The settings of the subgraph `env` is for, whose default port is `port`.
+    pub fn load(env: &Env, port: u16) -> Result<Self, ConfigError> {
+        let data_dir: PathBuf = env.parse_shared_or("SHOP_DATA_DIR", PathBuf::from("data"))?;
+        let file = format!("{}.db", env.prefix.trim_end_matches('_').to_lowercase());
+        let database_url = env
+            .optional("DATABASE_URL")
+            .unwrap_or_else(|| format!("sqlite://{}", data_dir.join(file).display()));
+        let max_connections = env.parse_or("DB_MAX_CONNECTIONS", 10u32)?;
+        if max_connections == 0 {
+            return Err(ConfigError::Invalid {
+                name: env.name("DB_MAX_CONNECTIONS"),
+                message: "must be at least 1".into(),
+            });
+        }
+        Ok(Self {
+            listen: env.parse_or("LISTEN", SocketAddr::from(([127, 0, 0, 1], port)))?,
+            database_url,
+            max_connections,
+            data_dir,
+            jwt: JwtSettings {
+                issuer: env
+                    .shared("JWT_ISSUER")
+                    .unwrap_or_else(|| "shop-accounts".into()),
+                audience: env.shared("JWT_AUDIENCE").unwrap_or_else(|| "shop".into()),
+            },
+            keys: VerificationKeys::Jwks(
+                env.shared("JWKS_URL")
+                    .unwrap_or_else(|| Self::DEFAULT_JWKS_URL.into()),
+            ),
+            names: SettingNames {
+                listen: env.name("LISTEN"),
+                database_url: env.name("DATABASE_URL"),
+            },
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_come_from_one_prefix_with_one_set_of_defaults() {
+        let defaults = CommonSettings::load(&Env::isolated("catalog"), 4002).unwrap();
+        assert_eq!(defaults.listen.to_string(), "127.0.0.1:4002");
+        assert_eq!(defaults.database_url, "sqlite://data/catalog.db");
+        assert_eq!(defaults.max_connections, 10);
+        assert_eq!(defaults.names.database_url, "CATALOG_DATABASE_URL");
+
+        let env = Env::isolated("catalog")
+            .set("CATALOG_LISTEN", "0.0.0.0:9000")
+            .set("SHOP_DATA_DIR", "/var/shop")
+            .set("JWKS_URL", "http://accounts/jwks");
+        let set = CommonSettings::load(&env, 4002).unwrap();
+        assert_eq!(set.listen.to_string(), "0.0.0.0:9000");
+        assert_eq!(set.database_url, "sqlite:///var/shop/catalog.db");
+        assert!(matches!(set.keys, VerificationKeys::Jwks(url) if url == "http://accounts/jwks"));
+    }
+
+    #[test]
+    fn a_bad_value_names_its_variable() {
+        let env = Env::isolated("inventory").set("INVENTORY_DB_MAX_CONNECTIONS", "many");
+        let error = CommonSettings::load(&env, 4003).unwrap_err().to_string();
+        assert!(
+            error.starts_with("INVENTORY_DB_MAX_CONNECTIONS: \"many\""),
+            "{error}"
+        );
+        let env = Env::isolated("inventory").set("INVENTORY_DB_MAX_CONNECTIONS", "0");
+        let error = CommonSettings::load(&env, 4003).unwrap_err().to_string();
+        assert_eq!(error, "INVENTORY_DB_MAX_CONNECTIONS: must be at least 1");
+    }
+}

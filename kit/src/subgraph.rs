@@ -1,0 +1,140 @@
+//! What a subgraph supplies to the scaffold: its name and port, migrations, settings, schema,
+//! per-request data, extra routes, background tasks, demo data and commands. Everything else
+//! (settings parsing, connecting, migrating, token verification, serving, the CLI, stopping) is
+//! [`App`](crate::app::App) and [`cli`](crate::cli).
+
+use std::future::Future;
+use std::sync::Arc;
+
+use async_graphql::{EmptySubscription, ObjectType, Schema, SchemaBuilder};
+use futures_util::future::BoxFuture;
+use jsonwebtoken::jwk::JwkSet;
+use sqlx::migrate::Migrator;
+
+use crate::config::ConfigError;
+use crate::db::Database;
+use crate::settings::{CommonSettings, Env};
+
+/// A subgraph's settings: the shared ones and its own.
+#[derive(Clone, Debug)]
+pub struct Settings<T> {
+    pub common: CommonSettings,
+    pub own: T,
+}
+
+impl<T> Settings<T> {
+    /// Reads both parts from `env`.
+    pub fn load<S: Subgraph<Settings = T>>(env: &Env) -> Result<Self, ConfigError> {
+        let common = CommonSettings::load(env, S::PORT)?;
+        let own = S::settings(env, &common)?;
+        Ok(Self { common, own })
+    }
+}
+
+/// What [`Subgraph::build`] gets: its settings and its migrated database.
+pub struct Resources<'a, T> {
+    pub settings: &'a Settings<T>,
+    pub database: Database,
+}
+
+/// Demo data options from the launcher.
+#[derive(Clone, Copy, Debug)]
+pub struct Demo {
+    /// How many demo products the catalog generates (other subgraphs scale with it).
+    pub products: usize,
+}
+
+/// Resolves when the app stops; background tasks end when it does.
+#[derive(Clone)]
+pub struct StopSignal(tokio::sync::watch::Receiver<bool>);
+
+impl StopSignal {
+    /// Stops once `true` is sent on the channel's sender.
+    pub fn new(receiver: tokio::sync::watch::Receiver<bool>) -> Self {
+        Self(receiver)
+    }
+
+    pub async fn stopped(mut self) {
+        let _ = self.0.wait_for(|stop| *stop).await;
+    }
+
+    pub fn is_stopped(&self) -> bool {
+        *self.0.borrow()
+    }
+}
+
+/// A subgraph: implement this (about a screen of code) and the scaffold builds, serves, tests
+/// and launches it. See README.md, "Adding a subgraph".
+pub trait Subgraph: Send + Sync + Sized + 'static {
+    /// Lower case: the prefix of its settings (`CATALOG_...`), its SQLite file, its SDL file.
+    const NAME: &'static str;
+    /// Its default listen port, also its port in the embedded shop.
+    const PORT: u16;
+    /// Settings of its own, read with the same prefix.
+    type Settings: Clone + std::fmt::Debug + Send + Sync + 'static;
+    type Query: ObjectType + Default + 'static;
+    type Mutation: ObjectType + Default + 'static;
+    /// Commands of its own beside `serve` and `sdl` ([`NoCommands`] when it has none).
+    type Command: clap::Subcommand + Send + 'static;
+
+    fn migrations() -> &'static Migrator;
+
+    /// Its own settings from `env` (e.g. `env.parse_or("RESERVATION_TTL_SECS", 900)`).
+    fn settings(env: &Env, common: &CommonSettings) -> Result<Self::Settings, ConfigError>;
+
+    /// The schema without data: enough to print the SDL.
+    fn schema_builder() -> SchemaBuilder<Self::Query, Self::Mutation, EmptySubscription>;
+
+    /// Builds the subgraph's state (services, stores) on its migrated database.
+    fn build(
+        resources: Resources<'_, Self::Settings>,
+    ) -> impl Future<Output = anyhow::Result<Self>> + Send;
+
+    /// The schema with the data its resolvers read.
+    fn schema(self: &Arc<Self>) -> Schema<Self::Query, Self::Mutation, EmptySubscription>;
+
+    /// Request-scoped data (dataloaders).
+    fn per_request(&self, request: async_graphql::Request) -> async_graphql::Request {
+        request
+    }
+
+    /// Routes beside `/graphql` and `/health`.
+    fn routes(self: &Arc<Self>) -> axum::Router {
+        axum::Router::new()
+    }
+
+    /// Tasks that run while the app serves; each ends when `stop` resolves.
+    fn background_tasks(self: &Arc<Self>, stop: StopSignal) -> Vec<BoxFuture<'static, ()>> {
+        let _ = stop;
+        Vec::new()
+    }
+
+    /// Keys of its own to verify tokens with, instead of the configured JWKS (the issuer).
+    fn verification_keys(&self) -> Option<JwkSet> {
+        None
+    }
+
+    /// Loads demo data into an empty database; does nothing when there is data already.
+    fn load_demo_data(&self, demo: Demo) -> impl Future<Output = anyhow::Result<()>> + Send {
+        let _ = demo;
+        async { Ok(()) }
+    }
+
+    /// Runs one of its own commands.
+    fn run_command(
+        command: Self::Command,
+        settings: Settings<Self::Settings>,
+    ) -> impl Future<Output = anyhow::Result<()>> + Send {
+        let _ = (command, settings);
+        async { Ok(()) }
+    }
+
+    /// The federation SDL it serves.
+    fn sdl() -> String {
+        crate::schema::federation_sdl(&Self::schema_builder().finish())
+    }
+}
+
+/// The commands of a subgraph that has none of its own.
+#[derive(clap::Subcommand, Clone, Copy, Debug)]
+pub enum NoCommands {}
