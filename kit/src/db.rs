@@ -50,7 +50,8 @@ pub struct Database {
 
 impl Database {
     /// Connects to `url` (`postgres://...` or `sqlite://path`; a SQLite file and its directory are
-    /// created when missing) and applies `migrations`.
+    /// created when missing), applies `migrations` and creates the platform's tables when
+    /// missing (`outbox_events`, `processed_events`; see [`crate::events`]).
     pub async fn connect(
         url: &str,
         max_connections: u32,
@@ -109,6 +110,13 @@ impl Database {
             .await
             .map_err(connect_error)?;
         migrations.run(&pool).await?;
+        // The platform's own tables (the event outbox, processed-event marks) in every database.
+        sqlx::raw_sql(crate::events::outbox::TABLE)
+            .execute(&pool)
+            .await?;
+        sqlx::raw_sql(crate::events::processed::TABLE)
+            .execute(&pool)
+            .await?;
         Ok(Self { pool, backend })
     }
 

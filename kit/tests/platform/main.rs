@@ -1,0 +1,3 @@
+//! kit's own integration tests: the event bus contract on every backend.
+
+mod events_contract;
