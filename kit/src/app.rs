@@ -12,9 +12,11 @@ use tokio::task::JoinHandle;
 
 use crate::auth::{KeySource, TokenVerifier};
 use crate::db::{Database, DbError};
+use crate::events::outbox::Relay;
+use crate::events::EventError;
 use crate::server::Server;
 use crate::settings::{Env, VerificationKeys};
-use crate::subgraph::{Demo, Resources, Settings, StopSignal, Subgraph};
+use crate::subgraph::{Demo, Events, Resources, Settings, StopSignal, Subgraph};
 
 /// Why a subgraph did not start; each names the setting or the step that failed.
 #[derive(Debug, thiserror::Error)]
@@ -32,6 +34,12 @@ pub enum StartError {
         #[source]
         source: std::io::Error,
     },
+    #[error("{setting}: {source}")]
+    Events {
+        setting: &'static str,
+        #[source]
+        source: EventError,
+    },
     #[error("{subgraph} could not start: {source:#}")]
     Build {
         subgraph: &'static str,
@@ -40,11 +48,11 @@ pub enum StartError {
     },
 }
 
-/// Connects to the subgraph's database (migrated) and builds its state, without serving: for
-/// commands and for [`App`].
+/// Connects to the subgraph's database (migrated) and the event bus and builds its state,
+/// without serving: for commands and for [`App`].
 pub async fn prepare<S: Subgraph>(
     settings: &Settings<S::Settings>,
-) -> Result<(Arc<S>, Database), StartError> {
+) -> Result<(Arc<S>, Database, Events), StartError> {
     let common = &settings.common;
     let database = Database::connect(
         &common.database_url,
@@ -56,16 +64,24 @@ pub async fn prepare<S: Subgraph>(
         setting: common.names.database_url.clone(),
         source,
     })?;
+    let bus = crate::events::connect(&common.events_url, &common.events_namespace)
+        .await
+        .map_err(|source| StartError::Events {
+            setting: "EVENTS_URL",
+            source,
+        })?;
+    let events = Events::new(bus.clone(), Relay::new(database.clone(), bus), S::NAME);
     let subgraph = S::build(Resources {
         settings,
         database: database.clone(),
+        events: events.clone(),
     })
     .await
     .map_err(|source| StartError::Build {
         subgraph: S::NAME,
         source,
     })?;
-    Ok((Arc::new(subgraph), database))
+    Ok((Arc::new(subgraph), database, events))
 }
 
 /// A built subgraph, bound and ready to serve.
@@ -73,6 +89,7 @@ pub struct App<S: Subgraph> {
     server: Server,
     pub subgraph: Arc<S>,
     pub database: Database,
+    pub events: Events,
 }
 
 impl<S: Subgraph> App<S> {
@@ -95,7 +112,7 @@ impl<S: Subgraph> App<S> {
         listener: TcpListener,
         settings: &Settings<S::Settings>,
     ) -> Result<Self, StartError> {
-        let (subgraph, database) = prepare::<S>(settings).await?;
+        let (subgraph, database, events) = prepare::<S>(settings).await?;
         let common = &settings.common;
         let source = match (subgraph.verification_keys(), &common.keys) {
             (Some(own), _) => KeySource::Static(own),
@@ -115,11 +132,16 @@ impl<S: Subgraph> App<S> {
             move |request| subgraph.per_request(request)
         };
         let routes = crate::server::graphql_routes(subgraph.schema(), verifier, per_request)
+            .route(
+                "/metrics",
+                axum::routing::get(|| async { crate::events::consumer::render_metrics() }),
+            )
             .merge(subgraph.routes());
         Ok(Self {
             server: Server::new(listener, routes),
             subgraph,
             database,
+            events,
         })
     }
 
@@ -127,17 +149,20 @@ impl<S: Subgraph> App<S> {
         self.server.local_addr()
     }
 
-    /// Serves and runs the background tasks until `shutdown`; then the tasks are told to stop
-    /// and awaited.
+    /// Serves, relays the outbox to the bus and runs the background tasks until `shutdown`;
+    /// then the tasks are told to stop and awaited.
     pub async fn run_until(
         self,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         let (stop, receiver) = watch::channel(false);
-        let tasks: Vec<JoinHandle<()>> = self
-            .subgraph
-            .background_tasks(StopSignal::new(receiver))
-            .into_iter()
+        let relay = self
+            .events
+            .relay
+            .clone()
+            .follow(StopSignal::new(receiver.clone()));
+        let tasks: Vec<JoinHandle<()>> = std::iter::once(Box::pin(relay) as BoxFuture<'static, ()>)
+            .chain(self.subgraph.background_tasks(StopSignal::new(receiver)))
             .map(tokio::spawn)
             .collect();
         let served = self.server.run_until(shutdown).await;

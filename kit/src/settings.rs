@@ -9,6 +9,9 @@
 //! - `JWT_ISSUER` (default `shop-accounts`), `JWT_AUDIENCE` (default `shop`)
 //! - `JWKS_URL`: where access-token keys are published (default
 //!   `http://127.0.0.1:4001/.well-known/jwks.json`)
+//! - `EVENTS_URL`: the event bus, `redis://...` or `sqlite://path` (default
+//!   `sqlite://<data dir>/events.db`), and `EVENTS_NAMESPACE` (default `shop`), the prefix of its
+//!   stream names
 //!
 //! A subgraph's own settings use the same prefix (see [`Env`]).
 
@@ -130,6 +133,8 @@ pub struct CommonSettings {
     pub data_dir: PathBuf,
     pub jwt: JwtSettings,
     pub keys: VerificationKeys,
+    pub events_url: String,
+    pub events_namespace: String,
     /// The variable names these came from, for start-up errors.
     pub names: SettingNames,
 }
@@ -157,6 +162,9 @@ impl CommonSettings {
                 message: "must be at least 1".into(),
             });
         }
+        let events_url = env
+            .shared("EVENTS_URL")
+            .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("events.db").display()));
         Ok(Self {
             listen: env.parse_or("LISTEN", SocketAddr::from(([127, 0, 0, 1], port)))?,
             database_url,
@@ -172,6 +180,10 @@ impl CommonSettings {
                 env.shared("JWKS_URL")
                     .unwrap_or_else(|| Self::DEFAULT_JWKS_URL.into()),
             ),
+            events_url,
+            events_namespace: env
+                .shared("EVENTS_NAMESPACE")
+                .unwrap_or_else(|| "shop".into()),
             names: SettingNames {
                 listen: env.name("LISTEN"),
                 database_url: env.name("DATABASE_URL"),

@@ -13,6 +13,9 @@ use sqlx::migrate::Migrator;
 
 use crate::config::ConfigError;
 use crate::db::Database;
+use crate::events::consumer::{Consumer, ConsumerSettings, Handler};
+use crate::events::outbox::Relay;
+use crate::events::{Event, EventBus, Fact};
 use crate::settings::{CommonSettings, Env};
 
 /// A subgraph's settings: the shared ones and its own.
@@ -31,10 +34,49 @@ impl<T> Settings<T> {
     }
 }
 
-/// What [`Subgraph::build`] gets: its settings and its migrated database.
+/// What [`Subgraph::build`] gets: its settings, its migrated database and the event bus.
 pub struct Resources<'a, T> {
     pub settings: &'a Settings<T>,
     pub database: Database,
+    pub events: Events,
+}
+
+/// A subgraph's handle on the event bus: it writes events to its outbox (see
+/// [`crate::events::outbox::append`]), wakes the relay after committing, and consumes topics in
+/// its own consumer group.
+#[derive(Clone)]
+pub struct Events {
+    pub bus: Arc<dyn EventBus>,
+    pub relay: Relay,
+    service: &'static str,
+    consumer_settings: ConsumerSettings,
+}
+
+impl Events {
+    pub fn new(bus: Arc<dyn EventBus>, relay: Relay, service: &'static str) -> Self {
+        Self {
+            bus,
+            relay,
+            service,
+            consumer_settings: ConsumerSettings::default(),
+        }
+    }
+
+    /// A new event from this service.
+    pub fn event<F: Fact>(&self, fact: &F) -> Event {
+        Event::new(self.service, fact)
+    }
+
+    /// A member of this service's consumer group for `topic`.
+    pub fn consumer(&self, topic: &str, handler: Arc<dyn Handler>) -> Consumer {
+        Consumer::new(
+            self.bus.clone(),
+            topic,
+            self.service,
+            handler,
+            self.consumer_settings,
+        )
+    }
 }
 
 /// Demo data options from the launcher.

@@ -131,11 +131,10 @@ impl Consumer {
         settings: ConsumerSettings,
     ) -> Self {
         let counters = Arc::new(ConsumerCounters::default());
-        REGISTRY.lock().expect("the registry is never poisoned").push((
-            topic.into(),
-            group.into(),
-            counters.clone(),
-        ));
+        REGISTRY
+            .lock()
+            .expect("the registry is never poisoned")
+            .push((topic.into(), group.into(), counters.clone()));
         Self {
             bus,
             topic: topic.into(),

@@ -232,9 +232,7 @@ impl EventBus for EmbeddedBus {
             let woken = self.wake.notified();
             tokio::pin!(woken);
             woken.as_mut().enable();
-            let deliveries = self
-                .take(&stream, group, consumer, max, retry_base)
-                .await?;
+            let deliveries = self.take(&stream, group, consumer, max, retry_base).await?;
             let now = tokio::time::Instant::now();
             if !deliveries.is_empty() || now >= deadline {
                 return Ok(deliveries);

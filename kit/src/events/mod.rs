@@ -178,7 +178,9 @@ pub trait EventBus: Send + Sync {
 /// name, so several shops (or tests) can share one Redis.
 pub async fn connect(url: &str, namespace: &str) -> Result<Arc<dyn EventBus>, EventError> {
     if url.starts_with("redis://") || url.starts_with("rediss://") {
-        Ok(Arc::new(redis_bus::RedisBus::connect(url, namespace).await?))
+        Ok(Arc::new(
+            redis_bus::RedisBus::connect(url, namespace).await?,
+        ))
     } else if url.starts_with("sqlite:") {
         Ok(Arc::new(embedded::EmbeddedBus::open(url, namespace).await?))
     } else {

@@ -91,7 +91,14 @@ async fn a_group_reads_every_event_in_order_once_acknowledged() {
         }
         assert_eq!(bus.backlog(Counted::TOPIC, "g").await.unwrap(), 0, "{name}");
         let none = bus
-            .fetch(Counted::TOPIC, "g", "c1", 10, NEVER, Duration::from_millis(20))
+            .fetch(
+                Counted::TOPIC,
+                "g",
+                "c1",
+                10,
+                NEVER,
+                Duration::from_millis(20),
+            )
             .await
             .unwrap();
         assert!(none.is_empty(), "{name}");
@@ -161,7 +168,9 @@ async fn unacknowledged_entries_come_back_once_their_backoff_passed_with_a_count
         assert_eq!(retried.len(), 1, "{name}");
         assert_eq!(retried[0].entry, taken[0].entry, "{name}");
         assert_eq!(retried[0].attempt, 2, "{name}");
-        bus.ack(Counted::TOPIC, "g", &retried[0].entry).await.unwrap();
+        bus.ack(Counted::TOPIC, "g", &retried[0].entry)
+            .await
+            .unwrap();
         let after = bus
             .fetch(Counted::TOPIC, "g", "other", 10, Duration::ZERO, NO_WAIT)
             .await
@@ -278,7 +287,13 @@ async fn a_consumer_restarted_mid_stream_handles_every_event_exactly_once_in_eff
             handled: AtomicUsize::new(0),
             crashed: AtomicBool::new(false),
         });
-        let first = Consumer::new(bus.clone(), Counted::TOPIC, "g", crashing.clone(), settings());
+        let first = Consumer::new(
+            bus.clone(),
+            Counted::TOPIC,
+            "g",
+            crashing.clone(),
+            settings(),
+        );
         first.subscribe().await.unwrap();
         while !crashing.crashed.load(Ordering::SeqCst) {
             first.run_once().await.unwrap();
@@ -296,8 +311,16 @@ async fn a_consumer_restarted_mid_stream_handles_every_event_exactly_once_in_eff
         });
         let second = Consumer::new(bus.clone(), Counted::TOPIC, "g", restarted, settings());
         drain(&second, &*bus, "g").await;
-        assert_eq!(received(&database).await, (0..100).collect::<Vec<_>>(), "{name}");
-        assert!(bus.dead_letters(Counted::TOPIC, "g").await.unwrap().is_empty());
+        assert_eq!(
+            received(&database).await,
+            (0..100).collect::<Vec<_>>(),
+            "{name}"
+        );
+        assert!(bus
+            .dead_letters(Counted::TOPIC, "g")
+            .await
+            .unwrap()
+            .is_empty());
     }
 }
 

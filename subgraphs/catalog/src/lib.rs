@@ -12,10 +12,12 @@ pub mod tree;
 use std::sync::Arc;
 
 use futures_util::future::BoxFuture;
-use kit::subgraph::{Demo, Resources, Settings, StopSignal};
+use kit::events::Fact;
+use kit::subgraph::{Demo, Events, Resources, Settings, StopSignal};
 use kit::Subgraph;
 
 pub use config::{CatalogSettings, SearchSettings};
+use domain::events::ProductChanged;
 use search::meilisearch_engine::MeilisearchEngine;
 use search::tantivy_engine::TantivyEngine;
 use search::SearchEngine;
@@ -26,6 +28,7 @@ pub static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../../migration
 
 pub struct Catalog {
     pub service: Arc<CatalogService>,
+    events: Events,
 }
 
 /// The catalog's own commands.
@@ -103,14 +106,17 @@ impl Subgraph for Catalog {
     async fn build(resources: Resources<'_, CatalogSettings>) -> anyhow::Result<Self> {
         let store: Arc<dyn CatalogStore> = Arc::new(SqlStore::new(resources.database));
         let engine = search_engine(&resources.settings.own.search).await?;
-        let service = Arc::new(CatalogService::new(store, engine));
+        let service = Arc::new(CatalogService::new(store, engine, resources.events.clone()));
         if service.search.document_count().await? == 0 {
             let indexed = service.indexer.rebuild().await?;
             if indexed > 0 {
                 tracing::info!(indexed, "search index rebuilt from the database");
             }
         }
-        Ok(Self { service })
+        Ok(Self {
+            service,
+            events: resources.events,
+        })
     }
 
     fn schema(self: &Arc<Self>) -> graphql::CatalogSchema {
@@ -121,11 +127,13 @@ impl Subgraph for Catalog {
         graphql::request_data(&self.service, request)
     }
 
-    /// Follows the outbox into the search index.
+    /// Indexes product changes as they arrive on the bus.
     fn background_tasks(self: &Arc<Self>, stop: StopSignal) -> Vec<BoxFuture<'static, ()>> {
-        vec![Box::pin(
-            self.service.indexer.clone().follow(stop.stopped()),
-        )]
+        let indexer = self.events.consumer(
+            ProductChanged::TOPIC,
+            Arc::new(self.service.indexer.clone()),
+        );
+        vec![Box::pin(indexer.run(stop))]
     }
 
     async fn load_demo_data(&self, demo: Demo) -> anyhow::Result<()> {
@@ -139,7 +147,7 @@ impl Subgraph for Catalog {
         command: CatalogCommand,
         settings: Settings<CatalogSettings>,
     ) -> anyhow::Result<()> {
-        let (catalog, _) = kit::app::prepare::<Self>(&settings).await?;
+        let (catalog, _, _) = kit::app::prepare::<Self>(&settings).await?;
         match command {
             CatalogCommand::Reindex => {
                 let indexed = catalog.service.indexer.rebuild().await?;

@@ -1,12 +1,14 @@
-//! Catalog rules: product create/update/archive (validated, saved with an outbox entry), brands and
-//! the category tree.
+//! Catalog rules: product create/update/archive (validated, saved with a `ProductChanged` event),
+//! brands and the category tree.
 
 use std::sync::Arc;
 
 use kit::db::now_millis;
 use kit::id::new_id;
 use kit::money::MoneyInput;
+use kit::subgraph::Events;
 
+use crate::domain::events::ProductChanged;
 use crate::domain::product::{self, ProductRuleError};
 use crate::domain::slug::{is_valid_slug, slugify};
 use crate::domain::{Attribute, Media, ProductStatus};
@@ -80,6 +82,7 @@ pub struct CatalogService {
     pub store: Arc<dyn CatalogStore>,
     pub search: Arc<dyn SearchEngine>,
     pub indexer: Indexer,
+    events: Events,
 }
 
 fn to_json<T: serde::Serialize>(value: &T) -> String {
@@ -87,13 +90,29 @@ fn to_json<T: serde::Serialize>(value: &T) -> String {
 }
 
 impl CatalogService {
-    pub fn new(store: Arc<dyn CatalogStore>, search: Arc<dyn SearchEngine>) -> Self {
+    pub fn new(
+        store: Arc<dyn CatalogStore>,
+        search: Arc<dyn SearchEngine>,
+        events: Events,
+    ) -> Self {
         let indexer = Indexer::new(store.clone(), search.clone());
         Self {
             store,
             search,
             indexer,
+            events,
         }
+    }
+
+    /// Saves a product with its `ProductChanged` event and wakes the relay.
+    async fn save(&self, row: &ProductRow, is_new: bool) -> CatalogResult<()> {
+        let event = self.events.event(&ProductChanged {
+            product_id: row.id.clone(),
+            status: row.status.clone(),
+        });
+        self.store.save_product(row, is_new, &event).await?;
+        self.events.relay.wake();
+        Ok(())
     }
 
     pub async fn create_product(&self, input: NewProduct) -> CatalogResult<ProductRow> {
@@ -119,8 +138,7 @@ impl CatalogService {
             created_at: now,
             updated_at: now,
         };
-        self.store.save_product(&row, true).await?;
-        self.indexer.wake();
+        self.save(&row, true).await?;
         Ok(row)
     }
 
@@ -168,8 +186,7 @@ impl CatalogService {
             row.weight_grams = product::parse_weight(weight)?;
         }
         row.updated_at = now_millis();
-        self.store.save_product(&row, false).await?;
-        self.indexer.wake();
+        self.save(&row, false).await?;
         Ok(row)
     }
 

@@ -1,15 +1,17 @@
-//! Keeps the search index in step with the database: follows the outbox (entries written in the
-//! same transaction as each product change), and rebuilds the whole index on demand.
+//! Keeps the search index in step with the database: a consumer of `product.changed` events
+//! (written to the outbox in the same transaction as each product change), and a rebuild of the
+//! whole index on demand. Indexing a product writes its current state, so handling an event twice
+//! changes nothing: the index needs no processed-event marks.
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Duration;
 
-use kit::db::now_millis;
+use kit::events::consumer::{Handler, HandlerError};
+use kit::events::Event;
 use kit::pagination::PageRequest;
-use tokio::sync::Notify;
 
 use super::{SearchDocument, SearchEngine, SearchError};
+use crate::domain::events::ProductChanged;
 use crate::domain::ProductStatus;
 use crate::store::{
     CatalogStore, CategoryRow, ProductCursor, ProductFilter, ProductOrder, ProductRow, StoreError,
@@ -24,42 +26,31 @@ pub enum IndexerError {
     Search(#[from] SearchError),
 }
 
-/// How often the outbox is polled when no in-process change wakes the indexer (changes made by
-/// other replicas, or missed wake-ups).
-const POLL_INTERVAL: Duration = Duration::from_millis(500);
-const BATCH: usize = 500;
-
 #[derive(Clone)]
 pub struct Indexer {
     store: Arc<dyn CatalogStore>,
     engine: Arc<dyn SearchEngine>,
-    wake: Arc<Notify>,
+}
+
+#[async_trait::async_trait]
+impl Handler for Indexer {
+    async fn handle(&self, event: &Event) -> Result<(), HandlerError> {
+        let changed: ProductChanged = event.decode()?;
+        self.index_products(&[changed.product_id])
+            .await
+            .map_err(|e| HandlerError::Retry(e.to_string()))
+    }
 }
 
 impl Indexer {
     pub fn new(store: Arc<dyn CatalogStore>, engine: Arc<dyn SearchEngine>) -> Self {
-        Self {
-            store,
-            engine,
-            wake: Arc::new(Notify::new()),
-        }
+        Self { store, engine }
     }
 
-    /// Call after committing a change so it is indexed without waiting for the next poll.
-    pub fn wake(&self) {
-        self.wake.notify_one();
-    }
-
-    /// Indexes one batch of pending outbox entries; returns how many were handled.
-    pub async fn run_once(&self) -> Result<usize, IndexerError> {
-        let pending = self.store.pending_changes(BATCH).await?;
-        if pending.is_empty() {
-            return Ok(0);
-        }
-        let mut product_ids: Vec<String> = pending.iter().map(|c| c.product_id.clone()).collect();
-        product_ids.sort();
-        product_ids.dedup();
-        let products = self.store.products_by_ids(&product_ids).await?;
+    /// Writes the current state of `product_ids` to the index: active products are indexed,
+    /// others (or missing ones) removed.
+    pub async fn index_products(&self, product_ids: &[String]) -> Result<(), IndexerError> {
+        let products = self.store.products_by_ids(product_ids).await?;
         let active: Vec<ProductRow> = products
             .into_iter()
             .filter(|p| p.status == ProductStatus::Active.as_str())
@@ -71,16 +62,12 @@ impl Indexer {
             .collect();
         let documents = self.documents(&active).await?;
         self.engine.apply(documents, removals).await?;
-        let change_ids: Vec<String> = pending.into_iter().map(|c| c.id).collect();
-        self.store.mark_indexed(&change_ids, now_millis()).await?;
-        Ok(change_ids.len())
+        Ok(())
     }
 
     /// Empties the index and fills it from the database; returns the number of products indexed.
+    /// Changes made meanwhile are also in the event stream, and indexing them again is harmless.
     pub async fn rebuild(&self) -> Result<u64, IndexerError> {
-        let started = now_millis();
-        // Entries from before the rebuild are covered by it; later ones are followed as usual.
-        self.store.mark_indexed_before(started, started).await?;
         self.engine.clear().await?;
         let filter = ProductFilter {
             status: Some(ProductStatus::Active.as_str().into()),
@@ -112,23 +99,6 @@ impl Indexer {
             }
         }
         Ok(indexed)
-    }
-
-    /// Follows the outbox until `shutdown` resolves.
-    pub async fn follow(self, shutdown: impl std::future::Future<Output = ()>) {
-        tokio::pin!(shutdown);
-        loop {
-            match self.run_once().await {
-                Ok(n) if n > 0 => continue,
-                Ok(_) => {}
-                Err(error) => tracing::error!(%error, "search indexing failed; retrying"),
-            }
-            tokio::select! {
-                _ = &mut shutdown => return,
-                _ = self.wake.notified() => {}
-                _ = tokio::time::sleep(POLL_INTERVAL) => {}
-            }
-        }
     }
 
     async fn documents(

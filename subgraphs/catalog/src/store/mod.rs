@@ -3,6 +3,7 @@
 mod sql;
 
 use async_trait::async_trait;
+use kit::events::Event;
 use kit::pagination::PageRequest;
 use serde::{Deserialize, Serialize};
 
@@ -89,13 +90,6 @@ pub struct ProductCursor {
     pub id: String,
 }
 
-/// An outbox entry waiting for the search index.
-#[derive(Clone, Debug, PartialEq)]
-pub struct PendingChange {
-    pub id: String,
-    pub product_id: String,
-}
-
 #[async_trait]
 pub trait CatalogStore: Send + Sync {
     async fn insert_brand(&self, brand: &BrandRow) -> StoreResult<()>;
@@ -106,9 +100,15 @@ pub trait CatalogStore: Send + Sync {
     /// The whole tree (categories are few).
     async fn categories(&self) -> StoreResult<Vec<CategoryRow>>;
 
-    /// Inserts or replaces a product and records a `ProductChanged` outbox entry, atomically.
-    async fn save_product(&self, product: &ProductRow, is_new: bool) -> StoreResult<()>;
-    /// Many products without outbox entries (demo data; the index is rebuilt afterwards).
+    /// Inserts or replaces a product and appends `event` (its `ProductChanged`) to the outbox,
+    /// atomically.
+    async fn save_product(
+        &self,
+        product: &ProductRow,
+        is_new: bool,
+        event: &Event,
+    ) -> StoreResult<()>;
+    /// Many products without events (demo data; the index is rebuilt afterwards).
     async fn insert_products(&self, products: &[ProductRow]) -> StoreResult<()>;
     async fn products_by_ids(&self, ids: &[String]) -> StoreResult<Vec<ProductRow>>;
     async fn products_by_skus(&self, skus: &[String]) -> StoreResult<Vec<ProductRow>>;
@@ -120,10 +120,4 @@ pub trait CatalogStore: Send + Sync {
         page: &PageRequest<ProductCursor>,
     ) -> StoreResult<Vec<ProductRow>>;
     async fn count_products(&self, filter: &ProductFilter) -> StoreResult<i64>;
-
-    /// Oldest outbox entries the index has not seen.
-    async fn pending_changes(&self, limit: usize) -> StoreResult<Vec<PendingChange>>;
-    async fn mark_indexed(&self, change_ids: &[String], now: i64) -> StoreResult<()>;
-    /// Marks every entry created before `before` as indexed (a rebuild covers them).
-    async fn mark_indexed_before(&self, before: i64, now: i64) -> StoreResult<()>;
 }

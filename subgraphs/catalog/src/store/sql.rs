@@ -1,8 +1,7 @@
 //! One SQL implementation for both backends (see `kit::db`).
 
 use async_trait::async_trait;
-use kit::db::{json_list, now_millis, placeholders, Database};
-use kit::id::new_id;
+use kit::db::{json_list, placeholders, Database};
 use kit::pagination::PageRequest;
 use sqlx::any::AnyRow;
 use sqlx::Row;
@@ -193,7 +192,7 @@ impl CatalogStore for SqlStore {
             .map_err(Into::into)
     }
 
-    async fn save_product(&self, p: &ProductRow, is_new: bool) -> StoreResult<()> {
+    async fn save_product(&self, p: &ProductRow, is_new: bool, event: &Event) -> StoreResult<()> {
         let mut tx = self.db.begin().await?;
         let sql = if is_new {
             format!("INSERT INTO products ({PRODUCT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)")
@@ -225,14 +224,7 @@ impl CatalogStore for SqlStore {
                 Some(field) => StoreError::Duplicate(field),
                 None => e.into(),
             })?;
-        let payload = serde_json::json!({ "productId": p.id, "status": p.status }).to_string();
-        sqlx::query("INSERT INTO outbox (id, topic, aggregate_id, payload, created_at) VALUES ($1, 'ProductChanged', $2, $3, $4)")
-            .bind(new_id("evt"))
-            .bind(&p.id)
-            .bind(payload)
-            .bind(now_millis())
-            .execute(&mut *tx)
-            .await?;
+        kit::events::outbox::append(&mut tx, event).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -352,49 +344,5 @@ impl CatalogStore for SqlStore {
             .fetch_one(self.db.pool())
             .await?;
         Ok(row.try_get("n")?)
-    }
-
-    async fn pending_changes(&self, limit: usize) -> StoreResult<Vec<PendingChange>> {
-        let rows = sqlx::query(&format!(
-            "SELECT id, aggregate_id FROM outbox WHERE indexed_at IS NULL ORDER BY id LIMIT {limit}"
-        ))
-        .fetch_all(self.db.pool())
-        .await?;
-        rows.iter()
-            .map(|row| {
-                Ok(PendingChange {
-                    id: row.try_get("id")?,
-                    product_id: row.try_get("aggregate_id")?,
-                })
-            })
-            .collect::<Result<_, sqlx::Error>>()
-            .map_err(Into::into)
-    }
-
-    async fn mark_indexed(&self, change_ids: &[String], now: i64) -> StoreResult<()> {
-        if change_ids.is_empty() {
-            return Ok(());
-        }
-        let sql = format!(
-            "UPDATE outbox SET indexed_at = $1 WHERE id IN ({})",
-            self.db.any_of_json(2)
-        );
-        sqlx::query(&sql)
-            .bind(now)
-            .bind(json_list(change_ids))
-            .execute(self.db.pool())
-            .await?;
-        Ok(())
-    }
-
-    async fn mark_indexed_before(&self, before: i64, now: i64) -> StoreResult<()> {
-        sqlx::query(
-            "UPDATE outbox SET indexed_at = $1 WHERE indexed_at IS NULL AND created_at < $2",
-        )
-        .bind(now)
-        .bind(before)
-        .execute(self.db.pool())
-        .await?;
-        Ok(())
     }
 }

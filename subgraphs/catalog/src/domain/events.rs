@@ -1,0 +1,22 @@
+//! The facts the catalog publishes.
+
+use kit::events::Fact;
+use serde::{Deserialize, Serialize};
+
+/// A product was created or changed (any field, including its status).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProductChanged {
+    pub product_id: String,
+    /// The status after the change (`ACTIVE`, `DRAFT`, `ARCHIVED`).
+    pub status: String,
+}
+
+impl Fact for ProductChanged {
+    const TOPIC: &'static str = "product.changed";
+    const VERSION: u32 = 1;
+
+    fn aggregate_id(&self) -> String {
+        self.product_id.clone()
+    }
+}
