@@ -13,6 +13,9 @@ use crate::ApiError;
 
 /// The scope that admin operations require.
 pub const ADMIN_SCOPE: &str = "admin";
+/// The scope of internal services' client-credentials tokens; operations meant only for other
+/// services require it.
+pub const SERVICE_SCOPE: &str = "service";
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct Claims {
@@ -67,6 +70,16 @@ impl Viewer {
         let user = self.require_user()?;
         if self.is_admin() {
             Ok(user)
+        } else {
+            Err(ApiError::Forbidden)
+        }
+    }
+
+    /// Another service (a client-credentials token with the service scope).
+    pub fn require_service(&self) -> Result<&str, ApiError> {
+        let client = self.require_user()?;
+        if self.has_scope(SERVICE_SCOPE) {
+            Ok(client)
         } else {
             Err(ApiError::Forbidden)
         }

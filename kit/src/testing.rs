@@ -102,6 +102,7 @@ pub async fn spawn_app<S: Subgraph>() -> TestApp<S> {
 
 /// Like [`spawn_app`], with settings of the test's own (e.g. a SQLite database URL).
 pub async fn spawn_app_with<S: Subgraph>(configure: impl FnOnce(Env) -> Env) -> TestApp<S> {
+    crate::telemetry::init_for_tests();
     let data_dir = std::env::temp_dir().join(crate::id::new_id("test-data"));
     let env = Env::isolated(S::NAME)
         .set(format!("{}_LISTEN", S::NAME.to_uppercase()), "127.0.0.1:0")

@@ -23,7 +23,11 @@ pub const SUPERGRAPH: &str = include_str!("../../schema/supergraph.graphql");
 /// The shop's subgraphs in port order: the n-th listens on the base port + n. Adding a subgraph
 /// to the shop is one line here.
 pub fn subgraphs() -> Vec<Box<dyn Launch>> {
-    vec![launch::<accounts::Accounts>(), launch::<catalog::Catalog>()]
+    vec![
+        launch::<accounts::Accounts>(),
+        launch::<catalog::Catalog>(),
+        launch::<inventory::Inventory>(),
+    ]
 }
 
 #[derive(Clone, Debug)]
@@ -116,10 +120,26 @@ impl Shop {
             products: options.demo_products,
         });
 
+        // Service calls find each other by `<NAME>_URL`.
+        let urls: Vec<(String, String)> = list
+            .iter()
+            .zip(&listeners)
+            .map(|(s, l)| {
+                let address = l.local_addr().expect("a bound listener has an address");
+                (
+                    format!("{}_URL", s.name().to_uppercase()),
+                    format!("http://{address}/graphql"),
+                )
+            })
+            .collect();
+
         let mut running = Vec::new();
         for (subgraph, listener) in list.iter().zip(listeners) {
-            let env = options
-                .env(subgraph.name())
+            let env = urls
+                .iter()
+                .fold(options.env(subgraph.name()), |env, (k, v)| {
+                    env.set(k.clone(), v.clone())
+                })
                 .set("JWKS_URL", jwks_url.clone());
             running.push(
                 subgraph

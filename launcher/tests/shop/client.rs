@@ -5,6 +5,7 @@ use shop::{Shop, ShopOptions};
 
 pub struct TestShop {
     pub shop: Shop,
+    pub options: ShopOptions,
     pub http: reqwest::Client,
     _data_dir: TempDir,
 }
@@ -43,7 +44,14 @@ impl TestShop {
             "CATALOG_DATABASE_URL",
             kit::db::testing::postgres_url().await,
         );
+        options.set(
+            "INVENTORY_DATABASE_URL",
+            kit::db::testing::postgres_url().await,
+        );
         options.set("CATALOG_SEARCH_DIR", ":memory:");
+        // Production's bus: Redis, in a namespace of this test's own.
+        options.set("EVENTS_URL", "redis://127.0.0.1:6379");
+        options.set("EVENTS_NAMESPACE", kit::id::new_id("shop-test"));
         Self::with_options(options, data_dir).await
     }
 
@@ -51,9 +59,22 @@ impl TestShop {
         let shop = Shop::start(&options).await.expect("shop starts");
         Self {
             shop,
+            options,
             http: reqwest::Client::new(),
             _data_dir: data_dir,
         }
+    }
+
+    /// The event bus the shop's subgraphs share, and its namespace.
+    pub fn events(&self) -> (String, String) {
+        let setting = |name: &str, default: String| {
+            self.options.settings.get(name).cloned().unwrap_or(default)
+        };
+        let file = self.options.data_dir.join("events.db");
+        (
+            setting("EVENTS_URL", format!("sqlite://{}", file.display())),
+            setting("EVENTS_NAMESPACE", "shop".into()),
+        )
     }
 
     /// Posts an operation to the router; returns the HTTP status and the JSON body.

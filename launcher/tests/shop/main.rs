@@ -8,4 +8,5 @@ mod catalog;
 mod client;
 mod embedded;
 mod frontend_queries;
+mod inventory;
 mod query_count;

@@ -1,0 +1,175 @@
+//! Inventory through the router: availability on the product page, an admin restocking, and
+//! `StockLow` on the event bus once per crossing.
+
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+use crate::client::TestShop;
+
+const PRODUCT_PAGE: &str = "query($first: Int) { products(first: $first) { edges { node {
+    id name price { amount } availability { inStock availableQuantity } } } } }";
+
+async fn availability(shop: &TestShop, product: &str) -> Value {
+    shop.data(
+        "query($id: ID!) { product(id: $id) { availability { inStock availableQuantity } } }",
+        json!({ "id": product }),
+        None,
+    )
+    .await["product"]["availability"]
+        .clone()
+}
+
+async fn adjust(
+    shop: &TestShop,
+    token: &str,
+    product: &str,
+    warehouse: &str,
+    kind: &str,
+    quantity: i64,
+) {
+    let data = shop
+        .data(
+            "mutation($input: AdjustStockInput!) { adjustStock(input: $input) { userErrors { code message } } }",
+            json!({ "input": { "productId": product, "warehouseId": warehouse, "kind": kind,
+                "quantity": quantity, "reason": "journey", "idempotencyKey": kit::id::new_id("key") } }),
+            Some(token),
+        )
+        .await;
+    assert_eq!(data["adjustStock"]["userErrors"], json!([]), "{data}");
+}
+
+#[tokio::test]
+async fn the_product_page_shows_demo_availability_and_a_restock_puts_a_product_in_stock() {
+    let shop = TestShop::start(20).await;
+    let page = shop.data(PRODUCT_PAGE, json!({ "first": 20 }), None).await;
+    let products = page["products"]["edges"].as_array().unwrap();
+    assert!(products.len() > 10, "{page:#}");
+    // The demo stock, by position: every tenth product out of stock, the next low (2 units), the
+    // rest well stocked.
+    for (i, product) in products.iter().enumerate() {
+        let availability = &product["node"]["availability"];
+        assert_eq!(
+            availability["inStock"],
+            json!(i % 10 != 0),
+            "{i}: {availability}"
+        );
+        if i % 10 == 1 {
+            assert_eq!(availability["availableQuantity"], 2, "{i}");
+        }
+    }
+    let sold_out = products[0]["node"]["id"].as_str().unwrap().to_string();
+    assert_eq!(
+        availability(&shop, &sold_out).await,
+        json!({ "inStock": false, "availableQuantity": 0 })
+    );
+
+    let admin = shop.admin_token().await;
+    let warehouses = shop
+        .data("{ warehouses { id code } }", json!({}), Some(&admin))
+        .await;
+    let berlin = warehouses["warehouses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|w| w["code"] == "BER-1")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    adjust(&shop, &admin, &sold_out, &berlin, "RESTOCK", 20).await;
+    assert_eq!(
+        availability(&shop, &sold_out).await,
+        json!({ "inStock": true, "availableQuantity": 20 })
+    );
+
+    // A customer neither sees per-warehouse stock nor adjusts it.
+    let customer = shop.customer_token().await;
+    let (_, body) = shop
+        .post(
+            "query($id: ID!) { product(id: $id) { availability { warehouses { onHand } } } }",
+            json!({ "id": sold_out }),
+            Some(&customer),
+        )
+        .await;
+    assert_eq!(crate::client::error_code(&body), "FORBIDDEN", "{body}");
+    // Reservations are internal: the router's API does not have them.
+    let (_, body) = shop
+        .post(
+            "mutation { reserveStock(input: { orderReference: \"o\", lines: [] }) { userErrors { code } } }",
+            json!({}),
+            Some(&admin),
+        )
+        .await;
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("reserveStock"),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn stock_low_reaches_the_event_bus_once_per_crossing() {
+    let shop = TestShop::start(1).await;
+    let admin = shop.admin_token().await;
+    let created = shop
+        .data(
+            "mutation { createWarehouse(input: { code: \"TST-1\", name: \"Test\" }) { warehouse { id } } }",
+            json!({}),
+            Some(&admin),
+        )
+        .await;
+    let warehouse = created["createWarehouse"]["warehouse"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let product = kit::id::new_id("prod");
+
+    // A service listening to inventory.stock_low on the shop's bus.
+    let (url, namespace) = shop.events();
+    let bus = kit::events::connect(&url, &namespace).await.unwrap();
+    bus.subscribe("inventory.stock_low", "observer")
+        .await
+        .unwrap();
+
+    shop.data(
+        "mutation($input: SetLowStockThresholdInput!) { setLowStockThreshold(input: $input) { threshold } }",
+        json!({ "input": { "productId": product, "threshold": 5 } }),
+        Some(&admin),
+    )
+    .await;
+    adjust(&shop, &admin, &product, &warehouse, "RESTOCK", 20).await;
+    adjust(&shop, &admin, &product, &warehouse, "DAMAGE", 15).await; // 5: crosses
+    adjust(&shop, &admin, &product, &warehouse, "DAMAGE", 1).await; // 4: still low
+    adjust(&shop, &admin, &product, &warehouse, "RESTOCK", 10).await; // 14: recovered
+    adjust(&shop, &admin, &product, &warehouse, "DAMAGE", 14).await; // 0: crosses again
+
+    // Everything up to the second crossing, in order: nothing between the two.
+    let mut seen = Vec::new();
+    while seen.last() != Some(&0) {
+        let deliveries = bus
+            .fetch(
+                "inventory.stock_low",
+                "observer",
+                "test",
+                10,
+                Duration::from_secs(3600),
+                Duration::from_secs(10),
+            )
+            .await
+            .unwrap();
+        assert!(
+            !deliveries.is_empty(),
+            "no StockLow within 10 s; seen {seen:?}"
+        );
+        for delivery in deliveries {
+            let event = delivery.event().unwrap();
+            assert_eq!(event.source, "inventory");
+            assert_eq!(event.payload["productId"], json!(product));
+            seen.push(event.payload["available"].as_i64().unwrap());
+        }
+    }
+    assert_eq!(seen, vec![5, 0]);
+}

@@ -1,0 +1,23 @@
+//! The facts the inventory publishes.
+
+use kit::events::Fact;
+use serde::{Deserialize, Serialize};
+
+/// A product's available stock fell to its low-stock threshold or below. Published once per
+/// crossing: it fires again only after the stock rose above the threshold.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StockLow {
+    pub product_id: String,
+    pub available: i64,
+    pub threshold: i64,
+}
+
+impl Fact for StockLow {
+    const TOPIC: &'static str = "inventory.stock_low";
+    const VERSION: u32 = 1;
+
+    fn aggregate_id(&self) -> String {
+        self.product_id.clone()
+    }
+}

@@ -1,0 +1,110 @@
+//! The inventory subgraph: warehouses, stock per product and warehouse, the stock ledger,
+//! reservations with a time limit, low-stock thresholds and `StockLow` events, and
+//! `Product.availability` on the catalog's products.
+
+pub mod config;
+pub mod demo;
+pub mod domain;
+pub mod graphql;
+pub mod service;
+pub mod store;
+
+use std::sync::Arc;
+
+use futures_util::future::BoxFuture;
+use kit::subgraph::{Demo, NoCommands, Resources, StopSignal};
+use kit::Subgraph;
+
+pub use config::InventorySettings;
+use service::InventoryService;
+use store::SqlStore;
+
+pub static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/inventory");
+
+pub struct Inventory {
+    pub service: Arc<InventoryService>,
+}
+
+impl Subgraph for Inventory {
+    const NAME: &'static str = "inventory";
+    const PORT: u16 = 4003;
+    type Settings = InventorySettings;
+    type Query = graphql::Query;
+    type Mutation = graphql::Mutation;
+    type Command = NoCommands;
+
+    fn migrations() -> &'static sqlx::migrate::Migrator {
+        &MIGRATIONS
+    }
+
+    fn settings(
+        env: &kit::settings::Env,
+        common: &kit::settings::CommonSettings,
+    ) -> Result<InventorySettings, kit::config::ConfigError> {
+        InventorySettings::from_env(env, common)
+    }
+
+    fn schema_builder() -> async_graphql::SchemaBuilder<
+        graphql::Query,
+        graphql::Mutation,
+        async_graphql::EmptySubscription,
+    > {
+        graphql::builder()
+    }
+
+    async fn build(resources: Resources<'_, InventorySettings>) -> anyhow::Result<Self> {
+        let settings = resources.settings.own.clone();
+        let store = SqlStore::new(resources.database, settings.low_stock_threshold);
+        let service = InventoryService::new(Arc::new(store), resources.events, settings);
+        Ok(Self {
+            service: Arc::new(service),
+        })
+    }
+
+    fn schema(self: &Arc<Self>) -> graphql::InventorySchema {
+        graphql::schema(self.service.clone())
+    }
+
+    fn per_request(&self, request: async_graphql::Request) -> async_graphql::Request {
+        graphql::request_data(&self.service, request)
+    }
+
+    /// Releases reservations whose hold ran out, every `INVENTORY_EXPIRY_INTERVAL_SECS`.
+    fn background_tasks(self: &Arc<Self>, stop: StopSignal) -> Vec<BoxFuture<'static, ()>> {
+        let service = self.service.clone();
+        let interval = service.settings.expiry_interval;
+        let expiry = async move {
+            let stopped = stop.stopped();
+            tokio::pin!(stopped);
+            let mut ticks = tokio::time::interval(interval);
+            loop {
+                tokio::select! {
+                    _ = &mut stopped => return,
+                    _ = ticks.tick() => {}
+                }
+                match service.expire_due().await {
+                    Ok(0) => {}
+                    Ok(expired) => tracing::info!(expired, "expired reservations released"),
+                    Err(error) => tracing::error!(%error, "releasing expired reservations failed"),
+                }
+            }
+        };
+        vec![Box::pin(expiry)]
+    }
+
+    async fn load_demo_data(&self, _demo: Demo) -> anyhow::Result<()> {
+        let client = kit::client::ServiceClient::new(None);
+        if demo::load(&self.service, &client, &self.service.settings.catalog_url).await? {
+            tracing::info!("demo stock loaded");
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn checked_in_sdl_is_fresh() {
+        kit::testing::assert_sdl_fresh::<super::Inventory>();
+    }
+}

@@ -1,0 +1,253 @@
+//! Inventory rules applied to storage: input is parsed into domain values here, the store moves
+//! the stock, and the relay is woken when a change wrote events.
+
+use std::sync::Arc;
+
+use kit::db::now_millis;
+use kit::id::new_id;
+use kit::subgraph::Events;
+
+use crate::config::InventorySettings;
+use crate::domain::{self, AdjustmentKind, Quantity, ReservationStatus, RuleError};
+use crate::store::{
+    AdjustOutcome, Adjustment, AdjustmentRequest, InventoryStore, LowStock, Reservation,
+    ReserveOutcome, StockLevel, StoreError, TransitionOutcome, Warehouse,
+};
+
+#[derive(Debug, thiserror::Error)]
+pub enum InventoryError {
+    #[error(transparent)]
+    Rule(#[from] RuleError),
+    #[error("no warehouse with this id")]
+    UnknownWarehouse,
+    #[error("a warehouse with this code exists")]
+    CodeTaken,
+    #[error(
+        "stock cannot go below zero or below the {reserved} reserved units (on hand: {on_hand})"
+    )]
+    NegativeStock { on_hand: i64, reserved: i64 },
+    #[error("not enough stock of {product_id}: {available} available")]
+    InsufficientStock { product_id: String, available: i64 },
+    #[error("no reservation for this order reference")]
+    ReservationNotFound,
+    #[error("the reservation is {}", .0.as_str())]
+    ReservationClosed(ReservationStatus),
+    #[error(transparent)]
+    Store(StoreError),
+}
+
+impl From<StoreError> for InventoryError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::DuplicateCode => Self::CodeTaken,
+            other => Self::Store(other),
+        }
+    }
+}
+
+pub type InventoryResult<T> = Result<T, InventoryError>;
+
+/// An admin's adjustment as entered.
+pub struct AdjustmentInput {
+    pub product_id: String,
+    pub warehouse_id: String,
+    pub kind: AdjustmentKind,
+    pub quantity: i64,
+    pub reason: String,
+    pub idempotency_key: String,
+}
+
+pub struct InventoryService {
+    pub store: Arc<dyn InventoryStore>,
+    events: Events,
+    pub settings: InventorySettings,
+}
+
+impl InventoryService {
+    pub fn new(
+        store: Arc<dyn InventoryStore>,
+        events: Events,
+        settings: InventorySettings,
+    ) -> Self {
+        Self {
+            store,
+            events,
+            settings,
+        }
+    }
+
+    pub async fn create_warehouse(&self, code: &str, name: &str) -> InventoryResult<Warehouse> {
+        let warehouse = Warehouse {
+            id: new_id("wh"),
+            code: domain::parse_warehouse_code(code)?,
+            name: domain::parse_name(name)?,
+            active: true,
+            created_at: now_millis(),
+        };
+        self.store.create_warehouse(&warehouse).await?;
+        Ok(warehouse)
+    }
+
+    pub async fn update_warehouse(
+        &self,
+        id: &str,
+        name: Option<&str>,
+        active: Option<bool>,
+    ) -> InventoryResult<Warehouse> {
+        let name = name.map(domain::parse_name).transpose()?;
+        let updated = self
+            .store
+            .update_warehouse(id, name.as_deref(), active)
+            .await?
+            .ok_or(InventoryError::UnknownWarehouse)?;
+        self.events.relay.wake();
+        Ok(updated)
+    }
+
+    /// Applies an admin's adjustment; a repeated idempotency key returns the first one.
+    pub async fn adjust(&self, actor: &str, input: AdjustmentInput) -> InventoryResult<Adjustment> {
+        if input.kind == AdjustmentKind::Sale {
+            return Err(RuleError::Quantity { max: 0 }.into());
+        }
+        let request = AdjustmentRequest {
+            product_id: domain::parse_product_id(&input.product_id)?,
+            warehouse_id: input.warehouse_id,
+            kind: input.kind,
+            delta: input.kind.delta(input.quantity)?,
+            reason: domain::parse_reason(&input.reason)?,
+            actor: actor.into(),
+            idempotency_key: domain::parse_key(&input.idempotency_key)?,
+        };
+        match self.store.adjust(&request).await? {
+            AdjustOutcome::Applied(adjustment) => {
+                self.events.relay.wake();
+                Ok(adjustment)
+            }
+            AdjustOutcome::Repeated(adjustment) => Ok(adjustment),
+            AdjustOutcome::UnknownWarehouse => Err(InventoryError::UnknownWarehouse),
+            AdjustOutcome::WouldGoNegative { on_hand, reserved } => {
+                Err(InventoryError::NegativeStock { on_hand, reserved })
+            }
+        }
+    }
+
+    pub async fn set_threshold(&self, product_id: &str, threshold: i64) -> InventoryResult<i64> {
+        let product_id = domain::parse_product_id(product_id)?;
+        let threshold = domain::parse_threshold(threshold)?;
+        self.store.set_threshold(&product_id, threshold).await?;
+        self.events.relay.wake();
+        Ok(threshold)
+    }
+
+    pub async fn levels(&self, product_ids: &[String]) -> InventoryResult<Vec<StockLevel>> {
+        Ok(self.store.levels(product_ids).await?)
+    }
+
+    pub async fn low_stock(
+        &self,
+        after: Option<&str>,
+        limit: usize,
+    ) -> InventoryResult<Vec<LowStock>> {
+        Ok(self.store.low_stock(after, limit).await?)
+    }
+
+    /// Holds stock for every line or none; a repeated order reference returns the first
+    /// reservation.
+    pub async fn reserve(
+        &self,
+        order_reference: &str,
+        lines: &[(String, i64)],
+    ) -> InventoryResult<Reservation> {
+        let order_reference = domain::parse_key(order_reference)?;
+        const MAX_LINES: usize = 100;
+        if lines.is_empty() || lines.len() > MAX_LINES {
+            return Err(RuleError::Lines { max: MAX_LINES }.into());
+        }
+        let mut parsed = Vec::with_capacity(lines.len());
+        for (product_id, quantity) in lines {
+            let product_id = domain::parse_product_id(product_id)?;
+            if parsed.iter().any(|(p, _)| *p == product_id) {
+                return Err(RuleError::Lines { max: MAX_LINES }.into());
+            }
+            parsed.push((product_id, Quantity::parse(*quantity)?.get()));
+        }
+        let expires_at = now_millis() + self.settings.reservation_ttl.as_millis() as i64;
+        match self
+            .store
+            .reserve(&order_reference, &parsed, expires_at)
+            .await?
+        {
+            ReserveOutcome::Reserved(reservation) => {
+                self.events.relay.wake();
+                Ok(reservation)
+            }
+            ReserveOutcome::Existing(reservation) => Ok(reservation),
+            ReserveOutcome::Short {
+                product_id,
+                available,
+            } => Err(InventoryError::InsufficientStock {
+                product_id,
+                available,
+            }),
+        }
+    }
+
+    pub async fn reservation(&self, order_reference: &str) -> InventoryResult<Reservation> {
+        self.store
+            .reservation(order_reference)
+            .await?
+            .ok_or(InventoryError::ReservationNotFound)
+    }
+
+    pub async fn confirm(&self, order_reference: &str) -> InventoryResult<Reservation> {
+        let outcome = self.store.confirm(order_reference).await?;
+        self.settle(outcome)
+    }
+
+    pub async fn release(&self, order_reference: &str) -> InventoryResult<Reservation> {
+        let outcome = self
+            .store
+            .release(order_reference, ReservationStatus::Released)
+            .await?;
+        self.settle(outcome)
+    }
+
+    fn settle(&self, outcome: TransitionOutcome) -> InventoryResult<Reservation> {
+        match outcome {
+            TransitionOutcome::Done(reservation) => {
+                self.events.relay.wake();
+                Ok(reservation)
+            }
+            TransitionOutcome::Already(reservation) => Ok(reservation),
+            TransitionOutcome::Refused(reservation) => {
+                Err(InventoryError::ReservationClosed(reservation.status))
+            }
+            TransitionOutcome::NotFound => Err(InventoryError::ReservationNotFound),
+        }
+    }
+
+    /// Releases every reservation whose hold ran out; returns how many.
+    pub async fn expire_due(&self) -> InventoryResult<usize> {
+        let mut expired = 0;
+        loop {
+            let due = self.store.expired_reservations(now_millis(), 100).await?;
+            if due.is_empty() {
+                break;
+            }
+            for reference in &due {
+                // A confirm racing the expiry wins or loses atomically: Refused/Already are fine.
+                if let TransitionOutcome::Done(_) = self
+                    .store
+                    .release(reference, ReservationStatus::Expired)
+                    .await?
+                {
+                    expired += 1;
+                }
+            }
+        }
+        if expired > 0 {
+            self.events.relay.wake();
+        }
+        Ok(expired)
+    }
+}
