@@ -75,6 +75,9 @@ pub async fn prepare<S: Subgraph>(
         settings,
         database: database.clone(),
         events: events.clone(),
+        services: Arc::new(crate::client::ServiceClient::new(
+            common.credentials.clone(),
+        )),
     })
     .await
     .map_err(|source| StartError::Build {

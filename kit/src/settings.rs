@@ -13,6 +13,10 @@
 //!   `sqlite://<data dir>/events.db`), and `EVENTS_NAMESPACE` (default `shop`), the prefix of its
 //!   stream names
 //!
+//! - `CATALOG_CLIENT_ID`, `CATALOG_CLIENT_SECRET`: the subgraph's API client at accounts, for
+//!   service calls (`accounts register-client --name catalog --scope service` makes one), and
+//!   `ACCOUNTS_TOKEN_URL` (default `http://127.0.0.1:4001/oauth/token`)
+//!
 //! A subgraph's own settings use the same prefix (see [`Env`]).
 
 use std::collections::HashMap;
@@ -135,6 +139,8 @@ pub struct CommonSettings {
     pub keys: VerificationKeys,
     pub events_url: String,
     pub events_namespace: String,
+    /// Service calls go out with this client's tokens; without it, anonymously.
+    pub credentials: Option<crate::client::Credentials>,
     /// The variable names these came from, for start-up errors.
     pub names: SettingNames,
 }
@@ -180,6 +186,22 @@ impl CommonSettings {
                 env.shared("JWKS_URL")
                     .unwrap_or_else(|| Self::DEFAULT_JWKS_URL.into()),
             ),
+            credentials: match (env.optional("CLIENT_ID"), env.optional("CLIENT_SECRET")) {
+                (Some(client_id), Some(client_secret)) => Some(crate::client::Credentials {
+                    token_url: env
+                        .shared("ACCOUNTS_TOKEN_URL")
+                        .unwrap_or_else(|| "http://127.0.0.1:4001/oauth/token".into()),
+                    client_id,
+                    client_secret,
+                }),
+                (None, None) => None,
+                _ => {
+                    return Err(ConfigError::Invalid {
+                        name: env.name("CLIENT_SECRET"),
+                        message: format!("set both or neither of it and {}", env.name("CLIENT_ID")),
+                    })
+                }
+            },
             events_url,
             events_namespace: env
                 .shared("EVENTS_NAMESPACE")

@@ -11,6 +11,7 @@ use futures_util::future::BoxFuture;
 use jsonwebtoken::jwk::JwkSet;
 use sqlx::migrate::Migrator;
 
+use crate::client::ServiceClient;
 use crate::config::ConfigError;
 use crate::db::Database;
 use crate::events::consumer::{Consumer, ConsumerSettings, Handler};
@@ -34,11 +35,13 @@ impl<T> Settings<T> {
     }
 }
 
-/// What [`Subgraph::build`] gets: its settings, its migrated database and the event bus.
+/// What [`Subgraph::build`] gets: its settings, its migrated database, the event bus and a
+/// client for calls to other services.
 pub struct Resources<'a, T> {
     pub settings: &'a Settings<T>,
     pub database: Database,
     pub events: Events,
+    pub services: Arc<ServiceClient>,
 }
 
 /// A subgraph's handle on the event bus: it writes events to its outbox (see

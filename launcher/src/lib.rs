@@ -7,6 +7,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use accounts::Accounts;
 use kit::app::{launch, Launch, Running};
 use kit::settings::Env;
 use kit::subgraph::{Demo, StopSignal, Subgraph};
@@ -133,14 +134,33 @@ impl Shop {
             })
             .collect();
 
-        let mut running = Vec::new();
+        let mut shared = urls;
+        shared.push(("JWKS_URL".into(), jwks_url.clone()));
+        shared.push((
+            "ACCOUNTS_TOKEN_URL".into(),
+            format!("http://{accounts}/oauth/token"),
+        ));
+
+        let mut running: Vec<Running> = Vec::new();
         for (subgraph, listener) in list.iter().zip(listeners) {
-            let env = urls
+            let mut env = shared
                 .iter()
                 .fold(options.env(subgraph.name()), |env, (k, v)| {
                     env.set(k.clone(), v.clone())
-                })
-                .set("JWKS_URL", jwks_url.clone());
+                });
+            // Accounts starts first; every other subgraph gets an API client of its own for
+            // service calls (a new secret each start).
+            if let Some(accounts) = running.iter().find_map(|r| r.subgraph::<Accounts>()) {
+                let scopes = [kit::auth::SERVICE_SCOPE.to_string()];
+                let (client, secret) = accounts
+                    .service
+                    .register_client(subgraph.name(), &scopes)
+                    .await?;
+                let prefix = subgraph.name().to_uppercase();
+                env = env
+                    .set(format!("{prefix}_CLIENT_ID"), client.id)
+                    .set(format!("{prefix}_CLIENT_SECRET"), secret);
+            }
             running.push(
                 subgraph
                     .start(env, listener, demo, StopSignal::new(receiver.clone()))

@@ -83,8 +83,66 @@ async fn the_product_page_shows_demo_availability_and_a_restock_puts_a_product_i
         json!({ "inStock": true, "availableQuantity": 20 })
     );
 
-    // A customer neither sees per-warehouse stock nor adjusts it.
+    // Checkout's way in: a service token from accounts' client_credentials grant, straight to
+    // the inventory subgraph. A customer's token is refused there.
+    let accounts = shop.shop.subgraph::<accounts::Accounts>();
+    let (client, secret) = accounts
+        .service
+        .register_client("checkout-test", &["service".into()])
+        .await
+        .unwrap();
+    let issued: Value = shop
+        .http
+        .post(format!(
+            "http://{}/oauth/token",
+            shop.shop.address("accounts")
+        ))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", client.id.as_str()),
+            ("client_secret", secret.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let reserve = |token: String| {
+        let url = format!("http://{}/graphql", shop.shop.address("inventory"));
+        let product = sold_out.clone();
+        let http = shop.http.clone();
+        async move {
+            http.post(url)
+                .bearer_auth(token)
+                .json(&json!({
+                    "query": "mutation($input: ReserveStockInput!) { reserveStock(input: $input) { reservation { status } userErrors { code } } }",
+                    "variables": { "input": { "orderReference": "ord_journey", "lines": [{ "productId": product, "quantity": 3 }] } }
+                }))
+                .send()
+                .await
+                .unwrap()
+                .json::<Value>()
+                .await
+                .unwrap()
+        }
+    };
     let customer = shop.customer_token().await;
+    assert_eq!(
+        crate::client::error_code(&reserve(customer.clone()).await),
+        "FORBIDDEN"
+    );
+    let held = reserve(issued["access_token"].as_str().unwrap().to_string()).await;
+    assert_eq!(
+        held["data"]["reserveStock"]["reservation"]["status"], "HELD",
+        "{held}"
+    );
+    assert_eq!(
+        availability(&shop, &sold_out).await["availableQuantity"],
+        17
+    );
+
+    // A customer neither sees per-warehouse stock nor adjusts it.
     let (_, body) = shop
         .post(
             "query($id: ID!) { product(id: $id) { availability { warehouses { onHand } } } }",

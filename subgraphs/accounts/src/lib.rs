@@ -4,6 +4,7 @@
 pub mod config;
 pub mod domain;
 pub mod graphql;
+pub mod oauth;
 pub mod service;
 pub mod store;
 
@@ -70,6 +71,14 @@ pub enum AccountsCommand {
     /// Add a new token signing key: replicas started afterwards sign with it and still publish
     /// the older keys.
     RotateSigningKey,
+    /// Register an API client (or give one a new secret) and print its id and secret.
+    RegisterClient {
+        #[arg(long)]
+        name: String,
+        /// A scope the client holds (repeatable), e.g. `service` for internal services.
+        #[arg(long = "scope")]
+        scopes: Vec<String>,
+    },
 }
 
 impl Subgraph for Accounts {
@@ -139,13 +148,18 @@ impl Subgraph for Accounts {
         graphql::request_data(&self.service, request)
     }
 
-    /// The public keys at `/.well-known/jwks.json`.
+    /// The public keys at `/.well-known/jwks.json`, API clients' tokens at `/oauth/token`.
     fn routes(self: &Arc<Self>) -> axum::Router {
         let jwks = self.jwks.clone();
-        axum::Router::new().route(
-            "/.well-known/jwks.json",
-            get(move || async move { Json(jwks.clone()) }),
-        )
+        axum::Router::new()
+            .route(
+                "/.well-known/jwks.json",
+                get(move || async move { Json(jwks.clone()) }),
+            )
+            .route(
+                "/oauth/token",
+                axum::routing::post(oauth::token).with_state(self.service.clone()),
+            )
     }
 
     fn verification_keys(&self) -> Option<JwkSet> {
@@ -177,6 +191,11 @@ impl Subgraph for Accounts {
             AccountsCommand::RotateSigningKey => {
                 let kid = rotate_signing_key(&settings.common.database_url).await?;
                 println!("added signing key {kid}; restart the accounts replicas to sign with it");
+            }
+            AccountsCommand::RegisterClient { name, scopes } => {
+                let (accounts, _, _) = kit::app::prepare::<Self>(&settings).await?;
+                let (client, secret) = accounts.service.register_client(&name, &scopes).await?;
+                println!("client_id={}\nclient_secret={secret}", client.id);
             }
         }
         Ok(())

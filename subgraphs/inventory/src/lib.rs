@@ -23,6 +23,7 @@ pub static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../../migration
 
 pub struct Inventory {
     pub service: Arc<InventoryService>,
+    services: Arc<kit::client::ServiceClient>,
 }
 
 impl Subgraph for Inventory {
@@ -58,6 +59,7 @@ impl Subgraph for Inventory {
         let service = InventoryService::new(Arc::new(store), resources.events, settings);
         Ok(Self {
             service: Arc::new(service),
+            services: resources.services,
         })
     }
 
@@ -93,8 +95,8 @@ impl Subgraph for Inventory {
     }
 
     async fn load_demo_data(&self, _demo: Demo) -> anyhow::Result<()> {
-        let client = kit::client::ServiceClient::new(None);
-        if demo::load(&self.service, &client, &self.service.settings.catalog_url).await? {
+        let catalog = &self.service.settings.catalog_url;
+        if demo::load(&self.service, &self.services, catalog).await? {
             tracing::info!("demo stock loaded");
         }
         Ok(())

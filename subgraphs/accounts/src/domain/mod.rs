@@ -1,5 +1,6 @@
 //! Validated account values: once constructed they are valid everywhere.
 
+pub mod clients;
 pub mod email;
 pub mod password;
 pub mod role;

@@ -110,6 +110,9 @@ pub(crate) fn user_error(error: AccountError) -> Result<AccountUserError, ApiErr
             (field(&["input", f]), AccountErrorCode::InvalidAddress)
         }
         AccountError::NotFound(_) => (None, AccountErrorCode::NotFound),
+        AccountError::Client(_) | AccountError::InvalidClient => {
+            (None, AccountErrorCode::InvalidCredentials)
+        }
         AccountError::Store(_) | AccountError::Key(_) | AccountError::Hash(_) => {
             return Err(ApiError::internal(error));
         }

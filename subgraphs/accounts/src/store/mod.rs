@@ -148,12 +148,32 @@ pub trait SigningKeyStore: Send + Sync {
     ) -> StoreResult<()>;
 }
 
+/// A registered API client: an internal service or a partner.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ApiClientRow {
+    pub id: String,
+    pub name: String,
+    pub secret_hash: String,
+    /// Space-separated.
+    pub scopes: String,
+    pub created_at: i64,
+}
+
+#[async_trait]
+pub trait ApiClientStore: Send + Sync {
+    /// Registers a client, or for a name registered before gives it a new secret and these
+    /// scopes (the old secret stops working); returns the stored row.
+    async fn upsert_api_client(&self, client: &ApiClientRow) -> StoreResult<ApiClientRow>;
+    async fn api_client(&self, id: &str) -> StoreResult<Option<ApiClientRow>>;
+}
+
 /// Everything the accounts service stores.
 pub trait AccountsStore:
-    UserStore + AddressStore + SessionStore + LoginThrottle + SigningKeyStore
+    UserStore + AddressStore + SessionStore + LoginThrottle + SigningKeyStore + ApiClientStore
 {
 }
-impl<T: UserStore + AddressStore + SessionStore + LoginThrottle + SigningKeyStore> AccountsStore
-    for T
+impl<
+        T: UserStore + AddressStore + SessionStore + LoginThrottle + SigningKeyStore + ApiClientStore,
+    > AccountsStore for T
 {
 }

@@ -460,3 +460,43 @@ impl SigningKeyStore for SqlStore {
         Ok(())
     }
 }
+
+fn api_client_row(row: &AnyRow) -> Result<ApiClientRow, sqlx::Error> {
+    Ok(ApiClientRow {
+        id: row.try_get("id")?,
+        name: row.try_get("name")?,
+        secret_hash: row.try_get("secret_hash")?,
+        scopes: row.try_get("scopes")?,
+        created_at: row.try_get("created_at")?,
+    })
+}
+
+#[async_trait]
+impl ApiClientStore for SqlStore {
+    async fn upsert_api_client(&self, client: &ApiClientRow) -> StoreResult<ApiClientRow> {
+        let row = sqlx::query(
+            "INSERT INTO api_clients (id, name, secret_hash, scopes, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $5) \
+             ON CONFLICT (name) DO UPDATE SET secret_hash = $3, scopes = $4, updated_at = $5 \
+             RETURNING id, name, secret_hash, scopes, created_at",
+        )
+        .bind(&client.id)
+        .bind(&client.name)
+        .bind(&client.secret_hash)
+        .bind(&client.scopes)
+        .bind(client.created_at)
+        .fetch_one(self.db.pool())
+        .await?;
+        Ok(api_client_row(&row)?)
+    }
+
+    async fn api_client(&self, id: &str) -> StoreResult<Option<ApiClientRow>> {
+        let row = sqlx::query(
+            "SELECT id, name, secret_hash, scopes, created_at FROM api_clients WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(self.db.pool())
+        .await?;
+        Ok(row.as_ref().map(api_client_row).transpose()?)
+    }
+}

@@ -1,4 +1,6 @@
-//! Accounts tests: the store contract against every database backend, signing-key rotation.
+//! Accounts tests: the store contract against every database backend, signing-key rotation, API
+//! clients and their tokens.
 
+mod clients;
 mod rotation;
 mod store_contract;
