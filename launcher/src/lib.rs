@@ -28,6 +28,7 @@ pub fn subgraphs() -> Vec<Box<dyn Launch>> {
         launch::<accounts::Accounts>(),
         launch::<catalog::Catalog>(),
         launch::<inventory::Inventory>(),
+        launch::<carts::Carts>(),
     ]
 }
 

@@ -48,10 +48,15 @@ impl TestShop {
             "INVENTORY_DATABASE_URL",
             kit::db::testing::postgres_url().await,
         );
+        options.set("CARTS_DATABASE_URL", kit::db::testing::postgres_url().await);
         options.set("CATALOG_SEARCH_DIR", ":memory:");
         // Production's bus: Redis, in a namespace of this test's own.
         options.set("EVENTS_URL", "redis://127.0.0.1:6379");
-        options.set("EVENTS_NAMESPACE", kit::id::new_id("shop-test"));
+        let namespace = kit::id::new_id("shop-test");
+        options.set("EVENTS_NAMESPACE", namespace.clone());
+        // Production's cart store too.
+        options.set("CARTS_REDIS_URL", "redis://127.0.0.1:6379");
+        options.set("CARTS_REDIS_NAMESPACE", namespace);
         Self::with_options(options, data_dir).await
     }
 

@@ -4,6 +4,7 @@
 mod accounts;
 mod auth;
 mod batching;
+mod carts;
 mod catalog;
 mod client;
 mod embedded;

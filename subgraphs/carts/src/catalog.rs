@@ -1,0 +1,80 @@
+//! What carts need from the catalog, read with one batched service call per cart: whether each
+//! product exists and is on sale, and its current price.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use kit::client::{ServiceClient, ServiceError};
+use kit::money::{CurrencyCode, Money};
+use serde_json::{json, Value};
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ProductInfo {
+    pub active: bool,
+    pub price: Money,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CatalogError {
+    #[error(transparent)]
+    Call(#[from] ServiceError),
+    #[error("the catalog answered with an unreadable product {0}")]
+    Unreadable(Value),
+}
+
+pub struct CatalogClient {
+    client: Arc<ServiceClient>,
+    url: String,
+}
+
+impl CatalogClient {
+    pub fn new(client: Arc<ServiceClient>, url: String) -> Self {
+        Self { client, url }
+    }
+
+    /// The products among `ids` that exist, by id.
+    pub async fn products(
+        &self,
+        ids: &[String],
+    ) -> Result<HashMap<String, ProductInfo>, CatalogError> {
+        if ids.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let representations: Vec<Value> = ids
+            .iter()
+            .map(|id| json!({ "__typename": "Product", "id": id }))
+            .collect();
+        let data = self
+            .client
+            .query(
+                &self.url,
+                "query($r: [_Any!]!) { _entities(representations: $r) {
+                    ... on Product { id status price { amount currencyCode } } } }",
+                json!({ "r": representations }),
+            )
+            .await?;
+        let mut products = HashMap::new();
+        for entity in data["_entities"].as_array().into_iter().flatten() {
+            if entity.is_null() {
+                continue;
+            }
+            let unreadable = || CatalogError::Unreadable(entity.clone());
+            let id = entity["id"].as_str().ok_or_else(unreadable)?;
+            let currency = entity["price"]["currencyCode"]
+                .as_str()
+                .and_then(CurrencyCode::parse)
+                .ok_or_else(unreadable)?;
+            let price = entity["price"]["amount"]
+                .as_str()
+                .and_then(|amount| Money::parse(amount, currency).ok())
+                .ok_or_else(unreadable)?;
+            let active = match entity["status"].as_str() {
+                Some("ACTIVE") => true,
+                Some("DRAFT" | "ARCHIVED") => false,
+                _ => return Err(unreadable()),
+            };
+            products.insert(id.to_string(), ProductInfo { active, price });
+        }
+        Ok(products)
+    }
+}

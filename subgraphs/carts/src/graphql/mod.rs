@@ -1,0 +1,94 @@
+//! The carts GraphQL API: `cart` for the signed-in user (also as `User.cart`), guest carts by
+//! their token, and the cart mutations, each with userErrors. A line's `product` is the catalog's
+//! Product, resolved through federation.
+
+pub mod cart;
+
+use std::sync::Arc;
+
+use async_graphql::{Context, EmptySubscription, Enum, MergedObject, Schema, SimpleObject};
+use kit::auth::Viewer;
+use kit::ApiError;
+
+use crate::service::{CartError, CartResult, CartsService};
+pub use cart::Cart;
+
+#[derive(MergedObject, Default)]
+pub struct Query(cart::CartQuery);
+
+#[derive(MergedObject, Default)]
+pub struct Mutation(cart::CartMutation);
+
+pub type CartsSchema = Schema<Query, Mutation, EmptySubscription>;
+
+pub fn schema(service: Arc<CartsService>) -> CartsSchema {
+    builder().data(service).finish()
+}
+
+/// The schema without its data: enough to print the SDL.
+pub fn builder() -> async_graphql::SchemaBuilder<Query, Mutation, EmptySubscription> {
+    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+        .enable_federation()
+        .limit_depth(12)
+        .limit_complexity(2000)
+}
+
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CartErrorCode {
+    InvalidInput,
+    UnknownProduct,
+    ProductUnavailable,
+    NotFound,
+    QuantityLimit,
+    LineLimit,
+}
+
+/// An expected failure of a cart mutation.
+#[derive(SimpleObject, Clone, Debug)]
+pub struct CartUserError {
+    /// Path to the input field at fault, when there is one.
+    pub field: Option<Vec<String>>,
+    pub code: CartErrorCode,
+    pub message: String,
+}
+
+pub(crate) fn service<'a>(ctx: &Context<'a>) -> &'a Arc<CartsService> {
+    ctx.data_unchecked::<Arc<CartsService>>()
+}
+
+pub(crate) fn viewer<'a>(ctx: &Context<'a>) -> &'a Viewer {
+    ctx.data_unchecked::<Viewer>()
+}
+
+/// A mutation payload from a service result (see [`kit::error::mutation_payload`]).
+pub(crate) fn payload<T, P>(
+    result: CartResult<T>,
+    build: impl FnOnce(Option<T>, Vec<CartUserError>) -> P,
+) -> async_graphql::Result<P> {
+    kit::error::mutation_payload(result, user_error, build)
+}
+
+/// Expected failures become userErrors; anything else is a GraphQL error.
+pub(crate) fn user_error(error: CartError) -> Result<CartUserError, ApiError> {
+    let field = |name: &str| Some(vec!["input".to_string(), name.to_string()]);
+    let (field, code) = match &error {
+        CartError::Rule(crate::domain::RuleError::Quantity) => {
+            (field("quantity"), CartErrorCode::InvalidInput)
+        }
+        CartError::Rule(crate::domain::RuleError::ProductId(_)) => {
+            (field("productId"), CartErrorCode::UnknownProduct)
+        }
+        CartError::UnknownProduct => (field("productId"), CartErrorCode::UnknownProduct),
+        CartError::ProductUnavailable => (field("productId"), CartErrorCode::ProductUnavailable),
+        CartError::CartNotFound => (field("cartToken"), CartErrorCode::NotFound),
+        CartError::LineNotFound => (field("productId"), CartErrorCode::NotFound),
+        CartError::QuantityLimit { .. } => (field("quantity"), CartErrorCode::QuantityLimit),
+        CartError::LineLimit => (field("productId"), CartErrorCode::LineLimit),
+        CartError::Catalog(_) | CartError::Store(_) => return Err(ApiError::internal(error)),
+    };
+    Ok(CartUserError {
+        field,
+        code,
+        message: error.to_string(),
+    })
+}

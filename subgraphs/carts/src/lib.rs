@@ -1,0 +1,82 @@
+//! The carts subgraph: a cart per signed-in user (`cart`, `User.cart`), guest carts reached by an
+//! unguessable token, merging a guest cart at login, limits, and totals at the catalog's current
+//! prices. Carts live in Redis in production and in the subgraph's database when embedded.
+
+pub mod catalog;
+pub mod config;
+pub mod domain;
+pub mod graphql;
+pub mod service;
+pub mod store;
+
+use std::sync::Arc;
+
+use kit::subgraph::{NoCommands, Resources};
+use kit::Subgraph;
+
+pub use config::CartsSettings;
+use service::CartsService;
+use store::{CartStore, RedisCarts, SqlCarts};
+
+pub static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/carts");
+
+pub struct Carts {
+    pub service: Arc<CartsService>,
+}
+
+impl Subgraph for Carts {
+    const NAME: &'static str = "carts";
+    const PORT: u16 = 4004;
+    type Settings = CartsSettings;
+    type Query = graphql::Query;
+    type Mutation = graphql::Mutation;
+    type Command = NoCommands;
+
+    fn migrations() -> &'static sqlx::migrate::Migrator {
+        &MIGRATIONS
+    }
+
+    fn settings(
+        env: &kit::settings::Env,
+        common: &kit::settings::CommonSettings,
+    ) -> Result<CartsSettings, kit::config::ConfigError> {
+        CartsSettings::from_env(env, common)
+    }
+
+    fn schema_builder() -> async_graphql::SchemaBuilder<
+        graphql::Query,
+        graphql::Mutation,
+        async_graphql::EmptySubscription,
+    > {
+        graphql::builder()
+    }
+
+    /// Redis when `CARTS_REDIS_URL` is set, else the subgraph's own database.
+    async fn build(resources: Resources<'_, CartsSettings>) -> anyhow::Result<Self> {
+        let own = &resources.settings.own;
+        let store: Arc<dyn CartStore> = match &own.redis_url {
+            Some(url) => Arc::new(RedisCarts::connect(url, &own.redis_namespace).await?),
+            None => Arc::new(SqlCarts::new(resources.database)),
+        };
+        let catalog = catalog::CatalogClient::new(resources.services, own.catalog_url.clone());
+        Ok(Self {
+            service: Arc::new(CartsService::new(store, catalog)),
+        })
+    }
+
+    fn schema(self: &Arc<Self>) -> graphql::CartsSchema {
+        graphql::schema(self.service.clone())
+    }
+
+    fn per_request(&self, request: async_graphql::Request) -> async_graphql::Request {
+        request.data(graphql::cart::PriceCache::default())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn checked_in_sdl_is_fresh() {
+        kit::testing::assert_sdl_fresh::<super::Carts>();
+    }
+}

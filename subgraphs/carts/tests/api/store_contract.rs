@@ -1,0 +1,270 @@
+//! Both cart stores behave the same: Redis (production) and the SQL database (embedded).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use carts::domain::{MAX_LINES, MAX_QUANTITY};
+use carts::store::{CartStore, ChangeOutcome, LineChange, RedisCarts, SqlCarts, StoredCart};
+
+const DAY: Duration = Duration::from_secs(24 * 3600);
+
+async fn every_store() -> Vec<(&'static str, Arc<dyn CartStore>)> {
+    let namespace = kit::id::new_id("test");
+    vec![
+        (
+            "redis",
+            Arc::new(
+                RedisCarts::connect("redis://127.0.0.1:6379", &namespace)
+                    .await
+                    .expect("Redis must run for the tests (see README)"),
+            ),
+        ),
+        (
+            "sqlite",
+            Arc::new(SqlCarts::new(
+                kit::db::testing::sqlite(&carts::MIGRATIONS).await,
+            )),
+        ),
+    ]
+}
+
+fn quantities(cart: &StoredCart) -> Vec<(String, i64)> {
+    cart.lines
+        .iter()
+        .map(|l| (l.product_id.clone(), l.quantity))
+        .collect()
+}
+
+fn changed(outcome: ChangeOutcome) -> StoredCart {
+    match outcome {
+        ChangeOutcome::Changed(cart) => cart,
+        other => panic!("expected a change, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn lines_are_added_changed_and_removed_within_the_limits() {
+    for (name, store) in every_store().await {
+        let key = "user:usr_1";
+        assert_eq!(store.get(key).await.unwrap(), None, "{name}");
+        assert_eq!(
+            store
+                .change(key, "prod_a", LineChange::Add(1), false, DAY)
+                .await
+                .unwrap(),
+            ChangeOutcome::NoCart,
+            "{name}"
+        );
+        changed(
+            store
+                .change(key, "prod_a", LineChange::Add(2), true, DAY)
+                .await
+                .unwrap(),
+        );
+        changed(
+            store
+                .change(key, "prod_b", LineChange::Add(1), true, DAY)
+                .await
+                .unwrap(),
+        );
+        let cart = changed(
+            store
+                .change(key, "prod_a", LineChange::Add(3), true, DAY)
+                .await
+                .unwrap(),
+        );
+        assert_eq!(
+            quantities(&cart),
+            vec![("prod_a".into(), 5), ("prod_b".into(), 1)],
+            "{name}"
+        );
+
+        assert_eq!(
+            store
+                .change(key, "prod_a", LineChange::Add(MAX_QUANTITY), true, DAY)
+                .await
+                .unwrap(),
+            ChangeOutcome::TooMany { current: 5 },
+            "{name}"
+        );
+        assert_eq!(
+            store
+                .change(key, "prod_x", LineChange::Set(3), false, DAY)
+                .await
+                .unwrap(),
+            ChangeOutcome::NoLine,
+            "{name}"
+        );
+        let cart = changed(
+            store
+                .change(key, "prod_a", LineChange::Set(MAX_QUANTITY), false, DAY)
+                .await
+                .unwrap(),
+        );
+        assert_eq!(quantities(&cart)[0].1, MAX_QUANTITY, "{name}");
+        let cart = changed(
+            store
+                .change(key, "prod_b", LineChange::Remove, false, DAY)
+                .await
+                .unwrap(),
+        );
+        assert_eq!(
+            quantities(&cart),
+            vec![("prod_a".into(), MAX_QUANTITY)],
+            "{name}"
+        );
+        let cleared = store.clear(key, DAY).await.unwrap().unwrap();
+        assert!(cleared.lines.is_empty(), "{name}");
+        assert_eq!(
+            store.clear("user:nobody", DAY).await.unwrap(),
+            None,
+            "{name}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_cart_holds_at_most_the_line_limit() {
+    for (name, store) in every_store().await {
+        let key = "user:usr_full";
+        for i in 0..MAX_LINES {
+            changed(
+                store
+                    .change(key, &format!("prod_{i:03}"), LineChange::Add(1), true, DAY)
+                    .await
+                    .unwrap(),
+            );
+        }
+        assert_eq!(
+            store
+                .change(key, "prod_more", LineChange::Add(1), true, DAY)
+                .await
+                .unwrap(),
+            ChangeOutcome::TooManyLines,
+            "{name}"
+        );
+        // More of a product already in the cart is fine.
+        changed(
+            store
+                .change(key, "prod_000", LineChange::Add(1), true, DAY)
+                .await
+                .unwrap(),
+        );
+        assert_eq!(
+            store.get(key).await.unwrap().unwrap().lines.len(),
+            MAX_LINES,
+            "{name}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn merging_sums_quantities_keeps_limits_and_removes_the_guest_cart() {
+    for (name, store) in every_store().await {
+        let (guest, user) = ("guest:abc", "user:usr_m");
+        store.create(guest, DAY).await.unwrap();
+        changed(
+            store
+                .change(guest, "prod_a", LineChange::Add(60), false, DAY)
+                .await
+                .unwrap(),
+        );
+        changed(
+            store
+                .change(guest, "prod_b", LineChange::Add(2), false, DAY)
+                .await
+                .unwrap(),
+        );
+        changed(
+            store
+                .change(user, "prod_a", LineChange::Add(50), true, DAY)
+                .await
+                .unwrap(),
+        );
+        changed(
+            store
+                .change(user, "prod_c", LineChange::Add(1), true, DAY)
+                .await
+                .unwrap(),
+        );
+        let merged = store.merge(guest, user, DAY).await.unwrap().unwrap();
+        let mut got = quantities(&merged);
+        got.sort();
+        assert_eq!(
+            got,
+            vec![
+                ("prod_a".into(), MAX_QUANTITY),
+                ("prod_b".into(), 2),
+                ("prod_c".into(), 1)
+            ],
+            "{name}"
+        );
+        assert_eq!(store.get(guest).await.unwrap(), None, "{name}");
+        assert_eq!(
+            store.merge(guest, user, DAY).await.unwrap(),
+            None,
+            "{name}: merged twice"
+        );
+        // A user without a cart gets the guest's.
+        store.create("guest:def", DAY).await.unwrap();
+        changed(
+            store
+                .change("guest:def", "prod_z", LineChange::Add(4), false, DAY)
+                .await
+                .unwrap(),
+        );
+        let fresh = store
+            .merge("guest:def", "user:usr_new", DAY)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(quantities(&fresh), vec![("prod_z".into(), 4)], "{name}");
+    }
+}
+
+#[tokio::test]
+async fn a_cart_expires_when_its_time_to_live_runs_out() {
+    for (name, store) in every_store().await {
+        changed(
+            store
+                .change("user:usr_t", "prod_a", LineChange::Add(1), true, DAY)
+                .await
+                .unwrap(),
+        );
+        // A write with no time left ends the cart at once (each write restarts the clock).
+        let _ = store
+            .change(
+                "user:usr_t",
+                "prod_a",
+                LineChange::Add(1),
+                false,
+                Duration::ZERO,
+            )
+            .await
+            .unwrap();
+        assert_eq!(store.get("user:usr_t").await.unwrap(), None, "{name}");
+    }
+}
+
+#[tokio::test]
+async fn fifty_concurrent_add_one_on_the_same_line_end_at_fifty() {
+    for (name, store) in every_store().await {
+        let key = "user:usr_race";
+        let adds: Vec<_> = (0..50)
+            .map(|_| {
+                let store = store.clone();
+                tokio::spawn(async move {
+                    store
+                        .change(key, "prod_hot", LineChange::Add(1), true, DAY)
+                        .await
+                        .unwrap()
+                })
+            })
+            .collect();
+        for add in adds {
+            changed(add.await.unwrap());
+        }
+        let cart = store.get(key).await.unwrap().unwrap();
+        assert_eq!(quantities(&cart), vec![("prod_hot".into(), 50)], "{name}");
+    }
+}
