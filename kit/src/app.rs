@@ -14,6 +14,7 @@ use crate::auth::{KeySource, TokenVerifier};
 use crate::db::{Database, DbError};
 use crate::events::outbox::Relay;
 use crate::events::EventError;
+use crate::revocation::Revocations;
 use crate::server::Server;
 use crate::settings::{Env, VerificationKeys};
 use crate::subgraph::{Demo, Events, Resources, Settings, StopSignal, Subgraph};
@@ -93,6 +94,8 @@ pub struct App<S: Subgraph> {
     pub subgraph: Arc<S>,
     pub database: Database,
     pub events: Events,
+    /// Users whose older tokens this app refuses, kept from the bus.
+    pub revocations: Arc<Revocations>,
 }
 
 impl<S: Subgraph> App<S> {
@@ -125,11 +128,11 @@ impl<S: Subgraph> App<S> {
                 client: reqwest::Client::new(),
             },
         };
-        let verifier = Arc::new(TokenVerifier::new(
-            source,
-            &common.jwt.issuer,
-            &common.jwt.audience,
-        ));
+        let revocations = Arc::new(Revocations::default());
+        let verifier = Arc::new(
+            TokenVerifier::new(source, &common.jwt.issuer, &common.jwt.audience)
+                .with_revocations(revocations.clone()),
+        );
         let per_request = {
             let subgraph = subgraph.clone();
             move |request| subgraph.per_request(request)
@@ -145,6 +148,7 @@ impl<S: Subgraph> App<S> {
             subgraph,
             database,
             events,
+            revocations,
         })
     }
 
@@ -152,8 +156,8 @@ impl<S: Subgraph> App<S> {
         self.server.local_addr()
     }
 
-    /// Serves, relays the outbox to the bus and runs the background tasks until `shutdown`;
-    /// then the tasks are told to stop and awaited.
+    /// Serves, relays the outbox to the bus, applies revocations and runs the background tasks
+    /// until `shutdown`; then the tasks are told to stop and awaited.
     pub async fn run_until(
         self,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
@@ -164,7 +168,13 @@ impl<S: Subgraph> App<S> {
             .relay
             .clone()
             .follow(StopSignal::new(receiver.clone()));
-        let tasks: Vec<JoinHandle<()>> = std::iter::once(Box::pin(relay) as BoxFuture<'static, ()>)
+        let revocations = self
+            .revocations
+            .clone()
+            .follow(self.events.bus.clone(), StopSignal::new(receiver.clone()));
+        let platform: [BoxFuture<'static, ()>; 2] = [Box::pin(relay), Box::pin(revocations)];
+        let tasks: Vec<JoinHandle<()>> = platform
+            .into_iter()
             .chain(self.subgraph.background_tasks(StopSignal::new(receiver)))
             .map(tokio::spawn)
             .collect();
@@ -192,6 +202,9 @@ pub trait Launch: Send + Sync {
         demo: Option<Demo>,
         stop: StopSignal,
     ) -> BoxFuture<'static, anyhow::Result<Running>>;
+
+    /// Runs its command line (the program name first), as its own binary would.
+    fn cli(&self, args: Vec<std::ffi::OsString>) -> BoxFuture<'static, anyhow::Result<()>>;
 }
 
 /// A subgraph the launcher started.
@@ -248,5 +261,9 @@ impl<S: Subgraph> Launch for Launcher<S> {
                 state,
             })
         })
+    }
+
+    fn cli(&self, args: Vec<std::ffi::OsString>) -> BoxFuture<'static, anyhow::Result<()>> {
+        Box::pin(crate::cli::run_from::<S>(args))
     }
 }

@@ -27,8 +27,20 @@ pub struct Claims {
     pub scope: String,
     pub exp: i64,
     pub iat: i64,
+    /// When the token was issued, to the millisecond (`iat` has whole seconds), so a revocation
+    /// cuts exactly between tokens issued before and after it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iat_ms: Option<i64>,
     pub iss: String,
     pub aud: String,
+}
+
+impl Claims {
+    /// The issue time in milliseconds; from `iat` (the start of its second) when the issuer
+    /// gave no `iat_ms`, so a revocation in that second refuses it.
+    pub fn issued_at_ms(&self) -> i64 {
+        self.iat_ms.unwrap_or(self.iat * 1000)
+    }
 }
 
 /// Who a request acts for.
@@ -110,6 +122,8 @@ pub enum TokenError {
     Invalid,
     #[error("signing keys unavailable: {0}")]
     KeysUnavailable(String),
+    #[error("token revoked")]
+    Revoked,
 }
 
 impl From<TokenError> for ApiError {
@@ -153,6 +167,7 @@ pub struct TokenVerifier {
     cache: RwLock<CachedKeys>,
     refetch_interval: Duration,
     keys_ttl: Duration,
+    revocations: Option<Arc<crate::revocation::Revocations>>,
 }
 
 impl TokenVerifier {
@@ -172,7 +187,14 @@ impl TokenVerifier {
             }),
             refetch_interval: REFETCH_INTERVAL,
             keys_ttl: KEYS_TTL,
+            revocations: None,
         }
+    }
+
+    /// Also refuses tokens of users whose access changed after the token was issued.
+    pub fn with_revocations(mut self, revocations: Arc<crate::revocation::Revocations>) -> Self {
+        self.revocations = Some(revocations);
+        self
     }
 
     /// Other refetch timings than the defaults (5 s between fetches, keys kept 300 s): tests.
@@ -208,12 +230,18 @@ impl TokenVerifier {
         validation.set_audience(&[&self.audience]);
         validation.set_required_spec_claims(&["exp", "iat", "iss", "aud", "sub"]);
         validation.leeway = 5;
-        jsonwebtoken::decode::<Claims>(token, &key, &validation)
+        let claims = jsonwebtoken::decode::<Claims>(token, &key, &validation)
             .map(|data| data.claims)
             .map_err(|e| match e.kind() {
                 jsonwebtoken::errors::ErrorKind::ExpiredSignature => TokenError::Expired,
                 _ => TokenError::Invalid,
-            })
+            })?;
+        if let Some(revocations) = &self.revocations {
+            if revocations.is_revoked(&claims.sub, claims.issued_at_ms()) {
+                return Err(TokenError::Revoked);
+            }
+        }
+        Ok(claims)
     }
 
     /// The key for `kid`: from the cache while it is fresh, else fetched again. When a fetch
@@ -328,6 +356,7 @@ mod tests {
             scope: String::new(),
             exp: now + 600,
             iat: now,
+            iat_ms: None,
             iss: "iss".into(),
             aud: "aud".into(),
         };

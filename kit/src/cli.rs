@@ -26,7 +26,14 @@ fn command<S: Subgraph>() -> clap::Command {
 
 /// Parses the command line and runs what it asks for.
 pub async fn run<S: Subgraph>() -> anyhow::Result<()> {
-    run_with::<S>(command::<S>().get_matches()).await
+    run_from::<S>(std::env::args_os()).await
+}
+
+/// Like [`run`], for these arguments (the program name first).
+pub async fn run_from<S: Subgraph>(
+    args: impl IntoIterator<Item = std::ffi::OsString>,
+) -> anyhow::Result<()> {
+    run_with::<S>(command::<S>().try_get_matches_from(args)?).await
 }
 
 async fn run_with<S: Subgraph>(matches: ArgMatches) -> anyhow::Result<()> {

@@ -13,6 +13,7 @@ pub mod events;
 pub mod id;
 pub mod money;
 pub mod pagination;
+pub mod revocation;
 pub mod schema;
 pub mod server;
 pub mod settings;

@@ -52,13 +52,15 @@ impl TestTokens {
 
     /// A token for `user_id` with `scopes` (space-separated in the claim).
     pub fn token(&self, user_id: &str, scopes: &[&str]) -> String {
-        let now = crate::db::now_millis() / 1000;
+        let now_ms = crate::db::now_millis();
+        let now = now_ms / 1000;
         let claims = Claims {
             sub: user_id.into(),
             roles: Vec::new(),
             scope: scopes.join(" "),
             exp: now + 600,
             iat: now,
+            iat_ms: Some(now_ms),
             iss: Self::ISSUER.into(),
             aud: Self::AUDIENCE.into(),
         };

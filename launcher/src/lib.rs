@@ -91,6 +91,8 @@ impl ShopOptions {
 /// A running shop.
 pub struct Shop {
     pub router: SocketAddr,
+    /// The router's shared state (its counters, its revocations).
+    pub router_state: Arc<router::AppState>,
     pub subgraphs: Vec<Running>,
     stop: watch::Sender<bool>,
     router_task: JoinHandle<std::io::Result<()>>,
@@ -174,6 +176,10 @@ impl Shop {
             ..RouterConfig::default()
         };
         router_config.auth.jwks_url = Some(jwks_url);
+        // The router applies revocations from the bus the subgraphs share.
+        let events = kit::settings::CommonSettings::load(&options.env("router"), 0)?;
+        router_config.auth.events_url = Some(events.events_url);
+        router_config.auth.events_namespace = events.events_namespace;
         for subgraph in &running {
             router_config.subgraphs.insert(
                 subgraph.name.into(),
@@ -186,10 +192,12 @@ impl Shop {
         }
         let router = router::App::build(router_config, SUPERGRAPH).await?;
         let router_addr = router.local_addr();
+        let router_state = router.state();
         let router_task = tokio::spawn(router.run_until(StopSignal::new(receiver).stopped()));
 
         Ok(Self {
             router: router_addr,
+            router_state,
             subgraphs: running,
             stop,
             router_task,

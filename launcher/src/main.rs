@@ -3,6 +3,7 @@
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+use std::ffi::OsString;
 use std::path::PathBuf;
 
 use accounts::Accounts;
@@ -36,12 +37,19 @@ enum Command {
     },
     /// Rebuild the search index from the catalog database, then exit.
     Reindex,
+    /// Run one process of a production deployment: `router` or a subgraph (`accounts`,
+    /// `catalog`, `inventory`, `carts`) with its own arguments, e.g. `shop catalog serve`.
+    #[command(external_subcommand)]
+    Process(Vec<OsString>),
 }
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    kit::telemetry::init("info,sqlx=warn,tantivy=warn");
     let cli = Cli::parse();
+    if let Some(Command::Process(args)) = cli.command {
+        return run_process(args).await;
+    }
+    kit::telemetry::init("info,sqlx=warn,tantivy=warn");
     let mut options = ShopOptions::new(&cli.data_dir);
     options.demo_products = cli.demo_products;
     let catalog_settings = || Settings::load::<Catalog>(&options.env(Catalog::NAME));
@@ -52,6 +60,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Reindex => {
             Catalog::run_command(CatalogCommand::Reindex, catalog_settings()?).await?;
         }
+        Command::Process(_) => unreachable!("handled above"),
         Command::Run => {
             let mut shop = Shop::start(&options).await?;
             println!();
@@ -89,4 +98,27 @@ async fn main() -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// One process of a production deployment, as its own binary would run it.
+async fn run_process(args: Vec<OsString>) -> anyhow::Result<()> {
+    let name = args
+        .first()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default()
+        .to_string();
+    if name == "router" {
+        return router::cli::run(args).await;
+    }
+    match shop::subgraphs().into_iter().find(|s| s.name() == name) {
+        Some(subgraph) => subgraph.cli(args).await,
+        None => anyhow::bail!(
+            "unknown command {name:?}: run, seed, reindex, router, or a subgraph ({})",
+            shop::subgraphs()
+                .iter()
+                .map(|s| s.name())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
 }

@@ -19,6 +19,8 @@
 //! jwks_url = "http://accounts:4001/.well-known/jwks.json"
 //! issuer = "shop-accounts"
 //! audience = "shop"
+//! events_url = "redis://redis:6379"  # apply revocations (user.access_changed) from the bus
+//! events_namespace = "shop"
 //! [dedupe]                     # queries only; mutations are never shared
 //! subgraph_requests = true     # identical in-flight subgraph requests share one HTTP call
 //! client_requests = true       # identical in-flight client operations share one execution
@@ -30,7 +32,7 @@
 //! Environment variables: `ROUTER_LISTEN`, `ROUTER_INTROSPECTION` (true/false),
 //! `ROUTER_SUBGRAPH_TIMEOUT_MS`, `ROUTER_MAX_BODY_BYTES`, `ROUTER_MAX_DEPTH`,
 //! `ROUTER_CORS_ALLOW_ORIGINS` (comma-separated), `ROUTER_JWKS_URL`, `ROUTER_JWT_ISSUER`,
-//! `ROUTER_JWT_AUDIENCE`, `ROUTER_DEDUPE_SUBGRAPH_REQUESTS`, `ROUTER_DEDUPE_CLIENT_REQUESTS`
+//! `ROUTER_JWT_AUDIENCE`, `ROUTER_EVENTS_URL`, `ROUTER_EVENTS_NAMESPACE`, `ROUTER_DEDUPE_SUBGRAPH_REQUESTS`, `ROUTER_DEDUPE_CLIENT_REQUESTS`
 //! (true/false), and
 //! `ROUTER_SUBGRAPH_<NAME>_URL` (name upper-cased) to override one subgraph's URL.
 
@@ -99,6 +101,11 @@ pub struct AuthConfig {
     pub jwks_url: Option<String>,
     pub issuer: String,
     pub audience: String,
+    /// The event bus (`redis://...` or `sqlite://...`) whose `user.access_changed` events make
+    /// tokens of disabled users and users with changed roles stop working at once; without it
+    /// they work until they expire.
+    pub events_url: Option<String>,
+    pub events_namespace: String,
 }
 
 impl Default for AuthConfig {
@@ -107,6 +114,8 @@ impl Default for AuthConfig {
             jwks_url: None,
             issuer: "shop-accounts".into(),
             audience: "shop".into(),
+            events_url: None,
+            events_namespace: "shop".into(),
         }
     }
 }
@@ -231,6 +240,12 @@ impl RouterConfig {
         }
         if let Some(v) = env("ROUTER_JWKS_URL") {
             self.auth.jwks_url = Some(v).filter(|v| !v.trim().is_empty());
+        }
+        if let Some(v) = env("ROUTER_EVENTS_URL") {
+            self.auth.events_url = Some(v).filter(|v| !v.trim().is_empty());
+        }
+        if let Some(v) = env("ROUTER_EVENTS_NAMESPACE") {
+            self.auth.events_namespace = v;
         }
         if let Some(v) = env("ROUTER_JWT_ISSUER") {
             self.auth.issuer = v;

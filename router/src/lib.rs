@@ -3,6 +3,7 @@
 //! [`server`] takes HTTP requests and runs each through the stages of [`pipeline`] (listed in
 //! `pipeline/mod.rs`); the [`executor`] runs query plans against the subgraphs.
 
+pub mod cli;
 pub mod config;
 pub mod executor;
 pub mod graphql_error;
@@ -14,6 +15,7 @@ pub mod supergraph;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use kit::revocation::Revocations;
 use tokio::net::TcpListener;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
@@ -33,6 +35,8 @@ pub struct AppState {
     pub config: RouterConfig,
     /// Verifies bearer tokens when `auth.jwks_url` is configured.
     pub verifier: Option<kit::auth::TokenVerifier>,
+    /// Users whose older tokens are refused, read from the event bus (`auth.events_url`).
+    pub revocations: Option<(Arc<Revocations>, Arc<dyn kit::events::EventBus>)>,
     pub client_dedupe: ClientDedupe,
 }
 
@@ -47,6 +51,8 @@ pub enum StartError {
         addr: SocketAddr,
         source: std::io::Error,
     },
+    #[error("auth.events_url: {0}")]
+    Events(#[from] kit::events::EventError),
 }
 
 /// A router bound to its address, ready to serve.
@@ -77,15 +83,26 @@ impl App {
         let listener = TcpListener::bind(addr)
             .await
             .map_err(|source| StartError::Bind { addr, source })?;
+        let revocations = match &config.auth.events_url {
+            Some(url) => Some((
+                Arc::new(Revocations::default()),
+                kit::events::connect(url, &config.auth.events_namespace).await?,
+            )),
+            None => None,
+        };
         let verifier = config.auth.jwks_url.as_ref().map(|url| {
-            kit::auth::TokenVerifier::new(
+            let verifier = kit::auth::TokenVerifier::new(
                 kit::auth::KeySource::Remote {
                     url: url.clone(),
                     client: reqwest::Client::new(),
                 },
                 &config.auth.issuer,
                 &config.auth.audience,
-            )
+            );
+            match &revocations {
+                Some((revocations, _)) => verifier.with_revocations(revocations.clone()),
+                None => verifier,
+            }
         });
         let client_dedupe = ClientDedupe::new(config.dedupe.client_requests);
         let state = Arc::new(AppState {
@@ -94,6 +111,7 @@ impl App {
             transport,
             config,
             verifier,
+            revocations,
             client_dedupe,
         });
         let cors = cors_layer(&state.config.cors_allow_origins);
@@ -130,19 +148,28 @@ impl App {
         self.run_until(std::future::pending()).await
     }
 
-    /// Serves until `shutdown` completes, then finishes the requests in flight.
+    /// Serves until `shutdown` completes, then finishes the requests in flight; meanwhile applies
+    /// revocations from the event bus when one is configured.
     pub async fn run_until(
         self,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        let listener = self.listener;
-        axum::serve(
-            listener,
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let follower = self.state.revocations.clone().map(|(revocations, bus)| {
+            tokio::spawn(revocations.follow(bus, kit::subgraph::StopSignal::new(stopped)))
+        });
+        let served = axum::serve(
+            self.listener,
             self.router
                 .into_make_service_with_connect_info::<SocketAddr>(),
         )
         .with_graceful_shutdown(shutdown)
-        .await
+        .await;
+        let _ = stop.send(true);
+        if let Some(follower) = follower {
+            let _ = follower.await;
+        }
+        served
     }
 }
 

@@ -319,4 +319,47 @@ impl EventBus for EmbeddedBus {
         let unread: i64 = row.try_get("unread")?;
         Ok((pending + unread) as u64)
     }
+
+    async fn read(
+        &self,
+        topic: &str,
+        position: Option<&str>,
+        since_ms: i64,
+        max: usize,
+        wait: Duration,
+    ) -> Result<Vec<(String, String)>, EventError> {
+        let stream = self.stream(topic);
+        let after = position.map(seq_of).transpose()?.unwrap_or(0);
+        let since = if position.is_some() { 0 } else { since_ms };
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            let woken = self.wake.notified();
+            tokio::pin!(woken);
+            woken.as_mut().enable();
+            let rows = sqlx::query(
+                "SELECT seq, body FROM bus_entries WHERE stream = $1 AND seq > $2 \
+                 AND created_at >= $3 ORDER BY seq LIMIT $4",
+            )
+            .bind(&stream)
+            .bind(after)
+            .bind(since)
+            .bind(max as i64)
+            .fetch_all(self.database.pool())
+            .await?;
+            let entries = rows
+                .iter()
+                .map(|row| {
+                    Ok((
+                        row.try_get::<i64, _>("seq")?.to_string(),
+                        row.try_get("body")?,
+                    ))
+                })
+                .collect::<Result<Vec<(String, String)>, sqlx::Error>>()?;
+            let now = tokio::time::Instant::now();
+            if !entries.is_empty() || now >= deadline {
+                return Ok(entries);
+            }
+            let _ = tokio::time::timeout((deadline - now).min(POLL_INTERVAL), woken).await;
+        }
+    }
 }

@@ -172,6 +172,18 @@ pub trait EventBus: Send + Sync {
 
     /// Entries of `group` not acknowledged yet (taken or not), for tests and operators.
     async fn backlog(&self, topic: &str, group: &str) -> Result<u64, EventError>;
+
+    /// Entries of `topic` after `position` (without one: those published since `since_ms`), for
+    /// readers outside any group: every reader sees every entry (each replica applying
+    /// revocations, say). Returns `(position, raw entry)` pairs; waits up to `wait` for one.
+    async fn read(
+        &self,
+        topic: &str,
+        position: Option<&str>,
+        since_ms: i64,
+        max: usize,
+        wait: Duration,
+    ) -> Result<Vec<(String, String)>, EventError>;
 }
 
 /// Opens the bus at `url`: `redis://...` or `sqlite://path`; `namespace` prefixes every stream

@@ -289,6 +289,54 @@ impl EventBus for RedisBus {
         }
         Ok(0)
     }
+
+    async fn read(
+        &self,
+        topic: &str,
+        position: Option<&str>,
+        since_ms: i64,
+        max: usize,
+        wait: Duration,
+    ) -> Result<Vec<(String, String)>, EventError> {
+        let start = match position {
+            Some(position) => position.to_string(),
+            None => format!("{}-0", since_ms.max(0)),
+        };
+        self.read_from(topic, &start, max, wait).await
+    }
+}
+
+impl RedisBus {
+    /// `XREAD` from `start` (exclusive), blocking up to `wait`.
+    async fn read_from(
+        &self,
+        topic: &str,
+        start: &str,
+        max: usize,
+        wait: Duration,
+    ) -> Result<Vec<(String, String)>, EventError> {
+        let stream = self.stream(topic);
+        let mut command = redis::cmd("XREAD");
+        command.arg("COUNT").arg(max);
+        if !wait.is_zero() {
+            command.arg("BLOCK").arg(wait.as_millis() as u64);
+        }
+        command.arg("STREAMS").arg(&stream).arg(start);
+        let key = format!("{stream}\nread");
+        let mut reader = self.reader(&key, wait).await?;
+        let read: Value = match command.query_async(&mut reader).await {
+            Ok(read) => read,
+            Err(error) => {
+                self.readers.lock().await.remove(&key);
+                return Err(error.into());
+            }
+        };
+        Ok(array(read)
+            .into_iter()
+            .filter_map(|reply| array(reply).into_iter().nth(1))
+            .flat_map(entries_of)
+            .collect())
+    }
 }
 
 fn array(value: Value) -> Vec<Value> {

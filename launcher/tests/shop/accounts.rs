@@ -215,14 +215,15 @@ async fn admins_list_users_change_roles_and_disable_accounts() {
         )
         .await;
     assert_eq!(disabled["setUserDisabled"]["user"]["disabled"], true);
-    // A disabled account can neither log in nor refresh, and its unexpired access token no
-    // longer reaches its account.
+    // A disabled account can neither log in nor refresh, and the router refuses its unexpired
+    // access token once it applied the change (the promotion, then this).
+    shop.router_applied(2).await;
     let (status, body) = shop
         .post(ME, json!({}), customer["accessToken"].as_str())
         .await;
     assert_eq!(
         (status, error_code(&body)),
-        (200, "UNAUTHENTICATED"),
+        (401, "UNAUTHENTICATED"),
         "{body}"
     );
     assert_eq!(

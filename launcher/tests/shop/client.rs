@@ -82,6 +82,24 @@ impl TestShop {
         )
     }
 
+    /// Waits until the router has applied `count` access changes (revocations) in all.
+    pub async fn router_applied(&self, count: u64) {
+        let (revocations, _) = self
+            .shop
+            .router_state
+            .revocations
+            .as_ref()
+            .expect("the shop's router follows the bus");
+        let mut applied = revocations.watch();
+        tokio::time::timeout(
+            std::time::Duration::from_secs(10),
+            applied.wait_for(|n| *n >= count),
+        )
+        .await
+        .expect("the router applies the change within 10 s")
+        .expect("the revocations live as long as the router");
+    }
+
     /// Posts an operation to the router; returns the HTTP status and the JSON body.
     pub async fn post(&self, query: &str, variables: Value, token: Option<&str>) -> (u16, Value) {
         let mut request = self

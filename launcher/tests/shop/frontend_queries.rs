@@ -25,7 +25,12 @@ fn operations(dir: &str) -> Vec<PathBuf> {
 fn client_operations_plan_against_the_supergraph() {
     let supergraph = Supergraph::parse(shop::SUPERGRAPH).unwrap();
     let preparer = OperationPreparer::new(100, Limits::default(), false);
-    let needs_login = ["Account.graphql", "AddAddress.graphql"];
+    let needs_login = [
+        "Account.graphql",
+        "AddAddress.graphql",
+        "Cart.graphql",
+        "MergeGuestCart.graphql",
+    ];
     let storefront = operations("storefront");
     let admin = operations("admin");
     assert!(storefront.len() >= 8 && admin.len() >= 5);

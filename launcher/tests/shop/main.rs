@@ -11,3 +11,4 @@ mod embedded;
 mod frontend_queries;
 mod inventory;
 mod query_count;
+mod revocation;

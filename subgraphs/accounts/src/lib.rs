@@ -136,6 +136,7 @@ impl Subgraph for Accounts {
                 failures_per_address: own.failures_per_address,
                 ..ThrottleSettings::default()
             },
+            resources.events,
         ));
         Ok(Self { service, jwks })
     }

@@ -4,7 +4,10 @@
 use std::sync::Arc;
 
 use kit::db::now_millis;
+use kit::events::Event;
 use kit::id::new_id;
+use kit::revocation::UserAccessChanged;
+use kit::subgraph::Events;
 
 use crate::domain::password::{self, WeakPassword};
 use crate::domain::tokens::{self, KeyError, TokenSigner};
@@ -89,6 +92,7 @@ pub struct AccountsService {
     signer: TokenSigner,
     refresh_ttl_ms: i64,
     throttle: ThrottleSettings,
+    events: Events,
 }
 
 /// Fields of an address, as entered.
@@ -117,12 +121,14 @@ impl AccountsService {
         signer: TokenSigner,
         refresh_ttl_ms: i64,
         throttle: ThrottleSettings,
+        events: Events,
     ) -> Self {
         Self {
             store,
             signer,
             refresh_ttl_ms,
             throttle,
+            events,
         }
     }
 
@@ -306,36 +312,62 @@ impl AccountsService {
         }
     }
 
+    /// Gives a user other roles; their tokens issued before stop working everywhere at once
+    /// (`UserAccessChanged`), so the next refresh carries the new roles.
     pub async fn set_roles(&self, user_id: &str, roles: &[Role]) -> AccountResult<UserRow> {
         let roles = if roles.is_empty() {
             &[Role::Customer][..]
         } else {
             roles
         };
+        let user = self
+            .user(user_id)
+            .await?
+            .ok_or(AccountError::NotFound("user"))?;
+        let now = now_millis();
+        let event = self.access_changed(user_id, user.disabled_at.is_some(), roles, now);
         if !self
             .store
-            .set_roles(user_id, &role::encode(roles), now_millis())
+            .set_roles(user_id, &role::encode(roles), now, &event)
             .await?
         {
             return Err(AccountError::NotFound("user"));
         }
+        self.events.relay.wake();
         self.user(user_id)
             .await?
             .ok_or(AccountError::NotFound("user"))
     }
 
+    /// Disables a user (their sessions end and their tokens stop working everywhere at once) or
+    /// enables them again.
     pub async fn set_disabled(&self, user_id: &str, disabled: bool) -> AccountResult<UserRow> {
+        let user = self
+            .user(user_id)
+            .await?
+            .ok_or(AccountError::NotFound("user"))?;
         let now = now_millis();
+        let event = self.access_changed(user_id, disabled, &role::decode(&user.roles), now);
         if !self
             .store
-            .set_disabled(user_id, disabled.then_some(now), now)
+            .set_disabled(user_id, disabled.then_some(now), now, &event)
             .await?
         {
             return Err(AccountError::NotFound("user"));
         }
+        self.events.relay.wake();
         self.user(user_id)
             .await?
             .ok_or(AccountError::NotFound("user"))
+    }
+
+    fn access_changed(&self, user_id: &str, disabled: bool, roles: &[Role], now: i64) -> Event {
+        self.events.event(&UserAccessChanged {
+            user_id: user_id.into(),
+            disabled,
+            roles: roles.iter().map(|r| r.as_str().to_string()).collect(),
+            changed_at: now,
+        })
     }
 
     /// Registers an API client (or gives one registered under `name` a new secret and these

@@ -3,6 +3,7 @@
 mod sql;
 
 use async_trait::async_trait;
+use kit::events::Event;
 use kit::pagination::PageRequest;
 
 pub use sql::SqlStore;
@@ -88,10 +89,18 @@ pub trait UserStore: Send + Sync {
     /// All users with these ids, in one query.
     async fn users_by_ids(&self, ids: &[String]) -> StoreResult<Vec<UserRow>>;
     async fn update_name(&self, id: &str, name: &str, now: i64) -> StoreResult<bool>;
-    async fn set_roles(&self, id: &str, roles: &str, now: i64) -> StoreResult<bool>;
-    /// Disables (`Some(time)`) or enables (`None`) a user; disabling revokes their sessions.
-    async fn set_disabled(&self, id: &str, disabled_at: Option<i64>, now: i64)
-        -> StoreResult<bool>;
+    /// Sets a user's roles and appends `event` (their access changed) to the outbox, atomically;
+    /// false (and no event) when there is no such user.
+    async fn set_roles(&self, id: &str, roles: &str, now: i64, event: &Event) -> StoreResult<bool>;
+    /// Disables (`Some(time)`) or enables (`None`) a user with `event`, like [`Self::set_roles`];
+    /// disabling revokes their sessions.
+    async fn set_disabled(
+        &self,
+        id: &str,
+        disabled_at: Option<i64>,
+        now: i64,
+        event: &Event,
+    ) -> StoreResult<bool>;
     /// Users ordered by id, keyset-paged.
     async fn list_users(
         &self,

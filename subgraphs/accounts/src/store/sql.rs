@@ -140,14 +140,20 @@ impl UserStore for SqlStore {
         Ok(done.rows_affected() == 1)
     }
 
-    async fn set_roles(&self, id: &str, roles: &str, now: i64) -> StoreResult<bool> {
+    async fn set_roles(&self, id: &str, roles: &str, now: i64, event: &Event) -> StoreResult<bool> {
+        let mut tx = self.db.begin().await?;
         let done = sqlx::query("UPDATE users SET roles = $1, updated_at = $2 WHERE id = $3")
             .bind(roles)
             .bind(now)
             .bind(id)
-            .execute(self.db.pool())
+            .execute(&mut *tx)
             .await?;
-        Ok(done.rows_affected() == 1)
+        if done.rows_affected() != 1 {
+            return Ok(false);
+        }
+        kit::events::outbox::append(&mut tx, event).await?;
+        tx.commit().await?;
+        Ok(true)
     }
 
     async fn set_disabled(
@@ -155,6 +161,7 @@ impl UserStore for SqlStore {
         id: &str,
         disabled_at: Option<i64>,
         now: i64,
+        event: &Event,
     ) -> StoreResult<bool> {
         let mut tx = self.db.begin().await?;
         let done = sqlx::query("UPDATE users SET disabled_at = $1, updated_at = $2 WHERE id = $3")
@@ -163,6 +170,10 @@ impl UserStore for SqlStore {
             .bind(id)
             .execute(&mut *tx)
             .await?;
+        if done.rows_affected() != 1 {
+            return Ok(false);
+        }
+        kit::events::outbox::append(&mut tx, event).await?;
         if disabled_at.is_some() {
             sqlx::query("UPDATE refresh_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
                 .bind(now)
@@ -171,7 +182,7 @@ impl UserStore for SqlStore {
                 .await?;
         }
         tx.commit().await?;
-        Ok(done.rows_affected() == 1)
+        Ok(true)
     }
 
     async fn list_users(

@@ -122,7 +122,7 @@ async fn users_are_unique_by_email_and_listed_by_filter() {
         assert_eq!(rest.len(), 1);
 
         assert!(store
-            .set_roles("user_1", "admin customer", 2)
+            .set_roles("user_1", "admin customer", 2, &access_changed("user_1"))
             .await
             .unwrap());
         assert!(store.update_name("user_1", "Ada L.", 3).await.unwrap());
@@ -218,7 +218,10 @@ async fn refresh_tokens_rotate_once_and_reuse_revokes_the_family() {
             .insert_refresh_token(&token("rt_10", "fam_4", "h10", 1_000))
             .await
             .unwrap();
-        assert!(store.set_disabled("user_1", Some(30), 30).await.unwrap());
+        assert!(store
+            .set_disabled("user_1", Some(30), 30, &access_changed("user_1"))
+            .await
+            .unwrap());
         assert_eq!(
             store
                 .rotate_refresh_token("h10", &token("rt_11", "", "h11", 1_000), 31)
@@ -359,4 +362,17 @@ async fn two_concurrent_uses_of_one_refresh_token_rotate_it_once_and_end_the_ses
             );
         }
     }
+}
+
+/// The event a change of a user's access is stored with.
+fn access_changed(user_id: &str) -> kit::events::Event {
+    kit::events::Event::new(
+        "accounts",
+        &kit::revocation::UserAccessChanged {
+            user_id: user_id.into(),
+            disabled: false,
+            roles: vec![],
+            changed_at: 0,
+        },
+    )
 }

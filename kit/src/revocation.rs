@@ -1,0 +1,152 @@
+//! Revocation: disabling a user or changing their roles takes effect at once everywhere, not when
+//! their access token expires. Accounts publishes [`UserAccessChanged`]; every process that
+//! verifies tokens (the router, each subgraph replica) reads the topic outside any consumer group
+//! (each must see every event) into its [`Revocations`], and its verifier refuses that user's
+//! tokens issued before the change.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use tokio::sync::watch;
+
+use crate::events::{EventBus, Fact};
+use crate::subgraph::StopSignal;
+
+/// A user's access changed: disabled, enabled again, or given other roles. Tokens issued before
+/// `changed_at` no longer count; new ones (login, refresh) carry the current roles.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UserAccessChanged {
+    pub user_id: String,
+    pub disabled: bool,
+    pub roles: Vec<String>,
+    /// Unix milliseconds.
+    pub changed_at: i64,
+}
+
+impl Fact for UserAccessChanged {
+    const TOPIC: &'static str = "user.access_changed";
+    const VERSION: u32 = 1;
+
+    fn aggregate_id(&self) -> String {
+        self.user_id.clone()
+    }
+}
+
+/// How far back a process starting up reads: longer than any access token lives.
+const LOOKBACK: Duration = Duration::from_secs(24 * 3600);
+
+/// Per user, the time (Unix milliseconds) before which their tokens are refused.
+#[derive(Debug)]
+pub struct Revocations {
+    not_before: RwLock<HashMap<String, i64>>,
+    /// Counts applied changes, so tests can await one instead of sleeping.
+    applied: watch::Sender<u64>,
+}
+
+impl Default for Revocations {
+    fn default() -> Self {
+        Self {
+            not_before: RwLock::new(HashMap::new()),
+            applied: watch::channel(0).0,
+        }
+    }
+}
+
+impl Revocations {
+    /// Tokens of `change.user_id` issued before the change are refused from now on.
+    pub fn apply(&self, change: &UserAccessChanged) {
+        let cut = change.changed_at;
+        {
+            let mut map = self.not_before.write().expect("never poisoned");
+            let entry = map.entry(change.user_id.clone()).or_insert(cut);
+            *entry = (*entry).max(cut);
+        }
+        self.applied.send_modify(|n| *n += 1);
+    }
+
+    /// Whether a token of `user_id` issued at `issued_at_ms` was revoked.
+    pub fn is_revoked(&self, user_id: &str, issued_at_ms: i64) -> bool {
+        self.not_before
+            .read()
+            .expect("never poisoned")
+            .get(user_id)
+            .is_some_and(|cut| issued_at_ms < *cut)
+    }
+
+    /// Changes applied so far; `changed()` resolves on the next one.
+    pub fn watch(&self) -> watch::Receiver<u64> {
+        self.applied.subscribe()
+    }
+
+    /// Applies every change on the bus until `stop`, starting with those of the last day.
+    pub async fn follow(self: Arc<Self>, bus: Arc<dyn EventBus>, stop: StopSignal) {
+        let stopped = stop.stopped();
+        tokio::pin!(stopped);
+        let since = crate::db::now_millis() - LOOKBACK.as_millis() as i64;
+        let mut position: Option<String> = None;
+        loop {
+            let read = tokio::select! {
+                _ = &mut stopped => return,
+                read = bus.read(UserAccessChanged::TOPIC, position.as_deref(), since, 256, Duration::from_secs(5)) => read,
+            };
+            match read {
+                Ok(entries) => {
+                    for (entry, raw) in entries {
+                        match serde_json::from_str::<crate::events::Event>(&raw)
+                            .map_err(|e| e.to_string())
+                            .and_then(|event| {
+                                event
+                                    .decode::<UserAccessChanged>()
+                                    .map_err(|e| e.to_string())
+                            }) {
+                            Ok(change) => self.apply(&change),
+                            Err(error) => {
+                                tracing::error!(%entry, %error, "unreadable access change skipped")
+                            }
+                        }
+                        position = Some(entry);
+                    }
+                }
+                Err(error) => {
+                    tracing::error!(%error, "reading access changes failed; retrying");
+                    tokio::select! {
+                        _ = &mut stopped => return,
+                        _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_issued_before_a_change_are_refused() {
+        let revocations = Revocations::default();
+        assert!(!revocations.is_revoked("usr_1", 100_000));
+        revocations.apply(&UserAccessChanged {
+            user_id: "usr_1".into(),
+            disabled: true,
+            roles: vec![],
+            changed_at: 100_500,
+        });
+        assert!(revocations.is_revoked("usr_1", 100_499));
+        assert!(!revocations.is_revoked("usr_1", 100_500));
+        assert!(!revocations.is_revoked("usr_2", 50));
+        // An older change read later does not move the cut back.
+        revocations.apply(&UserAccessChanged {
+            user_id: "usr_1".into(),
+            disabled: false,
+            roles: vec![],
+            changed_at: 10_000,
+        });
+        assert!(revocations.is_revoked("usr_1", 100_499));
+        assert_eq!(*revocations.watch().borrow(), 2);
+    }
+}

@@ -1,0 +1,49 @@
+//! The router's command line: `--supergraph FILE`, `--config FILE`, environment variables (see
+//! [`crate::config`]). The `router` binary and the shop binary's `router` command both run it.
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::Parser;
+
+use crate::config::RouterConfig;
+use crate::supergraph::Supergraph;
+use crate::App;
+
+/// Federation router: serves the supergraph's API over GraphQL over HTTP.
+#[derive(Parser)]
+#[command(name = "router", version)]
+struct Args {
+    /// The composed supergraph SDL.
+    #[arg(
+        long,
+        env = "ROUTER_SUPERGRAPH",
+        default_value = "schema/supergraph.graphql"
+    )]
+    supergraph: PathBuf,
+    /// Optional TOML configuration file (see the `config` module for keys).
+    #[arg(long, env = "ROUTER_CONFIG")]
+    config: Option<PathBuf>,
+}
+
+/// Parses `args` (the program name first) and serves until SIGTERM or Ctrl-C.
+pub async fn run<I, T>(args: I) -> anyhow::Result<()>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    kit::telemetry::init("info");
+    let args = Args::parse_from(args);
+    let env = |key: &str| std::env::var(key).ok();
+    let mut config = RouterConfig::load(args.config.as_deref(), env)?;
+    let sdl = std::fs::read_to_string(&args.supergraph)
+        .with_context(|| format!("cannot read supergraph {}", args.supergraph.display()))?;
+    let supergraph = Supergraph::parse(&sdl)?;
+    config.apply_subgraph_env(supergraph.subgraph_urls.keys(), env);
+    let app = App::with_supergraph(config, supergraph).await?;
+    tracing::info!(address = %app.local_addr(), "router listening");
+    app.run_until(kit::server::shutdown_signal()).await?;
+    tracing::info!("router stopped");
+    Ok(())
+}
