@@ -1,5 +1,5 @@
 use std::collections::HashSet;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::{json, Value};
 
@@ -11,16 +11,22 @@ const PAGE: &str = "query($first: Int, $after: String, $last: Int, $before: Stri
         pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
         edges { cursor node { id slug status price { amount } } } } }";
 
-/// Polls a search until `done` holds: the index follows the outbox asynchronously.
-async fn search_until(shop: &TestShop, query: &str, done: impl Fn(&Value) -> bool) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let result = shop.search(query, json!({})).await;
-        if done(&result) || Instant::now() > deadline {
-            return result;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+/// Runs `change` (a product mutation) and waits until the catalog's indexer has indexed the
+/// product change it published (the index follows the event bus).
+async fn indexed_after<T>(shop: &TestShop, change: impl std::future::Future<Output = T>) -> T {
+    let mut indexed = shop
+        .shop
+        .subgraph::<catalog::Catalog>()
+        .service
+        .indexer
+        .indexed();
+    let before = *indexed.borrow_and_update();
+    let result = change.await;
+    tokio::time::timeout(Duration::from_secs(10), indexed.wait_for(|n| *n > before))
+        .await
+        .expect("the change is indexed within 10 s")
+        .expect("the indexer lives as long as the shop");
+    result
 }
 
 fn ids(result: &Value) -> Vec<String> {
@@ -261,7 +267,7 @@ async fn an_admin_creates_a_product_and_search_finds_it_seconds_later() {
     let shop = TestShop::start(30).await;
     let admin = shop.admin_token().await;
     let (category, brand) = shop.some_category_and_brand().await;
-    let (_, body) = shop
+    let (_, body) = indexed_after(&shop, shop
         .create_product(&admin, json!({
             "sku": "zz-quokka-1", "name": "Quokka Trail Lantern", "description": "A lantern for night walks.",
             "categoryId": category, "brandId": brand, "status": "ACTIVE",
@@ -269,7 +275,7 @@ async fn an_admin_creates_a_product_and_search_finds_it_seconds_later() {
             "attributes": [{ "name": "color", "value": "amber" }],
             "media": [{ "url": "https://images.example.com/quokka.jpg", "alt": "Lantern" }],
             "weightGrams": 640
-        }))
+        })))
         .await;
     let product = &body["data"]["createProduct"]["product"];
     assert_eq!(
@@ -284,32 +290,32 @@ async fn an_admin_creates_a_product_and_search_finds_it_seconds_later() {
         json!({ "amount": "42.50", "currencyCode": "USD" })
     );
 
-    let found = search_until(&shop, "quoka lantern", |r| r["totalCount"] == 1).await;
+    let found = shop.search("quoka lantern", json!({})).await;
     assert_eq!(found["edges"][0]["node"]["sku"], "ZZ-QUOKKA-1", "{found}");
     let by_slug = shop.data("{ product(slug: \"quokka-trail-lantern-zz-quokka-1\") { name attributes { name value } weightGrams } }", json!({}), None).await;
     assert_eq!(by_slug["product"]["weightGrams"], 640);
 
     // A price change is searchable by price; archiving removes it from search and listings.
     let id = product["id"].clone();
-    let updated = shop
-        .data("mutation($id: ID!) { updateProduct(input: { id: $id, price: { amount: \"9.99\", currencyCode: USD } }) { product { price { amount } } userErrors { code } } }", json!({ "id": id }), Some(&admin))
+    let updated = indexed_after(&shop, shop
+        .data("mutation($id: ID!) { updateProduct(input: { id: $id, price: { amount: \"9.99\", currencyCode: USD } }) { product { price { amount } } userErrors { code } } }", json!({ "id": id }), Some(&admin)))
         .await;
     assert_eq!(
         updated["updateProduct"]["product"]["price"]["amount"],
         "9.99"
     );
-    let cheap = search_until(&shop, "quokka", |r| {
-        r["edges"][0]["node"]["price"]["amount"] == "9.99"
-    })
-    .await;
+    let cheap = shop.search("quokka", json!({})).await;
     assert_eq!(cheap["edges"][0]["node"]["price"]["amount"], "9.99");
-    shop.data(
-        "mutation($id: ID!) { archiveProduct(input: { id: $id }) { product { status } } }",
-        json!({ "id": id }),
-        Some(&admin),
+    indexed_after(
+        &shop,
+        shop.data(
+            "mutation($id: ID!) { archiveProduct(input: { id: $id }) { product { status } } }",
+            json!({ "id": id }),
+            Some(&admin),
+        ),
     )
     .await;
-    let gone = search_until(&shop, "quokka", |r| r["totalCount"] == 0).await;
+    let gone = shop.search("quokka", json!({})).await;
     assert_eq!(gone["totalCount"], 0);
     let hidden = shop
         .data(

@@ -10,6 +10,7 @@ use kit::revocation::UserAccessChanged;
 use kit::subgraph::Events;
 
 use crate::domain::password::{self, WeakPassword};
+use crate::domain::profile::{self, AddressFields};
 use crate::domain::tokens::{self, KeyError, TokenSigner};
 use crate::domain::{clients, role, Email, Password, Role};
 use crate::store::{
@@ -65,6 +66,8 @@ pub enum AccountError {
     Hash(String),
     #[error(transparent)]
     Client(#[from] crate::domain::clients::ClientError),
+    #[error(transparent)]
+    Corrupt(#[from] role::UnknownRole),
     /// Unknown client id or wrong secret (one answer for both).
     #[error("invalid client credentials")]
     InvalidClient,
@@ -95,24 +98,28 @@ pub struct AccountsService {
     events: Events,
 }
 
-/// Fields of an address, as entered.
-pub struct AddressFields {
-    pub full_name: String,
-    pub line1: String,
-    pub line2: Option<String>,
-    pub city: String,
-    pub region: Option<String>,
-    pub postal_code: String,
-    pub country_code: String,
-    pub phone: Option<String>,
+fn valid_name(name: &str) -> AccountResult<String> {
+    profile::parse_name(name).map_err(|_| AccountError::InvalidName)
 }
 
-fn valid_name(name: &str) -> AccountResult<String> {
-    let name = name.trim();
-    if name.is_empty() || name.chars().count() > 100 {
-        return Err(AccountError::InvalidName);
-    }
-    Ok(name.to_string())
+fn address_row(id: String, user_id: &str, fields: AddressFields) -> AccountResult<AddressRow> {
+    let address = profile::parse_address(fields).map_err(|e| AccountError::InvalidAddress {
+        field: e.field,
+        message: e.message,
+    })?;
+    Ok(AddressRow {
+        id,
+        user_id: user_id.into(),
+        full_name: address.full_name,
+        line1: address.line1,
+        line2: address.line2,
+        city: address.city,
+        region: address.region,
+        postal_code: address.postal_code,
+        country_code: address.country_code,
+        phone: address.phone,
+        created_at: now_millis(),
+    })
 }
 
 impl AccountsService {
@@ -241,7 +248,7 @@ impl AccountsService {
         Ok(Session {
             access_token: self
                 .signer
-                .sign(&user.id, &role::decode(&user.roles), now / 1000)?,
+                .sign(&user.id, &role::decode(&user.roles)?, now / 1000)?,
             refresh_token: token,
             expires_in: self.signer.ttl_secs(),
             user,
@@ -347,7 +354,7 @@ impl AccountsService {
             .await?
             .ok_or(AccountError::NotFound("user"))?;
         let now = now_millis();
-        let event = self.access_changed(user_id, disabled, &role::decode(&user.roles), now);
+        let event = self.access_changed(user_id, disabled, &role::decode(&user.roles)?, now);
         if !self
             .store
             .set_disabled(user_id, disabled.then_some(now), now, &event)
@@ -422,7 +429,7 @@ impl AccountsService {
         Ok(Session {
             access_token: self
                 .signer
-                .sign(&user.id, &role::decode(&user.roles), now / 1000)?,
+                .sign(&user.id, &role::decode(&user.roles)?, now / 1000)?,
             refresh_token: token,
             expires_in: self.signer.ttl_secs(),
             user,
@@ -441,45 +448,6 @@ impl AccountsService {
         };
         (token, row)
     }
-}
-
-fn address_row(id: String, user_id: &str, f: AddressFields) -> AccountResult<AddressRow> {
-    let required = |value: &str, field: &'static str| {
-        let value = value.trim();
-        if value.is_empty() || value.chars().count() > 200 {
-            Err(AccountError::InvalidAddress {
-                field,
-                message: "must be 1 to 200 characters",
-            })
-        } else {
-            Ok(value.to_string())
-        }
-    };
-    let optional = |value: Option<String>| {
-        value
-            .map(|v| v.trim().to_string())
-            .filter(|v| !v.is_empty())
-    };
-    let country = f.country_code.trim().to_uppercase();
-    if country.len() != 2 || !country.bytes().all(|b| b.is_ascii_uppercase()) {
-        return Err(AccountError::InvalidAddress {
-            field: "countryCode",
-            message: "must be a two-letter ISO 3166-1 code",
-        });
-    }
-    Ok(AddressRow {
-        id,
-        user_id: user_id.into(),
-        full_name: required(&f.full_name, "fullName")?,
-        line1: required(&f.line1, "line1")?,
-        line2: optional(f.line2),
-        city: required(&f.city, "city")?,
-        region: optional(f.region),
-        postal_code: required(&f.postal_code, "postalCode")?,
-        country_code: country,
-        phone: optional(f.phone),
-        created_at: now_millis(),
-    })
 }
 
 /// Compares hashes without an early exit, so timing does not tell how much matched.

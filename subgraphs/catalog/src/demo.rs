@@ -519,7 +519,9 @@ pub fn search_documents(demo: &DemoCatalog) -> Vec<crate::search::SearchDocument
                 .as_deref()
                 .and_then(|b| brands.get(b))
                 .map(|s| s.to_string());
-            crate::search::indexer::search_document(p, &categories, brand)
+            let product = crate::domain::Product::try_from(p.clone())
+                .expect("generated demo products are valid");
+            crate::search::indexer::search_document(&product, &categories, brand)
         })
         .collect()
 }

@@ -43,6 +43,14 @@ pub fn encode(roles: &[Role]) -> String {
         .join(" ")
 }
 
-pub fn decode(stored: &str) -> Vec<Role> {
-    stored.split_whitespace().filter_map(Role::parse).collect()
+/// A stored role that is not one of ours: the row is corrupt (never silently dropped).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("stored role {0:?} is unknown")]
+pub struct UnknownRole(pub String);
+
+pub fn decode(stored: &str) -> Result<Vec<Role>, UnknownRole> {
+    stored
+        .split_whitespace()
+        .map(|raw| Role::parse(raw).ok_or_else(|| UnknownRole(raw.into())))
+        .collect()
 }

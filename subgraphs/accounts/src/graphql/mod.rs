@@ -113,7 +113,10 @@ pub(crate) fn user_error(error: AccountError) -> Result<AccountUserError, ApiErr
         AccountError::Client(_) | AccountError::InvalidClient => {
             (None, AccountErrorCode::InvalidCredentials)
         }
-        AccountError::Store(_) | AccountError::Key(_) | AccountError::Hash(_) => {
+        AccountError::Store(_)
+        | AccountError::Key(_)
+        | AccountError::Hash(_)
+        | AccountError::Corrupt(_) => {
             return Err(ApiError::internal(error));
         }
     };

@@ -8,8 +8,9 @@ use async_graphql::{ComplexObject, Context, InputObject, Object, SimpleObject, I
 use kit::ApiError;
 
 use super::{payload, service, viewer, AccountUserError};
+use crate::domain::profile::AddressFields;
 use crate::domain::{role, Role};
-use crate::service::{AccountsService, AddressFields};
+use crate::service::AccountsService;
 use crate::store::{AddressRow, UserRow};
 
 #[derive(SimpleObject, Clone, Debug)]
@@ -63,7 +64,7 @@ impl User {
     /// Visible to the user and to admins.
     async fn roles(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Role>> {
         self.require_owner_or_admin(ctx)?;
-        Ok(role::decode(&self.row.roles))
+        Ok(role::decode(&self.row.roles).map_err(kit::ApiError::internal)?)
     }
 
     /// The address book; visible to the user and to admins.

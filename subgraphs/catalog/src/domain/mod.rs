@@ -4,4 +4,4 @@ pub mod events;
 pub mod product;
 pub mod slug;
 
-pub use product::{Attribute, Media, ProductStatus};
+pub use product::{Attribute, Media, Product, ProductStatus};

@@ -30,6 +30,34 @@ impl ProductStatus {
     }
 }
 
+/// A product as the catalog knows it, every field valid (parsed from storage once, see
+/// `TryFrom<ProductRow>` in `store`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Product {
+    pub id: String,
+    pub sku: String,
+    pub slug: String,
+    pub name: String,
+    pub description: String,
+    pub brand_id: Option<String>,
+    pub category_id: String,
+    pub price: Money,
+    pub attributes: Vec<Attribute>,
+    pub media: Vec<Media>,
+    pub status: ProductStatus,
+    pub weight_grams: Option<i64>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+impl Product {
+    /// Drafts and archived products are shown to admins only, except by entity reference (so
+    /// orders and carts keep showing what was bought) and in the search index (active only).
+    pub fn is_listed_for(&self, admin: bool) -> bool {
+        self.status == ProductStatus::Active || admin
+    }
+}
+
 /// A named product property ("color": "red").
 #[derive(SimpleObject, InputObject, Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[graphql(input_name = "AttributeInput")]

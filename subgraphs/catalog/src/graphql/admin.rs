@@ -84,8 +84,12 @@ pub struct CategoryPayload {
 }
 
 fn product_payload(result: CatalogResult<ProductRow>) -> async_graphql::Result<ProductPayload> {
-    payload(result, |row, user_errors| ProductPayload {
-        product: row.map(Into::into),
+    let result = match result {
+        Ok(row) => Ok(Product::try_from(row)?),
+        Err(error) => Err(error),
+    };
+    payload(result, |product, user_errors| ProductPayload {
+        product,
         user_errors,
     })
 }

@@ -7,6 +7,7 @@ use async_graphql::dataloader::Loader;
 use async_graphql::Context;
 use kit::ApiError;
 
+use crate::domain::Product;
 use crate::service::CatalogService;
 use crate::store::{BrandRow, CategoryRow, ProductRow, StoreError};
 
@@ -14,28 +15,42 @@ pub struct ProductIdLoader(pub Arc<CatalogService>);
 pub struct ProductSkuLoader(pub Arc<CatalogService>);
 pub struct BrandLoader(pub Arc<CatalogService>);
 
+/// Rows parsed into products; one that does not parse fails the batch (an internal error).
+fn parse(rows: Vec<ProductRow>) -> Result<Vec<Product>, Arc<StoreError>> {
+    rows.into_iter()
+        .map(Product::try_from)
+        .collect::<Result<_, _>>()
+        .map_err(Arc::new)
+}
+
 impl Loader<String> for ProductIdLoader {
-    type Value = ProductRow;
+    type Value = Product;
     type Error = Arc<StoreError>;
 
-    async fn load(&self, ids: &[String]) -> Result<HashMap<String, ProductRow>, Self::Error> {
+    async fn load(&self, ids: &[String]) -> Result<HashMap<String, Product>, Self::Error> {
         let rows = self.0.store.products_by_ids(ids).await.map_err(Arc::new)?;
-        Ok(rows.into_iter().map(|r| (r.id.clone(), r)).collect())
+        Ok(parse(rows)?
+            .into_iter()
+            .map(|p| (p.id.clone(), p))
+            .collect())
     }
 }
 
 impl Loader<String> for ProductSkuLoader {
-    type Value = ProductRow;
+    type Value = Product;
     type Error = Arc<StoreError>;
 
-    async fn load(&self, skus: &[String]) -> Result<HashMap<String, ProductRow>, Self::Error> {
+    async fn load(&self, skus: &[String]) -> Result<HashMap<String, Product>, Self::Error> {
         let rows = self
             .0
             .store
             .products_by_skus(skus)
             .await
             .map_err(Arc::new)?;
-        Ok(rows.into_iter().map(|r| (r.sku.clone(), r)).collect())
+        Ok(parse(rows)?
+            .into_iter()
+            .map(|p| (p.sku.clone(), p))
+            .collect())
     }
 }
 

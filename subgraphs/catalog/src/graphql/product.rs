@@ -10,7 +10,7 @@ use kit::ApiError;
 use super::loaders::categories;
 use super::taxonomy::{Brand, Category};
 use super::{service, viewer, BrandLoader, ProductIdLoader, ProductSkuLoader};
-use crate::domain::{Attribute, Media, ProductStatus};
+use crate::domain::{self, Attribute, Media, ProductStatus};
 use crate::store::{ProductCursor, ProductFilter, ProductOrder, ProductRow};
 use crate::tree::category_subtree;
 
@@ -25,20 +25,30 @@ pub struct Product {
     /// Shipping weight in grams.
     pub weight_grams: Option<i64>,
     #[graphql(skip)]
-    pub(crate) row: ProductRow,
+    pub(crate) product: domain::Product,
 }
 
-impl From<ProductRow> for Product {
-    fn from(row: ProductRow) -> Self {
+impl From<domain::Product> for Product {
+    fn from(product: domain::Product) -> Self {
         Self {
-            id: ID(row.id.clone()),
-            sku: row.sku.clone(),
-            name: row.name.clone(),
-            slug: row.slug.clone(),
-            description: row.description.clone(),
-            weight_grams: row.weight_grams,
-            row,
+            id: ID(product.id.clone()),
+            sku: product.sku.clone(),
+            name: product.name.clone(),
+            slug: product.slug.clone(),
+            description: product.description.clone(),
+            weight_grams: product.weight_grams,
+            product,
         }
+    }
+}
+
+impl TryFrom<ProductRow> for Product {
+    type Error = ApiError;
+
+    fn try_from(row: ProductRow) -> Result<Self, ApiError> {
+        domain::Product::try_from(row)
+            .map(Into::into)
+            .map_err(ApiError::internal)
     }
 }
 
@@ -49,20 +59,15 @@ fn internal(error: std::sync::Arc<crate::store::StoreError>) -> ApiError {
 #[ComplexObject]
 impl Product {
     async fn price(&self) -> MoneyObject {
-        let currency = CurrencyCode::parse(&self.row.currency).unwrap_or(CurrencyCode::Usd);
-        Money {
-            minor_units: self.row.price_minor,
-            currency,
-        }
-        .into()
+        self.product.price.into()
     }
 
     async fn status(&self) -> ProductStatus {
-        ProductStatus::parse(&self.row.status).unwrap_or(ProductStatus::Draft)
+        self.product.status
     }
 
     async fn brand(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Brand>> {
-        let Some(id) = &self.row.brand_id else {
+        let Some(id) = &self.product.brand_id else {
             return Ok(None);
         };
         let loader = ctx.data_unchecked::<DataLoader<BrandLoader>>();
@@ -76,38 +81,32 @@ impl Product {
     async fn category(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Category>> {
         let categories = categories(ctx).await?;
         Ok(categories
-            .get(&self.row.category_id)
+            .get(&self.product.category_id)
             .cloned()
             .map(Category::from))
     }
 
     async fn attributes(&self) -> Vec<Attribute> {
-        serde_json::from_str(&self.row.attributes).unwrap_or_default()
+        self.product.attributes.clone()
     }
 
     async fn media(&self) -> Vec<Media> {
-        serde_json::from_str(&self.row.media).unwrap_or_default()
+        self.product.media.clone()
     }
 
     async fn created_at(&self) -> String {
-        kit::db::format_millis(self.row.created_at)
+        kit::db::format_millis(self.product.created_at)
     }
 
     async fn updated_at(&self) -> String {
-        kit::db::format_millis(self.row.updated_at)
+        kit::db::format_millis(self.product.updated_at)
     }
-}
-
-/// Drafts and archived products are visible to admins only (and by entity reference, so orders
-/// keep showing what was bought).
-fn visible(ctx: &Context<'_>, row: &ProductRow) -> bool {
-    row.status == ProductStatus::Active.as_str() || viewer(ctx).is_admin()
 }
 
 pub(crate) async fn load_by_id(
     ctx: &Context<'_>,
     id: &str,
-) -> async_graphql::Result<Option<ProductRow>> {
+) -> async_graphql::Result<Option<domain::Product>> {
     let loader = ctx.data_unchecked::<DataLoader<ProductIdLoader>>();
     Ok(loader.load_one(id.to_string()).await.map_err(internal)?)
 }
@@ -191,13 +190,15 @@ pub(crate) async fn product_connection(
         page.has_next,
         ProductConnectionFields { filter },
     );
-    connection.edges.extend(page.items.into_iter().map(|row| {
+    for row in page.items {
         let cursor = ProductCursor {
             price: (order != ProductOrder::Newest).then_some(row.price_minor),
             id: row.id.clone(),
         };
-        Edge::new(encode_cursor(&cursor), Product::from(row))
-    }));
+        connection
+            .edges
+            .push(Edge::new(encode_cursor(&cursor), Product::try_from(row)?));
+    }
     Ok(connection)
 }
 
@@ -213,20 +214,26 @@ impl ProductQuery {
         id: Option<ID>,
         slug: Option<String>,
     ) -> async_graphql::Result<Option<Product>> {
-        let row = match (id, slug) {
+        let product = match (id, slug) {
             (Some(id), None) => load_by_id(ctx, &id).await?,
             (None, Some(slug)) => service(ctx)
                 .store
                 .product_by_slug(&slug)
                 .await
-                .map_err(ApiError::from)?,
+                .map_err(ApiError::from)?
+                .map(domain::Product::try_from)
+                .transpose()
+                .map_err(ApiError::internal)?,
             _ => {
                 return Err(
                     ApiError::BadUserInput("pass exactly one of `id` and `slug`".into()).into(),
                 )
             }
         };
-        Ok(row.filter(|r| visible(ctx, r)).map(Product::from))
+        let admin = viewer(ctx).is_admin();
+        Ok(product
+            .filter(|p| p.is_listed_for(admin))
+            .map(Product::from))
     }
 
     /// Products, newest first unless sorted otherwise; at most 100 per page.

@@ -13,7 +13,6 @@ use super::loaders::categories;
 use super::product::{parse_price_bound, Product};
 use super::taxonomy::{Brand, Category};
 use super::{service, BrandLoader, ProductIdLoader};
-use crate::domain::ProductStatus;
 use crate::search::{SearchRequest, SearchResults, SearchSort, PRICE_BUCKETS};
 
 #[derive(Enum, Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -232,9 +231,10 @@ impl SearchQuery {
             .edges
             .extend(results.ids.iter().enumerate().filter_map(|(i, id)| {
                 // A product deleted or changed since indexing is skipped rather than shown stale.
-                let row = products.get(id)?.clone();
-                (row.status == ProductStatus::Active.as_str())
-                    .then(|| Edge::new(encode_cursor(&(offset + i)), Product::from(row)))
+                let product = products.get(id)?.clone();
+                product
+                    .is_listed_for(false)
+                    .then(|| Edge::new(encode_cursor(&(offset + i)), Product::from(product)))
             }));
         Ok(connection)
     }

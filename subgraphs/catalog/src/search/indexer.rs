@@ -9,10 +9,11 @@ use std::sync::Arc;
 use kit::events::consumer::{Handler, HandlerError};
 use kit::events::Event;
 use kit::pagination::PageRequest;
+use tokio::sync::watch;
 
 use super::{SearchDocument, SearchEngine, SearchError};
 use crate::domain::events::ProductChanged;
-use crate::domain::ProductStatus;
+use crate::domain::{Product, ProductStatus};
 use crate::store::{
     CatalogStore, CategoryRow, ProductCursor, ProductFilter, ProductOrder, ProductRow, StoreError,
 };
@@ -30,6 +31,8 @@ pub enum IndexerError {
 pub struct Indexer {
     store: Arc<dyn CatalogStore>,
     engine: Arc<dyn SearchEngine>,
+    /// Counts the product changes indexed, so callers can await one.
+    indexed: Arc<watch::Sender<u64>>,
 }
 
 #[async_trait::async_trait]
@@ -38,22 +41,33 @@ impl Handler for Indexer {
         let changed: ProductChanged = event.decode()?;
         self.index_products(&[changed.product_id])
             .await
-            .map_err(|e| HandlerError::Retry(e.to_string()))
+            .map_err(|e| HandlerError::Retry(e.to_string()))?;
+        self.indexed.send_modify(|n| *n += 1);
+        Ok(())
     }
 }
 
 impl Indexer {
     pub fn new(store: Arc<dyn CatalogStore>, engine: Arc<dyn SearchEngine>) -> Self {
-        Self { store, engine }
+        Self {
+            store,
+            engine,
+            indexed: Arc::new(watch::channel(0).0),
+        }
+    }
+
+    /// How many product changes were indexed from the bus; `changed()` resolves on the next.
+    pub fn indexed(&self) -> watch::Receiver<u64> {
+        self.indexed.subscribe()
     }
 
     /// Writes the current state of `product_ids` to the index: active products are indexed,
     /// others (or missing ones) removed.
     pub async fn index_products(&self, product_ids: &[String]) -> Result<(), IndexerError> {
-        let products = self.store.products_by_ids(product_ids).await?;
-        let active: Vec<ProductRow> = products
+        let products = parse(self.store.products_by_ids(product_ids).await?)?;
+        let active: Vec<Product> = products
             .into_iter()
-            .filter(|p| p.status == ProductStatus::Active.as_str())
+            .filter(|p| p.status == ProductStatus::Active)
             .collect();
         let removals: Vec<String> = product_ids
             .iter()
@@ -80,10 +94,11 @@ impl Indexer {
         };
         let mut indexed = 0u64;
         loop {
-            let mut rows = self
-                .store
-                .list_products(&filter, ProductOrder::Newest, &page)
-                .await?;
+            let mut rows = parse(
+                self.store
+                    .list_products(&filter, ProductOrder::Newest, &page)
+                    .await?,
+            )?;
             let more = rows.len() > page.limit;
             rows.truncate(page.limit);
             let Some(last) = rows.last() else { break };
@@ -101,10 +116,7 @@ impl Indexer {
         Ok(indexed)
     }
 
-    async fn documents(
-        &self,
-        products: &[ProductRow],
-    ) -> Result<Vec<SearchDocument>, IndexerError> {
+    async fn documents(&self, products: &[Product]) -> Result<Vec<SearchDocument>, IndexerError> {
         if products.is_empty() {
             return Ok(Vec::new());
         }
@@ -136,9 +148,14 @@ impl Indexer {
     }
 }
 
+/// Rows parsed into products (a corrupt row fails the batch, to be retried and logged).
+fn parse(rows: Vec<ProductRow>) -> Result<Vec<Product>, StoreError> {
+    rows.into_iter().map(Product::try_from).collect()
+}
+
 /// What the index holds for a product, given the category tree and its brand's name.
 pub fn search_document(
-    product: &ProductRow,
+    product: &Product,
     categories: &HashMap<String, CategoryRow>,
     brand_name: Option<String>,
 ) -> SearchDocument {
@@ -157,7 +174,7 @@ pub fn search_document(
             .map(|c| c.name.clone())
             .collect(),
         category_path: path,
-        price_minor: product.price_minor,
+        price_minor: product.price.minor_units,
         created_at: product.created_at,
     }
 }

@@ -17,6 +17,8 @@ pub enum StoreError {
     Database(#[from] sqlx::Error),
     #[error("stored JSON is invalid: {0}")]
     Json(#[from] serde_json::Error),
+    #[error("stored product {id} is invalid: {what}")]
+    Corrupt { id: String, what: String },
 }
 
 impl From<StoreError> for kit::ApiError {
@@ -63,6 +65,48 @@ pub struct ProductRow {
     pub weight_grams: Option<i64>,
     pub created_at: i64,
     pub updated_at: i64,
+}
+
+impl TryFrom<ProductRow> for crate::domain::Product {
+    type Error = StoreError;
+
+    /// A row that does not parse is an error (logged, shown as an internal error), never a
+    /// product with a made-up currency or status.
+    fn try_from(row: ProductRow) -> Result<Self, StoreError> {
+        let corrupt = |what: String| StoreError::Corrupt {
+            id: row.id.clone(),
+            what,
+        };
+        let currency = kit::money::CurrencyCode::parse(&row.currency)
+            .ok_or_else(|| corrupt(format!("currency {:?}", row.currency)))?;
+        let status = crate::domain::ProductStatus::parse(&row.status)
+            .ok_or_else(|| corrupt(format!("status {:?}", row.status)))?;
+        if row.price_minor < 0 {
+            return Err(corrupt(format!("price {}", row.price_minor)));
+        }
+        let attributes = serde_json::from_str(&row.attributes)
+            .map_err(|e| corrupt(format!("attributes: {e}")))?;
+        let media = serde_json::from_str(&row.media).map_err(|e| corrupt(format!("media: {e}")))?;
+        Ok(Self {
+            price: kit::money::Money {
+                minor_units: row.price_minor,
+                currency,
+            },
+            status,
+            attributes,
+            media,
+            id: row.id,
+            sku: row.sku,
+            slug: row.slug,
+            name: row.name,
+            description: row.description,
+            brand_id: row.brand_id,
+            category_id: row.category_id,
+            weight_grams: row.weight_grams,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        })
+    }
 }
 
 /// Which products a listing shows.

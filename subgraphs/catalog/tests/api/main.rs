@@ -1,5 +1,6 @@
-//! Catalog contract tests: the store against every database backend, the search engines against
-//! one behavioural contract.
+//! Catalog tests: its API alone, the store against every database backend, the search engines
+//! against one behavioural contract.
 
+mod api;
 mod search_contract;
 mod store_contract;

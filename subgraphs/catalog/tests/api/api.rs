@@ -1,0 +1,115 @@
+//! The catalog API alone over HTTP (`spawn_app`): admin writes reach search through the event
+//! bus, and a stored row that does not parse is an internal error, never a guessed value.
+
+use std::time::Duration;
+
+use catalog::Catalog;
+use kit::testing::{error_code, spawn_app_with, TestApp};
+use serde_json::json;
+
+async fn start() -> TestApp<Catalog> {
+    let app = spawn_app_with::<Catalog>(|env| env.set("CATALOG_SEARCH_DIR", ":memory:")).await;
+    catalog::load_demo_data(&app.subgraph.service, 10)
+        .await
+        .unwrap();
+    app
+}
+
+#[tokio::test]
+async fn an_admins_new_product_is_found_once_its_event_is_indexed() {
+    let app = start().await;
+    let admin = app.tokens.admin("usr_admin");
+    let category = app
+        .data("{ categories { children { id } } }", json!({}), None)
+        .await["categories"][0]["children"][0]["id"]
+        .clone();
+    let mut indexed = app.subgraph.service.indexer.indexed();
+    let before = *indexed.borrow_and_update();
+    let created = app
+        .data(
+            "mutation($input: CreateProductInput!) { createProduct(input: $input) { product { id } userErrors { code } } }",
+            json!({ "input": { "sku": "WOMBAT-1", "name": "Wombat Burrow Lamp", "categoryId": category,
+                "status": "ACTIVE", "price": { "amount": "12.00", "currencyCode": "EUR" } } }),
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(created["createProduct"]["userErrors"], json!([]));
+    tokio::time::timeout(Duration::from_secs(10), indexed.wait_for(|n| *n > before))
+        .await
+        .unwrap()
+        .unwrap();
+    let found = app
+        .data(
+            "{ searchProducts(query: \"wombat\") { totalCount edges { node { sku price { amount currencyCode } } } } }",
+            json!({}),
+            None,
+        )
+        .await;
+    assert_eq!(
+        found["searchProducts"]["edges"],
+        json!([{ "node": { "sku": "WOMBAT-1", "price": { "amount": "12.00", "currencyCode": "EUR" } } }])
+    );
+    let customer = app.tokens.customer("usr_c");
+    let body = app
+        .graphql(
+            "mutation { archiveProduct(input: { id: \"prod_x\" }) { userErrors { code } } }",
+            json!({}),
+            Some(&customer),
+        )
+        .await;
+    assert_eq!(error_code(&body), "FORBIDDEN");
+}
+
+#[tokio::test]
+async fn a_stored_product_that_does_not_parse_is_an_internal_error() {
+    let app = start().await;
+    let id = app
+        .data(
+            "{ products(first: 1) { edges { node { id } } } }",
+            json!({}),
+            None,
+        )
+        .await["products"]["edges"][0]["node"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    for (column, value) in [
+        ("currency", "DOUBLOONS"),
+        ("status", "limbo"),
+        ("attributes", "{oops"),
+    ] {
+        let fresh = kit::id::new_id("prod");
+        sqlx::query(
+            "INSERT INTO products SELECT $1, sku || $1, slug || $1, name, description, brand_id, \
+             category_id, price_minor, currency, attributes, media, status, weight_grams, \
+             created_at, updated_at FROM products WHERE id = $2",
+        )
+        .bind(&fresh)
+        .bind(&id)
+        .execute(app.database.pool())
+        .await
+        .unwrap();
+        sqlx::query(&format!("UPDATE products SET {column} = $1 WHERE id = $2"))
+            .bind(value)
+            .bind(&fresh)
+            .execute(app.database.pool())
+            .await
+            .unwrap();
+        let body = app
+            .graphql(
+                "query($id: ID!) { product(id: $id) { price { amount currencyCode } status } }",
+                json!({ "id": fresh }),
+                None,
+            )
+            .await;
+        assert_eq!(
+            error_code(&body),
+            "INTERNAL_SERVER_ERROR",
+            "{column}: {body}"
+        );
+        assert!(
+            !body.to_string().contains(value),
+            "no internal detail leaks: {body}"
+        );
+    }
+}
