@@ -183,7 +183,19 @@ async fn stock_low_reaches_the_event_bus_once_per_crossing() {
         .as_str()
         .unwrap()
         .to_string();
-    let product = kit::id::new_id("prod");
+    // A new product: no warehouse stocks it yet.
+    let (category, _) = shop.some_category_and_brand().await;
+    let (_, created) = shop
+        .create_product(
+            &admin,
+            json!({ "sku": "LOW-1", "name": "Low Lamp", "categoryId": category, "status": "ACTIVE",
+                "price": { "amount": "5.00", "currencyCode": "USD" } }),
+        )
+        .await;
+    let product = created["data"]["createProduct"]["product"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
 
     // A service listening to inventory.stock_low on the shop's bus.
     let (url, namespace) = shop.events();

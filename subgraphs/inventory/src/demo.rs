@@ -4,6 +4,7 @@
 
 use serde_json::{json, Value};
 
+use crate::catalog::CatalogClient;
 use crate::service::InventoryService;
 use crate::store::Warehouse;
 
@@ -14,10 +15,8 @@ const WAREHOUSES: [(&str, &str); 3] = [
 ];
 
 /// Every active product id of the catalog at `catalog_url`, newest first.
-async fn catalog_products(
-    client: &kit::client::ServiceClient,
-    catalog_url: &str,
-) -> anyhow::Result<Vec<String>> {
+async fn catalog_products(catalog: &CatalogClient) -> anyhow::Result<Vec<String>> {
+    let (client, catalog_url) = (catalog.client(), catalog.url());
     let mut ids = Vec::new();
     let mut after = Value::Null;
     loop {
@@ -43,11 +42,7 @@ async fn catalog_products(
 }
 
 /// Loads the demo stock into an empty inventory; returns false when there was data.
-pub async fn load(
-    service: &InventoryService,
-    client: &kit::client::ServiceClient,
-    catalog_url: &str,
-) -> anyhow::Result<bool> {
+pub async fn load(service: &InventoryService) -> anyhow::Result<bool> {
     if !service.store.warehouses().await?.is_empty() {
         return Ok(false);
     }
@@ -55,7 +50,7 @@ pub async fn load(
     for (code, name) in WAREHOUSES {
         warehouses.push(service.create_warehouse(code, name).await?);
     }
-    let products = catalog_products(client, catalog_url).await?;
+    let products = catalog_products(&service.catalog).await?;
     let mut levels = Vec::new();
     for (i, product_id) in products.iter().enumerate() {
         let spread = 2 + i % 2;

@@ -2,6 +2,7 @@
 //! reservations with a time limit, low-stock thresholds and `StockLow` events, and
 //! `Product.availability` on the catalog's products.
 
+pub mod catalog;
 pub mod config;
 pub mod demo;
 pub mod domain;
@@ -23,7 +24,6 @@ pub static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../../migration
 
 pub struct Inventory {
     pub service: Arc<InventoryService>,
-    services: Arc<kit::client::ServiceClient>,
 }
 
 impl Subgraph for Inventory {
@@ -56,10 +56,10 @@ impl Subgraph for Inventory {
     async fn build(resources: Resources<'_, InventorySettings>) -> anyhow::Result<Self> {
         let settings = resources.settings.own.clone();
         let store = SqlStore::new(resources.database, settings.low_stock_threshold);
-        let service = InventoryService::new(Arc::new(store), resources.events, settings);
+        let catalog = catalog::CatalogClient::new(resources.services, settings.catalog_url.clone());
+        let service = InventoryService::new(Arc::new(store), resources.events, catalog, settings);
         Ok(Self {
             service: Arc::new(service),
-            services: resources.services,
         })
     }
 
@@ -95,8 +95,7 @@ impl Subgraph for Inventory {
     }
 
     async fn load_demo_data(&self, _demo: Demo) -> anyhow::Result<()> {
-        let catalog = &self.service.settings.catalog_url;
-        if demo::load(&self.service, &self.services, catalog).await? {
+        if demo::load(&self.service).await? {
             tracing::info!("demo stock loaded");
         }
         Ok(())

@@ -7,6 +7,7 @@ use kit::db::now_millis;
 use kit::id::new_id;
 use kit::subgraph::Events;
 
+use crate::catalog::CatalogClient;
 use crate::config::InventorySettings;
 use crate::domain::{self, AdjustmentKind, Quantity, ReservationStatus, RuleError};
 use crate::store::{
@@ -20,6 +21,10 @@ pub enum InventoryError {
     Rule(#[from] RuleError),
     #[error("no warehouse with this id")]
     UnknownWarehouse,
+    #[error("the catalog has no product with this id")]
+    UnknownProduct,
+    #[error(transparent)]
+    Catalog(#[from] kit::client::ServiceError),
     #[error("a warehouse with this code exists")]
     CodeTaken,
     #[error(
@@ -60,6 +65,7 @@ pub struct AdjustmentInput {
 pub struct InventoryService {
     pub store: Arc<dyn InventoryStore>,
     events: Events,
+    pub catalog: CatalogClient,
     pub settings: InventorySettings,
 }
 
@@ -67,12 +73,24 @@ impl InventoryService {
     pub fn new(
         store: Arc<dyn InventoryStore>,
         events: Events,
+        catalog: CatalogClient,
         settings: InventorySettings,
     ) -> Self {
         Self {
             store,
             events,
+            catalog,
             settings,
+        }
+    }
+
+    /// A product id the catalog knows.
+    async fn known_product(&self, raw: &str) -> InventoryResult<String> {
+        let product_id = domain::parse_product_id(raw)?;
+        if self.catalog.exists(&product_id).await? {
+            Ok(product_id)
+        } else {
+            Err(InventoryError::UnknownProduct)
         }
     }
 
@@ -109,14 +127,17 @@ impl InventoryService {
         if input.kind == AdjustmentKind::Sale {
             return Err(RuleError::Quantity { max: 0 }.into());
         }
+        let delta = input.kind.delta(input.quantity)?;
+        let reason = domain::parse_reason(&input.reason)?;
+        let idempotency_key = domain::parse_key(&input.idempotency_key)?;
         let request = AdjustmentRequest {
-            product_id: domain::parse_product_id(&input.product_id)?,
+            product_id: self.known_product(&input.product_id).await?,
             warehouse_id: input.warehouse_id,
             kind: input.kind,
-            delta: input.kind.delta(input.quantity)?,
-            reason: domain::parse_reason(&input.reason)?,
+            delta,
+            reason,
             actor: actor.into(),
-            idempotency_key: domain::parse_key(&input.idempotency_key)?,
+            idempotency_key,
         };
         match self.store.adjust(&request).await? {
             AdjustOutcome::Applied(adjustment) => {
@@ -132,8 +153,8 @@ impl InventoryService {
     }
 
     pub async fn set_threshold(&self, product_id: &str, threshold: i64) -> InventoryResult<i64> {
-        let product_id = domain::parse_product_id(product_id)?;
         let threshold = domain::parse_threshold(threshold)?;
+        let product_id = self.known_product(product_id).await?;
         self.store.set_threshold(&product_id, threshold).await?;
         self.events.relay.wake();
         Ok(threshold)

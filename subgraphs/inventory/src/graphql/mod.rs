@@ -52,6 +52,7 @@ pub fn request_data(
 #[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum InventoryErrorCode {
     InvalidInput,
+    UnknownProduct,
     UnknownWarehouse,
     CodeTaken,
     NegativeStock,
@@ -96,6 +97,7 @@ pub(crate) fn user_error(error: InventoryError) -> Result<InventoryUserError, Ap
         InventoryError::UnknownWarehouse => {
             (field("warehouseId"), InventoryErrorCode::UnknownWarehouse)
         }
+        InventoryError::UnknownProduct => (field("productId"), InventoryErrorCode::UnknownProduct),
         InventoryError::CodeTaken => (field("code"), InventoryErrorCode::CodeTaken),
         InventoryError::NegativeStock { .. } => {
             (field("quantity"), InventoryErrorCode::NegativeStock)
@@ -110,7 +112,9 @@ pub(crate) fn user_error(error: InventoryError) -> Result<InventoryUserError, Ap
             field("orderReference"),
             InventoryErrorCode::ReservationClosed,
         ),
-        InventoryError::Store(_) => return Err(ApiError::internal(error)),
+        InventoryError::Store(_) | InventoryError::Catalog(_) => {
+            return Err(ApiError::internal(error))
+        }
     };
     Ok(InventoryUserError {
         field,

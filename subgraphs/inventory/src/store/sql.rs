@@ -728,6 +728,29 @@ impl InventoryStore for SqlStore {
             .execute(&mut *tx)
             .await?;
         }
+        // Products loaded low start out known as low: no StockLow for stock that never moved.
+        let mut products: Vec<&String> = levels.iter().map(|(p, _, _)| p).collect();
+        products.sort();
+        products.dedup();
+        for product_id in products {
+            let available: i64 = sqlx::query(
+                "SELECT CAST(SUM(on_hand - reserved) AS BIGINT) AS available FROM stock \
+                 WHERE product_id = $1",
+            )
+            .bind(product_id)
+            .fetch_one(&mut *tx)
+            .await?
+            .try_get("available")?;
+            sqlx::query(
+                "INSERT INTO low_stock_alerts (product_id, low, changed_at) VALUES ($1, $2, $3) \
+                 ON CONFLICT (product_id) DO NOTHING",
+            )
+            .bind(product_id)
+            .bind(i64::from(available <= self.default_threshold))
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        }
         tx.commit().await?;
         Ok(())
     }

@@ -1,8 +1,11 @@
 //! The inventory API through HTTP: warehouses, adjustments, availability, thresholds and
 //! StockLow, reservations, and who may call what.
 
+use std::sync::Mutex;
+
+use catalog::Catalog;
 use inventory::Inventory;
-use kit::testing::{error_code, spawn_app, TestApp};
+use kit::testing::{error_code, spawn_app_with, TestApp};
 use serde_json::{json, Value};
 use sqlx::Row;
 
@@ -10,11 +13,33 @@ struct Inv {
     app: TestApp<Inventory>,
     admin: String,
     service: String,
+    /// The catalog the inventory checks product ids with, and its products not used yet.
+    _catalog: TestApp<Catalog>,
+    products: Mutex<Vec<String>>,
 }
 
 impl Inv {
     async fn start() -> Self {
-        let app = spawn_app::<Inventory>().await;
+        let catalog =
+            spawn_app_with::<Catalog>(|env| env.set("CATALOG_SEARCH_DIR", ":memory:")).await;
+        catalog::load_demo_data(&catalog.subgraph.service, 10)
+            .await
+            .unwrap();
+        let page = catalog
+            .data(
+                "{ products(first: 10) { edges { node { id } } } }",
+                json!({}),
+                None,
+            )
+            .await;
+        let products = page["products"]["edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["node"]["id"].as_str().unwrap().to_string())
+            .collect();
+        let url = catalog.url();
+        let app = spawn_app_with::<Inventory>(|env| env.set("CATALOG_URL", url)).await;
         let admin = app.tokens.admin("usr_admin");
         let service = app
             .tokens
@@ -23,7 +48,18 @@ impl Inv {
             app,
             admin,
             service,
+            _catalog: catalog,
+            products: Mutex::new(products),
         }
+    }
+
+    /// A catalog product this test has not used yet.
+    fn product(&self) -> String {
+        self.products
+            .lock()
+            .unwrap()
+            .pop()
+            .expect("enough demo products")
     }
 
     async fn as_admin(&self, query: &str, variables: Value) -> Value {
@@ -122,14 +158,10 @@ impl Inv {
     }
 }
 
-fn product() -> String {
-    kit::id::new_id("prod")
-}
-
 #[tokio::test]
 async fn an_admin_restocks_and_the_product_shows_in_stock() {
     let inv = Inv::start().await;
-    let p = product();
+    let p = inv.product();
     assert_eq!(
         inv.availability(&p, None).await,
         json!({ "inStock": false, "availableQuantity": 0 })
@@ -164,7 +196,7 @@ async fn an_admin_restocks_and_the_product_shows_in_stock() {
 #[tokio::test]
 async fn a_repeated_adjustment_key_returns_the_first_adjustment_and_changes_nothing() {
     let inv = Inv::start().await;
-    let p = product();
+    let p = inv.product();
     let berlin = inv.warehouse("BER-1").await;
     let first = inv.adjust(&p, &berlin, "RESTOCK", 5, "same").await;
     let again = inv.adjust(&p, &berlin, "RESTOCK", 5, "same").await;
@@ -175,9 +207,10 @@ async fn a_repeated_adjustment_key_returns_the_first_adjustment_and_changes_noth
 #[tokio::test]
 async fn bad_adjustments_are_user_errors_and_store_nothing() {
     let inv = Inv::start().await;
-    let p = product();
+    let p = inv.product();
     let berlin = inv.warehouse("BER-1").await;
     inv.adjust(&p, &berlin, "RESTOCK", 3, "ok").await;
+    let unknown = kit::id::new_id("prod");
     for (kind, quantity, warehouse, product_id, code) in [
         ("RESTOCK", 0, berlin.as_str(), p.as_str(), "INVALID_INPUT"),
         ("RESTOCK", -4, berlin.as_str(), p.as_str(), "INVALID_INPUT"),
@@ -204,6 +237,13 @@ async fn bad_adjustments_are_user_errors_and_store_nothing() {
             berlin.as_str(),
             "not-a-product",
             "INVALID_INPUT",
+        ),
+        (
+            "RESTOCK",
+            1,
+            berlin.as_str(),
+            unknown.as_str(),
+            "UNKNOWN_PRODUCT",
         ),
         (
             "RESTOCK",
@@ -255,7 +295,7 @@ async fn only_admins_manage_stock_and_see_warehouse_levels() {
         .await;
     assert_eq!(error_code(&body), "UNAUTHENTICATED");
 
-    let p = product();
+    let p = inv.product();
     let berlin = inv.warehouse("BER-1").await;
     inv.adjust(&p, &berlin, "RESTOCK", 7, "k").await;
     let query = "query($r: [_Any!]!) { _entities(representations: $r) {
@@ -276,7 +316,7 @@ async fn only_admins_manage_stock_and_see_warehouse_levels() {
 #[tokio::test]
 async fn stock_low_fires_once_per_crossing_of_the_threshold() {
     let inv = Inv::start().await;
-    let p = product();
+    let p = inv.product();
     let berlin = inv.warehouse("BER-1").await;
     let set = inv
         .as_admin(
@@ -308,7 +348,7 @@ async fn stock_low_fires_once_per_crossing_of_the_threshold() {
 #[tokio::test]
 async fn reservations_are_internal_to_services() {
     let inv = Inv::start().await;
-    let lines = json!([{ "productId": product(), "quantity": 1 }]);
+    let lines = json!([{ "productId": inv.product(), "quantity": 1 }]);
     let customer = inv.app.tokens.customer("usr_c");
     assert_eq!(
         error_code(&inv.reserve("ord_1", lines.clone(), Some(&customer)).await),
@@ -332,7 +372,7 @@ async fn reservations_are_internal_to_services() {
 #[tokio::test]
 async fn a_reservation_holds_all_lines_or_none_and_repeats_return_the_first() {
     let inv = Inv::start().await;
-    let (a, b) = (product(), product());
+    let (a, b) = (inv.product(), inv.product());
     let berlin = inv.warehouse("BER-1").await;
     let madrid = inv.warehouse("MAD-1").await;
     inv.adjust(&a, &berlin, "RESTOCK", 3, "a1").await;
@@ -427,7 +467,7 @@ async fn a_reservation_holds_all_lines_or_none_and_repeats_return_the_first() {
 #[tokio::test]
 async fn released_and_expired_reservations_give_their_units_back() {
     let inv = Inv::start().await;
-    let p = product();
+    let p = inv.product();
     let berlin = inv.warehouse("BER-1").await;
     inv.adjust(&p, &berlin, "RESTOCK", 5, "k").await;
     let service = Some(inv.service.as_str());
