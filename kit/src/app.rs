@@ -55,16 +55,12 @@ pub async fn prepare<S: Subgraph>(
     settings: &Settings<S::Settings>,
 ) -> Result<(Arc<S>, Database, Events), StartError> {
     let common = &settings.common;
-    let database = Database::connect(
-        &common.database_url,
-        common.max_connections,
-        S::migrations(),
-    )
-    .await
-    .map_err(|source| StartError::Database {
-        setting: common.names.database_url.clone(),
-        source,
-    })?;
+    let database = Database::connect(&common.database_url, common.max_connections, S::MIGRATIONS)
+        .await
+        .map_err(|source| StartError::Database {
+            setting: common.names.database_url.clone(),
+            source,
+        })?;
     let bus = crate::events::connect(&common.events_url, &common.events_namespace)
         .await
         .map_err(|source| StartError::Events {

@@ -19,6 +19,12 @@ use crate::events::outbox::Relay;
 use crate::events::{Event, EventBus, Fact};
 use crate::settings::{CommonSettings, Env};
 
+/// A subgraph's own settings, read from its prefix with one set of defaults (e.g.
+/// `env.parse_or("RESERVATION_TTL_SECS", 900)` reads `INVENTORY_RESERVATION_TTL_SECS`).
+pub trait OwnSettings: Clone + std::fmt::Debug + Send + Sync + Sized + 'static {
+    fn from_env(env: &Env, common: &CommonSettings) -> Result<Self, ConfigError>;
+}
+
 /// A subgraph's settings: the shared ones and its own.
 #[derive(Clone, Debug)]
 pub struct Settings<T> {
@@ -26,11 +32,11 @@ pub struct Settings<T> {
     pub own: T,
 }
 
-impl<T> Settings<T> {
+impl<T: OwnSettings> Settings<T> {
     /// Reads both parts from `env`.
     pub fn load<S: Subgraph<Settings = T>>(env: &Env) -> Result<Self, ConfigError> {
         let common = CommonSettings::load(env, S::PORT)?;
-        let own = S::settings(env, &common)?;
+        let own = T::from_env(env, &common)?;
         Ok(Self { common, own })
     }
 }
@@ -116,19 +122,27 @@ pub trait Subgraph: Send + Sync + Sized + 'static {
     /// Its default listen port, also its port in the embedded shop.
     const PORT: u16;
     /// Settings of its own, read with the same prefix.
-    type Settings: Clone + std::fmt::Debug + Send + Sync + 'static;
+    type Settings: OwnSettings;
     type Query: ObjectType + Default + 'static;
     type Mutation: ObjectType + Default + 'static;
     /// Commands of its own beside `serve` and `sdl` ([`NoCommands`] when it has none).
     type Command: clap::Subcommand + Send + 'static;
 
-    fn migrations() -> &'static Migrator;
+    /// Its migrations (`sqlx::migrate!("../../migrations/<name>")`).
+    const MIGRATIONS: &'static Migrator;
 
-    /// Its own settings from `env` (e.g. `env.parse_or("RESERVATION_TTL_SECS", 900)`).
-    fn settings(env: &Env, common: &CommonSettings) -> Result<Self::Settings, ConfigError>;
-
-    /// The schema without data: enough to print the SDL.
-    fn schema_builder() -> SchemaBuilder<Self::Query, Self::Mutation, EmptySubscription>;
+    /// The schema without data: enough to print the SDL. Federation on, queries at most 16
+    /// deep and of complexity 2,000 unless a subgraph says otherwise.
+    fn schema_builder() -> SchemaBuilder<Self::Query, Self::Mutation, EmptySubscription> {
+        Schema::build(
+            Self::Query::default(),
+            Self::Mutation::default(),
+            EmptySubscription,
+        )
+        .enable_federation()
+        .limit_depth(16)
+        .limit_complexity(2000)
+    }
 
     /// Builds the subgraph's state (services, stores) on its migrated database.
     fn build(

@@ -10,6 +10,7 @@
 
 use kit::config::ConfigError;
 use kit::settings::{CommonSettings, Env};
+use kit::subgraph::OwnSettings;
 
 #[derive(Clone, Debug)]
 pub struct AccountsSettings {
@@ -20,8 +21,8 @@ pub struct AccountsSettings {
     pub failures_per_address: i64,
 }
 
-impl AccountsSettings {
-    pub fn from_env(env: &Env, _common: &CommonSettings) -> Result<Self, ConfigError> {
+impl OwnSettings for AccountsSettings {
+    fn from_env(env: &Env, _common: &CommonSettings) -> Result<Self, ConfigError> {
         let settings = Self {
             access_token_ttl_secs: env.parse_or("ACCESS_TOKEN_TTL_SECS", 900)?,
             refresh_token_ttl_days: env.parse_or("REFRESH_TOKEN_TTL_DAYS", 30)?,

@@ -89,24 +89,7 @@ impl Subgraph for Accounts {
     type Mutation = graphql::Mutation;
     type Command = AccountsCommand;
 
-    fn migrations() -> &'static sqlx::migrate::Migrator {
-        &MIGRATIONS
-    }
-
-    fn settings(
-        env: &kit::settings::Env,
-        common: &kit::settings::CommonSettings,
-    ) -> Result<AccountsSettings, kit::config::ConfigError> {
-        AccountsSettings::from_env(env, common)
-    }
-
-    fn schema_builder() -> async_graphql::SchemaBuilder<
-        graphql::Query,
-        graphql::Mutation,
-        async_graphql::EmptySubscription,
-    > {
-        graphql::builder()
-    }
+    const MIGRATIONS: &'static sqlx::migrate::Migrator = &MIGRATIONS;
 
     /// Loads the signing keys (the first start stores one) and the service.
     async fn build(resources: Resources<'_, AccountsSettings>) -> anyhow::Result<Self> {
@@ -142,7 +125,7 @@ impl Subgraph for Accounts {
     }
 
     fn schema(self: &Arc<Self>) -> graphql::AccountsSchema {
-        graphql::schema(self.service.clone())
+        Self::schema_builder().data(self.service.clone()).finish()
     }
 
     fn per_request(&self, request: async_graphql::Request) -> async_graphql::Request {

@@ -6,6 +6,7 @@
 
 use kit::config::ConfigError;
 use kit::settings::{CommonSettings, Env};
+use kit::subgraph::OwnSettings;
 
 #[derive(Clone, Debug)]
 pub struct CartsSettings {
@@ -14,8 +15,8 @@ pub struct CartsSettings {
     pub catalog_url: String,
 }
 
-impl CartsSettings {
-    pub fn from_env(env: &Env, _common: &CommonSettings) -> Result<Self, ConfigError> {
+impl OwnSettings for CartsSettings {
+    fn from_env(env: &Env, _common: &CommonSettings) -> Result<Self, ConfigError> {
         Ok(Self {
             redis_url: env.optional("REDIS_URL"),
             redis_namespace: env

@@ -32,24 +32,7 @@ impl Subgraph for Carts {
     type Mutation = graphql::Mutation;
     type Command = NoCommands;
 
-    fn migrations() -> &'static sqlx::migrate::Migrator {
-        &MIGRATIONS
-    }
-
-    fn settings(
-        env: &kit::settings::Env,
-        common: &kit::settings::CommonSettings,
-    ) -> Result<CartsSettings, kit::config::ConfigError> {
-        CartsSettings::from_env(env, common)
-    }
-
-    fn schema_builder() -> async_graphql::SchemaBuilder<
-        graphql::Query,
-        graphql::Mutation,
-        async_graphql::EmptySubscription,
-    > {
-        graphql::builder()
-    }
+    const MIGRATIONS: &'static sqlx::migrate::Migrator = &MIGRATIONS;
 
     /// Redis when `CARTS_REDIS_URL` is set, else the subgraph's own database.
     async fn build(resources: Resources<'_, CartsSettings>) -> anyhow::Result<Self> {
@@ -65,7 +48,7 @@ impl Subgraph for Carts {
     }
 
     fn schema(self: &Arc<Self>) -> graphql::CartsSchema {
-        graphql::schema(self.service.clone())
+        Self::schema_builder().data(self.service.clone()).finish()
     }
 
     fn per_request(&self, request: async_graphql::Request) -> async_graphql::Request {

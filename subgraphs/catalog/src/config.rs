@@ -8,6 +8,7 @@ use std::path::PathBuf;
 
 use kit::config::ConfigError;
 use kit::settings::{CommonSettings, Env};
+use kit::subgraph::OwnSettings;
 
 #[derive(Clone, Debug)]
 pub struct MeilisearchSettings {
@@ -30,8 +31,8 @@ pub struct CatalogSettings {
     pub search: SearchSettings,
 }
 
-impl CatalogSettings {
-    pub fn from_env(env: &Env, common: &CommonSettings) -> Result<Self, ConfigError> {
+impl OwnSettings for CatalogSettings {
+    fn from_env(env: &Env, common: &CommonSettings) -> Result<Self, ConfigError> {
         let search = if let Some(url) = env.shared("MEILISEARCH_URL") {
             SearchSettings::Meilisearch(MeilisearchSettings {
                 url,

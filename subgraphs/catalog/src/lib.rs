@@ -82,16 +82,7 @@ impl Subgraph for Catalog {
     type Mutation = graphql::Mutation;
     type Command = CatalogCommand;
 
-    fn migrations() -> &'static sqlx::migrate::Migrator {
-        &MIGRATIONS
-    }
-
-    fn settings(
-        env: &kit::settings::Env,
-        common: &kit::settings::CommonSettings,
-    ) -> Result<CatalogSettings, kit::config::ConfigError> {
-        CatalogSettings::from_env(env, common)
-    }
+    const MIGRATIONS: &'static sqlx::migrate::Migrator = &MIGRATIONS;
 
     fn schema_builder() -> async_graphql::SchemaBuilder<
         graphql::Query,

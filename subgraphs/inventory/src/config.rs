@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use kit::config::ConfigError;
 use kit::settings::{CommonSettings, Env};
+use kit::subgraph::OwnSettings;
 
 #[derive(Clone, Debug)]
 pub struct InventorySettings {
@@ -18,8 +19,8 @@ pub struct InventorySettings {
     pub catalog_url: String,
 }
 
-impl InventorySettings {
-    pub fn from_env(env: &Env, _common: &CommonSettings) -> Result<Self, ConfigError> {
+impl OwnSettings for InventorySettings {
+    fn from_env(env: &Env, _common: &CommonSettings) -> Result<Self, ConfigError> {
         let at_least_one = |key: &str, value: u64| {
             if value == 0 {
                 Err(ConfigError::Invalid {

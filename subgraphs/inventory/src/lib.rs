@@ -34,24 +34,7 @@ impl Subgraph for Inventory {
     type Mutation = graphql::Mutation;
     type Command = NoCommands;
 
-    fn migrations() -> &'static sqlx::migrate::Migrator {
-        &MIGRATIONS
-    }
-
-    fn settings(
-        env: &kit::settings::Env,
-        common: &kit::settings::CommonSettings,
-    ) -> Result<InventorySettings, kit::config::ConfigError> {
-        InventorySettings::from_env(env, common)
-    }
-
-    fn schema_builder() -> async_graphql::SchemaBuilder<
-        graphql::Query,
-        graphql::Mutation,
-        async_graphql::EmptySubscription,
-    > {
-        graphql::builder()
-    }
+    const MIGRATIONS: &'static sqlx::migrate::Migrator = &MIGRATIONS;
 
     async fn build(resources: Resources<'_, InventorySettings>) -> anyhow::Result<Self> {
         let settings = resources.settings.own.clone();
@@ -64,7 +47,7 @@ impl Subgraph for Inventory {
     }
 
     fn schema(self: &Arc<Self>) -> graphql::InventorySchema {
-        graphql::schema(self.service.clone())
+        Self::schema_builder().data(self.service.clone()).finish()
     }
 
     fn per_request(&self, request: async_graphql::Request) -> async_graphql::Request {

@@ -21,18 +21,6 @@ pub struct Mutation(cart::CartMutation);
 
 pub type CartsSchema = Schema<Query, Mutation, EmptySubscription>;
 
-pub fn schema(service: Arc<CartsService>) -> CartsSchema {
-    builder().data(service).finish()
-}
-
-/// The schema without its data: enough to print the SDL.
-pub fn builder() -> async_graphql::SchemaBuilder<Query, Mutation, EmptySubscription> {
-    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
-        .enable_federation()
-        .limit_depth(12)
-        .limit_complexity(2000)
-}
-
 #[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CartErrorCode {
     InvalidInput,

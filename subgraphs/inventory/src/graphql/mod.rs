@@ -29,18 +29,6 @@ pub struct Mutation(admin::AdminMutation, reservations::ReservationMutation);
 
 pub type InventorySchema = Schema<Query, Mutation, EmptySubscription>;
 
-pub fn schema(service: Arc<InventoryService>) -> InventorySchema {
-    builder().data(service).finish()
-}
-
-/// The schema without its data: enough to print the SDL.
-pub fn builder() -> async_graphql::SchemaBuilder<Query, Mutation, EmptySubscription> {
-    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
-        .enable_federation()
-        .limit_depth(16)
-        .limit_complexity(2000)
-}
-
 /// Adds the request-scoped dataloaders.
 pub fn request_data(
     service: &Arc<InventoryService>,
