@@ -127,16 +127,11 @@ async fn load(ctx: &Context<'_>, owner: &CartOwner) -> async_graphql::Result<Opt
 }
 
 /// The cart a mutation acts on: the guest cart of `cart_token`, else the signed-in user's.
-fn owner(
-    ctx: &Context<'_>,
-    cart_token: Option<&str>,
-) -> async_graphql::Result<Result<CartOwner, CartError>> {
-    match cart_token {
-        Some(raw) => Ok(GuestToken::parse(raw)
-            .map(CartOwner::Guest)
-            .ok_or(CartError::CartNotFound)),
-        None => Ok(Ok(CartOwner::User(viewer(ctx).require_user()?.into()))),
-    }
+fn owner(ctx: &Context<'_>, cart_token: Option<&str>) -> async_graphql::Result<CartOwner> {
+    Ok(match cart_token {
+        Some(raw) => CartOwner::Guest(GuestToken::presented(raw)),
+        None => CartOwner::User(viewer(ctx).require_user()?.into()),
+    })
 }
 
 #[derive(Default)]
@@ -157,10 +152,7 @@ impl CartQuery {
         ctx: &Context<'_>,
         cart_token: String,
     ) -> async_graphql::Result<Option<Cart>> {
-        match GuestToken::parse(&cart_token) {
-            Some(token) => load(ctx, &CartOwner::Guest(token)).await,
-            None => Ok(None),
-        }
+        load(ctx, &CartOwner::Guest(GuestToken::presented(&cart_token))).await
     }
 
     #[graphql(entity)]
@@ -246,15 +238,12 @@ impl CartMutation {
         ctx: &Context<'_>,
         input: CartLineInput,
     ) -> async_graphql::Result<CartPayload> {
-        let result = match owner(ctx, input.cart_token.as_deref())? {
-            Ok(owner) => {
-                service(ctx)
-                    .add(&owner, &input.product_id, input.quantity)
-                    .await
-            }
-            Err(error) => Err(error),
-        };
-        cart_payload(result)
+        let owner = owner(ctx, input.cart_token.as_deref())?;
+        cart_payload(
+            service(ctx)
+                .add(&owner, &input.product_id, input.quantity)
+                .await,
+        )
     }
 
     /// Sets a line's quantity.
@@ -263,15 +252,12 @@ impl CartMutation {
         ctx: &Context<'_>,
         input: CartLineInput,
     ) -> async_graphql::Result<CartPayload> {
-        let result = match owner(ctx, input.cart_token.as_deref())? {
-            Ok(owner) => {
-                service(ctx)
-                    .set_quantity(&owner, &input.product_id, input.quantity)
-                    .await
-            }
-            Err(error) => Err(error),
-        };
-        cart_payload(result)
+        let owner = owner(ctx, input.cart_token.as_deref())?;
+        cart_payload(
+            service(ctx)
+                .set_quantity(&owner, &input.product_id, input.quantity)
+                .await,
+        )
     }
 
     async fn remove_cart_line(
@@ -279,11 +265,8 @@ impl CartMutation {
         ctx: &Context<'_>,
         input: RemoveCartLineInput,
     ) -> async_graphql::Result<CartPayload> {
-        let result = match owner(ctx, input.cart_token.as_deref())? {
-            Ok(owner) => service(ctx).remove(&owner, &input.product_id).await,
-            Err(error) => Err(error),
-        };
-        cart_payload(result)
+        let owner = owner(ctx, input.cart_token.as_deref())?;
+        cart_payload(service(ctx).remove(&owner, &input.product_id).await)
     }
 
     async fn clear_cart(
@@ -291,11 +274,8 @@ impl CartMutation {
         ctx: &Context<'_>,
         input: ClearCartInput,
     ) -> async_graphql::Result<CartPayload> {
-        let result = match owner(ctx, input.cart_token.as_deref())? {
-            Ok(owner) => service(ctx).clear(&owner).await,
-            Err(error) => Err(error),
-        };
-        cart_payload(result)
+        let owner = owner(ctx, input.cart_token.as_deref())?;
+        cart_payload(service(ctx).clear(&owner).await)
     }
 
     /// Moves a guest cart into the signed-in user's cart (after login): quantities are summed up
@@ -307,10 +287,7 @@ impl CartMutation {
         input: MergeGuestCartInput,
     ) -> async_graphql::Result<CartPayload> {
         let me = viewer(ctx).require_user()?;
-        let result = match GuestToken::parse(&input.cart_token) {
-            Some(token) => service(ctx).merge(me, &token).await,
-            None => Err(CartError::CartNotFound),
-        };
-        cart_payload(result)
+        let guest = GuestToken::presented(&input.cart_token);
+        cart_payload(service(ctx).merge(me, &guest).await)
     }
 }
