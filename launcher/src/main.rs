@@ -69,21 +69,21 @@ async fn main() -> anyhow::Result<()> {
                 cli.data_dir.display()
             );
             println!(
-                "  GraphQL (router):  {}   (open it in a browser for GraphiQL)",
+                "  GraphQL (router):   {}   (open it in a browser for GraphiQL)",
                 shop.router_url()
             );
             for subgraph in &shop.subgraphs {
                 let label = format!("{} subgraph:", subgraph.name);
-                println!("  {label:<19}http://{}/graphql", subgraph.address);
+                println!("  {label:<20}http://{}/graphql", subgraph.address);
             }
             println!(
-                "  JWKS:              http://{}/.well-known/jwks.json",
+                "  JWKS:               http://{}/.well-known/jwks.json",
                 shop.address(Accounts::NAME)
             );
             if cli.demo_products > 0 {
-                println!("  demo admin:        {} / {}", DEMO_ADMIN.0, DEMO_ADMIN.1);
+                println!("  demo admin:         {} / {}", DEMO_ADMIN.0, DEMO_ADMIN.1);
                 println!(
-                    "  demo customer:     {} / {}",
+                    "  demo customer:      {} / {}",
                     DEMO_CUSTOMER.0, DEMO_CUSTOMER.1
                 );
             }
