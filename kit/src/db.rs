@@ -51,7 +51,8 @@ pub struct Database {
 impl Database {
     /// Connects to `url` (`postgres://...` or `sqlite://path`; a SQLite file and its directory are
     /// created when missing), applies `migrations` and creates the platform's tables when
-    /// missing (`outbox_events`, `processed_events`; see [`crate::events`]).
+    /// missing (`outbox_events`, `processed_events`, see [`crate::events`];
+    /// `idempotency_keys`, see [`crate::idempotency`]).
     pub async fn connect(
         url: &str,
         max_connections: u32,
@@ -115,6 +116,9 @@ impl Database {
             .execute(&pool)
             .await?;
         sqlx::raw_sql(crate::events::processed::TABLE)
+            .execute(&pool)
+            .await?;
+        sqlx::raw_sql(crate::idempotency::TABLE)
             .execute(&pool)
             .await?;
         Ok(Self { pool, backend })

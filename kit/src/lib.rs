@@ -11,6 +11,7 @@ pub mod db;
 pub mod error;
 pub mod events;
 pub mod id;
+pub mod idempotency;
 pub mod money;
 pub mod pagination;
 pub mod revocation;

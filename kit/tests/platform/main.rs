@@ -1,3 +1,4 @@
-//! kit's own integration tests: the event bus contract on every backend.
+//! kit's own integration tests: the event bus contract on every backend, idempotent commands.
 
 mod events_contract;
+mod idempotency;
