@@ -21,6 +21,7 @@ pub mod settings;
 pub mod subgraph;
 pub mod telemetry;
 pub mod testing;
+pub mod webhook;
 
 pub use error::ApiError;
 pub use subgraph::Subgraph;
