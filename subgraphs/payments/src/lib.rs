@@ -1,6 +1,11 @@
 //! Payments. So far the provider side: the [`provider::PaymentProvider`] trait, its HTTP client,
 //! and a built-in test provider that behaves like a real one over HTTP (tokens instead of card
-//! numbers, asynchronous results by signed webhooks, retried, sometimes twice). The payments
-//! subgraph (Payment, refunds, webhook intake) comes with checkout (issue 9).
+//! numbers, asynchronous results by signed webhooks, retried, sometimes twice), and the payment
+//! store applying provider events once each, in any order. The payments subgraph (its GraphQL
+//! API, webhook endpoint, refunds) comes with checkout (issue 9).
 
+pub mod domain;
 pub mod provider;
+pub mod store;
+
+pub static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/payments");

@@ -1,4 +1,5 @@
 //! Payments tests: the built-in test provider over real HTTP, its signed webhooks received by a
-//! real endpoint.
+//! real endpoint; provider events applied to stored payments on every database.
 
 mod provider;
+mod store;
