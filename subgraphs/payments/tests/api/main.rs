@@ -3,3 +3,4 @@
 
 mod provider;
 mod store;
+mod webhooks;

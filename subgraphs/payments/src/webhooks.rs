@@ -1,0 +1,91 @@
+//! The provider's webhooks arriving: each delivery's signature and age are checked (forged,
+//! tampered, replayed-late ones are refused with 401 and logged), then the event is applied once
+//! ([`PaymentStore::apply`]). The answer tells the provider whether to deliver again: 2xx when the
+//! event is applied (or was before), 404 while its payment is not recorded yet.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::post;
+use axum::Router;
+use tokio::sync::watch;
+
+use crate::provider::ProviderEvent;
+use crate::store::{Applied, PaymentStore};
+
+pub struct WebhookIntake {
+    store: PaymentStore,
+    /// The current secret first; during a rotation also the previous one.
+    secrets: Vec<String>,
+    tolerance: Duration,
+    /// Counts events applied, so callers (tests) can await one.
+    applied: watch::Sender<u64>,
+}
+
+impl WebhookIntake {
+    pub fn new(store: PaymentStore, secrets: Vec<String>, tolerance: Duration) -> Self {
+        Self {
+            store,
+            secrets,
+            tolerance,
+            applied: watch::channel(0).0,
+        }
+    }
+
+    pub fn applied(&self) -> watch::Receiver<u64> {
+        self.applied.subscribe()
+    }
+
+    /// `POST /webhooks/provider`.
+    pub fn routes(self: Arc<Self>) -> Router {
+        Router::new()
+            .route("/webhooks/provider", post(receive))
+            .with_state(self)
+    }
+
+    /// Checks and applies one delivery; the status is the answer to the provider.
+    pub async fn handle(&self, headers: &HeaderMap, body: &[u8]) -> StatusCode {
+        let header = headers
+            .get(kit::webhook::SIGNATURE_HEADER)
+            .and_then(|v| v.to_str().ok());
+        let secrets: Vec<&[u8]> = self.secrets.iter().map(|s| s.as_bytes()).collect();
+        let now = kit::db::now_millis() / 1000;
+        if let Err(error) = kit::webhook::verify(&secrets, header, body, now, self.tolerance) {
+            tracing::warn!(%error, "provider webhook refused");
+            return StatusCode::UNAUTHORIZED;
+        }
+        let event: ProviderEvent = match serde_json::from_slice(body) {
+            Ok(event) => event,
+            Err(error) => {
+                tracing::error!(%error, "a signed provider webhook is not an event we know");
+                return StatusCode::BAD_REQUEST;
+            }
+        };
+        match self.store.apply(&event).await {
+            Ok(Applied::Changed(payment)) => {
+                tracing::info!(event = %event.id, payment = %payment.id, status = payment.status.as_str(), "provider event applied");
+                self.applied.send_modify(|n| *n += 1);
+                StatusCode::OK
+            }
+            Ok(Applied::Duplicate) => StatusCode::OK,
+            Ok(Applied::UnknownCharge) => {
+                tracing::warn!(event = %event.id, charge = %event.charge, "provider event for an unknown charge; the provider will deliver it again");
+                StatusCode::NOT_FOUND
+            }
+            Err(error) => {
+                tracing::error!(%error, event = %event.id, "applying a provider event failed");
+                StatusCode::SERVICE_UNAVAILABLE
+            }
+        }
+    }
+}
+
+async fn receive(
+    State(intake): State<Arc<WebhookIntake>>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> StatusCode {
+    intake.handle(&headers, &body).await
+}
