@@ -124,8 +124,8 @@ async fn forged_stale_unreadable_and_early_deliveries_are_answered_so_the_provid
         StatusCode::UNAUTHORIZED
     );
     let tampered = body
-        .to_vec()
-        .into_iter()
+        .iter()
+        .copied()
         .map(|b| if b == b'1' { b'9' } else { b })
         .collect::<Vec<_>>();
     assert_eq!(
