@@ -1,0 +1,4 @@
+//! Order rules, without storage or GraphQL.
+
+pub mod status;
+pub mod totals;
