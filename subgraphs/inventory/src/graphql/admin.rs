@@ -3,7 +3,7 @@
 
 use async_graphql::connection::{Connection, Edge};
 use async_graphql::{Context, InputObject, Object, SimpleObject, ID};
-use kit::pagination::{encode_cursor, PageRequest};
+use kit::pagination::{encode_cursor, Page, PageRequest};
 use kit::ApiError;
 
 use super::product::Product;
@@ -151,14 +151,13 @@ impl AdminQuery {
     ) -> async_graphql::Result<Connection<String, LowStockItem>> {
         viewer(ctx).require_admin()?;
         let page = PageRequest::<String>::from_args(first, after, None, None)?;
-        let mut rows = service(ctx)
+        let rows = service(ctx)
             .low_stock(page.cursor.as_deref(), page.limit + 1)
             .await
             .map_err(ApiError::internal)?;
-        let more = rows.len() > page.limit;
-        rows.truncate(page.limit);
-        let mut connection = Connection::new(page.cursor.is_some(), more);
-        for row in rows {
+        let page = Page::from_rows(&page, rows);
+        let mut connection = Connection::new(page.has_previous, page.has_next);
+        for row in page.items {
             let cursor = encode_cursor(&row.product_id);
             connection.edges.push(Edge::new(
                 cursor,
@@ -186,15 +185,14 @@ impl AdminQuery {
     ) -> async_graphql::Result<Connection<String, StockAdjustment>> {
         viewer(ctx).require_admin()?;
         let page = PageRequest::<String>::from_args(first, after, None, None)?;
-        let mut rows = service(ctx)
+        let rows = service(ctx)
             .store
             .adjustments(&product_id, page.cursor.as_deref(), page.limit + 1)
             .await
             .map_err(ApiError::internal)?;
-        let more = rows.len() > page.limit;
-        rows.truncate(page.limit);
-        let mut connection = Connection::new(page.cursor.is_some(), more);
-        for row in rows {
+        let page = Page::from_rows(&page, rows);
+        let mut connection = Connection::new(page.has_previous, page.has_next);
+        for row in page.items {
             connection
                 .edges
                 .push(Edge::new(encode_cursor(&row.id), row.into()));
