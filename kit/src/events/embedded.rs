@@ -183,6 +183,34 @@ impl EmbeddedBus {
     }
 }
 
+impl EmbeddedBus {
+    /// Runs `look` until it finds entries or `wait` is over; a publish in this process wakes it,
+    /// otherwise it looks again every [`POLL_INTERVAL`].
+    async fn wait_for_entries<T, F, Fut>(
+        &self,
+        wait: Duration,
+        mut look: F,
+    ) -> Result<Vec<T>, EventError>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<Vec<T>, EventError>>,
+    {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            // Listen before looking, so a publish in between is not missed.
+            let woken = self.wake.notified();
+            tokio::pin!(woken);
+            woken.as_mut().enable();
+            let entries = look().await?;
+            let now = tokio::time::Instant::now();
+            if !entries.is_empty() || now >= deadline {
+                return Ok(entries);
+            }
+            let _ = tokio::time::timeout((deadline - now).min(POLL_INTERVAL), woken).await;
+        }
+    }
+}
+
 fn seq_of(entry: &str) -> Result<i64, EventError> {
     entry.parse().map_err(|_| EventError::Malformed {
         entry: entry.into(),
@@ -226,20 +254,10 @@ impl EventBus for EmbeddedBus {
         wait: Duration,
     ) -> Result<Vec<Delivery>, EventError> {
         let stream = self.stream(topic);
-        let deadline = tokio::time::Instant::now() + wait;
-        loop {
-            // Listen before looking, so a publish in between is not missed.
-            let woken = self.wake.notified();
-            tokio::pin!(woken);
-            woken.as_mut().enable();
-            let deliveries = self.take(&stream, group, consumer, max, retry_base).await?;
-            let now = tokio::time::Instant::now();
-            if !deliveries.is_empty() || now >= deadline {
-                return Ok(deliveries);
-            }
-            let nap = (deadline - now).min(POLL_INTERVAL);
-            let _ = tokio::time::timeout(nap, woken).await;
-        }
+        self.wait_for_entries(wait, || {
+            self.take(&stream, group, consumer, max, retry_base)
+        })
+        .await
     }
 
     async fn ack(&self, topic: &str, group: &str, entry: &str) -> Result<(), EventError> {
@@ -331,11 +349,7 @@ impl EventBus for EmbeddedBus {
         let stream = self.stream(topic);
         let after = position.map(seq_of).transpose()?.unwrap_or(0);
         let since = if position.is_some() { 0 } else { since_ms };
-        let deadline = tokio::time::Instant::now() + wait;
-        loop {
-            let woken = self.wake.notified();
-            tokio::pin!(woken);
-            woken.as_mut().enable();
+        self.wait_for_entries(wait, || async {
             let rows = sqlx::query(
                 "SELECT seq, body FROM bus_entries WHERE stream = $1 AND seq > $2 \
                  AND created_at >= $3 ORDER BY seq LIMIT $4",
@@ -346,20 +360,16 @@ impl EventBus for EmbeddedBus {
             .bind(max as i64)
             .fetch_all(self.database.pool())
             .await?;
-            let entries = rows
-                .iter()
+            rows.iter()
                 .map(|row| {
                     Ok((
                         row.try_get::<i64, _>("seq")?.to_string(),
                         row.try_get("body")?,
                     ))
                 })
-                .collect::<Result<Vec<(String, String)>, sqlx::Error>>()?;
-            let now = tokio::time::Instant::now();
-            if !entries.is_empty() || now >= deadline {
-                return Ok(entries);
-            }
-            let _ = tokio::time::timeout((deadline - now).min(POLL_INTERVAL), woken).await;
-        }
+                .collect::<Result<Vec<(String, String)>, sqlx::Error>>()
+                .map_err(EventError::from)
+        })
+        .await
     }
 }
