@@ -61,7 +61,7 @@ pub async fn prepare<S: Subgraph>(
             setting: common.names.database_url.clone(),
             source,
         })?;
-    let bus = crate::events::connect(&common.events_url, &common.events_namespace)
+    let bus = crate::events::connect(&common.events.url, &common.events.namespace)
         .await
         .map_err(|source| StartError::Events {
             setting: "EVENTS_URL",

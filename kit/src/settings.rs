@@ -137,8 +137,7 @@ pub struct CommonSettings {
     pub data_dir: PathBuf,
     pub jwt: JwtSettings,
     pub keys: VerificationKeys,
-    pub events_url: String,
-    pub events_namespace: String,
+    pub events: EventBusSettings,
     /// Service calls go out with this client's tokens; without it, anonymously.
     pub credentials: Option<crate::client::Credentials>,
     /// The variable names these came from, for start-up errors.
@@ -149,6 +148,28 @@ pub struct CommonSettings {
 pub struct SettingNames {
     pub listen: String,
     pub database_url: String,
+}
+
+/// Where the event bus is: `EVENTS_URL` (default the SQLite file `<data dir>/events.db`) and
+/// `EVENTS_NAMESPACE` (default `shop`). The subgraphs and the router read the same two.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EventBusSettings {
+    pub url: String,
+    pub namespace: String,
+}
+
+impl EventBusSettings {
+    pub fn load(env: &Env) -> Result<Self, ConfigError> {
+        let data_dir: PathBuf = env.parse_shared_or("SHOP_DATA_DIR", PathBuf::from("data"))?;
+        Ok(Self {
+            url: env
+                .shared("EVENTS_URL")
+                .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("events.db").display())),
+            namespace: env
+                .shared("EVENTS_NAMESPACE")
+                .unwrap_or_else(|| "shop".into()),
+        })
+    }
 }
 
 impl CommonSettings {
@@ -168,10 +189,8 @@ impl CommonSettings {
                 message: "must be at least 1".into(),
             });
         }
-        let events_url = env
-            .shared("EVENTS_URL")
-            .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("events.db").display()));
         Ok(Self {
+            events: EventBusSettings::load(env)?,
             listen: env.parse_or("LISTEN", SocketAddr::from(([127, 0, 0, 1], port)))?,
             database_url,
             max_connections,
@@ -202,10 +221,6 @@ impl CommonSettings {
                     })
                 }
             },
-            events_url,
-            events_namespace: env
-                .shared("EVENTS_NAMESPACE")
-                .unwrap_or_else(|| "shop".into()),
             names: SettingNames {
                 listen: env.name("LISTEN"),
                 database_url: env.name("DATABASE_URL"),

@@ -177,9 +177,9 @@ impl Shop {
         };
         router_config.auth.jwks_url = Some(jwks_url);
         // The router applies revocations from the bus the subgraphs share.
-        let events = kit::settings::CommonSettings::load(&options.env("router"), 0)?;
-        router_config.auth.events_url = Some(events.events_url);
-        router_config.auth.events_namespace = events.events_namespace;
+        let events = kit::settings::EventBusSettings::load(&options.env("router"))?;
+        router_config.auth.events_url = Some(events.url);
+        router_config.auth.events_namespace = events.namespace;
         for subgraph in &running {
             router_config.subgraphs.insert(
                 subgraph.name.into(),

@@ -70,16 +70,9 @@ impl TestShop {
         }
     }
 
-    /// The event bus the shop's subgraphs share, and its namespace.
-    pub fn events(&self) -> (String, String) {
-        let setting = |name: &str, default: String| {
-            self.options.settings.get(name).cloned().unwrap_or(default)
-        };
-        let file = self.options.data_dir.join("events.db");
-        (
-            setting("EVENTS_URL", format!("sqlite://{}", file.display())),
-            setting("EVENTS_NAMESPACE", "shop".into()),
-        )
+    /// The event bus the shop's subgraphs share.
+    pub fn events(&self) -> kit::settings::EventBusSettings {
+        kit::settings::EventBusSettings::load(&self.options.env("test")).expect("valid settings")
     }
 
     /// Waits until the router has applied `count` access changes (revocations) in all.

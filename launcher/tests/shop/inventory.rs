@@ -198,8 +198,10 @@ async fn stock_low_reaches_the_event_bus_once_per_crossing() {
         .to_string();
 
     // A service listening to inventory.stock_low on the shop's bus.
-    let (url, namespace) = shop.events();
-    let bus = kit::events::connect(&url, &namespace).await.unwrap();
+    let events = shop.events();
+    let bus = kit::events::connect(&events.url, &events.namespace)
+        .await
+        .unwrap();
     bus.subscribe("inventory.stock_low", "observer")
         .await
         .unwrap();
