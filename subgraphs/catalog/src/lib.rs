@@ -156,6 +156,18 @@ impl Subgraph for Catalog {
     }
 }
 
+/// Test support for this and other subgraphs' tests: the catalog alone on a free port, with an
+/// in-memory index and `products` generated demo products.
+pub async fn spawn_with_demo(products: usize) -> kit::testing::TestApp<Catalog> {
+    let app =
+        kit::testing::spawn_app_with::<Catalog>(|env| env.set("CATALOG_SEARCH_DIR", ":memory:"))
+            .await;
+    load_demo_data(&app.subgraph.service, products)
+        .await
+        .expect("demo data loads");
+    app
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -17,11 +17,7 @@ const CART: &str = "id itemCount subtotal { amount currencyCode }
 
 impl Shop {
     async fn start() -> Self {
-        let catalog =
-            spawn_app_with::<Catalog>(|env| env.set("CATALOG_SEARCH_DIR", ":memory:")).await;
-        catalog::load_demo_data(&catalog.subgraph.service, 12)
-            .await
-            .unwrap();
+        let catalog = catalog::spawn_with_demo(12).await;
         let page = catalog
             .data(
                 "{ products(first: 5) { edges { node { id price { amount } } } } }",

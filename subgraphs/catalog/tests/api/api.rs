@@ -4,15 +4,11 @@
 use std::time::Duration;
 
 use catalog::Catalog;
-use kit::testing::{error_code, spawn_app_with, TestApp};
+use kit::testing::{error_code, TestApp};
 use serde_json::json;
 
 async fn start() -> TestApp<Catalog> {
-    let app = spawn_app_with::<Catalog>(|env| env.set("CATALOG_SEARCH_DIR", ":memory:")).await;
-    catalog::load_demo_data(&app.subgraph.service, 10)
-        .await
-        .unwrap();
-    app
+    catalog::spawn_with_demo(10).await
 }
 
 #[tokio::test]

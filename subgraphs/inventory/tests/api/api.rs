@@ -20,11 +20,7 @@ struct Inv {
 
 impl Inv {
     async fn start() -> Self {
-        let catalog =
-            spawn_app_with::<Catalog>(|env| env.set("CATALOG_SEARCH_DIR", ":memory:")).await;
-        catalog::load_demo_data(&catalog.subgraph.service, 10)
-            .await
-            .unwrap();
+        let catalog = catalog::spawn_with_demo(10).await;
         let page = catalog
             .data(
                 "{ products(first: 10) { edges { node { id } } } }",
