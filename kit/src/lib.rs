@@ -1,8 +1,9 @@
 //! The platform every subgraph shares. It holds no domain logic: the subgraph scaffold (settings,
 //! app builder, CLI, test helpers), storage pools and migrations, the event bus, service calls,
 //! bearer-token verification and revocation, idempotent commands, signed webhooks, error mapping,
-//! IDs, Money, Relay pagination, SDL export, telemetry and server start-up.
+//! IDs, Money, postal addresses, Relay pagination, SDL export, telemetry and server start-up.
 
+pub mod address;
 pub mod app;
 pub mod auth;
 pub mod cli;

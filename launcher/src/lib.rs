@@ -11,6 +11,7 @@ use accounts::Accounts;
 use kit::app::{launch, Launch, Running};
 use kit::settings::Env;
 use kit::subgraph::{Demo, StopSignal, Subgraph};
+use payments::provider::test_provider::{TestProvider, TestProviderSettings};
 use router::config::{RouterConfig, SubgraphConfig};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -29,6 +30,8 @@ pub fn subgraphs() -> Vec<Box<dyn Launch>> {
         launch::<catalog::Catalog>(),
         launch::<inventory::Inventory>(),
         launch::<carts::Carts>(),
+        launch::<orders::Orders>(),
+        launch::<payments::Payments>(),
     ]
 }
 
@@ -74,6 +77,14 @@ impl ShopOptions {
         }
     }
 
+    /// The built-in payment test provider's port: 90 above the router's.
+    fn provider_port(&self) -> u16 {
+        match self.base_port {
+            0 => 0,
+            base => base + 90,
+        }
+    }
+
     /// The settings source of subgraph `name`.
     pub fn env(&self, name: &str) -> Env {
         let env = if self.read_environment {
@@ -94,6 +105,8 @@ pub struct Shop {
     /// The router's shared state (its counters, its revocations).
     pub router_state: Arc<router::AppState>,
     pub subgraphs: Vec<Running>,
+    /// The built-in payment test provider, when no provider is configured.
+    pub payment_provider: Option<TestProvider>,
     stop: watch::Sender<bool>,
     router_task: JoinHandle<std::io::Result<()>>,
 }
@@ -138,6 +151,25 @@ impl Shop {
             .collect();
 
         let mut shared = urls;
+        // Payments talks to a card processor: the built-in test provider, unless one is
+        // configured. It signs its webhooks with a secret made for this run.
+        let payment_provider = if options.env("payments").optional("PROVIDER_URL").is_none() {
+            let payments = address_of("payments").expect("the shop has payments");
+            let provider_address = SocketAddr::new(options.host, options.provider_port());
+            let listener = TcpListener::bind(provider_address).await.map_err(|e| {
+                anyhow::anyhow!("payment test provider: cannot listen on {provider_address}: {e}")
+            })?;
+            let secret = format!("whsec_{}", kit::id::new_id("run"));
+            let provider = TestProvider::start(
+                listener,
+                TestProviderSettings::new(&format!("http://{payments}/webhooks/provider"), &secret),
+            );
+            shared.push(("PAYMENTS_PROVIDER_URL".into(), provider.url()));
+            shared.push(("PAYMENTS_WEBHOOK_SECRETS".into(), secret));
+            Some(provider)
+        } else {
+            None
+        };
         shared.push(("JWKS_URL".into(), jwks_url.clone()));
         shared.push((
             "ACCOUNTS_TOKEN_URL".into(),
@@ -199,6 +231,7 @@ impl Shop {
             router: router_addr,
             router_state,
             subgraphs: running,
+            payment_provider,
             stop,
             router_task,
         })

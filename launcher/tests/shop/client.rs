@@ -49,6 +49,16 @@ impl TestShop {
             kit::db::testing::postgres_url().await,
         );
         options.set("CARTS_DATABASE_URL", kit::db::testing::postgres_url().await);
+        options.set(
+            "ORDERS_DATABASE_URL",
+            kit::db::testing::postgres_url().await,
+        );
+        options.set(
+            "PAYMENTS_DATABASE_URL",
+            kit::db::testing::postgres_url().await,
+        );
+        // Checkouts waiting for a payment's result look again every second.
+        options.set("ORDERS_SWEEP_INTERVAL_SECS", "1");
         options.set("CATALOG_SEARCH_DIR", ":memory:");
         // Production's bus: Redis, in a namespace of this test's own.
         options.set("EVENTS_URL", "redis://127.0.0.1:6379");

@@ -6,6 +6,7 @@ mod auth;
 mod batching;
 mod carts;
 mod catalog;
+mod checkout;
 mod client;
 mod embedded;
 mod frontend_queries;

@@ -1,5 +1,105 @@
-//! Orders. So far the domain every later part stands on: the order state machine (who may move
-//! an order where) and order totals in integer minor units. The subgraph, the checkout saga and
-//! the admin API come with issue 9.
+//! The orders subgraph: `Order` (lines as sold, totals, shipping address, status with its
+//! history), `User.orders`, checkout as a saga that survives crashes (reserve stock, take the
+//! payment, confirm, empty the cart; compensate on failure), and the admin's orders list and
+//! status changes.
 
+pub mod config;
 pub mod domain;
+pub mod graphql;
+pub mod payments;
+pub mod saga;
+pub mod service;
+pub mod services;
+pub mod store;
+
+use std::sync::Arc;
+
+use futures_util::future::BoxFuture;
+use kit::subgraph::{NoCommands, Resources, StopSignal};
+use kit::Subgraph;
+
+pub use config::OrdersSettings;
+use saga::Saga;
+use service::OrdersService;
+use services::Services;
+use store::OrderStore;
+
+pub static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/orders");
+
+pub struct Orders {
+    pub service: Arc<OrdersService>,
+    events: kit::subgraph::Events,
+}
+
+impl Subgraph for Orders {
+    const NAME: &'static str = "orders";
+    const PORT: u16 = 4005;
+    type Settings = OrdersSettings;
+    type Query = graphql::Query;
+    type Mutation = graphql::Mutation;
+    type Command = NoCommands;
+
+    const MIGRATIONS: &'static sqlx::migrate::Migrator = &MIGRATIONS;
+
+    async fn build(resources: Resources<'_, OrdersSettings>) -> anyhow::Result<Self> {
+        let settings = resources.settings.own.clone();
+        let store = OrderStore::new(resources.database);
+        let services = Arc::new(Services::new(resources.services, settings.urls.clone()));
+        let saga = Arc::new(Saga::new(
+            store.clone(),
+            services.clone(),
+            resources.events.clone(),
+            settings.saga_lease,
+            settings.sweep_interval,
+            settings.call_attempts,
+        ));
+        let service = OrdersService::new(store, saga, services, settings);
+        Ok(Self {
+            service: Arc::new(service),
+            events: resources.events,
+        })
+    }
+
+    fn schema(self: &Arc<Self>) -> graphql::OrdersSchema {
+        Self::schema_builder().data(self.service.clone()).finish()
+    }
+
+    fn per_request(&self, request: async_graphql::Request) -> async_graphql::Request {
+        graphql::request_data(&self.service, request)
+    }
+
+    /// Resumes checkouts: on `payment.updated`, and every `ORDERS_SWEEP_INTERVAL_SECS` for any
+    /// checkout nobody holds (its process died, or a call failed and is due again).
+    fn background_tasks(self: &Arc<Self>, stop: StopSignal) -> Vec<BoxFuture<'static, ()>> {
+        let results = self.events.consumer(
+            payments::TOPIC,
+            Arc::new(payments::PaymentResults(self.service.saga.clone())),
+        );
+        let saga = self.service.saga.clone();
+        let interval = saga.retry_after();
+        let sweep_stop = stop.clone();
+        let sweep = async move {
+            let stopped = sweep_stop.stopped();
+            tokio::pin!(stopped);
+            let mut ticks = tokio::time::interval(interval);
+            loop {
+                tokio::select! {
+                    _ = &mut stopped => return,
+                    _ = ticks.tick() => {}
+                }
+                if let Err(error) = saga.sweep().await {
+                    tracing::error!(%error, "looking for unfinished checkouts failed");
+                }
+            }
+        };
+        vec![Box::pin(results.run(stop)), Box::pin(sweep)]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn checked_in_sdl_is_fresh() {
+        kit::testing::assert_sdl_fresh::<super::Orders>();
+    }
+}

@@ -1,13 +1,85 @@
-//! Payments. So far the provider side: the [`provider::PaymentProvider`] trait, its HTTP client,
-//! and a built-in test provider that behaves like a real one over HTTP (tokens instead of card
-//! numbers, asynchronous results by signed webhooks, retried, sometimes twice), and the payment
-//! store applying provider events once each, in any order, and the webhook intake that checks
-//! deliveries before applying them. The payments subgraph (its GraphQL API, refunds) comes with
-//! checkout (issue 9).
+//! The payments subgraph: `Payment` and `Order.payment`, the charge checkout asks for (once per
+//! order), admin refunds, the provider abstraction ([`provider::PaymentProvider`], spoken over
+//! HTTP) with a built-in test provider that behaves like a real one (tokens instead of card
+//! numbers, asynchronous results by signed webhooks, retried, sometimes twice), and the webhook
+//! intake that checks each delivery and applies provider events once each, in any order.
 
+pub mod config;
 pub mod domain;
+pub mod graphql;
 pub mod provider;
+pub mod service;
 pub mod store;
 pub mod webhooks;
 
+use std::sync::Arc;
+
+use kit::subgraph::{NoCommands, Resources};
+use kit::Subgraph;
+
+pub use config::PaymentsSettings;
+use provider::http::HttpProvider;
+use service::PaymentsService;
+use store::PaymentStore;
+use webhooks::WebhookIntake;
+
 pub static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/payments");
+
+pub struct Payments {
+    pub service: Arc<PaymentsService>,
+    pub webhooks: Arc<WebhookIntake>,
+}
+
+impl Subgraph for Payments {
+    const NAME: &'static str = "payments";
+    const PORT: u16 = 4006;
+    type Settings = PaymentsSettings;
+    type Query = graphql::Query;
+    type Mutation = graphql::Mutation;
+    type Command = NoCommands;
+
+    const MIGRATIONS: &'static sqlx::migrate::Migrator = &MIGRATIONS;
+
+    async fn build(resources: Resources<'_, PaymentsSettings>) -> anyhow::Result<Self> {
+        let settings = resources.settings.own.clone();
+        let store = PaymentStore::new(resources.database);
+        let webhooks = Arc::new(
+            WebhookIntake::new(
+                store.clone(),
+                settings.webhook_secrets.clone(),
+                settings.webhook_tolerance,
+            )
+            .waking(resources.events.relay.clone()),
+        );
+        let provider = Arc::new(HttpProvider::new(
+            &settings.provider_url,
+            &settings.provider_api_key,
+        ));
+        let service = PaymentsService::new(store, provider, settings, webhooks.applied());
+        Ok(Self {
+            service: Arc::new(service),
+            webhooks,
+        })
+    }
+
+    fn schema(self: &Arc<Self>) -> graphql::PaymentsSchema {
+        Self::schema_builder().data(self.service.clone()).finish()
+    }
+
+    fn per_request(&self, request: async_graphql::Request) -> async_graphql::Request {
+        graphql::request_data(&self.service, request)
+    }
+
+    /// `POST /webhooks/provider`: the provider's signed event deliveries.
+    fn routes(self: &Arc<Self>) -> axum::Router {
+        self.webhooks.clone().routes()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn checked_in_sdl_is_fresh() {
+        kit::testing::assert_sdl_fresh::<super::Payments>();
+    }
+}

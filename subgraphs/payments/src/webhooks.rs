@@ -10,6 +10,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use axum::Router;
+use kit::events::outbox::Relay;
 use tokio::sync::watch;
 
 use crate::provider::ProviderEvent;
@@ -22,6 +23,8 @@ pub struct WebhookIntake {
     tolerance: Duration,
     /// Counts events applied, so callers (tests) can await one.
     applied: watch::Sender<u64>,
+    /// Woken after an applied event wrote `payment.updated` to the outbox.
+    relay: Option<Relay>,
 }
 
 impl WebhookIntake {
@@ -31,7 +34,14 @@ impl WebhookIntake {
             secrets,
             tolerance,
             applied: watch::channel(0).0,
+            relay: None,
         }
+    }
+
+    /// Wakes `relay` after each applied event, so its `payment.updated` goes out at once.
+    pub fn waking(mut self, relay: Relay) -> Self {
+        self.relay = Some(relay);
+        self
     }
 
     pub fn applied(&self) -> watch::Receiver<u64> {
@@ -67,6 +77,9 @@ impl WebhookIntake {
             Ok(Applied::Changed(payment)) => {
                 tracing::info!(event = %event.id, payment = %payment.id, status = payment.status.as_str(), "provider event applied");
                 self.applied.send_modify(|n| *n += 1);
+                if let Some(relay) = &self.relay {
+                    relay.wake();
+                }
                 StatusCode::OK
             }
             Ok(Applied::Duplicate) => StatusCode::OK,

@@ -2,6 +2,7 @@
 //! userErrors (expected failures) or GraphQL errors (auth, internal) here.
 
 mod admin;
+mod checkout;
 mod session;
 mod user;
 
@@ -16,7 +17,7 @@ use crate::service::{AccountError, AccountsService};
 pub use user::{User, UserLoader};
 
 #[derive(MergedObject, Default)]
-pub struct Query(user::UserQuery, admin::AdminQuery);
+pub struct Query(user::UserQuery, admin::AdminQuery, checkout::CheckoutQuery);
 
 #[derive(MergedObject, Default)]
 pub struct Mutation(

@@ -109,6 +109,14 @@ pub fn merged_quantity(existing: Option<i64>, guest: i64) -> i64 {
     (existing.unwrap_or(0) + guest).min(MAX_QUANTITY)
 }
 
+/// A cart's public id: derived from its storage key, so it names the cart without revealing a
+/// guest token.
+pub fn cart_id(key: &str) -> String {
+    let digest = Sha256::digest(key.as_bytes());
+    let hex: String = digest.iter().take(12).map(|b| format!("{b:02x}")).collect();
+    format!("cart_{hex}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

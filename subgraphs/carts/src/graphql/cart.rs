@@ -3,7 +3,6 @@
 use async_graphql::{ComplexObject, Context, InputObject, Object, SimpleObject, ID};
 use kit::money::MoneyObject;
 use kit::ApiError;
-use sha2::{Digest, Sha256};
 
 use super::{payload, service, viewer, CartUserError};
 use crate::domain::{CartOwner, GuestToken};
@@ -37,7 +36,7 @@ impl User {
 
 #[derive(Clone, Debug)]
 pub struct Cart {
-    stored: StoredCart,
+    pub(crate) stored: StoredCart,
 }
 
 #[derive(SimpleObject, Clone, Debug)]
@@ -55,15 +54,7 @@ pub struct CartLine {
 impl Cart {
     /// Opaque; not the guest token.
     async fn id(&self) -> ID {
-        let digest = Sha256::digest(self.stored.key.as_bytes());
-        ID(format!(
-            "cart_{}",
-            digest
-                .iter()
-                .take(12)
-                .map(|b| format!("{b:02x}"))
-                .collect::<String>()
-        ))
+        ID(crate::domain::cart_id(&self.stored.key))
     }
 
     async fn lines(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<CartLine>> {

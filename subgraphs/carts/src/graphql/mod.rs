@@ -3,6 +3,7 @@
 //! Product, resolved through federation.
 
 pub mod cart;
+pub mod checkout;
 
 use std::sync::Arc;
 
@@ -14,10 +15,10 @@ use crate::service::{CartError, CartResult, CartsService};
 pub use cart::Cart;
 
 #[derive(MergedObject, Default)]
-pub struct Query(cart::CartQuery);
+pub struct Query(cart::CartQuery, checkout::CheckoutQuery);
 
 #[derive(MergedObject, Default)]
-pub struct Mutation(cart::CartMutation);
+pub struct Mutation(cart::CartMutation, checkout::CheckoutMutation);
 
 pub type CartsSchema = Schema<Query, Mutation, EmptySubscription>;
 

@@ -1,4 +1,7 @@
 //! Order rules, without storage or GraphQL.
 
+pub mod checkout;
+pub mod events;
+pub mod number;
 pub mod status;
 pub mod totals;

@@ -22,6 +22,8 @@ fn payment(charge: &str) -> Payment {
         refunded_minor: 0,
         failure_code: None,
         status: PaymentStatus::Authorized,
+        customer_id: "usr_1".into(),
+        created_at: kit::db::now_millis(),
     }
 }
 

@@ -71,6 +71,8 @@ async fn a_charge_at_the_provider_reaches_the_stored_payment_by_webhook() {
         refunded_minor: 0,
         failure_code: None,
         status: PaymentStatus::Authorized,
+        customer_id: "usr_1".into(),
+        created_at: kit::db::now_millis(),
     };
     store.insert(&payment).await.unwrap();
     tokio::time::timeout(Duration::from_secs(10), applied.wait_for(|n| *n >= 1))

@@ -1,0 +1,432 @@
+//! Checkout through the router: a customer buys, sees the order with its payment, stock went
+//! down and the cart is empty, an admin refunds part; declines, bad input and idempotency; and
+//! 1,000 customers at once for 10 units.
+
+use std::time::Duration;
+
+use accounts::domain::Role;
+use accounts::store::UserRow;
+use futures_util::future::join_all;
+use serde_json::{json, Value};
+
+use crate::client::{user_error_code, TestShop};
+
+const ORDER: &str = "id number status email
+    subtotal { amount currencyCode } shipping { amount } total { amount }
+    lines { sku name quantity unitPrice { amount } lineTotal { amount } product { id name } }
+    statusHistory { status actor reason }
+    shippingAddress { fullName city countryCode }
+    payment { id status amount { amount } capturedAmount { amount } refundedAmount { amount }
+        method { brand last4 } providerReference }";
+
+const ADDRESS: &str = r#"{ "fullName": "Ada Lovelace", "line1": "1 Main St", "city": "London",
+    "postalCode": "N1 9GU", "countryCode": "gb" }"#;
+
+/// A product with at least `units` in stock, its price and stock.
+async fn stocked_product(shop: &TestShop, units: i64) -> (String, String, i64) {
+    let page = shop
+        .data(
+            "{ products(first: 20) { edges { node { id price { amount }
+                availability { availableQuantity } } } } }",
+            json!({}),
+            None,
+        )
+        .await;
+    page["products"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| &e["node"])
+        .find(|n| n["availability"]["availableQuantity"].as_i64().unwrap_or(0) >= units)
+        .map(|n| {
+            (
+                n["id"].as_str().unwrap().to_string(),
+                n["price"]["amount"].as_str().unwrap().to_string(),
+                n["availability"]["availableQuantity"].as_i64().unwrap(),
+            )
+        })
+        .expect("a stocked demo product")
+}
+
+async fn available(shop: &TestShop, product: &str) -> i64 {
+    shop.data(
+        "query($id: ID!) { product(id: $id) { availability { availableQuantity } } }",
+        json!({ "id": product }),
+        None,
+    )
+    .await["product"]["availability"]["availableQuantity"]
+        .as_i64()
+        .unwrap()
+}
+
+/// Adds `quantity` of `product` to the customer's cart; returns the cart's id.
+async fn fill_cart(shop: &TestShop, token: &str, product: &str, quantity: i64) -> String {
+    let data = shop
+        .data(
+            "mutation($input: CartLineInput!) { addCartLine(input: $input) {
+                cart { id } userErrors { code message } } }",
+            json!({ "input": { "productId": product, "quantity": quantity } }),
+            Some(token),
+        )
+        .await;
+    assert_eq!(data["addCartLine"]["userErrors"], json!([]), "{data}");
+    data["addCartLine"]["cart"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+async fn checkout(shop: &TestShop, token: &str, input: Value) -> Value {
+    let (status, body) = shop
+        .post(
+            &format!(
+                "mutation($input: CheckoutInput!) {{ checkout(input: $input) {{
+                    order {{ {ORDER} }} userErrors {{ field code message }} }} }}"
+            ),
+            json!({ "input": input }),
+            Some(token),
+        )
+        .await;
+    assert!(
+        status == 200 && body.get("errors").is_none(),
+        "{status}: {body:#}"
+    );
+    body["data"]["checkout"].clone()
+}
+
+fn address() -> Value {
+    serde_json::from_str(ADDRESS).unwrap()
+}
+
+#[tokio::test]
+async fn a_customer_checks_out_sees_the_paid_order_and_an_admin_refunds_part() {
+    let shop = TestShop::start(30).await;
+    let customer = shop.customer_token().await;
+    let admin = shop.admin_token().await;
+    let (product, price, before) = stocked_product(&shop, 5).await;
+    let cart = fill_cart(&shop, &customer, &product, 2).await;
+
+    let input = json!({ "cartId": cart, "shippingAddress": address(),
+        "paymentToken": "tok_visa", "idempotencyKey": "journey-1" });
+    let placed = checkout(&shop, &customer, input.clone()).await;
+    assert_eq!(placed["userErrors"], json!([]), "{placed:#}");
+    let order = &placed["order"];
+    assert_eq!(order["status"], "PAID", "{order:#}");
+    assert!(order["number"].as_str().unwrap().starts_with("SO-"));
+    assert_eq!(order["lines"][0]["quantity"], 2);
+    assert_eq!(order["lines"][0]["unitPrice"]["amount"], json!(price));
+    assert_eq!(order["shippingAddress"]["countryCode"], "GB");
+    assert_eq!(order["shipping"]["amount"], "4.99");
+    let payment = &order["payment"];
+    assert_eq!(payment["status"], "CAPTURED", "{payment:#}");
+    assert_eq!(payment["amount"], order["total"]);
+    assert_eq!(
+        payment["method"],
+        json!({ "brand": "visa", "last4": "4242" })
+    );
+    let history: Vec<&str> = order["statusHistory"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(history, ["PENDING", "PAID"]);
+
+    // The same checkout again: the same order, nothing charged twice.
+    let again = checkout(&shop, &customer, input).await;
+    assert_eq!(again["order"]["id"], order["id"]);
+    assert_eq!(again["order"]["payment"]["id"], payment["id"]);
+
+    // Stock went down, the cart is empty, the order is in `me { orders }`.
+    assert_eq!(available(&shop, &product).await, before - 2);
+    let me = shop
+        .data(
+            &format!("{{ me {{ cart {{ itemCount }} orders(first: 5) {{ edges {{ node {{ {ORDER} }} }} }} }} }}"),
+            json!({}),
+            Some(&customer),
+        )
+        .await;
+    assert_eq!(me["me"]["cart"]["itemCount"], 0, "{me:#}");
+    let mine = &me["me"]["orders"]["edges"][0]["node"];
+    assert_eq!(mine["id"], order["id"]);
+    assert_eq!(mine["payment"]["status"], "CAPTURED");
+
+    // An admin refunds 1.00 of it; the provider's webhook records it.
+    let webhooks = shop.shop.subgraph::<payments::Payments>().webhooks.clone();
+    let mut applied = webhooks.applied();
+    let seen = *applied.borrow_and_update();
+    let refund = |amount: &str, key: &str| {
+        json!({ "input": { "paymentId": payment["id"], "amount": amount,
+            "reason": "scratched box", "idempotencyKey": key } })
+    };
+    const REFUND: &str = "mutation($input: RefundPaymentInput!) { refundPayment(input: $input) {
+        refund { amount { amount } reason } payment { status } userErrors { code message } } }";
+    let refunded = shop.data(REFUND, refund("1.00", "r-1"), Some(&admin)).await;
+    assert_eq!(
+        refunded["refundPayment"]["userErrors"],
+        json!([]),
+        "{refunded}"
+    );
+    assert_eq!(
+        refunded["refundPayment"]["refund"]["amount"]["amount"],
+        "1.00"
+    );
+    tokio::time::timeout(Duration::from_secs(10), applied.wait_for(|n| *n > seen))
+        .await
+        .expect("the refund's webhook arrives within 10 s")
+        .unwrap();
+    // The same request again refunds nothing more; more than was captured is refused.
+    let repeat = shop.data(REFUND, refund("1.00", "r-1"), Some(&admin)).await;
+    assert_eq!(
+        repeat["refundPayment"]["refund"],
+        refunded["refundPayment"]["refund"]
+    );
+    let over = shop
+        .data(REFUND, refund("100000.00", "r-2"), Some(&admin))
+        .await;
+    assert_eq!(user_error_code(&over["refundPayment"]), "REFUND_TOO_LARGE");
+    // A customer may not refund.
+    let (_, refused) = shop
+        .post(REFUND, refund("1.00", "r-3"), Some(&customer))
+        .await;
+    assert!(refused.get("errors").is_some(), "{refused}");
+
+    let after = shop
+        .data(
+            "query($id: ID!) { order(id: $id) { payment { status refundedAmount { amount }
+                refunds { amount { amount } reason } } } }",
+            json!({ "id": order["id"] }),
+            Some(&customer),
+        )
+        .await;
+    let payment = &after["order"]["payment"];
+    assert_eq!(payment["status"], "PARTIALLY_REFUNDED", "{after:#}");
+    assert_eq!(payment["refundedAmount"]["amount"], "1.00");
+    assert_eq!(payment["refunds"].as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn declines_and_bad_input_get_user_errors_and_leave_nothing_held_or_charged() {
+    let shop = TestShop::start(30).await;
+    let customer = shop.customer_token().await;
+    let (product, _, before) = stocked_product(&shop, 5).await;
+    let cart = fill_cart(&shop, &customer, &product, 1).await;
+    let input = |token: &str, key: &str| {
+        json!({ "cartId": cart, "shippingAddress": address(), "paymentToken": token,
+            "idempotencyKey": key })
+    };
+
+    // Declined: the order failed, the stock is back, the cart still holds the line.
+    let declined = checkout(&shop, &customer, input("tok_declined", "d-1")).await;
+    assert_eq!(
+        user_error_code(&declined),
+        "PAYMENT_DECLINED",
+        "{declined:#}"
+    );
+    assert_eq!(declined["order"]["status"], "FAILED");
+    assert_eq!(declined["order"]["payment"]["status"], "FAILED");
+    assert_eq!(available(&shop, &product).await, before);
+
+    // The key of that checkout with another token: refused, nothing new.
+    let reused = checkout(&shop, &customer, input("tok_visa", "d-1")).await;
+    assert_eq!(user_error_code(&reused), "IDEMPOTENCY_KEY_REUSED");
+
+    // Someone else's cart, an unknown address, a bad address, no key.
+    let other = shop
+        .register("other@example.com", "correct horse battery", "Other")
+        .await;
+    let other_token = other["accessToken"].as_str().unwrap().to_string();
+    let theirs = checkout(&shop, &other_token, input("tok_visa", "o-1")).await;
+    assert_eq!(user_error_code(&theirs), "CART_NOT_FOUND");
+    let unknown = checkout(
+        &shop,
+        &customer,
+        json!({ "cartId": cart, "addressId": "addr_nope", "paymentToken": "tok_visa",
+            "idempotencyKey": "u-1" }),
+    )
+    .await;
+    assert_eq!(user_error_code(&unknown), "UNKNOWN_ADDRESS");
+    let mut bad = address();
+    bad["countryCode"] = json!("Britain");
+    let invalid = checkout(
+        &shop,
+        &customer,
+        json!({ "cartId": cart, "shippingAddress": bad, "paymentToken": "tok_visa",
+            "idempotencyKey": "b-1" }),
+    )
+    .await;
+    assert_eq!(user_error_code(&invalid), "INVALID_ADDRESS");
+    let keyless = checkout(&shop, &customer, input("tok_visa", " ")).await;
+    assert_eq!(user_error_code(&keyless), "INVALID_INPUT");
+
+    // An empty cart.
+    let other_cart = fill_cart(&shop, &other_token, &product, 1).await;
+    shop.data(
+        "mutation { clearCart(input: {}) { cart { itemCount } } }",
+        json!({}),
+        Some(&other_token),
+    )
+    .await;
+    let empty = checkout(
+        &shop,
+        &other_token,
+        json!({ "cartId": other_cart, "shippingAddress": address(), "paymentToken": "tok_visa",
+            "idempotencyKey": "e-1" }),
+    )
+    .await;
+    assert_eq!(user_error_code(&empty), "EMPTY_CART");
+
+    // An archived product in the cart.
+    let admin = shop.admin_token().await;
+    let archived = shop
+        .data(
+            "mutation($input: UpdateProductInput!) { updateProduct(input: $input) { userErrors { code } } }",
+            json!({ "input": { "id": product, "status": "ARCHIVED" } }),
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(
+        archived["updateProduct"]["userErrors"],
+        json!([]),
+        "{archived}"
+    );
+    let gone = checkout(&shop, &customer, input("tok_visa", "a-1")).await;
+    assert_eq!(user_error_code(&gone), "PRODUCT_UNAVAILABLE");
+    assert!(gone["order"].is_null());
+
+    // Nothing was charged but the declined attempt.
+    let payments = shop.shop.subgraph::<payments::Payments>();
+    let charged: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM payments WHERE captured_minor > 0")
+        .fetch_one(payments.service.store.database().pool())
+        .await
+        .unwrap();
+    assert_eq!(charged, 0);
+}
+
+#[tokio::test]
+async fn the_same_checkout_sent_twenty_times_at_once_makes_one_order_and_one_charge() {
+    let shop = TestShop::start(30).await;
+    let customer = shop.customer_token().await;
+    let (product, _, before) = stocked_product(&shop, 5).await;
+    let cart = fill_cart(&shop, &customer, &product, 1).await;
+    let input = json!({ "cartId": cart, "shippingAddress": address(),
+        "paymentToken": "tok_visa", "idempotencyKey": "twenty" });
+    let shop = &shop;
+    let results = join_all((0..20).map(|_| checkout(shop, &customer, input.clone()))).await;
+    let first = &results[0]["order"];
+    assert_eq!(first["status"], "PAID", "{:#}", results[0]);
+    for result in &results {
+        assert_eq!(result["userErrors"], json!([]), "{result:#}");
+        assert_eq!(result["order"]["id"], first["id"]);
+        assert_eq!(result["order"]["payment"]["id"], first["payment"]["id"]);
+    }
+    assert_eq!(available(shop, &product).await, before - 1);
+    let payments = shop.shop.subgraph::<payments::Payments>();
+    let charges: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM payments")
+        .fetch_one(payments.service.store.database().pool())
+        .await
+        .unwrap();
+    assert_eq!(charges, 1);
+}
+
+/// Creates `n` customers straight in accounts (hashing 1,000 passwords would be the slowest
+/// part of the test) and signs an access token for each with accounts' own key.
+async fn customers(shop: &TestShop, n: usize) -> Vec<String> {
+    let accounts = shop.shop.subgraph::<accounts::Accounts>();
+    let now = kit::db::now_millis();
+    let mut tokens = Vec::new();
+    for i in 0..n {
+        let id = kit::id::new_id("user");
+        let user = UserRow {
+            id: id.clone(),
+            email: format!("buyer{i}@example.com"),
+            password_hash: "not-a-password-hash".into(),
+            name: format!("Buyer {i}"),
+            roles: accounts::domain::role::encode(&[Role::Customer]),
+            created_at: now,
+            updated_at: now,
+            disabled_at: None,
+        };
+        accounts.service.store.insert_user(&user).await.unwrap();
+        tokens.push(
+            accounts
+                .service
+                .signer()
+                .sign(&id, &[Role::Customer], now / 1000)
+                .unwrap(),
+        );
+    }
+    tokens
+}
+
+#[tokio::test]
+async fn a_thousand_customers_at_once_for_ten_units_make_ten_paid_orders() {
+    let shop = TestShop::start(30).await;
+    let admin = shop.admin_token().await;
+    let (product, _, _) = stocked_product(&shop, 10).await;
+    // Exactly 10 units: corrections take the rest off.
+    let stock = shop
+        .data(
+            "query($id: ID!) { product(id: $id) { availability {
+                warehouses { warehouseId available } } } }",
+            json!({ "id": product }),
+            Some(&admin),
+        )
+        .await;
+    let mut wanted = 10;
+    for level in stock["product"]["availability"]["warehouses"]
+        .as_array()
+        .unwrap()
+    {
+        let available = level["available"].as_i64().unwrap();
+        let keep = available.min(wanted);
+        wanted -= keep;
+        if available != keep {
+            let data = shop
+                .data(
+                    "mutation($input: AdjustStockInput!) { adjustStock(input: $input) { userErrors { code message } } }",
+                    json!({ "input": { "productId": product, "warehouseId": level["warehouseId"],
+                        "kind": "CORRECTION", "quantity": keep - available, "reason": "test",
+                        "idempotencyKey": kit::id::new_id("key") } }),
+                    Some(&admin),
+                )
+                .await;
+            assert_eq!(data["adjustStock"]["userErrors"], json!([]), "{data}");
+        }
+    }
+    assert_eq!(available(&shop, &product).await, 10);
+
+    let tokens = customers(&shop, 1000).await;
+    let mut carts = Vec::new();
+    for chunk in tokens.chunks(50) {
+        carts.extend(join_all(chunk.iter().map(|t| fill_cart(&shop, t, &product, 1))).await);
+    }
+
+    let shop = &shop;
+    let checkouts = tokens.iter().zip(&carts).map(|(token, cart)| {
+        let input = json!({ "cartId": cart, "shippingAddress": address(),
+            "paymentToken": "tok_visa", "idempotencyKey": "once" });
+        async move { checkout(shop, token, input).await }
+    });
+    let results = join_all(checkouts).await;
+    let paid = results
+        .iter()
+        .filter(|r| r["order"]["status"] == "PAID")
+        .count();
+    let out_of_stock = results
+        .iter()
+        .filter(|r| r["userErrors"][0]["code"] == "OUT_OF_STOCK")
+        .count();
+    assert_eq!((paid, out_of_stock), (10, 990));
+    assert_eq!(available(shop, &product).await, 0);
+
+    // Exactly ten charges, all captured; nothing charged for the rest.
+    let payments = shop.shop.subgraph::<payments::Payments>();
+    let counts: (i64, i64) = sqlx::query_as(
+        "SELECT COUNT(*), CAST(COALESCE(SUM(CASE WHEN captured_minor > 0 THEN 1 ELSE 0 END), 0) AS BIGINT) FROM payments",
+    )
+    .fetch_one(payments.service.store.database().pool())
+    .await
+    .unwrap();
+    assert_eq!(counts, (10, 10));
+}

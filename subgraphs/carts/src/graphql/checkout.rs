@@ -1,0 +1,92 @@
+//! What checkout asks of carts (service calls from orders): the signed-in customer's cart as it
+//! is now, and taking the bought products out of it once the order is paid. `@inaccessible`, so
+//! the router's API does not have them, and refused to callers without the service scope.
+
+use async_graphql::{Context, InputObject, Object, SimpleObject, ID};
+use kit::ApiError;
+
+use super::{service, viewer};
+use crate::domain::{cart_id, CartOwner};
+use crate::service::CartError;
+
+#[derive(SimpleObject, Clone, Debug)]
+#[graphql(inaccessible)]
+pub struct CheckoutCart {
+    pub id: ID,
+    pub lines: Vec<CheckoutCartLine>,
+}
+
+#[derive(SimpleObject, Clone, Debug)]
+#[graphql(inaccessible)]
+pub struct CheckoutCartLine {
+    pub product_id: ID,
+    pub quantity: i64,
+}
+
+#[derive(InputObject)]
+#[graphql(inaccessible)]
+pub struct RemoveCheckedOutLinesInput {
+    pub user_id: ID,
+    pub product_ids: Vec<ID>,
+}
+
+#[derive(Default)]
+pub struct CheckoutQuery;
+
+#[Object]
+impl CheckoutQuery {
+    /// The user's cart if its id is `cart_id`; null for another cart (someone else's, a guest
+    /// cart, or one that is gone).
+    #[graphql(inaccessible)]
+    async fn checkout_cart(
+        &self,
+        ctx: &Context<'_>,
+        user_id: ID,
+        cart_id: ID,
+    ) -> async_graphql::Result<Option<CheckoutCart>> {
+        viewer(ctx).require_service()?;
+        let owner = CartOwner::User(user_id.0);
+        let stored = service(ctx)
+            .cart(&owner)
+            .await
+            .map_err(ApiError::internal)?;
+        Ok(stored
+            .filter(|stored| self::cart_id(&stored.key) == cart_id.as_str())
+            .map(|stored| CheckoutCart {
+                id: cart_id,
+                lines: stored
+                    .lines
+                    .into_iter()
+                    .map(|line| CheckoutCartLine {
+                        product_id: ID(line.product_id),
+                        quantity: line.quantity,
+                    })
+                    .collect(),
+            }))
+    }
+}
+
+#[derive(Default)]
+pub struct CheckoutMutation;
+
+#[Object]
+impl CheckoutMutation {
+    /// Takes the bought products' lines out of the user's cart. Repeating it changes nothing
+    /// more, so a retried call is harmless; lines added since checkout for other products stay.
+    #[graphql(inaccessible)]
+    async fn remove_checked_out_lines(
+        &self,
+        ctx: &Context<'_>,
+        input: RemoveCheckedOutLinesInput,
+    ) -> async_graphql::Result<bool> {
+        viewer(ctx).require_service()?;
+        let owner = CartOwner::User(input.user_id.0);
+        for product_id in &input.product_ids {
+            match service(ctx).remove(&owner, product_id).await {
+                Ok(_) | Err(CartError::LineNotFound | CartError::CartNotFound) => {}
+                Err(error) => return Err(ApiError::internal(error).into()),
+            }
+        }
+        Ok(true)
+    }
+}

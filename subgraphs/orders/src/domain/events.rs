@@ -1,0 +1,74 @@
+//! Events orders publishes (through its outbox): notifications, shipping and recommendations
+//! consume them.
+
+use kit::events::Fact;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventLine {
+    pub product_id: String,
+    pub quantity: i64,
+}
+
+/// Stock is held for the order and its payment is being taken.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderPlaced {
+    pub order_id: String,
+    pub number: String,
+    pub customer_id: String,
+    pub email: String,
+    pub total_minor: i64,
+    pub currency: String,
+    pub lines: Vec<EventLine>,
+}
+
+impl Fact for OrderPlaced {
+    const TOPIC: &'static str = "order.placed";
+    const VERSION: u32 = 1;
+
+    fn aggregate_id(&self) -> String {
+        self.order_id.clone()
+    }
+}
+
+/// The payment is captured and the stock has left with the order.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderPaid {
+    pub order_id: String,
+    pub number: String,
+    pub customer_id: String,
+    pub email: String,
+    pub total_minor: i64,
+    pub currency: String,
+    pub lines: Vec<EventLine>,
+}
+
+impl Fact for OrderPaid {
+    const TOPIC: &'static str = "order.paid";
+    const VERSION: u32 = 1;
+
+    fn aggregate_id(&self) -> String {
+        self.order_id.clone()
+    }
+}
+
+/// The order ended without a sale: cancelled, or its checkout failed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderClosed {
+    pub order_id: String,
+    pub number: String,
+    pub customer_id: String,
+    pub email: String,
+    /// `cancelled` or `failed`.
+    pub status: String,
+    pub reason: String,
+}
+
+impl Fact for OrderClosed {
+    const TOPIC: &'static str = "order.closed";
+    const VERSION: u32 = 1;
+
+    fn aggregate_id(&self) -> String {
+        self.order_id.clone()
+    }
+}

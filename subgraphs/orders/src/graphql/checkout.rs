@@ -1,0 +1,124 @@
+//! The checkout mutation.
+
+use async_graphql::{Context, InputObject, Object, SimpleObject, ID};
+use kit::address::AddressFields;
+use kit::ApiError;
+
+use super::order::Order;
+use super::{service, user_error, viewer, OrderUserError};
+use crate::service::{CheckoutRequest, OrderError, OrdersService};
+
+#[derive(InputObject)]
+pub struct ShippingAddressInput {
+    pub full_name: String,
+    pub line1: String,
+    pub line2: Option<String>,
+    pub city: String,
+    pub region: Option<String>,
+    pub postal_code: String,
+    /// ISO 3166-1 alpha-2.
+    pub country_code: String,
+    pub phone: Option<String>,
+}
+
+impl From<ShippingAddressInput> for AddressFields {
+    fn from(a: ShippingAddressInput) -> Self {
+        Self {
+            full_name: a.full_name,
+            line1: a.line1,
+            line2: a.line2,
+            city: a.city,
+            region: a.region,
+            postal_code: a.postal_code,
+            country_code: a.country_code,
+            phone: a.phone,
+        }
+    }
+}
+
+#[derive(InputObject)]
+pub struct CheckoutInput {
+    /// The signed-in customer's cart (`me { cart { id } }`).
+    pub cart_id: ID,
+    /// An address from the customer's address book; or give `shippingAddress`.
+    pub address_id: Option<ID>,
+    pub shipping_address: Option<ShippingAddressInput>,
+    /// The payment provider's token for the card (never a card number).
+    pub payment_token: String,
+    /// A repeat with the same key returns the first checkout's order; the key with another
+    /// cart, address or token is refused.
+    pub idempotency_key: String,
+}
+
+#[derive(SimpleObject, Default)]
+pub struct CheckoutPayload {
+    /// The order, also when checkout failed (its status and history say why).
+    pub order: Option<Order>,
+    pub user_errors: Vec<OrderUserError>,
+}
+
+#[derive(Default)]
+pub struct CheckoutMutation;
+
+#[Object]
+impl CheckoutMutation {
+    /// Places an order from the cart: prices from the catalog, stock reserved, the payment
+    /// taken, the cart emptied of what was bought. Out of stock or a declined payment end the
+    /// order failed with a userError, nothing held and nothing charged.
+    #[graphql(directive = kit::schema::authenticated::apply())]
+    async fn checkout(
+        &self,
+        ctx: &Context<'_>,
+        input: CheckoutInput,
+    ) -> async_graphql::Result<CheckoutPayload> {
+        let customer = viewer(ctx).require_user()?;
+        let service = service(ctx);
+        let address = match (input.address_id, input.shipping_address) {
+            (Some(id), None) => Ok(crate::service::AddressChoice::Book(id.0)),
+            (None, Some(fields)) => OrdersService::new_address(fields.into()),
+            _ => Err(OrderError::InvalidInput {
+                field: "addressId",
+                message: "give either addressId or shippingAddress",
+            }),
+        };
+        let result = match address {
+            Ok(address) => {
+                service
+                    .checkout(
+                        customer,
+                        &input.idempotency_key,
+                        CheckoutRequest {
+                            cart_id: input.cart_id.0,
+                            address,
+                            payment_token: input.payment_token,
+                        },
+                    )
+                    .await
+            }
+            Err(error) => Err(error),
+        };
+        let order_id = match result {
+            Ok(order_id) => order_id,
+            Err(error) => {
+                return Ok(CheckoutPayload {
+                    order: None,
+                    user_errors: vec![user_error(error)?],
+                })
+            }
+        };
+        let row = service.order(&order_id).await.map_err(ApiError::internal)?;
+        let failure = service
+            .store
+            .checkout(&order_id)
+            .await
+            .map_err(ApiError::internal)?
+            .and_then(|c| c.failure);
+        Ok(CheckoutPayload {
+            order: row.map(|row| Order { row }),
+            user_errors: failure
+                .map(|f| OrderUserError::of_failure(f.kind, f.message))
+                .into_iter()
+                .collect(),
+        })
+    }
+}

@@ -1,0 +1,129 @@
+//! The orders GraphQL API: `Order` (its customer and admins), `User.orders`, checkout, and the
+//! admin's orders list and status changes. Service errors become userErrors or GraphQL errors
+//! here.
+
+mod admin;
+mod checkout;
+mod order;
+
+use std::sync::Arc;
+
+use async_graphql::{Context, EmptySubscription, Enum, MergedObject, Schema, SimpleObject};
+use kit::auth::Viewer;
+use kit::schema::dataloader;
+use kit::ApiError;
+
+use crate::domain::checkout::FailureKind;
+use crate::service::{OrderError, OrdersService};
+pub use order::{DetailLoader, Order};
+
+#[derive(MergedObject, Default)]
+pub struct Query(order::OrderQuery, admin::AdminQuery);
+
+#[derive(MergedObject, Default)]
+pub struct Mutation(checkout::CheckoutMutation, admin::AdminMutation);
+
+pub type OrdersSchema = Schema<Query, Mutation, EmptySubscription>;
+
+/// Adds the request-scoped dataloaders.
+pub fn request_data(
+    service: &Arc<OrdersService>,
+    request: async_graphql::Request,
+) -> async_graphql::Request {
+    request.data(dataloader(DetailLoader(service.clone())))
+}
+
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OrderErrorCode {
+    InvalidInput,
+    CartNotFound,
+    EmptyCart,
+    ProductUnavailable,
+    UnknownAddress,
+    InvalidAddress,
+    OutOfStock,
+    PaymentDeclined,
+    PaymentUnavailable,
+    ReservationExpired,
+    IdempotencyKeyReused,
+    StillRunning,
+    NotFound,
+    InvalidTransition,
+    Conflict,
+}
+
+/// An expected failure of an orders mutation.
+#[derive(SimpleObject, Clone, Debug)]
+pub struct OrderUserError {
+    /// Path to the input field at fault, when there is one.
+    pub field: Option<Vec<String>>,
+    pub code: OrderErrorCode,
+    pub message: String,
+}
+
+impl OrderUserError {
+    pub fn of_failure(kind: FailureKind, message: String) -> Self {
+        let code = match kind {
+            FailureKind::OutOfStock => OrderErrorCode::OutOfStock,
+            FailureKind::PaymentDeclined => OrderErrorCode::PaymentDeclined,
+            FailureKind::Unavailable => OrderErrorCode::PaymentUnavailable,
+            FailureKind::ReservationExpired => OrderErrorCode::ReservationExpired,
+        };
+        Self {
+            field: None,
+            code,
+            message,
+        }
+    }
+}
+
+pub(crate) fn service<'a>(ctx: &Context<'a>) -> &'a Arc<OrdersService> {
+    ctx.data_unchecked::<Arc<OrdersService>>()
+}
+
+pub(crate) fn viewer<'a>(ctx: &Context<'a>) -> &'a Viewer {
+    ctx.data_unchecked::<Viewer>()
+}
+
+/// Expected failures become userErrors; anything else is a GraphQL error.
+pub(crate) fn user_error(error: OrderError) -> Result<OrderUserError, ApiError> {
+    let field = |path: &[&str]| {
+        Some(
+            std::iter::once("input")
+                .chain(path.iter().copied())
+                .map(String::from)
+                .collect(),
+        )
+    };
+    let (field, code) = match &error {
+        OrderError::InvalidInput { field: f, .. } => (field(&[f]), OrderErrorCode::InvalidInput),
+        OrderError::CartNotFound => (field(&["cartId"]), OrderErrorCode::CartNotFound),
+        OrderError::EmptyCart => (field(&["cartId"]), OrderErrorCode::EmptyCart),
+        OrderError::ProductsUnavailable(_) => {
+            (field(&["cartId"]), OrderErrorCode::ProductUnavailable)
+        }
+        OrderError::UnknownAddress => (field(&["addressId"]), OrderErrorCode::UnknownAddress),
+        OrderError::InvalidAddress(invalid) => (
+            field(&["shippingAddress", invalid.field]),
+            OrderErrorCode::InvalidAddress,
+        ),
+        OrderError::UnknownCustomer => (None, OrderErrorCode::InvalidInput),
+        OrderError::KeyReused => (
+            field(&["idempotencyKey"]),
+            OrderErrorCode::IdempotencyKeyReused,
+        ),
+        OrderError::StillRunning => (field(&["idempotencyKey"]), OrderErrorCode::StillRunning),
+        OrderError::OrderNotFound => (field(&["orderId"]), OrderErrorCode::NotFound),
+        OrderError::Transition(_) => (field(&["status"]), OrderErrorCode::InvalidTransition),
+        OrderError::Conflict => (None, OrderErrorCode::Conflict),
+        OrderError::Totals(_)
+        | OrderError::Call(_)
+        | OrderError::Saga(_)
+        | OrderError::Store(_) => return Err(ApiError::internal(error)),
+    };
+    Ok(OrderUserError {
+        field,
+        code,
+        message: error.to_string(),
+    })
+}

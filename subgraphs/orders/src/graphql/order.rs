@@ -1,0 +1,373 @@
+//! `Order` with its lines and status history, `User.orders`, and the loader behind them.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use async_graphql::connection::{Connection, Edge};
+use async_graphql::dataloader::{DataLoader, Loader};
+use async_graphql::{ComplexObject, Context, Enum, Object, SimpleObject, ID};
+use kit::address::Address;
+use kit::money::{CurrencyCode, Money, MoneyObject};
+use kit::pagination::{encode_cursor, Page, PageRequest};
+use kit::ApiError;
+
+use super::{service, viewer};
+use crate::domain::status::{Actor, OrderStatus as DomainStatus};
+use crate::service::OrdersService;
+use crate::store::{HistoryRow, LineRow, OrderCursor, OrderFilter, OrderRow, StoreError};
+
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OrderStatus {
+    /// Created; stock being reserved and payment taken.
+    Pending,
+    Paid,
+    /// Handed to shipping.
+    Fulfilled,
+    Delivered,
+    Cancelled,
+    /// Checkout did not complete (out of stock, payment declined); nothing is held or charged.
+    Failed,
+}
+
+impl From<DomainStatus> for OrderStatus {
+    fn from(status: DomainStatus) -> Self {
+        match status {
+            DomainStatus::Pending => Self::Pending,
+            DomainStatus::Paid => Self::Paid,
+            DomainStatus::Fulfilled => Self::Fulfilled,
+            DomainStatus::Delivered => Self::Delivered,
+            DomainStatus::Cancelled => Self::Cancelled,
+            DomainStatus::Failed => Self::Failed,
+        }
+    }
+}
+
+impl From<OrderStatus> for DomainStatus {
+    fn from(status: OrderStatus) -> Self {
+        match status {
+            OrderStatus::Pending => Self::Pending,
+            OrderStatus::Paid => Self::Paid,
+            OrderStatus::Fulfilled => Self::Fulfilled,
+            OrderStatus::Delivered => Self::Delivered,
+            OrderStatus::Cancelled => Self::Cancelled,
+            OrderStatus::Failed => Self::Failed,
+        }
+    }
+}
+
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OrderActor {
+    Customer,
+    Admin,
+    /// Checkout, payments and shipping.
+    System,
+}
+
+impl From<Actor> for OrderActor {
+    fn from(actor: Actor) -> Self {
+        match actor {
+            Actor::Customer => Self::Customer,
+            Actor::Admin => Self::Admin,
+            Actor::System => Self::System,
+        }
+    }
+}
+
+/// The catalog's product, by its key.
+#[derive(SimpleObject, Clone, Debug)]
+pub struct Product {
+    pub id: ID,
+}
+
+/// The accounts' user, by its key.
+#[derive(SimpleObject, Clone, Debug)]
+#[graphql(complex)]
+pub struct User {
+    pub id: ID,
+}
+
+#[ComplexObject]
+impl User {
+    /// The user's orders, newest first (the user themself and admins).
+    async fn orders(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<Connection<String, Order>> {
+        viewer(ctx).require_self_or_admin(&self.id)?;
+        let filter = OrderFilter {
+            customer_id: Some(self.id.0.clone()),
+            ..OrderFilter::default()
+        };
+        orders_connection(ctx, &filter, false, first, after).await
+    }
+}
+
+/// A page of orders matching `filter` as a connection.
+pub(crate) async fn orders_connection(
+    ctx: &Context<'_>,
+    filter: &OrderFilter,
+    oldest_first: bool,
+    first: Option<i32>,
+    after: Option<String>,
+) -> async_graphql::Result<Connection<String, Order>> {
+    let page = PageRequest::<OrderCursor>::from_args(first, after, None, None)?;
+    let rows = service(ctx)
+        .store
+        .list(filter, oldest_first, page.cursor.as_ref(), page.limit + 1)
+        .await
+        .map_err(ApiError::internal)?;
+    let page = Page::from_rows(&page, rows);
+    let mut connection = Connection::new(page.has_previous, page.has_next);
+    for row in page.items {
+        let cursor = encode_cursor(&(row.created_at, row.id.clone()));
+        connection.edges.push(Edge::new(cursor, Order { row }));
+    }
+    Ok(connection)
+}
+
+/// A line as it was sold.
+#[derive(SimpleObject, Clone, Debug)]
+pub struct OrderLine {
+    pub product: Product,
+    pub sku: String,
+    pub name: String,
+    /// The catalog's price when the order was placed: what was charged.
+    pub unit_price: MoneyObject,
+    pub quantity: i64,
+    pub line_total: MoneyObject,
+}
+
+#[derive(SimpleObject, Clone, Debug)]
+pub struct OrderStatusChange {
+    pub status: OrderStatus,
+    pub actor: OrderActor,
+    /// The customer or admin who made the change; null for the system.
+    pub actor_id: Option<ID>,
+    pub reason: String,
+    pub at: String,
+}
+
+/// The shipping address as it was at checkout.
+#[derive(SimpleObject, Clone, Debug)]
+pub struct OrderAddress {
+    pub full_name: String,
+    pub line1: String,
+    pub line2: Option<String>,
+    pub city: String,
+    pub region: Option<String>,
+    pub postal_code: String,
+    /// ISO 3166-1 alpha-2.
+    pub country_code: String,
+    pub phone: Option<String>,
+}
+
+impl From<Address> for OrderAddress {
+    fn from(a: Address) -> Self {
+        Self {
+            full_name: a.full_name,
+            line1: a.line1,
+            line2: a.line2,
+            city: a.city,
+            region: a.region,
+            postal_code: a.postal_code,
+            country_code: a.country_code,
+            phone: a.phone,
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Order {
+    pub(crate) row: OrderRow,
+}
+
+impl Order {
+    fn money(&self, minor_units: i64) -> MoneyObject {
+        Money {
+            minor_units,
+            currency: self.row.currency,
+        }
+        .into()
+    }
+
+    async fn detail(&self, ctx: &Context<'_>) -> async_graphql::Result<Detail> {
+        Ok(ctx
+            .data_unchecked::<DataLoader<DetailLoader>>()
+            .load_one(self.row.id.clone())
+            .await
+            .map_err(|e| ApiError::internal(e.as_ref()))?
+            .unwrap_or_default())
+    }
+}
+
+#[Object]
+impl Order {
+    async fn id(&self) -> ID {
+        ID(self.row.id.clone())
+    }
+
+    /// Human-readable, e.g. SO-261201-7K3QJ9M2.
+    async fn number(&self) -> &str {
+        &self.row.number
+    }
+
+    async fn status(&self) -> OrderStatus {
+        self.row.status.into()
+    }
+
+    /// Every status the order had, oldest first, with who changed it and why.
+    async fn status_history(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<OrderStatusChange>> {
+        Ok(self
+            .detail(ctx)
+            .await?
+            .history
+            .into_iter()
+            .map(|h| OrderStatusChange {
+                status: h.status.into(),
+                actor: h.actor.into(),
+                actor_id: h.actor_id.map(ID),
+                reason: h.reason,
+                at: kit::db::format_millis(h.at),
+            })
+            .collect())
+    }
+
+    async fn customer(&self) -> User {
+        User {
+            id: ID(self.row.customer_id.clone()),
+        }
+    }
+
+    async fn email(&self) -> &str {
+        &self.row.email
+    }
+
+    async fn lines(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<OrderLine>> {
+        Ok(self
+            .detail(ctx)
+            .await?
+            .lines
+            .into_iter()
+            .map(|l| OrderLine {
+                product: Product {
+                    id: ID(l.product_id),
+                },
+                sku: l.sku,
+                name: l.name,
+                unit_price: self.money(l.unit_price_minor),
+                quantity: l.quantity,
+                line_total: self.money(l.line_total_minor),
+            })
+            .collect())
+    }
+
+    async fn subtotal(&self) -> MoneyObject {
+        self.money(self.row.subtotal_minor)
+    }
+
+    async fn shipping(&self) -> MoneyObject {
+        self.money(self.row.shipping_minor)
+    }
+
+    async fn total(&self) -> MoneyObject {
+        self.money(self.row.total_minor)
+    }
+
+    async fn currency(&self) -> CurrencyCode {
+        self.row.currency
+    }
+
+    async fn shipping_address(&self) -> OrderAddress {
+        self.row.shipping_address.clone().into()
+    }
+
+    async fn created_at(&self) -> String {
+        kit::db::format_millis(self.row.created_at)
+    }
+
+    async fn updated_at(&self) -> String {
+        kit::db::format_millis(self.row.updated_at)
+    }
+}
+
+/// An order for its customer and admins; anyone else is refused.
+pub(crate) fn visible(
+    ctx: &Context<'_>,
+    row: Option<OrderRow>,
+) -> async_graphql::Result<Option<Order>> {
+    let Some(row) = row else { return Ok(None) };
+    viewer(ctx).require_self_or_admin(&row.customer_id)?;
+    Ok(Some(Order { row }))
+}
+
+#[derive(Default)]
+pub struct OrderQuery;
+
+#[Object]
+impl OrderQuery {
+    /// An order of the signed-in customer (any order for admins); null when there is none.
+    #[graphql(directive = kit::schema::authenticated::apply())]
+    async fn order(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<Order>> {
+        viewer(ctx).require_user()?;
+        let row = service(ctx).order(&id).await.map_err(ApiError::internal)?;
+        visible(ctx, row)
+    }
+
+    #[graphql(entity)]
+    async fn find_order_by_id(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+    ) -> async_graphql::Result<Option<Order>> {
+        let row = service(ctx).order(&id).await.map_err(ApiError::internal)?;
+        visible(ctx, row)
+    }
+
+    #[graphql(entity)]
+    async fn find_user_by_id(&self, id: ID) -> User {
+        User { id }
+    }
+
+    #[graphql(entity)]
+    async fn find_product_by_id(&self, id: ID) -> Product {
+        Product { id }
+    }
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Detail {
+    lines: Vec<LineRow>,
+    history: Vec<HistoryRow>,
+}
+
+/// Lines and status history by order id: two queries per batch.
+pub struct DetailLoader(pub Arc<OrdersService>);
+
+impl Loader<String> for DetailLoader {
+    type Value = Detail;
+    type Error = Arc<StoreError>;
+
+    async fn load(&self, ids: &[String]) -> Result<HashMap<String, Detail>, Self::Error> {
+        let mut details: HashMap<String, Detail> = HashMap::new();
+        for line in self.0.store.lines_of(ids).await.map_err(Arc::new)? {
+            details
+                .entry(line.order_id.clone())
+                .or_default()
+                .lines
+                .push(line);
+        }
+        for entry in self.0.store.history_of(ids).await.map_err(Arc::new)? {
+            details
+                .entry(entry.order_id.clone())
+                .or_default()
+                .history
+                .push(entry);
+        }
+        Ok(details)
+    }
+}

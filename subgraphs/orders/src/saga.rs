@@ -1,0 +1,403 @@
+//! Runs checkouts: each step of [`crate::domain::checkout`] under a lease, committed with what it
+//! changed (order status, history, events) in one transaction. A checkout waiting for its payment
+//! lets go of the lease; the `payment.updated` consumer or the sweep picks it up again, as they
+//! do a checkout whose process died.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use kit::db::now_millis;
+use kit::money::Money;
+use kit::subgraph::Events;
+
+use crate::domain::checkout::{Failure, FailureKind, Step};
+use crate::domain::events::{EventLine, OrderClosed, OrderPaid, OrderPlaced};
+use crate::domain::status::{Actor, OrderStatus};
+use crate::services::{CallError, PaymentState, Reserved, Services, Settled};
+use crate::store::{Advance, CheckoutRow, LineRow, OrderRow, OrderStore, StatusChange, StoreError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum SagaError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("order {0} has a checkout but no order row")]
+    MissingOrder(String),
+}
+
+/// What to do after a step.
+enum Next {
+    /// The step moved the checkout on: run the next one.
+    Continue,
+    /// Waiting (for a payment's result, or to retry a failed call later), or done.
+    Stop,
+}
+
+pub struct Saga {
+    pub store: OrderStore,
+    services: Arc<Services>,
+    events: Events,
+    lease: Duration,
+    retry_after: Duration,
+    max_attempts: i64,
+}
+
+impl Saga {
+    pub fn new(
+        store: OrderStore,
+        services: Arc<Services>,
+        events: Events,
+        lease: Duration,
+        retry_after: Duration,
+        max_attempts: i64,
+    ) -> Self {
+        Self {
+            store,
+            services,
+            events,
+            lease,
+            retry_after,
+            max_attempts,
+        }
+    }
+
+    /// How long a waiting or failed checkout rests before it is tried again.
+    pub fn retry_after(&self) -> Duration {
+        self.retry_after
+    }
+
+    pub fn lease_until(&self) -> i64 {
+        now_millis() + self.lease.as_millis() as i64
+    }
+
+    /// Runs the order's checkout as far as it can go now, as `owner` (a lease holder, or anyone
+    /// when nobody holds it).
+    pub async fn drive(&self, order_id: &str, owner: &str) -> Result<(), SagaError> {
+        loop {
+            let Some(checkout) = self
+                .store
+                .claim(order_id, owner, self.lease_until())
+                .await?
+            else {
+                return Ok(());
+            };
+            let order = self
+                .store
+                .orders_by_ids(&[order_id.to_string()])
+                .await?
+                .pop()
+                .ok_or_else(|| SagaError::MissingOrder(order_id.into()))?;
+            let lines = self.store.lines_of(&[order_id.to_string()]).await?;
+            let next = self.step(&checkout, &order, &lines, owner).await?;
+            self.events.relay.wake();
+            if let Next::Stop = next {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Drives every unfinished checkout nobody holds; returns how many it looked at.
+    pub async fn sweep(&self) -> Result<usize, SagaError> {
+        let due = self.store.due(100).await?;
+        for order_id in &due {
+            let owner = kit::id::new_id("lease");
+            if let Err(error) = self.drive(order_id, &owner).await {
+                tracing::error!(%error, order = %order_id, "resuming a checkout failed");
+            }
+        }
+        Ok(due.len())
+    }
+
+    async fn step(
+        &self,
+        checkout: &CheckoutRow,
+        order: &OrderRow,
+        lines: &[LineRow],
+        owner: &str,
+    ) -> Result<Next, SagaError> {
+        let id = order.id.as_str();
+        let advance = |from, to, advance| self.advance(id, owner, from, to, advance);
+        match checkout.step {
+            Step::Done => Ok(Next::Stop),
+            Step::Reserve => {
+                let wanted: Vec<(String, i64)> = lines
+                    .iter()
+                    .map(|l| (l.product_id.clone(), l.quantity))
+                    .collect();
+                match self.services.reserve(id, &wanted).await {
+                    Ok(Reserved::Held) => {
+                        let placed = self.events.event(&OrderPlaced {
+                            order_id: id.into(),
+                            number: order.number.clone(),
+                            customer_id: order.customer_id.clone(),
+                            email: order.email.clone(),
+                            total_minor: order.total_minor,
+                            currency: order.currency.as_str().into(),
+                            lines: event_lines(lines),
+                        });
+                        advance(
+                            Step::Reserve,
+                            Step::Charge,
+                            Advance {
+                                events: vec![placed],
+                                ..Advance::default()
+                            },
+                        )
+                        .await
+                    }
+                    // Nothing is held and nothing was charged: the checkout ends here.
+                    Ok(Reserved::Short { message }) => {
+                        let failure = Failure {
+                            kind: FailureKind::OutOfStock,
+                            product_ids: lines
+                                .iter()
+                                .filter(|l| message.contains(&l.product_id))
+                                .map(|l| l.product_id.clone())
+                                .collect(),
+                            message,
+                        };
+                        advance(Step::Reserve, Step::Done, self.failed(order, failure)).await
+                    }
+                    Err(error) => self.retry_or(checkout, owner, error, Step::Release).await,
+                }
+            }
+            Step::Charge => {
+                let Some(token) = checkout.payment_token.as_deref() else {
+                    return Err(StoreError::Corrupt {
+                        id: id.into(),
+                        what: "a checkout at the charge step without its payment token".into(),
+                    }
+                    .into());
+                };
+                let total = Money {
+                    minor_units: order.total_minor,
+                    currency: order.currency,
+                };
+                match self
+                    .services
+                    .charge(id, &order.customer_id, total, token)
+                    .await
+                {
+                    Ok(PaymentState::Captured { .. }) => {
+                        advance(
+                            Step::Charge,
+                            Step::Confirm,
+                            Advance {
+                                forget_token: true,
+                                ..Advance::default()
+                            },
+                        )
+                        .await
+                    }
+                    Ok(PaymentState::Failed { message }) => {
+                        let failure = Failure {
+                            kind: FailureKind::PaymentDeclined,
+                            message,
+                            product_ids: Vec::new(),
+                        };
+                        advance(
+                            Step::Charge,
+                            Step::Release,
+                            Advance {
+                                failure: Some(failure),
+                                forget_token: true,
+                                ..Advance::default()
+                            },
+                        )
+                        .await
+                    }
+                    // The provider's webhook settles it; `payment.updated` or the sweep resumes.
+                    Ok(PaymentState::Pending) => {
+                        let retry_at = now_millis() + self.retry_after.as_millis() as i64;
+                        self.store.release_lease(id, owner, retry_at).await?;
+                        Ok(Next::Stop)
+                    }
+                    Err(error) => self.retry_or(checkout, owner, error, Step::Release).await,
+                }
+            }
+            Step::Confirm => match self.services.settle_reservation(id, true).await {
+                Ok(Settled::Done) => {
+                    let paid = self.events.event(&OrderPaid {
+                        order_id: id.into(),
+                        number: order.number.clone(),
+                        customer_id: order.customer_id.clone(),
+                        email: order.email.clone(),
+                        total_minor: order.total_minor,
+                        currency: order.currency.as_str().into(),
+                        lines: event_lines(lines),
+                    });
+                    advance(
+                        Step::Confirm,
+                        Step::ClearCart,
+                        Advance {
+                            status: Some(system(OrderStatus::Paid, "payment captured")),
+                            events: vec![paid],
+                            ..Advance::default()
+                        },
+                    )
+                    .await
+                }
+                // The hold ran out before the payment was captured: give the money back.
+                Ok(Settled::Closed { message, .. }) => {
+                    let failure = Failure {
+                        kind: FailureKind::ReservationExpired,
+                        message,
+                        product_ids: Vec::new(),
+                    };
+                    advance(
+                        Step::Confirm,
+                        Step::Refund,
+                        Advance {
+                            failure: Some(failure),
+                            ..Advance::default()
+                        },
+                    )
+                    .await
+                }
+                Err(error) => self.retry(checkout, owner, error).await,
+            },
+            Step::ClearCart => {
+                let products: Vec<String> = lines.iter().map(|l| l.product_id.clone()).collect();
+                match self
+                    .services
+                    .clear_cart_lines(&order.customer_id, &products)
+                    .await
+                {
+                    Ok(()) => advance(Step::ClearCart, Step::Done, Advance::default()).await,
+                    // A cart left full is not worth holding the order for.
+                    Err(error) if checkout.attempts + 1 >= self.max_attempts => {
+                        tracing::warn!(%error, order = %id, "the bought lines stay in the cart");
+                        advance(Step::ClearCart, Step::Done, Advance::default()).await
+                    }
+                    Err(error) => self.retry(checkout, owner, error).await,
+                }
+            }
+            Step::Release => match self.services.settle_reservation(id, false).await {
+                Ok(_) => {
+                    let failure = checkout.failure.clone().unwrap_or_else(|| Failure {
+                        kind: FailureKind::Unavailable,
+                        message: "checkout could not be completed".into(),
+                        product_ids: Vec::new(),
+                    });
+                    advance(Step::Release, Step::Done, self.failed(order, failure)).await
+                }
+                Err(error) => self.retry(checkout, owner, error).await,
+            },
+            Step::Refund => match self
+                .services
+                .refund_order(id, "stock could not be confirmed")
+                .await
+            {
+                Ok(()) => {
+                    let failure = checkout.failure.clone().unwrap_or_else(|| Failure {
+                        kind: FailureKind::ReservationExpired,
+                        message: "the stock hold ran out".into(),
+                        product_ids: Vec::new(),
+                    });
+                    advance(Step::Refund, Step::Done, self.failed(order, failure)).await
+                }
+                Err(error) => self.retry(checkout, owner, error).await,
+            },
+        }
+    }
+
+    /// Ends the checkout failed: the order's status, its reason, `order.closed`.
+    fn failed(&self, order: &OrderRow, failure: Failure) -> Advance {
+        let closed = self.events.event(&OrderClosed {
+            order_id: order.id.clone(),
+            number: order.number.clone(),
+            customer_id: order.customer_id.clone(),
+            email: order.email.clone(),
+            status: OrderStatus::Failed.as_str().into(),
+            reason: failure.message.clone(),
+        });
+        Advance {
+            status: Some(system(OrderStatus::Failed, &failure.message)),
+            failure: Some(failure),
+            events: vec![closed],
+            forget_token: true,
+        }
+    }
+
+    async fn advance(
+        &self,
+        order_id: &str,
+        owner: &str,
+        from: Step,
+        to: Step,
+        advance: Advance,
+    ) -> Result<Next, SagaError> {
+        if self
+            .store
+            .advance(order_id, owner, from, to, advance)
+            .await?
+        {
+            Ok(Next::Continue)
+        } else {
+            // Another process took the checkout over; it carries on.
+            Ok(Next::Stop)
+        }
+    }
+
+    /// A call failed: the sweep tries the step again later.
+    async fn retry(
+        &self,
+        checkout: &CheckoutRow,
+        owner: &str,
+        error: CallError,
+    ) -> Result<Next, SagaError> {
+        let attempts = self.store.failed_attempt(&checkout.order_id, owner).await?;
+        tracing::warn!(%error, order = %checkout.order_id, step = checkout.step.as_str(), attempts, "checkout step failed; it will be retried");
+        Ok(Next::Stop)
+    }
+
+    /// A call failed: tried again later, or after too many failures the checkout compensates
+    /// from `compensation`.
+    async fn retry_or(
+        &self,
+        checkout: &CheckoutRow,
+        owner: &str,
+        error: CallError,
+        compensation: Step,
+    ) -> Result<Next, SagaError> {
+        if checkout.attempts + 1 < self.max_attempts {
+            return self.retry(checkout, owner, error).await;
+        }
+        tracing::error!(%error, order = %checkout.order_id, step = checkout.step.as_str(), "checkout step keeps failing; compensating");
+        let failure = Failure {
+            kind: FailureKind::Unavailable,
+            message: "the payment could not be taken; nothing was charged".into(),
+            product_ids: Vec::new(),
+        };
+        self.advance(
+            &checkout.order_id,
+            owner,
+            checkout.step,
+            compensation,
+            Advance {
+                failure: Some(failure),
+                forget_token: true,
+                ..Advance::default()
+            },
+        )
+        .await
+    }
+}
+
+fn system(to: OrderStatus, reason: &str) -> StatusChange {
+    StatusChange {
+        to,
+        actor: Actor::System,
+        actor_id: None,
+        reason: reason.into(),
+    }
+}
+
+fn event_lines(lines: &[LineRow]) -> Vec<EventLine> {
+    lines
+        .iter()
+        .map(|l| EventLine {
+            product_id: l.product_id.clone(),
+            quantity: l.quantity,
+        })
+        .collect()
+}

@@ -1,0 +1,314 @@
+//! Order rules applied: checkout (input checked, the cart, customer and prices read from their
+//! owners, the order created and its saga run, once per idempotency key), reads, cancellation and
+//! admin status changes by the state machine.
+
+use std::sync::Arc;
+
+use kit::address::{parse_address, Address, AddressFields, InvalidAddress};
+use kit::db::now_millis;
+use kit::idempotency::{self, IdempotencyError, Limits};
+use kit::money::Money;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::config::OrdersSettings;
+use crate::domain::number::new_number;
+use crate::domain::status::{Actor, InvalidTransition, OrderStatus};
+use crate::domain::totals::{self, PricedLine, TotalsError};
+use crate::saga::{Saga, SagaError};
+use crate::services::{CallError, Services};
+use crate::store::{LineRow, OrderRow, OrderStore, StatusChange, StoreError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum OrderError {
+    #[error("{field}: {message}")]
+    InvalidInput {
+        field: &'static str,
+        message: &'static str,
+    },
+    #[error("no cart with this id for the signed-in customer")]
+    CartNotFound,
+    #[error("the cart is empty")]
+    EmptyCart,
+    #[error("not for sale any more: {}", .0.join(", "))]
+    ProductsUnavailable(Vec<String>),
+    #[error("no address with this id in the address book")]
+    UnknownAddress,
+    #[error(transparent)]
+    InvalidAddress(InvalidAddress),
+    #[error("the signed-in account cannot place orders")]
+    UnknownCustomer,
+    #[error("this idempotency key was used for a different checkout")]
+    KeyReused,
+    #[error("a checkout with this idempotency key is still running; ask again shortly")]
+    StillRunning,
+    #[error("no order with this id")]
+    OrderNotFound,
+    #[error(transparent)]
+    Transition(#[from] InvalidTransition),
+    #[error("the order changed meanwhile; look at it again")]
+    Conflict,
+    #[error(transparent)]
+    Totals(#[from] TotalsError),
+    #[error(transparent)]
+    Call(#[from] CallError),
+    #[error(transparent)]
+    Saga(#[from] SagaError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+pub type OrderResult<T> = Result<T, OrderError>;
+
+/// Where the order goes: an address-book entry or a new address.
+#[derive(Clone, Debug, Serialize)]
+pub enum AddressChoice {
+    Book(String),
+    New(Address),
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct CheckoutRequest {
+    pub cart_id: String,
+    pub address: AddressChoice,
+    pub payment_token: String,
+}
+
+pub struct OrdersService {
+    pub store: OrderStore,
+    pub saga: Arc<Saga>,
+    services: Arc<Services>,
+    settings: OrdersSettings,
+}
+
+impl OrdersService {
+    pub fn new(
+        store: OrderStore,
+        saga: Arc<Saga>,
+        services: Arc<Services>,
+        settings: OrdersSettings,
+    ) -> Self {
+        Self {
+            store,
+            saga,
+            services,
+            settings,
+        }
+    }
+
+    /// Parses a new address as entered.
+    pub fn new_address(fields: AddressFields) -> OrderResult<AddressChoice> {
+        parse_address(fields)
+            .map(AddressChoice::New)
+            .map_err(OrderError::InvalidAddress)
+    }
+
+    /// Checks out the customer's cart once per idempotency key: a repeat returns the first
+    /// order (waiting while the first request runs); the key with another request is refused.
+    /// Returns the order's id; a checkout that failed (out of stock, declined) still made an
+    /// order, failed, which says why.
+    pub async fn checkout(
+        &self,
+        customer_id: &str,
+        idempotency_key: &str,
+        request: CheckoutRequest,
+    ) -> OrderResult<String> {
+        let key = idempotency_key.trim();
+        if key.is_empty() || key.len() > 200 {
+            return Err(OrderError::InvalidInput {
+                field: "idempotencyKey",
+                message: "must be 1 to 200 characters",
+            });
+        }
+        if request.payment_token.trim().is_empty() {
+            return Err(OrderError::InvalidInput {
+                field: "paymentToken",
+                message: "must not be empty",
+            });
+        }
+        // The order's id follows from the customer and key: a run that takes over the key after
+        // its first runner died finds that runner's order instead of making a second.
+        let order_id = order_id_for(customer_id, key);
+        let limits = Limits {
+            lease: self.settings.saga_lease * 2,
+            wait: self.settings.saga_lease * 2,
+        };
+        let outcome = idempotency::once(
+            self.store.database(),
+            &format!("checkout:{customer_id}"),
+            key,
+            &request,
+            limits,
+            || self.place(customer_id, &order_id, &request),
+        )
+        .await;
+        match outcome {
+            Ok(order_id) => Ok(order_id),
+            Err(IdempotencyError::Command(error)) => Err(error),
+            Err(IdempotencyError::KeyReused) => Err(OrderError::KeyReused),
+            Err(IdempotencyError::StillRunning) => Err(OrderError::StillRunning),
+            Err(IdempotencyError::Database(error)) => Err(StoreError::from(error).into()),
+            Err(IdempotencyError::Stored(error)) => Err(StoreError::Corrupt {
+                id: order_id,
+                what: error.to_string(),
+            }
+            .into()),
+        }
+    }
+
+    async fn place(
+        &self,
+        customer_id: &str,
+        order_id: &str,
+        request: &CheckoutRequest,
+    ) -> OrderResult<String> {
+        let owner = kit::id::new_id("lease");
+        if self
+            .store
+            .orders_by_ids(&[order_id.to_string()])
+            .await?
+            .is_empty()
+        {
+            let (order, lines) = self.price(customer_id, order_id, request).await?;
+            self.store
+                .create(
+                    &order,
+                    &lines,
+                    &request.cart_id,
+                    &request.payment_token,
+                    &owner,
+                    self.saga.lease_until(),
+                )
+                .await?;
+        }
+        self.saga.drive(order_id, &owner).await?;
+        Ok(order_id.to_string())
+    }
+
+    /// The order as checkout makes it: the cart's lines at the catalog's current prices, the
+    /// customer's email, the shipping address, totals with the flat shipping fee.
+    async fn price(
+        &self,
+        customer_id: &str,
+        order_id: &str,
+        request: &CheckoutRequest,
+    ) -> OrderResult<(OrderRow, Vec<LineRow>)> {
+        let cart = self
+            .services
+            .cart(customer_id, &request.cart_id)
+            .await?
+            .ok_or(OrderError::CartNotFound)?;
+        if cart.is_empty() {
+            return Err(OrderError::EmptyCart);
+        }
+        let customer = self
+            .services
+            .customer(customer_id)
+            .await?
+            .ok_or(OrderError::UnknownCustomer)?;
+        let address = match &request.address {
+            AddressChoice::New(address) => address.clone(),
+            AddressChoice::Book(id) => customer
+                .addresses
+                .iter()
+                .find(|a| &a.id == id)
+                .cloned()
+                .ok_or(OrderError::UnknownAddress)?
+                .into(),
+        };
+        let ids: Vec<String> = cart.iter().map(|l| l.product_id.clone()).collect();
+        let products = self.services.products(&ids).await?;
+        let unavailable: Vec<String> = ids
+            .iter()
+            .filter(|id| !products.iter().any(|p| &p.id == *id && p.active))
+            .cloned()
+            .collect();
+        if !unavailable.is_empty() {
+            return Err(OrderError::ProductsUnavailable(unavailable));
+        }
+        let mut priced = Vec::new();
+        let mut lines = Vec::new();
+        for (position, cart_line) in cart.iter().enumerate() {
+            let product = products
+                .iter()
+                .find(|p| p.id == cart_line.product_id)
+                .expect("every line's product was found above");
+            let line = PricedLine {
+                unit_price: product.price,
+                quantity: cart_line.quantity,
+            };
+            lines.push(LineRow {
+                order_id: order_id.into(),
+                position: position as i64 + 1,
+                product_id: product.id.clone(),
+                sku: product.sku.clone(),
+                name: product.name.clone(),
+                unit_price_minor: product.price.minor_units,
+                quantity: cart_line.quantity,
+                line_total_minor: totals::line_total(&line)?.minor_units,
+            });
+            priced.push(line);
+        }
+        let currency = priced[0].unit_price.currency;
+        let shipping = Money::parse(&self.settings.shipping_fee, currency)
+            .expect("the shipping fee was checked when the settings were read");
+        let totals = totals::totals(&priced, shipping)?;
+        let now = now_millis();
+        let order = OrderRow {
+            id: order_id.into(),
+            number: new_number(now),
+            customer_id: customer_id.into(),
+            email: customer.email,
+            currency,
+            subtotal_minor: totals.subtotal.minor_units,
+            shipping_minor: totals.shipping.minor_units,
+            total_minor: totals.total.minor_units,
+            shipping_address: address,
+            status: OrderStatus::Pending,
+            created_at: now,
+            updated_at: now,
+        };
+        Ok((order, lines))
+    }
+
+    pub async fn order(&self, id: &str) -> OrderResult<Option<OrderRow>> {
+        Ok(self.store.orders_by_ids(&[id.to_string()]).await?.pop())
+    }
+
+    /// Moves an order by the state machine, as `actor`.
+    pub async fn change_status(
+        &self,
+        order_id: &str,
+        to: OrderStatus,
+        actor: Actor,
+        actor_id: &str,
+        reason: &str,
+    ) -> OrderResult<OrderRow> {
+        let order = self
+            .order(order_id)
+            .await?
+            .ok_or(OrderError::OrderNotFound)?;
+        order.status.transition(to, actor)?;
+        let change = StatusChange {
+            to,
+            actor,
+            actor_id: Some(actor_id.into()),
+            reason: reason.trim().into(),
+        };
+        if !self
+            .store
+            .change_status(order_id, order.status, &change, &[])
+            .await?
+        {
+            return Err(OrderError::Conflict);
+        }
+        self.order(order_id).await?.ok_or(OrderError::OrderNotFound)
+    }
+}
+
+/// `ord_` and 26 hex digits of SHA-256 over the customer and the idempotency key.
+fn order_id_for(customer_id: &str, key: &str) -> String {
+    let digest = Sha256::digest(format!("{customer_id}\n{key}").as_bytes());
+    let hex: String = digest.iter().take(13).map(|b| format!("{b:02x}")).collect();
+    format!("ord_{hex}")
+}

@@ -1,0 +1,357 @@
+//! What checkout asks of other services (service calls with the orders' service token): the cart,
+//! the customer's email and address book, authoritative prices, stock reservations, the charge.
+//! Every command carries the order's id, so a retried or resumed call does its work once.
+
+use std::sync::Arc;
+
+use kit::address::Address;
+use kit::client::{ServiceClient, ServiceError};
+use kit::money::{CurrencyCode, Money};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::config::ServiceUrls;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CallError {
+    #[error(transparent)]
+    Call(#[from] ServiceError),
+    #[error("{service} answered with something unreadable: {detail}")]
+    Unreadable {
+        service: &'static str,
+        detail: String,
+    },
+}
+
+pub type CallResult<T> = Result<T, CallError>;
+
+fn read<T: serde::de::DeserializeOwned>(service: &'static str, value: Value) -> CallResult<T> {
+    serde_json::from_value(value).map_err(|e| CallError::Unreadable {
+        service,
+        detail: e.to_string(),
+    })
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct CartLine {
+    #[serde(rename = "productId")]
+    pub product_id: String,
+    pub quantity: i64,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct Customer {
+    pub email: String,
+    pub addresses: Vec<BookAddress>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BookAddress {
+    pub id: String,
+    pub full_name: String,
+    pub line1: String,
+    pub line2: Option<String>,
+    pub city: String,
+    pub region: Option<String>,
+    pub postal_code: String,
+    pub country_code: String,
+    pub phone: Option<String>,
+}
+
+impl From<BookAddress> for Address {
+    fn from(a: BookAddress) -> Self {
+        Address {
+            full_name: a.full_name,
+            line1: a.line1,
+            line2: a.line2,
+            city: a.city,
+            region: a.region,
+            postal_code: a.postal_code,
+            country_code: a.country_code,
+            phone: a.phone,
+        }
+    }
+}
+
+/// A product as the catalog has it now.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CatalogProduct {
+    pub id: String,
+    pub sku: String,
+    pub name: String,
+    pub active: bool,
+    pub price: Money,
+}
+
+/// How a reservation request ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Reserved {
+    Held,
+    /// Not enough stock: the inventory's words, and the product it names.
+    Short {
+        message: String,
+    },
+}
+
+/// How a confirm or release ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Settled {
+    Done,
+    /// The reservation is gone or was already settled the other way (e.g. it expired).
+    Closed {
+        code: String,
+        message: String,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PaymentState {
+    Captured {
+        payment_id: String,
+    },
+    Failed {
+        message: String,
+    },
+    /// The provider has not reported the result yet.
+    Pending,
+}
+
+pub struct Services {
+    client: Arc<ServiceClient>,
+    urls: ServiceUrls,
+}
+
+impl Services {
+    pub fn new(client: Arc<ServiceClient>, urls: ServiceUrls) -> Self {
+        Self { client, urls }
+    }
+
+    /// The customer's cart lines if `cart_id` is their cart; `None` for any other cart.
+    pub async fn cart(
+        &self,
+        customer_id: &str,
+        cart_id: &str,
+    ) -> CallResult<Option<Vec<CartLine>>> {
+        let data = self
+            .client
+            .query(
+                &self.urls.carts,
+                "query($u: ID!, $c: ID!) { checkoutCart(userId: $u, cartId: $c) {
+                    lines { productId quantity } } }",
+                json!({ "u": customer_id, "c": cart_id }),
+            )
+            .await?;
+        let cart = &data["checkoutCart"];
+        if cart.is_null() {
+            return Ok(None);
+        }
+        Ok(Some(read("carts", cart["lines"].clone())?))
+    }
+
+    /// Takes the bought products out of the customer's cart (harmless to repeat).
+    pub async fn clear_cart_lines(
+        &self,
+        customer_id: &str,
+        product_ids: &[String],
+    ) -> CallResult<()> {
+        self.client
+            .query(
+                &self.urls.carts,
+                "mutation($i: RemoveCheckedOutLinesInput!) { removeCheckedOutLines(input: $i) }",
+                json!({ "i": { "userId": customer_id, "productIds": product_ids } }),
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// An active customer's email and address book; `None` for an unknown or disabled account.
+    pub async fn customer(&self, customer_id: &str) -> CallResult<Option<Customer>> {
+        let data = self
+            .client
+            .query(
+                &self.urls.accounts,
+                "query($id: ID!) { checkoutCustomer(id: $id) { email addresses {
+                    id fullName line1 line2 city region postalCode countryCode phone } } }",
+                json!({ "id": customer_id }),
+            )
+            .await?;
+        let customer = data["checkoutCustomer"].clone();
+        if customer.is_null() {
+            return Ok(None);
+        }
+        Ok(Some(read("accounts", customer)?))
+    }
+
+    /// The products among `ids` the catalog has, with their current price and status.
+    pub async fn products(&self, ids: &[String]) -> CallResult<Vec<CatalogProduct>> {
+        let representations: Vec<Value> = ids
+            .iter()
+            .map(|id| json!({ "__typename": "Product", "id": id }))
+            .collect();
+        let data = self
+            .client
+            .query(
+                &self.urls.catalog,
+                "query($r: [_Any!]!) { _entities(representations: $r) {
+                    ... on Product { id sku name status price { amount currencyCode } } } }",
+                json!({ "r": representations }),
+            )
+            .await?;
+        let mut products = Vec::new();
+        for entity in data["_entities"].as_array().into_iter().flatten() {
+            if entity.is_null() {
+                continue;
+            }
+            let unreadable = || CallError::Unreadable {
+                service: "catalog",
+                detail: entity.to_string(),
+            };
+            let text = |field: &str| entity[field].as_str().map(String::from);
+            let currency = entity["price"]["currencyCode"]
+                .as_str()
+                .and_then(CurrencyCode::parse)
+                .ok_or_else(unreadable)?;
+            let price = entity["price"]["amount"]
+                .as_str()
+                .and_then(|amount| Money::parse(amount, currency).ok())
+                .ok_or_else(unreadable)?;
+            let active = match entity["status"].as_str() {
+                Some("ACTIVE") => true,
+                Some("DRAFT" | "ARCHIVED") => false,
+                _ => return Err(unreadable()),
+            };
+            products.push(CatalogProduct {
+                id: text("id").ok_or_else(unreadable)?,
+                sku: text("sku").ok_or_else(unreadable)?,
+                name: text("name").ok_or_else(unreadable)?,
+                active,
+                price,
+            });
+        }
+        Ok(products)
+    }
+
+    /// Holds stock for every line or none, under the order's id.
+    pub async fn reserve(&self, order_id: &str, lines: &[(String, i64)]) -> CallResult<Reserved> {
+        let lines: Vec<Value> = lines
+            .iter()
+            .map(|(product_id, quantity)| json!({ "productId": product_id, "quantity": quantity }))
+            .collect();
+        let data = self
+            .client
+            .command(
+                &self.urls.inventory,
+                "mutation($i: ReserveStockInput!) { reserveStock(input: $i) {
+                    reservation { status } userErrors { code message } } }",
+                json!({ "i": { "orderReference": order_id, "lines": lines } }),
+                &format!("reserve:{order_id}"),
+            )
+            .await?;
+        let payload = &data["reserveStock"];
+        match payload["userErrors"].as_array().and_then(|e| e.first()) {
+            None => Ok(Reserved::Held),
+            Some(error) if error["code"] == "INSUFFICIENT_STOCK" => Ok(Reserved::Short {
+                message: error["message"].as_str().unwrap_or_default().into(),
+            }),
+            Some(error) => Err(CallError::Unreadable {
+                service: "inventory",
+                detail: error.to_string(),
+            }),
+        }
+    }
+
+    /// Confirms (`confirmReservation`) or releases (`releaseReservation`) the order's hold.
+    pub async fn settle_reservation(&self, order_id: &str, confirm: bool) -> CallResult<Settled> {
+        let field = if confirm {
+            "confirmReservation"
+        } else {
+            "releaseReservation"
+        };
+        let data = self
+            .client
+            .command(
+                &self.urls.inventory,
+                &format!(
+                    "mutation($i: ReservationInput!) {{ {field}(input: $i) {{
+                        reservation {{ status }} userErrors {{ code message }} }} }}"
+                ),
+                json!({ "i": { "orderReference": order_id } }),
+                &format!("{field}:{order_id}"),
+            )
+            .await?;
+        Ok(
+            match data[field]["userErrors"].as_array().and_then(|e| e.first()) {
+                None => Settled::Done,
+                Some(error) => Settled::Closed {
+                    code: error["code"].as_str().unwrap_or_default().into(),
+                    message: error["message"].as_str().unwrap_or_default().into(),
+                },
+            },
+        )
+    }
+
+    /// Charges the order (once: payments keys the charge by the order).
+    pub async fn charge(
+        &self,
+        order_id: &str,
+        customer_id: &str,
+        total: Money,
+        payment_token: &str,
+    ) -> CallResult<PaymentState> {
+        let data = self
+            .client
+            .command(
+                &self.urls.payments,
+                "mutation($i: ChargeOrderInput!) { chargeOrder(input: $i) {
+                    payment { id status failureCode } userErrors { code message } } }",
+                json!({ "i": {
+                    "orderId": order_id,
+                    "customerId": customer_id,
+                    "amount": { "amount": total.amount(), "currencyCode": total.currency.as_str() },
+                    "paymentToken": payment_token,
+                } }),
+                &format!("charge:{order_id}"),
+            )
+            .await?;
+        let payload = &data["chargeOrder"];
+        if let Some(error) = payload["userErrors"].as_array().and_then(|e| e.first()) {
+            return Ok(PaymentState::Failed {
+                message: error["message"].as_str().unwrap_or_default().into(),
+            });
+        }
+        let payment = &payload["payment"];
+        Ok(match payment["status"].as_str() {
+            Some("CAPTURED" | "PARTIALLY_REFUNDED" | "REFUNDED") => PaymentState::Captured {
+                payment_id: payment["id"].as_str().unwrap_or_default().into(),
+            },
+            Some("FAILED") => PaymentState::Failed {
+                message: format!(
+                    "the payment failed: {}",
+                    payment["failureCode"].as_str().unwrap_or("declined")
+                ),
+            },
+            Some("AUTHORIZED") => PaymentState::Pending,
+            _ => {
+                return Err(CallError::Unreadable {
+                    service: "payments",
+                    detail: payload.to_string(),
+                })
+            }
+        })
+    }
+
+    /// Refunds what is left of the order's payment (compensation, cancellation).
+    pub async fn refund_order(&self, order_id: &str, reason: &str) -> CallResult<()> {
+        self.client
+            .command(
+                &self.urls.payments,
+                "mutation($i: RefundOrderInput!) { refundOrder(input: $i) {
+                    userErrors { code message } } }",
+                json!({ "i": { "orderId": order_id, "reason": reason } }),
+                &format!("refund:{order_id}"),
+            )
+            .await?;
+        Ok(())
+    }
+}

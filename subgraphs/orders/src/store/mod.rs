@@ -1,0 +1,594 @@
+//! Order storage (PostgreSQL and SQLite): orders with their lines and status history, and each
+//! order's checkout saga. Rows are parsed into domain values here, once; a stored value that does
+//! not parse is `StoreError::Corrupt`, never a default.
+
+use kit::address::Address;
+use kit::db::{now_millis, Database};
+use kit::events::{outbox, Event};
+use kit::money::CurrencyCode;
+use sqlx::any::AnyRow;
+use sqlx::Row;
+
+use crate::domain::checkout::{Failure, Step};
+use crate::domain::status::{Actor, OrderStatus};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("stored order {id} is invalid: {what}")]
+    Corrupt { id: String, what: String },
+    #[error("event: {0}")]
+    Event(#[from] kit::events::EventError),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OrderRow {
+    pub id: String,
+    pub number: String,
+    pub customer_id: String,
+    pub email: String,
+    pub currency: CurrencyCode,
+    pub subtotal_minor: i64,
+    pub shipping_minor: i64,
+    pub total_minor: i64,
+    pub shipping_address: Address,
+    pub status: OrderStatus,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LineRow {
+    pub order_id: String,
+    pub position: i64,
+    pub product_id: String,
+    pub sku: String,
+    pub name: String,
+    pub unit_price_minor: i64,
+    pub quantity: i64,
+    pub line_total_minor: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HistoryRow {
+    pub order_id: String,
+    pub status: OrderStatus,
+    pub actor: Actor,
+    pub actor_id: Option<String>,
+    pub reason: String,
+    pub at: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CheckoutRow {
+    pub order_id: String,
+    pub cart_id: String,
+    pub payment_token: Option<String>,
+    pub step: Step,
+    pub attempts: i64,
+    pub failure: Option<Failure>,
+}
+
+/// A status change with who made it and why.
+#[derive(Clone, Debug)]
+pub struct StatusChange {
+    pub to: OrderStatus,
+    pub actor: Actor,
+    pub actor_id: Option<String>,
+    pub reason: String,
+}
+
+/// What one saga step commits, all in one transaction with the step change.
+#[derive(Clone, Debug, Default)]
+pub struct Advance {
+    pub status: Option<StatusChange>,
+    pub failure: Option<Failure>,
+    pub events: Vec<Event>,
+    /// The card token is no longer needed once the charge is made or the checkout failed.
+    pub forget_token: bool,
+}
+
+/// Filters of the admin's orders list.
+#[derive(Clone, Debug, Default)]
+pub struct OrderFilter {
+    pub status: Option<OrderStatus>,
+    pub customer_id: Option<String>,
+    pub created_from: Option<i64>,
+    pub created_until: Option<i64>,
+}
+
+/// An order's place in a list: newest (or oldest) first, ties by id.
+pub type OrderCursor = (i64, String);
+
+const ORDER_COLUMNS: &str = "id, number, customer_id, email, currency, subtotal_minor, \
+    shipping_minor, total_minor, shipping_address, status, created_at, updated_at";
+const LINE_COLUMNS: &str =
+    "order_id, position, product_id, sku, name, unit_price_minor, quantity, line_total_minor";
+const CHECKOUT_COLUMNS: &str = "order_id, cart_id, payment_token, step, attempts, failure";
+
+fn corrupt(id: &str, what: impl Into<String>) -> StoreError {
+    StoreError::Corrupt {
+        id: id.into(),
+        what: what.into(),
+    }
+}
+
+fn order(row: &AnyRow) -> StoreResult<OrderRow> {
+    let id: String = row.try_get("id")?;
+    let currency: String = row.try_get("currency")?;
+    let status: String = row.try_get("status")?;
+    let address: String = row.try_get("shipping_address")?;
+    Ok(OrderRow {
+        number: row.try_get("number")?,
+        customer_id: row.try_get("customer_id")?,
+        email: row.try_get("email")?,
+        currency: CurrencyCode::parse(&currency)
+            .ok_or_else(|| corrupt(&id, format!("currency {currency:?}")))?,
+        subtotal_minor: row.try_get("subtotal_minor")?,
+        shipping_minor: row.try_get("shipping_minor")?,
+        total_minor: row.try_get("total_minor")?,
+        shipping_address: serde_json::from_str(&address)
+            .map_err(|e| corrupt(&id, format!("shipping address: {e}")))?,
+        status: OrderStatus::parse(&status)
+            .ok_or_else(|| corrupt(&id, format!("status {status:?}")))?,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+        id,
+    })
+}
+
+fn line(row: &AnyRow) -> StoreResult<LineRow> {
+    Ok(LineRow {
+        order_id: row.try_get("order_id")?,
+        position: row.try_get("position")?,
+        product_id: row.try_get("product_id")?,
+        sku: row.try_get("sku")?,
+        name: row.try_get("name")?,
+        unit_price_minor: row.try_get("unit_price_minor")?,
+        quantity: row.try_get("quantity")?,
+        line_total_minor: row.try_get("line_total_minor")?,
+    })
+}
+
+fn parse_actor(raw: &str) -> Option<Actor> {
+    match raw {
+        "customer" => Some(Actor::Customer),
+        "admin" => Some(Actor::Admin),
+        "system" => Some(Actor::System),
+        _ => None,
+    }
+}
+
+pub fn actor_str(actor: Actor) -> &'static str {
+    match actor {
+        Actor::Customer => "customer",
+        Actor::Admin => "admin",
+        Actor::System => "system",
+    }
+}
+
+fn history(row: &AnyRow) -> StoreResult<HistoryRow> {
+    let order_id: String = row.try_get("order_id")?;
+    let status: String = row.try_get("status")?;
+    let actor: String = row.try_get("actor")?;
+    Ok(HistoryRow {
+        status: OrderStatus::parse(&status)
+            .ok_or_else(|| corrupt(&order_id, format!("history status {status:?}")))?,
+        actor: parse_actor(&actor)
+            .ok_or_else(|| corrupt(&order_id, format!("history actor {actor:?}")))?,
+        actor_id: row.try_get("actor_id")?,
+        reason: row.try_get("reason")?,
+        at: row.try_get("at")?,
+        order_id,
+    })
+}
+
+fn checkout(row: &AnyRow) -> StoreResult<CheckoutRow> {
+    let order_id: String = row.try_get("order_id")?;
+    let step: String = row.try_get("step")?;
+    let failure: Option<String> = row.try_get("failure")?;
+    Ok(CheckoutRow {
+        cart_id: row.try_get("cart_id")?,
+        payment_token: row.try_get("payment_token")?,
+        step: Step::parse(&step).ok_or_else(|| corrupt(&order_id, format!("step {step:?}")))?,
+        attempts: row.try_get("attempts")?,
+        failure: failure
+            .map(|raw| serde_json::from_str(&raw))
+            .transpose()
+            .map_err(|e| corrupt(&order_id, format!("failure: {e}")))?,
+        order_id,
+    })
+}
+
+#[derive(Clone)]
+pub struct OrderStore {
+    db: Database,
+}
+
+impl OrderStore {
+    pub fn new(db: Database) -> Self {
+        Self { db }
+    }
+
+    pub fn database(&self) -> &Database {
+        &self.db
+    }
+
+    /// Creates the order (pending), its lines and first history entry, and its checkout at the
+    /// reserve step, leased to `owner` until `lease_until`.
+    pub async fn create(
+        &self,
+        order: &OrderRow,
+        lines: &[LineRow],
+        cart_id: &str,
+        payment_token: &str,
+        owner: &str,
+        lease_until: i64,
+    ) -> StoreResult<()> {
+        let mut tx = self.db.begin().await?;
+        let address = serde_json::to_string(&order.shipping_address)
+            .map_err(|e| corrupt(&order.id, e.to_string()))?;
+        sqlx::query(&format!(
+            "INSERT INTO orders ({ORDER_COLUMNS}) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+        ))
+        .bind(&order.id)
+        .bind(&order.number)
+        .bind(&order.customer_id)
+        .bind(&order.email)
+        .bind(order.currency.as_str())
+        .bind(order.subtotal_minor)
+        .bind(order.shipping_minor)
+        .bind(order.total_minor)
+        .bind(address)
+        .bind(order.status.as_str())
+        .bind(order.created_at)
+        .bind(order.updated_at)
+        .execute(&mut *tx)
+        .await?;
+        for line in lines {
+            sqlx::query(&format!(
+                "INSERT INTO order_lines ({LINE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+            ))
+            .bind(&line.order_id)
+            .bind(line.position)
+            .bind(&line.product_id)
+            .bind(&line.sku)
+            .bind(&line.name)
+            .bind(line.unit_price_minor)
+            .bind(line.quantity)
+            .bind(line.line_total_minor)
+            .execute(&mut *tx)
+            .await?;
+        }
+        append_history(
+            &mut tx,
+            &order.id,
+            &StatusChange {
+                to: order.status,
+                actor: Actor::Customer,
+                actor_id: Some(order.customer_id.clone()),
+                reason: "checkout".into(),
+            },
+            order.created_at,
+        )
+        .await?;
+        sqlx::query(
+            "INSERT INTO checkouts (order_id, cart_id, payment_token, step, attempts, failure, \
+             lease_owner, lease_until, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, 0, NULL, $5, $6, $7, $7)",
+        )
+        .bind(&order.id)
+        .bind(cart_id)
+        .bind(payment_token)
+        .bind(Step::Reserve.as_str())
+        .bind(owner)
+        .bind(lease_until)
+        .bind(order.created_at)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Takes the checkout's lease for `owner` if nobody holds it (or `owner` already does) and it
+    /// is not done; returns it then.
+    pub async fn claim(
+        &self,
+        order_id: &str,
+        owner: &str,
+        lease_until: i64,
+    ) -> StoreResult<Option<CheckoutRow>> {
+        let now = now_millis();
+        let claimed = sqlx::query(
+            "UPDATE checkouts SET lease_owner = $1, lease_until = $2 \
+             WHERE order_id = $3 AND step <> 'done' AND (lease_until < $4 OR lease_owner = $1)",
+        )
+        .bind(owner)
+        .bind(lease_until)
+        .bind(order_id)
+        .bind(now)
+        .execute(self.db.pool())
+        .await?;
+        if claimed.rows_affected() == 0 {
+            return Ok(None);
+        }
+        self.checkout(order_id).await
+    }
+
+    pub async fn checkout(&self, order_id: &str) -> StoreResult<Option<CheckoutRow>> {
+        let row = sqlx::query(&format!(
+            "SELECT {CHECKOUT_COLUMNS} FROM checkouts WHERE order_id = $1"
+        ))
+        .bind(order_id)
+        .fetch_optional(self.db.pool())
+        .await?;
+        row.as_ref().map(checkout).transpose()
+    }
+
+    /// Moves the checkout from `from` to `to` with what the step did, if `owner` still holds it;
+    /// false when it does not (another process took over: it will do the step).
+    pub async fn advance(
+        &self,
+        order_id: &str,
+        owner: &str,
+        from: Step,
+        to: Step,
+        advance: Advance,
+    ) -> StoreResult<bool> {
+        let now = now_millis();
+        let mut tx = self.db.begin().await?;
+        let failure = advance
+            .failure
+            .as_ref()
+            .map(|f| serde_json::to_string(f).expect("failures serialize"));
+        let moved = sqlx::query(
+            "UPDATE checkouts SET step = $1, attempts = 0, \
+             failure = COALESCE($2, failure), \
+             payment_token = CASE WHEN $3 = 1 THEN NULL ELSE payment_token END, \
+             updated_at = $4 \
+             WHERE order_id = $5 AND lease_owner = $6 AND step = $7",
+        )
+        .bind(to.as_str())
+        .bind(failure)
+        .bind(i64::from(advance.forget_token))
+        .bind(now)
+        .bind(order_id)
+        .bind(owner)
+        .bind(from.as_str())
+        .execute(&mut *tx)
+        .await?;
+        if moved.rows_affected() == 0 {
+            tx.rollback().await?;
+            return Ok(false);
+        }
+        if let Some(change) = &advance.status {
+            set_status(&mut tx, order_id, change, now).await?;
+        }
+        for event in &advance.events {
+            outbox::append(&mut tx, event).await?;
+        }
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Counts a failed call of the current step and lets go of the lease, so the sweep tries
+    /// again; returns the attempts so far.
+    pub async fn failed_attempt(&self, order_id: &str, owner: &str) -> StoreResult<i64> {
+        sqlx::query(
+            "UPDATE checkouts SET attempts = attempts + 1, lease_owner = NULL, lease_until = $1 \
+             WHERE order_id = $2 AND lease_owner = $3",
+        )
+        .bind(now_millis())
+        .bind(order_id)
+        .bind(owner)
+        .execute(self.db.pool())
+        .await?;
+        Ok(self
+            .checkout(order_id)
+            .await?
+            .map(|c| c.attempts)
+            .unwrap_or_default())
+    }
+
+    /// Lets go of the lease (the saga waits for something else: a payment's result).
+    pub async fn release_lease(
+        &self,
+        order_id: &str,
+        owner: &str,
+        retry_at: i64,
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE checkouts SET lease_owner = NULL, lease_until = $1 \
+             WHERE order_id = $2 AND lease_owner = $3",
+        )
+        .bind(retry_at)
+        .bind(order_id)
+        .bind(owner)
+        .execute(self.db.pool())
+        .await?;
+        Ok(())
+    }
+
+    /// Unfinished checkouts nobody holds, oldest first.
+    pub async fn due(&self, limit: i64) -> StoreResult<Vec<String>> {
+        let rows = sqlx::query(
+            "SELECT order_id FROM checkouts WHERE step <> 'done' AND lease_until < $1 \
+             ORDER BY lease_until LIMIT $2",
+        )
+        .bind(now_millis())
+        .bind(limit)
+        .fetch_all(self.db.pool())
+        .await?;
+        rows.iter()
+            .map(|r| r.try_get("order_id").map_err(Into::into))
+            .collect()
+    }
+
+    /// Changes an order's status if it is still `from` (a concurrent change wins otherwise),
+    /// with its history entry and events; false when the order was not `from`.
+    pub async fn change_status(
+        &self,
+        order_id: &str,
+        from: OrderStatus,
+        change: &StatusChange,
+        events: &[Event],
+    ) -> StoreResult<bool> {
+        let now = now_millis();
+        let mut tx = self.db.begin().await?;
+        let changed = sqlx::query(
+            "UPDATE orders SET status = $1, updated_at = $2 WHERE id = $3 AND status = $4",
+        )
+        .bind(change.to.as_str())
+        .bind(now)
+        .bind(order_id)
+        .bind(from.as_str())
+        .execute(&mut *tx)
+        .await?;
+        if changed.rows_affected() == 0 {
+            tx.rollback().await?;
+            return Ok(false);
+        }
+        append_history(&mut tx, order_id, change, now).await?;
+        for event in events {
+            outbox::append(&mut tx, event).await?;
+        }
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    pub async fn orders_by_ids(&self, ids: &[String]) -> StoreResult<Vec<OrderRow>> {
+        let select = format!("SELECT {ORDER_COLUMNS} FROM orders WHERE id");
+        let rows = self.db.fetch_any_of(&select, ids, "").await?;
+        rows.iter().map(order).collect()
+    }
+
+    pub async fn lines_of(&self, order_ids: &[String]) -> StoreResult<Vec<LineRow>> {
+        let select = format!("SELECT {LINE_COLUMNS} FROM order_lines WHERE order_id");
+        let rows = self
+            .db
+            .fetch_any_of(&select, order_ids, "ORDER BY order_id, position")
+            .await?;
+        rows.iter().map(line).collect()
+    }
+
+    pub async fn history_of(&self, order_ids: &[String]) -> StoreResult<Vec<HistoryRow>> {
+        let select = "SELECT order_id, status, actor, actor_id, reason, at \
+             FROM order_status_history WHERE order_id";
+        let rows = self
+            .db
+            .fetch_any_of(select, order_ids, "ORDER BY order_id, position")
+            .await?;
+        rows.iter().map(history).collect()
+    }
+
+    /// Orders matching `filter`, newest first (oldest first with `oldest_first`), after
+    /// `cursor`, at most `limit`.
+    pub async fn list(
+        &self,
+        filter: &OrderFilter,
+        oldest_first: bool,
+        cursor: Option<&OrderCursor>,
+        limit: usize,
+    ) -> StoreResult<Vec<OrderRow>> {
+        let mut conditions: Vec<String> = Vec::new();
+        let mut binds: Vec<BindValue> = Vec::new();
+        let next = |value: BindValue, binds: &mut Vec<BindValue>| {
+            binds.push(value);
+            format!("${}", binds.len())
+        };
+        if let Some(status) = filter.status {
+            let p = next(BindValue::Text(status.as_str().into()), &mut binds);
+            conditions.push(format!("status = {p}"));
+        }
+        if let Some(customer) = &filter.customer_id {
+            let p = next(BindValue::Text(customer.clone()), &mut binds);
+            conditions.push(format!("customer_id = {p}"));
+        }
+        if let Some(from) = filter.created_from {
+            let p = next(BindValue::Int(from), &mut binds);
+            conditions.push(format!("created_at >= {p}"));
+        }
+        if let Some(until) = filter.created_until {
+            let p = next(BindValue::Int(until), &mut binds);
+            conditions.push(format!("created_at < {p}"));
+        }
+        let (compare, direction) = if oldest_first {
+            (">", "ASC")
+        } else {
+            ("<", "DESC")
+        };
+        if let Some((created_at, id)) = cursor {
+            let a = next(BindValue::Int(*created_at), &mut binds);
+            let b = next(BindValue::Int(*created_at), &mut binds);
+            let c = next(BindValue::Text(id.clone()), &mut binds);
+            conditions.push(format!(
+                "(created_at {compare} {a} OR (created_at = {b} AND id {compare} {c}))"
+            ));
+        }
+        let limit_param = next(BindValue::Int(limit as i64), &mut binds);
+        let condition = if conditions.is_empty() {
+            String::new()
+        } else {
+            format!("WHERE {}", conditions.join(" AND "))
+        };
+        let sql = format!(
+            "SELECT {ORDER_COLUMNS} FROM orders {condition} \
+             ORDER BY created_at {direction}, id {direction} LIMIT {limit_param}"
+        );
+        let mut query = sqlx::query(&sql);
+        for value in binds {
+            query = match value {
+                BindValue::Text(text) => query.bind(text),
+                BindValue::Int(int) => query.bind(int),
+            };
+        }
+        let rows = query.fetch_all(self.db.pool()).await?;
+        rows.iter().map(order).collect()
+    }
+}
+
+enum BindValue {
+    Text(String),
+    Int(i64),
+}
+
+async fn set_status(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    order_id: &str,
+    change: &StatusChange,
+    now: i64,
+) -> StoreResult<()> {
+    sqlx::query("UPDATE orders SET status = $1, updated_at = $2 WHERE id = $3")
+        .bind(change.to.as_str())
+        .bind(now)
+        .bind(order_id)
+        .execute(&mut **tx)
+        .await?;
+    append_history(tx, order_id, change, now).await
+}
+
+async fn append_history(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    order_id: &str,
+    change: &StatusChange,
+    now: i64,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO order_status_history (order_id, position, status, actor, actor_id, reason, at) \
+         SELECT $1, COALESCE(MAX(position), 0) + 1, $2, $3, $4, $5, $6 \
+         FROM order_status_history WHERE order_id = $1",
+    )
+    .bind(order_id)
+    .bind(change.to.as_str())
+    .bind(actor_str(change.actor))
+    .bind(&change.actor_id)
+    .bind(&change.reason)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
