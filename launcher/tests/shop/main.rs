@@ -8,6 +8,7 @@ mod carts;
 mod catalog;
 mod checkout;
 mod client;
+mod crash;
 mod embedded;
 mod frontend_queries;
 mod inventory;

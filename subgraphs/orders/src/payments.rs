@@ -13,6 +13,7 @@ use crate::saga::Saga;
 
 /// The part of payments' `payment.updated` this consumer reads.
 #[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 struct PaymentUpdated {
     order_id: String,
 }

@@ -5,6 +5,7 @@ use kit::events::Fact;
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct EventLine {
     pub product_id: String,
     pub quantity: i64,
@@ -12,6 +13,7 @@ pub struct EventLine {
 
 /// Stock is held for the order and its payment is being taken.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct OrderPlaced {
     pub order_id: String,
     pub number: String,
@@ -33,6 +35,7 @@ impl Fact for OrderPlaced {
 
 /// The payment is captured and the stock has left with the order.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct OrderPaid {
     pub order_id: String,
     pub number: String,
@@ -54,6 +57,7 @@ impl Fact for OrderPaid {
 
 /// The order ended without a sale: cancelled, or its checkout failed.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct OrderClosed {
     pub order_id: String,
     pub number: String,

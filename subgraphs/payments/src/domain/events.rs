@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 /// A payment's state changed (captured, failed, refunded): orders completes or compensates its
 /// checkout from it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct PaymentUpdated {
     pub payment_id: String,
     pub order_id: String,

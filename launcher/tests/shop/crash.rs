@@ -1,0 +1,239 @@
+//! A crash mid-checkout: the orders service is a real process (`shop orders`), killed after it
+//! reserved the stock and while it waits on the payment; started again, it finds the checkout
+//! (the sweep takes it over once the dead process's lease ran out) and completes it: the order
+//! paid once, the stock confirmed, nothing held or charged twice.
+
+use std::net::SocketAddr;
+use std::process::Stdio;
+use std::time::Duration;
+
+use serde_json::{json, Value};
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::net::TcpListener;
+use tokio::process::{Child, Command};
+
+use crate::client::TestShop;
+
+/// `shop orders` against the shop's services, with its own database and event namespace.
+struct OrdersProcess {
+    env: Vec<(String, String)>,
+}
+
+impl OrdersProcess {
+    async fn new(shop: &TestShop, port: u16, namespace: &str) -> Self {
+        let accounts = shop.shop.subgraph::<accounts::Accounts>();
+        let (client, secret) = accounts
+            .service
+            .register_client("orders-process", &[kit::auth::SERVICE_SCOPE.to_string()])
+            .await
+            .unwrap();
+        let url = |name: &str| format!("http://{}/graphql", shop.shop.address(name));
+        let accounts_address = shop.shop.address("accounts");
+        let env = vec![
+            ("ORDERS_LISTEN", format!("127.0.0.1:{port}")),
+            (
+                "ORDERS_DATABASE_URL",
+                kit::db::testing::postgres_url().await,
+            ),
+            ("ORDERS_CLIENT_ID", client.id),
+            ("ORDERS_CLIENT_SECRET", secret),
+            ("ORDERS_SAGA_LEASE_SECS", "1".into()),
+            ("ORDERS_SWEEP_INTERVAL_SECS", "1".into()),
+            (
+                "JWKS_URL",
+                format!("http://{accounts_address}/.well-known/jwks.json"),
+            ),
+            (
+                "ACCOUNTS_TOKEN_URL",
+                format!("http://{accounts_address}/oauth/token"),
+            ),
+            ("ACCOUNTS_URL", url("accounts")),
+            ("CARTS_URL", url("carts")),
+            ("CATALOG_URL", url("catalog")),
+            ("INVENTORY_URL", url("inventory")),
+            ("EVENTS_URL", "redis://127.0.0.1:6379".into()),
+            ("EVENTS_NAMESPACE", namespace.into()),
+        ];
+        Self {
+            env: env.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
+        }
+    }
+
+    /// Starts the process and returns once it logs that it listens; its log goes on to the
+    /// test's output.
+    async fn start(&self, payments_url: &str) -> Child {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_shop"))
+            .args(["orders", "serve"])
+            .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .env("PAYMENTS_URL", payments_url)
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("the shop binary starts");
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let listening = async {
+            while let Some(line) = lines.next_line().await.unwrap() {
+                println!("orders: {line}");
+                if line.contains("orders listening") {
+                    return;
+                }
+            }
+            panic!("orders ended before it listened");
+        };
+        tokio::time::timeout(Duration::from_secs(30), listening)
+            .await
+            .expect("orders listens within 30 s");
+        tokio::spawn(async move {
+            while let Ok(Some(line)) = lines.next_line().await {
+                println!("orders: {line}");
+            }
+        });
+        child
+    }
+}
+
+async fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .await
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+async fn available(shop: &TestShop, product: &str) -> i64 {
+    shop.data(
+        "query($id: ID!) { product(id: $id) { availability { availableQuantity } } }",
+        json!({ "id": product }),
+        None,
+    )
+    .await["product"]["availability"]["availableQuantity"]
+        .as_i64()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn orders_killed_between_reservation_and_payment_completes_the_checkout_when_back() {
+    let shop = TestShop::start(30).await;
+    let customer = shop.customer_token().await;
+    let page = shop
+        .data(
+            "{ products(first: 20) { edges { node { id availability { availableQuantity } } } } }",
+            json!({}),
+            None,
+        )
+        .await;
+    let product = page["products"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| &e["node"])
+        .find(|n| n["availability"]["availableQuantity"].as_i64().unwrap_or(0) >= 5)
+        .map(|n| n["id"].as_str().unwrap().to_string())
+        .expect("a stocked demo product");
+    let before = available(&shop, &product).await;
+    let added = shop
+        .data(
+            "mutation($input: CartLineInput!) { addCartLine(input: $input) { cart { id } } }",
+            json!({ "input": { "productId": product, "quantity": 3 } }),
+            Some(&customer),
+        )
+        .await;
+    let cart = added["addCartLine"]["cart"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    let namespace = kit::id::new_id("crash-test");
+    let bus = kit::events::connect("redis://127.0.0.1:6379", &namespace)
+        .await
+        .unwrap();
+    bus.subscribe("order.paid", "observer").await.unwrap();
+    let port = free_port().await;
+    let address: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    let orders = OrdersProcess::new(&shop, port, &namespace).await;
+
+    // Payments, as the first process sees it: a port that takes the call and never answers.
+    let gate = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let gate_url = format!("http://{}/graphql", gate.local_addr().unwrap());
+    let mut first = orders.start(&gate_url).await;
+
+    let request = shop
+        .http
+        .post(format!("http://{address}/graphql"))
+        .bearer_auth(&customer)
+        .json(&json!({
+            "query": "mutation($input: CheckoutInput!) { checkout(input: $input) { order { id } } }",
+            "variables": { "input": { "cartId": cart, "paymentToken": "tok_visa",
+                "idempotencyKey": "crash-1",
+                "shippingAddress": { "fullName": "Ada", "line1": "1 Main St", "city": "London",
+                    "postalCode": "N1 9GU", "countryCode": "GB" } } }
+        }))
+        .send();
+    let checkout = tokio::spawn(request);
+
+    // The charge call arrives: the stock is held. Now the process dies.
+    let (_held, _) = tokio::time::timeout(Duration::from_secs(30), gate.accept())
+        .await
+        .expect("orders calls payments within 30 s")
+        .unwrap();
+    assert_eq!(available(&shop, &product).await, before - 3, "reserved");
+    first.kill().await.unwrap();
+    assert!(
+        checkout.await.unwrap().is_err(),
+        "the client lost its answer"
+    );
+
+    // Back, with payments reachable: the checkout completes.
+    let payments = format!("http://{}/graphql", shop.shop.address("payments"));
+    let _second = orders.start(&payments).await;
+    let deliveries = bus
+        .fetch(
+            "order.paid",
+            "observer",
+            "test",
+            10,
+            Duration::from_secs(3600),
+            Duration::from_secs(30),
+        )
+        .await
+        .unwrap();
+    assert_eq!(deliveries.len(), 1, "one order.paid within 30 s");
+    let paid = deliveries[0].event().unwrap();
+    let order_id = paid.payload["orderId"].as_str().unwrap().to_string();
+
+    let body: Value = shop
+        .http
+        .post(format!("http://{address}/graphql"))
+        .bearer_auth(&customer)
+        .json(&json!({
+            "query": "query($id: ID!) { order(id: $id) { status statusHistory { status } } }",
+            "variables": { "id": order_id }
+        }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(body["data"]["order"]["status"], "PAID", "{body:#}");
+
+    // The stock left once; exactly one captured charge for the order.
+    assert_eq!(available(&shop, &product).await, before - 3);
+    let payments = shop.shop.subgraph::<payments::Payments>();
+    let payment = payments
+        .service
+        .store
+        .by_order(&order_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(payment.captured_minor > 0, "{payment:?}");
+    let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM payments WHERE order_id = $1")
+        .bind(&order_id)
+        .fetch_one(payments.service.store.database().pool())
+        .await
+        .unwrap();
+    assert_eq!(count, 1);
+}
