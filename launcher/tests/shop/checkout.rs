@@ -430,3 +430,158 @@ async fn a_thousand_customers_at_once_for_ten_units_make_ten_paid_orders() {
     .unwrap();
     assert_eq!(counts, (10, 10));
 }
+
+const CANCEL: &str = "mutation($input: CancelOrderInput!) { cancelOrder(input: $input) {
+    order { status statusHistory { status actor reason } } userErrors { code message } } }";
+const STATUS: &str =
+    "mutation($input: UpdateOrderStatusInput!) { updateOrderStatus(input: $input) {
+    order { status } userErrors { code message } } }";
+
+#[tokio::test]
+async fn cancelled_orders_put_the_stock_back_and_refund_the_payment() {
+    let shop = TestShop::start(30).await;
+    let customer = shop.customer_token().await;
+    let admin = shop.admin_token().await;
+    let (product, _, before) = stocked_product(&shop, 5).await;
+    let webhooks = shop.shop.subgraph::<payments::Payments>().webhooks.clone();
+    let mut applied = webhooks.applied();
+
+    let buy = |key: &'static str| {
+        let shop = &shop;
+        let customer = &customer;
+        let product = &product;
+        async move {
+            let cart = fill_cart(shop, customer, product, 1).await;
+            let placed = checkout(
+                shop,
+                customer,
+                json!({ "cartId": cart, "shippingAddress": address(),
+                    "paymentToken": "tok_visa", "idempotencyKey": key }),
+            )
+            .await;
+            assert_eq!(placed["order"]["status"], "PAID", "{placed:#}");
+            placed["order"].clone()
+        }
+    };
+
+    // The customer cancels a paid order.
+    let first = buy("c-1").await;
+    assert_eq!(available(&shop, &product).await, before - 1);
+    let seen = *applied.borrow_and_update();
+    let cancelled = shop
+        .data(
+            CANCEL,
+            json!({ "input": { "orderId": first["id"], "reason": "changed my mind" } }),
+            Some(&customer),
+        )
+        .await;
+    assert_eq!(
+        cancelled["cancelOrder"]["userErrors"],
+        json!([]),
+        "{cancelled}"
+    );
+    assert_eq!(cancelled["cancelOrder"]["order"]["status"], "CANCELLED");
+    assert_eq!(available(&shop, &product).await, before);
+    tokio::time::timeout(Duration::from_secs(10), applied.wait_for(|n| *n > seen))
+        .await
+        .expect("the refund's webhook arrives within 10 s")
+        .unwrap();
+    let order = shop
+        .data(
+            "query($id: ID!) { order(id: $id) { status payment { status refundedAmount { amount } } total { amount } } }",
+            json!({ "id": first["id"] }),
+            Some(&customer),
+        )
+        .await;
+    assert_eq!(order["order"]["payment"]["status"], "REFUNDED", "{order}");
+    assert_eq!(
+        order["order"]["payment"]["refundedAmount"],
+        order["order"]["total"]
+    );
+    // Twice: not again.
+    let again = shop
+        .data(
+            CANCEL,
+            json!({ "input": { "orderId": first["id"] } }),
+            Some(&customer),
+        )
+        .await;
+    assert_eq!(user_error_code(&again["cancelOrder"]), "INVALID_TRANSITION");
+
+    // Fulfilled: the customer may not cancel any more, an admin may; delivery skipping
+    // fulfilment is refused.
+    let second = buy("c-2").await;
+    let skip = shop
+        .data(
+            STATUS,
+            json!({ "input": { "orderId": second["id"], "status": "DELIVERED", "reason": "x" } }),
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(
+        user_error_code(&skip["updateOrderStatus"]),
+        "INVALID_TRANSITION"
+    );
+    let fulfilled = shop
+        .data(
+            STATUS,
+            json!({ "input": { "orderId": second["id"], "status": "FULFILLED", "reason": "packed" } }),
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(
+        fulfilled["updateOrderStatus"]["order"]["status"],
+        "FULFILLED"
+    );
+    let refused = shop
+        .data(
+            CANCEL,
+            json!({ "input": { "orderId": second["id"] } }),
+            Some(&customer),
+        )
+        .await;
+    assert_eq!(
+        user_error_code(&refused["cancelOrder"]),
+        "INVALID_TRANSITION"
+    );
+    let by_admin = shop
+        .data(
+            CANCEL,
+            json!({ "input": { "orderId": second["id"], "reason": "lost in transit" } }),
+            Some(&admin),
+        )
+        .await;
+    let history = &by_admin["cancelOrder"]["order"]["statusHistory"];
+    assert_eq!(history[3]["status"], "CANCELLED", "{by_admin}");
+    assert_eq!(history[3]["actor"], "ADMIN");
+    assert_eq!(available(&shop, &product).await, before);
+
+    // Another customer cannot cancel (or see) this one.
+    let other = shop
+        .register("nosy@example.com", "correct horse battery", "Nosy")
+        .await;
+    let nosy = shop
+        .data(
+            CANCEL,
+            json!({ "input": { "orderId": first["id"] } }),
+            Some(other["accessToken"].as_str().unwrap()),
+        )
+        .await;
+    assert_eq!(user_error_code(&nosy["cancelOrder"]), "NOT_FOUND");
+
+    // The admin's list: filtered by status, newest first.
+    let list = shop
+        .data(
+            "{ orders(filter: { status: CANCELLED }, first: 10) { edges { node { id status } } } }",
+            json!({}),
+            Some(&admin),
+        )
+        .await;
+    let ids: Vec<&Value> = list["orders"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| &e["node"]["id"])
+        .collect();
+    assert_eq!(ids, [&second["id"], &first["id"]]);
+}

@@ -225,6 +225,12 @@ impl InventoryService {
         self.settle(outcome)
     }
 
+    /// A confirmed reservation's units go back into stock (a cancelled order).
+    pub async fn return_stock(&self, order_reference: &str) -> InventoryResult<Reservation> {
+        let outcome = self.store.return_confirmed(order_reference).await?;
+        self.settle(outcome)
+    }
+
     pub async fn release(&self, order_reference: &str) -> InventoryResult<Reservation> {
         let outcome = self
             .store

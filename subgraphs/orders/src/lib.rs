@@ -53,7 +53,7 @@ impl Subgraph for Orders {
             settings.sweep_interval,
             settings.call_attempts,
         ));
-        let service = OrdersService::new(store, saga, services, settings);
+        let service = OrdersService::new(store, saga, services, resources.events.clone(), settings);
         Ok(Self {
             service: Arc::new(service),
             events: resources.events,

@@ -13,7 +13,7 @@ use kit::subgraph::Events;
 use crate::domain::checkout::{Failure, FailureKind, Step};
 use crate::domain::events::{EventLine, OrderClosed, OrderPaid, OrderPlaced};
 use crate::domain::status::{Actor, OrderStatus};
-use crate::services::{CallError, PaymentState, Reserved, Services, Settled};
+use crate::services::{CallError, PaymentState, Reserved, Services, Settle, Settled};
 use crate::store::{Advance, CheckoutRow, LineRow, OrderRow, OrderStore, StatusChange, StoreError};
 
 #[derive(Debug, thiserror::Error)]
@@ -214,7 +214,7 @@ impl Saga {
                     Err(error) => self.retry_or(checkout, owner, error, Step::Release).await,
                 }
             }
-            Step::Confirm => match self.services.settle_reservation(id, true).await {
+            Step::Confirm => match self.services.settle_reservation(id, Settle::Confirm).await {
                 Ok(Settled::Done) => {
                     let paid = self.events.event(&OrderPaid {
                         order_id: id.into(),
@@ -271,7 +271,7 @@ impl Saga {
                     Err(error) => self.retry(checkout, owner, error).await,
                 }
             }
-            Step::Release => match self.services.settle_reservation(id, false).await {
+            Step::Release => match self.services.settle_reservation(id, Settle::Release).await {
                 Ok(_) => {
                     let failure = checkout.failure.clone().unwrap_or_else(|| Failure {
                         kind: FailureKind::Unavailable,
@@ -295,6 +295,19 @@ impl Saga {
                     });
                     advance(Step::Refund, Step::Done, self.failed(order, failure)).await
                 }
+                Err(error) => self.retry(checkout, owner, error).await,
+            },
+            Step::Restock => match self.services.settle_reservation(id, Settle::Return).await {
+                Ok(settled) => {
+                    if let Settled::Closed { message, .. } = settled {
+                        tracing::warn!(order = %id, %message, "nothing to put back in stock");
+                    }
+                    advance(Step::Restock, Step::CancelRefund, Advance::default()).await
+                }
+                Err(error) => self.retry(checkout, owner, error).await,
+            },
+            Step::CancelRefund => match self.services.refund_order(id, "order cancelled").await {
+                Ok(()) => advance(Step::CancelRefund, Step::Done, Advance::default()).await,
                 Err(error) => self.retry(checkout, owner, error).await,
             },
         }

@@ -8,10 +8,12 @@ use kit::address::{parse_address, Address, AddressFields, InvalidAddress};
 use kit::db::now_millis;
 use kit::idempotency::{self, IdempotencyError, Limits};
 use kit::money::Money;
+use kit::subgraph::Events;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::config::OrdersSettings;
+use crate::domain::events::OrderClosed;
 use crate::domain::number::new_number;
 use crate::domain::status::{Actor, InvalidTransition, OrderStatus};
 use crate::domain::totals::{self, PricedLine, TotalsError};
@@ -48,6 +50,8 @@ pub enum OrderError {
     Transition(#[from] InvalidTransition),
     #[error("the order changed meanwhile; look at it again")]
     Conflict,
+    #[error("the order's checkout is still running")]
+    CheckoutRunning,
     #[error(transparent)]
     Totals(#[from] TotalsError),
     #[error(transparent)]
@@ -78,6 +82,7 @@ pub struct OrdersService {
     pub store: OrderStore,
     pub saga: Arc<Saga>,
     services: Arc<Services>,
+    events: Events,
     settings: OrdersSettings,
 }
 
@@ -86,12 +91,14 @@ impl OrdersService {
         store: OrderStore,
         saga: Arc<Saga>,
         services: Arc<Services>,
+        events: Events,
         settings: OrdersSettings,
     ) -> Self {
         Self {
             store,
             saga,
             services,
+            events,
             settings,
         }
     }
@@ -273,6 +280,52 @@ impl OrdersService {
 
     pub async fn order(&self, id: &str) -> OrderResult<Option<OrderRow>> {
         Ok(self.store.orders_by_ids(&[id.to_string()]).await?.pop())
+    }
+
+    /// Cancels an order (customers until fulfilment, admins until delivery): the stock goes
+    /// back and the payment is refunded, by the saga, so a crash midway is resumed.
+    pub async fn cancel(
+        &self,
+        order_id: &str,
+        actor: Actor,
+        actor_id: &str,
+        reason: &str,
+    ) -> OrderResult<OrderRow> {
+        let order = self
+            .order(order_id)
+            .await?
+            .ok_or(OrderError::OrderNotFound)?;
+        if order.status == OrderStatus::Pending {
+            return Err(OrderError::CheckoutRunning);
+        }
+        order.status.transition(OrderStatus::Cancelled, actor)?;
+        let reason = match reason.trim() {
+            "" => "cancelled",
+            reason => reason,
+        };
+        let change = StatusChange {
+            to: OrderStatus::Cancelled,
+            actor,
+            actor_id: Some(actor_id.into()),
+            reason: reason.into(),
+        };
+        let closed = self.events.event(&OrderClosed {
+            order_id: order.id.clone(),
+            number: order.number.clone(),
+            customer_id: order.customer_id.clone(),
+            email: order.email.clone(),
+            status: OrderStatus::Cancelled.as_str().into(),
+            reason: reason.into(),
+        });
+        if !self
+            .store
+            .cancel(order_id, order.status, &change, &closed)
+            .await?
+        {
+            return Err(OrderError::Conflict);
+        }
+        self.saga.drive(order_id, &kit::id::new_id("lease")).await?;
+        self.order(order_id).await?.ok_or(OrderError::OrderNotFound)
     }
 
     /// Moves an order by the state machine, as `actor`.

@@ -117,6 +117,17 @@ pub enum PaymentState {
     Pending,
 }
 
+/// What to do with an order's reservation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Settle {
+    /// The held units leave with the order.
+    Confirm,
+    /// The held units are available again.
+    Release,
+    /// The sold units go back into stock.
+    Return,
+}
+
 pub struct Services {
     client: Arc<ServiceClient>,
     urls: ServiceUrls,
@@ -261,12 +272,13 @@ impl Services {
         }
     }
 
-    /// Confirms (`confirmReservation`) or releases (`releaseReservation`) the order's hold.
-    pub async fn settle_reservation(&self, order_id: &str, confirm: bool) -> CallResult<Settled> {
-        let field = if confirm {
-            "confirmReservation"
-        } else {
-            "releaseReservation"
+    /// Confirms (`confirmReservation`), releases (`releaseReservation`) or returns to stock
+    /// (`returnReservation`) the order's reservation.
+    pub async fn settle_reservation(&self, order_id: &str, how: Settle) -> CallResult<Settled> {
+        let field = match how {
+            Settle::Confirm => "confirmReservation",
+            Settle::Release => "releaseReservation",
+            Settle::Return => "returnReservation",
         };
         let data = self
             .client

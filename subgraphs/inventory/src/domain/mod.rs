@@ -155,6 +155,8 @@ pub enum ReservationStatus {
     Released,
     /// Given back when the hold ran out.
     Expired,
+    /// Confirmed, then back in stock (the order was cancelled).
+    Returned,
 }
 
 impl ReservationStatus {
@@ -164,13 +166,20 @@ impl ReservationStatus {
             Self::Confirmed => "confirmed",
             Self::Released => "released",
             Self::Expired => "expired",
+            Self::Returned => "returned",
         }
     }
 
     pub fn parse(raw: &str) -> Option<Self> {
-        [Self::Held, Self::Confirmed, Self::Released, Self::Expired]
-            .into_iter()
-            .find(|s| s.as_str() == raw)
+        [
+            Self::Held,
+            Self::Confirmed,
+            Self::Released,
+            Self::Expired,
+            Self::Returned,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == raw)
     }
 }
 

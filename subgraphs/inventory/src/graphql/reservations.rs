@@ -137,6 +137,17 @@ impl ReservationMutation {
         reservation_payload(service(ctx).confirm(&input.order_reference).await)
     }
 
+    /// A confirmed reservation's units go back into stock (the order was cancelled).
+    #[graphql(inaccessible)]
+    async fn return_reservation(
+        &self,
+        ctx: &Context<'_>,
+        input: ReservationInput,
+    ) -> async_graphql::Result<ReservationPayload> {
+        viewer(ctx).require_service()?;
+        reservation_payload(service(ctx).return_stock(&input.order_reference).await)
+    }
+
     /// The held units are available again.
     #[graphql(inaccessible)]
     async fn release_reservation(

@@ -169,6 +169,9 @@ pub trait InventoryStore: Send + Sync {
     async fn reservation(&self, order_reference: &str) -> StoreResult<Option<Reservation>>;
     /// Held → confirmed: the units leave on-hand stock (ledger entries of kind `sale`).
     async fn confirm(&self, order_reference: &str) -> StoreResult<TransitionOutcome>;
+    /// Confirmed → returned: the units are back in on-hand stock (ledger entries of kind
+    /// `restock`).
+    async fn return_confirmed(&self, order_reference: &str) -> StoreResult<TransitionOutcome>;
     /// Held → released or expired: the units are available again.
     async fn release(
         &self,

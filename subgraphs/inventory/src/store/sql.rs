@@ -639,6 +639,54 @@ impl InventoryStore for SqlStore {
         }))
     }
 
+    async fn return_confirmed(&self, order_reference: &str) -> StoreResult<TransitionOutcome> {
+        let mut tx = self.db.begin().await?;
+        let Some(reservation) = self.reservation_in(&mut tx, order_reference, true).await? else {
+            return Ok(TransitionOutcome::NotFound);
+        };
+        match reservation.status {
+            ReservationStatus::Confirmed => {}
+            ReservationStatus::Returned => return Ok(TransitionOutcome::Already(reservation)),
+            _ => return Ok(TransitionOutcome::Refused(reservation)),
+        }
+        let now = now_millis();
+        for line in &reservation.lines {
+            let row = sqlx::query(
+                "UPDATE stock SET on_hand = on_hand + $1, updated_at = $2 \
+                 WHERE product_id = $3 AND warehouse_id = $4 RETURNING on_hand",
+            )
+            .bind(line.quantity)
+            .bind(now)
+            .bind(&line.product_id)
+            .bind(&line.warehouse_id)
+            .fetch_one(&mut *tx)
+            .await?;
+            let on_hand_after: i64 = row.try_get("on_hand")?;
+            sqlx::query(&format!(
+                "INSERT INTO stock_ledger ({LEDGER_COLUMNS}, idempotency_key) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, NULL)"
+            ))
+            .bind(new_id("adj"))
+            .bind(&line.product_id)
+            .bind(&line.warehouse_id)
+            .bind(AdjustmentKind::Restock.as_str())
+            .bind(line.quantity)
+            .bind(on_hand_after)
+            .bind("order cancelled")
+            .bind(format!("order:{order_reference}"))
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        }
+        self.set_status(&mut tx, order_reference, ReservationStatus::Returned)
+            .await?;
+        tx.commit().await?;
+        Ok(TransitionOutcome::Done(Reservation {
+            status: ReservationStatus::Returned,
+            ..reservation
+        }))
+    }
+
     async fn release(
         &self,
         order_reference: &str,
@@ -653,7 +701,9 @@ impl InventoryStore for SqlStore {
             ReservationStatus::Released | ReservationStatus::Expired => {
                 return Ok(TransitionOutcome::Already(reservation))
             }
-            ReservationStatus::Confirmed => return Ok(TransitionOutcome::Refused(reservation)),
+            ReservationStatus::Confirmed | ReservationStatus::Returned => {
+                return Ok(TransitionOutcome::Refused(reservation))
+            }
         }
         let now = now_millis();
         for line in &reservation.lines {

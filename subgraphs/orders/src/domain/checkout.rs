@@ -8,6 +8,8 @@
 //!    │              └─failed──> release ──> done                            (order failed)
 //!    └─out of stock──> done                                                 (order failed)
 //!                      confirm ──reservation expired──> refund ──> done     (order failed)
+//!
+//! cancelled (paid or fulfilled) ──> restock ──> cancel_refund ──> done      (order cancelled)
 //! ```
 
 use serde::{Deserialize, Serialize};
@@ -22,6 +24,10 @@ pub enum Step {
     Release,
     /// Compensation: the payment was captured but the stock could not be confirmed.
     Refund,
+    /// Cancellation: the sold units go back into stock.
+    Restock,
+    /// Cancellation: the payment is refunded.
+    CancelRefund,
     Done,
 }
 
@@ -34,6 +40,8 @@ impl Step {
             Self::ClearCart => "clear_cart",
             Self::Release => "release",
             Self::Refund => "refund",
+            Self::Restock => "restock",
+            Self::CancelRefund => "cancel_refund",
             Self::Done => "done",
         }
     }
@@ -46,6 +54,8 @@ impl Step {
             Self::ClearCart,
             Self::Release,
             Self::Refund,
+            Self::Restock,
+            Self::CancelRefund,
             Self::Done,
         ]
         .into_iter()

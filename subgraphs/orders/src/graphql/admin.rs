@@ -1,10 +1,10 @@
 //! Admin: the orders list with filters and sorting, and status changes by the state machine.
 
 use async_graphql::connection::Connection;
-use async_graphql::{Context, Enum, InputObject, Object, SimpleObject, ID};
+use async_graphql::{Context, Enum, InputObject, Object, ID};
 
-use super::order::{orders_connection, Order, OrderStatus};
-use super::{service, user_error, viewer, OrderUserError};
+use super::order::{order_payload, orders_connection, Order, OrderPayload, OrderStatus};
+use super::{service, viewer};
 use crate::domain::status::{Actor, OrderStatus as DomainStatus};
 use crate::service::OrderError;
 use crate::store::OrderFilter;
@@ -31,12 +31,6 @@ pub struct UpdateOrderStatusInput {
     pub order_id: ID,
     pub status: OrderStatus,
     pub reason: String,
-}
-
-#[derive(SimpleObject, Default)]
-pub struct OrderPayload {
-    pub order: Option<Order>,
-    pub user_errors: Vec<OrderUserError>,
 }
 
 fn millis(raw: Option<&str>, name: &str) -> async_graphql::Result<Option<i64>> {
@@ -97,22 +91,13 @@ impl AdminMutation {
             // Cancelling gives back stock and money; that is its own operation.
             Err(OrderError::InvalidInput {
                 field: "status",
-                message: "cancelling an order is not available yet",
+                message: "cancel orders with cancelOrder",
             })
         } else {
             service(ctx)
                 .change_status(&input.order_id, to, Actor::Admin, admin, &input.reason)
                 .await
         };
-        Ok(match result {
-            Ok(row) => OrderPayload {
-                order: Some(Order { row }),
-                user_errors: Vec::new(),
-            },
-            Err(error) => OrderPayload {
-                order: None,
-                user_errors: vec![user_error(error)?],
-            },
-        })
+        order_payload(result)
     }
 }

@@ -3,6 +3,7 @@
 //! here.
 
 mod admin;
+mod cancel;
 mod checkout;
 mod order;
 
@@ -21,7 +22,11 @@ pub use order::{DetailLoader, Order};
 pub struct Query(order::OrderQuery, admin::AdminQuery);
 
 #[derive(MergedObject, Default)]
-pub struct Mutation(checkout::CheckoutMutation, admin::AdminMutation);
+pub struct Mutation(
+    checkout::CheckoutMutation,
+    cancel::CancelMutation,
+    admin::AdminMutation,
+);
 
 pub type OrdersSchema = Schema<Query, Mutation, EmptySubscription>;
 
@@ -50,6 +55,7 @@ pub enum OrderErrorCode {
     NotFound,
     InvalidTransition,
     Conflict,
+    CheckoutRunning,
 }
 
 /// An expected failure of an orders mutation.
@@ -116,6 +122,7 @@ pub(crate) fn user_error(error: OrderError) -> Result<OrderUserError, ApiError> 
         OrderError::OrderNotFound => (field(&["orderId"]), OrderErrorCode::NotFound),
         OrderError::Transition(_) => (field(&["status"]), OrderErrorCode::InvalidTransition),
         OrderError::Conflict => (None, OrderErrorCode::Conflict),
+        OrderError::CheckoutRunning => (field(&["orderId"]), OrderErrorCode::CheckoutRunning),
         OrderError::Totals(_)
         | OrderError::Call(_)
         | OrderError::Saga(_)

@@ -371,3 +371,19 @@ impl Loader<String> for DetailLoader {
         Ok(details)
     }
 }
+
+#[derive(SimpleObject, Default)]
+pub struct OrderPayload {
+    pub order: Option<Order>,
+    pub user_errors: Vec<super::OrderUserError>,
+}
+
+/// A mutation payload from a service result (see [`kit::error::mutation_payload`]).
+pub(crate) fn order_payload(
+    result: Result<OrderRow, crate::service::OrderError>,
+) -> async_graphql::Result<OrderPayload> {
+    kit::error::mutation_payload(result, super::user_error, |row, user_errors| OrderPayload {
+        order: row.map(|row| Order { row }),
+        user_errors,
+    })
+}

@@ -460,6 +460,45 @@ impl OrderStore {
         Ok(true)
     }
 
+    /// Cancels a paid or fulfilled order: its status (if still `from`), history and event, and
+    /// its saga moved to the restock step (also from clearing the cart), free for anyone to run.
+    pub async fn cancel(
+        &self,
+        order_id: &str,
+        from: OrderStatus,
+        change: &StatusChange,
+        event: &Event,
+    ) -> StoreResult<bool> {
+        let now = now_millis();
+        let mut tx = self.db.begin().await?;
+        let changed = sqlx::query(
+            "UPDATE orders SET status = $1, updated_at = $2 WHERE id = $3 AND status = $4",
+        )
+        .bind(change.to.as_str())
+        .bind(now)
+        .bind(order_id)
+        .bind(from.as_str())
+        .execute(&mut *tx)
+        .await?;
+        if changed.rows_affected() == 0 {
+            tx.rollback().await?;
+            return Ok(false);
+        }
+        append_history(&mut tx, order_id, change, now).await?;
+        sqlx::query(
+            "UPDATE checkouts SET step = $1, attempts = 0, lease_owner = NULL, lease_until = 0, \
+             updated_at = $2 WHERE order_id = $3",
+        )
+        .bind(Step::Restock.as_str())
+        .bind(now)
+        .bind(order_id)
+        .execute(&mut *tx)
+        .await?;
+        outbox::append(&mut tx, event).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
     pub async fn orders_by_ids(&self, ids: &[String]) -> StoreResult<Vec<OrderRow>> {
         let select = format!("SELECT {ORDER_COLUMNS} FROM orders WHERE id");
         let rows = self.db.fetch_any_of(&select, ids, "").await?;
