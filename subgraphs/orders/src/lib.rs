@@ -7,6 +7,7 @@ pub mod config;
 pub mod domain;
 pub mod graphql;
 pub mod payments;
+pub mod reconcile;
 pub mod saga;
 pub mod service;
 pub mod services;
@@ -15,7 +16,7 @@ pub mod store;
 use std::sync::Arc;
 
 use futures_util::future::BoxFuture;
-use kit::subgraph::{NoCommands, Resources, StopSignal};
+use kit::subgraph::{Resources, Settings, StopSignal};
 use kit::Subgraph;
 
 pub use config::OrdersSettings;
@@ -25,6 +26,17 @@ use services::Services;
 use store::OrderStore;
 
 pub static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/orders");
+
+/// The orders' own commands.
+#[derive(clap::Subcommand, Debug)]
+pub enum OrdersCommand {
+    /// List orders whose state and payment disagree, and repair what can be repaired.
+    Reconcile {
+        /// Only list; change nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+}
 
 pub struct Orders {
     pub service: Arc<OrdersService>,
@@ -37,7 +49,7 @@ impl Subgraph for Orders {
     type Settings = OrdersSettings;
     type Query = graphql::Query;
     type Mutation = graphql::Mutation;
-    type Command = NoCommands;
+    type Command = OrdersCommand;
 
     const MIGRATIONS: &'static sqlx::migrate::Migrator = &MIGRATIONS;
 
@@ -93,6 +105,31 @@ impl Subgraph for Orders {
             }
         };
         vec![Box::pin(results.run(stop)), Box::pin(sweep)]
+    }
+
+    async fn run_command(
+        command: OrdersCommand,
+        settings: Settings<OrdersSettings>,
+    ) -> anyhow::Result<()> {
+        let (orders, _, _) = kit::app::prepare::<Self>(&settings).await?;
+        match command {
+            OrdersCommand::Reconcile { dry_run } => {
+                let findings = orders.service.reconcile(!dry_run).await?;
+                for f in &findings {
+                    println!(
+                        "{} ({}): order {}, payment {}: {}{}",
+                        f.number,
+                        f.order_id,
+                        f.order_status.as_str(),
+                        f.payment_status,
+                        f.problem,
+                        f.repaired.map(|r| format!(" -> {r}")).unwrap_or_default()
+                    );
+                }
+                println!("{} disagreements", findings.len());
+            }
+        }
+        Ok(())
     }
 }
 

@@ -17,6 +17,7 @@ use crate::domain::events::OrderClosed;
 use crate::domain::number::new_number;
 use crate::domain::status::{Actor, InvalidTransition, OrderStatus};
 use crate::domain::totals::{self, PricedLine, TotalsError};
+use crate::reconcile::{Finding, Reconciler};
 use crate::saga::{Saga, SagaError};
 use crate::services::{CallError, Services};
 use crate::store::{LineRow, OrderRow, OrderStore, StatusChange, StoreError};
@@ -326,6 +327,17 @@ impl OrdersService {
         }
         self.saga.drive(order_id, &kit::id::new_id("lease")).await?;
         self.order(order_id).await?.ok_or(OrderError::OrderNotFound)
+    }
+
+    /// Orders whose state and payment disagree; repaired where safe when `repair` is set.
+    pub async fn reconcile(&self, repair: bool) -> OrderResult<Vec<Finding>> {
+        Reconciler {
+            store: &self.store,
+            saga: &self.saga,
+            services: &self.services,
+        }
+        .run(repair)
+        .await
     }
 
     /// Moves an order by the state machine, as `actor`.

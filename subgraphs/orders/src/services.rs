@@ -128,6 +128,18 @@ pub enum Settle {
     Return,
 }
 
+/// An order's payment as payments has it.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OrderPayment {
+    pub order_id: String,
+    pub payment_id: String,
+    /// `AUTHORIZED`, `CAPTURED`, `FAILED`, `PARTIALLY_REFUNDED`, `REFUNDED`.
+    pub status: String,
+    pub captured_minor: i64,
+    pub refunded_minor: i64,
+}
+
 pub struct Services {
     client: Arc<ServiceClient>,
     urls: ServiceUrls,
@@ -351,6 +363,20 @@ impl Services {
                 })
             }
         })
+    }
+
+    /// The payments of `order_ids` (orders without one are left out).
+    pub async fn order_payments(&self, order_ids: &[String]) -> CallResult<Vec<OrderPayment>> {
+        let data = self
+            .client
+            .query(
+                &self.urls.payments,
+                "query($ids: [ID!]!) { orderPayments(orderIds: $ids) {
+                    orderId paymentId status capturedMinor refundedMinor } }",
+                json!({ "ids": order_ids }),
+            )
+            .await?;
+        read("payments", data["orderPayments"].clone())
     }
 
     /// Refunds what is left of the order's payment (compensation, cancellation).

@@ -70,6 +70,15 @@ pub struct CheckoutRow {
     pub step: Step,
     pub attempts: i64,
     pub failure: Option<Failure>,
+    /// Until when its lease holder works on it; after it, anyone may take it over.
+    pub lease_until: i64,
+}
+
+impl CheckoutRow {
+    /// Unfinished, and nobody is working on it.
+    pub fn is_stalled(&self, now: i64) -> bool {
+        self.step != Step::Done && self.lease_until < now
+    }
 }
 
 /// A status change with who made it and why.
@@ -107,7 +116,8 @@ const ORDER_COLUMNS: &str = "id, number, customer_id, email, currency, subtotal_
     shipping_minor, total_minor, shipping_address, status, created_at, updated_at";
 const LINE_COLUMNS: &str =
     "order_id, position, product_id, sku, name, unit_price_minor, quantity, line_total_minor";
-const CHECKOUT_COLUMNS: &str = "order_id, cart_id, payment_token, step, attempts, failure";
+const CHECKOUT_COLUMNS: &str =
+    "order_id, cart_id, payment_token, step, attempts, failure, lease_until";
 
 fn corrupt(id: &str, what: impl Into<String>) -> StoreError {
     StoreError::Corrupt {
@@ -199,6 +209,7 @@ fn checkout(row: &AnyRow) -> StoreResult<CheckoutRow> {
             .map(|raw| serde_json::from_str(&raw))
             .transpose()
             .map_err(|e| corrupt(&order_id, format!("failure: {e}")))?,
+        lease_until: row.try_get("lease_until")?,
         order_id,
     })
 }

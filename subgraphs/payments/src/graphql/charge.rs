@@ -1,11 +1,14 @@
-//! The charge checkout asks for: internal (`@inaccessible`, service scope only).
+//! What orders asks of payments: the charge, refunding a cancelled or failed order, and the
+//! payments of orders for reconciliation. Internal (`@inaccessible`, service scope only).
 
 use async_graphql::{Context, InputObject, Object, SimpleObject, ID};
 use kit::money::MoneyInput;
+use kit::ApiError;
 
-use super::payment::Payment;
+use super::payment::{Payment, PaymentStatus};
 use super::{payload, service, viewer, PaymentUserError};
 use crate::service::{ChargeRequest, PaymentError};
+use crate::store::KeyColumn;
 
 #[derive(InputObject)]
 #[graphql(inaccessible)]
@@ -57,6 +60,49 @@ impl ChargeMutation {
             payment,
             user_errors,
         })
+    }
+}
+
+/// An order's payment as reconciliation compares it with the order.
+#[derive(SimpleObject, Clone, Debug)]
+#[graphql(inaccessible)]
+pub struct OrderPaymentState {
+    pub order_id: ID,
+    pub payment_id: ID,
+    pub status: PaymentStatus,
+    /// Minor units captured and refunded so far.
+    pub captured_minor: i64,
+    pub refunded_minor: i64,
+}
+
+#[derive(Default)]
+pub struct ChargeQuery;
+
+#[Object]
+impl ChargeQuery {
+    /// The payments of these orders (orders without one are left out).
+    #[graphql(inaccessible)]
+    async fn order_payments(
+        &self,
+        ctx: &Context<'_>,
+        order_ids: Vec<ID>,
+    ) -> async_graphql::Result<Vec<OrderPaymentState>> {
+        viewer(ctx).require_service()?;
+        let ids: Vec<String> = order_ids.into_iter().map(|id| id.0).collect();
+        let rows = service(ctx)
+            .payments(KeyColumn::Order, &ids)
+            .await
+            .map_err(ApiError::internal)?;
+        Ok(rows
+            .into_iter()
+            .map(|row| OrderPaymentState {
+                order_id: ID(row.order_id),
+                payment_id: ID(row.id),
+                status: row.status.into(),
+                captured_minor: row.captured_minor,
+                refunded_minor: row.refunded_minor,
+            })
+            .collect())
     }
 }
 

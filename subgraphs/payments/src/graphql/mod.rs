@@ -18,7 +18,7 @@ use crate::service::{PaymentError, PaymentResult, PaymentsService};
 pub use payment::{Payment, PaymentLoader, RefundLoader};
 
 #[derive(MergedObject, Default)]
-pub struct Query(payment::PaymentQuery);
+pub struct Query(payment::PaymentQuery, charge::ChargeQuery);
 
 #[derive(MergedObject, Default)]
 pub struct Mutation(
