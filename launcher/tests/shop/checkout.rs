@@ -329,6 +329,54 @@ async fn the_same_checkout_sent_twenty_times_at_once_makes_one_order_and_one_cha
     assert_eq!(charges, 1);
 }
 
+#[tokio::test]
+async fn a_price_changed_since_the_cart_was_read_is_charged_at_the_current_price() {
+    let shop = TestShop::start(30).await;
+    let customer = shop.customer_token().await;
+    let admin = shop.admin_token().await;
+    let (product, old_price, _) = stocked_product(&shop, 5).await;
+    let cart = fill_cart(&shop, &customer, &product, 2).await;
+    let shown = shop
+        .data(
+            "{ cart { subtotal { amount } } }",
+            json!({}),
+            Some(&customer),
+        )
+        .await;
+    let updated = shop
+        .data(
+            "mutation($input: UpdateProductInput!) { updateProduct(input: $input) { userErrors { code } } }",
+            json!({ "input": { "id": product, "price": { "amount": "12.34", "currencyCode": "USD" } } }),
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(
+        updated["updateProduct"]["userErrors"],
+        json!([]),
+        "{updated}"
+    );
+    assert_ne!(old_price, "12.34");
+
+    let placed = checkout(
+        &shop,
+        &customer,
+        json!({ "cartId": cart, "shippingAddress": address(), "paymentToken": "tok_visa",
+            "idempotencyKey": "price" }),
+    )
+    .await;
+    let order = &placed["order"];
+    assert_eq!(order["status"], "PAID", "{placed:#}");
+    assert_ne!(
+        order["subtotal"]["amount"],
+        shown["cart"]["subtotal"]["amount"]
+    );
+    assert_eq!(order["lines"][0]["unitPrice"]["amount"], "12.34");
+    assert_eq!(order["lines"][0]["lineTotal"]["amount"], "24.68");
+    assert_eq!(order["subtotal"]["amount"], "24.68");
+    assert_eq!(order["total"]["amount"], "29.67");
+    assert_eq!(order["payment"]["amount"]["amount"], "29.67");
+}
+
 /// Creates `n` customers straight in accounts (hashing 1,000 passwords would be the slowest
 /// part of the test) and signs an access token for each with accounts' own key.
 async fn customers(shop: &TestShop, n: usize) -> Vec<String> {
@@ -418,6 +466,12 @@ async fn a_thousand_customers_at_once_for_ten_units_make_ten_paid_orders() {
         .filter(|r| r["userErrors"][0]["code"] == "OUT_OF_STOCK")
         .count();
     assert_eq!((paid, out_of_stock), (10, 990));
+    let short = results
+        .iter()
+        .find(|r| r["userErrors"][0]["code"] == "OUT_OF_STOCK")
+        .unwrap();
+    let message = short["userErrors"][0]["message"].as_str().unwrap();
+    assert!(message.contains("0 left, 1 wanted"), "{message}");
     assert_eq!(available(shop, &product).await, 0);
 
     // Exactly ten charges, all captured; nothing charged for the rest.

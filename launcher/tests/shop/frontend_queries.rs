@@ -29,7 +29,11 @@ fn client_operations_plan_against_the_supergraph() {
         "Account.graphql",
         "AddAddress.graphql",
         "Cart.graphql",
+        "CancelOrder.graphql",
+        "Checkout.graphql",
         "MergeGuestCart.graphql",
+        "Order.graphql",
+        "OrderHistory.graphql",
     ];
     let storefront = operations("storefront");
     let admin = operations("admin");

@@ -146,15 +146,7 @@ impl Saga {
                     }
                     // Nothing is held and nothing was charged: the checkout ends here.
                     Ok(Reserved::Short { message }) => {
-                        let failure = Failure {
-                            kind: FailureKind::OutOfStock,
-                            product_ids: lines
-                                .iter()
-                                .filter(|l| message.contains(&l.product_id))
-                                .map(|l| l.product_id.clone())
-                                .collect(),
-                            message,
-                        };
+                        let failure = self.out_of_stock(lines, message).await;
                         advance(Step::Reserve, Step::Done, self.failed(order, failure)).await
                     }
                     Err(error) => self.retry_or(checkout, owner, error, Step::Release).await,
@@ -310,6 +302,45 @@ impl Saga {
                 Ok(()) => advance(Step::CancelRefund, Step::Done, Advance::default()).await,
                 Err(error) => self.retry(checkout, owner, error).await,
             },
+        }
+    }
+
+    /// Which lines are short, as the customer is told: every line with more units than are
+    /// available now (the inventory's own message when availability cannot be read).
+    async fn out_of_stock(&self, lines: &[LineRow], inventory_says: String) -> Failure {
+        let ids: Vec<String> = lines.iter().map(|l| l.product_id.clone()).collect();
+        let short: Vec<(&LineRow, i64)> = match self.services.available(&ids).await {
+            Ok(levels) => lines
+                .iter()
+                .map(|l| {
+                    let left = levels
+                        .iter()
+                        .find(|(id, _)| id == &l.product_id)
+                        .map_or(0, |(_, n)| *n);
+                    (l, left)
+                })
+                .filter(|(l, left)| l.quantity > *left)
+                .collect(),
+            Err(error) => {
+                tracing::warn!(%error, "availability after a short reservation");
+                Vec::new()
+            }
+        };
+        if short.is_empty() {
+            return Failure {
+                kind: FailureKind::OutOfStock,
+                message: inventory_says,
+                product_ids: Vec::new(),
+            };
+        }
+        let listed: Vec<String> = short
+            .iter()
+            .map(|(l, left)| format!("{} ({}: {left} left, {} wanted)", l.name, l.sku, l.quantity))
+            .collect();
+        Failure {
+            kind: FailureKind::OutOfStock,
+            message: format!("not enough stock for {}", listed.join("; ")),
+            product_ids: short.iter().map(|(l, _)| l.product_id.clone()).collect(),
         }
     }
 

@@ -255,6 +255,35 @@ impl Services {
         Ok(products)
     }
 
+    /// The units of each product that can be sold now (products inventory does not know have
+    /// none).
+    pub async fn available(&self, product_ids: &[String]) -> CallResult<Vec<(String, i64)>> {
+        let representations: Vec<Value> = product_ids
+            .iter()
+            .map(|id| json!({ "__typename": "Product", "id": id }))
+            .collect();
+        let data = self
+            .client
+            .query(
+                &self.urls.inventory,
+                "query($r: [_Any!]!) { _entities(representations: $r) {
+                    ... on Product { id availability { availableQuantity } } } }",
+                json!({ "r": representations }),
+            )
+            .await?;
+        Ok(data["_entities"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|e| {
+                Some((
+                    e["id"].as_str()?.to_string(),
+                    e["availability"]["availableQuantity"].as_i64()?,
+                ))
+            })
+            .collect())
+    }
+
     /// Holds stock for every line or none, under the order's id.
     pub async fn reserve(&self, order_id: &str, lines: &[(String, i64)]) -> CallResult<Reserved> {
         let lines: Vec<Value> = lines

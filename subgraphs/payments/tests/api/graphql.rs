@@ -1,0 +1,170 @@
+//! The payments subgraph alone (its own `spawn_app`) with the test provider over real HTTP:
+//! charges once per order and only for services, `Order.payment` for its customer, refunds never
+//! beyond the capture, also when requested concurrently.
+
+use futures_util::future::join_all;
+use kit::testing::{error_code, spawn_app_with, TestApp};
+use payments::provider::test_provider::{TestProvider, TestProviderSettings};
+use payments::Payments;
+use serde_json::{json, Value};
+use tokio::net::TcpListener;
+
+const SECRET: &str = "whsec_graphql_tests";
+
+const CHARGE: &str = "mutation($input: ChargeOrderInput!) { chargeOrder(input: $input) {
+    payment { id status failureCode amount { amount } capturedAmount { amount } method { brand last4 } }
+    userErrors { field code message } } }";
+
+const REFUND: &str = "mutation($input: RefundPaymentInput!) { refundPayment(input: $input) {
+    refund { id amount { amount } } payment { id } userErrors { field code message } } }";
+
+async fn payments() -> (TestApp<Payments>, TestProvider) {
+    // The provider must know the webhook URL before payments starts, so payments gets a port
+    // picked here.
+    let port = TcpListener::bind("127.0.0.1:0")
+        .await
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let provider = TestProvider::start(
+        TcpListener::bind("127.0.0.1:0").await.unwrap(),
+        TestProviderSettings::new(
+            &format!("http://127.0.0.1:{port}/webhooks/provider"),
+            SECRET,
+        ),
+    );
+    let url = provider.url();
+    let app = spawn_app_with::<Payments>(|env| {
+        env.set("PAYMENTS_LISTEN", format!("127.0.0.1:{port}"))
+            .set("PAYMENTS_PROVIDER_URL", url)
+            .set("PAYMENTS_WEBHOOK_SECRETS", SECRET)
+    })
+    .await;
+    (app, provider)
+}
+
+fn charge(order: &str, amount: &str, token: &str) -> Value {
+    json!({ "input": { "orderId": order, "customerId": "user_1", "paymentToken": token,
+        "amount": { "amount": amount, "currencyCode": "USD" } } })
+}
+
+#[tokio::test]
+async fn an_order_is_charged_once_and_only_services_may_ask() {
+    let (app, _provider) = payments().await;
+    let service = app.tokens.token("cli_orders", &["service"]);
+    let customer = app.tokens.customer("user_1");
+
+    let first = app
+        .data(CHARGE, charge("ord_1", "42.00", "tok_visa"), Some(&service))
+        .await;
+    let payment = &first["chargeOrder"]["payment"];
+    assert_eq!(payment["status"], "CAPTURED", "{first}");
+    assert_eq!(payment["capturedAmount"]["amount"], "42.00");
+    assert_eq!(
+        payment["method"],
+        json!({ "brand": "visa", "last4": "4242" })
+    );
+    let again = app
+        .data(CHARGE, charge("ord_1", "42.00", "tok_visa"), Some(&service))
+        .await;
+    assert_eq!(again["chargeOrder"]["payment"]["id"], payment["id"]);
+
+    let declined = app
+        .data(
+            CHARGE,
+            charge("ord_2", "5.00", "tok_declined"),
+            Some(&service),
+        )
+        .await;
+    assert_eq!(declined["chargeOrder"]["payment"]["status"], "FAILED");
+    assert_eq!(
+        declined["chargeOrder"]["payment"]["failureCode"],
+        "card_declined"
+    );
+    let unknown = app
+        .data(CHARGE, charge("ord_3", "5.00", "tok_nope"), Some(&service))
+        .await;
+    assert_eq!(
+        unknown["chargeOrder"]["userErrors"][0]["code"],
+        "PAYMENT_METHOD_REFUSED"
+    );
+
+    let refused = app
+        .graphql(CHARGE, charge("ord_4", "5.00", "tok_visa"), Some(&customer))
+        .await;
+    assert_eq!(error_code(&refused), "FORBIDDEN", "{refused}");
+
+    // `Order.payment`: the customer sees it, another customer is refused.
+    let entity = "query($r: [_Any!]!) { _entities(representations: $r) {
+        ... on Order { payment { id status } } } }";
+    let r = json!({ "r": [{ "__typename": "Order", "id": "ord_1" }] });
+    let mine = app.data(entity, r.clone(), Some(&customer)).await;
+    assert_eq!(mine["_entities"][0]["payment"]["id"], payment["id"]);
+    let other = app
+        .graphql(entity, r, Some(&app.tokens.customer("user_2")))
+        .await;
+    assert_eq!(error_code(&other), "FORBIDDEN", "{other}");
+}
+
+#[tokio::test]
+async fn refunds_never_exceed_the_capture_even_when_requested_at_once() {
+    let (app, _provider) = payments().await;
+    let service = app.tokens.token("cli_orders", &["service"]);
+    let admin = app.tokens.admin("user_admin");
+    let charged = app
+        .data(CHARGE, charge("ord_9", "10.00", "tok_visa"), Some(&service))
+        .await;
+    let payment = charged["chargeOrder"]["payment"]["id"].clone();
+    let refund = |amount: &str, key: &str| {
+        json!({ "input": { "paymentId": payment, "amount": amount, "reason": "test",
+            "idempotencyKey": key } })
+    };
+
+    // Ten refunds of 3.00 at once against 10.00 captured: three go through.
+    let results =
+        join_all((0..10).map(|i| app.data(REFUND, refund("3.00", &format!("k{i}")), Some(&admin))))
+            .await;
+    let done = results
+        .iter()
+        .filter(|r| r["refundPayment"]["userErrors"] == json!([]))
+        .count();
+    let too_large = results
+        .iter()
+        .filter(|r| r["refundPayment"]["userErrors"][0]["code"] == "REFUND_TOO_LARGE")
+        .count();
+    assert_eq!((done, too_large), (3, 7));
+
+    // The same key again: the same refund; the key with another amount: refused.
+    let first = results
+        .iter()
+        .position(|r| r["refundPayment"]["userErrors"] == json!([]))
+        .unwrap();
+    let key = format!("k{first}");
+    let repeat = app.data(REFUND, refund("3.00", &key), Some(&admin)).await;
+    assert_eq!(
+        repeat["refundPayment"]["refund"],
+        results[first]["refundPayment"]["refund"]
+    );
+    let reused = app.data(REFUND, refund("1.00", &key), Some(&admin)).await;
+    assert_eq!(
+        reused["refundPayment"]["userErrors"][0]["code"],
+        "IDEMPOTENCY_KEY_REUSED"
+    );
+    // 1.00 is left; a bad amount and a customer are refused.
+    let rest = app.data(REFUND, refund("1.00", "last"), Some(&admin)).await;
+    assert_eq!(rest["refundPayment"]["userErrors"], json!([]), "{rest}");
+    let bad = app.data(REFUND, refund("-1", "bad"), Some(&admin)).await;
+    assert_eq!(
+        bad["refundPayment"]["userErrors"][0]["code"],
+        "INVALID_INPUT"
+    );
+    let customer = app
+        .graphql(
+            REFUND,
+            refund("1.00", "c"),
+            Some(&app.tokens.customer("user_1")),
+        )
+        .await;
+    assert_eq!(error_code(&customer), "FORBIDDEN", "{customer}");
+}
