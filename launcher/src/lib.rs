@@ -99,6 +99,31 @@ impl ShopOptions {
     }
 }
 
+/// The test card processor as a process of its own (a staging deployment without a real
+/// processor): `TEST_PROVIDER_LISTEN` (default `127.0.0.1:4090`), `TEST_PROVIDER_WEBHOOK_URL`
+/// (default `http://127.0.0.1:4006/webhooks/provider`), `TEST_PROVIDER_WEBHOOK_SECRET`
+/// (required; one of payments' `PAYMENTS_WEBHOOK_SECRETS`), `TEST_PROVIDER_API_KEY` (default
+/// `sk_test`). Its charges live in memory: it stands in for an outside service.
+pub async fn serve_test_provider() -> anyhow::Result<()> {
+    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+    let listen = var("TEST_PROVIDER_LISTEN").unwrap_or_else(|| "127.0.0.1:4090".into());
+    let webhook_url = var("TEST_PROVIDER_WEBHOOK_URL")
+        .unwrap_or_else(|| "http://127.0.0.1:4006/webhooks/provider".into());
+    let secret = var("TEST_PROVIDER_WEBHOOK_SECRET")
+        .ok_or_else(|| anyhow::anyhow!("TEST_PROVIDER_WEBHOOK_SECRET must be set"))?;
+    let mut settings = TestProviderSettings::new(&webhook_url, &secret);
+    if let Some(key) = var("TEST_PROVIDER_API_KEY") {
+        settings.api_key = key;
+    }
+    let listener = TcpListener::bind(&listen)
+        .await
+        .map_err(|e| anyhow::anyhow!("TEST_PROVIDER_LISTEN: cannot listen on {listen}: {e}"))?;
+    let provider = TestProvider::start(listener, settings);
+    tracing::info!(address = %provider.address, "payment test provider listening");
+    tokio::signal::ctrl_c().await?;
+    Ok(())
+}
+
 /// A running shop.
 pub struct Shop {
     pub router: SocketAddr,

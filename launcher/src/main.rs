@@ -37,8 +37,9 @@ enum Command {
     },
     /// Rebuild the search index from the catalog database, then exit.
     Reindex,
-    /// Run one process of a production deployment: `router` or a subgraph (`accounts`,
-    /// `catalog`, `inventory`, `carts`) with its own arguments, e.g. `shop catalog serve`.
+    /// Run one process of a production deployment: `router`, a subgraph (`accounts`,
+    /// `catalog`, `inventory`, `carts`, `orders`, `payments`) with its own arguments, e.g.
+    /// `shop catalog serve`, or `payment-test-provider` (the test card processor, for staging).
     #[command(external_subcommand)]
     Process(Vec<OsString>),
 }
@@ -110,10 +111,15 @@ async fn run_process(args: Vec<OsString>) -> anyhow::Result<()> {
     if name == "router" {
         return router::cli::run(args).await;
     }
+    if name == "payment-test-provider" {
+        kit::telemetry::init("info");
+        return shop::serve_test_provider().await;
+    }
     match shop::subgraphs().into_iter().find(|s| s.name() == name) {
         Some(subgraph) => subgraph.cli(args).await,
         None => anyhow::bail!(
-            "unknown command {name:?}: run, seed, reindex, router, or a subgraph ({})",
+            "unknown command {name:?}: run, seed, reindex, router, payment-test-provider, or a \
+             subgraph ({})",
             shop::subgraphs()
                 .iter()
                 .map(|s| s.name())

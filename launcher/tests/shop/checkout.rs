@@ -227,8 +227,12 @@ async fn declines_and_bad_input_get_user_errors_and_leave_nothing_held_or_charge
     assert_eq!(declined["order"]["payment"]["status"], "FAILED");
     assert_eq!(available(&shop, &product).await, before);
 
-    // The key of that checkout with another token: refused, nothing new.
+    // The key of that checkout with another token or another cart: refused, nothing new.
     let reused = checkout(&shop, &customer, input("tok_visa", "d-1")).await;
+    assert_eq!(user_error_code(&reused), "IDEMPOTENCY_KEY_REUSED");
+    let mut other_cart = input("tok_declined", "d-1");
+    other_cart["cartId"] = json!("cart_000000000000000000000000");
+    let reused = checkout(&shop, &customer, other_cart).await;
     assert_eq!(user_error_code(&reused), "IDEMPOTENCY_KEY_REUSED");
 
     // Someone else's cart, an unknown address, a bad address, no key.
@@ -327,6 +331,68 @@ async fn the_same_checkout_sent_twenty_times_at_once_makes_one_order_and_one_cha
         .await
         .unwrap();
     assert_eq!(charges, 1);
+}
+
+#[tokio::test]
+async fn a_payment_settled_after_checkout_answered_completes_the_order_from_its_webhook() {
+    // Charges answer without waiting for the provider's webhook: checkout returns a pending order.
+    let shop = TestShop::start_with(30, |options| {
+        options.set("PAYMENTS_SETTLE_WAIT_MS", "0");
+    })
+    .await;
+    let events = shop.events();
+    let bus = kit::events::connect(&events.url, &events.namespace)
+        .await
+        .unwrap();
+    bus.subscribe("order.paid", "observer").await.unwrap();
+    let customer = shop.customer_token().await;
+    let (product, _, before) = stocked_product(&shop, 5).await;
+
+    // Shipping to an address from the customer's address book.
+    let added = shop
+        .data(
+            "mutation($input: AddressInput!) { addAddress(input: $input) { address { id } } }",
+            json!({ "input": address() }),
+            Some(&customer),
+        )
+        .await;
+    let address_id = added["addAddress"]["address"]["id"].clone();
+    let cart = fill_cart(&shop, &customer, &product, 1).await;
+    let placed = checkout(
+        &shop,
+        &customer,
+        json!({ "cartId": cart, "addressId": address_id, "paymentToken": "tok_visa",
+            "idempotencyKey": "slow" }),
+    )
+    .await;
+    assert_eq!(placed["userErrors"], json!([]), "{placed:#}");
+    assert_eq!(placed["order"]["status"], "PENDING", "{placed:#}");
+    assert_eq!(placed["order"]["shippingAddress"]["city"], "London");
+
+    let deliveries = bus
+        .fetch(
+            "order.paid",
+            "observer",
+            "test",
+            10,
+            Duration::from_secs(3600),
+            Duration::from_secs(10),
+        )
+        .await
+        .unwrap();
+    assert_eq!(deliveries.len(), 1, "order.paid within 10 s");
+    let paid = deliveries[0].event().unwrap();
+    assert_eq!(paid.payload["orderId"], placed["order"]["id"]);
+    let order = shop
+        .data(
+            "query($id: ID!) { order(id: $id) { status payment { status } } }",
+            json!({ "id": placed["order"]["id"] }),
+            Some(&customer),
+        )
+        .await;
+    assert_eq!(order["order"]["status"], "PAID", "{order}");
+    assert_eq!(order["order"]["payment"]["status"], "CAPTURED");
+    assert_eq!(available(&shop, &product).await, before - 1);
 }
 
 #[tokio::test]

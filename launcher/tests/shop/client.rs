@@ -31,6 +31,14 @@ impl TestShop {
     /// A shop on free ports with fresh PostgreSQL schemas, an in-memory index and `demo_products`
     /// demo products (and the demo users when that is more than zero).
     pub async fn start(demo_products: usize) -> Self {
+        Self::start_with(demo_products, |_| {}).await
+    }
+
+    /// Like [`TestShop::start`], with settings of the test's own.
+    pub async fn start_with(
+        demo_products: usize,
+        configure: impl FnOnce(&mut ShopOptions),
+    ) -> Self {
         let data_dir = TempDir::new();
         let mut options = ShopOptions::new(&data_dir.0);
         options.base_port = 0;
@@ -67,6 +75,7 @@ impl TestShop {
         // Production's cart store too.
         options.set("CARTS_REDIS_URL", "redis://127.0.0.1:6379");
         options.set("CARTS_REDIS_NAMESPACE", namespace);
+        configure(&mut options);
         Self::with_options(options, data_dir).await
     }
 

@@ -116,9 +116,13 @@ impl PaymentsService {
         let deadline = tokio::time::Instant::now() + self.settings.settle_wait;
         let mut applied = self.applied.clone();
         while payment.status == PaymentStatus::Authorized {
+            let now = tokio::time::Instant::now();
+            if now >= deadline {
+                break;
+            }
             // Woken by a webhook applied in this process; another replica may apply it instead,
             // so look again at least every 250 ms.
-            let recheck = tokio::time::Instant::now() + std::time::Duration::from_millis(250);
+            let recheck = now + std::time::Duration::from_millis(250);
             tokio::select! {
                 _ = applied.changed() => {}
                 _ = tokio::time::sleep_until(recheck.min(deadline)) => {}
@@ -128,9 +132,6 @@ impl PaymentsService {
                 .by_order(&payment.order_id)
                 .await?
                 .ok_or(PaymentError::UnknownPayment)?;
-            if tokio::time::Instant::now() >= deadline {
-                break;
-            }
         }
         Ok(payment)
     }
