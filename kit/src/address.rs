@@ -1,23 +1,29 @@
 //! Postal addresses as every subgraph takes them (the address book, checkout's shipping
 //! address): required fields, optional ones, the country as an ISO 3166-1 alpha-2 code.
 
+use async_graphql::{InputObject, SimpleObject};
 use serde::{Deserialize, Serialize};
 
-/// Fields of an address, as entered.
-pub struct AddressFields {
+/// An address as entered (GraphQL `AddressInput`, the same in every subgraph that takes one).
+#[derive(InputObject, Clone, Debug, Serialize)]
+pub struct AddressInput {
     pub full_name: String,
     pub line1: String,
     pub line2: Option<String>,
     pub city: String,
     pub region: Option<String>,
     pub postal_code: String,
+    /// ISO 3166-1 alpha-2.
     pub country_code: String,
     pub phone: Option<String>,
 }
 
 /// An address with every field checked: required ones 1 to 200 characters, empty optional ones
-/// dropped, the country an upper-case ISO 3166-1 alpha-2 code.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// dropped, the country an upper-case ISO 3166-1 alpha-2 code. Shown as `PostalAddress` (e.g.
+/// an order's shipping address); stored as camelCase JSON.
+#[derive(SimpleObject, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[graphql(name = "PostalAddress", shareable)]
+#[serde(rename_all = "camelCase")]
 pub struct Address {
     pub full_name: String,
     pub line1: String,
@@ -25,6 +31,7 @@ pub struct Address {
     pub city: String,
     pub region: Option<String>,
     pub postal_code: String,
+    /// ISO 3166-1 alpha-2.
     pub country_code: String,
     pub phone: Option<String>,
 }
@@ -36,7 +43,7 @@ pub struct InvalidAddress {
     pub message: &'static str,
 }
 
-pub fn parse_address(f: AddressFields) -> Result<Address, InvalidAddress> {
+pub fn parse_address(f: AddressInput) -> Result<Address, InvalidAddress> {
     let required = |value: &str, field: &'static str| {
         let value = value.trim();
         if value.is_empty() || value.chars().count() > 200 {

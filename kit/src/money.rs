@@ -89,6 +89,13 @@ impl Money {
         })
     }
 
+    /// Money as another subgraph's API shows it (`{ "amount": "19.99", "currencyCode": "USD" }`);
+    /// `None` for anything else.
+    pub fn from_json(value: &serde_json::Value) -> Option<Self> {
+        let currency = CurrencyCode::parse(value["currencyCode"].as_str()?)?;
+        Self::parse(value["amount"].as_str()?, currency).ok()
+    }
+
     /// The decimal string, always with the currency's decimal places: `"19.90"`.
     pub fn amount(&self) -> String {
         let scale = 10i64.pow(self.currency.exponent());
@@ -154,5 +161,26 @@ mod tests {
             Money::parse("99999999999999999999", usd),
             Err(MoneyError::TooLarge)
         );
+    }
+
+    #[test]
+    fn money_reads_from_another_subgraphs_json() {
+        let read = |v: serde_json::Value| Money::from_json(&v);
+        assert_eq!(
+            read(serde_json::json!({ "amount": "19.99", "currencyCode": "EUR" })),
+            Some(Money {
+                minor_units: 1999,
+                currency: CurrencyCode::Eur
+            })
+        );
+        assert_eq!(
+            read(serde_json::json!({ "amount": 1999, "currencyCode": "EUR" })),
+            None
+        );
+        assert_eq!(
+            read(serde_json::json!({ "amount": "1", "currencyCode": "XXX" })),
+            None
+        );
+        assert_eq!(read(serde_json::json!(null)), None);
     }
 }

@@ -10,35 +10,14 @@
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+mod common;
+
 use std::time::{Duration, Instant};
 
-use serde_json::{json, Value};
+use common::{env, percentile, post};
+
+use serde_json::json;
 use shop::{Shop, ShopOptions};
-
-fn env(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> f64 {
-    sorted[((sorted.len() as f64 * p) as usize).min(sorted.len() - 1)].as_secs_f64() * 1000.0
-}
-
-async fn post(http: &reqwest::Client, url: &str, query: &str, variables: Value) -> Value {
-    let body: Value = http
-        .post(url)
-        .json(&json!({ "query": query, "variables": variables }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert!(body.get("errors").is_none(), "{body}");
-    body["data"].clone()
-}
 
 #[tokio::main]
 async fn main() {
@@ -58,6 +37,7 @@ async fn main() {
     let page = post(
         &http,
         &url,
+        None,
         "{ products(first: 20) { edges { node { id } } } }",
         json!({}),
     )
@@ -74,30 +54,24 @@ async fn main() {
         .map(|w| {
             let (http, url, products) = (http.clone(), url.clone(), products.clone());
             tokio::spawn(async move {
-                let created = post(&http, &url, "mutation { createGuestCart { cartToken } }", json!({})).await;
+                let created = post(&http, &url, None, "mutation { createGuestCart { cartToken } }", json!({})).await;
                 let token = created["createGuestCart"]["cartToken"].as_str().unwrap().to_string();
                 let (mut adds, mut reads) = (Vec::new(), Vec::new());
                 let mut i = w;
                 while Instant::now() < deadline {
                     if i % (products.len() * 90) == 0 {
-                        post(&http, &url, "mutation($t: String) { clearCart(input: { cartToken: $t }) { userErrors { code } } }", json!({ "t": token })).await;
+                        post(&http, &url, None, "mutation($t: String) { clearCart(input: { cartToken: $t }) { userErrors { code } } }", json!({ "t": token })).await;
                     }
                     let product = &products[i % products.len()];
                     let begun = Instant::now();
-                    let added = post(
-                        &http,
-                        &url,
-                        "mutation($t: String, $p: ID!) { addCartLine(input: { cartToken: $t, productId: $p, quantity: 1 }) { userErrors { code } } }",
+                    let added = post(&http, &url, None, "mutation($t: String, $p: ID!) { addCartLine(input: { cartToken: $t, productId: $p, quantity: 1 }) { userErrors { code } } }",
                         json!({ "t": token, "p": product }),
                     )
                     .await;
                     adds.push(begun.elapsed());
                     assert_eq!(added["addCartLine"]["userErrors"], json!([]), "{added}");
                     let begun = Instant::now();
-                    post(
-                        &http,
-                        &url,
-                        "query($t: String!) { guestCart(cartToken: $t) { itemCount subtotal { amount }
+                    post(&http, &url, None, "query($t: String!) { guestCart(cartToken: $t) { itemCount subtotal { amount }
                             lines { quantity lineTotal { amount } product { id name } } } }",
                         json!({ "t": token }),
                     )

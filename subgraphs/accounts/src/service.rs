@@ -10,7 +10,7 @@ use kit::revocation::UserAccessChanged;
 use kit::subgraph::Events;
 
 use crate::domain::password::{self, WeakPassword};
-use crate::domain::profile::{self, AddressFields};
+use crate::domain::profile::{self, AddressInput};
 use crate::domain::tokens::{self, KeyError, TokenSigner};
 use crate::domain::{clients, role, Email, Password, Role};
 use crate::store::{
@@ -102,7 +102,7 @@ fn valid_name(name: &str) -> AccountResult<String> {
     profile::parse_name(name).map_err(|_| AccountError::InvalidName)
 }
 
-fn address_row(id: String, user_id: &str, fields: AddressFields) -> AccountResult<AddressRow> {
+fn address_row(id: String, user_id: &str, fields: AddressInput) -> AccountResult<AddressRow> {
     let address = profile::parse_address(fields).map_err(|e| AccountError::InvalidAddress {
         field: e.field,
         message: e.message,
@@ -290,7 +290,7 @@ impl AccountsService {
     pub async fn add_address(
         &self,
         user_id: &str,
-        fields: AddressFields,
+        fields: AddressInput,
     ) -> AccountResult<AddressRow> {
         let row = address_row(new_id("addr"), user_id, fields)?;
         self.store.insert_address(&row).await?;
@@ -301,7 +301,7 @@ impl AccountsService {
         &self,
         user_id: &str,
         id: &str,
-        fields: AddressFields,
+        fields: AddressInput,
     ) -> AccountResult<AddressRow> {
         let row = address_row(id.to_string(), user_id, fields)?;
         if self.store.update_address(&row).await? {

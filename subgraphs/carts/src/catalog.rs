@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use kit::client::{ServiceClient, ServiceError};
-use kit::money::{CurrencyCode, Money};
+use kit::money::Money;
 use serde_json::{json, Value};
 
 #[derive(Clone, Debug, PartialEq)]
@@ -60,14 +60,7 @@ impl CatalogClient {
             }
             let unreadable = || CatalogError::Unreadable(entity.clone());
             let id = entity["id"].as_str().ok_or_else(unreadable)?;
-            let currency = entity["price"]["currencyCode"]
-                .as_str()
-                .and_then(CurrencyCode::parse)
-                .ok_or_else(unreadable)?;
-            let price = entity["price"]["amount"]
-                .as_str()
-                .and_then(|amount| Money::parse(amount, currency).ok())
-                .ok_or_else(unreadable)?;
+            let price = Money::from_json(&entity["price"]).ok_or_else(unreadable)?;
             let active = match entity["status"].as_str() {
                 Some("ACTIVE") => true,
                 Some("DRAFT" | "ARCHIVED") => false,

@@ -11,7 +11,7 @@ use kit::money::Money;
 use kit::subgraph::Events;
 
 use crate::domain::checkout::{Failure, FailureKind, Step};
-use crate::domain::events::{EventLine, OrderClosed, OrderPaid, OrderPlaced};
+use crate::domain::events::{EventLine, OrderClosed, OrderFacts, OrderPaid, OrderPlaced};
 use crate::domain::status::{Actor, OrderStatus};
 use crate::services::{CallError, PaymentState, Reserved, Services, Settle, Settled};
 use crate::store::{Advance, CheckoutRow, LineRow, OrderRow, OrderStore, StatusChange, StoreError};
@@ -125,15 +125,7 @@ impl Saga {
                     .collect();
                 match self.services.reserve(id, &wanted).await {
                     Ok(Reserved::Held) => {
-                        let placed = self.events.event(&OrderPlaced {
-                            order_id: id.into(),
-                            number: order.number.clone(),
-                            customer_id: order.customer_id.clone(),
-                            email: order.email.clone(),
-                            total_minor: order.total_minor,
-                            currency: order.currency.as_str().into(),
-                            lines: event_lines(lines),
-                        });
+                        let placed = self.events.event(&OrderPlaced(facts(order, lines)));
                         advance(
                             Step::Reserve,
                             Step::Charge,
@@ -208,15 +200,7 @@ impl Saga {
             }
             Step::Confirm => match self.services.settle_reservation(id, Settle::Confirm).await {
                 Ok(Settled::Done) => {
-                    let paid = self.events.event(&OrderPaid {
-                        order_id: id.into(),
-                        number: order.number.clone(),
-                        customer_id: order.customer_id.clone(),
-                        email: order.email.clone(),
-                        total_minor: order.total_minor,
-                        currency: order.currency.as_str().into(),
-                        lines: event_lines(lines),
-                    });
+                    let paid = self.events.event(&OrderPaid(facts(order, lines)));
                     advance(
                         Step::Confirm,
                         Step::ClearCart,
@@ -436,12 +420,21 @@ fn system(to: OrderStatus, reason: &str) -> StatusChange {
     }
 }
 
-fn event_lines(lines: &[LineRow]) -> Vec<EventLine> {
-    lines
-        .iter()
-        .map(|l| EventLine {
-            product_id: l.product_id.clone(),
-            quantity: l.quantity,
-        })
-        .collect()
+/// What `order.placed` and `order.paid` say of the order.
+fn facts(order: &OrderRow, lines: &[LineRow]) -> OrderFacts {
+    OrderFacts {
+        order_id: order.id.clone(),
+        number: order.number.clone(),
+        customer_id: order.customer_id.clone(),
+        email: order.email.clone(),
+        total_minor: order.total_minor,
+        currency: order.currency.as_str().into(),
+        lines: lines
+            .iter()
+            .map(|l| EventLine {
+                product_id: l.product_id.clone(),
+                quantity: l.quantity,
+            })
+            .collect(),
+    }
 }

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use kit::address::{parse_address, Address, AddressFields, InvalidAddress};
+use kit::address::{parse_address, Address, AddressInput, InvalidAddress};
 use kit::db::now_millis;
 use kit::idempotency::{self, IdempotencyError, Limits};
 use kit::money::Money;
@@ -105,7 +105,7 @@ impl OrdersService {
     }
 
     /// Parses a new address as entered.
-    pub fn new_address(fields: AddressFields) -> OrderResult<AddressChoice> {
+    pub fn new_address(fields: AddressInput) -> OrderResult<AddressChoice> {
         parse_address(fields)
             .map(AddressChoice::New)
             .map_err(OrderError::InvalidAddress)
@@ -220,9 +220,8 @@ impl OrdersService {
                 .addresses
                 .iter()
                 .find(|a| &a.id == id)
-                .cloned()
-                .ok_or(OrderError::UnknownAddress)?
-                .into(),
+                .map(|a| a.address.clone())
+                .ok_or(OrderError::UnknownAddress)?,
         };
         let ids: Vec<String> = cart.iter().map(|l| l.product_id.clone()).collect();
         let products = self.services.products(&ids).await?;

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use kit::address::Address;
 use kit::client::{ServiceClient, ServiceError};
-use kit::money::{CurrencyCode, Money};
+use kit::money::Money;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -45,33 +45,12 @@ pub struct Customer {
     pub addresses: Vec<BookAddress>,
 }
 
+/// An address-book entry as accounts shows it.
 #[derive(Clone, Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
 pub struct BookAddress {
     pub id: String,
-    pub full_name: String,
-    pub line1: String,
-    pub line2: Option<String>,
-    pub city: String,
-    pub region: Option<String>,
-    pub postal_code: String,
-    pub country_code: String,
-    pub phone: Option<String>,
-}
-
-impl From<BookAddress> for Address {
-    fn from(a: BookAddress) -> Self {
-        Address {
-            full_name: a.full_name,
-            line1: a.line1,
-            line2: a.line2,
-            city: a.city,
-            region: a.region,
-            postal_code: a.postal_code,
-            country_code: a.country_code,
-            phone: a.phone,
-        }
-    }
+    #[serde(flatten)]
+    pub address: Address,
 }
 
 /// A product as the catalog has it now.
@@ -231,14 +210,7 @@ impl Services {
                 detail: entity.to_string(),
             };
             let text = |field: &str| entity[field].as_str().map(String::from);
-            let currency = entity["price"]["currencyCode"]
-                .as_str()
-                .and_then(CurrencyCode::parse)
-                .ok_or_else(unreadable)?;
-            let price = entity["price"]["amount"]
-                .as_str()
-                .and_then(|amount| Money::parse(amount, currency).ok())
-                .ok_or_else(unreadable)?;
+            let price = Money::from_json(&entity["price"]).ok_or_else(unreadable)?;
             let active = match entity["status"].as_str() {
                 Some("ACTIVE") => true,
                 Some("DRAFT" | "ARCHIVED") => false,

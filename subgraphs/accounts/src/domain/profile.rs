@@ -13,7 +13,7 @@ pub fn parse_name(raw: &str) -> Result<String, InvalidName> {
 #[error("name must be 1 to 100 characters")]
 pub struct InvalidName;
 
-pub use kit::address::{parse_address, Address, AddressFields, InvalidAddress};
+pub use kit::address::{parse_address, Address, AddressInput, InvalidAddress};
 
 #[cfg(test)]
 mod tests {
@@ -23,7 +23,7 @@ mod tests {
     fn names_and_addresses_are_checked() {
         assert_eq!(parse_name("  Ada ").unwrap(), "Ada");
         assert!(parse_name(" ").is_err());
-        let fields = |country: &str| AddressFields {
+        let fields = |country: &str| AddressInput {
             full_name: "Ada".into(),
             line1: "1 Main St".into(),
             line2: Some("  ".into()),

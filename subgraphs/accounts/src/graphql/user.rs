@@ -8,10 +8,10 @@ use async_graphql::{ComplexObject, Context, InputObject, Object, SimpleObject, I
 use kit::ApiError;
 
 use super::{payload, service, viewer, AccountUserError};
-use crate::domain::profile::AddressFields;
 use crate::domain::{role, Role};
 use crate::service::AccountsService;
 use crate::store::{AddressRow, UserRow};
+use kit::address::AddressInput;
 
 #[derive(SimpleObject, Clone, Debug)]
 #[graphql(complex)]
@@ -229,33 +229,6 @@ pub struct UpdateProfileInput {
 }
 
 #[derive(InputObject)]
-pub struct AddressInput {
-    pub full_name: String,
-    pub line1: String,
-    pub line2: Option<String>,
-    pub city: String,
-    pub region: Option<String>,
-    pub postal_code: String,
-    pub country_code: String,
-    pub phone: Option<String>,
-}
-
-impl From<AddressInput> for AddressFields {
-    fn from(a: AddressInput) -> Self {
-        Self {
-            full_name: a.full_name,
-            line1: a.line1,
-            line2: a.line2,
-            city: a.city,
-            region: a.region,
-            postal_code: a.postal_code,
-            country_code: a.country_code,
-            phone: a.phone,
-        }
-    }
-}
-
-#[derive(InputObject)]
 pub struct UpdateAddressInput {
     pub id: ID,
     pub address: AddressInput,
@@ -313,7 +286,7 @@ impl ProfileMutation {
     ) -> async_graphql::Result<AddressPayload> {
         let me = &signed_in_user(ctx).await?.id;
         payload(
-            service(ctx).add_address(me, input.into()).await,
+            service(ctx).add_address(me, input).await,
             |row, user_errors| AddressPayload {
                 address: row.map(Into::into),
                 user_errors,
@@ -330,7 +303,7 @@ impl ProfileMutation {
         let me = &signed_in_user(ctx).await?.id;
         payload(
             service(ctx)
-                .update_address(me, &input.id, input.address.into())
+                .update_address(me, &input.id, input.address)
                 .await,
             |row, user_errors| AddressPayload {
                 address: row.map(Into::into),

@@ -603,32 +603,13 @@ impl InventoryStore for SqlStore {
         }
         let now = now_millis();
         for line in &reservation.lines {
-            let row = sqlx::query(
-                "UPDATE stock SET on_hand = on_hand - $1, reserved = reserved - $1, updated_at = $2 \
-                 WHERE product_id = $3 AND warehouse_id = $4 RETURNING on_hand",
-            )
-            .bind(line.quantity)
-            .bind(now)
-            .bind(&line.product_id)
-            .bind(&line.warehouse_id)
-            .fetch_one(&mut *tx)
-            .await?;
-            let on_hand_after: i64 = row.try_get("on_hand")?;
-            sqlx::query(&format!(
-                "INSERT INTO stock_ledger ({LEDGER_COLUMNS}, idempotency_key) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, NULL)"
-            ))
-            .bind(new_id("adj"))
-            .bind(&line.product_id)
-            .bind(&line.warehouse_id)
-            .bind(AdjustmentKind::Sale.as_str())
-            .bind(-line.quantity)
-            .bind(on_hand_after)
-            .bind("order confirmed")
-            .bind(format!("order:{order_reference}"))
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
+            let sold = StockMove {
+                on_hand: -line.quantity,
+                reserved: -line.quantity,
+                kind: AdjustmentKind::Sale,
+                reason: "order confirmed",
+            };
+            sold.apply(&mut tx, line, order_reference, now).await?;
         }
         self.set_status(&mut tx, order_reference, ReservationStatus::Confirmed)
             .await?;
@@ -651,32 +632,13 @@ impl InventoryStore for SqlStore {
         }
         let now = now_millis();
         for line in &reservation.lines {
-            let row = sqlx::query(
-                "UPDATE stock SET on_hand = on_hand + $1, updated_at = $2 \
-                 WHERE product_id = $3 AND warehouse_id = $4 RETURNING on_hand",
-            )
-            .bind(line.quantity)
-            .bind(now)
-            .bind(&line.product_id)
-            .bind(&line.warehouse_id)
-            .fetch_one(&mut *tx)
-            .await?;
-            let on_hand_after: i64 = row.try_get("on_hand")?;
-            sqlx::query(&format!(
-                "INSERT INTO stock_ledger ({LEDGER_COLUMNS}, idempotency_key) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, NULL)"
-            ))
-            .bind(new_id("adj"))
-            .bind(&line.product_id)
-            .bind(&line.warehouse_id)
-            .bind(AdjustmentKind::Restock.as_str())
-            .bind(line.quantity)
-            .bind(on_hand_after)
-            .bind("order cancelled")
-            .bind(format!("order:{order_reference}"))
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
+            let returned = StockMove {
+                on_hand: line.quantity,
+                reserved: 0,
+                kind: AdjustmentKind::Restock,
+                reason: "order cancelled",
+            };
+            returned.apply(&mut tx, line, order_reference, now).await?;
         }
         self.set_status(&mut tx, order_reference, ReservationStatus::Returned)
             .await?;
@@ -802,6 +764,53 @@ impl InventoryStore for SqlStore {
             .await?;
         }
         tx.commit().await?;
+        Ok(())
+    }
+}
+
+/// A reservation line's units moving on hand (a sale, a return), with its ledger entry.
+struct StockMove {
+    on_hand: i64,
+    reserved: i64,
+    kind: AdjustmentKind,
+    reason: &'static str,
+}
+
+impl StockMove {
+    async fn apply(
+        &self,
+        tx: &mut Tx,
+        line: &ReservedLine,
+        order_reference: &str,
+        now: i64,
+    ) -> StoreResult<()> {
+        let row = sqlx::query(
+            "UPDATE stock SET on_hand = on_hand + $1, reserved = reserved + $2, updated_at = $3 \
+             WHERE product_id = $4 AND warehouse_id = $5 RETURNING on_hand",
+        )
+        .bind(self.on_hand)
+        .bind(self.reserved)
+        .bind(now)
+        .bind(&line.product_id)
+        .bind(&line.warehouse_id)
+        .fetch_one(&mut **tx)
+        .await?;
+        let on_hand_after: i64 = row.try_get("on_hand")?;
+        sqlx::query(&format!(
+            "INSERT INTO stock_ledger ({LEDGER_COLUMNS}, idempotency_key) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, NULL)"
+        ))
+        .bind(new_id("adj"))
+        .bind(&line.product_id)
+        .bind(&line.warehouse_id)
+        .bind(self.kind.as_str())
+        .bind(self.on_hand)
+        .bind(on_hand_after)
+        .bind(self.reason)
+        .bind(format!("order:{order_reference}"))
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
         Ok(())
     }
 }

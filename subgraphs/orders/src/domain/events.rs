@@ -11,10 +11,10 @@ pub struct EventLine {
     pub quantity: i64,
 }
 
-/// Stock is held for the order and its payment is being taken.
+/// What `order.placed` and `order.paid` tell of the order.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct OrderPlaced {
+pub struct OrderFacts {
     pub order_id: String,
     pub number: String,
     pub customer_id: String,
@@ -23,35 +23,32 @@ pub struct OrderPlaced {
     pub currency: String,
     pub lines: Vec<EventLine>,
 }
+
+/// Stock is held for the order and its payment is being taken.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct OrderPlaced(pub OrderFacts);
 
 impl Fact for OrderPlaced {
     const TOPIC: &'static str = "order.placed";
     const VERSION: u32 = 1;
 
     fn aggregate_id(&self) -> String {
-        self.order_id.clone()
+        self.0.order_id.clone()
     }
 }
 
 /// The payment is captured and the stock has left with the order.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct OrderPaid {
-    pub order_id: String,
-    pub number: String,
-    pub customer_id: String,
-    pub email: String,
-    pub total_minor: i64,
-    pub currency: String,
-    pub lines: Vec<EventLine>,
-}
+#[serde(transparent)]
+pub struct OrderPaid(pub OrderFacts);
 
 impl Fact for OrderPaid {
     const TOPIC: &'static str = "order.paid";
     const VERSION: u32 = 1;
 
     fn aggregate_id(&self) -> String {
-        self.order_id.clone()
+        self.0.order_id.clone()
     }
 }
 

@@ -1,7 +1,7 @@
 //! The checkout mutation.
 
 use async_graphql::{Context, InputObject, Object, SimpleObject, ID};
-use kit::address::AddressFields;
+use kit::address::AddressInput;
 use kit::ApiError;
 
 use super::order::Order;
@@ -9,40 +9,12 @@ use super::{service, user_error, viewer, OrderUserError};
 use crate::service::{CheckoutRequest, OrderError, OrdersService};
 
 #[derive(InputObject)]
-pub struct ShippingAddressInput {
-    pub full_name: String,
-    pub line1: String,
-    pub line2: Option<String>,
-    pub city: String,
-    pub region: Option<String>,
-    pub postal_code: String,
-    /// ISO 3166-1 alpha-2.
-    pub country_code: String,
-    pub phone: Option<String>,
-}
-
-impl From<ShippingAddressInput> for AddressFields {
-    fn from(a: ShippingAddressInput) -> Self {
-        Self {
-            full_name: a.full_name,
-            line1: a.line1,
-            line2: a.line2,
-            city: a.city,
-            region: a.region,
-            postal_code: a.postal_code,
-            country_code: a.country_code,
-            phone: a.phone,
-        }
-    }
-}
-
-#[derive(InputObject)]
 pub struct CheckoutInput {
     /// The signed-in customer's cart (`me { cart { id } }`).
     pub cart_id: ID,
     /// An address from the customer's address book; or give `shippingAddress`.
     pub address_id: Option<ID>,
-    pub shipping_address: Option<ShippingAddressInput>,
+    pub shipping_address: Option<AddressInput>,
     /// The payment provider's token for the card (never a card number).
     pub payment_token: String,
     /// A repeat with the same key returns the first checkout's order; the key with another
@@ -75,7 +47,7 @@ impl CheckoutMutation {
         let service = service(ctx);
         let address = match (input.address_id, input.shipping_address) {
             (Some(id), None) => Ok(crate::service::AddressChoice::Book(id.0)),
-            (None, Some(fields)) => OrdersService::new_address(fields.into()),
+            (None, Some(fields)) => OrdersService::new_address(fields),
             _ => Err(OrderError::InvalidInput {
                 field: "addressId",
                 message: "give either addressId or shippingAddress",

@@ -149,35 +149,6 @@ pub struct OrderStatusChange {
     pub at: String,
 }
 
-/// The shipping address as it was at checkout.
-#[derive(SimpleObject, Clone, Debug)]
-pub struct OrderAddress {
-    pub full_name: String,
-    pub line1: String,
-    pub line2: Option<String>,
-    pub city: String,
-    pub region: Option<String>,
-    pub postal_code: String,
-    /// ISO 3166-1 alpha-2.
-    pub country_code: String,
-    pub phone: Option<String>,
-}
-
-impl From<Address> for OrderAddress {
-    fn from(a: Address) -> Self {
-        Self {
-            full_name: a.full_name,
-            line1: a.line1,
-            line2: a.line2,
-            city: a.city,
-            region: a.region,
-            postal_code: a.postal_code,
-            country_code: a.country_code,
-            phone: a.phone,
-        }
-    }
-}
-
 #[derive(Clone, Debug)]
 pub struct Order {
     pub(crate) row: OrderRow,
@@ -282,8 +253,9 @@ impl Order {
         self.row.currency
     }
 
-    async fn shipping_address(&self) -> OrderAddress {
-        self.row.shipping_address.clone().into()
+    /// The shipping address as it was at checkout.
+    async fn shipping_address(&self) -> &Address {
+        &self.row.shipping_address
     }
 
     async fn created_at(&self) -> String {

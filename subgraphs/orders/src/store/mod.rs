@@ -450,20 +450,10 @@ impl OrderStore {
     ) -> StoreResult<bool> {
         let now = now_millis();
         let mut tx = self.db.begin().await?;
-        let changed = sqlx::query(
-            "UPDATE orders SET status = $1, updated_at = $2 WHERE id = $3 AND status = $4",
-        )
-        .bind(change.to.as_str())
-        .bind(now)
-        .bind(order_id)
-        .bind(from.as_str())
-        .execute(&mut *tx)
-        .await?;
-        if changed.rows_affected() == 0 {
+        if !transition(&mut tx, order_id, from, change, now).await? {
             tx.rollback().await?;
             return Ok(false);
         }
-        append_history(&mut tx, order_id, change, now).await?;
         for event in events {
             outbox::append(&mut tx, event).await?;
         }
@@ -482,20 +472,10 @@ impl OrderStore {
     ) -> StoreResult<bool> {
         let now = now_millis();
         let mut tx = self.db.begin().await?;
-        let changed = sqlx::query(
-            "UPDATE orders SET status = $1, updated_at = $2 WHERE id = $3 AND status = $4",
-        )
-        .bind(change.to.as_str())
-        .bind(now)
-        .bind(order_id)
-        .bind(from.as_str())
-        .execute(&mut *tx)
-        .await?;
-        if changed.rows_affected() == 0 {
+        if !transition(&mut tx, order_id, from, change, now).await? {
             tx.rollback().await?;
             return Ok(false);
         }
-        append_history(&mut tx, order_id, change, now).await?;
         sqlx::query(
             "UPDATE checkouts SET step = $1, attempts = 0, lease_owner = NULL, lease_until = 0, \
              updated_at = $2 WHERE order_id = $3",
@@ -604,6 +584,30 @@ impl OrderStore {
 enum BindValue {
     Text(String),
     Int(i64),
+}
+
+/// Changes the order's status if it is still `from`, with its history entry; false when it was
+/// not (a concurrent change won).
+async fn transition(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    order_id: &str,
+    from: OrderStatus,
+    change: &StatusChange,
+    now: i64,
+) -> StoreResult<bool> {
+    let changed =
+        sqlx::query("UPDATE orders SET status = $1, updated_at = $2 WHERE id = $3 AND status = $4")
+            .bind(change.to.as_str())
+            .bind(now)
+            .bind(order_id)
+            .bind(from.as_str())
+            .execute(&mut **tx)
+            .await?;
+    if changed.rows_affected() == 0 {
+        return Ok(false);
+    }
+    append_history(tx, order_id, change, now).await?;
+    Ok(true)
 }
 
 async fn set_status(
