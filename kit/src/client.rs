@@ -100,6 +100,35 @@ impl ServiceClient {
         self.call(url, query, variables, None).await
     }
 
+    /// Another subgraph's entities of `typename` by id (`_entities`), with `selection` (e.g.
+    /// `"id price { amount currencyCode }"`): one call for all, in the order of `ids`, null
+    /// where the subgraph has no such entity.
+    pub async fn entities(
+        &self,
+        url: &str,
+        typename: &str,
+        ids: &[String],
+        selection: &str,
+    ) -> Result<Vec<Value>, ServiceError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let representations: Vec<Value> = ids
+            .iter()
+            .map(|id| json!({ "__typename": typename, "id": id }))
+            .collect();
+        let query = format!(
+            "query($r: [_Any!]!) {{ _entities(representations: $r) {{ ... on {typename} {{ {selection} }} }} }}"
+        );
+        let mut data = self
+            .query(url, &query, json!({ "r": representations }))
+            .await?;
+        Ok(match data["_entities"].take() {
+            Value::Array(entities) => entities,
+            _ => Vec::new(),
+        })
+    }
+
     /// Runs a mutation carrying `idempotency_key` (also sent as the `Idempotency-Key` header):
     /// retried like a query, since the callee returns the first result for a repeated key.
     pub async fn command(

@@ -18,8 +18,6 @@ use std::time::{Duration, Instant};
 
 use common::{env, percentile, post};
 
-use accounts::domain::Role;
-use accounts::store::UserRow;
 use serde_json::json;
 use shop::{Shop, ShopOptions};
 
@@ -104,30 +102,7 @@ async fn main() {
     }
 
     // One customer per worker, created in accounts directly (no password hashing).
-    let accounts = shop.subgraph::<accounts::Accounts>();
-    let now = kit::db::now_millis();
-    let mut tokens = Vec::new();
-    for i in 0..concurrency {
-        let id = kit::id::new_id("user");
-        let user = UserRow {
-            id: id.clone(),
-            email: format!("bench{i}@example.com"),
-            password_hash: "not-a-password-hash".into(),
-            name: format!("Bench {i}"),
-            roles: accounts::domain::role::encode(&[Role::Customer]),
-            created_at: now,
-            updated_at: now,
-            disabled_at: None,
-        };
-        accounts.service.store.insert_user(&user).await.unwrap();
-        tokens.push(
-            accounts
-                .service
-                .signer()
-                .sign(&id, &[Role::Customer], now / 1000)
-                .unwrap(),
-        );
-    }
+    let tokens = shop.new_customers(concurrency).await.unwrap();
 
     let deadline = Instant::now() + Duration::from_secs(seconds);
     let started = Instant::now();

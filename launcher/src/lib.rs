@@ -283,6 +283,37 @@ impl Shop {
             .unwrap_or_else(|| panic!("the shop has no subgraph {}", S::NAME))
     }
 
+    /// Creates `n` customers straight in accounts and signs an access token for each with
+    /// accounts' key: for tests and benchmarks that need many customers (registering them would
+    /// hash a password each). They cannot log in.
+    pub async fn new_customers(&self, n: usize) -> anyhow::Result<Vec<String>> {
+        use accounts::domain::Role;
+        let accounts = self.subgraph::<Accounts>();
+        let now = kit::db::now_millis();
+        let mut tokens = Vec::with_capacity(n);
+        for _ in 0..n {
+            let id = kit::id::new_id("user");
+            let user = accounts::store::UserRow {
+                id: id.clone(),
+                email: format!("{id}@customers.example.com"),
+                password_hash: "none: created without a password".into(),
+                name: "Customer".into(),
+                roles: accounts::domain::role::encode(&[Role::Customer]),
+                created_at: now,
+                updated_at: now,
+                disabled_at: None,
+            };
+            accounts.service.store.insert_user(&user).await?;
+            tokens.push(
+                accounts
+                    .service
+                    .signer()
+                    .sign(&id, &[Role::Customer], now / 1000)?,
+            );
+        }
+        Ok(tokens)
+    }
+
     /// Stops every server after the requests in flight.
     pub async fn stop(self) {
         let _ = self.stop.send(true);

@@ -4,8 +4,6 @@
 
 use std::time::Duration;
 
-use accounts::domain::Role;
-use accounts::store::UserRow;
 use futures_util::future::join_all;
 use serde_json::{json, Value};
 
@@ -340,11 +338,7 @@ async fn a_payment_settled_after_checkout_answered_completes_the_order_from_its_
         options.set("PAYMENTS_SETTLE_WAIT_MS", "0");
     })
     .await;
-    let events = shop.events();
-    let bus = kit::events::connect(&events.url, &events.namespace)
-        .await
-        .unwrap();
-    bus.subscribe("order.paid", "observer").await.unwrap();
+    let paid_orders = shop.observe("order.paid").await;
     let customer = shop.customer_token().await;
     let (product, _, before) = stocked_product(&shop, 5).await;
 
@@ -369,20 +363,9 @@ async fn a_payment_settled_after_checkout_answered_completes_the_order_from_its_
     assert_eq!(placed["order"]["status"], "PENDING", "{placed:#}");
     assert_eq!(placed["order"]["shippingAddress"]["city"], "London");
 
-    let deliveries = bus
-        .fetch(
-            "order.paid",
-            "observer",
-            "test",
-            10,
-            Duration::from_secs(3600),
-            Duration::from_secs(10),
-        )
-        .await
-        .unwrap();
-    assert_eq!(deliveries.len(), 1, "order.paid within 10 s");
-    let paid = deliveries[0].event().unwrap();
-    assert_eq!(paid.payload["orderId"], placed["order"]["id"]);
+    let paid = paid_orders.next(Duration::from_secs(10)).await;
+    assert_eq!(paid.len(), 1, "order.paid within 10 s");
+    assert_eq!(paid[0].payload["orderId"], placed["order"]["id"]);
     let order = shop
         .data(
             "query($id: ID!) { order(id: $id) { status payment { status } } }",
@@ -443,36 +426,6 @@ async fn a_price_changed_since_the_cart_was_read_is_charged_at_the_current_price
     assert_eq!(order["payment"]["amount"]["amount"], "29.67");
 }
 
-/// Creates `n` customers straight in accounts (hashing 1,000 passwords would be the slowest
-/// part of the test) and signs an access token for each with accounts' own key.
-async fn customers(shop: &TestShop, n: usize) -> Vec<String> {
-    let accounts = shop.shop.subgraph::<accounts::Accounts>();
-    let now = kit::db::now_millis();
-    let mut tokens = Vec::new();
-    for i in 0..n {
-        let id = kit::id::new_id("user");
-        let user = UserRow {
-            id: id.clone(),
-            email: format!("buyer{i}@example.com"),
-            password_hash: "not-a-password-hash".into(),
-            name: format!("Buyer {i}"),
-            roles: accounts::domain::role::encode(&[Role::Customer]),
-            created_at: now,
-            updated_at: now,
-            disabled_at: None,
-        };
-        accounts.service.store.insert_user(&user).await.unwrap();
-        tokens.push(
-            accounts
-                .service
-                .signer()
-                .sign(&id, &[Role::Customer], now / 1000)
-                .unwrap(),
-        );
-    }
-    tokens
-}
-
 #[tokio::test]
 async fn a_thousand_customers_at_once_for_ten_units_make_ten_paid_orders() {
     let shop = TestShop::start(30).await;
@@ -510,7 +463,7 @@ async fn a_thousand_customers_at_once_for_ten_units_make_ten_paid_orders() {
     }
     assert_eq!(available(&shop, &product).await, 10);
 
-    let tokens = customers(&shop, 1000).await;
+    let tokens = shop.shop.new_customers(1000).await.unwrap();
     let mut carts = Vec::new();
     for chunk in tokens.chunks(50) {
         carts.extend(join_all(chunk.iter().map(|t| fill_cart(&shop, t, &product, 1))).await);

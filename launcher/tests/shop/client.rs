@@ -89,6 +89,12 @@ impl TestShop {
         }
     }
 
+    /// A test's own consumer group ("observer") on `topic` of the shop's bus, from now on.
+    pub async fn observe(&self, topic: &str) -> Observer {
+        let events = self.events();
+        Observer::new(&events.url, &events.namespace, topic).await
+    }
+
     /// The event bus the shop's subgraphs share.
     pub fn events(&self) -> kit::settings::EventBusSettings {
         kit::settings::EventBusSettings::load(&self.options.env("test")).expect("valid settings")
@@ -254,4 +260,38 @@ pub fn user_error_code(payload: &Value) -> &str {
     payload["userErrors"][0]["code"]
         .as_str()
         .unwrap_or("<none>")
+}
+
+/// A test listening to one topic of an event bus, in a consumer group of its own.
+pub struct Observer {
+    bus: std::sync::Arc<dyn kit::events::EventBus>,
+    topic: String,
+}
+
+impl Observer {
+    pub async fn new(url: &str, namespace: &str, topic: &str) -> Self {
+        let bus = kit::events::connect(url, namespace).await.unwrap();
+        bus.subscribe(topic, "observer").await.unwrap();
+        Self {
+            bus,
+            topic: topic.into(),
+        }
+    }
+
+    /// The events that arrived, waiting up to `wait` for the first; empty if none came.
+    pub async fn next(&self, wait: std::time::Duration) -> Vec<kit::events::Event> {
+        let deliveries = self
+            .bus
+            .fetch(
+                &self.topic,
+                "observer",
+                "test",
+                10,
+                std::time::Duration::from_secs(3600),
+                wait,
+            )
+            .await
+            .unwrap();
+        deliveries.iter().map(|d| d.event().unwrap()).collect()
+    }
 }

@@ -12,7 +12,7 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::net::TcpListener;
 use tokio::process::{Child, Command};
 
-use crate::client::TestShop;
+use crate::client::{Observer, TestShop};
 
 /// `shop orders` against the shop's services, with its own database and event namespace.
 struct OrdersProcess {
@@ -146,10 +146,7 @@ async fn orders_killed_between_reservation_and_payment_completes_the_checkout_wh
         .to_string();
 
     let namespace = kit::id::new_id("crash-test");
-    let bus = kit::events::connect("redis://127.0.0.1:6379", &namespace)
-        .await
-        .unwrap();
-    bus.subscribe("order.paid", "observer").await.unwrap();
+    let paid_orders = Observer::new("redis://127.0.0.1:6379", &namespace, "order.paid").await;
     let port = free_port().await;
     let address: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
     let orders = OrdersProcess::new(&shop, port, &namespace).await;
@@ -188,20 +185,9 @@ async fn orders_killed_between_reservation_and_payment_completes_the_checkout_wh
     // Back, with payments reachable: the checkout completes.
     let payments = format!("http://{}/graphql", shop.shop.address("payments"));
     let _second = orders.start(&payments).await;
-    let deliveries = bus
-        .fetch(
-            "order.paid",
-            "observer",
-            "test",
-            10,
-            Duration::from_secs(3600),
-            Duration::from_secs(30),
-        )
-        .await
-        .unwrap();
-    assert_eq!(deliveries.len(), 1, "one order.paid within 30 s");
-    let paid = deliveries[0].event().unwrap();
-    let order_id = paid.payload["orderId"].as_str().unwrap().to_string();
+    let paid = paid_orders.next(Duration::from_secs(30)).await;
+    assert_eq!(paid.len(), 1, "one order.paid within 30 s");
+    let order_id = paid[0].payload["orderId"].as_str().unwrap().to_string();
 
     let body: Value = shop
         .http

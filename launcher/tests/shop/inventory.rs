@@ -198,13 +198,7 @@ async fn stock_low_reaches_the_event_bus_once_per_crossing() {
         .to_string();
 
     // A service listening to inventory.stock_low on the shop's bus.
-    let events = shop.events();
-    let bus = kit::events::connect(&events.url, &events.namespace)
-        .await
-        .unwrap();
-    bus.subscribe("inventory.stock_low", "observer")
-        .await
-        .unwrap();
+    let stock_low = shop.observe("inventory.stock_low").await;
 
     shop.data(
         "mutation($input: SetLowStockThresholdInput!) { setLowStockThreshold(input: $input) { threshold } }",
@@ -221,23 +215,9 @@ async fn stock_low_reaches_the_event_bus_once_per_crossing() {
     // Everything up to the second crossing, in order: nothing between the two.
     let mut seen = Vec::new();
     while seen.last() != Some(&0) {
-        let deliveries = bus
-            .fetch(
-                "inventory.stock_low",
-                "observer",
-                "test",
-                10,
-                Duration::from_secs(3600),
-                Duration::from_secs(10),
-            )
-            .await
-            .unwrap();
-        assert!(
-            !deliveries.is_empty(),
-            "no StockLow within 10 s; seen {seen:?}"
-        );
-        for delivery in deliveries {
-            let event = delivery.event().unwrap();
+        let events = stock_low.next(Duration::from_secs(10)).await;
+        assert!(!events.is_empty(), "no StockLow within 10 s; seen {seen:?}");
+        for event in events {
             assert_eq!(event.source, "inventory");
             assert_eq!(event.payload["productId"], json!(product));
             seen.push(event.payload["available"].as_i64().unwrap());

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use kit::client::{ServiceClient, ServiceError};
 use kit::money::Money;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct ProductInfo {
@@ -40,21 +40,17 @@ impl CatalogClient {
         if ids.is_empty() {
             return Ok(HashMap::new());
         }
-        let representations: Vec<Value> = ids
-            .iter()
-            .map(|id| json!({ "__typename": "Product", "id": id }))
-            .collect();
-        let data = self
+        let entities = self
             .client
-            .query(
+            .entities(
                 &self.url,
-                "query($r: [_Any!]!) { _entities(representations: $r) {
-                    ... on Product { id status price { amount currencyCode } } } }",
-                json!({ "r": representations }),
+                "Product",
+                ids,
+                "id status price { amount currencyCode }",
             )
             .await?;
         let mut products = HashMap::new();
-        for entity in data["_entities"].as_array().into_iter().flatten() {
+        for entity in &entities {
             if entity.is_null() {
                 continue;
             }

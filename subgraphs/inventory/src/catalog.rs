@@ -4,7 +4,6 @@
 use std::sync::Arc;
 
 use kit::client::{ServiceClient, ServiceError};
-use serde_json::json;
 
 pub struct CatalogClient {
     client: Arc<ServiceClient>,
@@ -26,14 +25,10 @@ impl CatalogClient {
 
     /// Whether the catalog has a product with this id (in any status).
     pub async fn exists(&self, product_id: &str) -> Result<bool, ServiceError> {
-        let data = self
+        let entities = self
             .client
-            .query(
-                &self.url,
-                "query($r: [_Any!]!) { _entities(representations: $r) { ... on Product { id } } }",
-                json!({ "r": [{ "__typename": "Product", "id": product_id }] }),
-            )
+            .entities(&self.url, "Product", &[product_id.to_string()], "id")
             .await?;
-        Ok(data["_entities"][0]["id"].as_str() == Some(product_id))
+        Ok(entities.first().and_then(|e| e["id"].as_str()) == Some(product_id))
     }
 }

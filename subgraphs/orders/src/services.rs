@@ -187,21 +187,17 @@ impl Services {
 
     /// The products among `ids` the catalog has, with their current price and status.
     pub async fn products(&self, ids: &[String]) -> CallResult<Vec<CatalogProduct>> {
-        let representations: Vec<Value> = ids
-            .iter()
-            .map(|id| json!({ "__typename": "Product", "id": id }))
-            .collect();
-        let data = self
+        let entities = self
             .client
-            .query(
+            .entities(
                 &self.urls.catalog,
-                "query($r: [_Any!]!) { _entities(representations: $r) {
-                    ... on Product { id sku name status price { amount currencyCode } } } }",
-                json!({ "r": representations }),
+                "Product",
+                ids,
+                "id sku name status price { amount currencyCode }",
             )
             .await?;
         let mut products = Vec::new();
-        for entity in data["_entities"].as_array().into_iter().flatten() {
+        for entity in &entities {
             if entity.is_null() {
                 continue;
             }
@@ -230,23 +226,17 @@ impl Services {
     /// The units of each product that can be sold now (products inventory does not know have
     /// none).
     pub async fn available(&self, product_ids: &[String]) -> CallResult<Vec<(String, i64)>> {
-        let representations: Vec<Value> = product_ids
-            .iter()
-            .map(|id| json!({ "__typename": "Product", "id": id }))
-            .collect();
-        let data = self
+        let entities = self
             .client
-            .query(
+            .entities(
                 &self.urls.inventory,
-                "query($r: [_Any!]!) { _entities(representations: $r) {
-                    ... on Product { id availability { availableQuantity } } } }",
-                json!({ "r": representations }),
+                "Product",
+                product_ids,
+                "id availability { availableQuantity }",
             )
             .await?;
-        Ok(data["_entities"]
-            .as_array()
-            .into_iter()
-            .flatten()
+        Ok(entities
+            .iter()
             .filter_map(|e| {
                 Some((
                     e["id"].as_str()?.to_string(),
