@@ -21,7 +21,7 @@ const ADDRESS: &str = r#"{ "fullName": "Ada Lovelace", "line1": "1 Main St", "ci
     "postalCode": "N1 9GU", "countryCode": "gb" }"#;
 
 /// A product with at least `units` in stock, its price and stock.
-async fn stocked_product(shop: &TestShop, units: i64) -> (String, String, i64) {
+pub(crate) async fn stocked_product(shop: &TestShop, units: i64) -> (String, String, i64) {
     let page = shop
         .data(
             "{ products(first: 20) { edges { node { id price { amount }
@@ -46,7 +46,28 @@ async fn stocked_product(shop: &TestShop, units: i64) -> (String, String, i64) {
         .expect("a stocked demo product")
 }
 
-async fn available(shop: &TestShop, product: &str) -> i64 {
+/// On-hand and reserved units of a product over all warehouses (an admin's view).
+pub(crate) async fn stock(shop: &TestShop, admin: &str, product: &str) -> (i64, i64) {
+    let data = shop
+        .data(
+            "query($id: ID!) { product(id: $id) { availability { warehouses { onHand reserved } } } }",
+            json!({ "id": product }),
+            Some(admin),
+        )
+        .await;
+    data["product"]["availability"]["warehouses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .fold((0, 0), |(on_hand, reserved), w| {
+            (
+                on_hand + w["onHand"].as_i64().unwrap(),
+                reserved + w["reserved"].as_i64().unwrap(),
+            )
+        })
+}
+
+pub(crate) async fn available(shop: &TestShop, product: &str) -> i64 {
     shop.data(
         "query($id: ID!) { product(id: $id) { availability { availableQuantity } } }",
         json!({ "id": product }),
@@ -58,7 +79,12 @@ async fn available(shop: &TestShop, product: &str) -> i64 {
 }
 
 /// Adds `quantity` of `product` to the customer's cart; returns the cart's id.
-async fn fill_cart(shop: &TestShop, token: &str, product: &str, quantity: i64) -> String {
+pub(crate) async fn fill_cart(
+    shop: &TestShop,
+    token: &str,
+    product: &str,
+    quantity: i64,
+) -> String {
     let data = shop
         .data(
             "mutation($input: CartLineInput!) { addCartLine(input: $input) {
@@ -74,7 +100,7 @@ async fn fill_cart(shop: &TestShop, token: &str, product: &str, quantity: i64) -
         .to_string()
 }
 
-async fn checkout(shop: &TestShop, token: &str, input: Value) -> Value {
+pub(crate) async fn checkout(shop: &TestShop, token: &str, input: Value) -> Value {
     let (status, body) = shop
         .post(
             &format!(
@@ -92,7 +118,7 @@ async fn checkout(shop: &TestShop, token: &str, input: Value) -> Value {
     body["data"]["checkout"].clone()
 }
 
-fn address() -> Value {
+pub(crate) fn address() -> Value {
     serde_json::from_str(ADDRESS).unwrap()
 }
 
@@ -432,7 +458,7 @@ async fn a_thousand_customers_at_once_for_ten_units_make_ten_paid_orders() {
     let admin = shop.admin_token().await;
     let (product, _, _) = stocked_product(&shop, 10).await;
     // Exactly 10 units: corrections take the rest off.
-    let stock = shop
+    let levels = shop
         .data(
             "query($id: ID!) { product(id: $id) { availability {
                 warehouses { warehouseId available } } } }",
@@ -441,7 +467,7 @@ async fn a_thousand_customers_at_once_for_ten_units_make_ten_paid_orders() {
         )
         .await;
     let mut wanted = 10;
-    for level in stock["product"]["availability"]["warehouses"]
+    for level in levels["product"]["availability"]["warehouses"]
         .as_array()
         .unwrap()
     {
@@ -492,6 +518,11 @@ async fn a_thousand_customers_at_once_for_ten_units_make_ten_paid_orders() {
     let message = short["userErrors"][0]["message"].as_str().unwrap();
     assert!(message.contains("0 left, 1 wanted"), "{message}");
     assert_eq!(available(shop, &product).await, 0);
+    assert_eq!(
+        stock(shop, &admin, &product).await,
+        (0, 0),
+        "sold out, nothing held"
+    );
 
     // Exactly ten charges, all captured; nothing charged for the rest.
     let payments = shop.shop.subgraph::<payments::Payments>();

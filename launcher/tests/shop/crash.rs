@@ -12,6 +12,7 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::net::TcpListener;
 use tokio::process::{Child, Command};
 
+use crate::checkout::stock;
 use crate::client::{Observer, TestShop};
 
 /// `shop orders` against the shop's services, with its own database and event namespace.
@@ -205,8 +206,14 @@ async fn orders_killed_between_reservation_and_payment_completes_the_checkout_wh
         .unwrap();
     assert_eq!(body["data"]["order"]["status"], "PAID", "{body:#}");
 
-    // The stock left once; exactly one captured charge for the order.
+    // The stock left once and nothing stays held; exactly one captured charge for the order.
     assert_eq!(available(&shop, &product).await, before - 3);
+    let admin = shop.admin_token().await;
+    assert_eq!(
+        stock(&shop, &admin, &product).await.1,
+        0,
+        "nothing reserved"
+    );
     let payments = shop.shop.subgraph::<payments::Payments>();
     let payment = payments
         .service

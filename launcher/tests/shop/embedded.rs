@@ -1,6 +1,7 @@
 use serde_json::json;
 use shop::ShopOptions;
 
+use crate::checkout::{address, available, checkout, fill_cart, stocked_product};
 use crate::client::{TempDir, TestShop};
 
 #[tokio::test]
@@ -25,6 +26,21 @@ async fn the_embedded_shop_keeps_its_data_directory_between_starts() {
         .register("kept@example.com", "persistent-password-1", "Kept")
         .await;
     assert_eq!(registered["userErrors"], json!([]));
+    // A checkout on SQLite and the embedded bus, with the launcher's test card processor.
+    let token = registered["accessToken"].as_str().unwrap().to_string();
+    let (product, _, before) = stocked_product(&shop, 2).await;
+    let cart = fill_cart(&shop, &token, &product, 2).await;
+    let placed = checkout(
+        &shop,
+        &token,
+        json!({ "cartId": cart, "shippingAddress": address(), "paymentToken": "tok_mastercard",
+            "idempotencyKey": "embedded" }),
+    )
+    .await;
+    assert_eq!(placed["order"]["status"], "PAID", "{placed:#}");
+    assert_eq!(placed["order"]["payment"]["method"]["brand"], "mastercard");
+    assert_eq!(available(&shop, &product).await, before - 2);
+    assert!(data_dir.0.join("orders.db").exists());
     shop.shop.stop().await;
 
     // Second start: no second demo load, the account and the index are still there.
@@ -41,9 +57,18 @@ async fn the_embedded_shop_keeps_its_data_directory_between_starts() {
         .data("{ products(first: 1) { totalCount } }", json!({}), None)
         .await;
     assert_eq!(all["products"]["totalCount"], first);
-    assert!(shop
-        .login("kept@example.com", "persistent-password-1")
-        .await["accessToken"]
-        .is_string());
+    let token = shop
+        .token("kept@example.com", "persistent-password-1")
+        .await;
+    let orders = shop
+        .data(
+            "{ me { orders(first: 5) { edges { node { status payment { status } } } } } }",
+            json!({}),
+            Some(&token),
+        )
+        .await;
+    let order = &orders["me"]["orders"]["edges"][0]["node"];
+    assert_eq!(order["status"], "PAID", "{orders}");
+    assert_eq!(order["payment"]["status"], "CAPTURED");
     shop.shop.stop().await;
 }
