@@ -251,6 +251,11 @@ async fn declines_and_bad_input_get_user_errors_and_leave_nothing_held_or_charge
     assert_eq!(declined["order"]["payment"]["status"], "FAILED");
     assert_eq!(available(&shop, &product).await, before);
 
+    let poor = checkout(&shop, &customer, input("tok_insufficient_funds", "d-2")).await;
+    assert_eq!(user_error_code(&poor), "PAYMENT_DECLINED", "{poor:#}");
+    let message = poor["userErrors"][0]["message"].as_str().unwrap();
+    assert!(message.contains("insufficient_funds"), "{message}");
+
     // The key of that checkout with another token or another cart: refused, nothing new.
     let reused = checkout(&shop, &customer, input("tok_visa", "d-1")).await;
     assert_eq!(user_error_code(&reused), "IDEMPOTENCY_KEY_REUSED");
@@ -402,6 +407,56 @@ async fn a_payment_settled_after_checkout_answered_completes_the_order_from_its_
     assert_eq!(order["order"]["status"], "PAID", "{order}");
     assert_eq!(order["order"]["payment"]["status"], "CAPTURED");
     assert_eq!(available(&shop, &product).await, before - 1);
+}
+
+#[tokio::test]
+async fn a_provider_that_keeps_failing_ends_the_checkout_failed_with_the_stock_back() {
+    let shop = TestShop::start_with(30, |options| {
+        options.set("ORDERS_CHARGE_ATTEMPTS", "2");
+    })
+    .await;
+    let closed = shop.observe("order.closed").await;
+    let customer = shop.customer_token().await;
+    let (product, _, before) = stocked_product(&shop, 5).await;
+    let cart = fill_cart(&shop, &customer, &product, 1).await;
+    // `tok_error`: the provider answers 500 to every attempt.
+    let placed = checkout(
+        &shop,
+        &customer,
+        json!({ "cartId": cart, "shippingAddress": address(), "paymentToken": "tok_error",
+            "idempotencyKey": "broken" }),
+    )
+    .await;
+    assert_eq!(placed["order"]["status"], "PENDING", "{placed:#}");
+    assert_eq!(
+        available(&shop, &product).await,
+        before - 1,
+        "held meanwhile"
+    );
+
+    // The sweep tries once more, then gives up: stock released, nothing charged.
+    let events = closed.next(Duration::from_secs(20)).await;
+    assert_eq!(events.len(), 1, "order.closed within 20 s");
+    assert_eq!(events[0].payload["status"], "failed");
+    let order = shop
+        .data(
+            "query($id: ID!) { order(id: $id) { status payment { id } statusHistory { reason } } }",
+            json!({ "id": placed["order"]["id"] }),
+            Some(&customer),
+        )
+        .await;
+    assert_eq!(order["order"]["status"], "FAILED", "{order}");
+    assert!(order["order"]["payment"].is_null());
+    assert_eq!(available(&shop, &product).await, before);
+    // The customer can try again with another card.
+    let again = checkout(
+        &shop,
+        &customer,
+        json!({ "cartId": cart, "shippingAddress": address(), "paymentToken": "tok_visa",
+            "idempotencyKey": "second-try" }),
+    )
+    .await;
+    assert_eq!(again["order"]["status"], "PAID", "{again:#}");
 }
 
 #[tokio::test]

@@ -247,26 +247,19 @@ impl Saga {
                     Err(error) => self.retry(checkout, owner, error).await,
                 }
             }
+            // The held stock goes back; then whatever the payment took (if anything) goes back.
             Step::Release => match self.services.settle_reservation(id, Settle::Release).await {
-                Ok(_) => {
+                Ok(_) => advance(Step::Release, Step::Refund, Advance::default()).await,
+                Err(error) => self.retry(checkout, owner, error).await,
+            },
+            // Nothing captured (declined, never charged) makes this a no-op; a charge whose outcome
+            // was unknown when the checkout gave up, or one captured after the stock hold ran
+            // out, is refunded. Until payments answers, the order stays pending.
+            Step::Refund => match self.services.refund_order(id, "checkout failed").await {
+                Ok(()) => {
                     let failure = checkout.failure.clone().unwrap_or_else(|| Failure {
                         kind: FailureKind::Unavailable,
                         message: "checkout could not be completed".into(),
-                        product_ids: Vec::new(),
-                    });
-                    advance(Step::Release, Step::Done, self.failed(order, failure)).await
-                }
-                Err(error) => self.retry(checkout, owner, error).await,
-            },
-            Step::Refund => match self
-                .services
-                .refund_order(id, "stock could not be confirmed")
-                .await
-            {
-                Ok(()) => {
-                    let failure = checkout.failure.clone().unwrap_or_else(|| Failure {
-                        kind: FailureKind::ReservationExpired,
-                        message: "the stock hold ran out".into(),
                         product_ids: Vec::new(),
                     });
                     advance(Step::Refund, Step::Done, self.failed(order, failure)).await

@@ -6,8 +6,9 @@
 //! - `PAYMENTS_WEBHOOK_SECRETS` (required): the secrets the provider signs webhooks with,
 //!   comma-separated, the current one first (two during a rotation)
 //! - `PAYMENTS_WEBHOOK_TOLERANCE_SECS` (default 300): how old a webhook's timestamp may be
-//! - `PAYMENTS_SETTLE_WAIT_MS` (default 5000): how long a charge request waits for the provider's
-//!   result before answering with the payment still authorized (its webhook settles it later)
+//! - `PAYMENTS_SETTLE_WAIT_MS` (default 3000): how long a charge request waits for the provider's
+//!   result before answering with the payment still authorized (its webhook settles it later);
+//!   keep it below the callers' 5 s service-call timeout
 
 use std::time::Duration;
 
@@ -50,7 +51,7 @@ impl OwnSettings for PaymentsSettings {
                 .unwrap_or_else(|| "sk_test".into()),
             webhook_secrets,
             webhook_tolerance: Duration::from_secs(env.parse_or("WEBHOOK_TOLERANCE_SECS", 300)?),
-            settle_wait: Duration::from_millis(env.parse_or("SETTLE_WAIT_MS", 5000)?),
+            settle_wait: Duration::from_millis(env.parse_or("SETTLE_WAIT_MS", 3000)?),
         })
     }
 }

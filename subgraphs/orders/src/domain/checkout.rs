@@ -5,7 +5,9 @@
 //! ```text
 //! reserve ──ok──> charge ──captured──> confirm ──ok──> clear_cart ──> done   (order paid)
 //!    │              │  └─pending: wait for payment.updated or the sweep
-//!    │              └─failed──> release ──> done                            (order failed)
+//!    │              └─failed, or unreachable too often──> release ──> refund ──> done
+//!    │                                                                      (order failed)
+//!    ├─unreachable too often──> release ──> refund ──> done                 (order failed)
 //!    └─out of stock──> done                                                 (order failed)
 //!                      confirm ──reservation expired──> refund ──> done     (order failed)
 //!
@@ -22,7 +24,7 @@ pub enum Step {
     ClearCart,
     /// Compensation: give back the held stock.
     Release,
-    /// Compensation: the payment was captured but the stock could not be confirmed.
+    /// Compensation: give back whatever the payment captured (nothing, for a decline).
     Refund,
     /// Cancellation: the sold units go back into stock.
     Restock,
