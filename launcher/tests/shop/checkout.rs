@@ -118,6 +118,35 @@ pub(crate) async fn checkout(shop: &TestShop, token: &str, input: Value) -> Valu
     body["data"]["checkout"].clone()
 }
 
+/// A checkout as a careful client sends it: when the answer is lost (the router timed out) or
+/// the first request is still running, it asks again with the same idempotency key. Returns the
+/// payload and how many times it asked again.
+async fn checkout_until_answered(shop: &TestShop, token: &str, input: Value) -> (Value, usize) {
+    for retries in 0..5 {
+        let (status, body) = shop
+            .post(
+                &format!(
+                    "mutation($input: CheckoutInput!) {{ checkout(input: $input) {{
+                        order {{ {ORDER} }} userErrors {{ field code message }} }} }}"
+                ),
+                json!({ "input": input }),
+                Some(token),
+            )
+            .await;
+        let timed_out = body["errors"][0]["extensions"]["code"] == "SUBREQUEST_TIMEOUT";
+        let payload = &body["data"]["checkout"];
+        let running = payload["userErrors"][0]["code"] == "STILL_RUNNING";
+        if !timed_out && !running {
+            assert!(
+                status == 200 && body.get("errors").is_none(),
+                "{status}: {body:#}"
+            );
+            return (payload.clone(), retries);
+        }
+    }
+    panic!("no answer after 5 attempts");
+}
+
 pub(crate) fn address() -> Value {
     serde_json::from_str(ADDRESS).unwrap()
 }
@@ -391,7 +420,9 @@ async fn a_payment_settled_after_checkout_answered_completes_the_order_from_its_
     )
     .await;
     assert_eq!(placed["userErrors"], json!([]), "{placed:#}");
-    assert_eq!(placed["order"]["status"], "PENDING", "{placed:#}");
+    // Pending as charged; the webhook may complete it before the answer is read back.
+    let status = placed["order"]["status"].as_str().unwrap();
+    assert!(matches!(status, "PENDING" | "PAID"), "{placed:#}");
     assert_eq!(placed["order"]["shippingAddress"]["city"], "London");
 
     let paid = paid_orders.next(Duration::from_secs(10)).await;
@@ -554,9 +585,12 @@ async fn a_thousand_customers_at_once_for_ten_units_make_ten_paid_orders() {
     let checkouts = tokens.iter().zip(&carts).map(|(token, cart)| {
         let input = json!({ "cartId": cart, "shippingAddress": address(),
             "paymentToken": "tok_visa", "idempotencyKey": "once" });
-        async move { checkout(shop, token, input).await }
+        async move { checkout_until_answered(shop, token, input).await }
     });
-    let results = join_all(checkouts).await;
+    let answers = join_all(checkouts).await;
+    let retried: usize = answers.iter().map(|(_, retries)| retries).sum();
+    println!("{retried} checkouts were sent again after a lost answer");
+    let results: Vec<Value> = answers.into_iter().map(|(result, _)| result).collect();
     let paid = results
         .iter()
         .filter(|r| r["order"]["status"] == "PAID")

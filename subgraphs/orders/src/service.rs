@@ -3,6 +3,7 @@
 //! admin status changes by the state machine.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use kit::address::{parse_address, Address, AddressInput, InvalidAddress};
 use kit::db::now_millis;
@@ -137,9 +138,11 @@ impl OrdersService {
         // The order's id follows from the customer and key: a run that takes over the key after
         // its first runner died finds that runner's order instead of making a second.
         let order_id = order_id_for(customer_id, key);
+        // A repeat waits for the first run a while, but answers before a router would give up
+        // on it (STILL_RUNNING: ask again).
         let limits = Limits {
             lease: self.settings.saga_lease * 2,
-            wait: self.settings.saga_lease * 2,
+            wait: Duration::from_secs(20),
         };
         let outcome = idempotency::once(
             self.store.database(),

@@ -55,17 +55,18 @@ impl CheckoutMutation {
         };
         let result = match address {
             Ok(address) => {
-                service
-                    .checkout(
-                        customer,
-                        &input.idempotency_key,
-                        CheckoutRequest {
-                            cart_id: input.cart_id.0,
-                            address,
-                            payment_token: input.payment_token,
-                        },
-                    )
+                let request = CheckoutRequest {
+                    cart_id: input.cart_id.0,
+                    address,
+                    payment_token: input.payment_token,
+                };
+                // Its own task: a client that hangs up (or a router that times out) does not
+                // stop a checkout halfway; its result is stored for the client's retry.
+                let (service, customer, key) =
+                    (service.clone(), customer.to_string(), input.idempotency_key);
+                tokio::spawn(async move { service.checkout(&customer, &key, request).await })
                     .await
+                    .map_err(ApiError::internal)?
             }
             Err(error) => Err(error),
         };
