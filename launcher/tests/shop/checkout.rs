@@ -762,6 +762,16 @@ async fn cancelled_orders_put_the_stock_back_and_refund_the_payment() {
         .await;
     assert_eq!(user_error_code(&nosy["cancelOrder"]), "NOT_FOUND");
 
+    // Nor read it.
+    let hidden = shop
+        .data(
+            "query($id: ID!) { order(id: $id) { id } }",
+            json!({ "id": first["id"] }),
+            Some(other["accessToken"].as_str().unwrap()),
+        )
+        .await;
+    assert!(hidden["order"].is_null(), "{hidden}");
+
     // The admin's list: filtered by status, newest first.
     let list = shop
         .data(
@@ -777,6 +787,45 @@ async fn cancelled_orders_put_the_stock_back_and_refund_the_payment() {
         .map(|e| &e["node"]["id"])
         .collect();
     assert_eq!(ids, [&second["id"], &first["id"]]);
+    // By customer and date range, oldest first; a malformed date is a clear error.
+    let customer_id =
+        shop.data("{ me { id } }", json!({}), Some(&customer)).await["me"]["id"].clone();
+    let range = |from: &str, until: &str| json!({ "filter": { "customerId": customer_id, "createdFrom": from, "createdUntil": until } });
+    const LIST: &str = "query($filter: OrderFilterInput) {
+        orders(filter: $filter, sort: OLDEST_FIRST, first: 10) { edges { node { id } } } }";
+    let mine = shop
+        .data(
+            LIST,
+            range("2000-01-01T00:00:00Z", "2100-01-01T00:00:00Z"),
+            Some(&admin),
+        )
+        .await;
+    let ids: Vec<&Value> = mine["orders"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| &e["node"]["id"])
+        .collect();
+    assert_eq!(ids, [&first["id"], &second["id"]]);
+    let none = shop
+        .data(
+            LIST,
+            range("2100-01-01T00:00:00Z", "2200-01-01T00:00:00Z"),
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(none["orders"]["edges"], json!([]));
+    let (_, bad) = shop
+        .post(
+            LIST,
+            range("yesterday", "2100-01-01T00:00:00Z"),
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(
+        bad["errors"][0]["extensions"]["code"], "BAD_USER_INPUT",
+        "{bad}"
+    );
 }
 
 #[tokio::test]

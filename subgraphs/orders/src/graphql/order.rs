@@ -285,9 +285,13 @@ impl OrderQuery {
     /// An order of the signed-in customer (any order for admins); null when there is none.
     #[graphql(directive = kit::schema::authenticated::apply())]
     async fn order(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<Order>> {
-        viewer(ctx).require_user()?;
+        let viewer = viewer(ctx);
+        let me = viewer.require_user()?;
         let row = service(ctx).order(&id).await.map_err(ApiError::internal)?;
-        visible(ctx, row)
+        // Someone else's order is as unknown to a customer as one that does not exist.
+        Ok(row
+            .filter(|row| viewer.is_admin() || row.customer_id == me)
+            .map(|row| Order { row }))
     }
 
     #[graphql(entity)]
