@@ -1,7 +1,8 @@
 //! The provider's webhooks arriving: each delivery's signature and age are checked (forged,
 //! tampered, replayed-late ones are refused with 401 and logged), then the event is applied once
 //! ([`PaymentStore::apply`]). The answer tells the provider whether to deliver again: 2xx when the
-//! event is applied (or was before), 404 while its payment is not recorded yet.
+//! event is applied (or was before), 404 when its payment is not recorded after a short grace
+//! (so the provider delivers it again later).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -25,6 +26,8 @@ pub struct WebhookIntake {
     applied: watch::Sender<u64>,
     /// Woken after an applied event wrote `payment.updated` to the outbox.
     relay: Option<Relay>,
+    /// How long an event for a charge not recorded yet waits for it before the answer is 404.
+    grace: Duration,
 }
 
 impl WebhookIntake {
@@ -35,7 +38,14 @@ impl WebhookIntake {
             tolerance,
             applied: watch::channel(0).0,
             relay: None,
+            grace: Duration::from_secs(1),
         }
+    }
+
+    /// How long an event for a charge not recorded yet waits for it (default 1 s).
+    pub fn grace(mut self, grace: Duration) -> Self {
+        self.grace = grace;
+        self
     }
 
     /// Wakes `relay` after each applied event, so its `payment.updated` goes out at once.
@@ -53,6 +63,26 @@ impl WebhookIntake {
         Router::new()
             .route("/webhooks/provider", post(receive))
             .with_state(self)
+    }
+
+    /// Applies the event; when its payment is not recorded, waits up to the grace time for it to
+    /// be recorded here (a provider sends the webhook as soon as it answered the charge, often
+    /// before the payment is stored) before calling the charge unknown.
+    async fn apply(&self, event: &ProviderEvent) -> Result<Applied, crate::store::StoreError> {
+        let deadline = tokio::time::Instant::now() + self.grace;
+        let mut recorded = self.store.recorded();
+        loop {
+            let applied = self.store.apply(event).await?;
+            if applied != Applied::UnknownCharge || tokio::time::Instant::now() >= deadline {
+                return Ok(applied);
+            }
+            // Another replica may record it instead: look again at least every 100 ms.
+            let recheck = tokio::time::Instant::now() + Duration::from_millis(100);
+            tokio::select! {
+                _ = recorded.changed() => {}
+                _ = tokio::time::sleep_until(recheck.min(deadline)) => {}
+            }
+        }
     }
 
     /// Checks and applies one delivery; the status is the answer to the provider.
@@ -73,7 +103,7 @@ impl WebhookIntake {
                 return StatusCode::BAD_REQUEST;
             }
         };
-        match self.store.apply(&event).await {
+        match self.apply(&event).await {
             Ok(Applied::Changed(payment)) => {
                 tracing::info!(event = %event.id, payment = %payment.id, status = payment.status.as_str(), "provider event applied");
                 self.applied.send_modify(|n| *n += 1);

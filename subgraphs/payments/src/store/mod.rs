@@ -1,10 +1,13 @@
 //! Payment storage (PostgreSQL and SQLite). Provider events are applied in one transaction with
 //! their "processed" mark, so a webhook delivered five times changes the state once.
 
+use std::sync::Arc;
+
 use kit::db::{now_millis, Backend, Database};
 use kit::events::{outbox, processed, Event};
 use sqlx::any::AnyRow;
 use sqlx::Row;
+use tokio::sync::watch;
 
 use crate::domain::events::PaymentUpdated;
 use crate::domain::{self, PaymentStatus};
@@ -138,11 +141,21 @@ const REFUND_COLUMNS: &str =
 #[derive(Clone)]
 pub struct PaymentStore {
     db: Database,
+    /// Counts the payments recorded here, so a webhook that arrived first can wait for its one.
+    recorded: Arc<watch::Sender<u64>>,
 }
 
 impl PaymentStore {
     pub fn new(db: Database) -> Self {
-        Self { db }
+        Self {
+            db,
+            recorded: Arc::new(watch::channel(0).0),
+        }
+    }
+
+    /// Moves whenever this store records a payment.
+    pub fn recorded(&self) -> watch::Receiver<u64> {
+        self.recorded.subscribe()
     }
 
     pub fn database(&self) -> &Database {
@@ -172,6 +185,7 @@ impl PaymentStore {
         .bind(payment.created_at)
         .execute(self.db.pool())
         .await?;
+        self.recorded.send_modify(|n| *n += 1);
         self.by_order(&payment.order_id)
             .await?
             .ok_or_else(|| StoreError::Corrupt {

@@ -58,7 +58,8 @@ async fn a_charge_at_the_provider_reaches_the_stored_payment_by_webhook() {
         .charge(4_200, "USD", "tok_visa", "ord_1-pay")
         .await
         .unwrap();
-    // The webhook may arrive before this insert: it is refused with 404 and delivered again.
+    // The webhook may arrive before this insert: it waits a moment for it, or is refused with
+    // 404 and delivered again.
     let payment = Payment {
         id: kit::id::new_id("pay"),
         order_id: "ord_1".into(),
@@ -105,7 +106,7 @@ async fn forged_stale_unreadable_and_early_deliveries_are_answered_so_the_provid
     let (intake, _store, _url) = intake().await;
     let now = kit::db::now_millis() / 1000;
     let body = br#"{"id":"evt_x","type":"charge.succeeded","created":0,"charge":"ch_none","sequence":1,"amount_minor":100,"failure_code":null}"#;
-    // Nobody has this charge yet: 404, so the provider delivers it again later.
+    // Nobody records this charge within the grace: 404, so the provider delivers it again later.
     assert_eq!(
         intake.handle(&signed(body, now), body).await,
         StatusCode::NOT_FOUND
