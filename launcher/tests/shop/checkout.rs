@@ -100,17 +100,21 @@ pub(crate) async fn fill_cart(
         .to_string()
 }
 
+/// Sends a checkout; the HTTP status and the body.
+async fn send_checkout(shop: &TestShop, token: &str, input: &Value) -> (u16, Value) {
+    shop.post(
+        &format!(
+            "mutation($input: CheckoutInput!) {{ checkout(input: $input) {{
+                order {{ {ORDER} }} userErrors {{ field code message }} }} }}"
+        ),
+        json!({ "input": input }),
+        Some(token),
+    )
+    .await
+}
+
 pub(crate) async fn checkout(shop: &TestShop, token: &str, input: Value) -> Value {
-    let (status, body) = shop
-        .post(
-            &format!(
-                "mutation($input: CheckoutInput!) {{ checkout(input: $input) {{
-                    order {{ {ORDER} }} userErrors {{ field code message }} }} }}"
-            ),
-            json!({ "input": input }),
-            Some(token),
-        )
-        .await;
+    let (status, body) = send_checkout(shop, token, &input).await;
     assert!(
         status == 200 && body.get("errors").is_none(),
         "{status}: {body:#}"
@@ -123,16 +127,7 @@ pub(crate) async fn checkout(shop: &TestShop, token: &str, input: Value) -> Valu
 /// payload and how many times it asked again.
 async fn checkout_until_answered(shop: &TestShop, token: &str, input: Value) -> (Value, usize) {
     for retries in 0..5 {
-        let (status, body) = shop
-            .post(
-                &format!(
-                    "mutation($input: CheckoutInput!) {{ checkout(input: $input) {{
-                        order {{ {ORDER} }} userErrors {{ field code message }} }} }}"
-                ),
-                json!({ "input": input }),
-                Some(token),
-            )
-            .await;
+        let (status, body) = send_checkout(shop, token, &input).await;
         let timed_out = body["errors"][0]["extensions"]["code"] == "SUBREQUEST_TIMEOUT";
         let payload = &body["data"]["checkout"];
         let running = payload["userErrors"][0]["code"] == "STILL_RUNNING";
