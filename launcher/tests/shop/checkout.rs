@@ -313,6 +313,20 @@ async fn declines_and_bad_input_get_user_errors_and_leave_nothing_held_or_charge
     )
     .await;
     assert_eq!(user_error_code(&invalid), "INVALID_ADDRESS");
+    let mut bad = address();
+    bad["postalCode"] = json!("12345");
+    let wrong_code = checkout(
+        &shop,
+        &customer,
+        json!({ "cartId": cart, "shippingAddress": bad, "paymentToken": "tok_visa",
+            "idempotencyKey": "b-2" }),
+    )
+    .await;
+    assert_eq!(
+        wrong_code["userErrors"][0]["field"],
+        json!(["input", "shippingAddress", "postalCode"]),
+        "{wrong_code}"
+    );
     let keyless = checkout(&shop, &customer, input("tok_visa", " ")).await;
     assert_eq!(user_error_code(&keyless), "INVALID_INPUT");
 
