@@ -500,6 +500,29 @@ async fn a_provider_that_keeps_failing_ends_the_checkout_failed_with_the_stock_b
 }
 
 #[tokio::test]
+async fn operations_meant_for_services_are_not_in_the_routers_api() {
+    let shop = TestShop::start(1).await;
+    let admin = shop.admin_token().await;
+    for operation in [
+        r#"{ checkoutCart(userId: "u", cartId: "c") { id } }"#,
+        r#"{ checkoutCustomer(id: "u") { email } }"#,
+        r#"{ orderPayments(orderIds: ["o"]) { status } }"#,
+        r#"{ reservation(orderReference: "o") { status } }"#,
+        r#"mutation { chargeOrder(input: { orderId: "o", customerId: "u", paymentToken: "tok_visa",
+            amount: { amount: "1.00", currencyCode: USD } }) { payment { id } } }"#,
+        r#"mutation { refundOrder(input: { orderId: "o", reason: "r" }) { userErrors { code } } }"#,
+        r#"mutation { removeCheckedOutLines(input: { userId: "u", productIds: [] }) }"#,
+        r#"mutation { returnReservation(input: { orderReference: "o" }) { userErrors { code } } }"#,
+    ] {
+        let (_, body) = shop.post(operation, json!({}), Some(&admin)).await;
+        assert_eq!(
+            body["errors"][0]["extensions"]["code"], "GRAPHQL_VALIDATION_FAILED",
+            "{operation}: {body}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn a_price_changed_since_the_cart_was_read_is_charged_at_the_current_price() {
     let shop = TestShop::start(30).await;
     let customer = shop.customer_token().await;
