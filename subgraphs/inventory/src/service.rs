@@ -12,7 +12,7 @@ use crate::config::InventorySettings;
 use crate::domain::{self, AdjustmentKind, Quantity, ReservationStatus, RuleError};
 use crate::store::{
     AdjustOutcome, Adjustment, AdjustmentRequest, InventoryStore, LowStock, Reservation,
-    ReserveOutcome, StockLevel, StoreError, TransitionOutcome, Warehouse,
+    ReserveOutcome, ShortLine, StockLevel, StoreError, TransitionOutcome, Warehouse,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -31,8 +31,8 @@ pub enum InventoryError {
         "stock cannot go below zero or below the {reserved} reserved units (on hand: {on_hand})"
     )]
     NegativeStock { on_hand: i64, reserved: i64 },
-    #[error("not enough stock of {product_id}: {available} available")]
-    InsufficientStock { product_id: String, available: i64 },
+    #[error("not enough stock: {}", short_lines(.0))]
+    InsufficientStock(Vec<ShortLine>),
     #[error("no reservation for this order reference")]
     ReservationNotFound,
     #[error("the reservation is {}", .0.as_str())]
@@ -48,6 +48,19 @@ impl From<StoreError> for InventoryError {
             other => Self::Store(other),
         }
     }
+}
+
+fn short_lines(lines: &[ShortLine]) -> String {
+    lines
+        .iter()
+        .map(|l| {
+            format!(
+                "{} ({} wanted, {} available)",
+                l.product_id, l.wanted, l.available
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 pub type InventoryResult<T> = Result<T, InventoryError>;
@@ -203,13 +216,7 @@ impl InventoryService {
                 Ok(reservation)
             }
             ReserveOutcome::Existing(reservation) => Ok(reservation),
-            ReserveOutcome::Short {
-                product_id,
-                available,
-            } => Err(InventoryError::InsufficientStock {
-                product_id,
-                available,
-            }),
+            ReserveOutcome::Short(lines) => Err(InventoryError::InsufficientStock(lines)),
         }
     }
 

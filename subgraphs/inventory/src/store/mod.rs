@@ -107,11 +107,16 @@ pub enum ReserveOutcome {
     Reserved(Reservation),
     /// The order reference was reserved before: that reservation, unchanged.
     Existing(Reservation),
-    /// Not enough available stock for this product; nothing was reserved.
-    Short {
-        product_id: String,
-        available: i64,
-    },
+    /// Not enough available stock for these lines (every short one); nothing was reserved.
+    Short(Vec<ShortLine>),
+}
+
+/// A line of a reservation request that the available stock cannot cover.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ShortLine {
+    pub product_id: String,
+    pub wanted: i64,
+    pub available: i64,
 }
 
 #[derive(Clone, Debug, PartialEq)]

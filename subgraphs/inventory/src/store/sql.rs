@@ -524,20 +524,33 @@ impl InventoryStore for SqlStore {
                 },
             ));
         }
-        let mut reserved_lines = Vec::new();
-        for (product_id, quantity) in lines {
-            let product_levels: Vec<Level> = levels
+        let levels_of = |product_id: &str| -> Vec<Level> {
+            levels
                 .iter()
                 .filter(|(p, _)| p == product_id)
                 .map(|(_, l)| l.clone())
-                .collect();
-            let Some(allocations) = allocate(*quantity, &product_levels) else {
-                tx.rollback().await?;
-                return Ok(ReserveOutcome::Short {
+                .collect()
+        };
+        // Every line is checked before anything is held, so a refusal names all short lines.
+        let mut plan = Vec::new();
+        let mut short = Vec::new();
+        for (product_id, quantity) in lines {
+            let product_levels = levels_of(product_id);
+            match allocate(*quantity, &product_levels) {
+                Some(allocations) => plan.push((product_id, allocations)),
+                None => short.push(ShortLine {
                     product_id: product_id.clone(),
+                    wanted: *quantity,
                     available: product_levels.iter().map(|l| l.available.max(0)).sum(),
-                });
-            };
+                }),
+            }
+        }
+        if !short.is_empty() {
+            tx.rollback().await?;
+            return Ok(ReserveOutcome::Short(short));
+        }
+        let mut reserved_lines = Vec::new();
+        for (product_id, allocations) in plan {
             for allocation in allocations {
                 let updated = sqlx::query(
                     "UPDATE stock SET reserved = reserved + $1, updated_at = $2 \

@@ -389,6 +389,21 @@ async fn a_reservation_holds_all_lines_or_none_and_repeats_return_the_first() {
         "{short}"
     );
     assert_eq!(inv.availability(&a, None).await["availableQuantity"], 7);
+    // Both short: the refusal names both.
+    let both = inv
+        .reserve(
+            "ord_1",
+            json!([{ "productId": a, "quantity": 9 }, { "productId": b, "quantity": 2 }]),
+            service,
+        )
+        .await;
+    let message = both["data"]["reserveStock"]["userErrors"][0]["message"]
+        .as_str()
+        .unwrap();
+    assert_eq!(
+        message,
+        format!("not enough stock: {a} (9 wanted, 7 available); {b} (2 wanted, 1 available)")
+    );
 
     // 6 of a: no warehouse has 6, so Madrid (most) gives 4 and Berlin 2.
     let held = inv

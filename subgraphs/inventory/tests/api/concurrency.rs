@@ -54,8 +54,9 @@ async fn two_hundred_concurrent_reservations_for_the_last_ten_units_reserve_exac
         for attempt in attempts {
             match attempt.await.unwrap() {
                 ReserveOutcome::Reserved(_) => reserved += 1,
-                ReserveOutcome::Short { available, .. } => {
-                    assert_eq!(available, 0, "{backend:?}");
+                ReserveOutcome::Short(lines) => {
+                    assert_eq!(lines.len(), 1, "{backend:?}");
+                    assert_eq!(lines[0].available, 0, "{backend:?}");
                     short += 1
                 }
                 other => panic!("{backend:?}: {other:?}"),
