@@ -1,0 +1,3 @@
+//! Shipping rules, without storage or GraphQL.
+
+pub mod rates;
