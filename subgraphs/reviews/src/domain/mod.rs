@@ -1,0 +1,4 @@
+//! Review rules, without storage or GraphQL.
+
+pub mod moderation;
+pub mod rating;
