@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use kit::money::{CurrencyCode, Money};
+use kit::money::Money;
 use tokio::sync::watch;
 
 use crate::config::PaymentsSettings;
@@ -95,7 +95,7 @@ impl PaymentsService {
                         order_id: request.order_id.into(),
                         customer_id: request.customer_id.into(),
                         amount_minor: charge.amount_minor,
-                        currency: charge.currency,
+                        currency: request.amount.currency,
                         provider_charge: charge.id,
                         method_brand: charge.method.brand,
                         method_last4: charge.method.last4,
@@ -156,17 +156,8 @@ impl PaymentsService {
         if refundable == 0 {
             return Ok(());
         }
-        let currency =
-            CurrencyCode::parse(&payment.currency).ok_or_else(|| StoreError::Corrupt {
-                id: payment.id.clone(),
-                what: format!("currency {:?}", payment.currency),
-            })?;
-        let amount = Money {
-            minor_units: refundable,
-            currency,
-        };
         match self
-            .refund(&payment.id, &amount.amount(), reason, "system")
+            .refund_minor(&payment, refundable, reason, "system")
             .await
         {
             // A concurrent refund took the rest first.
@@ -175,9 +166,8 @@ impl PaymentsService {
         }
     }
 
-    /// Refunds part or all of a captured payment. The request is recorded before the provider is
-    /// asked (so concurrent refunds cannot together exceed the captured amount), and carries its
-    /// own id as the provider's idempotency key.
+    /// Refunds part or all of a captured payment: `amount` is a decimal string in the payment's
+    /// currency.
     pub async fn refund(
         &self,
         payment_id: &str,
@@ -185,8 +175,7 @@ impl PaymentsService {
         reason: &str,
         admin_id: &str,
     ) -> PaymentResult<(Payment, RefundRow)> {
-        let reason = reason.trim();
-        if reason.is_empty() {
+        if reason.trim().is_empty() {
             return Err(PaymentError::MissingReason);
         }
         let payment = self
@@ -195,18 +184,32 @@ impl PaymentsService {
             .await?
             .pop()
             .ok_or(PaymentError::UnknownPayment)?;
-        let currency =
-            CurrencyCode::parse(&payment.currency).ok_or_else(|| StoreError::Corrupt {
-                id: payment.id.clone(),
-                what: format!("currency {:?}", payment.currency),
-            })?;
-        let amount = Money::parse(amount, currency).map_err(|_| PaymentError::InvalidAmount)?;
-        if amount.minor_units <= 0 {
+        let amount =
+            Money::parse(amount, payment.currency).map_err(|_| PaymentError::InvalidAmount)?;
+        self.refund_minor(&payment, amount.minor_units, reason, admin_id)
+            .await
+    }
+
+    /// The refund itself. The request is recorded before the provider is asked (so concurrent
+    /// refunds cannot together exceed the captured amount), and carries its own id as the
+    /// provider's idempotency key.
+    async fn refund_minor(
+        &self,
+        payment: &Payment,
+        amount_minor: i64,
+        reason: &str,
+        by: &str,
+    ) -> PaymentResult<(Payment, RefundRow)> {
+        let reason = reason.trim();
+        if reason.is_empty() {
+            return Err(PaymentError::MissingReason);
+        }
+        if amount_minor <= 0 {
             return Err(PaymentError::InvalidAmount);
         }
         let (payment, mut refund) = self
             .store
-            .request_refund(payment_id, amount.minor_units, reason, admin_id)
+            .request_refund(&payment.id, amount_minor, reason, by)
             .await
             .map_err(|refused| match refused {
                 RefundRefused::UnknownPayment => PaymentError::UnknownPayment,
@@ -215,7 +218,7 @@ impl PaymentsService {
                         "at most {} can still be refunded",
                         Money {
                             minor_units: refundable,
-                            currency
+                            currency: payment.currency
                         }
                         .amount()
                     ))
@@ -224,7 +227,7 @@ impl PaymentsService {
             })?;
         match self
             .provider
-            .refund(&payment.provider_charge, amount.minor_units, &refund.id)
+            .refund(&payment.provider_charge, amount_minor, &refund.id)
             .await
         {
             Ok(accepted) => {

@@ -55,7 +55,7 @@ impl ChargeMutation {
             }
             Err(_) => Err(PaymentError::InvalidAmount),
         };
-        let result = result.and_then(|row| Payment::try_from(row).map_err(Into::into));
+        let result = result.map(Payment::from);
         payload(result, |payment, user_errors| ChargeOrderPayload {
             payment,
             user_errors,

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use async_graphql::dataloader::{DataLoader, Loader};
 use async_graphql::{ComplexObject, Context, Enum, Object, SimpleObject, ID};
-use kit::money::{CurrencyCode, Money, MoneyObject};
+use kit::money::{Money, MoneyObject};
 use kit::ApiError;
 
 use super::viewer;
@@ -55,18 +55,11 @@ pub struct Refund {
 #[derive(Clone, Debug)]
 pub struct Payment {
     pub(crate) row: PaymentRow,
-    currency: CurrencyCode,
 }
 
-impl TryFrom<PaymentRow> for Payment {
-    type Error = StoreError;
-
-    fn try_from(row: PaymentRow) -> Result<Self, StoreError> {
-        let currency = CurrencyCode::parse(&row.currency).ok_or_else(|| StoreError::Corrupt {
-            id: row.id.clone(),
-            what: format!("currency {:?}", row.currency),
-        })?;
-        Ok(Self { row, currency })
+impl From<PaymentRow> for Payment {
+    fn from(row: PaymentRow) -> Self {
+        Self { row }
     }
 }
 
@@ -84,7 +77,7 @@ impl Payment {
     fn money(&self, minor_units: i64) -> MoneyObject {
         Money {
             minor_units,
-            currency: self.currency,
+            currency: self.row.currency,
         }
         .into()
     }
@@ -169,7 +162,7 @@ impl Order {
 fn visible(ctx: &Context<'_>, row: Option<PaymentRow>) -> async_graphql::Result<Option<Payment>> {
     let Some(row) = row else { return Ok(None) };
     viewer(ctx).require_self_or_admin(&row.customer_id)?;
-    Ok(Some(Payment::try_from(row).map_err(ApiError::internal)?))
+    Ok(Some(Payment::from(row)))
 }
 
 #[derive(Default)]

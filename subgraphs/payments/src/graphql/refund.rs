@@ -95,7 +95,7 @@ impl RefundMutation {
                     ..Default::default()
                 };
             };
-            let payment = row.and_then(|row| Payment::try_from(row).ok());
+            let payment = row.map(Payment::from);
             let refund = payment.as_ref().and_then(|payment| {
                 refunds
                     .into_iter()

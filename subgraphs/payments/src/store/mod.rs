@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use kit::db::{now_millis, Backend, Database};
 use kit::events::{outbox, processed, Event};
+use kit::money::CurrencyCode;
 use sqlx::any::AnyRow;
 use sqlx::Row;
 use tokio::sync::watch;
@@ -31,7 +32,7 @@ pub struct Payment {
     pub order_id: String,
     pub customer_id: String,
     pub amount_minor: i64,
-    pub currency: String,
+    pub currency: CurrencyCode,
     pub provider_charge: String,
     pub method_brand: String,
     pub method_last4: String,
@@ -55,7 +56,7 @@ impl Payment {
             status: self.status.as_str().into(),
             captured_minor: self.captured_minor,
             refunded_minor: self.refunded_minor,
-            currency: self.currency.clone(),
+            currency: self.currency.as_str().into(),
         }
     }
 }
@@ -98,17 +99,20 @@ const COLUMNS: &str =
 
 fn payment(row: &AnyRow) -> StoreResult<Payment> {
     let id: String = row.try_get("id")?;
-    let raw: String = row.try_get("status")?;
-    let status = PaymentStatus::parse(&raw).ok_or_else(|| StoreError::Corrupt {
+    let corrupt = |what: String| StoreError::Corrupt {
         id: id.clone(),
-        what: format!("status {raw:?}"),
-    })?;
+        what,
+    };
+    let raw: String = row.try_get("status")?;
+    let status = PaymentStatus::parse(&raw).ok_or_else(|| corrupt(format!("status {raw:?}")))?;
+    let raw: String = row.try_get("currency")?;
+    let currency = CurrencyCode::parse(&raw).ok_or_else(|| corrupt(format!("currency {raw:?}")))?;
     Ok(Payment {
         id,
         order_id: row.try_get("order_id")?,
         customer_id: row.try_get("customer_id")?,
         amount_minor: row.try_get("amount_minor")?,
-        currency: row.try_get("currency")?,
+        currency,
         provider_charge: row.try_get("provider_charge")?,
         method_brand: row.try_get("method_brand")?,
         method_last4: row.try_get("method_last4")?,
@@ -174,7 +178,7 @@ impl PaymentStore {
         .bind(&payment.order_id)
         .bind(&payment.customer_id)
         .bind(payment.amount_minor)
-        .bind(&payment.currency)
+        .bind(payment.currency.as_str())
         .bind(&payment.provider_charge)
         .bind(&payment.method_brand)
         .bind(&payment.method_last4)

@@ -14,7 +14,7 @@ fn payment(charge: &str) -> Payment {
         id: kit::id::new_id("pay"),
         order_id: kit::id::new_id("ord"),
         amount_minor: 10_000,
-        currency: "USD".into(),
+        currency: kit::money::CurrencyCode::Usd,
         provider_charge: charge.into(),
         method_brand: "visa".into(),
         method_last4: "4242".into(),

@@ -64,7 +64,7 @@ async fn a_charge_at_the_provider_reaches_the_stored_payment_by_webhook() {
         id: kit::id::new_id("pay"),
         order_id: "ord_1".into(),
         amount_minor: 4_200,
-        currency: "USD".into(),
+        currency: kit::money::CurrencyCode::Usd,
         provider_charge: charge.id.clone(),
         method_brand: charge.method.brand.clone(),
         method_last4: charge.method.last4.clone(),
