@@ -21,6 +21,22 @@ pub fn has_prefix(id: &str, prefix: &str) -> bool {
         .is_some_and(|ulid| ulid::Ulid::from_string(ulid).is_ok())
 }
 
+/// SHA-256 of `bytes` as lower-case hex (stored hashes of secrets, request fingerprints).
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// An ID that follows from `input` (the same input, the same ID): the prefix and the first
+/// `bytes` bytes of its SHA-256 in hex, e.g. `cart_3f2a...`. It does not reveal the input.
+pub fn derived_id(prefix: &str, input: &str, bytes: usize) -> String {
+    let hex = sha256_hex(input.as_bytes());
+    format!("{prefix}_{}", &hex[..bytes * 2])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -34,5 +50,20 @@ mod tests {
         assert_eq!(ids, sorted);
         assert!(!has_prefix(&ids[0], "user"));
         assert!(!has_prefix("prod_nope", "prod"));
+    }
+
+    #[test]
+    fn derived_ids_follow_their_input() {
+        let id = derived_id("cart", "user:1", 12);
+        assert_eq!(id, derived_id("cart", "user:1", 12));
+        assert_ne!(id, derived_id("cart", "user:2", 12));
+        assert!(
+            id.starts_with("cart_") && id.len() == "cart_".len() + 24,
+            "{id}"
+        );
+        assert_eq!(
+            sha256_hex(b"abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
     }
 }

@@ -11,7 +11,6 @@ use std::time::Duration;
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 use sqlx::Row;
 
 use crate::db::{now_millis, Database};
@@ -64,11 +63,7 @@ impl Default for Limits {
 
 /// A stable hash of a request, to tell a repeat from a different request under the same key.
 pub fn request_hash(request: &impl Serialize) -> String {
-    let bytes = serde_json::to_vec(request).expect("requests serialize");
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    crate::id::sha256_hex(&serde_json::to_vec(request).expect("requests serialize"))
 }
 
 enum Claim {

@@ -176,7 +176,6 @@ impl Saga {
                         let failure = Failure {
                             kind: FailureKind::PaymentDeclined,
                             message,
-                            product_ids: Vec::new(),
                         };
                         advance(
                             Step::Charge,
@@ -217,7 +216,6 @@ impl Saga {
                     let failure = Failure {
                         kind: FailureKind::ReservationExpired,
                         message,
-                        product_ids: Vec::new(),
                     };
                     advance(
                         Step::Confirm,
@@ -260,7 +258,6 @@ impl Saga {
                     let failure = checkout.failure.clone().unwrap_or_else(|| Failure {
                         kind: FailureKind::Unavailable,
                         message: "checkout could not be completed".into(),
-                        product_ids: Vec::new(),
                     });
                     advance(Step::Refund, Step::Done, self.failed(order, failure)).await
                 }
@@ -307,7 +304,6 @@ impl Saga {
             return Failure {
                 kind: FailureKind::OutOfStock,
                 message: inventory_says,
-                product_ids: Vec::new(),
             };
         }
         let listed: Vec<String> = short
@@ -317,7 +313,6 @@ impl Saga {
         Failure {
             kind: FailureKind::OutOfStock,
             message: format!("not enough stock for {}", listed.join("; ")),
-            product_ids: short.iter().map(|(l, _)| l.product_id.clone()).collect(),
         }
     }
 
@@ -386,8 +381,13 @@ impl Saga {
         tracing::error!(%error, order = %checkout.order_id, step = checkout.step.as_str(), "checkout step keeps failing; compensating");
         let failure = Failure {
             kind: FailureKind::Unavailable,
-            message: "the payment could not be taken; nothing was charged".into(),
-            product_ids: Vec::new(),
+            message: format!(
+                "checkout could not {} (a service did not answer); nothing stays held or charged",
+                match checkout.step {
+                    Step::Reserve => "reserve the stock",
+                    _ => "take the payment",
+                }
+            ),
         };
         self.advance(
             &checkout.order_id,

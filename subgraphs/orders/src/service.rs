@@ -11,7 +11,6 @@ use kit::idempotency::{self, IdempotencyError, Limits};
 use kit::money::Money;
 use kit::subgraph::Events;
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 
 use crate::config::OrdersSettings;
 use crate::domain::events::OrderClosed;
@@ -364,7 +363,7 @@ impl OrdersService {
         };
         if !self
             .store
-            .change_status(order_id, order.status, &change, &[])
+            .change_status(order_id, order.status, &change)
             .await?
         {
             return Err(OrderError::Conflict);
@@ -375,7 +374,5 @@ impl OrdersService {
 
 /// `ord_` and 26 hex digits of SHA-256 over the customer and the idempotency key.
 fn order_id_for(customer_id: &str, key: &str) -> String {
-    let digest = Sha256::digest(format!("{customer_id}\n{key}").as_bytes());
-    let hex: String = digest.iter().take(13).map(|b| format!("{b:02x}")).collect();
-    format!("ord_{hex}")
+    kit::id::derived_id("ord", &format!("{customer_id}\n{key}"), 13)
 }

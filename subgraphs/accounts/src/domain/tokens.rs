@@ -7,7 +7,6 @@ use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use kit::auth::Claims;
 use ring::rand::{SecureRandom, SystemRandom};
 use ring::signature::{Ed25519KeyPair, KeyPair};
-use sha2::{Digest, Sha256};
 
 use super::Role;
 
@@ -158,6 +157,5 @@ pub fn new_refresh_token() -> (String, String) {
 }
 
 pub fn hash_refresh_token(token: &str) -> String {
-    let digest = Sha256::digest(token.as_bytes());
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    kit::id::sha256_hex(token.as_bytes())
 }

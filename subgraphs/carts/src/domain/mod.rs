@@ -4,7 +4,6 @@
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use ring::rand::{SecureRandom, SystemRandom};
-use sha2::{Digest, Sha256};
 
 /// Units of one product in a cart.
 pub const MAX_QUANTITY: i64 = 99;
@@ -96,10 +95,7 @@ impl GuestToken {
     }
 
     fn hash(&self) -> String {
-        Sha256::digest(self.0.as_bytes())
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect()
+        kit::id::sha256_hex(self.0.as_bytes())
     }
 }
 
@@ -112,9 +108,7 @@ pub fn merged_quantity(existing: Option<i64>, guest: i64) -> i64 {
 /// A cart's public id: derived from its storage key, so it names the cart without revealing a
 /// guest token.
 pub fn cart_id(key: &str) -> String {
-    let digest = Sha256::digest(key.as_bytes());
-    let hex: String = digest.iter().take(12).map(|b| format!("{b:02x}")).collect();
-    format!("cart_{hex}")
+    kit::id::derived_id("cart", key, 12)
 }
 
 #[cfg(test)]

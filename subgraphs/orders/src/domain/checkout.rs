@@ -81,7 +81,4 @@ pub enum FailureKind {
 pub struct Failure {
     pub kind: FailureKind,
     pub message: String,
-    /// The products at fault (out of stock).
-    #[serde(default)]
-    pub product_ids: Vec<String>,
 }

@@ -31,6 +31,22 @@ pub struct InvalidTransition {
     pub actor: Actor,
 }
 
+impl Actor {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Customer => "customer",
+            Self::Admin => "admin",
+            Self::System => "system",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        [Self::Customer, Self::Admin, Self::System]
+            .into_iter()
+            .find(|a| a.as_str() == raw)
+    }
+}
+
 impl OrderStatus {
     pub fn as_str(self) -> &'static str {
         match self {

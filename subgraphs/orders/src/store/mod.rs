@@ -163,23 +163,6 @@ fn line(row: &AnyRow) -> StoreResult<LineRow> {
     })
 }
 
-fn parse_actor(raw: &str) -> Option<Actor> {
-    match raw {
-        "customer" => Some(Actor::Customer),
-        "admin" => Some(Actor::Admin),
-        "system" => Some(Actor::System),
-        _ => None,
-    }
-}
-
-pub fn actor_str(actor: Actor) -> &'static str {
-    match actor {
-        Actor::Customer => "customer",
-        Actor::Admin => "admin",
-        Actor::System => "system",
-    }
-}
-
 fn history(row: &AnyRow) -> StoreResult<HistoryRow> {
     let order_id: String = row.try_get("order_id")?;
     let status: String = row.try_get("status")?;
@@ -187,7 +170,7 @@ fn history(row: &AnyRow) -> StoreResult<HistoryRow> {
     Ok(HistoryRow {
         status: OrderStatus::parse(&status)
             .ok_or_else(|| corrupt(&order_id, format!("history status {status:?}")))?,
-        actor: parse_actor(&actor)
+        actor: Actor::parse(&actor)
             .ok_or_else(|| corrupt(&order_id, format!("history actor {actor:?}")))?,
         actor_id: row.try_get("actor_id")?,
         reason: row.try_get("reason")?,
@@ -440,22 +423,18 @@ impl OrderStore {
     }
 
     /// Changes an order's status if it is still `from` (a concurrent change wins otherwise),
-    /// with its history entry and events; false when the order was not `from`.
+    /// with its history entry; false when the order was not `from`.
     pub async fn change_status(
         &self,
         order_id: &str,
         from: OrderStatus,
         change: &StatusChange,
-        events: &[Event],
     ) -> StoreResult<bool> {
         let now = now_millis();
         let mut tx = self.db.begin().await?;
         if !transition(&mut tx, order_id, from, change, now).await? {
             tx.rollback().await?;
             return Ok(false);
-        }
-        for event in events {
-            outbox::append(&mut tx, event).await?;
         }
         tx.commit().await?;
         Ok(true)
@@ -638,7 +617,7 @@ async fn append_history(
     )
     .bind(order_id)
     .bind(change.to.as_str())
-    .bind(actor_str(change.actor))
+    .bind(change.actor.as_str())
     .bind(&change.actor_id)
     .bind(&change.reason)
     .bind(now)
