@@ -4,7 +4,9 @@
 
 use std::sync::Arc;
 
+use kit::idempotency::{self, IdempotencyError, Limits};
 use kit::money::Money;
+use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
 
 use crate::config::PaymentsSettings;
@@ -28,6 +30,8 @@ pub enum PaymentError {
     RefundRefused(String),
     #[error("this idempotency key was used for a different refund")]
     KeyReused,
+    #[error("idempotency record: {0}")]
+    Idempotency(String),
     #[error(transparent)]
     Provider(ProviderError),
     #[error(transparent)]
@@ -35,6 +39,13 @@ pub enum PaymentError {
 }
 
 pub type PaymentResult<T> = Result<T, PaymentError>;
+
+/// A refund made: what its idempotency key answers with.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Refunded {
+    pub payment_id: String,
+    pub refund_id: String,
+}
 
 pub struct ChargeRequest<'a> {
     pub order_id: &'a str,
@@ -163,6 +174,51 @@ impl PaymentsService {
             // A concurrent refund took the rest first.
             Ok(_) | Err(PaymentError::RefundTooLarge(_)) => Ok(()),
             Err(error) => Err(error),
+        }
+    }
+
+    /// [`Self::refund`] once per idempotency key: a repeat returns the first refund (its
+    /// payment's and its own id) and refunds nothing more; the key with another request is
+    /// refused.
+    pub async fn refund_once(
+        &self,
+        idempotency_key: &str,
+        payment_id: &str,
+        amount: &str,
+        reason: &str,
+        admin_id: &str,
+    ) -> PaymentResult<Refunded> {
+        #[derive(Serialize)]
+        struct Request<'a> {
+            payment_id: &'a str,
+            amount: &'a str,
+            reason: &'a str,
+        }
+        let request = Request {
+            payment_id,
+            amount,
+            reason,
+        };
+        let outcome = idempotency::once(
+            self.store.database(),
+            "refund_payment",
+            idempotency_key,
+            &request,
+            Limits::default(),
+            || async {
+                let (payment, refund) = self.refund(payment_id, amount, reason, admin_id).await?;
+                Ok::<_, PaymentError>(Refunded {
+                    payment_id: payment.id,
+                    refund_id: refund.id,
+                })
+            },
+        )
+        .await;
+        match outcome {
+            Ok(refunded) => Ok(refunded),
+            Err(IdempotencyError::Command(error)) => Err(error),
+            Err(IdempotencyError::KeyReused) => Err(PaymentError::KeyReused),
+            Err(other) => Err(PaymentError::Idempotency(other.to_string())),
         }
     }
 

@@ -91,7 +91,7 @@ pub(crate) fn user_error(error: PaymentError) -> Result<PaymentUserError, ApiErr
             field("idempotencyKey"),
             PaymentErrorCode::IdempotencyKeyReused,
         ),
-        PaymentError::Provider(_) | PaymentError::Store(_) => {
+        PaymentError::Provider(_) | PaymentError::Idempotency(_) | PaymentError::Store(_) => {
             return Err(ApiError::internal(error))
         }
     };

@@ -1,15 +1,13 @@
 //! Refunds: admins, full or partial, with a reason and an idempotency key.
 
 use async_graphql::{Context, InputObject, Object, SimpleObject, ID};
-use kit::idempotency::{self, IdempotencyError, Limits};
 use kit::ApiError;
-use serde::{Deserialize, Serialize};
 
 use super::payment::{Payment, Refund};
-use super::{payload, service, viewer, PaymentUserError};
-use crate::service::PaymentError;
+use super::{service, user_error, viewer, PaymentUserError};
+use crate::store::KeyColumn;
 
-#[derive(InputObject, Serialize)]
+#[derive(InputObject)]
 pub struct RefundPaymentInput {
     pub payment_id: ID,
     /// Decimal string in the payment's currency, e.g. "5.00"; at most what was captured and not
@@ -17,7 +15,6 @@ pub struct RefundPaymentInput {
     pub amount: String,
     pub reason: String,
     /// A repeat with the same key returns the first refund and refunds nothing more.
-    #[serde(skip)]
     pub idempotency_key: String,
 }
 
@@ -26,13 +23,6 @@ pub struct RefundPaymentPayload {
     pub payment: Option<Payment>,
     pub refund: Option<Refund>,
     pub user_errors: Vec<PaymentUserError>,
-}
-
-/// What a refund request stores under its idempotency key.
-#[derive(Serialize, Deserialize)]
-struct Refunded {
-    payment_id: String,
-    refund_id: String,
 }
 
 #[derive(Default)]
@@ -48,65 +38,47 @@ impl RefundMutation {
     ) -> async_graphql::Result<RefundPaymentPayload> {
         let admin = viewer(ctx).require_admin()?;
         let service = service(ctx);
-        let outcome = idempotency::once(
-            service.store.database(),
-            "refund_payment",
-            &input.idempotency_key,
-            &input,
-            Limits::default(),
-            || async {
-                let (payment, refund) = service
-                    .refund(&input.payment_id, &input.amount, &input.reason, admin)
-                    .await?;
-                Ok::<_, PaymentError>(Refunded {
-                    payment_id: payment.id,
-                    refund_id: refund.id,
-                })
-            },
-        )
-        .await;
-        let result = match outcome {
-            Ok(refunded) => Ok(refunded),
-            Err(IdempotencyError::Command(error)) => Err(error),
-            Err(IdempotencyError::KeyReused) => Err(PaymentError::KeyReused),
-            Err(other) => return Err(ApiError::internal(other).into()),
-        };
-        let found = match result {
-            Ok(refunded) => {
-                let ids = [refunded.payment_id];
-                let row = service
-                    .payments(crate::store::KeyColumn::Id, &ids)
-                    .await
-                    .map_err(ApiError::internal)?
-                    .pop();
-                let refunds = service
-                    .store
-                    .refunds_of(&ids)
-                    .await
-                    .map_err(ApiError::internal)?;
-                Ok((row, refunds, refunded.refund_id))
-            }
-            Err(error) => Err(error),
-        };
-        payload(found, |found, user_errors| {
-            let Some((row, refunds, refund_id)) = found else {
-                return RefundPaymentPayload {
-                    user_errors,
+        let refunded = match service
+            .refund_once(
+                &input.idempotency_key,
+                &input.payment_id,
+                &input.amount,
+                &input.reason,
+                admin,
+            )
+            .await
+        {
+            Ok(refunded) => refunded,
+            Err(error) => {
+                return Ok(RefundPaymentPayload {
+                    user_errors: vec![user_error(error)?],
                     ..Default::default()
-                };
-            };
-            let payment = row.map(Payment::from);
-            let refund = payment.as_ref().and_then(|payment| {
-                refunds
-                    .into_iter()
-                    .find(|r| r.id == refund_id)
-                    .map(|r| payment.refund(r))
-            });
-            RefundPaymentPayload {
-                payment,
-                refund,
-                user_errors,
+                })
             }
+        };
+        // Read back (a repeat has only the ids): the payment as it is now, and the refund.
+        let ids = [refunded.payment_id];
+        let payment = service
+            .payments(KeyColumn::Id, &ids)
+            .await
+            .map_err(ApiError::internal)?
+            .pop()
+            .map(Payment::from);
+        let refunds = service
+            .store
+            .refunds_of(&ids)
+            .await
+            .map_err(ApiError::internal)?;
+        let refund = payment.as_ref().and_then(|payment| {
+            refunds
+                .into_iter()
+                .find(|r| r.id == refunded.refund_id)
+                .map(|r| payment.refund(r))
+        });
+        Ok(RefundPaymentPayload {
+            payment,
+            refund,
+            user_errors: Vec::new(),
         })
     }
 }
