@@ -161,7 +161,7 @@ impl Saga {
                     .charge(id, &order.customer_id, total, token)
                     .await
                 {
-                    Ok(PaymentState::Captured { .. }) => {
+                    Ok(PaymentState::Captured) => {
                         advance(
                             Step::Charge,
                             Step::Confirm,
@@ -212,7 +212,7 @@ impl Saga {
                     .await
                 }
                 // The hold ran out before the payment was captured: give the money back.
-                Ok(Settled::Closed { message, .. }) => {
+                Ok(Settled::Closed { message }) => {
                     let failure = Failure {
                         kind: FailureKind::ReservationExpired,
                         message,
@@ -265,7 +265,7 @@ impl Saga {
             },
             Step::Restock => match self.services.settle_reservation(id, Settle::Return).await {
                 Ok(settled) => {
-                    if let Settled::Closed { message, .. } = settled {
+                    if let Settled::Closed { message } = settled {
                         tracing::warn!(order = %id, %message, "nothing to put back in stock");
                     }
                     advance(Step::Restock, Step::CancelRefund, Advance::default()).await

@@ -67,7 +67,7 @@ pub struct CatalogProduct {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Reserved {
     Held,
-    /// Not enough stock: the inventory's words, and the product it names.
+    /// Not enough stock: the inventory's words (naming every short line).
     Short {
         message: String,
     },
@@ -79,16 +79,13 @@ pub enum Settled {
     Done,
     /// The reservation is gone or was already settled the other way (e.g. it expired).
     Closed {
-        code: String,
         message: String,
     },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum PaymentState {
-    Captured {
-        payment_id: String,
-    },
+    Captured,
     Failed {
         message: String,
     },
@@ -112,7 +109,6 @@ pub enum Settle {
 #[serde(rename_all = "camelCase")]
 pub struct OrderPayment {
     pub order_id: String,
-    pub payment_id: String,
     /// `AUTHORIZED`, `CAPTURED`, `FAILED`, `PARTIALLY_REFUNDED`, `REFUNDED`.
     pub status: String,
     pub captured_minor: i64,
@@ -299,7 +295,6 @@ impl Services {
             match data[field]["userErrors"].as_array().and_then(|e| e.first()) {
                 None => Settled::Done,
                 Some(error) => Settled::Closed {
-                    code: error["code"].as_str().unwrap_or_default().into(),
                     message: error["message"].as_str().unwrap_or_default().into(),
                 },
             },
@@ -319,7 +314,7 @@ impl Services {
             .command(
                 &self.urls.payments,
                 "mutation($i: ChargeOrderInput!) { chargeOrder(input: $i) {
-                    payment { id status failureCode } userErrors { code message } } }",
+                    payment { status failureCode } userErrors { code message } } }",
                 json!({ "i": {
                     "orderId": order_id,
                     "customerId": customer_id,
@@ -337,9 +332,7 @@ impl Services {
         }
         let payment = &payload["payment"];
         Ok(match payment["status"].as_str() {
-            Some("CAPTURED" | "PARTIALLY_REFUNDED" | "REFUNDED") => PaymentState::Captured {
-                payment_id: payment["id"].as_str().unwrap_or_default().into(),
-            },
+            Some("CAPTURED" | "PARTIALLY_REFUNDED" | "REFUNDED") => PaymentState::Captured,
             Some("FAILED") => PaymentState::Failed {
                 message: format!(
                     "the payment failed: {}",
@@ -363,7 +356,7 @@ impl Services {
             .query(
                 &self.urls.payments,
                 "query($ids: [ID!]!) { orderPayments(orderIds: $ids) {
-                    orderId paymentId status capturedMinor refundedMinor } }",
+                    orderId status capturedMinor refundedMinor } }",
                 json!({ "ids": order_ids }),
             )
             .await?;
