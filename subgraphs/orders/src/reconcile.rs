@@ -12,7 +12,7 @@ use crate::domain::status::OrderStatus;
 use crate::saga::Saga;
 use crate::service::{OrderError, OrderResult};
 use crate::services::{OrderPayment, Services};
-use crate::store::{OrderFilter, OrderRow, OrderStore};
+use crate::store::{CheckoutRow, OrderFilter, OrderRow, OrderStore};
 
 /// One disagreement and what was done about it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -47,9 +47,11 @@ impl Reconciler<'_> {
             cursor = Some((last.created_at, last.id.clone()));
             let ids: Vec<String> = batch.iter().map(|o| o.id.clone()).collect();
             let payments = self.services.order_payments(&ids).await?;
+            let checkouts = self.store.checkouts_of(&ids).await?;
             for order in &batch {
                 let payment = payments.iter().find(|p| p.order_id == order.id);
-                if let Some(finding) = self.check(order, payment, repair).await? {
+                let checkout = checkouts.iter().find(|c| c.order_id == order.id);
+                if let Some(finding) = self.check(order, checkout, payment, repair).await? {
                     findings.push(finding);
                 }
             }
@@ -60,10 +62,10 @@ impl Reconciler<'_> {
     async fn check(
         &self,
         order: &OrderRow,
+        checkout: Option<&CheckoutRow>,
         payment: Option<&OrderPayment>,
         repair: bool,
     ) -> OrderResult<Option<Finding>> {
-        let checkout = self.store.checkout(&order.id).await?;
         let finding = |problem, repaired| Finding {
             order_id: order.id.clone(),
             number: order.number.clone(),
@@ -72,10 +74,7 @@ impl Reconciler<'_> {
             problem,
             repaired,
         };
-        if checkout
-            .as_ref()
-            .is_some_and(|c| c.is_stalled(kit::db::now_millis()))
-        {
+        if checkout.is_some_and(|c| c.is_stalled(kit::db::now_millis())) {
             if repair {
                 self.saga
                     .drive(&order.id, &kit::id::new_id("lease"))

@@ -323,6 +323,13 @@ impl OrderStore {
         row.as_ref().map(checkout).transpose()
     }
 
+    /// The checkouts of `order_ids` (one query for all).
+    pub async fn checkouts_of(&self, order_ids: &[String]) -> StoreResult<Vec<CheckoutRow>> {
+        let select = format!("SELECT {CHECKOUT_COLUMNS} FROM checkouts WHERE order_id");
+        let rows = self.db.fetch_any_of(&select, order_ids, "").await?;
+        rows.iter().map(checkout).collect()
+    }
+
     /// Moves the checkout from `from` to `to` with what the step did, if `owner` still holds it;
     /// false when it does not (another process took over: it will do the step).
     pub async fn advance(
