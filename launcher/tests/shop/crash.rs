@@ -12,7 +12,7 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::net::TcpListener;
 use tokio::process::{Child, Command};
 
-use crate::checkout::stock;
+use crate::checkout::{available, fill_cart, stock, stocked_product};
 use crate::client::{Observer, TestShop};
 
 /// `shop orders` against the shop's services, with its own database and event namespace.
@@ -103,48 +103,12 @@ async fn free_port() -> u16 {
         .port()
 }
 
-async fn available(shop: &TestShop, product: &str) -> i64 {
-    shop.data(
-        "query($id: ID!) { product(id: $id) { availability { availableQuantity } } }",
-        json!({ "id": product }),
-        None,
-    )
-    .await["product"]["availability"]["availableQuantity"]
-        .as_i64()
-        .unwrap()
-}
-
 #[tokio::test]
 async fn orders_killed_between_reservation_and_payment_completes_the_checkout_when_back() {
     let shop = TestShop::start(30).await;
     let customer = shop.customer_token().await;
-    let page = shop
-        .data(
-            "{ products(first: 20) { edges { node { id availability { availableQuantity } } } } }",
-            json!({}),
-            None,
-        )
-        .await;
-    let product = page["products"]["edges"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| &e["node"])
-        .find(|n| n["availability"]["availableQuantity"].as_i64().unwrap_or(0) >= 5)
-        .map(|n| n["id"].as_str().unwrap().to_string())
-        .expect("a stocked demo product");
-    let before = available(&shop, &product).await;
-    let added = shop
-        .data(
-            "mutation($input: CartLineInput!) { addCartLine(input: $input) { cart { id } } }",
-            json!({ "input": { "productId": product, "quantity": 3 } }),
-            Some(&customer),
-        )
-        .await;
-    let cart = added["addCartLine"]["cart"]["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let (product, _, before) = stocked_product(&shop, 5).await;
+    let cart = fill_cart(&shop, &customer, &product, 3).await;
 
     let namespace = kit::id::new_id("crash-test");
     let paid_orders = Observer::new("redis://127.0.0.1:6379", &namespace, "order.paid").await;
