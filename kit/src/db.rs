@@ -231,6 +231,14 @@ pub fn format_millis(millis: i64) -> String {
         .unwrap_or_default()
 }
 
+/// Milliseconds since the Unix epoch of RFC 3339 text (`2026-12-01T10:00:00Z`); `None` when it
+/// is not one.
+pub fn parse_millis(text: &str) -> Option<i64> {
+    time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
+        .ok()
+        .map(|t| (t.unix_timestamp_nanos() / 1_000_000) as i64)
+}
+
 /// `url` with the password of its user info, if any, replaced by `***`, for messages.
 fn without_password(url: &str) -> String {
     let Some(scheme_end) = url.find("://").map(|i| i + 3) else {
@@ -271,27 +279,29 @@ pub mod testing {
     pub async fn postgres_url() -> String {
         let base = std::env::var(POSTGRES_URL_VAR).unwrap_or_else(|_| DEFAULT_POSTGRES_URL.into());
         let schema = crate::id::new_id("test").to_lowercase();
-        let admin = Database::connect(&base, 1, &Migrator::DEFAULT)
+        // A plain connection: `Database::connect` would create the event tables in the shared
+        // default schema, which many tests starting at once race on.
+        let mut admin = <sqlx::PgConnection as sqlx::Connection>::connect(&base)
             .await
             .expect("PostgreSQL must run for the tests (see README)");
-        drop_stale_test_schemas(&admin).await;
+        drop_stale_test_schemas(&mut admin).await;
         sqlx::query(&format!("CREATE SCHEMA {schema}"))
-            .execute(admin.pool())
+            .execute(&mut admin)
             .await
             .expect("create test schema");
-        admin.close().await;
+        let _ = sqlx::Connection::close(admin).await;
         let separator = if base.contains('?') { '&' } else { '?' };
         format!("{base}{separator}options=-c%20search_path%3D{schema}")
     }
 
     /// Test schemas are not dropped when a test ends (no async drop); the first test of each
     /// process drops those of earlier runs (older than an hour, by the time in their ULID).
-    async fn drop_stale_test_schemas(admin: &Database) {
+    async fn drop_stale_test_schemas(admin: &mut sqlx::PgConnection) {
         static ONCE: tokio::sync::OnceCell<()> = tokio::sync::OnceCell::const_new();
         ONCE.get_or_init(|| async {
             let rows =
                 sqlx::query("SELECT nspname FROM pg_namespace WHERE nspname LIKE 'test\\_%'")
-                    .fetch_all(admin.pool())
+                    .fetch_all(&mut *admin)
                     .await
                     .unwrap_or_default();
             let hour_ago = now_millis() as u64 - 3_600_000;
@@ -304,7 +314,7 @@ pub mod testing {
                     .unwrap_or(u64::MAX);
                 if created < hour_ago {
                     let _ = sqlx::query(&format!("DROP SCHEMA IF EXISTS {name} CASCADE"))
-                        .execute(admin.pool())
+                        .execute(&mut *admin)
                         .await;
                 }
             }

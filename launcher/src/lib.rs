@@ -32,6 +32,7 @@ pub fn subgraphs() -> Vec<Box<dyn Launch>> {
         launch::<carts::Carts>(),
         launch::<orders::Orders>(),
         launch::<payments::Payments>(),
+        launch::<shipping::Shipping>(),
     ]
 }
 
@@ -195,6 +196,16 @@ impl Shop {
         } else {
             None
         };
+        // Carriers sign tracking webhooks; the simulated carrier signs with a secret made for
+        // this run unless one is configured.
+        if options
+            .env("shipping")
+            .optional("CARRIER_WEBHOOK_SECRETS")
+            .is_none()
+        {
+            let secret = format!("whsec_{}", kit::id::new_id("run"));
+            shared.push(("SHIPPING_CARRIER_WEBHOOK_SECRETS".into(), secret));
+        }
         shared.push(("JWKS_URL".into(), jwks_url.clone()));
         shared.push((
             "ACCOUNTS_TOKEN_URL".into(),

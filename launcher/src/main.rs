@@ -38,7 +38,7 @@ enum Command {
     /// Rebuild the search index from the catalog database, then exit.
     Reindex,
     /// Run one process of a production deployment: `router`, a subgraph (`accounts`,
-    /// `catalog`, `inventory`, `carts`, `orders`, `payments`) with its own arguments, e.g.
+    /// `catalog`, `inventory`, `carts`, `orders`, `payments`, `shipping`) with its own arguments, e.g.
     /// `shop catalog serve`, or `payment-test-provider` (the test card processor, for staging).
     #[command(external_subcommand)]
     Process(Vec<OsString>),
@@ -53,6 +53,10 @@ async fn main() -> anyhow::Result<()> {
     kit::telemetry::init("info,sqlx=warn,tantivy=warn");
     let mut options = ShopOptions::new(&cli.data_dir);
     options.demo_products = cli.demo_products;
+    // The demo's parcels move along by themselves: a step every 20 s unless configured.
+    if std::env::var_os("SHIPPING_SIMULATOR_STEP_SECS").is_none() {
+        options.set("SHIPPING_SIMULATOR_STEP_SECS", "20");
+    }
     let catalog_settings = || Settings::load::<Catalog>(&options.env(Catalog::NAME));
     match cli.command.unwrap_or(Command::Run) {
         Command::Seed { products } => {

@@ -65,6 +65,12 @@ impl TestShop {
             "PAYMENTS_DATABASE_URL",
             kit::db::testing::postgres_url().await,
         );
+        options.set(
+            "SHIPPING_DATABASE_URL",
+            kit::db::testing::postgres_url().await,
+        );
+        // Paid orders stay paid until a test ships them (the journeys turn this on).
+        options.set("SHIPPING_AUTO_FULFIL", "false");
         // Checkouts waiting for a payment's result look again every second.
         options.set("ORDERS_SWEEP_INTERVAL_SECS", "1");
         options.set("CATALOG_SEARCH_DIR", ":memory:");

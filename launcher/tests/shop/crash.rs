@@ -52,6 +52,7 @@ impl OrdersProcess {
             ("CARTS_URL", url("carts")),
             ("CATALOG_URL", url("catalog")),
             ("INVENTORY_URL", url("inventory")),
+            ("SHIPPING_URL", url("shipping")),
             ("EVENTS_URL", "redis://127.0.0.1:6379".into()),
             ("EVENTS_NAMESPACE", namespace.into()),
         ];

@@ -37,7 +37,9 @@ async fn the_embedded_shop_keeps_its_data_directory_between_starts() {
             "idempotencyKey": "embedded" }),
     )
     .await;
-    assert_eq!(placed["order"]["status"], "PAID", "{placed:#}");
+    // Shipped at once in the embedded shop: it may be fulfilled already.
+    let status = placed["order"]["status"].as_str().unwrap();
+    assert!(matches!(status, "PAID" | "FULFILLED"), "{placed:#}");
     assert_eq!(placed["order"]["payment"]["method"]["brand"], "mastercard");
     assert_eq!(available(&shop, &product).await, before - 2);
     assert!(data_dir.0.join("orders.db").exists());
@@ -68,7 +70,8 @@ async fn the_embedded_shop_keeps_its_data_directory_between_starts() {
         )
         .await;
     let order = &orders["me"]["orders"]["edges"][0]["node"];
-    assert_eq!(order["status"], "PAID", "{orders}");
+    let status = order["status"].as_str().unwrap();
+    assert!(matches!(status, "PAID" | "FULFILLED"), "{orders}");
     assert_eq!(order["payment"]["status"], "CAPTURED");
     shop.shop.stop().await;
 }

@@ -14,3 +14,4 @@ mod frontend_queries;
 mod inventory;
 mod query_count;
 mod revocation;
+mod shipping;

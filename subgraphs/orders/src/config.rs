@@ -1,13 +1,11 @@
 //! The orders' own settings (the shared ones are in [`kit::settings`]). Environment variables:
-//! - `ORDERS_SHIPPING_FEE` (default `4.99`): the flat shipping fee, in the order's currency, until
-//!   shipping quotes rates
 //! - `ORDERS_SAGA_LEASE_SECS` (default 30): how long a process holds a checkout it works on; when
 //!   it dies, another takes the checkout over after this
 //! - `ORDERS_SWEEP_INTERVAL_SECS` (default 5): how often unfinished checkouts are looked for
 //! - `ORDERS_CHARGE_ATTEMPTS` (default 5): failed calls to reserve or charge before a checkout
 //!   gives up and compensates
-//! - `ACCOUNTS_URL`, `CARTS_URL`, `CATALOG_URL`, `INVENTORY_URL`, `PAYMENTS_URL` (defaults: the
-//!   embedded shop's ports): the services checkout calls
+//! - `ACCOUNTS_URL`, `CARTS_URL`, `CATALOG_URL`, `INVENTORY_URL`, `PAYMENTS_URL`, `SHIPPING_URL`
+//!   (defaults: the embedded shop's ports): the services checkout calls
 
 use std::time::Duration;
 
@@ -22,12 +20,11 @@ pub struct ServiceUrls {
     pub catalog: String,
     pub inventory: String,
     pub payments: String,
+    pub shipping: String,
 }
 
 #[derive(Clone, Debug)]
 pub struct OrdersSettings {
-    /// Decimal, e.g. "4.99".
-    pub shipping_fee: String,
     pub saga_lease: Duration,
     pub sweep_interval: Duration,
     pub call_attempts: i64,
@@ -36,15 +33,6 @@ pub struct OrdersSettings {
 
 impl OwnSettings for OrdersSettings {
     fn from_env(env: &Env, _common: &CommonSettings) -> Result<Self, ConfigError> {
-        let shipping_fee = env
-            .optional("SHIPPING_FEE")
-            .unwrap_or_else(|| "4.99".into());
-        if kit::money::Money::parse(&shipping_fee, kit::money::CurrencyCode::Usd).is_err() {
-            return Err(ConfigError::Invalid {
-                name: env.name("SHIPPING_FEE"),
-                message: "must be a decimal amount such as 4.99".into(),
-            });
-        }
         let url = |name: &str, port: u16| {
             env.shared(name)
                 .unwrap_or_else(|| format!("http://127.0.0.1:{port}/graphql"))
@@ -59,7 +47,6 @@ impl OwnSettings for OrdersSettings {
             }
         };
         Ok(Self {
-            shipping_fee,
             saga_lease: Duration::from_secs(positive("SAGA_LEASE_SECS", 30)?),
             sweep_interval: Duration::from_secs(positive("SWEEP_INTERVAL_SECS", 5)?),
             call_attempts: positive("CHARGE_ATTEMPTS", 5)? as i64,
@@ -69,6 +56,7 @@ impl OwnSettings for OrdersSettings {
                 inventory: url("INVENTORY_URL", 4003),
                 carts: url("CARTS_URL", 4004),
                 payments: url("PAYMENTS_URL", 4006),
+                shipping: url("SHIPPING_URL", 4007),
             },
         })
     }

@@ -1,6 +1,7 @@
 //! The orders subgraph: `Order` (lines as sold, totals, shipping address, status with its
 //! history), `User.orders`, checkout as a saga that survives crashes (reserve stock, take the
-//! payment, confirm, empty the cart; compensate on failure), and the admin's orders list and
+//! payment, confirm, empty the cart; compensate on failure; shipping priced by the shipping
+//! service), fulfilment and delivery from shipping's events, and the admin's orders list and
 //! status changes.
 
 pub mod config;
@@ -11,6 +12,7 @@ pub mod reconcile;
 pub mod saga;
 pub mod service;
 pub mod services;
+pub mod shipments;
 pub mod store;
 
 use std::sync::Arc;
@@ -81,7 +83,8 @@ impl Subgraph for Orders {
     }
 
     /// Resumes checkouts: on `payment.updated`, and every `ORDERS_SWEEP_INTERVAL_SECS` for any
-    /// checkout nobody holds (its process died, or a call failed and is due again).
+    /// checkout nobody holds (its process died, or a call failed and is due again). Moves
+    /// orders to fulfilled and delivered on `shipment.updated`.
     fn background_tasks(self: &Arc<Self>, stop: StopSignal) -> Vec<BoxFuture<'static, ()>> {
         let results = self.events.consumer(
             payments::TOPIC,
@@ -104,7 +107,15 @@ impl Subgraph for Orders {
                 }
             }
         };
-        vec![Box::pin(results.run(stop)), Box::pin(sweep)]
+        let shipments = self.events.consumer(
+            shipments::TOPIC,
+            Arc::new(shipments::ShipmentProgress(self.service.clone())),
+        );
+        vec![
+            Box::pin(results.run(stop.clone())),
+            Box::pin(shipments.run(stop)),
+            Box::pin(sweep),
+        ]
     }
 
     async fn run_command(

@@ -429,5 +429,7 @@ fn facts(order: &OrderRow, lines: &[LineRow]) -> OrderFacts {
                 quantity: l.quantity,
             })
             .collect(),
+        shipping_address: order.shipping_address.clone(),
+        shipping_method: order.shipping_method.clone(),
     }
 }

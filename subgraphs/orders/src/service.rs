@@ -8,12 +8,11 @@ use std::time::Duration;
 use kit::address::{parse_address, Address, AddressInput, InvalidAddress};
 use kit::db::now_millis;
 use kit::idempotency::{self, IdempotencyError, Limits};
-use kit::money::Money;
 use kit::subgraph::Events;
 use serde::Serialize;
 
 use crate::config::OrdersSettings;
-use crate::domain::events::OrderClosed;
+use crate::domain::events::{OrderClosed, OrderStatusChanged, ShippingMethod};
 use crate::domain::number::new_number;
 use crate::domain::status::{Actor, InvalidTransition, OrderStatus};
 use crate::domain::totals::{self, PricedLine, TotalsError};
@@ -41,6 +40,10 @@ pub enum OrderError {
     InvalidAddress(InvalidAddress),
     #[error("the signed-in account cannot place orders")]
     UnknownCustomer,
+    #[error("no carrier ships these products to this address")]
+    NoShippingRate,
+    #[error("{carrier}/{service} does not ship these products to this address; ask shippingRates")]
+    UnknownShippingMethod { carrier: String, service: String },
     #[error("this idempotency key was used for a different checkout")]
     KeyReused,
     #[error("a checkout with this idempotency key is still running; ask again shortly")]
@@ -76,6 +79,8 @@ pub enum AddressChoice {
 pub struct CheckoutRequest {
     pub cart_id: String,
     pub address: AddressChoice,
+    /// The carrier service (from `shippingRates`); the cheapest when not given.
+    pub shipping_method: Option<ShippingMethod>,
     pub payment_token: String,
 }
 
@@ -196,7 +201,8 @@ impl OrdersService {
     }
 
     /// The order as checkout makes it: the cart's lines at the catalog's current prices, the
-    /// customer's email, the shipping address, totals with the flat shipping fee.
+    /// customer's email, the shipping address, totals with the chosen (or cheapest) carrier
+    /// service's price as shipping quotes it now.
     async fn price(
         &self,
         customer_id: &str,
@@ -259,9 +265,19 @@ impl OrdersService {
             priced.push(line);
         }
         let currency = priced[0].unit_price.currency;
-        let shipping = Money::parse(&self.settings.shipping_fee, currency)
-            .expect("the shipping fee was checked when the settings were read");
-        let totals = totals::totals(&priced, shipping)?;
+        let rates = self.services.shipping_rates(&address, &cart).await?;
+        let rate = match &request.shipping_method {
+            Some(chosen) => rates
+                .into_iter()
+                .find(|r| r.method == *chosen)
+                .ok_or_else(|| OrderError::UnknownShippingMethod {
+                    carrier: chosen.carrier.clone(),
+                    service: chosen.service.clone(),
+                })?,
+            // Cheapest first.
+            None => rates.into_iter().next().ok_or(OrderError::NoShippingRate)?,
+        };
+        let totals = totals::totals(&priced, rate.price)?;
         let now = now_millis();
         let order = OrderRow {
             id: order_id.into(),
@@ -273,6 +289,7 @@ impl OrdersService {
             shipping_minor: totals.shipping.minor_units,
             total_minor: totals.total.minor_units,
             shipping_address: address,
+            shipping_method: Some(rate.method),
             status: OrderStatus::Pending,
             created_at: now,
             updated_at: now,
@@ -341,13 +358,14 @@ impl OrdersService {
         .await
     }
 
-    /// Moves an order by the state machine, as `actor`.
+    /// Moves an order by the state machine, as `actor` (an admin's or customer's id; none for
+    /// the system).
     pub async fn change_status(
         &self,
         order_id: &str,
         to: OrderStatus,
         actor: Actor,
-        actor_id: &str,
+        actor_id: Option<&str>,
         reason: &str,
     ) -> OrderResult<OrderRow> {
         let order = self
@@ -358,16 +376,25 @@ impl OrdersService {
         let change = StatusChange {
             to,
             actor,
-            actor_id: Some(actor_id.into()),
+            actor_id: actor_id.map(String::from),
             reason: reason.trim().into(),
         };
+        let changed = self.events.event(&OrderStatusChanged {
+            order_id: order.id.clone(),
+            number: order.number.clone(),
+            customer_id: order.customer_id.clone(),
+            email: order.email.clone(),
+            status: to.as_str().into(),
+            previous_status: order.status.as_str().into(),
+        });
         if !self
             .store
-            .change_status(order_id, order.status, &change)
+            .change_status(order_id, order.status, &change, &changed)
             .await?
         {
             return Err(OrderError::Conflict);
         }
+        self.events.relay.wake();
         self.order(order_id).await?.ok_or(OrderError::OrderNotFound)
     }
 }

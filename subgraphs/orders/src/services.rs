@@ -11,6 +11,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::config::ServiceUrls;
+use crate::domain::events::ShippingMethod;
 
 #[derive(Debug, thiserror::Error)]
 pub enum CallError {
@@ -115,6 +116,13 @@ pub struct OrderPayment {
     pub refunded_minor: i64,
 }
 
+/// A carrier service's price for the order's parcel, as shipping quotes it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ShippingRate {
+    pub method: ShippingMethod,
+    pub price: Money,
+}
+
 pub struct Services {
     client: Arc<ServiceClient>,
     urls: ServiceUrls,
@@ -217,6 +225,54 @@ impl Services {
             });
         }
         Ok(products)
+    }
+
+    /// What each carrier service charges to ship `lines` to `address`, cheapest first.
+    pub async fn shipping_rates(
+        &self,
+        address: &Address,
+        lines: &[CartLine],
+    ) -> CallResult<Vec<ShippingRate>> {
+        let lines: Vec<Value> = lines
+            .iter()
+            .map(|l| json!({ "productId": l.product_id, "quantity": l.quantity }))
+            .collect();
+        let data = self
+            .client
+            .query(
+                &self.urls.shipping,
+                "query($input: ShippingRatesInput!) { shippingRates(input: $input) { \
+                 rates { carrier service price { amount currencyCode } } \
+                 userErrors { message } } }",
+                json!({ "input": { "address": address, "lines": lines } }),
+            )
+            .await?;
+        let payload = &data["shippingRates"];
+        let unreadable = || CallError::Unreadable {
+            service: "shipping",
+            detail: payload.to_string(),
+        };
+        // Orders checked the address and the products already: a refusal here is a mismatch.
+        if payload["userErrors"]
+            .as_array()
+            .is_none_or(|e| !e.is_empty())
+        {
+            return Err(unreadable());
+        }
+        payload["rates"]
+            .as_array()
+            .ok_or_else(unreadable)?
+            .iter()
+            .map(|rate| {
+                Ok(ShippingRate {
+                    method: ShippingMethod {
+                        carrier: rate["carrier"].as_str().ok_or_else(unreadable)?.into(),
+                        service: rate["service"].as_str().ok_or_else(unreadable)?.into(),
+                    },
+                    price: Money::from_json(&rate["price"]).ok_or_else(unreadable)?,
+                })
+            })
+            .collect()
     }
 
     /// The units of each product that can be sold now (products inventory does not know have

@@ -1,6 +1,7 @@
 //! Events orders publishes (through its outbox): notifications, shipping and recommendations
 //! consume them.
 
+use kit::address::Address;
 use kit::events::Fact;
 use serde::{Deserialize, Serialize};
 
@@ -9,6 +10,14 @@ use serde::{Deserialize, Serialize};
 pub struct EventLine {
     pub product_id: String,
     pub quantity: i64,
+}
+
+/// The carrier service chosen at checkout (codes of shipping's rate table).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ShippingMethod {
+    pub carrier: String,
+    pub service: String,
 }
 
 /// What `order.placed` and `order.paid` tell of the order.
@@ -22,6 +31,9 @@ pub struct OrderFacts {
     pub total_minor: i64,
     pub currency: String,
     pub lines: Vec<EventLine>,
+    pub shipping_address: Address,
+    /// None for orders placed at a flat fee, before shipping quoted rates.
+    pub shipping_method: Option<ShippingMethod>,
 }
 
 /// Stock is held for the order and its payment is being taken.
@@ -67,6 +79,28 @@ pub struct OrderClosed {
 
 impl Fact for OrderClosed {
     const TOPIC: &'static str = "order.closed";
+    const VERSION: u32 = 1;
+
+    fn aggregate_id(&self) -> String {
+        self.order_id.clone()
+    }
+}
+
+/// An order moved by the state machine outside checkout and cancellation: fulfilled,
+/// delivered (by shipping's events or an admin).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OrderStatusChanged {
+    pub order_id: String,
+    pub number: String,
+    pub customer_id: String,
+    pub email: String,
+    pub status: String,
+    pub previous_status: String,
+}
+
+impl Fact for OrderStatusChanged {
+    const TOPIC: &'static str = "order.status_changed";
     const VERSION: u32 = 1;
 
     fn aggregate_id(&self) -> String {

@@ -35,11 +35,9 @@ pub struct UpdateOrderStatusInput {
 
 fn millis(raw: Option<&str>, name: &str) -> async_graphql::Result<Option<i64>> {
     raw.map(|raw| {
-        time::OffsetDateTime::parse(raw, &time::format_description::well_known::Rfc3339)
-            .map(|t| (t.unix_timestamp_nanos() / 1_000_000) as i64)
-            .map_err(|_| {
-                kit::ApiError::BadUserInput(format!("`{name}` must be an RFC 3339 time")).into()
-            })
+        kit::db::parse_millis(raw).ok_or_else(|| {
+            kit::ApiError::BadUserInput(format!("`{name}` must be an RFC 3339 time")).into()
+        })
     })
     .transpose()
 }
@@ -95,7 +93,13 @@ impl AdminMutation {
             })
         } else {
             service(ctx)
-                .change_status(&input.order_id, to, Actor::Admin, admin, &input.reason)
+                .change_status(
+                    &input.order_id,
+                    to,
+                    Actor::Admin,
+                    Some(admin),
+                    &input.reason,
+                )
                 .await
         };
         order_payload(result)

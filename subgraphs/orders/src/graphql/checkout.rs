@@ -6,6 +6,7 @@ use kit::ApiError;
 
 use super::order::Order;
 use super::{service, user_error, viewer, OrderUserError};
+use crate::domain::events::ShippingMethod;
 use crate::service::{CheckoutRequest, OrderError, OrdersService};
 
 #[derive(InputObject)]
@@ -15,11 +16,21 @@ pub struct CheckoutInput {
     /// An address from the customer's address book; or give `shippingAddress`.
     pub address_id: Option<ID>,
     pub shipping_address: Option<AddressInput>,
+    /// A carrier service from `shippingRates`; the cheapest when left out.
+    pub shipping_method: Option<ShippingMethodInput>,
     /// The payment provider's token for the card (never a card number).
     pub payment_token: String,
     /// A repeat with the same key returns the first checkout's order; the key with another
     /// cart, address or token is refused.
     pub idempotency_key: String,
+}
+
+#[derive(InputObject)]
+pub struct ShippingMethodInput {
+    /// A `ShippingRate.carrier`, e.g. `ups`.
+    pub carrier: String,
+    /// A `ShippingRate.service`, e.g. `ground`.
+    pub service: String,
 }
 
 #[derive(SimpleObject, Default)]
@@ -58,6 +69,10 @@ impl CheckoutMutation {
                 let request = CheckoutRequest {
                     cart_id: input.cart_id.0,
                     address,
+                    shipping_method: input.shipping_method.map(|m| ShippingMethod {
+                        carrier: m.carrier.trim().to_string(),
+                        service: m.service.trim().to_string(),
+                    }),
                     payment_token: input.payment_token,
                 };
                 // Its own task: a client that hangs up (or a router that times out) does not

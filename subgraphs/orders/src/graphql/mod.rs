@@ -56,6 +56,8 @@ pub enum OrderErrorCode {
     InvalidTransition,
     Conflict,
     CheckoutRunning,
+    /// No carrier ships there, or not with the chosen service.
+    ShippingUnavailable,
 }
 
 /// An expected failure of an orders mutation.
@@ -114,6 +116,11 @@ pub(crate) fn user_error(error: OrderError) -> Result<OrderUserError, ApiError> 
             OrderErrorCode::InvalidAddress,
         ),
         OrderError::UnknownCustomer => (None, OrderErrorCode::InvalidInput),
+        OrderError::NoShippingRate => (None, OrderErrorCode::ShippingUnavailable),
+        OrderError::UnknownShippingMethod { .. } => (
+            field(&["shippingMethod"]),
+            OrderErrorCode::ShippingUnavailable,
+        ),
         OrderError::KeyReused => (
             field(&["idempotencyKey"]),
             OrderErrorCode::IdempotencyKeyReused,

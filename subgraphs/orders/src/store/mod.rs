@@ -10,6 +10,7 @@ use sqlx::any::AnyRow;
 use sqlx::Row;
 
 use crate::domain::checkout::{Failure, Step};
+use crate::domain::events::ShippingMethod;
 use crate::domain::status::{Actor, OrderStatus};
 
 #[derive(Debug, thiserror::Error)]
@@ -35,6 +36,8 @@ pub struct OrderRow {
     pub shipping_minor: i64,
     pub total_minor: i64,
     pub shipping_address: Address,
+    /// The carrier service chosen at checkout; none for orders placed at a flat fee.
+    pub shipping_method: Option<ShippingMethod>,
     pub status: OrderStatus,
     pub created_at: i64,
     pub updated_at: i64,
@@ -113,7 +116,8 @@ pub struct OrderFilter {
 pub type OrderCursor = (i64, String);
 
 const ORDER_COLUMNS: &str = "id, number, customer_id, email, currency, subtotal_minor, \
-    shipping_minor, total_minor, shipping_address, status, created_at, updated_at";
+    shipping_minor, total_minor, shipping_address, status, created_at, updated_at, \
+    shipping_carrier, shipping_service";
 const LINE_COLUMNS: &str =
     "order_id, position, product_id, sku, name, unit_price_minor, quantity, line_total_minor";
 const CHECKOUT_COLUMNS: &str =
@@ -142,6 +146,14 @@ fn order(row: &AnyRow) -> StoreResult<OrderRow> {
         total_minor: row.try_get("total_minor")?,
         shipping_address: serde_json::from_str(&address)
             .map_err(|e| corrupt(&id, format!("shipping address: {e}")))?,
+        shipping_method: match (
+            row.try_get::<Option<String>, _>("shipping_carrier")?,
+            row.try_get::<Option<String>, _>("shipping_service")?,
+        ) {
+            (Some(carrier), Some(service)) => Some(ShippingMethod { carrier, service }),
+            (None, None) => None,
+            _ => return Err(corrupt(&id, "a shipping carrier without a service")),
+        },
         status: OrderStatus::parse(&status)
             .ok_or_else(|| corrupt(&id, format!("status {status:?}")))?,
         created_at: row.try_get("created_at")?,
@@ -227,7 +239,7 @@ impl OrderStore {
             .map_err(|e| corrupt(&order.id, e.to_string()))?;
         sqlx::query(&format!(
             "INSERT INTO orders ({ORDER_COLUMNS}) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
         ))
         .bind(&order.id)
         .bind(&order.number)
@@ -241,6 +253,8 @@ impl OrderStore {
         .bind(order.status.as_str())
         .bind(order.created_at)
         .bind(order.updated_at)
+        .bind(order.shipping_method.as_ref().map(|m| m.carrier.as_str()))
+        .bind(order.shipping_method.as_ref().map(|m| m.service.as_str()))
         .execute(&mut *tx)
         .await?;
         for line in lines {
@@ -430,12 +444,13 @@ impl OrderStore {
     }
 
     /// Changes an order's status if it is still `from` (a concurrent change wins otherwise),
-    /// with its history entry; false when the order was not `from`.
+    /// with its history entry and `event`; false when the order was not `from`.
     pub async fn change_status(
         &self,
         order_id: &str,
         from: OrderStatus,
         change: &StatusChange,
+        event: &Event,
     ) -> StoreResult<bool> {
         let now = now_millis();
         let mut tx = self.db.begin().await?;
@@ -443,6 +458,7 @@ impl OrderStore {
             tx.rollback().await?;
             return Ok(false);
         }
+        outbox::append(&mut tx, event).await?;
         tx.commit().await?;
         Ok(true)
     }

@@ -105,6 +105,7 @@ pub enum RateTableError {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Quote {
     pub carrier: String,
+    pub carrier_name: String,
     pub service: String,
     pub service_name: String,
     pub price: Money,
@@ -160,6 +161,7 @@ impl RateTable {
                     let band = rate.bands.iter().find(|b| grams <= b.max_grams)?;
                     Some(Quote {
                         carrier: carrier.code.clone(),
+                        carrier_name: carrier.name.clone(),
                         service: service.code.clone(),
                         service_name: service.name.clone(),
                         price: Money {

@@ -1,0 +1,131 @@
+//! After the sale, through the router: a paid order is shipped at once, the carrier's signed
+//! webhooks move the parcel, and the order ends delivered with its tracking history on the
+//! customer's order page.
+
+use std::time::Duration;
+
+use serde_json::{json, Value};
+use shipping::webhooks::{signed, CarrierEvent};
+
+use crate::checkout::{address, checkout, fill_cart, stocked_product};
+use crate::client::{Observer, TestShop};
+
+const SECRET: &str = "whsec_shop_test_carrier_secret";
+
+/// The next `order.status_changed` of the order: its new status.
+async fn next_status(changes: &Observer, order_id: &str) -> String {
+    loop {
+        let events = changes.next(Duration::from_secs(20)).await;
+        assert!(!events.is_empty(), "no status change within 20 s");
+        if let Some(event) = events.iter().find(|e| e.aggregate_id == order_id) {
+            return event.payload["status"].as_str().unwrap().to_string();
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_paid_order_ships_at_once_and_the_carriers_webhooks_deliver_it() {
+    let shop = TestShop::start_with(30, |options| {
+        options.set("SHIPPING_AUTO_FULFIL", "true");
+        options.set("SHIPPING_CARRIER_WEBHOOK_SECRETS", SECRET);
+    })
+    .await;
+    let changes = shop.observe("order.status_changed").await;
+    let customer = shop.customer_token().await;
+    let (product, _, _) = stocked_product(&shop, 3).await;
+    let cart = fill_cart(&shop, &customer, &product, 1).await;
+    let placed = checkout(
+        &shop,
+        &customer,
+        json!({ "cartId": cart, "shippingAddress": address(), "paymentToken": "tok_visa",
+            "shippingMethod": { "carrier": "dhl", "service": "express_worldwide" },
+            "idempotencyKey": "ship-1" }),
+    )
+    .await;
+    assert_eq!(placed["order"]["status"], "PAID", "{placed:#}");
+    let order_id = placed["order"]["id"].as_str().unwrap().to_string();
+    assert_eq!(next_status(&changes, &order_id).await, "fulfilled");
+
+    let page = |token: String| {
+        let shop = &shop;
+        let order_id = order_id.clone();
+        async move {
+            shop.data(
+                "query($id: ID!) { order(id: $id) { status payment { status }
+                    shipments { carrier service trackingNumber trackingUrl status
+                        lines { quantity product { id name } } events { status location } } } }",
+                json!({ "id": order_id }),
+                Some(&token),
+            )
+            .await["order"]
+                .clone()
+        }
+    };
+    let order = page(customer.clone()).await;
+    assert_eq!(order["status"], "FULFILLED", "{order:#}");
+    assert_eq!(order["payment"]["status"], "CAPTURED");
+    let shipment = &order["shipments"][0];
+    assert_eq!(
+        (shipment["carrier"].as_str(), shipment["status"].as_str()),
+        (Some("dhl"), Some("LABEL_CREATED"))
+    );
+    assert_eq!(shipment["lines"][0]["product"]["id"], json!(product));
+    assert!(
+        shipment["lines"][0]["product"]["name"].is_string(),
+        "{shipment:#}"
+    );
+    let number = shipment["trackingNumber"].as_str().unwrap().to_string();
+    assert_eq!(number.len(), 10, "DHL's format: {number}");
+
+    // The carrier's webhooks, at shipping's public endpoint.
+    let url = format!("http://{}/webhooks/carrier", shop.shop.address("shipping"));
+    let http = reqwest::Client::new();
+    let later = |minutes: i64| kit::db::format_millis(kit::db::now_millis() + minutes * 60_000);
+    for (id, status, at) in [
+        ("c1", "in_transit", later(1)),
+        ("c2", "out_for_delivery", later(2)),
+        ("c3", "delivered", later(3)),
+    ] {
+        let event = CarrierEvent {
+            id: id.into(),
+            carrier: "dhl".into(),
+            tracking_number: number.clone(),
+            status: status.into(),
+            occurred_at: at,
+            location: Some("Leipzig hub".into()),
+            description: None,
+        };
+        let (headers, body) = signed(&event, SECRET);
+        let response = http
+            .post(&url)
+            .headers(headers)
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+    }
+    assert_eq!(next_status(&changes, &order_id).await, "delivered");
+    let order = page(customer).await;
+    assert_eq!(order["status"], "DELIVERED");
+    let steps: Vec<&Value> = order["shipments"][0]["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| &e["status"])
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            &json!("LABEL_CREATED"),
+            &json!("IN_TRANSIT"),
+            &json!("OUT_FOR_DELIVERY"),
+            &json!("DELIVERED")
+        ]
+    );
+
+    // Another customer sees nothing of it.
+    let other = shop.shop.new_customers(1).await.unwrap().pop().unwrap();
+    let theirs = page(other).await;
+    assert_eq!(theirs, Value::Null);
+}

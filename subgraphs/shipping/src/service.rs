@@ -1,0 +1,336 @@
+//! The shipping service: rate quotes (weights from the catalog), shipments for paid orders
+//! (at once, or by an admin), and tracking events from carriers or admins. Errors are
+//! [`ShippingError`]; the GraphQL layer turns them into userErrors or GraphQL errors.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use kit::address::{parse_address, AddressInput, InvalidAddress};
+use kit::client::{ServiceClient, ServiceError};
+
+use crate::config::ShippingSettings;
+use crate::domain::events::{EventLine, OrderPaid};
+use crate::domain::rates::Quote;
+use crate::domain::status::ShipmentStatus;
+use crate::store::{
+    FulfilRefused, NewTrackingEvent, Recorded, Shipment, ShipmentPlan, ShippingStore, StoreError,
+};
+
+/// Lines per quote or shipment, and units per line: a cart's limits.
+pub const MAX_LINES: usize = 100;
+pub const MAX_QUANTITY: i64 = 99;
+/// Tracking descriptions and locations are cut to this many characters.
+const MAX_TEXT: usize = 500;
+/// How long a product's weight from the catalog is used before it is asked again: weights
+/// rarely change, and a checkout rush on one product would otherwise ask once per checkout.
+const WEIGHT_TTL: Duration = Duration::from_secs(60);
+
+#[derive(Debug, thiserror::Error)]
+pub enum ShippingError {
+    #[error("address: {0}")]
+    InvalidAddress(#[from] InvalidAddress),
+    #[error("give between 1 and {MAX_LINES} lines")]
+    LineCount,
+    #[error("quantities must be between 1 and {MAX_QUANTITY} (product {0})")]
+    Quantity(String),
+    #[error("unknown or unavailable products: {}", .0.join(", "))]
+    UnknownProducts(Vec<String>),
+    #[error("no service {service:?} of carrier {carrier:?} takes this parcel")]
+    UnknownService { carrier: String, service: String },
+    #[error("no paid order with this id")]
+    UnknownOrder,
+    #[error(
+        "product {product_id} is not in the order or has fewer than {quantity} units left to ship"
+    )]
+    MoreThanOrdered { product_id: String, quantity: i64 },
+    #[error("no shipment with this id")]
+    UnknownShipment,
+    #[error("no shipment has this tracking number")]
+    UnknownTracking,
+    #[error("`occurredAt` must be an RFC 3339 time")]
+    InvalidTime,
+    #[error("catalog: {0}")]
+    Catalog(#[from] ServiceError),
+    #[error("the catalog answered with something unreadable: {0}")]
+    CatalogUnreadable(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("rates: {0}")]
+    Rates(#[from] crate::domain::rates::RateTableError),
+}
+
+pub type ShippingResult<T> = Result<T, ShippingError>;
+
+impl From<FulfilRefused> for ShippingError {
+    fn from(refused: FulfilRefused) -> Self {
+        match refused {
+            FulfilRefused::UnknownOrder => Self::UnknownOrder,
+            FulfilRefused::MoreThanOrdered {
+                product_id,
+                quantity,
+            } => Self::MoreThanOrdered {
+                product_id,
+                quantity,
+            },
+            FulfilRefused::Store(e) => Self::Store(e),
+        }
+    }
+}
+
+/// A tracking update as an admin or a carrier gives it.
+#[derive(Clone, Debug)]
+pub struct TrackingUpdate {
+    pub status: ShipmentStatus,
+    pub description: Option<String>,
+    pub location: Option<String>,
+    /// RFC 3339; now when not given.
+    pub occurred_at: Option<String>,
+}
+
+pub struct ShippingService {
+    pub store: ShippingStore,
+    settings: ShippingSettings,
+    catalog: Arc<ServiceClient>,
+    /// Grams of active products by id, with when the catalog said so.
+    weights: Mutex<HashMap<String, (u64, Instant)>>,
+}
+
+impl ShippingService {
+    pub fn new(
+        store: ShippingStore,
+        settings: ShippingSettings,
+        catalog: Arc<ServiceClient>,
+    ) -> Self {
+        Self {
+            store,
+            settings,
+            catalog,
+            weights: Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub fn settings(&self) -> &ShippingSettings {
+        &self.settings
+    }
+
+    /// Every service that carries these lines to `address`, cheapest first. The parcel weighs
+    /// what the catalog says of each product (the default weight where it says nothing).
+    pub async fn quote(
+        &self,
+        address: AddressInput,
+        lines: &[EventLine],
+    ) -> ShippingResult<Vec<Quote>> {
+        let address = parse_address(address)?;
+        check_lines(lines)?;
+        let grams = self.weigh(lines).await?;
+        Ok(self.settings.rates.quote(&address.country_code, grams)?)
+    }
+
+    /// The parcel's weight in grams, from the catalog's active products.
+    async fn weigh(&self, lines: &[EventLine]) -> ShippingResult<u32> {
+        let weights = self.weights_of(lines).await?;
+        let total: u64 = lines
+            .iter()
+            .map(|l| weights[&l.product_id] * l.quantity as u64)
+            .sum();
+        Ok(u32::try_from(total).unwrap_or(u32::MAX))
+    }
+
+    /// Each line's product's weight: remembered ones, the rest from the catalog in one call.
+    async fn weights_of(&self, lines: &[EventLine]) -> ShippingResult<HashMap<String, u64>> {
+        let mut known = HashMap::new();
+        let mut ids: Vec<String> = Vec::new();
+        {
+            let cache = self
+                .weights
+                .lock()
+                .expect("the weight cache is never poisoned");
+            for line in lines {
+                match cache.get(&line.product_id) {
+                    Some((grams, at)) if at.elapsed() < WEIGHT_TTL => {
+                        known.insert(line.product_id.clone(), *grams);
+                    }
+                    _ => ids.push(line.product_id.clone()),
+                }
+            }
+        }
+        ids.sort();
+        ids.dedup();
+        if ids.is_empty() {
+            return Ok(known);
+        }
+        let entities = self
+            .catalog
+            .entities(
+                &self.settings.catalog_url,
+                "Product",
+                &ids,
+                "id status weightGrams",
+            )
+            .await?;
+        let mut weights = Vec::new();
+        for entity in entities.iter().filter(|e| !e.is_null()) {
+            let unreadable = || ShippingError::CatalogUnreadable(entity.to_string());
+            let id = entity["id"].as_str().ok_or_else(unreadable)?;
+            if entity["status"].as_str() != Some("ACTIVE") {
+                continue;
+            }
+            let grams = match &entity["weightGrams"] {
+                serde_json::Value::Null => u64::from(self.settings.default_weight_grams),
+                value => value.as_u64().ok_or_else(unreadable)?,
+            };
+            weights.push((id.to_string(), grams));
+        }
+        let unknown: Vec<String> = ids
+            .iter()
+            .filter(|id| !weights.iter().any(|(w, _)| w == *id))
+            .cloned()
+            .collect();
+        if !unknown.is_empty() {
+            return Err(ShippingError::UnknownProducts(unknown));
+        }
+        let now = Instant::now();
+        let mut cache = self
+            .weights
+            .lock()
+            .expect("the weight cache is never poisoned");
+        // Old entries go when the cache grows, so it holds about the products sold lately.
+        if cache.len() > 10_000 {
+            cache.retain(|_, (_, at)| at.elapsed() < WEIGHT_TTL);
+        }
+        for (id, grams) in weights {
+            cache.insert(id.clone(), (grams, now));
+            known.insert(id, grams);
+        }
+        Ok(known)
+    }
+
+    /// A paid order arrived (`order.paid`, once per event): recorded, and shipped at once with
+    /// the carrier service the customer chose unless admins fulfil orders by hand.
+    pub async fn order_paid(&self, event_id: &str, paid: &OrderPaid) -> ShippingResult<()> {
+        let plan = self.settings.auto_fulfil.then(|| ShipmentPlan {
+            carrier: paid.shipping_method.carrier.clone(),
+            service: paid.shipping_method.service.clone(),
+            lines: paid.lines.clone(),
+        });
+        if self.store.record_paid_order(event_id, paid, plan).await? {
+            self.store.wake_relay();
+        }
+        Ok(())
+    }
+
+    /// Ships lines of a paid order by hand (several shipments, other carriers), up to what
+    /// is left to ship.
+    pub async fn fulfil(
+        &self,
+        order_id: &str,
+        plans: &[ShipmentPlan],
+        admin_id: &str,
+    ) -> ShippingResult<Vec<Shipment>> {
+        if plans.is_empty() {
+            return Err(ShippingError::LineCount);
+        }
+        for plan in plans {
+            check_lines(&plan.lines)?;
+            self.check_service(&plan.carrier, &plan.service)?;
+        }
+        let shipments = self.store.fulfil(order_id, plans, admin_id).await?;
+        self.store.wake_relay();
+        Ok(shipments)
+    }
+
+    fn check_service(&self, carrier: &str, service: &str) -> ShippingResult<()> {
+        let known = self
+            .settings
+            .rates
+            .carriers
+            .iter()
+            .filter(|c| c.code == carrier)
+            .any(|c| c.services.iter().any(|s| s.code == service));
+        if known {
+            Ok(())
+        } else {
+            Err(ShippingError::UnknownService {
+                carrier: carrier.into(),
+                service: service.into(),
+            })
+        }
+    }
+
+    /// Records a tracking event reported by a carrier (`event_id` is the carrier's): once, in
+    /// any order.
+    pub async fn carrier_event(
+        &self,
+        carrier_event_id: &str,
+        tracking_number: &str,
+        update: TrackingUpdate,
+    ) -> ShippingResult<Recorded> {
+        let event = new_event(format!("carrier:{carrier_event_id}"), update)?;
+        self.record(tracking_number, &event).await
+    }
+
+    /// An admin's tracking update (a carrier without webhooks, a correction).
+    pub async fn admin_update(
+        &self,
+        shipment_id: &str,
+        update: TrackingUpdate,
+    ) -> ShippingResult<Shipment> {
+        let shipment = self
+            .store
+            .by_ids(&[shipment_id.to_string()])
+            .await?
+            .pop()
+            .ok_or(ShippingError::UnknownShipment)?;
+        let event = new_event(kit::id::new_id("trk"), update)?;
+        match self.record(&shipment.tracking_number, &event).await? {
+            Recorded::Recorded(shipment) => Ok(*shipment),
+            Recorded::Duplicate | Recorded::UnknownTracking => Err(ShippingError::UnknownShipment),
+        }
+    }
+
+    async fn record(
+        &self,
+        tracking_number: &str,
+        event: &NewTrackingEvent,
+    ) -> ShippingResult<Recorded> {
+        let recorded = self.store.record_tracking(tracking_number, event).await?;
+        if matches!(recorded, Recorded::Recorded(_)) {
+            self.store.wake_relay();
+        }
+        Ok(recorded)
+    }
+}
+
+fn check_lines(lines: &[EventLine]) -> ShippingResult<()> {
+    if lines.is_empty() || lines.len() > MAX_LINES {
+        return Err(ShippingError::LineCount);
+    }
+    match lines
+        .iter()
+        .find(|l| !(1..=MAX_QUANTITY).contains(&l.quantity))
+    {
+        Some(line) => Err(ShippingError::Quantity(line.product_id.clone())),
+        None => Ok(()),
+    }
+}
+
+fn new_event(id: String, update: TrackingUpdate) -> ShippingResult<NewTrackingEvent> {
+    let occurred_at = match update.occurred_at.as_deref() {
+        Some(text) => kit::db::parse_millis(text).ok_or(ShippingError::InvalidTime)?,
+        None => kit::db::now_millis(),
+    };
+    let text = |value: Option<String>| {
+        value
+            .map(|v| v.trim().chars().take(MAX_TEXT).collect::<String>())
+            .filter(|v| !v.is_empty())
+    };
+    Ok(NewTrackingEvent {
+        id,
+        status: update.status,
+        description: text(update.description)
+            .unwrap_or_else(|| update.status.default_description().into()),
+        location: text(update.location),
+        occurred_at,
+    })
+}
