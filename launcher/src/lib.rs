@@ -33,6 +33,7 @@ pub fn subgraphs() -> Vec<Box<dyn Launch>> {
         launch::<orders::Orders>(),
         launch::<payments::Payments>(),
         launch::<shipping::Shipping>(),
+        launch::<reviews::Reviews>(),
     ]
 }
 

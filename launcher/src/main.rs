@@ -38,7 +38,7 @@ enum Command {
     /// Rebuild the search index from the catalog database, then exit.
     Reindex,
     /// Run one process of a production deployment: `router`, a subgraph (`accounts`,
-    /// `catalog`, `inventory`, `carts`, `orders`, `payments`, `shipping`) with its own arguments, e.g.
+    /// `catalog`, `inventory`, `carts`, `orders`, `payments`, `shipping`, `reviews`) with its own arguments, e.g.
     /// `shop catalog serve`, or `payment-test-provider` (the test card processor, for staging).
     #[command(external_subcommand)]
     Process(Vec<OsString>),

@@ -69,6 +69,10 @@ impl TestShop {
             "SHIPPING_DATABASE_URL",
             kit::db::testing::postgres_url().await,
         );
+        options.set(
+            "REVIEWS_DATABASE_URL",
+            kit::db::testing::postgres_url().await,
+        );
         // Paid orders stay paid until a test ships them (the journeys turn this on).
         options.set("SHIPPING_AUTO_FULFIL", "false");
         // Checkouts waiting for a payment's result look again every second.

@@ -34,6 +34,10 @@ fn client_operations_plan_against_the_supergraph() {
         "MergeGuestCart.graphql",
         "Order.graphql",
         "OrderHistory.graphql",
+        "WriteReview.graphql",
+        "EditReview.graphql",
+        "VoteReviewHelpful.graphql",
+        "ReportReview.graphql",
     ];
     let storefront = operations("storefront");
     let admin = operations("admin");

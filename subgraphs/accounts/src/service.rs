@@ -9,6 +9,7 @@ use kit::id::new_id;
 use kit::revocation::UserAccessChanged;
 use kit::subgraph::Events;
 
+use crate::domain::events::UserRegistered;
 use crate::domain::password::{self, WeakPassword};
 use crate::domain::profile::{self, AddressInput};
 use crate::domain::tokens::{self, KeyError, TokenSigner};
@@ -152,8 +153,17 @@ impl AccountsService {
         let email = Email::parse(email)?;
         let password = Password::parse(password, email.as_str())?;
         let name = valid_name(name)?;
-        self.create_user(&email, &password, &name, &[Role::Customer])
-            .await?;
+        let user = self.new_user(&email, &password, &name, &[Role::Customer])?;
+        let registered = self.events.event(&UserRegistered {
+            user_id: user.id.clone(),
+            email: user.email.clone(),
+            name: user.name.clone(),
+        });
+        match self.store.insert_registered(&user, &registered).await {
+            Err(StoreError::DuplicateEmail) => return Err(AccountError::EmailTaken),
+            other => other?,
+        }
+        self.events.relay.wake();
         let user = self
             .store
             .user_by_email(email.as_str())
@@ -170,11 +180,25 @@ impl AccountsService {
         name: &str,
         roles: &[Role],
     ) -> AccountResult<String> {
+        let user = self.new_user(email, password, name, roles)?;
+        match self.store.insert_user(&user).await {
+            Err(StoreError::DuplicateEmail) => Err(AccountError::EmailTaken),
+            other => other.map(|_| user.id).map_err(Into::into),
+        }
+    }
+
+    fn new_user(
+        &self,
+        email: &Email,
+        password: &Password,
+        name: &str,
+        roles: &[Role],
+    ) -> AccountResult<UserRow> {
         let hash = password
             .hash()
             .map_err(|e| AccountError::Hash(e.to_string()))?;
         let now = now_millis();
-        let user = UserRow {
+        Ok(UserRow {
             id: new_id("user"),
             email: email.as_str().into(),
             password_hash: hash,
@@ -183,11 +207,7 @@ impl AccountsService {
             created_at: now,
             updated_at: now,
             disabled_at: None,
-        };
-        match self.store.insert_user(&user).await {
-            Err(StoreError::DuplicateEmail) => Err(AccountError::EmailTaken),
-            other => other.map(|_| user.id).map_err(Into::into),
-        }
+        })
     }
 
     pub async fn login(

@@ -1,6 +1,74 @@
-//! Reviews. So far the rules the subgraph will stand on: ratings from 1 to 5, a product's rating
-//! kept up to date incrementally (count, average, histogram), and what holds a review for
-//! moderation. The subgraph (verified buyers from order and shipment events, helpful votes,
-//! reports) comes with issue 10.
+//! The reviews subgraph: `Review` (rating 1 to 5, title, text, author, product, verified buyer,
+//! moderation status), `Product.reviews` (newest, most helpful, by rating), `Product.rating`
+//! (average, count, histogram, changed with each review in its transaction), `User.reviews`,
+//! helpful votes and reports once per reader, and admins' moderation. Who may review comes from
+//! shipping's `shipment.updated`: customers who received the product, once per product.
 
+pub mod config;
+pub mod deliveries;
 pub mod domain;
+pub mod graphql;
+pub mod service;
+pub mod store;
+
+use std::sync::Arc;
+
+use futures_util::future::BoxFuture;
+use kit::subgraph::{NoCommands, Resources, StopSignal};
+use kit::Subgraph;
+
+pub use config::ReviewsSettings;
+use service::ReviewsService;
+use store::ReviewStore;
+
+pub static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/reviews");
+
+pub struct Reviews {
+    pub service: Arc<ReviewsService>,
+    events: kit::subgraph::Events,
+}
+
+impl Subgraph for Reviews {
+    const NAME: &'static str = "reviews";
+    const PORT: u16 = 4008;
+    type Settings = ReviewsSettings;
+    type Query = graphql::Query;
+    type Mutation = graphql::Mutation;
+    type Command = NoCommands;
+
+    const MIGRATIONS: &'static sqlx::migrate::Migrator = &MIGRATIONS;
+
+    async fn build(resources: Resources<'_, ReviewsSettings>) -> anyhow::Result<Self> {
+        let store = ReviewStore::new(resources.database);
+        let service = ReviewsService::new(store, resources.settings.own.clone());
+        Ok(Self {
+            service: Arc::new(service),
+            events: resources.events,
+        })
+    }
+
+    fn schema(self: &Arc<Self>) -> graphql::ReviewsSchema {
+        Self::schema_builder().data(self.service.clone()).finish()
+    }
+
+    fn per_request(&self, request: async_graphql::Request) -> async_graphql::Request {
+        graphql::request_data(&self.service, request)
+    }
+
+    /// Learns deliveries (who may review what) from `shipment.updated`.
+    fn background_tasks(self: &Arc<Self>, stop: StopSignal) -> Vec<BoxFuture<'static, ()>> {
+        let deliveries = self.events.consumer(
+            deliveries::TOPIC,
+            Arc::new(deliveries::Deliveries(self.service.store.clone())),
+        );
+        vec![Box::pin(deliveries.run(stop))]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn checked_in_sdl_is_fresh() {
+        kit::testing::assert_sdl_fresh::<super::Reviews>();
+    }
+}

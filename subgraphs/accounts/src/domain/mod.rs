@@ -2,6 +2,7 @@
 
 pub mod clients;
 pub mod email;
+pub mod events;
 pub mod password;
 pub mod profile;
 pub mod role;

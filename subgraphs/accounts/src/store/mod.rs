@@ -85,6 +85,8 @@ pub struct UserFilter {
 #[async_trait]
 pub trait UserStore: Send + Sync {
     async fn insert_user(&self, user: &UserRow) -> StoreResult<()>;
+    /// Inserts a user who registered, with `event` (`user.registered`) in the outbox, atomically.
+    async fn insert_registered(&self, user: &UserRow, event: &Event) -> StoreResult<()>;
     async fn user_by_email(&self, email: &str) -> StoreResult<Option<UserRow>>;
     /// All users with these ids, in one query.
     async fn users_by_ids(&self, ids: &[String]) -> StoreResult<Vec<UserRow>>;

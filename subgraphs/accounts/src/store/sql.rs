@@ -23,6 +23,30 @@ impl SqlStore {
     }
 }
 
+async fn insert_user(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    user: &UserRow,
+) -> StoreResult<()> {
+    let result = sqlx::query(&format!(
+        "INSERT INTO users ({USER_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+    ))
+    .bind(&user.id)
+    .bind(&user.email)
+    .bind(&user.password_hash)
+    .bind(&user.name)
+    .bind(&user.roles)
+    .bind(user.created_at)
+    .bind(user.updated_at)
+    .bind(user.disabled_at)
+    .execute(&mut **tx)
+    .await;
+    match result {
+        Ok(_) => Ok(()),
+        Err(e) if is_unique_violation(&e) => Err(StoreError::DuplicateEmail),
+        Err(e) => Err(e.into()),
+    }
+}
+
 const USER_COLUMNS: &str =
     "id, email, password_hash, name, roles, created_at, updated_at, disabled_at";
 
@@ -94,24 +118,18 @@ fn user_filter_sql(filter: &UserFilter, start: usize) -> (String, Vec<String>) {
 #[async_trait]
 impl UserStore for SqlStore {
     async fn insert_user(&self, user: &UserRow) -> StoreResult<()> {
-        let result = sqlx::query(&format!(
-            "INSERT INTO users ({USER_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
-        ))
-        .bind(&user.id)
-        .bind(&user.email)
-        .bind(&user.password_hash)
-        .bind(&user.name)
-        .bind(&user.roles)
-        .bind(user.created_at)
-        .bind(user.updated_at)
-        .bind(user.disabled_at)
-        .execute(self.db.pool())
-        .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(e) if is_unique_violation(&e) => Err(StoreError::DuplicateEmail),
-            Err(e) => Err(e.into()),
-        }
+        let mut tx = self.db.begin().await?;
+        insert_user(&mut tx, user).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn insert_registered(&self, user: &UserRow, event: &Event) -> StoreResult<()> {
+        let mut tx = self.db.begin().await?;
+        insert_user(&mut tx, user).await?;
+        kit::events::outbox::append(&mut tx, event).await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     async fn user_by_email(&self, email: &str) -> StoreResult<Option<UserRow>> {

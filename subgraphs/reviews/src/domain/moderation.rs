@@ -28,6 +28,65 @@ pub enum Placement {
 pub enum HoldReason {
     Long,
     Links,
+    /// Hidden by readers' reports until an admin looks at it.
+    Reported,
+}
+
+impl HoldReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Long => "long",
+            Self::Links => "links",
+            Self::Reported => "reported",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        [Self::Long, Self::Links, Self::Reported]
+            .into_iter()
+            .find(|r| r.as_str() == raw)
+    }
+}
+
+/// A review's place in moderation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReviewStatus {
+    /// Waiting for an admin (held when written, or hidden by reports).
+    Pending,
+    /// Shown to everyone and counted in the product's rating.
+    Published,
+    Rejected,
+}
+
+impl ReviewStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Published => "published",
+            Self::Rejected => "rejected",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        [Self::Pending, Self::Published, Self::Rejected]
+            .into_iter()
+            .find(|s| s.as_str() == raw)
+    }
+
+    /// Only published reviews count in the product's rating.
+    pub fn counts(self) -> bool {
+        self == Self::Published
+    }
+}
+
+impl Placement {
+    /// The status and hold reason a review placed so gets.
+    pub fn status(self) -> (ReviewStatus, Option<HoldReason>) {
+        match self {
+            Self::Published => (ReviewStatus::Published, None),
+            Self::Held(reason) => (ReviewStatus::Pending, Some(reason)),
+        }
+    }
 }
 
 /// Checks a review's text: refused when over the limits, held when long or with links.
@@ -88,6 +147,25 @@ mod tests {
         // Characters, not bytes.
         let accents = "é".repeat(HOLD_BODY_CHARS);
         assert_eq!(place("Accents", &accents), Ok(Placement::Published));
+    }
+
+    #[test]
+    fn statuses_and_reasons_round_trip() {
+        for status in [
+            ReviewStatus::Pending,
+            ReviewStatus::Published,
+            ReviewStatus::Rejected,
+        ] {
+            assert_eq!(ReviewStatus::parse(status.as_str()), Some(status));
+        }
+        for reason in [HoldReason::Long, HoldReason::Links, HoldReason::Reported] {
+            assert_eq!(HoldReason::parse(reason.as_str()), Some(reason));
+        }
+        assert!(ReviewStatus::Published.counts() && !ReviewStatus::Pending.counts());
+        assert_eq!(
+            Placement::Held(HoldReason::Links).status(),
+            (ReviewStatus::Pending, Some(HoldReason::Links))
+        );
     }
 
     #[test]
