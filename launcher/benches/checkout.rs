@@ -16,40 +16,15 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{env, percentile, post};
+use common::{env, percentile, post, shop_on_postgres};
 
 use serde_json::json;
-use shop::{Shop, ShopOptions};
 
 #[tokio::main]
 async fn main() {
     let seconds = env("BENCH_SECONDS", 10) as u64;
     let concurrency = env("BENCH_CONCURRENCY", 16);
-    let data_dir = std::env::temp_dir().join(kit::id::new_id("bench-shop"));
-    let mut options = ShopOptions::new(&data_dir);
-    options.base_port = 0;
-    options.read_environment = false;
-    options.demo_products = 50;
-    for name in [
-        "ACCOUNTS",
-        "CATALOG",
-        "INVENTORY",
-        "CARTS",
-        "ORDERS",
-        "PAYMENTS",
-    ] {
-        options.set(
-            &format!("{name}_DATABASE_URL"),
-            kit::db::testing::postgres_url().await,
-        );
-    }
-    let namespace = kit::id::new_id("bench");
-    options.set("CATALOG_SEARCH_DIR", ":memory:");
-    options.set("EVENTS_URL", "redis://127.0.0.1:6379");
-    options.set("EVENTS_NAMESPACE", namespace.clone());
-    options.set("CARTS_REDIS_URL", "redis://127.0.0.1:6379");
-    options.set("CARTS_REDIS_NAMESPACE", namespace);
-    let shop = Shop::start(&options).await.expect("the shop starts");
+    let (shop, data_dir) = shop_on_postgres(50).await;
     let url = shop.router_url();
     let http = reqwest::Client::new();
 
@@ -139,7 +114,9 @@ async fn main() {
                     )
                     .await;
                     times.push(begun.elapsed());
-                    assert_eq!(placed["checkout"]["order"]["status"], "PAID", "{placed}");
+                    // Shipped at once: the answer may already say fulfilled.
+                    let status = placed["checkout"]["order"]["status"].as_str().unwrap_or_default();
+                    assert!(matches!(status, "PAID" | "FULFILLED"), "{placed}");
                     i += 1;
                 }
                 times

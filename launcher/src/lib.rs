@@ -34,6 +34,7 @@ pub fn subgraphs() -> Vec<Box<dyn Launch>> {
         launch::<payments::Payments>(),
         launch::<shipping::Shipping>(),
         launch::<reviews::Reviews>(),
+        launch::<notifications::Notifications>(),
     ]
 }
 

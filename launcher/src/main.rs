@@ -38,7 +38,8 @@ enum Command {
     /// Rebuild the search index from the catalog database, then exit.
     Reindex,
     /// Run one process of a production deployment: `router`, a subgraph (`accounts`,
-    /// `catalog`, `inventory`, `carts`, `orders`, `payments`, `shipping`, `reviews`) with its own arguments, e.g.
+    /// `catalog`, `inventory`, `carts`, `orders`, `payments`, `shipping`, `reviews`,
+    /// `notifications`) with its own arguments, e.g.
     /// `shop catalog serve`, or `payment-test-provider` (the test card processor, for staging).
     #[command(external_subcommand)]
     Process(Vec<OsString>),
@@ -56,6 +57,10 @@ async fn main() -> anyhow::Result<()> {
     // The demo's parcels move along by themselves: a step every 20 s unless configured.
     if std::env::var_os("SHIPPING_SIMULATOR_STEP_SECS").is_none() {
         options.set("SHIPPING_SIMULATOR_STEP_SECS", "20");
+    }
+    // Low-stock alerts go to the demo admin unless configured.
+    if std::env::var_os("NOTIFICATIONS_ADMIN_EMAILS").is_none() {
+        options.set("NOTIFICATIONS_ADMIN_EMAILS", DEMO_ADMIN.0);
     }
     let catalog_settings = || Settings::load::<Catalog>(&options.env(Catalog::NAME));
     match cli.command.unwrap_or(Command::Run) {
@@ -85,6 +90,12 @@ async fn main() -> anyhow::Result<()> {
                 "  JWKS:               http://{}/.well-known/jwks.json",
                 shop.address(Accounts::NAME)
             );
+            if std::env::var_os("NOTIFICATIONS_SMTP_URL").is_none() {
+                println!(
+                    "  emails sent:        {}/mail/ (one .eml file each)",
+                    cli.data_dir.display()
+                );
+            }
             if cli.demo_products > 0 {
                 println!("  demo admin:         {} / {}", DEMO_ADMIN.0, DEMO_ADMIN.1);
                 println!(

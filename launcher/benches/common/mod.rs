@@ -35,3 +35,28 @@ pub async fn post(
     assert!(body.get("errors").is_none(), "{body}");
     body["data"].clone()
 }
+
+/// The shop as production runs it: every subgraph's database in PostgreSQL (a fresh schema
+/// each), the event bus and carts in Redis, `demo_products` demo products.
+#[allow(dead_code)] // the carts bench starts its own
+pub async fn shop_on_postgres(demo_products: usize) -> (shop::Shop, std::path::PathBuf) {
+    let data_dir = std::env::temp_dir().join(kit::id::new_id("bench-shop"));
+    let mut options = shop::ShopOptions::new(&data_dir);
+    options.base_port = 0;
+    options.read_environment = false;
+    options.demo_products = demo_products;
+    for subgraph in shop::subgraphs() {
+        options.set(
+            &format!("{}_DATABASE_URL", subgraph.name().to_uppercase()),
+            kit::db::testing::postgres_url().await,
+        );
+    }
+    let namespace = kit::id::new_id("bench");
+    options.set("CATALOG_SEARCH_DIR", ":memory:");
+    options.set("EVENTS_URL", "redis://127.0.0.1:6379");
+    options.set("EVENTS_NAMESPACE", namespace.clone());
+    options.set("CARTS_REDIS_URL", "redis://127.0.0.1:6379");
+    options.set("CARTS_REDIS_NAMESPACE", namespace);
+    let shop = shop::Shop::start(&options).await.expect("the shop starts");
+    (shop, data_dir)
+}

@@ -38,6 +38,8 @@ fn client_operations_plan_against_the_supergraph() {
         "EditReview.graphql",
         "VoteReviewHelpful.graphql",
         "ReportReview.graphql",
+        "UpdateNotificationPreferences.graphql",
+        "NotificationSettings.graphql",
     ];
     let storefront = operations("storefront");
     let admin = operations("admin");

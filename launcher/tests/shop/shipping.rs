@@ -1,9 +1,11 @@
 //! After the sale, through the router: a paid order is shipped at once, the carrier's signed
-//! webhooks move the parcel, and the order ends delivered with its tracking history on the
-//! customer's order page.
+//! webhooks move the parcel, the order ends delivered with its tracking history on the
+//! customer's order page, the customer reviews the product as a verified buyer, and an email
+//! went out at each step.
 
 use std::time::Duration;
 
+use notifications::testing::SmtpSink;
 use serde_json::{json, Value};
 use shipping::webhooks::{signed, CarrierEvent};
 
@@ -25,9 +27,11 @@ async fn next_status(changes: &Observer, order_id: &str) -> String {
 
 #[tokio::test]
 async fn a_paid_order_ships_at_once_and_the_carriers_webhooks_deliver_it() {
+    let mail = SmtpSink::start().await;
     let shop = TestShop::start_with(30, |options| {
         options.set("SHIPPING_AUTO_FULFIL", "true");
         options.set("SHIPPING_CARRIER_WEBHOOK_SECRETS", SECRET);
+        options.set("NOTIFICATIONS_SMTP_URL", mail.url());
     })
     .await;
     let changes = shop.observe("order.status_changed").await;
@@ -182,6 +186,40 @@ async fn a_paid_order_ships_at_once_and_the_carriers_webhooks_deliver_it() {
         write(customer, 5).await["userErrors"][0]["code"],
         "ALREADY_REVIEWED"
     );
+
+    // An email at each step, once each, over SMTP: placed, paid, shipped, in transit, out for
+    // delivery, delivered, and the review request.
+    let mut sent = shop
+        .shop
+        .subgraph::<notifications::Notifications>()
+        .service
+        .outcomes();
+    tokio::time::timeout(Duration::from_secs(20), sent.wait_for(|n| *n >= 7))
+        .await
+        .expect("seven emails within 20 s")
+        .unwrap();
+    let mut subjects: Vec<String> = mail
+        .received()
+        .iter()
+        .filter(|m| m.to == ["customer@example.com"])
+        .map(|m| m.header("Subject").unwrap())
+        .collect();
+    subjects.sort();
+    let number = placed["order"]["number"].as_str().unwrap();
+    let mut expected: Vec<String> = [
+        "How do you like your order {n}?",
+        "Order {n} arrives today",
+        "Order {n} confirmed",
+        "Order {n} has shipped",
+        "Order {n} is in transit",
+        "Order {n} was delivered",
+        "We received your order {n}",
+    ]
+    .iter()
+    .map(|s| s.replace("{n}", number))
+    .collect();
+    expected.sort();
+    assert_eq!(subjects, expected);
 }
 
 /// The storefront's product page operation, as `frontend-queries/storefront/ProductPage.graphql`

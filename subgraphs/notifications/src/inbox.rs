@@ -1,0 +1,337 @@
+//! The events notifications listens to, each turned into a message for its fact (see
+//! [`NotificationsService::notify`]): a redelivered event finds its message recorded and
+//! changes nothing. Each struct here is the part of another service's event that is read.
+
+use std::sync::Arc;
+
+use kit::events::consumer::{Handler, HandlerError};
+use kit::events::{Event, Fact};
+use kit::money::{CurrencyCode, Money};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use crate::domain::kind::Kind;
+use crate::service::{Message, NotificationsService, NotifyError};
+use crate::store::KnownOrder;
+
+macro_rules! fact {
+    ($name:ident, $topic:literal, $aggregate:ident { $($field:ident : $ty:ty),* $(,)? }) => {
+        #[derive(Serialize, Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct $name { $($field: $ty),* }
+
+        impl Fact for $name {
+            const TOPIC: &'static str = $topic;
+            const VERSION: u32 = 1;
+
+            fn aggregate_id(&self) -> String {
+                self.$aggregate.clone()
+            }
+        }
+    };
+}
+
+fact!(
+    UserRegistered,
+    "user.registered",
+    user_id {
+        user_id: String,
+        email: String,
+        name: String
+    }
+);
+fact!(
+    OrderPlaced,
+    "order.placed",
+    order_id {
+        order_id: String,
+        number: String,
+        customer_id: String,
+        email: String,
+        total_minor: i64,
+        currency: String,
+    }
+);
+fact!(
+    OrderPaid,
+    "order.paid",
+    order_id {
+        order_id: String,
+        number: String,
+        customer_id: String,
+        email: String,
+        total_minor: i64,
+        currency: String,
+    }
+);
+fact!(
+    OrderClosed,
+    "order.closed",
+    order_id {
+        order_id: String,
+        number: String,
+        customer_id: String,
+        email: String,
+        status: String,
+        reason: String,
+    }
+);
+fact!(
+    OrderStatusChanged,
+    "order.status_changed",
+    order_id {
+        order_id: String,
+        number: String,
+        customer_id: String,
+        email: String,
+        status: String,
+    }
+);
+fact!(
+    PaymentUpdated,
+    "payment.updated",
+    payment_id {
+        payment_id: String,
+        order_id: String,
+        status: String,
+        refunded_minor: i64,
+        currency: String,
+    }
+);
+fact!(ShipmentUpdated, "shipment.updated", shipment_id {
+    shipment_id: String, order_id: String, order_number: String, customer_id: String, email: String,
+    carrier: String, tracking_number: String, tracking_url: Option<String>, status: String,
+    description: String,
+});
+fact!(
+    StockLow,
+    "inventory.stock_low",
+    product_id {
+        product_id: String,
+        available: i64,
+        threshold: i64
+    }
+);
+
+/// Every topic notifications consumes.
+pub const TOPICS: [&str; 8] = [
+    UserRegistered::TOPIC,
+    OrderPlaced::TOPIC,
+    OrderPaid::TOPIC,
+    OrderClosed::TOPIC,
+    OrderStatusChanged::TOPIC,
+    PaymentUpdated::TOPIC,
+    ShipmentUpdated::TOPIC,
+    StockLow::TOPIC,
+];
+
+pub struct Inbox(pub Arc<NotificationsService>);
+
+/// "42.00 USD" (the minor units as they are when the currency is unknown).
+fn money(minor_units: i64, currency: &str) -> String {
+    match CurrencyCode::parse(currency) {
+        Some(code) => format!(
+            "{} {currency}",
+            Money {
+                minor_units,
+                currency: code
+            }
+            .amount()
+        ),
+        None => format!("{minor_units} {currency} minor units"),
+    }
+}
+
+impl Inbox {
+    fn order_url(&self, order_id: &str) -> String {
+        format!("{}/orders/{order_id}", self.0.settings().shop_url)
+    }
+
+    fn order_message(
+        &self,
+        kind: Kind,
+        key: &str,
+        order_id: &str,
+        customer: &str,
+        email: &str,
+        extra: serde_json::Value,
+    ) -> Message {
+        let mut context = json!({ "order_url": self.order_url(order_id) });
+        context
+            .as_object_mut()
+            .expect("an object")
+            .extend(extra.as_object().expect("an object").clone());
+        Message {
+            dedupe_key: format!("{key}:{order_id}"),
+            kind,
+            user_id: Some(customer.into()),
+            email: email.into(),
+            context,
+        }
+    }
+
+    /// The messages `event` asks for (none for facts nobody is told of).
+    async fn messages(&self, event: &Event) -> Result<Vec<Message>, HandlerError> {
+        let store = &self.0.store;
+        let retry = |e: crate::store::StoreError| HandlerError::Retry(e.to_string());
+        Ok(match event.topic.as_str() {
+            UserRegistered::TOPIC => {
+                let user: UserRegistered = event.decode()?;
+                store
+                    .remember_recipient(&user.user_id, &user.email, &user.name)
+                    .await
+                    .map_err(retry)?;
+                vec![Message {
+                    dedupe_key: format!("welcome:{}", user.user_id),
+                    kind: Kind::Welcome,
+                    user_id: Some(user.user_id),
+                    email: user.email,
+                    context: json!({ "name": user.name }),
+                }]
+            }
+            OrderPlaced::TOPIC => {
+                let order: OrderPlaced = event.decode()?;
+                store
+                    .remember_order(&KnownOrder {
+                        order_id: order.order_id.clone(),
+                        number: order.number.clone(),
+                        customer_id: order.customer_id.clone(),
+                        email: order.email.clone(),
+                        currency: order.currency.clone(),
+                    })
+                    .await
+                    .map_err(retry)?;
+                let total = money(order.total_minor, &order.currency);
+                vec![self.order_message(
+                    Kind::OrderPlaced,
+                    "order_placed",
+                    &order.order_id,
+                    &order.customer_id,
+                    &order.email,
+                    json!({ "number": order.number, "total": total }),
+                )]
+            }
+            OrderPaid::TOPIC => {
+                let order: OrderPaid = event.decode()?;
+                let total = money(order.total_minor, &order.currency);
+                vec![self.order_message(
+                    Kind::OrderPaid,
+                    "order_paid",
+                    &order.order_id,
+                    &order.customer_id,
+                    &order.email,
+                    json!({ "number": order.number, "total": total }),
+                )]
+            }
+            OrderClosed::TOPIC => {
+                let order: OrderClosed = event.decode()?;
+                let kind = match order.status.as_str() {
+                    "cancelled" => Kind::OrderCancelled,
+                    _ => Kind::OrderFailed,
+                };
+                vec![self.order_message(
+                    kind,
+                    "order_closed",
+                    &order.order_id,
+                    &order.customer_id,
+                    &order.email,
+                    json!({ "number": order.number, "reason": order.reason }),
+                )]
+            }
+            OrderStatusChanged::TOPIC => {
+                let order: OrderStatusChanged = event.decode()?;
+                if order.status != "delivered" {
+                    return Ok(Vec::new());
+                }
+                vec![self.order_message(
+                    Kind::ReviewRequest,
+                    "review_request",
+                    &order.order_id,
+                    &order.customer_id,
+                    &order.email,
+                    json!({ "number": order.number }),
+                )]
+            }
+            PaymentUpdated::TOPIC => {
+                let payment: PaymentUpdated = event.decode()?;
+                if payment.refunded_minor <= 0 {
+                    return Ok(Vec::new());
+                }
+                // The order's customer comes from `order.placed`, which may still be on its way.
+                let Some(order) = store.known_order(&payment.order_id).await.map_err(retry)? else {
+                    return Err(HandlerError::Retry(format!(
+                        "order {} of refunded payment {} not known yet",
+                        payment.order_id, payment.payment_id
+                    )));
+                };
+                let refunded = money(payment.refunded_minor, &payment.currency);
+                let mut message = self.order_message(
+                    Kind::Refund,
+                    "refund",
+                    &order.order_id,
+                    &order.customer_id,
+                    &order.email,
+                    json!({ "number": order.number, "refunded_total": refunded }),
+                );
+                // One message per refunded total: a second partial refund is news, a repeat is not.
+                message.dedupe_key =
+                    format!("refund:{}:{}", payment.payment_id, payment.refunded_minor);
+                vec![message]
+            }
+            ShipmentUpdated::TOPIC => {
+                let shipment: ShipmentUpdated = event.decode()?;
+                let Some(kind) = Kind::of_shipment_status(&shipment.status) else {
+                    return Err(HandlerError::Reject(format!(
+                        "unknown shipment status {:?}",
+                        shipment.status
+                    )));
+                };
+                let mut message = self.order_message(kind, "shipment", &shipment.order_id, &shipment.customer_id, &shipment.email,
+                    json!({ "number": shipment.order_number, "carrier": shipment.carrier.to_uppercase(),
+                        "tracking_number": shipment.tracking_number, "tracking_url": shipment.tracking_url,
+                        "description": shipment.description }));
+                message.dedupe_key =
+                    format!("shipment:{}:{}", shipment.shipment_id, shipment.status);
+                vec![message]
+            }
+            StockLow::TOPIC => {
+                let low: StockLow = event.decode()?;
+                // Once per crossing (inventory publishes each once): the event's id is the fact.
+                self.0
+                    .settings()
+                    .admin_emails
+                    .iter()
+                    .map(|email| Message {
+                        dedupe_key: format!("stock_low:{}:{email}", event.id),
+                        kind: Kind::StockLow,
+                        user_id: None,
+                        email: email.clone(),
+                        context: json!({ "product_id": low.product_id, "available": low.available,
+                            "threshold": low.threshold }),
+                    })
+                    .collect()
+            }
+            other => {
+                return Err(HandlerError::Reject(format!(
+                    "notifications does not read {other}"
+                )))
+            }
+        })
+    }
+}
+
+#[async_trait::async_trait]
+impl Handler for Inbox {
+    async fn handle(&self, event: &Event) -> Result<(), HandlerError> {
+        for message in self.messages(event).await? {
+            match self.0.notify(message).await {
+                Ok(_) => {}
+                Err(NotifyError::Template(error)) => {
+                    return Err(HandlerError::Reject(error.to_string()))
+                }
+                Err(error) => return Err(HandlerError::Retry(error.to_string())),
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,83 @@
+//! The recommendations subgraph: "customers who bought this also bought" (`Product.alsoBought`)
+//! and `recommendedForYou`, from co-purchase counts kept up to date as `order.paid` arrives, with
+//! products the catalog took off sale (`product.changed`) left out.
+//!
+//! A subgraph of its own rather than part of orders: it is a read model derived from events,
+//! rebuilt by replaying them, read on every product page (orders' database is for writes that
+//! move money), and it may change its method (weights, decay, another store) without touching
+//! checkout.
+
+pub mod events;
+pub mod graphql;
+pub mod store;
+
+use std::sync::Arc;
+
+use futures_util::future::BoxFuture;
+use kit::config::ConfigError;
+use kit::settings::{CommonSettings, Env};
+use kit::subgraph::{NoCommands, OwnSettings, Resources, StopSignal};
+use kit::Subgraph;
+
+use store::RecommendationStore;
+
+pub static MIGRATIONS: sqlx::migrate::Migrator =
+    sqlx::migrate!("../../migrations/recommendations");
+
+/// Recommendations has only the shared settings.
+#[derive(Clone, Debug)]
+pub struct RecommendationsSettings;
+
+impl OwnSettings for RecommendationsSettings {
+    fn from_env(_env: &Env, _common: &CommonSettings) -> Result<Self, ConfigError> {
+        Ok(Self)
+    }
+}
+
+pub struct Recommendations {
+    pub store: Arc<RecommendationStore>,
+    events: kit::subgraph::Events,
+}
+
+impl Subgraph for Recommendations {
+    const NAME: &'static str = "recommendations";
+    const PORT: u16 = 4010;
+    type Settings = RecommendationsSettings;
+    type Query = graphql::Query;
+    type Mutation = async_graphql::EmptyMutation;
+    type Command = NoCommands;
+
+    const MIGRATIONS: &'static sqlx::migrate::Migrator = &MIGRATIONS;
+
+    async fn build(resources: Resources<'_, RecommendationsSettings>) -> anyhow::Result<Self> {
+        Ok(Self {
+            store: Arc::new(RecommendationStore::new(resources.database)),
+            events: resources.events,
+        })
+    }
+
+    fn schema(self: &Arc<Self>) -> graphql::RecommendationsSchema {
+        Self::schema_builder().data(self.store.clone()).finish()
+    }
+
+    /// Learns from `order.paid` and `product.changed`.
+    fn background_tasks(self: &Arc<Self>, stop: StopSignal) -> Vec<BoxFuture<'static, ()>> {
+        events::TOPICS
+            .iter()
+            .map(|topic| {
+                let consumer = self
+                    .events
+                    .consumer(topic, Arc::new(events::Learner((*self.store).clone())));
+                Box::pin(consumer.run(stop.clone())) as BoxFuture<'static, ()>
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn checked_in_sdl_is_fresh() {
+        kit::testing::assert_sdl_fresh::<super::Recommendations>();
+    }
+}
