@@ -35,6 +35,7 @@ pub fn subgraphs() -> Vec<Box<dyn Launch>> {
         launch::<shipping::Shipping>(),
         launch::<reviews::Reviews>(),
         launch::<notifications::Notifications>(),
+        launch::<recommendations::Recommendations>(),
     ]
 }
 

@@ -39,7 +39,7 @@ enum Command {
     Reindex,
     /// Run one process of a production deployment: `router`, a subgraph (`accounts`,
     /// `catalog`, `inventory`, `carts`, `orders`, `payments`, `shipping`, `reviews`,
-    /// `notifications`) with its own arguments, e.g.
+    /// `notifications`, `recommendations`) with its own arguments, e.g.
     /// `shop catalog serve`, or `payment-test-provider` (the test card processor, for staging).
     #[command(external_subcommand)]
     Process(Vec<OsString>),

@@ -77,6 +77,10 @@ impl TestShop {
             "NOTIFICATIONS_DATABASE_URL",
             kit::db::testing::postgres_url().await,
         );
+        options.set(
+            "RECOMMENDATIONS_DATABASE_URL",
+            kit::db::testing::postgres_url().await,
+        );
         // Paid orders stay paid until a test ships them (the journeys turn this on).
         options.set("SHIPPING_AUTO_FULFIL", "false");
         // Checkouts waiting for a payment's result look again every second.

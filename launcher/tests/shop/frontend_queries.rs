@@ -40,6 +40,7 @@ fn client_operations_plan_against_the_supergraph() {
         "ReportReview.graphql",
         "UpdateNotificationPreferences.graphql",
         "NotificationSettings.graphql",
+        "RecommendedForYou.graphql",
     ];
     let storefront = operations("storefront");
     let admin = operations("admin");

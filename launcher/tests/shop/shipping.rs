@@ -182,6 +182,7 @@ async fn a_paid_order_ships_at_once_and_the_carriers_webhooks_deliver_it() {
     let first = &after["reviews"]["edges"][0]["node"];
     assert_eq!(first["author"]["name"], "Demo Customer", "{after:#}");
     assert!(after["availability"]["inStock"].is_boolean());
+    assert!(after["alsoBought"].is_array(), "{after:#}");
     assert_eq!(
         write(customer, 5).await["userErrors"][0]["code"],
         "ALREADY_REVIEWED"

@@ -70,7 +70,11 @@ impl Handler for Learner {
                     .await
                     .map_err(retry)?;
             }
-            other => return Err(HandlerError::Reject(format!("recommendations does not read {other}"))),
+            other => {
+                return Err(HandlerError::Reject(format!(
+                    "recommendations does not read {other}"
+                )))
+            }
         }
         Ok(())
     }

@@ -2,7 +2,9 @@
 
 use std::sync::Arc;
 
-use async_graphql::{ComplexObject, Context, EmptyMutation, EmptySubscription, Object, Schema, SimpleObject, ID};
+use async_graphql::{
+    ComplexObject, Context, EmptyMutation, EmptySubscription, Object, Schema, SimpleObject, ID,
+};
 use kit::auth::Viewer;
 use kit::ApiError;
 
@@ -17,7 +19,9 @@ fn limit(first: i32) -> Result<usize, ApiError> {
     if (0..=MAX_FIRST).contains(&first) {
         Ok(first as usize)
     } else {
-        Err(ApiError::BadUserInput(format!("`first` must be between 0 and {MAX_FIRST}")))
+        Err(ApiError::BadUserInput(format!(
+            "`first` must be between 0 and {MAX_FIRST}"
+        )))
     }
 }
 

@@ -21,8 +21,7 @@ use kit::Subgraph;
 
 use store::RecommendationStore;
 
-pub static MIGRATIONS: sqlx::migrate::Migrator =
-    sqlx::migrate!("../../migrations/recommendations");
+pub static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/recommendations");
 
 /// Recommendations has only the shared settings.
 #[derive(Clone, Debug)]

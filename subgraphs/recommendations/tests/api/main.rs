@@ -68,28 +68,48 @@ async fn products_bought_together_are_recommended_most_often_first_and_off_sale_
     assert!(also_bought(&app, "nothing").await.is_empty());
 
     // The catalog archives the bulb; older news about it does not bring it back.
-    let archived = event("product.changed", json!({ "productId": "bulb", "status": "ARCHIVED" }));
-    let mut stale = event("product.changed", json!({ "productId": "bulb", "status": "ACTIVE" }));
+    let archived = event(
+        "product.changed",
+        json!({ "productId": "bulb", "status": "ARCHIVED" }),
+    );
+    let mut stale = event(
+        "product.changed",
+        json!({ "productId": "bulb", "status": "ACTIVE" }),
+    );
     stale.time = archived.time - 1000;
     deliver(&app, &archived).await;
     deliver(&app, &stale).await;
     assert_eq!(also_bought(&app, "lamp").await, ["desk", "shade"]);
 
-    // For a customer: what others bought with their products, not what they have.
+    // For a customer: what others bought with their products, not what they have. Bob bought
+    // the lamp and the bulb: the shade went with both (2), the desk with the lamp (1).
     let token = app.tokens.customer("usr_b");
     let mine = app
-        .data("{ recommendedForYou(first: 5) { id } }", json!({}), Some(&token))
+        .data(
+            "{ recommendedForYou(first: 5) { id } }",
+            json!({}),
+            Some(&token),
+        )
         .await;
-    assert_eq!(mine["recommendedForYou"], json!([{ "id": "desk" }, { "id": "shade" }]));
+    assert_eq!(
+        mine["recommendedForYou"],
+        json!([{ "id": "shade" }, { "id": "desk" }])
+    );
     let newcomer = app.tokens.customer("usr_new");
     let none = app
         .data("{ recommendedForYou { id } }", json!({}), Some(&newcomer))
         .await;
     assert_eq!(none["recommendedForYou"], json!([]));
-    let anonymous = app.graphql("{ recommendedForYou { id } }", json!({}), None).await;
+    let anonymous = app
+        .graphql("{ recommendedForYou { id } }", json!({}), None)
+        .await;
     assert_eq!(error_code(&anonymous), "UNAUTHENTICATED");
     let too_many = app
-        .graphql("{ recommendedForYou(first: 1000) { id } }", json!({}), Some(&token))
+        .graphql(
+            "{ recommendedForYou(first: 1000) { id } }",
+            json!({}),
+            Some(&token),
+        )
         .await;
     assert_eq!(error_code(&too_many), "BAD_USER_INPUT");
 }
@@ -98,7 +118,12 @@ async fn products_bought_together_are_recommended_most_often_first_and_off_sale_
 async fn twenty_orders_counted_at_once_leave_exact_counts() {
     let app = spawn_app::<Recommendations>().await;
     let orders: Vec<Event> = (0..20)
-        .map(|i| paid(&format!("usr_{i}"), &["mug", if i % 4 == 0 { "tea" } else { "coffee" }]))
+        .map(|i| {
+            paid(
+                &format!("usr_{i}"),
+                &["mug", if i % 4 == 0 { "tea" } else { "coffee" }],
+            )
+        })
         .collect();
     futures_util::future::join_all(orders.iter().map(|e| deliver(&app, e))).await;
     let counts: Vec<(String, i64)> = sqlx::query_as(
