@@ -2,6 +2,8 @@
 //! Cursors are opaque (base64url of a JSON sort key), so stores can page by key ("keyset") and
 //! stay stable while rows are inserted.
 
+use async_graphql::connection::{Connection, Edge};
+use async_graphql::OutputType;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use serde::de::DeserializeOwned;
@@ -105,6 +107,28 @@ impl<T> Page<T> {
             }
         }
     }
+}
+
+/// The Relay connection of rows a store read for `request` (one more than its limit when there
+/// are more): each row's cursor from `key`, its node from `node`.
+pub fn connection<C, T, K, N>(
+    request: &PageRequest<C>,
+    rows: Vec<T>,
+    key: impl Fn(&T) -> K,
+    node: impl Fn(T) -> N,
+) -> Connection<String, N>
+where
+    K: Serialize,
+    N: OutputType,
+{
+    let page = Page::from_rows(request, rows);
+    let mut connection = Connection::new(page.has_previous, page.has_next);
+    connection.edges = page
+        .items
+        .into_iter()
+        .map(|row| Edge::new(encode_cursor(&key(&row)), node(row)))
+        .collect();
+    connection
 }
 
 #[cfg(test)]

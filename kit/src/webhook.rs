@@ -109,6 +109,20 @@ pub fn verify(
     Ok(timestamp)
 }
 
+/// A receiver's check of one delivery now: its signature header against `secrets` (the current
+/// one first) and its age against `tolerance`.
+pub fn verify_delivery(
+    secrets: &[String],
+    headers: &http::HeaderMap,
+    body: &[u8],
+    tolerance: Duration,
+) -> Result<i64, WebhookError> {
+    let header = headers.get(SIGNATURE_HEADER).and_then(|v| v.to_str().ok());
+    let secrets: Vec<&[u8]> = secrets.iter().map(|s| s.as_bytes()).collect();
+    let now = crate::db::now_millis() / 1000;
+    verify(&secrets, header, body, now, tolerance)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,7 +1,8 @@
 //! The storefront's product page through the router on PostgreSQL + Redis: the operation in
 //! `frontend-queries/storefront/ProductPage.graphql` (the product from the catalog, its
 //! availability from inventory, its rating and first five reviews from reviews, each review's
-//! author from accounts), for products that have 20 reviews each. Prints requests per second and
+//! author from accounts, "also bought" from recommendations), for products that have 20 reviews
+//! each. Prints requests per second and
 //! p50/p99.
 //!
 //! `cargo bench -p shop --bench product_page` (BENCH_SECONDS, default 10; BENCH_CONCURRENCY,
@@ -114,8 +115,8 @@ async fn main() {
     let elapsed = started.elapsed().as_secs_f64();
     times.sort();
     println!(
-        "product page through the router (catalog, inventory, reviews, accounts; PostgreSQL + \
-         Redis), {concurrency} concurrent clients, {seconds} s: {} pages, {:.1}/s, p50 {:.1} ms, \
+        "product page through the router (catalog, inventory, reviews, accounts, \
+         recommendations; PostgreSQL + Redis), {concurrency} concurrent clients, {seconds} s: {} pages, {:.1}/s, p50 {:.1} ms, \
          p99 {:.1} ms",
         times.len(),
         times.len() as f64 / elapsed,

@@ -43,6 +43,21 @@ async fn the_embedded_shop_keeps_its_data_directory_between_starts() {
     assert_eq!(placed["order"]["payment"]["method"]["brand"], "mastercard");
     assert_eq!(available(&shop, &product).await, before - 2);
     assert!(data_dir.0.join("orders.db").exists());
+    // The welcome and order emails, written to the data directory (no SMTP configured).
+    let mut sent = shop
+        .shop
+        .subgraph::<notifications::Notifications>()
+        .service
+        .outcomes();
+    tokio::time::timeout(
+        std::time::Duration::from_secs(20),
+        sent.wait_for(|n| *n >= 3),
+    )
+    .await
+    .expect("three emails within 20 s")
+    .unwrap();
+    let mails = std::fs::read_dir(data_dir.0.join("mail")).unwrap().count();
+    assert!(mails >= 3, "{mails} emails written");
     shop.shop.stop().await;
 
     // Second start: no second demo load, the account and the index are still there.

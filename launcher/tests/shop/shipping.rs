@@ -52,18 +52,15 @@ async fn a_paid_order_ships_at_once_and_the_carriers_webhooks_deliver_it() {
     let order_id = placed["order"]["id"].as_str().unwrap().to_string();
     assert_eq!(next_status(&changes, &order_id).await, "fulfilled");
 
+    // The storefront's order page, as `frontend-queries/storefront/Order.graphql` asks it.
+    let order_page = storefront_operation("Order");
     let page = |token: String| {
         let shop = &shop;
         let order_id = order_id.clone();
+        let query = order_page.clone();
         async move {
-            shop.data(
-                "query($id: ID!) { order(id: $id) { status payment { status }
-                    shipments { carrier service trackingNumber trackingUrl status
-                        lines { quantity product { id name } } events { status location } } } }",
-                json!({ "id": order_id }),
-                Some(&token),
-            )
-            .await["order"]
+            shop.data(&query, json!({ "id": order_id }), Some(&token))
+                .await["order"]
                 .clone()
         }
     };
@@ -183,6 +180,14 @@ async fn a_paid_order_ships_at_once_and_the_carriers_webhooks_deliver_it() {
     assert_eq!(first["author"]["name"], "Demo Customer", "{after:#}");
     assert!(after["availability"]["inStock"].is_boolean());
     assert!(after["alsoBought"].is_array(), "{after:#}");
+    // The order page shows the product with its rating and the review.
+    let order = page(customer.clone()).await;
+    let bought = &order["lines"][0]["product"];
+    assert_eq!(bought["rating"]["count"], 1, "{order:#}");
+    assert_eq!(
+        bought["reviews"]["edges"][0]["node"]["author"]["name"],
+        "Demo Customer"
+    );
     assert_eq!(
         write(customer, 5).await["userErrors"][0]["code"],
         "ALREADY_REVIEWED"
@@ -223,14 +228,19 @@ async fn a_paid_order_ships_at_once_and_the_carriers_webhooks_deliver_it() {
     assert_eq!(subjects, expected);
 }
 
+/// The text of `frontend-queries/storefront/<name>.graphql`.
+fn storefront_operation(name: &str) -> String {
+    let path = format!(
+        "{}/../frontend-queries/storefront/{name}.graphql",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    std::fs::read_to_string(path).unwrap()
+}
+
 /// The storefront's product page operation, as `frontend-queries/storefront/ProductPage.graphql`
 /// sends it.
 async fn product_page(shop: &TestShop, product: &str) -> Value {
-    let query = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../frontend-queries/storefront/ProductPage.graphql"
-    ))
-    .unwrap();
+    let query = storefront_operation("ProductPage");
     let slug = shop
         .data(
             "query($id: ID!) { product(id: $id) { slug } }",

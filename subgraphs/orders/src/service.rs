@@ -58,7 +58,7 @@ pub enum OrderError {
     CheckoutRunning,
     #[error(transparent)]
     Totals(#[from] TotalsError),
-    #[error(transparent)]
+    #[error("a service checkout needs did not answer; send the same checkout again")]
     Call(#[from] CallError),
     #[error(transparent)]
     Saga(#[from] SagaError),

@@ -94,6 +94,8 @@ pub struct ShippingService {
     catalog: Arc<ServiceClient>,
     /// Grams of active products by id, with when the catalog said so.
     weights: Mutex<HashMap<String, (u64, Instant)>>,
+    /// Held while the catalog is asked for weights.
+    lookup: tokio::sync::Mutex<()>,
 }
 
 impl ShippingService {
@@ -107,6 +109,7 @@ impl ShippingService {
             settings,
             catalog,
             weights: Mutex::new(HashMap::new()),
+            lookup: tokio::sync::Mutex::new(()),
         }
     }
 
@@ -127,6 +130,27 @@ impl ShippingService {
         Ok(self.settings.rates.quote(&address.country_code, grams)?)
     }
 
+    /// The remembered weights of the lines' products, and the products not remembered.
+    fn remembered(&self, lines: &[EventLine]) -> (HashMap<String, u64>, Vec<String>) {
+        let cache = self
+            .weights
+            .lock()
+            .expect("the weight cache is never poisoned");
+        let mut known = HashMap::new();
+        let mut missing = Vec::new();
+        for line in lines {
+            match cache.get(&line.product_id) {
+                Some((grams, at)) if at.elapsed() < WEIGHT_TTL => {
+                    known.insert(line.product_id.clone(), *grams);
+                }
+                _ => missing.push(line.product_id.clone()),
+            }
+        }
+        missing.sort();
+        missing.dedup();
+        (known, missing)
+    }
+
     /// The parcel's weight in grams, from the catalog's active products.
     async fn weigh(&self, lines: &[EventLine]) -> ShippingResult<u32> {
         let weights = self.weights_of(lines).await?;
@@ -139,24 +163,15 @@ impl ShippingService {
 
     /// Each line's product's weight: remembered ones, the rest from the catalog in one call.
     async fn weights_of(&self, lines: &[EventLine]) -> ShippingResult<HashMap<String, u64>> {
-        let mut known = HashMap::new();
-        let mut ids: Vec<String> = Vec::new();
-        {
-            let cache = self
-                .weights
-                .lock()
-                .expect("the weight cache is never poisoned");
-            for line in lines {
-                match cache.get(&line.product_id) {
-                    Some((grams, at)) if at.elapsed() < WEIGHT_TTL => {
-                        known.insert(line.product_id.clone(), *grams);
-                    }
-                    _ => ids.push(line.product_id.clone()),
-                }
-            }
+        let (mut known, missing) = self.remembered(lines);
+        if missing.is_empty() {
+            return Ok(known);
         }
-        ids.sort();
-        ids.dedup();
+        // One lookup at a time: a rush of quotes for a product not remembered yet asks the
+        // catalog once, the others find it remembered.
+        let _lookup = self.lookup.lock().await;
+        let (found, ids) = self.remembered(lines);
+        known.extend(found);
         if ids.is_empty() {
             return Ok(known);
         }

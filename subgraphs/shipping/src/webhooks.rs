@@ -100,12 +100,9 @@ impl WebhookIntake {
 
     /// Checks and records one delivery.
     pub async fn handle(&self, headers: &HeaderMap, body: &[u8]) -> Answer {
-        let header = headers
-            .get(kit::webhook::SIGNATURE_HEADER)
-            .and_then(|v| v.to_str().ok());
-        let secrets: Vec<&[u8]> = self.secrets.iter().map(|s| s.as_bytes()).collect();
-        let now = kit::db::now_millis() / 1000;
-        if let Err(error) = kit::webhook::verify(&secrets, header, body, now, self.tolerance) {
+        if let Err(error) =
+            kit::webhook::verify_delivery(&self.secrets, headers, body, self.tolerance)
+        {
             tracing::warn!(%error, "carrier webhook refused");
             return Answer::refused(StatusCode::UNAUTHORIZED, error);
         }

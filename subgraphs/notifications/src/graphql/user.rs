@@ -1,8 +1,8 @@
 //! `User.notifications`, `User.notificationPreferences` and their update.
 
-use async_graphql::connection::{Connection, Edge};
+use async_graphql::connection::Connection;
 use async_graphql::{ComplexObject, Context, InputObject, Object, SimpleObject, ID};
-use kit::pagination::{encode_cursor, Page, PageRequest};
+use kit::pagination::{connection, PageRequest};
 use kit::ApiError;
 
 use super::{payload, service, viewer, Notification, NotificationUserError};
@@ -73,13 +73,12 @@ pub(crate) async fn notifications_connection(
         .list(filter, page.cursor.as_ref(), page.limit + 1)
         .await
         .map_err(ApiError::internal)?;
-    let page = Page::from_rows(&page, rows);
-    let mut connection = Connection::new(page.has_previous, page.has_next);
-    for row in page.items {
-        let cursor = encode_cursor(&(row.created_at, row.id.clone()));
-        connection.edges.push(Edge::new(cursor, row.into()));
-    }
-    Ok(connection)
+    Ok(connection(
+        &page,
+        rows,
+        |row| (row.created_at, row.id.clone()),
+        Notification::from,
+    ))
 }
 
 #[derive(InputObject)]

@@ -58,6 +58,9 @@ pub enum OrderErrorCode {
     CheckoutRunning,
     /// No carrier ships there, or not with the chosen service.
     ShippingUnavailable,
+    /// A service checkout needs did not answer; nothing was held or charged: send the same
+    /// checkout (same idempotency key) again.
+    ServiceUnavailable,
 }
 
 /// An expected failure of an orders mutation.
@@ -130,10 +133,15 @@ pub(crate) fn user_error(error: OrderError) -> Result<OrderUserError, ApiError> 
         OrderError::Transition(_) => (field(&["status"]), OrderErrorCode::InvalidTransition),
         OrderError::Conflict => (None, OrderErrorCode::Conflict),
         OrderError::CheckoutRunning => (field(&["orderId"]), OrderErrorCode::CheckoutRunning),
-        OrderError::Totals(_)
-        | OrderError::Call(_)
-        | OrderError::Saga(_)
-        | OrderError::Store(_) => return Err(ApiError::internal(error)),
+        // Checkout's reads of carts, accounts, the catalog and shipping: nothing was held or
+        // charged yet and the key is free again, so the client sends the same checkout again.
+        OrderError::Call(call) => {
+            tracing::warn!(error = %call, "a service checkout needs did not answer");
+            (None, OrderErrorCode::ServiceUnavailable)
+        }
+        OrderError::Totals(_) | OrderError::Saga(_) | OrderError::Store(_) => {
+            return Err(ApiError::internal(error))
+        }
     };
     Ok(OrderUserError {
         field,

@@ -3,12 +3,12 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use async_graphql::connection::{Connection, Edge};
+use async_graphql::connection::Connection;
 use async_graphql::dataloader::{DataLoader, Loader};
 use async_graphql::{ComplexObject, Context, Enum, Object, SimpleObject, ID};
 use kit::address::Address;
 use kit::money::{CurrencyCode, Money, MoneyObject};
-use kit::pagination::{encode_cursor, Page, PageRequest};
+use kit::pagination::{connection, PageRequest};
 use kit::ApiError;
 
 use super::{service, viewer};
@@ -118,13 +118,12 @@ pub(crate) async fn orders_connection(
         .list(filter, oldest_first, page.cursor.as_ref(), page.limit + 1)
         .await
         .map_err(ApiError::internal)?;
-    let page = Page::from_rows(&page, rows);
-    let mut connection = Connection::new(page.has_previous, page.has_next);
-    for row in page.items {
-        let cursor = encode_cursor(&(row.created_at, row.id.clone()));
-        connection.edges.push(Edge::new(cursor, Order { row }));
-    }
-    Ok(connection)
+    Ok(connection(
+        &page,
+        rows,
+        |row| (row.created_at, row.id.clone()),
+        |row| Order { row },
+    ))
 }
 
 /// A line as it was sold.

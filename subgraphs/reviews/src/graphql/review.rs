@@ -3,10 +3,10 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use async_graphql::connection::{Connection, Edge};
+use async_graphql::connection::Connection;
 use async_graphql::dataloader::{DataLoader, Loader};
 use async_graphql::{ComplexObject, Context, Enum, Object, SimpleObject, ID};
-use kit::pagination::{encode_cursor, Page, PageRequest};
+use kit::pagination::{connection, PageRequest};
 use kit::ApiError;
 
 use super::{service, viewer};
@@ -238,13 +238,12 @@ pub(crate) async fn reviews_connection(
         .list(scope, sort, page.cursor.as_ref(), page.limit + 1)
         .await
         .map_err(ApiError::internal)?;
-    let page = Page::from_rows(&page, rows);
-    let mut connection = Connection::new(page.has_previous, page.has_next);
-    for row in page.items {
-        let cursor = encode_cursor(&(sort.key(&row), row.created_at, row.id.clone()));
-        connection.edges.push(Edge::new(cursor, Review { row }));
-    }
-    Ok(connection)
+    Ok(connection(
+        &page,
+        rows,
+        |row| (sort.key(row), row.created_at, row.id.clone()),
+        |row| Review { row },
+    ))
 }
 
 /// A review for whoever may see it: published ones for everyone, others for their author and

@@ -1,8 +1,8 @@
 //! Admin operations: the shipments list, fulfilling an order by hand, tracking updates.
 
-use async_graphql::connection::{Connection, Edge};
+use async_graphql::connection::Connection;
 use async_graphql::{Context, InputObject, Object, SimpleObject, ID};
-use kit::pagination::{encode_cursor, Page, PageRequest};
+use kit::pagination::{connection, PageRequest};
 use kit::ApiError;
 
 use super::shipment::{Shipment, ShipmentStatus};
@@ -69,13 +69,12 @@ impl AdminQuery {
             .list(status.map(Into::into), page.cursor.as_ref(), page.limit + 1)
             .await
             .map_err(ApiError::internal)?;
-        let page = Page::from_rows(&page, rows);
-        let mut connection = Connection::new(page.has_previous, page.has_next);
-        for row in page.items {
-            let cursor = encode_cursor(&(row.created_at, row.id.clone()));
-            connection.edges.push(Edge::new(cursor, Shipment { row }));
-        }
-        Ok(connection)
+        Ok(connection(
+            &page,
+            rows,
+            |row| (row.created_at, row.id.clone()),
+            |row| Shipment { row },
+        ))
     }
 }
 
