@@ -83,7 +83,7 @@ async fn main() -> anyhow::Result<()> {
                 shop.router_url()
             );
             for subgraph in &shop.subgraphs {
-                let label = format!("{} subgraph:", subgraph.name);
+                let label = format!("{}:", subgraph.name);
                 println!("  {label:<20}http://{}/graphql", subgraph.address);
             }
             println!(

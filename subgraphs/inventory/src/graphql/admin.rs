@@ -1,9 +1,9 @@
 //! Admin operations: warehouses, stock adjustments (recorded in the ledger), low-stock
 //! thresholds and the low-stock report. All require the admin scope.
 
-use async_graphql::connection::{Connection, Edge};
+use async_graphql::connection::Connection;
 use async_graphql::{Context, InputObject, Object, SimpleObject, ID};
-use kit::pagination::{encode_cursor, Page, PageRequest};
+use kit::pagination::{connection, PageRequest};
 use kit::ApiError;
 
 use super::product::Product;
@@ -155,23 +155,19 @@ impl AdminQuery {
             .low_stock(page.cursor.as_deref(), page.limit + 1)
             .await
             .map_err(ApiError::internal)?;
-        let page = Page::from_rows(&page, rows);
-        let mut connection = Connection::new(page.has_previous, page.has_next);
-        for row in page.items {
-            let cursor = encode_cursor(&row.product_id);
-            connection.edges.push(Edge::new(
-                cursor,
-                LowStockItem {
-                    product: Product {
-                        id: ID(row.product_id),
-                    },
-                    available: row.available,
-                    threshold: row.threshold,
-                    out_of_stock: row.available <= 0,
+        Ok(connection(
+            &page,
+            rows,
+            |row| row.product_id.clone(),
+            |row| LowStockItem {
+                product: Product {
+                    id: ID(row.product_id),
                 },
-            ));
-        }
-        Ok(connection)
+                available: row.available,
+                threshold: row.threshold,
+                out_of_stock: row.available <= 0,
+            },
+        ))
     }
 
     /// A product's stock ledger, newest first.
@@ -190,14 +186,12 @@ impl AdminQuery {
             .adjustments(&product_id, page.cursor.as_deref(), page.limit + 1)
             .await
             .map_err(ApiError::internal)?;
-        let page = Page::from_rows(&page, rows);
-        let mut connection = Connection::new(page.has_previous, page.has_next);
-        for row in page.items {
-            connection
-                .edges
-                .push(Edge::new(encode_cursor(&row.id), row.into()));
-        }
-        Ok(connection)
+        Ok(connection(
+            &page,
+            rows,
+            |row| row.id.clone(),
+            StockAdjustment::from,
+        ))
     }
 }
 
