@@ -15,12 +15,23 @@ use serde_json::{json, Value};
 const WAIT: Duration = Duration::from_secs(20);
 
 async fn start(sink: &SmtpSink, max_attempts: u32) -> TestApp<Notifications> {
+    start_on(sink, max_attempts, false).await
+}
+
+/// The subgraph on PostgreSQL, or on SQLite (the embedded shop's database) when `sqlite`.
+async fn start_on(sink: &SmtpSink, max_attempts: u32, sqlite: bool) -> TestApp<Notifications> {
     let url = sink.url();
     spawn_app_with::<Notifications>(move |env| {
-        env.set("NOTIFICATIONS_SMTP_URL", url)
+        let env = env
+            .set("NOTIFICATIONS_SMTP_URL", url)
             .set("NOTIFICATIONS_RETRY_BASE_MS", "20")
             .set("NOTIFICATIONS_MAX_ATTEMPTS", max_attempts.to_string())
-            .set("NOTIFICATIONS_ADMIN_EMAILS", "ops@example.com")
+            .set("NOTIFICATIONS_ADMIN_EMAILS", "ops@example.com");
+        if sqlite {
+            env.set("NOTIFICATIONS_DATABASE_URL", kit::db::testing::sqlite_url())
+        } else {
+            env
+        }
     })
     .await
 }
@@ -88,7 +99,18 @@ async fn notifications_of(app: &TestApp<Notifications>, user: &str, token: &str)
 #[tokio::test]
 async fn each_fact_sends_one_email_even_when_its_event_arrives_twice() {
     let sink = SmtpSink::start().await;
-    let app = start(&sink, 5).await;
+    one_email_per_fact(&sink, start(&sink, 5).await).await;
+}
+
+#[tokio::test]
+async fn the_same_on_sqlite() {
+    let sink = SmtpSink::start().await;
+    one_email_per_fact(&sink, start_on(&sink, 5, true).await).await;
+    let sink = SmtpSink::start().await;
+    retried_then_failed(&sink, start_on(&sink, 3, true).await).await;
+}
+
+async fn one_email_per_fact(sink: &SmtpSink, app: TestApp<Notifications>) {
     let registered = event(
         "user.registered",
         "usr_ada",
@@ -264,7 +286,10 @@ async fn marketing_can_be_turned_off_but_order_emails_cannot() {
 #[tokio::test]
 async fn refused_sends_are_retried_then_marked_failed_and_an_admin_sends_them_again() {
     let sink = SmtpSink::start().await;
-    let app = start(&sink, 3).await;
+    retried_then_failed(&sink, start(&sink, 3).await).await;
+}
+
+async fn retried_then_failed(sink: &SmtpSink, app: TestApp<Notifications>) {
     // Two refusals, then accepted on the third attempt.
     sink.refuse_next(2);
     deliver(&app, &order("order.paid", "ord_1", json!({}))).await;

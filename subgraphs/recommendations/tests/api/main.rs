@@ -3,7 +3,7 @@
 
 use kit::events::consumer::Handler;
 use kit::events::Event;
-use kit::testing::{error_code, spawn_app, TestApp};
+use kit::testing::{error_code, spawn_app, spawn_app_with, TestApp};
 use recommendations::events::Learner;
 use recommendations::Recommendations;
 use serde_json::{json, Value};
@@ -56,7 +56,24 @@ async fn also_bought(app: &TestApp<Recommendations>, product: &str) -> Vec<Strin
 
 #[tokio::test]
 async fn products_bought_together_are_recommended_most_often_first_and_off_sale_ones_never() {
-    let app = spawn_app::<Recommendations>().await;
+    bought_together(spawn_app::<Recommendations>().await).await;
+}
+
+#[tokio::test]
+async fn the_same_on_sqlite() {
+    let sqlite = || {
+        spawn_app_with::<Recommendations>(|env| {
+            env.set(
+                "RECOMMENDATIONS_DATABASE_URL",
+                kit::db::testing::sqlite_url(),
+            )
+        })
+    };
+    bought_together(sqlite().await).await;
+    counted_at_once(sqlite().await).await;
+}
+
+async fn bought_together(app: TestApp<Recommendations>) {
     let first = paid("usr_a", &["lamp", "bulb", "shade"]);
     // A redelivered event counts once.
     deliver(&app, &first).await;
@@ -116,7 +133,10 @@ async fn products_bought_together_are_recommended_most_often_first_and_off_sale_
 
 #[tokio::test]
 async fn twenty_orders_counted_at_once_leave_exact_counts() {
-    let app = spawn_app::<Recommendations>().await;
+    counted_at_once(spawn_app::<Recommendations>().await).await;
+}
+
+async fn counted_at_once(app: TestApp<Recommendations>) {
     let orders: Vec<Event> = (0..20)
         .map(|i| {
             paid(

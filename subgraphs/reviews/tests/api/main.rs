@@ -30,8 +30,17 @@ impl Fact for ShipmentUpdated {
     }
 }
 
-async fn start() -> TestApp<Reviews> {
-    spawn_app_with::<Reviews>(|env| env.set("REVIEWS_REPORT_THRESHOLD", "2")).await
+/// The subgraph on PostgreSQL, or on SQLite (the embedded shop's database) when `sqlite`.
+async fn start(sqlite: bool) -> TestApp<Reviews> {
+    spawn_app_with::<Reviews>(move |env| {
+        let env = env.set("REVIEWS_REPORT_THRESHOLD", "2");
+        if sqlite {
+            env.set("REVIEWS_DATABASE_URL", kit::db::testing::sqlite_url())
+        } else {
+            env
+        }
+    })
+    .await
 }
 
 fn delivered(customer: &str, products: &[&str]) -> Event {
@@ -151,7 +160,16 @@ fn code(payload: &Value) -> (&str, &Value) {
 
 #[tokio::test]
 async fn customers_who_received_a_product_review_it_once_and_its_rating_follows_every_change() {
-    let app = start().await;
+    reviews_and_rating(start(false).await).await;
+}
+
+#[tokio::test]
+async fn the_same_on_sqlite() {
+    reviews_and_rating(start(true).await).await;
+    thirty_at_once(start(true).await).await;
+}
+
+async fn reviews_and_rating(app: TestApp<Reviews>) {
     let (ada, bob, cy, dee) = ("usr_ada", "usr_bob", "usr_cy", "usr_dee");
     let token = |user: &str| app.tokens.customer(user);
     let admin = app.tokens.admin("usr_admin");
@@ -408,7 +426,10 @@ async fn customers_who_received_a_product_review_it_once_and_its_rating_follows_
 
 #[tokio::test]
 async fn thirty_customers_reviewing_at_once_leave_an_exact_rating() {
-    let app = start().await;
+    thirty_at_once(start(false).await).await;
+}
+
+async fn thirty_at_once(app: TestApp<Reviews>) {
     let users: Vec<String> = (0..30).map(|i| format!("usr_{i}")).collect();
     for user in &users {
         deliver(&app, &delivered(user, &["prod_mug"])).await;

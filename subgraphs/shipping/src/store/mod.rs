@@ -315,7 +315,10 @@ impl ShippingStore {
             .insert_shipments(&mut tx, &order, plans, created_by)
             .await?;
         tx.commit().await.map_err(StoreError::from)?;
-        Ok(self.by_ids(&ids).await?)
+        // In the order they were planned (a batch read comes back in any order).
+        let mut shipments = self.by_ids(&ids).await?;
+        shipments.sort_by_key(|s| s.position);
+        Ok(shipments)
     }
 
     async fn shipments_in(

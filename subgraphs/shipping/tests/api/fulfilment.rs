@@ -36,7 +36,16 @@ fn first_error(payload: &Value) -> (&str, &Value) {
 
 #[tokio::test]
 async fn an_admin_ships_an_order_in_two_parts_and_it_is_delivered_when_both_are() {
-    let app = start(false).await;
+    shipped_in_two_parts(start(false).await).await;
+}
+
+#[tokio::test]
+async fn the_same_on_sqlite() {
+    shipped_in_two_parts(start_on(false, true).await).await;
+    fulfilled_once(start_on(false, true).await).await;
+}
+
+async fn shipped_in_two_parts(app: TestApp<Shipping>) {
     let order = paid("usr_ada", &[("prod_a", 2), ("prod_b", 1)]);
     deliver(&app, &event_of(&order)).await;
     let ada = app.tokens.customer("usr_ada");
@@ -171,7 +180,10 @@ async fn an_admin_ships_an_order_in_two_parts_and_it_is_delivered_when_both_are(
 
 #[tokio::test]
 async fn ten_admins_fulfilling_the_same_order_at_once_ship_it_once() {
-    let app = start(false).await;
+    fulfilled_once(start(false).await).await;
+}
+
+async fn fulfilled_once(app: TestApp<Shipping>) {
     let order = paid("usr_ada", &[("prod_a", 3)]);
     deliver(&app, &event_of(&order)).await;
     let admin = app.tokens.admin("usr_admin");

@@ -21,9 +21,20 @@ use shipping::Shipping;
 pub const SECRET: &str = "whsec_carrier_test_secret";
 
 pub async fn start(auto_fulfil: bool) -> TestApp<Shipping> {
-    spawn_app_with::<Shipping>(|env| {
-        env.set("SHIPPING_CARRIER_WEBHOOK_SECRETS", SECRET)
-            .set("SHIPPING_AUTO_FULFIL", auto_fulfil.to_string())
+    start_on(auto_fulfil, false).await
+}
+
+/// The subgraph on PostgreSQL, or on SQLite (the embedded shop's database) when `sqlite`.
+pub async fn start_on(auto_fulfil: bool, sqlite: bool) -> TestApp<Shipping> {
+    spawn_app_with::<Shipping>(move |env| {
+        let env = env
+            .set("SHIPPING_CARRIER_WEBHOOK_SECRETS", SECRET)
+            .set("SHIPPING_AUTO_FULFIL", auto_fulfil.to_string());
+        if sqlite {
+            env.set("SHIPPING_DATABASE_URL", kit::db::testing::sqlite_url())
+        } else {
+            env
+        }
     })
     .await
 }

@@ -17,7 +17,15 @@ fn statuses(shipment: &Value) -> Vec<&str> {
 
 #[tokio::test]
 async fn a_paid_order_ships_at_once_and_carrier_events_out_of_order_end_it_delivered() {
-    let app = start(true).await;
+    shipped_and_tracked(start(true).await).await;
+}
+
+#[tokio::test]
+async fn the_same_on_sqlite() {
+    shipped_and_tracked(start_on(true, true).await).await;
+}
+
+async fn shipped_and_tracked(app: TestApp<Shipping>) {
     let order = paid("usr_ada", &[("prod_a", 2), ("prod_b", 1)]);
     let event = event_of(&order);
     // Delivered twice (a redelivery after a lost acknowledgement): one shipment.
