@@ -57,6 +57,15 @@ pub async fn shop_on_postgres(demo_products: usize) -> (shop::Shop, std::path::P
     options.set("EVENTS_NAMESPACE", namespace.clone());
     options.set("CARTS_REDIS_URL", "redis://127.0.0.1:6379");
     options.set("CARTS_REDIS_NAMESPACE", namespace);
+    // `BENCH_SETTINGS="SHIPPING_AUTO_FULFIL=false,..."`: settings to compare runs with.
+    for setting in std::env::var("BENCH_SETTINGS")
+        .unwrap_or_default()
+        .split(',')
+    {
+        if let Some((name, value)) = setting.split_once('=') {
+            options.set(name.trim(), value.trim());
+        }
+    }
     let shop = shop::Shop::start(&options).await.expect("the shop starts");
     (shop, data_dir)
 }
