@@ -141,6 +141,16 @@ impl Database {
         }
     }
 
+    /// `clause`, a row lock (`FOR UPDATE`, `FOR UPDATE SKIP LOCKED`, `FOR UPDATE OF s`), on
+    /// PostgreSQL; nothing on SQLite, where [`Self::begin`]'s `BEGIN IMMEDIATE` already holds
+    /// every other writer off.
+    pub fn row_lock(&self, clause: &'static str) -> &'static str {
+        match self.backend {
+            Backend::Postgres => clause,
+            Backend::Sqlite => "",
+        }
+    }
+
     /// A subquery yielding the strings of a JSON array bound at `$param`, for `col IN (...)`.
     /// One parameter whatever the list's length: the statement text (and so the prepared
     /// statement) stays the same for every batch, and long lists cost no per-parameter work.

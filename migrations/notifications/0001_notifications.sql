@@ -22,8 +22,7 @@ CREATE TABLE known_orders (
     order_id TEXT PRIMARY KEY,
     number TEXT NOT NULL,
     customer_id TEXT NOT NULL,
-    email TEXT NOT NULL,
-    currency TEXT NOT NULL
+    email TEXT NOT NULL
 );
 
 -- Every message once: the dedupe key names the fact it tells (an order paid, a shipment

@@ -10,7 +10,7 @@ use sqlx::Row;
 use tokio::sync::Notify;
 
 use super::{Event, EventBus, EventError};
-use crate::db::{now_millis, Backend, Database};
+use crate::db::{now_millis, Database};
 use crate::subgraph::StopSignal;
 
 /// Created in every database by [`Database::connect`].
@@ -75,10 +75,7 @@ impl Relay {
     pub async fn run_once(&self) -> Result<usize, EventError> {
         let mut tx = self.database.begin().await?;
         // Replicas of one service each run a relay; PostgreSQL lets each take different rows.
-        let lock = match self.database.backend() {
-            Backend::Postgres => "FOR UPDATE SKIP LOCKED",
-            Backend::Sqlite => "",
-        };
+        let lock = self.database.row_lock("FOR UPDATE SKIP LOCKED");
         let rows = sqlx::query(&format!(
             "SELECT id, body FROM outbox_events WHERE published_at IS NULL \
              ORDER BY id LIMIT $1 {lock}"

@@ -197,7 +197,6 @@ impl Inbox {
                         number: order.number.clone(),
                         customer_id: order.customer_id.clone(),
                         email: order.email.clone(),
-                        currency: order.currency.clone(),
                     })
                     .await
                     .map_err(retry)?;

@@ -1,5 +1,5 @@
 use async_trait::async_trait;
-use kit::db::{now_millis, Backend, Database};
+use kit::db::{now_millis, Database};
 use kit::events::Event;
 use kit::id::new_id;
 use sqlx::any::AnyRow;
@@ -28,13 +28,6 @@ impl SqlStore {
     }
 
     /// `FOR UPDATE` where the backend has row locks (SQLite's write transactions are exclusive).
-    fn lock(&self, clause: &'static str) -> &'static str {
-        match self.db.backend() {
-            Backend::Postgres => clause,
-            Backend::Sqlite => "",
-        }
-    }
-
     /// Publishes `StockLow` for products whose available stock crossed their threshold in this
     /// transaction. The alert row is locked first, so concurrent changes of one product take
     /// turns and the event fires once.
@@ -53,7 +46,7 @@ impl SqlStore {
             let was_low = flag(
                 &sqlx::query(&format!(
                     "SELECT low FROM low_stock_alerts WHERE product_id = $1 {}",
-                    self.lock("FOR UPDATE")
+                    self.db.row_lock("FOR UPDATE")
                 ))
                 .bind(product_id)
                 .fetch_one(&mut **tx)
@@ -110,7 +103,11 @@ impl SqlStore {
         order_reference: &str,
         lock: bool,
     ) -> StoreResult<Option<Reservation>> {
-        let lock = if lock { self.lock("FOR UPDATE") } else { "" };
+        let lock = if lock {
+            self.db.row_lock("FOR UPDATE")
+        } else {
+            ""
+        };
         let Some(row) = sqlx::query(&format!(
             "SELECT order_reference, status, expires_at FROM reservations \
              WHERE order_reference = $1 {lock}"
@@ -344,7 +341,7 @@ impl InventoryStore for SqlStore {
         .await?;
         let row = sqlx::query(&format!(
             "SELECT on_hand, reserved FROM stock WHERE product_id = $1 AND warehouse_id = $2 {}",
-            self.lock("FOR UPDATE")
+            self.db.row_lock("FOR UPDATE")
         ))
         .bind(&request.product_id)
         .bind(&request.warehouse_id)
@@ -506,7 +503,7 @@ impl InventoryStore for SqlStore {
              WHERE w.active = 1 AND s.product_id IN ({}) \
              ORDER BY s.product_id, s.warehouse_id {}",
             self.db.any_of_json(1),
-            self.lock("FOR UPDATE OF s")
+            self.db.row_lock("FOR UPDATE OF s")
         ))
         .bind(kit::db::json_list(&product_ids))
         .fetch_all(&mut *tx)

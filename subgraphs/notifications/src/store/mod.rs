@@ -1,7 +1,7 @@
 //! Notification storage (PostgreSQL and SQLite): names and preferences, orders as placed, every
 //! message once by its dedupe key with its delivery state, and admins' templates.
 
-use kit::db::{now_millis, Backend, Database};
+use kit::db::{now_millis, Database};
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
@@ -81,7 +81,6 @@ pub struct KnownOrder {
     pub number: String,
     pub customer_id: String,
     pub email: String,
-    pub currency: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -207,14 +206,13 @@ impl NotificationStore {
 
     pub async fn remember_order(&self, order: &KnownOrder) -> StoreResult<()> {
         sqlx::query(
-            "INSERT INTO known_orders (order_id, number, customer_id, email, currency) \
-             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (order_id) DO NOTHING",
+            "INSERT INTO known_orders (order_id, number, customer_id, email) \
+             VALUES ($1, $2, $3, $4) ON CONFLICT (order_id) DO NOTHING",
         )
         .bind(&order.order_id)
         .bind(&order.number)
         .bind(&order.customer_id)
         .bind(&order.email)
-        .bind(&order.currency)
         .execute(self.db.pool())
         .await?;
         Ok(())
@@ -222,7 +220,7 @@ impl NotificationStore {
 
     pub async fn known_order(&self, order_id: &str) -> StoreResult<Option<KnownOrder>> {
         let row = sqlx::query(
-            "SELECT order_id, number, customer_id, email, currency FROM known_orders WHERE order_id = $1",
+            "SELECT order_id, number, customer_id, email FROM known_orders WHERE order_id = $1",
         )
         .bind(order_id)
         .fetch_optional(self.db.pool())
@@ -233,7 +231,6 @@ impl NotificationStore {
                 number: row.try_get("number")?,
                 customer_id: row.try_get("customer_id")?,
                 email: row.try_get("email")?,
-                currency: row.try_get("currency")?,
             })
         })
         .transpose()
@@ -272,10 +269,7 @@ impl NotificationStore {
         limit: usize,
     ) -> StoreResult<Vec<Notification>> {
         let now = now_millis();
-        let skip_locked = match self.db.backend() {
-            Backend::Postgres => "FOR UPDATE SKIP LOCKED",
-            Backend::Sqlite => "",
-        };
+        let skip_locked = self.db.row_lock("FOR UPDATE SKIP LOCKED");
         let rows = sqlx::query(&format!(
             "UPDATE notifications SET lease_until = $1 WHERE id IN (SELECT id FROM notifications \
              WHERE status = 'pending' AND next_attempt_at <= $2 AND lease_until < $2 \

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use kit::db::{now_millis, Backend, Database};
+use kit::db::{now_millis, Database};
 use kit::events::{outbox, processed, Event};
 use kit::money::CurrencyCode;
 use sqlx::any::AnyRow;
@@ -225,7 +225,7 @@ impl PaymentStore {
         created_by: &str,
     ) -> Result<(Payment, RefundRow), RefundRefused> {
         let mut tx = self.db.begin().await.map_err(StoreError::from)?;
-        let lock = self.lock_clause();
+        let lock = self.db.row_lock("FOR UPDATE");
         let row = sqlx::query(&format!(
             "SELECT {COLUMNS} FROM payments WHERE id = $1 {lock}"
         ))
@@ -307,13 +307,6 @@ impl PaymentStore {
         rows.iter().map(refund).collect()
     }
 
-    fn lock_clause(&self) -> &'static str {
-        match self.db.backend() {
-            Backend::Postgres => "FOR UPDATE",
-            Backend::Sqlite => "",
-        }
-    }
-
     pub async fn by_id(&self, id: &str) -> StoreResult<Option<Payment>> {
         let row = sqlx::query(&format!("SELECT {COLUMNS} FROM payments WHERE id = $1"))
             .bind(id)
@@ -329,7 +322,7 @@ impl PaymentStore {
         else {
             return Ok(Applied::Duplicate);
         };
-        let lock = self.lock_clause();
+        let lock = self.db.row_lock("FOR UPDATE");
         let Some(row) = sqlx::query(&format!(
             "SELECT {COLUMNS} FROM payments WHERE provider_charge = $1 {lock}"
         ))

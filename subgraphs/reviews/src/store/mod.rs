@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use kit::db::{now_millis, Backend, Database};
+use kit::db::{now_millis, Database};
 use kit::events::processed;
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
@@ -148,13 +148,6 @@ impl ReviewStore {
         self.delivered.subscribe()
     }
 
-    fn lock_clause(&self) -> &'static str {
-        match self.db.backend() {
-            Backend::Postgres => "FOR UPDATE",
-            Backend::Sqlite => "",
-        }
-    }
-
     /// Records that `customer_id` received `product_ids` with order `order_id`, once per event.
     pub async fn record_delivery(
         &self,
@@ -249,7 +242,7 @@ impl ReviewStore {
         tx: &mut Transaction<'static, Any>,
         id: &str,
     ) -> StoreResult<Option<Review>> {
-        let lock = self.lock_clause();
+        let lock = self.db.row_lock("FOR UPDATE");
         let row = sqlx::query(&format!(
             "SELECT {COLUMNS} FROM reviews WHERE id = $1 {lock}"
         ))

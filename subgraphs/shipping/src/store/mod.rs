@@ -4,7 +4,7 @@
 //! event or webhook changes nothing the second time.
 
 use kit::address::Address;
-use kit::db::{now_millis, Backend, Database};
+use kit::db::{now_millis, Database};
 use kit::events::{outbox, processed};
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
@@ -224,13 +224,6 @@ impl ShippingStore {
         Self { db, events }
     }
 
-    fn lock_clause(&self) -> &'static str {
-        match self.db.backend() {
-            Backend::Postgres => "FOR UPDATE",
-            Backend::Sqlite => "",
-        }
-    }
-
     /// Records a paid order once per `event_id`, with its shipment when `plan` is given; false
     /// when the event was handled before.
     pub async fn record_paid_order(
@@ -279,7 +272,7 @@ impl ShippingStore {
         created_by: &str,
     ) -> Result<Vec<Shipment>, FulfilRefused> {
         let mut tx = self.db.begin().await.map_err(StoreError::from)?;
-        let lock = self.lock_clause();
+        let lock = self.db.row_lock("FOR UPDATE");
         let row = sqlx::query(&format!(
             "SELECT order_id, number, customer_id, email, address, lines, carrier, service \
              FROM shippable_orders WHERE order_id = $1 {lock}"
@@ -440,10 +433,7 @@ impl ShippingStore {
         event: &NewTrackingEvent,
     ) -> StoreResult<Recorded> {
         let mut tx = self.db.begin().await?;
-        let lock = match self.db.backend() {
-            Backend::Postgres => "FOR UPDATE OF s",
-            Backend::Sqlite => "",
-        };
+        let lock = self.db.row_lock("FOR UPDATE OF s");
         let Some(row) = sqlx::query(&format!(
             "{SHIPMENT_SELECT} WHERE s.tracking_number = $1 {lock}"
         ))
