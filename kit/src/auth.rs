@@ -16,6 +16,9 @@ pub const ADMIN_SCOPE: &str = "admin";
 /// The scope of internal services' client-credentials tokens; operations meant only for other
 /// services require it.
 pub const SERVICE_SCOPE: &str = "service";
+/// The role of partners' client-credentials tokens: the router lets them run only the
+/// operations published for partners.
+pub const PARTNER_ROLE: &str = "partner";
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct Claims {
@@ -72,6 +75,17 @@ impl Viewer {
 
     pub fn is_admin(&self) -> bool {
         self.has_scope(ADMIN_SCOPE)
+    }
+
+    pub fn has_role(&self, role: &str) -> bool {
+        self.claims
+            .as_ref()
+            .is_some_and(|c| c.roles.iter().any(|r| r == role))
+    }
+
+    /// A partner's API client (its id is [`Viewer::user_id`]).
+    pub fn is_partner(&self) -> bool {
+        self.has_role(PARTNER_ROLE)
     }
 
     pub fn require_user(&self) -> Result<&str, ApiError> {

@@ -7,7 +7,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use accounts::Accounts;
+use accounts::{Accounts, ClientKind};
 use kit::app::{launch, Launch, Running};
 use kit::settings::Env;
 use kit::subgraph::{Demo, StopSignal, Subgraph};
@@ -228,7 +228,7 @@ impl Shop {
                 let scopes = [kit::auth::SERVICE_SCOPE.to_string()];
                 let (client, secret) = accounts
                     .service
-                    .register_client(subgraph.name(), &scopes)
+                    .register_client(subgraph.name(), ClientKind::Service, &scopes)
                     .await?;
                 let prefix = subgraph.name().to_uppercase();
                 env = env

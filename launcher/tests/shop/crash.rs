@@ -25,7 +25,11 @@ impl OrdersProcess {
         let accounts = shop.shop.subgraph::<accounts::Accounts>();
         let (client, secret) = accounts
             .service
-            .register_client("orders-process", &[kit::auth::SERVICE_SCOPE.to_string()])
+            .register_client(
+                "orders-process",
+                accounts::ClientKind::Service,
+                &[kit::auth::SERVICE_SCOPE.to_string()],
+            )
             .await
             .unwrap();
         let url = |name: &str| format!("http://{}/graphql", shop.shop.address(name));

@@ -88,7 +88,11 @@ async fn the_product_page_shows_demo_availability_and_a_restock_puts_a_product_i
     let accounts = shop.shop.subgraph::<accounts::Accounts>();
     let (client, secret) = accounts
         .service
-        .register_client("checkout-test", &["service".into()])
+        .register_client(
+            "checkout-test",
+            accounts::ClientKind::Service,
+            &["service".into()],
+        )
         .await
         .unwrap();
     let issued: Value = shop

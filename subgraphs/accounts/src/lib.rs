@@ -18,6 +18,7 @@ use kit::subgraph::{Demo, Resources, Settings};
 use kit::Subgraph;
 
 pub use config::AccountsSettings;
+pub use domain::clients::ClientKind;
 use domain::{Email, Password, Role};
 use service::{AccountsService, ThrottleSettings};
 use store::{SigningKeyStore, SqlStore};
@@ -71,13 +72,27 @@ pub enum AccountsCommand {
     /// Add a new token signing key: replicas started afterwards sign with it and still publish
     /// the older keys.
     RotateSigningKey,
+    /// Print a new Ed25519 signing key (base64 PKCS#8) for `ACCOUNTS_SIGNING_KEY`; nothing is
+    /// stored.
+    GenerateSigningKey,
     /// Register an API client (or give one a new secret) and print its id and secret.
     RegisterClient {
         #[arg(long)]
         name: String,
-        /// A scope the client holds (repeatable), e.g. `service` for internal services.
+        #[arg(long, value_parser = ["service", "partner"], default_value = "service")]
+        kind: String,
+        /// A scope the client holds (repeatable): `service` for internal services,
+        /// `catalog:read` or `reviews:read` for partners.
         #[arg(long = "scope")]
         scopes: Vec<String>,
+    },
+    /// Create an admin (the first one of a new shop), or make an existing user an admin. The
+    /// password is read from standard input, so it stays out of shell history and `ps`.
+    CreateAdmin {
+        #[arg(long)]
+        email: String,
+        #[arg(long, default_value = "Administrator")]
+        name: String,
     },
 }
 
@@ -176,10 +191,32 @@ impl Subgraph for Accounts {
                 let kid = rotate_signing_key(&settings.common.database_url).await?;
                 println!("added signing key {kid}; restart the accounts replicas to sign with it");
             }
-            AccountsCommand::RegisterClient { name, scopes } => {
+            AccountsCommand::GenerateSigningKey => {
+                println!("{}", domain::tokens::generate_signing_key());
+            }
+            AccountsCommand::RegisterClient { name, kind, scopes } => {
+                let kind = ClientKind::parse(&kind).expect("clap allows only known kinds");
                 let (accounts, _, _) = kit::app::prepare::<Self>(&settings).await?;
-                let (client, secret) = accounts.service.register_client(&name, &scopes).await?;
+                let (client, secret) = accounts
+                    .service
+                    .register_client(&name, kind, &scopes)
+                    .await?;
                 println!("client_id={}\nclient_secret={secret}", client.id);
+            }
+            AccountsCommand::CreateAdmin { email, name } => {
+                let mut password = String::new();
+                std::io::stdin().read_line(&mut password)?;
+                let (accounts, _, _) = kit::app::prepare::<Self>(&settings).await?;
+                let (user_id, created) = accounts
+                    .service
+                    .create_admin(&email, password.trim_end_matches(['\r', '\n']), &name)
+                    .await?;
+                let what = if created {
+                    "created admin"
+                } else {
+                    "made admin"
+                };
+                println!("{what} {user_id}");
             }
         }
         Ok(())

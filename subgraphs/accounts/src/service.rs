@@ -9,11 +9,12 @@ use kit::id::new_id;
 use kit::revocation::UserAccessChanged;
 use kit::subgraph::Events;
 
+use crate::domain::clients::{self, ClientKind};
 use crate::domain::events::UserRegistered;
 use crate::domain::password::{self, WeakPassword};
 use crate::domain::profile::{self, AddressInput};
 use crate::domain::tokens::{self, KeyError, TokenSigner};
-use crate::domain::{clients, role, Email, Password, Role};
+use crate::domain::{role, Email, Password, Role};
 use crate::store::{
     AccountsStore, AddressRow, ApiClientRow, RefreshTokenRow, Rotation, StoreError, UserRow,
 };
@@ -69,6 +70,8 @@ pub enum AccountError {
     Client(#[from] crate::domain::clients::ClientError),
     #[error(transparent)]
     Corrupt(#[from] role::UnknownRole),
+    #[error("an API client with this name already exists")]
+    ClientNameTaken,
     /// Unknown client id or wrong secret (one answer for both).
     #[error("invalid client credentials")]
     InvalidClient,
@@ -185,6 +188,28 @@ impl AccountsService {
             Err(StoreError::DuplicateEmail) => Err(AccountError::EmailTaken),
             other => other.map(|_| user.id).map_err(Into::into),
         }
+    }
+
+    /// An admin: a new user with this email and password, or the existing user with this email
+    /// (their password unchanged) given the admin role. `true` when the user was created.
+    pub async fn create_admin(
+        &self,
+        email: &str,
+        password: &str,
+        name: &str,
+    ) -> AccountResult<(String, bool)> {
+        let email = Email::parse(email)?;
+        if let Some(user) = self.store.user_by_email(email.as_str()).await? {
+            let mut roles = role::decode(&user.roles)?;
+            roles.push(Role::Admin);
+            self.set_roles(&user.id, &roles).await?;
+            return Ok((user.id, false));
+        }
+        let password = Password::parse(password, email.as_str())?;
+        let id = self
+            .create_user(&email, &password, name, &[Role::Customer, Role::Admin])
+            .await?;
+        Ok((id, true))
     }
 
     fn new_user(
@@ -397,29 +422,90 @@ impl AccountsService {
         })
     }
 
-    /// Registers an API client (or gives one registered under `name` a new secret and these
-    /// scopes); returns it and its secret, which is shown only now.
+    /// Registers an API client (or gives one registered under `name` a new secret, this kind
+    /// and these scopes); returns it and its secret, which is shown only now. For operators
+    /// (the `register-client` command); admins use [`AccountsService::create_client`].
     pub async fn register_client(
         &self,
         name: &str,
+        kind: ClientKind,
         scopes: &[String],
     ) -> AccountResult<(ApiClientRow, String)> {
+        let (row, secret) = new_client(name, kind, scopes)?;
+        Ok((self.store.upsert_api_client(&row).await?, secret))
+    }
+
+    /// Registers a new API client; its secret is shown only now.
+    pub async fn create_client(
+        &self,
+        name: &str,
+        kind: ClientKind,
+        scopes: &[String],
+    ) -> AccountResult<(ApiClientRow, String)> {
+        let (row, secret) = new_client(name, kind, scopes)?;
+        if !self.store.insert_api_client(&row).await? {
+            return Err(AccountError::ClientNameTaken);
+        }
+        Ok((row, secret))
+    }
+
+    /// Gives a client a new secret; the old one stops working, and so do the tokens issued
+    /// before, everywhere at once (a rotation is what follows a leak).
+    pub async fn rotate_client_secret(
+        &self,
+        client_id: &str,
+    ) -> AccountResult<(ApiClientRow, String)> {
+        let client = self.live_client(client_id).await?;
         let now = now_millis();
         let (secret, hash) = tokens::new_refresh_token();
-        let client = self
+        let event = self.client_access_changed(&client, false, now);
+        if !self
             .store
-            .upsert_api_client(&ApiClientRow {
-                id: new_id("cli"),
-                name: clients::parse_name(name)?,
-                secret_hash: hash,
-                scopes: clients::parse_scopes(scopes)?.join(" "),
-                created_at: now,
-            })
-            .await?;
+            .set_api_client_secret(client_id, &hash, now, &event)
+            .await?
+        {
+            return Err(AccountError::NotFound("client"));
+        }
+        self.events.relay.wake();
+        let client = self.live_client(client_id).await?;
         Ok((client, secret))
     }
 
-    /// The OAuth2 client_credentials grant: an access token carrying the client's scopes.
+    /// Revokes a client: no more tokens, and the ones it holds stop working at once.
+    pub async fn revoke_client(&self, client_id: &str) -> AccountResult<ApiClientRow> {
+        let client = self.live_client(client_id).await?;
+        let now = now_millis();
+        let event = self.client_access_changed(&client, true, now);
+        if !self.store.revoke_api_client(client_id, now, &event).await? {
+            return Err(AccountError::NotFound("client"));
+        }
+        self.events.relay.wake();
+        self.store
+            .api_client(client_id)
+            .await?
+            .ok_or(AccountError::NotFound("client"))
+    }
+
+    /// A client that exists and is not revoked.
+    async fn live_client(&self, client_id: &str) -> AccountResult<ApiClientRow> {
+        self.store
+            .api_client(client_id)
+            .await?
+            .filter(|c| c.revoked_at.is_none())
+            .ok_or(AccountError::NotFound("client"))
+    }
+
+    fn client_access_changed(&self, client: &ApiClientRow, disabled: bool, now: i64) -> Event {
+        self.events.event(&UserAccessChanged {
+            user_id: client.id.clone(),
+            disabled,
+            roles: client.kind.roles(),
+            changed_at: now,
+        })
+    }
+
+    /// The OAuth2 client_credentials grant: an access token carrying the client's scopes (and
+    /// the `partner` role for partners). Revoked clients are refused like unknown ones.
     pub async fn client_token(&self, client_id: &str, secret: &str) -> AccountResult<ClientToken> {
         let client = self
             .store
@@ -427,13 +513,18 @@ impl AccountsService {
             .await?
             .ok_or(AccountError::InvalidClient)?;
         let presented = tokens::hash_refresh_token(secret);
-        if !constant_time_eq(presented.as_bytes(), client.secret_hash.as_bytes()) {
+        if !constant_time_eq(presented.as_bytes(), client.secret_hash.as_bytes())
+            || client.revoked_at.is_some()
+        {
             return Err(AccountError::InvalidClient);
         }
         let scopes: Vec<String> = client.scopes.split_whitespace().map(String::from).collect();
-        let access_token = self
-            .signer
-            .sign_client(&client.id, &scopes, now_millis() / 1000)?;
+        let access_token = self.signer.sign_client(
+            &client.id,
+            &client.kind.roles(),
+            &scopes,
+            now_millis() / 1000,
+        )?;
         Ok(ClientToken {
             access_token,
             expires_in: self.signer.ttl_secs(),
@@ -468,6 +559,25 @@ impl AccountsService {
         };
         (token, row)
     }
+}
+
+/// A client row with a new secret (returned, never stored) and its hash.
+fn new_client(
+    name: &str,
+    kind: ClientKind,
+    scopes: &[String],
+) -> AccountResult<(ApiClientRow, String)> {
+    let (secret, hash) = tokens::new_refresh_token();
+    let row = ApiClientRow {
+        id: new_id("cli"),
+        name: clients::parse_name(name)?,
+        secret_hash: hash,
+        kind,
+        scopes: clients::parse_scopes(kind, scopes)?.join(" "),
+        created_at: now_millis(),
+        revoked_at: None,
+    };
+    Ok((row, secret))
 }
 
 /// Compares hashes without an early exit, so timing does not tell how much matched.

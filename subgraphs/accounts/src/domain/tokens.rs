@@ -126,12 +126,13 @@ impl TokenSigner {
     pub fn sign_client(
         &self,
         client_id: &str,
+        roles: &[String],
         scopes: &[String],
         now_secs: i64,
     ) -> Result<String, KeyError> {
         let claims = Claims {
             sub: client_id.into(),
-            roles: Vec::new(),
+            roles: roles.to_vec(),
             scope: scopes.join(" "),
             iat: now_secs,
             iat_ms: Some(kit::db::now_millis().max(now_secs * 1000)),

@@ -3,6 +3,7 @@
 
 mod admin;
 mod checkout;
+mod clients;
 mod session;
 mod user;
 
@@ -17,13 +18,19 @@ use crate::service::{AccountError, AccountsService};
 pub use user::{User, UserLoader};
 
 #[derive(MergedObject, Default)]
-pub struct Query(user::UserQuery, admin::AdminQuery, checkout::CheckoutQuery);
+pub struct Query(
+    user::UserQuery,
+    admin::AdminQuery,
+    clients::ApiClientQuery,
+    checkout::CheckoutQuery,
+);
 
 #[derive(MergedObject, Default)]
 pub struct Mutation(
     session::SessionMutation,
     user::ProfileMutation,
     admin::AdminMutation,
+    clients::ApiClientMutation,
 );
 
 pub type AccountsSchema = Schema<Query, Mutation, EmptySubscription>;
@@ -49,6 +56,8 @@ pub enum AccountErrorCode {
     InvalidRefreshToken,
     InvalidAddress,
     NotFound,
+    InvalidClient,
+    ClientNameTaken,
 }
 
 /// An expected failure of an accounts mutation.
@@ -99,9 +108,16 @@ pub(crate) fn user_error(error: AccountError) -> Result<AccountUserError, ApiErr
             (field(&["input", f]), AccountErrorCode::InvalidAddress)
         }
         AccountError::NotFound(_) => (None, AccountErrorCode::NotFound),
-        AccountError::Client(_) | AccountError::InvalidClient => {
-            (None, AccountErrorCode::InvalidCredentials)
+        AccountError::Client(crate::domain::clients::ClientError::Name) => {
+            (field(&["input", "name"]), AccountErrorCode::InvalidClient)
         }
+        AccountError::Client(crate::domain::clients::ClientError::Scope { .. }) => {
+            (field(&["input", "scopes"]), AccountErrorCode::InvalidClient)
+        }
+        AccountError::ClientNameTaken => {
+            (field(&["input", "name"]), AccountErrorCode::ClientNameTaken)
+        }
+        AccountError::InvalidClient => (None, AccountErrorCode::InvalidCredentials),
         AccountError::Store(_)
         | AccountError::Key(_)
         | AccountError::Hash(_)

@@ -6,6 +6,8 @@ use async_trait::async_trait;
 use kit::events::Event;
 use kit::pagination::PageRequest;
 
+use crate::domain::clients::ClientKind;
+
 pub use sql::SqlStore;
 
 #[derive(Debug, thiserror::Error)]
@@ -165,17 +167,37 @@ pub struct ApiClientRow {
     pub id: String,
     pub name: String,
     pub secret_hash: String,
+    pub kind: ClientKind,
     /// Space-separated.
     pub scopes: String,
     pub created_at: i64,
+    /// When it was revoked: it gets no more tokens.
+    pub revoked_at: Option<i64>,
 }
 
 #[async_trait]
 pub trait ApiClientStore: Send + Sync {
-    /// Registers a client, or for a name registered before gives it a new secret and these
-    /// scopes (the old secret stops working); returns the stored row.
+    /// Registers a client, or for a name registered before gives it a new secret, this kind
+    /// and these scopes (the old secret stops working, a revoked client works again); returns
+    /// the stored row.
     async fn upsert_api_client(&self, client: &ApiClientRow) -> StoreResult<ApiClientRow>;
+    /// Registers a new client; `false` when the name is taken.
+    async fn insert_api_client(&self, client: &ApiClientRow) -> StoreResult<bool>;
     async fn api_client(&self, id: &str) -> StoreResult<Option<ApiClientRow>>;
+    /// Every client, oldest first.
+    async fn api_clients(&self) -> StoreResult<Vec<ApiClientRow>>;
+    /// Gives a client that is not revoked a new secret and records `event` (its tokens issued
+    /// before stop working); `false` when there is no such client.
+    async fn set_api_client_secret(
+        &self,
+        id: &str,
+        secret_hash: &str,
+        now: i64,
+        event: &Event,
+    ) -> StoreResult<bool>;
+    /// Revokes a client and records `event`; `false` when there is no such client or it was
+    /// revoked already.
+    async fn revoke_api_client(&self, id: &str, now: i64, event: &Event) -> StoreResult<bool>;
 }
 
 /// Everything the accounts service stores.

@@ -490,28 +490,41 @@ impl SigningKeyStore for SqlStore {
     }
 }
 
+const API_CLIENT_COLUMNS: &str = "id, name, secret_hash, kind, scopes, created_at, revoked_at";
+
+/// A stored kind that is not one of ours: the row is corrupt (never read as some default).
+#[derive(Debug, thiserror::Error)]
+#[error("stored client kind {0:?} is unknown")]
+struct UnknownClientKind(String);
+
 fn api_client_row(row: &AnyRow) -> Result<ApiClientRow, sqlx::Error> {
+    let kind: String = row.try_get("kind")?;
     Ok(ApiClientRow {
         id: row.try_get("id")?,
         name: row.try_get("name")?,
         secret_hash: row.try_get("secret_hash")?,
+        kind: ClientKind::parse(&kind)
+            .ok_or_else(|| sqlx::Error::Decode(Box::new(UnknownClientKind(kind))))?,
         scopes: row.try_get("scopes")?,
         created_at: row.try_get("created_at")?,
+        revoked_at: row.try_get("revoked_at")?,
     })
 }
 
 #[async_trait]
 impl ApiClientStore for SqlStore {
     async fn upsert_api_client(&self, client: &ApiClientRow) -> StoreResult<ApiClientRow> {
-        let row = sqlx::query(
-            "INSERT INTO api_clients (id, name, secret_hash, scopes, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $5) \
-             ON CONFLICT (name) DO UPDATE SET secret_hash = $3, scopes = $4, updated_at = $5 \
-             RETURNING id, name, secret_hash, scopes, created_at",
-        )
+        let row = sqlx::query(&format!(
+            "INSERT INTO api_clients (id, name, secret_hash, kind, scopes, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $6) \
+             ON CONFLICT (name) DO UPDATE SET secret_hash = $3, kind = $4, scopes = $5, \
+             updated_at = $6, revoked_at = NULL \
+             RETURNING {API_CLIENT_COLUMNS}"
+        ))
         .bind(&client.id)
         .bind(&client.name)
         .bind(&client.secret_hash)
+        .bind(client.kind.as_str())
         .bind(&client.scopes)
         .bind(client.created_at)
         .fetch_one(self.db.pool())
@@ -519,13 +532,81 @@ impl ApiClientStore for SqlStore {
         Ok(api_client_row(&row)?)
     }
 
-    async fn api_client(&self, id: &str) -> StoreResult<Option<ApiClientRow>> {
-        let row = sqlx::query(
-            "SELECT id, name, secret_hash, scopes, created_at FROM api_clients WHERE id = $1",
+    async fn insert_api_client(&self, client: &ApiClientRow) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "INSERT INTO api_clients (id, name, secret_hash, kind, scopes, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $6) ON CONFLICT (name) DO NOTHING",
         )
+        .bind(&client.id)
+        .bind(&client.name)
+        .bind(&client.secret_hash)
+        .bind(client.kind.as_str())
+        .bind(&client.scopes)
+        .bind(client.created_at)
+        .execute(self.db.pool())
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn api_client(&self, id: &str) -> StoreResult<Option<ApiClientRow>> {
+        let row = sqlx::query(&format!(
+            "SELECT {API_CLIENT_COLUMNS} FROM api_clients WHERE id = $1"
+        ))
         .bind(id)
         .fetch_optional(self.db.pool())
         .await?;
         Ok(row.as_ref().map(api_client_row).transpose()?)
+    }
+
+    async fn api_clients(&self) -> StoreResult<Vec<ApiClientRow>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {API_CLIENT_COLUMNS} FROM api_clients ORDER BY created_at, id"
+        ))
+        .fetch_all(self.db.pool())
+        .await?;
+        Ok(rows.iter().map(api_client_row).collect::<Result<_, _>>()?)
+    }
+
+    async fn set_api_client_secret(
+        &self,
+        id: &str,
+        secret_hash: &str,
+        now: i64,
+        event: &Event,
+    ) -> StoreResult<bool> {
+        let mut tx = self.db.begin().await?;
+        let done = sqlx::query(
+            "UPDATE api_clients SET secret_hash = $1, updated_at = $2 \
+             WHERE id = $3 AND revoked_at IS NULL",
+        )
+        .bind(secret_hash)
+        .bind(now)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() != 1 {
+            return Ok(false);
+        }
+        kit::events::outbox::append(&mut tx, event).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn revoke_api_client(&self, id: &str, now: i64, event: &Event) -> StoreResult<bool> {
+        let mut tx = self.db.begin().await?;
+        let done = sqlx::query(
+            "UPDATE api_clients SET revoked_at = $1, updated_at = $1 \
+             WHERE id = $2 AND revoked_at IS NULL",
+        )
+        .bind(now)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() != 1 {
+            return Ok(false);
+        }
+        kit::events::outbox::append(&mut tx, event).await?;
+        tx.commit().await?;
+        Ok(true)
     }
 }

@@ -1,6 +1,6 @@
 //! API clients and the OAuth2 client_credentials grant at `/oauth/token`.
 
-use accounts::Accounts;
+use accounts::{Accounts, ClientKind};
 use kit::testing::{spawn_app, TestApp};
 use serde_json::Value;
 
@@ -21,7 +21,7 @@ async fn a_registered_client_gets_a_token_with_its_scopes() {
     let (client, secret) = app
         .subgraph
         .service
-        .register_client("carts", &["service".into()])
+        .register_client("carts", ClientKind::Service, &["service".into()])
         .await
         .unwrap();
     let (status, body) = token(
@@ -57,11 +57,11 @@ async fn wrong_or_rotated_secrets_and_other_grants_are_refused() {
     let app = spawn_app::<Accounts>().await;
     let service = &app.subgraph.service;
     let (client, old_secret) = service
-        .register_client("orders", &["service".into()])
+        .register_client("orders", ClientKind::Service, &["service".into()])
         .await
         .unwrap();
     let (again, new_secret) = service
-        .register_client("orders", &["service".into()])
+        .register_client("orders", ClientKind::Service, &["service".into()])
         .await
         .unwrap();
     assert_eq!(again.id, client.id, "re-registering keeps the client id");
@@ -100,7 +100,81 @@ async fn wrong_or_rotated_secrets_and_other_grants_are_refused() {
     );
     // Clients never get the admin scope.
     assert!(service
-        .register_client("sneaky", &["admin".into()])
+        .register_client("sneaky", ClientKind::Service, &["admin".into()])
         .await
         .is_err());
+}
+
+async fn client_token(app: &TestApp<Accounts>, id: &str, secret: &str) -> (u16, Value) {
+    token(
+        app,
+        &[
+            ("grant_type", "client_credentials"),
+            ("client_id", id),
+            ("client_secret", secret),
+        ],
+    )
+    .await
+}
+
+#[tokio::test]
+async fn partners_get_the_partner_role_and_admins_rotate_and_revoke_them() {
+    let app = spawn_app::<Accounts>().await;
+    let service = &app.subgraph.service;
+    let (partner, secret) = service
+        .create_client("acme", ClientKind::Partner, &["catalog:read".into()])
+        .await
+        .unwrap();
+    // Names are unique; partners never get service or admin scopes.
+    assert!(matches!(
+        service
+            .create_client("acme", ClientKind::Partner, &[])
+            .await,
+        Err(accounts::service::AccountError::ClientNameTaken)
+    ));
+    for scope in ["service", "admin"] {
+        assert!(service
+            .create_client("other", ClientKind::Partner, &[scope.into()])
+            .await
+            .is_err());
+    }
+
+    let (status, body) = client_token(&app, &partner.id, &secret).await;
+    assert_eq!(
+        (status, body["scope"].as_str()),
+        (200, Some("catalog:read"))
+    );
+    let verifier = kit::auth::TokenVerifier::new(
+        kit::auth::KeySource::Static(service.signer().jwks()),
+        "shop-accounts",
+        "shop",
+    );
+    let claims = verifier
+        .verify(body["access_token"].as_str().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(claims.roles, vec![kit::auth::PARTNER_ROLE]);
+    assert!(kit::auth::Viewer::from_claims(claims).is_partner());
+
+    // Rotation: the old secret stops working, the new one works; the change is on the bus.
+    let (rotated, new_secret) = service.rotate_client_secret(&partner.id).await.unwrap();
+    assert_eq!(rotated.id, partner.id);
+    assert_eq!(client_token(&app, &partner.id, &secret).await.0, 401);
+    assert_eq!(client_token(&app, &partner.id, &new_secret).await.0, 200);
+
+    // Revocation: no token any more, not even with the current secret; twice is NOT_FOUND.
+    let revoked = service.revoke_client(&partner.id).await.unwrap();
+    assert!(revoked.revoked_at.is_some());
+    let (status, body) = client_token(&app, &partner.id, &new_secret).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (401, Some("invalid_client"))
+    );
+    assert!(service.revoke_client(&partner.id).await.is_err());
+    assert!(service.rotate_client_secret(&partner.id).await.is_err());
+    assert!(service.rotate_client_secret("cli_unknown").await.is_err());
+
+    let listed = service.store.api_clients().await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].kind, ClientKind::Partner);
 }
