@@ -21,6 +21,9 @@ pub use accounts::{DEMO_ADMIN, DEMO_CUSTOMER};
 
 /// The composed supergraph, built into the binary so the shop starts from any directory.
 pub const SUPERGRAPH: &str = include_str!("../../schema/supergraph.graphql");
+/// The persisted-operation manifest of `frontend-queries/` (`router manifest` writes it).
+pub const PERSISTED_OPERATIONS: &str =
+    include_str!("../../frontend-queries/persisted-operations.json");
 
 /// The shop's subgraphs in port order: the n-th listens on the base port + n. Adding a subgraph
 /// to the shop is one line here.
@@ -138,6 +141,8 @@ pub struct Shop {
     pub payment_provider: Option<TestProvider>,
     stop: watch::Sender<bool>,
     router_task: JoinHandle<std::io::Result<()>>,
+    /// How the router was configured (tests start more replicas like it).
+    pub router_config: RouterConfig,
 }
 
 impl Shop {
@@ -242,10 +247,16 @@ impl Shop {
             );
         }
 
-        let mut router_config = RouterConfig {
-            listen: SocketAddr::new(options.host, options.base_port),
-            ..RouterConfig::default()
-        };
+        let router_env = options.env("router");
+        let mut router_config = RouterConfig::load(None, |key| router_env.shared(key))?;
+        router_config.listen = SocketAddr::new(options.host, options.base_port);
+        if router_config.persisted.manifest.is_none() {
+            // The operations published with this build, in a file an operator may edit (the
+            // router reads it again when it changes).
+            let path = options.data_dir.join("persisted-operations.json");
+            std::fs::write(&path, PERSISTED_OPERATIONS)?;
+            router_config.persisted.manifest = Some(path);
+        }
         router_config.auth.jwks_url = Some(jwks_url);
         // The router applies revocations from the bus the subgraphs share.
         let events = kit::settings::EventBusSettings::load(&options.env("router"))?;
@@ -261,7 +272,7 @@ impl Shop {
                 },
             );
         }
-        let router = router::App::build(router_config, SUPERGRAPH).await?;
+        let router = router::App::build(router_config.clone(), SUPERGRAPH).await?;
         let router_addr = router.local_addr();
         let router_state = router.state();
         let router_task = tokio::spawn(router.run_until(StopSignal::new(receiver).stopped()));
@@ -273,6 +284,7 @@ impl Shop {
             payment_provider,
             stop,
             router_task,
+            router_config,
         })
     }
 

@@ -25,6 +25,22 @@ struct Args {
     /// Optional TOML configuration file (see the `config` module for keys).
     #[arg(long, env = "ROUTER_CONFIG")]
     config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(clap::Subcommand)]
+enum Command {
+    /// Serve (the default).
+    Serve,
+    /// Write the persisted-operation manifest of a directory of client operations, after
+    /// checking every operation against the supergraph.
+    Manifest {
+        #[arg(long, default_value = "frontend-queries")]
+        operations: PathBuf,
+        #[arg(long, default_value = "frontend-queries/persisted-operations.json")]
+        output: PathBuf,
+    },
 }
 
 /// Parses `args` (the program name first) and serves until SIGTERM or Ctrl-C.
@@ -35,11 +51,18 @@ where
 {
     kit::telemetry::init("info");
     let args = Args::parse_from(args);
-    let env = |key: &str| std::env::var(key).ok();
-    let mut config = RouterConfig::load(args.config.as_deref(), env)?;
     let sdl = std::fs::read_to_string(&args.supergraph)
         .with_context(|| format!("cannot read supergraph {}", args.supergraph.display()))?;
     let supergraph = Supergraph::parse(&sdl)?;
+    if let Some(Command::Manifest { operations, output }) = args.command {
+        let text = crate::persisted::manifest::generate_checked(&operations, &supergraph)?;
+        std::fs::write(&output, text)
+            .with_context(|| format!("cannot write {}", output.display()))?;
+        println!("wrote {}", output.display());
+        return Ok(());
+    }
+    let env = |key: &str| std::env::var(key).ok();
+    let mut config = RouterConfig::load(args.config.as_deref(), env)?;
     config.apply_subgraph_env(supergraph.subgraph_urls.keys(), env);
     let app = App::with_supergraph(config, supergraph).await?;
     tracing::info!(address = %app.local_addr(), "router listening");

@@ -24,6 +24,15 @@
 //! [dedupe]                     # queries only; mutations are never shared
 //! subgraph_requests = true     # identical in-flight subgraph requests share one HTTP call
 //! client_requests = true       # identical in-flight client operations share one execution
+//! redis_url = "redis://redis:6379"  # shared by replicas: APQ registrations, rate-limit buckets
+//! redis_namespace = "shop"
+//! [persisted]
+//! manifest = "frontend-queries/persisted-operations.json"  # none: nothing published
+//! reload_interval_ms = 2000    # the file is read again when it changes
+//! safelist = "partners"        # who may run published operations only: "partners" or "all"
+//! apq = true                   # automatic persisted queries for the other clients
+//! apq_ttl_secs = 86400         # how long a registration lives in Redis
+//! apq_local_entries = 10000    # registrations each replica keeps in memory
 //! [subgraphs.reviews]
 //! url = "http://reviews:4008/graphql"
 //! timeout_ms = 5000
@@ -34,6 +43,8 @@
 //! `ROUTER_CORS_ALLOW_ORIGINS` (comma-separated), `ROUTER_JWKS_URL`, `ROUTER_JWT_ISSUER`,
 //! `ROUTER_JWT_AUDIENCE`, `ROUTER_EVENTS_URL`, `ROUTER_EVENTS_NAMESPACE`, `ROUTER_DEDUPE_SUBGRAPH_REQUESTS`, `ROUTER_DEDUPE_CLIENT_REQUESTS`
 //! (true/false), and
+//! `ROUTER_REDIS_URL`, `ROUTER_REDIS_NAMESPACE`, `ROUTER_PERSISTED_MANIFEST`, `ROUTER_SAFELIST`,
+//! `ROUTER_APQ` (true/false), and
 //! `ROUTER_SUBGRAPH_<NAME>_URL` (name upper-cased) to override one subgraph's URL.
 
 use std::collections::HashMap;
@@ -73,6 +84,10 @@ pub struct RouterConfig {
     pub limits: Limits,
     pub auth: AuthConfig,
     pub dedupe: DedupeConfig,
+    /// The Redis router replicas share state through; without it each keeps its own in memory.
+    pub redis_url: Option<String>,
+    pub redis_namespace: String,
+    pub persisted: PersistedConfig,
     /// Per-subgraph overrides keyed by subgraph name.
     pub subgraphs: HashMap<String, SubgraphConfig>,
 }
@@ -144,6 +159,52 @@ impl Default for DedupeConfig {
     }
 }
 
+/// Who may run only the operations of the persisted-operation manifest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Safelist {
+    /// Partners (tokens with the `partner` role); other clients may send any operation.
+    Partners,
+    /// Every client: free-form operations and APQ registrations are refused.
+    All,
+}
+
+impl std::str::FromStr for Safelist {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "partners" => Ok(Self::Partners),
+            "all" => Ok(Self::All),
+            _ => Err("expected \"partners\" or \"all\"".into()),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PersistedConfig {
+    pub manifest: Option<std::path::PathBuf>,
+    pub reload_interval_ms: u64,
+    pub safelist: Safelist,
+    pub apq: bool,
+    pub apq_ttl_secs: u64,
+    pub apq_local_entries: usize,
+}
+
+impl Default for PersistedConfig {
+    fn default() -> Self {
+        Self {
+            manifest: None,
+            reload_interval_ms: 2000,
+            safelist: Safelist::Partners,
+            apq: true,
+            apq_ttl_secs: 24 * 3600,
+            apq_local_entries: 10_000,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SubgraphConfig {
@@ -165,6 +226,9 @@ impl Default for RouterConfig {
             limits: Limits::default(),
             auth: AuthConfig::default(),
             dedupe: DedupeConfig::default(),
+            redis_url: None,
+            redis_namespace: "shop".into(),
+            persisted: PersistedConfig::default(),
             subgraphs: HashMap::new(),
         }
     }
@@ -256,6 +320,22 @@ impl RouterConfig {
         if let Some(v) = env("ROUTER_DEDUPE_SUBGRAPH_REQUESTS") {
             self.dedupe.subgraph_requests = parse_setting("ROUTER_DEDUPE_SUBGRAPH_REQUESTS", &v)?;
         }
+        if let Some(v) = env("ROUTER_REDIS_URL") {
+            self.redis_url = Some(v).filter(|v| !v.trim().is_empty());
+        }
+        if let Some(v) = env("ROUTER_REDIS_NAMESPACE") {
+            self.redis_namespace = v;
+        }
+        if let Some(v) = env("ROUTER_PERSISTED_MANIFEST") {
+            self.persisted.manifest =
+                Some(v.into()).filter(|p: &std::path::PathBuf| !p.as_os_str().is_empty());
+        }
+        if let Some(v) = env("ROUTER_SAFELIST") {
+            self.persisted.safelist = parse_setting("ROUTER_SAFELIST", &v)?;
+        }
+        if let Some(v) = env("ROUTER_APQ") {
+            self.persisted.apq = parse_setting("ROUTER_APQ", &v)?;
+        }
         if let Some(v) = env("ROUTER_DEDUPE_CLIENT_REQUESTS") {
             self.dedupe.client_requests = parse_setting("ROUTER_DEDUPE_CLIENT_REQUESTS", &v)?;
         }
@@ -288,6 +368,14 @@ impl RouterConfig {
             ("limits.max_root_fields", self.limits.max_root_fields),
             ("limits.max_tokens", self.limits.max_tokens),
             ("plan_cache_size", self.plan_cache_size),
+            (
+                "persisted.reload_interval_ms",
+                self.persisted.reload_interval_ms as usize,
+            ),
+            (
+                "persisted.apq_ttl_secs",
+                self.persisted.apq_ttl_secs as usize,
+            ),
         ];
         for (setting, value) in positive {
             if value == 0 {

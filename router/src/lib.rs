@@ -8,12 +8,15 @@ pub mod config;
 pub mod executor;
 pub mod graphql_error;
 pub mod inflight;
+pub mod persisted;
 pub mod pipeline;
 pub mod server;
+pub mod shared_store;
 pub mod supergraph;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use kit::revocation::Revocations;
 use tokio::net::TcpListener;
@@ -22,12 +25,16 @@ use tower_http::trace::TraceLayer;
 
 use crate::config::RouterConfig;
 use crate::executor::transport::Transport;
+use crate::persisted::apq::ApqStore;
+use crate::persisted::PersistedOperations;
 use crate::pipeline::dedupe::ClientDedupe;
 use crate::pipeline::prepare::OperationPreparer;
+use crate::shared_store::SharedStore;
 use crate::supergraph::{Supergraph, SupergraphError};
 
 /// What every request shares: the supergraph, the prepared-operation cache, the subgraph
-/// transport, the configuration, the token verifier and the in-flight client operations.
+/// transport, the configuration, the token verifier, the in-flight client operations and the
+/// persisted operations.
 pub struct AppState {
     pub supergraph: Supergraph,
     pub preparer: OperationPreparer,
@@ -38,6 +45,8 @@ pub struct AppState {
     /// Users whose older tokens are refused, read from the event bus (`auth.events_url`).
     pub revocations: Option<(Arc<Revocations>, Arc<dyn kit::events::EventBus>)>,
     pub client_dedupe: ClientDedupe,
+    /// The published operations and APQ registrations.
+    pub persisted: PersistedOperations,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -53,6 +62,10 @@ pub enum StartError {
     },
     #[error("auth.events_url: {0}")]
     Events(#[from] kit::events::EventError),
+    #[error("redis_url: {0}")]
+    Redis(#[from] redis::RedisError),
+    #[error("persisted.manifest: {0}")]
+    Manifest(#[from] crate::persisted::manifest::ManifestError),
 }
 
 /// A router bound to its address, ready to serve.
@@ -105,6 +118,24 @@ impl App {
             }
         });
         let client_dedupe = ClientDedupe::new(config.dedupe.client_requests);
+        let shared = match &config.redis_url {
+            Some(url) => Some(SharedStore::connect(url, &config.redis_namespace).await?),
+            None => None,
+        };
+        let apq = config.persisted.apq.then(|| {
+            ApqStore::new(
+                config.persisted.apq_local_entries,
+                shared
+                    .clone()
+                    .map(|store| (store, Duration::from_secs(config.persisted.apq_ttl_secs))),
+            )
+        });
+        let persisted = PersistedOperations::load(
+            config.persisted.manifest.clone(),
+            &supergraph,
+            apq,
+            config.persisted.safelist,
+        )?;
         let state = Arc::new(AppState {
             supergraph,
             preparer,
@@ -113,6 +144,7 @@ impl App {
             verifier,
             revocations,
             client_dedupe,
+            persisted,
         });
         let cors = cors_layer(&state.config.cors_allow_origins);
         let router = server::routes(state.clone())
@@ -156,8 +188,13 @@ impl App {
     ) -> std::io::Result<()> {
         let (stop, stopped) = tokio::sync::watch::channel(false);
         let follower = self.state.revocations.clone().map(|(revocations, bus)| {
-            tokio::spawn(revocations.follow(bus, kit::subgraph::StopSignal::new(stopped)))
+            tokio::spawn(revocations.follow(bus, kit::subgraph::StopSignal::new(stopped.clone())))
         });
+        let manifest_follower = tokio::spawn(PersistedOperations::follow(
+            self.state.clone(),
+            Duration::from_millis(self.state.config.persisted.reload_interval_ms),
+            kit::subgraph::StopSignal::new(stopped),
+        ));
         let served = axum::serve(
             self.listener,
             self.router
@@ -169,6 +206,7 @@ impl App {
         if let Some(follower) = follower {
             let _ = follower.await;
         }
+        let _ = manifest_follower.await;
         served
     }
 }

@@ -150,6 +150,17 @@ impl TestShop {
         (status, response.json().await.expect("JSON body"))
     }
 
+    /// Posts a whole GraphQL-over-HTTP body to `url` (a router); the status and JSON body.
+    pub async fn post_body(&self, url: &str, body: Value, token: Option<&str>) -> (u16, Value) {
+        let mut request = self.http.post(url).json(&body);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await.expect("router answers");
+        let status = response.status().as_u16();
+        (status, response.json().await.expect("JSON body"))
+    }
+
     /// Posts and expects data without errors.
     pub async fn data(&self, query: &str, variables: Value, token: Option<&str>) -> Value {
         let (status, body) = self.post(query, variables, token).await;
@@ -264,6 +275,29 @@ impl TestShop {
         let brand = data["brands"][0]["id"].as_str().unwrap().to_string();
         (category, brand)
     }
+}
+
+/// The id and body of the published operation `name` (the manifest the shop serves).
+pub fn published(name: &str) -> (String, String) {
+    let manifest: Value = serde_json::from_str(shop::PERSISTED_OPERATIONS).unwrap();
+    let entry = manifest["operations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["name"] == name)
+        .unwrap_or_else(|| panic!("no published operation {name}"));
+    (
+        entry["id"].as_str().unwrap().to_string(),
+        entry["body"].as_str().unwrap().to_string(),
+    )
+}
+
+/// A request body naming a persisted operation by hash (the APQ form).
+pub fn by_hash(hash: &str, variables: Value) -> Value {
+    json!({
+        "variables": variables,
+        "extensions": { "persistedQuery": { "version": 1, "sha256Hash": hash } }
+    })
 }
 
 /// The code of the first error in a response.

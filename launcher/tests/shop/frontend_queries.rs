@@ -68,3 +68,28 @@ fn client_operations_plan_against_the_supergraph() {
         }
     }
 }
+
+/// `frontend-queries/persisted-operations.json` is what `router manifest` makes of the
+/// operations today; `UPDATE_MANIFEST=1` rewrites it.
+#[test]
+fn the_persisted_operation_manifest_is_fresh() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../frontend-queries");
+    let supergraph = Supergraph::parse(shop::SUPERGRAPH).unwrap();
+    let fresh = router::persisted::manifest::generate_checked(&root, &supergraph)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let path = root.join("persisted-operations.json");
+    if std::env::var_os("UPDATE_MANIFEST").is_some() {
+        std::fs::write(&path, &fresh).unwrap();
+    }
+    assert!(
+        std::fs::read_to_string(&path).unwrap() == fresh,
+        "{} is stale: run `cargo run -p router -- manifest` (or UPDATE_MANIFEST=1 cargo test)",
+        path.display()
+    );
+    let manifest = router::persisted::manifest::Manifest::load(&fresh, &supergraph).unwrap();
+    let files = ["storefront", "admin", "partner"]
+        .iter()
+        .map(|dir| operations(dir).len())
+        .sum::<usize>();
+    assert_eq!(manifest.len(), files, "one entry per operation file");
+}

@@ -9,6 +9,7 @@ mod catalog;
 mod checkout;
 mod client;
 mod crash;
+mod edge;
 mod embedded;
 mod frontend_queries;
 mod inventory;

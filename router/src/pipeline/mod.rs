@@ -1,12 +1,15 @@
 //! The request pipeline, one stage per module, run in this order by [`run_pipeline`]:
 //! 1. [`request`]: HTTP -> GraphQL request (the server calls it before the rest);
 //! 2. [`authenticate`]: the caller from a verified bearer token;
-//! 3. [`prepare`]: parse, validate, operation [`limits`], plan (cached);
-//! 4. [`request::ensure_method_allows`]: GET runs queries only;
-//! 5. [`authorize`]: `@authenticated` / `@requiresScopes` against the caller;
-//! 6. [`variables`]: coerce the variables;
-//! 7. [`dedupe`]: identical in-flight queries share one execution;
-//! 8. [`execute`]: run the plan against the subgraphs, then [`respond`] shapes the merged
+//! 3. [`persisted`]: the operation text, from a persisted operation's id or as sent (partners
+//!    may only run published operations);
+//! 4. [`prepare`]: parse, validate, operation [`limits`], plan (cached); a new APQ
+//!    registration is kept once it proved valid;
+//! 5. [`request::ensure_method_allows`]: GET runs queries only;
+//! 6. [`authorize`]: `@authenticated` / `@requiresScopes` against the caller;
+//! 7. [`variables`]: coerce the variables;
+//! 8. [`dedupe`]: identical in-flight queries share one execution;
+//! 9. [`execute`]: run the plan against the subgraphs, then [`respond`] shapes the merged
 //!    data with [`project`] into the response body.
 
 pub mod authenticate;
@@ -14,6 +17,7 @@ pub mod authorize;
 pub mod dedupe;
 pub mod execute;
 pub mod limits;
+pub mod persisted;
 pub mod prepare;
 pub mod project;
 pub mod request;
@@ -28,6 +32,7 @@ use http::{HeaderMap, StatusCode};
 use self::authenticate::authenticate;
 use self::authorize::authorize;
 use self::dedupe::execute_deduplicated;
+use self::persisted::{register, resolve_document, PersistedError};
 use self::prepare::prepare_operation;
 use self::request::{ensure_method_allows, GraphQLRequest};
 use self::variables::coerce_variables;
@@ -41,7 +46,10 @@ pub async fn run_pipeline(
     headers: &HeaderMap,
 ) -> Result<Bytes, PipelineError> {
     let viewer = authenticate(state.verifier.as_ref(), headers).await?;
-    let prepared = prepare_operation(state, &request).await?;
+    let document = resolve_document(&state.persisted, &request, viewer.as_ref()).await?;
+    let prepared =
+        prepare_operation(state, &document.text, request.operation_name.as_deref()).await?;
+    register(&state.persisted, document).await;
     ensure_method_allows(&request, prepared.operation_type())?;
     if let Some(viewer) = &viewer {
         authorize(&prepared.access, viewer)?;
@@ -88,6 +96,8 @@ pub enum PipelineError {
     Forbidden,
     #[error("token verification is unavailable: {0}")]
     AuthUnavailable(String),
+    #[error(transparent)]
+    Persisted(#[from] PersistedError),
 }
 
 impl PipelineError {
@@ -111,7 +121,8 @@ impl PipelineError {
             | PipelineError::InvalidVariables(_)
             | PipelineError::LimitExceeded(_)
             | PipelineError::IntrospectionDisabled
-            | PipelineError::SubscriptionUnsupported => {
+            | PipelineError::SubscriptionUnsupported
+            | PipelineError::Persisted(_) => {
                 if graphql_response_json {
                     StatusCode::BAD_REQUEST
                 } else {
@@ -137,6 +148,7 @@ impl PipelineError {
             PipelineError::SubscriptionUnsupported => "SUBSCRIPTION_UNSUPPORTED",
             PipelineError::Unauthenticated(_) => "UNAUTHENTICATED",
             PipelineError::Forbidden => "FORBIDDEN",
+            PipelineError::Persisted(error) => error.code(),
             PipelineError::AuthUnavailable(detail) => {
                 tracing::error!(%detail, "token verification unavailable");
                 return vec![GraphQLError::new(

@@ -18,7 +18,6 @@ use quick_cache::sync::Cache;
 use quick_cache::Equivalent;
 
 use super::limits::check_limits;
-use super::request::GraphQLRequest;
 use super::PipelineError;
 use crate::config::Limits;
 use crate::graphql_error::GraphQLError;
@@ -164,15 +163,15 @@ impl OperationPreparer {
 /// that serve other requests.
 pub async fn prepare_operation(
     state: &Arc<AppState>,
-    request: &GraphQLRequest,
+    query: &Arc<str>,
+    operation_name: Option<&str>,
 ) -> Result<Arc<PreparedOperation>, PipelineError> {
-    let operation_name = request.operation_name.as_deref();
-    if let Some(prepared) = state.preparer.cached(&request.query, operation_name) {
+    if let Some(prepared) = state.preparer.cached(query, operation_name) {
         return Ok(prepared);
     }
     let state = state.clone();
-    let query = request.query.clone();
-    let operation_name = request.operation_name.clone();
+    let query = query.clone();
+    let operation_name = operation_name.map(str::to_string);
     tokio::task::spawn_blocking(move || {
         state.preparer.prepare_operation_with_cache(
             &state.supergraph,

@@ -8,7 +8,11 @@ use super::PipelineError;
 
 #[derive(Debug, Clone)]
 pub struct GraphQLRequest {
-    pub query: String,
+    /// The operation's text; absent when the client sends a persisted operation's id alone.
+    pub query: Option<String>,
+    /// A persisted operation's id (GraphQL over HTTP persisted documents: `documentId`, with
+    /// or without its `sha256:` prefix); `extensions.persistedQuery` is the APQ form.
+    pub document_id: Option<String>,
     pub operation_name: Option<String>,
     pub variables: JsonMap,
     pub extensions: JsonMap,
@@ -20,6 +24,7 @@ pub struct GraphQLRequest {
 #[serde(rename_all = "camelCase")]
 struct RawBody {
     query: Option<JsonValue>,
+    document_id: Option<JsonValue>,
     operation_name: Option<JsonValue>,
     variables: Option<JsonValue>,
     extensions: Option<JsonValue>,
@@ -51,6 +56,7 @@ pub fn parse_get_query(
     debug_assert_eq!(method, Method::GET);
     let mut raw = RawBody {
         query: None,
+        document_id: None,
         operation_name: None,
         variables: None,
         extensions: None,
@@ -62,6 +68,7 @@ pub fn parse_get_query(
         };
         match key.as_str() {
             "query" => raw.query = Some(JsonValue::from(value)),
+            "documentId" => raw.document_id = Some(JsonValue::from(value)),
             "operationName" => raw.operation_name = Some(JsonValue::from(value)),
             "variables" => raw.variables = Some(parse_json(&value, "variables")?),
             "extensions" => raw.extensions = Some(parse_json(&value, "extensions")?),
@@ -83,28 +90,16 @@ pub fn ensure_method_allows(
 }
 
 fn build_request(raw: RawBody, is_get: bool) -> Result<GraphQLRequest, PipelineError> {
-    let query = match raw.query {
-        Some(JsonValue::String(q)) => q.as_str().to_string(),
-        Some(JsonValue::Null) | None => {
-            return Err(PipelineError::BadRequest(
-                "the request has no \"query\"".into(),
-            ))
-        }
-        Some(_) => {
-            return Err(PipelineError::BadRequest(
-                "\"query\" must be a string".into(),
-            ))
-        }
+    let as_string = |value: Option<JsonValue>, what: &str| match value {
+        Some(JsonValue::String(s)) => Ok(Some(s.as_str().to_string())),
+        Some(JsonValue::Null) | None => Ok(None),
+        Some(_) => Err(PipelineError::BadRequest(format!(
+            "\"{what}\" must be a string"
+        ))),
     };
-    let operation_name = match raw.operation_name {
-        Some(JsonValue::String(name)) => Some(name.as_str().to_string()),
-        Some(JsonValue::Null) | None => None,
-        Some(_) => {
-            return Err(PipelineError::BadRequest(
-                "\"operationName\" must be a string".into(),
-            ))
-        }
-    };
+    let query = as_string(raw.query, "query")?;
+    let document_id = as_string(raw.document_id, "documentId")?;
+    let operation_name = as_string(raw.operation_name, "operationName")?;
     let as_map = |value: Option<JsonValue>, what: &str| match value {
         Some(JsonValue::Object(map)) => Ok(map),
         Some(JsonValue::Null) | None => Ok(JsonMap::new()),
@@ -114,6 +109,7 @@ fn build_request(raw: RawBody, is_get: bool) -> Result<GraphQLRequest, PipelineE
     };
     Ok(GraphQLRequest {
         query,
+        document_id,
         operation_name,
         variables: as_map(raw.variables, "variables")?,
         extensions: as_map(raw.extensions, "extensions")?,
@@ -168,7 +164,7 @@ mod tests {
             "query=%7B%20me%20%7B%20id%20%7D%20%7D&variables=%7B%22a%22%3A1%7D&operationName=Me",
         )
         .unwrap();
-        assert_eq!(req.query, "{ me { id } }");
+        assert_eq!(req.query.as_deref(), Some("{ me { id } }"));
         assert_eq!(req.operation_name.as_deref(), Some("Me"));
         assert_eq!(req.variables.get("a"), Some(&JsonValue::from(1)));
         assert!(req.is_get);
