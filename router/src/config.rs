@@ -33,6 +33,13 @@
 //! apq = true                   # automatic persisted queries for the other clients
 //! apq_ttl_secs = 86400         # how long a registration lives in Redis
 //! apq_local_entries = 10000    # registrations each replica keeps in memory
+//! [rate_limits]               # per client: partner client id, user, or address
+//! enabled = false
+//! queries_per_second = 50
+//! query_burst = 100
+//! mutations_per_second = 5
+//! mutation_burst = 20
+//! trusted_proxy_hops = 0       # load balancers in front appending to x-forwarded-for
 //! [subgraphs.reviews]
 //! url = "http://reviews:4008/graphql"
 //! timeout_ms = 5000
@@ -44,7 +51,10 @@
 //! `ROUTER_JWT_AUDIENCE`, `ROUTER_EVENTS_URL`, `ROUTER_EVENTS_NAMESPACE`, `ROUTER_DEDUPE_SUBGRAPH_REQUESTS`, `ROUTER_DEDUPE_CLIENT_REQUESTS`
 //! (true/false), and
 //! `ROUTER_REDIS_URL`, `ROUTER_REDIS_NAMESPACE`, `ROUTER_PERSISTED_MANIFEST`, `ROUTER_SAFELIST`,
-//! `ROUTER_APQ` (true/false), and
+//! `ROUTER_APQ` (true/false), `ROUTER_RATE_LIMITS` (true/false),
+//! `ROUTER_RATE_LIMIT_QUERIES_PER_SECOND`, `ROUTER_RATE_LIMIT_QUERY_BURST`,
+//! `ROUTER_RATE_LIMIT_MUTATIONS_PER_SECOND`, `ROUTER_RATE_LIMIT_MUTATION_BURST`,
+//! `ROUTER_TRUSTED_PROXY_HOPS`, and
 //! `ROUTER_SUBGRAPH_<NAME>_URL` (name upper-cased) to override one subgraph's URL.
 
 use std::collections::HashMap;
@@ -88,6 +98,7 @@ pub struct RouterConfig {
     pub redis_url: Option<String>,
     pub redis_namespace: String,
     pub persisted: PersistedConfig,
+    pub rate_limits: RateLimitConfig,
     /// Per-subgraph overrides keyed by subgraph name.
     pub subgraphs: HashMap<String, SubgraphConfig>,
 }
@@ -205,6 +216,34 @@ impl Default for PersistedConfig {
     }
 }
 
+/// Token buckets per client (a partner's client id, a user, or the address of an anonymous
+/// caller); queries and mutations have their own.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RateLimitConfig {
+    pub enabled: bool,
+    pub queries_per_second: f64,
+    pub query_burst: f64,
+    pub mutations_per_second: f64,
+    pub mutation_burst: f64,
+    /// How many proxies in front of the router append to `x-forwarded-for`: the caller's
+    /// address is the entry that many places before the router's own (0: the peer address).
+    pub trusted_proxy_hops: usize,
+}
+
+impl Default for RateLimitConfig {
+    fn default() -> Self {
+        Self {
+            enabled: false,
+            queries_per_second: 50.0,
+            query_burst: 100.0,
+            mutations_per_second: 5.0,
+            mutation_burst: 20.0,
+            trusted_proxy_hops: 0,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SubgraphConfig {
@@ -229,6 +268,7 @@ impl Default for RouterConfig {
             redis_url: None,
             redis_namespace: "shop".into(),
             persisted: PersistedConfig::default(),
+            rate_limits: RateLimitConfig::default(),
             subgraphs: HashMap::new(),
         }
     }
@@ -336,6 +376,35 @@ impl RouterConfig {
         if let Some(v) = env("ROUTER_APQ") {
             self.persisted.apq = parse_setting("ROUTER_APQ", &v)?;
         }
+        let rate_limits = &mut self.rate_limits;
+        for (key, target) in [
+            (
+                "ROUTER_RATE_LIMIT_QUERIES_PER_SECOND",
+                &mut rate_limits.queries_per_second,
+            ),
+            (
+                "ROUTER_RATE_LIMIT_QUERY_BURST",
+                &mut rate_limits.query_burst,
+            ),
+            (
+                "ROUTER_RATE_LIMIT_MUTATIONS_PER_SECOND",
+                &mut rate_limits.mutations_per_second,
+            ),
+            (
+                "ROUTER_RATE_LIMIT_MUTATION_BURST",
+                &mut rate_limits.mutation_burst,
+            ),
+        ] {
+            if let Some(v) = env(key) {
+                *target = parse_setting(key, &v)?;
+            }
+        }
+        if let Some(v) = env("ROUTER_RATE_LIMITS") {
+            self.rate_limits.enabled = parse_setting("ROUTER_RATE_LIMITS", &v)?;
+        }
+        if let Some(v) = env("ROUTER_TRUSTED_PROXY_HOPS") {
+            self.rate_limits.trusted_proxy_hops = parse_setting("ROUTER_TRUSTED_PROXY_HOPS", &v)?;
+        }
         if let Some(v) = env("ROUTER_DEDUPE_CLIENT_REQUESTS") {
             self.dedupe.client_requests = parse_setting("ROUTER_DEDUPE_CLIENT_REQUESTS", &v)?;
         }
@@ -382,6 +451,36 @@ impl RouterConfig {
                 return Err(ConfigError::Invalid {
                     setting: setting.into(),
                     reason: "must be greater than zero".into(),
+                });
+            }
+        }
+        let limits = &self.rate_limits;
+        for (setting, value, least) in [
+            (
+                "rate_limits.queries_per_second",
+                limits.queries_per_second,
+                0.0,
+            ),
+            ("rate_limits.query_burst", limits.query_burst, 1.0),
+            (
+                "rate_limits.mutations_per_second",
+                limits.mutations_per_second,
+                0.0,
+            ),
+            ("rate_limits.mutation_burst", limits.mutation_burst, 1.0),
+        ] {
+            if !(value.is_finite() && value >= least && value > 0.0) {
+                return Err(ConfigError::Invalid {
+                    setting: setting.into(),
+                    reason: format!("must be a number of at least {least} and above zero"),
+                });
+            }
+        }
+        if let Some(url) = &self.redis_url {
+            if !(url.starts_with("redis://") || url.starts_with("rediss://")) {
+                return Err(ConfigError::Invalid {
+                    setting: "redis_url".into(),
+                    reason: format!("{url:?} is not a redis:// or rediss:// URL"),
                 });
             }
         }

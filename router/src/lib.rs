@@ -10,6 +10,7 @@ pub mod graphql_error;
 pub mod inflight;
 pub mod persisted;
 pub mod pipeline;
+pub mod rate_limit;
 pub mod server;
 pub mod shared_store;
 pub mod supergraph;
@@ -29,6 +30,7 @@ use crate::persisted::apq::ApqStore;
 use crate::persisted::PersistedOperations;
 use crate::pipeline::dedupe::ClientDedupe;
 use crate::pipeline::prepare::OperationPreparer;
+use crate::rate_limit::RateLimiter;
 use crate::shared_store::SharedStore;
 use crate::supergraph::{Supergraph, SupergraphError};
 
@@ -47,6 +49,8 @@ pub struct AppState {
     pub client_dedupe: ClientDedupe,
     /// The published operations and APQ registrations.
     pub persisted: PersistedOperations,
+    /// `None` when rate limits are off.
+    pub rate_limiter: Option<RateLimiter>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -136,6 +140,10 @@ impl App {
             apq,
             config.persisted.safelist,
         )?;
+        let rate_limiter = config
+            .rate_limits
+            .enabled
+            .then(|| RateLimiter::new(&config.rate_limits, shared.clone()));
         let state = Arc::new(AppState {
             supergraph,
             preparer,
@@ -145,6 +153,7 @@ impl App {
             revocations,
             client_dedupe,
             persisted,
+            rate_limiter,
         });
         let cors = cors_layer(&state.config.cors_allow_origins);
         let router = server::routes(state.clone())

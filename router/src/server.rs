@@ -123,6 +123,7 @@ async fn run_request(
 
 fn error_response(error: PipelineError, modern: bool) -> Response {
     let status = error.status(modern);
+    let retry_after = error.retry_after_secs();
     let mut response = json_response(
         status,
         GraphQLResponse::from_errors(error.into_errors()),
@@ -132,6 +133,11 @@ fn error_response(error: PipelineError, modern: bool) -> Response {
         response
             .headers_mut()
             .insert(header::ALLOW, HeaderValue::from_static("POST"));
+    }
+    if let Some(seconds) = retry_after {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(seconds.max(1)));
     }
     response
 }

@@ -5,7 +5,8 @@
 //!    may only run published operations);
 //! 4. [`prepare`]: parse, validate, operation [`limits`], plan (cached); a new APQ
 //!    registration is kept once it proved valid;
-//! 5. [`request::ensure_method_allows`]: GET runs queries only;
+//! 5. [`request::ensure_method_allows`]: GET runs queries only; [`rate_limit`]: the client's
+//!    query or mutation bucket;
 //! 6. [`authorize`]: `@authenticated` / `@requiresScopes` against the caller;
 //! 7. [`variables`]: coerce the variables;
 //! 8. [`dedupe`]: identical in-flight queries share one execution;
@@ -20,6 +21,7 @@ pub mod limits;
 pub mod persisted;
 pub mod prepare;
 pub mod project;
+pub mod rate_limit;
 pub mod request;
 pub mod respond;
 pub mod variables;
@@ -34,9 +36,11 @@ use self::authorize::authorize;
 use self::dedupe::execute_deduplicated;
 use self::persisted::{register, resolve_document, PersistedError};
 use self::prepare::prepare_operation;
+use self::rate_limit::limit_rate;
 use self::request::{ensure_method_allows, GraphQLRequest};
 use self::variables::coerce_variables;
 use crate::graphql_error::GraphQLError;
+use crate::rate_limit::OperationKind;
 use crate::AppState;
 
 /// Runs a GraphQL request through every stage; the response body, or the error that ended it.
@@ -51,6 +55,19 @@ pub async fn run_pipeline(
         prepare_operation(state, &document.text, request.operation_name.as_deref()).await?;
     register(&state.persisted, document).await;
     ensure_method_allows(&request, prepared.operation_type())?;
+    let kind = if prepared.operation_type().is_mutation() {
+        OperationKind::Mutation
+    } else {
+        OperationKind::Query
+    };
+    limit_rate(
+        state.rate_limiter.as_ref(),
+        viewer.as_ref(),
+        headers,
+        state.config.rate_limits.trusted_proxy_hops,
+        kind,
+    )
+    .await?;
     if let Some(viewer) = &viewer {
         authorize(&prepared.access, viewer)?;
     }
@@ -98,9 +115,19 @@ pub enum PipelineError {
     AuthUnavailable(String),
     #[error(transparent)]
     Persisted(#[from] PersistedError),
+    #[error("too many requests: retry in {retry_after_ms} ms")]
+    RateLimited { retry_after_ms: u64 },
 }
 
 impl PipelineError {
+    /// Whole seconds the client should wait (`Retry-After`), for a refused rate.
+    pub fn retry_after_secs(&self) -> Option<u64> {
+        match self {
+            PipelineError::RateLimited { retry_after_ms } => Some(retry_after_ms.div_ceil(1000)),
+            _ => None,
+        }
+    }
+
     /// The status for a client that accepts `application/graphql-response+json`; legacy
     /// `application/json` clients get 200 for GraphQL-level request errors, per GraphQL over HTTP.
     pub fn status(&self, graphql_response_json: bool) -> StatusCode {
@@ -115,6 +142,7 @@ impl PipelineError {
             PipelineError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
             PipelineError::Forbidden => StatusCode::FORBIDDEN,
             PipelineError::AuthUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            PipelineError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             PipelineError::Parse(_)
             | PipelineError::Validation(_)
             | PipelineError::UnknownOperation(_)
@@ -149,6 +177,11 @@ impl PipelineError {
             PipelineError::Unauthenticated(_) => "UNAUTHENTICATED",
             PipelineError::Forbidden => "FORBIDDEN",
             PipelineError::Persisted(error) => error.code(),
+            PipelineError::RateLimited { retry_after_ms } => {
+                let error = GraphQLError::new(self.to_string(), "RATE_LIMITED")
+                    .with_extension("retryAfterMs", *retry_after_ms);
+                return vec![error];
+            }
             PipelineError::AuthUnavailable(detail) => {
                 tracing::error!(%detail, "token verification unavailable");
                 return vec![GraphQLError::new(

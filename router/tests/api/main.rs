@@ -10,4 +10,5 @@ mod dedupe;
 mod errors;
 mod federation;
 mod http;
+mod rate_limits;
 mod shop;
