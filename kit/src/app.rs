@@ -133,12 +133,19 @@ impl<S: Subgraph> App<S> {
             let subgraph = subgraph.clone();
             move |request| subgraph.per_request(request)
         };
+        let metrics_database = database.clone();
         let routes = crate::server::graphql_routes(subgraph.schema(), verifier, per_request)
             .route(
                 "/metrics",
-                axum::routing::get(|| async { crate::events::consumer::render_metrics() }),
+                axum::routing::get(move || async move {
+                    crate::metrics::record_pool(S::NAME, &metrics_database);
+                    crate::metrics::render()
+                }),
             )
-            .merge(subgraph.routes());
+            .merge(subgraph.routes())
+            .layer(axum::middleware::from_fn(|request, next| {
+                crate::metrics::track_http(S::NAME, request, next)
+            }));
         Ok(Self {
             server: Server::new(listener, routes),
             subgraph,

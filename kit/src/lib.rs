@@ -1,7 +1,8 @@
 //! The platform every subgraph shares. It holds no domain logic: the subgraph scaffold (settings,
 //! app builder, CLI, test helpers), storage pools and migrations, the event bus, service calls,
 //! bearer-token verification and revocation, idempotent commands, signed webhooks, error mapping,
-//! IDs, Money, postal addresses, Relay pagination, SDL export, telemetry and server start-up.
+//! IDs, Money, postal addresses, Relay pagination, SDL export, metrics, telemetry and server
+//! start-up.
 
 pub mod address;
 pub mod app;
@@ -14,6 +15,7 @@ pub mod error;
 pub mod events;
 pub mod id;
 pub mod idempotency;
+pub mod metrics;
 pub mod money;
 pub mod pagination;
 pub mod revocation;

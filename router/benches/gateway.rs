@@ -11,7 +11,12 @@
 //! - `BENCH_SECONDS` (30) per round, `BENCH_ROUNDS` (2), `BENCH_CONCURRENCY` (50);
 //! - `BENCH_MODE`: `off` (no deduplication), `subgraph` (identical in-flight subgraph requests
 //!   share a call), `client` (identical in-flight client requests share an execution, and
-//!   subgraph requests too, as in the benchmark's Hive configuration), or unset for all three;
+//!   subgraph requests too, as in the benchmark's Hive configuration), or unset for all three
+//!   (demand control off in all, as in Hive's configuration); `edge` instead runs the client
+//!   mode twice, with the router's edge off and on: persisted queries (each request sends the
+//!   APQ hash alone), cost analysis (with a maximum the query stays under) and rate limiting
+//!   (a limit never reached, the buckets in Redis at 127.0.0.1:6379 as in production), so
+//!   that the difference is the edge's cost;
 //! - `BENCH_REQUESTS`: a fixed number of requests per round instead of `BENCH_SECONDS`, and
 //!   `BENCH_ROUTER_WRAPPER`: a command our router runs under, for instruction counts that do
 //!   not vary with machine noise, e.g.
@@ -146,12 +151,14 @@ fn subgraph_data() -> Vec<(&'static str, JsonValue)> {
     ]
 }
 
-/// One deduplication setting, as our router's environment.
-#[derive(Clone, Copy)]
+/// One deduplication setting (and the edge's), as our router's environment.
+#[derive(Clone, Copy, PartialEq)]
 enum Mode {
     Off,
     Subgraph,
     Client,
+    EdgeOff,
+    EdgeOn,
 }
 
 impl Mode {
@@ -160,20 +167,60 @@ impl Mode {
             Mode::Off => "off",
             Mode::Subgraph => "subgraph",
             Mode::Client => "client",
+            Mode::EdgeOff => "client, edge off",
+            Mode::EdgeOn => "client, edge on (APQ, cost, rate limits in Redis)",
         }
     }
 
-    fn env(self) -> [(&'static str, &'static str); 2] {
+    fn env(self) -> Vec<(&'static str, String)> {
         let (subgraph, client) = match self {
             Mode::Off => ("false", "false"),
             Mode::Subgraph => ("true", "false"),
             // As in the benchmark's own Hive configuration: subgraph deduplication stays on.
-            Mode::Client => ("true", "true"),
+            Mode::Client | Mode::EdgeOff | Mode::EdgeOn => ("true", "true"),
         };
-        [
-            ("ROUTER_DEDUPE_SUBGRAPH_REQUESTS", subgraph),
-            ("ROUTER_DEDUPE_CLIENT_REQUESTS", client),
-        ]
+        let mut env = vec![
+            ("ROUTER_DEDUPE_SUBGRAPH_REQUESTS", subgraph.to_string()),
+            ("ROUTER_DEDUPE_CLIENT_REQUESTS", client.to_string()),
+            ("ROUTER_DEMAND_CONTROL", (self == Mode::EdgeOn).to_string()),
+        ];
+        if self == Mode::EdgeOn {
+            let never = "1000000000".to_string();
+            env.extend([
+                ("ROUTER_MAX_COST", never.clone()),
+                ("ROUTER_RATE_LIMITS", "true".to_string()),
+                ("ROUTER_RATE_LIMIT_QUERIES_PER_SECOND", never.clone()),
+                ("ROUTER_RATE_LIMIT_QUERY_BURST", never),
+                ("ROUTER_REDIS_URL", "redis://127.0.0.1:6379".to_string()),
+                (
+                    "ROUTER_REDIS_NAMESPACE",
+                    format!("bench-{}", std::process::id()),
+                ),
+            ]);
+        }
+        env
+    }
+
+    /// The request body: the query, or with the edge on its APQ hash alone (after one
+    /// request registered it).
+    fn body(self) -> Bytes {
+        let hash = kit::id::sha256_hex(TEST_QUERY.as_bytes());
+        let persisted = json!({"persistedQuery": {"version": 1, "sha256Hash": hash}});
+        let body = match self {
+            Mode::EdgeOn => json!({"operationName": "TestQuery", "extensions": persisted}),
+            _ => json!({"query": TEST_QUERY, "operationName": "TestQuery"}),
+        };
+        Bytes::from(serde_json::to_vec(&body).unwrap())
+    }
+
+    /// The body that registers the query (APQ) before the hash alone is sent.
+    fn registration(self) -> Bytes {
+        let hash = kit::id::sha256_hex(TEST_QUERY.as_bytes());
+        Bytes::from(
+            serde_json::to_vec(&json!({"query": TEST_QUERY, "operationName": "TestQuery",
+                "extensions": {"persistedQuery": {"version": 1, "sha256Hash": hash}}}))
+            .unwrap(),
+        )
     }
 }
 
@@ -182,7 +229,10 @@ fn modes() -> Vec<Mode> {
         Ok("off") => vec![Mode::Off],
         Ok("subgraph") => vec![Mode::Subgraph],
         Ok("client") => vec![Mode::Client],
-        Ok(other) if !other.is_empty() => panic!("BENCH_MODE must be off, subgraph or client"),
+        Ok("edge") => vec![Mode::EdgeOff, Mode::EdgeOn],
+        Ok(other) if !other.is_empty() => {
+            panic!("BENCH_MODE must be off, subgraph, client or edge")
+        }
         _ => vec![Mode::Off, Mode::Subgraph, Mode::Client],
     }
 }
@@ -375,9 +425,6 @@ async fn main() {
         .pool_max_idle_per_host(concurrency * 2)
         .build()
         .unwrap();
-    let body = Bytes::from(
-        serde_json::to_vec(&json!({"query": TEST_QUERY, "operationName": "TestQuery"})).unwrap(),
-    );
     let compare_url = std::env::var("BENCH_COMPARE_URL").ok();
     let compare_pid = std::env::var("BENCH_COMPARE_PID")
         .ok()
@@ -395,6 +442,8 @@ async fn main() {
 
     for mode in modes {
         let router = RouterProcess::start(&supergraph_path, mode, &client).await;
+        checked_answer(&client, &router.url, &mode.registration()).await;
+        let body = mode.body();
         let (ours, size) = checked_answer(&client, &router.url, &body).await;
         if let Some(other) = &compare_url {
             let (theirs, _) = checked_answer(&client, other, &body).await;

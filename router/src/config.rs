@@ -33,6 +33,14 @@
 //! apq = true                   # automatic persisted queries for the other clients
 //! apq_ttl_secs = 86400         # how long a registration lives in Redis
 //! apq_local_entries = 10000    # registrations each replica keeps in memory
+//! [circuit_breaker]           # per subgraph
+//! enabled = true
+//! failure_threshold = 5        # failed calls in a row that open the circuit
+//! open_ms = 5000               # how long calls are refused before one probes
+//! [demand_control]            # an operation's cost, estimated before it runs
+//! enabled = true
+//! max_cost = 10000
+//! default_list_size = 10       # lists without first/last or @listSize
 //! [rate_limits]               # per client: partner client id, user, or address
 //! enabled = false
 //! queries_per_second = 50
@@ -54,7 +62,8 @@
 //! `ROUTER_APQ` (true/false), `ROUTER_RATE_LIMITS` (true/false),
 //! `ROUTER_RATE_LIMIT_QUERIES_PER_SECOND`, `ROUTER_RATE_LIMIT_QUERY_BURST`,
 //! `ROUTER_RATE_LIMIT_MUTATIONS_PER_SECOND`, `ROUTER_RATE_LIMIT_MUTATION_BURST`,
-//! `ROUTER_TRUSTED_PROXY_HOPS`, and
+//! `ROUTER_TRUSTED_PROXY_HOPS`, `ROUTER_DEMAND_CONTROL` (true/false), `ROUTER_MAX_COST`,
+//! `ROUTER_CIRCUIT_BREAKER` (true/false), and
 //! `ROUTER_SUBGRAPH_<NAME>_URL` (name upper-cased) to override one subgraph's URL.
 
 use std::collections::HashMap;
@@ -99,6 +108,8 @@ pub struct RouterConfig {
     pub redis_namespace: String,
     pub persisted: PersistedConfig,
     pub rate_limits: RateLimitConfig,
+    pub demand_control: DemandControl,
+    pub circuit_breaker: CircuitBreakerConfig,
     /// Per-subgraph overrides keyed by subgraph name.
     pub subgraphs: HashMap<String, SubgraphConfig>,
 }
@@ -216,6 +227,45 @@ impl Default for PersistedConfig {
     }
 }
 
+/// Per-subgraph circuit breakers: a subgraph that keeps failing gets no calls for a moment.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CircuitBreakerConfig {
+    pub enabled: bool,
+    pub failure_threshold: u32,
+    pub open_ms: u64,
+}
+
+impl Default for CircuitBreakerConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            failure_threshold: 5,
+            open_ms: 5000,
+        }
+    }
+}
+
+/// Demand control: operations whose estimated cost is over `max_cost` are refused.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DemandControl {
+    pub enabled: bool,
+    pub max_cost: u64,
+    /// The size assumed for a list without `first`/`last` or `@listSize`.
+    pub default_list_size: u64,
+}
+
+impl Default for DemandControl {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            max_cost: 10_000,
+            default_list_size: 10,
+        }
+    }
+}
+
 /// Token buckets per client (a partner's client id, a user, or the address of an anonymous
 /// caller); queries and mutations have their own.
 #[derive(Debug, Clone, Deserialize)]
@@ -269,6 +319,8 @@ impl Default for RouterConfig {
             redis_namespace: "shop".into(),
             persisted: PersistedConfig::default(),
             rate_limits: RateLimitConfig::default(),
+            demand_control: DemandControl::default(),
+            circuit_breaker: CircuitBreakerConfig::default(),
             subgraphs: HashMap::new(),
         }
     }
@@ -399,6 +451,15 @@ impl RouterConfig {
                 *target = parse_setting(key, &v)?;
             }
         }
+        if let Some(v) = env("ROUTER_CIRCUIT_BREAKER") {
+            self.circuit_breaker.enabled = parse_setting("ROUTER_CIRCUIT_BREAKER", &v)?;
+        }
+        if let Some(v) = env("ROUTER_DEMAND_CONTROL") {
+            self.demand_control.enabled = parse_setting("ROUTER_DEMAND_CONTROL", &v)?;
+        }
+        if let Some(v) = env("ROUTER_MAX_COST") {
+            self.demand_control.max_cost = parse_setting("ROUTER_MAX_COST", &v)?;
+        }
         if let Some(v) = env("ROUTER_RATE_LIMITS") {
             self.rate_limits.enabled = parse_setting("ROUTER_RATE_LIMITS", &v)?;
         }
@@ -437,6 +498,10 @@ impl RouterConfig {
             ("limits.max_root_fields", self.limits.max_root_fields),
             ("limits.max_tokens", self.limits.max_tokens),
             ("plan_cache_size", self.plan_cache_size),
+            (
+                "demand_control.max_cost",
+                self.demand_control.max_cost as usize,
+            ),
             (
                 "persisted.reload_interval_ms",
                 self.persisted.reload_interval_ms as usize,

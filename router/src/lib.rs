@@ -8,6 +8,7 @@ pub mod config;
 pub mod executor;
 pub mod graphql_error;
 pub mod inflight;
+pub mod metrics;
 pub mod persisted;
 pub mod pipeline;
 pub mod rate_limit;
@@ -90,6 +91,8 @@ impl App {
         config: RouterConfig,
         supergraph: Supergraph,
     ) -> Result<Self, StartError> {
+        // Series recorded from now on reach `/metrics`.
+        kit::metrics::handle();
         let transport = Transport::new(&supergraph.subgraph_urls, &config)?;
         let preparer = OperationPreparer::new(
             config.plan_cache_size,

@@ -1,4 +1,5 @@
-//! HTTP: GraphQL over HTTP on `/` and `/graphql`, `/health`, and GraphiQL for browsers.
+//! HTTP: GraphQL over HTTP on `/` and `/graphql`, `/health`, `/metrics` (Prometheus), and
+//! GraphiQL for browsers.
 
 use std::sync::Arc;
 
@@ -24,7 +25,12 @@ pub fn routes(state: Arc<AppState>) -> axum::Router {
         .route("/", get(graphql_get).post(graphql_post))
         .route("/graphql", get(graphql_get).post(graphql_post))
         .route("/health", get(health))
+        .route("/metrics", get(|| async { kit::metrics::render() }))
+        .route("/graphiql/{file}", get(graphiql_asset))
         .with_state(state)
+        .layer(axum::middleware::from_fn(|request, next| {
+            kit::metrics::track_http("router", request, next)
+        }))
 }
 
 async fn health() -> impl IntoResponse {
@@ -77,17 +83,75 @@ async fn graphql_post(
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<usize>().ok());
-    if declared_length.is_some_and(|len| len > limit) {
-        return error_response(PipelineError::PayloadTooLarge(limit), modern);
-    }
-    let bytes = match axum::body::to_bytes(body, limit).await {
+    let bytes = match read_body(body, limit, declared_length).await {
         Ok(bytes) => bytes,
-        Err(_) => return error_response(PipelineError::PayloadTooLarge(limit), modern),
+        Err(error) => {
+            let mut response = error_response(error, modern);
+            // What is left of the body is not read: this connection cannot serve another.
+            response
+                .headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+            return response;
+        }
     };
     match parse_post_body(&headers, &bytes) {
         Ok(request) => run_request(state, request, &headers, modern).await,
         Err(error) => error_response(error, modern),
     }
+}
+
+/// How much of an oversized body is read and dropped before the 413 is sent: a client still
+/// sending when the connection closes sees a broken pipe, not the answer (as web servers
+/// do, a bounded amount, in bounded time).
+const DRAIN_BYTES: usize = 16 * 1024 * 1024;
+const DRAIN_TIME: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// The request body, at most `limit` bytes; a larger one is drained (within bounds) and
+/// refused.
+async fn read_body(
+    body: Body,
+    limit: usize,
+    declared_length: Option<usize>,
+) -> Result<Bytes, PipelineError> {
+    use futures::StreamExt;
+
+    let mut stream = body.into_data_stream();
+    if let Some(declared) = declared_length.filter(|len| *len > limit) {
+        drain(&mut stream, declared).await;
+        return Err(PipelineError::PayloadTooLarge(limit));
+    }
+    let mut buffer = bytes::BytesMut::with_capacity(declared_length.unwrap_or(0));
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|e| {
+            PipelineError::BadRequest(format!("the request body could not be read: {e}"))
+        })?;
+        if buffer.len() + chunk.len() > limit {
+            drain(&mut stream, DRAIN_BYTES).await;
+            return Err(PipelineError::PayloadTooLarge(limit));
+        }
+        buffer.extend_from_slice(&chunk);
+    }
+    Ok(buffer.freeze())
+}
+
+/// Reads and drops the rest of the body when it is expected to end within [`DRAIN_BYTES`]
+/// (a larger one is not worth reading: the connection closes at once).
+async fn drain(stream: &mut axum::body::BodyDataStream, expected: usize) {
+    use futures::StreamExt;
+
+    if expected > DRAIN_BYTES {
+        return;
+    }
+    let mut drained = 0;
+    let _ = tokio::time::timeout(DRAIN_TIME, async {
+        while let Some(Ok(chunk)) = stream.next().await {
+            drained += chunk.len();
+            if drained > DRAIN_BYTES {
+                break;
+            }
+        }
+    })
+    .await;
 }
 
 /// Appends the caller's address to `x-forwarded-for`, which is forwarded to the subgraphs (the
@@ -160,19 +224,21 @@ fn body_response(status: StatusCode, bytes: Bytes, modern: bool) -> Response {
         .into_response()
 }
 
+/// GraphiQL's page and its assets, served by the router itself (no CDN): it works without
+/// internet access. The assets are vendored in `router/assets/graphiql/` (see its LICENSES.txt).
 const GRAPHIQL_PAGE: &str = r#"<!doctype html>
 <html lang="en">
 <head>
   <meta charset="utf-8" />
   <title>GraphiQL</title>
-  <link rel="stylesheet" href="https://unpkg.com/graphiql@3/graphiql.min.css" />
+  <link rel="stylesheet" href="/graphiql/graphiql.min.css" />
   <style>body { margin: 0; height: 100vh; } #graphiql { height: 100vh; }</style>
 </head>
 <body>
   <div id="graphiql">Loading GraphiQL...</div>
-  <script crossorigin src="https://unpkg.com/react@18/umd/react.production.min.js"></script>
-  <script crossorigin src="https://unpkg.com/react-dom@18/umd/react-dom.production.min.js"></script>
-  <script crossorigin src="https://unpkg.com/graphiql@3/graphiql.min.js"></script>
+  <script src="/graphiql/react.production.min.js"></script>
+  <script src="/graphiql/react-dom.production.min.js"></script>
+  <script src="/graphiql/graphiql.min.js"></script>
   <script>
     const fetcher = GraphiQL.createFetcher({ url: window.location.pathname });
     ReactDOM.createRoot(document.getElementById('graphiql'))
@@ -181,3 +247,40 @@ const GRAPHIQL_PAGE: &str = r#"<!doctype html>
 </body>
 </html>
 "#;
+
+const GRAPHIQL_ASSETS: &[(&str, &str, &[u8])] = &[
+    (
+        "graphiql.min.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../assets/graphiql/graphiql.min.js"),
+    ),
+    (
+        "graphiql.min.css",
+        "text/css; charset=utf-8",
+        include_bytes!("../assets/graphiql/graphiql.min.css"),
+    ),
+    (
+        "react.production.min.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../assets/graphiql/react.production.min.js"),
+    ),
+    (
+        "react-dom.production.min.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../assets/graphiql/react-dom.production.min.js"),
+    ),
+];
+
+async fn graphiql_asset(axum::extract::Path(file): axum::extract::Path<String>) -> Response {
+    match GRAPHIQL_ASSETS.iter().find(|(name, _, _)| *name == file) {
+        Some((_, content_type, bytes)) => (
+            [
+                (header::CONTENT_TYPE, *content_type),
+                (header::CACHE_CONTROL, "public, max-age=86400"),
+            ],
+            *bytes,
+        )
+            .into_response(),
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
+}

@@ -3,9 +3,8 @@
 //! event that failed `max_attempts` times (or that the handler rejects outright) so the rest of
 //! the stream keeps flowing. Counts show in the process's `/metrics`.
 
-use std::fmt::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, LazyLock, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use super::{Delivery, Event, EventBus, EventError};
@@ -77,40 +76,6 @@ pub struct ConsumerCounters {
     pub dead_lettered: AtomicU64,
 }
 
-type Registered = (String, String, Arc<ConsumerCounters>);
-
-/// Every consumer of this process, for `/metrics`.
-static REGISTRY: LazyLock<Mutex<Vec<Registered>>> = LazyLock::new(|| Mutex::new(Vec::new()));
-
-/// The consumers' counters in the Prometheus text format.
-pub fn render_metrics() -> String {
-    let registry = REGISTRY.lock().expect("the registry is never poisoned");
-    let mut out = String::new();
-    for (name, help) in [
-        ("events_handled_total", "Events handled and acknowledged."),
-        ("events_retried_total", "Handler failures left for a retry."),
-        (
-            "events_dead_lettered_total",
-            "Events moved to a dead-letter stream.",
-        ),
-    ] {
-        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter");
-        for (topic, group, counters) in registry.iter() {
-            let counter = match name {
-                "events_handled_total" => &counters.handled,
-                "events_retried_total" => &counters.retried,
-                _ => &counters.dead_lettered,
-            };
-            let _ = writeln!(
-                out,
-                "{name}{{topic=\"{topic}\",group=\"{group}\"}} {}",
-                counter.load(Ordering::Relaxed)
-            );
-        }
-    }
-    out
-}
-
 pub struct Consumer {
     bus: Arc<dyn EventBus>,
     topic: String,
@@ -131,10 +96,8 @@ impl Consumer {
         settings: ConsumerSettings,
     ) -> Self {
         let counters = Arc::new(ConsumerCounters::default());
-        REGISTRY
-            .lock()
-            .expect("the registry is never poisoned")
-            .push((topic.into(), group.into(), counters.clone()));
+        // Its series go to the process's recorder, which must be there before the first count.
+        crate::metrics::handle();
         Self {
             bus,
             topic: topic.into(),
@@ -176,8 +139,13 @@ impl Consumer {
     }
 
     async fn process(&self, delivery: &Delivery) -> Result<(), EventError> {
+        let labels = [("topic", self.topic.clone()), ("group", self.group.clone())];
         let outcome = match delivery.event() {
-            Ok(event) => self.handler.handle(&event).await,
+            Ok(event) => {
+                let lag_ms = (crate::db::now_millis() - event.time).max(0);
+                metrics::histogram!("events_lag_seconds", &labels).record(lag_ms as f64 / 1000.0);
+                self.handler.handle(&event).await
+            }
             Err(malformed) => Err(HandlerError::Reject(malformed.to_string())),
         };
         match outcome {
@@ -186,6 +154,7 @@ impl Consumer {
                     .ack(&self.topic, &self.group, &delivery.entry)
                     .await?;
                 self.counters.handled.fetch_add(1, Ordering::Relaxed);
+                metrics::counter!("events_handled_total", &labels).increment(1);
             }
             Err(HandlerError::Retry(reason)) if delivery.attempt < self.settings.max_attempts => {
                 tracing::warn!(
@@ -193,6 +162,7 @@ impl Consumer {
                     attempt = delivery.attempt, %reason, "event handler failed; will retry"
                 );
                 self.counters.retried.fetch_add(1, Ordering::Relaxed);
+                metrics::counter!("events_retried_total", &labels).increment(1);
             }
             Err(error) => {
                 let reason = error.to_string();
@@ -204,6 +174,7 @@ impl Consumer {
                     .dead_letter(&self.topic, &self.group, delivery, &reason)
                     .await?;
                 self.counters.dead_lettered.fetch_add(1, Ordering::Relaxed);
+                metrics::counter!("events_dead_lettered_total", &labels).increment(1);
             }
         }
         Ok(())

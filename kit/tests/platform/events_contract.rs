@@ -351,7 +351,8 @@ async fn a_poison_event_lands_in_the_dead_letter_stream_without_blocking_the_res
         assert_eq!(counters.handled.load(Ordering::SeqCst), 19);
         assert_eq!(counters.retried.load(Ordering::SeqCst), 2);
         assert_eq!(counters.dead_lettered.load(Ordering::SeqCst), 1);
-        assert!(kit::events::consumer::render_metrics()
+        assert!(kit::metrics::handle()
+            .render()
             .contains("events_dead_lettered_total{topic=\"test.counted\",group=\"g\"}"));
     }
 }

@@ -114,6 +114,23 @@ async fn a_partner_runs_published_operations_by_id_and_nothing_else() {
         assert!(body.get("data").is_none_or(Value::is_null), "{body}");
     }
 
+    // Demand control: the estimate when asked, and a list bomb refused before any subgraph.
+    let (status, body) = shop
+        .post_body(
+            &url,
+            json!({ "query": catalog_body, "variables": { "first": 20 }, "extensions": { "cost": true } }),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let estimated = body["extensions"]["cost"]["estimated"].as_u64().unwrap();
+    assert!(estimated > 20 && estimated < 1000, "{body}");
+    assert!(body["data"]["products"]["edges"].is_array(), "{body}");
+    let bomb = "{ products(first: 100) { edges { node { reviews(first: 100) { edges { node {
+        author { reviews(first: 100) { edges { node { id } } } } } } } } } } }";
+    let (_, body) = shop.post_body(&url, json!({ "query": bomb }), None).await;
+    assert_eq!(error_code(&body), "COST_ESTIMATED_TOO_EXPENSIVE", "{body}");
+
     // Revoked by an admin: its token stops working at once, and it gets no new one.
     let admin = shop.admin_token().await;
     let revoked = shop

@@ -93,3 +93,57 @@ fn the_persisted_operation_manifest_is_fresh() {
         .sum::<usize>();
     assert_eq!(manifest.len(), files, "one entry per operation file");
 }
+
+/// Demand control with its defaults: every client operation passes (lists of unknown size
+/// taken at the default size), while 100 products x 100 reviews x 100 of each author's reviews
+/// is refused.
+#[test]
+fn client_operations_cost_less_than_the_maximum_and_a_list_bomb_does_not() {
+    use router::config::DemandControl;
+    use router::pipeline::cost::estimate_cost;
+
+    let supergraph = Supergraph::parse(shop::SUPERGRAPH).unwrap();
+    let preparer = OperationPreparer::new(100, Limits::default(), false);
+    let demand = DemandControl::default();
+    let cost = |text: &str| {
+        let prepared = preparer
+            .prepare_operation_with_cache(&supergraph, text, None)
+            .unwrap();
+        estimate_cost(
+            &supergraph.api_schema,
+            &prepared,
+            &Default::default(),
+            &demand,
+        )
+    };
+    let mut costliest = (0, String::new());
+    for path in ["storefront", "admin", "partner"]
+        .iter()
+        .flat_map(|d| operations(d))
+    {
+        let estimated = cost(&std::fs::read_to_string(&path).unwrap());
+        assert!(estimated > 0, "{}", path.display());
+        if estimated > costliest.0 {
+            costliest = (estimated, path.display().to_string());
+        }
+    }
+    assert!(
+        costliest.0 <= demand.max_cost / 4,
+        "{costliest:?} leaves too little room under {}",
+        demand.max_cost
+    );
+    let bomb = "{ products(first: 100) { edges { node { reviews(first: 100) { edges { node {
+        author { reviews(first: 100) { edges { node { id } } } } } } } } } } }";
+    assert!(cost(bomb) > 100 * 100 * 100);
+    // The size comes from the variables when the argument is one.
+    let by_variable = "query($n: Int) { products(first: $n) { edges { node { id } } } }";
+    let prepared = preparer
+        .prepare_operation_with_cache(&supergraph, by_variable, None)
+        .unwrap();
+    let mut variables = apollo_compiler::response::JsonMap::new();
+    variables.insert("n", 500.into());
+    let five_hundred = estimate_cost(&supergraph.api_schema, &prepared, &variables, &demand);
+    variables.insert("n", 5.into());
+    let five = estimate_cost(&supergraph.api_schema, &prepared, &variables, &demand);
+    assert_eq!((five_hundred, five), (1 + 500 * 2, 1 + 5 * 2));
+}

@@ -13,6 +13,7 @@ mod edge;
 mod embedded;
 mod frontend_queries;
 mod inventory;
+mod metrics;
 mod query_count;
 mod revocation;
 mod shipping;

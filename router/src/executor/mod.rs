@@ -2,6 +2,7 @@
 //! fetch to its subgraph and merges the answers into one data tree. Shaping that tree into the
 //! client's response is the `respond` stage's job.
 
+pub mod breaker;
 pub mod entities;
 mod errors;
 mod fetch;

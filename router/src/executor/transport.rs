@@ -16,6 +16,7 @@ use apollo_compiler::response::{JsonMap, JsonValue};
 use http::HeaderMap;
 use serde::Deserialize;
 
+use super::breaker::CircuitBreaker;
 use super::value::Value;
 use crate::config::RouterConfig;
 use crate::inflight::{HashedKey, Inflight};
@@ -42,6 +43,8 @@ pub fn identity_header_values(headers: &HeaderMap) -> Vec<Option<http::HeaderVal
 pub enum TransportError {
     #[error("the subgraph is not known to the router")]
     UnknownSubgraph,
+    #[error("the subgraph is failing; calls to it are paused for a moment")]
+    CircuitOpen,
     #[error("the request timed out")]
     Timeout,
     #[error("the subgraph could not be reached")]
@@ -66,6 +69,7 @@ impl TransportError {
         match self {
             TransportError::Timeout => "SUBREQUEST_TIMEOUT",
             TransportError::InvalidResponse(_) => "SUBREQUEST_MALFORMED_RESPONSE",
+            TransportError::CircuitOpen => "SUBGRAPH_CIRCUIT_OPEN",
             _ => "SUBREQUEST_HTTP_ERROR",
         }
     }
@@ -105,6 +109,8 @@ struct Endpoint {
     timeout: Duration,
     /// Whether identical in-flight query requests share one call.
     dedupe: bool,
+    /// `None` when circuit breaking is off.
+    breaker: Option<CircuitBreaker>,
 }
 
 /// What identifies a subgraph request for deduplication.
@@ -157,6 +163,12 @@ impl Transport {
                     uri,
                     timeout: config.subgraph_timeout(name),
                     dedupe: config.subgraph_dedupe(name),
+                    breaker: config.circuit_breaker.enabled.then(|| {
+                        CircuitBreaker::new(
+                            config.circuit_breaker.failure_threshold,
+                            Duration::from_millis(config.circuit_breaker.open_ms),
+                        )
+                    }),
                 };
                 Ok((name.clone(), Arc::new(endpoint)))
             })
@@ -174,6 +186,14 @@ impl Transport {
         })
     }
 
+    /// Whether calls to `subgraph` are paused by its circuit breaker.
+    pub fn circuit_open(&self, subgraph: &str) -> bool {
+        self.endpoints
+            .get(subgraph)
+            .and_then(|e| e.breaker.as_ref())
+            .is_some_and(CircuitBreaker::is_open)
+    }
+
     /// How many subgraph requests so far shared an identical call in flight.
     pub fn calls_shared(&self) -> u64 {
         self.inflight.joined()
@@ -183,6 +203,22 @@ impl Transport {
     /// identical one already in flight instead of calling again, where the subgraph allows it;
     /// each caller parses the shared answer into its own data.
     pub async fn fetch(
+        &self,
+        subgraph: &str,
+        body: Vec<u8>,
+        client_headers: &HeaderMap,
+        shareable: bool,
+    ) -> Result<SubgraphResponse, TransportError> {
+        let started = std::time::Instant::now();
+        let answer = self
+            .fetch_unmeasured(subgraph, body, client_headers, shareable)
+            .await;
+        let code = answer.as_ref().err().map(TransportError::code);
+        crate::metrics::record_fetch(subgraph, code, started.elapsed());
+        answer
+    }
+
+    async fn fetch_unmeasured(
         &self,
         subgraph: &str,
         body: Vec<u8>,
@@ -235,6 +271,23 @@ fn forwarded_headers(client_headers: &HeaderMap) -> Vec<(&'static str, http::Hea
 async fn send(
     client: HttpClient,
     endpoint: Arc<Endpoint>,
+    body: Bytes,
+    headers: Vec<(&'static str, http::HeaderValue)>,
+) -> Result<RawAnswer, TransportError> {
+    let permit = match &endpoint.breaker {
+        Some(breaker) => Some(breaker.permit().ok_or(TransportError::CircuitOpen)?),
+        None => None,
+    };
+    let answer = call(client, &endpoint, body, headers).await;
+    if let Some(permit) = permit {
+        permit.record(matches!(&answer, Ok(a) if !a.status.is_server_error()));
+    }
+    answer
+}
+
+async fn call(
+    client: HttpClient,
+    endpoint: &Endpoint,
     body: Bytes,
     headers: Vec<(&'static str, http::HeaderValue)>,
 ) -> Result<RawAnswer, TransportError> {
@@ -300,6 +353,7 @@ fn own_error(shared: &TransportError) -> TransportError {
     match shared {
         TransportError::UnknownSubgraph => TransportError::UnknownSubgraph,
         TransportError::Timeout => TransportError::Timeout,
+        TransportError::CircuitOpen => TransportError::CircuitOpen,
         TransportError::Status(status) => TransportError::Status(*status),
         TransportError::TooLarge(limit) => TransportError::TooLarge(*limit),
         TransportError::Connect(_)

@@ -8,13 +8,14 @@
 //! 5. [`request::ensure_method_allows`]: GET runs queries only; [`rate_limit`]: the client's
 //!    query or mutation bucket;
 //! 6. [`authorize`]: `@authenticated` / `@requiresScopes` against the caller;
-//! 7. [`variables`]: coerce the variables;
+//! 7. [`variables`]: coerce the variables; [`cost`]: the estimated cost, refused over the maximum;
 //! 8. [`dedupe`]: identical in-flight queries share one execution;
 //! 9. [`execute`]: run the plan against the subgraphs, then [`respond`] shapes the merged
 //!    data with [`project`] into the response body.
 
 pub mod authenticate;
 pub mod authorize;
+pub mod cost;
 pub mod dedupe;
 pub mod execute;
 pub mod limits;
@@ -33,6 +34,7 @@ use http::{HeaderMap, StatusCode};
 
 use self::authenticate::authenticate;
 use self::authorize::authorize;
+use self::cost::{check_cost, estimate_cost, with_cost_extension};
 use self::dedupe::execute_deduplicated;
 use self::persisted::{register, resolve_document, PersistedError};
 use self::prepare::prepare_operation;
@@ -40,19 +42,37 @@ use self::rate_limit::limit_rate;
 use self::request::{ensure_method_allows, GraphQLRequest};
 use self::variables::coerce_variables;
 use crate::graphql_error::GraphQLError;
+use crate::metrics::{record_request, RequestLabels};
 use crate::rate_limit::OperationKind;
 use crate::AppState;
 
 /// Runs a GraphQL request through every stage; the response body, or the error that ended it.
+/// Counted and timed by operation and client ([`crate::metrics`]).
 pub async fn run_pipeline(
     state: &Arc<AppState>,
     request: GraphQLRequest,
     headers: &HeaderMap,
 ) -> Result<Bytes, PipelineError> {
+    let started = std::time::Instant::now();
+    let mut labels = RequestLabels::new(headers);
+    let result = run_stages(state, request, headers, &mut labels).await;
+    let code = result.as_ref().err().map(PipelineError::code);
+    record_request(labels, code, started.elapsed());
+    result
+}
+
+async fn run_stages(
+    state: &Arc<AppState>,
+    request: GraphQLRequest,
+    headers: &HeaderMap,
+    labels: &mut RequestLabels,
+) -> Result<Bytes, PipelineError> {
     let viewer = authenticate(state.verifier.as_ref(), headers).await?;
+    labels.set_viewer(viewer.as_ref());
     let document = resolve_document(&state.persisted, &request, viewer.as_ref()).await?;
     let prepared =
         prepare_operation(state, &document.text, request.operation_name.as_deref()).await?;
+    labels.set_operation(prepared.operation.name.as_deref());
     register(&state.persisted, document).await;
     ensure_method_allows(&request, prepared.operation_type())?;
     let kind = if prepared.operation_type().is_mutation() {
@@ -72,7 +92,22 @@ pub async fn run_pipeline(
         authorize(&prepared.access, viewer)?;
     }
     let variables = coerce_variables(&state.supergraph, &prepared, &request.variables)?;
-    execute_deduplicated(state, prepared, variables, headers).await
+    let demand = &state.config.demand_control;
+    let wants_cost = request.extensions.get("cost").and_then(|v| v.as_bool()) == Some(true);
+    let cost = (demand.enabled || wants_cost)
+        .then(|| estimate_cost(&state.supergraph.api_schema, &prepared, &variables, demand));
+    if let (Some(estimated), true) = (cost, demand.enabled) {
+        check_cost(estimated, demand)?;
+    }
+    let body = execute_deduplicated(state, prepared, variables, headers).await?;
+    match cost {
+        Some(estimated) if wants_cost => Ok(Bytes::from(with_cost_extension(
+            &body,
+            estimated,
+            demand.max_cost,
+        ))),
+        _ => Ok(body),
+    }
 }
 
 /// Errors that end a request before execution. Each maps to an HTTP status and GraphQL errors
@@ -115,11 +150,38 @@ pub enum PipelineError {
     AuthUnavailable(String),
     #[error(transparent)]
     Persisted(#[from] PersistedError),
+    #[error("the operation's estimated cost is {estimated}; the limit is {max}")]
+    CostExceeded { estimated: u64, max: u64 },
     #[error("too many requests: retry in {retry_after_ms} ms")]
     RateLimited { retry_after_ms: u64 },
 }
 
 impl PipelineError {
+    /// The code clients see for this error (the first, for parse and validation errors).
+    pub fn code(&self) -> &'static str {
+        match self {
+            PipelineError::BadRequest(_) => "BAD_REQUEST",
+            PipelineError::UnsupportedMediaType(_) => "UNSUPPORTED_MEDIA_TYPE",
+            PipelineError::PayloadTooLarge(_) => "PAYLOAD_TOO_LARGE",
+            PipelineError::MutationOverGet => "METHOD_NOT_ALLOWED",
+            PipelineError::Parse(_) => "GRAPHQL_PARSE_FAILED",
+            PipelineError::Validation(_) => "GRAPHQL_VALIDATION_FAILED",
+            PipelineError::UnknownOperation(_) => "GRAPHQL_UNKNOWN_OPERATION_NAME",
+            PipelineError::InvalidVariables(_) => "BAD_USER_INPUT",
+            PipelineError::LimitExceeded(_) => "OPERATION_LIMIT_EXCEEDED",
+            PipelineError::IntrospectionDisabled => "INTROSPECTION_DISABLED",
+            PipelineError::SubscriptionUnsupported => "SUBSCRIPTION_UNSUPPORTED",
+            PipelineError::Unauthenticated(_) => "UNAUTHENTICATED",
+            PipelineError::Forbidden => "FORBIDDEN",
+            PipelineError::AuthUnavailable(_) => "SERVICE_UNAVAILABLE",
+            PipelineError::Planning(_) => "QUERY_PLANNING_FAILED",
+            PipelineError::Internal(_) => "INTERNAL_SERVER_ERROR",
+            PipelineError::Persisted(error) => error.code(),
+            PipelineError::CostExceeded { .. } => "COST_ESTIMATED_TOO_EXPENSIVE",
+            PipelineError::RateLimited { .. } => "RATE_LIMITED",
+        }
+    }
+
     /// Whole seconds the client should wait (`Retry-After`), for a refused rate.
     pub fn retry_after_secs(&self) -> Option<u64> {
         match self {
@@ -150,7 +212,8 @@ impl PipelineError {
             | PipelineError::LimitExceeded(_)
             | PipelineError::IntrospectionDisabled
             | PipelineError::SubscriptionUnsupported
-            | PipelineError::Persisted(_) => {
+            | PipelineError::Persisted(_)
+            | PipelineError::CostExceeded { .. } => {
                 if graphql_response_json {
                     StatusCode::BAD_REQUEST
                 } else {
@@ -161,49 +224,31 @@ impl PipelineError {
     }
 
     pub fn into_errors(self) -> Vec<GraphQLError> {
-        let code = match &self {
-            PipelineError::BadRequest(_) => "BAD_REQUEST",
-            PipelineError::UnsupportedMediaType(_) => "UNSUPPORTED_MEDIA_TYPE",
-            PipelineError::PayloadTooLarge(_) => "PAYLOAD_TOO_LARGE",
-            PipelineError::MutationOverGet => "METHOD_NOT_ALLOWED",
-            PipelineError::Parse(errors) | PipelineError::Validation(errors) => {
-                return errors.clone();
-            }
-            PipelineError::UnknownOperation(_) => "GRAPHQL_UNKNOWN_OPERATION_NAME",
-            PipelineError::InvalidVariables(error) => return vec![(**error).clone()],
-            PipelineError::LimitExceeded(_) => "OPERATION_LIMIT_EXCEEDED",
-            PipelineError::IntrospectionDisabled => "INTROSPECTION_DISABLED",
-            PipelineError::SubscriptionUnsupported => "SUBSCRIPTION_UNSUPPORTED",
-            PipelineError::Unauthenticated(_) => "UNAUTHENTICATED",
-            PipelineError::Forbidden => "FORBIDDEN",
-            PipelineError::Persisted(error) => error.code(),
+        let code = self.code();
+        match &self {
+            PipelineError::Parse(errors) | PipelineError::Validation(errors) => errors.clone(),
+            PipelineError::InvalidVariables(error) => vec![(**error).clone()],
             PipelineError::RateLimited { retry_after_ms } => {
-                let error = GraphQLError::new(self.to_string(), "RATE_LIMITED")
-                    .with_extension("retryAfterMs", *retry_after_ms);
-                return vec![error];
+                vec![GraphQLError::new(self.to_string(), code)
+                    .with_extension("retryAfterMs", *retry_after_ms)]
             }
+            // Internal details are logged, never shown.
             PipelineError::AuthUnavailable(detail) => {
                 tracing::error!(%detail, "token verification unavailable");
-                return vec![GraphQLError::new(
-                    "Token verification is unavailable",
-                    "SERVICE_UNAVAILABLE",
-                )];
+                vec![GraphQLError::new("Token verification is unavailable", code)]
             }
             PipelineError::Planning(detail) => {
                 tracing::error!(%detail, "query planning failed");
-                return vec![GraphQLError::new(
+                vec![GraphQLError::new(
                     "The router could not plan this operation",
-                    "QUERY_PLANNING_FAILED",
-                )];
+                    code,
+                )]
             }
             PipelineError::Internal(detail) => {
                 tracing::error!(%detail, "internal error");
-                return vec![GraphQLError::new(
-                    "Internal server error",
-                    "INTERNAL_SERVER_ERROR",
-                )];
+                vec![GraphQLError::new("Internal server error", code)]
             }
-        };
-        vec![GraphQLError::new(self.to_string(), code)]
+            _ => vec![GraphQLError::new(self.to_string(), code)],
+        }
     }
 }

@@ -167,8 +167,10 @@ pub async fn prepare_operation(
     operation_name: Option<&str>,
 ) -> Result<Arc<PreparedOperation>, PipelineError> {
     if let Some(prepared) = state.preparer.cached(query, operation_name) {
+        crate::metrics::record_plan_cache(true);
         return Ok(prepared);
     }
+    crate::metrics::record_plan_cache(false);
     let state = state.clone();
     let query = query.clone();
     let operation_name = operation_name.map(str::to_string);

@@ -22,7 +22,13 @@ pub async fn limit_rate(
     let client = client_key(viewer, headers, trusted_proxy_hops);
     match limiter.check(&client, kind).await {
         Decision::Allowed => Ok(()),
-        Decision::Refused { retry_after_ms } => Err(PipelineError::RateLimited { retry_after_ms }),
+        Decision::Refused { retry_after_ms } => {
+            crate::metrics::record_rate_limited(match kind {
+                OperationKind::Query => "query",
+                OperationKind::Mutation => "mutation",
+            });
+            Err(PipelineError::RateLimited { retry_after_ms })
+        }
     }
 }
 

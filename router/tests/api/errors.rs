@@ -161,3 +161,33 @@ async fn an_unreachable_subgraph_is_an_error_not_a_dead_router() {
     let again = gw.query("{ latestReviews { id } }").await;
     assert_eq!(again["data"]["latestReviews"][0]["id"], json!("r1"));
 }
+
+#[tokio::test]
+async fn a_subgraph_that_keeps_failing_gets_no_calls_while_its_circuit_is_open() {
+    let gw = TestGateway::start_with("shop", shop_resolvers(), |config| {
+        config.circuit_breaker.failure_threshold = 3;
+        config.circuit_breaker.open_ms = 60_000;
+    })
+    .await;
+    let accounts = gw.subgraph("accounts");
+    accounts.set_behaviour(Behaviour::Status(503));
+    for _ in 0..3 {
+        let response = gw.query("{ me { name } latestReviews { id } }").await;
+        assert_eq!(
+            response["errors"][0]["extensions"]["code"],
+            json!("SUBREQUEST_HTTP_ERROR")
+        );
+    }
+    let calls = accounts.requests();
+    assert!(gw.state.transport.circuit_open("accounts"));
+    // Open: the fetch fails at once, the subgraph is not called, the rest of the data stays.
+    let response = gw.query("{ me { name } latestReviews { id } }").await;
+    assert_eq!(response["data"]["me"], json!(null));
+    assert_eq!(response["data"]["latestReviews"][0], json!({"id": "r1"}));
+    assert_eq!(
+        response["errors"][0]["extensions"]["code"],
+        json!("SUBGRAPH_CIRCUIT_OPEN")
+    );
+    assert_eq!(accounts.requests(), calls);
+    assert!(!gw.state.transport.circuit_open("reviews"));
+}

@@ -230,7 +230,40 @@ async fn health_and_graphiql() {
         .await
         .unwrap();
     assert_eq!(page.status(), 200);
-    assert!(page.text().await.unwrap().contains("GraphiQL"));
+    let page = page.text().await.unwrap();
+    assert!(page.contains("GraphiQL"));
+    // Everything the page loads comes from the router: it works without internet access.
+    assert!(
+        !page.contains("https://") && !page.contains("http://"),
+        "{page}"
+    );
+    let assets: Vec<&str> = page
+        .split(['"', '\''])
+        .filter(|part| part.starts_with("/graphiql/"))
+        .collect();
+    assert_eq!(assets.len(), 4, "{assets:?}");
+    for asset in assets {
+        let response = reqwest::get(format!("{base}{asset}")).await.unwrap();
+        assert_eq!(response.status(), 200, "{asset}");
+        let content_type = response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .to_string();
+        let expected = if asset.ends_with(".css") {
+            "text/css"
+        } else {
+            "text/javascript"
+        };
+        assert!(
+            content_type.starts_with(expected),
+            "{asset}: {content_type}"
+        );
+        assert!(response.bytes().await.unwrap().len() > 5_000, "{asset}");
+    }
+    let missing = reqwest::get(format!("{base}/graphiql/nope.js"))
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), 404);
 }
 
 #[tokio::test]
@@ -366,4 +399,57 @@ async fn cors_answers_preflights_for_allowed_origins_only() {
         .headers()
         .get("access-control-allow-origin")
         .is_none());
+}
+
+/// An oversized body gets a 413 the client can read even though it sends the whole body before
+/// reading (as most clients do): the router drains a bounded amount before answering and
+/// closing, so the client's writes do not hit a closed connection (a broken pipe).
+#[tokio::test]
+async fn a_client_that_sends_its_whole_oversized_body_first_reads_its_413() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let gw = TestGateway::start_with("mutations", Default::default(), |config| {
+        config.limits.max_body_bytes = 1024;
+    })
+    .await;
+    let address = gw
+        .url
+        .trim_start_matches("http://")
+        .trim_end_matches("/graphql");
+    let body = format!(
+        r#"{{"query": "{{ __typename }}", "pad": "{}"}}"#,
+        "x".repeat(8 * 1024 * 1024)
+    );
+    let head = format!(
+        "POST /graphql HTTP/1.1\r\nhost: {address}\r\ncontent-type: application/json\r\n\
+         content-length: {}\r\n\r\n",
+        body.len()
+    );
+    for chunked in [false, true] {
+        let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
+        if chunked {
+            let head = head.replace(
+                &format!("content-length: {}", body.len()),
+                "transfer-encoding: chunked",
+            );
+            stream.write_all(head.as_bytes()).await.unwrap();
+            for piece in body.as_bytes().chunks(64 * 1024) {
+                let frame = [format!("{:x}\r\n", piece.len()).as_bytes(), piece, b"\r\n"].concat();
+                stream.write_all(&frame).await.expect("the router reads on");
+            }
+            stream
+                .write_all(b"0\r\n\r\n")
+                .await
+                .expect("the router reads on");
+        } else {
+            stream.write_all(head.as_bytes()).await.unwrap();
+            for piece in body.as_bytes().chunks(64 * 1024) {
+                stream.write_all(piece).await.expect("the router reads on");
+            }
+        }
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).await.unwrap();
+        assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+        assert!(answer.contains("PAYLOAD_TOO_LARGE"), "{answer}");
+    }
 }

@@ -15,7 +15,9 @@ use kit::schema::dataloader;
 use kit::ApiError;
 
 use crate::domain::checkout::FailureKind;
+use crate::saga::SagaError;
 use crate::service::{OrderError, OrdersService};
+use crate::store::StoreError;
 pub use order::{DetailLoader, Order};
 
 #[derive(MergedObject, Default)]
@@ -137,6 +139,13 @@ pub(crate) fn user_error(error: OrderError) -> Result<OrderUserError, ApiError> 
         // charged yet and the key is free again, so the client sends the same checkout again.
         OrderError::Call(call) => {
             tracing::warn!(error = %call, "a service checkout needs did not answer");
+            (None, OrderErrorCode::ServiceUnavailable)
+        }
+        // The database had no connection free in time (a rush): nothing of this request was
+        // done or the checkout goes on by itself; the same checkout again gets its order.
+        OrderError::Store(StoreError::Database(sqlx::Error::PoolTimedOut))
+        | OrderError::Saga(SagaError::Store(StoreError::Database(sqlx::Error::PoolTimedOut))) => {
+            tracing::warn!("no database connection free in time; the client may ask again");
             (None, OrderErrorCode::ServiceUnavailable)
         }
         OrderError::Totals(_) | OrderError::Saga(_) | OrderError::Store(_) => {

@@ -1,0 +1,236 @@
+#!/usr/bin/env python3
+"""Writes deploy/compose.yaml and deploy/kubernetes/shop.yaml from one table of services, so
+the two topologies cannot drift apart: `python3 deploy/generate.py` after changing it (a test
+validates both files against their schemas and checks them against the shop's processes)."""
+import json
+import os
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+IMAGE = "ghcr.io/example/shop:latest"
+
+# name, port, databases it needs, settings of its own (besides the shared ones)
+SUBGRAPHS = [
+    ("accounts", 4001, {}),
+    ("catalog", 4002, {"MEILISEARCH_URL": "http://meilisearch:7700"}),
+    ("inventory", 4003, {"CATALOG_URL": "http://catalog:4002/graphql"}),
+    ("carts", 4004, {"CARTS_REDIS_URL": "redis://redis:6379", "CATALOG_URL": "http://catalog:4002/graphql"}),
+    ("orders", 4005, {
+        "ACCOUNTS_URL": "http://accounts:4001/graphql", "CARTS_URL": "http://carts:4004/graphql",
+        "CATALOG_URL": "http://catalog:4002/graphql", "INVENTORY_URL": "http://inventory:4003/graphql",
+        "PAYMENTS_URL": "http://payments:4006/graphql", "SHIPPING_URL": "http://shipping:4007/graphql",
+    }),
+    ("payments", 4006, {"PAYMENTS_PROVIDER_URL": "http://payment-provider:4090"}),
+    ("shipping", 4007, {"CATALOG_URL": "http://catalog:4002/graphql"}),
+    ("reviews", 4008, {}),
+    ("notifications", 4009, {}),
+    ("recommendations", 4010, {}),
+]
+SHARED = {
+    "JWT_ISSUER": "shop-accounts",
+    "JWT_AUDIENCE": "shop",
+    "EVENTS_URL": "redis://redis:6379",
+    "JWKS_URL": "http://accounts:4001/.well-known/jwks.json",
+    "ACCOUNTS_TOKEN_URL": "http://accounts:4001/oauth/token",
+    "RUST_LOG": "info",
+}
+ROUTER = {
+    "ROUTER_LISTEN": "0.0.0.0:4000",
+    "ROUTER_JWKS_URL": "http://accounts:4001/.well-known/jwks.json",
+    "ROUTER_EVENTS_URL": "redis://redis:6379",
+    "ROUTER_REDIS_URL": "redis://redis:6379",
+    "ROUTER_RATE_LIMITS": "true",
+    "ROUTER_TRUSTED_PROXY_HOPS": "1",
+    "ROUTER_INTROSPECTION": "false",
+    **{f"ROUTER_SUBGRAPH_{n.upper()}_URL": f"http://{n}:{p}/graphql" for n, p, _ in SUBGRAPHS},
+}
+# Secrets: given to compose from the environment (or an .env file), to Kubernetes as a Secret.
+SECRETS = ["PAYMENTS_WEBHOOK_SECRETS", "SHIPPING_CARRIER_WEBHOOK_SECRETS", "MEILISEARCH_API_KEY"]
+
+
+def database_url(name):
+    return f"postgres://shop:shop@postgres:5432/{name}"
+
+
+def compose():
+    services = {
+        "postgres": {
+            "image": "postgres:16",
+            "environment": {"POSTGRES_USER": "shop", "POSTGRES_PASSWORD": "shop", "POSTGRES_DB": "shop"},
+            "volumes": ["postgres:/var/lib/postgresql/data", "./postgres-init.sql:/docker-entrypoint-initdb.d/init.sql:ro"],
+            "healthcheck": {"test": ["CMD", "pg_isready", "-U", "shop"], "interval": "5s", "retries": 20},
+        },
+        "redis": {
+            "image": "redis:7",
+            "healthcheck": {"test": ["CMD", "redis-cli", "ping"], "interval": "5s", "retries": 20},
+        },
+        "meilisearch": {
+            "image": "getmeili/meilisearch:v1.11",
+            "environment": {"MEILI_MASTER_KEY": "${MEILISEARCH_API_KEY:?set MEILISEARCH_API_KEY}"},
+            "volumes": ["meilisearch:/meili_data"],
+        },
+        "otel-collector": {
+            "image": "otel/opentelemetry-collector:0.114.0",
+            "profiles": ["telemetry"],
+            "ports": ["4317:4317", "4318:4318"],
+        },
+        "payment-provider": {
+            "image": IMAGE,
+            "command": ["payment-test-provider"],
+            "profiles": ["staging"],
+            "environment": {
+                "TEST_PROVIDER_LISTEN": "0.0.0.0:4090",
+                "TEST_PROVIDER_WEBHOOK_URL": "http://payments:4006/webhooks/provider",
+                "TEST_PROVIDER_WEBHOOK_SECRET": "${PAYMENTS_WEBHOOK_SECRETS:?set PAYMENTS_WEBHOOK_SECRETS}",
+            },
+        },
+        # Registers an API client per service once accounts' database is there, and leaves
+        # each service its credentials in a dotenv file the service reads with --config.
+        "clients": {
+            "image": IMAGE,
+            "entrypoint": ["/bin/sh", "-c"],
+            "command": [" && ".join(
+                f"shop accounts register-client --name {n} --scope service "
+                f"| sed 's/^client_id=/{n.upper()}_CLIENT_ID=/; s/^client_secret=/{n.upper()}_CLIENT_SECRET=/' "
+                f"> /run/shop/{n}.env"
+                for n, _, _ in SUBGRAPHS if n != "accounts")],
+            "environment": {**SHARED, "ACCOUNTS_DATABASE_URL": database_url("accounts")},
+            "volumes": ["clients:/run/shop"],
+            "depends_on": {"postgres": {"condition": "service_healthy"}},
+        },
+    }
+    for name, port, own in SUBGRAPHS:
+        service = {
+            "image": IMAGE,
+            "command": [name] + ([] if name == "accounts" else ["--config", f"/run/shop/{name}.env"]),
+            "environment": {
+                **SHARED,
+                f"{name.upper()}_LISTEN": f"0.0.0.0:{port}",
+                f"{name.upper()}_DATABASE_URL": database_url(name),
+                **own,
+                **{s: f"${{{s}:?set {s}}}" for s in SECRETS if s.split("_")[0].lower() in (name, "meilisearch" if name == "catalog" else "")},
+            },
+            "depends_on": {
+                "postgres": {"condition": "service_healthy"},
+                "redis": {"condition": "service_healthy"},
+                **({} if name == "accounts" else {"clients": {"condition": "service_completed_successfully"}}),
+            },
+            "healthcheck": {"test": ["CMD", "curl", "-fsS", f"http://127.0.0.1:{port}/health"], "interval": "5s", "retries": 30},
+        }
+        if name != "accounts":
+            service["volumes"] = ["clients:/run/shop:ro"]
+        services[name] = service
+    services["router"] = {
+        "image": IMAGE,
+        "command": ["router"],
+        "environment": {**ROUTER, "RUST_LOG": "info"},
+        "ports": ["4000-4001:4000"],
+        "deploy": {"replicas": 2},
+        "depends_on": {n: {"condition": "service_healthy"} for n, _, _ in SUBGRAPHS},
+        "healthcheck": {"test": ["CMD", "curl", "-fsS", "http://127.0.0.1:4000/health"], "interval": "5s", "retries": 30},
+    }
+    return {"services": services, "volumes": {"postgres": {}, "meilisearch": {}, "clients": {}}}
+
+
+def labels(name):
+    return {"app.kubernetes.io/name": name, "app.kubernetes.io/part-of": "shop"}
+
+
+def deployment(name, port, command, replicas, cpu, memory):
+    probe = lambda delay: {"httpGet": {"path": "/health", "port": port}, "initialDelaySeconds": delay, "periodSeconds": 10}
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": name, "namespace": "shop", "labels": labels(name)},
+        "spec": {
+            "replicas": replicas,
+            "selector": {"matchLabels": {"app.kubernetes.io/name": name}},
+            "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1}},
+            "template": {
+                "metadata": {"labels": labels(name), "annotations": {"prometheus.io/scrape": "true", "prometheus.io/port": str(port), "prometheus.io/path": "/metrics"}},
+                "spec": {
+                    "securityContext": {"runAsNonRoot": True, "runAsUser": 10001},
+                    "terminationGracePeriodSeconds": 30,
+                    "containers": [{
+                        "name": name,
+                        "image": IMAGE,
+                        "args": command,
+                        "ports": [{"name": "http", "containerPort": port}],
+                        "envFrom": [{"configMapRef": {"name": "shop"}}, {"secretRef": {"name": "shop"}}],
+                        "readinessProbe": probe(2),
+                        "livenessProbe": {**probe(10), "failureThreshold": 6},
+                        "resources": {"requests": {"cpu": cpu, "memory": memory}, "limits": {"memory": "512Mi"}},
+                        "securityContext": {"allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True},
+                    }],
+                },
+            },
+        },
+    }
+
+
+def service(name, port):
+    return {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": name, "namespace": "shop", "labels": labels(name)},
+        "spec": {"selector": {"app.kubernetes.io/name": name}, "ports": [{"name": "http", "port": port, "targetPort": "http"}]},
+    }
+
+
+def kubernetes():
+    config = {**SHARED, **ROUTER}
+    for name, port, own in SUBGRAPHS:
+        config[f"{name.upper()}_LISTEN"] = f"0.0.0.0:{port}"
+        config.update({k: v for k, v in own.items() if k != "CARTS_REDIS_URL" or True})
+    secret = {s: "change-me" for s in SECRETS}
+    for name, _, _ in SUBGRAPHS:
+        secret[f"{name.upper()}_DATABASE_URL"] = f"postgres://shop:change-me@postgres.example:5432/{name}"
+        if name != "accounts":
+            # `shop accounts register-client --name <name> --scope service` prints them.
+            secret[f"{name.upper()}_CLIENT_ID"] = "change-me"
+            secret[f"{name.upper()}_CLIENT_SECRET"] = "change-me"
+    documents = [
+        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop"}},
+        {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "shop", "namespace": "shop"}, "data": config},
+        {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "shop", "namespace": "shop"}, "type": "Opaque", "stringData": secret},
+    ]
+    for name, port, _ in SUBGRAPHS:
+        documents.append(deployment(name, port, [name], 2, "100m", "128Mi"))
+        documents.append(service(name, port))
+    documents.append(deployment("router", 4000, ["router"], 3, "250m", "128Mi"))
+    documents.append(service("router", 4000))
+    documents.append({
+        "apiVersion": "autoscaling/v2",
+        "kind": "HorizontalPodAutoscaler",
+        "metadata": {"name": "router", "namespace": "shop"},
+        "spec": {
+            "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "router"},
+            "minReplicas": 3, "maxReplicas": 12,
+            "metrics": [{"type": "Resource", "resource": {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": 70}}}],
+        },
+    })
+    for name in ["router"] + [n for n, _, _ in SUBGRAPHS]:
+        documents.append({
+            "apiVersion": "policy/v1",
+            "kind": "PodDisruptionBudget",
+            "metadata": {"name": name, "namespace": "shop"},
+            "spec": {"minAvailable": 1, "selector": {"matchLabels": {"app.kubernetes.io/name": name}}},
+        })
+    return documents
+
+
+def write_yaml(path, documents, header):
+    # JSON is YAML: one document per `---`, written without a YAML library.
+    with open(path, "w") as out:
+        out.write(header)
+        for document in documents:
+            out.write("---\n" + json.dumps(document, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    generated = "# Generated by deploy/generate.py; edit that and run it again.\n"
+    write_yaml(os.path.join(HERE, "compose.yaml"), [compose()], generated)
+    write_yaml(os.path.join(HERE, "kubernetes", "shop.yaml"), kubernetes(), generated)
+    with open(os.path.join(HERE, "postgres-init.sql"), "w") as out:
+        out.write("-- One database per subgraph (each owns its data).\n")
+        for name, _, _ in SUBGRAPHS:
+            out.write(f"CREATE DATABASE {name};\n")

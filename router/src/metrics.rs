@@ -1,0 +1,111 @@
+//! The router's metrics, on the process's recorder (`kit::metrics`, served at `/metrics`):
+//! - `graphql_requests_total{service, operation, client, outcome}` (outcome `ok` or the error
+//!   code that ended the request) and `graphql_request_duration_seconds{service, operation}`;
+//! - `graphql_errors_total{service, code}`: request errors and failed subgraph fetches;
+//! - `router_subgraph_fetch_duration_seconds{subgraph}` and
+//!   `router_subgraph_fetch_errors_total{subgraph, code}`;
+//! - `router_plan_cache_total{result}` (hit or miss) and `router_rate_limited_total{kind}`.
+//!
+//! Operation and client names come from clients, so each label keeps at most
+//! [`MAX_DISTINCT`] values and counts the rest as `other`: a client cannot grow the series
+//! without bound.
+
+use std::collections::HashSet;
+use std::sync::{LazyLock, Mutex};
+use std::time::Duration;
+
+use http::HeaderMap;
+use kit::auth::Viewer;
+
+const SERVICE: &str = "router";
+const MAX_DISTINCT: usize = 500;
+
+/// A label whose values come from clients, capped.
+struct CappedLabel(Mutex<HashSet<String>>);
+
+impl CappedLabel {
+    fn value(&self, raw: &str) -> String {
+        let mut seen = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if seen.contains(raw) {
+            return raw.to_string();
+        }
+        if seen.len() >= MAX_DISTINCT || raw.len() > 100 {
+            return "other".into();
+        }
+        seen.insert(raw.to_string());
+        raw.to_string()
+    }
+}
+
+static OPERATIONS: LazyLock<CappedLabel> =
+    LazyLock::new(|| CappedLabel(Mutex::new(HashSet::new())));
+static CLIENTS: LazyLock<CappedLabel> = LazyLock::new(|| CappedLabel(Mutex::new(HashSet::new())));
+
+/// What a request's series are labelled with, learnt as it goes through the pipeline.
+pub struct RequestLabels {
+    pub operation: String,
+    pub client: String,
+}
+
+impl RequestLabels {
+    /// Before anything is known: an anonymous client, no operation.
+    pub fn new(headers: &HeaderMap) -> Self {
+        let client = headers
+            .get("apollographql-client-name")
+            .and_then(|v| v.to_str().ok())
+            .map_or_else(|| "anonymous".to_string(), |name| CLIENTS.value(name));
+        Self {
+            operation: "unknown".into(),
+            client,
+        }
+    }
+
+    /// A partner is counted by its client id (partners are few and each is someone to call).
+    pub fn set_viewer(&mut self, viewer: Option<&Viewer>) {
+        if let Some(viewer) = viewer.filter(|v| v.is_partner()) {
+            if let Some(id) = viewer.user_id() {
+                self.client = CLIENTS.value(&format!("partner:{id}"));
+            }
+        }
+    }
+
+    pub fn set_operation(&mut self, name: Option<&str>) {
+        self.operation = OPERATIONS.value(name.unwrap_or("anonymous"));
+    }
+}
+
+/// One client request: how it ended and how long it took.
+pub fn record_request(labels: RequestLabels, error_code: Option<&str>, elapsed: Duration) {
+    kit::metrics::handle();
+    let outcome = error_code.unwrap_or("ok").to_string();
+    if let Some(code) = error_code {
+        metrics::counter!("graphql_errors_total", "service" => SERVICE, "code" => code.to_string())
+            .increment(1);
+    }
+    metrics::histogram!("graphql_request_duration_seconds", "service" => SERVICE, "operation" => labels.operation.clone())
+        .record(elapsed.as_secs_f64());
+    metrics::counter!("graphql_requests_total", "service" => SERVICE, "operation" => labels.operation,
+        "client" => labels.client, "outcome" => outcome)
+    .increment(1);
+}
+
+/// One subgraph fetch (shared calls count for each caller).
+pub fn record_fetch(subgraph: &str, error_code: Option<&'static str>, elapsed: Duration) {
+    metrics::histogram!("router_subgraph_fetch_duration_seconds", "subgraph" => subgraph.to_string())
+        .record(elapsed.as_secs_f64());
+    if let Some(code) = error_code {
+        metrics::counter!("router_subgraph_fetch_errors_total", "subgraph" => subgraph.to_string(), "code" => code)
+            .increment(1);
+        metrics::counter!("graphql_errors_total", "service" => SERVICE, "code" => code)
+            .increment(1);
+    }
+}
+
+pub fn record_plan_cache(hit: bool) {
+    metrics::counter!("router_plan_cache_total", "result" => if hit { "hit" } else { "miss" })
+        .increment(1);
+}
+
+pub fn record_rate_limited(kind: &'static str) {
+    metrics::counter!("router_rate_limited_total", "kind" => kind).increment(1);
+}
