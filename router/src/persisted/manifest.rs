@@ -12,7 +12,6 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 
-use apollo_compiler::executable::OperationType;
 use apollo_compiler::parser::Parser;
 use serde::{Deserialize, Serialize};
 
@@ -140,12 +139,7 @@ fn check_operation(body: &str, name: &str, supergraph: &Supergraph) -> Result<St
         .operations
         .get(Some(name))
         .map_err(|_| format!("the body has no operation named {name:?}"))?;
-    Ok(match operation.operation_type {
-        OperationType::Query => "query",
-        OperationType::Mutation => "mutation",
-        OperationType::Subscription => "subscription",
-    }
-    .to_string())
+    Ok(operation.operation_type.name().to_string())
 }
 
 fn messages(errors: &apollo_compiler::validation::DiagnosticList) -> String {
@@ -240,11 +234,7 @@ fn entry(path: &Path, text: &str, partner: bool) -> Result<ManifestEntry, Manife
         .as_ref()
         .ok_or_else(|| broken("the operation has no name"))?
         .to_string();
-    let kind = match operation.operation_type {
-        OperationType::Query => "query",
-        OperationType::Mutation => "mutation",
-        OperationType::Subscription => "subscription",
-    };
+    let kind = operation.operation_type.name();
     Ok(ManifestEntry {
         id: sha256_hex(&body),
         name,

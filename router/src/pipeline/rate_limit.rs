@@ -23,10 +23,7 @@ pub async fn limit_rate(
     match limiter.check(&client, kind).await {
         Decision::Allowed => Ok(()),
         Decision::Refused { retry_after_ms } => {
-            crate::metrics::record_rate_limited(match kind {
-                OperationKind::Query => "query",
-                OperationKind::Mutation => "mutation",
-            });
+            crate::metrics::record_rate_limited(kind.as_str());
             Err(PipelineError::RateLimited { retry_after_ms })
         }
     }

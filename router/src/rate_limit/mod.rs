@@ -26,7 +26,7 @@ pub enum OperationKind {
 }
 
 impl OperationKind {
-    fn as_str(self) -> &'static str {
+    pub fn as_str(self) -> &'static str {
         match self {
             Self::Query => "query",
             Self::Mutation => "mutation",
