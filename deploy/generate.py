@@ -43,6 +43,10 @@ ROUTER = {
     "ROUTER_INTROSPECTION": "false",
     **{f"ROUTER_SUBGRAPH_{n.upper()}_URL": f"http://{n}:{p}/graphql" for n, p, _ in SUBGRAPHS},
 }
+# Traces go over OTLP/HTTP where this names a collector (empty: not exported), e.g.
+# `OTEL_EXPORTER_OTLP_ENDPOINT=http://otel-collector:4318 docker compose --profile telemetry up`.
+COMPOSE_TELEMETRY = {"OTEL_EXPORTER_OTLP_ENDPOINT": "${OTEL_EXPORTER_OTLP_ENDPOINT:-}"}
+KUBERNETES_TELEMETRY = {"OTEL_EXPORTER_OTLP_ENDPOINT": ""}
 # Secrets: given to compose from the environment (or an .env file), to Kubernetes as a Secret.
 SECRETS = ["PAYMENTS_WEBHOOK_SECRETS", "SHIPPING_CARRIER_WEBHOOK_SECRETS", "MEILISEARCH_API_KEY"]
 
@@ -104,6 +108,7 @@ def compose():
             "command": [name] + ([] if name == "accounts" else ["--config", f"/run/shop/{name}.env"]),
             "environment": {
                 **SHARED,
+                **COMPOSE_TELEMETRY,
                 f"{name.upper()}_LISTEN": f"0.0.0.0:{port}",
                 f"{name.upper()}_DATABASE_URL": database_url(name),
                 **own,
@@ -122,7 +127,7 @@ def compose():
     services["router"] = {
         "image": IMAGE,
         "command": ["router"],
-        "environment": {**ROUTER, "RUST_LOG": "info"},
+        "environment": {**ROUTER, **COMPOSE_TELEMETRY, "RUST_LOG": "info"},
         "ports": ["4000-4001:4000"],
         "deploy": {"replicas": 2},
         "depends_on": {n: {"condition": "service_healthy"} for n, _, _ in SUBGRAPHS},
@@ -177,7 +182,7 @@ def service(name, port):
 
 
 def kubernetes():
-    config = {**SHARED, **ROUTER}
+    config = {**SHARED, **ROUTER, **KUBERNETES_TELEMETRY}
     for name, port, own in SUBGRAPHS:
         config[f"{name.upper()}_LISTEN"] = f"0.0.0.0:{port}"
         config.update({k: v for k, v in own.items() if k != "CARTS_REDIS_URL" or True})

@@ -147,7 +147,7 @@ impl<S: Subgraph> App<S> {
                 crate::metrics::track_http(S::NAME, request, next)
             }));
         Ok(Self {
-            server: Server::new(listener, routes),
+            server: Server::new(S::NAME, listener, routes),
             subgraph,
             database,
             events,

@@ -44,7 +44,7 @@ async fn run_with<S: Subgraph>(matches: ArgMatches) -> anyhow::Result<()> {
         println!("{}", S::sdl());
         return Ok(());
     }
-    crate::telemetry::init("info,sqlx=warn,tantivy=warn");
+    let _telemetry = crate::telemetry::init(S::NAME, "info,sqlx=warn,tantivy=warn");
     let settings = Settings::<S::Settings>::load::<S>(&Env::process(S::NAME))?;
     match matches.subcommand() {
         None | Some(("serve", _)) => {

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use tokio::sync::Mutex;
+use tracing::Instrument;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServiceError {
@@ -72,6 +73,7 @@ impl ServiceClient {
             .http
             .post(&credentials.token_url)
             .timeout(self.timeout)
+            .headers(crate::telemetry::trace_headers())
             .form(&[
                 ("grant_type", "client_credentials"),
                 ("client_id", credentials.client_id.as_str()),
@@ -142,7 +144,21 @@ impl ServiceClient {
             .await
     }
 
+    /// One call, in a client span whose trace context goes along with each attempt.
     async fn call(
+        &self,
+        url: &str,
+        query: &str,
+        variables: Value,
+        idempotency_key: Option<&str>,
+    ) -> Result<Value, ServiceError> {
+        let span = tracing::info_span!("service call", otel.kind = "client", url);
+        self.call_in_span(url, query, variables, idempotency_key)
+            .instrument(span)
+            .await
+    }
+
+    async fn call_in_span(
         &self,
         url: &str,
         query: &str,
@@ -154,7 +170,12 @@ impl ServiceClient {
         loop {
             attempt += 1;
             let token = self.access_token().await?;
-            let mut request = self.http.post(url).timeout(self.timeout).json(&body);
+            let mut request = self
+                .http
+                .post(url)
+                .timeout(self.timeout)
+                .headers(crate::telemetry::trace_headers())
+                .json(&body);
             if let Some(token) = token {
                 request = request.bearer_auth(token);
             }

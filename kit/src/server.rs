@@ -101,20 +101,32 @@ where
 pub struct RequestHeaders(pub HeaderMap);
 
 /// Request ids (kept from the router's `x-request-id` or made here), one trace span per
-/// request carrying that id, and panics turned into 500 responses.
-pub fn with_platform_layers(router: Router) -> Router {
+/// request carrying that id and continuing the caller's trace, and panics turned into 500
+/// responses. `service` names the subgraph in the span (the embedded shop runs them all in one
+/// process).
+pub fn with_platform_layers(service: &'static str, router: Router) -> Router {
     router
         .layer(CatchPanicLayer::new())
-        .layer(
-            TraceLayer::new_for_http().make_span_with(|request: &Request<axum::body::Body>| {
+        .layer(TraceLayer::new_for_http().make_span_with(
+            move |request: &Request<axum::body::Body>| {
                 let id = request
                     .headers()
                     .get(&REQUEST_ID)
                     .and_then(|v| v.to_str().ok())
                     .unwrap_or("-");
-                tracing::info_span!("request", method = %request.method(), uri = %request.uri(), request_id = %id)
-            }),
-        )
+                let span = tracing::info_span!(
+                    "request",
+                    otel.name = %format_args!("{service} {}", request.uri().path()),
+                    otel.kind = "server",
+                    service,
+                    method = %request.method(),
+                    uri = %request.uri(),
+                    request_id = %id,
+                );
+                crate::telemetry::continue_trace(&span, request.headers());
+                span
+            },
+        ))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID.clone()))
         .layer(SetRequestIdLayer::new(REQUEST_ID.clone(), MakeRequestUuid))
 }
@@ -126,10 +138,10 @@ pub struct Server {
 }
 
 impl Server {
-    pub fn new(listener: tokio::net::TcpListener, router: Router) -> Self {
+    pub fn new(service: &'static str, listener: tokio::net::TcpListener, router: Router) -> Self {
         Self {
             listener,
-            router: with_platform_layers(router),
+            router: with_platform_layers(service, router),
         }
     }
 

@@ -51,7 +51,7 @@ async fn main() -> anyhow::Result<()> {
     if let Some(Command::Process(args)) = cli.command {
         return run_process(args).await;
     }
-    kit::telemetry::init("info,sqlx=warn,tantivy=warn");
+    let _telemetry = kit::telemetry::init("shop", "info,sqlx=warn,tantivy=warn");
     let mut options = ShopOptions::new(&cli.data_dir);
     options.demo_products = cli.demo_products;
     // The demo's parcels move along by themselves: a step every 20 s unless configured.
@@ -127,7 +127,7 @@ async fn run_process(args: Vec<OsString>) -> anyhow::Result<()> {
         return router::cli::run(args).await;
     }
     if name == "payment-test-provider" {
-        kit::telemetry::init("info");
+        let _telemetry = kit::telemetry::init("payment-test-provider", "info");
         return shop::serve_test_provider().await;
     }
     match shop::subgraphs().into_iter().find(|s| s.name() == name) {

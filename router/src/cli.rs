@@ -49,7 +49,7 @@ where
     I: IntoIterator<Item = T>,
     T: Into<OsString> + Clone,
 {
-    kit::telemetry::init("info");
+    let _telemetry = kit::telemetry::init("router", "info");
     let args = Args::parse_from(args);
     let sdl = std::fs::read_to_string(&args.supergraph)
         .with_context(|| format!("cannot read supergraph {}", args.supergraph.display()))?;

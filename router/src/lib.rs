@@ -253,5 +253,15 @@ fn request_span(request: &http::Request<axum::body::Body>) -> tracing::Span {
         .get("x-request-id")
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), request_id)
+    let span = tracing::info_span!(
+        "request",
+        otel.name = %format_args!("router {}", request.uri().path()),
+        otel.kind = "server",
+        service = "router",
+        method = %request.method(),
+        path = %request.uri().path(),
+        request_id,
+    );
+    kit::telemetry::continue_trace(&span, request.headers());
+    span
 }

@@ -8,119 +8,9 @@ use futures_util::future::join_all;
 use serde_json::{json, Value};
 
 use crate::client::{user_error_code, TestShop};
-
-const ORDER: &str = "id number status email
-    subtotal { amount currencyCode } shipping { amount } total { amount }
-    lines { sku name quantity unitPrice { amount } lineTotal { amount } product { id name } }
-    statusHistory { status actor reason }
-    shippingAddress { fullName city countryCode }
-    payment { id status amount { amount } capturedAmount { amount } refundedAmount { amount }
-        method { brand last4 } providerReference }";
-
-const ADDRESS: &str = r#"{ "fullName": "Ada Lovelace", "line1": "1 Main St", "city": "London",
-    "postalCode": "N1 9GU", "countryCode": "gb" }"#;
-
-/// A product with at least `units` in stock, its price and stock.
-pub(crate) async fn stocked_product(shop: &TestShop, units: i64) -> (String, String, i64) {
-    let page = shop
-        .data(
-            "{ products(first: 20) { edges { node { id price { amount }
-                availability { availableQuantity } } } } }",
-            json!({}),
-            None,
-        )
-        .await;
-    page["products"]["edges"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| &e["node"])
-        .find(|n| n["availability"]["availableQuantity"].as_i64().unwrap_or(0) >= units)
-        .map(|n| {
-            (
-                n["id"].as_str().unwrap().to_string(),
-                n["price"]["amount"].as_str().unwrap().to_string(),
-                n["availability"]["availableQuantity"].as_i64().unwrap(),
-            )
-        })
-        .expect("a stocked demo product")
-}
-
-/// On-hand and reserved units of a product over all warehouses (an admin's view).
-pub(crate) async fn stock(shop: &TestShop, admin: &str, product: &str) -> (i64, i64) {
-    let data = shop
-        .data(
-            "query($id: ID!) { product(id: $id) { availability { warehouses { onHand reserved } } } }",
-            json!({ "id": product }),
-            Some(admin),
-        )
-        .await;
-    data["product"]["availability"]["warehouses"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .fold((0, 0), |(on_hand, reserved), w| {
-            (
-                on_hand + w["onHand"].as_i64().unwrap(),
-                reserved + w["reserved"].as_i64().unwrap(),
-            )
-        })
-}
-
-pub(crate) async fn available(shop: &TestShop, product: &str) -> i64 {
-    shop.data(
-        "query($id: ID!) { product(id: $id) { availability { availableQuantity } } }",
-        json!({ "id": product }),
-        None,
-    )
-    .await["product"]["availability"]["availableQuantity"]
-        .as_i64()
-        .unwrap()
-}
-
-/// Adds `quantity` of `product` to the customer's cart; returns the cart's id.
-pub(crate) async fn fill_cart(
-    shop: &TestShop,
-    token: &str,
-    product: &str,
-    quantity: i64,
-) -> String {
-    let data = shop
-        .data(
-            "mutation($input: CartLineInput!) { addCartLine(input: $input) {
-                cart { id } userErrors { code message } } }",
-            json!({ "input": { "productId": product, "quantity": quantity } }),
-            Some(token),
-        )
-        .await;
-    assert_eq!(data["addCartLine"]["userErrors"], json!([]), "{data}");
-    data["addCartLine"]["cart"]["id"]
-        .as_str()
-        .unwrap()
-        .to_string()
-}
-
-/// Sends a checkout; the HTTP status and the body.
-async fn send_checkout(shop: &TestShop, token: &str, input: &Value) -> (u16, Value) {
-    shop.post(
-        &format!(
-            "mutation($input: CheckoutInput!) {{ checkout(input: $input) {{
-                order {{ {ORDER} }} userErrors {{ field code message }} }} }}"
-        ),
-        json!({ "input": input }),
-        Some(token),
-    )
-    .await
-}
-
-pub(crate) async fn checkout(shop: &TestShop, token: &str, input: Value) -> Value {
-    let (status, body) = send_checkout(shop, token, &input).await;
-    assert!(
-        status == 200 && body.get("errors").is_none(),
-        "{status}: {body:#}"
-    );
-    body["data"]["checkout"].clone()
-}
+use crate::purchase::{
+    address, available, checkout, fill_cart, send_checkout, stock, stocked_product, ORDER,
+};
 
 /// A checkout as a careful client sends it: when the answer is lost (the router timed out) or
 /// the first request is still running, it asks again with the same idempotency key. Returns the
@@ -144,10 +34,6 @@ async fn checkout_until_answered(shop: &TestShop, token: &str, input: Value) -> 
         }
     }
     panic!("no answer after 5 attempts");
-}
-
-pub(crate) fn address() -> Value {
-    serde_json::from_str(ADDRESS).unwrap()
 }
 
 #[tokio::test]

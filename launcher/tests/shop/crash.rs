@@ -12,8 +12,8 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::net::TcpListener;
 use tokio::process::{Child, Command};
 
-use crate::checkout::{available, fill_cart, stock, stocked_product};
 use crate::client::{Observer, TestShop};
+use crate::purchase::{available, fill_cart, stock, stocked_product};
 
 /// `shop orders` against the shop's services, with its own database and event namespace.
 struct OrdersProcess {

@@ -1,8 +1,8 @@
 use serde_json::json;
 use shop::ShopOptions;
 
-use crate::checkout::{address, available, checkout, fill_cart, stocked_product};
 use crate::client::{TempDir, TestShop};
+use crate::purchase::{address, available, checkout, fill_cart, stocked_product};
 
 #[tokio::test]
 async fn the_embedded_shop_keeps_its_data_directory_between_starts() {

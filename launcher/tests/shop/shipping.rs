@@ -9,8 +9,8 @@ use notifications::testing::SmtpSink;
 use serde_json::{json, Value};
 use shipping::webhooks::{signed, CarrierEvent};
 
-use crate::checkout::{address, checkout, fill_cart, stocked_product};
 use crate::client::{Observer, TestShop};
+use crate::purchase::{address, checkout, fill_cart, stocked_product};
 
 const SECRET: &str = "whsec_shop_test_carrier_secret";
 

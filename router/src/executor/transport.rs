@@ -15,6 +15,7 @@ use hyper_util::rt::TokioExecutor;
 use apollo_compiler::response::{JsonMap, JsonValue};
 use http::HeaderMap;
 use serde::Deserialize;
+use tracing::Instrument;
 
 use super::breaker::CircuitBreaker;
 use super::value::Value;
@@ -28,8 +29,10 @@ const MAX_RESPONSE_BYTES: usize = 64 * 1024 * 1024;
 /// answer: requests that differ in any of them never share a call or an execution.
 pub const IDENTITY_HEADERS: &[&str] = &["authorization", "x-forwarded-for"];
 
-/// Trace context, also forwarded. A shared call carries the first caller's.
-const TRACE_HEADERS: &[&str] = &["x-request-id", "traceparent", "tracestate"];
+/// Also forwarded: the request id, and the W3C trace context. A shared call carries the first
+/// caller's.
+const REQUEST_ID: &str = "x-request-id";
+const TRACE_CONTEXT_HEADERS: &[&str] = &["traceparent", "tracestate"];
 
 /// The values of the [`IDENTITY_HEADERS`] in a client request, in that order.
 pub fn identity_header_values(headers: &HeaderMap) -> Vec<Option<http::HeaderValue>> {
@@ -210,8 +213,15 @@ impl Transport {
         shareable: bool,
     ) -> Result<SubgraphResponse, TransportError> {
         let started = std::time::Instant::now();
+        let span = tracing::info_span!(
+            "fetch",
+            otel.name = %format_args!("fetch {subgraph}"),
+            otel.kind = "client",
+            subgraph,
+        );
         let answer = self
             .fetch_unmeasured(subgraph, body, client_headers, shareable)
+            .instrument(span)
             .await;
         let code = answer.as_ref().err().map(TransportError::code);
         crate::metrics::record_fetch(subgraph, code, started.elapsed());
@@ -260,12 +270,23 @@ impl Transport {
     }
 }
 
+/// The client's identity headers and request id, and the trace context naming the current
+/// fetch span as the caller; the client's own trace context when nothing is traced here.
 fn forwarded_headers(client_headers: &HeaderMap) -> Vec<(&'static str, http::HeaderValue)> {
-    IDENTITY_HEADERS
+    let traced = kit::telemetry::trace_headers();
+    let trace_headers = if traced.is_empty() {
+        client_headers
+    } else {
+        &traced
+    };
+    let from_client = IDENTITY_HEADERS
         .iter()
-        .chain(TRACE_HEADERS)
-        .filter_map(|name| Some((*name, client_headers.get(*name)?.clone())))
-        .collect()
+        .chain([&REQUEST_ID])
+        .filter_map(|name| Some((*name, client_headers.get(*name)?.clone())));
+    let trace = TRACE_CONTEXT_HEADERS
+        .iter()
+        .filter_map(|name| Some((*name, trace_headers.get(*name)?.clone())));
+    from_client.chain(trace).collect()
 }
 
 async fn send(

@@ -3,6 +3,7 @@
 use async_graphql::{Context, InputObject, Object, SimpleObject, ID};
 use kit::address::AddressInput;
 use kit::ApiError;
+use tracing::Instrument;
 
 use super::order::Order;
 use super::{service, user_error, viewer, OrderUserError};
@@ -76,10 +77,12 @@ impl CheckoutMutation {
                     payment_token: input.payment_token,
                 };
                 // Its own task: a client that hangs up (or a router that times out) does not
-                // stop a checkout halfway; its result is stored for the client's retry.
+                // stop a checkout halfway; its result is stored for the client's retry. It
+                // stays in the request's span, so its service calls continue the trace.
                 let (service, customer, key) =
                     (service.clone(), customer.to_string(), input.idempotency_key);
-                tokio::spawn(async move { service.checkout(&customer, &key, request).await })
+                let checkout = async move { service.checkout(&customer, &key, request).await };
+                tokio::spawn(checkout.in_current_span())
                     .await
                     .map_err(ApiError::internal)?
             }

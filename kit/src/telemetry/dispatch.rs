@@ -1,0 +1,43 @@
+//! The subscriber's dispatch, for layers that read the OpenTelemetry context of a span while
+//! handling an event (`tracing` lends no dispatch inside a layer's callbacks).
+
+use std::sync::{Arc, OnceLock};
+
+use opentelemetry::trace::{SpanContext, TraceContextExt};
+use tracing::dispatcher::WeakDispatch;
+use tracing::{Dispatch, Subscriber};
+use tracing_subscriber::registry::{LookupSpan, SpanRef};
+use tracing_subscriber::Layer;
+
+/// Filled when the subscriber it is a layer of is installed. A layer of its own, at the top:
+/// `Option` layers do not pass the dispatch on.
+#[derive(Clone, Default)]
+pub(super) struct DispatchSlot(Arc<OnceLock<WeakDispatch>>);
+
+impl DispatchSlot {
+    /// The OpenTelemetry context of `span`, or of its nearest ancestor that has one.
+    pub(super) fn context<S>(&self, span: &SpanRef<'_, S>) -> Option<opentelemetry::Context>
+    where
+        S: for<'a> LookupSpan<'a>,
+    {
+        let dispatch = self.0.get()?.upgrade()?;
+        span.scope().find_map(|span| {
+            tracing_opentelemetry::get_otel_context(&span.id(), &dispatch)
+                .filter(|cx| cx.span().span_context().is_valid())
+        })
+    }
+
+    /// The trace and span id that [`context`](Self::context) finds.
+    pub(super) fn span_context<S>(&self, span: &SpanRef<'_, S>) -> Option<SpanContext>
+    where
+        S: for<'a> LookupSpan<'a>,
+    {
+        Some(self.context(span)?.span().span_context().clone())
+    }
+}
+
+impl<S: Subscriber> Layer<S> for DispatchSlot {
+    fn on_register_dispatch(&self, subscriber: &Dispatch) {
+        let _ = self.0.set(subscriber.downgrade());
+    }
+}
