@@ -12,6 +12,7 @@ mod client;
 mod purchase;
 
 use std::collections::{BTreeSet, HashMap};
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use opentelemetry::trace::{SpanId, SpanKind, TraceId};
@@ -21,8 +22,9 @@ use opentelemetry_sdk::trace::{SpanData, SpanExporter};
 use serde_json::{json, Value};
 use tokio::sync::watch;
 
-use client::TestShop;
+use client::{TempDir, TestShop};
 use purchase::{address, fill_cart, stocked_product, ORDER};
+use shop::ShopOptions;
 
 /// Every span that ended, in order.
 #[derive(Debug)]
@@ -36,6 +38,48 @@ impl SpanExporter for Collector {
         self.0.send_modify(|spans| spans.extend(batch));
         std::future::ready(Ok(()))
     }
+}
+
+/// The spans every test's shop has ended so far: the subscriber is the process's, installed
+/// once for all tests.
+fn spans() -> watch::Receiver<Vec<SpanData>> {
+    static SPANS: OnceLock<(kit::telemetry::Telemetry, watch::Sender<Vec<SpanData>>)> =
+        OnceLock::new();
+    let (_, sender) = SPANS.get_or_init(|| {
+        let (sender, _) = watch::channel(Vec::new());
+        let telemetry =
+            kit::telemetry::init_with_exporter("shop", "warn", Collector(sender.clone()));
+        (telemetry, sender)
+    });
+    sender.subscribe()
+}
+
+/// Waits until the spans of `trace` come from `services` and none waits for its parent.
+async fn await_trace(
+    spans: &mut watch::Receiver<Vec<SpanData>>,
+    trace: TraceId,
+    caller: SpanId,
+    services: &[&str],
+) -> Vec<SpanData> {
+    let complete = tokio::time::timeout(
+        Duration::from_secs(30),
+        spans.wait_for(|spans| {
+            let trace = Trace::of(spans, trace);
+            let seen = trace.services();
+            services.iter().all(|s| seen.contains(*s)) && trace.dangling(caller) == 0
+        }),
+    )
+    .await
+    .is_ok();
+    let spans = spans.borrow().clone();
+    let found = Trace::of(&spans, trace);
+    assert!(
+        complete,
+        "the trace has {:?} with {} spans waiting for a parent",
+        found.services(),
+        found.dangling(caller)
+    );
+    spans
 }
 
 fn attribute<'a>(span: &'a SpanData, key: &str) -> Option<&'a AttributeValue> {
@@ -118,8 +162,7 @@ const TOUCHED: [&str; 8] = [
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_checkout_is_one_trace_across_the_router_and_every_subgraph_it_touched() {
-    let (sender, mut spans) = watch::channel(Vec::new());
-    let _telemetry = kit::telemetry::init_with_exporter("shop", "warn", Collector(sender));
+    let mut spans = spans();
     let shop = TestShop::start(10).await;
     let customer = shop.customer_token().await;
     let (product, _, _) = stocked_product(&shop, 2).await;
@@ -160,25 +203,9 @@ async fn one_checkout_is_one_trace_across_the_router_and_every_subgraph_it_touch
     let order = &response["data"]["checkout"]["order"];
     assert_eq!(order["status"], "PAID", "{response:#}");
 
-    // Spans end as each process finishes its part; wait until the trace holds every touched
-    // service and no span waits for its parent.
-    let collected = tokio::time::timeout(
-        Duration::from_secs(30),
-        spans.wait_for(|spans| {
-            let trace = Trace::of(spans, trace);
-            trace.services().len() >= TOUCHED.len() && trace.dangling(caller) == 0
-        }),
-    )
-    .await
-    .is_ok();
-    let spans = spans.borrow().clone();
+    // Spans end as each process finishes its part.
+    let spans = await_trace(&mut spans, trace, caller, &TOUCHED).await;
     let trace = Trace::of(&spans, trace);
-    assert!(
-        collected,
-        "the trace has {:?} with {} spans waiting for a parent",
-        trace.services(),
-        trace.dangling(caller)
-    );
     assert_eq!(
         trace.services(),
         TOUCHED.iter().map(|s| s.to_string()).collect(),
@@ -285,5 +312,57 @@ async fn one_checkout_is_one_trace_across_the_router_and_every_subgraph_it_touch
                 parent.name
             );
         }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_embedded_shop_traces_its_sqlite_statements_too() {
+    let mut spans = spans();
+    let data_dir = TempDir::new();
+    let mut options = ShopOptions::new(&data_dir.0);
+    options.base_port = 0;
+    options.read_environment = false;
+    options.demo_products = 5;
+    let shop = TestShop::with_options(options, data_dir).await;
+
+    let trace = TraceId::from_hex("5c0ffee5c0ffee5c0ffee5c0ffee0002").unwrap();
+    let caller = SpanId::from_hex("00f067aa0ba902b8").unwrap();
+    let response: Value = shop
+        .http
+        .post(shop.shop.router_url())
+        .header("traceparent", format!("00-{trace}-{caller}-01"))
+        .json(
+            &json!({ "query": "{ products(first: 3) { edges { node { id name
+            availability { availableQuantity } } } } }" }),
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        response["data"]["products"]["edges"]
+            .as_array()
+            .map(Vec::len),
+        Some(3),
+        "{response:#}"
+    );
+
+    let spans = await_trace(
+        &mut spans,
+        trace,
+        caller,
+        &["router", "catalog", "inventory"],
+    )
+    .await;
+    let trace = Trace::of(&spans, trace);
+    for service in ["catalog", "inventory"] {
+        assert!(
+            trace.spans.values().any(|s| s.name == "SELECT"
+                && attribute(s, "db.query.text").is_some()
+                && trace.service_of(s).as_deref() == Some(service)),
+            "no statement of {service} in the trace"
+        );
     }
 }

@@ -87,16 +87,15 @@ impl<S> Layer<S> for QuerySpans
 where
     S: Subscriber + for<'a> LookupSpan<'a>,
 {
-    fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
+    fn on_event(&self, event: &Event<'_>, _ctx: Context<'_, S>) {
         if event.metadata().target() != "sqlx::query" {
             return;
         }
-        // Statements outside any traced work (the outbox relay's polling) would each start a
-        // trace of their own: they are left out.
-        let Some(parent) = ctx
-            .event_span(event)
-            .and_then(|span| self.dispatch.context(&span))
-        else {
+        // The span the statement ran in, found through the registry: sqlx's SQLite driver runs
+        // statements on a thread of its own, in the caller's span, which this layer's filter
+        // may not show (it only takes statements). Statements outside any traced work (the
+        // outbox relay's polling) would each start a trace of their own: they are left out.
+        let Some(parent) = self.dispatch.current_context() else {
             return;
         };
         let mut statement = Statement::default();

@@ -6,7 +6,8 @@ use std::sync::{Arc, OnceLock};
 use opentelemetry::trace::{SpanContext, TraceContextExt};
 use tracing::dispatcher::WeakDispatch;
 use tracing::{Dispatch, Subscriber};
-use tracing_subscriber::registry::{LookupSpan, SpanRef};
+use tracing_subscriber::filter::filter_fn;
+use tracing_subscriber::registry::{LookupSpan, Registry, SpanRef};
 use tracing_subscriber::Layer;
 
 /// Filled when the subscriber it is a layer of is installed. A layer of its own, at the top:
@@ -27,12 +28,36 @@ impl DispatchSlot {
         })
     }
 
+    /// The OpenTelemetry context of the span this thread is in, or of its nearest ancestor that
+    /// has one, whichever layers see these spans.
+    pub(super) fn current_context(&self) -> Option<opentelemetry::Context> {
+        let dispatch = self.0.get()?.upgrade()?;
+        let current = dispatch.current_span();
+        let registry = dispatch.downcast_ref::<Registry>()?;
+        let span = registry.span(current.id()?)?;
+        span.scope().find_map(|span| {
+            tracing_opentelemetry::get_otel_context(&span.id(), &dispatch)
+                .filter(|cx| cx.span().span_context().is_valid())
+        })
+    }
+
     /// The trace and span id that [`context`](Self::context) finds.
     pub(super) fn span_context<S>(&self, span: &SpanRef<'_, S>) -> Option<SpanContext>
     where
         S: for<'a> LookupSpan<'a>,
     {
         Some(self.context(span)?.span().span_context().clone())
+    }
+}
+
+impl DispatchSlot {
+    /// The slot as a layer of the subscriber. It takes no spans or events: an unfiltered layer
+    /// would enable every span of every library for all layers.
+    pub(super) fn layer<S>(&self) -> impl Layer<S>
+    where
+        S: Subscriber + for<'a> LookupSpan<'a>,
+    {
+        self.clone().with_filter(filter_fn(|_| false))
     }
 }
 

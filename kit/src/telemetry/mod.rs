@@ -11,6 +11,8 @@
 //! `OTEL_TRACES_SAMPLER` says (by default every trace); `OTEL_SERVICE_NAME` overrides the
 //! process's service name. Without an endpoint nothing is recorded, but trace ids are still
 //! made and passed on, so log lines of one request share a `trace_id` across processes.
+//! `OTEL_SDK_DISABLED=true` leaves OpenTelemetry out altogether: logs only, and the client's
+//! `traceparent` forwarded by the router as it came.
 
 mod db_spans;
 mod dispatch;
@@ -21,6 +23,7 @@ use opentelemetry_sdk::propagation::TraceContextPropagator;
 use opentelemetry_sdk::trace::{Sampler, SdkTracerProvider, SpanExporter, TracerProviderBuilder};
 use opentelemetry_sdk::Resource;
 use tracing::Subscriber;
+use tracing_subscriber::filter::Targets;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::util::SubscriberInitExt;
@@ -54,23 +57,30 @@ impl Drop for Telemetry {
 /// subscriber (tests, the embedded launcher).
 pub fn init(service: &str, default_filter: &str) -> Telemetry {
     let builder = provider_builder(service);
-    match otlp_exporter() {
+    if std::env::var("OTEL_SDK_DISABLED").is_ok_and(|v| v.trim().eq_ignore_ascii_case("true")) {
+        let _ = tracing_subscriber::registry()
+            .with(logs(log_filter(default_filter), &DispatchSlot::default()))
+            .try_init();
+        return Telemetry {
+            provider: builder.build(),
+        };
+    }
+    let exporter = otlp_exporter().and_then(|built| {
+        built
+            .inspect_err(|error| {
+                eprintln!("the OTLP span exporter cannot be built, spans are not exported: {error}")
+            })
+            .ok()
+    });
+    match exporter {
+        Some(exporter) => install(builder.with_batch_exporter(exporter), true, default_filter),
+        // Nothing is exported: record nothing, but keep the caller's sampling decision for the
+        // services called next.
         None => install(
-            // Nothing is exported: record nothing, but keep the caller's sampling decision
-            // for the services called next.
             builder.with_sampler(Sampler::ParentBased(Box::new(Sampler::AlwaysOff))),
             false,
             default_filter,
         ),
-        Some(Ok(exporter)) => install(builder.with_batch_exporter(exporter), true, default_filter),
-        Some(Err(error)) => {
-            eprintln!("the OTLP span exporter cannot be built, spans are not exported: {error}");
-            install(
-                builder.with_sampler(Sampler::ParentBased(Box::new(Sampler::AlwaysOff))),
-                false,
-                default_filter,
-            )
-        }
     }
 }
 
@@ -93,9 +103,8 @@ pub fn init_with_exporter(
 /// For tests: warnings and errors (internal errors' details among them) go to the test's
 /// captured output, shown when it fails.
 pub fn init_for_tests() {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn"));
     let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
+        .with_env_filter(log_filter("warn"))
         .with_test_writer()
         .try_init();
 }
@@ -133,17 +142,19 @@ fn otlp_exporter(
 fn install(builder: TracerProviderBuilder, exporting: bool, default_filter: &str) -> Telemetry {
     let provider = builder.build();
     opentelemetry::global::set_text_map_propagator(TraceContextPropagator::new());
-    let log_filter =
-        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_filter));
     // Layers reading spans' OpenTelemetry context while they handle an event need the
     // subscriber's dispatch: the slot gets it when the subscriber is installed.
     let dispatch = DispatchSlot::default();
     let _ = tracing_subscriber::registry()
-        .with(dispatch.clone())
-        .with(logs(log_filter, &dispatch))
+        .with(dispatch.layer())
+        .with(logs(log_filter(default_filter), &dispatch))
         .with(spans(&provider, exporting, &dispatch))
         .try_init();
     Telemetry { provider }
+}
+
+fn log_filter(default_filter: &str) -> EnvFilter {
+    EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_filter))
 }
 
 /// The log lines, as text or JSON.
@@ -197,12 +208,10 @@ where
         .with_tracked_inactivity(false)
         .with_threads(false)
         .with_filter(EnvFilter::new(SPAN_FILTER));
-    // sqlx reports each statement when it ends, with its duration, under `sqlx::query`. The
-    // layer sees the same spans as the one above (a filter hides the spans it disables from
-    // its layer), to find each statement's parent.
+    // sqlx reports each statement when it ends, with its duration, under `sqlx::query`.
     let statements = exporting.then(|| {
         QuerySpans::new(tracer, dispatch.clone())
-            .with_filter(EnvFilter::new(format!("{SPAN_FILTER},sqlx::query=trace")))
+            .with_filter(Targets::new().with_target("sqlx::query", tracing::Level::TRACE))
     });
     spans.and_then(statements)
 }

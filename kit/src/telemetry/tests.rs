@@ -50,7 +50,7 @@ fn json_lines_carry_the_request_id_and_the_trace_the_caller_started() {
     let provider = SdkTracerProvider::builder().build();
     let dispatch = DispatchSlot::default();
     let subscriber = tracing_subscriber::registry()
-        .with(dispatch.clone())
+        .with(dispatch.layer())
         .with(json_lines(move || writer.clone(), &dispatch))
         .with(spans(&provider, false, &dispatch));
 
