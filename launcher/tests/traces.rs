@@ -122,11 +122,11 @@ impl<'a> Trace<'a> {
         self.spans.get(&span.parent_span_id).copied()
     }
 
-    /// The `service` of the server span `span` ran in.
+    /// The `service` of the server or event-consumer span `span` ran in.
     fn service_of(&self, span: &SpanData) -> Option<String> {
         let mut current = Some(span);
         while let Some(span) = current {
-            if span.span_kind == SpanKind::Server {
+            if matches!(span.span_kind, SpanKind::Server | SpanKind::Consumer) {
                 return string_attribute(span, "service");
             }
             current = self.parent(span);
@@ -149,6 +149,8 @@ impl<'a> Trace<'a> {
     }
 }
 
+/// The services a checkout reaches while the customer waits: the router, orders, and those orders
+/// calls (the response's products and payment come from catalog and payments).
 const TOUCHED: [&str; 8] = [
     "accounts",
     "carts",
@@ -162,7 +164,7 @@ const TOUCHED: [&str; 8] = [
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_checkout_is_one_trace_across_the_router_and_every_subgraph_it_touched() {
-    let mut spans = spans();
+    let mut collector = spans();
     let shop = TestShop::start(10).await;
     let customer = shop.customer_token().await;
     let (product, _, _) = stocked_product(&shop, 2).await;
@@ -179,7 +181,7 @@ async fn one_checkout_is_one_trace_across_the_router_and_every_subgraph_it_touch
     let rate = &rates["shippingRates"]["rates"][0];
 
     // The storefront's own trace: the checkout continues it.
-    let trace = TraceId::from_hex("5c0ffee5c0ffee5c0ffee5c0ffee0001").unwrap();
+    let trace_id = TraceId::from_hex("5c0ffee5c0ffee5c0ffee5c0ffee0001").unwrap();
     let caller = SpanId::from_hex("00f067aa0ba902b7").unwrap();
     let input = json!({ "cartId": cart, "shippingAddress": address(),
         "shippingMethod": { "carrier": rate["carrier"], "service": rate["service"] },
@@ -187,7 +189,7 @@ async fn one_checkout_is_one_trace_across_the_router_and_every_subgraph_it_touch
     let response: Value = shop
         .http
         .post(shop.shop.router_url())
-        .header("traceparent", format!("00-{trace}-{caller}-01"))
+        .header("traceparent", format!("00-{trace_id}-{caller}-01"))
         .bearer_auth(&customer)
         .json(&json!({
             "query": format!("mutation($input: CheckoutInput!) {{ checkout(input: $input) {{
@@ -204,12 +206,10 @@ async fn one_checkout_is_one_trace_across_the_router_and_every_subgraph_it_touch
     assert_eq!(order["status"], "PAID", "{response:#}");
 
     // Spans end as each process finishes its part.
-    let spans = await_trace(&mut spans, trace, caller, &TOUCHED).await;
-    let trace = Trace::of(&spans, trace);
-    assert_eq!(
-        trace.services(),
-        TOUCHED.iter().map(|s| s.to_string()).collect(),
-    );
+    let spans = await_trace(&mut collector, trace_id, caller, &TOUCHED).await;
+    let trace = Trace::of(&spans, trace_id);
+    // (await_trace saw every service of TOUCHED; the consumers of the checkout's events may
+    // have called more by now.)
 
     // One root: the router's request, a child of the storefront's span.
     let roots: Vec<_> = trace
@@ -300,6 +300,39 @@ async fn one_checkout_is_one_trace_across_the_router_and_every_subgraph_it_touch
     assert!(statements.iter().any(|s| trace
         .parent(s)
         .is_some_and(|p| p.name.starts_with("batch "))));
+
+    // The events the checkout raised carry its trace: their consumers' work joins it, as the
+    // children of the span that raised them.
+    let consumed = |spans: &[SpanData]| {
+        Trace::of(spans, trace_id).spans.values().any(|s| {
+            s.span_kind == SpanKind::Consumer
+                && string_attribute(s, "topic").as_deref() == Some("order.paid")
+                && string_attribute(s, "service").as_deref() == Some("notifications")
+        })
+    };
+    let handled = tokio::time::timeout(
+        Duration::from_secs(30),
+        collector.wait_for(|spans| consumed(spans)),
+    )
+    .await
+    .is_ok();
+    assert!(handled, "no consumer of order.paid in the checkout's trace");
+    let later = collector.borrow().clone();
+    let with_events = Trace::of(&later, trace_id);
+    let consumer = with_events
+        .spans
+        .values()
+        .find(|s| {
+            s.span_kind == SpanKind::Consumer
+                && string_attribute(s, "service").as_deref() == Some("notifications")
+                && string_attribute(s, "topic").as_deref() == Some("order.paid")
+        })
+        .unwrap();
+    let raised_in = with_events
+        .parent(consumer)
+        .expect("the raising span is in the trace");
+    assert_eq!(with_events.service_of(raised_in).as_deref(), Some("orders"));
+    assert!(consumer.parent_span_is_remote);
 
     // Each span lies within its parent's time, give or take clock rounding.
     let slack = Duration::from_millis(5);

@@ -7,6 +7,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use tracing::Instrument;
+
 use super::{Delivery, Event, EventBus, EventError};
 use crate::subgraph::StopSignal;
 
@@ -144,7 +146,17 @@ impl Consumer {
             Ok(event) => {
                 let lag_ms = (crate::db::now_millis() - event.time).max(0);
                 metrics::histogram!("events_lag_seconds", &labels).record(lag_ms as f64 / 1000.0);
-                self.handler.handle(&event).await
+                let span = tracing::info_span!(
+                    "event",
+                    otel.name = %format_args!("{} {}", self.group, self.topic),
+                    otel.kind = "consumer",
+                    service = %self.group,
+                    topic = %self.topic,
+                    event_id = %event.id,
+                    attempt = delivery.attempt,
+                );
+                crate::telemetry::continue_traceparent(&span, event.traceparent.as_deref());
+                self.handler.handle(&event).instrument(span).await
             }
             Err(malformed) => Err(HandlerError::Reject(malformed.to_string())),
         };

@@ -36,6 +36,9 @@ pub struct Event {
     pub aggregate_id: String,
     pub version: u32,
     pub payload: serde_json::Value,
+    /// The W3C `traceparent` of the work that raised it: its consumers' spans join that trace.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub traceparent: Option<String>,
 }
 
 /// A typed event payload.
@@ -79,6 +82,7 @@ impl Event {
             aggregate_id: fact.aggregate_id(),
             version: F::VERSION,
             payload: serde_json::to_value(fact).expect("event payloads serialize"),
+            traceparent: crate::telemetry::current_traceparent(),
         }
     }
 

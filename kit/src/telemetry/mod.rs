@@ -29,7 +29,7 @@ use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{EnvFilter, Layer};
 
-pub use propagation::{continue_trace, trace_headers};
+pub use propagation::{continue_trace, continue_traceparent, current_traceparent, trace_headers};
 
 use db_spans::QuerySpans;
 use dispatch::DispatchSlot;

@@ -16,6 +16,25 @@ pub fn continue_trace(span: &tracing::Span, headers: &http::HeaderMap) {
     }
 }
 
+/// Makes `span` (an event consumer's) continue the trace of the event's `traceparent`.
+pub fn continue_traceparent(span: &tracing::Span, traceparent: Option<&str>) {
+    let Some(value) = traceparent.and_then(|v| http::HeaderValue::from_str(v).ok()) else {
+        return;
+    };
+    let mut headers = http::HeaderMap::new();
+    headers.insert("traceparent", value);
+    continue_trace(span, &headers);
+}
+
+/// The `traceparent` naming the current span, for an event raised now; `None` when nothing is
+/// traced.
+pub fn current_traceparent() -> Option<String> {
+    trace_headers()
+        .get("traceparent")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+}
+
 /// The trace context headers for a call made now, naming the current span as the caller;
 /// empty when nothing is traced.
 pub fn trace_headers() -> http::HeaderMap {

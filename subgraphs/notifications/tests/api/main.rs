@@ -46,6 +46,7 @@ fn event(topic: &str, aggregate: &str, payload: Value) -> Event {
         aggregate_id: aggregate.into(),
         version: 1,
         payload,
+        traceparent: None,
     }
 }
 

@@ -17,6 +17,7 @@ fn event(topic: &str, payload: Value) -> Event {
         aggregate_id: "agg".into(),
         version: 1,
         payload,
+        traceparent: None,
     }
 }
 
