@@ -82,6 +82,22 @@ async fn await_trace(
     spans
 }
 
+/// Posts an operation to the router as a call made in the caller's trace (`traceparent`).
+async fn post_traced(
+    shop: &TestShop,
+    traceparent: &str,
+    query: &str,
+    variables: Value,
+    token: Option<&str>,
+) -> (u16, Value) {
+    let request = shop
+        .http
+        .post(shop.shop.router_url())
+        .header("traceparent", traceparent)
+        .json(&json!({ "query": query, "variables": variables }));
+    client::answer(request, token).await
+}
+
 fn attribute<'a>(span: &'a SpanData, key: &str) -> Option<&'a AttributeValue> {
     span.attributes
         .iter()
@@ -186,22 +202,17 @@ async fn one_checkout_is_one_trace_across_the_router_and_every_subgraph_it_touch
     let input = json!({ "cartId": cart, "shippingAddress": address(),
         "shippingMethod": { "carrier": rate["carrier"], "service": rate["service"] },
         "paymentToken": "tok_visa", "idempotencyKey": "traced-1" });
-    let response: Value = shop
-        .http
-        .post(shop.shop.router_url())
-        .header("traceparent", format!("00-{trace_id}-{caller}-01"))
-        .bearer_auth(&customer)
-        .json(&json!({
-            "query": format!("mutation($input: CheckoutInput!) {{ checkout(input: $input) {{
-                order {{ {ORDER} }} userErrors {{ code message }} }} }}"),
-            "variables": { "input": input },
-        }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (_, response) = post_traced(
+        &shop,
+        &format!("00-{trace_id}-{caller}-01"),
+        &format!(
+            "mutation($input: CheckoutInput!) {{ checkout(input: $input) {{
+                order {{ {ORDER} }} userErrors {{ code message }} }} }}"
+        ),
+        json!({ "input": input }),
+        Some(&customer),
+    )
+    .await;
     let order = &response["data"]["checkout"]["order"];
     assert_eq!(order["status"], "PAID", "{response:#}");
 
@@ -360,20 +371,15 @@ async fn the_embedded_shop_traces_its_sqlite_statements_too() {
 
     let trace = TraceId::from_hex("5c0ffee5c0ffee5c0ffee5c0ffee0002").unwrap();
     let caller = SpanId::from_hex("00f067aa0ba902b8").unwrap();
-    let response: Value = shop
-        .http
-        .post(shop.shop.router_url())
-        .header("traceparent", format!("00-{trace}-{caller}-01"))
-        .json(
-            &json!({ "query": "{ products(first: 3) { edges { node { id name
-            availability { availableQuantity } } } } }" }),
-        )
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (_, response) = post_traced(
+        &shop,
+        &format!("00-{trace}-{caller}-01"),
+        "{ products(first: 3) { edges { node { id name
+                availability { availableQuantity } } } } }",
+        json!({}),
+        None,
+    )
+    .await;
     assert_eq!(
         response["data"]["products"]["edges"]
             .as_array()

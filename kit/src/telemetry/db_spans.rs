@@ -102,8 +102,9 @@ where
         event.record(&mut statement);
         let end = SystemTime::now();
         let start = end.checked_sub(statement.elapsed).unwrap_or(end);
+        let operation = statement.operation();
         let attributes = vec![
-            KeyValue::new("db.operation.name", statement.operation()),
+            KeyValue::new("db.operation.name", operation.clone()),
             KeyValue::new("db.query.text", statement.text().to_string()),
             KeyValue::new(
                 "db.response.returned_rows",
@@ -116,7 +117,7 @@ where
         ];
         let mut span = self
             .tracer
-            .span_builder(statement.operation())
+            .span_builder(operation)
             .with_kind(SpanKind::Client)
             .with_start_time(start)
             .with_attributes(attributes)

@@ -5,6 +5,7 @@ use std::sync::{Arc, OnceLock};
 
 use opentelemetry::trace::{SpanContext, TraceContextExt};
 use tracing::dispatcher::WeakDispatch;
+use tracing::span::Id;
 use tracing::{Dispatch, Subscriber};
 use tracing_subscriber::filter::filter_fn;
 use tracing_subscriber::registry::{LookupSpan, Registry, SpanRef};
@@ -22,10 +23,7 @@ impl DispatchSlot {
         S: for<'a> LookupSpan<'a>,
     {
         let dispatch = self.0.get()?.upgrade()?;
-        span.scope().find_map(|span| {
-            tracing_opentelemetry::get_otel_context(&span.id(), &dispatch)
-                .filter(|cx| cx.span().span_context().is_valid())
-        })
+        nearest_traced(&dispatch, span.scope().map(|span| span.id()))
     }
 
     /// The OpenTelemetry context of the span this thread is in, or of its nearest ancestor that
@@ -35,10 +33,7 @@ impl DispatchSlot {
         let current = dispatch.current_span();
         let registry = dispatch.downcast_ref::<Registry>()?;
         let span = registry.span(current.id()?)?;
-        span.scope().find_map(|span| {
-            tracing_opentelemetry::get_otel_context(&span.id(), &dispatch)
-                .filter(|cx| cx.span().span_context().is_valid())
-        })
+        nearest_traced(&dispatch, span.scope().map(|span| span.id()))
     }
 
     /// The trace and span id that [`context`](Self::context) finds.
@@ -48,9 +43,7 @@ impl DispatchSlot {
     {
         Some(self.context(span)?.span().span_context().clone())
     }
-}
 
-impl DispatchSlot {
     /// The slot as a layer of the subscriber. It takes no spans or events: an unfiltered layer
     /// would enable every span of every library for all layers.
     pub(super) fn layer<S>(&self) -> impl Layer<S>
@@ -59,6 +52,17 @@ impl DispatchSlot {
     {
         self.clone().with_filter(filter_fn(|_| false))
     }
+}
+
+/// The context of the first of `spans` (a span, then its ancestors) that OpenTelemetry traces.
+fn nearest_traced(
+    dispatch: &Dispatch,
+    mut spans: impl Iterator<Item = Id>,
+) -> Option<opentelemetry::Context> {
+    spans.find_map(|id| {
+        tracing_opentelemetry::get_otel_context(&id, dispatch)
+            .filter(|cx| cx.span().span_context().is_valid())
+    })
 }
 
 impl<S: Subscriber> Layer<S> for DispatchSlot {

@@ -35,7 +35,7 @@ use db_spans::QuerySpans;
 use dispatch::DispatchSlot;
 
 /// What reaches the trace exporter: our own spans (requests, fetches, service calls,
-/// dataloader batches) and the log events inside them, not the libraries' internals.
+/// dataloader batches, event handling) and the log events inside them, not the libraries' internals.
 const SPAN_FILTER: &str = "info,h2=warn,hyper=warn,hyper_util=warn,reqwest=warn,sqlx=warn,tantivy=warn,async_graphql=warn";
 
 /// The installed telemetry. Keep it until the process ends: dropping it exports the spans

@@ -138,27 +138,13 @@ impl TestShop {
 
     /// Posts an operation to the router; returns the HTTP status and the JSON body.
     pub async fn post(&self, query: &str, variables: Value, token: Option<&str>) -> (u16, Value) {
-        let mut request = self
-            .http
-            .post(self.shop.router_url())
-            .json(&json!({ "query": query, "variables": variables }));
-        if let Some(token) = token {
-            request = request.bearer_auth(token);
-        }
-        let response = request.send().await.expect("router answers");
-        let status = response.status().as_u16();
-        (status, response.json().await.expect("JSON body"))
+        let body = json!({ "query": query, "variables": variables });
+        self.post_body(&self.shop.router_url(), body, token).await
     }
 
     /// Posts a whole GraphQL-over-HTTP body to `url` (a router); the status and JSON body.
     pub async fn post_body(&self, url: &str, body: Value, token: Option<&str>) -> (u16, Value) {
-        let mut request = self.http.post(url).json(&body);
-        if let Some(token) = token {
-            request = request.bearer_auth(token);
-        }
-        let response = request.send().await.expect("router answers");
-        let status = response.status().as_u16();
-        (status, response.json().await.expect("JSON body"))
+        answer(self.http.post(url).json(&body), token).await
     }
 
     /// Posts and expects data without errors.
@@ -346,4 +332,14 @@ impl Observer {
             .unwrap();
         deliveries.iter().map(|d| d.event().unwrap()).collect()
     }
+}
+
+/// Sends `request` with `token`; the HTTP status and the JSON body.
+pub async fn answer(mut request: reqwest::RequestBuilder, token: Option<&str>) -> (u16, Value) {
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    let response = request.send().await.expect("router answers");
+    let status = response.status().as_u16();
+    (status, response.json().await.expect("JSON body"))
 }
