@@ -48,7 +48,7 @@ ROUTER = {
 COMPOSE_TELEMETRY = {"OTEL_EXPORTER_OTLP_ENDPOINT": "${OTEL_EXPORTER_OTLP_ENDPOINT:-}"}
 KUBERNETES_TELEMETRY = {"OTEL_EXPORTER_OTLP_ENDPOINT": ""}
 # Secrets: given to compose from the environment (or an .env file), to Kubernetes as a Secret.
-SECRETS = ["PAYMENTS_WEBHOOK_SECRETS", "SHIPPING_CARRIER_WEBHOOK_SECRETS", "MEILISEARCH_API_KEY"]
+SECRETS = ["PAYMENTS_WEBHOOK_SECRETS", "PAYMENTS_PROVIDER_API_KEY", "SHIPPING_CARRIER_WEBHOOK_SECRETS", "MEILISEARCH_API_KEY"]
 
 
 def database_url(name):
@@ -85,7 +85,10 @@ def compose():
                 "TEST_PROVIDER_LISTEN": "0.0.0.0:4090",
                 "TEST_PROVIDER_WEBHOOK_URL": "http://payments:4006/webhooks/provider",
                 "TEST_PROVIDER_WEBHOOK_SECRET": "${PAYMENTS_WEBHOOK_SECRETS:?set PAYMENTS_WEBHOOK_SECRETS}",
+                "TEST_PROVIDER_API_KEY": "${PAYMENTS_PROVIDER_API_KEY:?set PAYMENTS_PROVIDER_API_KEY}",
+                "TEST_PROVIDER_DATABASE_URL": "sqlite:///var/lib/payment-provider/ledger.db",
             },
+            "volumes": ["payment-provider:/var/lib/payment-provider"],
         },
         # Registers an API client per service once accounts' database is there, and leaves
         # each service its credentials in a dotenv file the service reads with --config.
@@ -133,7 +136,7 @@ def compose():
         "depends_on": {n: {"condition": "service_healthy"} for n, _, _ in SUBGRAPHS},
         "healthcheck": {"test": ["CMD", "curl", "-fsS", "http://127.0.0.1:4000/health"], "interval": "5s", "retries": 30},
     }
-    return {"services": services, "volumes": {"postgres": {}, "meilisearch": {}, "clients": {}}}
+    return {"services": services, "volumes": {"postgres": {}, "meilisearch": {}, "clients": {}, "payment-provider": {}}}
 
 
 def labels(name):

@@ -11,7 +11,7 @@ use accounts::{Accounts, ClientKind};
 use kit::app::{launch, Launch, Running};
 use kit::settings::Env;
 use kit::subgraph::{Demo, StopSignal, Subgraph};
-use payments::provider::test_provider::{TestProvider, TestProviderSettings};
+use payments::provider::test_provider::{ledger, TestProvider, TestProviderSettings};
 use router::config::{RouterConfig, SubgraphConfig};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -109,26 +109,55 @@ impl ShopOptions {
 /// The test card processor as a process of its own (a staging deployment without a real
 /// processor): `TEST_PROVIDER_LISTEN` (default `127.0.0.1:4090`), `TEST_PROVIDER_WEBHOOK_URL`
 /// (default `http://127.0.0.1:4006/webhooks/provider`), `TEST_PROVIDER_WEBHOOK_SECRET`
-/// (required; one of payments' `PAYMENTS_WEBHOOK_SECRETS`), `TEST_PROVIDER_API_KEY` (default
-/// `sk_test`). Its charges live in memory: it stands in for an outside service.
+/// (required; one of payments' `PAYMENTS_WEBHOOK_SECRETS`), `TEST_PROVIDER_API_KEY` (required;
+/// payments' `PAYMENTS_PROVIDER_API_KEY`), `TEST_PROVIDER_DATABASE_URL` (default
+/// `sqlite://data/payment-test-provider.db`): its books, kept apart from the shop's, as an
+/// outside service's are.
 pub async fn serve_test_provider() -> anyhow::Result<()> {
     let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+    let required = |name: &str| var(name).ok_or_else(|| anyhow::anyhow!("{name} must be set"));
     let listen = var("TEST_PROVIDER_LISTEN").unwrap_or_else(|| "127.0.0.1:4090".into());
     let webhook_url = var("TEST_PROVIDER_WEBHOOK_URL")
         .unwrap_or_else(|| "http://127.0.0.1:4006/webhooks/provider".into());
-    let secret = var("TEST_PROVIDER_WEBHOOK_SECRET")
-        .ok_or_else(|| anyhow::anyhow!("TEST_PROVIDER_WEBHOOK_SECRET must be set"))?;
-    let mut settings = TestProviderSettings::new(&webhook_url, &secret);
-    if let Some(key) = var("TEST_PROVIDER_API_KEY") {
-        settings.api_key = key;
-    }
+    let settings = TestProviderSettings::new(
+        &required("TEST_PROVIDER_API_KEY")?,
+        &webhook_url,
+        &required("TEST_PROVIDER_WEBHOOK_SECRET")?,
+    );
+    let database = var("TEST_PROVIDER_DATABASE_URL")
+        .unwrap_or_else(|| "sqlite://data/payment-test-provider.db".into());
+    let ledger = kit::db::Database::connect(&database, 4, &ledger::MIGRATIONS)
+        .await
+        .map_err(|e| anyhow::anyhow!("TEST_PROVIDER_DATABASE_URL: {e}"))?;
     let listener = TcpListener::bind(&listen)
         .await
         .map_err(|e| anyhow::anyhow!("TEST_PROVIDER_LISTEN: cannot listen on {listen}: {e}"))?;
-    let provider = TestProvider::start(listener, settings);
+    let provider = TestProvider::start(listener, settings, ledger);
     tracing::info!(address = %provider.address, "payment test provider listening");
-    tokio::signal::ctrl_c().await?;
+    kit::server::shutdown_signal().await;
     Ok(())
+}
+
+/// How the embedded shop runs its built-in test provider, so a test can restart it.
+#[derive(Clone, Debug)]
+pub struct ProviderSetup {
+    pub address: SocketAddr,
+    pub settings: TestProviderSettings,
+    pub database_url: String,
+}
+
+impl ProviderSetup {
+    /// Starts the provider on its address with its books.
+    pub async fn start(&self) -> anyhow::Result<TestProvider> {
+        let ledger = kit::db::Database::connect(&self.database_url, 4, &ledger::MIGRATIONS).await?;
+        let listener = TcpListener::bind(self.address).await.map_err(|e| {
+            anyhow::anyhow!(
+                "payment test provider: cannot listen on {}: {e}",
+                self.address
+            )
+        })?;
+        Ok(TestProvider::start(listener, self.settings.clone(), ledger))
+    }
 }
 
 /// A running shop.
@@ -139,6 +168,8 @@ pub struct Shop {
     pub subgraphs: Vec<Running>,
     /// The built-in payment test provider, when no provider is configured.
     pub payment_provider: Option<TestProvider>,
+    /// How it was started (tests stop and start it again).
+    pub provider_setup: Option<ProviderSetup>,
     stop: watch::Sender<bool>,
     router_task: JoinHandle<std::io::Result<()>>,
     /// How the router was configured (tests start more replicas like it).
@@ -186,23 +217,42 @@ impl Shop {
 
         let mut shared = urls;
         // Payments talks to a card processor: the built-in test provider, unless one is
-        // configured. It signs its webhooks with a secret made for this run.
-        let payment_provider = if options.env("payments").optional("PROVIDER_URL").is_none() {
+        // configured. Its books are a file in the data directory; it is called with an API key
+        // and signs its webhooks with a secret, both made for this run.
+        let provider_setup = if options.env("payments").optional("PROVIDER_URL").is_none() {
             let payments = address_of("payments").expect("the shop has payments");
-            let provider_address = SocketAddr::new(options.host, options.provider_port());
-            let listener = TcpListener::bind(provider_address).await.map_err(|e| {
-                anyhow::anyhow!("payment test provider: cannot listen on {provider_address}: {e}")
-            })?;
+            let requested = SocketAddr::new(options.host, options.provider_port());
+            // A fixed address, so the provider can be started again where payments looks.
+            let address = TcpListener::bind(requested)
+                .await
+                .and_then(|l| l.local_addr())
+                .map_err(|e| {
+                    anyhow::anyhow!("payment test provider: cannot listen on {requested}: {e}")
+                })?;
             let secret = format!("whsec_{}", kit::id::new_id("run"));
-            let provider = TestProvider::start(
-                listener,
-                TestProviderSettings::new(&format!("http://{payments}/webhooks/provider"), &secret),
-            );
-            shared.push(("PAYMENTS_PROVIDER_URL".into(), provider.url()));
+            let api_key = format!("sk_{}", kit::id::new_id("run"));
+            let setup = ProviderSetup {
+                address,
+                settings: TestProviderSettings::new(
+                    &api_key,
+                    &format!("http://{payments}/webhooks/provider"),
+                    &secret,
+                ),
+                database_url: format!(
+                    "sqlite://{}",
+                    options.data_dir.join("payment-provider.db").display()
+                ),
+            };
+            shared.push(("PAYMENTS_PROVIDER_URL".into(), format!("http://{address}")));
+            shared.push(("PAYMENTS_PROVIDER_API_KEY".into(), api_key));
             shared.push(("PAYMENTS_WEBHOOK_SECRETS".into(), secret));
-            Some(provider)
+            Some(setup)
         } else {
             None
+        };
+        let payment_provider = match &provider_setup {
+            Some(setup) => Some(setup.start().await?),
+            None => None,
         };
         // Carriers sign tracking webhooks; the simulated carrier signs with a secret made for
         // this run unless one is configured.
@@ -282,6 +332,7 @@ impl Shop {
             router_state,
             subgraphs: running,
             payment_provider,
+            provider_setup,
             stop,
             router_task,
             router_config,

@@ -836,12 +836,20 @@ async fn reconciliation_lists_disagreements_and_refunds_money_kept_for_closed_or
     assert_eq!(orders.service.reconcile(false).await.unwrap(), vec![]);
 
     // Drift, as a bug or a hand-edited row would leave it: a failed order whose money was kept,
-    // and a paid order whose payment was never captured.
+    // and a paid order whose charge the processor says failed (its books edited by hand).
     sqlx::query("UPDATE orders SET status = 'failed' WHERE id = $1")
         .bind(&ids[0])
         .execute(orders.service.store.database().pool())
         .await
         .unwrap();
+    let charge = payments
+        .service
+        .store
+        .by_order(&ids[1])
+        .await
+        .unwrap()
+        .unwrap()
+        .provider_charge;
     sqlx::query(
         "UPDATE payments SET captured_minor = 0, status = 'authorized' WHERE order_id = $1",
     )
@@ -849,15 +857,40 @@ async fn reconciliation_lists_disagreements_and_refunds_money_kept_for_closed_or
     .execute(payments.service.store.database().pool())
     .await
     .unwrap();
+    let books = kit::db::Database::connect(
+        &format!(
+            "sqlite://{}",
+            shop.options.data_dir.join("payment-provider.db").display()
+        ),
+        1,
+        &payments::provider::test_provider::ledger::MIGRATIONS,
+    )
+    .await
+    .unwrap();
+    sqlx::query(
+        "UPDATE provider_charges SET status = 'failed', failure_code = 'card_declined' \
+         WHERE id = $1",
+    )
+    .bind(&charge)
+    .execute(books.pool())
+    .await
+    .unwrap();
 
     let listed = orders.service.reconcile(false).await.unwrap();
     let problems: Vec<(&str, &str, Option<&str>)> = listed
         .iter()
-        .map(|f| (f.order_id.as_str(), f.problem, f.repaired))
+        .map(|f| {
+            (
+                f.order_id.as_str(),
+                f.problem.as_str(),
+                f.repaired.as_deref(),
+            )
+        })
         .collect();
     assert_eq!(
         problems,
         [
+            (ids[1].as_str(), "failed at the provider, not here", None),
             (ids[0].as_str(), "closed, but money was kept", None),
             (ids[1].as_str(), "paid, but no captured payment", None),
         ]
@@ -866,8 +899,15 @@ async fn reconciliation_lists_disagreements_and_refunds_money_kept_for_closed_or
     let mut applied = payments.webhooks.applied();
     let seen = *applied.borrow_and_update();
     let repaired = orders.service.reconcile(true).await.unwrap();
-    assert_eq!(repaired[0].repaired, Some("refunded the rest"));
-    assert_eq!(repaired[1].repaired, None, "a person must look at it");
+    let done: Vec<Option<&str>> = repaired.iter().map(|f| f.repaired.as_deref()).collect();
+    assert_eq!(
+        done,
+        [
+            Some("applied the provider's state"),
+            Some("refunded the rest"),
+            None // a person must look at it
+        ]
+    );
     tokio::time::timeout(Duration::from_secs(10), applied.wait_for(|n| *n > seen))
         .await
         .expect("the refund's webhook arrives within 10 s")

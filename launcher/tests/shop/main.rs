@@ -14,6 +14,7 @@ mod embedded;
 mod frontend_queries;
 mod inventory;
 mod metrics;
+mod money;
 mod purchase;
 mod query_count;
 mod revocation;

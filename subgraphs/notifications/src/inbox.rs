@@ -113,8 +113,17 @@ fact!(
     }
 );
 
+fact!(
+    ReconciliationNeeded,
+    "order.reconciliation_needed",
+    digest {
+        digest: String,
+        findings: Vec<String>
+    }
+);
+
 /// Every topic notifications consumes.
-pub const TOPICS: [&str; 8] = [
+pub const TOPICS: [&str; 9] = [
     UserRegistered::TOPIC,
     OrderPlaced::TOPIC,
     OrderPaid::TOPIC,
@@ -123,6 +132,7 @@ pub const TOPICS: [&str; 8] = [
     PaymentUpdated::TOPIC,
     ShipmentUpdated::TOPIC,
     StockLow::TOPIC,
+    ReconciliationNeeded::TOPIC,
 ];
 
 pub struct Inbox(pub Arc<NotificationsService>);
@@ -307,6 +317,22 @@ impl Inbox {
                         email: email.clone(),
                         context: json!({ "product_id": low.product_id, "available": low.available,
                             "threshold": low.threshold }),
+                    })
+                    .collect()
+            }
+            ReconciliationNeeded::TOPIC => {
+                let needed: ReconciliationNeeded = event.decode()?;
+                // Once per set of findings: a run finding the same again sends nothing new.
+                self.0
+                    .settings()
+                    .admin_emails
+                    .iter()
+                    .map(|email| Message {
+                        dedupe_key: format!("reconciliation:{}:{email}", needed.digest),
+                        kind: Kind::ReconciliationNeeded,
+                        user_id: None,
+                        email: email.clone(),
+                        context: json!({ "count": needed.findings.len(), "findings": needed.findings }),
                     })
                     .collect()
             }

@@ -4,6 +4,11 @@
 //! - `ORDERS_SWEEP_INTERVAL_SECS` (default 5): how often unfinished checkouts are looked for
 //! - `ORDERS_CHARGE_ATTEMPTS` (default 5): failed calls to reserve or charge before a checkout
 //!   gives up and compensates
+//! - `ORDERS_RECONCILE_INTERVAL_SECS` (default 300): how often reconciliation runs by itself
+//! - `ORDERS_RECONCILE_WINDOW_HOURS` (default 72): how far back it compares the provider's
+//!   charges and the orders
+//! - `ORDERS_RESERVATION_TTL_SECS` (default 900, inventory's): a checkout pending longer is
+//!   stuck, and reconciliation resumes it
 //! - `ACCOUNTS_URL`, `CARTS_URL`, `CATALOG_URL`, `INVENTORY_URL`, `PAYMENTS_URL`, `SHIPPING_URL`
 //!   (defaults: the embedded shop's ports): the services checkout calls
 
@@ -28,6 +33,9 @@ pub struct OrdersSettings {
     pub saga_lease: Duration,
     pub sweep_interval: Duration,
     pub call_attempts: i64,
+    pub reconcile_interval: Duration,
+    pub reconcile_window: Duration,
+    pub reservation_ttl: Duration,
     pub urls: ServiceUrls,
 }
 
@@ -50,6 +58,9 @@ impl OwnSettings for OrdersSettings {
             saga_lease: Duration::from_secs(positive("SAGA_LEASE_SECS", 30)?),
             sweep_interval: Duration::from_secs(positive("SWEEP_INTERVAL_SECS", 5)?),
             call_attempts: positive("CHARGE_ATTEMPTS", 5)? as i64,
+            reconcile_interval: Duration::from_secs(positive("RECONCILE_INTERVAL_SECS", 300)?),
+            reconcile_window: Duration::from_secs(positive("RECONCILE_WINDOW_HOURS", 72)? * 3600),
+            reservation_ttl: Duration::from_secs(positive("RESERVATION_TTL_SECS", 900)?),
             urls: ServiceUrls {
                 accounts: url("ACCOUNTS_URL", 4001),
                 catalog: url("CATALOG_URL", 4002),

@@ -32,7 +32,10 @@ pub static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../../migration
 /// The orders' own commands.
 #[derive(clap::Subcommand, Debug)]
 pub enum OrdersCommand {
-    /// List orders whose state and payment disagree, and repair what can be repaired.
+    /// Compare the provider's charges and the orders of the reconciliation window
+    /// (`ORDERS_RECONCILE_WINDOW_HOURS`), list every disagreement, and repair what can be
+    /// repaired. Calls payments, so it needs the service's API client
+    /// (`ORDERS_CLIENT_ID`, `ORDERS_CLIENT_SECRET`) like `orders serve`.
     Reconcile {
         /// Only list; change nothing.
         #[arg(long)]
@@ -84,7 +87,8 @@ impl Subgraph for Orders {
 
     /// Resumes checkouts: on `payment.updated`, and every `ORDERS_SWEEP_INTERVAL_SECS` for any
     /// checkout nobody holds (its process died, or a call failed and is due again). Moves
-    /// orders to fulfilled and delivered on `shipment.updated`.
+    /// orders to fulfilled and delivered on `shipment.updated`. Reconciles money and orders
+    /// every `ORDERS_RECONCILE_INTERVAL_SECS`.
     fn background_tasks(self: &Arc<Self>, stop: StopSignal) -> Vec<BoxFuture<'static, ()>> {
         let results = self.events.consumer(
             payments::TOPIC,
@@ -111,10 +115,12 @@ impl Subgraph for Orders {
             shipments::TOPIC,
             Arc::new(shipments::ShipmentProgress(self.service.clone())),
         );
+        let reconciliation = reconcile::scheduled(self.service.clone(), stop.clone());
         vec![
             Box::pin(results.run(stop.clone())),
             Box::pin(shipments.run(stop)),
             Box::pin(sweep),
+            Box::pin(reconciliation),
         ]
     }
 
@@ -126,16 +132,8 @@ impl Subgraph for Orders {
         match command {
             OrdersCommand::Reconcile { dry_run } => {
                 let findings = orders.service.reconcile(!dry_run).await?;
-                for f in &findings {
-                    println!(
-                        "{} ({}): order {}, payment {}: {}{}",
-                        f.number,
-                        f.order_id,
-                        f.order_status.as_str(),
-                        f.payment_status,
-                        f.problem,
-                        f.repaired.map(|r| format!(" -> {r}")).unwrap_or_default()
-                    );
+                for finding in &findings {
+                    println!("{finding}");
                 }
                 println!("{} disagreements", findings.len());
             }

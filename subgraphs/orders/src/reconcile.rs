@@ -1,48 +1,90 @@
-//! Reconciliation: orders whose state and their payment's state disagree, listed and, where it
-//! is safe, repaired. The rules:
+//! Reconciliation: money and orders compared on both sides, listed and, where it is safe,
+//! repaired. First payments walks the provider's charges of the window against its payments
+//! (a charge it never recorded is recorded as its order's payment, a result or refund it missed
+//! is applied); then every order of the window is compared with its payment:
 //!
 //! | order | payment | what is done |
 //! |---|---|---|
+//! | none (a charge names an order that does not exist) | captured | refunded |
+//! | checkout unfinished, nobody working on it | any | the checkout is resumed |
+//! | pending longer than a reservation lasts | any | the checkout is resumed (it completes, or refunds and says why) |
 //! | paid, fulfilled, delivered | not captured | listed: someone must look |
 //! | failed, cancelled | captured, not all refunded | the rest is refunded |
 //! | failed, cancelled | authorized (result outstanding) | listed; a later run refunds it |
-//! | checkout unfinished, nobody working on it | any | the checkout is resumed |
+//!
+//! It runs on a schedule inside orders and as `orders reconcile [--dry-run]`; a dry run lists
+//! the same findings and changes nothing.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use kit::db::now_millis;
+use kit::subgraph::StopSignal;
 
 use crate::domain::status::OrderStatus;
 use crate::saga::Saga;
-use crate::service::{OrderError, OrderResult};
-use crate::services::{OrderPayment, Services};
+use crate::service::{OrderError, OrderResult, OrdersService};
+use crate::services::{ChargeFinding, OrderPayment, Services};
 use crate::store::{CheckoutRow, OrderFilter, OrderRow, OrderStore};
 
 /// One disagreement and what was done about it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Finding {
     pub order_id: String,
-    pub number: String,
-    pub order_status: OrderStatus,
+    /// The order's number; none when there is no such order.
+    pub number: Option<String>,
+    pub order_status: Option<OrderStatus>,
     /// The payment's status, `none` without one.
     pub payment_status: String,
-    pub problem: &'static str,
+    pub problem: String,
     /// What was done; `None` when it needs a person (or `repair` was off).
-    pub repaired: Option<&'static str>,
+    pub repaired: Option<String>,
+}
+
+impl std::fmt::Display for Finding {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} ({}): order {}, payment {}: {}",
+            self.number.as_deref().unwrap_or("no order"),
+            self.order_id,
+            self.order_status.map_or("none", |s| s.as_str()),
+            self.payment_status,
+            self.problem
+        )?;
+        match &self.repaired {
+            Some(repaired) => write!(f, " -> {repaired}"),
+            None => Ok(()),
+        }
+    }
 }
 
 pub struct Reconciler<'a> {
     pub store: &'a OrderStore,
     pub saga: &'a Saga,
     pub services: &'a Services,
+    /// How long inventory holds a reservation: a checkout pending longer is stuck.
+    pub reservation_ttl: Duration,
 }
 
 impl Reconciler<'_> {
-    /// Looks at every order, oldest first; repairs what it can when `repair` is set.
-    pub async fn run(&self, repair: bool) -> OrderResult<Vec<Finding>> {
+    /// Compares the provider's charges and the orders created in the last `window`; repairs what
+    /// it can when `repair` is set.
+    pub async fn run(&self, window: Duration, repair: bool) -> OrderResult<Vec<Finding>> {
+        let now = now_millis();
+        let from = now - window.as_millis() as i64;
         let mut findings = Vec::new();
+        let charges = self.services.reconcile_charges(from, now, repair).await?;
+        for charge in &charges {
+            findings.extend(self.check_charge(charge, repair).await?);
+        }
         let mut cursor = None;
+        let filter = OrderFilter {
+            created_from: Some(from),
+            ..OrderFilter::default()
+        };
         loop {
-            let batch = self
-                .store
-                .list(&OrderFilter::default(), true, cursor.as_ref(), 200)
-                .await?;
+            let batch = self.store.list(&filter, true, cursor.as_ref(), 200).await?;
             let Some(last) = batch.last() else { break };
             cursor = Some((last.created_at, last.id.clone()));
             let ids: Vec<String> = batch.iter().map(|o| o.id.clone()).collect();
@@ -59,6 +101,53 @@ impl Reconciler<'_> {
         Ok(findings)
     }
 
+    /// A charge payments found in disagreement: listed with its order; money for an order that
+    /// does not exist is refunded.
+    async fn check_charge(
+        &self,
+        charge: &ChargeFinding,
+        repair: bool,
+    ) -> OrderResult<Option<Finding>> {
+        let Some(order_id) = &charge.order_id else {
+            return Ok(Some(Finding {
+                order_id: String::new(),
+                number: None,
+                order_status: None,
+                payment_status: format!("provider charge {}", charge.charge),
+                problem: format!("{} (for no order)", charge.problem),
+                repaired: None,
+            }));
+        };
+        let order = self
+            .store
+            .orders_by_ids(std::slice::from_ref(order_id))
+            .await?
+            .pop();
+        let mut repaired = charge.repaired.clone();
+        let problem = match &order {
+            Some(_) => charge.problem.clone(),
+            None if charge.held_minor > 0 => {
+                // Recorded as a payment by now when repairing; its order never existed.
+                if repair && repaired.is_some() {
+                    self.services
+                        .refund_order(order_id, "reconciliation: charged without an order")
+                        .await?;
+                    repaired = Some("recorded and refunded: there is no such order".into());
+                }
+                format!("{}; there is no such order", charge.problem)
+            }
+            None => format!("{}; there is no such order", charge.problem),
+        };
+        Ok(Some(Finding {
+            order_id: order_id.clone(),
+            number: order.as_ref().map(|o| o.number.clone()),
+            order_status: order.as_ref().map(|o| o.status),
+            payment_status: format!("provider charge {}", charge.charge),
+            problem,
+            repaired,
+        }))
+    }
+
     async fn check(
         &self,
         order: &OrderRow,
@@ -66,15 +155,26 @@ impl Reconciler<'_> {
         payment: Option<&OrderPayment>,
         repair: bool,
     ) -> OrderResult<Option<Finding>> {
-        let finding = |problem, repaired| Finding {
+        let finding = |problem: &str, repaired: Option<&str>| Finding {
             order_id: order.id.clone(),
-            number: order.number.clone(),
-            order_status: order.status,
+            number: Some(order.number.clone()),
+            order_status: Some(order.status),
             payment_status: payment.map_or("none".into(), |p| p.status.to_lowercase()),
-            problem,
-            repaired,
+            problem: problem.into(),
+            repaired: repaired.map(String::from),
         };
-        if checkout.is_some_and(|c| c.is_stalled(kit::db::now_millis())) {
+        let now = now_millis();
+        let unfinished = checkout.filter(|c| !c.is_done());
+        let pending_too_long = order.status == OrderStatus::Pending
+            && now - order.created_at > self.reservation_ttl.as_millis() as i64;
+        if let Some(checkout) = unfinished {
+            let problem = if checkout.is_stalled(now) {
+                "its checkout stopped midway"
+            } else if pending_too_long {
+                "pending for longer than its reservation lasts"
+            } else {
+                return Ok(None);
+            };
             if repair {
                 self.saga
                     .drive(&order.id, &kit::id::new_id("lease"))
@@ -82,7 +182,7 @@ impl Reconciler<'_> {
                     .map_err(OrderError::from)?;
             }
             return Ok(Some(finding(
-                "its checkout stopped midway",
+                problem,
                 repair.then_some("resumed the checkout"),
             )));
         }
@@ -114,4 +214,48 @@ impl Reconciler<'_> {
             _ => Ok(None),
         }
     }
+}
+
+/// Reconciles every `ORDERS_RECONCILE_INTERVAL_SECS` until stopped, repairing what it can.
+/// Each run counts its findings (`orders_reconciliation_findings_total`, by whether they were
+/// repaired) and sets `orders_reconciliation_unrepaired`; what needs a person is logged as an
+/// error and raised as `order.reconciliation_needed`, which notifications emails the admins.
+pub async fn scheduled(service: Arc<OrdersService>, stop: StopSignal) {
+    let stopped = stop.stopped();
+    tokio::pin!(stopped);
+    let every = service.reconcile_interval();
+    // Not at once: the services it calls may be starting beside it.
+    let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+    loop {
+        tokio::select! {
+            _ = &mut stopped => return,
+            _ = ticks.tick() => {}
+        }
+        match service.reconcile(true).await {
+            Ok(findings) => service.report_reconciliation(&findings).await,
+            Err(error) => tracing::error!(%error, "reconciliation failed; it runs again later"),
+        }
+    }
+}
+
+/// What a run found, as metrics and log lines.
+pub fn record(findings: &[Finding]) -> Vec<&Finding> {
+    let unrepaired: Vec<&Finding> = findings.iter().filter(|f| f.repaired.is_none()).collect();
+    for finding in findings {
+        let repaired = if finding.repaired.is_some() {
+            "true"
+        } else {
+            "false"
+        };
+        metrics::counter!("orders_reconciliation_findings_total", "repaired" => repaired)
+            .increment(1);
+        match finding.repaired {
+            Some(_) => tracing::warn!(%finding, "reconciliation repaired a disagreement"),
+            None => {
+                tracing::error!(%finding, "reconciliation found a disagreement a person must look at")
+            }
+        }
+    }
+    metrics::gauge!("orders_reconciliation_unrepaired").set(unrepaired.len() as f64);
+    unrepaired
 }

@@ -12,14 +12,16 @@ use kit::subgraph::Events;
 use serde::Serialize;
 
 use crate::config::OrdersSettings;
-use crate::domain::events::{OrderClosed, OrderStatusChanged, ShippingMethod};
+use crate::domain::events::{
+    OrderClosed, OrderStatusChanged, ReconciliationNeeded, ShippingMethod,
+};
 use crate::domain::number::new_number;
 use crate::domain::status::{Actor, InvalidTransition, OrderStatus};
 use crate::domain::totals::{self, PricedLine, TotalsError};
 use crate::reconcile::{Finding, Reconciler};
 use crate::saga::{Saga, SagaError};
 use crate::services::{CallError, Services};
-use crate::store::{LineRow, OrderRow, OrderStore, StatusChange, StoreError};
+use crate::store::{Created, LineRow, OrderRow, OrderStore, StatusChange, StoreError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum OrderError {
@@ -48,6 +50,8 @@ pub enum OrderError {
     KeyReused,
     #[error("a checkout with this idempotency key is still running; ask again shortly")]
     StillRunning,
+    #[error("this cart is being checked out already (another tab?); look at your orders")]
+    CartCheckoutRunning,
     #[error("no order with this id")]
     OrderNotFound,
     #[error(transparent)]
@@ -185,7 +189,8 @@ impl OrdersService {
             .is_empty()
         {
             let (order, lines) = self.price(customer_id, order_id, request).await?;
-            self.store
+            let created = self
+                .store
                 .create(
                     &order,
                     &lines,
@@ -195,6 +200,9 @@ impl OrdersService {
                     self.saga.lease_until(),
                 )
                 .await?;
+            if created == Created::CartBusy {
+                return Err(OrderError::CartCheckoutRunning);
+            }
         }
         self.saga.drive(order_id, &owner).await?;
         Ok(order_id.to_string())
@@ -347,15 +355,41 @@ impl OrdersService {
         self.order(order_id).await?.ok_or(OrderError::OrderNotFound)
     }
 
-    /// Orders whose state and payment disagree; repaired where safe when `repair` is set.
+    /// Charges and orders of the reconciliation window that disagree; repaired where safe when
+    /// `repair` is set.
     pub async fn reconcile(&self, repair: bool) -> OrderResult<Vec<Finding>> {
         Reconciler {
             store: &self.store,
             saga: &self.saga,
             services: &self.services,
+            reservation_ttl: self.settings.reservation_ttl,
         }
-        .run(repair)
+        .run(self.settings.reconcile_window, repair)
         .await
+    }
+
+    pub fn reconcile_interval(&self) -> Duration {
+        self.settings.reconcile_interval
+    }
+
+    /// Counts a run's findings and raises `order.reconciliation_needed` with those that need
+    /// a person (none: nothing is raised).
+    pub async fn report_reconciliation(&self, findings: &[Finding]) {
+        let unrepaired = crate::reconcile::record(findings);
+        if unrepaired.is_empty() {
+            return;
+        }
+        let mut lines: Vec<String> = unrepaired.iter().map(|f| f.to_string()).collect();
+        lines.sort();
+        let digest = kit::id::sha256_hex(lines.join("\n").as_bytes());
+        let needed = self.events.event(&ReconciliationNeeded {
+            digest,
+            findings: lines,
+        });
+        match self.store.publish(&needed).await {
+            Ok(()) => self.events.relay.wake(),
+            Err(error) => tracing::error!(%error, "raising order.reconciliation_needed failed"),
+        }
     }
 
     /// Moves an order by the state machine, as `actor` (an admin's or customer's id; none for

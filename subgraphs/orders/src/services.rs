@@ -22,6 +22,9 @@ pub enum CallError {
         service: &'static str,
         detail: String,
     },
+    /// The callee cannot do it yet (e.g. a payment's result is still outstanding): ask again.
+    #[error("{0}")]
+    NotYet(&'static str),
 }
 
 pub type CallResult<T> = Result<T, CallError>;
@@ -114,6 +117,18 @@ pub struct OrderPayment {
     pub status: String,
     pub captured_minor: i64,
     pub refunded_minor: i64,
+}
+
+/// A provider charge payments found in disagreement with its payment.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChargeFinding {
+    pub charge: String,
+    pub order_id: Option<String>,
+    pub problem: String,
+    /// Minor units the provider holds for it (captured less refunded).
+    pub held_minor: i64,
+    pub repaired: Option<String>,
 }
 
 /// A carrier service's price for the order's parcel, as shipping quotes it.
@@ -419,9 +434,32 @@ impl Services {
         read("payments", data["orderPayments"].clone())
     }
 
-    /// Refunds what is left of the order's payment (compensation, cancellation).
+    /// Has payments compare the provider's charges created in `[from, until)` with its
+    /// payments (and apply the provider's state with `repair`).
+    pub async fn reconcile_charges(
+        &self,
+        from: i64,
+        until: i64,
+        repair: bool,
+    ) -> CallResult<Vec<ChargeFinding>> {
+        let data = self
+            .client
+            .command(
+                &self.urls.payments,
+                "mutation($i: ReconcileChargesInput!) { reconcileCharges(input: $i) {
+                    charge orderId problem heldMinor repaired } }",
+                json!({ "i": { "fromMillis": from, "untilMillis": until, "repair": repair } }),
+                &kit::id::new_id("reconcile"),
+            )
+            .await?;
+        read("payments", data["reconcileCharges"].clone())
+    }
+
+    /// Refunds what is left of the order's payment (compensation, cancellation). A payment
+    /// whose result payments cannot tell yet is an error, so the step is tried again later.
     pub async fn refund_order(&self, order_id: &str, reason: &str) -> CallResult<()> {
-        self.client
+        let data = self
+            .client
             .command(
                 &self.urls.payments,
                 "mutation($i: RefundOrderInput!) { refundOrder(input: $i) {
@@ -430,6 +468,14 @@ impl Services {
                 &format!("refund:{order_id}"),
             )
             .await?;
-        Ok(())
+        match data["refundOrder"]["userErrors"]
+            .as_array()
+            .and_then(|e| e.first())
+        {
+            Some(error) if error["code"] == "RESULT_OUTSTANDING" => Err(CallError::NotYet(
+                "payments cannot tell the payment's result yet",
+            )),
+            _ => Ok(()),
+        }
     }
 }

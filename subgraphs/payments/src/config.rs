@@ -2,7 +2,8 @@
 //! variables:
 //! - `PAYMENTS_PROVIDER_URL` (default `http://127.0.0.1:4090`): the card processor's API (the
 //!   built-in test provider in the embedded shop)
-//! - `PAYMENTS_PROVIDER_API_KEY` (default `sk_test`): the key the provider's API is called with
+//! - `PAYMENTS_PROVIDER_API_KEY` (required): the key the provider's API is called with (the
+//!   embedded shop makes one for its built-in test provider)
 //! - `PAYMENTS_WEBHOOK_SECRETS` (required): the secrets the provider signs webhooks with,
 //!   comma-separated, the current one first (two during a rotation)
 //! - `PAYMENTS_WEBHOOK_TOLERANCE_SECS` (default 300): how old a webhook's timestamp may be
@@ -46,9 +47,11 @@ impl OwnSettings for PaymentsSettings {
             provider_url: env
                 .optional("PROVIDER_URL")
                 .unwrap_or_else(|| "http://127.0.0.1:4090".into()),
-            provider_api_key: env
-                .optional("PROVIDER_API_KEY")
-                .unwrap_or_else(|| "sk_test".into()),
+            provider_api_key: env.optional("PROVIDER_API_KEY").ok_or_else(|| {
+                ConfigError::Missing {
+                    name: env.name("PROVIDER_API_KEY"),
+                }
+            })?,
             webhook_secrets,
             webhook_tolerance: Duration::from_secs(env.parse_or("WEBHOOK_TOLERANCE_SECS", 300)?),
             settle_wait: Duration::from_millis(env.parse_or("SETTLE_WAIT_MS", 3000)?),

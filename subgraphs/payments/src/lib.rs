@@ -43,18 +43,19 @@ impl Subgraph for Payments {
     async fn build(resources: Resources<'_, PaymentsSettings>) -> anyhow::Result<Self> {
         let settings = resources.settings.own.clone();
         let store = PaymentStore::new(resources.database);
+        let provider = Arc::new(HttpProvider::new(
+            &settings.provider_url,
+            &settings.provider_api_key,
+        ));
         let webhooks = Arc::new(
             WebhookIntake::new(
                 store.clone(),
+                provider.clone(),
                 settings.webhook_secrets.clone(),
                 settings.webhook_tolerance,
             )
             .waking(resources.events.relay.clone()),
         );
-        let provider = Arc::new(HttpProvider::new(
-            &settings.provider_url,
-            &settings.provider_api_key,
-        ));
         let service = PaymentsService::new(store, provider, settings, webhooks.applied());
         Ok(Self {
             service: Arc::new(service),

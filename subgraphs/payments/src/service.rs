@@ -11,13 +11,17 @@ use tokio::sync::watch;
 
 use crate::config::PaymentsSettings;
 use crate::domain::PaymentStatus;
-use crate::provider::{PaymentProvider, ProviderError};
-use crate::store::{KeyColumn, Payment, PaymentStore, RefundRefused, RefundRow, StoreError};
+use crate::provider::{ChargeOrder, PaymentProvider, ProviderError};
+use crate::store::{
+    Applied, KeyColumn, Payment, PaymentStore, RefundRefused, RefundRow, StoreError,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum PaymentError {
     #[error("the amount must be positive")]
     InvalidAmount,
+    #[error("the payment's result is not known yet; ask again")]
+    ResultOutstanding,
     #[error("the payment method was refused: {0}")]
     MethodRefused(String),
     #[error("no payment with this id")]
@@ -87,14 +91,18 @@ impl PaymentsService {
         let payment = match self.store.by_order(request.order_id).await? {
             Some(payment) => payment,
             None => {
+                let order = ChargeOrder {
+                    amount_minor: request.amount.minor_units,
+                    currency: request.amount.currency.as_str().into(),
+                    token: request.payment_token.into(),
+                    reference: request.order_id.into(),
+                    customer: request.customer_id.into(),
+                };
+                // The key follows from the order: a retry after any failure, in any process,
+                // gets the first charge back rather than a second one.
                 let charge = self
                     .provider
-                    .charge(
-                        request.amount.minor_units,
-                        request.amount.currency.as_str(),
-                        request.payment_token,
-                        &format!("order:{}", request.order_id),
-                    )
+                    .charge(&order, &format!("order:{}", request.order_id))
                     .await
                     .map_err(|error| match error {
                         ProviderError::Refused(why) => PaymentError::MethodRefused(why),
@@ -122,14 +130,19 @@ impl PaymentsService {
         self.settled(payment).await
     }
 
-    /// The payment once the provider reported its result, or as it is after the settle time.
+    /// The payment once the provider reported its result. When its webhook is late (the settle
+    /// time passed, now or since the payment was made), the provider is asked: its state is the
+    /// truth, and a lost webhook must not leave the payment authorized for good.
     async fn settled(&self, mut payment: Payment) -> PaymentResult<Payment> {
-        let deadline = tokio::time::Instant::now() + self.settings.settle_wait;
+        let settle_wait = self.settings.settle_wait;
+        let age = kit::db::now_millis() - payment.created_at;
+        let deadline = tokio::time::Instant::now()
+            + settle_wait.saturating_sub(std::time::Duration::from_millis(age.max(0) as u64));
         let mut applied = self.applied.clone();
         while payment.status == PaymentStatus::Authorized {
             let now = tokio::time::Instant::now();
             if now >= deadline {
-                break;
+                return self.look_up(payment).await;
             }
             // Woken by a webhook applied in this process; another replica may apply it instead,
             // so look again at least every 250 ms.
@@ -147,6 +160,25 @@ impl PaymentsService {
         Ok(payment)
     }
 
+    /// The payment after applying the provider's state of its charge; as it was when the
+    /// provider cannot be asked now (a later call asks again).
+    pub async fn look_up(&self, payment: Payment) -> PaymentResult<Payment> {
+        match self.provider.retrieve(&payment.provider_charge).await {
+            Ok(Some(charge)) => match self.store.sync(&charge).await? {
+                Applied::Changed(synced) => Ok(*synced),
+                _ => Ok(payment),
+            },
+            Ok(None) => {
+                tracing::error!(payment = %payment.id, charge = %payment.provider_charge, "the provider has no such charge");
+                Ok(payment)
+            }
+            Err(error) => {
+                tracing::warn!(%error, payment = %payment.id, "the provider could not be asked for a late result");
+                Ok(payment)
+            }
+        }
+    }
+
     pub async fn payments(
         &self,
         column: KeyColumn,
@@ -157,11 +189,19 @@ impl PaymentsService {
 
     /// Refunds whatever is left of the order's captured payment (checkout's compensation,
     /// cancellation). Nothing captured or everything refunded already: nothing to do, so a
-    /// repeat is harmless.
+    /// repeat is harmless. A payment whose result is not known yet is looked up at the
+    /// provider first; while the provider cannot tell, the refund is refused as outstanding
+    /// (the caller asks again), so a capture that arrives late is never kept.
     pub async fn refund_order(&self, order_id: &str, reason: &str) -> PaymentResult<()> {
-        let Some(payment) = self.store.by_order(order_id).await? else {
+        let Some(mut payment) = self.store.by_order(order_id).await? else {
             return Ok(());
         };
+        if payment.status == PaymentStatus::Authorized {
+            payment = self.look_up(payment).await?;
+            if payment.status == PaymentStatus::Authorized {
+                return Err(PaymentError::ResultOutstanding);
+            }
+        }
         let requested = self.store.requested_refunds(&payment.id).await?;
         let refundable = payment.refundable(requested);
         if refundable == 0 {
@@ -283,7 +323,12 @@ impl PaymentsService {
             })?;
         match self
             .provider
-            .refund(&payment.provider_charge, amount_minor, &refund.id)
+            .refund(
+                &payment.provider_charge,
+                amount_minor,
+                &refund.id,
+                &refund.id,
+            )
             .await
         {
             Ok(accepted) => {
@@ -299,5 +344,101 @@ impl PaymentsService {
             // the captured amount) and reconciliation settles it.
             Err(unavailable) => Err(PaymentError::Provider(unavailable)),
         }
+    }
+}
+
+/// A disagreement between the provider's charge and the shop's payment, and what was done.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChargeFinding {
+    pub charge: String,
+    /// The order the charge is for, by the shop's payment or the charge's reference.
+    pub order_id: Option<String>,
+    pub problem: &'static str,
+    /// Minor units the provider holds for it (captured less refunded).
+    pub held_minor: i64,
+    /// What was done; `None` when nothing was (a dry run, or it needs a person).
+    pub repaired: Option<&'static str>,
+}
+
+impl PaymentsService {
+    /// Walks the provider's charges created in `[from, until)` (Unix milliseconds) and compares
+    /// each with the shop's payment: a charge the shop never recorded, a result or refunds the
+    /// shop has not applied. With `repair`, the provider's state is applied (a charge found is
+    /// recorded as its order's payment); what does not fit is kept for review.
+    pub async fn reconcile_charges(
+        &self,
+        from: i64,
+        until: i64,
+        repair: bool,
+    ) -> PaymentResult<Vec<ChargeFinding>> {
+        let mut findings = Vec::new();
+        let mut after: Option<String> = None;
+        loop {
+            let page = self
+                .provider
+                .charges(from, until, after.as_deref())
+                .await
+                .map_err(PaymentError::Provider)?;
+            let ids: Vec<String> = page.charges.iter().map(|c| c.id.clone()).collect();
+            let payments = self.store.by_charges(&ids).await?;
+            for charge in &page.charges {
+                let payment = payments.iter().find(|p| p.provider_charge == charge.id);
+                if let Some(finding) = self.compare(charge, payment, repair).await? {
+                    findings.push(finding);
+                }
+            }
+            match (page.has_more, page.charges.last()) {
+                (true, Some(last)) => after = Some(last.id.clone()),
+                _ => break,
+            }
+        }
+        Ok(findings)
+    }
+
+    async fn compare(
+        &self,
+        charge: &crate::provider::Charge,
+        payment: Option<&Payment>,
+        repair: bool,
+    ) -> PaymentResult<Option<ChargeFinding>> {
+        use crate::provider::ChargeStatus;
+        let refunded: i64 = charge.refunds.iter().map(|r| r.amount_minor).sum();
+        let held_minor = match charge.status {
+            ChargeStatus::Succeeded => charge.amount_minor - refunded,
+            _ => 0,
+        };
+        let problem = match payment {
+            None if held_minor > 0 => "captured at the provider, not recorded here",
+            None => return Ok(None),
+            Some(p) if charge.status == ChargeStatus::Succeeded && p.captured_minor == 0 => {
+                "captured at the provider, not here"
+            }
+            Some(p) if charge.status == ChargeStatus::Failed && p.failure_code.is_none() => {
+                "failed at the provider, not here"
+            }
+            Some(p) if p.refunded_minor != refunded => "refunds differ from the provider's",
+            Some(_) => return Ok(None),
+        };
+        let mut finding = ChargeFinding {
+            charge: charge.id.clone(),
+            order_id: payment
+                .map(|p| p.order_id.clone())
+                .or_else(|| charge.reference.clone()),
+            problem,
+            held_minor,
+            repaired: None,
+        };
+        if repair {
+            let applied = match payment {
+                None => self.store.record_found(charge).await?,
+                Some(_) => self.store.sync(charge).await?,
+            };
+            finding.repaired = match applied {
+                Applied::Changed(_) if payment.is_none() => Some("recorded as the order's payment"),
+                Applied::Changed(_) => Some("applied the provider's state"),
+                _ => None,
+            };
+        }
+        Ok(Some(finding))
     }
 }

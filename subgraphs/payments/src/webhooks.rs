@@ -1,8 +1,10 @@
 //! The provider's webhooks arriving: each delivery's signature and age are checked (forged,
 //! tampered, replayed-late ones are refused with 401 and logged), then the event is applied once
 //! ([`PaymentStore::apply`]). The answer tells the provider whether to deliver again: 2xx when the
-//! event is applied (or was before), 404 when its payment is not recorded after a short grace
-//! (so the provider delivers it again later).
+//! event is applied (or was before); 422 when it does not fit its payment (another amount,
+//! currency or charge, a refund beyond the charge: kept for review, nothing changed). A charge
+//! not recorded after a short grace is looked up at the provider and, when it is real, recorded
+//! as the payment of the order it names; otherwise 404 (the provider delivers it again later).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -14,11 +16,13 @@ use axum::Router;
 use kit::events::outbox::Relay;
 use tokio::sync::watch;
 
-use crate::provider::ProviderEvent;
+use crate::provider::{PaymentProvider, ProviderEvent};
 use crate::store::{Applied, PaymentStore};
 
 pub struct WebhookIntake {
     store: PaymentStore,
+    /// Asked of a charge the shop has not recorded.
+    provider: Arc<dyn PaymentProvider>,
     /// The current secret first; during a rotation also the previous one.
     secrets: Vec<String>,
     tolerance: Duration,
@@ -31,9 +35,15 @@ pub struct WebhookIntake {
 }
 
 impl WebhookIntake {
-    pub fn new(store: PaymentStore, secrets: Vec<String>, tolerance: Duration) -> Self {
+    pub fn new(
+        store: PaymentStore,
+        provider: Arc<dyn PaymentProvider>,
+        secrets: Vec<String>,
+        tolerance: Duration,
+    ) -> Self {
         Self {
             store,
+            provider,
             secrets,
             tolerance,
             applied: watch::channel(0).0,
@@ -73,8 +83,11 @@ impl WebhookIntake {
         let mut recorded = self.store.recorded();
         loop {
             let applied = self.store.apply(event).await?;
-            if applied != Applied::UnknownCharge || tokio::time::Instant::now() >= deadline {
+            if applied != Applied::UnknownCharge {
                 return Ok(applied);
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return self.look_up(event).await;
             }
             // Another replica may record it instead: look again at least every 100 ms.
             let recheck = tokio::time::Instant::now() + Duration::from_millis(100);
@@ -82,6 +95,24 @@ impl WebhookIntake {
                 _ = recorded.changed() => {}
                 _ = tokio::time::sleep_until(recheck.min(deadline)) => {}
             }
+        }
+    }
+
+    /// An event for a charge still unknown after the grace: the provider says whether it is
+    /// real; a real one is recorded (its answer to the charge request was lost), then the event
+    /// applied.
+    async fn look_up(&self, event: &ProviderEvent) -> Result<Applied, crate::store::StoreError> {
+        let charge = match self.provider.retrieve(&event.charge).await {
+            Ok(Some(charge)) => charge,
+            Ok(None) => return Ok(Applied::UnknownCharge),
+            Err(error) => {
+                tracing::warn!(%error, charge = %event.charge, "the provider could not be asked about an unknown charge");
+                return Ok(Applied::UnknownCharge);
+            }
+        };
+        match self.store.record_found(&charge).await? {
+            Applied::Changed(_) => self.store.apply(event).await,
+            other => Ok(other),
         }
     }
 
@@ -110,6 +141,10 @@ impl WebhookIntake {
                 StatusCode::OK
             }
             Ok(Applied::Duplicate) => StatusCode::OK,
+            Ok(Applied::Refused(reason)) => {
+                tracing::error!(event = %event.id, charge = %event.charge, %reason, "provider event refused; kept for review");
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
             Ok(Applied::UnknownCharge) => {
                 tracing::warn!(event = %event.id, charge = %event.charge, "provider event for an unknown charge; the provider will deliver it again");
                 StatusCode::NOT_FOUND

@@ -18,6 +18,8 @@ pub enum Kind {
     ReviewRequest,
     /// To admins: a product's stock fell to its threshold.
     StockLow,
+    /// To admins: reconciliation found money or orders it could not set right.
+    ReconciliationNeeded,
 }
 
 /// Why a message is sent: customers may opt out of marketing only.
@@ -31,7 +33,7 @@ pub enum Category {
 }
 
 impl Kind {
-    pub const ALL: [Self; 14] = [
+    pub const ALL: [Self; 15] = [
         Self::Welcome,
         Self::OrderPlaced,
         Self::OrderPaid,
@@ -46,6 +48,7 @@ impl Kind {
         Self::Returned,
         Self::ReviewRequest,
         Self::StockLow,
+        Self::ReconciliationNeeded,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -64,6 +67,7 @@ impl Kind {
             Self::Returned => "returned",
             Self::ReviewRequest => "review_request",
             Self::StockLow => "stock_low",
+            Self::ReconciliationNeeded => "reconciliation_needed",
         }
     }
 
@@ -86,7 +90,7 @@ impl Kind {
             | Self::DeliveryException
             | Self::Returned => Category::Shipping,
             Self::ReviewRequest => Category::Marketing,
-            Self::StockLow => Category::Admin,
+            Self::StockLow | Self::ReconciliationNeeded => Category::Admin,
         }
     }
 

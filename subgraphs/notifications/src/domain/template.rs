@@ -121,6 +121,8 @@ pub fn sample(kind: Kind) -> Value {
         Kind::ReviewRequest => order,
         Kind::StockLow => json!({ "shop_url": "https://shop.example", "product_id": "prod_1",
             "available": 3, "threshold": 5 }),
+        Kind::ReconciliationNeeded => json!({ "shop_url": "https://shop.example", "count": 1,
+            "findings": ["SO-261203-7K3QJ9M2 (ord_1): order failed, payment captured: closed, but money was kept"] }),
     }
 }
 
@@ -195,6 +197,11 @@ pub fn built_in(kind: Kind) -> Template {
             "Low stock: {{ product_id }}",
             &format!("{{{{ product_id }}}} is down to {{{{ available }}}} (threshold {{{{ threshold }}}}).{SIGNATURE}"),
             "<p>{{ product_id }} is down to {{ available }} (threshold {{ threshold }}).</p>\n",
+        ),
+        Kind::ReconciliationNeeded => t(
+            "Reconciliation: {{ count }} disagreements need a person",
+            &format!("Reconciliation could not set these right by itself:\n{{% for f in findings %}}\n- {{{{ f }}}}{{% endfor %}}{SIGNATURE}"),
+            "<p>Reconciliation could not set these right by itself:</p>\n<ul>{% for f in findings %}<li>{{ f }}</li>{% endfor %}</ul>\n",
         ),
     }
 }

@@ -39,6 +39,7 @@ pub enum NotificationKind {
     Returned,
     ReviewRequest,
     StockLow,
+    ReconciliationNeeded,
 }
 
 impl From<Kind> for NotificationKind {
@@ -58,6 +59,7 @@ impl From<Kind> for NotificationKind {
             Kind::Returned => Self::Returned,
             Kind::ReviewRequest => Self::ReviewRequest,
             Kind::StockLow => Self::StockLow,
+            Kind::ReconciliationNeeded => Self::ReconciliationNeeded,
         }
     }
 }

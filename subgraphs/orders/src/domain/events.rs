@@ -107,3 +107,23 @@ impl Fact for OrderStatusChanged {
         self.order_id.clone()
     }
 }
+
+/// Reconciliation found disagreements it could not repair: notifications emails the admins,
+/// once per set of findings (`digest`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReconciliationNeeded {
+    /// SHA-256 of the findings, so the same set found again is recognised.
+    pub digest: String,
+    /// One line each, as `orders reconcile` prints them.
+    pub findings: Vec<String>,
+}
+
+impl Fact for ReconciliationNeeded {
+    const TOPIC: &'static str = "order.reconciliation_needed";
+    const VERSION: u32 = 1;
+
+    fn aggregate_id(&self) -> String {
+        self.digest.clone()
+    }
+}

@@ -15,6 +15,7 @@ use kit::schema::dataloader;
 use kit::ApiError;
 
 use crate::domain::checkout::FailureKind;
+use crate::domain::totals::TotalsError;
 use crate::saga::SagaError;
 use crate::service::{OrderError, OrdersService};
 use crate::store::StoreError;
@@ -58,6 +59,10 @@ pub enum OrderErrorCode {
     InvalidTransition,
     Conflict,
     CheckoutRunning,
+    /// Another checkout of the same cart is running (a second tab): nothing was done.
+    CartCheckoutRunning,
+    /// The cart's lines are priced in different currencies.
+    CurrencyMismatch,
     /// No carrier ships there, or not with the chosen service.
     ShippingUnavailable,
     /// A service checkout needs did not answer; nothing was held or charged: send the same
@@ -131,6 +136,15 @@ pub(crate) fn user_error(error: OrderError) -> Result<OrderUserError, ApiError> 
             OrderErrorCode::IdempotencyKeyReused,
         ),
         OrderError::StillRunning => (field(&["idempotencyKey"]), OrderErrorCode::StillRunning),
+        OrderError::CartCheckoutRunning => {
+            (field(&["cartId"]), OrderErrorCode::CartCheckoutRunning)
+        }
+        OrderError::Totals(TotalsError::MixedCurrencies { .. }) => {
+            (field(&["cartId"]), OrderErrorCode::CurrencyMismatch)
+        }
+        OrderError::Totals(TotalsError::Overflow | TotalsError::Quantity) => {
+            (field(&["cartId"]), OrderErrorCode::InvalidInput)
+        }
         OrderError::OrderNotFound => (field(&["orderId"]), OrderErrorCode::NotFound),
         OrderError::Transition(_) => (field(&["status"]), OrderErrorCode::InvalidTransition),
         OrderError::Conflict => (None, OrderErrorCode::Conflict),
@@ -148,7 +162,7 @@ pub(crate) fn user_error(error: OrderError) -> Result<OrderUserError, ApiError> 
             tracing::warn!("no database connection free in time; the client may ask again");
             (None, OrderErrorCode::ServiceUnavailable)
         }
-        OrderError::Totals(_) | OrderError::Saga(_) | OrderError::Store(_) => {
+        OrderError::Totals(TotalsError::Empty) | OrderError::Saga(_) | OrderError::Store(_) => {
             return Err(ApiError::internal(error))
         }
     };

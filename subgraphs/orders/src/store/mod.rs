@@ -82,6 +82,18 @@ impl CheckoutRow {
     pub fn is_stalled(&self, now: i64) -> bool {
         self.step != Step::Done && self.lease_until < now
     }
+
+    pub fn is_done(&self) -> bool {
+        self.step == Step::Done
+    }
+}
+
+/// Whether a checkout was started.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Created {
+    Started,
+    /// Another checkout of the same cart is running: nothing was created.
+    CartBusy,
 }
 
 /// A status change with who made it and why.
@@ -224,7 +236,8 @@ impl OrderStore {
     }
 
     /// Creates the order (pending), its lines and first history entry, and its checkout at the
-    /// reserve step, leased to `owner` until `lease_until`.
+    /// reserve step, leased to `owner` until `lease_until`; nothing when another checkout of the
+    /// cart is running (`CartBusy`).
     pub async fn create(
         &self,
         order: &OrderRow,
@@ -233,7 +246,7 @@ impl OrderStore {
         payment_token: &str,
         owner: &str,
         lease_until: i64,
-    ) -> StoreResult<()> {
+    ) -> StoreResult<Created> {
         let mut tx = self.db.begin().await?;
         let address = serde_json::to_string(&order.shipping_address)
             .map_err(|e| corrupt(&order.id, e.to_string()))?;
@@ -284,7 +297,7 @@ impl OrderStore {
             order.created_at,
         )
         .await?;
-        sqlx::query(
+        let started = sqlx::query(
             "INSERT INTO checkouts (order_id, cart_id, payment_token, step, attempts, failure, \
              lease_owner, lease_until, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, 0, NULL, $5, $6, $7, $7)",
@@ -297,13 +310,24 @@ impl OrderStore {
         .bind(lease_until)
         .bind(order.created_at)
         .execute(&mut *tx)
-        .await?;
+        .await;
+        match started {
+            Ok(_) => {}
+            // The order's id is new (checked by the caller under its idempotency key), so the
+            // one unique rule this insert can break is one running checkout per cart.
+            Err(sqlx::Error::Database(error)) if error.is_unique_violation() => {
+                tx.rollback().await?;
+                return Ok(Created::CartBusy);
+            }
+            Err(error) => return Err(error.into()),
+        }
         tx.commit().await?;
-        Ok(())
+        Ok(Created::Started)
     }
 
-    /// Takes the checkout's lease for `owner` if nobody holds it (or `owner` already does) and it
-    /// is not done; returns it then.
+    /// Takes the checkout's lease for `owner` if nobody holds it (its lease ran out or was let
+    /// go: a checkout waiting for its payment's result is taken by whoever hears of it first) or
+    /// `owner` already does, and it is not done; returns it then.
     pub async fn claim(
         &self,
         order_id: &str,
@@ -313,7 +337,8 @@ impl OrderStore {
         let now = now_millis();
         let claimed = sqlx::query(
             "UPDATE checkouts SET lease_owner = $1, lease_until = $2 \
-             WHERE order_id = $3 AND step <> 'done' AND (lease_until < $4 OR lease_owner = $1)",
+             WHERE order_id = $3 AND step <> 'done' \
+             AND (lease_until < $4 OR lease_owner = $1 OR lease_owner IS NULL)",
         )
         .bind(owner)
         .bind(lease_until)
@@ -490,6 +515,14 @@ impl OrderStore {
         outbox::append(&mut tx, event).await?;
         tx.commit().await?;
         Ok(true)
+    }
+
+    /// Writes `event` to the outbox on its own.
+    pub async fn publish(&self, event: &Event) -> StoreResult<()> {
+        let mut tx = self.db.begin().await?;
+        outbox::append(&mut tx, event).await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     pub async fn orders_by_ids(&self, ids: &[String]) -> StoreResult<Vec<OrderRow>> {

@@ -139,3 +139,56 @@ impl RefundOrderMutation {
         payload(result, |_, user_errors| RefundOrderPayload { user_errors })
     }
 }
+
+#[derive(InputObject)]
+#[graphql(inaccessible)]
+pub struct ReconcileChargesInput {
+    /// The window of the provider's charges, by creation (Unix milliseconds, until exclusive).
+    pub from_millis: i64,
+    pub until_millis: i64,
+    /// Apply the provider's state; without it, only list.
+    pub repair: bool,
+}
+
+/// A provider charge the shop's payments disagree with.
+#[derive(SimpleObject, Clone, Debug)]
+#[graphql(inaccessible)]
+pub struct ChargeFindingState {
+    pub charge: String,
+    pub order_id: Option<ID>,
+    pub problem: String,
+    /// Minor units the provider holds for it (captured less refunded).
+    pub held_minor: i64,
+    pub repaired: Option<String>,
+}
+
+#[derive(Default)]
+pub struct ReconcileMutation;
+
+#[Object]
+impl ReconcileMutation {
+    /// Compares the provider's charges of a window with the shop's payments; repairs from the
+    /// provider's state when asked (reconciliation in orders calls it first).
+    #[graphql(inaccessible)]
+    async fn reconcile_charges(
+        &self,
+        ctx: &Context<'_>,
+        input: ReconcileChargesInput,
+    ) -> async_graphql::Result<Vec<ChargeFindingState>> {
+        viewer(ctx).require_service()?;
+        let findings = service(ctx)
+            .reconcile_charges(input.from_millis, input.until_millis, input.repair)
+            .await
+            .map_err(ApiError::internal)?;
+        Ok(findings
+            .into_iter()
+            .map(|f| ChargeFindingState {
+                charge: f.charge,
+                order_id: f.order_id.map(ID),
+                problem: f.problem.into(),
+                held_minor: f.held_minor,
+                repaired: f.repaired.map(String::from),
+            })
+            .collect())
+    }
+}

@@ -24,6 +24,7 @@ pub struct Query(payment::PaymentQuery, charge::ChargeQuery);
 pub struct Mutation(
     charge::ChargeMutation,
     charge::RefundOrderMutation,
+    charge::ReconcileMutation,
     refund::RefundMutation,
 );
 
@@ -47,6 +48,8 @@ pub enum PaymentErrorCode {
     RefundTooLarge,
     ProviderRefused,
     IdempotencyKeyReused,
+    /// The provider has not told the payment's result yet: ask again later.
+    ResultOutstanding,
 }
 
 /// An expected failure of a payments mutation.
@@ -79,6 +82,7 @@ pub(crate) fn user_error(error: PaymentError) -> Result<PaymentUserError, ApiErr
     let field = |name: &str| Some(vec!["input".to_string(), name.to_string()]);
     let (field, code) = match &error {
         PaymentError::InvalidAmount => (field("amount"), PaymentErrorCode::InvalidInput),
+        PaymentError::ResultOutstanding => (None, PaymentErrorCode::ResultOutstanding),
         PaymentError::MissingReason => (field("reason"), PaymentErrorCode::InvalidInput),
         PaymentError::MethodRefused(_) => (
             field("paymentToken"),

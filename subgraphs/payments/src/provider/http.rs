@@ -1,11 +1,12 @@
-//! The provider's HTTP API as a [`PaymentProvider`]: `POST /v1/charges`, `POST /v1/refunds`, the
-//! idempotency key in the `Idempotency-Key` header, a bearer API key.
+//! The provider's HTTP API as a [`PaymentProvider`]: `POST /v1/charges`, `POST /v1/refunds`
+//! (the idempotency key in the `Idempotency-Key` header), `GET /v1/charges/{id}` and
+//! `GET /v1/charges?created_from=&created_until=&after=`, a bearer API key.
 
 use std::time::Duration;
 
 use serde_json::json;
 
-use super::{Charge, PaymentProvider, ProviderError, Refund};
+use super::{Charge, ChargeOrder, ChargePage, PaymentProvider, ProviderError, Refund};
 
 pub struct HttpProvider {
     http: reqwest::Client,
@@ -28,13 +29,37 @@ impl HttpProvider {
         body: serde_json::Value,
         idempotency_key: &str,
     ) -> Result<T, ProviderError> {
-        let response = self
+        let request = self
             .http
             .post(format!("{}{path}", self.base_url))
-            .bearer_auth(&self.api_key)
             .header("idempotency-key", idempotency_key)
+            .json(&body);
+        self.send(request).await
+    }
+
+    /// `None` when the provider answers 404.
+    async fn get<T: serde::de::DeserializeOwned>(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+    ) -> Result<Option<T>, ProviderError> {
+        let request = self
+            .http
+            .get(format!("{}{path}", self.base_url))
+            .query(query);
+        match self.send(request).await {
+            Err(ProviderError::Refused(why)) if why.starts_with("status 404") => Ok(None),
+            answer => answer.map(Some),
+        }
+    }
+
+    async fn send<T: serde::de::DeserializeOwned>(
+        &self,
+        request: reqwest::RequestBuilder,
+    ) -> Result<T, ProviderError> {
+        let response = request
+            .bearer_auth(&self.api_key)
             .timeout(Duration::from_secs(30))
-            .json(&body)
             .send()
             .await
             .map_err(|e| ProviderError::Unavailable(e.to_string()))?;
@@ -59,30 +84,54 @@ impl HttpProvider {
 impl PaymentProvider for HttpProvider {
     async fn charge(
         &self,
-        amount_minor: i64,
-        currency: &str,
-        token: &str,
+        order: &ChargeOrder,
         idempotency_key: &str,
     ) -> Result<Charge, ProviderError> {
-        self.post(
-            "/v1/charges",
-            json!({ "amount_minor": amount_minor, "currency": currency, "token": token }),
-            idempotency_key,
-        )
-        .await
+        let body = serde_json::to_value(order).expect("charge requests serialize");
+        self.post("/v1/charges", body, idempotency_key).await
     }
 
     async fn refund(
         &self,
         charge: &str,
         amount_minor: i64,
+        reference: &str,
         idempotency_key: &str,
     ) -> Result<Refund, ProviderError> {
         self.post(
             "/v1/refunds",
-            json!({ "charge": charge, "amount_minor": amount_minor }),
+            json!({ "charge": charge, "amount_minor": amount_minor, "reference": reference }),
             idempotency_key,
         )
         .await
+    }
+
+    async fn retrieve(&self, charge: &str) -> Result<Option<Charge>, ProviderError> {
+        if charge.is_empty()
+            || !charge
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_')
+        {
+            return Ok(None);
+        }
+        self.get(&format!("/v1/charges/{charge}"), &[]).await
+    }
+
+    async fn charges(
+        &self,
+        from: i64,
+        until: i64,
+        after: Option<&str>,
+    ) -> Result<ChargePage, ProviderError> {
+        let mut query = vec![
+            ("created_from", from.to_string()),
+            ("created_until", until.to_string()),
+        ];
+        if let Some(after) = after {
+            query.push(("after", after.to_string()));
+        }
+        self.get("/v1/charges", &query)
+            .await?
+            .ok_or_else(|| ProviderError::Unavailable("the charges list answered 404".into()))
     }
 }

@@ -1,21 +1,57 @@
 //! A payment provider as the payments service sees it: charges and refunds are requested over
 //! HTTP with an idempotency key (a retried call never charges twice); their results arrive later
-//! as signed webhooks ([`ProviderEvent`]).
+//! as signed webhooks ([`ProviderEvent`]). A webhook is only a hint: the provider's own state,
+//! read with [`PaymentProvider::retrieve`] and [`PaymentProvider::charges`], is the truth.
 
 pub mod http;
 pub mod test_provider;
 
 use serde::{Deserialize, Serialize};
 
-/// A charge as the provider answers the request: pending until a webhook says how it ended.
+/// What the shop asks to be charged.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChargeOrder {
+    pub amount_minor: i64,
+    pub currency: String,
+    /// The provider's token for the card.
+    pub token: String,
+    /// What the charge is for (the order's id): kept by the provider, so a charge the shop did
+    /// not record can be matched to its order.
+    pub reference: String,
+    /// Who pays (the customer's id), kept the same way.
+    pub customer: String,
+}
+
+/// A charge as the provider has it: pending in the answer to the request, then succeeded or
+/// failed (a webhook tells, and so does [`PaymentProvider::retrieve`]).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Charge {
     pub id: String,
     pub amount_minor: i64,
     pub currency: String,
     pub status: ChargeStatus,
+    /// For failures: `card_declined`, `insufficient_funds`.
+    #[serde(default)]
+    pub failure_code: Option<String>,
     /// What may be shown of the card: never its number.
     pub method: MethodSummary,
+    #[serde(default)]
+    pub reference: Option<String>,
+    #[serde(default)]
+    pub customer: Option<String>,
+    /// Unix milliseconds.
+    #[serde(default)]
+    pub created: i64,
+    /// Its refunds so far, oldest first.
+    #[serde(default)]
+    pub refunds: Vec<Refund>,
+}
+
+/// One page of the provider's charges, oldest first.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChargePage {
+    pub charges: Vec<Charge>,
+    pub has_more: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -37,6 +73,9 @@ pub struct Refund {
     pub id: String,
     pub charge: String,
     pub amount_minor: i64,
+    /// The merchant's own id of the refund, given with the request.
+    #[serde(default)]
+    pub reference: Option<String>,
 }
 
 /// What a webhook tells: an event id (for deduplication), its type, and the object it is about
@@ -52,8 +91,12 @@ pub struct ProviderEvent {
     /// Increases with every state change of the charge (and its refunds).
     pub sequence: u64,
     pub amount_minor: i64,
+    pub currency: String,
     /// For failures: `card_declined`, `insufficient_funds`.
     pub failure_code: Option<String>,
+    /// For refunds: the refund.
+    #[serde(default)]
+    pub refund: Option<Refund>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -79,20 +122,34 @@ pub enum ProviderError {
 
 #[async_trait::async_trait]
 pub trait PaymentProvider: Send + Sync {
-    /// Requests a charge of `amount_minor` on the card behind `token`.
+    /// Requests a charge. A repeat with the same idempotency key (also after a restart of
+    /// either side) answers with the first charge.
     async fn charge(
         &self,
-        amount_minor: i64,
-        currency: &str,
-        token: &str,
+        order: &ChargeOrder,
         idempotency_key: &str,
     ) -> Result<Charge, ProviderError>;
 
-    /// Requests a refund of part or all of a succeeded charge.
+    /// Requests a refund of part or all of a succeeded charge; `reference` is the shop's own
+    /// id of the refund.
     async fn refund(
         &self,
         charge: &str,
         amount_minor: i64,
+        reference: &str,
         idempotency_key: &str,
     ) -> Result<Refund, ProviderError>;
+
+    /// The charge as the provider has it now, with its refunds; `None` when it has no such
+    /// charge.
+    async fn retrieve(&self, charge: &str) -> Result<Option<Charge>, ProviderError>;
+
+    /// The charges created in `[from, until)` (Unix milliseconds), oldest first, after the charge
+    /// `after` (a page's last), at most 100 at a time.
+    async fn charges(
+        &self,
+        from: i64,
+        until: i64,
+        after: Option<&str>,
+    ) -> Result<ChargePage, ProviderError>;
 }

@@ -1,5 +1,8 @@
 //! Payment storage (PostgreSQL and SQLite). Provider events are applied in one transaction with
-//! their "processed" mark, so a webhook delivered five times changes the state once.
+//! their "processed" mark, so a webhook delivered five times changes the state once; the
+//! provider's own state (a retrieved charge) is applied the same way, each provider refund
+//! counted once by its id. What does not fit the payment (another amount, currency or charge, a
+//! refund beyond the charge) changes nothing and is kept in `payment_reviews` for a person.
 
 use std::sync::Arc;
 
@@ -12,7 +15,7 @@ use tokio::sync::watch;
 
 use crate::domain::events::PaymentUpdated;
 use crate::domain::{self, PaymentStatus};
-use crate::provider::{EventKind, ProviderEvent};
+use crate::provider::{Charge, ChargeStatus, EventKind, ProviderEvent, Refund};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -91,6 +94,16 @@ pub enum Applied {
     Duplicate,
     /// No payment has this charge (yet): nothing is marked, so a redelivery can apply it later.
     UnknownCharge,
+    /// It does not fit the payment: nothing changed; it is kept for review with this reason.
+    Refused(String),
+}
+
+/// One thing the provider reports of a charge.
+#[derive(Clone, Debug)]
+enum Report {
+    Captured { amount_minor: i64 },
+    Failed { code: Option<String> },
+    Refunded(Refund),
 }
 
 const COLUMNS: &str =
@@ -215,6 +228,13 @@ impl PaymentStore {
         rows.iter().map(payment).collect()
     }
 
+    /// The payments of these provider charges.
+    pub async fn by_charges(&self, charges: &[String]) -> StoreResult<Vec<Payment>> {
+        let select = format!("SELECT {COLUMNS} FROM payments WHERE provider_charge");
+        let rows = self.db.fetch_any_of(&select, charges, "").await?;
+        rows.iter().map(payment).collect()
+    }
+
     /// Records a refund request if the payment's captured amount still covers it (checked under
     /// the payment's lock, so concurrent refunds cannot together exceed it).
     pub async fn request_refund(
@@ -322,32 +342,226 @@ impl PaymentStore {
         else {
             return Ok(Applied::Duplicate);
         };
+        let report = match event.kind {
+            EventKind::ChargeSucceeded => Report::Captured {
+                amount_minor: event.amount_minor,
+            },
+            EventKind::ChargeFailed => Report::Failed {
+                code: event.failure_code.clone(),
+            },
+            EventKind::RefundSucceeded => match &event.refund {
+                Some(refund) if refund.charge == event.charge => Report::Refunded(refund.clone()),
+                _ => {
+                    tx.rollback().await?;
+                    let reason = "a refund event without its refund".to_string();
+                    return self.refuse(&event.id, &event.charge, reason, event).await;
+                }
+            },
+        };
+        let applied = self
+            .apply_reports(&mut tx, &event.charge, &event.currency, &[report])
+            .await?;
+        match applied {
+            Applied::Changed(_) => {
+                tx.commit().await?;
+                Ok(applied)
+            }
+            Applied::Refused(reason) => {
+                tx.rollback().await?;
+                self.refuse(&event.id, &event.charge, reason, event).await
+            }
+            Applied::Duplicate | Applied::UnknownCharge => {
+                tx.rollback().await?;
+                Ok(applied)
+            }
+        }
+    }
+
+    /// Applies the provider's own state of a charge (retrieved when a webhook is late or
+    /// missing): its result and every refund, each counted once.
+    pub async fn sync(&self, charge: &Charge) -> StoreResult<Applied> {
+        let mut reports = Vec::new();
+        match charge.status {
+            ChargeStatus::Pending => {}
+            ChargeStatus::Succeeded => reports.push(Report::Captured {
+                amount_minor: charge.amount_minor,
+            }),
+            ChargeStatus::Failed => reports.push(Report::Failed {
+                code: charge.failure_code.clone(),
+            }),
+        }
+        reports.extend(charge.refunds.iter().cloned().map(Report::Refunded));
+        let mut tx = self.db.begin().await?;
+        let applied = self
+            .apply_reports(&mut tx, &charge.id, &charge.currency, &reports)
+            .await?;
+        match applied {
+            Applied::Changed(_) => tx.commit().await?,
+            _ => tx.rollback().await?,
+        }
+        if let Applied::Refused(reason) = &applied {
+            let id = format!(
+                "sync:{}:{}",
+                charge.id,
+                kit::id::sha256_hex(reason.as_bytes())
+            );
+            return self.refuse(&id, &charge.id, reason.clone(), charge).await;
+        }
+        Ok(applied)
+    }
+
+    /// Records a charge the provider has and the shop does not (its answer was lost before the
+    /// payment was stored): by its reference, as the payment of that order, with its state. An
+    /// order that has a payment already keeps it; the second charge is kept for review.
+    pub async fn record_found(&self, charge: &Charge) -> StoreResult<Applied> {
+        let (Some(order_id), Some(customer_id)) = (&charge.reference, &charge.customer) else {
+            let reason = "a charge without the order it is for".to_string();
+            return self
+                .refuse(&format!("found:{}", charge.id), &charge.id, reason, charge)
+                .await;
+        };
+        let Some(currency) = CurrencyCode::parse(&charge.currency) else {
+            let reason = format!("a charge in an unknown currency {:?}", charge.currency);
+            return self
+                .refuse(&format!("found:{}", charge.id), &charge.id, reason, charge)
+                .await;
+        };
+        let recorded = self
+            .insert(&Payment {
+                id: kit::id::new_id("pay"),
+                order_id: order_id.clone(),
+                customer_id: customer_id.clone(),
+                amount_minor: charge.amount_minor,
+                currency,
+                provider_charge: charge.id.clone(),
+                method_brand: charge.method.brand.clone(),
+                method_last4: charge.method.last4.clone(),
+                captured_minor: 0,
+                refunded_minor: 0,
+                failure_code: None,
+                status: PaymentStatus::Authorized,
+                created_at: now_millis(),
+            })
+            .await?;
+        if recorded.provider_charge != charge.id {
+            let reason = format!(
+                "a second charge for order {order_id}, which is paid by {}",
+                recorded.provider_charge
+            );
+            return self
+                .refuse(&format!("found:{}", charge.id), &charge.id, reason, charge)
+                .await;
+        }
+        tracing::warn!(charge = %charge.id, order = %order_id, "recorded a charge the shop had not recorded");
+        match self.sync(charge).await? {
+            Applied::Changed(payment) => Ok(Applied::Changed(payment)),
+            Applied::Refused(reason) => Ok(Applied::Refused(reason)),
+            _ => Ok(Applied::Changed(Box::new(recorded))),
+        }
+    }
+
+    /// Keeps what the provider reported for a person; nothing else changes.
+    async fn refuse(
+        &self,
+        id: &str,
+        charge: &str,
+        reason: String,
+        body: &impl serde::Serialize,
+    ) -> StoreResult<Applied> {
+        tracing::error!(charge, %reason, "a provider report does not fit its payment; kept for review");
+        sqlx::query(
+            "INSERT INTO payment_reviews (id, charge, reason, body, received_at)              VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(id)
+        .bind(charge)
+        .bind(&reason)
+        .bind(serde_json::to_string(body).expect("reports serialize"))
+        .bind(now_millis())
+        .execute(self.db.pool())
+        .await?;
+        Ok(Applied::Refused(reason))
+    }
+
+    /// The reports kept for review, newest first.
+    pub async fn reviews(&self, limit: i64) -> StoreResult<Vec<Review>> {
+        let rows = sqlx::query(
+            "SELECT id, charge, reason, received_at FROM payment_reviews              ORDER BY received_at DESC, id DESC LIMIT $1",
+        )
+        .bind(limit)
+        .fetch_all(self.db.pool())
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(Review {
+                    id: row.try_get("id")?,
+                    charge: row.try_get("charge")?,
+                    reason: row.try_get("reason")?,
+                    received_at: row.try_get("received_at")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Applies `reports` of `charge` to its payment in `tx` if every one fits it; the payment
+    /// after them (`Changed`, also when nothing moved), or why not.
+    async fn apply_reports(
+        &self,
+        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+        charge: &str,
+        currency: &str,
+        reports: &[Report],
+    ) -> StoreResult<Applied> {
         let lock = self.db.row_lock("FOR UPDATE");
         let Some(row) = sqlx::query(&format!(
             "SELECT {COLUMNS} FROM payments WHERE provider_charge = $1 {lock}"
         ))
-        .bind(&event.charge)
-        .fetch_optional(&mut *tx)
+        .bind(charge)
+        .fetch_optional(&mut **tx)
         .await?
         else {
-            tx.rollback().await?;
             return Ok(Applied::UnknownCharge);
         };
         let before = payment(&row)?;
+        if currency != before.currency.as_str() {
+            return Ok(Applied::Refused(format!(
+                "reported in {currency}, the payment is in {}",
+                before.currency.as_str()
+            )));
+        }
         let mut current = before.clone();
-        match event.kind {
-            EventKind::ChargeSucceeded => current.captured_minor = event.amount_minor,
-            EventKind::ChargeFailed => current.failure_code = event.failure_code.clone(),
-            EventKind::RefundSucceeded => current.refunded_minor += event.amount_minor,
+        for report in reports {
+            match report {
+                Report::Captured { amount_minor } if *amount_minor != before.amount_minor => {
+                    return Ok(Applied::Refused(format!(
+                        "captured {amount_minor} of a payment of {}",
+                        before.amount_minor
+                    )));
+                }
+                Report::Captured { amount_minor } => current.captured_minor = *amount_minor,
+                Report::Failed { .. } if current.captured_minor > 0 => {
+                    return Ok(Applied::Refused("a captured charge reported failed".into()));
+                }
+                Report::Failed { code } => {
+                    current.failure_code = Some(code.clone().unwrap_or_else(|| "failed".into()))
+                }
+                Report::Refunded(refund) => {
+                    match self.refund_succeeded(tx, &current, refund).await? {
+                        Ok(counted) => current.refunded_minor += counted,
+                        Err(reason) => return Ok(Applied::Refused(reason)),
+                    }
+                }
+            }
         }
         current.status = domain::status(
             current.captured_minor,
             current.refunded_minor,
             current.failure_code.is_some(),
         );
+        if current == before {
+            return Ok(Applied::Changed(Box::new(current)));
+        }
         sqlx::query(
-            "UPDATE payments SET captured_minor = $1, refunded_minor = $2, failure_code = $3, \
-             status = $4, updated_at = $5 WHERE id = $6",
+            "UPDATE payments SET captured_minor = $1, refunded_minor = $2, failure_code = $3,              status = $4, updated_at = $5 WHERE id = $6",
         )
         .bind(current.captured_minor)
         .bind(current.refunded_minor)
@@ -355,14 +569,78 @@ impl PaymentStore {
         .bind(current.status.as_str())
         .bind(now_millis())
         .bind(&current.id)
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?;
-        if current != before {
-            outbox::append(&mut tx, &Event::new("payments", &current.updated())).await?;
-        }
-        tx.commit().await?;
+        outbox::append(tx, &Event::new("payments", &current.updated())).await?;
         Ok(Applied::Changed(Box::new(current)))
     }
+
+    /// Counts a refund the provider made, once: the shop's own request (by its reference) or,
+    /// for one made at the provider, a new row. The amount newly counted (0 when it was before),
+    /// or why it does not fit: never more refunded than the charge.
+    async fn refund_succeeded(
+        &self,
+        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+        payment: &Payment,
+        refund: &Refund,
+    ) -> StoreResult<Result<i64, String>> {
+        let counted: Option<i64> = sqlx::query_scalar(
+            "SELECT amount_minor FROM refunds WHERE provider_refund = $1 AND succeeded_at IS NOT NULL",
+        )
+        .bind(&refund.id)
+        .fetch_optional(&mut **tx)
+        .await?;
+        if counted.is_some() {
+            return Ok(Ok(0));
+        }
+        if refund.amount_minor <= 0
+            || payment.refunded_minor + refund.amount_minor > payment.amount_minor
+        {
+            return Ok(Err(format!(
+                "a refund of {} on a payment of {} with {} refunded",
+                refund.amount_minor, payment.amount_minor, payment.refunded_minor
+            )));
+        }
+        let now = now_millis();
+        let requested = match &refund.reference {
+            Some(reference) => sqlx::query(
+                "UPDATE refunds SET provider_refund = $1, succeeded_at = $2                  WHERE id = $3 AND payment_id = $4 AND amount_minor = $5 AND succeeded_at IS NULL",
+            )
+            .bind(&refund.id)
+            .bind(now)
+            .bind(reference)
+            .bind(&payment.id)
+            .bind(refund.amount_minor)
+            .execute(&mut **tx)
+            .await?
+            .rows_affected(),
+            None => 0,
+        };
+        if requested == 0 {
+            sqlx::query(&format!(
+                "INSERT INTO refunds ({REFUND_COLUMNS}, succeeded_at)                  VALUES ($1, $2, $3, $4, $5, $6, $7, $7)"
+            ))
+            .bind(kit::id::new_id("re"))
+            .bind(&payment.id)
+            .bind(refund.amount_minor)
+            .bind("refunded at the provider")
+            .bind(&refund.id)
+            .bind("provider")
+            .bind(now)
+            .execute(&mut **tx)
+            .await?;
+        }
+        Ok(Ok(refund.amount_minor))
+    }
+}
+
+/// A provider report kept for review.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Review {
+    pub id: String,
+    pub charge: String,
+    pub reason: String,
+    pub received_at: i64,
 }
 
 /// The columns payments can be looked up by in bulk.

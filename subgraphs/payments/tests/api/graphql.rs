@@ -4,12 +4,13 @@
 
 use futures_util::future::join_all;
 use kit::testing::{error_code, spawn_app_with, TestApp};
-use payments::provider::test_provider::{TestProvider, TestProviderSettings};
+use payments::provider::test_provider::{ledger, TestProvider, TestProviderSettings};
 use payments::Payments;
 use serde_json::{json, Value};
 use tokio::net::TcpListener;
 
 const SECRET: &str = "whsec_graphql_tests";
+const API_KEY: &str = "sk_graphql_tests";
 
 const CHARGE: &str = "mutation($input: ChargeOrderInput!) { chargeOrder(input: $input) {
     payment { id status failureCode amount { amount } capturedAmount { amount } method { brand last4 } }
@@ -19,6 +20,12 @@ const REFUND: &str = "mutation($input: RefundPaymentInput!) { refundPayment(inpu
     refund { id amount { amount } } payment { id } userErrors { field code message } } }";
 
 async fn payments() -> (TestApp<Payments>, TestProvider) {
+    payments_with(true).await
+}
+
+/// Payments and the test provider; with `webhooks_arrive` false the provider's webhooks go to a
+/// port nobody listens on (every delivery is lost).
+async fn payments_with(webhooks_arrive: bool) -> (TestApp<Payments>, TestProvider) {
     // The provider must know the webhook URL before payments starts, so payments gets a port
     // picked here.
     let port = TcpListener::bind("127.0.0.1:0")
@@ -29,16 +36,26 @@ async fn payments() -> (TestApp<Payments>, TestProvider) {
         .port();
     let provider = TestProvider::start(
         TcpListener::bind("127.0.0.1:0").await.unwrap(),
-        TestProviderSettings::new(
-            &format!("http://127.0.0.1:{port}/webhooks/provider"),
-            SECRET,
-        ),
+        TestProviderSettings {
+            max_attempts: 1,
+            ..TestProviderSettings::new(
+                API_KEY,
+                &format!(
+                    "http://127.0.0.1:{}/webhooks/provider",
+                    if webhooks_arrive { port } else { 9 }
+                ),
+                SECRET,
+            )
+        },
+        kit::db::testing::sqlite(&ledger::MIGRATIONS).await,
     );
     let url = provider.url();
     let app = spawn_app_with::<Payments>(|env| {
         env.set("PAYMENTS_LISTEN", format!("127.0.0.1:{port}"))
             .set("PAYMENTS_PROVIDER_URL", url)
             .set("PAYMENTS_WEBHOOK_SECRETS", SECRET)
+            .set("PAYMENTS_PROVIDER_API_KEY", API_KEY)
+            .set("PAYMENTS_SETTLE_WAIT_MS", "500")
     })
     .await;
     (app, provider)
@@ -167,4 +184,32 @@ async fn refunds_never_exceed_the_capture_even_when_requested_at_once() {
         )
         .await;
     assert_eq!(error_code(&customer), "FORBIDDEN", "{customer}");
+}
+
+#[tokio::test]
+async fn a_charge_whose_webhook_is_lost_is_settled_from_the_provider() {
+    let (app, _provider) = payments_with(false).await;
+    let service = app.tokens.token("cli_orders", &["service"]);
+    // No webhook ever arrives: after the settle wait payments asks the provider.
+    let paid = app
+        .data(
+            CHARGE,
+            charge("ord_lost", "42.00", "tok_visa"),
+            Some(&service),
+        )
+        .await;
+    let payment = &paid["chargeOrder"]["payment"];
+    assert_eq!(payment["status"], "CAPTURED", "{paid:#}");
+    assert_eq!(payment["capturedAmount"]["amount"], "42.00");
+    let declined = app
+        .data(
+            CHARGE,
+            charge("ord_no", "5.00", "tok_declined"),
+            Some(&service),
+        )
+        .await;
+    assert_eq!(
+        declined["chargeOrder"]["payment"]["status"], "FAILED",
+        "{declined:#}"
+    );
 }

@@ -9,12 +9,26 @@ use std::time::Duration;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use payments::provider::http::HttpProvider;
-use payments::provider::test_provider::{TestProvider, TestProviderSettings};
-use payments::provider::{ChargeStatus, EventKind, PaymentProvider, ProviderError, ProviderEvent};
+use payments::provider::test_provider::{ledger, TestProvider, TestProviderSettings};
+use payments::provider::{
+    ChargeOrder, ChargeStatus, EventKind, PaymentProvider, ProviderError, ProviderEvent,
+};
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 
 const SECRET: &str = "whsec_test";
+const API_KEY: &str = "sk_provider_tests";
+
+/// A charge of `amount_minor` USD on `token` for order `ord_1`.
+fn order(amount_minor: i64, token: &str) -> ChargeOrder {
+    ChargeOrder {
+        amount_minor,
+        currency: "USD".into(),
+        token: token.into(),
+        reference: "ord_1".into(),
+        customer: "user_1".into(),
+    }
+}
 
 /// A webhook endpoint that verifies each delivery and passes it on; it answers 500 to the first
 /// `fail_first` deliveries (a receiver that was down).
@@ -61,7 +75,8 @@ async fn receiver(fail_first: usize) -> (String, mpsc::UnboundedReceiver<Provide
 async fn provider(settings: TestProviderSettings) -> (TestProvider, HttpProvider) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let api_key = settings.api_key.clone();
-    let running = TestProvider::start(listener, settings);
+    let ledger = kit::db::testing::sqlite(&ledger::MIGRATIONS).await;
+    let running = TestProvider::start(listener, settings, ledger);
     let client = HttpProvider::new(&running.url(), &api_key);
     (running, client)
 }
@@ -77,7 +92,7 @@ fn quick(url: &str) -> TestProviderSettings {
     TestProviderSettings {
         retry_base: Duration::from_millis(20),
         slow: Duration::from_millis(300),
-        ..TestProviderSettings::new(url, SECRET)
+        ..TestProviderSettings::new(API_KEY, url, SECRET)
     }
 }
 
@@ -86,7 +101,7 @@ async fn a_charge_is_pending_then_a_signed_webhook_tells_how_it_ended() {
     let (url, mut events) = receiver(0).await;
     let (_running, client) = provider(quick(&url)).await;
     let charge = client
-        .charge(1999, "USD", "tok_visa", "order-1")
+        .charge(&order(1999, "tok_visa"), "order-1")
         .await
         .unwrap();
     assert_eq!(charge.status, ChargeStatus::Pending);
@@ -101,14 +116,14 @@ async fn a_charge_is_pending_then_a_signed_webhook_tells_how_it_ended() {
     );
 
     client
-        .charge(500, "USD", "tok_declined", "order-2")
+        .charge(&order(500, "tok_declined"), "order-2")
         .await
         .unwrap();
     let declined = next(&mut events).await;
     assert_eq!(declined.kind, EventKind::ChargeFailed);
     assert_eq!(declined.failure_code.as_deref(), Some("card_declined"));
     client
-        .charge(500, "USD", "tok_insufficient_funds", "order-3")
+        .charge(&order(500, "tok_insufficient_funds"), "order-3")
         .await
         .unwrap();
     assert_eq!(
@@ -118,11 +133,11 @@ async fn a_charge_is_pending_then_a_signed_webhook_tells_how_it_ended() {
 
     // An error charges nothing and a retry with the same key may go through.
     assert!(matches!(
-        client.charge(700, "USD", "tok_error", "order-4").await,
+        client.charge(&order(700, "tok_error"), "order-4").await,
         Err(ProviderError::Unavailable(_))
     ));
     assert!(matches!(
-        client.charge(700, "USD", "tok_unknown", "order-5").await,
+        client.charge(&order(700, "tok_unknown"), "order-5").await,
         Err(ProviderError::Refused(_))
     ));
 }
@@ -136,7 +151,7 @@ async fn an_idempotency_key_charges_once_even_for_concurrent_repeats() {
     let repeats: Vec<_> = (0..5)
         .map(|_| {
             let client = client.clone();
-            tokio::spawn(async move { client.charge(2500, "USD", "tok_slow", "order-same").await })
+            tokio::spawn(async move { client.charge(&order(2500, "tok_slow"), "order-same").await })
         })
         .collect();
     let mut ids = Vec::new();
@@ -153,12 +168,12 @@ async fn an_idempotency_key_charges_once_even_for_concurrent_repeats() {
     assert!(ids.iter().all(|id| *id == ids[0]), "one charge: {ids:?}");
     // Retries after the first finished get its answer.
     let again = client
-        .charge(2500, "USD", "tok_slow", "order-same")
+        .charge(&order(2500, "tok_slow"), "order-same")
         .await
         .unwrap();
     assert_eq!(again.id, ids[0]);
     assert!(matches!(
-        client.charge(9999, "USD", "tok_visa", "order-same").await,
+        client.charge(&order(9999, "tok_visa"), "order-same").await,
         Err(ProviderError::Refused(_))
     ));
     assert_eq!(next(&mut events).await.charge, ids[0]);
@@ -169,24 +184,35 @@ async fn refunds_never_exceed_what_was_captured() {
     let (url, mut events) = receiver(0).await;
     let (_running, client) = provider(quick(&url)).await;
     let charge = client
-        .charge(10_000, "USD", "tok_visa", "order-r")
+        .charge(&order(10_000, "tok_visa"), "order-r")
         .await
         .unwrap();
     next(&mut events).await;
-    let part = client.refund(&charge.id, 4_000, "refund-1").await.unwrap();
+    let part = client
+        .refund(&charge.id, 4_000, "refund-1", "refund-1")
+        .await
+        .unwrap();
     assert_eq!(part.amount_minor, 4_000);
     // The same key again: the first refund, not a second one.
     assert_eq!(
-        client.refund(&charge.id, 4_000, "refund-1").await.unwrap(),
+        client
+            .refund(&charge.id, 4_000, "refund-1", "refund-1")
+            .await
+            .unwrap(),
         part
     );
     assert!(matches!(
-        client.refund(&charge.id, 6_001, "refund-2").await,
+        client
+            .refund(&charge.id, 6_001, "refund-2", "refund-2")
+            .await,
         Err(ProviderError::Refused(_))
     ));
-    client.refund(&charge.id, 6_000, "refund-3").await.unwrap();
+    client
+        .refund(&charge.id, 6_000, "refund-3", "refund-3")
+        .await
+        .unwrap();
     assert!(matches!(
-        client.refund(&charge.id, 1, "refund-4").await,
+        client.refund(&charge.id, 1, "refund-4", "refund-4").await,
         Err(ProviderError::Refused(_))
     ));
     let refunds: Vec<ProviderEvent> = vec![next(&mut events).await, next(&mut events).await];
@@ -207,7 +233,7 @@ async fn deliveries_are_retried_until_acknowledged_and_sometimes_sent_twice() {
     };
     let (_running, client) = provider(settings).await;
     let charge = client
-        .charge(100, "USD", "tok_mastercard", "order-d")
+        .charge(&order(100, "tok_mastercard"), "order-d")
         .await
         .unwrap();
     // Two deliveries were refused by the receiver; both copies arrive in the end.
@@ -215,4 +241,69 @@ async fn deliveries_are_retried_until_acknowledged_and_sometimes_sent_twice() {
     let second = next(&mut events).await;
     assert_eq!(first, second, "the same event twice (same id)");
     assert_eq!(first.charge, charge.id);
+}
+
+#[tokio::test]
+async fn a_restarted_provider_keeps_its_books_and_never_reuses_an_id() {
+    let (url, mut events) = receiver(0).await;
+    let ledger_url = kit::db::testing::sqlite_url();
+    let start = |listener: TcpListener| {
+        let (settings, ledger_url) = (quick(&url), ledger_url.clone());
+        async move {
+            let ledger = kit::db::Database::connect(&ledger_url, 2, &ledger::MIGRATIONS)
+                .await
+                .unwrap();
+            TestProvider::start(listener, settings, ledger)
+        }
+    };
+    let running = start(TcpListener::bind("127.0.0.1:0").await.unwrap()).await;
+    let address = running.address;
+    let client = HttpProvider::new(&running.url(), API_KEY);
+    let first = client
+        .charge(&order(1_000, "tok_visa"), "restart-1")
+        .await
+        .unwrap();
+    assert_eq!(next(&mut events).await.charge, first.id);
+
+    // Stopped and started again on the same books.
+    running.stop().await;
+    let _again = start(TcpListener::bind(address).await.unwrap()).await;
+    let second = client
+        .charge(&order(2_000, "tok_visa"), "restart-2")
+        .await
+        .unwrap();
+    let event = next(&mut events).await;
+    assert_ne!(second.id, first.id, "a new charge gets a new id");
+    assert_eq!(event.charge, second.id);
+    // The first key still answers with the first charge; the provider still knows it.
+    let repeat = client
+        .charge(&order(1_000, "tok_visa"), "restart-1")
+        .await
+        .unwrap();
+    assert_eq!(repeat.id, first.id);
+    let known = client.retrieve(&first.id).await.unwrap().unwrap();
+    assert_eq!(
+        (known.status, known.amount_minor, known.reference.as_deref()),
+        (ChargeStatus::Succeeded, 1_000, Some("ord_1"))
+    );
+    // Both in the list of the window they were made in.
+    let page = client.charges(0, i64::MAX, None).await.unwrap();
+    let ids: Vec<&str> = page.charges.iter().map(|c| c.id.as_str()).collect();
+    assert_eq!(ids, vec![first.id.as_str(), second.id.as_str()]);
+    assert!(client.retrieve("ch_unknown").await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn a_wrong_api_key_is_refused() {
+    let (url, _events) = receiver(0).await;
+    let (running, _client) = provider(quick(&url)).await;
+    let stranger = HttpProvider::new(&running.url(), "sk_test");
+    assert!(matches!(
+        stranger.charge(&order(100, "tok_visa"), "key-1").await,
+        Err(ProviderError::Refused(why)) if why.contains("401")
+    ));
+    assert!(matches!(
+        stranger.retrieve("ch_any").await,
+        Err(ProviderError::Refused(why)) if why.contains("401")
+    ));
 }

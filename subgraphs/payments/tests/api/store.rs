@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use kit::db::testing::every_backend;
 use payments::domain::PaymentStatus;
-use payments::provider::{EventKind, ProviderEvent};
+use payments::provider::{EventKind, ProviderEvent, Refund};
 use payments::store::{Applied, Payment, PaymentStore};
 
 fn payment(charge: &str) -> Payment {
@@ -41,7 +41,14 @@ fn event(
         charge: charge.into(),
         sequence,
         amount_minor,
+        currency: "USD".into(),
         failure_code: None,
+        refund: (kind == EventKind::RefundSucceeded).then(|| Refund {
+            id: format!("re_{id}"),
+            charge: charge.into(),
+            amount_minor,
+            reference: None,
+        }),
     }
 }
 
@@ -70,7 +77,7 @@ async fn each_event_changes_the_payment_once_in_any_order_however_often_it_arriv
             match delivery.await.unwrap() {
                 Applied::Changed(_) => changed += 1,
                 Applied::Duplicate => {}
-                Applied::UnknownCharge => panic!("{backend:?}: the payment exists"),
+                other => panic!("{backend:?}: {other:?}"),
             }
         }
         assert_eq!(changed, 3, "{backend:?}");

@@ -8,29 +8,83 @@ use std::time::Duration;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use payments::domain::PaymentStatus;
 use payments::provider::http::HttpProvider;
-use payments::provider::test_provider::{TestProvider, TestProviderSettings};
-use payments::provider::PaymentProvider;
+use payments::provider::test_provider::{ledger, TestProvider, TestProviderSettings};
+use payments::provider::{Charge, ChargeOrder, PaymentProvider};
 use payments::store::{Payment, PaymentStore};
 use payments::webhooks::WebhookIntake;
+use serde_json::{json, Value};
 use tokio::net::TcpListener;
 
 const SECRET: &str = "whsec_intake";
+const API_KEY: &str = "sk_intake";
 
-async fn intake() -> (Arc<WebhookIntake>, PaymentStore, String) {
+/// The intake on a real endpoint with the test provider delivering to it.
+struct Intake {
+    intake: Arc<WebhookIntake>,
+    store: PaymentStore,
+    client: Arc<HttpProvider>,
+    _provider: TestProvider,
+}
+
+async fn intake() -> Intake {
     let store = PaymentStore::new(kit::db::testing::postgres(&payments::MIGRATIONS).await);
-    let intake = Arc::new(WebhookIntake::new(
-        store.clone(),
-        vec![SECRET.into()],
-        kit::webhook::DEFAULT_TOLERANCE,
-    ));
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!(
         "http://{}/webhooks/provider",
         listener.local_addr().unwrap()
     );
+    let settings = TestProviderSettings {
+        retry_base: Duration::from_millis(20),
+        ..TestProviderSettings::new(API_KEY, &url, SECRET)
+    };
+    let provider = TestProvider::start(
+        TcpListener::bind("127.0.0.1:0").await.unwrap(),
+        settings,
+        kit::db::testing::sqlite(&ledger::MIGRATIONS).await,
+    );
+    let client = Arc::new(HttpProvider::new(&provider.url(), API_KEY));
+    let intake = Arc::new(WebhookIntake::new(
+        store.clone(),
+        client.clone(),
+        vec![SECRET.into()],
+        kit::webhook::DEFAULT_TOLERANCE,
+    ));
     let routes = intake.clone().routes();
     tokio::spawn(async move { axum::serve(listener, routes).await.unwrap() });
-    (intake, store, url)
+    Intake {
+        intake,
+        store,
+        client,
+        _provider: provider,
+    }
+}
+
+fn order(amount_minor: i64, reference: &str) -> ChargeOrder {
+    ChargeOrder {
+        amount_minor,
+        currency: "USD".into(),
+        token: "tok_visa".into(),
+        reference: reference.into(),
+        customer: "usr_1".into(),
+    }
+}
+
+fn payment_of(charge: &Charge, order_id: &str) -> Payment {
+    Payment {
+        id: kit::id::new_id("pay"),
+        order_id: order_id.into(),
+        amount_minor: charge.amount_minor,
+        currency: kit::money::CurrencyCode::Usd,
+        provider_charge: charge.id.clone(),
+        method_brand: charge.method.brand.clone(),
+        method_last4: charge.method.last4.clone(),
+        captured_minor: 0,
+        refunded_minor: 0,
+        failure_code: None,
+        status: PaymentStatus::Authorized,
+        customer_id: "usr_1".into(),
+        created_at: kit::db::now_millis(),
+    }
 }
 
 fn signed(body: &[u8], at: i64) -> HeaderMap {
@@ -44,37 +98,21 @@ fn signed(body: &[u8], at: i64) -> HeaderMap {
 
 #[tokio::test]
 async fn a_charge_at_the_provider_reaches_the_stored_payment_by_webhook() {
-    let (intake, store, url) = intake().await;
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let settings = TestProviderSettings {
-        retry_base: Duration::from_millis(20),
-        ..TestProviderSettings::new(&url, SECRET)
-    };
-    let provider = TestProvider::start(listener, settings);
-    let client = HttpProvider::new(&provider.url(), "sk_test");
+    let Intake {
+        intake,
+        store,
+        client,
+        _provider,
+    } = intake().await;
     let mut applied = intake.applied();
 
     let charge = client
-        .charge(4_200, "USD", "tok_visa", "ord_1-pay")
+        .charge(&order(4_200, "ord_1"), "ord_1-pay")
         .await
         .unwrap();
     // The webhook may arrive before this insert: it waits a moment for it, or is refused with
     // 404 and delivered again.
-    let payment = Payment {
-        id: kit::id::new_id("pay"),
-        order_id: "ord_1".into(),
-        amount_minor: 4_200,
-        currency: kit::money::CurrencyCode::Usd,
-        provider_charge: charge.id.clone(),
-        method_brand: charge.method.brand.clone(),
-        method_last4: charge.method.last4.clone(),
-        captured_minor: 0,
-        refunded_minor: 0,
-        failure_code: None,
-        status: PaymentStatus::Authorized,
-        customer_id: "usr_1".into(),
-        created_at: kit::db::now_millis(),
-    };
+    let payment = payment_of(&charge, "ord_1");
     store.insert(&payment).await.unwrap();
     tokio::time::timeout(Duration::from_secs(10), applied.wait_for(|n| *n >= 1))
         .await
@@ -87,7 +125,7 @@ async fn a_charge_at_the_provider_reaches_the_stored_payment_by_webhook() {
     );
 
     client
-        .refund(&charge.id, 1_200, "ord_1-refund-1")
+        .refund(&charge.id, 1_200, "ord_1-refund-1", "ord_1-refund-1")
         .await
         .unwrap();
     tokio::time::timeout(Duration::from_secs(10), applied.wait_for(|n| *n >= 2))
@@ -103,9 +141,11 @@ async fn a_charge_at_the_provider_reaches_the_stored_payment_by_webhook() {
 
 #[tokio::test]
 async fn forged_stale_unreadable_and_early_deliveries_are_answered_so_the_provider_knows() {
-    let (intake, _store, _url) = intake().await;
+    let Intake {
+        intake, _provider, ..
+    } = intake().await;
     let now = kit::db::now_millis() / 1000;
-    let body = br#"{"id":"evt_x","type":"charge.succeeded","created":0,"charge":"ch_none","sequence":1,"amount_minor":100,"failure_code":null}"#;
+    let body = br#"{"id":"evt_x","type":"charge.succeeded","created":0,"charge":"ch_none","sequence":1,"amount_minor":100,"currency":"USD","failure_code":null}"#;
     // Nobody records this charge within the grace: 404, so the provider delivers it again later.
     assert_eq!(
         intake.handle(&signed(body, now), body).await,
@@ -143,4 +183,135 @@ async fn forged_stale_unreadable_and_early_deliveries_are_answered_so_the_provid
     );
     // Nothing of it counted as applied.
     assert_eq!(*intake.applied().borrow(), 0);
+}
+
+/// A signed event of the provider's shape, delivered straight to the intake.
+fn event_body(
+    kind: &str,
+    charge: &str,
+    amount_minor: i64,
+    currency: &str,
+    refund: Value,
+) -> Vec<u8> {
+    serde_json::to_vec(&json!({
+        "id": kit::id::new_id("evt"), "type": kind, "created": 0, "charge": charge,
+        "sequence": 9, "amount_minor": amount_minor, "currency": currency,
+        "failure_code": null, "refund": refund,
+    }))
+    .unwrap()
+}
+
+#[tokio::test]
+async fn signed_events_that_do_not_fit_the_payment_change_nothing_and_are_kept_for_review() {
+    let Intake {
+        intake,
+        store,
+        client,
+        _provider,
+    } = intake().await;
+    let mut applied = intake.applied();
+    let charge = client
+        .charge(&order(4_599, "ord_fit"), "ord_fit-pay")
+        .await
+        .unwrap();
+    let payment = store.insert(&payment_of(&charge, "ord_fit")).await.unwrap();
+    tokio::time::timeout(Duration::from_secs(10), applied.wait_for(|n| *n >= 1))
+        .await
+        .unwrap()
+        .unwrap();
+    let before = store.by_id(&payment.id).await.unwrap().unwrap();
+    assert_eq!(before.captured_minor, 4_599);
+
+    let now = kit::db::now_millis() / 1000;
+    let refund = |amount: i64, charge: &str| json!({ "id": kit::id::new_id("re"), "charge": charge, "amount_minor": amount, "reference": null });
+    let unfit = [
+        // Ten times the amount, another currency, a refund of 10,000,000.00, a refund naming
+        // another charge.
+        event_body("charge.succeeded", &charge.id, 45_990, "USD", Value::Null),
+        event_body("charge.succeeded", &charge.id, 4_599, "EUR", Value::Null),
+        event_body(
+            "refund.succeeded",
+            &charge.id,
+            1_000_000_000,
+            "USD",
+            refund(1_000_000_000, &charge.id),
+        ),
+        event_body(
+            "refund.succeeded",
+            &charge.id,
+            100,
+            "USD",
+            refund(100, "ch_other"),
+        ),
+    ];
+    for body in &unfit {
+        assert_eq!(
+            intake.handle(&signed(body, now), body).await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{}",
+            String::from_utf8_lossy(body)
+        );
+    }
+    assert_eq!(store.by_id(&payment.id).await.unwrap().unwrap(), before);
+    let reviews = store.reviews(10).await.unwrap();
+    assert_eq!(reviews.len(), unfit.len(), "{reviews:?}");
+    assert!(reviews.iter().all(|r| r.charge == charge.id));
+
+    // A fitting refund still applies, and one beyond what is left is refused.
+    let fits = event_body(
+        "refund.succeeded",
+        &charge.id,
+        599,
+        "USD",
+        refund(599, &charge.id),
+    );
+    assert_eq!(
+        intake.handle(&signed(&fits, now), &fits).await,
+        StatusCode::OK
+    );
+    let over = event_body(
+        "refund.succeeded",
+        &charge.id,
+        4_001,
+        "USD",
+        refund(4_001, &charge.id),
+    );
+    assert_eq!(
+        intake.handle(&signed(&over, now), &over).await,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    let after = store.by_id(&payment.id).await.unwrap().unwrap();
+    assert_eq!(
+        (after.refunded_minor, after.status),
+        (599, PaymentStatus::PartiallyRefunded)
+    );
+}
+
+#[tokio::test]
+async fn a_charge_the_shop_never_recorded_is_found_at_the_provider_and_recorded() {
+    let Intake {
+        intake,
+        store,
+        client,
+        _provider,
+    } = intake().await;
+    let mut applied = intake.applied();
+    // The provider charged, but the answer never reached a stored payment.
+    let charge = client
+        .charge(&order(7_700, "ord_lost"), "ord_lost-pay")
+        .await
+        .unwrap();
+    tokio::time::timeout(Duration::from_secs(10), applied.wait_for(|n| *n >= 1))
+        .await
+        .expect("the webhook is applied once the charge is found")
+        .unwrap();
+    let found = store.by_order("ord_lost").await.unwrap().unwrap();
+    assert_eq!(
+        (
+            found.provider_charge.as_str(),
+            found.captured_minor,
+            found.status
+        ),
+        (charge.id.as_str(), 7_700, PaymentStatus::Captured)
+    );
 }

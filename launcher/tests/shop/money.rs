@@ -1,0 +1,281 @@
+//! Money is never taken without an order: a card processor restarted between checkouts, its
+//! webhooks lost for good, one cart checked out from several tabs at once, a shutdown in the
+//! middle of a slow charge. Each ends with every order paid (or failed with its money back), the
+//! processor's books agreeing with the shop's, and the stock exact.
+
+use std::time::Duration;
+
+use futures_util::future::join_all;
+use payments::provider::http::HttpProvider;
+use payments::provider::{ChargeStatus, PaymentProvider};
+use serde_json::{json, Value};
+use shop::ShopOptions;
+
+use crate::client::{TempDir, TestShop};
+use crate::purchase::{
+    address, available, checkout, fill_cart, send_checkout, stock, stocked_product,
+};
+
+/// The shop's test processor as a client sees it.
+fn processor(shop: &TestShop) -> HttpProvider {
+    let setup = shop
+        .shop
+        .provider_setup
+        .as_ref()
+        .expect("the built-in processor");
+    HttpProvider::new(
+        &format!("http://{}", setup.address),
+        &setup.settings.api_key,
+    )
+}
+
+/// Money the processor holds (captured less refunded) over every charge it has.
+async fn held_at_processor(shop: &TestShop) -> i64 {
+    let page = processor(shop).charges(0, i64::MAX, None).await.unwrap();
+    assert!(!page.has_more);
+    page.charges
+        .iter()
+        .filter(|c| c.status == ChargeStatus::Succeeded)
+        .map(|c| c.amount_minor - c.refunds.iter().map(|r| r.amount_minor).sum::<i64>())
+        .sum()
+}
+
+/// Stops the processor as a crash would and starts it again on its books.
+async fn restart_processor(shop: &mut TestShop, change: impl FnOnce(&mut shop::ProviderSetup)) {
+    let running = shop.shop.payment_provider.take().expect("running");
+    running.stop().await;
+    let setup = shop.shop.provider_setup.as_mut().unwrap();
+    change(setup);
+    shop.shop.payment_provider = Some(setup.start().await.unwrap());
+}
+
+async fn order_state(shop: &TestShop, token: &str, id: &Value) -> Value {
+    shop.data(
+        "query($id: ID!) { order(id: $id) { status total { amount }
+            payment { status capturedAmount { amount } refundedAmount { amount } } } }",
+        json!({ "id": id }),
+        Some(token),
+    )
+    .await["order"]
+        .clone()
+}
+
+fn minor(amount: &Value) -> i64 {
+    let text = amount.as_str().unwrap();
+    let (units, cents) = text.split_once('.').unwrap();
+    units.parse::<i64>().unwrap() * 100 + cents.parse::<i64>().unwrap()
+}
+
+#[tokio::test]
+async fn a_processor_restarted_between_two_checkouts_gives_new_ids_and_both_are_paid() {
+    let mut shop = TestShop::start(30).await;
+    let customer = shop.customer_token().await;
+    let (product, _, _) = stocked_product(&shop, 5).await;
+    let cart = fill_cart(&shop, &customer, &product, 1).await;
+    let first = checkout(
+        &shop,
+        &customer,
+        json!({ "cartId": cart, "shippingAddress": address(), "paymentToken": "tok_visa",
+            "idempotencyKey": "before-restart" }),
+    )
+    .await;
+    assert_eq!(first["order"]["status"], "PAID", "{first:#}");
+
+    restart_processor(&mut shop, |_| {}).await;
+    let cart = fill_cart(&shop, &customer, &product, 1).await;
+    let second = checkout(
+        &shop,
+        &customer,
+        json!({ "cartId": cart, "shippingAddress": address(), "paymentToken": "tok_visa",
+            "idempotencyKey": "after-restart" }),
+    )
+    .await;
+    assert_eq!(second["order"]["status"], "PAID", "{second:#}");
+    let references: Vec<&Value> = [&first, &second]
+        .iter()
+        .map(|placed| &placed["order"]["payment"]["providerReference"])
+        .collect();
+    assert_ne!(references[0], references[1], "{references:?}");
+    let paid =
+        minor(&first["order"]["total"]["amount"]) + minor(&second["order"]["total"]["amount"]);
+    assert_eq!(held_at_processor(&shop).await, paid);
+}
+
+#[tokio::test]
+async fn a_capture_whose_webhooks_are_all_lost_still_ends_paid_from_the_processors_state() {
+    // Checkout answers at once; every webhook the processor sends goes nowhere and is given up.
+    let mut shop = TestShop::start_with(30, |options| {
+        options.set("PAYMENTS_SETTLE_WAIT_MS", "0");
+    })
+    .await;
+    restart_processor(&mut shop, |setup| {
+        setup.settings.webhook_url = "http://127.0.0.1:9/webhooks/provider".into();
+        setup.settings.max_attempts = 1;
+    })
+    .await;
+    let paid_orders = shop.observe("order.paid").await;
+    let customer = shop.customer_token().await;
+    let (product, _, before) = stocked_product(&shop, 5).await;
+    let cart = fill_cart(&shop, &customer, &product, 2).await;
+    let placed = checkout(
+        &shop,
+        &customer,
+        json!({ "cartId": cart, "shippingAddress": address(), "paymentToken": "tok_visa",
+            "idempotencyKey": "lost-webhooks" }),
+    )
+    .await;
+    assert_eq!(placed["userErrors"], json!([]), "{placed:#}");
+
+    // Payments asks the processor once its webhook is late (at once here, or when the sweep
+    // asks again).
+    let paid = paid_orders.next(Duration::from_secs(20)).await;
+    assert_eq!(paid.len(), 1, "order.paid within 20 s");
+    let order = order_state(&shop, &customer, &placed["order"]["id"]).await;
+    assert_eq!(order["status"], "PAID", "{order}");
+    assert_eq!(order["payment"]["status"], "CAPTURED", "{order}");
+    assert_eq!(available(&shop, &product).await, before - 2);
+    let admin = shop.admin_token().await;
+    assert_eq!(
+        stock(&shop, &admin, &product).await.1,
+        0,
+        "nothing reserved"
+    );
+    assert_eq!(
+        held_at_processor(&shop).await,
+        minor(&order["total"]["amount"])
+    );
+}
+
+#[tokio::test]
+async fn one_cart_checked_out_from_two_and_five_tabs_at_once_is_charged_once() {
+    let shop = TestShop::start(30).await;
+    let (product, _, _) = stocked_product(&shop, 20).await;
+    for tabs in [2, 5] {
+        let customer = shop.shop.new_customers(1).await.unwrap().pop().unwrap();
+        let before = available(&shop, &product).await;
+        let cart = fill_cart(&shop, &customer, &product, 1).await;
+        let answers = join_all((0..tabs).map(|tab| {
+            let input = json!({ "cartId": cart, "shippingAddress": address(),
+                "paymentToken": "tok_slow", "idempotencyKey": format!("tab-{tab}") });
+            let (shop, customer) = (&shop, &customer);
+            async move { send_checkout(shop, customer, &input).await }
+        }))
+        .await;
+        let mut placed = 0;
+        for (status, body) in &answers {
+            assert_eq!(*status, 200, "{body:#}");
+            let payload = &body["data"]["checkout"];
+            match payload["userErrors"][0]["code"].as_str() {
+                None => placed += 1,
+                Some("CART_CHECKOUT_RUNNING" | "EMPTY_CART") => {
+                    assert!(payload["order"].is_null(), "{payload:#}")
+                }
+                Some(other) => panic!("{other}: {payload:#}"),
+            }
+        }
+        assert_eq!(placed, 1, "{tabs} tabs: {answers:#?}");
+        assert_eq!(available(&shop, &product).await, before - 1, "{tabs} tabs");
+        let orders = shop
+            .data(
+                "{ me { orders(first: 10) { edges { node { status } } } } }",
+                json!({}),
+                Some(&customer),
+            )
+            .await;
+        assert_eq!(
+            orders["me"]["orders"]["edges"],
+            json!([{ "node": { "status": "PAID" } }]),
+            "{tabs} tabs"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_shutdown_during_a_slow_charge_leaves_a_checkout_the_next_start_completes() {
+    // The embedded shop (SQLite, the embedded bus) as `cargo run` starts it.
+    let data_dir = TempDir::new();
+    let mut options = ShopOptions::new(&data_dir.0);
+    options.base_port = 0;
+    options.read_environment = false;
+    options.demo_products = 30;
+    options.set("ORDERS_SAGA_LEASE_SECS", "1");
+    options.set("ORDERS_SWEEP_INTERVAL_SECS", "1");
+    let unused = || TempDir(std::env::temp_dir().join("unused-shop-dir"));
+    let shop = TestShop::with_options(options.clone(), unused()).await;
+    let customer = shop.customer_token().await;
+    let (product, _, before) = stocked_product(&shop, 3).await;
+    let cart = fill_cart(&shop, &customer, &product, 1).await;
+    let placed = shop.observe("order.placed").await;
+    let input = json!({ "cartId": cart, "shippingAddress": address(), "paymentToken": "tok_slow",
+        "idempotencyKey": "shutdown" });
+    let sent = {
+        let request = shop
+            .http
+            .post(shop.shop.router_url())
+            .bearer_auth(&customer)
+            .json(&json!({
+                "query": "mutation($input: CheckoutInput!) { checkout(input: $input) { order { id } } }",
+                "variables": { "input": input } }));
+        tokio::spawn(request.send())
+    };
+    // Stock held, the charge under way (the processor takes 3 s for tok_slow): stop, as on
+    // SIGTERM.
+    assert_eq!(placed.next(Duration::from_secs(20)).await.len(), 1);
+    shop.shop.stop().await;
+    let _ = sent.await;
+
+    // Started again on the same data: the checkout ends, paid, its money and stock agreeing.
+    let shop = TestShop::with_options(options, unused()).await;
+    let paid = shop.observe("order.paid").await;
+    let closed = shop.observe("order.closed").await;
+    let customer = shop.customer_token().await;
+    let mine = || async {
+        shop.data(
+            "{ me { orders(first: 5) { edges { node { id status total { amount }
+                statusHistory { status reason } payment { status } } } } } }",
+            json!({}),
+            Some(&customer),
+        )
+        .await["me"]["orders"]["edges"][0]["node"]
+            .clone()
+    };
+    if mine().await["status"] == "PENDING" {
+        let ended = tokio::time::timeout(Duration::from_secs(60), async {
+            loop {
+                if !paid.next(Duration::from_secs(5)).await.is_empty()
+                    || !closed.next(Duration::from_secs(1)).await.is_empty()
+                {
+                    return;
+                }
+            }
+        });
+        ended.await.expect("the checkout ends within 60 s");
+    }
+    // Paid; or, when the services answered too slowly while starting (a loaded machine),
+    // failed with the money back and the reason told.
+    let order = mine().await;
+    match order["status"].as_str().unwrap() {
+        "PAID" | "FULFILLED" => {
+            assert_eq!(order["payment"]["status"], "CAPTURED", "{order}");
+            assert_eq!(available(&shop, &product).await, before - 1);
+            assert_eq!(
+                held_at_processor(&shop).await,
+                minor(&order["total"]["amount"])
+            );
+        }
+        "FAILED" => {
+            let history = order["statusHistory"].as_array().unwrap();
+            assert!(
+                !history.last().unwrap()["reason"]
+                    .as_str()
+                    .unwrap()
+                    .is_empty(),
+                "{order}"
+            );
+            assert_eq!(available(&shop, &product).await, before);
+            assert_eq!(held_at_processor(&shop).await, 0, "{order}");
+        }
+        _ => panic!("{order}"),
+    }
+    shop.shop.stop().await;
+}
