@@ -140,6 +140,9 @@ pub struct CommonSettings {
     pub events: EventBusSettings,
     /// Service calls go out with this client's tokens; without it, anonymously.
     pub credentials: Option<crate::client::Credentials>,
+    /// The one currency the shop sells in (`SHOP_CURRENCY`, default USD): prices in another are
+    /// refused where they are written.
+    pub currency: crate::money::CurrencyCode,
     /// The variable names these came from, for start-up errors.
     pub names: SettingNames,
 }
@@ -189,7 +192,17 @@ impl CommonSettings {
                 message: "must be at least 1".into(),
             });
         }
+        let currency = match env.shared("SHOP_CURRENCY") {
+            None => crate::money::CurrencyCode::Usd,
+            Some(code) => crate::money::CurrencyCode::parse(code.trim()).ok_or_else(|| {
+                ConfigError::Invalid {
+                    name: "SHOP_CURRENCY".into(),
+                    message: format!("{code:?} is not a currency the shop knows"),
+                }
+            })?,
+        };
         Ok(Self {
+            currency,
             events: EventBusSettings::load(env)?,
             listen: env.parse_or("LISTEN", SocketAddr::from(([127, 0, 0, 1], port)))?,
             database_url,

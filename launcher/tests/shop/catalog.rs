@@ -423,7 +423,7 @@ async fn drafts_are_visible_to_admins_only() {
     let admin = shop.admin_token().await;
     let (category, _) = shop.some_category_and_brand().await;
     let (_, body) = shop
-        .create_product(&admin, json!({ "sku": "DRAFT-1", "name": "Secret Prototype", "categoryId": category, "price": { "amount": "5", "currencyCode": "EUR" } }))
+        .create_product(&admin, json!({ "sku": "DRAFT-1", "name": "Secret Prototype", "categoryId": category, "price": { "amount": "5", "currencyCode": "USD" } }))
         .await;
     let product = &body["data"]["createProduct"]["product"];
     assert_eq!(product["status"], "DRAFT");

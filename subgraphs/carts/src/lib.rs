@@ -43,7 +43,11 @@ impl Subgraph for Carts {
         };
         let catalog = catalog::CatalogClient::new(resources.services, own.catalog_url.clone());
         Ok(Self {
-            service: Arc::new(CartsService::new(store, catalog)),
+            service: Arc::new(CartsService::new(
+                store,
+                catalog,
+                resources.settings.common.currency,
+            )),
         })
     }
 

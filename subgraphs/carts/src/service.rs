@@ -17,6 +17,11 @@ pub enum CartError {
     UnknownProduct,
     #[error("this product is not for sale")]
     ProductUnavailable,
+    #[error("this product is priced in {}; the shop sells in {}", .found.as_str(), .shop.as_str())]
+    OtherCurrency {
+        found: kit::money::CurrencyCode,
+        shop: kit::money::CurrencyCode,
+    },
     #[error("no cart for this token")]
     CartNotFound,
     #[error("the cart has no line for this product")]
@@ -69,11 +74,21 @@ pub struct PricedCart {
 pub struct CartsService {
     pub store: Arc<dyn CartStore>,
     catalog: CatalogClient,
+    /// The shop's one currency.
+    currency: kit::money::CurrencyCode,
 }
 
 impl CartsService {
-    pub fn new(store: Arc<dyn CartStore>, catalog: CatalogClient) -> Self {
-        Self { store, catalog }
+    pub fn new(
+        store: Arc<dyn CartStore>,
+        catalog: CatalogClient,
+        currency: kit::money::CurrencyCode,
+    ) -> Self {
+        Self {
+            store,
+            catalog,
+            currency,
+        }
     }
 
     pub async fn create_guest_cart(&self) -> CartResult<(GuestToken, StoredCart)> {
@@ -185,6 +200,11 @@ impl CartsService {
         {
             None => Err(CartError::UnknownProduct),
             Some(p) if !p.active => Err(CartError::ProductUnavailable),
+            // Every line in the shop's one currency, so a cart never holds two.
+            Some(p) if p.price.currency != self.currency => Err(CartError::OtherCurrency {
+                found: p.price.currency,
+                shop: self.currency,
+            }),
             Some(_) => Ok(()),
         }
     }

@@ -97,7 +97,12 @@ impl Subgraph for Catalog {
     async fn build(resources: Resources<'_, CatalogSettings>) -> anyhow::Result<Self> {
         let store: Arc<dyn CatalogStore> = Arc::new(SqlStore::new(resources.database));
         let engine = search_engine(&resources.settings.own.search).await?;
-        let service = Arc::new(CatalogService::new(store, engine, resources.events.clone()));
+        let service = Arc::new(CatalogService::new(
+            store,
+            engine,
+            resources.events.clone(),
+            resources.settings.common.currency,
+        ));
         if service.search.document_count().await? == 0 {
             let indexed = service.indexer.rebuild().await?;
             if indexed > 0 {

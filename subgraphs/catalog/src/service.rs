@@ -32,6 +32,8 @@ pub enum CatalogError {
     InvalidName,
     #[error("product not found")]
     ProductNotFound,
+    #[error("prices must be in {}, the shop's currency", .0.as_str())]
+    OtherCurrency(kit::money::CurrencyCode),
     #[error(transparent)]
     Store(StoreError),
 }
@@ -83,6 +85,8 @@ pub struct CatalogService {
     pub search: Arc<dyn SearchEngine>,
     pub indexer: Indexer,
     events: Events,
+    /// The shop's one currency.
+    currency: kit::money::CurrencyCode,
 }
 
 fn to_json<T: serde::Serialize>(value: &T) -> String {
@@ -94,6 +98,7 @@ impl CatalogService {
         store: Arc<dyn CatalogStore>,
         search: Arc<dyn SearchEngine>,
         events: Events,
+        currency: kit::money::CurrencyCode,
     ) -> Self {
         let indexer = Indexer::new(store.clone(), search.clone());
         Self {
@@ -101,7 +106,17 @@ impl CatalogService {
             search,
             indexer,
             events,
+            currency,
         }
+    }
+
+    /// A price as entered, in the shop's currency only.
+    fn price(&self, input: &kit::money::MoneyInput) -> CatalogResult<kit::money::Money> {
+        let price = product::parse_price(input)?;
+        if price.currency != self.currency {
+            return Err(CatalogError::OtherCurrency(self.currency));
+        }
+        Ok(price)
     }
 
     /// Saves a product with its `ProductChanged` event and wakes the relay.
@@ -119,7 +134,7 @@ impl CatalogService {
         let name = product::parse_name(&input.name)?;
         let sku = product::parse_sku(&input.sku)?;
         let slug = product::parse_slug(input.slug.as_deref(), &name, &sku)?;
-        let price = product::parse_price(&input.price)?;
+        let price = self.price(&input.price)?;
         let now = now_millis();
         let row = ProductRow {
             id: new_id("prod"),
@@ -169,7 +184,7 @@ impl CatalogService {
             row.category_id = self.existing_category(&category).await?;
         }
         if let Some(price) = changes.price {
-            let price = product::parse_price(&price)?;
+            let price = self.price(&price)?;
             row.price_minor = price.minor_units;
             row.currency = price.currency.as_str().into();
         }

@@ -50,6 +50,8 @@ pub enum ShippingError {
     UnknownTracking,
     #[error("`occurredAt` must be an RFC 3339 time")]
     InvalidTime,
+    #[error("`occurredAt` is in the future")]
+    FutureTime,
     #[error("catalog: {0}")]
     Catalog(#[from] ServiceError),
     #[error("the catalog answered with something unreadable: {0}")]
@@ -275,14 +277,30 @@ impl ShippingService {
 
     /// Records a tracking event reported by a carrier (`event_id` is the carrier's): once, in
     /// any order.
+    /// A carrier's event: recorded once, if its carrier is the tracking number's.
     pub async fn carrier_event(
         &self,
+        carrier: &str,
         carrier_event_id: &str,
         tracking_number: &str,
         update: TrackingUpdate,
     ) -> ShippingResult<Recorded> {
-        let event = new_event(format!("carrier:{carrier_event_id}"), update)?;
-        self.record(tracking_number, &event).await
+        let event = new_event(format!("carrier:{carrier}:{carrier_event_id}"), update)?;
+        self.record(tracking_number, Some(carrier), &event).await
+    }
+
+    /// Keeps a carrier event that does not fit its shipment for a person.
+    pub async fn keep_for_review(
+        &self,
+        event_id: &str,
+        tracking_number: &str,
+        reason: &str,
+        body: &[u8],
+    ) -> ShippingResult<()> {
+        Ok(self
+            .store
+            .keep_for_review(event_id, tracking_number, reason, body)
+            .await?)
     }
 
     /// An admin's tracking update (a carrier without webhooks, a correction).
@@ -298,18 +316,24 @@ impl ShippingService {
             .pop()
             .ok_or(ShippingError::UnknownShipment)?;
         let event = new_event(kit::id::new_id("trk"), update)?;
-        match self.record(&shipment.tracking_number, &event).await? {
+        match self.record(&shipment.tracking_number, None, &event).await? {
             Recorded::Recorded(shipment) => Ok(*shipment),
-            Recorded::Duplicate | Recorded::UnknownTracking => Err(ShippingError::UnknownShipment),
+            Recorded::Duplicate | Recorded::UnknownTracking | Recorded::OtherCarrier(_) => {
+                Err(ShippingError::UnknownShipment)
+            }
         }
     }
 
     async fn record(
         &self,
         tracking_number: &str,
+        carrier: Option<&str>,
         event: &NewTrackingEvent,
     ) -> ShippingResult<Recorded> {
-        let recorded = self.store.record_tracking(tracking_number, event).await?;
+        let recorded = self
+            .store
+            .record_tracking(tracking_number, carrier, event)
+            .await?;
         if matches!(recorded, Recorded::Recorded(_)) {
             self.store.wake_relay();
         }
@@ -330,11 +354,19 @@ fn check_lines(lines: &[EventLine]) -> ShippingResult<()> {
     }
 }
 
+/// How far ahead of this clock an event's time may be (the sender's clock may run ahead).
+const MAX_CLOCK_SKEW_MILLIS: i64 = 5 * 60 * 1000;
+
 fn new_event(id: String, update: TrackingUpdate) -> ShippingResult<NewTrackingEvent> {
+    let now = kit::db::now_millis();
     let occurred_at = match update.occurred_at.as_deref() {
         Some(text) => kit::db::parse_millis(text).ok_or(ShippingError::InvalidTime)?,
-        None => kit::db::now_millis(),
+        None => now,
     };
+    // An event dated ahead would stay the latest for good, pinning the shipment's status.
+    if occurred_at > now + MAX_CLOCK_SKEW_MILLIS {
+        return Err(ShippingError::FutureTime);
+    }
     let text = |value: Option<String>| {
         value
             .map(|v| v.trim().chars().take(MAX_TEXT).collect::<String>())

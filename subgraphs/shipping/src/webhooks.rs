@@ -2,6 +2,8 @@
 //! replayed-late ones are refused with 401 and logged), then the event is recorded once
 //! ([`ShippingService::carrier_event`]), in any order. The answer tells the carrier what to do:
 //! 2xx recorded (or recorded before), 400 not a tracking event, 404 an unknown tracking number,
+//! 422 an event that does not fit its shipment (another carrier than the tracking number's, a
+//! time more than five minutes ahead: kept in `tracking_reviews` for a person, nothing changed),
 //! 503 try again later. Error answers carry `{"error": "..."}`.
 //!
 //! Body: `{"id", "carrier", "trackingNumber", "status", "occurredAt", "location"?,
@@ -98,6 +100,23 @@ impl WebhookIntake {
         &self.secrets[0]
     }
 
+    /// A signed event that does not fit its shipment: kept for a person, refused with 422.
+    async fn unfit(&self, event: &CarrierEvent, body: &[u8], reason: String) -> Answer {
+        tracing::error!(event = %event.id, tracking = %event.tracking_number, %reason, "carrier event refused; kept for review");
+        let id = format!("{}:{}", event.carrier, event.id);
+        match self
+            .service
+            .keep_for_review(&id, &event.tracking_number, &reason, body)
+            .await
+        {
+            Ok(()) => Answer::refused(StatusCode::UNPROCESSABLE_ENTITY, reason),
+            Err(error) => {
+                tracing::error!(%error, "keeping a carrier event for review failed");
+                Answer::refused(StatusCode::SERVICE_UNAVAILABLE, "try again later")
+            }
+        }
+    }
+
     /// Checks and records one delivery.
     pub async fn handle(&self, headers: &HeaderMap, body: &[u8]) -> Answer {
         if let Err(error) =
@@ -128,17 +147,26 @@ impl WebhookIntake {
             location: event.location.clone(),
             occurred_at: Some(event.occurred_at.clone()),
         };
-        let scoped_id = format!("{}:{}", event.carrier, event.id);
-        match self
+        let recorded = self
             .service
-            .carrier_event(&scoped_id, &event.tracking_number, update)
-            .await
-        {
+            .carrier_event(&event.carrier, &event.id, &event.tracking_number, update)
+            .await;
+        match recorded {
             Ok(Recorded::Recorded(shipment)) => {
                 tracing::info!(event = %event.id, shipment = %shipment.id, status = shipment.status.as_str(), "carrier event recorded");
                 Answer::ok()
             }
             Ok(Recorded::Duplicate) => Answer::ok(),
+            Ok(Recorded::OtherCarrier(carrier)) => {
+                let reason = format!(
+                    "the tracking number is {carrier}'s, not {}'s",
+                    event.carrier
+                );
+                self.unfit(&event, body, reason).await
+            }
+            Err(error @ ShippingError::FutureTime) => {
+                self.unfit(&event, body, error.to_string()).await
+            }
             Ok(Recorded::UnknownTracking) => {
                 tracing::warn!(event = %event.id, tracking = %event.tracking_number, "carrier event for an unknown tracking number");
                 Answer::refused(StatusCode::NOT_FOUND, ShippingError::UnknownTracking)

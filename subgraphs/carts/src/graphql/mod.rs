@@ -69,6 +69,7 @@ pub(crate) fn user_error(error: CartError) -> Result<CartUserError, ApiError> {
         }
         CartError::UnknownProduct => (field("productId"), CartErrorCode::UnknownProduct),
         CartError::ProductUnavailable => (field("productId"), CartErrorCode::ProductUnavailable),
+        CartError::OtherCurrency { .. } => (field("productId"), CartErrorCode::ProductUnavailable),
         CartError::CartNotFound => (field("cartToken"), CartErrorCode::NotFound),
         CartError::LineNotFound => (field("productId"), CartErrorCode::NotFound),
         CartError::QuantityLimit { .. } => (field("quantity"), CartErrorCode::QuantityLimit),

@@ -348,3 +348,29 @@ async fn a_guest_cart_merges_into_the_users_cart_at_sign_in() {
         .await;
     assert_eq!(again["userErrors"][0]["code"], "NOT_FOUND");
 }
+
+#[tokio::test]
+async fn a_product_priced_in_another_currency_than_the_shops_never_enters_a_cart() {
+    let shop = Shop::start().await;
+    // Carts of a shop selling in EUR, before a catalog whose prices are in USD.
+    let url = shop.catalog.url();
+    let euro_carts =
+        spawn_app_with::<Carts>(|env| env.set("CATALOG_URL", url).set("SHOP_CURRENCY", "EUR"))
+            .await;
+    let token = euro_carts.tokens.customer("usr_euro");
+    let body = euro_carts
+        .graphql(
+            "mutation($input: CartLineInput!) { addCartLine(input: $input) {
+                cart { itemCount } userErrors { field code message } } }",
+            json!({ "input": { "productId": shop.products[0].0, "quantity": 1 } }),
+            Some(&token),
+        )
+        .await;
+    assert_eq!(
+        body["data"]["addCartLine"]["userErrors"],
+        json!([{ "field": ["input", "productId"], "code": "PRODUCT_UNAVAILABLE",
+            "message": "this product is priced in USD; the shop sells in EUR" }]),
+        "{body:#}"
+    );
+    assert!(body["data"]["addCartLine"]["cart"].is_null(), "{body:#}");
+}

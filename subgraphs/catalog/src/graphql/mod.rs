@@ -108,6 +108,7 @@ pub(crate) fn user_error(error: CatalogError) -> Result<CatalogUserError, ApiErr
         CatalogError::SlugTaken => (field("slug"), CatalogErrorCode::SlugTaken),
         CatalogError::InvalidName => (field("name"), CatalogErrorCode::InvalidInput),
         CatalogError::ProductNotFound => (field("id"), CatalogErrorCode::NotFound),
+        CatalogError::OtherCurrency(_) => (field("price"), CatalogErrorCode::InvalidPrice),
         CatalogError::Store(_) => return Err(ApiError::internal(error)),
     };
     Ok(CatalogUserError {

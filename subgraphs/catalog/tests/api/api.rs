@@ -21,11 +21,25 @@ async fn an_admins_new_product_is_found_once_its_event_is_indexed() {
         .clone();
     let mut indexed = app.subgraph.service.indexer.indexed();
     let before = *indexed.borrow_and_update();
+    // A price in another currency than the shop's (USD) is refused.
+    let foreign = app
+        .data(
+            "mutation($input: CreateProductInput!) { createProduct(input: $input) { product { id } userErrors { field code message } } }",
+            json!({ "input": { "sku": "WOMBAT-EUR", "name": "Wombat Burrow Lamp", "categoryId": category,
+                "status": "ACTIVE", "price": { "amount": "12.00", "currencyCode": "EUR" } } }),
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(
+        foreign["createProduct"]["userErrors"],
+        json!([{ "field": ["input", "price"], "code": "INVALID_PRICE",
+            "message": "prices must be in USD, the shop's currency" }])
+    );
     let created = app
         .data(
             "mutation($input: CreateProductInput!) { createProduct(input: $input) { product { id } userErrors { code } } }",
             json!({ "input": { "sku": "WOMBAT-1", "name": "Wombat Burrow Lamp", "categoryId": category,
-                "status": "ACTIVE", "price": { "amount": "12.00", "currencyCode": "EUR" } } }),
+                "status": "ACTIVE", "price": { "amount": "12.00", "currencyCode": "USD" } } }),
             Some(&admin),
         )
         .await;
@@ -43,7 +57,7 @@ async fn an_admins_new_product_is_found_once_its_event_is_indexed() {
         .await;
     assert_eq!(
         found["searchProducts"]["edges"],
-        json!([{ "node": { "sku": "WOMBAT-1", "price": { "amount": "12.00", "currencyCode": "EUR" } } }])
+        json!([{ "node": { "sku": "WOMBAT-1", "price": { "amount": "12.00", "currencyCode": "USD" } } }])
     );
     let customer = app.tokens.customer("usr_c");
     let body = app

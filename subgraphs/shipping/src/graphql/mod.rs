@@ -120,7 +120,9 @@ pub(crate) fn user_error(error: ShippingError) -> Result<ShippingUserError, ApiE
         ShippingError::MoreThanOrdered { .. } => {
             (field(&["shipments"]), ShippingErrorCode::MoreThanOrdered)
         }
-        ShippingError::InvalidTime => (field(&["occurredAt"]), ShippingErrorCode::InvalidInput),
+        ShippingError::InvalidTime | ShippingError::FutureTime => {
+            (field(&["occurredAt"]), ShippingErrorCode::InvalidInput)
+        }
         ShippingError::Catalog(_)
         | ShippingError::CatalogUnreadable(_)
         | ShippingError::Store(_)

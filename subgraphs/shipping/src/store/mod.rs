@@ -117,6 +117,8 @@ pub enum Recorded {
     Duplicate,
     /// No shipment has this tracking number.
     UnknownTracking,
+    /// The tracking number is another carrier's (this one): nothing changed.
+    OtherCarrier(String),
 }
 
 /// Why shipments could not be created.
@@ -430,6 +432,7 @@ impl ShippingStore {
     pub async fn record_tracking(
         &self,
         tracking_number: &str,
+        carrier: Option<&str>,
         event: &NewTrackingEvent,
     ) -> StoreResult<Recorded> {
         let mut tx = self.db.begin().await?;
@@ -444,6 +447,9 @@ impl ShippingStore {
             return Ok(Recorded::UnknownTracking);
         };
         let before = shipment(&row)?;
+        if carrier.is_some_and(|c| c != before.carrier) {
+            return Ok(Recorded::OtherCarrier(before.carrier));
+        }
         if !self.insert_event(&mut tx, &before.id, event).await? {
             return Ok(Recorded::Duplicate);
         }
@@ -512,6 +518,35 @@ impl ShippingStore {
             .pop()
             .ok_or_else(|| corrupt("shipment", &before.id, "recorded but not found"))?;
         Ok(Recorded::Recorded(Box::new(now)))
+    }
+
+    /// Keeps a carrier event that did not fit (once per event id).
+    pub async fn keep_for_review(
+        &self,
+        event_id: &str,
+        tracking_number: &str,
+        reason: &str,
+        body: &[u8],
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO tracking_reviews (id, tracking_number, reason, body, received_at) \
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(event_id)
+        .bind(tracking_number)
+        .bind(reason)
+        .bind(String::from_utf8_lossy(body).into_owned())
+        .bind(now_millis())
+        .execute(self.db.pool())
+        .await?;
+        Ok(())
+    }
+
+    /// How many carrier events are kept for review.
+    pub async fn reviews(&self) -> StoreResult<i64> {
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM tracking_reviews")
+            .fetch_one(self.db.pool())
+            .await?)
     }
 
     pub async fn by_ids(&self, ids: &[String]) -> StoreResult<Vec<Shipment>> {

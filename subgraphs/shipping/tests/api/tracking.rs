@@ -243,3 +243,39 @@ async fn the_simulated_carrier_moves_a_parcel_to_delivery_by_signed_webhooks() {
         true
     );
 }
+
+#[tokio::test]
+async fn events_from_the_future_or_naming_another_carrier_change_nothing_and_are_kept() {
+    let app = start(true).await;
+    let order = paid("usr_ada", &[("prod_a", 1)]);
+    deliver(&app, &event_of(&order)).await;
+    let ada = app.tokens.customer("usr_ada");
+    let number = shipments_of(&app, &order.order_id, &ada).await[0]["trackingNumber"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    // Signed, but dated 2999: it would stay the latest event for good.
+    let future = carrier_event("x1", &number, "exception", "2999-01-01T00:00:00Z");
+    let (code, body) = post_signed(&app, &future, SECRET).await;
+    assert_eq!(
+        (code, body["error"].as_str()),
+        (422, Some("`occurredAt` is in the future"))
+    );
+    // Signed, but by another carrier than the tracking number's (a UPS number here).
+    let mut foreign = carrier_event("x2", &number, "delivered", &format_millis(now_millis()));
+    foreign.carrier = "dhl".into();
+    let (code, body) = post_signed(&app, &foreign, SECRET).await;
+    assert_eq!(code, 422, "{body}");
+    assert_eq!(body["error"], "the tracking number is ups's, not dhl's");
+
+    let shipment = &shipments_of(&app, &order.order_id, &ada).await[0];
+    assert_eq!(statuses(shipment), ["LABEL_CREATED"]);
+    assert_eq!(app.subgraph.service.store.reviews().await.unwrap(), 2);
+
+    // The carrier's own delivery still lands, so the customer can review.
+    let delivered = carrier_event("x3", &number, "delivered", &format_millis(now_millis()));
+    assert_eq!(post_signed(&app, &delivered, SECRET).await.0, 200);
+    let shipment = &shipments_of(&app, &order.order_id, &ada).await[0];
+    assert_eq!(shipment["status"], "DELIVERED");
+}
