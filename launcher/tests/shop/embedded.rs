@@ -28,7 +28,7 @@ async fn the_embedded_shop_keeps_its_data_directory_between_starts() {
     assert_eq!(registered["userErrors"], json!([]));
     // A checkout on SQLite and the embedded bus, with the launcher's test card processor.
     let token = registered["accessToken"].as_str().unwrap().to_string();
-    let (product, _, before) = stocked_product(&shop, 2).await;
+    let (product, _, before) = stocked_product(&shop, 3).await;
     let cart = fill_cart(&shop, &token, &product, 2).await;
     let placed = checkout(
         &shop,
@@ -88,5 +88,21 @@ async fn the_embedded_shop_keeps_its_data_directory_between_starts() {
     let status = order["status"].as_str().unwrap();
     assert!(matches!(status, "PAID" | "FULFILLED"), "{orders}");
     assert_eq!(order["payment"]["status"], "CAPTURED");
+    // The card processor started again with the shop: a new checkout is charged and paid (its
+    // books kept, so its ids never repeat the first run's).
+    let cart = fill_cart(&shop, &token, &product, 1).await;
+    let again = checkout(
+        &shop,
+        &token,
+        json!({ "cartId": cart, "shippingAddress": address(), "paymentToken": "tok_visa",
+            "idempotencyKey": "embedded-after-restart" }),
+    )
+    .await;
+    let status = again["order"]["status"].as_str().unwrap();
+    assert!(matches!(status, "PAID" | "FULFILLED"), "{again:#}");
+    assert_ne!(
+        again["order"]["payment"]["providerReference"],
+        placed["order"]["payment"]["providerReference"]
+    );
     shop.shop.stop().await;
 }

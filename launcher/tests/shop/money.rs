@@ -279,3 +279,74 @@ async fn a_shutdown_during_a_slow_charge_leaves_a_checkout_the_next_start_comple
     }
     shop.shop.stop().await;
 }
+
+#[tokio::test]
+async fn money_taken_for_no_order_is_found_by_reconciliation_refunded_and_told_to_the_admins() {
+    let shop = TestShop::start_with(30, |options| {
+        options.set("NOTIFICATIONS_ADMIN_EMAILS", "ops@shop.example");
+    })
+    .await;
+    // Someone with the processor's key charges a card for an order the shop never made.
+    let stray = processor(&shop)
+        .charge(
+            &payments::provider::ChargeOrder {
+                amount_minor: 1_234,
+                currency: "USD".into(),
+                token: "tok_visa".into(),
+                reference: "ord_nobody_made_this".into(),
+                customer: "user_nobody".into(),
+            },
+            "stray-1",
+        )
+        .await
+        .unwrap();
+    let orders = shop.shop.subgraph::<orders::Orders>();
+    let listed = orders.service.reconcile(false).await.unwrap();
+    assert_eq!(listed.len(), 1, "{listed:#?}");
+    assert_eq!(listed[0].order_id, "ord_nobody_made_this");
+    assert!(
+        listed[0].problem.contains("no such order") || listed[0].problem.contains("does not exist")
+    );
+    assert_eq!(listed[0].repaired, None);
+    assert_eq!(held_at_processor(&shop).await, 1_234);
+
+    let repaired = orders.service.reconcile(true).await.unwrap();
+    assert_eq!(
+        repaired[0].repaired.as_deref(),
+        Some("refunded: there is no such order"),
+        "{repaired:#?}"
+    );
+    assert_eq!(held_at_processor(&shop).await, 0);
+    let charge = processor(&shop).retrieve(&stray.id).await.unwrap().unwrap();
+    assert_eq!(charge.refunds.len(), 1);
+
+    // What a person must look at is emailed to the admins, once per set of findings.
+    let needs_a_person = vec![orders::reconcile::Finding {
+        order_id: "ord_1".into(),
+        number: Some("SO-1".into()),
+        order_status: Some(orders::domain::status::OrderStatus::Paid),
+        payment_status: "authorized".into(),
+        problem: "paid, but no captured payment".into(),
+        repaired: None,
+    }];
+    let notifications = shop.shop.subgraph::<notifications::Notifications>();
+    let mut sent = notifications.service.outcomes();
+    orders.service.report_reconciliation(&needs_a_person).await;
+    orders.service.report_reconciliation(&needs_a_person).await;
+    let count = || async {
+        sqlx::query_scalar::<_, i64>(
+            "SELECT COUNT(*) FROM notifications WHERE kind = 'reconciliation_needed'",
+        )
+        .fetch_one(notifications.service.store.database().pool())
+        .await
+        .unwrap()
+    };
+    tokio::time::timeout(Duration::from_secs(20), async {
+        while count().await == 0 {
+            sent.changed().await.unwrap();
+        }
+    })
+    .await
+    .expect("the admins' email within 20 s");
+    assert_eq!(count().await, 1, "the same findings make one email");
+}

@@ -5,7 +5,7 @@
 //!
 //! | order | payment | what is done |
 //! |---|---|---|
-//! | none (a charge names an order that does not exist) | captured | refunded |
+//! | none (a charge names an order that does not exist) | captured, recorded or not | refunded |
 //! | checkout unfinished, nobody working on it | any | the checkout is resumed |
 //! | pending longer than a reservation lasts | any | the checkout is resumed (it completes, or refunds and says why) |
 //! | paid, fulfilled, delivered | not captured | listed: someone must look |
@@ -15,6 +15,7 @@
 //! It runs on a schedule inside orders and as `orders reconcile [--dry-run]`; a dry run lists
 //! the same findings and changes nothing.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -75,8 +76,17 @@ impl Reconciler<'_> {
         let from = now - window.as_millis() as i64;
         let mut findings = Vec::new();
         let charges = self.services.reconcile_charges(from, now, repair).await?;
+        let ids: Vec<String> = charges.iter().filter_map(|c| c.order_id.clone()).collect();
+        let known: HashMap<String, OrderRow> = self
+            .store
+            .orders_by_ids(&ids)
+            .await?
+            .into_iter()
+            .map(|o| (o.id.clone(), o))
+            .collect();
         for charge in &charges {
-            findings.extend(self.check_charge(charge, repair).await?);
+            let order = charge.order_id.as_ref().and_then(|id| known.get(id));
+            findings.extend(self.check_charge(charge, order, repair).await?);
         }
         let mut cursor = None;
         let filter = OrderFilter {
@@ -101,51 +111,51 @@ impl Reconciler<'_> {
         Ok(findings)
     }
 
-    /// A charge payments found in disagreement: listed with its order; money for an order that
-    /// does not exist is refunded.
+    /// A charge payments found in disagreement, or holding money: listed with its order when
+    /// they disagree; money for an order that does not exist is refunded.
     async fn check_charge(
         &self,
         charge: &ChargeFinding,
+        order: Option<&OrderRow>,
         repair: bool,
     ) -> OrderResult<Option<Finding>> {
-        let Some(order_id) = &charge.order_id else {
-            return Ok(Some(Finding {
-                order_id: String::new(),
-                number: None,
-                order_status: None,
+        let finding =
+            |order: Option<&OrderRow>, problem: String, repaired: Option<String>| Finding {
+                order_id: charge.order_id.clone().unwrap_or_default(),
+                number: order.map(|o| o.number.clone()),
+                order_status: order.map(|o| o.status),
                 payment_status: format!("provider charge {}", charge.charge),
-                problem: format!("{} (for no order)", charge.problem),
-                repaired: None,
-            }));
+                problem,
+                repaired,
+            };
+        let Some(order_id) = &charge.order_id else {
+            let problem = charge.problem.as_deref().unwrap_or("money held");
+            return Ok(Some(finding(
+                None,
+                format!("{problem}, for no order"),
+                None,
+            )));
         };
-        let order = self
-            .store
-            .orders_by_ids(std::slice::from_ref(order_id))
-            .await?
-            .pop();
-        let mut repaired = charge.repaired.clone();
-        let problem = match &order {
-            Some(_) => charge.problem.clone(),
-            None if charge.held_minor > 0 => {
-                // Recorded as a payment by now when repairing; its order never existed.
-                if repair && repaired.is_some() {
-                    self.services
-                        .refund_order(order_id, "reconciliation: charged without an order")
-                        .await?;
-                    repaired = Some("recorded and refunded: there is no such order".into());
-                }
-                format!("{}; there is no such order", charge.problem)
-            }
-            None => format!("{}; there is no such order", charge.problem),
+        if let Some(order) = order {
+            return Ok(charge
+                .problem
+                .clone()
+                .map(|problem| finding(Some(order), problem, charge.repaired.clone())));
+        }
+        let problem = match &charge.problem {
+            Some(problem) => format!("{problem}; there is no such order"),
+            None => "money held for an order that does not exist".into(),
         };
-        Ok(Some(Finding {
-            order_id: order_id.clone(),
-            number: order.as_ref().map(|o| o.number.clone()),
-            order_status: order.as_ref().map(|o| o.status),
-            payment_status: format!("provider charge {}", charge.charge),
-            problem,
-            repaired,
-        }))
+        // Recorded as a payment by now when it was not (or repaired just now): refunded.
+        let recorded = charge.problem.is_none() || charge.repaired.is_some();
+        let mut repaired = None;
+        if repair && recorded && charge.held_minor > 0 {
+            self.services
+                .refund_order(order_id, "reconciliation: charged without an order")
+                .await?;
+            repaired = Some("refunded: there is no such order".into());
+        }
+        Ok(Some(finding(None, problem, repaired)))
     }
 
     async fn check(

@@ -119,13 +119,14 @@ pub struct OrderPayment {
     pub refunded_minor: i64,
 }
 
-/// A provider charge payments found in disagreement with its payment.
+/// A provider charge payments found in disagreement with its payment, or one that agrees and
+/// holds money (`problem` none).
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ChargeFinding {
     pub charge: String,
     pub order_id: Option<String>,
-    pub problem: String,
+    pub problem: Option<String>,
     /// Minor units the provider holds for it (captured less refunded).
     pub held_minor: i64,
     pub repaired: Option<String>,

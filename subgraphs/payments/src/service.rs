@@ -347,13 +347,15 @@ impl PaymentsService {
     }
 }
 
-/// A disagreement between the provider's charge and the shop's payment, and what was done.
+/// A provider charge that holds money or disagrees with the shop's payment, and what was done.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ChargeFinding {
     pub charge: String,
     /// The order the charge is for, by the shop's payment or the charge's reference.
     pub order_id: Option<String>,
-    pub problem: &'static str,
+    /// `None` when payments agrees with the provider (listed for the money it holds, so that
+    /// orders can tell whether its order exists).
+    pub problem: Option<&'static str>,
     /// Minor units the provider holds for it (captured less refunded).
     pub held_minor: i64,
     /// What was done; `None` when nothing was (a dry run, or it needs a person).
@@ -364,7 +366,8 @@ impl PaymentsService {
     /// Walks the provider's charges created in `[from, until)` (Unix milliseconds) and compares
     /// each with the shop's payment: a charge the shop never recorded, a result or refunds the
     /// shop has not applied. With `repair`, the provider's state is applied (a charge found is
-    /// recorded as its order's payment); what does not fit is kept for review.
+    /// recorded as its order's payment); what does not fit is kept for review. Charges that
+    /// agree are listed too when they hold money.
     pub async fn reconcile_charges(
         &self,
         from: i64,
@@ -408,15 +411,16 @@ impl PaymentsService {
             _ => 0,
         };
         let problem = match payment {
-            None if held_minor > 0 => "captured at the provider, not recorded here",
+            None if held_minor > 0 => Some("captured at the provider, not recorded here"),
             None => return Ok(None),
             Some(p) if charge.status == ChargeStatus::Succeeded && p.captured_minor == 0 => {
-                "captured at the provider, not here"
+                Some("captured at the provider, not here")
             }
             Some(p) if charge.status == ChargeStatus::Failed && p.failure_code.is_none() => {
-                "failed at the provider, not here"
+                Some("failed at the provider, not here")
             }
-            Some(p) if p.refunded_minor != refunded => "refunds differ from the provider's",
+            Some(p) if p.refunded_minor != refunded => Some("refunds differ from the provider's"),
+            Some(_) if held_minor > 0 => None,
             Some(_) => return Ok(None),
         };
         let mut finding = ChargeFinding {
@@ -428,7 +432,7 @@ impl PaymentsService {
             held_minor,
             repaired: None,
         };
-        if repair {
+        if repair && problem.is_some() {
             let applied = match payment {
                 None => self.store.record_found(charge).await?,
                 Some(_) => self.store.sync(charge).await?,

@@ -138,6 +138,10 @@ pub struct NotificationStore {
 }
 
 impl NotificationStore {
+    pub fn database(&self) -> &Database {
+        &self.db
+    }
+
     pub fn new(db: Database) -> Self {
         Self { db }
     }

@@ -156,7 +156,8 @@ pub struct ReconcileChargesInput {
 pub struct ChargeFindingState {
     pub charge: String,
     pub order_id: Option<ID>,
-    pub problem: String,
+    /// None when payments agrees with the provider (listed for the money it holds).
+    pub problem: Option<String>,
     /// Minor units the provider holds for it (captured less refunded).
     pub held_minor: i64,
     pub repaired: Option<String>,
@@ -185,7 +186,7 @@ impl ReconcileMutation {
             .map(|f| ChargeFindingState {
                 charge: f.charge,
                 order_id: f.order_id.map(ID),
-                problem: f.problem.into(),
+                problem: f.problem.map(String::from),
                 held_minor: f.held_minor,
                 repaired: f.repaired.map(String::from),
             })
