@@ -4,108 +4,45 @@
 //! paid once, the stock confirmed, nothing held or charged twice.
 
 use std::net::SocketAddr;
-use std::process::Stdio;
 use std::time::Duration;
 
 use serde_json::{json, Value};
-use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::net::TcpListener;
-use tokio::process::{Child, Command};
 
 use crate::client::{Observer, TestShop};
+use crate::process::{client_settings, free_port, Process};
 use crate::purchase::{available, fill_cart, stock, stocked_product};
 
-/// `shop orders` against the shop's services, with its own database and event namespace.
-struct OrdersProcess {
-    env: Vec<(String, String)>,
-}
-
-impl OrdersProcess {
-    async fn new(shop: &TestShop, port: u16, namespace: &str) -> Self {
-        let accounts = shop.shop.subgraph::<accounts::Accounts>();
-        let (client, secret) = accounts
-            .service
-            .register_client(
-                "orders-process",
-                accounts::ClientKind::Service,
-                &[kit::auth::SERVICE_SCOPE.to_string()],
-            )
-            .await
-            .unwrap();
-        let url = |name: &str| format!("http://{}/graphql", shop.shop.address(name));
-        let accounts_address = shop.shop.address("accounts");
-        let env = vec![
-            ("ORDERS_LISTEN", format!("127.0.0.1:{port}")),
-            (
-                "ORDERS_DATABASE_URL",
-                kit::db::testing::postgres_url().await,
-            ),
-            ("ORDERS_CLIENT_ID", client.id),
-            ("ORDERS_CLIENT_SECRET", secret),
-            ("ORDERS_SAGA_LEASE_SECS", "1".into()),
-            ("ORDERS_SWEEP_INTERVAL_SECS", "1".into()),
-            (
-                "JWKS_URL",
-                format!("http://{accounts_address}/.well-known/jwks.json"),
-            ),
-            (
-                "ACCOUNTS_TOKEN_URL",
-                format!("http://{accounts_address}/oauth/token"),
-            ),
-            ("ACCOUNTS_URL", url("accounts")),
-            ("CARTS_URL", url("carts")),
-            ("CATALOG_URL", url("catalog")),
-            ("INVENTORY_URL", url("inventory")),
-            ("SHIPPING_URL", url("shipping")),
-            ("EVENTS_URL", "redis://127.0.0.1:6379".into()),
-            ("EVENTS_NAMESPACE", namespace.into()),
-        ];
-        Self {
-            env: env.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
-        }
-    }
-
-    /// Starts the process and returns once it logs that it listens; its log goes on to the
-    /// test's output.
-    async fn start(&self, payments_url: &str) -> Child {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_shop"))
-            .args(["orders", "serve"])
-            .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-            .env("PAYMENTS_URL", payments_url)
-            .env("RUST_LOG", "info")
-            .stdout(Stdio::piped())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("the shop binary starts");
-        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        let listening = async {
-            while let Some(line) = lines.next_line().await.unwrap() {
-                println!("orders: {line}");
-                if line.contains("orders listening") {
-                    return;
-                }
-            }
-            panic!("orders ended before it listened");
-        };
-        tokio::time::timeout(Duration::from_secs(30), listening)
-            .await
-            .expect("orders listens within 30 s");
-        tokio::spawn(async move {
-            while let Ok(Some(line)) = lines.next_line().await {
-                println!("orders: {line}");
-            }
-        });
-        child
-    }
-}
-
-async fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .await
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+/// `shop orders serve` against the shop's services, with its own database and event namespace,
+/// calling payments at `payments_url`.
+async fn orders_process(
+    shop: &TestShop,
+    port: u16,
+    namespace: &str,
+    payments_url: &str,
+) -> Process {
+    let url = |name: &str| format!("http://{}/graphql", shop.shop.address(name));
+    let own = [
+        ("ORDERS_LISTEN", format!("127.0.0.1:{port}")),
+        (
+            "ORDERS_DATABASE_URL",
+            kit::db::testing::postgres_url().await,
+        ),
+        ("ORDERS_SAGA_LEASE_SECS", "1".into()),
+        ("ORDERS_SWEEP_INTERVAL_SECS", "1".into()),
+        ("ACCOUNTS_URL", url("accounts")),
+        ("CARTS_URL", url("carts")),
+        ("CATALOG_URL", url("catalog")),
+        ("INVENTORY_URL", url("inventory")),
+        ("SHIPPING_URL", url("shipping")),
+        ("PAYMENTS_URL", payments_url.into()),
+    ];
+    let mut env: Vec<(String, String)> = client_settings(shop, "orders").await;
+    env.extend(own.into_iter().map(|(k, v)| (k.to_string(), v)));
+    // Its own event namespace: only this process's events reach the test's observer.
+    env.retain(|(k, _)| k != "EVENTS_NAMESPACE");
+    env.push(("EVENTS_NAMESPACE".into(), namespace.into()));
+    Process::new("orders", &["orders", "serve"], env, "orders listening")
 }
 
 #[tokio::test]
@@ -119,12 +56,11 @@ async fn orders_killed_between_reservation_and_payment_completes_the_checkout_wh
     let paid_orders = Observer::new("redis://127.0.0.1:6379", &namespace, "order.paid").await;
     let port = free_port().await;
     let address: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
-    let orders = OrdersProcess::new(&shop, port, &namespace).await;
-
     // Payments, as the first process sees it: a port that takes the call and never answers.
     let gate = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let gate_url = format!("http://{}/graphql", gate.local_addr().unwrap());
-    let mut first = orders.start(&gate_url).await;
+    let mut orders = orders_process(&shop, port, &namespace, &gate_url).await;
+    orders.start().await;
 
     let request = shop
         .http
@@ -146,7 +82,7 @@ async fn orders_killed_between_reservation_and_payment_completes_the_checkout_wh
         .expect("orders calls payments within 30 s")
         .unwrap();
     assert_eq!(available(&shop, &product).await, before - 3, "reserved");
-    first.kill().await.unwrap();
+    orders.kill().await;
     assert!(
         checkout.await.unwrap().is_err(),
         "the client lost its answer"
@@ -154,7 +90,9 @@ async fn orders_killed_between_reservation_and_payment_completes_the_checkout_wh
 
     // Back, with payments reachable: the checkout completes.
     let payments = format!("http://{}/graphql", shop.shop.address("payments"));
-    let _second = orders.start(&payments).await;
+    orders.env.retain(|(k, _)| k != "PAYMENTS_URL");
+    orders.env.push(("PAYMENTS_URL".into(), payments));
+    orders.start().await;
     let paid = paid_orders.next(Duration::from_secs(30)).await;
     assert_eq!(paid.len(), 1, "one order.paid within 30 s");
     let order_id = paid[0].payload["orderId"].as_str().unwrap().to_string();

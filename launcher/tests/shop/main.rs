@@ -6,7 +6,6 @@ mod auth;
 mod batching;
 mod carts;
 mod catalog;
-mod chaos;
 mod checkout;
 mod client;
 mod crash;

@@ -5,6 +5,19 @@
 //! processor captured is the money of the paid orders plus what it refunded, the stock is the
 //! initial stock less what was sold, nothing stays reserved, and the dry run of reconciliation
 //! listed every disagreement the real run then repaired.
+//!
+//! A test binary of its own: cargo runs test binaries one after another, so its four processes
+//! do not share the database's connections with the shop tests running side by side.
+
+// The shop tests' helpers, of which this uses some.
+#![allow(dead_code)]
+
+#[path = "../shop/client.rs"]
+mod client;
+#[path = "../shop/process.rs"]
+mod process;
+#[path = "../shop/purchase.rs"]
+mod purchase;
 
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
