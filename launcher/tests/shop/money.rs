@@ -350,3 +350,44 @@ async fn money_taken_for_no_order_is_found_by_reconciliation_refunded_and_told_t
     .expect("the admins' email within 20 s");
     assert_eq!(count().await, 1, "the same findings make one email");
 }
+
+#[tokio::test]
+async fn a_capture_after_the_stock_hold_ran_out_holds_the_stock_again_and_ends_paid() {
+    // Holds last a second and are released every second; tok_slow takes the processor 3 s.
+    let shop = TestShop::start_with(30, |options| {
+        options.set("INVENTORY_RESERVATION_TTL_SECS", "1");
+        options.set("INVENTORY_EXPIRY_INTERVAL_SECS", "1");
+    })
+    .await;
+    let customer = shop.customer_token().await;
+    let admin = shop.admin_token().await;
+    let (product, _, before) = stocked_product(&shop, 3).await;
+    let cart = fill_cart(&shop, &customer, &product, 1).await;
+    let placed = checkout(
+        &shop,
+        &customer,
+        json!({ "cartId": cart, "shippingAddress": address(), "paymentToken": "tok_slow",
+            "idempotencyKey": "outlived-its-hold" }),
+    )
+    .await;
+    assert_eq!(placed["order"]["status"], "PAID", "{placed:#}");
+    // The first hold expired; a second one was made and confirmed.
+    let inventory = shop.shop.subgraph::<inventory::Inventory>().service.clone();
+    let id = placed["order"]["id"].as_str().unwrap();
+    let first = inventory.reservation(id).await.unwrap();
+    let second = inventory.reservation(&format!("{id}-again")).await.unwrap();
+    assert_eq!(
+        (first.status.as_str(), second.status.as_str()),
+        ("expired", "confirmed")
+    );
+    assert_eq!(available(&shop, &product).await, before - 1);
+    assert_eq!(
+        stock(&shop, &admin, &product).await.1,
+        0,
+        "nothing reserved"
+    );
+    assert_eq!(
+        held_at_processor(&shop).await,
+        minor(&placed["order"]["total"]["amount"])
+    );
+}

@@ -115,15 +115,18 @@ impl Saga {
         owner: &str,
     ) -> Result<Next, SagaError> {
         let id = order.id.as_str();
+        let held = checkout.held_as();
         let advance = |from, to, advance| self.advance(id, owner, from, to, advance);
+        let wanted = || -> Vec<(String, i64)> {
+            lines
+                .iter()
+                .map(|l| (l.product_id.clone(), l.quantity))
+                .collect()
+        };
         match checkout.step {
             Step::Done => Ok(Next::Stop),
             Step::Reserve => {
-                let wanted: Vec<(String, i64)> = lines
-                    .iter()
-                    .map(|l| (l.product_id.clone(), l.quantity))
-                    .collect();
-                match self.services.reserve(id, &wanted).await {
+                match self.services.reserve(held, &wanted()).await {
                     Ok(Reserved::Held) => {
                         let placed = self.events.event(&OrderPlaced(facts(order, lines)));
                         advance(
@@ -197,7 +200,11 @@ impl Saga {
                     Err(error) => self.retry_or(checkout, owner, error, Step::Release).await,
                 }
             }
-            Step::Confirm => match self.services.settle_reservation(id, Settle::Confirm).await {
+            Step::Confirm => match self
+                .services
+                .settle_reservation(held, Settle::Confirm)
+                .await
+            {
                 Ok(Settled::Done) => {
                     let paid = self.events.event(&OrderPaid(facts(order, lines)));
                     advance(
@@ -211,8 +218,30 @@ impl Saga {
                     )
                     .await
                 }
-                // The hold ran out before the payment was captured: give the money back.
+                // The hold ran out before the payment was captured: hold the stock again once
+                // (and confirm that), or give the money back and say why.
                 Ok(Settled::Closed { message }) => {
+                    let message = match checkout.reservation {
+                        Some(_) => message,
+                        None => {
+                            let again = format!("{id}-again");
+                            match self.services.reserve(&again, &wanted()).await {
+                                Ok(Reserved::Held) => {
+                                    let held_again = Advance {
+                                        reservation: Some(again),
+                                        ..Advance::default()
+                                    };
+                                    return advance(Step::Confirm, Step::Confirm, held_again).await;
+                                }
+                                Ok(Reserved::Short { message: short }) => format!(
+                                    "the stock held for the order ran out before the payment \
+                                     was taken, and it is not in stock now ({short}); the \
+                                     payment is refunded"
+                                ),
+                                Err(error) => return self.retry(checkout, owner, error).await,
+                            }
+                        }
+                    };
                     let failure = Failure {
                         kind: FailureKind::ReservationExpired,
                         message,
@@ -246,7 +275,11 @@ impl Saga {
                 }
             }
             // The held stock goes back; then whatever the payment took (if anything) goes back.
-            Step::Release => match self.services.settle_reservation(id, Settle::Release).await {
+            Step::Release => match self
+                .services
+                .settle_reservation(held, Settle::Release)
+                .await
+            {
                 Ok(_) => advance(Step::Release, Step::Refund, Advance::default()).await,
                 Err(error) => self.retry(checkout, owner, error).await,
             },
@@ -263,7 +296,7 @@ impl Saga {
                 }
                 Err(error) => self.retry(checkout, owner, error).await,
             },
-            Step::Restock => match self.services.settle_reservation(id, Settle::Return).await {
+            Step::Restock => match self.services.settle_reservation(held, Settle::Return).await {
                 Ok(settled) => {
                     if let Settled::Closed { message } = settled {
                         tracing::warn!(order = %id, %message, "nothing to put back in stock");
@@ -331,6 +364,7 @@ impl Saga {
             failure: Some(failure),
             events: vec![closed],
             forget_token: true,
+            reservation: None,
         }
     }
 

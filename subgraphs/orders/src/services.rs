@@ -314,8 +314,9 @@ impl Services {
             .collect())
     }
 
-    /// Holds stock for every line or none, under the order's id.
-    pub async fn reserve(&self, order_id: &str, lines: &[(String, i64)]) -> CallResult<Reserved> {
+    /// Holds stock for every line or none, under `reference` (the order's id, or its second
+    /// hold's reference).
+    pub async fn reserve(&self, reference: &str, lines: &[(String, i64)]) -> CallResult<Reserved> {
         let lines: Vec<Value> = lines
             .iter()
             .map(|(product_id, quantity)| json!({ "productId": product_id, "quantity": quantity }))
@@ -326,8 +327,8 @@ impl Services {
                 &self.urls.inventory,
                 "mutation($i: ReserveStockInput!) { reserveStock(input: $i) {
                     reservation { status } userErrors { code message } } }",
-                json!({ "i": { "orderReference": order_id, "lines": lines } }),
-                &format!("reserve:{order_id}"),
+                json!({ "i": { "orderReference": reference, "lines": lines } }),
+                &format!("reserve:{reference}"),
             )
             .await?;
         let payload = &data["reserveStock"];
@@ -344,8 +345,8 @@ impl Services {
     }
 
     /// Confirms (`confirmReservation`), releases (`releaseReservation`) or returns to stock
-    /// (`returnReservation`) the order's reservation.
-    pub async fn settle_reservation(&self, order_id: &str, how: Settle) -> CallResult<Settled> {
+    /// (`returnReservation`) the reservation held under `reference`.
+    pub async fn settle_reservation(&self, reference: &str, how: Settle) -> CallResult<Settled> {
         let field = match how {
             Settle::Confirm => "confirmReservation",
             Settle::Release => "releaseReservation",
@@ -359,8 +360,8 @@ impl Services {
                     "mutation($i: ReservationInput!) {{ {field}(input: $i) {{
                         reservation {{ status }} userErrors {{ code message }} }} }}"
                 ),
-                json!({ "i": { "orderReference": order_id } }),
-                &format!("{field}:{order_id}"),
+                json!({ "i": { "orderReference": reference } }),
+                &format!("{field}:{reference}"),
             )
             .await?;
         Ok(

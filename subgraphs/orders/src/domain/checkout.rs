@@ -9,7 +9,8 @@
 //!    │                                                                      (order failed)
 //!    ├─unreachable too often──> release ──> refund ──> done                 (order failed)
 //!    └─out of stock──> done                                                 (order failed)
-//!                      confirm ──reservation expired──> refund ──> done     (order failed)
+//!                      confirm ──reservation expired──> reserved again ──> confirm (once)
+//!                      confirm ──reservation expired, sold out──> refund ──> done (order failed)
 //!
 //! cancelled (paid or fulfilled) ──> restock ──> cancel_refund ──> done      (order cancelled)
 //! ```

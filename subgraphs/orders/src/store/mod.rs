@@ -75,9 +75,17 @@ pub struct CheckoutRow {
     pub failure: Option<Failure>,
     /// Until when its lease holder works on it; after it, anyone may take it over.
     pub lease_until: i64,
+    /// The reference its stock is held under when not the order's id (held again after the
+    /// first hold ran out).
+    pub reservation: Option<String>,
 }
 
 impl CheckoutRow {
+    /// The reference its stock is held under.
+    pub fn held_as(&self) -> &str {
+        self.reservation.as_deref().unwrap_or(&self.order_id)
+    }
+
     /// Unfinished, and nobody is working on it.
     pub fn is_stalled(&self, now: i64) -> bool {
         self.step != Step::Done && self.lease_until < now
@@ -113,6 +121,8 @@ pub struct Advance {
     pub events: Vec<Event>,
     /// The card token is no longer needed once the charge is made or the checkout failed.
     pub forget_token: bool,
+    /// The stock is now held under this reference.
+    pub reservation: Option<String>,
 }
 
 /// Filters of the admin's orders list.
@@ -133,7 +143,7 @@ const ORDER_COLUMNS: &str = "id, number, customer_id, email, currency, subtotal_
 const LINE_COLUMNS: &str =
     "order_id, position, product_id, sku, name, unit_price_minor, quantity, line_total_minor";
 const CHECKOUT_COLUMNS: &str =
-    "order_id, cart_id, payment_token, step, attempts, failure, lease_until";
+    "order_id, cart_id, payment_token, step, attempts, failure, lease_until, reservation";
 
 fn corrupt(id: &str, what: impl Into<String>) -> StoreError {
     StoreError::Corrupt {
@@ -217,6 +227,7 @@ fn checkout(row: &AnyRow) -> StoreResult<CheckoutRow> {
             .transpose()
             .map_err(|e| corrupt(&order_id, format!("failure: {e}")))?,
         lease_until: row.try_get("lease_until")?,
+        reservation: row.try_get("reservation")?,
         order_id,
     })
 }
@@ -389,7 +400,7 @@ impl OrderStore {
             "UPDATE checkouts SET step = $1, attempts = 0, \
              failure = COALESCE($2, failure), \
              payment_token = CASE WHEN $3 = 1 THEN NULL ELSE payment_token END, \
-             updated_at = $4 \
+             updated_at = $4, reservation = COALESCE($8, reservation) \
              WHERE order_id = $5 AND lease_owner = $6 AND step = $7",
         )
         .bind(to.as_str())
@@ -399,6 +410,7 @@ impl OrderStore {
         .bind(order_id)
         .bind(owner)
         .bind(from.as_str())
+        .bind(&advance.reservation)
         .execute(&mut *tx)
         .await?;
         if moved.rows_affected() == 0 {
