@@ -110,6 +110,11 @@ impl CatalogService {
         }
     }
 
+    /// The one currency the shop sells in.
+    pub fn currency(&self) -> kit::money::CurrencyCode {
+        self.currency
+    }
+
     /// A price as entered, in the shop's currency only.
     fn price(&self, input: &kit::money::MoneyInput) -> CatalogResult<kit::money::Money> {
         let price = product::parse_price(input)?;

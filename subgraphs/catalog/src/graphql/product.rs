@@ -3,7 +3,7 @@
 use async_graphql::connection::{Connection, Edge};
 use async_graphql::dataloader::DataLoader;
 use async_graphql::{ComplexObject, Context, Enum, InputObject, Object, SimpleObject, ID};
-use kit::money::{CurrencyCode, Money, MoneyObject};
+use kit::money::{Money, MoneyObject};
 use kit::pagination::{encode_cursor, Page, PageRequest};
 use kit::ApiError;
 
@@ -143,10 +143,16 @@ pub struct ProductFilterInput {
     pub status: Option<ProductStatus>,
 }
 
-pub(crate) fn parse_price_bound(value: Option<&str>, name: &str) -> Result<Option<i64>, ApiError> {
+/// A price filter's bound, a decimal string in the shop's currency.
+pub(crate) fn parse_price_bound(
+    ctx: &Context<'_>,
+    value: Option<&str>,
+    name: &str,
+) -> Result<Option<i64>, ApiError> {
+    let currency = service(ctx).currency();
     value
         .map(|v| {
-            Money::parse(v, CurrencyCode::Usd)
+            Money::parse(v, currency)
                 .map(|m| m.minor_units)
                 .map_err(|e| ApiError::BadUserInput(format!("{name}: {e}")))
         })
@@ -272,8 +278,8 @@ impl ProductQuery {
                 .into_iter()
                 .map(|id| id.0)
                 .collect(),
-            min_price_minor: parse_price_bound(filter.min_price.as_deref(), "minPrice")?,
-            max_price_minor: parse_price_bound(filter.max_price.as_deref(), "maxPrice")?,
+            min_price_minor: parse_price_bound(ctx, filter.min_price.as_deref(), "minPrice")?,
+            max_price_minor: parse_price_bound(ctx, filter.max_price.as_deref(), "maxPrice")?,
         };
         product_connection(ctx, store_filter, sort, page).await
     }

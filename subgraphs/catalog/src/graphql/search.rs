@@ -103,10 +103,11 @@ impl ConnectionNameType for ProductSearchConnectionName {
 pub type ProductSearchConnection =
     Connection<String, Product, SearchFields, EmptyFields, ProductSearchConnectionName>;
 
-fn usd(minor_units: i64) -> MoneyObject {
+/// An amount in the shop's currency (the one every price is in).
+fn shop_money(currency: CurrencyCode, minor_units: i64) -> MoneyObject {
     Money {
         minor_units,
-        currency: CurrencyCode::Usd,
+        currency,
     }
     .into()
 }
@@ -120,6 +121,7 @@ async fn facets(ctx: &Context<'_>, results: &SearchResults) -> async_graphql::Re
         .await
         .map_err(internal)?;
     let categories = categories(ctx).await?;
+    let currency = service(ctx).currency();
     Ok(SearchFacets {
         brands: results
             .brands
@@ -145,8 +147,8 @@ async fn facets(ctx: &Context<'_>, results: &SearchResults) -> async_graphql::Re
             .iter()
             .zip(&results.prices)
             .map(|((from, to), count)| PriceFacet {
-                min: usd(*from),
-                max: to.map(usd),
+                min: shop_money(currency, *from),
+                max: to.map(|to| shop_money(currency, to)),
                 count: *count as i64,
             })
             .collect(),
@@ -205,8 +207,8 @@ impl SearchQuery {
                 .into_iter()
                 .map(|id| id.0)
                 .collect(),
-            min_price_minor: parse_price_bound(filter.min_price.as_deref(), "minPrice")?,
-            max_price_minor: parse_price_bound(filter.max_price.as_deref(), "maxPrice")?,
+            min_price_minor: parse_price_bound(ctx, filter.min_price.as_deref(), "minPrice")?,
+            max_price_minor: parse_price_bound(ctx, filter.max_price.as_deref(), "maxPrice")?,
             sort: sort.unwrap_or_default().into(),
             offset,
             limit,
