@@ -6,6 +6,7 @@
 //!   `sqlite://<data dir>/catalog.db`)
 //! - `CATALOG_DB_MAX_CONNECTIONS` (default 10)
 //! - `SHOP_DATA_DIR` (default `data`): where the embedded backends keep their files
+//! - `SHOP_CURRENCY` (default `USD`): the one currency the shop sells in
 //! - `JWT_ISSUER` (default `shop-accounts`), `JWT_AUDIENCE` (default `shop`)
 //! - `JWKS_URL`: where access-token keys are published (default
 //!   `http://127.0.0.1:4001/.well-known/jwks.json`)
