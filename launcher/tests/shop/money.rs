@@ -66,9 +66,31 @@ fn minor(amount: &Value) -> i64 {
     units.parse::<i64>().unwrap() * 100 + cents.parse::<i64>().unwrap()
 }
 
+/// The embedded shop (SQLite files, the embedded bus) as `cargo run` starts it, with paid
+/// orders left paid and `configure`'s settings.
+async fn embedded(configure: impl FnOnce(&mut ShopOptions)) -> TestShop {
+    let data_dir = TempDir::new();
+    let mut options = ShopOptions::new(&data_dir.0);
+    options.base_port = 0;
+    options.read_environment = false;
+    options.demo_products = 30;
+    options.set("SHIPPING_AUTO_FULFIL", "false");
+    options.set("ORDERS_SWEEP_INTERVAL_SECS", "1");
+    configure(&mut options);
+    TestShop::with_options(options, data_dir).await
+}
+
 #[tokio::test]
 async fn a_processor_restarted_between_two_checkouts_gives_new_ids_and_both_are_paid() {
-    let mut shop = TestShop::start(30).await;
+    restarted_processor(TestShop::start(30).await).await;
+}
+
+#[tokio::test]
+async fn a_processor_restarted_between_two_checkouts_in_the_embedded_shop() {
+    restarted_processor(embedded(|_| {}).await).await;
+}
+
+async fn restarted_processor(mut shop: TestShop) {
     let customer = shop.customer_token().await;
     let (product, _, _) = stocked_product(&shop, 5).await;
     let cart = fill_cart(&shop, &customer, &product, 1).await;
@@ -103,11 +125,26 @@ async fn a_processor_restarted_between_two_checkouts_gives_new_ids_and_both_are_
 
 #[tokio::test]
 async fn a_capture_whose_webhooks_are_all_lost_still_ends_paid_from_the_processors_state() {
-    // Checkout answers at once; every webhook the processor sends goes nowhere and is given up.
-    let mut shop = TestShop::start_with(30, |options| {
+    // Checkout answers at once.
+    let settle_at_once = |options: &mut ShopOptions| {
         options.set("PAYMENTS_SETTLE_WAIT_MS", "0");
-    })
+    };
+    lost_webhooks(TestShop::start_with(30, settle_at_once).await).await;
+}
+
+#[tokio::test]
+async fn a_capture_whose_webhooks_are_all_lost_in_the_embedded_shop() {
+    lost_webhooks(
+        embedded(|options| {
+            options.set("PAYMENTS_SETTLE_WAIT_MS", "0");
+        })
+        .await,
+    )
     .await;
+}
+
+async fn lost_webhooks(mut shop: TestShop) {
+    // Every webhook the processor sends goes nowhere and is given up.
     restart_processor(&mut shop, |setup| {
         setup.settings.webhook_url = "http://127.0.0.1:9/webhooks/provider".into();
         setup.settings.max_attempts = 1;
@@ -148,7 +185,15 @@ async fn a_capture_whose_webhooks_are_all_lost_still_ends_paid_from_the_processo
 
 #[tokio::test]
 async fn one_cart_checked_out_from_two_and_five_tabs_at_once_is_charged_once() {
-    let shop = TestShop::start(30).await;
+    tabs(TestShop::start(30).await).await;
+}
+
+#[tokio::test]
+async fn one_cart_from_two_and_five_tabs_in_the_embedded_shop() {
+    tabs(embedded(|_| {}).await).await;
+}
+
+async fn tabs(shop: TestShop) {
     let (product, _, _) = stocked_product(&shop, 20).await;
     for tabs in [2, 5] {
         let customer = shop.shop.new_customers(1).await.unwrap().pop().unwrap();

@@ -203,6 +203,20 @@ impl OrdersService {
             if created == Created::CartBusy {
                 return Err(OrderError::CartCheckoutRunning);
             }
+            // Another tab's checkout of this cart may have ended between our read of the cart
+            // and our insert (it emptied the cart, then let go of it): read it again now that we
+            // hold the cart, and withdraw the order if its lines are no longer there.
+            let still = match self.services.cart(customer_id, &request.cart_id).await {
+                Ok(cart) => cart.is_some_and(|cart| same_lines(&cart, &lines)),
+                Err(error) => {
+                    self.store.withdraw(order_id, &owner).await?;
+                    return Err(error.into());
+                }
+            };
+            if !still {
+                self.store.withdraw(order_id, &owner).await?;
+                return Err(OrderError::CartCheckoutRunning);
+            }
         }
         self.saga.drive(order_id, &owner).await?;
         Ok(order_id.to_string())
@@ -431,6 +445,15 @@ impl OrdersService {
         self.events.relay.wake();
         self.order(order_id).await?.ok_or(OrderError::OrderNotFound)
     }
+}
+
+/// Whether the cart still holds exactly the lines the order was priced from.
+fn same_lines(cart: &[crate::services::CartLine], lines: &[LineRow]) -> bool {
+    cart.len() == lines.len()
+        && lines.iter().all(|line| {
+            cart.iter()
+                .any(|c| c.product_id == line.product_id && c.quantity == line.quantity)
+        })
 }
 
 /// `ord_` and 26 hex digits of SHA-256 over the customer and the idempotency key.

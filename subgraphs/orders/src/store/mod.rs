@@ -336,6 +336,37 @@ impl OrderStore {
         Ok(Created::Started)
     }
 
+    /// Removes an order whose checkout `owner` created and has not started (nothing reserved,
+    /// charged or published yet).
+    pub async fn withdraw(&self, order_id: &str, owner: &str) -> StoreResult<()> {
+        let mut tx = self.db.begin().await?;
+        let removed = sqlx::query(
+            "DELETE FROM checkouts WHERE order_id = $1 AND lease_owner = $2 AND step = $3 \
+             AND attempts = 0",
+        )
+        .bind(order_id)
+        .bind(owner)
+        .bind(Step::Reserve.as_str())
+        .execute(&mut *tx)
+        .await?;
+        if removed.rows_affected() == 0 {
+            tx.rollback().await?;
+            return Ok(());
+        }
+        for table in ["order_status_history", "order_lines"] {
+            sqlx::query(&format!("DELETE FROM {table} WHERE order_id = $1"))
+                .bind(order_id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        sqlx::query("DELETE FROM orders WHERE id = $1")
+            .bind(order_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Takes the checkout's lease for `owner` if nobody holds it (its lease ran out or was let
     /// go: a checkout waiting for its payment's result is taken by whoever hears of it first) or
     /// `owner` already does, and it is not done; returns it then.

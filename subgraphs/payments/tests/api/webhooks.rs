@@ -27,7 +27,12 @@ struct Intake {
 }
 
 async fn intake() -> Intake {
-    let store = PaymentStore::new(kit::db::testing::postgres(&payments::MIGRATIONS).await);
+    intake_on(kit::db::testing::postgres(&payments::MIGRATIONS).await).await
+}
+
+/// The same on `db` (PostgreSQL, or SQLite as the embedded shop keeps payments).
+async fn intake_on(db: kit::db::Database) -> Intake {
+    let store = PaymentStore::new(db);
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!(
         "http://{}/webhooks/provider",
@@ -203,12 +208,18 @@ fn event_body(
 
 #[tokio::test]
 async fn signed_events_that_do_not_fit_the_payment_change_nothing_and_are_kept_for_review() {
+    for db in kit::db::testing::every_backend(&payments::MIGRATIONS).await {
+        unfit_events_change_nothing(intake_on(db).await).await;
+    }
+}
+
+async fn unfit_events_change_nothing(intake: Intake) {
     let Intake {
         intake,
         store,
         client,
         _provider,
-    } = intake().await;
+    } = intake;
     let mut applied = intake.applied();
     let charge = client
         .charge(&order(4_599, "ord_fit"), "ord_fit-pay")
