@@ -137,3 +137,61 @@ async fn orders_killed_between_reservation_and_payment_completes_the_checkout_wh
         .unwrap();
     assert_eq!(count, 1);
 }
+
+#[tokio::test]
+async fn orders_stopped_with_sigterm_during_a_slow_charge_completes_the_checkout_when_back() {
+    let shop = TestShop::start(30).await;
+    let customer = shop.customer_token().await;
+    let (product, _, before) = stocked_product(&shop, 5).await;
+    let cart = fill_cart(&shop, &customer, &product, 1).await;
+
+    let namespace = kit::id::new_id("sigterm-test");
+    let placed = Observer::new("redis://127.0.0.1:6379", &namespace, "order.placed").await;
+    let paid_orders = Observer::new("redis://127.0.0.1:6379", &namespace, "order.paid").await;
+    let port = free_port().await;
+    let payments = format!("http://{}/graphql", shop.shop.address("payments"));
+    let mut orders = orders_process(&shop, port, &namespace, &payments).await;
+    orders.start().await;
+
+    // tok_slow: the processor takes 3 s to answer the charge.
+    let request = shop
+        .http
+        .post(format!("http://127.0.0.1:{port}/graphql"))
+        .bearer_auth(&customer)
+        .json(&json!({
+            "query": "mutation($input: CheckoutInput!) { checkout(input: $input) { order { id } } }",
+            "variables": { "input": { "cartId": cart, "paymentToken": "tok_slow",
+                "idempotencyKey": "sigterm-1",
+                "shippingAddress": { "fullName": "Ada", "line1": "1 Main St", "city": "London",
+                    "postalCode": "N1 9GU", "countryCode": "GB" } } }
+        }))
+        .send();
+    let checkout = tokio::spawn(request);
+    // The stock is held and the charge under way: stop orders as Kubernetes would.
+    assert_eq!(placed.next(Duration::from_secs(30)).await.len(), 1);
+    orders.terminate().await;
+    let _ = checkout.await;
+
+    // Started again (if it did not finish before it stopped): the order ends paid once.
+    orders.start().await;
+    let paid = paid_orders.next(Duration::from_secs(30)).await;
+    assert_eq!(paid.len(), 1, "one order.paid within 30 s");
+    assert_eq!(available(&shop, &product).await, before - 1);
+    let admin = shop.admin_token().await;
+    assert_eq!(
+        stock(&shop, &admin, &product).await.1,
+        0,
+        "nothing reserved"
+    );
+    let order_id = paid[0].payload["orderId"].as_str().unwrap();
+    let payment = shop
+        .shop
+        .subgraph::<payments::Payments>()
+        .service
+        .store
+        .by_order(order_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(payment.captured_minor > 0, "{payment:?}");
+}

@@ -82,6 +82,23 @@ impl Process {
         }
     }
 
+    /// SIGTERM, as Kubernetes stops a pod; returns once it has exited.
+    pub async fn terminate(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let pid = child.id().expect("a running child has a pid");
+            let sent = Command::new("kill")
+                .args(["-TERM", &pid.to_string()])
+                .status()
+                .await
+                .unwrap();
+            assert!(sent.success(), "kill -TERM {pid}");
+            tokio::time::timeout(Duration::from_secs(60), child.wait())
+                .await
+                .expect("it exits within 60 s of SIGTERM")
+                .unwrap();
+        }
+    }
+
     /// Runs one of its commands (e.g. `orders reconcile --dry-run`) to the end; its output.
     // The chaos binary runs commands; the shop binary, which shares this file, does not.
     #[allow(dead_code)]
