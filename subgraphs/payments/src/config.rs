@@ -8,8 +8,9 @@
 //!   comma-separated, the current one first (two during a rotation)
 //! - `PAYMENTS_WEBHOOK_TOLERANCE_SECS` (default 300): how old a webhook's timestamp may be
 //! - `PAYMENTS_SETTLE_WAIT_MS` (default 3000): how long a charge request waits for the provider's
-//!   result before answering with the payment still authorized (its webhook settles it later);
-//!   keep it below the callers' 5 s service-call timeout
+//!   webhook before it asks the provider for the result (and answers with the payment still
+//!   authorized if the provider cannot tell yet); keep it below the callers' 5 s service-call
+//!   timeout
 
 use std::time::Duration;
 

@@ -33,8 +33,9 @@ pub struct ChargeMutation;
 
 #[Object]
 impl ChargeMutation {
-    /// Charges an order once, waiting briefly for the provider's result: the payment comes back
-    /// captured, failed, or still authorized (its webhook settles it; `payment.updated` tells).
+    /// Charges an order once, waiting briefly for the provider's result (its webhook, else the
+    /// provider asked): the payment comes back captured, failed, or still authorized (a later
+    /// webhook or a repeat of this call settles it; `payment.updated` tells).
     #[graphql(inaccessible)]
     async fn charge_order(
         &self,
