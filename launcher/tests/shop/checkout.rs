@@ -15,7 +15,11 @@ use crate::purchase::{
 /// A checkout as a careful client sends it: when the answer is lost (the router timed out) or
 /// the first request is still running, it asks again with the same idempotency key. Returns the
 /// payload and how many times it asked again.
-async fn checkout_until_answered(shop: &TestShop, token: &str, input: Value) -> (Value, usize) {
+pub(crate) async fn checkout_until_answered(
+    shop: &TestShop,
+    token: &str,
+    input: Value,
+) -> (Value, usize) {
     for retries in 0..5 {
         let (status, body) = send_checkout(shop, token, &input).await;
         let timed_out = body["errors"][0]["extensions"]["code"] == "SUBREQUEST_TIMEOUT";
