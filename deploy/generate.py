@@ -35,6 +35,8 @@ SHARED = {
 }
 ROUTER = {
     "ROUTER_LISTEN": "0.0.0.0:4000",
+    # Prometheus scrapes the router here; the public port does not serve /metrics.
+    "ROUTER_METRICS_LISTEN": "0.0.0.0:9090",
     "ROUTER_JWKS_URL": "http://accounts:4001/.well-known/jwks.json",
     "ROUTER_EVENTS_URL": "redis://redis:6379",
     "ROUTER_REDIS_URL": "redis://redis:6379",
@@ -49,6 +51,10 @@ COMPOSE_TELEMETRY = {"OTEL_EXPORTER_OTLP_ENDPOINT": "${OTEL_EXPORTER_OTLP_ENDPOI
 KUBERNETES_TELEMETRY = {"OTEL_EXPORTER_OTLP_ENDPOINT": ""}
 # Secrets: given to compose from the environment (or an .env file), to Kubernetes as a Secret.
 SECRETS = ["PAYMENTS_WEBHOOK_SECRETS", "PAYMENTS_PROVIDER_API_KEY", "SHIPPING_CARRIER_WEBHOOK_SECRETS", "MEILISEARCH_API_KEY"]
+# The router proves itself to the subgraphs with this; their GraphQL ports then serve only the
+# router and other services (partners and forwarded client addresses only through the router).
+ROUTER_SECRET = "ROUTER_SUBGRAPH_SECRET"
+ROUTER_METRICS_PORT = 9090
 
 
 def database_url(name):
@@ -116,6 +122,7 @@ def compose():
                 f"{name.upper()}_DATABASE_URL": database_url(name),
                 **own,
                 **{s: f"${{{s}:?set {s}}}" for s in SECRETS if s.split("_")[0].lower() in (name, "meilisearch" if name == "catalog" else "")},
+                ROUTER_SECRET: f"${{{ROUTER_SECRET}:?set {ROUTER_SECRET}}}",
             },
             "depends_on": {
                 "postgres": {"condition": "service_healthy"},
@@ -130,7 +137,7 @@ def compose():
     services["router"] = {
         "image": IMAGE,
         "command": ["router"],
-        "environment": {**ROUTER, **COMPOSE_TELEMETRY, "RUST_LOG": "info"},
+        "environment": {**ROUTER, **COMPOSE_TELEMETRY, "RUST_LOG": "info", ROUTER_SECRET: f"${{{ROUTER_SECRET}:?set {ROUTER_SECRET}}}"},
         "ports": ["4000-4001:4000"],
         "deploy": {"replicas": 2},
         "depends_on": {n: {"condition": "service_healthy"} for n, _, _ in SUBGRAPHS},
@@ -143,8 +150,12 @@ def labels(name):
     return {"app.kubernetes.io/name": name, "app.kubernetes.io/part-of": "shop"}
 
 
-def deployment(name, port, command, replicas, cpu, memory):
+def deployment(name, port, command, replicas, cpu, memory, metrics_port=None):
     probe = lambda delay: {"httpGet": {"path": "/health", "port": port}, "initialDelaySeconds": delay, "periodSeconds": 10}
+    metrics_port = metrics_port or port
+    ports = [{"name": "http", "containerPort": port}]
+    if metrics_port != port:
+        ports.append({"name": "metrics", "containerPort": metrics_port})
     return {
         "apiVersion": "apps/v1",
         "kind": "Deployment",
@@ -154,7 +165,7 @@ def deployment(name, port, command, replicas, cpu, memory):
             "selector": {"matchLabels": {"app.kubernetes.io/name": name}},
             "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1}},
             "template": {
-                "metadata": {"labels": labels(name), "annotations": {"prometheus.io/scrape": "true", "prometheus.io/port": str(port), "prometheus.io/path": "/metrics"}},
+                "metadata": {"labels": labels(name), "annotations": {"prometheus.io/scrape": "true", "prometheus.io/port": str(metrics_port), "prometheus.io/path": "/metrics"}},
                 "spec": {
                     "securityContext": {"runAsNonRoot": True, "runAsUser": 10001},
                     "terminationGracePeriodSeconds": 30,
@@ -162,7 +173,7 @@ def deployment(name, port, command, replicas, cpu, memory):
                         "name": name,
                         "image": IMAGE,
                         "args": command,
-                        "ports": [{"name": "http", "containerPort": port}],
+                        "ports": ports,
                         "envFrom": [{"configMapRef": {"name": "shop"}}, {"secretRef": {"name": "shop"}}],
                         "readinessProbe": probe(2),
                         "livenessProbe": {**probe(10), "failureThreshold": 6},
@@ -189,7 +200,7 @@ def kubernetes():
     for name, port, own in SUBGRAPHS:
         config[f"{name.upper()}_LISTEN"] = f"0.0.0.0:{port}"
         config.update({k: v for k, v in own.items() if k != "CARTS_REDIS_URL" or True})
-    secret = {s: "change-me" for s in SECRETS}
+    secret = {s: "change-me" for s in SECRETS + [ROUTER_SECRET]}
     for name, _, _ in SUBGRAPHS:
         secret[f"{name.upper()}_DATABASE_URL"] = f"postgres://shop:change-me@postgres.example:5432/{name}"
         if name != "accounts":
@@ -204,7 +215,7 @@ def kubernetes():
     for name, port, _ in SUBGRAPHS:
         documents.append(deployment(name, port, [name], 2, "100m", "128Mi"))
         documents.append(service(name, port))
-    documents.append(deployment("router", 4000, ["router"], 3, "250m", "128Mi"))
+    documents.append(deployment("router", 4000, ["router"], 3, "250m", "128Mi", ROUTER_METRICS_PORT))
     documents.append(service("router", 4000))
     documents.append({
         "apiVersion": "autoscaling/v2",

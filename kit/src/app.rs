@@ -121,12 +121,13 @@ impl<S: Subgraph> App<S> {
             (None, VerificationKeys::Fixed(keys)) => KeySource::Static(keys.clone()),
             (None, VerificationKeys::Jwks(url)) => KeySource::Remote {
                 url: url.clone(),
-                client: reqwest::Client::new(),
+                client: crate::client::http_client(),
             },
         };
         let revocations = Arc::new(Revocations::default());
         let verifier = Arc::new(
             TokenVerifier::new(source, &common.jwt.issuer, &common.jwt.audience)
+                .with_max_lifetime(common.jwt.max_lifetime_secs)
                 .with_revocations(revocations.clone()),
         );
         let per_request = {
@@ -134,20 +135,25 @@ impl<S: Subgraph> App<S> {
             move |request| subgraph.per_request(request)
         };
         let metrics_database = database.clone();
-        let routes = crate::server::graphql_routes(subgraph.schema(), verifier, per_request)
-            .route(
-                "/metrics",
-                axum::routing::get(move || async move {
-                    crate::metrics::record_pool(S::NAME, &metrics_database);
-                    crate::metrics::render()
-                }),
-            )
-            .merge(subgraph.routes())
-            .layer(axum::middleware::from_fn(|request, next| {
-                crate::metrics::track_http(S::NAME, request, next)
-            }));
+        let routes = crate::server::graphql_routes(
+            subgraph.schema(),
+            verifier,
+            crate::server::Gate::new(common.router_secret.as_deref()),
+            per_request,
+        )
+        .route(
+            "/metrics",
+            axum::routing::get(move || async move {
+                crate::metrics::record_pool(S::NAME, &metrics_database);
+                crate::metrics::render()
+            }),
+        )
+        .merge(subgraph.routes())
+        .layer(axum::middleware::from_fn(|request, next| {
+            crate::metrics::track_http(S::NAME, request, next)
+        }));
         Ok(Self {
-            server: Server::new(S::NAME, listener, routes),
+            server: Server::new(S::NAME, listener, routes, common.http.clone()),
             subgraph,
             database,
             events,

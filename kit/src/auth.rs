@@ -30,6 +30,9 @@ pub struct Claims {
     pub scope: String,
     pub exp: i64,
     pub iat: i64,
+    /// Not valid before (seconds); tokens from the shop's issuer have none, others may.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nbf: Option<i64>,
     /// When the token was issued, to the millisecond (`iat` has whole seconds), so a revocation
     /// cuts exactly between tokens issued before and after it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -138,6 +141,12 @@ pub enum TokenError {
     KeysUnavailable(String),
     #[error("token revoked")]
     Revoked,
+    #[error("token not valid yet")]
+    NotYetValid,
+    #[error("token issued in the future")]
+    IssuedInFuture,
+    #[error("token lifetime exceeds {0} seconds")]
+    LifetimeTooLong(i64),
 }
 
 impl From<TokenError> for ApiError {
@@ -173,6 +182,8 @@ struct CachedKeys {
 const REFETCH_INTERVAL: Duration = Duration::from_secs(5);
 /// Keys are refetched at least this often so rotated-out keys stop working.
 const KEYS_TTL: Duration = Duration::from_secs(300);
+/// Clock skew tolerated between the issuer and a verifier, for `exp`, `nbf` and `iat`.
+const LEEWAY_SECS: i64 = 5;
 
 pub struct TokenVerifier {
     source: KeySource,
@@ -181,6 +192,7 @@ pub struct TokenVerifier {
     cache: RwLock<CachedKeys>,
     refetch_interval: Duration,
     keys_ttl: Duration,
+    max_lifetime_secs: i64,
     revocations: Option<Arc<crate::revocation::Revocations>>,
 }
 
@@ -201,8 +213,15 @@ impl TokenVerifier {
             }),
             refetch_interval: REFETCH_INTERVAL,
             keys_ttl: KEYS_TTL,
+            max_lifetime_secs: JwtSettings::DEFAULT_MAX_LIFETIME_SECS,
             revocations: None,
         }
+    }
+
+    /// Refuses tokens whose `exp` lies more than this after their `iat` (default a day).
+    pub fn with_max_lifetime(mut self, seconds: i64) -> Self {
+        self.max_lifetime_secs = seconds;
+        self
     }
 
     /// Also refuses tokens of users whose access changed after the token was issued.
@@ -243,19 +262,35 @@ impl TokenVerifier {
         validation.set_issuer(&[&self.issuer]);
         validation.set_audience(&[&self.audience]);
         validation.set_required_spec_claims(&["exp", "iat", "iss", "aud", "sub"]);
-        validation.leeway = 5;
+        validation.leeway = LEEWAY_SECS as u64;
         let claims = jsonwebtoken::decode::<Claims>(token, &key, &validation)
             .map(|data| data.claims)
             .map_err(|e| match e.kind() {
                 jsonwebtoken::errors::ErrorKind::ExpiredSignature => TokenError::Expired,
                 _ => TokenError::Invalid,
             })?;
+        self.check_times(&claims, crate::db::now_millis() / 1000)?;
         if let Some(revocations) = &self.revocations {
             if revocations.is_revoked(&claims.sub, claims.issued_at_ms()) {
                 return Err(TokenError::Revoked);
             }
         }
         Ok(claims)
+    }
+
+    /// A token is used only inside the time it was issued for, and that time is bounded: a
+    /// stolen signing key or a careless issuer cannot mint tokens that work for years.
+    fn check_times(&self, claims: &Claims, now_secs: i64) -> Result<(), TokenError> {
+        if claims.nbf.is_some_and(|nbf| nbf > now_secs + LEEWAY_SECS) {
+            return Err(TokenError::NotYetValid);
+        }
+        if claims.iat > now_secs + LEEWAY_SECS {
+            return Err(TokenError::IssuedInFuture);
+        }
+        if claims.exp.saturating_sub(claims.iat) > self.max_lifetime_secs {
+            return Err(TokenError::LifetimeTooLong(self.max_lifetime_secs));
+        }
+        Ok(())
     }
 
     /// The key for `kid`: from the cache while it is fresh, else fetched again. When a fetch
@@ -307,20 +342,17 @@ impl TokenVerifier {
 }
 
 /// Issuer and audience every service agrees on: `JWT_ISSUER` (default `shop-accounts`) and
-/// `JWT_AUDIENCE` (default `shop`).
+/// `JWT_AUDIENCE` (default `shop`), and the longest lifetime (`exp` - `iat`) a verifier accepts,
+/// `JWT_MAX_LIFETIME_SECS` (default a day).
 #[derive(Clone, Debug)]
 pub struct JwtSettings {
     pub issuer: String,
     pub audience: String,
+    pub max_lifetime_secs: i64,
 }
 
 impl JwtSettings {
-    pub fn from_env() -> Self {
-        Self {
-            issuer: crate::config::optional("JWT_ISSUER").unwrap_or_else(|| "shop-accounts".into()),
-            audience: crate::config::optional("JWT_AUDIENCE").unwrap_or_else(|| "shop".into()),
-        }
-    }
+    pub const DEFAULT_MAX_LIFETIME_SECS: i64 = 24 * 60 * 60;
 }
 
 #[cfg(test)]
@@ -370,6 +402,7 @@ mod tests {
             scope: String::new(),
             exp: now + 600,
             iat: now,
+            nbf: None,
             iat_ms: None,
             iss: "iss".into(),
             aud: "aud".into(),
@@ -415,5 +448,65 @@ mod tests {
             verifier.verify(&token(&key, "k2")).await,
             Err(TokenError::KeysUnavailable(_))
         ));
+    }
+
+    #[tokio::test]
+    async fn tokens_from_the_future_or_for_too_long_are_refused() {
+        let keys = crate::testing::TestTokens::new();
+        let verifier = TokenVerifier::new(
+            KeySource::Static(keys.jwks()),
+            crate::testing::TestTokens::ISSUER,
+            crate::testing::TestTokens::AUDIENCE,
+        )
+        .with_max_lifetime(3600);
+        let now = crate::db::now_millis() / 1000;
+        let claims = |iat: i64, exp: i64, nbf: Option<i64>| Claims {
+            sub: "usr_1".into(),
+            roles: vec![],
+            scope: String::new(),
+            exp,
+            iat,
+            nbf,
+            iat_ms: None,
+            iss: crate::testing::TestTokens::ISSUER.into(),
+            aud: crate::testing::TestTokens::AUDIENCE.into(),
+        };
+        let year_9999 = 253_402_300_799;
+        for (name, claims, refused) in [
+            (
+                "nbf an hour ahead",
+                claims(now, now + 600, Some(now + 3600)),
+                TokenError::NotYetValid,
+            ),
+            (
+                "iat a day ahead",
+                claims(now + 86_400, now + 87_000, None),
+                TokenError::IssuedInFuture,
+            ),
+            (
+                "exp in 9999",
+                claims(now, year_9999, None),
+                TokenError::LifetimeTooLong(3600),
+            ),
+            (
+                "lifetime over the cap",
+                claims(now, now + 3601, None),
+                TokenError::LifetimeTooLong(3600),
+            ),
+        ] {
+            assert_eq!(
+                verifier.verify(&keys.sign(&claims)).await,
+                Err(refused),
+                "{name}"
+            );
+        }
+        // Within the leeway and the cap: accepted.
+        for (name, claims) in [
+            ("nbf now", claims(now, now + 600, Some(now + 2))),
+            ("iat a moment ahead", claims(now + 2, now + 600, None)),
+            ("exactly the cap", claims(now, now + 3600, None)),
+        ] {
+            assert!(verifier.verify(&keys.sign(&claims)).await.is_ok(), "{name}");
+        }
     }
 }

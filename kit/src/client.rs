@@ -11,6 +11,19 @@ use serde_json::{json, Value};
 use tokio::sync::Mutex;
 use tracing::Instrument;
 
+/// How long our HTTP clients keep an idle connection: less than any of our servers' idle limit
+/// ([`crate::serve::HttpLimits::idle_timeout`]), so a client never reuses a connection the
+/// server is closing.
+pub const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// An HTTP client for calls between the shop's processes (and to the test processor).
+pub fn http_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .pool_idle_timeout(POOL_IDLE_TIMEOUT)
+        .build()
+        .expect("a client with these settings builds")
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ServiceError {
     #[error("{url}: {message}")]
@@ -47,7 +60,7 @@ impl ServiceClient {
     /// A client that calls with `credentials`' tokens, or anonymously without them.
     pub fn new(credentials: Option<Credentials>) -> Self {
         Self {
-            http: reqwest::Client::new(),
+            http: http_client(),
             credentials,
             token: Mutex::new(None),
             timeout: Duration::from_secs(5),

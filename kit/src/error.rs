@@ -12,6 +12,8 @@ pub enum ApiError {
     Unauthenticated,
     InvalidToken(String),
     Forbidden,
+    /// Forbidden, with the reason the caller needs to do it right.
+    ForbiddenBecause(String),
     NotFound(&'static str),
     BadUserInput(String),
     Internal(String),
@@ -21,7 +23,7 @@ impl ApiError {
     pub fn code(&self) -> &'static str {
         match self {
             Self::Unauthenticated | Self::InvalidToken(_) => "UNAUTHENTICATED",
-            Self::Forbidden => "FORBIDDEN",
+            Self::Forbidden | Self::ForbiddenBecause(_) => "FORBIDDEN",
             Self::NotFound(_) => "NOT_FOUND",
             Self::BadUserInput(_) => "BAD_USER_INPUT",
             Self::Internal(_) => "INTERNAL_SERVER_ERROR",
@@ -34,6 +36,7 @@ impl ApiError {
             Self::Unauthenticated => "authentication required".into(),
             Self::InvalidToken(reason) => format!("the access token is invalid: {reason}"),
             Self::Forbidden => "not allowed".into(),
+            Self::ForbiddenBecause(reason) => reason.clone(),
             Self::NotFound(what) => format!("{what} not found"),
             Self::BadUserInput(message) => message.clone(),
             Self::Internal(_) => "Internal server error".into(),

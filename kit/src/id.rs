@@ -14,6 +14,21 @@ pub fn new_id(prefix: &str) -> String {
     format!("{prefix}_{ulid}")
 }
 
+/// A new secret: `prefix_` and 256 random bits, base64url. Never an ID: IDs from one process
+/// follow each other, so one could be guessed from another.
+pub fn new_secret(prefix: &str) -> String {
+    use base64::Engine;
+    use ring::rand::SecureRandom;
+    let mut bytes = [0u8; 32];
+    ring::rand::SystemRandom::new()
+        .fill(&mut bytes)
+        .expect("the system random source works");
+    format!(
+        "{prefix}_{}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+    )
+}
+
 /// True when `id` looks like an ID of this type (prefix and a 26-character ULID).
 pub fn has_prefix(id: &str, prefix: &str) -> bool {
     id.strip_prefix(prefix)

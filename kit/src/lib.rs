@@ -1,8 +1,8 @@
 //! The platform every subgraph shares. It holds no domain logic: the subgraph scaffold (settings,
 //! app builder, CLI, test helpers), storage pools and migrations, the event bus, service calls,
 //! bearer-token verification and revocation, idempotent commands, signed webhooks, error mapping,
-//! IDs, Money, postal addresses, Relay pagination, SDL export, metrics, telemetry and server
-//! start-up.
+//! IDs, Money, postal addresses, Relay pagination, SDL export, metrics, telemetry, server
+//! start-up and serving with limits against slow clients.
 
 pub mod address;
 pub mod app;
@@ -13,6 +13,7 @@ pub mod config;
 pub mod db;
 pub mod error;
 pub mod events;
+pub mod fuzz;
 pub mod id;
 pub mod idempotency;
 pub mod metrics;
@@ -20,6 +21,7 @@ pub mod money;
 pub mod pagination;
 pub mod revocation;
 pub mod schema;
+pub mod serve;
 pub mod server;
 pub mod settings;
 pub mod subgraph;

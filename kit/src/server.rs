@@ -15,21 +15,85 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
-use crate::auth::TokenVerifier;
+use crate::auth::{TokenVerifier, Viewer};
 use crate::ApiError;
 
 static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
-/// The client address a request came from: the last `x-forwarded-for` entry (added by the
-/// router), else the peer address.
+/// The header the router proves itself with to the subgraphs: the shared secret
+/// `ROUTER_SUBGRAPH_SECRET`.
+pub const ROUTER_SECRET_HEADER: &str = "x-router-secret";
+
+/// The client address a request came from: for a request from the router, the last
+/// `x-forwarded-for` entry (the router appends its caller's address); else the peer address,
+/// whatever `x-forwarded-for` claims.
 #[derive(Clone, Debug)]
 pub struct ClientAddress(pub String);
+
+/// Who may call a subgraph's GraphQL endpoint besides other services. With a router secret
+/// configured (production), only requests that carry it (the router's) or a service token are
+/// served: `_service`, `_entities` and every operation are closed to anyone who reaches the
+/// port otherwise. Partners' tokens work only through the router, which holds them to their
+/// published operations.
+#[derive(Clone)]
+pub struct Gate {
+    router_secret: Option<[u8; 32]>,
+}
+
+impl Gate {
+    /// `router_secret`: `ROUTER_SUBGRAPH_SECRET`; `None` leaves the port open to direct callers
+    /// (a subgraph run alone), who still cannot use a partner token or a forwarded address.
+    pub fn new(router_secret: Option<&str>) -> Self {
+        Self {
+            router_secret: router_secret.map(digest),
+        }
+    }
+
+    /// Whether the request carries the router's secret.
+    fn is_from_router(&self, headers: &HeaderMap) -> bool {
+        let (Some(expected), Some(presented)) =
+            (&self.router_secret, headers.get(ROUTER_SECRET_HEADER))
+        else {
+            return false;
+        };
+        // Digests of equal length, compared without an early exit.
+        let presented = digest_bytes(presented.as_bytes());
+        expected
+            .iter()
+            .zip(presented)
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0
+    }
+
+    /// Why a request that did not come through the router is refused, if it is.
+    fn refusal(&self, viewer: &Viewer) -> Option<&'static str> {
+        if viewer.has_scope(crate::auth::SERVICE_SCOPE) {
+            None
+        } else if self.router_secret.is_some() {
+            Some("this port serves the router and other services; send requests to the router")
+        } else if viewer.is_partner() {
+            Some("partners' requests must come through the router")
+        } else {
+            None
+        }
+    }
+}
+
+fn digest(secret: &str) -> [u8; 32] {
+    digest_bytes(secret.as_bytes())
+}
+
+fn digest_bytes(bytes: &[u8]) -> [u8; 32] {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes).into()
+}
 
 type RequestHook = Arc<dyn Fn(async_graphql::Request) -> async_graphql::Request + Send + Sync>;
 
 struct GraphqlState<Q, M, S> {
     schema: Schema<Q, M, S>,
     verifier: Arc<TokenVerifier>,
+    gate: Gate,
     per_request: RequestHook,
 }
 
@@ -37,6 +101,7 @@ struct GraphqlState<Q, M, S> {
 pub fn graphql_routes<Q, M, S>(
     schema: Schema<Q, M, S>,
     verifier: Arc<TokenVerifier>,
+    gate: Gate,
     per_request: impl Fn(async_graphql::Request) -> async_graphql::Request + Send + Sync + 'static,
 ) -> Router
 where
@@ -47,6 +112,7 @@ where
     let state = Arc::new(GraphqlState {
         schema,
         verifier,
+        gate,
         per_request: Arc::new(per_request),
     });
     Router::new()
@@ -70,23 +136,31 @@ where
     let authorization = headers
         .get(http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok());
+    let refuse = |error: ApiError| -> GraphQLResponse {
+        let error: async_graphql::Error = error.into();
+        async_graphql::Response::from_errors(vec![
+            error.into_server_error(async_graphql::Pos::default())
+        ])
+        .into()
+    };
     let viewer = match state.verifier.viewer(authorization).await {
         Ok(viewer) => viewer,
-        Err(error) => {
-            let error: async_graphql::Error = ApiError::from(error).into();
-            let response = async_graphql::Response::from_errors(vec![
-                error.into_server_error(async_graphql::Pos::default())
-            ]);
-            return response.into();
-        }
+        Err(error) => return refuse(error.into()),
     };
-    let client = headers
-        .get("x-forwarded-for")
+    let from_router = state.gate.is_from_router(&headers);
+    let forwarded = from_router
+        .then(|| headers.get("x-forwarded-for"))
+        .flatten()
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.rsplit(',').next())
         .map(|v| v.trim().to_string())
-        .filter(|v| !v.is_empty())
-        .unwrap_or_else(|| peer.ip().to_string());
+        .filter(|v| !v.is_empty());
+    if !from_router {
+        if let Some(reason) = state.gate.refusal(&viewer) {
+            return refuse(ApiError::ForbiddenBecause(reason.into()));
+        }
+    }
+    let client = forwarded.unwrap_or_else(|| peer.ip().to_string());
     let request = request
         .into_inner()
         .data(viewer)
@@ -129,19 +203,56 @@ pub fn with_platform_layers(service: &'static str, router: Router) -> Router {
         ))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID.clone()))
         .layer(SetRequestIdLayer::new(REQUEST_ID.clone(), MakeRequestUuid))
+        .layer(axum::middleware::map_request(drop_invalid_request_id))
+}
+
+/// The longest request id kept from a client; longer ones are replaced.
+const MAX_REQUEST_ID_LEN: usize = 128;
+
+/// Whether a client's `x-request-id` may be kept, logged and echoed: 1 to 128 characters of
+/// letters, digits and `-_.:` (a UUID, a ULID, a trace id, `<host>:<n>`).
+pub fn is_valid_request_id(value: &http::HeaderValue) -> bool {
+    let bytes = value.as_bytes();
+    !bytes.is_empty()
+        && bytes.len() <= MAX_REQUEST_ID_LEN
+        && bytes
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
+}
+
+/// Drops an `x-request-id` that is not [valid](is_valid_request_id), so the request gets a new
+/// one instead of carrying the client's bytes into logs and back out.
+pub async fn drop_invalid_request_id(
+    mut request: Request<axum::body::Body>,
+) -> Request<axum::body::Body> {
+    if request
+        .headers()
+        .get(&REQUEST_ID)
+        .is_some_and(|id| !is_valid_request_id(id))
+    {
+        request.headers_mut().remove(&REQUEST_ID);
+    }
+    request
 }
 
 /// A server on a bound listener: tests bind port 0 and read the port before running it.
 pub struct Server {
     listener: tokio::net::TcpListener,
     router: Router,
+    limits: crate::serve::HttpLimits,
 }
 
 impl Server {
-    pub fn new(service: &'static str, listener: tokio::net::TcpListener, router: Router) -> Self {
+    pub fn new(
+        service: &'static str,
+        listener: tokio::net::TcpListener,
+        router: Router,
+        limits: crate::serve::HttpLimits,
+    ) -> Self {
         Self {
             listener,
             router: with_platform_layers(service, router),
+            limits,
         }
     }
 
@@ -155,13 +266,7 @@ impl Server {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        axum::serve(
-            self.listener,
-            self.router
-                .into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(shutdown)
-        .await
+        crate::serve::serve(self.listener, self.router, &self.limits, shutdown).await
     }
 }
 

@@ -7,7 +7,15 @@
 //! - `CATALOG_DB_MAX_CONNECTIONS` (default 10)
 //! - `SHOP_DATA_DIR` (default `data`): where the embedded backends keep their files
 //! - `SHOP_CURRENCY` (default `USD`): the one currency the shop sells in
-//! - `JWT_ISSUER` (default `shop-accounts`), `JWT_AUDIENCE` (default `shop`)
+//! - `JWT_ISSUER` (default `shop-accounts`), `JWT_AUDIENCE` (default `shop`),
+//!   `JWT_MAX_LIFETIME_SECS` (default 86400): tokens whose `exp` lies further after their `iat`
+//!   are refused
+//! - `HTTP_HEADER_READ_TIMEOUT_MS` (default 10000: a new connection's first request headers),
+//!   `HTTP_IDLE_TIMEOUT_MS` (default 75000: a kept-alive connection's next request),
+//!   `HTTP_REQUEST_TIMEOUT_MS` (default 60000), `HTTP_MAX_CONNECTIONS` (default 4096): the
+//!   server's limits against slow and idle clients
+//! - `ROUTER_SUBGRAPH_SECRET`: the secret the router proves itself with; when set, the GraphQL
+//!   endpoint answers only the router and service tokens (set it in production)
 //! - `JWKS_URL`: where access-token keys are published (default
 //!   `http://127.0.0.1:4001/.well-known/jwks.json`)
 //! - `EVENTS_URL`: the event bus, `redis://...` or `sqlite://path` (default
@@ -144,6 +152,13 @@ pub struct CommonSettings {
     /// The one currency the shop sells in (`SHOP_CURRENCY`, default USD): prices in another are
     /// refused where they are written.
     pub currency: crate::money::CurrencyCode,
+    /// The subgraph server's header-read, idle and request timeouts and connection cap
+    /// (`HTTP_HEADER_READ_TIMEOUT_MS`, `HTTP_IDLE_TIMEOUT_MS`, `HTTP_REQUEST_TIMEOUT_MS`,
+    /// `HTTP_MAX_CONNECTIONS`).
+    pub http: crate::serve::HttpLimits,
+    /// The secret the router sends in `x-router-secret` (`ROUTER_SUBGRAPH_SECRET`): with it, the
+    /// GraphQL endpoint serves only the router and service tokens (see [`crate::server::Gate`]).
+    pub router_secret: Option<String>,
     /// The variable names these came from, for start-up errors.
     pub names: SettingNames,
 }
@@ -204,6 +219,10 @@ impl CommonSettings {
         };
         Ok(Self {
             currency,
+            http: crate::serve::HttpLimits::load(|name| env.shared(name))?,
+            router_secret: env
+                .shared("ROUTER_SUBGRAPH_SECRET")
+                .filter(|s| !s.trim().is_empty()),
             events: EventBusSettings::load(env)?,
             listen: env.parse_or("LISTEN", SocketAddr::from(([127, 0, 0, 1], port)))?,
             database_url,
@@ -214,6 +233,10 @@ impl CommonSettings {
                     .shared("JWT_ISSUER")
                     .unwrap_or_else(|| "shop-accounts".into()),
                 audience: env.shared("JWT_AUDIENCE").unwrap_or_else(|| "shop".into()),
+                max_lifetime_secs: env.parse_shared_or(
+                    "JWT_MAX_LIFETIME_SECS",
+                    JwtSettings::DEFAULT_MAX_LIFETIME_SECS,
+                )?,
             },
             keys: VerificationKeys::Jwks(
                 env.shared("JWKS_URL")

@@ -60,13 +60,19 @@ impl TestTokens {
             scope: scopes.join(" "),
             exp: now + 600,
             iat: now,
+            nbf: None,
             iat_ms: Some(now_ms),
             iss: Self::ISSUER.into(),
             aud: Self::AUDIENCE.into(),
         };
+        self.sign(&claims)
+    }
+
+    /// These claims signed with the trusted key (for tests of odd claims).
+    pub fn sign(&self, claims: &Claims) -> String {
         let mut header = Header::new(Algorithm::EdDSA);
         header.kid = Some("test-key".into());
-        jsonwebtoken::encode(&header, &claims, &self.key).expect("signing works")
+        jsonwebtoken::encode(&header, claims, &self.key).expect("signing works")
     }
 
     pub fn customer(&self, user_id: &str) -> String {

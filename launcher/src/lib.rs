@@ -92,6 +92,14 @@ impl ShopOptions {
         }
     }
 
+    /// The router's metrics port: 99 above the router's.
+    fn router_metrics_port(&self) -> u16 {
+        match self.base_port {
+            0 => 0,
+            base => base + 99,
+        }
+    }
+
     /// The settings source of subgraph `name`.
     pub fn env(&self, name: &str) -> Env {
         let env = if self.read_environment {
@@ -163,6 +171,8 @@ impl ProviderSetup {
 /// A running shop.
 pub struct Shop {
     pub router: SocketAddr,
+    /// Where the router serves `/metrics`.
+    pub router_metrics: Option<SocketAddr>,
     /// The router's shared state (its counters, its revocations).
     pub router_state: Arc<router::AppState>,
     pub subgraphs: Vec<Running>,
@@ -229,8 +239,8 @@ impl Shop {
                 .map_err(|e| {
                     anyhow::anyhow!("payment test provider: cannot listen on {requested}: {e}")
                 })?;
-            let secret = format!("whsec_{}", kit::id::new_id("run"));
-            let api_key = format!("sk_{}", kit::id::new_id("run"));
+            let secret = kit::id::new_secret("whsec");
+            let api_key = kit::id::new_secret("sk");
             let setup = ProviderSetup {
                 address,
                 settings: TestProviderSettings::new(
@@ -261,9 +271,17 @@ impl Shop {
             .optional("CARRIER_WEBHOOK_SECRETS")
             .is_none()
         {
-            let secret = format!("whsec_{}", kit::id::new_id("run"));
+            let secret = kit::id::new_secret("whsec");
             shared.push(("SHIPPING_CARRIER_WEBHOOK_SECRETS".into(), secret));
         }
+        // The router proves itself to the subgraphs with a secret made for this run unless one
+        // is configured: their GraphQL ports then serve only it and other services.
+        let router_secret = options
+            .env("router")
+            .shared("ROUTER_SUBGRAPH_SECRET")
+            .filter(|s| !s.trim().is_empty())
+            .unwrap_or_else(|| kit::id::new_secret("rts"));
+        shared.push(("ROUTER_SUBGRAPH_SECRET".into(), router_secret.clone()));
         shared.push(("JWKS_URL".into(), jwks_url.clone()));
         shared.push((
             "ACCOUNTS_TOKEN_URL".into(),
@@ -300,6 +318,13 @@ impl Shop {
         let router_env = options.env("router");
         let mut router_config = RouterConfig::load(None, |key| router_env.shared(key))?;
         router_config.listen = SocketAddr::new(options.host, options.base_port);
+        if router_config.metrics_listen.is_none() {
+            // Prometheus scrapes here; the public port does not serve it.
+            router_config.metrics_listen = Some(SocketAddr::new(
+                std::net::Ipv4Addr::LOCALHOST.into(),
+                options.router_metrics_port(),
+            ));
+        }
         if router_config.persisted.manifest.is_none() {
             // The operations published with this build, in a file an operator may edit (the
             // router reads it again when it changes).
@@ -308,6 +333,7 @@ impl Shop {
             router_config.persisted.manifest = Some(path);
         }
         router_config.auth.jwks_url = Some(jwks_url);
+        router_config.subgraph_secret = Some(router_secret);
         // The router applies revocations from the bus the subgraphs share.
         let events = kit::settings::EventBusSettings::load(&options.env("router"))?;
         router_config.auth.events_url = Some(events.url);
@@ -324,11 +350,13 @@ impl Shop {
         }
         let router = router::App::build(router_config.clone(), SUPERGRAPH).await?;
         let router_addr = router.local_addr();
+        let router_metrics = router.metrics_addr();
         let router_state = router.state();
         let router_task = tokio::spawn(router.run_until(StopSignal::new(receiver).stopped()));
 
         Ok(Self {
             router: router_addr,
+            router_metrics,
             router_state,
             subgraphs: running,
             payment_provider,

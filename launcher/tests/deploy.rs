@@ -56,6 +56,13 @@ fn the_compose_file_follows_the_compose_spec_and_runs_every_process() {
             .port();
         let listen = format!("{}_LISTEN", name.to_uppercase());
         assert_eq!(service["environment"][&listen], format!("0.0.0.0:{port}"));
+        // Its GraphQL port serves only the router and other services.
+        assert!(
+            service["environment"]["ROUTER_SUBGRAPH_SECRET"]
+                .as_str()
+                .is_some_and(|v| v.contains(":?")),
+            "{name} requires the router's secret"
+        );
         assert!(
             service["healthcheck"]["test"]
                 .to_string()
@@ -65,6 +72,12 @@ fn the_compose_file_follows_the_compose_spec_and_runs_every_process() {
     }
     let router = &services["router"];
     assert_eq!(router["command"], json!(["router"]));
+    assert!(router["environment"]["ROUTER_SUBGRAPH_SECRET"].is_string());
+    // Metrics on their own listener, not the published port.
+    assert_eq!(
+        router["environment"]["ROUTER_METRICS_LISTEN"],
+        "0.0.0.0:9090"
+    );
     assert!(router["deploy"]["replicas"].as_u64().unwrap() >= 2);
     for needed in ["postgres", "redis", "meilisearch", "otel-collector"] {
         assert!(services.contains_key(needed), "{needed}");
@@ -134,6 +147,12 @@ fn the_kubernetes_manifests_are_valid_and_run_every_process_twice_with_probes() 
         let listen = &config[format!("{}_LISTEN", name.to_uppercase())];
         assert!(listen.as_str().unwrap().starts_with("0.0.0.0:"), "{name}");
     }
+    // The router's secret reaches every process (the Secret is in every container's env), and
+    // the router's Service publishes only its public port.
+    assert!(find("Secret", "shop")["stringData"]["ROUTER_SUBGRAPH_SECRET"].is_string());
+    let ports = &find("Service", "router")["spec"]["ports"];
+    assert_eq!(ports.as_array().unwrap().len(), 1);
+    assert_eq!(ports[0]["port"], 4000);
 }
 
 #[test]

@@ -4,11 +4,18 @@
 //! File keys (all optional):
 //! ```toml
 //! listen = "127.0.0.1:4000"
+//! metrics_listen = "127.0.0.1:9090"  # /metrics on a listener of its own; none: not served
 //! introspection = true
 //! plan_cache_size = 1000
 //! cors_allow_origins = ["https://shop.example.com"]  # or ["*"]; empty: no CORS headers
+//! subgraph_secret = "..."      # sent to subgraphs as x-router-secret (ROUTER_SUBGRAPH_SECRET)
 //! [timeouts]
 //! subgraph_ms = 30000
+//! [http]                      # client connections
+//! header_read_timeout_ms = 10000  # a new connection's first request headers within this
+//! idle_timeout_ms = 75000      # a kept-alive connection's next request within this
+//! request_timeout_ms = 60000   # from headers to response; slower ones get 408
+//! max_connections = 4096       # open at once; more wait in the listen backlog
 //! [limits]
 //! max_body_bytes = 2097152
 //! max_depth = 64
@@ -19,6 +26,7 @@
 //! jwks_url = "http://accounts:4001/.well-known/jwks.json"
 //! issuer = "shop-accounts"
 //! audience = "shop"
+//! max_token_lifetime_secs = 86400  # tokens whose exp lies further after their iat are refused
 //! events_url = "redis://redis:6379"  # apply revocations (user.access_changed) from the bus
 //! events_namespace = "shop"
 //! [dedupe]                     # queries only; mutations are never shared
@@ -53,10 +61,13 @@
 //! timeout_ms = 5000
 //! dedupe = false               # overrides dedupe.subgraph_requests for this subgraph
 //! ```
-//! Environment variables: `ROUTER_LISTEN`, `ROUTER_INTROSPECTION` (true/false),
+//! Environment variables: `ROUTER_LISTEN`, `ROUTER_METRICS_LISTEN` (empty: none),
+//! `ROUTER_HTTP_HEADER_READ_TIMEOUT_MS`, `ROUTER_HTTP_IDLE_TIMEOUT_MS`,
+//! `ROUTER_HTTP_REQUEST_TIMEOUT_MS`,
+//! `ROUTER_HTTP_MAX_CONNECTIONS`, `ROUTER_SUBGRAPH_SECRET`, `ROUTER_INTROSPECTION` (true/false),
 //! `ROUTER_SUBGRAPH_TIMEOUT_MS`, `ROUTER_MAX_BODY_BYTES`, `ROUTER_MAX_DEPTH`,
 //! `ROUTER_CORS_ALLOW_ORIGINS` (comma-separated), `ROUTER_JWKS_URL`, `ROUTER_JWT_ISSUER`,
-//! `ROUTER_JWT_AUDIENCE`, `ROUTER_EVENTS_URL`, `ROUTER_EVENTS_NAMESPACE`, `ROUTER_DEDUPE_SUBGRAPH_REQUESTS`, `ROUTER_DEDUPE_CLIENT_REQUESTS`
+//! `ROUTER_JWT_AUDIENCE`, `ROUTER_JWT_MAX_LIFETIME_SECS`, `ROUTER_EVENTS_URL`, `ROUTER_EVENTS_NAMESPACE`, `ROUTER_DEDUPE_SUBGRAPH_REQUESTS`, `ROUTER_DEDUPE_CLIENT_REQUESTS`
 //! (true/false), and
 //! `ROUTER_REDIS_URL`, `ROUTER_REDIS_NAMESPACE`, `ROUTER_PERSISTED_MANIFEST`, `ROUTER_SAFELIST`,
 //! `ROUTER_APQ` (true/false), `ROUTER_RATE_LIMITS` (true/false),
@@ -93,6 +104,13 @@ pub enum ConfigError {
 #[serde(default, deny_unknown_fields)]
 pub struct RouterConfig {
     pub listen: SocketAddr,
+    /// Where `/metrics` is served: never on the public port, where anyone could read the
+    /// traffic's shape.
+    pub metrics_listen: Option<SocketAddr>,
+    pub http: HttpConfig,
+    /// Proves to the subgraphs that a request comes from the router (`x-router-secret`), so they
+    /// trust its `x-forwarded-for` and serve partners' operations.
+    pub subgraph_secret: Option<String>,
     /// Whether `__schema` / `__type` are answered.
     pub introspection: bool,
     /// How many prepared (validated and planned) operations are kept.
@@ -112,6 +130,39 @@ pub struct RouterConfig {
     pub circuit_breaker: CircuitBreakerConfig,
     /// Per-subgraph overrides keyed by subgraph name.
     pub subgraphs: HashMap<String, SubgraphConfig>,
+}
+
+/// Limits on client connections (see [`kit::serve::HttpLimits`]).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct HttpConfig {
+    pub header_read_timeout_ms: u64,
+    pub idle_timeout_ms: u64,
+    pub request_timeout_ms: u64,
+    pub max_connections: usize,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        let limits = kit::serve::HttpLimits::default();
+        Self {
+            header_read_timeout_ms: limits.header_read_timeout.as_millis() as u64,
+            idle_timeout_ms: limits.idle_timeout.as_millis() as u64,
+            request_timeout_ms: limits.request_timeout.as_millis() as u64,
+            max_connections: limits.max_connections,
+        }
+    }
+}
+
+impl HttpConfig {
+    pub fn limits(&self) -> kit::serve::HttpLimits {
+        kit::serve::HttpLimits {
+            header_read_timeout: Duration::from_millis(self.header_read_timeout_ms),
+            idle_timeout: Duration::from_millis(self.idle_timeout_ms),
+            request_timeout: Duration::from_millis(self.request_timeout_ms),
+            max_connections: self.max_connections,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -138,6 +189,8 @@ pub struct AuthConfig {
     pub jwks_url: Option<String>,
     pub issuer: String,
     pub audience: String,
+    /// The longest `exp` - `iat` accepted.
+    pub max_token_lifetime_secs: i64,
     /// The event bus (`redis://...` or `sqlite://...`) whose `user.access_changed` events make
     /// tokens of disabled users and users with changed roles stop working at once; without it
     /// they work until they expire.
@@ -151,6 +204,7 @@ impl Default for AuthConfig {
             jwks_url: None,
             issuer: "shop-accounts".into(),
             audience: "shop".into(),
+            max_token_lifetime_secs: kit::auth::JwtSettings::DEFAULT_MAX_LIFETIME_SECS,
             events_url: None,
             events_namespace: "shop".into(),
         }
@@ -308,6 +362,9 @@ impl Default for RouterConfig {
     fn default() -> Self {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 4000)),
+            metrics_listen: None,
+            http: HttpConfig::default(),
+            subgraph_secret: None,
             introspection: true,
             plan_cache_size: 1000,
             cors_allow_origins: Vec::new(),
@@ -374,6 +431,28 @@ impl RouterConfig {
         if let Some(v) = env("ROUTER_LISTEN") {
             self.listen = parse_setting("ROUTER_LISTEN", &v)?;
         }
+        if let Some(v) = env("ROUTER_METRICS_LISTEN") {
+            self.metrics_listen = match v.trim() {
+                "" => None,
+                v => Some(parse_setting("ROUTER_METRICS_LISTEN", v)?),
+            };
+        }
+        if let Some(v) = env("ROUTER_SUBGRAPH_SECRET") {
+            self.subgraph_secret = Some(v).filter(|v| !v.trim().is_empty());
+        }
+        if let Some(v) = env("ROUTER_HTTP_HEADER_READ_TIMEOUT_MS") {
+            self.http.header_read_timeout_ms =
+                parse_setting("ROUTER_HTTP_HEADER_READ_TIMEOUT_MS", &v)?;
+        }
+        if let Some(v) = env("ROUTER_HTTP_IDLE_TIMEOUT_MS") {
+            self.http.idle_timeout_ms = parse_setting("ROUTER_HTTP_IDLE_TIMEOUT_MS", &v)?;
+        }
+        if let Some(v) = env("ROUTER_HTTP_REQUEST_TIMEOUT_MS") {
+            self.http.request_timeout_ms = parse_setting("ROUTER_HTTP_REQUEST_TIMEOUT_MS", &v)?;
+        }
+        if let Some(v) = env("ROUTER_HTTP_MAX_CONNECTIONS") {
+            self.http.max_connections = parse_setting("ROUTER_HTTP_MAX_CONNECTIONS", &v)?;
+        }
         if let Some(v) = env("ROUTER_INTROSPECTION") {
             self.introspection = parse_setting("ROUTER_INTROSPECTION", &v)?;
         }
@@ -408,6 +487,9 @@ impl RouterConfig {
         }
         if let Some(v) = env("ROUTER_JWT_AUDIENCE") {
             self.auth.audience = v;
+        }
+        if let Some(v) = env("ROUTER_JWT_MAX_LIFETIME_SECS") {
+            self.auth.max_token_lifetime_secs = parse_setting("ROUTER_JWT_MAX_LIFETIME_SECS", &v)?;
         }
         if let Some(v) = env("ROUTER_DEDUPE_SUBGRAPH_REQUESTS") {
             self.dedupe.subgraph_requests = parse_setting("ROUTER_DEDUPE_SUBGRAPH_REQUESTS", &v)?;
@@ -492,6 +574,16 @@ impl RouterConfig {
     fn validate(&self) -> Result<(), ConfigError> {
         let positive = [
             ("timeouts.subgraph_ms", self.timeouts.subgraph_ms as usize),
+            (
+                "http.header_read_timeout_ms",
+                self.http.header_read_timeout_ms as usize,
+            ),
+            ("http.idle_timeout_ms", self.http.idle_timeout_ms as usize),
+            (
+                "http.request_timeout_ms",
+                self.http.request_timeout_ms as usize,
+            ),
+            ("http.max_connections", self.http.max_connections),
             ("limits.max_body_bytes", self.limits.max_body_bytes),
             ("limits.max_depth", self.limits.max_depth),
             ("limits.max_aliases", self.limits.max_aliases),

@@ -76,6 +76,8 @@ pub enum StartError {
 /// A router bound to its address, ready to serve.
 pub struct App {
     listener: TcpListener,
+    /// `/metrics`, on its own listener when `metrics_listen` is set.
+    metrics_listener: Option<TcpListener>,
     router: axum::Router,
     state: Arc<AppState>,
 }
@@ -103,6 +105,14 @@ impl App {
         let listener = TcpListener::bind(addr)
             .await
             .map_err(|source| StartError::Bind { addr, source })?;
+        let metrics_listener = match config.metrics_listen {
+            Some(addr) => Some(
+                TcpListener::bind(addr)
+                    .await
+                    .map_err(|source| StartError::Bind { addr, source })?,
+            ),
+            None => None,
+        };
         let revocations = match &config.auth.events_url {
             Some(url) => Some((
                 Arc::new(Revocations::default()),
@@ -114,11 +124,12 @@ impl App {
             let verifier = kit::auth::TokenVerifier::new(
                 kit::auth::KeySource::Remote {
                     url: url.clone(),
-                    client: reqwest::Client::new(),
+                    client: kit::client::http_client(),
                 },
                 &config.auth.issuer,
                 &config.auth.audience,
-            );
+            )
+            .with_max_lifetime(config.auth.max_token_lifetime_secs);
             match &revocations {
                 Some((revocations, _)) => verifier.with_revocations(revocations.clone()),
                 None => verifier,
@@ -162,9 +173,12 @@ impl App {
         let router = server::routes(state.clone())
             .layer(cors)
             // Outermost first: every request gets an `x-request-id` (kept when the client sent
-            // one) that is logged, forwarded to the subgraphs and returned to the client.
+            // a valid one: see `kit::server::is_valid_request_id`) that is logged, forwarded to the subgraphs and returned to the client.
             .layer(
                 tower::ServiceBuilder::new()
+                    .layer(axum::middleware::map_request(
+                        kit::server::drop_invalid_request_id,
+                    ))
                     .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
                     .layer(TraceLayer::new_for_http().make_span_with(request_span))
                     .layer(PropagateRequestIdLayer::x_request_id())
@@ -172,6 +186,7 @@ impl App {
             );
         Ok(Self {
             listener,
+            metrics_listener,
             router,
             state,
         })
@@ -181,6 +196,13 @@ impl App {
         self.listener
             .local_addr()
             .expect("a bound listener has an address")
+    }
+
+    /// Where `/metrics` is served, when it is.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_listener
+            .as_ref()
+            .map(|l| l.local_addr().expect("a bound listener has an address"))
     }
 
     /// The state requests share (for its counters).
@@ -205,20 +227,25 @@ impl App {
         let manifest_follower = tokio::spawn(PersistedOperations::follow(
             self.state.clone(),
             Duration::from_millis(self.state.config.persisted.reload_interval_ms),
-            kit::subgraph::StopSignal::new(stopped),
+            kit::subgraph::StopSignal::new(stopped.clone()),
         ));
-        let served = axum::serve(
-            self.listener,
-            self.router
-                .into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(shutdown)
-        .await;
+        let limits = self.state.config.http.limits();
+        let metrics = self.metrics_listener.map(|listener| {
+            let stopped = kit::subgraph::StopSignal::new(stopped.clone()).stopped();
+            let limits = limits.clone();
+            tokio::spawn(async move {
+                kit::serve::serve(listener, server::metrics_routes(), &limits, stopped).await
+            })
+        });
+        let served = kit::serve::serve(self.listener, self.router, &limits, shutdown).await;
         let _ = stop.send(true);
         if let Some(follower) = follower {
             let _ = follower.await;
         }
         let _ = manifest_follower.await;
+        if let Some(metrics) = metrics {
+            let _ = metrics.await;
+        }
         served
     }
 }

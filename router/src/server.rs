@@ -1,5 +1,5 @@
-//! HTTP: GraphQL over HTTP on `/` and `/graphql`, `/health`, `/metrics` (Prometheus), and
-//! GraphiQL for browsers.
+//! HTTP: GraphQL over HTTP on `/` and `/graphql`, `/health`, and GraphiQL for browsers;
+//! `/metrics` (Prometheus) on a listener of its own.
 
 use std::sync::Arc;
 
@@ -25,12 +25,16 @@ pub fn routes(state: Arc<AppState>) -> axum::Router {
         .route("/", get(graphql_get).post(graphql_post))
         .route("/graphql", get(graphql_get).post(graphql_post))
         .route("/health", get(health))
-        .route("/metrics", get(|| async { kit::metrics::render() }))
         .route("/graphiql/{file}", get(graphiql_asset))
         .with_state(state)
         .layer(axum::middleware::from_fn(|request, next| {
             kit::metrics::track_http("router", request, next)
         }))
+}
+
+/// `/metrics` for the metrics listener, which only the scraper should reach.
+pub fn metrics_routes() -> axum::Router {
+    axum::Router::new().route("/metrics", get(|| async { kit::metrics::render() }))
 }
 
 async fn health() -> impl IntoResponse {

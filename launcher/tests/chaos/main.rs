@@ -92,14 +92,17 @@ async fn products(shop: &TestShop, count: usize) -> Vec<(String, i64)> {
 async fn check_out(
     http: &reqwest::Client,
     url: &str,
+    router_secret: &str,
     token: &str,
     input: &Value,
 ) -> Option<String> {
     let query = "mutation($input: CheckoutInput!) { checkout(input: $input) {
         order { id } userErrors { code message } } }";
     for _ in 0..600 {
+        // Sent as the router sends it: the orders process serves only the router and services.
         let sent = http
             .post(url)
+            .header(kit::server::ROUTER_SECRET_HEADER, router_secret)
             .bearer_auth(token)
             .json(&json!({ "query": query, "variables": { "input": input } }))
             .timeout(Duration::from_secs(30))
@@ -265,8 +268,9 @@ async fn checkouts_survive_the_processor_payments_orders_and_inventory_being_kil
     // The checkouts, eight at a time, while the chaos schedule kills and restarts processes.
     let orders_url = format!("{}/graphql", local("orders"));
     let http = reqwest::Client::new();
+    let router_secret = shop.shop.router_config.subgraph_secret.clone().unwrap();
     let checkouts = stream::iter(plan.iter())
-        .map(|(token, input)| check_out(&http, &orders_url, token, input))
+        .map(|(token, input)| check_out(&http, &orders_url, &router_secret, token, input))
         .buffer_unordered(8)
         .collect::<Vec<_>>();
     let schedule: Vec<(usize, u64, u64)> = (0..KILLS)

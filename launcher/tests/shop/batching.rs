@@ -4,8 +4,7 @@ use crate::client::TestShop;
 use crate::query_count;
 
 async fn entities(shop: &TestShop, request_id: &str, representations: Value) -> Value {
-    shop.http
-        .post(format!("http://{}/graphql", shop.shop.address("catalog")))
+    shop.as_router("catalog")
         .header("x-request-id", request_id)
         .json(&json!({
             "query": "query($r: [_Any!]!) { _entities(representations: $r) { ... on Product { id sku name price { amount } brand { name } category { name } } } }",

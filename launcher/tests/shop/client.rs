@@ -193,6 +193,56 @@ impl TestShop {
         self.token(shop::DEMO_ADMIN.0, shop::DEMO_ADMIN.1).await
     }
 
+    /// A request straight to subgraph `name`'s GraphQL endpoint carrying the router's secret, as
+    /// the router's own requests do (without it the port serves only services).
+    pub fn as_router(&self, name: &str) -> reqwest::RequestBuilder {
+        self.as_router_to(&format!("http://{}/graphql", self.shop.address(name)))
+    }
+
+    /// Like [`TestShop::as_router`], to a subgraph at `url` (one run as a process of its own).
+    pub fn as_router_to(&self, url: &str) -> reqwest::RequestBuilder {
+        let secret = self.shop.router_config.subgraph_secret.as_deref().unwrap();
+        self.http
+            .post(url)
+            .header(kit::server::ROUTER_SECRET_HEADER, secret)
+    }
+
+    /// A client-credentials access token for a new API client of `kind` with `scopes`, from
+    /// accounts' `/oauth/token`.
+    pub async fn client_token(
+        &self,
+        name: &str,
+        kind: accounts::ClientKind,
+        scopes: &[&str],
+    ) -> String {
+        let scopes: Vec<String> = scopes.iter().map(|s| s.to_string()).collect();
+        let (client, secret) = self
+            .shop
+            .subgraph::<accounts::Accounts>()
+            .service
+            .register_client(name, kind, &scopes)
+            .await
+            .unwrap();
+        let body: Value = self
+            .http
+            .post(format!(
+                "http://{}/oauth/token",
+                self.shop.address("accounts")
+            ))
+            .form(&[
+                ("grant_type", "client_credentials"),
+                ("client_id", client.id.as_str()),
+                ("client_secret", secret.as_str()),
+            ])
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        body["access_token"].as_str().unwrap().to_string()
+    }
+
     pub async fn customer_token(&self) -> String {
         self.token(shop::DEMO_CUSTOMER.0, shop::DEMO_CUSTOMER.1)
             .await

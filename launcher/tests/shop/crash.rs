@@ -63,8 +63,7 @@ async fn orders_killed_between_reservation_and_payment_completes_the_checkout_wh
     orders.start().await;
 
     let request = shop
-        .http
-        .post(format!("http://{address}/graphql"))
+        .as_router_to(&format!("http://{address}/graphql"))
         .bearer_auth(&customer)
         .json(&json!({
             "query": "mutation($input: CheckoutInput!) { checkout(input: $input) { order { id } } }",
@@ -98,8 +97,7 @@ async fn orders_killed_between_reservation_and_payment_completes_the_checkout_wh
     let order_id = paid[0].payload["orderId"].as_str().unwrap().to_string();
 
     let body: Value = shop
-        .http
-        .post(format!("http://{address}/graphql"))
+        .as_router_to(&format!("http://{address}/graphql"))
         .bearer_auth(&customer)
         .json(&json!({
             "query": "query($id: ID!) { order(id: $id) { status statusHistory { status } } }",
@@ -155,8 +153,7 @@ async fn orders_stopped_with_sigterm_during_a_slow_charge_completes_the_checkout
 
     // tok_slow: the processor takes 3 s to answer the charge.
     let request = shop
-        .http
-        .post(format!("http://127.0.0.1:{port}/graphql"))
+        .as_router_to(&format!("http://127.0.0.1:{port}/graphql"))
         .bearer_auth(&customer)
         .json(&json!({
             "query": "mutation($input: CheckoutInput!) { checkout(input: $input) { order { id } } }",

@@ -85,33 +85,9 @@ async fn the_product_page_shows_demo_availability_and_a_restock_puts_a_product_i
 
     // Checkout's way in: a service token from accounts' client_credentials grant, straight to
     // the inventory subgraph. A customer's token is refused there.
-    let accounts = shop.shop.subgraph::<accounts::Accounts>();
-    let (client, secret) = accounts
-        .service
-        .register_client(
-            "checkout-test",
-            accounts::ClientKind::Service,
-            &["service".into()],
-        )
-        .await
-        .unwrap();
-    let issued: Value = shop
-        .http
-        .post(format!(
-            "http://{}/oauth/token",
-            shop.shop.address("accounts")
-        ))
-        .form(&[
-            ("grant_type", "client_credentials"),
-            ("client_id", client.id.as_str()),
-            ("client_secret", secret.as_str()),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let service = shop
+        .client_token("checkout-test", accounts::ClientKind::Service, &["service"])
+        .await;
     let reserve = |token: String| {
         let url = format!("http://{}/graphql", shop.shop.address("inventory"));
         let product = sold_out.clone();
@@ -136,7 +112,7 @@ async fn the_product_page_shows_demo_availability_and_a_restock_puts_a_product_i
         crate::client::error_code(&reserve(customer.clone()).await),
         "FORBIDDEN"
     );
-    let held = reserve(issued["access_token"].as_str().unwrap().to_string()).await;
+    let held = reserve(service.clone()).await;
     assert_eq!(
         held["data"]["reserveStock"]["reservation"]["status"], "HELD",
         "{held}"

@@ -44,7 +44,7 @@ fn total(scrape: &Scrape, metric: &str, labels: &[(&str, &str)]) -> f64 {
 #[tokio::test]
 async fn every_process_serves_prometheus_metrics_that_move_with_traffic() {
     let shop = TestShop::start(2).await;
-    let router = format!("http://{}", shop.shop.router);
+    let router = format!("http://{}", shop.shop.router_metrics.unwrap());
     let subgraphs: Vec<(&str, String)> = shop
         .shop
         .subgraphs
@@ -52,6 +52,14 @@ async fn every_process_serves_prometheus_metrics_that_move_with_traffic() {
         .map(|s| (s.name, format!("http://{}", s.address)))
         .collect();
 
+    // The public port does not tell the traffic's shape: /metrics is on a listener of its own.
+    let public = shop
+        .http
+        .get(format!("http://{}/metrics", shop.shop.router))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(public.status(), 404);
     let before = scrape(&shop, &router).await;
     let (navigation, _) = published("Navigation");
     let (status, body) = shop

@@ -152,5 +152,9 @@ pub async fn client_settings(shop: &TestShop, name: &str) -> Vec<(String, String
         ),
         ("EVENTS_URL".into(), events.url),
         ("EVENTS_NAMESPACE".into(), events.namespace),
+        (
+            "ROUTER_SUBGRAPH_SECRET".into(),
+            shop.shop.router_config.subgraph_secret.clone().unwrap(),
+        ),
     ]
 }

@@ -138,6 +138,10 @@ type HttpClient = Client<HttpConnector, Full<Bytes>>;
 
 pub struct Transport {
     client: HttpClient,
+    /// `x-router-secret` for every subgraph request, when configured.
+    router_secret: Option<http::HeaderValue>,
+    /// Proxies in front of the router, for the client address the subgraphs get.
+    trusted_proxy_hops: usize,
     endpoints: HashMap<String, Arc<Endpoint>>,
     inflight: Arc<Inflight<CallKey, CallResult>>,
 }
@@ -180,10 +184,18 @@ impl Transport {
         connector.set_nodelay(true);
         let client = Client::builder(TokioExecutor::new())
             .pool_max_idle_per_host(512)
-            .pool_idle_timeout(Duration::from_secs(60))
+            // Below the subgraphs' idle limit, so a reused connection is never one they close.
+            .pool_idle_timeout(kit::client::POOL_IDLE_TIMEOUT)
             .build(connector);
+        let router_secret = config.subgraph_secret.as_deref().and_then(|secret| {
+            let mut value = http::HeaderValue::from_str(secret).ok()?;
+            value.set_sensitive(true);
+            Some(value)
+        });
         Ok(Self {
             client,
+            router_secret,
+            trusted_proxy_hops: config.rate_limits.trusted_proxy_hops,
             endpoints,
             inflight: Inflight::new(),
         })
@@ -250,7 +262,7 @@ impl Transport {
                 self.client.clone(),
                 endpoint.clone(),
                 body,
-                forwarded_headers(client_headers),
+                self.forwarded_headers(client_headers),
             );
             self.inflight
                 .run(key, async move { call.await.map_err(Arc::new) })
@@ -262,7 +274,7 @@ impl Transport {
                 self.client.clone(),
                 endpoint.clone(),
                 body,
-                forwarded_headers(client_headers),
+                self.forwarded_headers(client_headers),
             )
             .await?
         };
@@ -270,23 +282,41 @@ impl Transport {
     }
 }
 
-/// The client's identity headers and request id, and the trace context naming the current
-/// fetch span as the caller; the client's own trace context when nothing is traced here.
-fn forwarded_headers(client_headers: &HeaderMap) -> Vec<(&'static str, http::HeaderValue)> {
-    let traced = kit::telemetry::trace_headers();
-    let trace_headers = if traced.is_empty() {
-        client_headers
-    } else {
-        &traced
-    };
-    let from_client = IDENTITY_HEADERS
-        .iter()
-        .chain([&REQUEST_ID])
-        .filter_map(|name| Some((*name, client_headers.get(*name)?.clone())));
-    let trace = TRACE_CONTEXT_HEADERS
-        .iter()
-        .filter_map(|name| Some((*name, trace_headers.get(*name)?.clone())));
-    from_client.chain(trace).collect()
+impl Transport {
+    /// The client's authorization and address (`x-forwarded-for`: the one address the router
+    /// resolved, see [`crate::pipeline::rate_limit::client_address`]), its request id, the trace
+    /// context naming the current fetch span as the caller (the client's own when nothing is
+    /// traced here), and the router's secret.
+    fn forwarded_headers(
+        &self,
+        client_headers: &HeaderMap,
+    ) -> Vec<(&'static str, http::HeaderValue)> {
+        let traced = kit::telemetry::trace_headers();
+        let trace_headers = if traced.is_empty() {
+            client_headers
+        } else {
+            &traced
+        };
+        let from_client = ["authorization", REQUEST_ID]
+            .iter()
+            .filter_map(|name| Some((*name, client_headers.get(*name)?.clone())));
+        let address =
+            crate::pipeline::rate_limit::client_address(client_headers, self.trusted_proxy_hops)
+                .and_then(|address| http::HeaderValue::from_str(address).ok())
+                .map(|address| ("x-forwarded-for", address));
+        let trace = TRACE_CONTEXT_HEADERS
+            .iter()
+            .filter_map(|name| Some((*name, trace_headers.get(*name)?.clone())));
+        let secret = self
+            .router_secret
+            .iter()
+            .map(|value| (kit::server::ROUTER_SECRET_HEADER, value.clone()));
+        from_client
+            .chain(address)
+            .chain(trace)
+            .chain(secret)
+            .collect()
+    }
 }
 
 async fn send(

@@ -5,14 +5,15 @@
 //! mutation field 10, unless the schema gives a weight with `@cost(weight:)`. A list multiplies
 //! what it holds by its size: its `first`/`last` argument (or `@listSize(slicingArguments:)`),
 //! else `@listSize(assumedSize:)`, else the configured default. A connection's size applies to
-//! its `edges` and `nodes` (or `@listSize(sizedFields:)`). Fragments on different types are all
-//! counted, so the estimate never falls below what can run.
+//! its `edges` and `nodes` (or `@listSize(sizedFields:)`). Fragments under type conditions count
+//! for the runtime type they cost most for (a value has one type), plus whatever applies to
+//! every type, so the estimate never falls below what can run.
 
 use apollo_compiler::ast::Value;
 use apollo_compiler::executable::{Field, Selection, SelectionSet};
 use apollo_compiler::response::JsonMap;
 use apollo_compiler::schema::{ExtendedType, FieldDefinition};
-use apollo_compiler::{ExecutableDocument, Node, Schema};
+use apollo_compiler::{ExecutableDocument, Name, Node, Schema};
 
 use super::prepare::PreparedOperation;
 use super::PipelineError;
@@ -74,22 +75,70 @@ impl Estimator<'_> {
         if depth > 256 {
             return 0;
         }
-        set.selections.iter().fold(0u64, |total, selection| {
-            let cost = match selection {
-                Selection::Field(field) => self.field(field, sized, weight, depth),
-                Selection::InlineFragment(inline) => {
-                    self.selection_set(&inline.selection_set, sized, weight, depth + 1)
+        // Fields and fragments that apply whatever the runtime type is, and those that apply
+        // only to some runtime types (by their type condition).
+        let mut always = 0u64;
+        let mut conditional: Vec<(Name, u64)> = Vec::new();
+        let mut add = |condition: &Name, cost: u64| {
+            if *condition == set.ty {
+                always = always.saturating_add(cost);
+            } else {
+                conditional.push((condition.clone(), cost));
+            }
+        };
+        for selection in &set.selections {
+            match selection {
+                Selection::Field(field) => add(&set.ty, self.field(field, sized, weight, depth)),
+                Selection::InlineFragment(inline) => add(
+                    &inline.selection_set.ty,
+                    self.selection_set(&inline.selection_set, sized, weight, depth + 1),
+                ),
+                Selection::FragmentSpread(spread) => {
+                    if let Some(fragment) = self.document.fragments.get(&spread.fragment_name) {
+                        add(
+                            &fragment.selection_set.ty,
+                            self.selection_set(&fragment.selection_set, sized, weight, depth + 1),
+                        );
+                    }
                 }
-                Selection::FragmentSpread(spread) => self
-                    .document
-                    .fragments
-                    .get(&spread.fragment_name)
-                    .map_or(0, |f| {
-                        self.selection_set(&f.selection_set, sized, weight, depth + 1)
-                    }),
-            };
-            total.saturating_add(cost)
-        })
+            }
+        }
+        always.saturating_add(self.costliest_runtime_type(set.ty.as_str(), &conditional))
+    }
+
+    /// What the fragments under type conditions cost for the runtime type they cost most for:
+    /// one value has one type, so fragments on types that exclude each other never all run.
+    fn costliest_runtime_type(&self, parent: &str, conditional: &[(Name, u64)]) -> u64 {
+        if conditional.is_empty() {
+            return 0;
+        }
+        let applies = |condition: &str, runtime: &str| {
+            condition == runtime || self.schema.is_subtype(condition, runtime)
+        };
+        let runtime_types: Vec<&str> = match self.schema.types.get(parent) {
+            Some(ExtendedType::Object(_)) => vec![parent],
+            _ => self
+                .schema
+                .types
+                .iter()
+                .filter(|(name, ty)| ty.is_object() && self.schema.is_subtype(parent, name))
+                .map(|(name, _)| name.as_str())
+                .collect(),
+        };
+        if runtime_types.is_empty() {
+            // No known runtime type: the costliest fragment alone.
+            return conditional.iter().map(|(_, cost)| *cost).max().unwrap_or(0);
+        }
+        runtime_types
+            .iter()
+            .map(|runtime| {
+                conditional
+                    .iter()
+                    .filter(|(condition, _)| applies(condition.as_str(), runtime))
+                    .fold(0u64, |total, (_, cost)| total.saturating_add(*cost))
+            })
+            .max()
+            .unwrap_or(0)
     }
 
     fn field(
@@ -206,4 +255,53 @@ pub fn with_cost_extension(body: &[u8], estimated: u64, max: u64) -> Vec<u8> {
         format!(r#","extensions":{{"cost":{{"estimated":{estimated},"max":{max}}}}}}}"#).as_bytes(),
     );
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use apollo_compiler::{ExecutableDocument, Schema};
+
+    use super::*;
+
+    const SDL: &str = "
+        type Query { things: [Thing!]! }
+        interface Thing { id: ID! detail: Detail }
+        type A implements Thing { id: ID! detail: Detail a: Detail }
+        type B implements Thing { id: ID! detail: Detail b: Detail }
+        type C implements Thing { id: ID! detail: Detail c: Detail }
+        type Detail { x: Int more: Detail }
+    ";
+
+    fn cost(query: &str) -> u64 {
+        let schema = Schema::parse_and_validate(SDL, "schema.graphql").unwrap();
+        let document =
+            ExecutableDocument::parse_and_validate(&schema, query, "query.graphql").unwrap();
+        let operation = document.operations.get(None).unwrap();
+        let estimator = Estimator {
+            schema: &schema,
+            document: &document,
+            variables: &JsonMap::new(),
+            default_list_size: 10,
+        };
+        estimator.selection_set(&operation.selection_set, None, None, 0)
+    }
+
+    #[test]
+    fn an_abstract_field_costs_its_costliest_runtime_type() {
+        // 10 things, each 1 plus one Detail: the fragments exclude each other.
+        assert_eq!(
+            cost("{ things { ... on A { a { x } } ... on B { b { x } } ... on C { c { x } } } }"),
+            20
+        );
+        // Fragments on the same type add up, and so does what every type has.
+        assert_eq!(
+            cost("{ things { detail { x } ... on A { a { x } } ... on A { a2: a { more { x } } } ... on B { b { x } } } }"),
+            10 * (1 + 1 + 1 + 2)
+        );
+        // A fragment on the interface itself applies to every type.
+        assert_eq!(
+            cost("{ things { ... on Thing { detail { x } } ... on C { c { x } } } }"),
+            30
+        );
+    }
 }

@@ -299,7 +299,7 @@ impl<'a> Projector<'a> {
         match ty {
             Type::List(item_type) | Type::NonNullList(item_type) => {
                 let Some(items) = value.as_array() else {
-                    self.field_error(format!("Expected a list for {ty}"));
+                    self.invalid_value(format!("Expected a list for {ty}"));
                     return Err(PropagateNull);
                 };
                 self.out.push(b'[');
@@ -323,7 +323,7 @@ impl<'a> Projector<'a> {
             Type::Named(_) | Type::NonNullNamed(_) => match kind {
                 NamedKind::Object(name) => {
                     let Some(object) = value.as_object() else {
-                        self.field_error(format!("Expected an object for {name}"));
+                        self.invalid_value(format!("Expected an object for {name}"));
                         return Err(PropagateNull);
                     };
                     let collected = self.collect_sub(name, fields);
@@ -348,14 +348,14 @@ impl<'a> Projector<'a> {
         fields: &[&'a Field],
     ) -> Result<(), PropagateNull> {
         let Some(object) = value.as_object() else {
-            self.field_error(format!("Expected an object for {abstract_type}"));
+            self.invalid_value(format!("Expected an object for {abstract_type}"));
             return Err(PropagateNull);
         };
         let typename = object.get("__typename").and_then(Value::as_str);
         let (runtime, concrete) = match self.runtime_type(abstract_type, typename) {
             Ok(resolved) => resolved,
             Err(typename) => {
-                self.field_error(format!(
+                self.invalid_value(format!(
                     "Abstract type {abstract_type} resolved to {typename}, which is not a possible type"
                 ));
                 return Err(PropagateNull);
@@ -424,7 +424,7 @@ impl<'a> Projector<'a> {
             _ => (false, "a leaf type"),
         };
         if !valid {
-            self.field_error(format!(
+            self.invalid_value(format!(
                 "Invalid value {} for type {type_name}",
                 abbreviate(value)
             ));
@@ -439,7 +439,19 @@ impl<'a> Projector<'a> {
             GraphQLError::new(message, "INTERNAL_SERVER_ERROR").with_path(path_to_json(&self.path)),
         );
     }
+
+    /// A subgraph answered with a value the API schema does not allow (an enum value it does
+    /// not have, an impossible runtime type, a wrong shape): the subgraph and the supergraph
+    /// disagree, which an operator must hear about by its own code.
+    fn invalid_value(&mut self, message: String) {
+        self.errors.push(
+            GraphQLError::new(message, INVALID_SUBGRAPH_VALUE).with_path(path_to_json(&self.path)),
+        );
+    }
 }
+
+/// The code of a subgraph value outside the API schema.
+pub const INVALID_SUBGRAPH_VALUE: &str = "INVALID_SUBGRAPH_VALUE";
 
 fn abbreviate(value: &Value) -> String {
     let text = serde_json::to_string(value).unwrap_or_default();

@@ -45,8 +45,17 @@ pub fn client_key(
             return format!("{kind}:{id}");
         }
     }
-    // The server appended the peer's address last; each trusted proxy appended the address it
-    // was called from before that. Entries further left are the client's to forge.
+    format!(
+        "addr:{}",
+        client_address(headers, trusted_proxy_hops).unwrap_or("unknown")
+    )
+}
+
+/// The caller's address: the router appended its peer's address to `x-forwarded-for` last;
+/// each of the `trusted_proxy_hops` proxies in front appended the address it was called from
+/// before that. Entries further left are the client's to forge. The subgraphs get this one
+/// address as their `x-forwarded-for`.
+pub fn client_address(headers: &HeaderMap, trusted_proxy_hops: usize) -> Option<&str> {
     let forwarded: Vec<&str> = headers
         .get_all("x-forwarded-for")
         .iter()
@@ -55,14 +64,12 @@ pub fn client_key(
         .map(str::trim)
         .filter(|a| !a.is_empty())
         .collect();
-    let address = forwarded
+    forwarded
         .len()
         .checked_sub(1 + trusted_proxy_hops)
         .and_then(|i| forwarded.get(i))
         .or(forwarded.first())
         .copied()
-        .unwrap_or("unknown");
-    format!("addr:{address}")
 }
 
 #[cfg(test)]
@@ -85,6 +92,7 @@ mod tests {
             scope: String::new(),
             exp: 0,
             iat: 0,
+            nbf: None,
             iat_ms: None,
             iss: String::new(),
             aud: String::new(),

@@ -145,6 +145,35 @@ async fn null_propagates_to_the_nearest_nullable_parent() {
 }
 
 #[tokio::test]
+async fn a_subgraph_value_outside_the_schema_has_a_code_of_its_own() {
+    let gw = TestGateway::start_with("shop", shop_resolvers(), |_| {}).await;
+    // Category has no GARDEN: the subgraph and the supergraph disagree.
+    gw.subgraph("products")
+        .set_behaviour(Behaviour::Replace("\"BOOKS\"", "\"GARDEN\""));
+    let response = gw.query("{ topProducts { upc category } }").await;
+    let products = response["data"]["topProducts"].as_array().unwrap();
+    let garden = products
+        .iter()
+        .position(|p| p["category"].is_null())
+        .expect("a product whose category was refused");
+    assert!(products.iter().any(|p| p["category"] == json!("FURNITURE")));
+    let errors = response["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!(
+        errors[0]["extensions"]["code"],
+        json!("INVALID_SUBGRAPH_VALUE")
+    );
+    assert_eq!(
+        errors[0]["path"],
+        json!(["topProducts", garden, "category"])
+    );
+    assert!(errors[0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("Invalid value \"GARDEN\" for type Category"));
+}
+
+#[tokio::test]
 async fn an_unreachable_subgraph_is_an_error_not_a_dead_router() {
     let gw = TestGateway::start_with("shop", HashMap::new(), |config| {
         config.subgraphs.get_mut("accounts").unwrap().url =

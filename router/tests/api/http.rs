@@ -370,6 +370,25 @@ async fn a_request_id_is_assigned_returned_and_forwarded_to_subgraphs() {
         forwarded[1].get("x-request-id").unwrap(),
         "client-chosen-id"
     );
+
+    // An oversized or odd id is neither echoed nor forwarded: the request gets a new one.
+    for odd in ["x".repeat(8 * 1024), "a b".into(), "<script>".into()] {
+        let replaced = reqwest::Client::new()
+            .post(&gw.url)
+            .header("content-type", "application/json")
+            .header("x-request-id", &odd)
+            .body(r#"{"query":"{ count }"}"#)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(replaced.status(), 200);
+        let id = replaced.headers()["x-request-id"].to_str().unwrap();
+        assert_eq!(id.len(), 36, "a new UUID instead of {odd:.20}: {id}");
+    }
+    let forwarded = gw.subgraph("counter").headers.lock().unwrap().clone();
+    assert!(forwarded[2..]
+        .iter()
+        .all(|headers| headers["x-request-id"].len() == 36));
 }
 
 #[tokio::test]

@@ -9,6 +9,7 @@ mod binary;
 mod dedupe;
 mod errors;
 mod federation;
+mod fuzz;
 mod http;
 mod rate_limits;
 mod shop;

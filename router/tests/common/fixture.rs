@@ -46,6 +46,9 @@ pub enum Behaviour {
     InvalidJson,
     Status(u16),
     Delay(Duration),
+    /// Answers as usual with every occurrence of the first text replaced by the second (a
+    /// subgraph whose answers disagree with the supergraph).
+    Replace(&'static str, &'static str),
 }
 
 pub struct FixtureSubgraph {
@@ -459,6 +462,14 @@ async fn handle(
             return (http::StatusCode::from_u16(code).unwrap(), "failure").into_response()
         }
         Behaviour::Delay(duration) => tokio::time::sleep(duration).await,
+        Behaviour::Replace(from, to) => {
+            let answer = serde_json::to_string(&fixture.execute(&request)).unwrap();
+            return (
+                [(http::header::CONTENT_TYPE, "application/json")],
+                answer.replace(from, to),
+            )
+                .into_response();
+        }
         Behaviour::Normal => {}
     }
     let response = fixture.execute(&request);

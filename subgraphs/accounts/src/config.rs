@@ -1,14 +1,22 @@
 //! The accounts service's own settings (the shared ones are in [`kit::settings`]). Environment
 //! variables:
-//! - `ACCOUNTS_ACCESS_TOKEN_TTL_SECS` (default 900), `ACCOUNTS_REFRESH_TOKEN_TTL_DAYS` (default 30)
+//! - `ACCOUNTS_ACCESS_TOKEN_TTL_SECS` (default 900, at most `JWT_MAX_LIFETIME_SECS`), `ACCOUNTS_REFRESH_TOKEN_TTL_DAYS` (default 30)
 //! - `ACCOUNTS_SIGNING_KEY`: Ed25519 PKCS#8, base64; without it a key is generated once and kept
 //!   in the database so every replica signs with the same key
 //! - `ACCOUNTS_LOGIN_FAILURES_PER_ACCOUNT` (default 5) and `ACCOUNTS_LOGIN_FAILURES_PER_ADDRESS`
-//!   (default 50) per 15 minutes
+//!   (default 50) per 15 minutes, `ACCOUNTS_REGISTRATIONS_PER_ADDRESS` (default 10) per 15
+//!   minutes; the address is the router's word for the client's, else the peer's
+//! - `ACCOUNTS_HASHING_THREADS` (default half the CPUs, at least 1): password hashes computed at
+//!   once, off the threads that serve requests
+//! - `ACCOUNTS_ARGON2_MEMORY_KIB` (default 19456), `ACCOUNTS_ARGON2_ITERATIONS` (default 2),
+//!   `ACCOUNTS_ARGON2_PARALLELISM` (default 1): argon2id's cost for new hashes (stored hashes
+//!   keep the cost they were made with)
 //!
 //! Accounts verifies tokens with its own keys, so it ignores `JWKS_URL`.
 
 use kit::config::ConfigError;
+
+use crate::domain::password::HashCost;
 use kit::settings::{CommonSettings, Env};
 use kit::subgraph::OwnSettings;
 
@@ -19,23 +27,58 @@ pub struct AccountsSettings {
     pub signing_key: Option<String>,
     pub failures_per_account: i64,
     pub failures_per_address: i64,
+    pub registrations_per_address: i64,
+    pub hashing_threads: usize,
+    pub hash_cost: HashCost,
 }
 
 impl OwnSettings for AccountsSettings {
-    fn from_env(env: &Env, _common: &CommonSettings) -> Result<Self, ConfigError> {
+    fn from_env(env: &Env, common: &CommonSettings) -> Result<Self, ConfigError> {
         let settings = Self {
             access_token_ttl_secs: env.parse_or("ACCESS_TOKEN_TTL_SECS", 900)?,
             refresh_token_ttl_days: env.parse_or("REFRESH_TOKEN_TTL_DAYS", 30)?,
             signing_key: env.optional("SIGNING_KEY"),
             failures_per_account: env.parse_or("LOGIN_FAILURES_PER_ACCOUNT", 5)?,
             failures_per_address: env.parse_or("LOGIN_FAILURES_PER_ADDRESS", 50)?,
+            registrations_per_address: env.parse_or("REGISTRATIONS_PER_ADDRESS", 10)?,
+            hashing_threads: env.parse_or("HASHING_THREADS", default_hashing_threads())?,
+            hash_cost: HashCost::new(
+                env.parse_or("ARGON2_MEMORY_KIB", argon2::Params::DEFAULT_M_COST)?,
+                env.parse_or("ARGON2_ITERATIONS", argon2::Params::DEFAULT_T_COST)?,
+                env.parse_or("ARGON2_PARALLELISM", argon2::Params::DEFAULT_P_COST)?,
+            )
+            .map_err(|e| ConfigError::Invalid {
+                name: env.name("ARGON2_MEMORY_KIB"),
+                message: format!("argon2 refuses this cost: {e}"),
+            })?,
         };
+        if settings.hashing_threads == 0 {
+            return Err(ConfigError::Invalid {
+                name: env.name("HASHING_THREADS"),
+                message: "must be at least 1".into(),
+            });
+        }
         if settings.access_token_ttl_secs < 1 {
             return Err(ConfigError::Invalid {
                 name: env.name("ACCESS_TOKEN_TTL_SECS"),
                 message: "must be at least 1".into(),
             });
         }
+        // Longer-lived tokens would be refused by every verifier, this one included.
+        if settings.access_token_ttl_secs > common.jwt.max_lifetime_secs {
+            return Err(ConfigError::Invalid {
+                name: env.name("ACCESS_TOKEN_TTL_SECS"),
+                message: format!(
+                    "must be at most JWT_MAX_LIFETIME_SECS ({})",
+                    common.jwt.max_lifetime_secs
+                ),
+            });
+        }
         Ok(settings)
     }
+}
+
+/// Half the CPUs (at least one): logins may use that much, queries keep the rest.
+fn default_hashing_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| (n.get() / 2).max(1))
 }

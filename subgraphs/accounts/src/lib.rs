@@ -4,6 +4,7 @@
 pub mod config;
 pub mod domain;
 pub mod graphql;
+pub mod hashing;
 pub mod oauth;
 pub mod service;
 pub mod store;
@@ -132,8 +133,10 @@ impl Subgraph for Accounts {
             ThrottleSettings {
                 failures_per_account: own.failures_per_account,
                 failures_per_address: own.failures_per_address,
+                registrations_per_address: own.registrations_per_address,
                 ..ThrottleSettings::default()
             },
+            hashing::PasswordHashing::new(own.hash_cost.clone(), own.hashing_threads)?,
             resources.events,
         ));
         Ok(Self { service, jwks })
@@ -176,7 +179,7 @@ impl Subgraph for Accounts {
             let email = Email::parse(email)?;
             let password = Password::parse(password, email.as_str())?;
             self.service
-                .create_user(&email, &password, name, roles)
+                .create_user(&email, password, name, roles)
                 .await?;
         }
         Ok(())

@@ -11,19 +11,22 @@ use kit::subgraph::Events;
 
 use crate::domain::clients::{self, ClientKind};
 use crate::domain::events::UserRegistered;
-use crate::domain::password::{self, WeakPassword};
+use crate::domain::password::WeakPassword;
 use crate::domain::profile::{self, AddressInput};
 use crate::domain::tokens::{self, KeyError, TokenSigner};
 use crate::domain::{role, Email, Password, Role};
+use crate::hashing::PasswordHashing;
 use crate::store::{
     AccountsStore, AddressRow, ApiClientRow, RefreshTokenRow, Rotation, StoreError, UserRow,
 };
 
-/// Login throttling: failures allowed per window, per account and per client address.
+/// Throttling per window: failed logins per account and per client address, registrations per
+/// client address.
 pub struct ThrottleSettings {
     pub window_ms: i64,
     pub failures_per_account: i64,
     pub failures_per_address: i64,
+    pub registrations_per_address: i64,
 }
 
 impl Default for ThrottleSettings {
@@ -32,6 +35,7 @@ impl Default for ThrottleSettings {
             window_ms: 15 * 60 * 1000,
             failures_per_account: 5,
             failures_per_address: 50,
+            registrations_per_address: 10,
         }
     }
 }
@@ -51,6 +55,10 @@ pub enum AccountError {
     InvalidCredentials,
     #[error("too many failed attempts; try again later")]
     TooManyAttempts,
+    #[error("too many accounts were created from this address; try again later")]
+    TooManyRegistrations,
+    #[error("the last active admin cannot lose the admin role or be disabled")]
+    LastAdmin,
     #[error("the refresh token is invalid or expired")]
     InvalidRefreshToken,
     #[error("{0} not found")]
@@ -64,8 +72,8 @@ pub enum AccountError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Key(#[from] KeyError),
-    #[error("password hashing failed: {0}")]
-    Hash(String),
+    #[error(transparent)]
+    Hash(#[from] crate::hashing::HashingError),
     #[error(transparent)]
     Client(#[from] crate::domain::clients::ClientError),
     #[error(transparent)]
@@ -99,6 +107,7 @@ pub struct AccountsService {
     signer: TokenSigner,
     refresh_ttl_ms: i64,
     throttle: ThrottleSettings,
+    hashing: PasswordHashing,
     events: Events,
 }
 
@@ -132,6 +141,7 @@ impl AccountsService {
         signer: TokenSigner,
         refresh_ttl_ms: i64,
         throttle: ThrottleSettings,
+        hashing: PasswordHashing,
         events: Events,
     ) -> Self {
         Self {
@@ -139,6 +149,7 @@ impl AccountsService {
             signer,
             refresh_ttl_ms,
             throttle,
+            hashing,
             events,
         }
     }
@@ -147,16 +158,32 @@ impl AccountsService {
         &self.signer
     }
 
+    /// Creates a customer account and signs it in; at most `registrations_per_address` per
+    /// window from one client address (each attempt that gets as far as hashing counts).
     pub async fn register(
         &self,
         email: &str,
         password: &str,
         name: &str,
+        client_address: &str,
     ) -> AccountResult<Session> {
         let email = Email::parse(email)?;
         let password = Password::parse(password, email.as_str())?;
         let name = valid_name(name)?;
-        let user = self.new_user(&email, &password, &name, &[Role::Customer])?;
+        let now = now_millis();
+        let window_start = now - self.throttle.window_ms;
+        let address_key = format!("register:{client_address}");
+        if self.store.failures(&address_key, window_start).await?
+            >= self.throttle.registrations_per_address
+        {
+            return Err(AccountError::TooManyRegistrations);
+        }
+        self.store
+            .record_failure(&address_key, now, window_start)
+            .await?;
+        let user = self
+            .new_user(&email, password, &name, &[Role::Customer])
+            .await?;
         let registered = self.events.event(&UserRegistered {
             user_id: user.id.clone(),
             email: user.email.clone(),
@@ -179,11 +206,11 @@ impl AccountsService {
     pub async fn create_user(
         &self,
         email: &Email,
-        password: &Password,
+        password: Password,
         name: &str,
         roles: &[Role],
     ) -> AccountResult<String> {
-        let user = self.new_user(email, password, name, roles)?;
+        let user = self.new_user(email, password, name, roles).await?;
         match self.store.insert_user(&user).await {
             Err(StoreError::DuplicateEmail) => Err(AccountError::EmailTaken),
             other => other.map(|_| user.id).map_err(Into::into),
@@ -207,21 +234,19 @@ impl AccountsService {
         }
         let password = Password::parse(password, email.as_str())?;
         let id = self
-            .create_user(&email, &password, name, &[Role::Customer, Role::Admin])
+            .create_user(&email, password, name, &[Role::Customer, Role::Admin])
             .await?;
         Ok((id, true))
     }
 
-    fn new_user(
+    async fn new_user(
         &self,
         email: &Email,
-        password: &Password,
+        password: Password,
         name: &str,
         roles: &[Role],
     ) -> AccountResult<UserRow> {
-        let hash = password
-            .hash()
-            .map_err(|e| AccountError::Hash(e.to_string()))?;
+        let hash = self.hashing.hash(password).await?;
         let now = now_millis();
         Ok(UserRow {
             id: new_id("user"),
@@ -255,7 +280,10 @@ impl AccountsService {
             return Err(AccountError::TooManyAttempts);
         }
         let user = self.store.user_by_email(&normalized).await?;
-        let verified = password::verify(password, user.as_ref().map(|u| u.password_hash.as_str()));
+        let verified = self
+            .hashing
+            .verify(password, user.as_ref().map(|u| u.password_hash.as_str()))
+            .await?;
         match user {
             Some(user) if verified && user.disabled_at.is_none() => {
                 self.store.clear_failures(&account_key).await?;
@@ -381,7 +409,8 @@ impl AccountsService {
         if !self
             .store
             .set_roles(user_id, &role::encode(roles), now, &event)
-            .await?
+            .await
+            .map_err(last_admin)?
         {
             return Err(AccountError::NotFound("user"));
         }
@@ -403,7 +432,8 @@ impl AccountsService {
         if !self
             .store
             .set_disabled(user_id, disabled.then_some(now), now, &event)
-            .await?
+            .await
+            .map_err(last_admin)?
         {
             return Err(AccountError::NotFound("user"));
         }
@@ -558,6 +588,13 @@ impl AccountsService {
             expires_at: now + self.refresh_ttl_ms,
         };
         (token, row)
+    }
+}
+
+fn last_admin(error: StoreError) -> AccountError {
+    match error {
+        StoreError::LastAdmin => AccountError::LastAdmin,
+        other => other.into(),
     }
 }
 

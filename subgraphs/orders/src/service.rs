@@ -42,8 +42,9 @@ pub enum OrderError {
     InvalidAddress(InvalidAddress),
     #[error("the signed-in account cannot place orders")]
     UnknownCustomer,
-    #[error("no carrier ships these products to this address")]
-    NoShippingRate,
+    /// Shipping's reason: too heavy for every carrier, no carrier to that country.
+    #[error("{0}")]
+    NoShippingRate(String),
     #[error("{carrier}/{service} does not ship these products to this address; ask shippingRates")]
     UnknownShippingMethod { carrier: String, service: String },
     #[error("this idempotency key was used for a different checkout")]
@@ -287,7 +288,11 @@ impl OrdersService {
             priced.push(line);
         }
         let currency = priced[0].unit_price.currency;
-        let rates = self.services.shipping_rates(&address, &cart).await?;
+        let rates = self
+            .services
+            .shipping_rates(&address, &cart)
+            .await?
+            .map_err(OrderError::NoShippingRate)?;
         let rate = match &request.shipping_method {
             Some(chosen) => rates
                 .into_iter()
@@ -297,7 +302,9 @@ impl OrdersService {
                     service: chosen.service.clone(),
                 })?,
             // Cheapest first.
-            None => rates.into_iter().next().ok_or(OrderError::NoShippingRate)?,
+            None => rates.into_iter().next().ok_or_else(|| {
+                OrderError::NoShippingRate("no carrier ships these products to this address".into())
+            })?,
         };
         let totals = totals::totals(&priced, rate.price)?;
         let now = now_millis();

@@ -243,12 +243,13 @@ impl Services {
         Ok(products)
     }
 
-    /// What each carrier service charges to ship `lines` to `address`, cheapest first.
+    /// What each carrier service charges to ship `lines` to `address`, cheapest first; or, when
+    /// no carrier takes the parcel there, shipping's word for why.
     pub async fn shipping_rates(
         &self,
         address: &Address,
         lines: &[CartLine],
-    ) -> CallResult<Vec<ShippingRate>> {
+    ) -> CallResult<Result<Vec<ShippingRate>, String>> {
         let lines: Vec<Value> = lines
             .iter()
             .map(|l| json!({ "productId": l.product_id, "quantity": l.quantity }))
@@ -259,7 +260,7 @@ impl Services {
                 &self.urls.shipping,
                 "query($input: ShippingRatesInput!) { shippingRates(input: $input) { \
                  rates { carrier service price { amount currencyCode } } \
-                 userErrors { message } } }",
+                 userErrors { code message } } }",
                 json!({ "input": { "address": address, "lines": lines } }),
             )
             .await?;
@@ -268,12 +269,14 @@ impl Services {
             service: "shipping",
             detail: payload.to_string(),
         };
-        // Orders checked the address and the products already: a refusal here is a mismatch.
-        if payload["userErrors"]
-            .as_array()
-            .is_none_or(|e| !e.is_empty())
-        {
-            return Err(unreadable());
+        let user_errors = payload["userErrors"].as_array().ok_or_else(unreadable)?;
+        if let Some(error) = user_errors.first() {
+            // Orders checked the address and the products already: any other refusal is a
+            // mismatch.
+            return match (error["code"].as_str(), error["message"].as_str()) {
+                (Some("UNSHIPPABLE"), Some(why)) => Ok(Err(why.to_string())),
+                _ => Err(unreadable()),
+            };
         }
         payload["rates"]
             .as_array()
@@ -288,7 +291,8 @@ impl Services {
                     price: Money::from_json(&rate["price"]).ok_or_else(unreadable)?,
                 })
             })
-            .collect()
+            .collect::<CallResult<_>>()
+            .map(Ok)
     }
 
     /// The units of each product that can be sold now (products inventory does not know have

@@ -18,8 +18,11 @@ use crate::store::{
 
 #[derive(Debug, thiserror::Error)]
 pub enum PaymentError {
-    #[error("the amount must be positive")]
+    #[error("the amount must be greater than zero")]
     InvalidAmount,
+    /// The amount is not money: not a decimal, too many decimal places, negative, too large.
+    #[error("the {0}")]
+    UnreadableAmount(#[from] kit::money::MoneyError),
     #[error("the payment's result is not known yet; ask again")]
     ResultOutstanding,
     #[error("the payment method was refused: {0}")]
@@ -280,8 +283,7 @@ impl PaymentsService {
             .await?
             .pop()
             .ok_or(PaymentError::UnknownPayment)?;
-        let amount =
-            Money::parse(amount, payment.currency).map_err(|_| PaymentError::InvalidAmount)?;
+        let amount = Money::parse(amount, payment.currency)?;
         self.refund_minor(&payment, amount.minor_units, reason, admin_id)
             .await
     }

@@ -60,6 +60,8 @@ pub enum ShippingError {
     Store(#[from] StoreError),
     #[error("rates: {0}")]
     Rates(#[from] crate::domain::rates::RateTableError),
+    #[error("{0}")]
+    Unshippable(#[from] crate::domain::rates::Unshippable),
 }
 
 pub type ShippingResult<T> = Result<T, ShippingError>;
@@ -120,7 +122,8 @@ impl ShippingService {
     }
 
     /// Every service that carries these lines to `address`, cheapest first. The parcel weighs
-    /// what the catalog says of each product (the default weight where it says nothing).
+    /// what the catalog says of each product (the default weight where it says nothing). When
+    /// none does, [`ShippingError::Unshippable`] says why.
     pub async fn quote(
         &self,
         address: AddressInput,
@@ -129,7 +132,15 @@ impl ShippingService {
         let address = parse_address(address)?;
         check_lines(lines)?;
         let grams = self.weigh(lines).await?;
-        Ok(self.settings.rates.quote(&address.country_code, grams)?)
+        let quotes = self.settings.rates.quote(&address.country_code, grams)?;
+        if quotes.is_empty() {
+            return Err(self
+                .settings
+                .rates
+                .unshippable(&address.country_code, grams)
+                .into());
+        }
+        Ok(quotes)
     }
 
     /// The remembered weights of the lines' products, and the products not remembered.

@@ -110,18 +110,24 @@ impl TokenSigner {
             roles: roles.iter().map(|r| r.as_str().to_string()).collect(),
             scope: scopes.join(" "),
             iat: now_secs,
+            nbf: None,
             iat_ms: Some(kit::db::now_millis().max(now_secs * 1000)),
             exp: now_secs + self.ttl_secs,
             iss: self.issuer.clone(),
             aud: self.audience.clone(),
         };
-        let mut header = Header::new(Algorithm::EdDSA);
-        header.kid = Some(self.kid.clone());
-        Ok(jsonwebtoken::encode(&header, &claims, &self.key)?)
+        self.sign_claims(&claims)
     }
 }
 
 impl TokenSigner {
+    /// These claims signed with the current key (tests craft odd claims with it).
+    pub fn sign_claims(&self, claims: &Claims) -> Result<String, KeyError> {
+        let mut header = Header::new(Algorithm::EdDSA);
+        header.kid = Some(self.kid.clone());
+        Ok(jsonwebtoken::encode(&header, claims, &self.key)?)
+    }
+
     /// An access token for an API client: `sub` is the client id, `scope` its scopes.
     pub fn sign_client(
         &self,
@@ -135,14 +141,13 @@ impl TokenSigner {
             roles: roles.to_vec(),
             scope: scopes.join(" "),
             iat: now_secs,
+            nbf: None,
             iat_ms: Some(kit::db::now_millis().max(now_secs * 1000)),
             exp: now_secs + self.ttl_secs,
             iss: self.issuer.clone(),
             aud: self.audience.clone(),
         };
-        let mut header = Header::new(Algorithm::EdDSA);
-        header.kid = Some(self.kid.clone());
-        Ok(jsonwebtoken::encode(&header, &claims, &self.key)?)
+        self.sign_claims(&claims)
     }
 }
 

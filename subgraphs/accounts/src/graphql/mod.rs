@@ -53,11 +53,14 @@ pub enum AccountErrorCode {
     InvalidName,
     InvalidCredentials,
     TooManyAttempts,
+    TooManyRegistrations,
     InvalidRefreshToken,
     InvalidAddress,
     NotFound,
     InvalidClient,
     ClientNameTaken,
+    /// The change would leave the shop without an active admin.
+    LastAdmin,
 }
 
 /// An expected failure of an accounts mutation.
@@ -100,6 +103,8 @@ pub(crate) fn user_error(error: AccountError) -> Result<AccountUserError, ApiErr
         AccountError::InvalidName => (field(&["input", "name"]), AccountErrorCode::InvalidName),
         AccountError::InvalidCredentials => (None, AccountErrorCode::InvalidCredentials),
         AccountError::TooManyAttempts => (None, AccountErrorCode::TooManyAttempts),
+        AccountError::TooManyRegistrations => (None, AccountErrorCode::TooManyRegistrations),
+        AccountError::LastAdmin => (field(&["input", "userId"]), AccountErrorCode::LastAdmin),
         AccountError::InvalidRefreshToken => (
             field(&["input", "refreshToken"]),
             AccountErrorCode::InvalidRefreshToken,

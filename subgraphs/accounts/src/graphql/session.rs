@@ -66,9 +66,17 @@ fn auth_payload(result: AccountResult<Session>) -> async_graphql::Result<AuthPay
 #[derive(Default)]
 pub struct SessionMutation;
 
+/// The address the request came from (the router's word for it, else the peer).
+fn client_address<'a>(ctx: &'a Context<'_>) -> &'a str {
+    ctx.data_opt::<ClientAddress>()
+        .map(|c| c.0.as_str())
+        .unwrap_or("unknown")
+}
+
 #[Object]
 impl SessionMutation {
-    /// Creates a customer account and signs it in.
+    /// Creates a customer account and signs it in. Throttled per client address
+    /// (TOO_MANY_REGISTRATIONS).
     async fn register(
         &self,
         ctx: &Context<'_>,
@@ -76,7 +84,12 @@ impl SessionMutation {
     ) -> async_graphql::Result<AuthPayload> {
         auth_payload(
             service(ctx)
-                .register(&input.email, &input.password, &input.name)
+                .register(
+                    &input.email,
+                    &input.password,
+                    &input.name,
+                    client_address(ctx),
+                )
                 .await,
         )
     }
@@ -86,13 +99,9 @@ impl SessionMutation {
         ctx: &Context<'_>,
         input: LoginInput,
     ) -> async_graphql::Result<AuthPayload> {
-        let client = ctx
-            .data_opt::<ClientAddress>()
-            .map(|c| c.0.as_str())
-            .unwrap_or("unknown");
         auth_payload(
             service(ctx)
-                .login(&input.email, &input.password, client)
+                .login(&input.email, &input.password, client_address(ctx))
                 .await,
         )
     }

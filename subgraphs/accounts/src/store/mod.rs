@@ -14,6 +14,9 @@ pub use sql::SqlStore;
 pub enum StoreError {
     #[error("email already registered")]
     DuplicateEmail,
+    /// The change would leave the shop without an active admin.
+    #[error("the last active admin cannot lose that role or be disabled")]
+    LastAdmin,
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
 }
@@ -94,10 +97,11 @@ pub trait UserStore: Send + Sync {
     async fn users_by_ids(&self, ids: &[String]) -> StoreResult<Vec<UserRow>>;
     async fn update_name(&self, id: &str, name: &str, now: i64) -> StoreResult<bool>;
     /// Sets a user's roles and appends `event` (their access changed) to the outbox, atomically;
-    /// false (and no event) when there is no such user.
+    /// false (and no event) when there is no such user; [`StoreError::LastAdmin`] (and nothing
+    /// changed) when it would leave no active admin, also against concurrent changes.
     async fn set_roles(&self, id: &str, roles: &str, now: i64, event: &Event) -> StoreResult<bool>;
-    /// Disables (`Some(time)`) or enables (`None`) a user with `event`, like [`Self::set_roles`];
-    /// disabling revokes their sessions.
+    /// Disables (`Some(time)`) or enables (`None`) a user with `event`, like [`Self::set_roles`]
+    /// (the last active admin is not disabled); disabling revokes their sessions.
     async fn set_disabled(
         &self,
         id: &str,

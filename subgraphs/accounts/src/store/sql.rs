@@ -14,6 +14,26 @@ pub struct SqlStore {
 }
 
 impl SqlStore {
+    /// Refuses (with [`StoreError::LastAdmin`]) a change that takes `user_id` out of the active
+    /// admins when it is the last one. The active admins' rows stay locked until the
+    /// transaction ends, so two admins demoting each other at once cannot both succeed.
+    async fn keep_an_admin(
+        &self,
+        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+        user_id: &str,
+    ) -> StoreResult<()> {
+        let admins: Vec<String> = sqlx::query_scalar(&format!(
+            "SELECT id FROM users WHERE disabled_at IS NULL AND (' ' || roles || ' ') LIKE '% admin %' ORDER BY id {}",
+            self.db.row_lock("FOR UPDATE")
+        ))
+        .fetch_all(&mut **tx)
+        .await?;
+        if admins.len() == 1 && admins[0] == user_id {
+            return Err(StoreError::LastAdmin);
+        }
+        Ok(())
+    }
+
     pub fn new(db: Database) -> Self {
         Self { db }
     }
@@ -160,6 +180,10 @@ impl UserStore for SqlStore {
 
     async fn set_roles(&self, id: &str, roles: &str, now: i64, event: &Event) -> StoreResult<bool> {
         let mut tx = self.db.begin().await?;
+        let stays_admin = roles.split_whitespace().any(|r| r == "admin");
+        if !stays_admin {
+            self.keep_an_admin(&mut tx, id).await?;
+        }
         let done = sqlx::query("UPDATE users SET roles = $1, updated_at = $2 WHERE id = $3")
             .bind(roles)
             .bind(now)
@@ -182,6 +206,9 @@ impl UserStore for SqlStore {
         event: &Event,
     ) -> StoreResult<bool> {
         let mut tx = self.db.begin().await?;
+        if disabled_at.is_some() {
+            self.keep_an_admin(&mut tx, id).await?;
+        }
         let done = sqlx::query("UPDATE users SET disabled_at = $1, updated_at = $2 WHERE id = $3")
             .bind(disabled_at)
             .bind(now)

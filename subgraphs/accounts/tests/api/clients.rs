@@ -4,7 +4,7 @@ use accounts::{Accounts, ClientKind};
 use kit::testing::{spawn_app, TestApp};
 use serde_json::Value;
 
-async fn token(app: &TestApp<Accounts>, form: &[(&str, &str)]) -> (u16, Value) {
+pub(crate) async fn token(app: &TestApp<Accounts>, form: &[(&str, &str)]) -> (u16, Value) {
     let response = app
         .http
         .post(format!("http://{}/oauth/token", app.address))

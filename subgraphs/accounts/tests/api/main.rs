@@ -1,6 +1,7 @@
 //! Accounts tests: the store contract against every database backend, signing-key rotation, API
 //! clients and their tokens.
 
+mod abuse;
 mod clients;
 mod rotation;
 mod store_contract;

@@ -2,5 +2,6 @@
 //! against one behavioural contract.
 
 mod api;
+mod fuzz;
 mod search_contract;
 mod store_contract;

@@ -126,7 +126,7 @@ pub(crate) fn user_error(error: OrderError) -> Result<OrderUserError, ApiError> 
             OrderErrorCode::InvalidAddress,
         ),
         OrderError::UnknownCustomer => (None, OrderErrorCode::InvalidInput),
-        OrderError::NoShippingRate => (None, OrderErrorCode::ShippingUnavailable),
+        OrderError::NoShippingRate(_) => (None, OrderErrorCode::ShippingUnavailable),
         OrderError::UnknownShippingMethod { .. } => (
             field(&["shippingMethod"]),
             OrderErrorCode::ShippingUnavailable,

@@ -54,7 +54,7 @@ impl ChargeMutation {
                     })
                     .await
             }
-            Err(_) => Err(PaymentError::InvalidAmount),
+            Err(unreadable) => Err(PaymentError::UnreadableAmount(unreadable)),
         };
         let result = result.map(Payment::from);
         payload(result, |payment, user_errors| ChargeOrderPayload {

@@ -81,7 +81,9 @@ pub(crate) fn payload<T, P>(
 pub(crate) fn user_error(error: PaymentError) -> Result<PaymentUserError, ApiError> {
     let field = |name: &str| Some(vec!["input".to_string(), name.to_string()]);
     let (field, code) = match &error {
-        PaymentError::InvalidAmount => (field("amount"), PaymentErrorCode::InvalidInput),
+        PaymentError::InvalidAmount | PaymentError::UnreadableAmount(_) => {
+            (field("amount"), PaymentErrorCode::InvalidInput)
+        }
         PaymentError::ResultOutstanding => (None, PaymentErrorCode::ResultOutstanding),
         PaymentError::MissingReason => (field("reason"), PaymentErrorCode::InvalidInput),
         PaymentError::MethodRefused(_) => (

@@ -171,11 +171,37 @@ async fn refunds_never_exceed_the_capture_even_when_requested_at_once() {
     // 1.00 is left; a bad amount and a customer are refused.
     let rest = app.data(REFUND, refund("1.00", "last"), Some(&admin)).await;
     assert_eq!(rest["refundPayment"]["userErrors"], json!([]), "{rest}");
-    let bad = app.data(REFUND, refund("-1", "bad"), Some(&admin)).await;
-    assert_eq!(
-        bad["refundPayment"]["userErrors"][0]["code"],
-        "INVALID_INPUT"
-    );
+    // Each kind of mistake in an amount says what is wrong with it.
+    for (amount, says) in [
+        ("-1", "the amount must not be negative"),
+        (
+            "abc",
+            "the amount must be a decimal number such as \"19.99\"",
+        ),
+        (
+            "1e2",
+            "the amount must be a decimal number such as \"19.99\"",
+        ),
+        ("12.345", "the amount has more than 2 decimal places"),
+        ("99999999999999999999", "the amount is too large"),
+        ("0.00", "the amount must be greater than zero"),
+    ] {
+        let bad = app
+            .data(
+                REFUND,
+                refund(amount, &format!("bad {amount}")),
+                Some(&admin),
+            )
+            .await;
+        let error = &bad["refundPayment"]["userErrors"][0];
+        assert_eq!(error["code"], "INVALID_INPUT", "{amount}: {bad}");
+        assert_eq!(error["message"], says, "{amount}: {bad}");
+        assert_eq!(
+            error["field"],
+            json!(["input", "amount"]),
+            "{amount}: {bad}"
+        );
+    }
     let customer = app
         .graphql(
             REFUND,

@@ -326,3 +326,66 @@ async fn a_charge_the_shop_never_recorded_is_found_at_the_provider_and_recorded(
         (charge.id.as_str(), 7_700, PaymentStatus::Captured)
     );
 }
+
+#[tokio::test]
+async fn fuzzed_signed_deliveries_are_answered_without_a_server_error_and_keep_the_books_sound() {
+    let Intake {
+        store,
+        client,
+        _provider,
+        ..
+    } = intake().await;
+    // No grace: an event for an unknown charge is looked up at once.
+    let intake = WebhookIntake::new(
+        store.clone(),
+        client.clone(),
+        vec![SECRET.into()],
+        kit::webhook::DEFAULT_TOLERANCE,
+    )
+    .grace(Duration::ZERO);
+    let charge = client
+        .charge(&order(5_000, "ord_fuzz"), "ord_fuzz-pay")
+        .await
+        .unwrap();
+    let payment = payment_of(&charge, "ord_fuzz");
+    store.insert(&payment).await.unwrap();
+    let valid = [
+        event_body("charge.succeeded", &charge.id, 5_000, "USD", Value::Null),
+        event_body(
+            "charge.refunded",
+            &charge.id,
+            1_000,
+            "USD",
+            json!({ "id": "re_fuzz", "reference": "ref_fuzz", "amount_minor": 1_000 }),
+        ),
+    ];
+    let mut fuzz = kit::fuzz::Fuzzer::from_env(5_000);
+    let now = kit::db::now_millis() / 1000;
+    let cases = kit::fuzz::Fuzzer::cases(300);
+    let mut statuses = std::collections::BTreeMap::<u16, usize>::new();
+    for case in 0..cases {
+        let body = match fuzz.below(3) {
+            0 => serde_json::to_vec(&fuzz.json_value(3)).unwrap(),
+            _ => {
+                let valid = fuzz.pick(&valid).clone();
+                fuzz.mutate(&valid)
+            }
+        };
+        let status = intake.handle(&signed(&body, now), &body).await;
+        assert!(
+            !status.is_server_error(),
+            "case {case} (seed {}): {status} for {}",
+            fuzz.seed,
+            String::from_utf8_lossy(&body)
+        );
+        *statuses.entry(status.as_u16()).or_default() += 1;
+        let books = store.by_id(&payment.id).await.unwrap().unwrap();
+        assert!(
+            books.captured_minor <= books.amount_minor
+                && books.refunded_minor <= books.captured_minor
+                && books.refunded_minor >= 0,
+            "case {case}: {books:?}"
+        );
+    }
+    println!("{cases} deliveries, seed {}: {statuses:?}", fuzz.seed);
+}

@@ -101,6 +101,28 @@ pub enum RateTableError {
     },
 }
 
+/// Why no service carries a parcel, said so that the buyer can act on it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Unshippable {
+    #[error("no carrier ships to {destination}")]
+    NoCarrierTo { destination: String },
+    #[error(
+        "the parcel weighs {} kg; no carrier takes more than {} kg to {destination}",
+        kilograms(*grams),
+        kilograms(*max_grams)
+    )]
+    TooHeavy {
+        grams: u32,
+        max_grams: u32,
+        destination: String,
+    },
+}
+
+/// Grams as kilograms with one decimal, for messages.
+fn kilograms(grams: u32) -> String {
+    format!("{:.1}", f64::from(grams) / 1000.0)
+}
+
 /// What a service level charges to carry a parcel.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Quote {
@@ -146,6 +168,29 @@ impl RateTable {
             }
         }
         Ok(currency)
+    }
+
+    /// Why no service carries `grams` to `destination` (when [`RateTable::quote`] found none):
+    /// no service serves its zone, or the parcel is heavier than every band there.
+    pub fn unshippable(&self, destination: &str, grams: u32) -> Unshippable {
+        let zone = zone(&self.origin, destination);
+        let heaviest = self
+            .carriers
+            .iter()
+            .flat_map(|c| &c.services)
+            .flat_map(|s| s.rates.iter().filter(|r| r.zone == zone))
+            .flat_map(|r| r.bands.iter().map(|b| b.max_grams))
+            .max();
+        match heaviest {
+            None => Unshippable::NoCarrierTo {
+                destination: destination.into(),
+            },
+            Some(max_grams) => Unshippable::TooHeavy {
+                grams,
+                max_grams,
+                destination: destination.into(),
+            },
+        }
     }
 
     /// Every service that carries `grams` to `destination`, cheapest first (then fastest).
@@ -254,5 +299,20 @@ mod tests {
         let mut backwards = table();
         backwards.carriers[1].services[0].rates[0].transit_days = (3, 1);
         assert!(backwards.validate().is_err());
+    }
+
+    #[test]
+    fn a_parcel_nobody_takes_says_why() {
+        let table = table();
+        assert!(table.quote("JP", 50_000).unwrap().is_empty());
+        assert_eq!(
+            table.unshippable("JP", 50_000).to_string(),
+            "the parcel weighs 50.0 kg; no carrier takes more than 30.0 kg to JP"
+        );
+        assert!(table.quote("CH", 100).unwrap().is_empty());
+        assert_eq!(
+            table.unshippable("CH", 100).to_string(),
+            "no carrier ships to CH"
+        );
     }
 }

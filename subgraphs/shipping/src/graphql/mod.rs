@@ -16,6 +16,7 @@ use kit::schema::dataloader;
 use kit::ApiError;
 
 use crate::domain::events::EventLine;
+use crate::domain::rates::Unshippable;
 use crate::service::{ShippingError, ShippingResult, ShippingService};
 pub use shipment::{Shipment, ShipmentLoader, TrackingLoader};
 
@@ -49,6 +50,9 @@ pub enum ShippingErrorCode {
     UnknownService,
     NotFound,
     MoreThanOrdered,
+    /// No carrier takes the parcel to the address; the message says why (too heavy, no carrier
+    /// to that country).
+    Unshippable,
 }
 
 /// An expected failure of a shipping operation.
@@ -113,6 +117,13 @@ pub(crate) fn user_error(error: ShippingError) -> Result<ShippingUserError, ApiE
         }
         ShippingError::UnknownProducts(_) => (field(&["lines"]), ShippingErrorCode::UnknownProduct),
         ShippingError::UnknownService { .. } => (None, ShippingErrorCode::UnknownService),
+        ShippingError::Unshippable(Unshippable::TooHeavy { .. }) => {
+            (field(&["lines"]), ShippingErrorCode::Unshippable)
+        }
+        ShippingError::Unshippable(Unshippable::NoCarrierTo { .. }) => (
+            field(&["address", "countryCode"]),
+            ShippingErrorCode::Unshippable,
+        ),
         ShippingError::UnknownOrder => (field(&["orderId"]), ShippingErrorCode::NotFound),
         ShippingError::UnknownShipment | ShippingError::UnknownTracking => {
             (field(&["shipmentId"]), ShippingErrorCode::NotFound)

@@ -45,7 +45,7 @@ impl From<Quote> for ShippingRate {
 
 #[derive(SimpleObject)]
 pub struct ShippingRatesPayload {
-    /// Cheapest first; empty when no carrier takes the parcel there.
+    /// Cheapest first; empty when no carrier takes the parcel there (a userError says why).
     pub rates: Vec<ShippingRate>,
     pub user_errors: Vec<ShippingUserError>,
 }
@@ -55,8 +55,8 @@ pub struct RatesQuery;
 
 #[Object]
 impl RatesQuery {
-    /// The services that carry these lines to this address, cheapest first. A wrong address
-    /// or an unknown product is a userError.
+    /// The services that carry these lines to this address, cheapest first. A wrong address,
+    /// an unknown product or a parcel no carrier takes (UNSHIPPABLE, saying why) is a userError.
     async fn shipping_rates(
         &self,
         ctx: &Context<'_>,

@@ -82,7 +82,7 @@ async fn rates_are_priced_by_the_catalogs_weights_and_bad_input_is_a_user_error(
     assert_eq!(offered, expected, "{grams} g");
     assert_eq!(payload["rates"][0]["price"]["currencyCode"], "USD");
 
-    // Abroad, other services; far too heavy, none (not an error).
+    // Abroad, other services; far too heavy, none, and a userError that says why.
     let mut canada = us_address();
     canada["countryCode"] = json!("CA");
     canada["region"] = json!("ON");
@@ -107,8 +107,21 @@ async fn rates_are_priced_by_the_catalogs_weights_and_bad_input_is_a_user_error(
             None,
         )
         .await;
-    if u64::from(nodes[0].1) * 99 > 30_000 {
-        assert_eq!(too_heavy["shippingRates"]["rates"], json!([]));
+    let table = &app.subgraph.service.settings().rates;
+    let grams = nodes[0].1 * 99;
+    let payload = &too_heavy["shippingRates"];
+    if table.quote("US", grams).unwrap().is_empty() {
+        assert_eq!(payload["rates"], json!([]));
+        let error = &payload["userErrors"][0];
+        assert_eq!(error["code"], "UNSHIPPABLE", "{payload}");
+        assert_eq!(error["field"], json!(["input", "lines"]), "{payload}");
+        assert_eq!(
+            error["message"].as_str().unwrap(),
+            table.unshippable("US", grams).to_string()
+        );
+    } else {
+        assert_eq!(payload["userErrors"], json!([]), "{payload}");
+        assert!(!payload["rates"].as_array().unwrap().is_empty());
     }
 
     let refused = |body: &Value| {

@@ -128,7 +128,8 @@ impl TestProvider {
             .route("/v1/refunds", post(create_refund))
             .with_state(provider);
         let server = tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
+            let limits = kit::serve::HttpLimits::default();
+            let _ = kit::serve::serve(listener, app, &limits, std::future::pending()).await;
         });
         let deliveries = tokio::spawn(deliver(queue, settings));
         Self {
@@ -165,7 +166,7 @@ async fn deliver(
     mut queue: mpsc::UnboundedReceiver<ProviderEvent>,
     settings: TestProviderSettings,
 ) {
-    let http = reqwest::Client::new();
+    let http = kit::client::http_client();
     let mut sent = 0u64;
     let mut deliveries = tokio::task::JoinSet::new();
     while let Some(event) = queue.recv().await {

@@ -1,0 +1,206 @@
+//! What an attacker at accounts' own port cannot do: reset the login throttle with forged
+//! forwarding headers, create accounts without limit, leave the shop without an admin, or use
+//! a partner's token outside the router.
+
+use accounts::{Accounts, ClientKind};
+use kit::testing::{error_code, spawn_app_with, TestApp};
+use serde_json::{json, Value};
+
+const LOGIN: &str = "mutation($email: String!, $password: String!) {
+    login(input: { email: $email, password: $password }) { accessToken userErrors { code } } }";
+const REGISTER: &str = "mutation($email: String!) {
+    register(input: { email: $email, password: \"a-fine-password-1\", name: \"Someone\" }) {
+        accessToken userErrors { code } } }";
+
+/// Posts straight to the port with an `x-forwarded-for` of the caller's choosing.
+async fn post_from(
+    app: &TestApp<Accounts>,
+    forwarded_for: &str,
+    query: &str,
+    variables: Value,
+    token: Option<&str>,
+) -> Value {
+    let mut request = app
+        .http
+        .post(app.url())
+        .header("x-forwarded-for", forwarded_for)
+        .json(&json!({ "query": query, "variables": variables }));
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    request.send().await.unwrap().json().await.unwrap()
+}
+
+fn user_error(body: &Value, field: &str) -> String {
+    body["data"][field]["userErrors"][0]["code"]
+        .as_str()
+        .unwrap_or("<none>")
+        .to_string()
+}
+
+#[tokio::test]
+async fn a_forged_forwarded_address_at_the_port_does_not_reset_the_login_throttle() {
+    let app = spawn_app_with::<Accounts>(|env| {
+        env.set("ACCOUNTS_LOGIN_FAILURES_PER_ADDRESS", "5")
+            .set("ACCOUNTS_LOGIN_FAILURES_PER_ACCOUNT", "100")
+    })
+    .await;
+    for i in 0..5 {
+        let body = post_from(
+            &app,
+            &format!("203.0.113.{i}"),
+            LOGIN,
+            json!({ "email": format!("guess{i}@example.com"), "password": "wrong-password-1" }),
+            None,
+        )
+        .await;
+        assert_eq!(user_error(&body, "login"), "INVALID_CREDENTIALS", "{body}");
+    }
+    // A sixth address of the attacker's choosing is not believed: the peer is throttled.
+    let body = post_from(
+        &app,
+        "198.51.100.77",
+        LOGIN,
+        json!({ "email": "guess6@example.com", "password": "wrong-password-1" }),
+        None,
+    )
+    .await;
+    assert_eq!(user_error(&body, "login"), "TOO_MANY_ATTEMPTS", "{body}");
+}
+
+#[tokio::test]
+async fn registrations_are_throttled_per_address() {
+    let app =
+        spawn_app_with::<Accounts>(|env| env.set("ACCOUNTS_REGISTRATIONS_PER_ADDRESS", "3")).await;
+    for i in 0..3 {
+        let body = post_from(
+            &app,
+            &format!("203.0.113.{i}"),
+            REGISTER,
+            json!({ "email": format!("bulk{i}@example.com") }),
+            None,
+        )
+        .await;
+        assert!(
+            body["data"]["register"]["accessToken"].is_string(),
+            "{body}"
+        );
+    }
+    let body = post_from(
+        &app,
+        "203.0.113.99",
+        REGISTER,
+        json!({ "email": "bulk4@example.com" }),
+        None,
+    )
+    .await;
+    assert_eq!(
+        user_error(&body, "register"),
+        "TOO_MANY_REGISTRATIONS",
+        "{body}"
+    );
+    assert!(app
+        .subgraph
+        .service
+        .store
+        .user_by_email("bulk4@example.com")
+        .await
+        .unwrap()
+        .is_none());
+}
+
+/// Signs in and returns the access token.
+async fn sign_in(app: &TestApp<Accounts>, email: &str, password: &str) -> String {
+    let body = app
+        .data(LOGIN, json!({ "email": email, "password": password }), None)
+        .await;
+    body["login"]["accessToken"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{body}"))
+        .to_string()
+}
+
+const SET_ROLES: &str = "mutation($id: ID!, $roles: [Role!]!) {
+    setUserRoles(input: { userId: $id, roles: $roles }) { user { roles } userErrors { code field } } }";
+const SET_DISABLED: &str = "mutation($id: ID!, $disabled: Boolean!) {
+    setUserDisabled(input: { userId: $id, disabled: $disabled }) { user { id } userErrors { code } } }";
+
+#[tokio::test]
+async fn the_last_active_admin_keeps_its_rights() {
+    let app = spawn_app_with::<Accounts>(|env| env).await;
+    let service = &app.subgraph.service;
+    let (only, _) = service
+        .create_admin("root@example.com", "orchid-lantern-47", "Root")
+        .await
+        .unwrap();
+    let token = sign_in(&app, "root@example.com", "orchid-lantern-47").await;
+
+    // The only admin can neither disable nor demote itself.
+    let body = app
+        .data(
+            SET_DISABLED,
+            json!({ "id": only, "disabled": true }),
+            Some(&token),
+        )
+        .await;
+    assert_eq!(
+        body["setUserDisabled"]["userErrors"][0]["code"],
+        "LAST_ADMIN"
+    );
+    let body = app
+        .data(
+            SET_ROLES,
+            json!({ "id": only, "roles": ["CUSTOMER"] }),
+            Some(&token),
+        )
+        .await;
+    assert_eq!(body["setUserRoles"]["userErrors"][0]["code"], "LAST_ADMIN");
+    let row = service.user(&only).await.unwrap().unwrap();
+    assert!(row.disabled_at.is_none());
+    assert!(row.roles.split_whitespace().any(|r| r == "admin"));
+
+    // With a second admin, two demotions racing each other: one wins, one admin is left.
+    let (second, _) = service
+        .create_admin("deputy@example.com", "meadow-copper-82", "Deputy")
+        .await
+        .unwrap();
+    let customer = [accounts::domain::Role::Customer];
+    let (a, b) = tokio::join!(
+        service.set_roles(&only, &customer),
+        service.set_roles(&second, &customer)
+    );
+    let outcomes = [a.is_ok(), b.is_ok()];
+    assert_eq!(outcomes.iter().filter(|ok| **ok).count(), 1, "{outcomes:?}");
+    let mut admins = 0;
+    for id in [&only, &second] {
+        let row = service.user(id).await.unwrap().unwrap();
+        admins += usize::from(row.roles.split_whitespace().any(|r| r == "admin"));
+    }
+    assert_eq!(admins, 1);
+}
+
+#[tokio::test]
+async fn a_partner_token_is_refused_at_the_port() {
+    let app = spawn_app_with::<Accounts>(|env| env).await;
+    let (partner, secret) = app
+        .subgraph
+        .service
+        .register_client("acme", ClientKind::Partner, &["catalog:read".into()])
+        .await
+        .unwrap();
+    let (_, token) = crate::clients::token(
+        &app,
+        &[
+            ("grant_type", "client_credentials"),
+            ("client_id", partner.id.as_str()),
+            ("client_secret", secret.as_str()),
+        ],
+    )
+    .await;
+    let token = token["access_token"].as_str().unwrap();
+    let body = app
+        .graphql("{ _service { sdl } }", json!({}), Some(token))
+        .await;
+    assert_eq!(error_code(&body), "FORBIDDEN", "{body}");
+    assert!(body["data"].is_null(), "{body}");
+}
