@@ -161,13 +161,43 @@ where
         }
     }
     let client = forwarded.unwrap_or_else(|| peer.ip().to_string());
+    let request = request.into_inner();
+    if request_mentions_nul(&request) {
+        return refuse(ApiError::BadUserInput(NUL_REFUSED.into()));
+    }
     let request = request
-        .into_inner()
         .data(viewer)
         .data(ClientAddress(client))
         .data(RequestHeaders(headers));
     let request = (state.per_request)(request);
     state.schema.execute(request).await.into()
+}
+
+const NUL_REFUSED: &str = "text must not contain the NUL character (U+0000)";
+
+/// Whether `bytes` (JSON or GraphQL text) carry U+0000, raw or as the escape `\u0000`.
+/// PostgreSQL cannot store it in text, and no genuine input has it: requests and webhook
+/// bodies carrying it are refused at the door instead of failing in the database.
+pub fn contains_nul(bytes: &[u8]) -> bool {
+    bytes.contains(&0) || bytes.windows(6).any(|w| w.eq_ignore_ascii_case(b"\\u0000"))
+}
+
+fn request_mentions_nul(request: &async_graphql::Request) -> bool {
+    fn in_value(value: &async_graphql::Value) -> bool {
+        match value {
+            async_graphql::Value::String(s) => s.contains('\0'),
+            async_graphql::Value::List(items) => items.iter().any(in_value),
+            async_graphql::Value::Object(fields) => {
+                fields.iter().any(|(k, v)| k.contains('\0') || in_value(v))
+            }
+            _ => false,
+        }
+    }
+    contains_nul(request.query.as_bytes())
+        || request
+            .variables
+            .iter()
+            .any(|(k, v)| k.contains('\0') || in_value(v))
 }
 
 /// The incoming headers, for resolvers that need one (e.g. to forward the bearer token).

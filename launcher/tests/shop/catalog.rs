@@ -242,11 +242,24 @@ async fn query_syntax_and_sql_in_search_are_just_words() {
         "*",
         "boots AND NOT ~2^3",
         "%_%",
-        "\u{0}\u{1f600}",
+        "\u{1f600}\u{7}",
     ] {
         let result = shop.search(query, json!({})).await;
         assert!(result["totalCount"].as_i64().is_some(), "{query}: {result}");
     }
+    // A NUL character is refused in any input, a query's as a mutation's (it cannot be stored).
+    let (status, body) = shop
+        .post(
+            "query($q: String!) { searchProducts(query: $q) { totalCount } }",
+            json!({ "q": "\u{0}\u{1f600}" }),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (status, error_code(&body)),
+        (200, "BAD_USER_INPUT"),
+        "{body}"
+    );
     let (status, body) = shop
         .post(
             "{ searchProducts(query: \"x\", first: 500) { totalCount } }",

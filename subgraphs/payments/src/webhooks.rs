@@ -124,6 +124,10 @@ impl WebhookIntake {
             tracing::warn!(%error, "provider webhook refused");
             return StatusCode::UNAUTHORIZED;
         }
+        if kit::server::contains_nul(body) {
+            tracing::error!("a signed provider webhook carries a NUL character");
+            return StatusCode::BAD_REQUEST;
+        }
         let event: ProviderEvent = match serde_json::from_slice(body) {
             Ok(event) => event,
             Err(error) => {

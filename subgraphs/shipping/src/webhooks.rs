@@ -125,6 +125,12 @@ impl WebhookIntake {
             tracing::warn!(%error, "carrier webhook refused");
             return Answer::refused(StatusCode::UNAUTHORIZED, error);
         }
+        if kit::server::contains_nul(body) {
+            return Answer::refused(
+                StatusCode::BAD_REQUEST,
+                "a tracking event must not contain NUL characters".to_string(),
+            );
+        }
         let event: CarrierEvent = match serde_json::from_slice(body) {
             Ok(event) => event,
             Err(error) => {

@@ -204,3 +204,33 @@ async fn a_partner_token_is_refused_at_the_port() {
     assert_eq!(error_code(&body), "FORBIDDEN", "{body}");
     assert!(body["data"].is_null(), "{body}");
 }
+
+#[tokio::test]
+async fn a_nul_character_is_refused_at_the_door_not_in_the_database() {
+    let app = spawn_app_with::<Accounts>(|env| env).await;
+    // As a variable and as an escape in the document: a clear error, nothing stored.
+    let body = app
+        .graphql(
+            "mutation($name: String!) { register(input: { email: \"nul@example.com\", password: \"a-fine-password-1\", name: $name }) { accessToken } }",
+            json!({ "name": "Ada\u{0}" }),
+            None,
+        )
+        .await;
+    assert_eq!(error_code(&body), "BAD_USER_INPUT", "{body}");
+    let body = app
+        .graphql(
+            "mutation { register(input: { email: \"nul@example.com\", password: \"a-fine-password-1\", name: \"Ada\\u0000\" }) { accessToken } }",
+            json!({}),
+            None,
+        )
+        .await;
+    assert_eq!(error_code(&body), "BAD_USER_INPUT", "{body}");
+    assert!(app
+        .subgraph
+        .service
+        .store
+        .user_by_email("nul@example.com")
+        .await
+        .unwrap()
+        .is_none());
+}
