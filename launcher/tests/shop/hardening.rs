@@ -92,7 +92,8 @@ async fn slow_and_idle_clients_are_cut_off_while_everyone_else_is_served() {
         (accounts, Slowness::TricklingBody, 20),
     ] {
         for _ in 0..count {
-            attackers.push(tokio::spawn(slow_client(address, slowness, give_up)));
+            let attacker = tokio::spawn(slow_client(address, slowness, give_up));
+            attackers.push((slowness, attacker));
         }
     }
 
@@ -110,11 +111,26 @@ async fn slow_and_idle_clients_are_cut_off_while_everyone_else_is_served() {
     }
 
     // Every slow connection was closed, each within its limit and some slack.
-    let closed: Vec<Option<Duration>> = join_all(attackers)
+    let (kinds, tasks): (Vec<Slowness>, Vec<_>) = attackers.into_iter().unzip();
+    let closed: Vec<Option<Duration>> = join_all(tasks)
         .await
         .into_iter()
         .map(Result::unwrap)
         .collect();
+    for kind in [
+        Slowness::IdleInHeaders,
+        Slowness::TricklingHeaders,
+        Slowness::TricklingBody,
+        Slowness::IdleAfterRequest,
+    ] {
+        let slowest = kinds
+            .iter()
+            .zip(&closed)
+            .filter(|(k, _)| std::mem::discriminant(*k) == std::mem::discriminant(&kind))
+            .filter_map(|(_, c)| *c)
+            .max();
+        println!("{kind:?}: slowest closed after {slowest:?}");
+    }
     let still_open = closed.iter().filter(|c| c.is_none()).count();
     assert_eq!(
         still_open,
