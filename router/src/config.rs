@@ -9,6 +9,7 @@
 //! plan_cache_size = 1000
 //! cors_allow_origins = ["https://shop.example.com"]  # or ["*"]; empty: no CORS headers
 //! subgraph_secret = "..."      # sent to subgraphs as x-router-secret (ROUTER_SUBGRAPH_SECRET)
+//! subgraph_ca_file = "/etc/shop/ca.pem"  # trusted for https:// subgraphs besides web roots
 //! [timeouts]
 //! subgraph_ms = 30000
 //! [http]                      # client connections
@@ -64,7 +65,7 @@
 //! Environment variables: `ROUTER_LISTEN`, `ROUTER_METRICS_LISTEN` (empty: none),
 //! `ROUTER_HTTP_HEADER_READ_TIMEOUT_MS`, `ROUTER_HTTP_IDLE_TIMEOUT_MS`,
 //! `ROUTER_HTTP_REQUEST_TIMEOUT_MS`,
-//! `ROUTER_HTTP_MAX_CONNECTIONS`, `ROUTER_SUBGRAPH_SECRET`, `ROUTER_INTROSPECTION` (true/false),
+//! `ROUTER_HTTP_MAX_CONNECTIONS`, `ROUTER_SUBGRAPH_SECRET`, `ROUTER_SUBGRAPH_CA_FILE`, `ROUTER_INTROSPECTION` (true/false),
 //! `ROUTER_SUBGRAPH_TIMEOUT_MS`, `ROUTER_MAX_BODY_BYTES`, `ROUTER_MAX_DEPTH`,
 //! `ROUTER_CORS_ALLOW_ORIGINS` (comma-separated), `ROUTER_JWKS_URL`, `ROUTER_JWT_ISSUER`,
 //! `ROUTER_JWT_AUDIENCE`, `ROUTER_JWT_MAX_LIFETIME_SECS`, `ROUTER_EVENTS_URL`, `ROUTER_EVENTS_NAMESPACE`, `ROUTER_DEDUPE_SUBGRAPH_REQUESTS`, `ROUTER_DEDUPE_CLIENT_REQUESTS`
@@ -111,6 +112,9 @@ pub struct RouterConfig {
     /// Proves to the subgraphs that a request comes from the router (`x-router-secret`), so they
     /// trust its `x-forwarded-for` and serve partners' operations.
     pub subgraph_secret: Option<String>,
+    /// PEM certificates trusted for `https://` subgraphs besides the usual web roots (a private
+    /// CA).
+    pub subgraph_ca_file: Option<std::path::PathBuf>,
     /// Whether `__schema` / `__type` are answered.
     pub introspection: bool,
     /// How many prepared (validated and planned) operations are kept.
@@ -365,6 +369,7 @@ impl Default for RouterConfig {
             metrics_listen: None,
             http: HttpConfig::default(),
             subgraph_secret: None,
+            subgraph_ca_file: None,
             introspection: true,
             plan_cache_size: 1000,
             cors_allow_origins: Vec::new(),
@@ -436,6 +441,10 @@ impl RouterConfig {
                 "" => None,
                 v => Some(parse_setting("ROUTER_METRICS_LISTEN", v)?),
             };
+        }
+        if let Some(v) = env("ROUTER_SUBGRAPH_CA_FILE") {
+            self.subgraph_ca_file =
+                Some(v.into()).filter(|p: &std::path::PathBuf| !p.as_os_str().is_empty());
         }
         if let Some(v) = env("ROUTER_SUBGRAPH_SECRET") {
             self.subgraph_secret = Some(v).filter(|v| !v.trim().is_empty());

@@ -52,6 +52,10 @@ pub enum TransportError {
     Timeout,
     #[error("the subgraph could not be reached")]
     Connect(#[source] hyper_util::client::legacy::Error),
+    /// The subgraph's TLS certificate did not verify (against the system's roots and
+    /// `subgraph_ca_file`), or the handshake failed.
+    #[error("the subgraph's TLS certificate was refused: {0}")]
+    Tls(String),
     #[error("the subgraph's answer could not be read")]
     ReadBody(#[source] Box<dyn std::error::Error + Send + Sync>),
     #[error("the subgraph answered with HTTP status {0}")]
@@ -96,6 +100,43 @@ pub struct SubgraphError {
     pub extensions: Option<JsonMap>,
 }
 
+/// TLS for `https://` subgraphs: the system's usual web roots (webpki-roots) and the
+/// certificates of `subgraph_ca_file` (a private CA).
+fn tls_config(config: &RouterConfig) -> Result<rustls::ClientConfig, InvalidSubgraphUrl> {
+    let mut roots = rustls::RootCertStore {
+        roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+    };
+    if let Some(path) = &config.subgraph_ca_file {
+        use rustls::pki_types::pem::PemObject;
+        let invalid = |reason: String| InvalidSubgraphUrl {
+            subgraph: "*".into(),
+            url: path.display().to_string(),
+            reason,
+        };
+        let certificates = rustls::pki_types::CertificateDer::pem_file_iter(path)
+            .map_err(|e| invalid(format!("subgraph_ca_file: {e}")))?;
+        for certificate in certificates {
+            let certificate = certificate.map_err(|e| invalid(format!("subgraph_ca_file: {e}")))?;
+            roots
+                .add(certificate)
+                .map_err(|e| invalid(format!("subgraph_ca_file: {e}")))?;
+        }
+    }
+    Ok(
+        rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .map_err(|e| InvalidSubgraphUrl {
+            subgraph: "*".into(),
+            url: String::new(),
+            reason: e.to_string(),
+        })?
+        .with_root_certificates(roots)
+        .with_no_client_auth(),
+    )
+}
+
 #[derive(Debug, thiserror::Error)]
 #[error("the URL {url:?} of subgraph {subgraph} is invalid: {reason}")]
 pub struct InvalidSubgraphUrl {
@@ -133,8 +174,9 @@ struct RawAnswer {
 
 type CallResult = Result<RawAnswer, Arc<TransportError>>;
 
-/// hyper's pooled client, used directly: a request costs less than through a wrapper.
-type HttpClient = Client<HttpConnector, Full<Bytes>>;
+/// hyper's pooled client, used directly: a request costs less than through a wrapper. Plain
+/// `http://` subgraphs and `https://` ones (rustls) alike.
+type HttpClient = Client<hyper_rustls::HttpsConnector<HttpConnector>, Full<Bytes>>;
 
 pub struct Transport {
     client: HttpClient,
@@ -182,6 +224,13 @@ impl Transport {
             .collect::<Result<_, _>>()?;
         let mut connector = HttpConnector::new();
         connector.set_nodelay(true);
+        // `https://` URLs need the connector to leave the scheme check to TLS.
+        connector.enforce_http(false);
+        let connector = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_tls_config(tls_config(config)?)
+            .https_or_http()
+            .enable_http1()
+            .wrap_connector(connector);
         let client = Client::builder(TokioExecutor::new())
             .pool_max_idle_per_host(512)
             // Below the subgraphs' idle limit, so a reused connection is never one they close.
@@ -354,10 +403,7 @@ async fn call(
         request.headers_mut().insert(name, value);
     }
     let call = async {
-        let response = client
-            .request(request)
-            .await
-            .map_err(TransportError::Connect)?;
+        let response = client.request(request).await.map_err(connect_error)?;
         let status = response.status();
         let declared = response
             .headers()
@@ -398,6 +444,31 @@ fn parse_answer(answer: &RawAnswer) -> Result<SubgraphResponse, TransportError> 
     }
 }
 
+/// A failed connection, told apart when TLS refused the subgraph's certificate.
+fn connect_error(error: hyper_util::client::legacy::Error) -> TransportError {
+    match std::error::Error::source(&error).and_then(tls_failure) {
+        Some(tls) => TransportError::Tls(tls.to_string()),
+        None => TransportError::Connect(error),
+    }
+}
+
+/// The rustls error somewhere in `error`'s chain; `io::Error`s hide the errors they wrap from
+/// `source()`, so they are looked into too.
+fn tls_failure<'e>(error: &'e (dyn std::error::Error + 'static)) -> Option<&'e rustls::Error> {
+    if let Some(tls) = error.downcast_ref::<rustls::Error>() {
+        return Some(tls);
+    }
+    if let Some(inner) = error
+        .downcast_ref::<std::io::Error>()
+        .and_then(|io| io.get_ref())
+    {
+        if let Some(tls) = tls_failure(inner) {
+            return Some(tls);
+        }
+    }
+    error.source().and_then(tls_failure)
+}
+
 /// A waiter's own copy of a shared call's error (the sources are not `Clone`; their text is
 /// logged where the call failed).
 fn own_error(shared: &TransportError) -> TransportError {
@@ -408,6 +479,7 @@ fn own_error(shared: &TransportError) -> TransportError {
         TransportError::Status(status) => TransportError::Status(*status),
         TransportError::TooLarge(limit) => TransportError::TooLarge(*limit),
         TransportError::Connect(_)
+        | TransportError::Tls(_)
         | TransportError::ReadBody(_)
         | TransportError::InvalidResponse(_)
         | TransportError::SharedCallPanicked

@@ -13,3 +13,4 @@ mod fuzz;
 mod http;
 mod rate_limits;
 mod shop;
+mod tls;

@@ -410,6 +410,45 @@ pub async fn serve(fixture: Arc<FixtureSubgraph>) -> String {
     serve_on(fixture, 0).await
 }
 
+/// Serves a fixture subgraph over TLS with `tls` on a random local port; returns its
+/// `https://localhost:<port>/graphql` URL.
+pub async fn serve_tls(fixture: Arc<FixtureSubgraph>, tls: rustls::ServerConfig) -> String {
+    use tower::ServiceExt;
+    let app = axum::Router::new()
+        .route("/", post(handle))
+        .route("/graphql", post(handle))
+        .with_state(fixture);
+    let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
+        .await
+        .unwrap();
+    let url = format!(
+        "https://localhost:{}/graphql",
+        listener.local_addr().unwrap().port()
+    );
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(tls));
+    tokio::spawn(async move {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else {
+                continue;
+            };
+            let (acceptor, app) = (acceptor.clone(), app.clone());
+            tokio::spawn(async move {
+                // A client that refuses the certificate ends the handshake here.
+                let Ok(stream) = acceptor.accept(stream).await else {
+                    return;
+                };
+                let service = hyper::service::service_fn(move |request: http::Request<_>| {
+                    app.clone().oneshot(request.map(axum::body::Body::new))
+                });
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
+                    .await;
+            });
+        }
+    });
+    url
+}
+
 /// Serves a fixture subgraph on a given local port (0: any free port); returns its URL.
 pub async fn serve_on(fixture: Arc<FixtureSubgraph>, port: u16) -> String {
     let app = axum::Router::new()
