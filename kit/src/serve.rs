@@ -44,48 +44,6 @@ impl Default for HttpLimits {
     }
 }
 
-impl HttpLimits {
-    /// From `HTTP_HEADER_READ_TIMEOUT_MS`, `HTTP_IDLE_TIMEOUT_MS`, `HTTP_REQUEST_TIMEOUT_MS` and
-    /// `HTTP_MAX_CONNECTIONS` (read through `read`, which gets each name), defaults for the ones
-    /// not set.
-    pub fn load(read: impl Fn(&str) -> Option<String>) -> Result<Self, crate::config::ConfigError> {
-        let defaults = Self::default();
-        let millis = |name: &str, default: Duration| -> Result<Duration, _> {
-            match read(name) {
-                None => Ok(default),
-                Some(raw) => match raw.trim().parse::<u64>() {
-                    Ok(ms) if ms > 0 => Ok(Duration::from_millis(ms)),
-                    _ => Err(crate::config::ConfigError::Invalid {
-                        name: name.into(),
-                        message: format!("{raw:?} is not a positive number of milliseconds"),
-                    }),
-                },
-            }
-        };
-        let max_connections = match read("HTTP_MAX_CONNECTIONS") {
-            None => defaults.max_connections,
-            Some(raw) => match raw.trim().parse::<usize>() {
-                Ok(n) if n > 0 => n,
-                _ => {
-                    return Err(crate::config::ConfigError::Invalid {
-                        name: "HTTP_MAX_CONNECTIONS".into(),
-                        message: format!("{raw:?} is not a positive number"),
-                    })
-                }
-            },
-        };
-        Ok(Self {
-            header_read_timeout: millis(
-                "HTTP_HEADER_READ_TIMEOUT_MS",
-                defaults.header_read_timeout,
-            )?,
-            idle_timeout: millis("HTTP_IDLE_TIMEOUT_MS", defaults.idle_timeout)?,
-            request_timeout: millis("HTTP_REQUEST_TIMEOUT_MS", defaults.request_timeout)?,
-            max_connections,
-        })
-    }
-}
-
 /// Serves `router` (HTTP/1.1) until `shutdown` resolves, then lets the
 /// connections finish their requests in flight. Handlers see the peer as
 /// `ConnectInfo<SocketAddr>`.

@@ -24,9 +24,9 @@ static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// `ROUTER_SUBGRAPH_SECRET`.
 pub const ROUTER_SECRET_HEADER: &str = "x-router-secret";
 
-/// The client address a request came from: for a request from the router, the last
-/// `x-forwarded-for` entry (the router appends its caller's address); else the peer address,
-/// whatever `x-forwarded-for` claims.
+/// The client address a request came from: for a request from the router, its
+/// `x-forwarded-for` (the client address the router resolved); else the peer address, whatever
+/// `x-forwarded-for` claims.
 #[derive(Clone, Debug)]
 pub struct ClientAddress(pub String);
 
@@ -45,7 +45,7 @@ impl Gate {
     /// (a subgraph run alone), who still cannot use a partner token or a forwarded address.
     pub fn new(router_secret: Option<&str>) -> Self {
         Self {
-            router_secret: router_secret.map(digest),
+            router_secret: router_secret.map(|secret| digest(secret.as_bytes())),
         }
     }
 
@@ -57,7 +57,7 @@ impl Gate {
             return false;
         };
         // Digests of equal length, compared without an early exit.
-        let presented = digest_bytes(presented.as_bytes());
+        let presented = digest(presented.as_bytes());
         expected
             .iter()
             .zip(presented)
@@ -79,11 +79,7 @@ impl Gate {
     }
 }
 
-fn digest(secret: &str) -> [u8; 32] {
-    digest_bytes(secret.as_bytes())
-}
-
-fn digest_bytes(bytes: &[u8]) -> [u8; 32] {
+fn digest(bytes: &[u8]) -> [u8; 32] {
     use sha2::Digest;
     sha2::Sha256::digest(bytes).into()
 }

@@ -33,6 +33,7 @@ use std::fmt::Display;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::str::FromStr;
+use std::time::Duration;
 
 use jsonwebtoken::jwk::JwkSet;
 
@@ -219,7 +220,7 @@ impl CommonSettings {
         };
         Ok(Self {
             currency,
-            http: crate::serve::HttpLimits::load(|name| env.shared(name))?,
+            http: http_limits(env)?,
             router_secret: env
                 .shared("ROUTER_SUBGRAPH_SECRET")
                 .filter(|s| !s.trim().is_empty()),
@@ -264,6 +265,31 @@ impl CommonSettings {
             },
         })
     }
+}
+
+/// The server's limits from `HTTP_HEADER_READ_TIMEOUT_MS`, `HTTP_IDLE_TIMEOUT_MS`,
+/// `HTTP_REQUEST_TIMEOUT_MS` and `HTTP_MAX_CONNECTIONS`; each must be at least 1.
+fn http_limits(env: &Env) -> Result<crate::serve::HttpLimits, ConfigError> {
+    let defaults = crate::serve::HttpLimits::default();
+    let positive = |name: &str, default: u64| -> Result<u64, ConfigError> {
+        match env.parse_shared_or(name, default)? {
+            0 => Err(ConfigError::Invalid {
+                name: name.into(),
+                message: "must be at least 1".into(),
+            }),
+            value => Ok(value),
+        }
+    };
+    let millis = |name: &str, default: Duration| {
+        positive(name, default.as_millis() as u64).map(Duration::from_millis)
+    };
+    Ok(crate::serve::HttpLimits {
+        header_read_timeout: millis("HTTP_HEADER_READ_TIMEOUT_MS", defaults.header_read_timeout)?,
+        idle_timeout: millis("HTTP_IDLE_TIMEOUT_MS", defaults.idle_timeout)?,
+        request_timeout: millis("HTTP_REQUEST_TIMEOUT_MS", defaults.request_timeout)?,
+        max_connections: positive("HTTP_MAX_CONNECTIONS", defaults.max_connections as u64)?
+            as usize,
+    })
 }
 
 #[cfg(test)]

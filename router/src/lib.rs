@@ -173,7 +173,8 @@ impl App {
         let router = server::routes(state.clone())
             .layer(cors)
             // Outermost first: every request gets an `x-request-id` (kept when the client sent
-            // a valid one: see `kit::server::is_valid_request_id`) that is logged, forwarded to the subgraphs and returned to the client.
+            // a valid one: see `kit::server::is_valid_request_id`) that is logged, forwarded to
+            // the subgraphs and returned to the client.
             .layer(
                 tower::ServiceBuilder::new()
                     .layer(axum::middleware::map_request(

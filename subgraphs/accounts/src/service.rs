@@ -159,7 +159,8 @@ impl AccountsService {
     }
 
     /// Creates a customer account and signs it in; at most `registrations_per_address` per
-    /// window from one client address (each attempt that gets as far as hashing counts).
+    /// window from one client address (each attempt with a valid email, password and name
+    /// counts, refused ones too).
     pub async fn register(
         &self,
         email: &str,
@@ -172,15 +173,17 @@ impl AccountsService {
         let name = valid_name(name)?;
         let now = now_millis();
         let window_start = now - self.throttle.window_ms;
+        // Counted before it is checked, by one atomic increment that tells this attempt its
+        // place: registrations sent at once from one address cannot all pass a check made
+        // before any was counted.
         let address_key = format!("register:{client_address}");
-        if self.store.failures(&address_key, window_start).await?
-            >= self.throttle.registrations_per_address
-        {
-            return Err(AccountError::TooManyRegistrations);
-        }
-        self.store
+        let attempt = self
+            .store
             .record_failure(&address_key, now, window_start)
             .await?;
+        if attempt > self.throttle.registrations_per_address {
+            return Err(AccountError::TooManyRegistrations);
+        }
         let user = self
             .new_user(&email, password, &name, &[Role::Customer])
             .await?;

@@ -144,10 +144,12 @@ pub trait SessionStore: Send + Sync {
 
 #[async_trait]
 pub trait LoginThrottle: Send + Sync {
-    /// Failures recorded for `key` since `window_start`.
+    /// Attempts recorded for `key` since `window_start`: failed logins (`email:`, `addr:` keys)
+    /// and registrations (`register:` keys).
     async fn failures(&self, key: &str, window_start: i64) -> StoreResult<i64>;
-    /// Records one failure; a failure after the window starts a new window.
-    async fn record_failure(&self, key: &str, now: i64, window_start: i64) -> StoreResult<()>;
+    /// Records one attempt (an atomic increment; one after the window starts a new window) and
+    /// returns the count it made, so attempts made at once each see their own place.
+    async fn record_failure(&self, key: &str, now: i64, window_start: i64) -> StoreResult<i64>;
     async fn clear_failures(&self, key: &str) -> StoreResult<()>;
 }
 

@@ -460,19 +460,20 @@ impl LoginThrottle for SqlStore {
         Ok(row.map(|r| r.try_get("failures")).transpose()?.unwrap_or(0))
     }
 
-    async fn record_failure(&self, key: &str, now: i64, window_start: i64) -> StoreResult<()> {
-        sqlx::query(
+    async fn record_failure(&self, key: &str, now: i64, window_start: i64) -> StoreResult<i64> {
+        let count = sqlx::query_scalar(
             "INSERT INTO login_failures (throttle_key, failures, window_started_at) VALUES ($1, 1, $2) \
              ON CONFLICT (throttle_key) DO UPDATE SET \
              failures = CASE WHEN login_failures.window_started_at >= $3 THEN login_failures.failures + 1 ELSE 1 END, \
-             window_started_at = CASE WHEN login_failures.window_started_at >= $3 THEN login_failures.window_started_at ELSE $2 END",
+             window_started_at = CASE WHEN login_failures.window_started_at >= $3 THEN login_failures.window_started_at ELSE $2 END \
+             RETURNING failures",
         )
         .bind(key)
         .bind(now)
         .bind(window_start)
-        .execute(self.db.pool())
+        .fetch_one(self.db.pool())
         .await?;
-        Ok(())
+        Ok(count)
     }
 
     async fn clear_failures(&self, key: &str) -> StoreResult<()> {

@@ -109,6 +109,31 @@ async fn registrations_are_throttled_per_address() {
         .is_none());
 }
 
+#[tokio::test]
+async fn registrations_sent_at_once_from_one_address_keep_to_the_limit() {
+    let app =
+        spawn_app_with::<Accounts>(|env| env.set("ACCOUNTS_REGISTRATIONS_PER_ADDRESS", "3")).await;
+    let answers = futures_util::future::join_all((0..12).map(|i| {
+        post_from(
+            &app,
+            "203.0.113.1",
+            REGISTER,
+            json!({ "email": format!("rush{i}@example.com") }),
+            None,
+        )
+    }))
+    .await;
+    let created = answers
+        .iter()
+        .filter(|body| body["data"]["register"]["accessToken"].is_string())
+        .count();
+    let refused = answers
+        .iter()
+        .filter(|body| user_error(body, "register") == "TOO_MANY_REGISTRATIONS")
+        .count();
+    assert_eq!((created, refused), (3, 9), "{answers:?}");
+}
+
 /// Signs in and returns the access token.
 async fn sign_in(app: &TestApp<Accounts>, email: &str, password: &str) -> String {
     let body = app

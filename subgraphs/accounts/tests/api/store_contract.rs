@@ -236,15 +236,18 @@ async fn refresh_tokens_rotate_once_and_reuse_revokes_the_family() {
 async fn login_failures_count_within_a_window() {
     for db in every_backend(&accounts::MIGRATIONS).await {
         let store = SqlStore::new(db);
-        for now in [100, 110, 120] {
-            store
-                .record_failure("email:a", now, now - 50)
-                .await
-                .unwrap();
+        for (now, count) in [(100, 1), (110, 2), (120, 3)] {
+            assert_eq!(
+                store
+                    .record_failure("email:a", now, now - 50)
+                    .await
+                    .unwrap(),
+                count
+            );
         }
         assert_eq!(store.failures("email:a", 70).await.unwrap(), 3);
         // A failure after the window has passed starts a new window.
-        store.record_failure("email:a", 500, 450).await.unwrap();
+        assert_eq!(store.record_failure("email:a", 500, 450).await.unwrap(), 1);
         assert_eq!(store.failures("email:a", 450).await.unwrap(), 1);
         assert_eq!(store.failures("email:b", 0).await.unwrap(), 0);
         store.clear_failures("email:a").await.unwrap();
