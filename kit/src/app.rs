@@ -1,7 +1,6 @@
 //! The app builder every subgraph runs on: connect and migrate, build the subgraph, verify
 //! tokens, bind (port 0 in tests), serve, run background tasks and stop them with the server.
 
-use std::any::Any;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -10,14 +9,15 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::auth::{KeySource, TokenVerifier};
-use crate::db::{Database, DbError};
-use crate::events::outbox::Relay;
-use crate::events::EventError;
-use crate::revocation::Revocations;
-use crate::server::Server;
-use crate::settings::{Env, VerificationKeys};
-use crate::subgraph::{Demo, Events, Resources, Settings, StopSignal, Subgraph};
+use crate::settings::VerificationKeys;
+use crate::subgraph::{Events, Resources, Settings, Subgraph};
+use auth::revocation::Revocations;
+use auth::{KeySource, TokenVerifier};
+use event_bus::EventError;
+use primitives::stop::StopSignal;
+use storage::db::{Database, DbError};
+use storage::outbox::Relay;
+use web::server::Server;
 
 /// Why a subgraph did not start; each names the setting or the step that failed.
 #[derive(Debug, thiserror::Error)]
@@ -61,7 +61,7 @@ pub async fn prepare<S: Subgraph>(
             setting: common.names.database_url.clone(),
             source,
         })?;
-    let bus = crate::events::connect(&common.events.url, &common.events.namespace)
+    let bus = storage::bus::connect(&common.events.url, &common.events.namespace)
         .await
         .map_err(|source| StartError::Events {
             setting: "EVENTS_URL",
@@ -72,9 +72,7 @@ pub async fn prepare<S: Subgraph>(
         settings,
         database: database.clone(),
         events: events.clone(),
-        services: Arc::new(crate::client::ServiceClient::new(
-            common.credentials.clone(),
-        )),
+        services: Arc::new(web::client::ServiceClient::new(common.credentials.clone())),
     })
     .await
     .map_err(|source| StartError::Build {
@@ -121,7 +119,7 @@ impl<S: Subgraph> App<S> {
             (None, VerificationKeys::Fixed(keys)) => KeySource::Static(keys.clone()),
             (None, VerificationKeys::Jwks(url)) => KeySource::Remote {
                 url: url.clone(),
-                client: crate::client::http_client(),
+                client: web::client::http_client(),
             },
         };
         let revocations = Arc::new(Revocations::default());
@@ -144,13 +142,13 @@ impl<S: Subgraph> App<S> {
         .route(
             "/metrics",
             axum::routing::get(move || async move {
-                crate::metrics::record_pool(S::NAME, &metrics_database);
-                crate::metrics::render()
+                metrics_database.record_pool_metrics(S::NAME);
+                telemetry::metrics::render()
             }),
         )
         .merge(subgraph.routes())
         .layer(axum::middleware::from_fn(|request, next| {
-            crate::metrics::track_http(S::NAME, request, next)
+            telemetry::metrics::track_http(S::NAME, request, next)
         }));
         Ok(Self {
             server: Server::new(S::NAME, listener, routes, common.http.clone()),
@@ -195,84 +193,5 @@ impl<S: Subgraph> App<S> {
             }
         }
         served
-    }
-}
-
-/// A subgraph the launcher can start without knowing its type.
-pub trait Launch: Send + Sync {
-    fn name(&self) -> &'static str;
-    fn port(&self) -> u16;
-    /// Builds it from `env` on `listener`, loads demo data when asked, and serves it until
-    /// `stop` resolves.
-    fn start(
-        &self,
-        env: Env,
-        listener: TcpListener,
-        demo: Option<Demo>,
-        stop: StopSignal,
-    ) -> BoxFuture<'static, anyhow::Result<Running>>;
-
-    /// Runs its command line (the program name first), as its own binary would.
-    fn cli(&self, args: Vec<std::ffi::OsString>) -> BoxFuture<'static, anyhow::Result<()>>;
-}
-
-/// A subgraph the launcher started.
-pub struct Running {
-    pub name: &'static str,
-    pub address: SocketAddr,
-    pub task: JoinHandle<std::io::Result<()>>,
-    /// The subgraph's state (`Arc<S>`), for tests that reach inside: see [`Running::subgraph`].
-    state: Arc<dyn Any + Send + Sync>,
-}
-
-impl Running {
-    pub fn subgraph<S: Subgraph>(&self) -> Option<Arc<S>> {
-        self.state.clone().downcast::<S>().ok()
-    }
-}
-
-struct Launcher<S>(std::marker::PhantomData<fn() -> S>);
-
-/// The launcher's handle on subgraph `S`.
-pub fn launch<S: Subgraph>() -> Box<dyn Launch> {
-    Box::new(Launcher::<S>(std::marker::PhantomData))
-}
-
-impl<S: Subgraph> Launch for Launcher<S> {
-    fn name(&self) -> &'static str {
-        S::NAME
-    }
-
-    fn port(&self) -> u16 {
-        S::PORT
-    }
-
-    fn start(
-        &self,
-        env: Env,
-        listener: TcpListener,
-        demo: Option<Demo>,
-        stop: StopSignal,
-    ) -> BoxFuture<'static, anyhow::Result<Running>> {
-        Box::pin(async move {
-            let settings = Settings::<S::Settings>::load::<S>(&env)?;
-            let app = App::<S>::build_on(listener, &settings).await?;
-            if let Some(demo) = demo {
-                app.subgraph.load_demo_data(demo).await?;
-            }
-            let address = app.local_addr();
-            let state: Arc<dyn Any + Send + Sync> = app.subgraph.clone();
-            let task = tokio::spawn(app.run_until(stop.stopped()));
-            Ok(Running {
-                name: S::NAME,
-                address,
-                task,
-                state,
-            })
-        })
-    }
-
-    fn cli(&self, args: Vec<std::ffi::OsString>) -> BoxFuture<'static, anyhow::Result<()>> {
-        Box::pin(crate::cli::run_from::<S>(args))
     }
 }

@@ -44,13 +44,13 @@ async fn run_with<S: Subgraph>(matches: ArgMatches) -> anyhow::Result<()> {
         println!("{}", S::sdl());
         return Ok(());
     }
-    let _telemetry = crate::telemetry::init(S::NAME, "info,sqlx=warn,tantivy=warn");
+    let _telemetry = telemetry::init(S::NAME, "info,sqlx=warn,tantivy=warn");
     let settings = Settings::<S::Settings>::load::<S>(&Env::process(S::NAME))?;
     match matches.subcommand() {
         None | Some(("serve", _)) => {
             let app = App::<S>::build(&settings).await?;
             tracing::info!(address = %app.local_addr(), "{} listening", S::NAME);
-            app.run_until(crate::server::shutdown_signal()).await?;
+            app.run_until(web::server::shutdown_signal()).await?;
             Ok(())
         }
         Some(_) => {

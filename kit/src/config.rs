@@ -70,7 +70,7 @@ mod tests {
 
     #[test]
     fn env_files_fill_only_unset_variables() {
-        let path = std::env::temp_dir().join(crate::id::new_id("env"));
+        let path = std::env::temp_dir().join(primitives::id::new_id("env"));
         std::fs::write(
             &path,
             "# comment\nKIT_TEST_FROM_FILE=file\nKIT_TEST_PRESET=file\n",

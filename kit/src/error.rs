@@ -66,9 +66,18 @@ impl From<sqlx::Error> for ApiError {
     }
 }
 
-impl From<crate::db::DbError> for ApiError {
-    fn from(error: crate::db::DbError) -> Self {
+impl From<storage::db::DbError> for ApiError {
+    fn from(error: storage::db::DbError) -> Self {
         Self::internal(error)
+    }
+}
+
+impl From<auth::TokenError> for ApiError {
+    fn from(error: auth::TokenError) -> Self {
+        match error {
+            auth::TokenError::KeysUnavailable(detail) => ApiError::internal(detail),
+            other => ApiError::InvalidToken(other.to_string()),
+        }
     }
 }
 

@@ -1,31 +1,21 @@
-//! The platform every subgraph shares. It holds no domain logic: the subgraph scaffold (settings,
-//! app builder, CLI, test helpers), storage pools and migrations, the event bus, service calls,
-//! bearer-token verification and revocation, idempotent commands, signed webhooks, error mapping,
-//! IDs, Money, postal addresses, Relay pagination, SDL export, metrics, telemetry, server
-//! start-up and serving with limits against slow clients.
+//! The subgraph scaffold: what a subgraph supplies ([`Subgraph`]) and what the scaffold does
+//! with it: settings, the app builder and CLI, GraphQL serving with the viewer's access checks,
+//! errors turned into GraphQL errors at one place, Relay pagination, SDL export, signed
+//! webhooks, and the test kit (`spawn_app`). The platform beneath it lives in its own crates:
+//! `primitives`, `telemetry`, `web`, `event-bus`, `auth`, `storage`, and `commerce` for the
+//! shared commerce types.
 
-pub mod address;
+pub mod access;
 pub mod app;
-pub mod auth;
 pub mod cli;
-pub mod client;
 pub mod config;
-pub mod db;
 pub mod error;
-pub mod events;
-pub mod fuzz;
-pub mod id;
-pub mod idempotency;
-pub mod metrics;
-pub mod money;
+pub mod launch;
 pub mod pagination;
-pub mod revocation;
 pub mod schema;
-pub mod serve;
 pub mod server;
 pub mod settings;
 pub mod subgraph;
-pub mod telemetry;
 pub mod testing;
 pub mod webhook;
 

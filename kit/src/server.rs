@@ -1,28 +1,19 @@
 //! Subgraph HTTP server: GraphQL on POST `/graphql` (and `/`), `/health`, request ids, tracing,
-//! bearer-token verification into a [`Viewer`](crate::auth::Viewer), panics turned into 500s.
+//! bearer-token verification into a [`Viewer`](auth::Viewer), panics turned into 500s.
 
-use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
 use async_graphql::{ObjectType, Schema, SubscriptionType};
 use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
+use auth::{TokenVerifier, Viewer};
 use axum::extract::{ConnectInfo, State};
-use axum::http::{HeaderMap, HeaderName, Request};
+use axum::http::HeaderMap;
 use axum::routing::{get, post};
 use axum::Router;
-use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::trace::TraceLayer;
+use web::server::{contains_nul, ROUTER_SECRET_HEADER};
 
-use crate::auth::{TokenVerifier, Viewer};
 use crate::ApiError;
-
-static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
-
-/// The header the router proves itself with to the subgraphs: the shared secret
-/// `ROUTER_SUBGRAPH_SECRET`.
-pub const ROUTER_SECRET_HEADER: &str = "x-router-secret";
 
 /// The client address a request came from: for a request from the router, its
 /// `x-forwarded-for` (the client address the router resolved); else the peer address, whatever
@@ -67,7 +58,7 @@ impl Gate {
 
     /// Why a request that did not come through the router is refused, if it is.
     fn refusal(&self, viewer: &Viewer) -> Option<&'static str> {
-        if viewer.has_scope(crate::auth::SERVICE_SCOPE) {
+        if viewer.has_scope(auth::SERVICE_SCOPE) {
             None
         } else if self.router_secret.is_some() {
             Some("this port serves the router and other services; send requests to the router")
@@ -171,13 +162,6 @@ where
 
 const NUL_REFUSED: &str = "text must not contain the NUL character (U+0000)";
 
-/// Whether `bytes` (JSON or GraphQL text) carry U+0000, raw or as the escape `\u0000`.
-/// PostgreSQL cannot store it in text, and no genuine input has it: requests and webhook
-/// bodies carrying it are refused at the door instead of failing in the database.
-pub fn contains_nul(bytes: &[u8]) -> bool {
-    bytes.contains(&0) || bytes.windows(6).any(|w| w.eq_ignore_ascii_case(b"\\u0000"))
-}
-
 fn request_mentions_nul(request: &async_graphql::Request) -> bool {
     fn in_value(value: &async_graphql::Value) -> bool {
         match value {
@@ -199,120 +183,3 @@ fn request_mentions_nul(request: &async_graphql::Request) -> bool {
 /// The incoming headers, for resolvers that need one (e.g. to forward the bearer token).
 #[derive(Clone, Debug)]
 pub struct RequestHeaders(pub HeaderMap);
-
-/// Request ids (kept from the router's `x-request-id` or made here), one trace span per
-/// request carrying that id and continuing the caller's trace, and panics turned into 500
-/// responses. `service` names the subgraph in the span (the embedded shop runs them all in one
-/// process).
-pub fn with_platform_layers(service: &'static str, router: Router) -> Router {
-    router
-        .layer(CatchPanicLayer::new())
-        .layer(TraceLayer::new_for_http().make_span_with(
-            move |request: &Request<axum::body::Body>| {
-                let id = request
-                    .headers()
-                    .get(&REQUEST_ID)
-                    .and_then(|v| v.to_str().ok())
-                    .unwrap_or("-");
-                let span = tracing::info_span!(
-                    "request",
-                    otel.name = %format_args!("{service} {}", request.uri().path()),
-                    otel.kind = "server",
-                    service,
-                    method = %request.method(),
-                    uri = %request.uri(),
-                    request_id = %id,
-                );
-                crate::telemetry::continue_trace(&span, request.headers());
-                span
-            },
-        ))
-        .layer(PropagateRequestIdLayer::new(REQUEST_ID.clone()))
-        .layer(SetRequestIdLayer::new(REQUEST_ID.clone(), MakeRequestUuid))
-        .layer(axum::middleware::map_request(drop_invalid_request_id))
-}
-
-/// The longest request id kept from a client; longer ones are replaced.
-const MAX_REQUEST_ID_LEN: usize = 128;
-
-/// Whether a client's `x-request-id` may be kept, logged and echoed: 1 to 128 characters of
-/// letters, digits and `-_.:` (a UUID, a ULID, a trace id, `<host>:<n>`).
-pub fn is_valid_request_id(value: &http::HeaderValue) -> bool {
-    let bytes = value.as_bytes();
-    !bytes.is_empty()
-        && bytes.len() <= MAX_REQUEST_ID_LEN
-        && bytes
-            .iter()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
-}
-
-/// Drops an `x-request-id` that is not [valid](is_valid_request_id), so the request gets a new
-/// one instead of carrying the client's bytes into logs and back out.
-pub async fn drop_invalid_request_id(
-    mut request: Request<axum::body::Body>,
-) -> Request<axum::body::Body> {
-    if request
-        .headers()
-        .get(&REQUEST_ID)
-        .is_some_and(|id| !is_valid_request_id(id))
-    {
-        request.headers_mut().remove(&REQUEST_ID);
-    }
-    request
-}
-
-/// A server on a bound listener: tests bind port 0 and read the port before running it.
-pub struct Server {
-    listener: tokio::net::TcpListener,
-    router: Router,
-    limits: crate::serve::HttpLimits,
-}
-
-impl Server {
-    pub fn new(
-        service: &'static str,
-        listener: tokio::net::TcpListener,
-        router: Router,
-        limits: crate::serve::HttpLimits,
-    ) -> Self {
-        Self {
-            listener,
-            router: with_platform_layers(service, router),
-            limits,
-        }
-    }
-
-    pub fn local_addr(&self) -> SocketAddr {
-        self.listener
-            .local_addr()
-            .expect("a bound listener has an address")
-    }
-
-    pub async fn run_until(
-        self,
-        shutdown: impl Future<Output = ()> + Send + 'static,
-    ) -> std::io::Result<()> {
-        crate::serve::serve(self.listener, self.router, &self.limits, shutdown).await
-    }
-}
-
-/// Resolves when the process gets SIGTERM or Ctrl-C.
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        if let Ok(mut signal) =
-            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        {
-            signal.recv().await;
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {}
-        _ = term => {}
-    }
-}

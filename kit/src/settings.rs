@@ -37,8 +37,8 @@ use std::time::Duration;
 
 use jsonwebtoken::jwk::JwkSet;
 
-use crate::auth::JwtSettings;
 use crate::config::ConfigError;
+use auth::JwtSettings;
 
 /// Where a process reads its settings: the process environment (production), explicit values
 /// (tests, the embedded launcher), or explicit values over the environment.
@@ -149,14 +149,14 @@ pub struct CommonSettings {
     pub keys: VerificationKeys,
     pub events: EventBusSettings,
     /// Service calls go out with this client's tokens; without it, anonymously.
-    pub credentials: Option<crate::client::Credentials>,
+    pub credentials: Option<web::client::Credentials>,
     /// The one currency the shop sells in (`SHOP_CURRENCY`, default USD): prices in another are
     /// refused where they are written.
-    pub currency: crate::money::CurrencyCode,
+    pub currency: commerce::money::CurrencyCode,
     /// The subgraph server's header-read, idle and request timeouts and connection cap
     /// (`HTTP_HEADER_READ_TIMEOUT_MS`, `HTTP_IDLE_TIMEOUT_MS`, `HTTP_REQUEST_TIMEOUT_MS`,
     /// `HTTP_MAX_CONNECTIONS`).
-    pub http: crate::serve::HttpLimits,
+    pub http: web::serve::HttpLimits,
     /// The secret the router sends in `x-router-secret` (`ROUTER_SUBGRAPH_SECRET`): with it, the
     /// GraphQL endpoint serves only the router and service tokens (see [`crate::server::Gate`]).
     pub router_secret: Option<String>,
@@ -210,8 +210,8 @@ impl CommonSettings {
             });
         }
         let currency = match env.shared("SHOP_CURRENCY") {
-            None => crate::money::CurrencyCode::Usd,
-            Some(code) => crate::money::CurrencyCode::parse(code.trim()).ok_or_else(|| {
+            None => commerce::money::CurrencyCode::Usd,
+            Some(code) => commerce::money::CurrencyCode::parse(code.trim()).ok_or_else(|| {
                 ConfigError::Invalid {
                     name: "SHOP_CURRENCY".into(),
                     message: format!("{code:?} is not a currency the shop knows"),
@@ -244,7 +244,7 @@ impl CommonSettings {
                     .unwrap_or_else(|| Self::DEFAULT_JWKS_URL.into()),
             ),
             credentials: match (env.optional("CLIENT_ID"), env.optional("CLIENT_SECRET")) {
-                (Some(client_id), Some(client_secret)) => Some(crate::client::Credentials {
+                (Some(client_id), Some(client_secret)) => Some(web::client::Credentials {
                     token_url: env
                         .shared("ACCOUNTS_TOKEN_URL")
                         .unwrap_or_else(|| "http://127.0.0.1:4001/oauth/token".into()),
@@ -269,8 +269,8 @@ impl CommonSettings {
 
 /// The server's limits from `HTTP_HEADER_READ_TIMEOUT_MS`, `HTTP_IDLE_TIMEOUT_MS`,
 /// `HTTP_REQUEST_TIMEOUT_MS` and `HTTP_MAX_CONNECTIONS`; each must be at least 1.
-fn http_limits(env: &Env) -> Result<crate::serve::HttpLimits, ConfigError> {
-    let defaults = crate::serve::HttpLimits::default();
+fn http_limits(env: &Env) -> Result<web::serve::HttpLimits, ConfigError> {
+    let defaults = web::serve::HttpLimits::default();
     let positive = |name: &str, default: u64| -> Result<u64, ConfigError> {
         match env.parse_shared_or(name, default)? {
             0 => Err(ConfigError::Invalid {
@@ -283,7 +283,7 @@ fn http_limits(env: &Env) -> Result<crate::serve::HttpLimits, ConfigError> {
     let millis = |name: &str, default: Duration| {
         positive(name, default.as_millis() as u64).map(Duration::from_millis)
     };
-    Ok(crate::serve::HttpLimits {
+    Ok(web::serve::HttpLimits {
         header_read_timeout: millis("HTTP_HEADER_READ_TIMEOUT_MS", defaults.header_read_timeout)?,
         idle_timeout: millis("HTTP_IDLE_TIMEOUT_MS", defaults.idle_timeout)?,
         request_timeout: millis("HTTP_REQUEST_TIMEOUT_MS", defaults.request_timeout)?,

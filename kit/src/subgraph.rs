@@ -11,13 +11,14 @@ use futures_util::future::BoxFuture;
 use jsonwebtoken::jwk::JwkSet;
 use sqlx::migrate::Migrator;
 
-use crate::client::ServiceClient;
 use crate::config::ConfigError;
-use crate::db::Database;
-use crate::events::consumer::{Consumer, ConsumerSettings, Handler};
-use crate::events::outbox::Relay;
-use crate::events::{Event, EventBus, Fact};
 use crate::settings::{CommonSettings, Env};
+use event_bus::consumer::{Consumer, ConsumerSettings, Handler};
+use event_bus::{Event, EventBus, Fact};
+use primitives::stop::StopSignal;
+use storage::db::Database;
+use storage::outbox::Relay;
+use web::client::ServiceClient;
 
 /// A subgraph's own settings, read from its prefix with one set of defaults (e.g.
 /// `env.parse_or("RESERVATION_TTL_SECS", 900)` reads `INVENTORY_RESERVATION_TTL_SECS`).
@@ -51,7 +52,7 @@ pub struct Resources<'a, T> {
 }
 
 /// A subgraph's handle on the event bus: it writes events to its outbox (see
-/// [`crate::events::outbox::append`]), wakes the relay after committing, and consumes topics in
+/// [`storage::outbox::append`]), wakes the relay after committing, and consumes topics in
 /// its own consumer group.
 #[derive(Clone)]
 pub struct Events {
@@ -93,25 +94,6 @@ impl Events {
 pub struct Demo {
     /// How many demo products the catalog generates (other subgraphs scale with it).
     pub products: usize,
-}
-
-/// Resolves when the app stops; background tasks end when it does.
-#[derive(Clone)]
-pub struct StopSignal(tokio::sync::watch::Receiver<bool>);
-
-impl StopSignal {
-    /// Stops once `true` is sent on the channel's sender.
-    pub fn new(receiver: tokio::sync::watch::Receiver<bool>) -> Self {
-        Self(receiver)
-    }
-
-    pub async fn stopped(mut self) {
-        let _ = self.0.wait_for(|stop| *stop).await;
-    }
-
-    pub fn is_stopped(&self) -> bool {
-        *self.0.borrow()
-    }
 }
 
 /// A subgraph: implement this (about a screen of code) and the scaffold builds, serves, tests

@@ -1,7 +1,7 @@
 //! Signed webhooks (a payment provider's, a carrier's): the sender signs the timestamp and the
 //! body with a shared secret, the receiver checks the signature and the age, so a forged,
 //! tampered or replayed-late delivery is refused. Deduplicating by event id is the receiver's
-//! next step ([`crate::events::processed::begin_once`]).
+//! next step ([`storage::processed::begin_once`]).
 //!
 //! Header: `Webhook-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`.
 //! Several `v1` values may be given (a sender rotating its secret signs with both).
@@ -119,7 +119,7 @@ pub fn verify_delivery(
 ) -> Result<i64, WebhookError> {
     let header = headers.get(SIGNATURE_HEADER).and_then(|v| v.to_str().ok());
     let secrets: Vec<&[u8]> = secrets.iter().map(|s| s.as_bytes()).collect();
-    let now = crate::db::now_millis() / 1000;
+    let now = primitives::time::now_millis() / 1000;
     verify(&secrets, header, body, now, tolerance)
 }
 

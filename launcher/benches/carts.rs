@@ -23,14 +23,14 @@ use shop::{Shop, ShopOptions};
 async fn main() {
     let seconds = env("BENCH_SECONDS", 10) as u64;
     let concurrency = env("BENCH_CONCURRENCY", 16);
-    let data_dir = std::env::temp_dir().join(kit::id::new_id("bench-shop"));
+    let data_dir = std::env::temp_dir().join(primitives::id::new_id("bench-shop"));
     let mut options = ShopOptions::new(&data_dir);
     options.base_port = 0;
     options.read_environment = false;
     options.demo_products = 50;
     options.set("CATALOG_SEARCH_DIR", ":memory:");
     options.set("CARTS_REDIS_URL", "redis://127.0.0.1:6379");
-    options.set("CARTS_REDIS_NAMESPACE", kit::id::new_id("bench"));
+    options.set("CARTS_REDIS_NAMESPACE", primitives::id::new_id("bench"));
     let shop = Shop::start(&options).await.expect("the shop starts");
     let url = shop.router_url();
     let http = reqwest::Client::new();

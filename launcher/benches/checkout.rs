@@ -71,7 +71,7 @@ async fn main() {
             Some(&admin),
             "mutation($input: AdjustStockInput!) { adjustStock(input: $input) { userErrors { code } } }",
             json!({ "input": { "productId": product, "warehouseId": warehouse, "kind": "RESTOCK",
-                "quantity": 100000, "reason": "bench", "idempotencyKey": kit::id::new_id("key") } }),
+                "quantity": 100000, "reason": "bench", "idempotencyKey": primitives::id::new_id("key") } }),
         )
         .await;
     }
@@ -108,7 +108,7 @@ async fn main() {
                         "mutation($input: CheckoutInput!) { checkout(input: $input) {
                             order { status } userErrors { code message } } }",
                         json!({ "input": { "cartId": cart, "paymentToken": "tok_visa",
-                            "idempotencyKey": kit::id::new_id("bench"),
+                            "idempotencyKey": primitives::id::new_id("bench"),
                             "shippingAddress": { "fullName": "Bench", "line1": "1 Main St",
                                 "city": "London", "postalCode": "N1 9GU", "countryCode": "GB" } } }),
                     )

@@ -8,10 +8,11 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use accounts::{Accounts, ClientKind};
-use kit::app::{launch, Launch, Running};
+use kit::launch::{launch, Launch, Running};
 use kit::settings::Env;
-use kit::subgraph::{Demo, StopSignal, Subgraph};
+use kit::subgraph::{Demo, Subgraph};
 use payments::provider::test_provider::{ledger, TestProvider, TestProviderSettings};
+use primitives::stop::StopSignal;
 use router::config::{RouterConfig, SubgraphConfig};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -134,7 +135,7 @@ pub async fn serve_test_provider() -> anyhow::Result<()> {
     );
     let database = var("TEST_PROVIDER_DATABASE_URL")
         .unwrap_or_else(|| "sqlite://data/payment-test-provider.db".into());
-    let ledger = kit::db::Database::connect(&database, 4, &ledger::MIGRATIONS)
+    let ledger = storage::db::Database::connect(&database, 4, &ledger::MIGRATIONS)
         .await
         .map_err(|e| anyhow::anyhow!("TEST_PROVIDER_DATABASE_URL: {e}"))?;
     let listener = TcpListener::bind(&listen)
@@ -142,7 +143,7 @@ pub async fn serve_test_provider() -> anyhow::Result<()> {
         .map_err(|e| anyhow::anyhow!("TEST_PROVIDER_LISTEN: cannot listen on {listen}: {e}"))?;
     let provider = TestProvider::start(listener, settings, ledger);
     tracing::info!(address = %provider.address, "payment test provider listening");
-    kit::server::shutdown_signal().await;
+    web::server::shutdown_signal().await;
     Ok(())
 }
 
@@ -157,7 +158,8 @@ pub struct ProviderSetup {
 impl ProviderSetup {
     /// Starts the provider on its address with its books.
     pub async fn start(&self) -> anyhow::Result<TestProvider> {
-        let ledger = kit::db::Database::connect(&self.database_url, 4, &ledger::MIGRATIONS).await?;
+        let ledger =
+            storage::db::Database::connect(&self.database_url, 4, &ledger::MIGRATIONS).await?;
         let listener = TcpListener::bind(self.address).await.map_err(|e| {
             anyhow::anyhow!(
                 "payment test provider: cannot listen on {}: {e}",
@@ -239,8 +241,8 @@ impl Shop {
                 .map_err(|e| {
                     anyhow::anyhow!("payment test provider: cannot listen on {requested}: {e}")
                 })?;
-            let secret = kit::id::new_secret("whsec");
-            let api_key = kit::id::new_secret("sk");
+            let secret = primitives::id::new_secret("whsec");
+            let api_key = primitives::id::new_secret("sk");
             let setup = ProviderSetup {
                 address,
                 settings: TestProviderSettings::new(
@@ -271,7 +273,7 @@ impl Shop {
             .optional("CARRIER_WEBHOOK_SECRETS")
             .is_none()
         {
-            let secret = kit::id::new_secret("whsec");
+            let secret = primitives::id::new_secret("whsec");
             shared.push(("SHIPPING_CARRIER_WEBHOOK_SECRETS".into(), secret));
         }
         // The router proves itself to the subgraphs with a secret made for this run unless one
@@ -280,7 +282,7 @@ impl Shop {
             .env("router")
             .shared("ROUTER_SUBGRAPH_SECRET")
             .filter(|s| !s.trim().is_empty())
-            .unwrap_or_else(|| kit::id::new_secret("rts"));
+            .unwrap_or_else(|| primitives::id::new_secret("rts"));
         shared.push(("ROUTER_SUBGRAPH_SECRET".into(), router_secret.clone()));
         shared.push(("JWKS_URL".into(), jwks_url.clone()));
         shared.push((
@@ -298,7 +300,7 @@ impl Shop {
             // Accounts starts first; every other subgraph gets an API client of its own for
             // service calls (a new secret each start).
             if let Some(accounts) = running.iter().find_map(|r| r.subgraph::<Accounts>()) {
-                let scopes = [kit::auth::SERVICE_SCOPE.to_string()];
+                let scopes = [auth::SERVICE_SCOPE.to_string()];
                 let (client, secret) = accounts
                     .service
                     .register_client(subgraph.name(), ClientKind::Service, &scopes)
@@ -336,8 +338,7 @@ impl Shop {
         router_config.subgraph_secret = Some(router_secret);
         // The router applies revocations from the bus the subgraphs share.
         let events = kit::settings::EventBusSettings::load(&options.env("router"))?;
-        router_config.auth.events_url = Some(events.url);
-        router_config.auth.events_namespace = events.namespace;
+        let bus = storage::bus::connect(&events.url, &events.namespace).await?;
         for subgraph in &running {
             router_config.subgraphs.insert(
                 subgraph.name.into(),
@@ -348,7 +349,9 @@ impl Shop {
                 },
             );
         }
-        let router = router::App::build(router_config.clone(), SUPERGRAPH).await?;
+        let supergraph = router::supergraph::Supergraph::parse(SUPERGRAPH)?;
+        let router =
+            router::App::with_event_bus(router_config.clone(), supergraph, Some(bus)).await?;
         let router_addr = router.local_addr();
         let router_metrics = router.metrics_addr();
         let router_state = router.state();
@@ -394,10 +397,10 @@ impl Shop {
     pub async fn new_customers(&self, n: usize) -> anyhow::Result<Vec<String>> {
         use accounts::domain::Role;
         let accounts = self.subgraph::<Accounts>();
-        let now = kit::db::now_millis();
+        let now = primitives::time::now_millis();
         let mut tokens = Vec::with_capacity(n);
         for _ in 0..n {
-            let id = kit::id::new_id("user");
+            let id = primitives::id::new_id("user");
             let user = accounts::store::UserRow {
                 id: id.clone(),
                 email: format!("{id}@customers.example.com"),

@@ -51,7 +51,7 @@ async fn main() -> anyhow::Result<()> {
     if let Some(Command::Process(args)) = cli.command {
         return run_process(args).await;
     }
-    let _telemetry = kit::telemetry::init("shop", "info,sqlx=warn,tantivy=warn");
+    let _telemetry = telemetry::init("shop", "info,sqlx=warn,tantivy=warn");
     let mut options = ShopOptions::new(&cli.data_dir);
     options.demo_products = cli.demo_products;
     // The demo's parcels move along by themselves: a step every 20 s unless configured.
@@ -106,7 +106,7 @@ async fn main() -> anyhow::Result<()> {
             println!();
             tokio::select! {
                 result = shop.wait_for_failure() => result?,
-                _ = kit::server::shutdown_signal() => {
+                _ = web::server::shutdown_signal() => {
                     tracing::info!("shutting down");
                     shop.stop().await;
                 }
@@ -127,7 +127,7 @@ async fn run_process(args: Vec<OsString>) -> anyhow::Result<()> {
         return router::cli::run(args).await;
     }
     if name == "payment-test-provider" {
-        let _telemetry = kit::telemetry::init("payment-test-provider", "info");
+        let _telemetry = telemetry::init("payment-test-provider", "info");
         return shop::serve_test_provider().await;
     }
     match shop::subgraphs().into_iter().find(|s| s.name() == name) {

@@ -43,12 +43,10 @@ impl SpanExporter for Collector {
 /// The spans every test's shop has ended so far: the subscriber is the process's, installed
 /// once for all tests.
 fn spans() -> watch::Receiver<Vec<SpanData>> {
-    static SPANS: OnceLock<(kit::telemetry::Telemetry, watch::Sender<Vec<SpanData>>)> =
-        OnceLock::new();
+    static SPANS: OnceLock<(telemetry::Telemetry, watch::Sender<Vec<SpanData>>)> = OnceLock::new();
     let (_, sender) = SPANS.get_or_init(|| {
         let (sender, _) = watch::channel(Vec::new());
-        let telemetry =
-            kit::telemetry::init_with_exporter("shop", "warn", Collector(sender.clone()));
+        let telemetry = telemetry::init_with_exporter("shop", "warn", Collector(sender.clone()));
         (telemetry, sender)
     });
     sender.subscribe()

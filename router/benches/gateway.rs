@@ -204,7 +204,7 @@ impl Mode {
     /// The request body: the query, or with the edge on its APQ hash alone (after one
     /// request registered it).
     fn body(self) -> Bytes {
-        let hash = kit::id::sha256_hex(TEST_QUERY.as_bytes());
+        let hash = primitives::id::sha256_hex(TEST_QUERY.as_bytes());
         let persisted = json!({"persistedQuery": {"version": 1, "sha256Hash": hash}});
         let body = match self {
             Mode::EdgeOn => json!({"operationName": "TestQuery", "extensions": persisted}),
@@ -215,7 +215,7 @@ impl Mode {
 
     /// The body that registers the query (APQ) before the hash alone is sent.
     fn registration(self) -> Bytes {
-        let hash = kit::id::sha256_hex(TEST_QUERY.as_bytes());
+        let hash = primitives::id::sha256_hex(TEST_QUERY.as_bytes());
         Bytes::from(
             serde_json::to_vec(&json!({"query": TEST_QUERY, "operationName": "TestQuery",
                 "extensions": {"persistedQuery": {"version": 1, "sha256Hash": hash}}}))

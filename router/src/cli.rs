@@ -49,7 +49,7 @@ where
     I: IntoIterator<Item = T>,
     T: Into<OsString> + Clone,
 {
-    let _telemetry = kit::telemetry::init("router", "info");
+    let _telemetry = telemetry::init("router", "info");
     let args = Args::parse_from(args);
     let sdl = std::fs::read_to_string(&args.supergraph)
         .with_context(|| format!("cannot read supergraph {}", args.supergraph.display()))?;
@@ -66,7 +66,7 @@ where
     config.apply_subgraph_env(supergraph.subgraph_urls.keys(), env);
     let app = App::with_supergraph(config, supergraph).await?;
     tracing::info!(address = %app.local_addr(), "router listening");
-    app.run_until(kit::server::shutdown_signal()).await?;
+    app.run_until(web::server::shutdown_signal()).await?;
     tracing::info!("router stopped");
     Ok(())
 }

@@ -136,7 +136,7 @@ pub struct RouterConfig {
     pub subgraphs: HashMap<String, SubgraphConfig>,
 }
 
-/// Limits on client connections (see [`kit::serve::HttpLimits`]).
+/// Limits on client connections (see [`web::serve::HttpLimits`]).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct HttpConfig {
@@ -148,7 +148,7 @@ pub struct HttpConfig {
 
 impl Default for HttpConfig {
     fn default() -> Self {
-        let limits = kit::serve::HttpLimits::default();
+        let limits = web::serve::HttpLimits::default();
         Self {
             header_read_timeout_ms: limits.header_read_timeout.as_millis() as u64,
             idle_timeout_ms: limits.idle_timeout.as_millis() as u64,
@@ -159,8 +159,8 @@ impl Default for HttpConfig {
 }
 
 impl HttpConfig {
-    pub fn limits(&self) -> kit::serve::HttpLimits {
-        kit::serve::HttpLimits {
+    pub fn limits(&self) -> web::serve::HttpLimits {
+        web::serve::HttpLimits {
             header_read_timeout: Duration::from_millis(self.header_read_timeout_ms),
             idle_timeout: Duration::from_millis(self.idle_timeout_ms),
             request_timeout: Duration::from_millis(self.request_timeout_ms),
@@ -208,7 +208,7 @@ impl Default for AuthConfig {
             jwks_url: None,
             issuer: "shop-accounts".into(),
             audience: "shop".into(),
-            max_token_lifetime_secs: kit::auth::JwtSettings::DEFAULT_MAX_LIFETIME_SECS,
+            max_token_lifetime_secs: auth::JwtSettings::DEFAULT_MAX_LIFETIME_SECS,
             events_url: None,
             events_namespace: "shop".into(),
         }

@@ -20,7 +20,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use kit::revocation::Revocations;
+use auth::revocation::Revocations;
 use tokio::net::TcpListener;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
@@ -44,9 +44,9 @@ pub struct AppState {
     pub transport: Transport,
     pub config: RouterConfig,
     /// Verifies bearer tokens when `auth.jwks_url` is configured.
-    pub verifier: Option<kit::auth::TokenVerifier>,
+    pub verifier: Option<auth::TokenVerifier>,
     /// Users whose older tokens are refused, read from the event bus (`auth.events_url`).
-    pub revocations: Option<(Arc<Revocations>, Arc<dyn kit::events::EventBus>)>,
+    pub revocations: Option<(Arc<Revocations>, Arc<dyn event_bus::EventBus>)>,
     pub client_dedupe: ClientDedupe,
     /// The published operations and APQ registrations.
     pub persisted: PersistedOperations,
@@ -66,7 +66,7 @@ pub enum StartError {
         source: std::io::Error,
     },
     #[error("auth.events_url: {0}")]
-    Events(#[from] kit::events::EventError),
+    Events(#[from] event_bus::EventError),
     #[error("redis_url: {0}")]
     Redis(#[from] redis::RedisError),
     #[error("persisted.manifest: {0}")]
@@ -89,12 +89,27 @@ impl App {
     }
 
     /// Like [`App::build`], for a supergraph already parsed (to configure by its subgraphs).
+    /// Revocations are read from the Redis bus at `auth.events_url`, when set.
     pub async fn with_supergraph(
         config: RouterConfig,
         supergraph: Supergraph,
     ) -> Result<Self, StartError> {
+        let bus = match &config.auth.events_url {
+            Some(url) => Some(event_bus::connect(url, &config.auth.events_namespace).await?),
+            None => None,
+        };
+        Self::with_event_bus(config, supergraph, bus).await
+    }
+
+    /// Like [`App::with_supergraph`], reading revocations from `bus` instead of
+    /// `auth.events_url`: the embedded shop hands over the bus its subgraphs share.
+    pub async fn with_event_bus(
+        config: RouterConfig,
+        supergraph: Supergraph,
+        bus: Option<Arc<dyn event_bus::EventBus>>,
+    ) -> Result<Self, StartError> {
         // Series recorded from now on reach `/metrics`.
-        kit::metrics::handle();
+        telemetry::metrics::handle();
         let transport = Transport::new(&supergraph.subgraph_urls, &config)?;
         let preparer = OperationPreparer::new(
             config.plan_cache_size,
@@ -113,18 +128,12 @@ impl App {
             ),
             None => None,
         };
-        let revocations = match &config.auth.events_url {
-            Some(url) => Some((
-                Arc::new(Revocations::default()),
-                kit::events::connect(url, &config.auth.events_namespace).await?,
-            )),
-            None => None,
-        };
+        let revocations = bus.map(|bus| (Arc::new(Revocations::default()), bus));
         let verifier = config.auth.jwks_url.as_ref().map(|url| {
-            let verifier = kit::auth::TokenVerifier::new(
-                kit::auth::KeySource::Remote {
+            let verifier = auth::TokenVerifier::new(
+                auth::KeySource::Remote {
                     url: url.clone(),
-                    client: kit::client::http_client(),
+                    client: web::client::http_client(),
                 },
                 &config.auth.issuer,
                 &config.auth.audience,
@@ -173,12 +182,12 @@ impl App {
         let router = server::routes(state.clone())
             .layer(cors)
             // Outermost first: every request gets an `x-request-id` (kept when the client sent
-            // a valid one: see `kit::server::is_valid_request_id`) that is logged, forwarded to
+            // a valid one: see `web::server::is_valid_request_id`) that is logged, forwarded to
             // the subgraphs and returned to the client.
             .layer(
                 tower::ServiceBuilder::new()
                     .layer(axum::middleware::map_request(
-                        kit::server::drop_invalid_request_id,
+                        web::server::drop_invalid_request_id,
                     ))
                     .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
                     .layer(TraceLayer::new_for_http().make_span_with(request_span))
@@ -223,22 +232,24 @@ impl App {
     ) -> std::io::Result<()> {
         let (stop, stopped) = tokio::sync::watch::channel(false);
         let follower = self.state.revocations.clone().map(|(revocations, bus)| {
-            tokio::spawn(revocations.follow(bus, kit::subgraph::StopSignal::new(stopped.clone())))
+            tokio::spawn(
+                revocations.follow(bus, primitives::stop::StopSignal::new(stopped.clone())),
+            )
         });
         let manifest_follower = tokio::spawn(PersistedOperations::follow(
             self.state.clone(),
             Duration::from_millis(self.state.config.persisted.reload_interval_ms),
-            kit::subgraph::StopSignal::new(stopped.clone()),
+            primitives::stop::StopSignal::new(stopped.clone()),
         ));
         let limits = self.state.config.http.limits();
         let metrics = self.metrics_listener.map(|listener| {
-            let stopped = kit::subgraph::StopSignal::new(stopped.clone()).stopped();
+            let stopped = primitives::stop::StopSignal::new(stopped.clone()).stopped();
             let limits = limits.clone();
             tokio::spawn(async move {
-                kit::serve::serve(listener, server::metrics_routes(), &limits, stopped).await
+                web::serve::serve(listener, server::metrics_routes(), &limits, stopped).await
             })
         });
-        let served = kit::serve::serve(self.listener, self.router, &limits, shutdown).await;
+        let served = web::serve::serve(self.listener, self.router, &limits, shutdown).await;
         let _ = stop.send(true);
         if let Some(follower) = follower {
             let _ = follower.await;
@@ -290,6 +301,6 @@ fn request_span(request: &http::Request<axum::body::Body>) -> tracing::Span {
         path = %request.uri().path(),
         request_id,
     );
-    kit::telemetry::continue_trace(&span, request.headers());
+    telemetry::continue_trace(&span, request.headers());
     span
 }

@@ -1,4 +1,4 @@
-//! The router's metrics, on the process's recorder (`kit::metrics`, served at `/metrics`):
+//! The router's metrics, on the process's recorder (`telemetry::metrics`, served at `/metrics`):
 //! - `graphql_requests_total{service, operation, client, outcome}` (outcome `ok` or the error
 //!   code that ended the request) and `graphql_request_duration_seconds{service, operation}`;
 //! - `graphql_errors_total{service, code}`: request errors and failed subgraph fetches;
@@ -14,8 +14,8 @@ use std::collections::HashSet;
 use std::sync::{LazyLock, Mutex};
 use std::time::Duration;
 
+use auth::Viewer;
 use http::HeaderMap;
-use kit::auth::Viewer;
 
 const SERVICE: &str = "router";
 const MAX_DISTINCT: usize = 500;
@@ -76,7 +76,7 @@ impl RequestLabels {
 
 /// One client request: how it ended and how long it took.
 pub fn record_request(labels: RequestLabels, error_code: Option<&str>, elapsed: Duration) {
-    kit::metrics::handle();
+    telemetry::metrics::handle();
     let outcome = error_code.unwrap_or("ok").to_string();
     if let Some(code) = error_code {
         metrics::counter!("graphql_errors_total", "service" => SERVICE, "code" => code.to_string())

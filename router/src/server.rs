@@ -28,13 +28,13 @@ pub fn routes(state: Arc<AppState>) -> axum::Router {
         .route("/graphiql/{file}", get(graphiql_asset))
         .with_state(state)
         .layer(axum::middleware::from_fn(|request, next| {
-            kit::metrics::track_http("router", request, next)
+            telemetry::metrics::track_http("router", request, next)
         }))
 }
 
 /// `/metrics` for the metrics listener, which only the scraper should reach.
 pub fn metrics_routes() -> axum::Router {
-    axum::Router::new().route("/metrics", get(|| async { kit::metrics::render() }))
+    axum::Router::new().route("/metrics", get(|| async { telemetry::metrics::render() }))
 }
 
 async fn health() -> impl IntoResponse {

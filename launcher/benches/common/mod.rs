@@ -40,7 +40,7 @@ pub async fn post(
 /// each), the event bus and carts in Redis, `demo_products` demo products.
 #[allow(dead_code)] // the carts bench starts its own
 pub async fn shop_on_postgres(demo_products: usize) -> (shop::Shop, std::path::PathBuf) {
-    let data_dir = std::env::temp_dir().join(kit::id::new_id("bench-shop"));
+    let data_dir = std::env::temp_dir().join(primitives::id::new_id("bench-shop"));
     let mut options = shop::ShopOptions::new(&data_dir);
     options.base_port = 0;
     options.read_environment = false;
@@ -48,10 +48,10 @@ pub async fn shop_on_postgres(demo_products: usize) -> (shop::Shop, std::path::P
     for subgraph in shop::subgraphs() {
         options.set(
             &format!("{}_DATABASE_URL", subgraph.name().to_uppercase()),
-            kit::db::testing::postgres_url().await,
+            storage::db::testing::postgres_url().await,
         );
     }
-    let namespace = kit::id::new_id("bench");
+    let namespace = primitives::id::new_id("bench");
     options.set("CATALOG_SEARCH_DIR", ":memory:");
     options.set("EVENTS_URL", "redis://127.0.0.1:6379");
     options.set("EVENTS_NAMESPACE", namespace.clone());

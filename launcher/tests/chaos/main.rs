@@ -102,7 +102,7 @@ async fn check_out(
         // Sent as the router sends it: the orders process serves only the router and services.
         let sent = http
             .post(url)
-            .header(kit::server::ROUTER_SECRET_HEADER, router_secret)
+            .header(web::server::ROUTER_SECRET_HEADER, router_secret)
             .bearer_auth(token)
             .json(&json!({ "query": query, "variables": { "input": input } }))
             .timeout(Duration::from_secs(30))
@@ -134,7 +134,7 @@ async fn checkouts_survive_the_processor_payments_orders_and_inventory_being_kil
     let seed: u64 = std::env::var("CHAOS_SEED")
         .ok()
         .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| kit::db::now_millis() as u64);
+        .unwrap_or_else(|| primitives::time::now_millis() as u64);
     println!("chaos seed: {seed} (CHAOS_SEED={seed} repeats this run)");
     let mut rng = Rng(seed | 1);
 
@@ -148,10 +148,10 @@ async fn checkouts_survive_the_processor_payments_orders_and_inventory_being_kil
     .into();
     let local = |name: &str| format!("http://127.0.0.1:{}", ports[name]);
     let in_shop = |name: &str| format!("http://{}/graphql", shop.shop.address(name));
-    let secret = format!("whsec_{}", kit::id::new_id("chaos"));
-    let api_key = format!("sk_{}", kit::id::new_id("chaos"));
-    let processor_db = kit::db::testing::postgres_url().await;
-    let orders_db = kit::db::testing::postgres_url().await;
+    let secret = format!("whsec_{}", primitives::id::new_id("chaos"));
+    let api_key = format!("sk_{}", primitives::id::new_id("chaos"));
+    let processor_db = storage::db::testing::postgres_url().await;
+    let orders_db = storage::db::testing::postgres_url().await;
 
     let mut processor = Process::new(
         "processor",
@@ -182,7 +182,7 @@ async fn checkouts_survive_the_processor_payments_orders_and_inventory_being_kil
                 ),
                 (
                     "PAYMENTS_DATABASE_URL",
-                    kit::db::testing::postgres_url().await,
+                    storage::db::testing::postgres_url().await,
                 ),
                 ("PAYMENTS_PROVIDER_URL", local("processor")),
                 ("PAYMENTS_PROVIDER_API_KEY", api_key.clone()),
@@ -342,7 +342,7 @@ async fn checkouts_survive_the_processor_payments_orders_and_inventory_being_kil
     }
 
     // The orders as orders keeps them.
-    let db = kit::db::Database::connect(&orders_db, 2, &orders::MIGRATIONS)
+    let db = storage::db::Database::connect(&orders_db, 2, &orders::MIGRATIONS)
         .await
         .unwrap();
     let rows = sqlx::query(

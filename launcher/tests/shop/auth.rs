@@ -7,7 +7,7 @@ use crate::client::{error_code, TestShop};
 const ME: &str = "{ me { id } }";
 
 fn now_secs() -> i64 {
-    kit::db::now_millis() / 1000
+    primitives::time::now_millis() / 1000
 }
 
 async fn demo_customer_id(shop: &TestShop) -> String {
@@ -61,7 +61,7 @@ async fn forged_expired_and_unsigned_tokens_are_unauthenticated() {
     // Signed with the real key, but valid only later, issued tomorrow, or valid until 9999.
     let accounts = shop.shop.subgraph::<accounts::Accounts>();
     let signer = accounts.service.signer();
-    let claims = |iat: i64, exp: i64, nbf: Option<i64>| kit::auth::Claims {
+    let claims = |iat: i64, exp: i64, nbf: Option<i64>| auth::Claims {
         sub: user_id.clone(),
         roles: vec!["customer".into()],
         scope: String::new(),

@@ -48,7 +48,7 @@ async fn entity_resolution_runs_one_query_per_key_kind_not_one_per_key() {
         .iter()
         .map(|n| json!({ "__typename": "Product", "id": n["id"] }))
         .collect();
-    let request_id = kit::id::new_id("req");
+    let request_id = primitives::id::new_id("req");
     let response = entities(&shop, &request_id, json!(by_id)).await;
     let resolved = response["data"]["_entities"].as_array().unwrap();
     assert_eq!(resolved.len(), 100, "{response}");
@@ -74,7 +74,7 @@ async fn entity_resolution_runs_one_query_per_key_kind_not_one_per_key() {
             }
         })
         .collect();
-    let request_id = kit::id::new_id("req");
+    let request_id = primitives::id::new_id("req");
     let response = entities(&shop, &request_id, json!(mixed)).await;
     assert_eq!(response["data"]["_entities"].as_array().unwrap().len(), 100);
     let statements = query_count::statements_for(&request_id);
@@ -83,7 +83,7 @@ async fn entity_resolution_runs_one_query_per_key_kind_not_one_per_key() {
     assert!(statements.len() <= 10, "{statements:#?}");
 
     // Unknown keys resolve to null without failing the batch.
-    let request_id = kit::id::new_id("req");
+    let request_id = primitives::id::new_id("req");
     let response = entities(
         &shop,
         &request_id,

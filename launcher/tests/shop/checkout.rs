@@ -522,7 +522,7 @@ async fn a_thousand_customers_at_once_for_ten_units_make_ten_paid_orders() {
                     "mutation($input: AdjustStockInput!) { adjustStock(input: $input) { userErrors { code message } } }",
                     json!({ "input": { "productId": product, "warehouseId": level["warehouseId"],
                         "kind": "CORRECTION", "quantity": keep - available, "reason": "test",
-                        "idempotencyKey": kit::id::new_id("key") } }),
+                        "idempotencyKey": primitives::id::new_id("key") } }),
                     Some(&admin),
                 )
                 .await;
@@ -861,7 +861,7 @@ async fn reconciliation_lists_disagreements_and_refunds_money_kept_for_closed_or
     .execute(payments.service.store.database().pool())
     .await
     .unwrap();
-    let books = kit::db::Database::connect(
+    let books = storage::db::Database::connect(
         &format!(
             "sqlite://{}",
             shop.options.data_dir.join("payment-provider.db").display()

@@ -15,7 +15,7 @@ pub struct TempDir(pub std::path::PathBuf);
 
 impl TempDir {
     pub fn new() -> Self {
-        let path = std::env::temp_dir().join(kit::id::new_id("shop-test"));
+        let path = std::env::temp_dir().join(primitives::id::new_id("shop-test"));
         std::fs::create_dir_all(&path).unwrap();
         Self(path)
     }
@@ -46,40 +46,43 @@ impl TestShop {
         options.demo_products = demo_products;
         options.set(
             "ACCOUNTS_DATABASE_URL",
-            kit::db::testing::postgres_url().await,
+            storage::db::testing::postgres_url().await,
         );
         options.set(
             "CATALOG_DATABASE_URL",
-            kit::db::testing::postgres_url().await,
+            storage::db::testing::postgres_url().await,
         );
         options.set(
             "INVENTORY_DATABASE_URL",
-            kit::db::testing::postgres_url().await,
+            storage::db::testing::postgres_url().await,
         );
-        options.set("CARTS_DATABASE_URL", kit::db::testing::postgres_url().await);
+        options.set(
+            "CARTS_DATABASE_URL",
+            storage::db::testing::postgres_url().await,
+        );
         options.set(
             "ORDERS_DATABASE_URL",
-            kit::db::testing::postgres_url().await,
+            storage::db::testing::postgres_url().await,
         );
         options.set(
             "PAYMENTS_DATABASE_URL",
-            kit::db::testing::postgres_url().await,
+            storage::db::testing::postgres_url().await,
         );
         options.set(
             "SHIPPING_DATABASE_URL",
-            kit::db::testing::postgres_url().await,
+            storage::db::testing::postgres_url().await,
         );
         options.set(
             "REVIEWS_DATABASE_URL",
-            kit::db::testing::postgres_url().await,
+            storage::db::testing::postgres_url().await,
         );
         options.set(
             "NOTIFICATIONS_DATABASE_URL",
-            kit::db::testing::postgres_url().await,
+            storage::db::testing::postgres_url().await,
         );
         options.set(
             "RECOMMENDATIONS_DATABASE_URL",
-            kit::db::testing::postgres_url().await,
+            storage::db::testing::postgres_url().await,
         );
         // Paid orders stay paid until a test ships them (the journeys turn this on).
         options.set("SHIPPING_AUTO_FULFIL", "false");
@@ -88,7 +91,7 @@ impl TestShop {
         options.set("CATALOG_SEARCH_DIR", ":memory:");
         // Production's bus: Redis, in a namespace of this test's own.
         options.set("EVENTS_URL", "redis://127.0.0.1:6379");
-        let namespace = kit::id::new_id("shop-test");
+        let namespace = primitives::id::new_id("shop-test");
         options.set("EVENTS_NAMESPACE", namespace.clone());
         // Production's cart store too.
         options.set("CARTS_REDIS_URL", "redis://127.0.0.1:6379");
@@ -204,7 +207,7 @@ impl TestShop {
         let secret = self.shop.router_config.subgraph_secret.as_deref().unwrap();
         self.http
             .post(url)
-            .header(kit::server::ROUTER_SECRET_HEADER, secret)
+            .header(web::server::ROUTER_SECRET_HEADER, secret)
     }
 
     /// A client-credentials access token for a new API client of `kind` with `scopes`, from
@@ -352,13 +355,13 @@ pub fn user_error_code(payload: &Value) -> &str {
 
 /// A test listening to one topic of an event bus, in a consumer group of its own.
 pub struct Observer {
-    bus: std::sync::Arc<dyn kit::events::EventBus>,
+    bus: std::sync::Arc<dyn event_bus::EventBus>,
     topic: String,
 }
 
 impl Observer {
     pub async fn new(url: &str, namespace: &str, topic: &str) -> Self {
-        let bus = kit::events::connect(url, namespace).await.unwrap();
+        let bus = storage::bus::connect(url, namespace).await.unwrap();
         bus.subscribe(topic, "observer").await.unwrap();
         Self {
             bus,
@@ -367,7 +370,7 @@ impl Observer {
     }
 
     /// The events that arrived, waiting up to `wait` for the first; empty if none came.
-    pub async fn next(&self, wait: std::time::Duration) -> Vec<kit::events::Event> {
+    pub async fn next(&self, wait: std::time::Duration) -> Vec<event_bus::Event> {
         let deliveries = self
             .bus
             .fetch(

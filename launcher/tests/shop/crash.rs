@@ -26,7 +26,7 @@ async fn orders_process(
         ("ORDERS_LISTEN", format!("127.0.0.1:{port}")),
         (
             "ORDERS_DATABASE_URL",
-            kit::db::testing::postgres_url().await,
+            storage::db::testing::postgres_url().await,
         ),
         ("ORDERS_SAGA_LEASE_SECS", "1".into()),
         ("ORDERS_SWEEP_INTERVAL_SECS", "1".into()),
@@ -52,7 +52,7 @@ async fn orders_killed_between_reservation_and_payment_completes_the_checkout_wh
     let (product, _, before) = stocked_product(&shop, 5).await;
     let cart = fill_cart(&shop, &customer, &product, 3).await;
 
-    let namespace = kit::id::new_id("crash-test");
+    let namespace = primitives::id::new_id("crash-test");
     let paid_orders = Observer::new("redis://127.0.0.1:6379", &namespace, "order.paid").await;
     let port = free_port().await;
     let address: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
@@ -143,7 +143,7 @@ async fn orders_stopped_with_sigterm_during_a_slow_charge_completes_the_checkout
     let (product, _, before) = stocked_product(&shop, 5).await;
     let cart = fill_cart(&shop, &customer, &product, 1).await;
 
-    let namespace = kit::id::new_id("sigterm-test");
+    let namespace = primitives::id::new_id("sigterm-test");
     let placed = Observer::new("redis://127.0.0.1:6379", &namespace, "order.placed").await;
     let paid_orders = Observer::new("redis://127.0.0.1:6379", &namespace, "order.paid").await;
     let port = free_port().await;

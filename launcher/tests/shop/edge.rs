@@ -173,7 +173,7 @@ async fn within_10s<T, E: std::fmt::Debug>(wait: impl std::future::Future<Output
 
 #[tokio::test]
 async fn router_replicas_share_apq_registrations_through_redis_and_reload_the_manifest() {
-    let namespace = kit::id::new_id("router-test");
+    let namespace = primitives::id::new_id("router-test");
     let shop = TestShop::start_with(2, |options| {
         options.set("ROUTER_REDIS_URL", "redis://127.0.0.1:6379");
         options.set("ROUTER_REDIS_NAMESPACE", namespace.clone());
@@ -194,7 +194,7 @@ async fn router_replicas_share_apq_registrations_through_redis_and_reload_the_ma
     tokio::spawn(replica.run());
 
     let query = "query Brands { brands { id name } }";
-    let hash = kit::id::sha256_hex(query.as_bytes());
+    let hash = primitives::id::sha256_hex(query.as_bytes());
     // Not registered yet: the answer Apollo clients resend the body on.
     let (_, body) = shop
         .post_body(&second, by_hash(&hash, json!({})), None)
@@ -208,7 +208,7 @@ async fn router_replicas_share_apq_registrations_through_redis_and_reload_the_ma
     let (_, body) = shop.post_body(&first, tampered, None).await;
     assert_eq!(error_code(&body), "PERSISTED_QUERY_HASH_MISMATCH");
     let invalid = "query Nope { nope }";
-    let invalid_hash = kit::id::sha256_hex(invalid.as_bytes());
+    let invalid_hash = primitives::id::sha256_hex(invalid.as_bytes());
     let (_, body) = shop
         .post_body(
             &first,
@@ -253,7 +253,7 @@ async fn router_replicas_share_apq_registrations_through_redis_and_reload_the_ma
     let loaded = loads.borrow().loaded;
     let mut manifest: Value = serde_json::from_str(shop::PERSISTED_OPERATIONS).unwrap();
     let body_text = "query BrandNames { brands { name } }";
-    let new_id = kit::id::sha256_hex(body_text.as_bytes());
+    let new_id = primitives::id::sha256_hex(body_text.as_bytes());
     manifest["operations"].as_array_mut().unwrap().push(json!({
         "id": new_id, "name": "BrandNames", "type": "query", "body": body_text,
         "partner": true, "scopes": ["catalog:read"]
@@ -267,7 +267,7 @@ async fn router_replicas_share_apq_registrations_through_redis_and_reload_the_ma
 
     // ...and a manifest with a broken operation is refused whole: the one in use stays.
     manifest["operations"].as_array_mut().unwrap().push(json!({
-        "id": kit::id::sha256_hex(b"query Broken { nope }"), "name": "Broken", "type": "query",
+        "id": primitives::id::sha256_hex(b"query Broken { nope }"), "name": "Broken", "type": "query",
         "body": "query Broken { nope }"
     }));
     std::fs::write(&manifest_path, serde_json::to_string(&manifest).unwrap()).unwrap();

@@ -32,7 +32,7 @@ async fn adjust(
         .data(
             "mutation($input: AdjustStockInput!) { adjustStock(input: $input) { userErrors { code message } } }",
             json!({ "input": { "productId": product, "warehouseId": warehouse, "kind": kind,
-                "quantity": quantity, "reason": "journey", "idempotencyKey": kit::id::new_id("key") } }),
+                "quantity": quantity, "reason": "journey", "idempotencyKey": primitives::id::new_id("key") } }),
             Some(token),
         )
         .await;

@@ -132,7 +132,7 @@ pub async fn client_settings(shop: &TestShop, name: &str) -> Vec<(String, String
         .register_client(
             &format!("{name}-process"),
             accounts::ClientKind::Service,
-            &[kit::auth::SERVICE_SCOPE.to_string()],
+            &[auth::SERVICE_SCOPE.to_string()],
         )
         .await
         .unwrap();

@@ -83,7 +83,9 @@ async fn a_paid_order_ships_at_once_and_the_carriers_webhooks_deliver_it() {
     // The carrier's webhooks, at shipping's public endpoint.
     let url = format!("http://{}/webhooks/carrier", shop.shop.address("shipping"));
     let http = reqwest::Client::new();
-    let later = |minutes: i64| kit::db::format_millis(kit::db::now_millis() + minutes * 60_000);
+    let later = |minutes: i64| {
+        primitives::time::format_millis(primitives::time::now_millis() + minutes * 60_000)
+    };
     for (id, status, at) in [
         ("c1", "in_transit", later(1)),
         ("c2", "out_for_delivery", later(2)),

@@ -234,7 +234,7 @@ impl Transport {
         let client = Client::builder(TokioExecutor::new())
             .pool_max_idle_per_host(512)
             // Below the subgraphs' idle limit, so a reused connection is never one they close.
-            .pool_idle_timeout(kit::client::POOL_IDLE_TIMEOUT)
+            .pool_idle_timeout(web::client::POOL_IDLE_TIMEOUT)
             .build(connector);
         let router_secret = config.subgraph_secret.as_deref().and_then(|secret| {
             let mut value = http::HeaderValue::from_str(secret).ok()?;
@@ -340,7 +340,7 @@ impl Transport {
         &self,
         client_headers: &HeaderMap,
     ) -> Vec<(&'static str, http::HeaderValue)> {
-        let traced = kit::telemetry::trace_headers();
+        let traced = telemetry::trace_headers();
         let trace_headers = if traced.is_empty() {
             client_headers
         } else {
@@ -359,7 +359,7 @@ impl Transport {
         let secret = self
             .router_secret
             .iter()
-            .map(|value| (kit::server::ROUTER_SECRET_HEADER, value.clone()));
+            .map(|value| (web::server::ROUTER_SECRET_HEADER, value.clone()));
         from_client
             .chain(address)
             .chain(trace)

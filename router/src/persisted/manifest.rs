@@ -151,7 +151,7 @@ fn messages(errors: &apollo_compiler::validation::DiagnosticList) -> String {
 }
 
 pub fn sha256_hex(body: &str) -> String {
-    kit::id::sha256_hex(body.as_bytes())
+    primitives::id::sha256_hex(body.as_bytes())
 }
 
 /// The manifest of every operation under `dir` (`storefront/`, `admin/`, `partner/`, ...), in

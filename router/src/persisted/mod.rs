@@ -103,7 +103,7 @@ impl PersistedOperations {
     pub async fn follow(
         state: Arc<crate::AppState>,
         every: Duration,
-        stop: kit::subgraph::StopSignal,
+        stop: primitives::stop::StopSignal,
     ) {
         if state.persisted.source.is_none() {
             return;

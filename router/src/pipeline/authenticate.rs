@@ -1,7 +1,7 @@
 //! Authentication: the caller from a verified bearer token.
 
+use auth::{TokenError, TokenVerifier, Viewer};
 use http::{header, HeaderMap};
-use kit::auth::{TokenError, TokenVerifier, Viewer};
 
 use super::PipelineError;
 

@@ -9,7 +9,7 @@ use std::collections::HashSet;
 use apollo_compiler::ast::Directive;
 use apollo_compiler::executable::{Selection, SelectionSet};
 use apollo_compiler::ExecutableDocument;
-use kit::auth::Viewer;
+use auth::Viewer;
 
 use super::PipelineError;
 use crate::supergraph::Supergraph;

@@ -9,7 +9,7 @@
 use std::sync::Arc;
 
 use apollo_compiler::response::JsonValue;
-use kit::auth::Viewer;
+use auth::Viewer;
 
 use super::request::GraphQLRequest;
 use super::PipelineError;

@@ -2,8 +2,8 @@
 //! without one the request is refused with 429 and `Retry-After`. A client is a partner's API
 //! client, a signed-in user, or (anonymous) the caller's address.
 
+use auth::Viewer;
 use http::HeaderMap;
-use kit::auth::Viewer;
 
 use super::PipelineError;
 use crate::rate_limit::bucket::Decision;
@@ -86,7 +86,7 @@ mod tests {
         assert_eq!(client_key(None, &headers, 0), "addr:192.0.2.1");
         assert_eq!(client_key(None, &headers, 1), "addr:10.0.0.7");
         assert_eq!(client_key(None, &HeaderMap::new(), 0), "addr:unknown");
-        let partner = Viewer::from_claims(kit::auth::Claims {
+        let partner = Viewer::from_claims(auth::Claims {
             sub: "cli_1".into(),
             roles: vec!["partner".into()],
             scope: String::new(),

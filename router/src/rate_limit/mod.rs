@@ -121,7 +121,7 @@ fn take_in_memory(
     key: String,
     forget_after_ms: i64,
 ) -> Decision {
-    let now = kit::db::now_millis();
+    let now = primitives::time::now_millis();
     let mut buckets = buckets.lock().unwrap_or_else(|e| e.into_inner());
     if buckets.len() >= MEMORY_SWEEP_AT {
         // A bucket untouched for longer than it takes to refill is as good as a new one.

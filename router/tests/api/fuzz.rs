@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use kit::fuzz::Fuzzer;
+use fuzzer::Fuzzer;
 use serde_json::json;
 
 use crate::common::{RawResponse, TestGateway};

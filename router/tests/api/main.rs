@@ -7,6 +7,7 @@ mod common;
 mod abstract_types;
 mod binary;
 mod dedupe;
+mod dependencies;
 mod errors;
 mod federation;
 mod fuzz;

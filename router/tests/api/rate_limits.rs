@@ -93,7 +93,7 @@ async fn a_client_over_its_limit_gets_429_and_others_and_its_mutations_carry_on(
 
 #[tokio::test]
 async fn replicas_sharing_redis_hold_a_flooding_client_to_one_exact_limit() {
-    let namespace = kit::id::new_id("ratelimit-test");
+    let namespace = primitives::id::new_id("ratelimit-test");
     let (per_second, burst) = (50.0, 300.0);
     let configure = |config: &mut RouterConfig| {
         config.redis_url = Some("redis://127.0.0.1:6379".into());

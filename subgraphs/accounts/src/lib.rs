@@ -14,9 +14,9 @@ use std::sync::Arc;
 use axum::routing::get;
 use axum::Json;
 use jsonwebtoken::jwk::JwkSet;
-use kit::db::Database;
 use kit::subgraph::{Demo, Resources, Settings};
 use kit::Subgraph;
+use storage::db::Database;
 
 pub use config::AccountsSettings;
 pub use domain::clients::ClientKind;
@@ -40,7 +40,7 @@ async fn stored_signing_keys(store: &SqlStore) -> anyhow::Result<Vec<(String, St
     }
     let key = domain::tokens::generate_signing_key();
     store
-        .add_signing_key(&kit::id::new_id("key"), &key, 0)
+        .add_signing_key(&primitives::id::new_id("key"), &key, 0)
         .await?;
     Ok(store.signing_keys().await?)
 }
@@ -51,12 +51,12 @@ async fn stored_signing_keys(store: &SqlStore) -> anyhow::Result<Vec<(String, St
 pub async fn rotate_signing_key(database_url: &str) -> anyhow::Result<String> {
     let database = Database::connect(database_url, 1, &MIGRATIONS).await?;
     let store = SqlStore::new(database);
-    let kid = kit::id::new_id("key");
+    let kid = primitives::id::new_id("key");
     store
         .add_signing_key(
             &kid,
             &domain::tokens::generate_signing_key(),
-            kit::db::now_millis(),
+            primitives::time::now_millis(),
         )
         .await?;
     Ok(kid)

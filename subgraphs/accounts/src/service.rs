@@ -3,11 +3,11 @@
 
 use std::sync::Arc;
 
-use kit::db::now_millis;
-use kit::events::Event;
-use kit::id::new_id;
-use kit::revocation::UserAccessChanged;
+use auth::revocation::UserAccessChanged;
+use event_bus::Event;
 use kit::subgraph::Events;
+use primitives::id::new_id;
+use primitives::time::now_millis;
 
 use crate::domain::clients::{self, ClientKind};
 use crate::domain::events::UserRegistered;

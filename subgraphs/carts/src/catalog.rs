@@ -4,9 +4,9 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use kit::client::{ServiceClient, ServiceError};
-use kit::money::Money;
+use commerce::money::Money;
 use serde_json::Value;
+use web::client::{ServiceClient, ServiceError};
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct ProductInfo {

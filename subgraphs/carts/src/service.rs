@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use kit::money::Money;
+use commerce::money::Money;
 
 use crate::catalog::{CatalogClient, CatalogError, ProductInfo};
 use crate::domain::{self, CartOwner, GuestToken, Quantity, RuleError};
@@ -19,8 +19,8 @@ pub enum CartError {
     ProductUnavailable,
     #[error("this product is priced in {}; the shop sells in {}", .found.as_str(), .shop.as_str())]
     OtherCurrency {
-        found: kit::money::CurrencyCode,
-        shop: kit::money::CurrencyCode,
+        found: commerce::money::CurrencyCode,
+        shop: commerce::money::CurrencyCode,
     },
     #[error("no cart for this token")]
     CartNotFound,
@@ -75,14 +75,14 @@ pub struct CartsService {
     pub store: Arc<dyn CartStore>,
     catalog: CatalogClient,
     /// The shop's one currency.
-    currency: kit::money::CurrencyCode,
+    currency: commerce::money::CurrencyCode,
 }
 
 impl CartsService {
     pub fn new(
         store: Arc<dyn CartStore>,
         catalog: CatalogClient,
-        currency: kit::money::CurrencyCode,
+        currency: commerce::money::CurrencyCode,
     ) -> Self {
         Self {
             store,

@@ -28,8 +28,8 @@ async fn main() {
     let seconds = env("BENCH_SECONDS", 5) as u64;
     let concurrency = env("BENCH_CONCURRENCY", 8);
     let url = match std::env::var("BENCH_DATABASE_URL").as_deref() {
-        Err(_) => kit::db::testing::sqlite_url(),
-        Ok("postgres") => kit::db::testing::postgres_url().await,
+        Err(_) => storage::db::testing::sqlite_url(),
+        Ok("postgres") => storage::db::testing::postgres_url().await,
         Ok(url) => url.to_string(),
     };
     let app = kit::testing::spawn_app_with::<Catalog>(|env| {

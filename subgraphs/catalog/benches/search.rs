@@ -30,7 +30,7 @@ async fn main() {
     let rounds = env("BENCH_ROUNDS", 200);
     let demo = catalog::demo::generate(products, 42);
     let documents = catalog::demo::search_documents(&demo);
-    let dir = std::env::temp_dir().join(kit::id::new_id("search-bench"));
+    let dir = std::env::temp_dir().join(primitives::id::new_id("search-bench"));
     let engine = TantivyEngine::open(&dir).expect("index directory");
     let started = Instant::now();
     let indexed = documents.len();

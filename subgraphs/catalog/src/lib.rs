@@ -11,10 +11,11 @@ pub mod tree;
 
 use std::sync::Arc;
 
+use event_bus::Fact;
 use futures_util::future::BoxFuture;
-use kit::events::Fact;
-use kit::subgraph::{Demo, Events, Resources, Settings, StopSignal};
+use kit::subgraph::{Demo, Events, Resources, Settings};
 use kit::Subgraph;
+use primitives::stop::StopSignal;
 
 pub use config::{CatalogSettings, SearchSettings};
 use domain::events::ProductChanged;

@@ -3,10 +3,10 @@
 
 use std::sync::Arc;
 
-use kit::db::now_millis;
-use kit::id::new_id;
-use kit::money::MoneyInput;
+use commerce::money::MoneyInput;
 use kit::subgraph::Events;
+use primitives::id::new_id;
+use primitives::time::now_millis;
 
 use crate::domain::events::ProductChanged;
 use crate::domain::product::{self, ProductRuleError};
@@ -33,7 +33,7 @@ pub enum CatalogError {
     #[error("product not found")]
     ProductNotFound,
     #[error("prices must be in {}, the shop's currency", .0.as_str())]
-    OtherCurrency(kit::money::CurrencyCode),
+    OtherCurrency(commerce::money::CurrencyCode),
     #[error(transparent)]
     Store(StoreError),
 }
@@ -86,7 +86,7 @@ pub struct CatalogService {
     pub indexer: Indexer,
     events: Events,
     /// The shop's one currency.
-    currency: kit::money::CurrencyCode,
+    currency: commerce::money::CurrencyCode,
 }
 
 fn to_json<T: serde::Serialize>(value: &T) -> String {
@@ -98,7 +98,7 @@ impl CatalogService {
         store: Arc<dyn CatalogStore>,
         search: Arc<dyn SearchEngine>,
         events: Events,
-        currency: kit::money::CurrencyCode,
+        currency: commerce::money::CurrencyCode,
     ) -> Self {
         let indexer = Indexer::new(store.clone(), search.clone());
         Self {
@@ -111,12 +111,12 @@ impl CatalogService {
     }
 
     /// The one currency the shop sells in.
-    pub fn currency(&self) -> kit::money::CurrencyCode {
+    pub fn currency(&self) -> commerce::money::CurrencyCode {
         self.currency
     }
 
     /// A price as entered, in the shop's currency only.
-    fn price(&self, input: &kit::money::MoneyInput) -> CatalogResult<kit::money::Money> {
+    fn price(&self, input: &commerce::money::MoneyInput) -> CatalogResult<commerce::money::Money> {
         let price = product::parse_price(input)?;
         if price.currency != self.currency {
             return Err(CatalogError::OtherCurrency(self.currency));

@@ -26,15 +26,15 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 async fn main() {
     let seconds = env("BENCH_SECONDS", 5) as u64;
     let concurrency = env("BENCH_CONCURRENCY", 32);
-    let url = kit::db::testing::postgres_url().await;
-    let database = kit::db::Database::connect(&url, 16, &inventory::MIGRATIONS)
+    let url = storage::db::testing::postgres_url().await;
+    let database = storage::db::Database::connect(&url, 16, &inventory::MIGRATIONS)
         .await
         .expect("PostgreSQL");
     let store = Arc::new(SqlStore::new(database, 5));
-    let product = kit::id::new_id("prod");
+    let product = primitives::id::new_id("prod");
     for code in ["A", "B"] {
         let warehouse = Warehouse {
-            id: kit::id::new_id("wh"),
+            id: primitives::id::new_id("wh"),
             code: code.into(),
             name: code.into(),
             active: true,
@@ -49,7 +49,7 @@ async fn main() {
                 delta: 10_000_000,
                 reason: "bench".into(),
                 actor: "bench".into(),
-                idempotency_key: kit::id::new_id("key"),
+                idempotency_key: primitives::id::new_id("key"),
             })
             .await
             .unwrap();
@@ -61,9 +61,9 @@ async fn main() {
             let (store, product) = (store.clone(), product.clone());
             tokio::spawn(async move {
                 let mut times = Vec::new();
-                let expires = kit::db::now_millis() + 3_600_000;
+                let expires = primitives::time::now_millis() + 3_600_000;
                 while Instant::now() < deadline {
-                    let reference = kit::id::new_id("ord");
+                    let reference = primitives::id::new_id("ord");
                     let begun = Instant::now();
                     let outcome = store
                         .reserve(&reference, &[(product.clone(), 1)], expires)

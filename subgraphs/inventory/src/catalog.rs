@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use kit::client::{ServiceClient, ServiceError};
+use web::client::{ServiceClient, ServiceError};
 
 pub struct CatalogClient {
     client: Arc<ServiceClient>,

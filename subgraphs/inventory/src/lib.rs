@@ -13,8 +13,9 @@ pub mod store;
 use std::sync::Arc;
 
 use futures_util::future::BoxFuture;
-use kit::subgraph::{Demo, NoCommands, Resources, StopSignal};
+use kit::subgraph::{Demo, NoCommands, Resources};
 use kit::Subgraph;
+use primitives::stop::StopSignal;
 
 pub use config::InventorySettings;
 use service::InventoryService;

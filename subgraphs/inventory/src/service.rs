@@ -3,9 +3,9 @@
 
 use std::sync::Arc;
 
-use kit::db::now_millis;
-use kit::id::new_id;
 use kit::subgraph::Events;
+use primitives::id::new_id;
+use primitives::time::now_millis;
 
 use crate::catalog::CatalogClient;
 use crate::config::InventorySettings;
@@ -24,7 +24,7 @@ pub enum InventoryError {
     #[error("the catalog has no product with this id")]
     UnknownProduct,
     #[error(transparent)]
-    Catalog(#[from] kit::client::ServiceError),
+    Catalog(#[from] web::client::ServiceError),
     #[error("a warehouse with this code exists")]
     CodeTaken,
     #[error(

@@ -4,9 +4,9 @@
 
 use std::sync::Arc;
 
-use kit::events::consumer::{Handler, HandlerError};
-use kit::events::{Event, Fact};
-use kit::money::{CurrencyCode, Money};
+use commerce::money::{CurrencyCode, Money};
+use event_bus::consumer::{Handler, HandlerError};
+use event_bus::{Event, Fact};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 

@@ -19,8 +19,9 @@ pub mod testing;
 use std::sync::Arc;
 
 use futures_util::future::BoxFuture;
-use kit::subgraph::{NoCommands, Resources, StopSignal};
+use kit::subgraph::{NoCommands, Resources};
 use kit::Subgraph;
+use primitives::stop::StopSignal;
 use tokio::sync::Notify;
 
 pub use config::NotificationsSettings;

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use kit::subgraph::StopSignal;
+use primitives::stop::StopSignal;
 
 use crate::mailer::Mailer;
 use crate::service::NotificationsService;
@@ -51,7 +51,7 @@ impl Sender {
     pub async fn send_due(&self) -> Result<usize, StoreError> {
         let store = &self.service.store;
         let settings = self.service.settings();
-        let lease_until = kit::db::now_millis() + LEASE.as_millis() as i64;
+        let lease_until = primitives::time::now_millis() + LEASE.as_millis() as i64;
         let due = store.claim_due(lease_until, BATCH).await?;
         for notification in &due {
             let attempts = notification.attempts + 1;
@@ -60,7 +60,7 @@ impl Sender {
                 Err(error) => {
                     let retry_at = (attempts < settings.max_attempts).then(|| {
                         let delay = settings.retry_base * 2u32.pow((attempts - 1).min(16) as u32);
-                        kit::db::now_millis() + delay.as_millis() as i64
+                        primitives::time::now_millis() + delay.as_millis() as i64
                     });
                     if retry_at.is_none() {
                         tracing::error!(%error, id = %notification.id, attempts, "a notification could not be sent; marked failed");

@@ -6,6 +6,7 @@
 
 pub mod config;
 pub mod domain;
+pub mod error;
 pub mod graphql;
 pub mod payments;
 pub mod reconcile;
@@ -18,8 +19,9 @@ pub mod store;
 use std::sync::Arc;
 
 use futures_util::future::BoxFuture;
-use kit::subgraph::{Resources, Settings, StopSignal};
+use kit::subgraph::{Resources, Settings};
 use kit::Subgraph;
+use primitives::stop::StopSignal;
 
 pub use config::OrdersSettings;
 use saga::Saga;
@@ -115,7 +117,7 @@ impl Subgraph for Orders {
             shipments::TOPIC,
             Arc::new(shipments::ShipmentProgress(self.service.clone())),
         );
-        let reconciliation = reconcile::scheduled(self.service.clone(), stop.clone());
+        let reconciliation = service::reconcile_periodically(self.service.clone(), stop.clone());
         vec![
             Box::pin(results.run(stop.clone())),
             Box::pin(shipments.run(stop)),

@@ -4,9 +4,9 @@
 
 use std::sync::Arc;
 
-use kit::events::consumer::{Handler, HandlerError};
-use kit::events::Event;
-use kit::events::Fact;
+use event_bus::consumer::{Handler, HandlerError};
+use event_bus::Event;
+use event_bus::Fact;
 use serde::{Deserialize, Serialize};
 
 use crate::saga::Saga;
@@ -35,7 +35,7 @@ pub struct PaymentResults(pub Arc<Saga>);
 impl Handler for PaymentResults {
     async fn handle(&self, event: &Event) -> Result<(), HandlerError> {
         let updated: PaymentUpdated = event.decode()?;
-        let owner = kit::id::new_id("lease");
+        let owner = primitives::id::new_id("lease");
         self.0
             .drive(&updated.order_id, &owner)
             .await

@@ -16,15 +16,13 @@
 //! the same findings and changes nothing.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 use std::time::Duration;
 
-use kit::db::now_millis;
-use kit::subgraph::StopSignal;
+use primitives::time::now_millis;
 
 use crate::domain::status::OrderStatus;
+use crate::error::{OrderError, OrderResult};
 use crate::saga::Saga;
-use crate::service::{OrderError, OrderResult, OrdersService};
 use crate::services::{ChargeFinding, OrderPayment, Services};
 use crate::store::{CheckoutRow, OrderFilter, OrderRow, OrderStore};
 
@@ -187,7 +185,7 @@ impl Reconciler<'_> {
             };
             if repair {
                 self.saga
-                    .drive(&order.id, &kit::id::new_id("lease"))
+                    .drive(&order.id, &primitives::id::new_id("lease"))
                     .await
                     .map_err(OrderError::from)?;
             }
@@ -222,28 +220,6 @@ impl Reconciler<'_> {
                 )))
             }
             _ => Ok(None),
-        }
-    }
-}
-
-/// Reconciles every `ORDERS_RECONCILE_INTERVAL_SECS` until stopped, repairing what it can.
-/// Each run counts its findings (`orders_reconciliation_findings_total`, by whether they were
-/// repaired) and sets `orders_reconciliation_unrepaired`; what needs a person is logged as an
-/// error and raised as `order.reconciliation_needed`, which notifications emails the admins.
-pub async fn scheduled(service: Arc<OrdersService>, stop: StopSignal) {
-    let stopped = stop.stopped();
-    tokio::pin!(stopped);
-    let every = service.reconcile_interval();
-    // Not at once: the services it calls may be starting beside it.
-    let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
-    loop {
-        tokio::select! {
-            _ = &mut stopped => return,
-            _ = ticks.tick() => {}
-        }
-        match service.reconcile(true).await {
-            Ok(findings) => service.report_reconciliation(&findings).await,
-            Err(error) => tracing::error!(%error, "reconciliation failed; it runs again later"),
         }
     }
 }

@@ -6,9 +6,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use kit::db::now_millis;
-use kit::money::Money;
+use commerce::money::Money;
 use kit::subgraph::Events;
+use primitives::time::now_millis;
 
 use crate::domain::checkout::{Failure, FailureKind, Step};
 use crate::domain::events::{EventLine, OrderClosed, OrderFacts, OrderPaid, OrderPlaced};
@@ -99,7 +99,7 @@ impl Saga {
     pub async fn sweep(&self) -> Result<usize, SagaError> {
         let due = self.store.due(100).await?;
         for order_id in &due {
-            let owner = kit::id::new_id("lease");
+            let owner = primitives::id::new_id("lease");
             if let Err(error) = self.drive(order_id, &owner).await {
                 tracing::error!(%error, order = %order_id, "resuming a checkout failed");
             }

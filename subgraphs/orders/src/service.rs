@@ -5,73 +5,25 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use kit::address::{parse_address, Address, AddressInput, InvalidAddress};
-use kit::db::now_millis;
-use kit::idempotency::{self, IdempotencyError, Limits};
+use commerce::address::{parse_address, Address, AddressInput};
 use kit::subgraph::Events;
+use primitives::stop::StopSignal;
+use primitives::time::now_millis;
 use serde::Serialize;
+use storage::idempotency::{self, IdempotencyError, Limits};
 
 use crate::config::OrdersSettings;
 use crate::domain::events::{
     OrderClosed, OrderStatusChanged, ReconciliationNeeded, ShippingMethod,
 };
 use crate::domain::number::new_number;
-use crate::domain::status::{Actor, InvalidTransition, OrderStatus};
-use crate::domain::totals::{self, PricedLine, TotalsError};
+use crate::domain::status::{Actor, OrderStatus};
+use crate::domain::totals::{self, PricedLine};
+use crate::error::{OrderError, OrderResult};
 use crate::reconcile::{Finding, Reconciler};
-use crate::saga::{Saga, SagaError};
-use crate::services::{CallError, Services};
+use crate::saga::Saga;
+use crate::services::Services;
 use crate::store::{Created, LineRow, OrderRow, OrderStore, StatusChange, StoreError};
-
-#[derive(Debug, thiserror::Error)]
-pub enum OrderError {
-    #[error("{field}: {message}")]
-    InvalidInput {
-        field: &'static str,
-        message: &'static str,
-    },
-    #[error("no cart with this id for the signed-in customer")]
-    CartNotFound,
-    #[error("the cart is empty")]
-    EmptyCart,
-    #[error("not for sale any more: {}", .0.join(", "))]
-    ProductsUnavailable(Vec<String>),
-    #[error("no address with this id in the address book")]
-    UnknownAddress,
-    #[error(transparent)]
-    InvalidAddress(InvalidAddress),
-    #[error("the signed-in account cannot place orders")]
-    UnknownCustomer,
-    /// Shipping's reason: too heavy for every carrier, no carrier to that country.
-    #[error("{0}")]
-    NoShippingRate(String),
-    #[error("{carrier}/{service} does not ship these products to this address; ask shippingRates")]
-    UnknownShippingMethod { carrier: String, service: String },
-    #[error("this idempotency key was used for a different checkout")]
-    KeyReused,
-    #[error("a checkout with this idempotency key is still running; ask again shortly")]
-    StillRunning,
-    #[error("this cart is being checked out already (another tab?); look at your orders")]
-    CartCheckoutRunning,
-    #[error("no order with this id")]
-    OrderNotFound,
-    #[error(transparent)]
-    Transition(#[from] InvalidTransition),
-    #[error("the order changed meanwhile; look at it again")]
-    Conflict,
-    #[error("the order's checkout is still running")]
-    CheckoutRunning,
-    #[error(transparent)]
-    Totals(#[from] TotalsError),
-    #[error("a service checkout needs did not answer; send the same checkout again")]
-    Call(#[from] CallError),
-    #[error(transparent)]
-    Saga(#[from] SagaError),
-    #[error(transparent)]
-    Store(#[from] StoreError),
-}
-
-pub type OrderResult<T> = Result<T, OrderError>;
 
 /// Where the order goes: an address-book entry or a new address.
 #[derive(Clone, Debug, Serialize)]
@@ -182,7 +134,7 @@ impl OrdersService {
         order_id: &str,
         request: &CheckoutRequest,
     ) -> OrderResult<String> {
-        let owner = kit::id::new_id("lease");
+        let owner = primitives::id::new_id("lease");
         if self
             .store
             .orders_by_ids(&[order_id.to_string()])
@@ -372,7 +324,9 @@ impl OrdersService {
         {
             return Err(OrderError::Conflict);
         }
-        self.saga.drive(order_id, &kit::id::new_id("lease")).await?;
+        self.saga
+            .drive(order_id, &primitives::id::new_id("lease"))
+            .await?;
         self.order(order_id).await?.ok_or(OrderError::OrderNotFound)
     }
 
@@ -402,7 +356,7 @@ impl OrdersService {
         }
         let mut lines: Vec<String> = unrepaired.iter().map(|f| f.to_string()).collect();
         lines.sort();
-        let digest = kit::id::sha256_hex(lines.join("\n").as_bytes());
+        let digest = primitives::id::sha256_hex(lines.join("\n").as_bytes());
         let needed = self.events.event(&ReconciliationNeeded {
             digest,
             findings: lines,
@@ -465,5 +419,27 @@ fn same_lines(cart: &[crate::services::CartLine], lines: &[LineRow]) -> bool {
 
 /// `ord_` and 26 hex digits of SHA-256 over the customer and the idempotency key.
 fn order_id_for(customer_id: &str, key: &str) -> String {
-    kit::id::derived_id("ord", &format!("{customer_id}\n{key}"), 13)
+    primitives::id::derived_id("ord", &format!("{customer_id}\n{key}"), 13)
+}
+
+/// Reconciles every `ORDERS_RECONCILE_INTERVAL_SECS` until stopped, repairing what it can.
+/// Each run counts its findings (`orders_reconciliation_findings_total`, by whether they were
+/// repaired) and sets `orders_reconciliation_unrepaired`; what needs a person is logged as an
+/// error and raised as `order.reconciliation_needed`, which notifications emails the admins.
+pub async fn reconcile_periodically(service: Arc<OrdersService>, stop: StopSignal) {
+    let stopped = stop.stopped();
+    tokio::pin!(stopped);
+    let every = service.reconcile_interval();
+    // Not at once: the services it calls may be starting beside it.
+    let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+    loop {
+        tokio::select! {
+            _ = &mut stopped => return,
+            _ = ticks.tick() => {}
+        }
+        match service.reconcile(true).await {
+            Ok(findings) => service.report_reconciliation(&findings).await,
+            Err(error) => tracing::error!(%error, "reconciliation failed; it runs again later"),
+        }
+    }
 }

@@ -4,11 +4,11 @@
 
 use std::sync::Arc;
 
-use kit::address::Address;
-use kit::client::{ServiceClient, ServiceError};
-use kit::money::Money;
+use commerce::address::Address;
+use commerce::money::Money;
 use serde::Deserialize;
 use serde_json::{json, Value};
+use web::client::{ServiceClient, ServiceError};
 
 use crate::config::ServiceUrls;
 use crate::domain::events::ShippingMethod;
@@ -455,7 +455,7 @@ impl Services {
                 "mutation($i: ReconcileChargesInput!) { reconcileCharges(input: $i) {
                     charge orderId problem heldMinor repaired } }",
                 json!({ "i": { "fromMillis": from, "untilMillis": until, "repair": repair } }),
-                &kit::id::new_id("reconcile"),
+                &primitives::id::new_id("reconcile"),
             )
             .await?;
         read("payments", data["reconcileCharges"].clone())

@@ -4,12 +4,13 @@
 
 use std::sync::Arc;
 
-use kit::events::consumer::{Handler, HandlerError};
-use kit::events::{Event, Fact};
+use event_bus::consumer::{Handler, HandlerError};
+use event_bus::{Event, Fact};
 use serde::{Deserialize, Serialize};
 
 use crate::domain::status::{Actor, OrderStatus};
-use crate::service::{OrderError, OrdersService};
+use crate::error::OrderError;
+use crate::service::OrdersService;
 
 /// The part of shipping's `shipment.updated` this consumer reads.
 #[derive(Serialize, Deserialize)]

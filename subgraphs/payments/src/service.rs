@@ -4,9 +4,9 @@
 
 use std::sync::Arc;
 
-use kit::idempotency::{self, IdempotencyError, Limits};
-use kit::money::Money;
+use commerce::money::Money;
 use serde::{Deserialize, Serialize};
+use storage::idempotency::{self, IdempotencyError, Limits};
 use tokio::sync::watch;
 
 use crate::config::PaymentsSettings;
@@ -22,7 +22,7 @@ pub enum PaymentError {
     InvalidAmount,
     /// The amount is not money: not a decimal, too many decimal places, negative, too large.
     #[error("the {0}")]
-    UnreadableAmount(#[from] kit::money::MoneyError),
+    UnreadableAmount(#[from] commerce::money::MoneyError),
     #[error("the payment's result is not known yet; ask again")]
     ResultOutstanding,
     #[error("the payment method was refused: {0}")]
@@ -113,7 +113,7 @@ impl PaymentsService {
                     })?;
                 self.store
                     .insert(&Payment {
-                        id: kit::id::new_id("pay"),
+                        id: primitives::id::new_id("pay"),
                         order_id: request.order_id.into(),
                         customer_id: request.customer_id.into(),
                         amount_minor: charge.amount_minor,
@@ -125,7 +125,7 @@ impl PaymentsService {
                         refunded_minor: 0,
                         failure_code: None,
                         status: PaymentStatus::Authorized,
-                        created_at: kit::db::now_millis(),
+                        created_at: primitives::time::now_millis(),
                     })
                     .await?
             }
@@ -138,7 +138,7 @@ impl PaymentsService {
     /// truth, and a lost webhook must not leave the payment authorized for good.
     async fn settled(&self, mut payment: Payment) -> PaymentResult<Payment> {
         let settle_wait = self.settings.settle_wait;
-        let age = kit::db::now_millis() - payment.created_at;
+        let age = primitives::time::now_millis() - payment.created_at;
         let deadline = tokio::time::Instant::now()
             + settle_wait.saturating_sub(std::time::Duration::from_millis(age.max(0) as u64));
         let mut applied = self.applied.clone();

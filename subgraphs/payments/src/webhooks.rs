@@ -13,7 +13,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use axum::Router;
-use kit::events::outbox::Relay;
+use storage::outbox::Relay;
 use tokio::sync::watch;
 
 use crate::provider::{PaymentProvider, ProviderEvent};
@@ -124,7 +124,7 @@ impl WebhookIntake {
             tracing::warn!(%error, "provider webhook refused");
             return StatusCode::UNAUTHORIZED;
         }
-        if kit::server::contains_nul(body) {
+        if web::server::contains_nul(body) {
             tracing::error!("a signed provider webhook carries a NUL character");
             return StatusCode::BAD_REQUEST;
         }

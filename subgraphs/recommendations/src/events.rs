@@ -1,8 +1,8 @@
 //! The events recommendations learns from: paid orders (what was bought together, and by whom)
 //! and the catalog's product changes (what is for sale). Each struct is the part read.
 
-use kit::events::consumer::{Handler, HandlerError};
-use kit::events::{Event, Fact};
+use event_bus::consumer::{Handler, HandlerError};
+use event_bus::{Event, Fact};
 use serde::{Deserialize, Serialize};
 
 use crate::store::RecommendationStore;

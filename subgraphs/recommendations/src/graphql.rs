@@ -5,7 +5,6 @@ use std::sync::Arc;
 use async_graphql::{
     ComplexObject, Context, EmptyMutation, EmptySubscription, Object, Schema, SimpleObject, ID,
 };
-use kit::auth::Viewer;
 use kit::ApiError;
 
 use crate::store::RecommendationStore;
@@ -70,7 +69,7 @@ impl Query {
         ctx: &Context<'_>,
         #[graphql(default = 10)] first: i32,
     ) -> async_graphql::Result<Vec<Product>> {
-        let customer = ctx.data_unchecked::<Viewer>().require_user()?;
+        let customer = kit::access::viewer(ctx).require_user()?;
         let ids = store(ctx)
             .for_customer(customer, limit(first)?)
             .await

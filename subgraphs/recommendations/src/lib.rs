@@ -16,8 +16,9 @@ use std::sync::Arc;
 use futures_util::future::BoxFuture;
 use kit::config::ConfigError;
 use kit::settings::{CommonSettings, Env};
-use kit::subgraph::{NoCommands, OwnSettings, Resources, StopSignal};
+use kit::subgraph::{NoCommands, OwnSettings, Resources};
 use kit::Subgraph;
+use primitives::stop::StopSignal;
 
 use store::RecommendationStore;
 

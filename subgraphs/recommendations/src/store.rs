@@ -1,9 +1,9 @@
 //! The recommendation read model (PostgreSQL and SQLite): co-purchase counts, each customer's
 //! purchases and which products are for sale, each event applied once with its processed mark.
 
-use kit::db::Database;
-use kit::events::processed;
 use sqlx::Row;
+use storage::db::Database;
+use storage::processed;
 
 pub type StoreResult<T> = Result<T, sqlx::Error>;
 

@@ -2,8 +2,8 @@
 //! customer the right to review what was in it. Recorded once per event (with its processed
 //! mark), and idempotent besides.
 
-use kit::events::consumer::{Handler, HandlerError};
-use kit::events::{Event, Fact};
+use event_bus::consumer::{Handler, HandlerError};
+use event_bus::{Event, Fact};
 use serde::{Deserialize, Serialize};
 
 use crate::store::ReviewStore;

@@ -14,8 +14,9 @@ pub mod store;
 use std::sync::Arc;
 
 use futures_util::future::BoxFuture;
-use kit::subgraph::{NoCommands, Resources, StopSignal};
+use kit::subgraph::{NoCommands, Resources};
 use kit::Subgraph;
+use primitives::stop::StopSignal;
 
 pub use config::ReviewsSettings;
 use service::ReviewsService;

@@ -73,9 +73,9 @@ impl ReviewsService {
         if !self.store.has_received(author_id, product_id).await? {
             return Err(ReviewError::NotReceived);
         }
-        let now = kit::db::now_millis();
+        let now = primitives::time::now_millis();
         let review = Review {
-            id: kit::id::new_id("rev"),
+            id: primitives::id::new_id("rev"),
             product_id: product_id.into(),
             author_id: author_id.into(),
             rating,
@@ -122,7 +122,7 @@ impl ReviewsService {
                 if review.hold_reason != Some(HoldReason::Reported) {
                     (review.status, review.hold_reason) = placed;
                 }
-                review.updated_at = kit::db::now_millis();
+                review.updated_at = primitives::time::now_millis();
                 Ok(review)
             })
             .await?
@@ -197,7 +197,7 @@ impl ReviewsService {
                     Decision::Reject => review.status = ReviewStatus::Rejected,
                 }
                 review.hold_reason = None;
-                review.updated_at = kit::db::now_millis();
+                review.updated_at = primitives::time::now_millis();
                 Ok::<_, ReviewError>(review)
             })
             .await?

@@ -16,8 +16,9 @@ pub mod webhooks;
 use std::sync::Arc;
 
 use futures_util::future::BoxFuture;
-use kit::subgraph::{NoCommands, Resources, StopSignal};
+use kit::subgraph::{NoCommands, Resources};
 use kit::Subgraph;
+use primitives::stop::StopSignal;
 
 pub use config::ShippingSettings;
 use service::ShippingService;

@@ -3,8 +3,8 @@
 
 use std::sync::Arc;
 
-use kit::events::consumer::{Handler, HandlerError};
-use kit::events::{Event, Fact};
+use event_bus::consumer::{Handler, HandlerError};
+use event_bus::{Event, Fact};
 
 use crate::domain::events::OrderPaid;
 use crate::service::ShippingService;

@@ -6,8 +6,8 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use kit::address::{parse_address, AddressInput, InvalidAddress};
-use kit::client::{ServiceClient, ServiceError};
+use commerce::address::{parse_address, AddressInput, InvalidAddress};
+use web::client::{ServiceClient, ServiceError};
 
 use crate::config::ShippingSettings;
 use crate::domain::events::{EventLine, OrderPaid};
@@ -326,7 +326,7 @@ impl ShippingService {
             .await?
             .pop()
             .ok_or(ShippingError::UnknownShipment)?;
-        let event = new_event(kit::id::new_id("trk"), update)?;
+        let event = new_event(primitives::id::new_id("trk"), update)?;
         match self.record(&shipment.tracking_number, None, &event).await? {
             Recorded::Recorded(shipment) => Ok(*shipment),
             Recorded::Duplicate | Recorded::UnknownTracking | Recorded::OtherCarrier(_) => {
@@ -369,9 +369,9 @@ fn check_lines(lines: &[EventLine]) -> ShippingResult<()> {
 const MAX_CLOCK_SKEW_MILLIS: i64 = 5 * 60 * 1000;
 
 fn new_event(id: String, update: TrackingUpdate) -> ShippingResult<NewTrackingEvent> {
-    let now = kit::db::now_millis();
+    let now = primitives::time::now_millis();
     let occurred_at = match update.occurred_at.as_deref() {
-        Some(text) => kit::db::parse_millis(text).ok_or(ShippingError::InvalidTime)?,
+        Some(text) => primitives::time::parse_millis(text).ok_or(ShippingError::InvalidTime)?,
         None => now,
     };
     // An event dated ahead would stay the latest for good, pinning the shipment's status.

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use kit::subgraph::StopSignal;
+use primitives::stop::StopSignal;
 
 use crate::store::ShippingStore;
 use crate::webhooks::{signed, CarrierEvent, WebhookIntake};
@@ -51,7 +51,7 @@ pub async fn advance(
             carrier: shipment.carrier.clone(),
             tracking_number: shipment.tracking_number.clone(),
             status: next.as_str().into(),
-            occurred_at: kit::db::format_millis(kit::db::now_millis()),
+            occurred_at: primitives::time::format_millis(primitives::time::now_millis()),
             location: Some(format!("{} hub", shipment.address.city)),
             description: None,
         };

@@ -125,7 +125,7 @@ impl WebhookIntake {
             tracing::warn!(%error, "carrier webhook refused");
             return Answer::refused(StatusCode::UNAUTHORIZED, error);
         }
-        if kit::server::contains_nul(body) {
+        if web::server::contains_nul(body) {
             return Answer::refused(
                 StatusCode::BAD_REQUEST,
                 "a tracking event must not contain NUL characters".to_string(),
@@ -199,7 +199,11 @@ async fn receive(
 /// Signs `event` for delivery with `secret` (a carrier's side; the simulated carrier and tests).
 pub fn signed(event: &CarrierEvent, secret: &str) -> (HeaderMap, Vec<u8>) {
     let body = serde_json::to_vec(event).expect("events serialize");
-    let signature = kit::webhook::sign(secret.as_bytes(), kit::db::now_millis() / 1000, &body);
+    let signature = kit::webhook::sign(
+        secret.as_bytes(),
+        primitives::time::now_millis() / 1000,
+        &body,
+    );
     let mut headers = HeaderMap::new();
     headers.insert(
         kit::webhook::SIGNATURE_HEADER,

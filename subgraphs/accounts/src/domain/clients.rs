@@ -1,7 +1,7 @@
 //! API clients: internal services and partners, their names and the scopes each kind may hold.
 
 use async_graphql::Enum;
-use kit::auth::{PARTNER_ROLE, SERVICE_SCOPE};
+use auth::{PARTNER_ROLE, SERVICE_SCOPE};
 
 /// Scopes a partner may be given; the persisted operations published for partners say which
 /// of them they need.

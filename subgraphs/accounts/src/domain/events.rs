@@ -1,6 +1,6 @@
-//! Events accounts publishes (besides `user.access_changed`, in `kit::revocation`).
+//! Events accounts publishes (besides `user.access_changed`, in `auth::revocation`).
 
-use kit::events::Fact;
+use event_bus::Fact;
 use serde::{Deserialize, Serialize};
 
 /// Someone registered (not users made by admins or demo data): notifications welcomes them.

@@ -13,7 +13,7 @@ pub fn parse_name(raw: &str) -> Result<String, InvalidName> {
 #[error("name must be 1 to 100 characters")]
 pub struct InvalidName;
 
-pub use kit::address::{parse_address, Address, AddressInput, InvalidAddress};
+pub use commerce::address::{parse_address, Address, AddressInput, InvalidAddress};
 
 #[cfg(test)]
 mod tests {

@@ -26,7 +26,7 @@ impl Role {
     pub fn scopes(self) -> &'static [&'static str] {
         match self {
             Self::Customer => &[],
-            Self::Admin => &[kit::auth::ADMIN_SCOPE],
+            Self::Admin => &[auth::ADMIN_SCOPE],
         }
     }
 }

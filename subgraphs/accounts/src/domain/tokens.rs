@@ -1,10 +1,10 @@
 //! Access tokens (EdDSA-signed JWTs, published as a JWKS) and opaque refresh tokens.
 
+use auth::Claims;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
 use jsonwebtoken::jwk::{Jwk, JwkSet};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
-use kit::auth::Claims;
 use ring::rand::{SecureRandom, SystemRandom};
 use ring::signature::{Ed25519KeyPair, KeyPair};
 
@@ -111,7 +111,7 @@ impl TokenSigner {
             scope: scopes.join(" "),
             iat: now_secs,
             nbf: None,
-            iat_ms: Some(kit::db::now_millis().max(now_secs * 1000)),
+            iat_ms: Some(primitives::time::now_millis().max(now_secs * 1000)),
             exp: now_secs + self.ttl_secs,
             iss: self.issuer.clone(),
             aud: self.audience.clone(),
@@ -142,7 +142,7 @@ impl TokenSigner {
             scope: scopes.join(" "),
             iat: now_secs,
             nbf: None,
-            iat_ms: Some(kit::db::now_millis().max(now_secs * 1000)),
+            iat_ms: Some(primitives::time::now_millis().max(now_secs * 1000)),
             exp: now_secs + self.ttl_secs,
             iss: self.issuer.clone(),
             aud: self.audience.clone(),
@@ -163,5 +163,5 @@ pub fn new_refresh_token() -> (String, String) {
 }
 
 pub fn hash_refresh_token(token: &str) -> String {
-    kit::id::sha256_hex(token.as_bytes())
+    primitives::id::sha256_hex(token.as_bytes())
 }

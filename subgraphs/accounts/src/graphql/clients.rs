@@ -29,12 +29,12 @@ impl ApiClient {
     }
 
     async fn created_at(&self) -> String {
-        kit::db::format_millis(self.0.created_at)
+        primitives::time::format_millis(self.0.created_at)
     }
 
     /// When it was revoked; it gets no tokens any more.
     async fn revoked_at(&self) -> Option<String> {
-        self.0.revoked_at.map(kit::db::format_millis)
+        self.0.revoked_at.map(primitives::time::format_millis)
     }
 }
 

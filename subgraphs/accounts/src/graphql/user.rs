@@ -11,7 +11,7 @@ use super::{payload, service, viewer, AccountUserError};
 use crate::domain::{role, Role};
 use crate::service::AccountsService;
 use crate::store::{AddressRow, UserRow};
-use kit::address::AddressInput;
+use commerce::address::AddressInput;
 
 #[derive(SimpleObject, Clone, Debug)]
 #[graphql(complex)]
@@ -83,7 +83,7 @@ impl User {
     }
 
     async fn created_at(&self) -> String {
-        kit::db::format_millis(self.row.created_at)
+        primitives::time::format_millis(self.row.created_at)
     }
 
     /// Visible to admins.

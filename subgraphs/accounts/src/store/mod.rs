@@ -3,7 +3,7 @@
 mod sql;
 
 use async_trait::async_trait;
-use kit::events::Event;
+use event_bus::Event;
 use kit::pagination::PageRequest;
 
 use crate::domain::clients::ClientKind;

@@ -1,10 +1,10 @@
-//! One SQL implementation for both backends (see `kit::db`).
+//! One SQL implementation for both backends (see `storage::db`).
 
 use async_trait::async_trait;
-use kit::db::Database;
 use kit::pagination::PageRequest;
 use sqlx::any::AnyRow;
 use sqlx::Row;
+use storage::db::Database;
 
 use super::*;
 
@@ -147,7 +147,7 @@ impl UserStore for SqlStore {
     async fn insert_registered(&self, user: &UserRow, event: &Event) -> StoreResult<()> {
         let mut tx = self.db.begin().await?;
         insert_user(&mut tx, user).await?;
-        kit::events::outbox::append(&mut tx, event).await?;
+        storage::outbox::append(&mut tx, event).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -193,7 +193,7 @@ impl UserStore for SqlStore {
         if done.rows_affected() != 1 {
             return Ok(false);
         }
-        kit::events::outbox::append(&mut tx, event).await?;
+        storage::outbox::append(&mut tx, event).await?;
         tx.commit().await?;
         Ok(true)
     }
@@ -218,7 +218,7 @@ impl UserStore for SqlStore {
         if done.rows_affected() != 1 {
             return Ok(false);
         }
-        kit::events::outbox::append(&mut tx, event).await?;
+        storage::outbox::append(&mut tx, event).await?;
         if disabled_at.is_some() {
             sqlx::query("UPDATE refresh_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
                 .bind(now)
@@ -615,7 +615,7 @@ impl ApiClientStore for SqlStore {
         if done.rows_affected() != 1 {
             return Ok(false);
         }
-        kit::events::outbox::append(&mut tx, event).await?;
+        storage::outbox::append(&mut tx, event).await?;
         tx.commit().await?;
         Ok(true)
     }
@@ -633,7 +633,7 @@ impl ApiClientStore for SqlStore {
         if done.rows_affected() != 1 {
             return Ok(false);
         }
-        kit::events::outbox::append(&mut tx, event).await?;
+        storage::outbox::append(&mut tx, event).await?;
         tx.commit().await?;
         Ok(true)
     }

@@ -38,8 +38,8 @@ async fn a_registered_client_gets_a_token_with_its_scopes() {
     assert_eq!(body["scope"], "service");
     assert_eq!(body["expires_in"], 900);
     // The token verifies like any access token, for the client, with the service scope.
-    let verifier = kit::auth::TokenVerifier::new(
-        kit::auth::KeySource::Static(app.subgraph.service.signer().jwks()),
+    let verifier = auth::TokenVerifier::new(
+        auth::KeySource::Static(app.subgraph.service.signer().jwks()),
         "shop-accounts",
         "shop",
     );
@@ -144,8 +144,8 @@ async fn partners_get_the_partner_role_and_admins_rotate_and_revoke_them() {
         (status, body["scope"].as_str()),
         (200, Some("catalog:read"))
     );
-    let verifier = kit::auth::TokenVerifier::new(
-        kit::auth::KeySource::Static(service.signer().jwks()),
+    let verifier = auth::TokenVerifier::new(
+        auth::KeySource::Static(service.signer().jwks()),
         "shop-accounts",
         "shop",
     );
@@ -153,8 +153,8 @@ async fn partners_get_the_partner_role_and_admins_rotate_and_revoke_them() {
         .verify(body["access_token"].as_str().unwrap())
         .await
         .unwrap();
-    assert_eq!(claims.roles, vec![kit::auth::PARTNER_ROLE]);
-    assert!(kit::auth::Viewer::from_claims(claims).is_partner());
+    assert_eq!(claims.roles, vec![auth::PARTNER_ROLE]);
+    assert!(auth::Viewer::from_claims(claims).is_partner());
 
     // Rotation: the old secret stops working, the new one works; the change is on the bus.
     let (rotated, new_secret) = service.rotate_client_secret(&partner.id).await.unwrap();

@@ -35,7 +35,7 @@ fn kid_of(token: &str) -> String {
 
 #[tokio::test]
 async fn tokens_signed_before_a_rotation_keep_verifying() {
-    let url = kit::db::testing::postgres_url().await;
+    let url = storage::db::testing::postgres_url().await;
     let old = start(&url).await;
     let registered = graphql(
         &old,

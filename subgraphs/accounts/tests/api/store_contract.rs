@@ -1,8 +1,8 @@
 //! The accounts store behaves the same on PostgreSQL and SQLite.
 
 use accounts::store::*;
-use kit::db::testing::every_backend;
 use kit::pagination::PageRequest;
+use storage::db::testing::every_backend;
 
 fn user(id: &str, email: &str, name: &str, roles: &str) -> UserRow {
     UserRow {
@@ -368,10 +368,10 @@ async fn two_concurrent_uses_of_one_refresh_token_rotate_it_once_and_end_the_ses
 }
 
 /// The event a change of a user's access is stored with.
-fn access_changed(user_id: &str) -> kit::events::Event {
-    kit::events::Event::new(
+fn access_changed(user_id: &str) -> event_bus::Event {
+    event_bus::Event::new(
         "accounts",
-        &kit::revocation::UserAccessChanged {
+        &auth::revocation::UserAccessChanged {
             user_id: user_id.into(),
             disabled: false,
             roles: vec![],

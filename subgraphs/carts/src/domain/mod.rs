@@ -37,7 +37,7 @@ impl Quantity {
 }
 
 pub fn parse_product_id(raw: &str) -> Result<String, RuleError> {
-    if kit::id::has_prefix(raw, "prod") {
+    if primitives::id::has_prefix(raw, "prod") {
         Ok(raw.to_string())
     } else {
         Err(RuleError::ProductId(raw.to_string()))
@@ -95,7 +95,7 @@ impl GuestToken {
     }
 
     fn hash(&self) -> String {
-        kit::id::sha256_hex(self.0.as_bytes())
+        primitives::id::sha256_hex(self.0.as_bytes())
     }
 }
 
@@ -108,7 +108,7 @@ pub fn merged_quantity(existing: Option<i64>, guest: i64) -> i64 {
 /// A cart's public id: derived from its storage key, so it names the cart without revealing a
 /// guest token.
 pub fn cart_id(key: &str) -> String {
-    kit::id::derived_id("cart", key, 12)
+    primitives::id::derived_id("cart", key, 12)
 }
 
 #[cfg(test)]

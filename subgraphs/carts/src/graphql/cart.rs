@@ -1,7 +1,7 @@
 //! Carts, their lines, `User.cart`, and the cart mutations.
 
 use async_graphql::{ComplexObject, Context, InputObject, Object, SimpleObject, ID};
-use kit::money::MoneyObject;
+use commerce::money::MoneyObject;
 use kit::ApiError;
 
 use super::{payload, service, viewer, CartUserError};
@@ -85,7 +85,7 @@ impl Cart {
     }
 
     async fn updated_at(&self) -> String {
-        kit::db::format_millis(self.stored.updated_at)
+        primitives::time::format_millis(self.stored.updated_at)
     }
 }
 

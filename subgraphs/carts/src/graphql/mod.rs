@@ -8,7 +8,6 @@ pub mod checkout;
 use std::sync::Arc;
 
 use async_graphql::{Context, EmptySubscription, Enum, MergedObject, Schema, SimpleObject};
-use kit::auth::Viewer;
 use kit::ApiError;
 
 use crate::service::{CartError, CartResult, CartsService};
@@ -45,9 +44,7 @@ pub(crate) fn service<'a>(ctx: &Context<'a>) -> &'a Arc<CartsService> {
     ctx.data_unchecked::<Arc<CartsService>>()
 }
 
-pub(crate) fn viewer<'a>(ctx: &Context<'a>) -> &'a Viewer {
-    ctx.data_unchecked::<Viewer>()
-}
+pub(crate) use kit::access::viewer;
 
 /// A mutation payload from a service result (see [`kit::error::mutation_payload`]).
 pub(crate) fn payload<T, P>(

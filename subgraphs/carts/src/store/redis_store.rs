@@ -143,7 +143,7 @@ fn parse_cart(key: &str, fields: Vec<(String, String)>) -> StoreResult<Option<St
 #[async_trait]
 impl CartStore for RedisCarts {
     async fn create(&self, key: &str, ttl: Duration) -> StoreResult<StoredCart> {
-        let now = kit::db::now_millis();
+        let now = primitives::time::now_millis();
         let redis_key = self.redis_key(key);
         let mut connection = self.connection.clone();
         let _: () = ::redis::pipe()
@@ -200,7 +200,7 @@ impl CartStore for RedisCarts {
             .arg(amount)
             .arg(MAX_QUANTITY)
             .arg(MAX_LINES)
-            .arg(kit::db::now_millis())
+            .arg(primitives::time::now_millis())
             .arg(ttl.as_millis() as u64)
             .arg(if create { "1" } else { "0" })
             .invoke_async(&mut connection)
@@ -228,7 +228,7 @@ impl CartStore for RedisCarts {
         let cleared: i64 = self
             .clear
             .key(self.redis_key(key))
-            .arg(kit::db::now_millis())
+            .arg(primitives::time::now_millis())
             .arg(ttl.as_millis() as u64)
             .invoke_async(&mut connection)
             .await?;
@@ -251,7 +251,7 @@ impl CartStore for RedisCarts {
             .key(self.redis_key(into))
             .arg(MAX_QUANTITY)
             .arg(MAX_LINES)
-            .arg(kit::db::now_millis())
+            .arg(primitives::time::now_millis())
             .arg(ttl.as_millis() as u64)
             .invoke_async(&mut connection)
             .await?;

@@ -4,8 +4,9 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
-use kit::db::{now_millis, Database};
+use primitives::time::now_millis;
 use sqlx::{Any, Row, Transaction};
+use storage::db::Database;
 
 use super::*;
 use crate::domain::{merged_quantity, MAX_LINES, MAX_QUANTITY};

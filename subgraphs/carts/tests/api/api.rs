@@ -187,7 +187,7 @@ async fn bad_input_is_a_user_error_and_changes_nothing() {
             "QUANTITY_LIMIT",
         ),
         (
-            json!({ "cartToken": token, "productId": kit::id::new_id("prod"), "quantity": 1 }),
+            json!({ "cartToken": token, "productId": primitives::id::new_id("prod"), "quantity": 1 }),
             "UNKNOWN_PRODUCT",
         ),
         (

@@ -9,7 +9,7 @@ use carts::store::{CartStore, ChangeOutcome, LineChange, RedisCarts, SqlCarts, S
 const DAY: Duration = Duration::from_secs(24 * 3600);
 
 async fn every_store() -> Vec<(&'static str, Arc<dyn CartStore>)> {
-    let namespace = kit::id::new_id("test");
+    let namespace = primitives::id::new_id("test");
     vec![
         (
             "redis",
@@ -22,7 +22,7 @@ async fn every_store() -> Vec<(&'static str, Arc<dyn CartStore>)> {
         (
             "sqlite",
             Arc::new(SqlCarts::new(
-                kit::db::testing::sqlite(&carts::MIGRATIONS).await,
+                storage::db::testing::sqlite(&carts::MIGRATIONS).await,
             )),
         ),
     ]

@@ -1,6 +1,6 @@
 //! The facts the catalog publishes.
 
-use kit::events::Fact;
+use event_bus::Fact;
 use serde::{Deserialize, Serialize};
 
 /// A product was created or changed (any field, including its status).

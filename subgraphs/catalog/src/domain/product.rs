@@ -1,5 +1,5 @@
 use async_graphql::{Enum, InputObject, SimpleObject};
-use kit::money::{Money, MoneyError};
+use commerce::money::{Money, MoneyError};
 use serde::{Deserialize, Serialize};
 
 use super::slug::{is_valid_slug, slugify};
@@ -145,7 +145,7 @@ pub fn parse_description(text: &str) -> Result<String, ProductRuleError> {
     Ok(text.trim().into())
 }
 
-pub fn parse_price(price: &kit::money::MoneyInput) -> Result<Money, ProductRuleError> {
+pub fn parse_price(price: &commerce::money::MoneyInput) -> Result<Money, ProductRuleError> {
     Ok(price.parse()?)
 }
 

@@ -1,10 +1,10 @@
 //! Admin mutations: products, brands, categories. All require the admin scope.
 
 use async_graphql::{Context, InputObject, MaybeUndefined, Object, SimpleObject, ID};
-use kit::money::MoneyInput;
+use commerce::money::MoneyInput;
 
 use super::product::Product;
-use super::taxonomy::{Brand, Category};
+use super::product::{Brand, Category};
 use super::{payload, service, viewer, CatalogUserError};
 use crate::domain::{Attribute, Media, ProductStatus};
 use crate::service::{CatalogResult, NewProduct, ProductChanges};

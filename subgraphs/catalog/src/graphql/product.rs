@@ -1,18 +1,18 @@
-//! The `Product` entity, `product(id | slug)` and the `products` connection.
+//! The catalog's object graph: the `Product` entity with its brand and category (a tree), which
+//! lists its products in turn; `product(id | slug)` and the `products` connection.
 
 use async_graphql::connection::{Connection, Edge};
 use async_graphql::dataloader::DataLoader;
 use async_graphql::{ComplexObject, Context, Enum, InputObject, Object, SimpleObject, ID};
-use kit::money::{Money, MoneyObject};
+use commerce::money::{Money, MoneyObject};
 use kit::pagination::{encode_cursor, Page, PageRequest};
 use kit::ApiError;
 
 use super::loaders::categories;
-use super::taxonomy::{Brand, Category};
 use super::{service, viewer, BrandLoader, ProductIdLoader, ProductSkuLoader};
 use crate::domain::{self, Attribute, Media, ProductStatus};
-use crate::store::{ProductCursor, ProductFilter, ProductOrder, ProductRow};
-use crate::tree::category_subtree;
+use crate::store::{BrandRow, CategoryRow, ProductCursor, ProductFilter, ProductOrder, ProductRow};
+use crate::tree::{category_path, category_subtree};
 
 #[derive(SimpleObject, Clone, Debug)]
 #[graphql(complex)]
@@ -95,11 +95,11 @@ impl Product {
     }
 
     async fn created_at(&self) -> String {
-        kit::db::format_millis(self.product.created_at)
+        primitives::time::format_millis(self.product.created_at)
     }
 
     async fn updated_at(&self) -> String {
-        kit::db::format_millis(self.product.updated_at)
+        primitives::time::format_millis(self.product.updated_at)
     }
 }
 
@@ -305,5 +305,97 @@ impl ProductQuery {
             .await
             .map_err(internal)?
             .map(Product::from))
+    }
+}
+
+#[derive(SimpleObject, Clone, Debug)]
+pub struct Brand {
+    pub id: ID,
+    pub name: String,
+    pub slug: String,
+}
+
+impl From<BrandRow> for Brand {
+    fn from(row: BrandRow) -> Self {
+        Self {
+            id: ID(row.id),
+            name: row.name,
+            slug: row.slug,
+        }
+    }
+}
+
+#[derive(SimpleObject, Clone, Debug)]
+#[graphql(complex)]
+pub struct Category {
+    pub id: ID,
+    pub name: String,
+    pub slug: String,
+    #[graphql(skip)]
+    parent_id: Option<String>,
+}
+
+impl From<CategoryRow> for Category {
+    fn from(row: CategoryRow) -> Self {
+        Self {
+            id: ID(row.id),
+            name: row.name,
+            slug: row.slug,
+            parent_id: row.parent_id,
+        }
+    }
+}
+
+#[ComplexObject]
+impl Category {
+    async fn parent(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Category>> {
+        let Some(parent) = &self.parent_id else {
+            return Ok(None);
+        };
+        Ok(categories(ctx)
+            .await?
+            .get(parent)
+            .cloned()
+            .map(Category::from))
+    }
+
+    async fn children(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Category>> {
+        let mut children: Vec<CategoryRow> = categories(ctx)
+            .await?
+            .values()
+            .filter(|c| c.parent_id.as_deref() == Some(self.id.as_str()))
+            .cloned()
+            .collect();
+        children.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(children.into_iter().map(Category::from).collect())
+    }
+
+    /// From the root down to this category (breadcrumbs).
+    async fn path(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Category>> {
+        let categories = categories(ctx).await?;
+        Ok(category_path(categories, &self.id)
+            .into_iter()
+            .filter_map(|id| categories.get(&id).cloned())
+            .map(Category::from)
+            .collect())
+    }
+
+    /// Active products in this category and below.
+    async fn products(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        #[graphql(desc = "NEWEST when not given")] sort: Option<ProductSort>,
+    ) -> async_graphql::Result<ProductConnection> {
+        let sort = sort.unwrap_or_default();
+        let page = PageRequest::<ProductCursor>::from_args(first, after, None, None)?;
+        let category_ids = category_subtree(categories(ctx).await?, &self.id).unwrap_or_default();
+        let filter = ProductFilter {
+            status: Some(ProductStatus::Active.as_str().into()),
+            category_ids,
+            ..Default::default()
+        };
+        product_connection(ctx, filter, sort, page).await
     }
 }

@@ -5,13 +5,13 @@ use std::collections::HashMap;
 use async_graphql::connection::{Connection, ConnectionNameType, Edge, EmptyFields};
 use async_graphql::dataloader::DataLoader;
 use async_graphql::{Context, Enum, InputObject, Object, OutputType, SimpleObject, ID};
-use kit::money::{CurrencyCode, Money, MoneyObject};
+use commerce::money::{CurrencyCode, Money, MoneyObject};
 use kit::pagination::{decode_cursor, encode_cursor, MAX_PAGE_SIZE};
 use kit::ApiError;
 
 use super::loaders::categories;
 use super::product::{parse_price_bound, Product};
-use super::taxonomy::{Brand, Category};
+use super::product::{Brand, Category};
 use super::{service, BrandLoader, ProductIdLoader};
 use crate::search::{SearchRequest, SearchResults, SearchSort, PRICE_BUCKETS};
 

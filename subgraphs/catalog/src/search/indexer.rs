@@ -6,8 +6,8 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use kit::events::consumer::{Handler, HandlerError};
-use kit::events::Event;
+use event_bus::consumer::{Handler, HandlerError};
+use event_bus::Event;
 use kit::pagination::PageRequest;
 use tokio::sync::watch;
 

@@ -263,7 +263,7 @@ impl SearchEngine for MeilisearchEngine {
 pub async fn from_env_for_tests() -> Option<Arc<dyn SearchEngine>> {
     let url = std::env::var("MEILISEARCH_URL").ok()?;
     let key = std::env::var("MEILISEARCH_API_KEY").ok();
-    let uid = kit::id::new_id("test");
+    let uid = primitives::id::new_id("test");
     let engine = MeilisearchEngine::connect(&url, key.as_deref(), &uid)
         .await
         .expect("MEILISEARCH_URL is set but Meilisearch cannot be reached");

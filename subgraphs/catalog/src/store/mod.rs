@@ -3,7 +3,7 @@
 mod sql;
 
 use async_trait::async_trait;
-use kit::events::Event;
+use event_bus::Event;
 use kit::pagination::PageRequest;
 use serde::{Deserialize, Serialize};
 
@@ -77,7 +77,7 @@ impl TryFrom<ProductRow> for crate::domain::Product {
             id: row.id.clone(),
             what,
         };
-        let currency = kit::money::CurrencyCode::parse(&row.currency)
+        let currency = commerce::money::CurrencyCode::parse(&row.currency)
             .ok_or_else(|| corrupt(format!("currency {:?}", row.currency)))?;
         let status = crate::domain::ProductStatus::parse(&row.status)
             .ok_or_else(|| corrupt(format!("status {:?}", row.status)))?;
@@ -88,7 +88,7 @@ impl TryFrom<ProductRow> for crate::domain::Product {
             .map_err(|e| corrupt(format!("attributes: {e}")))?;
         let media = serde_json::from_str(&row.media).map_err(|e| corrupt(format!("media: {e}")))?;
         Ok(Self {
-            price: kit::money::Money {
+            price: commerce::money::Money {
                 minor_units: row.price_minor,
                 currency,
             },

@@ -1,10 +1,10 @@
-//! One SQL implementation for both backends (see `kit::db`).
+//! One SQL implementation for both backends (see `storage::db`).
 
 use async_trait::async_trait;
-use kit::db::{json_list, placeholders, Database};
 use kit::pagination::PageRequest;
 use sqlx::any::AnyRow;
 use sqlx::Row;
+use storage::db::{json_list, placeholders, Database};
 
 use super::*;
 
@@ -224,7 +224,7 @@ impl CatalogStore for SqlStore {
                 Some(field) => StoreError::Duplicate(field),
                 None => e.into(),
             })?;
-        kit::events::outbox::append(&mut tx, event).await?;
+        storage::outbox::append(&mut tx, event).await?;
         tx.commit().await?;
         Ok(())
     }

@@ -88,7 +88,7 @@ async fn a_stored_product_that_does_not_parse_is_an_internal_error() {
         ("status", "limbo"),
         ("attributes", "{oops"),
     ] {
-        let fresh = kit::id::new_id("prod");
+        let fresh = primitives::id::new_id("prod");
         sqlx::query(
             "INSERT INTO products SELECT $1, sku || $1, slug || $1, name, description, brand_id, \
              category_id, price_minor, currency, attributes, media, status, weight_grams, \

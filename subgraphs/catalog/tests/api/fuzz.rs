@@ -3,7 +3,7 @@
 //! (`FUZZ_SEED`) and bounded (`FUZZ_CASES`, default 600). None gets a 5xx or a panic.
 
 use catalog::Catalog;
-use kit::fuzz::Fuzzer;
+use fuzzer::Fuzzer;
 use kit::testing::spawn_app;
 use serde_json::json;
 

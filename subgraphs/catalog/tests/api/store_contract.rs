@@ -5,10 +5,10 @@ use catalog::store::{
     BrandRow, CatalogStore, CategoryRow, ProductCursor, ProductFilter, ProductOrder, ProductRow,
     SqlStore, StoreError,
 };
-use kit::db::testing::every_backend;
-use kit::events::Event;
+use event_bus::Event;
 use kit::pagination::PageRequest;
 use sqlx::Row;
+use storage::db::testing::every_backend;
 
 fn product(id: &str, sku: &str, price: i64, status: &str) -> ProductRow {
     ProductRow {
@@ -42,7 +42,7 @@ fn changed(product: &ProductRow) -> Event {
 }
 
 /// The aggregate ids of the events in the outbox, oldest first.
-async fn outbox(db: &kit::db::Database) -> Vec<String> {
+async fn outbox(db: &storage::db::Database) -> Vec<String> {
     sqlx::query("SELECT body FROM outbox_events ORDER BY id")
         .fetch_all(db.pool())
         .await
@@ -55,7 +55,7 @@ async fn outbox(db: &kit::db::Database) -> Vec<String> {
         .collect()
 }
 
-async fn seeded(db: kit::db::Database) -> SqlStore {
+async fn seeded(db: storage::db::Database) -> SqlStore {
     let store = SqlStore::new(db);
     store
         .insert_brand(&BrandRow {

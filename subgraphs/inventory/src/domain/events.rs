@@ -1,6 +1,6 @@
 //! The facts the inventory publishes.
 
-use kit::events::Fact;
+use event_bus::Fact;
 use serde::{Deserialize, Serialize};
 
 /// A product's available stock fell to its low-stock threshold or below. Published once per

@@ -50,7 +50,7 @@ impl Quantity {
 
 /// A product id as the catalog makes them (`prod_` and a ULID).
 pub fn parse_product_id(raw: &str) -> Result<String, RuleError> {
-    if kit::id::has_prefix(raw, "prod") {
+    if primitives::id::has_prefix(raw, "prod") {
         Ok(raw.to_string())
     } else {
         Err(RuleError::ProductId(raw.to_string()))
@@ -235,7 +235,7 @@ mod tests {
         assert_eq!(parse_warehouse_code(" ber-1 ").unwrap(), "BER-1");
         assert!(parse_warehouse_code("x").is_err());
         assert!(parse_warehouse_code("no spaces").is_err());
-        assert!(parse_product_id(&kit::id::new_id("prod")).is_ok());
+        assert!(parse_product_id(&primitives::id::new_id("prod")).is_ok());
         assert!(parse_product_id("prod_nope").is_err());
     }
 }

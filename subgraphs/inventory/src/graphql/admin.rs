@@ -61,7 +61,7 @@ impl From<Adjustment> for StockAdjustment {
             on_hand_after: a.on_hand_after,
             reason: a.reason,
             actor: a.actor,
-            created_at: kit::db::format_millis(a.created_at),
+            created_at: primitives::time::format_millis(a.created_at),
         }
     }
 }

@@ -10,7 +10,6 @@ mod reservations;
 use std::sync::Arc;
 
 use async_graphql::{Context, EmptySubscription, Enum, MergedObject, Schema, SimpleObject};
-use kit::auth::Viewer;
 use kit::schema::dataloader;
 use kit::ApiError;
 
@@ -62,9 +61,7 @@ pub(crate) fn service<'a>(ctx: &Context<'a>) -> &'a Arc<InventoryService> {
     ctx.data_unchecked::<Arc<InventoryService>>()
 }
 
-pub(crate) fn viewer<'a>(ctx: &Context<'a>) -> &'a Viewer {
-    ctx.data_unchecked::<Viewer>()
-}
+pub(crate) use kit::access::viewer;
 
 /// A mutation payload from a service result (see [`kit::error::mutation_payload`]).
 pub(crate) fn payload<T, P>(

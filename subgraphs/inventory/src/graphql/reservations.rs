@@ -32,7 +32,7 @@ impl From<ReservationRow> for Reservation {
         Self {
             order_reference: row.order_reference,
             status: row.status,
-            expires_at: kit::db::format_millis(row.expires_at),
+            expires_at: primitives::time::format_millis(row.expires_at),
             lines: row
                 .lines
                 .into_iter()

@@ -1,9 +1,10 @@
 use async_trait::async_trait;
-use kit::db::{now_millis, Database};
-use kit::events::Event;
-use kit::id::new_id;
+use event_bus::Event;
+use primitives::id::new_id;
+use primitives::time::now_millis;
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
+use storage::db::Database;
 
 use super::*;
 use crate::domain::allocation::{allocate, Level};
@@ -81,7 +82,7 @@ impl SqlStore {
                         available,
                         threshold,
                     };
-                    kit::events::outbox::append(tx, &Event::new("inventory", &fact)).await?;
+                    storage::outbox::append(tx, &Event::new("inventory", &fact)).await?;
                     true
                 }
             };
@@ -505,7 +506,7 @@ impl InventoryStore for SqlStore {
             self.db.any_of_json(1),
             self.db.row_lock("FOR UPDATE OF s")
         ))
-        .bind(kit::db::json_list(&product_ids))
+        .bind(storage::db::json_list(&product_ids))
         .fetch_all(&mut *tx)
         .await?;
         let mut levels: Vec<(String, Level)> = Vec::new();

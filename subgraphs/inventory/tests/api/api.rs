@@ -37,9 +37,7 @@ impl Inv {
         let url = catalog.url();
         let app = spawn_app_with::<Inventory>(|env| env.set("CATALOG_URL", url)).await;
         let admin = app.tokens.admin("usr_admin");
-        let service = app
-            .tokens
-            .token("cli_checkout", &[kit::auth::SERVICE_SCOPE]);
+        let service = app.tokens.token("cli_checkout", &[auth::SERVICE_SCOPE]);
         Self {
             app,
             admin,
@@ -143,7 +141,7 @@ impl Inv {
         .unwrap()
         .iter()
         .map(|row| {
-            let event: kit::events::Event =
+            let event: event_bus::Event =
                 serde_json::from_str(&row.try_get::<String, _>("body").unwrap()).unwrap();
             (
                 event.payload["productId"].as_str().unwrap().to_string(),
@@ -206,7 +204,7 @@ async fn bad_adjustments_are_user_errors_and_store_nothing() {
     let p = inv.product();
     let berlin = inv.warehouse("BER-1").await;
     inv.adjust(&p, &berlin, "RESTOCK", 3, "ok").await;
-    let unknown = kit::id::new_id("prod");
+    let unknown = primitives::id::new_id("prod");
     for (kind, quantity, warehouse, product_id, code) in [
         ("RESTOCK", 0, berlin.as_str(), p.as_str(), "INVALID_INPUT"),
         ("RESTOCK", -4, berlin.as_str(), p.as_str(), "INVALID_INPUT"),
@@ -249,7 +247,7 @@ async fn bad_adjustments_are_user_errors_and_store_nothing() {
             "INVALID_INPUT",
         ),
     ] {
-        let key = kit::id::new_id("key");
+        let key = primitives::id::new_id("key");
         let result = inv
             .adjust(product_id, warehouse, kind, quantity, &key)
             .await;
@@ -498,7 +496,11 @@ async fn released_and_expired_reservations_give_their_units_back() {
     // A hold whose time ran out is released by the expiry task's pass.
     let store = &inv.app.subgraph.service.store;
     store
-        .reserve("ord_old", &[(p.clone(), 4)], kit::db::now_millis() - 1)
+        .reserve(
+            "ord_old",
+            &[(p.clone(), 4)],
+            primitives::time::now_millis() - 1,
+        )
         .await
         .unwrap();
     assert_eq!(inv.availability(&p, None).await["availableQuantity"], 1);

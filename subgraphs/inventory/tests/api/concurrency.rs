@@ -6,17 +6,17 @@ use inventory::domain::AdjustmentKind;
 use inventory::store::{
     AdjustOutcome, AdjustmentRequest, InventoryStore, ReserveOutcome, SqlStore, Warehouse,
 };
-use kit::db::testing::every_backend;
+use storage::db::testing::every_backend;
 
 #[tokio::test]
 async fn two_hundred_concurrent_reservations_for_the_last_ten_units_reserve_exactly_ten() {
     for db in every_backend(&inventory::MIGRATIONS).await {
         let backend = db.backend();
         let store = Arc::new(SqlStore::new(db, 5));
-        let product = kit::id::new_id("prod");
+        let product = primitives::id::new_id("prod");
         for (code, units) in [("A", 6), ("B", 4)] {
             let warehouse = Warehouse {
-                id: kit::id::new_id("wh"),
+                id: primitives::id::new_id("wh"),
                 code: code.into(),
                 name: code.into(),
                 active: true,
@@ -31,13 +31,13 @@ async fn two_hundred_concurrent_reservations_for_the_last_ten_units_reserve_exac
                     delta: units,
                     reason: "setup".into(),
                     actor: "test".into(),
-                    idempotency_key: kit::id::new_id("key"),
+                    idempotency_key: primitives::id::new_id("key"),
                 })
                 .await
                 .unwrap();
             assert!(matches!(outcome, AdjustOutcome::Applied(_)));
         }
-        let expires = kit::db::now_millis() + 60_000;
+        let expires = primitives::time::now_millis() + 60_000;
         let attempts: Vec<_> = (0..200)
             .map(|i| {
                 let (store, product) = (store.clone(), product.clone());
@@ -81,9 +81,9 @@ async fn concurrent_repeats_of_one_order_reference_reserve_once() {
     for db in every_backend(&inventory::MIGRATIONS).await {
         let backend = db.backend();
         let store = Arc::new(SqlStore::new(db, 5));
-        let product = kit::id::new_id("prod");
+        let product = primitives::id::new_id("prod");
         let warehouse = Warehouse {
-            id: kit::id::new_id("wh"),
+            id: primitives::id::new_id("wh"),
             code: "A".into(),
             name: "A".into(),
             active: true,
@@ -98,11 +98,11 @@ async fn concurrent_repeats_of_one_order_reference_reserve_once() {
                 delta: 100,
                 reason: "setup".into(),
                 actor: "test".into(),
-                idempotency_key: kit::id::new_id("key"),
+                idempotency_key: primitives::id::new_id("key"),
             })
             .await
             .unwrap();
-        let expires = kit::db::now_millis() + 60_000;
+        let expires = primitives::time::now_millis() + 60_000;
         let attempts: Vec<_> = (0..20)
             .map(|_| {
                 let (store, product) = (store.clone(), product.clone());

@@ -8,7 +8,6 @@ mod user;
 use std::sync::Arc;
 
 use async_graphql::{Context, EmptySubscription, Enum, MergedObject, Schema, SimpleObject, ID};
-use kit::auth::Viewer;
 use kit::ApiError;
 
 use crate::domain::kind::Kind;
@@ -133,8 +132,8 @@ impl From<Row> for Notification {
             status: row.status.into(),
             attempts: row.attempts,
             last_error: row.last_error,
-            created_at: kit::db::format_millis(row.created_at),
-            sent_at: row.sent_at.map(kit::db::format_millis),
+            created_at: primitives::time::format_millis(row.created_at),
+            sent_at: row.sent_at.map(primitives::time::format_millis),
         }
     }
 }
@@ -158,9 +157,7 @@ pub(crate) fn service<'a>(ctx: &Context<'a>) -> &'a Arc<NotificationsService> {
     ctx.data_unchecked::<Arc<NotificationsService>>()
 }
 
-pub(crate) fn viewer<'a>(ctx: &Context<'a>) -> &'a Viewer {
-    ctx.data_unchecked::<Viewer>()
-}
+pub(crate) use kit::access::viewer;
 
 pub(crate) fn payload<T, P>(
     result: NotifyResult<T>,

@@ -1,9 +1,10 @@
 //! Notification storage (PostgreSQL and SQLite): names and preferences, orders as placed, every
 //! message once by its dedupe key with its delivery state, and admins' templates.
 
-use kit::db::{now_millis, Database};
+use primitives::time::now_millis;
 use sqlx::any::AnyRow;
 use sqlx::Row;
+use storage::db::Database;
 
 use crate::domain::kind::Kind;
 use crate::domain::template::{Rendered, Template};
@@ -243,7 +244,7 @@ impl NotificationStore {
     /// Records a message unless one with its dedupe key exists; true when recorded.
     pub async fn enqueue(&self, new: &NewNotification) -> StoreResult<bool> {
         let now = now_millis();
-        let id = kit::id::derived_id("ntf", &new.dedupe_key, 13);
+        let id = primitives::id::derived_id("ntf", &new.dedupe_key, 13);
         let inserted = sqlx::query(&format!(
             "INSERT INTO notifications ({COLUMNS}, dedupe_key, next_attempt_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 0, NULL, $10, NULL, $11, $10) \

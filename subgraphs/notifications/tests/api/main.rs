@@ -4,8 +4,8 @@
 
 use std::time::Duration;
 
-use kit::events::consumer::Handler;
-use kit::events::Event;
+use event_bus::consumer::Handler;
+use event_bus::Event;
 use kit::testing::{error_code, spawn_app_with, TestApp};
 use notifications::inbox::Inbox;
 use notifications::testing::SmtpSink;
@@ -28,7 +28,10 @@ async fn start_on(sink: &SmtpSink, max_attempts: u32, sqlite: bool) -> TestApp<N
             .set("NOTIFICATIONS_MAX_ATTEMPTS", max_attempts.to_string())
             .set("NOTIFICATIONS_ADMIN_EMAILS", "ops@example.com");
         if sqlite {
-            env.set("NOTIFICATIONS_DATABASE_URL", kit::db::testing::sqlite_url())
+            env.set(
+                "NOTIFICATIONS_DATABASE_URL",
+                storage::db::testing::sqlite_url(),
+            )
         } else {
             env
         }
@@ -39,10 +42,10 @@ async fn start_on(sink: &SmtpSink, max_attempts: u32, sqlite: bool) -> TestApp<N
 /// An event of `topic` with `payload`, as its publisher would make it.
 fn event(topic: &str, aggregate: &str, payload: Value) -> Event {
     Event {
-        id: kit::id::new_id("evt"),
+        id: primitives::id::new_id("evt"),
         topic: topic.into(),
         source: "test".into(),
-        time: kit::db::now_millis(),
+        time: primitives::time::now_millis(),
         aggregate_id: aggregate.into(),
         version: 1,
         payload,

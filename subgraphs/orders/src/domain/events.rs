@@ -1,8 +1,8 @@
 //! Events orders publishes (through its outbox): notifications, shipping and recommendations
 //! consume them.
 
-use kit::address::Address;
-use kit::events::Fact;
+use commerce::address::Address;
+use event_bus::Fact;
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -5,7 +5,7 @@
 const ALPHABET: &[u8] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 
 pub fn new_number(now_millis: i64) -> String {
-    let date = kit::db::format_millis(now_millis);
+    let date = primitives::time::format_millis(now_millis);
     // `format_millis` gives RFC 3339: 2026-12-01T...
     let yymmdd: String = date
         .get(2..10)

@@ -1,7 +1,7 @@
 //! Order totals: line totals, subtotal, shipping and total, in integer minor units of one
 //! currency, with overflow refused rather than wrapped.
 
-use kit::money::{CurrencyCode, Money};
+use commerce::money::{CurrencyCode, Money};
 
 /// A line as priced at checkout (the catalog's current price).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

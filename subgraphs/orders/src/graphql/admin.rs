@@ -6,7 +6,7 @@ use async_graphql::{Context, Enum, InputObject, Object, ID};
 use super::order::{order_payload, orders_connection, Order, OrderPayload, OrderStatus};
 use super::{service, viewer};
 use crate::domain::status::{Actor, OrderStatus as DomainStatus};
-use crate::service::OrderError;
+use crate::error::OrderError;
 use crate::store::OrderFilter;
 
 #[derive(InputObject, Default)]
@@ -35,7 +35,7 @@ pub struct UpdateOrderStatusInput {
 
 fn millis(raw: Option<&str>, name: &str) -> async_graphql::Result<Option<i64>> {
     raw.map(|raw| {
-        kit::db::parse_millis(raw).ok_or_else(|| {
+        primitives::time::parse_millis(raw).ok_or_else(|| {
             kit::ApiError::BadUserInput(format!("`{name}` must be an RFC 3339 time")).into()
         })
     })

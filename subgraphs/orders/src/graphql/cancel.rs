@@ -5,7 +5,7 @@ use async_graphql::{Context, InputObject, Object, ID};
 use super::order::{order_payload, OrderPayload};
 use super::{service, viewer};
 use crate::domain::status::Actor;
-use crate::service::OrderError;
+use crate::error::OrderError;
 
 #[derive(InputObject)]
 pub struct CancelOrderInput {

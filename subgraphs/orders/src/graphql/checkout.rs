@@ -1,14 +1,15 @@
 //! The checkout mutation.
 
 use async_graphql::{Context, InputObject, Object, SimpleObject, ID};
-use kit::address::AddressInput;
+use commerce::address::AddressInput;
 use kit::ApiError;
 use tracing::Instrument;
 
 use super::order::Order;
 use super::{service, user_error, viewer, OrderUserError};
 use crate::domain::events::ShippingMethod;
-use crate::service::{CheckoutRequest, OrderError, OrdersService};
+use crate::error::OrderError;
+use crate::service::{CheckoutRequest, OrdersService};
 
 #[derive(InputObject)]
 pub struct CheckoutInput {

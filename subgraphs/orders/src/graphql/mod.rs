@@ -10,14 +10,14 @@ mod order;
 use std::sync::Arc;
 
 use async_graphql::{Context, EmptySubscription, Enum, MergedObject, Schema, SimpleObject};
-use kit::auth::Viewer;
 use kit::schema::dataloader;
 use kit::ApiError;
 
 use crate::domain::checkout::FailureKind;
 use crate::domain::totals::TotalsError;
+use crate::error::OrderError;
 use crate::saga::SagaError;
-use crate::service::{OrderError, OrdersService};
+use crate::service::OrdersService;
 use crate::store::StoreError;
 pub use order::{DetailLoader, Order};
 
@@ -99,9 +99,7 @@ pub(crate) fn service<'a>(ctx: &Context<'a>) -> &'a Arc<OrdersService> {
     ctx.data_unchecked::<Arc<OrdersService>>()
 }
 
-pub(crate) fn viewer<'a>(ctx: &Context<'a>) -> &'a Viewer {
-    ctx.data_unchecked::<Viewer>()
-}
+pub(crate) use kit::access::viewer;
 
 /// Expected failures become userErrors; anything else is a GraphQL error.
 pub(crate) fn user_error(error: OrderError) -> Result<OrderUserError, ApiError> {

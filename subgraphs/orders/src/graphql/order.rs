@@ -6,8 +6,8 @@ use std::sync::Arc;
 use async_graphql::connection::Connection;
 use async_graphql::dataloader::{DataLoader, Loader};
 use async_graphql::{ComplexObject, Context, Enum, Object, SimpleObject, ID};
-use kit::address::Address;
-use kit::money::{CurrencyCode, Money, MoneyObject};
+use commerce::address::Address;
+use commerce::money::{CurrencyCode, Money, MoneyObject};
 use kit::pagination::{connection, PageRequest};
 use kit::ApiError;
 
@@ -202,7 +202,7 @@ impl Order {
                 actor: h.actor.into(),
                 actor_id: h.actor_id.map(ID),
                 reason: h.reason,
-                at: kit::db::format_millis(h.at),
+                at: primitives::time::format_millis(h.at),
             })
             .collect())
     }
@@ -258,11 +258,11 @@ impl Order {
     }
 
     async fn created_at(&self) -> String {
-        kit::db::format_millis(self.row.created_at)
+        primitives::time::format_millis(self.row.created_at)
     }
 
     async fn updated_at(&self) -> String {
-        kit::db::format_millis(self.row.updated_at)
+        primitives::time::format_millis(self.row.updated_at)
     }
 }
 
@@ -355,7 +355,7 @@ pub struct OrderPayload {
 
 /// A mutation payload from a service result (see [`kit::error::mutation_payload`]).
 pub(crate) fn order_payload(
-    result: Result<OrderRow, crate::service::OrderError>,
+    result: Result<OrderRow, crate::error::OrderError>,
 ) -> async_graphql::Result<OrderPayload> {
     kit::error::mutation_payload(result, super::user_error, |row, user_errors| OrderPayload {
         order: row.map(|row| Order { row }),

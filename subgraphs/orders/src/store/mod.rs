@@ -2,12 +2,14 @@
 //! order's checkout saga. Rows are parsed into domain values here, once; a stored value that does
 //! not parse is `StoreError::Corrupt`, never a default.
 
-use kit::address::Address;
-use kit::db::{now_millis, Database};
-use kit::events::{outbox, Event};
-use kit::money::CurrencyCode;
+use commerce::address::Address;
+use commerce::money::CurrencyCode;
+use event_bus::Event;
+use primitives::time::now_millis;
 use sqlx::any::AnyRow;
 use sqlx::Row;
+use storage::db::Database;
+use storage::outbox;
 
 use crate::domain::checkout::{Failure, Step};
 use crate::domain::events::ShippingMethod;
@@ -20,7 +22,7 @@ pub enum StoreError {
     #[error("stored order {id} is invalid: {what}")]
     Corrupt { id: String, what: String },
     #[error("event: {0}")]
-    Event(#[from] kit::events::EventError),
+    Event(#[from] event_bus::EventError),
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;

@@ -1,6 +1,6 @@
 //! Events payments publishes (through its outbox).
 
-use kit::events::Fact;
+use event_bus::Fact;
 use serde::{Deserialize, Serialize};
 
 /// A payment's state changed (captured, failed, refunded): orders completes or compensates its

@@ -2,7 +2,7 @@
 //! payments of orders for reconciliation. Internal (`@inaccessible`, service scope only).
 
 use async_graphql::{Context, InputObject, Object, SimpleObject, ID};
-use kit::money::MoneyInput;
+use commerce::money::MoneyInput;
 use kit::ApiError;
 
 use super::payment::{Payment, PaymentStatus};

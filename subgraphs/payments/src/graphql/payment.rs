@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use async_graphql::dataloader::{DataLoader, Loader};
 use async_graphql::{ComplexObject, Context, Enum, Object, SimpleObject, ID};
-use kit::money::{Money, MoneyObject};
+use commerce::money::{Money, MoneyObject};
 use kit::ApiError;
 
 use super::viewer;
@@ -70,7 +70,7 @@ impl Payment {
             amount: self.money(row.amount_minor),
             reason: row.reason,
             provider_reference: row.provider_refund,
-            created_at: kit::db::format_millis(row.created_at),
+            created_at: primitives::time::format_millis(row.created_at),
         }
     }
 
@@ -134,7 +134,7 @@ impl Payment {
     }
 
     async fn created_at(&self) -> String {
-        kit::db::format_millis(self.row.created_at)
+        primitives::time::format_millis(self.row.created_at)
     }
 }
 

@@ -17,7 +17,7 @@ pub struct HttpProvider {
 impl HttpProvider {
     pub fn new(base_url: &str, api_key: &str) -> Self {
         Self {
-            http: kit::client::http_client(),
+            http: web::client::http_client(),
             base_url: base_url.trim_end_matches('/').into(),
             api_key: api_key.into(),
         }

@@ -6,11 +6,13 @@
 
 use std::sync::Arc;
 
-use kit::db::{now_millis, Database};
-use kit::events::{outbox, processed, Event};
-use kit::money::CurrencyCode;
+use commerce::money::CurrencyCode;
+use event_bus::Event;
+use primitives::time::now_millis;
 use sqlx::any::AnyRow;
 use sqlx::Row;
+use storage::db::Database;
+use storage::{outbox, processed};
 use tokio::sync::watch;
 
 use crate::domain::events::PaymentUpdated;
@@ -24,7 +26,7 @@ pub enum StoreError {
     #[error("stored payment {id} is invalid: {what}")]
     Corrupt { id: String, what: String },
     #[error("event: {0}")]
-    Event(#[from] kit::events::EventError),
+    Event(#[from] event_bus::EventError),
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -265,7 +267,7 @@ impl PaymentStore {
             return Err(RefundRefused::OverCaptured { refundable });
         }
         let refund = RefundRow {
-            id: kit::id::new_id("re"),
+            id: primitives::id::new_id("re"),
             payment_id: payment_id.into(),
             amount_minor,
             reason: reason.into(),
@@ -403,7 +405,7 @@ impl PaymentStore {
             let id = format!(
                 "sync:{}:{}",
                 charge.id,
-                kit::id::sha256_hex(reason.as_bytes())
+                primitives::id::sha256_hex(reason.as_bytes())
             );
             return self.refuse(&id, &charge.id, reason.clone(), charge).await;
         }
@@ -428,7 +430,7 @@ impl PaymentStore {
         };
         let recorded = self
             .insert(&Payment {
-                id: kit::id::new_id("pay"),
+                id: primitives::id::new_id("pay"),
                 order_id: order_id.clone(),
                 customer_id: customer_id.clone(),
                 amount_minor: charge.amount_minor,
@@ -620,7 +622,7 @@ impl PaymentStore {
             sqlx::query(&format!(
                 "INSERT INTO refunds ({REFUND_COLUMNS}, succeeded_at)                  VALUES ($1, $2, $3, $4, $5, $6, $7, $7)"
             ))
-            .bind(kit::id::new_id("re"))
+            .bind(primitives::id::new_id("re"))
             .bind(&payment.id)
             .bind(refund.amount_minor)
             .bind("refunded at the provider")

@@ -47,7 +47,7 @@ async fn payments_with(webhooks_arrive: bool) -> (TestApp<Payments>, TestProvide
                 SECRET,
             )
         },
-        kit::db::testing::sqlite(&ledger::MIGRATIONS).await,
+        storage::db::testing::sqlite(&ledger::MIGRATIONS).await,
     );
     let url = provider.url();
     let app = spawn_app_with::<Payments>(|env| {

@@ -43,7 +43,7 @@ async fn receiver(fail_first: usize) -> (String, mpsc::UnboundedReceiver<Provide
                 let header = headers
                     .get(kit::webhook::SIGNATURE_HEADER)
                     .and_then(|v| v.to_str().ok());
-                let now = kit::db::now_millis() / 1000;
+                let now = primitives::time::now_millis() / 1000;
                 if kit::webhook::verify(
                     &[SECRET.as_bytes()],
                     header,
@@ -75,7 +75,7 @@ async fn receiver(fail_first: usize) -> (String, mpsc::UnboundedReceiver<Provide
 async fn provider(settings: TestProviderSettings) -> (TestProvider, HttpProvider) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let api_key = settings.api_key.clone();
-    let ledger = kit::db::testing::sqlite(&ledger::MIGRATIONS).await;
+    let ledger = storage::db::testing::sqlite(&ledger::MIGRATIONS).await;
     let running = TestProvider::start(listener, settings, ledger);
     let client = HttpProvider::new(&running.url(), &api_key);
     (running, client)
@@ -246,11 +246,11 @@ async fn deliveries_are_retried_until_acknowledged_and_sometimes_sent_twice() {
 #[tokio::test]
 async fn a_restarted_provider_keeps_its_books_and_never_reuses_an_id() {
     let (url, mut events) = receiver(0).await;
-    let ledger_url = kit::db::testing::sqlite_url();
+    let ledger_url = storage::db::testing::sqlite_url();
     let start = |listener: TcpListener| {
         let (settings, ledger_url) = (quick(&url), ledger_url.clone());
         async move {
-            let ledger = kit::db::Database::connect(&ledger_url, 2, &ledger::MIGRATIONS)
+            let ledger = storage::db::Database::connect(&ledger_url, 2, &ledger::MIGRATIONS)
                 .await
                 .unwrap();
             TestProvider::start(listener, settings, ledger)

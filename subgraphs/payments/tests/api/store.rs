@@ -4,17 +4,17 @@
 
 use std::sync::Arc;
 
-use kit::db::testing::every_backend;
 use payments::domain::PaymentStatus;
 use payments::provider::{EventKind, ProviderEvent, Refund};
 use payments::store::{Applied, Payment, PaymentStore};
+use storage::db::testing::every_backend;
 
 fn payment(charge: &str) -> Payment {
     Payment {
-        id: kit::id::new_id("pay"),
-        order_id: kit::id::new_id("ord"),
+        id: primitives::id::new_id("pay"),
+        order_id: primitives::id::new_id("ord"),
         amount_minor: 10_000,
-        currency: kit::money::CurrencyCode::Usd,
+        currency: commerce::money::CurrencyCode::Usd,
         provider_charge: charge.into(),
         method_brand: "visa".into(),
         method_last4: "4242".into(),
@@ -23,7 +23,7 @@ fn payment(charge: &str) -> Payment {
         failure_code: None,
         status: PaymentStatus::Authorized,
         customer_id: "usr_1".into(),
-        created_at: kit::db::now_millis(),
+        created_at: primitives::time::now_millis(),
     }
 }
 

@@ -27,11 +27,11 @@ struct Intake {
 }
 
 async fn intake() -> Intake {
-    intake_on(kit::db::testing::postgres(&payments::MIGRATIONS).await).await
+    intake_on(storage::db::testing::postgres(&payments::MIGRATIONS).await).await
 }
 
 /// The same on `db` (PostgreSQL, or SQLite as the embedded shop keeps payments).
-async fn intake_on(db: kit::db::Database) -> Intake {
+async fn intake_on(db: storage::db::Database) -> Intake {
     let store = PaymentStore::new(db);
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!(
@@ -45,7 +45,7 @@ async fn intake_on(db: kit::db::Database) -> Intake {
     let provider = TestProvider::start(
         TcpListener::bind("127.0.0.1:0").await.unwrap(),
         settings,
-        kit::db::testing::sqlite(&ledger::MIGRATIONS).await,
+        storage::db::testing::sqlite(&ledger::MIGRATIONS).await,
     );
     let client = Arc::new(HttpProvider::new(&provider.url(), API_KEY));
     let intake = Arc::new(WebhookIntake::new(
@@ -76,10 +76,10 @@ fn order(amount_minor: i64, reference: &str) -> ChargeOrder {
 
 fn payment_of(charge: &Charge, order_id: &str) -> Payment {
     Payment {
-        id: kit::id::new_id("pay"),
+        id: primitives::id::new_id("pay"),
         order_id: order_id.into(),
         amount_minor: charge.amount_minor,
-        currency: kit::money::CurrencyCode::Usd,
+        currency: commerce::money::CurrencyCode::Usd,
         provider_charge: charge.id.clone(),
         method_brand: charge.method.brand.clone(),
         method_last4: charge.method.last4.clone(),
@@ -88,7 +88,7 @@ fn payment_of(charge: &Charge, order_id: &str) -> Payment {
         failure_code: None,
         status: PaymentStatus::Authorized,
         customer_id: "usr_1".into(),
-        created_at: kit::db::now_millis(),
+        created_at: primitives::time::now_millis(),
     }
 }
 
@@ -149,7 +149,7 @@ async fn forged_stale_unreadable_and_early_deliveries_are_answered_so_the_provid
     let Intake {
         intake, _provider, ..
     } = intake().await;
-    let now = kit::db::now_millis() / 1000;
+    let now = primitives::time::now_millis() / 1000;
     let body = br#"{"id":"evt_x","type":"charge.succeeded","created":0,"charge":"ch_none","sequence":1,"amount_minor":100,"currency":"USD","failure_code":null}"#;
     // Nobody records this charge within the grace: 404, so the provider delivers it again later.
     assert_eq!(
@@ -199,7 +199,7 @@ fn event_body(
     refund: Value,
 ) -> Vec<u8> {
     serde_json::to_vec(&json!({
-        "id": kit::id::new_id("evt"), "type": kind, "created": 0, "charge": charge,
+        "id": primitives::id::new_id("evt"), "type": kind, "created": 0, "charge": charge,
         "sequence": 9, "amount_minor": amount_minor, "currency": currency,
         "failure_code": null, "refund": refund,
     }))
@@ -208,7 +208,7 @@ fn event_body(
 
 #[tokio::test]
 async fn signed_events_that_do_not_fit_the_payment_change_nothing_and_are_kept_for_review() {
-    for db in kit::db::testing::every_backend(&payments::MIGRATIONS).await {
+    for db in storage::db::testing::every_backend(&payments::MIGRATIONS).await {
         unfit_events_change_nothing(intake_on(db).await).await;
     }
 }
@@ -233,8 +233,8 @@ async fn unfit_events_change_nothing(intake: Intake) {
     let before = store.by_id(&payment.id).await.unwrap().unwrap();
     assert_eq!(before.captured_minor, 4_599);
 
-    let now = kit::db::now_millis() / 1000;
-    let refund = |amount: i64, charge: &str| json!({ "id": kit::id::new_id("re"), "charge": charge, "amount_minor": amount, "reference": null });
+    let now = primitives::time::now_millis() / 1000;
+    let refund = |amount: i64, charge: &str| json!({ "id": primitives::id::new_id("re"), "charge": charge, "amount_minor": amount, "reference": null });
     let unfit = [
         // Ten times the amount, another currency, a refund of 10,000,000.00, a refund naming
         // another charge.
@@ -359,9 +359,9 @@ async fn fuzzed_signed_deliveries_are_answered_without_a_server_error_and_keep_t
             json!({ "id": "re_fuzz", "reference": "ref_fuzz", "amount_minor": 1_000 }),
         ),
     ];
-    let mut fuzz = kit::fuzz::Fuzzer::from_env(5_000);
-    let now = kit::db::now_millis() / 1000;
-    let cases = kit::fuzz::Fuzzer::cases(300);
+    let mut fuzz = fuzzer::Fuzzer::from_env(5_000);
+    let now = primitives::time::now_millis() / 1000;
+    let cases = fuzzer::Fuzzer::cases(300);
     let mut statuses = std::collections::BTreeMap::<u16, usize>::new();
     for case in 0..cases {
         let body = match fuzz.below(3) {

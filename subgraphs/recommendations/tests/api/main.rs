@@ -1,8 +1,8 @@
 //! Recommendations tests: the subgraph alone (`spawn_app`, PostgreSQL), paid orders and product
 //! changes handed to its consumer as the bus would, twice where it matters.
 
-use kit::events::consumer::Handler;
-use kit::events::Event;
+use event_bus::consumer::Handler;
+use event_bus::Event;
 use kit::testing::{error_code, spawn_app, spawn_app_with, TestApp};
 use recommendations::events::Learner;
 use recommendations::Recommendations;
@@ -10,10 +10,10 @@ use serde_json::{json, Value};
 
 fn event(topic: &str, payload: Value) -> Event {
     Event {
-        id: kit::id::new_id("evt"),
+        id: primitives::id::new_id("evt"),
         topic: topic.into(),
         source: "test".into(),
-        time: kit::db::now_millis(),
+        time: primitives::time::now_millis(),
         aggregate_id: "agg".into(),
         version: 1,
         payload,
@@ -28,7 +28,7 @@ fn paid(customer: &str, products: &[&str]) -> Event {
         .collect();
     event(
         "order.paid",
-        json!({ "orderId": kit::id::new_id("ord"), "customerId": customer, "lines": lines }),
+        json!({ "orderId": primitives::id::new_id("ord"), "customerId": customer, "lines": lines }),
     )
 }
 
@@ -66,7 +66,7 @@ async fn the_same_on_sqlite() {
         spawn_app_with::<Recommendations>(|env| {
             env.set(
                 "RECOMMENDATIONS_DATABASE_URL",
-                kit::db::testing::sqlite_url(),
+                storage::db::testing::sqlite_url(),
             )
         })
     };

@@ -115,11 +115,11 @@ impl Review {
     }
 
     async fn created_at(&self) -> String {
-        kit::db::format_millis(self.row.created_at)
+        primitives::time::format_millis(self.row.created_at)
     }
 
     async fn updated_at(&self) -> String {
-        kit::db::format_millis(self.row.updated_at)
+        primitives::time::format_millis(self.row.updated_at)
     }
 }
 

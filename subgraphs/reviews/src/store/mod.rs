@@ -5,10 +5,11 @@
 
 use std::sync::Arc;
 
-use kit::db::{now_millis, Database};
-use kit::events::processed;
+use primitives::time::now_millis;
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
+use storage::db::Database;
+use storage::processed;
 use tokio::sync::watch;
 
 use crate::domain::moderation::{HoldReason, ReviewStatus};

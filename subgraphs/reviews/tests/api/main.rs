@@ -2,8 +2,8 @@
 //! arriving as shipping's events, reviews by those who received the product, the rating kept
 //! exact through edits, moderation, reports and concurrent writers.
 
-use kit::events::consumer::Handler;
-use kit::events::{Event, Fact};
+use event_bus::consumer::Handler;
+use event_bus::{Event, Fact};
 use kit::testing::{error_code, spawn_app_with, TestApp};
 use reviews::deliveries::Deliveries;
 use reviews::Reviews;
@@ -35,7 +35,7 @@ async fn start(sqlite: bool) -> TestApp<Reviews> {
     spawn_app_with::<Reviews>(move |env| {
         let env = env.set("REVIEWS_REPORT_THRESHOLD", "2");
         if sqlite {
-            env.set("REVIEWS_DATABASE_URL", kit::db::testing::sqlite_url())
+            env.set("REVIEWS_DATABASE_URL", storage::db::testing::sqlite_url())
         } else {
             env
         }
@@ -47,8 +47,8 @@ fn delivered(customer: &str, products: &[&str]) -> Event {
     Event::new(
         "shipping",
         &ShipmentUpdated {
-            shipment_id: kit::id::new_id("shp"),
-            order_id: kit::id::new_id("ord"),
+            shipment_id: primitives::id::new_id("shp"),
+            order_id: primitives::id::new_id("ord"),
             customer_id: customer.into(),
             status: "delivered".into(),
             lines: products

@@ -1,7 +1,7 @@
 //! Events shipping reads (`order.paid`, the part it needs) and publishes (`shipment.updated`).
 
-use kit::address::Address;
-use kit::events::Fact;
+use commerce::address::Address;
+use event_bus::Fact;
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

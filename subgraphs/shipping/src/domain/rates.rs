@@ -2,7 +2,7 @@
 //! transit time per zone. A quote for a parcel lists every service that takes it (its weight
 //! within a band of the destination's zone), cheapest first.
 
-use kit::money::{CurrencyCode, Money};
+use commerce::money::{CurrencyCode, Money};
 use serde::{Deserialize, Serialize};
 
 /// Where a parcel goes, seen from where it leaves.

@@ -30,7 +30,7 @@ impl TrackingFormat {
 
 /// The tracking number of shipment `shipment_id` with `carrier`.
 pub fn tracking_number(carrier: &str, shipment_id: &str) -> String {
-    let hash = kit::id::sha256_hex(format!("{carrier}\n{shipment_id}").as_bytes());
+    let hash = primitives::id::sha256_hex(format!("{carrier}\n{shipment_id}").as_bytes());
     // Hex digits mapped onto decimal digits: uniform enough for a number nobody computes with.
     let digits: String = hash.bytes().map(|b| char::from(b'0' + (b % 10))).collect();
     match TrackingFormat::of(carrier) {

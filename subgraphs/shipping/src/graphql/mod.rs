@@ -11,7 +11,6 @@ use std::sync::Arc;
 use async_graphql::{
     Context, EmptySubscription, Enum, InputObject, MergedObject, Schema, SimpleObject, ID,
 };
-use kit::auth::Viewer;
 use kit::schema::dataloader;
 use kit::ApiError;
 
@@ -85,9 +84,7 @@ pub(crate) fn service<'a>(ctx: &Context<'a>) -> &'a Arc<ShippingService> {
     ctx.data_unchecked::<Arc<ShippingService>>()
 }
 
-pub(crate) fn viewer<'a>(ctx: &Context<'a>) -> &'a Viewer {
-    ctx.data_unchecked::<Viewer>()
-}
+pub(crate) use kit::access::viewer;
 
 /// A payload from a service result (see [`kit::error::mutation_payload`]).
 pub(crate) fn payload<T, P>(

@@ -2,8 +2,8 @@
 //! checkout page (checkout asks the same to price the chosen service).
 
 use async_graphql::{Context, InputObject, Object, SimpleObject};
-use kit::address::AddressInput;
-use kit::money::MoneyObject;
+use commerce::address::AddressInput;
+use commerce::money::MoneyObject;
 
 use super::{lines, payload, service, ShippingLineInput, ShippingUserError};
 use crate::domain::rates::Quote;

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use async_graphql::dataloader::{DataLoader, Loader};
 use async_graphql::{ComplexObject, Context, Enum, Object, SimpleObject, ID};
-use kit::address::Address;
+use commerce::address::Address;
 use kit::ApiError;
 
 use super::{service, viewer};
@@ -68,7 +68,7 @@ impl From<TrackingEventRow> for TrackingEvent {
             status: row.status.into(),
             description: row.description,
             location: row.location,
-            occurred_at: kit::db::format_millis(row.occurred_at),
+            occurred_at: primitives::time::format_millis(row.occurred_at),
         }
     }
 }
@@ -139,7 +139,7 @@ impl Shipment {
 
     /// When the current status was reached.
     async fn status_changed_at(&self) -> String {
-        kit::db::format_millis(self.row.status_at)
+        primitives::time::format_millis(self.row.status_at)
     }
 
     async fn lines(&self) -> Vec<ShipmentLine> {
@@ -171,7 +171,7 @@ impl Shipment {
     }
 
     async fn created_at(&self) -> String {
-        kit::db::format_millis(self.row.created_at)
+        primitives::time::format_millis(self.row.created_at)
     }
 }
 

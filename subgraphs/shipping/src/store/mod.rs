@@ -3,11 +3,12 @@
 //! publishes (outbox) and, for events from the bus, with their processed mark, so a redelivered
 //! event or webhook changes nothing the second time.
 
-use kit::address::Address;
-use kit::db::{now_millis, Database};
-use kit::events::{outbox, processed};
+use commerce::address::Address;
+use primitives::time::now_millis;
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
+use storage::db::Database;
+use storage::{outbox, processed};
 
 use crate::domain::events::{EventLine, OrderPaid, ShipmentUpdated};
 use crate::domain::status::{latest, ShipmentStatus, TrackingEvent};
@@ -24,7 +25,7 @@ pub enum StoreError {
         detail: String,
     },
     #[error("event: {0}")]
-    Event(#[from] kit::events::EventError),
+    Event(#[from] event_bus::EventError),
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -349,7 +350,8 @@ impl ShippingStore {
         let mut ids = Vec::new();
         for (offset, plan) in plans.iter().enumerate() {
             let position = last + 1 + offset as i64;
-            let id = kit::id::derived_id("shp", &format!("{}\n{position}", order.order_id), 13);
+            let id =
+                primitives::id::derived_id("shp", &format!("{}\n{position}", order.order_id), 13);
             let number = tracking::tracking_number(&plan.carrier, &id);
             let status = ShipmentStatus::LabelCreated;
             sqlx::query(

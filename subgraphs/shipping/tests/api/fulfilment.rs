@@ -133,7 +133,7 @@ async fn shipped_in_two_parts(app: TestApp<Shipping>) {
             "mutation($input: UpdateShipmentTrackingInput!) { updateShipmentTracking(input: $input) {
                 shipment { status events { status description } } userErrors { code } } }",
             json!({ "input": { "shipmentId": parts[0]["id"], "status": "DELIVERED",
-                "description": "Left with a neighbour", "occurredAt": kit::db::format_millis(kit::db::now_millis() + 1000) } }),
+                "description": "Left with a neighbour", "occurredAt": primitives::time::format_millis(primitives::time::now_millis() + 1000) } }),
             Some(&admin),
         )
         .await;
@@ -148,7 +148,7 @@ async fn shipped_in_two_parts(app: TestApp<Shipping>) {
         false
     );
 
-    let soon = kit::db::format_millis(kit::db::now_millis() + 60_000);
+    let soon = primitives::time::format_millis(primitives::time::now_millis() + 60_000);
     let mut event = carrier_event("d2", usps, "delivered", &soon);
     event.carrier = "usps".into();
     let (code, _) = post_signed(&app, &event, SECRET).await;

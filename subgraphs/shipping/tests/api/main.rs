@@ -8,9 +8,9 @@ mod tracking;
 
 use std::sync::Arc;
 
-use kit::address::Address;
-use kit::events::consumer::Handler;
-use kit::events::Event;
+use commerce::address::Address;
+use event_bus::consumer::Handler;
+use event_bus::Event;
 use kit::testing::{spawn_app_with, TestApp};
 use serde_json::{json, Value};
 use shipping::domain::events::{EventLine, OrderPaid, ShippingMethod};
@@ -31,7 +31,7 @@ pub async fn start_on(auto_fulfil: bool, sqlite: bool) -> TestApp<Shipping> {
             .set("SHIPPING_CARRIER_WEBHOOK_SECRETS", SECRET)
             .set("SHIPPING_AUTO_FULFIL", auto_fulfil.to_string());
         if sqlite {
-            env.set("SHIPPING_DATABASE_URL", kit::db::testing::sqlite_url())
+            env.set("SHIPPING_DATABASE_URL", storage::db::testing::sqlite_url())
         } else {
             env
         }
@@ -54,7 +54,7 @@ pub fn address() -> Address {
 
 /// `order.paid` for a new order of `customer` with `lines` (product, quantity).
 pub fn paid(customer: &str, lines: &[(&str, i64)]) -> OrderPaid {
-    let order_id = kit::id::new_id("ord");
+    let order_id = primitives::id::new_id("ord");
     OrderPaid {
         number: format!("SO-{}", &order_id[4..12]),
         order_id,

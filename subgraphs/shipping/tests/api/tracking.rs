@@ -1,7 +1,7 @@
 //! Carriers' tracking events: signed, recorded once each, in any order; forged ones refused.
 
-use kit::db::{format_millis, now_millis};
 use kit::testing::error_code;
+use primitives::time::{format_millis, now_millis};
 use serde_json::json;
 
 use crate::*;

@@ -1,9 +1,10 @@
 //! The test processor's books: charges, refunds and the first answer to each idempotency key,
 //! in a database of its own, so ids stay unique and answers stay the same across restarts.
 
-use kit::db::{now_millis, Database};
+use primitives::time::now_millis;
 use sqlx::any::AnyRow;
 use sqlx::Row;
+use storage::db::Database;
 
 use crate::provider::{Charge, ChargeStatus, MethodSummary, Refund};
 

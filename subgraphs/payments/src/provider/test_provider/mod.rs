@@ -81,9 +81,9 @@ impl Provider {
     fn event(&self, kind: EventKind, stored: &StoredCharge, refund: Option<Refund>) {
         let charge = &stored.charge;
         let event = ProviderEvent {
-            id: kit::id::new_id("evt"),
+            id: primitives::id::new_id("evt"),
             kind,
-            created: kit::db::now_millis() / 1000,
+            created: primitives::time::now_millis() / 1000,
             charge: charge.id.clone(),
             sequence: stored.sequence,
             amount_minor: refund
@@ -110,7 +110,7 @@ impl TestProvider {
     pub fn start(
         listener: TcpListener,
         settings: TestProviderSettings,
-        ledger: kit::db::Database,
+        ledger: storage::db::Database,
     ) -> Self {
         let (events, queue) = mpsc::unbounded_channel();
         let provider = Arc::new(Provider {
@@ -128,8 +128,8 @@ impl TestProvider {
             .route("/v1/refunds", post(create_refund))
             .with_state(provider);
         let server = tokio::spawn(async move {
-            let limits = kit::serve::HttpLimits::default();
-            let _ = kit::serve::serve(listener, app, &limits, std::future::pending()).await;
+            let limits = web::serve::HttpLimits::default();
+            let _ = web::serve::serve(listener, app, &limits, std::future::pending()).await;
         });
         let deliveries = tokio::spawn(deliver(queue, settings));
         Self {
@@ -166,7 +166,7 @@ async fn deliver(
     mut queue: mpsc::UnboundedReceiver<ProviderEvent>,
     settings: TestProviderSettings,
 ) {
-    let http = kit::client::http_client();
+    let http = web::client::http_client();
     let mut sent = 0u64;
     let mut deliveries = tokio::task::JoinSet::new();
     while let Some(event) = queue.recv().await {
@@ -187,7 +187,7 @@ async fn deliver(
                 for attempt in 1..=settings.max_attempts {
                     let signature = kit::webhook::sign(
                         settings.webhook_secret.as_bytes(),
-                        kit::db::now_millis() / 1000,
+                        primitives::time::now_millis() / 1000,
                         &body,
                     );
                     let delivered = http
@@ -238,8 +238,8 @@ fn authorized(provider: &Provider, headers: &HeaderMap) -> bool {
         .and_then(|v| v.strip_prefix("Bearer "))
         // Hashes compared, so the time taken tells nothing of the key.
         .is_some_and(|key| {
-            kit::id::sha256_hex(key.as_bytes())
-                == kit::id::sha256_hex(provider.settings.api_key.as_bytes())
+            primitives::id::sha256_hex(key.as_bytes())
+                == primitives::id::sha256_hex(provider.settings.api_key.as_bytes())
         })
 }
 
@@ -344,7 +344,7 @@ async fn create_charge(
         tokio::time::sleep(provider.settings.slow).await;
     }
     let pending = Charge {
-        id: kit::id::new_id("ch"),
+        id: primitives::id::new_id("ch"),
         amount_minor: request.amount_minor,
         currency: request.currency,
         status: ChargeStatus::Pending,
@@ -355,7 +355,7 @@ async fn create_charge(
         },
         reference: Some(request.reference),
         customer: Some(request.customer),
-        created: kit::db::now_millis(),
+        created: primitives::time::now_millis(),
         refunds: Vec::new(),
     };
     let body = serde_json::to_value(&pending).expect("charges serialize");
@@ -410,7 +410,7 @@ async fn create_refund(
         return error(StatusCode::BAD_REQUEST, "the amount must be positive");
     }
     let refund = Refund {
-        id: kit::id::new_id("re"),
+        id: primitives::id::new_id("re"),
         charge: request.charge,
         amount_minor: request.amount_minor,
         reference: request.reference,

@@ -9,7 +9,8 @@ use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::{Deserialize, Serialize};
 use tokio::sync::RwLock;
 
-use crate::ApiError;
+pub mod revocation;
+pub mod testing;
 
 /// The scope that admin operations require.
 pub const ADMIN_SCOPE: &str = "admin";
@@ -90,39 +91,6 @@ impl Viewer {
     pub fn is_partner(&self) -> bool {
         self.has_role(PARTNER_ROLE)
     }
-
-    pub fn require_user(&self) -> Result<&str, ApiError> {
-        self.user_id().ok_or(ApiError::Unauthenticated)
-    }
-
-    pub fn require_admin(&self) -> Result<&str, ApiError> {
-        let user = self.require_user()?;
-        if self.is_admin() {
-            Ok(user)
-        } else {
-            Err(ApiError::Forbidden)
-        }
-    }
-
-    /// Another service (a client-credentials token with the service scope).
-    pub fn require_service(&self) -> Result<&str, ApiError> {
-        let client = self.require_user()?;
-        if self.has_scope(SERVICE_SCOPE) {
-            Ok(client)
-        } else {
-            Err(ApiError::Forbidden)
-        }
-    }
-
-    /// The user themself or an admin.
-    pub fn require_self_or_admin(&self, user_id: &str) -> Result<(), ApiError> {
-        let me = self.require_user()?;
-        if me == user_id || self.is_admin() {
-            Ok(())
-        } else {
-            Err(ApiError::Forbidden)
-        }
-    }
 }
 
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -147,15 +115,6 @@ pub enum TokenError {
     IssuedInFuture,
     #[error("token lifetime exceeds {0} seconds")]
     LifetimeTooLong(i64),
-}
-
-impl From<TokenError> for ApiError {
-    fn from(error: TokenError) -> Self {
-        match error {
-            TokenError::KeysUnavailable(detail) => ApiError::internal(detail),
-            other => ApiError::InvalidToken(other.to_string()),
-        }
-    }
 }
 
 /// Where verification keys come from.
@@ -269,7 +228,7 @@ impl TokenVerifier {
                 jsonwebtoken::errors::ErrorKind::ExpiredSignature => TokenError::Expired,
                 _ => TokenError::Invalid,
             })?;
-        self.check_times(&claims, crate::db::now_millis() / 1000)?;
+        self.check_times(&claims, primitives::time::now_millis() / 1000)?;
         if let Some(revocations) = &self.revocations {
             if revocations.is_revoked(&claims.sub, claims.issued_at_ms()) {
                 return Err(TokenError::Revoked);
@@ -459,7 +418,7 @@ mod tests {
             crate::testing::TestTokens::AUDIENCE,
         )
         .with_max_lifetime(3600);
-        let now = crate::db::now_millis() / 1000;
+        let now = primitives::time::now_millis() / 1000;
         let claims = |iat: i64, exp: i64, nbf: Option<i64>| Claims {
             sub: "usr_1".into(),
             roles: vec![],

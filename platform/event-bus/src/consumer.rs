@@ -10,7 +10,7 @@ use std::time::Duration;
 use tracing::Instrument;
 
 use super::{Delivery, Event, EventBus, EventError};
-use crate::subgraph::StopSignal;
+use primitives::stop::StopSignal;
 
 #[derive(Clone, Copy, Debug)]
 pub struct ConsumerSettings {
@@ -46,9 +46,10 @@ pub enum HandlerError {
     Reject(String),
 }
 
-impl From<sqlx::Error> for HandlerError {
-    fn from(error: sqlx::Error) -> Self {
-        Self::Retry(format!("database: {error}"))
+impl HandlerError {
+    /// A failure worth retrying (the database or a service was unavailable).
+    pub fn retry(error: impl std::fmt::Display) -> Self {
+        Self::Retry(error.to_string())
     }
 }
 
@@ -64,7 +65,7 @@ impl From<EventError> for HandlerError {
 }
 
 /// What a consumer does with each event. It must be idempotent by event id (see
-/// [`super::processed::begin_once`]): an event can arrive more than once.
+/// `storage::processed::begin_once`): an event can arrive more than once.
 #[async_trait::async_trait]
 pub trait Handler: Send + Sync + 'static {
     async fn handle(&self, event: &Event) -> Result<(), HandlerError>;
@@ -99,12 +100,12 @@ impl Consumer {
     ) -> Self {
         let counters = Arc::new(ConsumerCounters::default());
         // Its series go to the process's recorder, which must be there before the first count.
-        crate::metrics::handle();
+        telemetry::metrics::handle();
         Self {
             bus,
             topic: topic.into(),
             group: group.into(),
-            name: crate::id::new_id(group),
+            name: primitives::id::new_id(group),
             handler,
             settings,
             counters,
@@ -144,7 +145,7 @@ impl Consumer {
         let labels = [("topic", self.topic.clone()), ("group", self.group.clone())];
         let outcome = match delivery.event() {
             Ok(event) => {
-                let lag_ms = (crate::db::now_millis() - event.time).max(0);
+                let lag_ms = (primitives::time::now_millis() - event.time).max(0);
                 metrics::histogram!("events_lag_seconds", &labels).record(lag_ms as f64 / 1000.0);
                 let span = tracing::info_span!(
                     "event",
@@ -155,7 +156,7 @@ impl Consumer {
                     event_id = %event.id,
                     attempt = delivery.attempt,
                 );
-                crate::telemetry::continue_traceparent(&span, event.traceparent.as_deref());
+                telemetry::continue_traceparent(&span, event.traceparent.as_deref());
                 self.handler.handle(&event).instrument(span).await
             }
             Err(malformed) => Err(HandlerError::Reject(malformed.to_string())),

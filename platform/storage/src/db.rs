@@ -11,6 +11,9 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::migrate::Migrator;
 use sqlx::{AnyPool, Executor};
 
+use event_bus::EventError;
+use primitives::time::now_millis;
+
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
     #[error("database URL {url:?} is not supported: use postgres://... or sqlite://...")]
@@ -111,21 +114,26 @@ impl Database {
             .await
             .map_err(connect_error)?;
         migrations.run(&pool).await?;
-        // The platform's own tables (the event outbox, processed-event marks) in every database.
-        sqlx::raw_sql(crate::events::outbox::TABLE)
-            .execute(&pool)
-            .await?;
-        sqlx::raw_sql(crate::events::processed::TABLE)
-            .execute(&pool)
-            .await?;
-        sqlx::raw_sql(crate::idempotency::TABLE)
-            .execute(&pool)
-            .await?;
+        // The platform's own tables (the event outbox, processed-event marks, idempotency keys)
+        // in every database.
+        for table in crate::platform_tables::ALL {
+            sqlx::raw_sql(table).execute(&pool).await?;
+        }
         Ok(Self { pool, backend })
     }
 
     pub fn pool(&self) -> &AnyPool {
         &self.pool
+    }
+
+    /// Records the pool's connections (idle and in use) for `service` in the
+    /// `db_pool_connections` gauge; called at scrape time.
+    pub fn record_pool_metrics(&self, service: &'static str) {
+        let idle = self.pool.num_idle() as f64;
+        let size = f64::from(self.pool.size());
+        metrics::gauge!("db_pool_connections", "service" => service, "state" => "idle").set(idle);
+        metrics::gauge!("db_pool_connections", "service" => service, "state" => "in_use")
+            .set((size - idle).max(0.0));
     }
 
     pub fn backend(&self) -> Backend {
@@ -209,6 +217,11 @@ fn prepare_sqlite_url(url: &str) -> Result<String, DbError> {
     })
 }
 
+/// A storage failure of the embedded bus or the outbox relay, as the bus reports it.
+pub(crate) fn bus_error(error: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> EventError {
+    EventError::Backend(error.into())
+}
+
 /// `$start, $start+1, ...` for `count` parameters, for `IN (...)` lists.
 pub fn placeholders(start: usize, count: usize) -> String {
     (start..start + count)
@@ -220,33 +233,6 @@ pub fn placeholders(start: usize, count: usize) -> String {
 /// The JSON array to bind for [`Database::any_of_json`].
 pub fn json_list(values: &[String]) -> String {
     serde_json::to_string(values).unwrap_or_else(|_| "[]".into())
-}
-
-/// Milliseconds since the Unix epoch: timestamps are stored as BIGINT on both backends.
-pub fn now_millis() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or_default()
-}
-
-/// RFC 3339 text for a stored millisecond timestamp.
-pub fn format_millis(millis: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(millis) * 1_000_000)
-        .ok()
-        .and_then(|t| {
-            t.format(&time::format_description::well_known::Rfc3339)
-                .ok()
-        })
-        .unwrap_or_default()
-}
-
-/// Milliseconds since the Unix epoch of RFC 3339 text (`2026-12-01T10:00:00Z`); `None` when it
-/// is not one.
-pub fn parse_millis(text: &str) -> Option<i64> {
-    time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
-        .ok()
-        .map(|t| (t.unix_timestamp_nanos() / 1_000_000) as i64)
 }
 
 /// `url` with the password of its user info, if any, replaced by `***`, for messages.
@@ -288,7 +274,7 @@ pub mod testing {
     /// the local one): every connection made with it works in that schema only.
     pub async fn postgres_url() -> String {
         let base = std::env::var(POSTGRES_URL_VAR).unwrap_or_else(|_| DEFAULT_POSTGRES_URL.into());
-        let schema = crate::id::new_id("test").to_lowercase();
+        let schema = primitives::id::new_id("test").to_lowercase();
         // A plain connection: `Database::connect` would create the event tables in the shared
         // default schema, which many tests starting at once race on.
         let mut admin = <sqlx::PgConnection as sqlx::Connection>::connect(&base)
@@ -334,7 +320,7 @@ pub mod testing {
 
     /// A fresh SQLite file URL in the temp directory.
     pub fn sqlite_url() -> String {
-        let path = std::env::temp_dir().join(format!("{}.db", crate::id::new_id("test")));
+        let path = std::env::temp_dir().join(format!("{}.db", primitives::id::new_id("test")));
         format!("sqlite://{}", path.display())
     }
 
@@ -389,13 +375,6 @@ mod tests {
         );
         assert!(!error.contains("s3cret"), "{error}");
         assert!(!error.contains("pool timed out"), "{error}");
-    }
-
-    #[test]
-    fn timestamps_format_as_rfc3339() {
-        assert_eq!(format_millis(0), "1970-01-01T00:00:00Z");
-        assert_eq!(format_millis(1_700_000_000_123), "2023-11-14T22:13:20.123Z");
-        assert_eq!(format_millis(951_782_400_000), "2000-02-29T00:00:00Z");
     }
 
     #[test]

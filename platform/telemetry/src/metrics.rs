@@ -68,13 +68,3 @@ pub async fn track_http(service: &'static str, request: Request, next: Next) -> 
         .record(started.elapsed().as_secs_f64());
     response
 }
-
-/// Records the pool's connections (idle and in use) for `service`, at scrape time.
-pub fn record_pool(service: &'static str, database: &crate::db::Database) {
-    let pool = database.pool();
-    let idle = pool.num_idle() as f64;
-    let size = f64::from(pool.size());
-    metrics::gauge!("db_pool_connections", "service" => service, "state" => "idle").set(idle);
-    metrics::gauge!("db_pool_connections", "service" => service, "state" => "in_use")
-        .set((size - idle).max(0.0));
-}

@@ -10,8 +10,10 @@ use std::time::Duration;
 use sqlx::Row;
 use tokio::sync::Notify;
 
-use super::{backoff, DeadLetter, Delivery, Event, EventBus, EventError};
-use crate::db::{now_millis, Database};
+use event_bus::{backoff, DeadLetter, Delivery, Event, EventBus, EventError};
+
+use crate::db::{bus_error, Database};
+use primitives::time::now_millis;
 
 const TABLES: &str = "CREATE TABLE IF NOT EXISTS bus_entries (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -62,8 +64,13 @@ pub struct EmbeddedBus {
 impl EmbeddedBus {
     /// Opens (creating when missing) the bus file at `url` (`sqlite://path`).
     pub async fn open(url: &str, namespace: &str) -> Result<Self, EventError> {
-        let database = Database::connect(url, 4, &sqlx::migrate::Migrator::DEFAULT).await?;
-        sqlx::raw_sql(TABLES).execute(database.pool()).await?;
+        let database = Database::connect(url, 4, &sqlx::migrate::Migrator::DEFAULT)
+            .await
+            .map_err(bus_error)?;
+        sqlx::raw_sql(TABLES)
+            .execute(database.pool())
+            .await
+            .map_err(bus_error)?;
         let wake = WAKERS
             .lock()
             .expect("the wake-up registry is never poisoned")
@@ -95,7 +102,7 @@ impl EmbeddedBus {
         retry_base: Duration,
     ) -> Result<Vec<Delivery>, EventError> {
         let now = now_millis();
-        let mut tx = self.database.begin().await?;
+        let mut tx = self.database.begin().await.map_err(bus_error)?;
         let mut deliveries = Vec::new();
         let due = sqlx::query(
             "SELECT p.seq, p.deliveries, p.delivered_at, e.body FROM bus_pending p \
@@ -106,14 +113,15 @@ impl EmbeddedBus {
         .bind(group)
         .bind(now - retry_base.as_millis() as i64)
         .fetch_all(&mut *tx)
-        .await?;
+        .await
+        .map_err(bus_error)?;
         for row in due {
             if deliveries.len() >= max {
                 break;
             }
-            let seq: i64 = row.try_get("seq")?;
-            let count: i64 = row.try_get("deliveries")?;
-            let delivered_at: i64 = row.try_get("delivered_at")?;
+            let seq: i64 = row.try_get("seq").map_err(bus_error)?;
+            let count: i64 = row.try_get("deliveries").map_err(bus_error)?;
+            let delivered_at: i64 = row.try_get("delivered_at").map_err(bus_error)?;
             if now - delivered_at < backoff(retry_base, count as u32).as_millis() as i64 {
                 continue;
             }
@@ -128,10 +136,11 @@ impl EmbeddedBus {
             .bind(group)
             .bind(seq)
             .execute(&mut *tx)
-            .await?;
+            .await
+            .map_err(bus_error)?;
             deliveries.push(Delivery {
                 entry: seq.to_string(),
-                raw: row.try_get("body")?,
+                raw: row.try_get("body").map_err(bus_error)?,
                 attempt: count as u32 + 1,
             });
         }
@@ -141,8 +150,10 @@ impl EmbeddedBus {
                     .bind(stream)
                     .bind(group)
                     .fetch_one(&mut *tx)
-                    .await?
-                    .try_get("last_seq")?;
+                    .await
+                    .map_err(bus_error)?
+                    .try_get("last_seq")
+                    .map_err(bus_error)?;
             let fresh = sqlx::query(
                 "SELECT seq, body FROM bus_entries WHERE stream = $1 AND seq > $2 \
                  ORDER BY seq LIMIT $3",
@@ -151,9 +162,10 @@ impl EmbeddedBus {
             .bind(last)
             .bind((max - deliveries.len()) as i64)
             .fetch_all(&mut *tx)
-            .await?;
+            .await
+            .map_err(bus_error)?;
             for row in fresh {
-                let seq: i64 = row.try_get("seq")?;
+                let seq: i64 = row.try_get("seq").map_err(bus_error)?;
                 sqlx::query(
                     "INSERT INTO bus_pending (stream, grp, seq, consumer, delivered_at, deliveries) \
                      VALUES ($1, $2, $3, $4, $5, 1)",
@@ -164,21 +176,22 @@ impl EmbeddedBus {
                 .bind(consumer)
                 .bind(now)
                 .execute(&mut *tx)
-                .await?;
+                .await.map_err(bus_error)?;
                 sqlx::query("UPDATE bus_groups SET last_seq = $1 WHERE stream = $2 AND grp = $3")
                     .bind(seq)
                     .bind(stream)
                     .bind(group)
                     .execute(&mut *tx)
-                    .await?;
+                    .await
+                    .map_err(bus_error)?;
                 deliveries.push(Delivery {
                     entry: seq.to_string(),
-                    raw: row.try_get("body")?,
+                    raw: row.try_get("body").map_err(bus_error)?,
                     attempt: 1,
                 });
             }
         }
-        tx.commit().await?;
+        tx.commit().await.map_err(bus_error)?;
         Ok(deliveries)
     }
 }
@@ -227,7 +240,8 @@ impl EventBus for EmbeddedBus {
             .bind(body)
             .bind(now_millis())
             .execute(self.database.pool())
-            .await?;
+            .await
+            .map_err(bus_error)?;
         self.wake.notify_waiters();
         Ok(())
     }
@@ -240,7 +254,8 @@ impl EventBus for EmbeddedBus {
         .bind(self.stream(topic))
         .bind(group)
         .execute(self.database.pool())
-        .await?;
+        .await
+        .map_err(bus_error)?;
         Ok(())
     }
 
@@ -266,7 +281,8 @@ impl EventBus for EmbeddedBus {
             .bind(group)
             .bind(seq_of(entry)?)
             .execute(self.database.pool())
-            .await?;
+            .await
+            .map_err(bus_error)?;
         Ok(())
     }
 
@@ -277,7 +293,7 @@ impl EventBus for EmbeddedBus {
         delivery: &Delivery,
         reason: &str,
     ) -> Result<(), EventError> {
-        let mut tx = self.database.begin().await?;
+        let mut tx = self.database.begin().await.map_err(bus_error)?;
         sqlx::query(
             "INSERT INTO bus_dead (stream, grp, entry, body, reason, attempts, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -290,14 +306,16 @@ impl EventBus for EmbeddedBus {
         .bind(i64::from(delivery.attempt))
         .bind(now_millis())
         .execute(&mut *tx)
-        .await?;
+        .await
+        .map_err(bus_error)?;
         sqlx::query("DELETE FROM bus_pending WHERE stream = $1 AND grp = $2 AND seq = $3")
             .bind(self.stream(topic))
             .bind(group)
             .bind(seq_of(&delivery.entry)?)
             .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
+            .await
+            .map_err(bus_error)?;
+        tx.commit().await.map_err(bus_error)?;
         Ok(())
     }
 
@@ -307,14 +325,15 @@ impl EventBus for EmbeddedBus {
         )
         .bind(self.dead_stream(topic, group))
         .fetch_all(self.database.pool())
-        .await?;
+        .await
+        .map_err(bus_error)?;
         rows.into_iter()
             .map(|row| {
                 Ok(DeadLetter {
-                    entry: row.try_get("entry")?,
-                    raw: row.try_get("body")?,
-                    reason: row.try_get("reason")?,
-                    attempts: row.try_get::<i64, _>("attempts")? as u32,
+                    entry: row.try_get("entry").map_err(bus_error)?,
+                    raw: row.try_get("body").map_err(bus_error)?,
+                    reason: row.try_get("reason").map_err(bus_error)?,
+                    attempts: row.try_get::<i64, _>("attempts").map_err(bus_error)? as u32,
                 })
             })
             .collect()
@@ -332,9 +351,10 @@ impl EventBus for EmbeddedBus {
         .bind(&stream)
         .bind(group)
         .fetch_one(self.database.pool())
-        .await?;
-        let pending: i64 = row.try_get("pending")?;
-        let unread: i64 = row.try_get("unread")?;
+        .await
+        .map_err(bus_error)?;
+        let pending: i64 = row.try_get("pending").map_err(bus_error)?;
+        let unread: i64 = row.try_get("unread").map_err(bus_error)?;
         Ok((pending + unread) as u64)
     }
 
@@ -359,7 +379,8 @@ impl EventBus for EmbeddedBus {
             .bind(since)
             .bind(max as i64)
             .fetch_all(self.database.pool())
-            .await?;
+            .await
+            .map_err(bus_error)?;
             rows.iter()
                 .map(|row| {
                     Ok((
@@ -368,7 +389,7 @@ impl EventBus for EmbeddedBus {
                     ))
                 })
                 .collect::<Result<Vec<(String, String)>, sqlx::Error>>()
-                .map_err(EventError::from)
+                .map_err(bus_error)
         })
         .await
     }

@@ -13,19 +13,8 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use sqlx::Row;
 
-use crate::db::{now_millis, Database};
-
-/// Created in every database by [`Database::connect`].
-pub(crate) const TABLE: &str = "CREATE TABLE IF NOT EXISTS idempotency_keys (
-    scope TEXT NOT NULL,
-    idempotency_key TEXT NOT NULL,
-    request_hash TEXT NOT NULL,
-    runner TEXT NOT NULL,
-    response TEXT,
-    created_at BIGINT NOT NULL,
-    updated_at BIGINT NOT NULL,
-    PRIMARY KEY (scope, idempotency_key)
-);";
+use crate::db::Database;
+use primitives::time::now_millis;
 
 #[derive(Debug, thiserror::Error)]
 pub enum IdempotencyError<E> {
@@ -63,7 +52,7 @@ impl Default for Limits {
 
 /// A stable hash of a request, to tell a repeat from a different request under the same key.
 pub fn request_hash(request: &impl Serialize) -> String {
-    crate::id::sha256_hex(&serde_json::to_vec(request).expect("requests serialize"))
+    primitives::id::sha256_hex(&serde_json::to_vec(request).expect("requests serialize"))
 }
 
 enum Claim {
@@ -80,7 +69,7 @@ async fn claim(
     lease: Duration,
 ) -> Result<Claim, IdempotencyError<std::convert::Infallible>> {
     let now = now_millis();
-    let runner = crate::id::new_id("run");
+    let runner = primitives::id::new_id("run");
     let inserted = sqlx::query(
         "INSERT INTO idempotency_keys \
          (scope, idempotency_key, request_hash, runner, response, created_at, updated_at) \

@@ -7,11 +7,12 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use kit::db::Database;
-use kit::events::consumer::{Consumer, ConsumerSettings, Handler, HandlerError};
-use kit::events::{processed, Event, EventBus, Fact};
+use event_bus::consumer::{Consumer, ConsumerSettings, Handler, HandlerError};
+use event_bus::{Event, EventBus, Fact};
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
+use storage::db::Database;
+use storage::processed;
 
 const REDIS_URL: &str = "redis://127.0.0.1:6379";
 
@@ -30,18 +31,18 @@ impl Fact for Counted {
 
 /// Both buses, each in a namespace of its own.
 async fn every_bus() -> Vec<(&'static str, Arc<dyn EventBus>)> {
-    let namespace = kit::id::new_id("test");
+    let namespace = primitives::id::new_id("test");
     let file = std::env::temp_dir().join(format!("{namespace}-events.db"));
     vec![
         (
             "embedded",
-            kit::events::connect(&format!("sqlite://{}", file.display()), &namespace)
+            storage::bus::connect(&format!("sqlite://{}", file.display()), &namespace)
                 .await
                 .expect("embedded bus"),
         ),
         (
             "redis",
-            kit::events::connect(REDIS_URL, &namespace)
+            storage::bus::connect(REDIS_URL, &namespace)
                 .await
                 .expect("Redis must run for the tests (see README)"),
         ),
@@ -58,7 +59,7 @@ async fn publish(bus: &dyn EventBus, numbers: std::ops::Range<u32>) -> Vec<Event
     events
 }
 
-fn numbers(bus_events: &[kit::events::Delivery]) -> Vec<u32> {
+fn numbers(bus_events: &[event_bus::Delivery]) -> Vec<u32> {
     bus_events
         .iter()
         .map(|d| d.event().unwrap().decode::<Counted>().unwrap().n)
@@ -217,12 +218,16 @@ impl Handler for Recorder {
         if Some(counted.n) == self.poison {
             return Err(HandlerError::Retry("cannot handle this one".into()));
         }
-        if let Some(mut tx) = processed::begin_once(&self.database, "recorder", &event.id).await? {
+        if let Some(mut tx) = processed::begin_once(&self.database, "recorder", &event.id)
+            .await
+            .map_err(HandlerError::retry)?
+        {
             sqlx::query("INSERT INTO received (n) VALUES ($1)")
                 .bind(counted.n as i64)
                 .execute(&mut *tx)
-                .await?;
-            tx.commit().await?;
+                .await
+                .map_err(HandlerError::retry)?;
+            tx.commit().await.map_err(HandlerError::retry)?;
         }
         let handled = self.handled.fetch_add(1, Ordering::SeqCst) + 1;
         if Some(handled) == self.crash_after {
@@ -248,8 +253,8 @@ async fn received(database: &Database) -> Vec<u32> {
 
 async fn recorder_database(bus: &str) -> Database {
     let database = match bus {
-        "redis" => kit::db::testing::postgres(&sqlx::migrate::Migrator::DEFAULT).await,
-        _ => kit::db::testing::sqlite(&sqlx::migrate::Migrator::DEFAULT).await,
+        "redis" => storage::db::testing::postgres(&sqlx::migrate::Migrator::DEFAULT).await,
+        _ => storage::db::testing::sqlite(&sqlx::migrate::Migrator::DEFAULT).await,
     };
     sqlx::query("CREATE TABLE received (n BIGINT NOT NULL)")
         .execute(database.pool())
@@ -351,7 +356,7 @@ async fn a_poison_event_lands_in_the_dead_letter_stream_without_blocking_the_res
         assert_eq!(counters.handled.load(Ordering::SeqCst), 19);
         assert_eq!(counters.retried.load(Ordering::SeqCst), 2);
         assert_eq!(counters.dead_lettered.load(Ordering::SeqCst), 1);
-        assert!(kit::metrics::handle()
+        assert!(telemetry::metrics::handle()
             .render()
             .contains("events_dead_lettered_total{topic=\"test.counted\",group=\"g\"}"));
     }

@@ -16,6 +16,7 @@
 
 mod db_spans;
 mod dispatch;
+pub mod metrics;
 mod propagation;
 
 use opentelemetry::trace::TracerProvider as _;

@@ -6,9 +6,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use kit::db::testing::every_backend;
-use kit::idempotency::{once, IdempotencyError, Limits};
 use sqlx::migrate::Migrator;
+use storage::db::testing::every_backend;
+use storage::idempotency::{once, IdempotencyError, Limits};
 use tokio::sync::watch;
 
 #[derive(Debug, PartialEq)]
@@ -115,7 +115,7 @@ async fn a_key_reused_for_another_request_is_refused_and_a_failed_run_frees_it()
 #[tokio::test]
 async fn a_dead_runners_key_is_taken_over_after_its_lease() {
     for db in every_backend(&Migrator::DEFAULT).await {
-        let hash = kit::idempotency::request_hash(&"cart D");
+        let hash = storage::idempotency::request_hash(&"cart D");
         // A run that started an hour ago and never finished (its process died).
         sqlx::query(
             "INSERT INTO idempotency_keys \
@@ -123,7 +123,7 @@ async fn a_dead_runners_key_is_taken_over_after_its_lease() {
              VALUES ('usr_1', 'orphan', $1, 'run_dead', NULL, $2, $2)",
         )
         .bind(&hash)
-        .bind(kit::db::now_millis() - 3_600_000)
+        .bind(primitives::time::now_millis() - 3_600_000)
         .execute(db.pool())
         .await
         .unwrap();
@@ -140,7 +140,7 @@ async fn a_dead_runners_key_is_taken_over_after_its_lease() {
              VALUES ('usr_1', 'busy', $1, 'run_live', NULL, $2, $2)",
         )
         .bind(&hash)
-        .bind(kit::db::now_millis())
+        .bind(primitives::time::now_millis())
         .execute(db.pool())
         .await
         .unwrap();

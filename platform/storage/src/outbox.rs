@@ -9,19 +9,11 @@ use std::time::{Duration, Instant};
 use sqlx::Row;
 use tokio::sync::Notify;
 
-use super::{Event, EventBus, EventError};
-use crate::db::{now_millis, Database};
-use crate::subgraph::StopSignal;
+use event_bus::{Event, EventBus, EventError};
 
-/// Created in every database by [`Database::connect`].
-pub(crate) const TABLE: &str = "CREATE TABLE IF NOT EXISTS outbox_events (
-    id TEXT PRIMARY KEY,
-    topic TEXT NOT NULL,
-    body TEXT NOT NULL,
-    created_at BIGINT NOT NULL,
-    published_at BIGINT
-);
-CREATE INDEX IF NOT EXISTS outbox_events_pending ON outbox_events (published_at, id);";
+use crate::db::{bus_error, Database};
+use primitives::stop::StopSignal;
+use primitives::time::now_millis;
 
 /// Appends `event` to the outbox inside the caller's transaction.
 pub async fn append(
@@ -73,7 +65,7 @@ impl Relay {
 
     /// Publishes one batch of pending events in id order; returns how many.
     pub async fn run_once(&self) -> Result<usize, EventError> {
-        let mut tx = self.database.begin().await?;
+        let mut tx = self.database.begin().await.map_err(bus_error)?;
         // Replicas of one service each run a relay; PostgreSQL lets each take different rows.
         let lock = self.database.row_lock("FOR UPDATE SKIP LOCKED");
         let rows = sqlx::query(&format!(
@@ -82,11 +74,12 @@ impl Relay {
         ))
         .bind(BATCH)
         .fetch_all(&mut *tx)
-        .await?;
+        .await
+        .map_err(bus_error)?;
         let now = now_millis();
         for row in &rows {
-            let id: String = row.try_get("id")?;
-            let body: String = row.try_get("body")?;
+            let id: String = row.try_get("id").map_err(bus_error)?;
+            let body: String = row.try_get("body").map_err(bus_error)?;
             let event: Event = serde_json::from_str(&body).map_err(|e| EventError::Malformed {
                 entry: id.clone(),
                 message: e.to_string(),
@@ -96,9 +89,10 @@ impl Relay {
                 .bind(now)
                 .bind(&id)
                 .execute(&mut *tx)
-                .await?;
+                .await
+                .map_err(bus_error)?;
         }
-        tx.commit().await?;
+        tx.commit().await.map_err(bus_error)?;
         Ok(rows.len())
     }
 

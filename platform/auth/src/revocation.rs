@@ -11,8 +11,8 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
 
-use crate::events::{EventBus, Fact};
-use crate::subgraph::StopSignal;
+use event_bus::{EventBus, Fact};
+use primitives::stop::StopSignal;
 
 /// A user's access changed: disabled, enabled again, or given other roles. Tokens issued before
 /// `changed_at` no longer count; new ones (login, refresh) carry the current roles.
@@ -85,7 +85,7 @@ impl Revocations {
     pub async fn follow(self: Arc<Self>, bus: Arc<dyn EventBus>, stop: StopSignal) {
         let stopped = stop.stopped();
         tokio::pin!(stopped);
-        let since = crate::db::now_millis() - LOOKBACK.as_millis() as i64;
+        let since = primitives::time::now_millis() - LOOKBACK.as_millis() as i64;
         let mut position: Option<String> = None;
         loop {
             let read = tokio::select! {
@@ -95,7 +95,7 @@ impl Revocations {
             match read {
                 Ok(entries) => {
                     for (entry, raw) in entries {
-                        match serde_json::from_str::<crate::events::Event>(&raw)
+                        match serde_json::from_str::<event_bus::Event>(&raw)
                             .map_err(|e| e.to_string())
                             .and_then(|event| {
                                 event

@@ -13,9 +13,6 @@
 //!   and the "processed" mark together.
 
 pub mod consumer;
-pub mod embedded;
-pub mod outbox;
-pub mod processed;
 pub mod redis_bus;
 
 use std::sync::Arc;
@@ -54,12 +51,13 @@ pub trait Fact: Serialize + DeserializeOwned {
 pub enum EventError {
     #[error("event bus: {0}")]
     Redis(#[from] redis::RedisError),
+    /// A failure of another backend's storage (the embedded bus's SQLite file).
     #[error("event bus: {0}")]
-    Database(#[from] sqlx::Error),
-    #[error("event bus: {0}")]
-    Open(#[from] crate::db::DbError),
+    Backend(Box<dyn std::error::Error + Send + Sync>),
     #[error("event bus URL {0:?} is not supported: use redis://... or sqlite://...")]
     UnsupportedUrl(String),
+    #[error("event bus URL {0:?} is not a Redis URL (redis://... or rediss://...)")]
+    NotRedis(String),
     #[error("event {id} is not a valid {topic} v{version} event: {message}")]
     Payload {
         id: String,
@@ -75,14 +73,14 @@ impl Event {
     /// A new event about `fact`, from the service `source`.
     pub fn new<F: Fact>(source: &str, fact: &F) -> Self {
         Self {
-            id: crate::id::new_id("evt"),
+            id: primitives::id::new_id("evt"),
             topic: F::TOPIC.into(),
             source: source.into(),
-            time: crate::db::now_millis(),
+            time: primitives::time::now_millis(),
             aggregate_id: fact.aggregate_id(),
             version: F::VERSION,
             payload: serde_json::to_value(fact).expect("event payloads serialize"),
-            traceparent: crate::telemetry::current_traceparent(),
+            traceparent: telemetry::current_traceparent(),
         }
     }
 
@@ -190,17 +188,16 @@ pub trait EventBus: Send + Sync {
     ) -> Result<Vec<(String, String)>, EventError>;
 }
 
-/// Opens the bus at `url`: `redis://...` or `sqlite://path`; `namespace` prefixes every stream
-/// name, so several shops (or tests) can share one Redis.
+/// Opens the Redis bus at `url` (`redis://...` or `rediss://...`); `namespace` prefixes every
+/// stream name, so several shops (or tests) can share one Redis. The embedded bus
+/// (`sqlite://...`) is opened by `storage::bus::connect`, which takes either URL.
 pub async fn connect(url: &str, namespace: &str) -> Result<Arc<dyn EventBus>, EventError> {
     if url.starts_with("redis://") || url.starts_with("rediss://") {
         Ok(Arc::new(
             redis_bus::RedisBus::connect(url, namespace).await?,
         ))
-    } else if url.starts_with("sqlite:") {
-        Ok(Arc::new(embedded::EmbeddedBus::open(url, namespace).await?))
     } else {
-        Err(EventError::UnsupportedUrl(url.into()))
+        Err(EventError::NotRedis(url.into()))
     }
 }
 

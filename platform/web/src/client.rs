@@ -86,7 +86,7 @@ impl ServiceClient {
             .http
             .post(&credentials.token_url)
             .timeout(self.timeout)
-            .headers(crate::telemetry::trace_headers())
+            .headers(telemetry::trace_headers())
             .form(&[
                 ("grant_type", "client_credentials"),
                 ("client_id", credentials.client_id.as_str()),
@@ -187,7 +187,7 @@ impl ServiceClient {
                 .http
                 .post(url)
                 .timeout(self.timeout)
-                .headers(crate::telemetry::trace_headers())
+                .headers(telemetry::trace_headers())
                 .json(&body);
             if let Some(token) = token {
                 request = request.bearer_auth(token);

@@ -2,15 +2,8 @@
 //! transaction, so a redelivered event (a crash before the acknowledgement, a relay publishing
 //! twice) changes nothing the second time.
 
-use crate::db::{now_millis, Database};
-
-/// Created in every database by [`Database::connect`].
-pub(crate) const TABLE: &str = "CREATE TABLE IF NOT EXISTS processed_events (
-    consumer TEXT NOT NULL,
-    event_id TEXT NOT NULL,
-    processed_at BIGINT NOT NULL,
-    PRIMARY KEY (consumer, event_id)
-);";
+use crate::db::Database;
+use primitives::time::now_millis;
 
 /// Begins the transaction in which `consumer` handles event `event_id`, with the event already
 /// marked processed in it; `None` when it was handled before. Commit it with the handler's
