@@ -52,8 +52,8 @@ pub struct Resources<'a, T> {
 }
 
 /// A subgraph's handle on the event bus: it writes events to its outbox (see
-/// [`storage::outbox::append`]), wakes the relay after committing, and consumes topics in
-/// its own consumer group.
+/// [`storage::outbox::append`]; committing the transaction wakes the relay) and consumes topics
+/// in its own consumer group.
 #[derive(Clone)]
 pub struct Events {
     pub bus: Arc<dyn EventBus>,

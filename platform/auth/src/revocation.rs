@@ -8,32 +8,11 @@ use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
 
 use event_bus::{EventBus, Fact};
+use events::accounts::UserAccessChanged;
 use primitives::stop::StopSignal;
-
-/// A user's access changed: disabled, enabled again, or given other roles. Tokens issued before
-/// `changed_at` no longer count; new ones (login, refresh) carry the current roles.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct UserAccessChanged {
-    pub user_id: String,
-    pub disabled: bool,
-    pub roles: Vec<String>,
-    /// Unix milliseconds.
-    pub changed_at: i64,
-}
-
-impl Fact for UserAccessChanged {
-    const TOPIC: &'static str = "user.access_changed";
-    const VERSION: u32 = 1;
-
-    fn aggregate_id(&self) -> String {
-        self.user_id.clone()
-    }
-}
 
 /// How far back a process starting up reads: longer than any access token lives.
 const LOOKBACK: Duration = Duration::from_secs(24 * 3600);

@@ -4,6 +4,7 @@
 //! countries' formats and written their way.
 
 use async_graphql::{InputObject, SimpleObject};
+use events::common::PostalAddress;
 use serde::{Deserialize, Serialize};
 
 /// An address as entered (GraphQL `AddressInput`, the same in every subgraph that takes one).
@@ -37,6 +38,59 @@ pub struct Address {
     /// ISO 3166-1 alpha-2.
     pub country_code: String,
     pub phone: Option<String>,
+}
+
+/// An address as the event contract carries it (the same fields: a field added to one and not
+/// the other stops this compiling).
+impl From<Address> for PostalAddress {
+    fn from(address: Address) -> Self {
+        let Address {
+            full_name,
+            line1,
+            line2,
+            city,
+            region,
+            postal_code,
+            country_code,
+            phone,
+        } = address;
+        Self {
+            full_name,
+            line1,
+            line2,
+            city,
+            region,
+            postal_code,
+            country_code,
+            phone,
+        }
+    }
+}
+
+/// An address from an event: checked when it was entered, so taken as it is.
+impl From<PostalAddress> for Address {
+    fn from(address: PostalAddress) -> Self {
+        let PostalAddress {
+            full_name,
+            line1,
+            line2,
+            city,
+            region,
+            postal_code,
+            country_code,
+            phone,
+        } = address;
+        Self {
+            full_name,
+            line1,
+            line2,
+            city,
+            region,
+            postal_code,
+            country_code,
+            phone,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]

@@ -212,7 +212,7 @@ mod tests {
     }
 
     impl Fact for StockLow {
-        const TOPIC: &'static str = "inventory.stock_low";
+        const TOPIC: &'static str = "test.stock_low";
         const VERSION: u32 = 1;
         fn aggregate_id(&self) -> String {
             self.product_id.clone()
@@ -227,7 +227,7 @@ mod tests {
         };
         let event = Event::new("inventory", &fact);
         assert!(event.id.starts_with("evt_"));
-        assert_eq!(event.topic, "inventory.stock_low");
+        assert_eq!(event.topic, "test.stock_low");
         assert_eq!(event.aggregate_id, "prod_1");
         assert_eq!(event.decode::<StockLow>().unwrap(), fact);
         let mut newer = event.clone();

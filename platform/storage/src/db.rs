@@ -4,12 +4,13 @@
 //! store trait serves both and the same contract tests run against each.
 
 use std::str::FromStr;
-use std::sync::Once;
+use std::sync::{Arc, Once};
 use std::time::Duration;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::migrate::Migrator;
 use sqlx::{AnyPool, Executor};
+use tokio::sync::Notify;
 
 use event_bus::EventError;
 use primitives::time::now_millis;
@@ -49,6 +50,9 @@ pub enum Backend {
 pub struct Database {
     pool: AnyPool,
     backend: Backend,
+    /// Notified when a transaction that appended events to the outbox commits: the relay
+    /// publishing this database's outbox waits on it.
+    outbox_committed: Arc<Notify>,
 }
 
 impl Database {
@@ -119,7 +123,11 @@ impl Database {
         for table in crate::platform_tables::ALL {
             sqlx::raw_sql(table).execute(&pool).await?;
         }
-        Ok(Self { pool, backend })
+        Ok(Self {
+            pool,
+            backend,
+            outbox_committed: Arc::new(Notify::new()),
+        })
     }
 
     pub fn pool(&self) -> &AnyPool {
@@ -142,11 +150,21 @@ impl Database {
 
     /// Starts a write transaction. SQLite takes the write lock up front (`BEGIN IMMEDIATE`) so two
     /// writers queue on the busy timeout instead of one failing when it upgrades its read lock.
-    pub async fn begin(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
-        match self.backend {
-            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
-            Backend::Postgres => self.pool.begin().await,
-        }
+    pub async fn begin(&self) -> Result<Transaction, sqlx::Error> {
+        let inner = match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        };
+        Ok(Transaction {
+            inner,
+            outbox_committed: self.outbox_committed.clone(),
+            appended_events: false,
+        })
+    }
+
+    /// Resolves when a transaction that appended events commits (see [`Transaction::commit`]).
+    pub(crate) fn outbox_committed(&self) -> Arc<Notify> {
+        self.outbox_committed.clone()
     }
 
     /// `clause`, a row lock (`FOR UPDATE`, `FOR UPDATE SKIP LOCKED`, `FOR UPDATE OF s`), on
@@ -215,6 +233,50 @@ fn prepare_sqlite_url(url: &str) -> Result<String, DbError> {
     } else {
         format!("{url}?mode=rwc")
     })
+}
+
+/// A write transaction of a [`Database`]. Statements run on it as on sqlx's own
+/// (`.execute(&mut *tx)`: it derefs to the connection). Committing one that appended events to
+/// the outbox ([`crate::outbox::append`]) wakes the database's relay, so the events go out at
+/// once without anyone waking it by hand.
+pub struct Transaction {
+    inner: sqlx::Transaction<'static, sqlx::Any>,
+    outbox_committed: Arc<Notify>,
+    appended_events: bool,
+}
+
+impl Transaction {
+    pub async fn commit(self) -> Result<(), sqlx::Error> {
+        self.inner.commit().await?;
+        if self.appended_events {
+            self.outbox_committed.notify_one();
+        }
+        Ok(())
+    }
+
+    /// Undoes the transaction (dropping it does the same).
+    pub async fn rollback(self) -> Result<(), sqlx::Error> {
+        self.inner.rollback().await
+    }
+
+    /// Marks that events were appended: committing wakes the relay.
+    pub(crate) fn appended_events(&mut self) {
+        self.appended_events = true;
+    }
+}
+
+impl std::ops::Deref for Transaction {
+    type Target = sqlx::AnyConnection;
+
+    fn deref(&self) -> &sqlx::AnyConnection {
+        &self.inner
+    }
+}
+
+impl std::ops::DerefMut for Transaction {
+    fn deref_mut(&mut self) -> &mut sqlx::AnyConnection {
+        &mut self.inner
+    }
 }
 
 /// A storage failure of the embedded bus or the outbox relay, as the bus reports it.

@@ -11,15 +11,12 @@ use tokio::sync::Notify;
 
 use event_bus::{Event, EventBus, EventError};
 
-use crate::db::{bus_error, Database};
+use crate::db::{bus_error, Database, Transaction};
 use primitives::stop::StopSignal;
 use primitives::time::now_millis;
 
 /// Appends `event` to the outbox inside the caller's transaction.
-pub async fn append(
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-    event: &Event,
-) -> Result<(), sqlx::Error> {
+pub async fn append(tx: &mut Transaction, event: &Event) -> Result<(), sqlx::Error> {
     let body = serde_json::to_string(event).expect("events serialize");
     sqlx::query(
         "INSERT INTO outbox_events (id, topic, body, created_at, published_at) \
@@ -31,11 +28,12 @@ pub async fn append(
     .bind(event.time)
     .execute(&mut **tx)
     .await?;
+    tx.appended_events();
     Ok(())
 }
 
-/// How often the outbox is polled when nothing in-process wakes the relay (other replicas'
-/// writes, missed wake-ups).
+/// How often the outbox is polled besides the wake-up of every commit that appended events (for
+/// other replicas' writes).
 const POLL_INTERVAL: Duration = Duration::from_millis(500);
 const BATCH: i64 = 200;
 /// Published rows are kept this long (for inspection), then pruned.
@@ -51,16 +49,12 @@ pub struct Relay {
 
 impl Relay {
     pub fn new(database: Database, bus: Arc<dyn EventBus>) -> Self {
+        let wake = database.outbox_committed();
         Self {
             database,
             bus,
-            wake: Arc::new(Notify::new()),
+            wake,
         }
-    }
-
-    /// Call after committing events so they go out without waiting for the next poll.
-    pub fn wake(&self) {
-        self.wake.notify_one();
     }
 
     /// Publishes one batch of pending events in id order; returns how many.

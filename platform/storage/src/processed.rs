@@ -2,7 +2,7 @@
 //! transaction, so a redelivered event (a crash before the acknowledgement, a relay publishing
 //! twice) changes nothing the second time.
 
-use crate::db::Database;
+use crate::db::{Database, Transaction};
 use primitives::time::now_millis;
 
 /// Begins the transaction in which `consumer` handles event `event_id`, with the event already
@@ -13,7 +13,7 @@ pub async fn begin_once(
     database: &Database,
     consumer: &str,
     event_id: &str,
-) -> Result<Option<sqlx::Transaction<'static, sqlx::Any>>, sqlx::Error> {
+) -> Result<Option<Transaction>, sqlx::Error> {
     let mut tx = database.begin().await?;
     let marked = sqlx::query(
         "INSERT INTO processed_events (consumer, event_id, processed_at) VALUES ($1, $2, $3) \

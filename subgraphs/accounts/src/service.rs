@@ -3,14 +3,13 @@
 
 use std::sync::Arc;
 
-use auth::revocation::UserAccessChanged;
 use event_bus::Event;
+use events::accounts::UserAccessChanged;
 use kit::subgraph::Events;
 use primitives::id::new_id;
 use primitives::time::now_millis;
 
 use crate::domain::clients::{self, ClientKind};
-use crate::domain::events::UserRegistered;
 use crate::domain::password::WeakPassword;
 use crate::domain::profile::{self, AddressInput};
 use crate::domain::tokens::{self, KeyError, TokenSigner};
@@ -19,6 +18,7 @@ use crate::hashing::PasswordHashing;
 use crate::store::{
     AccountsStore, AddressRow, ApiClientRow, RefreshTokenRow, Rotation, StoreError, UserRow,
 };
+use events::accounts::UserRegistered;
 
 /// Throttling per window: failed logins per account and per client address, registrations per
 /// client address.
@@ -196,7 +196,6 @@ impl AccountsService {
             Err(StoreError::DuplicateEmail) => return Err(AccountError::EmailTaken),
             other => other?,
         }
-        self.events.relay.wake();
         let user = self
             .store
             .user_by_email(email.as_str())
@@ -417,7 +416,6 @@ impl AccountsService {
         {
             return Err(AccountError::NotFound("user"));
         }
-        self.events.relay.wake();
         self.user(user_id)
             .await?
             .ok_or(AccountError::NotFound("user"))
@@ -440,7 +438,6 @@ impl AccountsService {
         {
             return Err(AccountError::NotFound("user"));
         }
-        self.events.relay.wake();
         self.user(user_id)
             .await?
             .ok_or(AccountError::NotFound("user"))
@@ -499,7 +496,6 @@ impl AccountsService {
         {
             return Err(AccountError::NotFound("client"));
         }
-        self.events.relay.wake();
         let client = self.live_client(client_id).await?;
         Ok((client, secret))
     }
@@ -512,7 +508,6 @@ impl AccountsService {
         if !self.store.revoke_api_client(client_id, now, &event).await? {
             return Err(AccountError::NotFound("client"));
         }
-        self.events.relay.wake();
         self.store
             .api_client(client_id)
             .await?

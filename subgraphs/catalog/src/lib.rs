@@ -1,6 +1,7 @@
 //! The catalog subgraph: products, categories, brands and product search.
 
 pub mod config;
+pub mod consumers;
 pub mod demo;
 pub mod domain;
 pub mod graphql;
@@ -18,7 +19,7 @@ use kit::Subgraph;
 use primitives::stop::StopSignal;
 
 pub use config::{CatalogSettings, SearchSettings};
-use domain::events::ProductChanged;
+use events::catalog::ProductChanged;
 use search::meilisearch_engine::MeilisearchEngine;
 use search::tantivy_engine::TantivyEngine;
 use search::SearchEngine;
@@ -128,7 +129,9 @@ impl Subgraph for Catalog {
     fn background_tasks(self: &Arc<Self>, stop: StopSignal) -> Vec<BoxFuture<'static, ()>> {
         let indexer = self.events.consumer(
             ProductChanged::TOPIC,
-            Arc::new(self.service.indexer.clone()),
+            Arc::new(consumers::product_changed::ProductChanges(
+                self.service.indexer.clone(),
+            )),
         );
         vec![Box::pin(indexer.run(stop))]
     }

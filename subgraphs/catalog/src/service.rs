@@ -8,13 +8,13 @@ use kit::subgraph::Events;
 use primitives::id::new_id;
 use primitives::time::now_millis;
 
-use crate::domain::events::ProductChanged;
 use crate::domain::product::{self, ProductRuleError};
 use crate::domain::slug::{is_valid_slug, slugify};
 use crate::domain::{Attribute, Media, ProductStatus};
 use crate::search::indexer::Indexer;
 use crate::search::SearchEngine;
 use crate::store::{BrandRow, CatalogStore, CategoryRow, ProductRow, StoreError};
+use events::catalog::ProductChanged;
 
 #[derive(Debug, thiserror::Error)]
 pub enum CatalogError {
@@ -131,7 +131,6 @@ impl CatalogService {
             status: row.status.clone(),
         });
         self.store.save_product(row, is_new, &event).await?;
-        self.events.relay.wake();
         Ok(())
     }
 

@@ -41,7 +41,7 @@ impl Subgraph for Inventory {
         let settings = resources.settings.own.clone();
         let store = SqlStore::new(resources.database, settings.low_stock_threshold);
         let catalog = catalog::CatalogClient::new(resources.services, settings.catalog_url.clone());
-        let service = InventoryService::new(Arc::new(store), resources.events, catalog, settings);
+        let service = InventoryService::new(Arc::new(store), catalog, settings);
         Ok(Self {
             service: Arc::new(service),
         })

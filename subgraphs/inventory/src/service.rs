@@ -1,9 +1,8 @@
-//! Inventory rules applied to storage: input is parsed into domain values here, the store moves
-//! the stock, and the relay is woken when a change wrote events.
+//! Inventory rules applied to storage: input is parsed into domain values here, and the store
+//! moves the stock (with the events a change raises, in its transaction).
 
 use std::sync::Arc;
 
-use kit::subgraph::Events;
 use primitives::id::new_id;
 use primitives::time::now_millis;
 
@@ -77,7 +76,6 @@ pub struct AdjustmentInput {
 
 pub struct InventoryService {
     pub store: Arc<dyn InventoryStore>,
-    events: Events,
     pub catalog: CatalogClient,
     pub settings: InventorySettings,
 }
@@ -85,13 +83,11 @@ pub struct InventoryService {
 impl InventoryService {
     pub fn new(
         store: Arc<dyn InventoryStore>,
-        events: Events,
         catalog: CatalogClient,
         settings: InventorySettings,
     ) -> Self {
         Self {
             store,
-            events,
             catalog,
             settings,
         }
@@ -131,7 +127,6 @@ impl InventoryService {
             .update_warehouse(id, name.as_deref(), active)
             .await?
             .ok_or(InventoryError::UnknownWarehouse)?;
-        self.events.relay.wake();
         Ok(updated)
     }
 
@@ -153,10 +148,7 @@ impl InventoryService {
             idempotency_key,
         };
         match self.store.adjust(&request).await? {
-            AdjustOutcome::Applied(adjustment) => {
-                self.events.relay.wake();
-                Ok(adjustment)
-            }
+            AdjustOutcome::Applied(adjustment) => Ok(adjustment),
             AdjustOutcome::Repeated(adjustment) => Ok(adjustment),
             AdjustOutcome::UnknownWarehouse => Err(InventoryError::UnknownWarehouse),
             AdjustOutcome::WouldGoNegative { on_hand, reserved } => {
@@ -169,7 +161,6 @@ impl InventoryService {
         let threshold = domain::parse_threshold(threshold)?;
         let product_id = self.known_product(product_id).await?;
         self.store.set_threshold(&product_id, threshold).await?;
-        self.events.relay.wake();
         Ok(threshold)
     }
 
@@ -211,10 +202,7 @@ impl InventoryService {
             .reserve(&order_reference, &parsed, expires_at)
             .await?
         {
-            ReserveOutcome::Reserved(reservation) => {
-                self.events.relay.wake();
-                Ok(reservation)
-            }
+            ReserveOutcome::Reserved(reservation) => Ok(reservation),
             ReserveOutcome::Existing(reservation) => Ok(reservation),
             ReserveOutcome::Short(lines) => Err(InventoryError::InsufficientStock(lines)),
         }
@@ -248,10 +236,7 @@ impl InventoryService {
 
     fn settle(&self, outcome: TransitionOutcome) -> InventoryResult<Reservation> {
         match outcome {
-            TransitionOutcome::Done(reservation) => {
-                self.events.relay.wake();
-                Ok(reservation)
-            }
+            TransitionOutcome::Done(reservation) => Ok(reservation),
             TransitionOutcome::Already(reservation) => Ok(reservation),
             TransitionOutcome::Refused(reservation) => {
                 Err(InventoryError::ReservationClosed(reservation.status))
@@ -278,9 +263,6 @@ impl InventoryService {
                     expired += 1;
                 }
             }
-        }
-        if expired > 0 {
-            self.events.relay.wake();
         }
         Ok(expired)
     }

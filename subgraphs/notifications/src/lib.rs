@@ -7,9 +7,9 @@
 //! `User.notifications` shows what was sent; customers may turn off marketing emails only.
 
 pub mod config;
+pub mod consumers;
 pub mod domain;
 pub mod graphql;
-pub mod inbox;
 pub mod mailer;
 pub mod sender;
 pub mod service;
@@ -73,12 +73,12 @@ impl Subgraph for Notifications {
 
     /// A consumer per topic, and the sender.
     fn background_tasks(self: &Arc<Self>, stop: StopSignal) -> Vec<BoxFuture<'static, ()>> {
-        let mut tasks: Vec<BoxFuture<'static, ()>> = inbox::TOPICS
+        let mut tasks: Vec<BoxFuture<'static, ()>> = consumers::TOPICS
             .iter()
             .map(|topic| {
                 let consumer = self
                     .events
-                    .consumer(topic, Arc::new(inbox::Inbox(self.service.clone())));
+                    .consumer(topic, Arc::new(consumers::Inbox(self.service.clone())));
                 Box::pin(consumer.run(stop.clone())) as BoxFuture<'static, ()>
             })
             .collect();

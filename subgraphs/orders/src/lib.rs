@@ -5,19 +5,21 @@
 //! status changes.
 
 pub mod config;
+pub mod consumers;
 pub mod domain;
 pub mod error;
 pub mod graphql;
-pub mod payments;
 pub mod reconcile;
 pub mod saga;
 pub mod service;
 pub mod services;
-pub mod shipments;
 pub mod store;
 
 use std::sync::Arc;
 
+use events::payments::PaymentUpdated;
+use events::shipping::ShipmentUpdated;
+use events::Fact;
 use futures_util::future::BoxFuture;
 use kit::subgraph::{Resources, Settings};
 use kit::Subgraph;
@@ -93,8 +95,10 @@ impl Subgraph for Orders {
     /// every `ORDERS_RECONCILE_INTERVAL_SECS`.
     fn background_tasks(self: &Arc<Self>, stop: StopSignal) -> Vec<BoxFuture<'static, ()>> {
         let results = self.events.consumer(
-            payments::TOPIC,
-            Arc::new(payments::PaymentResults(self.service.saga.clone())),
+            PaymentUpdated::TOPIC,
+            Arc::new(consumers::payment_updated::PaymentResults(
+                self.service.saga.clone(),
+            )),
         );
         let saga = self.service.saga.clone();
         let interval = saga.retry_after();
@@ -114,8 +118,10 @@ impl Subgraph for Orders {
             }
         };
         let shipments = self.events.consumer(
-            shipments::TOPIC,
-            Arc::new(shipments::ShipmentProgress(self.service.clone())),
+            ShipmentUpdated::TOPIC,
+            Arc::new(consumers::shipment_updated::ShipmentProgress(
+                self.service.clone(),
+            )),
         );
         let reconciliation = service::reconcile_periodically(self.service.clone(), stop.clone());
         vec![

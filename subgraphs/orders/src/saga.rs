@@ -11,10 +11,11 @@ use kit::subgraph::Events;
 use primitives::time::now_millis;
 
 use crate::domain::checkout::{Failure, FailureKind, Step};
-use crate::domain::events::{EventLine, OrderClosed, OrderFacts, OrderPaid, OrderPlaced};
 use crate::domain::status::{Actor, OrderStatus};
 use crate::services::{CallError, PaymentState, Reserved, Services, Settle, Settled};
 use crate::store::{Advance, CheckoutRow, LineRow, OrderRow, OrderStore, StatusChange, StoreError};
+use events::common::Line;
+use events::orders::{OrderClosed, OrderFacts, OrderPaid, OrderPlaced};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SagaError {
@@ -88,7 +89,6 @@ impl Saga {
                 .ok_or_else(|| SagaError::MissingOrder(order_id.into()))?;
             let lines = self.store.lines_of(&[order_id.to_string()]).await?;
             let next = self.step(&checkout, &order, &lines, owner).await?;
-            self.events.relay.wake();
             if let Next::Stop = next {
                 return Ok(());
             }
@@ -458,12 +458,12 @@ fn facts(order: &OrderRow, lines: &[LineRow]) -> OrderFacts {
         currency: order.currency.as_str().into(),
         lines: lines
             .iter()
-            .map(|l| EventLine {
+            .map(|l| Line {
                 product_id: l.product_id.clone(),
                 quantity: l.quantity,
             })
             .collect(),
-        shipping_address: order.shipping_address.clone(),
+        shipping_address: order.shipping_address.clone().into(),
         shipping_method: order.shipping_method.clone(),
     }
 }

@@ -13,9 +13,6 @@ use serde::Serialize;
 use storage::idempotency::{self, IdempotencyError, Limits};
 
 use crate::config::OrdersSettings;
-use crate::domain::events::{
-    OrderClosed, OrderStatusChanged, ReconciliationNeeded, ShippingMethod,
-};
 use crate::domain::number::new_number;
 use crate::domain::status::{Actor, OrderStatus};
 use crate::domain::totals::{self, PricedLine};
@@ -24,6 +21,7 @@ use crate::reconcile::{Finding, Reconciler};
 use crate::saga::Saga;
 use crate::services::Services;
 use crate::store::{Created, LineRow, OrderRow, OrderStore, StatusChange, StoreError};
+use events::orders::{OrderClosed, OrderStatusChanged, ReconciliationNeeded, ShippingMethod};
 
 /// Where the order goes: an address-book entry or a new address.
 #[derive(Clone, Debug, Serialize)]
@@ -361,9 +359,8 @@ impl OrdersService {
             digest,
             findings: lines,
         });
-        match self.store.publish(&needed).await {
-            Ok(()) => self.events.relay.wake(),
-            Err(error) => tracing::error!(%error, "raising order.reconciliation_needed failed"),
+        if let Err(error) = self.store.publish(&needed).await {
+            tracing::error!(%error, "raising order.reconciliation_needed failed");
         }
     }
 
@@ -403,7 +400,6 @@ impl OrdersService {
         {
             return Err(OrderError::Conflict);
         }
-        self.events.relay.wake();
         self.order(order_id).await?.ok_or(OrderError::OrderNotFound)
     }
 }

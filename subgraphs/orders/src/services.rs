@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 use web::client::{ServiceClient, ServiceError};
 
 use crate::config::ServiceUrls;
-use crate::domain::events::ShippingMethod;
+use events::orders::ShippingMethod;
 
 #[derive(Debug, thiserror::Error)]
 pub enum CallError {

@@ -47,15 +47,12 @@ impl Subgraph for Payments {
             &settings.provider_url,
             &settings.provider_api_key,
         ));
-        let webhooks = Arc::new(
-            WebhookIntake::new(
-                store.clone(),
-                provider.clone(),
-                settings.webhook_secrets.clone(),
-                settings.webhook_tolerance,
-            )
-            .waking(resources.events.relay.clone()),
-        );
+        let webhooks = Arc::new(WebhookIntake::new(
+            store.clone(),
+            provider.clone(),
+            settings.webhook_secrets.clone(),
+            settings.webhook_tolerance,
+        ));
         let service = PaymentsService::new(store, provider, settings, webhooks.applied());
         Ok(Self {
             service: Arc::new(service),

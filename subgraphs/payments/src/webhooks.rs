@@ -13,7 +13,6 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use axum::Router;
-use storage::outbox::Relay;
 use tokio::sync::watch;
 
 use crate::provider::{PaymentProvider, ProviderEvent};
@@ -28,8 +27,6 @@ pub struct WebhookIntake {
     tolerance: Duration,
     /// Counts events applied, so callers (tests) can await one.
     applied: watch::Sender<u64>,
-    /// Woken after an applied event wrote `payment.updated` to the outbox.
-    relay: Option<Relay>,
     /// How long an event for a charge not recorded yet waits for it before the answer is 404.
     grace: Duration,
 }
@@ -47,7 +44,6 @@ impl WebhookIntake {
             secrets,
             tolerance,
             applied: watch::channel(0).0,
-            relay: None,
             grace: Duration::from_secs(1),
         }
     }
@@ -55,12 +51,6 @@ impl WebhookIntake {
     /// How long an event for a charge not recorded yet waits for it (default 1 s).
     pub fn grace(mut self, grace: Duration) -> Self {
         self.grace = grace;
-        self
-    }
-
-    /// Wakes `relay` after each applied event, so its `payment.updated` goes out at once.
-    pub fn waking(mut self, relay: Relay) -> Self {
-        self.relay = Some(relay);
         self
     }
 
@@ -139,9 +129,6 @@ impl WebhookIntake {
             Ok(Applied::Changed(payment)) => {
                 tracing::info!(event = %event.id, payment = %payment.id, status = payment.status.as_str(), "provider event applied");
                 self.applied.send_modify(|n| *n += 1);
-                if let Some(relay) = &self.relay {
-                    relay.wake();
-                }
                 StatusCode::OK
             }
             Ok(Applied::Duplicate) => StatusCode::OK,

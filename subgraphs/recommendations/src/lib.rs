@@ -7,12 +7,15 @@
 //! move money), and it may change its method (weights, decay, another store) without touching
 //! checkout.
 
-pub mod events;
+pub mod consumers;
 pub mod graphql;
 pub mod store;
 
 use std::sync::Arc;
 
+use events::catalog::ProductChanged;
+use events::orders::OrderPaid;
+use events::Fact;
 use futures_util::future::BoxFuture;
 use kit::config::ConfigError;
 use kit::settings::{CommonSettings, Env};
@@ -62,15 +65,19 @@ impl Subgraph for Recommendations {
 
     /// Learns from `order.paid` and `product.changed`.
     fn background_tasks(self: &Arc<Self>, stop: StopSignal) -> Vec<BoxFuture<'static, ()>> {
-        events::TOPICS
-            .iter()
-            .map(|topic| {
-                let consumer = self
-                    .events
-                    .consumer(topic, Arc::new(events::Learner((*self.store).clone())));
-                Box::pin(consumer.run(stop.clone())) as BoxFuture<'static, ()>
-            })
-            .collect()
+        let store = (*self.store).clone();
+        let order_paid = self.events.consumer(
+            OrderPaid::TOPIC,
+            Arc::new(consumers::order_paid::PaidOrders(store.clone())),
+        );
+        let product_changed = self.events.consumer(
+            ProductChanged::TOPIC,
+            Arc::new(consumers::product_changed::ProductChanges(store)),
+        );
+        vec![
+            Box::pin(order_paid.run(stop.clone())),
+            Box::pin(product_changed.run(stop)),
+        ]
     }
 }
 

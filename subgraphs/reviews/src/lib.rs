@@ -5,7 +5,7 @@
 //! shipping's `shipment.updated`: customers who received the product, once per product.
 
 pub mod config;
-pub mod deliveries;
+pub mod consumers;
 pub mod domain;
 pub mod graphql;
 pub mod service;
@@ -13,6 +13,8 @@ pub mod store;
 
 use std::sync::Arc;
 
+use events::shipping::ShipmentUpdated;
+use events::Fact;
 use futures_util::future::BoxFuture;
 use kit::subgraph::{NoCommands, Resources};
 use kit::Subgraph;
@@ -59,8 +61,10 @@ impl Subgraph for Reviews {
     /// Learns deliveries (who may review what) from `shipment.updated`.
     fn background_tasks(self: &Arc<Self>, stop: StopSignal) -> Vec<BoxFuture<'static, ()>> {
         let deliveries = self.events.consumer(
-            deliveries::TOPIC,
-            Arc::new(deliveries::Deliveries(self.service.store.clone())),
+            ShipmentUpdated::TOPIC,
+            Arc::new(consumers::shipment_updated::Deliveries(
+                self.service.store.clone(),
+            )),
         );
         vec![Box::pin(deliveries.run(stop))]
     }

@@ -5,9 +5,9 @@
 //! for every status change, and a simulated carrier that moves demo parcels along.
 
 pub mod config;
+pub mod consumers;
 pub mod domain;
 pub mod graphql;
-pub mod paid_orders;
 pub mod service;
 pub mod simulator;
 pub mod store;
@@ -15,6 +15,7 @@ pub mod webhooks;
 
 use std::sync::Arc;
 
+use events::Fact;
 use futures_util::future::BoxFuture;
 use kit::subgraph::{NoCommands, Resources};
 use kit::Subgraph;
@@ -80,8 +81,8 @@ impl Subgraph for Shipping {
     /// `SHIPPING_SIMULATOR_STEP_SECS` is set.
     fn background_tasks(self: &Arc<Self>, stop: StopSignal) -> Vec<BoxFuture<'static, ()>> {
         let paid = self.events.consumer(
-            paid_orders::TOPIC,
-            Arc::new(paid_orders::PaidOrders(self.service.clone())),
+            events::orders::OrderPaid::TOPIC,
+            Arc::new(consumers::order_paid::PaidOrders(self.service.clone())),
         );
         let mut tasks: Vec<BoxFuture<'static, ()>> = vec![Box::pin(paid.run(stop.clone()))];
         if let Some(step) = self.service.settings().simulator_step {

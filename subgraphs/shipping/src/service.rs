@@ -10,12 +10,13 @@ use commerce::address::{parse_address, AddressInput, InvalidAddress};
 use web::client::{ServiceClient, ServiceError};
 
 use crate::config::ShippingSettings;
-use crate::domain::events::{EventLine, OrderPaid};
 use crate::domain::rates::Quote;
 use crate::domain::status::ShipmentStatus;
 use crate::store::{
-    FulfilRefused, NewTrackingEvent, Recorded, Shipment, ShipmentPlan, ShippingStore, StoreError,
+    FulfilRefused, NewTrackingEvent, Recorded, Shipment, ShipmentPlan, ShippableOrder,
+    ShippingStore, StoreError,
 };
+use events::common::Line;
 
 /// Lines per quote or shipment, and units per line: a cart's limits.
 pub const MAX_LINES: usize = 100;
@@ -124,11 +125,7 @@ impl ShippingService {
     /// Every service that carries these lines to `address`, cheapest first. The parcel weighs
     /// what the catalog says of each product (the default weight where it says nothing). When
     /// none does, [`ShippingError::Unshippable`] says why.
-    pub async fn quote(
-        &self,
-        address: AddressInput,
-        lines: &[EventLine],
-    ) -> ShippingResult<Vec<Quote>> {
+    pub async fn quote(&self, address: AddressInput, lines: &[Line]) -> ShippingResult<Vec<Quote>> {
         let address = parse_address(address)?;
         check_lines(lines)?;
         let grams = self.weigh(lines).await?;
@@ -144,7 +141,7 @@ impl ShippingService {
     }
 
     /// The remembered weights of the lines' products, and the products not remembered.
-    fn remembered(&self, lines: &[EventLine]) -> (HashMap<String, u64>, Vec<String>) {
+    fn remembered(&self, lines: &[Line]) -> (HashMap<String, u64>, Vec<String>) {
         let cache = self
             .weights
             .lock()
@@ -165,7 +162,7 @@ impl ShippingService {
     }
 
     /// The parcel's weight in grams, from the catalog's active products.
-    async fn weigh(&self, lines: &[EventLine]) -> ShippingResult<u32> {
+    async fn weigh(&self, lines: &[Line]) -> ShippingResult<u32> {
         let weights = self.weights_of(lines).await?;
         let total: u64 = lines
             .iter()
@@ -175,7 +172,7 @@ impl ShippingService {
     }
 
     /// Each line's product's weight: remembered ones, the rest from the catalog in one call.
-    async fn weights_of(&self, lines: &[EventLine]) -> ShippingResult<HashMap<String, u64>> {
+    async fn weights_of(&self, lines: &[Line]) -> ShippingResult<HashMap<String, u64>> {
         let (mut known, missing) = self.remembered(lines);
         if missing.is_empty() {
             return Ok(known);
@@ -236,15 +233,13 @@ impl ShippingService {
 
     /// A paid order arrived (`order.paid`, once per event): recorded, and shipped at once with
     /// the carrier service the customer chose unless admins fulfil orders by hand.
-    pub async fn order_paid(&self, event_id: &str, paid: &OrderPaid) -> ShippingResult<()> {
+    pub async fn order_paid(&self, event_id: &str, order: &ShippableOrder) -> ShippingResult<()> {
         let plan = self.settings.auto_fulfil.then(|| ShipmentPlan {
-            carrier: paid.shipping_method.carrier.clone(),
-            service: paid.shipping_method.service.clone(),
-            lines: paid.lines.clone(),
+            carrier: order.carrier.clone(),
+            service: order.service.clone(),
+            lines: order.lines.clone(),
         });
-        if self.store.record_paid_order(event_id, paid, plan).await? {
-            self.store.wake_relay();
-        }
+        self.store.record_paid_order(event_id, order, plan).await?;
         Ok(())
     }
 
@@ -264,7 +259,6 @@ impl ShippingService {
             self.check_service(&plan.carrier, &plan.service)?;
         }
         let shipments = self.store.fulfil(order_id, plans, admin_id).await?;
-        self.store.wake_relay();
         Ok(shipments)
     }
 
@@ -345,14 +339,11 @@ impl ShippingService {
             .store
             .record_tracking(tracking_number, carrier, event)
             .await?;
-        if matches!(recorded, Recorded::Recorded(_)) {
-            self.store.wake_relay();
-        }
         Ok(recorded)
     }
 }
 
-fn check_lines(lines: &[EventLine]) -> ShippingResult<()> {
+fn check_lines(lines: &[Line]) -> ShippingResult<()> {
     if lines.is_empty() || lines.len() > MAX_LINES {
         return Err(ShippingError::LineCount);
     }

@@ -2,7 +2,6 @@
 
 pub mod clients;
 pub mod email;
-pub mod events;
 pub mod password;
 pub mod profile;
 pub mod role;

@@ -19,7 +19,7 @@ impl SqlStore {
     /// transaction ends, so two admins demoting each other at once cannot both succeed.
     async fn keep_an_admin(
         &self,
-        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+        tx: &mut storage::db::Transaction,
         user_id: &str,
     ) -> StoreResult<()> {
         let admins: Vec<String> = sqlx::query_scalar(&format!(
@@ -43,10 +43,7 @@ impl SqlStore {
     }
 }
 
-async fn insert_user(
-    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
-    user: &UserRow,
-) -> StoreResult<()> {
+async fn insert_user(tx: &mut storage::db::Transaction, user: &UserRow) -> StoreResult<()> {
     let result = sqlx::query(&format!(
         "INSERT INTO users ({USER_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
     ))
@@ -343,7 +340,7 @@ impl AddressStore for SqlStore {
 }
 
 async fn revoke_family(
-    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    tx: &mut storage::db::Transaction,
     family: &str,
     now: i64,
 ) -> Result<(), sqlx::Error> {

@@ -371,7 +371,7 @@ async fn two_concurrent_uses_of_one_refresh_token_rotate_it_once_and_end_the_ses
 fn access_changed(user_id: &str) -> event_bus::Event {
     event_bus::Event::new(
         "accounts",
-        &auth::revocation::UserAccessChanged {
+        &events::accounts::UserAccessChanged {
             user_id: user_id.into(),
             disabled: false,
             roles: vec![],

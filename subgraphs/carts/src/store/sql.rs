@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use primitives::time::now_millis;
-use sqlx::{Any, Row, Transaction};
+use sqlx::Row;
 use storage::db::Database;
 
 use super::*;
@@ -21,7 +21,7 @@ impl SqlCarts {
     }
 }
 
-type Tx = Transaction<'static, Any>;
+type Tx = storage::db::Transaction;
 
 /// The live cart at `key` inside `tx`; an expired one is deleted and reads as missing.
 async fn live_cart(tx: &mut Tx, key: &str) -> StoreResult<Option<StoredCart>> {

@@ -1,6 +1,5 @@
 //! Validated catalog values and the rules for product changes.
 
-pub mod events;
 pub mod product;
 pub mod slug;
 

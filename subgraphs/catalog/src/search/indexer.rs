@@ -1,18 +1,15 @@
-//! Keeps the search index in step with the database: a consumer of `product.changed` events
-//! (written to the outbox in the same transaction as each product change), and a rebuild of the
-//! whole index on demand. Indexing a product writes its current state, so handling an event twice
+//! Keeps the search index in step with the database: each product change indexed (from
+//! `product.changed` events, written to the outbox in the same transaction as the change; see
+//! `consumers::product_changed`), and a rebuild of the whole index on demand. Indexing a product writes its current state, so handling an event twice
 //! changes nothing: the index needs no processed-event marks.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use event_bus::consumer::{Handler, HandlerError};
-use event_bus::Event;
 use kit::pagination::PageRequest;
 use tokio::sync::watch;
 
 use super::{SearchDocument, SearchEngine, SearchError};
-use crate::domain::events::ProductChanged;
 use crate::domain::{Product, ProductStatus};
 use crate::store::{
     CatalogStore, CategoryRow, ProductCursor, ProductFilter, ProductOrder, ProductRow, StoreError,
@@ -35,18 +32,6 @@ pub struct Indexer {
     indexed: Arc<watch::Sender<u64>>,
 }
 
-#[async_trait::async_trait]
-impl Handler for Indexer {
-    async fn handle(&self, event: &Event) -> Result<(), HandlerError> {
-        let changed: ProductChanged = event.decode()?;
-        self.index_products(&[changed.product_id])
-            .await
-            .map_err(|e| HandlerError::Retry(e.to_string()))?;
-        self.indexed.send_modify(|n| *n += 1);
-        Ok(())
-    }
-}
-
 impl Indexer {
     pub fn new(store: Arc<dyn CatalogStore>, engine: Arc<dyn SearchEngine>) -> Self {
         Self {
@@ -54,6 +39,13 @@ impl Indexer {
             engine,
             indexed: Arc::new(watch::channel(0).0),
         }
+    }
+
+    /// Indexes a changed product's current state and counts it (see [`Indexer::indexed`]).
+    pub async fn index_changed(&self, product_id: &str) -> Result<(), IndexerError> {
+        self.index_products(&[product_id.to_string()]).await?;
+        self.indexed.send_modify(|n| *n += 1);
+        Ok(())
     }
 
     /// How many product changes were indexed from the bus; `changed()` resolves on the next.

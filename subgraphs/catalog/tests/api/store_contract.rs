@@ -1,11 +1,11 @@
 //! The catalog store behaves the same on PostgreSQL and SQLite.
 
-use catalog::domain::events::ProductChanged;
 use catalog::store::{
     BrandRow, CatalogStore, CategoryRow, ProductCursor, ProductFilter, ProductOrder, ProductRow,
     SqlStore, StoreError,
 };
 use event_bus::Event;
+use events::catalog::ProductChanged;
 use kit::pagination::PageRequest;
 use sqlx::Row;
 use storage::db::testing::every_backend;

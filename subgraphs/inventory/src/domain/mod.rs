@@ -2,7 +2,6 @@
 //! stock counts as low, and the events the inventory publishes. No storage here.
 
 pub mod allocation;
-pub mod events;
 
 use async_graphql::Enum;
 

@@ -3,15 +3,15 @@ use event_bus::Event;
 use primitives::id::new_id;
 use primitives::time::now_millis;
 use sqlx::any::AnyRow;
-use sqlx::{Any, Row, Transaction};
+use sqlx::Row;
 use storage::db::Database;
 
 use super::*;
 use crate::domain::allocation::{allocate, Level};
-use crate::domain::events::StockLow;
 use crate::domain::{crossing, Crossing};
+use events::inventory::StockLow;
 
-type Tx = Transaction<'static, Any>;
+type Tx = storage::db::Transaction;
 
 #[derive(Clone)]
 pub struct SqlStore {
@@ -100,7 +100,7 @@ impl SqlStore {
 
     async fn reservation_in(
         &self,
-        tx: &mut Tx,
+        tx: &mut sqlx::AnyConnection,
         order_reference: &str,
         lock: bool,
     ) -> StoreResult<Option<Reservation>> {
@@ -114,7 +114,7 @@ impl SqlStore {
              WHERE order_reference = $1 {lock}"
         ))
         .bind(order_reference)
-        .fetch_optional(&mut **tx)
+        .fetch_optional(&mut *tx)
         .await?
         else {
             return Ok(None);
@@ -124,7 +124,7 @@ impl SqlStore {
              WHERE order_reference = $1 ORDER BY product_id, warehouse_id",
         )
         .bind(order_reference)
-        .fetch_all(&mut **tx)
+        .fetch_all(&mut *tx)
         .await?;
         Ok(Some(Reservation {
             order_reference: row.try_get("order_reference")?,

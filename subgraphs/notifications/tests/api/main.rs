@@ -1,5 +1,5 @@
 //! Notifications tests: the subgraph alone (`spawn_app`, PostgreSQL) sending to a real SMTP
-//! server started by the test (`notifications::testing::SmtpSink`); events handed to its inbox
+//! server started by the test (`notifications::testing::SmtpSink`); events handed to its consumer
 //! as the bus would, twice where it matters.
 
 use std::time::Duration;
@@ -7,7 +7,7 @@ use std::time::Duration;
 use event_bus::consumer::Handler;
 use event_bus::Event;
 use kit::testing::{error_code, spawn_app_with, TestApp};
-use notifications::inbox::Inbox;
+use notifications::consumers::Inbox;
 use notifications::testing::SmtpSink;
 use notifications::Notifications;
 use serde_json::{json, Value};
@@ -63,7 +63,10 @@ async fn deliver(app: &TestApp<Notifications>, event: &Event) {
 fn order(topic: &str, order_id: &str, extra: Value) -> Event {
     let mut payload = json!({ "orderId": order_id, "number": "SO-261201-AAAA0001",
         "customerId": "usr_ada", "email": "ada@example.com", "totalMinor": 4200, "currency": "USD",
-        "lines": [{ "productId": "prod_lamp", "quantity": 1 }] });
+        "lines": [{ "productId": "prod_lamp", "quantity": 1 }],
+        "shippingAddress": { "fullName": "Ada Lovelace", "line1": "1 Main St", "city": "Springfield",
+            "region": "IL", "postalCode": "62701", "countryCode": "US" },
+        "shippingMethod": { "carrier": "ups", "service": "ground" } });
     payload
         .as_object_mut()
         .unwrap()

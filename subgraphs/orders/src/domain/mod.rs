@@ -1,7 +1,6 @@
 //! Order rules, without storage or GraphQL.
 
 pub mod checkout;
-pub mod events;
 pub mod number;
 pub mod status;
 pub mod totals;

@@ -7,9 +7,9 @@ use tracing::Instrument;
 
 use super::order::Order;
 use super::{service, user_error, viewer, OrderUserError};
-use crate::domain::events::ShippingMethod;
 use crate::error::OrderError;
 use crate::service::{CheckoutRequest, OrdersService};
+use events::orders::ShippingMethod;
 
 #[derive(InputObject)]
 pub struct CheckoutInput {

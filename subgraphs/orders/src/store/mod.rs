@@ -12,8 +12,8 @@ use storage::db::Database;
 use storage::outbox;
 
 use crate::domain::checkout::{Failure, Step};
-use crate::domain::events::ShippingMethod;
 use crate::domain::status::{Actor, OrderStatus};
+use events::orders::ShippingMethod;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -669,7 +669,7 @@ enum BindValue {
 /// Changes the order's status if it is still `from`, with its history entry; false when it was
 /// not (a concurrent change won).
 async fn transition(
-    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    tx: &mut storage::db::Transaction,
     order_id: &str,
     from: OrderStatus,
     change: &StatusChange,
@@ -691,7 +691,7 @@ async fn transition(
 }
 
 async fn set_status(
-    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    tx: &mut storage::db::Transaction,
     order_id: &str,
     change: &StatusChange,
     now: i64,
@@ -706,7 +706,7 @@ async fn set_status(
 }
 
 async fn append_history(
-    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    tx: &mut storage::db::Transaction,
     order_id: &str,
     change: &StatusChange,
     now: i64,

@@ -2,8 +2,6 @@
 //! refunded, failed), so provider events can be applied in any order and, deduplicated by event
 //! id, any number of times.
 
-pub mod events;
-
 /// A payment's state as shown.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PaymentStatus {

@@ -15,9 +15,9 @@ use storage::db::Database;
 use storage::{outbox, processed};
 use tokio::sync::watch;
 
-use crate::domain::events::PaymentUpdated;
 use crate::domain::{self, PaymentStatus};
 use crate::provider::{Charge, ChargeStatus, EventKind, ProviderEvent, Refund};
+use events::payments::PaymentUpdated;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -508,7 +508,7 @@ impl PaymentStore {
     /// after them (`Changed`, also when nothing moved), or why not.
     async fn apply_reports(
         &self,
-        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+        tx: &mut storage::db::Transaction,
         charge: &str,
         currency: &str,
         reports: &[Report],
@@ -582,7 +582,7 @@ impl PaymentStore {
     /// or why it does not fit: never more refunded than the charge.
     async fn refund_succeeded(
         &self,
-        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+        tx: &mut storage::db::Transaction,
         payment: &Payment,
         refund: &Refund,
     ) -> StoreResult<Result<i64, String>> {

@@ -3,8 +3,11 @@
 
 use event_bus::consumer::Handler;
 use event_bus::Event;
+use events::common::{Line, PostalAddress};
+use events::orders::{OrderFacts, OrderPaid};
 use kit::testing::{error_code, spawn_app, spawn_app_with, TestApp};
-use recommendations::events::Learner;
+use recommendations::consumers::order_paid::PaidOrders;
+use recommendations::consumers::product_changed::ProductChanges;
 use recommendations::Recommendations;
 use serde_json::{json, Value};
 
@@ -22,21 +25,44 @@ fn event(topic: &str, payload: Value) -> Event {
 }
 
 fn paid(customer: &str, products: &[&str]) -> Event {
-    let lines: Vec<Value> = products
-        .iter()
-        .map(|p| json!({ "productId": p, "quantity": 1 }))
-        .collect();
-    event(
-        "order.paid",
-        json!({ "orderId": primitives::id::new_id("ord"), "customerId": customer, "lines": lines }),
-    )
+    let facts = OrderFacts {
+        order_id: primitives::id::new_id("ord"),
+        number: "SO-1".into(),
+        customer_id: customer.into(),
+        email: format!("{customer}@example.com"),
+        total_minor: 1000,
+        currency: "USD".into(),
+        lines: products
+            .iter()
+            .map(|p| Line {
+                product_id: p.to_string(),
+                quantity: 1,
+            })
+            .collect(),
+        shipping_address: PostalAddress {
+            full_name: "Ada Lovelace".into(),
+            line1: "1 Main St".into(),
+            line2: None,
+            city: "Springfield".into(),
+            region: Some("IL".into()),
+            postal_code: "62701".into(),
+            country_code: "US".into(),
+            phone: None,
+        },
+        shipping_method: None,
+    };
+    Event::new("orders", &OrderPaid(facts))
 }
 
+/// Hands `event` to the consumer of its topic, as the bus would.
 async fn deliver(app: &TestApp<Recommendations>, event: &Event) {
-    Learner((*app.subgraph.store).clone())
-        .handle(event)
-        .await
-        .unwrap();
+    let store = (*app.subgraph.store).clone();
+    match event.topic.as_str() {
+        "order.paid" => PaidOrders(store).handle(event).await,
+        "product.changed" => ProductChanges(store).handle(event).await,
+        other => panic!("recommendations consumes no {other}"),
+    }
+    .unwrap();
 }
 
 async fn also_bought(app: &TestApp<Recommendations>, product: &str) -> Vec<String> {

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use primitives::time::now_millis;
 use sqlx::any::AnyRow;
-use sqlx::{Any, Row, Transaction};
+use sqlx::{Any, Row};
 use storage::db::Database;
 use storage::processed;
 use tokio::sync::watch;
@@ -240,7 +240,7 @@ impl ReviewStore {
 
     async fn locked(
         &self,
-        tx: &mut Transaction<'static, Any>,
+        tx: &mut storage::db::Transaction,
         id: &str,
     ) -> StoreResult<Option<Review>> {
         let lock = self.db.row_lock("FOR UPDATE");
@@ -255,7 +255,7 @@ impl ReviewStore {
 
     async fn write(
         &self,
-        tx: &mut Transaction<'static, Any>,
+        tx: &mut storage::db::Transaction,
         before: &Review,
         after: &Review,
     ) -> StoreResult<()> {
@@ -429,7 +429,7 @@ pub enum ListScope<'a> {
 
 /// Moves a product's summary from counting `removed` to counting `added` (either may be none).
 async fn recount(
-    tx: &mut Transaction<'static, Any>,
+    tx: &mut storage::db::Transaction,
     product_id: &str,
     removed: Option<Rating>,
     added: Option<Rating>,

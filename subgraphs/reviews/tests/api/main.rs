@@ -3,32 +3,13 @@
 //! exact through edits, moderation, reports and concurrent writers.
 
 use event_bus::consumer::Handler;
-use event_bus::{Event, Fact};
+use event_bus::Event;
+use events::common::Line;
+use events::shipping::ShipmentUpdated;
 use kit::testing::{error_code, spawn_app_with, TestApp};
-use reviews::deliveries::Deliveries;
+use reviews::consumers::shipment_updated::Deliveries;
 use reviews::Reviews;
-use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
-
-/// Shipping's `shipment.updated`, as far as these tests need it.
-#[derive(Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct ShipmentUpdated {
-    shipment_id: String,
-    order_id: String,
-    customer_id: String,
-    status: String,
-    lines: Vec<Value>,
-}
-
-impl Fact for ShipmentUpdated {
-    const TOPIC: &'static str = "shipment.updated";
-    const VERSION: u32 = 1;
-
-    fn aggregate_id(&self) -> String {
-        self.shipment_id.clone()
-    }
-}
 
 /// The subgraph on PostgreSQL, or on SQLite (the embedded shop's database) when `sqlite`.
 async fn start(sqlite: bool) -> TestApp<Reviews> {
@@ -49,12 +30,23 @@ fn delivered(customer: &str, products: &[&str]) -> Event {
         &ShipmentUpdated {
             shipment_id: primitives::id::new_id("shp"),
             order_id: primitives::id::new_id("ord"),
+            order_number: "SO-1".into(),
             customer_id: customer.into(),
+            email: format!("{customer}@example.com"),
+            carrier: "ups".into(),
+            tracking_number: "1Z999".into(),
+            tracking_url: None,
             status: "delivered".into(),
+            previous_status: Some("in_transit".into()),
+            description: "Delivered".into(),
             lines: products
                 .iter()
-                .map(|p| json!({ "productId": p, "quantity": 1 }))
+                .map(|p| Line {
+                    product_id: p.to_string(),
+                    quantity: 1,
+                })
                 .collect(),
+            order_delivered: true,
         },
     )
 }

@@ -14,9 +14,9 @@ use async_graphql::{
 use kit::schema::dataloader;
 use kit::ApiError;
 
-use crate::domain::events::EventLine;
 use crate::domain::rates::Unshippable;
 use crate::service::{ShippingError, ShippingResult, ShippingService};
+use events::common::Line;
 pub use shipment::{Shipment, ShipmentLoader, TrackingLoader};
 
 #[derive(MergedObject, Default)]
@@ -70,10 +70,10 @@ pub struct ShippingLineInput {
     pub quantity: i64,
 }
 
-pub(crate) fn lines(input: Vec<ShippingLineInput>) -> Vec<EventLine> {
+pub(crate) fn lines(input: Vec<ShippingLineInput>) -> Vec<Line> {
     input
         .into_iter()
-        .map(|l| EventLine {
+        .map(|l| Line {
             product_id: l.product_id.0,
             quantity: l.quantity,
         })

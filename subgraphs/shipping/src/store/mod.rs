@@ -6,13 +6,14 @@
 use commerce::address::Address;
 use primitives::time::now_millis;
 use sqlx::any::AnyRow;
-use sqlx::{Any, Row, Transaction};
+use sqlx::Row;
 use storage::db::Database;
 use storage::{outbox, processed};
 
-use crate::domain::events::{EventLine, OrderPaid, ShipmentUpdated};
 use crate::domain::status::{latest, ShipmentStatus, TrackingEvent};
 use crate::domain::tracking;
+use events::common::Line;
+use events::shipping::ShipmentUpdated;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -38,24 +39,9 @@ pub struct ShippableOrder {
     pub customer_id: String,
     pub email: String,
     pub address: Address,
-    pub lines: Vec<EventLine>,
+    pub lines: Vec<Line>,
     pub carrier: String,
     pub service: String,
-}
-
-impl From<&OrderPaid> for ShippableOrder {
-    fn from(paid: &OrderPaid) -> Self {
-        Self {
-            order_id: paid.order_id.clone(),
-            number: paid.number.clone(),
-            customer_id: paid.customer_id.clone(),
-            email: paid.email.clone(),
-            address: paid.shipping_address.clone(),
-            lines: paid.lines.clone(),
-            carrier: paid.shipping_method.carrier.clone(),
-            service: paid.shipping_method.service.clone(),
-        }
-    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -66,7 +52,7 @@ pub struct Shipment {
     pub carrier: String,
     pub service: String,
     pub tracking_number: String,
-    pub lines: Vec<EventLine>,
+    pub lines: Vec<Line>,
     pub status: ShipmentStatus,
     pub status_at: i64,
     pub created_by: String,
@@ -95,7 +81,7 @@ pub struct TrackingEventRow {
 pub struct ShipmentPlan {
     pub carrier: String,
     pub service: String,
-    pub lines: Vec<EventLine>,
+    pub lines: Vec<Line>,
 }
 
 /// A tracking event to record.
@@ -232,13 +218,12 @@ impl ShippingStore {
     pub async fn record_paid_order(
         &self,
         event_id: &str,
-        paid: &OrderPaid,
+        order: &ShippableOrder,
         plan: Option<ShipmentPlan>,
     ) -> StoreResult<bool> {
         let Some(mut tx) = processed::begin_once(&self.db, "order-paid", event_id).await? else {
             return Ok(false);
         };
-        let order = ShippableOrder::from(paid);
         let inserted = sqlx::query(
             "INSERT INTO shippable_orders (order_id, number, customer_id, email, address, lines, \
              carrier, service, paid_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
@@ -258,7 +243,7 @@ impl ShippingStore {
         // The same order paid twice (two event ids for one fact) still ships once.
         if inserted.rows_affected() == 1 {
             if let Some(plan) = plan {
-                self.insert_shipments(&mut tx, &order, &[plan], "system")
+                self.insert_shipments(&mut tx, order, &[plan], "system")
                     .await?;
             }
         }
@@ -319,7 +304,7 @@ impl ShippingStore {
 
     async fn shipments_in(
         &self,
-        tx: &mut Transaction<'static, Any>,
+        tx: &mut storage::db::Transaction,
         order_id: &str,
     ) -> StoreResult<Vec<Shipment>> {
         let rows = sqlx::query(&format!(
@@ -335,7 +320,7 @@ impl ShippingStore {
     /// `shipment.updated`; returns their ids.
     async fn insert_shipments(
         &self,
-        tx: &mut Transaction<'static, Any>,
+        tx: &mut storage::db::Transaction,
         order: &ShippableOrder,
         plans: &[ShipmentPlan],
         created_by: &str,
@@ -407,7 +392,7 @@ impl ShippingStore {
     /// Inserts a tracking event unless one with its id exists; true when inserted.
     async fn insert_event(
         &self,
-        tx: &mut Transaction<'static, Any>,
+        tx: &mut storage::db::Transaction,
         shipment_id: &str,
         event: &NewTrackingEvent,
     ) -> StoreResult<bool> {
@@ -631,11 +616,6 @@ impl ShippingStore {
         .fetch_optional(self.db.pool())
         .await?;
         row.as_ref().map(shippable_order).transpose()
-    }
-
-    /// The relay's wake-up: call after a commit that wrote to the outbox.
-    pub fn wake_relay(&self) {
-        self.events.relay.wake();
     }
 }
 

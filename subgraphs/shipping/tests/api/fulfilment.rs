@@ -206,3 +206,21 @@ async fn fulfilled_once(app: TestApp<Shipping>) {
         .count();
     assert_eq!((shipped, refused), (1, 9), "{results:#?}");
 }
+
+#[tokio::test]
+async fn a_paid_order_without_a_shipping_method_goes_to_the_dead_letters() {
+    let app = start(true).await;
+    let mut order = paid("usr_ada", &[("prod_a", 1)]);
+    // Orders placed at a flat fee, before shipping quoted rates, name no carrier service.
+    order.shipping_method = None;
+    let error = PaidOrders(app.subgraph.service.clone())
+        .handle(&event_of(&order))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&error, HandlerError::Reject(reason) if reason.contains("without a shipping method")),
+        "{error:?}"
+    );
+    let ada = app.tokens.customer("usr_ada");
+    assert_eq!(shipments_of(&app, &order.order_id, &ada).await, json!([]));
+}

@@ -8,13 +8,13 @@ mod tracking;
 
 use std::sync::Arc;
 
-use commerce::address::Address;
-use event_bus::consumer::Handler;
+use event_bus::consumer::{Handler, HandlerError};
 use event_bus::Event;
+use events::common::{Line, PostalAddress};
+use events::orders::{OrderFacts, OrderPaid, ShippingMethod};
 use kit::testing::{spawn_app_with, TestApp};
 use serde_json::{json, Value};
-use shipping::domain::events::{EventLine, OrderPaid, ShippingMethod};
-use shipping::paid_orders::PaidOrders;
+use shipping::consumers::order_paid::PaidOrders;
 use shipping::webhooks::CarrierEvent;
 use shipping::Shipping;
 
@@ -39,8 +39,8 @@ pub async fn start_on(auto_fulfil: bool, sqlite: bool) -> TestApp<Shipping> {
     .await
 }
 
-pub fn address() -> Address {
-    Address {
+pub fn address() -> PostalAddress {
+    PostalAddress {
         full_name: "Ada Lovelace".into(),
         line1: "1 Main St".into(),
         line2: None,
@@ -53,25 +53,27 @@ pub fn address() -> Address {
 }
 
 /// `order.paid` for a new order of `customer` with `lines` (product, quantity).
-pub fn paid(customer: &str, lines: &[(&str, i64)]) -> OrderPaid {
+pub fn paid(customer: &str, lines: &[(&str, i64)]) -> OrderFacts {
     let order_id = primitives::id::new_id("ord");
-    OrderPaid {
+    OrderFacts {
         number: format!("SO-{}", &order_id[4..12]),
         order_id,
         customer_id: customer.into(),
         email: format!("{customer}@example.com"),
         lines: lines
             .iter()
-            .map(|(p, q)| EventLine {
+            .map(|(p, q)| Line {
                 product_id: p.to_string(),
                 quantity: *q,
             })
             .collect(),
+        total_minor: 4200,
+        currency: "USD".into(),
         shipping_address: address(),
-        shipping_method: ShippingMethod {
+        shipping_method: Some(ShippingMethod {
             carrier: "ups".into(),
             service: "ground".into(),
-        },
+        }),
     }
 }
 
@@ -83,8 +85,8 @@ pub async fn deliver(app: &TestApp<Shipping>, event: &Event) {
         .expect("the paid order is handled");
 }
 
-pub fn event_of(paid: &OrderPaid) -> Event {
-    Event::new("orders", paid)
+pub fn event_of(paid: &OrderFacts) -> Event {
+    Event::new("orders", &OrderPaid(paid.clone()))
 }
 
 /// The `shipment.updated` payloads in the outbox, oldest first.

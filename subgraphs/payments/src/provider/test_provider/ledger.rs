@@ -280,7 +280,7 @@ impl Ledger {
 }
 
 async fn remember(
-    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    tx: &mut storage::db::Transaction,
     key: &str,
     answer: &Answer,
 ) -> LedgerResult<()> {

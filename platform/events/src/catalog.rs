@@ -1,10 +1,10 @@
-//! The facts the catalog publishes.
+//! What the catalog publishes.
 
 use event_bus::Fact;
 use serde::{Deserialize, Serialize};
 
-/// A product was created or changed (any field, including its status).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// `product.changed`: a product was created or changed (any field, including its status).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ProductChanged {
     pub product_id: String,

@@ -1,11 +1,11 @@
-//! The facts the inventory publishes.
+//! What inventory publishes.
 
 use event_bus::Fact;
 use serde::{Deserialize, Serialize};
 
-/// A product's available stock fell to its low-stock threshold or below. Published once per
-/// crossing: it fires again only after the stock rose above the threshold.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// `inventory.stock_low`: a product's available stock fell to its low-stock threshold or below.
+/// Published once per crossing: again only after the stock rose above the threshold.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct StockLow {
     pub product_id: String,

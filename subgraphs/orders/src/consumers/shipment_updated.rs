@@ -1,38 +1,16 @@
-//! Shipments arriving as `shipment.updated`: a paid order becomes fulfilled when its first
+//! `shipment.updated`: a paid order becomes fulfilled when its first
 //! shipment is made, and delivered when shipping says every shipment of it is. Moving an order
 //! that is already there changes nothing, so a redelivered event needs no processed mark.
 
 use std::sync::Arc;
 
 use event_bus::consumer::{Handler, HandlerError};
-use event_bus::{Event, Fact};
-use serde::{Deserialize, Serialize};
+use event_bus::Event;
+use events::shipping::ShipmentUpdated;
 
 use crate::domain::status::{Actor, OrderStatus};
 use crate::error::OrderError;
 use crate::service::OrdersService;
-
-/// The part of shipping's `shipment.updated` this consumer reads.
-#[derive(Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct ShipmentUpdated {
-    shipment_id: String,
-    order_id: String,
-    tracking_number: String,
-    status: String,
-    order_delivered: bool,
-}
-
-impl Fact for ShipmentUpdated {
-    const TOPIC: &'static str = "shipment.updated";
-    const VERSION: u32 = 1;
-
-    fn aggregate_id(&self) -> String {
-        self.shipment_id.clone()
-    }
-}
-
-pub const TOPIC: &str = ShipmentUpdated::TOPIC;
 
 pub struct ShipmentProgress(pub Arc<OrdersService>);
 

@@ -1,126 +1,24 @@
-//! The events notifications listens to, each turned into a message for its fact (see
-//! [`NotificationsService::notify`]): a redelivered event finds its message recorded and
-//! changes nothing. Each struct here is the part of another service's event that is read.
+//! The topics notifications consumes, all in this one place: each event is turned into the
+//! messages its fact asks for (see [`NotificationsService::notify`]); a redelivered event finds
+//! its message recorded and changes nothing.
 
 use std::sync::Arc;
 
 use commerce::money::{CurrencyCode, Money};
 use event_bus::consumer::{Handler, HandlerError};
 use event_bus::{Event, Fact};
-use serde::{Deserialize, Serialize};
+use events::accounts::UserRegistered;
+use events::inventory::StockLow;
+use events::orders::{
+    OrderClosed, OrderPaid, OrderPlaced, OrderStatusChanged, ReconciliationNeeded,
+};
+use events::payments::PaymentUpdated;
+use events::shipping::ShipmentUpdated;
 use serde_json::json;
 
 use crate::domain::kind::Kind;
 use crate::service::{Message, NotificationsService, NotifyError};
 use crate::store::KnownOrder;
-
-macro_rules! fact {
-    ($name:ident, $topic:literal, $aggregate:ident { $($field:ident : $ty:ty),* $(,)? }) => {
-        #[derive(Serialize, Deserialize)]
-        #[serde(rename_all = "camelCase")]
-        struct $name { $($field: $ty),* }
-
-        impl Fact for $name {
-            const TOPIC: &'static str = $topic;
-            const VERSION: u32 = 1;
-
-            fn aggregate_id(&self) -> String {
-                self.$aggregate.clone()
-            }
-        }
-    };
-}
-
-fact!(
-    UserRegistered,
-    "user.registered",
-    user_id {
-        user_id: String,
-        email: String,
-        name: String
-    }
-);
-fact!(
-    OrderPlaced,
-    "order.placed",
-    order_id {
-        order_id: String,
-        number: String,
-        customer_id: String,
-        email: String,
-        total_minor: i64,
-        currency: String,
-    }
-);
-fact!(
-    OrderPaid,
-    "order.paid",
-    order_id {
-        order_id: String,
-        number: String,
-        customer_id: String,
-        email: String,
-        total_minor: i64,
-        currency: String,
-    }
-);
-fact!(
-    OrderClosed,
-    "order.closed",
-    order_id {
-        order_id: String,
-        number: String,
-        customer_id: String,
-        email: String,
-        status: String,
-        reason: String,
-    }
-);
-fact!(
-    OrderStatusChanged,
-    "order.status_changed",
-    order_id {
-        order_id: String,
-        number: String,
-        customer_id: String,
-        email: String,
-        status: String,
-    }
-);
-fact!(
-    PaymentUpdated,
-    "payment.updated",
-    payment_id {
-        payment_id: String,
-        order_id: String,
-        status: String,
-        refunded_minor: i64,
-        currency: String,
-    }
-);
-fact!(ShipmentUpdated, "shipment.updated", shipment_id {
-    shipment_id: String, order_id: String, order_number: String, customer_id: String, email: String,
-    carrier: String, tracking_number: String, tracking_url: Option<String>, status: String,
-    description: String,
-});
-fact!(
-    StockLow,
-    "inventory.stock_low",
-    product_id {
-        product_id: String,
-        available: i64,
-        threshold: i64
-    }
-);
-
-fact!(
-    ReconciliationNeeded,
-    "order.reconciliation_needed",
-    digest {
-        digest: String,
-        findings: Vec<String>
-    }
-);
 
 /// Every topic notifications consumes.
 pub const TOPICS: [&str; 9] = [
@@ -200,7 +98,7 @@ impl Inbox {
                 }]
             }
             OrderPlaced::TOPIC => {
-                let order: OrderPlaced = event.decode()?;
+                let OrderPlaced(order) = event.decode()?;
                 store
                     .remember_order(&KnownOrder {
                         order_id: order.order_id.clone(),
@@ -221,7 +119,7 @@ impl Inbox {
                 )]
             }
             OrderPaid::TOPIC => {
-                let order: OrderPaid = event.decode()?;
+                let OrderPaid(order) = event.decode()?;
                 let total = money(order.total_minor, &order.currency);
                 vec![self.order_message(
                     Kind::OrderPaid,

@@ -1,10 +1,10 @@
-//! Events payments publishes (through its outbox).
+//! What payments publishes.
 
 use event_bus::Fact;
 use serde::{Deserialize, Serialize};
 
-/// A payment's state changed (captured, failed, refunded): orders completes or compensates its
-/// checkout from it.
+/// `payment.updated`: a payment's state changed (captured, failed, refunded); orders completes
+/// or compensates its checkout from it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PaymentUpdated {

@@ -1,40 +1,12 @@
-//! Deliveries arriving as shipping's `shipment.updated`: a delivered shipment gives its
+//! `shipment.updated`: a delivered shipment gives its
 //! customer the right to review what was in it. Recorded once per event (with its processed
 //! mark), and idempotent besides.
 
 use event_bus::consumer::{Handler, HandlerError};
-use event_bus::{Event, Fact};
-use serde::{Deserialize, Serialize};
+use event_bus::Event;
+use events::shipping::ShipmentUpdated;
 
 use crate::store::ReviewStore;
-
-#[derive(Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Line {
-    product_id: String,
-}
-
-/// The part of shipping's `shipment.updated` this consumer reads.
-#[derive(Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct ShipmentUpdated {
-    shipment_id: String,
-    order_id: String,
-    customer_id: String,
-    status: String,
-    lines: Vec<Line>,
-}
-
-impl Fact for ShipmentUpdated {
-    const TOPIC: &'static str = "shipment.updated";
-    const VERSION: u32 = 1;
-
-    fn aggregate_id(&self) -> String {
-        self.shipment_id.clone()
-    }
-}
-
-pub const TOPIC: &str = ShipmentUpdated::TOPIC;
 
 pub struct Deliveries(pub ReviewStore);
 
@@ -55,6 +27,6 @@ impl Handler for Deliveries {
             )
             .await
             .map(|_| ())
-            .map_err(|e| HandlerError::Retry(e.to_string()))
+            .map_err(HandlerError::retry)
     }
 }

@@ -1,16 +1,9 @@
-//! Events orders publishes (through its outbox): notifications, shipping and recommendations
-//! consume them.
+//! What orders publishes: notifications, shipping and recommendations consume it.
 
-use commerce::address::Address;
 use event_bus::Fact;
 use serde::{Deserialize, Serialize};
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct EventLine {
-    pub product_id: String,
-    pub quantity: i64,
-}
+use crate::common::{Line, PostalAddress};
 
 /// The carrier service chosen at checkout (codes of shipping's rate table).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -30,13 +23,13 @@ pub struct OrderFacts {
     pub email: String,
     pub total_minor: i64,
     pub currency: String,
-    pub lines: Vec<EventLine>,
-    pub shipping_address: Address,
+    pub lines: Vec<Line>,
+    pub shipping_address: PostalAddress,
     /// None for orders placed at a flat fee, before shipping quoted rates.
     pub shipping_method: Option<ShippingMethod>,
 }
 
-/// Stock is held for the order and its payment is being taken.
+/// `order.placed`: stock is held for the order and its payment is being taken.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct OrderPlaced(pub OrderFacts);
@@ -50,7 +43,7 @@ impl Fact for OrderPlaced {
     }
 }
 
-/// The payment is captured and the stock has left with the order.
+/// `order.paid`: the payment is captured and the stock has left with the order.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct OrderPaid(pub OrderFacts);
@@ -64,7 +57,7 @@ impl Fact for OrderPaid {
     }
 }
 
-/// The order ended without a sale: cancelled, or its checkout failed.
+/// `order.closed`: the order ended without a sale: cancelled, or its checkout failed.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct OrderClosed {
@@ -86,7 +79,8 @@ impl Fact for OrderClosed {
     }
 }
 
-/// An order moved by the state machine outside checkout and cancellation: fulfilled,
+/// `order.status_changed`: an order moved by the state machine outside checkout and
+/// cancellation: fulfilled,
 /// delivered (by shipping's events or an admin).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -108,7 +102,8 @@ impl Fact for OrderStatusChanged {
     }
 }
 
-/// Reconciliation found disagreements it could not repair: notifications emails the admins,
+/// `order.reconciliation_needed`: reconciliation found disagreements it could not repair:
+/// notifications emails the admins,
 /// once per set of findings (`digest`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

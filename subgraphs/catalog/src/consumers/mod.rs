@@ -1,0 +1,3 @@
+//! The topics the catalog consumes, one module each (named after the topic).
+
+pub mod product_changed;

@@ -1,0 +1,4 @@
+//! The topics orders consumes, one module each (named after the topic).
+
+pub mod payment_updated;
+pub mod shipment_updated;
