@@ -1,43 +1,62 @@
 #!/usr/bin/env python3
-"""Writes deploy/compose.yaml and deploy/kubernetes/shop.yaml from one table of services, so
-the two topologies cannot drift apart: `python3 deploy/generate.py` after changing it (a test
-validates both files against their schemas and checks them against the shop's processes)."""
+"""Writes deploy/compose.yaml and deploy/kubernetes/shop.yaml from the shop's one list of
+processes and ports (platform/topology/src/lib.rs) and the settings below, so the two
+topologies cannot drift apart from each other or from the code: `python3 deploy/generate.py`
+after changing either (a test validates both files against their schemas and checks that they
+are what this script writes now)."""
 import json
 import os
+import re
+import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 IMAGE = "ghcr.io/example/shop:latest"
 
-# name, port, databases it needs, settings of its own (besides the shared ones)
-SUBGRAPHS = [
-    ("accounts", 4001, {}),
-    ("catalog", 4002, {"MEILISEARCH_URL": "http://meilisearch:7700"}),
-    ("inventory", 4003, {"CATALOG_URL": "http://catalog:4002/graphql"}),
-    ("carts", 4004, {"CARTS_REDIS_URL": "redis://redis:6379", "CATALOG_URL": "http://catalog:4002/graphql"}),
-    ("orders", 4005, {
-        "ACCOUNTS_URL": "http://accounts:4001/graphql", "CARTS_URL": "http://carts:4004/graphql",
-        "CATALOG_URL": "http://catalog:4002/graphql", "INVENTORY_URL": "http://inventory:4003/graphql",
-        "PAYMENTS_URL": "http://payments:4006/graphql", "SHIPPING_URL": "http://shipping:4007/graphql",
-    }),
-    ("payments", 4006, {"PAYMENTS_PROVIDER_URL": "http://payment-provider:4090"}),
-    ("shipping", 4007, {"CATALOG_URL": "http://catalog:4002/graphql"}),
-    ("reviews", 4008, {}),
-    ("notifications", 4009, {}),
-    ("recommendations", 4010, {}),
-]
+# The shop's processes and their ports: the one list in platform/topology/src/lib.rs.
+TOPOLOGY = os.path.join(HERE, "..", "platform", "topology", "src", "lib.rs")
+PORTS = {
+    name: int(port)
+    for name, port in re.findall(
+        r'pub const \w+: Process = Process \{\s*name: "(\w+)",\s*port: (\d+),?\s*\};',
+        open(TOPOLOGY).read(),
+    )
+}
+ROUTER_PORT = PORTS.pop("router")
+
+
+def url(name, path="/graphql"):
+    """`path` of the service `name` inside the deployment."""
+    return f"http://{name}:{PORTS[name]}{path}"
+
+
+# Settings of each subgraph's own (besides the shared ones).
+OWN_SETTINGS = {
+    "catalog": {"MEILISEARCH_URL": "http://meilisearch:7700"},
+    "inventory": {"CATALOG_URL": url("catalog")},
+    "carts": {"CARTS_REDIS_URL": "redis://redis:6379", "CATALOG_URL": url("catalog")},
+    "orders": {
+        "ACCOUNTS_URL": url("accounts"), "CARTS_URL": url("carts"),
+        "CATALOG_URL": url("catalog"), "INVENTORY_URL": url("inventory"),
+        "PAYMENTS_URL": url("payments"), "SHIPPING_URL": url("shipping"),
+    },
+    "payments": {"PAYMENTS_PROVIDER_URL": "http://payment-provider:4090"},
+    "shipping": {"CATALOG_URL": url("catalog")},
+}
+# name, port, settings of its own, in the order of the topology.
+SUBGRAPHS = [(name, port, OWN_SETTINGS.get(name, {})) for name, port in PORTS.items()]
 SHARED = {
     "JWT_ISSUER": "shop-accounts",
     "JWT_AUDIENCE": "shop",
     "EVENTS_URL": "redis://redis:6379",
-    "JWKS_URL": "http://accounts:4001/.well-known/jwks.json",
-    "ACCOUNTS_TOKEN_URL": "http://accounts:4001/oauth/token",
+    "JWKS_URL": url("accounts", "/.well-known/jwks.json"),
+    "ACCOUNTS_TOKEN_URL": url("accounts", "/oauth/token"),
     "RUST_LOG": "info",
 }
 ROUTER = {
-    "ROUTER_LISTEN": "0.0.0.0:4000",
+    "ROUTER_LISTEN": f"0.0.0.0:{ROUTER_PORT}",
     # Prometheus scrapes the router here; the public port does not serve /metrics.
     "ROUTER_METRICS_LISTEN": "0.0.0.0:9090",
-    "ROUTER_JWKS_URL": "http://accounts:4001/.well-known/jwks.json",
+    "ROUTER_JWKS_URL": url("accounts", "/.well-known/jwks.json"),
     "ROUTER_EVENTS_URL": "redis://redis:6379",
     "ROUTER_REDIS_URL": "redis://redis:6379",
     "ROUTER_RATE_LIMITS": "true",
@@ -138,10 +157,10 @@ def compose():
         "image": IMAGE,
         "command": ["router"],
         "environment": {**ROUTER, **COMPOSE_TELEMETRY, "RUST_LOG": "info", ROUTER_SECRET: f"${{{ROUTER_SECRET}:?set {ROUTER_SECRET}}}"},
-        "ports": ["4000-4001:4000"],
+        "ports": [f"{ROUTER_PORT}-{ROUTER_PORT + 1}:{ROUTER_PORT}"],
         "deploy": {"replicas": 2},
         "depends_on": {n: {"condition": "service_healthy"} for n, _, _ in SUBGRAPHS},
-        "healthcheck": {"test": ["CMD", "curl", "-fsS", "http://127.0.0.1:4000/health"], "interval": "5s", "retries": 30},
+        "healthcheck": {"test": ["CMD", "curl", "-fsS", f"http://127.0.0.1:{ROUTER_PORT}/health"], "interval": "5s", "retries": 30},
     }
     return {"services": services, "volumes": {"postgres": {}, "meilisearch": {}, "clients": {}, "payment-provider": {}}}
 
@@ -215,8 +234,8 @@ def kubernetes():
     for name, port, _ in SUBGRAPHS:
         documents.append(deployment(name, port, [name], 2, "100m", "128Mi"))
         documents.append(service(name, port))
-    documents.append(deployment("router", 4000, ["router"], 3, "250m", "128Mi", ROUTER_METRICS_PORT))
-    documents.append(service("router", 4000))
+    documents.append(deployment("router", ROUTER_PORT, ["router"], 3, "250m", "128Mi", ROUTER_METRICS_PORT))
+    documents.append(service("router", ROUTER_PORT))
     documents.append({
         "apiVersion": "autoscaling/v2",
         "kind": "HorizontalPodAutoscaler",
@@ -237,19 +256,34 @@ def kubernetes():
     return documents
 
 
-def write_yaml(path, documents, header):
+def yaml_text(documents, header):
     # JSON is YAML: one document per `---`, written without a YAML library.
-    with open(path, "w") as out:
-        out.write(header)
-        for document in documents:
-            out.write("---\n" + json.dumps(document, indent=2) + "\n")
+    return header + "".join("---\n" + json.dumps(document, indent=2) + "\n" for document in documents)
+
+
+def outputs():
+    """Every file this writes, by path, with its text."""
+    generated = "# Generated by deploy/generate.py; edit that and run it again.\n"
+    init = "-- One database per subgraph (each owns its data).\n" + "".join(
+        f"CREATE DATABASE {name};\n" for name, _, _ in SUBGRAPHS
+    )
+    return {
+        os.path.join(HERE, "compose.yaml"): yaml_text([compose()], generated),
+        os.path.join(HERE, "kubernetes", "shop.yaml"): yaml_text(kubernetes(), generated),
+        os.path.join(HERE, "postgres-init.sql"): init,
+    }
 
 
 if __name__ == "__main__":
-    generated = "# Generated by deploy/generate.py; edit that and run it again.\n"
-    write_yaml(os.path.join(HERE, "compose.yaml"), [compose()], generated)
-    write_yaml(os.path.join(HERE, "kubernetes", "shop.yaml"), kubernetes(), generated)
-    with open(os.path.join(HERE, "postgres-init.sql"), "w") as out:
-        out.write("-- One database per subgraph (each owns its data).\n")
-        for name, _, _ in SUBGRAPHS:
-            out.write(f"CREATE DATABASE {name};\n")
+    # `--check`: change nothing, fail naming the files that are not what this writes now.
+    stale = []
+    for path, text in outputs().items():
+        if "--check" in sys.argv[1:]:
+            with open(path) as current:
+                if current.read() != text:
+                    stale.append(os.path.relpath(path, os.path.join(HERE, "..")))
+        else:
+            with open(path, "w") as out:
+                out.write(text)
+    if stale:
+        sys.exit("not what deploy/generate.py writes now (run it): " + ", ".join(stale))

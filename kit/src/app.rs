@@ -41,6 +41,12 @@ pub enum StartError {
         #[source]
         source: EventError,
     },
+    #[error("{setting}: {source}")]
+    Tls {
+        setting: &'static str,
+        #[source]
+        source: web::client::TlsError,
+    },
     #[error("{subgraph} could not start: {source:#}")]
     Build {
         subgraph: &'static str,
@@ -68,11 +74,22 @@ pub async fn prepare<S: Subgraph>(
             source,
         })?;
     let events = Events::new(bus.clone(), Relay::new(database.clone(), bus), S::NAME);
+    let http =
+        web::client::http_client_trusting(common.tls_ca_file.as_deref()).map_err(|source| {
+            StartError::Tls {
+                setting: "TLS_CA_FILE",
+                source,
+            }
+        })?;
     let subgraph = S::build(Resources {
         settings,
         database: database.clone(),
         events: events.clone(),
-        services: Arc::new(web::client::ServiceClient::new(common.credentials.clone())),
+        services: Arc::new(web::client::ServiceClient::new(
+            http.clone(),
+            common.credentials.clone(),
+        )),
+        http,
     })
     .await
     .map_err(|source| StartError::Build {
@@ -119,7 +136,12 @@ impl<S: Subgraph> App<S> {
             (None, VerificationKeys::Fixed(keys)) => KeySource::Static(keys.clone()),
             (None, VerificationKeys::Jwks(url)) => KeySource::Remote {
                 url: url.clone(),
-                client: web::client::http_client(),
+                client: web::client::http_client_trusting(common.tls_ca_file.as_deref()).map_err(
+                    |source| StartError::Tls {
+                        setting: "TLS_CA_FILE",
+                        source,
+                    },
+                )?,
             },
         };
         let revocations = Arc::new(Revocations::default());

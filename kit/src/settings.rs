@@ -150,6 +150,9 @@ pub struct CommonSettings {
     pub events: EventBusSettings,
     /// Service calls go out with this client's tokens; without it, anonymously.
     pub credentials: Option<web::client::Credentials>,
+    /// PEM certificates trusted for `https://` calls besides the web's public roots
+    /// (`TLS_CA_FILE`: the private CA of the shop's services).
+    pub tls_ca_file: Option<PathBuf>,
     /// The one currency the shop sells in (`SHOP_CURRENCY`, default USD): prices in another are
     /// refused where they are written.
     pub currency: commerce::money::CurrencyCode,
@@ -193,8 +196,6 @@ impl EventBusSettings {
 }
 
 impl CommonSettings {
-    pub const DEFAULT_JWKS_URL: &str = "http://127.0.0.1:4001/.well-known/jwks.json";
-
     /// The settings of the subgraph `env` is for, whose default port is `port`.
     pub fn load(env: &Env, port: u16) -> Result<Self, ConfigError> {
         let data_dir: PathBuf = env.parse_shared_or("SHOP_DATA_DIR", PathBuf::from("data"))?;
@@ -220,6 +221,10 @@ impl CommonSettings {
         };
         Ok(Self {
             currency,
+            tls_ca_file: env
+                .shared("TLS_CA_FILE")
+                .filter(|path| !path.trim().is_empty())
+                .map(PathBuf::from),
             http: http_limits(env)?,
             router_secret: env
                 .shared("ROUTER_SUBGRAPH_SECRET")
@@ -241,13 +246,13 @@ impl CommonSettings {
             },
             keys: VerificationKeys::Jwks(
                 env.shared("JWKS_URL")
-                    .unwrap_or_else(|| Self::DEFAULT_JWKS_URL.into()),
+                    .unwrap_or_else(|| topology::ACCOUNTS.local_url("/.well-known/jwks.json")),
             ),
             credentials: match (env.optional("CLIENT_ID"), env.optional("CLIENT_SECRET")) {
                 (Some(client_id), Some(client_secret)) => Some(web::client::Credentials {
                     token_url: env
                         .shared("ACCOUNTS_TOKEN_URL")
-                        .unwrap_or_else(|| "http://127.0.0.1:4001/oauth/token".into()),
+                        .unwrap_or_else(|| topology::ACCOUNTS.local_url("/oauth/token")),
                     client_id,
                     client_secret,
                 }),

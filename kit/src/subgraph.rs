@@ -42,13 +42,15 @@ impl<T: OwnSettings> Settings<T> {
     }
 }
 
-/// What [`Subgraph::build`] gets: its settings, its migrated database, the event bus and a
-/// client for calls to other services.
+/// What [`Subgraph::build`] gets: its settings, its migrated database, the event bus, a
+/// client for calls to other services, and an HTTP client for calls outside (a payment
+/// processor) that trusts the configured CA (`TLS_CA_FILE`) besides the public roots.
 pub struct Resources<'a, T> {
     pub settings: &'a Settings<T>,
     pub database: Database,
     pub events: Events,
     pub services: Arc<ServiceClient>,
+    pub http: reqwest::Client,
 }
 
 /// A subgraph's handle on the event bus: it writes events to its outbox (see

@@ -26,8 +26,8 @@ pub const SUPERGRAPH: &str = include_str!("../../schema/supergraph.graphql");
 pub const PERSISTED_OPERATIONS: &str =
     include_str!("../../frontend-queries/persisted-operations.json");
 
-/// The shop's subgraphs in port order: the n-th listens on the base port + n. Adding a subgraph
-/// to the shop is one line here.
+/// The shop's subgraphs, in the order of `topology::SUBGRAPHS` (where their names and ports
+/// are listed). Adding a subgraph to the shop is one line there and one here.
 pub fn subgraphs() -> Vec<Box<dyn Launch>> {
     vec![
         launch::<accounts::Accounts>(),
@@ -64,7 +64,7 @@ impl ShopOptions {
         Self {
             data_dir: data_dir.into(),
             host: IpAddr::from([127, 0, 0, 1]),
-            base_port: 4000,
+            base_port: topology::ROUTER.port,
             demo_products: 1000,
             read_environment: true,
             settings: HashMap::new(),
@@ -77,11 +77,12 @@ impl ShopOptions {
         self
     }
 
-    /// The port of the `position`-th subgraph (the router's is the base).
-    fn port(&self, position: usize) -> u16 {
+    /// The port of a subgraph whose own port is `port`: as far above the base as its port is
+    /// above the router's (with the default base, its own).
+    fn port(&self, port: u16) -> u16 {
         match self.base_port {
             0 => 0,
-            base => base + 1 + position as u16,
+            base => base + (port - topology::ROUTER.port),
         }
     }
 
@@ -117,7 +118,7 @@ impl ShopOptions {
 
 /// The test card processor as a process of its own (a staging deployment without a real
 /// processor): `TEST_PROVIDER_LISTEN` (default `127.0.0.1:4090`), `TEST_PROVIDER_WEBHOOK_URL`
-/// (default `http://127.0.0.1:4006/webhooks/provider`), `TEST_PROVIDER_WEBHOOK_SECRET`
+/// (default payments' `/webhooks/provider` on this machine), `TEST_PROVIDER_WEBHOOK_SECRET`
 /// (required; one of payments' `PAYMENTS_WEBHOOK_SECRETS`), `TEST_PROVIDER_API_KEY` (required;
 /// payments' `PAYMENTS_PROVIDER_API_KEY`), `TEST_PROVIDER_DATABASE_URL` (default
 /// `sqlite://data/payment-test-provider.db`): its books, kept apart from the shop's, as an
@@ -127,7 +128,7 @@ pub async fn serve_test_provider() -> anyhow::Result<()> {
     let required = |name: &str| var(name).ok_or_else(|| anyhow::anyhow!("{name} must be set"));
     let listen = var("TEST_PROVIDER_LISTEN").unwrap_or_else(|| "127.0.0.1:4090".into());
     let webhook_url = var("TEST_PROVIDER_WEBHOOK_URL")
-        .unwrap_or_else(|| "http://127.0.0.1:4006/webhooks/provider".into());
+        .unwrap_or_else(|| topology::PAYMENTS.local_url("/webhooks/provider"));
     let settings = TestProviderSettings::new(
         &required("TEST_PROVIDER_API_KEY")?,
         &webhook_url,
@@ -196,8 +197,8 @@ impl Shop {
         let list = subgraphs();
         // Every port is bound first, so each subgraph knows where the others are.
         let mut listeners = Vec::new();
-        for (position, subgraph) in list.iter().enumerate() {
-            let address = SocketAddr::new(options.host, options.port(position));
+        for subgraph in &list {
+            let address = SocketAddr::new(options.host, options.port(subgraph.port()));
             let listener = TcpListener::bind(address).await.map_err(|e| {
                 anyhow::anyhow!("{}: cannot listen on {address}: {e}", subgraph.name())
             })?;
@@ -448,17 +449,21 @@ impl Shop {
 mod tests {
     use super::*;
 
-    /// A subgraph run alone listens on the port it has in the shop.
+    /// The shop starts the subgraphs of the one list, each on its own port.
     #[test]
-    fn the_shop_gives_each_subgraph_its_own_default_port() {
+    fn the_shop_runs_the_listed_subgraphs_on_their_ports() {
+        let listed: Vec<(&str, u16)> = topology::SUBGRAPHS
+            .iter()
+            .map(|p| (p.name, p.port))
+            .collect();
+        let started: Vec<(&str, u16)> = subgraphs().iter().map(|s| (s.name(), s.port())).collect();
+        assert_eq!(started, listed);
         let options = ShopOptions::new("data");
-        for (position, subgraph) in subgraphs().iter().enumerate() {
-            assert_eq!(
-                options.port(position),
-                subgraph.port(),
-                "{}",
-                subgraph.name()
-            );
+        for subgraph in subgraphs() {
+            assert_eq!(options.port(subgraph.port()), subgraph.port());
         }
+        let mut shifted = ShopOptions::new("data");
+        shifted.base_port = 5000;
+        assert_eq!(shifted.port(topology::ORDERS.port), 5005);
     }
 }

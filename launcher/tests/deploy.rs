@@ -170,3 +170,19 @@ fn the_dockerfile_copies_only_what_exists_and_runs_the_shop_binary() {
     assert!(dockerfile.contains("cargo build --release --locked -p shop"));
     assert!(dockerfile.contains(r#"ENTRYPOINT ["shop"]"#));
 }
+
+/// The deployment files come from the one list of processes (`platform/topology`) through
+/// `deploy/generate.py`: a port or a subgraph changed there and not regenerated fails here.
+#[test]
+fn the_deployment_files_are_what_the_generator_writes_from_the_topology() {
+    let output = std::process::Command::new("python3")
+        .arg(root().join("deploy/generate.py"))
+        .arg("--check")
+        .output()
+        .expect("python3 runs deploy/generate.py");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}

@@ -9,7 +9,7 @@
 //! plan_cache_size = 1000
 //! cors_allow_origins = ["https://shop.example.com"]  # or ["*"]; empty: no CORS headers
 //! subgraph_secret = "..."      # sent to subgraphs as x-router-secret (ROUTER_SUBGRAPH_SECRET)
-//! subgraph_ca_file = "/etc/shop/ca.pem"  # trusted for https:// subgraphs besides web roots
+//! subgraph_ca_file = "/etc/shop/ca.pem"  # trusted for https:// subgraphs and JWKS besides web roots
 //! [timeouts]
 //! subgraph_ms = 30000
 //! [http]                      # client connections

@@ -65,6 +65,8 @@ pub enum StartError {
         addr: SocketAddr,
         source: std::io::Error,
     },
+    #[error("subgraph_ca_file: {0}")]
+    Tls(#[from] web::client::TlsError),
     #[error("auth.events_url: {0}")]
     Events(#[from] event_bus::EventError),
     #[error("redis_url: {0}")]
@@ -129,11 +131,13 @@ impl App {
             None => None,
         };
         let revocations = bus.map(|bus| (Arc::new(Revocations::default()), bus));
+        // The JWKS host is one of the shop's services: trusted like the subgraphs.
+        let jwks_client = web::client::http_client_trusting(config.subgraph_ca_file.as_deref())?;
         let verifier = config.auth.jwks_url.as_ref().map(|url| {
             let verifier = auth::TokenVerifier::new(
                 auth::KeySource::Remote {
                     url: url.clone(),
-                    client: web::client::http_client(),
+                    client: jwks_client.clone(),
                 },
                 &config.auth.issuer,
                 &config.auth.audience,

@@ -4,6 +4,7 @@
 //! times when the failure says nothing happened (no connection, 502/503/504) or when the call is
 //! safe to repeat (queries, commands with an idempotency key).
 
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use serde::Deserialize;
@@ -16,12 +17,43 @@ use tracing::Instrument;
 /// server is closing.
 pub const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// An HTTP client for calls between the shop's processes (and to the test processor).
+/// An HTTP client for calls between the shop's processes (and to the test processor), trusting
+/// the web's public roots for `https://` (see [`http_client_trusting`] for a private CA).
 pub fn http_client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .pool_idle_timeout(POOL_IDLE_TIMEOUT)
-        .build()
-        .expect("a client with these settings builds")
+    http_client_trusting(None).expect("a client without a CA file builds")
+}
+
+/// An HTTP client that trusts, for `https://`, the web's public roots and the PEM certificates
+/// in `ca_file` (a private CA between the shop's services: `TLS_CA_FILE`).
+pub fn http_client_trusting(ca_file: Option<&Path>) -> Result<reqwest::Client, TlsError> {
+    let mut builder = reqwest::Client::builder().pool_idle_timeout(POOL_IDLE_TIMEOUT);
+    if let Some(path) = ca_file {
+        let invalid = |message: String| TlsError {
+            path: path.display().to_string(),
+            message,
+        };
+        let pem = std::fs::read(path).map_err(|e| invalid(e.to_string()))?;
+        let certificates =
+            reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| invalid(e.to_string()))?;
+        if certificates.is_empty() {
+            return Err(invalid("holds no PEM certificate".into()));
+        }
+        for certificate in certificates {
+            builder = builder.add_root_certificate(certificate);
+        }
+    }
+    builder.build().map_err(|e| TlsError {
+        path: ca_file.map(|p| p.display().to_string()).unwrap_or_default(),
+        message: e.to_string(),
+    })
+}
+
+/// A CA file that cannot be trusted: unreadable, or without a PEM certificate.
+#[derive(Debug, thiserror::Error)]
+#[error("CA file {path}: {message}")]
+pub struct TlsError {
+    pub path: String,
+    pub message: String,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -57,10 +89,11 @@ pub struct ServiceClient {
 }
 
 impl ServiceClient {
-    /// A client that calls with `credentials`' tokens, or anonymously without them.
-    pub fn new(credentials: Option<Credentials>) -> Self {
+    /// A client that calls through `http` with `credentials`' tokens, or anonymously without
+    /// them.
+    pub fn new(http: reqwest::Client, credentials: Option<Credentials>) -> Self {
         Self {
-            http: http_client(),
+            http,
             credentials,
             token: Mutex::new(None),
             timeout: Duration::from_secs(5),
@@ -94,7 +127,7 @@ impl ServiceClient {
             ])
             .send()
             .await
-            .map_err(|e| error(e.to_string()))?;
+            .map_err(|e| error(with_causes(&e)))?;
         if !response.status().is_success() {
             return Err(error(format!("status {}", response.status())));
         }
@@ -200,7 +233,7 @@ impl ServiceClient {
                     Err(format!("status {}", response.status()))
                 }
                 Ok(response) => Ok(response),
-                Err(e) => Err(e.to_string()),
+                Err(e) => Err(with_causes(&e)),
             };
             match outcome {
                 Ok(response) => {
@@ -234,6 +267,19 @@ impl ServiceClient {
             }
         }
     }
+}
+
+/// `error` and its causes on one line: reqwest's own text leaves out why a request failed (a
+/// refused connection, a certificate that does not verify).
+pub fn with_causes(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
 }
 
 fn is_transient(status: reqwest::StatusCode) -> bool {

@@ -99,7 +99,7 @@ pub enum AccountsCommand {
 
 impl Subgraph for Accounts {
     const NAME: &'static str = "accounts";
-    const PORT: u16 = 4001;
+    const PORT: u16 = topology::ACCOUNTS.port;
     type Settings = AccountsSettings;
     type Query = graphql::Query;
     type Mutation = graphql::Mutation;

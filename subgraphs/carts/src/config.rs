@@ -24,7 +24,7 @@ impl OwnSettings for CartsSettings {
                 .unwrap_or_else(|| "shop".into()),
             catalog_url: env
                 .shared("CATALOG_URL")
-                .unwrap_or_else(|| "http://127.0.0.1:4002/graphql".into()),
+                .unwrap_or_else(|| topology::CATALOG.local_graphql_url()),
         })
     }
 }

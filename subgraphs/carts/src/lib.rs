@@ -26,7 +26,7 @@ pub struct Carts {
 
 impl Subgraph for Carts {
     const NAME: &'static str = "carts";
-    const PORT: u16 = 4004;
+    const PORT: u16 = topology::CARTS.port;
     type Settings = CartsSettings;
     type Query = graphql::Query;
     type Mutation = graphql::Mutation;

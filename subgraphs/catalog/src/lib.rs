@@ -78,7 +78,7 @@ pub async fn load_demo_data(service: &CatalogService, count: usize) -> anyhow::R
 
 impl Subgraph for Catalog {
     const NAME: &'static str = "catalog";
-    const PORT: u16 = 4002;
+    const PORT: u16 = topology::CATALOG.port;
     type Settings = CatalogSettings;
     type Query = graphql::Query;
     type Mutation = graphql::Mutation;

@@ -29,7 +29,7 @@ pub struct Inventory {
 
 impl Subgraph for Inventory {
     const NAME: &'static str = "inventory";
-    const PORT: u16 = 4003;
+    const PORT: u16 = topology::INVENTORY.port;
     type Settings = InventorySettings;
     type Query = graphql::Query;
     type Mutation = graphql::Mutation;

@@ -45,7 +45,7 @@ impl Notifications {
 
 impl Subgraph for Notifications {
     const NAME: &'static str = "notifications";
-    const PORT: u16 = 4009;
+    const PORT: u16 = topology::NOTIFICATIONS.port;
     type Settings = NotificationsSettings;
     type Query = graphql::Query;
     type Mutation = graphql::Mutation;

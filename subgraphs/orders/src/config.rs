@@ -41,9 +41,9 @@ pub struct OrdersSettings {
 
 impl OwnSettings for OrdersSettings {
     fn from_env(env: &Env, _common: &CommonSettings) -> Result<Self, ConfigError> {
-        let url = |name: &str, port: u16| {
+        let url = |name: &str, service: topology::Process| {
             env.shared(name)
-                .unwrap_or_else(|| format!("http://127.0.0.1:{port}/graphql"))
+                .unwrap_or_else(|| service.local_graphql_url())
         };
         let positive = |key: &str, default: u64| -> Result<u64, ConfigError> {
             match env.parse_or(key, default)? {
@@ -62,12 +62,12 @@ impl OwnSettings for OrdersSettings {
             reconcile_window: Duration::from_secs(positive("RECONCILE_WINDOW_HOURS", 72)? * 3600),
             reservation_ttl: Duration::from_secs(positive("RESERVATION_TTL_SECS", 900)?),
             urls: ServiceUrls {
-                accounts: url("ACCOUNTS_URL", 4001),
-                catalog: url("CATALOG_URL", 4002),
-                inventory: url("INVENTORY_URL", 4003),
-                carts: url("CARTS_URL", 4004),
-                payments: url("PAYMENTS_URL", 4006),
-                shipping: url("SHIPPING_URL", 4007),
+                accounts: url("ACCOUNTS_URL", topology::ACCOUNTS),
+                catalog: url("CATALOG_URL", topology::CATALOG),
+                inventory: url("INVENTORY_URL", topology::INVENTORY),
+                carts: url("CARTS_URL", topology::CARTS),
+                payments: url("PAYMENTS_URL", topology::PAYMENTS),
+                shipping: url("SHIPPING_URL", topology::SHIPPING),
             },
         })
     }

@@ -54,7 +54,7 @@ pub struct Orders {
 
 impl Subgraph for Orders {
     const NAME: &'static str = "orders";
-    const PORT: u16 = 4005;
+    const PORT: u16 = topology::ORDERS.port;
     type Settings = OrdersSettings;
     type Query = graphql::Query;
     type Mutation = graphql::Mutation;

@@ -32,7 +32,7 @@ pub struct Payments {
 
 impl Subgraph for Payments {
     const NAME: &'static str = "payments";
-    const PORT: u16 = 4006;
+    const PORT: u16 = topology::PAYMENTS.port;
     type Settings = PaymentsSettings;
     type Query = graphql::Query;
     type Mutation = graphql::Mutation;
@@ -43,10 +43,10 @@ impl Subgraph for Payments {
     async fn build(resources: Resources<'_, PaymentsSettings>) -> anyhow::Result<Self> {
         let settings = resources.settings.own.clone();
         let store = PaymentStore::new(resources.database);
-        let provider = Arc::new(HttpProvider::new(
-            &settings.provider_url,
-            &settings.provider_api_key,
-        ));
+        let provider = Arc::new(
+            HttpProvider::new(&settings.provider_url, &settings.provider_api_key)
+                .with_http(resources.http.clone()),
+        );
         let webhooks = Arc::new(WebhookIntake::new(
             store.clone(),
             provider.clone(),

@@ -44,7 +44,7 @@ pub struct Recommendations {
 
 impl Subgraph for Recommendations {
     const NAME: &'static str = "recommendations";
-    const PORT: u16 = 4010;
+    const PORT: u16 = topology::RECOMMENDATIONS.port;
     type Settings = RecommendationsSettings;
     type Query = graphql::Query;
     type Mutation = async_graphql::EmptyMutation;

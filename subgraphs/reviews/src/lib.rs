@@ -33,7 +33,7 @@ pub struct Reviews {
 
 impl Subgraph for Reviews {
     const NAME: &'static str = "reviews";
-    const PORT: u16 = 4008;
+    const PORT: u16 = topology::REVIEWS.port;
     type Settings = ReviewsSettings;
     type Query = graphql::Query;
     type Mutation = graphql::Mutation;

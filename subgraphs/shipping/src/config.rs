@@ -89,7 +89,7 @@ impl OwnSettings for ShippingSettings {
             simulator_step: (step > 0).then(|| Duration::from_secs(step)),
             catalog_url: env
                 .shared("CATALOG_URL")
-                .unwrap_or_else(|| "http://127.0.0.1:4002/graphql".into()),
+                .unwrap_or_else(|| topology::CATALOG.local_graphql_url()),
         })
     }
 }

@@ -36,7 +36,7 @@ pub struct Shipping {
 
 impl Subgraph for Shipping {
     const NAME: &'static str = "shipping";
-    const PORT: u16 = 4007;
+    const PORT: u16 = topology::SHIPPING.port;
     type Settings = ShippingSettings;
     type Query = graphql::Query;
     type Mutation = graphql::Mutation;

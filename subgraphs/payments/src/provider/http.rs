@@ -23,6 +23,12 @@ impl HttpProvider {
         }
     }
 
+    /// Calls through `http` (the subgraph's client, trusting its configured CA) instead.
+    pub fn with_http(mut self, http: reqwest::Client) -> Self {
+        self.http = http;
+        self
+    }
+
     async fn post<T: serde::de::DeserializeOwned>(
         &self,
         path: &str,

@@ -1,0 +1,5 @@
+//! Orders tests: the subgraph alone (no other subgraph running), on PostgreSQL and SQLite.
+//! Checkout journeys across subgraphs stay in `launcher/tests/shop/`.
+
+mod alone;
+mod store_contract;
