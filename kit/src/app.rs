@@ -55,10 +55,30 @@ pub enum StartError {
     },
 }
 
+/// How a subgraph's state is built from its resources: [`Subgraph::build`], or, in a test of
+/// the subgraph alone, a constructor taking in-memory fakes of the services it calls.
+pub type Build<S> = Box<
+    dyn for<'a> FnOnce(Resources<'a, <S as Subgraph>::Settings>) -> BoxFuture<'a, anyhow::Result<S>>
+        + Send,
+>;
+
+/// [`Subgraph::build`] as a [`Build`].
+pub fn default_build<S: Subgraph>() -> Build<S> {
+    Box::new(|resources| Box::pin(S::build(resources)))
+}
+
 /// Connects to the subgraph's database (migrated) and the event bus and builds its state,
 /// without serving: for commands and for [`App`].
 pub async fn prepare<S: Subgraph>(
     settings: &Settings<S::Settings>,
+) -> Result<(Arc<S>, Database, Events), StartError> {
+    prepare_with(settings, default_build::<S>()).await
+}
+
+/// Like [`prepare`], building the state with `build`.
+pub async fn prepare_with<S: Subgraph>(
+    settings: &Settings<S::Settings>,
+    build: Build<S>,
 ) -> Result<(Arc<S>, Database, Events), StartError> {
     let common = &settings.common;
     let database = Database::connect(&common.database_url, common.max_connections, S::MIGRATIONS)
@@ -81,7 +101,7 @@ pub async fn prepare<S: Subgraph>(
                 source,
             }
         })?;
-    let subgraph = S::build(Resources {
+    let subgraph = build(Resources {
         settings,
         database: database.clone(),
         events: events.clone(),
@@ -129,7 +149,16 @@ impl<S: Subgraph> App<S> {
         listener: TcpListener,
         settings: &Settings<S::Settings>,
     ) -> Result<Self, StartError> {
-        let (subgraph, database, events) = prepare::<S>(settings).await?;
+        Self::build_on_with(listener, settings, default_build::<S>()).await
+    }
+
+    /// Like [`App::build_on`], building the subgraph's state with `build`.
+    pub async fn build_on_with(
+        listener: TcpListener,
+        settings: &Settings<S::Settings>,
+        build: Build<S>,
+    ) -> Result<Self, StartError> {
+        let (subgraph, database, events) = prepare_with::<S>(settings, build).await?;
         let common = &settings.common;
         let source = match (subgraph.verification_keys(), &common.keys) {
             (Some(own), _) => KeySource::Static(own),

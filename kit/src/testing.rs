@@ -35,6 +35,15 @@ pub async fn spawn_app<S: Subgraph>() -> TestApp<S> {
 
 /// Like [`spawn_app`], with settings of the test's own (e.g. a SQLite database URL).
 pub async fn spawn_app_with<S: Subgraph>(configure: impl FnOnce(Env) -> Env) -> TestApp<S> {
+    spawn_app_built::<S>(configure, crate::app::default_build::<S>()).await
+}
+
+/// Like [`spawn_app_with`], building the subgraph's state with `build` (e.g. with in-memory
+/// fakes of the services it calls, to test it without them running).
+pub async fn spawn_app_built<S: Subgraph>(
+    configure: impl FnOnce(Env) -> Env,
+    build: crate::app::Build<S>,
+) -> TestApp<S> {
     telemetry::init_for_tests();
     let data_dir = std::env::temp_dir().join(primitives::id::new_id("test-data"));
     let env = Env::isolated(S::NAME)
@@ -49,7 +58,10 @@ pub async fn spawn_app_with<S: Subgraph>(configure: impl FnOnce(Env) -> Env) -> 
     let tokens = TestTokens::new();
     let mut settings = Settings::<S::Settings>::load::<S>(&env).expect("test settings are valid");
     settings.common.keys = VerificationKeys::Fixed(tokens.jwks());
-    let app = App::<S>::build(&settings)
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("a free port");
+    let app = App::<S>::build_on_with(listener, &settings, build)
         .await
         .expect("the subgraph starts");
     let (stop, receiver) = watch::channel(false);

@@ -28,7 +28,7 @@ use primitives::stop::StopSignal;
 pub use config::OrdersSettings;
 use saga::Saga;
 use service::OrdersService;
-use services::Services;
+use services::{HttpServices, Services};
 use store::OrderStore;
 
 pub static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/orders");
@@ -52,20 +52,15 @@ pub struct Orders {
     events: kit::subgraph::Events,
 }
 
-impl Subgraph for Orders {
-    const NAME: &'static str = "orders";
-    const PORT: u16 = topology::ORDERS.port;
-    type Settings = OrdersSettings;
-    type Query = graphql::Query;
-    type Mutation = graphql::Mutation;
-    type Command = OrdersCommand;
-
-    const MIGRATIONS: &'static sqlx::migrate::Migrator = &MIGRATIONS;
-
-    async fn build(resources: Resources<'_, OrdersSettings>) -> anyhow::Result<Self> {
+impl Orders {
+    /// The subgraph calling the other services through `services` (over HTTP when served; in
+    /// memory in the tests of orders alone).
+    pub async fn build_with(
+        resources: Resources<'_, OrdersSettings>,
+        services: Arc<dyn Services>,
+    ) -> anyhow::Result<Self> {
         let settings = resources.settings.own.clone();
         let store = OrderStore::new(resources.database);
-        let services = Arc::new(Services::new(resources.services, settings.urls.clone()));
         let saga = Arc::new(Saga::new(
             store.clone(),
             services.clone(),
@@ -79,6 +74,23 @@ impl Subgraph for Orders {
             service: Arc::new(service),
             events: resources.events,
         })
+    }
+}
+
+impl Subgraph for Orders {
+    const NAME: &'static str = "orders";
+    const PORT: u16 = topology::ORDERS.port;
+    type Settings = OrdersSettings;
+    type Query = graphql::Query;
+    type Mutation = graphql::Mutation;
+    type Command = OrdersCommand;
+
+    const MIGRATIONS: &'static sqlx::migrate::Migrator = &MIGRATIONS;
+
+    async fn build(resources: Resources<'_, OrdersSettings>) -> anyhow::Result<Self> {
+        let urls = resources.settings.own.urls.clone();
+        let services = Arc::new(HttpServices::new(resources.services.clone(), urls));
+        Self::build_with(resources, services).await
     }
 
     fn schema(self: &Arc<Self>) -> graphql::OrdersSchema {

@@ -61,7 +61,7 @@ impl std::fmt::Display for Finding {
 pub struct Reconciler<'a> {
     pub store: &'a OrderStore,
     pub saga: &'a Saga,
-    pub services: &'a Services,
+    pub services: &'a dyn Services,
     /// How long inventory holds a reservation: a checkout pending longer is stuck.
     pub reservation_ttl: Duration,
 }

@@ -35,7 +35,7 @@ enum Next {
 
 pub struct Saga {
     pub store: OrderStore,
-    services: Arc<Services>,
+    services: Arc<dyn Services>,
     events: Events,
     lease: Duration,
     retry_after: Duration,
@@ -45,7 +45,7 @@ pub struct Saga {
 impl Saga {
     pub fn new(
         store: OrderStore,
-        services: Arc<Services>,
+        services: Arc<dyn Services>,
         events: Events,
         lease: Duration,
         retry_after: Duration,

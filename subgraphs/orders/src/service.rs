@@ -42,7 +42,7 @@ pub struct CheckoutRequest {
 pub struct OrdersService {
     pub store: OrderStore,
     pub saga: Arc<Saga>,
-    services: Arc<Services>,
+    services: Arc<dyn Services>,
     events: Events,
     settings: OrdersSettings,
 }
@@ -51,7 +51,7 @@ impl OrdersService {
     pub fn new(
         store: OrderStore,
         saga: Arc<Saga>,
-        services: Arc<Services>,
+        services: Arc<dyn Services>,
         events: Events,
         settings: OrdersSettings,
     ) -> Self {
@@ -334,7 +334,7 @@ impl OrdersService {
         Reconciler {
             store: &self.store,
             saga: &self.saga,
-            services: &self.services,
+            services: self.services.as_ref(),
             reservation_ttl: self.settings.reservation_ttl,
         }
         .run(self.settings.reconcile_window, repair)

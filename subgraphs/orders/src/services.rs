@@ -139,22 +139,84 @@ pub struct ShippingRate {
     pub price: Money,
 }
 
-pub struct Services {
+/// What checkout, cancellation and reconciliation ask of the other services. Every command
+/// carries the order's id (or a reference derived from it), so a retried or resumed call does its
+/// work once. [`HttpServices`] calls the real services; tests of orders alone use fakes.
+#[async_trait::async_trait]
+pub trait Services: Send + Sync {
+    /// The customer's cart lines if `cart_id` is their cart; `None` for any other cart.
+    async fn cart(&self, customer_id: &str, cart_id: &str) -> CallResult<Option<Vec<CartLine>>>;
+
+    /// Takes the bought products out of the customer's cart (harmless to repeat).
+    async fn clear_cart_lines(&self, customer_id: &str, product_ids: &[String]) -> CallResult<()>;
+
+    /// An active customer's email and address book; `None` for an unknown or disabled account.
+    async fn customer(&self, customer_id: &str) -> CallResult<Option<Customer>>;
+
+    /// The products among `ids` the catalog has, with their current price and status.
+    async fn products(&self, ids: &[String]) -> CallResult<Vec<CatalogProduct>>;
+
+    /// What each carrier service charges to ship `lines` to `address`, cheapest first; or, when
+    /// no carrier takes the parcel there, shipping's word for why.
+    async fn shipping_rates(
+        &self,
+        address: &Address,
+        lines: &[CartLine],
+    ) -> CallResult<Result<Vec<ShippingRate>, String>>;
+
+    /// The units of each product that can be sold now (products inventory does not know have
+    /// none).
+    async fn available(&self, product_ids: &[String]) -> CallResult<Vec<(String, i64)>>;
+
+    /// Holds stock for every line or none, under `reference` (the order's id, or its second
+    /// hold's reference).
+    async fn reserve(&self, reference: &str, lines: &[(String, i64)]) -> CallResult<Reserved>;
+
+    /// Confirms (`confirmReservation`), releases (`releaseReservation`) or returns to stock
+    /// (`returnReservation`) the reservation held under `reference`.
+    async fn settle_reservation(&self, reference: &str, how: Settle) -> CallResult<Settled>;
+
+    /// Charges the order (once: payments keys the charge by the order).
+    async fn charge(
+        &self,
+        order_id: &str,
+        customer_id: &str,
+        total: Money,
+        payment_token: &str,
+    ) -> CallResult<PaymentState>;
+
+    /// The payments of `order_ids` (orders without one are left out).
+    async fn order_payments(&self, order_ids: &[String]) -> CallResult<Vec<OrderPayment>>;
+
+    /// Has payments compare the provider's charges created in `[from, until)` with its
+    /// payments (and apply the provider's state with `repair`).
+    async fn reconcile_charges(
+        &self,
+        from: i64,
+        until: i64,
+        repair: bool,
+    ) -> CallResult<Vec<ChargeFinding>>;
+
+    /// Refunds what is left of the order's payment (compensation, cancellation). A payment
+    /// whose result payments cannot tell yet is an error, so the step is tried again later.
+    async fn refund_order(&self, order_id: &str, reason: &str) -> CallResult<()>;
+}
+
+/// [`Services`] over HTTP: service calls to the other subgraphs with the orders' token.
+pub struct HttpServices {
     client: Arc<ServiceClient>,
     urls: ServiceUrls,
 }
 
-impl Services {
+impl HttpServices {
     pub fn new(client: Arc<ServiceClient>, urls: ServiceUrls) -> Self {
         Self { client, urls }
     }
+}
 
-    /// The customer's cart lines if `cart_id` is their cart; `None` for any other cart.
-    pub async fn cart(
-        &self,
-        customer_id: &str,
-        cart_id: &str,
-    ) -> CallResult<Option<Vec<CartLine>>> {
+#[async_trait::async_trait]
+impl Services for HttpServices {
+    async fn cart(&self, customer_id: &str, cart_id: &str) -> CallResult<Option<Vec<CartLine>>> {
         let data = self
             .client
             .query(
@@ -171,12 +233,7 @@ impl Services {
         Ok(Some(read("carts", cart["lines"].clone())?))
     }
 
-    /// Takes the bought products out of the customer's cart (harmless to repeat).
-    pub async fn clear_cart_lines(
-        &self,
-        customer_id: &str,
-        product_ids: &[String],
-    ) -> CallResult<()> {
+    async fn clear_cart_lines(&self, customer_id: &str, product_ids: &[String]) -> CallResult<()> {
         self.client
             .query(
                 &self.urls.carts,
@@ -187,8 +244,7 @@ impl Services {
         Ok(())
     }
 
-    /// An active customer's email and address book; `None` for an unknown or disabled account.
-    pub async fn customer(&self, customer_id: &str) -> CallResult<Option<Customer>> {
+    async fn customer(&self, customer_id: &str) -> CallResult<Option<Customer>> {
         let data = self
             .client
             .query(
@@ -205,8 +261,7 @@ impl Services {
         Ok(Some(read("accounts", customer)?))
     }
 
-    /// The products among `ids` the catalog has, with their current price and status.
-    pub async fn products(&self, ids: &[String]) -> CallResult<Vec<CatalogProduct>> {
+    async fn products(&self, ids: &[String]) -> CallResult<Vec<CatalogProduct>> {
         let entities = self
             .client
             .entities(
@@ -243,9 +298,7 @@ impl Services {
         Ok(products)
     }
 
-    /// What each carrier service charges to ship `lines` to `address`, cheapest first; or, when
-    /// no carrier takes the parcel there, shipping's word for why.
-    pub async fn shipping_rates(
+    async fn shipping_rates(
         &self,
         address: &Address,
         lines: &[CartLine],
@@ -295,9 +348,7 @@ impl Services {
             .map(Ok)
     }
 
-    /// The units of each product that can be sold now (products inventory does not know have
-    /// none).
-    pub async fn available(&self, product_ids: &[String]) -> CallResult<Vec<(String, i64)>> {
+    async fn available(&self, product_ids: &[String]) -> CallResult<Vec<(String, i64)>> {
         let entities = self
             .client
             .entities(
@@ -318,9 +369,7 @@ impl Services {
             .collect())
     }
 
-    /// Holds stock for every line or none, under `reference` (the order's id, or its second
-    /// hold's reference).
-    pub async fn reserve(&self, reference: &str, lines: &[(String, i64)]) -> CallResult<Reserved> {
+    async fn reserve(&self, reference: &str, lines: &[(String, i64)]) -> CallResult<Reserved> {
         let lines: Vec<Value> = lines
             .iter()
             .map(|(product_id, quantity)| json!({ "productId": product_id, "quantity": quantity }))
@@ -348,9 +397,7 @@ impl Services {
         }
     }
 
-    /// Confirms (`confirmReservation`), releases (`releaseReservation`) or returns to stock
-    /// (`returnReservation`) the reservation held under `reference`.
-    pub async fn settle_reservation(&self, reference: &str, how: Settle) -> CallResult<Settled> {
+    async fn settle_reservation(&self, reference: &str, how: Settle) -> CallResult<Settled> {
         let field = match how {
             Settle::Confirm => "confirmReservation",
             Settle::Release => "releaseReservation",
@@ -378,8 +425,7 @@ impl Services {
         )
     }
 
-    /// Charges the order (once: payments keys the charge by the order).
-    pub async fn charge(
+    async fn charge(
         &self,
         order_id: &str,
         customer_id: &str,
@@ -426,8 +472,7 @@ impl Services {
         })
     }
 
-    /// The payments of `order_ids` (orders without one are left out).
-    pub async fn order_payments(&self, order_ids: &[String]) -> CallResult<Vec<OrderPayment>> {
+    async fn order_payments(&self, order_ids: &[String]) -> CallResult<Vec<OrderPayment>> {
         let data = self
             .client
             .query(
@@ -440,9 +485,7 @@ impl Services {
         read("payments", data["orderPayments"].clone())
     }
 
-    /// Has payments compare the provider's charges created in `[from, until)` with its
-    /// payments (and apply the provider's state with `repair`).
-    pub async fn reconcile_charges(
+    async fn reconcile_charges(
         &self,
         from: i64,
         until: i64,
@@ -461,9 +504,7 @@ impl Services {
         read("payments", data["reconcileCharges"].clone())
     }
 
-    /// Refunds what is left of the order's payment (compensation, cancellation). A payment
-    /// whose result payments cannot tell yet is an error, so the step is tried again later.
-    pub async fn refund_order(&self, order_id: &str, reason: &str) -> CallResult<()> {
+    async fn refund_order(&self, order_id: &str, reason: &str) -> CallResult<()> {
         let data = self
             .client
             .command(

@@ -2,4 +2,6 @@
 //! Checkout journeys across subgraphs stay in `launcher/tests/shop/`.
 
 mod alone;
+mod checkout;
+mod fakes;
 mod store_contract;

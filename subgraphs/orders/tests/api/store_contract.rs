@@ -3,7 +3,6 @@
 
 use std::sync::Arc;
 
-use commerce::address::Address;
 use commerce::money::CurrencyCode;
 use orders::domain::checkout::Step;
 use orders::domain::status::OrderStatus;
@@ -22,16 +21,7 @@ fn new_order(cart: &str) -> (OrderRow, Vec<LineRow>) {
         subtotal_minor: 2000,
         shipping_minor: 500,
         total_minor: 2500,
-        shipping_address: Address {
-            full_name: "Ada Lovelace".into(),
-            line1: "1 Main St".into(),
-            line2: None,
-            city: "Springfield".into(),
-            region: Some("IL".into()),
-            postal_code: "62701".into(),
-            country_code: "US".into(),
-            phone: None,
-        },
+        shipping_address: crate::fakes::address(),
         shipping_method: None,
         status: OrderStatus::Pending,
         created_at: now,

@@ -1,0 +1,194 @@
+//! Checkout on orders alone, with in-memory fakes of the services it calls, on PostgreSQL and
+//! SQLite: a checkout that pays, a declined card, too little stock, twenty identical checkouts at
+//! once, and a payment call that fails and is resumed by the sweep without a second charge.
+
+use std::sync::Arc;
+
+use commerce::money::Money;
+use kit::testing::{spawn_app_built, TestApp};
+use orders::services::{CartLine, CatalogProduct};
+use orders::Orders;
+use serde_json::{json, Value};
+
+use crate::fakes::{customer, usd, FakeServices, Hold, DECLINED};
+
+const CUSTOMER: &str = "usr_ada";
+const CART: &str = "cart_ada";
+const LAMP: &str = "prod_lamp";
+
+const CHECKOUT: &str = "mutation($input: CheckoutInput!) { checkout(input: $input) {
+    order { id status total { amount currencyCode } } userErrors { code message } } }";
+
+/// Orders on `backend` calling `fakes`: a lamp at 10.00 with `stock` units, Ada's cart with
+/// `quantity` lamps, her address book with `adr_home`.
+async fn start(sqlite: bool, stock: i64, quantity: i64) -> (TestApp<Orders>, Arc<FakeServices>) {
+    let fakes = Arc::new(FakeServices::default());
+    fakes.with(|w| {
+        w.products.insert(
+            LAMP.into(),
+            CatalogProduct {
+                id: LAMP.into(),
+                sku: "LAMP-1".into(),
+                name: "Lamp".into(),
+                active: true,
+                price: usd(1000),
+            },
+        );
+        w.stock.insert(LAMP.into(), stock);
+        w.carts.insert(
+            (CUSTOMER.into(), CART.into()),
+            vec![CartLine {
+                product_id: LAMP.into(),
+                quantity,
+            }],
+        );
+        w.customers
+            .insert(CUSTOMER.into(), customer("ada@example.com", "adr_home"));
+    });
+    let services = fakes.clone();
+    let app = spawn_app_built::<Orders>(
+        move |env| {
+            // The sweep runs when a test says so (`saga.sweep()`), not on a timer.
+            let env = env.set("ORDERS_SWEEP_INTERVAL_SECS", "3600");
+            if sqlite {
+                env.set("ORDERS_DATABASE_URL", storage::db::testing::sqlite_url())
+            } else {
+                env
+            }
+        },
+        Box::new(move |resources| Box::pin(Orders::build_with(resources, services))),
+    )
+    .await;
+    (app, fakes)
+}
+
+async fn checkout(app: &TestApp<Orders>, token: &str, key: &str) -> Value {
+    let ada = app.tokens.customer(CUSTOMER);
+    app.data(
+        CHECKOUT,
+        json!({ "input": { "cartId": CART, "addressId": "adr_home", "paymentToken": token,
+            "idempotencyKey": key } }),
+        Some(&ada),
+    )
+    .await["checkout"]
+        .clone()
+}
+
+fn total(payload: &Value) -> Money {
+    Money::from_json(&payload["order"]["total"]).expect("a total")
+}
+
+#[tokio::test]
+async fn a_checkout_holds_the_stock_charges_once_and_empties_the_cart() {
+    for sqlite in [false, true] {
+        let (app, fakes) = start(sqlite, 5, 2).await;
+        let paid = checkout(&app, "tok_visa", "k-1").await;
+        assert_eq!(paid["order"]["status"], "PAID", "{paid}");
+        assert_eq!(paid["userErrors"], json!([]));
+        // Two lamps at 10.00 and 5.00 shipping.
+        assert_eq!(total(&paid), usd(2500));
+        let order_id = paid["order"]["id"].as_str().unwrap().to_string();
+        fakes.with(|w| {
+            assert_eq!(w.stock[LAMP], 3);
+            assert_eq!(w.holds[&order_id].1, Hold::Confirmed);
+            assert_eq!(w.charges.len(), 1);
+            assert_eq!(w.charges[&order_id].amount_minor, 2500);
+            assert!(w.carts[&(CUSTOMER.to_string(), CART.to_string())].is_empty());
+        });
+    }
+}
+
+#[tokio::test]
+async fn a_declined_card_fails_the_order_and_gives_the_stock_back() {
+    for sqlite in [false, true] {
+        let (app, fakes) = start(sqlite, 5, 2).await;
+        let declined = checkout(&app, DECLINED, "k-1").await;
+        assert_eq!(declined["order"]["status"], "FAILED", "{declined}");
+        assert_eq!(declined["userErrors"][0]["code"], "PAYMENT_DECLINED");
+        let order_id = declined["order"]["id"].as_str().unwrap().to_string();
+        fakes.with(|w| {
+            assert_eq!(w.stock[LAMP], 5);
+            assert_eq!(w.holds[&order_id].1, Hold::Released);
+            assert!(!w.charges[&order_id].captured);
+            // The cart keeps its lines for another try.
+            assert_eq!(w.carts[&(CUSTOMER.to_string(), CART.to_string())].len(), 1);
+        });
+    }
+}
+
+#[tokio::test]
+async fn too_little_stock_fails_the_order_and_charges_nothing() {
+    for sqlite in [false, true] {
+        let (app, fakes) = start(sqlite, 1, 2).await;
+        let short = checkout(&app, "tok_visa", "k-1").await;
+        assert_eq!(short["order"]["status"], "FAILED", "{short}");
+        assert_eq!(short["userErrors"][0]["code"], "OUT_OF_STOCK");
+        fakes.with(|w| {
+            assert_eq!(w.stock[LAMP], 1);
+            assert!(w.charges.is_empty());
+        });
+    }
+}
+
+#[tokio::test]
+async fn the_same_checkout_twenty_times_at_once_makes_one_order_and_one_charge() {
+    for sqlite in [false, true] {
+        let (app, fakes) = start(sqlite, 5, 1).await;
+        let app = Arc::new(app);
+        let attempts = (0..20).map(|_| {
+            let app = app.clone();
+            tokio::spawn(async move { checkout(&app, "tok_visa", "same-key").await })
+        });
+        let answers: Vec<Value> = futures_util::future::join_all(attempts)
+            .await
+            .into_iter()
+            .map(Result::unwrap)
+            .collect();
+        let mut orders: Vec<&str> = answers
+            .iter()
+            .filter_map(|a| a["order"]["id"].as_str())
+            .collect();
+        orders.dedup();
+        assert_eq!(orders.len(), 1, "{answers:#?}");
+        for answer in &answers {
+            // Each repeat gets the one order, or is told the first is still running.
+            let code = answer["userErrors"][0]["code"].as_str();
+            assert!(
+                answer["order"]["id"] == orders[0] || code == Some("STILL_RUNNING"),
+                "{answer}"
+            );
+        }
+        fakes.with(|w| {
+            assert_eq!(w.charges.len(), 1);
+            assert_eq!(w.stock[LAMP], 4);
+        });
+    }
+}
+
+#[tokio::test]
+async fn a_payment_call_that_fails_is_resumed_and_charges_once() {
+    for sqlite in [false, true] {
+        let (app, fakes) = start(sqlite, 5, 1).await;
+        // Payments is down for the first call: the stock is held, the charge not made.
+        fakes.with(|w| w.outages.insert("charge", 1));
+        let first = checkout(&app, "tok_visa", "k-1").await;
+        let order_id = first["order"]["id"].as_str().unwrap().to_string();
+        assert_eq!(first["order"]["status"], "PENDING", "{first}");
+        fakes.with(|w| {
+            assert_eq!(w.holds[&order_id].1, Hold::Held);
+            assert!(w.charges.is_empty());
+        });
+        // The sweep (every ORDERS_SWEEP_INTERVAL_SECS) takes the checkout up where it stopped.
+        let resumed = app.subgraph.service.saga.sweep().await.unwrap();
+        assert_eq!(resumed, 1);
+        // The client asking again with the same key gets the order, paid.
+        let again = checkout(&app, "tok_visa", "k-1").await;
+        assert_eq!(again["order"]["id"], order_id.as_str());
+        assert_eq!(again["order"]["status"], "PAID", "{again}");
+        fakes.with(|w| {
+            assert_eq!(w.charges.len(), 1);
+            assert_eq!(w.holds[&order_id].1, Hold::Confirmed);
+            assert_eq!(w.stock[LAMP], 4);
+        });
+    }
+}
