@@ -1,16 +1,18 @@
 //! The event bus: facts one service records and others react to.
 //!
 //! - A producer writes an [`Event`] to its outbox in the same transaction as the change it
-//!   describes ([`outbox::append`]); its [`outbox::Relay`] publishes the outbox to the bus.
+//!   describes (`storage::outbox::append`); its relay (`storage::outbox::Relay`) publishes
+//!   the outbox to the bus.
 //! - The bus ([`EventBus`]) keeps a stream per topic and a consumer group per subscribing
 //!   service: Redis Streams in production ([`redis_bus::RedisBus`]), a durable SQLite file in
-//!   the data directory in the embedded mode ([`embedded::EmbeddedBus`]). Both pass the same
-//!   contract tests.
+//!   the data directory in the embedded mode (`storage::embedded_bus::EmbeddedBus`). Both pass
+//!   the same contract tests.
 //! - A consumer ([`consumer::Consumer`]) handles each entry at least once: entries a consumer
 //!   took but did not acknowledge (it crashed, its handler failed) are retried with backoff, and
 //!   after `max_attempts` land in the group's dead-letter stream while the rest keep flowing.
-//!   Handlers are idempotent by event id: [`processed::begin_once`] commits the handler's changes
-//!   and the "processed" mark together.
+//!   Handlers are idempotent by event id: `storage::processed::begin_once` commits the
+//!   handler's changes and the "processed" mark together.
+//! - What each topic carries is declared once, in the event contract (the `events` crate).
 
 pub mod consumer;
 pub mod redis_bus;

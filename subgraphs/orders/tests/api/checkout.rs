@@ -1,11 +1,14 @@
 //! Checkout on orders alone, with in-memory fakes of the services it calls, on PostgreSQL and
 //! SQLite: a checkout that pays, a declined card, too little stock, twenty identical checkouts at
-//! once, and a payment call that fails and is resumed by the sweep without a second charge.
+//! once, a payment call that fails and is resumed by the sweep without a second charge, a
+//! payment service that keeps failing (the checkout gives up, stock back), and the price the
+//! catalog has at checkout charged rather than the one the cart showed.
 
 use std::sync::Arc;
 
 use commerce::money::Money;
 use kit::testing::{spawn_app_built, TestApp};
+use orders::domain::status::OrderStatus;
 use orders::services::{CartLine, CatalogProduct};
 use orders::Orders;
 use serde_json::{json, Value};
@@ -19,9 +22,23 @@ const LAMP: &str = "prod_lamp";
 const CHECKOUT: &str = "mutation($input: CheckoutInput!) { checkout(input: $input) {
     order { id status total { amount currencyCode } } userErrors { code message } } }";
 
-/// Orders on `backend` calling `fakes`: a lamp at 10.00 with `stock` units, Ada's cart with
-/// `quantity` lamps, her address book with `adr_home`.
+/// Orders on PostgreSQL (or SQLite) calling fakes: a lamp at 10.00 with `stock` units, Ada's
+/// cart with `quantity` lamps, her address book with `adr_home`.
 async fn start(sqlite: bool, stock: i64, quantity: i64) -> (TestApp<Orders>, Arc<FakeServices>) {
+    start_with(sqlite, stock, quantity, &[]).await
+}
+
+/// Like [`start`], with settings of the test's own.
+async fn start_with(
+    sqlite: bool,
+    stock: i64,
+    quantity: i64,
+    settings: &[(&str, &str)],
+) -> (TestApp<Orders>, Arc<FakeServices>) {
+    let settings: Vec<(String, String)> = settings
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
     let fakes = Arc::new(FakeServices::default());
     fakes.with(|w| {
         w.products.insert(
@@ -49,7 +66,10 @@ async fn start(sqlite: bool, stock: i64, quantity: i64) -> (TestApp<Orders>, Arc
     let app = spawn_app_built::<Orders>(
         move |env| {
             // The sweep runs when a test says so (`saga.sweep()`), not on a timer.
-            let env = env.set("ORDERS_SWEEP_INTERVAL_SECS", "3600");
+            let mut env = env.set("ORDERS_SWEEP_INTERVAL_SECS", "3600");
+            for (key, value) in settings {
+                env = env.set(key, value);
+            }
             if sqlite {
                 env.set("ORDERS_DATABASE_URL", storage::db::testing::sqlite_url())
             } else {
@@ -189,6 +209,70 @@ async fn a_payment_call_that_fails_is_resumed_and_charges_once() {
             assert_eq!(w.charges.len(), 1);
             assert_eq!(w.holds[&order_id].1, Hold::Confirmed);
             assert_eq!(w.stock[LAMP], 4);
+        });
+    }
+}
+
+#[tokio::test]
+async fn a_payment_service_that_keeps_failing_ends_the_checkout_failed_with_the_stock_back() {
+    for sqlite in [false, true] {
+        let (app, fakes) = start_with(sqlite, 5, 1, &[("ORDERS_CHARGE_ATTEMPTS", "2")]).await;
+        fakes.with(|w| w.outages.insert("charge", u32::MAX));
+        let placed = checkout(&app, "tok_visa", "broken").await;
+        assert_eq!(placed["order"]["status"], "PENDING", "{placed}");
+        let order_id = placed["order"]["id"].as_str().unwrap().to_string();
+        fakes.with(|w| assert_eq!(w.stock[LAMP], 4, "held meanwhile"));
+        // The sweep tries once more, then gives up: the stock goes back, nothing is charged.
+        let saga = &app.subgraph.service.saga;
+        for _ in 0..5 {
+            saga.sweep().await.unwrap();
+        }
+        let order = app
+            .subgraph
+            .service
+            .order(&order_id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(order.status, OrderStatus::Failed);
+        fakes.with(|w| {
+            assert_eq!(w.stock[LAMP], 5);
+            assert_eq!(w.holds[&order_id].1, Hold::Released);
+            assert!(w.charges.is_empty());
+            w.outages.clear();
+        });
+        // The customer can try again.
+        let again = checkout(&app, "tok_visa", "second-try").await;
+        assert_eq!(again["order"]["status"], "PAID", "{again}");
+    }
+}
+
+#[tokio::test]
+async fn the_price_is_the_catalogs_at_checkout_not_the_one_the_cart_showed() {
+    for sqlite in [false, true] {
+        let (app, fakes) = start(sqlite, 5, 2).await;
+        // The lamp's price changed since the cart was shown at 10.00.
+        fakes.with(|w| w.products.get_mut(LAMP).unwrap().price = usd(1234));
+        let ada = app.tokens.customer(CUSTOMER);
+        let placed = app
+            .data(
+                "mutation($input: CheckoutInput!) { checkout(input: $input) { order {
+                    status lines { unitPrice { amount } lineTotal { amount } }
+                    subtotal { amount } total { amount } } userErrors { code } } }",
+                json!({ "input": { "cartId": CART, "addressId": "adr_home",
+                    "paymentToken": "tok_visa", "idempotencyKey": "price" } }),
+                Some(&ada),
+            )
+            .await;
+        let order = &placed["checkout"]["order"];
+        assert_eq!(order["status"], "PAID", "{placed}");
+        assert_eq!(order["lines"][0]["unitPrice"]["amount"], "12.34");
+        assert_eq!(order["lines"][0]["lineTotal"]["amount"], "24.68");
+        assert_eq!(order["subtotal"]["amount"], "24.68");
+        assert_eq!(order["total"]["amount"], "29.68");
+        fakes.with(|w| {
+            let charged: Vec<i64> = w.charges.values().map(|c| c.amount_minor).collect();
+            assert_eq!(charged, vec![2968]);
         });
     }
 }
