@@ -276,3 +276,126 @@ async fn the_price_is_the_catalogs_at_checkout_not_the_one_the_cart_showed() {
         });
     }
 }
+
+const CANCEL: &str = "mutation($input: CancelOrderInput!) { cancelOrder(input: $input) {
+    order { status } userErrors { code message } } }";
+
+#[tokio::test]
+async fn a_cancelled_order_puts_the_stock_back_and_is_refunded_once() {
+    for sqlite in [false, true] {
+        let (app, fakes) = start(sqlite, 5, 2).await;
+        let paid = checkout(&app, "tok_visa", "k-1").await;
+        assert_eq!(paid["order"]["status"], "PAID", "{paid}");
+        let order_id = paid["order"]["id"].as_str().unwrap().to_string();
+        let ada = app.tokens.customer(CUSTOMER);
+        let cancelled = app
+            .data(
+                CANCEL,
+                json!({ "input": { "orderId": order_id, "reason": "changed my mind" } }),
+                Some(&ada),
+            )
+            .await;
+        let payload = &cancelled["cancelOrder"];
+        assert_eq!(payload["userErrors"], json!([]), "{cancelled}");
+        assert_eq!(payload["order"]["status"], "CANCELLED");
+        fakes.with(|w| {
+            assert_eq!(w.stock[LAMP], 5);
+            assert_eq!(w.holds[&order_id].1, Hold::Returned);
+            assert_eq!(w.charges[&order_id].refunded_minor, 2500);
+        });
+        // Twice: refused, nothing moves again.
+        let again = app
+            .data(
+                CANCEL,
+                json!({ "input": { "orderId": order_id } }),
+                Some(&ada),
+            )
+            .await;
+        assert_eq!(
+            again["cancelOrder"]["userErrors"][0]["code"],
+            "INVALID_TRANSITION"
+        );
+        fakes.with(|w| assert_eq!(w.stock[LAMP], 5));
+        // Someone else's order is not theirs to cancel.
+        let bob = app.tokens.customer("usr_bob");
+        let body = app
+            .graphql(
+                CANCEL,
+                json!({ "input": { "orderId": order_id } }),
+                Some(&bob),
+            )
+            .await;
+        let code = body["data"]["cancelOrder"]["userErrors"][0]["code"]
+            .as_str()
+            .or(body["errors"][0]["extensions"]["code"].as_str());
+        assert!(matches!(code, Some("NOT_FOUND" | "FORBIDDEN")), "{body}");
+    }
+}
+
+#[tokio::test]
+async fn checkouts_that_cannot_be_placed_are_refused_with_a_reason_and_charge_nothing() {
+    let (app, fakes) = start(false, 5, 1).await;
+    let ada = app.tokens.customer(CUSTOMER);
+    let refusal = |input: Value| {
+        let app = &app;
+        let ada = &ada;
+        async move {
+            let body = app
+                .data(CHECKOUT, json!({ "input": input }), Some(ada))
+                .await;
+            let payload = &body["checkout"];
+            assert!(payload["order"].is_null(), "{body}");
+            payload["userErrors"][0]["code"]
+                .as_str()
+                .unwrap_or("<none>")
+                .to_string()
+        }
+    };
+    let input = |cart: &str, address: &str, key: &str| {
+        json!({ "cartId": cart, "addressId": address, "paymentToken": "tok_visa",
+            "idempotencyKey": key })
+    };
+    assert_eq!(
+        refusal(input("cart_bob", "adr_home", "a")).await,
+        "CART_NOT_FOUND"
+    );
+    assert_eq!(
+        refusal(input(CART, "adr_nope", "b")).await,
+        "UNKNOWN_ADDRESS"
+    );
+    assert_eq!(refusal(input(CART, "adr_home", " ")).await, "INVALID_INPUT");
+    // The lamp archived since it went into the cart.
+    fakes.with(|w| w.products.get_mut(LAMP).unwrap().active = false);
+    assert_eq!(
+        refusal(input(CART, "adr_home", "c")).await,
+        "PRODUCT_UNAVAILABLE"
+    );
+    fakes.with(|w| {
+        w.products.get_mut(LAMP).unwrap().active = true;
+        w.carts
+            .get_mut(&(CUSTOMER.to_string(), CART.to_string()))
+            .unwrap()
+            .clear();
+    });
+    assert_eq!(refusal(input(CART, "adr_home", "d")).await, "EMPTY_CART");
+    // A placed checkout's key sent with another cart is refused.
+    fakes.with(|w| {
+        w.carts.insert(
+            (CUSTOMER.into(), CART.into()),
+            vec![CartLine {
+                product_id: LAMP.into(),
+                quantity: 1,
+            }],
+        )
+    });
+    let paid = checkout(&app, "tok_visa", "e").await;
+    assert_eq!(paid["order"]["status"], "PAID", "{paid}");
+    assert_eq!(
+        refusal(input("cart_other", "adr_home", "e")).await,
+        "IDEMPOTENCY_KEY_REUSED"
+    );
+    fakes.with(|w| {
+        assert_eq!(w.charges.len(), 1);
+        assert_eq!(w.stock[LAMP], 4);
+    });
+}
