@@ -12,7 +12,7 @@ use primitives::time::now_millis;
 
 use crate::domain::checkout::{Failure, FailureKind, Step};
 use crate::domain::status::{Actor, OrderStatus};
-use crate::services::{CallError, PaymentState, Reserved, Services, Settle, Settled};
+use crate::services::{CallError, CartLine, PaymentState, Reserved, Services, Settle, Settled};
 use crate::store::{Advance, CheckoutRow, LineRow, OrderRow, OrderStore, StatusChange, StoreError};
 use events::common::Line;
 use events::orders::{OrderClosed, OrderFacts, OrderPaid, OrderPlaced};
@@ -71,8 +71,27 @@ impl Saga {
     }
 
     /// Runs the order's checkout as far as it can go now, as `owner` (a lease holder, or anyone
-    /// when nobody holds it).
+    /// when nobody holds it). A checkout nobody has started yet is one whose creator may have
+    /// died before reading the cart again (see [`Saga::drive_just_placed`]): its cart is read
+    /// again first, and the order withdrawn when the lines are gone (another tab's checkout
+    /// bought them), so a cart is never bought twice.
     pub async fn drive(&self, order_id: &str, owner: &str) -> Result<(), SagaError> {
+        self.drive_from(order_id, owner, true).await
+    }
+
+    /// Like [`Saga::drive`], for the checkout's creator, who has just read the cart again
+    /// while holding it.
+    pub async fn drive_just_placed(&self, order_id: &str, owner: &str) -> Result<(), SagaError> {
+        self.drive_from(order_id, owner, false).await
+    }
+
+    async fn drive_from(
+        &self,
+        order_id: &str,
+        owner: &str,
+        check_cart: bool,
+    ) -> Result<(), SagaError> {
+        let mut check_cart = check_cart;
         loop {
             let Some(checkout) = self
                 .store
@@ -88,6 +107,31 @@ impl Saga {
                 .pop()
                 .ok_or_else(|| SagaError::MissingOrder(order_id.into()))?;
             let lines = self.store.lines_of(&[order_id.to_string()]).await?;
+            let untouched = checkout.step == Step::Reserve && checkout.attempts == 0;
+            if std::mem::take(&mut check_cart) && untouched {
+                match self
+                    .services
+                    .cart(&order.customer_id, &checkout.cart_id)
+                    .await
+                {
+                    Ok(Some(cart)) if same_lines(&cart, &lines) => {}
+                    Ok(_) => {
+                        tracing::warn!(
+                            order = order_id,
+                            "the cart changed before its checkout started; order withdrawn"
+                        );
+                        self.store.withdraw(order_id, owner).await?;
+                        return Ok(());
+                    }
+                    Err(error) => {
+                        // Untouched still: the next sweep reads the cart again.
+                        tracing::warn!(order = order_id, %error, "cannot read the cart of an unstarted checkout; later");
+                        let retry_at = now_millis() + self.retry_after.as_millis() as i64;
+                        self.store.release_lease(order_id, owner, retry_at).await?;
+                        return Ok(());
+                    }
+                }
+            }
             let next = self.step(&checkout, &order, &lines, owner).await?;
             if let Next::Stop = next {
                 return Ok(());
@@ -466,4 +510,13 @@ fn facts(order: &OrderRow, lines: &[LineRow]) -> OrderFacts {
         shipping_address: order.shipping_address.clone().into(),
         shipping_method: order.shipping_method.clone(),
     }
+}
+
+/// Whether the cart holds exactly the order's lines.
+pub(crate) fn same_lines(cart: &[CartLine], lines: &[LineRow]) -> bool {
+    cart.len() == lines.len()
+        && lines.iter().all(|line| {
+            cart.iter()
+                .any(|c| c.product_id == line.product_id && c.quantity == line.quantity)
+        })
 }

@@ -18,7 +18,7 @@ use crate::domain::status::{Actor, OrderStatus};
 use crate::domain::totals::{self, PricedLine};
 use crate::error::{OrderError, OrderResult};
 use crate::reconcile::{Finding, Reconciler};
-use crate::saga::Saga;
+use crate::saga::{same_lines, Saga};
 use crate::services::Services;
 use crate::store::{Created, LineRow, OrderRow, OrderStore, StatusChange, StoreError};
 use events::orders::{OrderClosed, OrderStatusChanged, ReconciliationNeeded, ShippingMethod};
@@ -169,7 +169,7 @@ impl OrdersService {
                 return Err(OrderError::CartCheckoutRunning);
             }
         }
-        self.saga.drive(order_id, &owner).await?;
+        self.saga.drive_just_placed(order_id, &owner).await?;
         Ok(order_id.to_string())
     }
 
@@ -405,14 +405,6 @@ impl OrdersService {
 }
 
 /// Whether the cart still holds exactly the lines the order was priced from.
-fn same_lines(cart: &[crate::services::CartLine], lines: &[LineRow]) -> bool {
-    cart.len() == lines.len()
-        && lines.iter().all(|line| {
-            cart.iter()
-                .any(|c| c.product_id == line.product_id && c.quantity == line.quantity)
-        })
-}
-
 /// `ord_` and 26 hex digits of SHA-256 over the customer and the idempotency key.
 fn order_id_for(customer_id: &str, key: &str) -> String {
     primitives::id::derived_id("ord", &format!("{customer_id}\n{key}"), 13)

@@ -199,8 +199,7 @@ async fn a_payment_call_that_fails_is_resumed_and_charges_once() {
             assert!(w.charges.is_empty());
         });
         // The sweep (every ORDERS_SWEEP_INTERVAL_SECS) takes the checkout up where it stopped.
-        let resumed = app.subgraph.service.saga.sweep().await.unwrap();
-        assert_eq!(resumed, 1);
+        app.subgraph.service.saga.sweep().await.unwrap();
         // The client asking again with the same key gets the order, paid.
         let again = checkout(&app, "tok_visa", "k-1").await;
         assert_eq!(again["order"]["id"], order_id.as_str());
@@ -398,4 +397,84 @@ async fn checkouts_that_cannot_be_placed_are_refused_with_a_reason_and_charge_no
         assert_eq!(w.charges.len(), 1);
         assert_eq!(w.stock[LAMP], 4);
     });
+}
+
+/// An order of one lamp from Ada's cart whose checkout was created by a process that died
+/// before it read the cart again: nobody holds it, nothing was reserved or charged.
+async fn orphaned_checkout(app: &TestApp<Orders>) -> String {
+    let (mut order, mut lines) = crate::store_contract::new_order(CART);
+    order.customer_id = CUSTOMER.into();
+    lines[0].product_id = LAMP.into();
+    lines[0].quantity = 1;
+    let lease_over = primitives::time::now_millis() - 1;
+    let created = app
+        .subgraph
+        .service
+        .store
+        .create(&order, &lines, CART, "tok_visa", "died", lease_over)
+        .await
+        .unwrap();
+    assert_eq!(created, orders::store::Created::Started);
+    order.id
+}
+
+#[tokio::test]
+async fn an_unstarted_checkout_whose_cart_was_bought_meanwhile_is_withdrawn_not_charged() {
+    for sqlite in [false, true] {
+        let (app, fakes) = start(sqlite, 5, 1).await;
+        // Meanwhile another tab's checkout bought the cart and emptied it.
+        fakes.with(|w| {
+            w.carts
+                .get_mut(&(CUSTOMER.to_string(), CART.to_string()))
+                .unwrap()
+                .clear()
+        });
+        let order_id = orphaned_checkout(&app).await;
+        app.subgraph.service.saga.sweep().await.unwrap();
+        let store = &app.subgraph.service.store;
+        assert!(store
+            .orders_by_ids(std::slice::from_ref(&order_id))
+            .await
+            .unwrap()
+            .is_empty());
+        fakes.with(|w| {
+            assert!(w.charges.is_empty());
+            assert!(w.holds.is_empty());
+            assert_eq!(w.stock[LAMP], 5);
+        });
+    }
+}
+
+#[tokio::test]
+async fn an_unstarted_checkout_whose_cart_still_holds_its_lines_is_resumed_and_paid() {
+    for sqlite in [false, true] {
+        let (app, fakes) = start(sqlite, 5, 1).await;
+        // Carts cannot be asked at first: the checkout waits untouched for the next sweep.
+        fakes.with(|w| w.outages.insert("cart", 1));
+        let order_id = orphaned_checkout(&app).await;
+        app.subgraph.service.saga.sweep().await.unwrap();
+        fakes.with(|w| assert!(w.charges.is_empty()));
+        let store = &app.subgraph.service.store;
+        let checkout = store.checkout(&order_id).await.unwrap().unwrap();
+        assert_eq!(checkout.attempts, 0);
+        // Due again once its retry time has come (the test does not wait: it moves it).
+        sqlx::query("UPDATE checkouts SET lease_until = 0 WHERE order_id = $1")
+            .bind(&order_id)
+            .execute(app.database.pool())
+            .await
+            .unwrap();
+        app.subgraph.service.saga.sweep().await.unwrap();
+        let order = app
+            .subgraph
+            .service
+            .order(&order_id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(order.status, OrderStatus::Paid);
+        fakes.with(|w| {
+            assert_eq!(w.charges.len(), 1);
+            assert_eq!(w.stock[LAMP], 4);
+        });
+    }
 }

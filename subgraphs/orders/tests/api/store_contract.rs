@@ -10,7 +10,7 @@ use orders::store::{Created, LineRow, OrderRow, OrderStore};
 use primitives::time::now_millis;
 use storage::db::testing::every_backend;
 
-fn new_order(cart: &str) -> (OrderRow, Vec<LineRow>) {
+pub(crate) fn new_order(cart: &str) -> (OrderRow, Vec<LineRow>) {
     let id = primitives::id::new_id("ord");
     let now = now_millis();
     let order = OrderRow {
