@@ -118,7 +118,9 @@ impl Subgraph for Orders {
         let sweep = async move {
             let stopped = sweep_stop.stopped();
             tokio::pin!(stopped);
-            let mut ticks = tokio::time::interval(interval);
+            // Not at once: the services it calls may be starting beside it.
+            let mut ticks =
+                tokio::time::interval_at(tokio::time::Instant::now() + interval, interval);
             loop {
                 tokio::select! {
                     _ = &mut stopped => return,

@@ -124,10 +124,8 @@ impl Saga {
                         return Ok(());
                     }
                     Err(error) => {
-                        // Untouched still: the next sweep reads the cart again.
+                        // Untouched still: when this lease runs out, a sweep reads it again.
                         tracing::warn!(order = order_id, %error, "cannot read the cart of an unstarted checkout; later");
-                        let retry_at = now_millis() + self.retry_after.as_millis() as i64;
-                        self.store.release_lease(order_id, owner, retry_at).await?;
                         return Ok(());
                     }
                 }

@@ -457,7 +457,8 @@ async fn an_unstarted_checkout_whose_cart_still_holds_its_lines_is_resumed_and_p
         let store = &app.subgraph.service.store;
         let checkout = store.checkout(&order_id).await.unwrap().unwrap();
         assert_eq!(checkout.attempts, 0);
-        // Due again once its retry time has come (the test does not wait: it moves it).
+        // Due again once the lease of the sweep that could not read the cart runs out (the
+        // test does not wait: it ends the lease).
         sqlx::query("UPDATE checkouts SET lease_until = 0 WHERE order_id = $1")
             .bind(&order_id)
             .execute(app.database.pool())
