@@ -9,7 +9,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::settings::VerificationKeys;
+use crate::settings::{CommonSettings, VerificationKeys};
 use crate::subgraph::{Events, Resources, Settings, Subgraph};
 use auth::revocation::Revocations;
 use auth::{KeySource, TokenVerifier};
@@ -72,13 +72,26 @@ pub fn default_build<S: Subgraph>() -> Build<S> {
 pub async fn prepare<S: Subgraph>(
     settings: &Settings<S::Settings>,
 ) -> Result<(Arc<S>, Database, Events), StartError> {
-    prepare_with(settings, default_build::<S>()).await
+    let http = outgoing_http(&settings.common)?;
+    prepare_with(settings, default_build::<S>(), http).await
 }
 
-/// Like [`prepare`], building the state with `build`.
+/// The HTTP client for calls out of the subgraph (service calls, the JWKS, a payment
+/// processor): the public roots and `TLS_CA_FILE`.
+fn outgoing_http(common: &CommonSettings) -> Result<reqwest::Client, StartError> {
+    web::client::http_client_trusting(common.tls_ca_file.as_deref()).map_err(|source| {
+        StartError::Tls {
+            setting: "TLS_CA_FILE",
+            source,
+        }
+    })
+}
+
+/// Like [`prepare`], building the state with `build` and calling out through `http`.
 pub async fn prepare_with<S: Subgraph>(
     settings: &Settings<S::Settings>,
     build: Build<S>,
+    http: reqwest::Client,
 ) -> Result<(Arc<S>, Database, Events), StartError> {
     let common = &settings.common;
     let database = Database::connect(&common.database_url, common.max_connections, S::MIGRATIONS)
@@ -94,13 +107,6 @@ pub async fn prepare_with<S: Subgraph>(
             source,
         })?;
     let events = Events::new(bus.clone(), Relay::new(database.clone(), bus), S::NAME);
-    let http =
-        web::client::http_client_trusting(common.tls_ca_file.as_deref()).map_err(|source| {
-            StartError::Tls {
-                setting: "TLS_CA_FILE",
-                source,
-            }
-        })?;
     let subgraph = build(Resources {
         settings,
         database: database.clone(),
@@ -158,19 +164,15 @@ impl<S: Subgraph> App<S> {
         settings: &Settings<S::Settings>,
         build: Build<S>,
     ) -> Result<Self, StartError> {
-        let (subgraph, database, events) = prepare_with::<S>(settings, build).await?;
         let common = &settings.common;
+        let http = outgoing_http(common)?;
+        let (subgraph, database, events) = prepare_with::<S>(settings, build, http.clone()).await?;
         let source = match (subgraph.verification_keys(), &common.keys) {
             (Some(own), _) => KeySource::Static(own),
             (None, VerificationKeys::Fixed(keys)) => KeySource::Static(keys.clone()),
             (None, VerificationKeys::Jwks(url)) => KeySource::Remote {
                 url: url.clone(),
-                client: web::client::http_client_trusting(common.tls_ca_file.as_deref()).map_err(
-                    |source| StartError::Tls {
-                        setting: "TLS_CA_FILE",
-                        source,
-                    },
-                )?,
+                client: http,
             },
         };
         let revocations = Arc::new(Revocations::default());

@@ -1,5 +1,7 @@
-//! Subgraph HTTP server: GraphQL on POST `/graphql` (and `/`), `/health`, request ids, tracing,
-//! bearer-token verification into a [`Viewer`](auth::Viewer), panics turned into 500s.
+//! A subgraph's GraphQL routes: POST `/graphql` (and `/`), `/health`, bearer-token verification
+//! into a [`Viewer`](auth::Viewer), the gate that keeps the port to the router and services,
+//! NUL characters refused. Request ids, tracing and panics turned into 500s are the layers every
+//! server gets from `web::server`.
 
 use std::net::SocketAddr;
 use std::sync::Arc;

@@ -58,8 +58,8 @@ pub struct Database {
 impl Database {
     /// Connects to `url` (`postgres://...` or `sqlite://path`; a SQLite file and its directory are
     /// created when missing), applies `migrations` and creates the platform's tables when
-    /// missing (`outbox_events`, `processed_events`, see [`crate::events`];
-    /// `idempotency_keys`, see [`crate::idempotency`]).
+    /// missing (`outbox_events`, see [`crate::outbox`]; `processed_events`, see
+    /// [`crate::processed`]; `idempotency_keys`, see [`crate::idempotency`]).
     pub async fn connect(
         url: &str,
         max_connections: u32,

@@ -81,14 +81,13 @@ impl Inbox {
     /// The messages `event` asks for (none for facts nobody is told of).
     async fn messages(&self, event: &Event) -> Result<Vec<Message>, HandlerError> {
         let store = &self.0.store;
-        let retry = |e: crate::store::StoreError| HandlerError::Retry(e.to_string());
         Ok(match event.topic.as_str() {
             UserRegistered::TOPIC => {
                 let user: UserRegistered = event.decode()?;
                 store
                     .remember_recipient(&user.user_id, &user.email, &user.name)
                     .await
-                    .map_err(retry)?;
+                    .map_err(HandlerError::retry)?;
                 vec![Message {
                     dedupe_key: format!("welcome:{}", user.user_id),
                     kind: Kind::Welcome,
@@ -107,7 +106,7 @@ impl Inbox {
                         email: order.email.clone(),
                     })
                     .await
-                    .map_err(retry)?;
+                    .map_err(HandlerError::retry)?;
                 let total = money(order.total_minor, &order.currency);
                 vec![self.order_message(
                     Kind::OrderPlaced,
@@ -165,7 +164,11 @@ impl Inbox {
                     return Ok(Vec::new());
                 }
                 // The order's customer comes from `order.placed`, which may still be on its way.
-                let Some(order) = store.known_order(&payment.order_id).await.map_err(retry)? else {
+                let Some(order) = store
+                    .known_order(&payment.order_id)
+                    .await
+                    .map_err(HandlerError::retry)?
+                else {
                     return Err(HandlerError::Retry(format!(
                         "order {} of refunded payment {} not known yet",
                         payment.order_id, payment.payment_id
@@ -252,7 +255,7 @@ impl Handler for Inbox {
                 Err(NotifyError::Template(error)) => {
                     return Err(HandlerError::Reject(error.to_string()))
                 }
-                Err(error) => return Err(HandlerError::Retry(error.to_string())),
+                Err(error) => return Err(HandlerError::retry(error)),
             }
         }
         Ok(())

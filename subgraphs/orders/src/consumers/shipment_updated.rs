@@ -77,7 +77,7 @@ impl Handler for ShipmentProgress {
                 updated.shipment_id, updated.order_id
             ))),
             // Another change won the race: the next attempt sees it.
-            Err(error) => Err(HandlerError::Retry(error.to_string())),
+            Err(error) => Err(HandlerError::retry(error)),
         }
     }
 }
