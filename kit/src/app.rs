@@ -100,12 +100,16 @@ pub async fn prepare_with<S: Subgraph>(
             setting: common.names.database_url.clone(),
             source,
         })?;
-    let bus = storage::bus::connect(&common.events.url, &common.events.namespace)
-        .await
-        .map_err(|source| StartError::Events {
-            setting: "EVENTS_URL",
-            source,
-        })?;
+    let bus = storage::bus::connect(
+        &common.events.url,
+        &common.events.namespace,
+        common.tls_ca_file.as_deref(),
+    )
+    .await
+    .map_err(|source| StartError::Events {
+        setting: "EVENTS_URL",
+        source,
+    })?;
     let events = Events::new(bus.clone(), Relay::new(database.clone(), bus), S::NAME);
     let subgraph = build(Resources {
         settings,

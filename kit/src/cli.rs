@@ -24,12 +24,8 @@ fn command<S: Subgraph>() -> clap::Command {
     S::Command::augment_subcommands(command)
 }
 
-/// Parses the command line and runs what it asks for.
-pub async fn run<S: Subgraph>() -> anyhow::Result<()> {
-    run_from::<S>(std::env::args_os()).await
-}
-
-/// Like [`run`], for these arguments (the program name first).
+/// Parses these arguments (the program name first) and runs what they ask for: `shop catalog
+/// serve` comes here with `catalog serve`.
 pub async fn run_from<S: Subgraph>(
     args: impl IntoIterator<Item = std::ffi::OsString>,
 ) -> anyhow::Result<()> {

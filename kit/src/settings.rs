@@ -150,8 +150,8 @@ pub struct CommonSettings {
     pub events: EventBusSettings,
     /// Service calls go out with this client's tokens; without it, anonymously.
     pub credentials: Option<web::client::Credentials>,
-    /// PEM certificates trusted for `https://` calls besides the web's public roots
-    /// (`TLS_CA_FILE`: the private CA of the shop's services).
+    /// PEM certificates trusted for `https://` calls besides the web's public roots, and the CA
+    /// of a `rediss://` Redis (`TLS_CA_FILE`: the private CA of the shop's services).
     pub tls_ca_file: Option<PathBuf>,
     /// The one currency the shop sells in (`SHOP_CURRENCY`, default USD): prices in another are
     /// refused where they are written.

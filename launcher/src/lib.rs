@@ -339,7 +339,10 @@ impl Shop {
         router_config.subgraph_secret = Some(router_secret);
         // The router applies revocations from the bus the subgraphs share.
         let events = kit::settings::EventBusSettings::load(&options.env("router"))?;
-        let bus = storage::bus::connect(&events.url, &events.namespace).await?;
+        let ca_file = router_env
+            .shared("TLS_CA_FILE")
+            .map(std::path::PathBuf::from);
+        let bus = storage::bus::connect(&events.url, &events.namespace, ca_file.as_deref()).await?;
         for subgraph in &running {
             router_config.subgraphs.insert(
                 subgraph.name.into(),

@@ -116,7 +116,7 @@ async fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// One process of a production deployment, as its own binary would run it.
+/// One process of a production deployment: the router, a subgraph or the test card processor.
 async fn run_process(args: Vec<OsString>) -> anyhow::Result<()> {
     let name = args
         .first()

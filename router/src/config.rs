@@ -9,7 +9,7 @@
 //! plan_cache_size = 1000
 //! cors_allow_origins = ["https://shop.example.com"]  # or ["*"]; empty: no CORS headers
 //! subgraph_secret = "..."      # sent to subgraphs as x-router-secret (ROUTER_SUBGRAPH_SECRET)
-//! subgraph_ca_file = "/etc/shop/ca.pem"  # trusted for https:// subgraphs and JWKS besides web roots
+//! subgraph_ca_file = "/etc/shop/ca.pem"  # trusted for https:// subgraphs and JWKS besides web roots; rediss:// Redis's CA
 //! [timeouts]
 //! subgraph_ms = 30000
 //! [http]                      # client connections
@@ -112,8 +112,8 @@ pub struct RouterConfig {
     /// Proves to the subgraphs that a request comes from the router (`x-router-secret`), so they
     /// trust its `x-forwarded-for` and serve partners' operations.
     pub subgraph_secret: Option<String>,
-    /// PEM certificates trusted for `https://` subgraphs besides the usual web roots (a private
-    /// CA).
+    /// PEM certificates trusted for `https://` subgraphs and the JWKS besides the usual web roots
+    /// (a private CA); for a `rediss://` Redis, the CA its certificate must come from.
     pub subgraph_ca_file: Option<std::path::PathBuf>,
     /// Whether `__schema` / `__type` are answered.
     pub introspection: bool,

@@ -97,7 +97,14 @@ impl App {
         supergraph: Supergraph,
     ) -> Result<Self, StartError> {
         let bus = match &config.auth.events_url {
-            Some(url) => Some(event_bus::connect(url, &config.auth.events_namespace).await?),
+            Some(url) => Some(
+                event_bus::connect(
+                    url,
+                    &config.auth.events_namespace,
+                    config.subgraph_ca_file.as_deref(),
+                )
+                .await?,
+            ),
             None => None,
         };
         Self::with_event_bus(config, supergraph, bus).await
@@ -150,7 +157,14 @@ impl App {
         });
         let client_dedupe = ClientDedupe::new(config.dedupe.client_requests);
         let shared = match &config.redis_url {
-            Some(url) => Some(SharedStore::connect(url, &config.redis_namespace).await?),
+            Some(url) => Some(
+                SharedStore::connect(
+                    url,
+                    &config.redis_namespace,
+                    config.subgraph_ca_file.as_deref(),
+                )
+                .await?,
+            ),
             None => None,
         };
         let apq = config.persisted.apq.then(|| {

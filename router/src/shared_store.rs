@@ -16,8 +16,13 @@ pub struct SharedStore {
 }
 
 impl SharedStore {
-    pub async fn connect(url: &str, namespace: &str) -> Result<Self, redis::RedisError> {
-        let client = redis::Client::open(url)?;
+    /// For `rediss://`, the server's certificate comes from the CA in `ca_file` when given.
+    pub async fn connect(
+        url: &str,
+        namespace: &str,
+        ca_file: Option<&std::path::Path>,
+    ) -> Result<Self, redis::RedisError> {
+        let client = event_bus::redis_client(url, ca_file)?;
         let config = redis::aio::ConnectionManagerConfig::new()
             .set_response_timeout(Some(COMMAND_TIMEOUT))
             .set_connection_timeout(Some(COMMAND_TIMEOUT));

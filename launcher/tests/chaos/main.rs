@@ -267,7 +267,7 @@ async fn checkouts_survive_the_processor_payments_orders_and_inventory_being_kil
 
     // The checkouts, eight at a time, while the chaos schedule kills and restarts processes.
     let orders_url = format!("{}/graphql", local("orders"));
-    let http = reqwest::Client::new();
+    let http = web::client::http_client();
     let router_secret = shop.shop.router_config.subgraph_secret.clone().unwrap();
     let checkouts = stream::iter(plan.iter())
         .map(|(token, input)| check_out(&http, &orders_url, &router_secret, token, input))

@@ -12,17 +12,23 @@ use crate::purchase::{
     address, available, checkout, fill_cart, send_checkout, stock, stocked_product, ORDER,
 };
 
-/// A checkout as a careful client sends it: when the answer is lost (the router timed out) or
-/// the first request is still running, it asks again with the same idempotency key. Returns the
-/// payload and how many times it asked again.
+/// A checkout as a careful client sends it: when the answer is lost (the router timed out, or
+/// its call to orders broke off, so whether the checkout ran is unknown) or the first request is
+/// still running, it asks again with the same idempotency key. Returns the payload and how many
+/// times it asked again.
 pub(crate) async fn checkout_until_answered(
     shop: &TestShop,
     token: &str,
     input: Value,
 ) -> (Value, usize) {
-    for retries in 0..5 {
+    // What is asserted is the outcome (one order per key, stock and charges exact), not how
+    // fast a machine running other tests beside it answers.
+    for retries in 0..10 {
         let (status, body) = send_checkout(shop, token, &input).await;
-        let timed_out = body["errors"][0]["extensions"]["code"] == "SUBREQUEST_TIMEOUT";
+        let timed_out = matches!(
+            body["errors"][0]["extensions"]["code"].as_str(),
+            Some("SUBREQUEST_TIMEOUT" | "SUBREQUEST_HTTP_ERROR")
+        );
         let payload = &body["data"]["checkout"];
         // Still running, or a service it needs did not answer in time: ask again, same key.
         let running = matches!(
@@ -37,7 +43,7 @@ pub(crate) async fn checkout_until_answered(
             return (payload.clone(), retries);
         }
     }
-    panic!("no answer after 5 attempts");
+    panic!("no answer after 10 attempts");
 }
 
 #[tokio::test]

@@ -105,7 +105,9 @@ impl TestShop {
         Self {
             shop,
             options,
-            http: reqwest::Client::new(),
+            // Idle connections are dropped before the router would close them (reqwest's own
+            // default keeps them longer: a request on one the router just closed is lost).
+            http: web::client::http_client(),
             _data_dir: data_dir,
         }
     }
@@ -361,7 +363,7 @@ pub struct Observer {
 
 impl Observer {
     pub async fn new(url: &str, namespace: &str, topic: &str) -> Self {
-        let bus = storage::bus::connect(url, namespace).await.unwrap();
+        let bus = storage::bus::connect(url, namespace, None).await.unwrap();
         bus.subscribe(topic, "observer").await.unwrap();
         Self {
             bus,

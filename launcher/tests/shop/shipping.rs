@@ -82,7 +82,7 @@ async fn a_paid_order_ships_at_once_and_the_carriers_webhooks_deliver_it() {
 
     // The carrier's webhooks, at shipping's public endpoint.
     let url = format!("http://{}/webhooks/carrier", shop.shop.address("shipping"));
-    let http = reqwest::Client::new();
+    let http = web::client::http_client();
     let later = |minutes: i64| {
         primitives::time::format_millis(primitives::time::now_millis() + minutes * 60_000)
     };

@@ -17,6 +17,8 @@
 pub mod consumer;
 pub mod redis_bus;
 
+pub use redis_bus::redis_client;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -190,13 +192,18 @@ pub trait EventBus: Send + Sync {
     ) -> Result<Vec<(String, String)>, EventError>;
 }
 
-/// Opens the Redis bus at `url` (`redis://...` or `rediss://...`); `namespace` prefixes every
-/// stream name, so several shops (or tests) can share one Redis. The embedded bus
-/// (`sqlite://...`) is opened by `storage::bus::connect`, which takes either URL.
-pub async fn connect(url: &str, namespace: &str) -> Result<Arc<dyn EventBus>, EventError> {
+/// Opens the Redis bus at `url` (`redis://...` or `rediss://...`, whose certificate comes from
+/// the CA in `ca_file` when given, see [`redis_client`]); `namespace` prefixes every stream
+/// name, so several shops (or tests) can share one Redis. The embedded bus (`sqlite://...`) is
+/// opened by `storage::bus::connect`, which takes either URL.
+pub async fn connect(
+    url: &str,
+    namespace: &str,
+    ca_file: Option<&std::path::Path>,
+) -> Result<Arc<dyn EventBus>, EventError> {
     if url.starts_with("redis://") || url.starts_with("rediss://") {
         Ok(Arc::new(
-            redis_bus::RedisBus::connect(url, namespace).await?,
+            redis_bus::RedisBus::connect(url, namespace, ca_file).await?,
         ))
     } else {
         Err(EventError::NotRedis(url.into()))

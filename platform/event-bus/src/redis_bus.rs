@@ -4,10 +4,11 @@
 //! (`<namespace>:dead:<group>:<topic>`).
 
 use std::collections::HashMap;
+use std::path::Path;
 use std::time::Duration;
 
 use redis::aio::{ConnectionManager, MultiplexedConnection};
-use redis::{AsyncConnectionConfig, Client, Value};
+use redis::{AsyncConnectionConfig, Client, ErrorKind, RedisError, TlsCertificates, Value};
 use tokio::sync::Mutex;
 
 use super::{backoff, DeadLetter, Delivery, Event, EventBus, EventError};
@@ -24,9 +25,36 @@ pub struct RedisBus {
     namespace: String,
 }
 
+/// A client for the Redis at `url`. For `rediss://`, the server's certificate must come from the
+/// CA in the PEM file `ca_file` when one is given (a private CA: `TLS_CA_FILE`), else from the
+/// system's roots. The bus, carts and the router's shared store all connect this way.
+pub fn redis_client(url: &str, ca_file: Option<&Path>) -> Result<Client, RedisError> {
+    match ca_file {
+        Some(path) if url.starts_with("rediss://") => {
+            let pem = std::fs::read(path).map_err(|error| {
+                RedisError::from((
+                    ErrorKind::InvalidClientConfig,
+                    "cannot read the CA file",
+                    format!("{}: {error}", path.display()),
+                ))
+            })?;
+            let certificates = TlsCertificates {
+                client_tls: None,
+                root_cert: Some(pem),
+            };
+            Client::build_with_tls(url, certificates)
+        }
+        _ => Client::open(url),
+    }
+}
+
 impl RedisBus {
-    pub async fn connect(url: &str, namespace: &str) -> Result<Self, EventError> {
-        let client = Client::open(url)?;
+    pub async fn connect(
+        url: &str,
+        namespace: &str,
+        ca_file: Option<&Path>,
+    ) -> Result<Self, EventError> {
+        let client = redis_client(url, ca_file)?;
         let config = redis::aio::ConnectionManagerConfig::new()
             .set_response_timeout(Some(COMMAND_TIMEOUT))
             .set_connection_timeout(Some(COMMAND_TIMEOUT));

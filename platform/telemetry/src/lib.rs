@@ -8,7 +8,8 @@
 //! passes it on to the services it calls, so the router's and every subgraph's spans of one
 //! request form one trace. Spans are exported over OTLP/HTTP (protobuf) when
 //! `OTEL_EXPORTER_OTLP_ENDPOINT` or `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` is set, sampled as
-//! `OTEL_TRACES_SAMPLER` says (by default every trace); `OTEL_SERVICE_NAME` overrides the
+//! `OTEL_TRACES_SAMPLER` says (by default every trace), over TLS to an `https://` collector
+//! (see [`otlp`] for a private CA); `OTEL_SERVICE_NAME` overrides the
 //! process's service name. Without an endpoint nothing is recorded, but trace ids are still
 //! made and passed on, so log lines of one request share a `trace_id` across processes.
 //! `OTEL_SDK_DISABLED=true` leaves OpenTelemetry out altogether: logs only, and the client's
@@ -17,7 +18,9 @@
 mod db_spans;
 mod dispatch;
 pub mod metrics;
+pub mod otlp;
 mod propagation;
+pub mod trust;
 
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_sdk::propagation::TraceContextPropagator;
@@ -66,8 +69,8 @@ pub fn init(service: &str, default_filter: &str) -> Telemetry {
             provider: builder.build(),
         };
     }
-    let exporter = otlp_exporter().and_then(|built| {
-        built
+    let exporter = otlp::OtlpSettings::from_env().and_then(|settings| {
+        otlp::span_exporter(&settings)
             .inspect_err(|error| {
                 eprintln!("the OTLP span exporter cannot be built, spans are not exported: {error}")
             })
@@ -102,10 +105,10 @@ pub fn init_with_exporter(
 }
 
 /// For tests: warnings and errors (internal errors' details among them) go to the test's
-/// captured output, shown when it fails.
+/// captured output, shown when it fails; sqlx's slow-statement warnings do not.
 pub fn init_for_tests() {
     let _ = tracing_subscriber::fmt()
-        .with_env_filter(log_filter("warn"))
+        .with_env_filter(log_filter("warn,sqlx=error"))
         .with_test_writer()
         .try_init();
 }
@@ -119,25 +122,6 @@ fn provider_builder(service: &str) -> TracerProviderBuilder {
             .build()
     };
     SdkTracerProvider::builder().with_resource(resource)
-}
-
-/// The OTLP exporter when an endpoint is configured; it reads the `OTEL_EXPORTER_OTLP_*`
-/// variables itself.
-fn otlp_exporter(
-) -> Option<Result<opentelemetry_otlp::SpanExporter, opentelemetry_otlp::ExporterBuildError>> {
-    let configured = [
-        "OTEL_EXPORTER_OTLP_ENDPOINT",
-        "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
-    ]
-    .iter()
-    .any(|key| std::env::var(key).is_ok_and(|v| !v.trim().is_empty()));
-    configured.then(|| {
-        use opentelemetry_otlp::WithExportConfig;
-        opentelemetry_otlp::SpanExporter::builder()
-            .with_http()
-            .with_protocol(opentelemetry_otlp::Protocol::HttpBinary)
-            .build()
-    })
 }
 
 fn install(builder: TracerProviderBuilder, exporting: bool, default_filter: &str) -> Telemetry {

@@ -12,6 +12,8 @@ use serde_json::{json, Value};
 use tokio::sync::Mutex;
 use tracing::Instrument;
 
+pub use primitives::error::with_causes;
+
 /// How long our HTTP clients keep an idle connection: less than any of our servers' idle limit
 /// ([`crate::serve::HttpLimits::idle_timeout`]), so a client never reuses a connection the
 /// server is closing.
@@ -28,17 +30,7 @@ pub fn http_client() -> reqwest::Client {
 pub fn http_client_trusting(ca_file: Option<&Path>) -> Result<reqwest::Client, TlsError> {
     let mut builder = reqwest::Client::builder().pool_idle_timeout(POOL_IDLE_TIMEOUT);
     if let Some(path) = ca_file {
-        let invalid = |message: String| TlsError {
-            path: path.display().to_string(),
-            message,
-        };
-        let pem = std::fs::read(path).map_err(|e| invalid(e.to_string()))?;
-        let certificates =
-            reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| invalid(e.to_string()))?;
-        if certificates.is_empty() {
-            return Err(invalid("holds no PEM certificate".into()));
-        }
-        for certificate in certificates {
+        for certificate in telemetry::trust::ca_certificates(path)? {
             builder = builder.add_root_certificate(certificate);
         }
     }
@@ -49,12 +41,7 @@ pub fn http_client_trusting(ca_file: Option<&Path>) -> Result<reqwest::Client, T
 }
 
 /// A CA file that cannot be trusted: unreadable, or without a PEM certificate.
-#[derive(Debug, thiserror::Error)]
-#[error("CA file {path}: {message}")]
-pub struct TlsError {
-    pub path: String,
-    pub message: String,
-}
+pub use telemetry::trust::CaFileError as TlsError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServiceError {
@@ -267,19 +254,6 @@ impl ServiceClient {
             }
         }
     }
-}
-
-/// `error` and its causes on one line: reqwest's own text leaves out why a request failed (a
-/// refused connection, a certificate that does not verify).
-pub fn with_causes(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 fn is_transient(status: reqwest::StatusCode) -> bool {

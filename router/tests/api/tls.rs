@@ -1,37 +1,15 @@
 //! `https://` subgraphs: the router verifies the subgraph's certificate against the web roots and
 //! `subgraph_ca_file`; one it cannot verify is an error naming the subgraph, not a dead router.
 
-use std::sync::Arc;
-
-use rcgen::{BasicConstraints, CertificateParams, IsCa, KeyPair};
-use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
+use web::test_ca::TestCa;
 
 use crate::common::{fixture, fixtures_dir, TestGateway};
 use crate::shop::shop_resolvers;
 
-/// A test CA, and a server configuration for `localhost` with a certificate it signed.
+/// A test CA's PEM, and a server configuration for `localhost` with a certificate it signed.
 fn test_ca() -> (String, rustls::ServerConfig) {
-    let ca_key = KeyPair::generate().unwrap();
-    let mut ca_params = CertificateParams::new(Vec::new()).unwrap();
-    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    let ca = ca_params.self_signed(&ca_key).unwrap();
-    let key = KeyPair::generate().unwrap();
-    let certificate = CertificateParams::new(vec!["localhost".to_string()])
-        .unwrap()
-        .signed_by(&key, &ca, &ca_key)
-        .unwrap();
-    let server = rustls::ServerConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .unwrap()
-    .with_no_client_auth()
-    .with_single_cert(
-        vec![certificate.der().clone()],
-        PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der())),
-    )
-    .unwrap();
-    (ca.pem(), server)
+    let ca = TestCa::new();
+    (ca.ca_pem.clone(), ca.server_config())
 }
 
 /// The shop fixture with its products subgraph served over TLS; the router trusts `ca_file`.

@@ -22,7 +22,7 @@ pub use config::AccountsSettings;
 pub use domain::clients::ClientKind;
 use domain::{Email, Password, Role};
 use service::{AccountsService, ThrottleSettings};
-use store::{SigningKeyStore, SqlStore};
+use store::AccountsStore;
 
 pub static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/accounts");
 
@@ -33,7 +33,7 @@ pub const DEMO_CUSTOMER: (&str, &str, &str) =
 
 /// The stored signing keys, newest first; the first start creates one. Replicas racing at first
 /// start may each store a key: all are published and every replica signs with the same newest.
-async fn stored_signing_keys(store: &SqlStore) -> anyhow::Result<Vec<(String, String)>> {
+async fn stored_signing_keys(store: &AccountsStore) -> anyhow::Result<Vec<(String, String)>> {
     let keys = store.signing_keys().await?;
     if !keys.is_empty() {
         return Ok(keys);
@@ -50,7 +50,7 @@ async fn stored_signing_keys(store: &SqlStore) -> anyhow::Result<Vec<(String, St
 /// the new `kid`. Returns the new key's id.
 pub async fn rotate_signing_key(database_url: &str) -> anyhow::Result<String> {
     let database = Database::connect(database_url, 1, &MIGRATIONS).await?;
-    let store = SqlStore::new(database);
+    let store = AccountsStore::new(database);
     let kid = primitives::id::new_id("key");
     store
         .add_signing_key(
@@ -111,7 +111,7 @@ impl Subgraph for Accounts {
     async fn build(resources: Resources<'_, AccountsSettings>) -> anyhow::Result<Self> {
         let own = &resources.settings.own;
         let jwt = &resources.settings.common.jwt;
-        let store = SqlStore::new(resources.database);
+        let store = AccountsStore::new(resources.database);
         let keys = match &own.signing_key {
             Some(key) => vec![(domain::tokens::fingerprint_kid(key)?, key.clone())],
             None => stored_signing_keys(&store).await?,

@@ -103,7 +103,7 @@ pub struct Session {
 }
 
 pub struct AccountsService {
-    pub store: Arc<dyn AccountsStore>,
+    pub store: Arc<AccountsStore>,
     signer: TokenSigner,
     refresh_ttl_ms: i64,
     throttle: ThrottleSettings,
@@ -137,7 +137,7 @@ fn address_row(id: String, user_id: &str, fields: AddressInput) -> AccountResult
 
 impl AccountsService {
     pub fn new(
-        store: Arc<dyn AccountsStore>,
+        store: Arc<AccountsStore>,
         signer: TokenSigner,
         refresh_ttl_ms: i64,
         throttle: ThrottleSettings,

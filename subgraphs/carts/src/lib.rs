@@ -38,7 +38,14 @@ impl Subgraph for Carts {
     async fn build(resources: Resources<'_, CartsSettings>) -> anyhow::Result<Self> {
         let own = &resources.settings.own;
         let store: Arc<dyn CartStore> = match &own.redis_url {
-            Some(url) => Arc::new(RedisCarts::connect(url, &own.redis_namespace).await?),
+            Some(url) => Arc::new(
+                RedisCarts::connect(
+                    url,
+                    &own.redis_namespace,
+                    resources.settings.common.tls_ca_file.as_deref(),
+                )
+                .await?,
+            ),
             None => Arc::new(SqlCarts::new(resources.database)),
         };
         let catalog = catalog::CatalogClient::new(resources.services, own.catalog_url.clone());

@@ -24,7 +24,7 @@ use search::meilisearch_engine::MeilisearchEngine;
 use search::tantivy_engine::TantivyEngine;
 use search::SearchEngine;
 use service::CatalogService;
-use store::{CatalogStore, SqlStore};
+use store::CatalogStore;
 
 pub static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/catalog");
 
@@ -97,7 +97,7 @@ impl Subgraph for Catalog {
     /// Connects storage and search. The index is rebuilt when it is empty but the database has
     /// products.
     async fn build(resources: Resources<'_, CatalogSettings>) -> anyhow::Result<Self> {
-        let store: Arc<dyn CatalogStore> = Arc::new(SqlStore::new(resources.database));
+        let store: Arc<CatalogStore> = Arc::new(CatalogStore::new(resources.database));
         let engine = search_engine(&resources.settings.own.search).await?;
         let service = Arc::new(CatalogService::new(
             store,

@@ -81,7 +81,7 @@ pub struct ProductChanges {
 }
 
 pub struct CatalogService {
-    pub store: Arc<dyn CatalogStore>,
+    pub store: Arc<CatalogStore>,
     pub search: Arc<dyn SearchEngine>,
     pub indexer: Indexer,
     events: Events,
@@ -95,7 +95,7 @@ fn to_json<T: serde::Serialize>(value: &T) -> String {
 
 impl CatalogService {
     pub fn new(
-        store: Arc<dyn CatalogStore>,
+        store: Arc<CatalogStore>,
         search: Arc<dyn SearchEngine>,
         events: Events,
         currency: commerce::money::CurrencyCode,

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use inventory::domain::AdjustmentKind;
-use inventory::store::{AdjustmentRequest, InventoryStore, ReserveOutcome, SqlStore, Warehouse};
+use inventory::store::{AdjustmentRequest, InventoryStore, ReserveOutcome, Warehouse};
 
 fn env(name: &str, default: usize) -> usize {
     std::env::var(name)
@@ -30,7 +30,7 @@ async fn main() {
     let database = storage::db::Database::connect(&url, 16, &inventory::MIGRATIONS)
         .await
         .expect("PostgreSQL");
-    let store = Arc::new(SqlStore::new(database, 5));
+    let store = Arc::new(InventoryStore::new(database, 5));
     let product = primitives::id::new_id("prod");
     for code in ["A", "B"] {
         let warehouse = Warehouse {

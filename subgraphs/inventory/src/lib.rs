@@ -19,7 +19,7 @@ use primitives::stop::StopSignal;
 
 pub use config::InventorySettings;
 use service::InventoryService;
-use store::SqlStore;
+use store::InventoryStore;
 
 pub static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/inventory");
 
@@ -39,7 +39,7 @@ impl Subgraph for Inventory {
 
     async fn build(resources: Resources<'_, InventorySettings>) -> anyhow::Result<Self> {
         let settings = resources.settings.own.clone();
-        let store = SqlStore::new(resources.database, settings.low_stock_threshold);
+        let store = InventoryStore::new(resources.database, settings.low_stock_threshold);
         let catalog = catalog::CatalogClient::new(resources.services, settings.catalog_url.clone());
         let service = InventoryService::new(Arc::new(store), catalog, settings);
         Ok(Self {

@@ -75,14 +75,14 @@ pub struct AdjustmentInput {
 }
 
 pub struct InventoryService {
-    pub store: Arc<dyn InventoryStore>,
+    pub store: Arc<InventoryStore>,
     pub catalog: CatalogClient,
     pub settings: InventorySettings,
 }
 
 impl InventoryService {
     pub fn new(
-        store: Arc<dyn InventoryStore>,
+        store: Arc<InventoryStore>,
         catalog: CatalogClient,
         settings: InventorySettings,
     ) -> Self {

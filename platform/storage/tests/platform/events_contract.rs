@@ -36,13 +36,13 @@ async fn every_bus() -> Vec<(&'static str, Arc<dyn EventBus>)> {
     vec![
         (
             "embedded",
-            storage::bus::connect(&format!("sqlite://{}", file.display()), &namespace)
+            storage::bus::connect(&format!("sqlite://{}", file.display()), &namespace, None)
                 .await
                 .expect("embedded bus"),
         ),
         (
             "redis",
-            storage::bus::connect(REDIS_URL, &namespace)
+            storage::bus::connect(REDIS_URL, &namespace, None)
                 .await
                 .expect("Redis must run for the tests (see README)"),
         ),

@@ -1,6 +1,5 @@
 //! One SQL implementation for both backends (see `storage::db`).
 
-use async_trait::async_trait;
 use kit::pagination::PageRequest;
 use sqlx::any::AnyRow;
 use sqlx::Row;
@@ -9,11 +8,11 @@ use storage::db::Database;
 use super::*;
 
 #[derive(Clone)]
-pub struct SqlStore {
+pub struct AccountsStore {
     db: Database,
 }
 
-impl SqlStore {
+impl AccountsStore {
     /// Refuses (with [`StoreError::LastAdmin`]) a change that takes `user_id` out of the active
     /// admins when it is the last one. The active admins' rows stay locked until the
     /// transaction ends, so two admins demoting each other at once cannot both succeed.
@@ -132,16 +131,16 @@ fn user_filter_sql(filter: &UserFilter, start: usize) -> (String, Vec<String>) {
     (clauses.join(" AND "), values)
 }
 
-#[async_trait]
-impl UserStore for SqlStore {
-    async fn insert_user(&self, user: &UserRow) -> StoreResult<()> {
+impl AccountsStore {
+    pub async fn insert_user(&self, user: &UserRow) -> StoreResult<()> {
         let mut tx = self.db.begin().await?;
         insert_user(&mut tx, user).await?;
         tx.commit().await?;
         Ok(())
     }
 
-    async fn insert_registered(&self, user: &UserRow, event: &Event) -> StoreResult<()> {
+    /// Inserts a user who registered, with `event` (`user.registered`) in the outbox, atomically.
+    pub async fn insert_registered(&self, user: &UserRow, event: &Event) -> StoreResult<()> {
         let mut tx = self.db.begin().await?;
         insert_user(&mut tx, user).await?;
         storage::outbox::append(&mut tx, event).await?;
@@ -149,7 +148,7 @@ impl UserStore for SqlStore {
         Ok(())
     }
 
-    async fn user_by_email(&self, email: &str) -> StoreResult<Option<UserRow>> {
+    pub async fn user_by_email(&self, email: &str) -> StoreResult<Option<UserRow>> {
         let row = sqlx::query(&format!(
             "SELECT {USER_COLUMNS} FROM users WHERE email = $1"
         ))
@@ -159,13 +158,14 @@ impl UserStore for SqlStore {
         Ok(row.as_ref().map(user_row).transpose()?)
     }
 
-    async fn users_by_ids(&self, ids: &[String]) -> StoreResult<Vec<UserRow>> {
+    /// All users with these ids, in one query.
+    pub async fn users_by_ids(&self, ids: &[String]) -> StoreResult<Vec<UserRow>> {
         let select = format!("SELECT {USER_COLUMNS} FROM users WHERE id");
         let rows = self.db.fetch_any_of(&select, ids, "").await?;
         Ok(rows.iter().map(user_row).collect::<Result<_, _>>()?)
     }
 
-    async fn update_name(&self, id: &str, name: &str, now: i64) -> StoreResult<bool> {
+    pub async fn update_name(&self, id: &str, name: &str, now: i64) -> StoreResult<bool> {
         let done = sqlx::query("UPDATE users SET name = $1, updated_at = $2 WHERE id = $3")
             .bind(name)
             .bind(now)
@@ -175,7 +175,16 @@ impl UserStore for SqlStore {
         Ok(done.rows_affected() == 1)
     }
 
-    async fn set_roles(&self, id: &str, roles: &str, now: i64, event: &Event) -> StoreResult<bool> {
+    /// Sets a user's roles and appends `event` (their access changed) to the outbox, atomically;
+    /// false (and no event) when there is no such user; [`StoreError::LastAdmin`] (and nothing
+    /// changed) when it would leave no active admin, also against concurrent changes.
+    pub async fn set_roles(
+        &self,
+        id: &str,
+        roles: &str,
+        now: i64,
+        event: &Event,
+    ) -> StoreResult<bool> {
         let mut tx = self.db.begin().await?;
         let stays_admin = roles.split_whitespace().any(|r| r == "admin");
         if !stays_admin {
@@ -195,7 +204,9 @@ impl UserStore for SqlStore {
         Ok(true)
     }
 
-    async fn set_disabled(
+    /// Disables (`Some(time)`) or enables (`None`) a user with `event`, like [`Self::set_roles`]
+    /// (the last active admin is not disabled); disabling revokes their sessions.
+    pub async fn set_disabled(
         &self,
         id: &str,
         disabled_at: Option<i64>,
@@ -227,7 +238,8 @@ impl UserStore for SqlStore {
         Ok(true)
     }
 
-    async fn list_users(
+    /// Users ordered by id, keyset-paged.
+    pub async fn list_users(
         &self,
         filter: &UserFilter,
         page: &PageRequest<String>,
@@ -259,7 +271,7 @@ impl UserStore for SqlStore {
         Ok(rows.iter().map(user_row).collect::<Result<_, _>>()?)
     }
 
-    async fn count_users(&self, filter: &UserFilter) -> StoreResult<i64> {
+    pub async fn count_users(&self, filter: &UserFilter) -> StoreResult<i64> {
         let (clauses, values) = user_filter_sql(filter, 1);
         let sql = format!(
             "SELECT COUNT(*) AS n FROM users {}",
@@ -278,9 +290,9 @@ impl UserStore for SqlStore {
     }
 }
 
-#[async_trait]
-impl AddressStore for SqlStore {
-    async fn addresses_of(&self, user_ids: &[String]) -> StoreResult<Vec<AddressRow>> {
+impl AccountsStore {
+    /// Addresses of all these users, in one query.
+    pub async fn addresses_of(&self, user_ids: &[String]) -> StoreResult<Vec<AddressRow>> {
         let select = format!("SELECT {ADDRESS_COLUMNS} FROM addresses WHERE user_id");
         let rows = self
             .db
@@ -289,7 +301,7 @@ impl AddressStore for SqlStore {
         Ok(rows.iter().map(address_row).collect::<Result<_, _>>()?)
     }
 
-    async fn insert_address(&self, a: &AddressRow) -> StoreResult<()> {
+    pub async fn insert_address(&self, a: &AddressRow) -> StoreResult<()> {
         sqlx::query(&format!(
             "INSERT INTO addresses ({ADDRESS_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
         ))
@@ -309,7 +321,8 @@ impl AddressStore for SqlStore {
         Ok(())
     }
 
-    async fn update_address(&self, a: &AddressRow) -> StoreResult<bool> {
+    /// Replaces an address the user owns; false when there is none.
+    pub async fn update_address(&self, a: &AddressRow) -> StoreResult<bool> {
         let done = sqlx::query(
             "UPDATE addresses SET full_name = $1, line1 = $2, line2 = $3, city = $4, region = $5, \
              postal_code = $6, country_code = $7, phone = $8 WHERE id = $9 AND user_id = $10",
@@ -329,7 +342,7 @@ impl AddressStore for SqlStore {
         Ok(done.rows_affected() == 1)
     }
 
-    async fn delete_address(&self, user_id: &str, id: &str) -> StoreResult<bool> {
+    pub async fn delete_address(&self, user_id: &str, id: &str) -> StoreResult<bool> {
         let done = sqlx::query("DELETE FROM addresses WHERE id = $1 AND user_id = $2")
             .bind(id)
             .bind(user_id)
@@ -354,9 +367,8 @@ async fn revoke_family(
     Ok(())
 }
 
-#[async_trait]
-impl SessionStore for SqlStore {
-    async fn insert_refresh_token(&self, t: &RefreshTokenRow) -> StoreResult<()> {
+impl AccountsStore {
+    pub async fn insert_refresh_token(&self, t: &RefreshTokenRow) -> StoreResult<()> {
         sqlx::query(
             "INSERT INTO refresh_tokens (id, family_id, user_id, token_hash, created_at, expires_at) \
              VALUES ($1, $2, $3, $4, $5, $6)",
@@ -372,7 +384,8 @@ impl SessionStore for SqlStore {
         Ok(())
     }
 
-    async fn rotate_refresh_token(
+    /// Uses the token with `hash` and stores `next` (same family) in one transaction.
+    pub async fn rotate_refresh_token(
         &self,
         hash: &str,
         next: &RefreshTokenRow,
@@ -433,7 +446,8 @@ impl SessionStore for SqlStore {
         Ok(Rotation::Rotated { user_id })
     }
 
-    async fn revoke_family_of(&self, hash: &str, now: i64) -> StoreResult<bool> {
+    /// Revokes the family of the token with `hash`; false when the token is unknown.
+    pub async fn revoke_family_of(&self, hash: &str, now: i64) -> StoreResult<bool> {
         let done = sqlx::query(
             "UPDATE refresh_tokens SET revoked_at = $1 WHERE revoked_at IS NULL AND family_id = \
              (SELECT family_id FROM refresh_tokens WHERE token_hash = $2)",
@@ -446,9 +460,10 @@ impl SessionStore for SqlStore {
     }
 }
 
-#[async_trait]
-impl LoginThrottle for SqlStore {
-    async fn failures(&self, key: &str, window_start: i64) -> StoreResult<i64> {
+impl AccountsStore {
+    /// Attempts recorded for `key` since `window_start`: failed logins (`email:`, `addr:` keys)
+    /// and registrations (`register:` keys).
+    pub async fn failures(&self, key: &str, window_start: i64) -> StoreResult<i64> {
         let row = sqlx::query("SELECT failures FROM login_failures WHERE throttle_key = $1 AND window_started_at >= $2")
             .bind(key)
             .bind(window_start)
@@ -457,7 +472,9 @@ impl LoginThrottle for SqlStore {
         Ok(row.map(|r| r.try_get("failures")).transpose()?.unwrap_or(0))
     }
 
-    async fn record_failure(&self, key: &str, now: i64, window_start: i64) -> StoreResult<i64> {
+    /// Records one attempt (an atomic increment; one after the window starts a new window) and
+    /// returns the count it made, so attempts made at once each see their own place.
+    pub async fn record_failure(&self, key: &str, now: i64, window_start: i64) -> StoreResult<i64> {
         let count = sqlx::query_scalar(
             "INSERT INTO login_failures (throttle_key, failures, window_started_at) VALUES ($1, 1, $2) \
              ON CONFLICT (throttle_key) DO UPDATE SET \
@@ -473,7 +490,7 @@ impl LoginThrottle for SqlStore {
         Ok(count)
     }
 
-    async fn clear_failures(&self, key: &str) -> StoreResult<()> {
+    pub async fn clear_failures(&self, key: &str) -> StoreResult<()> {
         sqlx::query("DELETE FROM login_failures WHERE throttle_key = $1")
             .bind(key)
             .execute(self.db.pool())
@@ -482,9 +499,10 @@ impl LoginThrottle for SqlStore {
     }
 }
 
-#[async_trait]
-impl SigningKeyStore for SqlStore {
-    async fn signing_keys(&self) -> StoreResult<Vec<(String, String)>> {
+impl AccountsStore {
+    /// Every stored signing key `(kid, private key)`, newest first: the first signs, all are
+    /// published so tokens signed before a rotation keep verifying.
+    pub async fn signing_keys(&self) -> StoreResult<Vec<(String, String)>> {
         let rows = sqlx::query(
             "SELECT kid, private_key FROM signing_keys ORDER BY created_at DESC, kid DESC",
         )
@@ -496,7 +514,8 @@ impl SigningKeyStore for SqlStore {
             .map_err(Into::into)
     }
 
-    async fn add_signing_key(
+    /// Stores a key; `created_at` orders keys. A kid already stored is left as it is.
+    pub async fn add_signing_key(
         &self,
         kid: &str,
         private_key: &str,
@@ -536,9 +555,11 @@ fn api_client_row(row: &AnyRow) -> Result<ApiClientRow, sqlx::Error> {
     })
 }
 
-#[async_trait]
-impl ApiClientStore for SqlStore {
-    async fn upsert_api_client(&self, client: &ApiClientRow) -> StoreResult<ApiClientRow> {
+impl AccountsStore {
+    /// Registers a client, or for a name registered before gives it a new secret, this kind
+    /// and these scopes (the old secret stops working, a revoked client works again); returns
+    /// the stored row.
+    pub async fn upsert_api_client(&self, client: &ApiClientRow) -> StoreResult<ApiClientRow> {
         let row = sqlx::query(&format!(
             "INSERT INTO api_clients (id, name, secret_hash, kind, scopes, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $6) \
@@ -557,7 +578,8 @@ impl ApiClientStore for SqlStore {
         Ok(api_client_row(&row)?)
     }
 
-    async fn insert_api_client(&self, client: &ApiClientRow) -> StoreResult<bool> {
+    /// Registers a new client; `false` when the name is taken.
+    pub async fn insert_api_client(&self, client: &ApiClientRow) -> StoreResult<bool> {
         let done = sqlx::query(
             "INSERT INTO api_clients (id, name, secret_hash, kind, scopes, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $6) ON CONFLICT (name) DO NOTHING",
@@ -573,7 +595,7 @@ impl ApiClientStore for SqlStore {
         Ok(done.rows_affected() == 1)
     }
 
-    async fn api_client(&self, id: &str) -> StoreResult<Option<ApiClientRow>> {
+    pub async fn api_client(&self, id: &str) -> StoreResult<Option<ApiClientRow>> {
         let row = sqlx::query(&format!(
             "SELECT {API_CLIENT_COLUMNS} FROM api_clients WHERE id = $1"
         ))
@@ -583,7 +605,8 @@ impl ApiClientStore for SqlStore {
         Ok(row.as_ref().map(api_client_row).transpose()?)
     }
 
-    async fn api_clients(&self) -> StoreResult<Vec<ApiClientRow>> {
+    /// Every client, oldest first.
+    pub async fn api_clients(&self) -> StoreResult<Vec<ApiClientRow>> {
         let rows = sqlx::query(&format!(
             "SELECT {API_CLIENT_COLUMNS} FROM api_clients ORDER BY created_at, id"
         ))
@@ -592,7 +615,9 @@ impl ApiClientStore for SqlStore {
         Ok(rows.iter().map(api_client_row).collect::<Result<_, _>>()?)
     }
 
-    async fn set_api_client_secret(
+    /// Gives a client that is not revoked a new secret and records `event` (its tokens issued
+    /// before stop working); `false` when there is no such client.
+    pub async fn set_api_client_secret(
         &self,
         id: &str,
         secret_hash: &str,
@@ -617,7 +642,9 @@ impl ApiClientStore for SqlStore {
         Ok(true)
     }
 
-    async fn revoke_api_client(&self, id: &str, now: i64, event: &Event) -> StoreResult<bool> {
+    /// Revokes a client and records `event`; `false` when there is no such client or it was
+    /// revoked already.
+    pub async fn revoke_api_client(&self, id: &str, now: i64, event: &Event) -> StoreResult<bool> {
         let mut tx = self.db.begin().await?;
         let done = sqlx::query(
             "UPDATE api_clients SET revoked_at = $1, updated_at = $1 \

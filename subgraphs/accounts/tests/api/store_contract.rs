@@ -32,7 +32,7 @@ fn token(id: &str, family: &str, hash: &str, expires_at: i64) -> RefreshTokenRow
 async fn users_are_unique_by_email_and_listed_by_filter() {
     for db in every_backend(&accounts::MIGRATIONS).await {
         let backend = db.backend();
-        let store = SqlStore::new(db);
+        let store = AccountsStore::new(db);
         store
             .insert_user(&user("user_1", "ada@example.com", "Ada 100%", "customer"))
             .await
@@ -143,7 +143,7 @@ async fn users_are_unique_by_email_and_listed_by_filter() {
 async fn refresh_tokens_rotate_once_and_reuse_revokes_the_family() {
     for db in every_backend(&accounts::MIGRATIONS).await {
         let backend = db.backend();
-        let store = SqlStore::new(db);
+        let store = AccountsStore::new(db);
         store
             .insert_user(&user("user_1", "ada@example.com", "Ada", "customer"))
             .await
@@ -235,7 +235,7 @@ async fn refresh_tokens_rotate_once_and_reuse_revokes_the_family() {
 #[tokio::test]
 async fn login_failures_count_within_a_window() {
     for db in every_backend(&accounts::MIGRATIONS).await {
-        let store = SqlStore::new(db);
+        let store = AccountsStore::new(db);
         for (now, count) in [(100, 1), (110, 2), (120, 3)] {
             assert_eq!(
                 store
@@ -258,7 +258,7 @@ async fn login_failures_count_within_a_window() {
 #[tokio::test]
 async fn addresses_and_signing_keys() {
     for db in every_backend(&accounts::MIGRATIONS).await {
-        let store = SqlStore::new(db);
+        let store = AccountsStore::new(db);
         store
             .insert_user(&user("user_1", "ada@example.com", "Ada", "customer"))
             .await
@@ -320,7 +320,7 @@ async fn addresses_and_signing_keys() {
 async fn two_concurrent_uses_of_one_refresh_token_rotate_it_once_and_end_the_session() {
     for db in every_backend(&accounts::MIGRATIONS).await {
         let backend = db.backend();
-        let store = SqlStore::new(db);
+        let store = AccountsStore::new(db);
         store
             .insert_user(&user("user_1", "ada@example.com", "Ada", "customer"))
             .await

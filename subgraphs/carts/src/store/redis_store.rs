@@ -89,8 +89,13 @@ pub struct RedisCarts {
 }
 
 impl RedisCarts {
-    pub async fn connect(url: &str, namespace: &str) -> StoreResult<Self> {
-        let client = ::redis::Client::open(url)?;
+    /// For `rediss://`, the server's certificate comes from the CA in `ca_file` when given.
+    pub async fn connect(
+        url: &str,
+        namespace: &str,
+        ca_file: Option<&std::path::Path>,
+    ) -> StoreResult<Self> {
+        let client = event_bus::redis_client(url, ca_file)?;
         let config = ::redis::aio::ConnectionManagerConfig::new()
             .set_response_timeout(Some(Duration::from_secs(5)))
             .set_connection_timeout(Some(Duration::from_secs(5)));

@@ -14,7 +14,7 @@ async fn every_store() -> Vec<(&'static str, Arc<dyn CartStore>)> {
         (
             "redis",
             Arc::new(
-                RedisCarts::connect("redis://127.0.0.1:6379", &namespace)
+                RedisCarts::connect("redis://127.0.0.1:6379", &namespace, None)
                     .await
                     .expect("Redis must run for the tests (see README)"),
             ),

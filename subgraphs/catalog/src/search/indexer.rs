@@ -26,14 +26,14 @@ pub enum IndexerError {
 
 #[derive(Clone)]
 pub struct Indexer {
-    store: Arc<dyn CatalogStore>,
+    store: Arc<CatalogStore>,
     engine: Arc<dyn SearchEngine>,
     /// Counts the product changes indexed, so callers can await one.
     indexed: Arc<watch::Sender<u64>>,
 }
 
 impl Indexer {
-    pub fn new(store: Arc<dyn CatalogStore>, engine: Arc<dyn SearchEngine>) -> Self {
+    pub fn new(store: Arc<CatalogStore>, engine: Arc<dyn SearchEngine>) -> Self {
         Self {
             store,
             engine,

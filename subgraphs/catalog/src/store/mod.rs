@@ -1,13 +1,11 @@
-//! Catalog storage: the trait and its SQL implementation (PostgreSQL and SQLite).
+//! Catalog storage: rows, errors, and the SQL store (PostgreSQL and SQLite).
 
 mod sql;
 
-use async_trait::async_trait;
 use event_bus::Event;
-use kit::pagination::PageRequest;
 use serde::{Deserialize, Serialize};
 
-pub use sql::SqlStore;
+pub use sql::CatalogStore;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -132,36 +130,4 @@ pub enum ProductOrder {
 pub struct ProductCursor {
     pub price: Option<i64>,
     pub id: String,
-}
-
-#[async_trait]
-pub trait CatalogStore: Send + Sync {
-    async fn insert_brand(&self, brand: &BrandRow) -> StoreResult<()>;
-    async fn brands(&self) -> StoreResult<Vec<BrandRow>>;
-    async fn brands_by_ids(&self, ids: &[String]) -> StoreResult<Vec<BrandRow>>;
-
-    async fn insert_category(&self, category: &CategoryRow) -> StoreResult<()>;
-    /// The whole tree (categories are few).
-    async fn categories(&self) -> StoreResult<Vec<CategoryRow>>;
-
-    /// Inserts or replaces a product and appends `event` (its `ProductChanged`) to the outbox,
-    /// atomically.
-    async fn save_product(
-        &self,
-        product: &ProductRow,
-        is_new: bool,
-        event: &Event,
-    ) -> StoreResult<()>;
-    /// Many products without events (demo data; the index is rebuilt afterwards).
-    async fn insert_products(&self, products: &[ProductRow]) -> StoreResult<()>;
-    async fn products_by_ids(&self, ids: &[String]) -> StoreResult<Vec<ProductRow>>;
-    async fn products_by_skus(&self, skus: &[String]) -> StoreResult<Vec<ProductRow>>;
-    async fn product_by_slug(&self, slug: &str) -> StoreResult<Option<ProductRow>>;
-    async fn list_products(
-        &self,
-        filter: &ProductFilter,
-        order: ProductOrder,
-        page: &PageRequest<ProductCursor>,
-    ) -> StoreResult<Vec<ProductRow>>;
-    async fn count_products(&self, filter: &ProductFilter) -> StoreResult<i64>;
 }

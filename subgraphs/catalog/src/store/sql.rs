@@ -1,6 +1,5 @@
 //! One SQL implementation for both backends (see `storage::db`).
 
-use async_trait::async_trait;
 use kit::pagination::PageRequest;
 use sqlx::any::AnyRow;
 use sqlx::Row;
@@ -9,11 +8,11 @@ use storage::db::{json_list, placeholders, Database};
 use super::*;
 
 #[derive(Clone)]
-pub struct SqlStore {
+pub struct CatalogStore {
     db: Database,
 }
 
-impl SqlStore {
+impl CatalogStore {
     pub fn new(db: Database) -> Self {
         Self { db }
     }
@@ -118,7 +117,7 @@ fn where_clause(clauses: &[String]) -> String {
     }
 }
 
-impl SqlStore {
+impl CatalogStore {
     async fn rows_where_in(&self, column: &str, keys: &[String]) -> StoreResult<Vec<ProductRow>> {
         let select = format!("SELECT {PRODUCT_COLUMNS} FROM products WHERE {column}");
         let rows = self.db.fetch_any_of(&select, keys, "").await?;
@@ -126,9 +125,8 @@ impl SqlStore {
     }
 }
 
-#[async_trait]
-impl CatalogStore for SqlStore {
-    async fn insert_brand(&self, b: &BrandRow) -> StoreResult<()> {
+impl CatalogStore {
+    pub async fn insert_brand(&self, b: &BrandRow) -> StoreResult<()> {
         sqlx::query("INSERT INTO brands (id, name, slug, created_at) VALUES ($1, $2, $3, $4)")
             .bind(&b.id)
             .bind(&b.name)
@@ -143,20 +141,20 @@ impl CatalogStore for SqlStore {
         Ok(())
     }
 
-    async fn brands(&self) -> StoreResult<Vec<BrandRow>> {
+    pub async fn brands(&self) -> StoreResult<Vec<BrandRow>> {
         let rows = sqlx::query("SELECT id, name, slug, created_at FROM brands ORDER BY name, id")
             .fetch_all(self.db.pool())
             .await?;
         Ok(rows.iter().map(brand_row).collect::<Result<_, _>>()?)
     }
 
-    async fn brands_by_ids(&self, ids: &[String]) -> StoreResult<Vec<BrandRow>> {
+    pub async fn brands_by_ids(&self, ids: &[String]) -> StoreResult<Vec<BrandRow>> {
         let select = "SELECT id, name, slug, created_at FROM brands WHERE id";
         let rows = self.db.fetch_any_of(select, ids, "").await?;
         Ok(rows.iter().map(brand_row).collect::<Result<_, _>>()?)
     }
 
-    async fn insert_category(&self, c: &CategoryRow) -> StoreResult<()> {
+    pub async fn insert_category(&self, c: &CategoryRow) -> StoreResult<()> {
         sqlx::query("INSERT INTO categories (id, parent_id, name, slug, created_at) VALUES ($1, $2, $3, $4, $5)")
             .bind(&c.id)
             .bind(&c.parent_id)
@@ -172,7 +170,8 @@ impl CatalogStore for SqlStore {
         Ok(())
     }
 
-    async fn categories(&self) -> StoreResult<Vec<CategoryRow>> {
+    /// The whole tree (categories are few).
+    pub async fn categories(&self) -> StoreResult<Vec<CategoryRow>> {
         let rows = sqlx::query(
             "SELECT id, parent_id, name, slug, created_at FROM categories ORDER BY name, id",
         )
@@ -192,7 +191,14 @@ impl CatalogStore for SqlStore {
             .map_err(Into::into)
     }
 
-    async fn save_product(&self, p: &ProductRow, is_new: bool, event: &Event) -> StoreResult<()> {
+    /// Inserts or replaces a product and appends `event` (its `ProductChanged`) to the outbox,
+    /// atomically.
+    pub async fn save_product(
+        &self,
+        p: &ProductRow,
+        is_new: bool,
+        event: &Event,
+    ) -> StoreResult<()> {
         let mut tx = self.db.begin().await?;
         let sql = if is_new {
             format!("INSERT INTO products ({PRODUCT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)")
@@ -229,7 +235,8 @@ impl CatalogStore for SqlStore {
         Ok(())
     }
 
-    async fn insert_products(&self, products: &[ProductRow]) -> StoreResult<()> {
+    /// Many products without events (demo data; the index is rebuilt afterwards).
+    pub async fn insert_products(&self, products: &[ProductRow]) -> StoreResult<()> {
         const COLUMNS: usize = 15;
         let mut tx = self.db.begin().await?;
         // Multi-row inserts, kept under SQLite's default 32766 parameters.
@@ -266,15 +273,15 @@ impl CatalogStore for SqlStore {
         Ok(())
     }
 
-    async fn products_by_ids(&self, ids: &[String]) -> StoreResult<Vec<ProductRow>> {
+    pub async fn products_by_ids(&self, ids: &[String]) -> StoreResult<Vec<ProductRow>> {
         self.rows_where_in("id", ids).await
     }
 
-    async fn products_by_skus(&self, skus: &[String]) -> StoreResult<Vec<ProductRow>> {
+    pub async fn products_by_skus(&self, skus: &[String]) -> StoreResult<Vec<ProductRow>> {
         self.rows_where_in("sku", skus).await
     }
 
-    async fn product_by_slug(&self, slug: &str) -> StoreResult<Option<ProductRow>> {
+    pub async fn product_by_slug(&self, slug: &str) -> StoreResult<Option<ProductRow>> {
         let row = sqlx::query(&format!(
             "SELECT {PRODUCT_COLUMNS} FROM products WHERE slug = $1"
         ))
@@ -284,7 +291,7 @@ impl CatalogStore for SqlStore {
         Ok(row.as_ref().map(product_row).transpose()?)
     }
 
-    async fn list_products(
+    pub async fn list_products(
         &self,
         filter: &ProductFilter,
         order: ProductOrder,
@@ -333,7 +340,7 @@ impl CatalogStore for SqlStore {
         Ok(rows.iter().map(product_row).collect::<Result<_, _>>()?)
     }
 
-    async fn count_products(&self, filter: &ProductFilter) -> StoreResult<i64> {
+    pub async fn count_products(&self, filter: &ProductFilter) -> StoreResult<i64> {
         let mut values = Vec::new();
         let clauses = filter_sql(&self.db, filter, &mut values);
         let sql = format!(

@@ -2,7 +2,7 @@
 
 use catalog::store::{
     BrandRow, CatalogStore, CategoryRow, ProductCursor, ProductFilter, ProductOrder, ProductRow,
-    SqlStore, StoreError,
+    StoreError,
 };
 use event_bus::Event;
 use events::catalog::ProductChanged;
@@ -55,8 +55,8 @@ async fn outbox(db: &storage::db::Database) -> Vec<String> {
         .collect()
 }
 
-async fn seeded(db: storage::db::Database) -> SqlStore {
-    let store = SqlStore::new(db);
+async fn seeded(db: storage::db::Database) -> CatalogStore {
+    let store = CatalogStore::new(db);
     store
         .insert_brand(&BrandRow {
             id: "brand_1".into(),

@@ -1,14 +1,12 @@
-//! Inventory storage: the trait and its SQL implementation (PostgreSQL and SQLite). Stock moves
+//! Inventory storage: rows, errors, and the SQL store (PostgreSQL and SQLite). Stock moves
 //! in single transactions that lock what they change, so concurrent reservations cannot oversell
 //! and nothing is left half-done; rows are parsed into the types below once.
 
 mod sql;
 
-use async_trait::async_trait;
-
 use crate::domain::{AdjustmentKind, ReservationStatus};
 
-pub use sql::SqlStore;
+pub use sql::InventoryStore;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -135,57 +133,4 @@ pub struct LowStock {
     pub product_id: String,
     pub available: i64,
     pub threshold: i64,
-}
-
-#[async_trait]
-pub trait InventoryStore: Send + Sync {
-    async fn create_warehouse(&self, warehouse: &Warehouse) -> StoreResult<()>;
-    async fn update_warehouse(
-        &self,
-        id: &str,
-        name: Option<&str>,
-        active: Option<bool>,
-    ) -> StoreResult<Option<Warehouse>>;
-    async fn warehouses(&self) -> StoreResult<Vec<Warehouse>>;
-
-    /// Stock rows of these products in every warehouse.
-    async fn levels(&self, product_ids: &[String]) -> StoreResult<Vec<StockLevel>>;
-
-    async fn adjust(&self, request: &AdjustmentRequest) -> StoreResult<AdjustOutcome>;
-    /// The ledger of a product, newest first, entries older than `before` (an entry id).
-    async fn adjustments(
-        &self,
-        product_id: &str,
-        before: Option<&str>,
-        limit: usize,
-    ) -> StoreResult<Vec<Adjustment>>;
-
-    async fn set_threshold(&self, product_id: &str, threshold: i64) -> StoreResult<()>;
-    /// Products at or below their threshold (by product id, after `after`), active warehouses only.
-    async fn low_stock(&self, after: Option<&str>, limit: usize) -> StoreResult<Vec<LowStock>>;
-
-    /// Reserves every line or none; idempotent by order reference.
-    async fn reserve(
-        &self,
-        order_reference: &str,
-        lines: &[(String, i64)],
-        expires_at: i64,
-    ) -> StoreResult<ReserveOutcome>;
-    async fn reservation(&self, order_reference: &str) -> StoreResult<Option<Reservation>>;
-    /// Held → confirmed: the units leave on-hand stock (ledger entries of kind `sale`).
-    async fn confirm(&self, order_reference: &str) -> StoreResult<TransitionOutcome>;
-    /// Confirmed → returned: the units are back in on-hand stock (ledger entries of kind
-    /// `restock`).
-    async fn return_confirmed(&self, order_reference: &str) -> StoreResult<TransitionOutcome>;
-    /// Held → released or expired: the units are available again.
-    async fn release(
-        &self,
-        order_reference: &str,
-        to: ReservationStatus,
-    ) -> StoreResult<TransitionOutcome>;
-    /// Held reservations whose hold ran out before `now`.
-    async fn expired_reservations(&self, now: i64, limit: usize) -> StoreResult<Vec<String>>;
-
-    /// Demo data: stock rows and their restock ledger entries, without events.
-    async fn insert_demo_stock(&self, levels: &[(String, String, i64)]) -> StoreResult<()>;
 }

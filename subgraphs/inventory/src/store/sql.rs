@@ -1,4 +1,3 @@
-use async_trait::async_trait;
 use event_bus::Event;
 use primitives::id::new_id;
 use primitives::time::now_millis;
@@ -14,13 +13,13 @@ use events::inventory::StockLow;
 type Tx = storage::db::Transaction;
 
 #[derive(Clone)]
-pub struct SqlStore {
+pub struct InventoryStore {
     db: Database,
     /// The low-stock threshold of products without one of their own.
     default_threshold: i64,
 }
 
-impl SqlStore {
+impl InventoryStore {
     pub fn new(db: Database, default_threshold: i64) -> Self {
         Self {
             db,
@@ -220,9 +219,8 @@ fn is_unique_violation(error: &sqlx::Error) -> bool {
         .is_some_and(|e| e.is_unique_violation())
 }
 
-#[async_trait]
-impl InventoryStore for SqlStore {
-    async fn create_warehouse(&self, w: &Warehouse) -> StoreResult<()> {
+impl InventoryStore {
+    pub async fn create_warehouse(&self, w: &Warehouse) -> StoreResult<()> {
         sqlx::query(
             "INSERT INTO warehouses (id, code, name, active, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $5)",
@@ -244,7 +242,7 @@ impl InventoryStore for SqlStore {
         Ok(())
     }
 
-    async fn update_warehouse(
+    pub async fn update_warehouse(
         &self,
         id: &str,
         name: Option<&str>,
@@ -287,7 +285,7 @@ impl InventoryStore for SqlStore {
         Ok(Some(updated))
     }
 
-    async fn warehouses(&self) -> StoreResult<Vec<Warehouse>> {
+    pub async fn warehouses(&self) -> StoreResult<Vec<Warehouse>> {
         let rows =
             sqlx::query("SELECT id, code, name, active, created_at FROM warehouses ORDER BY code")
                 .fetch_all(self.db.pool())
@@ -295,7 +293,8 @@ impl InventoryStore for SqlStore {
         rows.iter().map(warehouse).collect()
     }
 
-    async fn levels(&self, product_ids: &[String]) -> StoreResult<Vec<StockLevel>> {
+    /// Stock rows of these products in every warehouse.
+    pub async fn levels(&self, product_ids: &[String]) -> StoreResult<Vec<StockLevel>> {
         let rows = self
             .db
             .fetch_any_of(
@@ -318,7 +317,7 @@ impl InventoryStore for SqlStore {
             .collect()
     }
 
-    async fn adjust(&self, request: &AdjustmentRequest) -> StoreResult<AdjustOutcome> {
+    pub async fn adjust(&self, request: &AdjustmentRequest) -> StoreResult<AdjustOutcome> {
         if let Some(first) = self.adjustment_by_key(&request.idempotency_key).await? {
             return Ok(AdjustOutcome::Repeated(first));
         }
@@ -408,7 +407,8 @@ impl InventoryStore for SqlStore {
         Ok(AdjustOutcome::Applied(entry))
     }
 
-    async fn adjustments(
+    /// The ledger of a product, newest first, entries older than `before` (an entry id).
+    pub async fn adjustments(
         &self,
         product_id: &str,
         before: Option<&str>,
@@ -426,7 +426,7 @@ impl InventoryStore for SqlStore {
         rows.iter().map(adjustment).collect()
     }
 
-    async fn set_threshold(&self, product_id: &str, threshold: i64) -> StoreResult<()> {
+    pub async fn set_threshold(&self, product_id: &str, threshold: i64) -> StoreResult<()> {
         let mut tx = self.db.begin().await?;
         sqlx::query(
             "INSERT INTO low_stock_thresholds (product_id, threshold) VALUES ($1, $2) \
@@ -442,7 +442,8 @@ impl InventoryStore for SqlStore {
         Ok(())
     }
 
-    async fn low_stock(&self, after: Option<&str>, limit: usize) -> StoreResult<Vec<LowStock>> {
+    /// Products at or below their threshold (by product id, after `after`), active warehouses only.
+    pub async fn low_stock(&self, after: Option<&str>, limit: usize) -> StoreResult<Vec<LowStock>> {
         let rows = sqlx::query(
             "SELECT s.product_id, CAST(SUM(s.on_hand - s.reserved) AS BIGINT) AS available, \
                     CAST(COALESCE(MAX(t.threshold), $1) AS BIGINT) AS threshold \
@@ -469,7 +470,8 @@ impl InventoryStore for SqlStore {
             .collect()
     }
 
-    async fn reserve(
+    /// Reserves every line or none; idempotent by order reference.
+    pub async fn reserve(
         &self,
         order_reference: &str,
         lines: &[(String, i64)],
@@ -595,14 +597,15 @@ impl InventoryStore for SqlStore {
         }))
     }
 
-    async fn reservation(&self, order_reference: &str) -> StoreResult<Option<Reservation>> {
+    pub async fn reservation(&self, order_reference: &str) -> StoreResult<Option<Reservation>> {
         let mut tx = self.db.pool().begin().await?;
         let reservation = self.reservation_in(&mut tx, order_reference, false).await?;
         tx.rollback().await?;
         Ok(reservation)
     }
 
-    async fn confirm(&self, order_reference: &str) -> StoreResult<TransitionOutcome> {
+    /// Held → confirmed: the units leave on-hand stock (ledger entries of kind `sale`).
+    pub async fn confirm(&self, order_reference: &str) -> StoreResult<TransitionOutcome> {
         let mut tx = self.db.begin().await?;
         let Some(reservation) = self.reservation_in(&mut tx, order_reference, true).await? else {
             return Ok(TransitionOutcome::NotFound);
@@ -631,7 +634,9 @@ impl InventoryStore for SqlStore {
         }))
     }
 
-    async fn return_confirmed(&self, order_reference: &str) -> StoreResult<TransitionOutcome> {
+    /// Confirmed → returned: the units are back in on-hand stock (ledger entries of kind
+    /// `restock`).
+    pub async fn return_confirmed(&self, order_reference: &str) -> StoreResult<TransitionOutcome> {
         let mut tx = self.db.begin().await?;
         let Some(reservation) = self.reservation_in(&mut tx, order_reference, true).await? else {
             return Ok(TransitionOutcome::NotFound);
@@ -660,7 +665,8 @@ impl InventoryStore for SqlStore {
         }))
     }
 
-    async fn release(
+    /// Held → released or expired: the units are available again.
+    pub async fn release(
         &self,
         order_reference: &str,
         to: ReservationStatus,
@@ -706,7 +712,8 @@ impl InventoryStore for SqlStore {
         }))
     }
 
-    async fn expired_reservations(&self, now: i64, limit: usize) -> StoreResult<Vec<String>> {
+    /// Held reservations whose hold ran out before `now`.
+    pub async fn expired_reservations(&self, now: i64, limit: usize) -> StoreResult<Vec<String>> {
         let rows = sqlx::query(
             "SELECT order_reference FROM reservations WHERE status = $1 AND expires_at < $2 \
              ORDER BY expires_at LIMIT $3",
@@ -722,7 +729,8 @@ impl InventoryStore for SqlStore {
             .collect::<Result<_, _>>()?)
     }
 
-    async fn insert_demo_stock(&self, levels: &[(String, String, i64)]) -> StoreResult<()> {
+    /// Demo data: stock rows and their restock ledger entries, without events.
+    pub async fn insert_demo_stock(&self, levels: &[(String, String, i64)]) -> StoreResult<()> {
         let mut tx = self.db.begin().await?;
         let now = now_millis();
         for (product_id, warehouse_id, on_hand) in levels {

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use inventory::domain::AdjustmentKind;
 use inventory::store::{
-    AdjustOutcome, AdjustmentRequest, InventoryStore, ReserveOutcome, SqlStore, Warehouse,
+    AdjustOutcome, AdjustmentRequest, InventoryStore, ReserveOutcome, Warehouse,
 };
 use storage::db::testing::every_backend;
 
@@ -12,7 +12,7 @@ use storage::db::testing::every_backend;
 async fn two_hundred_concurrent_reservations_for_the_last_ten_units_reserve_exactly_ten() {
     for db in every_backend(&inventory::MIGRATIONS).await {
         let backend = db.backend();
-        let store = Arc::new(SqlStore::new(db, 5));
+        let store = Arc::new(InventoryStore::new(db, 5));
         let product = primitives::id::new_id("prod");
         for (code, units) in [("A", 6), ("B", 4)] {
             let warehouse = Warehouse {
@@ -80,7 +80,7 @@ async fn two_hundred_concurrent_reservations_for_the_last_ten_units_reserve_exac
 async fn concurrent_repeats_of_one_order_reference_reserve_once() {
     for db in every_backend(&inventory::MIGRATIONS).await {
         let backend = db.backend();
-        let store = Arc::new(SqlStore::new(db, 5));
+        let store = Arc::new(InventoryStore::new(db, 5));
         let product = primitives::id::new_id("prod");
         let warehouse = Warehouse {
             id: primitives::id::new_id("wh"),
