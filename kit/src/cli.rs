@@ -8,6 +8,7 @@ use clap::{Arg, ArgMatches, FromArgMatches, Subcommand};
 use crate::app::App;
 use crate::settings::Env;
 use crate::subgraph::{Settings, Subgraph};
+use configuration::Source;
 
 fn command<S: Subgraph>() -> clap::Command {
     let command = clap::Command::new(S::NAME)
@@ -33,15 +34,16 @@ pub async fn run_from<S: Subgraph>(
 }
 
 async fn run_with<S: Subgraph>(matches: ArgMatches) -> anyhow::Result<()> {
-    if let Some(path) = matches.get_one::<PathBuf>("config") {
-        crate::config::load_env_file(path)?;
-    }
     if let Some(("sdl", _)) = matches.subcommand() {
         println!("{}", S::sdl());
         return Ok(());
     }
     let _telemetry = telemetry::init(S::NAME, "info,sqlx=warn,tantivy=warn");
-    let settings = Settings::<S::Settings>::load::<S>(&Env::process(S::NAME))?;
+    let source = match matches.get_one::<PathBuf>("config") {
+        Some(path) => Source::process().with_env_file(path)?,
+        None => Source::process(),
+    };
+    let settings = Settings::<S::Settings>::load::<S>(&Env::new(S::NAME, source))?;
     match matches.subcommand() {
         None | Some(("serve", _)) => {
             let app = App::<S>::build(&settings).await?;

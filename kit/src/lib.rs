@@ -2,13 +2,12 @@
 //! with it: settings, the app builder and CLI, GraphQL serving with the viewer's access checks,
 //! errors turned into GraphQL errors at one place, Relay pagination, SDL export, signed
 //! webhooks, and the test kit (`spawn_app`). The platform beneath it lives in its own crates:
-//! `primitives`, `telemetry`, `web`, `event-bus`, `auth`, `storage`, and `commerce` for the
-//! shared commerce types.
+//! `primitives`, `configuration`, `telemetry`, `web`, `event-bus`, `auth`, `storage`, and
+//! `commerce` for the shared commerce types.
 
 pub mod access;
 pub mod app;
 pub mod cli;
-pub mod config;
 pub mod error;
 pub mod launch;
 pub mod pagination;

@@ -28,7 +28,6 @@
 //!
 //! A subgraph's own settings use the same prefix (see [`Env`]).
 
-use std::collections::HashMap;
 use std::fmt::Display;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -37,41 +36,49 @@ use std::time::Duration;
 
 use jsonwebtoken::jwk::JwkSet;
 
-use crate::config::ConfigError;
 use auth::JwtSettings;
+use configuration::Source;
 
-/// Where a process reads its settings: the process environment (production), explicit values
-/// (tests, the embedded launcher), or explicit values over the environment.
+pub use configuration::ConfigError;
+
+/// A subgraph's settings: its [`Source`] and the prefix of its own variables.
 #[derive(Clone, Debug)]
 pub struct Env {
     prefix: String,
-    values: HashMap<String, String>,
-    read_process: bool,
+    source: Source,
 }
 
 impl Env {
-    /// The process environment, for the subgraph named `name`.
-    pub fn process(name: &str) -> Self {
+    /// The settings of the subgraph named `name` in `source`.
+    pub fn new(name: &str, source: Source) -> Self {
         Self {
             prefix: format!("{}_", name.to_uppercase()),
-            values: HashMap::new(),
-            read_process: true,
+            source,
         }
+    }
+
+    /// The process environment, for the subgraph named `name`.
+    pub fn process(name: &str) -> Self {
+        Self::new(name, Source::process())
     }
 
     /// Only the values set with [`Env::set`]: every other setting has its default.
     pub fn isolated(name: &str) -> Self {
-        Self {
-            read_process: false,
-            ..Self::process(name)
-        }
+        Self::new(name, Source::isolated())
     }
 
     /// Sets a variable by its full name (e.g. `CATALOG_SEARCH_DIR` or `JWKS_URL`); it wins over
     /// the process environment.
-    pub fn set(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
-        self.values.insert(name.into(), value.into());
-        self
+    pub fn set(self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        Self {
+            source: self.source.set(name, value),
+            ..self
+        }
+    }
+
+    /// Where the settings come from (the embedded launcher reads the router's from the same).
+    pub fn source(&self) -> &Source {
+        &self.source
     }
 
     /// The full name of the subgraph's own setting `key`: `name("LISTEN")` is `CATALOG_LISTEN`.
@@ -81,12 +88,7 @@ impl Env {
 
     /// A shared (unprefixed) variable, if set and not blank.
     pub fn shared(&self, name: &str) -> Option<String> {
-        let value = match self.values.get(name) {
-            Some(value) => Some(value.clone()),
-            None if self.read_process => std::env::var(name).ok(),
-            None => None,
-        };
-        value.filter(|v| !v.trim().is_empty())
+        self.source.var(name)
     }
 
     /// The subgraph's own setting `key`, if set.
@@ -100,7 +102,7 @@ impl Env {
         T: FromStr,
         T::Err: Display,
     {
-        parse_named(&self.name(key), self.optional(key), default)
+        self.source.parse_or(&self.name(key), default)
     }
 
     /// A shared variable parsed, or `default` when it is not set.
@@ -109,24 +111,7 @@ impl Env {
         T: FromStr,
         T::Err: Display,
     {
-        parse_named(name, self.shared(name), default)
-    }
-}
-
-fn parse_named<T>(name: &str, raw: Option<String>, default: T) -> Result<T, ConfigError>
-where
-    T: FromStr,
-    T::Err: Display,
-{
-    match raw {
-        None => Ok(default),
-        Some(raw) => raw
-            .trim()
-            .parse()
-            .map_err(|e: T::Err| ConfigError::Invalid {
-                name: name.into(),
-                message: format!("{raw:?}: {e}"),
-            }),
+        self.source.parse_or(name, default)
     }
 }
 

@@ -9,14 +9,13 @@ use std::sync::Arc;
 use async_graphql::{EmptySubscription, ObjectType, Schema, SchemaBuilder};
 use futures_util::future::BoxFuture;
 use jsonwebtoken::jwk::JwkSet;
-use sqlx::migrate::Migrator;
 
-use crate::config::ConfigError;
-use crate::settings::{CommonSettings, Env};
+use crate::settings::{CommonSettings, ConfigError, Env};
 use event_bus::consumer::{Consumer, ConsumerSettings, Handler};
 use event_bus::{Event, EventBus, Fact};
 use primitives::stop::StopSignal;
 use storage::db::Database;
+use storage::migrations::Migrations;
 use storage::outbox::Relay;
 use web::client::ServiceClient;
 
@@ -112,8 +111,8 @@ pub trait Subgraph: Send + Sync + Sized + 'static {
     /// Commands of its own beside `serve` and `sdl` ([`NoCommands`] when it has none).
     type Command: clap::Subcommand + Send + 'static;
 
-    /// Its migrations (`sqlx::migrate!("../../migrations/<name>")`).
-    const MIGRATIONS: &'static Migrator;
+    /// Its migrations (`storage::migrations!("../../migrations/<name>", [files])`).
+    const MIGRATIONS: &'static Migrations;
 
     /// The schema without data: enough to print the SDL. Federation on, queries at most 16
     /// deep and of complexity 2,000 unless a subgraph says otherwise.

@@ -1,6 +1,6 @@
 //! Test helpers for a subgraph alone: [`spawn_app`] starts it on port 0 against a fresh
-//! PostgreSQL schema with tokens from a [`TestTokens`] issuer, and [`assert_sdl_fresh`] checks its
-//! checked-in SDL.
+//! PostgreSQL schema with tokens from a [`TestTokens`] issuer, [`assert_sdl_fresh`] checks its
+//! checked-in SDL and [`assert_migrations_listed`] that its binary embeds every migration.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -142,4 +142,16 @@ pub fn assert_sdl_fresh<S: Subgraph>() {
         .join(format!("{}.graphql", S::NAME));
     let url = format!("http://127.0.0.1:{}/graphql", S::PORT);
     crate::schema::assert_file_fresh(&path, &crate::schema::sdl_file(&url, &S::sdl()));
+}
+
+/// Fails when a file in `S`'s migrations directory is not listed in its `storage::migrations!`.
+pub fn assert_migrations_listed<S: Subgraph>() {
+    let unlisted = S::MIGRATIONS
+        .unlisted()
+        .expect("the migrations directory is readable");
+    assert!(
+        unlisted.is_empty(),
+        "migrations of {} not listed in its storage::migrations!: {unlisted:?}",
+        S::NAME
+    );
 }

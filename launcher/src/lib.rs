@@ -124,17 +124,20 @@ impl ShopOptions {
 /// `sqlite://data/payment-test-provider.db`): its books, kept apart from the shop's, as an
 /// outside service's are.
 pub async fn serve_test_provider() -> anyhow::Result<()> {
-    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
-    let required = |name: &str| var(name).ok_or_else(|| anyhow::anyhow!("{name} must be set"));
-    let listen = var("TEST_PROVIDER_LISTEN").unwrap_or_else(|| "127.0.0.1:4090".into());
-    let webhook_url = var("TEST_PROVIDER_WEBHOOK_URL")
+    let source = configuration::Source::process();
+    let listen = source
+        .var("TEST_PROVIDER_LISTEN")
+        .unwrap_or_else(|| "127.0.0.1:4090".into());
+    let webhook_url = source
+        .var("TEST_PROVIDER_WEBHOOK_URL")
         .unwrap_or_else(|| topology::PAYMENTS.local_url("/webhooks/provider"));
     let settings = TestProviderSettings::new(
-        &required("TEST_PROVIDER_API_KEY")?,
+        &source.required("TEST_PROVIDER_API_KEY")?,
         &webhook_url,
-        &required("TEST_PROVIDER_WEBHOOK_SECRET")?,
+        &source.required("TEST_PROVIDER_WEBHOOK_SECRET")?,
     );
-    let database = var("TEST_PROVIDER_DATABASE_URL")
+    let database = source
+        .var("TEST_PROVIDER_DATABASE_URL")
         .unwrap_or_else(|| "sqlite://data/payment-test-provider.db".into());
     let ledger = storage::db::Database::connect(&database, 4, &ledger::MIGRATIONS)
         .await
@@ -319,7 +322,7 @@ impl Shop {
         }
 
         let router_env = options.env("router");
-        let mut router_config = RouterConfig::load(None, |key| router_env.shared(key))?;
+        let mut router_config = RouterConfig::load(router_env.source(), [])?;
         router_config.listen = SocketAddr::new(options.host, options.base_port);
         if router_config.metrics_listen.is_none() {
             // Prometheus scrapes here; the public port does not serve it.

@@ -61,9 +61,11 @@ where
         println!("wrote {}", output.display());
         return Ok(());
     }
-    let env = |key: &str| std::env::var(key).ok();
-    let mut config = RouterConfig::load(args.config.as_deref(), env)?;
-    config.apply_subgraph_env(supergraph.subgraph_urls.keys(), env);
+    let source = match &args.config {
+        Some(path) => configuration::Source::process().with_toml_file(path),
+        None => configuration::Source::process(),
+    };
+    let config = RouterConfig::load(&source, supergraph.subgraph_urls.keys().map(String::as_str))?;
     let app = App::with_supergraph(config, supergraph).await?;
     tracing::info!(address = %app.local_addr(), "router listening");
     app.run_until(web::server::shutdown_signal()).await?;

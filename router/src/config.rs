@@ -1,5 +1,6 @@
 //! Router configuration: one typed struct, read from an optional TOML file, then overridden by
-//! environment variables, then validated.
+//! environment variables (both through [`configuration::Source`], as every subgraph reads its
+//! settings), then validated.
 //!
 //! File keys (all optional):
 //! ```toml
@@ -62,46 +63,81 @@
 //! timeout_ms = 5000
 //! dedupe = false               # overrides dedupe.subgraph_requests for this subgraph
 //! ```
-//! Environment variables: `ROUTER_LISTEN`, `ROUTER_METRICS_LISTEN` (empty: none),
-//! `ROUTER_HTTP_HEADER_READ_TIMEOUT_MS`, `ROUTER_HTTP_IDLE_TIMEOUT_MS`,
-//! `ROUTER_HTTP_REQUEST_TIMEOUT_MS`,
-//! `ROUTER_HTTP_MAX_CONNECTIONS`, `ROUTER_SUBGRAPH_SECRET`, `ROUTER_SUBGRAPH_CA_FILE`, `ROUTER_INTROSPECTION` (true/false),
-//! `ROUTER_SUBGRAPH_TIMEOUT_MS`, `ROUTER_MAX_BODY_BYTES`, `ROUTER_MAX_DEPTH`,
-//! `ROUTER_CORS_ALLOW_ORIGINS` (comma-separated), `ROUTER_JWKS_URL`, `ROUTER_JWT_ISSUER`,
-//! `ROUTER_JWT_AUDIENCE`, `ROUTER_JWT_MAX_LIFETIME_SECS`, `ROUTER_EVENTS_URL`, `ROUTER_EVENTS_NAMESPACE`, `ROUTER_DEDUPE_SUBGRAPH_REQUESTS`, `ROUTER_DEDUPE_CLIENT_REQUESTS`
-//! (true/false), and
-//! `ROUTER_REDIS_URL`, `ROUTER_REDIS_NAMESPACE`, `ROUTER_PERSISTED_MANIFEST`, `ROUTER_SAFELIST`,
-//! `ROUTER_APQ` (true/false), `ROUTER_RATE_LIMITS` (true/false),
-//! `ROUTER_RATE_LIMIT_QUERIES_PER_SECOND`, `ROUTER_RATE_LIMIT_QUERY_BURST`,
-//! `ROUTER_RATE_LIMIT_MUTATIONS_PER_SECOND`, `ROUTER_RATE_LIMIT_MUTATION_BURST`,
-//! `ROUTER_TRUSTED_PROXY_HOPS`, `ROUTER_DEMAND_CONTROL` (true/false), `ROUTER_MAX_COST`,
-//! `ROUTER_CIRCUIT_BREAKER` (true/false), and
-//! `ROUTER_SUBGRAPH_<NAME>_URL` (name upper-cased) to override one subgraph's URL.
+//! Environment variables override the file: each key of [`VARIABLES`] (`ROUTER_MAX_DEPTH` sets
+//! `limits.max_depth`; booleans as `true`/`false`, `ROUTER_CORS_ALLOW_ORIGINS` comma-separated),
+//! and `ROUTER_SUBGRAPH_<NAME>_URL` (name upper-cased, `-` as `_`) one subgraph's URL. A blank
+//! variable counts as unset. Errors name the variable or the file's key.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::path::Path;
 use std::time::Duration;
 
-use serde::Deserialize;
+use configuration::{Source, Var};
+use serde::{Deserialize, Serialize};
 
-#[derive(Debug, thiserror::Error)]
-pub enum ConfigError {
-    #[error("cannot read configuration file {path}: {source}")]
-    Read {
-        path: String,
-        source: std::io::Error,
-    },
-    #[error("invalid configuration file {path}: {source}")]
-    Parse {
-        path: String,
-        source: Box<toml::de::Error>,
-    },
-    #[error("invalid value for {setting}: {reason}")]
-    Invalid { setting: String, reason: String },
-}
+pub use configuration::ConfigError;
 
-#[derive(Debug, Clone, Deserialize)]
+/// The environment variables and the keys they set, over the file's.
+pub const VARIABLES: &[(&str, &str)] = &[
+    ("ROUTER_LISTEN", "listen"),
+    ("ROUTER_METRICS_LISTEN", "metrics_listen"),
+    ("ROUTER_SUBGRAPH_SECRET", "subgraph_secret"),
+    ("ROUTER_SUBGRAPH_CA_FILE", "subgraph_ca_file"),
+    ("ROUTER_INTROSPECTION", "introspection"),
+    ("ROUTER_CORS_ALLOW_ORIGINS", "cors_allow_origins"),
+    (
+        "ROUTER_HTTP_HEADER_READ_TIMEOUT_MS",
+        "http.header_read_timeout_ms",
+    ),
+    ("ROUTER_HTTP_IDLE_TIMEOUT_MS", "http.idle_timeout_ms"),
+    ("ROUTER_HTTP_REQUEST_TIMEOUT_MS", "http.request_timeout_ms"),
+    ("ROUTER_HTTP_MAX_CONNECTIONS", "http.max_connections"),
+    ("ROUTER_SUBGRAPH_TIMEOUT_MS", "timeouts.subgraph_ms"),
+    ("ROUTER_MAX_BODY_BYTES", "limits.max_body_bytes"),
+    ("ROUTER_MAX_DEPTH", "limits.max_depth"),
+    ("ROUTER_JWKS_URL", "auth.jwks_url"),
+    ("ROUTER_JWT_ISSUER", "auth.issuer"),
+    ("ROUTER_JWT_AUDIENCE", "auth.audience"),
+    (
+        "ROUTER_JWT_MAX_LIFETIME_SECS",
+        "auth.max_token_lifetime_secs",
+    ),
+    ("ROUTER_EVENTS_URL", "auth.events_url"),
+    ("ROUTER_EVENTS_NAMESPACE", "auth.events_namespace"),
+    (
+        "ROUTER_DEDUPE_SUBGRAPH_REQUESTS",
+        "dedupe.subgraph_requests",
+    ),
+    ("ROUTER_DEDUPE_CLIENT_REQUESTS", "dedupe.client_requests"),
+    ("ROUTER_REDIS_URL", "redis_url"),
+    ("ROUTER_REDIS_NAMESPACE", "redis_namespace"),
+    ("ROUTER_PERSISTED_MANIFEST", "persisted.manifest"),
+    ("ROUTER_SAFELIST", "persisted.safelist"),
+    ("ROUTER_APQ", "persisted.apq"),
+    ("ROUTER_RATE_LIMITS", "rate_limits.enabled"),
+    (
+        "ROUTER_RATE_LIMIT_QUERIES_PER_SECOND",
+        "rate_limits.queries_per_second",
+    ),
+    ("ROUTER_RATE_LIMIT_QUERY_BURST", "rate_limits.query_burst"),
+    (
+        "ROUTER_RATE_LIMIT_MUTATIONS_PER_SECOND",
+        "rate_limits.mutations_per_second",
+    ),
+    (
+        "ROUTER_RATE_LIMIT_MUTATION_BURST",
+        "rate_limits.mutation_burst",
+    ),
+    (
+        "ROUTER_TRUSTED_PROXY_HOPS",
+        "rate_limits.trusted_proxy_hops",
+    ),
+    ("ROUTER_DEMAND_CONTROL", "demand_control.enabled"),
+    ("ROUTER_MAX_COST", "demand_control.max_cost"),
+    ("ROUTER_CIRCUIT_BREAKER", "circuit_breaker.enabled"),
+];
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct RouterConfig {
     pub listen: SocketAddr,
@@ -120,6 +156,8 @@ pub struct RouterConfig {
     /// How many prepared (validated and planned) operations are kept.
     pub plan_cache_size: usize,
     /// Browser origins allowed to call the router (`*` for any); empty sends no CORS headers.
+    /// A list in the file, comma-separated in `ROUTER_CORS_ALLOW_ORIGINS`.
+    #[serde(deserialize_with = "list_or_comma_separated")]
     pub cors_allow_origins: Vec<String>,
     pub timeouts: Timeouts,
     pub limits: Limits,
@@ -137,7 +175,7 @@ pub struct RouterConfig {
 }
 
 /// Limits on client connections (see [`web::serve::HttpLimits`]).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct HttpConfig {
     pub header_read_timeout_ms: u64,
@@ -169,13 +207,13 @@ impl HttpConfig {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Timeouts {
     pub subgraph_ms: u64,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Limits {
     pub max_body_bytes: usize,
@@ -187,7 +225,7 @@ pub struct Limits {
 
 /// Bearer-token verification. With a JWKS URL the router verifies every token it is sent and
 /// enforces `@authenticated` and `@requiresScopes`; without one it forwards tokens unchecked.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct AuthConfig {
     pub jwks_url: Option<String>,
@@ -221,7 +259,7 @@ impl Default for AuthConfig {
 /// its answer depends on (for clients: the operation, its variables and every header that
 /// reaches a subgraph or the authorization decision) and that is running at that moment, so the
 /// shared answer is one the request could have had on its own, a few milliseconds earlier.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct DedupeConfig {
     /// Identical in-flight subgraph requests (subgraph, body, forwarded headers) share a call.
@@ -240,7 +278,7 @@ impl Default for DedupeConfig {
 }
 
 /// Who may run only the operations of the persisted-operation manifest.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Safelist {
     /// Partners (tokens with the `partner` role); other clients may send any operation.
@@ -249,19 +287,7 @@ pub enum Safelist {
     All,
 }
 
-impl std::str::FromStr for Safelist {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "partners" => Ok(Self::Partners),
-            "all" => Ok(Self::All),
-            _ => Err("expected \"partners\" or \"all\"".into()),
-        }
-    }
-}
-
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct PersistedConfig {
     pub manifest: Option<std::path::PathBuf>,
@@ -286,7 +312,7 @@ impl Default for PersistedConfig {
 }
 
 /// Per-subgraph circuit breakers: a subgraph that keeps failing gets no calls for a moment.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct CircuitBreakerConfig {
     pub enabled: bool,
@@ -305,7 +331,7 @@ impl Default for CircuitBreakerConfig {
 }
 
 /// Demand control: operations whose estimated cost is over `max_cost` are refused.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct DemandControl {
     pub enabled: bool,
@@ -326,7 +352,7 @@ impl Default for DemandControl {
 
 /// Token buckets per client (a partner's client id, a user, or the address of an anonymous
 /// caller); queries and mutations have their own.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct RateLimitConfig {
     pub enabled: bool,
@@ -352,7 +378,7 @@ impl Default for RateLimitConfig {
     }
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SubgraphConfig {
     pub url: Option<String>,
@@ -409,175 +435,29 @@ impl Default for Limits {
 }
 
 impl RouterConfig {
-    /// Reads the file (if given), applies environment overrides and validates.
-    pub fn load(
-        file: Option<&Path>,
-        env: impl Fn(&str) -> Option<String>,
+    /// Reads the settings of `source` (its TOML file, then its variables; see the module's
+    /// documentation) over the defaults, with `ROUTER_SUBGRAPH_<NAME>_URL` for each of
+    /// `subgraphs`, and validates them.
+    pub fn load<'a>(
+        source: &Source,
+        subgraphs: impl IntoIterator<Item = &'a str>,
     ) -> Result<Self, ConfigError> {
-        let mut config = match file {
-            Some(path) => {
-                let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-                    path: path.display().to_string(),
-                    source,
-                })?;
-                toml::from_str(&text).map_err(|source| ConfigError::Parse {
-                    path: path.display().to_string(),
-                    source: Box::new(source),
-                })?
-            }
-            None => RouterConfig::default(),
-        };
-        config.apply_env(env)?;
+        let mut vars: Vec<Var> = VARIABLES
+            .iter()
+            .map(|(name, key)| Var::new(*name, *key))
+            .collect();
+        vars.extend(subgraphs.into_iter().map(|name| {
+            Var::new(
+                format!(
+                    "ROUTER_SUBGRAPH_{}_URL",
+                    name.to_uppercase().replace('-', "_")
+                ),
+                format!("subgraphs.{name}.url"),
+            )
+        }));
+        let config: Self = source.extract(&Self::default(), &vars)?;
         config.validate()?;
         Ok(config)
-    }
-
-    fn apply_env(&mut self, env: impl Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
-        if let Some(v) = env("ROUTER_LISTEN") {
-            self.listen = parse_setting("ROUTER_LISTEN", &v)?;
-        }
-        if let Some(v) = env("ROUTER_METRICS_LISTEN") {
-            self.metrics_listen = match v.trim() {
-                "" => None,
-                v => Some(parse_setting("ROUTER_METRICS_LISTEN", v)?),
-            };
-        }
-        if let Some(v) = env("ROUTER_SUBGRAPH_CA_FILE") {
-            self.subgraph_ca_file =
-                Some(v.into()).filter(|p: &std::path::PathBuf| !p.as_os_str().is_empty());
-        }
-        if let Some(v) = env("ROUTER_SUBGRAPH_SECRET") {
-            self.subgraph_secret = Some(v).filter(|v| !v.trim().is_empty());
-        }
-        if let Some(v) = env("ROUTER_HTTP_HEADER_READ_TIMEOUT_MS") {
-            self.http.header_read_timeout_ms =
-                parse_setting("ROUTER_HTTP_HEADER_READ_TIMEOUT_MS", &v)?;
-        }
-        if let Some(v) = env("ROUTER_HTTP_IDLE_TIMEOUT_MS") {
-            self.http.idle_timeout_ms = parse_setting("ROUTER_HTTP_IDLE_TIMEOUT_MS", &v)?;
-        }
-        if let Some(v) = env("ROUTER_HTTP_REQUEST_TIMEOUT_MS") {
-            self.http.request_timeout_ms = parse_setting("ROUTER_HTTP_REQUEST_TIMEOUT_MS", &v)?;
-        }
-        if let Some(v) = env("ROUTER_HTTP_MAX_CONNECTIONS") {
-            self.http.max_connections = parse_setting("ROUTER_HTTP_MAX_CONNECTIONS", &v)?;
-        }
-        if let Some(v) = env("ROUTER_INTROSPECTION") {
-            self.introspection = parse_setting("ROUTER_INTROSPECTION", &v)?;
-        }
-        if let Some(v) = env("ROUTER_SUBGRAPH_TIMEOUT_MS") {
-            self.timeouts.subgraph_ms = parse_setting("ROUTER_SUBGRAPH_TIMEOUT_MS", &v)?;
-        }
-        if let Some(v) = env("ROUTER_MAX_BODY_BYTES") {
-            self.limits.max_body_bytes = parse_setting("ROUTER_MAX_BODY_BYTES", &v)?;
-        }
-        if let Some(v) = env("ROUTER_CORS_ALLOW_ORIGINS") {
-            self.cors_allow_origins = v
-                .split(',')
-                .map(str::trim)
-                .filter(|o| !o.is_empty())
-                .map(str::to_string)
-                .collect();
-        }
-        if let Some(v) = env("ROUTER_MAX_DEPTH") {
-            self.limits.max_depth = parse_setting("ROUTER_MAX_DEPTH", &v)?;
-        }
-        if let Some(v) = env("ROUTER_JWKS_URL") {
-            self.auth.jwks_url = Some(v).filter(|v| !v.trim().is_empty());
-        }
-        if let Some(v) = env("ROUTER_EVENTS_URL") {
-            self.auth.events_url = Some(v).filter(|v| !v.trim().is_empty());
-        }
-        if let Some(v) = env("ROUTER_EVENTS_NAMESPACE") {
-            self.auth.events_namespace = v;
-        }
-        if let Some(v) = env("ROUTER_JWT_ISSUER") {
-            self.auth.issuer = v;
-        }
-        if let Some(v) = env("ROUTER_JWT_AUDIENCE") {
-            self.auth.audience = v;
-        }
-        if let Some(v) = env("ROUTER_JWT_MAX_LIFETIME_SECS") {
-            self.auth.max_token_lifetime_secs = parse_setting("ROUTER_JWT_MAX_LIFETIME_SECS", &v)?;
-        }
-        if let Some(v) = env("ROUTER_DEDUPE_SUBGRAPH_REQUESTS") {
-            self.dedupe.subgraph_requests = parse_setting("ROUTER_DEDUPE_SUBGRAPH_REQUESTS", &v)?;
-        }
-        if let Some(v) = env("ROUTER_REDIS_URL") {
-            self.redis_url = Some(v).filter(|v| !v.trim().is_empty());
-        }
-        if let Some(v) = env("ROUTER_REDIS_NAMESPACE") {
-            self.redis_namespace = v;
-        }
-        if let Some(v) = env("ROUTER_PERSISTED_MANIFEST") {
-            self.persisted.manifest =
-                Some(v.into()).filter(|p: &std::path::PathBuf| !p.as_os_str().is_empty());
-        }
-        if let Some(v) = env("ROUTER_SAFELIST") {
-            self.persisted.safelist = parse_setting("ROUTER_SAFELIST", &v)?;
-        }
-        if let Some(v) = env("ROUTER_APQ") {
-            self.persisted.apq = parse_setting("ROUTER_APQ", &v)?;
-        }
-        let rate_limits = &mut self.rate_limits;
-        for (key, target) in [
-            (
-                "ROUTER_RATE_LIMIT_QUERIES_PER_SECOND",
-                &mut rate_limits.queries_per_second,
-            ),
-            (
-                "ROUTER_RATE_LIMIT_QUERY_BURST",
-                &mut rate_limits.query_burst,
-            ),
-            (
-                "ROUTER_RATE_LIMIT_MUTATIONS_PER_SECOND",
-                &mut rate_limits.mutations_per_second,
-            ),
-            (
-                "ROUTER_RATE_LIMIT_MUTATION_BURST",
-                &mut rate_limits.mutation_burst,
-            ),
-        ] {
-            if let Some(v) = env(key) {
-                *target = parse_setting(key, &v)?;
-            }
-        }
-        if let Some(v) = env("ROUTER_CIRCUIT_BREAKER") {
-            self.circuit_breaker.enabled = parse_setting("ROUTER_CIRCUIT_BREAKER", &v)?;
-        }
-        if let Some(v) = env("ROUTER_DEMAND_CONTROL") {
-            self.demand_control.enabled = parse_setting("ROUTER_DEMAND_CONTROL", &v)?;
-        }
-        if let Some(v) = env("ROUTER_MAX_COST") {
-            self.demand_control.max_cost = parse_setting("ROUTER_MAX_COST", &v)?;
-        }
-        if let Some(v) = env("ROUTER_RATE_LIMITS") {
-            self.rate_limits.enabled = parse_setting("ROUTER_RATE_LIMITS", &v)?;
-        }
-        if let Some(v) = env("ROUTER_TRUSTED_PROXY_HOPS") {
-            self.rate_limits.trusted_proxy_hops = parse_setting("ROUTER_TRUSTED_PROXY_HOPS", &v)?;
-        }
-        if let Some(v) = env("ROUTER_DEDUPE_CLIENT_REQUESTS") {
-            self.dedupe.client_requests = parse_setting("ROUTER_DEDUPE_CLIENT_REQUESTS", &v)?;
-        }
-        Ok(())
-    }
-
-    /// Applies `ROUTER_SUBGRAPH_<NAME>_URL` for the subgraphs the supergraph names.
-    pub fn apply_subgraph_env<'a>(
-        &mut self,
-        names: impl IntoIterator<Item = &'a String>,
-        env: impl Fn(&str) -> Option<String>,
-    ) {
-        for name in names {
-            let key = format!(
-                "ROUTER_SUBGRAPH_{}_URL",
-                name.to_uppercase().replace('-', "_")
-            );
-            if let Some(url) = env(&key) {
-                self.subgraphs.entry(name.clone()).or_default().url = Some(url);
-            }
-        }
     }
 
     fn validate(&self) -> Result<(), ConfigError> {
@@ -615,8 +495,8 @@ impl RouterConfig {
         for (setting, value) in positive {
             if value == 0 {
                 return Err(ConfigError::Invalid {
-                    setting: setting.into(),
-                    reason: "must be greater than zero".into(),
+                    name: setting.into(),
+                    message: "must be greater than zero".into(),
                 });
             }
         }
@@ -637,32 +517,32 @@ impl RouterConfig {
         ] {
             if !(value.is_finite() && value >= least && value > 0.0) {
                 return Err(ConfigError::Invalid {
-                    setting: setting.into(),
-                    reason: format!("must be a number of at least {least} and above zero"),
+                    name: setting.into(),
+                    message: format!("must be a number of at least {least} and above zero"),
                 });
             }
         }
         if let Some(url) = &self.redis_url {
             if !(url.starts_with("redis://") || url.starts_with("rediss://")) {
                 return Err(ConfigError::Invalid {
-                    setting: "redis_url".into(),
-                    reason: format!("{url:?} is not a redis:// or rediss:// URL"),
+                    name: "redis_url".into(),
+                    message: format!("{url:?} is not a redis:// or rediss:// URL"),
                 });
             }
         }
         for origin in &self.cors_allow_origins {
             if origin != "*" && http::HeaderValue::from_str(origin).is_err() {
                 return Err(ConfigError::Invalid {
-                    setting: "cors_allow_origins".into(),
-                    reason: format!("{origin:?} is not a valid origin"),
+                    name: "cors_allow_origins".into(),
+                    message: format!("{origin:?} is not a valid origin"),
                 });
             }
         }
         if let Some(url) = &self.auth.jwks_url {
             if !(url.starts_with("http://") || url.starts_with("https://")) {
                 return Err(ConfigError::Invalid {
-                    setting: "auth.jwks_url".into(),
-                    reason: format!("{url:?} is not an http(s) URL"),
+                    name: "auth.jwks_url".into(),
+                    message: format!("{url:?} is not an http(s) URL"),
                 });
             }
         }
@@ -670,8 +550,8 @@ impl RouterConfig {
             if let Some(url) = &subgraph.url {
                 if !(url.starts_with("http://") || url.starts_with("https://")) {
                     return Err(ConfigError::Invalid {
-                        setting: format!("subgraphs.{name}.url"),
-                        reason: format!("{url:?} is not an http(s) URL"),
+                        name: format!("subgraphs.{name}.url"),
+                        message: format!("{url:?} is not an http(s) URL"),
                     });
                 }
             }
@@ -697,39 +577,104 @@ impl RouterConfig {
     }
 }
 
-fn parse_setting<T: std::str::FromStr>(setting: &str, value: &str) -> Result<T, ConfigError>
-where
-    T::Err: std::fmt::Display,
-{
-    value
-        .trim()
-        .parse()
-        .map_err(|e: T::Err| ConfigError::Invalid {
-            setting: setting.into(),
-            reason: format!("{value:?}: {e}"),
-        })
+/// Origins as a list (the file) or as one comma-separated string (the variable).
+fn list_or_comma_separated<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Origins {
+        List(Vec<String>),
+        CommaSeparated(String),
+    }
+    let list = match Origins::deserialize(deserializer)? {
+        Origins::List(list) => list,
+        Origins::CommaSeparated(text) => text.split(',').map(str::to_string).collect(),
+    };
+    Ok(list
+        .iter()
+        .map(|origin| origin.trim())
+        .filter(|origin| !origin.is_empty())
+        .map(str::to_string)
+        .collect())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn load(source: Source) -> Result<RouterConfig, ConfigError> {
+        RouterConfig::load(&source, ["reviews", "shipping-eu"])
+    }
+
     #[test]
     fn env_overrides_file_defaults_and_bad_values_name_the_setting() {
-        let config = RouterConfig::load(None, |k| {
-            (k == "ROUTER_LISTEN").then(|| "0.0.0.0:5000".to_string())
-        })
+        let config = load(
+            Source::isolated()
+                .set("ROUTER_LISTEN", "0.0.0.0:5000")
+                .set(
+                    "ROUTER_CORS_ALLOW_ORIGINS",
+                    "https://a.example, https://b.example,",
+                )
+                .set("ROUTER_RATE_LIMIT_QUERIES_PER_SECOND", "2.5")
+                .set("ROUTER_SAFELIST", "all")
+                .set("ROUTER_DEDUPE_CLIENT_REQUESTS", "false")
+                .set(
+                    "ROUTER_SUBGRAPH_SHIPPING_EU_URL",
+                    "https://eu.example/graphql",
+                ),
+        )
         .unwrap();
         assert_eq!(config.listen.port(), 5000);
+        assert_eq!(
+            config.cors_allow_origins,
+            ["https://a.example", "https://b.example"]
+        );
+        assert_eq!(config.rate_limits.queries_per_second, 2.5);
+        assert_eq!(config.persisted.safelist, Safelist::All);
+        assert!(!config.dedupe.client_requests);
+        assert_eq!(
+            config.subgraphs["shipping-eu"].url.as_deref(),
+            Some("https://eu.example/graphql")
+        );
 
-        let err = RouterConfig::load(None, |k| {
-            (k == "ROUTER_MAX_DEPTH").then(|| "deep".to_string())
-        })
-        .unwrap_err();
-        assert!(err.to_string().contains("ROUTER_MAX_DEPTH"), "{err}");
+        let err = load(Source::isolated().set("ROUTER_MAX_DEPTH", "deep")).unwrap_err();
+        assert!(err.to_string().starts_with("ROUTER_MAX_DEPTH: "), "{err}");
 
-        let err = RouterConfig::load(None, |k| (k == "ROUTER_MAX_DEPTH").then(|| "0".to_string()))
-            .unwrap_err();
+        let err = load(Source::isolated().set("ROUTER_MAX_DEPTH", "0")).unwrap_err();
         assert!(err.to_string().contains("limits.max_depth"), "{err}");
+
+        let err = load(Source::isolated().set("ROUTER_SAFELIST", "everyone")).unwrap_err();
+        assert!(err.to_string().starts_with("ROUTER_SAFELIST: "), "{err}");
+    }
+
+    #[test]
+    fn the_file_sets_what_the_environment_does_not() {
+        let path = std::env::temp_dir().join(format!("router-{}.toml", std::process::id()));
+        std::fs::write(
+            &path,
+            "cors_allow_origins = [\"https://shop.example\"]\n\
+             [limits]\nmax_depth = 12\n\
+             [subgraphs.reviews]\nurl = \"http://reviews:4008/graphql\"\ntimeout_ms = 5000\n",
+        )
+        .unwrap();
+        let config = load(Source::isolated().with_toml_file(&path).set(
+            "ROUTER_SUBGRAPH_REVIEWS_URL",
+            "http://reviews.internal/graphql",
+        ))
+        .unwrap();
+        assert_eq!(config.cors_allow_origins, ["https://shop.example"]);
+        assert_eq!(config.limits.max_depth, 12);
+        assert_eq!(config.limits.max_aliases, Limits::default().max_aliases);
+        assert_eq!(
+            config.subgraphs["reviews"].url.as_deref(),
+            Some("http://reviews.internal/graphql")
+        );
+        assert_eq!(config.subgraph_timeout("reviews"), Duration::from_secs(5));
+
+        std::fs::write(&path, "[limits]\nmax_dept = 12\n").unwrap();
+        let err = load(Source::isolated().with_toml_file(&path)).unwrap_err();
+        assert!(err.to_string().contains("max_dept"), "{err}");
+        std::fs::remove_file(path).ok();
     }
 }

@@ -7,8 +7,8 @@ use std::str::FromStr;
 use std::sync::{Arc, Once};
 use std::time::Duration;
 
+use crate::migrations::Migrations;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::migrate::Migrator;
 use sqlx::{AnyPool, Executor};
 use tokio::sync::Notify;
 
@@ -63,7 +63,7 @@ impl Database {
     pub async fn connect(
         url: &str,
         max_connections: u32,
-        migrations: &Migrator,
+        migrations: &Migrations,
     ) -> Result<Self, DbError> {
         static DRIVERS: Once = Once::new();
         DRIVERS.call_once(sqlx::any::install_default_drivers);
@@ -117,7 +117,7 @@ impl Database {
             .connect_with(options)
             .await
             .map_err(connect_error)?;
-        migrations.run(&pool).await?;
+        migrations.migrator().await?.run(&pool).await?;
         // The platform's own tables (the event outbox, processed-event marks, idempotency keys)
         // in every database.
         for table in crate::platform_tables::ALL {
@@ -326,7 +326,7 @@ pub mod testing {
     pub const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
 
     /// A fresh SQLite file in the temp directory.
-    pub async fn sqlite(migrations: &Migrator) -> Database {
+    pub async fn sqlite(migrations: &Migrations) -> Database {
         Database::connect(&sqlite_url(), 4, migrations)
             .await
             .expect("sqlite test database")
@@ -387,14 +387,14 @@ pub mod testing {
     }
 
     /// A fresh schema in the test PostgreSQL database, migrated.
-    pub async fn postgres(migrations: &Migrator) -> Database {
+    pub async fn postgres(migrations: &Migrations) -> Database {
         Database::connect(&postgres_url().await, 8, migrations)
             .await
             .expect("postgres test database")
     }
 
     /// Both backends, for contract tests.
-    pub async fn every_backend(migrations: &Migrator) -> Vec<Database> {
+    pub async fn every_backend(migrations: &Migrations) -> Vec<Database> {
         vec![sqlite(migrations).await, postgres(migrations).await]
     }
 }
@@ -426,7 +426,7 @@ mod tests {
         let error = Database::connect(
             "postgres://shop:s3cret@127.0.0.1:1/shop",
             2,
-            &Migrator::DEFAULT,
+            &Migrations::NONE,
         )
         .await
         .unwrap_err()

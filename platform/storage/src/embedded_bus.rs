@@ -64,7 +64,7 @@ pub struct EmbeddedBus {
 impl EmbeddedBus {
     /// Opens (creating when missing) the bus file at `url` (`sqlite://path`).
     pub async fn open(url: &str, namespace: &str) -> Result<Self, EventError> {
-        let database = Database::connect(url, 4, &sqlx::migrate::Migrator::DEFAULT)
+        let database = Database::connect(url, 4, &crate::migrations::Migrations::NONE)
             .await
             .map_err(bus_error)?;
         sqlx::raw_sql(TABLES)

@@ -14,7 +14,7 @@
 //!
 //! Accounts verifies tokens with its own keys, so it ignores `JWKS_URL`.
 
-use kit::config::ConfigError;
+use kit::settings::ConfigError;
 
 use crate::domain::password::HashCost;
 use kit::settings::{CommonSettings, Env};

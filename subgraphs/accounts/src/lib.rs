@@ -24,7 +24,14 @@ use domain::{Email, Password, Role};
 use service::{AccountsService, ThrottleSettings};
 use store::AccountsStore;
 
-pub static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/accounts");
+pub static MIGRATIONS: storage::migrations::Migrations = storage::migrations!(
+    "../../migrations/accounts",
+    [
+        "0001_accounts.sql",
+        "0002_api_clients.sql",
+        "0003_partner_clients.sql",
+    ]
+);
 
 /// Demo accounts created on first start: (email, password, name).
 pub const DEMO_ADMIN: (&str, &str, &str) = ("admin@example.com", "orchid-lantern-47", "Demo Admin");
@@ -105,7 +112,7 @@ impl Subgraph for Accounts {
     type Mutation = graphql::Mutation;
     type Command = AccountsCommand;
 
-    const MIGRATIONS: &'static sqlx::migrate::Migrator = &MIGRATIONS;
+    const MIGRATIONS: &'static storage::migrations::Migrations = &MIGRATIONS;
 
     /// Loads the signing keys (the first start stores one) and the service.
     async fn build(resources: Resources<'_, AccountsSettings>) -> anyhow::Result<Self> {
@@ -231,5 +238,10 @@ mod tests {
     #[test]
     fn checked_in_sdl_is_fresh() {
         kit::testing::assert_sdl_fresh::<super::Accounts>();
+    }
+
+    #[test]
+    fn every_migration_is_embedded() {
+        kit::testing::assert_migrations_listed::<super::Accounts>();
     }
 }

@@ -4,7 +4,7 @@
 //! - `CARTS_REDIS_NAMESPACE` (default `shop`): the prefix of the cart keys
 //! - `CATALOG_URL` (default `http://127.0.0.1:4002/graphql`): where prices are read
 
-use kit::config::ConfigError;
+use kit::settings::ConfigError;
 use kit::settings::{CommonSettings, Env};
 use kit::subgraph::OwnSettings;
 

@@ -18,7 +18,8 @@ pub use config::CartsSettings;
 use service::CartsService;
 use store::{CartStore, RedisCarts, SqlCarts};
 
-pub static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/carts");
+pub static MIGRATIONS: storage::migrations::Migrations =
+    storage::migrations!("../../migrations/carts", ["0001_carts.sql",]);
 
 pub struct Carts {
     pub service: Arc<CartsService>,
@@ -32,7 +33,7 @@ impl Subgraph for Carts {
     type Mutation = graphql::Mutation;
     type Command = NoCommands;
 
-    const MIGRATIONS: &'static sqlx::migrate::Migrator = &MIGRATIONS;
+    const MIGRATIONS: &'static storage::migrations::Migrations = &MIGRATIONS;
 
     /// Redis when `CARTS_REDIS_URL` is set, else the subgraph's own database.
     async fn build(resources: Resources<'_, CartsSettings>) -> anyhow::Result<Self> {
@@ -72,5 +73,10 @@ mod tests {
     #[test]
     fn checked_in_sdl_is_fresh() {
         kit::testing::assert_sdl_fresh::<super::Carts>();
+    }
+
+    #[test]
+    fn every_migration_is_embedded() {
+        kit::testing::assert_migrations_listed::<super::Carts>();
     }
 }

@@ -6,7 +6,7 @@
 
 use std::path::PathBuf;
 
-use kit::config::ConfigError;
+use kit::settings::ConfigError;
 use kit::settings::{CommonSettings, Env};
 use kit::subgraph::OwnSettings;
 

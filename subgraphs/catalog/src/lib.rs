@@ -26,7 +26,10 @@ use search::SearchEngine;
 use service::CatalogService;
 use store::CatalogStore;
 
-pub static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/catalog");
+pub static MIGRATIONS: storage::migrations::Migrations = storage::migrations!(
+    "../../migrations/catalog",
+    ["0001_catalog.sql", "0002_events.sql",]
+);
 
 pub struct Catalog {
     pub service: Arc<CatalogService>,
@@ -84,7 +87,7 @@ impl Subgraph for Catalog {
     type Mutation = graphql::Mutation;
     type Command = CatalogCommand;
 
-    const MIGRATIONS: &'static sqlx::migrate::Migrator = &MIGRATIONS;
+    const MIGRATIONS: &'static storage::migrations::Migrations = &MIGRATIONS;
 
     fn schema_builder() -> async_graphql::SchemaBuilder<
         graphql::Query,
@@ -182,5 +185,10 @@ mod tests {
     #[test]
     fn checked_in_sdl_is_fresh() {
         kit::testing::assert_sdl_fresh::<super::Catalog>();
+    }
+
+    #[test]
+    fn every_migration_is_embedded() {
+        kit::testing::assert_migrations_listed::<super::Catalog>();
     }
 }

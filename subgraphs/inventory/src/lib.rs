@@ -21,7 +21,8 @@ pub use config::InventorySettings;
 use service::InventoryService;
 use store::InventoryStore;
 
-pub static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/inventory");
+pub static MIGRATIONS: storage::migrations::Migrations =
+    storage::migrations!("../../migrations/inventory", ["0001_inventory.sql",]);
 
 pub struct Inventory {
     pub service: Arc<InventoryService>,
@@ -35,7 +36,7 @@ impl Subgraph for Inventory {
     type Mutation = graphql::Mutation;
     type Command = NoCommands;
 
-    const MIGRATIONS: &'static sqlx::migrate::Migrator = &MIGRATIONS;
+    const MIGRATIONS: &'static storage::migrations::Migrations = &MIGRATIONS;
 
     async fn build(resources: Resources<'_, InventorySettings>) -> anyhow::Result<Self> {
         let settings = resources.settings.own.clone();
@@ -91,5 +92,10 @@ mod tests {
     #[test]
     fn checked_in_sdl_is_fresh() {
         kit::testing::assert_sdl_fresh::<super::Inventory>();
+    }
+
+    #[test]
+    fn every_migration_is_embedded() {
+        kit::testing::assert_migrations_listed::<super::Inventory>();
     }
 }

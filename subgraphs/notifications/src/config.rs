@@ -12,7 +12,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use kit::config::ConfigError;
+use kit::settings::ConfigError;
 use kit::settings::{CommonSettings, Env};
 use kit::subgraph::OwnSettings;
 

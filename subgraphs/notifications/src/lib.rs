@@ -28,7 +28,10 @@ pub use config::NotificationsSettings;
 use service::NotificationsService;
 use store::NotificationStore;
 
-pub static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/notifications");
+pub static MIGRATIONS: storage::migrations::Migrations = storage::migrations!(
+    "../../migrations/notifications",
+    ["0001_notifications.sql",]
+);
 
 pub struct Notifications {
     pub service: Arc<NotificationsService>,
@@ -51,7 +54,7 @@ impl Subgraph for Notifications {
     type Mutation = graphql::Mutation;
     type Command = NoCommands;
 
-    const MIGRATIONS: &'static sqlx::migrate::Migrator = &MIGRATIONS;
+    const MIGRATIONS: &'static storage::migrations::Migrations = &MIGRATIONS;
 
     async fn build(resources: Resources<'_, NotificationsSettings>) -> anyhow::Result<Self> {
         let settings = resources.settings.own.clone();
@@ -95,5 +98,10 @@ mod tests {
     #[test]
     fn checked_in_sdl_is_fresh() {
         kit::testing::assert_sdl_fresh::<super::Notifications>();
+    }
+
+    #[test]
+    fn every_migration_is_embedded() {
+        kit::testing::assert_migrations_listed::<super::Notifications>();
     }
 }

@@ -14,7 +14,7 @@
 
 use std::time::Duration;
 
-use kit::config::ConfigError;
+use kit::settings::ConfigError;
 use kit::settings::{CommonSettings, Env};
 use kit::subgraph::OwnSettings;
 

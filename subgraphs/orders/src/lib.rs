@@ -31,7 +31,15 @@ use service::OrdersService;
 use services::{HttpServices, Services};
 use store::OrderStore;
 
-pub static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/orders");
+pub static MIGRATIONS: storage::migrations::Migrations = storage::migrations!(
+    "../../migrations/orders",
+    [
+        "0001_orders.sql",
+        "0002_shipping_method.sql",
+        "0003_one_checkout_per_cart.sql",
+        "0004_reservation_reference.sql",
+    ]
+);
 
 /// The orders' own commands.
 #[derive(clap::Subcommand, Debug)]
@@ -85,7 +93,7 @@ impl Subgraph for Orders {
     type Mutation = graphql::Mutation;
     type Command = OrdersCommand;
 
-    const MIGRATIONS: &'static sqlx::migrate::Migrator = &MIGRATIONS;
+    const MIGRATIONS: &'static storage::migrations::Migrations = &MIGRATIONS;
 
     async fn build(resources: Resources<'_, OrdersSettings>) -> anyhow::Result<Self> {
         let urls = resources.settings.own.urls.clone();
@@ -169,5 +177,10 @@ mod tests {
     #[test]
     fn checked_in_sdl_is_fresh() {
         kit::testing::assert_sdl_fresh::<super::Orders>();
+    }
+
+    #[test]
+    fn every_migration_is_embedded() {
+        kit::testing::assert_migrations_listed::<super::Orders>();
     }
 }

@@ -21,10 +21,11 @@ use std::time::Duration;
 use primitives::time::now_millis;
 
 use crate::domain::status::OrderStatus;
+use crate::domain::{Checkout, Order};
 use crate::error::{OrderError, OrderResult};
 use crate::saga::Saga;
 use crate::services::{ChargeFinding, OrderPayment, Services};
-use crate::store::{CheckoutRow, OrderFilter, OrderRow, OrderStore};
+use crate::store::{OrderFilter, OrderStore};
 
 /// One disagreement and what was done about it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -75,7 +76,7 @@ impl Reconciler<'_> {
         let mut findings = Vec::new();
         let charges = self.services.reconcile_charges(from, now, repair).await?;
         let ids: Vec<String> = charges.iter().filter_map(|c| c.order_id.clone()).collect();
-        let known: HashMap<String, OrderRow> = self
+        let known: HashMap<String, Order> = self
             .store
             .orders_by_ids(&ids)
             .await?
@@ -114,18 +115,17 @@ impl Reconciler<'_> {
     async fn check_charge(
         &self,
         charge: &ChargeFinding,
-        order: Option<&OrderRow>,
+        order: Option<&Order>,
         repair: bool,
     ) -> OrderResult<Option<Finding>> {
-        let finding =
-            |order: Option<&OrderRow>, problem: String, repaired: Option<String>| Finding {
-                order_id: charge.order_id.clone().unwrap_or_default(),
-                number: order.map(|o| o.number.clone()),
-                order_status: order.map(|o| o.status),
-                payment_status: format!("provider charge {}", charge.charge),
-                problem,
-                repaired,
-            };
+        let finding = |order: Option<&Order>, problem: String, repaired: Option<String>| Finding {
+            order_id: charge.order_id.clone().unwrap_or_default(),
+            number: order.map(|o| o.number.clone()),
+            order_status: order.map(|o| o.status),
+            payment_status: format!("provider charge {}", charge.charge),
+            problem,
+            repaired,
+        };
         let Some(order_id) = &charge.order_id else {
             let problem = charge.problem.as_deref().unwrap_or("money held");
             return Ok(Some(finding(
@@ -158,8 +158,8 @@ impl Reconciler<'_> {
 
     async fn check(
         &self,
-        order: &OrderRow,
-        checkout: Option<&CheckoutRow>,
+        order: &Order,
+        checkout: Option<&Checkout>,
         payment: Option<&OrderPayment>,
         repair: bool,
     ) -> OrderResult<Option<Finding>> {

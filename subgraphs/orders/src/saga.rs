@@ -12,8 +12,9 @@ use primitives::time::now_millis;
 
 use crate::domain::checkout::{Failure, FailureKind, Step};
 use crate::domain::status::{Actor, OrderStatus};
+use crate::domain::{Checkout, Order, OrderLine};
 use crate::services::{CallError, CartLine, PaymentState, Reserved, Services, Settle, Settled};
-use crate::store::{Advance, CheckoutRow, LineRow, OrderRow, OrderStore, StatusChange, StoreError};
+use crate::store::{Advance, OrderStore, StatusChange, StoreError};
 use events::common::Line;
 use events::orders::{OrderClosed, OrderFacts, OrderPaid, OrderPlaced};
 
@@ -151,9 +152,9 @@ impl Saga {
 
     async fn step(
         &self,
-        checkout: &CheckoutRow,
-        order: &OrderRow,
-        lines: &[LineRow],
+        checkout: &Checkout,
+        order: &Order,
+        lines: &[OrderLine],
         owner: &str,
     ) -> Result<Next, SagaError> {
         let id = order.id.as_str();
@@ -356,9 +357,9 @@ impl Saga {
 
     /// Which lines are short, as the customer is told: every line with more units than are
     /// available now (the inventory's own message when availability cannot be read).
-    async fn out_of_stock(&self, lines: &[LineRow], inventory_says: String) -> Failure {
+    async fn out_of_stock(&self, lines: &[OrderLine], inventory_says: String) -> Failure {
         let ids: Vec<String> = lines.iter().map(|l| l.product_id.clone()).collect();
-        let short: Vec<(&LineRow, i64)> = match self.services.available(&ids).await {
+        let short: Vec<(&OrderLine, i64)> = match self.services.available(&ids).await {
             Ok(levels) => lines
                 .iter()
                 .map(|l| {
@@ -392,7 +393,7 @@ impl Saga {
     }
 
     /// Ends the checkout failed: the order's status, its reason, `order.closed`.
-    fn failed(&self, order: &OrderRow, failure: Failure) -> Advance {
+    fn failed(&self, order: &Order, failure: Failure) -> Advance {
         let closed = self.events.event(&OrderClosed {
             order_id: order.id.clone(),
             number: order.number.clone(),
@@ -433,7 +434,7 @@ impl Saga {
     /// A call failed: the sweep tries the step again later.
     async fn retry(
         &self,
-        checkout: &CheckoutRow,
+        checkout: &Checkout,
         owner: &str,
         error: CallError,
     ) -> Result<Next, SagaError> {
@@ -446,7 +447,7 @@ impl Saga {
     /// from `compensation`.
     async fn retry_or(
         &self,
-        checkout: &CheckoutRow,
+        checkout: &Checkout,
         owner: &str,
         error: CallError,
         compensation: Step,
@@ -490,7 +491,7 @@ fn system(to: OrderStatus, reason: &str) -> StatusChange {
 }
 
 /// What `order.placed` and `order.paid` say of the order.
-fn facts(order: &OrderRow, lines: &[LineRow]) -> OrderFacts {
+fn facts(order: &Order, lines: &[OrderLine]) -> OrderFacts {
     OrderFacts {
         order_id: order.id.clone(),
         number: order.number.clone(),
@@ -511,7 +512,7 @@ fn facts(order: &OrderRow, lines: &[LineRow]) -> OrderFacts {
 }
 
 /// Whether the cart holds exactly the order's lines.
-pub(crate) fn same_lines(cart: &[CartLine], lines: &[LineRow]) -> bool {
+pub(crate) fn same_lines(cart: &[CartLine], lines: &[OrderLine]) -> bool {
     cart.len() == lines.len()
         && lines.iter().all(|line| {
             cart.iter()

@@ -16,11 +16,12 @@ use crate::config::OrdersSettings;
 use crate::domain::number::new_number;
 use crate::domain::status::{Actor, OrderStatus};
 use crate::domain::totals::{self, PricedLine};
+use crate::domain::{Order, OrderLine};
 use crate::error::{OrderError, OrderResult};
 use crate::reconcile::{Finding, Reconciler};
 use crate::saga::{same_lines, Saga};
 use crate::services::Services;
-use crate::store::{Created, LineRow, OrderRow, OrderStore, StatusChange, StoreError};
+use crate::store::{Created, OrderStore, StatusChange, StoreError};
 use events::orders::{OrderClosed, OrderStatusChanged, ReconciliationNeeded, ShippingMethod};
 
 /// Where the order goes: an address-book entry or a new address.
@@ -181,7 +182,7 @@ impl OrdersService {
         customer_id: &str,
         order_id: &str,
         request: &CheckoutRequest,
-    ) -> OrderResult<(OrderRow, Vec<LineRow>)> {
+    ) -> OrderResult<(Order, Vec<OrderLine>)> {
         let cart = self
             .services
             .cart(customer_id, &request.cart_id)
@@ -225,7 +226,7 @@ impl OrdersService {
                 unit_price: product.price,
                 quantity: cart_line.quantity,
             };
-            lines.push(LineRow {
+            lines.push(OrderLine {
                 order_id: order_id.into(),
                 position: position as i64 + 1,
                 product_id: product.id.clone(),
@@ -258,7 +259,7 @@ impl OrdersService {
         };
         let totals = totals::totals(&priced, rate.price)?;
         let now = now_millis();
-        let order = OrderRow {
+        let order = Order {
             id: order_id.into(),
             number: new_number(now),
             customer_id: customer_id.into(),
@@ -276,7 +277,7 @@ impl OrdersService {
         Ok((order, lines))
     }
 
-    pub async fn order(&self, id: &str) -> OrderResult<Option<OrderRow>> {
+    pub async fn order(&self, id: &str) -> OrderResult<Option<Order>> {
         Ok(self.store.orders_by_ids(&[id.to_string()]).await?.pop())
     }
 
@@ -288,7 +289,7 @@ impl OrdersService {
         actor: Actor,
         actor_id: &str,
         reason: &str,
-    ) -> OrderResult<OrderRow> {
+    ) -> OrderResult<Order> {
         let order = self
             .order(order_id)
             .await?
@@ -373,7 +374,7 @@ impl OrdersService {
         actor: Actor,
         actor_id: Option<&str>,
         reason: &str,
-    ) -> OrderResult<OrderRow> {
+    ) -> OrderResult<Order> {
         let order = self
             .order(order_id)
             .await?

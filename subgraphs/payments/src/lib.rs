@@ -23,7 +23,10 @@ use service::PaymentsService;
 use store::PaymentStore;
 use webhooks::WebhookIntake;
 
-pub static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/payments");
+pub static MIGRATIONS: storage::migrations::Migrations = storage::migrations!(
+    "../../migrations/payments",
+    ["0001_payments.sql", "0002_provider_truth.sql",]
+);
 
 pub struct Payments {
     pub service: Arc<PaymentsService>,
@@ -38,7 +41,7 @@ impl Subgraph for Payments {
     type Mutation = graphql::Mutation;
     type Command = NoCommands;
 
-    const MIGRATIONS: &'static sqlx::migrate::Migrator = &MIGRATIONS;
+    const MIGRATIONS: &'static storage::migrations::Migrations = &MIGRATIONS;
 
     async fn build(resources: Resources<'_, PaymentsSettings>) -> anyhow::Result<Self> {
         let settings = resources.settings.own.clone();
@@ -79,5 +82,12 @@ mod tests {
     #[test]
     fn checked_in_sdl_is_fresh() {
         kit::testing::assert_sdl_fresh::<super::Payments>();
+    }
+
+    #[test]
+    fn every_migration_is_embedded() {
+        kit::testing::assert_migrations_listed::<super::Payments>();
+        let ledger = &crate::provider::test_provider::ledger::MIGRATIONS;
+        assert_eq!(ledger.unlisted().unwrap(), Vec::<String>::new());
     }
 }

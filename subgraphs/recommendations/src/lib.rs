@@ -17,7 +17,7 @@ use events::catalog::ProductChanged;
 use events::orders::OrderPaid;
 use events::Fact;
 use futures_util::future::BoxFuture;
-use kit::config::ConfigError;
+use kit::settings::ConfigError;
 use kit::settings::{CommonSettings, Env};
 use kit::subgraph::{NoCommands, OwnSettings, Resources};
 use kit::Subgraph;
@@ -25,7 +25,10 @@ use primitives::stop::StopSignal;
 
 use store::RecommendationStore;
 
-pub static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/recommendations");
+pub static MIGRATIONS: storage::migrations::Migrations = storage::migrations!(
+    "../../migrations/recommendations",
+    ["0001_recommendations.sql",]
+);
 
 /// Recommendations has only the shared settings.
 #[derive(Clone, Debug)]
@@ -50,7 +53,7 @@ impl Subgraph for Recommendations {
     type Mutation = async_graphql::EmptyMutation;
     type Command = NoCommands;
 
-    const MIGRATIONS: &'static sqlx::migrate::Migrator = &MIGRATIONS;
+    const MIGRATIONS: &'static storage::migrations::Migrations = &MIGRATIONS;
 
     async fn build(resources: Resources<'_, RecommendationsSettings>) -> anyhow::Result<Self> {
         Ok(Self {
@@ -86,5 +89,10 @@ mod tests {
     #[test]
     fn checked_in_sdl_is_fresh() {
         kit::testing::assert_sdl_fresh::<super::Recommendations>();
+    }
+
+    #[test]
+    fn every_migration_is_embedded() {
+        kit::testing::assert_migrations_listed::<super::Recommendations>();
     }
 }

@@ -3,7 +3,7 @@
 //! - `REVIEWS_REPORT_THRESHOLD` (default 3): reports that hide a published review until an admin
 //!   looks at it (0: reports never hide)
 
-use kit::config::ConfigError;
+use kit::settings::ConfigError;
 use kit::settings::{CommonSettings, Env};
 use kit::subgraph::OwnSettings;
 

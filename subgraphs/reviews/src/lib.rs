@@ -24,7 +24,8 @@ pub use config::ReviewsSettings;
 use service::ReviewsService;
 use store::ReviewStore;
 
-pub static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/reviews");
+pub static MIGRATIONS: storage::migrations::Migrations =
+    storage::migrations!("../../migrations/reviews", ["0001_reviews.sql",]);
 
 pub struct Reviews {
     pub service: Arc<ReviewsService>,
@@ -39,7 +40,7 @@ impl Subgraph for Reviews {
     type Mutation = graphql::Mutation;
     type Command = NoCommands;
 
-    const MIGRATIONS: &'static sqlx::migrate::Migrator = &MIGRATIONS;
+    const MIGRATIONS: &'static storage::migrations::Migrations = &MIGRATIONS;
 
     async fn build(resources: Resources<'_, ReviewsSettings>) -> anyhow::Result<Self> {
         let store = ReviewStore::new(resources.database);
@@ -75,5 +76,10 @@ mod tests {
     #[test]
     fn checked_in_sdl_is_fresh() {
         kit::testing::assert_sdl_fresh::<super::Reviews>();
+    }
+
+    #[test]
+    fn every_migration_is_embedded() {
+        kit::testing::assert_migrations_listed::<super::Reviews>();
     }
 }

@@ -26,7 +26,10 @@ use service::ShippingService;
 use store::ShippingStore;
 use webhooks::WebhookIntake;
 
-pub static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/shipping");
+pub static MIGRATIONS: storage::migrations::Migrations = storage::migrations!(
+    "../../migrations/shipping",
+    ["0001_shipping.sql", "0002_tracking_reviews.sql",]
+);
 
 pub struct Shipping {
     pub service: Arc<ShippingService>,
@@ -42,7 +45,7 @@ impl Subgraph for Shipping {
     type Mutation = graphql::Mutation;
     type Command = NoCommands;
 
-    const MIGRATIONS: &'static sqlx::migrate::Migrator = &MIGRATIONS;
+    const MIGRATIONS: &'static storage::migrations::Migrations = &MIGRATIONS;
 
     async fn build(resources: Resources<'_, ShippingSettings>) -> anyhow::Result<Self> {
         let settings = resources.settings.own.clone();
@@ -102,5 +105,10 @@ mod tests {
     #[test]
     fn checked_in_sdl_is_fresh() {
         kit::testing::assert_sdl_fresh::<super::Shipping>();
+    }
+
+    #[test]
+    fn every_migration_is_embedded() {
+        kit::testing::assert_migrations_listed::<super::Shipping>();
     }
 }

@@ -253,8 +253,8 @@ async fn received(database: &Database) -> Vec<u32> {
 
 async fn recorder_database(bus: &str) -> Database {
     let database = match bus {
-        "redis" => storage::db::testing::postgres(&sqlx::migrate::Migrator::DEFAULT).await,
-        _ => storage::db::testing::sqlite(&sqlx::migrate::Migrator::DEFAULT).await,
+        "redis" => storage::db::testing::postgres(&storage::migrations::Migrations::NONE).await,
+        _ => storage::db::testing::sqlite(&storage::migrations::Migrations::NONE).await,
     };
     sqlx::query("CREATE TABLE received (n BIGINT NOT NULL)")
         .execute(database.pool())

@@ -6,9 +6,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use sqlx::migrate::Migrator;
 use storage::db::testing::every_backend;
 use storage::idempotency::{once, IdempotencyError, Limits};
+use storage::migrations::Migrations;
 use tokio::sync::watch;
 
 #[derive(Debug, PartialEq)]
@@ -21,7 +21,7 @@ const LIMITS: Limits = Limits {
 
 #[tokio::test]
 async fn twenty_repeats_at_once_run_the_command_once_and_share_its_result() {
-    for db in every_backend(&Migrator::DEFAULT).await {
+    for db in every_backend(&Migrations::NONE).await {
         let backend = db.backend();
         let runs = Arc::new(AtomicUsize::new(0));
         let (open, gate) = watch::channel(false);
@@ -85,7 +85,7 @@ async fn twenty_repeats_at_once_run_the_command_once_and_share_its_result() {
 
 #[tokio::test]
 async fn a_key_reused_for_another_request_is_refused_and_a_failed_run_frees_it() {
-    for db in every_backend(&Migrator::DEFAULT).await {
+    for db in every_backend(&Migrations::NONE).await {
         let first: String = once(&db, "usr_1", "k", &"cart A", LIMITS, || async {
             Ok::<_, Declined>("A".to_string())
         })
@@ -114,7 +114,7 @@ async fn a_key_reused_for_another_request_is_refused_and_a_failed_run_frees_it()
 
 #[tokio::test]
 async fn a_dead_runners_key_is_taken_over_after_its_lease() {
-    for db in every_backend(&Migrator::DEFAULT).await {
+    for db in every_backend(&Migrations::NONE).await {
         let hash = storage::idempotency::request_hash(&"cart D");
         // A run that started an hour ago and never finished (its process died).
         sqlx::query(

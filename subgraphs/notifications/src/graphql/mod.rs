@@ -23,6 +23,7 @@ pub struct Mutation(user::UserMutation, admin::AdminMutation);
 pub type NotificationsSchema = Schema<Query, Mutation, EmptySubscription>;
 
 #[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[graphql(remote = "Kind")]
 pub enum NotificationKind {
     Welcome,
     OrderPlaced,
@@ -41,38 +42,8 @@ pub enum NotificationKind {
     ReconciliationNeeded,
 }
 
-impl From<Kind> for NotificationKind {
-    fn from(kind: Kind) -> Self {
-        match kind {
-            Kind::Welcome => Self::Welcome,
-            Kind::OrderPlaced => Self::OrderPlaced,
-            Kind::OrderPaid => Self::OrderPaid,
-            Kind::OrderCancelled => Self::OrderCancelled,
-            Kind::OrderFailed => Self::OrderFailed,
-            Kind::Refund => Self::Refund,
-            Kind::Shipped => Self::Shipped,
-            Kind::InTransit => Self::InTransit,
-            Kind::OutForDelivery => Self::OutForDelivery,
-            Kind::Delivered => Self::Delivered,
-            Kind::DeliveryException => Self::DeliveryException,
-            Kind::Returned => Self::Returned,
-            Kind::ReviewRequest => Self::ReviewRequest,
-            Kind::StockLow => Self::StockLow,
-            Kind::ReconciliationNeeded => Self::ReconciliationNeeded,
-        }
-    }
-}
-
-impl From<NotificationKind> for Kind {
-    fn from(kind: NotificationKind) -> Self {
-        Kind::ALL
-            .into_iter()
-            .find(|k| NotificationKind::from(*k) == kind)
-            .expect("every GraphQL kind is a kind")
-    }
-}
-
 #[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[graphql(remote = "Status")]
 pub enum NotificationStatus {
     /// Waiting to be sent (or to be tried again).
     Pending,
@@ -81,28 +52,6 @@ pub enum NotificationStatus {
     Failed,
     /// Not sent: the recipient turned this kind of message off.
     Skipped,
-}
-
-impl From<Status> for NotificationStatus {
-    fn from(status: Status) -> Self {
-        match status {
-            Status::Pending => Self::Pending,
-            Status::Sent => Self::Sent,
-            Status::Failed => Self::Failed,
-            Status::Skipped => Self::Skipped,
-        }
-    }
-}
-
-impl From<NotificationStatus> for Status {
-    fn from(status: NotificationStatus) -> Self {
-        match status {
-            NotificationStatus::Pending => Self::Pending,
-            NotificationStatus::Sent => Self::Sent,
-            NotificationStatus::Failed => Self::Failed,
-            NotificationStatus::Skipped => Self::Skipped,
-        }
-    }
 }
 
 /// An email the shop sent (or is sending).

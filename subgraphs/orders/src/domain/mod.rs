@@ -2,5 +2,8 @@
 
 pub mod checkout;
 pub mod number;
+pub mod order;
 pub mod status;
 pub mod totals;
+
+pub use order::{Checkout, Order, OrderLine, StatusEntry};

@@ -106,7 +106,7 @@ impl CheckoutMutation {
             .map_err(ApiError::internal)?
             .and_then(|c| c.failure);
         Ok(CheckoutPayload {
-            order: row.map(|row| Order { row }),
+            order: row.map(|order| Order { order }),
             user_errors: failure
                 .map(|f| OrderUserError::of_failure(f.kind, f.message))
                 .into_iter()

@@ -12,11 +12,13 @@ use kit::pagination::{connection, PageRequest};
 use kit::ApiError;
 
 use super::{service, viewer};
+use crate::domain;
 use crate::domain::status::{Actor, OrderStatus as DomainStatus};
 use crate::service::OrdersService;
-use crate::store::{HistoryRow, LineRow, OrderCursor, OrderFilter, OrderRow, StoreError};
+use crate::store::{OrderCursor, OrderFilter, StoreError};
 
 #[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[graphql(remote = "DomainStatus")]
 pub enum OrderStatus {
     /// Created; stock being reserved and payment taken.
     Pending,
@@ -29,48 +31,13 @@ pub enum OrderStatus {
     Failed,
 }
 
-impl From<DomainStatus> for OrderStatus {
-    fn from(status: DomainStatus) -> Self {
-        match status {
-            DomainStatus::Pending => Self::Pending,
-            DomainStatus::Paid => Self::Paid,
-            DomainStatus::Fulfilled => Self::Fulfilled,
-            DomainStatus::Delivered => Self::Delivered,
-            DomainStatus::Cancelled => Self::Cancelled,
-            DomainStatus::Failed => Self::Failed,
-        }
-    }
-}
-
-impl From<OrderStatus> for DomainStatus {
-    fn from(status: OrderStatus) -> Self {
-        match status {
-            OrderStatus::Pending => Self::Pending,
-            OrderStatus::Paid => Self::Paid,
-            OrderStatus::Fulfilled => Self::Fulfilled,
-            OrderStatus::Delivered => Self::Delivered,
-            OrderStatus::Cancelled => Self::Cancelled,
-            OrderStatus::Failed => Self::Failed,
-        }
-    }
-}
-
 #[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[graphql(remote = "Actor")]
 pub enum OrderActor {
     Customer,
     Admin,
     /// Checkout, payments and shipping.
     System,
-}
-
-impl From<Actor> for OrderActor {
-    fn from(actor: Actor) -> Self {
-        match actor {
-            Actor::Customer => Self::Customer,
-            Actor::Admin => Self::Admin,
-            Actor::System => Self::System,
-        }
-    }
 }
 
 /// The catalog's product, by its key.
@@ -122,7 +89,7 @@ pub(crate) async fn orders_connection(
         &page,
         rows,
         |row| (row.created_at, row.id.clone()),
-        |row| Order { row },
+        |order| Order { order },
     ))
 }
 
@@ -150,14 +117,14 @@ pub struct OrderStatusChange {
 
 #[derive(Clone, Debug)]
 pub struct Order {
-    pub(crate) row: OrderRow,
+    pub(crate) order: domain::Order,
 }
 
 impl Order {
     fn money(&self, minor_units: i64) -> MoneyObject {
         Money {
             minor_units,
-            currency: self.row.currency,
+            currency: self.order.currency,
         }
         .into()
     }
@@ -165,7 +132,7 @@ impl Order {
     async fn detail(&self, ctx: &Context<'_>) -> async_graphql::Result<Detail> {
         Ok(ctx
             .data_unchecked::<DataLoader<DetailLoader>>()
-            .load_one(self.row.id.clone())
+            .load_one(self.order.id.clone())
             .await
             .map_err(|e| ApiError::internal(e.as_ref()))?
             .unwrap_or_default())
@@ -175,16 +142,16 @@ impl Order {
 #[Object]
 impl Order {
     async fn id(&self) -> ID {
-        ID(self.row.id.clone())
+        ID(self.order.id.clone())
     }
 
     /// Human-readable, e.g. SO-261201-7K3QJ9M2.
     async fn number(&self) -> &str {
-        &self.row.number
+        &self.order.number
     }
 
     async fn status(&self) -> OrderStatus {
-        self.row.status.into()
+        self.order.status.into()
     }
 
     /// Every status the order had, oldest first, with who changed it and why.
@@ -209,12 +176,12 @@ impl Order {
 
     async fn customer(&self) -> User {
         User {
-            id: ID(self.row.customer_id.clone()),
+            id: ID(self.order.customer_id.clone()),
         }
     }
 
     async fn email(&self) -> &str {
-        &self.row.email
+        &self.order.email
     }
 
     async fn lines(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<OrderLine>> {
@@ -237,43 +204,43 @@ impl Order {
     }
 
     async fn subtotal(&self) -> MoneyObject {
-        self.money(self.row.subtotal_minor)
+        self.money(self.order.subtotal_minor)
     }
 
     async fn shipping(&self) -> MoneyObject {
-        self.money(self.row.shipping_minor)
+        self.money(self.order.shipping_minor)
     }
 
     async fn total(&self) -> MoneyObject {
-        self.money(self.row.total_minor)
+        self.money(self.order.total_minor)
     }
 
     async fn currency(&self) -> CurrencyCode {
-        self.row.currency
+        self.order.currency
     }
 
     /// The shipping address as it was at checkout.
     async fn shipping_address(&self) -> &Address {
-        &self.row.shipping_address
+        &self.order.shipping_address
     }
 
     async fn created_at(&self) -> String {
-        primitives::time::format_millis(self.row.created_at)
+        primitives::time::format_millis(self.order.created_at)
     }
 
     async fn updated_at(&self) -> String {
-        primitives::time::format_millis(self.row.updated_at)
+        primitives::time::format_millis(self.order.updated_at)
     }
 }
 
 /// An order for its customer and admins; anyone else is refused.
 pub(crate) fn visible(
     ctx: &Context<'_>,
-    row: Option<OrderRow>,
+    row: Option<domain::Order>,
 ) -> async_graphql::Result<Option<Order>> {
     let Some(row) = row else { return Ok(None) };
     viewer(ctx).require_self_or_admin(&row.customer_id)?;
-    Ok(Some(Order { row }))
+    Ok(Some(Order { order: row }))
 }
 
 #[derive(Default)]
@@ -290,7 +257,7 @@ impl OrderQuery {
         // Someone else's order is as unknown to a customer as one that does not exist.
         Ok(row
             .filter(|row| viewer.is_admin() || row.customer_id == me)
-            .map(|row| Order { row }))
+            .map(|order| Order { order }))
     }
 
     #[graphql(entity)]
@@ -316,8 +283,8 @@ impl OrderQuery {
 
 #[derive(Clone, Debug, Default)]
 pub struct Detail {
-    lines: Vec<LineRow>,
-    history: Vec<HistoryRow>,
+    lines: Vec<domain::OrderLine>,
+    history: Vec<domain::StatusEntry>,
 }
 
 /// Lines and status history by order id: two queries per batch.
@@ -355,10 +322,10 @@ pub struct OrderPayload {
 
 /// A mutation payload from a service result (see [`kit::error::mutation_payload`]).
 pub(crate) fn order_payload(
-    result: Result<OrderRow, crate::error::OrderError>,
+    result: Result<domain::Order, crate::error::OrderError>,
 ) -> async_graphql::Result<OrderPayload> {
     kit::error::mutation_payload(result, super::user_error, |row, user_errors| OrderPayload {
-        order: row.map(|row| Order { row }),
+        order: row.map(|order| Order { order }),
         user_errors,
     })
 }

@@ -2,7 +2,6 @@
 //! order's checkout saga. Rows are parsed into domain values here, once; a stored value that does
 //! not parse is `StoreError::Corrupt`, never a default.
 
-use commerce::address::Address;
 use commerce::money::CurrencyCode;
 use event_bus::Event;
 use primitives::time::now_millis;
@@ -13,6 +12,7 @@ use storage::outbox;
 
 use crate::domain::checkout::{Failure, Step};
 use crate::domain::status::{Actor, OrderStatus};
+use crate::domain::{Checkout, Order, OrderLine, StatusEntry};
 use events::orders::ShippingMethod;
 
 #[derive(Debug, thiserror::Error)]
@@ -26,77 +26,6 @@ pub enum StoreError {
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct OrderRow {
-    pub id: String,
-    pub number: String,
-    pub customer_id: String,
-    pub email: String,
-    pub currency: CurrencyCode,
-    pub subtotal_minor: i64,
-    pub shipping_minor: i64,
-    pub total_minor: i64,
-    pub shipping_address: Address,
-    /// The carrier service chosen at checkout; none for orders placed at a flat fee.
-    pub shipping_method: Option<ShippingMethod>,
-    pub status: OrderStatus,
-    pub created_at: i64,
-    pub updated_at: i64,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct LineRow {
-    pub order_id: String,
-    pub position: i64,
-    pub product_id: String,
-    pub sku: String,
-    pub name: String,
-    pub unit_price_minor: i64,
-    pub quantity: i64,
-    pub line_total_minor: i64,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct HistoryRow {
-    pub order_id: String,
-    pub status: OrderStatus,
-    pub actor: Actor,
-    pub actor_id: Option<String>,
-    pub reason: String,
-    pub at: i64,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct CheckoutRow {
-    pub order_id: String,
-    pub cart_id: String,
-    pub payment_token: Option<String>,
-    pub step: Step,
-    pub attempts: i64,
-    pub failure: Option<Failure>,
-    /// Until when its lease holder works on it; after it, anyone may take it over.
-    pub lease_until: i64,
-    /// The reference its stock is held under when not the order's id (held again after the
-    /// first hold ran out).
-    pub reservation: Option<String>,
-}
-
-impl CheckoutRow {
-    /// The reference its stock is held under.
-    pub fn held_as(&self) -> &str {
-        self.reservation.as_deref().unwrap_or(&self.order_id)
-    }
-
-    /// Unfinished, and nobody is working on it.
-    pub fn is_stalled(&self, now: i64) -> bool {
-        self.step != Step::Done && self.lease_until < now
-    }
-
-    pub fn is_done(&self) -> bool {
-        self.step == Step::Done
-    }
-}
 
 /// Whether a checkout was started.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -154,12 +83,12 @@ fn corrupt(id: &str, what: impl Into<String>) -> StoreError {
     }
 }
 
-fn order(row: &AnyRow) -> StoreResult<OrderRow> {
+fn order(row: &AnyRow) -> StoreResult<Order> {
     let id: String = row.try_get("id")?;
     let currency: String = row.try_get("currency")?;
     let status: String = row.try_get("status")?;
     let address: String = row.try_get("shipping_address")?;
-    Ok(OrderRow {
+    Ok(Order {
         number: row.try_get("number")?,
         customer_id: row.try_get("customer_id")?,
         email: row.try_get("email")?,
@@ -186,8 +115,8 @@ fn order(row: &AnyRow) -> StoreResult<OrderRow> {
     })
 }
 
-fn line(row: &AnyRow) -> StoreResult<LineRow> {
-    Ok(LineRow {
+fn line(row: &AnyRow) -> StoreResult<OrderLine> {
+    Ok(OrderLine {
         order_id: row.try_get("order_id")?,
         position: row.try_get("position")?,
         product_id: row.try_get("product_id")?,
@@ -199,11 +128,11 @@ fn line(row: &AnyRow) -> StoreResult<LineRow> {
     })
 }
 
-fn history(row: &AnyRow) -> StoreResult<HistoryRow> {
+fn history(row: &AnyRow) -> StoreResult<StatusEntry> {
     let order_id: String = row.try_get("order_id")?;
     let status: String = row.try_get("status")?;
     let actor: String = row.try_get("actor")?;
-    Ok(HistoryRow {
+    Ok(StatusEntry {
         status: OrderStatus::parse(&status)
             .ok_or_else(|| corrupt(&order_id, format!("history status {status:?}")))?,
         actor: Actor::parse(&actor)
@@ -215,11 +144,11 @@ fn history(row: &AnyRow) -> StoreResult<HistoryRow> {
     })
 }
 
-fn checkout(row: &AnyRow) -> StoreResult<CheckoutRow> {
+fn checkout(row: &AnyRow) -> StoreResult<Checkout> {
     let order_id: String = row.try_get("order_id")?;
     let step: String = row.try_get("step")?;
     let failure: Option<String> = row.try_get("failure")?;
-    Ok(CheckoutRow {
+    Ok(Checkout {
         cart_id: row.try_get("cart_id")?,
         payment_token: row.try_get("payment_token")?,
         step: Step::parse(&step).ok_or_else(|| corrupt(&order_id, format!("step {step:?}")))?,
@@ -253,8 +182,8 @@ impl OrderStore {
     /// cart is running (`CartBusy`).
     pub async fn create(
         &self,
-        order: &OrderRow,
-        lines: &[LineRow],
+        order: &Order,
+        lines: &[OrderLine],
         cart_id: &str,
         payment_token: &str,
         owner: &str,
@@ -377,7 +306,7 @@ impl OrderStore {
         order_id: &str,
         owner: &str,
         lease_until: i64,
-    ) -> StoreResult<Option<CheckoutRow>> {
+    ) -> StoreResult<Option<Checkout>> {
         let now = now_millis();
         let claimed = sqlx::query(
             "UPDATE checkouts SET lease_owner = $1, lease_until = $2 \
@@ -396,7 +325,7 @@ impl OrderStore {
         self.checkout(order_id).await
     }
 
-    pub async fn checkout(&self, order_id: &str) -> StoreResult<Option<CheckoutRow>> {
+    pub async fn checkout(&self, order_id: &str) -> StoreResult<Option<Checkout>> {
         let row = sqlx::query(&format!(
             "SELECT {CHECKOUT_COLUMNS} FROM checkouts WHERE order_id = $1"
         ))
@@ -407,7 +336,7 @@ impl OrderStore {
     }
 
     /// The checkouts of `order_ids` (one query for all).
-    pub async fn checkouts_of(&self, order_ids: &[String]) -> StoreResult<Vec<CheckoutRow>> {
+    pub async fn checkouts_of(&self, order_ids: &[String]) -> StoreResult<Vec<Checkout>> {
         let select = format!("SELECT {CHECKOUT_COLUMNS} FROM checkouts WHERE order_id");
         let rows = self.db.fetch_any_of(&select, order_ids, "").await?;
         rows.iter().map(checkout).collect()
@@ -570,13 +499,13 @@ impl OrderStore {
         Ok(())
     }
 
-    pub async fn orders_by_ids(&self, ids: &[String]) -> StoreResult<Vec<OrderRow>> {
+    pub async fn orders_by_ids(&self, ids: &[String]) -> StoreResult<Vec<Order>> {
         let select = format!("SELECT {ORDER_COLUMNS} FROM orders WHERE id");
         let rows = self.db.fetch_any_of(&select, ids, "").await?;
         rows.iter().map(order).collect()
     }
 
-    pub async fn lines_of(&self, order_ids: &[String]) -> StoreResult<Vec<LineRow>> {
+    pub async fn lines_of(&self, order_ids: &[String]) -> StoreResult<Vec<OrderLine>> {
         let select = format!("SELECT {LINE_COLUMNS} FROM order_lines WHERE order_id");
         let rows = self
             .db
@@ -585,7 +514,7 @@ impl OrderStore {
         rows.iter().map(line).collect()
     }
 
-    pub async fn history_of(&self, order_ids: &[String]) -> StoreResult<Vec<HistoryRow>> {
+    pub async fn history_of(&self, order_ids: &[String]) -> StoreResult<Vec<StatusEntry>> {
         let select = "SELECT order_id, status, actor, actor_id, reason, at \
              FROM order_status_history WHERE order_id";
         let rows = self
@@ -603,7 +532,7 @@ impl OrderStore {
         oldest_first: bool,
         cursor: Option<&OrderCursor>,
         limit: usize,
-    ) -> StoreResult<Vec<OrderRow>> {
+    ) -> StoreResult<Vec<Order>> {
         let mut conditions: Vec<String> = Vec::new();
         let mut binds: Vec<BindValue> = Vec::new();
         let next = |value: BindValue, binds: &mut Vec<BindValue>| {

@@ -6,14 +6,15 @@ use std::sync::Arc;
 use commerce::money::CurrencyCode;
 use orders::domain::checkout::Step;
 use orders::domain::status::OrderStatus;
-use orders::store::{Created, LineRow, OrderRow, OrderStore};
+use orders::domain::{Order, OrderLine};
+use orders::store::{Created, OrderStore};
 use primitives::time::now_millis;
 use storage::db::testing::every_backend;
 
-pub(crate) fn new_order(cart: &str) -> (OrderRow, Vec<LineRow>) {
+pub(crate) fn new_order(cart: &str) -> (Order, Vec<OrderLine>) {
     let id = primitives::id::new_id("ord");
     let now = now_millis();
-    let order = OrderRow {
+    let order = Order {
         number: format!("SO-{}", &id[id.len() - 12..]),
         customer_id: "usr_ada".into(),
         email: "ada@example.com".into(),
@@ -28,7 +29,7 @@ pub(crate) fn new_order(cart: &str) -> (OrderRow, Vec<LineRow>) {
         updated_at: now,
         id: id.clone(),
     };
-    let lines = vec![LineRow {
+    let lines = vec![OrderLine {
         order_id: id,
         position: 0,
         product_id: format!("prod_for_{cart}"),

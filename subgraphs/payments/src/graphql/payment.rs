@@ -14,6 +14,7 @@ use crate::service::{PaymentError, PaymentsService};
 use crate::store::{KeyColumn, Payment as PaymentRow, RefundRow, StoreError};
 
 #[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[graphql(remote = "DomainStatus")]
 pub enum PaymentStatus {
     /// Requested; the provider has not reported the result yet.
     Authorized,
@@ -21,18 +22,6 @@ pub enum PaymentStatus {
     Failed,
     PartiallyRefunded,
     Refunded,
-}
-
-impl From<DomainStatus> for PaymentStatus {
-    fn from(status: DomainStatus) -> Self {
-        match status {
-            DomainStatus::Authorized => Self::Authorized,
-            DomainStatus::Captured => Self::Captured,
-            DomainStatus::Failed => Self::Failed,
-            DomainStatus::PartiallyRefunded => Self::PartiallyRefunded,
-            DomainStatus::Refunded => Self::Refunded,
-        }
-    }
 }
 
 /// What may be shown of the card: never its number.

@@ -16,21 +16,12 @@ use crate::service::ReviewsService;
 use crate::store::{ListScope, Review as ReviewRow, ReviewCursor, ReviewSort as Sort, StoreError};
 
 #[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[graphql(remote = "DomainStatus")]
 pub enum ReviewStatus {
     /// Waiting for an admin: held when written (long, links) or hidden by reports.
     Pending,
     Published,
     Rejected,
-}
-
-impl From<DomainStatus> for ReviewStatus {
-    fn from(status: DomainStatus) -> Self {
-        match status {
-            DomainStatus::Pending => Self::Pending,
-            DomainStatus::Published => Self::Published,
-            DomainStatus::Rejected => Self::Rejected,
-        }
-    }
 }
 
 #[derive(Enum, Clone, Copy, Debug, PartialEq, Eq, Default)]

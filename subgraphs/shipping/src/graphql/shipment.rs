@@ -15,6 +15,7 @@ use crate::service::ShippingService;
 use crate::store::{Shipment as ShipmentRow, StoreError, TrackingEventRow};
 
 #[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[graphql(remote = "DomainStatus")]
 pub enum ShipmentStatus {
     LabelCreated,
     InTransit,
@@ -24,32 +25,6 @@ pub enum ShipmentStatus {
     Exception,
     /// Back with the sender.
     Returned,
-}
-
-impl From<DomainStatus> for ShipmentStatus {
-    fn from(status: DomainStatus) -> Self {
-        match status {
-            DomainStatus::LabelCreated => Self::LabelCreated,
-            DomainStatus::InTransit => Self::InTransit,
-            DomainStatus::OutForDelivery => Self::OutForDelivery,
-            DomainStatus::Delivered => Self::Delivered,
-            DomainStatus::Exception => Self::Exception,
-            DomainStatus::Returned => Self::Returned,
-        }
-    }
-}
-
-impl From<ShipmentStatus> for DomainStatus {
-    fn from(status: ShipmentStatus) -> Self {
-        match status {
-            ShipmentStatus::LabelCreated => Self::LabelCreated,
-            ShipmentStatus::InTransit => Self::InTransit,
-            ShipmentStatus::OutForDelivery => Self::OutForDelivery,
-            ShipmentStatus::Delivered => Self::Delivered,
-            ShipmentStatus::Exception => Self::Exception,
-            ShipmentStatus::Returned => Self::Returned,
-        }
-    }
 }
 
 /// A step of the parcel's journey, as the carrier reported it.

@@ -8,8 +8,10 @@ use storage::db::Database;
 
 use crate::provider::{Charge, ChargeStatus, MethodSummary, Refund};
 
-pub static MIGRATIONS: sqlx::migrate::Migrator =
-    sqlx::migrate!("../../migrations/payment-test-provider");
+pub static MIGRATIONS: storage::migrations::Migrations = storage::migrations!(
+    "../../migrations/payment-test-provider",
+    ["0001_ledger.sql",]
+);
 
 #[derive(Debug, thiserror::Error)]
 pub enum LedgerError {

@@ -1,0 +1,84 @@
+//! An order, its lines, its status history and its checkout, as the store parses them from
+//! their rows (once; a stored value that does not parse is `StoreError::Corrupt`).
+
+use commerce::address::Address;
+use commerce::money::CurrencyCode;
+use events::orders::ShippingMethod;
+
+use super::checkout::{Failure, Step};
+use super::status::{Actor, OrderStatus};
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+/// An order as it was placed, with its current status.
+pub struct Order {
+    pub id: String,
+    pub number: String,
+    pub customer_id: String,
+    pub email: String,
+    pub currency: CurrencyCode,
+    pub subtotal_minor: i64,
+    pub shipping_minor: i64,
+    pub total_minor: i64,
+    pub shipping_address: Address,
+    /// The carrier service chosen at checkout; none for orders placed at a flat fee.
+    pub shipping_method: Option<ShippingMethod>,
+    pub status: OrderStatus,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+/// A line as it was sold: the catalog's price at checkout.
+pub struct OrderLine {
+    pub order_id: String,
+    pub position: i64,
+    pub product_id: String,
+    pub sku: String,
+    pub name: String,
+    pub unit_price_minor: i64,
+    pub quantity: i64,
+    pub line_total_minor: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+/// One change in an order's status history.
+pub struct StatusEntry {
+    pub order_id: String,
+    pub status: OrderStatus,
+    pub actor: Actor,
+    pub actor_id: Option<String>,
+    pub reason: String,
+    pub at: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+/// An order's checkout saga: where it stands and who works on it.
+pub struct Checkout {
+    pub order_id: String,
+    pub cart_id: String,
+    pub payment_token: Option<String>,
+    pub step: Step,
+    pub attempts: i64,
+    pub failure: Option<Failure>,
+    /// Until when its lease holder works on it; after it, anyone may take it over.
+    pub lease_until: i64,
+    /// The reference its stock is held under when not the order's id (held again after the
+    /// first hold ran out).
+    pub reservation: Option<String>,
+}
+
+impl Checkout {
+    /// The reference its stock is held under.
+    pub fn held_as(&self) -> &str {
+        self.reservation.as_deref().unwrap_or(&self.order_id)
+    }
+
+    /// Unfinished, and nobody is working on it.
+    pub fn is_stalled(&self, now: i64) -> bool {
+        self.step != Step::Done && self.lease_until < now
+    }
+
+    pub fn is_done(&self) -> bool {
+        self.step == Step::Done
+    }
+}
