@@ -13,7 +13,7 @@ use kit::schema::dataloader;
 use kit::ApiError;
 
 use crate::service::{ReviewError, ReviewResult, ReviewsService};
-pub use review::{RatingLoader, Review, ReviewLoader};
+pub use review::{FirstPageLoader, RatingLoader, Review, ReviewLoader};
 
 #[derive(MergedObject, Default)]
 pub struct Query(review::ReviewQuery, moderation::ModerationQuery);
@@ -31,6 +31,7 @@ pub fn request_data(
     request
         .data(dataloader(ReviewLoader(service.clone())))
         .data(dataloader(RatingLoader(service.clone())))
+        .data(dataloader(FirstPageLoader(service.clone())))
 }
 
 #[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]

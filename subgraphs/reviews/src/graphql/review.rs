@@ -166,14 +166,29 @@ impl Product {
         after: Option<String>,
         sort: Option<ReviewSort>,
     ) -> async_graphql::Result<Connection<String, Review>> {
-        reviews_connection(
-            ctx,
-            ListScope::Product(&self.id),
-            sort.unwrap_or_default(),
-            first,
-            after,
-        )
-        .await
+        let sort = sort.unwrap_or_default();
+        if after.is_some() {
+            return reviews_connection(ctx, ListScope::Product(&self.id), sort, first, after).await;
+        }
+        // First pages load together: a product list asking for reviews makes one query.
+        let page = PageRequest::<ReviewCursor>::from_args(first, None, None, None)?;
+        let sort = Sort::from(sort);
+        let rows = ctx
+            .data_unchecked::<DataLoader<FirstPageLoader>>()
+            .load_one(FirstPage {
+                product_id: self.id.0.clone(),
+                sort,
+                limit: page.limit + 1,
+            })
+            .await
+            .map_err(|e| ApiError::internal(e.as_ref()))?
+            .unwrap_or_default();
+        Ok(connection(
+            &page,
+            rows,
+            |row| (sort.key(row), row.created_at, row.id.clone()),
+            |row| Review { row },
+        ))
     }
 
     /// Average, count and histogram of the published reviews.
@@ -309,5 +324,54 @@ impl Loader<String> for RatingLoader {
     async fn load(&self, ids: &[String]) -> Result<HashMap<String, RatingSummary>, Self::Error> {
         let rows = self.0.store.summaries(ids).await.map_err(Arc::new)?;
         Ok(rows.into_iter().collect())
+    }
+}
+
+/// The first page of a product's published reviews in one order and size.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct FirstPage {
+    product_id: String,
+    sort: Sort,
+    limit: usize,
+}
+
+/// First pages of products' reviews: one query per order and size in a batch.
+pub struct FirstPageLoader(pub Arc<ReviewsService>);
+
+impl Loader<FirstPage> for FirstPageLoader {
+    type Value = Vec<ReviewRow>;
+    type Error = Arc<StoreError>;
+
+    async fn load(
+        &self,
+        pages: &[FirstPage],
+    ) -> Result<HashMap<FirstPage, Vec<ReviewRow>>, Self::Error> {
+        let mut products: HashMap<(Sort, usize), Vec<String>> = HashMap::new();
+        for page in pages {
+            products
+                .entry((page.sort, page.limit))
+                .or_default()
+                .push(page.product_id.clone());
+        }
+        let mut loaded = HashMap::new();
+        for ((sort, limit), ids) in products {
+            let rows = self
+                .0
+                .store
+                .first_pages(&ids, sort, limit)
+                .await
+                .map_err(Arc::new)?;
+            for row in rows {
+                loaded
+                    .entry(FirstPage {
+                        product_id: row.product_id.clone(),
+                        sort,
+                        limit,
+                    })
+                    .or_insert_with(Vec::new)
+                    .push(row);
+            }
+        }
+        Ok(loaded)
     }
 }

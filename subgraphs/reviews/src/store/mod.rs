@@ -50,7 +50,7 @@ impl Review {
 }
 
 /// How a product's reviews are listed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
 pub enum ReviewSort {
     #[default]
     Newest,
@@ -392,6 +392,34 @@ impl ReviewStore {
                 .await?
             }
         };
+        rows.iter().map(review).collect()
+    }
+
+    /// The first `limit` published reviews of each of `product_ids` in `sort` order, in one
+    /// query for the whole batch (a product list showing reviews asks once, not per product).
+    pub async fn first_pages(
+        &self,
+        product_ids: &[String],
+        sort: ReviewSort,
+        limit: usize,
+    ) -> StoreResult<Vec<Review>> {
+        if product_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let (column, descending) = sort.column();
+        let direction = if descending { "DESC" } else { "ASC" };
+        let sql = format!(
+            "SELECT {COLUMNS} FROM (SELECT {COLUMNS}, ROW_NUMBER() OVER (PARTITION BY product_id \
+             ORDER BY {column} {direction}, created_at DESC, id DESC) AS place FROM reviews \
+             WHERE status = 'published' AND product_id IN ({})) ranked \
+             WHERE place <= $2 ORDER BY product_id, place",
+            self.db.any_of_json(1)
+        );
+        let rows = sqlx::query(&sql)
+            .bind(storage::db::json_list(product_ids))
+            .bind(limit as i64)
+            .fetch_all(self.db.pool())
+            .await?;
         rows.iter().map(review).collect()
     }
 

@@ -495,3 +495,73 @@ async fn thirty_at_once(app: TestApp<Reviews>) {
         .await;
     assert_eq!(after["review"]["helpfulCount"], 1);
 }
+
+#[tokio::test]
+async fn several_products_get_their_own_first_page_of_reviews_in_one_request() {
+    first_pages_of_several_products(start(false).await).await;
+}
+
+#[tokio::test]
+async fn several_products_first_pages_on_sqlite() {
+    first_pages_of_several_products(start(true).await).await;
+}
+
+/// A product list asking each product for its reviews: every product gets its own reviews in
+/// the asked order (the first pages load together), and the next page follows from its cursor.
+async fn first_pages_of_several_products(app: TestApp<Reviews>) {
+    let products = ["prod_desk", "prod_chair", "prod_shelf"];
+    // prod_desk: 3 reviews, prod_chair: 1, prod_shelf: none.
+    let stars = [("usr_a", 2), ("usr_b", 5), ("usr_c", 4)];
+    for (user, rating) in stars {
+        deliver(&app, &delivered(user, &products)).await;
+        let token = app.tokens.customer(user);
+        let title = format!("desk {rating}");
+        let desk = write(&app, &token, "prod_desk", rating, &title, "Solid.").await;
+        assert_eq!(desk["userErrors"], json!([]));
+    }
+    let token = app.tokens.customer("usr_a");
+    let chair = write(&app, &token, "prod_chair", 3, "chair 3", "Fine.").await;
+    assert_eq!(chair["userErrors"], json!([]));
+
+    let page = |after: Option<&str>| {
+        let representations: Vec<Value> = products
+            .iter()
+            .map(|id| json!({ "__typename": "Product", "id": id }))
+            .collect();
+        let after = after.map(str::to_string);
+        let app = &app;
+        async move {
+            app.data(
+                "query($r: [_Any!]!, $after: String) { _entities(representations: $r) {
+                    ... on Product { id reviews(first: 2, sort: RATING_HIGH, after: $after) {
+                        edges { node { title } } pageInfo { hasNextPage endCursor } } } } }",
+                json!({ "r": representations, "after": after }),
+                None,
+            )
+            .await["_entities"]
+                .clone()
+        }
+    };
+    let titles = |product: &Value| -> Vec<String> {
+        product["reviews"]["edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["node"]["title"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let first = page(None).await;
+    assert_eq!(titles(&first[0]), ["desk 5", "desk 4"]);
+    assert_eq!(first[0]["reviews"]["pageInfo"]["hasNextPage"], json!(true));
+    assert_eq!(titles(&first[1]), ["chair 3"]);
+    assert_eq!(first[1]["reviews"]["pageInfo"]["hasNextPage"], json!(false));
+    assert!(titles(&first[2]).is_empty());
+
+    let cursor = first[0]["reviews"]["pageInfo"]["endCursor"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let next = page(Some(&cursor)).await;
+    assert_eq!(titles(&next[0]), ["desk 2"]);
+    assert_eq!(next[0]["reviews"]["pageInfo"]["hasNextPage"], json!(false));
+}
