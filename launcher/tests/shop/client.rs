@@ -44,46 +44,29 @@ impl TestShop {
         options.base_port = 0;
         options.read_environment = false;
         options.demo_products = demo_products;
-        options.set(
-            "ACCOUNTS_DATABASE_URL",
-            storage::db::testing::postgres_url().await,
-        );
-        options.set(
-            "CATALOG_DATABASE_URL",
-            storage::db::testing::postgres_url().await,
-        );
-        options.set(
-            "INVENTORY_DATABASE_URL",
-            storage::db::testing::postgres_url().await,
-        );
-        options.set(
-            "CARTS_DATABASE_URL",
-            storage::db::testing::postgres_url().await,
-        );
-        options.set(
-            "ORDERS_DATABASE_URL",
-            storage::db::testing::postgres_url().await,
-        );
-        options.set(
-            "PAYMENTS_DATABASE_URL",
-            storage::db::testing::postgres_url().await,
-        );
-        options.set(
-            "SHIPPING_DATABASE_URL",
-            storage::db::testing::postgres_url().await,
-        );
-        options.set(
-            "REVIEWS_DATABASE_URL",
-            storage::db::testing::postgres_url().await,
-        );
-        options.set(
-            "NOTIFICATIONS_DATABASE_URL",
-            storage::db::testing::postgres_url().await,
-        );
-        options.set(
-            "RECOMMENDATIONS_DATABASE_URL",
-            storage::db::testing::postgres_url().await,
-        );
+        // A fresh PostgreSQL schema per subgraph. Two shops run at once (one per test thread)
+        // and the test PostgreSQL allows 100 connections: each shop's pools stay under 45
+        // together, the checkout's busiest services with the most (at the default of 10 each,
+        // two shops reached the limit, and a refused connection is an internal error).
+        const POOLS: [(&str, u32); 10] = [
+            ("ACCOUNTS", 4),
+            ("CATALOG", 4),
+            ("INVENTORY", 8),
+            ("CARTS", 3),
+            ("ORDERS", 8),
+            ("PAYMENTS", 6),
+            ("SHIPPING", 3),
+            ("REVIEWS", 3),
+            ("NOTIFICATIONS", 3),
+            ("RECOMMENDATIONS", 3),
+        ];
+        for (subgraph, pool) in POOLS {
+            options.set(
+                &format!("{subgraph}_DATABASE_URL"),
+                storage::db::testing::postgres_url().await,
+            );
+            options.set(&format!("{subgraph}_DB_MAX_CONNECTIONS"), pool.to_string());
+        }
         // Paid orders stay paid until a test ships them (the journeys turn this on).
         options.set("SHIPPING_AUTO_FULFIL", "false");
         // Checkouts waiting for a payment's result look again every second.
