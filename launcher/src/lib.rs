@@ -341,7 +341,7 @@ impl Shop {
         router_config.auth.jwks_url = Some(jwks_url);
         router_config.subgraph_secret = Some(router_secret);
         // The router applies revocations from the bus the subgraphs share.
-        let events = kit::settings::EventBusSettings::load(&options.env("router"))?;
+        let events = kit::settings::EventBusSettings::load(&router_env)?;
         let ca_file = router_env
             .shared("TLS_CA_FILE")
             .map(std::path::PathBuf::from);

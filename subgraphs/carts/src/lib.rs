@@ -19,7 +19,7 @@ use service::CartsService;
 use store::{CartStore, RedisCarts, SqlCarts};
 
 pub static MIGRATIONS: storage::migrations::Migrations =
-    storage::migrations!("../../migrations/carts", ["0001_carts.sql",]);
+    storage::migrations!("../../migrations/carts", ["0001_carts.sql"]);
 
 pub struct Carts {
     pub service: Arc<CartsService>,

@@ -22,7 +22,7 @@ use service::InventoryService;
 use store::InventoryStore;
 
 pub static MIGRATIONS: storage::migrations::Migrations =
-    storage::migrations!("../../migrations/inventory", ["0001_inventory.sql",]);
+    storage::migrations!("../../migrations/inventory", ["0001_inventory.sql"]);
 
 pub struct Inventory {
     pub service: Arc<InventoryService>,

@@ -28,10 +28,8 @@ pub use config::NotificationsSettings;
 use service::NotificationsService;
 use store::NotificationStore;
 
-pub static MIGRATIONS: storage::migrations::Migrations = storage::migrations!(
-    "../../migrations/notifications",
-    ["0001_notifications.sql",]
-);
+pub static MIGRATIONS: storage::migrations::Migrations =
+    storage::migrations!("../../migrations/notifications", ["0001_notifications.sql"]);
 
 pub struct Notifications {
     pub service: Arc<NotificationsService>,

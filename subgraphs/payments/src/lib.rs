@@ -25,7 +25,7 @@ use webhooks::WebhookIntake;
 
 pub static MIGRATIONS: storage::migrations::Migrations = storage::migrations!(
     "../../migrations/payments",
-    ["0001_payments.sql", "0002_provider_truth.sql",]
+    ["0001_payments.sql", "0002_provider_truth.sql"]
 );
 
 pub struct Payments {

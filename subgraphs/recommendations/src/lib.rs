@@ -27,7 +27,7 @@ use store::RecommendationStore;
 
 pub static MIGRATIONS: storage::migrations::Migrations = storage::migrations!(
     "../../migrations/recommendations",
-    ["0001_recommendations.sql",]
+    ["0001_recommendations.sql"]
 );
 
 /// Recommendations has only the shared settings.

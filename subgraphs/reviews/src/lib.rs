@@ -25,7 +25,7 @@ use service::ReviewsService;
 use store::ReviewStore;
 
 pub static MIGRATIONS: storage::migrations::Migrations =
-    storage::migrations!("../../migrations/reviews", ["0001_reviews.sql",]);
+    storage::migrations!("../../migrations/reviews", ["0001_reviews.sql"]);
 
 pub struct Reviews {
     pub service: Arc<ReviewsService>,

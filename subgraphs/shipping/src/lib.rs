@@ -28,7 +28,7 @@ use webhooks::WebhookIntake;
 
 pub static MIGRATIONS: storage::migrations::Migrations = storage::migrations!(
     "../../migrations/shipping",
-    ["0001_shipping.sql", "0002_tracking_reviews.sql",]
+    ["0001_shipping.sql", "0002_tracking_reviews.sql"]
 );
 
 pub struct Shipping {

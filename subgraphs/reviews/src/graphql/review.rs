@@ -183,12 +183,7 @@ impl Product {
             .await
             .map_err(|e| ApiError::internal(e.as_ref()))?
             .unwrap_or_default();
-        Ok(connection(
-            &page,
-            rows,
-            |row| (sort.key(row), row.created_at, row.id.clone()),
-            |row| Review { row },
-        ))
+        Ok(page_of_reviews(&page, sort, rows))
     }
 
     /// Average, count and histogram of the published reviews.
@@ -244,12 +239,21 @@ pub(crate) async fn reviews_connection(
         .list(scope, sort, page.cursor.as_ref(), page.limit + 1)
         .await
         .map_err(ApiError::internal)?;
-    Ok(connection(
-        &page,
+    Ok(page_of_reviews(&page, sort, rows))
+}
+
+/// A page of `rows` (one more than the page holds when there is a next page) in `sort` order.
+fn page_of_reviews(
+    page: &PageRequest<ReviewCursor>,
+    sort: Sort,
+    rows: Vec<ReviewRow>,
+) -> Connection<String, Review> {
+    connection(
+        page,
         rows,
         |row| (sort.key(row), row.created_at, row.id.clone()),
         |row| Review { row },
-    ))
+    )
 }
 
 /// A review for whoever may see it: published ones for everyone, others for their author and

@@ -10,7 +10,7 @@ use crate::provider::{Charge, ChargeStatus, MethodSummary, Refund};
 
 pub static MIGRATIONS: storage::migrations::Migrations = storage::migrations!(
     "../../migrations/payment-test-provider",
-    ["0001_ledger.sql",]
+    ["0001_ledger.sql"]
 );
 
 #[derive(Debug, thiserror::Error)]
