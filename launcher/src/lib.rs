@@ -357,8 +357,9 @@ impl Shop {
             );
         }
         let supergraph = router::supergraph::Supergraph::parse(SUPERGRAPH)?;
-        let router =
-            router::App::with_event_bus(router_config.clone(), supergraph, Some(bus)).await?;
+        let router = router::App::with_event_bus(router_config.clone(), supergraph, Some(bus))
+            .await?
+            .with_site(site::routes());
         let router_addr = router.local_addr();
         let router_metrics = router.metrics_addr();
         let router_state = router.state();

@@ -78,6 +78,8 @@ async fn main() -> anyhow::Result<()> {
                 "  The shop is running (data in {}/)",
                 cli.data_dir.display()
             );
+            println!("  storefront:         http://{}/", shop.router);
+            println!("  admin dashboard:    http://{}/admin", shop.router);
             println!(
                 "  GraphQL (router):   {}   (open it in a browser for GraphiQL)",
                 shop.router_url()

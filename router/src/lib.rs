@@ -220,6 +220,19 @@ impl App {
         })
     }
 
+    /// Serves web pages from `site` beside the API: a browser's GET or HEAD of a page (it
+    /// accepts HTML) or of a file (a name with an extension) goes to `site`, but for
+    /// `/graphql`, `/health` and GraphiQL's files, and `/` when it carries an operation;
+    /// GraphQL requests (POST, or GET with an operation) stay the router's.
+    pub fn with_site(mut self, site: axum::Router) -> Self {
+        self.router = self
+            .router
+            .layer(axum::middleware::from_fn(move |request, next| {
+                server::site_or_api(site.clone(), request, next)
+            }));
+        self
+    }
+
     pub fn local_addr(&self) -> SocketAddr {
         self.listener
             .local_addr()

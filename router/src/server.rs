@@ -1,5 +1,6 @@
 //! HTTP: GraphQL over HTTP on `/` and `/graphql`, `/health`, and GraphiQL for browsers;
-//! `/metrics` (Prometheus) on a listener of its own.
+//! `/metrics` (Prometheus) on a listener of its own. With a site (`App::with_site`), a
+//! browser's page requests go to the site instead (`site_or_api`).
 
 use std::sync::Arc;
 
@@ -30,6 +31,49 @@ pub fn routes(state: Arc<AppState>) -> axum::Router {
         .layer(axum::middleware::from_fn(|request, next| {
             telemetry::metrics::track_http("router", request, next)
         }))
+}
+
+/// A request for a web page goes to `site`, any other to the API (`next`).
+pub(crate) async fn site_or_api(
+    site: axum::Router,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    if is_page_request(&request) {
+        use tower::ServiceExt;
+        match site.oneshot(request).await {
+            Ok(response) => response,
+            Err(never) => match never {},
+        }
+    } else {
+        next.run(request).await
+    }
+}
+
+fn is_page_request(request: &axum::extract::Request) -> bool {
+    if request.method() != Method::GET && request.method() != Method::HEAD {
+        return false;
+    }
+    match request.uri().path() {
+        "/graphql" | "/health" => false,
+        path if path.starts_with("/graphiql/") => false,
+        "/" => {
+            let query = request.uri().query().unwrap_or_default();
+            wants_html(request.headers())
+                && !["query=", "extensions=", "documentId="]
+                    .iter()
+                    .any(|parameter| query.contains(parameter))
+        }
+        // A page (a browser navigating asks for HTML) or a file the page loads (a name with
+        // an extension); anything else, `/metrics` say, is the router's and not found.
+        path => {
+            wants_html(request.headers())
+                || path
+                    .rsplit('/')
+                    .next()
+                    .is_some_and(|name| name.contains('.'))
+        }
+    }
 }
 
 /// `/metrics` for the metrics listener, which only the scraper should reach.

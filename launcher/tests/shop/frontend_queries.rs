@@ -41,6 +41,7 @@ fn client_operations_plan_against_the_supergraph() {
         "UpdateNotificationPreferences.graphql",
         "NotificationSettings.graphql",
         "RecommendedForYou.graphql",
+        "CheckoutPage.graphql",
     ];
     let storefront = operations("storefront");
     let admin = operations("admin");

@@ -235,6 +235,11 @@ fn entry(path: &Path, text: &str, partner: bool) -> Result<ManifestEntry, Manife
         .ok_or_else(|| broken("the operation has no name"))?
         .to_string();
     let kind = operation.operation_type.name();
+    let body = if partner {
+        body
+    } else {
+        with_typenames(document).to_string()
+    };
     Ok(ManifestEntry {
         id: sha256_hex(&body),
         name,
@@ -245,6 +250,58 @@ fn entry(path: &Path, text: &str, partner: bool) -> Result<ManifestEntry, Manife
     })
 }
 
+/// Our own apps keep their data in a normalized cache, which adds `__typename` to every
+/// selection set below the root to key its records. Their manifest bodies carry the same
+/// fields, so that an app sending only the id gets the typenames its cache keys on.
+fn with_typenames(mut document: apollo_compiler::ast::Document) -> apollo_compiler::ast::Document {
+    use apollo_compiler::ast::Definition;
+    for definition in &mut document.definitions {
+        match definition {
+            Definition::OperationDefinition(operation) => {
+                for selection in &mut operation.make_mut().selection_set {
+                    add_typenames_below(selection);
+                }
+            }
+            Definition::FragmentDefinition(fragment) => {
+                add_typename(&mut fragment.make_mut().selection_set)
+            }
+            _ => {}
+        }
+    }
+    document
+}
+
+/// `__typename` in the selection set of `selection` and every one below it.
+fn add_typenames_below(selection: &mut apollo_compiler::ast::Selection) {
+    use apollo_compiler::ast::Selection;
+    match selection {
+        Selection::Field(field) if !field.selection_set.is_empty() => {
+            add_typename(&mut field.make_mut().selection_set)
+        }
+        Selection::InlineFragment(fragment) => add_typename(&mut fragment.make_mut().selection_set),
+        Selection::Field(_) | Selection::FragmentSpread(_) => {}
+    }
+}
+
+fn add_typename(selection_set: &mut Vec<apollo_compiler::ast::Selection>) {
+    use apollo_compiler::ast::{Field, Selection};
+    let has_typename = selection_set.iter().any(|selection| {
+        matches!(selection, Selection::Field(field) if field.alias.is_none() && field.name == "__typename")
+    });
+    if !has_typename {
+        selection_set.push(Selection::Field(apollo_compiler::Node::new(Field {
+            alias: None,
+            name: apollo_compiler::name!("__typename"),
+            arguments: Vec::new(),
+            directives: Default::default(),
+            selection_set: Vec::new(),
+        })));
+    }
+    for selection in selection_set {
+        add_typenames_below(selection);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -253,6 +310,20 @@ mod tests {
 
     fn manifest_with(entry: serde_json::Value) -> String {
         serde_json::json!({"format": FORMAT, "version": 1, "operations": [entry]}).to_string()
+    }
+
+    #[test]
+    fn app_operations_carry_typenames_below_the_root_and_partner_operations_stay_as_written() {
+        let text = "query Page($id: ID!) {\n  node(id: $id) { id ... on Product { brand { name } } ...Card }\n}\nfragment Card on Product { name }";
+        let app = entry(Path::new("storefront/Page.graphql"), text, false).unwrap();
+        let reparsed = apollo_compiler::ast::Document::parse(&app.body, "page.graphql").unwrap();
+        let printed = reparsed.to_string();
+        assert_eq!(printed.matches("__typename").count(), 4, "{printed}");
+        assert!(printed.starts_with("query Page($id: ID!) {\n  node(id: $id) {"));
+        assert_eq!(app.id, sha256_hex(&app.body));
+
+        let partner = entry(Path::new("partner/Page.graphql"), text, true).unwrap();
+        assert_eq!(partner.body, text);
     }
 
     #[test]

@@ -267,6 +267,57 @@ async fn health_and_graphiql() {
 }
 
 #[tokio::test]
+async fn a_site_serves_browsers_pages_and_the_api_keeps_graphql_and_graphiql() {
+    let site = axum::Router::new().fallback(|uri: http::Uri| async move { format!("page {uri}") });
+    let gw = TestGateway::start_with_site("mutations", site).await;
+    let base = gw.url.trim_end_matches("/graphql").to_string();
+    let client = reqwest::Client::new();
+    let get = |path: &str, accept: &'static str| {
+        client
+            .get(format!("{base}{path}"))
+            .header("accept", accept)
+            .send()
+    };
+    let text = |response: reqwest::Response| async move { response.text().await.unwrap() };
+    // A browser's pages, `/` included, come from the site.
+    assert_eq!(text(get("/", "text/html").await.unwrap()).await, "page /");
+    assert_eq!(
+        text(get("/admin/orders?x=1", "text/html").await.unwrap()).await,
+        "page /admin/orders?x=1"
+    );
+    // GraphiQL, health and GraphQL stay the router's.
+    assert!(text(get("/graphql", "text/html").await.unwrap())
+        .await
+        .contains("GraphiQL"));
+    assert!(text(get("/health", "application/json").await.unwrap())
+        .await
+        .contains("UP"));
+    // (The fixture resolves nothing here: an answer in GraphQL's shape is the router's.)
+    let by_get: serde_json::Value =
+        serde_json::from_str(&text(get("/?query=%7Bcount%7D", "text/html").await.unwrap()).await)
+            .unwrap();
+    assert!(by_get.get("data").is_some(), "{by_get}");
+    let by_post: serde_json::Value = client
+        .post(format!("{base}/"))
+        .json(&json!({ "query": "{ count }" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(by_post.get("data").is_some(), "{by_post}");
+    let without_html = text(get("/", "application/json").await.unwrap()).await;
+    assert!(without_html.contains("errors"), "{without_html}");
+    // Files go to the site; other paths that are not pages are not found.
+    assert_eq!(
+        text(get("/assets/app.js", "*/*").await.unwrap()).await,
+        "page /assets/app.js"
+    );
+    assert_eq!(get("/metrics", "*/*").await.unwrap().status(), 404);
+}
+
+#[tokio::test]
 async fn mutations_run_in_order() {
     let gw = counter_gateway().await;
     let response = gw

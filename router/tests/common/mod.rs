@@ -50,10 +50,28 @@ impl TestGateway {
         Self::start_subgraphs(subgraphs, &supergraph, configure).await
     }
 
+    /// A case's router serving `site` beside the API (`App::with_site`).
+    pub async fn start_with_site(case: &str, site: axum::Router) -> Self {
+        let dir = fixtures_dir().join(case);
+        let subgraphs = fixture::load_case(&dir, &HashMap::new());
+        let supergraph = std::fs::read_to_string(dir.join("supergraph.graphql"))
+            .expect("the case has a composed supergraph.graphql");
+        Self::launch(subgraphs, &supergraph, |_| {}, Some(site)).await
+    }
+
     pub async fn start_subgraphs(
         subgraphs: Vec<Arc<FixtureSubgraph>>,
         supergraph: &str,
         configure: impl FnOnce(&mut RouterConfig),
+    ) -> Self {
+        Self::launch(subgraphs, supergraph, configure, None).await
+    }
+
+    async fn launch(
+        subgraphs: Vec<Arc<FixtureSubgraph>>,
+        supergraph: &str,
+        configure: impl FnOnce(&mut RouterConfig),
+        site: Option<axum::Router>,
     ) -> Self {
         let mut config = RouterConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
@@ -73,7 +91,10 @@ impl TestGateway {
             by_name.insert(subgraph.name.clone(), subgraph);
         }
         configure(&mut config);
-        let app = App::build(config, supergraph).await.expect("router starts");
+        let mut app = App::build(config, supergraph).await.expect("router starts");
+        if let Some(site) = site {
+            app = app.with_site(site);
+        }
         let url = format!("http://{}/graphql", app.local_addr());
         let state = app.state();
         tokio::spawn(async move { app.run().await.unwrap() });

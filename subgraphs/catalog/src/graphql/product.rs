@@ -380,13 +380,18 @@ impl Category {
             .collect())
     }
 
-    /// Active products in this category and below.
+    /// Active products in this category and below, of any of `brandIds` and within the
+    /// price bounds when given (a category page's filters).
+    #[allow(clippy::too_many_arguments)]
     async fn products(
         &self,
         ctx: &Context<'_>,
         first: Option<i32>,
         after: Option<String>,
         #[graphql(desc = "NEWEST when not given")] sort: Option<ProductSort>,
+        brand_ids: Option<Vec<ID>>,
+        #[graphql(desc = "Decimal string, inclusive.")] min_price: Option<String>,
+        #[graphql(desc = "Decimal string, inclusive.")] max_price: Option<String>,
     ) -> async_graphql::Result<ProductConnection> {
         let sort = sort.unwrap_or_default();
         let page = PageRequest::<ProductCursor>::from_args(first, after, None, None)?;
@@ -394,7 +399,13 @@ impl Category {
         let filter = ProductFilter {
             status: Some(ProductStatus::Active.as_str().into()),
             category_ids,
-            ..Default::default()
+            brand_ids: brand_ids
+                .unwrap_or_default()
+                .into_iter()
+                .map(|id| id.0)
+                .collect(),
+            min_price_minor: parse_price_bound(ctx, min_price.as_deref(), "minPrice")?,
+            max_price_minor: parse_price_bound(ctx, max_price.as_deref(), "maxPrice")?,
         };
         product_connection(ctx, filter, sort, page).await
     }

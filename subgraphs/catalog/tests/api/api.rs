@@ -123,3 +123,52 @@ async fn a_stored_product_that_does_not_parse_is_an_internal_error() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_category_page_filters_its_products_by_brand_and_price() {
+    let app = start().await;
+    let everything = app
+        .data(
+            "{ categories { slug products(first: 100) { totalCount edges { node { price { amount } brand { id } } } } } }",
+            json!({}),
+            None,
+        )
+        .await;
+    let category = &everything["categories"][0];
+    let slug = category["slug"].as_str().unwrap();
+    let products = category["products"]["edges"].as_array().unwrap();
+    let brand = products[0]["node"]["brand"]["id"].as_str().unwrap();
+    let price = |p: &serde_json::Value| -> f64 {
+        p["node"]["price"]["amount"]
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    let expected = products
+        .iter()
+        .filter(|p| p["node"]["brand"]["id"] == brand && price(p) >= 10.0 && price(p) <= 500.0)
+        .count();
+    let filtered = app
+        .data(
+            "query($slug: String!, $brands: [ID!]) { category(slug: $slug) { products(first: 100, brandIds: $brands, minPrice: \"10\", maxPrice: \"500.00\") { totalCount edges { node { price { amount } brand { id } } } } } }",
+            json!({ "slug": slug, "brands": [brand] }),
+            None,
+        )
+        .await;
+    let page = &filtered["category"]["products"];
+    assert!(expected > 0);
+    assert_eq!(page["totalCount"], expected);
+    for product in page["edges"].as_array().unwrap() {
+        assert_eq!(product["node"]["brand"]["id"], brand);
+        assert!((10.0..=500.0).contains(&price(product)));
+    }
+    let refused = app
+        .graphql(
+            "query($slug: String!) { category(slug: $slug) { products(minPrice: \"ten\") { totalCount } } }",
+            json!({ "slug": slug }),
+            None,
+        )
+        .await;
+    assert_eq!(error_code(&refused), "BAD_USER_INPUT", "{refused}");
+}

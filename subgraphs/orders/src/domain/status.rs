@@ -59,17 +59,23 @@ impl OrderStatus {
         }
     }
 
+    /// Every status, in the order an order passes them.
+    pub const ALL: [Self; 6] = [
+        Self::Pending,
+        Self::Paid,
+        Self::Fulfilled,
+        Self::Delivered,
+        Self::Cancelled,
+        Self::Failed,
+    ];
+
     pub fn parse(raw: &str) -> Option<Self> {
-        [
-            Self::Pending,
-            Self::Paid,
-            Self::Fulfilled,
-            Self::Delivered,
-            Self::Cancelled,
-            Self::Failed,
-        ]
-        .into_iter()
-        .find(|s| s.as_str() == raw)
+        Self::ALL.into_iter().find(|s| s.as_str() == raw)
+    }
+
+    /// The customer was charged and the order was not undone: it counts as a sale.
+    pub fn is_sale(self) -> bool {
+        matches!(self, Self::Paid | Self::Fulfilled | Self::Delivered)
     }
 
     /// No transition leaves these.

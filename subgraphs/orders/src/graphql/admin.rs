@@ -1,7 +1,12 @@
-//! Admin: the orders list with filters and sorting, and status changes by the state machine.
+//! Admin: the orders list with filters and sorting, a period's figures for the dashboard, and
+//! status changes by the state machine.
+
+use std::collections::{BTreeMap, HashMap};
 
 use async_graphql::connection::Connection;
-use async_graphql::{Context, Enum, InputObject, Object, ID};
+use async_graphql::{Context, Enum, InputObject, Object, SimpleObject, ID};
+use commerce::money::{Money, MoneyObject};
+use kit::ApiError;
 
 use super::order::{order_payload, orders_connection, Order, OrderPayload, OrderStatus};
 use super::{service, viewer};
@@ -42,6 +47,30 @@ fn millis(raw: Option<&str>, name: &str) -> async_graphql::Result<Option<i64>> {
     .transpose()
 }
 
+/// The dashboard's period when none is given: the last 30 days.
+const DEFAULT_PERIOD_MILLIS: i64 = 30 * 24 * 60 * 60 * 1000;
+
+/// Orders placed in a period: how many of each status, and what the paid ones sold.
+#[derive(SimpleObject)]
+pub struct OrderSummary {
+    /// RFC 3339, inclusive.
+    pub from: String,
+    /// RFC 3339, exclusive.
+    pub until: String,
+    /// Every status, in the order an order passes them, zero included.
+    pub by_status: Vec<OrderStatusCount>,
+    /// Orders that were paid and not cancelled (paid, fulfilled or delivered).
+    pub paid_orders: i64,
+    /// Their totals, one amount per currency (before refunds).
+    pub sales: Vec<MoneyObject>,
+}
+
+#[derive(SimpleObject)]
+pub struct OrderStatusCount {
+    pub status: OrderStatus,
+    pub count: i64,
+}
+
 #[derive(Default)]
 pub struct AdminQuery;
 
@@ -67,6 +96,63 @@ impl AdminQuery {
         };
         let oldest_first = sort.unwrap_or_default() == OrderSort::OldestFirst;
         orders_connection(ctx, &filter, oldest_first, first, after).await
+    }
+
+    /// Orders placed from `from` until `until` (RFC 3339; the last 30 days when left out): the
+    /// dashboard's orders by status and the period's sales, counted in the database.
+    #[graphql(requires_scopes = "admin")]
+    async fn order_summary(
+        &self,
+        ctx: &Context<'_>,
+        from: Option<String>,
+        until: Option<String>,
+    ) -> async_graphql::Result<OrderSummary> {
+        viewer(ctx).require_admin()?;
+        let until = millis(until.as_deref(), "until")?.unwrap_or_else(primitives::time::now_millis);
+        let from = millis(from.as_deref(), "from")?.unwrap_or(until - DEFAULT_PERIOD_MILLIS);
+        if from > until {
+            return Err(ApiError::BadUserInput("`from` must not be after `until`".into()).into());
+        }
+        let tallies = service(ctx)
+            .store
+            .tally(from, until)
+            .await
+            .map_err(ApiError::internal)?;
+        let mut by_status: HashMap<DomainStatus, i64> = HashMap::new();
+        let mut sales = BTreeMap::new();
+        let mut paid_orders = 0;
+        for tally in &tallies {
+            *by_status.entry(tally.status).or_default() += tally.orders;
+            if tally.status.is_sale() {
+                paid_orders += tally.orders;
+                let (_, sum) = sales
+                    .entry(tally.currency.as_str())
+                    .or_insert((tally.currency, 0));
+                *sum += tally.total_minor;
+            }
+        }
+        Ok(OrderSummary {
+            from: primitives::time::format_millis(from),
+            until: primitives::time::format_millis(until),
+            by_status: DomainStatus::ALL
+                .into_iter()
+                .map(|status| OrderStatusCount {
+                    status: status.into(),
+                    count: by_status.get(&status).copied().unwrap_or(0),
+                })
+                .collect(),
+            paid_orders,
+            sales: sales
+                .into_values()
+                .map(|(currency, minor_units)| {
+                    Money {
+                        minor_units,
+                        currency,
+                    }
+                    .into()
+                })
+                .collect(),
+        })
     }
 }
 

@@ -65,6 +65,15 @@ pub struct OrderFilter {
     pub created_until: Option<i64>,
 }
 
+/// How many orders of one status and currency were placed in a period, and their totals.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StatusTally {
+    pub status: OrderStatus,
+    pub currency: CurrencyCode,
+    pub orders: i64,
+    pub total_minor: i64,
+}
+
 /// An order's place in a list: newest (or oldest) first, ties by id.
 pub type OrderCursor = (i64, String);
 
@@ -526,6 +535,35 @@ impl OrderStore {
 
     /// Orders matching `filter`, newest first (oldest first with `oldest_first`), after
     /// `cursor`, at most `limit`.
+    /// Orders created in `[from, until)` (milliseconds), counted by status and currency.
+    pub async fn tally(&self, from: i64, until: i64) -> StoreResult<Vec<StatusTally>> {
+        // PostgreSQL's SUM of BIGINT is NUMERIC: cast back, as SQLite's already is an integer.
+        let rows = sqlx::query(
+            "SELECT status, currency, COUNT(*) AS orders, \
+                    CAST(COALESCE(SUM(total_minor), 0) AS BIGINT) AS total_minor \
+             FROM orders WHERE created_at >= $1 AND created_at < $2 \
+             GROUP BY status, currency ORDER BY status, currency",
+        )
+        .bind(from)
+        .bind(until)
+        .fetch_all(self.db.pool())
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let status: String = row.try_get("status")?;
+                let currency: String = row.try_get("currency")?;
+                let what = || format!("orders of status {status:?} in {currency:?}");
+                Ok(StatusTally {
+                    status: OrderStatus::parse(&status).ok_or_else(|| corrupt("tally", what()))?,
+                    currency: CurrencyCode::parse(&currency)
+                        .ok_or_else(|| corrupt("tally", what()))?,
+                    orders: row.try_get("orders")?,
+                    total_minor: row.try_get("total_minor")?,
+                })
+            })
+            .collect()
+    }
+
     pub async fn list(
         &self,
         filter: &OrderFilter,

@@ -2,7 +2,8 @@
 //! SQLite: a checkout that pays, a declined card, too little stock, twenty identical checkouts at
 //! once, a payment call that fails and is resumed by the sweep without a second charge, a
 //! payment service that keeps failing (the checkout gives up, stock back), and the price the
-//! catalog has at checkout charged rather than the one the cart showed.
+//! catalog has at checkout charged rather than the one the cart showed; the dashboard's summary
+//! of a period's orders.
 
 use std::sync::Arc;
 
@@ -477,5 +478,60 @@ async fn an_unstarted_checkout_whose_cart_still_holds_its_lines_is_resumed_and_p
             assert_eq!(w.charges.len(), 1);
             assert_eq!(w.stock[LAMP], 4);
         });
+    }
+}
+
+#[tokio::test]
+async fn the_dashboards_summary_counts_orders_by_status_and_sums_the_paid_ones() {
+    const SUMMARY: &str =
+        "query($from: String, $until: String) { orderSummary(from: $from, until: $until) {
+        byStatus { status count } paidOrders sales { amount currencyCode } } }";
+    for sqlite in [false, true] {
+        let (app, _) = start(sqlite, 5, 2).await;
+        // A declined card keeps the cart's lines, so the next checkout pays for them.
+        assert_eq!(
+            checkout(&app, DECLINED, "k-1").await["order"]["status"],
+            "FAILED"
+        );
+        assert_eq!(
+            checkout(&app, "tok_visa", "k-2").await["order"]["status"],
+            "PAID"
+        );
+        let admin = app.tokens.admin("usr_admin");
+        let summary = app.data(SUMMARY, json!({}), Some(&admin)).await["orderSummary"].clone();
+        assert_eq!(
+            summary,
+            json!({
+                "byStatus": [
+                    { "status": "PENDING", "count": 0 }, { "status": "PAID", "count": 1 },
+                    { "status": "FULFILLED", "count": 0 }, { "status": "DELIVERED", "count": 0 },
+                    { "status": "CANCELLED", "count": 0 }, { "status": "FAILED", "count": 1 },
+                ],
+                "paidOrders": 1,
+                "sales": [{ "amount": "25.00", "currencyCode": "USD" }],
+            })
+        );
+        // A period without orders counts nothing.
+        let later = app
+            .data(
+                SUMMARY,
+                json!({ "from": "2999-01-01T00:00:00Z", "until": "2999-02-01T00:00:00Z" }),
+                Some(&admin),
+            )
+            .await["orderSummary"]
+            .clone();
+        assert_eq!(later["paidOrders"], 0);
+        assert_eq!(later["sales"], json!([]));
+        let backwards = app
+            .graphql(
+                SUMMARY,
+                json!({ "from": "2026-02-01T00:00:00Z", "until": "2026-01-01T00:00:00Z" }),
+                Some(&admin),
+            )
+            .await;
+        assert_eq!(kit::testing::error_code(&backwards), "BAD_USER_INPUT");
+        let ada = app.tokens.customer(CUSTOMER);
+        let refused = app.graphql(SUMMARY, json!({}), Some(&ada)).await;
+        assert_eq!(kit::testing::error_code(&refused), "FORBIDDEN");
     }
 }

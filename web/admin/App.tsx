@@ -1,0 +1,115 @@
+import { useState, type FormEvent } from "react";
+import { Link, Route, Switch } from "wouter";
+import { useMutation } from "urql";
+import { LoginDocument } from "../shared/generated/graphql";
+import { useSession } from "../shared/provider";
+import { ErrorMessage, Field, UserErrors } from "../shared/ui";
+import { ApiClientsPage, CustomersPage, NotificationsPage } from "./pages/Accounts";
+import { HomePage } from "./pages/Home";
+import { OrderPage, OrdersPage, ShipmentsPage } from "./pages/Orders";
+import { ProductPage, ProductsPage } from "./pages/Products";
+import { ReviewsPage } from "./pages/Reviews";
+import { WarehousesPage } from "./pages/Warehouses";
+
+export function App() {
+  const { session, store, expired } = useSession();
+  if (!session) return <SignIn expired={expired} />;
+  if (!store.roles().includes("admin")) {
+    return (
+      <main>
+        <h1>Shop admin</h1>
+        <p role="alert">
+          {session.user.email} may not use the dashboard: it needs an admin account.
+        </p>
+        <button type="button" onClick={() => store.signOut()}>
+          Sign out
+        </button>
+      </main>
+    );
+  }
+  return (
+    <>
+      <header className="top">
+        <Link href="/" className="brand">
+          Shop admin
+        </Link>
+        <span className="muted">{session.user.email}</span>
+        <button type="button" className="secondary" onClick={() => store.signOut()}>
+          Sign out
+        </button>
+      </header>
+      <div className="layout" style={{ padding: "1rem" }}>
+        <nav aria-label="Dashboard" className="sidebar">
+          <Link href="/">Home</Link>
+          <Link href="/products">Products</Link>
+          <Link href="/warehouses">Warehouses</Link>
+          <Link href="/orders">Orders</Link>
+          <Link href="/shipments">Shipments</Link>
+          <Link href="/reviews">Reviews</Link>
+          <Link href="/customers">Customers</Link>
+          <Link href="/api-clients">API clients</Link>
+          <Link href="/notifications">Notifications</Link>
+        </nav>
+        <main id="main" style={{ margin: 0, padding: 0 }}>
+          <Switch>
+            <Route path="/" component={HomePage} />
+            <Route path="/products" component={ProductsPage} />
+            <Route path="/products/:id" component={ProductPage} />
+            <Route path="/warehouses" component={WarehousesPage} />
+            <Route path="/orders" component={OrdersPage} />
+            <Route path="/orders/:id" component={OrderPage} />
+            <Route path="/shipments" component={ShipmentsPage} />
+            <Route path="/reviews" component={ReviewsPage} />
+            <Route path="/customers" component={CustomersPage} />
+            <Route path="/api-clients" component={ApiClientsPage} />
+            <Route path="/notifications" component={NotificationsPage} />
+            <Route>
+              <h1>Page not found</h1>
+            </Route>
+          </Switch>
+        </main>
+      </div>
+    </>
+  );
+}
+
+function SignIn({ expired }: { expired: boolean }) {
+  const { store } = useSession();
+  const [email, setEmail] = useState("");
+  const [password, setPassword] = useState("");
+  const [login, submit] = useMutation(LoginDocument);
+  const onSubmit = async (event: FormEvent) => {
+    event.preventDefault();
+    const payload = (await submit({ input: { email, password } })).data?.login;
+    if (payload?.user && payload.accessToken) store.signIn(payload, payload.user);
+  };
+  return (
+    <main>
+      <form onSubmit={onSubmit} style={{ maxWidth: "24rem" }}>
+        <h1>Shop admin</h1>
+        {expired && (
+          <p className="notice" role="status">
+            Your session has ended. Please sign in again.
+          </p>
+        )}
+        <Field label="Email">
+          <input type="email" autoComplete="email" required value={email} onChange={(e) => setEmail(e.target.value)} />
+        </Field>
+        <Field label="Password">
+          <input
+            type="password"
+            autoComplete="current-password"
+            required
+            value={password}
+            onChange={(e) => setPassword(e.target.value)}
+          />
+        </Field>
+        {login.error && <ErrorMessage error={login.error} />}
+        <UserErrors errors={login.data?.login.userErrors} />
+        <button type="submit" disabled={login.fetching}>
+          Sign in
+        </button>
+      </form>
+    </main>
+  );
+}

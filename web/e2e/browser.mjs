@@ -1,0 +1,71 @@
+// Chromium for the browser tests and the measurements: Debian's package, driven by
+// playwright-core (which downloads no browser of its own).
+import { chromium } from "playwright-core";
+
+export const SHOP_URL = (process.env.SHOP_URL ?? "http://127.0.0.1:4000").replace(/\/$/, "");
+
+/** Flags for a machine whose network is closed: nothing in the background reaches out. */
+const FLAGS = [
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--disable-dev-shm-usage",
+];
+
+export async function launch() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+    args: FLAGS,
+    headless: true,
+  });
+}
+
+/**
+ * A fresh browser profile on the shop. Requests to other hosts (the demo's product images)
+ * are refused at once, as they would be on this machine anyway; `bypassCSP` lets the
+ * accessibility checker's script into the page.
+ */
+export async function newContext(browser, options = {}) {
+  const context = await browser.newContext({ baseURL: SHOP_URL, bypassCSP: true, ...options });
+  await context.route(
+    (url) => !url.href.startsWith(SHOP_URL),
+    (route) => route.abort("blockedbyclient"),
+  );
+  return context;
+}
+
+/** An operation straight to the router, for setting up and checking what the UI did. */
+export async function api(query, variables = {}, token) {
+  const response = await fetch(`${SHOP_URL}/graphql`, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify({ query, variables }),
+  });
+  const body = await response.json();
+  if (body.errors) throw new Error(`${query.slice(0, 60)}: ${JSON.stringify(body.errors)}`);
+  return body.data;
+}
+
+export async function login(email, password) {
+  const data = await api(
+    "mutation($input: LoginInput!) { login(input: $input) { accessToken userErrors { message } } }",
+    { input: { email, password } },
+  );
+  if (!data.login.accessToken) throw new Error(`login ${email}: ${JSON.stringify(data.login.userErrors)}`);
+  return data.login.accessToken;
+}
+
+/** Waits for `check` to hold, asking again every `every` ms (for what the UI cannot push). */
+export async function until(what, check, { timeout = 60_000, every = 250 } = {}) {
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    const result = await check();
+    if (result) return result;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, every));
+  }
+}

@@ -1,0 +1,31 @@
+// Money and dates for the reader's locale; amounts arrive as decimal strings.
+
+export interface MoneyValue {
+  amount: string;
+  currencyCode: string;
+}
+
+const locale = typeof navigator === "undefined" ? "en-US" : navigator.language || "en-US";
+
+export function formatMoney(money: MoneyValue | null | undefined): string {
+  if (!money) return "";
+  return new Intl.NumberFormat(locale, { style: "currency", currency: money.currencyCode }).format(
+    Number(money.amount),
+  );
+}
+
+export function formatDate(iso: string | null | undefined): string {
+  if (!iso) return "";
+  return new Intl.DateTimeFormat(locale, { dateStyle: "medium", timeStyle: "short" }).format(new Date(iso));
+}
+
+/** `ORDER_PAID` as "Order paid". */
+export function humanize(value: string): string {
+  const text = value.toLowerCase().replace(/_/g, " ");
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+/** A key for a mutation that must happen once however often it is sent. */
+export function idempotencyKey(): string {
+  return crypto.randomUUID();
+}

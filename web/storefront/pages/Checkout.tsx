@@ -1,0 +1,230 @@
+// Checkout: an address from the book or a new one, the carriers' prices for it, a card, the
+// total. The idempotency key is kept until the shop answers, so pressing again after a network
+// failure returns the first order instead of making a second one.
+import { useEffect, useState, type FormEvent } from "react";
+import { Link, Redirect, useLocation } from "wouter";
+import { useMutation, useQuery } from "urql";
+import {
+  CheckoutDocument,
+  CheckoutPageDocument,
+  ShippingRatesDocument,
+  type AddressInput,
+} from "../../shared/generated/graphql";
+import { formatMoney, idempotencyKey } from "../../shared/format";
+import { useSession } from "../../shared/provider";
+import { ErrorMessage, Field, Money, Query, UserErrors } from "../../shared/ui";
+
+const KEY_STORAGE = "shop.checkoutKey";
+
+/** The built-in test processor's card tokens (a real shop gets one from its provider's form). */
+const TEST_CARDS = [
+  { token: "tok_visa", label: "Visa ending 4242" },
+  { token: "tok_mastercard", label: "Mastercard ending 4444" },
+  { token: "tok_declined", label: "Test card that is declined" },
+  { token: "tok_insufficient_funds", label: "Test card without funds" },
+];
+
+const EMPTY_ADDRESS: AddressInput = { fullName: "", line1: "", city: "", postalCode: "", countryCode: "US" };
+
+export function CheckoutPage() {
+  const { session } = useSession();
+  const [result, refetch] = useQuery({ query: CheckoutPageDocument, pause: !session });
+  if (!session) return <Redirect to="/signin?next=/checkout" />;
+  return (
+    <Query result={result} what="your checkout" retry={() => refetch({ requestPolicy: "network-only" })}>
+      {(data) =>
+        !data.me?.cart || data.me.cart.itemCount === 0 ? (
+          <>
+            <h1>Checkout</h1>
+            <p>Your cart is empty.</p>
+            <Link href="/">Continue shopping</Link>
+          </>
+        ) : (
+          <CheckoutForm me={data.me} cart={data.me.cart} />
+        )
+      }
+    </Query>
+  );
+}
+
+type Me = NonNullable<import("../../shared/generated/graphql").CheckoutPageQuery["me"]>;
+
+function CheckoutForm({ me, cart }: { me: Me; cart: NonNullable<Me["cart"]> }) {
+  const [, navigate] = useLocation();
+  const [addressId, setAddressId] = useState<string>(me.addresses[0]?.id ?? "new");
+  const [address, setAddress] = useState<AddressInput>(EMPTY_ADDRESS);
+  const [rateChoice, setRateChoice] = useState<string>("");
+  const [card, setCard] = useState(TEST_CARDS[0].token);
+  const [checkout, submit] = useMutation(CheckoutDocument);
+  const [key, setKey] = useState(() => sessionStorage.getItem(KEY_STORAGE) ?? idempotencyKey());
+  useEffect(() => sessionStorage.setItem(KEY_STORAGE, key), [key]);
+
+  const chosenAddress: AddressInput | null =
+    addressId === "new"
+      ? address.fullName && address.line1 && address.city && address.postalCode && address.countryCode
+        ? address
+        : null
+      : stripAddress(me.addresses.find((a) => a.id === addressId));
+  const lines = cart.lines.map((line) => ({ productId: line.product.id, quantity: line.quantity }));
+  const [rates] = useQuery({
+    query: ShippingRatesDocument,
+    variables: { input: { address: chosenAddress ?? EMPTY_ADDRESS, lines } },
+    pause: !chosenAddress,
+  });
+  const rateList = rates.data?.shippingRates.rates ?? [];
+  const rate = rateList.find((r) => `${r.carrier}/${r.service}` === rateChoice) ?? rateList[0];
+  const total = rate && cart.subtotal
+    ? { amount: (Number(cart.subtotal.amount) + Number(rate.price.amount)).toFixed(2), currencyCode: cart.subtotal.currencyCode }
+    : null;
+
+  const placeOrder = async (event: FormEvent) => {
+    event.preventDefault();
+    if (!chosenAddress) return;
+    const answer = await submit({
+      input: {
+        cartId: cart.id,
+        ...(addressId === "new" ? { shippingAddress: chosenAddress } : { addressId }),
+        shippingMethod: rate ? { carrier: rate.carrier, service: rate.service } : null,
+        paymentToken: card,
+        idempotencyKey: key,
+      },
+    });
+    // Without an answer the order may exist: keep the key, so pressing again finds it.
+    if (answer.error?.networkError || !answer.data) return;
+    sessionStorage.removeItem(KEY_STORAGE);
+    setKey(idempotencyKey());
+    const order = answer.data.checkout.order;
+    if (order && order.status !== "FAILED" && !answer.data.checkout.userErrors.length) {
+      navigate(`/account/orders/${order.id}?placed=1`);
+    }
+  };
+
+  const payload = checkout.data?.checkout;
+  return (
+    <form onSubmit={placeOrder}>
+      <h1>Checkout</h1>
+      <section aria-labelledby="ship-to">
+        <h2 id="ship-to">Shipping address</h2>
+        {me.addresses.map((a) => (
+          <label key={a.id} style={{ display: "block" }}>
+            <input type="radio" name="address" checked={addressId === a.id} onChange={() => setAddressId(a.id)} />{" "}
+            {a.fullName}, {a.line1}, {a.postalCode} {a.city}, {a.countryCode}
+          </label>
+        ))}
+        <label style={{ display: "block" }}>
+          <input type="radio" name="address" checked={addressId === "new"} onChange={() => setAddressId("new")} /> A new
+          address
+        </label>
+        {addressId === "new" && <AddressFields value={address} onChange={setAddress} />}
+      </section>
+      <section aria-labelledby="delivery">
+        <h2 id="delivery">Delivery</h2>
+        {!chosenAddress && <p className="muted">Enter an address to see delivery options.</p>}
+        {rates.fetching && <p className="loading">Finding delivery options…</p>}
+        {rates.error && <ErrorMessage error={rates.error} />}
+        <UserErrors errors={rates.data?.shippingRates.userErrors} />
+        {rateList.map((r) => (
+          <label key={`${r.carrier}/${r.service}`} style={{ display: "block" }}>
+            <input
+              type="radio"
+              name="rate"
+              checked={rate === r}
+              onChange={() => setRateChoice(`${r.carrier}/${r.service}`)}
+            />{" "}
+            {r.carrierName} {r.serviceName}, {r.minTransitDays}–{r.maxTransitDays} days: {formatMoney(r.price)}
+          </label>
+        ))}
+      </section>
+      <section aria-labelledby="payment">
+        <h2 id="payment">Payment</h2>
+        <Field label="Card">
+          <select value={card} onChange={(e) => setCard(e.target.value)}>
+            {TEST_CARDS.map((c) => (
+              <option key={c.token} value={c.token}>
+                {c.label}
+              </option>
+            ))}
+          </select>
+        </Field>
+      </section>
+      <section aria-labelledby="summary">
+        <h2 id="summary">Summary</h2>
+        <ul>
+          {cart.lines.map((line) => (
+            <li key={line.product.id}>
+              {line.quantity} × {line.product.name}: <Money value={line.lineTotal} />
+            </li>
+          ))}
+        </ul>
+        <p>
+          Subtotal <Money value={cart.subtotal} />
+          {rate && (
+            <>
+              {" "}
+              · Delivery <Money value={rate.price} />
+            </>
+          )}
+        </p>
+        {total && (
+          <p>
+            Total to pay: <strong data-testid="total">{formatMoney(total)}</strong>
+          </p>
+        )}
+      </section>
+      {checkout.error && <ErrorMessage error={checkout.error} />}
+      {checkout.error?.networkError && (
+        <p role="alert">Your order may not have been placed. Press “Place order” again: you will not be charged twice.</p>
+      )}
+      <UserErrors errors={payload?.userErrors} />
+      {payload?.order?.status === "FAILED" && (
+        <p className="error" role="alert">
+          {payload.order.payment?.status === "FAILED" || payload.userErrors.length === 0
+            ? "Your payment did not go through and nothing was charged. Choose another card and try again."
+            : "Your order could not be placed. Nothing was charged."}
+        </p>
+      )}
+      <button type="submit" disabled={!chosenAddress || checkout.fetching}>
+        {checkout.fetching ? "Placing your order…" : "Place order"}
+      </button>
+    </form>
+  );
+}
+
+function stripAddress(a: Me["addresses"][number] | undefined): AddressInput | null {
+  if (!a) return null;
+  return {
+    fullName: a.fullName,
+    line1: a.line1,
+    line2: a.line2,
+    city: a.city,
+    region: a.region,
+    postalCode: a.postalCode,
+    countryCode: a.countryCode,
+    phone: a.phone,
+  };
+}
+
+export function AddressFields({ value, onChange }: { value: AddressInput; onChange: (value: AddressInput) => void }) {
+  const field = (name: keyof AddressInput, label: string, required = true, autoComplete?: string) => (
+    <Field label={label}>
+      <input
+        required={required}
+        autoComplete={autoComplete}
+        value={(value[name] as string | null | undefined) ?? ""}
+        onChange={(e) => onChange({ ...value, [name]: e.target.value })}
+      />
+    </Field>
+  );
+  return (
+    <fieldset>
+      <legend>Address</legend>
+      {field("fullName", "Full name", true, "name")}
+      {field("line1", "Street and number", true, "address-line1")}
+      {field("line2", "Apartment, suite (optional)", false, "address-line2")}
+      {field("city", "City", true, "address-level2")}
+      {field("region", "State, province or region (where the country has them)", false, "address-level1")}
+      {field("postalCode", "Postal code", true, "postal-code")}
+      {field("countryCode", "Country code (e.g. US, GB)", true, "country")}
+    </fieldset>
+  );
+}

@@ -1,0 +1,125 @@
+import { useState } from "react";
+import { useSearchParams } from "wouter";
+import { useQuery } from "urql";
+import { SearchProductsDocument, type ProductSearchSort } from "../../shared/generated/graphql";
+import { formatMoney } from "../../shared/format";
+import { Field, Pager, Query } from "../../shared/ui";
+import { ProductGrid } from "../ProductCard";
+import { PriceFilter } from "./Category";
+
+const PAGE_SIZE = 24;
+
+export function SearchPage() {
+  const [params, setParams] = useSearchParams();
+  const [cursors, setCursors] = useState<(string | null)[]>([null]);
+  const query = params.get("q") ?? "";
+  const brandIds = params.getAll("brand");
+  const categoryId = params.get("category");
+  const sort = (params.get("sort") as ProductSearchSort | null) ?? "RELEVANCE";
+  const [result, refetch] = useQuery({
+    query: SearchProductsDocument,
+    variables: {
+      query,
+      first: PAGE_SIZE,
+      after: cursors[cursors.length - 1],
+      sort,
+      filter: {
+        brandIds: brandIds.length ? brandIds : null,
+        categoryId,
+        minPrice: params.get("min") || null,
+        maxPrice: params.get("max") || null,
+      },
+    },
+    pause: !query,
+  });
+  const update = (change: (next: URLSearchParams) => void) => {
+    const next = new URLSearchParams(params);
+    change(next);
+    setCursors([null]);
+    setParams(next);
+  };
+  if (!query) return <h1>Search the shop</h1>;
+  return (
+    <Query result={result} what="results" retry={() => refetch({ requestPolicy: "network-only" })}>
+      {(data) => {
+        const search = data.searchProducts;
+        return (
+          <>
+            <h1>
+              {search.totalCount} results for “{query}”
+            </h1>
+            <div className="layout">
+              <aside aria-label="Filters">
+                <Field label="Sort by">
+                  <select value={sort} onChange={(e) => update((next) => next.set("sort", e.target.value))}>
+                    <option value="RELEVANCE">Relevance</option>
+                    <option value="NEWEST">Newest</option>
+                    <option value="PRICE_ASC">Price: low to high</option>
+                    <option value="PRICE_DESC">Price: high to low</option>
+                  </select>
+                </Field>
+                <fieldset>
+                  <legend>Brand</legend>
+                  {search.facets.brands.map(({ brand, count }) => (
+                    <label key={brand.id} style={{ display: "block" }}>
+                      <input
+                        type="checkbox"
+                        checked={brandIds.includes(brand.id)}
+                        onChange={(e) =>
+                          update((next) => {
+                            const chosen = new Set(brandIds);
+                            if (e.target.checked) chosen.add(brand.id);
+                            else chosen.delete(brand.id);
+                            next.delete("brand");
+                            chosen.forEach((id) => next.append("brand", id));
+                          })
+                        }
+                      />{" "}
+                      {brand.name} ({count})
+                    </label>
+                  ))}
+                </fieldset>
+                <fieldset>
+                  <legend>Category</legend>
+                  {search.facets.categories.map(({ category, count }) => (
+                    <label key={category.id} style={{ display: "block" }}>
+                      <input
+                        type="radio"
+                        name="category"
+                        checked={categoryId === category.id}
+                        onChange={() => update((next) => next.set("category", category.id))}
+                      />{" "}
+                      {category.name} ({count})
+                    </label>
+                  ))}
+                  {categoryId && (
+                    <button type="button" className="secondary" onClick={() => update((next) => next.delete("category"))}>
+                      Any category
+                    </button>
+                  )}
+                </fieldset>
+                <p className="muted">
+                  Prices:{" "}
+                  {search.facets.prices
+                    .filter((bucket) => bucket.count > 0)
+                    .map((bucket) => `${formatMoney(bucket.min)}–${formatMoney(bucket.max)} (${bucket.count})`)
+                    .join(", ")}
+                </p>
+                <PriceFilter params={params} update={update} />
+              </aside>
+              <section aria-label="Results">
+                <ProductGrid products={search.edges.map((edge) => edge.node)} />
+                <Pager
+                  cursors={cursors}
+                  hasNextPage={search.pageInfo.hasNextPage}
+                  endCursor={search.pageInfo.endCursor}
+                  onChange={setCursors}
+                />
+              </section>
+            </div>
+          </>
+        );
+      }}
+    </Query>
+  );
+}

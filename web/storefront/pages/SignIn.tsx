@@ -1,0 +1,102 @@
+import { useState, type FormEvent } from "react";
+import { Link, useLocation, useSearchParams } from "wouter";
+import { useMutation } from "urql";
+import { LoginDocument, RegisterDocument } from "../../shared/generated/graphql";
+import { useSession } from "../../shared/provider";
+import { ErrorMessage, Field, UserErrors } from "../../shared/ui";
+import { useMergeGuestCart } from "../cart";
+
+/** After signing in or up: the guest cart joins the account, then on to where the user was going. */
+function useSignedIn() {
+  const { store } = useSession();
+  const merge = useMergeGuestCart();
+  const [, navigate] = useLocation();
+  const [params] = useSearchParams();
+  return async (
+    tokens: { accessToken?: string | null; refreshToken?: string | null; expiresIn?: number | null },
+    user: { id: string; name: string; email: string },
+  ) => {
+    store.signIn(tokens, user);
+    await merge();
+    const next = params.get("next");
+    navigate(next?.startsWith("/") ? next : "/account");
+  };
+}
+
+export function SignInPage() {
+  const [email, setEmail] = useState("");
+  const [password, setPassword] = useState("");
+  const [login, submit] = useMutation(LoginDocument);
+  const signedIn = useSignedIn();
+  const [params] = useSearchParams();
+  const onSubmit = async (event: FormEvent) => {
+    event.preventDefault();
+    const answer = await submit({ input: { email, password } });
+    const payload = answer.data?.login;
+    if (payload?.user && payload.accessToken) await signedIn(payload, payload.user);
+  };
+  return (
+    <form onSubmit={onSubmit} style={{ maxWidth: "24rem" }}>
+      <h1>Sign in</h1>
+      <Field label="Email">
+        <input type="email" autoComplete="email" required value={email} onChange={(e) => setEmail(e.target.value)} />
+      </Field>
+      <Field label="Password">
+        <input
+          type="password"
+          autoComplete="current-password"
+          required
+          value={password}
+          onChange={(e) => setPassword(e.target.value)}
+        />
+      </Field>
+      {login.error && <ErrorMessage error={login.error} />}
+      <UserErrors errors={login.data?.login.userErrors} />
+      <button type="submit" disabled={login.fetching}>
+        {login.fetching ? "Signing in…" : "Sign in"}
+      </button>
+      <p>
+        New here? <Link href={`/signup${params.size ? `?${params}` : ""}`}>Create an account</Link>
+      </p>
+    </form>
+  );
+}
+
+export function SignUpPage() {
+  const [name, setName] = useState("");
+  const [email, setEmail] = useState("");
+  const [password, setPassword] = useState("");
+  const [register, submit] = useMutation(RegisterDocument);
+  const signedIn = useSignedIn();
+  const onSubmit = async (event: FormEvent) => {
+    event.preventDefault();
+    const answer = await submit({ input: { name, email, password } });
+    const payload = answer.data?.register;
+    if (payload?.user && payload.accessToken) await signedIn(payload, payload.user);
+  };
+  return (
+    <form onSubmit={onSubmit} style={{ maxWidth: "24rem" }}>
+      <h1>Create an account</h1>
+      <Field label="Name">
+        <input autoComplete="name" required value={name} onChange={(e) => setName(e.target.value)} />
+      </Field>
+      <Field label="Email">
+        <input type="email" autoComplete="email" required value={email} onChange={(e) => setEmail(e.target.value)} />
+      </Field>
+      <Field label="Password" hint="At least 10 characters.">
+        <input
+          type="password"
+          autoComplete="new-password"
+          required
+          value={password}
+          onChange={(e) => setPassword(e.target.value)}
+        />
+      </Field>
+      {register.error && <ErrorMessage error={register.error} />}
+      <UserErrors errors={register.data?.register.userErrors} />
+      <button type="submit" disabled={register.fetching}>
+        {register.fetching ? "Creating your account…" : "Create account"}
+      </button>
+    </form>
+  );
+}
