@@ -37,7 +37,7 @@ export function ShopProvider({
       ),
     [store],
   );
-  // eslint-disable-next-line react-hooks/exhaustive-deps
+  // A new client for each generation (`state.generation` is the dependency that matters).
   const client = useMemo(() => createClient(store, invalidations), [store, state.generation]);
   const value = useMemo(
     () => ({ store, session: state.session, expired: state.expired }),

@@ -14,7 +14,7 @@ export function App() {
   const { expired } = useSession();
   return (
     <>
-      <a href="#main" className="visually-hidden">
+      <a href="#main" className="skip-link">
         Skip to content
       </a>
       <Header />

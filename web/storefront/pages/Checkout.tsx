@@ -9,6 +9,7 @@ import {
   CheckoutPageDocument,
   ShippingRatesDocument,
   type AddressInput,
+  type CheckoutPageQuery,
 } from "../../shared/generated/graphql";
 import { formatMoney, idempotencyKey } from "../../shared/format";
 import { useSession } from "../../shared/provider";
@@ -47,7 +48,7 @@ export function CheckoutPage() {
   );
 }
 
-type Me = NonNullable<import("../../shared/generated/graphql").CheckoutPageQuery["me"]>;
+type Me = NonNullable<CheckoutPageQuery["me"]>;
 
 function CheckoutForm({ me, cart }: { me: Me; cart: NonNullable<Me["cart"]> }) {
   const [, navigate] = useLocation();
