@@ -17,6 +17,7 @@ const INVALIDATIONS = {
   createApiClient: ["apiClients"],
   revokeApiClient: ["apiClients"],
   retryNotification: ["notifications"],
+  setNotificationTemplate: ["notificationTemplate"],
   setUserDisabled: ["users"],
 };
 

@@ -354,6 +354,15 @@ async function adminJourney(browser, bought) {
   );
   await shot(page, "admin-order");
 
+  // The order-paid email's template, loaded as it is and saved with a new subject.
+  await page.getByRole("link", { name: "Notifications" }).click();
+  await page.getByLabel("Kind").selectOption("ORDER_PAID");
+  const subject = page.getByLabel("Subject");
+  await until("the template to load", async () => (await subject.inputValue()).length > 0);
+  await subject.fill(`Your order {{ number }} is paid (${RUN})`);
+  await page.getByRole("button", { name: "Save template" }).click();
+  await page.getByText("Template saved.").waitFor();
+
   // The held review, published.
   await page.getByRole("link", { name: "Reviews" }).click();
   const review = page.getByRole("article", { name: `Review ${bought.title}` });

@@ -5,6 +5,7 @@ import {
   ApiClientsDocument,
   CreateApiClientDocument,
   FailedNotificationsDocument,
+  NotificationTemplateDocument,
   RetryNotificationDocument,
   RevokeApiClientDocument,
   RotateApiClientSecretDocument,
@@ -188,20 +189,6 @@ export function NotificationsPage() {
     variables: { first: 25, after: cursors[cursors.length - 1] },
   });
   const [retried, retry] = useMutation(RetryNotificationDocument);
-  const [saved, save] = useMutation(SetNotificationTemplateDocument);
-  const onSubmit = (event: FormEvent<HTMLFormElement>) => {
-    event.preventDefault();
-    const form = new FormData(event.currentTarget);
-    save({
-      input: {
-        kind: form.get("kind") as NotificationKind,
-        language: String(form.get("language")),
-        subject: String(form.get("subject")),
-        text: String(form.get("text")),
-        html: String(form.get("html")),
-      },
-    });
-  };
   return (
     <>
       <h1>Notifications</h1>
@@ -238,38 +225,71 @@ export function NotificationsPage() {
           </>
         )}
       </Query>
-      <form onSubmit={onSubmit} className="card">
-        <h2>Template</h2>
-        <div className="row">
-          <Field label="Kind">
-            <select name="kind">
-              {KINDS.map((kind) => (
-                <option key={kind} value={kind}>
-                  {humanize(kind)}
-                </option>
-              ))}
-            </select>
-          </Field>
-          <Field label="Language">
-            <input name="language" defaultValue="en" required size={3} />
-          </Field>
-        </div>
-        <Field label="Subject">
-          <input name="subject" required />
-        </Field>
-        <Field label="Text">
-          <textarea name="text" rows={4} required />
-        </Field>
-        <Field label="HTML">
-          <textarea name="html" rows={4} required />
-        </Field>
-        {saved.error && <ErrorMessage error={saved.error} />}
-        <UserErrors errors={saved.data?.setNotificationTemplate.userErrors} />
-        {saved.data?.setNotificationTemplate.template && <p role="status">Template saved.</p>}
-        <button type="submit" disabled={saved.fetching}>
-          Save template
-        </button>
-      </form>
+      <TemplateEditor />
     </>
+  );
+}
+
+/** A kind's template in a language: loaded as it is now, saved whole. */
+function TemplateEditor() {
+  const [kind, setKind] = useState<NotificationKind>("ORDER_PAID");
+  const [language, setLanguage] = useState("en");
+  const [current] = useQuery({ query: NotificationTemplateDocument, variables: { kind, language }, pause: !language });
+  const [saved, save] = useMutation(SetNotificationTemplateDocument);
+  const template = current.data?.notificationTemplate;
+  const onSubmit = (event: FormEvent<HTMLFormElement>) => {
+    event.preventDefault();
+    const form = new FormData(event.currentTarget);
+    save({
+      input: {
+        kind,
+        language,
+        subject: String(form.get("subject")),
+        text: String(form.get("text")),
+        html: String(form.get("html")),
+      },
+    });
+  };
+  return (
+    <section className="card" aria-labelledby="template">
+      <h2 id="template">Template</h2>
+      <div className="row">
+        <Field label="Kind">
+          <select value={kind} onChange={(e) => setKind(e.target.value as NotificationKind)}>
+            {KINDS.map((k) => (
+              <option key={k} value={k}>
+                {humanize(k)}
+              </option>
+            ))}
+          </select>
+        </Field>
+        <Field label="Language">
+          <input value={language} onChange={(e) => setLanguage(e.target.value)} required size={3} />
+        </Field>
+      </div>
+      {current.fetching && !template && <p className="loading">Loading the template…</p>}
+      {current.error && <ErrorMessage error={current.error} />}
+      {template && (
+        // Keyed by what it shows, so switching kind or language fills the fields afresh.
+        <form key={`${template.kind}-${template.language}-${template.subject}`} onSubmit={onSubmit}>
+          <p className="muted">Placeholders: {template.placeholders.map((p) => `{{ ${p} }}`).join(", ")}</p>
+          <Field label="Subject">
+            <input name="subject" required defaultValue={template.subject} />
+          </Field>
+          <Field label="Text">
+            <textarea name="text" rows={6} required defaultValue={template.text} />
+          </Field>
+          <Field label="HTML">
+            <textarea name="html" rows={6} required defaultValue={template.html} />
+          </Field>
+          {saved.error && <ErrorMessage error={saved.error} />}
+          <UserErrors errors={saved.data?.setNotificationTemplate.userErrors} />
+          {saved.data?.setNotificationTemplate.template && <p role="status">Template saved.</p>}
+          <button type="submit" disabled={saved.fetching}>
+            Save template
+          </button>
+        </form>
+      )}
+    </section>
   );
 }

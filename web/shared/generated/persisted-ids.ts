@@ -33,6 +33,7 @@ export const persistedIds: Record<string, string> = {
   "ModerateReview": "93c70055b6af518f6fe381282a9b0413e9b066d91a476ca8e8399caf28318af2",
   "Navigation": "b9cfb87c133172332b4a54a2b0cacf16dcb367088e3fb3ba7267595f18a30dac",
   "NotificationSettings": "c8f8a4330aa00d2857cfdd43c509a8522b4c7e5c96130aabef063aeea47f8ba6",
+  "NotificationTemplate": "54c70cbea9f1ebe3932b7a94fdf33e2084c6753940a6ec6b6595a24a354d8076",
   "Order": "88c0463e5183e99fa2d467baec80c7db39ca935559b0a117dbf831e065d78b68",
   "OrderHistory": "9aa6dd39d0b1e2f044d7400631367c235567f11581adf2a01c96e54b0c533383",
   "Orders": "b12cca898bf96a9f7a1fdc0692ae0a3762af2522d7deaea582676cb1b4e80127",
