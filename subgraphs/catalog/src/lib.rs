@@ -28,7 +28,7 @@ use store::CatalogStore;
 
 pub static MIGRATIONS: storage::migrations::Migrations = storage::migrations!(
     "../../migrations/catalog",
-    ["0001_catalog.sql", "0002_events.sql"]
+    ["0001_catalog.sql", "0002_events.sql", "0003_variants.sql"]
 );
 
 pub struct Catalog {

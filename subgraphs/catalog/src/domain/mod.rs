@@ -2,5 +2,7 @@
 
 pub mod product;
 pub mod slug;
+pub mod variant;
 
 pub use product::{Attribute, Media, Product, ProductStatus};
+pub use variant::{default_variant_id, OptionValue, Variant};

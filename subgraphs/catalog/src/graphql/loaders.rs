@@ -7,13 +7,17 @@ use async_graphql::dataloader::Loader;
 use async_graphql::Context;
 use kit::ApiError;
 
-use crate::domain::Product;
+use crate::domain::{Product, Variant};
 use crate::service::CatalogService;
-use crate::store::{BrandRow, CategoryRow, ProductRow, StoreError};
+use crate::store::{BrandRow, CategoryRow, ProductRow, StoreError, VariantRow};
 
 pub struct ProductIdLoader(pub Arc<CatalogService>);
 pub struct ProductSkuLoader(pub Arc<CatalogService>);
 pub struct BrandLoader(pub Arc<CatalogService>);
+/// A product's variants, in order, by product id.
+pub struct VariantsOfProductLoader(pub Arc<CatalogService>);
+pub struct VariantIdLoader(pub Arc<CatalogService>);
+pub struct VariantSkuLoader(pub Arc<CatalogService>);
 
 /// Rows parsed into products; one that does not parse fails the batch (an internal error).
 fn parse(rows: Vec<ProductRow>) -> Result<Vec<Product>, Arc<StoreError>> {
@@ -61,6 +65,66 @@ impl Loader<String> for BrandLoader {
     async fn load(&self, ids: &[String]) -> Result<HashMap<String, BrandRow>, Self::Error> {
         let rows = self.0.store.brands_by_ids(ids).await.map_err(Arc::new)?;
         Ok(rows.into_iter().map(|r| (r.id.clone(), r)).collect())
+    }
+}
+
+fn parse_variants(rows: Vec<VariantRow>) -> Result<Vec<Variant>, Arc<StoreError>> {
+    rows.into_iter()
+        .map(Variant::try_from)
+        .collect::<Result<_, _>>()
+        .map_err(Arc::new)
+}
+
+impl Loader<String> for VariantsOfProductLoader {
+    type Value = Vec<Variant>;
+    type Error = Arc<StoreError>;
+
+    async fn load(&self, ids: &[String]) -> Result<HashMap<String, Vec<Variant>>, Self::Error> {
+        let rows = self
+            .0
+            .store
+            .variants_of_products(ids)
+            .await
+            .map_err(Arc::new)?;
+        let mut by_product: HashMap<String, Vec<Variant>> = HashMap::new();
+        for variant in parse_variants(rows)? {
+            by_product
+                .entry(variant.product_id.clone())
+                .or_default()
+                .push(variant);
+        }
+        Ok(by_product)
+    }
+}
+
+impl Loader<String> for VariantIdLoader {
+    type Value = Variant;
+    type Error = Arc<StoreError>;
+
+    async fn load(&self, ids: &[String]) -> Result<HashMap<String, Variant>, Self::Error> {
+        let rows = self.0.store.variants_by_ids(ids).await.map_err(Arc::new)?;
+        Ok(parse_variants(rows)?
+            .into_iter()
+            .map(|v| (v.id.clone(), v))
+            .collect())
+    }
+}
+
+impl Loader<String> for VariantSkuLoader {
+    type Value = Variant;
+    type Error = Arc<StoreError>;
+
+    async fn load(&self, skus: &[String]) -> Result<HashMap<String, Variant>, Self::Error> {
+        let rows = self
+            .0
+            .store
+            .variants_by_skus(skus)
+            .await
+            .map_err(Arc::new)?;
+        Ok(parse_variants(rows)?
+            .into_iter()
+            .map(|v| (v.sku.clone(), v))
+            .collect())
     }
 }
 

@@ -6,6 +6,7 @@ mod loaders;
 mod product;
 mod search;
 mod taxonomy;
+mod variant;
 
 use std::sync::Arc;
 
@@ -14,7 +15,10 @@ use kit::schema::dataloader;
 use kit::ApiError;
 
 use crate::service::{CatalogError, CatalogService};
-pub use loaders::{BrandLoader, ProductIdLoader, ProductSkuLoader, RequestCategories};
+pub use loaders::{
+    BrandLoader, ProductIdLoader, ProductSkuLoader, RequestCategories, VariantIdLoader,
+    VariantSkuLoader, VariantsOfProductLoader,
+};
 pub use product::Product;
 
 #[derive(MergedObject, Default)]
@@ -22,6 +26,7 @@ pub struct Query(
     product::ProductQuery,
     taxonomy::TaxonomyQuery,
     search::SearchQuery,
+    variant::VariantQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -50,6 +55,9 @@ pub fn request_data(
         .data(dataloader(ProductIdLoader(service.clone())))
         .data(dataloader(ProductSkuLoader(service.clone())))
         .data(dataloader(BrandLoader(service.clone())))
+        .data(dataloader(VariantsOfProductLoader(service.clone())))
+        .data(dataloader(VariantIdLoader(service.clone())))
+        .data(dataloader(VariantSkuLoader(service.clone())))
         .data(RequestCategories::default())
 }
 

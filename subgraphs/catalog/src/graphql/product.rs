@@ -52,7 +52,7 @@ impl TryFrom<ProductRow> for Product {
     }
 }
 
-fn internal(error: std::sync::Arc<crate::store::StoreError>) -> ApiError {
+pub(crate) fn internal(error: std::sync::Arc<crate::store::StoreError>) -> ApiError {
     ApiError::internal(error.as_ref())
 }
 
@@ -84,6 +84,25 @@ impl Product {
             .get(&self.product.category_id)
             .cloned()
             .map(Category::from))
+    }
+
+    /// What is sold, in order: one variant per combination of option values, or the default
+    /// variant of a product without options. Archived variants are shown to admins only.
+    async fn variants(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<super::variant::ProductVariant>> {
+        let loader = ctx.data_unchecked::<DataLoader<super::VariantsOfProductLoader>>();
+        let admin = viewer(ctx).is_admin();
+        Ok(loader
+            .load_one(self.product.id.clone())
+            .await
+            .map_err(internal)?
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|v| v.status != ProductStatus::Archived || admin)
+            .map(super::variant::ProductVariant::from)
+            .collect())
     }
 
     async fn attributes(&self) -> Vec<Attribute> {

@@ -65,6 +65,82 @@ pub struct ProductRow {
     pub updated_at: i64,
 }
 
+/// A product's variant as stored (`product_variants`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct VariantRow {
+    pub id: String,
+    pub product_id: String,
+    pub position: i64,
+    pub sku: String,
+    /// JSON array of `{name, value}`, in the product's option order.
+    pub option_values: String,
+    pub price_minor: i64,
+    pub compare_at_minor: Option<i64>,
+    pub currency: String,
+    pub weight_grams: Option<i64>,
+    pub barcode: Option<String>,
+    pub status: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+impl VariantRow {
+    /// The default variant of a product without options: its SKU, price, weight and status.
+    pub fn default_of(product: &ProductRow) -> Self {
+        Self {
+            id: crate::domain::default_variant_id(&product.id),
+            product_id: product.id.clone(),
+            position: 0,
+            sku: product.sku.clone(),
+            option_values: "[]".into(),
+            price_minor: product.price_minor,
+            compare_at_minor: None,
+            currency: product.currency.clone(),
+            weight_grams: product.weight_grams,
+            barcode: None,
+            status: product.status.clone(),
+            created_at: product.created_at,
+            updated_at: product.updated_at,
+        }
+    }
+}
+
+impl TryFrom<VariantRow> for crate::domain::Variant {
+    type Error = StoreError;
+
+    /// Parsed once; a row that does not parse is an error, never a guessed value.
+    fn try_from(row: VariantRow) -> Result<Self, StoreError> {
+        let corrupt = |what: String| StoreError::Corrupt {
+            id: row.id.clone(),
+            what,
+        };
+        let currency = commerce::money::CurrencyCode::parse(&row.currency)
+            .ok_or_else(|| corrupt(format!("currency {:?}", row.currency)))?;
+        let status = crate::domain::ProductStatus::parse(&row.status)
+            .ok_or_else(|| corrupt(format!("status {:?}", row.status)))?;
+        let option_values = serde_json::from_str(&row.option_values)
+            .map_err(|e| corrupt(format!("option values: {e}")))?;
+        let money = |minor_units| commerce::money::Money {
+            minor_units,
+            currency,
+        };
+        Ok(Self {
+            price: money(row.price_minor),
+            compare_at: row.compare_at_minor.map(money),
+            id: row.id,
+            product_id: row.product_id,
+            position: row.position,
+            sku: row.sku,
+            option_values,
+            weight_grams: row.weight_grams,
+            barcode: row.barcode,
+            status,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        })
+    }
+}
+
 impl TryFrom<ProductRow> for crate::domain::Product {
     type Error = StoreError;
 

@@ -40,6 +40,26 @@ fn product_row(row: &AnyRow) -> Result<ProductRow, sqlx::Error> {
     })
 }
 
+const VARIANT_COLUMNS: &str = "id, product_id, position, sku, option_values, price_minor, compare_at_minor, currency, weight_grams, barcode, status, created_at, updated_at";
+
+fn variant_row(row: &AnyRow) -> Result<VariantRow, sqlx::Error> {
+    Ok(VariantRow {
+        id: row.try_get("id")?,
+        product_id: row.try_get("product_id")?,
+        position: row.try_get("position")?,
+        sku: row.try_get("sku")?,
+        option_values: row.try_get("option_values")?,
+        price_minor: row.try_get("price_minor")?,
+        compare_at_minor: row.try_get("compare_at_minor")?,
+        currency: row.try_get("currency")?,
+        weight_grams: row.try_get("weight_grams")?,
+        barcode: row.try_get("barcode")?,
+        status: row.try_get("status")?,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+    })
+}
+
 fn brand_row(row: &AnyRow) -> Result<BrandRow, sqlx::Error> {
     Ok(BrandRow {
         id: row.try_get("id")?,
@@ -107,6 +127,48 @@ fn filter_sql(db: &Database, filter: &ProductFilter, values: &mut Vec<Value>) ->
         clauses.push(format!("price_minor <= ${}", values.len()));
     }
     clauses
+}
+
+/// Multi-row inserts of variants in a transaction, kept under SQLite's parameter limit.
+async fn insert_variants(
+    tx: &mut storage::db::Transaction,
+    variants: &[VariantRow],
+) -> StoreResult<()> {
+    const COLUMNS: usize = 13;
+    for chunk in variants.chunks(500) {
+        let rows: Vec<String> = (0..chunk.len())
+            .map(|i| format!("({})", placeholders(i * COLUMNS + 1, COLUMNS)))
+            .collect();
+        let sql = format!(
+            "INSERT INTO product_variants ({VARIANT_COLUMNS}) VALUES {}",
+            rows.join(", ")
+        );
+        let mut query = sqlx::query(&sql);
+        for v in chunk {
+            query = query
+                .bind(&v.id)
+                .bind(&v.product_id)
+                .bind(v.position)
+                .bind(&v.sku)
+                .bind(&v.option_values)
+                .bind(v.price_minor)
+                .bind(v.compare_at_minor)
+                .bind(&v.currency)
+                .bind(v.weight_grams)
+                .bind(&v.barcode)
+                .bind(&v.status)
+                .bind(v.created_at)
+                .bind(v.updated_at);
+        }
+        query
+            .execute(&mut **tx)
+            .await
+            .map_err(|e| match duplicate_of(&e) {
+                Some(field) => StoreError::Duplicate(field),
+                None => e.into(),
+            })?;
+    }
+    Ok(())
 }
 
 fn where_clause(clauses: &[String]) -> String {
@@ -230,6 +292,29 @@ impl CatalogStore {
                 Some(field) => StoreError::Duplicate(field),
                 None => e.into(),
             })?;
+        // The default variant follows the product (a product with options has none).
+        let variant = VariantRow::default_of(p);
+        if is_new {
+            insert_variants(&mut tx, std::slice::from_ref(&variant)).await?;
+        } else {
+            sqlx::query(
+                "UPDATE product_variants SET sku = $2, price_minor = $3, currency = $4, \
+                 weight_grams = $5, status = $6, updated_at = $7 WHERE id = $1",
+            )
+            .bind(&variant.id)
+            .bind(&variant.sku)
+            .bind(variant.price_minor)
+            .bind(&variant.currency)
+            .bind(variant.weight_grams)
+            .bind(&variant.status)
+            .bind(variant.updated_at)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| match duplicate_of(&e) {
+                Some(field) => StoreError::Duplicate(field),
+                None => e.into(),
+            })?;
+        }
         storage::outbox::append(&mut tx, event).await?;
         tx.commit().await?;
         Ok(())
@@ -268,9 +353,39 @@ impl CatalogStore {
                     .bind(p.updated_at);
             }
             query.execute(&mut *tx).await?;
+            let variants: Vec<VariantRow> = chunk.iter().map(VariantRow::default_of).collect();
+            insert_variants(&mut tx, &variants).await?;
         }
         tx.commit().await?;
         Ok(())
+    }
+
+    /// The variants of these products, each product's in order.
+    pub async fn variants_of_products(
+        &self,
+        product_ids: &[String],
+    ) -> StoreResult<Vec<VariantRow>> {
+        self.variants_where_in("product_id", product_ids, " ORDER BY product_id, position")
+            .await
+    }
+
+    pub async fn variants_by_ids(&self, ids: &[String]) -> StoreResult<Vec<VariantRow>> {
+        self.variants_where_in("id", ids, "").await
+    }
+
+    pub async fn variants_by_skus(&self, skus: &[String]) -> StoreResult<Vec<VariantRow>> {
+        self.variants_where_in("sku", skus, "").await
+    }
+
+    async fn variants_where_in(
+        &self,
+        column: &str,
+        keys: &[String],
+        order: &str,
+    ) -> StoreResult<Vec<VariantRow>> {
+        let select = format!("SELECT {VARIANT_COLUMNS} FROM product_variants WHERE {column}");
+        let rows = self.db.fetch_any_of(&select, keys, order).await?;
+        Ok(rows.iter().map(variant_row).collect::<Result<_, _>>()?)
     }
 
     pub async fn products_by_ids(&self, ids: &[String]) -> StoreResult<Vec<ProductRow>> {

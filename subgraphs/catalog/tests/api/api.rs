@@ -172,3 +172,61 @@ async fn a_category_page_filters_its_products_by_brand_and_price() {
         .await;
     assert_eq!(error_code(&refused), "BAD_USER_INPUT", "{refused}");
 }
+
+#[tokio::test]
+async fn every_product_sells_its_default_variant_found_by_id_or_sku() {
+    let app = start().await;
+    let products = app
+        .data(
+            "{ products(first: 10) { edges { node { id sku price { amount } weightGrams variants {
+                id sku optionValues { name value } price { amount } compareAtPrice { amount }
+                weightGrams status } } } } }",
+            json!({}),
+            None,
+        )
+        .await;
+    let edges = products["products"]["edges"].as_array().unwrap();
+    assert_eq!(edges.len(), 10);
+    for edge in edges {
+        let product = &edge["node"];
+        assert_eq!(
+            product["variants"],
+            json!([{ "id": format!("var_{}", product["id"].as_str().unwrap()),
+                "sku": product["sku"], "optionValues": [], "price": product["price"],
+                "compareAtPrice": null, "weightGrams": product["weightGrams"], "status": "ACTIVE" }])
+        );
+    }
+    // Other subgraphs will hold a variant's id or SKU: both resolve, with the product.
+    let product = &edges[0]["node"];
+    let variant_id = product["variants"][0]["id"].clone();
+    let entities = app
+        .data(
+            "query($reps: [_Any!]!) { _entities(representations: $reps) {
+                ... on ProductVariant { id sku product { id } } } }",
+            json!({ "reps": [
+                { "__typename": "ProductVariant", "id": variant_id },
+                { "__typename": "ProductVariant", "sku": product["sku"] },
+                { "__typename": "ProductVariant", "id": "var_missing" },
+            ] }),
+            None,
+        )
+        .await;
+    let found =
+        json!({ "id": variant_id, "sku": product["sku"], "product": { "id": product["id"] } });
+    assert_eq!(entities["_entities"], json!([found, found, null]));
+
+    // An admin's price change reaches the default variant.
+    let admin = app.tokens.admin("usr_admin");
+    let updated = app
+        .data(
+            "mutation($id: ID!) { updateProduct(input: { id: $id, price: { amount: \"77.50\", currencyCode: USD } }) {
+                product { variants { price { amount } } } userErrors { code } } }",
+            json!({ "id": product["id"] }),
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(
+        updated["updateProduct"],
+        json!({ "product": { "variants": [{ "price": { "amount": "77.50" } }] }, "userErrors": [] })
+    );
+}

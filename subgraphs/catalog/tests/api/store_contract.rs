@@ -1,8 +1,9 @@
-//! The catalog store behaves the same on PostgreSQL and SQLite.
+//! The catalog store behaves the same on PostgreSQL and SQLite, and a database from before
+//! variants migrates to single-variant products.
 
 use catalog::store::{
     BrandRow, CatalogStore, CategoryRow, ProductCursor, ProductFilter, ProductOrder, ProductRow,
-    StoreError,
+    StoreError, VariantRow,
 };
 use event_bus::Event;
 use events::catalog::ProductChanged;
@@ -243,5 +244,125 @@ async fn listings_page_by_key_in_both_directions() {
             10,
             "{backend:?}"
         );
+    }
+}
+
+#[tokio::test]
+async fn a_product_without_options_has_one_default_variant_that_follows_it() {
+    for db in every_backend(&catalog::MIGRATIONS).await {
+        let backend = db.backend();
+        let store = seeded(db.clone()).await;
+        let mut lamp = product("prod_lamp", "LAMP-1", 1200, "active");
+        lamp.weight_grams = Some(900);
+        store
+            .save_product(&lamp, true, &changed(&lamp))
+            .await
+            .unwrap();
+        store
+            .insert_products(&[product("prod_seed", "SEED-1", 700, "active")])
+            .await
+            .unwrap();
+
+        let variants = store
+            .variants_of_products(&["prod_seed".into(), "prod_lamp".into()])
+            .await
+            .unwrap();
+        assert_eq!(
+            variants,
+            vec![
+                VariantRow::default_of(&lamp),
+                VariantRow::default_of(&product("prod_seed", "SEED-1", 700, "active")),
+            ],
+            "{backend:?}"
+        );
+        assert_eq!(variants[0].id, "var_prod_lamp");
+        assert_eq!(variants[0].option_values, "[]");
+
+        // A change of the product's SKU, price, weight or status reaches its default variant.
+        let mut changed_lamp = lamp.clone();
+        changed_lamp.sku = "LAMP-2".into();
+        changed_lamp.price_minor = 1500;
+        changed_lamp.weight_grams = Some(950);
+        changed_lamp.status = "archived".into();
+        changed_lamp.updated_at = 2;
+        store
+            .save_product(&changed_lamp, false, &changed(&changed_lamp))
+            .await
+            .unwrap();
+        let by_sku = store.variants_by_skus(&["LAMP-2".into()]).await.unwrap();
+        assert_eq!(
+            by_sku,
+            vec![VariantRow::default_of(&changed_lamp)],
+            "{backend:?}"
+        );
+        let by_id = store
+            .variants_by_ids(&["var_prod_lamp".into()])
+            .await
+            .unwrap();
+        assert_eq!(by_id, by_sku, "{backend:?}");
+        assert!(store
+            .variants_by_skus(&["LAMP-1".into()])
+            .await
+            .unwrap()
+            .is_empty());
+    }
+}
+
+/// A database made before variants existed: products inserted under the first two migrations
+/// get their default variants when the catalog's migrations run again.
+#[tokio::test]
+async fn products_from_before_variants_become_single_variant_products() {
+    static BEFORE_VARIANTS: storage::migrations::Migrations = storage::migrations!(
+        "../../migrations/catalog",
+        ["0001_catalog.sql", "0002_events.sql"]
+    );
+    for url in [
+        storage::db::testing::sqlite_url(),
+        storage::db::testing::postgres_url().await,
+    ] {
+        let old = storage::db::Database::connect(&url, 2, &BEFORE_VARIANTS)
+            .await
+            .unwrap();
+        seeded(old.clone()).await;
+        let rows = [
+            product("prod_01A", "OLD-1", 1999, "active"),
+            product("prod_01B", "OLD-2", 500, "archived"),
+        ];
+        // Today's insert also writes variants, which the old schema has no table for: insert
+        // the products the way the old code did.
+        for row in &rows {
+            sqlx::query(
+                "INSERT INTO products (id, sku, slug, name, description, brand_id, category_id, \
+                 price_minor, currency, attributes, media, status, weight_grams, created_at, \
+                 updated_at) VALUES ($1, $2, $3, $4, '', 'brand_1', 'cat_leaf', $5, 'USD', '[]', \
+                 '[]', $6, NULL, 1, 1)",
+            )
+            .bind(&row.id)
+            .bind(&row.sku)
+            .bind(&row.slug)
+            .bind(&row.name)
+            .bind(row.price_minor)
+            .bind(&row.status)
+            .execute(old.pool())
+            .await
+            .unwrap();
+        }
+        old.close().await;
+
+        let migrated = storage::db::Database::connect(&url, 2, &catalog::MIGRATIONS)
+            .await
+            .unwrap();
+        let store = CatalogStore::new(migrated);
+        let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+        let variants = store.variants_of_products(&ids).await.unwrap();
+        assert_eq!(
+            variants,
+            rows.iter().map(VariantRow::default_of).collect::<Vec<_>>(),
+            "{url}"
+        );
+        // The old SKUs find the products and their variants alike.
+        let skus: Vec<String> = rows.iter().map(|r| r.sku.clone()).collect();
+        assert_eq!(store.products_by_skus(&skus).await.unwrap().len(), 2);
+        assert_eq!(store.variants_by_skus(&skus).await.unwrap().len(), 2);
     }
 }
