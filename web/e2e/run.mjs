@@ -1,9 +1,10 @@
 // The journeys of issue 22 in Chromium against a running shop (SHOP_URL): a guest finds a
 // product by a misspelled search, buys it after signing up and sees it delivered, then reviews
 // it; bad input (wrong password, expired session, declined card, out of stock, the network
-// failing mid-checkout); an admin creates and restocks a product, refunds the order and
-// publishes the review. Every storefront page passes axe-core without serious or critical
-// violations. `launcher/tests/browser.rs` starts the shop and runs this; by hand:
+// failing mid-checkout); an admin creates and restocks a product, refunds the order, edits a
+// template, manages an API client and publishes the review. Every storefront page passes
+// axe-core without serious or critical violations. `launcher/tests/browser.rs` starts the shop
+// and runs this; by hand:
 // `SHOP_URL=http://127.0.0.1:4000 node e2e/run.mjs` (set SHIPPING_SIMULATOR_STEP_SECS=1 on the shop).
 import assert from "node:assert/strict";
 import { mkdirSync, mkdtempSync } from "node:fs";
@@ -363,6 +364,30 @@ async function adminJourney(browser, bought) {
   await page.getByRole("button", { name: "Save template" }).click();
   await page.getByText("Template saved.").waitFor();
 
+  // An API client for a partner: created (its secret shown once), rotated, revoked.
+  await page.getByRole("link", { name: "API clients" }).click();
+  const client = `partner-feed-${RUN}`;
+  await page.getByLabel("Name").fill(client);
+  await page.getByRole("button", { name: "Create client" }).click();
+  const secret = page.getByText("The client's secret, shown this once");
+  await secret.waitFor();
+  const first = await secret.locator("code").textContent();
+  const row = page.getByRole("row", { name: new RegExp(client) });
+  await row.getByRole("button", { name: /Rotate secret/ }).click();
+  await until("a new secret", async () => (await secret.locator("code").textContent()) !== first);
+  page.once("dialog", (dialog) => dialog.accept());
+  await row.getByRole("button", { name: /Revoke/ }).click();
+  await row.getByText("Revoked").waitFor();
+
+  // The other lists answer (the guest's delivered shipment among the shipments).
+  for (const [link, heading] of [["Shipments", "Shipments"], ["Customers", "Customers"], ["Warehouses", "Warehouses"]]) {
+    await page.getByRole("link", { name: link, exact: true }).click();
+    await page.getByRole("heading", { level: 1, name: heading }).waitFor();
+    await page.locator("tbody tr").first().waitFor();
+  }
+  await page.getByRole("link", { name: "Shipments", exact: true }).click();
+  await page.getByRole("link", { name: bought.number }).first().waitFor();
+
   // The held review, published.
   await page.getByRole("link", { name: "Reviews" }).click();
   const review = page.getByRole("article", { name: `Review ${bought.title}` });
@@ -393,7 +418,7 @@ try {
   await badInput(browser, products);
   console.log("ok - bad input: wrong password, declined card, network failure mid-checkout, sold out, expired sessions");
   await adminJourney(browser, bought);
-  console.log("ok - an admin creates and restocks a product, refunds an order and publishes a review");
+  console.log("ok - an admin creates and restocks a product, refunds an order, edits a template, manages an API client and publishes a review");
   console.log(`ok - axe-core: no serious or critical violations on ${checked.join(", ")}`);
 } catch (error) {
   failed = true;

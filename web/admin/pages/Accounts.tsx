@@ -85,15 +85,21 @@ export function ApiClientsPage() {
   const [created, create] = useMutation(CreateApiClientDocument);
   const [rotated, rotate] = useMutation(RotateApiClientSecretDocument);
   const [revoked, revoke] = useMutation(RevokeApiClientDocument);
-  const secret = created.data?.createApiClient.clientSecret ?? rotated.data?.rotateApiClientSecret.clientSecret;
-  const onSubmit = (event: FormEvent<HTMLFormElement>) => {
+  // The secret of the latest create or rotate, shown once (the shop keeps only its hash).
+  const [secret, setSecret] = useState<string | null>(null);
+  const onSubmit = async (event: FormEvent<HTMLFormElement>) => {
     event.preventDefault();
     const form = new FormData(event.currentTarget);
-    create({
+    const answer = await create({
       name: String(form.get("name")),
       kind: form.get("kind") as ClientKind,
       scopes: String(form.get("scopes")).split(/\s+/).filter(Boolean),
     });
+    setSecret(answer.data?.createApiClient.clientSecret ?? null);
+  };
+  const rotateSecret = async (id: string) => {
+    const answer = await rotate({ id });
+    setSecret(answer.data?.rotateApiClientSecret.clientSecret ?? null);
   };
   const error = created.error ?? rotated.error ?? revoked.error;
   return (
@@ -102,8 +108,8 @@ export function ApiClientsPage() {
       <form onSubmit={onSubmit} className="card">
         <h2>New client</h2>
         <div className="row">
-          <Field label="Name">
-            <input name="name" required />
+          <Field label="Name" hint="Letters, digits, dashes or underscores">
+            <input name="name" required pattern="[A-Za-z0-9_\-]{1,64}" />
           </Field>
           <Field label="Kind">
             <select name="kind">
@@ -154,7 +160,7 @@ export function ApiClientsPage() {
                       `Revoked ${formatDate(client.revokedAt)}`
                     ) : (
                       <div className="row">
-                        <button type="button" className="secondary" onClick={() => rotate({ id: client.id })}>
+                        <button type="button" className="secondary" onClick={() => rotateSecret(client.id)}>
                           Rotate secret <span className="visually-hidden">of {client.name}</span>
                         </button>
                         <button

@@ -67,11 +67,15 @@ function CheckoutForm({ me, cart }: { me: Me; cart: NonNullable<Me["cart"]> }) {
         : null
       : stripAddress(me.addresses.find((a) => a.id === addressId));
   const lines = cart.lines.map((line) => ({ productId: line.product.id, quantity: line.quantity }));
+  // Carriers are asked once typing pauses, not at every keystroke of the address.
+  const ratesAddress = useSettled(chosenAddress, 400);
   const [rates] = useQuery({
     query: ShippingRatesDocument,
-    variables: { input: { address: chosenAddress ?? EMPTY_ADDRESS, lines } },
-    pause: !chosenAddress,
+    variables: { input: { address: ratesAddress ?? EMPTY_ADDRESS, lines } },
+    pause: !ratesAddress,
   });
+  // The total shown is for the address entered: until the rates caught up, no order.
+  const ratesCurrent = JSON.stringify(ratesAddress) === JSON.stringify(chosenAddress) && !rates.fetching;
   const rateList = rates.data?.shippingRates.rates ?? [];
   const rate = rateList.find((r) => `${r.carrier}/${r.service}` === rateChoice) ?? rateList[0];
   const total = rate && cart.subtotal
@@ -184,11 +188,23 @@ function CheckoutForm({ me, cart }: { me: Me; cart: NonNullable<Me["cart"]> }) {
             : "Your order could not be placed. Nothing was charged."}
         </p>
       )}
-      <button type="submit" disabled={!chosenAddress || checkout.fetching}>
+      <button type="submit" disabled={!chosenAddress || !ratesCurrent || checkout.fetching}>
         {checkout.fetching ? "Placing your order…" : "Place order"}
       </button>
     </form>
   );
+}
+
+/** `value` once it has stayed the same for `ms` (compared by content). */
+function useSettled<T>(value: T, ms: number): T {
+  const [settled, setSettled] = useState(value);
+  const key = JSON.stringify(value);
+  useEffect(() => {
+    const timer = setTimeout(() => setSettled(value), ms);
+    return () => clearTimeout(timer);
+    // `key` stands for `value`'s content: a new object with the same fields changes nothing.
+  }, [key, ms]);
+  return settled;
 }
 
 function stripAddress(a: Me["addresses"][number] | undefined): AddressInput | null {
