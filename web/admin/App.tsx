@@ -1,9 +1,6 @@
-import { useState, type FormEvent } from "react";
 import { Link, Route, Switch } from "wouter";
-import { useMutation } from "urql";
-import { LoginDocument } from "../shared/generated/graphql";
 import { useSession } from "../shared/provider";
-import { ErrorMessage, Field, UserErrors } from "../shared/ui";
+import { SignInForm } from "../shared/SignInForm";
 import { ApiClientsPage, CustomersPage, NotificationsPage } from "./pages/Accounts";
 import { HomePage } from "./pages/Home";
 import { OrderPage, OrdersPage, ShipmentsPage } from "./pages/Orders";
@@ -75,41 +72,19 @@ export function App() {
 
 function SignIn({ expired }: { expired: boolean }) {
   const { store } = useSession();
-  const [email, setEmail] = useState("");
-  const [password, setPassword] = useState("");
-  const [login, submit] = useMutation(LoginDocument);
-  const onSubmit = async (event: FormEvent) => {
-    event.preventDefault();
-    const payload = (await submit({ input: { email, password } })).data?.login;
-    if (payload?.user && payload.accessToken) store.signIn(payload, payload.user);
-  };
   return (
     <main>
-      <form onSubmit={onSubmit} style={{ maxWidth: "24rem" }}>
-        <h1>Shop admin</h1>
-        {expired && (
-          <p className="notice" role="status">
-            Your session has ended. Please sign in again.
-          </p>
-        )}
-        <Field label="Email">
-          <input type="email" autoComplete="email" required value={email} onChange={(e) => setEmail(e.target.value)} />
-        </Field>
-        <Field label="Password">
-          <input
-            type="password"
-            autoComplete="current-password"
-            required
-            value={password}
-            onChange={(e) => setPassword(e.target.value)}
-          />
-        </Field>
-        {login.error && <ErrorMessage error={login.error} />}
-        <UserErrors errors={login.data?.login.userErrors} />
-        <button type="submit" disabled={login.fetching}>
-          Sign in
-        </button>
-      </form>
+      <SignInForm
+        heading="Shop admin"
+        notice={
+          expired && (
+            <p className="notice" role="status">
+              Your session has ended. Please sign in again.
+            </p>
+          )
+        }
+        onSignedIn={(tokens, user) => store.signIn(tokens, user)}
+      />
     </main>
   );
 }

@@ -24,12 +24,3 @@ export function humanize(value: string): string {
   const text = value.toLowerCase().replace(/_/g, " ");
   return text.charAt(0).toUpperCase() + text.slice(1);
 }
-
-/**
- * A key for a mutation that must happen once however often it is sent: 128 random bits.
- * (`crypto.randomUUID` exists only on https and localhost; `getRandomValues` everywhere.)
- */
-export function idempotencyKey(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(16));
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
-}

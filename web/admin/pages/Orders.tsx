@@ -11,7 +11,8 @@ import {
   type OrderStatus,
   type ShipmentStatus,
 } from "../../shared/generated/graphql";
-import { formatDate, humanize, idempotencyKey } from "../../shared/format";
+import { formatDate, humanize } from "../../shared/format";
+import { useIdempotencyKey } from "../../shared/idempotency";
 import { ErrorMessage, Field, Money, Pager, Query, UserErrors } from "../../shared/ui";
 
 const ORDER_STATUSES: OrderStatus[] = ["PENDING", "PAID", "FULFILLED", "DELIVERED", "CANCELLED", "FAILED"];
@@ -184,7 +185,7 @@ export function OrderPage() {
 
 function Refund({ paymentId }: { paymentId: string }) {
   const [refunded, refund] = useMutation(RefundPaymentDocument);
-  const [key, setKey] = useState(idempotencyKey);
+  const { key, answered } = useIdempotencyKey(`refund.${paymentId}`);
   const onSubmit = async (event: FormEvent<HTMLFormElement>) => {
     event.preventDefault();
     const form = new FormData(event.currentTarget);
@@ -192,7 +193,7 @@ function Refund({ paymentId }: { paymentId: string }) {
       input: { paymentId, amount: String(form.get("amount")), reason: String(form.get("reason")), idempotencyKey: key },
     });
     // Only an answer ends this refund; after a network failure the same key goes again.
-    if (answer.data) setKey(idempotencyKey());
+    if (answer.data) answered();
   };
   return (
     <form onSubmit={onSubmit} className="card">

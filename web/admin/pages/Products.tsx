@@ -12,7 +12,8 @@ import {
   type AdjustmentKind,
   type ProductStatus,
 } from "../../shared/generated/graphql";
-import { formatDate, humanize, idempotencyKey } from "../../shared/format";
+import { formatDate, humanize } from "../../shared/format";
+import { useIdempotencyKey } from "../../shared/idempotency";
 import { ErrorMessage, Field, Money, Pager, Query, UserErrors } from "../../shared/ui";
 
 export function ProductsPage() {
@@ -250,7 +251,7 @@ export function ProductPage() {
 function AdjustStock({ productId, warehouses }: { productId: string; warehouses: { id: string; name: string }[] }) {
   const [adjusted, adjust] = useMutation(AdjustStockDocument);
   // One key per adjustment the admin means to make: a retry after a network failure reuses it.
-  const [key, setKey] = useState(idempotencyKey);
+  const { key, answered } = useIdempotencyKey(`stock.${productId}`);
   const onSubmit = async (event: FormEvent<HTMLFormElement>) => {
     event.preventDefault();
     const form = new FormData(event.currentTarget);
@@ -264,7 +265,7 @@ function AdjustStock({ productId, warehouses }: { productId: string; warehouses:
         idempotencyKey: key,
       },
     });
-    if (answer.data) setKey(idempotencyKey());
+    if (answer.data) answered();
   };
   return (
     <form onSubmit={onSubmit} className="card">

@@ -1,16 +1,15 @@
-import { useState } from "react";
-import { Link, useParams, useSearchParams } from "wouter";
+import { Link, useParams } from "wouter";
 import { useQuery } from "urql";
 import { CategoryPageDocument, type ProductSort } from "../../shared/generated/graphql";
 import { Field, Pager, Query } from "../../shared/ui";
+import { BrandFilter, PriceFilter, useListParams } from "../filters";
 import { ProductGrid } from "../ProductCard";
 
 const PAGE_SIZE = 24;
 
 export function CategoryPage() {
   const { slug } = useParams<{ slug: string }>();
-  const [params, setParams] = useSearchParams();
-  const [cursors, setCursors] = useState<(string | null)[]>([null]);
+  const { params, update, cursors, setCursors } = useListParams();
   const sort = (params.get("sort") as ProductSort | null) ?? "NEWEST";
   const brandIds = params.getAll("brand");
   const [result, refetch] = useQuery({
@@ -25,12 +24,6 @@ export function CategoryPage() {
       maxPrice: params.get("max") || null,
     },
   });
-  const update = (change: (next: URLSearchParams) => void) => {
-    const next = new URLSearchParams(params);
-    change(next);
-    setCursors([null]);
-    setParams(next);
-  };
   return (
     <Query result={result} what="the category" retry={() => refetch({ requestPolicy: "network-only" })}>
       {(data) =>
@@ -67,27 +60,7 @@ export function CategoryPage() {
                   </select>
                 </Field>
                 <PriceFilter params={params} update={update} />
-                <fieldset>
-                  <legend>Brand</legend>
-                  {data.brands.map((brand) => (
-                    <label key={brand.id} style={{ display: "block" }}>
-                      <input
-                        type="checkbox"
-                        checked={brandIds.includes(brand.id)}
-                        onChange={(e) =>
-                          update((next) => {
-                            const chosen = new Set(brandIds);
-                            if (e.target.checked) chosen.add(brand.id);
-                            else chosen.delete(brand.id);
-                            next.delete("brand");
-                            chosen.forEach((id) => next.append("brand", id));
-                          })
-                        }
-                      />{" "}
-                      {brand.name}
-                    </label>
-                  ))}
-                </fieldset>
+                <BrandFilter brands={data.brands} params={params} update={update} />
               </aside>
               <section aria-label="Products">
                 <p className="muted">{data.category.products.totalCount} products</p>
@@ -104,41 +77,5 @@ export function CategoryPage() {
         )
       }
     </Query>
-  );
-}
-
-export function PriceFilter({
-  params,
-  update,
-}: {
-  params: URLSearchParams;
-  update: (change: (next: URLSearchParams) => void) => void;
-}) {
-  const [min, setMin] = useState(params.get("min") ?? "");
-  const [max, setMax] = useState(params.get("max") ?? "");
-  return (
-    <form
-      onSubmit={(event) => {
-        event.preventDefault();
-        update((next) => {
-          for (const [key, value] of [["min", min], ["max", max]] as const) {
-            if (value) next.set(key, value);
-            else next.delete(key);
-          }
-        });
-      }}
-    >
-      <div className="row">
-        <Field label="Min price">
-          <input inputMode="decimal" pattern="[0-9]+(\.[0-9]{1,2})?" size={6} value={min} onChange={(e) => setMin(e.target.value)} />
-        </Field>
-        <Field label="Max price">
-          <input inputMode="decimal" pattern="[0-9]+(\.[0-9]{1,2})?" size={6} value={max} onChange={(e) => setMax(e.target.value)} />
-        </Field>
-      </div>
-      <button type="submit" className="secondary">
-        Apply prices
-      </button>
-    </form>
   );
 }

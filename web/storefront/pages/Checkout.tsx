@@ -11,11 +11,11 @@ import {
   type AddressInput,
   type CheckoutPageQuery,
 } from "../../shared/generated/graphql";
-import { formatMoney, idempotencyKey } from "../../shared/format";
+import { formatMoney } from "../../shared/format";
+import { useIdempotencyKey } from "../../shared/idempotency";
 import { useSession } from "../../shared/provider";
 import { ErrorMessage, Field, Money, Query, UserErrors } from "../../shared/ui";
 
-const KEY_STORAGE = "shop.checkoutKey";
 
 /** The built-in test processor's card tokens (a real shop gets one from its provider's form). */
 const TEST_CARDS = [
@@ -57,8 +57,7 @@ function CheckoutForm({ me, cart }: { me: Me; cart: NonNullable<Me["cart"]> }) {
   const [rateChoice, setRateChoice] = useState<string>("");
   const [card, setCard] = useState(TEST_CARDS[0].token);
   const [checkout, submit] = useMutation(CheckoutDocument);
-  const [key, setKey] = useState(() => sessionStorage.getItem(KEY_STORAGE) ?? idempotencyKey());
-  useEffect(() => sessionStorage.setItem(KEY_STORAGE, key), [key]);
+  const { key, answered } = useIdempotencyKey("checkout");
 
   const chosenAddress: AddressInput | null =
     addressId === "new"
@@ -96,8 +95,7 @@ function CheckoutForm({ me, cart }: { me: Me; cart: NonNullable<Me["cart"]> }) {
     });
     // Without an answer the order may exist: keep the key, so pressing again finds it.
     if (answer.error?.networkError || !answer.data) return;
-    sessionStorage.removeItem(KEY_STORAGE);
-    setKey(idempotencyKey());
+    answered();
     const order = answer.data.checkout.order;
     if (order && order.status !== "FAILED" && !answer.data.checkout.userErrors.length) {
       navigate(`/account/orders/${order.id}?placed=1`);

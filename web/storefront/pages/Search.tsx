@@ -1,17 +1,14 @@
-import { useState } from "react";
-import { useSearchParams } from "wouter";
 import { useQuery } from "urql";
 import { SearchProductsDocument, type ProductSearchSort } from "../../shared/generated/graphql";
 import { formatMoney } from "../../shared/format";
 import { Field, Pager, Query } from "../../shared/ui";
+import { BrandFilter, PriceFilter, useListParams } from "../filters";
 import { ProductGrid } from "../ProductCard";
-import { PriceFilter } from "./Category";
 
 const PAGE_SIZE = 24;
 
 export function SearchPage() {
-  const [params, setParams] = useSearchParams();
-  const [cursors, setCursors] = useState<(string | null)[]>([null]);
+  const { params, update, cursors, setCursors } = useListParams();
   const query = params.get("q") ?? "";
   const brandIds = params.getAll("brand");
   const categoryId = params.get("category");
@@ -32,12 +29,6 @@ export function SearchPage() {
     },
     pause: !query,
   });
-  const update = (change: (next: URLSearchParams) => void) => {
-    const next = new URLSearchParams(params);
-    change(next);
-    setCursors([null]);
-    setParams(next);
-  };
   if (!query) return <h1>Search the shop</h1>;
   return (
     <Query result={result} what="results" retry={() => refetch({ requestPolicy: "network-only" })}>
@@ -58,27 +49,11 @@ export function SearchPage() {
                     <option value="PRICE_DESC">Price: high to low</option>
                   </select>
                 </Field>
-                <fieldset>
-                  <legend>Brand</legend>
-                  {search.facets.brands.map(({ brand, count }) => (
-                    <label key={brand.id} style={{ display: "block" }}>
-                      <input
-                        type="checkbox"
-                        checked={brandIds.includes(brand.id)}
-                        onChange={(e) =>
-                          update((next) => {
-                            const chosen = new Set(brandIds);
-                            if (e.target.checked) chosen.add(brand.id);
-                            else chosen.delete(brand.id);
-                            next.delete("brand");
-                            chosen.forEach((id) => next.append("brand", id));
-                          })
-                        }
-                      />{" "}
-                      {brand.name} ({count})
-                    </label>
-                  ))}
-                </fieldset>
+                <BrandFilter
+                  brands={search.facets.brands.map(({ brand, count }) => ({ ...brand, count }))}
+                  params={params}
+                  update={update}
+                />
                 <fieldset>
                   <legend>Category</legend>
                   {search.facets.categories.map(({ category, count }) => (

@@ -1,8 +1,10 @@
 import { useState, type FormEvent } from "react";
 import { Link, useLocation, useSearchParams } from "wouter";
 import { useMutation } from "urql";
-import { LoginDocument, RegisterDocument } from "../../shared/generated/graphql";
+import { RegisterDocument } from "../../shared/generated/graphql";
 import { useSession } from "../../shared/provider";
+import type { SessionUser, Tokens } from "../../shared/session";
+import { SignInForm } from "../../shared/SignInForm";
 import { ErrorMessage, Field, UserErrors } from "../../shared/ui";
 import { useMergeGuestCart } from "../cart";
 
@@ -12,10 +14,7 @@ function useSignedIn() {
   const merge = useMergeGuestCart();
   const [, navigate] = useLocation();
   const [params] = useSearchParams();
-  return async (
-    tokens: { accessToken?: string | null; refreshToken?: string | null; expiresIn?: number | null },
-    user: { id: string; name: string; email: string },
-  ) => {
+  return async (tokens: Tokens, user: SessionUser) => {
     store.signIn(tokens, user);
     await merge();
     const next = params.get("next");
@@ -24,41 +23,14 @@ function useSignedIn() {
 }
 
 export function SignInPage() {
-  const [email, setEmail] = useState("");
-  const [password, setPassword] = useState("");
-  const [login, submit] = useMutation(LoginDocument);
   const signedIn = useSignedIn();
   const [params] = useSearchParams();
-  const onSubmit = async (event: FormEvent) => {
-    event.preventDefault();
-    const answer = await submit({ input: { email, password } });
-    const payload = answer.data?.login;
-    if (payload?.user && payload.accessToken) await signedIn(payload, payload.user);
-  };
   return (
-    <form onSubmit={onSubmit} style={{ maxWidth: "24rem" }}>
-      <h1>Sign in</h1>
-      <Field label="Email">
-        <input type="email" autoComplete="email" required value={email} onChange={(e) => setEmail(e.target.value)} />
-      </Field>
-      <Field label="Password">
-        <input
-          type="password"
-          autoComplete="current-password"
-          required
-          value={password}
-          onChange={(e) => setPassword(e.target.value)}
-        />
-      </Field>
-      {login.error && <ErrorMessage error={login.error} />}
-      <UserErrors errors={login.data?.login.userErrors} />
-      <button type="submit" disabled={login.fetching}>
-        {login.fetching ? "Signing in…" : "Sign in"}
-      </button>
+    <SignInForm heading="Sign in" onSignedIn={signedIn}>
       <p>
         New here? <Link href={`/signup${params.size ? `?${params}` : ""}`}>Create an account</Link>
       </p>
-    </form>
+    </SignInForm>
   );
 }
 
