@@ -292,6 +292,19 @@ pub fn placeholders(start: usize, count: usize) -> String {
         .join(", ")
 }
 
+/// `INSERT INTO table (columns) VALUES ($1, ...), (...)` for `rows` rows of the comma-separated
+/// `columns`, numbered in order: bind each row's values in column order, row after row.
+pub fn insert_rows(table: &str, columns: &str, rows: usize) -> String {
+    let width = columns.split(',').count();
+    let values: Vec<String> = (0..rows)
+        .map(|row| format!("({})", placeholders(row * width + 1, width)))
+        .collect();
+    format!(
+        "INSERT INTO {table} ({columns}) VALUES {}",
+        values.join(", ")
+    )
+}
+
 /// The JSON array to bind for [`Database::any_of_json`].
 pub fn json_list(values: &[String]) -> String {
     serde_json::to_string(values).unwrap_or_else(|_| "[]".into())
@@ -443,5 +456,13 @@ mod tests {
     fn placeholders_number_from_start() {
         assert_eq!(placeholders(3, 3), "$3, $4, $5");
         assert_eq!(placeholders(1, 0), "");
+    }
+
+    #[test]
+    fn inserted_rows_number_their_values_row_after_row() {
+        assert_eq!(
+            insert_rows("t", "a, b", 2),
+            "INSERT INTO t (a, b) VALUES ($1, $2), ($3, $4)"
+        );
     }
 }

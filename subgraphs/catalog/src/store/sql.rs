@@ -3,7 +3,7 @@
 use kit::pagination::PageRequest;
 use sqlx::any::AnyRow;
 use sqlx::Row;
-use storage::db::{json_list, placeholders, Database};
+use storage::db::{insert_rows, json_list, Database};
 
 use super::*;
 
@@ -134,15 +134,8 @@ async fn insert_variants(
     tx: &mut storage::db::Transaction,
     variants: &[VariantRow],
 ) -> StoreResult<()> {
-    const COLUMNS: usize = 13;
     for chunk in variants.chunks(500) {
-        let rows: Vec<String> = (0..chunk.len())
-            .map(|i| format!("({})", placeholders(i * COLUMNS + 1, COLUMNS)))
-            .collect();
-        let sql = format!(
-            "INSERT INTO product_variants ({VARIANT_COLUMNS}) VALUES {}",
-            rows.join(", ")
-        );
+        let sql = insert_rows("product_variants", VARIANT_COLUMNS, chunk.len());
         let mut query = sqlx::query(&sql);
         for v in chunk {
             query = query
@@ -322,17 +315,10 @@ impl CatalogStore {
 
     /// Many products without events (demo data; the index is rebuilt afterwards).
     pub async fn insert_products(&self, products: &[ProductRow]) -> StoreResult<()> {
-        const COLUMNS: usize = 15;
         let mut tx = self.db.begin().await?;
         // Multi-row inserts, kept under SQLite's default 32766 parameters.
         for chunk in products.chunks(500) {
-            let rows: Vec<String> = (0..chunk.len())
-                .map(|i| format!("({})", placeholders(i * COLUMNS + 1, COLUMNS)))
-                .collect();
-            let sql = format!(
-                "INSERT INTO products ({PRODUCT_COLUMNS}) VALUES {}",
-                rows.join(", ")
-            );
+            let sql = insert_rows("products", PRODUCT_COLUMNS, chunk.len());
             let mut query = sqlx::query(&sql);
             for p in chunk {
                 query = query
