@@ -1,9 +1,9 @@
 //! The storefront's product page through the router on PostgreSQL + Redis: the operation in
 //! `frontend-queries/storefront/ProductPage.graphql` (the product from the catalog, its
 //! availability from inventory, its rating and first five reviews from reviews, each review's
-//! author from accounts, "also bought" from recommendations), for products that have 20 reviews
-//! each. Prints requests per second and
-//! p50/p99.
+//! author from accounts, "also bought" from recommendations, and every variant with its price
+//! from the catalog and its stock from inventory), for products that have 20 reviews and 20
+//! variants (4 sizes x 5 colours) each. Prints requests per second and p50/p99.
 //!
 //! `cargo bench -p shop --bench product_page` (BENCH_SECONDS, default 10; BENCH_CONCURRENCY,
 //! default 16; PostgreSQL and Redis on their usual local ports).
@@ -22,6 +22,8 @@ use serde_json::json;
 
 const PRODUCTS: usize = 10;
 const REVIEWS_PER_PRODUCT: usize = 20;
+const SIZES: [&str; 4] = ["S", "M", "L", "XL"];
+const COLOURS: [&str; 5] = ["Black", "White", "Navy", "Olive", "Sand"];
 
 #[tokio::main]
 async fn main() {
@@ -56,6 +58,50 @@ async fn main() {
             )
         })
         .collect();
+
+    // Every product in 4 sizes x 5 colours, made by an admin through the router.
+    let login = post(
+        &http,
+        &url,
+        None,
+        "mutation($input: LoginInput!) { login(input: $input) { accessToken } }",
+        json!({ "input": { "email": shop::DEMO_ADMIN.0, "password": shop::DEMO_ADMIN.1 } }),
+    )
+    .await;
+    let admin = login["login"]["accessToken"].as_str().unwrap().to_string();
+    for (n, (id, _)) in products.iter().enumerate() {
+        post(
+            &http,
+            &url,
+            Some(&admin),
+            "mutation($input: SetProductOptionsInput!) { setProductOptions(input: $input) { userErrors { code } } }",
+            json!({ "input": { "productId": id, "options": [
+                { "name": "Size", "values": SIZES }, { "name": "Colour", "values": COLOURS }] } }),
+        )
+        .await;
+        let variants: Vec<serde_json::Value> = SIZES
+            .iter()
+            .flat_map(|size| COLOURS.iter().map(move |colour| (size, colour)))
+            .map(|(size, colour)| {
+                json!({ "sku": format!("BENCH-{n}-{size}-{colour}"),
+                    "optionValues": [{ "name": "Size", "value": size }, { "name": "Colour", "value": colour }],
+                    "price": { "amount": "25.00", "currencyCode": "USD" } })
+            })
+            .collect();
+        let made = post(
+            &http,
+            &url,
+            Some(&admin),
+            "mutation($input: CreateProductVariantsInput!) { createProductVariants(input: $input) { userErrors { message } } }",
+            json!({ "input": { "productId": id, "variants": variants } }),
+        )
+        .await;
+        assert_eq!(
+            made["createProductVariants"]["userErrors"],
+            json!([]),
+            "{made}"
+        );
+    }
 
     // Reviewers who received the products (the delivery recorded as shipping's event would),
     // each reviewing every product through the router.
@@ -102,6 +148,7 @@ async fn main() {
                     assert_eq!(product["rating"]["count"], REVIEWS_PER_PRODUCT, "{data}");
                     assert_eq!(product["reviews"]["edges"].as_array().unwrap().len(), 5);
                     assert!(product["reviews"]["edges"][0]["node"]["author"]["name"].is_string());
+                    assert_eq!(product["variants"].as_array().unwrap().len(), 20);
                     i += 1;
                 }
                 times
@@ -115,8 +162,8 @@ async fn main() {
     let elapsed = started.elapsed().as_secs_f64();
     times.sort();
     println!(
-        "product page through the router (catalog, inventory, reviews, accounts, \
-         recommendations; PostgreSQL + Redis), {concurrency} concurrent clients, {seconds} s: {} pages, {:.1}/s, p50 {:.1} ms, \
+        "product page with 20 variants through the router (catalog, inventory, reviews, \
+         accounts, recommendations; PostgreSQL + Redis), {concurrency} concurrent clients, {seconds} s: {} pages, {:.1}/s, p50 {:.1} ms, \
          p99 {:.1} ms",
         times.len(),
         times.len() as f64 / elapsed,

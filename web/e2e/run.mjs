@@ -93,14 +93,14 @@ async function ordersOf(token) {
   return data.me.orders.edges.map((e) => e.node);
 }
 
-/** In-stock products, most stock first, with a word long enough to misspell. */
+/** In-stock products without options (one variant each), most stock first. */
 async function stockedProducts() {
   const data = await api(
-    "{ products(first: 100) { edges { node { id name slug availability { availableQuantity } } } } }",
+    "{ products(first: 100) { edges { node { id name slug options { name } availability { availableQuantity } } } } }",
   );
   return data.products.edges
     .map((e) => e.node)
-    .filter((p) => p.availability.availableQuantity >= 5)
+    .filter((p) => p.options.length === 0 && p.availability.availableQuantity >= 5)
     .sort((a, b) => b.availability.availableQuantity - a.availability.availableQuantity);
 }
 
@@ -187,6 +187,90 @@ async function guestBuysAndReviews(browser, product) {
   await page.getByRole("link", { name: "Sign in" }).waitFor();
   await context.close();
   return { number, email, title: `Sturdy and handsome ${RUN}` };
+}
+
+const TEE = "everyday-organic-cotton-tee";
+
+/** Units of each of the demo T-shirt's variants that can be sold now, by title ("M / Sand"). */
+async function teeStock() {
+  const data = await api(
+    "query($slug: String!) { product(slug: $slug) { variants { optionValues { value } availability { availableQuantity } } } }",
+    { slug: TEE },
+  );
+  return Object.fromEntries(
+    data.product.variants.map((v) => [v.optionValues.map((o) => o.value).join(" / "), v.availability.availableQuantity]),
+  );
+}
+
+/**
+ * The demo T-shirt in Size x Colour: a sold-out combination says so, the customer picks
+ * "M / Sand" (its own price), buys it, and the cart, the order and that variant's stock (and only
+ * that one's) show it.
+ */
+async function customerPicksAVariant(browser) {
+  // An admin sells "L / Sand" out (its stock damaged away).
+  const admin = await login(ADMIN.email, ADMIN.password);
+  const levels = await api(
+    `query($slug: String!) { product(slug: $slug) { variants { id optionValues { value }
+      availability { warehouses { warehouseId available } } } } }`,
+    { slug: TEE },
+    admin,
+  );
+  const largeSand = levels.product.variants.find((v) => v.optionValues.map((o) => o.value).join(" / ") === "L / Sand");
+  for (const level of largeSand.availability.warehouses.filter((w) => w.available > 0)) {
+    const done = await api(
+      "mutation($input: AdjustStockInput!) { adjustStock(input: $input) { userErrors { message } } }",
+      {
+        input: {
+          variantId: largeSand.id,
+          warehouseId: level.warehouseId,
+          kind: "DAMAGE",
+          quantity: level.available,
+          reason: "water damage",
+          idempotencyKey: `damage-${RUN}-${level.warehouseId}`,
+        },
+      },
+      admin,
+    );
+    assert.deepEqual(done.adjustStock.userErrors, []);
+  }
+  const before = await teeStock();
+  assert.equal(before["L / Sand"], 0);
+  const context = await newContext(browser);
+  const page = await context.newPage();
+  await page.goto("/signin");
+  await signIn(page, CUSTOMER);
+  await page.getByRole("link", { name: "Sign in", exact: true }).waitFor({ state: "detached" });
+  await page.goto(`/p/${TEE}`);
+  await page.getByRole("heading", { level: 1, name: "Everyday Organic Cotton Tee" }).waitFor();
+  await page.getByRole("group", { name: "Size" }).waitFor();
+  await page.getByRole("group", { name: "Colour" }).waitFor();
+  // With size L, the sand colour is sold out.
+  await page.getByRole("radio", { name: "L", exact: true }).check();
+  await page.getByText("Sand (sold out)").waitFor();
+  await accessible(page, "product with variants");
+  await shot(page, "storefront-variants");
+
+  await page.getByRole("radio", { name: "M", exact: true }).check();
+  await page.getByRole("radio", { name: /^Sand/ }).check();
+  const sku = await page.getByText(/^SKU /).textContent();
+  assert.match(sku, /-M-SAND$/);
+  await page.getByRole("button", { name: "Add to cart" }).click();
+  await page.getByRole("link", { name: /View cart/ }).click();
+  await page.getByRole("link", { name: "Everyday Organic Cotton Tee" }).waitFor();
+  await page.getByText("M / Sand", { exact: true }).waitFor();
+  await accessible(page, "cart with a variant");
+  await page.getByRole("link", { name: "Go to checkout" }).click();
+  await page.getByText("1 × Everyday Organic Cotton Tee (M / Sand)").waitFor();
+  await placeOrder(page, "Visa ending 4242");
+  await page.getByText(/Thank you! Your order .* is placed/).waitFor();
+  await page.getByText("M / Sand").first().waitFor();
+
+  const after = await teeStock();
+  const moved = Object.keys(before).filter((title) => before[title] !== after[title]);
+  assert.deepEqual(moved, ["M / Sand"], `only the bought variant's stock moved: ${JSON.stringify({ before, after })}`);
+  assert.equal(after["M / Sand"], before["M / Sand"] - 1);
+  await context.close();
 }
 
 async function categoryPage(browser) {
@@ -342,6 +426,33 @@ async function adminJourney(browser, bought) {
   );
   await shot(page, "admin-product");
 
+  // The lamp comes in two shades: the options, every combination at once, stock for one of them.
+  const lampSku = `LAMP-${RUN}`.toUpperCase();
+  await page.getByLabel("Option 1", { exact: true }).fill("Shade");
+  await page.getByLabel("Values of option 1", { exact: true }).fill("Brass, Black");
+  await page.getByRole("button", { name: "Save options" }).click();
+  await page.getByText("Options saved.").waitFor();
+  await page.getByRole("button", { name: "Add 2 missing combinations" }).click();
+  await page.getByRole("cell", { name: `${lampSku}-BLACK`, exact: true }).waitFor();
+  await page.getByRole("cell", { name: `${lampSku}-BRASS`, exact: true }).waitFor();
+  // The same shade again is refused, and says why.
+  // (A label around a select also reads the chosen option, so these are found by name.)
+  await page.locator('select[name="value-Shade"]').selectOption("Black");
+  await page.getByLabel("Variant SKU").fill(`LAMP-${RUN}-BLACK-2`);
+  await page.getByRole("button", { name: "Add variant" }).click();
+  await page.getByText("another variant of this product has the options Black").waitFor();
+  await page.locator('select[name="variantId"]').selectOption({ label: `Black (${lampSku}-BLACK)` });
+  await page.getByLabel("Kind").selectOption("RESTOCK");
+  await page.getByLabel("Quantity").fill("4");
+  await page.getByLabel("Reason").fill("delivery 4712");
+  await page.getByRole("button", { name: "Adjust stock" }).click();
+  await page.getByText("Now 4 on hand.").waitFor();
+  await until("the black lamp's stock in the variants table", async () => {
+    await page.reload();
+    return (await page.getByTestId(`available-${lampSku}-BLACK`).textContent()) === "4";
+  });
+  await shot(page, "admin-variants");
+
   // The guest's order, refunded in part.
   await page.getByRole("link", { name: "Orders" }).click();
   await page.getByRole("link", { name: bought.number }).click();
@@ -415,6 +526,8 @@ try {
   console.log("ok - a guest finds a misspelled product, signs up, buys it, sees it delivered and reviews it");
   await categoryPage(browser);
   console.log("ok - a category page filters and sorts");
+  await customerPicksAVariant(browser);
+  console.log("ok - a customer picks a T-shirt's size and colour (a sold-out one says so), buys it, and only that variant's stock moves");
   await badInput(browser, products);
   console.log("ok - bad input: wrong password, declined card, network failure mid-checkout, sold out, expired sessions");
   await adminJourney(browser, bought);

@@ -24,3 +24,8 @@ export function humanize(value: string): string {
   const text = value.toLowerCase().replace(/_/g, " ");
   return text.charAt(0).toUpperCase() + text.slice(1);
 }
+
+/** A variant's option values as shoppers read them: "M / Blue". */
+export function variantTitle(values: ReadonlyArray<{ value: string }>): string {
+  return values.map((v) => v.value).join(" / ");
+}

@@ -14,7 +14,7 @@ export function useAddToCart() {
   const { session } = useSession();
   const [, createGuestCart] = useMutation(CreateGuestCartDocument);
   const [state, addLine] = useMutation(AddToCartDocument);
-  const add = async (productId: string, quantity: number) => {
+  const add = async (variantId: string, quantity: number) => {
     let cartToken = session ? null : guestCartToken();
     if (!session && !cartToken) {
       const created = await createGuestCart({});
@@ -22,7 +22,7 @@ export function useAddToCart() {
       if (!cartToken) return { data: undefined, error: created.error };
       localStorage.setItem(GUEST_CART_KEY, cartToken);
     }
-    return addLine({ cartToken, productId, quantity });
+    return addLine({ cartToken, variantId, quantity });
   };
   return [state, add] as const;
 }

@@ -151,7 +151,10 @@ async fn admin_operations_need_the_admin_scope() {
     // Nothing was created by the refused calls; the admin's call works.
     let (status, body) = shop.create_product(&shop.admin_token().await, input).await;
     assert_eq!(status, 200, "{body}");
-    assert_eq!(body["data"]["createProduct"]["product"]["sku"], "AUTH-001");
+    assert_eq!(
+        body["data"]["createProduct"]["product"]["sku"], "AUTH-001",
+        "{body}"
+    );
 }
 
 #[tokio::test]

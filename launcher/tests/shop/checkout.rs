@@ -389,7 +389,7 @@ async fn operations_meant_for_services_are_not_in_the_routers_api() {
 // Both cores: on one thread, tasks holding database connections wait behind a thousand
 // clients and the pools time out.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_thousand_customers_at_once_for_ten_units_make_ten_paid_orders() {
+async fn a_thousand_customers_at_once_for_ten_units_of_a_variant_make_ten_paid_orders() {
     let shop = TestShop::start_with(30, |options| {
         // A rush on one product, the whole shop in one test process on a small machine: if
         // orders times out under it, the client asks again with the same key (tested here);
@@ -398,44 +398,37 @@ async fn a_thousand_customers_at_once_for_ten_units_make_ten_paid_orders() {
     })
     .await;
     let admin = shop.admin_token().await;
-    let (product, _, _) = stocked_product(&shop, 10).await;
-    // Exactly 10 units: corrections take the rest off.
-    let levels = shop
-        .data(
-            "query($id: ID!) { product(id: $id) { availability {
-                warehouses { warehouseId available } } } }",
-            json!({ "id": product }),
-            Some(&admin),
-        )
-        .await;
-    let mut wanted = 10;
-    for level in levels["product"]["availability"]["warehouses"]
-        .as_array()
+    // The last 10 units of one variant ("S / Red") while its sibling ("S / Blue") has plenty.
+    let (product, variants) = crate::variants::t_shirt(&shop, &admin).await;
+    let scarce = crate::variants::variant(&variants, "S / Red").to_string();
+    let sibling = crate::variants::variant(&variants, "S / Blue").to_string();
+    let warehouse = shop
+        .data("{ warehouses { id } }", json!({}), Some(&admin))
+        .await["warehouses"][0]["id"]
+        .as_str()
         .unwrap()
-    {
-        let available = level["available"].as_i64().unwrap();
-        let keep = available.min(wanted);
-        wanted -= keep;
-        if available != keep {
-            let data = shop
-                .data(
-                    "mutation($input: AdjustStockInput!) { adjustStock(input: $input) { userErrors { code message } } }",
-                    json!({ "input": { "productId": product, "warehouseId": level["warehouseId"],
-                        "kind": "CORRECTION", "quantity": keep - available, "reason": "test",
-                        "idempotencyKey": primitives::id::new_id("key") } }),
-                    Some(&admin),
-                )
-                .await;
-            assert_eq!(data["adjustStock"]["userErrors"], json!([]), "{data}");
-        }
-    }
-    assert_eq!(available(&shop, &product).await, 10);
+        .to_string();
+    crate::variants::restock(&shop, &admin, &warehouse, &scarce, 10).await;
+    crate::variants::restock(&shop, &admin, &warehouse, &sibling, 100).await;
+    assert_eq!(variant_available(&shop, &product, &scarce).await, 10);
 
-    let tokens = shop.shop.new_customers(1000).await.unwrap();
+    // 1,000 customers for the scarce variant, 20 more for its sibling, all at once.
+    let tokens = shop.shop.new_customers(1020).await.unwrap();
     let mut carts = Vec::new();
-    for chunk in tokens.chunks(50) {
-        carts.extend(join_all(chunk.iter().map(|t| fill_cart(&shop, t, &product, 1))).await);
+    for (i, chunk) in tokens.chunks(51).enumerate() {
+        carts.extend(
+            join_all(chunk.iter().enumerate().map(|(j, t)| {
+                let wanted = if (i * 51 + j) % 51 == 50 {
+                    &sibling
+                } else {
+                    &scarce
+                };
+                crate::variants::fill_cart_with(&shop, t, wanted, 1)
+            }))
+            .await,
+        );
     }
+    let buys_sibling = |i: usize| i % 51 == 50;
 
     let shop = &shop;
     // A checkout still running when it answers (PENDING) finishes by itself: its end comes as
@@ -488,21 +481,34 @@ async fn a_thousand_customers_at_once_for_ten_units_make_ten_paid_orders() {
     tokio::time::timeout(std::time::Duration::from_secs(120), settled)
         .await
         .expect("every running checkout ends within two minutes");
-    assert_eq!((paid, out_of_stock), (10, 990));
+    // 10 of the scarce variant and every sibling order.
+    assert_eq!((paid, out_of_stock), (10 + 20, 990));
+    let sibling_results: Vec<&Value> = results
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| buys_sibling(*i))
+        .map(|(_, r)| r)
+        .collect();
+    assert_eq!(sibling_results.len(), 20);
+    assert!(
+        sibling_results.iter().all(|r| r["userErrors"] == json!([])),
+        "no sibling buyer ran short"
+    );
     let short = results
         .iter()
         .find(|r| r["userErrors"][0]["code"] == "OUT_OF_STOCK")
         .unwrap();
     let message = short["userErrors"][0]["message"].as_str().unwrap();
     assert!(message.contains("0 left, 1 wanted"), "{message}");
-    assert_eq!(available(shop, &product).await, 0);
+    assert_eq!(variant_available(shop, &product, &scarce).await, 0);
+    assert_eq!(variant_available(shop, &product, &sibling).await, 80);
     assert_eq!(
         stock(shop, &admin, &product).await,
-        (0, 0),
-        "sold out, nothing held"
+        (80, 0),
+        "the scarce variant sold out, the sibling sold 20, nothing held"
     );
 
-    // Exactly ten charges, all captured; nothing charged for the rest.
+    // Exactly thirty charges, all captured; nothing charged for the rest.
     let payments = shop.shop.subgraph::<payments::Payments>();
     let counts: (i64, i64) = sqlx::query_as(
         "SELECT COUNT(*), CAST(COALESCE(SUM(CASE WHEN captured_minor > 0 THEN 1 ELSE 0 END), 0) AS BIGINT) FROM payments",
@@ -510,7 +516,19 @@ async fn a_thousand_customers_at_once_for_ten_units_make_ten_paid_orders() {
     .fetch_one(payments.service.store.database().pool())
     .await
     .unwrap();
-    assert_eq!(counts, (10, 10));
+    assert_eq!(counts, (30, 30));
+}
+
+/// Units of a variant of `product` that can be sold now (from its product page).
+async fn variant_available(shop: &TestShop, product: &str, variant: &str) -> i64 {
+    let page = shop
+        .data(
+            "query($id: ID!) { product(id: $id) { variants { id availability { availableQuantity } } } }",
+            json!({ "id": product }),
+            None,
+        )
+        .await;
+    crate::variants::available_of(&page["product"], variant)
 }
 
 const CANCEL: &str = "mutation($input: CancelOrderInput!) { cancelOrder(input: $input) {

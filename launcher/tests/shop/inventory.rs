@@ -97,7 +97,7 @@ async fn the_product_page_shows_demo_availability_and_a_restock_puts_a_product_i
                 .bearer_auth(token)
                 .json(&json!({
                     "query": "mutation($input: ReserveStockInput!) { reserveStock(input: $input) { reservation { status } userErrors { code } } }",
-                    "variables": { "input": { "orderReference": "ord_journey", "lines": [{ "productId": product, "quantity": 3 }] } }
+                    "variables": { "input": { "orderReference": "ord_journey", "lines": [{ "variantId": commerce::variant::default_variant_id(&product), "quantity": 3 }] } }
                 }))
                 .send()
                 .await

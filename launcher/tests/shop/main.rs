@@ -21,3 +21,4 @@ mod purchase;
 mod query_count;
 mod revocation;
 mod shipping;
+mod variants;

@@ -1,5 +1,6 @@
-//! Commerce types more than one domain uses: [`money::Money`] and postal addresses
-//! ([`address`]).
+//! Commerce types more than one domain uses: [`money::Money`], postal addresses ([`address`])
+//! and variant ids ([`variant`]).
 
 pub mod address;
 pub mod money;
+pub mod variant;

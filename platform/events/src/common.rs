@@ -2,11 +2,14 @@
 
 use serde::{Deserialize, Serialize};
 
-/// A product and how many of it (an order's or a shipment's line).
+/// A variant of a product and how many of it (an order's or a shipment's line).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Line {
     pub product_id: String,
+    /// What was sold. Absent in events published before variants: the product's default
+    /// variant (`commerce::variant::default_variant_id`).
+    pub variant_id: Option<String>,
     pub quantity: i64,
 }
 

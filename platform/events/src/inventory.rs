@@ -3,12 +3,15 @@
 use event_bus::Fact;
 use serde::{Deserialize, Serialize};
 
-/// `inventory.stock_low`: a product's available stock fell to its low-stock threshold or below.
+/// `inventory.stock_low`: a variant's available stock fell to its low-stock threshold or below.
 /// Published once per crossing: again only after the stock rose above the threshold.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct StockLow {
+    /// The variant's product.
     pub product_id: String,
+    /// Absent in events published before variants (stock was counted per product then).
+    pub variant_id: Option<String>,
     pub available: i64,
     pub threshold: i64,
 }

@@ -96,6 +96,7 @@ fn address() -> PostalAddress {
 fn line() -> Line {
     Line {
         product_id: "prod_1".into(),
+        variant_id: Some("var_prod_1".into()),
         quantity: 2,
     }
 }
@@ -148,6 +149,7 @@ fn every_check() -> Vec<(&'static str, Vec<String>)> {
             StockLow::TOPIC,
             check(StockLow {
                 product_id: "prod_1".into(),
+                variant_id: Some("var_prod_1".into()),
                 available: 2,
                 threshold: 5,
             }),

@@ -406,6 +406,12 @@ pub mod testing {
             .expect("postgres test database")
     }
 
+    /// A fresh database URL on each backend, for tests that migrate a database they filled under
+    /// older migrations.
+    pub async fn every_backend_url() -> Vec<String> {
+        vec![sqlite_url(), postgres_url().await]
+    }
+
     /// Both backends, for contract tests.
     pub async fn every_backend(migrations: &Migrations) -> Vec<Database> {
         vec![sqlite(migrations).await, postgres(migrations).await]

@@ -18,8 +18,10 @@ pub use config::CartsSettings;
 use service::CartsService;
 use store::{CartStore, RedisCarts, SqlCarts};
 
-pub static MIGRATIONS: storage::migrations::Migrations =
-    storage::migrations!("../../migrations/carts", ["0001_carts.sql"]);
+pub static MIGRATIONS: storage::migrations::Migrations = storage::migrations!(
+    "../../migrations/carts",
+    ["0001_carts.sql", "0002_cart_items_by_variant.sql"]
+);
 
 pub struct Carts {
     pub service: Arc<CartsService>,

@@ -1,11 +1,11 @@
-//! Cart rules applied: input parsed into domain values, products checked with the catalog before
+//! Cart rules applied: input parsed into domain values, variants checked with the catalog before
 //! they enter a cart, changes made atomically by the store, totals from current prices.
 
 use std::sync::Arc;
 
 use commerce::money::Money;
 
-use crate::catalog::{CatalogClient, CatalogError, ProductInfo};
+use crate::catalog::{CatalogClient, CatalogError, VariantInfo};
 use crate::domain::{self, CartOwner, GuestToken, Quantity, RuleError};
 use crate::store::{CartStore, ChangeOutcome, LineChange, StoreError, StoredCart};
 
@@ -15,6 +15,10 @@ pub enum CartError {
     Rule(#[from] RuleError),
     #[error("no product with this id")]
     UnknownProduct,
+    #[error("no variant with this id")]
+    UnknownVariant,
+    #[error("this product has {0} variants on sale: choose one (variantId)")]
+    VariantRequired(usize),
     #[error("this product is not for sale")]
     ProductUnavailable,
     #[error("this product is priced in {}; the shop sells in {}", .found.as_str(), .shop.as_str())]
@@ -24,14 +28,14 @@ pub enum CartError {
     },
     #[error("no cart for this token")]
     CartNotFound,
-    #[error("the cart has no line for this product")]
+    #[error("the cart has no line for this variant")]
     LineNotFound,
     #[error(
-        "at most {} units per product (the cart has {current})",
+        "at most {} units per variant (the cart has {current})",
         domain::MAX_QUANTITY
     )]
     QuantityLimit { current: i64 },
-    #[error("a cart holds at most {} products", domain::MAX_LINES)]
+    #[error("a cart holds at most {} lines", domain::MAX_LINES)]
     LineLimit,
     #[error(transparent)]
     Catalog(#[from] CatalogError),
@@ -41,14 +45,23 @@ pub enum CartError {
 
 pub type CartResult<T> = Result<T, CartError>;
 
+/// Which line an input means: a variant, or a product (its only variant on sale when adding;
+/// its one line in the cart when changing or removing).
+#[derive(Clone, Debug, Default)]
+pub struct LineItem {
+    pub variant_id: Option<String>,
+    pub product_id: Option<String>,
+}
+
 /// A cart line with the catalog's current price.
 #[derive(Clone, Debug, PartialEq)]
 pub struct PricedLine {
+    pub variant_id: String,
     pub product_id: String,
     pub quantity: i64,
-    /// `None` when the product is gone from the catalog.
+    /// `None` when the variant is gone from the catalog.
     pub unit_price: Option<Money>,
-    /// False when the product is gone, not for sale, or priced in another currency than the
+    /// False when the variant is gone, not for sale, or priced in another currency than the
     /// cart: such a line stays in the cart, flagged, and out of the subtotal.
     pub available: bool,
 }
@@ -102,35 +115,69 @@ impl CartsService {
         Ok(self.store.get(&owner.key()).await?)
     }
 
-    /// Adds units of an active product; a user's cart is created by its first line.
+    /// Adds units of a variant on sale; a user's cart is created by its first line.
     pub async fn add(
         &self,
         owner: &CartOwner,
-        product_id: &str,
+        item: &LineItem,
         quantity: i64,
     ) -> CartResult<StoredCart> {
-        let product_id = domain::parse_product_id(product_id)?;
         let quantity = Quantity::parse(quantity)?;
-        self.require_for_sale(&product_id).await?;
+        let variant_id = self.variant_to_add(item).await?;
+        let product_id = self.require_for_sale(&variant_id).await?;
         let create = matches!(owner, CartOwner::User(_));
-        self.change(owner, &product_id, LineChange::Add(quantity.get()), create)
-            .await
+        let add = LineChange::Add {
+            quantity: quantity.get(),
+            product_id,
+        };
+        self.change(owner, &variant_id, add, create).await
     }
 
     pub async fn set_quantity(
         &self,
         owner: &CartOwner,
-        product_id: &str,
+        item: &LineItem,
         quantity: i64,
     ) -> CartResult<StoredCart> {
         let quantity = Quantity::parse(quantity)?;
-        self.change(owner, product_id, LineChange::Set(quantity.get()), false)
+        let variant_id = self.line_variant(owner, item).await?;
+        self.change(owner, &variant_id, LineChange::Set(quantity.get()), false)
             .await
     }
 
-    pub async fn remove(&self, owner: &CartOwner, product_id: &str) -> CartResult<StoredCart> {
-        self.change(owner, product_id, LineChange::Remove, false)
+    pub async fn remove(&self, owner: &CartOwner, item: &LineItem) -> CartResult<StoredCart> {
+        let variant_id = self.line_variant(owner, item).await?;
+        self.change(owner, &variant_id, LineChange::Remove, false)
             .await
+    }
+
+    /// The variant a new line is for: the one named, or a product's only variant on sale.
+    async fn variant_to_add(&self, item: &LineItem) -> CartResult<String> {
+        if let Some(variant_id) = &item.variant_id {
+            return Ok(domain::parse_variant_id(variant_id)?);
+        }
+        let product_id = domain::parse_product_id(item.product_id.as_deref().unwrap_or_default())?;
+        match self.catalog.variants_of(&product_id).await? {
+            None => Err(CartError::UnknownProduct),
+            Some(mut variants) if variants.len() == 1 => Ok(variants.remove(0)),
+            Some(variants) if variants.is_empty() => Err(CartError::ProductUnavailable),
+            Some(variants) => Err(CartError::VariantRequired(variants.len())),
+        }
+    }
+
+    /// The variant of an existing line: the one named, or the product's one line in the cart.
+    async fn line_variant(&self, owner: &CartOwner, item: &LineItem) -> CartResult<String> {
+        if let Some(variant_id) = &item.variant_id {
+            return Ok(variant_id.clone());
+        }
+        let product_id = item.product_id.as_deref().unwrap_or_default();
+        let cart = self.cart(owner).await?.ok_or(CartError::CartNotFound)?;
+        let mut lines = cart.lines.iter().filter(|l| l.product_id == product_id);
+        match (lines.next(), lines.next()) {
+            (Some(line), None) => Ok(line.variant_id.clone()),
+            (None, _) => Err(CartError::LineNotFound),
+            (Some(_), Some(_)) => Err(CartError::VariantRequired(2)),
+        }
     }
 
     pub async fn clear(&self, owner: &CartOwner) -> CartResult<StoredCart> {
@@ -153,20 +200,21 @@ impl CartsService {
 
     /// The cart with current prices: one catalog call for all its lines.
     pub async fn priced(&self, cart: &StoredCart) -> CartResult<PricedCart> {
-        let ids: Vec<String> = cart.lines.iter().map(|l| l.product_id.clone()).collect();
-        let products = self.catalog.products(&ids).await?;
+        let ids: Vec<String> = cart.lines.iter().map(|l| l.variant_id.clone()).collect();
+        let variants = self.catalog.variants(&ids).await?;
         let currency = cart
             .lines
             .iter()
-            .filter_map(|l| products.get(&l.product_id))
+            .filter_map(|l| variants.get(&l.variant_id))
             .find(|p| p.active)
             .map(|p| p.price.currency);
         let lines: Vec<PricedLine> = cart
             .lines
             .iter()
             .map(|line| {
-                let product: Option<&ProductInfo> = products.get(&line.product_id);
+                let product: Option<&VariantInfo> = variants.get(&line.variant_id);
                 PricedLine {
+                    variant_id: line.variant_id.clone(),
                     product_id: line.product_id.clone(),
                     quantity: line.quantity,
                     unit_price: product.map(|p| p.price),
@@ -191,34 +239,35 @@ impl CartsService {
         })
     }
 
-    async fn require_for_sale(&self, product_id: &str) -> CartResult<()> {
+    /// The product of a variant on sale in the shop's currency.
+    async fn require_for_sale(&self, variant_id: &str) -> CartResult<String> {
         match self
             .catalog
-            .products(&[product_id.to_string()])
+            .variants(&[variant_id.to_string()])
             .await?
-            .get(product_id)
+            .get(variant_id)
         {
-            None => Err(CartError::UnknownProduct),
+            None => Err(CartError::UnknownVariant),
             Some(p) if !p.active => Err(CartError::ProductUnavailable),
             // Every line in the shop's one currency, so a cart never holds two.
             Some(p) if p.price.currency != self.currency => Err(CartError::OtherCurrency {
                 found: p.price.currency,
                 shop: self.currency,
             }),
-            Some(_) => Ok(()),
+            Some(p) => Ok(p.product_id.clone()),
         }
     }
 
     async fn change(
         &self,
         owner: &CartOwner,
-        product_id: &str,
+        variant_id: &str,
         change: LineChange,
         create: bool,
     ) -> CartResult<StoredCart> {
         match self
             .store
-            .change(&owner.key(), product_id, change, create, owner.ttl())
+            .change(&owner.key(), variant_id, change, create, owner.ttl())
             .await?
         {
             ChangeOutcome::Changed(cart) => Ok(cart),

@@ -6,8 +6,8 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use crate::domain::slug::slugify;
-use crate::domain::{Attribute, Media};
-use crate::store::{BrandRow, CategoryRow, ProductRow};
+use crate::domain::{Attribute, Media, OptionValue, ProductOption};
+use crate::store::{BrandRow, CategoryRow, ProductRow, VariantRow};
 
 /// 2026-01-01T00:00:00Z: demo rows are dated in the year after it.
 const EPOCH_MS: i64 = 1_767_225_600_000;
@@ -386,6 +386,77 @@ pub struct DemoCatalog {
     pub brands: Vec<BrandRow>,
     pub categories: Vec<CategoryRow>,
     pub products: Vec<ProductRow>,
+    /// The option variants of the products with options (the others sell their default one).
+    pub variants: Vec<VariantRow>,
+}
+
+/// From this many products on, the oldest one (last in newest-first listings) is a T-shirt in
+/// Size x Colour, so the demo shop shows a variant picker.
+pub const VARIANT_DEMO_FROM: usize = 30;
+
+/// The demo T-shirt's options, and each size's surcharge in cents.
+const TEE_SIZES: [(&str, i64); 3] = [("S", 0), ("M", 200), ("L", 400)];
+const TEE_COLOURS: [&str; 2] = ["Navy", "Sand"];
+
+/// Turns `product` into the demo T-shirt (in `category_id`): its options and its six variants.
+fn t_shirt(product: &mut ProductRow, category_id: &str, rng: &mut ChaCha8Rng) -> Vec<VariantRow> {
+    product.name = "Everyday Organic Cotton Tee".into();
+    product.sku = "TEE-000001".into();
+    product.slug = "everyday-organic-cotton-tee".into();
+    product.status = "active".into();
+    product.category_id = category_id.into();
+    product.description = "Our everyday tee in organic cotton: soft, breathable and cut for a \
+        relaxed fit. Machine washable; free returns within 30 days."
+        .into();
+    let attributes = [Attribute {
+        name: "material".into(),
+        value: "Organic Cotton".into(),
+    }];
+    product.attributes = serde_json::to_string(&attributes).unwrap_or_else(|_| "[]".into());
+    let media = [Media {
+        url: format!(
+            "https://picsum.photos/seed/{}/800/800",
+            product.sku.to_lowercase()
+        ),
+        alt: Some(product.name.clone()),
+    }];
+    product.media = serde_json::to_string(&media).unwrap_or_else(|_| "[]".into());
+    let options = vec![
+        ProductOption {
+            name: "Size".into(),
+            values: TEE_SIZES.iter().map(|(s, _)| s.to_string()).collect(),
+        },
+        ProductOption {
+            name: "Colour".into(),
+            values: TEE_COLOURS.iter().map(|c| c.to_string()).collect(),
+        },
+    ];
+    product.options = serde_json::to_string(&options).unwrap_or_else(|_| "[]".into());
+    let mut variants = Vec::new();
+    for (size, surcharge) in TEE_SIZES {
+        for colour in TEE_COLOURS {
+            let values = vec![
+                OptionValue {
+                    name: "Size".into(),
+                    value: size.into(),
+                },
+                OptionValue {
+                    name: "Colour".into(),
+                    value: colour.into(),
+                },
+            ];
+            variants.push(VariantRow {
+                id: demo_id("var", rng, product.created_at),
+                position: variants.len() as i64 + 1,
+                sku: format!("{}-{size}-{}", product.sku, colour.to_uppercase()),
+                option_values: serde_json::to_string(&values).unwrap_or_else(|_| "[]".into()),
+                price_minor: product.price_minor + surcharge,
+                status: "active".into(),
+                ..VariantRow::default_of(product)
+            });
+        }
+    }
+    variants
 }
 
 fn demo_id(prefix: &str, rng: &mut ChaCha8Rng, at_ms: i64) -> String {
@@ -432,7 +503,7 @@ pub fn generate(count: usize, seed: u64) -> DemoCatalog {
     }
     let year_ms: i64 = 365 * 24 * 3600 * 1000;
     let step = (year_ms / count.max(1) as i64).max(1);
-    let products = (0..count)
+    let mut products: Vec<ProductRow> = (0..count)
         .map(|i| {
             let (category_id, leaf) = &leaves[rng.gen_range(0..leaves.len())];
             let brand = &brands[rng.gen_range(0..brands.len())];
@@ -484,15 +555,26 @@ pub fn generate(count: usize, seed: u64) -> DemoCatalog {
                 media: serde_json::to_string(&media).unwrap_or_else(|_| "[]".into()),
                 status: status.into(),
                 weight_grams: Some(rng.gen_range(50..5000)),
+                options: "[]".into(),
                 created_at,
                 updated_at: created_at,
             }
         })
         .collect();
+    let shirts = leaves
+        .iter()
+        .find(|(_, leaf)| leaf.name == "Shirts")
+        .map(|(id, _)| id.clone())
+        .expect("the demo tree has a Shirts category");
+    let variants = match products.first_mut() {
+        Some(oldest) if count >= VARIANT_DEMO_FROM => t_shirt(oldest, &shirts, &mut rng),
+        _ => Vec::new(),
+    };
     DemoCatalog {
         brands,
         categories,
         products,
+        variants,
     }
 }
 
@@ -521,7 +603,16 @@ pub fn search_documents(demo: &DemoCatalog) -> Vec<crate::search::SearchDocument
                 .map(|s| s.to_string());
             let product = crate::domain::Product::try_from(p.clone())
                 .expect("generated demo products are valid");
-            crate::search::indexer::search_document(&product, &categories, brand)
+            let variants: Vec<crate::domain::Variant> = std::iter::once(VariantRow::default_of(p))
+                .chain(
+                    demo.variants
+                        .iter()
+                        .filter(|v| v.product_id == p.id)
+                        .cloned(),
+                )
+                .map(|v| crate::domain::Variant::try_from(v).expect("demo variants are valid"))
+                .collect();
+            crate::search::indexer::search_document(&product, &variants, &categories, brand)
         })
         .collect()
 }
@@ -542,5 +633,10 @@ mod tests {
         assert_eq!(skus.len(), 200, "SKUs are unique");
         assert!(a.products.iter().all(|p| p.price_minor > 0));
         assert_ne!(generate(200, 8).products, a.products);
+        // The oldest is the T-shirt in three sizes and two colours.
+        assert_eq!(a.variants.len(), 6);
+        assert!(a.variants.iter().all(|v| v.product_id == a.products[0].id));
+        assert!(a.products[0].has_options());
+        assert!(generate(VARIANT_DEMO_FROM - 1, 7).variants.is_empty());
     }
 }

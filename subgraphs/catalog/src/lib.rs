@@ -28,7 +28,12 @@ use store::CatalogStore;
 
 pub static MIGRATIONS: storage::migrations::Migrations = storage::migrations!(
     "../../migrations/catalog",
-    ["0001_catalog.sql", "0002_events.sql", "0003_variants.sql"]
+    [
+        "0001_catalog.sql",
+        "0002_events.sql",
+        "0003_variants.sql",
+        "0004_product_options.sql"
+    ]
 );
 
 pub struct Catalog {
@@ -75,6 +80,7 @@ pub async fn load_demo_data(service: &CatalogService, count: usize) -> anyhow::R
     for chunk in demo.products.chunks(5000) {
         service.store.insert_products(chunk).await?;
     }
+    service.store.insert_variants(&demo.variants).await?;
     service.indexer.rebuild().await?;
     Ok(true)
 }

@@ -43,6 +43,7 @@ async fn main() {
         store.create_warehouse(&warehouse).await.unwrap();
         store
             .adjust(&AdjustmentRequest {
+                variant_id: commerce::variant::default_variant_id(&product),
                 product_id: product.clone(),
                 warehouse_id: warehouse.id,
                 kind: AdjustmentKind::Restock,
@@ -66,7 +67,11 @@ async fn main() {
                     let reference = primitives::id::new_id("ord");
                     let begun = Instant::now();
                     let outcome = store
-                        .reserve(&reference, &[(product.clone(), 1)], expires)
+                        .reserve(
+                            &reference,
+                            &[(commerce::variant::default_variant_id(&product), 1)],
+                            expires,
+                        )
                         .await
                         .unwrap();
                     assert!(matches!(outcome, ReserveOutcome::Reserved(_)));
@@ -83,14 +88,14 @@ async fn main() {
     let elapsed = started.elapsed().as_secs_f64();
     times.sort();
     println!(
-        "reservations of one product on PostgreSQL, {concurrency} concurrent: {} in {elapsed:.1} s = {:.0}/s; \
+        "reservations of one variant on PostgreSQL, {concurrency} concurrent: {} in {elapsed:.1} s = {:.0}/s; \
          latency p50 {:.1} ms, p99 {:.1} ms",
         times.len(),
         times.len() as f64 / elapsed,
         percentile(&times, 0.50).as_secs_f64() * 1000.0,
         percentile(&times, 0.99).as_secs_f64() * 1000.0,
     );
-    let levels = store.levels(&[product]).await.unwrap();
+    let levels = store.levels_of_products(&[product]).await.unwrap();
     let reserved: i64 = levels.iter().map(|l| l.reserved).sum();
     assert_eq!(
         reserved as usize,

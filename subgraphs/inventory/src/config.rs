@@ -1,10 +1,10 @@
 //! The inventory's own settings (the shared ones are in [`kit::settings`]). Environment
 //! variables:
 //! - `INVENTORY_RESERVATION_TTL_SECS` (default 900): how long a reservation holds stock
-//! - `INVENTORY_LOW_STOCK_THRESHOLD` (default 5): the threshold of products without their own
+//! - `INVENTORY_LOW_STOCK_THRESHOLD` (default 5): the threshold of variants without their own
 //! - `INVENTORY_EXPIRY_INTERVAL_SECS` (default 30): how often expired reservations are released
-//! - `CATALOG_URL` (default `http://127.0.0.1:4002/graphql`): the catalog, asked whether a
-//!   product exists before stock is recorded for it, and read for the demo stock
+//! - `CATALOG_URL` (default `http://127.0.0.1:4002/graphql`): the catalog, asked which variant
+//!   (and product) a stock change is for, and read for the demo stock
 
 use std::time::Duration;
 

@@ -21,8 +21,10 @@ pub use config::InventorySettings;
 use service::InventoryService;
 use store::InventoryStore;
 
-pub static MIGRATIONS: storage::migrations::Migrations =
-    storage::migrations!("../../migrations/inventory", ["0001_inventory.sql"]);
+pub static MIGRATIONS: storage::migrations::Migrations = storage::migrations!(
+    "../../migrations/inventory",
+    ["0001_inventory.sql", "0002_stock_by_variant.sql"]
+);
 
 pub struct Inventory {
     pub service: Arc<InventoryService>,

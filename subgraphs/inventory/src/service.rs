@@ -6,12 +6,12 @@ use std::sync::Arc;
 use primitives::id::new_id;
 use primitives::time::now_millis;
 
-use crate::catalog::CatalogClient;
+use crate::catalog::{CatalogClient, ProductVariants};
 use crate::config::InventorySettings;
 use crate::domain::{self, AdjustmentKind, Quantity, ReservationStatus, RuleError};
 use crate::store::{
     AdjustOutcome, Adjustment, AdjustmentRequest, InventoryStore, LowStock, Reservation,
-    ReserveOutcome, ShortLine, StockLevel, StoreError, TransitionOutcome, Warehouse,
+    ReserveOutcome, ShortLine, StockItem, StockLevel, StoreError, TransitionOutcome, Warehouse,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -22,6 +22,10 @@ pub enum InventoryError {
     UnknownWarehouse,
     #[error("the catalog has no product with this id")]
     UnknownProduct,
+    #[error("the catalog has no variant with this id")]
+    UnknownVariant,
+    #[error("this product has {0} variants on sale: name one with variantId")]
+    VariantRequired(usize),
     #[error(transparent)]
     Catalog(#[from] web::client::ServiceError),
     #[error("a warehouse with this code exists")]
@@ -55,7 +59,7 @@ fn short_lines(lines: &[ShortLine]) -> String {
         .map(|l| {
             format!(
                 "{} ({} wanted, {} available)",
-                l.product_id, l.wanted, l.available
+                l.variant_id, l.wanted, l.available
             )
         })
         .collect::<Vec<_>>()
@@ -64,9 +68,17 @@ fn short_lines(lines: &[ShortLine]) -> String {
 
 pub type InventoryResult<T> = Result<T, InventoryError>;
 
+/// Which variant an admin's change is for: a variant, or a product with exactly one variant
+/// that is not archived (a product without options).
+#[derive(Clone, Debug, Default)]
+pub struct StockTarget {
+    pub product_id: Option<String>,
+    pub variant_id: Option<String>,
+}
+
 /// An admin's adjustment as entered.
 pub struct AdjustmentInput {
-    pub product_id: String,
+    pub target: StockTarget,
     pub warehouse_id: String,
     pub kind: AdjustmentKind,
     pub quantity: i64,
@@ -93,13 +105,30 @@ impl InventoryService {
         }
     }
 
-    /// A product id the catalog knows.
-    async fn known_product(&self, raw: &str) -> InventoryResult<String> {
+    /// The variant (and its product) a target names, as the catalog has them.
+    async fn known_variant(&self, target: &StockTarget) -> InventoryResult<(String, String)> {
+        if let Some(raw) = &target.variant_id {
+            let variant_id = domain::parse_variant_id(raw)?;
+            let product_id = self
+                .catalog
+                .product_of(&variant_id)
+                .await?
+                .ok_or(InventoryError::UnknownVariant)?;
+            if target.product_id.as_ref().is_some_and(|p| *p != product_id) {
+                return Err(InventoryError::UnknownVariant);
+            }
+            return Ok((variant_id, product_id));
+        }
+        let raw = target.product_id.as_deref().unwrap_or_default();
         let product_id = domain::parse_product_id(raw)?;
-        if self.catalog.exists(&product_id).await? {
-            Ok(product_id)
-        } else {
-            Err(InventoryError::UnknownProduct)
+        match self.catalog.variants_of(&product_id).await? {
+            ProductVariants::Unknown => Err(InventoryError::UnknownProduct),
+            ProductVariants::Variants(mut variants) if variants.len() == 1 => {
+                Ok((variants.remove(0), product_id))
+            }
+            ProductVariants::Variants(variants) => {
+                Err(InventoryError::VariantRequired(variants.len()))
+            }
         }
     }
 
@@ -138,8 +167,10 @@ impl InventoryService {
         let delta = input.kind.delta(input.quantity)?;
         let reason = domain::parse_reason(&input.reason)?;
         let idempotency_key = domain::parse_key(&input.idempotency_key)?;
+        let (variant_id, product_id) = self.known_variant(&input.target).await?;
         let request = AdjustmentRequest {
-            product_id: self.known_product(&input.product_id).await?,
+            variant_id,
+            product_id,
             warehouse_id: input.warehouse_id,
             kind: input.kind,
             delta,
@@ -157,15 +188,44 @@ impl InventoryService {
         }
     }
 
-    pub async fn set_threshold(&self, product_id: &str, threshold: i64) -> InventoryResult<i64> {
+    pub async fn set_threshold(
+        &self,
+        target: &StockTarget,
+        threshold: i64,
+    ) -> InventoryResult<i64> {
         let threshold = domain::parse_threshold(threshold)?;
-        let product_id = self.known_product(product_id).await?;
-        self.store.set_threshold(&product_id, threshold).await?;
+        let (variant_id, _) = self.known_variant(target).await?;
+        self.store.set_threshold(&variant_id, threshold).await?;
         Ok(threshold)
     }
 
-    pub async fn levels(&self, product_ids: &[String]) -> InventoryResult<Vec<StockLevel>> {
-        Ok(self.store.levels(product_ids).await?)
+    /// The stock ledger of a product (all its variants) or of one variant, newest first.
+    pub async fn adjustments(
+        &self,
+        target: &StockTarget,
+        before: Option<&str>,
+        limit: usize,
+    ) -> InventoryResult<Vec<Adjustment>> {
+        let item = match (&target.variant_id, &target.product_id) {
+            (Some(variant), _) => StockItem::Variant(domain::parse_variant_id(variant)?),
+            (None, Some(product)) => StockItem::Product(domain::parse_product_id(product)?),
+            (None, None) => return Err(RuleError::ProductId(String::new()).into()),
+        };
+        Ok(self.store.adjustments(&item, before, limit).await?)
+    }
+
+    pub async fn levels_of_products(
+        &self,
+        product_ids: &[String],
+    ) -> InventoryResult<Vec<StockLevel>> {
+        Ok(self.store.levels_of_products(product_ids).await?)
+    }
+
+    pub async fn levels_of_variants(
+        &self,
+        variant_ids: &[String],
+    ) -> InventoryResult<Vec<StockLevel>> {
+        Ok(self.store.levels_of_variants(variant_ids).await?)
     }
 
     pub async fn low_stock(
@@ -189,12 +249,12 @@ impl InventoryService {
             return Err(RuleError::Lines { max: MAX_LINES }.into());
         }
         let mut parsed = Vec::with_capacity(lines.len());
-        for (product_id, quantity) in lines {
-            let product_id = domain::parse_product_id(product_id)?;
-            if parsed.iter().any(|(p, _)| *p == product_id) {
+        for (variant_id, quantity) in lines {
+            let variant_id = domain::parse_variant_id(variant_id)?;
+            if parsed.iter().any(|(v, _)| *v == variant_id) {
                 return Err(RuleError::Lines { max: MAX_LINES }.into());
             }
-            parsed.push((product_id, Quantity::parse(*quantity)?.get()));
+            parsed.push((variant_id, Quantity::parse(*quantity)?.get()));
         }
         let expires_at = now_millis() + self.settings.reservation_ttl.as_millis() as i64;
         match self

@@ -163,7 +163,7 @@ impl Saga {
         let wanted = || -> Vec<(String, i64)> {
             lines
                 .iter()
-                .map(|l| (l.product_id.clone(), l.quantity))
+                .map(|l| (l.variant_id.clone(), l.quantity))
                 .collect()
         };
         match checkout.step {
@@ -302,10 +302,10 @@ impl Saga {
                 Err(error) => self.retry(checkout, owner, error).await,
             },
             Step::ClearCart => {
-                let products: Vec<String> = lines.iter().map(|l| l.product_id.clone()).collect();
+                let variants: Vec<String> = lines.iter().map(|l| l.variant_id.clone()).collect();
                 match self
                     .services
-                    .clear_cart_lines(&order.customer_id, &products)
+                    .clear_cart_lines(&order.customer_id, &variants)
                     .await
                 {
                     Ok(()) => advance(Step::ClearCart, Step::Done, Advance::default()).await,
@@ -358,14 +358,14 @@ impl Saga {
     /// Which lines are short, as the customer is told: every line with more units than are
     /// available now (the inventory's own message when availability cannot be read).
     async fn out_of_stock(&self, lines: &[OrderLine], inventory_says: String) -> Failure {
-        let ids: Vec<String> = lines.iter().map(|l| l.product_id.clone()).collect();
+        let ids: Vec<String> = lines.iter().map(|l| l.variant_id.clone()).collect();
         let short: Vec<(&OrderLine, i64)> = match self.services.available(&ids).await {
             Ok(levels) => lines
                 .iter()
                 .map(|l| {
                     let left = levels
                         .iter()
-                        .find(|(id, _)| id == &l.product_id)
+                        .find(|(id, _)| id == &l.variant_id)
                         .map_or(0, |(_, n)| *n);
                     (l, left)
                 })
@@ -503,6 +503,7 @@ fn facts(order: &Order, lines: &[OrderLine]) -> OrderFacts {
             .iter()
             .map(|l| Line {
                 product_id: l.product_id.clone(),
+                variant_id: Some(l.variant_id.clone()),
                 quantity: l.quantity,
             })
             .collect(),
@@ -516,6 +517,6 @@ pub(crate) fn same_lines(cart: &[CartLine], lines: &[OrderLine]) -> bool {
     cart.len() == lines.len()
         && lines.iter().all(|line| {
             cart.iter()
-                .any(|c| c.product_id == line.product_id && c.quantity == line.quantity)
+                .any(|c| c.variant_id == line.variant_id && c.quantity == line.quantity)
         })
 }

@@ -205,12 +205,12 @@ impl OrdersService {
                 .map(|a| a.address.clone())
                 .ok_or(OrderError::UnknownAddress)?,
         };
-        let ids: Vec<String> = cart.iter().map(|l| l.product_id.clone()).collect();
-        let products = self.services.products(&ids).await?;
-        let unavailable: Vec<String> = ids
+        let ids: Vec<String> = cart.iter().map(|l| l.variant_id.clone()).collect();
+        let variants = self.services.variants(&ids).await?;
+        let unavailable: Vec<String> = cart
             .iter()
-            .filter(|id| !products.iter().any(|p| &p.id == *id && p.active))
-            .cloned()
+            .filter(|l| !variants.iter().any(|v| v.id == l.variant_id && v.active))
+            .map(|l| l.product_id.clone())
             .collect();
         if !unavailable.is_empty() {
             return Err(OrderError::ProductsUnavailable(unavailable));
@@ -218,21 +218,23 @@ impl OrdersService {
         let mut priced = Vec::new();
         let mut lines = Vec::new();
         for (position, cart_line) in cart.iter().enumerate() {
-            let product = products
+            let variant = variants
                 .iter()
-                .find(|p| p.id == cart_line.product_id)
-                .expect("every line's product was found above");
+                .find(|v| v.id == cart_line.variant_id)
+                .expect("every line's variant was found above");
             let line = PricedLine {
-                unit_price: product.price,
+                unit_price: variant.price,
                 quantity: cart_line.quantity,
             };
             lines.push(OrderLine {
                 order_id: order_id.into(),
                 position: position as i64 + 1,
-                product_id: product.id.clone(),
-                sku: product.sku.clone(),
-                name: product.name.clone(),
-                unit_price_minor: product.price.minor_units,
+                product_id: variant.product_id.clone(),
+                variant_id: variant.id.clone(),
+                sku: variant.sku.clone(),
+                name: variant.name.clone(),
+                variant_title: variant.title.clone(),
+                unit_price_minor: variant.price.minor_units,
                 quantity: cart_line.quantity,
                 line_total_minor: totals::line_total(&line)?.minor_units,
             });

@@ -37,8 +37,9 @@ fn read<T: serde::de::DeserializeOwned>(service: &'static str, value: Value) -> 
 }
 
 #[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct CartLine {
-    #[serde(rename = "productId")]
+    pub variant_id: String,
     pub product_id: String,
     pub quantity: i64,
 }
@@ -57,12 +58,17 @@ pub struct BookAddress {
     pub address: Address,
 }
 
-/// A product as the catalog has it now.
+/// A variant as the catalog has it now.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct CatalogProduct {
+pub struct CatalogVariant {
     pub id: String,
+    pub product_id: String,
     pub sku: String,
+    /// The product's name.
     pub name: String,
+    /// Its option values ("M / Blue"); empty for a default variant.
+    pub title: String,
+    /// The variant and its product are both active.
     pub active: bool,
     pub price: Money,
 }
@@ -147,14 +153,14 @@ pub trait Services: Send + Sync {
     /// The customer's cart lines if `cart_id` is their cart; `None` for any other cart.
     async fn cart(&self, customer_id: &str, cart_id: &str) -> CallResult<Option<Vec<CartLine>>>;
 
-    /// Takes the bought products out of the customer's cart (harmless to repeat).
-    async fn clear_cart_lines(&self, customer_id: &str, product_ids: &[String]) -> CallResult<()>;
+    /// Takes the bought variants out of the customer's cart (harmless to repeat).
+    async fn clear_cart_lines(&self, customer_id: &str, variant_ids: &[String]) -> CallResult<()>;
 
     /// An active customer's email and address book; `None` for an unknown or disabled account.
     async fn customer(&self, customer_id: &str) -> CallResult<Option<Customer>>;
 
-    /// The products among `ids` the catalog has, with their current price and status.
-    async fn products(&self, ids: &[String]) -> CallResult<Vec<CatalogProduct>>;
+    /// The variants among `ids` the catalog has, with their current price and status.
+    async fn variants(&self, ids: &[String]) -> CallResult<Vec<CatalogVariant>>;
 
     /// What each carrier service charges to ship `lines` to `address`, cheapest first; or, when
     /// no carrier takes the parcel there, shipping's word for why.
@@ -164,9 +170,9 @@ pub trait Services: Send + Sync {
         lines: &[CartLine],
     ) -> CallResult<Result<Vec<ShippingRate>, String>>;
 
-    /// The units of each product that can be sold now (products inventory does not know have
+    /// The units of each variant that can be sold now (variants inventory does not know have
     /// none).
-    async fn available(&self, product_ids: &[String]) -> CallResult<Vec<(String, i64)>>;
+    async fn available(&self, variant_ids: &[String]) -> CallResult<Vec<(String, i64)>>;
 
     /// Holds stock for every line or none, under `reference` (the order's id, or its second
     /// hold's reference).
@@ -222,7 +228,7 @@ impl Services for HttpServices {
             .query(
                 &self.urls.carts,
                 "query($u: ID!, $c: ID!) { checkoutCart(userId: $u, cartId: $c) {
-                    lines { productId quantity } } }",
+                    lines { variantId productId quantity } } }",
                 json!({ "u": customer_id, "c": cart_id }),
             )
             .await?;
@@ -233,12 +239,12 @@ impl Services for HttpServices {
         Ok(Some(read("carts", cart["lines"].clone())?))
     }
 
-    async fn clear_cart_lines(&self, customer_id: &str, product_ids: &[String]) -> CallResult<()> {
+    async fn clear_cart_lines(&self, customer_id: &str, variant_ids: &[String]) -> CallResult<()> {
         self.client
             .query(
                 &self.urls.carts,
                 "mutation($i: RemoveCheckedOutLinesInput!) { removeCheckedOutLines(input: $i) }",
-                json!({ "i": { "userId": customer_id, "productIds": product_ids } }),
+                json!({ "i": { "userId": customer_id, "variantIds": variant_ids } }),
             )
             .await?;
         Ok(())
@@ -261,17 +267,18 @@ impl Services for HttpServices {
         Ok(Some(read("accounts", customer)?))
     }
 
-    async fn products(&self, ids: &[String]) -> CallResult<Vec<CatalogProduct>> {
+    async fn variants(&self, ids: &[String]) -> CallResult<Vec<CatalogVariant>> {
         let entities = self
             .client
             .entities(
                 &self.urls.catalog,
-                "Product",
+                "ProductVariant",
                 ids,
-                "id sku name status price { amount currencyCode }",
+                "id sku status price { amount currencyCode } optionValues { value }
+                 product { id name status }",
             )
             .await?;
-        let mut products = Vec::new();
+        let mut variants = Vec::new();
         for entity in &entities {
             if entity.is_null() {
                 continue;
@@ -280,22 +287,30 @@ impl Services for HttpServices {
                 service: "catalog",
                 detail: entity.to_string(),
             };
-            let text = |field: &str| entity[field].as_str().map(String::from);
-            let price = Money::from_json(&entity["price"]).ok_or_else(unreadable)?;
-            let active = match entity["status"].as_str() {
-                Some("ACTIVE") => true,
-                Some("DRAFT" | "ARCHIVED") => false,
-                _ => return Err(unreadable()),
+            let text = |value: &Value| value.as_str().map(String::from).ok_or_else(unreadable);
+            let active = |status: &Value| match status.as_str() {
+                Some("ACTIVE") => Ok(true),
+                Some("DRAFT" | "ARCHIVED") => Ok(false),
+                _ => Err(unreadable()),
             };
-            products.push(CatalogProduct {
-                id: text("id").ok_or_else(unreadable)?,
-                sku: text("sku").ok_or_else(unreadable)?,
-                name: text("name").ok_or_else(unreadable)?,
-                active,
-                price,
+            let title = entity["optionValues"]
+                .as_array()
+                .ok_or_else(unreadable)?
+                .iter()
+                .map(|v| text(&v["value"]))
+                .collect::<CallResult<Vec<String>>>()?
+                .join(" / ");
+            variants.push(CatalogVariant {
+                id: text(&entity["id"])?,
+                product_id: text(&entity["product"]["id"])?,
+                sku: text(&entity["sku"])?,
+                name: text(&entity["product"]["name"])?,
+                title,
+                active: active(&entity["status"])? && active(&entity["product"]["status"])?,
+                price: Money::from_json(&entity["price"]).ok_or_else(unreadable)?,
             });
         }
-        Ok(products)
+        Ok(variants)
     }
 
     async fn shipping_rates(
@@ -305,7 +320,7 @@ impl Services for HttpServices {
     ) -> CallResult<Result<Vec<ShippingRate>, String>> {
         let lines: Vec<Value> = lines
             .iter()
-            .map(|l| json!({ "productId": l.product_id, "quantity": l.quantity }))
+            .map(|l| json!({ "productId": l.product_id, "variantId": l.variant_id, "quantity": l.quantity }))
             .collect();
         let data = self
             .client
@@ -348,13 +363,13 @@ impl Services for HttpServices {
             .map(Ok)
     }
 
-    async fn available(&self, product_ids: &[String]) -> CallResult<Vec<(String, i64)>> {
+    async fn available(&self, variant_ids: &[String]) -> CallResult<Vec<(String, i64)>> {
         let entities = self
             .client
             .entities(
                 &self.urls.inventory,
-                "Product",
-                product_ids,
+                "ProductVariant",
+                variant_ids,
                 "id availability { availableQuantity }",
             )
             .await?;
@@ -372,7 +387,7 @@ impl Services for HttpServices {
     async fn reserve(&self, reference: &str, lines: &[(String, i64)]) -> CallResult<Reserved> {
         let lines: Vec<Value> = lines
             .iter()
-            .map(|(product_id, quantity)| json!({ "productId": product_id, "quantity": quantity }))
+            .map(|(variant_id, quantity)| json!({ "variantId": variant_id, "quantity": quantity }))
             .collect();
         let data = self
             .client

@@ -2,6 +2,7 @@
 //! (at once, or by an admin), and tracking events from carriers or admins. Errors are
 //! [`ShippingError`]; the GraphQL layer turns them into userErrors or GraphQL errors.
 
+use crate::domain::variant_of;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -33,18 +34,18 @@ pub enum ShippingError {
     InvalidAddress(#[from] InvalidAddress),
     #[error("give between 1 and {MAX_LINES} lines")]
     LineCount,
-    #[error("quantities must be between 1 and {MAX_QUANTITY} (product {0})")]
+    #[error("quantities must be between 1 and {MAX_QUANTITY} (variant {0})")]
     Quantity(String),
-    #[error("unknown or unavailable products: {}", .0.join(", "))]
+    #[error("unknown or unavailable variants: {}", .0.join(", "))]
     UnknownProducts(Vec<String>),
     #[error("no service {service:?} of carrier {carrier:?} takes this parcel")]
     UnknownService { carrier: String, service: String },
     #[error("no paid order with this id")]
     UnknownOrder,
     #[error(
-        "product {product_id} is not in the order or has fewer than {quantity} units left to ship"
+        "variant {variant_id} is not in the order or has fewer than {quantity} units left to ship"
     )]
-    MoreThanOrdered { product_id: String, quantity: i64 },
+    MoreThanOrdered { variant_id: String, quantity: i64 },
     #[error("no shipment with this id")]
     UnknownShipment,
     #[error("no shipment has this tracking number")]
@@ -72,10 +73,10 @@ impl From<FulfilRefused> for ShippingError {
         match refused {
             FulfilRefused::UnknownOrder => Self::UnknownOrder,
             FulfilRefused::MoreThanOrdered {
-                product_id,
+                variant_id,
                 quantity,
             } => Self::MoreThanOrdered {
-                product_id,
+                variant_id,
                 quantity,
             },
             FulfilRefused::Store(e) => Self::Store(e),
@@ -140,7 +141,7 @@ impl ShippingService {
         Ok(quotes)
     }
 
-    /// The remembered weights of the lines' products, and the products not remembered.
+    /// The remembered weights of the lines' variants, and the variants not remembered.
     fn remembered(&self, lines: &[Line]) -> (HashMap<String, u64>, Vec<String>) {
         let cache = self
             .weights
@@ -149,11 +150,12 @@ impl ShippingService {
         let mut known = HashMap::new();
         let mut missing = Vec::new();
         for line in lines {
-            match cache.get(&line.product_id) {
+            let variant = variant_of(line);
+            match cache.get(&variant) {
                 Some((grams, at)) if at.elapsed() < WEIGHT_TTL => {
-                    known.insert(line.product_id.clone(), *grams);
+                    known.insert(variant, *grams);
                 }
-                _ => missing.push(line.product_id.clone()),
+                _ => missing.push(variant),
             }
         }
         missing.sort();
@@ -161,23 +163,23 @@ impl ShippingService {
         (known, missing)
     }
 
-    /// The parcel's weight in grams, from the catalog's active products.
+    /// The parcel's weight in grams, from the catalog's variants on sale.
     async fn weigh(&self, lines: &[Line]) -> ShippingResult<u32> {
         let weights = self.weights_of(lines).await?;
         let total: u64 = lines
             .iter()
-            .map(|l| weights[&l.product_id] * l.quantity as u64)
+            .map(|l| weights[&variant_of(l)] * l.quantity as u64)
             .sum();
         Ok(u32::try_from(total).unwrap_or(u32::MAX))
     }
 
-    /// Each line's product's weight: remembered ones, the rest from the catalog in one call.
+    /// Each line's variant's weight: remembered ones, the rest from the catalog in one call.
     async fn weights_of(&self, lines: &[Line]) -> ShippingResult<HashMap<String, u64>> {
         let (mut known, missing) = self.remembered(lines);
         if missing.is_empty() {
             return Ok(known);
         }
-        // One lookup at a time: a rush of quotes for a product not remembered yet asks the
+        // One lookup at a time: a rush of quotes for a variant not remembered yet asks the
         // catalog once, the others find it remembered.
         let _lookup = self.lookup.lock().await;
         let (found, ids) = self.remembered(lines);
@@ -189,16 +191,18 @@ impl ShippingService {
             .catalog
             .entities(
                 &self.settings.catalog_url,
-                "Product",
+                "ProductVariant",
                 &ids,
-                "id status weightGrams",
+                "id status weightGrams product { status }",
             )
             .await?;
         let mut weights = Vec::new();
         for entity in entities.iter().filter(|e| !e.is_null()) {
             let unreadable = || ShippingError::CatalogUnreadable(entity.to_string());
             let id = entity["id"].as_str().ok_or_else(unreadable)?;
-            if entity["status"].as_str() != Some("ACTIVE") {
+            let on_sale = entity["status"].as_str() == Some("ACTIVE")
+                && entity["product"]["status"].as_str() == Some("ACTIVE");
+            if !on_sale {
                 continue;
             }
             let grams = match &entity["weightGrams"] {
@@ -220,7 +224,7 @@ impl ShippingService {
             .weights
             .lock()
             .expect("the weight cache is never poisoned");
-        // Old entries go when the cache grows, so it holds about the products sold lately.
+        // Old entries go when the cache grows, so it holds about the variants sold lately.
         if cache.len() > 10_000 {
             cache.retain(|_, (_, at)| at.elapsed() < WEIGHT_TTL);
         }
@@ -351,7 +355,7 @@ fn check_lines(lines: &[Line]) -> ShippingResult<()> {
         .iter()
         .find(|l| !(1..=MAX_QUANTITY).contains(&l.quantity))
     {
-        Some(line) => Err(ShippingError::Quantity(line.product_id.clone())),
+        Some(line) => Err(ShippingError::Quantity(variant_of(line))),
         None => Ok(()),
     }
 }

@@ -12,9 +12,10 @@ import {
   type AdjustmentKind,
   type ProductStatus,
 } from "../../shared/generated/graphql";
-import { formatDate, humanize } from "../../shared/format";
+import { formatDate, humanize, variantTitle } from "../../shared/format";
 import { useIdempotencyKey } from "../../shared/idempotency";
 import { ErrorMessage, Field, Money, Pager, Query, UserErrors } from "../../shared/ui";
+import { Options, Variants } from "./Variants";
 
 export function ProductsPage() {
   const [cursors, setCursors] = useState<(string | null)[]>([null]);
@@ -240,7 +241,13 @@ export function ProductPage() {
                 ))}
               </tbody>
             </table>
-            <AdjustStock productId={product.id} warehouses={data.warehouses.filter((w) => w.active)} />
+            <AdjustStock
+              productId={product.id}
+              variants={product.variants.filter((v) => v.status !== "ARCHIVED")}
+              warehouses={data.warehouses.filter((w) => w.active)}
+            />
+            <Options product={product} />
+            <Variants product={product} />
           </>
         );
       }}
@@ -248,7 +255,15 @@ export function ProductPage() {
   );
 }
 
-function AdjustStock({ productId, warehouses }: { productId: string; warehouses: { id: string; name: string }[] }) {
+function AdjustStock({
+  productId,
+  variants,
+  warehouses,
+}: {
+  productId: string;
+  variants: { id: string; sku: string; optionValues: { value: string }[] }[];
+  warehouses: { id: string; name: string }[];
+}) {
   const [adjusted, adjust] = useMutation(AdjustStockDocument);
   // One key per adjustment the admin means to make: a retry after a network failure reuses it.
   const { key, answered } = useIdempotencyKey(`stock.${productId}`);
@@ -257,7 +272,7 @@ function AdjustStock({ productId, warehouses }: { productId: string; warehouses:
     const form = new FormData(event.currentTarget);
     const answer = await adjust({
       input: {
-        productId,
+        variantId: String(form.get("variantId")),
         warehouseId: String(form.get("warehouseId")),
         kind: form.get("kind") as AdjustmentKind,
         quantity: Number(form.get("quantity")),
@@ -271,6 +286,15 @@ function AdjustStock({ productId, warehouses }: { productId: string; warehouses:
     <form onSubmit={onSubmit} className="card">
       <h3>Adjust stock</h3>
       <div className="row">
+        <Field label="Variant">
+          <select name="variantId">
+            {variants.map((v) => (
+              <option key={v.id} value={v.id}>
+                {variantTitle(v.optionValues) || "Default"} ({v.sku})
+              </option>
+            ))}
+          </select>
+        </Field>
         <Field label="Warehouse">
           <select name="warehouseId">
             {warehouses.map((w) => (

@@ -192,6 +192,7 @@ export function OrderPage() {
                   <tr key={line.sku}>
                     <td>
                       {line.product ? <Link href={`/p/${line.product.slug}`}>{line.name}</Link> : line.name}
+                      {line.variantTitle && <div className="muted">{line.variantTitle}</div>}
                       {order.status === "DELIVERED" && line.product && (
                         <ReviewForm productId={line.product.id} productName={line.name} />
                       )}

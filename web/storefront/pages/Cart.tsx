@@ -10,6 +10,7 @@ import {
 import { useSession } from "../../shared/provider";
 import { ErrorMessage, Money, Query, UserErrors } from "../../shared/ui";
 import { guestCartToken } from "../cart";
+import { variantTitle } from "../../shared/format";
 
 type CartData = NonNullable<CartQuery["cart"]>;
 
@@ -75,20 +76,23 @@ function CartView({ cart, cartToken }: { cart: CartData | null | undefined; cart
         </thead>
         <tbody>
           {cart.lines.map((line) => (
-            <tr key={line.product.id}>
+            <tr key={line.variant.id}>
               <td>
                 <Link href={`/p/${line.product.slug}`}>{line.product.name}</Link>
+                {line.variant.optionValues.length > 0 && (
+                  <div className="muted">{variantTitle(line.variant.optionValues)}</div>
+                )}
                 {!line.available && <div className="error">No longer available in this quantity</div>}
               </td>
               <td>
                 <Money value={line.unitPrice} />
               </td>
               <td>
-                <label className="visually-hidden" htmlFor={`qty-${line.product.id}`}>
-                  Quantity of {line.product.name}
+                <label className="visually-hidden" htmlFor={`qty-${line.variant.id}`}>
+                  Quantity of {line.product.name} {variantTitle(line.variant.optionValues)}
                 </label>
                 <input
-                  id={`qty-${line.product.id}`}
+                  id={`qty-${line.variant.id}`}
                   type="number"
                   min={1}
                   max={99}
@@ -96,7 +100,7 @@ function CartView({ cart, cartToken }: { cart: CartData | null | undefined; cart
                   onBlur={(e) => {
                     const quantity = Number(e.target.value);
                     if (quantity > 0 && quantity !== line.quantity) {
-                      updateLine({ cartToken, productId: line.product.id, quantity });
+                      updateLine({ cartToken, variantId: line.variant.id, quantity });
                     }
                   }}
                 />
@@ -105,7 +109,7 @@ function CartView({ cart, cartToken }: { cart: CartData | null | undefined; cart
                 <Money value={line.lineTotal} />
               </td>
               <td>
-                <button type="button" className="secondary" onClick={() => removeLine({ cartToken, productId: line.product.id })}>
+                <button type="button" className="secondary" onClick={() => removeLine({ cartToken, variantId: line.variant.id })}>
                   Remove <span className="visually-hidden">{line.product.name}</span>
                 </button>
               </td>

@@ -11,7 +11,7 @@ import {
   type AddressInput,
   type CheckoutPageQuery,
 } from "../../shared/generated/graphql";
-import { formatMoney } from "../../shared/format";
+import { formatMoney, variantTitle } from "../../shared/format";
 import { useIdempotencyKey } from "../../shared/idempotency";
 import { useSession } from "../../shared/provider";
 import { ErrorMessage, Field, Money, Query, UserErrors } from "../../shared/ui";
@@ -65,7 +65,11 @@ function CheckoutForm({ me, cart }: { me: Me; cart: NonNullable<Me["cart"]> }) {
         ? address
         : null
       : stripAddress(me.addresses.find((a) => a.id === addressId));
-  const lines = cart.lines.map((line) => ({ productId: line.product.id, quantity: line.quantity }));
+  const lines = cart.lines.map((line) => ({
+    productId: line.product.id,
+    variantId: line.variant.id,
+    quantity: line.quantity,
+  }));
   // Carriers are asked once typing pauses, not at every keystroke of the address.
   const ratesAddress = useSettled(chosenAddress, 400);
   const [rates] = useQuery({
@@ -154,8 +158,10 @@ function CheckoutForm({ me, cart }: { me: Me; cart: NonNullable<Me["cart"]> }) {
         <h2 id="summary">Summary</h2>
         <ul>
           {cart.lines.map((line) => (
-            <li key={line.product.id}>
-              {line.quantity} × {line.product.name}: <Money value={line.lineTotal} />
+            <li key={line.variant.id}>
+              {line.quantity} × {line.product.name}
+              {line.variant.optionValues.length > 0 && ` (${variantTitle(line.variant.optionValues)})`}:{" "}
+              <Money value={line.lineTotal} />
             </li>
           ))}
         </ul>

@@ -1,7 +1,7 @@
-import { useState } from "react";
+import { useMemo, useState } from "react";
 import { Link, useParams } from "wouter";
 import { useQuery } from "urql";
-import { ProductPageDocument } from "../../shared/generated/graphql";
+import { ProductPageDocument, type ProductPageQuery } from "../../shared/generated/graphql";
 import { formatDate } from "../../shared/format";
 import { ErrorMessage, Field, Money, Query, UserErrors } from "../../shared/ui";
 import { useAddToCart } from "../cart";
@@ -38,19 +38,7 @@ export function ProductPage() {
               <div>
                 <h1>{product.name}</h1>
                 {product.brand && <p className="muted">{product.brand.name}</p>}
-                <p style={{ fontSize: "1.4rem" }}>
-                  <Money value={product.price} />
-                </p>
-                <p className="status" data-testid="availability">
-                  {!product.availability.inStock
-                    ? "Sold out"
-                    : product.availability.availableQuantity <= 5
-                      ? `Only ${product.availability.availableQuantity} left`
-                      : "In stock"}
-                </p>
-                {product.availability.inStock && (
-                  <AddToCart productId={product.id} max={product.availability.availableQuantity} />
-                )}
+                <Purchase product={product} />
                 <p>{product.description}</p>
                 {product.attributes.length > 0 && (
                   <dl>
@@ -62,7 +50,6 @@ export function ProductPage() {
                     ))}
                   </dl>
                 )}
-                <p className="muted">SKU {product.sku}</p>
               </div>
             </div>
             <section aria-labelledby="reviews">
@@ -115,7 +102,84 @@ export function ProductPage() {
   );
 }
 
-function AddToCart({ productId, max }: { productId: string; max: number }) {
+type PageProduct = NonNullable<ProductPageQuery["product"]>;
+type PageVariant = PageProduct["variants"][number];
+
+/** The variant with exactly these option values, if the product sells one. */
+function variantWith(variants: PageVariant[], chosen: Record<string, string>): PageVariant | undefined {
+  return variants.find((v) => v.optionValues.every((o) => chosen[o.name] === o.value));
+}
+
+/**
+ * Price, stock and "Add to cart" for the variant the shopper picks: one group of choices per
+ * option; a value whose combination with the other choices is not sold is disabled, one that is
+ * sold out says so.
+ */
+function Purchase({ product }: { product: PageProduct }) {
+  const firstInStock = product.variants.find((v) => v.availability.inStock) ?? product.variants[0];
+  const [chosen, setChosen] = useState<Record<string, string>>(() =>
+    Object.fromEntries((firstInStock?.optionValues ?? []).map((o) => [o.name, o.value])),
+  );
+  const variant = useMemo(() => variantWith(product.variants, chosen), [product.variants, chosen]);
+  const availability = variant?.availability;
+  return (
+    <>
+      <p style={{ fontSize: "1.4rem" }}>
+        <Money value={variant?.price ?? product.price} />
+        {variant?.compareAtPrice && (
+          <>
+            {" "}
+            <s className="muted" aria-label="Was">
+              <Money value={variant.compareAtPrice} />
+            </s>
+          </>
+        )}
+      </p>
+      {product.options.map((option) => (
+        <fieldset key={option.name} className="options">
+          <legend>{option.name}</legend>
+          {option.values.map((value) => {
+            const candidate = variantWith(product.variants, { ...chosen, [option.name]: value });
+            const soldOut = candidate && !candidate.availability.inStock;
+            const id = `option-${option.name}-${value}`;
+            return (
+              <span key={value} className="option">
+                <input
+                  type="radio"
+                  id={id}
+                  name={option.name}
+                  value={value}
+                  checked={chosen[option.name] === value}
+                  disabled={!candidate}
+                  onChange={() => setChosen({ ...chosen, [option.name]: value })}
+                />
+                <label htmlFor={id}>
+                  {value}
+                  {!candidate ? " (unavailable)" : soldOut ? " (sold out)" : ""}
+                </label>
+              </span>
+            );
+          })}
+        </fieldset>
+      ))}
+      <p className="status" data-testid="availability">
+        {!variant
+          ? "Choose another combination"
+          : !availability?.inStock
+            ? "Sold out"
+            : availability.availableQuantity <= 5
+              ? `Only ${availability.availableQuantity} left`
+              : "In stock"}
+      </p>
+      {variant && availability?.inStock && (
+        <AddToCart key={variant.id} variantId={variant.id} max={availability.availableQuantity} />
+      )}
+      <p className="muted">SKU {variant?.sku ?? product.sku}</p>
+    </>
+  );
+}
+
+function AddToCart({ variantId, max }: { variantId: string; max: number }) {
   const [quantity, setQuantity] = useState(1);
   const [state, add] = useAddToCart();
   const [added, setAdded] = useState(false);
@@ -125,7 +189,7 @@ function AddToCart({ productId, max }: { productId: string; max: number }) {
       onSubmit={async (event) => {
         event.preventDefault();
         setAdded(false);
-        const result = await add(productId, quantity);
+        const result = await add(variantId, quantity);
         setAdded(!!result.data?.addCartLine?.cart && !result.data.addCartLine.userErrors.length);
       }}
     >

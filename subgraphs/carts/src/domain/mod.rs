@@ -5,9 +5,9 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use ring::rand::{SecureRandom, SystemRandom};
 
-/// Units of one product in a cart.
+/// Units of one variant in a cart.
 pub const MAX_QUANTITY: i64 = 99;
-/// Distinct products in a cart.
+/// Distinct variants in a cart.
 pub const MAX_LINES: usize = 100;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -16,6 +16,8 @@ pub enum RuleError {
     Quantity,
     #[error("{0:?} is not a product id")]
     ProductId(String),
+    #[error("{0:?} is not a variant id")]
+    VariantId(String),
 }
 
 /// A quantity a customer may ask for: 1 to [`MAX_QUANTITY`].
@@ -41,6 +43,14 @@ pub fn parse_product_id(raw: &str) -> Result<String, RuleError> {
         Ok(raw.to_string())
     } else {
         Err(RuleError::ProductId(raw.to_string()))
+    }
+}
+
+pub fn parse_variant_id(raw: &str) -> Result<String, RuleError> {
+    if commerce::variant::is_variant_id(raw) {
+        Ok(raw.to_string())
+    } else {
+        Err(RuleError::VariantId(raw.to_string()))
     }
 }
 

@@ -6,12 +6,18 @@ use kit::ApiError;
 
 use super::{payload, service, viewer, CartUserError};
 use crate::domain::{CartOwner, GuestToken};
-use crate::service::{CartError, PricedCart};
+use crate::service::{CartError, LineItem, PricedCart};
 use crate::store::StoredCart;
 
 /// The catalog's product, by its key.
 #[derive(SimpleObject, Clone, Debug)]
 pub struct Product {
+    pub id: ID,
+}
+
+/// The catalog's variant, by its key.
+#[derive(SimpleObject, Clone, Debug)]
+pub struct ProductVariant {
     pub id: ID,
 }
 
@@ -41,12 +47,15 @@ pub struct Cart {
 
 #[derive(SimpleObject, Clone, Debug)]
 pub struct CartLine {
+    /// What is in the cart.
+    pub variant: ProductVariant,
+    /// The variant's product.
     pub product: Product,
     pub quantity: i64,
-    /// The catalog's current price; null when the product is gone.
+    /// The catalog's current price; null when the variant is gone.
     pub unit_price: Option<MoneyObject>,
     pub line_total: Option<MoneyObject>,
-    /// False when the product is no longer for sale: the line stays, out of the subtotal.
+    /// False when the variant is no longer for sale: the line stays, out of the subtotal.
     pub available: bool,
 }
 
@@ -63,6 +72,9 @@ impl Cart {
             .lines
             .iter()
             .map(|line| CartLine {
+                variant: ProductVariant {
+                    id: ID(line.variant_id.clone()),
+                },
                 product: Product {
                     id: ID(line.product_id.clone()),
                 },
@@ -155,13 +167,22 @@ impl CartQuery {
     async fn find_product_by_id(&self, id: ID) -> Product {
         Product { id }
     }
+
+    #[graphql(entity)]
+    async fn find_product_variant_by_id(&self, id: ID) -> ProductVariant {
+        ProductVariant { id }
+    }
 }
 
 #[derive(InputObject)]
 pub struct CartLineInput {
     /// A guest cart's token; without it, the signed-in user's cart.
     pub cart_token: Option<String>,
-    pub product_id: ID,
+    /// The variant to add or change.
+    pub variant_id: Option<ID>,
+    /// Without `variantId`: a product with one variant on sale (adding), or the product's one
+    /// line in the cart (changing).
+    pub product_id: Option<ID>,
     /// 1 to 99.
     pub quantity: i64,
 }
@@ -169,7 +190,16 @@ pub struct CartLineInput {
 #[derive(InputObject)]
 pub struct RemoveCartLineInput {
     pub cart_token: Option<String>,
-    pub product_id: ID,
+    pub variant_id: Option<ID>,
+    /// Without `variantId`: the product's one line in the cart.
+    pub product_id: Option<ID>,
+}
+
+fn item(variant_id: Option<ID>, product_id: Option<ID>) -> LineItem {
+    LineItem {
+        variant_id: variant_id.map(|id| id.0),
+        product_id: product_id.map(|id| id.0),
+    }
 }
 
 #[derive(InputObject)]
@@ -223,7 +253,7 @@ impl CartMutation {
         })
     }
 
-    /// Adds units of a product (a new line, or more of one the cart has).
+    /// Adds units of a variant (a new line, or more of one the cart has).
     async fn add_cart_line(
         &self,
         ctx: &Context<'_>,
@@ -232,7 +262,11 @@ impl CartMutation {
         let owner = owner(ctx, input.cart_token.as_deref())?;
         cart_payload(
             service(ctx)
-                .add(&owner, &input.product_id, input.quantity)
+                .add(
+                    &owner,
+                    &item(input.variant_id, input.product_id),
+                    input.quantity,
+                )
                 .await,
         )
     }
@@ -246,7 +280,11 @@ impl CartMutation {
         let owner = owner(ctx, input.cart_token.as_deref())?;
         cart_payload(
             service(ctx)
-                .set_quantity(&owner, &input.product_id, input.quantity)
+                .set_quantity(
+                    &owner,
+                    &item(input.variant_id, input.product_id),
+                    input.quantity,
+                )
                 .await,
         )
     }
@@ -257,7 +295,11 @@ impl CartMutation {
         input: RemoveCartLineInput,
     ) -> async_graphql::Result<CartPayload> {
         let owner = owner(ctx, input.cart_token.as_deref())?;
-        cart_payload(service(ctx).remove(&owner, &input.product_id).await)
+        cart_payload(
+            service(ctx)
+                .remove(&owner, &item(input.variant_id, input.product_id))
+                .await,
+        )
     }
 
     async fn clear_cart(
@@ -270,7 +312,7 @@ impl CartMutation {
     }
 
     /// Moves a guest cart into the signed-in user's cart (after login): quantities are summed up
-    /// to 99 per product, products beyond the 100-line limit are left out, the guest cart is gone.
+    /// to 99 per variant, lines beyond the 100-line limit are left out, the guest cart is gone.
     #[graphql(directive = kit::schema::authenticated::apply())]
     async fn merge_guest_cart(
         &self,

@@ -1,5 +1,5 @@
 //! What checkout asks of carts (service calls from orders): the signed-in customer's cart as it
-//! is now, and taking the bought products out of it once the order is paid. `@inaccessible`, so
+//! is now, and taking the bought variants out of it once the order is paid. `@inaccessible`, so
 //! the router's API does not have them, and refused to callers without the service scope.
 
 use async_graphql::{Context, InputObject, Object, SimpleObject, ID};
@@ -7,7 +7,7 @@ use kit::ApiError;
 
 use super::{service, viewer};
 use crate::domain::{cart_id, CartOwner};
-use crate::service::CartError;
+use crate::service::{CartError, LineItem};
 
 #[derive(SimpleObject, Clone, Debug)]
 #[graphql(inaccessible)]
@@ -19,6 +19,7 @@ pub struct CheckoutCart {
 #[derive(SimpleObject, Clone, Debug)]
 #[graphql(inaccessible)]
 pub struct CheckoutCartLine {
+    pub variant_id: ID,
     pub product_id: ID,
     pub quantity: i64,
 }
@@ -27,7 +28,7 @@ pub struct CheckoutCartLine {
 #[graphql(inaccessible)]
 pub struct RemoveCheckedOutLinesInput {
     pub user_id: ID,
-    pub product_ids: Vec<ID>,
+    pub variant_ids: Vec<ID>,
 }
 
 #[derive(Default)]
@@ -58,6 +59,7 @@ impl CheckoutQuery {
                     .lines
                     .into_iter()
                     .map(|line| CheckoutCartLine {
+                        variant_id: ID(line.variant_id),
                         product_id: ID(line.product_id),
                         quantity: line.quantity,
                     })
@@ -71,8 +73,8 @@ pub struct CheckoutMutation;
 
 #[Object]
 impl CheckoutMutation {
-    /// Takes the bought products' lines out of the user's cart. Repeating it changes nothing
-    /// more, so a retried call is harmless; lines added since checkout for other products stay.
+    /// Takes the bought variants' lines out of the user's cart. Repeating it changes nothing
+    /// more, so a retried call is harmless; lines added since checkout for other variants stay.
     #[graphql(inaccessible)]
     async fn remove_checked_out_lines(
         &self,
@@ -81,8 +83,12 @@ impl CheckoutMutation {
     ) -> async_graphql::Result<bool> {
         viewer(ctx).require_service()?;
         let owner = CartOwner::User(input.user_id.0);
-        for product_id in &input.product_ids {
-            match service(ctx).remove(&owner, product_id).await {
+        for variant_id in input.variant_ids {
+            let line = LineItem {
+                variant_id: Some(variant_id.0),
+                product_id: None,
+            };
+            match service(ctx).remove(&owner, &line).await {
                 Ok(_) | Err(CartError::LineNotFound | CartError::CartNotFound) => {}
                 Err(error) => return Err(ApiError::internal(error).into()),
             }

@@ -25,6 +25,9 @@ pub type CartsSchema = Schema<Query, Mutation, EmptySubscription>;
 pub enum CartErrorCode {
     InvalidInput,
     UnknownProduct,
+    UnknownVariant,
+    /// The product has several variants on sale: name one.
+    VariantRequired,
     ProductUnavailable,
     NotFound,
     QuantityLimit,
@@ -64,13 +67,17 @@ pub(crate) fn user_error(error: CartError) -> Result<CartUserError, ApiError> {
         CartError::Rule(crate::domain::RuleError::ProductId(_)) => {
             (field("productId"), CartErrorCode::UnknownProduct)
         }
+        CartError::Rule(crate::domain::RuleError::VariantId(_)) | CartError::UnknownVariant => {
+            (field("variantId"), CartErrorCode::UnknownVariant)
+        }
+        CartError::VariantRequired(_) => (field("variantId"), CartErrorCode::VariantRequired),
         CartError::UnknownProduct => (field("productId"), CartErrorCode::UnknownProduct),
         CartError::ProductUnavailable => (field("productId"), CartErrorCode::ProductUnavailable),
         CartError::OtherCurrency { .. } => (field("productId"), CartErrorCode::ProductUnavailable),
         CartError::CartNotFound => (field("cartToken"), CartErrorCode::NotFound),
-        CartError::LineNotFound => (field("productId"), CartErrorCode::NotFound),
+        CartError::LineNotFound => (field("variantId"), CartErrorCode::NotFound),
         CartError::QuantityLimit { .. } => (field("quantity"), CartErrorCode::QuantityLimit),
-        CartError::LineLimit => (field("productId"), CartErrorCode::LineLimit),
+        CartError::LineLimit => (field("variantId"), CartErrorCode::LineLimit),
         CartError::Catalog(_) | CartError::Store(_) => return Err(ApiError::internal(error)),
     };
     Ok(CartUserError {

@@ -24,8 +24,10 @@ pub enum StoreError {
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
+/// A line: units of a variant (and the product it is a variant of).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StoredLine {
+    pub variant_id: String,
     pub product_id: String,
     pub quantity: i64,
     pub added_at: i64,
@@ -41,10 +43,13 @@ pub struct StoredCart {
 }
 
 /// What to do to one line.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum LineChange {
-    /// Add units (a new line when the product is not in the cart).
-    Add(i64),
+    /// Add units (a new line, of a variant of `product_id`, when the variant is not in the cart).
+    Add {
+        quantity: i64,
+        product_id: String,
+    },
     /// Set the line's quantity (the line must exist).
     Set(i64),
     Remove,
@@ -55,7 +60,7 @@ pub enum ChangeOutcome {
     Changed(StoredCart),
     /// No such cart (or it expired).
     NoCart,
-    /// `Set` or `Remove` on a product the cart does not have.
+    /// `Set` or `Remove` on a variant the cart does not have.
     NoLine,
     /// The line would exceed the per-line maximum; it keeps `current`.
     TooMany {
@@ -74,7 +79,7 @@ pub trait CartStore: Send + Sync {
     async fn change(
         &self,
         key: &str,
-        product_id: &str,
+        variant_id: &str,
         change: LineChange,
         create: bool,
         ttl: Duration,

@@ -38,8 +38,8 @@ async fn live_cart(tx: &mut Tx, key: &str) -> StoreResult<Option<StoredCart>> {
         return Ok(None);
     }
     let lines = sqlx::query(
-        "SELECT product_id, quantity, added_at FROM cart_lines WHERE cart_key = $1 \
-         ORDER BY added_at, product_id",
+        "SELECT variant_id, product_id, quantity, added_at FROM cart_items WHERE cart_key = $1 \
+         ORDER BY added_at, variant_id",
     )
     .bind(key)
     .fetch_all(&mut **tx)
@@ -52,6 +52,7 @@ async fn live_cart(tx: &mut Tx, key: &str) -> StoreResult<Option<StoredCart>> {
             .iter()
             .map(|line| {
                 Ok(StoredLine {
+                    variant_id: line.try_get("variant_id")?,
                     product_id: line.try_get("product_id")?,
                     quantity: line.try_get("quantity")?,
                     added_at: line.try_get("added_at")?,
@@ -62,7 +63,7 @@ async fn live_cart(tx: &mut Tx, key: &str) -> StoreResult<Option<StoredCart>> {
 }
 
 async fn delete_cart(tx: &mut Tx, key: &str) -> StoreResult<()> {
-    sqlx::query("DELETE FROM cart_lines WHERE cart_key = $1")
+    sqlx::query("DELETE FROM cart_items WHERE cart_key = $1")
         .bind(key)
         .execute(&mut **tx)
         .await?;
@@ -100,15 +101,17 @@ async fn touch(tx: &mut Tx, key: &str, ttl: Duration) -> StoreResult<()> {
 
 async fn set_line(tx: &mut Tx, key: &str, line: &StoredLine, exists: bool) -> StoreResult<()> {
     let sql = if exists {
-        "UPDATE cart_lines SET quantity = $3 WHERE cart_key = $1 AND product_id = $2"
+        "UPDATE cart_items SET quantity = $3 WHERE cart_key = $1 AND variant_id = $2"
     } else {
-        "INSERT INTO cart_lines (cart_key, product_id, quantity, added_at) VALUES ($1, $2, $3, $4)"
+        "INSERT INTO cart_items (cart_key, variant_id, quantity, added_at, product_id) \
+         VALUES ($1, $2, $3, $4, $5)"
     };
     sqlx::query(sql)
         .bind(key)
-        .bind(&line.product_id)
+        .bind(&line.variant_id)
         .bind(line.quantity)
         .bind(line.added_at)
+        .bind(&line.product_id)
         .execute(&mut **tx)
         .await?;
     Ok(())
@@ -136,7 +139,7 @@ impl CartStore for SqlCarts {
     async fn change(
         &self,
         key: &str,
-        product_id: &str,
+        variant_id: &str,
         change: LineChange,
         create: bool,
         ttl: Duration,
@@ -155,11 +158,11 @@ impl CartStore for SqlCarts {
             }
             None => return Ok(ChangeOutcome::NoCart),
         };
-        let existing = cart.lines.iter().find(|l| l.product_id == product_id);
+        let existing = cart.lines.iter().find(|l| l.variant_id == variant_id);
         let current = existing.map_or(0, |l| l.quantity);
-        let new = match (change, existing) {
-            (LineChange::Add(n), _) => current + n,
-            (LineChange::Set(n), Some(_)) => n,
+        let new = match (&change, existing) {
+            (LineChange::Add { quantity, .. }, _) => current + quantity,
+            (LineChange::Set(n), Some(_)) => *n,
             (LineChange::Remove, Some(_)) => 0,
             (_, None) => return Ok(ChangeOutcome::NoLine),
         };
@@ -170,14 +173,20 @@ impl CartStore for SqlCarts {
             return Ok(ChangeOutcome::TooManyLines);
         }
         if new == 0 {
-            sqlx::query("DELETE FROM cart_lines WHERE cart_key = $1 AND product_id = $2")
+            sqlx::query("DELETE FROM cart_items WHERE cart_key = $1 AND variant_id = $2")
                 .bind(key)
-                .bind(product_id)
+                .bind(variant_id)
                 .execute(&mut *tx)
                 .await?;
         } else {
+            let product_id = match (&change, existing) {
+                (_, Some(line)) => line.product_id.clone(),
+                (LineChange::Add { product_id, .. }, None) => product_id.clone(),
+                (_, None) => return Ok(ChangeOutcome::NoLine),
+            };
             let line = StoredLine {
-                product_id: product_id.into(),
+                variant_id: variant_id.into(),
+                product_id,
                 quantity: new,
                 added_at: existing.map_or_else(now_millis, |l| l.added_at),
             };
@@ -194,7 +203,7 @@ impl CartStore for SqlCarts {
         if live_cart(&mut tx, key).await?.is_none() {
             return Ok(None);
         }
-        sqlx::query("DELETE FROM cart_lines WHERE cart_key = $1")
+        sqlx::query("DELETE FROM cart_items WHERE cart_key = $1")
             .bind(key)
             .execute(&mut *tx)
             .await?;
@@ -230,7 +239,7 @@ impl CartStore for SqlCarts {
             let existing = target
                 .lines
                 .iter()
-                .position(|l| l.product_id == line.product_id);
+                .position(|l| l.variant_id == line.variant_id);
             match existing {
                 Some(i) => {
                     target.lines[i].quantity =

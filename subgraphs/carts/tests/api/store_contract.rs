@@ -6,6 +6,14 @@ use std::time::Duration;
 use carts::domain::{MAX_LINES, MAX_QUANTITY};
 use carts::store::{CartStore, ChangeOutcome, LineChange, RedisCarts, SqlCarts, StoredCart};
 
+/// Adds `quantity` units (of a variant of product `prod_p`; the store does not look).
+fn add(quantity: i64) -> LineChange {
+    LineChange::Add {
+        quantity,
+        product_id: "prod_p".into(),
+    }
+}
+
 const DAY: Duration = Duration::from_secs(24 * 3600);
 
 async fn every_store() -> Vec<(&'static str, Arc<dyn CartStore>)> {
@@ -31,7 +39,7 @@ async fn every_store() -> Vec<(&'static str, Arc<dyn CartStore>)> {
 fn quantities(cart: &StoredCart) -> Vec<(String, i64)> {
     cart.lines
         .iter()
-        .map(|l| (l.product_id.clone(), l.quantity))
+        .map(|l| (l.variant_id.clone(), l.quantity))
         .collect()
 }
 
@@ -49,7 +57,7 @@ async fn lines_are_added_changed_and_removed_within_the_limits() {
         assert_eq!(store.get(key).await.unwrap(), None, "{name}");
         assert_eq!(
             store
-                .change(key, "prod_a", LineChange::Add(1), false, DAY)
+                .change(key, "prod_a", add(1), false, DAY)
                 .await
                 .unwrap(),
             ChangeOutcome::NoCart,
@@ -57,19 +65,19 @@ async fn lines_are_added_changed_and_removed_within_the_limits() {
         );
         changed(
             store
-                .change(key, "prod_a", LineChange::Add(2), true, DAY)
+                .change(key, "prod_a", add(2), true, DAY)
                 .await
                 .unwrap(),
         );
         changed(
             store
-                .change(key, "prod_b", LineChange::Add(1), true, DAY)
+                .change(key, "prod_b", add(1), true, DAY)
                 .await
                 .unwrap(),
         );
         let cart = changed(
             store
-                .change(key, "prod_a", LineChange::Add(3), true, DAY)
+                .change(key, "prod_a", add(3), true, DAY)
                 .await
                 .unwrap(),
         );
@@ -81,7 +89,7 @@ async fn lines_are_added_changed_and_removed_within_the_limits() {
 
         assert_eq!(
             store
-                .change(key, "prod_a", LineChange::Add(MAX_QUANTITY), true, DAY)
+                .change(key, "prod_a", add(MAX_QUANTITY), true, DAY)
                 .await
                 .unwrap(),
             ChangeOutcome::TooMany { current: 5 },
@@ -130,14 +138,14 @@ async fn a_cart_holds_at_most_the_line_limit() {
         for i in 0..MAX_LINES {
             changed(
                 store
-                    .change(key, &format!("prod_{i:03}"), LineChange::Add(1), true, DAY)
+                    .change(key, &format!("prod_{i:03}"), add(1), true, DAY)
                     .await
                     .unwrap(),
             );
         }
         assert_eq!(
             store
-                .change(key, "prod_more", LineChange::Add(1), true, DAY)
+                .change(key, "prod_more", add(1), true, DAY)
                 .await
                 .unwrap(),
             ChangeOutcome::TooManyLines,
@@ -146,7 +154,7 @@ async fn a_cart_holds_at_most_the_line_limit() {
         // More of a product already in the cart is fine.
         changed(
             store
-                .change(key, "prod_000", LineChange::Add(1), true, DAY)
+                .change(key, "prod_000", add(1), true, DAY)
                 .await
                 .unwrap(),
         );
@@ -165,25 +173,25 @@ async fn merging_sums_quantities_keeps_limits_and_removes_the_guest_cart() {
         store.create(guest, DAY).await.unwrap();
         changed(
             store
-                .change(guest, "prod_a", LineChange::Add(60), false, DAY)
+                .change(guest, "prod_a", add(60), false, DAY)
                 .await
                 .unwrap(),
         );
         changed(
             store
-                .change(guest, "prod_b", LineChange::Add(2), false, DAY)
+                .change(guest, "prod_b", add(2), false, DAY)
                 .await
                 .unwrap(),
         );
         changed(
             store
-                .change(user, "prod_a", LineChange::Add(50), true, DAY)
+                .change(user, "prod_a", add(50), true, DAY)
                 .await
                 .unwrap(),
         );
         changed(
             store
-                .change(user, "prod_c", LineChange::Add(1), true, DAY)
+                .change(user, "prod_c", add(1), true, DAY)
                 .await
                 .unwrap(),
         );
@@ -209,7 +217,7 @@ async fn merging_sums_quantities_keeps_limits_and_removes_the_guest_cart() {
         store.create("guest:def", DAY).await.unwrap();
         changed(
             store
-                .change("guest:def", "prod_z", LineChange::Add(4), false, DAY)
+                .change("guest:def", "prod_z", add(4), false, DAY)
                 .await
                 .unwrap(),
         );
@@ -227,19 +235,13 @@ async fn a_cart_expires_when_its_time_to_live_runs_out() {
     for (name, store) in every_store().await {
         changed(
             store
-                .change("user:usr_t", "prod_a", LineChange::Add(1), true, DAY)
+                .change("user:usr_t", "prod_a", add(1), true, DAY)
                 .await
                 .unwrap(),
         );
         // A write with no time left ends the cart at once (each write restarts the clock).
         let _ = store
-            .change(
-                "user:usr_t",
-                "prod_a",
-                LineChange::Add(1),
-                false,
-                Duration::ZERO,
-            )
+            .change("user:usr_t", "prod_a", add(1), false, Duration::ZERO)
             .await
             .unwrap();
         assert_eq!(store.get("user:usr_t").await.unwrap(), None, "{name}");
@@ -255,7 +257,7 @@ async fn fifty_concurrent_add_one_on_the_same_line_end_at_fifty() {
                 let store = store.clone();
                 tokio::spawn(async move {
                     store
-                        .change(key, "prod_hot", LineChange::Add(1), true, DAY)
+                        .change(key, "prod_hot", add(1), true, DAY)
                         .await
                         .unwrap()
                 })
@@ -267,4 +269,96 @@ async fn fifty_concurrent_add_one_on_the_same_line_end_at_fifty() {
         let cart = store.get(key).await.unwrap().unwrap();
         assert_eq!(quantities(&cart), vec![("prod_hot".into(), 50)], "{name}");
     }
+}
+
+/// A Redis cart written before variants (`p:<product>` = `quantity:added_at`) reads as lines of
+/// the products' default variants, and the next change rewrites it as such without losing or
+/// doubling a line.
+#[tokio::test]
+async fn a_redis_cart_from_before_variants_reads_and_changes_as_default_variants() {
+    let namespace = primitives::id::new_id("test");
+    let store = RedisCarts::connect("redis://127.0.0.1:6379", &namespace, None)
+        .await
+        .unwrap();
+    let client = ::redis::Client::open("redis://127.0.0.1:6379").unwrap();
+    let mut connection = client.get_multiplexed_async_connection().await.unwrap();
+    let (old_a, old_b) = (
+        primitives::id::new_id("prod"),
+        primitives::id::new_id("prod"),
+    );
+    let _: () = ::redis::cmd("HSET")
+        .arg(format!("{namespace}:cart:user:usr_old"))
+        .arg("_created")
+        .arg(1)
+        .arg("_updated")
+        .arg(1)
+        .arg(format!("p:{old_a}"))
+        .arg("2:10")
+        .arg(format!("p:{old_b}"))
+        .arg("1:11")
+        .query_async(&mut connection)
+        .await
+        .unwrap();
+    let var_a = commerce::variant::default_variant_id(&old_a);
+    let var_b = commerce::variant::default_variant_id(&old_b);
+    let cart = store.get("user:usr_old").await.unwrap().unwrap();
+    assert_eq!(
+        quantities(&cart),
+        vec![(var_a.clone(), 2), (var_b.clone(), 1)]
+    );
+    assert_eq!(cart.lines[0].product_id, old_a);
+
+    // One more of a: the old line grows, it is not added beside it.
+    let cart = changed(
+        store
+            .change("user:usr_old", &var_a, add(1), true, DAY)
+            .await
+            .unwrap(),
+    );
+    assert_eq!(quantities(&cart), vec![(var_a.clone(), 3), (var_b, 1)]);
+    assert_eq!(
+        (cart.lines[0].product_id.as_str(), cart.lines[0].added_at),
+        (old_a.as_str(), 10)
+    );
+    let fields: Vec<String> = ::redis::cmd("HKEYS")
+        .arg(format!("{namespace}:cart:user:usr_old"))
+        .query_async(&mut connection)
+        .await
+        .unwrap();
+    assert!(fields.iter().all(|f| !f.starts_with("p:")), "{fields:?}");
+}
+
+/// The embedded store's lines from before variants belong to the default variants.
+#[tokio::test]
+async fn sqlite_cart_lines_from_before_variants_belong_to_default_variants() {
+    static BEFORE_VARIANTS: storage::migrations::Migrations =
+        storage::migrations!("../../migrations/carts", ["0001_carts.sql"]);
+    let url = storage::db::testing::sqlite_url();
+    let old = storage::db::Database::connect(&url, 1, &BEFORE_VARIANTS)
+        .await
+        .unwrap();
+    let product = primitives::id::new_id("prod");
+    let far = primitives::time::now_millis() + 3_600_000;
+    sqlx::query("INSERT INTO carts (cart_key, created_at, updated_at, expires_at) VALUES ('user:usr_o', 1, 1, $1)")
+        .bind(far)
+        .execute(old.pool())
+        .await
+        .unwrap();
+    sqlx::query("INSERT INTO cart_lines (cart_key, product_id, quantity, added_at) VALUES ('user:usr_o', $1, 4, 5)")
+        .bind(&product)
+        .execute(old.pool())
+        .await
+        .unwrap();
+    old.close().await;
+    let store = SqlCarts::new(
+        storage::db::Database::connect(&url, 1, &carts::MIGRATIONS)
+            .await
+            .unwrap(),
+    );
+    let cart = store.get("user:usr_o").await.unwrap().unwrap();
+    assert_eq!(
+        quantities(&cart),
+        vec![(commerce::variant::default_variant_id(&product), 4)]
+    );
+    assert_eq!(cart.lines[0].product_id, product);
 }

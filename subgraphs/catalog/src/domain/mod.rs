@@ -5,4 +5,4 @@ pub mod slug;
 pub mod variant;
 
 pub use product::{Attribute, Media, Product, ProductStatus};
-pub use variant::{default_variant_id, OptionValue, Variant};
+pub use variant::{default_variant_id, OptionValue, ProductOption, Variant, VariantRuleError};

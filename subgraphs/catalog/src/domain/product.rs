@@ -46,6 +46,8 @@ pub struct Product {
     pub media: Vec<Media>,
     pub status: ProductStatus,
     pub weight_grams: Option<i64>,
+    /// Empty for a product sold as its default variant.
+    pub options: Vec<super::ProductOption>,
     pub created_at: i64,
     pub updated_at: i64,
 }

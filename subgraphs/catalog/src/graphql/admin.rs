@@ -83,7 +83,9 @@ pub struct CategoryPayload {
     pub user_errors: Vec<CatalogUserError>,
 }
 
-fn product_payload(result: CatalogResult<ProductRow>) -> async_graphql::Result<ProductPayload> {
+pub(super) fn product_payload(
+    result: CatalogResult<ProductRow>,
+) -> async_graphql::Result<ProductPayload> {
     let result = match result {
         Ok(row) => Ok(Product::try_from(row)?),
         Err(error) => Err(error),
@@ -94,7 +96,7 @@ fn product_payload(result: CatalogResult<ProductRow>) -> async_graphql::Result<P
     })
 }
 
-fn maybe<T, U>(value: MaybeUndefined<T>, map: impl FnOnce(T) -> U) -> Option<Option<U>> {
+pub(super) fn maybe<T, U>(value: MaybeUndefined<T>, map: impl FnOnce(T) -> U) -> Option<Option<U>> {
     match value {
         MaybeUndefined::Undefined => None,
         MaybeUndefined::Null => Some(None),

@@ -7,6 +7,7 @@ mod product;
 mod search;
 mod taxonomy;
 mod variant;
+mod variant_admin;
 
 use std::sync::Arc;
 
@@ -14,6 +15,7 @@ use async_graphql::{Context, EmptySubscription, Enum, MergedObject, Schema, Simp
 use kit::schema::dataloader;
 use kit::ApiError;
 
+use crate::domain::VariantRuleError;
 use crate::service::{CatalogError, CatalogService};
 pub use loaders::{
     BrandLoader, ProductIdLoader, ProductSkuLoader, RequestCategories, VariantIdLoader,
@@ -30,7 +32,7 @@ pub struct Query(
 );
 
 #[derive(MergedObject, Default)]
-pub struct Mutation(admin::AdminMutation);
+pub struct Mutation(admin::AdminMutation, variant_admin::VariantAdminMutation);
 
 pub type CatalogSchema = Schema<Query, Mutation, EmptySubscription>;
 
@@ -70,6 +72,12 @@ pub enum CatalogErrorCode {
     SkuTaken,
     SlugTaken,
     NotFound,
+    /// Another live variant of the product has these option values.
+    DuplicateOptionValues,
+    /// An option or value the product does not have, or not one value of every option.
+    InvalidOptionValues,
+    /// A value in use by a live variant, or a new option while variants use the others.
+    OptionsInUse,
 }
 
 /// An expected failure of a catalog mutation.
@@ -107,6 +115,24 @@ pub(crate) fn user_error(error: CatalogError) -> Result<CatalogUserError, ApiErr
                 CatalogErrorCode::InvalidInput
             },
         ),
+        CatalogError::VariantRule(rule) => (
+            field(rule.field()),
+            match rule {
+                VariantRuleError::DuplicateCombination(_) => {
+                    CatalogErrorCode::DuplicateOptionValues
+                }
+                VariantRuleError::UnknownOption(_)
+                | VariantRuleError::UnknownValue { .. }
+                | VariantRuleError::OptionCount(_)
+                | VariantRuleError::NoOptions => CatalogErrorCode::InvalidOptionValues,
+                VariantRuleError::ValueInUse(_) | VariantRuleError::OptionsInUse => {
+                    CatalogErrorCode::OptionsInUse
+                }
+                VariantRuleError::CompareAtNotAbove => CatalogErrorCode::InvalidPrice,
+                _ => CatalogErrorCode::InvalidInput,
+            },
+        ),
+        CatalogError::VariantNotFound => (field("id"), CatalogErrorCode::NotFound),
         CatalogError::UnknownCategory => (field("categoryId"), CatalogErrorCode::UnknownCategory),
         CatalogError::UnknownBrand => (field("brandId"), CatalogErrorCode::UnknownBrand),
         CatalogError::SkuTaken => (field("sku"), CatalogErrorCode::SkuTaken),

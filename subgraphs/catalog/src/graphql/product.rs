@@ -105,6 +105,32 @@ impl Product {
             .collect())
     }
 
+    /// The options its variants are made of, in display order; empty for a product sold as
+    /// its default variant.
+    async fn options(&self) -> Vec<domain::ProductOption> {
+        self.product.options.clone()
+    }
+
+    /// The lowest and highest price of its variants on sale; null when none is.
+    async fn price_range(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<PriceRange>> {
+        let loader = ctx.data_unchecked::<DataLoader<super::VariantsOfProductLoader>>();
+        let variants = loader
+            .load_one(self.product.id.clone())
+            .await
+            .map_err(internal)?
+            .unwrap_or_default();
+        let prices = variants
+            .iter()
+            .filter(|v| v.status != ProductStatus::Archived)
+            .map(|v| v.price);
+        let min = prices.clone().min_by_key(|m| m.minor_units);
+        let max = prices.max_by_key(|m| m.minor_units);
+        Ok(min.zip(max).map(|(min, max)| PriceRange {
+            min: min.into(),
+            max: max.into(),
+        }))
+    }
+
     async fn attributes(&self) -> Vec<Attribute> {
         self.product.attributes.clone()
     }
@@ -120,6 +146,13 @@ impl Product {
     async fn updated_at(&self) -> String {
         primitives::time::format_millis(self.product.updated_at)
     }
+}
+
+/// The lowest and highest price of a product's variants.
+#[derive(SimpleObject, Clone, Debug)]
+pub struct PriceRange {
+    pub min: MoneyObject,
+    pub max: MoneyObject,
 }
 
 pub(crate) async fn load_by_id(

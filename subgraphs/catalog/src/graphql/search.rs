@@ -13,7 +13,8 @@ use super::loaders::categories;
 use super::product::{parse_price_bound, Product};
 use super::product::{Brand, Category};
 use super::{service, BrandLoader, ProductIdLoader};
-use crate::search::{SearchRequest, SearchResults, SearchSort, PRICE_BUCKETS};
+use crate::domain::OptionValue;
+use crate::search::{option_facet, SearchRequest, SearchResults, SearchSort, PRICE_BUCKETS};
 
 #[derive(Enum, Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum ProductSearchSort {
@@ -45,6 +46,22 @@ pub struct ProductSearchFilter {
     pub min_price: Option<String>,
     /// Decimal string, inclusive.
     pub max_price: Option<String>,
+    /// Products with a variant on sale of these option values: values of one option are
+    /// alternatives (Colour Red or Blue), different options must all match (and Size M).
+    pub option_values: Option<Vec<OptionValue>>,
+}
+
+/// How many matching products have a variant on sale of each value of an option.
+#[derive(SimpleObject)]
+pub struct OptionFacet {
+    pub name: String,
+    pub values: Vec<OptionValueFacet>,
+}
+
+#[derive(SimpleObject)]
+pub struct OptionValueFacet {
+    pub value: String,
+    pub count: i64,
 }
 
 #[derive(SimpleObject)]
@@ -73,6 +90,8 @@ pub struct SearchFacets {
     pub brands: Vec<BrandFacet>,
     pub categories: Vec<CategoryFacet>,
     pub prices: Vec<PriceFacet>,
+    /// By option name (Colour: Red 12, Blue 7), values most frequent first.
+    pub options: Vec<OptionFacet>,
 }
 
 pub struct SearchFields {
@@ -152,7 +171,30 @@ async fn facets(ctx: &Context<'_>, results: &SearchResults) -> async_graphql::Re
                 count: *count as i64,
             })
             .collect(),
+        options: option_facets(&results.options),
     })
+}
+
+/// Facet keys ("Colour:Blue") grouped by option, in order of each option's first value.
+fn option_facets(counts: &[(String, u64)]) -> Vec<OptionFacet> {
+    let mut facets: Vec<OptionFacet> = Vec::new();
+    for (key, count) in counts {
+        let Some((name, value)) = key.split_once(':') else {
+            continue;
+        };
+        let value = OptionValueFacet {
+            value: value.into(),
+            count: *count as i64,
+        };
+        match facets.iter_mut().find(|f| f.name == name) {
+            Some(facet) => facet.values.push(value),
+            None => facets.push(OptionFacet {
+                name: name.into(),
+                values: vec![value],
+            }),
+        }
+    }
+    facets
 }
 
 #[derive(Default)]
@@ -209,6 +251,12 @@ impl SearchQuery {
                 .collect(),
             min_price_minor: parse_price_bound(ctx, filter.min_price.as_deref(), "minPrice")?,
             max_price_minor: parse_price_bound(ctx, filter.max_price.as_deref(), "maxPrice")?,
+            option_values: filter
+                .option_values
+                .unwrap_or_default()
+                .iter()
+                .map(|o| option_facet(o.name.trim(), o.value.trim()))
+                .collect(),
             sort: sort.unwrap_or_default().into(),
             offset,
             limit,

@@ -9,8 +9,8 @@ use std::sync::Arc;
 use kit::pagination::PageRequest;
 use tokio::sync::watch;
 
-use super::{SearchDocument, SearchEngine, SearchError};
-use crate::domain::{Product, ProductStatus};
+use super::{option_facet, SearchDocument, SearchEngine, SearchError};
+use crate::domain::{Product, ProductStatus, Variant};
 use crate::store::{
     CatalogStore, CategoryRow, ProductCursor, ProductFilter, ProductOrder, ProductRow, StoreError,
 };
@@ -130,11 +130,21 @@ impl Indexer {
             .into_iter()
             .map(|b| (b.id, b.name))
             .collect();
+        let ids: Vec<String> = products.iter().map(|p| p.id.clone()).collect();
+        let mut variants: HashMap<String, Vec<Variant>> = HashMap::new();
+        for row in self.store.variants_of_products(&ids).await? {
+            let variant = Variant::try_from(row)?;
+            variants
+                .entry(variant.product_id.clone())
+                .or_default()
+                .push(variant);
+        }
         Ok(products
             .iter()
             .map(|p| {
                 let brand = p.brand_id.as_ref().and_then(|b| brands.get(b).cloned());
-                search_document(p, &categories, brand)
+                let variants = variants.get(&p.id).map_or(&[][..], Vec::as_slice);
+                search_document(p, variants, &categories, brand)
             })
             .collect())
     }
@@ -145,13 +155,30 @@ fn parse(rows: Vec<ProductRow>) -> Result<Vec<Product>, StoreError> {
     rows.into_iter().map(Product::try_from).collect()
 }
 
-/// What the index holds for a product, given the category tree and its brand's name.
+/// What the index holds for a product, given its variants, the category tree and its brand's
+/// name: the option values of its variants on sale, and their lowest price (a product's
+/// "from" price) when it has any.
 pub fn search_document(
     product: &Product,
+    variants: &[Variant],
     categories: &HashMap<String, CategoryRow>,
     brand_name: Option<String>,
 ) -> SearchDocument {
     let path = category_path(categories, &product.category_id);
+    let on_sale = variants
+        .iter()
+        .filter(|v| v.status == ProductStatus::Active);
+    let mut options: Vec<String> = on_sale
+        .clone()
+        .flat_map(|v| &v.option_values)
+        .map(|o| option_facet(&o.name, &o.value))
+        .collect();
+    options.sort();
+    options.dedup();
+    let price_minor = on_sale
+        .map(|v| v.price.minor_units)
+        .min()
+        .unwrap_or(product.price.minor_units);
     SearchDocument {
         id: product.id.clone(),
         sku: product.sku.clone(),
@@ -166,7 +193,8 @@ pub fn search_document(
             .map(|c| c.name.clone())
             .collect(),
         category_path: path,
-        price_minor: product.price.minor_units,
+        price_minor,
         created_at: product.created_at,
+        options,
     }
 }

@@ -30,6 +30,7 @@ struct Document {
     category_names: Vec<String>,
     price: i64,
     created_at: i64,
+    options: Vec<String>,
 }
 
 impl From<SearchDocument> for Document {
@@ -46,6 +47,7 @@ impl From<SearchDocument> for Document {
             category_names: d.category_names,
             price: d.price_minor,
             created_at: d.created_at,
+            options: d.options,
         }
     }
 }
@@ -94,7 +96,13 @@ impl MeilisearchEngine {
                 "sku",
                 "description",
             ])
-            .with_filterable_attributes(["brand_id", "category_id", "category_path", "price"])
+            .with_filterable_attributes([
+                "brand_id",
+                "category_id",
+                "category_path",
+                "price",
+                "options",
+            ])
             .with_sortable_attributes(["price", "created_at"])
             .with_pagination(PaginationSetting {
                 max_total_hits: 10_100,
@@ -126,6 +134,10 @@ impl MeilisearchEngine {
         if !request.brand_ids.is_empty() {
             let brands: Vec<String> = request.brand_ids.iter().map(|b| quoted(b)).collect();
             filters.push(format!("brand_id IN [{}]", brands.join(", ")));
+        }
+        for (_, keys) in option_groups(&request.option_values) {
+            let values: Vec<String> = keys.iter().map(|k| quoted(k)).collect();
+            filters.push(format!("options IN [{}]", values.join(", ")));
         }
         if let Some(min) = request.min_price_minor {
             filters.push(format!("price >= {min}"));
@@ -229,6 +241,7 @@ impl SearchEngine for MeilisearchEngine {
             .with_facets(meilisearch_sdk::search::Selectors::Some(&[
                 "brand_id",
                 "category_id",
+                "options",
             ]));
         if !filter.is_empty() {
             query.with_filter(&filter);
@@ -250,6 +263,7 @@ impl SearchEngine for MeilisearchEngine {
             brands: sorted_counts(facets.get("brand_id")),
             categories: sorted_counts(facets.get("category_id")),
             prices: buckets,
+            options: sorted_counts(facets.get("options")),
         })
     }
 

@@ -22,6 +22,13 @@ pub struct SearchDocument {
     pub category_names: Vec<String>,
     pub price_minor: i64,
     pub created_at: i64,
+    /// The option values its variants on sale have, as [`option_facet`] keys ("Colour:Blue").
+    pub options: Vec<String>,
+}
+
+/// The facet key of an option's value: `name:value` ("Colour:Blue").
+pub fn option_facet(name: &str, value: &str) -> String {
+    format!("{name}:{value}")
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -43,6 +50,9 @@ pub struct SearchRequest {
     pub brand_ids: Vec<String>,
     pub min_price_minor: Option<i64>,
     pub max_price_minor: Option<i64>,
+    /// Products with a variant on sale of each of these option values ([`option_facet`] keys);
+    /// values of one option are alternatives, different options must all match.
+    pub option_values: Vec<String>,
     pub sort: SearchSort,
     pub offset: usize,
     pub limit: usize,
@@ -69,6 +79,22 @@ pub struct SearchResults {
     pub categories: Vec<(String, u64)>,
     /// Counts per [`PRICE_BUCKETS`] entry, same order; empty buckets included.
     pub prices: Vec<u64>,
+    /// `(option facet key, count)`, most frequent first.
+    pub options: Vec<(String, u64)>,
+}
+
+/// Option filters grouped by option name: `[(name, [keys])]`, so values of one option are
+/// alternatives and different options must all match.
+pub fn option_groups(keys: &[String]) -> Vec<(&str, Vec<&str>)> {
+    let mut groups: Vec<(&str, Vec<&str>)> = Vec::new();
+    for key in keys {
+        let name = key.split_once(':').map_or(key.as_str(), |(name, _)| name);
+        match groups.iter_mut().find(|(n, _)| *n == name) {
+            Some((_, values)) => values.push(key),
+            None => groups.push((name, vec![key])),
+        }
+    }
+    groups
 }
 
 #[derive(Debug, thiserror::Error)]

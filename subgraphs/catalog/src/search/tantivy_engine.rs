@@ -31,6 +31,7 @@ struct Fields {
     category_path: Field,
     price: Field,
     created: Field,
+    option: Field,
 }
 
 pub struct TantivyEngine {
@@ -58,15 +59,23 @@ fn schema() -> (Schema, Fields) {
         category_path: builder.add_text_field("category_path", STRING),
         price: builder.add_i64_field("price", INDEXED | FAST),
         created: builder.add_i64_field("created", FAST),
+        option: builder.add_text_field("option", STRING | FAST),
     };
     (builder.build(), fields)
 }
 
 impl TantivyEngine {
-    /// An index in `dir`, created when missing.
+    /// An index in `dir`, created when missing. An index written with another schema (an
+    /// older version) is replaced by an empty one, which the catalog rebuilds at start.
     pub fn open(dir: &Path) -> Result<Self, SearchError> {
         std::fs::create_dir_all(dir).map_err(index_error)?;
         let (schema, fields) = schema();
+        let stale = Index::open_in_dir(dir).is_ok_and(|index| index.schema() != schema);
+        if stale {
+            tracing::warn!(dir = %dir.display(), "search index schema changed: rebuilding it");
+            std::fs::remove_dir_all(dir).map_err(index_error)?;
+            std::fs::create_dir_all(dir).map_err(index_error)?;
+        }
         let directory = tantivy::directory::MmapDirectory::open(dir).map_err(index_error)?;
         let index = Index::open_or_create(directory, schema).map_err(index_error)?;
         Self::with_index(index, fields)
@@ -113,6 +122,9 @@ impl TantivyEngine {
         }
         d.add_i64(f.price, doc.price_minor);
         d.add_i64(f.created, doc.created_at);
+        for option in &doc.options {
+            d.add_text(f.option, option);
+        }
         d
     }
 
@@ -198,6 +210,19 @@ impl TantivyEngine {
                 .collect();
             clauses.push((Occur::Must, Box::new(BooleanQuery::new(any_brand))));
         }
+        for (_, keys) in option_groups(&request.option_values) {
+            let any_value = keys
+                .into_iter()
+                .map(|key| {
+                    let q: Box<dyn Query> = Box::new(TermQuery::new(
+                        Term::from_field_text(f.option, key),
+                        IndexRecordOption::Basic,
+                    ));
+                    (Occur::Should, q)
+                })
+                .collect();
+            clauses.push((Occur::Must, Box::new(BooleanQuery::new(any_value))));
+        }
         if request.min_price_minor.is_some() || request.max_price_minor.is_some() {
             let lower = request.min_price_minor.map_or(Bound::Unbounded, |v| {
                 Bound::Included(Term::from_field_i64(f.price, v))
@@ -250,6 +275,7 @@ impl TantivyEngine {
             brands: term_buckets(&aggs["brands"]),
             categories: term_buckets(&aggs["categories"]),
             prices: range_buckets(&aggs["prices"]),
+            options: term_buckets(&aggs["options"]),
         })
     }
 
@@ -288,6 +314,7 @@ fn facet_aggregations() -> Aggregations {
         "brands": { "terms": { "field": "brand_id", "size": 100 } },
         "categories": { "terms": { "field": "category_id", "size": 200 } },
         "prices": { "range": { "field": "price", "ranges": ranges } },
+        "options": { "terms": { "field": "option", "size": 200 } },
     }))
     .expect("the facet aggregation request is well-formed")
 }

@@ -15,6 +15,8 @@ pub enum StoreError {
     Database(#[from] sqlx::Error),
     #[error("stored JSON is invalid: {0}")]
     Json(#[from] serde_json::Error),
+    #[error("the product was changed by someone else since it was read")]
+    Conflict,
     #[error("stored product {id} is invalid: {what}")]
     Corrupt { id: String, what: String },
 }
@@ -61,8 +63,16 @@ pub struct ProductRow {
     pub media: String,
     pub status: String,
     pub weight_grams: Option<i64>,
+    /// JSON array of `{name, values}`; `[]` for a product without options.
+    pub options: String,
     pub created_at: i64,
     pub updated_at: i64,
+}
+
+impl ProductRow {
+    pub fn has_options(&self) -> bool {
+        self.options != "[]"
+    }
 }
 
 /// A product's variant as stored (`product_variants`).
@@ -85,7 +95,8 @@ pub struct VariantRow {
 }
 
 impl VariantRow {
-    /// The default variant of a product without options: its SKU, price, weight and status.
+    /// The default variant of a product: its SKU, price, weight and status; archived once the
+    /// product has options (its option variants are sold instead).
     pub fn default_of(product: &ProductRow) -> Self {
         Self {
             id: crate::domain::default_variant_id(&product.id),
@@ -98,7 +109,11 @@ impl VariantRow {
             currency: product.currency.clone(),
             weight_grams: product.weight_grams,
             barcode: None,
-            status: product.status.clone(),
+            status: if product.has_options() {
+                crate::domain::ProductStatus::Archived.as_str().into()
+            } else {
+                product.status.clone()
+            },
             created_at: product.created_at,
             updated_at: product.updated_at,
         }
@@ -161,7 +176,10 @@ impl TryFrom<ProductRow> for crate::domain::Product {
         let attributes = serde_json::from_str(&row.attributes)
             .map_err(|e| corrupt(format!("attributes: {e}")))?;
         let media = serde_json::from_str(&row.media).map_err(|e| corrupt(format!("media: {e}")))?;
+        let options =
+            serde_json::from_str(&row.options).map_err(|e| corrupt(format!("options: {e}")))?;
         Ok(Self {
+            options,
             price: commerce::money::Money {
                 minor_units: row.price_minor,
                 currency,

@@ -18,7 +18,7 @@ impl CatalogStore {
     }
 }
 
-const PRODUCT_COLUMNS: &str = "id, sku, slug, name, description, brand_id, category_id, price_minor, currency, attributes, media, status, weight_grams, created_at, updated_at";
+const PRODUCT_COLUMNS: &str = "id, sku, slug, name, description, brand_id, category_id, price_minor, currency, attributes, media, status, weight_grams, options, created_at, updated_at";
 
 fn product_row(row: &AnyRow) -> Result<ProductRow, sqlx::Error> {
     Ok(ProductRow {
@@ -35,6 +35,7 @@ fn product_row(row: &AnyRow) -> Result<ProductRow, sqlx::Error> {
         media: row.try_get("media")?,
         status: row.try_get("status")?,
         weight_grams: row.try_get("weight_grams")?,
+        options: row.try_get("options")?,
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
     })
@@ -78,6 +79,8 @@ fn duplicate_of(error: &sqlx::Error) -> Option<&'static str> {
     let message = format!("{} {:?}", db.message(), db.constraint());
     Some(if message.contains("sku") {
         "sku"
+    } else if message.contains("option_values") {
+        "option values"
     } else if message.contains("slug") {
         "slug"
     } else {
@@ -138,20 +141,7 @@ async fn insert_variants(
         let sql = insert_rows("product_variants", VARIANT_COLUMNS, chunk.len());
         let mut query = sqlx::query(&sql);
         for v in chunk {
-            query = query
-                .bind(&v.id)
-                .bind(&v.product_id)
-                .bind(v.position)
-                .bind(&v.sku)
-                .bind(&v.option_values)
-                .bind(v.price_minor)
-                .bind(v.compare_at_minor)
-                .bind(&v.currency)
-                .bind(v.weight_grams)
-                .bind(&v.barcode)
-                .bind(&v.status)
-                .bind(v.created_at)
-                .bind(v.updated_at);
+            query = bind_variant(query, v);
         }
         query
             .execute(&mut **tx)
@@ -161,6 +151,66 @@ async fn insert_variants(
                 None => e.into(),
             })?;
     }
+    Ok(())
+}
+
+/// Inserts a product's default variant or makes it follow the product's SKU, price, weight and
+/// status; its own "was" price and barcode stay (the "was" price is dropped once the price
+/// reaches it).
+async fn follow_product(tx: &mut storage::db::Transaction, v: &VariantRow) -> StoreResult<()> {
+    let sql = format!(
+        "INSERT INTO product_variants ({VARIANT_COLUMNS}) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
+         ON CONFLICT (id) DO UPDATE SET sku = $4, price_minor = $6, currency = $8, \
+         weight_grams = $9, status = $11, updated_at = $13, compare_at_minor = CASE \
+         WHEN product_variants.compare_at_minor > $6 THEN product_variants.compare_at_minor END"
+    );
+    bind_variant(sqlx::query(&sql), v)
+        .execute(&mut **tx)
+        .await
+        .map_err(|e| match duplicate_of(&e) {
+            Some(field) => StoreError::Duplicate(field),
+            None => e.into(),
+        })?;
+    Ok(())
+}
+
+fn bind_variant<'q>(
+    query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    v: &'q VariantRow,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    query
+        .bind(&v.id)
+        .bind(&v.product_id)
+        .bind(v.position)
+        .bind(&v.sku)
+        .bind(&v.option_values)
+        .bind(v.price_minor)
+        .bind(v.compare_at_minor)
+        .bind(&v.currency)
+        .bind(v.weight_grams)
+        .bind(&v.barcode)
+        .bind(&v.status)
+        .bind(v.created_at)
+        .bind(v.updated_at)
+}
+
+/// Inserts a variant or replaces the one with its id.
+async fn upsert_variant(tx: &mut storage::db::Transaction, v: &VariantRow) -> StoreResult<()> {
+    let sql = format!(
+        "INSERT INTO product_variants ({VARIANT_COLUMNS}) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
+         ON CONFLICT (id) DO UPDATE SET position = $3, sku = $4, option_values = $5, \
+         price_minor = $6, compare_at_minor = $7, currency = $8, weight_grams = $9, \
+         barcode = $10, status = $11, updated_at = $13"
+    );
+    bind_variant(sqlx::query(&sql), v)
+        .execute(&mut **tx)
+        .await
+        .map_err(|e| match duplicate_of(&e) {
+            Some(field) => StoreError::Duplicate(field),
+            None => e.into(),
+        })?;
     Ok(())
 }
 
@@ -246,24 +296,27 @@ impl CatalogStore {
             .map_err(Into::into)
     }
 
-    /// Inserts or replaces a product and appends `event` (its `ProductChanged`) to the outbox,
-    /// atomically.
+    /// Inserts a product (`replaces: None`) or replaces the one last saved at `replaces` (its
+    /// `updated_at`), with its default variant and `variants` (inserted or replaced by id), and
+    /// appends `event` (its `ProductChanged`) to the outbox, atomically. A product saved by
+    /// someone else since it was read is [`StoreError::Conflict`]: nothing is written.
     pub async fn save_product(
         &self,
         p: &ProductRow,
-        is_new: bool,
+        replaces: Option<i64>,
+        variants: &[VariantRow],
         event: &Event,
     ) -> StoreResult<()> {
         let mut tx = self.db.begin().await?;
-        let sql = if is_new {
-            format!("INSERT INTO products ({PRODUCT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)")
-        } else {
-            "UPDATE products SET sku = $2, slug = $3, name = $4, description = $5, brand_id = $6, \
-             category_id = $7, price_minor = $8, currency = $9, attributes = $10, media = $11, \
-             status = $12, weight_grams = $13, created_at = $14, updated_at = $15 WHERE id = $1"
-                .to_string()
+        let sql = match replaces {
+            None => format!("INSERT INTO products ({PRODUCT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"),
+            Some(_) => "UPDATE products SET sku = $2, slug = $3, name = $4, description = $5, \
+                 brand_id = $6, category_id = $7, price_minor = $8, currency = $9, attributes = $10, \
+                 media = $11, status = $12, weight_grams = $13, options = $14, created_at = $15, \
+                 updated_at = $16 WHERE id = $1 AND updated_at = $17"
+                .to_string(),
         };
-        sqlx::query(&sql)
+        let query = sqlx::query(&sql)
             .bind(&p.id)
             .bind(&p.sku)
             .bind(&p.slug)
@@ -277,36 +330,27 @@ impl CatalogStore {
             .bind(&p.media)
             .bind(&p.status)
             .bind(p.weight_grams)
+            .bind(&p.options)
             .bind(p.created_at)
-            .bind(p.updated_at)
+            .bind(p.updated_at);
+        // An update also names the version it replaces.
+        let query = match replaces {
+            Some(updated_at) => query.bind(updated_at),
+            None => query,
+        };
+        let saved = query
             .execute(&mut *tx)
             .await
             .map_err(|e| match duplicate_of(&e) {
                 Some(field) => StoreError::Duplicate(field),
                 None => e.into(),
             })?;
-        // The default variant follows the product (a product with options has none).
-        let variant = VariantRow::default_of(p);
-        if is_new {
-            insert_variants(&mut tx, std::slice::from_ref(&variant)).await?;
-        } else {
-            sqlx::query(
-                "UPDATE product_variants SET sku = $2, price_minor = $3, currency = $4, \
-                 weight_grams = $5, status = $6, updated_at = $7 WHERE id = $1",
-            )
-            .bind(&variant.id)
-            .bind(&variant.sku)
-            .bind(variant.price_minor)
-            .bind(&variant.currency)
-            .bind(variant.weight_grams)
-            .bind(&variant.status)
-            .bind(variant.updated_at)
-            .execute(&mut *tx)
-            .await
-            .map_err(|e| match duplicate_of(&e) {
-                Some(field) => StoreError::Duplicate(field),
-                None => e.into(),
-            })?;
+        if saved.rows_affected() != 1 {
+            return Err(StoreError::Conflict);
+        }
+        follow_product(&mut tx, &VariantRow::default_of(p)).await?;
+        for variant in variants {
+            upsert_variant(&mut tx, variant).await?;
         }
         storage::outbox::append(&mut tx, event).await?;
         tx.commit().await?;
@@ -335,6 +379,7 @@ impl CatalogStore {
                     .bind(&p.media)
                     .bind(&p.status)
                     .bind(p.weight_grams)
+                    .bind(&p.options)
                     .bind(p.created_at)
                     .bind(p.updated_at);
             }
@@ -342,6 +387,14 @@ impl CatalogStore {
             let variants: Vec<VariantRow> = chunk.iter().map(VariantRow::default_of).collect();
             insert_variants(&mut tx, &variants).await?;
         }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Many variants without events (demo data; the index is rebuilt afterwards).
+    pub async fn insert_variants(&self, variants: &[VariantRow]) -> StoreResult<()> {
+        let mut tx = self.db.begin().await?;
+        insert_variants(&mut tx, variants).await?;
         tx.commit().await?;
         Ok(())
     }

@@ -5,3 +5,4 @@ mod api;
 mod fuzz;
 mod search_contract;
 mod store_contract;
+mod variants;

@@ -29,34 +29,50 @@ fn doc(
             .collect(),
         price_minor: price,
         created_at: created,
+        options: Vec::new(),
     }
+}
+
+/// `doc` with variants of these option values on sale (["Colour:Red", "Size:M"]).
+fn with_options(mut doc: SearchDocument, options: &[&str]) -> SearchDocument {
+    doc.options = options.iter().map(|o| o.to_string()).collect();
+    doc
 }
 
 fn corpus() -> Vec<SearchDocument> {
     vec![
-        doc(
-            "p1",
-            "Leather Hiking Boots",
-            "Kestrel",
-            &["cat_apparel", "cat_shoes"],
-            12_900,
-            1,
+        with_options(
+            doc(
+                "p1",
+                "Leather Hiking Boots",
+                "Kestrel",
+                &["cat_apparel", "cat_shoes"],
+                12_900,
+                1,
+            ),
+            &["Colour:Brown", "Size:42", "Size:43"],
         ),
-        doc(
-            "p2",
-            "Suede Chelsea Boots",
-            "Summit",
-            &["cat_apparel", "cat_shoes"],
-            9_900,
-            2,
+        with_options(
+            doc(
+                "p2",
+                "Suede Chelsea Boots",
+                "Summit",
+                &["cat_apparel", "cat_shoes"],
+                9_900,
+                2,
+            ),
+            &["Colour:Black", "Colour:Brown", "Size:42"],
         ),
-        doc(
-            "p3",
-            "Canvas Sneakers",
-            "Kestrel",
-            &["cat_apparel", "cat_shoes"],
-            4_500,
-            3,
+        with_options(
+            doc(
+                "p3",
+                "Canvas Sneakers",
+                "Kestrel",
+                &["cat_apparel", "cat_shoes"],
+                4_500,
+                3,
+            ),
+            &["Colour:Black", "Size:43"],
         ),
         doc(
             "p4",
@@ -226,6 +242,54 @@ async fn engines_filter_sort_page_and_count_facets() {
             (page2.ids, page2.total),
             (vec!["p4".to_string(), "p3".to_string()], 6),
             "{name}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn engines_count_and_filter_option_values() {
+    for (name, engine) in engines().await {
+        let all = engine.search(request("")).await.unwrap();
+        let mut options = all.options.clone();
+        options.sort();
+        assert_eq!(
+            options,
+            vec![
+                ("Colour:Black".to_string(), 2),
+                ("Colour:Brown".to_string(), 2),
+                ("Size:42".to_string(), 2),
+                ("Size:43".to_string(), 2),
+            ],
+            "{name}"
+        );
+        let filtered = |values: &[&str]| SearchRequest {
+            option_values: values.iter().map(|v| v.to_string()).collect(),
+            sort: SearchSort::Newest,
+            ..request("")
+        };
+        // Values of one option are alternatives; different options must all match.
+        let brown_or_black = engine
+            .search(filtered(&["Colour:Brown", "Colour:Black"]))
+            .await
+            .unwrap();
+        assert_eq!(brown_or_black.ids, vec!["p3", "p2", "p1"], "{name}");
+        let black_43 = engine
+            .search(filtered(&["Colour:Black", "Size:43"]))
+            .await
+            .unwrap();
+        assert_eq!(black_43.ids, vec!["p3"], "{name}");
+        // Facets count within the filter.
+        let boots = engine
+            .search(SearchRequest {
+                option_values: vec!["Size:42".into()],
+                ..request("boots")
+            })
+            .await
+            .unwrap();
+        assert!(
+            boots.options.contains(&("Colour:Brown".into(), 2)),
+            "{name}: {:?}",
+            boots.options
         );
     }
 }

@@ -26,6 +26,7 @@ fn product(id: &str, sku: &str, price: i64, status: &str) -> ProductRow {
         media: "[]".into(),
         status: status.into(),
         weight_grams: None,
+        options: "[]".into(),
         created_at: 1,
         updated_at: 1,
     }
@@ -92,14 +93,14 @@ async fn products_are_saved_with_their_event_and_read_in_batches() {
             product("prod_b", "SKU-B", 300, "draft"),
         ] {
             store
-                .save_product(&row, true, &changed(&row))
+                .save_product(&row, None, &[], &changed(&row))
                 .await
                 .unwrap();
         }
         let mut same_sku = product("prod_c", "SKU-A", 1, "active");
         same_sku.slug = "another-slug".into();
         let duplicate = store
-            .save_product(&same_sku, true, &changed(&same_sku))
+            .save_product(&same_sku, None, &[], &changed(&same_sku))
             .await;
         assert!(
             matches!(duplicate, Err(StoreError::Duplicate("sku"))),
@@ -134,9 +135,18 @@ async fn products_are_saved_with_their_event_and_read_in_batches() {
         let mut updated = product("prod_b", "SKU-B", 350, "active");
         updated.updated_at = 9;
         store
-            .save_product(&updated, false, &changed(&updated))
+            .save_product(&updated, Some(1), &[], &changed(&updated))
             .await
             .unwrap();
+        // A save based on what was read before that one changes nothing.
+        let stale = product("prod_b", "SKU-B", 999, "active");
+        let conflict = store
+            .save_product(&stale, Some(1), &[], &changed(&stale))
+            .await;
+        assert!(
+            matches!(conflict, Err(StoreError::Conflict)),
+            "{backend:?}: {conflict:?}"
+        );
         assert_eq!(
             store.products_by_ids(&["prod_b".into()]).await.unwrap()[0],
             updated
@@ -255,7 +265,7 @@ async fn a_product_without_options_has_one_default_variant_that_follows_it() {
         let mut lamp = product("prod_lamp", "LAMP-1", 1200, "active");
         lamp.weight_grams = Some(900);
         store
-            .save_product(&lamp, true, &changed(&lamp))
+            .save_product(&lamp, None, &[], &changed(&lamp))
             .await
             .unwrap();
         store
@@ -286,7 +296,7 @@ async fn a_product_without_options_has_one_default_variant_that_follows_it() {
         changed_lamp.status = "archived".into();
         changed_lamp.updated_at = 2;
         store
-            .save_product(&changed_lamp, false, &changed(&changed_lamp))
+            .save_product(&changed_lamp, Some(1), &[], &changed(&changed_lamp))
             .await
             .unwrap();
         let by_sku = store.variants_by_skus(&["LAMP-2".into()]).await.unwrap();
@@ -308,6 +318,86 @@ async fn a_product_without_options_has_one_default_variant_that_follows_it() {
     }
 }
 
+#[tokio::test]
+async fn option_variants_are_unique_per_combination_and_the_default_is_archived() {
+    for db in every_backend(&catalog::MIGRATIONS).await {
+        let backend = db.backend();
+        let store = seeded(db.clone()).await;
+        let shirt = product("prod_shirt", "TEE", 2000, "active");
+        store
+            .save_product(&shirt, None, &[], &changed(&shirt))
+            .await
+            .unwrap();
+        let mut with_options = shirt.clone();
+        with_options.options = r#"[{"name":"Size","values":["S","M"]}]"#.into();
+        with_options.updated_at = 2;
+        let variant = |id: &str, sku: &str, size: &str| VariantRow {
+            id: id.into(),
+            sku: sku.into(),
+            position: 1,
+            option_values: format!(r#"[{{"name":"Size","value":"{size}"}}]"#),
+            status: "active".into(),
+            ..VariantRow::default_of(&shirt)
+        };
+        store
+            .save_product(
+                &with_options,
+                Some(1),
+                &[
+                    variant("var_s", "TEE-S", "S"),
+                    variant("var_m", "TEE-M", "M"),
+                ],
+                &changed(&with_options),
+            )
+            .await
+            .unwrap();
+        let variants = store
+            .variants_of_products(&["prod_shirt".into()])
+            .await
+            .unwrap();
+        assert_eq!(variants.len(), 3, "{backend:?}");
+        assert_eq!(variants[0].id, "var_prod_shirt");
+        assert_eq!(variants[0].status, "archived", "{backend:?}");
+
+        // The same combination twice is refused by the database, whatever the caller checked.
+        let mut again = with_options.clone();
+        again.updated_at = 3;
+        let duplicate = store
+            .save_product(
+                &again,
+                Some(2),
+                &[variant("var_m2", "TEE-M2", "M")],
+                &changed(&again),
+            )
+            .await;
+        assert!(
+            matches!(duplicate, Err(StoreError::Duplicate("option values"))),
+            "{backend:?}: {duplicate:?}"
+        );
+        let duplicate_sku = store
+            .save_product(
+                &again,
+                Some(2),
+                &[variant("var_l", "TEE-S", "L")],
+                &changed(&again),
+            )
+            .await;
+        assert!(
+            matches!(duplicate_sku, Err(StoreError::Duplicate("sku"))),
+            "{backend:?}: {duplicate_sku:?}"
+        );
+        assert_eq!(
+            store
+                .variants_of_products(&["prod_shirt".into()])
+                .await
+                .unwrap()
+                .len(),
+            3,
+            "{backend:?}: nothing half-saved"
+        );
+    }
+}
+
 /// A database made before variants existed: products inserted under the first two migrations
 /// get their default variants when the catalog's migrations run again.
 #[tokio::test]
@@ -316,10 +406,7 @@ async fn products_from_before_variants_become_single_variant_products() {
         "../../migrations/catalog",
         ["0001_catalog.sql", "0002_events.sql"]
     );
-    for url in [
-        storage::db::testing::sqlite_url(),
-        storage::db::testing::postgres_url().await,
-    ] {
+    for url in storage::db::testing::every_backend_url().await {
         let old = storage::db::Database::connect(&url, 2, &BEFORE_VARIANTS)
             .await
             .unwrap();

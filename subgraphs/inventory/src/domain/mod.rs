@@ -19,9 +19,11 @@ pub enum RuleError {
     Reason,
     #[error("{0:?} is not a product id")]
     ProductId(String),
+    #[error("{0:?} is not a variant id")]
+    VariantId(String),
     #[error("the threshold must be between 0 and {max}")]
     Threshold { max: i64 },
-    #[error("a reservation needs 1 to {max} lines, one per product")]
+    #[error("a reservation needs 1 to {max} lines, one per variant")]
     Lines { max: usize },
     #[error("keys and order references are 1 to 100 characters")]
     Key,
@@ -53,6 +55,15 @@ pub fn parse_product_id(raw: &str) -> Result<String, RuleError> {
         Ok(raw.to_string())
     } else {
         Err(RuleError::ProductId(raw.to_string()))
+    }
+}
+
+/// A variant id as the catalog makes them (see [`commerce::variant`]).
+pub fn parse_variant_id(raw: &str) -> Result<String, RuleError> {
+    if commerce::variant::is_variant_id(raw) {
+        Ok(raw.to_string())
+    } else {
+        Err(RuleError::VariantId(raw.to_string()))
     }
 }
 
@@ -182,7 +193,7 @@ impl ReservationStatus {
     }
 }
 
-/// Whether a product's available stock crossed its low-stock threshold.
+/// Whether a variant's available stock crossed its low-stock threshold.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Crossing {
     /// It fell to the threshold or below: publish `StockLow` (once).

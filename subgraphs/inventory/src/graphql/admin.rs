@@ -6,10 +6,10 @@ use async_graphql::{Context, InputObject, Object, SimpleObject, ID};
 use kit::pagination::{connection, PageRequest};
 use kit::ApiError;
 
-use super::product::Product;
+use super::product::{Product, ProductVariant};
 use super::{payload, service, viewer, InventoryUserError};
 use crate::domain::AdjustmentKind;
-use crate::service::AdjustmentInput;
+use crate::service::{AdjustmentInput, StockTarget};
 use crate::store::{Adjustment, Warehouse as WarehouseRow};
 
 #[derive(SimpleObject, Clone, Debug)]
@@ -37,6 +37,7 @@ impl From<WarehouseRow> for Warehouse {
 pub struct StockAdjustment {
     pub id: ID,
     pub product: Product,
+    pub variant: ProductVariant,
     pub warehouse_id: ID,
     pub kind: AdjustmentKind,
     /// The change of on-hand units (negative for damage, sales and downward corrections).
@@ -55,6 +56,9 @@ impl From<Adjustment> for StockAdjustment {
             product: Product {
                 id: ID(a.product_id),
             },
+            variant: ProductVariant {
+                id: ID(a.variant_id),
+            },
             warehouse_id: ID(a.warehouse_id),
             kind: a.kind,
             delta: a.delta,
@@ -66,10 +70,11 @@ impl From<Adjustment> for StockAdjustment {
     }
 }
 
-/// A product at or below its low-stock threshold.
+/// A variant at or below its low-stock threshold.
 #[derive(SimpleObject, Clone, Debug)]
 pub struct LowStockItem {
     pub product: Product,
+    pub variant: ProductVariant,
     pub available: i64,
     pub threshold: i64,
     pub out_of_stock: bool,
@@ -91,7 +96,10 @@ pub struct UpdateWarehouseInput {
 
 #[derive(InputObject)]
 pub struct AdjustStockInput {
-    pub product_id: ID,
+    /// The variant whose stock changes.
+    pub variant_id: Option<ID>,
+    /// A product without options stands for its one variant; with options, give `variantId`.
+    pub product_id: Option<ID>,
     pub warehouse_id: ID,
     /// RESTOCK and DAMAGE take a positive quantity; CORRECTION a signed one.
     pub kind: AdjustmentKind,
@@ -101,9 +109,11 @@ pub struct AdjustStockInput {
     pub idempotency_key: String,
 }
 
+/// The threshold is per variant: `variantId`, or `productId` for a product without options.
 #[derive(InputObject)]
 pub struct SetLowStockThresholdInput {
-    pub product_id: ID,
+    pub variant_id: Option<ID>,
+    pub product_id: Option<ID>,
     pub threshold: i64,
 }
 
@@ -141,7 +151,7 @@ impl AdminQuery {
         Ok(rows.into_iter().map(Into::into).collect())
     }
 
-    /// Products at or below their threshold (out of stock included), by product id.
+    /// Variants at or below their threshold (out of stock included), by variant id.
     #[graphql(requires_scopes = "admin")]
     async fn low_stock_products(
         &self,
@@ -158,10 +168,13 @@ impl AdminQuery {
         Ok(connection(
             &page,
             rows,
-            |row| row.product_id.clone(),
+            |row| row.variant_id.clone(),
             |row| LowStockItem {
                 product: Product {
                     id: ID(row.product_id),
+                },
+                variant: ProductVariant {
+                    id: ID(row.variant_id),
                 },
                 available: row.available,
                 threshold: row.threshold,
@@ -170,22 +183,32 @@ impl AdminQuery {
         ))
     }
 
-    /// A product's stock ledger, newest first.
+    /// The stock ledger of a product (all its variants) or of one variant, newest first.
     #[graphql(requires_scopes = "admin")]
     async fn stock_adjustments(
         &self,
         ctx: &Context<'_>,
-        product_id: ID,
+        product_id: Option<ID>,
+        variant_id: Option<ID>,
         first: Option<i32>,
         after: Option<String>,
     ) -> async_graphql::Result<Connection<String, StockAdjustment>> {
         viewer(ctx).require_admin()?;
         let page = PageRequest::<String>::from_args(first, after, None, None)?;
-        let rows = service(ctx)
-            .store
-            .adjustments(&product_id, page.cursor.as_deref(), page.limit + 1)
+        let target = StockTarget {
+            product_id: product_id.map(|id| id.0),
+            variant_id: variant_id.map(|id| id.0),
+        };
+        let rows = match service(ctx)
+            .adjustments(&target, page.cursor.as_deref(), page.limit + 1)
             .await
-            .map_err(ApiError::internal)?;
+        {
+            Ok(rows) => rows,
+            Err(crate::service::InventoryError::Rule(rule)) => {
+                return Err(ApiError::BadUserInput(rule.to_string()).into())
+            }
+            Err(error) => return Err(ApiError::internal(error).into()),
+        };
         Ok(connection(
             &page,
             rows,
@@ -244,7 +267,10 @@ impl AdminMutation {
             .adjust(
                 admin,
                 AdjustmentInput {
-                    product_id: input.product_id.0,
+                    target: StockTarget {
+                        product_id: input.product_id.map(|id| id.0),
+                        variant_id: input.variant_id.map(|id| id.0),
+                    },
                     warehouse_id: input.warehouse_id.0,
                     kind: input.kind,
                     quantity: input.quantity,
@@ -266,9 +292,11 @@ impl AdminMutation {
         input: SetLowStockThresholdInput,
     ) -> async_graphql::Result<SetLowStockThresholdPayload> {
         viewer(ctx).require_admin()?;
-        let result = service(ctx)
-            .set_threshold(&input.product_id, input.threshold)
-            .await;
+        let target = StockTarget {
+            product_id: input.product_id.map(|id| id.0),
+            variant_id: input.variant_id.map(|id| id.0),
+        };
+        let result = service(ctx).set_threshold(&target, input.threshold).await;
         payload(result, |threshold, user_errors| {
             SetLowStockThresholdPayload {
                 threshold,

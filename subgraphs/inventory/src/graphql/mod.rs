@@ -1,4 +1,4 @@
-//! The inventory GraphQL API: `Product.availability` on the catalog's products, admin warehouse
+//! The inventory GraphQL API: `availability` on the catalog's products and variants, admin warehouse
 //! and stock management, and the internal reservation operations other services call (hidden from
 //! the router's API with `@inaccessible`, refused without the service scope). Service errors
 //! become userErrors or GraphQL errors here.
@@ -14,7 +14,7 @@ use kit::schema::dataloader;
 use kit::ApiError;
 
 use crate::service::{InventoryError, InventoryResult, InventoryService};
-pub use product::{Product, StockLoader};
+pub use product::{Product, ProductVariant, StockLoader, VariantStockLoader};
 
 #[derive(MergedObject, Default)]
 pub struct Query(
@@ -33,13 +33,18 @@ pub fn request_data(
     service: &Arc<InventoryService>,
     request: async_graphql::Request,
 ) -> async_graphql::Request {
-    request.data(dataloader(StockLoader(service.clone())))
+    request
+        .data(dataloader(StockLoader(service.clone())))
+        .data(dataloader(VariantStockLoader(service.clone())))
 }
 
 #[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum InventoryErrorCode {
     InvalidInput,
     UnknownProduct,
+    UnknownVariant,
+    /// The product has several variants: name one.
+    VariantRequired,
     UnknownWarehouse,
     CodeTaken,
     NegativeStock,
@@ -83,6 +88,10 @@ pub(crate) fn user_error(error: InventoryError) -> Result<InventoryUserError, Ap
             (field("warehouseId"), InventoryErrorCode::UnknownWarehouse)
         }
         InventoryError::UnknownProduct => (field("productId"), InventoryErrorCode::UnknownProduct),
+        InventoryError::UnknownVariant => (field("variantId"), InventoryErrorCode::UnknownVariant),
+        InventoryError::VariantRequired(_) => {
+            (field("variantId"), InventoryErrorCode::VariantRequired)
+        }
         InventoryError::CodeTaken => (field("code"), InventoryErrorCode::CodeTaken),
         InventoryError::NegativeStock { .. } => {
             (field("quantity"), InventoryErrorCode::NegativeStock)
@@ -116,6 +125,7 @@ fn rule_field(rule: &crate::domain::RuleError) -> Option<&'static str> {
         RuleError::Name => "name",
         RuleError::Reason => "reason",
         RuleError::ProductId(_) => "productId",
+        RuleError::VariantId(_) => "variantId",
         RuleError::Threshold { .. } => "threshold",
         RuleError::Lines { .. } => "lines",
         RuleError::Key => return None,

@@ -1,6 +1,6 @@
-//! `Product.availability`: the inventory's fields on the catalog's `Product`, resolved by key.
-//! This is the model for a subgraph that extends another's entity: a stub with the key field,
-//! an entity finder that needs no lookup, and fields loaded in batches by key.
+//! `availability` on the catalog's `Product` (summed over its variants) and `ProductVariant`,
+//! resolved by key. This is the model for a subgraph that extends another's entity: a stub with
+//! the key field, an entity finder that needs no lookup, and fields loaded in batches by key.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -19,7 +19,15 @@ pub struct Product {
     pub id: ID,
 }
 
-/// Whether a product can be bought now, summed over the active warehouses.
+/// The catalog's variant, by its key.
+#[derive(SimpleObject, Clone, Debug)]
+#[graphql(complex)]
+pub struct ProductVariant {
+    pub id: ID,
+}
+
+/// Whether a product (any of its variants) or a variant can be bought now, summed over the
+/// active warehouses.
 #[derive(SimpleObject, Clone, Debug)]
 #[graphql(complex)]
 pub struct ProductAvailability {
@@ -29,7 +37,7 @@ pub struct ProductAvailability {
     levels: Vec<StockLevel>,
 }
 
-/// Stock of a product in one warehouse.
+/// Stock in one warehouse (a product's: summed over its variants).
 #[derive(SimpleObject, Clone, Debug)]
 pub struct WarehouseStock {
     pub warehouse_id: ID,
@@ -41,6 +49,7 @@ pub struct WarehouseStock {
 
 #[ComplexObject]
 impl Product {
+    /// Summed over the product's variants.
     async fn availability(&self, ctx: &Context<'_>) -> async_graphql::Result<ProductAvailability> {
         let levels = ctx
             .data_unchecked::<DataLoader<StockLoader>>()
@@ -48,16 +57,35 @@ impl Product {
             .await
             .map_err(|e| ApiError::internal(e.as_ref()))?
             .unwrap_or_default();
+        Ok(ProductAvailability::of(levels))
+    }
+}
+
+#[ComplexObject]
+impl ProductVariant {
+    async fn availability(&self, ctx: &Context<'_>) -> async_graphql::Result<ProductAvailability> {
+        let levels = ctx
+            .data_unchecked::<DataLoader<VariantStockLoader>>()
+            .load_one(self.id.to_string())
+            .await
+            .map_err(|e| ApiError::internal(e.as_ref()))?
+            .unwrap_or_default();
+        Ok(ProductAvailability::of(levels))
+    }
+}
+
+impl ProductAvailability {
+    fn of(levels: Vec<StockLevel>) -> Self {
         let available: i64 = levels
             .iter()
             .filter(|l| l.warehouse_active)
             .map(|l| l.available().max(0))
             .sum();
-        Ok(ProductAvailability {
+        Self {
             in_stock: available > 0,
             available_quantity: available,
             levels,
-        })
+        }
     }
 }
 
@@ -67,17 +95,29 @@ impl ProductAvailability {
     #[graphql(requires_scopes = "admin")]
     async fn warehouses(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<WarehouseStock>> {
         super::viewer(ctx).require_admin()?;
-        Ok(self
-            .levels
-            .iter()
-            .map(|l| WarehouseStock {
-                warehouse_id: ID(l.warehouse_id.clone()),
-                active: l.warehouse_active,
-                on_hand: l.on_hand,
-                reserved: l.reserved,
-                available: l.available(),
-            })
-            .collect())
+        let mut stock: Vec<WarehouseStock> = Vec::new();
+        for level in &self.levels {
+            let row = match stock
+                .iter_mut()
+                .find(|s| s.warehouse_id.0 == level.warehouse_id)
+            {
+                Some(row) => row,
+                None => {
+                    stock.push(WarehouseStock {
+                        warehouse_id: ID(level.warehouse_id.clone()),
+                        active: level.warehouse_active,
+                        on_hand: 0,
+                        reserved: 0,
+                        available: 0,
+                    });
+                    stock.last_mut().expect("just pushed")
+                }
+            };
+            row.on_hand += level.on_hand;
+            row.reserved += level.reserved;
+            row.available += level.available();
+        }
+        Ok(stock)
     }
 }
 
@@ -91,9 +131,15 @@ impl ProductQuery {
     async fn find_product_by_id(&self, id: ID) -> Product {
         Product { id }
     }
+
+    /// Any variant id resolves: one the inventory never stocked is simply not in stock.
+    #[graphql(entity)]
+    async fn find_product_variant_by_id(&self, id: ID) -> ProductVariant {
+        ProductVariant { id }
+    }
 }
 
-/// Stock rows of a batch of products: one query per batch.
+/// Stock rows of a batch of products' variants: one query per batch.
 pub struct StockLoader(pub Arc<InventoryService>);
 
 impl Loader<String> for StockLoader {
@@ -101,7 +147,7 @@ impl Loader<String> for StockLoader {
     type Error = Arc<InventoryError>;
 
     async fn load(&self, ids: &[String]) -> Result<HashMap<String, Vec<StockLevel>>, Self::Error> {
-        let levels = self.0.levels(ids).await.map_err(Arc::new)?;
+        let levels = self.0.levels_of_products(ids).await.map_err(Arc::new)?;
         let mut by_product: HashMap<String, Vec<StockLevel>> = HashMap::new();
         for level in levels {
             by_product
@@ -110,5 +156,25 @@ impl Loader<String> for StockLoader {
                 .push(level);
         }
         Ok(by_product)
+    }
+}
+
+/// Stock rows of a batch of variants: one query per batch.
+pub struct VariantStockLoader(pub Arc<InventoryService>);
+
+impl Loader<String> for VariantStockLoader {
+    type Value = Vec<StockLevel>;
+    type Error = Arc<InventoryError>;
+
+    async fn load(&self, ids: &[String]) -> Result<HashMap<String, Vec<StockLevel>>, Self::Error> {
+        let levels = self.0.levels_of_variants(ids).await.map_err(Arc::new)?;
+        let mut by_variant: HashMap<String, Vec<StockLevel>> = HashMap::new();
+        for level in levels {
+            by_variant
+                .entry(level.variant_id.clone())
+                .or_default()
+                .push(level);
+        }
+        Ok(by_variant)
     }
 }

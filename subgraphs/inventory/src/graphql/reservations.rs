@@ -4,7 +4,7 @@
 use async_graphql::{Context, InputObject, Object, SimpleObject, ID};
 use kit::ApiError;
 
-use super::product::Product;
+use super::product::ProductVariant;
 use super::{payload, service, viewer, InventoryUserError};
 use crate::domain::ReservationStatus;
 use crate::store::Reservation as ReservationRow;
@@ -22,7 +22,7 @@ pub struct Reservation {
 #[derive(SimpleObject, Clone, Debug)]
 #[graphql(inaccessible)]
 pub struct ReservationLine {
-    pub product: Product,
+    pub variant: ProductVariant,
     pub warehouse_id: ID,
     pub quantity: i64,
 }
@@ -37,8 +37,8 @@ impl From<ReservationRow> for Reservation {
                 .lines
                 .into_iter()
                 .map(|l| ReservationLine {
-                    product: Product {
-                        id: ID(l.product_id),
+                    variant: ProductVariant {
+                        id: ID(l.variant_id),
                     },
                     warehouse_id: ID(l.warehouse_id),
                     quantity: l.quantity,
@@ -51,7 +51,7 @@ impl From<ReservationRow> for Reservation {
 #[derive(InputObject)]
 #[graphql(inaccessible)]
 pub struct ReserveLineInput {
-    pub product_id: ID,
+    pub variant_id: ID,
     pub quantity: i64,
 }
 
@@ -121,7 +121,7 @@ impl ReservationMutation {
         let lines: Vec<(String, i64)> = input
             .lines
             .into_iter()
-            .map(|l| (l.product_id.0, l.quantity))
+            .map(|l| (l.variant_id.0, l.quantity))
             .collect();
         reservation_payload(service(ctx).reserve(&input.order_reference, &lines).await)
     }

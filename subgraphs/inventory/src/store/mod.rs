@@ -29,9 +29,11 @@ pub struct Warehouse {
     pub created_at: i64,
 }
 
-/// A product's stock in one warehouse.
+/// A variant's stock in one warehouse.
 #[derive(Clone, Debug, PartialEq)]
 pub struct StockLevel {
+    pub variant_id: String,
+    /// The variant's product (a product's availability sums its variants).
     pub product_id: String,
     pub warehouse_id: String,
     pub warehouse_active: bool,
@@ -49,6 +51,7 @@ impl StockLevel {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Adjustment {
     pub id: String,
+    pub variant_id: String,
     pub product_id: String,
     pub warehouse_id: String,
     pub kind: AdjustmentKind,
@@ -63,6 +66,8 @@ pub struct Adjustment {
 /// An admin's change of on-hand stock, validated.
 #[derive(Clone, Debug)]
 pub struct AdjustmentRequest {
+    pub variant_id: String,
+    /// The variant's product, as the catalog has it.
     pub product_id: String,
     pub warehouse_id: String,
     pub kind: AdjustmentKind,
@@ -87,7 +92,7 @@ pub enum AdjustOutcome {
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct ReservedLine {
-    pub product_id: String,
+    pub variant_id: String,
     pub warehouse_id: String,
     pub quantity: i64,
 }
@@ -112,7 +117,7 @@ pub enum ReserveOutcome {
 /// A line of a reservation request that the available stock cannot cover.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ShortLine {
-    pub product_id: String,
+    pub variant_id: String,
     pub wanted: i64,
     pub available: i64,
 }
@@ -127,10 +132,27 @@ pub enum TransitionOutcome {
     NotFound,
 }
 
-/// A product at or below its threshold.
+/// A variant at or below its threshold.
 #[derive(Clone, Debug, PartialEq)]
 pub struct LowStock {
+    pub variant_id: String,
     pub product_id: String,
     pub available: i64,
     pub threshold: i64,
+}
+
+/// Whose stock: every variant of a product, or one variant.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StockItem {
+    Product(String),
+    Variant(String),
+}
+
+/// A demo stock row: units of a variant in a warehouse.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DemoStock {
+    pub variant_id: String,
+    pub product_id: String,
+    pub warehouse_id: String,
+    pub on_hand: i64,
 }

@@ -27,44 +27,44 @@ impl InventoryStore {
         }
     }
 
-    /// `FOR UPDATE` where the backend has row locks (SQLite's write transactions are exclusive).
-    /// Publishes `StockLow` for products whose available stock crossed their threshold in this
-    /// transaction. The alert row is locked first, so concurrent changes of one product take
+    /// Publishes `StockLow` for variants whose available stock crossed their threshold in this
+    /// transaction. The alert row is locked first (`FOR UPDATE` where the backend has row locks;
+    /// SQLite's write transactions are exclusive), so concurrent changes of one variant take
     /// turns and the event fires once.
-    async fn check_low_stock(&self, tx: &mut Tx, product_ids: &[String]) -> StoreResult<()> {
+    async fn check_low_stock(&self, tx: &mut Tx, variant_ids: &[String]) -> StoreResult<()> {
         let now = now_millis();
-        for product_id in product_ids {
+        for variant_id in variant_ids {
             sqlx::query(
-                "INSERT INTO low_stock_alerts (product_id, low, changed_at) VALUES ($1, $2, $3) \
-                 ON CONFLICT (product_id) DO NOTHING",
+                "INSERT INTO stock_alerts (variant_id, low, changed_at) VALUES ($1, $2, $3) \
+                 ON CONFLICT (variant_id) DO NOTHING",
             )
-            .bind(product_id)
+            .bind(variant_id)
             .bind(0i64)
             .bind(now)
             .execute(&mut **tx)
             .await?;
             let was_low = flag(
                 &sqlx::query(&format!(
-                    "SELECT low FROM low_stock_alerts WHERE product_id = $1 {}",
+                    "SELECT low FROM stock_alerts WHERE variant_id = $1 {}",
                     self.db.row_lock("FOR UPDATE")
                 ))
-                .bind(product_id)
+                .bind(variant_id)
                 .fetch_one(&mut **tx)
                 .await?,
                 "low",
             )?;
             let row = sqlx::query(
-                "SELECT COUNT(s.product_id) AS stocked, \
+                "SELECT COUNT(s.variant_id) AS stocked, MAX(s.product_id) AS product_id, \
                         CAST(COALESCE(SUM(s.on_hand - s.reserved), 0) AS BIGINT) AS available, \
-                        (SELECT threshold FROM low_stock_thresholds t WHERE t.product_id = $1) \
+                        (SELECT threshold FROM stock_thresholds t WHERE t.variant_id = $1) \
                           AS threshold \
-                 FROM stock s JOIN warehouses w ON w.id = s.warehouse_id \
-                 WHERE s.product_id = $1 AND w.active = 1",
+                 FROM stock_levels s JOIN warehouses w ON w.id = s.warehouse_id \
+                 WHERE s.variant_id = $1 AND w.active = 1",
             )
-            .bind(product_id)
+            .bind(variant_id)
             .fetch_one(&mut **tx)
             .await?;
-            // A product no active warehouse carries is not low: it is not stocked at all.
+            // A variant no active warehouse carries is not low: it is not stocked at all.
             if row.try_get::<i64, _>("stocked")? == 0 {
                 continue;
             }
@@ -77,7 +77,8 @@ impl InventoryStore {
                 Crossing::Recovered => false,
                 Crossing::BecameLow => {
                     let fact = StockLow {
-                        product_id: product_id.clone(),
+                        product_id: row.try_get("product_id")?,
+                        variant_id: Some(variant_id.clone()),
                         available,
                         threshold,
                     };
@@ -85,14 +86,12 @@ impl InventoryStore {
                     true
                 }
             };
-            sqlx::query(
-                "UPDATE low_stock_alerts SET low = $1, changed_at = $2 WHERE product_id = $3",
-            )
-            .bind(i64::from(low))
-            .bind(now)
-            .bind(product_id)
-            .execute(&mut **tx)
-            .await?;
+            sqlx::query("UPDATE stock_alerts SET low = $1, changed_at = $2 WHERE variant_id = $3")
+                .bind(i64::from(low))
+                .bind(now)
+                .bind(variant_id)
+                .execute(&mut **tx)
+                .await?;
         }
         Ok(())
     }
@@ -119,8 +118,8 @@ impl InventoryStore {
             return Ok(None);
         };
         let lines = sqlx::query(
-            "SELECT product_id, warehouse_id, quantity FROM reservation_lines \
-             WHERE order_reference = $1 ORDER BY product_id, warehouse_id",
+            "SELECT variant_id, warehouse_id, quantity FROM reserved_units \
+             WHERE order_reference = $1 ORDER BY variant_id, warehouse_id",
         )
         .bind(order_reference)
         .fetch_all(&mut *tx)
@@ -133,7 +132,7 @@ impl InventoryStore {
                 .iter()
                 .map(|line| {
                     Ok(ReservedLine {
-                        product_id: line.try_get("product_id")?,
+                        variant_id: line.try_get("variant_id")?,
                         warehouse_id: line.try_get("warehouse_id")?,
                         quantity: line.try_get("quantity")?,
                     })
@@ -161,7 +160,7 @@ impl InventoryStore {
 
     async fn adjustment_by_key(&self, key: &str) -> StoreResult<Option<Adjustment>> {
         let row = sqlx::query(&format!(
-            "SELECT {LEDGER_COLUMNS} FROM stock_ledger WHERE idempotency_key = $1"
+            "SELECT {LEDGER_COLUMNS} FROM stock_moves WHERE idempotency_key = $1"
         ))
         .bind(key)
         .fetch_optional(self.db.pool())
@@ -170,8 +169,8 @@ impl InventoryStore {
     }
 }
 
-const LEDGER_COLUMNS: &str =
-    "id, product_id, warehouse_id, kind, delta, on_hand_after, reason, actor, created_at";
+const LEDGER_COLUMNS: &str = "id, variant_id, product_id, warehouse_id, kind, delta, \
+     on_hand_after, reason, actor, created_at";
 
 fn parse_status(raw: &str) -> StoreResult<ReservationStatus> {
     ReservationStatus::parse(raw)
@@ -201,6 +200,7 @@ fn adjustment(row: &AnyRow) -> StoreResult<Adjustment> {
     let kind: String = row.try_get("kind")?;
     Ok(Adjustment {
         id: row.try_get("id")?,
+        variant_id: row.try_get("variant_id")?,
         product_id: row.try_get("product_id")?,
         warehouse_id: row.try_get("warehouse_id")?,
         kind: AdjustmentKind::parse(&kind)
@@ -272,15 +272,16 @@ impl InventoryStore {
             .execute(&mut *tx)
             .await?;
         // Closing or opening a warehouse changes what is available.
-        let products: Vec<String> =
-            sqlx::query("SELECT product_id FROM stock WHERE warehouse_id = $1 ORDER BY product_id")
-                .bind(id)
-                .fetch_all(&mut *tx)
-                .await?
-                .iter()
-                .map(|r| r.try_get("product_id"))
-                .collect::<Result<_, _>>()?;
-        self.check_low_stock(&mut tx, &products).await?;
+        let variants: Vec<String> = sqlx::query(
+            "SELECT variant_id FROM stock_levels WHERE warehouse_id = $1 ORDER BY variant_id",
+        )
+        .bind(id)
+        .fetch_all(&mut *tx)
+        .await?
+        .iter()
+        .map(|r| r.try_get("variant_id"))
+        .collect::<Result<_, _>>()?;
+        self.check_low_stock(&mut tx, &variants).await?;
         tx.commit().await?;
         Ok(Some(updated))
     }
@@ -293,20 +294,33 @@ impl InventoryStore {
         rows.iter().map(warehouse).collect()
     }
 
-    /// Stock rows of these products in every warehouse.
-    pub async fn levels(&self, product_ids: &[String]) -> StoreResult<Vec<StockLevel>> {
+    /// Stock rows of every variant of these products in every warehouse.
+    pub async fn levels_of_products(&self, product_ids: &[String]) -> StoreResult<Vec<StockLevel>> {
+        self.levels_where("s.product_id", product_ids).await
+    }
+
+    /// Stock rows of these variants in every warehouse.
+    pub async fn levels_of_variants(&self, variant_ids: &[String]) -> StoreResult<Vec<StockLevel>> {
+        self.levels_where("s.variant_id", variant_ids).await
+    }
+
+    async fn levels_where(&self, column: &str, keys: &[String]) -> StoreResult<Vec<StockLevel>> {
         let rows = self
             .db
             .fetch_any_of(
-                "SELECT s.product_id, s.warehouse_id, w.active, s.on_hand, s.reserved \
-                 FROM stock s JOIN warehouses w ON w.id = s.warehouse_id WHERE s.product_id",
-                product_ids,
-                "ORDER BY s.product_id, w.code",
+                &format!(
+                    "SELECT s.variant_id, s.product_id, s.warehouse_id, w.active, s.on_hand, \
+                     s.reserved FROM stock_levels s JOIN warehouses w ON w.id = s.warehouse_id \
+                     WHERE {column}"
+                ),
+                keys,
+                "ORDER BY s.variant_id, w.code",
             )
             .await?;
         rows.iter()
             .map(|row| {
                 Ok(StockLevel {
+                    variant_id: row.try_get("variant_id")?,
                     product_id: row.try_get("product_id")?,
                     warehouse_id: row.try_get("warehouse_id")?,
                     warehouse_active: flag(row, "active")?,
@@ -331,19 +345,21 @@ impl InventoryStore {
         }
         let now = now_millis();
         sqlx::query(
-            "INSERT INTO stock (product_id, warehouse_id, on_hand, reserved, updated_at) \
-             VALUES ($1, $2, 0, 0, $3) ON CONFLICT (product_id, warehouse_id) DO NOTHING",
+            "INSERT INTO stock_levels (variant_id, product_id, warehouse_id, on_hand, reserved, \
+             updated_at) VALUES ($1, $2, $3, 0, 0, $4) \
+             ON CONFLICT (variant_id, warehouse_id) DO NOTHING",
         )
+        .bind(&request.variant_id)
         .bind(&request.product_id)
         .bind(&request.warehouse_id)
         .bind(now)
         .execute(&mut *tx)
         .await?;
         let row = sqlx::query(&format!(
-            "SELECT on_hand, reserved FROM stock WHERE product_id = $1 AND warehouse_id = $2 {}",
+            "SELECT on_hand, reserved FROM stock_levels WHERE variant_id = $1 AND warehouse_id = $2 {}",
             self.db.row_lock("FOR UPDATE")
         ))
-        .bind(&request.product_id)
+        .bind(&request.variant_id)
         .bind(&request.warehouse_id)
         .fetch_one(&mut *tx)
         .await?;
@@ -354,16 +370,18 @@ impl InventoryStore {
             return Ok(AdjustOutcome::WouldGoNegative { on_hand, reserved });
         }
         sqlx::query(
-            "UPDATE stock SET on_hand = $1, updated_at = $2 WHERE product_id = $3 AND warehouse_id = $4",
+            "UPDATE stock_levels SET on_hand = $1, updated_at = $2 \
+             WHERE variant_id = $3 AND warehouse_id = $4",
         )
         .bind(after)
         .bind(now)
-        .bind(&request.product_id)
+        .bind(&request.variant_id)
         .bind(&request.warehouse_id)
         .execute(&mut *tx)
         .await?;
         let entry = Adjustment {
             id: new_id("adj"),
+            variant_id: request.variant_id.clone(),
             product_id: request.product_id.clone(),
             warehouse_id: request.warehouse_id.clone(),
             kind: request.kind,
@@ -374,10 +392,11 @@ impl InventoryStore {
             created_at: now,
         };
         let inserted = sqlx::query(&format!(
-            "INSERT INTO stock_ledger ({LEDGER_COLUMNS}, idempotency_key) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+            "INSERT INTO stock_moves ({LEDGER_COLUMNS}, idempotency_key) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
         ))
         .bind(&entry.id)
+        .bind(&entry.variant_id)
         .bind(&entry.product_id)
         .bind(&entry.warehouse_id)
         .bind(entry.kind.as_str())
@@ -401,24 +420,29 @@ impl InventoryStore {
             }
             Err(e) => return Err(e.into()),
         }
-        self.check_low_stock(&mut tx, std::slice::from_ref(&request.product_id))
+        self.check_low_stock(&mut tx, std::slice::from_ref(&request.variant_id))
             .await?;
         tx.commit().await?;
         Ok(AdjustOutcome::Applied(entry))
     }
 
-    /// The ledger of a product, newest first, entries older than `before` (an entry id).
+    /// The ledger of a product (all its variants) or of one variant, newest first, entries
+    /// older than `before` (an entry id).
     pub async fn adjustments(
         &self,
-        product_id: &str,
+        of: &StockItem,
         before: Option<&str>,
         limit: usize,
     ) -> StoreResult<Vec<Adjustment>> {
+        let (column, key) = match of {
+            StockItem::Product(id) => ("product_id", id),
+            StockItem::Variant(id) => ("variant_id", id),
+        };
         let rows = sqlx::query(&format!(
-            "SELECT {LEDGER_COLUMNS} FROM stock_ledger WHERE product_id = $1 AND id < $2 \
+            "SELECT {LEDGER_COLUMNS} FROM stock_moves WHERE {column} = $1 AND id < $2 \
              ORDER BY id DESC LIMIT $3"
         ))
-        .bind(product_id)
+        .bind(key)
         .bind(before.unwrap_or("~"))
         .bind(limit as i64)
         .fetch_all(self.db.pool())
@@ -426,33 +450,35 @@ impl InventoryStore {
         rows.iter().map(adjustment).collect()
     }
 
-    pub async fn set_threshold(&self, product_id: &str, threshold: i64) -> StoreResult<()> {
+    pub async fn set_threshold(&self, variant_id: &str, threshold: i64) -> StoreResult<()> {
         let mut tx = self.db.begin().await?;
         sqlx::query(
-            "INSERT INTO low_stock_thresholds (product_id, threshold) VALUES ($1, $2) \
-             ON CONFLICT (product_id) DO UPDATE SET threshold = $2",
+            "INSERT INTO stock_thresholds (variant_id, threshold) VALUES ($1, $2) \
+             ON CONFLICT (variant_id) DO UPDATE SET threshold = $2",
         )
-        .bind(product_id)
+        .bind(variant_id)
         .bind(threshold)
         .execute(&mut *tx)
         .await?;
-        self.check_low_stock(&mut tx, &[product_id.to_string()])
+        self.check_low_stock(&mut tx, &[variant_id.to_string()])
             .await?;
         tx.commit().await?;
         Ok(())
     }
 
-    /// Products at or below their threshold (by product id, after `after`), active warehouses only.
+    /// Variants at or below their threshold (by variant id, after `after`), active warehouses
+    /// only.
     pub async fn low_stock(&self, after: Option<&str>, limit: usize) -> StoreResult<Vec<LowStock>> {
         let rows = sqlx::query(
-            "SELECT s.product_id, CAST(SUM(s.on_hand - s.reserved) AS BIGINT) AS available, \
+            "SELECT s.variant_id, MAX(s.product_id) AS product_id, \
+                    CAST(SUM(s.on_hand - s.reserved) AS BIGINT) AS available, \
                     CAST(COALESCE(MAX(t.threshold), $1) AS BIGINT) AS threshold \
-             FROM stock s JOIN warehouses w ON w.id = s.warehouse_id AND w.active = 1 \
-             LEFT JOIN low_stock_thresholds t ON t.product_id = s.product_id \
-             WHERE s.product_id > $2 \
-             GROUP BY s.product_id \
+             FROM stock_levels s JOIN warehouses w ON w.id = s.warehouse_id AND w.active = 1 \
+             LEFT JOIN stock_thresholds t ON t.variant_id = s.variant_id \
+             WHERE s.variant_id > $2 \
+             GROUP BY s.variant_id \
              HAVING SUM(s.on_hand - s.reserved) <= COALESCE(MAX(t.threshold), $1) \
-             ORDER BY s.product_id LIMIT $3",
+             ORDER BY s.variant_id LIMIT $3",
         )
         .bind(self.default_threshold)
         .bind(after.unwrap_or(""))
@@ -462,6 +488,7 @@ impl InventoryStore {
         rows.iter()
             .map(|row| {
                 Ok(LowStock {
+                    variant_id: row.try_get("variant_id")?,
                     product_id: row.try_get("product_id")?,
                     available: row.try_get("available")?,
                     threshold: row.try_get("threshold")?,
@@ -497,18 +524,18 @@ impl InventoryStore {
                 .map(ReserveOutcome::Existing)
                 .ok_or_else(|| StoreError::Corrupt("a claimed reservation vanished".into()));
         }
-        let mut product_ids: Vec<String> = lines.iter().map(|(p, _)| p.clone()).collect();
-        product_ids.sort();
-        // Every stock row of these products, locked in one order so reservations cannot deadlock.
+        let mut variant_ids: Vec<String> = lines.iter().map(|(v, _)| v.clone()).collect();
+        variant_ids.sort();
+        // Every stock row of these variants, locked in one order so reservations cannot deadlock.
         let rows = sqlx::query(&format!(
-            "SELECT s.product_id, s.warehouse_id, w.code, s.on_hand, s.reserved \
-             FROM stock s JOIN warehouses w ON w.id = s.warehouse_id \
-             WHERE w.active = 1 AND s.product_id IN ({}) \
-             ORDER BY s.product_id, s.warehouse_id {}",
+            "SELECT s.variant_id, s.warehouse_id, w.code, s.on_hand, s.reserved \
+             FROM stock_levels s JOIN warehouses w ON w.id = s.warehouse_id \
+             WHERE w.active = 1 AND s.variant_id IN ({}) \
+             ORDER BY s.variant_id, s.warehouse_id {}",
             self.db.any_of_json(1),
             self.db.row_lock("FOR UPDATE OF s")
         ))
-        .bind(storage::db::json_list(&product_ids))
+        .bind(storage::db::json_list(&variant_ids))
         .fetch_all(&mut *tx)
         .await?;
         let mut levels: Vec<(String, Level)> = Vec::new();
@@ -516,7 +543,7 @@ impl InventoryStore {
             let on_hand: i64 = row.try_get("on_hand")?;
             let reserved: i64 = row.try_get("reserved")?;
             levels.push((
-                row.try_get("product_id")?,
+                row.try_get("variant_id")?,
                 Level {
                     warehouse_id: row.try_get("warehouse_id")?,
                     warehouse_code: row.try_get("code")?,
@@ -524,24 +551,24 @@ impl InventoryStore {
                 },
             ));
         }
-        let levels_of = |product_id: &str| -> Vec<Level> {
+        let levels_of = |variant_id: &str| -> Vec<Level> {
             levels
                 .iter()
-                .filter(|(p, _)| p == product_id)
+                .filter(|(v, _)| v == variant_id)
                 .map(|(_, l)| l.clone())
                 .collect()
         };
         // Every line is checked before anything is held, so a refusal names all short lines.
         let mut plan = Vec::new();
         let mut short = Vec::new();
-        for (product_id, quantity) in lines {
-            let product_levels = levels_of(product_id);
-            match allocate(*quantity, &product_levels) {
-                Some(allocations) => plan.push((product_id, allocations)),
+        for (variant_id, quantity) in lines {
+            let variant_levels = levels_of(variant_id);
+            match allocate(*quantity, &variant_levels) {
+                Some(allocations) => plan.push((variant_id, allocations)),
                 None => short.push(ShortLine {
-                    product_id: product_id.clone(),
+                    variant_id: variant_id.clone(),
                     wanted: *quantity,
-                    available: product_levels.iter().map(|l| l.available.max(0)).sum(),
+                    available: variant_levels.iter().map(|l| l.available.max(0)).sum(),
                 }),
             }
         }
@@ -550,44 +577,44 @@ impl InventoryStore {
             return Ok(ReserveOutcome::Short(short));
         }
         let mut reserved_lines = Vec::new();
-        for (product_id, allocations) in plan {
+        for (variant_id, allocations) in plan {
             for allocation in allocations {
                 let updated = sqlx::query(
-                    "UPDATE stock SET reserved = reserved + $1, updated_at = $2 \
-                     WHERE product_id = $3 AND warehouse_id = $4 AND on_hand - reserved >= $1",
+                    "UPDATE stock_levels SET reserved = reserved + $1, updated_at = $2 \
+                     WHERE variant_id = $3 AND warehouse_id = $4 AND on_hand - reserved >= $1",
                 )
                 .bind(allocation.quantity)
                 .bind(now)
-                .bind(product_id)
+                .bind(variant_id)
                 .bind(&allocation.warehouse_id)
                 .execute(&mut *tx)
                 .await?;
                 if updated.rows_affected() != 1 {
                     return Err(StoreError::Corrupt(format!(
-                        "locked stock of {product_id} changed under a reservation"
+                        "locked stock of {variant_id} changed under a reservation"
                     )));
                 }
                 sqlx::query(
-                    "INSERT INTO reservation_lines (order_reference, product_id, warehouse_id, quantity) \
+                    "INSERT INTO reserved_units (order_reference, variant_id, warehouse_id, quantity) \
                      VALUES ($1, $2, $3, $4)",
                 )
                 .bind(order_reference)
-                .bind(product_id)
+                .bind(variant_id)
                 .bind(&allocation.warehouse_id)
                 .bind(allocation.quantity)
                 .execute(&mut *tx)
                 .await?;
                 reserved_lines.push(ReservedLine {
-                    product_id: product_id.clone(),
+                    variant_id: variant_id.clone(),
                     warehouse_id: allocation.warehouse_id,
                     quantity: allocation.quantity,
                 });
             }
         }
-        self.check_low_stock(&mut tx, &product_ids).await?;
+        self.check_low_stock(&mut tx, &variant_ids).await?;
         tx.commit().await?;
         reserved_lines.sort_by(|a, b| {
-            (&a.product_id, &a.warehouse_id).cmp(&(&b.product_id, &b.warehouse_id))
+            (&a.variant_id, &a.warehouse_id).cmp(&(&b.variant_id, &b.warehouse_id))
         });
         Ok(ReserveOutcome::Reserved(Reservation {
             order_reference: order_reference.into(),
@@ -687,24 +714,24 @@ impl InventoryStore {
         let now = now_millis();
         for line in &reservation.lines {
             sqlx::query(
-                "UPDATE stock SET reserved = reserved - $1, updated_at = $2 \
-                 WHERE product_id = $3 AND warehouse_id = $4",
+                "UPDATE stock_levels SET reserved = reserved - $1, updated_at = $2 \
+                 WHERE variant_id = $3 AND warehouse_id = $4",
             )
             .bind(line.quantity)
             .bind(now)
-            .bind(&line.product_id)
+            .bind(&line.variant_id)
             .bind(&line.warehouse_id)
             .execute(&mut *tx)
             .await?;
         }
         self.set_status(&mut tx, order_reference, to).await?;
-        let mut products: Vec<String> = reservation
+        let mut variants: Vec<String> = reservation
             .lines
             .iter()
-            .map(|l| l.product_id.clone())
+            .map(|l| l.variant_id.clone())
             .collect();
-        products.dedup();
-        self.check_low_stock(&mut tx, &products).await?;
+        variants.dedup();
+        self.check_low_stock(&mut tx, &variants).await?;
         tx.commit().await?;
         Ok(TransitionOutcome::Done(Reservation {
             status: to,
@@ -730,53 +757,55 @@ impl InventoryStore {
     }
 
     /// Demo data: stock rows and their restock ledger entries, without events.
-    pub async fn insert_demo_stock(&self, levels: &[(String, String, i64)]) -> StoreResult<()> {
+    pub async fn insert_demo_stock(&self, levels: &[DemoStock]) -> StoreResult<()> {
         let mut tx = self.db.begin().await?;
         let now = now_millis();
-        for (product_id, warehouse_id, on_hand) in levels {
+        for level in levels {
             sqlx::query(
-                "INSERT INTO stock (product_id, warehouse_id, on_hand, reserved, updated_at) \
-                 VALUES ($1, $2, $3, 0, $4)",
+                "INSERT INTO stock_levels (variant_id, product_id, warehouse_id, on_hand, \
+                 reserved, updated_at) VALUES ($1, $2, $3, $4, 0, $5)",
             )
-            .bind(product_id)
-            .bind(warehouse_id)
-            .bind(on_hand)
+            .bind(&level.variant_id)
+            .bind(&level.product_id)
+            .bind(&level.warehouse_id)
+            .bind(level.on_hand)
             .bind(now)
             .execute(&mut *tx)
             .await?;
             sqlx::query(&format!(
-                "INSERT INTO stock_ledger ({LEDGER_COLUMNS}, idempotency_key) \
-                 VALUES ($1, $2, $3, $4, $5, $5, $6, $7, $8, NULL)"
+                "INSERT INTO stock_moves ({LEDGER_COLUMNS}, idempotency_key) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $8, $9, NULL)"
             ))
             .bind(new_id("adj"))
-            .bind(product_id)
-            .bind(warehouse_id)
+            .bind(&level.variant_id)
+            .bind(&level.product_id)
+            .bind(&level.warehouse_id)
             .bind(AdjustmentKind::Restock.as_str())
-            .bind(on_hand)
+            .bind(level.on_hand)
             .bind("demo data")
             .bind("demo")
             .bind(now)
             .execute(&mut *tx)
             .await?;
         }
-        // Products loaded low start out known as low: no StockLow for stock that never moved.
-        let mut products: Vec<&String> = levels.iter().map(|(p, _, _)| p).collect();
-        products.sort();
-        products.dedup();
-        for product_id in products {
+        // Variants loaded low start out known as low: no StockLow for stock that never moved.
+        let mut variants: Vec<&String> = levels.iter().map(|l| &l.variant_id).collect();
+        variants.sort();
+        variants.dedup();
+        for variant_id in variants {
             let available: i64 = sqlx::query(
-                "SELECT CAST(SUM(on_hand - reserved) AS BIGINT) AS available FROM stock \
-                 WHERE product_id = $1",
+                "SELECT CAST(SUM(on_hand - reserved) AS BIGINT) AS available FROM stock_levels \
+                 WHERE variant_id = $1",
             )
-            .bind(product_id)
+            .bind(variant_id)
             .fetch_one(&mut *tx)
             .await?
             .try_get("available")?;
             sqlx::query(
-                "INSERT INTO low_stock_alerts (product_id, low, changed_at) VALUES ($1, $2, $3) \
-                 ON CONFLICT (product_id) DO NOTHING",
+                "INSERT INTO stock_alerts (variant_id, low, changed_at) VALUES ($1, $2, $3) \
+                 ON CONFLICT (variant_id) DO NOTHING",
             )
-            .bind(product_id)
+            .bind(variant_id)
             .bind(i64::from(available <= self.default_threshold))
             .bind(now)
             .execute(&mut *tx)
@@ -804,23 +833,26 @@ impl StockMove {
         now: i64,
     ) -> StoreResult<()> {
         let row = sqlx::query(
-            "UPDATE stock SET on_hand = on_hand + $1, reserved = reserved + $2, updated_at = $3 \
-             WHERE product_id = $4 AND warehouse_id = $5 RETURNING on_hand",
+            "UPDATE stock_levels SET on_hand = on_hand + $1, reserved = reserved + $2, \
+             updated_at = $3 WHERE variant_id = $4 AND warehouse_id = $5 \
+             RETURNING on_hand, product_id",
         )
         .bind(self.on_hand)
         .bind(self.reserved)
         .bind(now)
-        .bind(&line.product_id)
+        .bind(&line.variant_id)
         .bind(&line.warehouse_id)
         .fetch_one(&mut **tx)
         .await?;
         let on_hand_after: i64 = row.try_get("on_hand")?;
+        let product_id: String = row.try_get("product_id")?;
         sqlx::query(&format!(
-            "INSERT INTO stock_ledger ({LEDGER_COLUMNS}, idempotency_key) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, NULL)"
+            "INSERT INTO stock_moves ({LEDGER_COLUMNS}, idempotency_key) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, NULL)"
         ))
         .bind(new_id("adj"))
-        .bind(&line.product_id)
+        .bind(&line.variant_id)
+        .bind(&product_id)
         .bind(&line.warehouse_id)
         .bind(self.kind.as_str())
         .bind(self.on_hand)

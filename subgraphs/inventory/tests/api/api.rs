@@ -14,7 +14,7 @@ struct Inv {
     admin: String,
     service: String,
     /// The catalog the inventory checks product ids with, and its products not used yet.
-    _catalog: TestApp<Catalog>,
+    catalog: TestApp<Catalog>,
     products: Mutex<Vec<String>>,
 }
 
@@ -42,7 +42,7 @@ impl Inv {
             app,
             admin,
             service,
-            _catalog: catalog,
+            catalog,
             products: Mutex::new(products),
         }
     }
@@ -108,7 +108,7 @@ impl Inv {
         self.app
             .graphql(
                 "mutation($input: ReserveStockInput!) { reserveStock(input: $input) {
-                    reservation { orderReference status lines { product { id } warehouseId quantity } }
+                    reservation { orderReference status lines { variant { id } warehouseId quantity } }
                     userErrors { field code message } } }",
                 json!({ "input": { "orderReference": reference, "lines": lines } }),
                 token,
@@ -342,7 +342,7 @@ async fn stock_low_fires_once_per_crossing_of_the_threshold() {
 #[tokio::test]
 async fn reservations_are_internal_to_services() {
     let inv = Inv::start().await;
-    let lines = json!([{ "productId": inv.product(), "quantity": 1 }]);
+    let lines = json!([{ "variantId": format!("var_{}", inv.product()), "quantity": 1 }]);
     let customer = inv.app.tokens.customer("usr_c");
     assert_eq!(
         error_code(&inv.reserve("ord_1", lines.clone(), Some(&customer)).await),
@@ -378,7 +378,7 @@ async fn a_reservation_holds_all_lines_or_none_and_repeats_return_the_first() {
     let short = inv
         .reserve(
             "ord_1",
-            json!([{ "productId": a, "quantity": 2 }, { "productId": b, "quantity": 2 }]),
+            json!([{ "variantId": format!("var_{}", a), "quantity": 2 }, { "variantId": format!("var_{}", b), "quantity": 2 }]),
             service,
         )
         .await;
@@ -391,7 +391,7 @@ async fn a_reservation_holds_all_lines_or_none_and_repeats_return_the_first() {
     let both = inv
         .reserve(
             "ord_1",
-            json!([{ "productId": a, "quantity": 9 }, { "productId": b, "quantity": 2 }]),
+            json!([{ "variantId": format!("var_{}", a), "quantity": 9 }, { "variantId": format!("var_{}", b), "quantity": 2 }]),
             service,
         )
         .await;
@@ -400,14 +400,16 @@ async fn a_reservation_holds_all_lines_or_none_and_repeats_return_the_first() {
         .unwrap();
     assert_eq!(
         message,
-        format!("not enough stock: {a} (9 wanted, 7 available); {b} (2 wanted, 1 available)")
+        format!(
+            "not enough stock: var_{a} (9 wanted, 7 available); var_{b} (2 wanted, 1 available)"
+        )
     );
 
     // 6 of a: no warehouse has 6, so Madrid (most) gives 4 and Berlin 2.
     let held = inv
         .reserve(
             "ord_2",
-            json!([{ "productId": a, "quantity": 6 }, { "productId": b, "quantity": 1 }]),
+            json!([{ "variantId": format!("var_{}", a), "quantity": 6 }, { "variantId": format!("var_{}", b), "quantity": 1 }]),
             service,
         )
         .await;
@@ -419,24 +421,29 @@ async fn a_reservation_holds_all_lines_or_none_and_repeats_return_the_first() {
         .iter()
         .map(|l| {
             (
-                l["product"]["id"].as_str().unwrap().to_string(),
+                l["variant"]["id"].as_str().unwrap().to_string(),
                 l["warehouseId"].as_str().unwrap().to_string(),
                 l["quantity"].as_i64().unwrap(),
             )
         })
         .collect();
     lines.sort();
+    let (var_a, var_b) = (format!("var_{a}"), format!("var_{b}"));
     let mut expected = vec![
-        (a.clone(), madrid.clone(), 4),
-        (a.clone(), berlin.clone(), 2),
-        (b.clone(), berlin.clone(), 1),
+        (var_a.clone(), madrid.clone(), 4),
+        (var_a.clone(), berlin.clone(), 2),
+        (var_b.clone(), berlin.clone(), 1),
     ];
     expected.sort();
     assert_eq!(lines, expected);
     assert_eq!(inv.availability(&a, None).await["availableQuantity"], 1);
 
     let again = inv
-        .reserve("ord_2", json!([{ "productId": a, "quantity": 1 }]), service)
+        .reserve(
+            "ord_2",
+            json!([{ "variantId": format!("var_{}", a), "quantity": 1 }]),
+            service,
+        )
         .await;
     assert_eq!(again["data"]["reserveStock"]["reservation"], *reservation);
     assert_eq!(inv.availability(&a, None).await["availableQuantity"], 1);
@@ -462,8 +469,8 @@ async fn a_reservation_holds_all_lines_or_none_and_repeats_return_the_first() {
 
     for bad in [
         json!([]),
-        json!([{ "productId": a, "quantity": 0 }]),
-        json!([{ "productId": a, "quantity": -1 }]),
+        json!([{ "variantId": format!("var_{}", a), "quantity": 0 }]),
+        json!([{ "variantId": format!("var_{}", a), "quantity": -1 }]),
     ] {
         let body = inv.reserve("ord_bad", bad.clone(), service).await;
         assert_eq!(
@@ -480,8 +487,12 @@ async fn released_and_expired_reservations_give_their_units_back() {
     let berlin = inv.warehouse("BER-1").await;
     inv.adjust(&p, &berlin, "RESTOCK", 5, "k").await;
     let service = Some(inv.service.as_str());
-    inv.reserve("ord_r", json!([{ "productId": p, "quantity": 2 }]), service)
-        .await;
+    inv.reserve(
+        "ord_r",
+        json!([{ "variantId": format!("var_{}", p), "quantity": 2 }]),
+        service,
+    )
+    .await;
     assert_eq!(inv.availability(&p, None).await["availableQuantity"], 3);
     assert_eq!(
         inv.transition("releaseReservation", "ord_r").await["reservation"]["status"],
@@ -498,7 +509,7 @@ async fn released_and_expired_reservations_give_their_units_back() {
     store
         .reserve(
             "ord_old",
-            &[(p.clone(), 4)],
+            &[(format!("var_{p}"), 4)],
             primitives::time::now_millis() - 1,
         )
         .await
@@ -509,5 +520,118 @@ async fn released_and_expired_reservations_give_their_units_back() {
     assert_eq!(
         inv.transition("confirmReservation", "ord_old").await["userErrors"][0]["code"],
         "RESERVATION_CLOSED"
+    );
+}
+
+/// A product with two sizes: stock is counted per size, the product's availability sums them,
+/// and a product with options needs the variant named.
+#[tokio::test]
+async fn stock_is_counted_per_variant_and_summed_per_product() {
+    let inv = Inv::start().await;
+    let p = inv.product();
+    let catalog_admin = inv.catalog.tokens.admin("usr_admin");
+    let options = inv
+        .catalog
+        .data(
+            "mutation($p: ID!) { setProductOptions(input: { productId: $p,
+                options: [{ name: \"Size\", values: [\"S\", \"M\"] }] }) { userErrors { code } } }",
+            json!({ "p": p }),
+            Some(&catalog_admin),
+        )
+        .await;
+    assert_eq!(options["setProductOptions"]["userErrors"], json!([]));
+    let made = inv
+        .catalog
+        .data(
+            "mutation($p: ID!) { createProductVariants(input: { productId: $p, variants: [
+                { sku: \"INV-S\", optionValues: [{ name: \"Size\", value: \"S\" }],
+                  price: { amount: \"5.00\", currencyCode: USD } },
+                { sku: \"INV-M\", optionValues: [{ name: \"Size\", value: \"M\" }],
+                  price: { amount: \"5.00\", currencyCode: USD } }] }) {
+                variants { id } userErrors { code } } }",
+            json!({ "p": p }),
+            Some(&catalog_admin),
+        )
+        .await;
+    let small = made["createProductVariants"]["variants"][0]["id"].clone();
+    let medium = made["createProductVariants"]["variants"][1]["id"].clone();
+    let berlin = inv.warehouse("BER-1").await;
+
+    // The product alone no longer names what to restock.
+    assert_eq!(
+        inv.adjust(&p, &berlin, "RESTOCK", 3, "by-product").await["userErrors"][0]["code"],
+        "VARIANT_REQUIRED"
+    );
+    for (variant, units) in [(&small, 2), (&medium, 7)] {
+        let adjusted = inv
+            .as_admin(
+                "mutation($input: AdjustStockInput!) { adjustStock(input: $input) {
+                    adjustment { variant { id } product { id } onHandAfter } userErrors { code } } }",
+                json!({ "input": { "variantId": variant, "warehouseId": berlin, "kind": "RESTOCK",
+                    "quantity": units, "reason": "test", "idempotencyKey": format!("k-{variant}") } }),
+            )
+            .await;
+        assert_eq!(
+            adjusted["adjustStock"],
+            json!({ "adjustment": { "variant": { "id": variant }, "product": { "id": p },
+                "onHandAfter": units }, "userErrors": [] })
+        );
+    }
+    // A variant of another product, or one the catalog does not have, is refused.
+    let other = inv
+        .as_admin(
+            "mutation($input: AdjustStockInput!) { adjustStock(input: $input) { userErrors { code } } }",
+            json!({ "input": { "variantId": format!("var_{}", inv.product()), "productId": p,
+                "warehouseId": berlin, "kind": "RESTOCK", "quantity": 1, "reason": "test",
+                "idempotencyKey": "k-other" } }),
+        )
+        .await;
+    assert_eq!(
+        other["adjustStock"]["userErrors"][0]["code"],
+        "UNKNOWN_VARIANT"
+    );
+
+    assert_eq!(inv.availability(&p, None).await["availableQuantity"], 9);
+    let variants = inv
+        .app
+        .data(
+            "query($r: [_Any!]!) { _entities(representations: $r) {
+                ... on ProductVariant { id availability { availableQuantity } } } }",
+            json!({ "r": [{ "__typename": "ProductVariant", "id": small },
+                { "__typename": "ProductVariant", "id": medium }] }),
+            None,
+        )
+        .await;
+    assert_eq!(
+        variants["_entities"][0]["availability"]["availableQuantity"],
+        2
+    );
+    assert_eq!(
+        variants["_entities"][1]["availability"]["availableQuantity"],
+        7
+    );
+
+    // Three of the small size cannot be held, whatever the medium has.
+    let service = Some(inv.service.as_str());
+    let short = inv
+        .reserve(
+            "ord_v",
+            json!([{ "variantId": small, "quantity": 3 }]),
+            service,
+        )
+        .await;
+    assert_eq!(
+        short["data"]["reserveStock"]["userErrors"][0]["code"],
+        "INSUFFICIENT_STOCK"
+    );
+    let ledger = inv
+        .as_admin(
+            "query($v: ID!) { stockAdjustments(variantId: $v) { edges { node { delta } } } }",
+            json!({ "v": medium }),
+        )
+        .await;
+    assert_eq!(
+        ledger["stockAdjustments"]["edges"],
+        json!([{ "node": { "delta": 7 } }])
     );
 }

@@ -25,6 +25,7 @@ async fn two_hundred_concurrent_reservations_for_the_last_ten_units_reserve_exac
             store.create_warehouse(&warehouse).await.unwrap();
             let outcome = store
                 .adjust(&AdjustmentRequest {
+                    variant_id: commerce::variant::default_variant_id(&product),
                     product_id: product.clone(),
                     warehouse_id: warehouse.id.clone(),
                     kind: AdjustmentKind::Restock,
@@ -43,7 +44,11 @@ async fn two_hundred_concurrent_reservations_for_the_last_ten_units_reserve_exac
                 let (store, product) = (store.clone(), product.clone());
                 tokio::spawn(async move {
                     store
-                        .reserve(&format!("ord_{i}"), &[(product, 1)], expires)
+                        .reserve(
+                            &format!("ord_{i}"),
+                            &[(commerce::variant::default_variant_id(&product), 1)],
+                            expires,
+                        )
                         .await
                         .unwrap()
                 })
@@ -63,7 +68,10 @@ async fn two_hundred_concurrent_reservations_for_the_last_ten_units_reserve_exac
             }
         }
         assert_eq!((reserved, short), (10, 190), "{backend:?}");
-        let levels = store.levels(std::slice::from_ref(&product)).await.unwrap();
+        let levels = store
+            .levels_of_products(std::slice::from_ref(&product))
+            .await
+            .unwrap();
         assert_eq!(
             levels.iter().map(|l| l.reserved).sum::<i64>(),
             10,
@@ -92,6 +100,7 @@ async fn concurrent_repeats_of_one_order_reference_reserve_once() {
         store.create_warehouse(&warehouse).await.unwrap();
         store
             .adjust(&AdjustmentRequest {
+                variant_id: commerce::variant::default_variant_id(&product),
                 product_id: product.clone(),
                 warehouse_id: warehouse.id.clone(),
                 kind: AdjustmentKind::Restock,
@@ -108,7 +117,11 @@ async fn concurrent_repeats_of_one_order_reference_reserve_once() {
                 let (store, product) = (store.clone(), product.clone());
                 tokio::spawn(async move {
                     store
-                        .reserve("ord_same", &[(product, 3)], expires)
+                        .reserve(
+                            "ord_same",
+                            &[(commerce::variant::default_variant_id(&product), 3)],
+                            expires,
+                        )
                         .await
                         .unwrap()
                 })
@@ -123,7 +136,85 @@ async fn concurrent_repeats_of_one_order_reference_reserve_once() {
             }
         }
         assert_eq!(fresh, 1, "{backend:?}");
-        let levels = store.levels(std::slice::from_ref(&product)).await.unwrap();
+        let levels = store
+            .levels_of_products(std::slice::from_ref(&product))
+            .await
+            .unwrap();
         assert_eq!(levels[0].reserved, 3, "{backend:?}");
+    }
+}
+
+/// Two variants of one product race at once: the scarce one sells exactly its last units, the
+/// other is untouched by the scarce one's refusals and sells every order.
+#[tokio::test]
+async fn buyers_racing_for_a_scarce_variant_do_not_touch_its_sibling() {
+    for db in every_backend(&inventory::MIGRATIONS).await {
+        let backend = db.backend();
+        let store = Arc::new(InventoryStore::new(db, 5));
+        let product = primitives::id::new_id("prod");
+        let (scarce, plenty) = (primitives::id::new_id("var"), primitives::id::new_id("var"));
+        let warehouse = Warehouse {
+            id: primitives::id::new_id("wh"),
+            code: "A".into(),
+            name: "A".into(),
+            active: true,
+            created_at: 0,
+        };
+        store.create_warehouse(&warehouse).await.unwrap();
+        for (variant, units) in [(&scarce, 10), (&plenty, 500)] {
+            store
+                .adjust(&AdjustmentRequest {
+                    variant_id: variant.clone(),
+                    product_id: product.clone(),
+                    warehouse_id: warehouse.id.clone(),
+                    kind: AdjustmentKind::Restock,
+                    delta: units,
+                    reason: "setup".into(),
+                    actor: "test".into(),
+                    idempotency_key: primitives::id::new_id("key"),
+                })
+                .await
+                .unwrap();
+        }
+        let expires = primitives::time::now_millis() + 60_000;
+        let attempts: Vec<_> = (0..400)
+            .map(|i| {
+                let store = store.clone();
+                let variant = if i % 2 == 0 { &scarce } else { &plenty }.clone();
+                tokio::spawn(async move {
+                    let outcome = store
+                        .reserve(&format!("ord_{i}"), &[(variant.clone(), 1)], expires)
+                        .await
+                        .unwrap();
+                    (variant, outcome)
+                })
+            })
+            .collect();
+        let (mut scarce_sold, mut plenty_sold) = (0, 0);
+        for attempt in attempts {
+            match attempt.await.unwrap() {
+                (v, ReserveOutcome::Reserved(_)) if v == scarce => scarce_sold += 1,
+                (_, ReserveOutcome::Reserved(_)) => plenty_sold += 1,
+                (v, ReserveOutcome::Short(lines)) => {
+                    assert_eq!(v, scarce, "{backend:?}: the plentiful variant ran short");
+                    assert_eq!(lines[0].variant_id, scarce);
+                }
+                other => panic!("{backend:?}: {other:?}"),
+            }
+        }
+        assert_eq!((scarce_sold, plenty_sold), (10, 200), "{backend:?}");
+        let levels = store
+            .levels_of_products(std::slice::from_ref(&product))
+            .await
+            .unwrap();
+        let reserved = |variant: &str| {
+            levels
+                .iter()
+                .find(|l| l.variant_id == variant)
+                .map(|l| (l.on_hand, l.reserved))
+                .unwrap()
+        };
+        assert_eq!(reserved(&scarce), (10, 10), "{backend:?}");
+        assert_eq!(reserved(&plenty), (500, 200), "{backend:?}");
     }
 }

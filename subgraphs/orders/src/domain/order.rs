@@ -33,8 +33,14 @@ pub struct OrderLine {
     pub order_id: String,
     pub position: i64,
     pub product_id: String,
+    /// The variant sold.
+    pub variant_id: String,
+    /// The variant's SKU at checkout.
     pub sku: String,
+    /// The product's name at checkout.
     pub name: String,
+    /// The variant's option values at checkout ("M / Blue"); empty for a default variant.
+    pub variant_title: String,
     pub unit_price_minor: i64,
     pub quantity: i64,
     pub line_total_minor: i64,

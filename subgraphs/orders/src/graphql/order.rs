@@ -46,6 +46,12 @@ pub struct Product {
     pub id: ID,
 }
 
+/// The catalog's variant, by its key.
+#[derive(SimpleObject, Clone, Debug)]
+pub struct ProductVariant {
+    pub id: ID,
+}
+
 /// The accounts' user, by its key.
 #[derive(SimpleObject, Clone, Debug)]
 #[graphql(complex)]
@@ -97,8 +103,15 @@ pub(crate) async fn orders_connection(
 #[derive(SimpleObject, Clone, Debug)]
 pub struct OrderLine {
     pub product: Product,
+    /// The variant sold.
+    pub variant: ProductVariant,
+    /// The variant's SKU at checkout.
     pub sku: String,
+    /// The product's name at checkout.
     pub name: String,
+    /// The variant's option values at checkout ("M / Blue"); empty for a product without
+    /// options.
+    pub variant_title: String,
     /// The catalog's price when the order was placed: what was charged.
     pub unit_price: MoneyObject,
     pub quantity: i64,
@@ -194,8 +207,12 @@ impl Order {
                 product: Product {
                     id: ID(l.product_id),
                 },
+                variant: ProductVariant {
+                    id: ID(l.variant_id),
+                },
                 sku: l.sku,
                 name: l.name,
+                variant_title: l.variant_title,
                 unit_price: self.money(l.unit_price_minor),
                 quantity: l.quantity,
                 line_total: self.money(l.line_total_minor),
@@ -278,6 +295,11 @@ impl OrderQuery {
     #[graphql(entity)]
     async fn find_product_by_id(&self, id: ID) -> Product {
         Product { id }
+    }
+
+    #[graphql(entity)]
+    async fn find_product_variant_by_id(&self, id: ID) -> ProductVariant {
+        ProductVariant { id }
     }
 }
 

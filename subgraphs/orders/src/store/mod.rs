@@ -80,8 +80,8 @@ pub type OrderCursor = (i64, String);
 const ORDER_COLUMNS: &str = "id, number, customer_id, email, currency, subtotal_minor, \
     shipping_minor, total_minor, shipping_address, status, created_at, updated_at, \
     shipping_carrier, shipping_service";
-const LINE_COLUMNS: &str =
-    "order_id, position, product_id, sku, name, unit_price_minor, quantity, line_total_minor";
+const LINE_COLUMNS: &str = "order_id, position, product_id, sku, name, unit_price_minor, \
+    quantity, line_total_minor, variant_id, variant_title";
 const CHECKOUT_COLUMNS: &str =
     "order_id, cart_id, payment_token, step, attempts, failure, lease_until, reservation";
 
@@ -134,6 +134,8 @@ fn line(row: &AnyRow) -> StoreResult<OrderLine> {
         unit_price_minor: row.try_get("unit_price_minor")?,
         quantity: row.try_get("quantity")?,
         line_total_minor: row.try_get("line_total_minor")?,
+        variant_id: row.try_get("variant_id")?,
+        variant_title: row.try_get("variant_title")?,
     })
 }
 
@@ -223,7 +225,8 @@ impl OrderStore {
         .await?;
         for line in lines {
             sqlx::query(&format!(
-                "INSERT INTO order_lines ({LINE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+                "INSERT INTO order_lines ({LINE_COLUMNS}) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
             ))
             .bind(&line.order_id)
             .bind(line.position)
@@ -233,6 +236,8 @@ impl OrderStore {
             .bind(line.unit_price_minor)
             .bind(line.quantity)
             .bind(line.line_total_minor)
+            .bind(&line.variant_id)
+            .bind(&line.variant_title)
             .execute(&mut *tx)
             .await?;
         }

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use commerce::money::Money;
 use kit::testing::{spawn_app_built, TestApp};
 use orders::domain::status::OrderStatus;
-use orders::services::{CartLine, CatalogProduct};
+use orders::services::{CartLine, CatalogVariant};
 use orders::Orders;
 use serde_json::{json, Value};
 
@@ -18,7 +18,9 @@ use crate::fakes::{customer, usd, FakeServices, Hold, DECLINED};
 
 const CUSTOMER: &str = "usr_ada";
 const CART: &str = "cart_ada";
-const LAMP: &str = "prod_lamp";
+/// The lamp's variant (what carts, stock and orders hold) and its product.
+const LAMP: &str = "var_lamp";
+const LAMP_PRODUCT: &str = "prod_lamp";
 
 const CHECKOUT: &str = "mutation($input: CheckoutInput!) { checkout(input: $input) {
     order { id status total { amount currencyCode } } userErrors { code message } } }";
@@ -44,10 +46,12 @@ async fn start_with(
     fakes.with(|w| {
         w.products.insert(
             LAMP.into(),
-            CatalogProduct {
+            CatalogVariant {
                 id: LAMP.into(),
+                product_id: LAMP_PRODUCT.into(),
                 sku: "LAMP-1".into(),
                 name: "Lamp".into(),
+                title: String::new(),
                 active: true,
                 price: usd(1000),
             },
@@ -56,7 +60,8 @@ async fn start_with(
         w.carts.insert(
             (CUSTOMER.into(), CART.into()),
             vec![CartLine {
-                product_id: LAMP.into(),
+                variant_id: LAMP.into(),
+                product_id: LAMP_PRODUCT.into(),
                 quantity,
             }],
         );
@@ -383,7 +388,8 @@ async fn checkouts_that_cannot_be_placed_are_refused_with_a_reason_and_charge_no
         w.carts.insert(
             (CUSTOMER.into(), CART.into()),
             vec![CartLine {
-                product_id: LAMP.into(),
+                variant_id: LAMP.into(),
+                product_id: LAMP_PRODUCT.into(),
                 quantity: 1,
             }],
         )
@@ -405,7 +411,8 @@ async fn checkouts_that_cannot_be_placed_are_refused_with_a_reason_and_charge_no
 async fn orphaned_checkout(app: &TestApp<Orders>) -> String {
     let (mut order, mut lines) = crate::store_contract::new_order(CART);
     order.customer_id = CUSTOMER.into();
-    lines[0].product_id = LAMP.into();
+    lines[0].variant_id = LAMP.into();
+    lines[0].product_id = LAMP_PRODUCT.into();
     lines[0].quantity = 1;
     let lease_over = primitives::time::now_millis() - 1;
     let created = app

@@ -9,7 +9,7 @@ use commerce::address::Address;
 use commerce::money::{CurrencyCode, Money};
 use events::orders::ShippingMethod;
 use orders::services::{
-    BookAddress, CallError, CallResult, CartLine, CatalogProduct, ChargeFinding, Customer,
+    BookAddress, CallError, CallResult, CartLine, CatalogVariant, ChargeFinding, Customer,
     OrderPayment, PaymentState, Reserved, Services, Settle, Settled, ShippingRate,
 };
 use web::client::ServiceError;
@@ -37,8 +37,9 @@ pub struct World {
     /// By (customer, cart id).
     pub carts: HashMap<(String, String), Vec<CartLine>>,
     pub customers: HashMap<String, Customer>,
-    pub products: HashMap<String, CatalogProduct>,
-    /// Units available now, by product.
+    /// By variant id.
+    pub products: HashMap<String, CatalogVariant>,
+    /// Units available now, by variant.
     pub stock: HashMap<String, i64>,
     /// By reference: the lines held and what became of them.
     pub holds: HashMap<String, (Vec<(String, i64)>, Hold)>,
@@ -111,12 +112,12 @@ impl Services for FakeServices {
         Ok(self.with(|w| w.carts.get(&key).cloned()))
     }
 
-    async fn clear_cart_lines(&self, customer_id: &str, product_ids: &[String]) -> CallResult<()> {
+    async fn clear_cart_lines(&self, customer_id: &str, variant_ids: &[String]) -> CallResult<()> {
         self.call("clear_cart_lines")?;
         self.with(|w| {
             for ((owner, _), lines) in w.carts.iter_mut() {
                 if owner == customer_id {
-                    lines.retain(|l| !product_ids.contains(&l.product_id));
+                    lines.retain(|l| !variant_ids.contains(&l.variant_id));
                 }
             }
         });
@@ -128,8 +129,8 @@ impl Services for FakeServices {
         Ok(self.with(|w| w.customers.get(customer_id).cloned()))
     }
 
-    async fn products(&self, ids: &[String]) -> CallResult<Vec<CatalogProduct>> {
-        self.call("products")?;
+    async fn variants(&self, ids: &[String]) -> CallResult<Vec<CatalogVariant>> {
+        self.call("variants")?;
         Ok(self.with(|w| {
             ids.iter()
                 .filter_map(|id| w.products.get(id).cloned())
@@ -152,10 +153,10 @@ impl Services for FakeServices {
         }]))
     }
 
-    async fn available(&self, product_ids: &[String]) -> CallResult<Vec<(String, i64)>> {
+    async fn available(&self, variant_ids: &[String]) -> CallResult<Vec<(String, i64)>> {
         self.call("available")?;
         Ok(self.with(|w| {
-            product_ids
+            variant_ids
                 .iter()
                 .map(|id| (id.clone(), w.stock.get(id).copied().unwrap_or(0)))
                 .collect()

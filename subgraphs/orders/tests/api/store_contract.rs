@@ -33,8 +33,10 @@ pub(crate) fn new_order(cart: &str) -> (Order, Vec<OrderLine>) {
         order_id: id,
         position: 0,
         product_id: format!("prod_for_{cart}"),
+        variant_id: format!("var_for_{cart}"),
         sku: "LAMP-1".into(),
         name: "Lamp".into(),
+        variant_title: String::new(),
         unit_price_minor: 1000,
         quantity: 2,
         line_total_minor: 2000,
@@ -163,5 +165,73 @@ async fn a_withdrawn_order_leaves_nothing_and_frees_its_cart() {
             .await
             .unwrap();
         assert_eq!(created, Created::Started);
+    }
+}
+
+/// An order placed before variants: its lines sold each product's default variant, and they
+/// read as such (with no option values) after the migration, on both backends.
+#[tokio::test]
+async fn order_lines_from_before_variants_hold_the_default_variants() {
+    static BEFORE_VARIANTS: storage::migrations::Migrations = storage::migrations!(
+        "../../migrations/orders",
+        [
+            "0001_orders.sql",
+            "0002_shipping_method.sql",
+            "0003_one_checkout_per_cart.sql",
+            "0004_reservation_reference.sql",
+        ]
+    );
+    for url in storage::db::testing::every_backend_url().await {
+        let old = storage::db::Database::connect(&url, 2, &BEFORE_VARIANTS)
+            .await
+            .unwrap();
+        let (order_id, product) = (
+            primitives::id::new_id("ord"),
+            primitives::id::new_id("prod"),
+        );
+        sqlx::query(
+            "INSERT INTO orders (id, number, customer_id, email, currency, subtotal_minor, \
+             shipping_minor, total_minor, shipping_address, status, created_at, updated_at) \
+             VALUES ($1, $2, 'usr_ada', 'ada@example.com', 'USD', 2000, 500, 2500, '{}', 'paid', 1, 1)",
+        )
+        .bind(&order_id)
+        .bind(format!("SO-{}", &order_id[order_id.len() - 12..]))
+        .execute(old.pool())
+        .await
+        .unwrap();
+        sqlx::query(
+            "INSERT INTO order_lines (order_id, position, product_id, sku, name, \
+             unit_price_minor, quantity, line_total_minor) \
+             VALUES ($1, 1, $2, 'LAMP-1', 'Lamp', 1000, 2, 2000)",
+        )
+        .bind(&order_id)
+        .bind(&product)
+        .execute(old.pool())
+        .await
+        .unwrap();
+        old.close().await;
+
+        let store = OrderStore::new(
+            storage::db::Database::connect(&url, 2, &orders::MIGRATIONS)
+                .await
+                .unwrap(),
+        );
+        let lines = store.lines_of(&[order_id]).await.unwrap();
+        assert_eq!(lines.len(), 1, "{url}");
+        assert_eq!(
+            (
+                lines[0].variant_id.as_str(),
+                lines[0].variant_title.as_str(),
+                lines[0].product_id.as_str(),
+                lines[0].sku.as_str()
+            ),
+            (
+                commerce::variant::default_variant_id(&product).as_str(),
+                "",
+                product.as_str(),
+                "LAMP-1"
+            ),
+            "{url}"
+        );
     }
 }

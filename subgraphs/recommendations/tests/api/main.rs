@@ -36,6 +36,7 @@ fn paid(customer: &str, products: &[&str]) -> Event {
             .iter()
             .map(|p| Line {
                 product_id: p.to_string(),
+                variant_id: None,
                 quantity: 1,
             })
             .collect(),

@@ -43,6 +43,7 @@ fn delivered(customer: &str, products: &[&str]) -> Event {
                 .iter()
                 .map(|p| Line {
                     product_id: p.to_string(),
+                    variant_id: None,
                     quantity: 1,
                 })
                 .collect(),

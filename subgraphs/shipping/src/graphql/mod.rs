@@ -63,10 +63,12 @@ pub struct ShippingUserError {
     pub message: String,
 }
 
-/// A product and how many of it.
+/// A variant of a product and how many of it.
 #[derive(InputObject, Clone, Debug)]
 pub struct ShippingLineInput {
     pub product_id: ID,
+    /// Without it, the product's default variant (a product without options).
+    pub variant_id: Option<ID>,
     pub quantity: i64,
 }
 
@@ -75,6 +77,7 @@ pub(crate) fn lines(input: Vec<ShippingLineInput>) -> Vec<Line> {
         .into_iter()
         .map(|l| Line {
             product_id: l.product_id.0,
+            variant_id: l.variant_id.map(|id| id.0),
             quantity: l.quantity,
         })
         .collect()

@@ -51,7 +51,14 @@ impl From<TrackingEventRow> for TrackingEvent {
 #[derive(SimpleObject, Clone, Debug)]
 pub struct ShipmentLine {
     pub product: Product,
+    pub variant: ProductVariant,
     pub quantity: i64,
+}
+
+/// The catalog's variant, by its key.
+#[derive(SimpleObject, Clone, Debug)]
+pub struct ProductVariant {
+    pub id: ID,
 }
 
 /// The catalog's product, by its key.
@@ -124,6 +131,9 @@ impl Shipment {
             .map(|l| ShipmentLine {
                 product: Product {
                     id: ID(l.product_id.clone()),
+                },
+                variant: ProductVariant {
+                    id: ID(crate::domain::variant_of(l)),
                 },
                 quantity: l.quantity,
             })
@@ -202,6 +212,11 @@ impl ShipmentQuery {
     #[graphql(entity)]
     async fn find_product_by_id(&self, id: ID) -> Product {
         Product { id }
+    }
+
+    #[graphql(entity)]
+    async fn find_product_variant_by_id(&self, id: ID) -> ProductVariant {
+        ProductVariant { id }
     }
 }
 

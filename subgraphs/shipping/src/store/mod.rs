@@ -3,6 +3,7 @@
 //! publishes (outbox) and, for events from the bus, with their processed mark, so a redelivered
 //! event or webhook changes nothing the second time.
 
+use crate::domain::variant_of;
 use commerce::address::Address;
 use primitives::time::now_millis;
 use sqlx::any::AnyRow;
@@ -114,9 +115,9 @@ pub enum FulfilRefused {
     #[error("no paid order with this id")]
     UnknownOrder,
     #[error(
-        "product {product_id} is not in the order or has fewer than {quantity} units left to ship"
+        "variant {variant_id} is not in the order or has fewer than {quantity} units left to ship"
     )]
-    MoreThanOrdered { product_id: String, quantity: i64 },
+    MoreThanOrdered { variant_id: String, quantity: i64 },
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -272,22 +273,22 @@ impl ShippingStore {
         .ok_or(FulfilRefused::UnknownOrder)?;
         let order = shippable_order(&row)?;
         let shipped = self.shipments_in(&mut tx, order_id).await?;
-        for (product_id, quantity) in planned_totals(plans) {
+        for (variant_id, quantity) in planned_totals(plans) {
             let ordered: i64 = order
                 .lines
                 .iter()
-                .filter(|l| l.product_id == product_id)
+                .filter(|l| variant_of(l) == variant_id)
                 .map(|l| l.quantity)
                 .sum();
             let already: i64 = shipped
                 .iter()
                 .flat_map(|s| &s.lines)
-                .filter(|l| l.product_id == product_id)
+                .filter(|l| variant_of(l) == variant_id)
                 .map(|l| l.quantity)
                 .sum();
             if quantity > ordered - already {
                 return Err(FulfilRefused::MoreThanOrdered {
-                    product_id,
+                    variant_id,
                     quantity,
                 });
             }
@@ -619,13 +620,14 @@ impl ShippingStore {
     }
 }
 
-/// Units per product over several plans.
+/// Units per variant over several plans.
 fn planned_totals(plans: &[ShipmentPlan]) -> Vec<(String, i64)> {
     let mut totals: Vec<(String, i64)> = Vec::new();
     for line in plans.iter().flat_map(|p| &p.lines) {
-        match totals.iter_mut().find(|(id, _)| *id == line.product_id) {
+        let variant = variant_of(line);
+        match totals.iter_mut().find(|(id, _)| *id == variant) {
             Some((_, quantity)) => *quantity += line.quantity,
-            None => totals.push((line.product_id.clone(), line.quantity)),
+            None => totals.push((variant, line.quantity)),
         }
     }
     totals

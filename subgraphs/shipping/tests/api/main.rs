@@ -64,6 +64,7 @@ pub fn paid(customer: &str, lines: &[(&str, i64)]) -> OrderFacts {
             .iter()
             .map(|(p, q)| Line {
                 product_id: p.to_string(),
+                variant_id: None,
                 quantity: *q,
             })
             .collect(),

@@ -1,5 +1,9 @@
 //! Catalog rules: product create/update/archive (validated, saved with a `ProductChanged` event),
-//! brands and the category tree.
+//! options and variants (in `variants`), brands and the category tree.
+
+mod variants;
+
+pub use variants::{NewVariant, VariantChanges};
 
 use std::sync::Arc;
 
@@ -10,16 +14,18 @@ use primitives::time::now_millis;
 
 use crate::domain::product::{self, ProductRuleError};
 use crate::domain::slug::{is_valid_slug, slugify};
-use crate::domain::{Attribute, Media, ProductStatus};
+use crate::domain::{Attribute, Media, ProductStatus, VariantRuleError};
 use crate::search::indexer::Indexer;
 use crate::search::SearchEngine;
-use crate::store::{BrandRow, CatalogStore, CategoryRow, ProductRow, StoreError};
+use crate::store::{BrandRow, CatalogStore, CategoryRow, ProductRow, StoreError, VariantRow};
 use events::catalog::ProductChanged;
 
 #[derive(Debug, thiserror::Error)]
 pub enum CatalogError {
     #[error(transparent)]
     Rule(#[from] ProductRuleError),
+    #[error(transparent)]
+    VariantRule(#[from] VariantRuleError),
     #[error("no category with this id")]
     UnknownCategory,
     #[error("no brand with this id")]
@@ -32,6 +38,8 @@ pub enum CatalogError {
     InvalidName,
     #[error("product not found")]
     ProductNotFound,
+    #[error("variant not found")]
+    VariantNotFound,
     #[error("prices must be in {}, the shop's currency", .0.as_str())]
     OtherCurrency(commerce::money::CurrencyCode),
     #[error(transparent)]
@@ -43,6 +51,9 @@ impl From<StoreError> for CatalogError {
         match error {
             StoreError::Duplicate("sku") => Self::SkuTaken,
             StoreError::Duplicate("slug") => Self::SlugTaken,
+            StoreError::Duplicate("option values") => {
+                VariantRuleError::DuplicateCombination("these option values".into()).into()
+            }
             other => Self::Store(other),
         }
     }
@@ -124,14 +135,53 @@ impl CatalogService {
         Ok(price)
     }
 
-    /// Saves a product with its `ProductChanged` event and wakes the relay.
-    async fn save(&self, row: &ProductRow, is_new: bool) -> CatalogResult<()> {
+    /// Saves a product (new when `replaces` is `None`) and `variants` with its `ProductChanged`
+    /// event, and wakes the relay.
+    async fn save(
+        &self,
+        row: &ProductRow,
+        replaces: Option<i64>,
+        variants: &[VariantRow],
+    ) -> CatalogResult<()> {
         let event = self.events.event(&ProductChanged {
             product_id: row.id.clone(),
             status: row.status.clone(),
         });
-        self.store.save_product(row, is_new, &event).await?;
+        self.store
+            .save_product(row, replaces, variants, &event)
+            .await?;
         Ok(())
+    }
+
+    /// Reads a product and its variants, lets `change` change them (returning the variants it
+    /// changed or made), and saves the result; when another change saved the product in
+    /// between, it starts over from what that change left (a few times, then gives up).
+    async fn modify<F>(
+        &self,
+        id: &str,
+        mut change: F,
+    ) -> CatalogResult<(ProductRow, Vec<VariantRow>)>
+    where
+        F: FnMut(&mut ProductRow, &[VariantRow]) -> CatalogResult<Vec<VariantRow>>,
+    {
+        let mut attempts = 0;
+        loop {
+            let mut row = self
+                .store
+                .products_by_ids(&[id.to_string()])
+                .await?
+                .pop()
+                .ok_or(CatalogError::ProductNotFound)?;
+            let variants = self.store.variants_of_products(&[id.to_string()]).await?;
+            let replaces = row.updated_at;
+            let changed = change(&mut row, &variants)?;
+            row.updated_at = now_millis().max(replaces + 1);
+            match self.save(&row, Some(replaces), &changed).await {
+                Err(CatalogError::Store(StoreError::Conflict)) if attempts < 10 => attempts += 1,
+                Err(error) => return Err(error),
+                Ok(()) => return Ok((row, changed)),
+            }
+        }
     }
 
     pub async fn create_product(&self, input: NewProduct) -> CatalogResult<ProductRow> {
@@ -144,6 +194,7 @@ impl CatalogService {
             id: new_id("prod"),
             description: product::parse_description(&input.description)?,
             weight_grams: product::parse_weight(input.weight_grams)?,
+            options: "[]".into(),
             attributes: to_json(&product::parse_attributes(input.attributes)?),
             media: to_json(&product::parse_media(input.media)?),
             brand_id: self.existing_brand(input.brand_id).await?,
@@ -157,7 +208,7 @@ impl CatalogService {
             created_at: now,
             updated_at: now,
         };
-        self.save(&row, true).await?;
+        self.save(&row, None, &[]).await?;
         Ok(row)
     }
 
@@ -166,46 +217,52 @@ impl CatalogService {
         id: &str,
         changes: ProductChanges,
     ) -> CatalogResult<ProductRow> {
-        let mut row = self
-            .store
-            .products_by_ids(&[id.to_string()])
-            .await?
-            .pop()
-            .ok_or(CatalogError::ProductNotFound)?;
-        if let Some(name) = changes.name {
-            row.name = product::parse_name(&name)?;
-        }
-        if let Some(slug) = changes.slug {
-            row.slug = product::parse_slug(Some(&slug), &row.name, &row.sku)?;
-        }
-        if let Some(description) = changes.description {
-            row.description = product::parse_description(&description)?;
-        }
-        if let Some(brand) = changes.brand_id {
-            row.brand_id = self.existing_brand(brand).await?;
-        }
-        if let Some(category) = changes.category_id {
-            row.category_id = self.existing_category(&category).await?;
-        }
-        if let Some(price) = changes.price {
-            let price = self.price(&price)?;
-            row.price_minor = price.minor_units;
-            row.currency = price.currency.as_str().into();
-        }
-        if let Some(attributes) = changes.attributes {
-            row.attributes = to_json(&product::parse_attributes(attributes)?);
-        }
-        if let Some(media) = changes.media {
-            row.media = to_json(&product::parse_media(media)?);
-        }
-        if let Some(status) = changes.status {
-            row.status = status.as_str().into();
-        }
-        if let Some(weight) = changes.weight_grams {
-            row.weight_grams = product::parse_weight(weight)?;
-        }
-        row.updated_at = now_millis();
-        self.save(&row, false).await?;
+        // What needs a lookup is checked first; the change itself is applied to a fresh read.
+        let brand = match changes.brand_id {
+            Some(brand) => Some(self.existing_brand(brand).await?),
+            None => None,
+        };
+        let category = match changes.category_id {
+            Some(category) => Some(self.existing_category(&category).await?),
+            None => None,
+        };
+        let price = changes.price.as_ref().map(|p| self.price(p)).transpose()?;
+        let (row, _) = self
+            .modify(id, |row, _| {
+                if let Some(name) = &changes.name {
+                    row.name = product::parse_name(name)?;
+                }
+                if let Some(slug) = &changes.slug {
+                    row.slug = product::parse_slug(Some(slug), &row.name, &row.sku)?;
+                }
+                if let Some(description) = &changes.description {
+                    row.description = product::parse_description(description)?;
+                }
+                if let Some(brand) = &brand {
+                    row.brand_id = brand.clone();
+                }
+                if let Some(category) = &category {
+                    row.category_id = category.clone();
+                }
+                if let Some(price) = price {
+                    row.price_minor = price.minor_units;
+                    row.currency = price.currency.as_str().into();
+                }
+                if let Some(attributes) = &changes.attributes {
+                    row.attributes = to_json(&product::parse_attributes(attributes.clone())?);
+                }
+                if let Some(media) = &changes.media {
+                    row.media = to_json(&product::parse_media(media.clone())?);
+                }
+                if let Some(status) = changes.status {
+                    row.status = status.as_str().into();
+                }
+                if let Some(weight) = changes.weight_grams {
+                    row.weight_grams = product::parse_weight(weight)?;
+                }
+                Ok(Vec::new())
+            })
+            .await?;
         Ok(row)
     }
 

@@ -1,0 +1,325 @@
+//! Options and variants: an admin defines a product's options, then creates, changes, reorders
+//! and archives the variants they make. Every change is one product save (see `modify`), so a
+//! variant is never written against options that changed under it.
+
+use commerce::money::{Money, MoneyInput};
+use primitives::id::new_id;
+use primitives::time::now_millis;
+
+use super::{to_json, CatalogError, CatalogResult, CatalogService};
+use crate::domain::product;
+use crate::domain::variant::{self, OptionValue, ProductOption, VariantRuleError};
+use crate::domain::{default_variant_id, ProductStatus};
+use crate::store::{ProductRow, StoreError, VariantRow};
+
+/// A variant as an admin enters it.
+pub struct NewVariant {
+    pub sku: String,
+    pub option_values: Vec<OptionValue>,
+    pub price: MoneyInput,
+    pub compare_at: Option<MoneyInput>,
+    pub weight_grams: Option<i32>,
+    pub barcode: Option<String>,
+    pub status: ProductStatus,
+}
+
+/// Changes to a variant; `None` keeps the current value, `Some(None)` clears it.
+#[derive(Default)]
+pub struct VariantChanges {
+    pub sku: Option<String>,
+    pub option_values: Option<Vec<OptionValue>>,
+    pub price: Option<MoneyInput>,
+    pub compare_at: Option<Option<MoneyInput>>,
+    pub weight_grams: Option<Option<i32>>,
+    pub barcode: Option<Option<String>>,
+    pub status: Option<ProductStatus>,
+}
+
+fn options_of(row: &ProductRow) -> CatalogResult<Vec<ProductOption>> {
+    serde_json::from_str(&row.options).map_err(|e| corrupt(&row.id, "options", e))
+}
+
+fn values_of(row: &VariantRow) -> CatalogResult<Vec<OptionValue>> {
+    serde_json::from_str(&row.option_values).map_err(|e| corrupt(&row.id, "option values", e))
+}
+
+fn corrupt(id: &str, what: &str, error: serde_json::Error) -> CatalogError {
+    CatalogError::Store(StoreError::Corrupt {
+        id: id.into(),
+        what: format!("{what}: {error}"),
+    })
+}
+
+fn is_live(row: &VariantRow) -> bool {
+    row.status != ProductStatus::Archived.as_str()
+}
+
+/// The option values of the product's live variants other than `except`.
+fn taken_values(
+    variants: &[VariantRow],
+    except: Option<&str>,
+) -> CatalogResult<Vec<Vec<OptionValue>>> {
+    variants
+        .iter()
+        .filter(|v| is_live(v) && Some(v.id.as_str()) != except)
+        .map(values_of)
+        .collect()
+}
+
+fn check_unique(taken: &[Vec<OptionValue>], values: &[OptionValue]) -> CatalogResult<()> {
+    if taken.iter().any(|t| t == values) {
+        return Err(VariantRuleError::DuplicateCombination(variant::title(values)).into());
+    }
+    Ok(())
+}
+
+impl CatalogService {
+    /// Defines, reorders or extends a product's options. Values sold by a live variant stay;
+    /// options cannot be added while such variants exist; variants follow the new order and
+    /// spelling. Without options (and without live option variants) the default variant is
+    /// sold again.
+    pub async fn set_options(
+        &self,
+        product_id: &str,
+        options: Vec<ProductOption>,
+    ) -> CatalogResult<ProductRow> {
+        let options = variant::parse_options(options)?;
+        let (row, _) = self
+            .modify(product_id, |row, variants| {
+                let live: Vec<&VariantRow> = variants
+                    .iter()
+                    .filter(|v| is_live(v) && v.option_values != "[]")
+                    .collect();
+                let used: Vec<Vec<OptionValue>> = live
+                    .iter()
+                    .map(|v| values_of(v))
+                    .collect::<CatalogResult<_>>()?;
+                variant::check_options_change(&options, &used)?;
+                row.options = to_json(&options);
+                let mut changed = Vec::new();
+                for (variant, values) in live.into_iter().zip(used) {
+                    let respelled = variant::parse_option_values(&options, values)?;
+                    let json = to_json(&respelled);
+                    if json != variant.option_values {
+                        changed.push(VariantRow {
+                            option_values: json,
+                            updated_at: now_millis(),
+                            ..variant.clone()
+                        });
+                    }
+                }
+                Ok(changed)
+            })
+            .await?;
+        Ok(row)
+    }
+
+    /// Creates variants of a product with options, all or none.
+    pub async fn create_variants(
+        &self,
+        product_id: &str,
+        new: Vec<NewVariant>,
+    ) -> CatalogResult<(ProductRow, Vec<VariantRow>)> {
+        if new.is_empty() || new.len() > 100 {
+            return Err(VariantRuleError::VariantCount.into());
+        }
+        let mut checked = Vec::with_capacity(new.len());
+        for n in new {
+            let (price, compare_at) = self.prices(&n.price, n.compare_at.as_ref())?;
+            checked.push((
+                product::parse_sku(&n.sku)?,
+                n.option_values,
+                price,
+                compare_at,
+                product::parse_weight(n.weight_grams)?,
+                variant::parse_barcode(n.barcode)?,
+                n.status,
+            ));
+        }
+        self.modify(product_id, |row, variants| {
+            let options = options_of(row)?;
+            let mut taken = taken_values(variants, None)?;
+            let last = variants.iter().map(|v| v.position).max().unwrap_or(0);
+            let now = now_millis();
+            let mut made: Vec<VariantRow> = Vec::with_capacity(checked.len());
+            for (position, (sku, values, price, compare_at, weight, barcode, status)) in
+                (last + 1..).zip(&checked)
+            {
+                let values = variant::parse_option_values(&options, values.clone())?;
+                check_unique(&taken, &values)?;
+                if made.iter().any(|m| &m.sku == sku) {
+                    return Err(CatalogError::SkuTaken);
+                }
+                made.push(VariantRow {
+                    id: new_id("var"),
+                    product_id: row.id.clone(),
+                    position,
+                    sku: sku.clone(),
+                    option_values: to_json(&values),
+                    price_minor: price.minor_units,
+                    compare_at_minor: compare_at.map(|m| m.minor_units),
+                    currency: price.currency.as_str().into(),
+                    weight_grams: *weight,
+                    barcode: barcode.clone(),
+                    status: status.as_str().into(),
+                    created_at: now,
+                    updated_at: now,
+                });
+                taken.push(values);
+            }
+            Ok(made)
+        })
+        .await
+    }
+
+    /// Changes one variant. The default variant of a product without options follows the
+    /// product: its SKU, price, weight and status change the product's.
+    pub async fn update_variant(
+        &self,
+        id: &str,
+        changes: VariantChanges,
+    ) -> CatalogResult<(ProductRow, VariantRow)> {
+        let product_id = self
+            .store
+            .variants_by_ids(&[id.to_string()])
+            .await?
+            .pop()
+            .ok_or(CatalogError::VariantNotFound)?
+            .product_id;
+        let price = changes.price.as_ref().map(|p| self.price(p)).transpose()?;
+        let compare_at = match &changes.compare_at {
+            Some(Some(was)) => Some(Some(self.price(was)?)),
+            Some(None) => Some(None),
+            None => None,
+        };
+        let sku = changes.sku.as_deref().map(product::parse_sku).transpose()?;
+        let weight = changes
+            .weight_grams
+            .map(product::parse_weight)
+            .transpose()?;
+        let barcode = changes
+            .barcode
+            .clone()
+            .map(variant::parse_barcode)
+            .transpose()?;
+        let (row, mut changed) = self
+            .modify(&product_id, |row, variants| {
+                let current = variants
+                    .iter()
+                    .find(|v| v.id == id)
+                    .ok_or(CatalogError::VariantNotFound)?;
+                let is_default = current.id == default_variant_id(&row.id);
+                let mut updated = current.clone();
+                if let Some(values) = &changes.option_values {
+                    let values = variant::parse_option_values(&options_of(row)?, values.clone())?;
+                    check_unique(&taken_values(variants, Some(id))?, &values)?;
+                    updated.option_values = to_json(&values);
+                }
+                if let Some(sku) = &sku {
+                    updated.sku = sku.clone();
+                }
+                if let Some(price) = price {
+                    updated.price_minor = price.minor_units;
+                    updated.currency = price.currency.as_str().into();
+                }
+                if let Some(compare_at) = compare_at {
+                    updated.compare_at_minor = compare_at.map(|m| m.minor_units);
+                }
+                if let Some(weight) = weight {
+                    updated.weight_grams = weight;
+                }
+                if let Some(barcode) = &barcode {
+                    updated.barcode = barcode.clone();
+                }
+                if let Some(status) = changes.status {
+                    updated.status = status.as_str().into();
+                }
+                let price = money(&updated)?;
+                variant::check_compare_at(
+                    price,
+                    updated.compare_at_minor.map(|minor_units| Money {
+                        minor_units,
+                        currency: price.currency,
+                    }),
+                )?;
+                if is_default {
+                    row.sku = updated.sku.clone();
+                    row.price_minor = updated.price_minor;
+                    row.currency = updated.currency.clone();
+                    row.weight_grams = updated.weight_grams;
+                    if !row.has_options() {
+                        row.status = updated.status.clone();
+                    }
+                    updated = VariantRow {
+                        compare_at_minor: updated.compare_at_minor,
+                        barcode: updated.barcode,
+                        ..VariantRow::default_of(row)
+                    };
+                }
+                updated.updated_at = now_millis();
+                Ok(vec![updated])
+            })
+            .await?;
+        let variant = changed.pop().ok_or(CatalogError::VariantNotFound)?;
+        Ok((row, variant))
+    }
+
+    /// Puts a product's live variants in the given order (archived ones after them).
+    pub async fn reorder_variants(
+        &self,
+        product_id: &str,
+        order: Vec<String>,
+    ) -> CatalogResult<ProductRow> {
+        let (row, _) = self
+            .modify(product_id, |_, variants| {
+                let live: Vec<&VariantRow> = variants.iter().filter(|v| is_live(v)).collect();
+                let mut given = order.clone();
+                given.sort();
+                given.dedup();
+                let mut ids: Vec<String> = live.iter().map(|v| v.id.clone()).collect();
+                ids.sort();
+                if given.len() != order.len() || given != ids {
+                    return Err(VariantRuleError::InvalidOrder.into());
+                }
+                let archived = variants.iter().filter(|v| !is_live(v));
+                let ordered = order
+                    .iter()
+                    .filter_map(|id| variants.iter().find(|v| &v.id == id))
+                    .chain(archived);
+                Ok(ordered
+                    .enumerate()
+                    .map(|(place, v)| VariantRow {
+                        position: place as i64 + 1,
+                        ..v.clone()
+                    })
+                    .collect())
+            })
+            .await?;
+        Ok(row)
+    }
+
+    /// A price and an optional "was" price above it, both in the shop's currency.
+    fn prices(
+        &self,
+        price: &MoneyInput,
+        compare_at: Option<&MoneyInput>,
+    ) -> CatalogResult<(Money, Option<Money>)> {
+        let price = self.price(price)?;
+        let compare_at = compare_at.map(|was| self.price(was)).transpose()?;
+        variant::check_compare_at(price, compare_at)?;
+        Ok((price, compare_at))
+    }
+}
+
+fn money(row: &VariantRow) -> CatalogResult<Money> {
+    let currency = commerce::money::CurrencyCode::parse(&row.currency).ok_or_else(|| {
+        CatalogError::Store(StoreError::Corrupt {
+            id: row.id.clone(),
+            what: format!("currency {:?}", row.currency),
+        })
+    })?;
+    Ok(Money {
+        minor_units: row.price_minor,
+        currency,
+    })
+}
