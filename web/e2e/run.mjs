@@ -241,7 +241,12 @@ async function customerPicksAVariant(browser) {
   await page.goto("/signin");
   await signIn(page, CUSTOMER);
   await page.getByRole("link", { name: "Sign in", exact: true }).waitFor({ state: "detached" });
-  await page.goto(`/p/${TEE}`);
+  // Search counts the colours of the variants on sale; ticking one narrows the results.
+  await page.goto("/search?q=organic%20cotton%20tee");
+  await page.getByRole("group", { name: "Colour" }).getByLabel("Sand (1)").check();
+  await page.getByRole("heading", { name: /^1 results for/ }).waitFor();
+  await accessible(page, "search with option facets");
+  await page.getByRole("link", { name: "Everyday Organic Cotton Tee" }).click();
   await page.getByRole("heading", { level: 1, name: "Everyday Organic Cotton Tee" }).waitFor();
   await page.getByRole("group", { name: "Size" }).waitFor();
   await page.getByRole("group", { name: "Colour" }).waitFor();
@@ -270,6 +275,24 @@ async function customerPicksAVariant(browser) {
   const moved = Object.keys(before).filter((title) => before[title] !== after[title]);
   assert.deepEqual(moved, ["M / Sand"], `only the bought variant's stock moved: ${JSON.stringify({ before, after })}`);
   assert.equal(after["M / Sand"], before["M / Sand"] - 1);
+  await context.close();
+}
+
+/** A product renamed by an admin: a link with its old slug shows it at its new address. */
+async function oldSlugFindsTheProduct(browser, product) {
+  const admin = await login(ADMIN.email, ADMIN.password);
+  const renamed = `${product.slug}-${RUN}`;
+  const data = await api(
+    "mutation($id: ID!, $slug: String!) { updateProduct(input: { id: $id, slug: $slug }) { userErrors { message } } }",
+    { id: product.id, slug: renamed },
+    admin,
+  );
+  assert.deepEqual(data.updateProduct.userErrors, []);
+  const context = await newContext(browser);
+  const page = await context.newPage();
+  await page.goto(`/p/${product.slug}`);
+  await page.waitForURL(`**/p/${renamed}`);
+  await page.getByRole("heading", { level: 1, name: product.name }).waitFor();
   await context.close();
 }
 
@@ -526,6 +549,8 @@ try {
   console.log("ok - a guest finds a misspelled product, signs up, buys it, sees it delivered and reviews it");
   await categoryPage(browser);
   console.log("ok - a category page filters and sorts");
+  await oldSlugFindsTheProduct(browser, products[products.length - 1]);
+  console.log("ok - a link with a product's old slug shows it at its new address");
   await customerPicksAVariant(browser);
   console.log("ok - a customer picks a T-shirt's size and colour (a sold-out one says so), buys it, and only that variant's stock moves");
   await badInput(browser, products);

@@ -49,6 +49,47 @@ export function BrandFilter({
   );
 }
 
+/** An option's values to tick (`option` parameters as `Name:Value`, Colour:Blue), with counts. */
+export function OptionFilter({
+  facet,
+  params,
+  update,
+}: {
+  facet: { name: string; values: readonly { value: string; count: number }[] };
+  params: URLSearchParams;
+  update: Update;
+}) {
+  const chosen = params.getAll("option");
+  const toggle = (key: string, on: boolean) =>
+    update((next) => {
+      next.delete("option");
+      for (const option of on ? [...chosen, key] : chosen.filter((c) => c !== key)) next.append("option", option);
+    });
+  return (
+    <fieldset>
+      <legend>{facet.name}</legend>
+      {facet.values.map(({ value, count }) => {
+        const key = `${facet.name}:${value}`;
+        return (
+          <label key={key} style={{ display: "block" }}>
+            <input type="checkbox" checked={chosen.includes(key)} onChange={(e) => toggle(key, e.target.checked)} /> {value} (
+            {count})
+          </label>
+        );
+      })}
+    </fieldset>
+  );
+}
+
+/** The `option` parameters (`Name:Value`) as the search filter's option values. */
+export function optionValues(params: URLSearchParams): { name: string; value: string }[] | null {
+  const chosen = params.getAll("option").flatMap((key) => {
+    const at = key.indexOf(":");
+    return at > 0 ? [{ name: key.slice(0, at), value: key.slice(at + 1) }] : [];
+  });
+  return chosen.length ? chosen : null;
+}
+
 export function PriceFilter({
   params,
   update,

@@ -32,7 +32,8 @@ pub static MIGRATIONS: storage::migrations::Migrations = storage::migrations!(
         "0001_catalog.sql",
         "0002_events.sql",
         "0003_variants.sql",
-        "0004_product_options.sql"
+        "0004_product_options.sql",
+        "0005_slug_history.sql"
     ]
 );
 

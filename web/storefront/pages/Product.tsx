@@ -1,5 +1,5 @@
-import { useMemo, useState } from "react";
-import { Link, useParams } from "wouter";
+import { useEffect, useMemo, useState } from "react";
+import { Link, useLocation, useParams } from "wouter";
 import { useQuery } from "urql";
 import { ProductPageDocument, type ProductPageQuery } from "../../shared/generated/graphql";
 import { formatDate } from "../../shared/format";
@@ -10,6 +10,13 @@ import { ProductGrid } from "../ProductCard";
 export function ProductPage() {
   const { slug } = useParams<{ slug: string }>();
   const [result, refetch] = useQuery({ query: ProductPageDocument, variables: { slug } });
+  const [, navigate] = useLocation();
+  const product = result.data?.product;
+  useEffect(() => {
+    if (!product) return;
+    // A link with an old slug shows the product at its current address.
+    if (product.slug !== slug) navigate(`/p/${product.slug}`, { replace: true });
+  }, [product, slug, navigate]);
   return (
     <Query result={result} what="the product" retry={() => refetch({ requestPolicy: "network-only" })}>
       {(data) => {

@@ -2,7 +2,7 @@ import { useQuery } from "urql";
 import { SearchProductsDocument, type ProductSearchSort } from "../../shared/generated/graphql";
 import { formatMoney } from "../../shared/format";
 import { Field, Pager, Query } from "../../shared/ui";
-import { BrandFilter, PriceFilter, useListParams } from "../filters";
+import { BrandFilter, OptionFilter, optionValues, PriceFilter, useListParams } from "../filters";
 import { ProductGrid } from "../ProductCard";
 
 const PAGE_SIZE = 24;
@@ -25,6 +25,7 @@ export function SearchPage() {
         categoryId,
         minPrice: params.get("min") || null,
         maxPrice: params.get("max") || null,
+        optionValues: optionValues(params),
       },
     },
     pause: !query,
@@ -73,6 +74,9 @@ export function SearchPage() {
                     </button>
                   )}
                 </fieldset>
+                {search.facets.options.map((facet) => (
+                  <OptionFilter key={facet.name} facet={facet} params={params} update={update} />
+                ))}
                 <p className="muted">
                   Prices:{" "}
                   {search.facets.prices

@@ -308,6 +308,19 @@ impl CatalogStore {
         event: &Event,
     ) -> StoreResult<()> {
         let mut tx = self.db.begin().await?;
+        if replaces.is_some() {
+            // A slug the product leaves stays its old address.
+            sqlx::query(
+                "INSERT INTO product_slug_history (slug, product_id, replaced_at) \
+                 SELECT slug, id, $3 FROM products WHERE id = $1 AND slug <> $2 \
+                 ON CONFLICT (slug) DO UPDATE SET product_id = $1, replaced_at = $3",
+            )
+            .bind(&p.id)
+            .bind(&p.slug)
+            .bind(p.updated_at)
+            .execute(&mut *tx)
+            .await?;
+        }
         let sql = match replaces {
             None => format!("INSERT INTO products ({PRODUCT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"),
             Some(_) => "UPDATE products SET sku = $2, slug = $3, name = $4, description = $5, \
@@ -435,9 +448,20 @@ impl CatalogStore {
         self.rows_where_in("sku", skus).await
     }
 
+    /// The product with this slug now, or else the one that had it before.
     pub async fn product_by_slug(&self, slug: &str) -> StoreResult<Option<ProductRow>> {
         let row = sqlx::query(&format!(
             "SELECT {PRODUCT_COLUMNS} FROM products WHERE slug = $1"
+        ))
+        .bind(slug)
+        .fetch_optional(self.db.pool())
+        .await?;
+        if let Some(row) = row {
+            return Ok(Some(product_row(&row)?));
+        }
+        let row = sqlx::query(&format!(
+            "SELECT {PRODUCT_COLUMNS} FROM products WHERE id = \
+             (SELECT product_id FROM product_slug_history WHERE slug = $1)"
         ))
         .bind(slug)
         .fetch_optional(self.db.pool())

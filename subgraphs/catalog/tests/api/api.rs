@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use catalog::Catalog;
 use kit::testing::{error_code, TestApp};
-use serde_json::json;
+use serde_json::{json, Value};
 
 async fn start() -> TestApp<Catalog> {
     catalog::spawn_with_demo(10).await
@@ -229,4 +229,70 @@ async fn every_product_sells_its_default_variant_found_by_id_or_sku() {
         updated["updateProduct"],
         json!({ "product": { "variants": [{ "price": { "amount": "77.50" } }] }, "userErrors": [] })
     );
+}
+
+#[tokio::test]
+async fn an_old_slug_still_finds_its_product() {
+    let app = start().await;
+    let admin = app.tokens.admin("usr_admin");
+    let product = app
+        .data(
+            "{ products(first: 1) { edges { node { id slug } } } }",
+            json!({}),
+            None,
+        )
+        .await["products"]["edges"][0]["node"]
+        .clone();
+    let old = product["slug"].as_str().unwrap().to_string();
+    for slug in ["renamed-once", "renamed-twice"] {
+        let renamed = app
+            .data(
+                "mutation($id: ID!, $slug: String!) { updateProduct(input: { id: $id, slug: $slug }) {
+                    product { slug } userErrors { code } } }",
+                json!({ "id": product["id"], "slug": slug }),
+                Some(&admin),
+            )
+            .await;
+        assert_eq!(renamed["updateProduct"]["product"]["slug"], slug);
+    }
+    let by_slug = |slug: String| {
+        let app = &app;
+        async move {
+            app.data(
+                "query($slug: String!) { product(slug: $slug) { id slug } }",
+                json!({ "slug": slug }),
+                None,
+            )
+            .await["product"]
+                .clone()
+        }
+    };
+    // Every earlier slug finds the product, which names its current one.
+    for slug in [
+        old.clone(),
+        "renamed-once".to_string(),
+        "renamed-twice".to_string(),
+    ] {
+        assert_eq!(
+            by_slug(slug).await,
+            json!({ "id": product["id"], "slug": "renamed-twice" })
+        );
+    }
+    assert_eq!(by_slug("never-used".into()).await, Value::Null);
+    // A slug another product takes is that product's from then on.
+    let other = app
+        .data(
+            "{ products(first: 2) { edges { node { id } } } }",
+            json!({}),
+            None,
+        )
+        .await["products"]["edges"][1]["node"]["id"]
+        .clone();
+    app.data(
+        "mutation($id: ID!) { updateProduct(input: { id: $id, slug: \"renamed-once\" }) { userErrors { code } } }",
+        json!({ "id": other }),
+        Some(&admin),
+    )
+    .await;
+    assert_eq!(by_slug("renamed-once".into()).await["id"], other);
 }

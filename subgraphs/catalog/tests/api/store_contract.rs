@@ -151,9 +151,33 @@ async fn products_are_saved_with_their_event_and_read_in_batches() {
             store.products_by_ids(&["prod_b".into()]).await.unwrap()[0],
             updated
         );
+        // A new slug: the old one still finds the product; a failed save keeps no history.
+        let mut moved = updated.clone();
+        moved.slug = "sku-b-moved".into();
+        moved.updated_at = 10;
+        store
+            .save_product(&moved, Some(9), &[], &changed(&moved))
+            .await
+            .unwrap();
+        let mut failed = moved.clone();
+        failed.slug = "never-saved".into();
+        assert!(store
+            .save_product(&failed, Some(9), &[], &changed(&failed))
+            .await
+            .is_err());
+        for slug in ["sku-b", "sku-b-moved"] {
+            let found = store.product_by_slug(slug).await.unwrap();
+            assert_eq!(
+                found.map(|p| p.slug),
+                Some("sku-b-moved".into()),
+                "{backend:?}"
+            );
+        }
+        assert_eq!(store.product_by_slug("never-saved").await.unwrap(), None);
+        // The failed save left no event either.
         assert_eq!(
             outbox(&db).await,
-            vec!["prod_a", "prod_b", "prod_b"],
+            vec!["prod_a", "prod_b", "prod_b", "prod_b"],
             "{backend:?}"
         );
     }
