@@ -37,6 +37,13 @@ enum Command {
     },
     /// Rebuild the search index from the catalog database, then exit.
     Reindex,
+    /// Import products and variants from a CSV file (Shopify's product CSV columns, one row
+    /// per variant; see README) into the catalog, then exit. A file with errors changes
+    /// nothing and lists every row and column at fault. (`shop catalog import FILE` does the
+    /// same for a production deployment's catalog.)
+    Import { file: PathBuf },
+    /// Write every product and its variants to a CSV file in the import's columns, then exit.
+    Export { file: PathBuf },
     /// Run one process of a production deployment: `router`, a subgraph (`accounts`,
     /// `catalog`, `inventory`, `carts`, `orders`, `payments`, `shipping`, `reviews`,
     /// `notifications`, `recommendations`) with its own arguments, e.g.
@@ -69,6 +76,12 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Reindex => {
             Catalog::run_command(CatalogCommand::Reindex, catalog_settings()?).await?;
+        }
+        Command::Import { file } => {
+            Catalog::run_command(CatalogCommand::Import { file }, catalog_settings()?).await?;
+        }
+        Command::Export { file } => {
+            Catalog::run_command(CatalogCommand::Export { file }, catalog_settings()?).await?;
         }
         Command::Process(_) => unreachable!("handled above"),
         Command::Run => {

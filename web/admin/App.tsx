@@ -3,6 +3,7 @@ import { useSession } from "../shared/provider";
 import { SignInForm } from "../shared/SignInForm";
 import { ApiClientsPage, CustomersPage, NotificationsPage } from "./pages/Accounts";
 import { HomePage } from "./pages/Home";
+import { ImportPage } from "./pages/Import";
 import { OrderPage, OrdersPage, ShipmentsPage } from "./pages/Orders";
 import { ProductPage, ProductsPage } from "./pages/Products";
 import { ReviewsPage } from "./pages/Reviews";
@@ -39,6 +40,7 @@ export function App() {
         <nav aria-label="Dashboard" className="sidebar">
           <Link href="/">Home</Link>
           <Link href="/products">Products</Link>
+          <Link href="/import">Import</Link>
           <Link href="/warehouses">Warehouses</Link>
           <Link href="/orders">Orders</Link>
           <Link href="/shipments">Shipments</Link>
@@ -51,6 +53,7 @@ export function App() {
           <Switch>
             <Route path="/" component={HomePage} />
             <Route path="/products" component={ProductsPage} />
+            <Route path="/import" component={ImportPage} />
             <Route path="/products/:id" component={ProductPage} />
             <Route path="/warehouses" component={WarehousesPage} />
             <Route path="/orders" component={OrdersPage} />

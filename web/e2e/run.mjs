@@ -476,6 +476,36 @@ async function adminJourney(browser, bought) {
   });
   await shot(page, "admin-variants");
 
+  // A CSV import: a file with errors changes nothing and lists them; a good one makes a mug in
+  // two colours; the same file again changes nothing.
+  const categories = await api("{ categories { children { slug } } }");
+  const category = categories.categories[0].children[0].slug;
+  const header = "Handle,Title,Category,Option1 Name,Option1 Value,Variant SKU,Variant Price";
+  const good = `${header}\nmug-${RUN},Enamel Mug ${RUN},${category},Colour,White,MUG-${RUN}-W,12.00\nmug-${RUN},,,,Black,MUG-${RUN}-B,12.00\n`;
+  const bad = good.replace(",12.00\nmug", ",twelve\nmug").replace(`,${category},`, ",nowhere,");
+  const upload = async (name, text) => {
+    await page.getByLabel("CSV file").setInputFiles({ name, mimeType: "text/csv", buffer: Buffer.from(text) });
+    await page.getByRole("button", { name: "Import", exact: true }).click();
+  };
+  await page.getByRole("link", { name: "Import", exact: true }).click();
+  await page.getByRole("heading", { name: "Import products" }).waitFor();
+  await upload("broken.csv", bad);
+  await page.getByRole("heading", { name: /Nothing was imported: 1 error to fix/ }).waitFor();
+  await page.getByRole("cell", { name: "Variant Price", exact: true }).waitFor();
+  await accessible(page, "admin import errors");
+  await shot(page, "admin-import-errors");
+  await upload("mugs.csv", bad.replace(",twelve\nmug", ",12.00\nmug"));
+  await page.getByRole("cell", { name: "Category", exact: true }).waitFor();
+  await upload("mugs.csv", good);
+  await page.getByText("Products created: 1, updated: 0. Variants created: 2, updated: 0, unchanged: 0.").waitFor();
+  await upload("mugs.csv", good);
+  await page.getByText("Products created: 0, updated: 0. Variants created: 0, updated: 0, unchanged: 2.").waitFor();
+  const mug = await api("query($slug: String!) { product(slug: $slug) { variants { sku } } }", { slug: `mug-${RUN}` });
+  assert.deepEqual(
+    mug.product.variants.map((v) => v.sku),
+    [`MUG-${RUN}-W`.toUpperCase(), `MUG-${RUN}-B`.toUpperCase()],
+  );
+
   // The guest's order, refunded in part.
   await page.getByRole("link", { name: "Orders" }).click();
   await page.getByRole("link", { name: bought.number }).click();

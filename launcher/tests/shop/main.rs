@@ -15,6 +15,7 @@ mod frontend_queries;
 mod hardening;
 mod inventory;
 mod metrics;
+mod migration;
 mod money;
 mod process;
 mod purchase;

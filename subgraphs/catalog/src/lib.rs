@@ -52,6 +52,11 @@ pub enum CatalogCommand {
         #[arg(long, default_value_t = 1000)]
         products: usize,
     },
+    /// Import products and variants from a CSV file (Shopify's product CSV columns; see
+    /// README). A file with errors changes nothing and lists every row and column at fault.
+    Import { file: std::path::PathBuf },
+    /// Write every product and its variants to a CSV file in the import's columns.
+    Export { file: std::path::PathBuf },
 }
 
 /// The search engine the settings ask for.
@@ -162,6 +167,41 @@ impl Subgraph for Catalog {
             CatalogCommand::Reindex => {
                 let indexed = catalog.service.indexer.rebuild().await?;
                 println!("indexed {indexed} active products");
+            }
+            CatalogCommand::Import { file } => {
+                let opened = std::fs::File::open(&file)
+                    .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+                let started = std::time::Instant::now();
+                let report = catalog.service.import_csv(opened).await?;
+                for error in &report.errors {
+                    let column = error.column.as_deref().unwrap_or("-");
+                    println!("row {}, {column}: {}", error.row, error.message);
+                }
+                if !report.errors.is_empty() {
+                    anyhow::bail!("{} errors: nothing was imported", report.errors.len());
+                }
+                let rows =
+                    report.variants_created + report.variants_updated + report.variants_unchanged;
+                println!(
+                    "{} products created, {} updated; {} variants created, {} updated, {} unchanged \
+                     ({rows} rows in {:.1} s, {:.0} rows/s)",
+                    report.products_created,
+                    report.products_updated,
+                    report.variants_created,
+                    report.variants_updated,
+                    report.variants_unchanged,
+                    started.elapsed().as_secs_f64(),
+                    rows as f64 / started.elapsed().as_secs_f64().max(0.001),
+                );
+            }
+            CatalogCommand::Export { file } => {
+                let out = std::fs::File::create(&file)
+                    .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+                let rows = catalog
+                    .service
+                    .export_csv(std::io::BufWriter::new(out))
+                    .await?;
+                println!("wrote {rows} variant rows to {}", file.display());
             }
             CatalogCommand::Seed { products } => {
                 if load_demo_data(&catalog.service, products).await? {

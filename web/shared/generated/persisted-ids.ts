@@ -28,6 +28,7 @@ export const persistedIds: Record<string, string> = {
   "FulfilOrder": "2df3c55eb417683d9ef4aba0b1543ba6e6ab946c6c376c5e972b1bc340e0f57e",
   "GuestCart": "734c372ab9686ff2262baa85fec15d3ff4abb84bd1fba74d8e25d5c952ed68f9",
   "Home": "50289d55bee97d437f17670de20b1fdfae59a63607cc2f91640933d1ec38ccb6",
+  "ImportProducts": "0ab739df9878decc70a078e4e4579520cbe0c1ceb5fe14b7e4156a4c8caeb784",
   "Login": "9597060a36f3d010da1b0946abcd96549b1eb75e5b4c1d67a103505e41a4782f",
   "Logout": "a39c28d187f55628fbd2f8f1e92431de9e3a1a2fae86334a2cd3ea8e1f2b14e4",
   "LowStock": "c50e145c4a6284318e8c182dffffe65a4a50517288f26306c0a909b9d1078c01",

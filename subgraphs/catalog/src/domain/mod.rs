@@ -1,5 +1,6 @@
 //! Validated catalog values and the rules for product changes.
 
+pub mod import;
 pub mod product;
 pub mod slug;
 pub mod variant;

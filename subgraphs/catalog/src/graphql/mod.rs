@@ -2,6 +2,7 @@
 //! (expected failures) or GraphQL errors here.
 
 mod admin;
+mod import;
 mod loaders;
 mod product;
 mod search;
@@ -32,7 +33,11 @@ pub struct Query(
 );
 
 #[derive(MergedObject, Default)]
-pub struct Mutation(admin::AdminMutation, variant_admin::VariantAdminMutation);
+pub struct Mutation(
+    admin::AdminMutation,
+    variant_admin::VariantAdminMutation,
+    import::ImportMutation,
+);
 
 pub type CatalogSchema = Schema<Query, Mutation, EmptySubscription>;
 
@@ -140,7 +145,7 @@ pub(crate) fn user_error(error: CatalogError) -> Result<CatalogUserError, ApiErr
         CatalogError::InvalidName => (field("name"), CatalogErrorCode::InvalidInput),
         CatalogError::ProductNotFound => (field("id"), CatalogErrorCode::NotFound),
         CatalogError::OtherCurrency(_) => (field("price"), CatalogErrorCode::InvalidPrice),
-        CatalogError::Store(_) => return Err(ApiError::internal(error)),
+        CatalogError::Store(_) | CatalogError::Export(_) => return Err(ApiError::internal(error)),
     };
     Ok(CatalogUserError {
         field,

@@ -265,16 +265,18 @@ pub struct ProductQuery;
 
 #[Object]
 impl ProductQuery {
-    /// A product by id or by slug (exactly one of them).
+    /// A product by id, by slug (its current one or an earlier one) or by SKU (its own or one
+    /// of its variants'); exactly one of them.
     async fn product(
         &self,
         ctx: &Context<'_>,
         id: Option<ID>,
         slug: Option<String>,
+        sku: Option<String>,
     ) -> async_graphql::Result<Option<Product>> {
-        let product = match (id, slug) {
-            (Some(id), None) => load_by_id(ctx, &id).await?,
-            (None, Some(slug)) => service(ctx)
+        let product = match (id, slug, sku) {
+            (Some(id), None, None) => load_by_id(ctx, &id).await?,
+            (None, Some(slug), None) => service(ctx)
                 .store
                 .product_by_slug(&slug)
                 .await
@@ -282,10 +284,23 @@ impl ProductQuery {
                 .map(domain::Product::try_from)
                 .transpose()
                 .map_err(ApiError::internal)?,
+            (None, None, Some(sku)) => {
+                // SKUs are stored upper case; every product's own SKU is its default variant's.
+                let loader = ctx.data_unchecked::<DataLoader<super::VariantSkuLoader>>();
+                match loader
+                    .load_one(sku.trim().to_uppercase())
+                    .await
+                    .map_err(internal)?
+                {
+                    Some(variant) => load_by_id(ctx, &variant.product_id).await?,
+                    None => None,
+                }
+            }
             _ => {
-                return Err(
-                    ApiError::BadUserInput("pass exactly one of `id` and `slug`".into()).into(),
+                return Err(ApiError::BadUserInput(
+                    "pass exactly one of `id`, `slug` and `sku`".into(),
                 )
+                .into())
             }
         };
         let admin = viewer(ctx).is_admin();

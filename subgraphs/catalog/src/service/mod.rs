@@ -1,8 +1,11 @@
 //! Catalog rules: product create/update/archive (validated, saved with a `ProductChanged` event),
 //! options and variants (in `variants`), brands and the category tree.
 
+mod export;
+mod import;
 mod variants;
 
+pub use import::ImportReport;
 pub use variants::{NewVariant, VariantChanges};
 
 use std::sync::Arc;
@@ -42,6 +45,8 @@ pub enum CatalogError {
     VariantNotFound,
     #[error("prices must be in {}, the shop's currency", .0.as_str())]
     OtherCurrency(commerce::money::CurrencyCode),
+    #[error("export: {0}")]
+    Export(String),
     #[error(transparent)]
     Store(StoreError),
 }

@@ -13,6 +13,7 @@ use crate::domain::{default_variant_id, ProductStatus};
 use crate::store::{ProductRow, StoreError, VariantRow};
 
 /// A variant as an admin enters it.
+#[derive(Clone)]
 pub struct NewVariant {
     pub sku: String,
     pub option_values: Vec<OptionValue>,

@@ -440,6 +440,23 @@ impl CatalogStore {
         Ok(rows.iter().map(variant_row).collect::<Result<_, _>>()?)
     }
 
+    /// Up to `limit` products with ids after `after`, in id order (an export's pages).
+    pub async fn products_after(&self, after: &str, limit: usize) -> StoreResult<Vec<ProductRow>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {PRODUCT_COLUMNS} FROM products WHERE id > $1 ORDER BY id LIMIT $2"
+        ))
+        .bind(after)
+        .bind(limit as i64)
+        .fetch_all(self.db.pool())
+        .await?;
+        Ok(rows.iter().map(product_row).collect::<Result<_, _>>()?)
+    }
+
+    /// The products with these slugs now (not earlier ones).
+    pub async fn products_by_slugs(&self, slugs: &[String]) -> StoreResult<Vec<ProductRow>> {
+        self.rows_where_in("slug", slugs).await
+    }
+
     pub async fn products_by_ids(&self, ids: &[String]) -> StoreResult<Vec<ProductRow>> {
         self.rows_where_in("id", ids).await
     }

@@ -3,6 +3,7 @@
 
 mod api;
 mod fuzz;
+mod import;
 mod search_contract;
 mod store_contract;
 mod variants;

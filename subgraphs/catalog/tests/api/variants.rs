@@ -157,6 +157,19 @@ async fn an_admin_makes_a_t_shirt_in_three_sizes_and_two_colours() {
         json!({ "min": { "amount": "20.00" }, "max": { "amount": "22.00" } })
     );
 
+    // A variant's SKU (any case) and the product's own find the product.
+    for sku in ["tee-m-blue", "TEE-1"] {
+        let found = shop
+            .app
+            .data(
+                "query($sku: String!) { product(sku: $sku) { id } }",
+                json!({ "sku": sku }),
+                None,
+            )
+            .await;
+        assert_eq!(found["product"]["id"], json!(tee), "{sku}");
+    }
+
     // A "was" price, then a reorder and an archive.
     let m_blue = variants[3]["id"].clone();
     let updated = shop
