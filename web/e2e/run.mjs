@@ -484,7 +484,7 @@ async function adminJourney(browser, bought) {
   const good = `${header}\nmug-${RUN},Enamel Mug ${RUN},${category},Colour,White,MUG-${RUN}-W,12.00\nmug-${RUN},,,,Black,MUG-${RUN}-B,12.00\n`;
   const bad = good.replace(",12.00\nmug", ",twelve\nmug").replace(`,${category},`, ",nowhere,");
   const upload = async (name, text) => {
-    await page.getByLabel("CSV file").setInputFiles({ name, mimeType: "text/csv", buffer: Buffer.from(text) });
+    await page.getByLabel("CSV or JSON lines file").setInputFiles({ name, mimeType: "text/csv", buffer: Buffer.from(text) });
     await page.getByRole("button", { name: "Import", exact: true }).click();
   };
   await page.getByRole("link", { name: "Import", exact: true }).click();

@@ -52,10 +52,12 @@ pub enum CatalogCommand {
         #[arg(long, default_value_t = 1000)]
         products: usize,
     },
-    /// Import products and variants from a CSV file (Shopify's product CSV columns; see
-    /// README). A file with errors changes nothing and lists every row and column at fault.
+    /// Import products and variants from a CSV file (Shopify's product CSV columns) or, for a
+    /// `.jsonl` file, JSON lines (see README). A file with errors changes nothing and lists
+    /// every row and column at fault.
     Import { file: std::path::PathBuf },
-    /// Write every product and its variants to a CSV file in the import's columns.
+    /// Write every product and its variants to a file the import reads (CSV, or JSON lines for
+    /// a `.jsonl` file).
     Export { file: std::path::PathBuf },
 }
 
@@ -172,7 +174,8 @@ impl Subgraph for Catalog {
                 let opened = std::fs::File::open(&file)
                     .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
                 let started = std::time::Instant::now();
-                let report = catalog.service.import_csv(opened).await?;
+                let format = domain::import::ImportFormat::of_path(&file);
+                let report = catalog.service.import(opened, format).await?;
                 for error in &report.errors {
                     let column = error.column.as_deref().unwrap_or("-");
                     println!("row {}, {column}: {}", error.row, error.message);
@@ -199,7 +202,10 @@ impl Subgraph for Catalog {
                     .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
                 let rows = catalog
                     .service
-                    .export_csv(std::io::BufWriter::new(out))
+                    .export(
+                        std::io::BufWriter::new(out),
+                        domain::import::ImportFormat::of_path(&file),
+                    )
                     .await?;
                 println!("wrote {rows} variant rows to {}", file.display());
             }

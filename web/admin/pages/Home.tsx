@@ -2,7 +2,7 @@ import { useMemo, useState } from "react";
 import { Link } from "wouter";
 import { useQuery } from "urql";
 import { AdminHomeDocument } from "../../shared/generated/graphql";
-import { formatDate, humanize } from "../../shared/format";
+import { formatDate, humanize, variantTitle } from "../../shared/format";
 import { Field, Money, Query } from "../../shared/ui";
 
 const PERIODS = [
@@ -101,10 +101,12 @@ export function HomePage() {
             </thead>
             <tbody>
               {data.lowStockProducts.edges.map(({ node }) => (
-                <tr key={node.product.id}>
+                <tr key={node.variant.id}>
                   <td>
                     <Link href={`/products/${node.product.id}`}>
-                      {node.product.name} ({node.product.sku})
+                      {node.product.name}
+                      {node.variant.optionValues.length > 0 && ` ${variantTitle(node.variant.optionValues)}`} (
+                      {node.variant.sku})
                     </Link>
                   </td>
                   <td>{node.outOfStock ? "Out of stock" : node.available}</td>

@@ -1,4 +1,5 @@
-// Bulk import: an admin picks a CSV file (Shopify's product CSV columns, one row per variant);
+// Bulk import: an admin picks a CSV file (Shopify's product CSV columns, one row per variant)
+// or a JSON lines file (`.jsonl`, one product per line);
 // the shop checks all of it first, so a file with errors changes nothing and every row and
 // column at fault is listed here to fix; a good file creates or updates products and variants,
 // and the same file again changes nothing.
@@ -22,7 +23,8 @@ export function ImportPage() {
       return;
     }
     setTooBig(null);
-    importProducts({ csv: await file.text() });
+    const format = /\.(jsonl|ndjson)$/i.test(file.name) ? "JSON_LINES" : "CSV";
+    importProducts({ file: await file.text(), format });
   };
   const report = imported.data?.importProducts;
   return (
@@ -32,10 +34,11 @@ export function ImportPage() {
         <p className="muted">
           A CSV file with a header row in Shopify&apos;s product CSV columns (Handle, Title, Body (HTML), Category,
           Status, Option1 Name, Option1 Value, …, Variant SKU, Variant Price, Variant Compare At Price, Variant Grams,
-          Variant Barcode), one row per variant. Products are found by handle and variants by SKU.
+          Variant Barcode), one row per variant, or a JSON lines file (.jsonl), one product per line. Products are
+          found by handle and variants by SKU.
         </p>
-        <Field label="CSV file">
-          <input name="file" type="file" accept=".csv,text/csv" required />
+        <Field label="CSV or JSON lines file">
+          <input name="file" type="file" accept=".csv,.jsonl,.ndjson,text/csv" required />
         </Field>
         <button type="submit" disabled={imported.fetching}>
           {imported.fetching ? "Importing…" : "Import"}

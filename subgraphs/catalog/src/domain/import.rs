@@ -12,6 +12,26 @@ use commerce::money::{CurrencyCode, Money, MoneyInput};
 use super::product::{self, ProductStatus};
 use super::variant::{self, OptionValue, ProductOption, MAX_OPTIONS};
 
+/// How an import or export file is written.
+#[derive(async_graphql::Enum, Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum ImportFormat {
+    /// Shopify's product CSV columns, one row per variant.
+    #[default]
+    Csv,
+    /// One product per line, with its options and variants (`domain::json_lines`).
+    JsonLines,
+}
+
+impl ImportFormat {
+    /// JSON lines for a `.jsonl` or `.ndjson` file, CSV otherwise.
+    pub fn of_path(path: &std::path::Path) -> Self {
+        match path.extension().and_then(|e| e.to_str()) {
+            Some("jsonl" | "ndjson") => Self::JsonLines,
+            _ => Self::Csv,
+        }
+    }
+}
+
 /// The columns a file may have, as Shopify names them (`Category` is a category's slug).
 pub const COLUMNS: [&str; 16] = [
     "Handle",

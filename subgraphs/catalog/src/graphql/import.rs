@@ -1,18 +1,21 @@
-//! `importProducts`: an admin's CSV of products and variants (the format is in README), checked
+//! `importProducts`: an admin's file of products and variants (CSV or JSON lines; the formats
+//! are in README), checked
 //! whole before anything changes; a file with errors gets every row and column at fault and
 //! changes nothing. Files bigger than a request may be go through `shop catalog import FILE`.
 
 use async_graphql::{Context, InputObject, Object, SimpleObject};
 
 use super::{service, viewer, CatalogErrorCode, CatalogUserError};
-use crate::domain::import::RowError;
+use crate::domain::import::{ImportFormat, RowError};
 use crate::service::ImportReport;
 
 #[derive(InputObject)]
 pub struct ImportProductsInput {
-    /// The file's text: a header row with Shopify's product CSV column names, then one row per
-    /// variant.
-    pub csv: String,
+    /// The file's text: for CSV a header row with Shopify's product CSV column names, then one
+    /// row per variant; for JSON lines one product per line.
+    pub file: String,
+    #[graphql(default)]
+    pub format: ImportFormat,
 }
 
 /// A row (the header is row 1) and column at fault.
@@ -72,17 +75,20 @@ impl ImportMutation {
         input: ImportProductsInput,
     ) -> async_graphql::Result<ImportProductsPayload> {
         viewer(ctx).require_admin()?;
-        if input.csv.trim().is_empty() {
+        if input.file.trim().is_empty() {
             return Ok(ImportProductsPayload {
                 user_errors: vec![CatalogUserError {
-                    field: Some(vec!["input".into(), "csv".into()]),
+                    field: Some(vec!["input".into(), "file".into()]),
                     code: CatalogErrorCode::InvalidInput,
                     message: "the file is empty".into(),
                 }],
                 ..ImportProductsPayload::default()
             });
         }
-        match service(ctx).import_csv(input.csv.as_bytes()).await {
+        match service(ctx)
+            .import(input.file.as_bytes(), input.format)
+            .await
+        {
             Ok(report) => Ok(report.into()),
             Err(error) => super::payload(Err(error), |_: Option<()>, user_errors| {
                 ImportProductsPayload {

@@ -1,11 +1,13 @@
-//! The catalog as a CSV file in the import's columns (see `domain::import`): products in id
-//! order, one row per variant that is not archived (a product without options: its one row),
-//! the product's own fields on its first row. Importing an export changes nothing.
+//! The catalog as a file the import reads (CSV, `domain::import`, or JSON lines,
+//! `domain::json_lines`): products in id order, each with its variants that are not archived (a
+//! product without options: its one variant). Importing an export changes nothing.
 
 use std::collections::HashMap;
 use std::io::Write;
 
 use super::{CatalogError, CatalogResult, CatalogService};
+use crate::domain::import::ImportFormat;
+use crate::domain::json_lines::{ProductLine, VariantLine};
 use crate::domain::{Product, ProductStatus, Variant};
 
 /// The columns an export writes, in this order.
@@ -15,11 +17,23 @@ fn written(error: csv::Error) -> CatalogError {
     CatalogError::Export(error.to_string())
 }
 
+/// Where the products go, in the file's format.
+enum Output<W: Write> {
+    Csv(Box<csv::Writer<W>>),
+    JsonLines(W),
+}
+
 impl CatalogService {
-    /// Writes every product to `out`; returns how many variant rows were written.
-    pub async fn export_csv(&self, out: impl Write) -> CatalogResult<u64> {
-        let mut writer = csv::Writer::from_writer(out);
-        writer.write_record(EXPORT_COLUMNS).map_err(written)?;
+    /// Writes every product to `out`; returns how many variants were written.
+    pub async fn export(&self, out: impl Write, format: ImportFormat) -> CatalogResult<u64> {
+        let mut output = match format {
+            ImportFormat::Csv => {
+                let mut writer = csv::Writer::from_writer(out);
+                writer.write_record(EXPORT_COLUMNS).map_err(written)?;
+                Output::Csv(Box::new(writer))
+            }
+            ImportFormat::JsonLines => Output::JsonLines(out),
+        };
         let categories: HashMap<String, String> = self
             .store
             .categories()
@@ -49,25 +63,27 @@ impl CatalogService {
                     .get(&product.category_id)
                     .cloned()
                     .unwrap_or_default();
-                rows += write_product(&mut writer, &product, &of, &category)?;
+                let sold = sold_variants(&product, &of);
+                match &mut output {
+                    Output::Csv(writer) => write_rows(writer, &product, &sold, &category)?,
+                    Output::JsonLines(out) => write_line(out, &product, &sold, &category)?,
+                }
+                rows += sold.len() as u64;
             }
         }
-        writer
-            .flush()
-            .map_err(|e| CatalogError::Export(e.to_string()))?;
+        let flushed = match &mut output {
+            Output::Csv(writer) => writer.flush(),
+            Output::JsonLines(out) => out.flush(),
+        };
+        flushed.map_err(|e| CatalogError::Export(e.to_string()))?;
         Ok(rows)
     }
 }
 
-fn write_product<W: Write>(
-    writer: &mut csv::Writer<W>,
-    product: &Product,
-    variants: &[Variant],
-    category_slug: &str,
-) -> CatalogResult<u64> {
-    // A product without options is its default variant, whatever its status; a product with
-    // options sells its variants that are not archived.
-    let sold: Vec<&Variant> = if product.options.is_empty() {
+/// A product without options is its default variant, whatever its status; a product with
+/// options sells its variants that are not archived.
+fn sold_variants<'v>(product: &Product, variants: &'v [Variant]) -> Vec<&'v Variant> {
+    if product.options.is_empty() {
         variants
             .iter()
             .filter(|v| v.option_values.is_empty())
@@ -77,7 +93,48 @@ fn write_product<W: Write>(
             .iter()
             .filter(|v| v.status != ProductStatus::Archived && !v.option_values.is_empty())
             .collect()
+    }
+}
+
+fn write_line(
+    out: &mut impl Write,
+    product: &Product,
+    sold: &[&Variant],
+    category_slug: &str,
+) -> CatalogResult<()> {
+    if sold.is_empty() {
+        return Ok(());
+    }
+    let line = ProductLine {
+        handle: product.slug.clone(),
+        title: Some(product.name.clone()),
+        description: Some(product.description.clone()),
+        category: Some(category_slug.to_string()),
+        status: Some(product.status.as_str().to_string()),
+        options: product.options.clone(),
+        variants: sold
+            .iter()
+            .map(|v| VariantLine {
+                sku: v.sku.clone(),
+                option_values: v.option_values.clone(),
+                price: v.price.amount(),
+                compare_at_price: v.compare_at.map(|m| m.amount()),
+                grams: v.weight_grams,
+                barcode: v.barcode.clone(),
+            })
+            .collect(),
     };
+    serde_json::to_writer(&mut *out, &line).map_err(|e| CatalogError::Export(e.to_string()))?;
+    out.write_all(b"\n")
+        .map_err(|e| CatalogError::Export(e.to_string()))
+}
+
+fn write_rows<W: Write>(
+    writer: &mut csv::Writer<W>,
+    product: &Product,
+    sold: &[&Variant],
+    category_slug: &str,
+) -> CatalogResult<()> {
     for (i, variant) in sold.iter().enumerate() {
         let first = i == 0;
         let on_first = |value: &str| {
@@ -120,5 +177,5 @@ fn write_product<W: Write>(
         ];
         writer.write_record(&record).map_err(written)?;
     }
-    Ok(sold.len() as u64)
+    Ok(())
 }

@@ -1,5 +1,5 @@
-//! A CSV file of products and variants applied to the catalog (see `domain::import` for the
-//! format). The whole file is checked first, against itself and then against the catalog
+//! A file of products and variants applied to the catalog (CSV, see `domain::import`, or JSON
+//! lines, see `domain::json_lines`). The whole file is checked first, against itself and then against the catalog
 //! (handles, categories, SKUs of other products); a file with any error changes nothing and
 //! gets the list of errors. A valid file is applied product by product, each change through
 //! the same operations admins use (so events, the index and every rule follow), and only what
@@ -13,7 +13,7 @@ use commerce::money::{Money, MoneyInput};
 
 use super::VariantChanges;
 use super::{CatalogError, CatalogResult, CatalogService, NewProduct, NewVariant, ProductChanges};
-use crate::domain::import::{self, ImportedProduct, ImportedVariant, RowError};
+use crate::domain::import::{self, ImportFormat, ImportedProduct, ImportedVariant, RowError};
 use crate::domain::variant::{self, OptionValue, ProductOption};
 use crate::domain::{default_variant_id, ProductStatus, Variant};
 use crate::store::{ProductRow, StoreError, VariantRow};
@@ -82,9 +82,17 @@ fn merged(current: &[ProductOption], file: &[ProductOption]) -> Vec<ProductOptio
 }
 
 impl CatalogService {
-    /// Imports a CSV file; see the module's comment for what is checked and changed.
-    pub async fn import_csv(&self, file: impl Read) -> CatalogResult<ImportReport> {
-        let products = match import::read(file, self.currency) {
+    /// Imports a file; see the module's comment for what is checked and changed.
+    pub async fn import(
+        &self,
+        file: impl Read,
+        format: ImportFormat,
+    ) -> CatalogResult<ImportReport> {
+        let read = match format {
+            ImportFormat::Csv => import::read(file, self.currency),
+            ImportFormat::JsonLines => crate::domain::json_lines::read(file, self.currency),
+        };
+        let products = match read {
             Ok(products) => products,
             Err(errors) => {
                 return Ok(ImportReport {

@@ -2,6 +2,7 @@
 //! them; the same file again changes nothing; a changed price changes one variant; a file with
 //! any error changes nothing and names every row and column at fault.
 
+use catalog::domain::import::ImportFormat;
 use catalog::Catalog;
 use kit::testing::TestApp;
 use serde_json::{json, Value};
@@ -10,7 +11,7 @@ const HEADER: &str = "Handle,Title,Body (HTML),Category,Status,Option1 Name,Opti
 
 async fn import(app: &TestApp<Catalog>, admin: &str, csv: &str) -> Value {
     app.data(
-        "mutation($csv: String!) { importProducts(input: { csv: $csv }) {
+        "mutation($csv: String!) { importProducts(input: { file: $csv }) {
             productsCreated productsUpdated variantsCreated variantsUpdated variantsUnchanged
             errors { row column message } userErrors { code message } } }",
         json!({ "csv": csv }),
@@ -211,7 +212,7 @@ async fn a_file_with_any_error_changes_nothing_and_names_each_row_and_column() {
     );
     let refused = app
         .graphql(
-            "mutation { importProducts(input: { csv: \"Handle\" }) { productsCreated } }",
+            "mutation { importProducts(input: { file: \"Handle\" }) { productsCreated } }",
             json!({}),
             Some(&app.tokens.customer("usr_c")),
         )
@@ -220,30 +221,42 @@ async fn a_file_with_any_error_changes_nothing_and_names_each_row_and_column() {
 }
 
 #[tokio::test]
-async fn an_export_imported_again_changes_nothing() {
+async fn an_export_imported_again_changes_nothing_in_either_format() {
     // 40 demo products: the T-shirt in sizes and colours among them, drafts and archived ones.
     let app = catalog::spawn_with_demo(40).await;
-    let mut out = Vec::new();
-    let rows = app.subgraph.service.export_csv(&mut out).await.unwrap();
-    let text = String::from_utf8(out).unwrap();
-    assert_eq!(rows, 39 + 6, "one row per product, six for the T-shirt");
-    assert!(text.starts_with("Handle,Title,Body (HTML),Category,Status,Option1 Name"));
-    assert!(text.contains(",TEE-000001-M-SAND,"), "{text}");
-    let report = app
-        .subgraph
-        .service
-        .import_csv(text.as_bytes())
+    let service = &app.subgraph.service;
+    for format in [ImportFormat::Csv, ImportFormat::JsonLines] {
+        let mut out = Vec::new();
+        let rows = service.export(&mut out, format).await.unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert_eq!(rows, 39 + 6, "one variant per product, six for the T-shirt");
+        assert!(text.contains("TEE-000001-M-SAND"), "{text}");
+        if format == ImportFormat::JsonLines {
+            assert_eq!(text.lines().count(), 40, "a line per product");
+        }
+        let report = service.import(text.as_bytes(), format).await.unwrap();
+        assert_eq!(report.errors, vec![], "{format:?}");
+        assert_eq!(
+            (
+                report.products_created,
+                report.products_updated,
+                report.variants_created,
+                report.variants_updated,
+                report.variants_unchanged
+            ),
+            (0, 0, 0, 0, rows),
+            "{format:?}"
+        );
+    }
+    // A JSON line with a bad field names it and changes nothing.
+    let bad = "{\"handle\":\"new-mug\",\"title\":\"Mug\",\"category\":\"mugs\",\"variants\":[{\"sku\":\"MUG-1\",\"price\":\"0.5.0\"}]}\n";
+    let report = service
+        .import(bad.as_bytes(), ImportFormat::JsonLines)
         .await
         .unwrap();
-    assert_eq!(report.errors, vec![]);
+    assert_eq!(report.errors.len(), 1);
     assert_eq!(
-        (
-            report.products_created,
-            report.products_updated,
-            report.variants_created,
-            report.variants_updated,
-            report.variants_unchanged
-        ),
-        (0, 0, 0, 0, rows)
+        (report.errors[0].row, report.errors[0].column.as_deref()),
+        (1, Some("variants[0].price"))
     );
 }
