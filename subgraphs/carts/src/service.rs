@@ -212,14 +212,14 @@ impl CartsService {
             .lines
             .iter()
             .map(|line| {
-                let product: Option<&VariantInfo> = variants.get(&line.variant_id);
+                let variant: Option<&VariantInfo> = variants.get(&line.variant_id);
                 PricedLine {
                     variant_id: line.variant_id.clone(),
                     product_id: line.product_id.clone(),
                     quantity: line.quantity,
-                    unit_price: product.map(|p| p.price),
-                    available: product
-                        .is_some_and(|p| p.active && Some(p.price.currency) == currency),
+                    unit_price: variant.map(|v| v.price),
+                    available: variant
+                        .is_some_and(|v| v.active && Some(v.price.currency) == currency),
                 }
             })
             .collect();
