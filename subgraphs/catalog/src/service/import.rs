@@ -102,13 +102,7 @@ impl CatalogService {
             }
         };
         let existing = self.existing_for_import(&products).await?;
-        let errors = self.check_against_catalog(&products, &existing).await?;
-        if !errors.is_empty() {
-            return Ok(ImportReport {
-                errors,
-                ..ImportReport::default()
-            });
-        }
+        // Category ids by slug, read once for the checks and the changes.
         let categories: HashMap<String, String> = self
             .store
             .categories()
@@ -116,6 +110,15 @@ impl CatalogService {
             .into_iter()
             .map(|c| (c.slug, c.id))
             .collect();
+        let errors = self
+            .check_against_catalog(&products, &existing, &categories)
+            .await?;
+        if !errors.is_empty() {
+            return Ok(ImportReport {
+                errors,
+                ..ImportReport::default()
+            });
+        }
         let mut report = ImportReport::default();
         for product in &products {
             match existing.get(&product.handle) {
@@ -164,14 +167,8 @@ impl CatalogService {
         &self,
         products: &[ImportedProduct],
         existing: &HashMap<String, (ProductRow, Vec<Variant>)>,
+        categories: &HashMap<String, String>,
     ) -> CatalogResult<Vec<RowError>> {
-        let categories: Vec<String> = self
-            .store
-            .categories()
-            .await?
-            .into_iter()
-            .map(|c| c.slug)
-            .collect();
         let mut errors = Vec::new();
         let skus: Vec<String> = products
             .iter()
@@ -190,7 +187,7 @@ impl CatalogService {
                 errors.push(error(row, "Title", "a new product needs a title"));
             }
             match &product.category_slug {
-                Some(slug) if !categories.contains(slug) => errors.push(error(
+                Some(slug) if !categories.contains_key(slug) => errors.push(error(
                     row,
                     "Category",
                     format!("no category has the slug {slug:?}"),
