@@ -74,18 +74,29 @@ pub(crate) async fn available(shop: &TestShop, product: &str) -> i64 {
         .unwrap()
 }
 
-/// Adds `quantity` of `product` to the customer's cart; returns the cart's id.
+/// Adds `quantity` of `product` (a product with one variant) to the customer's cart; returns
+/// the cart's id.
 pub(crate) async fn fill_cart(
     shop: &TestShop,
     token: &str,
     product: &str,
     quantity: i64,
 ) -> String {
+    add_line(
+        shop,
+        token,
+        json!({ "productId": product, "quantity": quantity }),
+    )
+    .await
+}
+
+/// Adds a line (a `CartLineInput`) to the customer's cart; returns the cart's id.
+pub(crate) async fn add_line(shop: &TestShop, token: &str, line: Value) -> String {
     let data = shop
         .data(
             "mutation($input: CartLineInput!) { addCartLine(input: $input) {
                 cart { id } userErrors { code message } } }",
-            json!({ "input": { "productId": product, "quantity": quantity } }),
+            json!({ "input": line }),
             Some(token),
         )
         .await;

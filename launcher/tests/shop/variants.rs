@@ -109,19 +109,12 @@ pub(crate) async fn fill_cart_with(
     variant: &str,
     quantity: i64,
 ) -> String {
-    let data = shop
-        .data(
-            "mutation($input: CartLineInput!) { addCartLine(input: $input) {
-                cart { id } userErrors { code message } } }",
-            json!({ "input": { "variantId": variant, "quantity": quantity } }),
-            Some(token),
-        )
-        .await;
-    assert_eq!(data["addCartLine"]["userErrors"], json!([]), "{data}");
-    data["addCartLine"]["cart"]["id"]
-        .as_str()
-        .unwrap()
-        .to_string()
+    crate::purchase::add_line(
+        shop,
+        token,
+        json!({ "variantId": variant, "quantity": quantity }),
+    )
+    .await
 }
 
 pub(crate) fn available_of(page: &Value, variant: &str) -> i64 {

@@ -8,35 +8,53 @@ use inventory::store::{
 };
 use storage::db::testing::every_backend;
 
+/// A new active warehouse with this code; its id.
+async fn warehouse(store: &InventoryStore, code: &str) -> String {
+    let warehouse = Warehouse {
+        id: primitives::id::new_id("wh"),
+        code: code.into(),
+        name: code.into(),
+        active: true,
+        created_at: 0,
+    };
+    store.create_warehouse(&warehouse).await.unwrap();
+    warehouse.id
+}
+
+/// `units` of `variant` (of `product`) arrive in `warehouse`.
+async fn restock(
+    store: &InventoryStore,
+    variant: &str,
+    product: &str,
+    warehouse: &str,
+    units: i64,
+) {
+    let outcome = store
+        .adjust(&AdjustmentRequest {
+            variant_id: variant.into(),
+            product_id: product.into(),
+            warehouse_id: warehouse.into(),
+            kind: AdjustmentKind::Restock,
+            delta: units,
+            reason: "setup".into(),
+            actor: "test".into(),
+            idempotency_key: primitives::id::new_id("key"),
+        })
+        .await
+        .unwrap();
+    assert!(matches!(outcome, AdjustOutcome::Applied(_)));
+}
+
 #[tokio::test]
 async fn two_hundred_concurrent_reservations_for_the_last_ten_units_reserve_exactly_ten() {
     for db in every_backend(&inventory::MIGRATIONS).await {
         let backend = db.backend();
         let store = Arc::new(InventoryStore::new(db, 5));
         let product = primitives::id::new_id("prod");
+        let variant = commerce::variant::default_variant_id(&product);
         for (code, units) in [("A", 6), ("B", 4)] {
-            let warehouse = Warehouse {
-                id: primitives::id::new_id("wh"),
-                code: code.into(),
-                name: code.into(),
-                active: true,
-                created_at: 0,
-            };
-            store.create_warehouse(&warehouse).await.unwrap();
-            let outcome = store
-                .adjust(&AdjustmentRequest {
-                    variant_id: commerce::variant::default_variant_id(&product),
-                    product_id: product.clone(),
-                    warehouse_id: warehouse.id.clone(),
-                    kind: AdjustmentKind::Restock,
-                    delta: units,
-                    reason: "setup".into(),
-                    actor: "test".into(),
-                    idempotency_key: primitives::id::new_id("key"),
-                })
-                .await
-                .unwrap();
-            assert!(matches!(outcome, AdjustOutcome::Applied(_)));
+            let warehouse = warehouse(&store, code).await;
+            restock(&store, &variant, &product, &warehouse, units).await;
         }
         let expires = primitives::time::now_millis() + 60_000;
         let attempts: Vec<_> = (0..200)
@@ -90,27 +108,9 @@ async fn concurrent_repeats_of_one_order_reference_reserve_once() {
         let backend = db.backend();
         let store = Arc::new(InventoryStore::new(db, 5));
         let product = primitives::id::new_id("prod");
-        let warehouse = Warehouse {
-            id: primitives::id::new_id("wh"),
-            code: "A".into(),
-            name: "A".into(),
-            active: true,
-            created_at: 0,
-        };
-        store.create_warehouse(&warehouse).await.unwrap();
-        store
-            .adjust(&AdjustmentRequest {
-                variant_id: commerce::variant::default_variant_id(&product),
-                product_id: product.clone(),
-                warehouse_id: warehouse.id.clone(),
-                kind: AdjustmentKind::Restock,
-                delta: 100,
-                reason: "setup".into(),
-                actor: "test".into(),
-                idempotency_key: primitives::id::new_id("key"),
-            })
-            .await
-            .unwrap();
+        let warehouse = warehouse(&store, "A").await;
+        let variant = commerce::variant::default_variant_id(&product);
+        restock(&store, &variant, &product, &warehouse, 100).await;
         let expires = primitives::time::now_millis() + 60_000;
         let attempts: Vec<_> = (0..20)
             .map(|_| {
@@ -153,28 +153,9 @@ async fn buyers_racing_for_a_scarce_variant_do_not_touch_its_sibling() {
         let store = Arc::new(InventoryStore::new(db, 5));
         let product = primitives::id::new_id("prod");
         let (scarce, plenty) = (primitives::id::new_id("var"), primitives::id::new_id("var"));
-        let warehouse = Warehouse {
-            id: primitives::id::new_id("wh"),
-            code: "A".into(),
-            name: "A".into(),
-            active: true,
-            created_at: 0,
-        };
-        store.create_warehouse(&warehouse).await.unwrap();
+        let warehouse = warehouse(&store, "A").await;
         for (variant, units) in [(&scarce, 10), (&plenty, 500)] {
-            store
-                .adjust(&AdjustmentRequest {
-                    variant_id: variant.clone(),
-                    product_id: product.clone(),
-                    warehouse_id: warehouse.id.clone(),
-                    kind: AdjustmentKind::Restock,
-                    delta: units,
-                    reason: "setup".into(),
-                    actor: "test".into(),
-                    idempotency_key: primitives::id::new_id("key"),
-                })
-                .await
-                .unwrap();
+            restock(&store, variant, &product, &warehouse, units).await;
         }
         let expires = primitives::time::now_millis() + 60_000;
         let attempts: Vec<_> = (0..400)
