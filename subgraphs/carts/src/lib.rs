@@ -1,6 +1,6 @@
-//! The carts subgraph: a cart per signed-in user (`cart`, `User.cart`), guest carts reached by an
-//! unguessable token, merging a guest cart at login, limits, and totals at the catalog's current
-//! prices. Carts live in Redis in production and in the subgraph's database when embedded.
+//! The carts subgraph: carts of variants, one per signed-in user (`cart`, `User.cart`), guest
+//! carts reached by an unguessable token, merging a guest cart at login, limits, and totals at
+//! the catalog's current prices. Carts live in Redis in production and in the subgraph's database when embedded.
 
 pub mod catalog;
 pub mod config;

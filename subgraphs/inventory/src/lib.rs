@@ -1,6 +1,6 @@
-//! The inventory subgraph: warehouses, stock per product and warehouse, the stock ledger,
-//! reservations with a time limit, low-stock thresholds and `StockLow` events, and
-//! `Product.availability` on the catalog's products.
+//! The inventory subgraph: warehouses, stock per variant and warehouse, the stock ledger,
+//! reservations with a time limit, low-stock thresholds and `StockLow` events per variant, and
+//! `availability` on the catalog's variants and products (summed over their variants).
 
 pub mod catalog;
 pub mod config;

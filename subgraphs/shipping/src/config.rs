@@ -5,7 +5,7 @@
 //! - `SHIPPING_CARRIER_WEBHOOK_SECRETS` (required): the secrets carriers sign tracking webhooks
 //!   with, comma-separated, the current one first (two during a rotation)
 //! - `SHIPPING_WEBHOOK_TOLERANCE_SECS` (default 300): how old a webhook's timestamp may be
-//! - `SHIPPING_DEFAULT_WEIGHT_GRAMS` (default 500): the weight counted for a product the catalog
+//! - `SHIPPING_DEFAULT_WEIGHT_GRAMS` (default 500): the weight counted for a variant the catalog
 //!   has no weight for
 //! - `SHIPPING_AUTO_FULFIL` (default `true`): a paid order gets its shipment at once; `false`
 //!   leaves it to an admin's `fulfilOrder`

@@ -24,7 +24,7 @@ pub const MAX_LINES: usize = 100;
 pub const MAX_QUANTITY: i64 = 99;
 /// Tracking descriptions and locations are cut to this many characters.
 const MAX_TEXT: usize = 500;
-/// How long a product's weight from the catalog is used before it is asked again: weights
+/// How long a variant's weight from the catalog is used before it is asked again: weights
 /// rarely change, and a checkout rush on one product would otherwise ask once per checkout.
 const WEIGHT_TTL: Duration = Duration::from_secs(60);
 

@@ -15,7 +15,7 @@ type Tx = storage::db::Transaction;
 #[derive(Clone)]
 pub struct InventoryStore {
     db: Database,
-    /// The low-stock threshold of products without one of their own.
+    /// The low-stock threshold of variants without one of their own.
     default_threshold: i64,
 }
 
