@@ -12,7 +12,7 @@ const config: CodegenConfig = {
         enumsAsTypes: true,
         useTypeImports: true,
         skipTypename: true,
-        scalars: { ID: "string" },
+        scalars: { ID: "string", Upload: "File" },
       },
     },
   },

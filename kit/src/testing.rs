@@ -89,20 +89,40 @@ impl<S: Subgraph> TestApp<S> {
 
     /// Posts an operation; returns the JSON body (GraphQL answers 200 with errors in the body).
     pub async fn graphql(&self, query: &str, variables: Value, token: Option<&str>) -> Value {
-        let mut request = self
+        let request = self
             .http
             .post(self.url())
             .json(&json!({ "query": query, "variables": variables }));
-        if let Some(token) = token {
-            request = request.bearer_auth(token);
+        answer(request, token).await
+    }
+
+    /// Posts an operation with files as a GraphQL multipart request: each file fills the
+    /// variable path given (`"input.file"`), which `variables` holds as null.
+    pub async fn graphql_with_files(
+        &self,
+        query: &str,
+        variables: Value,
+        files: Vec<(&str, &str, Vec<u8>)>,
+        token: Option<&str>,
+    ) -> Value {
+        let mut map = serde_json::Map::new();
+        let mut form = reqwest::multipart::Form::new().text(
+            "operations",
+            json!({ "query": query, "variables": variables }).to_string(),
+        );
+        let mut parts = Vec::new();
+        for (i, (path, filename, bytes)) in files.into_iter().enumerate() {
+            map.insert(i.to_string(), json!([format!("variables.{path}")]));
+            parts.push((
+                i.to_string(),
+                reqwest::multipart::Part::bytes(bytes).file_name(filename.to_string()),
+            ));
         }
-        request
-            .send()
-            .await
-            .expect("the subgraph answers")
-            .json()
-            .await
-            .expect("a JSON body")
+        form = form.text("map", Value::Object(map).to_string());
+        for (name, part) in parts {
+            form = form.part(name, part);
+        }
+        answer(self.http.post(self.url()).multipart(form), token).await
     }
 
     /// Posts and expects data without errors.
@@ -126,6 +146,20 @@ impl<S: Subgraph> Drop for TestApp<S> {
         let _ = self.stop.send(true);
         let _ = std::fs::remove_dir_all(&self.data_dir);
     }
+}
+
+/// Sends `request` with `token`; the JSON body.
+async fn answer(mut request: reqwest::RequestBuilder, token: Option<&str>) -> Value {
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    request
+        .send()
+        .await
+        .expect("the subgraph answers")
+        .json()
+        .await
+        .expect("a JSON body")
 }
 
 /// The code of the first GraphQL error of a response body.

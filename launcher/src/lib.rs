@@ -359,7 +359,7 @@ impl Shop {
         let supergraph = router::supergraph::Supergraph::parse(SUPERGRAPH)?;
         let router = router::App::with_event_bus(router_config.clone(), supergraph, Some(bus))
             .await?
-            .with_site(site::routes());
+            .with_site(site_routes(&running));
         let router_addr = router.local_addr();
         let router_metrics = router.metrics_addr();
         let router_state = router.state();
@@ -450,6 +450,17 @@ impl Shop {
             Err(e) => Err(e.into()),
         }
     }
+}
+
+/// What the router serves besides GraphQL: the apps, and the catalog's uploaded images at
+/// `/media` (the URLs the catalog gives them), so pages and images share one origin.
+fn site_routes(running: &[Running]) -> axum::Router {
+    let media = running
+        .iter()
+        .find_map(|r| r.subgraph::<catalog::Catalog>())
+        .map(|catalog| catalog.service.media.clone().routes())
+        .unwrap_or_default();
+    media.merge(site::routes())
 }
 
 #[cfg(test)]

@@ -24,6 +24,8 @@
 //! max_aliases = 256
 //! max_root_fields = 64
 //! max_tokens = 15000
+//! max_upload_bytes = 10485760  # each file of a multipart request (GraphQL multipart request spec)
+//! max_uploads = 4              # files per request; 0 refuses multipart requests
 //! [auth]                       # without jwks_url tokens are not checked here
 //! jwks_url = "http://accounts:4001/.well-known/jwks.json"
 //! issuer = "shop-accounts"
@@ -95,6 +97,8 @@ pub const VARIABLES: &[(&str, &str)] = &[
     ("ROUTER_SUBGRAPH_TIMEOUT_MS", "timeouts.subgraph_ms"),
     ("ROUTER_MAX_BODY_BYTES", "limits.max_body_bytes"),
     ("ROUTER_MAX_DEPTH", "limits.max_depth"),
+    ("ROUTER_MAX_UPLOAD_BYTES", "limits.max_upload_bytes"),
+    ("ROUTER_MAX_UPLOADS", "limits.max_uploads"),
     ("ROUTER_JWKS_URL", "auth.jwks_url"),
     ("ROUTER_JWT_ISSUER", "auth.issuer"),
     ("ROUTER_JWT_AUDIENCE", "auth.audience"),
@@ -221,6 +225,10 @@ pub struct Limits {
     pub max_aliases: usize,
     pub max_root_fields: usize,
     pub max_tokens: usize,
+    /// The largest file a multipart request may carry.
+    pub max_upload_bytes: usize,
+    /// Files per multipart request.
+    pub max_uploads: usize,
 }
 
 /// Bearer-token verification. With a JWKS URL the router verifies every token it is sent and
@@ -430,6 +438,8 @@ impl Default for Limits {
             max_aliases: 256,
             max_root_fields: 64,
             max_tokens: 15_000,
+            max_upload_bytes: 10 * 1024 * 1024,
+            max_uploads: 4,
         }
     }
 }
@@ -478,6 +488,7 @@ impl RouterConfig {
             ("limits.max_aliases", self.limits.max_aliases),
             ("limits.max_root_fields", self.limits.max_root_fields),
             ("limits.max_tokens", self.limits.max_tokens),
+            ("limits.max_upload_bytes", self.limits.max_upload_bytes),
             ("plan_cache_size", self.plan_cache_size),
             (
                 "demand_control.max_cost",

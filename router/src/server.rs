@@ -16,6 +16,7 @@ use bytes::Bytes;
 
 use crate::pipeline::request::{parse_get_query, parse_post_body, GraphQLRequest};
 use crate::pipeline::respond::GraphQLResponse;
+use crate::pipeline::uploads::{is_multipart, parse_multipart, UploadLimits};
 use crate::pipeline::{run_pipeline, PipelineError};
 use crate::AppState;
 
@@ -126,7 +127,18 @@ async fn graphql_post(
 ) -> Response {
     let headers = with_forwarded_for(headers, peer);
     let modern = accepts_graphql_response_json(&headers);
-    let limit = state.config.limits.max_body_bytes;
+    let limits = &state.config.limits;
+    let multipart = is_multipart(&headers) && limits.max_uploads > 0;
+    let upload_limits = UploadLimits {
+        max_body_bytes: limits.max_body_bytes,
+        max_upload_bytes: limits.max_upload_bytes,
+        max_uploads: limits.max_uploads,
+    };
+    let limit = if multipart {
+        upload_limits.max_request_bytes()
+    } else {
+        limits.max_body_bytes
+    };
     let declared_length = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
@@ -142,7 +154,12 @@ async fn graphql_post(
             return response;
         }
     };
-    match parse_post_body(&headers, &bytes) {
+    let request = if multipart {
+        parse_multipart(&headers, bytes, upload_limits).await
+    } else {
+        parse_post_body(&headers, &bytes)
+    };
+    match request {
         Ok(request) => run_request(state, request, &headers, modern).await,
         Err(error) => error_response(error, modern),
     }

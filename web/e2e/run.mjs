@@ -1,13 +1,13 @@
 // The journeys of issue 22 in Chromium against a running shop (SHOP_URL): a guest finds a
 // product by a misspelled search, buys it after signing up and sees it delivered, then reviews
 // it; bad input (wrong password, expired session, declined card, out of stock, the network
-// failing mid-checkout); an admin creates and restocks a product, refunds the order, edits a
+// failing mid-checkout); an admin creates and restocks a product, uploads an image of one of its variants, refunds the order, edits a
 // template, manages an API client and publishes the review. Every storefront page passes
 // axe-core without serious or critical violations. `launcher/tests/browser.rs` starts the shop
 // and runs this; by hand:
 // `SHOP_URL=http://127.0.0.1:4000 node e2e/run.mjs` (set SHIPPING_SIMULATOR_STEP_SECS=1 on the shop).
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -23,6 +23,7 @@ const SCREENSHOTS = process.env.UPDATE_SCREENSHOTS
   : mkdtempSync(join(tmpdir(), "shop-screenshots-"));
 mkdirSync(SCREENSHOTS, { recursive: true });
 const RUN = Date.now().toString(36);
+const BLACK_LAMP = new URL("../../subgraphs/catalog/tests/fixtures/navy.png", import.meta.url).pathname;
 
 const ADDRESS = [
   ["Full name", "Ada Lovelace"],
@@ -309,7 +310,27 @@ async function categoryPage(browser) {
   await page.getByRole("button", { name: "Apply prices" }).click();
   await until("the price filter", async () => (await page.url()).includes("max=50"));
   await page.getByText(/^\d+ products$/).waitFor();
-  assert.ok((await total()) <= all);
+  const cheap = await total();
+  assert.ok(cheap <= all);
+  // The categories' attributes are facets: ticking a colour narrows the list to what search
+  // counts for that colour within the other filters.
+  const colours = page.getByRole("group", { name: "Color", exact: true });
+  const label = await colours.locator("label").first().textContent();
+  const colour = /^\s*(.*?) \(\d+\)\s*$/.exec(label)[1];
+  await colours.getByRole("checkbox").first().check();
+  await until("the colour filter", async () => (await page.url()).includes("attr=Color"));
+  const expected = await api(
+    `query($filter: ProductSearchFilter) { searchProducts(query: "", filter: $filter) { totalCount } }`,
+    {
+      filter: {
+        categorySlug: categories[0].slug,
+        maxPrice: "50",
+        attributeValues: [{ name: "Color", value: colour }],
+      },
+    },
+  );
+  await until("the colour's count", async () => (await total()) === expected.searchProducts.totalCount);
+  assert.ok(expected.searchProducts.totalCount <= cheap, `${colour}: ${expected.searchProducts.totalCount} of ${cheap}`);
   await accessible(page, "category");
   await context.close();
 }
@@ -476,6 +497,48 @@ async function adminJourney(browser, bought) {
   });
   await shot(page, "admin-variants");
 
+  // An image of the black lamp: a file that is not an image is refused and says why; the real
+  // one shows in the list and, on the storefront, only while Black is picked.
+  const chooseImage = (name, mimeType, buffer) => page.getByLabel("Image file").setInputFiles({ name, mimeType, buffer });
+  await chooseImage("lamp.png", "image/png", Buffer.from("this is a text file, not a picture"));
+  await page.getByRole("button", { name: "Upload" }).click();
+  await page.getByText("the file is not a PNG, JPEG, WebP or GIF image").waitFor();
+  await chooseImage("lamp-black.png", "image/png", readFileSync(BLACK_LAMP));
+  await page.getByLabel("Alt text").fill("The lamp in black");
+  await page.locator('select[name="variant"]').selectOption({ label: "Black" });
+  await page.getByRole("button", { name: "Upload" }).click();
+  await page.getByText("Image uploaded.").waitFor();
+  await page.getByText("64 × 48 · Black").waitFor();
+  await shot(page, "admin-images");
+  const storefront = await context.newPage();
+  await storefront.goto(`/p/${(await api("query($sku: String!) { product(sku: $sku) { slug } }", { sku: lampSku })).product.slug}`);
+  await storefront.getByRole("radio", { name: /^Black/ }).check();
+  const image = storefront.getByRole("img", { name: "The lamp in black" });
+  await image.waitFor();
+  assert.equal(await image.evaluate((img) => img.complete && img.naturalWidth), 64, "the uploaded image loads");
+  await storefront.getByRole("radio", { name: /^Brass/ }).check();
+  await image.waitFor({ state: "detached" });
+  await storefront.close();
+
+  // The lamp's category gets a wattage in watts; a word is refused, a number kept.
+  await page.getByLabel(/^Attribute \d+$/).last().fill("Wattage");
+  await page.locator('select[name^="kind-"]').last().selectOption("NUMBER");
+  await page.locator('input[name^="unit-"]').last().fill("W");
+  await page.getByRole("button", { name: "Save category attributes" }).click();
+  await page.getByText("Category attributes saved.").waitFor();
+  await page.getByLabel("Wattage (W)").fill("forty");
+  await page.getByRole("button", { name: "Save attributes" }).click();
+  await page.getByText('attribute "Wattage": "forty" is not a number').waitFor();
+  await page.getByLabel("Wattage (W)").fill("40");
+  await page.getByRole("button", { name: "Save attributes" }).click();
+  await page.getByText("Attributes saved.").waitFor();
+  const lamp = await api("query($sku: String!) { product(sku: $sku) { attributes { name value } } }", { sku: lampSku });
+  assert.ok(
+    lamp.product.attributes.some((a) => a.name === "Wattage" && a.value === "40"),
+    JSON.stringify(lamp.product.attributes),
+  );
+  await shot(page, "admin-attributes");
+
   // A CSV import: a file with errors changes nothing and lists them; a good one makes a mug in
   // two colours; the same file again changes nothing.
   const categories = await api("{ categories { children { slug } } }");
@@ -586,7 +649,7 @@ try {
   await badInput(browser, products);
   console.log("ok - bad input: wrong password, declined card, network failure mid-checkout, sold out, expired sessions");
   await adminJourney(browser, bought);
-  console.log("ok - an admin creates and restocks a product, refunds an order, edits a template, manages an API client and publishes a review");
+  console.log("ok - an admin creates and restocks a product, uploads an image of one variant, gives its category a typed attribute, refunds an order, edits a template, manages an API client and publishes a review");
   console.log(`ok - axe-core: no serious or critical violations on ${checked.join(", ")}`);
 } catch (error) {
   failed = true;

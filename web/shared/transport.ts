@@ -1,5 +1,6 @@
 // How the apps' operations reach the router: production builds send the persisted id of each
-// operation (from the manifest) instead of its text; every request carries the access token,
+// operation (from the manifest) instead of its text; an operation with files (urql makes a
+// GraphQL multipart request of it) keeps its files and map; every request carries the access token,
 // refreshed shortly before it expires and once more when the router says UNAUTHENTICATED. When
 // the refresh token no longer works, the session ends as "expired" and the app says so.
 import { stringifyDocument } from "@urql/core";
@@ -67,27 +68,35 @@ export function createTransport(store: SessionStore, persisted: boolean): typeof
     return refreshing;
   }
 
-  function post(body: RequestBody, token: string | undefined, signal?: AbortSignal | null) {
+  /** Posts an operation; `files` is urql's multipart form (its map and files) when it has any. */
+  function post(body: RequestBody, token: string | undefined, signal?: AbortSignal | null, files?: FormData) {
     const headers: Record<string, string> = {
-      "content-type": "application/json",
       accept: "application/graphql-response+json, application/json",
     };
     if (token) headers.authorization = `Bearer ${token}`;
-    return fetch(GRAPHQL_PATH, {
-      method: "POST",
-      headers,
-      body: JSON.stringify(requestBody(body, persisted)),
-      signal,
-    });
+    const operation = JSON.stringify(requestBody(body, persisted));
+    let sent: BodyInit = operation;
+    if (files) {
+      // The browser writes the multipart content type with its boundary.
+      const form = new FormData();
+      form.append("operations", operation);
+      for (const [name, value] of files) if (name !== "operations") form.append(name, value);
+      sent = form;
+    } else {
+      headers["content-type"] = "application/json";
+    }
+    return fetch(GRAPHQL_PATH, { method: "POST", headers, body: sent, signal });
   }
 
   return async (_input, init) => {
-    const body = JSON.parse(String(init?.body ?? "{}")) as RequestBody;
+    const files = init?.body instanceof FormData ? init.body : undefined;
+    const text = files ? String(files.get("operations") ?? "{}") : String(init?.body ?? "{}");
+    const body = JSON.parse(text) as RequestBody;
     if (store.current && store.current.expiresAt - Date.now() < REFRESH_MARGIN_MS) await refresh();
     const token = store.current?.accessToken;
-    const response = await post(body, token, init?.signal);
+    const response = await post(body, token, init?.signal, files);
     if (!token || !(await isUnauthenticated(response))) return response;
-    return (await refresh()) ? post(body, store.current?.accessToken, init?.signal) : response;
+    return (await refresh()) ? post(body, store.current?.accessToken, init?.signal, files) : response;
   };
 }
 

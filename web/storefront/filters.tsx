@@ -49,21 +49,27 @@ export function BrandFilter({
   );
 }
 
-/** An option's values to tick (`option` parameters as `Name:Value`, Colour:Blue), with counts. */
-export function OptionFilter({
+/** Where a facet's ticked values live in the URL: `option` (variant options) or `attr`
+ * (category attributes) parameters, each `Name:Value` (Colour:Blue). */
+export type FacetParam = "option" | "attr";
+
+/** An option's or attribute's values to tick, with counts. */
+export function FacetFilter({
   facet,
+  param,
   params,
   update,
 }: {
   facet: { name: string; values: readonly { value: string; count: number }[] };
+  param: FacetParam;
   params: URLSearchParams;
   update: Update;
 }) {
-  const chosen = params.getAll("option");
+  const chosen = params.getAll(param);
   const toggle = (key: string, on: boolean) =>
     update((next) => {
-      next.delete("option");
-      for (const option of on ? [...chosen, key] : chosen.filter((c) => c !== key)) next.append("option", option);
+      next.delete(param);
+      for (const value of on ? [...chosen, key] : chosen.filter((c) => c !== key)) next.append(param, value);
     });
   return (
     <fieldset>
@@ -81,9 +87,9 @@ export function OptionFilter({
   );
 }
 
-/** The `option` parameters (`Name:Value`) as the search filter's option values. */
-export function optionValues(params: URLSearchParams): { name: string; value: string }[] | null {
-  const chosen = params.getAll("option").flatMap((key) => {
+/** The `param` parameters (`Name:Value`) as the search filter's option or attribute values. */
+export function facetValues(params: URLSearchParams, param: FacetParam): { name: string; value: string }[] | null {
+  const chosen = params.getAll(param).flatMap((key) => {
     const at = key.indexOf(":");
     return at > 0 ? [{ name: key.slice(0, at), value: key.slice(at + 1) }] : [];
   });

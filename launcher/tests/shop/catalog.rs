@@ -285,7 +285,7 @@ async fn an_admin_creates_a_product_and_search_finds_it_seconds_later() {
             "sku": "zz-quokka-1", "name": "Quokka Trail Lantern", "description": "A lantern for night walks.",
             "categoryId": category, "brandId": brand, "status": "ACTIVE",
             "price": { "amount": "42.50", "currencyCode": "USD" },
-            "attributes": [{ "name": "color", "value": "amber" }],
+            "attributes": [{ "name": "color", "value": "rust" }],
             "media": [{ "url": "https://images.example.com/quokka.jpg", "alt": "Lantern" }],
             "weightGrams": 640
         })))

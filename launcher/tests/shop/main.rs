@@ -14,6 +14,7 @@ mod embedded;
 mod frontend_queries;
 mod hardening;
 mod inventory;
+mod media;
 mod metrics;
 mod migration;
 mod money;

@@ -15,20 +15,35 @@ use super::transport::SubgraphResponse;
 use super::value::{Object, Value};
 use super::{push_errors, ExecutionContext};
 use crate::graphql_error::GraphQLError;
+use crate::pipeline::uploads;
 use crate::supergraph::Supergraph;
 
 pub(super) async fn execute_root_fetch(ctx: &ExecutionContext<'_>, fetch: &FetchNode) {
-    let body = request_body(
-        &fetch.operation.document_str,
-        fetch.variable_usages.as_ref(),
-        ctx.variables,
-        &[],
-    );
-    let response = match ctx
-        .transport
-        .fetch(&fetch.service_name, body, ctx.headers, ctx.shareable)
-        .await
-    {
+    let used = fetch.variable_usages.iter().flatten().map(String::as_str);
+    let files = ctx.uploads.for_variables(used);
+    let response = if files.is_empty() {
+        let body = request_body(
+            &fetch.operation.document_str,
+            fetch.variable_usages.as_ref(),
+            ctx.variables,
+            &[],
+        );
+        ctx.transport
+            .fetch(&fetch.service_name, body, ctx.headers, ctx.shareable)
+            .await
+    } else {
+        let operations = request_body(
+            &fetch.operation.document_str,
+            fetch.variable_usages.as_ref(),
+            &uploads::with_nulls(ctx.variables, &files),
+            &[],
+        );
+        let (body, boundary) = uploads::multipart_body(&operations, &files);
+        ctx.transport
+            .fetch_multipart(&fetch.service_name, body, &boundary, ctx.headers)
+            .await
+    };
+    let response = match response {
         Ok(response) => response,
         Err(error) => {
             push_errors(ctx, [fetch_failed(&fetch.service_name, &error, None)]);

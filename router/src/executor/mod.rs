@@ -10,6 +10,7 @@ pub mod merge;
 pub mod transport;
 pub mod value;
 
+use crate::pipeline::uploads::Uploads;
 use std::sync::Mutex;
 
 use apollo_compiler::response::{JsonMap, JsonValue};
@@ -35,6 +36,8 @@ struct ExecutionContext<'a> {
     supergraph: &'a Supergraph,
     transport: &'a Transport,
     variables: &'a JsonMap,
+    /// Files of a multipart request, sent with the root fetches that use their variables.
+    uploads: &'a Uploads,
     headers: &'a HeaderMap,
     /// Whether identical subgraph requests may share a call (queries; never mutations).
     shareable: bool,
@@ -50,6 +53,7 @@ pub async fn execute_plan(
     transport: &Transport,
     plan: &QueryPlan,
     variables: &JsonMap,
+    uploads: &Uploads,
     headers: &HeaderMap,
     is_query: bool,
 ) -> ExecutionOutput {
@@ -57,6 +61,7 @@ pub async fn execute_plan(
         supergraph,
         transport,
         variables,
+        uploads,
         headers,
         shareable: is_query,
         data: Mutex::new(Value::Object(Object::new())),

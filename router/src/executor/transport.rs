@@ -273,6 +273,35 @@ impl Transport {
         client_headers: &HeaderMap,
         shareable: bool,
     ) -> Result<SubgraphResponse, TransportError> {
+        let json = http::HeaderValue::from_static("application/json");
+        self.fetch_measured(subgraph, body, json, client_headers, shareable)
+            .await
+    }
+
+    /// Sends a multipart request (a mutation's files, see [`crate::pipeline::uploads`]);
+    /// never shared.
+    pub async fn fetch_multipart(
+        &self,
+        subgraph: &str,
+        body: Vec<u8>,
+        boundary: &str,
+        client_headers: &HeaderMap,
+    ) -> Result<SubgraphResponse, TransportError> {
+        let content_type =
+            http::HeaderValue::from_str(&format!("multipart/form-data; boundary={boundary}"))
+                .expect("a boundary of letters, digits and dashes is a valid header value");
+        self.fetch_measured(subgraph, body, content_type, client_headers, false)
+            .await
+    }
+
+    async fn fetch_measured(
+        &self,
+        subgraph: &str,
+        body: Vec<u8>,
+        content_type: http::HeaderValue,
+        client_headers: &HeaderMap,
+        shareable: bool,
+    ) -> Result<SubgraphResponse, TransportError> {
         let started = std::time::Instant::now();
         let span = tracing::info_span!(
             "fetch",
@@ -281,7 +310,7 @@ impl Transport {
             subgraph,
         );
         let answer = self
-            .fetch_unmeasured(subgraph, body, client_headers, shareable)
+            .fetch_unmeasured(subgraph, body, content_type, client_headers, shareable)
             .instrument(span)
             .await;
         let code = answer.as_ref().err().map(TransportError::code);
@@ -293,6 +322,7 @@ impl Transport {
         &self,
         subgraph: &str,
         body: Vec<u8>,
+        content_type: http::HeaderValue,
         client_headers: &HeaderMap,
         shareable: bool,
     ) -> Result<SubgraphResponse, TransportError> {
@@ -311,6 +341,7 @@ impl Transport {
                 self.client.clone(),
                 endpoint.clone(),
                 body,
+                content_type,
                 self.forwarded_headers(client_headers),
             );
             self.inflight
@@ -323,6 +354,7 @@ impl Transport {
                 self.client.clone(),
                 endpoint.clone(),
                 body,
+                content_type,
                 self.forwarded_headers(client_headers),
             )
             .await?
@@ -372,13 +404,14 @@ async fn send(
     client: HttpClient,
     endpoint: Arc<Endpoint>,
     body: Bytes,
+    content_type: http::HeaderValue,
     headers: Vec<(&'static str, http::HeaderValue)>,
 ) -> Result<RawAnswer, TransportError> {
     let permit = match &endpoint.breaker {
         Some(breaker) => Some(breaker.permit().ok_or(TransportError::CircuitOpen)?),
         None => None,
     };
-    let answer = call(client, &endpoint, body, headers).await;
+    let answer = call(client, &endpoint, body, content_type, headers).await;
     if let Some(permit) = permit {
         permit.record(matches!(&answer, Ok(a) if !a.status.is_server_error()));
     }
@@ -389,10 +422,11 @@ async fn call(
     client: HttpClient,
     endpoint: &Endpoint,
     body: Bytes,
+    content_type: http::HeaderValue,
     headers: Vec<(&'static str, http::HeaderValue)>,
 ) -> Result<RawAnswer, TransportError> {
     let mut request = http::Request::post(endpoint.uri.clone())
-        .header(http::header::CONTENT_TYPE, "application/json")
+        .header(http::header::CONTENT_TYPE, content_type)
         .header(
             http::header::ACCEPT,
             "application/graphql-response+json, application/json",

@@ -18,6 +18,7 @@ use http::{HeaderMap, HeaderValue};
 
 use super::execute::execute_operation;
 use super::prepare::PreparedOperation;
+use super::uploads::Uploads;
 use super::PipelineError;
 use crate::executor::transport::identity_header_values;
 use crate::inflight::{HashedKey, Inflight};
@@ -75,11 +76,12 @@ pub async fn execute_deduplicated(
     state: &Arc<AppState>,
     prepared: Arc<PreparedOperation>,
     variables: Valid<JsonMap>,
+    uploads: &Uploads,
     headers: &HeaderMap,
 ) -> Result<Bytes, PipelineError> {
     let dedupe = &state.client_dedupe;
     if !dedupe.enabled || !prepared.operation_type().is_query() {
-        return Ok(execute_operation(state, &prepared, &variables, headers).await);
+        return Ok(execute_operation(state, &prepared, &variables, uploads, headers).await);
     }
     let key = HashedKey::new(ClientKey {
         operation: prepared.clone(),
@@ -88,7 +90,10 @@ pub async fn execute_deduplicated(
     });
     let state = state.clone();
     let headers = headers.clone();
-    let execution = async move { execute_operation(&state, &prepared, &variables, &headers).await };
+    // Queries carry no files (see `uploads`).
+    let execution = async move {
+        execute_operation(&state, &prepared, &variables, &Uploads::default(), &headers).await
+    };
     dedupe
         .inflight
         .run(key, execution)

@@ -8,6 +8,7 @@ use http::HeaderMap;
 
 use super::prepare::PreparedOperation;
 use super::respond::shape_response;
+use super::uploads::Uploads;
 use crate::executor::execute_plan;
 use crate::executor::value::Value;
 use crate::AppState;
@@ -17,6 +18,7 @@ pub async fn execute_operation(
     state: &AppState,
     prepared: &PreparedOperation,
     variables: &Valid<JsonMap>,
+    uploads: &Uploads,
     headers: &HeaderMap,
 ) -> Bytes {
     let (data, errors) = match &prepared.plan {
@@ -26,6 +28,7 @@ pub async fn execute_operation(
                 &state.transport,
                 plan,
                 variables,
+                uploads,
                 headers,
                 prepared.operation_type().is_query(),
             )

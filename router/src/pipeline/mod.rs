@@ -1,5 +1,6 @@
 //! The request pipeline, one stage per module, run in this order by [`run_pipeline`]:
-//! 1. [`request`]: HTTP -> GraphQL request (the server calls it before the rest);
+//! 1. [`request`]: HTTP -> GraphQL request (the server calls it before the rest; [`uploads`]
+//!    reads a multipart request's files);
 //! 2. [`authenticate`]: the caller from a verified bearer token;
 //! 3. [`persisted`]: the operation text, from a persisted operation's id or as sent (partners
 //!    may only run published operations);
@@ -25,6 +26,7 @@ pub mod project;
 pub mod rate_limit;
 pub mod request;
 pub mod respond;
+pub mod uploads;
 pub mod variables;
 
 use std::sync::Arc;
@@ -75,6 +77,9 @@ async fn run_stages(
     labels.set_operation(prepared.operation.name.as_deref());
     register(&state.persisted, document).await;
     ensure_method_allows(&request, prepared.operation_type())?;
+    if !request.uploads.is_empty() && !prepared.operation_type().is_mutation() {
+        return Err(PipelineError::UploadsOutsideMutation);
+    }
     let kind = if prepared.operation_type().is_mutation() {
         OperationKind::Mutation
     } else {
@@ -99,7 +104,7 @@ async fn run_stages(
     if let (Some(estimated), true) = (cost, demand.enabled) {
         check_cost(estimated, demand)?;
     }
-    let body = execute_deduplicated(state, prepared, variables, headers).await?;
+    let body = execute_deduplicated(state, prepared, variables, &request.uploads, headers).await?;
     match cost {
         Some(estimated) if wants_cost => Ok(Bytes::from(with_cost_extension(
             &body,
@@ -120,6 +125,10 @@ pub enum PipelineError {
     UnsupportedMediaType(String),
     #[error("the request body is larger than {0} bytes")]
     PayloadTooLarge(usize),
+    #[error("file {file:?} is larger than {max_bytes} bytes")]
+    UploadTooLarge { file: String, max_bytes: usize },
+    #[error("files may only be sent with a mutation")]
+    UploadsOutsideMutation,
     #[error("only queries may be sent with GET; use POST for mutations")]
     MutationOverGet,
     #[error("the operation could not be parsed")]
@@ -162,7 +171,10 @@ impl PipelineError {
         match self {
             PipelineError::BadRequest(_) => "BAD_REQUEST",
             PipelineError::UnsupportedMediaType(_) => "UNSUPPORTED_MEDIA_TYPE",
-            PipelineError::PayloadTooLarge(_) => "PAYLOAD_TOO_LARGE",
+            PipelineError::PayloadTooLarge(_) | PipelineError::UploadTooLarge { .. } => {
+                "PAYLOAD_TOO_LARGE"
+            }
+            PipelineError::UploadsOutsideMutation => "BAD_REQUEST",
             PipelineError::MutationOverGet => "METHOD_NOT_ALLOWED",
             PipelineError::Parse(_) => "GRAPHQL_PARSE_FAILED",
             PipelineError::Validation(_) => "GRAPHQL_VALIDATION_FAILED",
@@ -196,7 +208,10 @@ impl PipelineError {
         match self {
             PipelineError::BadRequest(_) => StatusCode::BAD_REQUEST,
             PipelineError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            PipelineError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            PipelineError::PayloadTooLarge(_) | PipelineError::UploadTooLarge { .. } => {
+                StatusCode::PAYLOAD_TOO_LARGE
+            }
+            PipelineError::UploadsOutsideMutation => StatusCode::BAD_REQUEST,
             PipelineError::MutationOverGet => StatusCode::METHOD_NOT_ALLOWED,
             PipelineError::Planning(_) | PipelineError::Internal(_) => {
                 StatusCode::INTERNAL_SERVER_ERROR

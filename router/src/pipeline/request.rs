@@ -18,11 +18,13 @@ pub struct GraphQLRequest {
     pub extensions: JsonMap,
     /// GET requests may only run queries.
     pub is_get: bool,
+    /// Files sent with a multipart request (see [`super::uploads`]).
+    pub uploads: super::uploads::Uploads,
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct RawBody {
+pub(super) struct RawBody {
     query: Option<JsonValue>,
     document_id: Option<JsonValue>,
     operation_name: Option<JsonValue>,
@@ -40,6 +42,7 @@ pub fn parse_post_body(headers: &HeaderMap, body: &[u8]) -> Result<GraphQLReques
         .as_ref()
         .is_some_and(|m| m.subtype() == mime::JSON || m.suffix() == Some(mime::JSON));
     if !is_json {
+        // Multipart requests (files) are read by `uploads::parse_multipart`.
         return Err(PipelineError::UnsupportedMediaType(
             content_type.to_string(),
         ));
@@ -89,7 +92,7 @@ pub fn ensure_method_allows(
     Ok(())
 }
 
-fn build_request(raw: RawBody, is_get: bool) -> Result<GraphQLRequest, PipelineError> {
+pub(super) fn build_request(raw: RawBody, is_get: bool) -> Result<GraphQLRequest, PipelineError> {
     let as_string = |value: Option<JsonValue>, what: &str| match value {
         Some(JsonValue::String(s)) => Ok(Some(s.as_str().to_string())),
         Some(JsonValue::Null) | None => Ok(None),
@@ -114,6 +117,7 @@ fn build_request(raw: RawBody, is_get: bool) -> Result<GraphQLRequest, PipelineE
         variables: as_map(raw.variables, "variables")?,
         extensions: as_map(raw.extensions, "extensions")?,
         is_get,
+        uploads: Default::default(),
     })
 }
 

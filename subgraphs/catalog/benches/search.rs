@@ -105,6 +105,24 @@ async fn main() {
             },
         ),
         (
+            "attribute facets: Color + Size",
+            SearchRequest {
+                query: "classic".into(),
+                attribute_values: vec!["Color:Black".into(), "Color:Navy".into(), "Size:M".into()],
+                limit: 20,
+                ..Default::default()
+            },
+        ),
+        (
+            "browse by attribute, newest",
+            SearchRequest {
+                attribute_values: vec!["Color:Olive".into()],
+                sort: SearchSort::Newest,
+                limit: 20,
+                ..Default::default()
+            },
+        ),
+        (
             "browse all, newest, page 5",
             SearchRequest {
                 sort: SearchSort::Newest,

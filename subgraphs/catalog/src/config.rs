@@ -26,9 +26,31 @@ pub enum SearchSettings {
     Meilisearch(MeilisearchSettings),
 }
 
+/// Where product images are kept and how their URLs start.
+#[derive(Clone, Debug)]
+pub struct MediaSettings {
+    /// `CATALOG_MEDIA_STORE`: an object store URL (`s3://bucket/prefix`, credentials from the
+    /// usual `AWS_*` variables, `AWS_ENDPOINT` for any S3-compatible service); when unset, the
+    /// directory `media` in the data directory.
+    pub store: MediaStoreLocation,
+    /// `CATALOG_MEDIA_PUBLIC_URL`: what an uploaded image's URL starts with (a CDN in front of
+    /// the bucket, say); `/media`, which the catalog and the embedded shop's router serve, when
+    /// unset.
+    pub public_url: String,
+    /// `CATALOG_MEDIA_MAX_BYTES`: the largest image an admin may upload (10 MiB by default).
+    pub max_bytes: usize,
+}
+
+#[derive(Clone, Debug)]
+pub enum MediaStoreLocation {
+    Directory(PathBuf),
+    Url(String),
+}
+
 #[derive(Clone, Debug)]
 pub struct CatalogSettings {
     pub search: SearchSettings,
+    pub media: MediaSettings,
 }
 
 impl OwnSettings for CatalogSettings {
@@ -48,6 +70,18 @@ impl OwnSettings for CatalogSettings {
                 None => SearchSettings::Directory(common.data_dir.join("search")),
             }
         };
-        Ok(Self { search })
+        let media = MediaSettings {
+            store: match env.optional("MEDIA_STORE") {
+                Some(url) => MediaStoreLocation::Url(url),
+                None => MediaStoreLocation::Directory(common.data_dir.join("media")),
+            },
+            public_url: env
+                .optional("MEDIA_PUBLIC_URL")
+                .unwrap_or_else(|| "/media".into())
+                .trim_end_matches('/')
+                .to_string(),
+            max_bytes: env.parse_or("MEDIA_MAX_BYTES", 10 * 1024 * 1024)?,
+        };
+        Ok(Self { search, media })
     }
 }

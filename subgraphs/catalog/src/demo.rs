@@ -5,6 +5,7 @@ use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
+use crate::domain::attributes::{AttributeDefinition, AttributeKind};
 use crate::domain::slug::slugify;
 use crate::domain::{Attribute, Media, OptionValue, ProductOption};
 use crate::store::{BrandRow, CategoryRow, ProductRow, VariantRow};
@@ -394,6 +395,29 @@ pub struct DemoCatalog {
 /// Size x Colour, so the demo shop shows a variant picker.
 pub const VARIANT_DEMO_FROM: usize = 30;
 
+/// The attributes of a leaf category's products, as the generator gives them values.
+fn leaf_attributes(leaf: &Leaf) -> Vec<AttributeDefinition> {
+    let choice = |name: &str, choices: &[&str]| AttributeDefinition {
+        name: name.into(),
+        kind: AttributeKind::Choice,
+        unit: None,
+        choices: choices.iter().map(|c| c.to_string()).collect(),
+    };
+    let mut definitions = vec![
+        choice("Color", COLORS),
+        AttributeDefinition {
+            name: "Material".into(),
+            kind: AttributeKind::Text,
+            unit: None,
+            choices: Vec::new(),
+        },
+    ];
+    if !leaf.sizes.is_empty() {
+        definitions.push(choice("Size", leaf.sizes));
+    }
+    definitions
+}
+
 /// The demo T-shirt's options, and each size's surcharge in cents.
 const TEE_SIZES: [(&str, i64); 3] = [("S", 0), ("M", 200), ("L", 400)];
 const TEE_COLOURS: [&str; 2] = ["Navy", "Sand"];
@@ -409,7 +433,7 @@ fn t_shirt(product: &mut ProductRow, category_id: &str, rng: &mut ChaCha8Rng) ->
         relaxed fit. Machine washable; free returns within 30 days."
         .into();
     let attributes = [Attribute {
-        name: "material".into(),
+        name: "Material".into(),
         value: "Organic Cotton".into(),
     }];
     product.attributes = serde_json::to_string(&attributes).unwrap_or_else(|_| "[]".into());
@@ -419,6 +443,9 @@ fn t_shirt(product: &mut ProductRow, category_id: &str, rng: &mut ChaCha8Rng) ->
             product.sku.to_lowercase()
         ),
         alt: Some(product.name.clone()),
+        width: Some(800),
+        height: Some(800),
+        variant_ids: Vec::new(),
     }];
     product.media = serde_json::to_string(&media).unwrap_or_else(|_| "[]".into());
     let options = vec![
@@ -486,6 +513,7 @@ pub fn generate(count: usize, seed: u64) -> DemoCatalog {
             parent_id: None,
             name: root.to_string(),
             slug: slugify(root),
+            attributes: Vec::new(),
             created_at: EPOCH_MS,
         };
         categories.push(root_row.clone());
@@ -495,6 +523,7 @@ pub fn generate(count: usize, seed: u64) -> DemoCatalog {
                 parent_id: Some(root_row.id.clone()),
                 name: child.name.to_string(),
                 slug: slugify(child.name),
+                attributes: leaf_attributes(child),
                 created_at: EPOCH_MS,
             };
             leaves.push((row.id.clone(), child));
@@ -516,15 +545,18 @@ pub fn generate(count: usize, seed: u64) -> DemoCatalog {
             let dollars = rng.gen_range(leaf.price.0..=leaf.price.1);
             let cents = [0, 49, 95, 99][rng.gen_range(0..4)];
             let mut attributes = vec![
-                Attribute { name: "color".into(), value: color.into() },
-                Attribute { name: "material".into(), value: material.into() },
+                Attribute { name: "Color".into(), value: color.into() },
+                Attribute { name: "Material".into(), value: material.into() },
             ];
             if let Some(size) = leaf.sizes.choose(&mut rng) {
-                attributes.push(Attribute { name: "size".into(), value: size.to_string() });
+                attributes.push(Attribute { name: "Size".into(), value: size.to_string() });
             }
             let media = vec![Media {
                 url: format!("https://picsum.photos/seed/{}/800/800", sku.to_lowercase()),
                 alt: Some(name.clone()),
+                width: Some(800),
+                height: Some(800),
+                variant_ids: Vec::new(),
             }];
             let description = format!(
                 "The {adjective} {noun} by {brand} in {color}, made from {material}. {} Part of our {} range; {}.",

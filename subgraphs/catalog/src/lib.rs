@@ -5,6 +5,7 @@ pub mod consumers;
 pub mod demo;
 pub mod domain;
 pub mod graphql;
+pub mod media_store;
 pub mod search;
 pub mod service;
 pub mod store;
@@ -33,7 +34,8 @@ pub static MIGRATIONS: storage::migrations::Migrations = storage::migrations!(
         "0002_events.sql",
         "0003_variants.sql",
         "0004_product_options.sql",
-        "0005_slug_history.sql"
+        "0005_slug_history.sql",
+        "0006_category_attributes.sql"
     ]
 );
 
@@ -116,9 +118,13 @@ impl Subgraph for Catalog {
     async fn build(resources: Resources<'_, CatalogSettings>) -> anyhow::Result<Self> {
         let store: Arc<CatalogStore> = Arc::new(CatalogStore::new(resources.database));
         let engine = search_engine(&resources.settings.own.search).await?;
+        let media = Arc::new(media_store::MediaStore::open(
+            &resources.settings.own.media,
+        )?);
         let service = Arc::new(CatalogService::new(
             store,
             engine,
+            media,
             resources.events.clone(),
             resources.settings.common.currency,
         ));
@@ -140,6 +146,11 @@ impl Subgraph for Catalog {
 
     fn per_request(&self, request: async_graphql::Request) -> async_graphql::Request {
         graphql::request_data(&self.service, request)
+    }
+
+    /// `/media/{key}`: uploaded product images.
+    fn routes(self: &Arc<Self>) -> axum::Router {
+        self.service.media.clone().routes()
     }
 
     /// Indexes product changes as they arrive on the bus.

@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 
+use crate::domain::attributes::AttributeDefinition;
 use crate::store::CategoryRow;
 
 /// The ids from the root down to `id` (cycles cut off).
@@ -34,4 +35,17 @@ pub fn category_subtree(
             .cloned()
             .collect(),
     )
+}
+
+/// The attribute definitions a category's products have: those of its ancestors, root first,
+/// then its own.
+pub fn attribute_definitions(
+    categories: &HashMap<String, CategoryRow>,
+    id: &str,
+) -> Vec<AttributeDefinition> {
+    category_path(categories, id)
+        .iter()
+        .filter_map(|id| categories.get(id))
+        .flat_map(|c| c.attributes.iter().cloned())
+        .collect()
 }

@@ -15,6 +15,8 @@ import {
 import { formatDate, humanize, variantTitle } from "../../shared/format";
 import { useIdempotencyKey } from "../../shared/idempotency";
 import { ErrorMessage, Field, Money, Pager, Query, UserErrors } from "../../shared/ui";
+import { CategoryAttributes, ProductAttributes } from "./Attributes";
+import { Media } from "./Media";
 import { Options, Variants } from "./Variants";
 
 export function ProductsPage() {
@@ -248,6 +250,9 @@ export function ProductPage() {
             />
             <Options product={product} />
             <Variants product={product} />
+            <Media product={product} />
+            <ProductAttributes product={product} />
+            {product.category && <CategoryAttributes category={product.category} />}
           </>
         );
       }}

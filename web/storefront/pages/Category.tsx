@@ -1,8 +1,8 @@
 import { Link, useParams } from "wouter";
 import { useQuery } from "urql";
-import { CategoryPageDocument, type ProductSort } from "../../shared/generated/graphql";
+import { CategoryPageDocument, type ProductSearchSort } from "../../shared/generated/graphql";
 import { Field, Pager, Query } from "../../shared/ui";
-import { BrandFilter, PriceFilter, useListParams } from "../filters";
+import { BrandFilter, FacetFilter, facetValues, PriceFilter, useListParams } from "../filters";
 import { ProductGrid } from "../ProductCard";
 
 const PAGE_SIZE = 24;
@@ -10,8 +10,9 @@ const PAGE_SIZE = 24;
 export function CategoryPage() {
   const { slug } = useParams<{ slug: string }>();
   const { params, update, cursors, setCursors } = useListParams();
-  const sort = (params.get("sort") as ProductSort | null) ?? "NEWEST";
+  const sort = (params.get("sort") as ProductSearchSort | null) ?? "NEWEST";
   const brandIds = params.getAll("brand");
+  // The category's products come from search, which also counts brands, options and attributes.
   const [result, refetch] = useQuery({
     query: CategoryPageDocument,
     variables: {
@@ -19,9 +20,14 @@ export function CategoryPage() {
       first: PAGE_SIZE,
       after: cursors[cursors.length - 1],
       sort,
-      brandIds: brandIds.length ? brandIds : null,
-      minPrice: params.get("min") || null,
-      maxPrice: params.get("max") || null,
+      filter: {
+        categorySlug: slug,
+        brandIds: brandIds.length ? brandIds : null,
+        minPrice: params.get("min") || null,
+        maxPrice: params.get("max") || null,
+        optionValues: facetValues(params, "option"),
+        attributeValues: facetValues(params, "attr"),
+      },
     },
   });
   return (
@@ -60,15 +66,25 @@ export function CategoryPage() {
                   </select>
                 </Field>
                 <PriceFilter params={params} update={update} />
-                <BrandFilter brands={data.brands} params={params} update={update} />
+                <BrandFilter
+                  brands={data.searchProducts.facets.brands.map(({ brand, count }) => ({ ...brand, count }))}
+                  params={params}
+                  update={update}
+                />
+                {data.searchProducts.facets.attributes.map((facet) => (
+                  <FacetFilter key={facet.name} facet={facet} param="attr" params={params} update={update} />
+                ))}
+                {data.searchProducts.facets.options.map((facet) => (
+                  <FacetFilter key={facet.name} facet={facet} param="option" params={params} update={update} />
+                ))}
               </aside>
               <section aria-label="Products">
-                <p className="muted">{data.category.products.totalCount} products</p>
-                <ProductGrid products={data.category.products.edges.map((edge) => edge.node)} />
+                <p className="muted">{data.searchProducts.totalCount} products</p>
+                <ProductGrid products={data.searchProducts.edges.map((edge) => edge.node)} />
                 <Pager
                   cursors={cursors}
-                  hasNextPage={data.category.products.pageInfo.hasNextPage}
-                  endCursor={data.category.products.pageInfo.endCursor}
+                  hasNextPage={data.searchProducts.pageInfo.hasNextPage}
+                  endCursor={data.searchProducts.pageInfo.endCursor}
                   onChange={setCursors}
                 />
               </section>

@@ -36,29 +36,7 @@ export function ProductPage() {
                 ))}
               </nav>
             )}
-            <div className="product">
-              <div className="product-media">
-                {product.media.map((media) => (
-                  <img key={media.url} src={media.url} alt={media.alt ?? product.name} width={800} height={800} />
-                ))}
-              </div>
-              <div>
-                <h1>{product.name}</h1>
-                {product.brand && <p className="muted">{product.brand.name}</p>}
-                <Purchase product={product} />
-                <p>{product.description}</p>
-                {product.attributes.length > 0 && (
-                  <dl>
-                    {product.attributes.map((attribute) => (
-                      <div key={attribute.name} className="row">
-                        <dt>{attribute.name}</dt>
-                        <dd>{attribute.value}</dd>
-                      </div>
-                    ))}
-                  </dl>
-                )}
-              </div>
-            </div>
+            <ProductDetail product={product} />
             <section aria-labelledby="reviews">
               <h2 id="reviews">Reviews</h2>
               {rating.count === 0 ? (
@@ -117,17 +95,69 @@ function variantWith(variants: PageVariant[], chosen: Record<string, string>): P
   return variants.find((v) => v.optionValues.every((o) => chosen[o.name] === o.value));
 }
 
+type Choice = Record<string, string>;
+
+/** The images, the details and the purchase of the variant the shopper picks (first in stock). */
+function ProductDetail({ product }: { product: PageProduct }) {
+  const firstInStock = product.variants.find((v) => v.availability.inStock) ?? product.variants[0];
+  const [chosen, setChosen] = useState<Choice>(() =>
+    Object.fromEntries((firstInStock?.optionValues ?? []).map((o) => [o.name, o.value])),
+  );
+  const variant = useMemo(() => variantWith(product.variants, chosen), [product.variants, chosen]);
+  // The picked variant's own images first, then those of the whole product.
+  const images = [
+    ...product.media.filter((m) => variant && m.variantIds.includes(variant.id)),
+    ...product.media.filter((m) => m.variantIds.length === 0),
+  ];
+  return (
+    <div className="product">
+      <div className="product-media">
+        {images.map((media) => (
+          <img
+            key={media.id}
+            src={media.url}
+            alt={media.alt ?? product.name}
+            width={media.width ?? 800}
+            height={media.height ?? 800}
+          />
+        ))}
+      </div>
+      <div>
+        <h1>{product.name}</h1>
+        {product.brand && <p className="muted">{product.brand.name}</p>}
+        <Purchase product={product} chosen={chosen} setChosen={setChosen} variant={variant} />
+        <p>{product.description}</p>
+        {product.attributes.length > 0 && (
+          <dl>
+            {product.attributes.map((attribute) => (
+              <div key={attribute.name} className="row">
+                <dt>{attribute.name}</dt>
+                <dd>{attribute.value}</dd>
+              </div>
+            ))}
+          </dl>
+        )}
+      </div>
+    </div>
+  );
+}
+
 /**
  * Price, stock and "Add to cart" for the variant the shopper picks: one group of choices per
  * option; a value whose combination with the other choices is not sold is disabled, one that is
  * sold out says so.
  */
-function Purchase({ product }: { product: PageProduct }) {
-  const firstInStock = product.variants.find((v) => v.availability.inStock) ?? product.variants[0];
-  const [chosen, setChosen] = useState<Record<string, string>>(() =>
-    Object.fromEntries((firstInStock?.optionValues ?? []).map((o) => [o.name, o.value])),
-  );
-  const variant = useMemo(() => variantWith(product.variants, chosen), [product.variants, chosen]);
+function Purchase({
+  product,
+  chosen,
+  setChosen,
+  variant,
+}: {
+  product: PageProduct;
+  chosen: Choice;
+  setChosen: (choice: Choice) => void;
+  variant: PageVariant | undefined;
+}) {
   const availability = variant?.availability;
   return (
     <>

@@ -2,7 +2,7 @@ import { useQuery } from "urql";
 import { SearchProductsDocument, type ProductSearchSort } from "../../shared/generated/graphql";
 import { formatMoney } from "../../shared/format";
 import { Field, Pager, Query } from "../../shared/ui";
-import { BrandFilter, OptionFilter, optionValues, PriceFilter, useListParams } from "../filters";
+import { BrandFilter, FacetFilter, facetValues, PriceFilter, useListParams } from "../filters";
 import { ProductGrid } from "../ProductCard";
 
 const PAGE_SIZE = 24;
@@ -25,7 +25,8 @@ export function SearchPage() {
         categoryId,
         minPrice: params.get("min") || null,
         maxPrice: params.get("max") || null,
-        optionValues: optionValues(params),
+        optionValues: facetValues(params, "option"),
+        attributeValues: facetValues(params, "attr"),
       },
     },
     pause: !query,
@@ -75,7 +76,10 @@ export function SearchPage() {
                   )}
                 </fieldset>
                 {search.facets.options.map((facet) => (
-                  <OptionFilter key={facet.name} facet={facet} params={params} update={update} />
+                  <FacetFilter key={facet.name} facet={facet} param="option" params={params} update={update} />
+                ))}
+                {search.facets.attributes.map((facet) => (
+                  <FacetFilter key={facet.name} facet={facet} param="attr" params={params} update={update} />
                 ))}
                 <p className="muted">
                   Prices:{" "}

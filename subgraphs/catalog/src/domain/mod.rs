@@ -1,10 +1,13 @@
 //! Validated catalog values and the rules for product changes.
 
+pub mod attributes;
 pub mod import;
 pub mod json_lines;
+pub mod media;
 pub mod product;
 pub mod slug;
 pub mod variant;
 
-pub use product::{Attribute, Media, Product, ProductStatus};
+pub use media::Media;
+pub use product::{Attribute, Product, ProductStatus};
 pub use variant::{default_variant_id, OptionValue, ProductOption, Variant, VariantRuleError};

@@ -43,7 +43,7 @@ pub struct Product {
     pub category_id: String,
     pub price: Money,
     pub attributes: Vec<Attribute>,
-    pub media: Vec<Media>,
+    pub media: Vec<super::media::Media>,
     pub status: ProductStatus,
     pub weight_grams: Option<i64>,
     /// Empty for a product sold as its default variant.
@@ -68,14 +68,6 @@ pub struct Attribute {
     pub value: String,
 }
 
-/// An image of the product.
-#[derive(SimpleObject, InputObject, Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[graphql(input_name = "MediaInput")]
-pub struct Media {
-    pub url: String,
-    pub alt: Option<String>,
-}
-
 /// Why a product change was refused; `field` names the input field.
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum ProductRuleError {
@@ -93,8 +85,6 @@ pub enum ProductRuleError {
     InvalidWeight,
     #[error("attributes need a name and a value of at most 200 characters")]
     InvalidAttribute,
-    #[error("media URLs must start with https:// or http://")]
-    InvalidMedia,
 }
 
 impl ProductRuleError {
@@ -107,7 +97,6 @@ impl ProductRuleError {
             Self::InvalidPrice(_) => "price",
             Self::InvalidWeight => "weightGrams",
             Self::InvalidAttribute => "attributes",
-            Self::InvalidMedia => "media",
         }
     }
 }
@@ -170,23 +159,6 @@ pub fn parse_attributes(attributes: Vec<Attribute>) -> Result<Vec<Attribute>, Pr
                     name: name.into(),
                     value: value.into(),
                 })
-            }
-        })
-        .collect()
-}
-
-pub fn parse_media(media: Vec<Media>) -> Result<Vec<Media>, ProductRuleError> {
-    media
-        .into_iter()
-        .map(|m| {
-            let url = m.url.trim();
-            if (url.starts_with("https://") || url.starts_with("http://")) && url.len() <= 2000 {
-                Ok(Media {
-                    url: url.into(),
-                    alt: m.alt,
-                })
-            } else {
-                Err(ProductRuleError::InvalidMedia)
             }
         })
         .collect()

@@ -3,10 +3,12 @@
 use async_graphql::{Context, InputObject, MaybeUndefined, Object, SimpleObject, ID};
 use commerce::money::MoneyInput;
 
+use super::media::MediaInput;
 use super::product::Product;
 use super::product::{Brand, Category};
 use super::{payload, service, viewer, CatalogUserError};
-use crate::domain::{Attribute, Media, ProductStatus};
+use crate::domain::attributes::AttributeDefinition;
+use crate::domain::{Attribute, ProductStatus};
 use crate::service::{CatalogResult, NewProduct, ProductChanges};
 use crate::store::ProductRow;
 
@@ -24,7 +26,7 @@ pub struct CreateProductInput {
     #[graphql(default)]
     pub attributes: Vec<Attribute>,
     #[graphql(default)]
-    pub media: Vec<Media>,
+    pub media: Vec<MediaInput>,
     /// DRAFT unless given.
     pub status: Option<ProductStatus>,
     pub weight_grams: Option<i32>,
@@ -41,7 +43,7 @@ pub struct UpdateProductInput {
     pub category_id: Option<ID>,
     pub price: Option<MoneyInput>,
     pub attributes: Option<Vec<Attribute>>,
-    pub media: Option<Vec<Media>>,
+    pub media: Option<Vec<MediaInput>>,
     pub status: Option<ProductStatus>,
     pub weight_grams: MaybeUndefined<i32>,
 }
@@ -63,6 +65,14 @@ pub struct CreateCategoryInput {
     pub slug: Option<String>,
     /// Top-level when not given.
     pub parent_id: Option<ID>,
+}
+
+#[derive(InputObject)]
+pub struct SetCategoryAttributesInput {
+    pub category_id: ID,
+    /// The category's own attributes, in order (its subcategories inherit them); replaces
+    /// those it had.
+    pub attributes: Vec<AttributeDefinition>,
 }
 
 #[derive(SimpleObject, Default)]
@@ -125,7 +135,7 @@ impl AdminMutation {
             category_id: input.category_id.0,
             price: input.price,
             attributes: input.attributes,
-            media: input.media,
+            media: input.media.into_iter().map(Into::into).collect(),
             status: input.status.unwrap_or(ProductStatus::Draft),
             weight_grams: input.weight_grams,
         };
@@ -147,7 +157,9 @@ impl AdminMutation {
             category_id: input.category_id.map(|id| id.0),
             price: input.price,
             attributes: input.attributes,
-            media: input.media,
+            media: input
+                .media
+                .map(|list| list.into_iter().map(Into::into).collect()),
             status: input.status,
             weight_grams: maybe(input.weight_grams, |w| w),
         };
@@ -194,6 +206,27 @@ impl AdminMutation {
         payload(
             service(ctx)
                 .create_category(&input.name, parent, input.slug.as_deref())
+                .await,
+            |row, user_errors| CategoryPayload {
+                category: row.map(Into::into),
+                user_errors,
+            },
+        )
+    }
+
+    /// Defines the attributes of a category's products (a product type): each product's
+    /// values are checked against them when it is written; choices and yes/no attributes
+    /// become search facets.
+    #[graphql(requires_scopes = "admin")]
+    async fn set_category_attributes(
+        &self,
+        ctx: &Context<'_>,
+        input: SetCategoryAttributesInput,
+    ) -> async_graphql::Result<CategoryPayload> {
+        viewer(ctx).require_admin()?;
+        payload(
+            service(ctx)
+                .set_category_attributes(&input.category_id, input.attributes)
                 .await,
             |row, user_errors| CategoryPayload {
                 category: row.map(Into::into),

@@ -4,6 +4,7 @@
 mod admin;
 mod import;
 mod loaders;
+mod media;
 mod product;
 mod search;
 mod taxonomy;
@@ -16,6 +17,7 @@ use async_graphql::{Context, EmptySubscription, Enum, MergedObject, Schema, Simp
 use kit::schema::dataloader;
 use kit::ApiError;
 
+use crate::domain::media::MediaError;
 use crate::domain::VariantRuleError;
 use crate::service::{CatalogError, CatalogService};
 pub use loaders::{
@@ -37,6 +39,7 @@ pub struct Mutation(
     admin::AdminMutation,
     variant_admin::VariantAdminMutation,
     import::ImportMutation,
+    media::MediaMutation,
 );
 
 pub type CatalogSchema = Schema<Query, Mutation, EmptySubscription>;
@@ -83,6 +86,10 @@ pub enum CatalogErrorCode {
     InvalidOptionValues,
     /// A value in use by a live variant, or a new option while variants use the others.
     OptionsInUse,
+    /// An uploaded file that is empty, not a PNG, JPEG, WebP or GIF image, or too many pixels.
+    InvalidImage,
+    /// An uploaded file over the size limit.
+    ImageTooLarge,
 }
 
 /// An expected failure of a catalog mutation.
@@ -145,7 +152,21 @@ pub(crate) fn user_error(error: CatalogError) -> Result<CatalogUserError, ApiErr
         CatalogError::InvalidName => (field("name"), CatalogErrorCode::InvalidInput),
         CatalogError::ProductNotFound => (field("id"), CatalogErrorCode::NotFound),
         CatalogError::OtherCurrency(_) => (field("price"), CatalogErrorCode::InvalidPrice),
-        CatalogError::Store(_) | CatalogError::Export(_) => return Err(ApiError::internal(error)),
+        CatalogError::Attribute(_) => (field("attributes"), CatalogErrorCode::InvalidInput),
+        CatalogError::Media(media) => (
+            field(media.field()),
+            match media {
+                MediaError::TooLarge { .. } => CatalogErrorCode::ImageTooLarge,
+                MediaError::Empty | MediaError::NotAnImage | MediaError::TooManyPixels { .. } => {
+                    CatalogErrorCode::InvalidImage
+                }
+                MediaError::UnknownMedia(_) => CatalogErrorCode::NotFound,
+                _ => CatalogErrorCode::InvalidInput,
+            },
+        ),
+        CatalogError::Store(_) | CatalogError::Export(_) | CatalogError::MediaStore(_) => {
+            return Err(ApiError::internal(error))
+        }
     };
     Ok(CatalogUserError {
         field,

@@ -9,10 +9,12 @@ use kit::pagination::{encode_cursor, Page, PageRequest};
 use kit::ApiError;
 
 use super::loaders::categories;
+use super::media::Media;
 use super::{service, viewer, BrandLoader, ProductIdLoader, ProductSkuLoader};
-use crate::domain::{self, Attribute, Media, ProductStatus};
+use crate::domain::attributes::AttributeDefinition;
+use crate::domain::{self, Attribute, ProductStatus};
 use crate::store::{BrandRow, CategoryRow, ProductCursor, ProductFilter, ProductOrder, ProductRow};
-use crate::tree::{category_path, category_subtree};
+use crate::tree::{attribute_definitions, category_path, category_subtree};
 
 #[derive(SimpleObject, Clone, Debug)]
 #[graphql(complex)]
@@ -135,8 +137,9 @@ impl Product {
         self.product.attributes.clone()
     }
 
+    /// Its images in order, of the product as a whole and of its variants.
     async fn media(&self) -> Vec<Media> {
-        self.product.media.clone()
+        self.product.media.iter().map(Media::from).collect()
     }
 
     async fn created_at(&self) -> String {
@@ -435,6 +438,26 @@ impl Category {
             .collect();
         children.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(children.into_iter().map(Category::from).collect())
+    }
+
+    /// The attributes its products have: those of its parents, then its own.
+    async fn attribute_definitions(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<AttributeDefinition>> {
+        Ok(attribute_definitions(categories(ctx).await?, &self.id))
+    }
+
+    /// Only the attributes it defines itself (what `setCategoryAttributes` replaces).
+    async fn own_attribute_definitions(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<AttributeDefinition>> {
+        Ok(categories(ctx)
+            .await?
+            .get(self.id.as_str())
+            .map(|c| c.attributes.clone())
+            .unwrap_or_default())
     }
 
     /// From the root down to this category (breadcrumbs).

@@ -13,7 +13,7 @@ use super::loaders::categories;
 use super::product::{parse_price_bound, Product};
 use super::product::{Brand, Category};
 use super::{service, BrandLoader, ProductIdLoader};
-use crate::domain::OptionValue;
+use crate::domain::{Attribute, OptionValue};
 use crate::search::{option_facet, SearchRequest, SearchResults, SearchSort, PRICE_BUCKETS};
 
 #[derive(Enum, Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -40,6 +40,9 @@ impl From<ProductSearchSort> for SearchSort {
 pub struct ProductSearchFilter {
     /// Products in this category or below it.
     pub category_id: Option<ID>,
+    /// The same, by the category's slug (a category page's address); an unknown slug matches
+    /// nothing.
+    pub category_slug: Option<String>,
     /// Products of any of these brands.
     pub brand_ids: Option<Vec<ID>>,
     /// Decimal string, inclusive.
@@ -49,9 +52,13 @@ pub struct ProductSearchFilter {
     /// Products with a variant on sale of these option values: values of one option are
     /// alternatives (Colour Red or Blue), different options must all match (and Size M).
     pub option_values: Option<Vec<OptionValue>>,
+    /// Products with these attribute values (choices and yes/no attributes of their category),
+    /// combined as option values are.
+    pub attribute_values: Option<Vec<Attribute>>,
 }
 
-/// How many matching products have a variant on sale of each value of an option.
+/// How many matching products have each value of an option (a variant on sale of it) or of
+/// an attribute.
 #[derive(SimpleObject)]
 pub struct OptionFacet {
     pub name: String,
@@ -92,6 +99,9 @@ pub struct SearchFacets {
     pub prices: Vec<PriceFacet>,
     /// By option name (Colour: Red 12, Blue 7), values most frequent first.
     pub options: Vec<OptionFacet>,
+    /// By attribute name (Material: Linen 4, Cotton 3), values most frequent first: the choices
+    /// and yes/no attributes products' categories define.
+    pub attributes: Vec<OptionFacet>,
 }
 
 pub struct SearchFields {
@@ -172,10 +182,12 @@ async fn facets(ctx: &Context<'_>, results: &SearchResults) -> async_graphql::Re
             })
             .collect(),
         options: option_facets(&results.options),
+        attributes: option_facets(&results.attributes),
     })
 }
 
-/// Facet keys ("Colour:Blue") grouped by option, in order of each option's first value.
+/// Facet keys ("Colour:Blue") grouped by option (or attribute), in order of each one's first
+/// value.
 fn option_facets(counts: &[(String, u64)]) -> Vec<OptionFacet> {
     let mut facets: Vec<OptionFacet> = Vec::new();
     for (key, count) in counts {
@@ -240,9 +252,21 @@ impl SearchQuery {
             .into());
         }
         let filter = filter.unwrap_or_default();
+        let category_id = match (filter.category_id, &filter.category_slug) {
+            (Some(id), _) => Some(id.0),
+            (None, Some(slug)) => Some(
+                categories(ctx)
+                    .await?
+                    .values()
+                    .find(|c| &c.slug == slug)
+                    // No category has an empty id: an unknown slug matches nothing.
+                    .map_or_else(String::new, |c| c.id.clone()),
+            ),
+            (None, None) => None,
+        };
         let request = SearchRequest {
             query,
-            category_id: filter.category_id.map(|id| id.0),
+            category_id,
             brand_ids: filter
                 .brand_ids
                 .unwrap_or_default()
@@ -256,6 +280,12 @@ impl SearchQuery {
                 .unwrap_or_default()
                 .iter()
                 .map(|o| option_facet(o.name.trim(), o.value.trim()))
+                .collect(),
+            attribute_values: filter
+                .attribute_values
+                .unwrap_or_default()
+                .iter()
+                .map(|a| option_facet(a.name.trim(), a.value.trim()))
                 .collect(),
             sort: sort.unwrap_or_default().into(),
             offset,

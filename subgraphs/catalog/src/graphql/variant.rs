@@ -5,6 +5,7 @@ use async_graphql::dataloader::DataLoader;
 use async_graphql::{ComplexObject, Context, Object, SimpleObject, ID};
 use commerce::money::MoneyObject;
 
+use super::media::Media;
 use super::product::{internal, load_by_id, Product};
 use super::{VariantIdLoader, VariantSkuLoader};
 use crate::domain::{self, OptionValue, ProductStatus};
@@ -50,6 +51,21 @@ impl ProductVariant {
 
     async fn status(&self) -> ProductStatus {
         self.variant.status
+    }
+
+    /// The product's images that show this variant, in the product's order.
+    async fn images(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Media>> {
+        Ok(load_by_id(ctx, &self.variant.product_id)
+            .await?
+            .map(|product| {
+                product
+                    .media
+                    .iter()
+                    .filter(|m| m.variant_ids.contains(&self.variant.id))
+                    .map(Media::from)
+                    .collect()
+            })
+            .unwrap_or_default())
     }
 
     /// The product it is a variant of (also when that product is a draft or archived, so

@@ -10,11 +10,12 @@ use kit::pagination::PageRequest;
 use tokio::sync::watch;
 
 use super::{option_facet, SearchDocument, SearchEngine, SearchError};
+use crate::domain::attributes::facet_keys;
 use crate::domain::{Product, ProductStatus, Variant};
 use crate::store::{
     CatalogStore, CategoryRow, ProductCursor, ProductFilter, ProductOrder, ProductRow, StoreError,
 };
-use crate::tree::category_path;
+use crate::tree::{attribute_definitions, category_path};
 
 #[derive(Debug, thiserror::Error)]
 pub enum IndexerError {
@@ -75,8 +76,22 @@ impl Indexer {
     /// Changes made meanwhile are also in the event stream, and indexing them again is harmless.
     pub async fn rebuild(&self) -> Result<u64, IndexerError> {
         self.engine.clear().await?;
+        self.index_active(Vec::new()).await
+    }
+
+    /// Indexes the active products of these categories again (all, for none): after their
+    /// attribute definitions changed, say.
+    pub async fn index_categories(&self, category_ids: Vec<String>) -> Result<u64, IndexerError> {
+        if category_ids.is_empty() {
+            return Ok(0);
+        }
+        self.index_active(category_ids).await
+    }
+
+    async fn index_active(&self, category_ids: Vec<String>) -> Result<u64, IndexerError> {
         let filter = ProductFilter {
             status: Some(ProductStatus::Active.as_str().into()),
+            category_ids,
             ..Default::default()
         };
         let mut page = PageRequest::<ProductCursor> {
@@ -156,8 +171,8 @@ fn parse(rows: Vec<ProductRow>) -> Result<Vec<Product>, StoreError> {
 }
 
 /// What the index holds for a product, given its variants, the category tree and its brand's
-/// name: the option values of its variants on sale, and their lowest price (a product's
-/// "from" price) when it has any.
+/// name: the option values of its variants on sale, their lowest price (a product's "from"
+/// price) when it has any, and the attribute values shoppers filter by.
 pub fn search_document(
     product: &Product,
     variants: &[Variant],
@@ -175,6 +190,11 @@ pub fn search_document(
         .collect();
     options.sort();
     options.dedup();
+    let mut attributes = facet_keys(
+        &product.attributes,
+        &attribute_definitions(categories, &product.category_id),
+    );
+    attributes.sort();
     let price_minor = on_sale
         .map(|v| v.price.minor_units)
         .min()
@@ -196,5 +216,6 @@ pub fn search_document(
         price_minor,
         created_at: product.created_at,
         options,
+        attributes,
     }
 }

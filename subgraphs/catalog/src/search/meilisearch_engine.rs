@@ -31,6 +31,7 @@ struct Document {
     price: i64,
     created_at: i64,
     options: Vec<String>,
+    attributes: Vec<String>,
 }
 
 impl From<SearchDocument> for Document {
@@ -48,6 +49,7 @@ impl From<SearchDocument> for Document {
             price: d.price_minor,
             created_at: d.created_at,
             options: d.options,
+            attributes: d.attributes,
         }
     }
 }
@@ -102,6 +104,7 @@ impl MeilisearchEngine {
                 "category_path",
                 "price",
                 "options",
+                "attributes",
             ])
             .with_sortable_attributes(["price", "created_at"])
             .with_pagination(PaginationSetting {
@@ -135,9 +138,15 @@ impl MeilisearchEngine {
             let brands: Vec<String> = request.brand_ids.iter().map(|b| quoted(b)).collect();
             filters.push(format!("brand_id IN [{}]", brands.join(", ")));
         }
-        for (_, keys) in option_groups(&request.option_values) {
-            let values: Vec<String> = keys.iter().map(|k| quoted(k)).collect();
-            filters.push(format!("options IN [{}]", values.join(", ")));
+        let facet_filters = [
+            ("options", &request.option_values),
+            ("attributes", &request.attribute_values),
+        ];
+        for (field, keys) in facet_filters {
+            for (_, keys) in option_groups(keys) {
+                let values: Vec<String> = keys.iter().map(|k| quoted(k)).collect();
+                filters.push(format!("{field} IN [{}]", values.join(", ")));
+            }
         }
         if let Some(min) = request.min_price_minor {
             filters.push(format!("price >= {min}"));
@@ -242,6 +251,7 @@ impl SearchEngine for MeilisearchEngine {
                 "brand_id",
                 "category_id",
                 "options",
+                "attributes",
             ]));
         if !filter.is_empty() {
             query.with_filter(&filter);
@@ -264,6 +274,7 @@ impl SearchEngine for MeilisearchEngine {
             categories: sorted_counts(facets.get("category_id")),
             prices: buckets,
             options: sorted_counts(facets.get("options")),
+            attributes: sorted_counts(facets.get("attributes")),
         })
     }
 

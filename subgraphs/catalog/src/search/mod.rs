@@ -24,9 +24,12 @@ pub struct SearchDocument {
     pub created_at: i64,
     /// The option values its variants on sale have, as [`option_facet`] keys ("Colour:Blue").
     pub options: Vec<String>,
+    /// Its values of the attributes shoppers filter by (choices, yes/no), keyed the same way
+    /// ("Material:Linen").
+    pub attributes: Vec<String>,
 }
 
-/// The facet key of an option's value: `name:value` ("Colour:Blue").
+/// The facet key of an option's (or an attribute's) value: `name:value` ("Colour:Blue").
 pub fn option_facet(name: &str, value: &str) -> String {
     format!("{name}:{value}")
 }
@@ -53,6 +56,8 @@ pub struct SearchRequest {
     /// Products with a variant on sale of each of these option values ([`option_facet`] keys);
     /// values of one option are alternatives, different options must all match.
     pub option_values: Vec<String>,
+    /// Products with each of these attribute values (keys as for options, grouped the same way).
+    pub attribute_values: Vec<String>,
     pub sort: SearchSort,
     pub offset: usize,
     pub limit: usize,
@@ -81,9 +86,11 @@ pub struct SearchResults {
     pub prices: Vec<u64>,
     /// `(option facet key, count)`, most frequent first.
     pub options: Vec<(String, u64)>,
+    /// `(attribute facet key, count)`, most frequent first.
+    pub attributes: Vec<(String, u64)>,
 }
 
-/// Option filters grouped by option name: `[(name, [keys])]`, so values of one option are
+/// Option (or attribute) filters grouped by name: `[(name, [keys])]`, so values of one option are
 /// alternatives and different options must all match.
 pub fn option_groups(keys: &[String]) -> Vec<(&str, Vec<&str>)> {
     let mut groups: Vec<(&str, Vec<&str>)> = Vec::new();

@@ -32,6 +32,7 @@ struct Fields {
     price: Field,
     created: Field,
     option: Field,
+    attribute: Field,
 }
 
 pub struct TantivyEngine {
@@ -60,6 +61,7 @@ fn schema() -> (Schema, Fields) {
         price: builder.add_i64_field("price", INDEXED | FAST),
         created: builder.add_i64_field("created", FAST),
         option: builder.add_text_field("option", STRING | FAST),
+        attribute: builder.add_text_field("attribute", STRING | FAST),
     };
     (builder.build(), fields)
 }
@@ -124,6 +126,9 @@ impl TantivyEngine {
         d.add_i64(f.created, doc.created_at);
         for option in &doc.options {
             d.add_text(f.option, option);
+        }
+        for attribute in &doc.attributes {
+            d.add_text(f.attribute, attribute);
         }
         d
     }
@@ -210,18 +215,24 @@ impl TantivyEngine {
                 .collect();
             clauses.push((Occur::Must, Box::new(BooleanQuery::new(any_brand))));
         }
-        for (_, keys) in option_groups(&request.option_values) {
-            let any_value = keys
-                .into_iter()
-                .map(|key| {
-                    let q: Box<dyn Query> = Box::new(TermQuery::new(
-                        Term::from_field_text(f.option, key),
-                        IndexRecordOption::Basic,
-                    ));
-                    (Occur::Should, q)
-                })
-                .collect();
-            clauses.push((Occur::Must, Box::new(BooleanQuery::new(any_value))));
+        let facet_filters = [
+            (f.option, &request.option_values),
+            (f.attribute, &request.attribute_values),
+        ];
+        for (field, keys) in facet_filters {
+            for (_, keys) in option_groups(keys) {
+                let any_value = keys
+                    .into_iter()
+                    .map(|key| {
+                        let q: Box<dyn Query> = Box::new(TermQuery::new(
+                            Term::from_field_text(field, key),
+                            IndexRecordOption::Basic,
+                        ));
+                        (Occur::Should, q)
+                    })
+                    .collect();
+                clauses.push((Occur::Must, Box::new(BooleanQuery::new(any_value))));
+            }
         }
         if request.min_price_minor.is_some() || request.max_price_minor.is_some() {
             let lower = request.min_price_minor.map_or(Bound::Unbounded, |v| {
@@ -276,6 +287,7 @@ impl TantivyEngine {
             categories: term_buckets(&aggs["categories"]),
             prices: range_buckets(&aggs["prices"]),
             options: term_buckets(&aggs["options"]),
+            attributes: term_buckets(&aggs["attributes"]),
         })
     }
 
@@ -315,6 +327,7 @@ fn facet_aggregations() -> Aggregations {
         "categories": { "terms": { "field": "category_id", "size": 200 } },
         "prices": { "range": { "field": "price", "ranges": ranges } },
         "options": { "terms": { "field": "option", "size": 200 } },
+        "attributes": { "terms": { "field": "attribute", "size": 200 } },
     }))
     .expect("the facet aggregation request is well-formed")
 }

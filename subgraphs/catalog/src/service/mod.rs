@@ -3,11 +3,14 @@
 
 mod export;
 mod import;
+mod media;
 mod variants;
 
 pub use import::ImportReport;
+pub use media::{MediaChanges, MediaInput};
 pub use variants::{NewVariant, VariantChanges};
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use commerce::money::MoneyInput;
@@ -15,12 +18,16 @@ use kit::subgraph::Events;
 use primitives::id::new_id;
 use primitives::time::now_millis;
 
+use crate::domain::attributes::{self, AttributeDefinition, AttributeError};
+use crate::domain::media::MediaError;
 use crate::domain::product::{self, ProductRuleError};
 use crate::domain::slug::{is_valid_slug, slugify};
-use crate::domain::{Attribute, Media, ProductStatus, VariantRuleError};
+use crate::domain::{Attribute, ProductStatus, VariantRuleError};
+use crate::media_store::MediaStore;
 use crate::search::indexer::Indexer;
 use crate::search::SearchEngine;
 use crate::store::{BrandRow, CatalogStore, CategoryRow, ProductRow, StoreError, VariantRow};
+use crate::tree::{attribute_definitions, category_subtree};
 use events::catalog::ProductChanged;
 
 #[derive(Debug, thiserror::Error)]
@@ -29,6 +36,13 @@ pub enum CatalogError {
     Rule(#[from] ProductRuleError),
     #[error(transparent)]
     VariantRule(#[from] VariantRuleError),
+    #[error(transparent)]
+    Media(#[from] MediaError),
+    #[error(transparent)]
+    Attribute(#[from] AttributeError),
+    /// The image store failed (not the image).
+    #[error("storing the image failed: {0}")]
+    MediaStore(String),
     #[error("no category with this id")]
     UnknownCategory,
     #[error("no brand with this id")]
@@ -76,7 +90,7 @@ pub struct NewProduct {
     pub category_id: String,
     pub price: MoneyInput,
     pub attributes: Vec<Attribute>,
-    pub media: Vec<Media>,
+    pub media: Vec<MediaInput>,
     pub status: ProductStatus,
     pub weight_grams: Option<i32>,
 }
@@ -91,7 +105,7 @@ pub struct ProductChanges {
     pub category_id: Option<String>,
     pub price: Option<MoneyInput>,
     pub attributes: Option<Vec<Attribute>>,
-    pub media: Option<Vec<Media>>,
+    pub media: Option<Vec<MediaInput>>,
     pub status: Option<ProductStatus>,
     pub weight_grams: Option<Option<i32>>,
 }
@@ -100,9 +114,28 @@ pub struct CatalogService {
     pub store: Arc<CatalogStore>,
     pub search: Arc<dyn SearchEngine>,
     pub indexer: Indexer,
+    pub media: Arc<MediaStore>,
     events: Events,
     /// The shop's one currency.
     currency: commerce::money::CurrencyCode,
+}
+
+/// Attributes as given, checked by the free-form rules and then against the definitions of
+/// `category_id` (and its ancestors).
+fn checked_attributes(
+    tree: &HashMap<String, CategoryRow>,
+    category_id: &str,
+    given: Vec<Attribute>,
+) -> CatalogResult<Vec<Attribute>> {
+    let given = product::parse_attributes(given)?;
+    let name = tree
+        .get(category_id)
+        .map_or(category_id, |c| c.name.as_str());
+    Ok(attributes::check_attributes(
+        given,
+        &attribute_definitions(tree, category_id),
+        name,
+    )?)
 }
 
 fn to_json<T: serde::Serialize>(value: &T) -> String {
@@ -113,6 +146,7 @@ impl CatalogService {
     pub fn new(
         store: Arc<CatalogStore>,
         search: Arc<dyn SearchEngine>,
+        media: Arc<MediaStore>,
         events: Events,
         currency: commerce::money::CurrencyCode,
     ) -> Self {
@@ -121,6 +155,7 @@ impl CatalogService {
             store,
             search,
             indexer,
+            media,
             events,
             currency,
         }
@@ -200,8 +235,12 @@ impl CatalogService {
             description: product::parse_description(&input.description)?,
             weight_grams: product::parse_weight(input.weight_grams)?,
             options: "[]".into(),
-            attributes: to_json(&product::parse_attributes(input.attributes)?),
-            media: to_json(&product::parse_media(input.media)?),
+            attributes: to_json(
+                &self
+                    .typed_attributes(&input.category_id, input.attributes)
+                    .await?,
+            ),
+            media: to_json(&media::parse_media_list(input.media, None)?),
             brand_id: self.existing_brand(input.brand_id).await?,
             category_id: self.existing_category(&input.category_id).await?,
             price_minor: price.minor_units,
@@ -232,8 +271,13 @@ impl CatalogService {
             None => None,
         };
         let price = changes.price.as_ref().map(|p| self.price(p)).transpose()?;
+        // Attributes are checked against the (new) category's definitions when either changes.
+        let tree = match (&changes.attributes, &category) {
+            (None, None) => None,
+            _ => Some(self.category_tree().await?),
+        };
         let (row, _) = self
-            .modify(id, |row, _| {
+            .modify(id, |row, variants| {
                 if let Some(name) = &changes.name {
                     row.name = product::parse_name(name)?;
                 }
@@ -253,11 +297,20 @@ impl CatalogService {
                     row.price_minor = price.minor_units;
                     row.currency = price.currency.as_str().into();
                 }
-                if let Some(attributes) = &changes.attributes {
-                    row.attributes = to_json(&product::parse_attributes(attributes.clone())?);
+                if let Some(tree) = &tree {
+                    let given = match &changes.attributes {
+                        Some(attributes) => attributes.clone(),
+                        None => serde_json::from_str(&row.attributes).map_err(|e| {
+                            StoreError::Corrupt {
+                                id: row.id.clone(),
+                                what: format!("attributes: {e}"),
+                            }
+                        })?,
+                    };
+                    row.attributes = to_json(&checked_attributes(tree, &row.category_id, given)?);
                 }
                 if let Some(media) = &changes.media {
-                    row.media = to_json(&product::parse_media(media.clone())?);
+                    row.media = to_json(&media::parse_media_list(media.clone(), Some(variants))?);
                 }
                 if let Some(status) = changes.status {
                     row.status = status.as_str().into();
@@ -312,10 +365,73 @@ impl CatalogService {
             parent_id,
             name,
             slug,
+            attributes: Vec::new(),
             created_at: now_millis(),
         };
         self.store.insert_category(&row).await?;
         Ok(row)
+    }
+
+    /// Replaces the attributes a category defines for its products (and its subcategories'),
+    /// then indexes those products again for their facets. Products keep the values they have;
+    /// each is checked against the new definitions when it is next changed.
+    pub async fn set_category_attributes(
+        &self,
+        category_id: &str,
+        definitions: Vec<AttributeDefinition>,
+    ) -> CatalogResult<CategoryRow> {
+        let tree = self.category_tree().await?;
+        let category = tree
+            .get(category_id)
+            .cloned()
+            .ok_or(CatalogError::UnknownCategory)?;
+        let inherited = category
+            .parent_id
+            .as_deref()
+            .map(|parent| attribute_definitions(&tree, parent))
+            .unwrap_or_default();
+        let subtree = category_subtree(&tree, category_id).unwrap_or_default();
+        let below: Vec<AttributeDefinition> = subtree
+            .iter()
+            .filter(|id| *id != category_id)
+            .filter_map(|id| tree.get(id))
+            .flat_map(|c| c.attributes.iter().cloned())
+            .collect();
+        let definitions = attributes::parse_definitions(definitions, &inherited, &below)?;
+        if !self
+            .store
+            .set_category_attributes(category_id, &definitions)
+            .await?
+        {
+            return Err(CatalogError::UnknownCategory);
+        }
+        if let Err(error) = self.indexer.index_categories(subtree).await {
+            // The definitions are saved; the facets catch up with the next rebuild or change.
+            tracing::error!(%error, category_id, "indexing a category's products again failed");
+        }
+        Ok(CategoryRow {
+            attributes: definitions,
+            ..category
+        })
+    }
+
+    async fn category_tree(&self) -> CatalogResult<HashMap<String, CategoryRow>> {
+        Ok(self
+            .store
+            .categories()
+            .await?
+            .into_iter()
+            .map(|c| (c.id.clone(), c))
+            .collect())
+    }
+
+    /// A new product's attributes, checked against its category's definitions.
+    async fn typed_attributes(
+        &self,
+        category_id: &str,
+        given: Vec<Attribute>,
+    ) -> CatalogResult<Vec<Attribute>> {
+        checked_attributes(&self.category_tree().await?, category_id, given)
     }
 
     async fn existing_category(&self, id: &str) -> CatalogResult<String> {

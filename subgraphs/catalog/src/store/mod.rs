@@ -43,6 +43,8 @@ pub struct CategoryRow {
     pub parent_id: Option<String>,
     pub name: String,
     pub slug: String,
+    /// Its own attribute definitions (see `tree::attribute_definitions` for those it inherits).
+    pub attributes: Vec<crate::domain::attributes::AttributeDefinition>,
     pub created_at: i64,
 }
 

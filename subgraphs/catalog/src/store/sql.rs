@@ -260,11 +260,12 @@ impl CatalogStore {
     }
 
     pub async fn insert_category(&self, c: &CategoryRow) -> StoreResult<()> {
-        sqlx::query("INSERT INTO categories (id, parent_id, name, slug, created_at) VALUES ($1, $2, $3, $4, $5)")
+        sqlx::query("INSERT INTO categories (id, parent_id, name, slug, attributes, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
             .bind(&c.id)
             .bind(&c.parent_id)
             .bind(&c.name)
             .bind(&c.slug)
+            .bind(attributes_json(&c.attributes))
             .bind(c.created_at)
             .execute(self.db.pool())
             .await
@@ -278,22 +279,43 @@ impl CatalogStore {
     /// The whole tree (categories are few).
     pub async fn categories(&self) -> StoreResult<Vec<CategoryRow>> {
         let rows = sqlx::query(
-            "SELECT id, parent_id, name, slug, created_at FROM categories ORDER BY name, id",
+            "SELECT id, parent_id, name, slug, attributes, created_at FROM categories ORDER BY name, id",
         )
         .fetch_all(self.db.pool())
         .await?;
         rows.iter()
             .map(|row| {
+                let id: String = row.try_get("id")?;
+                let attributes: String = row.try_get("attributes")?;
+                let attributes =
+                    serde_json::from_str(&attributes).map_err(|e| StoreError::Corrupt {
+                        id: id.clone(),
+                        what: format!("attributes: {e}"),
+                    })?;
                 Ok(CategoryRow {
-                    id: row.try_get("id")?,
+                    id,
                     parent_id: row.try_get("parent_id")?,
                     name: row.try_get("name")?,
                     slug: row.try_get("slug")?,
+                    attributes,
                     created_at: row.try_get("created_at")?,
                 })
             })
-            .collect::<Result<_, sqlx::Error>>()
-            .map_err(Into::into)
+            .collect()
+    }
+
+    /// Replaces a category's own attribute definitions; false when there is no such category.
+    pub async fn set_category_attributes(
+        &self,
+        id: &str,
+        attributes: &[crate::domain::attributes::AttributeDefinition],
+    ) -> StoreResult<bool> {
+        let done = sqlx::query("UPDATE categories SET attributes = $1 WHERE id = $2")
+            .bind(attributes_json(attributes))
+            .bind(id)
+            .execute(self.db.pool())
+            .await?;
+        Ok(done.rows_affected() == 1)
     }
 
     /// Inserts a product (`replaces: None`) or replaces the one last saved at `replaces` (its
@@ -547,4 +569,8 @@ impl CatalogStore {
             .await?;
         Ok(row.try_get("n")?)
     }
+}
+
+fn attributes_json(attributes: &[crate::domain::attributes::AttributeDefinition]) -> String {
+    serde_json::to_string(attributes).expect("attribute definitions serialize")
 }

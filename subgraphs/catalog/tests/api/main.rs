@@ -2,8 +2,10 @@
 //! against one behavioural contract.
 
 mod api;
+mod attributes;
 mod fuzz;
 mod import;
+mod media;
 mod search_contract;
 mod store_contract;
 mod variants;

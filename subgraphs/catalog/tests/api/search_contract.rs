@@ -30,6 +30,7 @@ fn doc(
         price_minor: price,
         created_at: created,
         options: Vec::new(),
+        attributes: Vec::new(),
     }
 }
 
@@ -39,8 +40,14 @@ fn with_options(mut doc: SearchDocument, options: &[&str]) -> SearchDocument {
     doc
 }
 
+/// `doc` with these attribute values (["Material:Leather"]).
+fn with_attributes(mut doc: SearchDocument, attributes: &[&str]) -> SearchDocument {
+    doc.attributes = attributes.iter().map(|a| a.to_string()).collect();
+    doc
+}
+
 fn corpus() -> Vec<SearchDocument> {
-    vec![
+    let mut docs = vec![
         with_options(
             doc(
                 "p1",
@@ -98,7 +105,18 @@ fn corpus() -> Vec<SearchDocument> {
             3_900,
             6,
         ),
-    ]
+    ];
+    let attributes: [(&str, &[&str]); 4] = [
+        ("p1", &["Material:Leather", "Waterproof:true"]),
+        ("p2", &["Material:Suede", "Waterproof:false"]),
+        ("p3", &["Material:Canvas", "Waterproof:false"]),
+        ("p6", &["Material:Leather"]),
+    ];
+    for (id, values) in attributes {
+        let at = docs.iter().position(|d| d.id == id).unwrap();
+        docs[at] = with_attributes(docs[at].clone(), values);
+    }
+    docs
 }
 
 async fn engines() -> Vec<(&'static str, Arc<dyn SearchEngine>)> {
@@ -290,6 +308,58 @@ async fn engines_count_and_filter_option_values() {
             boots.options.contains(&("Colour:Brown".into(), 2)),
             "{name}: {:?}",
             boots.options
+        );
+    }
+}
+
+#[tokio::test]
+async fn engines_count_and_filter_attribute_values() {
+    for (name, engine) in engines().await {
+        let all = engine.search(request("")).await.unwrap();
+        let mut attributes = all.attributes.clone();
+        attributes.sort();
+        assert_eq!(
+            attributes,
+            vec![
+                ("Material:Canvas".to_string(), 1),
+                ("Material:Leather".to_string(), 2),
+                ("Material:Suede".to_string(), 1),
+                ("Waterproof:false".to_string(), 2),
+                ("Waterproof:true".to_string(), 1),
+            ],
+            "{name}"
+        );
+        let filtered = |values: &[&str]| SearchRequest {
+            attribute_values: values.iter().map(|v| v.to_string()).collect(),
+            sort: SearchSort::Newest,
+            ..request("")
+        };
+        // Values of one attribute are alternatives; different attributes must all match.
+        let leather_or_suede = engine
+            .search(filtered(&["Material:Leather", "Material:Suede"]))
+            .await
+            .unwrap();
+        assert_eq!(leather_or_suede.ids, vec!["p6", "p2", "p1"], "{name}");
+        let dry_leather = engine
+            .search(filtered(&["Material:Leather", "Waterproof:true"]))
+            .await
+            .unwrap();
+        assert_eq!(dry_leather.ids, vec!["p1"], "{name}");
+        // With an option filter too, both must match; facets count within the filters.
+        let black_not_waterproof = engine
+            .search(SearchRequest {
+                option_values: vec!["Colour:Black".into()],
+                ..filtered(&["Waterproof:false"])
+            })
+            .await
+            .unwrap();
+        assert_eq!(black_not_waterproof.ids, vec!["p3", "p2"], "{name}");
+        assert!(
+            black_not_waterproof
+                .attributes
+                .contains(&("Material:Canvas".into(), 1)),
+            "{name}: {:?}",
+            black_not_waterproof.attributes
         );
     }
 }

@@ -75,6 +75,7 @@ async fn seeded(db: storage::db::Database) -> CatalogStore {
                 parent_id: parent.map(Into::into),
                 name: id.into(),
                 slug: id.replace('_', "-"),
+                attributes: Vec::new(),
                 created_at: 1,
             })
             .await
@@ -434,7 +435,16 @@ async fn products_from_before_variants_become_single_variant_products() {
         let old = storage::db::Database::connect(&url, 2, &BEFORE_VARIANTS)
             .await
             .unwrap();
-        seeded(old.clone()).await;
+        // The brand and categories the way the old code wrote them, too.
+        for statement in [
+            "INSERT INTO brands (id, name, slug, created_at) VALUES ('brand_1', 'One', 'one', 1)",
+            "INSERT INTO categories (id, parent_id, name, slug, created_at) \
+             VALUES ('cat_root', NULL, 'cat_root', 'cat-root', 1)",
+            "INSERT INTO categories (id, parent_id, name, slug, created_at) \
+             VALUES ('cat_leaf', 'cat_root', 'cat_leaf', 'cat-leaf', 1)",
+        ] {
+            sqlx::query(statement).execute(old.pool()).await.unwrap();
+        }
         let rows = [
             product("prod_01A", "OLD-1", 1999, "active"),
             product("prod_01B", "OLD-2", 500, "archived"),
