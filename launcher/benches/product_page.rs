@@ -107,14 +107,20 @@ async fn main() {
     // each reviewing every product through the router.
     let reviews = shop.subgraph::<reviews::Reviews>();
     let tokens = shop.new_customers(REVIEWS_PER_PRODUCT).await.unwrap();
-    let ids: Vec<String> = products.iter().map(|(id, _)| id.clone()).collect();
+    let lines: Vec<reviews::store::DeliveredLine> = products
+        .iter()
+        .map(|(id, _)| reviews::store::DeliveredLine {
+            product_id: id.clone(),
+            variant_id: commerce::variant::default_variant_id(id),
+        })
+        .collect();
     for (n, token) in tokens.iter().enumerate() {
         let me = post(&http, &url, Some(token), "{ me { id } }", json!({})).await;
         let customer = me["me"]["id"].as_str().unwrap();
         reviews
             .service
             .store
-            .record_delivery(&format!("bench-{n}"), customer, "ord_bench", &ids)
+            .record_delivery(&format!("bench-{n}"), customer, "ord_bench", &lines)
             .await
             .unwrap();
         for (i, (id, _)) in products.iter().enumerate() {

@@ -453,14 +453,14 @@ impl Shop {
 }
 
 /// What the router serves besides GraphQL: the apps, and the catalog's uploaded images at
-/// `/media` (the URLs the catalog gives them), so pages and images share one origin.
+/// `/media` (the URLs the catalog gives them) and `/sitemap.xml`, so they share one origin.
 fn site_routes(running: &[Running]) -> axum::Router {
-    let media = running
+    let catalog = running
         .iter()
         .find_map(|r| r.subgraph::<catalog::Catalog>())
-        .map(|catalog| catalog.service.media.clone().routes())
+        .map(|catalog| catalog.public_routes())
         .unwrap_or_default();
-    media.merge(site::routes())
+    catalog.merge(site::routes())
 }
 
 #[cfg(test)]

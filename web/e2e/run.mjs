@@ -128,6 +128,10 @@ async function guestBuysAndReviews(browser, product) {
   await page.getByRole("heading", { level: 1, name: product.name }).waitFor();
   await accessible(page, "product");
   await shot(page, "storefront-product");
+  // Search engines and shared links: the page's title, and the sitemap naming its address.
+  await until("the product's title", async () => (await page.title()) === `${product.name} | Shop`);
+  const sitemap = await (await page.request.get("/sitemap.xml")).text();
+  assert.ok(sitemap.includes(`/p/${product.slug}</loc>`), "the sitemap lists the product");
 
   await page.getByLabel("Quantity").fill("2");
   await page.getByRole("button", { name: "Add to cart" }).click();

@@ -42,6 +42,73 @@ async fn client_token(shop: &TestShop, id: &str, secret: &str) -> (u16, Value) {
     (response.status().as_u16(), response.json().await.unwrap())
 }
 
+/// The partner variant feed pages through the catalog with every variant's SKU, options,
+/// price and stock: the demo T-shirt comes with its six sizes and colours.
+#[tokio::test]
+async fn a_partner_pages_through_the_variant_feed() {
+    let shop = TestShop::start(30).await;
+    let url = shop.shop.router_url();
+    let (_, token) = partner(&shop, "feedco", &["catalog:read"]).await;
+    let (feed, _) = published("PartnerVariantFeed");
+    let mut after: Option<String> = None;
+    let mut products = Vec::new();
+    loop {
+        let (status, body) = shop
+            .post_body(
+                &url,
+                by_hash(&feed, json!({ "first": 7, "after": after })),
+                Some(&token),
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+        assert!(body.get("errors").is_none(), "{body:#}");
+        let page = &body["data"]["products"];
+        products.extend(
+            page["edges"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| e["node"].clone()),
+        );
+        if page["pageInfo"]["hasNextPage"] != true {
+            break;
+        }
+        after = page["pageInfo"]["endCursor"].as_str().map(str::to_string);
+    }
+    let listed = shop
+        .data("{ products(first: 1) { totalCount } }", json!({}), None)
+        .await["products"]["totalCount"]
+        .as_u64()
+        .unwrap();
+    assert_eq!(products.len() as u64, listed);
+    let tee = products
+        .iter()
+        .find(|p| p["slug"] == "everyday-organic-cotton-tee")
+        .expect("the demo T-shirt is in the feed");
+    let mut variants: Vec<String> = tee["variants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|v| v["status"] == "ACTIVE")
+        .map(|v| {
+            assert!(v["price"]["amount"].is_string() && v["availability"]["inStock"].is_boolean());
+            let title: Vec<&str> = v["optionValues"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|o| o["value"].as_str().unwrap())
+                .collect();
+            format!("{} {}", v["sku"].as_str().unwrap(), title.join("/"))
+        })
+        .collect();
+    variants.sort();
+    assert_eq!(variants.len(), 6, "{variants:?}");
+    assert!(
+        variants.contains(&"TEE-000001-M-NAVY M/Navy".to_string()),
+        "{variants:?}"
+    );
+}
+
 #[tokio::test]
 async fn a_partner_runs_published_operations_by_id_and_nothing_else() {
     let shop = TestShop::start(3).await;

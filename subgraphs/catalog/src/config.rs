@@ -51,6 +51,9 @@ pub enum MediaStoreLocation {
 pub struct CatalogSettings {
     pub search: SearchSettings,
     pub media: MediaSettings,
+    /// `CATALOG_STOREFRONT_URL`: where the storefront is (`https://shop.example.com`), for the
+    /// sitemap's addresses; the host a request came to when unset.
+    pub storefront_url: Option<String>,
 }
 
 impl OwnSettings for CatalogSettings {
@@ -82,6 +85,10 @@ impl OwnSettings for CatalogSettings {
                 .to_string(),
             max_bytes: env.parse_or("MEDIA_MAX_BYTES", 10 * 1024 * 1024)?,
         };
-        Ok(Self { search, media })
+        Ok(Self {
+            search,
+            media,
+            storefront_url: env.optional("STOREFRONT_URL"),
+        })
     }
 }

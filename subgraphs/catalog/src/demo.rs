@@ -588,6 +588,8 @@ pub fn generate(count: usize, seed: u64) -> DemoCatalog {
                 status: status.into(),
                 weight_grams: Some(rng.gen_range(50..5000)),
                 options: "[]".into(),
+                meta_title: None,
+                meta_description: None,
                 created_at,
                 updated_at: created_at,
             }

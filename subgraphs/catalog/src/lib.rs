@@ -8,6 +8,7 @@ pub mod graphql;
 pub mod media_store;
 pub mod search;
 pub mod service;
+pub mod sitemap;
 pub mod store;
 pub mod tree;
 
@@ -35,13 +36,15 @@ pub static MIGRATIONS: storage::migrations::Migrations = storage::migrations!(
         "0003_variants.sql",
         "0004_product_options.sql",
         "0005_slug_history.sql",
-        "0006_category_attributes.sql"
+        "0006_category_attributes.sql",
+        "0007_product_seo.sql"
     ]
 );
 
 pub struct Catalog {
     pub service: Arc<CatalogService>,
     events: Events,
+    storefront_url: Option<String>,
 }
 
 /// The catalog's own commands.
@@ -95,6 +98,18 @@ pub async fn load_demo_data(service: &CatalogService, count: usize) -> anyhow::R
     Ok(true)
 }
 
+impl Catalog {
+    /// What the catalog serves besides GraphQL, on its port and (in the embedded shop) beside
+    /// the apps: `/media/{key}` (uploaded images) and `/sitemap.xml`.
+    pub fn public_routes(&self) -> axum::Router {
+        let sitemaps = Arc::new(sitemap::Sitemaps::new(
+            self.service.clone(),
+            self.storefront_url.clone(),
+        ));
+        self.service.media.clone().routes().merge(sitemaps.routes())
+    }
+}
+
 impl Subgraph for Catalog {
     const NAME: &'static str = "catalog";
     const PORT: u16 = topology::CATALOG.port;
@@ -137,6 +152,7 @@ impl Subgraph for Catalog {
         Ok(Self {
             service,
             events: resources.events,
+            storefront_url: resources.settings.own.storefront_url.clone(),
         })
     }
 
@@ -148,9 +164,8 @@ impl Subgraph for Catalog {
         graphql::request_data(&self.service, request)
     }
 
-    /// `/media/{key}`: uploaded product images.
     fn routes(self: &Arc<Self>) -> axum::Router {
-        self.service.media.clone().routes()
+        self.public_routes()
     }
 
     /// Indexes product changes as they arrive on the bus.

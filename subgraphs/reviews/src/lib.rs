@@ -24,8 +24,10 @@ pub use config::ReviewsSettings;
 use service::ReviewsService;
 use store::ReviewStore;
 
-pub static MIGRATIONS: storage::migrations::Migrations =
-    storage::migrations!("../../migrations/reviews", ["0001_reviews.sql"]);
+pub static MIGRATIONS: storage::migrations::Migrations = storage::migrations!(
+    "../../migrations/reviews",
+    ["0001_reviews.sql", "0002_variants.sql"]
+);
 
 pub struct Reviews {
     pub service: Arc<ReviewsService>,

@@ -70,9 +70,9 @@ impl ReviewsService {
     ) -> ReviewResult<Review> {
         let rating = Rating::parse(rating)?;
         let (status, hold_reason) = moderation::place(title, body)?.status();
-        if !self.store.has_received(author_id, product_id).await? {
+        let Some(variant_id) = self.store.received_variant(author_id, product_id).await? else {
             return Err(ReviewError::NotReceived);
-        }
+        };
         let now = primitives::time::now_millis();
         let review = Review {
             id: primitives::id::new_id("rev"),
@@ -84,6 +84,7 @@ impl ReviewsService {
             status,
             hold_reason,
             verified: true,
+            variant_id: Some(variant_id),
             helpful_count: 0,
             report_count: 0,
             created_at: now,

@@ -184,6 +184,9 @@ export function ProductPage() {
                     name: String(form.get("name")),
                     description: String(form.get("description")),
                     price: { amount: String(form.get("price")), currencyCode: product.price.currencyCode },
+                    // Blank goes back to the name and description.
+                    metaTitle: String(form.get("metaTitle") ?? ""),
+                    metaDescription: String(form.get("metaDescription") ?? ""),
                   },
                 });
               }}
@@ -197,6 +200,12 @@ export function ProductPage() {
               </Field>
               <Field label={`Price (${product.price.currencyCode})`}>
                 <input name="price" required inputMode="decimal" defaultValue={product.price.amount} />
+              </Field>
+              <Field label="Search engine title" hint={`Blank: ${product.name}`}>
+                <input name="metaTitle" maxLength={200} defaultValue={product.metaTitle ?? ""} />
+              </Field>
+              <Field label="Search engine description" hint="Blank: the start of the description">
+                <textarea name="metaDescription" rows={2} maxLength={500} defaultValue={product.metaDescription ?? ""} />
               </Field>
               {updated.error && <ErrorMessage error={updated.error} />}
               <UserErrors errors={updated.data?.updateProduct.userErrors} />

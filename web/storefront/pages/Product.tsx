@@ -17,6 +17,7 @@ export function ProductPage() {
     // A link with an old slug shows the product at its current address.
     if (product.slug !== slug) navigate(`/p/${product.slug}`, { replace: true });
   }, [product, slug, navigate]);
+  usePageMeta(product?.seo);
   return (
     <Query result={result} what="the product" retry={() => refetch({ requestPolicy: "network-only" })}>
       {(data) => {
@@ -67,7 +68,10 @@ export function ProductPage() {
                       <p>{node.body}</p>
                       <p className="muted">
                         {node.author?.name} · {formatDate(node.createdAt)}
-                        {node.verifiedBuyer && " · verified buyer"} · {node.helpfulCount} found this helpful
+                        {node.verifiedBuyer && " · verified buyer"}
+                        {node.variant && node.variant.optionValues.length > 0 &&
+                          ` · bought ${node.variant.optionValues.map((o) => o.value).join(" / ")}`}{" "}
+                        · {node.helpfulCount} found this helpful
                       </p>
                     </article>
                   ))}
@@ -88,6 +92,24 @@ export function ProductPage() {
 }
 
 type PageProduct = NonNullable<ProductPageQuery["product"]>;
+
+/**
+ * The document's title and description while the page shows (what a browser tab, a bookmark and
+ * a shared link read); the shop's own come back when it leaves.
+ */
+function usePageMeta(seo: { title: string; description: string } | undefined) {
+  useEffect(() => {
+    if (!seo) return;
+    const meta = document.querySelector<HTMLMetaElement>('meta[name="description"]');
+    const before = { title: document.title, description: meta?.content ?? "" };
+    document.title = `${seo.title} | Shop`;
+    if (meta) meta.content = seo.description;
+    return () => {
+      document.title = before.title;
+      if (meta) meta.content = before.description;
+    };
+  }, [seo]);
+}
 type PageVariant = PageProduct["variants"][number];
 
 /** The variant with exactly these option values, if the product sells one. */

@@ -48,6 +48,9 @@ pub struct Product {
     pub weight_grams: Option<i64>,
     /// Empty for a product sold as its default variant.
     pub options: Vec<super::ProductOption>,
+    /// What search engines and shared links show, when an admin wrote it.
+    pub meta_title: Option<String>,
+    pub meta_description: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -85,6 +88,10 @@ pub enum ProductRuleError {
     InvalidWeight,
     #[error("attributes need a name and a value of at most 200 characters")]
     InvalidAttribute,
+    #[error("the meta title must be at most 200 characters")]
+    InvalidMetaTitle,
+    #[error("the meta description must be at most 500 characters")]
+    InvalidMetaDescription,
 }
 
 impl ProductRuleError {
@@ -97,6 +104,8 @@ impl ProductRuleError {
             Self::InvalidPrice(_) => "price",
             Self::InvalidWeight => "weightGrams",
             Self::InvalidAttribute => "attributes",
+            Self::InvalidMetaTitle => "metaTitle",
+            Self::InvalidMetaDescription => "metaDescription",
         }
     }
 }
@@ -144,6 +153,27 @@ pub fn parse_weight(grams: Option<i32>) -> Result<Option<i64>, ProductRuleError>
     match grams {
         Some(g) if g < 0 => Err(ProductRuleError::InvalidWeight),
         other => Ok(other.map(i64::from)),
+    }
+}
+
+/// An admin's meta title: trimmed, blank for none (the name is shown then).
+pub fn parse_meta_title(title: Option<String>) -> Result<Option<String>, ProductRuleError> {
+    optional_text(title, 200).ok_or(ProductRuleError::InvalidMetaTitle)
+}
+
+/// An admin's meta description: trimmed, blank for none (the description is shown then).
+pub fn parse_meta_description(
+    description: Option<String>,
+) -> Result<Option<String>, ProductRuleError> {
+    optional_text(description, 500).ok_or(ProductRuleError::InvalidMetaDescription)
+}
+
+/// `Some(value)` when it fits in `max` characters (`Some(None)` for blank or none).
+fn optional_text(text: Option<String>, max: usize) -> Option<Option<String>> {
+    match text.map(|t| t.trim().to_string()) {
+        Some(t) if t.chars().count() > max => None,
+        Some(t) if t.is_empty() => Some(None),
+        t => Some(t),
     }
 }
 

@@ -30,6 +30,11 @@ pub struct CreateProductInput {
     /// DRAFT unless given.
     pub status: Option<ProductStatus>,
     pub weight_grams: Option<i32>,
+    /// What search engines and shared links show (at most 200 characters); the name when not
+    /// given.
+    pub meta_title: Option<String>,
+    /// At most 500 characters; the description when not given.
+    pub meta_description: Option<String>,
 }
 
 /// Fields left out keep their value; `brandId: null` and `weightGrams: null` clear them.
@@ -46,6 +51,10 @@ pub struct UpdateProductInput {
     pub media: Option<Vec<MediaInput>>,
     pub status: Option<ProductStatus>,
     pub weight_grams: MaybeUndefined<i32>,
+    /// `null` (or blank) goes back to the name.
+    pub meta_title: MaybeUndefined<String>,
+    /// `null` (or blank) goes back to the description.
+    pub meta_description: MaybeUndefined<String>,
 }
 
 #[derive(InputObject)]
@@ -138,6 +147,8 @@ impl AdminMutation {
             media: input.media.into_iter().map(Into::into).collect(),
             status: input.status.unwrap_or(ProductStatus::Draft),
             weight_grams: input.weight_grams,
+            meta_title: input.meta_title,
+            meta_description: input.meta_description,
         };
         product_payload(service(ctx).create_product(new).await)
     }
@@ -162,6 +173,8 @@ impl AdminMutation {
                 .map(|list| list.into_iter().map(Into::into).collect()),
             status: input.status,
             weight_grams: maybe(input.weight_grams, |w| w),
+            meta_title: maybe(input.meta_title, |t| t),
+            meta_description: maybe(input.meta_description, |d| d),
         };
         product_payload(service(ctx).update_product(&input.id, changes).await)
     }

@@ -142,6 +142,32 @@ impl Product {
         self.product.media.iter().map(Media::from).collect()
     }
 
+    /// What search engines and shared links show: the admin's meta title and description, else
+    /// the name and the start of the description.
+    async fn seo(&self) -> Seo {
+        let product = &self.product;
+        Seo {
+            title: product
+                .meta_title
+                .clone()
+                .unwrap_or_else(|| product.name.clone()),
+            description: product
+                .meta_description
+                .clone()
+                .unwrap_or_else(|| summary(&product.description, SEO_DESCRIPTION_CHARS)),
+        }
+    }
+
+    /// The meta title an admin wrote, if any (`seo` falls back to the name).
+    async fn meta_title(&self) -> Option<&str> {
+        self.product.meta_title.as_deref()
+    }
+
+    /// The meta description an admin wrote, if any (`seo` falls back to the description).
+    async fn meta_description(&self) -> Option<&str> {
+        self.product.meta_description.as_deref()
+    }
+
     async fn created_at(&self) -> String {
         primitives::time::format_millis(self.product.created_at)
     }
@@ -149,6 +175,27 @@ impl Product {
     async fn updated_at(&self) -> String {
         primitives::time::format_millis(self.product.updated_at)
     }
+}
+
+/// A page's title and description for search engines and shared links.
+#[derive(SimpleObject, Clone, Debug)]
+pub struct Seo {
+    pub title: String,
+    pub description: String,
+}
+
+/// How much of a description search engines show.
+const SEO_DESCRIPTION_CHARS: usize = 160;
+
+/// The first `max` characters of `text`, cut at a word with an ellipsis when it is longer.
+fn summary(text: &str, max: usize) -> String {
+    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if text.chars().count() <= max {
+        return text;
+    }
+    let cut: String = text.chars().take(max - 1).collect();
+    let cut = cut.rsplit_once(' ').map_or(cut.as_str(), |(head, _)| head);
+    format!("{}…", cut.trim_end_matches([',', '.', ';', ':']))
 }
 
 /// The lowest and highest price of a product's variants.

@@ -286,6 +286,8 @@ impl CatalogService {
             } else {
                 None
             },
+            meta_title: None,
+            meta_description: None,
         };
         let row = self.create_product(new).await?;
         report.products_created += 1;

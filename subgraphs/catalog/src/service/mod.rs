@@ -93,6 +93,8 @@ pub struct NewProduct {
     pub media: Vec<MediaInput>,
     pub status: ProductStatus,
     pub weight_grams: Option<i32>,
+    pub meta_title: Option<String>,
+    pub meta_description: Option<String>,
 }
 
 /// Changes to a product; `None` keeps the current value.
@@ -108,6 +110,9 @@ pub struct ProductChanges {
     pub media: Option<Vec<MediaInput>>,
     pub status: Option<ProductStatus>,
     pub weight_grams: Option<Option<i32>>,
+    /// `Some(None)` goes back to the name (the description).
+    pub meta_title: Option<Option<String>>,
+    pub meta_description: Option<Option<String>>,
 }
 
 pub struct CatalogService {
@@ -246,6 +251,8 @@ impl CatalogService {
             price_minor: price.minor_units,
             currency: price.currency.as_str().into(),
             status: input.status.as_str().into(),
+            meta_title: product::parse_meta_title(input.meta_title)?,
+            meta_description: product::parse_meta_description(input.meta_description)?,
             sku,
             slug,
             name,
@@ -317,6 +324,12 @@ impl CatalogService {
                 }
                 if let Some(weight) = changes.weight_grams {
                     row.weight_grams = product::parse_weight(weight)?;
+                }
+                if let Some(title) = &changes.meta_title {
+                    row.meta_title = product::parse_meta_title(title.clone())?;
+                }
+                if let Some(description) = &changes.meta_description {
+                    row.meta_description = product::parse_meta_description(description.clone())?;
                 }
                 Ok(Vec::new())
             })

@@ -67,6 +67,9 @@ pub struct ProductRow {
     pub weight_grams: Option<i64>,
     /// JSON array of `{name, values}`; `[]` for a product without options.
     pub options: String,
+    /// What search engines and shared links show; the name and description when unset.
+    pub meta_title: Option<String>,
+    pub meta_description: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -189,6 +192,8 @@ impl TryFrom<ProductRow> for crate::domain::Product {
             status,
             attributes,
             media,
+            meta_title: row.meta_title,
+            meta_description: row.meta_description,
             id: row.id,
             sku: row.sku,
             slug: row.slug,

@@ -18,7 +18,51 @@ impl CatalogStore {
     }
 }
 
-const PRODUCT_COLUMNS: &str = "id, sku, slug, name, description, brand_id, category_id, price_minor, currency, attributes, media, status, weight_grams, options, created_at, updated_at";
+const PRODUCT_COLUMNS: &str = "id, sku, slug, name, description, brand_id, category_id, price_minor, currency, attributes, media, status, weight_grams, options, meta_title, meta_description, created_at, updated_at";
+
+/// Binds a product's values in [`PRODUCT_COLUMNS`] order (every statement that writes one
+/// goes through here, so columns and values cannot drift apart).
+fn bind_product<'q>(
+    query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    p: &'q ProductRow,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    query
+        .bind(&p.id)
+        .bind(&p.sku)
+        .bind(&p.slug)
+        .bind(&p.name)
+        .bind(&p.description)
+        .bind(&p.brand_id)
+        .bind(&p.category_id)
+        .bind(p.price_minor)
+        .bind(&p.currency)
+        .bind(&p.attributes)
+        .bind(&p.media)
+        .bind(&p.status)
+        .bind(p.weight_grams)
+        .bind(&p.options)
+        .bind(&p.meta_title)
+        .bind(&p.meta_description)
+        .bind(p.created_at)
+        .bind(p.updated_at)
+}
+
+/// `UPDATE products SET sku = $2, ... WHERE id = $1 AND updated_at = $<n + 1>`: every column
+/// of [`PRODUCT_COLUMNS`] bound by [`bind_product`], then the version it replaces.
+fn product_update_sql() -> String {
+    let columns: Vec<&str> = PRODUCT_COLUMNS.split(", ").collect();
+    let set: Vec<String> = columns
+        .iter()
+        .enumerate()
+        .skip(1)
+        .map(|(i, column)| format!("{column} = ${}", i + 1))
+        .collect();
+    format!(
+        "UPDATE products SET {} WHERE id = $1 AND updated_at = ${}",
+        set.join(", "),
+        columns.len() + 1
+    )
+}
 
 fn product_row(row: &AnyRow) -> Result<ProductRow, sqlx::Error> {
     Ok(ProductRow {
@@ -36,6 +80,8 @@ fn product_row(row: &AnyRow) -> Result<ProductRow, sqlx::Error> {
         status: row.try_get("status")?,
         weight_grams: row.try_get("weight_grams")?,
         options: row.try_get("options")?,
+        meta_title: row.try_get("meta_title")?,
+        meta_description: row.try_get("meta_description")?,
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
     })
@@ -344,30 +390,10 @@ impl CatalogStore {
             .await?;
         }
         let sql = match replaces {
-            None => format!("INSERT INTO products ({PRODUCT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"),
-            Some(_) => "UPDATE products SET sku = $2, slug = $3, name = $4, description = $5, \
-                 brand_id = $6, category_id = $7, price_minor = $8, currency = $9, attributes = $10, \
-                 media = $11, status = $12, weight_grams = $13, options = $14, created_at = $15, \
-                 updated_at = $16 WHERE id = $1 AND updated_at = $17"
-                .to_string(),
+            None => insert_rows("products", PRODUCT_COLUMNS, 1),
+            Some(_) => product_update_sql(),
         };
-        let query = sqlx::query(&sql)
-            .bind(&p.id)
-            .bind(&p.sku)
-            .bind(&p.slug)
-            .bind(&p.name)
-            .bind(&p.description)
-            .bind(&p.brand_id)
-            .bind(&p.category_id)
-            .bind(p.price_minor)
-            .bind(&p.currency)
-            .bind(&p.attributes)
-            .bind(&p.media)
-            .bind(&p.status)
-            .bind(p.weight_grams)
-            .bind(&p.options)
-            .bind(p.created_at)
-            .bind(p.updated_at);
+        let query = bind_product(sqlx::query(&sql), p);
         // An update also names the version it replaces.
         let query = match replaces {
             Some(updated_at) => query.bind(updated_at),
@@ -400,23 +426,7 @@ impl CatalogStore {
             let sql = insert_rows("products", PRODUCT_COLUMNS, chunk.len());
             let mut query = sqlx::query(&sql);
             for p in chunk {
-                query = query
-                    .bind(&p.id)
-                    .bind(&p.sku)
-                    .bind(&p.slug)
-                    .bind(&p.name)
-                    .bind(&p.description)
-                    .bind(&p.brand_id)
-                    .bind(&p.category_id)
-                    .bind(p.price_minor)
-                    .bind(&p.currency)
-                    .bind(&p.attributes)
-                    .bind(&p.media)
-                    .bind(&p.status)
-                    .bind(p.weight_grams)
-                    .bind(&p.options)
-                    .bind(p.created_at)
-                    .bind(p.updated_at);
+                query = bind_product(query, p);
             }
             query.execute(&mut *tx).await?;
             let variants: Vec<VariantRow> = chunk.iter().map(VariantRow::default_of).collect();
@@ -472,6 +482,27 @@ impl CatalogStore {
         .fetch_all(self.db.pool())
         .await?;
         Ok(rows.iter().map(product_row).collect::<Result<_, _>>()?)
+    }
+
+    /// The slugs and last changes of active products, `limit` from `offset` in id order (a
+    /// sitemap's pages).
+    pub async fn active_product_slugs(
+        &self,
+        offset: usize,
+        limit: usize,
+    ) -> StoreResult<Vec<(String, i64)>> {
+        let rows = sqlx::query(
+            "SELECT slug, updated_at FROM products WHERE status = 'active' \
+             ORDER BY id LIMIT $1 OFFSET $2",
+        )
+        .bind(limit as i64)
+        .bind(offset as i64)
+        .fetch_all(self.db.pool())
+        .await?;
+        rows.iter()
+            .map(|row| Ok((row.try_get("slug")?, row.try_get("updated_at")?)))
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(Into::into)
     }
 
     /// The products with these slugs now (not earlier ones).

@@ -7,5 +7,6 @@ mod fuzz;
 mod import;
 mod media;
 mod search_contract;
+mod seo;
 mod store_contract;
 mod variants;

@@ -27,6 +27,8 @@ fn product(id: &str, sku: &str, price: i64, status: &str) -> ProductRow {
         status: status.into(),
         weight_grams: None,
         options: "[]".into(),
+        meta_title: None,
+        meta_description: None,
         created_at: 1,
         updated_at: 1,
     }

@@ -74,6 +74,15 @@ impl Review {
         }
     }
 
+    /// The variant the author bought (the one last delivered to them); null for reviews
+    /// written before variants.
+    async fn variant(&self) -> Option<ProductVariant> {
+        self.row
+            .variant_id
+            .clone()
+            .map(|id| ProductVariant { id: ID(id) })
+    }
+
     async fn product(&self) -> Product {
         Product {
             id: ID(self.row.product_id.clone()),
@@ -294,6 +303,17 @@ impl ReviewQuery {
     async fn find_user_by_id(&self, id: ID) -> User {
         User { id }
     }
+
+    #[graphql(entity)]
+    async fn find_product_variant_by_id(&self, id: ID) -> ProductVariant {
+        ProductVariant { id }
+    }
+}
+
+/// The catalog's variant, by its key.
+#[derive(SimpleObject, Clone, Debug)]
+pub struct ProductVariant {
+    pub id: ID,
 }
 
 async fn load_visible(ctx: &Context<'_>, id: String) -> async_graphql::Result<Option<Review>> {

@@ -25,6 +25,13 @@ pub enum StoreError {
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
+/// What a delivered shipment held of one product.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DeliveredLine {
+    pub product_id: String,
+    pub variant_id: String,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Review {
     pub id: String,
@@ -36,6 +43,9 @@ pub struct Review {
     pub status: ReviewStatus,
     pub hold_reason: Option<HoldReason>,
     pub verified: bool,
+    /// The variant the author bought (reviews stay per product); none for reviews written
+    /// before variants.
+    pub variant_id: Option<String>,
     pub helpful_count: i64,
     pub report_count: i64,
     pub created_at: i64,
@@ -93,7 +103,7 @@ pub enum Counted {
 }
 
 const COLUMNS: &str = "id, product_id, author_id, rating, title, body, status, hold_reason, \
-    verified, helpful_count, report_count, created_at, updated_at";
+    verified, helpful_count, report_count, created_at, updated_at, variant_id";
 
 fn review(row: &AnyRow) -> StoreResult<Review> {
     let id: String = row.try_get("id")?;
@@ -121,6 +131,7 @@ fn review(row: &AnyRow) -> StoreResult<Review> {
         status,
         hold_reason,
         verified: verified == 1,
+        variant_id: row.try_get("variant_id")?,
         helpful_count: row.try_get("helpful_count")?,
         report_count: row.try_get("report_count")?,
         created_at: row.try_get("created_at")?,
@@ -155,22 +166,25 @@ impl ReviewStore {
         event_id: &str,
         customer_id: &str,
         order_id: &str,
-        product_ids: &[String],
+        lines: &[DeliveredLine],
     ) -> StoreResult<bool> {
         let Some(mut tx) = processed::begin_once(&self.db, "shipment-delivered", event_id).await?
         else {
             return Ok(false);
         };
         let now = now_millis();
-        for product_id in product_ids {
+        // One row per product and order: of two variants of one product in an order, the
+        // first line's is kept.
+        for line in lines {
             sqlx::query(
-                "INSERT INTO deliveries (customer_id, product_id, order_id, delivered_at) \
-                 VALUES ($1, $2, $3, $4) ON CONFLICT (customer_id, product_id, order_id) DO NOTHING",
+                "INSERT INTO deliveries (customer_id, product_id, order_id, delivered_at, variant_id) \
+                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (customer_id, product_id, order_id) DO NOTHING",
             )
             .bind(customer_id)
-            .bind(product_id)
+            .bind(&line.product_id)
             .bind(order_id)
             .bind(now)
+            .bind(&line.variant_id)
             .execute(&mut *tx)
             .await?;
         }
@@ -179,15 +193,24 @@ impl ReviewStore {
         Ok(true)
     }
 
-    pub async fn has_received(&self, customer_id: &str, product_id: &str) -> StoreResult<bool> {
-        let found: Option<String> = sqlx::query_scalar(
-            "SELECT order_id FROM deliveries WHERE customer_id = $1 AND product_id = $2 LIMIT 1",
+    /// The variant of `product_id` last delivered to the customer, if any was (a delivery from
+    /// before variants: the product's default variant).
+    pub async fn received_variant(
+        &self,
+        customer_id: &str,
+        product_id: &str,
+    ) -> StoreResult<Option<String>> {
+        let found: Option<Option<String>> = sqlx::query_scalar(
+            "SELECT variant_id FROM deliveries WHERE customer_id = $1 AND product_id = $2 \
+             ORDER BY delivered_at DESC LIMIT 1",
         )
         .bind(customer_id)
         .bind(product_id)
         .fetch_optional(self.db.pool())
         .await?;
-        Ok(found.is_some())
+        Ok(found.map(|variant| {
+            variant.unwrap_or_else(|| commerce::variant::default_variant_id(product_id))
+        }))
     }
 
     /// Stores a new review and counts it in its product's rating if published; false when the
@@ -195,7 +218,7 @@ impl ReviewStore {
     pub async fn insert(&self, review: &Review) -> StoreResult<bool> {
         let mut tx = self.db.begin().await?;
         let inserted = sqlx::query(&format!(
-            "INSERT INTO reviews ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
+            "INSERT INTO reviews ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
              ON CONFLICT (product_id, author_id) DO NOTHING"
         ))
         .bind(&review.id)
@@ -211,6 +234,7 @@ impl ReviewStore {
         .bind(review.report_count)
         .bind(review.created_at)
         .bind(review.updated_at)
+        .bind(&review.variant_id)
         .execute(&mut *tx)
         .await?;
         if inserted.rows_affected() == 0 {

@@ -566,3 +566,36 @@ async fn first_pages_of_several_products(app: TestApp<Reviews>) {
     assert_eq!(titles(&next[0]), ["desk 2"]);
     assert_eq!(next[0]["reviews"]["pageInfo"]["hasNextPage"], json!(false));
 }
+
+/// A review records the variant its author received (reviews stay per product); a delivery
+/// from before variants counts as the product's default variant.
+#[tokio::test]
+async fn a_review_records_the_variant_its_author_received() {
+    for sqlite in [false, true] {
+        let app = start(sqlite).await;
+        let (ada, bob) = (
+            app.tokens.customer("usr_ada"),
+            app.tokens.customer("usr_bob"),
+        );
+        let mut sized = delivered("usr_ada", &["prod_tee"]);
+        let mut shipment: ShipmentUpdated = sized.decode().unwrap();
+        shipment.lines[0].variant_id = Some("var_tee_m_navy".into());
+        sized = Event::new("shipping", &shipment);
+        deliver(&app, &sized).await;
+        deliver(&app, &delivered("usr_bob", &["prod_tee"])).await;
+        for (token, expected) in [(&ada, "var_tee_m_navy"), (&bob, "var_prod_tee")] {
+            let written = app
+                .data(
+                    "mutation($input: WriteReviewInput!) { writeReview(input: $input) {
+                        review { variant { id } } userErrors { code } } }",
+                    json!({ "input": { "productId": "prod_tee", "rating": 5, "title": "Soft", "body": "Fits well." } }),
+                    Some(token),
+                )
+                .await;
+            assert_eq!(
+                written["writeReview"]["review"]["variant"]["id"], expected,
+                "sqlite {sqlite}: {written:#}"
+            );
+        }
+    }
+}
