@@ -2,6 +2,7 @@ import { Link, Route, Switch } from "wouter";
 import { useSession } from "../shared/provider";
 import { SignInForm } from "../shared/SignInForm";
 import { ApiClientsPage, CustomersPage, NotificationsPage } from "./pages/Accounts";
+import { CollectionsPage } from "./pages/Collections";
 import { HomePage } from "./pages/Home";
 import { ImportPage } from "./pages/Import";
 import { OrderPage, OrdersPage, ShipmentsPage } from "./pages/Orders";
@@ -40,6 +41,7 @@ export function App() {
         <nav aria-label="Dashboard" className="sidebar">
           <Link href="/">Home</Link>
           <Link href="/products">Products</Link>
+          <Link href="/collections">Collections</Link>
           <Link href="/import">Import</Link>
           <Link href="/warehouses">Warehouses</Link>
           <Link href="/orders">Orders</Link>
@@ -53,6 +55,7 @@ export function App() {
           <Switch>
             <Route path="/" component={HomePage} />
             <Route path="/products" component={ProductsPage} />
+            <Route path="/collections" component={CollectionsPage} />
             <Route path="/import" component={ImportPage} />
             <Route path="/products/:id" component={ProductPage} />
             <Route path="/warehouses" component={WarehousesPage} />

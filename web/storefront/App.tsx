@@ -5,6 +5,7 @@ import { AccountPage, NotificationsPage, OrderPage, OrdersPage } from "./pages/A
 import { CartPage } from "./pages/Cart";
 import { CategoryPage } from "./pages/Category";
 import { CheckoutPage } from "./pages/Checkout";
+import { CollectionPage } from "./pages/Collection";
 import { HomePage } from "./pages/Home";
 import { ProductPage } from "./pages/Product";
 import { SearchPage } from "./pages/Search";
@@ -27,6 +28,7 @@ export function App() {
         <Switch>
           <Route path="/" component={HomePage} />
           <Route path="/c/:slug" component={CategoryPage} />
+          <Route path="/collections/:slug" component={CollectionPage} />
           <Route path="/search" component={SearchPage} />
           <Route path="/p/:slug" component={ProductPage} />
           <Route path="/cart" component={CartPage} />

@@ -107,6 +107,19 @@ async fn a_partner_pages_through_the_variant_feed() {
         variants.contains(&"TEE-000001-M-NAVY M/Navy".to_string()),
         "{variants:?}"
     );
+
+    // A published collection, by its slug: the demo's staff picks start with the T-shirt.
+    let (collection, _) = published("PartnerCollection");
+    let (_, body) = shop
+        .post_body(
+            &url,
+            by_hash(&collection, json!({ "slug": "staff-picks", "first": 2 })),
+            Some(&token),
+        )
+        .await;
+    let picks = &body["data"]["collection"]["products"];
+    assert_eq!(picks["edges"][0]["node"]["sku"], "TEE-000001", "{body:#}");
+    assert!(picks["totalCount"].as_i64().unwrap() >= 2, "{body:#}");
 }
 
 #[tokio::test]

@@ -651,6 +651,72 @@ pub fn search_documents(demo: &DemoCatalog) -> Vec<crate::search::SearchDocument
         .collect()
 }
 
+/// The demo shop's collections for its home page: the newest products, those under $25
+/// (cheapest first), and a hand-picked few (the T-shirt first, when the catalog has it).
+pub fn collections(demo: &DemoCatalog) -> Vec<crate::domain::collection::Collection> {
+    use crate::domain::collection::{Collection, CollectionFilter, CollectionRule, CollectionSort};
+    let collection =
+        |id: &str, slug: &str, title: &str, description: &str, rule, sort, position| Collection {
+            id: id.into(),
+            slug: slug.into(),
+            title: title.into(),
+            description: description.into(),
+            rule,
+            sort,
+            published: true,
+            position,
+            created_at: EPOCH_MS,
+            updated_at: EPOCH_MS,
+        };
+    let mut picks: Vec<String> = demo
+        .products
+        .iter()
+        .filter(|p| p.status == "active")
+        .map(|p| p.id.clone())
+        .collect();
+    if let Some(tee) = demo.products.iter().position(|p| p.sku == "TEE-000001") {
+        let tee = demo.products[tee].id.clone();
+        picks.retain(|id| *id != tee);
+        picks.insert(0, tee);
+    }
+    picks.truncate(8);
+    let mut made = vec![
+        collection(
+            "col_demo_new",
+            "new-arrivals",
+            "New arrivals",
+            "Just in: the newest things in the shop.",
+            CollectionRule::Filter(CollectionFilter::default()),
+            CollectionSort::Newest,
+            0,
+        ),
+        collection(
+            "col_demo_under_25",
+            "under-25",
+            "Under $25",
+            "Small treats, cheapest first.",
+            CollectionRule::Filter(CollectionFilter {
+                max_price_minor: Some(2_500),
+                ..Default::default()
+            }),
+            CollectionSort::PriceAsc,
+            1,
+        ),
+    ];
+    if !picks.is_empty() {
+        made.push(collection(
+            "col_demo_staff_picks",
+            "staff-picks",
+            "Staff picks",
+            "What we reach for ourselves.",
+            CollectionRule::Products(picks),
+            CollectionSort::Manual,
+            2,
+        ));
+    }
+    made
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

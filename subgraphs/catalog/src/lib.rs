@@ -37,7 +37,8 @@ pub static MIGRATIONS: storage::migrations::Migrations = storage::migrations!(
         "0004_product_options.sql",
         "0005_slug_history.sql",
         "0006_category_attributes.sql",
-        "0007_product_seo.sql"
+        "0007_product_seo.sql",
+        "0008_collections.sql"
     ]
 );
 
@@ -94,6 +95,9 @@ pub async fn load_demo_data(service: &CatalogService, count: usize) -> anyhow::R
         service.store.insert_products(chunk).await?;
     }
     service.store.insert_variants(&demo.variants).await?;
+    for collection in demo::collections(&demo) {
+        service.store.save_collection(&collection).await?;
+    }
     service.indexer.rebuild().await?;
     Ok(true)
 }

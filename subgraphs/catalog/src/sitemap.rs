@@ -1,7 +1,8 @@
 //! `GET /sitemap.xml`: the storefront's pages for search engines (the sitemaps.org protocol):
-//! the home page, every category page and every active product's page at its current slug,
-//! with the day it last changed. A sitemap holds at most 50,000 addresses; a larger shop gets a
-//! sitemap index naming `?page=0` (home and categories) and `?page=1..` (products, in id order).
+//! the home page, every category page, every published collection's page and every active
+//! product's page at its current slug, with the day it last changed. A sitemap holds at most
+//! 50,000 addresses; a larger shop gets a sitemap index naming `?page=0` (home, categories and
+//! collections) and `?page=1..` (products, in id order).
 //!
 //! `GET /robots.txt` names it for crawlers. Addresses start with `CATALOG_STOREFRONT_URL`, or else the scheme and host the request came
 //! to (behind a proxy, its `x-forwarded-proto`), which is what the embedded shop serves.
@@ -132,11 +133,18 @@ pub async fn sitemap(
     let products = store.count_products(&active).await?.max(0) as usize;
     let mut categories = store.categories().await?;
     categories.sort_by(|a, b| a.slug.cmp(&b.slug));
+    let collections = store.collections().await?;
     let fixed: Vec<(String, Option<i64>)> = std::iter::once((format!("{base}/"), None))
         .chain(
             categories
                 .iter()
                 .map(|c| (format!("{base}/c/{}", c.slug), None)),
+        )
+        .chain(
+            collections
+                .iter()
+                .filter(|c| c.published)
+                .map(|c| (format!("{base}/collections/{}", c.slug), Some(c.updated_at))),
         )
         .collect();
     let product_urls = |rows: Vec<(String, i64)>| {

@@ -88,7 +88,7 @@ function NewProduct() {
   const [, navigate] = useLocation();
   const [open, setOpen] = useState(false);
   // The storefront's category list serves the form's category picker.
-  const [categories] = useQuery({ query: HomeDocument, variables: { first: 0 }, pause: !open });
+  const [categories] = useQuery({ query: HomeDocument, variables: { collections: 0, perCollection: 0 }, pause: !open });
   const [created, create] = useMutation(CreateProductDocument);
   if (!open) {
     return (

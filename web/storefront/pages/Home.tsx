@@ -5,7 +5,7 @@ import { Query } from "../../shared/ui";
 import { ProductGrid } from "../ProductCard";
 
 export function HomePage() {
-  const [result, refetch] = useQuery({ query: HomeDocument, variables: { first: 8 } });
+  const [result, refetch] = useQuery({ query: HomeDocument, variables: { collections: 4, perCollection: 4 } });
   return (
     <Query result={result} what="the shop" retry={() => refetch({ requestPolicy: "network-only" })}>
       {(data) => (
@@ -27,8 +27,22 @@ export function HomePage() {
               ))}
             </ul>
           </nav>
-          <h2>New arrivals</h2>
-          <ProductGrid products={data.products.edges.map((edge) => edge.node)} />
+          {data.collections
+            .filter((collection) => collection.products.edges.length > 0)
+            .map((collection) => (
+              <section key={collection.id} aria-labelledby={`collection-${collection.id}`}>
+                <h2 id={`collection-${collection.id}`}>{collection.title}</h2>
+                {collection.description && <p className="muted">{collection.description}</p>}
+                <ProductGrid products={collection.products.edges.map((edge) => edge.node)} />
+                {collection.products.totalCount > collection.products.edges.length && (
+                  <p>
+                    <Link href={`/collections/${collection.slug}`}>
+                      All {collection.products.totalCount} in {collection.title}
+                    </Link>
+                  </p>
+                )}
+              </section>
+            ))}
         </>
       )}
     </Query>

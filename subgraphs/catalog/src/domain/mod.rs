@@ -1,6 +1,7 @@
 //! Validated catalog values and the rules for product changes.
 
 pub mod attributes;
+pub mod collection;
 pub mod import;
 pub mod json_lines;
 pub mod media;

@@ -2,6 +2,7 @@
 //! (expected failures) or GraphQL errors here.
 
 mod admin;
+mod collection;
 mod import;
 mod loaders;
 mod media;
@@ -17,6 +18,7 @@ use async_graphql::{Context, EmptySubscription, Enum, MergedObject, Schema, Simp
 use kit::schema::dataloader;
 use kit::ApiError;
 
+use crate::domain::collection::CollectionError;
 use crate::domain::media::MediaError;
 use crate::domain::VariantRuleError;
 use crate::service::{CatalogError, CatalogService};
@@ -32,6 +34,7 @@ pub struct Query(
     taxonomy::TaxonomyQuery,
     search::SearchQuery,
     variant::VariantQuery,
+    collection::CollectionQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -40,6 +43,7 @@ pub struct Mutation(
     variant_admin::VariantAdminMutation,
     import::ImportMutation,
     media::MediaMutation,
+    collection::CollectionMutation,
 );
 
 pub type CatalogSchema = Schema<Query, Mutation, EmptySubscription>;
@@ -153,6 +157,14 @@ pub(crate) fn user_error(error: CatalogError) -> Result<CatalogUserError, ApiErr
         CatalogError::ProductNotFound => (field("id"), CatalogErrorCode::NotFound),
         CatalogError::OtherCurrency(_) => (field("price"), CatalogErrorCode::InvalidPrice),
         CatalogError::Attribute(_) => (field("attributes"), CatalogErrorCode::InvalidInput),
+        CatalogError::Collection(rule) => (
+            field(rule.field()),
+            match rule {
+                CollectionError::SlugTaken => CatalogErrorCode::SlugTaken,
+                _ => CatalogErrorCode::InvalidInput,
+            },
+        ),
+        CatalogError::CollectionNotFound => (field("id"), CatalogErrorCode::NotFound),
         CatalogError::Media(media) => (
             field(media.field()),
             match media {
@@ -164,9 +176,10 @@ pub(crate) fn user_error(error: CatalogError) -> Result<CatalogUserError, ApiErr
                 _ => CatalogErrorCode::InvalidInput,
             },
         ),
-        CatalogError::Store(_) | CatalogError::Export(_) | CatalogError::MediaStore(_) => {
-            return Err(ApiError::internal(error))
-        }
+        CatalogError::Store(_)
+        | CatalogError::Export(_)
+        | CatalogError::MediaStore(_)
+        | CatalogError::Search(_) => return Err(ApiError::internal(error)),
     };
     Ok(CatalogUserError {
         field,

@@ -209,6 +209,59 @@ fn option_facets(counts: &[(String, u64)]) -> Vec<OptionFacet> {
     facets
 }
 
+/// `first` (20 when not given, at most [`MAX_PAGE_SIZE`]) and `after` (an offset cursor) as
+/// `(offset, limit)`; lists paged by offset go 10,000 deep at most.
+pub(super) fn offset_page(
+    first: Option<i32>,
+    after: Option<String>,
+) -> async_graphql::Result<(usize, usize)> {
+    let limit = match first {
+        None => 20,
+        Some(n) if (0..=MAX_PAGE_SIZE as i32).contains(&n) => n as usize,
+        Some(_) => {
+            return Err(ApiError::BadUserInput(format!(
+                "`first` must be between 0 and {MAX_PAGE_SIZE}"
+            ))
+            .into())
+        }
+    };
+    let offset = match after {
+        Some(cursor) => decode_cursor::<usize>(&cursor)? + 1,
+        None => 0,
+    };
+    if offset > 10_000 {
+        return Err(ApiError::BadUserInput(
+            "results beyond the first 10,000 are not available; refine the search".into(),
+        )
+        .into());
+    }
+    Ok((offset, limit))
+}
+
+/// The edges of products `ids` (a page starting at `offset`) that shoppers may see: one
+/// deleted or unlisted since it was indexed is skipped rather than shown stale.
+pub(super) async fn listed_edges(
+    ctx: &Context<'_>,
+    ids: &[String],
+    offset: usize,
+) -> async_graphql::Result<Vec<Edge<String, Product, EmptyFields>>> {
+    let products: HashMap<String, _> = ctx
+        .data_unchecked::<DataLoader<ProductIdLoader>>()
+        .load_many(ids.iter().cloned())
+        .await
+        .map_err(|e| ApiError::internal(e.as_ref()))?;
+    Ok(ids
+        .iter()
+        .enumerate()
+        .filter_map(|(i, id)| {
+            let product = products.get(id)?.clone();
+            product
+                .is_listed_for(false)
+                .then(|| Edge::new(encode_cursor(&(offset + i)), Product::from(product)))
+        })
+        .collect())
+}
+
 #[derive(Default)]
 pub struct SearchQuery;
 
@@ -231,26 +284,7 @@ impl SearchQuery {
                 ApiError::BadUserInput("query must be at most 200 characters".into()).into(),
             );
         }
-        let limit = match first {
-            None => 20,
-            Some(n) if (0..=MAX_PAGE_SIZE as i32).contains(&n) => n as usize,
-            Some(_) => {
-                return Err(ApiError::BadUserInput(format!(
-                    "`first` must be between 0 and {MAX_PAGE_SIZE}"
-                ))
-                .into())
-            }
-        };
-        let offset = match after {
-            Some(cursor) => decode_cursor::<usize>(&cursor)? + 1,
-            None => 0,
-        };
-        if offset > 10_000 {
-            return Err(ApiError::BadUserInput(
-                "results beyond the first 10,000 are not available; refine the search".into(),
-            )
-            .into());
-        }
+        let (offset, limit) = offset_page(first, after)?;
         let filter = filter.unwrap_or_default();
         let category_id = match (filter.category_id, &filter.category_slug) {
             (Some(id), _) => Some(id.0),
@@ -296,11 +330,6 @@ impl SearchQuery {
             .search(request)
             .await
             .map_err(ApiError::from)?;
-        let products: HashMap<String, _> = ctx
-            .data_unchecked::<DataLoader<ProductIdLoader>>()
-            .load_many(results.ids.iter().cloned())
-            .await
-            .map_err(|e| ApiError::internal(e.as_ref()))?;
         let has_next = (offset + results.ids.len()) < results.total as usize;
         let fields = SearchFields {
             total: results.total,
@@ -309,13 +338,7 @@ impl SearchQuery {
         let mut connection = Connection::with_additional_fields(offset > 0, has_next, fields);
         connection
             .edges
-            .extend(results.ids.iter().enumerate().filter_map(|(i, id)| {
-                // A product deleted or changed since indexing is skipped rather than shown stale.
-                let product = products.get(id)?.clone();
-                product
-                    .is_listed_for(false)
-                    .then(|| Edge::new(encode_cursor(&(offset + i)), Product::from(product)))
-            }));
+            .extend(listed_edges(ctx, &results.ids, offset).await?);
         Ok(connection)
     }
 }

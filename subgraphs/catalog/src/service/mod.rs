@@ -1,11 +1,13 @@
 //! Catalog rules: product create/update/archive (validated, saved with a `ProductChanged` event),
 //! options and variants (in `variants`), brands and the category tree.
 
+mod collections;
 mod export;
 mod import;
 mod media;
 mod variants;
 
+pub use collections::CollectionInput;
 pub use import::ImportReport;
 pub use media::{MediaChanges, MediaInput};
 pub use variants::{NewVariant, VariantChanges};
@@ -19,6 +21,7 @@ use primitives::id::new_id;
 use primitives::time::now_millis;
 
 use crate::domain::attributes::{self, AttributeDefinition, AttributeError};
+use crate::domain::collection::CollectionError;
 use crate::domain::media::MediaError;
 use crate::domain::product::{self, ProductRuleError};
 use crate::domain::slug::{is_valid_slug, slugify};
@@ -40,6 +43,12 @@ pub enum CatalogError {
     Media(#[from] MediaError),
     #[error(transparent)]
     Attribute(#[from] AttributeError),
+    #[error(transparent)]
+    Collection(#[from] CollectionError),
+    #[error("collection not found")]
+    CollectionNotFound,
+    #[error(transparent)]
+    Search(#[from] crate::search::SearchError),
     /// The image store failed (not the image).
     #[error("storing the image failed: {0}")]
     MediaStore(String),
@@ -172,7 +181,10 @@ impl CatalogService {
     }
 
     /// A price as entered, in the shop's currency only.
-    fn price(&self, input: &commerce::money::MoneyInput) -> CatalogResult<commerce::money::Money> {
+    pub(crate) fn price(
+        &self,
+        input: &commerce::money::MoneyInput,
+    ) -> CatalogResult<commerce::money::Money> {
         let price = product::parse_price(input)?;
         if price.currency != self.currency {
             return Err(CatalogError::OtherCurrency(self.currency));

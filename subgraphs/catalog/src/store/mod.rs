@@ -1,5 +1,6 @@
 //! Catalog storage: rows, errors, and the SQL store (PostgreSQL and SQLite).
 
+mod collections;
 mod sql;
 
 use event_bus::Event;

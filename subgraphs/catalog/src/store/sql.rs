@@ -9,7 +9,7 @@ use super::*;
 
 #[derive(Clone)]
 pub struct CatalogStore {
-    db: Database,
+    pub(super) db: Database,
 }
 
 impl CatalogStore {
@@ -116,7 +116,7 @@ fn brand_row(row: &AnyRow) -> Result<BrandRow, sqlx::Error> {
     })
 }
 
-fn duplicate_of(error: &sqlx::Error) -> Option<&'static str> {
+pub(super) fn duplicate_of(error: &sqlx::Error) -> Option<&'static str> {
     let db = error.as_database_error()?;
     if !db.is_unique_violation() {
         return None;

@@ -3,6 +3,7 @@
 
 mod api;
 mod attributes;
+mod collections;
 mod fuzz;
 mod import;
 mod media;

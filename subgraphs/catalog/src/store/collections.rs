@@ -1,0 +1,86 @@
+//! Collections as stored (`collections`), parsed into [`Collection`]s here, once.
+
+use sqlx::any::AnyRow;
+use sqlx::Row;
+
+use super::sql::duplicate_of;
+use super::{CatalogStore, StoreError, StoreResult};
+use crate::domain::collection::{Collection, CollectionRule, CollectionSort};
+
+const COLUMNS: &str =
+    "id, slug, title, description, rule, sort, published, position, created_at, updated_at";
+
+fn collection(row: &AnyRow) -> StoreResult<Collection> {
+    let id: String = row.try_get("id")?;
+    let corrupt = |what: String| StoreError::Corrupt {
+        id: id.clone(),
+        what,
+    };
+    let rule: String = row.try_get("rule")?;
+    let rule: CollectionRule =
+        serde_json::from_str(&rule).map_err(|e| corrupt(format!("rule: {e}")))?;
+    let sort: String = row.try_get("sort")?;
+    let sort = CollectionSort::parse(&sort).ok_or_else(|| corrupt(format!("sort {sort:?}")))?;
+    let published: i32 = row.try_get("published")?;
+    Ok(Collection {
+        slug: row.try_get("slug")?,
+        title: row.try_get("title")?,
+        description: row.try_get("description")?,
+        rule,
+        sort,
+        published: published == 1,
+        position: row.try_get("position")?,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+        id,
+    })
+}
+
+impl CatalogStore {
+    /// Every collection, in the home page's order (collections are few).
+    pub async fn collections(&self) -> StoreResult<Vec<Collection>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM collections ORDER BY position, created_at, id"
+        ))
+        .fetch_all(self.db.pool())
+        .await?;
+        rows.iter().map(collection).collect()
+    }
+
+    /// Inserts a collection, or replaces the one with its id; a slug another collection has is
+    /// [`StoreError::Duplicate`].
+    pub async fn save_collection(&self, c: &Collection) -> StoreResult<()> {
+        let rule = serde_json::to_string(&c.rule).expect("collection rules serialize");
+        sqlx::query(&format!(
+            "INSERT INTO collections ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+             ON CONFLICT (id) DO UPDATE SET slug = $2, title = $3, description = $4, rule = $5, \
+             sort = $6, published = $7, position = $8, updated_at = $10"
+        ))
+        .bind(&c.id)
+        .bind(&c.slug)
+        .bind(&c.title)
+        .bind(&c.description)
+        .bind(rule)
+        .bind(c.sort.as_str())
+        .bind(i32::from(c.published))
+        .bind(c.position)
+        .bind(c.created_at)
+        .bind(c.updated_at)
+        .execute(self.db.pool())
+        .await
+        .map_err(|e| match duplicate_of(&e) {
+            Some(field) => StoreError::Duplicate(field),
+            None => e.into(),
+        })?;
+        Ok(())
+    }
+
+    /// False when there was no such collection.
+    pub async fn delete_collection(&self, id: &str) -> StoreResult<bool> {
+        let done = sqlx::query("DELETE FROM collections WHERE id = $1")
+            .bind(id)
+            .execute(self.db.pool())
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+}
