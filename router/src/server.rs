@@ -139,6 +139,17 @@ async fn graphql_post(
     } else {
         limits.max_body_bytes
     };
+    // Files are held in memory: only a caller with a token that verifies may make the router
+    // read them (checked before the body is read; the pipeline checks the token again).
+    if multipart {
+        if let Err(error) = may_upload(&state, &headers).await {
+            let mut response = error_response(error, modern);
+            response
+                .headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+            return response;
+        }
+    }
     let declared_length = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
@@ -163,6 +174,17 @@ async fn graphql_post(
         Ok(request) => run_request(state, request, &headers, modern).await,
         Err(error) => error_response(error, modern),
     }
+}
+
+async fn may_upload(state: &AppState, headers: &HeaderMap) -> Result<(), PipelineError> {
+    if !headers.contains_key(header::AUTHORIZATION) {
+        return Err(PipelineError::Unauthenticated(
+            "sign in to send files".into(),
+        ));
+    }
+    crate::pipeline::authenticate::authenticate(state.verifier.as_ref(), headers)
+        .await
+        .map(|_| ())
 }
 
 /// How much of an oversized body is read and dropped before the 413 is sent: a client still

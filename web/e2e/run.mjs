@@ -512,7 +512,7 @@ async function adminJourney(browser, bought) {
   await page.getByRole("button", { name: "Upload" }).click();
   await page.getByText("the file is not a PNG, JPEG, WebP or GIF image").waitFor();
   await chooseImage("lamp-black.png", "image/png", readFileSync(BLACK_LAMP));
-  await page.getByLabel("Alt text").fill("The lamp in black");
+  await page.getByLabel("Alt text", { exact: true }).fill("The lamp in black");
   await page.locator('select[name="variant"]').selectOption({ label: "Black" });
   await page.getByRole("button", { name: "Upload" }).click();
   await page.getByText("Image uploaded.").waitFor();

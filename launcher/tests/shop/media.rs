@@ -148,6 +148,26 @@ async fn an_admin_uploads_a_variant_image_through_the_router() {
         (400, "BAD_REQUEST"),
         "{body:#}"
     );
+    // Anonymous callers and forged tokens are refused before the router reads their files.
+    let (status, body) = upload(&shop, UPLOAD, input.clone(), NAVY.to_vec(), None).await;
+    assert_eq!(
+        (status, error_code(&body)),
+        (401, "UNAUTHENTICATED"),
+        "{body:#}"
+    );
+    let (status, body) = upload(
+        &shop,
+        UPLOAD,
+        input.clone(),
+        NAVY.to_vec(),
+        Some("forged.token.here"),
+    )
+    .await;
+    assert_eq!(
+        (status, error_code(&body)),
+        (401, "UNAUTHENTICATED"),
+        "{body:#}"
+    );
     let customer = shop.customer_token().await;
     let (_, body) = upload(&shop, UPLOAD, input, NAVY.to_vec(), Some(&customer)).await;
     assert_eq!(error_code(&body), "FORBIDDEN", "{body:#}");

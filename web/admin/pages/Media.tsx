@@ -1,11 +1,12 @@
 // A product's images in the dashboard: upload one (PNG, JPEG, WebP or GIF) for the product or
-// for one of its variants, move one forward, remove one. The shop checks each file (an image,
+// for one of its variants, change its alt text, move one forward, remove one. The shop checks each file (an image,
 // within the size limit) and answers a bad one with a userError shown here.
 import { useState, type FormEvent } from "react";
 import { useMutation } from "urql";
 import {
   RemoveProductMediaDocument,
   ReorderProductMediaDocument,
+  UpdateProductMediaDocument,
   UploadProductMediaDocument,
   type AdminProductQuery,
 } from "../../shared/generated/graphql";
@@ -18,6 +19,7 @@ export function Media({ product }: { product: AdminProduct }) {
   const [uploaded, upload] = useMutation(UploadProductMediaDocument);
   const [removed, remove] = useMutation(RemoveProductMediaDocument);
   const [reordered, reorder] = useMutation(ReorderProductMediaDocument);
+  const [described, describe] = useMutation(UpdateProductMediaDocument);
   const [formKey, setFormKey] = useState(0);
   const titleOf = (id: string) => {
     const variant = product.variants.find((v) => v.id === id);
@@ -54,7 +56,22 @@ export function Media({ product }: { product: AdminProduct }) {
             <li key={media.id}>
               <img src={media.url} alt={media.alt ?? ""} width={96} height={96} style={{ objectFit: "cover" }} />
               <div>
-                <p>{media.alt ?? <span className="muted">No alt text</span>}</p>
+                <form
+                  className="row"
+                  key={media.alt ?? ""}
+                  onSubmit={(event) => {
+                    event.preventDefault();
+                    const alt = String(new FormData(event.currentTarget).get("alt") ?? "");
+                    describe({ input: { productId: product.id, mediaId: media.id, alt } });
+                  }}
+                >
+                  <Field label={`Alt text of image ${index + 1}`}>
+                    <input name="alt" maxLength={500} defaultValue={media.alt ?? ""} />
+                  </Field>
+                  <button type="submit" className="secondary" disabled={described.fetching}>
+                    Save alt text
+                  </button>
+                </form>
                 <p className="muted">
                   {media.width && media.height ? `${media.width} × ${media.height}` : "Size unknown"} ·{" "}
                   {media.variantIds.length > 0 ? media.variantIds.map(titleOf).join(", ") : "Whole product"}
@@ -80,6 +97,8 @@ export function Media({ product }: { product: AdminProduct }) {
       )}
       {removed.error && <ErrorMessage error={removed.error} />}
       <UserErrors errors={removed.data?.removeProductMedia.userErrors} />
+      {described.error && <ErrorMessage error={described.error} />}
+      <UserErrors errors={described.data?.updateProductMedia.userErrors} />
       {reordered.error && <ErrorMessage error={reordered.error} />}
       <UserErrors errors={reordered.data?.reorderProductMedia.userErrors} />
       <form key={formKey} onSubmit={onUpload}>

@@ -70,6 +70,7 @@ export const persistedIds: Record<string, string> = {
   "UpdateNotificationPreferences": "a7cda26e7414e2740420b4ed00ec8ba915f9b2b0faf00bb94709834c7238e95a",
   "UpdateOrderStatus": "818750bedf5bec7a4b14f67040754e89c52c4b9e0c8794719c38fc9b85cf1bdf",
   "UpdateProduct": "67299136f7165edf07f55881294068acdad62c56021df500d663aa1f7d44f0f7",
+  "UpdateProductMedia": "3f662b8a61ce761df4778d3487831b5c02bf3bf2f7dff0cf8d7bf08b96380989",
   "UpdateProductVariant": "76b4ca89a026cbe2976421f0065a6f5ff00afe03861f1360b3ccd1af711d0292",
   "UpdateShipmentTracking": "0a7846f18bb30a0e0cf347f40605dca67cdf8dcb253d63e3ba874330a853be10",
   "UploadProductMedia": "53669620be333a06fc4fbb514f7c5de4805f333fe4e1ed76715bfa32d121fc52",
