@@ -69,6 +69,12 @@ impl From<EventError> for HandlerError {
 #[async_trait::async_trait]
 pub trait Handler: Send + Sync + 'static {
     async fn handle(&self, event: &Event) -> Result<(), HandlerError>;
+
+    /// Sees each fetched batch before its events are handled one by one, so that work which
+    /// batches well is done once for all of them (the catalog's search index commits once per
+    /// batch rather than once per event). `handle` is still called for every event and must
+    /// be right whether this ran, failed or not.
+    async fn before_batch(&self, _events: &[Event]) {}
 }
 
 /// Counts of one consumer's outcomes.
@@ -135,6 +141,10 @@ impl Consumer {
                 self.settings.wait,
             )
             .await?;
+        let events: Vec<Event> = deliveries.iter().filter_map(|d| d.event().ok()).collect();
+        if !events.is_empty() {
+            self.handler.before_batch(&events).await;
+        }
         for delivery in &deliveries {
             self.process(delivery).await?;
         }

@@ -176,7 +176,7 @@ impl Subgraph for Catalog {
     fn background_tasks(self: &Arc<Self>, stop: StopSignal) -> Vec<BoxFuture<'static, ()>> {
         let indexer = self.events.consumer(
             ProductChanged::TOPIC,
-            Arc::new(consumers::product_changed::ProductChanges(
+            Arc::new(consumers::product_changed::ProductChanges::new(
                 self.service.indexer.clone(),
             )),
         );

@@ -45,8 +45,14 @@ impl Indexer {
     /// Indexes a changed product's current state and counts it (see [`Indexer::indexed`]).
     pub async fn index_changed(&self, product_id: &str) -> Result<(), IndexerError> {
         self.index_products(&[product_id.to_string()]).await?;
-        self.indexed.send_modify(|n| *n += 1);
+        self.count_indexed();
         Ok(())
+    }
+
+    /// Counts a product change whose current state is in the index already (a batch indexed
+    /// it after the change was written).
+    pub fn count_indexed(&self) {
+        self.indexed.send_modify(|n| *n += 1);
     }
 
     /// How many product changes were indexed from the bus; `changed()` resolves on the next.

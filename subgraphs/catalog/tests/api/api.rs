@@ -296,3 +296,79 @@ async fn an_old_slug_still_finds_its_product() {
     .await;
     assert_eq!(by_slug("renamed-once".into()).await["id"], other);
 }
+
+/// How many products the search index holds.
+async fn indexed_products(app: &TestApp<Catalog>) -> u64 {
+    app.subgraph.service.search.document_count().await.unwrap()
+}
+
+/// Sets a product's status behind the catalog's back (no event).
+async fn set_status(app: &TestApp<Catalog>, id: &str, status: &str) {
+    sqlx::query("UPDATE products SET status = $1 WHERE id = $2")
+        .bind(status)
+        .bind(id)
+        .execute(app.database.pool())
+        .await
+        .unwrap();
+}
+
+/// A fetched batch of `product.changed` events is indexed at once (the state after them); each
+/// event then only counts, and one the batch missed is indexed on its own.
+#[tokio::test]
+async fn a_batch_of_product_changes_is_indexed_at_once() {
+    use event_bus::consumer::Handler;
+    use event_bus::Event;
+    use events::catalog::ProductChanged;
+
+    let app = start().await;
+    let products = app
+        .data(
+            "{ products(first: 3) { edges { node { id sku } } } }",
+            json!({}),
+            None,
+        )
+        .await["products"]["edges"]
+        .clone();
+    let id = |i: usize| products[i]["node"]["id"].as_str().unwrap().to_string();
+    let all = indexed_products(&app).await;
+    set_status(&app, &id(0), "archived").await;
+    set_status(&app, &id(1), "archived").await;
+    assert_eq!(
+        indexed_products(&app).await,
+        all,
+        "unchanged without an event"
+    );
+
+    let event = |i: usize| {
+        Event::new(
+            "catalog",
+            &ProductChanged {
+                product_id: id(i),
+                status: "archived".into(),
+            },
+        )
+    };
+    let (first, second, alone) = (event(0), event(1), event(2));
+    let indexer = app.subgraph.service.indexer.clone();
+    let handler = catalog::consumers::product_changed::ProductChanges::new(indexer.clone());
+    let mut counted = indexer.indexed();
+    let before = *counted.borrow_and_update();
+    handler.before_batch(&[first.clone(), second.clone()]).await;
+    assert_eq!(
+        indexed_products(&app).await,
+        all - 2,
+        "one batch took both out"
+    );
+
+    // On sale again behind its back: an event the batch indexed is only counted.
+    set_status(&app, &id(0), "active").await;
+    handler.handle(&first).await.unwrap();
+    handler.handle(&second).await.unwrap();
+    assert_eq!(*counted.borrow_and_update(), before + 2);
+    assert_eq!(indexed_products(&app).await, all - 2);
+    // An event outside the batch is indexed on its own.
+    set_status(&app, &id(2), "archived").await;
+    handler.handle(&alone).await.unwrap();
+    assert_eq!(indexed_products(&app).await, all - 3);
+    assert_eq!(*counted.borrow_and_update(), before + 3);
+}
