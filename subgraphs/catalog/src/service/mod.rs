@@ -246,20 +246,25 @@ impl CatalogService {
         let sku = product::parse_sku(&input.sku)?;
         let slug = product::parse_slug(input.slug.as_deref(), &name, &sku)?;
         let price = self.price(&input.price)?;
+        // The tree is read once: for the category and for its attribute definitions.
+        let tree = self.category_tree().await?;
+        if !tree.contains_key(&input.category_id) {
+            return Err(CatalogError::UnknownCategory);
+        }
         let now = now_millis();
         let row = ProductRow {
             id: new_id("prod"),
             description: product::parse_description(&input.description)?,
             weight_grams: product::parse_weight(input.weight_grams)?,
             options: "[]".into(),
-            attributes: to_json(
-                &self
-                    .typed_attributes(&input.category_id, input.attributes)
-                    .await?,
-            ),
+            attributes: to_json(&checked_attributes(
+                &tree,
+                &input.category_id,
+                input.attributes,
+            )?),
             media: to_json(&media::parse_media_list(input.media, None)?),
             brand_id: self.existing_brand(input.brand_id).await?,
-            category_id: self.existing_category(&input.category_id).await?,
+            category_id: input.category_id,
             price_minor: price.minor_units,
             currency: price.currency.as_str().into(),
             status: input.status.as_str().into(),
@@ -285,15 +290,17 @@ impl CatalogService {
             Some(brand) => Some(self.existing_brand(brand).await?),
             None => None,
         };
-        let category = match changes.category_id {
-            Some(category) => Some(self.existing_category(&category).await?),
-            None => None,
-        };
         let price = changes.price.as_ref().map(|p| self.price(p)).transpose()?;
-        // Attributes are checked against the (new) category's definitions when either changes.
-        let tree = match (&changes.attributes, &category) {
+        // Attributes are checked against the (new) category's definitions when either changes;
+        // the tree read for that also finds the new category.
+        let tree = match (&changes.attributes, &changes.category_id) {
             (None, None) => None,
             _ => Some(self.category_tree().await?),
+        };
+        let category = match (&changes.category_id, &tree) {
+            (Some(category), Some(tree)) if tree.contains_key(category) => Some(category.clone()),
+            (Some(_), _) => return Err(CatalogError::UnknownCategory),
+            (None, _) => None,
         };
         let (row, _) = self
             .modify(id, |row, variants| {
@@ -448,15 +455,6 @@ impl CatalogService {
             .into_iter()
             .map(|c| (c.id.clone(), c))
             .collect())
-    }
-
-    /// A new product's attributes, checked against its category's definitions.
-    async fn typed_attributes(
-        &self,
-        category_id: &str,
-        given: Vec<Attribute>,
-    ) -> CatalogResult<Vec<Attribute>> {
-        checked_attributes(&self.category_tree().await?, category_id, given)
     }
 
     async fn existing_category(&self, id: &str) -> CatalogResult<String> {

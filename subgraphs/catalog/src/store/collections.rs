@@ -3,7 +3,7 @@
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
-use super::sql::duplicate_of;
+use super::sql::write_error;
 use super::{CatalogStore, StoreError, StoreResult};
 use crate::domain::collection::{Collection, CollectionRule, CollectionSort};
 
@@ -68,10 +68,7 @@ impl CatalogStore {
         .bind(c.updated_at)
         .execute(self.db.pool())
         .await
-        .map_err(|e| match duplicate_of(&e) {
-            Some(field) => StoreError::Duplicate(field),
-            None => e.into(),
-        })?;
+        .map_err(write_error)?;
         Ok(())
     }
 

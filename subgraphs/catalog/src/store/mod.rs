@@ -62,7 +62,7 @@ pub struct ProductRow {
     pub currency: String,
     /// JSON array of `{name, value}`.
     pub attributes: String,
-    /// JSON array of `{url, alt}`.
+    /// JSON array of `{url, alt, width?, height?, variantIds?}` (`domain::media::Media`).
     pub media: String,
     pub status: String,
     pub weight_grams: Option<i64>,

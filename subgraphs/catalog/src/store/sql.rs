@@ -116,7 +116,15 @@ fn brand_row(row: &AnyRow) -> Result<BrandRow, sqlx::Error> {
     })
 }
 
-pub(super) fn duplicate_of(error: &sqlx::Error) -> Option<&'static str> {
+/// A failed write: a unique value another row has is [`StoreError::Duplicate`].
+pub(super) fn write_error(error: sqlx::Error) -> StoreError {
+    match duplicate_of(&error) {
+        Some(field) => StoreError::Duplicate(field),
+        None => error.into(),
+    }
+}
+
+fn duplicate_of(error: &sqlx::Error) -> Option<&'static str> {
     let db = error.as_database_error()?;
     if !db.is_unique_violation() {
         return None;
@@ -189,13 +197,7 @@ async fn insert_variants(
         for v in chunk {
             query = bind_variant(query, v);
         }
-        query
-            .execute(&mut **tx)
-            .await
-            .map_err(|e| match duplicate_of(&e) {
-                Some(field) => StoreError::Duplicate(field),
-                None => e.into(),
-            })?;
+        query.execute(&mut **tx).await.map_err(write_error)?;
     }
     Ok(())
 }
@@ -214,10 +216,7 @@ async fn follow_product(tx: &mut storage::db::Transaction, v: &VariantRow) -> St
     bind_variant(sqlx::query(&sql), v)
         .execute(&mut **tx)
         .await
-        .map_err(|e| match duplicate_of(&e) {
-            Some(field) => StoreError::Duplicate(field),
-            None => e.into(),
-        })?;
+        .map_err(write_error)?;
     Ok(())
 }
 
@@ -253,10 +252,7 @@ async fn upsert_variant(tx: &mut storage::db::Transaction, v: &VariantRow) -> St
     bind_variant(sqlx::query(&sql), v)
         .execute(&mut **tx)
         .await
-        .map_err(|e| match duplicate_of(&e) {
-            Some(field) => StoreError::Duplicate(field),
-            None => e.into(),
-        })?;
+        .map_err(write_error)?;
     Ok(())
 }
 
@@ -399,13 +395,7 @@ impl CatalogStore {
             Some(updated_at) => query.bind(updated_at),
             None => query,
         };
-        let saved = query
-            .execute(&mut *tx)
-            .await
-            .map_err(|e| match duplicate_of(&e) {
-                Some(field) => StoreError::Duplicate(field),
-                None => e.into(),
-            })?;
+        let saved = query.execute(&mut *tx).await.map_err(write_error)?;
         if saved.rows_affected() != 1 {
             return Err(StoreError::Conflict);
         }
