@@ -38,7 +38,8 @@ pub static MIGRATIONS: storage::migrations::Migrations = storage::migrations!(
         "0005_slug_history.sql",
         "0006_category_attributes.sql",
         "0007_product_seo.sql",
-        "0008_collections.sql"
+        "0008_collections.sql",
+        "0009_product_imports.sql"
     ]
 );
 
@@ -172,7 +173,8 @@ impl Subgraph for Catalog {
         self.public_routes()
     }
 
-    /// Indexes product changes as they arrive on the bus.
+    /// Indexes product changes as they arrive on the bus, and takes over imports whose
+    /// process stopped.
     fn background_tasks(self: &Arc<Self>, stop: StopSignal) -> Vec<BoxFuture<'static, ()>> {
         let indexer = self.events.consumer(
             ProductChanged::TOPIC,
@@ -180,7 +182,8 @@ impl Subgraph for Catalog {
                 self.service.indexer.clone(),
             )),
         );
-        vec![Box::pin(indexer.run(stop))]
+        let imports = self.service.clone().resume_imports(stop.clone());
+        vec![Box::pin(indexer.run(stop)), Box::pin(imports)]
     }
 
     async fn load_demo_data(&self, demo: Demo) -> anyhow::Result<()> {
@@ -205,7 +208,24 @@ impl Subgraph for Catalog {
                     .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
                 let started = std::time::Instant::now();
                 let format = domain::import::ImportFormat::of_path(&file);
-                let report = catalog.service.import(opened, format).await?;
+                let (progress, mut watched) =
+                    tokio::sync::watch::channel(service::ImportProgress::Checking);
+                // A line each time another tenth of the products is applied.
+                let told = tokio::spawn(async move {
+                    let mut tenths = 0;
+                    while watched.changed().await.is_ok() {
+                        let step = *watched.borrow_and_update();
+                        if let service::ImportProgress::Applying { done, total } = step {
+                            if total > 0 && done * 10 / total > tenths {
+                                tenths = done * 10 / total;
+                                eprintln!("{done} of {total} products applied");
+                            }
+                        }
+                    }
+                });
+                let report = catalog.service.import(opened, format, &progress).await?;
+                drop(progress);
+                told.await?;
                 for error in &report.errors {
                     let column = error.column.as_deref().unwrap_or("-");
                     println!("row {}, {column}: {}", error.row, error.message);

@@ -2,18 +2,38 @@
 // or a JSON lines file (`.jsonl`, one product per line);
 // the shop checks all of it first, so a file with errors changes nothing and every row and
 // column at fault is listed here to fix; a good file creates or updates products and variants,
-// and the same file again changes nothing.
-import { useState, type FormEvent } from "react";
-import { useMutation } from "urql";
-import { ImportProductsDocument } from "../../shared/generated/graphql";
+// and the same file again changes nothing. The import runs in the shop's background: this page
+// follows it (checking, then products applied of the total) until it ends.
+import { useEffect, useState, type FormEvent } from "react";
+import { useMutation, useQuery } from "urql";
+import { ImportProductsDocument, ProductImportDocument } from "../../shared/generated/graphql";
 import { ErrorMessage, Field, UserErrors } from "../../shared/ui";
+
+/** How often a running import is asked where it is. */
+const FOLLOW_EVERY_MS = 500;
 
 /** The largest file sent from here; bigger ones go through `shop import FILE`. */
 const MAX_BYTES = 1_500_000;
 
 export function ImportPage() {
-  const [imported, importProducts] = useMutation(ImportProductsDocument);
+  const [started, importProducts] = useMutation(ImportProductsDocument);
   const [tooBig, setTooBig] = useState<string | null>(null);
+  const importId = started.data?.importProducts.import?.id;
+  const [followed, follow] = useQuery({
+    query: ProductImportDocument,
+    variables: { id: importId ?? "" },
+    pause: !importId,
+    requestPolicy: "network-only",
+  });
+  // Only this import's answer (not the one before it, while the new one is asked for).
+  const followedImport = followed.data?.productImport;
+  const report = importId && followedImport?.id === importId ? followedImport : undefined;
+  const running = started.fetching || (!!importId && (!report || report.status === "RUNNING"));
+  useEffect(() => {
+    if (report?.status !== "RUNNING" || followed.fetching) return;
+    const timer = setTimeout(() => follow({ requestPolicy: "network-only" }), FOLLOW_EVERY_MS);
+    return () => clearTimeout(timer);
+  }, [report, followed.fetching, follow]);
   const onSubmit = async (event: FormEvent<HTMLFormElement>) => {
     event.preventDefault();
     const file = new FormData(event.currentTarget).get("file");
@@ -26,7 +46,6 @@ export function ImportPage() {
     const format = /\.(jsonl|ndjson)$/i.test(file.name) ? "JSON_LINES" : "CSV";
     importProducts({ file: await file.text(), format });
   };
-  const report = imported.data?.importProducts;
   return (
     <>
       <h1>Import products</h1>
@@ -40,24 +59,44 @@ export function ImportPage() {
         <Field label="CSV or JSON lines file">
           <input name="file" type="file" accept=".csv,.jsonl,.ndjson,text/csv" required />
         </Field>
-        <button type="submit" disabled={imported.fetching}>
-          {imported.fetching ? "Importing…" : "Import"}
+        <button type="submit" disabled={running}>
+          {running ? "Importing…" : "Import"}
         </button>
       </form>
       {tooBig && <p role="alert">{tooBig}</p>}
-      {imported.error && <ErrorMessage error={imported.error} />}
-      <UserErrors errors={report?.userErrors} />
-      {report && report.errors.length === 0 && report.userErrors.length === 0 && (
+      {started.error && <ErrorMessage error={started.error} />}
+      {followed.error && <ErrorMessage error={followed.error} />}
+      <UserErrors errors={started.data?.importProducts.userErrors} />
+      {report?.status === "RUNNING" &&
+        (report.productsTotal == null ? (
+          <p role="status">Checking the file…</p>
+        ) : (
+          <div role="status">
+            <label htmlFor="import-progress">
+              Applied {report.productsDone} of {report.productsTotal} products
+            </label>{" "}
+            <progress id="import-progress" value={report.productsDone} max={report.productsTotal} />
+          </div>
+        ))}
+      {report?.status === "DONE" && (
         <p role="status">
           Products created: {report.productsCreated}, updated: {report.productsUpdated}. Variants created:{" "}
           {report.variantsCreated}, updated: {report.variantsUpdated}, unchanged: {report.variantsUnchanged}.
         </p>
       )}
-      {report && report.errors.length > 0 && (
+      {report?.status === "FAILED" && (
+        <p role="alert">
+          The import stopped: {report.failure}. What it applied stays; import the same file again to finish it.
+        </p>
+      )}
+      {report?.status === "REJECTED" && (
         <section aria-labelledby="import-errors">
           <h2 id="import-errors">
-            Nothing was imported: {report.errors.length} {report.errors.length === 1 ? "error" : "errors"} to fix
+            Nothing was imported: {report.errorCount} {report.errorCount === 1 ? "error" : "errors"} to fix
           </h2>
+          {report.errorCount > report.errors.length && (
+            <p className="muted">The first {report.errors.length} are listed.</p>
+          )}
           <table>
             <thead>
               <tr>

@@ -59,7 +59,7 @@ pub const MAX_CELL_BYTES: usize = 10_000;
 pub const MAX_ROWS: u64 = 200_000;
 
 /// A row (the header is row 1) and column at fault, and why.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct RowError {
     pub row: u64,
     pub column: Option<String>,

@@ -3,6 +3,7 @@
 pub mod attributes;
 pub mod collection;
 pub mod import;
+pub mod import_job;
 pub mod json_lines;
 pub mod media;
 pub mod product;

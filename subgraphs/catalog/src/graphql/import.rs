@@ -1,13 +1,15 @@
 //! `importProducts`: an admin's file of products and variants (CSV or JSON lines; the formats
-//! are in README), checked
-//! whole before anything changes; a file with errors gets every row and column at fault and
-//! changes nothing. Files bigger than a request may be go through `shop catalog import FILE`.
+//! are in README), checked whole before anything changes; a file with errors gets every row and
+//! column at fault and changes nothing. The import runs in the background: the mutation
+//! answers at once with a `ProductImport`, and `productImport(id)` follows it to the end.
+//! Files bigger than a request may go through `shop catalog import FILE`.
 
-use async_graphql::{Context, InputObject, Object, SimpleObject};
+use async_graphql::{Context, InputObject, Object, SimpleObject, ID};
+use kit::ApiError;
 
 use super::{service, viewer, CatalogErrorCode, CatalogUserError};
 use crate::domain::import::{ImportFormat, RowError};
-use crate::service::ImportReport;
+use crate::domain::import_job::{ImportStatus, ProductImport as Import};
 
 #[derive(InputObject)]
 pub struct ImportProductsInput {
@@ -36,30 +38,104 @@ impl From<RowError> for ImportRowError {
     }
 }
 
+/// An import an admin started, and where it is.
+pub struct ProductImport(Import);
+
+#[Object]
+impl ProductImport {
+    async fn id(&self) -> ID {
+        ID(self.0.id.clone())
+    }
+
+    async fn status(&self) -> ImportStatus {
+        self.0.status
+    }
+
+    async fn format(&self) -> ImportFormat {
+        self.0.format
+    }
+
+    /// The file's products, known once the file is checked.
+    async fn products_total(&self) -> Option<i64> {
+        self.0.products_total.map(|t| t as i64)
+    }
+
+    /// Products applied so far.
+    async fn products_done(&self) -> i64 {
+        self.0.products_done as i64
+    }
+
+    async fn products_created(&self) -> i64 {
+        self.0.counts.products_created as i64
+    }
+
+    async fn products_updated(&self) -> i64 {
+        self.0.counts.products_updated as i64
+    }
+
+    async fn variants_created(&self) -> i64 {
+        self.0.counts.variants_created as i64
+    }
+
+    async fn variants_updated(&self) -> i64 {
+        self.0.counts.variants_updated as i64
+    }
+
+    /// Variants the file describes as they are: a file imported twice leaves all unchanged.
+    async fn variants_unchanged(&self) -> i64 {
+        self.0.counts.variants_unchanged as i64
+    }
+
+    /// The rows and columns at fault of a rejected file (the first 1,000, by row).
+    async fn errors(&self) -> Vec<ImportRowError> {
+        self.0.errors.iter().cloned().map(Into::into).collect()
+    }
+
+    /// How many rows and columns are at fault in all.
+    async fn error_count(&self) -> i64 {
+        self.0.error_count as i64
+    }
+
+    /// Why a failed import failed.
+    async fn failure(&self) -> Option<&str> {
+        self.0.failure.as_deref()
+    }
+
+    /// When it started, in milliseconds since the epoch.
+    async fn started_at(&self) -> f64 {
+        self.0.created_at as f64
+    }
+
+    async fn finished_at(&self) -> Option<f64> {
+        self.0.finished_at.map(|t| t as f64)
+    }
+}
+
 #[derive(SimpleObject, Default)]
 pub struct ImportProductsPayload {
-    pub products_created: i64,
-    pub products_updated: i64,
-    pub variants_created: i64,
-    pub variants_updated: i64,
-    /// Variants the file describes as they are: a file imported twice leaves all unchanged.
-    pub variants_unchanged: i64,
-    /// Every row and column at fault; when there are any, nothing was imported.
-    pub errors: Vec<ImportRowError>,
+    /// The import, running: follow it with `productImport(id)`.
+    pub import: Option<ProductImport>,
     pub user_errors: Vec<CatalogUserError>,
 }
 
-impl From<ImportReport> for ImportProductsPayload {
-    fn from(report: ImportReport) -> Self {
-        Self {
-            products_created: report.products_created as i64,
-            products_updated: report.products_updated as i64,
-            variants_created: report.variants_created as i64,
-            variants_updated: report.variants_updated as i64,
-            variants_unchanged: report.variants_unchanged as i64,
-            errors: report.errors.into_iter().map(Into::into).collect(),
-            user_errors: Vec::new(),
-        }
+#[derive(Default)]
+pub struct ImportQuery;
+
+#[Object]
+impl ImportQuery {
+    /// An import and where it is (admins only).
+    #[graphql(requires_scopes = "admin")]
+    async fn product_import(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+    ) -> async_graphql::Result<Option<ProductImport>> {
+        viewer(ctx).require_admin()?;
+        let import = service(ctx)
+            .product_import(&id)
+            .await
+            .map_err(ApiError::internal)?;
+        Ok(import.map(ProductImport))
     }
 }
 
@@ -68,34 +144,30 @@ pub struct ImportMutation;
 
 #[Object]
 impl ImportMutation {
+    /// Starts importing a file; answers at once with the running import.
     #[graphql(requires_scopes = "admin")]
     async fn import_products(
         &self,
         ctx: &Context<'_>,
         input: ImportProductsInput,
     ) -> async_graphql::Result<ImportProductsPayload> {
-        viewer(ctx).require_admin()?;
+        let admin = viewer(ctx).require_admin()?;
         if input.file.trim().is_empty() {
             return Ok(ImportProductsPayload {
+                import: None,
                 user_errors: vec![CatalogUserError {
                     field: Some(vec!["input".into(), "file".into()]),
                     code: CatalogErrorCode::InvalidInput,
                     message: "the file is empty".into(),
                 }],
-                ..ImportProductsPayload::default()
             });
         }
-        match service(ctx)
-            .import(input.file.as_bytes(), input.format)
-            .await
-        {
-            Ok(report) => Ok(report.into()),
-            Err(error) => super::payload(Err(error), |_: Option<()>, user_errors| {
-                ImportProductsPayload {
-                    user_errors,
-                    ..ImportProductsPayload::default()
-                }
-            }),
-        }
+        let started = service(ctx)
+            .start_import(input.file, input.format, admin)
+            .await;
+        super::payload(started, |import, user_errors| ImportProductsPayload {
+            import: import.map(ProductImport),
+            user_errors,
+        })
     }
 }

@@ -35,6 +35,7 @@ pub struct Query(
     search::SearchQuery,
     variant::VariantQuery,
     collection::CollectionQuery,
+    import::ImportQuery,
 );
 
 #[derive(MergedObject, Default)]

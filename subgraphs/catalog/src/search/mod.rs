@@ -4,6 +4,7 @@
 pub mod indexer;
 pub mod meilisearch_engine;
 pub mod tantivy_engine;
+mod tantivy_facets;
 
 use async_trait::async_trait;
 

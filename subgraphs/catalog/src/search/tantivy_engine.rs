@@ -6,8 +6,6 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
-use tantivy::aggregation::agg_req::Aggregations;
-use tantivy::aggregation::{AggregationCollector, AggregationLimitsGuard};
 use tantivy::collector::{Count, TopDocs};
 use tantivy::query::{
     AllQuery, BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, Query, RangeQuery, TermQuery,
@@ -17,6 +15,7 @@ use tantivy::schema::{
 };
 use tantivy::{DocAddress, Index, IndexReader, IndexWriter, Order, ReloadPolicy, Searcher, Term};
 
+use super::tantivy_facets::{FacetCollector, FacetCounts};
 use super::*;
 
 struct Fields {
@@ -251,17 +250,15 @@ impl TantivyEngine {
         let searcher = self.reader.searcher();
         let limit = request.limit.max(1);
         let top = TopDocs::with_limit(limit).and_offset(request.offset);
-        let aggregations = facet_aggregations();
-        let facets =
-            AggregationCollector::from_aggs(aggregations, AggregationLimitsGuard::default());
+        let facets = FacetCollector;
         let addresses: Vec<DocAddress>;
-        let (total, aggs) = match request.sort {
+        let (total, facets) = match request.sort {
             SearchSort::Relevance => {
-                let (hits, total, aggs) = searcher
+                let (hits, total, facets) = searcher
                     .search(&query, &(top, Count, facets))
                     .map_err(index_error)?;
                 addresses = hits.into_iter().map(|(_, a)| a).collect();
-                (total, aggs)
+                (total, facets)
             }
             SearchSort::PriceAscending | SearchSort::PriceDescending | SearchSort::Newest => {
                 let (field, order) = match request.sort {
@@ -270,24 +267,28 @@ impl TantivyEngine {
                     _ => ("created", Order::Desc),
                 };
                 let top = top.order_by_fast_field::<i64>(field, order);
-                let (hits, total, aggs) = searcher
+                let (hits, total, facets) = searcher
                     .search(&query, &(top, Count, facets))
                     .map_err(index_error)?;
                 addresses = hits.into_iter().map(|(_, a)| a).collect();
-                (total, aggs)
+                (total, facets)
             }
         };
         let ids = self.ids_of(&searcher, &addresses)?;
-        let aggs = serde_json::to_value(aggs).map_err(index_error)?;
         let request_limit_hits = if request.limit == 0 { Vec::new() } else { ids };
+        let FacetCounts { terms, prices } = facets;
+        let [brands, categories, options, attributes]: [Vec<(String, u64)>; 4] =
+            terms
+                .try_into()
+                .map_err(|_| SearchError::Index("a facet is missing".into()))?;
         Ok(SearchResults {
             ids: request_limit_hits,
             total: total as u64,
-            brands: term_buckets(&aggs["brands"]),
-            categories: term_buckets(&aggs["categories"]),
-            prices: range_buckets(&aggs["prices"]),
-            options: term_buckets(&aggs["options"]),
-            attributes: term_buckets(&aggs["attributes"]),
+            brands,
+            categories,
+            prices,
+            options,
+            attributes,
         })
     }
 
@@ -312,50 +313,6 @@ impl TantivyEngine {
         writer.commit().map_err(index_error)?;
         self.reader.reload().map_err(index_error)
     }
-}
-
-fn facet_aggregations() -> Aggregations {
-    let ranges: Vec<serde_json::Value> = PRICE_BUCKETS
-        .iter()
-        .map(|(from, to)| match to {
-            Some(to) => serde_json::json!({ "from": *from as f64, "to": *to as f64 }),
-            None => serde_json::json!({ "from": *from as f64 }),
-        })
-        .collect();
-    serde_json::from_value(serde_json::json!({
-        "brands": { "terms": { "field": "brand_id", "size": 100 } },
-        "categories": { "terms": { "field": "category_id", "size": 200 } },
-        "prices": { "range": { "field": "price", "ranges": ranges } },
-        "options": { "terms": { "field": "option", "size": 200 } },
-        "attributes": { "terms": { "field": "attribute", "size": 200 } },
-    }))
-    .expect("the facet aggregation request is well-formed")
-}
-
-fn term_buckets(result: &serde_json::Value) -> Vec<(String, u64)> {
-    result["buckets"]
-        .as_array()
-        .map(|buckets| {
-            buckets
-                .iter()
-                .filter_map(|b| Some((b["key"].as_str()?.to_string(), b["doc_count"].as_u64()?)))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-fn range_buckets(result: &serde_json::Value) -> Vec<u64> {
-    let buckets = result["buckets"].as_array().cloned().unwrap_or_default();
-    PRICE_BUCKETS
-        .iter()
-        .map(|(from, _)| {
-            buckets
-                .iter()
-                .find(|b| b["from"].as_f64() == Some(*from as f64))
-                .and_then(|b| b["doc_count"].as_u64())
-                .unwrap_or(0)
-        })
-        .collect()
 }
 
 #[async_trait]

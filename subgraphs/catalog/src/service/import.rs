@@ -9,20 +9,40 @@
 use std::collections::HashMap;
 use std::io::Read;
 
+use tokio::sync::watch;
+
 use commerce::money::{Money, MoneyInput};
 
 use super::VariantChanges;
-use super::{CatalogError, CatalogResult, CatalogService, NewProduct, NewVariant, ProductChanges};
+use super::{
+    CatalogError, CatalogResult, CatalogService, NewListing, NewProduct, NewVariant, ProductChanges,
+};
 use crate::domain::import::{self, ImportFormat, ImportedProduct, ImportedVariant, RowError};
 use crate::domain::variant::{self, OptionValue, ProductOption};
 use crate::domain::{default_variant_id, ProductStatus, Variant};
 use crate::store::{ProductRow, StoreError, VariantRow};
+
+/// New products are created this many at a time, in one transaction (and progress is told
+/// as often).
+const CREATED_AT_ONCE: usize = 200;
+
+/// Where a running import is.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ImportProgress {
+    /// Reading the file and checking it against itself and the catalog.
+    #[default]
+    Checking,
+    /// The file is good: `done` of its `total` products are applied.
+    Applying { done: usize, total: usize },
+}
 
 /// What an import did, or why it did nothing.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ImportReport {
     pub products_created: u64,
     pub products_updated: u64,
+    /// Products the file describes as they are.
+    pub products_unchanged: u64,
     pub variants_created: u64,
     pub variants_updated: u64,
     pub variants_unchanged: u64,
@@ -82,11 +102,13 @@ fn merged(current: &[ProductOption], file: &[ProductOption]) -> Vec<ProductOptio
 }
 
 impl CatalogService {
-    /// Imports a file; see the module's comment for what is checked and changed.
+    /// Imports a file; see the module's comment for what is checked and changed. `progress`
+    /// follows it: the products to apply once the file is checked, then how many are done.
     pub async fn import(
         &self,
         file: impl Read,
         format: ImportFormat,
+        progress: &watch::Sender<ImportProgress>,
     ) -> CatalogResult<ImportReport> {
         let read = match format {
             ImportFormat::Csv => import::read(file, self.currency),
@@ -120,17 +142,33 @@ impl CatalogService {
             });
         }
         let mut report = ImportReport::default();
-        for product in &products {
-            match existing.get(&product.handle) {
-                Some((row, variants)) => {
-                    self.update_imported(product, row, variants, &categories, &mut report)
-                        .await?
-                }
-                None => {
-                    self.create_imported(product, &categories, &mut report)
-                        .await?
-                }
+        let mut done = 0;
+        let total = products.len();
+        progress.send_replace(ImportProgress::Applying { done, total });
+        let (present, new): (Vec<&ImportedProduct>, Vec<&ImportedProduct>) = products
+            .iter()
+            .partition(|p| existing.contains_key(&p.handle));
+        for product in present {
+            let (row, variants) = &existing[&product.handle];
+            self.update_imported(product, row, variants, &categories, &mut report)
+                .await?;
+            done += 1;
+            if done % CREATED_AT_ONCE == 0 {
+                progress.send_replace(ImportProgress::Applying { done, total });
             }
+        }
+        for chunk in new.chunks(CREATED_AT_ONCE) {
+            let listings = chunk
+                .iter()
+                .map(|product| listing(product, &categories))
+                .collect::<CatalogResult<_>>()?;
+            self.create_products(listings).await?;
+            for product in chunk {
+                report.products_created += 1;
+                report.variants_created += product.variants.len() as u64;
+            }
+            done += chunk.len();
+            progress.send_replace(ImportProgress::Applying { done, total });
         }
         Ok(report)
     }
@@ -249,82 +287,12 @@ impl CatalogService {
         Ok(errors)
     }
 
-    async fn create_imported(
-        &self,
-        product: &ImportedProduct,
-        categories: &HashMap<String, String>,
-        report: &mut ImportReport,
-    ) -> CatalogResult<()> {
-        let first = &product.variants[0];
-        let simple = product.options.is_empty();
-        let category = product
-            .category_slug
-            .as_ref()
-            .and_then(|slug| categories.get(slug))
-            .ok_or(CatalogError::UnknownCategory)?;
-        let new = NewProduct {
-            // A product with options keeps its default variant archived under its handle.
-            sku: if simple {
-                first.sku.clone()
-            } else {
-                product.handle.to_uppercase()
-            },
-            name: product
-                .title
-                .clone()
-                .unwrap_or_else(|| product.handle.clone()),
-            slug: Some(product.handle.clone()),
-            description: product.description.clone().unwrap_or_default(),
-            brand_id: None,
-            category_id: category.clone(),
-            price: input(first.price),
-            attributes: Vec::new(),
-            media: Vec::new(),
-            status: product.status.unwrap_or(ProductStatus::Active),
-            weight_grams: if simple {
-                first.weight_grams.map(|g| g as i32)
-            } else {
-                None
-            },
-            meta_title: None,
-            meta_description: None,
-        };
-        let row = self.create_product(new).await?;
-        report.products_created += 1;
-        report.variants_created += product.variants.len() as u64;
-        if simple {
-            if first.compare_at.is_some() || first.barcode.is_some() {
-                let changes = VariantChanges {
-                    compare_at: Some(first.compare_at.map(input)),
-                    barcode: Some(first.barcode.clone()),
-                    ..VariantChanges::default()
-                };
-                self.update_variant(&default_variant_id(&row.id), changes)
-                    .await?;
-            }
-            return Ok(());
-        }
-        self.set_options(&row.id, product.options.clone()).await?;
-        self.create_imported_variants(&row.id, product.variants.iter())
-            .await
-    }
-
     async fn create_imported_variants<'a>(
         &self,
         product_id: &str,
         variants: impl Iterator<Item = &'a ImportedVariant>,
     ) -> CatalogResult<()> {
-        let new: Vec<NewVariant> = variants
-            .map(|v| NewVariant {
-                sku: v.sku.clone(),
-                option_values: v.option_values.clone(),
-                price: input(v.price),
-                compare_at: v.compare_at.map(input),
-                weight_grams: v.weight_grams.map(|g| g as i32),
-                barcode: v.barcode.clone(),
-                status: ProductStatus::Active,
-            })
-            .collect();
+        let new: Vec<NewVariant> = variants.map(new_variant).collect();
         for chunk in new.chunks(100) {
             self.create_variants(product_id, chunk.to_vec()).await?;
         }
@@ -406,6 +374,8 @@ impl CatalogService {
             }
             if product_changed {
                 report.products_updated += 1;
+            } else {
+                report.products_unchanged += 1;
             }
             return Ok(());
         }
@@ -440,6 +410,8 @@ impl CatalogService {
         }
         if product_changed {
             report.products_updated += 1;
+        } else {
+            report.products_unchanged += 1;
         }
         Ok(())
     }
@@ -487,5 +459,74 @@ fn variant_changes(
         weight_grams: (current.weight_grams != imported.weight_grams)
             .then_some(imported.weight_grams),
         barcode: (current.barcode != imported.barcode).then(|| imported.barcode.clone()),
+    }
+}
+
+/// A new product of the file as `create_products` takes it.
+fn listing(
+    product: &ImportedProduct,
+    categories: &HashMap<String, String>,
+) -> CatalogResult<NewListing> {
+    let first = &product.variants[0];
+    let simple = product.options.is_empty();
+    let category = product
+        .category_slug
+        .as_ref()
+        .and_then(|slug| categories.get(slug))
+        .ok_or(CatalogError::UnknownCategory)?;
+    let new = NewProduct {
+        // A product with options keeps its default variant archived under its handle.
+        sku: if simple {
+            first.sku.clone()
+        } else {
+            product.handle.to_uppercase()
+        },
+        name: product
+            .title
+            .clone()
+            .unwrap_or_else(|| product.handle.clone()),
+        slug: Some(product.handle.clone()),
+        description: product.description.clone().unwrap_or_default(),
+        brand_id: None,
+        category_id: category.clone(),
+        price: input(first.price),
+        attributes: Vec::new(),
+        media: Vec::new(),
+        status: product.status.unwrap_or(ProductStatus::Active),
+        weight_grams: if simple {
+            first.weight_grams.map(|g| g as i32)
+        } else {
+            None
+        },
+        meta_title: None,
+        meta_description: None,
+    };
+    if simple {
+        return Ok(NewListing {
+            product: new,
+            options: Vec::new(),
+            variants: Vec::new(),
+            compare_at: first.compare_at.map(input),
+            barcode: first.barcode.clone(),
+        });
+    }
+    Ok(NewListing {
+        product: new,
+        options: product.options.clone(),
+        variants: product.variants.iter().map(new_variant).collect(),
+        compare_at: None,
+        barcode: None,
+    })
+}
+
+fn new_variant(v: &ImportedVariant) -> NewVariant {
+    NewVariant {
+        sku: v.sku.clone(),
+        option_values: v.option_values.clone(),
+        price: input(v.price),
+        compare_at: v.compare_at.map(input),
+        weight_grams: v.weight_grams.map(|g| g as i32),
+        barcode: v.barcode.clone(),
+        status: ProductStatus::Active,
     }
 }

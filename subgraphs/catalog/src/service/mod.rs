@@ -4,13 +4,14 @@
 mod collections;
 mod export;
 mod import;
+mod import_jobs;
 mod media;
 mod variants;
 
 pub use collections::CollectionInput;
-pub use import::ImportReport;
+pub use import::{ImportProgress, ImportReport};
 pub use media::{MediaChanges, MediaInput};
-pub use variants::{NewVariant, VariantChanges};
+pub use variants::{NewListing, NewVariant, VariantChanges};
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -132,6 +133,8 @@ pub struct CatalogService {
     events: Events,
     /// The shop's one currency.
     currency: commerce::money::CurrencyCode,
+    /// Counts the imports this process ended, so callers can await one.
+    imports_ended: Arc<tokio::sync::watch::Sender<u64>>,
 }
 
 /// Attributes as given, checked by the free-form rules and then against the definitions of
@@ -172,6 +175,7 @@ impl CatalogService {
             media,
             events,
             currency,
+            imports_ended: Arc::new(tokio::sync::watch::channel(0).0),
         }
     }
 
@@ -200,14 +204,18 @@ impl CatalogService {
         replaces: Option<i64>,
         variants: &[VariantRow],
     ) -> CatalogResult<()> {
-        let event = self.events.event(&ProductChanged {
-            product_id: row.id.clone(),
-            status: row.status.clone(),
-        });
+        let event = self.product_changed(row);
         self.store
             .save_product(row, replaces, variants, &event)
             .await?;
         Ok(())
+    }
+
+    fn product_changed(&self, row: &ProductRow) -> event_bus::Event {
+        self.events.event(&ProductChanged {
+            product_id: row.id.clone(),
+            status: row.status.clone(),
+        })
     }
 
     /// Reads a product and its variants, lets `change` change them (returning the variants it
@@ -242,23 +250,34 @@ impl CatalogService {
     }
 
     pub async fn create_product(&self, input: NewProduct) -> CatalogResult<ProductRow> {
+        // The tree is read once: for the category and for its attribute definitions.
+        let tree = self.category_tree().await?;
+        let row = self.new_product_row(input, &tree).await?;
+        self.save(&row, None, &[]).await?;
+        Ok(row)
+    }
+
+    /// A new product's row, checked against the rules and the category tree.
+    async fn new_product_row(
+        &self,
+        input: NewProduct,
+        tree: &HashMap<String, CategoryRow>,
+    ) -> CatalogResult<ProductRow> {
         let name = product::parse_name(&input.name)?;
         let sku = product::parse_sku(&input.sku)?;
         let slug = product::parse_slug(input.slug.as_deref(), &name, &sku)?;
         let price = self.price(&input.price)?;
-        // The tree is read once: for the category and for its attribute definitions.
-        let tree = self.category_tree().await?;
         if !tree.contains_key(&input.category_id) {
             return Err(CatalogError::UnknownCategory);
         }
         let now = now_millis();
-        let row = ProductRow {
+        Ok(ProductRow {
             id: new_id("prod"),
             description: product::parse_description(&input.description)?,
             weight_grams: product::parse_weight(input.weight_grams)?,
             options: "[]".into(),
             attributes: to_json(&checked_attributes(
-                &tree,
+                tree,
                 &input.category_id,
                 input.attributes,
             )?),
@@ -275,9 +294,7 @@ impl CatalogService {
             name,
             created_at: now,
             updated_at: now,
-        };
-        self.save(&row, None, &[]).await?;
-        Ok(row)
+        })
     }
 
     pub async fn update_product(

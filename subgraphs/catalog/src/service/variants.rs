@@ -6,7 +6,7 @@ use commerce::money::{Money, MoneyInput};
 use primitives::id::new_id;
 use primitives::time::now_millis;
 
-use super::{to_json, CatalogError, CatalogResult, CatalogService};
+use super::{to_json, CatalogError, CatalogResult, CatalogService, NewProduct};
 use crate::domain::product;
 use crate::domain::variant::{self, OptionValue, ProductOption, VariantRuleError};
 use crate::domain::{default_variant_id, ProductStatus};
@@ -22,6 +22,18 @@ pub struct NewVariant {
     pub weight_grams: Option<i32>,
     pub barcode: Option<String>,
     pub status: ProductStatus,
+}
+
+/// A new product with its options and variants (see `CatalogService::create_products`).
+pub struct NewListing {
+    pub product: NewProduct,
+    /// Empty for a simple product, whose one variant is the product itself.
+    pub options: Vec<ProductOption>,
+    /// Its variants when it has options; none for a simple product.
+    pub variants: Vec<NewVariant>,
+    /// A simple product's compare-at ("was") price and barcode.
+    pub compare_at: Option<MoneyInput>,
+    pub barcode: Option<String>,
 }
 
 /// Changes to a variant; `None` keeps the current value, `Some(None)` clears it.
@@ -121,56 +133,79 @@ impl CatalogService {
         product_id: &str,
         new: Vec<NewVariant>,
     ) -> CatalogResult<(ProductRow, Vec<VariantRow>)> {
+        let checked = self.checked_variants(new)?;
+        self.modify(product_id, |row, variants| {
+            made_variants(row, variants, &checked)
+        })
+        .await
+    }
+
+    /// Creates products with their options and variants, all or none, in one transaction with
+    /// an event each: what an import does with the new products of a file.
+    pub async fn create_products(&self, new: Vec<NewListing>) -> CatalogResult<Vec<ProductRow>> {
+        let tree = self.category_tree().await?;
+        let mut products = Vec::with_capacity(new.len());
+        let mut variants = Vec::new();
+        let mut events = Vec::with_capacity(new.len());
+        for listing in new {
+            let mut row = self.new_product_row(listing.product, &tree).await?;
+            let mut default = VariantRow::default_of(&row);
+            let price = Money {
+                minor_units: row.price_minor,
+                currency: self.currency,
+            };
+            let compare_at = listing.compare_at.map(|c| self.price(&c)).transpose()?;
+            variant::check_compare_at(price, compare_at)?;
+            default.compare_at_minor = compare_at.map(|m| m.minor_units);
+            default.barcode = variant::parse_barcode(listing.barcode)?;
+            if listing.options.is_empty() {
+                if !listing.variants.is_empty() {
+                    return Err(VariantRuleError::VariantCount.into());
+                }
+                variants.push(default);
+            } else {
+                row.options = to_json(&variant::parse_options(listing.options)?);
+                if listing.variants.is_empty() {
+                    return Err(VariantRuleError::VariantCount.into());
+                }
+                // Checked a hundred at a time, as `create_variants` takes them.
+                let mut made: Vec<VariantRow> = Vec::with_capacity(listing.variants.len());
+                for chunk in listing.variants.chunks(100) {
+                    let checked = self.checked_variants(chunk.to_vec())?;
+                    let more = made_variants(&row, &made, &checked)?;
+                    made.extend(more);
+                }
+                variants.push(VariantRow::default_of(&row));
+                variants.extend(made);
+            }
+            events.push(self.product_changed(&row));
+            products.push(row);
+        }
+        self.store
+            .insert_new_products(&products, &variants, &events)
+            .await?;
+        Ok(products)
+    }
+
+    /// New variants checked by the rules that need no product: SKU, prices, weight, barcode.
+    fn checked_variants(&self, new: Vec<NewVariant>) -> CatalogResult<Vec<CheckedVariant>> {
         if new.is_empty() || new.len() > 100 {
             return Err(VariantRuleError::VariantCount.into());
         }
-        let mut checked = Vec::with_capacity(new.len());
-        for n in new {
-            let (price, compare_at) = self.prices(&n.price, n.compare_at.as_ref())?;
-            checked.push((
-                product::parse_sku(&n.sku)?,
-                n.option_values,
-                price,
-                compare_at,
-                product::parse_weight(n.weight_grams)?,
-                variant::parse_barcode(n.barcode)?,
-                n.status,
-            ));
-        }
-        self.modify(product_id, |row, variants| {
-            let options = options_of(row)?;
-            let mut taken = taken_values(variants, None)?;
-            let last = variants.iter().map(|v| v.position).max().unwrap_or(0);
-            let now = now_millis();
-            let mut made: Vec<VariantRow> = Vec::with_capacity(checked.len());
-            for (position, (sku, values, price, compare_at, weight, barcode, status)) in
-                (last + 1..).zip(&checked)
-            {
-                let values = variant::parse_option_values(&options, values.clone())?;
-                check_unique(&taken, &values)?;
-                if made.iter().any(|m| &m.sku == sku) {
-                    return Err(CatalogError::SkuTaken);
-                }
-                made.push(VariantRow {
-                    id: new_id("var"),
-                    product_id: row.id.clone(),
-                    position,
-                    sku: sku.clone(),
-                    option_values: to_json(&values),
-                    price_minor: price.minor_units,
-                    compare_at_minor: compare_at.map(|m| m.minor_units),
-                    currency: price.currency.as_str().into(),
-                    weight_grams: *weight,
-                    barcode: barcode.clone(),
-                    status: status.as_str().into(),
-                    created_at: now,
-                    updated_at: now,
-                });
-                taken.push(values);
-            }
-            Ok(made)
-        })
-        .await
+        new.into_iter()
+            .map(|n| {
+                let (price, compare_at) = self.prices(&n.price, n.compare_at.as_ref())?;
+                Ok(CheckedVariant {
+                    sku: product::parse_sku(&n.sku)?,
+                    option_values: n.option_values,
+                    price,
+                    compare_at,
+                    weight_grams: product::parse_weight(n.weight_grams)?,
+                    barcode: variant::parse_barcode(n.barcode)?,
+                    status: n.status,
+                })
+            })
+            .collect()
     }
 
     /// Changes one variant. The default variant of a product without options follows the
@@ -323,4 +358,53 @@ fn money(row: &VariantRow) -> CatalogResult<Money> {
         minor_units: row.price_minor,
         currency,
     })
+}
+
+/// A new variant whose own values passed the rules (see `checked_variants`).
+struct CheckedVariant {
+    sku: String,
+    option_values: Vec<OptionValue>,
+    price: Money,
+    compare_at: Option<Money>,
+    weight_grams: Option<i64>,
+    barcode: Option<String>,
+    status: ProductStatus,
+}
+
+/// The rows of new variants of `row`, after its `existing` ones: their option values must fit
+/// the product's options and differ from every live variant's, and their SKUs from each other.
+fn made_variants(
+    row: &ProductRow,
+    existing: &[VariantRow],
+    checked: &[CheckedVariant],
+) -> CatalogResult<Vec<VariantRow>> {
+    let options = options_of(row)?;
+    let mut taken = taken_values(existing, None)?;
+    let last = existing.iter().map(|v| v.position).max().unwrap_or(0);
+    let now = now_millis();
+    let mut made: Vec<VariantRow> = Vec::with_capacity(checked.len());
+    for (position, new) in (last + 1..).zip(checked) {
+        let values = variant::parse_option_values(&options, new.option_values.clone())?;
+        check_unique(&taken, &values)?;
+        if made.iter().any(|m| m.sku == new.sku) {
+            return Err(CatalogError::SkuTaken);
+        }
+        made.push(VariantRow {
+            id: new_id("var"),
+            product_id: row.id.clone(),
+            position,
+            sku: new.sku.clone(),
+            option_values: to_json(&values),
+            price_minor: new.price.minor_units,
+            compare_at_minor: new.compare_at.map(|m| m.minor_units),
+            currency: new.price.currency.as_str().into(),
+            weight_grams: new.weight_grams,
+            barcode: new.barcode.clone(),
+            status: new.status.as_str().into(),
+            created_at: now,
+            updated_at: now,
+        });
+        taken.push(values);
+    }
+    Ok(made)
 }

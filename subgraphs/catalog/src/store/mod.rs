@@ -1,6 +1,7 @@
 //! Catalog storage: rows, errors, and the SQL store (PostgreSQL and SQLite).
 
 mod collections;
+mod imports;
 mod sql;
 
 use event_bus::Event;

@@ -187,6 +187,22 @@ fn filter_sql(db: &Database, filter: &ProductFilter, values: &mut Vec<Value>) ->
 }
 
 /// Multi-row inserts of variants in a transaction, kept under SQLite's parameter limit.
+/// Multi-row inserts, kept under SQLite's default 32766 parameters.
+async fn insert_products(
+    tx: &mut storage::db::Transaction,
+    products: &[ProductRow],
+) -> StoreResult<()> {
+    for chunk in products.chunks(500) {
+        let sql = insert_rows("products", PRODUCT_COLUMNS, chunk.len());
+        let mut query = sqlx::query(&sql);
+        for p in chunk {
+            query = bind_product(query, p);
+        }
+        query.execute(&mut **tx).await.map_err(write_error)?;
+    }
+    Ok(())
+}
+
 async fn insert_variants(
     tx: &mut storage::db::Transaction,
     variants: &[VariantRow],
@@ -408,20 +424,31 @@ impl CatalogStore {
         Ok(())
     }
 
+    /// New products with their variants (each product's default variant among them, see
+    /// [`VariantRow::default_of`]) and their events, all in one transaction: an import creates
+    /// products a chunk at a time rather than a transaction each.
+    pub async fn insert_new_products(
+        &self,
+        products: &[ProductRow],
+        variants: &[VariantRow],
+        events: &[Event],
+    ) -> StoreResult<()> {
+        let mut tx = self.db.begin().await?;
+        insert_products(&mut tx, products).await?;
+        insert_variants(&mut tx, variants).await?;
+        for event in events {
+            storage::outbox::append(&mut tx, event).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Many products without events (demo data; the index is rebuilt afterwards).
     pub async fn insert_products(&self, products: &[ProductRow]) -> StoreResult<()> {
         let mut tx = self.db.begin().await?;
-        // Multi-row inserts, kept under SQLite's default 32766 parameters.
-        for chunk in products.chunks(500) {
-            let sql = insert_rows("products", PRODUCT_COLUMNS, chunk.len());
-            let mut query = sqlx::query(&sql);
-            for p in chunk {
-                query = bind_product(query, p);
-            }
-            query.execute(&mut *tx).await?;
-            let variants: Vec<VariantRow> = chunk.iter().map(VariantRow::default_of).collect();
-            insert_variants(&mut tx, &variants).await?;
-        }
+        insert_products(&mut tx, products).await?;
+        let variants: Vec<VariantRow> = products.iter().map(VariantRow::default_of).collect();
+        insert_variants(&mut tx, &variants).await?;
         tx.commit().await?;
         Ok(())
     }

@@ -3,22 +3,52 @@
 //! any error changes nothing and names every row and column at fault.
 
 use catalog::domain::import::ImportFormat;
+use catalog::domain::import_job::{ImportStatus, ProductImport};
+use catalog::service::ImportProgress;
 use catalog::Catalog;
 use kit::testing::TestApp;
 use serde_json::{json, Value};
 
 const HEADER: &str = "Handle,Title,Body (HTML),Category,Status,Option1 Name,Option1 Value,Option2 Name,Option2 Value,Variant SKU,Variant Price,Variant Compare At Price,Variant Grams,Variant Barcode";
 
+/// Starts importing `csv` and follows the import to its end: the finished `ProductImport`, or
+/// the payload when the import did not start.
 async fn import(app: &TestApp<Catalog>, admin: &str, csv: &str) -> Value {
-    app.data(
-        "mutation($csv: String!) { importProducts(input: { file: $csv }) {
-            productsCreated productsUpdated variantsCreated variantsUpdated variantsUnchanged
-            errors { row column message } userErrors { code message } } }",
-        json!({ "csv": csv }),
-        Some(admin),
-    )
-    .await["importProducts"]
-        .clone()
+    let mut ended = app.subgraph.service.imports_ended();
+    let started = app
+        .data(
+            "mutation($csv: String!) { importProducts(input: { file: $csv }) {
+                import { id status productsDone } userErrors { code message } } }",
+            json!({ "csv": csv }),
+            Some(admin),
+        )
+        .await["importProducts"]
+        .clone();
+    let Some(id) = started["import"]["id"].as_str() else {
+        return started;
+    };
+    assert_eq!(started["import"]["status"], "RUNNING");
+    loop {
+        let import = app
+            .data(
+                "query($id: ID!) { productImport(id: $id) { status productsTotal productsDone
+                    productsCreated productsUpdated variantsCreated variantsUpdated
+                    variantsUnchanged errors { row column message } errorCount failure } }",
+                json!({ "id": id }),
+                Some(admin),
+            )
+            .await["productImport"]
+            .clone();
+        if import["status"] != "RUNNING" {
+            return import;
+        }
+        ended.changed().await.unwrap();
+    }
+}
+
+/// A progress channel nobody follows.
+fn progress() -> tokio::sync::watch::Sender<ImportProgress> {
+    tokio::sync::watch::channel(ImportProgress::Checking).0
 }
 
 /// The report's errors as (row, column).
@@ -85,6 +115,14 @@ async fn a_file_makes_products_once_and_changes_only_what_differs() {
     let first = import(&app, &admin, &file(&category, "22.00")).await;
     assert_eq!(first["errors"], json!([]), "{first}");
     assert_eq!(counts(&first), [2, 0, 5, 0, 0]);
+    assert_eq!(
+        (
+            &first["status"],
+            &first["productsTotal"],
+            &first["productsDone"]
+        ),
+        (&json!("DONE"), &json!(2), &json!(2))
+    );
     let tee = product(&app, &admin, "csv-tee").await;
     assert_eq!(tee["name"], "CSV Tee");
     assert_eq!(tee["description"], "Soft, \"organic\"\nand light");
@@ -195,6 +233,10 @@ async fn a_file_with_any_error_changes_nothing_and_names_each_row_and_column() {
         "{report}"
     );
     assert_eq!(counts(&report), [0, 0, 0, 0, 0]);
+    assert_eq!(
+        (&report["status"], &report["errorCount"]),
+        (&json!("REJECTED"), &json!(4))
+    );
     let after = app
         .data(
             "{ products(first: 50) { totalCount } }",
@@ -212,7 +254,7 @@ async fn a_file_with_any_error_changes_nothing_and_names_each_row_and_column() {
     );
     let refused = app
         .graphql(
-            "mutation { importProducts(input: { file: \"Handle\" }) { productsCreated } }",
+            "mutation { importProducts(input: { file: \"Handle\" }) { import { id } } }",
             json!({}),
             Some(&app.tokens.customer("usr_c")),
         )
@@ -234,7 +276,10 @@ async fn an_export_imported_again_changes_nothing_in_either_format() {
         if format == ImportFormat::JsonLines {
             assert_eq!(text.lines().count(), 40, "a line per product");
         }
-        let report = service.import(text.as_bytes(), format).await.unwrap();
+        let report = service
+            .import(text.as_bytes(), format, &progress())
+            .await
+            .unwrap();
         assert_eq!(report.errors, vec![], "{format:?}");
         assert_eq!(
             (
@@ -251,7 +296,7 @@ async fn an_export_imported_again_changes_nothing_in_either_format() {
     // A JSON line with a bad field names it and changes nothing.
     let bad = "{\"handle\":\"new-mug\",\"title\":\"Mug\",\"category\":\"mugs\",\"variants\":[{\"sku\":\"MUG-1\",\"price\":\"0.5.0\"}]}\n";
     let report = service
-        .import(bad.as_bytes(), ImportFormat::JsonLines)
+        .import(bad.as_bytes(), ImportFormat::JsonLines, &progress())
         .await
         .unwrap();
     assert_eq!(report.errors.len(), 1);
@@ -259,4 +304,67 @@ async fn an_export_imported_again_changes_nothing_in_either_format() {
         (report.errors[0].row, report.errors[0].column.as_deref()),
         (1, Some("variants[0].price"))
     );
+}
+
+#[tokio::test]
+async fn an_import_whose_process_died_is_taken_over_once_and_finished() {
+    let app = catalog::spawn_with_demo(2).await;
+    let service = &app.subgraph.service;
+    let category = service.store.categories().await.unwrap()[1].slug.clone();
+    // What a process that died a minute ago, mid-import, leaves: a running import whose
+    // heartbeat is stale, its file stored.
+    let long_ago = primitives::time::now_millis() - 120_000;
+    let stalled = ProductImport::started(
+        "imp_stalled".into(),
+        ImportFormat::Csv,
+        "usr_admin",
+        long_ago,
+    );
+    service
+        .store
+        .insert_import(&stalled, &file(&category, "22.00"))
+        .await
+        .unwrap();
+    // It applied part of the file before it died.
+    let partial: String = file(&category, "22.00")
+        .lines()
+        .take(4)
+        .collect::<Vec<_>>()
+        .join("\n");
+    let report = service
+        .import(partial.as_bytes(), ImportFormat::Csv, &progress())
+        .await
+        .unwrap();
+    assert_eq!(report.variants_created, 2);
+
+    // Two processes look for imports to take over at once: exactly one takes it.
+    let mut ended = service.imports_ended();
+    let (a, b) = tokio::join!(
+        service.resume_stale_imports(),
+        service.resume_stale_imports()
+    );
+    assert_eq!(a.unwrap() + b.unwrap(), 1);
+    let finished = loop {
+        let import = service
+            .product_import("imp_stalled")
+            .await
+            .unwrap()
+            .unwrap();
+        if import.status != ImportStatus::Running {
+            break import;
+        }
+        ended.changed().await.unwrap();
+    };
+    assert_eq!(finished.status, ImportStatus::Done, "{finished:?}");
+    assert_eq!(finished.attempts, 2);
+    // The tee's two variants from before were found as they are; the rest was applied.
+    assert_eq!(
+        (
+            finished.counts.variants_unchanged,
+            finished.counts.variants_created,
+            finished.products_total
+        ),
+        (2, 3, Some(2))
+    );
+    assert_eq!(service.resume_stale_imports().await.unwrap(), 0);
 }
