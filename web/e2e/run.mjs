@@ -513,11 +513,21 @@ async function adminJourney(browser, bought) {
   await page.getByText("the file is not a PNG, JPEG, WebP or GIF image").waitFor();
   await chooseImage("lamp-black.png", "image/png", readFileSync(BLACK_LAMP));
   await page.getByLabel("Alt text", { exact: true }).fill("The lamp in black");
-  await page.locator('select[name="variant"]').selectOption({ label: "Black" });
+  await page.locator('form:has(input[name="file"]) select[name="variant"]').selectOption({ label: "Black" });
   await page.getByRole("button", { name: "Upload" }).click();
   await page.getByText("Image uploaded.").waitFor();
   await page.getByText("64 × 48 · Black").waitFor();
   await shot(page, "admin-images");
+  // An image linked by its address (not fetched: its size is given) joins the list, and goes.
+  await page.getByLabel("Image address").fill("https://cdn.example.com/lamp-side.jpg");
+  await page.getByLabel("Alt text of the linked image").fill("The lamp from the side");
+  await page.getByLabel("Width in pixels").fill("800");
+  await page.getByLabel("Height in pixels").fill("600");
+  await page.getByRole("button", { name: "Link image" }).click();
+  await page.getByText("Image linked.").waitFor();
+  await page.getByText("800 × 600 · Whole product").waitFor();
+  await page.getByRole("button", { name: "Remove image 2" }).click();
+  await page.getByText("800 × 600 · Whole product").waitFor({ state: "detached" });
   const storefront = await context.newPage();
   await storefront.goto(`/p/${(await api("query($sku: String!) { product(sku: $sku) { slug } }", { sku: lampSku })).product.slug}`);
   await storefront.getByRole("radio", { name: /^Black/ }).check();

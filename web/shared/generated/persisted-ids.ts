@@ -2,6 +2,7 @@
 export const persistedIds: Record<string, string> = {
   "Account": "71e079bda25176f1487c895b1c211a2effe3ed281f064f5b5f25c5a7060fa176",
   "AddAddress": "aa420cbfd5685f963365c7b686704a55813454197a22f9c56cc0a1d48e88d42b",
+  "AddProductMedia": "fdee83387d6cb75ac18a763e175e22125239dcc303c6863deef2b0bd2499be2b",
   "AddToCart": "1672cdf2f28af426f83b4dec4f01a3f2fccf5e8d63ee51a6aee3963d4757271b",
   "AdjustStock": "5c3a7c187a325cfa653d1c60d7d956b5e2a1476a8a93c47eb2f900f336010da1",
   "AdminCollections": "1a3a3cf9d0dfb75783a291fa152679e63e4b6417f7dc89443d0267803814d8e5",
