@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 
 use tantivy::collector::{Collector, SegmentCollector};
-use tantivy::columnar::{Column, StrColumn};
+use tantivy::columnar::{Column, ColumnBlockAccessor, StrColumn};
 use tantivy::{DocId, Score, SegmentOrdinal, SegmentReader};
 
 use super::PRICE_BUCKETS;
@@ -38,6 +38,7 @@ struct TermCounter {
     column: StrColumn,
     counts: Vec<u64>,
     last_doc: Vec<DocId>,
+    block: ColumnBlockAccessor<u64>,
 }
 
 impl TermCounter {
@@ -47,16 +48,25 @@ impl TermCounter {
             column,
             counts: vec![0; terms],
             last_doc: vec![DocId::MAX; terms],
+            block: ColumnBlockAccessor::default(),
         }
     }
 
-    #[inline]
-    fn count(&mut self, doc: DocId) {
-        for ord in self.column.ords().values_for_doc(doc) {
+    /// Counts a block of documents (in increasing order) at once, as tantivy reads columns
+    /// fastest.
+    fn count(&mut self, docs: &[DocId]) {
+        let Self {
+            column,
+            counts,
+            last_doc,
+            block,
+        } = self;
+        block.fetch_block(docs, column.ords());
+        for (doc, ord) in block.iter_docid_vals(docs, column.ords()) {
             let ord = ord as usize;
-            if self.last_doc[ord] != doc {
-                self.last_doc[ord] = doc;
-                self.counts[ord] += 1;
+            if last_doc[ord] != doc {
+                last_doc[ord] = doc;
+                counts[ord] += 1;
             }
         }
     }
@@ -76,22 +86,26 @@ impl TermCounter {
     }
 }
 
+/// Documents are counted in blocks of this many.
+const BLOCK: usize = 64;
+
 pub struct FacetSegmentCollector {
     /// Per [`TERM_FACETS`] entry; `None` where the segment has no value of that field.
     terms: Vec<Option<TermCounter>>,
     price: Column<i64>,
+    price_block: ColumnBlockAccessor<i64>,
     prices: Vec<u64>,
+    /// Documents collected one at a time (a search by relevance), counted a block at a time.
+    pending: Vec<DocId>,
 }
 
-impl SegmentCollector for FacetSegmentCollector {
-    type Fruit = tantivy::Result<FacetCounts>;
-
-    #[inline]
-    fn collect(&mut self, doc: DocId, _score: Score) {
+impl FacetSegmentCollector {
+    fn count(&mut self, docs: &[DocId]) {
         for counter in self.terms.iter_mut().flatten() {
-            counter.count(doc);
+            counter.count(docs);
         }
-        if let Some(price) = self.price.first(doc) {
+        self.price_block.fetch_block(docs, &self.price);
+        for price in self.price_block.iter_vals() {
             let bucket = PRICE_BUCKETS
                 .iter()
                 .position(|(from, to)| price >= *from && to.is_none_or(|to| price < to));
@@ -101,7 +115,32 @@ impl SegmentCollector for FacetSegmentCollector {
         }
     }
 
-    fn harvest(self) -> Self::Fruit {
+    fn count_pending(&mut self) {
+        let pending = std::mem::take(&mut self.pending);
+        self.count(&pending);
+        self.pending = pending;
+        self.pending.clear();
+    }
+}
+
+impl SegmentCollector for FacetSegmentCollector {
+    type Fruit = tantivy::Result<FacetCounts>;
+
+    #[inline]
+    fn collect(&mut self, doc: DocId, _score: Score) {
+        self.pending.push(doc);
+        if self.pending.len() == BLOCK {
+            self.count_pending();
+        }
+    }
+
+    fn collect_block(&mut self, docs: &[DocId]) {
+        self.count_pending();
+        self.count(docs);
+    }
+
+    fn harvest(mut self) -> Self::Fruit {
+        self.count_pending();
         let terms = self
             .terms
             .into_iter()
@@ -131,7 +170,9 @@ impl Collector for FacetCollector {
         Ok(FacetSegmentCollector {
             terms,
             price: fast.i64("price")?,
+            price_block: ColumnBlockAccessor::default(),
             prices: vec![0; PRICE_BUCKETS.len()],
+            pending: Vec::with_capacity(BLOCK),
         })
     }
 
