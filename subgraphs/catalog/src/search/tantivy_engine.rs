@@ -6,7 +6,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
-use tantivy::collector::{Count, TopDocs};
+use tantivy::collector::{Collector, Count, TopDocs};
 use tantivy::query::{
     AllQuery, BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, Query, RangeQuery, TermQuery,
 };
@@ -15,7 +15,7 @@ use tantivy::schema::{
 };
 use tantivy::{DocAddress, Index, IndexReader, IndexWriter, Order, ReloadPolicy, Searcher, Term};
 
-use super::tantivy_facets::{FacetCollector, FacetCounts};
+use super::tantivy_facets::{Counted, FacetCache, FacetCollector, FacetCounts, FacetKey};
 use super::*;
 
 struct Fields {
@@ -39,6 +39,7 @@ pub struct TantivyEngine {
     reader: IndexReader,
     writer: Arc<Mutex<IndexWriter>>,
     fields: Arc<Fields>,
+    facet_cache: Arc<FacetCache>,
 }
 
 fn index_error(e: impl std::fmt::Display) -> SearchError {
@@ -100,6 +101,7 @@ impl TantivyEngine {
             reader,
             writer: Arc::new(Mutex::new(writer)),
             fields: Arc::new(fields),
+            facet_cache: Arc::new(FacetCache::default()),
         })
     }
 
@@ -248,17 +250,18 @@ impl TantivyEngine {
     fn run_search(&self, request: &SearchRequest) -> Result<SearchResults, SearchError> {
         let query = self.query(request)?;
         let searcher = self.reader.searcher();
+        let generation = searcher.generation().generation_id();
+        let key = FacetKey::of(request);
+        let cached = self.facet_cache.get(generation, &key);
         let limit = request.limit.max(1);
         let top = TopDocs::with_limit(limit).and_offset(request.offset);
-        let facets = FacetCollector;
-        let addresses: Vec<DocAddress>;
-        let (total, facets) = match request.sort {
+        let (addresses, counted) = match request.sort {
             SearchSort::Relevance => {
-                let (hits, total, facets) = searcher
-                    .search(&query, &(top, Count, facets))
-                    .map_err(index_error)?;
-                addresses = hits.into_iter().map(|(_, a)| a).collect();
-                (total, facets)
+                let (hits, counted) = collect(&searcher, &query, top, cached.is_none())?;
+                (
+                    hits.into_iter().map(|(_, a)| a).collect::<Vec<_>>(),
+                    counted,
+                )
             }
             SearchSort::PriceAscending | SearchSort::PriceDescending | SearchSort::Newest => {
                 let (field, order) = match request.sort {
@@ -267,12 +270,18 @@ impl TantivyEngine {
                     _ => ("created", Order::Desc),
                 };
                 let top = top.order_by_fast_field::<i64>(field, order);
-                let (hits, total, facets) = searcher
-                    .search(&query, &(top, Count, facets))
-                    .map_err(index_error)?;
-                addresses = hits.into_iter().map(|(_, a)| a).collect();
-                (total, facets)
+                let (hits, counted) = collect(&searcher, &query, top, cached.is_none())?;
+                (hits.into_iter().map(|(_, a)| a).collect(), counted)
             }
+        };
+        let (total, facets) = match (cached, counted) {
+            (Some(cached), _) => cached,
+            (None, Some(counted)) => {
+                self.facet_cache
+                    .put(generation, key, counted.0, counted.1.clone());
+                counted
+            }
+            (None, None) => return Err(SearchError::Index("facets were not counted".into())),
         };
         let ids = self.ids_of(&searcher, &addresses)?;
         let request_limit_hits = if request.limit == 0 { Vec::new() } else { ids };
@@ -312,6 +321,23 @@ impl TantivyEngine {
     fn commit(&self, writer: &mut IndexWriter) -> Result<(), SearchError> {
         writer.commit().map_err(index_error)?;
         self.reader.reload().map_err(index_error)
+    }
+}
+
+/// The hits of `top` and, when `count` is set, the total and the facet counts, in one pass.
+fn collect<C: Collector>(
+    searcher: &Searcher,
+    query: &dyn Query,
+    top: C,
+    count: bool,
+) -> Result<(C::Fruit, Option<Counted>), SearchError> {
+    if count {
+        let (hits, total, facets) = searcher
+            .search(query, &(top, Count, FacetCollector))
+            .map_err(index_error)?;
+        Ok((hits, Some((total, facets))))
+    } else {
+        Ok((searcher.search(query, &top).map_err(index_error)?, None))
     }
 }
 
@@ -373,6 +399,7 @@ impl TantivyEngine {
             reader: self.reader.clone(),
             writer: self.writer.clone(),
             fields: self.fields.clone(),
+            facet_cache: self.facet_cache.clone(),
         }
     }
 }

@@ -5,12 +5,13 @@
 //! (building JSON requests, hash maps per bucket).
 
 use std::collections::HashMap;
+use std::sync::Mutex;
 
 use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::columnar::{Column, ColumnBlockAccessor, StrColumn};
 use tantivy::{DocId, Score, SegmentOrdinal, SegmentReader};
 
-use super::PRICE_BUCKETS;
+use super::{SearchRequest, PRICE_BUCKETS};
 
 /// The term fields counted, in the order of [`FacetCounts::terms`].
 pub const TERM_FACETS: [(&str, usize); 4] = [
@@ -22,7 +23,7 @@ pub const TERM_FACETS: [(&str, usize); 4] = [
 ];
 
 /// Matching documents per facet value.
-#[derive(Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct FacetCounts {
     /// Per [`TERM_FACETS`] entry: `(value, documents)`, most frequent first, ties by value.
     pub terms: Vec<Vec<(String, u64)>>,
@@ -208,5 +209,83 @@ impl Collector for FacetCollector {
             })
             .collect();
         Ok(FacetCounts { terms, prices })
+    }
+}
+
+/// What decides a search's total and facet counts: everything in the request but its sort and
+/// page.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct FacetKey {
+    query: String,
+    category_id: Option<String>,
+    brand_ids: Vec<String>,
+    min_price_minor: Option<i64>,
+    max_price_minor: Option<i64>,
+    option_values: Vec<String>,
+    attribute_values: Vec<String>,
+}
+
+impl FacetKey {
+    pub fn of(request: &SearchRequest) -> Self {
+        Self {
+            query: request.query.clone(),
+            category_id: request.category_id.clone(),
+            brand_ids: request.brand_ids.clone(),
+            min_price_minor: request.min_price_minor,
+            max_price_minor: request.max_price_minor,
+            option_values: request.option_values.clone(),
+            attribute_values: request.attribute_values.clone(),
+        }
+    }
+}
+
+/// A search's total and its facet counts.
+pub type Counted = (usize, FacetCounts);
+
+/// The counts kept for one index generation.
+#[derive(Default)]
+struct Generation {
+    id: u64,
+    searches: HashMap<FacetKey, Counted>,
+}
+
+/// At most this many searches' counts are kept; past it the cache starts over.
+const CACHED_SEARCHES: usize = 1024;
+
+/// Totals and facet counts of recent searches, valid for the index generation they were
+/// counted on: the next page, another sort or another shopper browsing the same listing reuse
+/// them (counting every facet of the whole catalog is most of a broad search's time), and any
+/// change to the index starts the cache over.
+#[derive(Default)]
+pub struct FacetCache {
+    entries: Mutex<Generation>,
+}
+
+impl FacetCache {
+    /// The counts of `key` on index generation `generation`, if counted.
+    pub fn get(&self, generation: u64, key: &FacetKey) -> Option<Counted> {
+        let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        if entries.id != generation {
+            return None;
+        }
+        entries.searches.get(key).cloned()
+    }
+
+    pub fn put(&self, generation: u64, key: FacetKey, total: usize, counts: FacetCounts) {
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        if entries.id != generation {
+            // Only a newer generation replaces the cache (a slow search of an older one does not).
+            if generation < entries.id {
+                return;
+            }
+            *entries = Generation {
+                id: generation,
+                searches: HashMap::new(),
+            };
+        }
+        if entries.searches.len() >= CACHED_SEARCHES {
+            entries.searches.clear();
+        }
+        entries.searches.insert(key, (total, counts));
     }
 }

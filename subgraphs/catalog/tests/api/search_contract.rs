@@ -398,3 +398,57 @@ async fn engines_apply_updates_and_removals() {
         assert_eq!(engine.search(request("")).await.unwrap().total, 0, "{name}");
     }
 }
+
+#[tokio::test]
+async fn engines_count_a_repeated_search_afresh_after_a_change() {
+    for (name, engine) in engines().await {
+        let browse = |page: usize| SearchRequest {
+            sort: SearchSort::Newest,
+            offset: page * 2,
+            limit: 2,
+            ..Default::default()
+        };
+        let before = engine.search(browse(0)).await.unwrap();
+        // Another page of the same listing counts the same.
+        let next_page = engine.search(browse(1)).await.unwrap();
+        assert_eq!(
+            (next_page.total, &next_page.brands, &next_page.options),
+            (before.total, &before.brands, &before.options),
+            "{name}"
+        );
+        let count = |results: &catalog::search::SearchResults, facet: &str| {
+            results
+                .options
+                .iter()
+                .find(|(key, _)| key == facet)
+                .map_or(0, |(_, n)| *n)
+        };
+        let boots = with_options(
+            doc(
+                "p9",
+                "Rain Boots",
+                "Kestrel",
+                &["cat_apparel", "cat_shoes"],
+                5_000,
+                9,
+            ),
+            &["Colour:Brown"],
+        );
+        engine.apply(vec![boots], Vec::new()).await.unwrap();
+        let after = engine.search(browse(0)).await.unwrap();
+        assert_eq!(after.total, before.total + 1, "{name}");
+        assert_eq!(
+            count(&after, "Colour:Brown"),
+            count(&before, "Colour:Brown") + 1,
+            "{name}"
+        );
+        assert_eq!(after.ids[0], "p9", "{name}: the newest first");
+        engine.apply(Vec::new(), vec!["p9".into()]).await.unwrap();
+        let removed = engine.search(browse(0)).await.unwrap();
+        assert_eq!(
+            (removed.total, &removed.options),
+            (before.total, &before.options),
+            "{name}"
+        );
+    }
+}
