@@ -603,6 +603,14 @@ async function adminJourney(browser, bought) {
   await page.getByText("Products created: 1, updated: 0. Variants created: 2, updated: 0, unchanged: 0.").waitFor();
   await upload("mugs.csv", good);
   await page.getByText("Products created: 0, updated: 0. Variants created: 0, updated: 0, unchanged: 2.").waitFor();
+  // The export has the mug, in the import's columns, behind its download link.
+  await page.getByRole("button", { name: "Export products" }).click();
+  const download = page.getByRole("link", { name: "Download products.csv" });
+  await download.waitFor();
+  const exported = await page.request.get(await download.getAttribute("href"));
+  assert.equal(exported.status(), 200);
+  assert.match(exported.headers()["content-disposition"], /^attachment/);
+  assert.ok((await exported.text()).includes(`MUG-${RUN}-W`.toUpperCase()), "the export has the imported mug");
   const mug = await api("query($slug: String!) { product(slug: $slug) { variants { sku } } }", { slug: `mug-${RUN}` });
   assert.deepEqual(
     mug.product.variants.map((v) => v.sku),

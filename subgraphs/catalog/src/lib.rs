@@ -4,6 +4,7 @@ pub mod config;
 pub mod consumers;
 pub mod demo;
 pub mod domain;
+pub mod export_store;
 pub mod graphql;
 pub mod media_store;
 pub mod search;
@@ -105,13 +106,19 @@ pub async fn load_demo_data(service: &CatalogService, count: usize) -> anyhow::R
 
 impl Catalog {
     /// What the catalog serves besides GraphQL, on its port and (in the embedded shop) beside
-    /// the apps: `/media/{key}` (uploaded images) and `/sitemap.xml`.
+    /// the apps: `/media/{key}` (uploaded images), `/media/exports/{name}` (admins' exports)
+    /// and `/sitemap.xml`.
     pub fn public_routes(&self) -> axum::Router {
         let sitemaps = Arc::new(sitemap::Sitemaps::new(
             self.service.clone(),
             self.storefront_url.clone(),
         ));
-        self.service.media.clone().routes().merge(sitemaps.routes())
+        self.service
+            .media
+            .clone()
+            .routes()
+            .merge(self.service.exports.clone().routes())
+            .merge(sitemaps.routes())
     }
 }
 

@@ -48,6 +48,16 @@ impl MediaStore {
         })
     }
 
+    /// The store itself, for what else is kept beside the images (exports).
+    pub fn objects(&self) -> Arc<dyn ObjectStore> {
+        self.objects.clone()
+    }
+
+    /// Where `/media` is served from.
+    pub fn public_url(&self) -> &str {
+        &self.public_url
+    }
+
     /// The URL an image stored under `key` is shown at.
     pub fn url(&self, key: &str) -> String {
         format!("{}/{key}", self.public_url)

@@ -6,7 +6,11 @@
 // follows it (checking, then products applied of the total) until it ends.
 import { useEffect, useState, type FormEvent } from "react";
 import { useMutation, useQuery } from "urql";
-import { ImportProductsDocument, ProductImportDocument } from "../../shared/generated/graphql";
+import {
+  ExportProductsDocument,
+  ImportProductsDocument,
+  ProductImportDocument,
+} from "../../shared/generated/graphql";
 import { ErrorMessage, Field, UserErrors } from "../../shared/ui";
 
 /** How often a running import is asked where it is. */
@@ -117,6 +121,45 @@ export function ImportPage() {
           </table>
         </section>
       )}
+      <ExportSection />
     </>
+  );
+}
+
+/** The whole catalog as a file the import reads, behind a link that works for a day. */
+function ExportSection() {
+  const [exported, exportProducts] = useMutation(ExportProductsDocument);
+  const onSubmit = (event: FormEvent<HTMLFormElement>) => {
+    event.preventDefault();
+    const format = String(new FormData(event.currentTarget).get("format") ?? "CSV");
+    exportProducts({ format: format === "JSON_LINES" ? "JSON_LINES" : "CSV" });
+  };
+  const file = exported.data?.exportProducts.export;
+  return (
+    <form className="card" onSubmit={onSubmit} aria-labelledby="export">
+      <h2 id="export">Export products</h2>
+      <p className="muted">
+        Every product with its variants, in the columns the import reads: edit it and import it again.
+      </p>
+      <Field label="Export format">
+        <select name="format" defaultValue="CSV">
+          <option value="CSV">CSV</option>
+          <option value="JSON_LINES">JSON lines</option>
+        </select>
+      </Field>
+      <button type="submit" disabled={exported.fetching}>
+        {exported.fetching ? "Exporting…" : "Export products"}
+      </button>
+      {exported.error && <ErrorMessage error={exported.error} />}
+      <UserErrors errors={exported.data?.exportProducts.userErrors} />
+      {file && (
+        <p role="status">
+          <a href={file.url} download>
+            Download products.{file.format === "CSV" ? "csv" : "jsonl"}
+          </a>{" "}
+          ({file.variants} variants; the link works until {new Date(file.expiresAt).toLocaleString()})
+        </p>
+      )}
+    </form>
   );
 }

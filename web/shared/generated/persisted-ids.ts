@@ -29,6 +29,7 @@ export const persistedIds: Record<string, string> = {
   "CreateProductVariants": "082ad98df2d0f438dbfe8dcd65796969649294d58ea9c6505db4442e00dd510e",
   "DeleteCollection": "b4155fb54ae521f580aeaf346bba2e9030b6b8e3082739826b0abbf7df589757",
   "EditReview": "5345860342b352ff3cbbacd32e8df4203395538221b778f5142a2f4c4c405835",
+  "ExportProducts": "7d03ad946cd4362be1b4cde9569c6f9f431543a7d6819e1a1546296a0a3a5db4",
   "FailedNotifications": "88d3d698ea7382c29267e9ecff03efe235ee6ebb2c1989fdda20d3d9ee8b295f",
   "FulfilOrder": "2df3c55eb417683d9ef4aba0b1543ba6e6ab946c6c376c5e972b1bc340e0f57e",
   "GuestCart": "734c372ab9686ff2262baa85fec15d3ff4abb84bd1fba74d8e25d5c952ed68f9",

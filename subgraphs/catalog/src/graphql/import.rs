@@ -3,6 +3,8 @@
 //! column at fault and changes nothing. The import runs in the background: the mutation
 //! answers at once with a `ProductImport`, and `productImport(id)` follows it to the end.
 //! Files bigger than a request may go through `shop catalog import FILE`.
+//!
+//! `exportProducts`: the catalog as such a file, stored for a day behind a link to download.
 
 use async_graphql::{Context, InputObject, Object, SimpleObject, ID};
 use kit::ApiError;
@@ -139,6 +141,30 @@ impl ImportQuery {
     }
 }
 
+#[derive(InputObject)]
+pub struct ExportProductsInput {
+    #[graphql(default)]
+    pub format: ImportFormat,
+}
+
+/// Every product and its variants in a file the import reads, to download.
+#[derive(SimpleObject)]
+pub struct ProductExport {
+    /// Where to download it; the link is the credential, and it works for a day.
+    pub url: String,
+    pub format: ImportFormat,
+    /// Variant rows in the file.
+    pub variants: i64,
+    /// When the link stops working, in milliseconds since the epoch.
+    pub expires_at: f64,
+}
+
+#[derive(SimpleObject, Default)]
+pub struct ExportProductsPayload {
+    pub export: Option<ProductExport>,
+    pub user_errors: Vec<CatalogUserError>,
+}
+
 #[derive(Default)]
 pub struct ImportMutation;
 
@@ -167,6 +193,27 @@ impl ImportMutation {
             .await;
         super::payload(started, |import, user_errors| ImportProductsPayload {
             import: import.map(ProductImport),
+            user_errors,
+        })
+    }
+
+    /// Writes every product and its variants (not archived ones) to a file in the import's
+    /// format, and answers with a link to download it.
+    #[graphql(requires_scopes = "admin")]
+    async fn export_products(
+        &self,
+        ctx: &Context<'_>,
+        input: ExportProductsInput,
+    ) -> async_graphql::Result<ExportProductsPayload> {
+        viewer(ctx).require_admin()?;
+        let exported = service(ctx).export_for_download(input.format).await;
+        super::payload(exported, |export, user_errors| ExportProductsPayload {
+            export: export.map(|e| ProductExport {
+                url: e.url,
+                format: e.format,
+                variants: e.variants as i64,
+                expires_at: e.expires_at as f64,
+            }),
             user_errors,
         })
     }

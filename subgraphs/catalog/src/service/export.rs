@@ -23,7 +23,37 @@ enum Output<W: Write> {
     JsonLines(W),
 }
 
+/// An export stored for an admin to download.
+#[derive(Clone, Debug)]
+pub struct ExportDownload {
+    pub url: String,
+    pub format: ImportFormat,
+    /// Variant rows written.
+    pub variants: u64,
+    /// When the link stops working, in milliseconds since the epoch.
+    pub expires_at: i64,
+}
+
 impl CatalogService {
+    /// Exports every product (see [`CatalogService::export`]) to a file an admin downloads
+    /// from the returned link, which works for a day.
+    pub async fn export_for_download(&self, format: ImportFormat) -> CatalogResult<ExportDownload> {
+        let mut file = Vec::new();
+        let variants = self.export(&mut file, format).await?;
+        let url = self
+            .exports
+            .put(file.into(), format)
+            .await
+            .map_err(|e| CatalogError::Export(e.to_string()))?;
+        Ok(ExportDownload {
+            url,
+            format,
+            variants,
+            expires_at: primitives::time::now_millis()
+                + crate::export_store::EXPORT_LIFETIME.as_millis() as i64,
+        })
+    }
+
     /// Writes every product to `out`; returns how many variants were written.
     pub async fn export(&self, out: impl Write, format: ImportFormat) -> CatalogResult<u64> {
         let mut output = match format {

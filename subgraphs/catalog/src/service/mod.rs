@@ -9,6 +9,7 @@ mod media;
 mod variants;
 
 pub use collections::CollectionInput;
+pub use export::ExportDownload;
 pub use import::{ImportProgress, ImportReport};
 pub use media::{MediaChanges, MediaInput};
 pub use variants::{NewListing, NewVariant, VariantChanges};
@@ -27,6 +28,7 @@ use crate::domain::media::MediaError;
 use crate::domain::product::{self, ProductRuleError};
 use crate::domain::slug::{is_valid_slug, slugify};
 use crate::domain::{Attribute, ProductStatus, VariantRuleError};
+use crate::export_store::ExportStore;
 use crate::media_store::MediaStore;
 use crate::search::indexer::Indexer;
 use crate::search::SearchEngine;
@@ -130,6 +132,7 @@ pub struct CatalogService {
     pub search: Arc<dyn SearchEngine>,
     pub indexer: Indexer,
     pub media: Arc<MediaStore>,
+    pub exports: Arc<ExportStore>,
     events: Events,
     /// The shop's one currency.
     currency: commerce::money::CurrencyCode,
@@ -168,7 +171,12 @@ impl CatalogService {
         currency: commerce::money::CurrencyCode,
     ) -> Self {
         let indexer = Indexer::new(store.clone(), search.clone());
+        let exports = Arc::new(ExportStore::new(
+            media.objects(),
+            media.public_url().to_string(),
+        ));
         Self {
+            exports,
             store,
             search,
             indexer,

@@ -368,3 +368,61 @@ async fn an_import_whose_process_died_is_taken_over_once_and_finished() {
     );
     assert_eq!(service.resume_stale_imports().await.unwrap(), 0);
 }
+
+#[tokio::test]
+async fn an_admin_downloads_an_export_from_its_link_that_nobody_can_guess() {
+    let app = catalog::spawn_with_demo(40).await;
+    let admin = app.tokens.admin("usr_admin");
+    let http = reqwest::Client::new();
+    for (format, content_type, line) in [
+        ("CSV", "text/csv; charset=utf-8", "TEE-000001-M-SAND"),
+        ("JSON_LINES", "application/x-ndjson", "\"TEE-000001-M-SAND\""),
+    ] {
+        let payload = app
+            .data(
+                "mutation($format: ImportFormat!) { exportProducts(input: { format: $format }) {
+                    export { url format variants expiresAt } userErrors { code } } }",
+                json!({ "format": format }),
+                Some(&admin),
+            )
+            .await["exportProducts"]
+            .clone();
+        let export = &payload["export"];
+        assert_eq!(export["variants"], 45, "{payload}");
+        let url = export["url"].as_str().unwrap();
+        assert!(url.starts_with("/media/exports/export_"), "{url}");
+        let downloaded = http
+            .get(format!("http://{}{url}", app.address))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(downloaded.status(), 200);
+        let header = |name: &str| downloaded.headers()[name].to_str().unwrap().to_string();
+        assert_eq!(header("content-type"), content_type);
+        assert!(header("content-disposition").starts_with("attachment"));
+        assert_eq!(header("cache-control"), "private, no-store");
+        let text = downloaded.text().await.unwrap();
+        assert!(text.contains(line), "{format}: {text}");
+    }
+    // Names that are not exports' links, or links never given, find nothing.
+    for path in [
+        "/media/exports/export_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA.csv",
+        "/media/exports/..%2F..%2FCargo.toml",
+        "/media/exports/products.csv",
+    ] {
+        let response = http
+            .get(format!("http://{}{path}", app.address))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 404, "{path}");
+    }
+    let refused = app
+        .graphql(
+            "mutation { exportProducts(input: {}) { export { url } } }",
+            json!({}),
+            Some(&app.tokens.customer("usr_c")),
+        )
+        .await;
+    assert_eq!(kit::testing::error_code(&refused), "FORBIDDEN");
+}
