@@ -376,7 +376,11 @@ async fn an_admin_downloads_an_export_from_its_link_that_nobody_can_guess() {
     let http = reqwest::Client::new();
     for (format, content_type, line) in [
         ("CSV", "text/csv; charset=utf-8", "TEE-000001-M-SAND"),
-        ("JSON_LINES", "application/x-ndjson", "\"TEE-000001-M-SAND\""),
+        (
+            "JSON_LINES",
+            "application/x-ndjson",
+            "\"TEE-000001-M-SAND\"",
+        ),
     ] {
         let payload = app
             .data(

@@ -23,9 +23,19 @@ struct Shop {
 
 impl Shop {
     async fn start() -> Self {
+        Self::start_in(None).await
+    }
+
+    /// The catalog with its images in `store` (an object store URL), or in its data directory.
+    async fn start_in(store: Option<String>) -> Self {
         let app = kit::testing::spawn_app_with::<Catalog>(|env| {
-            env.set("CATALOG_SEARCH_DIR", ":memory:")
-                .set("CATALOG_MEDIA_MAX_BYTES", MAX_BYTES.to_string())
+            let env = env
+                .set("CATALOG_SEARCH_DIR", ":memory:")
+                .set("CATALOG_MEDIA_MAX_BYTES", MAX_BYTES.to_string());
+            match &store {
+                Some(store) => env.set("CATALOG_MEDIA_STORE", store),
+                None => env,
+            }
         })
         .await;
         catalog::load_demo_data(&app.subgraph.service, 2)
@@ -360,4 +370,43 @@ async fn bad_files_and_ids_are_user_errors_that_change_nothing() {
             .status();
         assert_eq!(status, 404, "{path}");
     }
+}
+
+/// Where `CATALOG_TEST_MEDIA_STORE` names an S3-compatible bucket (`s3://bucket`, reached with
+/// the usual `AWS_*` variables; README shows one run locally), images and exports go there and
+/// are served from it. Skipped elsewhere, as the Meilisearch contract is.
+#[tokio::test]
+async fn images_and_exports_are_kept_in_an_s3_bucket_where_one_is_given() {
+    let Ok(store) = std::env::var("CATALOG_TEST_MEDIA_STORE") else {
+        eprintln!("CATALOG_TEST_MEDIA_STORE is not set: the S3 media store is not tested");
+        return;
+    };
+    let shop = Shop::start_in(Some(store)).await;
+    let (product, navy, _sand) = shop.tee().await;
+    let uploaded = shop
+        .upload(
+            json!({ "productId": product, "alt": "The navy tee", "variantIds": [navy] }),
+            "navy.png",
+            NAVY,
+        )
+        .await;
+    assert_eq!(uploaded["userErrors"], json!([]), "{uploaded:#}");
+    let url = uploaded["product"]["media"][0]["url"].as_str().unwrap();
+    let http = reqwest::Client::new();
+    let served = http.get(shop.media_url(url)).send().await.unwrap();
+    assert_eq!(served.status(), 200);
+    assert_eq!(&served.bytes().await.unwrap()[..], NAVY);
+
+    let exported = shop
+        .admin(
+            "mutation { exportProducts(input: { format: CSV }) { export { url } } }",
+            json!({}),
+        )
+        .await;
+    let link = exported["exportProducts"]["export"]["url"]
+        .as_str()
+        .unwrap();
+    let file = http.get(shop.media_url(link)).send().await.unwrap();
+    assert_eq!(file.status(), 200);
+    assert!(file.text().await.unwrap().contains("TEE-IMG"));
 }
