@@ -98,7 +98,7 @@ pub async fn load_demo_data(service: &CatalogService, count: usize) -> anyhow::R
     }
     service.store.insert_variants(&demo.variants).await?;
     for collection in demo::collections(&demo) {
-        service.store.save_collection(&collection).await?;
+        service.store.insert_collection(&collection).await?;
     }
     service.indexer.rebuild().await?;
     Ok(true)

@@ -47,7 +47,10 @@ impl CatalogService {
             position,
             ..self.checked_collection(input).await?
         };
-        self.save_collection(&collection).await?;
+        self.store
+            .insert_collection(&collection)
+            .await
+            .map_err(slug_taken)?;
         Ok(collection)
     }
 
@@ -71,7 +74,14 @@ impl CatalogService {
             position,
             ..self.checked_collection(input).await?
         };
-        self.save_collection(&collection).await?;
+        if !self
+            .store
+            .replace_collection(&collection)
+            .await
+            .map_err(slug_taken)?
+        {
+            return Err(CatalogError::CollectionNotFound);
+        }
         Ok(collection)
     }
 
@@ -204,15 +214,13 @@ impl CatalogService {
             })
             .collect()
     }
+}
 
-    async fn save_collection(&self, collection: &Collection) -> CatalogResult<()> {
-        self.store
-            .save_collection(collection)
-            .await
-            .map_err(|e| match e {
-                StoreError::Duplicate(_) => CollectionError::SlugTaken.into(),
-                other => other.into(),
-            })
+/// A slug another collection has, as the rule it breaks.
+fn slug_taken(error: StoreError) -> CatalogError {
+    match error {
+        StoreError::Duplicate(_) => CollectionError::SlugTaken.into(),
+        other => other.into(),
     }
 }
 

@@ -437,31 +437,36 @@ impl CatalogService {
         category_id: &str,
         definitions: Vec<AttributeDefinition>,
     ) -> CatalogResult<CategoryRow> {
-        let tree = self.category_tree().await?;
-        let category = tree
-            .get(category_id)
-            .cloned()
-            .ok_or(CatalogError::UnknownCategory)?;
-        let inherited = category
-            .parent_id
-            .as_deref()
-            .map(|parent| attribute_definitions(&tree, parent))
-            .unwrap_or_default();
-        let subtree = category_subtree(&tree, category_id).unwrap_or_default();
-        let below: Vec<AttributeDefinition> = subtree
-            .iter()
-            .filter(|id| *id != category_id)
-            .filter_map(|id| tree.get(id))
-            .flat_map(|c| c.attributes.iter().cloned())
-            .collect();
-        let definitions = attributes::parse_definitions(definitions, &inherited, &below)?;
-        if !self
+        // Checked against the tree as it is when saved (see the store): a definition of the
+        // same name saved meanwhile on the path is seen, not overwritten.
+        let mut checked: Option<(CategoryRow, Vec<String>)> = None;
+        let definitions = self
             .store
-            .set_category_attributes(category_id, &definitions)
-            .await?
-        {
-            return Err(CatalogError::UnknownCategory);
-        }
+            .define_category_attributes::<CatalogError>(category_id, |rows| {
+                let tree: HashMap<String, CategoryRow> =
+                    rows.iter().map(|c| (c.id.clone(), c.clone())).collect();
+                let category = tree
+                    .get(category_id)
+                    .cloned()
+                    .ok_or(CatalogError::UnknownCategory)?;
+                let inherited = category
+                    .parent_id
+                    .as_deref()
+                    .map(|parent| attribute_definitions(&tree, parent))
+                    .unwrap_or_default();
+                let subtree = category_subtree(&tree, category_id).unwrap_or_default();
+                let below: Vec<AttributeDefinition> = subtree
+                    .iter()
+                    .filter(|id| *id != category_id)
+                    .filter_map(|id| tree.get(id))
+                    .flat_map(|c| c.attributes.iter().cloned())
+                    .collect();
+                let definitions = attributes::parse_definitions(definitions, &inherited, &below)?;
+                checked = Some((category, subtree));
+                Ok(definitions)
+            })
+            .await?;
+        let (category, subtree) = checked.ok_or(CatalogError::UnknownCategory)?;
         if let Err(error) = self.indexer.index_categories(subtree).await {
             // The definitions are saved; the facets catch up with the next rebuild or change.
             tracing::error!(%error, category_id, "indexing a category's products again failed");

@@ -36,6 +36,25 @@ fn collection(row: &AnyRow) -> StoreResult<Collection> {
     })
 }
 
+/// Binds a collection's columns in [`COLUMNS`]' order.
+fn bind_collection<'q>(
+    query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    c: &'q Collection,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    let rule = serde_json::to_string(&c.rule).expect("collection rules serialize");
+    query
+        .bind(&c.id)
+        .bind(&c.slug)
+        .bind(&c.title)
+        .bind(&c.description)
+        .bind(rule)
+        .bind(c.sort.as_str())
+        .bind(i32::from(c.published))
+        .bind(c.position)
+        .bind(c.created_at)
+        .bind(c.updated_at)
+}
+
 impl CatalogStore {
     /// Every collection, in the home page's order (collections are few).
     pub async fn collections(&self) -> StoreResult<Vec<Collection>> {
@@ -47,29 +66,29 @@ impl CatalogStore {
         rows.iter().map(collection).collect()
     }
 
-    /// Inserts a collection, or replaces the one with its id; a slug another collection has is
-    /// [`StoreError::Duplicate`].
-    pub async fn save_collection(&self, c: &Collection) -> StoreResult<()> {
-        let rule = serde_json::to_string(&c.rule).expect("collection rules serialize");
-        sqlx::query(&format!(
-            "INSERT INTO collections ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
-             ON CONFLICT (id) DO UPDATE SET slug = $2, title = $3, description = $4, rule = $5, \
-             sort = $6, published = $7, position = $8, updated_at = $10"
-        ))
-        .bind(&c.id)
-        .bind(&c.slug)
-        .bind(&c.title)
-        .bind(&c.description)
-        .bind(rule)
-        .bind(c.sort.as_str())
-        .bind(i32::from(c.published))
-        .bind(c.position)
-        .bind(c.created_at)
-        .bind(c.updated_at)
-        .execute(self.db.pool())
-        .await
-        .map_err(write_error)?;
+    /// Inserts a new collection; a slug another collection has is [`StoreError::Duplicate`].
+    pub async fn insert_collection(&self, c: &Collection) -> StoreResult<()> {
+        let sql = format!(
+            "INSERT INTO collections ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+        );
+        bind_collection(sqlx::query(&sql), c)
+            .execute(self.db.pool())
+            .await
+            .map_err(write_error)?;
         Ok(())
+    }
+
+    /// Replaces the collection with `c`'s id; false when there is none (a collection deleted
+    /// meanwhile stays deleted).
+    pub async fn replace_collection(&self, c: &Collection) -> StoreResult<bool> {
+        let sql = "UPDATE collections SET slug = $2, title = $3, description = $4, rule = $5, \
+             sort = $6, published = $7, position = $8, created_at = $9, updated_at = $10 \
+             WHERE id = $1";
+        let done = bind_collection(sqlx::query(sql), c)
+            .execute(self.db.pool())
+            .await
+            .map_err(write_error)?;
+        Ok(done.rows_affected() == 1)
     }
 
     /// False when there was no such collection.

@@ -187,6 +187,26 @@ fn filter_sql(db: &Database, filter: &ProductFilter, values: &mut Vec<Value>) ->
 }
 
 /// Multi-row inserts of variants in a transaction, kept under SQLite's parameter limit.
+const CATEGORY_SELECT: &str =
+    "SELECT id, parent_id, name, slug, attributes, created_at FROM categories";
+
+fn category_row(row: &AnyRow) -> StoreResult<CategoryRow> {
+    let id: String = row.try_get("id")?;
+    let attributes: String = row.try_get("attributes")?;
+    let attributes = serde_json::from_str(&attributes).map_err(|e| StoreError::Corrupt {
+        id: id.clone(),
+        what: format!("attributes: {e}"),
+    })?;
+    Ok(CategoryRow {
+        id,
+        parent_id: row.try_get("parent_id")?,
+        name: row.try_get("name")?,
+        slug: row.try_get("slug")?,
+        attributes,
+        created_at: row.try_get("created_at")?,
+    })
+}
+
 /// Multi-row inserts, kept under SQLite's default 32766 parameters.
 async fn insert_products(
     tx: &mut storage::db::Transaction,
@@ -336,44 +356,44 @@ impl CatalogStore {
 
     /// The whole tree (categories are few).
     pub async fn categories(&self) -> StoreResult<Vec<CategoryRow>> {
-        let rows = sqlx::query(
-            "SELECT id, parent_id, name, slug, attributes, created_at FROM categories ORDER BY name, id",
-        )
-        .fetch_all(self.db.pool())
-        .await?;
-        rows.iter()
-            .map(|row| {
-                let id: String = row.try_get("id")?;
-                let attributes: String = row.try_get("attributes")?;
-                let attributes =
-                    serde_json::from_str(&attributes).map_err(|e| StoreError::Corrupt {
-                        id: id.clone(),
-                        what: format!("attributes: {e}"),
-                    })?;
-                Ok(CategoryRow {
-                    id,
-                    parent_id: row.try_get("parent_id")?,
-                    name: row.try_get("name")?,
-                    slug: row.try_get("slug")?,
-                    attributes,
-                    created_at: row.try_get("created_at")?,
-                })
-            })
-            .collect()
+        let rows = sqlx::query(&format!("{CATEGORY_SELECT} ORDER BY name, id"))
+            .fetch_all(self.db.pool())
+            .await?;
+        rows.iter().map(category_row).collect()
     }
 
-    /// Replaces a category's own attribute definitions; false when there is no such category.
-    pub async fn set_category_attributes(
+    /// Sets category `id`'s own attribute definitions to what `define` makes of the whole tree,
+    /// read with every category locked (on SQLite the write transaction holds other writers
+    /// off): two admins defining along one path are checked one after the other, each against
+    /// what the other saved. Categories are few, and definitions change rarely.
+    pub async fn define_category_attributes<E: From<StoreError>>(
         &self,
         id: &str,
-        attributes: &[crate::domain::attributes::AttributeDefinition],
-    ) -> StoreResult<bool> {
-        let done = sqlx::query("UPDATE categories SET attributes = $1 WHERE id = $2")
-            .bind(attributes_json(attributes))
+        define: impl FnOnce(
+            &[CategoryRow],
+        ) -> Result<Vec<crate::domain::attributes::AttributeDefinition>, E>,
+    ) -> Result<Vec<crate::domain::attributes::AttributeDefinition>, E> {
+        let mut tx = self.db.begin().await.map_err(StoreError::from)?;
+        let rows = sqlx::query(&format!(
+            "{CATEGORY_SELECT} ORDER BY id {}",
+            self.db.row_lock("FOR UPDATE")
+        ))
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(StoreError::from)?;
+        let tree = rows
+            .iter()
+            .map(category_row)
+            .collect::<StoreResult<Vec<_>>>()?;
+        let definitions = define(&tree)?;
+        sqlx::query("UPDATE categories SET attributes = $1 WHERE id = $2")
+            .bind(attributes_json(&definitions))
             .bind(id)
-            .execute(self.db.pool())
-            .await?;
-        Ok(done.rows_affected() == 1)
+            .execute(&mut *tx)
+            .await
+            .map_err(StoreError::from)?;
+        tx.commit().await.map_err(StoreError::from)?;
+        Ok(definitions)
     }
 
     /// Inserts a product (`replaces: None`) or replaces the one last saved at `replaces` (its

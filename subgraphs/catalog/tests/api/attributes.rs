@@ -234,3 +234,41 @@ async fn a_product_type_checks_values_and_becomes_search_facets() {
         "numbers and text are not facets: {facets:#}"
     );
 }
+
+#[tokio::test]
+async fn two_admins_defining_one_name_on_a_category_and_its_child_at_once_get_one_definition() {
+    let shop = Shop::start().await;
+    let parent = shop.category("Outerwear", None).await;
+    let child = shop.category("Raincoats", Some(&parent)).await;
+    for round in 0..10 {
+        let name = format!("Lining {round}");
+        let definition = json!([{ "name": name, "kind": "TEXT" }]);
+        let (on_parent, on_child) = tokio::join!(
+            shop.set_attributes(&parent, definition.clone()),
+            shop.set_attributes(&child, definition.clone()),
+        );
+        let saved = [&on_parent, &on_child]
+            .iter()
+            .filter(|answer| answer["userErrors"] == json!([]))
+            .count();
+        assert_eq!(saved, 1, "round {round}: {on_parent:#} {on_child:#}");
+        // The tree defines the name once along the path: the child's definitions (its own and
+        // inherited) name it once.
+        let tree = shop
+            .admin(
+                "query($id: ID!) { category(id: $id) { attributeDefinitions { name } } }",
+                json!({ "id": child }),
+            )
+            .await;
+        let times = tree["category"]["attributeDefinitions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|d| d["name"] == name.as_str())
+            .count();
+        assert_eq!(times, 1, "round {round}: {tree:#}");
+        // Clear both for the next round (each may hold it).
+        shop.set_attributes(&parent, json!([])).await;
+        shop.set_attributes(&child, json!([])).await;
+    }
+}

@@ -217,3 +217,63 @@ async fn admins_make_hand_picked_and_rule_based_collections_for_the_storefront()
     );
     assert_eq!(count().await, collections - 1);
 }
+
+#[tokio::test]
+async fn a_deleted_collection_stays_deleted_whatever_edit_comes_after_or_beside() {
+    let app = catalog::spawn_with_demo(4).await;
+    let admin = app.tokens.admin("usr_admin");
+    const UPDATE: &str = "mutation($id: ID!, $c: CollectionInputFields!) {
+        updateCollection(input: { id: $id, collection: $c }) {
+            collection { id } userErrors { field code } } }";
+    const DELETE: &str =
+        "mutation($id: ID!) { deleteCollection(input: { id: $id }) { deletedId userErrors { code } } }";
+    let exists = |id: String| {
+        let app = &app;
+        let admin = &admin;
+        async move {
+            app.data(
+                "query($id: ID!) { collection(id: $id) { id } }",
+                json!({ "id": id }),
+                Some(admin),
+            )
+            .await["collection"]
+                .is_object()
+        }
+    };
+    let sku = app
+        .data(
+            "{ products(first: 1) { edges { node { sku } } } }",
+            json!({}),
+            Some(&admin),
+        )
+        .await["products"]["edges"][0]["node"]["sku"]
+        .clone();
+    for round in 0..10 {
+        let input = json!({ "title": format!("Gone {round}"), "productSkus": [sku] });
+        let made = create(&app, &admin, input.clone()).await;
+        let id = made["collection"]["id"].as_str().unwrap().to_string();
+        let renamed = json!({ "title": format!("Renamed {round}"), "productSkus": [sku] });
+        if round == 0 {
+            // One after the other: the edit finds nothing to change.
+            app.data(DELETE, json!({ "id": id }), Some(&admin)).await;
+            let edited = app
+                .data(UPDATE, json!({ "id": id, "c": renamed }), Some(&admin))
+                .await;
+            assert_eq!(
+                edited["updateCollection"]["userErrors"][0]["code"], "NOT_FOUND",
+                "{edited:#}"
+            );
+        } else {
+            // At once: whichever comes first, the delete wins.
+            let (deleted, _) = tokio::join!(
+                app.data(DELETE, json!({ "id": id }), Some(&admin)),
+                app.data(UPDATE, json!({ "id": id, "c": renamed }), Some(&admin)),
+            );
+            assert_eq!(deleted["deleteCollection"]["deletedId"], id.as_str());
+        }
+        assert!(
+            !exists(id.clone()).await,
+            "round {round}: the collection came back"
+        );
+    }
+}
