@@ -1,6 +1,7 @@
-//! Commerce types more than one domain uses: [`money::Money`], postal addresses ([`address`])
-//! and variant ids ([`variant`]).
+//! Commerce types more than one domain uses: [`money::Money`], postal addresses ([`address`]),
+//! variant ids ([`variant`]) and tax rates and amounts ([`tax`]).
 
 pub mod address;
 pub mod money;
+pub mod tax;
 pub mod variant;
