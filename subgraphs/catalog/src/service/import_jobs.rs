@@ -84,25 +84,22 @@ impl CatalogService {
             drop(progress);
             report
         };
-        let (report, written) = tokio::join!(applied, self.write_progress(id, watched));
-        written?;
+        let (report, ()) = tokio::join!(applied, self.write_progress(id, watched));
         Ok(Some(Ok(report?)))
     }
 
     /// Writes `progress` as it changes (at most every [`PROGRESS_EVERY`]), and a heartbeat
-    /// every [`HEARTBEAT`], until the import drops its sender.
-    async fn write_progress(
-        &self,
-        id: &str,
-        mut progress: watch::Receiver<ImportProgress>,
-    ) -> CatalogResult<()> {
+    /// every [`HEARTBEAT`], until the import drops its sender. A write that fails is logged and
+    /// tried again with the next one: the import itself goes on, and only a heartbeat missed
+    /// for a whole minute lets another process take it over (harmlessly, as it is idempotent).
+    async fn write_progress(&self, id: &str, mut progress: watch::Receiver<ImportProgress>) {
         let mut heartbeat = tokio::time::interval(HEARTBEAT);
         let mut written_at = tokio::time::Instant::now();
         loop {
             tokio::select! {
                 changed = progress.changed() => {
                     if changed.is_err() {
-                        return Ok(());
+                        return;
                     }
                     if written_at.elapsed() < PROGRESS_EVERY {
                         continue;
@@ -114,9 +111,13 @@ impl CatalogService {
                 ImportProgress::Checking => (0, None),
                 ImportProgress::Applying { done, total } => (done as u64, Some(total as u64)),
             };
-            self.store
+            let written = self
+                .store
                 .record_import_progress(id, done, total, now_millis())
-                .await?;
+                .await;
+            if let Err(error) = written {
+                tracing::warn!(import = id, %error, "writing an import's progress failed");
+            }
             written_at = tokio::time::Instant::now();
         }
     }
