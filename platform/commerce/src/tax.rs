@@ -358,6 +358,16 @@ mod tests {
         }
     }
 
+    /// `lines` sent `to` a place, by [`table`]'s rates.
+    fn taxed(
+        lines: &[TaxableLine],
+        to: Destination,
+        prices: PricesInclude,
+        rounding: TaxRounding,
+    ) -> Result<TaxBreakdown, TaxError> {
+        tax_lines(lines, &to, &table(), prices, rounding)
+    }
+
     fn line(amount_minor: i64) -> TaxableLine {
         TaxableLine {
             amount_minor,
@@ -377,10 +387,9 @@ mod tests {
     #[test]
     fn prices_with_tax_hold_it_and_prices_without_get_it_on_top() {
         // 119.00 in Germany with tax included: 19.00 of it is tax.
-        let de = tax_lines(
+        let de = taxed(
             &[line(11_900)],
-            &to("de", None),
-            &table(),
+            to("de", None),
             PricesInclude::Tax,
             TaxRounding::PerLine,
         )
@@ -390,20 +399,18 @@ mod tests {
             (1_900, 10_000, 11_900)
         );
         // The same price to France holds 20%: 19.83.
-        let fr = tax_lines(
+        let fr = taxed(
             &[line(11_900)],
-            &to("FR", None),
-            &table(),
+            to("FR", None),
             PricesInclude::Tax,
             TaxRounding::PerLine,
         )
         .unwrap();
         assert_eq!((fr.tax_minor, fr.gross_minor), (1_983, 11_900));
         // 100.00 to New York City without tax: 8.875% on top, 8.875 rounds to 8.88.
-        let ny = tax_lines(
+        let ny = taxed(
             &[line(10_000)],
-            &to("US", Some("ny")),
-            &table(),
+            to("US", Some("ny")),
             PricesInclude::NoTax,
             TaxRounding::PerLine,
         )
@@ -411,10 +418,9 @@ mod tests {
         assert_eq!((ny.tax_minor, ny.gross_minor), (888, 10_888));
         assert_eq!(ny.rates[0].name, "NY sales tax");
         // A state without a rule of its own falls back to the country's.
-        let tx = tax_lines(
+        let tx = taxed(
             &[line(10_000)],
-            &to("US", Some("TX")),
-            &table(),
+            to("US", Some("TX")),
             PricesInclude::NoTax,
             TaxRounding::PerLine,
         )
@@ -426,20 +432,18 @@ mod tests {
     fn many_cent_lines_at_19_percent_round_per_line_or_per_total_as_stated() {
         let lines = vec![line(1); 100];
         // Per line: 0.19 cents rounds to nothing, a hundred times.
-        let per_line = tax_lines(
+        let per_line = taxed(
             &lines,
-            &to("DE", None),
-            &table(),
+            to("DE", None),
             PricesInclude::NoTax,
             TaxRounding::PerLine,
         )
         .unwrap();
         assert_eq!(per_line.tax_minor, 0);
         // Per total: 19 cents over 1.00, spread so the lines add up to it.
-        let per_total = tax_lines(
+        let per_total = taxed(
             &lines,
-            &to("DE", None),
-            &table(),
+            to("DE", None),
             PricesInclude::NoTax,
             TaxRounding::PerTotal,
         )
@@ -478,7 +482,7 @@ mod tests {
         ];
         for rounding in [TaxRounding::PerLine, TaxRounding::PerTotal] {
             for prices in [PricesInclude::Tax, PricesInclude::NoTax] {
-                let tax = tax_lines(&lines, &to("DE", None), &table(), prices, rounding).unwrap();
+                let tax = taxed(&lines, to("DE", None), prices, rounding).unwrap();
                 assert_eq!(tax.lines[3], None, "exempt: no tax line");
                 assert_eq!(tax.lines[2].as_ref().unwrap().tax_minor, 0, "zero-rated");
                 let names: Vec<&str> = tax.rates.iter().map(|r| r.name.as_str()).collect();
@@ -497,10 +501,9 @@ mod tests {
         }
         // 19.99 + 3.33 without tax at 19%: 3.7981 + 0.6327 per line is 3.80 + 0.63 = 4.43;
         // per total 4.4308 is 4.43 too, and 7% of 10.50 is 0.735, which rounds to 0.74.
-        let tax = tax_lines(
+        let tax = taxed(
             &lines,
-            &to("DE", None),
-            &table(),
+            to("DE", None),
             PricesInclude::NoTax,
             TaxRounding::PerLine,
         )
@@ -511,10 +514,9 @@ mod tests {
     #[test]
     fn a_place_without_a_rate_negative_amounts_and_bad_rules_are_refused() {
         assert_eq!(
-            tax_lines(
+            taxed(
                 &[line(100)],
-                &to("JP", None),
-                &table(),
+                to("JP", None),
                 PricesInclude::Tax,
                 TaxRounding::PerLine
             ),
@@ -524,10 +526,9 @@ mod tests {
             })
         );
         assert_eq!(
-            tax_lines(
+            taxed(
                 &[line(-1)],
-                &to("DE", None),
-                &table(),
+                to("DE", None),
                 PricesInclude::Tax,
                 TaxRounding::PerLine
             ),

@@ -2,9 +2,9 @@
 //! index. Indexing writes the current state, so handling an event twice changes nothing: no
 //! processed-event marks.
 //!
-//! A fetched batch of events is indexed at once, with one commit (an import saves products
-//! three times each, and a commit per event was most of its time); each event then only
-//! counts. An event the batch did not index (it failed, or the event came alone) is indexed
+//! A fetched batch of events is indexed at once, with one commit (an import creates products
+//! hundreds to a transaction, and a commit per event was most of its time); each event then
+//! only counts. An event the batch did not index (it failed, or the event came alone) is indexed
 //! on its own.
 
 use std::collections::HashSet;

@@ -1,10 +1,11 @@
 //! A file of products and variants applied to the catalog (CSV, see `domain::import`, or JSON
 //! lines, see `domain::json_lines`). The whole file is checked first, against itself and then against the catalog
 //! (handles, categories, SKUs of other products); a file with any error changes nothing and
-//! gets the list of errors. A valid file is applied product by product, each change through
-//! the same operations admins use (so events, the index and every rule follow), and only what
-//! differs is changed: importing a file twice changes nothing the second time, and an import
-//! cut off halfway is finished by importing the same file again.
+//! gets the list of errors. A valid file changes existing products through the same
+//! operations admins use, and creates new ones with `create_products` (the rules of an admin's
+//! create, 200 products to a transaction, each with its event), so events, the index and every
+//! rule follow. Only what differs is changed: importing a file twice changes nothing the second
+//! time, and an import cut off halfway is finished by importing the same file again.
 
 use std::collections::HashMap;
 use std::io::Read;

@@ -158,6 +158,11 @@ fn checked_attributes(
     )?)
 }
 
+/// The category tree by id.
+fn tree_of(categories: Vec<CategoryRow>) -> HashMap<String, CategoryRow> {
+    categories.into_iter().map(|c| (c.id.clone(), c)).collect()
+}
+
 fn to_json<T: serde::Serialize>(value: &T) -> String {
     serde_json::to_string(value).unwrap_or_else(|_| "[]".into())
 }
@@ -443,8 +448,7 @@ impl CatalogService {
         let definitions = self
             .store
             .define_category_attributes::<CatalogError>(category_id, |rows| {
-                let tree: HashMap<String, CategoryRow> =
-                    rows.iter().map(|c| (c.id.clone(), c.clone())).collect();
+                let tree = tree_of(rows.to_vec());
                 let category = tree
                     .get(category_id)
                     .cloned()
@@ -478,13 +482,7 @@ impl CatalogService {
     }
 
     async fn category_tree(&self) -> CatalogResult<HashMap<String, CategoryRow>> {
-        Ok(self
-            .store
-            .categories()
-            .await?
-            .into_iter()
-            .map(|c| (c.id.clone(), c))
-            .collect())
+        Ok(tree_of(self.store.categories().await?))
     }
 
     async fn existing_category(&self, id: &str) -> CatalogResult<String> {

@@ -149,33 +149,37 @@ impl CatalogService {
         let mut events = Vec::with_capacity(new.len());
         for listing in new {
             let mut row = self.new_product_row(listing.product, &tree).await?;
-            let mut default = VariantRow::default_of(&row);
             let price = Money {
                 minor_units: row.price_minor,
                 currency: self.currency,
             };
             let compare_at = listing.compare_at.map(|c| self.price(&c)).transpose()?;
             variant::check_compare_at(price, compare_at)?;
-            default.compare_at_minor = compare_at.map(|m| m.minor_units);
-            default.barcode = variant::parse_barcode(listing.barcode)?;
+            let barcode = variant::parse_barcode(listing.barcode)?;
             if listing.options.is_empty() {
                 if !listing.variants.is_empty() {
                     return Err(VariantRuleError::VariantCount.into());
                 }
-                variants.push(default);
+                // A simple product's one variant is its default one.
+                variants.push(VariantRow {
+                    compare_at_minor: compare_at.map(|m| m.minor_units),
+                    barcode,
+                    ..VariantRow::default_of(&row)
+                });
             } else {
                 row.options = to_json(&variant::parse_options(listing.options)?);
                 if listing.variants.is_empty() {
                     return Err(VariantRuleError::VariantCount.into());
                 }
-                // Checked a hundred at a time, as `create_variants` takes them.
+                // Its default variant is archived (it has options); the rest are checked a
+                // hundred at a time, as `create_variants` takes them.
+                variants.push(VariantRow::default_of(&row));
                 let mut made: Vec<VariantRow> = Vec::with_capacity(listing.variants.len());
                 for chunk in listing.variants.chunks(100) {
                     let checked = self.checked_variants(chunk.to_vec())?;
                     let more = made_variants(&row, &made, &checked)?;
                     made.extend(more);
                 }
-                variants.push(VariantRow::default_of(&row));
                 variants.extend(made);
             }
             events.push(self.product_changed(&row));
