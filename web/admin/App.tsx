@@ -8,6 +8,7 @@ import { ImportPage } from "./pages/Import";
 import { OrderPage, OrdersPage, ShipmentsPage } from "./pages/Orders";
 import { ProductPage, ProductsPage } from "./pages/Products";
 import { ReviewsPage } from "./pages/Reviews";
+import { TaxesPage } from "./pages/Taxes";
 import { WarehousesPage } from "./pages/Warehouses";
 
 export function App() {
@@ -46,6 +47,7 @@ export function App() {
           <Link href="/warehouses">Warehouses</Link>
           <Link href="/orders">Orders</Link>
           <Link href="/shipments">Shipments</Link>
+          <Link href="/taxes">Taxes</Link>
           <Link href="/reviews">Reviews</Link>
           <Link href="/customers">Customers</Link>
           <Link href="/api-clients">API clients</Link>
@@ -62,6 +64,7 @@ export function App() {
             <Route path="/orders" component={OrdersPage} />
             <Route path="/orders/:id" component={OrderPage} />
             <Route path="/shipments" component={ShipmentsPage} />
+            <Route path="/taxes" component={TaxesPage} />
             <Route path="/reviews" component={ReviewsPage} />
             <Route path="/customers" component={CustomersPage} />
             <Route path="/api-clients" component={ApiClientsPage} />

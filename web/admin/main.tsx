@@ -19,6 +19,9 @@ const INVALIDATIONS = {
   retryNotification: ["notifications"],
   setNotificationTemplate: ["notificationTemplate"],
   setUserDisabled: ["users"],
+  updateTaxSettings: ["taxConfiguration"],
+  setTaxRate: ["taxConfiguration"],
+  removeTaxRate: ["taxConfiguration"],
 };
 
 createRoot(document.getElementById("root")!).render(

@@ -23,4 +23,5 @@ mod purchase;
 mod query_count;
 mod revocation;
 mod shipping;
+mod taxes;
 mod variants;

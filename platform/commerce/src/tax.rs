@@ -28,6 +28,23 @@ pub enum TaxClass {
     Exempt,
 }
 
+impl TaxClass {
+    pub const ALL: [Self; 4] = [Self::Standard, Self::Reduced, Self::Zero, Self::Exempt];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Standard => "standard",
+            Self::Reduced => "reduced",
+            Self::Zero => "zero",
+            Self::Exempt => "exempt",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| c.as_str() == raw)
+    }
+}
+
 /// Whether the shop's prices hold their tax.
 #[derive(async_graphql::Enum, Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -38,6 +55,21 @@ pub enum PricesInclude {
     NoTax,
 }
 
+impl PricesInclude {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Tax => "tax",
+            Self::NoTax => "no_tax",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        [Self::Tax, Self::NoTax]
+            .into_iter()
+            .find(|p| p.as_str() == raw)
+    }
+}
+
 /// Where tax is rounded to minor units.
 #[derive(async_graphql::Enum, Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -46,6 +78,21 @@ pub enum TaxRounding {
     PerLine,
     /// Each rate's tax is rounded once over the order, then spread over its lines.
     PerTotal,
+}
+
+impl TaxRounding {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::PerLine => "per_line",
+            Self::PerTotal => "per_total",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        [Self::PerLine, Self::PerTotal]
+            .into_iter()
+            .find(|r| r.as_str() == raw)
+    }
 }
 
 /// Where goods go, as far as tax is concerned.
@@ -70,7 +117,7 @@ pub struct TaxRule {
     pub name: String,
 }
 
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[derive(Clone, Debug, thiserror::Error, PartialEq, Eq)]
 pub enum TaxError {
     #[error("a tax rate must be between 0% and 100%")]
     RateOutOfRange,
@@ -78,8 +125,45 @@ pub enum TaxError {
     Unnamed,
     #[error("a line's amount must not be negative")]
     NegativeAmount,
+    #[error("a rate is a percentage with up to 4 decimals, like 19 or 8.875")]
+    InvalidPercent,
     #[error("no tax rate is set for {class:?} goods sent to {place}")]
     NoRate { class: TaxClass, place: String },
+}
+
+/// A percentage as people write it ("19", "8.875", "0") in parts per million; at most 4
+/// decimals (a ppm is 0.0001%) and at most 100%.
+pub fn parse_percent(raw: &str) -> Result<u32, TaxError> {
+    let raw = raw.trim().trim_end_matches('%').trim();
+    let (whole, fraction) = raw.split_once('.').unwrap_or((raw, ""));
+    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    if whole.is_empty()
+        || whole.len() > 3
+        || fraction.len() > 4
+        || !digits(whole)
+        || !digits(fraction)
+    {
+        return Err(TaxError::InvalidPercent);
+    }
+    let whole: u32 = whole.parse().map_err(|_| TaxError::InvalidPercent)?;
+    let fraction: u32 = format!("{fraction:0<4}")
+        .parse()
+        .map_err(|_| TaxError::InvalidPercent)?;
+    let ppm = whole * 10_000 + fraction;
+    if ppm > PPM {
+        return Err(TaxError::RateOutOfRange);
+    }
+    Ok(ppm)
+}
+
+/// A rate in parts per million as a percentage without trailing zeros ("19", "8.875").
+pub fn format_percent(rate_ppm: u32) -> String {
+    let (whole, fraction) = (rate_ppm / 10_000, rate_ppm % 10_000);
+    if fraction == 0 {
+        return whole.to_string();
+    }
+    let fraction = format!("{fraction:04}");
+    format!("{whole}.{}", fraction.trim_end_matches('0'))
 }
 
 /// The built-in tax table: rules by country, region and class.
@@ -328,6 +412,25 @@ pub fn tax_lines(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn percentages_read_and_print_exactly() {
+        for (raw, ppm, printed) in [
+            ("19", 190_000, "19"),
+            ("8.875", 88_750, "8.875"),
+            ("7.25%", 72_500, "7.25"),
+            ("0", 0, "0"),
+            ("100", PPM, "100"),
+            ("0.0001", 1, "0.0001"),
+        ] {
+            assert_eq!(parse_percent(raw), Ok(ppm), "{raw}");
+            assert_eq!(format_percent(ppm), printed);
+        }
+        for bad in ["", "-1", "1e2", "8.87501", "abc", "1.2.3", ".5", "1000"] {
+            assert!(parse_percent(bad).is_err(), "{bad:?}");
+        }
+        assert_eq!(parse_percent("100.01"), Err(TaxError::RateOutOfRange));
+    }
 
     fn rule(country: &str, region: Option<&str>, class: TaxClass, ppm: u32, name: &str) -> TaxRule {
         TaxRule {

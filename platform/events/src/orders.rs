@@ -27,6 +27,29 @@ pub struct OrderFacts {
     pub shipping_address: PostalAddress,
     /// None for orders placed at a flat fee, before shipping quoted rates.
     pub shipping_method: Option<ShippingMethod>,
+    /// What discounts took off the lines and the shipping (0 in events from before discounts).
+    #[serde(default)]
+    pub discount_minor: i64,
+    /// The order's tax (0 in events from before taxes).
+    #[serde(default)]
+    pub tax_minor: i64,
+    /// Whether the total holds the tax (EU prices) or had it added (US prices).
+    #[serde(default)]
+    pub prices_include_tax: bool,
+    /// The tax per rate, as the order's receipt shows it.
+    #[serde(default)]
+    pub tax_lines: Vec<TaxAmount>,
+}
+
+/// An order's tax at one rate.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TaxAmount {
+    /// What receipts call it ("DE VAT 19%").
+    pub name: String,
+    /// Parts per million (19% is 190000).
+    pub rate_ppm: u32,
+    pub tax_minor: i64,
 }
 
 /// `order.placed`: stock is held for the order and its payment is being taken.

@@ -115,6 +115,10 @@ fn order_facts() -> OrderFacts {
             carrier: "ups".into(),
             service: "ground".into(),
         }),
+        discount_minor: 0,
+        tax_minor: 0,
+        prices_include_tax: false,
+        tax_lines: Vec::new(),
     }
 }
 

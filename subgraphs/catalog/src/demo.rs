@@ -590,6 +590,7 @@ pub fn generate(count: usize, seed: u64) -> DemoCatalog {
                 options: "[]".into(),
                 meta_title: None,
                 meta_description: None,
+                tax_class: "standard".into(),
                 created_at,
                 updated_at: created_at,
             }

@@ -40,7 +40,8 @@ pub static MIGRATIONS: storage::migrations::Migrations = storage::migrations!(
         "0006_category_attributes.sql",
         "0007_product_seo.sql",
         "0008_collections.sql",
-        "0009_product_imports.sql"
+        "0009_product_imports.sql",
+        "0010_product_tax_class.sql"
     ]
 );
 

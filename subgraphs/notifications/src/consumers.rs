@@ -36,6 +36,28 @@ pub const TOPICS: [&str; 9] = [
 pub struct Inbox(pub Arc<NotificationsService>);
 
 /// "42.00 USD" (the minor units as they are when the currency is unknown).
+/// What order emails show of an order: its number, total, discounts and tax per rate.
+fn receipt(order: &events::orders::OrderFacts) -> serde_json::Value {
+    let taxes: Vec<serde_json::Value> = order
+        .tax_lines
+        .iter()
+        .map(|t| {
+            json!({
+                "name": t.name,
+                "rate": commerce::tax::format_percent(t.rate_ppm),
+                "amount": money(t.tax_minor, &order.currency),
+            })
+        })
+        .collect();
+    json!({
+        "number": order.number,
+        "total": money(order.total_minor, &order.currency),
+        "discount": (order.discount_minor > 0).then(|| money(order.discount_minor, &order.currency)),
+        "taxes": taxes,
+        "tax_included": order.prices_include_tax,
+    })
+}
+
 fn money(minor_units: i64, currency: &str) -> String {
     match CurrencyCode::parse(currency) {
         Some(code) => format!(
@@ -107,26 +129,24 @@ impl Inbox {
                     })
                     .await
                     .map_err(HandlerError::retry)?;
-                let total = money(order.total_minor, &order.currency);
                 vec![self.order_message(
                     Kind::OrderPlaced,
                     "order_placed",
                     &order.order_id,
                     &order.customer_id,
                     &order.email,
-                    json!({ "number": order.number, "total": total }),
+                    receipt(&order),
                 )]
             }
             OrderPaid::TOPIC => {
                 let OrderPaid(order) = event.decode()?;
-                let total = money(order.total_minor, &order.currency);
                 vec![self.order_message(
                     Kind::OrderPaid,
                     "order_paid",
                     &order.order_id,
                     &order.customer_id,
                     &order.email,
-                    json!({ "number": order.number, "total": total }),
+                    receipt(&order),
                 )]
             }
             OrderClosed::TOPIC => {

@@ -49,6 +49,13 @@ pub enum OrderError {
     CheckoutRunning,
     #[error(transparent)]
     Totals(#[from] TotalsError),
+    #[error(transparent)]
+    Tax(commerce::tax::TaxError),
+    #[error("no tax rate set by an admin for this place and class")]
+    TaxRateNotFound,
+    /// The order would differ from the preview the customer saw: each difference.
+    #[error("changed since the preview: {}; look at the preview again", .0.join("; "))]
+    PriceChanged(Vec<String>),
     #[error("a service checkout needs did not answer; send the same checkout again")]
     Call(#[from] CallError),
     #[error(transparent)]

@@ -39,6 +39,7 @@ pub static MIGRATIONS: storage::migrations::Migrations = storage::migrations!(
         "0003_one_checkout_per_cart.sql",
         "0004_reservation_reference.sql",
         "0005_lines_by_variant.sql",
+        "0006_taxes.sql",
     ]
 );
 

@@ -12,11 +12,11 @@ use primitives::time::now_millis;
 
 use crate::domain::checkout::{Failure, FailureKind, Step};
 use crate::domain::status::{Actor, OrderStatus};
-use crate::domain::{Checkout, Order, OrderLine};
+use crate::domain::{Checkout, Order, OrderLine, OrderTaxLine};
 use crate::services::{CallError, CartLine, PaymentState, Reserved, Services, Settle, Settled};
 use crate::store::{Advance, OrderStore, StatusChange, StoreError};
 use events::common::Line;
-use events::orders::{OrderClosed, OrderFacts, OrderPaid, OrderPlaced};
+use events::orders::{OrderClosed, OrderFacts, OrderPaid, OrderPlaced, TaxAmount};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SagaError {
@@ -171,7 +171,8 @@ impl Saga {
             Step::Reserve => {
                 match self.services.reserve(held, &wanted()).await {
                     Ok(Reserved::Held) => {
-                        let placed = self.events.event(&OrderPlaced(facts(order, lines)));
+                        let facts = self.facts(order, lines).await?;
+                        let placed = self.events.event(&OrderPlaced(facts));
                         advance(
                             Step::Reserve,
                             Step::Charge,
@@ -249,7 +250,8 @@ impl Saga {
                 .await
             {
                 Ok(Settled::Done) => {
-                    let paid = self.events.event(&OrderPaid(facts(order, lines)));
+                    let facts = self.facts(order, lines).await?;
+                    let paid = self.events.event(&OrderPaid(facts));
                     advance(
                         Step::Confirm,
                         Step::ClearCart,
@@ -392,6 +394,15 @@ impl Saga {
         }
     }
 
+    /// The order's facts for `order.placed` and `order.paid`, with its tax lines.
+    async fn facts(&self, order: &Order, lines: &[OrderLine]) -> Result<OrderFacts, SagaError> {
+        let taxes = self
+            .store
+            .tax_lines_of(std::slice::from_ref(&order.id))
+            .await?;
+        Ok(facts(order, lines, &taxes))
+    }
+
     /// Ends the checkout failed: the order's status, its reason, `order.closed`.
     fn failed(&self, order: &Order, failure: Failure) -> Advance {
         let closed = self.events.event(&OrderClosed {
@@ -491,7 +502,7 @@ fn system(to: OrderStatus, reason: &str) -> StatusChange {
 }
 
 /// What `order.placed` and `order.paid` say of the order.
-fn facts(order: &Order, lines: &[OrderLine]) -> OrderFacts {
+fn facts(order: &Order, lines: &[OrderLine], taxes: &[OrderTaxLine]) -> OrderFacts {
     OrderFacts {
         order_id: order.id.clone(),
         number: order.number.clone(),
@@ -509,6 +520,17 @@ fn facts(order: &Order, lines: &[OrderLine]) -> OrderFacts {
             .collect(),
         shipping_address: order.shipping_address.clone().into(),
         shipping_method: order.shipping_method.clone(),
+        discount_minor: order.discount_minor + order.shipping_discount_minor,
+        tax_minor: order.tax_minor,
+        prices_include_tax: order.prices_include_tax,
+        tax_lines: taxes
+            .iter()
+            .map(|t| TaxAmount {
+                name: t.rate.name.clone(),
+                rate_ppm: t.rate.rate_ppm,
+                tax_minor: t.tax_minor,
+            })
+            .collect(),
     }
 }
 

@@ -2,11 +2,15 @@
 //! owners, the order created and its saga run, once per idempotency key), reads, cancellation and
 //! admin status changes by the state machine.
 
+mod pricing;
+
 use std::sync::Arc;
 use std::time::Duration;
 
 use commerce::address::{parse_address, Address, AddressInput};
+use commerce::tax::PricesInclude;
 use kit::subgraph::Events;
+pub use pricing::{Quote, QuoteRequest, TaxRateChange};
 use primitives::stop::StopSignal;
 use primitives::time::now_millis;
 use serde::Serialize;
@@ -15,14 +19,13 @@ use storage::idempotency::{self, IdempotencyError, Limits};
 use crate::config::OrdersSettings;
 use crate::domain::number::new_number;
 use crate::domain::status::{Actor, OrderStatus};
-use crate::domain::totals::{self, PricedLine};
-use crate::domain::{Order, OrderLine};
+use crate::domain::{Order, OrderLine, OrderTaxLine, PricedOrder, TaxRate};
 use crate::error::{OrderError, OrderResult};
 use crate::reconcile::{Finding, Reconciler};
 use crate::saga::{same_lines, Saga};
 use crate::services::Services;
 use crate::store::{Created, OrderStore, StatusChange, StoreError};
-use events::orders::{OrderClosed, OrderStatusChanged, ReconciliationNeeded, ShippingMethod};
+use events::orders::{OrderClosed, OrderStatusChanged, ReconciliationNeeded};
 
 /// Where the order goes: an address-book entry or a new address.
 #[derive(Clone, Debug, Serialize)]
@@ -33,11 +36,13 @@ pub enum AddressChoice {
 
 #[derive(Clone, Debug, Serialize)]
 pub struct CheckoutRequest {
-    pub cart_id: String,
-    pub address: AddressChoice,
-    /// The carrier service (from `shippingRates`); the cheapest when not given.
-    pub shipping_method: Option<ShippingMethod>,
+    #[serde(flatten)]
+    pub quote: QuoteRequest,
     pub payment_token: String,
+    /// What the customer was shown (`CheckoutPreview.token`): the checkout is refused when the
+    /// order would differ from it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub preview_token: Option<String>,
 }
 
 pub struct OrdersService {
@@ -140,13 +145,12 @@ impl OrdersService {
             .await?
             .is_empty()
         {
-            let (order, lines) = self.price(customer_id, order_id, request).await?;
+            let priced = self.price(customer_id, order_id, request).await?;
             let created = self
                 .store
                 .create(
-                    &order,
-                    &lines,
-                    &request.cart_id,
+                    &priced,
+                    &request.quote.cart_id,
                     &request.payment_token,
                     &owner,
                     self.saga.lease_until(),
@@ -158,8 +162,12 @@ impl OrdersService {
             // Another tab's checkout of this cart may have ended between our read of the cart
             // and our insert (it emptied the cart, then let go of it): read it again now that we
             // hold the cart, and withdraw the order if its lines are no longer there.
-            let still = match self.services.cart(customer_id, &request.cart_id).await {
-                Ok(cart) => cart.is_some_and(|cart| same_lines(&cart, &lines)),
+            let still = match self
+                .services
+                .cart(customer_id, &request.quote.cart_id)
+                .await
+            {
+                Ok(cart) => cart.is_some_and(|cart| same_lines(&cart, &priced.lines)),
                 Err(error) => {
                     self.store.withdraw(order_id, &owner).await?;
                     return Err(error.into());
@@ -174,109 +182,85 @@ impl OrdersService {
         Ok(order_id.to_string())
     }
 
-    /// The order as checkout makes it: the cart's lines at the catalog's current prices, the
-    /// customer's email, the shipping address, totals with the chosen (or cheapest) carrier
-    /// service's price as shipping quotes it now.
+    /// The order as checkout makes it from the cart's quote (see [`pricing`]), refused when it
+    /// differs from the preview the customer saw (`preview_token`).
     async fn price(
         &self,
         customer_id: &str,
         order_id: &str,
         request: &CheckoutRequest,
-    ) -> OrderResult<(Order, Vec<OrderLine>)> {
-        let cart = self
-            .services
-            .cart(customer_id, &request.cart_id)
-            .await?
-            .ok_or(OrderError::CartNotFound)?;
-        if cart.is_empty() {
-            return Err(OrderError::EmptyCart);
+    ) -> OrderResult<PricedOrder> {
+        let quote = self.quote(customer_id, &request.quote).await?;
+        if let Some(token) = &request.preview_token {
+            let changes = quote.changes_since(token)?;
+            if !changes.is_empty() {
+                return Err(OrderError::PriceChanged(changes));
+            }
         }
-        let customer = self
-            .services
-            .customer(customer_id)
-            .await?
-            .ok_or(OrderError::UnknownCustomer)?;
-        let address = match &request.address {
-            AddressChoice::New(address) => address.clone(),
-            AddressChoice::Book(id) => customer
-                .addresses
-                .iter()
-                .find(|a| &a.id == id)
-                .map(|a| a.address.clone())
-                .ok_or(OrderError::UnknownAddress)?,
-        };
-        let ids: Vec<String> = cart.iter().map(|l| l.variant_id.clone()).collect();
-        let variants = self.services.variants(&ids).await?;
-        let unavailable: Vec<String> = cart
+        let totals = &quote.totals;
+        let lines = quote
+            .lines
             .iter()
-            .filter(|l| !variants.iter().any(|v| v.id == l.variant_id && v.active))
-            .map(|l| l.product_id.clone())
-            .collect();
-        if !unavailable.is_empty() {
-            return Err(OrderError::ProductsUnavailable(unavailable));
-        }
-        let mut priced = Vec::new();
-        let mut lines = Vec::new();
-        for (position, cart_line) in cart.iter().enumerate() {
-            let variant = variants
-                .iter()
-                .find(|v| v.id == cart_line.variant_id)
-                .expect("every line's variant was found above");
-            let line = PricedLine {
-                unit_price: variant.price,
-                quantity: cart_line.quantity,
-            };
-            lines.push(OrderLine {
+            .zip(&totals.lines)
+            .enumerate()
+            .map(|(position, (line, priced))| OrderLine {
                 order_id: order_id.into(),
                 position: position as i64 + 1,
-                product_id: variant.product_id.clone(),
-                variant_id: variant.id.clone(),
-                sku: variant.sku.clone(),
-                name: variant.name.clone(),
-                variant_title: variant.title.clone(),
-                unit_price_minor: variant.price.minor_units,
-                quantity: cart_line.quantity,
-                line_total_minor: totals::line_total(&line)?.minor_units,
-            });
-            priced.push(line);
-        }
-        let currency = priced[0].unit_price.currency;
-        let rates = self
-            .services
-            .shipping_rates(&address, &cart)
-            .await?
-            .map_err(OrderError::NoShippingRate)?;
-        let rate = match &request.shipping_method {
-            Some(chosen) => rates
-                .into_iter()
-                .find(|r| r.method == *chosen)
-                .ok_or_else(|| OrderError::UnknownShippingMethod {
-                    carrier: chosen.carrier.clone(),
-                    service: chosen.service.clone(),
-                })?,
-            // Cheapest first.
-            None => rates.into_iter().next().ok_or_else(|| {
-                OrderError::NoShippingRate("no carrier ships these products to this address".into())
-            })?,
-        };
-        let totals = totals::totals(&priced, rate.price)?;
+                product_id: line.variant.product_id.clone(),
+                variant_id: line.variant.id.clone(),
+                sku: line.variant.sku.clone(),
+                name: line.variant.name.clone(),
+                variant_title: line.variant.title.clone(),
+                unit_price_minor: line.variant.price.minor_units,
+                quantity: line.quantity,
+                line_total_minor: priced.total_minor,
+                discount_minor: priced.discount_minor,
+                tax_minor: priced.tax.as_ref().map_or(0, |t| t.tax_minor),
+                tax_rate: priced.tax.as_ref().map(|t| TaxRate {
+                    name: t.name.clone(),
+                    rate_ppm: t.rate_ppm,
+                }),
+            })
+            .collect();
+        let tax_lines = totals
+            .taxes
+            .iter()
+            .map(|rate| OrderTaxLine {
+                order_id: order_id.into(),
+                rate: TaxRate {
+                    name: rate.name.clone(),
+                    rate_ppm: rate.rate_ppm,
+                },
+                tax_minor: rate.tax_minor,
+                net_minor: rate.net_minor,
+            })
+            .collect();
         let now = now_millis();
         let order = Order {
             id: order_id.into(),
             number: new_number(now),
             customer_id: customer_id.into(),
-            email: customer.email,
-            currency,
-            subtotal_minor: totals.subtotal.minor_units,
-            shipping_minor: totals.shipping.minor_units,
-            total_minor: totals.total.minor_units,
-            shipping_address: address,
-            shipping_method: Some(rate.method),
+            email: quote.email.clone(),
+            currency: totals.currency,
+            subtotal_minor: totals.subtotal_minor,
+            discount_minor: totals.discount_minor,
+            shipping_minor: totals.shipping_minor,
+            shipping_discount_minor: totals.shipping_discount_minor,
+            tax_minor: totals.tax_minor,
+            shipping_tax_minor: totals.shipping_tax.as_ref().map_or(0, |t| t.tax_minor),
+            prices_include_tax: totals.prices == PricesInclude::Tax,
+            total_minor: totals.total_minor,
+            shipping_address: quote.address,
+            shipping_method: Some(quote.shipping.method),
             status: OrderStatus::Pending,
             created_at: now,
             updated_at: now,
         };
-        Ok((order, lines))
+        Ok(PricedOrder {
+            order,
+            lines,
+            tax_lines,
+        })
     }
 
     pub async fn order(&self, id: &str) -> OrderResult<Option<Order>> {

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use commerce::address::Address;
 use commerce::money::Money;
+use commerce::tax::TaxClass;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use web::client::{ServiceClient, ServiceError};
@@ -71,6 +72,8 @@ pub struct CatalogVariant {
     /// The variant and its product are both active.
     pub active: bool,
     pub price: Money,
+    /// Its product's tax class.
+    pub tax_class: TaxClass,
 }
 
 /// How a reservation request ended.
@@ -275,7 +278,7 @@ impl Services for HttpServices {
                 "ProductVariant",
                 ids,
                 "id sku status price { amount currencyCode } optionValues { value }
-                 product { id name status }",
+                 product { id name status taxClass }",
             )
             .await?;
         let mut variants = Vec::new();
@@ -308,6 +311,10 @@ impl Services for HttpServices {
                 title,
                 active: active(&entity["status"])? && active(&entity["product"]["status"])?,
                 price: Money::from_json(&entity["price"]).ok_or_else(unreadable)?,
+                tax_class: entity["product"]["taxClass"]
+                    .as_str()
+                    .and_then(|class| TaxClass::parse(&class.to_ascii_lowercase()))
+                    .ok_or_else(unreadable)?,
             });
         }
         Ok(variants)

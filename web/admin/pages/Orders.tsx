@@ -13,6 +13,7 @@ import {
 } from "../../shared/generated/graphql";
 import { formatDate, humanize } from "../../shared/format";
 import { useIdempotencyKey } from "../../shared/idempotency";
+import { Totals } from "../../shared/Totals";
 import { ErrorMessage, Field, Money, Pager, Query, UserErrors } from "../../shared/ui";
 
 const ORDER_STATUSES: OrderStatus[] = ["PENDING", "PAID", "FULFILLED", "DELIVERED", "CANCELLED", "FAILED"];
@@ -125,10 +126,7 @@ export function OrderPage() {
                 ))}
               </tbody>
             </table>
-            <p>
-              Subtotal <Money value={order.subtotal} /> · Delivery <Money value={order.shipping} /> · Total{" "}
-              <Money value={order.total} />
-            </p>
+            <Totals value={order} />
             {order.shippingAddress && (
               <p>
                 Ship to {order.shippingAddress.fullName}, {order.shippingAddress.line1}, {order.shippingAddress.postalCode}{" "}

@@ -14,6 +14,7 @@ import {
 } from "../../shared/generated/graphql";
 import { formatDate, humanize } from "../../shared/format";
 import { useSession } from "../../shared/provider";
+import { Totals } from "../../shared/Totals";
 import { ErrorMessage, Field, Money, Pager, Query, UserErrors } from "../../shared/ui";
 import { AddressFields } from "./Checkout";
 
@@ -205,12 +206,7 @@ export function OrderPage() {
                 ))}
               </tbody>
             </table>
-            <p>
-              Subtotal <Money value={order.subtotal} /> · Delivery <Money value={order.shipping} /> · Total{" "}
-              <strong>
-                <Money value={order.total} />
-              </strong>
-            </p>
+            <Totals value={order} />
             {order.payment && (
               <p>
                 Paid with {order.payment.method.brand} ending {order.payment.method.last4}: {humanize(order.payment.status)}

@@ -1,12 +1,16 @@
-// Checkout: an address from the book or a new one, the carriers' prices for it, a card, the
-// total. The idempotency key is kept until the shop answers, so pressing again after a network
-// failure returns the first order instead of making a second one.
+// Checkout: an address from the book or a new one, the carriers' prices for it, a card, and
+// the shop's preview of what will be charged (lines, delivery, discounts, tax per rate, total).
+// The order is placed with the preview's token: the shop charges exactly that total, or refuses
+// and names what changed, and the page shows the new preview. The idempotency key is kept until
+// the shop answers, so pressing again after a network failure returns the first order instead
+// of making a second one.
 import { useEffect, useState, type FormEvent } from "react";
 import { Link, Redirect, useLocation } from "wouter";
 import { useMutation, useQuery } from "urql";
 import {
   CheckoutDocument,
   CheckoutPageDocument,
+  CheckoutPreviewDocument,
   ShippingRatesDocument,
   type AddressInput,
   type CheckoutPageQuery,
@@ -14,6 +18,7 @@ import {
 import { formatMoney, variantTitle } from "../../shared/format";
 import { useIdempotencyKey } from "../../shared/idempotency";
 import { useSession } from "../../shared/provider";
+import { Totals } from "../../shared/Totals";
 import { ErrorMessage, Field, Money, Query, UserErrors } from "../../shared/ui";
 
 
@@ -81,9 +86,21 @@ function CheckoutForm({ me, cart }: { me: Me; cart: NonNullable<Me["cart"]> }) {
   const ratesCurrent = JSON.stringify(ratesAddress) === JSON.stringify(chosenAddress) && !rates.fetching;
   const rateList = rates.data?.shippingRates.rates ?? [];
   const rate = rateList.find((r) => `${r.carrier}/${r.service}` === rateChoice) ?? rateList[0];
-  const total = rate && cart.subtotal
-    ? { amount: (Number(cart.subtotal.amount) + Number(rate.price.amount)).toFixed(2), currencyCode: cart.subtotal.currencyCode }
-    : null;
+  const shippingMethod = rate ? { carrier: rate.carrier, service: rate.service } : null;
+  const [preview, refetchPreview] = useQuery({
+    query: CheckoutPreviewDocument,
+    variables: {
+      input: {
+        cartId: cart.id,
+        ...(addressId === "new" ? { shippingAddress: ratesAddress ?? EMPTY_ADDRESS } : { addressId }),
+        shippingMethod,
+      },
+    },
+    pause: !ratesCurrent || !rate,
+    requestPolicy: "network-only",
+  });
+  const shown = preview.data?.checkoutPreview.preview;
+  const previewCurrent = ratesCurrent && !preview.fetching && !!shown;
 
   const placeOrder = async (event: FormEvent) => {
     event.preventDefault();
@@ -92,14 +109,19 @@ function CheckoutForm({ me, cart }: { me: Me; cart: NonNullable<Me["cart"]> }) {
       input: {
         cartId: cart.id,
         ...(addressId === "new" ? { shippingAddress: chosenAddress } : { addressId }),
-        shippingMethod: rate ? { carrier: rate.carrier, service: rate.service } : null,
+        shippingMethod,
         paymentToken: card,
         idempotencyKey: key,
+        previewToken: shown?.token,
       },
     });
     // Without an answer the order may exist: keep the key, so pressing again finds it.
     if (answer.error?.networkError || !answer.data) return;
     answered();
+    // Something changed since the preview: show the new one (the message says what changed).
+    if (answer.data.checkout.userErrors.some((e) => e.code === "PRICE_CHANGED")) {
+      refetchPreview({ requestPolicy: "network-only" });
+    }
     const order = answer.data.checkout.order;
     if (order && order.status !== "FAILED" && !answer.data.checkout.userErrors.length) {
       navigate(`/account/orders/${order.id}?placed=1`);
@@ -165,20 +187,15 @@ function CheckoutForm({ me, cart }: { me: Me; cart: NonNullable<Me["cart"]> }) {
             </li>
           ))}
         </ul>
-        <p>
-          Subtotal <Money value={cart.subtotal} />
-          {rate && (
-            <>
-              {" "}
-              · Delivery <Money value={rate.price} />
-            </>
-          )}
-        </p>
-        {total && (
+        {!shown && (
           <p>
-            Total to pay: <strong data-testid="total">{formatMoney(total)}</strong>
+            Subtotal <Money value={cart.subtotal} />
           </p>
         )}
+        {preview.fetching && <p className="loading">Working out the total…</p>}
+        {preview.error && <ErrorMessage error={preview.error} />}
+        <UserErrors errors={preview.data?.checkoutPreview.userErrors} />
+        {shown && <Totals value={shown} totalLabel="Total to pay" />}
       </section>
       {checkout.error && <ErrorMessage error={checkout.error} />}
       {checkout.error?.networkError && (
@@ -192,7 +209,7 @@ function CheckoutForm({ me, cart }: { me: Me; cart: NonNullable<Me["cart"]> }) {
             : "Your order could not be placed. Nothing was charged."}
         </p>
       )}
-      <button type="submit" disabled={!chosenAddress || !ratesCurrent || checkout.fetching}>
+      <button type="submit" disabled={!chosenAddress || !previewCurrent || checkout.fetching}>
         {checkout.fetching ? "Placing your order…" : "Place order"}
       </button>
     </form>

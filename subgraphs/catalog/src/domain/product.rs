@@ -51,6 +51,8 @@ pub struct Product {
     /// What search engines and shared links show, when an admin wrote it.
     pub meta_title: Option<String>,
     pub meta_description: Option<String>,
+    /// What its variants are taxed as.
+    pub tax_class: commerce::tax::TaxClass,
     pub created_at: i64,
     pub updated_at: i64,
 }

@@ -2,6 +2,7 @@
 
 use async_graphql::{Context, InputObject, MaybeUndefined, Object, SimpleObject, ID};
 use commerce::money::MoneyInput;
+use commerce::tax::TaxClass;
 
 use super::media::MediaInput;
 use super::product::Product;
@@ -35,6 +36,8 @@ pub struct CreateProductInput {
     pub meta_title: Option<String>,
     /// At most 500 characters; the description when not given.
     pub meta_description: Option<String>,
+    /// What its variants are taxed as; STANDARD unless given.
+    pub tax_class: Option<TaxClass>,
 }
 
 /// Fields left out keep their value; `brandId: null` and `weightGrams: null` clear them.
@@ -55,6 +58,7 @@ pub struct UpdateProductInput {
     pub meta_title: MaybeUndefined<String>,
     /// `null` (or blank) goes back to the description.
     pub meta_description: MaybeUndefined<String>,
+    pub tax_class: Option<TaxClass>,
 }
 
 #[derive(InputObject)]
@@ -149,6 +153,7 @@ impl AdminMutation {
             weight_grams: input.weight_grams,
             meta_title: input.meta_title,
             meta_description: input.meta_description,
+            tax_class: input.tax_class.unwrap_or_default(),
         };
         product_payload(service(ctx).create_product(new).await)
     }
@@ -175,6 +180,7 @@ impl AdminMutation {
             weight_grams: maybe(input.weight_grams, |w| w),
             meta_title: maybe(input.meta_title, |t| t),
             meta_description: maybe(input.meta_description, |d| d),
+            tax_class: input.tax_class,
         };
         product_payload(service(ctx).update_product(&input.id, changes).await)
     }

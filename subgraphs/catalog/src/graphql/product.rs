@@ -158,6 +158,11 @@ impl Product {
         }
     }
 
+    /// What its variants are taxed as (each destination's rate for the class applies).
+    async fn tax_class(&self) -> commerce::tax::TaxClass {
+        self.product.tax_class
+    }
+
     /// The meta title an admin wrote, if any (`seo` falls back to the name).
     async fn meta_title(&self) -> Option<&str> {
         self.product.meta_title.as_deref()

@@ -13,6 +13,7 @@ use std::io::Read;
 use tokio::sync::watch;
 
 use commerce::money::{Money, MoneyInput};
+use commerce::tax::TaxClass;
 
 use super::VariantChanges;
 use super::{
@@ -501,6 +502,7 @@ fn listing(
         },
         meta_title: None,
         meta_description: None,
+        tax_class: TaxClass::default(),
     };
     if simple {
         return Ok(NewListing {

@@ -18,6 +18,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use commerce::money::MoneyInput;
+use commerce::tax::TaxClass;
 use kit::subgraph::Events;
 use primitives::id::new_id;
 use primitives::time::now_millis;
@@ -107,6 +108,7 @@ pub struct NewProduct {
     pub weight_grams: Option<i32>,
     pub meta_title: Option<String>,
     pub meta_description: Option<String>,
+    pub tax_class: TaxClass,
 }
 
 /// Changes to a product; `None` keeps the current value.
@@ -125,6 +127,7 @@ pub struct ProductChanges {
     /// `Some(None)` goes back to the name (the description).
     pub meta_title: Option<Option<String>>,
     pub meta_description: Option<Option<String>>,
+    pub tax_class: Option<TaxClass>,
 }
 
 pub struct CatalogService {
@@ -302,6 +305,7 @@ impl CatalogService {
             status: input.status.as_str().into(),
             meta_title: product::parse_meta_title(input.meta_title)?,
             meta_description: product::parse_meta_description(input.meta_description)?,
+            tax_class: input.tax_class.as_str().into(),
             sku,
             slug,
             name,
@@ -379,6 +383,9 @@ impl CatalogService {
                 }
                 if let Some(description) = &changes.meta_description {
                     row.meta_description = product::parse_meta_description(description.clone())?;
+                }
+                if let Some(class) = changes.tax_class {
+                    row.tax_class = class.as_str().into();
                 }
                 Ok(Vec::new())
             })

@@ -4,6 +4,7 @@ mod collections;
 mod imports;
 mod sql;
 
+use commerce::tax::TaxClass;
 use event_bus::Event;
 use serde::{Deserialize, Serialize};
 
@@ -72,6 +73,8 @@ pub struct ProductRow {
     /// What search engines and shared links show; the name and description when unset.
     pub meta_title: Option<String>,
     pub meta_description: Option<String>,
+    /// `commerce::tax::TaxClass::as_str`.
+    pub tax_class: String,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -196,6 +199,8 @@ impl TryFrom<ProductRow> for crate::domain::Product {
             media,
             meta_title: row.meta_title,
             meta_description: row.meta_description,
+            tax_class: TaxClass::parse(&row.tax_class)
+                .ok_or_else(|| corrupt(format!("tax class {:?}", row.tax_class)))?,
             id: row.id,
             sku: row.sku,
             slug: row.slug,

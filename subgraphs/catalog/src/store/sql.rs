@@ -18,7 +18,7 @@ impl CatalogStore {
     }
 }
 
-const PRODUCT_COLUMNS: &str = "id, sku, slug, name, description, brand_id, category_id, price_minor, currency, attributes, media, status, weight_grams, options, meta_title, meta_description, created_at, updated_at";
+const PRODUCT_COLUMNS: &str = "id, sku, slug, name, description, brand_id, category_id, price_minor, currency, attributes, media, status, weight_grams, options, meta_title, meta_description, tax_class, created_at, updated_at";
 
 /// Binds a product's values in [`PRODUCT_COLUMNS`] order (every statement that writes one
 /// goes through here, so columns and values cannot drift apart).
@@ -43,6 +43,7 @@ fn bind_product<'q>(
         .bind(&p.options)
         .bind(&p.meta_title)
         .bind(&p.meta_description)
+        .bind(&p.tax_class)
         .bind(p.created_at)
         .bind(p.updated_at)
 }
@@ -82,6 +83,7 @@ fn product_row(row: &AnyRow) -> Result<ProductRow, sqlx::Error> {
         options: row.try_get("options")?,
         meta_title: row.try_get("meta_title")?,
         meta_description: row.try_get("meta_description")?,
+        tax_class: row.try_get("tax_class")?,
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
     })

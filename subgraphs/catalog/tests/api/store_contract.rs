@@ -29,6 +29,7 @@ fn product(id: &str, sku: &str, price: i64, status: &str) -> ProductRow {
         options: "[]".into(),
         meta_title: None,
         meta_description: None,
+        tax_class: "standard".into(),
         created_at: 1,
         updated_at: 1,
     }

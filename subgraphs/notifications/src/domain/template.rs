@@ -102,7 +102,11 @@ pub fn sample(kind: Kind) -> Value {
     };
     match kind {
         Kind::Welcome => json!({ "name": "Ada", "shop_url": "https://shop.example" }),
-        Kind::OrderPlaced | Kind::OrderPaid => with(order, json!({ "total": "42.00 USD" })),
+        Kind::OrderPlaced | Kind::OrderPaid => with(
+            order,
+            json!({ "total": "42.00 USD", "discount": "4.20 USD", "tax_included": false,
+                    "taxes": [{ "name": "CA sales tax", "rate": "7.25", "amount": "2.74 USD" }] }),
+        ),
         Kind::OrderCancelled | Kind::OrderFailed => {
             with(order, json!({ "reason": "changed my mind" }))
         }
@@ -136,6 +140,14 @@ fn t(subject: &str, text: &str, html: &str) -> Template {
 
 const SIGNATURE: &str = "\n\n-- \nThe Shop team\n{{ shop_url }}\n";
 
+/// An order's discounts and tax per rate, under its total.
+const RECEIPT_TEXT: &str = "{% if discount %}\nDiscounts: -{{ discount }}{% endif %}\
+    {% for tax in taxes %}\n{{ tax.name }} ({{ tax.rate }}%{% if tax_included %}, included\
+    {% endif %}): {{ tax.amount }}{% endfor %}";
+const RECEIPT_HTML: &str = "{% if discount %}<br>Discounts: -{{ discount }}{% endif %}\
+    {% for tax in taxes %}<br>{{ tax.name }} ({{ tax.rate }}%{% if tax_included %}, included\
+    {% endif %}): {{ tax.amount }}{% endfor %}";
+
 /// The built-in English template of `kind`.
 pub fn built_in(kind: Kind) -> Template {
     let text = |body: &str| format!("Hello {{{{ name }}}},\n\n{body}{SIGNATURE}");
@@ -159,13 +171,13 @@ pub fn built_in(kind: Kind) -> Template {
         ),
         Kind::OrderPlaced => t(
             "We received your order {{ number }}",
-            &text("thank you for your order {{ number }} ({{ total }}). We will confirm it as soon as the payment is through.\n{{ order_url }}"),
-            &html("thank you for your order <a href=\"{{ order_url }}\">{{ number }}</a> ({{ total }}). We will confirm it as soon as the payment is through."),
+            &text(&format!("thank you for your order {{{{ number }}}} ({{{{ total }}}}). We will confirm it as soon as the payment is through.{RECEIPT_TEXT}\n{{{{ order_url }}}}")),
+            &html(&format!("thank you for your order <a href=\"{{{{ order_url }}}}\">{{{{ number }}}}</a> ({{{{ total }}}}). We will confirm it as soon as the payment is through.{RECEIPT_HTML}")),
         ),
         Kind::OrderPaid => t(
             "Order {{ number }} confirmed",
-            &text("your payment of {{ total }} for order {{ number }} is through. We are getting it ready to ship.\n{{ order_url }}"),
-            &html("your payment of {{ total }} for order <a href=\"{{ order_url }}\">{{ number }}</a> is through. We are getting it ready to ship."),
+            &text(&format!("your payment of {{{{ total }}}} for order {{{{ number }}}} is through. We are getting it ready to ship.{RECEIPT_TEXT}\n{{{{ order_url }}}}")),
+            &html(&format!("your payment of {{{{ total }}}} for order <a href=\"{{{{ order_url }}}}\">{{{{ number }}}}</a> is through. We are getting it ready to ship.{RECEIPT_HTML}")),
         ),
         Kind::OrderCancelled => t(
             "Order {{ number }} cancelled",

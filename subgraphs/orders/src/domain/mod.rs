@@ -6,4 +6,4 @@ pub mod order;
 pub mod status;
 pub mod totals;
 
-pub use order::{Checkout, Order, OrderLine, StatusEntry};
+pub use order::{Checkout, Order, OrderLine, OrderTaxLine, PricedOrder, StatusEntry, TaxRate};

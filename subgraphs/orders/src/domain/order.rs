@@ -16,8 +16,18 @@ pub struct Order {
     pub customer_id: String,
     pub email: String,
     pub currency: CurrencyCode,
+    /// The lines before discounts.
     pub subtotal_minor: i64,
+    /// What discounts took off the lines.
+    pub discount_minor: i64,
     pub shipping_minor: i64,
+    pub shipping_discount_minor: i64,
+    /// The tax, held in the prices or added to them (`prices_include_tax`).
+    pub tax_minor: i64,
+    /// The shipping's part of `tax_minor`.
+    pub shipping_tax_minor: i64,
+    pub prices_include_tax: bool,
+    /// What was charged.
     pub total_minor: i64,
     pub shipping_address: Address,
     /// The carrier service chosen at checkout; none for orders placed at a flat fee.
@@ -25,6 +35,14 @@ pub struct Order {
     pub status: OrderStatus,
     pub created_at: i64,
     pub updated_at: i64,
+}
+
+/// A new order as checkout priced it, with its lines and tax lines.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PricedOrder {
+    pub order: Order,
+    pub lines: Vec<OrderLine>,
+    pub tax_lines: Vec<OrderTaxLine>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -43,7 +61,31 @@ pub struct OrderLine {
     pub variant_title: String,
     pub unit_price_minor: i64,
     pub quantity: i64,
+    /// Unit price times quantity.
     pub line_total_minor: i64,
+    /// The line's share of the order's discounts.
+    pub discount_minor: i64,
+    /// The line's tax (held in its price or added to it, as the order's prices are).
+    pub tax_minor: i64,
+    /// The rate it was taxed at; none when it was not taxed.
+    pub tax_rate: Option<TaxRate>,
+}
+
+/// A tax rate as an order line or tax line records it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TaxRate {
+    pub name: String,
+    pub rate_ppm: u32,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+/// The order's tax at one rate, over its lines and shipping, as its receipt shows it.
+pub struct OrderTaxLine {
+    pub order_id: String,
+    pub rate: TaxRate,
+    pub tax_minor: i64,
+    /// What the rate was charged on, without tax.
+    pub net_minor: i64,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -8,7 +8,7 @@ use tracing::Instrument;
 use super::order::Order;
 use super::{service, user_error, viewer, OrderUserError};
 use crate::error::OrderError;
-use crate::service::{CheckoutRequest, OrdersService};
+use crate::service::{AddressChoice, CheckoutRequest, OrdersService, QuoteRequest};
 use events::orders::ShippingMethod;
 
 #[derive(InputObject)]
@@ -25,6 +25,10 @@ pub struct CheckoutInput {
     /// A repeat with the same key returns the first checkout's order; the key with another
     /// cart, address or token is refused.
     pub idempotency_key: String,
+    /// `checkoutPreview`'s token: the checkout is refused (PRICE_CHANGED, naming each change)
+    /// when the order would differ from what the preview showed. Left out, the checkout charges
+    /// the prices of the moment.
+    pub preview_token: Option<String>,
 }
 
 #[derive(InputObject)]
@@ -33,6 +37,33 @@ pub struct ShippingMethodInput {
     pub carrier: String,
     /// A `ShippingRate.service`, e.g. `ground`.
     pub service: String,
+}
+
+/// What to price, from the fields checkout and its preview share.
+pub(crate) fn quote_request(
+    cart_id: ID,
+    address_id: Option<ID>,
+    shipping_address: Option<AddressInput>,
+    shipping_method: Option<ShippingMethodInput>,
+) -> Result<QuoteRequest, OrderError> {
+    let address = match (address_id, shipping_address) {
+        (Some(id), None) => AddressChoice::Book(id.0),
+        (None, Some(fields)) => OrdersService::new_address(fields)?,
+        _ => {
+            return Err(OrderError::InvalidInput {
+                field: "addressId",
+                message: "give either addressId or shippingAddress",
+            })
+        }
+    };
+    Ok(QuoteRequest {
+        cart_id: cart_id.0,
+        address,
+        shipping_method: shipping_method.map(|m| ShippingMethod {
+            carrier: m.carrier.trim().to_string(),
+            service: m.service.trim().to_string(),
+        }),
+    })
 }
 
 #[derive(SimpleObject, Default)]
@@ -58,24 +89,18 @@ impl CheckoutMutation {
     ) -> async_graphql::Result<CheckoutPayload> {
         let customer = viewer(ctx).require_user()?;
         let service = service(ctx);
-        let address = match (input.address_id, input.shipping_address) {
-            (Some(id), None) => Ok(crate::service::AddressChoice::Book(id.0)),
-            (None, Some(fields)) => OrdersService::new_address(fields),
-            _ => Err(OrderError::InvalidInput {
-                field: "addressId",
-                message: "give either addressId or shippingAddress",
-            }),
-        };
-        let result = match address {
-            Ok(address) => {
+        let quote = quote_request(
+            input.cart_id,
+            input.address_id,
+            input.shipping_address,
+            input.shipping_method,
+        );
+        let result = match quote {
+            Ok(quote) => {
                 let request = CheckoutRequest {
-                    cart_id: input.cart_id.0,
-                    address,
-                    shipping_method: input.shipping_method.map(|m| ShippingMethod {
-                        carrier: m.carrier.trim().to_string(),
-                        service: m.service.trim().to_string(),
-                    }),
+                    quote,
                     payment_token: input.payment_token,
+                    preview_token: input.preview_token,
                 };
                 // Its own task: a client that hangs up (or a router that times out) does not
                 // stop a checkout halfway; its result is stored for the client's retry. It

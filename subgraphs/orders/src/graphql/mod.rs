@@ -6,6 +6,8 @@ mod admin;
 mod cancel;
 mod checkout;
 mod order;
+mod preview;
+mod tax;
 
 use std::sync::Arc;
 
@@ -19,16 +21,23 @@ use crate::error::OrderError;
 use crate::saga::SagaError;
 use crate::service::OrdersService;
 use crate::store::StoreError;
+use commerce::tax::TaxError;
 pub use order::{DetailLoader, Order};
 
 #[derive(MergedObject, Default)]
-pub struct Query(order::OrderQuery, admin::AdminQuery);
+pub struct Query(
+    order::OrderQuery,
+    admin::AdminQuery,
+    preview::PreviewQuery,
+    tax::TaxQuery,
+);
 
 #[derive(MergedObject, Default)]
 pub struct Mutation(
     checkout::CheckoutMutation,
     cancel::CancelMutation,
     admin::AdminMutation,
+    tax::TaxMutation,
 );
 
 pub type OrdersSchema = Schema<Query, Mutation, EmptySubscription>;
@@ -65,6 +74,9 @@ pub enum OrderErrorCode {
     CurrencyMismatch,
     /// No carrier ships there, or not with the chosen service.
     ShippingUnavailable,
+    /// The order would differ from the checkout preview the customer saw (a price, the
+    /// shipping, a discount or the tax changed); the message names each change.
+    PriceChanged,
     /// A service checkout needs did not answer; nothing was held or charged: send the same
     /// checkout (same idempotency key) again.
     ServiceUnavailable,
@@ -144,6 +156,13 @@ pub(crate) fn user_error(error: OrderError) -> Result<OrderUserError, ApiError> 
             (field(&["cartId"]), OrderErrorCode::InvalidInput)
         }
         OrderError::OrderNotFound => (field(&["orderId"]), OrderErrorCode::NotFound),
+        OrderError::TaxRateNotFound => (None, OrderErrorCode::NotFound),
+        OrderError::Tax(TaxError::Unnamed) => (field(&["name"]), OrderErrorCode::InvalidInput),
+        OrderError::Tax(_) => (field(&["rate"]), OrderErrorCode::InvalidInput),
+        OrderError::PriceChanged(_) => (field(&["previewToken"]), OrderErrorCode::PriceChanged),
+        OrderError::Totals(TotalsError::Tax(_) | TotalsError::Discount) => {
+            return Err(ApiError::internal(error))
+        }
         OrderError::Transition(_) => (field(&["status"]), OrderErrorCode::InvalidTransition),
         OrderError::Conflict => (None, OrderErrorCode::Conflict),
         OrderError::CheckoutRunning => (field(&["orderId"]), OrderErrorCode::CheckoutRunning),

@@ -11,6 +11,7 @@ use commerce::money::{CurrencyCode, Money, MoneyObject};
 use kit::pagination::{connection, PageRequest};
 use kit::ApiError;
 
+use super::tax::TaxLine;
 use super::{service, viewer};
 use crate::domain;
 use crate::domain::status::{Actor, OrderStatus as DomainStatus};
@@ -115,7 +116,12 @@ pub struct OrderLine {
     /// The catalog's price when the order was placed: what was charged.
     pub unit_price: MoneyObject,
     pub quantity: i64,
+    /// Unit price times quantity.
     pub line_total: MoneyObject,
+    /// The line's share of the order's discounts.
+    pub discount: MoneyObject,
+    /// The line's tax (inside its price when `Order.pricesIncludeTax`); null when untaxed.
+    pub tax: Option<TaxLine>,
 }
 
 #[derive(SimpleObject, Clone, Debug)]
@@ -216,8 +222,50 @@ impl Order {
                 unit_price: self.money(l.unit_price_minor),
                 quantity: l.quantity,
                 line_total: self.money(l.line_total_minor),
+                discount: self.money(l.discount_minor),
+                tax: l.tax_rate.as_ref().map(|rate| {
+                    let held = if self.order.prices_include_tax {
+                        l.tax_minor
+                    } else {
+                        0
+                    };
+                    let taxable = l.line_total_minor - l.discount_minor - held;
+                    TaxLine::new(rate, self.money(l.tax_minor), self.money(taxable))
+                }),
             })
             .collect())
+    }
+
+    /// The order's tax per rate over its lines and shipping, as its receipt shows it.
+    async fn tax_lines(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<TaxLine>> {
+        Ok(self
+            .detail(ctx)
+            .await?
+            .tax_lines
+            .into_iter()
+            .map(|t| TaxLine::new(&t.rate, self.money(t.tax_minor), self.money(t.net_minor)))
+            .collect())
+    }
+
+    /// What discounts took off the lines.
+    async fn discount(&self) -> MoneyObject {
+        self.money(self.order.discount_minor)
+    }
+
+    /// What discounts took off the shipping.
+    async fn shipping_discount(&self) -> MoneyObject {
+        self.money(self.order.shipping_discount_minor)
+    }
+
+    /// The order's tax: inside its prices when `pricesIncludeTax`, else added to them.
+    async fn tax(&self) -> MoneyObject {
+        self.money(self.order.tax_minor)
+    }
+
+    /// Whether the prices (and so the lines and subtotal) hold their tax, as EU shops show
+    /// prices; otherwise the tax was added to the total.
+    async fn prices_include_tax(&self) -> bool {
+        self.order.prices_include_tax
     }
 
     async fn subtotal(&self) -> MoneyObject {
@@ -228,6 +276,8 @@ impl Order {
         self.money(self.order.shipping_minor)
     }
 
+    /// What was charged: the subtotal less discounts, the shipping less its discount, and the
+    /// tax unless the prices hold it.
     async fn total(&self) -> MoneyObject {
         self.money(self.order.total_minor)
     }
@@ -306,10 +356,11 @@ impl OrderQuery {
 #[derive(Clone, Debug, Default)]
 pub struct Detail {
     lines: Vec<domain::OrderLine>,
+    tax_lines: Vec<domain::OrderTaxLine>,
     history: Vec<domain::StatusEntry>,
 }
 
-/// Lines and status history by order id: two queries per batch.
+/// Lines, tax lines and status history by order id: three queries per batch.
 pub struct DetailLoader(pub Arc<OrdersService>);
 
 impl Loader<String> for DetailLoader {
@@ -324,6 +375,13 @@ impl Loader<String> for DetailLoader {
                 .or_default()
                 .lines
                 .push(line);
+        }
+        for tax_line in self.0.store.tax_lines_of(ids).await.map_err(Arc::new)? {
+            details
+                .entry(tax_line.order_id.clone())
+                .or_default()
+                .tax_lines
+                .push(tax_line);
         }
         for entry in self.0.store.history_of(ids).await.map_err(Arc::new)? {
             details

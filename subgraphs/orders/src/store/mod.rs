@@ -12,8 +12,10 @@ use storage::outbox;
 
 use crate::domain::checkout::{Failure, Step};
 use crate::domain::status::{Actor, OrderStatus};
-use crate::domain::{Checkout, Order, OrderLine, StatusEntry};
+use crate::domain::{Checkout, Order, OrderLine, OrderTaxLine, PricedOrder, StatusEntry, TaxRate};
 use events::orders::ShippingMethod;
+
+mod tax;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -79,9 +81,11 @@ pub type OrderCursor = (i64, String);
 
 const ORDER_COLUMNS: &str = "id, number, customer_id, email, currency, subtotal_minor, \
     shipping_minor, total_minor, shipping_address, status, created_at, updated_at, \
-    shipping_carrier, shipping_service";
+    shipping_carrier, shipping_service, discount_minor, shipping_discount_minor, tax_minor, \
+    shipping_tax_minor, prices_include_tax";
 const LINE_COLUMNS: &str = "order_id, position, product_id, sku, name, unit_price_minor, \
-    quantity, line_total_minor, variant_id, variant_title";
+    quantity, line_total_minor, variant_id, variant_title, discount_minor, tax_minor, \
+    tax_rate_ppm, tax_name";
 const CHECKOUT_COLUMNS: &str =
     "order_id, cart_id, payment_token, step, attempts, failure, lease_until, reservation";
 
@@ -104,7 +108,16 @@ fn order(row: &AnyRow) -> StoreResult<Order> {
         currency: CurrencyCode::parse(&currency)
             .ok_or_else(|| corrupt(&id, format!("currency {currency:?}")))?,
         subtotal_minor: row.try_get("subtotal_minor")?,
+        discount_minor: row.try_get("discount_minor")?,
         shipping_minor: row.try_get("shipping_minor")?,
+        shipping_discount_minor: row.try_get("shipping_discount_minor")?,
+        tax_minor: row.try_get("tax_minor")?,
+        shipping_tax_minor: row.try_get("shipping_tax_minor")?,
+        prices_include_tax: match row.try_get::<i64, _>("prices_include_tax")? {
+            0 => false,
+            1 => true,
+            other => return Err(corrupt(&id, format!("prices_include_tax {other}"))),
+        },
         total_minor: row.try_get("total_minor")?,
         shipping_address: serde_json::from_str(&address)
             .map_err(|e| corrupt(&id, format!("shipping address: {e}")))?,
@@ -125,8 +138,23 @@ fn order(row: &AnyRow) -> StoreResult<Order> {
 }
 
 fn line(row: &AnyRow) -> StoreResult<OrderLine> {
+    let order_id: String = row.try_get("order_id")?;
+    let tax_rate = match (
+        row.try_get::<Option<i64>, _>("tax_rate_ppm")?,
+        row.try_get::<Option<String>, _>("tax_name")?,
+    ) {
+        (Some(rate_ppm), Some(name)) => Some(TaxRate {
+            name,
+            rate_ppm: tax::rate_ppm(&order_id, rate_ppm)?,
+        }),
+        (None, None) => None,
+        _ => return Err(corrupt(&order_id, "a line's tax rate without its name")),
+    };
     Ok(OrderLine {
-        order_id: row.try_get("order_id")?,
+        discount_minor: row.try_get("discount_minor")?,
+        tax_minor: row.try_get("tax_minor")?,
+        tax_rate,
+        order_id,
         position: row.try_get("position")?,
         product_id: row.try_get("product_id")?,
         sku: row.try_get("sku")?,
@@ -136,6 +164,21 @@ fn line(row: &AnyRow) -> StoreResult<OrderLine> {
         line_total_minor: row.try_get("line_total_minor")?,
         variant_id: row.try_get("variant_id")?,
         variant_title: row.try_get("variant_title")?,
+    })
+}
+
+const TAX_LINE_COLUMNS: &str = "order_id, name, rate_ppm, tax_minor, net_minor";
+
+fn tax_line(row: &AnyRow) -> StoreResult<OrderTaxLine> {
+    let order_id: String = row.try_get("order_id")?;
+    Ok(OrderTaxLine {
+        rate: TaxRate {
+            name: row.try_get("name")?,
+            rate_ppm: tax::rate_ppm(&order_id, row.try_get("rate_ppm")?)?,
+        },
+        tax_minor: row.try_get("tax_minor")?,
+        net_minor: row.try_get("net_minor")?,
+        order_id,
     })
 }
 
@@ -193,19 +236,24 @@ impl OrderStore {
     /// cart is running (`CartBusy`).
     pub async fn create(
         &self,
-        order: &Order,
-        lines: &[OrderLine],
+        priced: &PricedOrder,
         cart_id: &str,
         payment_token: &str,
         owner: &str,
         lease_until: i64,
     ) -> StoreResult<Created> {
+        let PricedOrder {
+            order,
+            lines,
+            tax_lines,
+        } = priced;
         let mut tx = self.db.begin().await?;
         let address = serde_json::to_string(&order.shipping_address)
             .map_err(|e| corrupt(&order.id, e.to_string()))?;
         sqlx::query(&format!(
             "INSERT INTO orders ({ORDER_COLUMNS}) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, \
+             $17, $18, $19)"
         ))
         .bind(&order.id)
         .bind(&order.number)
@@ -221,12 +269,17 @@ impl OrderStore {
         .bind(order.updated_at)
         .bind(order.shipping_method.as_ref().map(|m| m.carrier.as_str()))
         .bind(order.shipping_method.as_ref().map(|m| m.service.as_str()))
+        .bind(order.discount_minor)
+        .bind(order.shipping_discount_minor)
+        .bind(order.tax_minor)
+        .bind(order.shipping_tax_minor)
+        .bind(i64::from(order.prices_include_tax))
         .execute(&mut *tx)
         .await?;
         for line in lines {
             sqlx::query(&format!(
                 "INSERT INTO order_lines ({LINE_COLUMNS}) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
             ))
             .bind(&line.order_id)
             .bind(line.position)
@@ -238,6 +291,24 @@ impl OrderStore {
             .bind(line.line_total_minor)
             .bind(&line.variant_id)
             .bind(&line.variant_title)
+            .bind(line.discount_minor)
+            .bind(line.tax_minor)
+            .bind(line.tax_rate.as_ref().map(|r| i64::from(r.rate_ppm)))
+            .bind(line.tax_rate.as_ref().map(|r| r.name.as_str()))
+            .execute(&mut *tx)
+            .await?;
+        }
+        for (position, tax_line) in tax_lines.iter().enumerate() {
+            sqlx::query(&format!(
+                "INSERT INTO order_tax_lines ({TAX_LINE_COLUMNS}, position) \
+                 VALUES ($1, $2, $3, $4, $5, $6)"
+            ))
+            .bind(&tax_line.order_id)
+            .bind(&tax_line.rate.name)
+            .bind(i64::from(tax_line.rate.rate_ppm))
+            .bind(tax_line.tax_minor)
+            .bind(tax_line.net_minor)
+            .bind(position as i64 + 1)
             .execute(&mut *tx)
             .await?;
         }
@@ -298,7 +369,7 @@ impl OrderStore {
             tx.rollback().await?;
             return Ok(());
         }
-        for table in ["order_status_history", "order_lines"] {
+        for table in ["order_status_history", "order_lines", "order_tax_lines"] {
             sqlx::query(&format!("DELETE FROM {table} WHERE order_id = $1"))
                 .bind(order_id)
                 .execute(&mut *tx)
@@ -526,6 +597,15 @@ impl OrderStore {
             .fetch_any_of(&select, order_ids, "ORDER BY order_id, position")
             .await?;
         rows.iter().map(line).collect()
+    }
+
+    pub async fn tax_lines_of(&self, order_ids: &[String]) -> StoreResult<Vec<OrderTaxLine>> {
+        let select = format!("SELECT {TAX_LINE_COLUMNS} FROM order_tax_lines WHERE order_id");
+        let rows = self
+            .db
+            .fetch_any_of(&select, order_ids, "ORDER BY order_id, position")
+            .await?;
+        rows.iter().map(tax_line).collect()
     }
 
     pub async fn history_of(&self, order_ids: &[String]) -> StoreResult<Vec<StatusEntry>> {

@@ -8,6 +8,7 @@
 use std::sync::Arc;
 
 use commerce::money::Money;
+use commerce::tax::TaxClass;
 use kit::testing::{spawn_app_built, TestApp};
 use orders::domain::status::OrderStatus;
 use orders::services::{CartLine, CatalogVariant};
@@ -16,10 +17,10 @@ use serde_json::{json, Value};
 
 use crate::fakes::{customer, usd, FakeServices, Hold, DECLINED};
 
-const CUSTOMER: &str = "usr_ada";
-const CART: &str = "cart_ada";
+pub(crate) const CUSTOMER: &str = "usr_ada";
+pub(crate) const CART: &str = "cart_ada";
 /// The lamp's variant (what carts, stock and orders hold) and its product.
-const LAMP: &str = "var_lamp";
+pub(crate) const LAMP: &str = "var_lamp";
 const LAMP_PRODUCT: &str = "prod_lamp";
 
 const CHECKOUT: &str = "mutation($input: CheckoutInput!) { checkout(input: $input) {
@@ -32,7 +33,7 @@ async fn start(sqlite: bool, stock: i64, quantity: i64) -> (TestApp<Orders>, Arc
 }
 
 /// Like [`start`], with settings of the test's own.
-async fn start_with(
+pub(crate) async fn start_with(
     sqlite: bool,
     stock: i64,
     quantity: i64,
@@ -54,6 +55,7 @@ async fn start_with(
                 title: String::new(),
                 active: true,
                 price: usd(1000),
+                tax_class: TaxClass::Standard,
             },
         );
         w.stock.insert(LAMP.into(), stock);
@@ -409,21 +411,22 @@ async fn checkouts_that_cannot_be_placed_are_refused_with_a_reason_and_charge_no
 /// An order of one lamp from Ada's cart whose checkout was created by a process that died
 /// before it read the cart again: nobody holds it, nothing was reserved or charged.
 async fn orphaned_checkout(app: &TestApp<Orders>) -> String {
-    let (mut order, mut lines) = crate::store_contract::new_order(CART);
-    order.customer_id = CUSTOMER.into();
-    lines[0].variant_id = LAMP.into();
-    lines[0].product_id = LAMP_PRODUCT.into();
-    lines[0].quantity = 1;
+    let mut placed = crate::store_contract::new_order(CART);
+    placed.order.customer_id = CUSTOMER.into();
+    let line = &mut placed.lines[0];
+    line.variant_id = LAMP.into();
+    line.product_id = LAMP_PRODUCT.into();
+    line.quantity = 1;
     let lease_over = primitives::time::now_millis() - 1;
     let created = app
         .subgraph
         .service
         .store
-        .create(&order, &lines, CART, "tok_visa", "died", lease_over)
+        .create(&placed, CART, "tok_visa", "died", lease_over)
         .await
         .unwrap();
     assert_eq!(created, orders::store::Created::Started);
-    order.id
+    placed.order.id
 }
 
 #[tokio::test]

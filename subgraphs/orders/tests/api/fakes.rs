@@ -47,6 +47,8 @@ pub struct World {
     pub charges: HashMap<String, Charge>,
     /// Calls of a method (by name) still to fail as if the service were down.
     pub outages: HashMap<&'static str, u32>,
+    /// What the one carrier service charges; 5.00 in the cart's currency when not set.
+    pub shipping_price: Option<Money>,
 }
 
 #[derive(Default)]
@@ -141,15 +143,27 @@ impl Services for FakeServices {
     async fn shipping_rates(
         &self,
         _address: &Address,
-        _lines: &[CartLine],
+        lines: &[CartLine],
     ) -> CallResult<Result<Vec<ShippingRate>, String>> {
         self.call("shipping_rates")?;
+        let price = self.with(|w| {
+            w.shipping_price.unwrap_or_else(|| {
+                let currency = lines
+                    .first()
+                    .and_then(|l| w.products.get(&l.variant_id))
+                    .map_or(CurrencyCode::Usd, |v| v.price.currency);
+                Money {
+                    minor_units: 500,
+                    currency,
+                }
+            })
+        });
         Ok(Ok(vec![ShippingRate {
             method: ShippingMethod {
                 carrier: "ups".into(),
                 service: "ground".into(),
             },
-            price: usd(500),
+            price,
         }]))
     }
 

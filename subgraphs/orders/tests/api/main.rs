@@ -5,3 +5,4 @@ mod alone;
 mod checkout;
 mod fakes;
 mod store_contract;
+mod taxes;

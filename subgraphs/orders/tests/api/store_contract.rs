@@ -4,14 +4,16 @@
 use std::sync::Arc;
 
 use commerce::money::CurrencyCode;
+use commerce::tax::{PricesInclude, TaxClass, TaxRounding, TaxRule};
 use orders::domain::checkout::Step;
 use orders::domain::status::OrderStatus;
-use orders::domain::{Order, OrderLine};
+use orders::domain::totals::TaxSettings;
+use orders::domain::{Order, OrderLine, OrderTaxLine, PricedOrder, TaxRate};
 use orders::store::{Created, OrderStore};
 use primitives::time::now_millis;
 use storage::db::testing::every_backend;
 
-pub(crate) fn new_order(cart: &str) -> (Order, Vec<OrderLine>) {
+pub(crate) fn new_order(cart: &str) -> PricedOrder {
     let id = primitives::id::new_id("ord");
     let now = now_millis();
     let order = Order {
@@ -20,7 +22,12 @@ pub(crate) fn new_order(cart: &str) -> (Order, Vec<OrderLine>) {
         email: "ada@example.com".into(),
         currency: CurrencyCode::Usd,
         subtotal_minor: 2000,
+        discount_minor: 0,
         shipping_minor: 500,
+        shipping_discount_minor: 0,
+        tax_minor: 0,
+        shipping_tax_minor: 0,
+        prices_include_tax: false,
         total_minor: 2500,
         shipping_address: crate::fakes::address(),
         shipping_method: None,
@@ -40,8 +47,15 @@ pub(crate) fn new_order(cart: &str) -> (Order, Vec<OrderLine>) {
         unit_price_minor: 1000,
         quantity: 2,
         line_total_minor: 2000,
+        discount_minor: 0,
+        tax_minor: 0,
+        tax_rate: None,
     }];
-    (order, lines)
+    PricedOrder {
+        order,
+        lines,
+        tax_lines: Vec::new(),
+    }
 }
 
 #[tokio::test]
@@ -54,19 +68,12 @@ async fn of_twenty_checkouts_of_one_cart_started_at_once_exactly_one_runs() {
             let store = store.clone();
             let cart = cart.clone();
             tokio::spawn(async move {
-                let (order, lines) = new_order(&cart);
+                let placed = new_order(&cart);
                 let created = store
-                    .create(
-                        &order,
-                        &lines,
-                        &cart,
-                        "tok_visa",
-                        &format!("owner-{i}"),
-                        lease,
-                    )
+                    .create(&placed, &cart, "tok_visa", &format!("owner-{i}"), lease)
                     .await
                     .unwrap();
-                (order.id, created)
+                (placed.order.id, created)
             })
         });
         let outcomes: Vec<(String, Created)> = futures_util::future::join_all(attempts)
@@ -98,11 +105,12 @@ async fn a_checkout_has_one_lease_holder_until_its_lease_runs_out() {
     for database in every_backend(&orders::MIGRATIONS).await {
         let store = Arc::new(OrderStore::new(database));
         let cart = primitives::id::new_id("cart");
-        let (order, lines) = new_order(&cart);
+        let placed = new_order(&cart);
+        let order = &placed.order;
         // Created with a lease that has run out already: anyone may take it over.
         let expired = now_millis() - 1;
         let created = store
-            .create(&order, &lines, &cart, "tok_visa", "crashed", expired)
+            .create(&placed, &cart, "tok_visa", "crashed", expired)
             .await
             .unwrap();
         assert_eq!(created, Created::Started);
@@ -136,10 +144,11 @@ async fn a_withdrawn_order_leaves_nothing_and_frees_its_cart() {
     for database in every_backend(&orders::MIGRATIONS).await {
         let store = OrderStore::new(database);
         let cart = primitives::id::new_id("cart");
-        let (order, lines) = new_order(&cart);
+        let placed = new_order(&cart);
+        let order = &placed.order;
         let lease = now_millis() + 30_000;
         store
-            .create(&order, &lines, &cart, "tok_visa", "owner", lease)
+            .create(&placed, &cart, "tok_visa", "owner", lease)
             .await
             .unwrap();
         // Only its creator withdraws it.
@@ -159,9 +168,9 @@ async fn a_withdrawn_order_leaves_nothing_and_frees_its_cart() {
         assert!(store.history_of(&ids).await.unwrap().is_empty());
         assert!(store.checkout(&order.id).await.unwrap().is_none());
         // The cart can be checked out again.
-        let (again, again_lines) = new_order(&cart);
+        let again = new_order(&cart);
         let created = store
-            .create(&again, &again_lines, &cart, "tok_visa", "owner", lease)
+            .create(&again, &cart, "tok_visa", "owner", lease)
             .await
             .unwrap();
         assert_eq!(created, Created::Started);
@@ -233,5 +242,78 @@ async fn order_lines_from_before_variants_hold_the_default_variants() {
             ),
             "{url}"
         );
+    }
+}
+
+#[tokio::test]
+async fn an_orders_taxes_and_the_shops_tax_rates_read_back_as_written() {
+    for database in every_backend(&orders::MIGRATIONS).await {
+        let store = OrderStore::new(database);
+        let cart = primitives::id::new_id("cart");
+        let mut placed = new_order(&cart);
+        let rate = TaxRate {
+            name: "DE VAT 19%".into(),
+            rate_ppm: 190_000,
+        };
+        placed.order.prices_include_tax = true;
+        placed.order.discount_minor = 100;
+        placed.order.tax_minor = 383;
+        placed.order.shipping_tax_minor = 80;
+        placed.lines[0].discount_minor = 100;
+        placed.lines[0].tax_minor = 303;
+        placed.lines[0].tax_rate = Some(rate.clone());
+        placed.tax_lines = vec![OrderTaxLine {
+            order_id: placed.order.id.clone(),
+            rate,
+            tax_minor: 383,
+            net_minor: 2_017,
+        }];
+        store
+            .create(&placed, &cart, "tok_visa", "owner", now_millis() + 30_000)
+            .await
+            .unwrap();
+        let ids = [placed.order.id.clone()];
+        assert_eq!(
+            store.orders_by_ids(&ids).await.unwrap(),
+            [placed.order.clone()]
+        );
+        assert_eq!(store.lines_of(&ids).await.unwrap(), placed.lines);
+        assert_eq!(store.tax_lines_of(&ids).await.unwrap(), placed.tax_lines);
+
+        let settings = TaxSettings {
+            prices: PricesInclude::Tax,
+            rounding: TaxRounding::PerTotal,
+            shipping_class: TaxClass::Reduced,
+        };
+        assert_eq!(store.tax_settings().await.unwrap(), None);
+        store.save_tax_settings(&settings).await.unwrap();
+        store.save_tax_settings(&settings).await.unwrap();
+        assert_eq!(store.tax_settings().await.unwrap(), Some(settings));
+        let rule = |region: Option<&str>, rate_ppm| TaxRule {
+            country_code: "US".into(),
+            region: region.map(String::from),
+            class: TaxClass::Standard,
+            rate_ppm,
+            name: "sales tax".into(),
+        };
+        store
+            .save_tax_rate(&rule(Some("CA"), 72_500))
+            .await
+            .unwrap();
+        store.save_tax_rate(&rule(None, 0)).await.unwrap();
+        // The same place and class again replaces the rate.
+        store
+            .save_tax_rate(&rule(Some("CA"), 73_000))
+            .await
+            .unwrap();
+        assert_eq!(
+            store.tax_rates().await.unwrap(),
+            [rule(None, 0), rule(Some("CA"), 73_000)]
+        );
+        let removed = store.remove_tax_rate("US", Some("CA"), TaxClass::Standard);
+        assert!(removed.await.unwrap());
+        let again = store.remove_tax_rate("US", Some("CA"), TaxClass::Standard);
+        assert!(!again.await.unwrap());
+        assert_eq!(store.tax_rates().await.unwrap(), [rule(None, 0)]);
     }
 }

@@ -51,6 +51,10 @@ fn paid(customer: &str, products: &[&str]) -> Event {
             phone: None,
         },
         shipping_method: None,
+        discount_minor: 0,
+        tax_minor: 0,
+        prices_include_tax: false,
+        tax_lines: Vec::new(),
     };
     Event::new("orders", &OrderPaid(facts))
 }

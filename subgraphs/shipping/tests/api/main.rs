@@ -75,6 +75,10 @@ pub fn paid(customer: &str, lines: &[(&str, i64)]) -> OrderFacts {
             carrier: "ups".into(),
             service: "ground".into(),
         }),
+        discount_minor: 0,
+        tax_minor: 0,
+        prices_include_tax: false,
+        tax_lines: Vec::new(),
     }
 }
 

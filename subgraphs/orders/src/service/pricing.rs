@@ -1,0 +1,410 @@
+//! What a cart costs sent somewhere: its lines at the catalog's current prices, the carrier
+//! services that ship it there, the discounts and the tax, priced the same way for the checkout
+//! preview and for checkout itself. The preview's token records what the customer was shown;
+//! checkout refuses, naming what changed, when the order would differ from it.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use commerce::address::Address;
+use commerce::money::{CurrencyCode, Money};
+use commerce::tax::{parse_percent, Destination, TaxClass, TaxRule, TaxTable};
+use serde::{Deserialize, Serialize};
+
+use super::{AddressChoice, OrdersService};
+use crate::domain::totals::{self, Discounts, PricedLine, TaxContext, TaxSettings, Totals};
+use crate::error::{OrderError, OrderResult};
+use crate::services::{CartLine, CatalogVariant, ShippingRate};
+use events::orders::ShippingMethod;
+
+/// What to price: a customer's cart, where it goes and how.
+#[derive(Clone, Debug, Serialize)]
+pub struct QuoteRequest {
+    pub cart_id: String,
+    pub address: AddressChoice,
+    /// The carrier service (from `shippingRates`); the cheapest when not given.
+    pub shipping_method: Option<ShippingMethod>,
+}
+
+/// A cart's line as priced now.
+#[derive(Clone, Debug)]
+pub struct QuotedLine {
+    pub variant: CatalogVariant,
+    pub quantity: i64,
+}
+
+/// A cart priced for a destination.
+#[derive(Clone, Debug)]
+pub struct Quote {
+    pub email: String,
+    pub address: Address,
+    pub lines: Vec<QuotedLine>,
+    /// Every carrier service that ships the cart there, cheapest first.
+    pub shipping_options: Vec<ShippingRate>,
+    /// The one chosen (or the cheapest).
+    pub shipping: ShippingRate,
+    pub totals: Totals,
+}
+
+impl Quote {
+    /// What the preview shows, as a token checkout can compare with.
+    pub fn token(&self) -> String {
+        let shown = Shown::of(self);
+        URL_SAFE_NO_PAD.encode(serde_json::to_vec(&shown).expect("a preview serializes"))
+    }
+
+    /// What differs between the preview behind `token` and this quote; empty when they agree.
+    pub fn changes_since(&self, token: &str) -> OrderResult<Vec<String>> {
+        let shown: Shown = URL_SAFE_NO_PAD
+            .decode(token.trim())
+            .ok()
+            .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+            .ok_or(OrderError::InvalidInput {
+                field: "previewToken",
+                message: "is not a token from checkoutPreview",
+            })?;
+        Ok(shown.changes_to(&Shown::of(self)))
+    }
+}
+
+/// What a preview showed, in minor units.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+struct Shown {
+    currency: String,
+    /// Variant id, SKU, unit price, quantity.
+    lines: Vec<(String, String, i64, i64)>,
+    /// Carrier, service, price.
+    shipping: (String, String, i64),
+    discount: i64,
+    shipping_discount: i64,
+    tax: i64,
+    total: i64,
+}
+
+impl Shown {
+    fn of(quote: &Quote) -> Self {
+        let totals = &quote.totals;
+        Self {
+            currency: totals.currency.as_str().into(),
+            lines: quote
+                .lines
+                .iter()
+                .map(|l| {
+                    let v = &l.variant;
+                    (v.id.clone(), v.sku.clone(), v.price.minor_units, l.quantity)
+                })
+                .collect(),
+            shipping: (
+                quote.shipping.method.carrier.clone(),
+                quote.shipping.method.service.clone(),
+                quote.shipping.price.minor_units,
+            ),
+            discount: totals.discount_minor,
+            shipping_discount: totals.shipping_discount_minor,
+            tax: totals.tax_minor,
+            total: totals.total_minor,
+        }
+    }
+
+    /// Each difference from `now`, as the customer is told.
+    fn changes_to(&self, now: &Shown) -> Vec<String> {
+        let Some(currency) = CurrencyCode::parse(&now.currency) else {
+            return vec!["the prices' currency changed".into()];
+        };
+        if self.currency != now.currency {
+            return vec![format!(
+                "prices are now in {}, not {}",
+                now.currency, self.currency
+            )];
+        }
+        let amount = |minor_units| {
+            Money {
+                minor_units,
+                currency,
+            }
+            .amount()
+        };
+        let mut changes = Vec::new();
+        for (id, sku, price, quantity) in &now.lines {
+            match self.lines.iter().find(|line| &line.0 == id) {
+                None => changes.push(format!("{sku} was added to the cart")),
+                Some((_, _, was, _)) if was != price => changes.push(format!(
+                    "{sku} now costs {} (was {})",
+                    amount(*price),
+                    amount(*was)
+                )),
+                Some((_, _, _, was)) if was != quantity => {
+                    changes.push(format!("{sku}: {quantity} in the cart now (was {was})"))
+                }
+                Some(_) => {}
+            }
+        }
+        for (id, sku, _, _) in &self.lines {
+            if !now.lines.iter().any(|line| &line.0 == id) {
+                changes.push(format!("{sku} is no longer in the cart"));
+            }
+        }
+        let (carrier, service, price) = &now.shipping;
+        if (carrier, service) != (&self.shipping.0, &self.shipping.1) {
+            changes.push(format!(
+                "shipping is now by {carrier}/{service} (was {}/{})",
+                self.shipping.0, self.shipping.1
+            ));
+        } else if *price != self.shipping.2 {
+            changes.push(format!(
+                "shipping now costs {} (was {})",
+                amount(*price),
+                amount(self.shipping.2)
+            ));
+        }
+        for (what, now, was) in [
+            ("the discount", now.discount, self.discount),
+            (
+                "the shipping discount",
+                now.shipping_discount,
+                self.shipping_discount,
+            ),
+            ("the tax", now.tax, self.tax),
+        ] {
+            if now != was {
+                changes.push(format!(
+                    "{what} is now {} (was {})",
+                    amount(now),
+                    amount(was)
+                ));
+            }
+        }
+        if now.total != self.total || !changes.is_empty() {
+            changes.push(format!(
+                "the total is now {} (was {})",
+                amount(now.total),
+                amount(self.total)
+            ));
+        }
+        changes
+    }
+}
+
+/// A place and class whose tax rate an admin sets or removes.
+#[derive(Clone, Debug)]
+pub struct TaxRateChange {
+    pub country_code: String,
+    pub region: Option<String>,
+    pub class: TaxClass,
+}
+
+impl TaxRateChange {
+    /// The country upper-cased and checked, the region likewise (blank: the whole country).
+    fn checked(self) -> OrderResult<Self> {
+        let country_code = self.country_code.trim().to_ascii_uppercase();
+        if country_code.len() != 2 || !country_code.bytes().all(|b| b.is_ascii_uppercase()) {
+            return Err(OrderError::InvalidInput {
+                field: "countryCode",
+                message: "must be an ISO 3166-1 alpha-2 code, like DE",
+            });
+        }
+        let region = match self.region.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(region)
+                if region.len() <= 10 && region.bytes().all(|b| b.is_ascii_alphanumeric()) =>
+            {
+                Some(region.to_ascii_uppercase())
+            }
+            Some(_) => {
+                return Err(OrderError::InvalidInput {
+                    field: "region",
+                    message: "must be a region code of up to 10 letters or digits, like CA",
+                })
+            }
+        };
+        Ok(Self {
+            country_code,
+            region,
+            class: self.class,
+        })
+    }
+}
+
+impl OrdersService {
+    pub async fn save_tax_settings(&self, settings: &TaxSettings) -> OrderResult<()> {
+        Ok(self.store.save_tax_settings(settings).await?)
+    }
+
+    /// Sets the rate (a percentage, "19") for a place and class.
+    pub async fn set_tax_rate(
+        &self,
+        change: TaxRateChange,
+        percent: &str,
+        name: &str,
+    ) -> OrderResult<()> {
+        let change = change.checked()?;
+        let rule = TaxRule {
+            country_code: change.country_code,
+            region: change.region,
+            class: change.class,
+            rate_ppm: parse_percent(percent).map_err(OrderError::Tax)?,
+            name: name.trim().to_string(),
+        };
+        if rule.name.chars().count() > 100 {
+            return Err(OrderError::InvalidInput {
+                field: "name",
+                message: "must be at most 100 characters",
+            });
+        }
+        // The table checks the rule as it is used (named, 0 to 100%).
+        TaxTable::default()
+            .set(rule.clone())
+            .map_err(OrderError::Tax)?;
+        Ok(self.store.save_tax_rate(&rule).await?)
+    }
+
+    /// Removes the rate an admin set for a place and class.
+    pub async fn remove_tax_rate(&self, change: TaxRateChange) -> OrderResult<()> {
+        let change = change.checked()?;
+        if !self
+            .store
+            .remove_tax_rate(&change.country_code, change.region.as_deref(), change.class)
+            .await?
+        {
+            return Err(OrderError::TaxRateNotFound);
+        }
+        Ok(())
+    }
+
+    /// The shop's tax settings: an admin's, else the configuration's.
+    pub async fn tax_settings(&self) -> OrderResult<TaxSettings> {
+        Ok(self
+            .store
+            .tax_settings()
+            .await?
+            .unwrap_or(self.settings.tax))
+    }
+
+    /// The tax rates in force: the configuration's with admins' laid over them.
+    pub async fn tax_table(&self) -> OrderResult<TaxTable> {
+        let mut table = self.settings.tax_rates.clone();
+        for rule in self.store.tax_rates().await? {
+            table
+                .set(rule)
+                .map_err(|error| crate::store::StoreError::Corrupt {
+                    id: "tax_rates".into(),
+                    what: error.to_string(),
+                })?;
+        }
+        Ok(table)
+    }
+
+    /// Prices the customer's cart for where it goes: the catalog's prices now, shipping's
+    /// quotes now, and the shop's tax.
+    pub async fn quote(&self, customer_id: &str, request: &QuoteRequest) -> OrderResult<Quote> {
+        let cart = self
+            .services
+            .cart(customer_id, &request.cart_id)
+            .await?
+            .ok_or(OrderError::CartNotFound)?;
+        if cart.is_empty() {
+            return Err(OrderError::EmptyCart);
+        }
+        let customer = self
+            .services
+            .customer(customer_id)
+            .await?
+            .ok_or(OrderError::UnknownCustomer)?;
+        let address = match &request.address {
+            AddressChoice::New(address) => address.clone(),
+            AddressChoice::Book(id) => customer
+                .addresses
+                .iter()
+                .find(|a| &a.id == id)
+                .map(|a| a.address.clone())
+                .ok_or(OrderError::UnknownAddress)?,
+        };
+        let lines = self.priced_lines(&cart).await?;
+        let (shipping_options, shipping) = self
+            .shipping(&address, &cart, &request.shipping_method)
+            .await?;
+        let (settings, table) = (self.tax_settings().await?, self.tax_table().await?);
+        let destination = Destination {
+            country_code: address.country_code.clone(),
+            region: address.region.clone(),
+        };
+        let priced: Vec<PricedLine> = lines
+            .iter()
+            .map(|l| PricedLine {
+                unit_price: l.variant.price,
+                quantity: l.quantity,
+                tax_class: l.variant.tax_class,
+            })
+            .collect();
+        let discounts = Discounts {
+            lines: vec![0; priced.len()],
+            shipping: 0,
+        };
+        let tax = TaxContext {
+            settings,
+            table: &table,
+            destination: &destination,
+        };
+        let totals = totals::totals(&priced, shipping.price, &discounts, &tax)?;
+        Ok(Quote {
+            email: customer.email,
+            address,
+            lines,
+            shipping_options,
+            shipping,
+            totals,
+        })
+    }
+
+    /// The cart's lines with their variants as the catalog has them now; every one must be for
+    /// sale.
+    async fn priced_lines(&self, cart: &[CartLine]) -> OrderResult<Vec<QuotedLine>> {
+        let ids: Vec<String> = cart.iter().map(|l| l.variant_id.clone()).collect();
+        let variants = self.services.variants(&ids).await?;
+        let mut lines = Vec::with_capacity(cart.len());
+        let mut unavailable = Vec::new();
+        for cart_line in cart {
+            match variants
+                .iter()
+                .find(|v| v.id == cart_line.variant_id && v.active)
+            {
+                Some(variant) => lines.push(QuotedLine {
+                    variant: variant.clone(),
+                    quantity: cart_line.quantity,
+                }),
+                None => unavailable.push(cart_line.product_id.clone()),
+            }
+        }
+        if !unavailable.is_empty() {
+            return Err(OrderError::ProductsUnavailable(unavailable));
+        }
+        Ok(lines)
+    }
+
+    /// Every carrier service that ships the cart to `address` (cheapest first), and the one
+    /// chosen (the cheapest when none is).
+    async fn shipping(
+        &self,
+        address: &Address,
+        cart: &[CartLine],
+        chosen: &Option<ShippingMethod>,
+    ) -> OrderResult<(Vec<ShippingRate>, ShippingRate)> {
+        let rates = self
+            .services
+            .shipping_rates(address, cart)
+            .await?
+            .map_err(OrderError::NoShippingRate)?;
+        let rate = match chosen {
+            Some(chosen) => rates.iter().find(|r| r.method == *chosen).ok_or_else(|| {
+                OrderError::UnknownShippingMethod {
+                    carrier: chosen.carrier.clone(),
+                    service: chosen.service.clone(),
+                }
+            })?,
+            None => rates.first().ok_or_else(|| {
+                OrderError::NoShippingRate("no carrier ships these products to this address".into())
+            })?,
+        }
+        .clone();
+        Ok((rates, rate))
+    }
+}
