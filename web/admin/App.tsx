@@ -7,6 +7,7 @@ import { HomePage } from "./pages/Home";
 import { ImportPage } from "./pages/Import";
 import { OrderPage, OrdersPage, ShipmentsPage } from "./pages/Orders";
 import { ProductPage, ProductsPage } from "./pages/Products";
+import { PromotionsPage } from "./pages/Promotions";
 import { ReviewsPage } from "./pages/Reviews";
 import { TaxesPage } from "./pages/Taxes";
 import { WarehousesPage } from "./pages/Warehouses";
@@ -47,6 +48,7 @@ export function App() {
           <Link href="/warehouses">Warehouses</Link>
           <Link href="/orders">Orders</Link>
           <Link href="/shipments">Shipments</Link>
+          <Link href="/promotions">Promotions</Link>
           <Link href="/taxes">Taxes</Link>
           <Link href="/reviews">Reviews</Link>
           <Link href="/customers">Customers</Link>
@@ -64,6 +66,7 @@ export function App() {
             <Route path="/orders" component={OrdersPage} />
             <Route path="/orders/:id" component={OrderPage} />
             <Route path="/shipments" component={ShipmentsPage} />
+            <Route path="/promotions" component={PromotionsPage} />
             <Route path="/taxes" component={TaxesPage} />
             <Route path="/reviews" component={ReviewsPage} />
             <Route path="/customers" component={CustomersPage} />

@@ -22,6 +22,7 @@ const INVALIDATIONS = {
   updateTaxSettings: ["taxConfiguration"],
   setTaxRate: ["taxConfiguration"],
   removeTaxRate: ["taxConfiguration"],
+  createPromotion: ["promotions"],
 };
 
 createRoot(document.getElementById("root")!).render(

@@ -672,9 +672,10 @@ async function adminJourney(browser, bought) {
 }
 
 /**
- * An admin sets Washington's sales tax on the Taxes page (a rate of "seven" is refused there);
- * a customer shipping to Seattle sees it in the checkout's summary, pays that total, and the
- * order shows the same tax line and total.
+ * An admin sets Washington's sales tax on the Taxes page (a rate of "seven" is refused there)
+ * and makes a code for 10% off on the Promotions page; a customer shipping to Seattle is told
+ * an unknown code does not exist, applies the code in lower case, sees the discount and the tax
+ * in the checkout's summary, pays that total, and the order shows the same lines and total.
  */
 async function taxedCheckout(browser, product) {
   const admin = await (await newContext(browser)).newPage();
@@ -694,6 +695,18 @@ async function taxedCheckout(browser, product) {
   await accessible(admin, "admin taxes");
   await shot(admin, "admin-taxes");
 
+  const code = `TEN${RUN}`.toUpperCase();
+  await admin.getByRole("link", { name: "Promotions" }).click();
+  await admin.getByRole("heading", { level: 1, name: "Promotions" }).waitFor();
+  const promotionForm = admin.locator("form", { has: admin.getByRole("heading", { name: "New promotion" }) });
+  await promotionForm.getByLabel(/^Name/).fill("Ten percent");
+  await promotionForm.getByLabel(/^Code/).fill(code);
+  await promotionForm.getByLabel(/^Percent off/).fill("10");
+  await promotionForm.getByRole("button", { name: "Create promotion" }).click();
+  await admin.getByRole("row", { name: new RegExp(`Ten percent.*${code}.*10% off`) }).waitFor();
+  await accessible(admin, "admin promotions");
+  await shot(admin, "admin-promotions");
+
   const page = await (await newContext(browser)).newPage();
   await page.goto("/signin");
   await signIn(page, CUSTOMER);
@@ -709,14 +722,22 @@ async function taxedCheckout(browser, product) {
   }
   const taxLine = page.getByTestId("tax-line");
   await taxLine.getByText("WA sales tax (6.5%)").waitFor();
+  const promotion = page.locator("section", { has: page.getByRole("heading", { name: "Promotion code" }) });
+  await promotion.getByLabel("Code").fill("NO-SUCH-CODE");
+  await promotion.getByRole("button", { name: "Apply code" }).click();
+  await promotion.getByRole("alert").getByText("no promotion has this code").waitFor();
+  await promotion.getByLabel("Code").fill(code.toLowerCase());
+  await promotion.getByRole("button", { name: "Apply code" }).click();
+  await page.getByTestId("discount-line").getByText(`Ten percent (${code})`).waitFor();
   const total = await page.getByTestId("total").textContent();
   await accessible(page, "checkout with tax");
-  await page.getByRole("heading", { name: "Summary" }).scrollIntoViewIfNeeded();
+  await page.getByTestId("total").scrollIntoViewIfNeeded();
   await shot(page, "storefront-checkout-tax");
   await page.getByLabel("Card").selectOption({ label: "Visa ending 4242" });
   await page.getByRole("button", { name: "Place order" }).click();
   await page.getByRole("heading", { name: /^Order SO-/ }).waitFor();
   await page.getByTestId("tax-line").getByText("WA sales tax (6.5%)").waitFor();
+  await page.getByTestId("discount-line").getByText(`Ten percent (${code})`).waitFor();
   assert.equal(await page.getByTestId("total").textContent(), total, "the order's total is the preview's");
   await admin.context().close();
   await page.context().close();
@@ -750,7 +771,7 @@ try {
   await adminJourney(browser, bought);
   console.log("ok - an admin creates and restocks a product, uploads an image of one variant, gives its category a typed attribute, puts it in a collection on the home page, refunds an order, edits a template, manages an API client and publishes a review");
   await taxedCheckout(browser, (await stockedProducts())[0]);
-  console.log("ok - an admin sets a state's sales tax; a customer's checkout shows it, and the order charges the total shown");
+  console.log("ok - an admin sets a state's sales tax and makes a promotion code; a customer's checkout applies the code and shows both, and the order charges the total shown");
   console.log(`ok - axe-core: no serious or critical violations on ${checked.join(", ")}`);
 } catch (error) {
   failed = true;

@@ -12,6 +12,8 @@ export interface TotalsValue {
   tax: MoneyValue;
   pricesIncludeTax: boolean;
   taxLines: ReadonlyArray<{ name: string; rate: string; amount: MoneyValue }>;
+  /** Each promotion's part of the discounts (and the delivery discount). */
+  discounts?: ReadonlyArray<{ name: string; code?: string | null; amount: MoneyValue }>;
   total: MoneyValue;
 }
 
@@ -33,7 +35,12 @@ export function Totals({ value, totalLabel = "Total" }: { value: TotalsValue; to
       <Row label="Subtotal">
         <Money value={value.subtotal} />
       </Row>
-      {!isZero(value.discount) && (
+      {value.discounts?.map((discount) => (
+        <Row key={discount.name} testId="discount-line" label={discount.code ? `${discount.name} (${discount.code})` : discount.name}>
+          −<Money value={discount.amount} />
+        </Row>
+      ))}
+      {!value.discounts && !isZero(value.discount) && (
         <Row label="Discounts">
           −<Money value={value.discount} />
         </Row>
@@ -41,7 +48,7 @@ export function Totals({ value, totalLabel = "Total" }: { value: TotalsValue; to
       <Row label="Delivery">
         <Money value={value.shipping} />
       </Row>
-      {!isZero(value.shippingDiscount) && (
+      {!value.discounts && !isZero(value.shippingDiscount) && (
         <Row label="Delivery discount">
           −<Money value={value.shippingDiscount} />
         </Row>

@@ -10,6 +10,8 @@ const INVALIDATIONS = {
   removeCartLine: ["cart", "guestCart"],
   mergeGuestCart: ["cart", "guestCart"],
   checkout: ["cart", "me"],
+  applyPromotionCode: ["checkoutPreview"],
+  removePromotionCode: ["checkoutPreview"],
   addAddress: ["me"],
   writeReview: ["order"],
 };

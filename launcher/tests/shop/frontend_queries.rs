@@ -42,6 +42,9 @@ fn client_operations_plan_against_the_supergraph() {
         "NotificationSettings.graphql",
         "RecommendedForYou.graphql",
         "CheckoutPage.graphql",
+        "CheckoutPreview.graphql",
+        "ApplyPromotionCode.graphql",
+        "RemovePromotionCode.graphql",
     ];
     let storefront = operations("storefront");
     let admin = operations("admin");

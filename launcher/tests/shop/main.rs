@@ -19,6 +19,7 @@ mod metrics;
 mod migration;
 mod money;
 mod process;
+mod promotions;
 mod purchase;
 mod query_count;
 mod revocation;

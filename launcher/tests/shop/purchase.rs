@@ -16,6 +16,13 @@ pub(crate) const ORDER: &str = "id number status email
 const ADDRESS: &str = r#"{ "fullName": "Ada Lovelace", "line1": "1 Main St", "city": "London",
     "postalCode": "N1 9GU", "countryCode": "gb" }"#;
 
+/// Minor units of a `Money`'s amount like "12.34".
+pub(crate) fn minor(money: &Value) -> i64 {
+    let amount = money["amount"].as_str().expect("an amount");
+    let (whole, cents) = amount.split_once('.').expect("two decimals");
+    whole.parse::<i64>().unwrap() * 100 + cents.parse::<i64>().unwrap()
+}
+
 /// A product with at least `units` in stock, its price and stock.
 pub(crate) async fn stocked_product(shop: &TestShop, units: i64) -> (String, String, i64) {
     let page = shop

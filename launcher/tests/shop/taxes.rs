@@ -8,7 +8,7 @@ use std::time::Duration;
 use serde_json::{json, Value};
 
 use crate::client::TestShop;
-use crate::purchase::{fill_cart, stocked_product};
+use crate::purchase::{fill_cart, minor, stocked_product};
 
 const TAX_FIELDS: &str = "subtotal { amount } shipping { amount } tax { amount }
     total { amount currencyCode } pricesIncludeTax
@@ -46,13 +46,6 @@ async fn configure(shop: &TestShop, admin: &str, prices_include_tax: bool, rates
             .await;
         assert_eq!(set["setTaxRate"]["userErrors"], json!([]), "{set}");
     }
-}
-
-/// Minor units of an amount like "12.34".
-fn minor(amount: &Value) -> i64 {
-    let amount = amount["amount"].as_str().expect("an amount");
-    let (whole, cents) = amount.split_once('.').expect("two decimals");
-    whole.parse::<i64>().unwrap() * 100 + cents.parse::<i64>().unwrap()
 }
 
 /// The text of the order's confirmation email, once notifications has written it.

@@ -53,6 +53,26 @@ pub enum OrderError {
     Tax(commerce::tax::TaxError),
     #[error("no tax rate set by an admin for this place and class")]
     TaxRateNotFound,
+    /// A promotion the customer asked for (a code) does not apply, or ran out of uses as the
+    /// order was made: nothing was charged.
+    #[error("{name} {reason}")]
+    PromotionRefused {
+        name: String,
+        reason: crate::domain::promotion::Refusal,
+    },
+    #[error("no promotion has this code")]
+    UnknownCode,
+    #[error("a code is 1 to 40 letters, digits, dashes or underscores")]
+    InvalidCode,
+    #[error("no promotion with this id")]
+    PromotionNotFound,
+    #[error("another promotion has this code")]
+    CodeTaken,
+    #[error("{field}: {message}")]
+    InvalidPromotion {
+        field: &'static str,
+        message: &'static str,
+    },
     /// The order would differ from the preview the customer saw: each difference.
     #[error("changed since the preview: {}; look at the preview again", .0.join("; "))]
     PriceChanged(Vec<String>),

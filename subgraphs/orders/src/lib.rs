@@ -40,6 +40,7 @@ pub static MIGRATIONS: storage::migrations::Migrations = storage::migrations!(
         "0004_reservation_reference.sql",
         "0005_lines_by_variant.sql",
         "0006_taxes.sql",
+        "0007_promotions.sql",
     ]
 );
 

@@ -14,7 +14,7 @@ use crate::domain::checkout::{Failure, FailureKind, Step};
 use crate::domain::status::{Actor, OrderStatus};
 use crate::domain::{Checkout, Order, OrderLine, OrderTaxLine};
 use crate::services::{CallError, CartLine, PaymentState, Reserved, Services, Settle, Settled};
-use crate::store::{Advance, OrderStore, StatusChange, StoreError};
+use crate::store::{Advance, OrderStore, Redemption, StatusChange, StoreError};
 use events::common::Line;
 use events::orders::{OrderClosed, OrderFacts, OrderPaid, OrderPlaced, TaxAmount};
 
@@ -258,6 +258,7 @@ impl Saga {
                         Advance {
                             status: Some(system(OrderStatus::Paid, "payment captured")),
                             events: vec![paid],
+                            redemption: Some(Redemption::Redeem),
                             ..Advance::default()
                         },
                     )
@@ -419,6 +420,7 @@ impl Saga {
             events: vec![closed],
             forget_token: true,
             reservation: None,
+            redemption: Some(Redemption::Release),
         }
     }
 

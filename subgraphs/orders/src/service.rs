@@ -3,6 +3,7 @@
 //! admin status changes by the state machine.
 
 mod pricing;
+mod promotions;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,13 +14,15 @@ use kit::subgraph::Events;
 pub use pricing::{Quote, QuoteRequest, TaxRateChange};
 use primitives::stop::StopSignal;
 use primitives::time::now_millis;
+pub use promotions::{normalize_code, NewPromotion, MAX_CART_CODES};
 use serde::Serialize;
 use storage::idempotency::{self, IdempotencyError, Limits};
 
 use crate::config::OrdersSettings;
 use crate::domain::number::new_number;
+use crate::domain::promotion::Refusal;
 use crate::domain::status::{Actor, OrderStatus};
-use crate::domain::{Order, OrderLine, OrderTaxLine, PricedOrder, TaxRate};
+use crate::domain::{Order, OrderDiscount, OrderLine, OrderTaxLine, PricedOrder, TaxRate};
 use crate::error::{OrderError, OrderResult};
 use crate::reconcile::{Finding, Reconciler};
 use crate::saga::{same_lines, Saga};
@@ -156,8 +159,15 @@ impl OrdersService {
                     self.saga.lease_until(),
                 )
                 .await?;
-            if created == Created::CartBusy {
-                return Err(OrderError::CartCheckoutRunning);
+            match created {
+                Created::Started => {}
+                Created::CartBusy => return Err(OrderError::CartCheckoutRunning),
+                Created::PromotionUsedUp(name) => {
+                    return Err(OrderError::PromotionRefused {
+                        name,
+                        reason: Refusal::UsedUp,
+                    })
+                }
             }
             // Another tab's checkout of this cart may have ended between our read of the cart
             // and our insert (it emptied the cart, then let go of it): read it again now that we
@@ -191,6 +201,12 @@ impl OrdersService {
         request: &CheckoutRequest,
     ) -> OrderResult<PricedOrder> {
         let quote = self.quote(customer_id, &request.quote).await?;
+        if let Some((name, reason)) = quote.refused.first() {
+            return Err(OrderError::PromotionRefused {
+                name: name.clone(),
+                reason: reason.clone(),
+            });
+        }
         if let Some(token) = &request.preview_token {
             let changes = quote.changes_since(token)?;
             if !changes.is_empty() {
@@ -256,10 +272,22 @@ impl OrdersService {
             created_at: now,
             updated_at: now,
         };
+        let discounts = quote
+            .discounts
+            .iter()
+            .map(|d| OrderDiscount {
+                order_id: order_id.into(),
+                promotion_id: d.promotion_id.clone(),
+                name: d.name.clone(),
+                code: d.code.clone(),
+                amount_minor: d.total(),
+            })
+            .collect();
         Ok(PricedOrder {
             order,
             lines,
             tax_lines,
+            discounts,
         })
     }
 

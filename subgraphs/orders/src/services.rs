@@ -74,6 +74,10 @@ pub struct CatalogVariant {
     pub price: Money,
     /// Its product's tax class.
     pub tax_class: TaxClass,
+    /// Its product's category and the categories above it, root first.
+    pub category_path: Vec<String>,
+    /// The collections holding its product.
+    pub collection_ids: Vec<String>,
 }
 
 /// How a reservation request ended.
@@ -278,7 +282,7 @@ impl Services for HttpServices {
                 "ProductVariant",
                 ids,
                 "id sku status price { amount currencyCode } optionValues { value }
-                 product { id name status taxClass }",
+                 product { id name status taxClass category { path { id } } collectionIds }",
             )
             .await?;
         let mut variants = Vec::new();
@@ -296,6 +300,14 @@ impl Services for HttpServices {
                 Some("DRAFT" | "ARCHIVED") => Ok(false),
                 _ => Err(unreadable()),
             };
+            // A product's category is null only when it is missing (corrupt): no path then.
+            let ids = |list: &Value| -> CallResult<Vec<String>> {
+                match list {
+                    Value::Null => Ok(Vec::new()),
+                    Value::Array(items) => items.iter().map(|c| text(&c["id"])).collect(),
+                    _ => Err(unreadable()),
+                }
+            };
             let title = entity["optionValues"]
                 .as_array()
                 .ok_or_else(unreadable)?
@@ -311,6 +323,13 @@ impl Services for HttpServices {
                 title,
                 active: active(&entity["status"])? && active(&entity["product"]["status"])?,
                 price: Money::from_json(&entity["price"]).ok_or_else(unreadable)?,
+                category_path: ids(&entity["product"]["category"]["path"])?,
+                collection_ids: entity["product"]["collectionIds"]
+                    .as_array()
+                    .ok_or_else(unreadable)?
+                    .iter()
+                    .map(text)
+                    .collect::<CallResult<Vec<String>>>()?,
                 tax_class: entity["product"]["taxClass"]
                     .as_str()
                     .and_then(|class| TaxClass::parse(&class.to_ascii_lowercase()))

@@ -8,9 +8,11 @@ import { useEffect, useState, type FormEvent } from "react";
 import { Link, Redirect, useLocation } from "wouter";
 import { useMutation, useQuery } from "urql";
 import {
+  ApplyPromotionCodeDocument,
   CheckoutDocument,
   CheckoutPageDocument,
   CheckoutPreviewDocument,
+  RemovePromotionCodeDocument,
   ShippingRatesDocument,
   type AddressInput,
   type CheckoutPageQuery,
@@ -176,6 +178,11 @@ function CheckoutForm({ me, cart }: { me: Me; cart: NonNullable<Me["cart"]> }) {
           </select>
         </Field>
       </section>
+      <PromotionCodes
+        cartId={cart.id}
+        codes={shown?.promotionCodes ?? []}
+        onChange={() => refetchPreview({ requestPolicy: "network-only" })}
+      />
       <section aria-labelledby="summary">
         <h2 id="summary">Summary</h2>
         <ul>
@@ -213,6 +220,69 @@ function CheckoutForm({ me, cart }: { me: Me; cart: NonNullable<Me["cart"]> }) {
         {checkout.fetching ? "Placing your order…" : "Place order"}
       </button>
     </form>
+  );
+}
+
+/**
+ * The cart's promotion codes: one typed in is applied (any case) when it applies to the cart,
+ * or the shop says why not; each applied one can be removed. It sits inside the checkout's
+ * form, so Enter applies the code rather than placing the order.
+ */
+function PromotionCodes({ cartId, codes, onChange }: { cartId: string; codes: readonly string[]; onChange: () => void }) {
+  const [code, setCode] = useState("");
+  const [applied, apply] = useMutation(ApplyPromotionCodeDocument);
+  const [removed, remove] = useMutation(RemovePromotionCodeDocument);
+  const submit = async () => {
+    if (!code.trim()) return;
+    const answer = await apply({ input: { cartId, code } });
+    if (answer.data?.applyPromotionCode.codes) {
+      setCode("");
+      onChange();
+    }
+  };
+  return (
+    <section aria-labelledby="promotion">
+      <h2 id="promotion">Promotion code</h2>
+      <Field label="Code">
+        <input
+          value={code}
+          autoComplete="off"
+          onChange={(e) => setCode(e.target.value)}
+          onKeyDown={(e) => {
+            if (e.key === "Enter") {
+              e.preventDefault();
+              void submit();
+            }
+          }}
+        />
+      </Field>
+      <button type="button" className="secondary" onClick={() => void submit()} disabled={applied.fetching}>
+        Apply code
+      </button>
+      {applied.error && <ErrorMessage error={applied.error} />}
+      <UserErrors errors={applied.data?.applyPromotionCode.userErrors} />
+      {removed.error && <ErrorMessage error={removed.error} />}
+      {codes.length > 0 && (
+        <ul aria-label="Applied codes">
+          {codes.map((applied) => (
+            <li key={applied}>
+              {applied}{" "}
+              <button
+                type="button"
+                className="secondary"
+                aria-label={`Remove code ${applied}`}
+                onClick={async () => {
+                  await remove({ input: { cartId, code: applied } });
+                  onChange();
+                }}
+              >
+                Remove
+              </button>
+            </li>
+          ))}
+        </ul>
+      )}
+    </section>
   );
 }
 

@@ -18,6 +18,18 @@ pub struct BrandLoader(pub Arc<CatalogService>);
 pub struct VariantsOfProductLoader(pub Arc<CatalogService>);
 pub struct VariantIdLoader(pub Arc<CatalogService>);
 pub struct VariantSkuLoader(pub Arc<CatalogService>);
+/// The ids of the collections holding a product, by product id.
+pub struct CollectionsHoldingLoader(pub Arc<CatalogService>);
+
+impl Loader<String> for CollectionsHoldingLoader {
+    type Value = Vec<String>;
+    type Error = Arc<crate::service::CatalogError>;
+
+    async fn load(&self, ids: &[String]) -> Result<HashMap<String, Vec<String>>, Self::Error> {
+        let holding = self.0.collections_holding(ids).await.map_err(Arc::new)?;
+        Ok(holding.into_iter().collect())
+    }
+}
 
 /// Rows parsed into products; one that does not parse fails the batch (an internal error).
 fn parse(rows: Vec<ProductRow>) -> Result<Vec<Product>, Arc<StoreError>> {

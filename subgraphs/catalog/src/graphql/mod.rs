@@ -23,8 +23,8 @@ use crate::domain::media::MediaError;
 use crate::domain::VariantRuleError;
 use crate::service::{CatalogError, CatalogService};
 pub use loaders::{
-    BrandLoader, ProductIdLoader, ProductSkuLoader, RequestCategories, VariantIdLoader,
-    VariantSkuLoader, VariantsOfProductLoader,
+    BrandLoader, CollectionsHoldingLoader, ProductIdLoader, ProductSkuLoader, RequestCategories,
+    VariantIdLoader, VariantSkuLoader, VariantsOfProductLoader,
 };
 pub use product::Product;
 
@@ -73,6 +73,7 @@ pub fn request_data(
         .data(dataloader(VariantsOfProductLoader(service.clone())))
         .data(dataloader(VariantIdLoader(service.clone())))
         .data(dataloader(VariantSkuLoader(service.clone())))
+        .data(dataloader(CollectionsHoldingLoader(service.clone())))
         .data(RequestCategories::default())
 }
 

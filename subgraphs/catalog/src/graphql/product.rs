@@ -158,6 +158,21 @@ impl Product {
         }
     }
 
+    /// The collections (published or not) that hold it, for the orders service's promotions:
+    /// not in the router's API.
+    #[graphql(inaccessible)]
+    async fn collection_ids(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<ID>> {
+        let loader = ctx.data_unchecked::<DataLoader<super::loaders::CollectionsHoldingLoader>>();
+        Ok(loader
+            .load_one(self.product.id.clone())
+            .await
+            .map_err(|e| ApiError::internal(e.as_ref()))?
+            .unwrap_or_default()
+            .into_iter()
+            .map(ID)
+            .collect())
+    }
+
     /// What its variants are taxed as (each destination's rate for the class applies).
     async fn tax_class(&self) -> commerce::tax::TaxClass {
         self.product.tax_class

@@ -129,7 +129,11 @@ impl Indexer {
         Ok(indexed)
     }
 
-    async fn documents(&self, products: &[Product]) -> Result<Vec<SearchDocument>, IndexerError> {
+    /// What the index holds (or would hold) for `products`.
+    pub(crate) async fn documents(
+        &self,
+        products: &[Product],
+    ) -> Result<Vec<SearchDocument>, IndexerError> {
         if products.is_empty() {
             return Ok(Vec::new());
         }

@@ -10,7 +10,8 @@ use crate::domain::collection::{
     self, Collection, CollectionError, CollectionFilter, CollectionRule, CollectionSort,
 };
 use crate::domain::{Product, ProductStatus};
-use crate::search::{SearchRequest, SearchSort};
+use crate::search::indexer::IndexerError;
+use crate::search::{option_groups, SearchDocument, SearchRequest, SearchSort};
 use crate::store::StoreError;
 
 /// A collection as an admin describes it (to make one, or to replace one wholly).
@@ -29,7 +30,75 @@ pub struct CollectionInput {
     pub position: Option<i64>,
 }
 
+/// Whether a product with search document `doc` matches a rule, as search matches it: in the
+/// category or below, of one of the brands, within the price range, and with one of the values
+/// of each option and attribute named.
+fn rule_holds(filter: &CollectionFilter, doc: &SearchDocument) -> bool {
+    let facets_hold = |wanted: &[String], had: &[String]| {
+        option_groups(wanted)
+            .iter()
+            .all(|(_, keys)| keys.iter().any(|key| had.iter().any(|h| h == key)))
+    };
+    filter
+        .category_id
+        .as_ref()
+        .is_none_or(|c| doc.category_path.contains(c))
+        && (filter.brand_ids.is_empty()
+            || doc
+                .brand_id
+                .as_ref()
+                .is_some_and(|b| filter.brand_ids.contains(b)))
+        && filter
+            .min_price_minor
+            .is_none_or(|min| doc.price_minor >= min)
+        && filter
+            .max_price_minor
+            .is_none_or(|max| doc.price_minor <= max)
+        && facets_hold(&filter.option_values, &doc.options)
+        && facets_hold(&filter.attribute_values, &doc.attributes)
+}
+
 impl CatalogService {
+    /// The ids of the collections (published or not) that hold each of `product_ids`: picked by
+    /// hand, or matched by a rule as search matches it. Archived and draft products are in none.
+    pub async fn collections_holding(
+        &self,
+        product_ids: &[String],
+    ) -> CatalogResult<Vec<(String, Vec<String>)>> {
+        let products = self
+            .store
+            .products_by_ids(product_ids)
+            .await?
+            .into_iter()
+            .map(Product::try_from)
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        let active: Vec<Product> = products
+            .into_iter()
+            .filter(|p| p.status == ProductStatus::Active)
+            .collect();
+        let documents = self.indexer.documents(&active).await.map_err(|e| match e {
+            IndexerError::Store(e) => CatalogError::from(e),
+            IndexerError::Search(e) => CatalogError::Search(e),
+        })?;
+        let collections = self.store.collections().await?;
+        Ok(product_ids
+            .iter()
+            .map(|id| {
+                let doc = documents.iter().find(|d| &d.id == id);
+                let holding = collections
+                    .iter()
+                    .filter(|c| match (&c.rule, doc) {
+                        (_, None) => false,
+                        (CollectionRule::Products(ids), Some(_)) => ids.contains(id),
+                        (CollectionRule::Filter(filter), Some(doc)) => rule_holds(filter, doc),
+                    })
+                    .map(|c| c.id.clone())
+                    .collect();
+                (id.clone(), holding)
+            })
+            .collect())
+    }
+
     pub async fn collections(&self) -> CatalogResult<Vec<Collection>> {
         Ok(self.store.collections().await?)
     }

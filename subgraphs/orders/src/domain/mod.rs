@@ -3,7 +3,10 @@
 pub mod checkout;
 pub mod number;
 pub mod order;
+pub mod promotion;
 pub mod status;
 pub mod totals;
 
-pub use order::{Checkout, Order, OrderLine, OrderTaxLine, PricedOrder, StatusEntry, TaxRate};
+pub use order::{
+    Checkout, Order, OrderDiscount, OrderLine, OrderTaxLine, PricedOrder, StatusEntry, TaxRate,
+};

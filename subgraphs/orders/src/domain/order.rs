@@ -43,6 +43,19 @@ pub struct PricedOrder {
     pub order: Order,
     pub lines: Vec<OrderLine>,
     pub tax_lines: Vec<OrderTaxLine>,
+    /// What each promotion took off (each holds one of its uses while the order stands).
+    pub discounts: Vec<OrderDiscount>,
+}
+
+/// What one promotion took off an order (its lines and shipping together).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OrderDiscount {
+    pub order_id: String,
+    pub promotion_id: String,
+    pub name: String,
+    /// The code the customer gave; none for an automatic promotion.
+    pub code: Option<String>,
+    pub amount_minor: i64,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

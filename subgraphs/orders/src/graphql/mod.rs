@@ -7,6 +7,7 @@ mod cancel;
 mod checkout;
 mod order;
 mod preview;
+mod promotions;
 mod tax;
 
 use std::sync::Arc;
@@ -30,6 +31,7 @@ pub struct Query(
     admin::AdminQuery,
     preview::PreviewQuery,
     tax::TaxQuery,
+    promotions::PromotionQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -38,6 +40,7 @@ pub struct Mutation(
     cancel::CancelMutation,
     admin::AdminMutation,
     tax::TaxMutation,
+    promotions::PromotionMutation,
 );
 
 pub type OrdersSchema = Schema<Query, Mutation, EmptySubscription>;
@@ -77,6 +80,13 @@ pub enum OrderErrorCode {
     /// The order would differ from the checkout preview the customer saw (a price, the
     /// shipping, a discount or the tax changed); the message names each change.
     PriceChanged,
+    /// A promotion code does not apply (ended, used up, below its minimum, ...): the message
+    /// says which and why; nothing was charged.
+    PromotionUnavailable,
+    /// No promotion has this code.
+    UnknownPromotionCode,
+    /// Another promotion has this code.
+    CodeTaken,
     /// A service checkout needs did not answer; nothing was held or charged: send the same
     /// checkout (same idempotency key) again.
     ServiceUnavailable,
@@ -157,6 +167,15 @@ pub(crate) fn user_error(error: OrderError) -> Result<OrderUserError, ApiError> 
         }
         OrderError::OrderNotFound => (field(&["orderId"]), OrderErrorCode::NotFound),
         OrderError::TaxRateNotFound => (None, OrderErrorCode::NotFound),
+        // The code the customer gave (or one in their cart, at checkout) does not apply.
+        OrderError::PromotionRefused { .. } => (None, OrderErrorCode::PromotionUnavailable),
+        OrderError::UnknownCode => (field(&["code"]), OrderErrorCode::UnknownPromotionCode),
+        OrderError::InvalidCode => (field(&["code"]), OrderErrorCode::InvalidInput),
+        OrderError::CodeTaken => (field(&["code"]), OrderErrorCode::CodeTaken),
+        OrderError::PromotionNotFound => (field(&["id"]), OrderErrorCode::NotFound),
+        OrderError::InvalidPromotion { field: f, .. } => {
+            (field(&[f]), OrderErrorCode::InvalidInput)
+        }
         OrderError::Tax(TaxError::Unnamed) => (field(&["name"]), OrderErrorCode::InvalidInput),
         OrderError::Tax(_) => (field(&["rate"]), OrderErrorCode::InvalidInput),
         OrderError::PriceChanged(_) => (field(&["previewToken"]), OrderErrorCode::PriceChanged),

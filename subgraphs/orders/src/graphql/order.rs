@@ -11,6 +11,7 @@ use commerce::money::{CurrencyCode, Money, MoneyObject};
 use kit::pagination::{connection, PageRequest};
 use kit::ApiError;
 
+use super::promotions::AppliedDiscount;
 use super::tax::TaxLine;
 use super::{service, viewer};
 use crate::domain;
@@ -247,6 +248,21 @@ impl Order {
             .collect())
     }
 
+    /// What each promotion took off, codes and automatic ones.
+    async fn discounts(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<AppliedDiscount>> {
+        Ok(self
+            .detail(ctx)
+            .await?
+            .discounts
+            .into_iter()
+            .map(|d| AppliedDiscount {
+                name: d.name,
+                code: d.code,
+                amount: self.money(d.amount_minor),
+            })
+            .collect())
+    }
+
     /// What discounts took off the lines.
     async fn discount(&self) -> MoneyObject {
         self.money(self.order.discount_minor)
@@ -357,10 +373,11 @@ impl OrderQuery {
 pub struct Detail {
     lines: Vec<domain::OrderLine>,
     tax_lines: Vec<domain::OrderTaxLine>,
+    discounts: Vec<domain::OrderDiscount>,
     history: Vec<domain::StatusEntry>,
 }
 
-/// Lines, tax lines and status history by order id: three queries per batch.
+/// Lines, tax lines, discounts and status history by order id: four queries per batch.
 pub struct DetailLoader(pub Arc<OrdersService>);
 
 impl Loader<String> for DetailLoader {
@@ -382,6 +399,13 @@ impl Loader<String> for DetailLoader {
                 .or_default()
                 .tax_lines
                 .push(tax_line);
+        }
+        for discount in self.0.store.discounts_of(ids).await.map_err(Arc::new)? {
+            details
+                .entry(discount.order_id.clone())
+                .or_default()
+                .discounts
+                .push(discount);
         }
         for entry in self.0.store.history_of(ids).await.map_err(Arc::new)? {
             details

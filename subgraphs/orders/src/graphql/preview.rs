@@ -7,9 +7,11 @@ use commerce::tax::PricesInclude;
 
 use super::checkout::{quote_request, ShippingMethodInput};
 use super::order::ProductVariant;
+use super::promotions::AppliedDiscount;
 use super::tax::TaxLine;
 use super::{service, user_error, viewer, OrderUserError};
 use crate::domain::TaxRate;
+use crate::error::OrderError;
 use crate::service::Quote;
 use crate::services::ShippingRate;
 
@@ -62,6 +64,10 @@ pub struct CheckoutPreview {
     pub shipping_option: CheckoutShippingOption,
     /// The lines before discounts.
     pub subtotal: MoneyObject,
+    /// The codes on the cart (those that do not apply are userErrors beside the preview).
+    pub promotion_codes: Vec<String>,
+    /// What each promotion takes off, codes and automatic ones.
+    pub discounts: Vec<AppliedDiscount>,
     /// What discounts take off the lines.
     pub discount: MoneyObject,
     pub shipping: MoneyObject,
@@ -133,6 +139,16 @@ fn shown(quote: Quote) -> CheckoutPreview {
         shipping_options: quote.shipping_options.iter().map(option).collect(),
         shipping_option: option(&quote.shipping),
         subtotal: money(totals.subtotal_minor),
+        promotion_codes: quote.codes.clone(),
+        discounts: quote
+            .discounts
+            .iter()
+            .map(|d| AppliedDiscount {
+                name: d.name.clone(),
+                code: d.code.clone(),
+                amount: money(d.total()),
+            })
+            .collect(),
         discount: money(totals.discount_minor),
         shipping: money(totals.shipping_minor),
         shipping_discount: money(totals.shipping_discount_minor),
@@ -161,7 +177,8 @@ pub struct PreviewQuery;
 impl PreviewQuery {
     /// What checking out the cart would charge now: its lines at today's prices, the shipping
     /// options, discounts and tax. Whatever would stop a checkout (an empty cart, no carrier to
-    /// the address) is a userError.
+    /// the address) is a userError; a code on the cart that does not apply is a userError
+    /// beside the preview (without it), and checkout refuses until it is removed.
     #[graphql(directive = kit::schema::authenticated::apply())]
     async fn checkout_preview(
         &self,
@@ -175,15 +192,32 @@ impl PreviewQuery {
             input.shipping_address,
             input.shipping_method,
         );
-        let result = match request {
-            Ok(request) => service(ctx).quote(customer, &request).await.map(shown),
+        let quote = match request {
+            Ok(request) => service(ctx).quote(customer, &request).await,
             Err(error) => Err(error),
         };
-        kit::error::mutation_payload(result, user_error, |preview, user_errors| {
-            CheckoutPreviewResult {
-                preview,
-                user_errors,
+        let quote = match quote {
+            Ok(quote) => quote,
+            Err(error) => {
+                return Ok(CheckoutPreviewResult {
+                    preview: None,
+                    user_errors: vec![user_error(error)?],
+                })
             }
+        };
+        let user_errors = quote
+            .refused
+            .iter()
+            .map(|(name, reason)| {
+                user_error(OrderError::PromotionRefused {
+                    name: name.clone(),
+                    reason: reason.clone(),
+                })
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(CheckoutPreviewResult {
+            preview: Some(shown(quote)),
+            user_errors,
         })
     }
 }

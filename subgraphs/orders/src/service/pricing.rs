@@ -11,10 +11,12 @@ use commerce::tax::{parse_percent, Destination, TaxClass, TaxRule, TaxTable};
 use serde::{Deserialize, Serialize};
 
 use super::{AddressChoice, OrdersService};
+use crate::domain::promotion::{self, Applied, DiscountableLine, Refusal};
 use crate::domain::totals::{self, Discounts, PricedLine, TaxContext, TaxSettings, Totals};
 use crate::error::{OrderError, OrderResult};
 use crate::services::{CartLine, CatalogVariant, ShippingRate};
 use events::orders::ShippingMethod;
+use primitives::time::now_millis;
 
 /// What to price: a customer's cart, where it goes and how.
 #[derive(Clone, Debug, Serialize)]
@@ -42,6 +44,12 @@ pub struct Quote {
     pub shipping_options: Vec<ShippingRate>,
     /// The one chosen (or the cheapest).
     pub shipping: ShippingRate,
+    /// What each promotion takes off, in the order they apply.
+    pub discounts: Vec<Applied>,
+    /// The codes applied to the cart.
+    pub codes: Vec<String>,
+    /// Codes that do not apply to this order, and why.
+    pub refused: Vec<(String, Refusal)>,
     pub totals: Totals,
 }
 
@@ -76,6 +84,9 @@ struct Shown {
     shipping: (String, String, i64),
     discount: i64,
     shipping_discount: i64,
+    /// Each promotion's name and what it takes off.
+    #[serde(default)]
+    discounts: Vec<(String, i64)>,
     tax: i64,
     total: i64,
 }
@@ -100,6 +111,11 @@ impl Shown {
             ),
             discount: totals.discount_minor,
             shipping_discount: totals.shipping_discount_minor,
+            discounts: quote
+                .discounts
+                .iter()
+                .map(|d| (d.name.clone(), d.total()))
+                .collect(),
             tax: totals.tax_minor,
             total: totals.total_minor,
         }
@@ -155,6 +171,22 @@ impl Shown {
                 amount(*price),
                 amount(self.shipping.2)
             ));
+        }
+        for (name, taken) in &now.discounts {
+            match self.discounts.iter().find(|(n, _)| n == name) {
+                None => changes.push(format!("{name} now applies (-{})", amount(*taken))),
+                Some((_, was)) if was != taken => changes.push(format!(
+                    "{name} now takes off {} (was {})",
+                    amount(*taken),
+                    amount(*was)
+                )),
+                Some(_) => {}
+            }
+        }
+        for (name, _) in &self.discounts {
+            if !now.discounts.iter().any(|(n, _)| n == name) {
+                changes.push(format!("{name} no longer applies"));
+            }
         }
         for (what, now, was) in [
             ("the discount", now.discount, self.discount),
@@ -335,9 +367,15 @@ impl OrdersService {
                 tax_class: l.variant.tax_class,
             })
             .collect();
+        let codes = self.store.cart_codes(&request.cart_id).await?;
+        let (applied, refused) = self
+            .promotions(customer_id, &codes, &lines, shipping.price)
+            .await?;
         let discounts = Discounts {
-            lines: vec![0; priced.len()],
-            shipping: 0,
+            lines: (0..priced.len())
+                .map(|i| applied.iter().map(|a| a.lines[i]).sum())
+                .collect(),
+            shipping: applied.iter().map(|a| a.shipping).sum(),
         };
         let tax = TaxContext {
             settings,
@@ -351,13 +389,61 @@ impl OrdersService {
             lines,
             shipping_options,
             shipping,
+            discounts: applied,
+            codes,
+            refused,
             totals,
         })
     }
 
+    /// The promotions an order of `lines` shipped for `shipping` gets (the active automatic
+    /// ones and those of `codes`, by the stacking rule), and the codes that do not apply with
+    /// why.
+    pub(super) async fn promotions(
+        &self,
+        customer_id: &str,
+        codes: &[String],
+        lines: &[QuotedLine],
+        shipping: Money,
+    ) -> OrderResult<(Vec<Applied>, Vec<(String, Refusal)>)> {
+        let promotions = self.store.promotions_for(codes).await?;
+        let ids: Vec<String> = promotions.iter().map(|p| p.id.clone()).collect();
+        let uses = self.store.customer_uses(customer_id, &ids).await?;
+        let discountable: Vec<DiscountableLine> = lines
+            .iter()
+            .map(|l| DiscountableLine {
+                product_id: l.variant.product_id.clone(),
+                category_path: l.variant.category_path.clone(),
+                collection_ids: l.variant.collection_ids.clone(),
+                unit_price_minor: l.variant.price.minor_units,
+                quantity: l.quantity,
+            })
+            .collect();
+        let order = promotion::Order {
+            lines: &discountable,
+            shipping_minor: shipping.minor_units,
+            currency: shipping.currency,
+            now: now_millis(),
+        };
+        let mut applicable = Vec::new();
+        let mut refused = Vec::new();
+        for promotion in &promotions {
+            let used = uses
+                .iter()
+                .find(|(id, _)| *id == promotion.id)
+                .map_or(0, |(_, n)| *n);
+            match (promotion.check(&order, used), &promotion.code) {
+                (Ok(()), _) => applicable.push(promotion),
+                (Err(refusal), Some(code)) => refused.push((code.clone(), refusal)),
+                (Err(_), None) => {}
+            }
+        }
+        Ok((promotion::best(&applicable, &order), refused))
+    }
+
     /// The cart's lines with their variants as the catalog has them now; every one must be for
     /// sale.
-    async fn priced_lines(&self, cart: &[CartLine]) -> OrderResult<Vec<QuotedLine>> {
+    pub(super) async fn priced_lines(&self, cart: &[CartLine]) -> OrderResult<Vec<QuotedLine>> {
         let ids: Vec<String> = cart.iter().map(|l| l.variant_id.clone()).collect();
         let variants = self.services.variants(&ids).await?;
         let mut lines = Vec::with_capacity(cart.len());

@@ -15,7 +15,10 @@ use crate::domain::status::{Actor, OrderStatus};
 use crate::domain::{Checkout, Order, OrderLine, OrderTaxLine, PricedOrder, StatusEntry, TaxRate};
 use events::orders::ShippingMethod;
 
+mod promotions;
 mod tax;
+
+pub use promotions::Redemption;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -25,16 +28,22 @@ pub enum StoreError {
     Corrupt { id: String, what: String },
     #[error("event: {0}")]
     Event(#[from] event_bus::EventError),
+    /// A unique value (a promotion's code) is taken.
+    #[error("this {0} is taken")]
+    Duplicate(&'static str),
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
 /// Whether a checkout was started.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Created {
     Started,
     /// Another checkout of the same cart is running: nothing was created.
     CartBusy,
+    /// This promotion has no use left (for everyone, or for this customer): nothing was
+    /// created.
+    PromotionUsedUp(String),
 }
 
 /// A status change with who made it and why.
@@ -56,6 +65,8 @@ pub struct Advance {
     pub forget_token: bool,
     /// The stock is now held under this reference.
     pub reservation: Option<String>,
+    /// The order's uses of promotions count for good, or go back.
+    pub redemption: Option<Redemption>,
 }
 
 /// Filters of the admin's orders list.
@@ -246,6 +257,7 @@ impl OrderStore {
             order,
             lines,
             tax_lines,
+            discounts,
         } = priced;
         let mut tx = self.db.begin().await?;
         let address = serde_json::to_string(&order.shipping_address)
@@ -312,6 +324,12 @@ impl OrderStore {
             .execute(&mut *tx)
             .await?;
         }
+        if let Some(used_up) =
+            promotions::hold_uses(&mut tx, &order.customer_id, discounts, order.created_at).await?
+        {
+            tx.rollback().await?;
+            return Ok(Created::PromotionUsedUp(used_up));
+        }
         append_history(
             &mut tx,
             &order.id,
@@ -369,7 +387,14 @@ impl OrderStore {
             tx.rollback().await?;
             return Ok(());
         }
-        for table in ["order_status_history", "order_lines", "order_tax_lines"] {
+        promotions::settle_uses(&mut tx, order_id, Redemption::Release, now_millis()).await?;
+        for table in [
+            "order_status_history",
+            "order_lines",
+            "order_tax_lines",
+            "order_discounts",
+            "promotion_redemptions",
+        ] {
             sqlx::query(&format!("DELETE FROM {table} WHERE order_id = $1"))
                 .bind(order_id)
                 .execute(&mut *tx)
@@ -466,6 +491,9 @@ impl OrderStore {
         }
         if let Some(change) = &advance.status {
             set_status(&mut tx, order_id, change, now).await?;
+        }
+        if let Some(how) = advance.redemption {
+            promotions::settle_uses(&mut tx, order_id, how, now).await?;
         }
         for event in &advance.events {
             outbox::append(&mut tx, event).await?;
@@ -571,6 +599,8 @@ impl OrderStore {
         .bind(order_id)
         .execute(&mut *tx)
         .await?;
+        // A cancelled order gives its uses of promotions back.
+        promotions::settle_uses(&mut tx, order_id, Redemption::Release, now).await?;
         outbox::append(&mut tx, event).await?;
         tx.commit().await?;
         Ok(true)

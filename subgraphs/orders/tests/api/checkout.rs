@@ -56,6 +56,8 @@ pub(crate) async fn start_with(
                 active: true,
                 price: usd(1000),
                 tax_class: TaxClass::Standard,
+                category_path: vec!["cat_home".into(), "cat_lamps".into()],
+                collection_ids: vec!["col_lights".into()],
             },
         );
         w.stock.insert(LAMP.into(), stock);

@@ -4,5 +4,6 @@
 mod alone;
 mod checkout;
 mod fakes;
+mod promotions;
 mod store_contract;
 mod taxes;

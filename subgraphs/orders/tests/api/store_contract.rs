@@ -55,6 +55,7 @@ pub(crate) fn new_order(cart: &str) -> PricedOrder {
         order,
         lines,
         tax_lines: Vec::new(),
+        discounts: Vec::new(),
     }
 }
 
