@@ -4,8 +4,12 @@
 //! request to the paid order, the provider's webhook included). Prints checkouts per second and
 //! p50/p99.
 //!
+//! With `BENCH_PRICING=1` the shop charges tax (GB VAT 20%, prices with tax) and every order
+//! gets two promotions: an automatic 5% off the order, and a code for 10% off it with a usage
+//! limit (each customer applies it to their cart once; a cart keeps its codes between orders).
+//!
 //! `cargo bench -p shop --bench checkout` (BENCH_SECONDS, default 10; BENCH_CONCURRENCY, default
-//! 16; PostgreSQL and Redis on their usual local ports).
+//! 16; BENCH_PRICING; PostgreSQL and Redis on their usual local ports).
 
 // Many small allocations per request (GraphQL values, rows); mimalloc handles them faster than
 // the system allocator.
@@ -76,6 +80,33 @@ async fn main() {
         .await;
     }
 
+    let pricing = env("BENCH_PRICING", 0) == 1;
+    if pricing {
+        for (query, input) in [
+            (
+                "mutation($input: UpdateTaxSettingsInput!) { updateTaxSettings(input: $input) { userErrors { code } } }",
+                json!({ "pricesIncludeTax": true, "rounding": "PER_LINE", "shippingTaxClass": "STANDARD" }),
+            ),
+            (
+                "mutation($input: SetTaxRateInput!) { setTaxRate(input: $input) { userErrors { code } } }",
+                json!({ "countryCode": "GB", "taxClass": "STANDARD", "rate": "20", "name": "GB VAT 20%" }),
+            ),
+            (
+                "mutation($input: CreatePromotionInput!) { createPromotion(input: $input) { userErrors { code } } }",
+                json!({ "name": "Five off", "kind": "PERCENT_OFF", "percent": "5", "currencyCode": "USD" }),
+            ),
+            (
+                "mutation($input: CreatePromotionInput!) { createPromotion(input: $input) { userErrors { code } } }",
+                json!({ "name": "Bench code", "code": "BENCH10", "kind": "PERCENT_OFF", "percent": "10",
+                    "usageLimit": 1_000_000, "currencyCode": "USD" }),
+            ),
+        ] {
+            let answer = post(&http, &url, Some(&admin), query, json!({ "input": input })).await;
+            let payload = answer.as_object().unwrap().values().next().unwrap();
+            assert_eq!(payload["userErrors"], json!([]), "{answer}");
+        }
+    }
+
     // One customer per worker, created in accounts directly (no password hashing).
     let tokens = shop.new_customers(concurrency).await.unwrap();
 
@@ -89,6 +120,7 @@ async fn main() {
             tokio::spawn(async move {
                 let mut times = Vec::new();
                 let mut i = w;
+                let mut code_applied = !pricing;
                 while Instant::now() < deadline {
                     let product = &products[i % products.len()];
                     let added = post(
@@ -100,13 +132,26 @@ async fn main() {
                     )
                     .await;
                     let cart = added["addCartLine"]["cart"]["id"].clone();
+                    if !code_applied {
+                        let applied = post(
+                            &http,
+                            &url,
+                            Some(&token),
+                            "mutation($c: ID!) { applyPromotionCode(input: { cartId: $c, code: \"bench10\" }) {
+                                codes userErrors { message } } }",
+                            json!({ "c": cart }),
+                        )
+                        .await;
+                        assert_eq!(applied["applyPromotionCode"]["codes"], json!(["BENCH10"]), "{applied}");
+                        code_applied = true;
+                    }
                     let begun = Instant::now();
                     let placed = post(
                         &http,
                         &url,
                         Some(&token),
                         "mutation($input: CheckoutInput!) { checkout(input: $input) {
-                            order { status } userErrors { code message } } }",
+                            order { status tax { amount } discounts { name } } userErrors { code message } } }",
                         json!({ "input": { "cartId": cart, "paymentToken": "tok_visa",
                             "idempotencyKey": primitives::id::new_id("bench"),
                             "shippingAddress": { "fullName": "Bench", "line1": "1 Main St",
@@ -117,6 +162,11 @@ async fn main() {
                     // Shipped at once: the answer may already say fulfilled.
                     let status = placed["checkout"]["order"]["status"].as_str().unwrap_or_default();
                     assert!(matches!(status, "PAID" | "FULFILLED"), "{placed}");
+                    if pricing {
+                        let order = &placed["checkout"]["order"];
+                        assert_eq!(order["discounts"].as_array().map(Vec::len), Some(2), "{placed}");
+                        assert_ne!(order["tax"]["amount"], "0.00", "{placed}");
+                    }
                     i += 1;
                 }
                 times
@@ -130,8 +180,13 @@ async fn main() {
     let elapsed = started.elapsed().as_secs_f64();
     times.sort();
     println!(
-        "checkout through the router (PostgreSQL + Redis), {concurrency} concurrent customers, \
+        "checkout through the router (PostgreSQL + Redis){}, {concurrency} concurrent customers, \
          {seconds} s: {} checkouts, {:.1}/s, p50 {:.1} ms, p99 {:.1} ms",
+        if pricing {
+            " with tax and two promotions"
+        } else {
+            ""
+        },
         times.len(),
         times.len() as f64 / elapsed,
         percentile(&times, 0.5),

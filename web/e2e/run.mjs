@@ -675,7 +675,8 @@ async function adminJourney(browser, bought) {
  * An admin sets Washington's sales tax on the Taxes page (a rate of "seven" is refused there)
  * and makes a code for 10% off on the Promotions page; a customer shipping to Seattle is told
  * an unknown code does not exist, applies the code in lower case, sees the discount and the tax
- * in the checkout's summary, pays that total, and the order shows the same lines and total.
+ * in the checkout's summary, leaves a note, pays that total, and the order shows the same lines
+ * and total, the note, and the shipping address as the billing address.
  */
 async function taxedCheckout(browser, product) {
   const admin = await (await newContext(browser)).newPage();
@@ -734,8 +735,11 @@ async function taxedCheckout(browser, product) {
   await page.getByTestId("total").scrollIntoViewIfNeeded();
   await shot(page, "storefront-checkout-tax");
   await page.getByLabel("Card").selectOption({ label: "Visa ending 4242" });
+  await page.getByLabel("A note for the shop (optional)").fill("Leave it with the neighbour");
   await page.getByRole("button", { name: "Place order" }).click();
   await page.getByRole("heading", { name: /^Order SO-/ }).waitFor();
+  await page.getByText("Your note: Leave it with the neighbour").waitFor();
+  await page.getByText(/^Bill to .*98101 Seattle, US$/).waitFor();
   await page.getByTestId("tax-line").getByText("WA sales tax (6.5%)").waitFor();
   await page.getByTestId("discount-line").getByText(`Ten percent (${code})`).waitFor();
   assert.equal(await page.getByTestId("total").textContent(), total, "the order's total is the preview's");

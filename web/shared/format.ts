@@ -29,3 +29,15 @@ export function humanize(value: string): string {
 export function variantTitle(values: ReadonlyArray<{ value: string }>): string {
   return values.map((v) => v.value).join(" / ");
 }
+
+/** An address on one line: "Ada Lovelace, 1 Main St, 62701 Springfield, US". */
+export function addressLine(a: {
+  fullName: string;
+  line1: string;
+  line2?: string | null;
+  city: string;
+  postalCode: string;
+  countryCode: string;
+}): string {
+  return [a.fullName, a.line1, a.line2, `${a.postalCode} ${a.city}`, a.countryCode].filter(Boolean).join(", ");
+}

@@ -26,6 +26,8 @@ pub enum OrderError {
     UnknownAddress,
     #[error(transparent)]
     InvalidAddress(InvalidAddress),
+    #[error("billing address: {0}")]
+    InvalidBillingAddress(InvalidAddress),
     #[error("the signed-in account cannot place orders")]
     UnknownCustomer,
     /// Shipping's reason: too heavy for every carrier, no carrier to that country.

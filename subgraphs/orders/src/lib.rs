@@ -41,6 +41,7 @@ pub static MIGRATIONS: storage::migrations::Migrations = storage::migrations!(
         "0005_lines_by_variant.sql",
         "0006_taxes.sql",
         "0007_promotions.sql",
+        "0008_billing_and_notes.sql",
     ]
 );
 

@@ -46,7 +46,16 @@ pub struct CheckoutRequest {
     /// order would differ from it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub preview_token: Option<String>,
+    /// Where the bill goes; the shipping address when none is given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub billing_address: Option<Address>,
+    /// The customer's note to the shop, checked (at most [`MAX_NOTE_CHARS`]).
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub note: String,
 }
+
+/// The longest note a customer may leave with an order.
+pub const MAX_NOTE_CHARS: usize = 500;
 
 pub struct OrdersService {
     pub store: OrderStore,
@@ -78,6 +87,23 @@ impl OrdersService {
         parse_address(fields)
             .map(AddressChoice::New)
             .map_err(OrderError::InvalidAddress)
+    }
+
+    /// Parses a billing address as entered.
+    pub fn billing_address(fields: AddressInput) -> OrderResult<Address> {
+        parse_address(fields).map_err(OrderError::InvalidBillingAddress)
+    }
+
+    /// A note as entered: trimmed, at most [`MAX_NOTE_CHARS`].
+    pub fn note(raw: Option<String>) -> OrderResult<String> {
+        let note = raw.unwrap_or_default().trim().to_string();
+        if note.chars().count() > MAX_NOTE_CHARS {
+            return Err(OrderError::InvalidInput {
+                field: "note",
+                message: "must be at most 500 characters",
+            });
+        }
+        Ok(note)
     }
 
     /// Checks out the customer's cart once per idempotency key: a repeat returns the first
@@ -266,6 +292,13 @@ impl OrdersService {
             shipping_tax_minor: totals.shipping_tax.as_ref().map_or(0, |t| t.tax_minor),
             prices_include_tax: totals.prices == PricesInclude::Tax,
             total_minor: totals.total_minor,
+            billing_address: Some(
+                request
+                    .billing_address
+                    .clone()
+                    .unwrap_or_else(|| quote.address.clone()),
+            ),
+            note: request.note.clone(),
             shipping_address: quote.address,
             shipping_method: Some(quote.shipping.method),
             status: OrderStatus::Pending,

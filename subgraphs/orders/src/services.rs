@@ -76,8 +76,6 @@ pub struct CatalogVariant {
     pub tax_class: TaxClass,
     /// Its product's category and the categories above it, root first.
     pub category_path: Vec<String>,
-    /// The collections holding its product.
-    pub collection_ids: Vec<String>,
 }
 
 /// How a reservation request ended.
@@ -168,6 +166,13 @@ pub trait Services: Send + Sync {
 
     /// The variants among `ids` the catalog has, with their current price and status.
     async fn variants(&self, ids: &[String]) -> CallResult<Vec<CatalogVariant>>;
+
+    /// The collections holding each of `product_ids` (asked only when a promotion is for
+    /// collections: the catalog works it out from every collection's rule).
+    async fn collections_of(
+        &self,
+        product_ids: &[String],
+    ) -> CallResult<Vec<(String, Vec<String>)>>;
 
     /// What each carrier service charges to ship `lines` to `address`, cheapest first; or, when
     /// no carrier takes the parcel there, shipping's word for why.
@@ -282,7 +287,7 @@ impl Services for HttpServices {
                 "ProductVariant",
                 ids,
                 "id sku status price { amount currencyCode } optionValues { value }
-                 product { id name status taxClass category { path { id } } collectionIds }",
+                 product { id name status taxClass category { path { id } } }",
             )
             .await?;
         let mut variants = Vec::new();
@@ -324,12 +329,6 @@ impl Services for HttpServices {
                 active: active(&entity["status"])? && active(&entity["product"]["status"])?,
                 price: Money::from_json(&entity["price"]).ok_or_else(unreadable)?,
                 category_path: ids(&entity["product"]["category"]["path"])?,
-                collection_ids: entity["product"]["collectionIds"]
-                    .as_array()
-                    .ok_or_else(unreadable)?
-                    .iter()
-                    .map(text)
-                    .collect::<CallResult<Vec<String>>>()?,
                 tax_class: entity["product"]["taxClass"]
                     .as_str()
                     .and_then(|class| TaxClass::parse(&class.to_ascii_lowercase()))
@@ -337,6 +336,35 @@ impl Services for HttpServices {
             });
         }
         Ok(variants)
+    }
+
+    async fn collections_of(
+        &self,
+        product_ids: &[String],
+    ) -> CallResult<Vec<(String, Vec<String>)>> {
+        let entities = self
+            .client
+            .entities(
+                &self.urls.catalog,
+                "Product",
+                product_ids,
+                "id collectionIds",
+            )
+            .await?;
+        entities
+            .iter()
+            .filter(|entity| !entity.is_null())
+            .map(|entity| {
+                #[derive(Deserialize)]
+                #[serde(rename_all = "camelCase")]
+                struct Holding {
+                    id: String,
+                    collection_ids: Vec<String>,
+                }
+                let holding: Holding = read("catalog", entity.clone())?;
+                Ok((holding.id, holding.collection_ids))
+            })
+            .collect()
     }
 
     async fn shipping_rates(

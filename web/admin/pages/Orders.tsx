@@ -11,7 +11,7 @@ import {
   type OrderStatus,
   type ShipmentStatus,
 } from "../../shared/generated/graphql";
-import { formatDate, humanize } from "../../shared/format";
+import { addressLine, formatDate, humanize } from "../../shared/format";
 import { useIdempotencyKey } from "../../shared/idempotency";
 import { Totals } from "../../shared/Totals";
 import { ErrorMessage, Field, Money, Pager, Query, UserErrors } from "../../shared/ui";
@@ -127,12 +127,9 @@ export function OrderPage() {
               </tbody>
             </table>
             <Totals value={order} />
-            {order.shippingAddress && (
-              <p>
-                Ship to {order.shippingAddress.fullName}, {order.shippingAddress.line1}, {order.shippingAddress.postalCode}{" "}
-                {order.shippingAddress.city}, {order.shippingAddress.countryCode}
-              </p>
-            )}
+            <p>Ship to {addressLine(order.shippingAddress)}</p>
+            <p>Bill to {addressLine(order.billingAddress)}</p>
+            {order.note && <p data-testid="order-note">Customer's note: {order.note}</p>}
             <h2>Payment</h2>
             {order.payment ? (
               <>

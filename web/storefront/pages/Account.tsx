@@ -12,7 +12,7 @@ import {
   WriteReviewDocument,
   type AddressInput,
 } from "../../shared/generated/graphql";
-import { formatDate, humanize } from "../../shared/format";
+import { addressLine, formatDate, humanize } from "../../shared/format";
 import { useSession } from "../../shared/provider";
 import { Totals } from "../../shared/Totals";
 import { ErrorMessage, Field, Money, Pager, Query, UserErrors } from "../../shared/ui";
@@ -207,6 +207,9 @@ export function OrderPage() {
               </tbody>
             </table>
             <Totals value={order} />
+            <p>Ship to {addressLine(order.shippingAddress)}</p>
+            <p>Bill to {addressLine(order.billingAddress)}</p>
+            {order.note && <p>Your note: {order.note}</p>}
             {order.payment && (
               <p>
                 Paid with {order.payment.method.brand} ending {order.payment.method.last4}: {humanize(order.payment.status)}

@@ -63,6 +63,9 @@ function CheckoutForm({ me, cart }: { me: Me; cart: NonNullable<Me["cart"]> }) {
   const [address, setAddress] = useState<AddressInput>(EMPTY_ADDRESS);
   const [rateChoice, setRateChoice] = useState<string>("");
   const [card, setCard] = useState(TEST_CARDS[0].token);
+  const [billingSame, setBillingSame] = useState(true);
+  const [billing, setBilling] = useState<AddressInput>(EMPTY_ADDRESS);
+  const [note, setNote] = useState("");
   const [checkout, submit] = useMutation(CheckoutDocument);
   const { key, answered } = useIdempotencyKey("checkout");
 
@@ -115,6 +118,8 @@ function CheckoutForm({ me, cart }: { me: Me; cart: NonNullable<Me["cart"]> }) {
         paymentToken: card,
         idempotencyKey: key,
         previewToken: shown?.token,
+        billingAddress: billingSame ? null : billing,
+        note: note.trim() || null,
       },
     });
     // Without an answer the order may exist: keep the key, so pressing again finds it.
@@ -168,6 +173,11 @@ function CheckoutForm({ me, cart }: { me: Me; cart: NonNullable<Me["cart"]> }) {
       </section>
       <section aria-labelledby="payment">
         <h2 id="payment">Payment</h2>
+        <label style={{ display: "block" }}>
+          <input type="checkbox" checked={billingSame} onChange={(e) => setBillingSame(e.target.checked)} /> Bill to
+          the shipping address
+        </label>
+        {!billingSame && <AddressFields value={billing} onChange={setBilling} legend="Billing address" />}
         <Field label="Card">
           <select value={card} onChange={(e) => setCard(e.target.value)}>
             {TEST_CARDS.map((c) => (
@@ -176,6 +186,12 @@ function CheckoutForm({ me, cart }: { me: Me; cart: NonNullable<Me["cart"]> }) {
               </option>
             ))}
           </select>
+        </Field>
+      </section>
+      <section aria-labelledby="note">
+        <h2 id="note">Note</h2>
+        <Field label="A note for the shop (optional)">
+          <textarea value={note} maxLength={500} onChange={(e) => setNote(e.target.value)} />
         </Field>
       </section>
       <PromotionCodes
@@ -312,7 +328,15 @@ function stripAddress(a: Me["addresses"][number] | undefined): AddressInput | nu
   };
 }
 
-export function AddressFields({ value, onChange }: { value: AddressInput; onChange: (value: AddressInput) => void }) {
+export function AddressFields({
+  value,
+  onChange,
+  legend = "Address",
+}: {
+  value: AddressInput;
+  onChange: (value: AddressInput) => void;
+  legend?: string;
+}) {
   const field = (name: keyof AddressInput, label: string, required = true, autoComplete?: string) => (
     <Field label={label}>
       <input
@@ -325,7 +349,7 @@ export function AddressFields({ value, onChange }: { value: AddressInput; onChan
   );
   return (
     <fieldset>
-      <legend>Address</legend>
+      <legend>{legend}</legend>
       {field("fullName", "Full name", true, "name")}
       {field("line1", "Street and number", true, "address-line1")}
       {field("line2", "Apartment, suite (optional)", false, "address-line2")}

@@ -30,6 +30,11 @@ pub struct Order {
     /// What was charged.
     pub total_minor: i64,
     pub shipping_address: Address,
+    /// Where the bill goes; none for orders from before billing addresses (the shipping
+    /// address then).
+    pub billing_address: Option<Address>,
+    /// The customer's note to the shop ("leave it with the neighbour"); empty when none.
+    pub note: String,
     /// The carrier service chosen at checkout; none for orders placed at a flat fee.
     pub shipping_method: Option<ShippingMethod>,
     pub status: OrderStatus,

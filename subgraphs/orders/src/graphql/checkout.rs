@@ -25,6 +25,10 @@ pub struct CheckoutInput {
     /// A repeat with the same key returns the first checkout's order; the key with another
     /// cart, address or token is refused.
     pub idempotency_key: String,
+    /// Where the bill goes; the shipping address when left out.
+    pub billing_address: Option<AddressInput>,
+    /// A note to the shop (at most 500 characters), shown with the order.
+    pub note: Option<String>,
     /// `checkoutPreview`'s token: the checkout is refused (PRICE_CHANGED, naming each change)
     /// when the order would differ from what the preview showed. Left out, the checkout charges
     /// the prices of the moment.
@@ -95,12 +99,19 @@ impl CheckoutMutation {
             input.shipping_address,
             input.shipping_method,
         );
-        let result = match quote {
-            Ok(quote) => {
+        let billing = input
+            .billing_address
+            .map(OrdersService::billing_address)
+            .transpose();
+        let note = OrdersService::note(input.note);
+        let result = match (quote, billing, note) {
+            (Ok(quote), Ok(billing_address), Ok(note)) => {
                 let request = CheckoutRequest {
                     quote,
                     payment_token: input.payment_token,
                     preview_token: input.preview_token,
+                    billing_address,
+                    note,
                 };
                 // Its own task: a client that hangs up (or a router that times out) does not
                 // stop a checkout halfway; its result is stored for the client's retry. It
@@ -112,7 +123,7 @@ impl CheckoutMutation {
                     .await
                     .map_err(ApiError::internal)?
             }
-            Err(error) => Err(error),
+            (Err(error), _, _) | (_, Err(error), _) | (_, _, Err(error)) => Err(error),
         };
         let order_id = match result {
             Ok(order_id) => order_id,

@@ -145,6 +145,10 @@ pub(crate) fn user_error(error: OrderError) -> Result<OrderUserError, ApiError> 
             field(&["shippingAddress", invalid.field]),
             OrderErrorCode::InvalidAddress,
         ),
+        OrderError::InvalidBillingAddress(invalid) => (
+            field(&["billingAddress", invalid.field]),
+            OrderErrorCode::InvalidAddress,
+        ),
         OrderError::UnknownCustomer => (None, OrderErrorCode::InvalidInput),
         OrderError::NoShippingRate(_) => (None, OrderErrorCode::ShippingUnavailable),
         OrderError::UnknownShippingMethod { .. } => (

@@ -307,6 +307,19 @@ impl Order {
         &self.order.shipping_address
     }
 
+    /// Where the bill goes, as given at checkout (the shipping address when none was).
+    async fn billing_address(&self) -> &Address {
+        self.order
+            .billing_address
+            .as_ref()
+            .unwrap_or(&self.order.shipping_address)
+    }
+
+    /// The customer's note to the shop; empty when none.
+    async fn note(&self) -> &str {
+        &self.order.note
+    }
+
     async fn created_at(&self) -> String {
         primitives::time::format_millis(self.order.created_at)
     }

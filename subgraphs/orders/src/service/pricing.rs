@@ -11,7 +11,7 @@ use commerce::tax::{parse_percent, Destination, TaxClass, TaxRule, TaxTable};
 use serde::{Deserialize, Serialize};
 
 use super::{AddressChoice, OrdersService};
-use crate::domain::promotion::{self, Applied, DiscountableLine, Refusal};
+use crate::domain::promotion::{self, Applied, DiscountableLine, Refusal, Target};
 use crate::domain::totals::{self, Discounts, PricedLine, TaxContext, TaxSettings, Totals};
 use crate::error::{OrderError, OrderResult};
 use crate::services::{CartLine, CatalogVariant, ShippingRate};
@@ -407,14 +407,33 @@ impl OrdersService {
         shipping: Money,
     ) -> OrderResult<(Vec<Applied>, Vec<(String, Refusal)>)> {
         let promotions = self.store.promotions_for(codes).await?;
+        if promotions.is_empty() {
+            return Ok((Vec::new(), Vec::new()));
+        }
         let ids: Vec<String> = promotions.iter().map(|p| p.id.clone()).collect();
         let uses = self.store.customer_uses(customer_id, &ids).await?;
+        // Which collections hold the products costs the catalog a look at every collection's
+        // rule: asked only when a promotion is for collections.
+        let for_collections = promotions
+            .iter()
+            .any(|p| matches!(p.target, Target::Collections(_)));
+        let holding = if for_collections {
+            let products: Vec<String> =
+                lines.iter().map(|l| l.variant.product_id.clone()).collect();
+            self.services.collections_of(&products).await?
+        } else {
+            Vec::new()
+        };
         let discountable: Vec<DiscountableLine> = lines
             .iter()
             .map(|l| DiscountableLine {
                 product_id: l.variant.product_id.clone(),
                 category_path: l.variant.category_path.clone(),
-                collection_ids: l.variant.collection_ids.clone(),
+                collection_ids: holding
+                    .iter()
+                    .find(|(id, _)| *id == l.variant.product_id)
+                    .map(|(_, ids)| ids.clone())
+                    .unwrap_or_default(),
                 unit_price_minor: l.variant.price.minor_units,
                 quantity: l.quantity,
             })

@@ -93,7 +93,7 @@ pub type OrderCursor = (i64, String);
 const ORDER_COLUMNS: &str = "id, number, customer_id, email, currency, subtotal_minor, \
     shipping_minor, total_minor, shipping_address, status, created_at, updated_at, \
     shipping_carrier, shipping_service, discount_minor, shipping_discount_minor, tax_minor, \
-    shipping_tax_minor, prices_include_tax";
+    shipping_tax_minor, prices_include_tax, billing_address, note";
 const LINE_COLUMNS: &str = "order_id, position, product_id, sku, name, unit_price_minor, \
     quantity, line_total_minor, variant_id, variant_title, discount_minor, tax_minor, \
     tax_rate_ppm, tax_name";
@@ -132,6 +132,12 @@ fn order(row: &AnyRow) -> StoreResult<Order> {
         total_minor: row.try_get("total_minor")?,
         shipping_address: serde_json::from_str(&address)
             .map_err(|e| corrupt(&id, format!("shipping address: {e}")))?,
+        billing_address: row
+            .try_get::<Option<String>, _>("billing_address")?
+            .map(|raw| serde_json::from_str(&raw))
+            .transpose()
+            .map_err(|e| corrupt(&id, format!("billing address: {e}")))?,
+        note: row.try_get("note")?,
         shipping_method: match (
             row.try_get::<Option<String>, _>("shipping_carrier")?,
             row.try_get::<Option<String>, _>("shipping_service")?,
@@ -262,10 +268,16 @@ impl OrderStore {
         let mut tx = self.db.begin().await?;
         let address = serde_json::to_string(&order.shipping_address)
             .map_err(|e| corrupt(&order.id, e.to_string()))?;
+        let billing = order
+            .billing_address
+            .as_ref()
+            .map(serde_json::to_string)
+            .transpose()
+            .map_err(|e| corrupt(&order.id, e.to_string()))?;
         sqlx::query(&format!(
             "INSERT INTO orders ({ORDER_COLUMNS}) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, \
-             $17, $18, $19)"
+             $17, $18, $19, $20, $21)"
         ))
         .bind(&order.id)
         .bind(&order.number)
@@ -286,6 +298,8 @@ impl OrderStore {
         .bind(order.tax_minor)
         .bind(order.shipping_tax_minor)
         .bind(i64::from(order.prices_include_tax))
+        .bind(billing)
+        .bind(&order.note)
         .execute(&mut *tx)
         .await?;
         for line in lines {

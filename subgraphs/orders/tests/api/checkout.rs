@@ -57,10 +57,11 @@ pub(crate) async fn start_with(
                 price: usd(1000),
                 tax_class: TaxClass::Standard,
                 category_path: vec!["cat_home".into(), "cat_lamps".into()],
-                collection_ids: vec!["col_lights".into()],
             },
         );
         w.stock.insert(LAMP.into(), stock);
+        w.collections
+            .insert(LAMP_PRODUCT.into(), vec!["col_lights".into()]);
         w.carts.insert(
             (CUSTOMER.into(), CART.into()),
             vec![CartLine {
@@ -546,4 +547,73 @@ async fn the_dashboards_summary_counts_orders_by_status_and_sums_the_paid_ones()
         let refused = app.graphql(SUMMARY, json!({}), Some(&ada)).await;
         assert_eq!(kit::testing::error_code(&refused), "FORBIDDEN");
     }
+}
+
+#[tokio::test]
+async fn a_billing_address_and_a_note_stay_with_the_order_and_bad_ones_are_refused() {
+    let (app, fakes) = start(false, 5, 1).await;
+    let ada = app.tokens.customer(CUSTOMER);
+    const PLACE: &str = "mutation($input: CheckoutInput!) { checkout(input: $input) {
+        order { id status note billingAddress { city postalCode } shippingAddress { city } }
+        userErrors { field code message } } }";
+    let place = |key: &str, extra: Value| {
+        let mut input = json!({ "cartId": CART, "addressId": "adr_home",
+            "paymentToken": "tok_visa", "idempotencyKey": key });
+        input
+            .as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        let (app, ada) = (&app, &ada);
+        async move { app.data(PLACE, json!({ "input": input }), Some(ada)).await["checkout"].clone() }
+    };
+    let billing = |postal_code: &str| {
+        json!({ "fullName": "Ada Lovelace", "line1": "2 Office Rd", "city": "Chicago",
+                "region": "IL", "postalCode": postal_code, "countryCode": "US" })
+    };
+    let bad = place(
+        "bad-billing",
+        json!({ "billingAddress": billing("not a zip") }),
+    )
+    .await;
+    assert_eq!(bad["userErrors"][0]["code"], "INVALID_ADDRESS", "{bad}");
+    assert_eq!(
+        bad["userErrors"][0]["field"],
+        json!(["input", "billingAddress", "postalCode"])
+    );
+    let long = place("long-note", json!({ "note": "x".repeat(501) })).await;
+    assert_eq!(
+        long["userErrors"][0]["field"],
+        json!(["input", "note"]),
+        "{long}"
+    );
+    fakes.with(|w| assert!(w.charges.is_empty()));
+
+    let paid = place(
+        "k",
+        json!({ "billingAddress": billing("60601"), "note": "  Leave it with the neighbour " }),
+    )
+    .await;
+    let order = &paid["order"];
+    assert_eq!(order["status"], "PAID", "{paid}");
+    assert_eq!(order["note"], "Leave it with the neighbour");
+    assert_eq!(order["billingAddress"]["city"], "Chicago");
+    assert_eq!(order["shippingAddress"]["city"], "Springfield");
+
+    // Without a billing address, the bill goes where the parcel goes.
+    fakes.with(|w| {
+        w.carts.insert(
+            (CUSTOMER.into(), CART.into()),
+            vec![CartLine {
+                variant_id: LAMP.into(),
+                product_id: LAMP_PRODUCT.into(),
+                quantity: 1,
+            }],
+        )
+    });
+    let plain = place("plain", json!({})).await;
+    assert_eq!(
+        plain["order"]["billingAddress"]["city"], "Springfield",
+        "{plain}"
+    );
+    assert_eq!(plain["order"]["note"], "");
 }

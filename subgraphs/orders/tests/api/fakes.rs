@@ -49,6 +49,8 @@ pub struct World {
     pub outages: HashMap<&'static str, u32>,
     /// What the one carrier service charges; 5.00 in the cart's currency when not set.
     pub shipping_price: Option<Money>,
+    /// The collections holding each product, by product id.
+    pub collections: HashMap<String, Vec<String>>,
 }
 
 #[derive(Default)]
@@ -136,6 +138,24 @@ impl Services for FakeServices {
         Ok(self.with(|w| {
             ids.iter()
                 .filter_map(|id| w.products.get(id).cloned())
+                .collect()
+        }))
+    }
+
+    async fn collections_of(
+        &self,
+        product_ids: &[String],
+    ) -> CallResult<Vec<(String, Vec<String>)>> {
+        self.call("collections_of")?;
+        Ok(self.with(|w| {
+            product_ids
+                .iter()
+                .map(|id| {
+                    (
+                        id.clone(),
+                        w.collections.get(id).cloned().unwrap_or_default(),
+                    )
+                })
                 .collect()
         }))
     }

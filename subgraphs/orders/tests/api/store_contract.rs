@@ -30,6 +30,8 @@ pub(crate) fn new_order(cart: &str) -> PricedOrder {
         prices_include_tax: false,
         total_minor: 2500,
         shipping_address: crate::fakes::address(),
+        billing_address: Some(crate::fakes::address()),
+        note: "Leave it with the neighbour".into(),
         shipping_method: None,
         status: OrderStatus::Pending,
         created_at: now,
