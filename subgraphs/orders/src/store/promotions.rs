@@ -21,7 +21,7 @@ const COLUMNS: &str = "id, name, code, kind, percent_ppm, amount_minor, buy_quan
 /// What becomes of an order's uses of promotions.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Redemption {
-    /// The order is paid: its uses count for good.
+    /// The order is paid: its uses count for good, and its codes leave the cart.
     Redeem,
     /// The checkout failed or the order was cancelled or withdrawn: its uses go back.
     Release,
@@ -181,6 +181,16 @@ pub(super) async fn settle_uses(
             )
             .bind(order_id)
             .bind(now)
+            .execute(&mut **tx)
+            .await?;
+            // The codes were for this order: the cart's next order starts without them.
+            sqlx::query(
+                "DELETE FROM cart_promotion_codes \
+                 WHERE cart_id = (SELECT cart_id FROM checkouts WHERE order_id = $1) \
+                 AND code IN (SELECT code FROM order_discounts \
+                 WHERE order_id = $1 AND code IS NOT NULL)",
+            )
+            .bind(order_id)
             .execute(&mut **tx)
             .await?;
         }

@@ -150,6 +150,24 @@ async fn collection_code_and_free_shipping(app: TestApp<Orders>, fakes: Arc<Fake
     assert_eq!(amount(&order["total"]), "54.00");
     let order_id = order["id"].as_str().unwrap();
     fakes.with(|w| assert_eq!(w.charges[order_id].amount_minor, 5_400));
+
+    // The code was for that order: the cart's next order starts without it.
+    fakes.with(|w| {
+        w.carts.insert(
+            (CUSTOMER.into(), CART.into()),
+            vec![CartLine {
+                variant_id: LAMP.into(),
+                product_id: "prod_lamp".into(),
+                quantity: 6,
+            }],
+        )
+    });
+    let next = preview(&app).await;
+    assert_eq!(next["preview"]["promotionCodes"], json!([]), "{next}");
+    assert_eq!(
+        next["preview"]["discounts"][0]["name"],
+        "Free shipping over 50"
+    );
 }
 
 #[tokio::test]
