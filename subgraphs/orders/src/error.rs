@@ -53,6 +53,8 @@ pub enum OrderError {
     Totals(#[from] TotalsError),
     #[error(transparent)]
     Tax(commerce::tax::TaxError),
+    #[error(transparent)]
+    TaxProvider(#[from] crate::taxes::TaxProviderError),
     #[error("no tax rate set by an admin for this place and class")]
     TaxRateNotFound,
     /// A promotion the customer asked for (a code) does not apply, or ran out of uses as the

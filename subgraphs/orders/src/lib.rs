@@ -14,6 +14,7 @@ pub mod saga;
 pub mod service;
 pub mod services;
 pub mod store;
+pub mod taxes;
 
 use std::sync::Arc;
 
@@ -30,6 +31,7 @@ use saga::Saga;
 use service::OrdersService;
 use services::{HttpServices, Services};
 use store::OrderStore;
+use taxes::{TableTaxes, TaxProvider};
 
 pub static MIGRATIONS: storage::migrations::Migrations = storage::migrations!(
     "../../migrations/orders",
@@ -66,13 +68,25 @@ pub struct Orders {
 
 impl Orders {
     /// The subgraph calling the other services through `services` (over HTTP when served; in
-    /// memory in the tests of orders alone).
+    /// memory in the tests of orders alone), taxing with the built-in rates.
     pub async fn build_with(
         resources: Resources<'_, OrdersSettings>,
         services: Arc<dyn Services>,
     ) -> anyhow::Result<Self> {
+        Self::build_with_taxes(resources, services, None).await
+    }
+
+    /// Like [`Orders::build_with`], with an external tax engine instead of the built-in rates
+    /// when `taxes` is given.
+    pub async fn build_with_taxes(
+        resources: Resources<'_, OrdersSettings>,
+        services: Arc<dyn Services>,
+        taxes: Option<Arc<dyn TaxProvider>>,
+    ) -> anyhow::Result<Self> {
         let settings = resources.settings.own.clone();
         let store = OrderStore::new(resources.database);
+        let taxes =
+            taxes.unwrap_or_else(|| TableTaxes::new(store.clone(), settings.tax_rates.clone()));
         let saga = Arc::new(Saga::new(
             store.clone(),
             services.clone(),
@@ -81,7 +95,14 @@ impl Orders {
             settings.sweep_interval,
             settings.call_attempts,
         ));
-        let service = OrdersService::new(store, saga, services, resources.events.clone(), settings);
+        let service = OrdersService::new(
+            store,
+            saga,
+            services,
+            taxes,
+            resources.events.clone(),
+            settings,
+        );
         Ok(Self {
             service: Arc::new(service),
             events: resources.events,

@@ -28,6 +28,7 @@ use crate::reconcile::{Finding, Reconciler};
 use crate::saga::{same_lines, Saga};
 use crate::services::Services;
 use crate::store::{Created, OrderStore, StatusChange, StoreError};
+use crate::taxes::TaxProvider;
 use events::orders::{OrderClosed, OrderStatusChanged, ReconciliationNeeded};
 
 /// Where the order goes: an address-book entry or a new address.
@@ -61,6 +62,7 @@ pub struct OrdersService {
     pub store: OrderStore,
     pub saga: Arc<Saga>,
     services: Arc<dyn Services>,
+    taxes: Arc<dyn TaxProvider>,
     events: Events,
     settings: OrdersSettings,
 }
@@ -70,6 +72,7 @@ impl OrdersService {
         store: OrderStore,
         saga: Arc<Saga>,
         services: Arc<dyn Services>,
+        taxes: Arc<dyn TaxProvider>,
         events: Events,
         settings: OrdersSettings,
     ) -> Self {
@@ -77,6 +80,7 @@ impl OrdersService {
             store,
             saga,
             services,
+            taxes,
             events,
             settings,
         }

@@ -2,15 +2,16 @@
 //! units of one currency, with overflow refused rather than wrapped.
 //!
 //! The lines are priced as the shop shows prices (with tax when [`PricesInclude::Tax`]). Each
-//! line's discount and the shipping's discount come off first; tax is reckoned on what is left
-//! of each line and of the shipping, together, so rounding per total covers both. The total is
+//! line's discount and the shipping's discount come off first ([`untaxed`]); a tax provider
+//! reckons the tax on what is left of each line and of the shipping, together, so rounding per
+//! total covers both ([`table_tax`] is the built-in one); [`Untaxed::with_tax`] adds it up. The total is
 //! `subtotal − discount + shipping − shipping discount`, plus the tax when prices exclude it.
 //! Nothing is ever below zero.
 
 use commerce::money::{CurrencyCode, Money};
 use commerce::tax::{
-    tax_lines, Destination, LineTax, PricesInclude, RateTotal, TaxClass, TaxError, TaxRounding,
-    TaxTable, TaxableLine,
+    tax_lines, Destination, LineTax, PricesInclude, RateTotal, TaxBreakdown, TaxClass, TaxError,
+    TaxRounding, TaxTable, TaxableLine,
 };
 
 /// A line as priced at checkout (the catalog's current price) and what it is taxed as.
@@ -28,14 +29,6 @@ pub struct TaxSettings {
     pub rounding: TaxRounding,
     /// What shipping is taxed as.
     pub shipping_class: TaxClass,
-}
-
-/// Where the order goes and the rates that apply there.
-#[derive(Clone, Copy, Debug)]
-pub struct TaxContext<'a> {
-    pub settings: TaxSettings,
-    pub table: &'a TaxTable,
-    pub destination: &'a Destination,
 }
 
 /// What discounts take off: each line's share (in line order) and the shipping's.
@@ -99,6 +92,10 @@ pub enum TotalsError {
     /// A discount below zero or above what it is taken from: a bug in what computed it.
     #[error("a discount must be between zero and the amount it is taken from")]
     Discount,
+    /// A tax provider's answer does not fit the order (another number of lines, a negative
+    /// tax): refused rather than charged.
+    #[error("the tax worked out does not fit the order")]
+    TaxMismatch,
     #[error(transparent)]
     Tax(#[from] TaxError),
 }
@@ -118,23 +115,27 @@ pub fn line_total(line: &PricedLine) -> Result<Money, TotalsError> {
     })
 }
 
-/// What `class` is taxed as where the order goes: a destination the table has no rate for is
-/// not taxed (the shop does not collect tax there), which is how an untaxed shop works too.
-fn taxed_as(tax: &TaxContext<'_>, class: TaxClass) -> Result<TaxClass, TotalsError> {
-    match tax.table.rule(tax.destination, class) {
-        Ok(_) => Ok(class),
-        Err(TaxError::NoRate { .. }) => Ok(TaxClass::Exempt),
-        Err(error) => Err(error.into()),
-    }
+/// An order's amounts before tax, checked: the lines with their discounts, the shipping with
+/// its, and what each is taxed on (the lines, then the shipping, for a [`TaxableLine`] each).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Untaxed {
+    currency: CurrencyCode,
+    lines: Vec<LineTotals>,
+    subtotal_minor: i64,
+    discount_minor: i64,
+    shipping_minor: i64,
+    shipping_discount_minor: i64,
+    taxable: Vec<TaxableLine>,
 }
 
-/// The order's totals: the lines, their discounts, the shipping and its discount, and the tax.
-pub fn totals(
+/// The order's amounts before tax: the lines, their discounts, the shipping (taxed as
+/// `shipping_class`) and its discount.
+pub fn untaxed(
     lines: &[PricedLine],
     shipping: Money,
     discounts: &Discounts,
-    tax: &TaxContext<'_>,
-) -> Result<Totals, TotalsError> {
+    shipping_class: TaxClass,
+) -> Result<Untaxed, TotalsError> {
     let first = lines.first().ok_or(TotalsError::Empty)?;
     let currency = first.unit_price.currency;
     let same_currency = |found: CurrencyCode| {
@@ -165,7 +166,7 @@ pub fn totals(
         discount = add(discount, line_discount)?;
         taxable.push(TaxableLine {
             amount_minor: total - line_discount,
-            class: taxed_as(tax, line.tax_class)?,
+            class: line.tax_class,
         });
         line_totals.push(LineTotals {
             total_minor: total,
@@ -178,40 +179,85 @@ pub fn totals(
     }
     taxable.push(TaxableLine {
         amount_minor: shipping.minor_units - discounts.shipping,
-        class: taxed_as(tax, tax.settings.shipping_class)?,
+        class: shipping_class,
     });
-    let breakdown = tax_lines(
-        &taxable,
-        tax.destination,
-        tax.table,
-        tax.settings.prices,
-        tax.settings.rounding,
-    )?;
-    let mut line_taxes = breakdown.lines.into_iter();
-    for line in &mut line_totals {
-        line.tax = line_taxes.next().flatten();
-    }
-    let shipping_tax = line_taxes.next().flatten();
-    let mut total = add(
-        subtotal - discount,
-        shipping.minor_units - discounts.shipping,
-    )?;
-    if tax.settings.prices == PricesInclude::NoTax {
-        total = add(total, breakdown.tax_minor)?;
-    }
-    Ok(Totals {
+    Ok(Untaxed {
         currency,
         lines: line_totals,
         subtotal_minor: subtotal,
         discount_minor: discount,
         shipping_minor: shipping.minor_units,
         shipping_discount_minor: discounts.shipping,
-        shipping_tax,
-        taxes: breakdown.rates,
-        tax_minor: breakdown.tax_minor,
-        prices: tax.settings.prices,
-        total_minor: total,
+        taxable,
     })
+}
+
+impl Untaxed {
+    /// What to tax: each line after its discount, then the shipping after its.
+    pub fn taxable(&self) -> &[TaxableLine] {
+        &self.taxable
+    }
+
+    /// The totals with `tax` (a breakdown of [`Untaxed::taxable`], as a tax provider made it)
+    /// held in the prices or added to them.
+    pub fn with_tax(self, tax: TaxBreakdown, prices: PricesInclude) -> Result<Totals, TotalsError> {
+        let taxes_fit = tax.lines.len() == self.taxable.len()
+            && tax.tax_minor >= 0
+            && tax.lines.iter().flatten().all(|t| t.tax_minor >= 0);
+        if !taxes_fit {
+            return Err(TotalsError::TaxMismatch);
+        }
+        let mut line_taxes = tax.lines.into_iter();
+        let mut lines = self.lines;
+        for line in &mut lines {
+            line.tax = line_taxes.next().flatten();
+        }
+        let shipping_tax = line_taxes.next().flatten();
+        let add = |a: i64, b: i64| a.checked_add(b).ok_or(TotalsError::Overflow);
+        let mut total = add(
+            self.subtotal_minor - self.discount_minor,
+            self.shipping_minor - self.shipping_discount_minor,
+        )?;
+        if prices == PricesInclude::NoTax {
+            total = add(total, tax.tax_minor)?;
+        }
+        Ok(Totals {
+            currency: self.currency,
+            lines,
+            subtotal_minor: self.subtotal_minor,
+            discount_minor: self.discount_minor,
+            shipping_minor: self.shipping_minor,
+            shipping_discount_minor: self.shipping_discount_minor,
+            shipping_tax,
+            taxes: tax.rates,
+            tax_minor: tax.tax_minor,
+            prices,
+            total_minor: total,
+        })
+    }
+}
+
+/// The tax of `lines` sent to `to` by `table`'s rates, as the built-in tax provider works it
+/// out: a destination the table has no rate for is not taxed (the shop does not collect tax
+/// there), which is how an untaxed shop works too.
+pub fn table_tax(
+    table: &TaxTable,
+    lines: &[TaxableLine],
+    to: &Destination,
+    settings: TaxSettings,
+) -> Result<TaxBreakdown, TaxError> {
+    let lines: Vec<TaxableLine> = lines
+        .iter()
+        .map(|line| match table.rule(to, line.class) {
+            Ok(_) => Ok(*line),
+            Err(TaxError::NoRate { .. }) => Ok(TaxableLine {
+                class: TaxClass::Exempt,
+                ..*line
+            }),
+            Err(error) => Err(error),
+        })
+        .collect::<Result<_, _>>()?;
+    tax_lines(&lines, to, table, settings.prices, settings.rounding)
 }
 
 #[cfg(test)]
@@ -279,19 +325,17 @@ mod tests {
             lines: vec![0; lines.len()],
             shipping: 0,
         });
-        let tax = TaxContext {
-            settings: TaxSettings {
-                prices,
-                rounding,
-                shipping_class: TaxClass::Standard,
-            },
-            table: &table,
-            destination: &destination,
+        let settings = TaxSettings {
+            prices,
+            rounding,
+            shipping_class: TaxClass::Standard,
         };
-        totals(lines, shipping, &discounts, &tax)
+        let untaxed = super::untaxed(lines, shipping, &discounts, settings.shipping_class)?;
+        let tax = table_tax(&table, untaxed.taxable(), &destination, settings)?;
+        untaxed.with_tax(tax, prices)
     }
 
-    fn untaxed(lines: &[PricedLine], shipping: Money) -> Result<Totals, TotalsError> {
+    fn not_taxed(lines: &[PricedLine], shipping: Money) -> Result<Totals, TotalsError> {
         priced(
             lines,
             shipping,
@@ -304,7 +348,7 @@ mod tests {
 
     #[test]
     fn totals_add_up_in_minor_units() {
-        let totals = untaxed(&[line(usd(1_999), 3), line(usd(250), 1)], usd(495)).unwrap();
+        let totals = not_taxed(&[line(usd(1_999), 3), line(usd(250), 1)], usd(495)).unwrap();
         assert_eq!(totals.subtotal_minor, 6_247);
         assert_eq!(totals.total(), usd(6_742));
         assert_eq!(totals.total().amount(), "67.42");
@@ -314,21 +358,21 @@ mod tests {
 
     #[test]
     fn empty_mixed_zero_and_huge_orders_are_refused() {
-        assert_eq!(untaxed(&[], usd(0)), Err(TotalsError::Empty));
+        assert_eq!(not_taxed(&[], usd(0)), Err(TotalsError::Empty));
         assert!(matches!(
-            untaxed(&[line(usd(100), 1), line(eur(100), 1)], usd(0)),
+            not_taxed(&[line(usd(100), 1), line(eur(100), 1)], usd(0)),
             Err(TotalsError::MixedCurrencies { .. })
         ));
         assert!(matches!(
-            untaxed(&[line(usd(100), 1)], eur(0)),
+            not_taxed(&[line(usd(100), 1)], eur(0)),
             Err(TotalsError::MixedCurrencies { .. })
         ));
         assert_eq!(
-            untaxed(&[line(usd(100), 0)], usd(0)),
+            not_taxed(&[line(usd(100), 0)], usd(0)),
             Err(TotalsError::Quantity)
         );
         assert_eq!(
-            untaxed(&[line(usd(i64::MAX / 2), 3)], usd(0)),
+            not_taxed(&[line(usd(i64::MAX / 2), 3)], usd(0)),
             Err(TotalsError::Overflow)
         );
     }
@@ -462,6 +506,44 @@ mod tests {
             to("DE", None),
         );
         assert_eq!(more_than_the_shipping, Err(TotalsError::Discount));
+    }
+
+    #[test]
+    fn a_tax_that_does_not_fit_the_order_is_refused() {
+        let lines = [line(eur(1_000), 1)];
+        let before = untaxed(
+            &lines,
+            eur(0),
+            &Discounts {
+                lines: vec![0],
+                shipping: 0,
+            },
+            TaxClass::Standard,
+        )
+        .unwrap();
+        let short = TaxBreakdown {
+            lines: vec![None],
+            rates: Vec::new(),
+            tax_minor: 0,
+            gross_minor: 1_000,
+            net_minor: 1_000,
+        };
+        assert_eq!(
+            before.clone().with_tax(short, PricesInclude::NoTax),
+            Err(TotalsError::TaxMismatch),
+            "one tax per line and one for the shipping"
+        );
+        let negative = TaxBreakdown {
+            lines: vec![None, None],
+            rates: Vec::new(),
+            tax_minor: -1,
+            gross_minor: 999,
+            net_minor: 1_000,
+        };
+        assert_eq!(
+            before.with_tax(negative, PricesInclude::NoTax),
+            Err(TotalsError::TaxMismatch)
+        );
     }
 
     #[test]

@@ -22,6 +22,7 @@ use crate::error::OrderError;
 use crate::saga::SagaError;
 use crate::service::OrdersService;
 use crate::store::StoreError;
+use crate::taxes::TaxProviderError;
 use commerce::tax::TaxError;
 pub use order::{DetailLoader, Order};
 
@@ -183,9 +184,14 @@ pub(crate) fn user_error(error: OrderError) -> Result<OrderUserError, ApiError> 
         OrderError::Tax(TaxError::Unnamed) => (field(&["name"]), OrderErrorCode::InvalidInput),
         OrderError::Tax(_) => (field(&["rate"]), OrderErrorCode::InvalidInput),
         OrderError::PriceChanged(_) => (field(&["previewToken"]), OrderErrorCode::PriceChanged),
-        OrderError::Totals(TotalsError::Tax(_) | TotalsError::Discount) => {
-            return Err(ApiError::internal(error))
+        OrderError::TaxProvider(TaxProviderError::Unavailable(_)) => {
+            tracing::warn!(%error, "the tax provider did not answer");
+            (None, OrderErrorCode::ServiceUnavailable)
         }
+        OrderError::Totals(
+            TotalsError::Tax(_) | TotalsError::Discount | TotalsError::TaxMismatch,
+        )
+        | OrderError::TaxProvider(_) => return Err(ApiError::internal(error)),
         OrderError::Transition(_) => (field(&["status"]), OrderErrorCode::InvalidTransition),
         OrderError::Conflict => (None, OrderErrorCode::Conflict),
         OrderError::CheckoutRunning => (field(&["orderId"]), OrderErrorCode::CheckoutRunning),

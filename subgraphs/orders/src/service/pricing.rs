@@ -12,9 +12,10 @@ use serde::{Deserialize, Serialize};
 
 use super::{AddressChoice, OrdersService};
 use crate::domain::promotion::{self, Applied, DiscountableLine, Refusal, Target};
-use crate::domain::totals::{self, Discounts, PricedLine, TaxContext, TaxSettings, Totals};
+use crate::domain::totals::{self, Discounts, PricedLine, TaxSettings, Totals};
 use crate::error::{OrderError, OrderResult};
 use crate::services::{CartLine, CatalogVariant, ShippingRate};
+use crate::taxes::{rates_in_force, TaxRequest};
 use events::orders::ShippingMethod;
 use primitives::time::now_millis;
 
@@ -311,18 +312,9 @@ impl OrdersService {
             .unwrap_or(self.settings.tax))
     }
 
-    /// The tax rates in force: the configuration's with admins' laid over them.
+    /// The built-in tax rates in force: the configuration's with admins' laid over them.
     pub async fn tax_table(&self) -> OrderResult<TaxTable> {
-        let mut table = self.settings.tax_rates.clone();
-        for rule in self.store.tax_rates().await? {
-            table
-                .set(rule)
-                .map_err(|error| crate::store::StoreError::Corrupt {
-                    id: "tax_rates".into(),
-                    what: error.to_string(),
-                })?;
-        }
-        Ok(table)
+        Ok(rates_in_force(&self.store, &self.settings.tax_rates).await?)
     }
 
     /// Prices the customer's cart for where it goes: the catalog's prices now, shipping's
@@ -354,7 +346,7 @@ impl OrdersService {
         let (shipping_options, shipping) = self
             .shipping(&address, &cart, &request.shipping_method)
             .await?;
-        let (settings, table) = (self.tax_settings().await?, self.tax_table().await?);
+        let settings = self.tax_settings().await?;
         let destination = Destination {
             country_code: address.country_code.clone(),
             region: address.region.clone(),
@@ -377,12 +369,17 @@ impl OrdersService {
                 .collect(),
             shipping: applied.iter().map(|a| a.shipping).sum(),
         };
-        let tax = TaxContext {
-            settings,
-            table: &table,
-            destination: &destination,
-        };
-        let totals = totals::totals(&priced, shipping.price, &discounts, &tax)?;
+        let untaxed =
+            totals::untaxed(&priced, shipping.price, &discounts, settings.shipping_class)?;
+        let tax = self
+            .taxes
+            .tax(TaxRequest {
+                lines: untaxed.taxable(),
+                destination: &destination,
+                settings,
+            })
+            .await?;
+        let totals = untaxed.with_tax(tax, settings.prices)?;
         Ok(Quote {
             email: customer.email,
             address,

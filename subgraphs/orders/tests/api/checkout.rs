@@ -39,6 +39,17 @@ pub(crate) async fn start_with(
     quantity: i64,
     settings: &[(&str, &str)],
 ) -> (TestApp<Orders>, Arc<FakeServices>) {
+    start_taxed(sqlite, stock, quantity, settings, None).await
+}
+
+/// Like [`start_with`], with an external tax engine when `taxes` is given.
+pub(crate) async fn start_taxed(
+    sqlite: bool,
+    stock: i64,
+    quantity: i64,
+    settings: &[(&str, &str)],
+    taxes: Option<Arc<dyn orders::taxes::TaxProvider>>,
+) -> (TestApp<Orders>, Arc<FakeServices>) {
     let settings: Vec<(String, String)> = settings
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -87,7 +98,7 @@ pub(crate) async fn start_with(
                 env
             }
         },
-        Box::new(move |resources| Box::pin(Orders::build_with(resources, services))),
+        Box::new(move |resources| Box::pin(Orders::build_with_taxes(resources, services, taxes))),
     )
     .await;
     (app, fakes)

@@ -3,13 +3,17 @@
 //! preview, the order, its lines and its charge agreeing to the cent, a cancelled order refunding
 //! the tax with the goods, and a checkout refused when the price changed since its preview.
 
+use std::sync::Arc;
+
 use commerce::money::{CurrencyCode, Money};
+use commerce::tax::{LineTax, RateTotal, TaxBreakdown};
 use kit::testing::TestApp;
 use orders::services::CartLine;
+use orders::taxes::{TaxProvider, TaxProviderError, TaxRequest};
 use orders::Orders;
 use serde_json::{json, Value};
 
-use crate::checkout::{start_with, CART, CUSTOMER, LAMP};
+use crate::checkout::{start_taxed, start_with, CART, CUSTOMER, LAMP};
 use crate::fakes::FakeServices;
 
 const PREVIEW: &str = "query($input: CheckoutPreviewInput!) { checkoutPreview(input: $input) {
@@ -285,4 +289,78 @@ async fn a_price_change_since_the_preview_is_refused_naming_it_and_charges_nothi
     let paid = checkout(&app, &to, "fresh", Some(token)).await;
     assert_eq!(amount(&paid["order"]["total"]), "29.00", "{paid}");
     assert_order_agrees(&again["preview"], &paid["order"], &fakes);
+}
+
+/// An external tax engine: 1% of every line ("Engine tax"), or down.
+struct Engine {
+    down: std::sync::atomic::AtomicBool,
+}
+
+#[async_trait::async_trait]
+impl TaxProvider for Engine {
+    async fn tax(&self, request: TaxRequest<'_>) -> Result<TaxBreakdown, TaxProviderError> {
+        if self.down.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(TaxProviderError::Unavailable("connection refused".into()));
+        }
+        let lines: Vec<Option<LineTax>> = request
+            .lines
+            .iter()
+            .map(|line| {
+                Some(LineTax {
+                    name: "Engine tax".into(),
+                    rate_ppm: 10_000,
+                    tax_minor: line.amount_minor / 100,
+                    net_minor: line.amount_minor,
+                })
+            })
+            .collect();
+        let tax_minor = lines.iter().flatten().map(|t| t.tax_minor).sum();
+        let net_minor = request.lines.iter().map(|l| l.amount_minor).sum();
+        Ok(TaxBreakdown {
+            rates: vec![RateTotal {
+                name: "Engine tax".into(),
+                rate_ppm: 10_000,
+                tax_minor,
+                net_minor,
+            }],
+            lines,
+            tax_minor,
+            gross_minor: net_minor + tax_minor,
+            net_minor,
+        })
+    }
+}
+
+#[tokio::test]
+async fn an_external_tax_engine_replaces_the_built_in_rates_and_its_outage_charges_nothing() {
+    let engine = Arc::new(Engine { down: false.into() });
+    let (app, fakes) = start_taxed(
+        false,
+        10,
+        2,
+        &[("ORDERS_TAX_RATES", "US:standard:50:never used")],
+        Some(engine.clone()),
+    )
+    .await;
+    let to = address("US", Some("IL"), "62701");
+    // 20.00 of lamps and 5.00 shipping: 1% of each on top.
+    let shown = preview(&app, &to).await;
+    assert_eq!(amount(&shown["preview"]["tax"]), "0.25", "{shown}");
+    assert_eq!(shown["preview"]["taxLines"][0]["name"], "Engine tax");
+    assert_eq!(amount(&shown["preview"]["total"]), "25.25");
+
+    engine.down.store(true, std::sync::atomic::Ordering::SeqCst);
+    let down = checkout(&app, &to, "k-1", None).await;
+    assert_eq!(
+        down["userErrors"][0]["code"], "SERVICE_UNAVAILABLE",
+        "{down}"
+    );
+    fakes.with(|w| assert!(w.charges.is_empty()));
+
+    // The same checkout again once it answers.
+    engine
+        .down
+        .store(false, std::sync::atomic::Ordering::SeqCst);
+    let paid = checkout(&app, &to, "k-1", None).await;
+    assert_eq!(amount(&paid["order"]["total"]), "25.25", "{paid}");
 }
