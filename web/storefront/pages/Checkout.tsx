@@ -106,6 +106,20 @@ function CheckoutForm({ me, cart }: { me: Me; cart: NonNullable<Me["cart"]> }) {
   });
   const shown = preview.data?.checkoutPreview.preview;
   const previewCurrent = ratesCurrent && !preview.fetching && !!shown;
+  // A service the preview needs did not answer: ask again a few times, a second apart, before
+  // leaving the message up.
+  const [previewRetries, setPreviewRetries] = useState(0);
+  const previewUnavailable =
+    !preview.fetching &&
+    !!preview.data?.checkoutPreview.userErrors.some((e) => e.code === "SERVICE_UNAVAILABLE");
+  useEffect(() => {
+    if (!previewUnavailable || previewRetries >= 3) return;
+    const timer = setTimeout(() => {
+      setPreviewRetries((n) => n + 1);
+      refetchPreview({ requestPolicy: "network-only" });
+    }, 1000);
+    return () => clearTimeout(timer);
+  }, [previewUnavailable, previewRetries, refetchPreview]);
 
   const placeOrder = async (event: FormEvent) => {
     event.preventDefault();
