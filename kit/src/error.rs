@@ -16,6 +16,8 @@ pub enum ApiError {
     ForbiddenBecause(String),
     NotFound(&'static str),
     BadUserInput(String),
+    /// Too many attempts from this caller for now; the reason says when to try again.
+    RateLimited(String),
     Internal(String),
 }
 
@@ -26,6 +28,7 @@ impl ApiError {
             Self::Forbidden | Self::ForbiddenBecause(_) => "FORBIDDEN",
             Self::NotFound(_) => "NOT_FOUND",
             Self::BadUserInput(_) => "BAD_USER_INPUT",
+            Self::RateLimited(_) => "RATE_LIMITED",
             Self::Internal(_) => "INTERNAL_SERVER_ERROR",
         }
     }
@@ -38,7 +41,7 @@ impl ApiError {
             Self::Forbidden => "not allowed".into(),
             Self::ForbiddenBecause(reason) => reason.clone(),
             Self::NotFound(what) => format!("{what} not found"),
-            Self::BadUserInput(message) => message.clone(),
+            Self::BadUserInput(message) | Self::RateLimited(message) => message.clone(),
             Self::Internal(_) => "Internal server error".into(),
         }
     }

@@ -23,6 +23,13 @@ use crate::ApiError;
 #[derive(Clone, Debug)]
 pub struct ClientAddress(pub String);
 
+/// The address the request came from (see [`ClientAddress`]); "unknown" outside a request.
+pub fn client_address<'a>(ctx: &'a async_graphql::Context<'_>) -> &'a str {
+    ctx.data_opt::<ClientAddress>()
+        .map(|c| c.0.as_str())
+        .unwrap_or("unknown")
+}
+
 /// Who may call a subgraph's GraphQL endpoint besides other services. With a router secret
 /// configured (production), only requests that carry it (the router's) or a service token are
 /// served: `_service`, `_entities` and every operation are closed to anyone who reaches the

@@ -2,7 +2,8 @@
 // product by a misspelled search, buys it after signing up and sees it delivered, then reviews
 // it; bad input (wrong password, expired session, declined card, out of stock, the network
 // failing mid-checkout); an admin creates and restocks a product, uploads an image of one of its variants, refunds the order, edits a
-// template, manages an API client and publishes the review. Every storefront page passes
+// template, manages an API client and publishes the review; a guest buys with a promotion code
+// and an email and finds the order with its number and that email. Every storefront page passes
 // axe-core without serious or critical violations. `launcher/tests/browser.rs` starts the shop
 // and runs this; by hand:
 // `SHOP_URL=http://127.0.0.1:4000 node e2e/run.mjs` (set SHIPPING_SIMULATOR_STEP_SECS=1 on the shop).
@@ -745,6 +746,53 @@ async function taxedCheckout(browser, product) {
   assert.equal(await page.getByTestId("total").textContent(), total, "the order's total is the preview's");
   await admin.context().close();
   await page.context().close();
+  return code;
+}
+
+/**
+ * A guest buys without an account: checks out the guest cart with an email, applies `code`,
+ * pays the total shown, and sees the confirmation; then finds the order on Order status with
+ * its number and that email, and a wrong email finds nothing.
+ */
+async function guestBuysWithACode(browser, product, code) {
+  const page = await (await newContext(browser)).newPage();
+  await addToCart(page, product);
+  await page.goto("/cart");
+  await page.getByRole("link", { name: "Check out as a guest" }).click();
+  await page.getByRole("heading", { name: "Checkout", level: 1 }).waitFor();
+  const email = `guest-buyer-${RUN}@example.com`;
+  await page.getByLabel("Email for your confirmation").fill(email);
+  await fillAddress(page);
+  await page.getByRole("radio", { name: /days/ }).first().waitFor();
+  const promotion = page.locator("section", { has: page.getByRole("heading", { name: "Promotion code" }) });
+  await promotion.getByLabel("Code").fill(code.toLowerCase());
+  await promotion.getByRole("button", { name: "Apply code" }).click();
+  await page.getByTestId("discount-line").getByText(`Ten percent (${code})`).waitFor();
+  const total = await page.getByTestId("total").textContent();
+  await accessible(page, "guest checkout");
+  await shot(page, "storefront-guest-checkout");
+  await page.getByLabel("Card").selectOption({ label: "Visa ending 4242" });
+  await page.getByRole("button", { name: "Place order" }).click();
+  await page.getByRole("heading", { name: "Thank you for your order" }).waitFor();
+  const number = await page.getByTestId("order-number").textContent();
+  assert.match(number, /^SO-/);
+  assert.equal(await page.getByTestId("total").textContent(), total, "the order's total is the preview's");
+
+  await page.getByRole("link", { name: "Order status" }).first().click();
+  await page.getByRole("heading", { name: "Order status", level: 1 }).waitFor();
+  const lookup = page.getByRole("form", { name: "Find an order" });
+  await lookup.getByLabel("Order number").fill(number);
+  await lookup.getByLabel("Email").fill(`someone-else-${RUN}@example.com`);
+  await lookup.getByRole("button", { name: "Find order" }).click();
+  await page.getByText("We found no order with this number and email.").waitFor();
+  await lookup.getByLabel("Email").fill(email.toUpperCase());
+  await lookup.getByRole("button", { name: "Find order" }).click();
+  await page.getByRole("heading", { name: `Order ${number}` }).waitFor();
+  await page.getByTestId("discount-line").getByText(`Ten percent (${code})`).waitFor();
+  assert.equal(await page.getByTestId("total").textContent(), total, "the order found is the one paid");
+  await accessible(page, "order status");
+  await shot(page, "storefront-order-status");
+  await page.context().close();
 }
 
 const browser = await launch();
@@ -774,8 +822,10 @@ try {
   console.log("ok - bad input: wrong password, declined card, network failure mid-checkout, sold out, expired sessions");
   await adminJourney(browser, bought);
   console.log("ok - an admin creates and restocks a product, uploads an image of one variant, gives its category a typed attribute, puts it in a collection on the home page, refunds an order, edits a template, manages an API client and publishes a review");
-  await taxedCheckout(browser, (await stockedProducts())[0]);
+  const code = await taxedCheckout(browser, (await stockedProducts())[0]);
   console.log("ok - an admin sets a state's sales tax and makes a promotion code; a customer's checkout applies the code and shows both, and the order charges the total shown");
+  await guestBuysWithACode(browser, (await stockedProducts())[0], code);
+  console.log("ok - a guest buys with the code and an email, and finds the order with its number and that email (a wrong email finds nothing)");
   console.log(`ok - axe-core: no serious or critical violations on ${checked.join(", ")}`);
 } catch (error) {
   failed = true;

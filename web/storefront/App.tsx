@@ -7,6 +7,7 @@ import { CategoryPage } from "./pages/Category";
 import { CheckoutPage } from "./pages/Checkout";
 import { CollectionPage } from "./pages/Collection";
 import { HomePage } from "./pages/Home";
+import { OrderStatusPage } from "./pages/OrderStatus";
 import { ProductPage } from "./pages/Product";
 import { SearchPage } from "./pages/Search";
 import { SignInPage, SignUpPage } from "./pages/SignIn";
@@ -33,6 +34,7 @@ export function App() {
           <Route path="/p/:slug" component={ProductPage} />
           <Route path="/cart" component={CartPage} />
           <Route path="/checkout" component={CheckoutPage} />
+          <Route path="/order-status" component={OrderStatusPage} />
           <Route path="/signin" component={SignInPage} />
           <Route path="/signup" component={SignUpPage} />
           <Route path="/account" component={AccountPage} />
@@ -77,7 +79,14 @@ function Header() {
       </form>
       <nav aria-label="Account">
         <Link href="/cart">Cart</Link>
-        {session ? <Link href="/account">{session.user.name}</Link> : <Link href="/signin">Sign in</Link>}
+        {session ? (
+          <Link href="/account">{session.user.name}</Link>
+        ) : (
+          <>
+            <Link href="/order-status">Order status</Link>
+            <Link href="/signin">Sign in</Link>
+          </>
+        )}
       </nav>
     </header>
   );

@@ -390,6 +390,8 @@ async fn operations_meant_for_services_are_not_in_the_routers_api() {
 // clients and the pools time out.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_thousand_customers_at_once_for_ten_units_of_a_variant_make_ten_paid_orders() {
+    // An internal error's cause (logged at ERROR) shows in this test's output.
+    crate::query_count::install();
     let shop = TestShop::start_with(30, |options| {
         // A rush on one product, the whole shop in one test process on a small machine: if
         // orders times out under it, the client asks again with the same key (tested here);

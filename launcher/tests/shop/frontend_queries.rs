@@ -30,7 +30,6 @@ fn client_operations_plan_against_the_supergraph() {
         "AddAddress.graphql",
         "Cart.graphql",
         "CancelOrder.graphql",
-        "Checkout.graphql",
         "MergeGuestCart.graphql",
         "Order.graphql",
         "OrderHistory.graphql",
@@ -42,9 +41,6 @@ fn client_operations_plan_against_the_supergraph() {
         "NotificationSettings.graphql",
         "RecommendedForYou.graphql",
         "CheckoutPage.graphql",
-        "CheckoutPreview.graphql",
-        "ApplyPromotionCode.graphql",
-        "RemovePromotionCode.graphql",
     ];
     let storefront = operations("storefront");
     let admin = operations("admin");

@@ -12,6 +12,7 @@ mod crash;
 mod edge;
 mod embedded;
 mod frontend_queries;
+mod guests;
 mod hardening;
 mod inventory;
 mod media;

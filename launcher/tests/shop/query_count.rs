@@ -1,6 +1,6 @@
 //! Counts the SQL statements each request runs: sqlx logs every statement under the
 //! `sqlx::query` target, inside the span of the request (and its dataloader batches) that
-//! carries the request id.
+//! carries the request id. The same subscriber prints ERROR events into the test's output.
 
 use std::collections::HashMap;
 use std::sync::{Mutex, OnceLock};
@@ -85,12 +85,19 @@ impl<S: Subscriber + for<'a> LookupSpan<'a>> Layer<S> for StatementCounter {
     }
 }
 
-/// Installs the counter as the global subscriber (once per test binary).
+/// Installs the test binary's global subscriber once: the statement counter, and every ERROR
+/// event (an internal error's cause among them) printed into the output of the test running,
+/// which shows when that test fails.
 pub fn install() {
     static INSTALLED: OnceLock<()> = OnceLock::new();
     INSTALLED.get_or_init(|| {
         STATEMENTS.get_or_init(Default::default);
-        let subscriber = tracing_subscriber::registry().with(StatementCounter);
+        let errors = tracing_subscriber::fmt::layer()
+            .with_test_writer()
+            .with_filter(tracing_subscriber::filter::LevelFilter::ERROR);
+        let subscriber = tracing_subscriber::registry()
+            .with(StatementCounter)
+            .with(errors);
         tracing::subscriber::set_global_default(subscriber).expect("no other global subscriber");
     });
 }

@@ -48,15 +48,15 @@ async fn configure(shop: &TestShop, admin: &str, prices_include_tax: bool, rates
     }
 }
 
-/// The text of the order's confirmation email, once notifications has written it.
-async fn confirmation_email(shop: &TestShop, number: &str) -> String {
+/// The order's confirmation email (its recipient and text), once notifications has written it.
+pub(crate) async fn confirmation_email(shop: &TestShop, number: &str) -> (String, String) {
     let notifications = shop.shop.subgraph::<notifications::Notifications>();
     let mut outcomes = notifications.service.outcomes();
     let pool = notifications.service.store.database().pool().clone();
     let written = async {
         loop {
-            let body: Option<String> = sqlx::query_scalar(
-                "SELECT text_body FROM notifications WHERE kind = 'order_paid' AND subject LIKE $1",
+            let body: Option<(String, String)> = sqlx::query_as(
+                "SELECT email, text_body FROM notifications WHERE kind = 'order_paid' AND subject LIKE $1",
             )
             .bind(format!("%{number}%"))
             .fetch_optional(&pool)
@@ -141,7 +141,7 @@ async fn buy(shop: &TestShop, customer: &str, product: &str, to: Value, key: &st
     assert_eq!(minor(&order["total"]), expected, "{order:#}");
 
     // The confirmation names the total and each rate's tax, as the order does.
-    let email = confirmation_email(shop, order["number"].as_str().unwrap()).await;
+    let (_, email) = confirmation_email(shop, order["number"].as_str().unwrap()).await;
     let currency = order["total"]["currencyCode"].as_str().unwrap();
     assert!(
         email.contains(&format!(

@@ -59,7 +59,8 @@ impl Database {
     /// Connects to `url` (`postgres://...` or `sqlite://path`; a SQLite file and its directory are
     /// created when missing), applies `migrations` and creates the platform's tables when
     /// missing (`outbox_events`, see [`crate::outbox`]; `processed_events`, see
-    /// [`crate::processed`]; `idempotency_keys`, see [`crate::idempotency`]).
+    /// [`crate::processed`]; `idempotency_keys`, see [`crate::idempotency`]; `throttle_counts`, see
+    /// [`crate::throttle`]).
     pub async fn connect(
         url: &str,
         max_connections: u32,
@@ -118,8 +119,8 @@ impl Database {
             .await
             .map_err(connect_error)?;
         migrations.migrator().await?.run(&pool).await?;
-        // The platform's own tables (the event outbox, processed-event marks, idempotency keys)
-        // in every database.
+        // The platform's own tables (the event outbox, processed-event marks, idempotency keys,
+        // throttle counts) in every database.
         for table in crate::platform_tables::ALL {
             sqlx::raw_sql(table).execute(&pool).await?;
         }

@@ -31,5 +31,12 @@ pub(crate) const IDEMPOTENCY: &str = "CREATE TABLE IF NOT EXISTS idempotency_key
     PRIMARY KEY (scope, idempotency_key)
 );";
 
+/// Attempts per key and window ([`crate::throttle`]).
+pub(crate) const THROTTLE: &str = "CREATE TABLE IF NOT EXISTS throttle_counts (
+    throttle_key TEXT PRIMARY KEY,
+    attempts BIGINT NOT NULL,
+    window_started_at BIGINT NOT NULL
+);";
+
 /// Every platform table, in creation order.
-pub(crate) const ALL: [&str; 3] = [OUTBOX, PROCESSED, IDEMPOTENCY];
+pub(crate) const ALL: [&str; 4] = [OUTBOX, PROCESSED, IDEMPOTENCY, THROTTLE];

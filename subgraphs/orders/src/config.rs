@@ -16,6 +16,9 @@
 //! - `ORDERS_TAX_RATES` (default none): rates as `COUNTRY[-REGION]:class:percent:name` separated
 //!   by `;`, e.g. `DE:standard:19:DE VAT 19%;US-CA:standard:7.25:CA sales tax`. Rates admins
 //!   set are laid over them. A destination without a rate is not taxed.
+//! - `ORDERS_GUEST_CHECKOUTS_PER_HOUR` (default 20) and `ORDERS_GUEST_LOOKUPS_PER_HOUR`
+//!   (default 30): guest checkouts and guest order lookups (`guestOrder`) from one client
+//!   address in an hour; more are refused until the hour is over
 //! - `ACCOUNTS_URL`, `CARTS_URL`, `CATALOG_URL`, `INVENTORY_URL`, `PAYMENTS_URL`, `SHIPPING_URL`
 //!   (defaults: the embedded shop's ports): the services checkout calls
 
@@ -28,6 +31,9 @@ use kit::settings::{CommonSettings, Env};
 use kit::subgraph::OwnSettings;
 
 use crate::domain::totals::TaxSettings;
+use storage::throttle::Limit;
+
+const HOUR_MS: i64 = 3_600_000;
 
 #[derive(Clone, Debug)]
 pub struct ServiceUrls {
@@ -51,6 +57,10 @@ pub struct OrdersSettings {
     pub tax: TaxSettings,
     /// The configured rates; admins' rates are laid over them.
     pub tax_rates: TaxTable,
+    /// Guest checkouts per client address and hour.
+    pub guest_checkouts: Limit,
+    /// Guest order lookups per client address and hour.
+    pub guest_lookups: Limit,
     pub urls: ServiceUrls,
 }
 
@@ -149,6 +159,14 @@ impl OwnSettings for OrdersSettings {
                     message,
                 })?,
                 None => TaxTable::default(),
+            },
+            guest_checkouts: Limit {
+                limit: positive("GUEST_CHECKOUTS_PER_HOUR", 20)? as i64,
+                window_ms: HOUR_MS,
+            },
+            guest_lookups: Limit {
+                limit: positive("GUEST_LOOKUPS_PER_HOUR", 30)? as i64,
+                window_ms: HOUR_MS,
             },
             urls: ServiceUrls {
                 accounts: url("ACCOUNTS_URL", topology::ACCOUNTS),

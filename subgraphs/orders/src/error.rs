@@ -54,7 +54,9 @@ pub enum OrderError {
     #[error(transparent)]
     Tax(commerce::tax::TaxError),
     #[error(transparent)]
-    TaxProvider(#[from] crate::taxes::TaxProviderError),
+    TaxProvider(crate::taxes::TaxProviderError),
+    #[error("too many attempts from this address; try again in an hour")]
+    TooManyAttempts,
     #[error("no tax rate set by an admin for this place and class")]
     TaxRateNotFound,
     /// A promotion the customer asked for (a code) does not apply, or ran out of uses as the
@@ -89,3 +91,14 @@ pub enum OrderError {
 }
 
 pub type OrderResult<T> = Result<T, OrderError>;
+
+/// The built-in tax provider's storage errors are the orders' own: a database with no connection
+/// free in time is then a `SERVICE_UNAVAILABLE` userError like any other read of checkout's.
+impl From<crate::taxes::TaxProviderError> for OrderError {
+    fn from(error: crate::taxes::TaxProviderError) -> Self {
+        match error {
+            crate::taxes::TaxProviderError::Store(error) => Self::Store(error),
+            other => Self::TaxProvider(other),
+        }
+    }
+}

@@ -44,6 +44,7 @@ pub static MIGRATIONS: storage::migrations::Migrations = storage::migrations!(
         "0006_taxes.sql",
         "0007_promotions.sql",
         "0008_billing_and_notes.sql",
+        "0009_guest_checkout.sql",
     ]
 );
 

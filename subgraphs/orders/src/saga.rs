@@ -112,7 +112,7 @@ impl Saga {
             if std::mem::take(&mut check_cart) && untouched {
                 match self
                     .services
-                    .cart(&order.customer_id, &checkout.cart_id)
+                    .cart(&checkout.cart_holder(&order.customer_id), &checkout.cart_id)
                     .await
                 {
                     Ok(Some(cart)) if same_lines(&cart, &lines) => {}
@@ -308,7 +308,7 @@ impl Saga {
                 let variants: Vec<String> = lines.iter().map(|l| l.variant_id.clone()).collect();
                 match self
                     .services
-                    .clear_cart_lines(&order.customer_id, &variants)
+                    .clear_cart_lines(&checkout.cart_holder(&order.customer_id), &variants)
                     .await
                 {
                     Ok(()) => advance(Step::ClearCart, Step::Done, Advance::default()).await,

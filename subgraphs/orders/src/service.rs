@@ -1,6 +1,7 @@
-//! Order rules applied: checkout (input checked, the cart, customer and prices read from their
-//! owners, the order created and its saga run, once per idempotency key), reads, cancellation and
-//! admin status changes by the state machine.
+//! Order rules applied: checkout (input checked, the cart priced by `pricing` with its
+//! promotions and tax, the order created and its saga run, once per idempotency key), reads,
+//! cancellation and admin status changes by the state machine; tax settings and promotions
+//! (`pricing`, `promotions`).
 
 mod pricing;
 mod promotions;
@@ -19,6 +20,7 @@ use serde::Serialize;
 use storage::idempotency::{self, IdempotencyError, Limits};
 
 use crate::config::OrdersSettings;
+use crate::domain::buyer::{is_guest, Buyer};
 use crate::domain::number::new_number;
 use crate::domain::promotion::Refusal;
 use crate::domain::status::{Actor, OrderStatus};
@@ -29,6 +31,7 @@ use crate::saga::{same_lines, Saga};
 use crate::services::Services;
 use crate::store::{Created, OrderStore, StatusChange, StoreError};
 use crate::taxes::TaxProvider;
+use commerce::email::Email;
 use events::orders::{OrderClosed, OrderStatusChanged, ReconciliationNeeded};
 
 /// Where the order goes: an address-book entry or a new address.
@@ -110,16 +113,22 @@ impl OrdersService {
         Ok(note)
     }
 
-    /// Checks out the customer's cart once per idempotency key: a repeat returns the first
+    /// Checks out the buyer's cart once per idempotency key: a repeat returns the first
     /// order (waiting while the first request runs); the key with another request is refused.
     /// Returns the order's id; a checkout that failed (out of stock, declined) still made an
     /// order, failed, which says why.
     pub async fn checkout(
         &self,
-        customer_id: &str,
+        buyer: &Buyer,
         idempotency_key: &str,
         request: CheckoutRequest,
     ) -> OrderResult<String> {
+        let Some(customer_id) = buyer.customer_id() else {
+            return Err(OrderError::InvalidInput {
+                field: "email",
+                message: "a guest gives the email the confirmation goes to",
+            });
+        };
         let key = idempotency_key.trim();
         if key.is_empty() || key.len() > 200 {
             return Err(OrderError::InvalidInput {
@@ -135,7 +144,7 @@ impl OrdersService {
         }
         // The order's id follows from the customer and key: a run that takes over the key after
         // its first runner died finds that runner's order instead of making a second.
-        let order_id = order_id_for(customer_id, key);
+        let order_id = order_id_for(&customer_id, key);
         // A repeat waits for the first run a while, but answers before a router would give up
         // on it (STILL_RUNNING: ask again).
         let limits = Limits {
@@ -148,7 +157,7 @@ impl OrdersService {
             key,
             &request,
             limits,
-            || self.place(customer_id, &order_id, &request),
+            || self.place(buyer, &customer_id, &order_id, &request),
         )
         .await;
         match outcome {
@@ -167,6 +176,7 @@ impl OrdersService {
 
     async fn place(
         &self,
+        buyer: &Buyer,
         customer_id: &str,
         order_id: &str,
         request: &CheckoutRequest,
@@ -178,12 +188,13 @@ impl OrdersService {
             .await?
             .is_empty()
         {
-            let priced = self.price(customer_id, order_id, request).await?;
+            let priced = self.price(buyer, customer_id, order_id, request).await?;
             let created = self
                 .store
                 .create(
                     &priced,
                     &request.quote.cart_id,
+                    buyer.cart_token(),
                     &request.payment_token,
                     &owner,
                     self.saga.lease_until(),
@@ -204,7 +215,7 @@ impl OrdersService {
             // hold the cart, and withdraw the order if its lines are no longer there.
             let still = match self
                 .services
-                .cart(customer_id, &request.quote.cart_id)
+                .cart(&buyer.cart_holder(), &request.quote.cart_id)
                 .await
             {
                 Ok(cart) => cart.is_some_and(|cart| same_lines(&cart, &priced.lines)),
@@ -226,11 +237,12 @@ impl OrdersService {
     /// differs from the preview the customer saw (`preview_token`).
     async fn price(
         &self,
+        buyer: &Buyer,
         customer_id: &str,
         order_id: &str,
         request: &CheckoutRequest,
     ) -> OrderResult<PricedOrder> {
-        let quote = self.quote(customer_id, &request.quote).await?;
+        let quote = self.quote(buyer, &request.quote).await?;
         if let Some((name, reason)) = quote.refused.first() {
             return Err(OrderError::PromotionRefused {
                 name: name.clone(),
@@ -330,6 +342,49 @@ impl OrdersService {
 
     pub async fn order(&self, id: &str) -> OrderResult<Option<Order>> {
         Ok(self.store.orders_by_ids(&[id.to_string()]).await?.pop())
+    }
+
+    /// Counts a guest checkout from `client` (an address), refused beyond
+    /// `ORDERS_GUEST_CHECKOUTS_PER_HOUR`.
+    pub async fn count_guest_checkout(&self, client: &str) -> OrderResult<()> {
+        let key = format!("guest-checkout:{client}");
+        let limit = self.settings.guest_checkouts;
+        if !limit
+            .allows(self.store.database(), &key, now_millis())
+            .await
+            .map_err(StoreError::from)?
+        {
+            return Err(OrderError::TooManyAttempts);
+        }
+        Ok(())
+    }
+
+    /// A guest's order by its number and the email it was placed with (any case). A wrong
+    /// email finds nothing, the same as a number that does not exist; an order of a signed-in
+    /// customer is not found this way. At most `ORDERS_GUEST_LOOKUPS_PER_HOUR` lookups from one
+    /// client address an hour, found or not.
+    pub async fn guest_order(
+        &self,
+        number: &str,
+        email: &str,
+        client: &str,
+    ) -> OrderResult<Option<Order>> {
+        let key = format!("guest-lookup:{client}");
+        let limit = self.settings.guest_lookups;
+        if !limit
+            .allows(self.store.database(), &key, now_millis())
+            .await
+            .map_err(StoreError::from)?
+        {
+            return Err(OrderError::TooManyAttempts);
+        }
+        let Ok(email) = Email::parse(email) else {
+            return Ok(None);
+        };
+        let order = self.store.order_by_number(number.trim()).await?;
+        Ok(order.filter(|order| {
+            is_guest(&order.customer_id) && order.email.eq_ignore_ascii_case(email.as_str())
+        }))
     }
 
     /// Cancels an order (customers until fulfilment, admins until delivery): the stock goes

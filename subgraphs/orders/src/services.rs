@@ -12,6 +12,7 @@ use serde_json::{json, Value};
 use web::client::{ServiceClient, ServiceError};
 
 use crate::config::ServiceUrls;
+use crate::domain::buyer::CartHolder;
 use events::orders::ShippingMethod;
 
 #[derive(Debug, thiserror::Error)]
@@ -29,6 +30,14 @@ pub enum CallError {
 }
 
 pub type CallResult<T> = Result<T, CallError>;
+
+/// Carts' arguments naming whose cart it is.
+fn holder_variables(holder: &CartHolder) -> Value {
+    match holder {
+        CartHolder::User(id) => json!({ "userId": id }),
+        CartHolder::Guest(token) => json!({ "cartToken": token }),
+    }
+}
 
 fn read<T: serde::de::DeserializeOwned>(service: &'static str, value: Value) -> CallResult<T> {
     serde_json::from_value(value).map_err(|e| CallError::Unreadable {
@@ -155,11 +164,13 @@ pub struct ShippingRate {
 /// work once. [`HttpServices`] calls the real services; tests of orders alone use fakes.
 #[async_trait::async_trait]
 pub trait Services: Send + Sync {
-    /// The customer's cart lines if `cart_id` is their cart; `None` for any other cart.
-    async fn cart(&self, customer_id: &str, cart_id: &str) -> CallResult<Option<Vec<CartLine>>>;
+    /// The holder's cart lines if `cart_id` is their cart; `None` for any other cart (or an
+    /// expired guest cart).
+    async fn cart(&self, holder: &CartHolder, cart_id: &str) -> CallResult<Option<Vec<CartLine>>>;
 
-    /// Takes the bought variants out of the customer's cart (harmless to repeat).
-    async fn clear_cart_lines(&self, customer_id: &str, variant_ids: &[String]) -> CallResult<()>;
+    /// Takes the bought variants out of the cart (harmless to repeat).
+    async fn clear_cart_lines(&self, holder: &CartHolder, variant_ids: &[String])
+        -> CallResult<()>;
 
     /// An active customer's email and address book; `None` for an unknown or disabled account.
     async fn customer(&self, customer_id: &str) -> CallResult<Option<Customer>>;
@@ -234,14 +245,17 @@ impl HttpServices {
 
 #[async_trait::async_trait]
 impl Services for HttpServices {
-    async fn cart(&self, customer_id: &str, cart_id: &str) -> CallResult<Option<Vec<CartLine>>> {
+    async fn cart(&self, holder: &CartHolder, cart_id: &str) -> CallResult<Option<Vec<CartLine>>> {
+        let mut variables = holder_variables(holder);
+        variables["cartId"] = json!(cart_id);
         let data = self
             .client
             .query(
                 &self.urls.carts,
-                "query($u: ID!, $c: ID!) { checkoutCart(userId: $u, cartId: $c) {
+                "query($userId: ID, $cartToken: String, $cartId: ID!) {
+                    checkoutCart(userId: $userId, cartToken: $cartToken, cartId: $cartId) {
                     lines { variantId productId quantity } } }",
-                json!({ "u": customer_id, "c": cart_id }),
+                variables,
             )
             .await?;
         let cart = &data["checkoutCart"];
@@ -251,12 +265,18 @@ impl Services for HttpServices {
         Ok(Some(read("carts", cart["lines"].clone())?))
     }
 
-    async fn clear_cart_lines(&self, customer_id: &str, variant_ids: &[String]) -> CallResult<()> {
+    async fn clear_cart_lines(
+        &self,
+        holder: &CartHolder,
+        variant_ids: &[String],
+    ) -> CallResult<()> {
+        let mut input = holder_variables(holder);
+        input["variantIds"] = json!(variant_ids);
         self.client
             .query(
                 &self.urls.carts,
                 "mutation($i: RemoveCheckedOutLinesInput!) { removeCheckedOutLines(input: $i) }",
-                json!({ "i": { "userId": customer_id, "variantIds": variant_ids } }),
+                json!({ "i": input }),
             )
             .await?;
         Ok(())

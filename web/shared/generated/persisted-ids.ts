@@ -36,6 +36,8 @@ export const persistedIds: Record<string, string> = {
   "FailedNotifications": "88d3d698ea7382c29267e9ecff03efe235ee6ebb2c1989fdda20d3d9ee8b295f",
   "FulfilOrder": "2df3c55eb417683d9ef4aba0b1543ba6e6ab946c6c376c5e972b1bc340e0f57e",
   "GuestCart": "734c372ab9686ff2262baa85fec15d3ff4abb84bd1fba74d8e25d5c952ed68f9",
+  "GuestCheckout": "6bb6cd14480cf467b00b8ade06c7e5df96ffb0cefe22284b95003df54017839a",
+  "GuestOrder": "389278ed7dc4a3fc86739b8022deb87c9f3fd722135e7bc6f31782487f79a816",
   "Home": "aff1382cddc394c7917f19b867764bee49a196ae8e00fbc9b01e778517e6cb04",
   "ImportProducts": "200e75455e34d7f23790bbb4116a8a94f4584362b31aa07581e50ec5dff674f8",
   "Login": "9597060a36f3d010da1b0946abcd96549b1eb75e5b4c1d67a103505e41a4782f",

@@ -120,9 +120,14 @@ function CartView({ cart, cartToken }: { cart: CartData | null | undefined; cart
       <p>
         Subtotal ({cart.itemCount} items): <strong><Money value={cart.subtotal} /></strong>
       </p>
-      <Link href={session ? "/checkout" : "/signin?next=/checkout"}>
-        {session ? "Go to checkout" : "Sign in to check out"}
-      </Link>
+      {session ? (
+        <Link href="/checkout">Go to checkout</Link>
+      ) : (
+        <p>
+          <Link href="/signin?next=/checkout">Sign in to check out</Link> or{" "}
+          <Link href="/checkout">Check out as a guest</Link>
+        </p>
+      )}
     </>
   );
 }

@@ -1,4 +1,5 @@
-// Checkout: an address from the book or a new one, the carriers' prices for it, a card, and
+// Checkout, signed in or as a guest (an email instead of an account, the guest cart by its
+// token): an address from the book or a new one, the carriers' prices for it, a card, and
 // the shop's preview of what will be charged (lines, delivery, discounts, tax per rate, total).
 // The order is placed with the preview's token: the shop charges exactly that total, or refuses
 // and names what changed, and the page shows the new preview. The idempotency key is kept until
@@ -12,6 +13,8 @@ import {
   CheckoutDocument,
   CheckoutPageDocument,
   CheckoutPreviewDocument,
+  GuestCartDocument,
+  GuestCheckoutDocument,
   RemovePromotionCodeDocument,
   ShippingRatesDocument,
   type AddressInput,
@@ -22,6 +25,8 @@ import { useIdempotencyKey } from "../../shared/idempotency";
 import { useSession } from "../../shared/provider";
 import { Totals } from "../../shared/Totals";
 import { ErrorMessage, Field, Money, Query, UserErrors } from "../../shared/ui";
+import { guestCartToken } from "../cart";
+import { GuestOrderView, type GuestOrder } from "./OrderStatus";
 
 
 /** The built-in test processor's card tokens (a real shop gets one from its provider's form). */
@@ -36,37 +41,83 @@ const EMPTY_ADDRESS: AddressInput = { fullName: "", line1: "", city: "", postalC
 
 export function CheckoutPage() {
   const { session } = useSession();
-  const [result, refetch] = useQuery({ query: CheckoutPageDocument, pause: !session });
-  if (!session) return <Redirect to="/signin?next=/checkout" />;
+  return session ? <CustomerCheckout /> : <GuestCheckout />;
+}
+
+function CustomerCheckout() {
+  const [result, refetch] = useQuery({ query: CheckoutPageDocument });
   return (
     <Query result={result} what="your checkout" retry={() => refetch({ requestPolicy: "network-only" })}>
       {(data) =>
-        !data.me?.cart || data.me.cart.itemCount === 0 ? (
-          <>
-            <h1>Checkout</h1>
-            <p>Your cart is empty.</p>
-            <Link href="/">Continue shopping</Link>
-          </>
+        !data.me ? (
+          <Redirect to="/signin?next=/checkout" />
+        ) : !data.me.cart || data.me.cart.itemCount === 0 ? (
+          <EmptyCart />
         ) : (
-          <CheckoutForm me={data.me} cart={data.me.cart} />
+          <CheckoutForm addresses={data.me.addresses} cart={data.me.cart} cartToken={null} />
         )
       }
     </Query>
   );
 }
 
+/** A guest checks out the guest cart of this browser with an email instead of an account. */
+function GuestCheckout() {
+  const cartToken = guestCartToken();
+  const [result, refetch] = useQuery({
+    query: GuestCartDocument,
+    variables: { cartToken: cartToken ?? "" },
+    pause: !cartToken,
+  });
+  if (!cartToken) return <EmptyCart />;
+  return (
+    <Query result={result} what="your checkout" retry={() => refetch({ requestPolicy: "network-only" })}>
+      {(data) =>
+        !data.guestCart || data.guestCart.itemCount === 0 ? (
+          <EmptyCart />
+        ) : (
+          <CheckoutForm addresses={[]} cart={data.guestCart} cartToken={cartToken} />
+        )
+      }
+    </Query>
+  );
+}
+
+function EmptyCart() {
+  return (
+    <>
+      <h1>Checkout</h1>
+      <p>Your cart is empty.</p>
+      <Link href="/">Continue shopping</Link>
+    </>
+  );
+}
+
 type Me = NonNullable<CheckoutPageQuery["me"]>;
 
-function CheckoutForm({ me, cart }: { me: Me; cart: NonNullable<Me["cart"]> }) {
+/** The form for a customer's cart (`cartToken` null) or a guest cart (with its token). */
+function CheckoutForm({
+  addresses,
+  cart,
+  cartToken,
+}: {
+  addresses: Me["addresses"];
+  cart: NonNullable<Me["cart"]>;
+  cartToken: string | null;
+}) {
   const [, navigate] = useLocation();
-  const [addressId, setAddressId] = useState<string>(me.addresses[0]?.id ?? "new");
+  const [addressId, setAddressId] = useState<string>(addresses[0]?.id ?? "new");
+  const [email, setEmail] = useState("");
+  const [placed, setPlaced] = useState<GuestOrder | null>(null);
   const [address, setAddress] = useState<AddressInput>(EMPTY_ADDRESS);
   const [rateChoice, setRateChoice] = useState<string>("");
   const [card, setCard] = useState(TEST_CARDS[0].token);
   const [billingSame, setBillingSame] = useState(true);
   const [billing, setBilling] = useState<AddressInput>(EMPTY_ADDRESS);
   const [note, setNote] = useState("");
-  const [checkout, submit] = useMutation(CheckoutDocument);
+  const [customerCheckout, submitCustomer] = useMutation(CheckoutDocument);
+  const [guestCheckout, submitGuest] = useMutation(GuestCheckoutDocument);
+  const checkout = cartToken ? guestCheckout : customerCheckout;
   const { key, answered } = useIdempotencyKey("checkout");
 
   const chosenAddress: AddressInput | null =
@@ -74,7 +125,7 @@ function CheckoutForm({ me, cart }: { me: Me; cart: NonNullable<Me["cart"]> }) {
       ? address.fullName && address.line1 && address.city && address.postalCode && address.countryCode
         ? address
         : null
-      : stripAddress(me.addresses.find((a) => a.id === addressId));
+      : stripAddress(addresses.find((a) => a.id === addressId));
   const lines = cart.lines.map((line) => ({
     productId: line.product.id,
     variantId: line.variant.id,
@@ -97,6 +148,7 @@ function CheckoutForm({ me, cart }: { me: Me; cart: NonNullable<Me["cart"]> }) {
     variables: {
       input: {
         cartId: cart.id,
+        cartToken,
         ...(addressId === "new" ? { shippingAddress: ratesAddress ?? EMPTY_ADDRESS } : { addressId }),
         shippingMethod,
       },
@@ -113,29 +165,32 @@ function CheckoutForm({ me, cart }: { me: Me; cart: NonNullable<Me["cart"]> }) {
     !preview.fetching &&
     !!preview.data?.checkoutPreview.userErrors.some((e) => e.code === "SERVICE_UNAVAILABLE");
   useEffect(() => {
+    // An answer starts the count again for the next failure.
+    if (shown && !previewUnavailable && previewRetries > 0) setPreviewRetries(0);
     if (!previewUnavailable || previewRetries >= 3) return;
     const timer = setTimeout(() => {
       setPreviewRetries((n) => n + 1);
       refetchPreview({ requestPolicy: "network-only" });
     }, 1000);
     return () => clearTimeout(timer);
-  }, [previewUnavailable, previewRetries, refetchPreview]);
+  }, [shown, previewUnavailable, previewRetries, refetchPreview]);
 
   const placeOrder = async (event: FormEvent) => {
     event.preventDefault();
     if (!chosenAddress) return;
-    const answer = await submit({
-      input: {
-        cartId: cart.id,
-        ...(addressId === "new" ? { shippingAddress: chosenAddress } : { addressId }),
-        shippingMethod,
-        paymentToken: card,
-        idempotencyKey: key,
-        previewToken: shown?.token,
-        billingAddress: billingSame ? null : billing,
-        note: note.trim() || null,
-      },
-    });
+    const input = {
+      cartId: cart.id,
+      ...(addressId === "new" ? { shippingAddress: chosenAddress } : { addressId }),
+      shippingMethod,
+      paymentToken: card,
+      idempotencyKey: key,
+      previewToken: shown?.token,
+      billingAddress: billingSame ? null : billing,
+      note: note.trim() || null,
+    };
+    const answer = cartToken
+      ? await submitGuest({ input: { ...input, cartToken, email: email.trim() } })
+      : await submitCustomer({ input });
     // Without an answer the order may exist: keep the key, so pressing again finds it.
     if (answer.error?.networkError || !answer.data) return;
     answered();
@@ -145,17 +200,46 @@ function CheckoutForm({ me, cart }: { me: Me; cart: NonNullable<Me["cart"]> }) {
     }
     const order = answer.data.checkout.order;
     if (order && order.status !== "FAILED" && !answer.data.checkout.userErrors.length) {
-      navigate(`/account/orders/${order.id}?placed=1`);
+      if (cartToken) setPlaced(order as GuestOrder);
+      else navigate(`/account/orders/${order.id}?placed=1`);
     }
   };
 
   const payload = checkout.data?.checkout;
+  // A guest's order view has no payment: a failed order without a userError was declined.
+  const declined =
+    payload?.order?.status === "FAILED" &&
+    (payload.userErrors.length === 0 || customerCheckout.data?.checkout.order?.payment?.status === "FAILED");
+  if (placed) {
+    return (
+      <>
+        <h1>Thank you for your order</h1>
+        <p role="status">
+          Your order <strong data-testid="order-number">{placed.number}</strong> is placed. We sent a confirmation to{" "}
+          {placed.email}. Find it any time on <Link href="/order-status">Order status</Link> with its number and your
+          email.
+        </p>
+        <GuestOrderView order={placed} />
+      </>
+    );
+  }
   return (
     <form onSubmit={placeOrder}>
       <h1>Checkout</h1>
+      {cartToken && (
+        <section aria-labelledby="contact">
+          <h2 id="contact">Contact</h2>
+          <p>
+            Checking out as a guest. <Link href="/signin?next=/checkout">Sign in</Link> to use your address book.
+          </p>
+          <Field label="Email for your confirmation">
+            <input type="email" required autoComplete="email" value={email} onChange={(e) => setEmail(e.target.value)} />
+          </Field>
+        </section>
+      )}
       <section aria-labelledby="ship-to">
         <h2 id="ship-to">Shipping address</h2>
-        {me.addresses.map((a) => (
+        {addresses.map((a) => (
           <label key={a.id} style={{ display: "block" }}>
             <input type="radio" name="address" checked={addressId === a.id} onChange={() => setAddressId(a.id)} />{" "}
             {a.fullName}, {a.line1}, {a.postalCode} {a.city}, {a.countryCode}
@@ -210,6 +294,7 @@ function CheckoutForm({ me, cart }: { me: Me; cart: NonNullable<Me["cart"]> }) {
       </section>
       <PromotionCodes
         cartId={cart.id}
+        cartToken={cartToken}
         codes={shown?.promotionCodes ?? []}
         onChange={() => refetchPreview({ requestPolicy: "network-only" })}
       />
@@ -241,12 +326,12 @@ function CheckoutForm({ me, cart }: { me: Me; cart: NonNullable<Me["cart"]> }) {
       <UserErrors errors={payload?.userErrors} />
       {payload?.order?.status === "FAILED" && (
         <p className="error" role="alert">
-          {payload.order.payment?.status === "FAILED" || payload.userErrors.length === 0
+          {declined
             ? "Your payment did not go through and nothing was charged. Choose another card and try again."
             : "Your order could not be placed. Nothing was charged."}
         </p>
       )}
-      <button type="submit" disabled={!chosenAddress || !previewCurrent || checkout.fetching}>
+      <button type="submit" disabled={!chosenAddress || !previewCurrent || checkout.fetching || (!!cartToken && !email.trim())}>
         {checkout.fetching ? "Placing your order…" : "Place order"}
       </button>
     </form>
@@ -258,13 +343,23 @@ function CheckoutForm({ me, cart }: { me: Me; cart: NonNullable<Me["cart"]> }) {
  * or the shop says why not; each applied one can be removed. It sits inside the checkout's
  * form, so Enter applies the code rather than placing the order.
  */
-function PromotionCodes({ cartId, codes, onChange }: { cartId: string; codes: readonly string[]; onChange: () => void }) {
+function PromotionCodes({
+  cartId,
+  cartToken,
+  codes,
+  onChange,
+}: {
+  cartId: string;
+  cartToken: string | null;
+  codes: readonly string[];
+  onChange: () => void;
+}) {
   const [code, setCode] = useState("");
   const [applied, apply] = useMutation(ApplyPromotionCodeDocument);
   const [removed, remove] = useMutation(RemovePromotionCodeDocument);
   const submit = async () => {
     if (!code.trim()) return;
-    const answer = await apply({ input: { cartId, code } });
+    const answer = await apply({ input: { cartId, cartToken, code } });
     if (answer.data?.applyPromotionCode.codes) {
       setCode("");
       onChange();
@@ -302,7 +397,7 @@ function PromotionCodes({ cartId, codes, onChange }: { cartId: string; codes: re
                 className="secondary"
                 aria-label={`Remove code ${applied}`}
                 onClick={async () => {
-                  await remove({ input: { cartId, code: applied } });
+                  await remove({ input: { cartId, cartToken, code: applied } });
                   onChange();
                 }}
               >

@@ -1,7 +1,7 @@
 //! Registration, login, token refresh and logout.
 
 use async_graphql::{Context, InputObject, Object, SimpleObject};
-use kit::server::ClientAddress;
+use kit::server::client_address;
 
 use super::{payload, service, user_error, AccountUserError, User};
 use crate::service::{AccountResult, Session};
@@ -65,13 +65,6 @@ fn auth_payload(result: AccountResult<Session>) -> async_graphql::Result<AuthPay
 
 #[derive(Default)]
 pub struct SessionMutation;
-
-/// The address the request came from (the router's word for it, else the peer).
-fn client_address<'a>(ctx: &'a Context<'_>) -> &'a str {
-    ctx.data_opt::<ClientAddress>()
-        .map(|c| c.0.as_str())
-        .unwrap_or("unknown")
-}
 
 #[Object]
 impl SessionMutation {

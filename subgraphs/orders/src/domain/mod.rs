@@ -1,5 +1,6 @@
 //! Order rules, without storage or GraphQL.
 
+pub mod buyer;
 pub mod checkout;
 pub mod number;
 pub mod order;

@@ -123,6 +123,8 @@ pub struct Checkout {
     pub order_id: String,
     pub cart_id: String,
     pub payment_token: Option<String>,
+    /// A guest cart's token while the checkout runs; none for a customer's cart.
+    pub cart_token: Option<String>,
     pub step: Step,
     pub attempts: i64,
     pub failure: Option<Failure>,
@@ -134,6 +136,15 @@ pub struct Checkout {
 }
 
 impl Checkout {
+    /// Whose cart it checks out: the guest cart of its token, else the customer's.
+    pub fn cart_holder(&self, customer_id: &str) -> super::buyer::CartHolder {
+        use super::buyer::CartHolder;
+        match &self.cart_token {
+            Some(token) => CartHolder::Guest(token.clone()),
+            None => CartHolder::User(customer_id.into()),
+        }
+    }
+
     /// The reference its stock is held under.
     pub fn held_as(&self) -> &str {
         self.reservation.as_deref().unwrap_or(&self.order_id)

@@ -6,15 +6,22 @@ use kit::ApiError;
 use tracing::Instrument;
 
 use super::order::Order;
-use super::{service, user_error, viewer, OrderUserError};
+use super::{buyer, service, user_error, OrderUserError};
+use crate::domain::buyer::Buyer;
 use crate::error::OrderError;
 use crate::service::{AddressChoice, CheckoutRequest, OrdersService, QuoteRequest};
 use events::orders::ShippingMethod;
 
 #[derive(InputObject)]
 pub struct CheckoutInput {
-    /// The signed-in customer's cart (`me { cart { id } }`).
+    /// The signed-in customer's cart (`me { cart { id } }`), or the guest cart of `cartToken`.
     pub cart_id: ID,
+    /// A guest cart's token (`createGuestCart`): a guest checkout, without signing in; it needs
+    /// `email` and `shippingAddress`.
+    pub cart_token: Option<String>,
+    /// The guest's email: the confirmation goes there, and the order is found with its number
+    /// and this email (`guestOrder`).
+    pub email: Option<String>,
     /// An address from the customer's address book; or give `shippingAddress`.
     pub address_id: Option<ID>,
     pub shipping_address: Option<AddressInput>,
@@ -84,14 +91,15 @@ pub struct CheckoutMutation;
 impl CheckoutMutation {
     /// Places an order from the cart: prices from the catalog, stock reserved, the payment
     /// taken, the cart emptied of what was bought. Out of stock or a declined payment end the
-    /// order failed with a userError, nothing held and nothing charged.
-    #[graphql(directive = kit::schema::authenticated::apply())]
+    /// order failed with a userError, nothing held and nothing charged. A guest checks out
+    /// with `cartToken` and `email`, at most `ORDERS_GUEST_CHECKOUTS_PER_HOUR` times an hour
+    /// from one client address.
     async fn checkout(
         &self,
         ctx: &Context<'_>,
         input: CheckoutInput,
     ) -> async_graphql::Result<CheckoutPayload> {
-        let customer = viewer(ctx).require_user()?;
+        let buyer = buyer(ctx, input.cart_token, input.email)?;
         let service = service(ctx);
         let quote = quote_request(
             input.cart_id,
@@ -104,8 +112,8 @@ impl CheckoutMutation {
             .map(OrdersService::billing_address)
             .transpose();
         let note = OrdersService::note(input.note);
-        let result = match (quote, billing, note) {
-            (Ok(quote), Ok(billing_address), Ok(note)) => {
+        let result = match (buyer, quote, billing, note) {
+            (Ok(buyer), Ok(quote), Ok(billing_address), Ok(note)) => {
                 let request = CheckoutRequest {
                     quote,
                     payment_token: input.payment_token,
@@ -116,14 +124,21 @@ impl CheckoutMutation {
                 // Its own task: a client that hangs up (or a router that times out) does not
                 // stop a checkout halfway; its result is stored for the client's retry. It
                 // stays in the request's span, so its service calls continue the trace.
-                let (service, customer, key) =
-                    (service.clone(), customer.to_string(), input.idempotency_key);
-                let checkout = async move { service.checkout(&customer, &key, request).await };
+                let (service, key) = (service.clone(), input.idempotency_key);
+                let client = kit::server::client_address(ctx).to_string();
+                let checkout = async move {
+                    if let Buyer::Guest { .. } = buyer {
+                        service.count_guest_checkout(&client).await?;
+                    }
+                    service.checkout(&buyer, &key, request).await
+                };
                 tokio::spawn(checkout.in_current_span())
                     .await
                     .map_err(ApiError::internal)?
             }
-            (Err(error), _, _) | (_, Err(error), _) | (_, _, Err(error)) => Err(error),
+            (Err(error), ..) | (_, Err(error), ..) | (.., Err(error), _) | (.., Err(error)) => {
+                Err(error)
+            }
         };
         let order_id = match result {
             Ok(order_id) => order_id,

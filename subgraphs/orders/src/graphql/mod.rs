@@ -1,6 +1,6 @@
-//! The orders GraphQL API: `Order` (its customer and admins), `User.orders`, checkout, and the
-//! admin's orders list and status changes. Service errors become userErrors or GraphQL errors
-//! here.
+//! The orders GraphQL API: `Order` (its customer and admins), `User.orders`, the checkout
+//! preview and checkout, promotion codes on carts, and the admin's orders list, status changes,
+//! tax settings and promotions. Service errors become userErrors or GraphQL errors here.
 
 mod admin;
 mod cancel;
@@ -16,6 +16,7 @@ use async_graphql::{Context, EmptySubscription, Enum, MergedObject, Schema, Simp
 use kit::schema::dataloader;
 use kit::ApiError;
 
+use crate::domain::buyer::Buyer;
 use crate::domain::checkout::FailureKind;
 use crate::domain::totals::TotalsError;
 use crate::error::OrderError;
@@ -23,6 +24,7 @@ use crate::saga::SagaError;
 use crate::service::OrdersService;
 use crate::store::StoreError;
 use crate::taxes::TaxProviderError;
+use commerce::email::Email;
 use commerce::tax::TaxError;
 pub use order::{DetailLoader, Order};
 
@@ -72,6 +74,8 @@ pub enum OrderErrorCode {
     InvalidTransition,
     Conflict,
     CheckoutRunning,
+    /// Too many guest checkouts from this client address this hour.
+    TooManyAttempts,
     /// Another checkout of the same cart is running (a second tab): nothing was done.
     CartCheckoutRunning,
     /// The cart's lines are priced in different currencies.
@@ -124,6 +128,36 @@ pub(crate) fn service<'a>(ctx: &Context<'a>) -> &'a Arc<OrdersService> {
 
 pub(crate) use kit::access::viewer;
 
+/// Whose cart a checkout, preview or code is for: a guest's when `cart_token` is given (with
+/// `email` when given), else the signed-in customer's. Without either it is `UNAUTHENTICATED`;
+/// a bad email, or a guest cart from a signed-in customer, is a userError.
+pub(crate) fn buyer(
+    ctx: &Context<'_>,
+    cart_token: Option<String>,
+    email: Option<String>,
+) -> Result<Result<Buyer, OrderError>, ApiError> {
+    let viewer = viewer(ctx);
+    let Some(cart_token) = cart_token else {
+        return Ok(Ok(Buyer::Customer(viewer.require_user()?.to_string())));
+    };
+    if viewer.user_id().is_some() {
+        return Ok(Err(OrderError::InvalidInput {
+            field: "cartToken",
+            message: "signed in: move the guest cart into your cart (mergeGuestCart) first",
+        }));
+    }
+    let email = match email.as_deref().map(Email::parse).transpose() {
+        Ok(email) => email,
+        Err(_) => {
+            return Ok(Err(OrderError::InvalidInput {
+                field: "email",
+                message: "is not a valid email address",
+            }))
+        }
+    };
+    Ok(Ok(Buyer::Guest { email, cart_token }))
+}
+
 /// Expected failures become userErrors; anything else is a GraphQL error.
 pub(crate) fn user_error(error: OrderError) -> Result<OrderUserError, ApiError> {
     let field = |path: &[&str]| {
@@ -172,6 +206,7 @@ pub(crate) fn user_error(error: OrderError) -> Result<OrderUserError, ApiError> 
         }
         OrderError::OrderNotFound => (field(&["orderId"]), OrderErrorCode::NotFound),
         OrderError::TaxRateNotFound => (None, OrderErrorCode::NotFound),
+        OrderError::TooManyAttempts => (None, OrderErrorCode::TooManyAttempts),
         // The code the customer gave (or one in their cart, at checkout) does not apply.
         OrderError::PromotionRefused { .. } => (None, OrderErrorCode::PromotionUnavailable),
         OrderError::UnknownCode => (field(&["code"]), OrderErrorCode::UnknownPromotionCode),
@@ -217,4 +252,24 @@ pub(crate) fn user_error(error: OrderError) -> Result<OrderUserError, ApiError> 
         code,
         message: error.to_string(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::taxes::TaxProviderError;
+
+    #[test]
+    fn a_database_too_busy_for_the_tax_rates_is_a_user_error_to_send_again() {
+        let busy = OrderError::from(TaxProviderError::Store(StoreError::Database(
+            sqlx::Error::PoolTimedOut,
+        )));
+        let said = user_error(busy).expect("a userError, not an internal error");
+        assert_eq!(said.code, OrderErrorCode::ServiceUnavailable);
+        let engine_down = OrderError::from(TaxProviderError::Unavailable("refused".into()));
+        assert_eq!(
+            user_error(engine_down).unwrap().code,
+            OrderErrorCode::ServiceUnavailable
+        );
+    }
 }

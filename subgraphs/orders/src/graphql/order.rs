@@ -15,7 +15,9 @@ use super::promotions::AppliedDiscount;
 use super::tax::TaxLine;
 use super::{service, viewer};
 use crate::domain;
+use crate::domain::buyer::is_guest;
 use crate::domain::status::{Actor, OrderStatus as DomainStatus};
+use crate::error::OrderError;
 use crate::service::OrdersService;
 use crate::store::{OrderCursor, OrderFilter, StoreError};
 
@@ -194,10 +196,11 @@ impl Order {
             .collect())
     }
 
-    async fn customer(&self) -> User {
-        User {
+    /// The customer's account; null for a guest's order.
+    async fn customer(&self) -> Option<User> {
+        (!is_guest(&self.order.customer_id)).then(|| User {
             id: ID(self.order.customer_id.clone()),
-        }
+        })
     }
 
     async fn email(&self) -> &str {
@@ -354,6 +357,26 @@ impl OrderQuery {
         Ok(row
             .filter(|row| viewer.is_admin() || row.customer_id == me)
             .map(|order| Order { order }))
+    }
+
+    /// A guest's order by its number and the email it was placed with; null when they do not
+    /// match (a wrong email finds nothing, the same as a number that does not exist). At most
+    /// `ORDERS_GUEST_LOOKUPS_PER_HOUR` lookups an hour from one client address (RATE_LIMITED).
+    async fn guest_order(
+        &self,
+        ctx: &Context<'_>,
+        number: String,
+        email: String,
+    ) -> async_graphql::Result<Option<Order>> {
+        let client = kit::server::client_address(ctx);
+        match service(ctx).guest_order(&number, &email, client).await {
+            Ok(order) => Ok(order.map(|order| Order { order })),
+            Err(OrderError::TooManyAttempts) => Err(ApiError::RateLimited(
+                "too many order lookups from this address; try again in an hour".into(),
+            )
+            .into()),
+            Err(error) => Err(ApiError::internal(error).into()),
+        }
     }
 
     #[graphql(entity)]

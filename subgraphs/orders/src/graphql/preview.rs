@@ -9,7 +9,7 @@ use super::checkout::{quote_request, ShippingMethodInput};
 use super::order::ProductVariant;
 use super::promotions::AppliedDiscount;
 use super::tax::TaxLine;
-use super::{service, user_error, viewer, OrderUserError};
+use super::{buyer, service, user_error, OrderUserError};
 use crate::domain::TaxRate;
 use crate::error::OrderError;
 use crate::service::Quote;
@@ -17,8 +17,12 @@ use crate::services::ShippingRate;
 
 #[derive(InputObject)]
 pub struct CheckoutPreviewInput {
-    /// The signed-in customer's cart.
+    /// The signed-in customer's cart, or the guest cart of `cartToken`.
     pub cart_id: ID,
+    /// A guest cart's token (`createGuestCart`); left out for the signed-in customer's cart.
+    pub cart_token: Option<String>,
+    /// The guest's email, when known: per-customer promotion limits count by it.
+    pub email: Option<String>,
     /// An address from the customer's address book; or give `shippingAddress`.
     pub address_id: Option<ID>,
     pub shipping_address: Option<AddressInput>,
@@ -179,22 +183,21 @@ impl PreviewQuery {
     /// options, discounts and tax. Whatever would stop a checkout (an empty cart, no carrier to
     /// the address) is a userError; a code on the cart that does not apply is a userError
     /// beside the preview (without it), and checkout refuses until it is removed.
-    #[graphql(directive = kit::schema::authenticated::apply())]
     async fn checkout_preview(
         &self,
         ctx: &Context<'_>,
         input: CheckoutPreviewInput,
     ) -> async_graphql::Result<CheckoutPreviewResult> {
-        let customer = viewer(ctx).require_user()?;
+        let buyer = buyer(ctx, input.cart_token, input.email)?;
         let request = quote_request(
             input.cart_id,
             input.address_id,
             input.shipping_address,
             input.shipping_method,
         );
-        let quote = match request {
-            Ok(request) => service(ctx).quote(customer, &request).await,
-            Err(error) => Err(error),
+        let quote = match (buyer, request) {
+            (Ok(buyer), Ok(request)) => service(ctx).quote(&buyer, &request).await,
+            (Err(error), _) | (_, Err(error)) => Err(error),
         };
         let quote = match quote {
             Ok(quote) => quote,

@@ -5,7 +5,7 @@ use async_graphql::{Context, Enum, InputObject, Object, SimpleObject, ID};
 use commerce::money::{CurrencyCode, Money, MoneyObject};
 use commerce::tax::{format_percent, parse_percent, PPM};
 
-use super::{service, user_error, viewer, OrderUserError};
+use super::{buyer, service, user_error, viewer, OrderUserError};
 use crate::domain::promotion::{self, Benefit, Target};
 use crate::error::OrderError;
 use crate::service::NewPromotion;
@@ -166,8 +166,10 @@ pub struct SetPromotionActiveInput {
 
 #[derive(InputObject)]
 pub struct PromotionCodeInput {
-    /// The signed-in customer's cart.
+    /// The signed-in customer's cart, or the guest cart of `cartToken`.
     pub cart_id: ID,
+    /// A guest cart's token (`createGuestCart`); left out for the signed-in customer's cart.
+    pub cart_token: Option<String>,
     pub code: String,
 }
 
@@ -333,35 +335,39 @@ impl PromotionMutation {
         )
     }
 
-    /// Applies a code (any case) to the customer's cart, when it applies to the cart now;
+    /// Applies a code (any case) to the customer's (or guest's) cart, when it applies to the cart now;
     /// previews and checkout check it again. An unknown code, or one that has ended, is used
     /// up, or needs a larger subtotal, is a userError saying so.
-    #[graphql(directive = kit::schema::authenticated::apply())]
     async fn apply_promotion_code(
         &self,
         ctx: &Context<'_>,
         input: PromotionCodeInput,
     ) -> async_graphql::Result<PromotionCodesPayload> {
-        let customer = viewer(ctx).require_user()?;
-        codes_payload(
-            service(ctx)
-                .apply_code(customer, &input.cart_id, &input.code)
-                .await,
-        )
+        let applied = match buyer(ctx, input.cart_token, None)? {
+            Ok(buyer) => {
+                service(ctx)
+                    .apply_code(&buyer, &input.cart_id, &input.code)
+                    .await
+            }
+            Err(error) => Err(error),
+        };
+        codes_payload(applied)
     }
 
-    /// Takes a code off the customer's cart.
-    #[graphql(directive = kit::schema::authenticated::apply())]
+    /// Takes a code off the customer's (or guest's) cart.
     async fn remove_promotion_code(
         &self,
         ctx: &Context<'_>,
         input: PromotionCodeInput,
     ) -> async_graphql::Result<PromotionCodesPayload> {
-        let customer = viewer(ctx).require_user()?;
-        codes_payload(
-            service(ctx)
-                .remove_code(customer, &input.cart_id, &input.code)
-                .await,
-        )
+        let removed = match buyer(ctx, input.cart_token, None)? {
+            Ok(buyer) => {
+                service(ctx)
+                    .remove_code(&buyer, &input.cart_id, &input.code)
+                    .await
+            }
+            Err(error) => Err(error),
+        };
+        codes_payload(removed)
     }
 }

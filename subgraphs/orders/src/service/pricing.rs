@@ -11,6 +11,7 @@ use commerce::tax::{parse_percent, Destination, TaxClass, TaxRule, TaxTable};
 use serde::{Deserialize, Serialize};
 
 use super::{AddressChoice, OrdersService};
+use crate::domain::buyer::Buyer;
 use crate::domain::promotion::{self, Applied, DiscountableLine, Refusal, Target};
 use crate::domain::totals::{self, Discounts, PricedLine, TaxSettings, Totals};
 use crate::error::{OrderError, OrderResult};
@@ -319,24 +320,33 @@ impl OrdersService {
 
     /// Prices the customer's cart for where it goes: the catalog's prices now, shipping's
     /// quotes now, and the shop's tax.
-    pub async fn quote(&self, customer_id: &str, request: &QuoteRequest) -> OrderResult<Quote> {
+    pub async fn quote(&self, buyer: &Buyer, request: &QuoteRequest) -> OrderResult<Quote> {
         let cart = self
             .services
-            .cart(customer_id, &request.cart_id)
+            .cart(&buyer.cart_holder(), &request.cart_id)
             .await?
             .ok_or(OrderError::CartNotFound)?;
         if cart.is_empty() {
             return Err(OrderError::EmptyCart);
         }
-        let customer = self
-            .services
-            .customer(customer_id)
-            .await?
-            .ok_or(OrderError::UnknownCustomer)?;
+        // A guest has no address book; the email is theirs to give (a preview may not have it).
+        let (email, book) = match buyer {
+            Buyer::Customer(id) => {
+                let customer = self
+                    .services
+                    .customer(id)
+                    .await?
+                    .ok_or(OrderError::UnknownCustomer)?;
+                (customer.email, customer.addresses)
+            }
+            Buyer::Guest { email, .. } => (
+                email.as_ref().map_or("", |e| e.as_str()).to_string(),
+                Vec::new(),
+            ),
+        };
         let address = match &request.address {
             AddressChoice::New(address) => address.clone(),
-            AddressChoice::Book(id) => customer
-                .addresses
+            AddressChoice::Book(id) => book
                 .iter()
                 .find(|a| &a.id == id)
                 .map(|a| a.address.clone())
@@ -361,7 +371,12 @@ impl OrdersService {
             .collect();
         let codes = self.store.cart_codes(&request.cart_id).await?;
         let (applied, refused) = self
-            .promotions(customer_id, &codes, &lines, shipping.price)
+            .promotions(
+                buyer.customer_id().as_deref(),
+                &codes,
+                &lines,
+                shipping.price,
+            )
             .await?;
         let discounts = Discounts {
             lines: (0..priced.len())
@@ -381,7 +396,7 @@ impl OrdersService {
             .await?;
         let totals = untaxed.with_tax(tax, settings.prices)?;
         Ok(Quote {
-            email: customer.email,
+            email,
             address,
             lines,
             shipping_options,
@@ -395,10 +410,11 @@ impl OrdersService {
 
     /// The promotions an order of `lines` shipped for `shipping` gets (the active automatic
     /// ones and those of `codes`, by the stacking rule), and the codes that do not apply with
-    /// why.
+    /// why. The customer's earlier uses count against per-customer limits; a guest who has not
+    /// given an email yet has none counted until checkout, which needs it.
     pub(super) async fn promotions(
         &self,
-        customer_id: &str,
+        customer_id: Option<&str>,
         codes: &[String],
         lines: &[QuotedLine],
         shipping: Money,
@@ -408,7 +424,10 @@ impl OrdersService {
             return Ok((Vec::new(), Vec::new()));
         }
         let ids: Vec<String> = promotions.iter().map(|p| p.id.clone()).collect();
-        let uses = self.store.customer_uses(customer_id, &ids).await?;
+        let uses = match customer_id {
+            Some(customer_id) => self.store.customer_uses(customer_id, &ids).await?,
+            None => Vec::new(),
+        };
         // Which collections hold the products costs the catalog a look at every collection's
         // rule: asked only when a promotion is for collections.
         let for_collections = promotions

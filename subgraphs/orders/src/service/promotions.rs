@@ -5,6 +5,7 @@ use commerce::money::{CurrencyCode, Money};
 use primitives::time::now_millis;
 
 use super::OrdersService;
+use crate::domain::buyer::Buyer;
 use crate::domain::promotion::{Benefit, Promotion, Target};
 use crate::error::{OrderError, OrderResult};
 use crate::store::StoreError;
@@ -142,18 +143,18 @@ impl OrdersService {
             .ok_or(OrderError::PromotionNotFound)
     }
 
-    /// Applies a code to the customer's cart when it applies to the cart as it is now; the
+    /// Applies a code to the buyer's cart when it applies to the cart as it is now; the
     /// cart's codes.
     pub async fn apply_code(
         &self,
-        customer_id: &str,
+        buyer: &Buyer,
         cart_id: &str,
         raw: &str,
     ) -> OrderResult<Vec<String>> {
         let code = normalize_code(raw)?;
         let cart = self
             .services
-            .cart(customer_id, cart_id)
+            .cart(&buyer.cart_holder(), cart_id)
             .await?
             .ok_or(OrderError::CartNotFound)?;
         let mut codes = self.store.cart_codes(cart_id).await?;
@@ -183,7 +184,12 @@ impl OrdersService {
             currency: lines[0].variant.price.currency,
         };
         let (_, refused) = self
-            .promotions(customer_id, std::slice::from_ref(&code), &lines, shipping)
+            .promotions(
+                buyer.customer_id().as_deref(),
+                std::slice::from_ref(&code),
+                &lines,
+                shipping,
+            )
             .await?;
         if let Some((_, reason)) = refused.into_iter().find(|(c, _)| *c == code) {
             return Err(OrderError::PromotionRefused { name: code, reason });
@@ -194,16 +200,16 @@ impl OrdersService {
         Ok(codes)
     }
 
-    /// Takes a code off the customer's cart; the cart's codes.
+    /// Takes a code off the buyer's cart; the cart's codes.
     pub async fn remove_code(
         &self,
-        customer_id: &str,
+        buyer: &Buyer,
         cart_id: &str,
         raw: &str,
     ) -> OrderResult<Vec<String>> {
         let code = normalize_code(raw)?;
         self.services
-            .cart(customer_id, cart_id)
+            .cart(&buyer.cart_holder(), cart_id)
             .await?
             .ok_or(OrderError::CartNotFound)?;
         self.store.remove_cart_code(cart_id, &code).await?;

@@ -1,5 +1,6 @@
-//! Order storage (PostgreSQL and SQLite): orders with their lines and status history, and each
-//! order's checkout saga. Rows are parsed into domain values here, once; a stored value that does
+//! Order storage (PostgreSQL and SQLite): orders with their lines, tax lines, discounts and status
+//! history, each order's checkout saga, the shop's tax settings and rates (`tax.rs`), and
+//! promotions with the uses orders hold (`promotions.rs`). Rows are parsed into domain values here, once; a stored value that does
 //! not parse is `StoreError::Corrupt`, never a default.
 
 use commerce::money::CurrencyCode;
@@ -98,7 +99,8 @@ const LINE_COLUMNS: &str = "order_id, position, product_id, sku, name, unit_pric
     quantity, line_total_minor, variant_id, variant_title, discount_minor, tax_minor, \
     tax_rate_ppm, tax_name";
 const CHECKOUT_COLUMNS: &str =
-    "order_id, cart_id, payment_token, step, attempts, failure, lease_until, reservation";
+    "order_id, cart_id, payment_token, cart_token, step, attempts, failure, lease_until, \
+    reservation";
 
 fn corrupt(id: &str, what: impl Into<String>) -> StoreError {
     StoreError::Corrupt {
@@ -222,6 +224,7 @@ fn checkout(row: &AnyRow) -> StoreResult<Checkout> {
     Ok(Checkout {
         cart_id: row.try_get("cart_id")?,
         payment_token: row.try_get("payment_token")?,
+        cart_token: row.try_get("cart_token")?,
         step: Step::parse(&step).ok_or_else(|| corrupt(&order_id, format!("step {step:?}")))?,
         attempts: row.try_get("attempts")?,
         failure: failure
@@ -248,13 +251,15 @@ impl OrderStore {
         &self.db
     }
 
-    /// Creates the order (pending), its lines and first history entry, and its checkout at the
-    /// reserve step, leased to `owner` until `lease_until`; nothing when another checkout of the
-    /// cart is running (`CartBusy`).
+    /// Creates the order (pending), its lines, tax lines and discounts (taking one use of each
+    /// promotion), its first history entry, and its checkout at the reserve step, leased to
+    /// `owner` until `lease_until`; nothing when another checkout of the cart is running
+    /// (`CartBusy`) or a promotion has no use left (`PromotionUsedUp`).
     pub async fn create(
         &self,
         priced: &PricedOrder,
         cart_id: &str,
+        cart_token: Option<&str>,
         payment_token: &str,
         owner: &str,
         lease_until: i64,
@@ -358,8 +363,8 @@ impl OrderStore {
         .await?;
         let started = sqlx::query(
             "INSERT INTO checkouts (order_id, cart_id, payment_token, step, attempts, failure, \
-             lease_owner, lease_until, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, 0, NULL, $5, $6, $7, $7)",
+             lease_owner, lease_until, created_at, updated_at, cart_token) \
+             VALUES ($1, $2, $3, $4, 0, NULL, $5, $6, $7, $7, $8)",
         )
         .bind(&order.id)
         .bind(cart_id)
@@ -368,6 +373,7 @@ impl OrderStore {
         .bind(owner)
         .bind(lease_until)
         .bind(order.created_at)
+        .bind(cart_token)
         .execute(&mut *tx)
         .await;
         match started {
@@ -385,7 +391,7 @@ impl OrderStore {
     }
 
     /// Removes an order whose checkout `owner` created and has not started (nothing reserved,
-    /// charged or published yet).
+    /// charged or published yet); the uses of promotions it held go back.
     pub async fn withdraw(&self, order_id: &str, owner: &str) -> StoreResult<()> {
         let mut tx = self.db.begin().await?;
         let removed = sqlx::query(
@@ -486,6 +492,7 @@ impl OrderStore {
             "UPDATE checkouts SET step = $1, attempts = 0, \
              failure = COALESCE($2, failure), \
              payment_token = CASE WHEN $3 = 1 THEN NULL ELSE payment_token END, \
+             cart_token = CASE WHEN $1 = 'done' THEN NULL ELSE cart_token END, \
              updated_at = $4, reservation = COALESCE($8, reservation) \
              WHERE order_id = $5 AND lease_owner = $6 AND step = $7",
         )
@@ -626,6 +633,17 @@ impl OrderStore {
         outbox::append(&mut tx, event).await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    /// The order with this number (e.g. SO-261201-7K3QJ9M2), if any.
+    pub async fn order_by_number(&self, number: &str) -> StoreResult<Option<Order>> {
+        let row = sqlx::query(&format!(
+            "SELECT {ORDER_COLUMNS} FROM orders WHERE number = $1"
+        ))
+        .bind(number)
+        .fetch_optional(self.db.pool())
+        .await?;
+        row.as_ref().map(order).transpose()
     }
 
     pub async fn orders_by_ids(&self, ids: &[String]) -> StoreResult<Vec<Order>> {

@@ -436,7 +436,7 @@ async fn orphaned_checkout(app: &TestApp<Orders>) -> String {
         .subgraph
         .service
         .store
-        .create(&placed, CART, "tok_visa", "died", lease_over)
+        .create(&placed, CART, None, "tok_visa", "died", lease_over)
         .await
         .unwrap();
     assert_eq!(created, orders::store::Created::Started);

@@ -8,6 +8,7 @@ use std::sync::Mutex;
 use commerce::address::Address;
 use commerce::money::{CurrencyCode, Money};
 use events::orders::ShippingMethod;
+use orders::domain::buyer::CartHolder;
 use orders::services::{
     BookAddress, CallError, CallResult, CartLine, CatalogVariant, ChargeFinding, Customer,
     OrderPayment, PaymentState, Reserved, Services, Settle, Settled, ShippingRate,
@@ -34,7 +35,7 @@ pub struct Charge {
 
 #[derive(Default)]
 pub struct World {
-    /// By (customer, cart id).
+    /// By (customer id or guest cart token, cart id).
     pub carts: HashMap<(String, String), Vec<CartLine>>,
     pub customers: HashMap<String, Customer>,
     /// By variant id.
@@ -78,6 +79,14 @@ impl FakeServices {
     }
 }
 
+/// A user's id, or a guest cart's token: the fake carts' key.
+fn owner(holder: &CartHolder) -> &str {
+    match holder {
+        CartHolder::User(id) => id,
+        CartHolder::Guest(token) => token,
+    }
+}
+
 pub fn usd(minor_units: i64) -> Money {
     Money {
         minor_units,
@@ -110,17 +119,21 @@ pub fn customer(email: &str, address_id: &str) -> Customer {
 
 #[async_trait::async_trait]
 impl Services for FakeServices {
-    async fn cart(&self, customer_id: &str, cart_id: &str) -> CallResult<Option<Vec<CartLine>>> {
+    async fn cart(&self, holder: &CartHolder, cart_id: &str) -> CallResult<Option<Vec<CartLine>>> {
         self.call("cart")?;
-        let key = (customer_id.to_string(), cart_id.to_string());
+        let key = (owner(holder).to_string(), cart_id.to_string());
         Ok(self.with(|w| w.carts.get(&key).cloned()))
     }
 
-    async fn clear_cart_lines(&self, customer_id: &str, variant_ids: &[String]) -> CallResult<()> {
+    async fn clear_cart_lines(
+        &self,
+        holder: &CartHolder,
+        variant_ids: &[String],
+    ) -> CallResult<()> {
         self.call("clear_cart_lines")?;
         self.with(|w| {
-            for ((owner, _), lines) in w.carts.iter_mut() {
-                if owner == customer_id {
+            for ((owner_key, _), lines) in w.carts.iter_mut() {
+                if owner_key == owner(holder) {
                     lines.retain(|l| !variant_ids.contains(&l.variant_id));
                 }
             }

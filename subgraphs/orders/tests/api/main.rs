@@ -4,6 +4,7 @@
 mod alone;
 mod checkout;
 mod fakes;
+mod guests;
 mod promotions;
 mod store_contract;
 mod taxes;

@@ -42,7 +42,7 @@ async fn embedded_shop(quantity: i64) -> (TestApp<Orders>, Arc<FakeServices>) {
     start_with(true, 10_000, quantity, &[]).await
 }
 
-async fn create(app: &TestApp<Orders>, input: Value) -> Value {
+pub(crate) async fn create(app: &TestApp<Orders>, input: Value) -> Value {
     let admin = app.tokens.admin("usr_admin");
     let created = app
         .data(CREATE, json!({ "input": input }), Some(&admin))

@@ -73,7 +73,14 @@ async fn of_twenty_checkouts_of_one_cart_started_at_once_exactly_one_runs() {
             tokio::spawn(async move {
                 let placed = new_order(&cart);
                 let created = store
-                    .create(&placed, &cart, "tok_visa", &format!("owner-{i}"), lease)
+                    .create(
+                        &placed,
+                        &cart,
+                        None,
+                        "tok_visa",
+                        &format!("owner-{i}"),
+                        lease,
+                    )
                     .await
                     .unwrap();
                 (placed.order.id, created)
@@ -113,7 +120,7 @@ async fn a_checkout_has_one_lease_holder_until_its_lease_runs_out() {
         // Created with a lease that has run out already: anyone may take it over.
         let expired = now_millis() - 1;
         let created = store
-            .create(&placed, &cart, "tok_visa", "crashed", expired)
+            .create(&placed, &cart, None, "tok_visa", "crashed", expired)
             .await
             .unwrap();
         assert_eq!(created, Created::Started);
@@ -151,7 +158,7 @@ async fn a_withdrawn_order_leaves_nothing_and_frees_its_cart() {
         let order = &placed.order;
         let lease = now_millis() + 30_000;
         store
-            .create(&placed, &cart, "tok_visa", "owner", lease)
+            .create(&placed, &cart, None, "tok_visa", "owner", lease)
             .await
             .unwrap();
         // Only its creator withdraws it.
@@ -173,7 +180,7 @@ async fn a_withdrawn_order_leaves_nothing_and_frees_its_cart() {
         // The cart can be checked out again.
         let again = new_order(&cart);
         let created = store
-            .create(&again, &cart, "tok_visa", "owner", lease)
+            .create(&again, &cart, None, "tok_visa", "owner", lease)
             .await
             .unwrap();
         assert_eq!(created, Created::Started);
@@ -272,7 +279,14 @@ async fn an_orders_taxes_and_the_shops_tax_rates_read_back_as_written() {
             net_minor: 2_017,
         }];
         store
-            .create(&placed, &cart, "tok_visa", "owner", now_millis() + 30_000)
+            .create(
+                &placed,
+                &cart,
+                None,
+                "tok_visa",
+                "owner",
+                now_millis() + 30_000,
+            )
             .await
             .unwrap();
         let ids = [placed.order.id.clone()];

@@ -1,10 +1,13 @@
+//! Email addresses as the shop takes them: an account's login, a guest's contact.
+
 use std::str::FromStr;
 
 #[derive(Debug, thiserror::Error, PartialEq)]
 #[error("{0:?} is not a valid email address")]
 pub struct InvalidEmail(pub String);
 
-/// A syntactically valid email address, trimmed and lower-cased (the login identity).
+/// A syntactically valid email address, trimmed and lower-cased (an account's login identity,
+/// a guest's contact).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Email(String);
 
