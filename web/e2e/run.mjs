@@ -3,7 +3,8 @@
 // it; bad input (wrong password, expired session, declined card, out of stock, the network
 // failing mid-checkout); an admin creates and restocks a product, uploads an image of one of its variants, refunds the order, edits a
 // template, manages an API client and publishes the review; a guest buys with a promotion code
-// and an email and finds the order with its number and that email. Every storefront page passes
+// and an email and finds the order with its number and that email; a customer confirms a payment
+// with their bank (3-D Secure) and the order turns paid. Every storefront page passes
 // axe-core without serious or critical violations. `launcher/tests/browser.rs` starts the shop
 // and runs this; by hand:
 // `SHOP_URL=http://127.0.0.1:4000 node e2e/run.mjs` (set SHIPPING_SIMULATOR_STEP_SECS=1 on the shop).
@@ -795,6 +796,51 @@ async function guestBuysWithACode(browser, product, code) {
   await page.context().close();
 }
 
+/**
+ * A customer pays with a card whose bank asks them to confirm (3-D Secure): checkout sends them
+ * to the bank's page, they complete the check, and back on the order's page it turns paid.
+ */
+async function threeDSecureCheckout(browser, product) {
+  const page = await (await newContext(browser)).newPage();
+  await page.goto("/signin");
+  await signIn(page, CUSTOMER);
+  await page.getByRole("heading", { name: "Your account" }).waitFor();
+  await addToCart(page, product);
+  await page.goto("/checkout");
+  await placeOrder(page, "Visa ending 3184 (your bank asks you to confirm)");
+  await page.getByRole("heading", { name: "Confirm your payment" }).waitFor();
+  await shot(page, "bank-3d-secure");
+  await page.getByRole("button", { name: "Complete authentication" }).click();
+  await page.getByRole("heading", { name: /^Order SO-/ }).waitFor();
+  // Paid (the embedded shop fulfils at once, so the status may have moved on already).
+  await page.getByText("Paid with visa ending 3184: Captured").waitFor();
+  await shot(page, "storefront-order-after-3d-secure");
+  await page.context().close();
+}
+
+/**
+ * A guest pays with the same kind of card: back from the bank's page, the order status page
+ * finds the order by itself (its number and the guest's email in the address) and shows it paid.
+ */
+async function guestThreeDSecureCheckout(browser, product) {
+  const page = await (await newContext(browser)).newPage();
+  await addToCart(page, product);
+  await page.goto("/cart");
+  await page.getByRole("link", { name: "Check out as a guest" }).click();
+  await page.getByLabel("Email for your confirmation").fill(`guest-3ds-${RUN}@example.com`);
+  await placeOrder(page, "Visa ending 3184 (your bank asks you to confirm)");
+  await page.getByRole("heading", { name: "Confirm your payment" }).waitFor();
+  await page.getByRole("button", { name: "Complete authentication" }).click();
+  await page.getByRole("heading", { name: "Order status", level: 1 }).waitFor();
+  await page.getByRole("heading", { name: /^Order SO-/ }).waitFor();
+  await until("the guest's order to be paid", async () => {
+    const status = await page.getByTestId("order-status").textContent();
+    return status && status !== "Pending";
+  });
+  await accessible(page, "order status after 3-D Secure");
+  await page.context().close();
+}
+
 const browser = await launch();
 // On a failure, every open page is photographed (failure-N.png beside the screenshots).
 async function photographOpenPages() {
@@ -826,6 +872,10 @@ try {
   console.log("ok - an admin sets a state's sales tax and makes a promotion code; a customer's checkout applies the code and shows both, and the order charges the total shown");
   await guestBuysWithACode(browser, (await stockedProducts())[0], code);
   console.log("ok - a guest buys with the code and an email, and finds the order with its number and that email (a wrong email finds nothing)");
+  await threeDSecureCheckout(browser, (await stockedProducts())[0]);
+  console.log("ok - a customer's bank asks to confirm the payment (3-D Secure): confirmed on its page, the order is paid");
+  await guestThreeDSecureCheckout(browser, (await stockedProducts())[0]);
+  console.log("ok - a guest's bank asks to confirm the payment: back from its page, the order status page shows the order paid");
   console.log(`ok - axe-core: no serious or critical violations on ${checked.join(", ")}`);
 } catch (error) {
   failed = true;

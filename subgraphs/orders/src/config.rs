@@ -16,6 +16,9 @@
 //! - `ORDERS_TAX_RATES` (default none): rates as `COUNTRY[-REGION]:class:percent:name` separated
 //!   by `;`, e.g. `DE:standard:19:DE VAT 19%;US-CA:standard:7.25:CA sales tax`. Rates admins
 //!   set are laid over them. A destination without a rate is not taxed.
+//! - `ORDERS_PAYMENT_ACTION_SECS` (default 900, inventory's reservation time): how long a
+//!   checkout waits for the customer to confirm the payment with their bank (3-D Secure) before
+//!   it gives the payment up and puts the stock back
 //! - `ORDERS_GUEST_CHECKOUTS_PER_HOUR` (default 20) and `ORDERS_GUEST_LOOKUPS_PER_HOUR`
 //!   (default 30): guest checkouts and guest order lookups (`guestOrder`) from one client
 //!   address in an hour; more are refused until the hour is over
@@ -53,6 +56,8 @@ pub struct OrdersSettings {
     pub reconcile_interval: Duration,
     pub reconcile_window: Duration,
     pub reservation_ttl: Duration,
+    /// How long a checkout waits for the customer's bank (3-D Secure).
+    pub payment_action: Duration,
     /// The tax settings until an admin saves others.
     pub tax: TaxSettings,
     /// The configured rates; admins' rates are laid over them.
@@ -134,6 +139,7 @@ impl OwnSettings for OrdersSettings {
             reconcile_interval: Duration::from_secs(positive("RECONCILE_INTERVAL_SECS", 300)?),
             reconcile_window: Duration::from_secs(positive("RECONCILE_WINDOW_HOURS", 72)? * 3600),
             reservation_ttl: Duration::from_secs(positive("RESERVATION_TTL_SECS", 900)?),
+            payment_action: Duration::from_secs(positive("PAYMENT_ACTION_SECS", 900)?),
             tax: TaxSettings {
                 prices: if env.parse_or("PRICES_INCLUDE_TAX", false)? {
                     PricesInclude::Tax

@@ -95,6 +95,7 @@ impl Orders {
             settings.saga_lease,
             settings.sweep_interval,
             settings.call_attempts,
+            settings.payment_action,
         ));
         let service = OrdersService::new(
             store,

@@ -41,6 +41,8 @@ pub struct Saga {
     lease: Duration,
     retry_after: Duration,
     max_attempts: i64,
+    /// How long a checkout waits for the customer to confirm the payment with their bank.
+    payment_action: Duration,
 }
 
 impl Saga {
@@ -51,6 +53,7 @@ impl Saga {
         lease: Duration,
         retry_after: Duration,
         max_attempts: i64,
+        payment_action: Duration,
     ) -> Self {
         Self {
             store,
@@ -59,6 +62,7 @@ impl Saga {
             lease,
             retry_after,
             max_attempts,
+            payment_action,
         }
     }
 
@@ -203,11 +207,26 @@ impl Saga {
                     minor_units: order.total_minor,
                     currency: order.currency,
                 };
-                match self
+                let mut state = self
                     .services
                     .charge(id, &order.customer_id, total, token)
-                    .await
+                    .await;
+                // The customer never confirmed with their bank: the payment is given up (the
+                // provider fails it, unless it was confirmed just now) and the stock goes back.
+                let waited = now_millis() - order.created_at;
+                if matches!(state, Ok(PaymentState::AwaitingAction))
+                    && waited > self.payment_action.as_millis() as i64
                 {
+                    state = match self.services.cancel_payment_action(id).await {
+                        Ok(PaymentState::Failed { .. }) => Ok(PaymentState::Failed {
+                            message: "the payment was not confirmed with the bank in time; \
+                                      nothing was charged"
+                                .into(),
+                        }),
+                        other => other,
+                    };
+                }
+                match state {
                     Ok(PaymentState::Captured) => {
                         advance(
                             Step::Charge,
@@ -235,8 +254,9 @@ impl Saga {
                         )
                         .await
                     }
-                    // The provider's webhook settles it; `payment.updated` or the sweep resumes.
-                    Ok(PaymentState::Pending) => {
+                    // The provider's webhook settles it (for a card its holder must confirm, once
+                    // they did); `payment.updated` or the sweep resumes.
+                    Ok(PaymentState::Pending | PaymentState::AwaitingAction) => {
                         let retry_at = now_millis() + self.retry_after.as_millis() as i64;
                         self.store.release_lease(id, owner, retry_at).await?;
                         Ok(Next::Stop)

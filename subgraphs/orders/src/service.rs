@@ -344,6 +344,18 @@ impl OrdersService {
         Ok(self.store.orders_by_ids(&[id.to_string()]).await?.pop())
     }
 
+    /// Where the customer confirms the order's payment with their bank, while it waits for
+    /// that; none otherwise, or when payments cannot tell now (the order's page asks again).
+    pub async fn payment_action(&self, order_id: &str) -> Option<String> {
+        match self.services.order_payments(&[order_id.to_string()]).await {
+            Ok(payments) => payments.into_iter().find_map(|p| p.next_action_url),
+            Err(error) => {
+                tracing::warn!(%error, order = order_id, "payments did not say whether the payment waits for the bank");
+                None
+            }
+        }
+    }
+
     /// Counts a guest checkout from `client` (an address), refused beyond
     /// `ORDERS_GUEST_CHECKOUTS_PER_HOUR`.
     pub async fn count_guest_checkout(&self, client: &str) -> OrderResult<()> {

@@ -31,6 +31,33 @@ pub enum CallError {
 
 pub type CallResult<T> = Result<T, CallError>;
 
+/// The payment's state from a payments payload (`payment { status failureCode } userErrors`).
+fn payment_state(payload: &Value) -> CallResult<PaymentState> {
+    if let Some(error) = payload["userErrors"].as_array().and_then(|e| e.first()) {
+        return Ok(PaymentState::Failed {
+            message: error["message"].as_str().unwrap_or_default().into(),
+        });
+    }
+    let payment = &payload["payment"];
+    Ok(match payment["status"].as_str() {
+        Some("CAPTURED" | "PARTIALLY_REFUNDED" | "REFUNDED") => PaymentState::Captured,
+        Some("FAILED") => PaymentState::Failed {
+            message: format!(
+                "the payment failed: {}",
+                payment["failureCode"].as_str().unwrap_or("declined")
+            ),
+        },
+        Some("AUTHORIZED") => PaymentState::Pending,
+        Some("REQUIRES_ACTION") => PaymentState::AwaitingAction,
+        _ => {
+            return Err(CallError::Unreadable {
+                service: "payments",
+                detail: payload.to_string(),
+            })
+        }
+    })
+}
+
 /// Carts' arguments naming whose cart it is.
 fn holder_variables(holder: &CartHolder) -> Value {
     match holder {
@@ -115,6 +142,8 @@ pub enum PaymentState {
     },
     /// The provider has not reported the result yet.
     Pending,
+    /// The provider waits for the customer to confirm with their bank (3-D Secure).
+    AwaitingAction,
 }
 
 /// What to do with an order's reservation.
@@ -133,10 +162,13 @@ pub enum Settle {
 #[serde(rename_all = "camelCase")]
 pub struct OrderPayment {
     pub order_id: String,
-    /// `AUTHORIZED`, `CAPTURED`, `FAILED`, `PARTIALLY_REFUNDED`, `REFUNDED`.
+    /// `AUTHORIZED`, `REQUIRES_ACTION`, `CAPTURED`, `FAILED`, `PARTIALLY_REFUNDED`, `REFUNDED`.
     pub status: String,
     pub captured_minor: i64,
     pub refunded_minor: i64,
+    /// Where the customer confirms the payment with their bank, while it requires that.
+    #[serde(default)]
+    pub next_action_url: Option<String>,
 }
 
 /// A provider charge payments found in disagreement with its payment, or one that agrees and
@@ -213,6 +245,10 @@ pub trait Services: Send + Sync {
         total: Money,
         payment_token: &str,
     ) -> CallResult<PaymentState>;
+
+    /// Gives up on the order's payment while it waits for the customer's bank (the checkout was
+    /// abandoned): failed, unless the customer confirmed it meanwhile (then captured).
+    async fn cancel_payment_action(&self, order_id: &str) -> CallResult<PaymentState>;
 
     /// The payments of `order_ids` (orders without one are left out).
     async fn order_payments(&self, order_ids: &[String]) -> CallResult<Vec<OrderPayment>>;
@@ -536,29 +572,21 @@ impl Services for HttpServices {
                 &format!("charge:{order_id}"),
             )
             .await?;
-        let payload = &data["chargeOrder"];
-        if let Some(error) = payload["userErrors"].as_array().and_then(|e| e.first()) {
-            return Ok(PaymentState::Failed {
-                message: error["message"].as_str().unwrap_or_default().into(),
-            });
-        }
-        let payment = &payload["payment"];
-        Ok(match payment["status"].as_str() {
-            Some("CAPTURED" | "PARTIALLY_REFUNDED" | "REFUNDED") => PaymentState::Captured,
-            Some("FAILED") => PaymentState::Failed {
-                message: format!(
-                    "the payment failed: {}",
-                    payment["failureCode"].as_str().unwrap_or("declined")
-                ),
-            },
-            Some("AUTHORIZED") => PaymentState::Pending,
-            _ => {
-                return Err(CallError::Unreadable {
-                    service: "payments",
-                    detail: payload.to_string(),
-                })
-            }
-        })
+        payment_state(&data["chargeOrder"])
+    }
+
+    async fn cancel_payment_action(&self, order_id: &str) -> CallResult<PaymentState> {
+        let data = self
+            .client
+            .command(
+                &self.urls.payments,
+                "mutation($o: ID!) { cancelPaymentAction(orderId: $o) {
+                    payment { status failureCode } userErrors { code message } } }",
+                json!({ "o": order_id }),
+                &format!("cancel-action:{order_id}"),
+            )
+            .await?;
+        payment_state(&data["cancelPaymentAction"])
     }
 
     async fn order_payments(&self, order_ids: &[String]) -> CallResult<Vec<OrderPayment>> {
@@ -567,7 +595,7 @@ impl Services for HttpServices {
             .query(
                 &self.urls.payments,
                 "query($ids: [ID!]!) { orderPayments(orderIds: $ids) {
-                    orderId status capturedMinor refundedMinor } }",
+                    orderId status capturedMinor refundedMinor nextActionUrl } }",
                 json!({ "ids": order_ids }),
             )
             .await?;

@@ -25,7 +25,11 @@ use webhooks::WebhookIntake;
 
 pub static MIGRATIONS: storage::migrations::Migrations = storage::migrations!(
     "../../migrations/payments",
-    ["0001_payments.sql", "0002_provider_truth.sql"]
+    [
+        "0001_payments.sql",
+        "0002_provider_truth.sql",
+        "0003_payment_actions.sql"
+    ]
 );
 
 pub struct Payments {

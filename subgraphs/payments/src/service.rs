@@ -11,7 +11,7 @@ use tokio::sync::watch;
 
 use crate::config::PaymentsSettings;
 use crate::domain::PaymentStatus;
-use crate::provider::{ChargeOrder, PaymentProvider, ProviderError};
+use crate::provider::{ChargeOrder, ChargeStatus, PaymentProvider, ProviderError};
 use crate::store::{
     Applied, KeyColumn, Payment, PaymentStore, RefundRefused, RefundRow, StoreError,
 };
@@ -111,6 +111,12 @@ impl PaymentsService {
                         ProviderError::Refused(why) => PaymentError::MethodRefused(why),
                         unavailable => PaymentError::Provider(unavailable),
                     })?;
+                // A card its holder must confirm with their bank: the payment waits for that,
+                // with the page the customer is sent to.
+                let action_url = charge
+                    .next_action_url
+                    .clone()
+                    .filter(|_| charge.status == ChargeStatus::RequiresAction);
                 self.store
                     .insert(&Payment {
                         id: primitives::id::new_id("pay"),
@@ -124,8 +130,9 @@ impl PaymentsService {
                         captured_minor: 0,
                         refunded_minor: 0,
                         failure_code: None,
-                        status: PaymentStatus::Authorized,
+                        status: crate::domain::status(0, 0, false, action_url.is_some()),
                         created_at: primitives::time::now_millis(),
+                        action_url,
                     })
                     .await?
             }
@@ -161,6 +168,30 @@ impl PaymentsService {
                 .ok_or(PaymentError::UnknownPayment)?;
         }
         Ok(payment)
+    }
+
+    /// Gives up on the order's payment while it waits for the customer's bank (abandoned at
+    /// checkout): the provider fails the charge, unless the customer confirmed it meanwhile, and
+    /// the payment is what the provider says after that. A payment not waiting is returned as
+    /// it is; harmless to repeat.
+    pub async fn cancel_action(&self, order_id: &str) -> PaymentResult<Payment> {
+        let payment = self
+            .store
+            .by_order(order_id)
+            .await?
+            .ok_or(PaymentError::UnknownPayment)?;
+        if payment.status != PaymentStatus::RequiresAction {
+            return Ok(payment);
+        }
+        let charge = self
+            .provider
+            .cancel_action(&payment.provider_charge)
+            .await
+            .map_err(PaymentError::Provider)?;
+        match self.store.sync(&charge).await? {
+            Applied::Changed(synced) => Ok(*synced),
+            _ => Ok(payment),
+        }
     }
 
     /// The payment after applying the provider's state of its charge; as it was when the

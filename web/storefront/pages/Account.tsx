@@ -1,4 +1,4 @@
-import { useState, type FormEvent } from "react";
+import { useEffect, useState, type FormEvent } from "react";
 import { Link, useLocation, useParams, useSearchParams } from "wouter";
 import { useMutation, useQuery } from "urql";
 import {
@@ -159,6 +159,14 @@ export function OrderPage() {
   const { session } = useSession();
   const [params] = useSearchParams();
   const [result, refetch] = useQuery({ query: OrderDocument, variables: { id }, pause: !session });
+  // A pending order is looked at again every two seconds until its payment settled (back from
+  // the bank's page, the capture arrives moments later).
+  const pending = result.data?.order?.status === "PENDING";
+  useEffect(() => {
+    if (!pending) return;
+    const timer = setInterval(() => refetch({ requestPolicy: "network-only" }), 2000);
+    return () => clearInterval(timer);
+  }, [pending, refetch]);
   if (!session) return <SignInFirst />;
   return (
     <Query result={result} what="your order" retry={() => refetch({ requestPolicy: "network-only" })}>
@@ -210,6 +218,16 @@ export function OrderPage() {
             <p>Ship to {addressLine(order.shippingAddress)}</p>
             <p>Bill to {addressLine(order.billingAddress)}</p>
             {order.note && <p>Your note: {order.note}</p>}
+            {order.payment?.status === "REQUIRES_ACTION" && order.payment.nextActionUrl && (
+              <p className="notice" role="status">
+                Your bank asks you to confirm this payment.{" "}
+                <a
+                  href={`${order.payment.nextActionUrl}?${new URLSearchParams({ return_url: window.location.href })}`}
+                >
+                  Confirm with your bank
+                </a>
+              </p>
+            )}
             {order.payment && (
               <p>
                 Paid with {order.payment.method.brand} ending {order.payment.method.last4}: {humanize(order.payment.status)}

@@ -33,6 +33,7 @@ import { GuestOrderView, type GuestOrder } from "./OrderStatus";
 const TEST_CARDS = [
   { token: "tok_visa", label: "Visa ending 4242" },
   { token: "tok_mastercard", label: "Mastercard ending 4444" },
+  { token: "tok_3ds", label: "Visa ending 3184 (your bank asks you to confirm)" },
   { token: "tok_declined", label: "Test card that is declined" },
   { token: "tok_insufficient_funds", label: "Test card without funds" },
 ];
@@ -200,8 +201,17 @@ function CheckoutForm({
     }
     const order = answer.data.checkout.order;
     if (order && order.status !== "FAILED" && !answer.data.checkout.userErrors.length) {
-      if (cartToken) setPlaced(order as GuestOrder);
-      else navigate(`/account/orders/${order.id}?placed=1`);
+      // Where the customer sees the order: a guest's has no account page.
+      const orderPage = cartToken
+        ? `/order-status?${new URLSearchParams({ number: order.number, email: email.trim() })}`
+        : `/account/orders/${order.id}?placed=1`;
+      // The card's bank asks the customer to confirm (3-D Secure): to its page, and back here.
+      const action = answer.data.checkout.nextActionUrl;
+      if (action) {
+        const back = new URL(orderPage, window.location.origin).toString();
+        window.location.assign(`${action}?${new URLSearchParams({ return_url: back })}`);
+      } else if (cartToken) setPlaced(order as GuestOrder);
+      else navigate(orderPage);
     }
   };
 

@@ -1,6 +1,7 @@
 // A guest's order: found with its number and the email it was placed with (a wrong pair finds
 // nothing, whichever half is wrong), and the same view right after a guest's checkout.
-import { useState, type FormEvent } from "react";
+import { useEffect, useState, type FormEvent } from "react";
+import { useSearchParams } from "wouter";
 import { useQuery } from "urql";
 import { GuestOrderDocument, type GuestOrderQuery } from "../../shared/generated/graphql";
 import { addressLine, formatDate, humanize } from "../../shared/format";
@@ -10,15 +11,25 @@ import { Field, Money, Query } from "../../shared/ui";
 export type GuestOrder = NonNullable<GuestOrderQuery["guestOrder"]>;
 
 export function OrderStatusPage() {
-  const [number, setNumber] = useState("");
-  const [email, setEmail] = useState("");
-  const [asked, setAsked] = useState<{ number: string; email: string } | null>(null);
+  // Back from the bank's page after checkout, the address names the order.
+  const [params] = useSearchParams();
+  const given = params.get("number") && params.get("email") ? { number: params.get("number")!, email: params.get("email")! } : null;
+  const [number, setNumber] = useState(given?.number ?? "");
+  const [email, setEmail] = useState(given?.email ?? "");
+  const [asked, setAsked] = useState<{ number: string; email: string } | null>(given);
   const [result, refetch] = useQuery({
     query: GuestOrderDocument,
     variables: asked ?? { number: "", email: "" },
     pause: !asked,
     requestPolicy: "network-only",
   });
+  // A pending order is looked at again every two seconds until its payment settled.
+  const pending = result.data?.guestOrder?.status === "PENDING";
+  useEffect(() => {
+    if (!pending) return;
+    const timer = setInterval(() => refetch({ requestPolicy: "network-only" }), 2000);
+    return () => clearInterval(timer);
+  }, [pending, refetch]);
   const find = (event: FormEvent) => {
     event.preventDefault();
     setAsked({ number: number.trim(), email: email.trim() });

@@ -4,7 +4,9 @@
 //!
 //! ```text
 //! reserve ──ok──> charge ──captured──> confirm ──ok──> clear_cart ──> done   (order paid)
-//!    │              │  └─pending: wait for payment.updated or the sweep
+//!    │              │  ├─pending: wait for payment.updated or the sweep
+//!    │              │  └─requires action (3-D Secure): wait likewise; not confirmed within
+//!    │              │    ORDERS_PAYMENT_ACTION_SECS: the payment is given up ──> failed
 //!    │              └─failed, or unreachable too often──> release ──> refund ──> done
 //!    │                                                                      (order failed)
 //!    ├─unreachable too often──> release ──> refund ──> done                 (order failed)

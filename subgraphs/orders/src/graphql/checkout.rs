@@ -8,6 +8,7 @@ use tracing::Instrument;
 use super::order::Order;
 use super::{buyer, service, user_error, OrderUserError};
 use crate::domain::buyer::Buyer;
+use crate::domain::status::OrderStatus;
 use crate::error::OrderError;
 use crate::service::{AddressChoice, CheckoutRequest, OrdersService, QuoteRequest};
 use events::orders::ShippingMethod;
@@ -81,6 +82,10 @@ pub(crate) fn quote_request(
 pub struct CheckoutPayload {
     /// The order, also when checkout failed (its status and history say why).
     pub order: Option<Order>,
+    /// Where the customer confirms the payment with their bank (3-D Secure) while the order
+    /// waits for that (PENDING); send them there with `return_url` added, to come back after.
+    /// Null otherwise.
+    pub next_action_url: Option<String>,
     pub user_errors: Vec<OrderUserError>,
 }
 
@@ -144,8 +149,8 @@ impl CheckoutMutation {
             Ok(order_id) => order_id,
             Err(error) => {
                 return Ok(CheckoutPayload {
-                    order: None,
                     user_errors: vec![user_error(error)?],
+                    ..CheckoutPayload::default()
                 })
             }
         };
@@ -156,8 +161,17 @@ impl CheckoutMutation {
             .await
             .map_err(ApiError::internal)?
             .and_then(|c| c.failure);
+        let waiting = row
+            .as_ref()
+            .is_some_and(|o| o.status == OrderStatus::Pending);
+        let next_action_url = if waiting {
+            service.payment_action(&order_id).await
+        } else {
+            None
+        };
         Ok(CheckoutPayload {
             order: row.map(|order| Order { order }),
+            next_action_url,
             user_errors: failure
                 .map(|f| OrderUserError::of_failure(f.kind, f.message))
                 .into_iter()

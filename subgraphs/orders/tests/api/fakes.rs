@@ -17,6 +17,8 @@ use web::client::ServiceError;
 
 /// The card token the fake processor declines.
 pub const DECLINED: &str = "tok_declined";
+/// The card token whose holder must confirm with their bank (3-D Secure) before it is charged.
+pub const THREE_D_SECURE: &str = "tok_3ds";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Hold {
@@ -31,6 +33,8 @@ pub struct Charge {
     pub amount_minor: i64,
     pub captured: bool,
     pub refunded_minor: i64,
+    /// Waits for the card holder's bank: neither captured nor failed yet.
+    pub awaiting_action: bool,
 }
 
 #[derive(Default)]
@@ -52,6 +56,9 @@ pub struct World {
     pub shipping_price: Option<Money>,
     /// The collections holding each product, by product id.
     pub collections: HashMap<String, Vec<String>>,
+    /// Orders whose card holder confirms with the bank just as the shop gives up waiting: the
+    /// give-up finds the charge captured.
+    pub confirmed_meanwhile: Vec<String>,
 }
 
 #[derive(Default)]
@@ -60,6 +67,19 @@ pub struct FakeServices {
 }
 
 impl FakeServices {
+    /// The card holder completes (or fails) the bank's check of the order's charge, once: a
+    /// charge not waiting stays as it is. Whether it changed anything.
+    pub fn finish_action(&self, order_id: &str, complete: bool) -> bool {
+        self.with(|w| match w.charges.get_mut(order_id) {
+            Some(charge) if charge.awaiting_action => {
+                charge.awaiting_action = false;
+                charge.captured = complete;
+                true
+            }
+            _ => false,
+        })
+    }
+
     pub fn with<T>(&self, change: impl FnOnce(&mut World) -> T) -> T {
         change(&mut self.world.lock().unwrap())
     }
@@ -84,6 +104,19 @@ fn owner(holder: &CartHolder) -> &str {
     match holder {
         CartHolder::User(id) => id,
         CartHolder::Guest(token) => token,
+    }
+}
+
+/// What the fake processor reports of a charge.
+fn state_of(charge: &Charge) -> PaymentState {
+    if charge.awaiting_action {
+        PaymentState::AwaitingAction
+    } else if charge.captured {
+        PaymentState::Captured
+    } else {
+        PaymentState::Failed {
+            message: "the payment failed: card_declined".into(),
+        }
     }
 }
 
@@ -277,17 +310,19 @@ impl Services for FakeServices {
         Ok(self.with(|w| {
             let charge = w.charges.entry(order_id.into()).or_insert(Charge {
                 amount_minor: total.minor_units,
-                captured: payment_token != DECLINED,
+                captured: payment_token != DECLINED && payment_token != THREE_D_SECURE,
                 refunded_minor: 0,
+                awaiting_action: payment_token == THREE_D_SECURE,
             });
-            if charge.captured {
-                PaymentState::Captured
-            } else {
-                PaymentState::Failed {
-                    message: "the payment failed: card_declined".into(),
-                }
-            }
+            state_of(charge)
         }))
+    }
+
+    async fn cancel_payment_action(&self, order_id: &str) -> CallResult<PaymentState> {
+        self.call("cancel_payment_action")?;
+        let confirmed = self.with(|w| w.confirmed_meanwhile.iter().any(|o| o == order_id));
+        self.finish_action(order_id, confirmed);
+        Ok(self.with(|w| state_of(&w.charges[order_id])))
     }
 
     async fn order_payments(&self, order_ids: &[String]) -> CallResult<Vec<OrderPayment>> {
@@ -299,10 +334,10 @@ impl Services for FakeServices {
                     let charge = w.charges.get(id)?;
                     Some(OrderPayment {
                         order_id: id.clone(),
-                        status: if charge.captured {
-                            "CAPTURED"
-                        } else {
-                            "FAILED"
+                        status: match state_of(charge) {
+                            PaymentState::Captured => "CAPTURED",
+                            PaymentState::AwaitingAction => "REQUIRES_ACTION",
+                            _ => "FAILED",
                         }
                         .into(),
                         captured_minor: if charge.captured {
@@ -311,6 +346,9 @@ impl Services for FakeServices {
                             0
                         },
                         refunded_minor: charge.refunded_minor,
+                        next_action_url: charge
+                            .awaiting_action
+                            .then(|| format!("https://bank.example/3ds/{id}")),
                     })
                 })
                 .collect()

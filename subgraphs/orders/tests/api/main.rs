@@ -5,6 +5,7 @@ mod alone;
 mod checkout;
 mod fakes;
 mod guests;
+mod payment_actions;
 mod promotions;
 mod store_contract;
 mod taxes;

@@ -62,6 +62,26 @@ impl ChargeMutation {
             user_errors,
         })
     }
+
+    /// Gives up on an order's payment that still waits for the customer's bank (3-D Secure
+    /// abandoned): the provider fails it unless the customer confirmed it meanwhile; the payment
+    /// as the provider then has it. Harmless to repeat.
+    #[graphql(inaccessible)]
+    async fn cancel_payment_action(
+        &self,
+        ctx: &Context<'_>,
+        order_id: ID,
+    ) -> async_graphql::Result<ChargeOrderPayload> {
+        viewer(ctx).require_service()?;
+        let result = service(ctx)
+            .cancel_action(&order_id)
+            .await
+            .map(Payment::from);
+        payload(result, |payment, user_errors| ChargeOrderPayload {
+            payment,
+            user_errors,
+        })
+    }
 }
 
 /// An order's payment as reconciliation compares it with the order.
@@ -74,6 +94,8 @@ pub struct OrderPaymentState {
     /// Minor units captured and refunded so far.
     pub captured_minor: i64,
     pub refunded_minor: i64,
+    /// Where the customer confirms the payment with their bank, while it requires that.
+    pub next_action_url: Option<String>,
 }
 
 #[derive(Default)]
@@ -102,6 +124,7 @@ impl ChargeQuery {
                 status: row.status.into(),
                 captured_minor: row.captured_minor,
                 refunded_minor: row.refunded_minor,
+                next_action_url: row.action_url,
             })
             .collect())
     }

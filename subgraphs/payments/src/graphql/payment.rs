@@ -18,6 +18,8 @@ use crate::store::{KeyColumn, Payment as PaymentRow, RefundRow, StoreError};
 pub enum PaymentStatus {
     /// Requested; the provider has not reported the result yet.
     Authorized,
+    /// Waits for the customer to confirm with their bank (3-D Secure) at `nextActionUrl`.
+    RequiresAction,
     Captured,
     Failed,
     PartiallyRefunded,
@@ -106,9 +108,16 @@ impl Payment {
         self.money(self.row.refunded_minor)
     }
 
-    /// Why the charge failed (`card_declined`, `insufficient_funds`).
+    /// Why the charge failed (`card_declined`, `insufficient_funds`, `authentication_failed`,
+    /// `authentication_abandoned`).
     async fn failure_code(&self) -> Option<&str> {
         self.row.failure_code.as_deref()
+    }
+
+    /// Where the customer confirms the payment with their bank (3-D Secure), while it
+    /// requires that; null otherwise. Add `return_url` to come back to the shop after.
+    async fn next_action_url(&self) -> Option<&str> {
+        self.row.action_url.as_deref()
     }
 
     /// Refunds requested, oldest first.

@@ -112,6 +112,15 @@ impl PaymentProvider for HttpProvider {
         .await
     }
 
+    async fn cancel_action(&self, charge: &str) -> Result<Charge, ProviderError> {
+        self.post(
+            &format!("/v1/charges/{charge}/cancel"),
+            serde_json::json!({}),
+            &format!("cancel:{charge}"),
+        )
+        .await
+    }
+
     async fn retrieve(&self, charge: &str) -> Result<Option<Charge>, ProviderError> {
         if charge.is_empty()
             || !charge

@@ -23,7 +23,9 @@ pub struct ChargeOrder {
 }
 
 /// A charge as the provider has it: pending in the answer to the request, then succeeded or
-/// failed (a webhook tells, and so does [`PaymentProvider::retrieve`]).
+/// failed (a webhook tells, and so does [`PaymentProvider::retrieve`]). A card that needs its
+/// holder to confirm with their bank (3-D Secure) answers `requires_action` with the page to
+/// send them to; the result follows once they did, as for any charge.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Charge {
     pub id: String,
@@ -45,6 +47,9 @@ pub struct Charge {
     /// Its refunds so far, oldest first.
     #[serde(default)]
     pub refunds: Vec<Refund>,
+    /// Where the card holder confirms the charge with their bank, while it `requires_action`.
+    #[serde(default)]
+    pub next_action_url: Option<String>,
 }
 
 /// One page of the provider's charges, oldest first.
@@ -64,6 +69,8 @@ pub struct MethodSummary {
 #[serde(rename_all = "snake_case")]
 pub enum ChargeStatus {
     Pending,
+    /// Waits for the card holder to confirm with their bank (`next_action_url`).
+    RequiresAction,
     Succeeded,
     Failed,
 }
@@ -143,6 +150,11 @@ pub trait PaymentProvider: Send + Sync {
     /// The charge as the provider has it now, with its refunds; `None` when it has no such
     /// charge.
     async fn retrieve(&self, charge: &str) -> Result<Option<Charge>, ProviderError>;
+
+    /// Gives up on a charge still waiting for its holder's confirmation (abandoned): it fails,
+    /// and a confirmation coming later captures nothing. A charge that was confirmed (or
+    /// failed) meanwhile stays as it is. Answers the charge as it is after; harmless to repeat.
+    async fn cancel_action(&self, charge: &str) -> Result<Charge, ProviderError>;
 
     /// The charges created in `[from, until)` (Unix milliseconds), oldest first, after the charge
     /// `after` (a page's last), at most 100 at a time.

@@ -46,6 +46,9 @@ pub struct Payment {
     pub failure_code: Option<String>,
     pub status: PaymentStatus,
     pub created_at: i64,
+    /// Where the customer confirms the charge with their bank while the provider waits for
+    /// that (3-D Secure); none once the provider reported a result.
+    pub action_url: Option<String>,
 }
 
 impl Payment {
@@ -110,7 +113,7 @@ enum Report {
 
 const COLUMNS: &str =
     "id, order_id, customer_id, amount_minor, currency, provider_charge, method_brand, \
-    method_last4, captured_minor, refunded_minor, failure_code, status, created_at";
+    method_last4, captured_minor, refunded_minor, failure_code, status, created_at, action_url";
 
 fn payment(row: &AnyRow) -> StoreResult<Payment> {
     let id: String = row.try_get("id")?;
@@ -136,6 +139,7 @@ fn payment(row: &AnyRow) -> StoreResult<Payment> {
         failure_code: row.try_get("failure_code")?,
         status,
         created_at: row.try_get("created_at")?,
+        action_url: row.try_get("action_url")?,
     })
 }
 
@@ -186,7 +190,7 @@ impl PaymentStore {
     pub async fn insert(&self, payment: &Payment) -> StoreResult<Payment> {
         sqlx::query(&format!(
             "INSERT INTO payments ({COLUMNS}, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $13) \
              ON CONFLICT (order_id) DO NOTHING"
         ))
         .bind(&payment.id)
@@ -202,6 +206,7 @@ impl PaymentStore {
         .bind(&payment.failure_code)
         .bind(payment.status.as_str())
         .bind(payment.created_at)
+        .bind(&payment.action_url)
         .execute(self.db.pool())
         .await?;
         self.recorded.send_modify(|n| *n += 1);
@@ -384,7 +389,7 @@ impl PaymentStore {
     pub async fn sync(&self, charge: &Charge) -> StoreResult<Applied> {
         let mut reports = Vec::new();
         match charge.status {
-            ChargeStatus::Pending => {}
+            ChargeStatus::Pending | ChargeStatus::RequiresAction => {}
             ChargeStatus::Succeeded => reports.push(Report::Captured {
                 amount_minor: charge.amount_minor,
             }),
@@ -443,6 +448,7 @@ impl PaymentStore {
                 failure_code: None,
                 status: PaymentStatus::Authorized,
                 created_at: now_millis(),
+                action_url: None,
             })
             .await?;
         if recorded.provider_charge != charge.id {
@@ -554,16 +560,22 @@ impl PaymentStore {
                 }
             }
         }
+        // A result ends the wait for the customer's bank.
+        if current.captured_minor > 0 || current.failure_code.is_some() {
+            current.action_url = None;
+        }
         current.status = domain::status(
             current.captured_minor,
             current.refunded_minor,
             current.failure_code.is_some(),
+            current.action_url.is_some(),
         );
         if current == before {
             return Ok(Applied::Changed(Box::new(current)));
         }
         sqlx::query(
-            "UPDATE payments SET captured_minor = $1, refunded_minor = $2, failure_code = $3,              status = $4, updated_at = $5 WHERE id = $6",
+            "UPDATE payments SET captured_minor = $1, refunded_minor = $2, failure_code = $3, \
+             status = $4, updated_at = $5, action_url = $7 WHERE id = $6",
         )
         .bind(current.captured_minor)
         .bind(current.refunded_minor)
@@ -571,6 +583,7 @@ impl PaymentStore {
         .bind(current.status.as_str())
         .bind(now_millis())
         .bind(&current.id)
+        .bind(&current.action_url)
         .execute(&mut **tx)
         .await?;
         outbox::append(tx, &Event::new("payments", &current.updated())).await?;

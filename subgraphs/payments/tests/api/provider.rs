@@ -307,3 +307,103 @@ async fn a_wrong_api_key_is_refused() {
         Err(ProviderError::Refused(why)) if why.contains("401")
     ));
 }
+
+/// The card holder's answer on the bank's page, as their browser posts it.
+async fn answer_bank(page: &str, outcome: &str) -> reqwest::Response {
+    // Not following the way back to the shop: the test looks at where it leads.
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .post(page)
+        .form(&[
+            ("outcome", outcome),
+            ("return_url", "http://shop.example/orders/1"),
+        ])
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_3d_secure_charge_waits_for_its_holder_and_is_completed_once_failed_or_abandoned() {
+    let (url, mut events) = receiver(0).await;
+    let (_running, client) = provider(quick(&url)).await;
+    let charge = client
+        .charge(&order(2500, "tok_3ds"), "order-3ds-1")
+        .await
+        .unwrap();
+    assert_eq!(charge.status, ChargeStatus::RequiresAction);
+    let page = charge.next_action_url.clone().expect("where to confirm");
+    // The holder's bank page, without the API key.
+    let shown = web::client::http_client().get(&page).send().await.unwrap();
+    assert_eq!(shown.status(), StatusCode::OK);
+    let html = shown.text().await.unwrap();
+    assert!(
+        html.contains("25.00 USD") && html.contains("Complete authentication"),
+        "{html}"
+    );
+    // The same request again answers the same waiting charge.
+    let repeat = client
+        .charge(&order(2500, "tok_3ds"), "order-3ds-1")
+        .await
+        .unwrap();
+    assert_eq!(
+        (repeat.id.as_str(), repeat.status),
+        (charge.id.as_str(), ChargeStatus::RequiresAction)
+    );
+
+    // Completed, then completed again (a double click): one success, one event.
+    let back = answer_bank(&page, "complete").await;
+    assert_eq!(back.status(), StatusCode::SEE_OTHER);
+    let again = answer_bank(&page, "complete").await;
+    assert_eq!(again.status(), StatusCode::SEE_OTHER);
+    let event = next(&mut events).await;
+    assert_eq!(
+        (event.kind, event.charge.as_str(), event.amount_minor),
+        (EventKind::ChargeSucceeded, charge.id.as_str(), 2500)
+    );
+    let now = client.retrieve(&charge.id).await.unwrap().unwrap();
+    assert_eq!(
+        (now.status, now.next_action_url),
+        (ChargeStatus::Succeeded, None)
+    );
+    // Giving up on a completed charge leaves it completed.
+    let kept = client.cancel_action(&charge.id).await.unwrap();
+    assert_eq!(kept.status, ChargeStatus::Succeeded);
+
+    // Failed at the bank.
+    let failing = client
+        .charge(&order(900, "tok_3ds"), "order-3ds-2")
+        .await
+        .unwrap();
+    answer_bank(failing.next_action_url.as_deref().unwrap(), "fail").await;
+    let failed = next(&mut events).await;
+    assert_eq!(
+        (
+            failed.kind,
+            failed.charge.as_str(),
+            failed.failure_code.as_deref()
+        ),
+        (
+            EventKind::ChargeFailed,
+            failing.id.as_str(),
+            Some("authentication_failed")
+        )
+    );
+
+    // Abandoned: the merchant gives up; a completion after that captures nothing.
+    let abandoned = client
+        .charge(&order(700, "tok_3ds"), "order-3ds-3")
+        .await
+        .unwrap();
+    let given_up = client.cancel_action(&abandoned.id).await.unwrap();
+    assert_eq!(
+        (given_up.status, given_up.failure_code.as_deref()),
+        (ChargeStatus::Failed, Some("authentication_abandoned"))
+    );
+    assert_eq!(next(&mut events).await.charge, abandoned.id);
+    answer_bank(abandoned.next_action_url.as_deref().unwrap(), "complete").await;
+    let after = client.retrieve(&abandoned.id).await.unwrap().unwrap();
+    assert_eq!(after.status, ChargeStatus::Failed);
+}

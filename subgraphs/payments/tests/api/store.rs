@@ -24,6 +24,7 @@ fn payment(charge: &str) -> Payment {
         status: PaymentStatus::Authorized,
         customer_id: "usr_1".into(),
         created_at: primitives::time::now_millis(),
+        action_url: None,
     }
 }
 

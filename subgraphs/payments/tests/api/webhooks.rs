@@ -89,6 +89,7 @@ fn payment_of(charge: &Charge, order_id: &str) -> Payment {
         status: PaymentStatus::Authorized,
         customer_id: "usr_1".into(),
         created_at: primitives::time::now_millis(),
+        action_url: None,
     }
 }
 

@@ -45,6 +45,7 @@ fn status(raw: &str) -> Option<ChargeStatus> {
         "pending" => Some(ChargeStatus::Pending),
         "succeeded" => Some(ChargeStatus::Succeeded),
         "failed" => Some(ChargeStatus::Failed),
+        "requires_action" => Some(ChargeStatus::RequiresAction),
         _ => None,
     }
 }
@@ -54,6 +55,7 @@ fn status_str(status: ChargeStatus) -> &'static str {
         ChargeStatus::Pending => "pending",
         ChargeStatus::Succeeded => "succeeded",
         ChargeStatus::Failed => "failed",
+        ChargeStatus::RequiresAction => "requires_action",
     }
 }
 
@@ -88,6 +90,7 @@ fn charge(row: &AnyRow) -> LedgerResult<StoredCharge> {
             customer: row.try_get("customer")?,
             created: row.try_get("created_at")?,
             refunds: Vec::new(),
+            next_action_url: None,
             id,
         },
     })
@@ -206,6 +209,30 @@ impl Ledger {
         tx.commit().await?;
         let charge = self.charge(&refund.charge).await?;
         Ok(charge.ok_or(RefundRefusal::NoSuchCharge))
+    }
+
+    /// Ends a charge's wait for its holder (`requires_action`) as `status`, in one conditional
+    /// statement: the charge after it, or `None` when it was not waiting (so a second
+    /// completion, or one after an abandonment, changes nothing).
+    pub async fn finish_action(
+        &self,
+        id: &str,
+        status: ChargeStatus,
+        failure_code: Option<&str>,
+    ) -> LedgerResult<Option<StoredCharge>> {
+        let finished = sqlx::query(
+            "UPDATE provider_charges SET status = $1, failure_code = $2, sequence = sequence + 1 \
+             WHERE id = $3 AND status = 'requires_action'",
+        )
+        .bind(status_str(status))
+        .bind(failure_code)
+        .bind(id)
+        .execute(self.db.pool())
+        .await?;
+        if finished.rows_affected() == 0 {
+            return Ok(None);
+        }
+        self.charge(id).await
     }
 
     /// A charge with its refunds.

@@ -8,6 +8,7 @@
 //! | `tok_insufficient_funds` | it fails: `insufficient_funds` |
 //! | `tok_slow` | the answer takes `slow` (then it succeeds) |
 //! | `tok_error` | 500, nothing charged |
+//! | `tok_3ds` | 3-D Secure: the charge `requires_action` until the card holder completes or fails it on the "bank's" page (`next_action_url`, `GET /3ds/{id}`), then succeeds or fails with `authentication_failed`; `POST /v1/charges/{id}/cancel` abandons it (`authentication_abandoned`) |
 //!
 //! Like a real provider it answers a charge at once as pending and reports the result later by a
 //! signed webhook ([`kit::webhook`]), retries a delivery until it is acknowledged with 2xx (or
@@ -71,6 +72,8 @@ impl TestProviderSettings {
 
 struct Provider {
     settings: TestProviderSettings,
+    /// Where it is reached (the card holder's browser too, for the 3-D Secure page).
+    url: String,
     ledger: Ledger,
     /// Keys whose first request is running: a concurrent repeat gets 409 and retries.
     running: Mutex<HashSet<String>>,
@@ -78,6 +81,13 @@ struct Provider {
 }
 
 impl Provider {
+    /// The charge as it is shown: with the page to confirm it while it waits for that.
+    fn shown(&self, mut charge: Charge) -> Charge {
+        charge.next_action_url = (charge.status == ChargeStatus::RequiresAction)
+            .then(|| format!("{}/3ds/{}", self.url, charge.id));
+        charge
+    }
+
     fn event(&self, kind: EventKind, stored: &StoredCharge, refund: Option<Refund>) {
         let charge = &stored.charge;
         let event = ProviderEvent {
@@ -113,18 +123,21 @@ impl TestProvider {
         ledger: storage::db::Database,
     ) -> Self {
         let (events, queue) = mpsc::unbounded_channel();
+        let address = listener
+            .local_addr()
+            .expect("a bound listener has an address");
         let provider = Arc::new(Provider {
             settings: settings.clone(),
+            url: format!("http://{address}"),
             ledger: Ledger::new(ledger),
             running: Mutex::new(HashSet::new()),
             events,
         });
-        let address = listener
-            .local_addr()
-            .expect("a bound listener has an address");
         let app = Router::new()
             .route("/v1/charges", post(create_charge).get(list_charges))
             .route("/v1/charges/{id}", get(retrieve_charge))
+            .route("/v1/charges/{id}/cancel", post(cancel_action))
+            .route("/3ds/{id}", get(action_page).post(finish_action))
             .route("/v1/refunds", post(create_refund))
             .with_state(provider);
         let server = tokio::spawn(async move {
@@ -333,6 +346,7 @@ async fn create_charge(
     }
     let (brand, last4, failure) = match request.token.as_str() {
         "tok_visa" | "tok_slow" => ("visa", "4242", None),
+        "tok_3ds" => ("visa", "3184", None),
         "tok_mastercard" => ("mastercard", "4444", None),
         "tok_declined" => ("visa", "0002", Some("card_declined")),
         "tok_insufficient_funds" => ("visa", "9995", Some("insufficient_funds")),
@@ -357,9 +371,22 @@ async fn create_charge(
         customer: Some(request.customer),
         created: primitives::time::now_millis(),
         refunds: Vec::new(),
+        next_action_url: None,
+    };
+    // A 3-D Secure card waits for its holder: the answer says where to send them, and no
+    // event follows until they completed, failed or abandoned it.
+    let needs_action = request.token == "tok_3ds";
+    let pending = if needs_action {
+        provider.shown(Charge {
+            status: ChargeStatus::RequiresAction,
+            ..pending
+        })
+    } else {
+        pending
     };
     let body = serde_json::to_value(&pending).expect("charges serialize");
     let (kind, status) = match failure {
+        _ if needs_action => (EventKind::ChargeSucceeded, ChargeStatus::RequiresAction),
         None => (EventKind::ChargeSucceeded, ChargeStatus::Succeeded),
         Some(_) => (EventKind::ChargeFailed, ChargeStatus::Failed),
     };
@@ -385,7 +412,9 @@ async fn create_charge(
         refunded_minor: 0,
         sequence: 1,
     };
-    provider.event(kind, &stored, None);
+    if !needs_action {
+        provider.event(kind, &stored, None);
+    }
     answer(StatusCode::CREATED, body)
 }
 
@@ -447,14 +476,166 @@ async fn retrieve_charge(
     if !authorized(&provider, &headers) {
         return error(StatusCode::UNAUTHORIZED, "invalid API key");
     }
-    match provider.ledger.charge(&id).await {
+    current_charge(&provider, &id).await
+}
+
+/// The charge as it is now (404 when there is none).
+async fn current_charge(provider: &Provider, id: &str) -> Response {
+    match provider.ledger.charge(id).await {
         Ok(Some(stored)) => answer(
             StatusCode::OK,
-            serde_json::to_value(&stored.charge).expect("charges serialize"),
+            serde_json::to_value(provider.shown(stored.charge)).expect("charges serialize"),
         ),
         Ok(None) => error(StatusCode::NOT_FOUND, "no such charge"),
         Err(e) => internal(e),
     }
+}
+
+/// Ends a 3-D Secure wait as `outcome` says, once: the charge succeeds or fails and its
+/// webhook goes out. A charge that is not waiting (completed before, abandoned, or never a
+/// 3-D Secure one) is left as it is, so completing twice captures once.
+async fn settle_action(
+    provider: &Provider,
+    id: &str,
+    outcome: ActionOutcome,
+) -> Result<Option<StoredCharge>, ledger::LedgerError> {
+    let (status, failure) = match outcome {
+        ActionOutcome::Complete => (ChargeStatus::Succeeded, None),
+        ActionOutcome::Fail => (ChargeStatus::Failed, Some("authentication_failed")),
+        ActionOutcome::Abandon => (ChargeStatus::Failed, Some("authentication_abandoned")),
+    };
+    let finished = provider.ledger.finish_action(id, status, failure).await?;
+    if let Some(stored) = &finished {
+        let kind = match status {
+            ChargeStatus::Succeeded => EventKind::ChargeSucceeded,
+            _ => EventKind::ChargeFailed,
+        };
+        provider.event(kind, stored, None);
+    }
+    Ok(finished)
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum ActionOutcome {
+    Complete,
+    Fail,
+    Abandon,
+}
+
+/// `POST /v1/charges/{id}/cancel`: the merchant gives up waiting for the card holder.
+async fn cancel_action(
+    State(provider): State<Arc<Provider>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    if !authorized(&provider, &headers) {
+        return error(StatusCode::UNAUTHORIZED, "invalid API key");
+    }
+    if let Err(e) = settle_action(&provider, &id, ActionOutcome::Abandon).await {
+        return internal(e);
+    }
+    current_charge(&provider, &id).await
+}
+
+#[derive(Deserialize)]
+struct ActionQuery {
+    return_url: Option<String>,
+}
+
+/// `GET /3ds/{id}`: the "bank's" page where the card holder completes or fails the check.
+async fn action_page(
+    State(provider): State<Arc<Provider>>,
+    Path(id): Path<String>,
+    Query(query): Query<ActionQuery>,
+) -> Response {
+    let stored = match provider.ledger.charge(&id).await {
+        Ok(Some(stored)) => stored,
+        Ok(None) => {
+            return page(
+                StatusCode::NOT_FOUND,
+                "No such payment",
+                "<p>There is no such payment.</p>",
+            )
+        }
+        Err(e) => return internal(e),
+    };
+    let charge = &stored.charge;
+    let return_url = query
+        .return_url
+        .filter(|u| is_web_address(u))
+        .unwrap_or_default();
+    let body = if charge.status == ChargeStatus::RequiresAction {
+        format!(
+            "<p>Confirm the payment of {amount} {currency} with card ending {last4}.</p>             <form method=\"post\"><input type=\"hidden\" name=\"return_url\" value=\"{url}\">             <button name=\"outcome\" value=\"complete\">Complete authentication</button>              <button name=\"outcome\" value=\"fail\">Fail authentication</button></form>",
+            amount = minor_units(charge.amount_minor),
+            currency = html_escape(&charge.currency),
+            last4 = html_escape(&charge.method.last4),
+            url = html_escape(&return_url),
+        )
+    } else {
+        finished_body(&return_url)
+    };
+    page(StatusCode::OK, "Confirm your payment", &body)
+}
+
+#[derive(Deserialize)]
+struct ActionForm {
+    outcome: ActionOutcome,
+    return_url: Option<String>,
+}
+
+/// `POST /3ds/{id}`: the card holder's answer; back to the shop (`return_url`) after it.
+async fn finish_action(
+    State(provider): State<Arc<Provider>>,
+    Path(id): Path<String>,
+    axum::Form(form): axum::Form<ActionForm>,
+) -> Response {
+    if form.outcome == ActionOutcome::Abandon {
+        return error(StatusCode::BAD_REQUEST, "complete or fail");
+    }
+    if let Err(e) = settle_action(&provider, &id, form.outcome).await {
+        return internal(e);
+    }
+    match form.return_url.filter(|u| is_web_address(u)) {
+        Some(url) => (StatusCode::SEE_OTHER, [(axum::http::header::LOCATION, url)]).into_response(),
+        None => page(StatusCode::OK, "Payment confirmed", &finished_body("")),
+    }
+}
+
+fn finished_body(return_url: &str) -> String {
+    let back = if return_url.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "<p><a href=\"{}\">Back to the shop</a></p>",
+            html_escape(return_url)
+        )
+    };
+    format!("<p>This payment needs nothing more from you.</p>{back}")
+}
+
+fn is_web_address(url: &str) -> bool {
+    url.starts_with("http://") || url.starts_with("https://")
+}
+
+fn minor_units(minor: i64) -> String {
+    format!("{}.{:02}", minor / 100, minor % 100)
+}
+
+fn html_escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+fn page(status: StatusCode, title: &str, body: &str) -> Response {
+    let html = format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title}</title></head>\
+         <body><main><h1>{title}</h1>{body}</main></body></html>"
+    );
+    (status, axum::response::Html(html)).into_response()
 }
 
 #[derive(Deserialize)]
@@ -487,6 +668,7 @@ async fn list_charges(
         Ok(mut charges) => {
             let has_more = charges.len() as i64 > PAGE;
             charges.truncate(PAGE as usize);
+            let charges: Vec<Charge> = charges.into_iter().map(|c| provider.shown(c)).collect();
             answer(
                 StatusCode::OK,
                 json!({ "charges": charges, "has_more": has_more }),
