@@ -10,6 +10,11 @@ use shop::{Shop, ShopOptions};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn storefront_and_admin_journeys_pass_in_chromium() {
+    // The shop's errors (an internal error's cause) show beside a failed journey.
+    let _ = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::WARN)
+        .with_test_writer()
+        .try_init();
     let web = Path::new(env!("CARGO_MANIFEST_DIR")).join("../web");
     assert!(
         web.join("node_modules/playwright-core").is_dir(),

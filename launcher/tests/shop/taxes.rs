@@ -50,14 +50,20 @@ async fn configure(shop: &TestShop, admin: &str, prices_include_tax: bool, rates
 
 /// The order's confirmation email (its recipient and text), once notifications has written it.
 pub(crate) async fn confirmation_email(shop: &TestShop, number: &str) -> (String, String) {
+    order_email(shop, "order_paid", number).await
+}
+
+/// The order's email of `kind` (its recipient and text), once notifications has written it.
+async fn order_email(shop: &TestShop, kind: &str, number: &str) -> (String, String) {
     let notifications = shop.shop.subgraph::<notifications::Notifications>();
     let mut outcomes = notifications.service.outcomes();
     let pool = notifications.service.store.database().pool().clone();
     let written = async {
         loop {
             let body: Option<(String, String)> = sqlx::query_as(
-                "SELECT email, text_body FROM notifications WHERE kind = 'order_paid' AND subject LIKE $1",
+                "SELECT email, text_body FROM notifications WHERE kind = $1 AND subject LIKE $2",
             )
+            .bind(kind)
             .bind(format!("%{number}%"))
             .fetch_optional(&pool)
             .await
@@ -70,7 +76,7 @@ pub(crate) async fn confirmation_email(shop: &TestShop, number: &str) -> (String
     };
     tokio::time::timeout(Duration::from_secs(20), written)
         .await
-        .expect("the confirmation within 20 s")
+        .expect("the email within 20 s")
 }
 
 /// Buys two of `product` sent `to`: previews, checks out with the preview's token, and checks
@@ -271,5 +277,15 @@ async fn eu_and_us_shops_charge_what_the_preview_showed_and_refund_the_tax_with_
     assert_eq!(
         order["order"]["payment"]["refundedAmount"]["amount"],
         new_york["total"]["amount"]
+    );
+    // The refund email says how much of it is tax: all of the order's, refunded in full.
+    let number = new_york["number"].as_str().unwrap();
+    let (_, refund) = order_email(&shop, "refund", number).await;
+    let tax = new_york["taxLines"][0]["amount"]["amount"]
+        .as_str()
+        .unwrap();
+    assert!(
+        refund.contains("Of it, NY sales tax (") && refund.contains(&format!(": {tax} USD")),
+        "{refund}"
     );
 }

@@ -288,6 +288,20 @@ pub struct TaxBreakdown {
     pub net_minor: i64,
 }
 
+/// The part of `amount_minor` that `part_minor` of `whole_minor` stands for, rounded half to
+/// even: the tax in a refund of part of an order, say. Zero when the whole is zero; never more
+/// than `amount_minor` for a part within the whole.
+pub fn share_of(amount_minor: i64, part_minor: i64, whole_minor: i64) -> i64 {
+    if whole_minor <= 0 || part_minor <= 0 || amount_minor <= 0 {
+        return 0;
+    }
+    let part = part_minor.min(whole_minor);
+    round_half_even(
+        i128::from(amount_minor) * i128::from(part),
+        i128::from(whole_minor),
+    ) as i64
+}
+
 /// `numerator / denominator` rounded half to even (both non-negative, the denominator not 0).
 fn round_half_even(numerator: i128, denominator: i128) -> i128 {
     let (quotient, remainder) = (numerator / denominator, numerator % denominator);
@@ -480,6 +494,17 @@ mod tests {
 
     #[test]
     fn halves_round_to_even() {
+        // 19.00 of tax in a 119.00 order, 59.50 refunded: half the tax.
+        assert_eq!(share_of(1_900, 5_950, 11_900), 950);
+        // Half a cent rounds to even: 1 of 3 of 0.03 is 0.01; 1 of 2 of 0.01 is 0.00.
+        assert_eq!(share_of(3, 1, 3), 1);
+        assert_eq!(share_of(1, 1, 2), 0);
+        assert_eq!(share_of(3, 1, 2), 2);
+        // The whole refunded: the whole tax; nothing refunded, or nothing to share: none.
+        assert_eq!(share_of(1_900, 11_900, 11_900), 1_900);
+        assert_eq!(share_of(1_900, 20_000, 11_900), 1_900);
+        assert_eq!(share_of(1_900, 0, 11_900), 0);
+        assert_eq!(share_of(1_900, 10, 0), 0);
         assert_eq!(round_half_even(5, 10), 0);
         assert_eq!(round_half_even(15, 10), 2);
         assert_eq!(round_half_even(25, 10), 2);

@@ -18,7 +18,7 @@ use serde_json::json;
 
 use crate::domain::kind::Kind;
 use crate::service::{Message, NotificationsService, NotifyError};
-use crate::store::KnownOrder;
+use crate::store::{KnownOrder, OrderReceipt};
 
 /// Every topic notifications consumes.
 pub const TOPICS: [&str; 9] = [
@@ -56,6 +56,36 @@ fn receipt(order: &events::orders::OrderFacts) -> serde_json::Value {
         "taxes": taxes,
         "tax_included": order.prices_include_tax,
     })
+}
+
+/// What a refund email shows: the amount refunded so far and, of it, the tax per rate (each
+/// rate's share in proportion to the order's total, rounded half to even), and the order's
+/// discounts.
+fn refund_receipt(order: &KnownOrder, refunded_minor: i64, currency: &str) -> serde_json::Value {
+    let mut context = json!({
+        "number": order.number,
+        "refunded_total": money(refunded_minor, currency),
+    });
+    if let Some(receipt) = &order.receipt {
+        let taxes: Vec<serde_json::Value> = receipt
+            .tax_lines
+            .iter()
+            .map(|t| {
+                let share =
+                    commerce::tax::share_of(t.tax_minor, refunded_minor, receipt.total_minor);
+                json!({
+                    "name": t.name,
+                    "rate": commerce::tax::format_percent(t.rate_ppm),
+                    "amount": money(share, &receipt.currency),
+                })
+            })
+            .collect();
+        context["taxes"] = json!(taxes);
+        context["discount"] =
+            json!((receipt.discount_minor > 0)
+                .then(|| money(receipt.discount_minor, &receipt.currency)));
+    }
+    context
 }
 
 fn money(minor_units: i64, currency: &str) -> String {
@@ -126,6 +156,13 @@ impl Inbox {
                         number: order.number.clone(),
                         customer_id: order.customer_id.clone(),
                         email: order.email.clone(),
+                        receipt: Some(OrderReceipt {
+                            total_minor: order.total_minor,
+                            currency: order.currency.clone(),
+                            discount_minor: order.discount_minor,
+                            prices_include_tax: order.prices_include_tax,
+                            tax_lines: order.tax_lines.clone(),
+                        }),
                     })
                     .await
                     .map_err(HandlerError::retry)?;
@@ -194,14 +231,13 @@ impl Inbox {
                         payment.order_id, payment.payment_id
                     )));
                 };
-                let refunded = money(payment.refunded_minor, &payment.currency);
                 let mut message = self.order_message(
                     Kind::Refund,
                     "refund",
                     &order.order_id,
                     &order.customer_id,
                     &order.email,
-                    json!({ "number": order.number, "refunded_total": refunded }),
+                    refund_receipt(&order, payment.refunded_minor, &payment.currency),
                 );
                 // One message per refunded total: a second partial refund is news, a repeat is not.
                 message.dedupe_key =

@@ -28,8 +28,10 @@ pub use config::NotificationsSettings;
 use service::NotificationsService;
 use store::NotificationStore;
 
-pub static MIGRATIONS: storage::migrations::Migrations =
-    storage::migrations!("../../migrations/notifications", ["0001_notifications.sql"]);
+pub static MIGRATIONS: storage::migrations::Migrations = storage::migrations!(
+    "../../migrations/notifications",
+    ["0001_notifications.sql", "0002_order_receipts.sql"]
+);
 
 pub struct Notifications {
     pub service: Arc<NotificationsService>,

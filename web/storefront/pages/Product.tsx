@@ -1,6 +1,6 @@
 import { useEffect, useMemo, useState } from "react";
 import { Link, useLocation, useParams } from "wouter";
-import { useQuery } from "urql";
+import { useQuery, type CombinedError } from "urql";
 import { ProductPageDocument, type ProductPageQuery } from "../../shared/generated/graphql";
 import { formatDate } from "../../shared/format";
 import { ErrorMessage, Field, Money, Query, UserErrors } from "../../shared/ui";
@@ -242,13 +242,17 @@ function AddToCart({ variantId, max }: { variantId: string; max: number }) {
   const [quantity, setQuantity] = useState(1);
   const [state, add] = useAddToCart();
   const [added, setAdded] = useState(false);
+  // A guest's first add makes the guest cart first: its failure is shown too.
+  const [failure, setFailure] = useState<CombinedError | undefined>(undefined);
   const payload = state.data?.addCartLine;
   return (
     <form
       onSubmit={async (event) => {
         event.preventDefault();
         setAdded(false);
+        setFailure(undefined);
         const result = await add(variantId, quantity);
+        setFailure(result.error);
         setAdded(!!result.data?.addCartLine?.cart && !result.data.addCartLine.userErrors.length);
       }}
     >
@@ -266,7 +270,7 @@ function AddToCart({ variantId, max }: { variantId: string; max: number }) {
           {state.fetching ? "Adding…" : "Add to cart"}
         </button>
       </div>
-      {state.error && <ErrorMessage error={state.error} />}
+      {failure && <ErrorMessage error={failure} />}
       <UserErrors errors={payload?.userErrors} />
       {added && (
         <p role="status">

@@ -110,7 +110,11 @@ pub fn sample(kind: Kind) -> Value {
         Kind::OrderCancelled | Kind::OrderFailed => {
             with(order, json!({ "reason": "changed my mind" }))
         }
-        Kind::Refund => with(order, json!({ "refunded_total": "10.00 USD" })),
+        Kind::Refund => with(
+            order,
+            json!({ "refunded_total": "10.00 USD", "discount": "4.20 USD",
+                    "taxes": [{ "name": "CA sales tax", "rate": "7.25", "amount": "0.68 USD" }] }),
+        ),
         Kind::Shipped
         | Kind::InTransit
         | Kind::OutForDelivery
@@ -147,6 +151,13 @@ const RECEIPT_TEXT: &str = "{% if discount %}\nDiscounts: -{{ discount }}{% endi
 const RECEIPT_HTML: &str = "{% if discount %}<br>Discounts: -{{ discount }}{% endif %}\
     {% for tax in taxes %}<br>{{ tax.name }} ({{ tax.rate }}%{% if tax_included %}, included\
     {% endif %}): {{ tax.amount }}{% endfor %}";
+
+/// Of a refund, the tax per rate it gives back, and the order's discounts.
+const REFUND_TEXT: &str = "{% for tax in taxes %}\nOf it, {{ tax.name }} ({{ tax.rate }}%): \
+    {{ tax.amount }}{% endfor %}{% if discount %}\nThe order's discounts: -{{ discount }}{% endif %}";
+const REFUND_HTML: &str = "{% for tax in taxes %}<br>Of it, {{ tax.name }} ({{ tax.rate }}%): \
+    {{ tax.amount }}{% endfor %}{% if discount %}<br>The order's discounts: -{{ discount }}\
+    {% endif %}";
 
 /// The built-in English template of `kind`.
 pub fn built_in(kind: Kind) -> Template {
@@ -191,8 +202,8 @@ pub fn built_in(kind: Kind) -> Template {
         ),
         Kind::Refund => t(
             "Refund for order {{ number }}",
-            &text("we refunded {{ refunded_total }} of order {{ number }} to your card. It may take a few days to show."),
-            &html("we refunded {{ refunded_total }} of order {{ number }} to your card. It may take a few days to show."),
+            &text(&format!("we refunded {{{{ refunded_total }}}} of order {{{{ number }}}} to your card. It may take a few days to show.{REFUND_TEXT}")),
+            &html(&format!("we refunded {{{{ refunded_total }}}} of order {{{{ number }}}} to your card. It may take a few days to show.{REFUND_HTML}")),
         ),
         Kind::Shipped => shipping("Order {{ number }} has shipped", "order {{ number }} is on its way."),
         Kind::InTransit => shipping("Order {{ number }} is in transit", "order {{ number }} is in transit: {{ description }}."),

@@ -82,6 +82,18 @@ pub struct KnownOrder {
     pub number: String,
     pub customer_id: String,
     pub email: String,
+    /// None for orders known from before receipts were kept.
+    pub receipt: Option<OrderReceipt>,
+}
+
+/// What refund emails show of an order, as `order.placed` told it.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct OrderReceipt {
+    pub total_minor: i64,
+    pub currency: String,
+    pub discount_minor: i64,
+    pub prices_include_tax: bool,
+    pub tax_lines: Vec<events::orders::TaxAmount>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -211,13 +223,19 @@ impl NotificationStore {
 
     pub async fn remember_order(&self, order: &KnownOrder) -> StoreResult<()> {
         sqlx::query(
-            "INSERT INTO known_orders (order_id, number, customer_id, email) \
-             VALUES ($1, $2, $3, $4) ON CONFLICT (order_id) DO NOTHING",
+            "INSERT INTO known_orders (order_id, number, customer_id, email, receipt) \
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (order_id) DO NOTHING",
         )
         .bind(&order.order_id)
         .bind(&order.number)
         .bind(&order.customer_id)
         .bind(&order.email)
+        .bind(
+            order
+                .receipt
+                .as_ref()
+                .map(|r| serde_json::to_string(r).expect("receipts serialize")),
+        )
         .execute(self.db.pool())
         .await?;
         Ok(())
@@ -225,20 +243,28 @@ impl NotificationStore {
 
     pub async fn known_order(&self, order_id: &str) -> StoreResult<Option<KnownOrder>> {
         let row = sqlx::query(
-            "SELECT order_id, number, customer_id, email FROM known_orders WHERE order_id = $1",
+            "SELECT order_id, number, customer_id, email, receipt FROM known_orders \
+             WHERE order_id = $1",
         )
         .bind(order_id)
         .fetch_optional(self.db.pool())
         .await?;
-        row.map(|row| {
-            Ok(KnownOrder {
-                order_id: row.try_get("order_id")?,
-                number: row.try_get("number")?,
-                customer_id: row.try_get("customer_id")?,
-                email: row.try_get("email")?,
-            })
-        })
-        .transpose()
+        let Some(row) = row else { return Ok(None) };
+        let raw: Option<String> = row.try_get("receipt")?;
+        let receipt = raw
+            .map(|raw| serde_json::from_str(&raw))
+            .transpose()
+            .map_err(|e| StoreError::Corrupt {
+                id: order_id.into(),
+                what: format!("receipt: {e}"),
+            })?;
+        Ok(Some(KnownOrder {
+            order_id: row.try_get("order_id")?,
+            number: row.try_get("number")?,
+            customer_id: row.try_get("customer_id")?,
+            email: row.try_get("email")?,
+            receipt,
+        }))
     }
 
     /// Records a message unless one with its dedupe key exists; true when recorded.

@@ -123,7 +123,13 @@ async fn one_email_per_fact(sink: &SmtpSink, app: TestApp<Notifications>) {
         "usr_ada",
         json!({ "userId": "usr_ada", "email": "ada@example.com", "name": "Ada <Lovelace>" }),
     );
-    let placed = order("order.placed", "ord_1", json!({}));
+    // 6.25% of tax (2.47) and 4.20 off in a 42.00 order.
+    let placed = order(
+        "order.placed",
+        "ord_1",
+        json!({ "discountMinor": 420, "taxMinor": 247,
+            "taxLines": [{ "name": "IL sales tax", "ratePpm": 62500, "taxMinor": 247 }] }),
+    );
     let paid = order("order.paid", "ord_1", json!({}));
     // The same fact published twice (two event ids) and each event delivered twice.
     let paid_again = order("order.paid", "ord_1", json!({}));
@@ -198,6 +204,23 @@ async fn one_email_per_fact(sink: &SmtpSink, app: TestApp<Notifications>) {
     assert!(shipped.header("Message-ID").unwrap().starts_with("<ntf_"));
     assert!(shipped.data.contains("multipart/alternative"));
     assert!(shipped.data.contains("UPS 1Z999AA10123456784"));
+    // Each refund email gives the tax in what was refunded so far (10.00, then 15.00, of
+    // 42.00: 0.59 and 0.88 of the 2.47), and the order's discounts.
+    let refunds: Vec<&str> = mails
+        .iter()
+        .filter(|m| m.header("Subject").unwrap().starts_with("Refund"))
+        .map(|m| m.data.as_str())
+        .collect();
+    for tax in ["0.59 USD", "0.88 USD"] {
+        let line = format!("Of it, IL sales tax (6.25%): {tax}");
+        assert!(
+            refunds.iter().any(|m| m.contains(&line)),
+            "{line} in {refunds:#?}"
+        );
+    }
+    assert!(refunds
+        .iter()
+        .all(|m| m.contains("The order's discounts: -4.20 USD")));
     // The HTML part escapes what it inserts: the name from registration.
     let welcome = mails
         .iter()
