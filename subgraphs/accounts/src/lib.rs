@@ -30,6 +30,7 @@ pub static MIGRATIONS: storage::migrations::Migrations = storage::migrations!(
         "0001_accounts.sql",
         "0002_api_clients.sql",
         "0003_partner_clients.sql",
+        "0004_email_skeletons.sql",
     ]
 );
 
@@ -119,6 +120,7 @@ impl Subgraph for Accounts {
         let own = &resources.settings.own;
         let jwt = &resources.settings.common.jwt;
         let store = AccountsStore::new(resources.database);
+        store.fill_email_skeletons().await?;
         let keys = match &own.signing_key {
             Some(key) => vec![(domain::tokens::fingerprint_kid(key)?, key.clone())],
             None => stored_signing_keys(&store).await?,

@@ -48,6 +48,9 @@ pub enum AccountError {
     WeakPassword(#[from] WeakPassword),
     #[error("an account with this email already exists")]
     EmailTaken,
+    /// The address looks like an existing account's (a Cyrillic "с" for a Latin "c", say).
+    #[error("this email looks the same as an existing account's; use another")]
+    EmailConfusable,
     #[error("name must be 1 to 100 characters")]
     InvalidName,
     /// One message for every wrong credential: unknown email, wrong password, disabled account.
@@ -193,7 +196,7 @@ impl AccountsService {
             name: user.name.clone(),
         });
         match self.store.insert_registered(&user, &registered).await {
-            Err(StoreError::DuplicateEmail) => return Err(AccountError::EmailTaken),
+            Err(StoreError::DuplicateEmail) => return Err(self.taken(&email).await),
             other => other?,
         }
         let user = self
@@ -214,8 +217,17 @@ impl AccountsService {
     ) -> AccountResult<String> {
         let user = self.new_user(email, password, name, roles).await?;
         match self.store.insert_user(&user).await {
-            Err(StoreError::DuplicateEmail) => Err(AccountError::EmailTaken),
+            Err(StoreError::DuplicateEmail) => Err(self.taken(email).await),
             other => other.map(|_| user.id).map_err(Into::into),
+        }
+    }
+
+    /// Why an address was refused as a duplicate: an account has it, or one that looks the same.
+    async fn taken(&self, email: &Email) -> AccountError {
+        match self.store.user_by_email(email.as_str()).await {
+            Ok(None) => AccountError::EmailConfusable,
+            Ok(Some(_)) => AccountError::EmailTaken,
+            Err(error) => error.into(),
         }
     }
 
@@ -271,7 +283,7 @@ impl AccountsService {
         let now = now_millis();
         let window_start = now - self.throttle.window_ms;
         // Throttle keys exist for unknown emails too, so throttling reveals nothing.
-        let normalized = email.trim().to_lowercase();
+        let normalized = commerce::email::normalize(email);
         let account_key = format!("email:{normalized}");
         let address_key = format!("addr:{client_address}");
         if self.store.failures(&account_key, window_start).await?

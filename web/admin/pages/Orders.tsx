@@ -102,7 +102,7 @@ export function OrderPage() {
             <h1>Order {order.number}</h1>
             <p>
               <span className="status" data-testid="order-status">{humanize(order.status)}</span> · placed{" "}
-              {formatDate(order.createdAt)} by {order.customer?.name} ({order.email})
+              {formatDate(order.createdAt)} by {order.customer ? order.customer.name : "a guest"} ({order.email})
             </p>
             <table>
               <thead>

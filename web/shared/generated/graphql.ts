@@ -5,6 +5,8 @@ export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' |
 import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-node/core';
 export type AccountErrorCode =
   | 'CLIENT_NAME_TAKEN'
+  /** The email looks the same as an existing account's (letters from another script). */
+  | 'EMAIL_CONFUSABLE'
   | 'EMAIL_TAKEN'
   | 'INVALID_ADDRESS'
   | 'INVALID_CLIENT'

@@ -49,6 +49,8 @@ pub enum AccountErrorCode {
     InvalidEmail,
     WeakPassword,
     EmailTaken,
+    /// The email looks the same as an existing account's (letters from another script).
+    EmailConfusable,
     InvalidName,
     InvalidCredentials,
     TooManyAttempts,
@@ -97,6 +99,10 @@ pub(crate) fn user_error(error: AccountError) -> Result<AccountUserError, ApiErr
             AccountErrorCode::WeakPassword,
         ),
         AccountError::EmailTaken => (field(&["input", "email"]), AccountErrorCode::EmailTaken),
+        AccountError::EmailConfusable => (
+            field(&["input", "email"]),
+            AccountErrorCode::EmailConfusable,
+        ),
         AccountError::InvalidName => (field(&["input", "name"]), AccountErrorCode::InvalidName),
         AccountError::InvalidCredentials => (None, AccountErrorCode::InvalidCredentials),
         AccountError::TooManyAttempts => (None, AccountErrorCode::TooManyAttempts),

@@ -44,7 +44,8 @@ impl AccountsStore {
 
 async fn insert_user(tx: &mut storage::db::Transaction, user: &UserRow) -> StoreResult<()> {
     let result = sqlx::query(&format!(
-        "INSERT INTO users ({USER_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+        "INSERT INTO users ({USER_COLUMNS}, email_skeleton) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
     ))
     .bind(&user.id)
     .bind(&user.email)
@@ -54,10 +55,12 @@ async fn insert_user(tx: &mut storage::db::Transaction, user: &UserRow) -> Store
     .bind(user.created_at)
     .bind(user.updated_at)
     .bind(user.disabled_at)
+    .bind(commerce::email::skeleton(&user.email))
     .execute(&mut **tx)
     .await;
     match result {
         Ok(_) => Ok(()),
+        // The same address, or one that looks the same.
         Err(e) if is_unique_violation(&e) => Err(StoreError::DuplicateEmail),
         Err(e) => Err(e.into()),
     }
@@ -156,6 +159,33 @@ impl AccountsStore {
         .fetch_optional(self.db.pool())
         .await?;
         Ok(row.as_ref().map(user_row).transpose()?)
+    }
+
+    /// Gives every account from before email skeletons were kept its skeleton. Two existing
+    /// accounts whose addresses look alike both stay; the later one is left without a skeleton
+    /// (and logged), so no third can join them.
+    pub async fn fill_email_skeletons(&self) -> StoreResult<()> {
+        let rows = sqlx::query(
+            "SELECT id, email FROM users WHERE email_skeleton IS NULL ORDER BY created_at, id",
+        )
+        .fetch_all(self.db.pool())
+        .await?;
+        for row in rows {
+            let (id, email): (String, String) = (row.try_get("id")?, row.try_get("email")?);
+            let filled = sqlx::query("UPDATE users SET email_skeleton = $1 WHERE id = $2")
+                .bind(commerce::email::skeleton(&email))
+                .bind(&id)
+                .execute(self.db.pool())
+                .await;
+            match filled {
+                Ok(_) => {}
+                Err(e) if is_unique_violation(&e) => {
+                    tracing::warn!(user = %id, "an account's email looks like an earlier one's");
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(())
     }
 
     /// All users with these ids, in one query.

@@ -259,3 +259,49 @@ async fn a_nul_character_is_refused_at_the_door_not_in_the_database() {
         .unwrap()
         .is_none());
 }
+
+#[tokio::test]
+async fn an_address_that_only_looks_like_an_existing_one_gets_no_second_account() {
+    for sqlite in [false, true] {
+        let app = spawn_app_with::<Accounts>(|env| {
+            if sqlite {
+                env.set("ACCOUNTS_DATABASE_URL", storage::db::testing::sqlite_url())
+            } else {
+                env
+            }
+        })
+        .await;
+        let first = app
+            .data(REGISTER, json!({ "email": "customer@example.com" }), None)
+            .await;
+        assert!(first["register"]["accessToken"].is_string(), "{first}");
+        // Full-width letters are the same address; a Cyrillic "с" and "о" look the same.
+        let full_width =
+            "\u{ff43}\u{ff55}\u{ff53}\u{ff54}\u{ff4f}\u{ff4d}\u{ff45}\u{ff52}@example.com";
+        let cyrillic = "\u{441}ust\u{43e}mer@example.com";
+        for (email, code) in [
+            (full_width, "EMAIL_TAKEN"),
+            (cyrillic, "EMAIL_CONFUSABLE"),
+            ("CUSTOMER@example.com", "EMAIL_TAKEN"),
+            (
+                &*format!("{}@example.com", "a".repeat(250)),
+                "INVALID_EMAIL",
+            ),
+        ] {
+            let refused = app.data(REGISTER, json!({ "email": email }), None).await;
+            assert_eq!(
+                user_error(&json!({ "data": refused }), "register"),
+                code,
+                "{email}"
+            );
+            assert!(refused["register"]["accessToken"].is_null());
+        }
+        let users: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users")
+            .fetch_one(app.database.pool())
+            .await
+            .unwrap();
+        assert_eq!(users, 1, "nothing stored for the refused ones");
+        // The full-width address signs in to the same account.
+        sign_in(&app, full_width, "a-fine-password-1").await;
+    }
+}
