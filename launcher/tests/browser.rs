@@ -35,6 +35,8 @@ async fn storefront_and_admin_journeys_pass_in_chromium() {
         .arg("e2e/run.mjs")
         .current_dir(&web)
         .env("SHOP_URL", format!("http://{}", shop.router))
+        // The embedded shop's mail sink: the journeys read the emails it wrote.
+        .env("MAIL_DIR", data_dir.join("mail"))
         .stdin(Stdio::null())
         .output()
         .await

@@ -9,7 +9,7 @@
 // and runs this; by hand:
 // `SHOP_URL=http://127.0.0.1:4000 node e2e/run.mjs` (set SHIPPING_SIMULATOR_STEP_SECS=1 on the shop).
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, readFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -551,7 +551,7 @@ async function adminJourney(browser, bought) {
   await page.getByText('attribute "Wattage": "forty" is not a number').waitFor();
   await page.getByLabel("Wattage (W)").fill("40");
   await page.getByRole("button", { name: "Save attributes" }).click();
-  await page.getByText("Attributes saved.").waitFor();
+  await page.getByText("Attributes saved.", { exact: true }).waitFor();
   const lamp = await api("query($sku: String!) { product(sku: $sku) { attributes { name value } } }", { sku: lampSku });
   assert.ok(
     lamp.product.attributes.some((a) => a.name === "Wattage" && a.value === "40"),
@@ -841,6 +841,76 @@ async function guestThreeDSecureCheckout(browser, product) {
   await page.context().close();
 }
 
+/** The text part of the newest email to `to` in the shop's mail sink (`MAIL_DIR`) that matches `pattern`. */
+async function mailTo(to, pattern) {
+  const dir = process.env.MAIL_DIR;
+  assert.ok(dir, "MAIL_DIR names the shop's mail sink");
+  return until(`an email to ${to}`, () => {
+    let files;
+    try {
+      files = readdirSync(dir).filter((f) => f.endsWith(".eml"));
+    } catch {
+      return null;
+    }
+    for (const file of files) {
+      const text = plainText(readFileSync(join(dir, file), "utf8"));
+      if (text && readFileSync(join(dir, file), "utf8").includes(`To: ${to}`) && pattern.test(text)) return text;
+    }
+    return null;
+  });
+}
+
+/** The text/plain part of an email, its transfer encoding undone. */
+function plainText(raw) {
+  const part = raw.split(/\r?\n--/).find((p) => /Content-Type: text\/plain/i.test(p));
+  if (!part) return null;
+  const [headers, ...body] = part.split(/\r?\n\r?\n/);
+  const content = body.join("\n\n");
+  if (/Content-Transfer-Encoding: base64/i.test(headers)) return Buffer.from(content.replace(/\s/g, ""), "base64").toString("utf8");
+  if (/Content-Transfer-Encoding: quoted-printable/i.test(headers)) {
+    const bytes = content.replace(/=\r?\n/g, "").replace(/=([0-9A-F]{2})/g, (_, hex) => String.fromCharCode(parseInt(hex, 16)));
+    return Buffer.from(bytes, "latin1").toString("utf8");
+  }
+  return content;
+}
+
+/**
+ * A customer who forgot their password asks for a link, reads it in the email, sets a new
+ * password with it, and signs in with the new one; the link does nothing a second time.
+ */
+async function forgottenPassword(browser) {
+  const email = `forgetful-${RUN}@example.com`;
+  await api(
+    "mutation($input: RegisterInput!) { register(input: $input) { userErrors { code } } }",
+    { input: { email, password: "first-password-1", name: "Forgetful" } },
+  );
+  const page = await (await newContext(browser)).newPage();
+  await page.goto("/signin");
+  await page.getByRole("link", { name: "Forgot your password?" }).click();
+  await page.getByRole("heading", { name: "Forgot your password?" }).waitFor();
+  await page.getByLabel("Email").fill(email);
+  await page.getByRole("button", { name: "Email me a link" }).click();
+  await page.getByText("If an account has this email").waitFor();
+  await accessible(page, "forgot password");
+  const mail = await mailTo(email, /reset-password\?token=/);
+  const link = new URL(mail.match(/https?:\/\/\S+reset-password\?token=\S+/)[0]);
+  await page.goto(`${link.pathname}${link.search}`);
+  await page.getByRole("heading", { name: "Set a new password" }).waitFor();
+  await page.getByLabel(/^New password/).fill("second-password-2");
+  await page.getByRole("button", { name: "Set password" }).click();
+  await page.getByRole("heading", { name: "Your password is changed" }).waitFor();
+  await accessible(page, "password changed");
+  await page.getByRole("link", { name: "Sign in" }).first().click();
+  await signIn(page, { email, password: "second-password-2" });
+  await page.getByRole("heading", { name: "Your account" }).waitFor();
+  // The same link again: used.
+  await page.goto(`${link.pathname}${link.search}`);
+  await page.getByLabel(/^New password/).fill("third-password-3");
+  await page.getByRole("button", { name: "Set password" }).click();
+  await page.getByText("this reset link was used already or has expired").waitFor();
+  await page.context().close();
+}
+
 const browser = await launch();
 // On a failure, every open page is photographed (failure-N.png beside the screenshots).
 async function photographOpenPages() {
@@ -876,6 +946,8 @@ try {
   console.log("ok - a customer's bank asks to confirm the payment (3-D Secure): confirmed on its page, the order is paid");
   await guestThreeDSecureCheckout(browser, (await stockedProducts())[0]);
   console.log("ok - a guest's bank asks to confirm the payment: back from its page, the order status page shows the order paid");
+  await forgottenPassword(browser);
+  console.log("ok - a customer resets a forgotten password from the emailed link (read from the mail sink), signs in with the new one, and the link works once");
   console.log(`ok - axe-core: no serious or critical violations on ${checked.join(", ")}`);
 } catch (error) {
   failed = true;

@@ -8,6 +8,7 @@ import { CheckoutPage } from "./pages/Checkout";
 import { CollectionPage } from "./pages/Collection";
 import { HomePage } from "./pages/Home";
 import { OrderStatusPage } from "./pages/OrderStatus";
+import { ForgotPasswordPage, ResetPasswordPage } from "./pages/Password";
 import { ProductPage } from "./pages/Product";
 import { SearchPage } from "./pages/Search";
 import { SignInPage, SignUpPage } from "./pages/SignIn";
@@ -37,6 +38,8 @@ export function App() {
           <Route path="/order-status" component={OrderStatusPage} />
           <Route path="/signin" component={SignInPage} />
           <Route path="/signup" component={SignUpPage} />
+          <Route path="/forgot-password" component={ForgotPasswordPage} />
+          <Route path="/reset-password" component={ResetPasswordPage} />
           <Route path="/account" component={AccountPage} />
           <Route path="/account/orders" component={OrdersPage} />
           <Route path="/account/orders/:id" component={OrderPage} />

@@ -41,6 +41,7 @@ fn client_operations_plan_against_the_supergraph() {
         "NotificationSettings.graphql",
         "RecommendedForYou.graphql",
         "CheckoutPage.graphql",
+        "ChangePassword.graphql",
     ];
     let storefront = operations("storefront");
     let admin = operations("admin");

@@ -19,6 +19,7 @@ mod media;
 mod metrics;
 mod migration;
 mod money;
+mod passwords;
 mod payment_actions;
 mod process;
 mod promotions;

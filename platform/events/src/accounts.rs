@@ -42,3 +42,26 @@ impl Fact for UserAccessChanged {
         self.user_id.clone()
     }
 }
+
+/// `user.password_reset_requested`: someone asked to reset the password of this account. The
+/// email with the link goes to its address; `token` is in that link and nowhere else (accounts
+/// keeps only its hash), so the event is as secret as the email.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PasswordResetRequested {
+    pub user_id: String,
+    pub email: String,
+    pub name: String,
+    pub token: String,
+    /// Unix milliseconds: the token does nothing after it.
+    pub expires_at: i64,
+}
+
+impl Fact for PasswordResetRequested {
+    const TOPIC: &'static str = "user.password_reset_requested";
+    const VERSION: u32 = 1;
+
+    fn aggregate_id(&self) -> String {
+        self.user_id.clone()
+    }
+}

@@ -57,6 +57,7 @@ const fn topic<F: Fact>(producer: &'static str, consumers: &'static [&'static st
 pub const TOPICS: &[Topic] = &[
     topic::<accounts::UserRegistered>("accounts", &["notifications"]),
     topic::<accounts::UserAccessChanged>("accounts", &["auth"]),
+    topic::<accounts::PasswordResetRequested>("accounts", &["notifications"]),
     topic::<catalog::ProductChanged>("catalog", &["catalog", "recommendations"]),
     topic::<inventory::StockLow>("inventory", &["notifications"]),
     topic::<orders::OrderPlaced>("orders", &["notifications"]),

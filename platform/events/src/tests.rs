@@ -4,7 +4,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::{json, Value};
 
-use crate::accounts::{UserAccessChanged, UserRegistered};
+use crate::accounts::{PasswordResetRequested, UserAccessChanged, UserRegistered};
 use crate::catalog::ProductChanged;
 use crate::common::{Line, PostalAddress};
 use crate::inventory::StockLow;
@@ -140,6 +140,16 @@ fn every_check() -> Vec<(&'static str, Vec<String>)> {
                 disabled: true,
                 roles: vec!["customer".into()],
                 changed_at: 1_700_000_000_000,
+            }),
+        ),
+        (
+            PasswordResetRequested::TOPIC,
+            check(PasswordResetRequested {
+                user_id: "usr_1".into(),
+                email: "ada@example.com".into(),
+                name: "Ada".into(),
+                token: "prt_secret".into(),
+                expires_at: 1_700_000_000_000,
             }),
         ),
         (

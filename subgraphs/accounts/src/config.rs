@@ -6,6 +6,9 @@
 //! - `ACCOUNTS_LOGIN_FAILURES_PER_ACCOUNT` (default 5) and `ACCOUNTS_LOGIN_FAILURES_PER_ADDRESS`
 //!   (default 50) per 15 minutes, `ACCOUNTS_REGISTRATIONS_PER_ADDRESS` (default 10) per 15
 //!   minutes; the address is the router's word for the client's, else the peer's
+//! - `ACCOUNTS_PASSWORD_RESETS_PER_ADDRESS` (default 10) per 15 minutes: password reset requests
+//!   and reset attempts (token guesses) from one address; `ACCOUNTS_PASSWORD_RESET_TTL_MINS`
+//!   (default 60): how long a reset link works
 //! - `ACCOUNTS_HASHING_THREADS` (default half the CPUs, at least 1): password hashes computed at
 //!   once, off the threads that serve requests
 //! - `ACCOUNTS_ARGON2_MEMORY_KIB` (default 19456), `ACCOUNTS_ARGON2_ITERATIONS` (default 2),
@@ -28,6 +31,8 @@ pub struct AccountsSettings {
     pub failures_per_account: i64,
     pub failures_per_address: i64,
     pub registrations_per_address: i64,
+    pub password_resets_per_address: i64,
+    pub password_reset_ttl_mins: i64,
     pub hashing_threads: usize,
     pub hash_cost: HashCost,
 }
@@ -41,6 +46,8 @@ impl OwnSettings for AccountsSettings {
             failures_per_account: env.parse_or("LOGIN_FAILURES_PER_ACCOUNT", 5)?,
             failures_per_address: env.parse_or("LOGIN_FAILURES_PER_ADDRESS", 50)?,
             registrations_per_address: env.parse_or("REGISTRATIONS_PER_ADDRESS", 10)?,
+            password_resets_per_address: env.parse_or("PASSWORD_RESETS_PER_ADDRESS", 10)?,
+            password_reset_ttl_mins: env.parse_or("PASSWORD_RESET_TTL_MINS", 60)?,
             hashing_threads: env.parse_or("HASHING_THREADS", default_hashing_threads())?,
             hash_cost: HashCost::new(
                 env.parse_or("ARGON2_MEMORY_KIB", argon2::Params::DEFAULT_M_COST)?,

@@ -31,6 +31,7 @@ pub static MIGRATIONS: storage::migrations::Migrations = storage::migrations!(
         "0002_api_clients.sql",
         "0003_partner_clients.sql",
         "0004_email_skeletons.sql",
+        "0005_password_resets.sql",
     ]
 );
 
@@ -143,8 +144,10 @@ impl Subgraph for Accounts {
                 failures_per_account: own.failures_per_account,
                 failures_per_address: own.failures_per_address,
                 registrations_per_address: own.registrations_per_address,
+                password_resets_per_address: own.password_resets_per_address,
                 ..ThrottleSettings::default()
             },
+            own.password_reset_ttl_mins * 60 * 1000,
             hashing::PasswordHashing::new(own.hash_cost.clone(), own.hashing_threads)?,
             resources.events,
         ));

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use event_bus::Event;
-use events::accounts::UserAccessChanged;
+use events::accounts::{PasswordResetRequested, UserAccessChanged};
 use kit::subgraph::Events;
 use primitives::id::new_id;
 use primitives::time::now_millis;
@@ -27,6 +27,8 @@ pub struct ThrottleSettings {
     pub failures_per_account: i64,
     pub failures_per_address: i64,
     pub registrations_per_address: i64,
+    /// Password reset requests and reset attempts from one address per window.
+    pub password_resets_per_address: i64,
 }
 
 impl Default for ThrottleSettings {
@@ -36,6 +38,7 @@ impl Default for ThrottleSettings {
             failures_per_account: 5,
             failures_per_address: 50,
             registrations_per_address: 10,
+            password_resets_per_address: 10,
         }
     }
 }
@@ -56,6 +59,8 @@ pub enum AccountError {
     /// One message for every wrong credential: unknown email, wrong password, disabled account.
     #[error("email or password is incorrect")]
     InvalidCredentials,
+    #[error("this reset link was used already or has expired; ask for a new one")]
+    InvalidResetToken,
     #[error("too many failed attempts; try again later")]
     TooManyAttempts,
     #[error("too many accounts were created from this address; try again later")]
@@ -110,6 +115,8 @@ pub struct AccountsService {
     signer: TokenSigner,
     refresh_ttl_ms: i64,
     throttle: ThrottleSettings,
+    /// How long a password reset token works.
+    reset_ttl_ms: i64,
     hashing: PasswordHashing,
     events: Events,
 }
@@ -144,6 +151,7 @@ impl AccountsService {
         signer: TokenSigner,
         refresh_ttl_ms: i64,
         throttle: ThrottleSettings,
+        reset_ttl_ms: i64,
         hashing: PasswordHashing,
         events: Events,
     ) -> Self {
@@ -152,6 +160,7 @@ impl AccountsService {
             signer,
             refresh_ttl_ms,
             throttle,
+            reset_ttl_ms,
             hashing,
             events,
         }
@@ -313,6 +322,114 @@ impl AccountsService {
                 Err(AccountError::InvalidCredentials)
             }
         }
+    }
+
+    /// Counts a password reset request or attempt from `client_address`: refused beyond
+    /// `ACCOUNTS_PASSWORD_RESETS_PER_ADDRESS` per window, so tokens cannot be guessed in bulk.
+    pub async fn count_password_reset(&self, client_address: &str) -> AccountResult<()> {
+        let now = now_millis();
+        let attempt = self
+            .store
+            .record_failure(
+                &format!("reset:{client_address}"),
+                now,
+                now - self.throttle.window_ms,
+            )
+            .await?;
+        if attempt > self.throttle.password_resets_per_address {
+            return Err(AccountError::TooManyAttempts);
+        }
+        Ok(())
+    }
+
+    /// Emails a link to reset the password of the account with `email`, if there is an active
+    /// one: a token that works once within `ACCOUNTS_PASSWORD_RESET_TTL_MINS`, stored as its
+    /// hash. Nothing is said of whether the account exists; callers answer before this runs
+    /// (see `requestPasswordReset`), so neither does the time taken.
+    pub async fn send_password_reset(&self, email: &Email) -> AccountResult<()> {
+        let Some(user) = self.store.user_by_email(email.as_str()).await? else {
+            return Ok(());
+        };
+        if user.disabled_at.is_some() {
+            return Ok(());
+        }
+        let now = now_millis();
+        // 256 random bits, like a refresh token, marked as a reset token.
+        let (secret, _) = tokens::new_refresh_token();
+        let token = format!("prt_{secret}");
+        let hash = tokens::hash_refresh_token(&token);
+        let expires_at = now + self.reset_ttl_ms;
+        let event = self.events.event(&PasswordResetRequested {
+            user_id: user.id.clone(),
+            email: user.email.clone(),
+            name: user.name.clone(),
+            token,
+            expires_at,
+        });
+        self.store
+            .insert_password_reset(&hash, &user.id, now, expires_at, &event)
+            .await?;
+        Ok(())
+    }
+
+    /// Sets a new password with a reset token (once, before it expires): every session of the
+    /// account ends and its access tokens stop working at once.
+    pub async fn reset_password(&self, token: &str, new_password: &str) -> AccountResult<()> {
+        let now = now_millis();
+        let hash = tokens::hash_refresh_token(token.trim());
+        let user_id = self
+            .store
+            .password_reset_user(&hash, now)
+            .await?
+            .ok_or(AccountError::InvalidResetToken)?;
+        let user = self
+            .user(&user_id)
+            .await?
+            .ok_or(AccountError::InvalidResetToken)?;
+        // Checked before the token is used, so a weak password does not spend it.
+        let password = Password::parse(new_password, &user.email)?;
+        let password_hash = self.hashing.hash(password).await?;
+        let event = self.access_changed(
+            &user.id,
+            user.disabled_at.is_some(),
+            &role::decode(&user.roles)?,
+            now,
+        );
+        if !self
+            .store
+            .reset_password(&hash, &user.id, &password_hash, now, &event)
+            .await?
+        {
+            return Err(AccountError::InvalidResetToken);
+        }
+        Ok(())
+    }
+
+    /// Changes the signed-in user's password (the current one required): every session ends,
+    /// and this one goes on with the new tokens returned.
+    pub async fn change_password(
+        &self,
+        user_id: &str,
+        current: &str,
+        new_password: &str,
+    ) -> AccountResult<Session> {
+        let user = self
+            .user(user_id)
+            .await?
+            .ok_or(AccountError::InvalidCredentials)?;
+        if !self
+            .hashing
+            .verify(current, Some(&user.password_hash))
+            .await?
+        {
+            return Err(AccountError::InvalidCredentials);
+        }
+        let password = Password::parse(new_password, &user.email)?;
+        let password_hash = self.hashing.hash(password).await?;
+        self.store
+            .change_password(&user.id, &password_hash, now_millis())
+            .await?;
+        self.start_session(user).await
     }
 
     pub async fn refresh(&self, refresh_token: &str) -> AccountResult<Session> {

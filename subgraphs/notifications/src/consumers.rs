@@ -7,7 +7,7 @@ use std::sync::Arc;
 use commerce::money::{CurrencyCode, Money};
 use event_bus::consumer::{Handler, HandlerError};
 use event_bus::{Event, Fact};
-use events::accounts::UserRegistered;
+use events::accounts::{PasswordResetRequested, UserRegistered};
 use events::inventory::StockLow;
 use events::orders::{
     OrderClosed, OrderPaid, OrderPlaced, OrderStatusChanged, ReconciliationNeeded,
@@ -21,8 +21,9 @@ use crate::service::{Message, NotificationsService, NotifyError};
 use crate::store::{KnownOrder, OrderReceipt};
 
 /// Every topic notifications consumes.
-pub const TOPICS: [&str; 9] = [
+pub const TOPICS: [&str; 10] = [
     UserRegistered::TOPIC,
+    PasswordResetRequested::TOPIC,
     OrderPlaced::TOPIC,
     OrderPaid::TOPIC,
     OrderClosed::TOPIC,
@@ -146,6 +147,21 @@ impl Inbox {
                     user_id: Some(user.user_id),
                     email: user.email,
                     context: json!({ "name": user.name }),
+                }]
+            }
+            PasswordResetRequested::TOPIC => {
+                let reset: PasswordResetRequested = event.decode()?;
+                let valid_minutes = (reset.expires_at - event.time).max(0) / 60_000;
+                vec![Message {
+                    dedupe_key: format!("password_reset:{}", event.id),
+                    kind: Kind::PasswordReset,
+                    user_id: Some(reset.user_id),
+                    email: reset.email,
+                    context: json!({
+                        "name": reset.name,
+                        "reset_url": format!("{}/reset-password?token={}", self.0.settings().shop_url, reset.token),
+                        "valid_minutes": valid_minutes,
+                    }),
                 }]
             }
             OrderPlaced::TOPIC => {

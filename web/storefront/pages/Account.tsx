@@ -13,6 +13,7 @@ import {
   type AddressInput,
 } from "../../shared/generated/graphql";
 import { addressLine, formatDate, humanize } from "../../shared/format";
+import { ChangePassword } from "./Password";
 import { useSession } from "../../shared/provider";
 import { Totals } from "../../shared/Totals";
 import { ErrorMessage, Field, Money, Pager, Query, UserErrors } from "../../shared/ui";
@@ -67,6 +68,7 @@ export function AccountPage() {
                 ))}
               </ul>
               <NewAddress />
+              <ChangePassword />
             </>
           )
         }

@@ -30,6 +30,9 @@ export function SignInPage() {
       <p>
         New here? <Link href={`/signup${params.size ? `?${params}` : ""}`}>Create an account</Link>
       </p>
+      <p>
+        <Link href="/forgot-password">Forgot your password?</Link>
+      </p>
     </SignInForm>
   );
 }

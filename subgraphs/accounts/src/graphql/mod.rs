@@ -4,6 +4,7 @@
 mod admin;
 mod checkout;
 mod clients;
+mod password;
 mod session;
 mod user;
 
@@ -27,6 +28,7 @@ pub struct Query(
 #[derive(MergedObject, Default)]
 pub struct Mutation(
     session::SessionMutation,
+    password::PasswordMutation,
     user::ProfileMutation,
     admin::AdminMutation,
     clients::ApiClientMutation,
@@ -51,6 +53,8 @@ pub enum AccountErrorCode {
     EmailTaken,
     /// The email looks the same as an existing account's (letters from another script).
     EmailConfusable,
+    /// A password reset token that was used already, has expired, or never existed.
+    InvalidResetToken,
     InvalidName,
     InvalidCredentials,
     TooManyAttempts,
@@ -106,6 +110,10 @@ pub(crate) fn user_error(error: AccountError) -> Result<AccountUserError, ApiErr
         AccountError::InvalidName => (field(&["input", "name"]), AccountErrorCode::InvalidName),
         AccountError::InvalidCredentials => (None, AccountErrorCode::InvalidCredentials),
         AccountError::TooManyAttempts => (None, AccountErrorCode::TooManyAttempts),
+        AccountError::InvalidResetToken => (
+            field(&["input", "token"]),
+            AccountErrorCode::InvalidResetToken,
+        ),
         AccountError::TooManyRegistrations => (None, AccountErrorCode::TooManyRegistrations),
         AccountError::LastAdmin => (field(&["input", "userId"]), AccountErrorCode::LastAdmin),
         AccountError::InvalidRefreshToken => (

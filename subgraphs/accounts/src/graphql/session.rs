@@ -47,7 +47,7 @@ pub struct LogoutPayload {
     pub user_errors: Vec<AccountUserError>,
 }
 
-fn auth_payload(result: AccountResult<Session>) -> async_graphql::Result<AuthPayload> {
+pub(super) fn auth_payload(result: AccountResult<Session>) -> async_graphql::Result<AuthPayload> {
     Ok(match result {
         Ok(session) => AuthPayload {
             access_token: Some(session.access_token),

@@ -66,6 +66,29 @@ async fn insert_user(tx: &mut storage::db::Transaction, user: &UserRow) -> Store
     }
 }
 
+/// A new password hash for the user, and every refresh token of theirs revoked.
+async fn set_password(
+    tx: &mut storage::db::Transaction,
+    user_id: &str,
+    password_hash: &str,
+    now: i64,
+) -> StoreResult<()> {
+    sqlx::query("UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3")
+        .bind(password_hash)
+        .bind(now)
+        .bind(user_id)
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query(
+        "UPDATE refresh_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL",
+    )
+    .bind(now)
+    .bind(user_id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
 const USER_COLUMNS: &str =
     "id, email, password_hash, name, roles, created_at, updated_at, disabled_at";
 
@@ -474,6 +497,91 @@ impl AccountsStore {
         .await?;
         tx.commit().await?;
         Ok(Rotation::Rotated { user_id })
+    }
+
+    /// Records a password reset token (by its hash) for a user, with the event that emails its
+    /// link, together.
+    pub async fn insert_password_reset(
+        &self,
+        token_hash: &str,
+        user_id: &str,
+        now: i64,
+        expires_at: i64,
+        event: &Event,
+    ) -> StoreResult<()> {
+        let mut tx = self.db.begin().await?;
+        sqlx::query(
+            "INSERT INTO password_resets (token_hash, user_id, created_at, expires_at) \
+             VALUES ($1, $2, $3, $4)",
+        )
+        .bind(token_hash)
+        .bind(user_id)
+        .bind(now)
+        .bind(expires_at)
+        .execute(&mut *tx)
+        .await?;
+        storage::outbox::append(&mut tx, event).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The user a reset token is for, while it is unused and unexpired.
+    pub async fn password_reset_user(
+        &self,
+        token_hash: &str,
+        now: i64,
+    ) -> StoreResult<Option<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT user_id FROM password_resets \
+             WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2",
+        )
+        .bind(token_hash)
+        .bind(now)
+        .fetch_optional(self.db.pool())
+        .await?)
+    }
+
+    /// Uses a reset token once: marks it used, sets the user's password hash, ends every
+    /// session and appends `event` (their access changed), all or nothing. False when the token
+    /// was used or expired meanwhile.
+    pub async fn reset_password(
+        &self,
+        token_hash: &str,
+        user_id: &str,
+        password_hash: &str,
+        now: i64,
+        event: &Event,
+    ) -> StoreResult<bool> {
+        let mut tx = self.db.begin().await?;
+        let used = sqlx::query(
+            "UPDATE password_resets SET used_at = $1 \
+             WHERE token_hash = $2 AND user_id = $3 AND used_at IS NULL AND expires_at > $1",
+        )
+        .bind(now)
+        .bind(token_hash)
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?;
+        if used.rows_affected() != 1 {
+            return Ok(false);
+        }
+        set_password(&mut tx, user_id, password_hash, now).await?;
+        storage::outbox::append(&mut tx, event).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Sets a user's password hash and ends every session (all their refresh tokens).
+    pub async fn change_password(
+        &self,
+        user_id: &str,
+        password_hash: &str,
+        now: i64,
+    ) -> StoreResult<()> {
+        let mut tx = self.db.begin().await?;
+        set_password(&mut tx, user_id, password_hash, now).await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     /// Revokes the family of the token with `hash`; false when the token is unknown.

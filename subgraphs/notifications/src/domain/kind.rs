@@ -3,6 +3,8 @@
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Kind {
     Welcome,
+    /// A link to set a new password (the account asked for it).
+    PasswordReset,
     OrderPlaced,
     OrderPaid,
     OrderCancelled,
@@ -33,8 +35,9 @@ pub enum Category {
 }
 
 impl Kind {
-    pub const ALL: [Self; 15] = [
+    pub const ALL: [Self; 16] = [
         Self::Welcome,
+        Self::PasswordReset,
         Self::OrderPlaced,
         Self::OrderPaid,
         Self::OrderCancelled,
@@ -54,6 +57,7 @@ impl Kind {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Welcome => "welcome",
+            Self::PasswordReset => "password_reset",
             Self::OrderPlaced => "order_placed",
             Self::OrderPaid => "order_paid",
             Self::OrderCancelled => "order_cancelled",
@@ -77,7 +81,7 @@ impl Kind {
 
     pub fn category(self) -> Category {
         match self {
-            Self::Welcome => Category::Account,
+            Self::Welcome | Self::PasswordReset => Category::Account,
             Self::OrderPlaced
             | Self::OrderPaid
             | Self::OrderCancelled

@@ -102,6 +102,9 @@ pub fn sample(kind: Kind) -> Value {
     };
     match kind {
         Kind::Welcome => json!({ "name": "Ada", "shop_url": "https://shop.example" }),
+        Kind::PasswordReset => json!({ "name": "Ada", "shop_url": "https://shop.example",
+            "reset_url": "https://shop.example/reset-password?token=prt_example",
+            "valid_minutes": 60 }),
         Kind::OrderPlaced | Kind::OrderPaid => with(
             order,
             json!({ "total": "42.00 USD", "discount": "4.20 USD", "tax_included": false,
@@ -179,6 +182,11 @@ pub fn built_in(kind: Kind) -> Template {
             "Welcome to the Shop, {{ name }}",
             &text("your account is ready. Happy shopping!"),
             &html("your account is ready. Happy shopping!"),
+        ),
+        Kind::PasswordReset => t(
+            "Reset your password",
+            &text("someone asked to reset the password of your account. Set a new one within {{ valid_minutes }} minutes:\n{{ reset_url }}\nIf it was not you, ignore this email: your password stays as it is."),
+            &html("someone asked to reset the password of your account. <a href=\"{{ reset_url }}\">Set a new one</a> within {{ valid_minutes }} minutes.<br>If it was not you, ignore this email: your password stays as it is."),
         ),
         Kind::OrderPlaced => t(
             "We received your order {{ number }}",

@@ -26,6 +26,7 @@ pub type NotificationsSchema = Schema<Query, Mutation, EmptySubscription>;
 #[graphql(remote = "Kind")]
 pub enum NotificationKind {
     Welcome,
+    PasswordReset,
     OrderPlaced,
     OrderPaid,
     OrderCancelled,
