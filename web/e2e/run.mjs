@@ -194,7 +194,7 @@ async function guestBuysAndReviews(browser, product) {
     await accessible(page, path);
   }
   await page.getByRole("link", { name: "Profile and addresses" }).click();
-  await page.getByRole("button", { name: "Sign out" }).click();
+  await page.getByRole("button", { name: "Sign out", exact: true }).click();
   await page.getByRole("link", { name: "Sign in" }).waitFor();
   await context.close();
   return { number, email, title: `Sturdy and handsome ${RUN}` };
@@ -447,7 +447,7 @@ async function adminJourney(browser, bought) {
   await page.goto("/admin");
   await signIn(page, CUSTOMER);
   await page.getByText("may not use the dashboard").waitFor();
-  await page.getByRole("button", { name: "Sign out" }).click();
+  await page.getByRole("button", { name: "Sign out", exact: true }).click();
 
   await signIn(page, ADMIN);
   await page.getByRole("heading", { name: "Latest orders" }).waitFor();
@@ -911,6 +911,39 @@ async function forgottenPassword(browser) {
   await page.context().close();
 }
 
+/**
+ * A customer signed in on two devices signs the other one out from the account page: the other
+ * device's next page asks to sign in again.
+ */
+async function signOutAnotherDevice(browser) {
+  const email = `two-devices-${RUN}@example.com`;
+  await api("mutation($input: RegisterInput!) { register(input: $input) { userErrors { code } } }", {
+    input: { email, password: "device-password-1", name: "Two Devices" },
+  });
+  const [laptop, phone] = [await (await newContext(browser)).newPage(), await (await newContext(browser)).newPage()];
+  for (const page of [phone, laptop]) {
+    await page.goto("/signin");
+    await signIn(page, { email, password: "device-password-1" });
+    await page.getByRole("heading", { name: "Your account" }).waitFor();
+  }
+  await laptop.reload();
+  const devices = laptop.locator("section", { has: laptop.getByRole("heading", { name: "Signed-in devices" }) });
+  await devices.getByText("(this device)").waitFor();
+  await accessible(laptop, "account with devices");
+  // Every other session (the phone's, and the one registering made) signed out.
+  while ((await devices.getByRole("button", { name: /^Sign out the device/ }).count()) > 0) {
+    const before = await devices.getByRole("listitem").count();
+    await devices.getByRole("button", { name: /^Sign out the device/ }).first().click();
+    await until("the session to leave the list", async () => (await devices.getByRole("listitem").count()) < before);
+  }
+  await phone.goto("/account/orders");
+  await phone.getByText("Your session has ended").first().waitFor();
+  await laptop.goto("/account");
+  await laptop.getByRole("heading", { name: "Your account" }).waitFor();
+  await laptop.context().close();
+  await phone.context().close();
+}
+
 const browser = await launch();
 // On a failure, every open page is photographed (failure-N.png beside the screenshots).
 async function photographOpenPages() {
@@ -948,6 +981,8 @@ try {
   console.log("ok - a guest's bank asks to confirm the payment: back from its page, the order status page shows the order paid");
   await forgottenPassword(browser);
   console.log("ok - a customer resets a forgotten password from the emailed link (read from the mail sink), signs in with the new one, and the link works once");
+  await signOutAnotherDevice(browser);
+  console.log("ok - a customer signs another device out from the account page, and its next page asks to sign in again");
   console.log(`ok - axe-core: no serious or critical violations on ${checked.join(", ")}`);
 } catch (error) {
   failed = true;

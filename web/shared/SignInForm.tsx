@@ -4,7 +4,7 @@ import { useState, type FormEvent, type ReactNode } from "react";
 import { useMutation } from "urql";
 import { LoginDocument } from "./generated/graphql";
 import type { SessionUser, Tokens } from "./session";
-import { ErrorMessage, Field, UserErrors } from "./ui";
+import { ErrorMessage, Field, PasswordField, UserErrors } from "./ui";
 
 export function SignInForm({
   heading,
@@ -34,15 +34,7 @@ export function SignInForm({
       <Field label="Email">
         <input type="email" autoComplete="email" required value={email} onChange={(e) => setEmail(e.target.value)} />
       </Field>
-      <Field label="Password">
-        <input
-          type="password"
-          autoComplete="current-password"
-          required
-          value={password}
-          onChange={(e) => setPassword(e.target.value)}
-        />
-      </Field>
+      <PasswordField label="Password" kind="current" value={password} onChange={setPassword} />
       {login.error && <ErrorMessage error={login.error} />}
       <UserErrors errors={login.data?.login.userErrors} />
       <button type="submit" disabled={login.fetching}>

@@ -104,6 +104,34 @@ export function Field({
   );
 }
 
+/**
+ * A password input: `current` to sign in or confirm (the browser fills the saved one), `new` to
+ * choose one (the browser may suggest one; the shop's rule is the hint).
+ */
+export function PasswordField({
+  label,
+  kind,
+  value,
+  onChange,
+}: {
+  label: string;
+  kind: "current" | "new";
+  value: string;
+  onChange: (value: string) => void;
+}) {
+  return (
+    <Field label={label} hint={kind === "new" ? "At least 10 characters." : undefined}>
+      <input
+        type="password"
+        autoComplete={`${kind}-password`}
+        required
+        value={value}
+        onChange={(e) => onChange(e.target.value)}
+      />
+    </Field>
+  );
+}
+
 /** Next and previous pages of a Relay connection, keeping the cursors already seen. */
 export function Pager({
   cursors,

@@ -69,6 +69,7 @@ async fn forged_expired_and_unsigned_tokens_are_unauthenticated() {
         iat,
         nbf,
         iat_ms: None,
+        sid: None,
         iss: "shop-accounts".into(),
         aud: "shop".into(),
     };

@@ -106,6 +106,18 @@ impl TestShop {
         kit::settings::EventBusSettings::load(&self.options.env("test")).expect("valid settings")
     }
 
+    /// The access changes (revocations) the router has applied so far.
+    pub fn router_revocations(&self) -> u64 {
+        let (revocations, _) = self
+            .shop
+            .router_state
+            .revocations
+            .as_ref()
+            .expect("the shop's router follows the bus");
+        let applied = *revocations.watch().borrow();
+        applied
+    }
+
     /// Waits until the router has applied `count` access changes (revocations) in all.
     pub async fn router_applied(&self, count: u64) {
         let (revocations, _) = self

@@ -42,6 +42,8 @@ fn client_operations_plan_against_the_supergraph() {
         "RecommendedForYou.graphql",
         "CheckoutPage.graphql",
         "ChangePassword.graphql",
+        "RevokeSession.graphql",
+        "RevokeAllSessions.graphql",
     ];
     let storefront = operations("storefront");
     let admin = operations("admin");

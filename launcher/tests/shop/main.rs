@@ -26,6 +26,7 @@ mod promotions;
 mod purchase;
 mod query_count;
 mod revocation;
+mod sessions;
 mod shipping;
 mod taxes;
 mod variants;

@@ -38,6 +38,9 @@ pub struct Claims {
     /// cuts exactly between tokens issued before and after it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub iat_ms: Option<i64>,
+    /// The session (sign-in) the token belongs to: revoking it refuses its tokens at once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sid: Option<String>,
     pub iss: String,
     pub aud: String,
 }
@@ -69,6 +72,11 @@ impl Viewer {
 
     pub fn user_id(&self) -> Option<&str> {
         self.claims.as_ref().map(|c| c.sub.as_str())
+    }
+
+    /// The session the viewer's token belongs to, if it names one.
+    pub fn session_id(&self) -> Option<&str> {
+        self.claims.as_ref().and_then(|c| c.sid.as_deref())
     }
 
     pub fn has_scope(&self, scope: &str) -> bool {
@@ -230,7 +238,7 @@ impl TokenVerifier {
             })?;
         self.check_times(&claims, primitives::time::now_millis() / 1000)?;
         if let Some(revocations) = &self.revocations {
-            if revocations.is_revoked(&claims.sub, claims.issued_at_ms()) {
+            if revocations.is_revoked(&claims.sub, claims.sid.as_deref(), claims.issued_at_ms()) {
                 return Err(TokenError::Revoked);
             }
         }
@@ -363,6 +371,7 @@ mod tests {
             iat: now,
             nbf: None,
             iat_ms: None,
+            sid: None,
             iss: "iss".into(),
             aud: "aud".into(),
         };
@@ -427,6 +436,7 @@ mod tests {
             iat,
             nbf,
             iat_ms: None,
+            sid: None,
             iss: crate::testing::TestTokens::ISSUER.into(),
             aud: crate::testing::TestTokens::AUDIENCE.into(),
         };

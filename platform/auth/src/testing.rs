@@ -52,6 +52,7 @@ impl TestTokens {
             iat: now,
             nbf: None,
             iat_ms: Some(now_ms),
+            sid: None,
             iss: Self::ISSUER.into(),
             aud: Self::AUDIENCE.into(),
         };

@@ -21,9 +21,9 @@ impl Fact for UserRegistered {
     }
 }
 
-/// `user.access_changed`: a user was disabled, enabled again, or given other roles. Tokens
-/// issued before `changed_at` no longer count; new ones (login, refresh) carry the current
-/// roles.
+/// `user.access_changed`: a user was disabled, enabled again, given other roles, reset their
+/// password or ended a session. Tokens issued before `changed_at` no longer count (only those of
+/// `session_id` when it is given); new ones (login, refresh) carry the current roles.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct UserAccessChanged {
@@ -32,6 +32,10 @@ pub struct UserAccessChanged {
     pub roles: Vec<String>,
     /// Unix milliseconds.
     pub changed_at: i64,
+    /// The one session (a sign-in: the `sid` of its tokens) that ended; none for every token
+    /// of the user.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_id: Option<String>,
 }
 
 impl Fact for UserAccessChanged {

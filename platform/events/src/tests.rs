@@ -140,6 +140,7 @@ fn every_check() -> Vec<(&'static str, Vec<String>)> {
                 disabled: true,
                 roles: vec!["customer".into()],
                 changed_at: 1_700_000_000_000,
+                session_id: None,
             }),
         ),
         (

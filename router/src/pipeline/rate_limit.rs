@@ -94,6 +94,7 @@ mod tests {
             iat: 0,
             nbf: None,
             iat_ms: None,
+            sid: None,
             iss: String::new(),
             aud: String::new(),
         });

@@ -16,7 +16,8 @@ use crate::domain::tokens::{self, KeyError, TokenSigner};
 use crate::domain::{role, Email, Password, Role};
 use crate::hashing::PasswordHashing;
 use crate::store::{
-    AccountsStore, AddressRow, ApiClientRow, RefreshTokenRow, Rotation, StoreError, UserRow,
+    AccountsStore, AddressRow, ApiClientRow, RefreshTokenRow, Rotation, SessionRow, StoreError,
+    UserRow,
 };
 use events::accounts::UserRegistered;
 
@@ -439,7 +440,7 @@ impl AccountsService {
             .store
             .rotate_refresh_token(&tokens::hash_refresh_token(refresh_token), &next, now)
             .await?;
-        let Rotation::Rotated { user_id } = outcome else {
+        let Rotation::Rotated { user_id, family_id } = outcome else {
             if outcome == Rotation::Reused {
                 tracing::warn!("refresh token reused: its family is revoked");
             }
@@ -450,13 +451,66 @@ impl AccountsService {
             .await?
             .ok_or(AccountError::InvalidRefreshToken)?;
         Ok(Session {
-            access_token: self
-                .signer
-                .sign(&user.id, &role::decode(&user.roles)?, now / 1000)?,
+            access_token: self.signer.sign_in_session(
+                &user.id,
+                &role::decode(&user.roles)?,
+                now / 1000,
+                &family_id,
+            )?,
             refresh_token: token,
             expires_in: self.signer.ttl_secs(),
             user,
         })
+    }
+
+    /// The user's sessions that can still go on (a refresh token unused, unrevoked, unexpired),
+    /// the latest used first.
+    pub async fn sessions(&self, user_id: &str) -> AccountResult<Vec<SessionRow>> {
+        Ok(self.store.sessions_of(user_id, now_millis()).await?)
+    }
+
+    /// Ends one of the user's sessions: its refresh tokens are revoked and its access tokens
+    /// refused everywhere at once (`user.access_changed` naming the session).
+    pub async fn revoke_session(&self, user_id: &str, session_id: &str) -> AccountResult<()> {
+        let now = now_millis();
+        let user = self
+            .user(user_id)
+            .await?
+            .ok_or(AccountError::NotFound("user"))?;
+        let event = self.events.event(&UserAccessChanged {
+            session_id: Some(session_id.into()),
+            ..self.access_change(
+                user_id,
+                user.disabled_at.is_some(),
+                &role::decode(&user.roles)?,
+                now,
+            )
+        });
+        if !self
+            .store
+            .revoke_session(user_id, session_id, now, &event)
+            .await?
+        {
+            return Err(AccountError::NotFound("session"));
+        }
+        Ok(())
+    }
+
+    /// Ends every session of the user, this one too: all their tokens are refused at once.
+    pub async fn revoke_all_sessions(&self, user_id: &str) -> AccountResult<()> {
+        let now = now_millis();
+        let user = self
+            .user(user_id)
+            .await?
+            .ok_or(AccountError::NotFound("user"))?;
+        let event = self.access_changed(
+            user_id,
+            user.disabled_at.is_some(),
+            &role::decode(&user.roles)?,
+            now,
+        );
+        self.store.revoke_all_sessions(user_id, now, &event).await?;
+        Ok(())
     }
 
     /// Ends the session the refresh token belongs to (its whole family).
@@ -573,12 +627,25 @@ impl AccountsService {
     }
 
     fn access_changed(&self, user_id: &str, disabled: bool, roles: &[Role], now: i64) -> Event {
-        self.events.event(&UserAccessChanged {
+        self.events
+            .event(&self.access_change(user_id, disabled, roles, now))
+    }
+
+    /// Every token of the user issued before `now` stops counting.
+    fn access_change(
+        &self,
+        user_id: &str,
+        disabled: bool,
+        roles: &[Role],
+        now: i64,
+    ) -> UserAccessChanged {
+        UserAccessChanged {
             user_id: user_id.into(),
             disabled,
             roles: roles.iter().map(|r| r.as_str().to_string()).collect(),
             changed_at: now,
-        })
+            session_id: None,
+        }
     }
 
     /// Registers an API client (or gives one registered under `name` a new secret, this kind
@@ -658,6 +725,7 @@ impl AccountsService {
             disabled,
             roles: client.kind.roles(),
             changed_at: now,
+            session_id: None,
         })
     }
 
@@ -695,9 +763,12 @@ impl AccountsService {
         let (token, row) = self.new_refresh_row(&family, &user.id, now);
         self.store.insert_refresh_token(&row).await?;
         Ok(Session {
-            access_token: self
-                .signer
-                .sign(&user.id, &role::decode(&user.roles)?, now / 1000)?,
+            access_token: self.signer.sign_in_session(
+                &user.id,
+                &role::decode(&user.roles)?,
+                now / 1000,
+                &family,
+            )?,
             refresh_token: token,
             expires_in: self.signer.ttl_secs(),
             user,

@@ -1,6 +1,6 @@
 // Written by scripts/persisted-ids.mjs from frontend-queries/persisted-operations.json.
 export const persistedIds: Record<string, string> = {
-  "Account": "71e079bda25176f1487c895b1c211a2effe3ed281f064f5b5f25c5a7060fa176",
+  "Account": "657ca7622df0d1679178da400ff227be5781dff3d90ca90473f1b948ef7732ca",
   "AddAddress": "aa420cbfd5685f963365c7b686704a55813454197a22f9c56cc0a1d48e88d42b",
   "AddProductMedia": "fdee83387d6cb75ac18a763e175e22125239dcc303c6863deef2b0bd2499be2b",
   "AddToCart": "1672cdf2f28af426f83b4dec4f01a3f2fccf5e8d63ee51a6aee3963d4757271b",
@@ -70,7 +70,9 @@ export const persistedIds: Record<string, string> = {
   "RequestPasswordReset": "417fff8c721f001160854ca6618347c4a2fb06c201d87e4f4962e947160bf704",
   "ResetPassword": "e7cb27f77a92248088123f928945db6d76a1d42a4e40ac68b5d3398d13ed6bed",
   "RetryNotification": "fda95ec2e26001d5e34c4f1e906d4064907c0435921986a75d8eabd1144f37a7",
+  "RevokeAllSessions": "7fe8f14453743ff6ddd8a659fbd9b411f258bd4fa256bc9f8021b78b67649d47",
   "RevokeApiClient": "3c98699022d04b50c641d55e5d4172177b2617ee979e1a0ffd5a32d3e5c56113",
+  "RevokeSession": "7296de5b19f5374d14ce5fd4332fdc6cd0ef6c68a27206643123a4364c492292",
   "RotateApiClientSecret": "ecda673ee305656626a9e93fc40a8d5495827a7c2f87cec78c1046f11a57eb4e",
   "SearchProducts": "59dd847cfcaa84058a02f248de8e7d13da69966d93c993880aadd6394a7d9632",
   "SetCategoryAttributes": "2fbdcbede9df83e6f943635c4dc11f913ff9cf3e21d2c2ade7a0e4e006ad898a",

@@ -14,6 +14,7 @@ import {
 } from "../../shared/generated/graphql";
 import { addressLine, formatDate, humanize } from "../../shared/format";
 import { ChangePassword } from "./Password";
+import { Sessions } from "./Sessions";
 import { useSession } from "../../shared/provider";
 import { Totals } from "../../shared/Totals";
 import { ErrorMessage, Field, Money, Pager, Query, UserErrors } from "../../shared/ui";
@@ -69,6 +70,7 @@ export function AccountPage() {
               </ul>
               <NewAddress />
               <ChangePassword />
+              <Sessions sessions={data.me.sessions} onChange={() => refetch({ requestPolicy: "network-only" })} />
             </>
           )
         }

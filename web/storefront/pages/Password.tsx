@@ -10,7 +10,7 @@ import {
   ResetPasswordDocument,
 } from "../../shared/generated/graphql";
 import { useSession } from "../../shared/provider";
-import { ErrorMessage, Field, UserErrors } from "../../shared/ui";
+import { ErrorMessage, Field, PasswordField, UserErrors } from "../../shared/ui";
 
 export function ForgotPasswordPage() {
   const [email, setEmail] = useState("");
@@ -63,15 +63,7 @@ export function ResetPasswordPage() {
   return (
     <form onSubmit={onSubmit} style={{ maxWidth: "24rem" }}>
       <h1>Set a new password</h1>
-      <Field label="New password" hint="At least 10 characters.">
-        <input
-          type="password"
-          autoComplete="new-password"
-          required
-          value={password}
-          onChange={(e) => setPassword(e.target.value)}
-        />
-      </Field>
+      <PasswordField label="New password" kind="new" value={password} onChange={setPassword} />
       {reset.error && <ErrorMessage error={reset.error} />}
       <UserErrors errors={payload?.userErrors} />
       {payload?.userErrors.some((e) => e.code === "INVALID_RESET_TOKEN") && (
@@ -109,18 +101,8 @@ export function ChangePassword() {
   return (
     <form onSubmit={onSubmit} aria-labelledby="change-password" style={{ maxWidth: "24rem" }}>
       <h2 id="change-password">Change password</h2>
-      <Field label="Current password">
-        <input
-          type="password"
-          autoComplete="current-password"
-          required
-          value={current}
-          onChange={(e) => setCurrent(e.target.value)}
-        />
-      </Field>
-      <Field label="New password" hint="At least 10 characters.">
-        <input type="password" autoComplete="new-password" required value={next} onChange={(e) => setNext(e.target.value)} />
-      </Field>
+      <PasswordField label="Current password" kind="current" value={current} onChange={setCurrent} />
+      <PasswordField label="New password" kind="new" value={next} onChange={setNext} />
       {change.error && <ErrorMessage error={change.error} />}
       <UserErrors errors={change.data?.changePassword.userErrors} />
       {done && <p role="status">Your password is changed; your other devices are signed out.</p>}

@@ -5,7 +5,7 @@ import { RegisterDocument } from "../../shared/generated/graphql";
 import { useSession } from "../../shared/provider";
 import type { SessionUser, Tokens } from "../../shared/session";
 import { SignInForm } from "../../shared/SignInForm";
-import { ErrorMessage, Field, UserErrors } from "../../shared/ui";
+import { ErrorMessage, Field, PasswordField, UserErrors } from "../../shared/ui";
 import { useMergeGuestCart } from "../cart";
 
 /** After signing in or up: the guest cart joins the account, then on to where the user was going. */
@@ -58,15 +58,7 @@ export function SignUpPage() {
       <Field label="Email">
         <input type="email" autoComplete="email" required value={email} onChange={(e) => setEmail(e.target.value)} />
       </Field>
-      <Field label="Password" hint="At least 10 characters.">
-        <input
-          type="password"
-          autoComplete="new-password"
-          required
-          value={password}
-          onChange={(e) => setPassword(e.target.value)}
-        />
-      </Field>
+      <PasswordField label="Password" kind="new" value={password} onChange={setPassword} />
       {register.error && <ErrorMessage error={register.error} />}
       <UserErrors errors={register.data?.register.userErrors} />
       <button type="submit" disabled={register.fetching}>

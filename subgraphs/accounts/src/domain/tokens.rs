@@ -98,25 +98,44 @@ impl TokenSigner {
         }
     }
 
+    /// An access token of `session` (the refresh-token family it was issued with): ending the
+    /// session refuses it at once.
+    pub fn sign_in_session(
+        &self,
+        user_id: &str,
+        roles: &[Role],
+        now_secs: i64,
+        session: &str,
+    ) -> Result<String, KeyError> {
+        self.sign_claims(&Claims {
+            sid: Some(session.into()),
+            ..self.claims(user_id, roles, now_secs)
+        })
+    }
+
     pub fn sign(&self, user_id: &str, roles: &[Role], now_secs: i64) -> Result<String, KeyError> {
+        self.sign_claims(&self.claims(user_id, roles, now_secs))
+    }
+
+    fn claims(&self, user_id: &str, roles: &[Role], now_secs: i64) -> Claims {
         let mut scopes: Vec<&str> = roles
             .iter()
             .flat_map(|r| r.scopes().iter().copied())
             .collect();
         scopes.sort();
         scopes.dedup();
-        let claims = Claims {
+        Claims {
             sub: user_id.into(),
             roles: roles.iter().map(|r| r.as_str().to_string()).collect(),
             scope: scopes.join(" "),
             iat: now_secs,
             nbf: None,
             iat_ms: Some(primitives::time::now_millis().max(now_secs * 1000)),
+            sid: None,
             exp: now_secs + self.ttl_secs,
             iss: self.issuer.clone(),
             aud: self.audience.clone(),
-        };
-        self.sign_claims(&claims)
+        }
     }
 }
 
@@ -143,6 +162,7 @@ impl TokenSigner {
             iat: now_secs,
             nbf: None,
             iat_ms: Some(primitives::time::now_millis().max(now_secs * 1000)),
+            sid: None,
             exp: now_secs + self.ttl_secs,
             iss: self.issuer.clone(),
             aud: self.audience.clone(),

@@ -6,6 +6,7 @@ mod checkout;
 mod clients;
 mod password;
 mod session;
+mod sessions;
 mod user;
 
 use std::sync::Arc;
@@ -29,6 +30,7 @@ pub struct Query(
 pub struct Mutation(
     session::SessionMutation,
     password::PasswordMutation,
+    sessions::SessionsMutation,
     user::ProfileMutation,
     admin::AdminMutation,
     clients::ApiClientMutation,

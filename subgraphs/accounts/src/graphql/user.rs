@@ -13,6 +13,17 @@ use crate::service::AccountsService;
 use crate::store::{AddressRow, UserRow};
 use commerce::address::AddressInput;
 
+/// A sign-in of the user that can still go on.
+#[derive(SimpleObject, Clone, Debug)]
+pub struct Session {
+    pub id: ID,
+    pub started_at: String,
+    /// The latest token refresh (or the sign-in).
+    pub last_used_at: String,
+    /// The session of the request's token.
+    pub current: bool,
+}
+
 #[derive(SimpleObject, Clone, Debug)]
 #[graphql(complex)]
 pub struct User {
@@ -79,6 +90,29 @@ impl User {
             .unwrap_or_default()
             .into_iter()
             .map(Address::from)
+            .collect())
+    }
+
+    /// Where the user is signed in (each sign-in that can still go on), the latest used first;
+    /// visible to the user only.
+    async fn sessions(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Session>> {
+        let viewer = viewer(ctx);
+        if viewer.require_user()? != self.row.id {
+            return Err(ApiError::Forbidden.into());
+        }
+        let current = viewer.session_id();
+        let rows = service(ctx)
+            .sessions(&self.row.id)
+            .await
+            .map_err(ApiError::internal)?;
+        Ok(rows
+            .into_iter()
+            .map(|row| Session {
+                current: current == Some(row.id.as_str()),
+                id: ID(row.id),
+                started_at: primitives::time::format_millis(row.started_at),
+                last_used_at: primitives::time::format_millis(row.last_used_at),
+            })
             .collect())
     }
 

@@ -64,12 +64,23 @@ pub struct RefreshTokenRow {
     pub expires_at: i64,
 }
 
+/// A sign-in that can go on: a refresh-token family.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SessionRow {
+    pub id: String,
+    /// Unix milliseconds: the sign-in, and the latest refresh.
+    pub started_at: i64,
+    pub last_used_at: i64,
+}
+
 /// What presenting a refresh token led to.
 #[derive(Debug, PartialEq)]
 pub enum Rotation {
-    /// The token was valid: it is now used and `next` replaces it.
+    /// The token was valid: it is now used and `next` replaces it, in the same family (the
+    /// session).
     Rotated {
         user_id: String,
+        family_id: String,
     },
     /// The token was already used or revoked: its whole family is now revoked.
     Reused,

@@ -496,7 +496,10 @@ impl AccountsStore {
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
-        Ok(Rotation::Rotated { user_id })
+        Ok(Rotation::Rotated {
+            user_id,
+            family_id: family,
+        })
     }
 
     /// Records a password reset token (by its hash) for a user, with the event that emails its
@@ -580,6 +583,79 @@ impl AccountsStore {
     ) -> StoreResult<()> {
         let mut tx = self.db.begin().await?;
         set_password(&mut tx, user_id, password_hash, now).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The user's sessions (refresh-token families) that can still go on: one with a token
+    /// unused, unrevoked and unexpired. The latest used first.
+    pub async fn sessions_of(&self, user_id: &str, now: i64) -> StoreResult<Vec<SessionRow>> {
+        let rows = sqlx::query(
+            "SELECT family_id, MIN(created_at) AS started_at, MAX(created_at) AS last_used_at \
+             FROM refresh_tokens WHERE user_id = $1 GROUP BY family_id \
+             HAVING SUM(CASE WHEN used_at IS NULL AND revoked_at IS NULL AND expires_at > $2 \
+             THEN 1 ELSE 0 END) > 0 \
+             ORDER BY last_used_at DESC, family_id",
+        )
+        .bind(user_id)
+        .bind(now)
+        .fetch_all(self.db.pool())
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(SessionRow {
+                    id: row.try_get("family_id")?,
+                    started_at: row.try_get("started_at")?,
+                    last_used_at: row.try_get("last_used_at")?,
+                })
+            })
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(Into::into)
+    }
+
+    /// Ends one session of the user (its refresh tokens revoked) with `event`; false when the
+    /// user has no such session going on.
+    pub async fn revoke_session(
+        &self,
+        user_id: &str,
+        session_id: &str,
+        now: i64,
+        event: &Event,
+    ) -> StoreResult<bool> {
+        let mut tx = self.db.begin().await?;
+        let ended = sqlx::query(
+            "UPDATE refresh_tokens SET revoked_at = $1 \
+             WHERE user_id = $2 AND family_id = $3 AND revoked_at IS NULL",
+        )
+        .bind(now)
+        .bind(user_id)
+        .bind(session_id)
+        .execute(&mut *tx)
+        .await?;
+        if ended.rows_affected() == 0 {
+            return Ok(false);
+        }
+        storage::outbox::append(&mut tx, event).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Ends every session of the user with `event`.
+    pub async fn revoke_all_sessions(
+        &self,
+        user_id: &str,
+        now: i64,
+        event: &Event,
+    ) -> StoreResult<()> {
+        let mut tx = self.db.begin().await?;
+        sqlx::query(
+            "UPDATE refresh_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL",
+        )
+        .bind(now)
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?;
+        storage::outbox::append(&mut tx, event).await?;
         tx.commit().await?;
         Ok(())
     }

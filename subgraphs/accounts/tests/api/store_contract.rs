@@ -160,7 +160,8 @@ async fn refresh_tokens_rotate_once_and_reuse_revokes_the_family() {
         assert_eq!(
             rotated,
             Rotation::Rotated {
-                user_id: "user_1".into()
+                user_id: "user_1".into(),
+                family_id: "fam_1".into()
             },
             "{backend:?}"
         );
@@ -344,7 +345,8 @@ async fn two_concurrent_uses_of_one_refresh_token_rotate_it_once_and_end_the_ses
             vec![
                 Rotation::Reused,
                 Rotation::Rotated {
-                    user_id: "user_1".into()
+                    user_id: "user_1".into(),
+                    family_id: "fam_1".into()
                 }
             ],
             "{backend:?}"
@@ -376,6 +378,7 @@ fn access_changed(user_id: &str) -> event_bus::Event {
             disabled: false,
             roles: vec![],
             changed_at: 0,
+            session_id: None,
         },
     )
 }

@@ -340,19 +340,29 @@ impl OrderStore {
         customer_id: &str,
         promotion_ids: &[String],
     ) -> StoreResult<Vec<(String, i64)>> {
-        let mut uses = Vec::new();
-        for id in promotion_ids {
-            let used: Option<i64> = sqlx::query_scalar(
-                "SELECT uses FROM promotion_customer_uses WHERE promotion_id = $1 \
-                 AND customer_id = $2",
-            )
-            .bind(id)
-            .bind(customer_id)
-            .fetch_optional(self.db.pool())
-            .await?;
-            uses.push((id.clone(), used.unwrap_or(0)));
+        if promotion_ids.is_empty() {
+            return Ok(Vec::new());
         }
-        Ok(uses)
+        // One query for all of them; a promotion the customer never used has no row.
+        let rows = sqlx::query(&format!(
+            "SELECT promotion_id, uses FROM promotion_customer_uses \
+             WHERE customer_id = $1 AND promotion_id IN ({})",
+            self.db.any_of_json(2)
+        ))
+        .bind(customer_id)
+        .bind(storage::db::json_list(promotion_ids))
+        .fetch_all(self.db.pool())
+        .await?;
+        let mut used = std::collections::HashMap::new();
+        for row in &rows {
+            let id: String = row.try_get("promotion_id")?;
+            let uses: i64 = row.try_get("uses")?;
+            used.insert(id, uses);
+        }
+        Ok(promotion_ids
+            .iter()
+            .map(|id| (id.clone(), used.get(id).copied().unwrap_or(0)))
+            .collect())
     }
 
     /// The codes applied to a cart, oldest first.
