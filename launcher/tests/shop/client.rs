@@ -108,25 +108,13 @@ impl TestShop {
 
     /// The access changes (revocations) the router has applied so far.
     pub fn router_revocations(&self) -> u64 {
-        let (revocations, _) = self
-            .shop
-            .router_state
-            .revocations
-            .as_ref()
-            .expect("the shop's router follows the bus");
-        let applied = *revocations.watch().borrow();
+        let applied = *self.revocations().watch().borrow();
         applied
     }
 
     /// Waits until the router has applied `count` access changes (revocations) in all.
     pub async fn router_applied(&self, count: u64) {
-        let (revocations, _) = self
-            .shop
-            .router_state
-            .revocations
-            .as_ref()
-            .expect("the shop's router follows the bus");
-        let mut applied = revocations.watch();
+        let mut applied = self.revocations().watch();
         tokio::time::timeout(
             std::time::Duration::from_secs(10),
             applied.wait_for(|n| *n >= count),
@@ -134,6 +122,17 @@ impl TestShop {
         .await
         .expect("the router applies the change within 10 s")
         .expect("the revocations live as long as the router");
+    }
+
+    /// The router's revocations, which follow the shop's bus.
+    fn revocations(&self) -> &auth::revocation::Revocations {
+        let (revocations, _) = self
+            .shop
+            .router_state
+            .revocations
+            .as_ref()
+            .expect("the shop's router follows the bus");
+        revocations
     }
 
     /// Posts an operation to the router; returns the HTTP status and the JSON body.
