@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use commerce::tax::{Destination, TaxBreakdown, TaxTable, TaxableLine};
+use commerce::tax::{Destination, TaxBreakdown, TaxRule, TaxTable, TaxableLine};
 
 use crate::domain::totals::{table_tax, TaxSettings};
 use crate::store::{OrderStore, StoreError};
@@ -40,8 +40,16 @@ pub async fn rates_in_force(
     store: &OrderStore,
     configured: &TaxTable,
 ) -> Result<TaxTable, StoreError> {
+    with_admin_rates(configured, store.tax_rates().await?)
+}
+
+/// The configured rates with the admins' laid over them.
+pub fn with_admin_rates(
+    configured: &TaxTable,
+    admins: Vec<TaxRule>,
+) -> Result<TaxTable, StoreError> {
     let mut table = configured.clone();
-    for rule in store.tax_rates().await? {
+    for rule in admins {
         table.set(rule).map_err(|error| StoreError::Corrupt {
             id: "tax_rates".into(),
             what: error.to_string(),

@@ -103,8 +103,7 @@ pub struct RemoveTaxRateInput {
 async fn configuration(ctx: &Context<'_>) -> Result<TaxConfiguration, crate::error::OrderError> {
     let service = service(ctx);
     let settings = service.tax_settings().await?;
-    let admins = service.store.tax_rates().await?;
-    let table = service.tax_table().await?;
+    let (table, admins) = service.tax_rates().await?;
     let rule = |r: &TaxRule| TaxRateRule {
         country_code: r.country_code.clone(),
         region: r.region.clone(),

@@ -16,7 +16,7 @@ use crate::domain::promotion::{self, Applied, DiscountableLine, Refusal, Target}
 use crate::domain::totals::{self, Discounts, PricedLine, TaxSettings, Totals};
 use crate::error::{OrderError, OrderResult};
 use crate::services::{CartLine, CatalogVariant, ShippingRate};
-use crate::taxes::{rates_in_force, TaxRequest};
+use crate::taxes::{with_admin_rates, TaxRequest};
 use events::orders::ShippingMethod;
 use primitives::time::now_millis;
 
@@ -313,9 +313,12 @@ impl OrdersService {
             .unwrap_or(self.settings.tax))
     }
 
-    /// The built-in tax rates in force: the configuration's with admins' laid over them.
-    pub async fn tax_table(&self) -> OrderResult<TaxTable> {
-        Ok(rates_in_force(&self.store, &self.settings.tax_rates).await?)
+    /// The built-in tax rates in force (the configuration's with admins' laid over them), and
+    /// the admins' own, from one read.
+    pub async fn tax_rates(&self) -> OrderResult<(TaxTable, Vec<TaxRule>)> {
+        let admins = self.store.tax_rates().await?;
+        let table = with_admin_rates(&self.settings.tax_rates, admins.clone())?;
+        Ok((table, admins))
     }
 
     /// Prices the customer's cart for where it goes: the catalog's prices now, shipping's
@@ -420,6 +423,19 @@ impl OrdersService {
         shipping: Money,
     ) -> OrderResult<(Vec<Applied>, Vec<(String, Refusal)>)> {
         let promotions = self.store.promotions_for(codes).await?;
+        self.apply_promotions(promotions, customer_id, lines, shipping)
+            .await
+    }
+
+    /// Like [`Self::promotions`], with the promotions read already (the active automatic ones
+    /// and those of the codes).
+    pub(super) async fn apply_promotions(
+        &self,
+        promotions: Vec<promotion::Promotion>,
+        customer_id: Option<&str>,
+        lines: &[QuotedLine],
+        shipping: Money,
+    ) -> OrderResult<(Vec<Applied>, Vec<(String, Refusal)>)> {
         if promotions.is_empty() {
             return Ok((Vec::new(), Vec::new()));
         }

@@ -183,18 +183,14 @@ impl OrdersService {
             minor_units: 0,
             currency: lines[0].variant.price.currency,
         };
+        let promotion_id = promotion.id.clone();
         let (_, refused) = self
-            .promotions(
-                buyer.customer_id().as_deref(),
-                std::slice::from_ref(&code),
-                &lines,
-                shipping,
-            )
+            .apply_promotions(promotions, buyer.customer_id().as_deref(), &lines, shipping)
             .await?;
         if let Some((_, reason)) = refused.into_iter().find(|(c, _)| *c == code) {
             return Err(OrderError::PromotionRefused { name: code, reason });
         }
-        tracing::debug!(promotion = %promotion.id, cart = cart_id, "code applied");
+        tracing::debug!(promotion = %promotion_id, cart = cart_id, "code applied");
         self.store.add_cart_code(cart_id, &code).await?;
         codes.push(code);
         Ok(codes)
