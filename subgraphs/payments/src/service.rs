@@ -142,10 +142,19 @@ impl PaymentsService {
 
     /// The payment once the provider reported its result. When its webhook is late (the settle
     /// time passed, now or since the payment was made), the provider is asked: its state is the
-    /// truth, and a lost webhook must not leave the payment authorized for good.
+    /// truth, and a lost webhook must not leave the payment authorized for good. A payment
+    /// waiting for the customer's bank is not waited for; asked about again after the settle
+    /// time, the provider is asked, so a completion whose webhook was lost is found.
     async fn settled(&self, mut payment: Payment) -> PaymentResult<Payment> {
         let settle_wait = self.settings.settle_wait;
         let age = primitives::time::now_millis() - payment.created_at;
+        if payment.status == PaymentStatus::RequiresAction {
+            return if age >= settle_wait.as_millis() as i64 {
+                self.look_up(payment).await
+            } else {
+                Ok(payment)
+            };
+        }
         let deadline = tokio::time::Instant::now()
             + settle_wait.saturating_sub(std::time::Duration::from_millis(age.max(0) as u64));
         let mut applied = self.applied.clone();
@@ -225,11 +234,19 @@ impl PaymentsService {
     /// cancellation). Nothing captured or everything refunded already: nothing to do, so a
     /// repeat is harmless. A payment whose result is not known yet is looked up at the
     /// provider first; while the provider cannot tell, the refund is refused as outstanding
-    /// (the caller asks again), so a capture that arrives late is never kept.
+    /// (the caller asks again), so a capture that arrives late is never kept. A payment still
+    /// waiting for the customer's bank is given up at the provider first, so a confirmation
+    /// coming later captures nothing (or, confirmed meanwhile, it is refunded).
     pub async fn refund_order(&self, order_id: &str, reason: &str) -> PaymentResult<()> {
         let Some(mut payment) = self.store.by_order(order_id).await? else {
             return Ok(());
         };
+        if payment.status == PaymentStatus::RequiresAction {
+            payment = self.cancel_action(order_id).await?;
+            if payment.status == PaymentStatus::RequiresAction {
+                return Err(PaymentError::ResultOutstanding);
+            }
+        }
         if payment.status == PaymentStatus::Authorized {
             payment = self.look_up(payment).await?;
             if payment.status == PaymentStatus::Authorized {

@@ -5,6 +5,7 @@
 use futures_util::future::join_all;
 use kit::testing::{error_code, spawn_app_with, TestApp};
 use payments::provider::test_provider::{ledger, TestProvider, TestProviderSettings};
+use payments::provider::{ChargeStatus, PaymentProvider};
 use payments::Payments;
 use serde_json::{json, Value};
 use tokio::net::TcpListener;
@@ -238,4 +239,128 @@ async fn a_charge_whose_webhook_is_lost_is_settled_from_the_provider() {
         declined["chargeOrder"]["payment"]["status"], "FAILED",
         "{declined:#}"
     );
+}
+
+#[tokio::test]
+async fn refunding_an_order_whose_payment_waits_for_the_bank_gives_the_payment_up_first() {
+    let (app, provider) = payments().await;
+    let service = app.tokens.token("cli_orders", &["service"]);
+    let waiting = app
+        .data(
+            CHARGE,
+            charge("ord_3ds", "42.00", "tok_3ds"),
+            Some(&service),
+        )
+        .await;
+    assert_eq!(
+        waiting["chargeOrder"]["payment"]["status"], "REQUIRES_ACTION",
+        "{waiting}"
+    );
+    // The checkout compensates (its charge step kept failing): the order's payment is refunded.
+    let refunded = app
+        .data(
+            "mutation($input: RefundOrderInput!) { refundOrder(input: $input) { userErrors { code } } }",
+            json!({ "input": { "orderId": "ord_3ds", "reason": "checkout failed" } }),
+            Some(&service),
+        )
+        .await;
+    assert_eq!(
+        refunded["refundOrder"]["userErrors"],
+        json!([]),
+        "{refunded}"
+    );
+    let after = app
+        .data(
+            CHARGE,
+            charge("ord_3ds", "42.00", "tok_3ds"),
+            Some(&service),
+        )
+        .await;
+    let payment = &after["chargeOrder"]["payment"];
+    assert_eq!(payment["status"], "FAILED", "{after}");
+    assert_eq!(payment["failureCode"], "authentication_abandoned");
+    // The customer confirming with the bank after that captures nothing.
+    let client = payments::provider::http::HttpProvider::new(&provider.url(), API_KEY);
+    let listed = client.charges(0, i64::MAX, None).await.unwrap();
+    let charge = &listed.charges[0];
+    let completed = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .post(format!("{}/3ds/{}", provider.url(), charge.id))
+        .form(&[("outcome", "complete")])
+        .send()
+        .await
+        .unwrap();
+    assert!(completed.status().is_success(), "{}", completed.status());
+    let after = client.retrieve(&charge.id).await.unwrap().unwrap();
+    assert_eq!(after.status, ChargeStatus::Failed);
+    assert_eq!(
+        after.failure_code.as_deref(),
+        Some("authentication_abandoned")
+    );
+}
+
+#[tokio::test]
+async fn a_bank_confirmation_whose_webhook_is_lost_is_found_at_the_provider() {
+    let (app, provider) = payments_with(false).await;
+    let service = app.tokens.token("cli_orders", &["service"]);
+    let waiting = app
+        .data(
+            CHARGE,
+            charge("ord_3ds_lost", "42.00", "tok_3ds"),
+            Some(&service),
+        )
+        .await;
+    assert_eq!(
+        waiting["chargeOrder"]["payment"]["status"], "REQUIRES_ACTION",
+        "{waiting}"
+    );
+    let client = payments::provider::http::HttpProvider::new(&provider.url(), API_KEY);
+    let listed = client.charges(0, i64::MAX, None).await.unwrap();
+    let page = listed.charges[0]
+        .next_action_url
+        .clone()
+        .expect("the bank's page");
+    let completed = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .post(page)
+        .form(&[("outcome", "complete")])
+        .send()
+        .await
+        .unwrap();
+    assert!(completed.status().is_success(), "{}", completed.status());
+    // No webhook arrives. Asked again at once, the payment still waits (the provider is not
+    // asked within the settle time)...
+    let again = app
+        .data(
+            CHARGE,
+            charge("ord_3ds_lost", "42.00", "tok_3ds"),
+            Some(&service),
+        )
+        .await;
+    assert_eq!(
+        again["chargeOrder"]["payment"]["status"], "REQUIRES_ACTION",
+        "{again}"
+    );
+    // ...and once the settle time (500 ms here) has passed (the payment made older instead of
+    // waiting), asking again asks the provider, whose charge was captured.
+    sqlx::query(
+        "UPDATE payments SET created_at = created_at - 1000 WHERE order_id = 'ord_3ds_lost'",
+    )
+    .execute(app.database.pool())
+    .await
+    .unwrap();
+    let answer = app
+        .data(
+            CHARGE,
+            charge("ord_3ds_lost", "42.00", "tok_3ds"),
+            Some(&service),
+        )
+        .await;
+    let payment = &answer["chargeOrder"]["payment"];
+    assert_eq!(payment["status"], "CAPTURED", "{answer}");
+    assert_eq!(payment["capturedAmount"]["amount"], "42.00");
 }
