@@ -116,12 +116,15 @@ impl OrdersService {
     /// Checks out the buyer's cart once per idempotency key: a repeat returns the first
     /// order (waiting while the first request runs); the key with another request is refused.
     /// Returns the order's id; a checkout that failed (out of stock, declined) still made an
-    /// order, failed, which says why.
+    /// order, failed, which says why. A guest's checkout counts against the limit of
+    /// `client_address` when it runs, not when it is repeated, so a client asking again after
+    /// a lost answer gets its order.
     pub async fn checkout(
         &self,
         buyer: &Buyer,
         idempotency_key: &str,
         request: CheckoutRequest,
+        client_address: &str,
     ) -> OrderResult<String> {
         let Some(customer_id) = buyer.customer_id() else {
             return Err(OrderError::InvalidInput {
@@ -157,7 +160,12 @@ impl OrdersService {
             key,
             &request,
             limits,
-            || self.place(buyer, &customer_id, &order_id, &request),
+            || async {
+                if let Buyer::Guest { .. } = buyer {
+                    self.count_guest_checkout(client_address).await?;
+                }
+                self.place(buyer, &customer_id, &order_id, &request).await
+            },
         )
         .await;
         match outcome {

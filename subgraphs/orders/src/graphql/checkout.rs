@@ -7,7 +7,6 @@ use tracing::Instrument;
 
 use super::order::Order;
 use super::{buyer, service, user_error, OrderUserError};
-use crate::domain::buyer::Buyer;
 use crate::domain::status::OrderStatus;
 use crate::error::OrderError;
 use crate::service::{AddressChoice, CheckoutRequest, OrdersService, QuoteRequest};
@@ -131,12 +130,8 @@ impl CheckoutMutation {
                 // stays in the request's span, so its service calls continue the trace.
                 let (service, key) = (service.clone(), input.idempotency_key);
                 let client = kit::server::client_address(ctx).to_string();
-                let checkout = async move {
-                    if let Buyer::Guest { .. } = buyer {
-                        service.count_guest_checkout(&client).await?;
-                    }
-                    service.checkout(&buyer, &key, request).await
-                };
+                let checkout =
+                    async move { service.checkout(&buyer, &key, request, &client).await };
                 tokio::spawn(checkout.in_current_span())
                     .await
                     .map_err(ApiError::internal)?

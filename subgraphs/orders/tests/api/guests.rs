@@ -265,6 +265,17 @@ async fn guest_checkouts_and_lookups_are_limited_per_client_address() {
         "nothing placed, nothing charged"
     );
     fakes.with(|w| assert_eq!(w.charges.len(), 2));
+    // A client asking again after a lost answer gets its order: a repeat is not a new attempt.
+    let repeat = app
+        .data(
+            CHECKOUT,
+            guest_checkout(Some("guest@example.com"), "a", None),
+            None,
+        )
+        .await["checkout"]
+        .clone();
+    assert_eq!(repeat["userErrors"], json!([]), "{repeat}");
+    assert_eq!(repeat["order"]["id"], placements[0]["order"]["id"]);
 
     let number = placements[0]["order"]["number"].as_str().unwrap();
     for _ in 0..3 {
