@@ -46,6 +46,15 @@ async fn resume(app: &TestApp<Orders>, order_id: &str) {
         .unwrap();
 }
 
+/// The order as if placed an hour ago (its clock moved back, rather than waiting).
+async fn an_hour_on(app: &TestApp<Orders>, order_id: &str) {
+    sqlx::query("UPDATE orders SET created_at = created_at - 3600000 WHERE id = $1")
+        .bind(order_id)
+        .execute(app.subgraph.service.store.database().pool())
+        .await
+        .unwrap();
+}
+
 /// A checkout with the 3-D Secure card: pending, the stock held, nothing captured, and the
 /// page to confirm at. Returns the order's id.
 async fn waiting_checkout(app: &TestApp<Orders>, fakes: &FakeServices) -> String {
@@ -121,13 +130,8 @@ async fn a_payment_never_confirmed_is_given_up_after_its_time_and_the_stock_goes
         // Within its time the wait goes on.
         resume(&app, &order_id).await;
         assert_eq!(order_status(&app, &order_id).await, "PENDING");
-        // An hour on (the order's clock moved back): the payment is given up.
-        let pool = app.subgraph.service.store.database().pool().clone();
-        sqlx::query("UPDATE orders SET created_at = created_at - 3600000 WHERE id = $1")
-            .bind(&order_id)
-            .execute(&pool)
-            .await
-            .unwrap();
+        // An hour on: the payment is given up.
+        an_hour_on(&app, &order_id).await;
         resume(&app, &order_id).await;
         assert_eq!(order_status(&app, &order_id).await, "FAILED");
         let again = checkout(&app, "k-3ds").await;
@@ -154,12 +158,7 @@ async fn a_payment_never_confirmed_is_given_up_after_its_time_and_the_stock_goes
 async fn a_confirmation_that_beats_the_give_up_still_pays_the_order() {
     let (app, fakes) = start_with(false, 5, 1, &[("ORDERS_PAYMENT_ACTION_SECS", "60")]).await;
     let order_id = waiting_checkout(&app, &fakes).await;
-    let pool = app.subgraph.service.store.database().pool().clone();
-    sqlx::query("UPDATE orders SET created_at = created_at - 3600000 WHERE id = $1")
-        .bind(&order_id)
-        .execute(&pool)
-        .await
-        .unwrap();
+    an_hour_on(&app, &order_id).await;
     // Confirmed at the bank just as the give-up reached the provider: the provider's answer
     // to the give-up is the captured charge, and the order is paid.
     fakes.with(|w| w.confirmed_meanwhile.push(order_id.clone()));
