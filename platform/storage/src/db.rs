@@ -115,6 +115,14 @@ impl Database {
                     Ok(())
                 })
             })
+            // A connection given back still inside a transaction nobody holds is closed, not
+            // reused: sqlx loses track of one when a request is cancelled between its BEGIN and
+            // the answer, and on SQLite every later `BEGIN IMMEDIATE` on it would then fail
+            // ("non-zero transaction depth"). A cancelled transaction whose rollback is still
+            // queued is closed too; the pool opens a new connection in its place.
+            .after_release(|conn, _| {
+                Box::pin(async move { Ok(!sqlx::Connection::is_in_transaction(conn)) })
+            })
             .connect_with(options)
             .await
             .map_err(connect_error)?;
@@ -422,6 +430,29 @@ pub mod testing {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_connection_given_back_inside_a_lost_transaction_is_not_reused() {
+        for url in testing::every_backend_url().await {
+            // One connection, so the next transaction would get the same one.
+            let db = Database::connect(&url, 1, &crate::migrations::Migrations::NONE)
+                .await
+                .unwrap();
+            let mut conn = db.pool().acquire().await.unwrap();
+            // A transaction begun but never committed nor rolled back, as sqlx leaves one when
+            // a request is cancelled between its BEGIN and the answer.
+            let lost = sqlx::Connection::begin(&mut *conn).await.unwrap();
+            std::mem::forget(lost);
+            assert!(sqlx::Connection::is_in_transaction(&*conn));
+            drop(conn);
+            let mut tx = db
+                .begin()
+                .await
+                .expect("a transaction on a fresh connection");
+            sqlx::query("SELECT 1").execute(&mut *tx).await.unwrap();
+            tx.commit().await.unwrap();
+        }
+    }
 
     #[test]
     fn passwords_are_left_out_of_addresses() {
