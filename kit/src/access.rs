@@ -4,7 +4,7 @@
 use std::ops::Deref;
 
 use async_graphql::Context;
-use auth::{Viewer, ADMIN_SCOPE, SERVICE_SCOPE};
+use auth::{Permission, Viewer, SERVICE_SCOPE};
 
 use crate::ApiError;
 
@@ -22,8 +22,10 @@ impl<'a> Access<'a> {
         self.0.user_id().ok_or(ApiError::Unauthenticated)
     }
 
-    pub fn require_admin(&self) -> Result<&'a str, ApiError> {
-        self.require_scope(ADMIN_SCOPE)
+    /// A staff member holding `permission` (the scope the field's `@requiresScopes` names, so
+    /// a subgraph called directly refuses what the router refuses).
+    pub fn require_permission(&self, permission: Permission) -> Result<&'a str, ApiError> {
+        self.require_scope(permission.scope())
     }
 
     /// Another service (a client-credentials token with the service scope).
@@ -31,10 +33,10 @@ impl<'a> Access<'a> {
         self.require_scope(SERVICE_SCOPE)
     }
 
-    /// The user themself or an admin.
-    pub fn require_self_or_admin(&self, user_id: &str) -> Result<(), ApiError> {
+    /// The user themself, or staff holding `permission`.
+    pub fn require_self_or(&self, user_id: &str, permission: Permission) -> Result<(), ApiError> {
         let me = self.require_user()?;
-        if me == user_id || self.0.is_admin() {
+        if me == user_id || self.0.has_permission(permission) {
             Ok(())
         } else {
             Err(ApiError::Forbidden)

@@ -403,7 +403,7 @@ impl Shop {
     /// accounts' key: for tests and benchmarks that need many customers (registering them would
     /// hash a password each). They cannot log in.
     pub async fn new_customers(&self, n: usize) -> anyhow::Result<Vec<String>> {
-        use accounts::domain::Role;
+        use accounts::domain::{Grants, Role};
         let accounts = self.subgraph::<Accounts>();
         let now = primitives::time::now_millis();
         let mut tokens = Vec::with_capacity(n);
@@ -420,12 +420,11 @@ impl Shop {
                 disabled_at: None,
             };
             accounts.service.store.insert_user(&user).await?;
-            tokens.push(
-                accounts
-                    .service
-                    .signer()
-                    .sign(&id, &[Role::Customer], now / 1000)?,
-            );
+            tokens.push(accounts.service.signer().sign(
+                &id,
+                &Grants::new(&[Role::Customer], Vec::new()),
+                now / 1000,
+            )?);
         }
         Ok(tokens)
     }

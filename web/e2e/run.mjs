@@ -4,7 +4,8 @@
 // failing mid-checkout); an admin creates and restocks a product, uploads an image of one of its variants, refunds the order, edits a
 // template, manages an API client and publishes the review; a guest buys with a promotion code
 // and an email and finds the order with its number and that email; a customer confirms a payment
-// with their bank (3-D Secure) and the order turns paid. Every storefront page passes
+// with their bank (3-D Secure) and the order turns paid; a staff member sees only the dashboard
+// screens their staff roles grant. Every storefront page passes
 // axe-core without serious or critical violations. `launcher/tests/browser.rs` starts the shop
 // and runs this; by hand:
 // `SHOP_URL=http://127.0.0.1:4000 node e2e/run.mjs` (set SHIPPING_SIMULATOR_STEP_SECS=1 on the shop).
@@ -944,6 +945,56 @@ async function signOutAnotherDevice(browser) {
   await phone.context().close();
 }
 
+/**
+ * An admin makes a "Refunds" role (orders: see and refund) on the Staff page and gives it to a
+ * new colleague found by email; the colleague signs in to the dashboard and sees Orders but no
+ * Products, Staff or Taxes screens, and the Products address says the screen is not available.
+ */
+async function staffWithoutAPermission(browser) {
+  const email = `refunds-${RUN}@example.com`;
+  await api("mutation($input: RegisterInput!) { register(input: $input) { userErrors { code } } }", {
+    input: { email, password: "ledger-harbour-31", name: "Rita Refunds" },
+  });
+  const admin = await (await newContext(browser)).newPage();
+  await admin.goto("/admin/staff");
+  await signIn(admin, ADMIN);
+  await admin.getByRole("heading", { level: 1, name: "Staff" }).waitFor();
+  const roleName = `Refunds ${RUN}`;
+  const newRole = admin.locator("form", { has: admin.getByRole("heading", { name: "New role" }) });
+  await newRole.getByLabel("Role name").fill(roleName);
+  await newRole.getByLabel("Orders: see every order, payment and shipment").check();
+  await newRole.getByLabel("Orders: refund payments").check();
+  await newRole.getByRole("button", { name: "Create role" }).click();
+  await admin.getByRole("form", { name: `Role ${roleName}` }).waitFor();
+  await admin.getByLabel("Their email").fill(email);
+  await admin.getByRole("button", { name: "Find user" }).click();
+  const theirRoles = admin.getByRole("form", { name: `Staff roles of ${email}` });
+  await theirRoles.getByLabel(roleName, { exact: true }).check();
+  await theirRoles.getByRole("button", { name: `Save roles of ${email}` }).click();
+  // Now listed among the staff, holding the role.
+  await until("the colleague to be listed as staff", async () =>
+    (await admin.getByRole("form", { name: `Staff roles of ${email}` }).getByLabel(roleName, { exact: true }).isChecked().catch(() => false)),
+  );
+  await accessible(admin, "admin staff");
+  await shot(admin, "admin-staff");
+
+  const colleague = await (await newContext(browser)).newPage();
+  await colleague.goto("/admin");
+  await signIn(colleague, { email, password: "ledger-harbour-31" });
+  const menu = colleague.getByRole("navigation", { name: "Dashboard" });
+  await menu.getByRole("link", { name: "Orders", exact: true }).waitFor();
+  for (const hidden of ["Products", "Staff", "Taxes", "Customers", "API clients"]) {
+    assert.equal(await menu.getByRole("link", { name: hidden, exact: true }).count(), 0, `${hidden} is not shown`);
+  }
+  await menu.getByRole("link", { name: "Orders", exact: true }).click();
+  await colleague.getByRole("heading", { level: 1, name: "Orders" }).waitFor();
+  await colleague.goto("/admin/products");
+  await colleague.getByRole("heading", { level: 1, name: "Not available" }).waitFor();
+  await colleague.getByRole("alert").getByText("catalog:write").waitFor();
+  await admin.context().close();
+  await colleague.context().close();
+}
+
 const browser = await launch();
 // On a failure, every open page is photographed (failure-N.png beside the screenshots).
 async function photographOpenPages() {
@@ -983,6 +1034,8 @@ try {
   console.log("ok - a customer resets a forgotten password from the emailed link (read from the mail sink), signs in with the new one, and the link works once");
   await signOutAnotherDevice(browser);
   console.log("ok - a customer signs another device out from the account page, and its next page asks to sign in again");
+  await staffWithoutAPermission(browser);
+  console.log("ok - an admin gives a colleague a Refunds role on the Staff page; the colleague sees Orders but not the screens the role does not grant");
   console.log(`ok - axe-core: no serious or critical violations on ${checked.join(", ")}`);
 } catch (error) {
   failed = true;

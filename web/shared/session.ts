@@ -35,15 +35,25 @@ export class SessionStore {
     return this.session;
   }
 
-  /** The access token's roles (`admin`, `customer`). */
+  /** The access token's roles (`customer`, and `staff` for a staff member). */
   roles(): string[] {
+    const roles = this.claims().roles;
+    return Array.isArray(roles) ? roles : [];
+  }
+
+  /** The staff permissions the access token carries (its scopes, like `orders:refund`). */
+  permissions(): string[] {
+    const scope = this.claims().scope;
+    return typeof scope === "string" ? scope.split(" ").filter(Boolean) : [];
+  }
+
+  private claims(): Record<string, unknown> {
     const token = this.session?.accessToken;
-    if (!token) return [];
+    if (!token) return {};
     try {
-      const payload = JSON.parse(atob(token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/")));
-      return Array.isArray(payload.roles) ? payload.roles : [];
+      return JSON.parse(atob(token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/")));
     } catch {
-      return [];
+      return {};
     }
   }
 

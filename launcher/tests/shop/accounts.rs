@@ -197,14 +197,14 @@ async fn admins_list_users_change_roles_and_disable_accounts() {
 
     let promoted = shop
         .data(
-            "mutation($id: ID!) { setUserRoles(input: { userId: $id, roles: [CUSTOMER, ADMIN] }) { user { roles } } }",
-            json!({ "id": bob_id }),
+            "mutation($id: ID!, $roles: [ID!]!) { setStaffRoles(input: { userId: $id, roleIds: $roles }) { user { roles } } }",
+            json!({ "id": bob_id, "roles": [accounts::domain::staff::ADMINISTRATOR_ROLE_ID] }),
             Some(&admin),
         )
         .await;
     assert_eq!(
-        promoted["setUserRoles"]["user"]["roles"],
-        json!(["CUSTOMER", "ADMIN"])
+        promoted["setStaffRoles"]["user"]["roles"],
+        json!(["CUSTOMER", "STAFF"])
     );
 
     let disabled = shop

@@ -42,7 +42,14 @@ async fn forged_expired_and_unsigned_tokens_are_unauthenticated() {
         accounts::domain::tokens::TokenSigner::new(&kid, &other_key, "shop-accounts", "shop", 900)
             .unwrap();
     let forged = forger
-        .sign(&user_id, &[accounts::domain::Role::Admin], now_secs())
+        .sign(
+            &user_id,
+            &accounts::domain::Grants::new(
+                &[accounts::domain::Role::Customer],
+                auth::Permission::ALL.to_vec(),
+            ),
+            now_secs(),
+        )
         .unwrap();
 
     // Signed with the real key, but an hour old.
@@ -53,7 +60,7 @@ async fn forged_expired_and_unsigned_tokens_are_unauthenticated() {
         .signer()
         .sign(
             &user_id,
-            &[accounts::domain::Role::Customer],
+            &accounts::domain::Grants::new(&[accounts::domain::Role::Customer], Vec::new()),
             now_secs() - 3600,
         )
         .unwrap();

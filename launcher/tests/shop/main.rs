@@ -28,5 +28,6 @@ mod query_count;
 mod revocation;
 mod sessions;
 mod shipping;
+mod staff;
 mod taxes;
 mod variants;

@@ -1,5 +1,5 @@
-//! Revocation: disabling a user or changing their roles stops their still-valid tokens at the
-//! router at once (through `user.access_changed` on the event bus), not when they expire.
+//! Revocation: disabling a user or changing their staff roles stops their still-valid tokens at
+//! the router at once (through `user.access_changed` on the event bus), not when they expire.
 
 use serde_json::{json, Value};
 
@@ -15,12 +15,12 @@ async fn make_admin(shop: &TestShop, admin: &str, email: &str) -> (String, Strin
     let id = registered["user"]["id"].as_str().unwrap().to_string();
     let promoted = shop
         .data(
-            "mutation($id: ID!) { setUserRoles(input: { userId: $id, roles: [CUSTOMER, ADMIN] }) { userErrors { code } } }",
-            json!({ "id": id }),
+            "mutation($id: ID!, $roles: [ID!]!) { setStaffRoles(input: { userId: $id, roleIds: $roles }) { userErrors { code } } }",
+            json!({ "id": id, "roles": [accounts::domain::staff::ADMINISTRATOR_ROLE_ID] }),
             Some(admin),
         )
         .await;
-    assert_eq!(promoted["setUserRoles"]["userErrors"], json!([]));
+    assert_eq!(promoted["setStaffRoles"]["userErrors"], json!([]));
     let token = shop.token(email, "revocation-pass-1").await;
     (id, token)
 }
@@ -76,12 +76,12 @@ async fn changed_roles_take_effect_at_once_and_a_fresh_login_carries_them() {
     shop.router_applied(1).await;
     let demoted: Value = shop
         .data(
-            "mutation($id: ID!) { setUserRoles(input: { userId: $id, roles: [CUSTOMER] }) { userErrors { code } } }",
+            "mutation($id: ID!) { setStaffRoles(input: { userId: $id, roleIds: [] }) { userErrors { code } } }",
             json!({ "id": second }),
             Some(&admin),
         )
         .await;
-    assert_eq!(demoted["setUserRoles"]["userErrors"], json!([]));
+    assert_eq!(demoted["setStaffRoles"]["userErrors"], json!([]));
     shop.router_applied(2).await;
     let input = json!({ "sku": "DEM-1", "name": "Demoted Lamp", "categoryId": category,
         "price": { "amount": "10.00", "currencyCode": "USD" } });
@@ -93,7 +93,7 @@ async fn changed_roles_take_effect_at_once_and_a_fresh_login_carries_them() {
         )
         .await;
     assert_eq!(error_code(&refused), "UNAUTHENTICATED", "{refused}");
-    // A new token works again, with the customer role only.
+    // A new token works again, as a customer only.
     let fresh = shop.token("demoted@example.com", "revocation-pass-1").await;
     let (_, forbidden) = shop
         .post(CREATE, json!({ "input": input }), Some(&fresh))

@@ -9,11 +9,15 @@ use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::{Deserialize, Serialize};
 use tokio::sync::RwLock;
 
+pub mod permission;
 pub mod revocation;
 pub mod testing;
 
-/// The scope that admin operations require.
-pub const ADMIN_SCOPE: &str = "admin";
+pub use permission::Permission;
+
+/// The role staff members' tokens carry (besides `customer`): they hold a staff role, whose
+/// permissions the token's scopes list.
+pub const STAFF_ROLE: &str = "staff";
 /// The scope of internal services' client-credentials tokens; operations meant only for other
 /// services require it.
 pub const SERVICE_SCOPE: &str = "service";
@@ -85,8 +89,8 @@ impl Viewer {
             .is_some_and(|c| c.scope.split_whitespace().any(|s| s == scope))
     }
 
-    pub fn is_admin(&self) -> bool {
-        self.has_scope(ADMIN_SCOPE)
+    pub fn has_permission(&self, permission: Permission) -> bool {
+        self.has_scope(permission.scope())
     }
 
     pub fn has_role(&self, role: &str) -> bool {

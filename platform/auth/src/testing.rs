@@ -70,8 +70,15 @@ impl TestTokens {
         self.token(user_id, &[])
     }
 
+    /// A staff member holding every permission.
     pub fn admin(&self, user_id: &str) -> String {
-        self.token(user_id, &[crate::ADMIN_SCOPE])
+        self.staff(user_id, &crate::Permission::ALL)
+    }
+
+    /// A staff member holding only `permissions`.
+    pub fn staff(&self, user_id: &str, permissions: &[crate::Permission]) -> String {
+        let scopes: Vec<&str> = permissions.iter().map(|p| p.scope()).collect();
+        self.token(user_id, &scopes)
     }
 }
 

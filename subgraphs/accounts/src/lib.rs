@@ -32,6 +32,7 @@ pub static MIGRATIONS: storage::migrations::Migrations = storage::migrations!(
         "0003_partner_clients.sql",
         "0004_email_skeletons.sql",
         "0005_password_resets.sql",
+        "0006_staff_roles.sql",
     ]
 );
 
@@ -181,17 +182,17 @@ impl Subgraph for Accounts {
     }
 
     async fn load_demo_data(&self, _demo: Demo) -> anyhow::Result<()> {
-        for ((email, password, name), roles) in [
-            (DEMO_ADMIN, &[Role::Customer, Role::Admin][..]),
-            (DEMO_CUSTOMER, &[Role::Customer][..]),
-        ] {
-            if self.service.store.user_by_email(email).await?.is_some() {
-                continue;
-            }
+        // The demo admin holds the Administrator role (every permission).
+        let (email, password, name) = DEMO_ADMIN;
+        if self.service.store.user_by_email(email).await?.is_none() {
+            self.service.create_admin(email, password, name).await?;
+        }
+        let (email, password, name) = DEMO_CUSTOMER;
+        if self.service.store.user_by_email(email).await?.is_none() {
             let email = Email::parse(email)?;
             let password = Password::parse(password, email.as_str())?;
             self.service
-                .create_user(&email, password, name, roles)
+                .create_user(&email, password, name, &[Role::Customer])
                 .await?;
         }
         Ok(())

@@ -12,13 +12,15 @@ use primitives::time::now_millis;
 use crate::domain::clients::{self, ClientKind};
 use crate::domain::password::WeakPassword;
 use crate::domain::profile::{self, AddressInput};
+use crate::domain::staff::{self, StaffRole, StaffRoleError};
 use crate::domain::tokens::{self, KeyError, TokenSigner};
-use crate::domain::{role, Email, Password, Role};
+use crate::domain::{role, Email, Grants, Password, Role};
 use crate::hashing::PasswordHashing;
 use crate::store::{
     AccountsStore, AddressRow, ApiClientRow, RefreshTokenRow, Rotation, SessionRow, StoreError,
     UserRow,
 };
+use auth::Permission;
 use events::accounts::UserRegistered;
 
 /// Throttling per window: failed logins per account and per client address, registrations per
@@ -66,8 +68,18 @@ pub enum AccountError {
     TooManyAttempts,
     #[error("too many accounts were created from this address; try again later")]
     TooManyRegistrations,
-    #[error("the last active admin cannot lose the admin role or be disabled")]
-    LastAdmin,
+    /// The change would leave no active user holding `staff:manage`.
+    #[error("the change would leave no active staff member able to manage staff")]
+    LastStaffManager,
+    /// Staff do not change their own access (another staff manager does).
+    #[error(
+        "you cannot change your own staff roles or a role you hold; ask another staff manager"
+    )]
+    OwnAccess,
+    #[error("a staff role with this name already exists")]
+    StaffRoleNameTaken,
+    #[error("{0}")]
+    StaffRole(#[from] StaffRoleError),
     #[error("the refresh token is invalid or expired")]
     InvalidRefreshToken,
     #[error("{0} not found")]
@@ -87,6 +99,8 @@ pub enum AccountError {
     Client(#[from] crate::domain::clients::ClientError),
     #[error(transparent)]
     Corrupt(#[from] role::UnknownRole),
+    #[error(transparent)]
+    CorruptPermission(#[from] auth::permission::UnknownPermission),
     #[error("an API client with this name already exists")]
     ClientNameTaken,
     /// Unknown client id or wrong secret (one answer for both).
@@ -242,7 +256,8 @@ impl AccountsService {
     }
 
     /// An admin: a new user with this email and password, or the existing user with this email
-    /// (their password unchanged) given the admin role. `true` when the user was created.
+    /// (their password unchanged), given the Administrator staff role (every permission; made
+    /// again if it was deleted). `true` when the user was created.
     pub async fn create_admin(
         &self,
         email: &str,
@@ -250,17 +265,48 @@ impl AccountsService {
         name: &str,
     ) -> AccountResult<(String, bool)> {
         let email = Email::parse(email)?;
-        if let Some(user) = self.store.user_by_email(email.as_str()).await? {
-            let mut roles = role::decode(&user.roles)?;
-            roles.push(Role::Admin);
-            self.set_roles(&user.id, &roles).await?;
-            return Ok((user.id, false));
+        let (user_id, created) = match self.store.user_by_email(email.as_str()).await? {
+            Some(user) => (user.id, false),
+            None => {
+                let password = Password::parse(password, email.as_str())?;
+                let id = self
+                    .create_user(&email, password, name, &[Role::Customer])
+                    .await?;
+                (id, true)
+            }
+        };
+        if self
+            .store
+            .staff_role(staff::ADMINISTRATOR_ROLE_ID)
+            .await?
+            .is_none()
+        {
+            let now = now_millis();
+            let role = StaffRole {
+                id: staff::ADMINISTRATOR_ROLE_ID.into(),
+                name: staff::ADMINISTRATOR_ROLE_NAME.into(),
+                permissions: Permission::ALL.to_vec(),
+                created_at: now,
+                updated_at: now,
+            };
+            match self.store.insert_staff_role(&role).await {
+                Err(StoreError::DuplicateRoleName) => return Err(AccountError::StaffRoleNameTaken),
+                other => other?,
+            }
         }
-        let password = Password::parse(password, email.as_str())?;
-        let id = self
-            .create_user(&email, password, name, &[Role::Customer, Role::Admin])
-            .await?;
-        Ok((id, true))
+        let now = now_millis();
+        // A user created just now has no token to revoke.
+        let event =
+            (!created).then(|| self.access_changed(&user_id, false, &[Role::Customer], now));
+        if !self
+            .store
+            .add_staff_role(&user_id, staff::ADMINISTRATOR_ROLE_ID, now, event.as_ref())
+            .await
+            .map_err(staff_error)?
+        {
+            return Err(AccountError::NotFound("user"));
+        }
+        Ok((user_id, created))
     }
 
     async fn new_user(
@@ -453,7 +499,7 @@ impl AccountsService {
         Ok(Session {
             access_token: self.signer.sign_in_session(
                 &user.id,
-                &role::decode(&user.roles)?,
+                &self.grants(&user).await?,
                 now / 1000,
                 &family_id,
             )?,
@@ -577,31 +623,136 @@ impl AccountsService {
         }
     }
 
-    /// Gives a user other roles; their tokens issued before stop working everywhere at once
-    /// (`UserAccessChanged`), so the next refresh carries the new roles.
-    pub async fn set_roles(&self, user_id: &str, roles: &[Role]) -> AccountResult<UserRow> {
-        let roles = if roles.is_empty() {
-            &[Role::Customer][..]
-        } else {
-            roles
+    /// What the user's tokens grant: their stored roles and their staff roles' permissions.
+    pub async fn grants(&self, user: &UserRow) -> AccountResult<Grants> {
+        Ok(Grants::new(
+            &role::decode(&user.roles)?,
+            self.store.permissions_of(&user.id).await?,
+        ))
+    }
+
+    pub async fn staff_roles(&self) -> AccountResult<Vec<StaffRole>> {
+        Ok(self.store.staff_roles().await?)
+    }
+
+    pub async fn create_staff_role(
+        &self,
+        name: &str,
+        permissions: &[Permission],
+    ) -> AccountResult<StaffRole> {
+        let now = now_millis();
+        let role = StaffRole {
+            id: new_id("srole"),
+            name: staff::parse_name(name)?,
+            permissions: staff::parse_permissions(permissions)?,
+            created_at: now,
+            updated_at: now,
         };
+        self.store
+            .insert_staff_role(&role)
+            .await
+            .map_err(staff_error)?;
+        Ok(role)
+    }
+
+    /// Renames a role or changes its permissions (`None` keeps them). Its members' tokens
+    /// issued before stop working at once (`UserAccessChanged`), so their next refresh carries
+    /// the new permissions. `actor` may not change a role they hold.
+    pub async fn update_staff_role(
+        &self,
+        actor: &str,
+        id: &str,
+        name: Option<&str>,
+        permissions: Option<&[Permission]>,
+    ) -> AccountResult<StaffRole> {
+        let mut role = self
+            .store
+            .staff_role(id)
+            .await?
+            .ok_or(AccountError::NotFound("staff role"))?;
+        self.refuse_own_role(actor, id).await?;
+        if let Some(name) = name {
+            role.name = staff::parse_name(name)?;
+        }
+        if let Some(permissions) = permissions {
+            role.permissions = staff::parse_permissions(permissions)?;
+        }
+        let now = now_millis();
+        role.updated_at = now;
+        let changed = self
+            .store
+            .update_staff_role(&role, |member| {
+                self.access_changed(member, false, &[Role::Customer], now)
+            })
+            .await
+            .map_err(staff_error)?;
+        if !changed {
+            return Err(AccountError::NotFound("staff role"));
+        }
+        Ok(role)
+    }
+
+    /// Deletes a role: its members lose what it granted at once. `actor` may not delete a role
+    /// they hold.
+    pub async fn delete_staff_role(&self, actor: &str, id: &str) -> AccountResult<()> {
+        self.refuse_own_role(actor, id).await?;
+        let now = now_millis();
+        let deleted = self
+            .store
+            .delete_staff_role(id, |member| {
+                self.access_changed(member, false, &[Role::Customer], now)
+            })
+            .await
+            .map_err(staff_error)?;
+        if !deleted {
+            return Err(AccountError::NotFound("staff role"));
+        }
+        Ok(())
+    }
+
+    async fn refuse_own_role(&self, actor: &str, role_id: &str) -> AccountResult<()> {
+        let held = self.store.staff_roles_of(actor).await?;
+        if held.iter().any(|r| r.id == role_id) {
+            return Err(AccountError::OwnAccess);
+        }
+        Ok(())
+    }
+
+    /// Gives a user exactly these staff roles (none: no longer staff). Their tokens issued
+    /// before stop working everywhere at once (`UserAccessChanged`), so the next refresh
+    /// carries the new permissions. Nobody changes their own roles.
+    pub async fn set_staff_roles(
+        &self,
+        actor: &str,
+        user_id: &str,
+        role_ids: &[String],
+    ) -> AccountResult<UserRow> {
+        if actor == user_id {
+            return Err(AccountError::OwnAccess);
+        }
         let user = self
             .user(user_id)
             .await?
             .ok_or(AccountError::NotFound("user"))?;
+        let mut role_ids = role_ids.to_vec();
+        role_ids.sort();
+        role_ids.dedup();
         let now = now_millis();
-        let event = self.access_changed(user_id, user.disabled_at.is_some(), roles, now);
+        let event = self.access_changed(
+            user_id,
+            user.disabled_at.is_some(),
+            &role::decode(&user.roles)?,
+            now,
+        );
         if !self
             .store
-            .set_roles(user_id, &role::encode(roles), now, &event)
+            .set_staff_roles(user_id, &role_ids, now, Some(&event))
             .await
-            .map_err(last_admin)?
+            .map_err(staff_error)?
         {
-            return Err(AccountError::NotFound("user"));
+            return Err(AccountError::NotFound("user or staff role"));
         }
-        self.user(user_id)
-            .await?
-            .ok_or(AccountError::NotFound("user"))
+        Ok(user)
     }
 
     /// Disables a user (their sessions end and their tokens stop working everywhere at once) or
@@ -617,7 +768,7 @@ impl AccountsService {
             .store
             .set_disabled(user_id, disabled.then_some(now), now, &event)
             .await
-            .map_err(last_admin)?
+            .map_err(staff_error)?
         {
             return Err(AccountError::NotFound("user"));
         }
@@ -765,7 +916,7 @@ impl AccountsService {
         Ok(Session {
             access_token: self.signer.sign_in_session(
                 &user.id,
-                &role::decode(&user.roles)?,
+                &self.grants(&user).await?,
                 now / 1000,
                 &family,
             )?,
@@ -789,9 +940,10 @@ impl AccountsService {
     }
 }
 
-fn last_admin(error: StoreError) -> AccountError {
+fn staff_error(error: StoreError) -> AccountError {
     match error {
-        StoreError::LastAdmin => AccountError::LastAdmin,
+        StoreError::LastStaffManager => AccountError::LastStaffManager,
+        StoreError::DuplicateRoleName => AccountError::StaffRoleNameTaken,
         other => other.into(),
     }
 }

@@ -10,7 +10,9 @@ use tokio::sync::{watch, Notify};
 use crate::config::NotificationsSettings;
 use crate::domain::kind::Kind;
 use crate::domain::template::{self, Template, TemplateError};
-use crate::store::{NewNotification, NotificationStore, Preferences, Status, StoreError};
+use crate::store::{
+    NewNotification, Notification, NotificationStore, Preferences, Status, StoreError,
+};
 
 /// Languages are ISO 639-1 codes.
 const LANGUAGE_LEN: usize = 2;
@@ -177,12 +179,11 @@ impl NotificationsService {
     }
 
     /// Sends a failed message again.
-    pub async fn retry(&self, id: &str) -> NotifyResult<()> {
-        if !self.store.retry(id).await? {
-            return Err(NotifyError::NotFailed);
-        }
+    /// The failed message sent again; returns it as the retry left it.
+    pub async fn retry(&self, id: &str) -> NotifyResult<Notification> {
+        let retried = self.store.retry(id).await?.ok_or(NotifyError::NotFailed)?;
         self.wake.notify_one();
-        Ok(())
+        Ok(retried)
     }
 }
 

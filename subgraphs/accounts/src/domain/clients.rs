@@ -70,7 +70,8 @@ pub fn parse_name(raw: &str) -> Result<String, ClientError> {
     }
 }
 
-/// The scopes, sorted and without repeats; only those meant for this kind (never `admin`).
+/// The scopes, sorted and without repeats; only those meant for this kind (never a staff
+/// permission).
 pub fn parse_scopes(kind: ClientKind, raw: &[String]) -> Result<Vec<String>, ClientError> {
     let mut scopes = Vec::new();
     for scope in raw {

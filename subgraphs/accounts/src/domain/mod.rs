@@ -4,8 +4,9 @@ pub mod clients;
 pub mod password;
 pub mod profile;
 pub mod role;
+pub mod staff;
 pub mod tokens;
 
 pub use commerce::email::{self, Email};
 pub use password::Password;
-pub use role::Role;
+pub use role::{Grants, Role};

@@ -8,7 +8,7 @@ use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use ring::rand::{SecureRandom, SystemRandom};
 use ring::signature::{Ed25519KeyPair, KeyPair};
 
-use super::Role;
+use super::Grants;
 
 #[derive(Debug, thiserror::Error)]
 pub enum KeyError {
@@ -103,31 +103,26 @@ impl TokenSigner {
     pub fn sign_in_session(
         &self,
         user_id: &str,
-        roles: &[Role],
+        grants: &Grants,
         now_secs: i64,
         session: &str,
     ) -> Result<String, KeyError> {
         self.sign_claims(&Claims {
             sid: Some(session.into()),
-            ..self.claims(user_id, roles, now_secs)
+            ..self.claims(user_id, grants, now_secs)
         })
     }
 
-    pub fn sign(&self, user_id: &str, roles: &[Role], now_secs: i64) -> Result<String, KeyError> {
-        self.sign_claims(&self.claims(user_id, roles, now_secs))
+    pub fn sign(&self, user_id: &str, grants: &Grants, now_secs: i64) -> Result<String, KeyError> {
+        self.sign_claims(&self.claims(user_id, grants, now_secs))
     }
 
-    fn claims(&self, user_id: &str, roles: &[Role], now_secs: i64) -> Claims {
-        let mut scopes: Vec<&str> = roles
-            .iter()
-            .flat_map(|r| r.scopes().iter().copied())
-            .collect();
-        scopes.sort();
-        scopes.dedup();
+    /// The grants' permissions become the token's scopes.
+    fn claims(&self, user_id: &str, grants: &Grants, now_secs: i64) -> Claims {
         Claims {
             sub: user_id.into(),
-            roles: roles.iter().map(|r| r.as_str().to_string()).collect(),
-            scope: scopes.join(" "),
+            roles: grants.role_names(),
+            scope: auth::permission::encode(&grants.permissions),
             iat: now_secs,
             nbf: None,
             iat_ms: Some(primitives::time::now_millis().max(now_secs * 1000)),

@@ -1,7 +1,8 @@
-//! Admin user management: listing, role changes, disabling.
+//! Staff's user management: listing, disabling.
 
 use async_graphql::connection::{Connection, Edge};
 use async_graphql::{Context, InputObject, Object, SimpleObject, ID};
+use auth::Permission;
 use kit::pagination::{encode_cursor, Page, PageRequest};
 
 use super::user::load_user;
@@ -32,8 +33,8 @@ pub struct AdminQuery;
 
 #[Object]
 impl AdminQuery {
-    /// Users ordered by sign-up; admins only.
-    #[graphql(requires_scopes = "admin")]
+    /// Users ordered by sign-up (`role: STAFF`: the staff).
+    #[graphql(requires_scopes = "customers:read")]
     #[allow(clippy::too_many_arguments)]
     async fn users(
         &self,
@@ -45,12 +46,9 @@ impl AdminQuery {
         role: Option<Role>,
         #[graphql(desc = "Part of the email or name")] query: Option<String>,
     ) -> async_graphql::Result<UserConnection> {
-        viewer(ctx).require_admin()?;
+        viewer(ctx).require_permission(Permission::CustomersRead)?;
         let page_request = PageRequest::<String>::from_args(first, after, last, before)?;
-        let filter = UserFilter {
-            role: role.map(|r| r.as_str().to_string()),
-            query,
-        };
+        let filter = UserFilter { role, query };
         let rows = service(ctx)
             .store
             .list_users(&filter, &page_request)
@@ -70,18 +68,12 @@ impl AdminQuery {
         Ok(connection)
     }
 
-    /// Any user by id; admins only.
-    #[graphql(requires_scopes = "admin")]
+    /// Any user by id.
+    #[graphql(requires_scopes = "customers:read")]
     async fn user(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<User>> {
-        viewer(ctx).require_admin()?;
+        viewer(ctx).require_permission(Permission::CustomersRead)?;
         load_user(ctx, &id).await
     }
-}
-
-#[derive(InputObject)]
-pub struct SetUserRolesInput {
-    pub user_id: ID,
-    pub roles: Vec<Role>,
 }
 
 #[derive(InputObject)]
@@ -102,29 +94,13 @@ pub struct AdminMutation;
 
 #[Object]
 impl AdminMutation {
-    #[graphql(requires_scopes = "admin")]
-    async fn set_user_roles(
-        &self,
-        ctx: &Context<'_>,
-        input: SetUserRolesInput,
-    ) -> async_graphql::Result<AdminUserPayload> {
-        viewer(ctx).require_admin()?;
-        payload(
-            service(ctx).set_roles(&input.user_id, &input.roles).await,
-            |row, user_errors| AdminUserPayload {
-                user: row.map(Into::into),
-                user_errors,
-            },
-        )
-    }
-
-    #[graphql(requires_scopes = "admin")]
+    #[graphql(requires_scopes = "customers:write")]
     async fn set_user_disabled(
         &self,
         ctx: &Context<'_>,
         input: SetUserDisabledInput,
     ) -> async_graphql::Result<AdminUserPayload> {
-        viewer(ctx).require_admin()?;
+        viewer(ctx).require_permission(Permission::CustomersWrite)?;
         payload(
             service(ctx)
                 .set_disabled(&input.user_id, input.disabled)

@@ -2,6 +2,7 @@
 //! secret, revoke. A secret is shown once, in the payload that made it.
 
 use async_graphql::{Context, InputObject, Object, SimpleObject, ID};
+use auth::Permission;
 
 use super::{payload, service, viewer, AccountUserError};
 use crate::domain::clients::ClientKind;
@@ -80,9 +81,9 @@ pub struct ApiClientQuery;
 #[Object]
 impl ApiClientQuery {
     /// Every API client, oldest first; admins only.
-    #[graphql(requires_scopes = "admin")]
+    #[graphql(requires_scopes = "api-clients:manage")]
     async fn api_clients(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<ApiClient>> {
-        viewer(ctx).require_admin()?;
+        viewer(ctx).require_permission(Permission::ApiClientsManage)?;
         let rows = service(ctx)
             .store
             .api_clients()
@@ -97,13 +98,13 @@ pub struct ApiClientMutation;
 
 #[Object]
 impl ApiClientMutation {
-    #[graphql(requires_scopes = "admin")]
+    #[graphql(requires_scopes = "api-clients:manage")]
     async fn create_api_client(
         &self,
         ctx: &Context<'_>,
         input: CreateApiClientInput,
     ) -> async_graphql::Result<ApiClientSecretPayload> {
-        viewer(ctx).require_admin()?;
+        viewer(ctx).require_permission(Permission::ApiClientsManage)?;
         secret_payload(
             service(ctx)
                 .create_client(&input.name, input.kind, &input.scopes)
@@ -112,24 +113,24 @@ impl ApiClientMutation {
     }
 
     /// A new secret; the old one and every token issued with it stop working at once.
-    #[graphql(requires_scopes = "admin")]
+    #[graphql(requires_scopes = "api-clients:manage")]
     async fn rotate_api_client_secret(
         &self,
         ctx: &Context<'_>,
         id: ID,
     ) -> async_graphql::Result<ApiClientSecretPayload> {
-        viewer(ctx).require_admin()?;
+        viewer(ctx).require_permission(Permission::ApiClientsManage)?;
         secret_payload(service(ctx).rotate_client_secret(&id).await)
     }
 
     /// The client gets no more tokens and the ones it holds stop working at once.
-    #[graphql(requires_scopes = "admin")]
+    #[graphql(requires_scopes = "api-clients:manage")]
     async fn revoke_api_client(
         &self,
         ctx: &Context<'_>,
         id: ID,
     ) -> async_graphql::Result<ApiClientPayload> {
-        viewer(ctx).require_admin()?;
+        viewer(ctx).require_permission(Permission::ApiClientsManage)?;
         payload(service(ctx).revoke_client(&id).await, |row, user_errors| {
             ApiClientPayload {
                 client: row.map(ApiClient),

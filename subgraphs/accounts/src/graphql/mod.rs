@@ -7,6 +7,7 @@ mod clients;
 mod password;
 mod session;
 mod sessions;
+mod staff;
 mod user;
 
 use std::sync::Arc;
@@ -23,6 +24,7 @@ pub struct Query(
     user::UserQuery,
     admin::AdminQuery,
     clients::ApiClientQuery,
+    staff::StaffQuery,
     checkout::CheckoutQuery,
 );
 
@@ -34,6 +36,7 @@ pub struct Mutation(
     user::ProfileMutation,
     admin::AdminMutation,
     clients::ApiClientMutation,
+    staff::StaffMutation,
 );
 
 pub type AccountsSchema = Schema<Query, Mutation, EmptySubscription>;
@@ -66,8 +69,13 @@ pub enum AccountErrorCode {
     NotFound,
     InvalidClient,
     ClientNameTaken,
-    /// The change would leave the shop without an active admin.
-    LastAdmin,
+    /// The change would leave no active staff member holding `staff:manage`.
+    LastStaffManager,
+    /// Staff do not change their own roles, or a role they hold.
+    OwnAccess,
+    StaffRoleNameTaken,
+    /// A role's name or permissions are not valid.
+    InvalidStaffRole,
 }
 
 /// An expected failure of an accounts mutation.
@@ -117,7 +125,20 @@ pub(crate) fn user_error(error: AccountError) -> Result<AccountUserError, ApiErr
             AccountErrorCode::InvalidResetToken,
         ),
         AccountError::TooManyRegistrations => (None, AccountErrorCode::TooManyRegistrations),
-        AccountError::LastAdmin => (field(&["input", "userId"]), AccountErrorCode::LastAdmin),
+        AccountError::LastStaffManager => (None, AccountErrorCode::LastStaffManager),
+        AccountError::OwnAccess => (None, AccountErrorCode::OwnAccess),
+        AccountError::StaffRoleNameTaken => (
+            field(&["input", "name"]),
+            AccountErrorCode::StaffRoleNameTaken,
+        ),
+        AccountError::StaffRole(crate::domain::staff::StaffRoleError::Name) => (
+            field(&["input", "name"]),
+            AccountErrorCode::InvalidStaffRole,
+        ),
+        AccountError::StaffRole(crate::domain::staff::StaffRoleError::NoPermission) => (
+            field(&["input", "permissions"]),
+            AccountErrorCode::InvalidStaffRole,
+        ),
         AccountError::InvalidRefreshToken => (
             field(&["input", "refreshToken"]),
             AccountErrorCode::InvalidRefreshToken,
@@ -139,7 +160,8 @@ pub(crate) fn user_error(error: AccountError) -> Result<AccountUserError, ApiErr
         AccountError::Store(_)
         | AccountError::Key(_)
         | AccountError::Hash(_)
-        | AccountError::Corrupt(_) => {
+        | AccountError::Corrupt(_)
+        | AccountError::CorruptPermission(_) => {
             return Err(ApiError::internal(error));
         }
     };

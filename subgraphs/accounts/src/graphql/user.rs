@@ -5,10 +5,12 @@ use std::sync::Arc;
 
 use async_graphql::dataloader::{DataLoader, Loader};
 use async_graphql::{ComplexObject, Context, InputObject, Object, SimpleObject, ID};
+use auth::Permission;
 use kit::ApiError;
 
+use super::staff::{permission_values, PermissionValue, StaffRole};
 use super::{payload, service, viewer, AccountUserError};
-use crate::domain::{role, Role};
+use crate::domain::Role;
 use crate::service::AccountsService;
 use crate::store::{AddressRow, UserRow};
 use commerce::address::AddressInput;
@@ -57,28 +59,61 @@ impl User {
     }
 
     fn require_owner_or_admin(&self, ctx: &Context<'_>) -> Result<(), ApiError> {
+        self.require_owner_or(ctx, Permission::CustomersRead)
+    }
+
+    /// The user themself (or the owner of a session just started), or staff with `permission`.
+    fn require_owner_or(&self, ctx: &Context<'_>, permission: Permission) -> Result<(), ApiError> {
         if self.session_owner {
             return Ok(());
         }
-        viewer(ctx).require_self_or_admin(&self.row.id)
+        viewer(ctx).require_self_or(&self.row.id, permission)
     }
 }
 
 #[ComplexObject]
 impl User {
-    /// Visible to the user and to admins.
+    /// Visible to the user and to staff with `customers:read`.
     async fn email(&self, ctx: &Context<'_>) -> async_graphql::Result<String> {
         self.require_owner_or_admin(ctx)?;
         Ok(self.row.email.clone())
     }
 
-    /// Visible to the user and to admins.
+    /// Customer, and staff for a user holding a staff role; visible to the user and to staff
+    /// with `customers:read`.
     async fn roles(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Role>> {
         self.require_owner_or_admin(ctx)?;
-        Ok(role::decode(&self.row.roles).map_err(kit::ApiError::internal)?)
+        let grants = service(ctx)
+            .grants(&self.row)
+            .await
+            .map_err(ApiError::internal)?;
+        Ok(grants.roles)
     }
 
-    /// The address book; visible to the user and to admins.
+    /// The staff roles the user holds; visible to the user and to staff with `staff:manage`.
+    async fn staff_roles(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<StaffRole>> {
+        self.require_owner_or(ctx, Permission::StaffManage)?;
+        let roles = service(ctx)
+            .store
+            .staff_roles_of(&self.row.id)
+            .await
+            .map_err(ApiError::from)?;
+        Ok(roles.into_iter().map(StaffRole::from).collect())
+    }
+
+    /// What the user's staff roles grant together (what their next token's scopes hold);
+    /// visible to the user and to staff with `staff:manage`.
+    async fn permissions(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<PermissionValue>> {
+        self.require_owner_or(ctx, Permission::StaffManage)?;
+        let permissions = service(ctx)
+            .store
+            .permissions_of(&self.row.id)
+            .await
+            .map_err(ApiError::from)?;
+        Ok(permission_values(&permissions))
+    }
+
+    /// The address book; visible to the user and to staff with `customers:read`.
     async fn addresses(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Address>> {
         self.require_owner_or_admin(ctx)?;
         let loader = ctx.data_unchecked::<DataLoader<AddressLoader>>();
@@ -120,9 +155,9 @@ impl User {
         primitives::time::format_millis(self.row.created_at)
     }
 
-    /// Visible to admins.
+    /// Visible to staff with `customers:read`.
     async fn disabled(&self, ctx: &Context<'_>) -> async_graphql::Result<bool> {
-        viewer(ctx).require_admin()?;
+        viewer(ctx).require_permission(Permission::CustomersRead)?;
         Ok(self.row.disabled_at.is_some())
     }
 }

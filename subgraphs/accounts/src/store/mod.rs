@@ -1,6 +1,7 @@
 //! Storage for accounts: rows, errors, and the SQL store (PostgreSQL and SQLite).
 
 mod sql;
+mod staff;
 
 use event_bus::Event;
 
@@ -12,9 +13,13 @@ pub use sql::AccountsStore;
 pub enum StoreError {
     #[error("email already registered")]
     DuplicateEmail,
-    /// The change would leave the shop without an active admin.
-    #[error("the last active admin cannot lose that role or be disabled")]
-    LastAdmin,
+    /// The change would leave the shop without an active user holding `staff:manage`.
+    #[error("the change would leave no active staff member able to manage staff")]
+    LastStaffManager,
+    #[error("a staff role with this name already exists")]
+    DuplicateRoleName,
+    #[error(transparent)]
+    CorruptPermission(#[from] auth::permission::UnknownPermission),
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
 }
@@ -91,7 +96,7 @@ pub enum Rotation {
 /// Admin listing filter.
 #[derive(Clone, Debug, Default)]
 pub struct UserFilter {
-    pub role: Option<String>,
+    pub role: Option<crate::domain::Role>,
     /// Substring of the email or name.
     pub query: Option<String>,
 }

@@ -6,6 +6,7 @@ use sqlx::Row;
 use storage::db::Database;
 
 use super::*;
+use crate::domain::Role;
 
 #[derive(Clone)]
 pub struct AccountsStore {
@@ -13,26 +14,6 @@ pub struct AccountsStore {
 }
 
 impl AccountsStore {
-    /// Refuses (with [`StoreError::LastAdmin`]) a change that takes `user_id` out of the active
-    /// admins when it is the last one. The active admins' rows stay locked until the
-    /// transaction ends, so two admins demoting each other at once cannot both succeed.
-    async fn keep_an_admin(
-        &self,
-        tx: &mut storage::db::Transaction,
-        user_id: &str,
-    ) -> StoreResult<()> {
-        let admins: Vec<String> = sqlx::query_scalar(&format!(
-            "SELECT id FROM users WHERE disabled_at IS NULL AND (' ' || roles || ' ') LIKE '% admin %' ORDER BY id {}",
-            self.db.row_lock("FOR UPDATE")
-        ))
-        .fetch_all(&mut **tx)
-        .await?;
-        if admins.len() == 1 && admins[0] == user_id {
-            return Err(StoreError::LastAdmin);
-        }
-        Ok(())
-    }
-
     pub fn new(db: Database) -> Self {
         Self { db }
     }
@@ -123,7 +104,7 @@ fn address_row(row: &AnyRow) -> Result<AddressRow, sqlx::Error> {
     })
 }
 
-fn is_unique_violation(error: &sqlx::Error) -> bool {
+pub(super) fn is_unique_violation(error: &sqlx::Error) -> bool {
     error
         .as_database_error()
         .is_some_and(|e| e.is_unique_violation())
@@ -133,13 +114,11 @@ fn is_unique_violation(error: &sqlx::Error) -> bool {
 fn user_filter_sql(filter: &UserFilter, start: usize) -> (String, Vec<String>) {
     let mut clauses = Vec::new();
     let mut values = Vec::new();
-    if let Some(role) = &filter.role {
-        // Roles are stored space-separated; pad both sides so "admin" never matches a prefix.
-        clauses.push(format!(
-            "(' ' || roles || ' ') LIKE ${}",
-            start + values.len()
-        ));
-        values.push(format!("% {role} %"));
+    match filter.role {
+        // Staff are the users holding a staff role; every user is a customer.
+        Some(Role::Staff) => clauses
+            .push("EXISTS (SELECT 1 FROM staff_members m WHERE m.user_id = users.id)".to_string()),
+        Some(Role::Customer) | None => {}
     }
     if let Some(query) = filter.query.as_deref().filter(|q| !q.trim().is_empty()) {
         let escaped = query
@@ -228,37 +207,10 @@ impl AccountsStore {
         Ok(done.rows_affected() == 1)
     }
 
-    /// Sets a user's roles and appends `event` (their access changed) to the outbox, atomically;
-    /// false (and no event) when there is no such user; [`StoreError::LastAdmin`] (and nothing
-    /// changed) when it would leave no active admin, also against concurrent changes.
-    pub async fn set_roles(
-        &self,
-        id: &str,
-        roles: &str,
-        now: i64,
-        event: &Event,
-    ) -> StoreResult<bool> {
-        let mut tx = self.db.begin().await?;
-        let stays_admin = roles.split_whitespace().any(|r| r == "admin");
-        if !stays_admin {
-            self.keep_an_admin(&mut tx, id).await?;
-        }
-        let done = sqlx::query("UPDATE users SET roles = $1, updated_at = $2 WHERE id = $3")
-            .bind(roles)
-            .bind(now)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-        if done.rows_affected() != 1 {
-            return Ok(false);
-        }
-        storage::outbox::append(&mut tx, event).await?;
-        tx.commit().await?;
-        Ok(true)
-    }
-
-    /// Disables (`Some(time)`) or enables (`None`) a user with `event`, like [`Self::set_roles`]
-    /// (the last active admin is not disabled); disabling revokes their sessions.
+    /// Disables (`Some(time)`) or enables (`None`) a user and appends `event` (their access
+    /// changed) to the outbox, atomically; false (and no event) when there is no such user.
+    /// [`StoreError::LastStaffManager`] (and nothing changed) when it would disable the last
+    /// active staff manager. Disabling revokes their sessions.
     pub async fn set_disabled(
         &self,
         id: &str,
@@ -266,10 +218,7 @@ impl AccountsStore {
         now: i64,
         event: &Event,
     ) -> StoreResult<bool> {
-        let mut tx = self.db.begin().await?;
-        if disabled_at.is_some() {
-            self.keep_an_admin(&mut tx, id).await?;
-        }
+        let (mut tx, managers) = self.begin_staff_change().await?;
         let done = sqlx::query("UPDATE users SET disabled_at = $1, updated_at = $2 WHERE id = $3")
             .bind(disabled_at)
             .bind(now)
@@ -279,6 +228,7 @@ impl AccountsStore {
         if done.rows_affected() != 1 {
             return Ok(false);
         }
+        Self::keep_a_staff_manager(&mut tx, managers).await?;
         storage::outbox::append(&mut tx, event).await?;
         if disabled_at.is_some() {
             sqlx::query("UPDATE refresh_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")

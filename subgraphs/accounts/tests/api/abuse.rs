@@ -135,7 +135,7 @@ async fn registrations_sent_at_once_from_one_address_keep_to_the_limit() {
 }
 
 /// Signs in and returns the access token.
-async fn sign_in(app: &TestApp<Accounts>, email: &str, password: &str) -> String {
+pub(crate) async fn sign_in(app: &TestApp<Accounts>, email: &str, password: &str) -> String {
     let body = app
         .data(LOGIN, json!({ "email": email, "password": password }), None)
         .await;
@@ -143,65 +143,6 @@ async fn sign_in(app: &TestApp<Accounts>, email: &str, password: &str) -> String
         .as_str()
         .unwrap_or_else(|| panic!("{body}"))
         .to_string()
-}
-
-const SET_ROLES: &str = "mutation($id: ID!, $roles: [Role!]!) {
-    setUserRoles(input: { userId: $id, roles: $roles }) { user { roles } userErrors { code field } } }";
-const SET_DISABLED: &str = "mutation($id: ID!, $disabled: Boolean!) {
-    setUserDisabled(input: { userId: $id, disabled: $disabled }) { user { id } userErrors { code } } }";
-
-#[tokio::test]
-async fn the_last_active_admin_keeps_its_rights() {
-    let app = spawn_app_with::<Accounts>(|env| env).await;
-    let service = &app.subgraph.service;
-    let (only, _) = service
-        .create_admin("root@example.com", "orchid-lantern-47", "Root")
-        .await
-        .unwrap();
-    let token = sign_in(&app, "root@example.com", "orchid-lantern-47").await;
-
-    // The only admin can neither disable nor demote itself.
-    let body = app
-        .data(
-            SET_DISABLED,
-            json!({ "id": only, "disabled": true }),
-            Some(&token),
-        )
-        .await;
-    assert_eq!(
-        body["setUserDisabled"]["userErrors"][0]["code"],
-        "LAST_ADMIN"
-    );
-    let body = app
-        .data(
-            SET_ROLES,
-            json!({ "id": only, "roles": ["CUSTOMER"] }),
-            Some(&token),
-        )
-        .await;
-    assert_eq!(body["setUserRoles"]["userErrors"][0]["code"], "LAST_ADMIN");
-    let row = service.user(&only).await.unwrap().unwrap();
-    assert!(row.disabled_at.is_none());
-    assert!(row.roles.split_whitespace().any(|r| r == "admin"));
-
-    // With a second admin, two demotions racing each other: one wins, one admin is left.
-    let (second, _) = service
-        .create_admin("deputy@example.com", "meadow-copper-82", "Deputy")
-        .await
-        .unwrap();
-    let customer = [accounts::domain::Role::Customer];
-    let (a, b) = tokio::join!(
-        service.set_roles(&only, &customer),
-        service.set_roles(&second, &customer)
-    );
-    let outcomes = [a.is_ok(), b.is_ok()];
-    assert_eq!(outcomes.iter().filter(|ok| **ok).count(), 1, "{outcomes:?}");
-    let mut admins = 0;
-    for id in [&only, &second] {
-        let row = service.user(id).await.unwrap().unwrap();
-        admins += usize::from(row.roles.split_whitespace().any(|r| r == "admin"));
-    }
-    assert_eq!(admins, 1);
 }
 
 #[tokio::test]

@@ -98,9 +98,9 @@ async fn wrong_or_rotated_secrets_and_other_grants_are_refused() {
         (status, body["error"].as_str()),
         (400, Some("invalid_request"))
     );
-    // Clients never get the admin scope.
+    // Clients never get a staff permission.
     assert!(service
-        .register_client("sneaky", ClientKind::Service, &["admin".into()])
+        .register_client("sneaky", ClientKind::Service, &["catalog:write".into()])
         .await
         .is_err());
 }
@@ -125,14 +125,14 @@ async fn partners_get_the_partner_role_and_admins_rotate_and_revoke_them() {
         .create_client("acme", ClientKind::Partner, &["catalog:read".into()])
         .await
         .unwrap();
-    // Names are unique; partners never get service or admin scopes.
+    // Names are unique; partners never get the service scope or a staff permission.
     assert!(matches!(
         service
             .create_client("acme", ClientKind::Partner, &[])
             .await,
         Err(accounts::service::AccountError::ClientNameTaken)
     ));
-    for scope in ["service", "admin"] {
+    for scope in ["service", "orders:refund", "staff:manage"] {
         assert!(service
             .create_client("other", ClientKind::Partner, &[scope.into()])
             .await

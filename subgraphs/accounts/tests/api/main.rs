@@ -4,4 +4,5 @@
 mod abuse;
 mod clients;
 mod rotation;
+mod staff;
 mod store_contract;

@@ -1,6 +1,7 @@
-//! Admin mutations: products, brands, categories. All require the admin scope.
+//! Staff mutations: products, brands, categories. All require `catalog:write`.
 
 use async_graphql::{Context, InputObject, MaybeUndefined, Object, SimpleObject, ID};
+use auth::Permission;
 use commerce::money::MoneyInput;
 use commerce::tax::TaxClass;
 
@@ -132,13 +133,13 @@ pub struct AdminMutation;
 
 #[Object]
 impl AdminMutation {
-    #[graphql(requires_scopes = "admin")]
+    #[graphql(requires_scopes = "catalog:write")]
     async fn create_product(
         &self,
         ctx: &Context<'_>,
         input: CreateProductInput,
     ) -> async_graphql::Result<ProductPayload> {
-        viewer(ctx).require_admin()?;
+        viewer(ctx).require_permission(Permission::CatalogWrite)?;
         let new = NewProduct {
             sku: input.sku,
             name: input.name,
@@ -158,13 +159,13 @@ impl AdminMutation {
         product_payload(service(ctx).create_product(new).await)
     }
 
-    #[graphql(requires_scopes = "admin")]
+    #[graphql(requires_scopes = "catalog:write")]
     async fn update_product(
         &self,
         ctx: &Context<'_>,
         input: UpdateProductInput,
     ) -> async_graphql::Result<ProductPayload> {
-        viewer(ctx).require_admin()?;
+        viewer(ctx).require_permission(Permission::CatalogWrite)?;
         let changes = ProductChanges {
             name: input.name,
             slug: input.slug,
@@ -186,23 +187,23 @@ impl AdminMutation {
     }
 
     /// Hides a product from the storefront and search; orders keep referring to it.
-    #[graphql(requires_scopes = "admin")]
+    #[graphql(requires_scopes = "catalog:write")]
     async fn archive_product(
         &self,
         ctx: &Context<'_>,
         input: ArchiveProductInput,
     ) -> async_graphql::Result<ProductPayload> {
-        viewer(ctx).require_admin()?;
+        viewer(ctx).require_permission(Permission::CatalogWrite)?;
         product_payload(service(ctx).archive_product(&input.id).await)
     }
 
-    #[graphql(requires_scopes = "admin")]
+    #[graphql(requires_scopes = "catalog:write")]
     async fn create_brand(
         &self,
         ctx: &Context<'_>,
         input: CreateBrandInput,
     ) -> async_graphql::Result<BrandPayload> {
-        viewer(ctx).require_admin()?;
+        viewer(ctx).require_permission(Permission::CatalogWrite)?;
         payload(
             service(ctx)
                 .create_brand(&input.name, input.slug.as_deref())
@@ -214,13 +215,13 @@ impl AdminMutation {
         )
     }
 
-    #[graphql(requires_scopes = "admin")]
+    #[graphql(requires_scopes = "catalog:write")]
     async fn create_category(
         &self,
         ctx: &Context<'_>,
         input: CreateCategoryInput,
     ) -> async_graphql::Result<CategoryPayload> {
-        viewer(ctx).require_admin()?;
+        viewer(ctx).require_permission(Permission::CatalogWrite)?;
         let parent = input.parent_id.map(|id| id.0);
         payload(
             service(ctx)
@@ -236,13 +237,13 @@ impl AdminMutation {
     /// Defines the attributes of a category's products (a product type): each product's
     /// values are checked against them when it is written; choices and yes/no attributes
     /// become search facets.
-    #[graphql(requires_scopes = "admin")]
+    #[graphql(requires_scopes = "catalog:write")]
     async fn set_category_attributes(
         &self,
         ctx: &Context<'_>,
         input: SetCategoryAttributesInput,
     ) -> async_graphql::Result<CategoryPayload> {
-        viewer(ctx).require_admin()?;
+        viewer(ctx).require_permission(Permission::CatalogWrite)?;
         payload(
             service(ctx)
                 .set_category_attributes(&input.category_id, input.attributes)

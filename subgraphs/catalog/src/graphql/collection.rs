@@ -3,6 +3,7 @@
 
 use async_graphql::connection::{Connection, ConnectionNameType, EmptyFields};
 use async_graphql::{Context, InputObject, Object, OutputType, SimpleObject, ID};
+use auth::Permission;
 use commerce::money::MoneyInput;
 use kit::ApiError;
 
@@ -163,7 +164,7 @@ impl CollectionQuery {
         ctx: &Context<'_>,
         first: Option<i32>,
     ) -> async_graphql::Result<Vec<Collection>> {
-        let admin = viewer(ctx).is_admin();
+        let admin = viewer(ctx).has_permission(Permission::CatalogWrite);
         let limit = first.unwrap_or(50).clamp(0, 100) as usize;
         Ok(service(ctx)
             .collections()
@@ -183,7 +184,7 @@ impl CollectionQuery {
         id: Option<ID>,
         slug: Option<String>,
     ) -> async_graphql::Result<Option<Collection>> {
-        let admin = viewer(ctx).is_admin();
+        let admin = viewer(ctx).has_permission(Permission::CatalogWrite);
         Ok(service(ctx)
             .collections()
             .await
@@ -316,13 +317,13 @@ pub struct CollectionMutation;
 
 #[Object]
 impl CollectionMutation {
-    #[graphql(requires_scopes = "admin")]
+    #[graphql(requires_scopes = "catalog:write")]
     async fn create_collection(
         &self,
         ctx: &Context<'_>,
         input: CollectionInputFields,
     ) -> async_graphql::Result<CollectionPayload> {
-        viewer(ctx).require_admin()?;
+        viewer(ctx).require_permission(Permission::CatalogWrite)?;
         let result = match input_of(ctx, input) {
             Ok(input) => service(ctx).create_collection(input).await,
             Err(error) => Err(error),
@@ -330,13 +331,13 @@ impl CollectionMutation {
         collection_payload(result)
     }
 
-    #[graphql(requires_scopes = "admin")]
+    #[graphql(requires_scopes = "catalog:write")]
     async fn update_collection(
         &self,
         ctx: &Context<'_>,
         input: UpdateCollectionInput,
     ) -> async_graphql::Result<CollectionPayload> {
-        viewer(ctx).require_admin()?;
+        viewer(ctx).require_permission(Permission::CatalogWrite)?;
         let result = match input_of(ctx, input.collection) {
             Ok(fields) => service(ctx).update_collection(&input.id, fields).await,
             Err(error) => Err(error),
@@ -344,13 +345,13 @@ impl CollectionMutation {
         collection_payload(result)
     }
 
-    #[graphql(requires_scopes = "admin")]
+    #[graphql(requires_scopes = "catalog:write")]
     async fn delete_collection(
         &self,
         ctx: &Context<'_>,
         input: DeleteCollectionInput,
     ) -> async_graphql::Result<DeleteCollectionPayload> {
-        viewer(ctx).require_admin()?;
+        viewer(ctx).require_permission(Permission::CatalogWrite)?;
         let result = service(ctx)
             .delete_collection(&input.id)
             .await

@@ -7,6 +7,7 @@
 //! `exportProducts`: the catalog as such a file, stored for a day behind a link to download.
 
 use async_graphql::{Context, InputObject, Object, SimpleObject, ID};
+use auth::Permission;
 use kit::ApiError;
 
 use super::{service, viewer, CatalogErrorCode, CatalogUserError};
@@ -126,13 +127,13 @@ pub struct ImportQuery;
 #[Object]
 impl ImportQuery {
     /// An import and where it is (admins only).
-    #[graphql(requires_scopes = "admin")]
+    #[graphql(requires_scopes = "catalog:write")]
     async fn product_import(
         &self,
         ctx: &Context<'_>,
         id: ID,
     ) -> async_graphql::Result<Option<ProductImport>> {
-        viewer(ctx).require_admin()?;
+        viewer(ctx).require_permission(Permission::CatalogWrite)?;
         let import = service(ctx)
             .product_import(&id)
             .await
@@ -171,13 +172,13 @@ pub struct ImportMutation;
 #[Object]
 impl ImportMutation {
     /// Starts importing a file; answers at once with the running import.
-    #[graphql(requires_scopes = "admin")]
+    #[graphql(requires_scopes = "catalog:write")]
     async fn import_products(
         &self,
         ctx: &Context<'_>,
         input: ImportProductsInput,
     ) -> async_graphql::Result<ImportProductsPayload> {
-        let admin = viewer(ctx).require_admin()?;
+        let admin = viewer(ctx).require_permission(Permission::CatalogWrite)?;
         if input.file.trim().is_empty() {
             return Ok(ImportProductsPayload {
                 import: None,
@@ -199,13 +200,13 @@ impl ImportMutation {
 
     /// Writes every product and its variants (not archived ones) to a file in the import's
     /// format, and answers with a link to download it.
-    #[graphql(requires_scopes = "admin")]
+    #[graphql(requires_scopes = "catalog:write")]
     async fn export_products(
         &self,
         ctx: &Context<'_>,
         input: ExportProductsInput,
     ) -> async_graphql::Result<ExportProductsPayload> {
-        viewer(ctx).require_admin()?;
+        viewer(ctx).require_permission(Permission::CatalogWrite)?;
         let exported = service(ctx).export_for_download(input.format).await;
         super::payload(exported, |export, user_errors| ExportProductsPayload {
             export: export.map(|e| ProductExport {

@@ -2,6 +2,7 @@
 //! admin mutations that upload (GraphQL multipart request), add by URL, change, reorder and
 //! remove one image.
 
+use auth::Permission;
 use std::io::Read;
 
 use async_graphql::{Context, InputObject, Object, SimpleObject, Upload, ID};
@@ -134,13 +135,13 @@ pub struct MediaMutation;
 #[Object]
 impl MediaMutation {
     /// Adds an uploaded image (last). The same image uploaded again changes nothing.
-    #[graphql(requires_scopes = "admin")]
+    #[graphql(requires_scopes = "catalog:write")]
     async fn upload_product_media(
         &self,
         ctx: &Context<'_>,
         input: UploadProductMediaInput,
     ) -> async_graphql::Result<ProductPayload> {
-        viewer(ctx).require_admin()?;
+        viewer(ctx).require_permission(Permission::CatalogWrite)?;
         let service = service(ctx);
         let result = match read_upload(ctx, &input.file, service.media.max_bytes).await? {
             Ok(bytes) => {
@@ -154,13 +155,13 @@ impl MediaMutation {
     }
 
     /// Adds an image kept elsewhere (last); one the product already shows changes nothing.
-    #[graphql(requires_scopes = "admin")]
+    #[graphql(requires_scopes = "catalog:write")]
     async fn add_product_media(
         &self,
         ctx: &Context<'_>,
         input: AddProductMediaInput,
     ) -> async_graphql::Result<ProductPayload> {
-        viewer(ctx).require_admin()?;
+        viewer(ctx).require_permission(Permission::CatalogWrite)?;
         product_payload(
             service(ctx)
                 .add_media(&input.product_id, input.media.into())
@@ -168,13 +169,13 @@ impl MediaMutation {
         )
     }
 
-    #[graphql(requires_scopes = "admin")]
+    #[graphql(requires_scopes = "catalog:write")]
     async fn update_product_media(
         &self,
         ctx: &Context<'_>,
         input: UpdateProductMediaInput,
     ) -> async_graphql::Result<ProductPayload> {
-        viewer(ctx).require_admin()?;
+        viewer(ctx).require_permission(Permission::CatalogWrite)?;
         let changes = MediaChanges {
             alt: input.alt.map(Some),
             variant_ids: input.variant_ids.map(ids),
@@ -186,13 +187,13 @@ impl MediaMutation {
         )
     }
 
-    #[graphql(requires_scopes = "admin")]
+    #[graphql(requires_scopes = "catalog:write")]
     async fn remove_product_media(
         &self,
         ctx: &Context<'_>,
         input: RemoveProductMediaInput,
     ) -> async_graphql::Result<ProductPayload> {
-        viewer(ctx).require_admin()?;
+        viewer(ctx).require_permission(Permission::CatalogWrite)?;
         product_payload(
             service(ctx)
                 .remove_media(&input.product_id, &input.media_id)
@@ -200,13 +201,13 @@ impl MediaMutation {
         )
     }
 
-    #[graphql(requires_scopes = "admin")]
+    #[graphql(requires_scopes = "catalog:write")]
     async fn reorder_product_media(
         &self,
         ctx: &Context<'_>,
         input: ReorderProductMediaInput,
     ) -> async_graphql::Result<ProductPayload> {
-        viewer(ctx).require_admin()?;
+        viewer(ctx).require_permission(Permission::CatalogWrite)?;
         product_payload(
             service(ctx)
                 .reorder_media(&input.product_id, ids(input.media_ids))

@@ -4,6 +4,7 @@
 use async_graphql::connection::{Connection, Edge};
 use async_graphql::dataloader::DataLoader;
 use async_graphql::{ComplexObject, Context, Enum, InputObject, Object, SimpleObject, ID};
+use auth::Permission;
 use commerce::money::{Money, MoneyObject};
 use kit::pagination::{encode_cursor, Page, PageRequest};
 use kit::ApiError;
@@ -95,7 +96,7 @@ impl Product {
         ctx: &Context<'_>,
     ) -> async_graphql::Result<Vec<super::variant::ProductVariant>> {
         let loader = ctx.data_unchecked::<DataLoader<super::VariantsOfProductLoader>>();
-        let admin = viewer(ctx).is_admin();
+        let admin = viewer(ctx).has_permission(Permission::CatalogWrite);
         Ok(loader
             .load_one(self.product.id.clone())
             .await
@@ -373,7 +374,7 @@ impl ProductQuery {
                 .into())
             }
         };
-        let admin = viewer(ctx).is_admin();
+        let admin = viewer(ctx).has_permission(Permission::CatalogWrite);
         Ok(product
             .filter(|p| p.is_listed_for(admin))
             .map(Product::from))
@@ -396,7 +397,7 @@ impl ProductQuery {
         let filter = filter.unwrap_or_default();
         let status = match filter.status {
             Some(status) if status != ProductStatus::Active => {
-                viewer(ctx).require_admin()?;
+                viewer(ctx).require_permission(Permission::CatalogWrite)?;
                 status
             }
             _ => ProductStatus::Active,

@@ -1,8 +1,9 @@
-//! Admin mutations for options and variants. All require the admin scope; expected failures
+//! Staff mutations for options and variants. All require `catalog:write`; expected failures
 //! (duplicate SKU or option values, a value the product does not have, a "was" price below the
 //! price) are userErrors.
 
 use async_graphql::{Context, InputObject, MaybeUndefined, Object, SimpleObject, ID};
+use auth::Permission;
 use commerce::money::MoneyInput;
 
 use super::admin::{maybe, ProductPayload};
@@ -99,13 +100,13 @@ pub struct VariantAdminMutation;
 
 #[Object]
 impl VariantAdminMutation {
-    #[graphql(requires_scopes = "admin")]
+    #[graphql(requires_scopes = "catalog:write")]
     async fn set_product_options(
         &self,
         ctx: &Context<'_>,
         input: SetProductOptionsInput,
     ) -> async_graphql::Result<ProductPayload> {
-        viewer(ctx).require_admin()?;
+        viewer(ctx).require_permission(Permission::CatalogWrite)?;
         product_payload(
             service(ctx)
                 .set_options(&input.product_id, input.options)
@@ -113,13 +114,13 @@ impl VariantAdminMutation {
         )
     }
 
-    #[graphql(requires_scopes = "admin")]
+    #[graphql(requires_scopes = "catalog:write")]
     async fn create_product_variants(
         &self,
         ctx: &Context<'_>,
         input: CreateProductVariantsInput,
     ) -> async_graphql::Result<ProductVariantsPayload> {
-        viewer(ctx).require_admin()?;
+        viewer(ctx).require_permission(Permission::CatalogWrite)?;
         let new = input
             .variants
             .into_iter()
@@ -153,13 +154,13 @@ impl VariantAdminMutation {
         })
     }
 
-    #[graphql(requires_scopes = "admin")]
+    #[graphql(requires_scopes = "catalog:write")]
     async fn update_product_variant(
         &self,
         ctx: &Context<'_>,
         input: UpdateProductVariantInput,
     ) -> async_graphql::Result<ProductVariantPayload> {
-        viewer(ctx).require_admin()?;
+        viewer(ctx).require_permission(Permission::CatalogWrite)?;
         let changes = VariantChanges {
             sku: input.sku,
             option_values: input.option_values,
@@ -174,13 +175,13 @@ impl VariantAdminMutation {
 
     /// Takes a variant off sale; carts and orders keep showing it. Archiving the default variant
     /// of a product without options archives the product.
-    #[graphql(requires_scopes = "admin")]
+    #[graphql(requires_scopes = "catalog:write")]
     async fn archive_product_variant(
         &self,
         ctx: &Context<'_>,
         input: ArchiveProductVariantInput,
     ) -> async_graphql::Result<ProductVariantPayload> {
-        viewer(ctx).require_admin()?;
+        viewer(ctx).require_permission(Permission::CatalogWrite)?;
         let changes = VariantChanges {
             status: Some(ProductStatus::Archived),
             ..Default::default()
@@ -188,13 +189,13 @@ impl VariantAdminMutation {
         variant_payload(service(ctx).update_variant(&input.id, changes).await)
     }
 
-    #[graphql(requires_scopes = "admin")]
+    #[graphql(requires_scopes = "catalog:write")]
     async fn reorder_product_variants(
         &self,
         ctx: &Context<'_>,
         input: ReorderProductVariantsInput,
     ) -> async_graphql::Result<ProductPayload> {
-        viewer(ctx).require_admin()?;
+        viewer(ctx).require_permission(Permission::CatalogWrite)?;
         let order = input.variant_ids.into_iter().map(|id| id.0).collect();
         product_payload(
             service(ctx)

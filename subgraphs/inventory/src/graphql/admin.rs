@@ -1,8 +1,9 @@
 //! Admin operations: warehouses, stock adjustments (recorded in the ledger), low-stock
-//! thresholds and the low-stock report. All require the admin scope.
+//! thresholds and the low-stock report. Reading needs `inventory:read`, changing `inventory:write`.
 
 use async_graphql::connection::Connection;
 use async_graphql::{Context, InputObject, Object, SimpleObject, ID};
+use auth::Permission;
 use kit::pagination::{connection, PageRequest};
 use kit::ApiError;
 
@@ -140,9 +141,9 @@ pub struct AdminQuery;
 
 #[Object]
 impl AdminQuery {
-    #[graphql(requires_scopes = "admin")]
+    #[graphql(requires_scopes = "inventory:read")]
     async fn warehouses(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Warehouse>> {
-        viewer(ctx).require_admin()?;
+        viewer(ctx).require_permission(Permission::InventoryRead)?;
         let rows = service(ctx)
             .store
             .warehouses()
@@ -152,14 +153,14 @@ impl AdminQuery {
     }
 
     /// Variants at or below their threshold (out of stock included), by variant id.
-    #[graphql(requires_scopes = "admin")]
+    #[graphql(requires_scopes = "inventory:read")]
     async fn low_stock_products(
         &self,
         ctx: &Context<'_>,
         first: Option<i32>,
         after: Option<String>,
     ) -> async_graphql::Result<Connection<String, LowStockItem>> {
-        viewer(ctx).require_admin()?;
+        viewer(ctx).require_permission(Permission::InventoryRead)?;
         let page = PageRequest::<String>::from_args(first, after, None, None)?;
         let rows = service(ctx)
             .low_stock(page.cursor.as_deref(), page.limit + 1)
@@ -184,7 +185,7 @@ impl AdminQuery {
     }
 
     /// The stock ledger of a product (all its variants) or of one variant, newest first.
-    #[graphql(requires_scopes = "admin")]
+    #[graphql(requires_scopes = "inventory:read")]
     async fn stock_adjustments(
         &self,
         ctx: &Context<'_>,
@@ -193,7 +194,7 @@ impl AdminQuery {
         first: Option<i32>,
         after: Option<String>,
     ) -> async_graphql::Result<Connection<String, StockAdjustment>> {
-        viewer(ctx).require_admin()?;
+        viewer(ctx).require_permission(Permission::InventoryRead)?;
         let page = PageRequest::<String>::from_args(first, after, None, None)?;
         let target = StockTarget {
             product_id: product_id.map(|id| id.0),
@@ -223,13 +224,13 @@ pub struct AdminMutation;
 
 #[Object]
 impl AdminMutation {
-    #[graphql(requires_scopes = "admin")]
+    #[graphql(requires_scopes = "inventory:write")]
     async fn create_warehouse(
         &self,
         ctx: &Context<'_>,
         input: CreateWarehouseInput,
     ) -> async_graphql::Result<WarehousePayload> {
-        viewer(ctx).require_admin()?;
+        viewer(ctx).require_permission(Permission::InventoryWrite)?;
         let result = service(ctx)
             .create_warehouse(&input.code, &input.name)
             .await;
@@ -240,13 +241,13 @@ impl AdminMutation {
     }
 
     /// Renames, closes (`active: false`) or reopens a warehouse.
-    #[graphql(requires_scopes = "admin")]
+    #[graphql(requires_scopes = "inventory:write")]
     async fn update_warehouse(
         &self,
         ctx: &Context<'_>,
         input: UpdateWarehouseInput,
     ) -> async_graphql::Result<WarehousePayload> {
-        viewer(ctx).require_admin()?;
+        viewer(ctx).require_permission(Permission::InventoryWrite)?;
         let result = service(ctx)
             .update_warehouse(&input.id, input.name.as_deref(), input.active)
             .await;
@@ -256,13 +257,13 @@ impl AdminMutation {
         })
     }
 
-    #[graphql(requires_scopes = "admin")]
+    #[graphql(requires_scopes = "inventory:write")]
     async fn adjust_stock(
         &self,
         ctx: &Context<'_>,
         input: AdjustStockInput,
     ) -> async_graphql::Result<AdjustStockPayload> {
-        let admin = viewer(ctx).require_admin()?;
+        let admin = viewer(ctx).require_permission(Permission::InventoryWrite)?;
         let result = service(ctx)
             .adjust(
                 admin,
@@ -285,13 +286,13 @@ impl AdminMutation {
         })
     }
 
-    #[graphql(requires_scopes = "admin")]
+    #[graphql(requires_scopes = "inventory:write")]
     async fn set_low_stock_threshold(
         &self,
         ctx: &Context<'_>,
         input: SetLowStockThresholdInput,
     ) -> async_graphql::Result<SetLowStockThresholdPayload> {
-        viewer(ctx).require_admin()?;
+        viewer(ctx).require_permission(Permission::InventoryWrite)?;
         let target = StockTarget {
             product_id: input.product_id.map(|id| id.0),
             variant_id: input.variant_id.map(|id| id.0),

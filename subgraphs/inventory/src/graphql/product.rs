@@ -2,6 +2,7 @@
 //! resolved by key. This is the model for a subgraph that extends another's entity: a stub with
 //! the key field, an entity finder that needs no lookup, and fields loaded in batches by key.
 
+use auth::Permission;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -92,9 +93,9 @@ impl ProductAvailability {
 #[ComplexObject]
 impl ProductAvailability {
     /// Stock per warehouse (admins).
-    #[graphql(requires_scopes = "admin")]
+    #[graphql(requires_scopes = "inventory:read")]
     async fn warehouses(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<WarehouseStock>> {
-        super::viewer(ctx).require_admin()?;
+        super::viewer(ctx).require_permission(Permission::InventoryRead)?;
         let mut stock: Vec<WarehouseStock> = Vec::new();
         for level in &self.levels {
             let row = match stock

@@ -2,6 +2,7 @@
 
 use async_graphql::connection::Connection;
 use async_graphql::{Context, InputObject, Object, SimpleObject, ID};
+use auth::Permission;
 use kit::ApiError;
 
 use super::user::notifications_connection;
@@ -76,7 +77,7 @@ pub struct AdminQuery;
 #[Object]
 impl AdminQuery {
     /// Messages of one status, newest first (admins): `FAILED` for those that need a look.
-    #[graphql(requires_scopes = "admin")]
+    #[graphql(requires_scopes = "settings:write")]
     async fn notifications(
         &self,
         ctx: &Context<'_>,
@@ -84,19 +85,19 @@ impl AdminQuery {
         first: Option<i32>,
         after: Option<String>,
     ) -> async_graphql::Result<Connection<String, Notification>> {
-        viewer(ctx).require_admin()?;
+        viewer(ctx).require_permission(Permission::SettingsWrite)?;
         notifications_connection(ctx, ListFilter::Status(status.into()), first, after).await
     }
 
     /// The template a kind's messages in `language` are written from now (admins).
-    #[graphql(requires_scopes = "admin")]
+    #[graphql(requires_scopes = "settings:write")]
     async fn notification_template(
         &self,
         ctx: &Context<'_>,
         kind: NotificationKind,
         language: String,
     ) -> async_graphql::Result<NotificationTemplate> {
-        viewer(ctx).require_admin()?;
+        viewer(ctx).require_permission(Permission::SettingsWrite)?;
         let template = service(ctx)
             .template(kind.into(), &language)
             .await
@@ -112,13 +113,13 @@ pub struct AdminMutation;
 impl AdminMutation {
     /// Stores a kind's template in a language; it must render with the kind's placeholders
     /// (admins).
-    #[graphql(requires_scopes = "admin")]
+    #[graphql(requires_scopes = "settings:write")]
     async fn set_notification_template(
         &self,
         ctx: &Context<'_>,
         input: NotificationTemplateInput,
     ) -> async_graphql::Result<NotificationTemplatePayload> {
-        let admin = viewer(ctx).require_admin()?;
+        let admin = viewer(ctx).require_permission(Permission::SettingsWrite)?;
         let template = Template {
             subject: input.subject,
             text: input.text,
@@ -137,26 +138,19 @@ impl AdminMutation {
     }
 
     /// Sends a failed message again, from its first attempt (admins).
-    #[graphql(requires_scopes = "admin")]
+    #[graphql(requires_scopes = "settings:write")]
     async fn retry_notification(
         &self,
         ctx: &Context<'_>,
         input: RetryNotificationInput,
     ) -> async_graphql::Result<RetryNotificationPayload> {
-        viewer(ctx).require_admin()?;
-        let service = service(ctx);
-        let result = service.retry(&input.id).await;
-        let notification = match &result {
-            Ok(()) => service
-                .store
-                .by_id(&input.id)
-                .await
-                .map_err(ApiError::internal)?,
-            Err(_) => None,
-        };
-        payload(result, |_, user_errors| RetryNotificationPayload {
-            notification: notification.map(Into::into),
-            user_errors,
-        })
+        viewer(ctx).require_permission(Permission::SettingsWrite)?;
+        payload(
+            service(ctx).retry(&input.id).await,
+            |notification, user_errors| RetryNotificationPayload {
+                notification: notification.map(Into::into),
+                user_errors,
+            },
+        )
     }
 }

@@ -2,6 +2,7 @@
 
 use async_graphql::connection::Connection;
 use async_graphql::{ComplexObject, Context, InputObject, Object, SimpleObject, ID};
+use auth::Permission;
 use kit::pagination::{connection, PageRequest};
 use kit::ApiError;
 
@@ -42,7 +43,7 @@ impl User {
         first: Option<i32>,
         after: Option<String>,
     ) -> async_graphql::Result<Connection<String, Notification>> {
-        viewer(ctx).require_self_or_admin(&self.id)?;
+        viewer(ctx).require_self_or(&self.id, Permission::CustomersRead)?;
         notifications_connection(ctx, ListFilter::User(&self.id), first, after).await
     }
 
@@ -51,7 +52,7 @@ impl User {
         &self,
         ctx: &Context<'_>,
     ) -> async_graphql::Result<NotificationPreferences> {
-        viewer(ctx).require_self_or_admin(&self.id)?;
+        viewer(ctx).require_self_or(&self.id, Permission::CustomersRead)?;
         let preferences = service(ctx)
             .store
             .preferences(&self.id)

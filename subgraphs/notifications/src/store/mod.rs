@@ -355,16 +355,18 @@ impl NotificationStore {
     }
 
     /// Sends a failed message again from its first attempt; false when it is not failed.
-    pub async fn retry(&self, id: &str) -> StoreResult<bool> {
-        let done = sqlx::query(
+    /// Puts a failed message back to pending; returns it as the retry left it (the sender may
+    /// send it the moment after), or none when it was not failed.
+    pub async fn retry(&self, id: &str) -> StoreResult<Option<Notification>> {
+        let row = sqlx::query(&format!(
             "UPDATE notifications SET status = 'pending', attempts = 0, next_attempt_at = $1 \
-             WHERE id = $2 AND status = 'failed'",
-        )
+             WHERE id = $2 AND status = 'failed' RETURNING {COLUMNS}"
+        ))
         .bind(now_millis())
         .bind(id)
-        .execute(self.db.pool())
+        .fetch_optional(self.db.pool())
         .await?;
-        Ok(done.rows_affected() == 1)
+        row.as_ref().map(notification).transpose()
     }
 
     pub async fn by_id(&self, id: &str) -> StoreResult<Option<Notification>> {

@@ -1,6 +1,7 @@
 //! Admin: the orders list with filters and sorting, a period's figures for the dashboard, and
 //! status changes by the state machine.
 
+use auth::Permission;
 use std::collections::{BTreeMap, HashMap};
 
 use async_graphql::connection::Connection;
@@ -77,7 +78,7 @@ pub struct AdminQuery;
 #[Object]
 impl AdminQuery {
     /// Every order, filtered and sorted.
-    #[graphql(requires_scopes = "admin")]
+    #[graphql(requires_scopes = "orders:read")]
     async fn orders(
         &self,
         ctx: &Context<'_>,
@@ -86,7 +87,7 @@ impl AdminQuery {
         first: Option<i32>,
         after: Option<String>,
     ) -> async_graphql::Result<Connection<String, Order>> {
-        viewer(ctx).require_admin()?;
+        viewer(ctx).require_permission(Permission::OrdersRead)?;
         let filter = filter.unwrap_or_default();
         let filter = OrderFilter {
             status: filter.status.map(Into::into),
@@ -100,14 +101,14 @@ impl AdminQuery {
 
     /// Orders placed from `from` until `until` (RFC 3339; the last 30 days when left out): the
     /// dashboard's orders by status and the period's sales, counted in the database.
-    #[graphql(requires_scopes = "admin")]
+    #[graphql(requires_scopes = "orders:read")]
     async fn order_summary(
         &self,
         ctx: &Context<'_>,
         from: Option<String>,
         until: Option<String>,
     ) -> async_graphql::Result<OrderSummary> {
-        viewer(ctx).require_admin()?;
+        viewer(ctx).require_permission(Permission::OrdersRead)?;
         let until = millis(until.as_deref(), "until")?.unwrap_or_else(primitives::time::now_millis);
         let from = millis(from.as_deref(), "from")?.unwrap_or(until - DEFAULT_PERIOD_MILLIS);
         if from > until {
@@ -163,13 +164,13 @@ pub struct AdminMutation;
 impl AdminMutation {
     /// Moves an order along the state machine (fulfilled, delivered); a change it does not
     /// allow is a userError.
-    #[graphql(requires_scopes = "admin")]
+    #[graphql(requires_scopes = "orders:write")]
     async fn update_order_status(
         &self,
         ctx: &Context<'_>,
         input: UpdateOrderStatusInput,
     ) -> async_graphql::Result<OrderPayload> {
-        let admin = viewer(ctx).require_admin()?;
+        let admin = viewer(ctx).require_permission(Permission::OrdersWrite)?;
         let to: DomainStatus = input.status.into();
         let result = if to == DomainStatus::Cancelled {
             // Cancelling gives back stock and money; that is its own operation.

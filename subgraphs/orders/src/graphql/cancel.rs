@@ -1,6 +1,7 @@
 //! Cancelling an order: its customer until fulfilment, an admin until delivery.
 
 use async_graphql::{Context, InputObject, Object, ID};
+use auth::Permission;
 
 use super::order::{order_payload, OrderPayload};
 use super::{service, viewer};
@@ -29,7 +30,7 @@ impl CancelMutation {
         let viewer = viewer(ctx);
         let me = viewer.require_user()?;
         let service = service(ctx);
-        let actor = if viewer.is_admin() {
+        let actor = if viewer.has_permission(Permission::OrdersWrite) {
             Actor::Admin
         } else {
             Actor::Customer

@@ -1,5 +1,6 @@
 //! `Order` with its lines and status history, `User.orders`, and the loader behind them.
 
+use auth::Permission;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -72,7 +73,7 @@ impl User {
         first: Option<i32>,
         after: Option<String>,
     ) -> async_graphql::Result<Connection<String, Order>> {
-        viewer(ctx).require_self_or_admin(&self.id)?;
+        viewer(ctx).require_self_or(&self.id, Permission::OrdersRead)?;
         let filter = OrderFilter {
             customer_id: Some(self.id.0.clone()),
             ..OrderFilter::default()
@@ -338,7 +339,7 @@ pub(crate) fn visible(
     row: Option<domain::Order>,
 ) -> async_graphql::Result<Option<Order>> {
     let Some(row) = row else { return Ok(None) };
-    viewer(ctx).require_self_or_admin(&row.customer_id)?;
+    viewer(ctx).require_self_or(&row.customer_id, Permission::OrdersRead)?;
     Ok(Some(Order { order: row }))
 }
 
@@ -355,7 +356,7 @@ impl OrderQuery {
         let row = service(ctx).order(&id).await.map_err(ApiError::internal)?;
         // Someone else's order is as unknown to a customer as one that does not exist.
         Ok(row
-            .filter(|row| viewer.is_admin() || row.customer_id == me)
+            .filter(|row| viewer.has_permission(Permission::OrdersRead) || row.customer_id == me)
             .map(|order| Order { order }))
     }
 

@@ -2,6 +2,7 @@
 //! previews show what each took off (`AppliedDiscount`).
 
 use async_graphql::{Context, Enum, InputObject, Object, SimpleObject, ID};
+use auth::Permission;
 use commerce::money::{CurrencyCode, Money, MoneyObject};
 use commerce::tax::{format_percent, parse_percent, PPM};
 
@@ -287,9 +288,9 @@ pub struct PromotionQuery;
 #[Object]
 impl PromotionQuery {
     /// Every promotion, newest first (the latest 500).
-    #[graphql(requires_scopes = "admin")]
+    #[graphql(requires_scopes = "promotions:write")]
     async fn promotions(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Promotion>> {
-        viewer(ctx).require_admin()?;
+        viewer(ctx).require_permission(Permission::PromotionsWrite)?;
         let rows = service(ctx)
             .store
             .promotions(500)
@@ -306,13 +307,13 @@ pub struct PromotionMutation;
 impl PromotionMutation {
     /// A discount code, or (without a code) an automatic promotion; active at once within its
     /// dates.
-    #[graphql(requires_scopes = "admin")]
+    #[graphql(requires_scopes = "promotions:write")]
     async fn create_promotion(
         &self,
         ctx: &Context<'_>,
         input: CreatePromotionInput,
     ) -> async_graphql::Result<PromotionPayload> {
-        viewer(ctx).require_admin()?;
+        viewer(ctx).require_permission(Permission::PromotionsWrite)?;
         let result = match new_promotion(input) {
             Ok(new) => service(ctx).create_promotion(new).await,
             Err(error) => Err(error),
@@ -321,13 +322,13 @@ impl PromotionMutation {
     }
 
     /// Switches a promotion on or off; orders already placed keep their discounts.
-    #[graphql(requires_scopes = "admin")]
+    #[graphql(requires_scopes = "promotions:write")]
     async fn set_promotion_active(
         &self,
         ctx: &Context<'_>,
         input: SetPromotionActiveInput,
     ) -> async_graphql::Result<PromotionPayload> {
-        viewer(ctx).require_admin()?;
+        viewer(ctx).require_permission(Permission::PromotionsWrite)?;
         promotion_payload(
             service(ctx)
                 .set_promotion_active(&input.id, input.active)

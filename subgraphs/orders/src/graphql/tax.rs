@@ -1,6 +1,7 @@
 //! Tax as orders and previews show it (`TaxLine`), and the admin's tax settings and rates.
 
 use async_graphql::{Context, Enum, InputObject, Object, SimpleObject};
+use auth::Permission;
 use commerce::money::MoneyObject;
 use commerce::tax::{format_percent, PricesInclude, TaxClass, TaxRounding, TaxRule};
 
@@ -154,12 +155,12 @@ pub struct TaxQuery;
 #[Object]
 impl TaxQuery {
     /// The shop's tax settings and every rate in force.
-    #[graphql(requires_scopes = "admin")]
+    #[graphql(requires_scopes = "settings:write")]
     async fn tax_configuration(
         &self,
         ctx: &Context<'_>,
     ) -> async_graphql::Result<TaxConfiguration> {
-        viewer(ctx).require_admin()?;
+        viewer(ctx).require_permission(Permission::SettingsWrite)?;
         configuration(ctx)
             .await
             .map_err(|error| kit::ApiError::internal(error).into())
@@ -173,13 +174,13 @@ pub struct TaxMutation;
 impl TaxMutation {
     /// Whether prices hold their tax, how tax is rounded, and what shipping is taxed as. Orders
     /// placed before keep what they were charged.
-    #[graphql(requires_scopes = "admin")]
+    #[graphql(requires_scopes = "settings:write")]
     async fn update_tax_settings(
         &self,
         ctx: &Context<'_>,
         input: UpdateTaxSettingsInput,
     ) -> async_graphql::Result<TaxConfigurationPayload> {
-        viewer(ctx).require_admin()?;
+        viewer(ctx).require_permission(Permission::SettingsWrite)?;
         let settings = TaxSettings {
             prices: if input.prices_include_tax {
                 PricesInclude::Tax
@@ -195,13 +196,13 @@ impl TaxMutation {
 
     /// Sets the rate a country (or one of its regions) charges on a class, replacing the one
     /// in force for the same place and class.
-    #[graphql(requires_scopes = "admin")]
+    #[graphql(requires_scopes = "settings:write")]
     async fn set_tax_rate(
         &self,
         ctx: &Context<'_>,
         input: SetTaxRateInput,
     ) -> async_graphql::Result<TaxConfigurationPayload> {
-        viewer(ctx).require_admin()?;
+        viewer(ctx).require_permission(Permission::SettingsWrite)?;
         let change = TaxRateChange {
             country_code: input.country_code,
             region: input.region,
@@ -214,13 +215,13 @@ impl TaxMutation {
     }
 
     /// Removes a rate an admin set (a configured rate for the place and class applies again).
-    #[graphql(requires_scopes = "admin")]
+    #[graphql(requires_scopes = "settings:write")]
     async fn remove_tax_rate(
         &self,
         ctx: &Context<'_>,
         input: RemoveTaxRateInput,
     ) -> async_graphql::Result<TaxConfigurationPayload> {
-        viewer(ctx).require_admin()?;
+        viewer(ctx).require_permission(Permission::SettingsWrite)?;
         let change = TaxRateChange {
             country_code: input.country_code,
             region: input.region,

@@ -1,5 +1,6 @@
 //! `Payment`, `Order.payment`, and the loaders behind them.
 
+use auth::Permission;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -159,7 +160,7 @@ impl Order {
 /// A payment for its customer and admins; anyone else is refused.
 fn visible(ctx: &Context<'_>, row: Option<PaymentRow>) -> async_graphql::Result<Option<Payment>> {
     let Some(row) = row else { return Ok(None) };
-    viewer(ctx).require_self_or_admin(&row.customer_id)?;
+    viewer(ctx).require_self_or(&row.customer_id, Permission::OrdersRead)?;
     Ok(Some(Payment::from(row)))
 }
 

@@ -1,6 +1,7 @@
 //! Refunds: admins, full or partial, with a reason and an idempotency key.
 
 use async_graphql::{Context, InputObject, Object, SimpleObject, ID};
+use auth::Permission;
 use kit::ApiError;
 
 use super::payment::{Payment, Refund};
@@ -30,13 +31,13 @@ pub struct RefundMutation;
 
 #[Object]
 impl RefundMutation {
-    #[graphql(requires_scopes = "admin")]
+    #[graphql(requires_scopes = "orders:refund")]
     async fn refund_payment(
         &self,
         ctx: &Context<'_>,
         input: RefundPaymentInput,
     ) -> async_graphql::Result<RefundPaymentPayload> {
-        let admin = viewer(ctx).require_admin()?;
+        let admin = viewer(ctx).require_permission(Permission::OrdersRefund)?;
         let service = service(ctx);
         let refunded = match service
             .refund_once(

@@ -2,6 +2,7 @@
 
 use async_graphql::connection::Connection;
 use async_graphql::{Context, Enum, InputObject, Object, ID};
+use auth::Permission;
 
 use super::review::{reviews_connection, Review, ReviewSort};
 use super::write::ReviewPayload;
@@ -28,14 +29,14 @@ pub struct ModerationQuery;
 #[Object]
 impl ModerationQuery {
     /// Reviews waiting for an admin (held when written, or hidden by reports), newest first.
-    #[graphql(requires_scopes = "admin")]
+    #[graphql(requires_scopes = "reviews:moderate")]
     async fn pending_reviews(
         &self,
         ctx: &Context<'_>,
         first: Option<i32>,
         after: Option<String>,
     ) -> async_graphql::Result<Connection<String, Review>> {
-        viewer(ctx).require_admin()?;
+        viewer(ctx).require_permission(Permission::ReviewsModerate)?;
         reviews_connection(ctx, ListScope::Pending, ReviewSort::Newest, first, after).await
     }
 }
@@ -46,13 +47,13 @@ pub struct ModerationMutation;
 #[Object]
 impl ModerationMutation {
     /// Publishes or rejects a review; the product's rating follows.
-    #[graphql(requires_scopes = "admin")]
+    #[graphql(requires_scopes = "reviews:moderate")]
     async fn moderate_review(
         &self,
         ctx: &Context<'_>,
         input: ModerateReviewInput,
     ) -> async_graphql::Result<ReviewPayload> {
-        viewer(ctx).require_admin()?;
+        viewer(ctx).require_permission(Permission::ReviewsModerate)?;
         let decision = match input.decision {
             ModerationDecision::Publish => Decision::Publish,
             ModerationDecision::Reject => Decision::Reject,

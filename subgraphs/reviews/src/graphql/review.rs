@@ -1,5 +1,6 @@
 //! `Review`, `Product.reviews` and `Product.rating`, `User.reviews`, and the loaders behind them.
 
+use auth::Permission;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -102,7 +103,8 @@ impl Review {
     /// Why it waits for an admin (`long`, `links`, `reported`); for its author and admins.
     async fn hold_reason(&self, ctx: &Context<'_>) -> Option<&str> {
         let viewer = viewer(ctx);
-        let may_see = viewer.is_admin() || viewer.user_id() == Some(self.row.author_id.as_str());
+        let may_see = viewer.has_permission(Permission::ReviewsModerate)
+            || viewer.user_id() == Some(self.row.author_id.as_str());
         self.row
             .hold_reason
             .filter(|_| may_see)
@@ -225,7 +227,8 @@ impl User {
         after: Option<String>,
     ) -> async_graphql::Result<Connection<String, Review>> {
         let viewer = viewer(ctx);
-        let published_only = !(viewer.is_admin() || viewer.user_id() == Some(self.id.as_str()));
+        let published_only = !(viewer.has_permission(Permission::ReviewsModerate)
+            || viewer.user_id() == Some(self.id.as_str()));
         let scope = ListScope::Author {
             id: &self.id,
             published_only,
@@ -270,7 +273,7 @@ fn page_of_reviews(
 pub(crate) fn visible(ctx: &Context<'_>, row: ReviewRow) -> Option<Review> {
     let viewer = viewer(ctx);
     let shown = row.status == DomainStatus::Published
-        || viewer.is_admin()
+        || viewer.has_permission(Permission::ReviewsModerate)
         || viewer.user_id() == Some(row.author_id.as_str());
     shown.then_some(Review { row })
 }

@@ -2,6 +2,7 @@
 
 use async_graphql::connection::Connection;
 use async_graphql::{Context, InputObject, Object, SimpleObject, ID};
+use auth::Permission;
 use kit::pagination::{connection, PageRequest};
 use kit::ApiError;
 
@@ -54,7 +55,7 @@ pub struct AdminQuery;
 #[Object]
 impl AdminQuery {
     /// Shipments newest first, of one status or all (admins).
-    #[graphql(requires_scopes = "admin")]
+    #[graphql(requires_scopes = "orders:read")]
     async fn shipments(
         &self,
         ctx: &Context<'_>,
@@ -62,7 +63,7 @@ impl AdminQuery {
         first: Option<i32>,
         after: Option<String>,
     ) -> async_graphql::Result<Connection<String, Shipment>> {
-        viewer(ctx).require_admin()?;
+        viewer(ctx).require_permission(Permission::OrdersRead)?;
         let page = PageRequest::<ListCursor>::from_args(first, after, None, None)?;
         let rows = service(ctx)
             .store
@@ -85,13 +86,13 @@ pub struct AdminMutation;
 impl AdminMutation {
     /// Ships lines of a paid order by hand: one shipment per plan, each with its carrier's
     /// tracking number (admins).
-    #[graphql(requires_scopes = "admin")]
+    #[graphql(requires_scopes = "orders:write")]
     async fn fulfil_order(
         &self,
         ctx: &Context<'_>,
         input: FulfilOrderInput,
     ) -> async_graphql::Result<FulfilOrderPayload> {
-        let admin = viewer(ctx).require_admin()?;
+        let admin = viewer(ctx).require_permission(Permission::OrdersWrite)?;
         let plans: Vec<ShipmentPlan> = input
             .shipments
             .into_iter()
@@ -114,13 +115,13 @@ impl AdminMutation {
 
     /// Records a tracking step by hand (a carrier without webhooks, a correction); the shipment
     /// takes the status of its latest step by when it happened (admins).
-    #[graphql(requires_scopes = "admin")]
+    #[graphql(requires_scopes = "orders:write")]
     async fn update_shipment_tracking(
         &self,
         ctx: &Context<'_>,
         input: UpdateShipmentTrackingInput,
     ) -> async_graphql::Result<ShipmentPayload> {
-        viewer(ctx).require_admin()?;
+        viewer(ctx).require_permission(Permission::OrdersWrite)?;
         let update = TrackingUpdate {
             status: input.status.into(),
             description: input.description,

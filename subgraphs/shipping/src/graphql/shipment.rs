@@ -1,5 +1,6 @@
 //! `Shipment`, `Order.shipments`, and the loaders behind them.
 
+use auth::Permission;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -179,7 +180,7 @@ impl Order {
             .map_err(|e| ApiError::internal(e.as_ref()))?
             .unwrap_or_default();
         if let Some(first) = rows.first() {
-            viewer(ctx).require_self_or_admin(&first.customer_id)?;
+            viewer(ctx).require_self_or(&first.customer_id, Permission::OrdersRead)?;
         }
         Ok(rows.into_iter().map(|row| Shipment { row }).collect())
     }
@@ -231,7 +232,7 @@ async fn load_visible(ctx: &Context<'_>, id: String) -> async_graphql::Result<Op
     else {
         return Ok(None);
     };
-    viewer(ctx).require_self_or_admin(&row.customer_id)?;
+    viewer(ctx).require_self_or(&row.customer_id, Permission::OrdersRead)?;
     Ok(Some(Shipment { row }))
 }
 
