@@ -7,6 +7,7 @@
 
 pub mod access;
 pub mod app;
+pub mod audit;
 pub mod cli;
 pub mod error;
 pub mod launch;

@@ -3,6 +3,7 @@ import { Link, Route, Switch } from "wouter";
 import { useSession } from "../shared/provider";
 import { SignInForm } from "../shared/SignInForm";
 import { ApiClientsPage, CustomersPage, NotificationsPage } from "./pages/Accounts";
+import { AuditLogPage } from "./pages/AuditLog";
 import { CollectionsPage } from "./pages/Collections";
 import { HomePage } from "./pages/Home";
 import { ImportPage } from "./pages/Import";
@@ -37,6 +38,7 @@ const SCREENS: Screen[] = [
   { path: "/reviews", label: "Reviews", component: ReviewsPage, needs: ["reviews:moderate"] },
   { path: "/customers", label: "Customers", component: CustomersPage, needs: ["customers:read"] },
   { path: "/staff", label: "Staff", component: StaffPage, needs: ["staff:manage"] },
+  { path: "/audit-log", label: "Audit log", component: AuditLogPage, needs: ["staff:manage"] },
   { path: "/api-clients", label: "API clients", component: ApiClientsPage, needs: ["api-clients:manage"] },
   { path: "/notifications", label: "Notifications", component: NotificationsPage, needs: ["settings:write"] },
 ];

@@ -977,13 +977,27 @@ async function staffWithoutAPermission(browser) {
   );
   await accessible(admin, "admin staff");
   await shot(admin, "admin-staff");
+  // The audit log shows who gave the role, filtered to that action.
+  await admin.getByRole("navigation", { name: "Dashboard" }).getByRole("link", { name: "Audit log" }).click();
+  const granted = admin.getByRole("row", { name: /setStaffRoles with staff:manage.*User/ });
+  // The record reaches the log through the event bus: look again until it is there.
+  await until("the grant in the audit log", async () => {
+    await admin.goto("/admin/audit-log");
+    await admin.getByRole("heading", { level: 1, name: "Audit log" }).waitFor();
+    await admin.getByLabel("Action").fill("setStaffRoles");
+    await admin.getByRole("button", { name: "Filter", exact: true }).click();
+    await granted.or(admin.getByText("No records match.")).first().waitFor();
+    return (await granted.count()) > 0;
+  });
+  await accessible(admin, "admin audit log");
+  await shot(admin, "admin-audit-log");
 
   const colleague = await (await newContext(browser)).newPage();
   await colleague.goto("/admin");
   await signIn(colleague, { email, password: "ledger-harbour-31" });
   const menu = colleague.getByRole("navigation", { name: "Dashboard" });
   await menu.getByRole("link", { name: "Orders", exact: true }).waitFor();
-  for (const hidden of ["Products", "Staff", "Taxes", "Customers", "API clients"]) {
+  for (const hidden of ["Products", "Staff", "Audit log", "Taxes", "Customers", "API clients"]) {
     assert.equal(await menu.getByRole("link", { name: hidden, exact: true }).count(), 0, `${hidden} is not shown`);
   }
   await menu.getByRole("link", { name: "Orders", exact: true }).click();
@@ -1035,7 +1049,7 @@ try {
   await signOutAnotherDevice(browser);
   console.log("ok - a customer signs another device out from the account page, and its next page asks to sign in again");
   await staffWithoutAPermission(browser);
-  console.log("ok - an admin gives a colleague a Refunds role on the Staff page; the colleague sees Orders but not the screens the role does not grant");
+  console.log("ok - an admin gives a colleague a Refunds role on the Staff page and finds it in the audit log; the colleague sees Orders but not the screens the role does not grant");
   console.log(`ok - axe-core: no serious or critical violations on ${checked.join(", ")}`);
 } catch (error) {
   failed = true;

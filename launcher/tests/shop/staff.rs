@@ -1,7 +1,8 @@
-//! Staff permissions. Every staff operation in the supergraph declares the one permission it
-//! needs, the router refuses it without that permission, and so does its subgraph when called
-//! directly; a staff member holding `orders:refund` but not `catalog:write` refunds and cannot
-//! create a product; a permission taken away stops working on the next request.
+//! Staff permissions and the audit log. Every staff operation in the supergraph declares the one
+//! permission it needs, the router refuses it without that permission, and so does its subgraph
+//! when called directly; a staff member holding `orders:refund` but not `catalog:write` refunds
+//! (the audit log shows who, how much and the trace) and cannot create a product; a permission
+//! taken away stops working on the next request.
 
 use apollo_compiler::ast::Value as Ast;
 use apollo_compiler::schema::{ExtendedType, FieldDefinition};
@@ -273,6 +274,7 @@ async fn every_staff_root_field_is_refused_without_its_permission_at_the_router_
     assert!(checked >= 60, "{checked} staff fields");
 }
 
+const TRACE: &str = "0af7651916cd43dd8448eb211c80319c";
 const CREATE_ROLE: &str = "mutation($name: String!, $permissions: [Permission!]!) {
     createStaffRole(input: { name: $name, permissions: $permissions }) {
         role { id } userErrors { code } } }";
@@ -336,16 +338,62 @@ async fn a_refund_clerk_refunds_is_refused_creating_products_and_loses_a_permiss
             "idempotencyKey": key } })
     };
 
-    let refunded = shop.data(REFUND, refund("clerk-1"), Some(&clerk)).await;
+    // The refund, sent with a trace of the client's own.
+    let audited = shop
+        .shop
+        .subgraph::<accounts::Accounts>()
+        .service
+        .audit_records();
+    let records_before = *audited.borrow();
+    let (_, answered) = answer(
+        shop.http
+            .post(shop.shop.router_url())
+            .header("traceparent", format!("00-{TRACE}-00f067aa0ba902b7-01"))
+            .json(&json!({ "query": REFUND, "variables": refund("clerk-1") })),
+        Some(&clerk),
+    )
+    .await;
+    let refunded = &answered["data"];
     assert_eq!(
         refunded["refundPayment"]["userErrors"],
         json!([]),
-        "{refunded}"
+        "{answered}"
     );
     assert_eq!(
         refunded["refundPayment"]["refund"]["amount"]["amount"],
         "1.00"
     );
+
+    // The audit log shows the refund: who, with which permission, how much, and the trace.
+    let mut audited = audited;
+    tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        audited.wait_for(|n| *n > records_before),
+    )
+    .await
+    .expect("the refund's audit record within 10 s")
+    .unwrap();
+    let log = shop
+        .data(
+            "{ auditLog(filter: { action: \"refundPayment\" }, first: 5) { edges { node {
+                actorId actorKind permission entityType entityId after traceId source } } } }",
+            json!({}),
+            Some(&admin),
+        )
+        .await;
+    let entry = &log["auditLog"]["edges"][0]["node"];
+    assert_eq!(entry["actorId"], clerk_id, "{log}");
+    assert_eq!(entry["actorKind"], "staff");
+    assert_eq!(entry["permission"], "orders:refund");
+    assert_eq!(entry["entityType"], "Refund");
+    assert_eq!(entry["source"], "payments");
+    assert_eq!(entry["traceId"], TRACE);
+    let after: serde_json::Value = serde_json::from_str(entry["after"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        (after["amount"].as_str(), after["paymentId"].as_str()),
+        (Some("1.00"), Some(payment.as_str()))
+    );
+    // Refusals are not recorded (they are the router's and the subgraphs' logs' to tell).
 
     // No catalog:write: refused at the router, and at catalog when called directly.
     let (category, _) = shop.some_category_and_brand().await;

@@ -24,6 +24,7 @@
 //! [`TOPICS`] lists every topic with its version and, per topic, the services that consume it.
 
 pub mod accounts;
+pub mod audit;
 pub mod catalog;
 pub mod common;
 pub mod inventory;
@@ -67,6 +68,8 @@ pub const TOPICS: &[Topic] = &[
     topic::<orders::ReconciliationNeeded>("orders", &["notifications"]),
     topic::<payments::PaymentUpdated>("payments", &["notifications", "orders"]),
     topic::<shipping::ShipmentUpdated>("shipping", &["notifications", "orders", "reviews"]),
+    // Published by every subgraph where staff change something.
+    topic::<audit::AuditRecorded>("every subgraph", &["accounts"]),
 ];
 
 #[cfg(test)]

@@ -154,6 +154,25 @@ fn every_check() -> Vec<(&'static str, Vec<String>)> {
             }),
         ),
         (
+            crate::audit::AuditRecorded::TOPIC,
+            check(crate::audit::AuditRecorded {
+                id: "aud_1".into(),
+                actor_id: "usr_1".into(),
+                actor_kind: "staff".into(),
+                permission: Some("orders:refund".into()),
+                action: "refundPayment".into(),
+                entity_type: "Refund".into(),
+                entity_id: "re_1".into(),
+                before: None,
+                after: Some(serde_json::json!({ "paymentId": "pay_1", "amount": "1.00",
+                    "currency": "USD", "reason": "dented" })),
+                client_address: Some("203.0.113.7".into()),
+                client: Some("session fam_1".into()),
+                trace_id: Some("4bf92f3577b34da6a3ce929d0e0e4736".into()),
+                at: 1_700_000_000_000,
+            }),
+        ),
+        (
             ProductChanged::TOPIC,
             check(ProductChanged {
                 product_id: "prod_1".into(),

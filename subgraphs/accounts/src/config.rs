@@ -14,6 +14,8 @@
 //! - `ACCOUNTS_ARGON2_MEMORY_KIB` (default 19456), `ACCOUNTS_ARGON2_ITERATIONS` (default 2),
 //!   `ACCOUNTS_ARGON2_PARALLELISM` (default 1): argon2id's cost for new hashes (stored hashes
 //!   keep the cost they were made with)
+//! - `ACCOUNTS_AUDIT_RETENTION_DAYS` (default 365): the audit log keeps records this long; older
+//!   ones are removed once an hour
 //!
 //! Accounts verifies tokens with its own keys, so it ignores `JWKS_URL`.
 
@@ -35,6 +37,7 @@ pub struct AccountsSettings {
     pub password_reset_ttl_mins: i64,
     pub hashing_threads: usize,
     pub hash_cost: HashCost,
+    pub audit_retention_days: i64,
 }
 
 impl OwnSettings for AccountsSettings {
@@ -49,6 +52,7 @@ impl OwnSettings for AccountsSettings {
             password_resets_per_address: env.parse_or("PASSWORD_RESETS_PER_ADDRESS", 10)?,
             password_reset_ttl_mins: env.parse_or("PASSWORD_RESET_TTL_MINS", 60)?,
             hashing_threads: env.parse_or("HASHING_THREADS", default_hashing_threads())?,
+            audit_retention_days: env.parse_or("AUDIT_RETENTION_DAYS", 365)?,
             hash_cost: HashCost::new(
                 env.parse_or("ARGON2_MEMORY_KIB", argon2::Params::DEFAULT_M_COST)?,
                 env.parse_or("ARGON2_ITERATIONS", argon2::Params::DEFAULT_T_COST)?,
@@ -62,6 +66,12 @@ impl OwnSettings for AccountsSettings {
         if settings.hashing_threads == 0 {
             return Err(ConfigError::Invalid {
                 name: env.name("HASHING_THREADS"),
+                message: "must be at least 1".into(),
+            });
+        }
+        if settings.audit_retention_days < 1 {
+            return Err(ConfigError::Invalid {
+                name: env.name("AUDIT_RETENTION_DAYS"),
                 message: "must be at least 1".into(),
             });
         }

@@ -1,7 +1,8 @@
-//! The accounts subgraph: users, addresses, roles, sessions; signs access tokens and publishes
-//! their keys at `/.well-known/jwks.json`.
+//! The accounts subgraph: users, addresses, staff roles, sessions, the audit log; signs access
+//! tokens and publishes their keys at `/.well-known/jwks.json`.
 
 pub mod config;
+pub mod consumers;
 pub mod domain;
 pub mod graphql;
 pub mod hashing;
@@ -13,9 +14,11 @@ use std::sync::Arc;
 
 use axum::routing::get;
 use axum::Json;
+use futures_util::future::BoxFuture;
 use jsonwebtoken::jwk::JwkSet;
 use kit::subgraph::{Demo, Resources, Settings};
 use kit::Subgraph;
+use primitives::stop::StopSignal;
 use storage::db::Database;
 
 pub use config::AccountsSettings;
@@ -33,6 +36,7 @@ pub static MIGRATIONS: storage::migrations::Migrations = storage::migrations!(
         "0004_email_skeletons.sql",
         "0005_password_resets.sql",
         "0006_staff_roles.sql",
+        "0007_audit_log.sql",
     ]
 );
 
@@ -75,7 +79,12 @@ pub async fn rotate_signing_key(database_url: &str) -> anyhow::Result<String> {
 pub struct Accounts {
     pub service: Arc<AccountsService>,
     jwks: JwkSet,
+    /// How long the audit log keeps a record, in milliseconds.
+    audit_retention_ms: i64,
 }
+
+/// How often the audit log's retention sweep runs.
+const AUDIT_SWEEP_INTERVAL: std::time::Duration = std::time::Duration::from_secs(3600);
 
 /// The accounts service's own commands.
 #[derive(clap::Subcommand, Debug)]
@@ -152,7 +161,11 @@ impl Subgraph for Accounts {
             hashing::PasswordHashing::new(own.hash_cost.clone(), own.hashing_threads)?,
             resources.events,
         ));
-        Ok(Self { service, jwks })
+        Ok(Self {
+            service,
+            jwks,
+            audit_retention_ms: own.audit_retention_days * 24 * 3600 * 1000,
+        })
     }
 
     fn schema(self: &Arc<Self>) -> graphql::AccountsSchema {
@@ -175,6 +188,35 @@ impl Subgraph for Accounts {
                 "/oauth/token",
                 axum::routing::post(oauth::token).with_state(self.service.clone()),
             )
+    }
+
+    /// The audit log's consumer, and its retention sweep.
+    fn background_tasks(self: &Arc<Self>, stop: StopSignal) -> Vec<BoxFuture<'static, ()>> {
+        let consumer = self.service.events().consumer(
+            <events::audit::AuditRecorded as event_bus::Fact>::TOPIC,
+            Arc::new(consumers::AuditLog(self.service.clone())),
+        );
+        let consumer_stop = stop.clone();
+        let store = self.service.store.clone();
+        let retention = self.audit_retention_ms;
+        let sweep = async move {
+            let stopped = stop.stopped();
+            tokio::pin!(stopped);
+            let mut ticks = tokio::time::interval(AUDIT_SWEEP_INTERVAL);
+            loop {
+                tokio::select! {
+                    _ = &mut stopped => return,
+                    _ = ticks.tick() => {}
+                }
+                let before = primitives::time::now_millis() - retention;
+                match store.forget_audit_before(before).await {
+                    Ok(0) => {}
+                    Ok(removed) => tracing::info!(removed, "audit records past retention removed"),
+                    Err(error) => tracing::error!(%error, "the audit retention sweep failed"),
+                }
+            }
+        };
+        vec![Box::pin(consumer.run(consumer_stop)), Box::pin(sweep)]
     }
 
     fn verification_keys(&self) -> Option<JwkSet> {

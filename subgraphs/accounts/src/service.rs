@@ -22,6 +22,8 @@ use crate::store::{
 };
 use auth::Permission;
 use events::accounts::UserRegistered;
+use kit::audit::Auditor;
+use serde_json::json;
 
 /// Throttling per window: failed logins per account and per client address, registrations per
 /// client address.
@@ -134,6 +136,8 @@ pub struct AccountsService {
     reset_ttl_ms: i64,
     hashing: PasswordHashing,
     events: Events,
+    /// Counts the audit records added here, so a caller can wait for one.
+    audit_records: tokio::sync::watch::Sender<u64>,
 }
 
 fn valid_name(name: &str) -> AccountResult<String> {
@@ -178,11 +182,32 @@ impl AccountsService {
             reset_ttl_ms,
             hashing,
             events,
+            audit_records: tokio::sync::watch::Sender::new(0),
         }
+    }
+
+    /// Adds a record to the audit log (once: a redelivered event adds nothing).
+    pub async fn record_audit(
+        &self,
+        entry: &crate::domain::audit::AuditEntry,
+    ) -> AccountResult<()> {
+        if self.store.record_audit(entry).await? {
+            self.audit_records.send_modify(|n| *n += 1);
+        }
+        Ok(())
+    }
+
+    /// Moves whenever an audit record is added.
+    pub fn audit_records(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.audit_records.subscribe()
     }
 
     pub fn signer(&self) -> &TokenSigner {
         &self.signer
+    }
+
+    pub fn events(&self) -> &Events {
+        &self.events
     }
 
     /// Creates a customer account and signs it in; at most `registrations_per_address` per
@@ -289,18 +314,20 @@ impl AccountsService {
                 created_at: now,
                 updated_at: now,
             };
-            match self.store.insert_staff_role(&role).await {
+            match self.store.insert_staff_role(&role, &[]).await {
                 Err(StoreError::DuplicateRoleName) => return Err(AccountError::StaffRoleNameTaken),
                 other => other?,
             }
         }
         let now = now_millis();
         // A user created just now has no token to revoke.
-        let event =
-            (!created).then(|| self.access_changed(&user_id, false, &[Role::Customer], now));
+        let events: Vec<Event> = (!created)
+            .then(|| self.access_changed(&user_id, false, &[Role::Customer], now))
+            .into_iter()
+            .collect();
         if !self
             .store
-            .add_staff_role(&user_id, staff::ADMINISTRATOR_ROLE_ID, now, event.as_ref())
+            .add_staff_role(&user_id, staff::ADMINISTRATOR_ROLE_ID, now, &events)
             .await
             .map_err(staff_error)?
         {
@@ -637,6 +664,7 @@ impl AccountsService {
 
     pub async fn create_staff_role(
         &self,
+        staff: &Auditor,
         name: &str,
         permissions: &[Permission],
     ) -> AccountResult<StaffRole> {
@@ -648,8 +676,15 @@ impl AccountsService {
             created_at: now,
             updated_at: now,
         };
+        let audit = self.audit(
+            staff,
+            "createStaffRole",
+            &role.id,
+            None,
+            Some(role_json(&role)),
+        );
         self.store
-            .insert_staff_role(&role)
+            .insert_staff_role(&role, &[audit])
             .await
             .map_err(staff_error)?;
         Ok(role)
@@ -660,17 +695,18 @@ impl AccountsService {
     /// the new permissions. `actor` may not change a role they hold.
     pub async fn update_staff_role(
         &self,
-        actor: &str,
+        staff: &Auditor,
         id: &str,
         name: Option<&str>,
         permissions: Option<&[Permission]>,
     ) -> AccountResult<StaffRole> {
-        let mut role = self
+        let before = self
             .store
             .staff_role(id)
             .await?
             .ok_or(AccountError::NotFound("staff role"))?;
-        self.refuse_own_role(actor, id).await?;
+        self.refuse_own_role(staff.actor_id(), id).await?;
+        let mut role = before.clone();
         if let Some(name) = name {
             role.name = staff::parse_name(name)?;
         }
@@ -679,11 +715,20 @@ impl AccountsService {
         }
         let now = now_millis();
         role.updated_at = now;
+        let audit = self.audit(
+            staff,
+            "updateStaffRole",
+            id,
+            Some(role_json(&before)),
+            Some(role_json(&role)),
+        );
         let changed = self
             .store
-            .update_staff_role(&role, |member| {
-                self.access_changed(member, false, &[Role::Customer], now)
-            })
+            .update_staff_role(
+                &role,
+                |member| self.access_changed(member, false, &[Role::Customer], now),
+                &audit,
+            )
             .await
             .map_err(staff_error)?;
         if !changed {
@@ -694,14 +739,22 @@ impl AccountsService {
 
     /// Deletes a role: its members lose what it granted at once. `actor` may not delete a role
     /// they hold.
-    pub async fn delete_staff_role(&self, actor: &str, id: &str) -> AccountResult<()> {
-        self.refuse_own_role(actor, id).await?;
+    pub async fn delete_staff_role(&self, staff: &Auditor, id: &str) -> AccountResult<()> {
+        self.refuse_own_role(staff.actor_id(), id).await?;
+        let before = self
+            .store
+            .staff_role(id)
+            .await?
+            .ok_or(AccountError::NotFound("staff role"))?;
         let now = now_millis();
+        let audit = self.audit(staff, "deleteStaffRole", id, Some(role_json(&before)), None);
         let deleted = self
             .store
-            .delete_staff_role(id, |member| {
-                self.access_changed(member, false, &[Role::Customer], now)
-            })
+            .delete_staff_role(
+                id,
+                |member| self.access_changed(member, false, &[Role::Customer], now),
+                &audit,
+            )
             .await
             .map_err(staff_error)?;
         if !deleted {
@@ -723,11 +776,11 @@ impl AccountsService {
     /// carries the new permissions. Nobody changes their own roles.
     pub async fn set_staff_roles(
         &self,
-        actor: &str,
+        staff: &Auditor,
         user_id: &str,
         role_ids: &[String],
     ) -> AccountResult<UserRow> {
-        if actor == user_id {
+        if staff.actor_id() == user_id {
             return Err(AccountError::OwnAccess);
         }
         let user = self
@@ -744,9 +797,23 @@ impl AccountsService {
             &role::decode(&user.roles)?,
             now,
         );
+        let held: Vec<String> = self
+            .store
+            .staff_roles_of(user_id)
+            .await?
+            .into_iter()
+            .map(|r| r.id)
+            .collect();
+        let audit = self.audit_of(
+            staff,
+            "setStaffRoles",
+            ("User", user_id),
+            Some(json!({ "staffRoleIds": held })),
+            Some(json!({ "staffRoleIds": role_ids })),
+        );
         if !self
             .store
-            .set_staff_roles(user_id, &role_ids, now, Some(&event))
+            .set_staff_roles(user_id, &role_ids, now, &[event, audit])
             .await
             .map_err(staff_error)?
         {
@@ -757,16 +824,28 @@ impl AccountsService {
 
     /// Disables a user (their sessions end and their tokens stop working everywhere at once) or
     /// enables them again.
-    pub async fn set_disabled(&self, user_id: &str, disabled: bool) -> AccountResult<UserRow> {
+    pub async fn set_disabled(
+        &self,
+        staff: &Auditor,
+        user_id: &str,
+        disabled: bool,
+    ) -> AccountResult<UserRow> {
         let user = self
             .user(user_id)
             .await?
             .ok_or(AccountError::NotFound("user"))?;
         let now = now_millis();
         let event = self.access_changed(user_id, disabled, &role::decode(&user.roles)?, now);
+        let audit = self.events.event(&staff.record(
+            Permission::CustomersWrite,
+            "setUserDisabled",
+            ("User", user_id),
+            Some(json!({ "disabled": user.disabled_at.is_some() })),
+            Some(json!({ "disabled": disabled })),
+        ));
         if !self
             .store
-            .set_disabled(user_id, disabled.then_some(now), now, &event)
+            .set_disabled(user_id, disabled.then_some(now), now, &[event, audit])
             .await
             .map_err(staff_error)?
         {
@@ -775,6 +854,31 @@ impl AccountsService {
         self.user(user_id)
             .await?
             .ok_or(AccountError::NotFound("user"))
+    }
+
+    /// The audit record of a change to staff role `role_id` (`staff:manage`).
+    fn audit(
+        &self,
+        staff: &Auditor,
+        action: &str,
+        role_id: &str,
+        before: Option<serde_json::Value>,
+        after: Option<serde_json::Value>,
+    ) -> Event {
+        self.audit_of(staff, action, ("StaffRole", role_id), before, after)
+    }
+
+    /// The audit record of a `staff:manage` action on `entity` (a type and an id).
+    fn audit_of(
+        &self,
+        staff: &Auditor,
+        action: &str,
+        entity: (&str, &str),
+        before: Option<serde_json::Value>,
+        after: Option<serde_json::Value>,
+    ) -> Event {
+        self.events
+            .event(&staff.record(Permission::StaffManage, action, entity, before, after))
     }
 
     fn access_changed(&self, user_id: &str, disabled: bool, roles: &[Role], now: i64) -> Event {
@@ -938,6 +1042,11 @@ impl AccountsService {
         };
         (token, row)
     }
+}
+
+/// A staff role as the audit trail shows it.
+fn role_json(role: &StaffRole) -> serde_json::Value {
+    json!({ "name": role.name, "permissions": auth::permission::encode(&role.permissions) })
 }
 
 fn staff_error(error: StoreError) -> AccountError {

@@ -4,7 +4,10 @@
 
 use std::sync::Arc;
 
+use auth::Permission;
 use commerce::money::Money;
+use event_bus::Event;
+use kit::audit::Auditor;
 use serde::{Deserialize, Serialize};
 use storage::idempotency::{self, IdempotencyError, Limits};
 use tokio::sync::watch;
@@ -259,7 +262,7 @@ impl PaymentsService {
             return Ok(());
         }
         match self
-            .refund_minor(&payment, refundable, reason, "system")
+            .refund_minor(&payment, refundable, reason, "system", None)
             .await
         {
             // A concurrent refund took the rest first.
@@ -277,7 +280,7 @@ impl PaymentsService {
         payment_id: &str,
         amount: &str,
         reason: &str,
-        admin_id: &str,
+        staff: &Auditor,
     ) -> PaymentResult<Refunded> {
         #[derive(Serialize)]
         struct Request<'a> {
@@ -297,7 +300,7 @@ impl PaymentsService {
             &request,
             Limits::default(),
             || async {
-                let (payment, refund) = self.refund(payment_id, amount, reason, admin_id).await?;
+                let (payment, refund) = self.refund(payment_id, amount, reason, staff).await?;
                 Ok::<_, PaymentError>(Refunded {
                     payment_id: payment.id,
                     refund_id: refund.id,
@@ -313,14 +316,14 @@ impl PaymentsService {
         }
     }
 
-    /// Refunds part or all of a captured payment: `amount` is a decimal string in the payment's
-    /// currency.
+    /// Refunds part or all of a captured payment for `staff`: `amount` is a decimal string in
+    /// the payment's currency. The audit trail records it with the refund.
     pub async fn refund(
         &self,
         payment_id: &str,
         amount: &str,
         reason: &str,
-        admin_id: &str,
+        staff: &Auditor,
     ) -> PaymentResult<(Payment, RefundRow)> {
         if reason.trim().is_empty() {
             return Err(PaymentError::MissingReason);
@@ -332,19 +335,27 @@ impl PaymentsService {
             .pop()
             .ok_or(PaymentError::UnknownPayment)?;
         let amount = Money::parse(amount, payment.currency)?;
-        self.refund_minor(&payment, amount.minor_units, reason, admin_id)
-            .await
+        self.refund_minor(
+            &payment,
+            amount.minor_units,
+            reason,
+            staff.actor_id(),
+            Some(staff),
+        )
+        .await
     }
 
     /// The refund itself. The request is recorded before the provider is asked (so concurrent
     /// refunds cannot together exceed the captured amount), and carries its own id as the
-    /// provider's idempotency key.
+    /// provider's idempotency key. A refund staff asked for is recorded in the audit trail in
+    /// the same transaction.
     async fn refund_minor(
         &self,
         payment: &Payment,
         amount_minor: i64,
         reason: &str,
         by: &str,
+        staff: Option<&Auditor>,
     ) -> PaymentResult<(Payment, RefundRow)> {
         let reason = reason.trim();
         if reason.is_empty() {
@@ -355,7 +366,26 @@ impl PaymentsService {
         }
         let (payment, mut refund) = self
             .store
-            .request_refund(&payment.id, amount_minor, reason, by)
+            .request_refund(&payment.id, amount_minor, reason, by, |refund| {
+                let staff = staff?;
+                let amount = Money {
+                    minor_units: refund.amount_minor,
+                    currency: payment.currency,
+                };
+                let record = staff.record(
+                    Permission::OrdersRefund,
+                    "refundPayment",
+                    ("Refund", &refund.id),
+                    None,
+                    Some(serde_json::json!({
+                        "paymentId": refund.payment_id,
+                        "amount": amount.amount(),
+                        "currency": payment.currency.as_str(),
+                        "reason": refund.reason,
+                    })),
+                );
+                Some(Event::new("payments", &record))
+            })
             .await
             .map_err(|refused| match refused {
                 RefundRefused::UnknownPayment => PaymentError::UnknownPayment,

@@ -15,6 +15,8 @@ export const persistedIds: Record<string, string> = {
   "ApplyPromotionCode": "7710351f9d5f2ad965a3bab8302fa9da8e6bcdada640fb765bba7fc2414a20d2",
   "ArchiveProduct": "b2f101b15da123f8112738004ad4f73a63e92251022397b775aa846c3d59fafb",
   "ArchiveProductVariant": "30809307f1c5f97befd78e09f357a57394100cc59864fbc81957ac5071d22714",
+  "AuditLog": "2c9ffcec2308955beab6cb96b826e68f74ac5db2672bc1adb8f685960db31787",
+  "AuditLogExport": "77a306836ab34d52f368e5627e026645fe083dd4c2d238a32ff6c209eee2b7d4",
   "CancelOrder": "27180a15c01a25a8d68fef529fab43fd51e94343ba72ae650323f199d22fd095",
   "Cart": "623a0518acd01a53f73e227a88ebae35824181525eca28178ba8c3578b298185",
   "CategoryPage": "400c5585948d3d7a1d2c30e4df1bc508de26a91efc1214c10490a42fdff146fa",

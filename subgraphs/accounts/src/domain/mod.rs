@@ -1,5 +1,6 @@
 //! Validated account values: once constructed they are valid everywhere.
 
+pub mod audit;
 pub mod clients;
 pub mod password;
 pub mod profile;

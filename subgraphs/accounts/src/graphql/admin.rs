@@ -3,6 +3,7 @@
 use async_graphql::connection::{Connection, Edge};
 use async_graphql::{Context, InputObject, Object, SimpleObject, ID};
 use auth::Permission;
+use kit::audit::Auditor;
 use kit::pagination::{encode_cursor, Page, PageRequest};
 
 use super::user::load_user;
@@ -100,10 +101,10 @@ impl AdminMutation {
         ctx: &Context<'_>,
         input: SetUserDisabledInput,
     ) -> async_graphql::Result<AdminUserPayload> {
-        viewer(ctx).require_permission(Permission::CustomersWrite)?;
+        let staff = Auditor::require(ctx, Permission::CustomersWrite)?;
         payload(
             service(ctx)
-                .set_disabled(&input.user_id, input.disabled)
+                .set_disabled(&staff, &input.user_id, input.disabled)
                 .await,
             |row, user_errors| AdminUserPayload {
                 user: row.map(Into::into),

@@ -2,6 +2,7 @@
 //! userErrors (expected failures) or GraphQL errors (auth, internal) here.
 
 mod admin;
+mod audit;
 mod checkout;
 mod clients;
 mod password;
@@ -25,6 +26,7 @@ pub struct Query(
     admin::AdminQuery,
     clients::ApiClientQuery,
     staff::StaffQuery,
+    audit::AuditQuery,
     checkout::CheckoutQuery,
 );
 

@@ -3,6 +3,7 @@
 
 use async_graphql::{Context, Enum, InputObject, Object, SimpleObject, ID};
 use auth::Permission;
+use kit::audit::Auditor;
 
 use super::{payload, service, viewer, AccountUserError, User};
 use crate::domain::staff;
@@ -206,10 +207,10 @@ impl StaffMutation {
         ctx: &Context<'_>,
         input: CreateStaffRoleInput,
     ) -> async_graphql::Result<StaffRolePayload> {
-        viewer(ctx).require_permission(Permission::StaffManage)?;
+        let staff = Auditor::require(ctx, Permission::StaffManage)?;
         payload(
             service(ctx)
-                .create_staff_role(&input.name, &permissions(&input.permissions))
+                .create_staff_role(&staff, &input.name, &permissions(&input.permissions))
                 .await,
             |role, user_errors| StaffRolePayload {
                 role: role.map(Into::into),
@@ -226,12 +227,12 @@ impl StaffMutation {
         ctx: &Context<'_>,
         input: UpdateStaffRoleInput,
     ) -> async_graphql::Result<StaffRolePayload> {
-        let me = viewer(ctx).require_permission(Permission::StaffManage)?;
+        let staff = Auditor::require(ctx, Permission::StaffManage)?;
         let new_permissions = input.permissions.as_deref().map(permissions);
         payload(
             service(ctx)
                 .update_staff_role(
-                    me,
+                    &staff,
                     &input.id,
                     input.name.as_deref(),
                     new_permissions.as_deref(),
@@ -250,8 +251,8 @@ impl StaffMutation {
         ctx: &Context<'_>,
         input: DeleteStaffRoleInput,
     ) -> async_graphql::Result<DeleteStaffRolePayload> {
-        let me = viewer(ctx).require_permission(Permission::StaffManage)?;
-        let deleted = service(ctx).delete_staff_role(me, &input.id).await;
+        let staff = Auditor::require(ctx, Permission::StaffManage)?;
+        let deleted = service(ctx).delete_staff_role(&staff, &input.id).await;
         payload(deleted.map(|()| input.id), |deleted_id, user_errors| {
             DeleteStaffRolePayload {
                 deleted_id,
@@ -267,11 +268,11 @@ impl StaffMutation {
         ctx: &Context<'_>,
         input: SetStaffRolesInput,
     ) -> async_graphql::Result<StaffMemberPayload> {
-        let me = viewer(ctx).require_permission(Permission::StaffManage)?;
+        let staff = Auditor::require(ctx, Permission::StaffManage)?;
         let role_ids: Vec<String> = input.role_ids.into_iter().map(|id| id.0).collect();
         payload(
             service(ctx)
-                .set_staff_roles(me, &input.user_id, &role_ids)
+                .set_staff_roles(&staff, &input.user_id, &role_ids)
                 .await,
             |user, user_errors| StaffMemberPayload {
                 member: user.clone().map(Into::into),

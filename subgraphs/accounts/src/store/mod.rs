@@ -1,5 +1,6 @@
 //! Storage for accounts: rows, errors, and the SQL store (PostgreSQL and SQLite).
 
+mod audit;
 mod sql;
 mod staff;
 
@@ -7,6 +8,7 @@ use event_bus::Event;
 
 use crate::domain::clients::ClientKind;
 
+pub use audit::AuditCursor;
 pub use sql::AccountsStore;
 
 #[derive(Debug, thiserror::Error)]

@@ -207,8 +207,9 @@ impl AccountsStore {
         Ok(done.rows_affected() == 1)
     }
 
-    /// Disables (`Some(time)`) or enables (`None`) a user and appends `event` (their access
-    /// changed) to the outbox, atomically; false (and no event) when there is no such user.
+    /// Disables (`Some(time)`) or enables (`None`) a user and appends `events` (their access
+    /// changed; the audit record) to the outbox, atomically; false (and no event) when there is
+    /// no such user.
     /// [`StoreError::LastStaffManager`] (and nothing changed) when it would disable the last
     /// active staff manager. Disabling revokes their sessions.
     pub async fn set_disabled(
@@ -216,7 +217,7 @@ impl AccountsStore {
         id: &str,
         disabled_at: Option<i64>,
         now: i64,
-        event: &Event,
+        events: &[Event],
     ) -> StoreResult<bool> {
         let (mut tx, managers) = self.begin_staff_change().await?;
         let done = sqlx::query("UPDATE users SET disabled_at = $1, updated_at = $2 WHERE id = $3")
@@ -229,7 +230,9 @@ impl AccountsStore {
             return Ok(false);
         }
         Self::keep_a_staff_manager(&mut tx, managers).await?;
-        storage::outbox::append(&mut tx, event).await?;
+        for event in events {
+            storage::outbox::append(&mut tx, event).await?;
+        }
         if disabled_at.is_some() {
             sqlx::query("UPDATE refresh_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
                 .bind(now)

@@ -137,8 +137,10 @@ impl AccountsStore {
         )
     }
 
-    /// A new role; [`StoreError::DuplicateRoleName`] when the name is taken.
-    pub async fn insert_staff_role(&self, role: &StaffRole) -> StoreResult<()> {
+    /// A new role, with `events` (its audit record) appended to the outbox atomically;
+    /// [`StoreError::DuplicateRoleName`] when the name is taken.
+    pub async fn insert_staff_role(&self, role: &StaffRole, events: &[Event]) -> StoreResult<()> {
+        let mut tx = self.database().begin().await?;
         let result = sqlx::query(&format!(
             "INSERT INTO staff_roles ({ROLE_COLUMNS}) VALUES ($1, $2, $3, $4, $5)"
         ))
@@ -147,21 +149,27 @@ impl AccountsStore {
         .bind(auth::permission::encode(&role.permissions))
         .bind(role.created_at)
         .bind(role.updated_at)
-        .execute(self.database().pool())
+        .execute(&mut *tx)
         .await;
         match result {
-            Ok(_) => Ok(()),
-            Err(e) if is_unique_violation(&e) => Err(StoreError::DuplicateRoleName),
-            Err(e) => Err(e.into()),
+            Ok(_) => {}
+            Err(e) if is_unique_violation(&e) => return Err(StoreError::DuplicateRoleName),
+            Err(e) => return Err(e.into()),
         }
+        for event in events {
+            storage::outbox::append(&mut tx, event).await?;
+        }
+        tx.commit().await?;
+        Ok(())
     }
 
-    /// Saves a role's name and permissions, with `access_changed(member)` for every member
-    /// appended to the outbox, atomically. False when there is no such role.
+    /// Saves a role's name and permissions, with `audit` and `access_changed(member)` for every
+    /// member appended to the outbox, atomically. False when there is no such role.
     pub async fn update_staff_role(
         &self,
         role: &StaffRole,
         access_changed: impl Fn(&str) -> Event,
+        audit: &Event,
     ) -> StoreResult<bool> {
         let (mut tx, managers) = self.begin_staff_change().await?;
         let result = sqlx::query(
@@ -185,16 +193,18 @@ impl AccountsStore {
         for member in members(&mut tx, &role.id).await? {
             storage::outbox::append(&mut tx, &access_changed(&member)).await?;
         }
+        storage::outbox::append(&mut tx, audit).await?;
         tx.commit().await?;
         Ok(true)
     }
 
-    /// Deletes a role (its members lose what it granted), with `access_changed(member)` for
-    /// every member. False when there is no such role.
+    /// Deletes a role (its members lose what it granted), with `audit` and
+    /// `access_changed(member)` for every member. False when there is no such role.
     pub async fn delete_staff_role(
         &self,
         id: &str,
         access_changed: impl Fn(&str) -> Event,
+        audit: &Event,
     ) -> StoreResult<bool> {
         let (mut tx, managers) = self.begin_staff_change().await?;
         let held_by = members(&mut tx, id).await?;
@@ -213,19 +223,20 @@ impl AccountsStore {
         for member in held_by {
             storage::outbox::append(&mut tx, &access_changed(&member)).await?;
         }
+        storage::outbox::append(&mut tx, audit).await?;
         tx.commit().await?;
         Ok(true)
     }
 
-    /// Gives a user exactly these staff roles (none: no longer staff) with `event` (their
-    /// access changed; none for a user who cannot hold a token yet). False when the user or one
-    /// of the roles does not exist.
+    /// Gives a user exactly these staff roles (none: no longer staff) with `events` (their
+    /// access changed, none for a user who cannot hold a token yet; the audit record). False
+    /// when the user or one of the roles does not exist.
     pub async fn set_staff_roles(
         &self,
         user_id: &str,
         role_ids: &[String],
         now: i64,
-        event: Option<&Event>,
+        events: &[Event],
     ) -> StoreResult<bool> {
         let (mut tx, managers) = self.begin_staff_change().await?;
         let done = sqlx::query("UPDATE users SET updated_at = $1 WHERE id = $2")
@@ -256,7 +267,7 @@ impl AccountsStore {
                 .await?;
         }
         Self::keep_a_staff_manager(&mut tx, managers).await?;
-        if let Some(event) = event {
+        for event in events {
             storage::outbox::append(&mut tx, event).await?;
         }
         tx.commit().await?;
@@ -270,7 +281,7 @@ impl AccountsStore {
         user_id: &str,
         role_id: &str,
         now: i64,
-        event: Option<&Event>,
+        events: &[Event],
     ) -> StoreResult<bool> {
         let mut held: Vec<String> = self
             .staff_roles_of(user_id)
@@ -281,6 +292,6 @@ impl AccountsStore {
         if !held.iter().any(|id| id == role_id) {
             held.push(role_id.to_string());
         }
-        self.set_staff_roles(user_id, &held, now, event).await
+        self.set_staff_roles(user_id, &held, now, events).await
     }
 }

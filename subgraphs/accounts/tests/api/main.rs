@@ -2,6 +2,7 @@
 //! clients and their tokens.
 
 mod abuse;
+mod audit;
 mod clients;
 mod rotation;
 mod staff;

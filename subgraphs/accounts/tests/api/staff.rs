@@ -5,6 +5,7 @@
 use accounts::store::AccountsStore;
 use accounts::Accounts;
 use auth::Permission;
+use kit::audit::Auditor;
 use kit::testing::{spawn_app_with, TestApp};
 use serde_json::{json, Value};
 
@@ -192,7 +193,11 @@ async fn nobody_changes_their_own_access() {
         .unwrap();
     let token = sign_in(&app, "root@example.com", "orchid-lantern-47").await;
     let helpers = service
-        .create_staff_role("Helpers", &[Permission::ReviewsModerate])
+        .create_staff_role(
+            &Auditor::staff(&root),
+            "Helpers",
+            &[Permission::ReviewsModerate],
+        )
         .await
         .unwrap();
 
@@ -289,9 +294,10 @@ async fn the_shop_keeps_an_active_staff_manager() {
         .create_admin("deputy@example.com", "meadow-copper-82", "Deputy")
         .await
         .unwrap();
+    let (by_second, by_only) = (Auditor::staff(&second), Auditor::staff(&only));
     let (a, b) = tokio::join!(
-        service.set_staff_roles(&second, &only, &[]),
-        service.set_staff_roles(&only, &second, &[])
+        service.set_staff_roles(&by_second, &only, &[]),
+        service.set_staff_roles(&by_only, &second, &[])
     );
     let outcomes = [a.is_ok(), b.is_ok()];
     assert_eq!(outcomes.iter().filter(|ok| **ok).count(), 1, "{outcomes:?}");

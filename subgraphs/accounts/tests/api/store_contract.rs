@@ -78,13 +78,13 @@ async fn users_are_unique_by_email_and_listed_by_filter() {
             created_at: 1,
             updated_at: 1,
         };
-        store.insert_staff_role(&role).await.unwrap();
+        store.insert_staff_role(&role, &[]).await.unwrap();
         assert!(store
             .set_staff_roles(
                 "user_2",
                 std::slice::from_ref(&role.id),
                 2,
-                Some(&access_changed("user_2"))
+                &[access_changed("user_2")]
             )
             .await
             .unwrap());
@@ -233,7 +233,7 @@ async fn refresh_tokens_rotate_once_and_reuse_revokes_the_family() {
             .await
             .unwrap();
         assert!(store
-            .set_disabled("user_1", Some(30), 30, &access_changed("user_1"))
+            .set_disabled("user_1", Some(30), 30, &[access_changed("user_1")])
             .await
             .unwrap());
         assert_eq!(

@@ -2,6 +2,7 @@
 
 use async_graphql::{Context, InputObject, Object, SimpleObject, ID};
 use auth::Permission;
+use kit::audit::Auditor;
 use kit::ApiError;
 
 use super::payment::{Payment, Refund};
@@ -37,7 +38,8 @@ impl RefundMutation {
         ctx: &Context<'_>,
         input: RefundPaymentInput,
     ) -> async_graphql::Result<RefundPaymentPayload> {
-        let admin = viewer(ctx).require_permission(Permission::OrdersRefund)?;
+        viewer(ctx).require_permission(Permission::OrdersRefund)?;
+        let staff = Auditor::of(ctx).ok_or(ApiError::Unauthenticated)?;
         let service = service(ctx);
         let refunded = match service
             .refund_once(
@@ -45,7 +47,7 @@ impl RefundMutation {
                 &input.payment_id,
                 &input.amount,
                 &input.reason,
-                admin,
+                &staff,
             )
             .await
         {

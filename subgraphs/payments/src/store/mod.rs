@@ -250,6 +250,7 @@ impl PaymentStore {
         amount_minor: i64,
         reason: &str,
         created_by: &str,
+        audit: impl FnOnce(&RefundRow) -> Option<Event>,
     ) -> Result<(Payment, RefundRow), RefundRefused> {
         let mut tx = self.db.begin().await.map_err(StoreError::from)?;
         let lock = self.db.row_lock("FOR UPDATE");
@@ -293,6 +294,11 @@ impl PaymentStore {
         .execute(&mut *tx)
         .await
         .map_err(StoreError::from)?;
+        if let Some(record) = audit(&refund) {
+            outbox::append(&mut tx, &record)
+                .await
+                .map_err(StoreError::from)?;
+        }
         tx.commit().await.map_err(StoreError::from)?;
         Ok((current, refund))
     }
