@@ -27,6 +27,8 @@ async fn storefront_and_admin_journeys_pass_in_chromium() {
     options.demo_products = 60;
     // Delivered within seconds: the guest's journey waits for it.
     options.set("SHIPPING_SIMULATOR_STEP_SECS", "1");
+    // The demo admin holds its permissions without a second factor here.
+    options.set("ACCOUNTS_STAFF_MFA", "optional");
     let shop = Shop::start(&options)
         .await
         .expect("the embedded shop starts");

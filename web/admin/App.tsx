@@ -2,6 +2,7 @@ import type { ComponentType } from "react";
 import { Link, Route, Switch } from "wouter";
 import { useSession } from "../shared/provider";
 import { SignInForm } from "../shared/SignInForm";
+import { TwoFactor } from "../shared/TwoFactor";
 import { ApiClientsPage, CustomersPage, NotificationsPage } from "./pages/Accounts";
 import { AuditLogPage } from "./pages/AuditLog";
 import { CollectionsPage } from "./pages/Collections";
@@ -64,6 +65,20 @@ export function App() {
   }
   const held = store.permissions();
   const allowed = (needs: string[]) => needs.every((permission) => held.includes(permission));
+  // A staff role's permissions wait for a second factor where the shop requires one.
+  const twoFactor = <TwoFactor onEnabled={() => store.signOut()} />;
+  if (held.length === 0) {
+    return (
+      <main>
+        <h1>Shop admin</h1>
+        <p role="alert">Your staff roles take effect once two-factor authentication is on.</p>
+        {twoFactor}
+        <button type="button" className="secondary" onClick={() => store.signOut()}>
+          Sign out
+        </button>
+      </main>
+    );
+  }
   return (
     <>
       <header className="top">
@@ -83,10 +98,12 @@ export function App() {
               {screen.label}
             </Link>
           ))}
+          <Link href="/two-factor">Two-factor authentication</Link>
         </nav>
         <main id="main" style={{ margin: 0, padding: 0 }}>
           <Switch>
             <Route path="/">{allowed(HOME_NEEDS) ? <HomePage /> : <Welcome />}</Route>
+            <Route path="/two-factor">{twoFactor}</Route>
             {SCREENS.map((screen) => (
               <Route key={screen.path} path={screen.path}>
                 {allowed(screen.needs) ? <screen.component /> : <NotAllowed needs={screen.needs} />}

@@ -1,6 +1,7 @@
 // Chromium for the browser tests and the measurements: Debian's package, driven by
 // playwright-core (which downloads no browser of its own).
 import { chromium } from "playwright-core";
+import { createHmac } from "node:crypto";
 
 export const SHOP_URL = (process.env.SHOP_URL ?? "http://127.0.0.1:4000").replace(/\/$/, "");
 
@@ -70,4 +71,20 @@ export async function until(what, check, { timeout = 60_000, every = 250 } = {})
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, every));
   }
+}
+
+/** The RFC 6238 code of a base32 `secret` at `time` (ms), as an authenticator app shows it. */
+export function totp(secret, time = Date.now()) {
+  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+  let bits = "";
+  for (const char of secret.replace(/=+$/, "").toUpperCase()) {
+    bits += alphabet.indexOf(char).toString(2).padStart(5, "0");
+  }
+  const key = Buffer.from(bits.match(/.{8}/g).map((byte) => Number.parseInt(byte, 2)));
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(time / 1000 / 30)));
+  const hmac = createHmac("sha1", key).update(counter).digest();
+  const offset = hmac[hmac.length - 1] & 0x0f;
+  const value = (hmac.readUInt32BE(offset) & 0x7fffffff) % 1_000_000;
+  return String(value).padStart(6, "0");
 }

@@ -44,6 +44,10 @@ fn client_operations_plan_against_the_supergraph() {
         "ChangePassword.graphql",
         "RevokeSession.graphql",
         "RevokeAllSessions.graphql",
+        "TwoFactor.graphql",
+        "StartTotp.graphql",
+        "ConfirmTotp.graphql",
+        "DisableTotp.graphql",
     ];
     let storefront = operations("storefront");
     let admin = operations("admin");

@@ -17,6 +17,7 @@ mod hardening;
 mod inventory;
 mod media;
 mod metrics;
+mod mfa;
 mod migration;
 mod money;
 mod passwords;

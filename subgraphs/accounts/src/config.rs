@@ -14,6 +14,8 @@
 //! - `ACCOUNTS_ARGON2_MEMORY_KIB` (default 19456), `ACCOUNTS_ARGON2_ITERATIONS` (default 2),
 //!   `ACCOUNTS_ARGON2_PARALLELISM` (default 1): argon2id's cost for new hashes (stored hashes
 //!   keep the cost they were made with)
+//! - `ACCOUNTS_STAFF_MFA` (default `required`): staff hold their permissions only once they
+//!   have turned on a second factor (TOTP); `optional` gives staff their permissions without one
 //! - `ACCOUNTS_AUDIT_RETENTION_DAYS` (default 365): the audit log keeps records this long; older
 //!   ones are removed once an hour
 //!
@@ -38,6 +40,7 @@ pub struct AccountsSettings {
     pub hashing_threads: usize,
     pub hash_cost: HashCost,
     pub audit_retention_days: i64,
+    pub staff_mfa_required: bool,
 }
 
 impl OwnSettings for AccountsSettings {
@@ -53,6 +56,16 @@ impl OwnSettings for AccountsSettings {
             password_reset_ttl_mins: env.parse_or("PASSWORD_RESET_TTL_MINS", 60)?,
             hashing_threads: env.parse_or("HASHING_THREADS", default_hashing_threads())?,
             audit_retention_days: env.parse_or("AUDIT_RETENTION_DAYS", 365)?,
+            staff_mfa_required: match env.optional("STAFF_MFA").as_deref() {
+                None | Some("required") => true,
+                Some("optional") => false,
+                Some(other) => {
+                    return Err(ConfigError::Invalid {
+                        name: env.name("STAFF_MFA"),
+                        message: format!("{other:?} is neither `required` nor `optional`"),
+                    })
+                }
+            },
             hash_cost: HashCost::new(
                 env.parse_or("ARGON2_MEMORY_KIB", argon2::Params::DEFAULT_M_COST)?,
                 env.parse_or("ARGON2_ITERATIONS", argon2::Params::DEFAULT_T_COST)?,

@@ -24,7 +24,7 @@ use storage::db::Database;
 pub use config::AccountsSettings;
 pub use domain::clients::ClientKind;
 use domain::{Email, Password, Role};
-use service::{AccountsService, ThrottleSettings};
+use service::{AccessPolicy, AccountsService, ThrottleSettings};
 use store::AccountsStore;
 
 pub static MIGRATIONS: storage::migrations::Migrations = storage::migrations!(
@@ -37,6 +37,7 @@ pub static MIGRATIONS: storage::migrations::Migrations = storage::migrations!(
         "0005_password_resets.sql",
         "0006_staff_roles.sql",
         "0007_audit_log.sql",
+        "0008_mfa.sql",
     ]
 );
 
@@ -149,7 +150,11 @@ impl Subgraph for Accounts {
         let service = Arc::new(AccountsService::new(
             Arc::new(store),
             signer,
-            own.refresh_token_ttl_days * 24 * 3600 * 1000,
+            AccessPolicy {
+                refresh_ttl_ms: own.refresh_token_ttl_days * 24 * 3600 * 1000,
+                reset_ttl_ms: own.password_reset_ttl_mins * 60 * 1000,
+                staff_mfa_required: own.staff_mfa_required,
+            },
             ThrottleSettings {
                 failures_per_account: own.failures_per_account,
                 failures_per_address: own.failures_per_address,
@@ -157,7 +162,6 @@ impl Subgraph for Accounts {
                 password_resets_per_address: own.password_resets_per_address,
                 ..ThrottleSettings::default()
             },
-            own.password_reset_ttl_mins * 60 * 1000,
             hashing::PasswordHashing::new(own.hash_cost.clone(), own.hashing_threads)?,
             resources.events,
         ));

@@ -14,7 +14,7 @@ use crate::domain::password::WeakPassword;
 use crate::domain::profile::{self, AddressInput};
 use crate::domain::staff::{self, StaffRole, StaffRoleError};
 use crate::domain::tokens::{self, KeyError, TokenSigner};
-use crate::domain::{role, Email, Grants, Password, Role};
+use crate::domain::{mfa, role, Email, Grants, Password, Role};
 use crate::hashing::PasswordHashing;
 use crate::store::{
     AccountsStore, AddressRow, ApiClientRow, RefreshTokenRow, Rotation, SessionRow, StoreError,
@@ -73,6 +73,19 @@ pub enum AccountError {
     /// The change would leave no active user holding `staff:manage`.
     #[error("the change would leave no active staff member able to manage staff")]
     LastStaffManager,
+    #[error("the code is not right, or was used already")]
+    InvalidMfaCode,
+    /// The sign-in waiting for a second factor expired, was finished, or never was.
+    #[error("this sign-in has expired; enter your password again")]
+    InvalidMfaChallenge,
+    #[error("two-factor authentication is on already; turn it off first")]
+    MfaAlreadyOn,
+    #[error("start setting up two-factor authentication first")]
+    MfaNotPending,
+    #[error("two-factor authentication is not on")]
+    MfaNotOn,
+    #[error(transparent)]
+    CorruptSecret(#[from] crate::domain::mfa::InvalidSecret),
     /// Staff do not change their own access (another staff manager does).
     #[error(
         "you cannot change your own staff roles or a role you hold; ask another staff manager"
@@ -120,6 +133,34 @@ pub struct ClientToken {
     pub scopes: Vec<String>,
 }
 
+/// How long sessions and reset links last, and what staff need for their permissions.
+pub struct AccessPolicy {
+    pub refresh_ttl_ms: i64,
+    /// How long a password reset token works.
+    pub reset_ttl_ms: i64,
+    /// Staff hold their permissions only with a second factor.
+    pub staff_mfa_required: bool,
+}
+
+/// What a correct password leads to: a session, or a wait for the second factor.
+pub enum SignIn {
+    Session(Session),
+    /// The account has a second factor: `verify_mfa` with this token and a code finishes it.
+    SecondFactor {
+        token: String,
+        expires_at: i64,
+    },
+}
+
+/// How long a sign-in waits for its second factor.
+const MFA_CHALLENGE_TTL_MS: i64 = 5 * 60 * 1000;
+
+/// A TOTP factor being set up: the secret and the URI an authenticator app reads.
+pub struct TotpEnrollment {
+    pub secret: String,
+    pub otpauth_uri: String,
+}
+
 pub struct Session {
     pub user: UserRow,
     pub access_token: String,
@@ -138,6 +179,8 @@ pub struct AccountsService {
     events: Events,
     /// Counts the audit records added here, so a caller can wait for one.
     audit_records: tokio::sync::watch::Sender<u64>,
+    /// Staff hold their permissions only with a second factor (`ACCOUNTS_STAFF_MFA`).
+    staff_mfa_required: bool,
 }
 
 fn valid_name(name: &str) -> AccountResult<String> {
@@ -168,21 +211,21 @@ impl AccountsService {
     pub fn new(
         store: Arc<AccountsStore>,
         signer: TokenSigner,
-        refresh_ttl_ms: i64,
+        policy: AccessPolicy,
         throttle: ThrottleSettings,
-        reset_ttl_ms: i64,
         hashing: PasswordHashing,
         events: Events,
     ) -> Self {
         Self {
             store,
             signer,
-            refresh_ttl_ms,
+            refresh_ttl_ms: policy.refresh_ttl_ms,
             throttle,
-            reset_ttl_ms,
+            reset_ttl_ms: policy.reset_ttl_ms,
             hashing,
             events,
             audit_records: tokio::sync::watch::Sender::new(0),
+            staff_mfa_required: policy.staff_mfa_required,
         }
     }
 
@@ -362,7 +405,7 @@ impl AccountsService {
         email: &str,
         password: &str,
         client_address: &str,
-    ) -> AccountResult<Session> {
+    ) -> AccountResult<SignIn> {
         let now = now_millis();
         let window_start = now - self.throttle.window_ms;
         // Throttle keys exist for unknown emails too, so throttling reveals nothing.
@@ -384,7 +427,18 @@ impl AccountsService {
         match user {
             Some(user) if verified && user.disabled_at.is_none() => {
                 self.store.clear_failures(&account_key).await?;
-                self.start_session(user).await
+                if self.has_second_factor(&user.id).await? {
+                    let (token, hash) = tokens::new_refresh_token();
+                    let expires_at = now + MFA_CHALLENGE_TTL_MS;
+                    self.store
+                        .insert_mfa_challenge(&hash, &user.id, expires_at)
+                        .await?;
+                    return Ok(SignIn::SecondFactor {
+                        token: format!("mfa_{token}"),
+                        expires_at,
+                    });
+                }
+                Ok(SignIn::Session(self.start_session(user).await?))
             }
             _ => {
                 self.store
@@ -651,11 +705,155 @@ impl AccountsService {
     }
 
     /// What the user's tokens grant: their stored roles and their staff roles' permissions.
+    /// Staff without a second factor, where one is required, are staff holding no permission
+    /// until they turn it on.
     pub async fn grants(&self, user: &UserRow) -> AccountResult<Grants> {
-        Ok(Grants::new(
-            &role::decode(&user.roles)?,
-            self.store.permissions_of(&user.id).await?,
-        ))
+        let stored = role::decode(&user.roles)?;
+        let permissions = self.store.permissions_of(&user.id).await?;
+        if !permissions.is_empty()
+            && self.staff_mfa_required
+            && !self.has_second_factor(&user.id).await?
+        {
+            return Ok(Grants::withheld(&stored));
+        }
+        Ok(Grants::new(&stored, permissions))
+    }
+
+    /// Whether the user has a confirmed TOTP factor.
+    pub async fn has_second_factor(&self, user_id: &str) -> AccountResult<bool> {
+        Ok(self
+            .store
+            .totp_factor(user_id)
+            .await?
+            .is_some_and(|f| f.confirmed_at.is_some()))
+    }
+
+    /// Finishes a sign-in waiting for its second factor: a TOTP code (each works once) or a
+    /// recovery code (each works once). Wrong codes count like failed logins: after
+    /// `failures_per_account` in the window every code is refused until it passes.
+    pub async fn verify_mfa(&self, challenge: &str, code: &str) -> AccountResult<Session> {
+        let now = now_millis();
+        let hash = tokens::hash_refresh_token(challenge.trim().trim_start_matches("mfa_"));
+        let user_id = self
+            .store
+            .mfa_challenge_user(&hash, now)
+            .await?
+            .ok_or(AccountError::InvalidMfaChallenge)?;
+        self.second_factor(&user_id, code, now).await?;
+        if !self.store.use_mfa_challenge(&hash, now).await? {
+            return Err(AccountError::InvalidMfaChallenge);
+        }
+        let user = self
+            .user(&user_id)
+            .await?
+            .filter(|u| u.disabled_at.is_none())
+            .ok_or(AccountError::InvalidMfaChallenge)?;
+        self.start_session(user).await
+    }
+
+    /// Checks a second factor of `user_id` (throttled; a right code is used up).
+    async fn second_factor(&self, user_id: &str, code: &str, now: i64) -> AccountResult<()> {
+        let window_start = now - self.throttle.window_ms;
+        let key = format!("mfa:{user_id}");
+        if self.store.failures(&key, window_start).await? >= self.throttle.failures_per_account {
+            return Err(AccountError::TooManyAttempts);
+        }
+        let factor = self
+            .store
+            .totp_factor(user_id)
+            .await?
+            .filter(|f| f.confirmed_at.is_some())
+            .ok_or(AccountError::MfaNotOn)?;
+        let accepted = if mfa::is_totp_code(code) {
+            match mfa::matching_step(&factor.secret, code, now / 1000)? {
+                Some(step) => self.store.use_totp_step(user_id, step).await?,
+                None => false,
+            }
+        } else {
+            let hash = tokens::hash_refresh_token(&mfa::normalize_recovery_code(code));
+            self.store.use_recovery_code(user_id, &hash, now).await?
+        };
+        if !accepted {
+            self.store.record_failure(&key, now, window_start).await?;
+            return Err(AccountError::InvalidMfaCode);
+        }
+        self.store.clear_failures(&key).await?;
+        Ok(())
+    }
+
+    /// Starts setting up TOTP: a new secret, pending until a code from it confirms it.
+    pub async fn start_totp(&self, user: &UserRow) -> AccountResult<TotpEnrollment> {
+        let secret = mfa::new_secret();
+        if !self
+            .store
+            .start_totp(&user.id, &secret, now_millis())
+            .await?
+        {
+            return Err(AccountError::MfaAlreadyOn);
+        }
+        Ok(TotpEnrollment {
+            otpauth_uri: mfa::otpauth_uri(&secret, &user.email)?,
+            secret,
+        })
+    }
+
+    /// Turns TOTP on with a code from the pending secret; returns the recovery codes (shown
+    /// this once: only their hashes are kept). The user's tokens issued before stop working,
+    /// so a staff member's next sign-in carries what the second factor unlocks.
+    pub async fn confirm_totp(&self, user: &UserRow, code: &str) -> AccountResult<Vec<String>> {
+        let now = now_millis();
+        let factor = self
+            .store
+            .totp_factor(&user.id)
+            .await?
+            .ok_or(AccountError::MfaNotPending)?;
+        if factor.confirmed_at.is_some() {
+            return Err(AccountError::MfaAlreadyOn);
+        }
+        let step = mfa::matching_step(&factor.secret, code, now / 1000)?
+            .ok_or(AccountError::InvalidMfaCode)?;
+        let codes = mfa::new_recovery_codes();
+        let hashes: Vec<String> = codes
+            .iter()
+            .map(|c| tokens::hash_refresh_token(&mfa::normalize_recovery_code(c)))
+            .collect();
+        let event = self.access_changed(&user.id, false, &role::decode(&user.roles)?, now);
+        if !self
+            .store
+            .confirm_totp(&user.id, step, &hashes, now, &event)
+            .await?
+        {
+            return Err(AccountError::InvalidMfaCode);
+        }
+        Ok(codes)
+    }
+
+    /// Turns TOTP off: the password and a code (or a recovery code) are both needed, and wrong
+    /// ones count like failed logins. The user's tokens issued before stop working.
+    pub async fn disable_totp(
+        &self,
+        user: &UserRow,
+        password: &str,
+        code: &str,
+    ) -> AccountResult<()> {
+        let now = now_millis();
+        let window_start = now - self.throttle.window_ms;
+        let key = format!("mfa:{}", user.id);
+        if self.store.failures(&key, window_start).await? >= self.throttle.failures_per_account {
+            return Err(AccountError::TooManyAttempts);
+        }
+        if !self
+            .hashing
+            .verify(password, Some(&user.password_hash))
+            .await?
+        {
+            self.store.record_failure(&key, now, window_start).await?;
+            return Err(AccountError::InvalidCredentials);
+        }
+        self.second_factor(&user.id, code, now).await?;
+        let event = self.access_changed(&user.id, false, &role::decode(&user.roles)?, now);
+        self.store.remove_totp(&user.id, &event).await?;
+        Ok(())
     }
 
     pub async fn staff_roles(&self) -> AccountResult<Vec<StaffRole>> {
@@ -993,7 +1191,7 @@ impl AccountsService {
             .await?
             .ok_or(AccountError::InvalidClient)?;
         let presented = tokens::hash_refresh_token(secret);
-        if !constant_time_eq(presented.as_bytes(), client.secret_hash.as_bytes())
+        if !tokens::constant_time_eq(presented.as_bytes(), client.secret_hash.as_bytes())
             || client.revoked_at.is_some()
         {
             return Err(AccountError::InvalidClient);
@@ -1074,9 +1272,4 @@ fn new_client(
         revoked_at: None,
     };
     Ok((row, secret))
-}
-
-/// Compares hashes without an early exit, so timing does not tell how much matched.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }

@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod clients;
+pub mod mfa;
 pub mod password;
 pub mod profile;
 pub mod role;

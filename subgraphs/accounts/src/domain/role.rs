@@ -73,6 +73,18 @@ impl Grants {
         Self { roles, permissions }
     }
 
+    /// A staff member whose permissions wait for a second factor: staff, holding none.
+    pub fn withheld(stored: &[Role]) -> Self {
+        let mut roles = stored.to_vec();
+        roles.push(Role::Staff);
+        roles.sort();
+        roles.dedup();
+        Self {
+            roles,
+            permissions: Vec::new(),
+        }
+    }
+
     pub fn role_names(&self) -> Vec<String> {
         self.roles.iter().map(|r| r.as_str().to_string()).collect()
     }

@@ -180,3 +180,8 @@ pub fn new_refresh_token() -> (String, String) {
 pub fn hash_refresh_token(token: &str) -> String {
     primitives::id::sha256_hex(token.as_bytes())
 }
+
+/// Whether two byte strings are equal, in a time that does not depend on where they differ.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}

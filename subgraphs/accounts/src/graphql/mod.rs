@@ -5,6 +5,7 @@ mod admin;
 mod audit;
 mod checkout;
 mod clients;
+mod mfa;
 mod password;
 mod session;
 mod sessions;
@@ -35,6 +36,7 @@ pub struct Mutation(
     session::SessionMutation,
     password::PasswordMutation,
     sessions::SessionsMutation,
+    mfa::MfaMutation,
     user::ProfileMutation,
     admin::AdminMutation,
     clients::ApiClientMutation,
@@ -78,6 +80,13 @@ pub enum AccountErrorCode {
     StaffRoleNameTaken,
     /// A role's name or permissions are not valid.
     InvalidStaffRole,
+    /// A second-factor code that is wrong or was used already.
+    InvalidMfaCode,
+    /// A sign-in waiting for its second factor that expired or was finished.
+    InvalidMfaChallenge,
+    MfaAlreadyOn,
+    MfaNotPending,
+    MfaNotOn,
 }
 
 /// An expected failure of an accounts mutation.
@@ -128,6 +137,16 @@ pub(crate) fn user_error(error: AccountError) -> Result<AccountUserError, ApiErr
         ),
         AccountError::TooManyRegistrations => (None, AccountErrorCode::TooManyRegistrations),
         AccountError::LastStaffManager => (None, AccountErrorCode::LastStaffManager),
+        AccountError::InvalidMfaCode => {
+            (field(&["input", "code"]), AccountErrorCode::InvalidMfaCode)
+        }
+        AccountError::InvalidMfaChallenge => (
+            field(&["input", "mfaToken"]),
+            AccountErrorCode::InvalidMfaChallenge,
+        ),
+        AccountError::MfaAlreadyOn => (None, AccountErrorCode::MfaAlreadyOn),
+        AccountError::MfaNotPending => (None, AccountErrorCode::MfaNotPending),
+        AccountError::MfaNotOn => (None, AccountErrorCode::MfaNotOn),
         AccountError::OwnAccess => (None, AccountErrorCode::OwnAccess),
         AccountError::StaffRoleNameTaken => (
             field(&["input", "name"]),
@@ -163,7 +182,8 @@ pub(crate) fn user_error(error: AccountError) -> Result<AccountUserError, ApiErr
         | AccountError::Key(_)
         | AccountError::Hash(_)
         | AccountError::Corrupt(_)
-        | AccountError::CorruptPermission(_) => {
+        | AccountError::CorruptPermission(_)
+        | AccountError::CorruptSecret(_) => {
             return Err(ApiError::internal(error));
         }
     };

@@ -4,7 +4,7 @@ use async_graphql::{Context, InputObject, Object, SimpleObject};
 use kit::server::client_address;
 
 use super::{payload, service, user_error, AccountUserError, User};
-use crate::service::{AccountResult, Session};
+use crate::service::{AccountResult, Session, SignIn};
 
 #[derive(InputObject)]
 pub struct RegisterInput {
@@ -38,6 +38,9 @@ pub struct AuthPayload {
     /// Seconds until the access token expires.
     pub expires_in: Option<i64>,
     pub user: Option<User>,
+    /// Instead of tokens, when the account has a second factor: send it to `verifyMfa` with
+    /// a code from the authenticator app (or a recovery code) within five minutes.
+    pub mfa_token: Option<String>,
     pub user_errors: Vec<AccountUserError>,
 }
 
@@ -54,7 +57,7 @@ pub(super) fn auth_payload(result: AccountResult<Session>) -> async_graphql::Res
             refresh_token: Some(session.refresh_token),
             expires_in: Some(session.expires_in),
             user: Some(User::session_owner(session.user)),
-            user_errors: Vec::new(),
+            ..Default::default()
         },
         Err(error) => AuthPayload {
             user_errors: vec![user_error(error)?],
@@ -92,11 +95,17 @@ impl SessionMutation {
         ctx: &Context<'_>,
         input: LoginInput,
     ) -> async_graphql::Result<AuthPayload> {
-        auth_payload(
-            service(ctx)
-                .login(&input.email, &input.password, client_address(ctx))
-                .await,
-        )
+        match service(ctx)
+            .login(&input.email, &input.password, client_address(ctx))
+            .await
+        {
+            Ok(SignIn::Session(session)) => auth_payload(Ok(session)),
+            Ok(SignIn::SecondFactor { token, .. }) => Ok(AuthPayload {
+                mfa_token: Some(token),
+                ..Default::default()
+            }),
+            Err(error) => auth_payload(Err(error)),
+        }
     }
 
     /// Exchanges a refresh token for a new access and refresh token. Each refresh token works

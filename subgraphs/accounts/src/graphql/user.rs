@@ -151,6 +151,28 @@ impl User {
             .collect())
     }
 
+    /// Whether a second factor (TOTP) is on; visible to the user and to staff with
+    /// `customers:read`.
+    async fn mfa_enabled(&self, ctx: &Context<'_>) -> async_graphql::Result<bool> {
+        self.require_owner_or_admin(ctx)?;
+        Ok(service(ctx)
+            .has_second_factor(&self.row.id)
+            .await
+            .map_err(ApiError::internal)?)
+    }
+
+    /// Recovery codes not used yet; visible to the user only.
+    async fn recovery_codes_left(&self, ctx: &Context<'_>) -> async_graphql::Result<i64> {
+        if viewer(ctx).require_user()? != self.row.id {
+            return Err(ApiError::Forbidden.into());
+        }
+        Ok(service(ctx)
+            .store
+            .recovery_codes_left(&self.row.id)
+            .await
+            .map_err(ApiError::from)?)
+    }
+
     async fn created_at(&self) -> String {
         primitives::time::format_millis(self.row.created_at)
     }

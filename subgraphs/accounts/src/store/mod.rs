@@ -1,6 +1,7 @@
 //! Storage for accounts: rows, errors, and the SQL store (PostgreSQL and SQLite).
 
 mod audit;
+mod mfa;
 mod sql;
 mod staff;
 
@@ -9,6 +10,7 @@ use event_bus::Event;
 use crate::domain::clients::ClientKind;
 
 pub use audit::AuditCursor;
+pub use mfa::TotpFactor;
 pub use sql::AccountsStore;
 
 #[derive(Debug, thiserror::Error)]

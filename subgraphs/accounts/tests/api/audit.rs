@@ -47,7 +47,7 @@ async fn recorded(app: &TestApp<Accounts>, count: u64) {
 
 #[tokio::test]
 async fn staff_changes_are_recorded_searched_paged_and_exported() {
-    let app = spawn_app_with::<Accounts>(|env| env).await;
+    let app = spawn_app_with::<Accounts>(|env| env.set("ACCOUNTS_STAFF_MFA", "optional")).await;
     let service = &app.subgraph.service;
     let (root, _) = service
         .create_admin("root@example.com", "orchid-lantern-47", "Root")

@@ -4,6 +4,7 @@
 mod abuse;
 mod audit;
 mod clients;
+mod mfa;
 mod rotation;
 mod staff;
 mod store_contract;

@@ -51,7 +51,7 @@ fn errors(body: &Value, field: &str) -> Value {
 
 #[tokio::test]
 async fn a_role_grants_its_permissions_to_its_members_tokens() {
-    let app = spawn_app_with::<Accounts>(|env| env).await;
+    let app = spawn_app_with::<Accounts>(|env| env.set("ACCOUNTS_STAFF_MFA", "optional")).await;
     let (_, _) = app
         .subgraph
         .service
@@ -181,7 +181,7 @@ async fn a_role_grants_its_permissions_to_its_members_tokens() {
 
 #[tokio::test]
 async fn nobody_changes_their_own_access() {
-    let app = spawn_app_with::<Accounts>(|env| env).await;
+    let app = spawn_app_with::<Accounts>(|env| env.set("ACCOUNTS_STAFF_MFA", "optional")).await;
     let service = &app.subgraph.service;
     let (root, _) = service
         .create_admin("root@example.com", "orchid-lantern-47", "Root")
@@ -261,7 +261,7 @@ async fn nobody_changes_their_own_access() {
 
 #[tokio::test]
 async fn the_shop_keeps_an_active_staff_manager() {
-    let app = spawn_app_with::<Accounts>(|env| env).await;
+    let app = spawn_app_with::<Accounts>(|env| env.set("ACCOUNTS_STAFF_MFA", "optional")).await;
     let service = &app.subgraph.service;
     let (only, _) = service
         .create_admin("root@example.com", "orchid-lantern-47", "Root")
