@@ -4,7 +4,8 @@
 // failing mid-checkout); an admin creates and restocks a product, uploads an image of one of its variants, refunds the order, edits a
 // template, manages an API client and publishes the review; a guest buys with a promotion code
 // and an email and finds the order with its number and that email; a customer confirms a payment
-// with their bank (3-D Secure) and the order turns paid; a staff member sees only the dashboard
+// with their bank (3-D Secure) and the order turns paid; a customer changes their email and
+// confirms it from the emailed link; a staff member sees only the dashboard
 // screens their staff roles grant. Every storefront page passes
 // axe-core without serious or critical violations. `launcher/tests/browser.rs` starts the shop
 // and runs this; by hand:
@@ -422,7 +423,7 @@ async function badInput(browser, products) {
   });
   const before = await page.evaluate(() => JSON.parse(localStorage.getItem("shop.session")).refreshToken);
   await page.goto("/account");
-  await page.getByText(email).waitFor();
+  await page.getByText(`Grace Hopper · ${email}`).waitFor();
   const after = await page.evaluate(() => JSON.parse(localStorage.getItem("shop.session")).refreshToken);
   assert.notEqual(after, before, "the session was refreshed");
 
@@ -946,6 +947,37 @@ async function signOutAnotherDevice(browser) {
 }
 
 /**
+ * A customer changes their email on the account page (the password needed); the link emailed to
+ * the new address confirms it, and the account shows the new address, confirmed.
+ */
+async function changeEmail(browser) {
+  const email = `moving-${RUN}@example.com`;
+  const newEmail = `moved-${RUN}@example.com`;
+  await api("mutation($input: RegisterInput!) { register(input: $input) { userErrors { code } } }", {
+    input: { email, password: "moving-house-42", name: "Moving" },
+  });
+  const page = await (await newContext(browser)).newPage();
+  await page.goto("/signin");
+  await signIn(page, { email, password: "moving-house-42" });
+  await page.getByRole("heading", { name: "Your account" }).waitFor();
+  const settings = page.locator("section", { has: page.getByRole("heading", { name: "Email address" }) });
+  await settings.getByText("is not confirmed yet").waitFor();
+  await settings.getByLabel("New email").fill(newEmail);
+  await settings.getByLabel("Your password").fill("moving-house-42");
+  await settings.getByRole("button", { name: "Change email" }).click();
+  await settings.getByText(`Follow the link we emailed to ${newEmail}`).waitFor();
+  await accessible(page, "account with an email change");
+  const mail = await mailTo(newEmail, /verify-email\?token=/);
+  const link = new URL(mail.match(/https?:\/\/\S+verify-email\?token=\S+/)[0]);
+  await page.goto(`${link.pathname}${link.search}`);
+  await page.getByText(`${newEmail} is confirmed`).waitFor();
+  await accessible(page, "email confirmed");
+  await page.goto("/account");
+  await page.getByText(`${newEmail} is confirmed.`).waitFor();
+  await page.context().close();
+}
+
+/**
  * An admin makes a "Refunds" role (orders: see and refund) on the Staff page and gives it to a
  * new colleague found by email; the colleague signs in to the dashboard and sees Orders but no
  * Products, Staff or Taxes screens, and the Products address says the screen is not available.
@@ -1063,6 +1095,8 @@ try {
   console.log("ok - a customer resets a forgotten password from the emailed link (read from the mail sink), signs in with the new one, and the link works once");
   await signOutAnotherDevice(browser);
   console.log("ok - a customer signs another device out from the account page, and its next page asks to sign in again");
+  await changeEmail(browser);
+  console.log("ok - a customer changes their email on the account page and confirms it from the emailed link");
   await staffWithoutAPermission(browser);
   console.log("ok - an admin gives a colleague a Refunds role on the Staff page and finds it in the audit log; the colleague sees Orders but not the screens the role does not grant, turns on two-factor authentication and signs in with a code");
   console.log(`ok - axe-core: no serious or critical violations on ${checked.join(", ")}`);

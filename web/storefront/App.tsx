@@ -9,6 +9,7 @@ import { CollectionPage } from "./pages/Collection";
 import { HomePage } from "./pages/Home";
 import { OrderStatusPage } from "./pages/OrderStatus";
 import { ForgotPasswordPage, ResetPasswordPage } from "./pages/Password";
+import { VerifyEmailPage } from "./pages/Email";
 import { ProductPage } from "./pages/Product";
 import { SearchPage } from "./pages/Search";
 import { SignInPage, SignUpPage } from "./pages/SignIn";
@@ -40,6 +41,7 @@ export function App() {
           <Route path="/signup" component={SignUpPage} />
           <Route path="/forgot-password" component={ForgotPasswordPage} />
           <Route path="/reset-password" component={ResetPasswordPage} />
+          <Route path="/verify-email" component={VerifyEmailPage} />
           <Route path="/account" component={AccountPage} />
           <Route path="/account/orders" component={OrdersPage} />
           <Route path="/account/orders/:id" component={OrderPage} />

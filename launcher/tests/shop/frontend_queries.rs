@@ -48,6 +48,8 @@ fn client_operations_plan_against_the_supergraph() {
         "StartTotp.graphql",
         "ConfirmTotp.graphql",
         "DisableTotp.graphql",
+        "ChangeEmail.graphql",
+        "RequestEmailVerification.graphql",
     ];
     let storefront = operations("storefront");
     let admin = operations("admin");

@@ -10,6 +10,7 @@ mod checkout;
 mod client;
 mod crash;
 mod edge;
+mod emails;
 mod embedded;
 mod frontend_queries;
 mod guests;

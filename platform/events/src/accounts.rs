@@ -69,3 +69,66 @@ impl Fact for PasswordResetRequested {
         self.user_id.clone()
     }
 }
+
+/// `user.email_verification_requested`: an address is to be confirmed: the one a user signed up
+/// with, or (`change`) the one they asked to change to. Carries the link's token, like a
+/// password reset, to notifications alone.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EmailVerificationRequested {
+    pub user_id: String,
+    /// The address to confirm (where the email goes).
+    pub email: String,
+    pub name: String,
+    pub token: String,
+    /// Unix milliseconds.
+    pub expires_at: i64,
+    /// A change of address (the new one), not a sign-up.
+    pub change: bool,
+}
+
+impl Fact for EmailVerificationRequested {
+    const TOPIC: &'static str = "user.email_verification_requested";
+    const VERSION: u32 = 1;
+
+    fn aggregate_id(&self) -> String {
+        self.user_id.clone()
+    }
+}
+
+/// `user.email_verified`: the user proved they hold `email` (at sign-up, or a new address).
+/// Orders gives them the orders placed as a guest with it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EmailVerified {
+    pub user_id: String,
+    pub email: String,
+}
+
+impl Fact for EmailVerified {
+    const TOPIC: &'static str = "user.email_verified";
+    const VERSION: u32 = 1;
+
+    fn aggregate_id(&self) -> String {
+        self.user_id.clone()
+    }
+}
+
+/// `user.email_changed`: the account's address is now `new_email`; the old address is told.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EmailChanged {
+    pub user_id: String,
+    pub old_email: String,
+    pub new_email: String,
+    pub name: String,
+}
+
+impl Fact for EmailChanged {
+    const TOPIC: &'static str = "user.email_changed";
+    const VERSION: u32 = 1;
+
+    fn aggregate_id(&self) -> String {
+        self.user_id.clone()
+    }
+}

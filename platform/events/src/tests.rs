@@ -173,6 +173,33 @@ fn every_check() -> Vec<(&'static str, Vec<String>)> {
             }),
         ),
         (
+            crate::accounts::EmailVerificationRequested::TOPIC,
+            check(crate::accounts::EmailVerificationRequested {
+                user_id: "usr_1".into(),
+                email: "ada@example.com".into(),
+                name: "Ada".into(),
+                token: "evt_secret".into(),
+                expires_at: 1_700_000_000_000,
+                change: false,
+            }),
+        ),
+        (
+            crate::accounts::EmailVerified::TOPIC,
+            check(crate::accounts::EmailVerified {
+                user_id: "usr_1".into(),
+                email: "ada@example.com".into(),
+            }),
+        ),
+        (
+            crate::accounts::EmailChanged::TOPIC,
+            check(crate::accounts::EmailChanged {
+                user_id: "usr_1".into(),
+                old_email: "ada@example.com".into(),
+                new_email: "ada@example.org".into(),
+                name: "Ada".into(),
+            }),
+        ),
+        (
             ProductChanged::TOPIC,
             check(ProductChanged {
                 product_id: "prod_1".into(),

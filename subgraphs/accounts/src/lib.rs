@@ -38,6 +38,7 @@ pub static MIGRATIONS: storage::migrations::Migrations = storage::migrations!(
         "0006_staff_roles.sql",
         "0007_audit_log.sql",
         "0008_mfa.sql",
+        "0009_email_verification.sql",
     ]
 );
 

@@ -4,7 +4,10 @@
 use std::sync::Arc;
 
 use event_bus::Event;
-use events::accounts::{PasswordResetRequested, UserAccessChanged};
+use events::accounts::{
+    EmailChanged, EmailVerificationRequested, EmailVerified, PasswordResetRequested,
+    UserAccessChanged,
+};
 use kit::subgraph::Events;
 use primitives::id::new_id;
 use primitives::time::now_millis;
@@ -17,8 +20,8 @@ use crate::domain::tokens::{self, KeyError, TokenSigner};
 use crate::domain::{mfa, role, Email, Grants, Password, Role};
 use crate::hashing::PasswordHashing;
 use crate::store::{
-    AccountsStore, AddressRow, ApiClientRow, RefreshTokenRow, Rotation, SessionRow, StoreError,
-    UserRow,
+    AccountsStore, AddressRow, ApiClientRow, PendingVerification, RefreshTokenRow, Rotation,
+    SessionRow, StoreError, UserRow,
 };
 use auth::Permission;
 use events::accounts::UserRegistered;
@@ -73,6 +76,10 @@ pub enum AccountError {
     /// The change would leave no active user holding `staff:manage`.
     #[error("the change would leave no active staff member able to manage staff")]
     LastStaffManager,
+    #[error("this confirmation link was used already or has expired; ask for a new one")]
+    InvalidVerificationToken,
+    #[error("your email address is confirmed already")]
+    EmailAlreadyVerified,
     #[error("the code is not right, or was used already")]
     InvalidMfaCode,
     /// The sign-in waiting for a second factor expired, was finished, or never was.
@@ -151,6 +158,11 @@ pub enum SignIn {
         expires_at: i64,
     },
 }
+
+/// How long an email confirmation link works.
+const VERIFICATION_TTL_MS: i64 = 24 * 3600 * 1000;
+/// Confirmation emails (sign-up links sent again, address changes) per account per window.
+const VERIFICATIONS_PER_ACCOUNT: i64 = 5;
 
 /// How long a sign-in waits for its second factor.
 const MFA_CHALLENGE_TTL_MS: i64 = 5 * 60 * 1000;
@@ -296,7 +308,134 @@ impl AccountsService {
             .user_by_email(email.as_str())
             .await?
             .ok_or(AccountError::NotFound("user"))?;
+        // A failure here leaves an account to confirm later (`requestEmailVerification`).
+        if let Err(error) = self.send_verification(&user, &user.email, false).await {
+            tracing::warn!(%error, "the sign-up's confirmation email could not be queued");
+        }
         self.start_session(user).await
+    }
+
+    /// Queues the email with a link confirming `email` for `user` (their own address, or with
+    /// `change`, the one they asked to change to).
+    async fn send_verification(
+        &self,
+        user: &UserRow,
+        email: &str,
+        change: bool,
+    ) -> AccountResult<()> {
+        let now = now_millis();
+        let (secret, _) = tokens::new_refresh_token();
+        let token = format!("evt_{secret}");
+        let hash = tokens::hash_refresh_token(&token);
+        let expires_at = now + VERIFICATION_TTL_MS;
+        let event = self.events.event(&EmailVerificationRequested {
+            user_id: user.id.clone(),
+            email: email.into(),
+            name: user.name.clone(),
+            token,
+            expires_at,
+            change,
+        });
+        let pending = PendingVerification {
+            user_id: user.id.clone(),
+            email: email.into(),
+            change,
+        };
+        self.store
+            .insert_email_verification(&hash, &pending, now, expires_at, &event)
+            .await?;
+        Ok(())
+    }
+
+    /// Counts a confirmation email sent for `user_id`: refused beyond
+    /// [`VERIFICATIONS_PER_ACCOUNT`] per window, so nobody floods an inbox.
+    async fn count_verification(&self, user_id: &str) -> AccountResult<()> {
+        let now = now_millis();
+        let window_start = now - self.throttle.window_ms;
+        let sent = self
+            .store
+            .record_failure(&format!("verify:{user_id}"), now, window_start)
+            .await?;
+        if sent > VERIFICATIONS_PER_ACCOUNT {
+            return Err(AccountError::TooManyAttempts);
+        }
+        Ok(())
+    }
+
+    /// Sends the sign-up's confirmation link again.
+    pub async fn request_email_verification(&self, user: &UserRow) -> AccountResult<()> {
+        if self.store.email_verified(&user.id).await? {
+            return Err(AccountError::EmailAlreadyVerified);
+        }
+        self.count_verification(&user.id).await?;
+        self.send_verification(user, &user.email, false).await
+    }
+
+    /// Asks to change the account's address: the password is needed, and a link goes to the
+    /// new address, which replaces the old one only once confirmed (the old one is then told).
+    pub async fn change_email(
+        &self,
+        user: &UserRow,
+        new_email: &str,
+        password: &str,
+    ) -> AccountResult<()> {
+        let email = Email::parse(new_email)?;
+        if !self
+            .hashing
+            .verify(password, Some(&user.password_hash))
+            .await?
+        {
+            return Err(AccountError::InvalidCredentials);
+        }
+        if self.store.user_by_email(email.as_str()).await?.is_some() {
+            return Err(AccountError::EmailTaken);
+        }
+        self.count_verification(&user.id).await?;
+        self.send_verification(user, email.as_str(), true).await
+    }
+
+    /// Confirms an address with its link (once, before it expires). A new address replaces the
+    /// account's, and the old one is told; either way the orders placed as a guest with the
+    /// address become the account's (`user.email_verified`).
+    pub async fn verify_email(&self, token: &str) -> AccountResult<UserRow> {
+        let now = now_millis();
+        let hash = tokens::hash_refresh_token(token.trim());
+        let pending = self
+            .store
+            .pending_verification(&hash, now)
+            .await?
+            .ok_or(AccountError::InvalidVerificationToken)?;
+        let user = self
+            .user(&pending.user_id)
+            .await?
+            .ok_or(AccountError::InvalidVerificationToken)?;
+        let mut events = vec![self.events.event(&EmailVerified {
+            user_id: user.id.clone(),
+            email: pending.email.clone(),
+        })];
+        if pending.change {
+            events.push(self.events.event(&EmailChanged {
+                user_id: user.id.clone(),
+                old_email: user.email.clone(),
+                new_email: pending.email.clone(),
+                name: user.name.clone(),
+            }));
+        }
+        match self
+            .store
+            .confirm_email(&hash, &pending, now, &events)
+            .await
+        {
+            Ok(true) => {}
+            Ok(false) => return Err(AccountError::InvalidVerificationToken),
+            Err(StoreError::DuplicateEmail) => {
+                return Err(self.taken(&Email::parse(&pending.email)?).await)
+            }
+            Err(error) => return Err(error.into()),
+        }
+        self.user(&user.id)
+            .await?
+            .ok_or(AccountError::NotFound("user"))
     }
 
     /// Creates a user without signing in (demo data, admin bootstrap).

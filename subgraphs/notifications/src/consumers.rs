@@ -7,7 +7,9 @@ use std::sync::Arc;
 use commerce::money::{CurrencyCode, Money};
 use event_bus::consumer::{Handler, HandlerError};
 use event_bus::{Event, Fact};
-use events::accounts::{PasswordResetRequested, UserRegistered};
+use events::accounts::{
+    EmailChanged, EmailVerificationRequested, PasswordResetRequested, UserRegistered,
+};
 use events::inventory::StockLow;
 use events::orders::{
     OrderClosed, OrderPaid, OrderPlaced, OrderStatusChanged, ReconciliationNeeded,
@@ -21,9 +23,11 @@ use crate::service::{Message, NotificationsService, NotifyError};
 use crate::store::{KnownOrder, OrderReceipt};
 
 /// Every topic notifications consumes.
-pub const TOPICS: [&str; 10] = [
+pub const TOPICS: [&str; 12] = [
     UserRegistered::TOPIC,
     PasswordResetRequested::TOPIC,
+    EmailVerificationRequested::TOPIC,
+    EmailChanged::TOPIC,
     OrderPlaced::TOPIC,
     OrderPaid::TOPIC,
     OrderClosed::TOPIC,
@@ -162,6 +166,34 @@ impl Inbox {
                         "reset_url": format!("{}/reset-password?token={}", self.0.settings().shop_url, reset.token),
                         "valid_minutes": valid_minutes,
                     }),
+                }]
+            }
+            EmailVerificationRequested::TOPIC => {
+                let request: EmailVerificationRequested = event.decode()?;
+                vec![Message {
+                    dedupe_key: format!("email_verification:{}", event.id),
+                    kind: Kind::EmailVerification,
+                    user_id: Some(request.user_id),
+                    email: request.email,
+                    context: json!({
+                        "name": request.name,
+                        "verify_url": format!("{}/verify-email?token={}", self.0.settings().shop_url, request.token),
+                        "change": request.change,
+                    }),
+                }]
+            }
+            EmailChanged::TOPIC => {
+                let changed: EmailChanged = event.decode()?;
+                store
+                    .remember_recipient(&changed.user_id, &changed.new_email, &changed.name)
+                    .await
+                    .map_err(HandlerError::retry)?;
+                vec![Message {
+                    dedupe_key: format!("email_changed:{}", event.id),
+                    kind: Kind::EmailChanged,
+                    user_id: Some(changed.user_id),
+                    email: changed.old_email,
+                    context: json!({ "name": changed.name, "new_email": changed.new_email }),
                 }]
             }
             OrderPlaced::TOPIC => {

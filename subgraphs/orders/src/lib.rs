@@ -138,7 +138,8 @@ impl Subgraph for Orders {
 
     /// Resumes checkouts: on `payment.updated`, and every `ORDERS_SWEEP_INTERVAL_SECS` for any
     /// checkout nobody holds (its process died, or a call failed and is due again). Moves
-    /// orders to fulfilled and delivered on `shipment.updated`. Reconciles money and orders
+    /// orders to fulfilled and delivered on `shipment.updated`, and a guest's orders to the
+    /// account that confirmed their address on `user.email_verified`. Reconciles money and orders
     /// every `ORDERS_RECONCILE_INTERVAL_SECS`.
     fn background_tasks(self: &Arc<Self>, stop: StopSignal) -> Vec<BoxFuture<'static, ()>> {
         let results = self.events.consumer(
@@ -172,9 +173,14 @@ impl Subgraph for Orders {
                 self.service.clone(),
             )),
         );
+        let guest_orders = self.events.consumer(
+            <events::accounts::EmailVerified as event_bus::Fact>::TOPIC,
+            Arc::new(consumers::email_verified::GuestOrders(self.service.clone())),
+        );
         let reconciliation = service::reconcile_periodically(self.service.clone(), stop.clone());
         vec![
             Box::pin(results.run(stop.clone())),
+            Box::pin(guest_orders.run(stop.clone())),
             Box::pin(shipments.run(stop)),
             Box::pin(sweep),
             Box::pin(reconciliation),

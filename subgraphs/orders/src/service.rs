@@ -68,6 +68,9 @@ pub struct OrdersService {
     taxes: Arc<dyn TaxProvider>,
     events: Events,
     settings: OrdersSettings,
+    /// Counts the confirmed addresses whose guest orders were looked for, so a caller can wait
+    /// for one.
+    emails_verified: tokio::sync::watch::Sender<u64>,
 }
 
 impl OrdersService {
@@ -86,7 +89,27 @@ impl OrdersService {
             taxes,
             events,
             settings,
+            emails_verified: tokio::sync::watch::Sender::new(0),
         }
+    }
+
+    /// Gives the orders placed as a guest with `email` (confirmed by `user_id`) to that user.
+    pub async fn attach_guest_orders(
+        &self,
+        email: &commerce::email::Email,
+        user_id: &str,
+    ) -> crate::store::StoreResult<u64> {
+        let moved = self
+            .store
+            .attach_guest_orders(&crate::domain::buyer::guest_customer_id(email), user_id)
+            .await?;
+        self.emails_verified.send_modify(|n| *n += 1);
+        Ok(moved)
+    }
+
+    /// Moves whenever a confirmed address's guest orders were looked for.
+    pub fn emails_verified(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.emails_verified.subscribe()
     }
 
     /// Parses a new address as entered.

@@ -1,6 +1,6 @@
 // Written by scripts/persisted-ids.mjs from frontend-queries/persisted-operations.json.
 export const persistedIds: Record<string, string> = {
-  "Account": "657ca7622df0d1679178da400ff227be5781dff3d90ca90473f1b948ef7732ca",
+  "Account": "3625d4c7875ee32776a160a77dd77bf493885e097f7b6453f6fb12988b09d44f",
   "AddAddress": "aa420cbfd5685f963365c7b686704a55813454197a22f9c56cc0a1d48e88d42b",
   "AddProductMedia": "fdee83387d6cb75ac18a763e175e22125239dcc303c6863deef2b0bd2499be2b",
   "AddToCart": "1672cdf2f28af426f83b4dec4f01a3f2fccf5e8d63ee51a6aee3963d4757271b",
@@ -20,6 +20,7 @@ export const persistedIds: Record<string, string> = {
   "CancelOrder": "27180a15c01a25a8d68fef529fab43fd51e94343ba72ae650323f199d22fd095",
   "Cart": "623a0518acd01a53f73e227a88ebae35824181525eca28178ba8c3578b298185",
   "CategoryPage": "400c5585948d3d7a1d2c30e4df1bc508de26a91efc1214c10490a42fdff146fa",
+  "ChangeEmail": "0b8d211c4beade8cf4e67e287c17f87a9192f741ffdbd194411d1855a848786f",
   "ChangePassword": "7cbe82738e69296fe12a478b7d75caa925f4bc24c1ed14cc51c6d499025f0b50",
   "Checkout": "6824ac480e5d60c061a91e45f18eef8b87fa2abeefd16e1f4590ae3033236870",
   "CheckoutPage": "babc665ae933cc09e20ea36cb2c2b4a6e1089c75f9a1511ae983aaf81c8233ea",
@@ -74,6 +75,7 @@ export const persistedIds: Record<string, string> = {
   "RemoveTaxRate": "a23e8ef9c874dea04e0d08e9be5aa8ce94089de220df90bd4e90a1534dbbec0c",
   "ReorderProductMedia": "d91930763b87ac4e8654607f6d92fcbc8265bd2eb68229b98f7e806b743f01e7",
   "ReportReview": "2e2b497dfac8bb8a5e2d31fdda974de47f00a2eb40ef723be091793f9b7c1196",
+  "RequestEmailVerification": "c1af48c83c2dbd374c6c19a1e97a39c2ccc0f6db0b7f6d9814fe6221bbf1c512",
   "RequestPasswordReset": "417fff8c721f001160854ca6618347c4a2fb06c201d87e4f4962e947160bf704",
   "ResetPassword": "e7cb27f77a92248088123f928945db6d76a1d42a4e40ac68b5d3398d13ed6bed",
   "RetryNotification": "fda95ec2e26001d5e34c4f1e906d4064907c0435921986a75d8eabd1144f37a7",
@@ -105,6 +107,7 @@ export const persistedIds: Record<string, string> = {
   "UpdateStaffRole": "76b328e3bf61dcfb28743281a662ca4cfcaf42e2c53571729749b09ccf2d215d",
   "UpdateTaxSettings": "adf6e5f7af777ed8d57be5b36712cb0fc1f21447ac0849ed01ce43211e8a3886",
   "UploadProductMedia": "53669620be333a06fc4fbb514f7c5de4805f333fe4e1ed76715bfa32d121fc52",
+  "VerifyEmail": "a3c2b401811547ac75d5f106b55f0c40f351d68c39c5e59e4dd33fdf0fd5254b",
   "VerifyMfa": "3fa7d5dc7e5ceaa5b60d4ab88bfaf48e54edf1785cf5a531e5ed3bdcd0073b3f",
   "VoteReviewHelpful": "98cb2dcebf4a776745326121c9c636de665b72685683457cf2d869d3728f4776",
   "Warehouses": "72a653cbffa7087d54f164be388da314bad6e52fdb55534e003e2e3f1b88b13f",

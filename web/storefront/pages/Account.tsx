@@ -15,6 +15,7 @@ import {
 import { addressLine, formatDate, humanize } from "../../shared/format";
 import { ChangePassword } from "./Password";
 import { TwoFactor } from "../../shared/TwoFactor";
+import { EmailSettings } from "./Email";
 import { Sessions } from "./Sessions";
 import { useSession } from "../../shared/provider";
 import { Totals } from "../../shared/Totals";
@@ -70,6 +71,7 @@ export function AccountPage() {
                 ))}
               </ul>
               <NewAddress />
+              <EmailSettings email={data.me.email} verified={data.me.emailVerified} />
               <ChangePassword />
               <TwoFactor onEnabled={() => (store.signOut(), navigate("/signin"))} />
               <Sessions sessions={data.me.sessions} onChange={() => refetch({ requestPolicy: "network-only" })} />

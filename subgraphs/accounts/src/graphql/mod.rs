@@ -5,6 +5,7 @@ mod admin;
 mod audit;
 mod checkout;
 mod clients;
+mod email;
 mod mfa;
 mod password;
 mod session;
@@ -37,6 +38,7 @@ pub struct Mutation(
     password::PasswordMutation,
     sessions::SessionsMutation,
     mfa::MfaMutation,
+    email::EmailMutation,
     user::ProfileMutation,
     admin::AdminMutation,
     clients::ApiClientMutation,
@@ -80,6 +82,9 @@ pub enum AccountErrorCode {
     StaffRoleNameTaken,
     /// A role's name or permissions are not valid.
     InvalidStaffRole,
+    /// An email confirmation link that was used already, has expired, or never existed.
+    InvalidVerificationToken,
+    EmailAlreadyVerified,
     /// A second-factor code that is wrong or was used already.
     InvalidMfaCode,
     /// A sign-in waiting for its second factor that expired or was finished.
@@ -145,6 +150,11 @@ pub(crate) fn user_error(error: AccountError) -> Result<AccountUserError, ApiErr
             AccountErrorCode::InvalidMfaChallenge,
         ),
         AccountError::MfaAlreadyOn => (None, AccountErrorCode::MfaAlreadyOn),
+        AccountError::InvalidVerificationToken => (
+            field(&["input", "token"]),
+            AccountErrorCode::InvalidVerificationToken,
+        ),
+        AccountError::EmailAlreadyVerified => (None, AccountErrorCode::EmailAlreadyVerified),
         AccountError::MfaNotPending => (None, AccountErrorCode::MfaNotPending),
         AccountError::MfaNotOn => (None, AccountErrorCode::MfaNotOn),
         AccountError::OwnAccess => (None, AccountErrorCode::OwnAccess),

@@ -151,6 +151,17 @@ impl User {
             .collect())
     }
 
+    /// Whether the account's address is confirmed; visible to the user and to staff with
+    /// `customers:read`.
+    async fn email_verified(&self, ctx: &Context<'_>) -> async_graphql::Result<bool> {
+        self.require_owner_or_admin(ctx)?;
+        Ok(service(ctx)
+            .store
+            .email_verified(&self.row.id)
+            .await
+            .map_err(ApiError::from)?)
+    }
+
     /// Whether a second factor (TOTP) is on; visible to the user and to staff with
     /// `customers:read`.
     async fn mfa_enabled(&self, ctx: &Context<'_>) -> async_graphql::Result<bool> {

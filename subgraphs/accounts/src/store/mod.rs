@@ -4,6 +4,7 @@ mod audit;
 mod mfa;
 mod sql;
 mod staff;
+mod verification;
 
 use event_bus::Event;
 
@@ -12,6 +13,7 @@ use crate::domain::clients::ClientKind;
 pub use audit::AuditCursor;
 pub use mfa::TotpFactor;
 pub use sql::AccountsStore;
+pub use verification::PendingVerification;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

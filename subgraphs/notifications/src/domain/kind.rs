@@ -5,6 +5,10 @@ pub enum Kind {
     Welcome,
     /// A link to set a new password (the account asked for it).
     PasswordReset,
+    /// A link confirming an address (at sign-up, or a new one).
+    EmailVerification,
+    /// To the old address: the account's address was changed.
+    EmailChanged,
     OrderPlaced,
     OrderPaid,
     OrderCancelled,
@@ -35,9 +39,11 @@ pub enum Category {
 }
 
 impl Kind {
-    pub const ALL: [Self; 16] = [
+    pub const ALL: [Self; 18] = [
         Self::Welcome,
         Self::PasswordReset,
+        Self::EmailVerification,
+        Self::EmailChanged,
         Self::OrderPlaced,
         Self::OrderPaid,
         Self::OrderCancelled,
@@ -58,6 +64,8 @@ impl Kind {
         match self {
             Self::Welcome => "welcome",
             Self::PasswordReset => "password_reset",
+            Self::EmailVerification => "email_verification",
+            Self::EmailChanged => "email_changed",
             Self::OrderPlaced => "order_placed",
             Self::OrderPaid => "order_paid",
             Self::OrderCancelled => "order_cancelled",
@@ -81,7 +89,9 @@ impl Kind {
 
     pub fn category(self) -> Category {
         match self {
-            Self::Welcome | Self::PasswordReset => Category::Account,
+            Self::Welcome | Self::PasswordReset | Self::EmailVerification | Self::EmailChanged => {
+                Category::Account
+            }
             Self::OrderPlaced
             | Self::OrderPaid
             | Self::OrderCancelled

@@ -105,6 +105,11 @@ pub fn sample(kind: Kind) -> Value {
         Kind::PasswordReset => json!({ "name": "Ada", "shop_url": "https://shop.example",
             "reset_url": "https://shop.example/reset-password?token=prt_example",
             "valid_minutes": 60 }),
+        Kind::EmailVerification => json!({ "name": "Ada", "shop_url": "https://shop.example",
+            "verify_url": "https://shop.example/verify-email?token=evt_example",
+            "change": false }),
+        Kind::EmailChanged => json!({ "name": "Ada", "shop_url": "https://shop.example",
+            "new_email": "ada@example.org" }),
         Kind::OrderPlaced | Kind::OrderPaid => with(
             order,
             json!({ "total": "42.00 USD", "discount": "4.20 USD", "tax_included": false,
@@ -187,6 +192,16 @@ pub fn built_in(kind: Kind) -> Template {
             "Reset your password",
             &text("someone asked to reset the password of your account. Set a new one within {{ valid_minutes }} minutes:\n{{ reset_url }}\nIf it was not you, ignore this email: your password stays as it is."),
             &html("someone asked to reset the password of your account. <a href=\"{{ reset_url }}\">Set a new one</a> within {{ valid_minutes }} minutes.<br>If it was not you, ignore this email: your password stays as it is."),
+        ),
+        Kind::EmailVerification => t(
+            "Confirm your email address",
+            &text("{% if change %}you asked to use this address for your account. It replaces the old one once you confirm it{% else %}please confirm this is your address{% endif %} within a day:\n{{ verify_url }}\nIf it was not you, ignore this email."),
+            &html("{% if change %}you asked to use this address for your account. It replaces the old one once you <a href=\"{{ verify_url }}\">confirm it</a>{% else %}please <a href=\"{{ verify_url }}\">confirm this is your address</a>{% endif %} within a day.<br>If it was not you, ignore this email."),
+        ),
+        Kind::EmailChanged => t(
+            "Your email address was changed",
+            &text("your account now uses {{ new_email }}: emails go there from now on. If it was not you, reset your password at {{ shop_url }}/forgot-password and write to us."),
+            &html("your account now uses {{ new_email }}: emails go there from now on. If it was not you, <a href=\"{{ shop_url }}/forgot-password\">reset your password</a> and write to us."),
         ),
         Kind::OrderPlaced => t(
             "We received your order {{ number }}",

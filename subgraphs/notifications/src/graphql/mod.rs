@@ -27,6 +27,8 @@ pub type NotificationsSchema = Schema<Query, Mutation, EmptySubscription>;
 pub enum NotificationKind {
     Welcome,
     PasswordReset,
+    EmailVerification,
+    EmailChanged,
     OrderPlaced,
     OrderPaid,
     OrderCancelled,

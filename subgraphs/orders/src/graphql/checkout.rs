@@ -149,13 +149,23 @@ impl CheckoutMutation {
                 })
             }
         };
-        let row = service.order(&order_id).await.map_err(ApiError::internal)?;
-        let failure = service
-            .store
-            .checkout(&order_id)
-            .await
-            .map_err(ApiError::internal)?
-            .and_then(|c| c.failure);
+        // Read back like the checkout itself: a database with no connection free in time is a
+        // SERVICE_UNAVAILABLE userError (the same key again answers the order), not an
+        // internal error.
+        let read_back = async {
+            let row = service.order(&order_id).await?;
+            let checkout = service.store.checkout(&order_id).await?;
+            Ok::<_, OrderError>((row, checkout.and_then(|c| c.failure)))
+        };
+        let (row, failure) = match read_back.await {
+            Ok(read) => read,
+            Err(error) => {
+                return Ok(CheckoutPayload {
+                    user_errors: vec![user_error(error)?],
+                    ..CheckoutPayload::default()
+                })
+            }
+        };
         let waiting = row
             .as_ref()
             .is_some_and(|o| o.status == OrderStatus::Pending);

@@ -247,6 +247,17 @@ impl OrderStore {
         Self { db }
     }
 
+    /// Gives the orders a guest placed (as `guest_id`) to the user `user_id`; how many moved.
+    /// Running it again moves nothing more.
+    pub async fn attach_guest_orders(&self, guest_id: &str, user_id: &str) -> StoreResult<u64> {
+        let done = sqlx::query("UPDATE orders SET customer_id = $1 WHERE customer_id = $2")
+            .bind(user_id)
+            .bind(guest_id)
+            .execute(self.db.pool())
+            .await?;
+        Ok(done.rows_affected())
+    }
+
     pub fn database(&self) -> &Database {
         &self.db
     }
