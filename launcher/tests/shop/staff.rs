@@ -328,6 +328,19 @@ async fn a_refund_clerk_refunds_is_refused_creating_products_and_loses_a_permiss
     // A customer's paid order.
     let customer = shop.customer_token().await;
     let (product, _, _) = stocked_product(&shop, 5).await;
+    // The admin restocks it (a change the audit trail records too).
+    let warehouses = shop
+        .data("{ warehouses { id } }", json!({}), Some(&admin))
+        .await;
+    let adjusted = shop
+        .data(
+            "mutation($input: AdjustStockInput!) { adjustStock(input: $input) { userErrors { code } } }",
+            json!({ "input": { "productId": product, "warehouseId": warehouses["warehouses"][0]["id"],
+                "kind": "RESTOCK", "quantity": 5, "reason": "delivery 17", "idempotencyKey": "restock-17" } }),
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(adjusted["adjustStock"]["userErrors"], json!([]));
     let cart = fill_cart(&shop, &customer, &product, 1).await;
     let placed = checkout(
         &shop,
@@ -372,10 +385,11 @@ async fn a_refund_clerk_refunds_is_refused_creating_products_and_loses_a_permiss
     );
 
     // The audit log shows the refund: who, with which permission, how much, and the trace.
+    // Four changes so far: the role, the grant, the restock and the refund.
     let mut audited = audited;
     tokio::time::timeout(
         std::time::Duration::from_secs(10),
-        audited.wait_for(|n| *n > records_before),
+        audited.wait_for(|n| *n > records_before && *n >= 4),
     )
     .await
     .expect("the refund's audit record within 10 s")
@@ -400,6 +414,24 @@ async fn a_refund_clerk_refunds_is_refused_creating_products_and_loses_a_permiss
         (after["amount"].as_str(), after["paymentId"].as_str()),
         (Some("1.00"), Some(payment.as_str()))
     );
+    // The restock that stocked the product, by the admin, with the stock before and after.
+    let restock = shop
+        .data(
+            "{ auditLog(filter: { action: \"adjustStock\" }, first: 5) { edges { node {
+                permission before after source } } } }",
+            json!({}),
+            Some(&admin),
+        )
+        .await;
+    let restock = &restock["auditLog"]["edges"][0]["node"];
+    assert_eq!(
+        (restock["permission"].as_str(), restock["source"].as_str()),
+        (Some("inventory:write"), Some("inventory")),
+        "{restock}"
+    );
+    let after: serde_json::Value =
+        serde_json::from_str(restock["after"].as_str().unwrap()).unwrap();
+    assert_eq!(after["delta"], 5, "{after}");
     // Refusals are not recorded (they are the router's and the subgraphs' logs' to tell).
 
     // No catalog:write: refused at the router, and at catalog when called directly.

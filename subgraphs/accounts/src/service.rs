@@ -1256,12 +1256,20 @@ impl AccountsService {
     /// Registers a new API client; its secret is shown only now.
     pub async fn create_client(
         &self,
+        staff: &Auditor,
         name: &str,
         kind: ClientKind,
         scopes: &[String],
     ) -> AccountResult<(ApiClientRow, String)> {
         let (row, secret) = new_client(name, kind, scopes)?;
-        if !self.store.insert_api_client(&row).await? {
+        let audit = self.client_audit(
+            staff,
+            "createApiClient",
+            &row,
+            None,
+            Some(client_json(&row)),
+        );
+        if !self.store.insert_api_client(&row, &[audit]).await? {
             return Err(AccountError::ClientNameTaken);
         }
         Ok((row, secret))
@@ -1271,15 +1279,17 @@ impl AccountsService {
     /// before, everywhere at once (a rotation is what follows a leak).
     pub async fn rotate_client_secret(
         &self,
+        staff: &Auditor,
         client_id: &str,
     ) -> AccountResult<(ApiClientRow, String)> {
         let client = self.live_client(client_id).await?;
         let now = now_millis();
         let (secret, hash) = tokens::new_refresh_token();
         let event = self.client_access_changed(&client, false, now);
+        let audit = self.client_audit(staff, "rotateApiClientSecret", &client, None, None);
         if !self
             .store
-            .set_api_client_secret(client_id, &hash, now, &event)
+            .set_api_client_secret(client_id, &hash, now, &[event, audit])
             .await?
         {
             return Err(AccountError::NotFound("client"));
@@ -1289,17 +1299,50 @@ impl AccountsService {
     }
 
     /// Revokes a client: no more tokens, and the ones it holds stop working at once.
-    pub async fn revoke_client(&self, client_id: &str) -> AccountResult<ApiClientRow> {
+    pub async fn revoke_client(
+        &self,
+        staff: &Auditor,
+        client_id: &str,
+    ) -> AccountResult<ApiClientRow> {
         let client = self.live_client(client_id).await?;
         let now = now_millis();
         let event = self.client_access_changed(&client, true, now);
-        if !self.store.revoke_api_client(client_id, now, &event).await? {
+        let audit = self.client_audit(
+            staff,
+            "revokeApiClient",
+            &client,
+            Some(client_json(&client)),
+            None,
+        );
+        if !self
+            .store
+            .revoke_api_client(client_id, now, &[event, audit])
+            .await?
+        {
             return Err(AccountError::NotFound("client"));
         }
         self.store
             .api_client(client_id)
             .await?
             .ok_or(AccountError::NotFound("client"))
+    }
+
+    /// The audit record of a change to an API client (`api-clients:manage`); never its secret.
+    fn client_audit(
+        &self,
+        staff: &Auditor,
+        action: &str,
+        client: &ApiClientRow,
+        before: Option<serde_json::Value>,
+        after: Option<serde_json::Value>,
+    ) -> Event {
+        self.events.event(&staff.record(
+            Permission::ApiClientsManage,
+            action,
+            ("ApiClient", &client.id),
+            before,
+            after,
+        ))
     }
 
     /// A client that exists and is not revoked.
@@ -1379,6 +1422,11 @@ impl AccountsService {
         };
         (token, row)
     }
+}
+
+/// An API client as the audit trail shows it (without its secret's hash).
+fn client_json(client: &ApiClientRow) -> serde_json::Value {
+    json!({ "name": client.name, "kind": client.kind.as_str(), "scopes": client.scopes })
 }
 
 /// A staff role as the audit trail shows it.

@@ -49,7 +49,7 @@ async fn main() {
                 kind: AdjustmentKind::Restock,
                 delta: 10_000_000,
                 reason: "bench".into(),
-                actor: "bench".into(),
+                staff: kit::audit::Auditor::staff("bench"),
                 idempotency_key: primitives::id::new_id("key"),
             })
             .await

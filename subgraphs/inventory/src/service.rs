@@ -160,7 +160,12 @@ impl InventoryService {
     }
 
     /// Applies an admin's adjustment; a repeated idempotency key returns the first one.
-    pub async fn adjust(&self, actor: &str, input: AdjustmentInput) -> InventoryResult<Adjustment> {
+    /// An adjustment by `staff`, recorded in the stock ledger and the audit trail together.
+    pub async fn adjust(
+        &self,
+        staff: &kit::audit::Auditor,
+        input: AdjustmentInput,
+    ) -> InventoryResult<Adjustment> {
         if input.kind == AdjustmentKind::Sale {
             return Err(RuleError::Quantity { max: 0 }.into());
         }
@@ -175,7 +180,7 @@ impl InventoryService {
             kind: input.kind,
             delta,
             reason,
-            actor: actor.into(),
+            staff: staff.clone(),
             idempotency_key,
         };
         match self.store.adjust(&request).await? {

@@ -3,6 +3,7 @@
 
 use async_graphql::{Context, InputObject, Object, SimpleObject, ID};
 use auth::Permission;
+use kit::audit::Auditor;
 
 use super::{payload, service, viewer, AccountUserError};
 use crate::domain::clients::ClientKind;
@@ -104,10 +105,10 @@ impl ApiClientMutation {
         ctx: &Context<'_>,
         input: CreateApiClientInput,
     ) -> async_graphql::Result<ApiClientSecretPayload> {
-        viewer(ctx).require_permission(Permission::ApiClientsManage)?;
+        let staff = Auditor::require(ctx, Permission::ApiClientsManage)?;
         secret_payload(
             service(ctx)
-                .create_client(&input.name, input.kind, &input.scopes)
+                .create_client(&staff, &input.name, input.kind, &input.scopes)
                 .await,
         )
     }
@@ -119,8 +120,8 @@ impl ApiClientMutation {
         ctx: &Context<'_>,
         id: ID,
     ) -> async_graphql::Result<ApiClientSecretPayload> {
-        viewer(ctx).require_permission(Permission::ApiClientsManage)?;
-        secret_payload(service(ctx).rotate_client_secret(&id).await)
+        let staff = Auditor::require(ctx, Permission::ApiClientsManage)?;
+        secret_payload(service(ctx).rotate_client_secret(&staff, &id).await)
     }
 
     /// The client gets no more tokens and the ones it holds stop working at once.
@@ -130,12 +131,13 @@ impl ApiClientMutation {
         ctx: &Context<'_>,
         id: ID,
     ) -> async_graphql::Result<ApiClientPayload> {
-        viewer(ctx).require_permission(Permission::ApiClientsManage)?;
-        payload(service(ctx).revoke_client(&id).await, |row, user_errors| {
-            ApiClientPayload {
+        let staff = Auditor::require(ctx, Permission::ApiClientsManage)?;
+        payload(
+            service(ctx).revoke_client(&staff, &id).await,
+            |row, user_errors| ApiClientPayload {
                 client: row.map(ApiClient),
                 user_errors,
-            }
-        })
+            },
+        )
     }
 }

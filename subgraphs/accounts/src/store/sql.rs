@@ -746,7 +746,14 @@ impl AccountsStore {
     }
 
     /// Registers a new client; `false` when the name is taken.
-    pub async fn insert_api_client(&self, client: &ApiClientRow) -> StoreResult<bool> {
+    /// A new client with `events` (its audit record) appended atomically; false (and no
+    /// event) when the name is taken.
+    pub async fn insert_api_client(
+        &self,
+        client: &ApiClientRow,
+        events: &[Event],
+    ) -> StoreResult<bool> {
+        let mut tx = self.db.begin().await?;
         let done = sqlx::query(
             "INSERT INTO api_clients (id, name, secret_hash, kind, scopes, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $6) ON CONFLICT (name) DO NOTHING",
@@ -757,9 +764,16 @@ impl AccountsStore {
         .bind(client.kind.as_str())
         .bind(&client.scopes)
         .bind(client.created_at)
-        .execute(self.db.pool())
+        .execute(&mut *tx)
         .await?;
-        Ok(done.rows_affected() == 1)
+        if done.rows_affected() != 1 {
+            return Ok(false);
+        }
+        for event in events {
+            storage::outbox::append(&mut tx, event).await?;
+        }
+        tx.commit().await?;
+        Ok(true)
     }
 
     pub async fn api_client(&self, id: &str) -> StoreResult<Option<ApiClientRow>> {
@@ -789,7 +803,7 @@ impl AccountsStore {
         id: &str,
         secret_hash: &str,
         now: i64,
-        event: &Event,
+        events: &[Event],
     ) -> StoreResult<bool> {
         let mut tx = self.db.begin().await?;
         let done = sqlx::query(
@@ -804,14 +818,21 @@ impl AccountsStore {
         if done.rows_affected() != 1 {
             return Ok(false);
         }
-        storage::outbox::append(&mut tx, event).await?;
+        for event in events {
+            storage::outbox::append(&mut tx, event).await?;
+        }
         tx.commit().await?;
         Ok(true)
     }
 
-    /// Revokes a client and records `event`; `false` when there is no such client or it was
+    /// Revokes a client and records `events`; `false` when there is no such client or it was
     /// revoked already.
-    pub async fn revoke_api_client(&self, id: &str, now: i64, event: &Event) -> StoreResult<bool> {
+    pub async fn revoke_api_client(
+        &self,
+        id: &str,
+        now: i64,
+        events: &[Event],
+    ) -> StoreResult<bool> {
         let mut tx = self.db.begin().await?;
         let done = sqlx::query(
             "UPDATE api_clients SET revoked_at = $1, updated_at = $1 \
@@ -824,7 +845,9 @@ impl AccountsStore {
         if done.rows_affected() != 1 {
             return Ok(false);
         }
-        storage::outbox::append(&mut tx, event).await?;
+        for event in events {
+            storage::outbox::append(&mut tx, event).await?;
+        }
         tx.commit().await?;
         Ok(true)
     }

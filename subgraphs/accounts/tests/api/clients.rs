@@ -121,20 +121,26 @@ async fn client_token(app: &TestApp<Accounts>, id: &str, secret: &str) -> (u16, 
 async fn partners_get_the_partner_role_and_admins_rotate_and_revoke_them() {
     let app = spawn_app::<Accounts>().await;
     let service = &app.subgraph.service;
+    let staff = kit::audit::Auditor::staff("user_admin");
     let (partner, secret) = service
-        .create_client("acme", ClientKind::Partner, &["catalog:read".into()])
+        .create_client(
+            &staff,
+            "acme",
+            ClientKind::Partner,
+            &["catalog:read".into()],
+        )
         .await
         .unwrap();
     // Names are unique; partners never get the service scope or a staff permission.
     assert!(matches!(
         service
-            .create_client("acme", ClientKind::Partner, &[])
+            .create_client(&staff, "acme", ClientKind::Partner, &[])
             .await,
         Err(accounts::service::AccountError::ClientNameTaken)
     ));
     for scope in ["service", "orders:refund", "staff:manage"] {
         assert!(service
-            .create_client("other", ClientKind::Partner, &[scope.into()])
+            .create_client(&staff, "other", ClientKind::Partner, &[scope.into()])
             .await
             .is_err());
     }
@@ -157,24 +163,67 @@ async fn partners_get_the_partner_role_and_admins_rotate_and_revoke_them() {
     assert!(auth::Viewer::from_claims(claims).is_partner());
 
     // Rotation: the old secret stops working, the new one works; the change is on the bus.
-    let (rotated, new_secret) = service.rotate_client_secret(&partner.id).await.unwrap();
+    let (rotated, new_secret) = service
+        .rotate_client_secret(&staff, &partner.id)
+        .await
+        .unwrap();
     assert_eq!(rotated.id, partner.id);
     assert_eq!(client_token(&app, &partner.id, &secret).await.0, 401);
     assert_eq!(client_token(&app, &partner.id, &new_secret).await.0, 200);
 
     // Revocation: no token any more, not even with the current secret; twice is NOT_FOUND.
-    let revoked = service.revoke_client(&partner.id).await.unwrap();
+    let revoked = service.revoke_client(&staff, &partner.id).await.unwrap();
     assert!(revoked.revoked_at.is_some());
     let (status, body) = client_token(&app, &partner.id, &new_secret).await;
     assert_eq!(
         (status, body["error"].as_str()),
         (401, Some("invalid_client"))
     );
-    assert!(service.revoke_client(&partner.id).await.is_err());
-    assert!(service.rotate_client_secret(&partner.id).await.is_err());
-    assert!(service.rotate_client_secret("cli_unknown").await.is_err());
+    assert!(service.revoke_client(&staff, &partner.id).await.is_err());
+    assert!(service
+        .rotate_client_secret(&staff, &partner.id)
+        .await
+        .is_err());
+    assert!(service
+        .rotate_client_secret(&staff, "cli_unknown")
+        .await
+        .is_err());
 
     let listed = service.store.api_clients().await.unwrap();
     assert_eq!(listed.len(), 1);
     assert_eq!(listed[0].kind, ClientKind::Partner);
+
+    // The audit log holds the three changes, by whom, newest first, and never the secret.
+    let mut recorded = service.audit_records();
+    tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        recorded.wait_for(|n| *n >= 3),
+    )
+    .await
+    .expect("three audit records within 10 s")
+    .unwrap();
+    let filter = accounts::domain::audit::AuditFilter {
+        entity_id: Some(partner.id.clone()),
+        ..Default::default()
+    };
+    let page = kit::pagination::PageRequest {
+        cursor: None,
+        limit: 10,
+        backward: false,
+    };
+    let entries = service.store.audit_entries(&filter, &page).await.unwrap();
+    let actions: Vec<(&str, &str)> = entries
+        .iter()
+        .map(|e| (e.action.as_str(), e.actor_id.as_str()))
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            ("revokeApiClient", "user_admin"),
+            ("rotateApiClientSecret", "user_admin"),
+            ("createApiClient", "user_admin")
+        ]
+    );
+    assert_eq!(entries[2].after.as_ref().unwrap()["name"], "acme");
+    assert!(!format!("{entries:?}").contains(&new_secret));
 }

@@ -263,10 +263,10 @@ impl AdminMutation {
         ctx: &Context<'_>,
         input: AdjustStockInput,
     ) -> async_graphql::Result<AdjustStockPayload> {
-        let admin = viewer(ctx).require_permission(Permission::InventoryWrite)?;
+        let staff = kit::audit::Auditor::require(ctx, Permission::InventoryWrite)?;
         let result = service(ctx)
             .adjust(
-                admin,
+                &staff,
                 AdjustmentInput {
                     target: StockTarget {
                         product_id: input.product_id.map(|id| id.0),

@@ -73,7 +73,8 @@ pub struct AdjustmentRequest {
     pub kind: AdjustmentKind,
     pub delta: i64,
     pub reason: String,
-    pub actor: String,
+    /// Who adjusts: the ledger's actor, and the audit record's.
+    pub staff: kit::audit::Auditor,
     pub idempotency_key: String,
 }
 

@@ -388,7 +388,7 @@ impl InventoryStore {
             delta: request.delta,
             on_hand_after: after,
             reason: request.reason.clone(),
-            actor: request.actor.clone(),
+            actor: request.staff.actor_id().into(),
             created_at: now,
         };
         let inserted = sqlx::query(&format!(
@@ -420,6 +420,18 @@ impl InventoryStore {
             }
             Err(e) => return Err(e.into()),
         }
+        let audit = request.staff.record(
+            auth::Permission::InventoryWrite,
+            "adjustStock",
+            ("StockAdjustment", &entry.id),
+            Some(serde_json::json!({ "onHand": on_hand })),
+            Some(serde_json::json!({
+                "onHand": after, "delta": entry.delta, "kind": entry.kind.as_str(),
+                "reason": entry.reason, "variantId": entry.variant_id,
+                "warehouseId": entry.warehouse_id,
+            })),
+        );
+        storage::outbox::append(&mut tx, &Event::new("inventory", &audit)).await?;
         self.check_low_stock(&mut tx, std::slice::from_ref(&request.variant_id))
             .await?;
         tx.commit().await?;

@@ -37,7 +37,7 @@ async fn restock(
             kind: AdjustmentKind::Restock,
             delta: units,
             reason: "setup".into(),
-            actor: "test".into(),
+            staff: kit::audit::Auditor::staff("test"),
             idempotency_key: primitives::id::new_id("key"),
         })
         .await
