@@ -658,6 +658,55 @@ async fn cancelled_orders_put_the_stock_back_and_refund_the_payment() {
     assert_eq!(history[3]["actor"], "ADMIN");
     assert_eq!(available(&shop, &product).await, before);
 
+    // The staff's two changes are in the audit log; the customer's own cancellation is not.
+    let mut audited = shop
+        .shop
+        .subgraph::<accounts::Accounts>()
+        .service
+        .audit_records();
+    tokio::time::timeout(Duration::from_secs(10), audited.wait_for(|n| *n >= 2))
+        .await
+        .expect("the audit records within 10 s")
+        .unwrap();
+    const LOG: &str = "query($id: ID!) { auditLog(filter: { entityType: \"Order\", entityId: $id },
+        first: 5) { edges { node { action permission before after } } } }";
+    let log = shop
+        .data(LOG, json!({ "id": second["id"] }), Some(&admin))
+        .await;
+    let entries: Vec<(&str, &str)> = log["auditLog"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["node"]["action"].as_str().unwrap(),
+                e["node"]["permission"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        entries,
+        [
+            ("cancelOrder", "orders:write"),
+            ("updateOrderStatus", "orders:write")
+        ],
+        "{log}"
+    );
+    let cancelled: Value = serde_json::from_str(
+        log["auditLog"]["edges"][0]["node"]["after"]
+            .as_str()
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        cancelled,
+        json!({ "status": "cancelled", "reason": "lost in transit" })
+    );
+    let by_customer = shop
+        .data(LOG, json!({ "id": first["id"] }), Some(&admin))
+        .await;
+    assert_eq!(by_customer["auditLog"]["edges"], json!([]));
+
     // Another customer cannot cancel (or see) this one.
     let other = shop
         .register("nosy@example.com", "correct horse battery", "Nosy")

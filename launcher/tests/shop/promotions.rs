@@ -174,4 +174,37 @@ async fn a_collection_code_and_free_shipping_over_fifty_are_in_the_preview_and_t
         order["payment"]["amount"]["amount"],
         order["total"]["amount"]
     );
+
+    // Both promotions are in the audit log, made by the admin with `promotions:write`.
+    let mut audited = shop
+        .shop
+        .subgraph::<accounts::Accounts>()
+        .service
+        .audit_records();
+    tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        audited.wait_for(|n| *n >= 2),
+    )
+    .await
+    .expect("the audit records within 10 s")
+    .unwrap();
+    let log = shop
+        .data(
+            "{ auditLog(filter: { action: \"createPromotion\" }, first: 5) { edges { node {
+                permission entityType after } } } }",
+            json!({}),
+            Some(&admin),
+        )
+        .await;
+    let names: Vec<String> = log["auditLog"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            assert_eq!(e["node"]["permission"], "promotions:write");
+            let after: Value = serde_json::from_str(e["node"]["after"].as_str().unwrap()).unwrap();
+            after["name"].as_str().unwrap().to_string()
+        })
+        .collect();
+    assert_eq!(names, ["Free shipping over 50", "Small treats"], "{log}");
 }

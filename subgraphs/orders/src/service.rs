@@ -9,8 +9,10 @@ mod promotions;
 use std::sync::Arc;
 use std::time::Duration;
 
+use auth::Permission;
 use commerce::address::{parse_address, Address, AddressInput};
 use commerce::tax::PricesInclude;
+use kit::audit::Auditor;
 use kit::subgraph::Events;
 pub use pricing::{Quote, QuoteRequest, TaxRateChange};
 use primitives::stop::StopSignal;
@@ -432,12 +434,15 @@ impl OrdersService {
 
     /// Cancels an order (customers until fulfilment, admins until delivery): the stock goes
     /// back and the payment is refunded, by the saga, so a crash midway is resumed.
+    /// Cancels an order for its customer or, with `staff` (recorded in the audit trail), for
+    /// staff.
     pub async fn cancel(
         &self,
         order_id: &str,
         actor: Actor,
         actor_id: &str,
         reason: &str,
+        staff: Option<&Auditor>,
     ) -> OrderResult<Order> {
         let order = self
             .order(order_id)
@@ -465,9 +470,11 @@ impl OrdersService {
             status: OrderStatus::Cancelled.as_str().into(),
             reason: reason.into(),
         });
+        let mut events = vec![closed];
+        events.extend(staff.map(|staff| self.status_audit(staff, "cancelOrder", &order, &change)));
         if !self
             .store
-            .cancel(order_id, order.status, &change, &closed)
+            .cancel(order_id, order.status, &change, &events)
             .await?
         {
             return Err(OrderError::Conflict);
@@ -516,12 +523,13 @@ impl OrdersService {
 
     /// Moves an order by the state machine, as `actor` (an admin's or customer's id; none for
     /// the system).
+    /// Moves an order on, for the system or (recorded in the audit trail) for `staff`.
     pub async fn change_status(
         &self,
         order_id: &str,
         to: OrderStatus,
         actor: Actor,
-        actor_id: Option<&str>,
+        staff: Option<&Auditor>,
         reason: &str,
     ) -> OrderResult<Order> {
         let order = self
@@ -532,7 +540,7 @@ impl OrdersService {
         let change = StatusChange {
             to,
             actor,
-            actor_id: actor_id.map(String::from),
+            actor_id: staff.map(|s| s.actor_id().to_string()),
             reason: reason.trim().into(),
         };
         let changed = self.events.event(&OrderStatusChanged {
@@ -543,14 +551,37 @@ impl OrdersService {
             status: to.as_str().into(),
             previous_status: order.status.as_str().into(),
         });
+        let mut events = vec![changed];
+        events.extend(
+            staff.map(|staff| self.status_audit(staff, "updateOrderStatus", &order, &change)),
+        );
         if !self
             .store
-            .change_status(order_id, order.status, &change, &changed)
+            .change_status(order_id, order.status, &change, &events)
             .await?
         {
             return Err(OrderError::Conflict);
         }
         self.order(order_id).await?.ok_or(OrderError::OrderNotFound)
+    }
+}
+
+impl OrdersService {
+    /// The audit record of staff moving `order` on (`orders:write`).
+    fn status_audit(
+        &self,
+        staff: &Auditor,
+        action: &str,
+        order: &Order,
+        change: &StatusChange,
+    ) -> event_bus::Event {
+        self.events.event(&staff.record(
+            Permission::OrdersWrite,
+            action,
+            ("Order", &order.id),
+            Some(serde_json::json!({ "status": order.status.as_str() })),
+            Some(serde_json::json!({ "status": change.to.as_str(), "reason": change.reason })),
+        ))
     }
 }
 

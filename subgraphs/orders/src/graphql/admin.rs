@@ -170,7 +170,7 @@ impl AdminMutation {
         ctx: &Context<'_>,
         input: UpdateOrderStatusInput,
     ) -> async_graphql::Result<OrderPayload> {
-        let admin = viewer(ctx).require_permission(Permission::OrdersWrite)?;
+        let staff = kit::audit::Auditor::require(ctx, Permission::OrdersWrite)?;
         let to: DomainStatus = input.status.into();
         let result = if to == DomainStatus::Cancelled {
             // Cancelling gives back stock and money; that is its own operation.
@@ -184,7 +184,7 @@ impl AdminMutation {
                     &input.order_id,
                     to,
                     Actor::Admin,
-                    Some(admin),
+                    Some(&staff),
                     &input.reason,
                 )
                 .await

@@ -39,7 +39,12 @@ impl CancelMutation {
         let result = match service.order(&input.order_id).await {
             // Someone else's order is as good as unknown to a customer.
             Ok(Some(order)) if actor == Actor::Admin || order.customer_id == me => {
-                service.cancel(&order.id, actor, me, &reason).await
+                let staff = (actor == Actor::Admin)
+                    .then(|| kit::audit::Auditor::of(ctx))
+                    .flatten();
+                service
+                    .cancel(&order.id, actor, me, &reason, staff.as_ref())
+                    .await
             }
             Ok(_) => Err(OrderError::OrderNotFound),
             Err(error) => Err(error),

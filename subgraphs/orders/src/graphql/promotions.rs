@@ -313,9 +313,9 @@ impl PromotionMutation {
         ctx: &Context<'_>,
         input: CreatePromotionInput,
     ) -> async_graphql::Result<PromotionPayload> {
-        viewer(ctx).require_permission(Permission::PromotionsWrite)?;
+        let staff = kit::audit::Auditor::require(ctx, Permission::PromotionsWrite)?;
         let result = match new_promotion(input) {
-            Ok(new) => service(ctx).create_promotion(new).await,
+            Ok(new) => service(ctx).create_promotion(&staff, new).await,
             Err(error) => Err(error),
         };
         promotion_payload(result)
@@ -328,10 +328,10 @@ impl PromotionMutation {
         ctx: &Context<'_>,
         input: SetPromotionActiveInput,
     ) -> async_graphql::Result<PromotionPayload> {
-        viewer(ctx).require_permission(Permission::PromotionsWrite)?;
+        let staff = kit::audit::Auditor::require(ctx, Permission::PromotionsWrite)?;
         promotion_payload(
             service(ctx)
-                .set_promotion_active(&input.id, input.active)
+                .set_promotion_active(&staff, &input.id, input.active)
                 .await,
         )
     }

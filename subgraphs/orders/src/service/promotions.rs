@@ -1,7 +1,9 @@
 //! Promotions as admins make them, and the codes customers apply to their carts (checked
 //! against the cart as it is, and checked again by every preview and checkout).
 
+use auth::Permission;
 use commerce::money::{CurrencyCode, Money};
+use kit::audit::Auditor;
 use primitives::time::now_millis;
 
 use super::OrdersService;
@@ -123,9 +125,21 @@ impl NewPromotion {
 }
 
 impl OrdersService {
-    pub async fn create_promotion(&self, new: NewPromotion) -> OrderResult<Promotion> {
+    /// A new promotion for `staff` (recorded in the audit trail).
+    pub async fn create_promotion(
+        &self,
+        staff: &Auditor,
+        new: NewPromotion,
+    ) -> OrderResult<Promotion> {
         let promotion = new.checked()?;
-        match self.store.insert_promotion(&promotion).await {
+        let audit = self.events.event(&staff.record(
+            Permission::PromotionsWrite,
+            "createPromotion",
+            ("Promotion", &promotion.id),
+            None,
+            Some(serde_json::json!({ "name": promotion.name, "code": promotion.code })),
+        ));
+        match self.store.insert_promotion(&promotion, &[audit]).await {
             Ok(()) => Ok(promotion),
             Err(StoreError::Duplicate(_)) => Err(OrderError::CodeTaken),
             Err(error) => Err(error.into()),
@@ -133,8 +147,24 @@ impl OrdersService {
     }
 
     /// Turns a promotion on or off (orders placed keep their discounts).
-    pub async fn set_promotion_active(&self, id: &str, active: bool) -> OrderResult<Promotion> {
-        if !self.store.set_promotion_active(id, active).await? {
+    pub async fn set_promotion_active(
+        &self,
+        staff: &Auditor,
+        id: &str,
+        active: bool,
+    ) -> OrderResult<Promotion> {
+        let audit = self.events.event(&staff.record(
+            Permission::PromotionsWrite,
+            "setPromotionActive",
+            ("Promotion", id),
+            Some(serde_json::json!({ "active": !active })),
+            Some(serde_json::json!({ "active": active })),
+        ));
+        if !self
+            .store
+            .set_promotion_active(id, active, &[audit])
+            .await?
+        {
             return Err(OrderError::PromotionNotFound);
         }
         self.store

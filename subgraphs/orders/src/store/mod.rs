@@ -594,7 +594,7 @@ impl OrderStore {
         order_id: &str,
         from: OrderStatus,
         change: &StatusChange,
-        event: &Event,
+        events: &[Event],
     ) -> StoreResult<bool> {
         let now = now_millis();
         let mut tx = self.db.begin().await?;
@@ -602,7 +602,9 @@ impl OrderStore {
             tx.rollback().await?;
             return Ok(false);
         }
-        outbox::append(&mut tx, event).await?;
+        for event in events {
+            outbox::append(&mut tx, event).await?;
+        }
         tx.commit().await?;
         Ok(true)
     }
@@ -614,7 +616,7 @@ impl OrderStore {
         order_id: &str,
         from: OrderStatus,
         change: &StatusChange,
-        event: &Event,
+        events: &[Event],
     ) -> StoreResult<bool> {
         let now = now_millis();
         let mut tx = self.db.begin().await?;
@@ -633,7 +635,9 @@ impl OrderStore {
         .await?;
         // A cancelled order gives its uses of promotions back.
         promotions::settle_uses(&mut tx, order_id, Redemption::Release, now).await?;
-        outbox::append(&mut tx, event).await?;
+        for event in events {
+            outbox::append(&mut tx, event).await?;
+        }
         tx.commit().await?;
         Ok(true)
     }

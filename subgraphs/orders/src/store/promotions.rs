@@ -5,6 +5,7 @@
 //! most 100 orders at any moment, whatever runs at once.
 
 use commerce::money::CurrencyCode;
+use event_bus::Event;
 use primitives::time::now_millis;
 use sqlx::any::AnyRow;
 use sqlx::Row;
@@ -234,7 +235,8 @@ pub(super) async fn settle_uses(
 }
 
 impl OrderStore {
-    pub async fn insert_promotion(&self, p: &Promotion) -> StoreResult<()> {
+    /// A new promotion with `events` (its audit record) appended atomically.
+    pub async fn insert_promotion(&self, p: &Promotion, events: &[Event]) -> StoreResult<()> {
         let (kind, percent, amount, buy, get) = match &p.benefit {
             Benefit::PercentOff { ppm } => ("percent_off", Some(*ppm as i64), None, None, None),
             Benefit::AmountOff { minor } => ("amount_off", None, Some(*minor), None, None),
@@ -254,6 +256,7 @@ impl OrderStore {
             Target::Categories(ids) => ("categories", ids),
         };
         let ids = serde_json::to_string(ids).expect("ids serialize");
+        let mut tx = self.db.begin().await?;
         let inserted = sqlx::query(&format!(
             "INSERT INTO promotions ({COLUMNS}, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, \
              $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $20)"
@@ -278,27 +281,45 @@ impl OrderStore {
         .bind(i64::from(p.combines))
         .bind(i64::from(p.active))
         .bind(p.created_at)
-        .execute(self.db.pool())
+        .execute(&mut *tx)
         .await;
         match inserted {
-            Ok(_) => Ok(()),
+            Ok(_) => {}
             Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
-                Err(super::StoreError::Duplicate("code"))
+                return Err(super::StoreError::Duplicate("code"))
             }
-            Err(e) => Err(e.into()),
+            Err(e) => return Err(e.into()),
         }
+        for event in events {
+            storage::outbox::append(&mut tx, event).await?;
+        }
+        tx.commit().await?;
+        Ok(())
     }
 
     /// Turns a promotion on or off; false when there is no such promotion.
-    pub async fn set_promotion_active(&self, id: &str, active: bool) -> StoreResult<bool> {
+    pub async fn set_promotion_active(
+        &self,
+        id: &str,
+        active: bool,
+        events: &[Event],
+    ) -> StoreResult<bool> {
+        let mut tx = self.db.begin().await?;
         let changed =
             sqlx::query("UPDATE promotions SET active = $2, updated_at = $3 WHERE id = $1")
                 .bind(id)
                 .bind(i64::from(active))
                 .bind(now_millis())
-                .execute(self.db.pool())
+                .execute(&mut *tx)
                 .await?;
-        Ok(changed.rows_affected() > 0)
+        if changed.rows_affected() == 0 {
+            return Ok(false);
+        }
+        for event in events {
+            storage::outbox::append(&mut tx, event).await?;
+        }
+        tx.commit().await?;
+        Ok(true)
     }
 
     pub async fn promotion(&self, id: &str) -> StoreResult<Option<Promotion>> {
