@@ -62,6 +62,8 @@ ROUTER = {
     "ROUTER_RATE_LIMITS": "true",
     "ROUTER_TRUSTED_PROXY_HOPS": "1",
     "ROUTER_INTROSPECTION": "false",
+    # The shop's maximum cost (launcher's SHOP_MAX_COST); the router alone refuses none.
+    "ROUTER_MAX_COST": "10000",
     **{f"ROUTER_SUBGRAPH_{n.upper()}_URL": f"http://{n}:{p}/graphql" for n, p, _ in SUBGRAPHS},
 }
 # Traces go over OTLP/HTTP where this names a collector (empty: not exported), e.g.

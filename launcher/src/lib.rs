@@ -175,6 +175,12 @@ impl ProviderSetup {
 }
 
 /// A running shop.
+/// The most an operation may cost in the shop (demand control; `ROUTER_MAX_COST` overrides it).
+/// Derived from the published operations: the costliest costs at most a quarter of it
+/// (`launcher/tests/shop/frontend_queries.rs` holds that), while a query nesting lists of
+/// unbounded size is refused.
+pub const SHOP_MAX_COST: u64 = 10_000;
+
 pub struct Shop {
     pub router: SocketAddr,
     /// Where the router serves `/metrics`.
@@ -337,6 +343,9 @@ impl Shop {
             let path = options.data_dir.join("persisted-operations.json");
             std::fs::write(&path, PERSISTED_OPERATIONS)?;
             router_config.persisted.manifest = Some(path);
+        }
+        if router_config.demand_control.max_cost.is_none() {
+            router_config.demand_control.max_cost = Some(SHOP_MAX_COST);
         }
         router_config.auth.jwks_url = Some(jwks_url);
         router_config.subgraph_secret = Some(router_secret);

@@ -51,7 +51,8 @@
 //! open_ms = 5000               # how long calls are refused before one probes
 //! [demand_control]            # an operation's cost, estimated before it runs
 //! enabled = true
-//! max_cost = 10000
+//! max_cost = 10000             # refuse costlier operations; none (the default): refuse none
+//! report_over = 10000          # log an operation the first time it costs more than this
 //! default_list_size = 10       # lists without first/last or @listSize
 //! [rate_limits]               # per client: partner client id, user, or address
 //! enabled = false
@@ -338,12 +339,18 @@ impl Default for CircuitBreakerConfig {
     }
 }
 
-/// Demand control: operations whose estimated cost is over `max_cost` are refused.
+/// Demand control: every operation's cost is estimated (a metric, and `extensions.cost` when
+/// asked for); only with a `max_cost` configured are costlier operations refused, so a router
+/// put in front of any supergraph never refuses ordinary traffic by surprise.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct DemandControl {
     pub enabled: bool,
-    pub max_cost: u64,
+    /// Operations estimated costlier are refused; none: none are.
+    pub max_cost: Option<u64>,
+    /// An operation estimated costlier is logged (once per prepared operation), so operators
+    /// can set `max_cost` from what their clients send.
+    pub report_over: u64,
     /// The size assumed for a list without `first`/`last` or `@listSize`.
     pub default_list_size: u64,
 }
@@ -352,7 +359,8 @@ impl Default for DemandControl {
     fn default() -> Self {
         Self {
             enabled: true,
-            max_cost: 10_000,
+            max_cost: None,
+            report_over: 10_000,
             default_list_size: 10,
         }
     }
@@ -492,7 +500,7 @@ impl RouterConfig {
             ("plan_cache_size", self.plan_cache_size),
             (
                 "demand_control.max_cost",
-                self.demand_control.max_cost as usize,
+                self.demand_control.max_cost.unwrap_or(1) as usize,
             ),
             (
                 "persisted.reload_interval_ms",

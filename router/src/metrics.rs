@@ -106,6 +106,11 @@ pub fn record_plan_cache(hit: bool) {
         .increment(1);
 }
 
+/// The estimated cost of each operation run (demand control), for setting a maximum from data.
+pub fn record_estimated_cost(estimated: u64) {
+    metrics::histogram!("router_operation_estimated_cost").record(estimated as f64);
+}
+
 pub fn record_rate_limited(kind: &'static str) {
     metrics::counter!("router_rate_limited_total", "kind" => kind).increment(1);
 }

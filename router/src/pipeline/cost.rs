@@ -50,15 +50,12 @@ pub fn estimate_cost(
     estimator.selection_set(&prepared.operation.selection_set, None, root_weight, 0)
 }
 
-/// Refuses an operation whose estimate is over the maximum.
+/// Refuses an operation whose estimate is over the configured maximum (none: refuses none).
 pub fn check_cost(estimated: u64, config: &DemandControl) -> Result<(), PipelineError> {
-    if estimated > config.max_cost {
-        return Err(PipelineError::CostExceeded {
-            estimated,
-            max: config.max_cost,
-        });
+    match config.max_cost {
+        Some(max) if estimated > max => Err(PipelineError::CostExceeded { estimated, max }),
+        _ => Ok(()),
     }
-    Ok(())
 }
 
 impl Estimator<'_> {
@@ -246,7 +243,8 @@ fn directive<'a>(
 }
 
 /// The response body with the estimate in its `extensions` (the body is `{...}` without any).
-pub fn with_cost_extension(body: &[u8], estimated: u64, max: u64) -> Vec<u8> {
+pub fn with_cost_extension(body: &[u8], estimated: u64, max: Option<u64>) -> Vec<u8> {
+    let max = max.map_or_else(|| "null".to_string(), |m| m.to_string());
     let end = body.len().saturating_sub(1);
     debug_assert_eq!(body.get(end), Some(&b'}'));
     let mut out = Vec::with_capacity(body.len() + 64);

@@ -102,6 +102,16 @@ async fn run_stages(
     let cost = (demand.enabled || wants_cost)
         .then(|| estimate_cost(&state.supergraph.api_schema, &prepared, &variables, demand));
     if let (Some(estimated), true) = (cost, demand.enabled) {
+        crate::metrics::record_estimated_cost(estimated);
+        if estimated > demand.report_over && prepared.first_report_of_cost() {
+            tracing::warn!(
+                estimated,
+                report_over = demand.report_over,
+                max_cost = ?demand.max_cost,
+                operation = prepared.operation.name.as_ref().map(|n| n.as_str()).unwrap_or("<anonymous>"),
+                "an operation costs more than demand_control.report_over"
+            );
+        }
         check_cost(estimated, demand)?;
     }
     let body = execute_deduplicated(state, prepared, variables, &request.uploads, headers).await?;

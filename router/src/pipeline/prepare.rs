@@ -2,7 +2,7 @@
 //! The result depends only on the operation text and name, so it is cached (bounded).
 
 use std::panic::AssertUnwindSafe;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -41,6 +41,8 @@ pub struct PreparedOperation {
     /// The size of the last response's `data`: the next one is likely alike, and a buffer of
     /// that size is never copied while it grows.
     response_size: AtomicUsize,
+    /// Whether its cost was logged as over `demand_control.report_over` already.
+    cost_reported: AtomicBool,
 }
 
 impl PreparedOperation {
@@ -53,6 +55,11 @@ impl PreparedOperation {
         // A little headroom: answers of the same operation vary a little in size.
         let last = self.response_size.load(Ordering::Relaxed);
         (last + last / 8).clamp(1024, 16 * 1024 * 1024)
+    }
+
+    /// True the first time it is asked (the operation's cost is then logged), false after.
+    pub fn first_report_of_cost(&self) -> bool {
+        !self.cost_reported.swap(true, Ordering::Relaxed)
     }
 
     pub fn remember_response_size(&self, size: usize) {
@@ -155,6 +162,7 @@ impl OperationPreparer {
             introspects,
             access,
             response_size: AtomicUsize::new(0),
+            cost_reported: AtomicBool::new(false),
         })
     }
 }

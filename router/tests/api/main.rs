@@ -7,6 +7,7 @@ mod common;
 mod abstract_types;
 mod binary;
 mod dedupe;
+mod demand_control;
 mod dependencies;
 mod errors;
 mod federation;
