@@ -1,5 +1,6 @@
 //! The router's command line: `--supergraph FILE`, `--config FILE`, environment variables (see
-//! [`crate::config`]). The `router` binary and the shop binary's `router` command both run it.
+//! [`crate::config`]); `manifest` writes the persisted-operation manifest, `costs` prints its
+//! operations' estimated costs. The `router` binary and the shop binary's `router` command both run it.
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -41,6 +42,12 @@ enum Command {
         #[arg(long, default_value = "frontend-queries/persisted-operations.json")]
         output: PathBuf,
     },
+    /// Print each operation of a persisted-operation manifest with its estimated cost,
+    /// costliest first, and the configured maximum: what to set `demand_control.max_cost` from.
+    Costs {
+        #[arg(long, default_value = "frontend-queries/persisted-operations.json")]
+        manifest: PathBuf,
+    },
 }
 
 /// Parses `args` (the program name first) and serves until SIGTERM or Ctrl-C.
@@ -66,6 +73,19 @@ where
         None => configuration::Source::process(),
     };
     let config = RouterConfig::load(&source, supergraph.subgraph_urls.keys().map(String::as_str))?;
+    if let Some(Command::Costs { manifest }) = args.command {
+        let text = std::fs::read_to_string(&manifest)
+            .with_context(|| format!("cannot read {}", manifest.display()))?;
+        let demand = &config.demand_control;
+        for cost in crate::persisted::manifest::costs(&text, &supergraph, demand)? {
+            println!("{:>8}  {}  {}", cost.estimated, cost.name, cost.id);
+        }
+        match demand.max_cost {
+            Some(max) => println!("max_cost = {max}"),
+            None => println!("max_cost: none (nothing is refused by cost)"),
+        }
+        return Ok(());
+    }
     let app = App::with_supergraph(config, supergraph).await?;
     tracing::info!(address = %app.local_addr(), "router listening");
     app.run_until(web::server::shutdown_signal()).await?;

@@ -372,3 +372,47 @@ mod tests {
         ));
     }
 }
+
+/// A published operation and its estimated cost.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OperationCost {
+    pub name: String,
+    pub id: String,
+    pub estimated: u64,
+}
+
+/// Every operation of a manifest with its estimated cost (as demand control estimates it with
+/// no variables), costliest first: what to set `demand_control.max_cost` from.
+pub fn costs(
+    text: &str,
+    supergraph: &Supergraph,
+    demand: &crate::config::DemandControl,
+) -> Result<Vec<OperationCost>, ManifestError> {
+    let file: ManifestFile = serde_json::from_str(text)?;
+    let preparer = crate::pipeline::prepare::OperationPreparer::new(
+        file.operations.len().max(1),
+        crate::config::Limits::default(),
+        false,
+    );
+    let mut costs = Vec::with_capacity(file.operations.len());
+    for entry in &file.operations {
+        let prepared = preparer
+            .prepare_operation_with_cache(supergraph, &entry.body, Some(&entry.name))
+            .map_err(|e| ManifestError::Operation {
+                name: entry.name.clone(),
+                reason: e.to_string(),
+            })?;
+        costs.push(OperationCost {
+            name: entry.name.clone(),
+            id: entry.id.clone(),
+            estimated: crate::pipeline::cost::estimate_cost(
+                &supergraph.api_schema,
+                &prepared,
+                &Default::default(),
+                demand,
+            ),
+        });
+    }
+    costs.sort_by(|a, b| b.estimated.cmp(&a.estimated).then(a.name.cmp(&b.name)));
+    Ok(costs)
+}
