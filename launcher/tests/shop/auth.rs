@@ -95,16 +95,16 @@ async fn forged_expired_and_unsigned_tokens_are_unauthenticated() {
     let header =
         URL_SAFE_NO_PAD.encode(json!({ "alg": "none", "typ": "JWT", "kid": kid }).to_string());
     let claims = URL_SAFE_NO_PAD.encode(
-        json!({ "sub": user_id, "roles": ["admin"], "scope": "admin", "iat": now_secs(), "exp": now_secs() + 600, "iss": "shop-accounts", "aud": "shop" })
+        json!({ "sub": user_id, "roles": ["customer", "staff"], "scope": "catalog:write staff:manage", "iat": now_secs(), "exp": now_secs() + 600, "iss": "shop-accounts", "aud": "shop" })
             .to_string(),
     );
     let unsigned = format!("{header}.{claims}.");
 
-    // A valid token whose payload was edited to add the admin scope.
+    // A valid token whose payload was edited to add staff permissions.
     let genuine = shop.customer_token().await;
     let parts: Vec<&str> = genuine.split('.').collect();
     let tampered_claims = URL_SAFE_NO_PAD.encode(
-        json!({ "sub": user_id, "roles": ["admin"], "scope": "admin", "iat": now_secs(), "exp": now_secs() + 600, "iss": "shop-accounts", "aud": "shop" })
+        json!({ "sub": user_id, "roles": ["customer", "staff"], "scope": "catalog:write staff:manage", "iat": now_secs(), "exp": now_secs() + 600, "iss": "shop-accounts", "aud": "shop" })
             .to_string(),
     );
     let tampered = format!("{}.{}.{}", parts[0], tampered_claims, parts[2]);

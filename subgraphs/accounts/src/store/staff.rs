@@ -274,8 +274,9 @@ impl AccountsStore {
         Ok(true)
     }
 
-    /// Adds one staff role to a user (kept when they hold it already); false when the user or
-    /// the role does not exist.
+    /// Adds one staff role to a user (kept when they hold it already), with `events`, in one
+    /// transaction (a concurrent change of their roles is not lost); false when the user or the
+    /// role does not exist.
     pub async fn add_staff_role(
         &self,
         user_id: &str,
@@ -283,15 +284,31 @@ impl AccountsStore {
         now: i64,
         events: &[Event],
     ) -> StoreResult<bool> {
-        let mut held: Vec<String> = self
-            .staff_roles_of(user_id)
-            .await?
-            .into_iter()
-            .map(|r| r.id)
-            .collect();
-        if !held.iter().any(|id| id == role_id) {
-            held.push(role_id.to_string());
+        let (mut tx, _) = self.begin_staff_change().await?;
+        let user = sqlx::query("UPDATE users SET updated_at = $1 WHERE id = $2")
+            .bind(now)
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+        let role: Option<String> = sqlx::query_scalar("SELECT id FROM staff_roles WHERE id = $1")
+            .bind(role_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if user.rows_affected() != 1 || role.is_none() {
+            return Ok(false);
         }
-        self.set_staff_roles(user_id, &held, now, events).await
+        sqlx::query(
+            "INSERT INTO staff_members (user_id, role_id) VALUES ($1, $2) \
+             ON CONFLICT (user_id, role_id) DO NOTHING",
+        )
+        .bind(user_id)
+        .bind(role_id)
+        .execute(&mut *tx)
+        .await?;
+        for event in events {
+            storage::outbox::append(&mut tx, event).await?;
+        }
+        tx.commit().await?;
+        Ok(true)
     }
 }
