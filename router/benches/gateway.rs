@@ -1,6 +1,6 @@
 //! The public gateway benchmark's workload (graphql-hive/graphql-gateways-benchmark): four
 //! subgraphs (accounts, inventory, products, reviews) of the same shape, its deep `TestQuery`
-//! with a response of about 88 KB, and 50 concurrent clients.
+//! with a response of about 88 KB (`tests/common/gateway_bench.rs`), and 50 concurrent clients.
 //!
 //! The subgraphs are in-process fixtures with generated data that answer from memory; the
 //! router runs as its own process (the `router` binary), so that its CPU time and peak memory
@@ -32,6 +32,8 @@
 
 #[path = "../tests/common/fixture.rs"]
 mod fixture;
+#[path = "../tests/common/gateway_bench.rs"]
+mod gateway_bench;
 mod support;
 
 use std::net::TcpListener;
@@ -43,113 +45,12 @@ use std::time::Duration;
 use apollo_compiler::response::JsonValue;
 use bytes::Bytes;
 use fixture::FixtureSubgraph;
+use gateway_bench::{subgraph_data, TEST_QUERY, TOP_PRODUCTS, USERS};
 use serde_json_bytes::json;
 use support::{env_number, load_until, post, Stats, Until};
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
-const TEST_QUERY: &str = r#"
-fragment User on User {
-  id
-  username
-  name
-}
-
-fragment Review on Review {
-  id
-  body
-}
-
-fragment Product on Product {
-  inStock
-  name
-  price
-  shippingEstimate
-  upc
-  weight
-}
-
-query TestQuery {
-  users {
-    ...User
-    reviews {
-      ...Review
-      product {
-        ...Product
-      }
-    }
-  }
-  topProducts {
-    ...Product
-    reviews {
-      ...Review
-      author {
-        ...User
-      }
-    }
-  }
-}
-"#;
-
-const USERS: usize = 20;
-const PRODUCTS: usize = 9;
-const REVIEWS: usize = 163;
-
-const LOREM: &str = "Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod \
-tempor incididunt ut labore et dolore magna aliqua. Ut enim ad minim veniam, quis nostrud \
-exercitation ullamco laboris nisi ut aliquip ex ea commodo consequat. Duis aute irure dolor in \
-reprehenderit in voluptate velit esse cillum dolore eu fugiat nulla pariatur.";
-
-/// Data for each subgraph, in the order the subgraphs get ports.
-fn subgraph_data() -> Vec<(&'static str, JsonValue)> {
-    let user = |u: usize| {
-        json!({"__typename": "User", "id": (u + 1).to_string(), "name": format!("User Number {u}"),
-               "username": format!("user{u}"), "birthday": 1_234_567_890})
-    };
-    let price = |p: usize| (p * 731 % 2000 + 15) as i64;
-    let weight = |p: usize| (p * 379 % 6000 + 20) as i64;
-    let product = |p: usize| {
-        json!({"__typename": "Product", "upc": (p + 1).to_string(),
-               "name": format!("Product {p}"), "price": price(p), "weight": weight(p)})
-    };
-    // Review r is about product r % PRODUCTS and written by user r % USERS.
-    let review = |r: usize| {
-        let author = r % USERS;
-        let body_length = 120 + (r * 97) % (LOREM.len() - 120);
-        json!({"__typename": "Review", "id": (r + 1).to_string(), "body": &LOREM[..body_length],
-               "product": {"__typename": "Product", "upc": (r % PRODUCTS + 1).to_string()},
-               "author": {"__typename": "User", "id": (author + 1).to_string(),
-                          "username": format!("user{author}")}})
-    };
-    let users: Vec<JsonValue> = (0..USERS).map(user).collect();
-    let products: Vec<JsonValue> = (0..PRODUCTS).map(product).collect();
-    let accounts = json!({"Query": {"users": users.clone(), "me": users[0].clone()},
-                          "entities": {"User": users}});
-    let products_data = json!({"Query": {"topProducts": products[..5].to_vec()},
-                               "entities": {"Product": products}});
-    let inventory = json!({"entities": {"Product": (0..PRODUCTS).map(|p| {
-        // The benchmark's rule: free above 1000, otherwise half the weight.
-        let estimate = if price(p) > 1000 { 0 } else { weight(p) / 2 };
-        json!({"__typename": "Product", "upc": (p + 1).to_string(), "inStock": p % 3 != 1,
-               "shippingEstimate": estimate})
-    }).collect::<Vec<_>>()}});
-    let reviews = json!({"entities": {
-        "User": (0..USERS).map(|u| json!({"__typename": "User", "id": (u + 1).to_string(),
-            "reviews": (0..REVIEWS).filter(|r| r % USERS == u).map(review).collect::<Vec<_>>()}))
-            .collect::<Vec<_>>(),
-        "Product": (0..PRODUCTS).map(|p| json!({"__typename": "Product", "upc": (p + 1).to_string(),
-            "reviews": (0..REVIEWS).filter(|r| r % PRODUCTS == p).map(review).collect::<Vec<_>>()}))
-            .collect::<Vec<_>>(),
-        "Review": (0..REVIEWS).map(review).collect::<Vec<_>>()
-    }});
-    vec![
-        ("accounts", accounts),
-        ("inventory", inventory),
-        ("products", products_data),
-        ("reviews", reviews),
-    ]
-}
 
 /// One deduplication setting (and the edge's), as our router's environment.
 #[derive(Clone, Copy, PartialEq)]
@@ -386,6 +287,7 @@ async fn checked_answer(client: &reqwest::Client, url: &str, body: &Bytes) -> (J
     assert_eq!(users.len(), USERS);
     assert!(users.iter().all(|u| u["reviews"].as_array().is_some()));
     let products = answer["data"]["topProducts"].as_array().unwrap();
+    assert_eq!(products.len(), TOP_PRODUCTS);
     assert!(products
         .iter()
         .all(|p| p["shippingEstimate"].as_i64().is_some() && p["reviews"].as_array().is_some()));

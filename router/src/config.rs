@@ -26,6 +26,7 @@
 //! max_tokens = 15000
 //! max_upload_bytes = 10485760  # each file of a multipart request (GraphQL multipart request spec)
 //! max_uploads = 4              # files per request; 0 refuses multipart requests
+//! planning_timeout_ms = 10000  # planning one operation; a slower one is refused (QUERY_PLANNING_TIMEOUT)
 //! [auth]                       # without jwks_url tokens are not checked here
 //! jwks_url = "http://accounts:4001/.well-known/jwks.json"
 //! issuer = "shop-accounts"
@@ -100,6 +101,7 @@ pub const VARIABLES: &[(&str, &str)] = &[
     ("ROUTER_MAX_DEPTH", "limits.max_depth"),
     ("ROUTER_MAX_UPLOAD_BYTES", "limits.max_upload_bytes"),
     ("ROUTER_MAX_UPLOADS", "limits.max_uploads"),
+    ("ROUTER_PLANNING_TIMEOUT_MS", "limits.planning_timeout_ms"),
     ("ROUTER_JWKS_URL", "auth.jwks_url"),
     ("ROUTER_JWT_ISSUER", "auth.issuer"),
     ("ROUTER_JWT_AUDIENCE", "auth.audience"),
@@ -230,6 +232,9 @@ pub struct Limits {
     pub max_upload_bytes: usize,
     /// Files per multipart request.
     pub max_uploads: usize,
+    /// How long planning one operation may take before it is refused; the refusal is
+    /// remembered, so an operation that cannot be planned in time costs this once.
+    pub planning_timeout_ms: u64,
 }
 
 /// Bearer-token verification. With a JWKS URL the router verifies every token it is sent and
@@ -448,6 +453,7 @@ impl Default for Limits {
             max_tokens: 15_000,
             max_upload_bytes: 10 * 1024 * 1024,
             max_uploads: 4,
+            planning_timeout_ms: 10_000,
         }
     }
 }
@@ -497,6 +503,10 @@ impl RouterConfig {
             ("limits.max_root_fields", self.limits.max_root_fields),
             ("limits.max_tokens", self.limits.max_tokens),
             ("limits.max_upload_bytes", self.limits.max_upload_bytes),
+            (
+                "limits.planning_timeout_ms",
+                self.limits.planning_timeout_ms as usize,
+            ),
             ("plan_cache_size", self.plan_cache_size),
             (
                 "demand_control.max_cost",

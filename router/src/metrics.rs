@@ -111,6 +111,12 @@ pub fn record_estimated_cost(estimated: u64) {
     metrics::histogram!("router_operation_estimated_cost").record(estimated as f64);
 }
 
+/// The actual cost of each operation executed (its response's values by the same weights),
+/// beside [`record_estimated_cost`]: how far estimates are from what operations really cost.
+pub fn record_actual_cost(actual: u64) {
+    metrics::histogram!("router_operation_actual_cost").record(actual as f64);
+}
+
 pub fn record_rate_limited(kind: &'static str) {
     metrics::counter!("router_rate_limited_total", "kind" => kind).increment(1);
 }

@@ -8,6 +8,11 @@
 //! its `edges` and `nodes` (or `@listSize(sizedFields:)`). Fragments under type conditions count
 //! for the runtime type they cost most for (a value has one type), plus whatever applies to
 //! every type, so the estimate never falls below what can run.
+//!
+//! The actual cost of an executed operation uses the same weights over what the response holds:
+//! each non-null value of a field adds the field's weight once (a list, once per item), so the
+//! two can be compared to set a maximum from data. The projection counts it as it writes the
+//! response ([`super::project`]).
 
 use apollo_compiler::ast::Value;
 use apollo_compiler::executable::{Field, Selection, SelectionSet};
@@ -19,7 +24,7 @@ use super::prepare::PreparedOperation;
 use super::PipelineError;
 use crate::config::DemandControl;
 
-const MUTATION_FIELD_WEIGHT: u64 = 10;
+pub const MUTATION_FIELD_WEIGHT: u64 = 10;
 /// A list larger than this is taken as this large (and surely refused).
 const LARGEST_LIST: u64 = 1 << 20;
 
@@ -149,13 +154,7 @@ impl Estimator<'_> {
             return 0;
         }
         let definition = &field.definition;
-        let composite = matches!(
-            self.schema.types.get(definition.ty.inner_named_type()),
-            Some(ExtendedType::Object(_) | ExtendedType::Interface(_) | ExtendedType::Union(_))
-        );
-        let weight = directive_int(definition, "cost", "weight")
-            .or(default_weight)
-            .unwrap_or(u64::from(composite));
+        let weight = field_weight(self.schema, definition, default_weight);
         let slicing = self.slicing_size(field, definition);
         let sized_fields = list_size_strings(definition, "sizedFields");
         let multiplier = if definition.ty.is_list() {
@@ -211,6 +210,22 @@ impl Estimator<'_> {
     }
 }
 
+/// What one value of the field costs: `@cost(weight:)`, else `default_weight` (root mutation
+/// fields), else 1 for an object, interface or union and 0 for a scalar or enum.
+pub fn field_weight(
+    schema: &Schema,
+    definition: &FieldDefinition,
+    default_weight: Option<u64>,
+) -> u64 {
+    let composite = matches!(
+        schema.types.get(definition.ty.inner_named_type()),
+        Some(ExtendedType::Object(_) | ExtendedType::Interface(_) | ExtendedType::Union(_))
+    );
+    directive_int(definition, "cost", "weight")
+        .or(default_weight)
+        .unwrap_or(u64::from(composite))
+}
+
 /// `@<name>(<argument>: Int)` on the field, also under its federation-prefixed name.
 fn directive_int(definition: &FieldDefinition, name: &str, argument: &str) -> Option<u64> {
     directive(definition, name)?
@@ -242,15 +257,19 @@ fn directive<'a>(
         .or_else(|| definition.directives.get(&format!("federation__{name}")))
 }
 
-/// The response body with the estimate in its `extensions` (the body is `{...}` without any).
-pub fn with_cost_extension(body: &[u8], estimated: u64, max: Option<u64>) -> Vec<u8> {
+/// The response body with the estimated and actual costs in its `extensions` (the body is
+/// `{...}` without any).
+pub fn with_cost_extension(body: &[u8], estimated: u64, actual: u64, max: Option<u64>) -> Vec<u8> {
     let max = max.map_or_else(|| "null".to_string(), |m| m.to_string());
     let end = body.len().saturating_sub(1);
     debug_assert_eq!(body.get(end), Some(&b'}'));
-    let mut out = Vec::with_capacity(body.len() + 64);
+    let mut out = Vec::with_capacity(body.len() + 80);
     out.extend_from_slice(&body[..end]);
     out.extend_from_slice(
-        format!(r#","extensions":{{"cost":{{"estimated":{estimated},"max":{max}}}}}}}"#).as_bytes(),
+        format!(
+            r#","extensions":{{"cost":{{"estimated":{estimated},"actual":{actual},"max":{max}}}}}}}"#
+        )
+        .as_bytes(),
     );
     out
 }

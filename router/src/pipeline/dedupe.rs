@@ -1,5 +1,5 @@
 //! Client request deduplication: identical in-flight query operations share one execution
-//! and one response body.
+//! and one response body (and its actual cost).
 //!
 //! Requests are identical when they run the same prepared operation with the same variables
 //! and carry the same values of every header that reaches a subgraph or the authorization
@@ -16,7 +16,7 @@ use apollo_compiler::validation::Valid;
 use bytes::Bytes;
 use http::{HeaderMap, HeaderValue};
 
-use super::execute::execute_operation;
+use super::execute::{execute_operation, Executed};
 use super::prepare::PreparedOperation;
 use super::uploads::Uploads;
 use super::PipelineError;
@@ -53,7 +53,7 @@ impl Hash for ClientKey {
 
 pub struct ClientDedupe {
     enabled: bool,
-    inflight: Arc<Inflight<ClientKey, Bytes>>,
+    inflight: Arc<Inflight<ClientKey, Executed>>,
 }
 
 impl ClientDedupe {
@@ -78,7 +78,7 @@ pub async fn execute_deduplicated(
     variables: Valid<JsonMap>,
     uploads: &Uploads,
     headers: &HeaderMap,
-) -> Result<Bytes, PipelineError> {
+) -> Result<Executed, PipelineError> {
     let dedupe = &state.client_dedupe;
     if !dedupe.enabled || !prepared.operation_type().is_query() {
         return Ok(execute_operation(state, &prepared, &variables, uploads, headers).await);

@@ -13,14 +13,21 @@ use crate::executor::execute_plan;
 use crate::executor::value::Value;
 use crate::AppState;
 
-/// The response body of one execution (GraphQL errors of the execution included).
+/// What one execution gives: the response body (GraphQL errors of the execution included)
+/// and the actual cost of its data.
+#[derive(Clone)]
+pub struct Executed {
+    pub body: Bytes,
+    pub actual_cost: u64,
+}
+
 pub async fn execute_operation(
     state: &AppState,
     prepared: &PreparedOperation,
     variables: &Valid<JsonMap>,
     uploads: &Uploads,
     headers: &HeaderMap,
-) -> Bytes {
+) -> Executed {
     let (data, errors) = match &prepared.plan {
         Some(plan) => {
             let output = execute_plan(
@@ -38,5 +45,9 @@ pub async fn execute_operation(
         None => (Value::Null, Vec::new()),
     };
     let response = shape_response(&state.supergraph, prepared, variables, &data, errors);
-    Bytes::from(response.into_bytes())
+    let actual_cost = response.actual_cost;
+    Executed {
+        body: Bytes::from(response.into_bytes()),
+        actual_cost,
+    }
 }

@@ -9,7 +9,8 @@
 //! 5. [`request::ensure_method_allows`]: GET runs queries only; [`rate_limit`]: the client's
 //!    query or mutation bucket;
 //! 6. [`authorize`]: `@authenticated` / `@requiresScopes` against the caller;
-//! 7. [`variables`]: coerce the variables; [`cost`]: the estimated cost, refused over the maximum;
+//! 7. [`variables`]: coerce the variables; [`cost`]: the estimated cost, refused over the maximum
+//!    (the actual cost, counted as the response is written, is recorded beside it);
 //! 8. [`dedupe`]: identical in-flight queries share one execution;
 //! 9. [`execute`]: run the plan against the subgraphs, then [`respond`] shapes the merged
 //!    data with [`project`] into the response body.
@@ -39,7 +40,7 @@ use self::authorize::authorize;
 use self::cost::{check_cost, estimate_cost, with_cost_extension};
 use self::dedupe::execute_deduplicated;
 use self::persisted::{register, resolve_document, PersistedError};
-use self::prepare::prepare_operation;
+use self::prepare::{prepare_operation, PlanningError};
 use self::rate_limit::limit_rate;
 use self::request::{ensure_method_allows, GraphQLRequest};
 use self::variables::coerce_variables;
@@ -114,14 +115,19 @@ async fn run_stages(
         }
         check_cost(estimated, demand)?;
     }
-    let body = execute_deduplicated(state, prepared, variables, &request.uploads, headers).await?;
+    let executed =
+        execute_deduplicated(state, prepared, variables, &request.uploads, headers).await?;
+    if demand.enabled {
+        crate::metrics::record_actual_cost(executed.actual_cost);
+    }
     match cost {
         Some(estimated) if wants_cost => Ok(Bytes::from(with_cost_extension(
-            &body,
+            &executed.body,
             estimated,
+            executed.actual_cost,
             demand.max_cost,
         ))),
-        _ => Ok(body),
+        _ => Ok(executed.body),
     }
 }
 
@@ -157,7 +163,7 @@ pub enum PipelineError {
     SubscriptionUnsupported,
     /// The planner could not plan a valid operation (or gave up, or panicked).
     #[error("query planning failed: {0}")]
-    Planning(String),
+    Planning(#[from] prepare::PlanningError),
     /// A failure of the router itself, not of the request.
     #[error("internal error: {0}")]
     Internal(String),
@@ -196,7 +202,9 @@ impl PipelineError {
             PipelineError::Unauthenticated(_) => "UNAUTHENTICATED",
             PipelineError::Forbidden => "FORBIDDEN",
             PipelineError::AuthUnavailable(_) => "SERVICE_UNAVAILABLE",
-            PipelineError::Planning(_) => "QUERY_PLANNING_FAILED",
+            PipelineError::Planning(PlanningError::NoPlan(_)) => "QUERY_PLANNING_FAILED",
+            PipelineError::Planning(PlanningError::TimedOut(_)) => "QUERY_PLANNING_TIMEOUT",
+            PipelineError::Planning(PlanningError::Internal(_)) => "INTERNAL_SERVER_ERROR",
             PipelineError::Internal(_) => "INTERNAL_SERVER_ERROR",
             PipelineError::Persisted(error) => error.code(),
             PipelineError::CostExceeded { .. } => "COST_ESTIMATED_TOO_EXPENSIVE",
@@ -223,7 +231,7 @@ impl PipelineError {
             }
             PipelineError::UploadsOutsideMutation => StatusCode::BAD_REQUEST,
             PipelineError::MutationOverGet => StatusCode::METHOD_NOT_ALLOWED,
-            PipelineError::Planning(_) | PipelineError::Internal(_) => {
+            PipelineError::Planning(PlanningError::Internal(_)) | PipelineError::Internal(_) => {
                 StatusCode::INTERNAL_SERVER_ERROR
             }
             PipelineError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
@@ -238,7 +246,8 @@ impl PipelineError {
             | PipelineError::IntrospectionDisabled
             | PipelineError::SubscriptionUnsupported
             | PipelineError::Persisted(_)
-            | PipelineError::CostExceeded { .. } => {
+            | PipelineError::CostExceeded { .. }
+            | PipelineError::Planning(PlanningError::NoPlan(_) | PlanningError::TimedOut(_)) => {
                 if graphql_response_json {
                     StatusCode::BAD_REQUEST
                 } else {
@@ -262,8 +271,23 @@ impl PipelineError {
                 tracing::error!(%detail, "token verification unavailable");
                 vec![GraphQLError::new("Token verification is unavailable", code)]
             }
-            PipelineError::Planning(detail) => {
-                tracing::error!(%detail, "query planning failed");
+            // The client's to fix: the planner's reason tells what. Planning failures are logged
+            // where they are found, once per operation (see `prepare`).
+            PipelineError::Planning(PlanningError::NoPlan(reason)) => {
+                vec![GraphQLError::new(
+                    "The operation cannot be planned against this supergraph",
+                    code,
+                )
+                .with_extension("reason", reason.as_str())]
+            }
+            PipelineError::Planning(reason @ PlanningError::TimedOut(_)) => {
+                vec![GraphQLError::new(
+                    "Planning the operation took too long: send it as smaller operations",
+                    code,
+                )
+                .with_extension("reason", reason.to_string())]
+            }
+            PipelineError::Planning(PlanningError::Internal(_)) => {
                 vec![GraphQLError::new(
                     "The router could not plan this operation",
                     code,

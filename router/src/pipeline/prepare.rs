@@ -13,6 +13,7 @@ use apollo_compiler::{ExecutableDocument, Node};
 use hive_router_query_planner::ast::normalization::normalize_operation;
 use hive_router_query_planner::graph::PlannerOverrideContext;
 use hive_router_query_planner::planner::plan_nodes::QueryPlan;
+use hive_router_query_planner::planner::PlannerError;
 use hive_router_query_planner::utils::cancellation::CancellationToken;
 use quick_cache::sync::Cache;
 use quick_cache::Equivalent;
@@ -23,9 +24,6 @@ use crate::config::Limits;
 use crate::graphql_error::GraphQLError;
 use crate::supergraph::Supergraph;
 use crate::AppState;
-
-/// How long planning one operation may take before it is abandoned.
-const PLANNING_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A validated operation with its plan.
 pub struct PreparedOperation {
@@ -79,8 +77,27 @@ impl Equivalent<CacheKey> for BorrowedKey<'_> {
     }
 }
 
+/// Why the planner gave no plan for an operation that validated.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum PlanningError {
+    /// The supergraph offers no way to fetch part of the operation: the client can leave that
+    /// part out or ask for it another way.
+    #[error("{0}")]
+    NoPlan(String),
+    /// Planning took longer than `limits.planning_timeout_ms`: the client can split the
+    /// operation.
+    #[error("planning took longer than {0} ms")]
+    TimedOut(u64),
+    /// The planner failed in a way no operation should make it (a bug): logged, not shown.
+    #[error("{0}")]
+    Internal(String),
+}
+
 pub struct OperationPreparer {
     cache: Cache<CacheKey, Arc<PreparedOperation>>,
+    /// Operations the planner could not plan: planning is the costly part of preparing (up to
+    /// the planning timeout), so a client sending one again is answered from here.
+    unplannable: Cache<CacheKey, PlanningError>,
     limits: Limits,
     introspection: bool,
 }
@@ -89,18 +106,26 @@ impl OperationPreparer {
     pub fn new(cache_size: usize, limits: Limits, introspection: bool) -> Self {
         Self {
             cache: Cache::new(cache_size),
+            unplannable: Cache::new((cache_size / 8).max(16)),
             limits,
             introspection,
         }
     }
 
-    /// The prepared operation, if this text and name were prepared before.
+    /// The prepared operation, or why it could not be planned, if this text and name were
+    /// prepared before.
     pub fn cached(
         &self,
         query: &str,
         operation_name: Option<&str>,
-    ) -> Option<Arc<PreparedOperation>> {
-        self.cache.get(&BorrowedKey(query, operation_name))
+    ) -> Option<Result<Arc<PreparedOperation>, PipelineError>> {
+        let key = BorrowedKey(query, operation_name);
+        if let Some(prepared) = self.cache.get(&key) {
+            return Some(Ok(prepared));
+        }
+        self.unplannable
+            .get(&key)
+            .map(|error| Err(PipelineError::Planning(error)))
     }
 
     /// Prepares and caches. CPU-bound (planning can take long): call it off the async workers.
@@ -110,13 +135,28 @@ impl OperationPreparer {
         query: &str,
         operation_name: Option<&str>,
     ) -> Result<Arc<PreparedOperation>, PipelineError> {
-        if let Some(prepared) = self.cached(query, operation_name) {
-            return Ok(prepared);
+        if let Some(found) = self.cached(query, operation_name) {
+            return found;
         }
-        let prepared = Arc::new(self.prepare_operation(supergraph, query, operation_name)?);
         let key = (query.to_string(), operation_name.map(str::to_string));
-        self.cache.insert(key, prepared.clone());
-        Ok(prepared)
+        match self.prepare_operation(supergraph, query, operation_name) {
+            Ok(prepared) => {
+                let prepared = Arc::new(prepared);
+                self.cache.insert(key, prepared.clone());
+                Ok(prepared)
+            }
+            Err(PipelineError::Planning(error)) => {
+                match &error {
+                    PlanningError::Internal(detail) => {
+                        tracing::error!(%detail, query, "query planning failed")
+                    }
+                    reason => tracing::warn!(%reason, query, "an operation cannot be planned"),
+                }
+                self.unplannable.insert(key, error.clone());
+                Err(PipelineError::Planning(error))
+            }
+            Err(error) => Err(error),
+        }
     }
 
     fn prepare_operation(
@@ -145,11 +185,10 @@ impl OperationPreparer {
             .root_fields(&document)
             .any(|f| !f.name.starts_with("__"));
         let plan = if needs_subgraphs {
-            Some(plan_operation(
-                supergraph,
-                query,
-                operation.name.as_deref(),
-            )?)
+            let timeout = Duration::from_millis(self.limits.planning_timeout_ms);
+            let plan = plan_operation(supergraph, query, operation.name.as_deref(), timeout)
+                .map_err(PipelineError::Planning)?;
+            Some(plan)
         } else {
             None
         };
@@ -174,9 +213,9 @@ pub async fn prepare_operation(
     query: &Arc<str>,
     operation_name: Option<&str>,
 ) -> Result<Arc<PreparedOperation>, PipelineError> {
-    if let Some(prepared) = state.preparer.cached(query, operation_name) {
+    if let Some(found) = state.preparer.cached(query, operation_name) {
         crate::metrics::record_plan_cache(true);
-        return Ok(prepared);
+        return found;
     }
     crate::metrics::record_plan_cache(false);
     let state = state.clone();
@@ -231,13 +270,16 @@ fn plan_operation(
     supergraph: &Supergraph,
     query: &str,
     operation_name: Option<&str>,
-) -> Result<QueryPlan, PipelineError> {
+    timeout: Duration,
+) -> Result<QueryPlan, PlanningError> {
+    // The operation validated, so what the planner's own parser or normalization refuses is
+    // a part of it the planner cannot handle: the client's to rewrite.
     let document = graphql_tools::parser::parse_query::<String>(query)
-        .map_err(|e| PipelineError::Planning(e.to_string()))?
+        .map_err(|e| PlanningError::NoPlan(e.to_string()))?
         .into_static();
     let normalized = normalize_operation(&supergraph.planner.supergraph, &document, operation_name)
-        .map_err(|e| PipelineError::Planning(e.to_string()))?;
-    let cancellation = CancellationToken::with_timeout(PLANNING_TIMEOUT);
+        .map_err(|e| PlanningError::NoPlan(e.to_string()))?;
+    let cancellation = CancellationToken::with_timeout(timeout);
     // The planner asserts its invariants with panics; one must not take the request down.
     let planned = std::panic::catch_unwind(AssertUnwindSafe(|| {
         supergraph.planner.plan_from_normalized_operation(
@@ -247,8 +289,22 @@ fn plan_operation(
         )
     }));
     match planned {
-        Ok(plan) => plan.map_err(|e| PipelineError::Planning(e.to_string())),
-        Err(_) => Err(PipelineError::Planning("the query planner panicked".into())),
+        Ok(Ok(plan)) => Ok(plan),
+        Ok(Err(_)) if cancellation.bail_if_cancelled().is_err() => Err(PlanningError::TimedOut(
+            timeout.as_millis().try_into().unwrap_or(u64::MAX),
+        )),
+        Ok(Err(error)) => Err(classify(error)),
+        Err(_) => Err(PlanningError::Internal("the query planner panicked".into())),
+    }
+}
+
+/// Whether the planner's failure is about the operation (it found no path through the
+/// subgraphs to a part the operation asks for) or the planner's own (building the plan from
+/// paths it found).
+fn classify(error: PlannerError) -> PlanningError {
+    match &error {
+        PlannerError::PathLocatorError(_) => PlanningError::NoPlan(error.to_string()),
+        _ => PlanningError::Internal(error.to_string()),
     }
 }
 
@@ -268,9 +324,47 @@ mod tests {
         let prepared = preparer
             .prepare_operation_with_cache(&supergraph, query, Some("A"))
             .unwrap();
-        let found = preparer.cached(query, Some("A")).expect("cached");
+        let found = preparer
+            .cached(query, Some("A"))
+            .expect("cached")
+            .expect("prepared");
         assert!(Arc::ptr_eq(&prepared, &found));
         assert!(preparer.cached(query, Some("B")).is_none());
         assert!(preparer.cached(query, None).is_none());
+    }
+
+    #[test]
+    fn an_operation_not_planned_in_time_is_refused_and_remembered() {
+        let supergraph = Supergraph::parse(include_str!(
+            "../../tests/fixtures/abstract/supergraph.graphql"
+        ))
+        .unwrap();
+        let limits = Limits {
+            planning_timeout_ms: 0,
+            ..Limits::default()
+        };
+        let preparer = OperationPreparer::new(8, limits, true);
+        let query = "{ media { ... on Book { title } ... on Magazine { issue } } }";
+        let refused = preparer.prepare_operation_with_cache(&supergraph, query, None);
+        assert!(
+            matches!(
+                refused,
+                Err(PipelineError::Planning(PlanningError::TimedOut(0)))
+            ),
+            "{:?}",
+            refused.err()
+        );
+        let remembered = preparer
+            .cached(query, None)
+            .expect("the refusal is remembered");
+        assert!(matches!(
+            remembered,
+            Err(PipelineError::Planning(PlanningError::TimedOut(0)))
+        ));
+        // Parse and validation errors are cheap to find again and are not kept.
+        assert!(preparer
+            .prepare_operation_with_cache(&supergraph, "{ nope }", None)
+            .is_err());
+        assert!(preparer.cached("{ nope }", None).is_none());
     }
 }

@@ -5,7 +5,8 @@
 //! nullable parent, which becomes `null`).
 //!
 //! Field collection is cached per (selection, runtime type) for the request, so a list of a
-//! thousand objects collects its fields once.
+//! thousand objects collects its fields once. The operation's actual cost (demand control's
+//! weights over the values written, see [`super::cost`]) is counted on the way.
 
 use std::rc::Rc;
 
@@ -17,6 +18,7 @@ use apollo_compiler::validation::Valid;
 use apollo_compiler::{ExecutableDocument, Schema};
 use rustc_hash::FxHashMap;
 
+use super::cost::{field_weight, MUTATION_FIELD_WEIGHT};
 use crate::executor::merge::{path_to_json, PathElement};
 use crate::executor::value::{write_json_string, Object, Value};
 use crate::graphql_error::GraphQLError;
@@ -31,6 +33,8 @@ struct CollectedField<'a> {
     fields: Vec<&'a Field>,
     /// The field's named type, looked up once here instead of once per value.
     kind: NamedKind<'a>,
+    /// What each non-null value of the field adds to the actual cost.
+    weight: u64,
 }
 
 /// What a field's named type is, for completing its values.
@@ -88,6 +92,8 @@ pub struct Projection {
     /// reached the root).
     pub out: Vec<u8>,
     pub errors: Vec<GraphQLError>,
+    /// The actual cost: each non-null value's field weight (a list's, once per item).
+    pub actual_cost: u64,
 }
 
 pub fn project_data(
@@ -107,6 +113,11 @@ pub fn project_data(
         errors: Vec::new(),
         path: Vec::new(),
         collected: FxHashMap::default(),
+        root_weight: operation
+            .operation_type
+            .is_mutation()
+            .then_some(MUTATION_FIELD_WEIGHT),
+        actual_cost: 0,
     };
     let empty = Object::new();
     let root = data.as_object().unwrap_or(&empty);
@@ -119,6 +130,7 @@ pub fn project_data(
     Projection {
         out: projector.out,
         errors: projector.errors,
+        actual_cost: projector.actual_cost,
     }
 }
 
@@ -131,12 +143,15 @@ struct Projector<'a> {
     path: Vec<PathElement<'a>>,
     /// (first field of the parent group, runtime type) -> the fields to complete.
     collected: FxHashMap<(usize, usize), Collected<'a>>,
+    /// The weight of root fields without `@cost` (mutation fields).
+    root_weight: Option<u64>,
+    actual_cost: u64,
 }
 
 impl<'a> Projector<'a> {
     fn collect_root(&mut self, type_name: &str, selection_set: &'a SelectionSet) -> Collected<'a> {
         let mut grouped: Vec<CollectedField<'a>> = Vec::new();
-        self.collect_fields(type_name, selection_set, &mut grouped);
+        self.collect_fields(type_name, selection_set, &mut grouped, self.root_weight);
         grouped.into()
     }
 
@@ -151,18 +166,21 @@ impl<'a> Projector<'a> {
         }
         let mut grouped: Vec<CollectedField<'a>> = Vec::new();
         for field in fields {
-            self.collect_fields(type_name, &field.selection_set, &mut grouped);
+            self.collect_fields(type_name, &field.selection_set, &mut grouped, None);
         }
         let grouped: Collected<'a> = grouped.into();
         self.collected.insert(key, grouped.clone());
         grouped
     }
 
+    /// `default_weight`: the weight of fields without `@cost` where it is not the usual one
+    /// (root mutation fields).
     fn collect_fields(
         &self,
         type_name: &str,
         selection_set: &'a SelectionSet,
         grouped: &mut Vec<CollectedField<'a>>,
+        default_weight: Option<u64>,
     ) {
         for selection in &selection_set.selections {
             match selection {
@@ -178,6 +196,11 @@ impl<'a> Projector<'a> {
                             key_prefix: format!("\"{key}\":").into_bytes().into(),
                             fields: vec![field],
                             kind: NamedKind::of(self.schema, &field.definition.ty),
+                            weight: if field.name.starts_with("__") {
+                                0
+                            } else {
+                                field_weight(self.schema, &field.definition, default_weight)
+                            },
                         }),
                     }
                 }
@@ -190,7 +213,12 @@ impl<'a> Projector<'a> {
                         .as_ref()
                         .is_none_or(|condition| self.applies(condition, type_name));
                     if applies {
-                        self.collect_fields(type_name, &inline.selection_set, grouped);
+                        self.collect_fields(
+                            type_name,
+                            &inline.selection_set,
+                            grouped,
+                            default_weight,
+                        );
                     }
                 }
                 Selection::FragmentSpread(spread) => {
@@ -200,7 +228,12 @@ impl<'a> Projector<'a> {
                     // Validation rejects cycles, so recursion through spreads ends.
                     if let Some(fragment) = self.document.fragments.get(&spread.fragment_name) {
                         if self.applies(fragment.type_condition(), type_name) {
-                            self.collect_fields(type_name, &fragment.selection_set, grouped);
+                            self.collect_fields(
+                                type_name,
+                                &fragment.selection_set,
+                                grouped,
+                                default_weight,
+                            );
                         }
                     }
                 }
@@ -243,6 +276,11 @@ impl<'a> Projector<'a> {
             }
             self.path.push(PathElement::Key(group.response_key));
             let value = object.get(group.response_key).unwrap_or(&Value::Null);
+            if group.weight > 0 {
+                self.actual_cost = self
+                    .actual_cost
+                    .saturating_add(group.weight.saturating_mul(non_null_values(value)));
+            }
             let result =
                 self.complete_value(&field.definition.ty, group.kind, value, &group.fields);
             if result.is_err() && field.definition.ty.is_non_null() && value.is_null() {
@@ -447,6 +485,15 @@ impl<'a> Projector<'a> {
         self.errors.push(
             GraphQLError::new(message, INVALID_SUBGRAPH_VALUE).with_path(path_to_json(&self.path)),
         );
+    }
+}
+
+/// How many values `value` holds for its field: items of (nested) lists, none for null.
+fn non_null_values(value: &Value) -> u64 {
+    match value {
+        Value::Null => 0,
+        Value::Array(items) => items.iter().map(non_null_values).sum(),
+        _ => 1,
     }
 }
 

@@ -25,13 +25,20 @@ pub struct GraphQLResponse {
     /// Starts with [`DATA_PREFIX`].
     data: Option<Vec<u8>>,
     pub errors: Vec<GraphQLError>,
+    /// What the data cost by demand control's weights (0 for introspection, which the
+    /// estimate does not count either).
+    pub actual_cost: u64,
 }
 
 const DATA_PREFIX: &[u8] = b"{\"data\":";
 
 impl GraphQLResponse {
     pub fn from_errors(errors: Vec<GraphQLError>) -> Self {
-        Self { data: None, errors }
+        Self {
+            data: None,
+            errors,
+            actual_cost: 0,
+        }
     }
 
     /// The response body; the data is not copied.
@@ -77,6 +84,7 @@ pub fn shape_response(
     GraphQLResponse {
         data: Some(projection.out),
         errors,
+        actual_cost: projection.actual_cost,
     }
 }
 
@@ -130,6 +138,7 @@ fn execute_over_data(
             GraphQLResponse {
                 data: Some(out),
                 errors,
+                actual_cost: 0,
             }
         }
         Err(request_error) => {

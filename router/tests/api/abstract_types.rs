@@ -161,7 +161,7 @@ async fn interface_object_values_with_typename_and_type_conditions() {
 }
 
 #[tokio::test]
-async fn an_operation_the_planner_cannot_plan_gets_a_stable_code_and_no_internals() {
+async fn an_operation_the_planner_cannot_plan_gets_a_stable_code_and_the_planners_reason() {
     let gw = gateway().await;
     // hive-router-query-planner 2.10 finds no path to a field only one implementation has in
     // a type condition under an `@interfaceObject` value; Apollo's planner can plan it.
@@ -174,14 +174,26 @@ async fn an_operation_the_planner_cannot_plan_gets_a_stable_code_and_no_internal
             ],
         )
         .await;
-    assert_eq!(response.status, 500);
+    // The client's to rewrite: a request error with the planner's reason, not a 500.
+    assert_eq!(response.status, 400);
+    let error = &response.body["errors"][0];
+    assert_eq!(error["extensions"]["code"], json!("QUERY_PLANNING_FAILED"));
     assert_eq!(
-        response.body,
-        json!({"errors": [{
-            "message": "The router could not plan this operation",
-            "extensions": {"code": "QUERY_PLANNING_FAILED"}
-        }]})
+        error["message"],
+        json!("The operation cannot be planned against this supergraph")
     );
+    let reason = error["extensions"]["reason"].as_str().unwrap();
+    assert!(reason.contains("title"), "{reason}");
+    assert!(response.body.get("data").is_none());
+    // A legacy JSON client gets the same error with 200, as for any request error.
+    let legacy = gw
+        .post_raw(
+            br#"{"query": "{ lowStock { id ... on Book { title } } }"}"#.to_vec(),
+            &[("content-type", "application/json")],
+        )
+        .await;
+    assert_eq!(legacy.status, 200);
+    assert_eq!(legacy.body, response.body);
 }
 
 #[tokio::test]

@@ -5,8 +5,13 @@ use std::collections::HashMap;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use crate::common::fixture::{load_case, serve};
+use std::sync::Arc;
+
+use apollo_compiler::response::JsonValue;
+
+use crate::common::fixture::{load_case, serve, FixtureSubgraph};
 use crate::common::fixtures_dir;
+use crate::common::gateway_bench::{subgraph_data, TEST_QUERY, TOP_PRODUCTS, USERS};
 
 fn router() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_router"));
@@ -89,4 +94,79 @@ async fn serves_subgraphs_named_by_environment_and_stops_gracefully_on_sigterm()
         .unwrap()
         .unwrap();
     assert!(status.success(), "{status:?}");
+}
+
+/// What a newcomer trying the router on their own supergraph does: `router --supergraph FILE`
+/// and nothing else (but where to listen). The public gateway benchmark's deep `TestQuery`,
+/// estimated far above the 10,000 the router once refused by default, is answered in full.
+#[tokio::test]
+async fn with_no_configuration_the_gateway_benchmarks_query_is_answered_with_data() {
+    let dir = fixtures_dir().join("gateway-bench");
+    let mut supergraph = std::fs::read_to_string(dir.join("supergraph.graphql")).unwrap();
+    for (name, data) in subgraph_data() {
+        let sdl = std::fs::read_to_string(dir.join(format!("{name}.graphql"))).unwrap();
+        let url = serve(Arc::new(FixtureSubgraph::new(name, &sdl, data, None))).await;
+        supergraph = supergraph.replace(&format!("http://127.0.0.1:4000/{name}"), &url);
+    }
+    let file = std::env::temp_dir().join(format!(
+        "gateway-bench-supergraph-{}.graphql",
+        std::process::id()
+    ));
+    std::fs::write(&file, supergraph).unwrap();
+    let port = {
+        let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        probe.local_addr().unwrap().port()
+    };
+    let mut child = Command::new(env!("CARGO_BIN_EXE_router"))
+        .arg("--supergraph")
+        .arg(&file)
+        .env("ROUTER_LISTEN", format!("127.0.0.1:{port}"))
+        .env_remove("RUST_LOG")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let ready = tokio::task::spawn_blocking(move || {
+        use std::io::BufRead;
+        std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+            .any(|line| line.contains("router listening"))
+    });
+    let ready = tokio::time::timeout(Duration::from_secs(30), ready).await;
+    assert!(matches!(ready, Ok(Ok(true))), "the router started");
+
+    let body = serde_json::json!({
+        "query": TEST_QUERY,
+        "operationName": "TestQuery",
+        "extensions": {"cost": true}
+    });
+    let answer: JsonValue = reqwest::Client::new()
+        .post(format!("http://127.0.0.1:{port}/graphql"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    child.kill().unwrap();
+    child.wait().unwrap();
+    std::fs::remove_file(&file).unwrap();
+
+    assert!(answer.get("errors").is_none(), "{answer:?}");
+    let users = answer["data"]["users"].as_array().unwrap();
+    assert_eq!(users.len(), USERS);
+    assert!(users
+        .iter()
+        .all(|u| u["reviews"].as_array().is_some_and(|r| !r.is_empty())));
+    let products = answer["data"]["topProducts"].as_array().unwrap();
+    assert_eq!(products.len(), TOP_PRODUCTS);
+    let deepest = &answer["data"]["users"][0]["reviews"][0]["product"]["reviews"][0]["author"]
+        ["reviews"][0]["product"];
+    assert!(deepest["shippingEstimate"].is_i64(), "{deepest:?}");
+    let cost = &answer["extensions"]["cost"];
+    assert!(cost["estimated"].as_u64().unwrap() > 10_000, "{cost:?}");
+    assert_eq!(cost["max"], JsonValue::Null);
 }

@@ -47,3 +47,29 @@ async fn a_configured_maximum_refuses_costlier_operations_before_any_subgraph_ca
     );
     assert!(gw.request_counts().values().all(|n| *n == 0));
 }
+
+#[tokio::test]
+async fn the_actual_cost_counts_what_the_response_holds_by_the_same_weights() {
+    let gw = TestGateway::start("abstract-spread").await;
+    let answer = gw
+        .post_json(&json!({ "query": QUERY, "extensions": { "cost": true } }))
+        .await;
+    let products = answer.body["data"]["products"].as_array().unwrap();
+    let with_dimensions = products
+        .iter()
+        .filter(|p| !p["dimensions"].is_null())
+        .count();
+    assert!(
+        products.len() > with_dimensions,
+        "the data has a null to skip"
+    );
+    let cost = &answer.body["extensions"]["cost"];
+    // Each product (an object) costs 1, and so does each non-null `dimensions`; the estimate
+    // takes the list at 10 and every `dimensions` as present.
+    assert_eq!(
+        cost["actual"].as_u64(),
+        Some((products.len() + with_dimensions) as u64),
+        "{cost:?}"
+    );
+    assert_eq!(cost["estimated"].as_u64(), Some(20));
+}

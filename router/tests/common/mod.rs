@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod fixture;
+pub mod gateway_bench;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
