@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Runs the gateway benchmark against Hive Router in each deduplication mode, side by side.
+# Runs the gateway benchmark against Hive Router in each deduplication mode, side by side:
+# Hive with logging at warn, and at info as the public benchmark's own configuration has it
+# (which writes a line per request), both interleaved with ours in one run.
 # Needs `hive_router` on PATH:
 #   cargo install hive-router --version 0.2.19 --locked --features graphiql
 # MODES (default "off subgraph client"), BENCH_SECONDS, BENCH_ROUNDS and BENCH_CONCURRENCY
-# pass through; Hive reads router/benches/hive/<mode>.yaml.
+# pass through; Hive reads router/benches/hive/<mode>.yaml (its log level set per instance).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 base=${BENCH_SUBGRAPH_PORT_BASE:-4101}
@@ -19,18 +21,33 @@ for name in accounts inventory products reviews; do
   i=$((i + 1))
 done
 cargo bench -p router --bench gateway --no-run
+pids=()
+stop_hives() {
+  for pid in "${pids[@]}"; do kill "$pid" 2> /dev/null || true; done
+  for pid in "${pids[@]}"; do wait "$pid" 2> /dev/null || true; done
+  pids=()
+}
+trap stop_hives EXIT
 for mode in ${MODES:-off subgraph client}; do
-  SUPERGRAPH_FILE_PATH="$supergraph" ROUTER_CONFIG_FILE_PATH="router/benches/hive/$mode.yaml" \
-    HOST=127.0.0.1 PORT="$hive_port" hive_router > "target/hive-$mode.log" 2>&1 &
-  hive=$!
-  for _ in $(seq 1 100); do
-    curl -sf "http://127.0.0.1:$hive_port/health" > /dev/null && break
-    sleep 0.1
+  compare=()
+  port=$hive_port
+  for level in warn info; do
+    config="$PWD/target/hive-$mode-$level.yaml"
+    sed "s/^  level: warn$/  level: $level/" "router/benches/hive/$mode.yaml" > "$config"
+    SUPERGRAPH_FILE_PATH="$supergraph" ROUTER_CONFIG_FILE_PATH="$config" \
+      HOST=127.0.0.1 PORT="$port" hive_router > "target/hive-$mode-$level.log" 2>&1 &
+    pid=$!
+    pids+=("$pid")
+    for _ in $(seq 1 100); do
+      curl -sf "http://127.0.0.1:$port/health" > /dev/null && break
+      sleep 0.1
+    done
+    kill -0 "$pid" 2> /dev/null || { cat "target/hive-$mode-$level.log"; exit 1; }
+    compare+=("hive ($level)=http://127.0.0.1:$port/graphql=$pid")
+    port=$((port + 1))
   done
-  kill -0 "$hive" 2> /dev/null || { cat "target/hive-$mode.log"; exit 1; }
   BENCH_MODE="$mode" BENCH_SUBGRAPH_PORT_BASE="$base" \
-    BENCH_COMPARE_URL="http://127.0.0.1:$hive_port/graphql" BENCH_COMPARE_PID="$hive" \
-    cargo bench -p router --bench gateway || { kill "$hive" 2> /dev/null; exit 1; }
-  kill "$hive"
-  wait "$hive" 2>/dev/null || true
+    BENCH_COMPARE="$(IFS=,; echo "${compare[*]}")" \
+    cargo bench -p router --bench gateway
+  stop_hives
 done

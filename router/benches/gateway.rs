@@ -24,11 +24,15 @@
 //! - `BENCH_SUBGRAPH_PORT_BASE`: put the subgraphs on fixed ports (accounts, inventory,
 //!   products, reviews from that port on); the supergraph with their URLs is written to
 //!   `target/gateway-bench-supergraph.graphql` either way;
-//! - `BENCH_COMPARE_URL`: another router, started by the caller on that supergraph with the
-//!   same deduplication setting as `BENCH_MODE`; its answer must equal ours, and its rounds
-//!   interleave with ours. `BENCH_COMPARE_PID` (its process id) adds its CPU and peak RSS.
-//!   `router/benches/compare_hive.sh` does all of it for Hive Router, with the configurations
-//!   in `router/benches/hive/`.
+//! - `BENCH_COMPARE`: other routers, started by the caller on that supergraph with the same
+//!   deduplication setting as `BENCH_MODE`, as `label=url=pid` entries separated by commas (the
+//!   process id adds its CPU and peak RSS); their answers must equal ours, and their rounds
+//!   interleave with ours. After each mode the bench prints ours over each of theirs.
+//!   `router/benches/compare_hive.sh` does all of it for Hive Router (logging at warn, and at
+//!   info as the benchmark's own configuration has it), with the configurations in
+//!   `router/benches/hive/`.
+//!
+//! Every round also prints the subgraph calls per client request: what deduplication saved.
 
 #[path = "../tests/common/fixture.rs"]
 mod fixture;
@@ -47,7 +51,7 @@ use bytes::Bytes;
 use fixture::FixtureSubgraph;
 use gateway_bench::{subgraph_data, TEST_QUERY, TOP_PRODUCTS, USERS};
 use serde_json_bytes::json;
-use support::{env_number, load_until, post, Stats, Until};
+use support::{env_number, load_until, post, Until};
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -161,13 +165,17 @@ fn peak_rss_mib(pid: u32) -> f64 {
 
 /// A measured round of one router.
 struct Round {
-    stats: Stats,
+    requests_per_second: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+    requests: usize,
     cpu_ms_per_request: Option<f64>,
     peak_rss_mib: Option<f64>,
+    subgraph_calls_per_request: f64,
 }
 
 impl Round {
-    fn print(&mut self, label: &str) {
+    fn print(&self, label: &str) {
         let cpu = self
             .cpu_ms_per_request
             .map_or("-".to_string(), |c| format!("{c:.3}"));
@@ -175,14 +183,67 @@ impl Round {
             .peak_rss_mib
             .map_or("-".to_string(), |r| format!("{r:.0}"));
         println!(
-            "{label:<26} {:>8.0} req/s  p50 {:>6.2} ms  p99 {:>6.2} ms  cpu {cpu:>6} ms/req  \
-             peak rss {rss:>4} MiB  ({} requests)",
-            self.stats.requests_per_second(),
-            self.stats.percentile_ms(0.50),
-            self.stats.percentile_ms(0.99),
-            self.stats.requests,
+            "{label:<24} {:>6.0} req/s  p50 {:>6.2} ms  p99 {:>6.2} ms  cpu {cpu:>6} ms/req  \
+             peak rss {rss:>4} MiB  subgraph calls {:>5.2}/req  ({} requests)",
+            self.requests_per_second,
+            self.p50_ms,
+            self.p99_ms,
+            self.subgraph_calls_per_request,
+            self.requests,
         );
     }
+}
+
+/// Another router measured beside ours.
+struct Compared {
+    label: String,
+    url: String,
+    pid: Option<u32>,
+}
+
+/// `label=url=pid` entries separated by commas (see the module's documentation).
+fn compared_routers() -> Vec<Compared> {
+    let Ok(list) = std::env::var("BENCH_COMPARE") else {
+        return Vec::new();
+    };
+    list.split(',')
+        .filter(|entry| !entry.trim().is_empty())
+        .map(|entry| {
+            let mut parts = entry.trim().splitn(3, '=');
+            let label = parts.next().unwrap().to_string();
+            let url = parts
+                .next()
+                .expect("BENCH_COMPARE entries are label=url=pid")
+                .to_string();
+            let pid = parts.next().and_then(|p| p.parse().ok());
+            Compared { label, url, pid }
+        })
+        .collect()
+}
+
+/// Ours over theirs, on the means of the rounds: above 1 is more for us.
+fn print_ratios(label: &str, ours: &[Round], theirs: &[Round]) {
+    fn mean(rounds: &[Round], value: impl Fn(&Round) -> Option<f64>) -> Option<f64> {
+        let values: Vec<f64> = rounds.iter().filter_map(value).collect();
+        (!values.is_empty()).then(|| values.iter().sum::<f64>() / values.len() as f64)
+    }
+    let ratio =
+        |value: &dyn Fn(&Round) -> Option<f64>| match (mean(ours, value), mean(theirs, value)) {
+            (Some(a), Some(b)) if b > 0.0 => format!("{:.2}x", a / b),
+            _ => "-".to_string(),
+        };
+    println!(
+        "ours / {label}: req/s {}, p99 {}, cpu per request {}, peak rss {}, subgraph calls per request {}",
+        ratio(&|r| Some(r.requests_per_second)),
+        ratio(&|r| Some(r.p99_ms)),
+        ratio(&|r| r.cpu_ms_per_request),
+        ratio(&|r| r.peak_rss_mib),
+        ratio(&|r| Some(r.subgraph_calls_per_request)),
+    );
+}
+
+fn subgraph_calls(subgraphs: &[Arc<FixtureSubgraph>]) -> usize {
+    subgraphs.iter().map(|s| s.requests()).sum()
 }
 
 async fn measure(
@@ -190,9 +251,11 @@ async fn measure(
     url: &str,
     body: &Bytes,
     pid: Option<u32>,
+    subgraphs: &[Arc<FixtureSubgraph>],
     concurrency: usize,
     until: Until,
 ) -> Round {
+    let calls_before = subgraph_calls(subgraphs);
     let cpu_before = pid.map(cpu_time);
     let stats = {
         let (client, url, body) = (client.clone(), url.to_string(), body.clone());
@@ -204,13 +267,19 @@ async fn measure(
         })
         .await
     };
+    let mut stats = stats;
     let cpu_ms_per_request = pid.zip(cpu_before).map(|(pid, before)| {
         (cpu_time(pid) - before).as_secs_f64() * 1000.0 / stats.requests as f64
     });
+    let calls = subgraph_calls(subgraphs) - calls_before;
     Round {
-        stats,
+        requests_per_second: stats.requests_per_second(),
+        p50_ms: stats.percentile_ms(0.50),
+        p99_ms: stats.percentile_ms(0.99),
+        requests: stats.requests,
         cpu_ms_per_request,
         peak_rss_mib: pid.map(peak_rss_mib),
+        subgraph_calls_per_request: calls as f64 / stats.requests as f64,
     }
 }
 
@@ -308,9 +377,11 @@ async fn main() {
 
     let port_base = env_number("BENCH_SUBGRAPH_PORT_BASE", 0) as u16;
     let mut supergraph = std::fs::read_to_string(fixtures.join("supergraph.graphql")).unwrap();
+    let mut subgraphs = Vec::new();
     for (i, (name, data)) in subgraph_data().into_iter().enumerate() {
         let sdl = std::fs::read_to_string(fixtures.join(format!("{name}.graphql"))).unwrap();
         let subgraph = Arc::new(FixtureSubgraph::new(name, &sdl, data, None).memoized());
+        subgraphs.push(subgraph.clone());
         let port = if port_base == 0 {
             0
         } else {
@@ -327,14 +398,11 @@ async fn main() {
         .pool_max_idle_per_host(concurrency * 2)
         .build()
         .unwrap();
-    let compare_url = std::env::var("BENCH_COMPARE_URL").ok();
-    let compare_pid = std::env::var("BENCH_COMPARE_PID")
-        .ok()
-        .and_then(|p| p.parse::<u32>().ok());
+    let compared = compared_routers();
     let modes = modes();
     assert!(
-        compare_url.is_none() || modes.len() == 1,
-        "with BENCH_COMPARE_URL, set BENCH_MODE to the other router's deduplication setting"
+        compared.is_empty() || modes.len() == 1,
+        "with BENCH_COMPARE, set BENCH_MODE to the other routers' deduplication setting"
     );
     println!(
         "gateway benchmark: {concurrency} clients, {rounds} round(s) of {seconds} s per router and \
@@ -347,30 +415,47 @@ async fn main() {
         checked_answer(&client, &router.url, &mode.registration()).await;
         let body = mode.body();
         let (ours, size) = checked_answer(&client, &router.url, &body).await;
-        if let Some(other) = &compare_url {
-            let (theirs, _) = checked_answer(&client, other, &body).await;
+        for other in &compared {
+            let (theirs, _) = checked_answer(&client, &other.url, &body).await;
             assert_eq!(
                 theirs["data"], ours["data"],
-                "the other router answers differently"
+                "{} answers differently",
+                other.label
             );
         }
         println!("\nmode {}: {size} bytes of response", mode.name());
+        let mut our_rounds = Vec::new();
+        let mut their_rounds: Vec<Vec<Round>> = compared.iter().map(|_| Vec::new()).collect();
         for round in 1..=rounds {
-            let mut measured = measure(
+            let measured = measure(
                 &client,
                 &router.url,
                 &body,
                 Some(router.pid()),
+                &subgraphs,
                 concurrency,
                 until,
             )
             .await;
-            measured.print(&format!("router, round {round}"));
-            if let Some(other) = &compare_url {
-                let mut measured =
-                    measure(&client, other, &body, compare_pid, concurrency, until).await;
-                measured.print(&format!("other router, round {round}"));
+            measured.print(&format!("ours, round {round}"));
+            our_rounds.push(measured);
+            for (other, theirs) in compared.iter().zip(&mut their_rounds) {
+                let measured = measure(
+                    &client,
+                    &other.url,
+                    &body,
+                    other.pid,
+                    &subgraphs,
+                    concurrency,
+                    until,
+                )
+                .await;
+                measured.print(&format!("{}, round {round}", other.label));
+                theirs.push(measured);
             }
+        }
+        for (other, theirs) in compared.iter().zip(&their_rounds) {
+            print_ratios(&other.label, &our_rounds, theirs);
         }
     }
 }

@@ -3,6 +3,7 @@
 //! client's response is the `respond` stage's job.
 
 pub mod breaker;
+pub mod canonical;
 pub mod entities;
 mod errors;
 mod fetch;

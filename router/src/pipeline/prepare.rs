@@ -289,7 +289,10 @@ fn plan_operation(
         )
     }));
     match planned {
-        Ok(Ok(plan)) => Ok(plan),
+        Ok(Ok(mut plan)) => {
+            crate::executor::canonical::canonicalize_plan(&mut plan);
+            Ok(plan)
+        }
         Ok(Err(_)) if cancellation.bail_if_cancelled().is_err() => Err(PlanningError::TimedOut(
             timeout.as_millis().try_into().unwrap_or(u64::MAX),
         )),

@@ -1,7 +1,9 @@
-//! Deduplication: identical in-flight query requests share one subgraph call, identical
-//! in-flight client operations share one execution; nothing is ever shared across different
-//! operations, variables or tokens, nor for mutations. A fixture's closed gate holds the
-//! subgraph's answers so that requests are provably in flight together.
+//! Deduplication: identical in-flight query requests share one subgraph call (also between
+//! different operations that send a subgraph the same request), identical in-flight client
+//! operations share one execution; nothing is ever shared across different variables or
+//! tokens, nor for mutations. A fixture's closed gate holds the subgraph's answers so that
+//! requests are provably in flight together; for a burst through a deep plan, subgraphs that
+//! answer slowly keep each stage's calls in flight while the others arrive.
 
 use std::future::Future;
 
@@ -295,4 +297,86 @@ async fn deduplication_can_be_switched_off_per_subgraph() {
     for response in futures::future::join_all(pending).await {
         assert_eq!(response.unwrap().body, users_answer());
     }
+}
+
+/// The public gateway benchmark's subgraphs, each answering after `latency` (every client
+/// request of a burst arrives while the first one's calls are in flight, and their next
+/// calls while the first next one is), with client deduplication off: Hive Router's default.
+async fn gateway_bench(latency: std::time::Duration) -> TestGateway {
+    use crate::common::fixture::{Behaviour, FixtureSubgraph};
+    use crate::common::gateway_bench::subgraph_data;
+    use std::sync::Arc;
+
+    let dir = crate::common::fixtures_dir().join("gateway-bench");
+    let subgraphs = subgraph_data()
+        .into_iter()
+        .map(|(name, data)| {
+            let sdl = std::fs::read_to_string(dir.join(format!("{name}.graphql"))).unwrap();
+            let subgraph = FixtureSubgraph::new(name, &sdl, data, None);
+            subgraph.set_behaviour(Behaviour::Delay(latency));
+            Arc::new(subgraph)
+        })
+        .collect();
+    let supergraph = std::fs::read_to_string(dir.join("supergraph.graphql")).unwrap();
+    TestGateway::start_subgraphs(subgraphs, &supergraph, client_dedupe_off).await
+}
+
+fn total_calls(gw: &TestGateway) -> usize {
+    gw.request_counts().values().sum()
+}
+
+#[tokio::test]
+async fn a_burst_of_identical_and_near_identical_operations_calls_each_subgraph_request_once() {
+    use crate::common::gateway_bench::{TEST_QUERY, TOP_PRODUCTS};
+
+    let gw = gateway_bench(std::time::Duration::from_millis(500)).await;
+    // One TestQuery alone: every subgraph request its plan makes, once.
+    let alone = send(
+        &gw,
+        json!({"query": TEST_QUERY, "operationName": "TestQuery"}),
+        None,
+    )
+    .await
+    .unwrap();
+    assert!(alone.body.get("errors").is_none(), "{:?}", alone.body);
+    let calls_alone = total_calls(&gw);
+    assert!(
+        calls_alone >= 6,
+        "the deep query crosses the subgraphs often"
+    );
+
+    // At once: the same operation 20 times; the same document under another name and with
+    // its fields in another order; and an operation whose plan is a part of TestQuery's
+    // (its subgraph requests are among TestQuery's).
+    let renamed = TEST_QUERY.replace("query TestQuery", "query Storefront");
+    let reordered = TEST_QUERY.replace(
+        "fragment User on User {\n  id\n  username\n  name\n}",
+        "fragment User on User {\n  name\n  id\n  username\n}",
+    );
+    assert_ne!(reordered, TEST_QUERY);
+    let part = "{ topProducts { inStock name price shippingEstimate upc weight } }";
+    let mut burst: Vec<JsonValue> = (0..20)
+        .map(|_| json!({"query": TEST_QUERY, "operationName": "TestQuery"}))
+        .collect();
+    burst.push(json!({"query": renamed, "operationName": "Storefront"}));
+    burst.push(json!({"query": reordered, "operationName": "TestQuery"}));
+    burst.push(json!({"query": part}));
+    let sent: Vec<_> = burst.into_iter().map(|b| send(&gw, b, None)).collect();
+    let last = sent.len() - 1;
+    for (i, answer) in sent.into_iter().enumerate() {
+        let answer = answer.await.unwrap();
+        assert!(answer.body.get("errors").is_none(), "{:?}", answer.body);
+        if i < last {
+            assert!(answer.body == alone.body, "answer {i} differs");
+        } else {
+            let products = answer.body["data"]["topProducts"].as_array().unwrap();
+            assert_eq!(products.len(), TOP_PRODUCTS);
+        }
+    }
+    assert_eq!(
+        total_calls(&gw) - calls_alone,
+        calls_alone,
+        "23 operations called the subgraphs as often as one: {:?}",
+        gw.request_counts()
+    );
 }
