@@ -157,7 +157,8 @@ struct Endpoint {
     breaker: Option<CircuitBreaker>,
 }
 
-/// What identifies a subgraph request for deduplication.
+/// What identifies a subgraph request for deduplication: the body and the values of the
+/// [`IDENTITY_HEADERS`] it is sent with.
 #[derive(Clone, PartialEq, Eq, Hash)]
 struct CallKey {
     subgraph: Arc<str>,
@@ -331,18 +332,31 @@ impl Transport {
             .get(subgraph)
             .ok_or(TransportError::UnknownSubgraph)?;
         let body = Bytes::from(body);
+        let headers = self.forwarded_headers(client_headers);
         let answer = if shareable && endpoint.dedupe {
+            // What the subgraph is sent, not what the client sent: two clients whose forged
+            // `x-forwarded-for` entries differ before the address the router resolved send
+            // the subgraph the same request.
+            let identity = IDENTITY_HEADERS
+                .iter()
+                .map(|name| {
+                    headers
+                        .iter()
+                        .find(|(forwarded, _)| forwarded == name)
+                        .map(|(_, value)| value.clone())
+                })
+                .collect();
             let key = HashedKey::new(CallKey {
                 subgraph: endpoint.name.clone(),
                 body: body.clone(),
-                headers: identity_header_values(client_headers),
+                headers: identity,
             });
             let call = send(
                 self.client.clone(),
                 endpoint.clone(),
                 body,
                 content_type,
-                self.forwarded_headers(client_headers),
+                headers,
             );
             self.inflight
                 .run(key, async move { call.await.map_err(Arc::new) })
@@ -355,7 +369,7 @@ impl Transport {
                 endpoint.clone(),
                 body,
                 content_type,
-                self.forwarded_headers(client_headers),
+                headers,
             )
             .await?
         };

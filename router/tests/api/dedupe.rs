@@ -380,3 +380,37 @@ async fn a_burst_of_identical_and_near_identical_operations_calls_each_subgraph_
         gw.request_counts()
     );
 }
+
+#[tokio::test]
+async fn subgraph_requests_are_identical_by_what_the_subgraph_is_sent() {
+    let gw = accounts_gateway(client_dedupe_off).await;
+    let gate = gw.subgraph("accounts").close_gate();
+    // Both come from this machine; what they claim before it is theirs to forge, and the
+    // subgraph is sent the same address for both.
+    let from = |forged: &'static str| {
+        let (client, url) = (reqwest::Client::new(), gw.url.clone());
+        spawn(async move {
+            client
+                .post(url)
+                .header("content-type", "application/json")
+                .header("x-forwarded-for", forged)
+                .body(serde_json::to_vec(&json!({"query": QUERY})).unwrap())
+                .send()
+                .await
+                .unwrap()
+                .bytes()
+                .await
+                .unwrap()
+        })
+    };
+    let first = from("6.6.6.6");
+    until(|| gw.subgraph("accounts").requests() == 1).await;
+    let second = from("7.7.7.7");
+    until(|| gw.state.transport.calls_shared() == 1).await;
+    gate.open();
+    let (first, second) = (first.await.unwrap(), second.await.unwrap());
+    assert_eq!(first, second);
+    assert_eq!(gw.subgraph("accounts").requests(), 1);
+    let sent = gw.subgraph("accounts").headers.lock().unwrap()[0].clone();
+    assert_eq!(sent.get("x-forwarded-for").unwrap(), "127.0.0.1");
+}
