@@ -143,13 +143,15 @@ fn modes() -> Vec<Mode> {
 }
 
 /// CPU time (user + system) a process has used so far, from `/proc/<pid>/stat`.
-fn cpu_time(pid: u32) -> Duration {
+/// CPU time a process has used so far, in user space and in the kernel, from
+/// `/proc/<pid>/stat`.
+fn cpu_time(pid: u32) -> (Duration, Duration) {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("the process runs");
     // Fields after the command name, which is in parentheses and may hold spaces.
     let fields: Vec<&str> = stat[stat.rfind(')').unwrap() + 2..].split(' ').collect();
-    let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
     // USER_HZ is 100 on Linux.
-    Duration::from_millis(ticks * 10)
+    let ticks = |i: usize| Duration::from_millis(fields[i].parse::<u64>().unwrap() * 10);
+    (ticks(11), ticks(12))
 }
 
 /// Peak resident memory of a process so far (VmHWM), in MiB.
@@ -170,20 +172,25 @@ struct Round {
     p99_ms: f64,
     requests: usize,
     cpu_ms_per_request: Option<f64>,
+    /// The part of it spent in the kernel (system calls: the sockets).
+    system_ms_per_request: Option<f64>,
     peak_rss_mib: Option<f64>,
     subgraph_calls_per_request: f64,
+    /// Each subgraph's calls per client request: which stages of the plan shared.
+    calls_per_subgraph: Vec<(String, f64)>,
 }
 
 impl Round {
     fn print(&self, label: &str) {
         let cpu = self
             .cpu_ms_per_request
-            .map_or("-".to_string(), |c| format!("{c:.3}"));
+            .zip(self.system_ms_per_request)
+            .map_or("-".to_string(), |(c, s)| format!("{c:.3} ({s:.3} sys)"));
         let rss = self
             .peak_rss_mib
             .map_or("-".to_string(), |r| format!("{r:.0}"));
         println!(
-            "{label:<24} {:>6.0} req/s  p50 {:>6.2} ms  p99 {:>6.2} ms  cpu {cpu:>6} ms/req  \
+            "{label:<24} {:>6.0} req/s  p50 {:>6.2} ms  p99 {:>6.2} ms  cpu {cpu:>16} ms/req  \
              peak rss {rss:>4} MiB  subgraph calls {:>5.2}/req  ({} requests)",
             self.requests_per_second,
             self.p50_ms,
@@ -191,6 +198,12 @@ impl Round {
             self.subgraph_calls_per_request,
             self.requests,
         );
+        let each: Vec<String> = self
+            .calls_per_subgraph
+            .iter()
+            .map(|(name, calls)| format!("{name} {calls:.3}"))
+            .collect();
+        println!("{:<24} by subgraph: {}", "", each.join(", "));
     }
 }
 
@@ -242,8 +255,8 @@ fn print_ratios(label: &str, ours: &[Round], theirs: &[Round]) {
     );
 }
 
-fn subgraph_calls(subgraphs: &[Arc<FixtureSubgraph>]) -> usize {
-    subgraphs.iter().map(|s| s.requests()).sum()
+fn subgraph_calls(subgraphs: &[Arc<FixtureSubgraph>]) -> Vec<usize> {
+    subgraphs.iter().map(|s| s.requests()).collect()
 }
 
 async fn measure(
@@ -268,18 +281,35 @@ async fn measure(
         .await
     };
     let mut stats = stats;
-    let cpu_ms_per_request = pid.zip(cpu_before).map(|(pid, before)| {
-        (cpu_time(pid) - before).as_secs_f64() * 1000.0 / stats.requests as f64
+    let cpu_used = pid.zip(cpu_before).map(|(pid, (user, system))| {
+        let (user_now, system_now) = cpu_time(pid);
+        let per_request = |d: Duration| d.as_secs_f64() * 1000.0 / stats.requests as f64;
+        (
+            per_request(user_now - user + system_now - system),
+            per_request(system_now - system),
+        )
     });
-    let calls = subgraph_calls(subgraphs) - calls_before;
+    let calls: Vec<usize> = subgraph_calls(subgraphs)
+        .iter()
+        .zip(&calls_before)
+        .map(|(after, before)| after - before)
+        .collect();
+    let requests = stats.requests as f64;
+    let per_request = |calls: usize| calls as f64 / requests;
     Round {
         requests_per_second: stats.requests_per_second(),
         p50_ms: stats.percentile_ms(0.50),
         p99_ms: stats.percentile_ms(0.99),
         requests: stats.requests,
-        cpu_ms_per_request,
+        cpu_ms_per_request: cpu_used.map(|(total, _)| total),
+        system_ms_per_request: cpu_used.map(|(_, system)| system),
         peak_rss_mib: pid.map(peak_rss_mib),
-        subgraph_calls_per_request: calls as f64 / stats.requests as f64,
+        subgraph_calls_per_request: per_request(calls.iter().sum()),
+        calls_per_subgraph: subgraphs
+            .iter()
+            .zip(&calls)
+            .map(|(subgraph, calls)| (subgraph.name.clone(), per_request(*calls)))
+            .collect(),
     }
 }
 

@@ -103,10 +103,17 @@ fn execute_node<'a>(ctx: &'a ExecutionContext<'a>, node: &'a PlanNode) -> BoxFut
                     execute_node(ctx, branch).await;
                 }
             }
-            PlanNode::Fetch(fetch) => execute_root_fetch(ctx, fetch).await,
-            PlanNode::BatchFetch(batch) => execute_batch_fetch(ctx, batch).await,
+            // Each fetch's future (a subgraph call's state, some kilobytes) is boxed on its
+            // own, so that the futures of Sequence and Parallel nodes stay small: each is
+            // moved into its box whole.
+            PlanNode::Fetch(fetch) => execute_root_fetch(ctx, fetch).boxed().await,
+            PlanNode::BatchFetch(batch) => execute_batch_fetch(ctx, batch).boxed().await,
             PlanNode::Flatten(flatten) => match flatten.node.as_ref() {
-                PlanNode::Fetch(fetch) => execute_entity_fetch(ctx, &flatten.path, fetch).await,
+                PlanNode::Fetch(fetch) => {
+                    execute_entity_fetch(ctx, &flatten.path, fetch)
+                        .boxed()
+                        .await
+                }
                 other => unsupported(ctx, other),
             },
             other => unsupported(ctx, other),
