@@ -62,8 +62,9 @@ pub enum TransportError {
     Status(u16),
     #[error("the subgraph response is larger than {0} bytes")]
     TooLarge(usize),
-    #[error("the subgraph response is not a valid GraphQL response")]
-    InvalidResponse(#[source] sonic_rs::Error),
+    /// The parser's reason (a `String`, so that a shared call's waiters each get their own).
+    #[error("the subgraph response is not a valid GraphQL response: {0}")]
+    InvalidResponse(String),
     #[error("the shared request to the subgraph failed unexpectedly")]
     SharedCallPanicked,
     /// A failure of a call this request shared with others.
@@ -83,7 +84,7 @@ impl TransportError {
 }
 
 /// The subgraph's answer: `data` and `errors` as sent.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Clone, Deserialize)]
 pub struct SubgraphResponse {
     #[serde(default)]
     pub data: Option<Value>,
@@ -91,7 +92,7 @@ pub struct SubgraphResponse {
     pub errors: Option<Vec<SubgraphError>>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 pub struct SubgraphError {
     pub message: String,
     #[serde(default)]
@@ -173,7 +174,8 @@ struct RawAnswer {
     body: Bytes,
 }
 
-type CallResult = Result<RawAnswer, Arc<TransportError>>;
+/// A shared call's result: the answer parsed once, for every waiter.
+type CallResult = Result<Arc<SubgraphResponse>, Arc<TransportError>>;
 
 /// hyper's pooled client, used directly: a request costs less than through a wrapper. Plain
 /// `http://` subgraphs and `https://` ones (rustls) alike.
@@ -333,47 +335,50 @@ impl Transport {
             .ok_or(TransportError::UnknownSubgraph)?;
         let body = Bytes::from(body);
         let headers = self.forwarded_headers(client_headers);
-        let answer = if shareable && endpoint.dedupe {
-            // What the subgraph is sent, not what the client sent: two clients whose forged
-            // `x-forwarded-for` entries differ before the address the router resolved send
-            // the subgraph the same request.
-            let identity = IDENTITY_HEADERS
-                .iter()
-                .map(|name| {
-                    headers
-                        .iter()
-                        .find(|(forwarded, _)| forwarded == name)
-                        .map(|(_, value)| value.clone())
-                })
-                .collect();
-            let key = HashedKey::new(CallKey {
-                subgraph: endpoint.name.clone(),
-                body: body.clone(),
-                headers: identity,
-            });
-            let call = send(
-                self.client.clone(),
-                endpoint.clone(),
-                body,
-                content_type,
-                headers,
-            );
-            self.inflight
-                .run(key, async move { call.await.map_err(Arc::new) })
-                .await
-                .unwrap_or_else(|| Err(Arc::new(TransportError::SharedCallPanicked)))
-                .map_err(|shared| own_error(&shared))?
-        } else {
-            send(
-                self.client.clone(),
-                endpoint.clone(),
-                body,
-                content_type,
-                headers,
-            )
-            .await?
-        };
-        parse_answer(&answer)
+        let call = send(
+            self.client.clone(),
+            endpoint.clone(),
+            body.clone(),
+            content_type,
+            headers.clone(),
+        );
+        if !(shareable && endpoint.dedupe) {
+            return parse_answer(&call.await?);
+        }
+        // What the subgraph is sent, not what the client sent: two clients whose forged
+        // `x-forwarded-for` entries differ before the address the router resolved send the
+        // subgraph the same request.
+        let identity = IDENTITY_HEADERS
+            .iter()
+            .map(|name| {
+                headers
+                    .iter()
+                    .find(|(forwarded, _)| forwarded == name)
+                    .map(|(_, value)| value.clone())
+            })
+            .collect();
+        let key = HashedKey::new(CallKey {
+            subgraph: endpoint.name.clone(),
+            body,
+            headers: identity,
+        });
+        // The answer is parsed once, inside the shared call: its waiters go on to their next
+        // fetch at once (and together, so they share that one too) instead of each parsing it
+        // first. The last waiter takes the parsed answer, the others copy it.
+        let shared = self
+            .inflight
+            .run(key, async move {
+                let answer = call.await.map_err(Arc::new)?;
+                parse_answer(&answer).map(Arc::new).map_err(Arc::new)
+            })
+            .await
+            .unwrap_or_else(|| Err(Arc::new(TransportError::SharedCallPanicked)));
+        match shared {
+            Ok(response) => {
+                Ok(Arc::try_unwrap(response).unwrap_or_else(|shared| (*shared).clone()))
+            }
+            Err(shared) => Err(own_error(&shared)),
+        }
     }
 }
 
@@ -488,7 +493,7 @@ fn parse_answer(answer: &RawAnswer) -> Result<SubgraphResponse, TransportError> 
         Err(_) if !answer.status.is_success() => {
             Err(TransportError::Status(answer.status.as_u16()))
         }
-        Err(e) => Err(TransportError::InvalidResponse(e)),
+        Err(e) => Err(TransportError::InvalidResponse(e.to_string())),
     }
 }
 
@@ -526,10 +531,10 @@ fn own_error(shared: &TransportError) -> TransportError {
         TransportError::CircuitOpen => TransportError::CircuitOpen,
         TransportError::Status(status) => TransportError::Status(*status),
         TransportError::TooLarge(limit) => TransportError::TooLarge(*limit),
+        TransportError::InvalidResponse(reason) => TransportError::InvalidResponse(reason.clone()),
         TransportError::Connect(_)
         | TransportError::Tls(_)
         | TransportError::ReadBody(_)
-        | TransportError::InvalidResponse(_)
         | TransportError::SharedCallPanicked
         | TransportError::SharedCallFailed(_) => {
             TransportError::SharedCallFailed(shared.to_string())
