@@ -9,7 +9,7 @@
 //! `events_lag_seconds` (from an event's occurrence to its handling) by topic and group.
 
 use std::sync::OnceLock;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use axum::extract::{MatchedPath, Request};
 use axum::middleware::Next;
@@ -20,6 +20,9 @@ use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 const LATENCY_BUCKETS: &[f64] = &[
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
 ];
+
+/// How often recorded histogram samples are folded into their buckets.
+const UPKEEP_INTERVAL: Duration = Duration::from_secs(5);
 
 static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
 
@@ -36,8 +39,25 @@ pub fn handle() -> &'static PrometheusHandle {
         if metrics::set_global_recorder(recorder).is_err() {
             tracing::warn!("a metrics recorder was installed before; /metrics stays empty");
         }
+        spawn_upkeep(handle.clone());
         handle
     })
+}
+
+/// A histogram keeps every sample recorded until upkeep folds it into the buckets, which a
+/// scrape of `/metrics` also does: without this, a process nobody scrapes grows by every
+/// request's samples (about 13 MiB a quarter minute for the router under load). A thread of
+/// its own, as the recorder may be installed before any async runtime exists.
+fn spawn_upkeep(handle: PrometheusHandle) {
+    let spawned = std::thread::Builder::new()
+        .name("metrics-upkeep".into())
+        .spawn(move || loop {
+            std::thread::sleep(UPKEEP_INTERVAL);
+            handle.run_upkeep();
+        });
+    if let Err(error) = spawned {
+        tracing::warn!(%error, "metrics upkeep cannot run; histograms fold samples when scraped");
+    }
 }
 
 /// The `/metrics` response: every series of the process.
