@@ -268,7 +268,7 @@ impl Transport {
 
     /// Sends one request and parses the answer. A query request (`shareable`) waits for an
     /// identical one already in flight instead of calling again, where the subgraph allows it;
-    /// each caller parses the shared answer into its own data.
+    /// the shared answer is parsed once, and each caller gets its own copy.
     pub async fn fetch(
         &self,
         subgraph: &str,
@@ -335,15 +335,16 @@ impl Transport {
             .ok_or(TransportError::UnknownSubgraph)?;
         let body = Bytes::from(body);
         let headers = self.forwarded_headers(client_headers);
-        let call = send(
-            self.client.clone(),
-            endpoint.clone(),
-            body.clone(),
-            content_type,
-            headers.clone(),
-        );
         if !(shareable && endpoint.dedupe) {
-            return parse_answer(&call.await?);
+            let answer = send(
+                self.client.clone(),
+                endpoint.clone(),
+                body,
+                content_type,
+                headers,
+            )
+            .await?;
+            return parse_answer(&answer);
         }
         // What the subgraph is sent, not what the client sent: two clients whose forged
         // `x-forwarded-for` entries differ before the address the router resolved send the
@@ -359,9 +360,16 @@ impl Transport {
             .collect();
         let key = HashedKey::new(CallKey {
             subgraph: endpoint.name.clone(),
-            body,
+            body: body.clone(),
             headers: identity,
         });
+        let call = send(
+            self.client.clone(),
+            endpoint.clone(),
+            body,
+            content_type,
+            headers,
+        );
         // The answer is parsed once, inside the shared call: its waiters go on to their next
         // fetch at once (and together, so they share that one too) instead of each parsing it
         // first. The last waiter takes the parsed answer, the others copy it.

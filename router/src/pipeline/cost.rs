@@ -15,7 +15,7 @@
 //! response ([`super::project`]).
 
 use apollo_compiler::ast::Value;
-use apollo_compiler::executable::{Field, Selection, SelectionSet};
+use apollo_compiler::executable::{Field, OperationType, Selection, SelectionSet};
 use apollo_compiler::response::JsonMap;
 use apollo_compiler::schema::{ExtendedType, FieldDefinition};
 use apollo_compiler::{ExecutableDocument, Name, Node, Schema};
@@ -24,7 +24,7 @@ use super::prepare::PreparedOperation;
 use super::PipelineError;
 use crate::config::DemandControl;
 
-pub const MUTATION_FIELD_WEIGHT: u64 = 10;
+const MUTATION_FIELD_WEIGHT: u64 = 10;
 /// A list larger than this is taken as this large (and surely refused).
 const LARGEST_LIST: u64 = 1 << 20;
 
@@ -48,11 +48,16 @@ pub fn estimate_cost(
         variables,
         default_list_size: config.default_list_size,
     };
-    let root_weight = prepared
-        .operation_type()
-        .is_mutation()
-        .then_some(MUTATION_FIELD_WEIGHT);
+    let root_weight = root_field_weight(prepared.operation_type());
     estimator.selection_set(&prepared.operation.selection_set, None, root_weight, 0)
+}
+
+/// The weight of the operation's root fields that have no `@cost`, where it is not the usual
+/// one: a mutation's root fields cost 10.
+pub fn root_field_weight(operation_type: OperationType) -> Option<u64> {
+    operation_type
+        .is_mutation()
+        .then_some(MUTATION_FIELD_WEIGHT)
 }
 
 /// Refuses an operation whose estimate is over the configured maximum (none: refuses none).

@@ -18,7 +18,7 @@ use apollo_compiler::validation::Valid;
 use apollo_compiler::{ExecutableDocument, Schema};
 use rustc_hash::FxHashMap;
 
-use super::cost::{field_weight, MUTATION_FIELD_WEIGHT};
+use super::cost::{field_weight, root_field_weight};
 use crate::executor::merge::{path_to_json, PathElement};
 use crate::executor::value::{write_json_string, Object, Value};
 use crate::graphql_error::GraphQLError;
@@ -113,10 +113,7 @@ pub fn project_data(
         errors: Vec::new(),
         path: Vec::new(),
         collected: FxHashMap::default(),
-        root_weight: operation
-            .operation_type
-            .is_mutation()
-            .then_some(MUTATION_FIELD_WEIGHT),
+        root_weight: root_field_weight(operation.operation_type),
         actual_cost: 0,
     };
     let empty = Object::new();

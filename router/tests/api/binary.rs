@@ -24,6 +24,20 @@ fn router() -> Command {
     command
 }
 
+/// Waits until the router logs "router listening", which it does once its socket is bound.
+async fn until_listening(child: &mut std::process::Child) {
+    let stdout = child.stdout.take().unwrap();
+    let ready = tokio::task::spawn_blocking(move || {
+        use std::io::BufRead;
+        std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+            .any(|line| line.contains("router listening"))
+    });
+    let ready = tokio::time::timeout(Duration::from_secs(30), ready).await;
+    assert!(matches!(ready, Ok(Ok(true))), "the router started");
+}
+
 #[test]
 fn a_bad_setting_stops_start_up_with_its_name() {
     let output = router().env("ROUTER_MAX_DEPTH", "deep").output().unwrap();
@@ -58,17 +72,7 @@ async fn serves_subgraphs_named_by_environment_and_stops_gracefully_on_sigterm()
         );
     }
     let mut child = command.spawn().unwrap();
-    // The router logs "router listening" once its socket is bound.
-    let stdout = child.stdout.take().unwrap();
-    let ready = tokio::task::spawn_blocking(move || {
-        use std::io::BufRead;
-        std::io::BufReader::new(stdout)
-            .lines()
-            .map_while(Result::ok)
-            .any(|line| line.contains("router listening"))
-    });
-    let ready = tokio::time::timeout(Duration::from_secs(30), ready).await;
-    assert!(matches!(ready, Ok(Ok(true))), "the router started");
+    until_listening(&mut child).await;
     let health = reqwest::get(format!("http://127.0.0.1:{port}/health"))
         .await
         .unwrap();
@@ -126,16 +130,7 @@ async fn with_no_configuration_the_gateway_benchmarks_query_is_answered_with_dat
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let ready = tokio::task::spawn_blocking(move || {
-        use std::io::BufRead;
-        std::io::BufReader::new(stdout)
-            .lines()
-            .map_while(Result::ok)
-            .any(|line| line.contains("router listening"))
-    });
-    let ready = tokio::time::timeout(Duration::from_secs(30), ready).await;
-    assert!(matches!(ready, Ok(Ok(true))), "the router started");
+    until_listening(&mut child).await;
 
     let body = serde_json::json!({
         "query": TEST_QUERY,
