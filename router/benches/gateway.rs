@@ -270,7 +270,7 @@ async fn measure(
 ) -> Round {
     let calls_before = subgraph_calls(subgraphs);
     let cpu_before = pid.map(cpu_time);
-    let stats = {
+    let mut stats = {
         let (client, url, body) = (client.clone(), url.to_string(), body.clone());
         load_until(concurrency, until, move || {
             let (client, url, body) = (client.clone(), url.clone(), body.clone());
@@ -280,13 +280,14 @@ async fn measure(
         })
         .await
     };
-    let mut stats = stats;
+    let requests = stats.requests as f64;
+    let per_request = |amount: f64| amount / requests;
+    let ms_per_request = |spent: Duration| per_request(spent.as_secs_f64() * 1000.0);
     let cpu_used = pid.zip(cpu_before).map(|(pid, (user, system))| {
         let (user_now, system_now) = cpu_time(pid);
-        let per_request = |d: Duration| d.as_secs_f64() * 1000.0 / stats.requests as f64;
         (
-            per_request(user_now - user + system_now - system),
-            per_request(system_now - system),
+            ms_per_request(user_now - user + system_now - system),
+            ms_per_request(system_now - system),
         )
     });
     let calls: Vec<usize> = subgraph_calls(subgraphs)
@@ -294,8 +295,6 @@ async fn measure(
         .zip(&calls_before)
         .map(|(after, before)| after - before)
         .collect();
-    let requests = stats.requests as f64;
-    let per_request = |calls: usize| calls as f64 / requests;
     Round {
         requests_per_second: stats.requests_per_second(),
         p50_ms: stats.percentile_ms(0.50),
@@ -304,11 +303,11 @@ async fn measure(
         cpu_ms_per_request: cpu_used.map(|(total, _)| total),
         system_ms_per_request: cpu_used.map(|(_, system)| system),
         peak_rss_mib: pid.map(peak_rss_mib),
-        subgraph_calls_per_request: per_request(calls.iter().sum()),
+        subgraph_calls_per_request: per_request(calls.iter().sum::<usize>() as f64),
         calls_per_subgraph: subgraphs
             .iter()
             .zip(&calls)
-            .map(|(subgraph, calls)| (subgraph.name.clone(), per_request(*calls)))
+            .map(|(subgraph, calls)| (subgraph.name.clone(), per_request(*calls as f64)))
             .collect(),
     }
 }
