@@ -32,6 +32,10 @@
 //!   info as the benchmark's own configuration has it), with the configurations in
 //!   `router/benches/hive/`.
 //!
+//! - `BENCH_FLOOR=1`: also measure a process that answers every request at once with our
+//!   router's answer bytes (axum on hyper, as ours): no router can do better on this machine
+//!   with this load generator, since what it is left with is HTTP and the kernel's copies.
+//!
 //! Every round also prints the subgraph calls per client request: what deduplication saved.
 
 #[path = "../tests/common/fixture.rs"]
@@ -208,6 +212,7 @@ impl Round {
 }
 
 /// Another router measured beside ours.
+#[derive(Clone)]
 struct Compared {
     label: String,
     url: String,
@@ -234,8 +239,8 @@ fn compared_routers() -> Vec<Compared> {
         .collect()
 }
 
-/// Ours over theirs, on the means of the rounds: above 1 is more for us.
-fn print_ratios(label: &str, ours: &[Round], theirs: &[Round]) {
+/// `ours` over `theirs`, on the means of the rounds: above 1 is more for `ours`.
+fn print_ratios(ours_label: &str, label: &str, ours: &[Round], theirs: &[Round]) {
     fn mean(rounds: &[Round], value: impl Fn(&Round) -> Option<f64>) -> Option<f64> {
         let values: Vec<f64> = rounds.iter().filter_map(value).collect();
         (!values.is_empty()).then(|| values.iter().sum::<f64>() / values.len() as f64)
@@ -246,7 +251,7 @@ fn print_ratios(label: &str, ours: &[Round], theirs: &[Round]) {
             _ => "-".to_string(),
         };
     println!(
-        "ours / {label}: req/s {}, p99 {}, cpu per request {}, peak rss {}, subgraph calls per request {}",
+        "{ours_label} / {label}: req/s {}, p99 {}, cpu per request {}, peak rss {}, subgraph calls per request {}",
         ratio(&|r| Some(r.requests_per_second)),
         ratio(&|r| Some(r.p99_ms)),
         ratio(&|r| r.cpu_ms_per_request),
@@ -320,11 +325,7 @@ struct RouterProcess {
 
 impl RouterProcess {
     async fn start(supergraph: &Path, mode: Mode, client: &reqwest::Client) -> Self {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        let port = free_port();
         let wrapper = std::env::var("BENCH_ROUTER_WRAPPER").unwrap_or_default();
         let mut command = match wrapper.split_whitespace().collect::<Vec<_>>().split_first() {
             Some((program, args)) => {
@@ -343,6 +344,22 @@ impl RouterProcess {
             .stdout(Stdio::null())
             .spawn()
             .expect("the router binary starts");
+        Self::until_healthy(child, port, client).await
+    }
+
+    /// The floor (`BENCH_FLOOR`): this bench's own binary, serving `answer` to every request.
+    async fn start_floor(answer: &Path, client: &reqwest::Client) -> Self {
+        let port = free_port();
+        let child = Command::new(std::env::current_exe().expect("the bench's own binary"))
+            .env(FLOOR_ANSWER, answer)
+            .env(FLOOR_PORT, port.to_string())
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("the floor starts");
+        Self::until_healthy(child, port, client).await
+    }
+
+    async fn until_healthy(child: Child, port: u16, client: &reqwest::Client) -> Self {
         let process = Self {
             child,
             url: format!("http://127.0.0.1:{port}/graphql"),
@@ -354,12 +371,42 @@ impl RouterProcess {
             }
             tokio::time::sleep(Duration::from_millis(25)).await;
         }
-        panic!("the router did not come up on port {port}");
+        panic!("nothing came up on port {port}");
     }
 
     fn pid(&self) -> u32 {
         self.child.id()
     }
+}
+
+const FLOOR_ANSWER: &str = "BENCH_FLOOR_ANSWER";
+const FLOOR_PORT: &str = "BENCH_FLOOR_PORT";
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// The floor's process: every POST gets the same bytes, with nothing read but the request.
+async fn serve_floor(answer: PathBuf, port: u16) {
+    use axum::routing::{get, post};
+    let answer = Bytes::from(std::fs::read(answer).expect("the answer file"));
+    let app = axum::Router::new()
+        .route(
+            "/graphql",
+            post(move || {
+                let answer = answer.clone();
+                async move { ([(http::header::CONTENT_TYPE, "application/json")], answer) }
+            }),
+        )
+        .route("/health", get(|| async { "UP" }));
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+        .await
+        .unwrap();
+    axum::serve(listener, app).await.unwrap();
 }
 
 impl Drop for RouterProcess {
@@ -377,7 +424,7 @@ impl Drop for RouterProcess {
 }
 
 /// The answer, checked for completeness: a faster wrong router is no comparison.
-async fn checked_answer(client: &reqwest::Client, url: &str, body: &Bytes) -> (JsonValue, usize) {
+async fn checked_answer(client: &reqwest::Client, url: &str, body: &Bytes) -> (JsonValue, Bytes) {
     let bytes = post(client, url, body.clone()).await;
     let answer: JsonValue = serde_json::from_slice(&bytes).unwrap();
     assert!(answer.get("errors").is_none(), "{answer:?}");
@@ -389,11 +436,15 @@ async fn checked_answer(client: &reqwest::Client, url: &str, body: &Bytes) -> (J
     assert!(products
         .iter()
         .all(|p| p["shippingEstimate"].as_i64().is_some() && p["reviews"].as_array().is_some()));
-    (answer, bytes.len())
+    (answer, bytes)
 }
 
 #[tokio::main]
 async fn main() {
+    if let Ok(answer) = std::env::var(FLOOR_ANSWER) {
+        let port = env_number(FLOOR_PORT, 0) as u16;
+        return serve_floor(answer.into(), port).await;
+    }
     let seconds = env_number("BENCH_SECONDS", 30);
     let rounds = env_number("BENCH_ROUNDS", 2);
     let concurrency = env_number("BENCH_CONCURRENCY", 50) as usize;
@@ -443,7 +494,23 @@ async fn main() {
         let router = RouterProcess::start(&supergraph_path, mode, &client).await;
         checked_answer(&client, &router.url, &mode.registration()).await;
         let body = mode.body();
-        let (ours, size) = checked_answer(&client, &router.url, &body).await;
+        let (ours, answer) = checked_answer(&client, &router.url, &body).await;
+        let size = answer.len();
+        let mut compared = compared.clone();
+        let floor = match env_number("BENCH_FLOOR", 0) {
+            0 => None,
+            _ => {
+                let path = manifest.join("../target/gateway-bench-answer.json");
+                std::fs::write(&path, &answer).unwrap();
+                let floor = RouterProcess::start_floor(&path, &client).await;
+                compared.push(Compared {
+                    label: "static answer (floor)".into(),
+                    url: floor.url.clone(),
+                    pid: Some(floor.pid()),
+                });
+                Some(floor)
+            }
+        };
         for other in &compared {
             let (theirs, _) = checked_answer(&client, &other.url, &body).await;
             assert_eq!(
@@ -484,7 +551,14 @@ async fn main() {
             }
         }
         for (other, theirs) in compared.iter().zip(&their_rounds) {
-            print_ratios(&other.label, &our_rounds, theirs);
+            print_ratios("ours", &other.label, &our_rounds, theirs);
+        }
+        if floor.is_some() {
+            // The floor is the last compared: how far above each other router it is.
+            let (floor_rounds, others) = their_rounds.split_last().unwrap();
+            for (other, theirs) in compared.iter().zip(others) {
+                print_ratios("the floor", &other.label, floor_rounds, theirs);
+            }
         }
     }
 }

@@ -1,10 +1,12 @@
 //! Sharing identical work while it is in flight: the first caller with a key starts the work,
 //! callers with an equal key that arrive before it ends wait for the same result.
 //!
-//! The work is one shared future that whichever caller is waiting drives, so a caller that
-//! goes away (a client that disconnects) cancels nothing for the others; only when every caller
-//! has gone is the work dropped. No task is spawned, so a call nobody shares costs no hop to
-//! another thread. Used for subgraph requests and for client operations.
+//! The work runs as a task of its own (in the first caller's span), so a caller that goes away
+//! (a client that disconnects) cancels nothing for the others; only when every caller has gone
+//! is the work aborted. A task of its own because the callers of a shared future are woken
+//! every time its work is: fifty requests waiting on one execution were each polled at every
+//! subgraph answer it read, and the work waited behind them. Now the callers are woken once,
+//! with the result. Used for subgraph requests and for client operations.
 
 use std::future::Future;
 use std::hash::{BuildHasher, Hash, Hasher};
@@ -15,6 +17,7 @@ use std::sync::{Arc, Mutex};
 use futures::future::{BoxFuture, WeakShared};
 use futures::FutureExt;
 use rustc_hash::FxHashMap;
+use tracing::Instrument;
 
 /// A key with its hash computed once: keys can be large (a subgraph request body), and the
 /// map hashes a key on every lookup, insert and removal.
@@ -76,15 +79,28 @@ where
                 }
                 None => {
                     let id = self.next_id.fetch_add(1, Ordering::Relaxed);
-                    let entry = Entry {
+                    let entry = || Entry {
                         inflight: self.clone(),
                         key: Some(key.clone()),
                         id,
                     };
+                    let ended = entry();
+                    let task = tokio::spawn(
+                        async move {
+                            let value = AssertUnwindSafe(work).catch_unwind().await.ok();
+                            // Later callers start afresh: they may depend on changes made since.
+                            drop(ended);
+                            value
+                        }
+                        .instrument(tracing::Span::current()),
+                    );
+                    let abandoned = Abandoned {
+                        task: task.abort_handle(),
+                        _entry: entry(),
+                    };
                     let shared = async move {
-                        let value = AssertUnwindSafe(work).catch_unwind().await.ok();
-                        // Later callers start afresh: they may depend on changes made since.
-                        drop(entry);
+                        let value = task.await.ok().flatten();
+                        drop(abandoned);
                         value
                     }
                     .boxed()
@@ -125,6 +141,19 @@ where
         running
             .and_then(|running| running.strong_count())
             .map_or(0, |count| count - 1)
+    }
+}
+
+/// Aborts the work, and forgets its key at once, when every caller went away (dropped with the
+/// last of them; a no-op once the work ended).
+struct Abandoned<K: Hash + Eq, V: Clone> {
+    task: tokio::task::AbortHandle,
+    _entry: Entry<K, V>,
+}
+
+impl<K: Hash + Eq, V: Clone> Drop for Abandoned<K, V> {
+    fn drop(&mut self) {
+        self.task.abort();
     }
 }
 
@@ -227,12 +256,23 @@ mod tests {
 
     #[tokio::test]
     async fn work_that_every_caller_left_is_dropped_and_forgotten() {
+        /// Tells when the work holding it was dropped.
+        struct Held(Arc<AtomicUsize>);
+        impl Drop for Held {
+            fn drop(&mut self) {
+                self.0.fetch_add(1, Ordering::SeqCst);
+            }
+        }
         let inflight = Inflight::<u8, u8>::new();
+        let dropped = Arc::new(AtomicUsize::new(0));
         let only = {
-            let inflight = inflight.clone();
+            let (inflight, held) = (inflight.clone(), Held(dropped.clone()));
             tokio::spawn(async move {
                 inflight
-                    .run(HashedKey::new(1), std::future::pending::<u8>())
+                    .run(HashedKey::new(1), async move {
+                        let _held = held;
+                        std::future::pending::<u8>().await
+                    })
                     .await
             })
         };
@@ -240,6 +280,7 @@ mod tests {
         only.abort();
         assert!(only.await.unwrap_err().is_cancelled());
         assert!(inflight.is_empty());
+        until(|| dropped.load(Ordering::SeqCst) == 1).await;
         assert_eq!(inflight.run(HashedKey::new(1), async { 3 }).await, Some(3));
     }
 }

@@ -188,8 +188,12 @@ where
     S: Subscriber + for<'a> LookupSpan<'a>,
 {
     let tracer = provider.tracer("shop");
+    // Parents, `traceparent` and the log lines' ids are all read from the spans themselves, so
+    // nothing needs OpenTelemetry's thread-local context: attaching it on every enter of a
+    // span (every poll of an instrumented future) cost the router about 3 % of its CPU.
     let spans = tracing_opentelemetry::layer()
         .with_tracer(tracer.clone())
+        .with_context_activation(false)
         .with_tracked_inactivity(false)
         .with_threads(false)
         .with_filter(EnvFilter::new(SPAN_FILTER));
