@@ -72,7 +72,12 @@ where
         Some(path) => configuration::Source::process().with_toml_file(path),
         None => configuration::Source::process(),
     };
-    let config = RouterConfig::load(&source, supergraph.subgraph_urls.keys().map(String::as_str))?;
+    let mut config =
+        RouterConfig::load(&source, supergraph.subgraph_urls.keys().map(String::as_str))?;
+    // A serving thread per core (see `crate::serving`) unless configured.
+    config.http.threads.get_or_insert_with(|| {
+        std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
+    });
     if let Some(Command::Costs { manifest }) = args.command {
         let text = std::fs::read_to_string(&manifest)
             .with_context(|| format!("cannot read {}", manifest.display()))?;

@@ -96,6 +96,7 @@ pub const VARIABLES: &[(&str, &str)] = &[
     ("ROUTER_HTTP_IDLE_TIMEOUT_MS", "http.idle_timeout_ms"),
     ("ROUTER_HTTP_REQUEST_TIMEOUT_MS", "http.request_timeout_ms"),
     ("ROUTER_HTTP_MAX_CONNECTIONS", "http.max_connections"),
+    ("ROUTER_HTTP_THREADS", "http.threads"),
     ("ROUTER_SUBGRAPH_TIMEOUT_MS", "timeouts.subgraph_ms"),
     ("ROUTER_MAX_BODY_BYTES", "limits.max_body_bytes"),
     ("ROUTER_MAX_DEPTH", "limits.max_depth"),
@@ -188,7 +189,13 @@ pub struct HttpConfig {
     pub header_read_timeout_ms: u64,
     pub idle_timeout_ms: u64,
     pub request_timeout_ms: u64,
+    /// Across all serving threads.
     pub max_connections: usize,
+    /// Threads that serve clients, each with a single-threaded runtime of its own that accepts
+    /// on the listener and keeps its own subgraph connections: a request's work, and the memory
+    /// it allocates, stays on one thread. The `router` binary makes one per core unless set;
+    /// unset elsewhere (the embedded shop), the caller's runtime serves.
+    pub threads: Option<usize>,
 }
 
 impl Default for HttpConfig {
@@ -199,11 +206,18 @@ impl Default for HttpConfig {
             idle_timeout_ms: limits.idle_timeout.as_millis() as u64,
             request_timeout_ms: limits.request_timeout.as_millis() as u64,
             max_connections: limits.max_connections,
+            threads: None,
         }
     }
 }
 
 impl HttpConfig {
+    /// How many threads serve clients (see [`HttpConfig::threads`]); 1 when the caller's
+    /// runtime does.
+    pub fn serving_threads(&self) -> usize {
+        self.threads.unwrap_or(1).max(1)
+    }
+
     pub fn limits(&self) -> web::serve::HttpLimits {
         web::serve::HttpLimits {
             header_read_timeout: Duration::from_millis(self.header_read_timeout_ms),
@@ -497,6 +511,7 @@ impl RouterConfig {
                 self.http.request_timeout_ms as usize,
             ),
             ("http.max_connections", self.http.max_connections),
+            ("http.threads", self.http.threads.unwrap_or(1)),
             ("limits.max_body_bytes", self.limits.max_body_bytes),
             ("limits.max_depth", self.limits.max_depth),
             ("limits.max_aliases", self.limits.max_aliases),

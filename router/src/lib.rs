@@ -13,6 +13,7 @@ pub mod persisted;
 pub mod pipeline;
 pub mod rate_limit;
 pub mod server;
+pub mod serving;
 pub mod shared_store;
 pub mod supergraph;
 
@@ -280,7 +281,19 @@ impl App {
                 web::serve::serve(listener, server::metrics_routes(), &limits, stopped).await
             })
         });
-        let served = web::serve::serve(self.listener, self.router, &limits, shutdown).await;
+        let served = match self.state.config.http.threads {
+            None => web::serve::serve(self.listener, self.router, &limits, shutdown).await,
+            Some(threads) => {
+                serving::serve_on_threads(
+                    self.listener,
+                    self.router,
+                    limits,
+                    threads.max(1),
+                    shutdown,
+                )
+                .await
+            }
+        };
         let _ = stop.send(true);
         if let Some(follower) = follower {
             let _ = follower.await;

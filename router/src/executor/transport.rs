@@ -181,8 +181,20 @@ type CallResult = Result<Arc<SubgraphResponse>, Arc<TransportError>>;
 /// `http://` subgraphs and `https://` ones (rustls) alike.
 type HttpClient = Client<hyper_rustls::HttpsConnector<HttpConnector>, Full<Bytes>>;
 
+thread_local! {
+    /// Which serving thread this is (see [`crate::config::HttpConfig::threads`]); 0 elsewhere.
+    static SERVING_THREAD: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// Marks the current thread as serving thread `index`: its subgraph calls use connections of
+/// its own, made and driven on its runtime.
+pub fn set_serving_thread(index: usize) {
+    SERVING_THREAD.with(|thread| thread.set(index));
+}
+
 pub struct Transport {
-    client: HttpClient,
+    /// One pool per serving thread: a connection is driven by the runtime that made it.
+    clients: Vec<HttpClient>,
     /// `x-router-secret` for every subgraph request, when configured.
     router_secret: Option<http::HeaderValue>,
     /// Proxies in front of the router, for the client address the subgraphs get.
@@ -234,23 +246,34 @@ impl Transport {
             .https_or_http()
             .enable_http1()
             .wrap_connector(connector);
-        let client = Client::builder(TokioExecutor::new())
-            .pool_max_idle_per_host(512)
-            // Below the subgraphs' idle limit, so a reused connection is never one they close.
-            .pool_idle_timeout(web::client::POOL_IDLE_TIMEOUT)
-            .build(connector);
+        let clients = (0..config.http.serving_threads())
+            .map(|_| {
+                Client::builder(TokioExecutor::new())
+                    .pool_max_idle_per_host(512)
+                    // Below the subgraphs' idle limit, so a reused connection is never one they
+                    // close.
+                    .pool_idle_timeout(web::client::POOL_IDLE_TIMEOUT)
+                    .build(connector.clone())
+            })
+            .collect();
         let router_secret = config.subgraph_secret.as_deref().and_then(|secret| {
             let mut value = http::HeaderValue::from_str(secret).ok()?;
             value.set_sensitive(true);
             Some(value)
         });
         Ok(Self {
-            client,
+            clients,
             router_secret,
             trusted_proxy_hops: config.rate_limits.trusted_proxy_hops,
             endpoints,
             inflight: Inflight::new(),
         })
+    }
+
+    /// The current serving thread's pool.
+    fn client(&self) -> HttpClient {
+        let thread = SERVING_THREAD.with(std::cell::Cell::get);
+        self.clients[thread.min(self.clients.len() - 1)].clone()
     }
 
     /// Whether calls to `subgraph` are paused by its circuit breaker.
@@ -336,14 +359,7 @@ impl Transport {
         let body = Bytes::from(body);
         let headers = self.forwarded_headers(client_headers);
         if !(shareable && endpoint.dedupe) {
-            let answer = send(
-                self.client.clone(),
-                endpoint.clone(),
-                body,
-                content_type,
-                headers,
-            )
-            .await?;
+            let answer = send(self.client(), endpoint.clone(), body, content_type, headers).await?;
             return parse_answer(&answer);
         }
         // What the subgraph is sent, not what the client sent: two clients whose forged
@@ -363,13 +379,7 @@ impl Transport {
             body: body.clone(),
             headers: identity,
         });
-        let call = send(
-            self.client.clone(),
-            endpoint.clone(),
-            body,
-            content_type,
-            headers,
-        );
+        let call = send(self.client(), endpoint.clone(), body, content_type, headers);
         // The answer is parsed once, inside the shared call: its waiters go on to their next
         // fetch at once (and together, so they share that one too) instead of each parsing it
         // first. The last waiter takes the parsed answer, the others copy it.

@@ -165,3 +165,78 @@ async fn with_no_configuration_the_gateway_benchmarks_query_is_answered_with_dat
     assert!(cost["estimated"].as_u64().unwrap() > 10_000, "{cost:?}");
     assert_eq!(cost["max"], JsonValue::Null);
 }
+
+/// With several serving threads (`ROUTER_HTTP_THREADS`), clients on many connections at once
+/// are all answered, and a request still waiting for its subgraph when SIGTERM comes is
+/// answered before the router exits.
+#[tokio::test]
+async fn serving_threads_answer_every_connection_and_finish_what_is_in_flight_on_sigterm() {
+    let port = {
+        let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        probe.local_addr().unwrap().port()
+    };
+    let mut command = router();
+    command
+        .env("ROUTER_LISTEN", format!("127.0.0.1:{port}"))
+        .env("ROUTER_HTTP_THREADS", "3");
+    let mut reviews = None;
+    for subgraph in load_case(&fixtures_dir().join("shop"), &HashMap::new()) {
+        let url = serve(subgraph.clone()).await;
+        command.env(
+            format!("ROUTER_SUBGRAPH_{}_URL", subgraph.name.to_uppercase()),
+            url,
+        );
+        if subgraph.name == "reviews" {
+            reviews = Some(subgraph);
+        }
+    }
+    let reviews = reviews.expect("the shop case has a reviews subgraph");
+    let mut child = command.spawn().unwrap();
+    until_listening(&mut child).await;
+    let url = format!("http://127.0.0.1:{port}/graphql");
+    let ask = |url: String| async move {
+        // A client of its own: a connection of its own, accepted by whichever thread takes it.
+        reqwest::Client::new()
+            .post(url)
+            .header("content-type", "application/json")
+            .body(r#"{"query":"{ me { name } latestReviews { id } }"}"#)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    };
+    let answers = futures::future::join_all((0..24).map(|_| ask(url.clone()))).await;
+    for answer in &answers {
+        assert!(
+            answer.contains(r#""latestReviews":[{"id":"r1"}"#),
+            "{answer}"
+        );
+    }
+
+    let gate = reviews.close_gate();
+    let before = reviews.requests();
+    let in_flight = tokio::spawn(ask(url));
+    while reviews.requests() == before {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let pid = child.id().to_string();
+    Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    // Shutting down, every thread stops accepting: then new connections are refused.
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    assert!(!in_flight.is_finished());
+    gate.open();
+    let answer = in_flight.await.unwrap();
+    assert!(
+        answer.contains(r#""latestReviews":[{"id":"r1"}"#),
+        "{answer}"
+    );
+    let status = tokio::task::spawn_blocking(move || child.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(status.success(), "{status:?}");
+}
