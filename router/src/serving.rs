@@ -3,7 +3,8 @@
 //! (one pool per thread, see [`crate::executor::transport::set_serving_thread`]) and the memory
 //! it allocates stay on one thread. With one work-stealing runtime, requests moved between
 //! threads and freed memory another thread allocated: under the gateway benchmark with no
-//! deduplication, 0.46 ms of CPU per request on two serving threads against 0.60 ms.
+//! deduplication, 0.46 ms of CPU per request on two serving threads against 0.57-0.62 ms
+//! (README, "Benchmarks").
 
 use std::future::Future;
 use std::io;
