@@ -38,6 +38,41 @@ async fn until_listening(child: &mut std::process::Child) {
     assert!(matches!(ready, Ok(Ok(true))), "the router started");
 }
 
+fn free_port() -> u16 {
+    let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    probe.local_addr().unwrap().port()
+}
+
+/// The router on `port`, with the shop case's fixture subgraphs served and named by
+/// environment (the supergraph's URLs are placeholders; `ROUTER_SUBGRAPH_<NAME>_URL` points at
+/// the fixtures).
+async fn router_on_shop_fixtures(port: u16) -> (Command, Vec<Arc<FixtureSubgraph>>) {
+    let mut command = router();
+    command.env("ROUTER_LISTEN", format!("127.0.0.1:{port}"));
+    let subgraphs = load_case(&fixtures_dir().join("shop"), &HashMap::new());
+    for subgraph in &subgraphs {
+        let url = serve(subgraph.clone()).await;
+        command.env(
+            format!("ROUTER_SUBGRAPH_{}_URL", subgraph.name.to_uppercase()),
+            url,
+        );
+    }
+    (command, subgraphs)
+}
+
+fn sigterm(child: &std::process::Child) {
+    let pid = child.id().to_string();
+    Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+}
+
+async fn assert_exits_cleanly(mut child: std::process::Child) {
+    let status = tokio::task::spawn_blocking(move || child.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(status.success(), "{status:?}");
+}
+
 #[test]
 fn a_bad_setting_stops_start_up_with_its_name() {
     let output = router().env("ROUTER_MAX_DEPTH", "deep").output().unwrap();
@@ -56,21 +91,8 @@ fn a_bad_setting_stops_start_up_with_its_name() {
 
 #[tokio::test]
 async fn serves_subgraphs_named_by_environment_and_stops_gracefully_on_sigterm() {
-    let port = {
-        let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        probe.local_addr().unwrap().port()
-    };
-    let mut command = router();
-    command.env("ROUTER_LISTEN", format!("127.0.0.1:{port}"));
-    // The supergraph's URLs are placeholders; ROUTER_SUBGRAPH_<NAME>_URL points at the fixtures.
-    let subgraphs = load_case(&fixtures_dir().join("shop"), &HashMap::new());
-    for subgraph in subgraphs {
-        let url = serve(subgraph.clone()).await;
-        command.env(
-            format!("ROUTER_SUBGRAPH_{}_URL", subgraph.name.to_uppercase()),
-            url,
-        );
-    }
+    let port = free_port();
+    let (mut command, _) = router_on_shop_fixtures(port).await;
     let mut child = command.spawn().unwrap();
     until_listening(&mut child).await;
     let health = reqwest::get(format!("http://127.0.0.1:{port}/health"))
@@ -91,13 +113,8 @@ async fn serves_subgraphs_named_by_environment_and_stops_gracefully_on_sigterm()
         answer.starts_with(r#"{"data":{"me":{"name":"Ada Lovelace"},"latestReviews":[{"id":"r1"}"#),
         "{answer}"
     );
-    let pid = child.id().to_string();
-    Command::new("kill").args(["-TERM", &pid]).status().unwrap();
-    let status = tokio::task::spawn_blocking(move || child.wait())
-        .await
-        .unwrap()
-        .unwrap();
-    assert!(status.success(), "{status:?}");
+    sigterm(&child);
+    assert_exits_cleanly(child).await;
 }
 
 /// What a newcomer trying the router on their own supergraph does: `router --supergraph FILE`
@@ -117,10 +134,7 @@ async fn with_no_configuration_the_gateway_benchmarks_query_is_answered_with_dat
         std::process::id()
     ));
     std::fs::write(&file, supergraph).unwrap();
-    let port = {
-        let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        probe.local_addr().unwrap().port()
-    };
+    let port = free_port();
     let mut child = Command::new(env!("CARGO_BIN_EXE_router"))
         .arg("--supergraph")
         .arg(&file)
@@ -171,26 +185,13 @@ async fn with_no_configuration_the_gateway_benchmarks_query_is_answered_with_dat
 /// answered before the router exits.
 #[tokio::test]
 async fn serving_threads_answer_every_connection_and_finish_what_is_in_flight_on_sigterm() {
-    let port = {
-        let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        probe.local_addr().unwrap().port()
-    };
-    let mut command = router();
-    command
-        .env("ROUTER_LISTEN", format!("127.0.0.1:{port}"))
-        .env("ROUTER_HTTP_THREADS", "3");
-    let mut reviews = None;
-    for subgraph in load_case(&fixtures_dir().join("shop"), &HashMap::new()) {
-        let url = serve(subgraph.clone()).await;
-        command.env(
-            format!("ROUTER_SUBGRAPH_{}_URL", subgraph.name.to_uppercase()),
-            url,
-        );
-        if subgraph.name == "reviews" {
-            reviews = Some(subgraph);
-        }
-    }
-    let reviews = reviews.expect("the shop case has a reviews subgraph");
+    let port = free_port();
+    let (mut command, subgraphs) = router_on_shop_fixtures(port).await;
+    command.env("ROUTER_HTTP_THREADS", "3");
+    let reviews = subgraphs
+        .into_iter()
+        .find(|subgraph| subgraph.name == "reviews")
+        .expect("the shop case has a reviews subgraph");
     let mut child = command.spawn().unwrap();
     until_listening(&mut child).await;
     let url = format!("http://127.0.0.1:{port}/graphql");
@@ -221,8 +222,7 @@ async fn serving_threads_answer_every_connection_and_finish_what_is_in_flight_on
     while reviews.requests() == before {
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
-    let pid = child.id().to_string();
-    Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    sigterm(&child);
     // Shutting down, every thread stops accepting: then new connections are refused.
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
         tokio::time::sleep(Duration::from_millis(5)).await;
@@ -234,9 +234,5 @@ async fn serving_threads_answer_every_connection_and_finish_what_is_in_flight_on
         answer.contains(r#""latestReviews":[{"id":"r1"}"#),
         "{answer}"
     );
-    let status = tokio::task::spawn_blocking(move || child.wait())
-        .await
-        .unwrap()
-        .unwrap();
-    assert!(status.success(), "{status:?}");
+    assert_exits_cleanly(child).await;
 }
