@@ -283,15 +283,10 @@ impl App {
         });
         let served = match self.state.config.http.threads {
             None => web::serve::serve(self.listener, self.router, &limits, shutdown).await,
-            Some(threads) => {
-                serving::serve_on_threads(
-                    self.listener,
-                    self.router,
-                    limits,
-                    threads.max(1),
-                    shutdown,
-                )
-                .await
+            Some(_) => {
+                let threads = self.state.config.http.serving_threads();
+                serving::serve_on_threads(self.listener, self.router, limits, threads, shutdown)
+                    .await
             }
         };
         let _ = stop.send(true);

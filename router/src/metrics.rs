@@ -4,7 +4,9 @@
 //! - `graphql_errors_total{service, code}`: request errors and failed subgraph fetches;
 //! - `router_subgraph_fetch_duration_seconds{subgraph}` and
 //!   `router_subgraph_fetch_errors_total{subgraph, code}`;
-//! - `router_plan_cache_total{result}` (hit or miss) and `router_rate_limited_total{kind}`.
+//! - `router_plan_cache_total{result}` (hit or miss) and `router_rate_limited_total{kind}`;
+//! - `router_http_connections{thread}`: client connections each serving thread serves (with
+//!   `http.threads`).
 //!
 //! Operation and client names come from clients, so each label keeps at most
 //! [`MAX_DISTINCT`] values and counts the rest as `other`: a client cannot grow the series
@@ -119,4 +121,14 @@ pub fn record_actual_cost(actual: u64) {
 
 pub fn record_rate_limited(kind: &'static str) {
     metrics::counter!("router_rate_limited_total", "kind" => kind).increment(1);
+}
+
+/// A client connection came to serving thread `thread`, or (`opened` false) left it.
+pub fn record_serving_thread_connection(thread: usize, opened: bool) {
+    let gauge = metrics::gauge!("router_http_connections", "thread" => thread.to_string());
+    if opened {
+        gauge.increment(1.0);
+    } else {
+        gauge.decrement(1.0);
+    }
 }

@@ -3,6 +3,8 @@
 //! connection may wait for its next request (and receive its headers) within a longer one,
 //! every request must be answered within a time, and at most so many connections are open at
 //! once. The router, every subgraph and the test payment processor serve through [`serve`].
+//! Connections come from a listener, or from anything else that implements [`Accept`] (the
+//! router's serving threads share theirs out).
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -12,7 +14,7 @@ use std::time::Duration;
 use axum::extract::ConnectInfo;
 use axum::Router;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 use tower::ServiceExt;
 
@@ -44,11 +46,31 @@ impl Default for HttpLimits {
     }
 }
 
-/// Serves `router` (HTTP/1.1) until `shutdown` resolves, then lets the
-/// connections finish their requests in flight. Handlers see the peer as
+/// Where [`serve`] takes its connections from.
+pub trait Accept: Send {
+    /// Kept while the connection is open, dropped when it closes.
+    type Held: Send + 'static;
+
+    /// The next connection, with its peer.
+    fn accept(
+        &mut self,
+    ) -> impl Future<Output = std::io::Result<(TcpStream, SocketAddr, Self::Held)>> + Send;
+}
+
+impl Accept for TcpListener {
+    type Held = ();
+
+    async fn accept(&mut self) -> std::io::Result<(TcpStream, SocketAddr, ())> {
+        let (stream, peer) = TcpListener::accept(self).await?;
+        Ok((stream, peer, ()))
+    }
+}
+
+/// Serves `router` (HTTP/1.1) on the connections `listener` accepts until `shutdown` resolves,
+/// then lets the connections finish their requests in flight. Handlers see the peer as
 /// `ConnectInfo<SocketAddr>`.
 pub async fn serve(
-    listener: TcpListener,
+    mut listener: impl Accept,
     router: Router,
     limits: &HttpLimits,
     shutdown: impl Future<Output = ()> + Send + 'static,
@@ -72,7 +94,7 @@ pub async fn serve(
             slot = slots.clone().acquire_owned() => slot.expect("the semaphore is never closed"),
             () = &mut shutdown => break,
         };
-        let (stream, peer) = tokio::select! {
+        let (stream, peer, held) = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok(accepted) => accepted,
                 Err(error) => {
@@ -109,7 +131,7 @@ pub async fn serve(
                 // No complete request head in time: dropping the connection closes it.
                 () = tokio::time::sleep(header_read_timeout) => {}
             }
-            drop(slot);
+            drop((slot, held));
         });
     }
     drop(listener);

@@ -236,3 +236,48 @@ async fn serving_threads_answer_every_connection_and_finish_what_is_in_flight_on
     );
     assert_exits_cleanly(child).await;
 }
+
+/// Connections are shared out evenly among serving threads, whichever thread accepts them:
+/// with two threads, twenty clients connecting one after another are served ten by each
+/// (`router_http_connections` on `/metrics`).
+#[tokio::test]
+async fn serving_threads_share_connections_evenly() {
+    let (port, metrics_port) = (free_port(), free_port());
+    let (mut command, _subgraphs) = router_on_shop_fixtures(port).await;
+    command
+        .env("ROUTER_HTTP_THREADS", "2")
+        .env("ROUTER_METRICS_LISTEN", format!("127.0.0.1:{metrics_port}"));
+    let mut child = command.spawn().unwrap();
+    until_listening(&mut child).await;
+    let url = format!("http://127.0.0.1:{port}/graphql");
+    let mut clients = Vec::new();
+    for _ in 0..20 {
+        // A client of its own keeps its connection open after its answer.
+        let client = reqwest::Client::new();
+        let answer = client
+            .post(&url)
+            .header("content-type", "application/json")
+            .body(r#"{"query":"{ latestReviews { id } }"}"#)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(answer.contains(r#""id":"r1""#), "{answer}");
+        clients.push(client);
+    }
+    let metrics = reqwest::get(format!("http://127.0.0.1:{metrics_port}/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for thread in 0..2 {
+        let series = format!("router_http_connections{{thread=\"{thread}\"}} 10");
+        assert!(metrics.contains(&series), "{series} in:\n{metrics}");
+    }
+    drop(clients);
+    sigterm(&child);
+    assert_exits_cleanly(child).await;
+}
