@@ -115,13 +115,29 @@ impl Process {
     }
 }
 
+/// A port free now for a process to listen on, below the kernel's range of ephemeral ports: an
+/// ephemeral one could be given to an outgoing connection while the process is not yet
+/// listening, or killed and about to restart, and then its listener could not bind.
 pub async fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .await
+    const LOWEST: u32 = 10_000;
+    let ephemeral_from = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|range| range.split_whitespace().next()?.parse::<u32>().ok())
+        .unwrap_or(32_768);
+    let span = ephemeral_from.saturating_sub(LOWEST).max(1);
+    // Tests pick ports at once: each starts at a place of its own and walks on.
+    let start = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+        .subsec_nanos()
+        ^ std::process::id();
+    for step in 0..span {
+        let port = LOWEST + (start.wrapping_add(step)) % span;
+        if let Ok(listener) = TcpListener::bind(("127.0.0.1", port as u16)).await {
+            return listener.local_addr().unwrap().port();
+        }
+    }
+    panic!("no free port below {ephemeral_from}")
 }
 
 /// A service API client of the shop's accounts for a process of `name`: its settings.
