@@ -60,6 +60,20 @@ async fn router_on_shop_fixtures(port: u16) -> (Command, Vec<Arc<FixtureSubgraph
     (command, subgraphs)
 }
 
+/// The router's answer to a GraphQL request `body` (JSON) sent by `client` to `url`.
+async fn post_graphql(client: &reqwest::Client, url: &str, body: &'static str) -> String {
+    client
+        .post(url)
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
 fn sigterm(child: &std::process::Child) {
     let pid = child.id().to_string();
     Command::new("kill").args(["-TERM", &pid]).status().unwrap();
@@ -99,16 +113,12 @@ async fn serves_subgraphs_named_by_environment_and_stops_gracefully_on_sigterm()
         .await
         .unwrap();
     assert!(health.status().is_success());
-    let answer = reqwest::Client::new()
-        .post(format!("http://127.0.0.1:{port}/graphql"))
-        .header("content-type", "application/json")
-        .body(r#"{"query":"{ me { name } latestReviews { id } }"}"#)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let answer = post_graphql(
+        &reqwest::Client::new(),
+        &format!("http://127.0.0.1:{port}/graphql"),
+        r#"{"query":"{ me { name } latestReviews { id } }"}"#,
+    )
+    .await;
     assert!(
         answer.starts_with(r#"{"data":{"me":{"name":"Ada Lovelace"},"latestReviews":[{"id":"r1"}"#),
         "{answer}"
@@ -197,16 +207,8 @@ async fn serving_threads_answer_every_connection_and_finish_what_is_in_flight_on
     let url = format!("http://127.0.0.1:{port}/graphql");
     let ask = |url: String| async move {
         // A client of its own: a connection of its own, accepted by whichever thread takes it.
-        reqwest::Client::new()
-            .post(url)
-            .header("content-type", "application/json")
-            .body(r#"{"query":"{ me { name } latestReviews { id } }"}"#)
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap()
+        let query = r#"{"query":"{ me { name } latestReviews { id } }"}"#;
+        post_graphql(&reqwest::Client::new(), &url, query).await
     };
     let answers = futures::future::join_all((0..24).map(|_| ask(url.clone()))).await;
     for answer in &answers {
@@ -254,16 +256,7 @@ async fn serving_threads_share_connections_evenly() {
     for _ in 0..20 {
         // A client of its own keeps its connection open after its answer.
         let client = reqwest::Client::new();
-        let answer = client
-            .post(&url)
-            .header("content-type", "application/json")
-            .body(r#"{"query":"{ latestReviews { id } }"}"#)
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let answer = post_graphql(&client, &url, r#"{"query":"{ latestReviews { id } }"}"#).await;
         assert!(answer.contains(r#""id":"r1""#), "{answer}");
         clients.push(client);
     }
