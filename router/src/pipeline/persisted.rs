@@ -75,7 +75,7 @@ pub async fn resolve_document(
             return Err(PersistedError::NotInSafelist("this operation is not published").into());
         }
         return Ok(Document {
-            text: query.as_str().into(),
+            text: query.clone(),
             register: None,
         });
     };
@@ -111,7 +111,7 @@ pub async fn resolve_document(
     }
     match (&request.query, &persisted.apq) {
         (Some(query), apq) => Ok(Document {
-            text: query.as_str().into(),
+            text: query.clone(),
             register: apq.is_some().then_some(id),
         }),
         (None, Some(apq)) => match apq.get(&id).await {

@@ -1,5 +1,7 @@
 //! Stage 1: turn an HTTP request into a GraphQL request (GraphQL over HTTP).
 
+use std::sync::Arc;
+
 use apollo_compiler::response::{JsonMap, JsonValue};
 use http::{HeaderMap, Method};
 use serde::Deserialize;
@@ -9,7 +11,8 @@ use super::PipelineError;
 #[derive(Debug, Clone)]
 pub struct GraphQLRequest {
     /// The operation's text; absent when the client sends a persisted operation's id alone.
-    pub query: Option<String>,
+    /// Shared: the stages after this one hold it without copying it.
+    pub query: Option<Arc<str>>,
     /// A persisted operation's id (GraphQL over HTTP persisted documents: `documentId`, with
     /// or without its `sha256:` prefix); `extensions.persistedQuery` is the APQ form.
     pub document_id: Option<String>,
@@ -25,11 +28,72 @@ pub struct GraphQLRequest {
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub(super) struct RawBody {
-    query: Option<JsonValue>,
-    document_id: Option<JsonValue>,
-    operation_name: Option<JsonValue>,
+    query: Option<Text<Arc<str>>>,
+    document_id: Option<Text<String>>,
+    operation_name: Option<Text<String>>,
     variables: Option<JsonValue>,
     extensions: Option<JsonValue>,
+}
+
+/// A member that must be a string: read straight into its final type, since the operation
+/// text can be large (the gateway benchmark's is 87 KB) and each copy of it on the way costs.
+/// Anything else is remembered as such, for a clear error.
+pub(super) enum Text<T> {
+    String(T),
+    NotString,
+}
+
+impl<'de, T: for<'a> From<&'a str>> Deserialize<'de> for Text<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(TextVisitor(std::marker::PhantomData))
+    }
+}
+
+struct TextVisitor<T>(std::marker::PhantomData<T>);
+
+impl<'de, T: for<'a> From<&'a str>> serde::de::Visitor<'de> for TextVisitor<T> {
+    type Value = Text<T>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a string")
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Text::String(T::from(v)))
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(Text::NotString)
+    }
+
+    fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+        Ok(Text::NotString)
+    }
+
+    fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+        Ok(Text::NotString)
+    }
+
+    fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(Text::NotString)
+    }
+
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(Text::NotString)
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+        Ok(Text::NotString)
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        while map
+            .next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?
+            .is_some()
+        {}
+        Ok(Text::NotString)
+    }
 }
 
 pub fn parse_post_body(headers: &HeaderMap, body: &[u8]) -> Result<GraphQLRequest, PipelineError> {
@@ -70,9 +134,9 @@ pub fn parse_get_query(
                 .map_err(|e| PipelineError::BadRequest(format!("malformed {what} JSON: {e}")))
         };
         match key.as_str() {
-            "query" => raw.query = Some(JsonValue::from(value)),
-            "documentId" => raw.document_id = Some(JsonValue::from(value)),
-            "operationName" => raw.operation_name = Some(JsonValue::from(value)),
+            "query" => raw.query = Some(Text::String(value.into())),
+            "documentId" => raw.document_id = Some(Text::String(value)),
+            "operationName" => raw.operation_name = Some(Text::String(value)),
             "variables" => raw.variables = Some(parse_json(&value, "variables")?),
             "extensions" => raw.extensions = Some(parse_json(&value, "extensions")?),
             _ => {}
@@ -93,13 +157,15 @@ pub fn ensure_method_allows(
 }
 
 pub(super) fn build_request(raw: RawBody, is_get: bool) -> Result<GraphQLRequest, PipelineError> {
-    let as_string = |value: Option<JsonValue>, what: &str| match value {
-        Some(JsonValue::String(s)) => Ok(Some(s.as_str().to_string())),
-        Some(JsonValue::Null) | None => Ok(None),
-        Some(_) => Err(PipelineError::BadRequest(format!(
-            "\"{what}\" must be a string"
-        ))),
-    };
+    fn as_string<T>(value: Option<Text<T>>, what: &str) -> Result<Option<T>, PipelineError> {
+        match value {
+            Some(Text::String(s)) => Ok(Some(s)),
+            None => Ok(None),
+            Some(Text::NotString) => Err(PipelineError::BadRequest(format!(
+                "\"{what}\" must be a string"
+            ))),
+        }
+    }
     let query = as_string(raw.query, "query")?;
     let document_id = as_string(raw.document_id, "documentId")?;
     let operation_name = as_string(raw.operation_name, "operationName")?;
@@ -191,8 +257,25 @@ mod tests {
             );
             h
         };
-        let err = parse_post_body(&headers, br#"{"query": 1}"#).unwrap_err();
-        assert!(matches!(err, PipelineError::BadRequest(_)));
+        for body in [
+            &br#"{"query": 1}"#[..],
+            br#"{"query": ["{ a }"]}"#,
+            br#"{"query": {"text": "{ a }"}, "variables": {}}"#,
+            br#"{"query": "{ a }", "operationName": true}"#,
+        ] {
+            let err = parse_post_body(&headers, body).unwrap_err();
+            assert!(
+                matches!(&err, PipelineError::BadRequest(m) if m.ends_with("must be a string")),
+                "{err:?}"
+            );
+        }
+        let escaped = parse_post_body(
+            &headers,
+            br#"{"query": "{ a(s: \"\u00e9\\n\") }", "operationName": null}"#,
+        )
+        .unwrap();
+        assert_eq!(escaped.query.as_deref(), Some("{ a(s: \"\u{e9}\\n\") }"));
+        assert_eq!(escaped.operation_name, None);
         let err = parse_post_body(&headers, b"{not json").unwrap_err();
         assert!(matches!(err, PipelineError::BadRequest(_)));
     }
