@@ -133,7 +133,8 @@ async fn run_stages(
 
 /// Errors that end a request before execution. Each maps to an HTTP status and GraphQL errors
 /// that are safe to show a client; internal ones are logged and shown as a generic message.
-#[derive(Debug, thiserror::Error)]
+/// Cloned for each request that waited for the same preparation.
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum PipelineError {
     #[error("{0}")]
     BadRequest(String),

@@ -24,7 +24,7 @@ pub struct Document {
     pub register: Option<String>,
 }
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum PersistedError {
     #[error("PersistedQueryNotFound")]
     NotFound,

@@ -1,8 +1,11 @@
 //! Stage 2: parse, validate against the API schema, check operation limits and plan.
-//! The result depends only on the operation text and name, so it is cached (bounded).
+//! The result depends only on the operation text and name, so it is cached (bounded), and
+//! identical requests that miss the cache together wait for one preparation: a new operation
+//! sent by many clients at once (a deploy of the storefront, the router's start) is planned
+//! once, not once per request on as many blocking threads.
 
 use std::panic::AssertUnwindSafe;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -22,6 +25,7 @@ use super::limits::check_limits;
 use super::PipelineError;
 use crate::config::Limits;
 use crate::graphql_error::GraphQLError;
+use crate::inflight::{HashedKey, Inflight};
 use crate::supergraph::Supergraph;
 use crate::AppState;
 
@@ -93,11 +97,18 @@ pub enum PlanningError {
     Internal(String),
 }
 
+/// An operation's text and name, as the preparations in flight are keyed.
+type PreparingKey = (Arc<str>, Option<Arc<str>>);
+
 pub struct OperationPreparer {
     cache: Cache<CacheKey, Arc<PreparedOperation>>,
     /// Operations the planner could not plan: planning is the costly part of preparing (up to
     /// the planning timeout), so a client sending one again is answered from here.
     unplannable: Cache<CacheKey, PlanningError>,
+    /// Preparations in flight, which identical requests wait for.
+    preparing: Arc<Inflight<PreparingKey, Result<Arc<PreparedOperation>, PipelineError>>>,
+    /// Operations prepared (parsed, validated and planned) so far.
+    prepared: AtomicU64,
     limits: Limits,
     introspection: bool,
 }
@@ -107,6 +118,8 @@ impl OperationPreparer {
         Self {
             cache: Cache::new(cache_size),
             unplannable: Cache::new((cache_size / 8).max(16)),
+            preparing: Inflight::new(),
+            prepared: AtomicU64::new(0),
             limits,
             introspection,
         }
@@ -128,6 +141,12 @@ impl OperationPreparer {
             .map(|error| Err(PipelineError::Planning(error)))
     }
 
+    /// How many operations were prepared so far (requests that found theirs in the cache, or
+    /// waited for an identical request's preparation, prepared nothing).
+    pub fn prepared(&self) -> u64 {
+        self.prepared.load(Ordering::Relaxed)
+    }
+
     /// Prepares and caches. CPU-bound (planning can take long): call it off the async workers.
     pub fn prepare_operation_with_cache(
         &self,
@@ -139,6 +158,7 @@ impl OperationPreparer {
             return found;
         }
         let key = (query.to_string(), operation_name.map(str::to_string));
+        self.prepared.fetch_add(1, Ordering::Relaxed);
         match self.prepare_operation(supergraph, query, operation_name) {
             Ok(prepared) => {
                 let prepared = Arc::new(prepared);
@@ -207,7 +227,8 @@ impl OperationPreparer {
 }
 
 /// From the cache, or prepared on a blocking thread so that planning never stalls the workers
-/// that serve other requests.
+/// that serve other requests; a request whose operation is being prepared already waits for
+/// that preparation.
 pub async fn prepare_operation(
     state: &Arc<AppState>,
     query: &Arc<str>,
@@ -218,22 +239,32 @@ pub async fn prepare_operation(
         return found;
     }
     crate::metrics::record_plan_cache(false);
-    let state = state.clone();
-    let query = query.clone();
-    let operation_name = operation_name.map(str::to_string);
-    tokio::task::spawn_blocking(move || {
-        state.preparer.prepare_operation_with_cache(
-            &state.supergraph,
-            &query,
-            operation_name.as_deref(),
-        )
-    })
-    .await
-    .unwrap_or_else(|_| {
-        Err(PipelineError::Internal(
-            "preparing an operation panicked".into(),
-        ))
-    })
+    let operation_name: Option<Arc<str>> = operation_name.map(Arc::from);
+    let key = HashedKey::new((query.clone(), operation_name.clone()));
+    let preparation = {
+        let (state, query) = (state.clone(), query.clone());
+        async move {
+            tokio::task::spawn_blocking(move || {
+                state.preparer.prepare_operation_with_cache(
+                    &state.supergraph,
+                    &query,
+                    operation_name.as_deref(),
+                )
+            })
+            .await
+            .unwrap_or_else(|_| Err(preparation_panicked()))
+        }
+    };
+    state
+        .preparer
+        .preparing
+        .run(key, preparation)
+        .await
+        .unwrap_or_else(|| Err(preparation_panicked()))
+}
+
+fn preparation_panicked() -> PipelineError {
+    PipelineError::Internal("preparing an operation panicked".into())
 }
 
 fn parse_and_validate(

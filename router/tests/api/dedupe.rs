@@ -414,3 +414,50 @@ async fn subgraph_requests_are_identical_by_what_the_subgraph_is_sent() {
     let sent = gw.subgraph("accounts").headers.lock().unwrap()[0].clone();
     assert_eq!(sent.get("x-forwarded-for").unwrap(), "127.0.0.1");
 }
+
+#[tokio::test]
+async fn a_new_operation_sent_by_many_clients_at_once_is_prepared_once() {
+    use crate::common::gateway_bench::TEST_QUERY;
+
+    let gw = gateway_bench(std::time::Duration::ZERO).await;
+    // TestQuery is 87 KB deep: planning it takes long enough that every request of the burst
+    // misses the plan cache while the first one's preparation runs.
+    let burst: Vec<_> = (0..10)
+        .map(|_| {
+            send(
+                &gw,
+                json!({"query": TEST_QUERY, "operationName": "TestQuery"}),
+                None,
+            )
+        })
+        .collect();
+    let answers: Vec<RawResponse> = futures::future::join_all(burst)
+        .await
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+    assert!(
+        answers[0].body.get("errors").is_none(),
+        "{:?}",
+        answers[0].body
+    );
+    assert!(answers.iter().all(|answer| answer.body == answers[0].body));
+    assert_eq!(
+        gw.state.preparer.prepared(),
+        1,
+        "planned once for ten requests"
+    );
+
+    // A request that fails validation waits like any other, and gets the same clear error.
+    let invalid = TEST_QUERY.replacen("topProducts", "bottomProducts", 1);
+    let burst: Vec<_> = (0..5)
+        .map(|_| send(&gw, json!({"query": invalid}), None))
+        .collect();
+    for answer in futures::future::join_all(burst).await {
+        let body = answer.unwrap().body;
+        assert_eq!(
+            body["errors"][0]["extensions"]["code"], "GRAPHQL_VALIDATION_FAILED",
+            "{body:?}"
+        );
+    }
+}
