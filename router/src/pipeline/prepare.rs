@@ -7,7 +7,7 @@
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use apollo_compiler::executable::{Operation, OperationType};
 use apollo_compiler::parser::Parser;
@@ -97,14 +97,21 @@ pub enum PlanningError {
     Internal(String),
 }
 
+/// How long an operation whose planning timed out is refused without being planned again: a
+/// client sending it over and over costs a planning thread once a minute, and a timeout that
+/// only a burst of load caused passes. Operations with no plan, which cannot change while the
+/// supergraph does not, are remembered until the cache drops them.
+const REMEMBER_TIMEOUT: Duration = Duration::from_secs(60);
+
 /// An operation's text and name, as the preparations in flight are keyed.
 type PreparingKey = (Arc<str>, Option<Arc<str>>);
 
 pub struct OperationPreparer {
     cache: Cache<CacheKey, Arc<PreparedOperation>>,
-    /// Operations the planner could not plan: planning is the costly part of preparing (up to
-    /// the planning timeout), so a client sending one again is answered from here.
-    unplannable: Cache<CacheKey, PlanningError>,
+    /// Operations the planner could not plan, and when: planning is the costly part of
+    /// preparing (up to the planning timeout), so a client sending one again is answered from
+    /// here (a timeout only for [`REMEMBER_TIMEOUT`]).
+    unplannable: Cache<CacheKey, (PlanningError, Instant)>,
     /// Preparations in flight, which identical requests wait for.
     preparing: Arc<Inflight<PreparingKey, Result<Arc<PreparedOperation>, PipelineError>>>,
     /// Operations prepared (parsed, validated and planned) so far.
@@ -132,13 +139,27 @@ impl OperationPreparer {
         query: &str,
         operation_name: Option<&str>,
     ) -> Option<Result<Arc<PreparedOperation>, PipelineError>> {
+        self.cached_at(query, operation_name, Instant::now())
+    }
+
+    /// [`Self::cached`] as of `now`.
+    fn cached_at(
+        &self,
+        query: &str,
+        operation_name: Option<&str>,
+        now: Instant,
+    ) -> Option<Result<Arc<PreparedOperation>, PipelineError>> {
         let key = BorrowedKey(query, operation_name);
         if let Some(prepared) = self.cache.get(&key) {
             return Some(Ok(prepared));
         }
-        self.unplannable
-            .get(&key)
-            .map(|error| Err(PipelineError::Planning(error)))
+        match self.unplannable.get(&key)? {
+            // Planning took too long then, perhaps only because the machine was busy: try again.
+            (PlanningError::TimedOut(_), when) if now.duration_since(when) >= REMEMBER_TIMEOUT => {
+                None
+            }
+            (error, _) => Some(Err(PipelineError::Planning(error))),
+        }
     }
 
     /// How many operations were prepared so far (requests that found theirs in the cache, or
@@ -172,7 +193,8 @@ impl OperationPreparer {
                     }
                     reason => tracing::warn!(%reason, query, "an operation cannot be planned"),
                 }
-                self.unplannable.insert(key, error.clone());
+                self.unplannable
+                    .insert(key, (error.clone(), Instant::now()));
                 Err(PipelineError::Planning(error))
             }
             Err(error) => Err(error),
@@ -368,7 +390,7 @@ mod tests {
     }
 
     #[test]
-    fn an_operation_not_planned_in_time_is_refused_and_remembered() {
+    fn an_operation_not_planned_in_time_is_refused_and_remembered_for_a_while() {
         let supergraph = Supergraph::parse(include_str!(
             "../../tests/fixtures/abstract/supergraph.graphql"
         ))
@@ -395,6 +417,12 @@ mod tests {
             remembered,
             Err(PipelineError::Planning(PlanningError::TimedOut(0)))
         ));
+        // For a minute: then it is planned again, as the timeout may have been the load's.
+        let later = Instant::now() + REMEMBER_TIMEOUT;
+        assert!(preparer
+            .cached_at(query, None, later - Duration::from_secs(1))
+            .is_some());
+        assert!(preparer.cached_at(query, None, later).is_none());
         // Parse and validation errors are cheap to find again and are not kept.
         assert!(preparer
             .prepare_operation_with_cache(&supergraph, "{ nope }", None)
