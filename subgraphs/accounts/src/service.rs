@@ -20,8 +20,8 @@ use crate::domain::tokens::{self, KeyError, TokenSigner};
 use crate::domain::{mfa, role, Email, Grants, Password, Role};
 use crate::hashing::PasswordHashing;
 use crate::store::{
-    AccountsStore, AddressRow, ApiClientRow, PendingVerification, RefreshTokenRow, Rotation,
-    SessionRow, StoreError, UserRow,
+    AccountsStore, AddressRow, ApiClientRow, NewVerification, PendingVerification, RefreshTokenRow,
+    Rotation, SessionRow, StoreError, UserRow,
 };
 use auth::Permission;
 use events::accounts::UserRegistered;
@@ -299,7 +299,12 @@ impl AccountsService {
             email: user.email.clone(),
             name: user.name.clone(),
         });
-        match self.store.insert_registered(&user, &registered).await {
+        let link = self.new_verification(&user, &user.email, false);
+        match self
+            .store
+            .insert_registered(&user, &registered, &link)
+            .await
+        {
             Err(StoreError::DuplicateEmail) => return Err(self.taken(&email).await),
             other => other?,
         }
@@ -308,10 +313,6 @@ impl AccountsService {
             .user_by_email(email.as_str())
             .await?
             .ok_or(AccountError::NotFound("user"))?;
-        // A failure here leaves an account to confirm later (`requestEmailVerification`).
-        if let Err(error) = self.send_verification(&user, &user.email, false).await {
-            tracing::warn!(%error, "the sign-up's confirmation email could not be queued");
-        }
         self.start_session(user).await
     }
 
@@ -323,6 +324,13 @@ impl AccountsService {
         email: &str,
         change: bool,
     ) -> AccountResult<()> {
+        let link = self.new_verification(user, email, change);
+        self.store.insert_email_verification(&link).await?;
+        Ok(())
+    }
+
+    /// A new link confirming `email` for `user`, with the email that carries it.
+    fn new_verification(&self, user: &UserRow, email: &str, change: bool) -> NewVerification {
         let now = now_millis();
         let (secret, _) = tokens::new_refresh_token();
         let token = format!("evt_{secret}");
@@ -336,15 +344,17 @@ impl AccountsService {
             expires_at,
             change,
         });
-        let pending = PendingVerification {
-            user_id: user.id.clone(),
-            email: email.into(),
-            change,
-        };
-        self.store
-            .insert_email_verification(&hash, &pending, now, expires_at, &event)
-            .await?;
-        Ok(())
+        NewVerification {
+            token_hash: hash,
+            pending: PendingVerification {
+                user_id: user.id.clone(),
+                email: email.into(),
+                change,
+            },
+            created_at: now,
+            expires_at,
+            event,
+        }
     }
 
     /// Counts a confirmation email sent for `user_id`: refused beyond

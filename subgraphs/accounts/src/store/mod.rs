@@ -13,7 +13,7 @@ use crate::domain::clients::ClientKind;
 pub use audit::AuditCursor;
 pub use mfa::TotpFactor;
 pub use sql::AccountsStore;
-pub use verification::PendingVerification;
+pub use verification::{NewVerification, PendingVerification};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

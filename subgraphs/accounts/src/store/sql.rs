@@ -145,10 +145,18 @@ impl AccountsStore {
     }
 
     /// Inserts a user who registered, with `event` (`user.registered`) in the outbox, atomically.
-    pub async fn insert_registered(&self, user: &UserRow, event: &Event) -> StoreResult<()> {
+    /// A sign-up: the user, its `user.registered` event and the link confirming its address
+    /// (with the email carrying it), all or nothing, so no account is left without its link.
+    pub async fn insert_registered(
+        &self,
+        user: &UserRow,
+        event: &Event,
+        link: &super::NewVerification,
+    ) -> StoreResult<()> {
         let mut tx = self.db.begin().await?;
         insert_user(&mut tx, user).await?;
         storage::outbox::append(&mut tx, event).await?;
+        super::verification::insert_verification(&mut tx, link).await?;
         tx.commit().await?;
         Ok(())
     }

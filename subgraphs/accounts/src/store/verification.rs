@@ -17,31 +17,21 @@ pub struct PendingVerification {
     pub change: bool,
 }
 
+/// A link about to be sent: stored by its hash, with the email that carries it.
+pub struct NewVerification {
+    pub token_hash: String,
+    pub pending: PendingVerification,
+    pub created_at: i64,
+    pub expires_at: i64,
+    /// The email to send, appended to the outbox with the link.
+    pub event: Event,
+}
+
 impl AccountsStore {
-    /// A new link, with `event` (the email to send) appended to the outbox atomically.
-    pub async fn insert_email_verification(
-        &self,
-        token_hash: &str,
-        pending: &PendingVerification,
-        now: i64,
-        expires_at: i64,
-        event: &Event,
-    ) -> StoreResult<()> {
+    /// A new link, with its email appended to the outbox atomically.
+    pub async fn insert_email_verification(&self, link: &NewVerification) -> StoreResult<()> {
         let mut tx = self.database().begin().await?;
-        sqlx::query(
-            "INSERT INTO email_verifications \
-             (token_hash, user_id, email, is_change, created_at, expires_at, used_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, NULL)",
-        )
-        .bind(token_hash)
-        .bind(&pending.user_id)
-        .bind(&pending.email)
-        .bind(i64::from(pending.change))
-        .bind(now)
-        .bind(expires_at)
-        .execute(&mut *tx)
-        .await?;
-        storage::outbox::append(&mut tx, event).await?;
+        insert_verification(&mut tx, link).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -137,4 +127,26 @@ impl AccountsStore {
         tx.commit().await?;
         Ok(true)
     }
+}
+
+/// Stores `link` and appends its email to the outbox, in the caller's transaction.
+pub(super) async fn insert_verification(
+    tx: &mut storage::db::Transaction,
+    link: &NewVerification,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO email_verifications \
+         (token_hash, user_id, email, is_change, created_at, expires_at, used_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, NULL)",
+    )
+    .bind(&link.token_hash)
+    .bind(&link.pending.user_id)
+    .bind(&link.pending.email)
+    .bind(i64::from(link.pending.change))
+    .bind(link.created_at)
+    .bind(link.expires_at)
+    .execute(&mut **tx)
+    .await?;
+    storage::outbox::append(tx, &link.event).await?;
+    Ok(())
 }

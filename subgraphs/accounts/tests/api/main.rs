@@ -6,5 +6,6 @@ mod audit;
 mod clients;
 mod mfa;
 mod rotation;
+mod signup;
 mod staff;
 mod store_contract;
