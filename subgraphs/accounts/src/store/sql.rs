@@ -144,9 +144,9 @@ impl AccountsStore {
         Ok(())
     }
 
-    /// Inserts a user who registered, with `event` (`user.registered`) in the outbox, atomically.
-    /// A sign-up: the user, its `user.registered` event and the link confirming its address
-    /// (with the email carrying it), all or nothing, so no account is left without its link.
+    /// Inserts a user who registered, with `event` (`user.registered`) in the outbox and the
+    /// link confirming its address (with the email carrying it), all in one transaction, so no
+    /// account is left without its link.
     pub async fn insert_registered(
         &self,
         user: &UserRow,
