@@ -107,7 +107,7 @@ async fn graphql_get(
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Response {
-    let headers = with_forwarded_for(headers, peer);
+    let headers = with_forwarded_for(headers, peer.map(|Extension(ConnectInfo(peer))| peer));
     let query = query.unwrap_or_default();
     if wants_html(&headers) && !query.contains("query=") {
         return Html(GRAPHIQL_PAGE).into_response();
@@ -119,13 +119,18 @@ async fn graphql_get(
     }
 }
 
+/// Takes the request whole: its headers are moved out, not copied as axum's `HeaderMap`
+/// extractor would.
 async fn graphql_post(
     State(state): State<Arc<AppState>>,
-    peer: Option<Extension<ConnectInfo<std::net::SocketAddr>>>,
-    headers: HeaderMap,
-    body: Body,
+    request: axum::extract::Request,
 ) -> Response {
-    let headers = with_forwarded_for(headers, peer);
+    let (parts, body) = request.into_parts();
+    let peer = parts
+        .extensions
+        .get::<ConnectInfo<std::net::SocketAddr>>()
+        .map(|ConnectInfo(peer)| *peer);
+    let headers = with_forwarded_for(parts.headers, peer);
     let modern = accepts_graphql_response_json(&headers);
     let limits = &state.config.limits;
     let multipart = is_multipart(&headers) && limits.max_uploads > 0;
@@ -243,11 +248,8 @@ async fn drain(stream: &mut axum::body::BodyDataStream, expected: usize) {
 
 /// Appends the caller's address to `x-forwarded-for`, which is forwarded to the subgraphs (the
 /// accounts service throttles logins per client address).
-fn with_forwarded_for(
-    mut headers: HeaderMap,
-    peer: Option<Extension<ConnectInfo<std::net::SocketAddr>>>,
-) -> HeaderMap {
-    if let Some(Extension(ConnectInfo(peer))) = peer {
+fn with_forwarded_for(mut headers: HeaderMap, peer: Option<std::net::SocketAddr>) -> HeaderMap {
+    if let Some(peer) = peer {
         let ip = peer.ip().to_string();
         let value = match headers.get("x-forwarded-for").and_then(|v| v.to_str().ok()) {
             Some(existing) => format!("{existing}, {ip}"),
