@@ -17,6 +17,9 @@
 //!   APQ hash alone), cost analysis (with a maximum the query stays under) and rate limiting
 //!   (a limit never reached, the buckets in Redis at 127.0.0.1:6379 as in production), so
 //!   that the difference is the edge's cost;
+//! - `BENCH_WARMUP_SECONDS` (2; 0 with `BENCH_REQUESTS`): load sent to each router before the
+//!   first round and not measured, so that no router's first round also pays for its warming
+//!   up (connections, allocator arenas, caches);
 //! - `BENCH_REQUESTS`: a fixed number of requests per round instead of `BENCH_SECONDS`, and
 //!   `BENCH_ROUTER_WRAPPER`: a command our router runs under, for instruction counts that do
 //!   not vary with machine noise, e.g.
@@ -27,7 +30,9 @@
 //! - `BENCH_COMPARE`: other routers, started by the caller on that supergraph with the same
 //!   deduplication setting as `BENCH_MODE`, as `label=url=pid` entries separated by commas (the
 //!   process id adds its CPU and peak RSS); their answers must equal ours, and their rounds
-//!   interleave with ours. After each mode the bench prints ours over each of theirs.
+//!   interleave with ours, each round starting with the next router (measured first in every
+//!   round, a router came out 3-10 % below an identical copy measured after it). After each
+//!   mode the bench prints ours over each of theirs.
 //!   `router/benches/compare_hive.sh` does all of it for Hive Router (logging at warn, and at
 //!   info as the benchmark's own configuration has it), with the configurations in
 //!   `router/benches/hive/`.
@@ -452,6 +457,11 @@ async fn main() {
         0 => Until::Elapsed(Duration::from_secs(seconds)),
         requests => Until::Calls(requests as usize),
     };
+    let warmup_default = match until {
+        Until::Elapsed(_) => 2,
+        Until::Calls(_) => 0,
+    };
+    let warmup = Duration::from_secs(env_number("BENCH_WARMUP_SECONDS", warmup_default));
     let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
     let fixtures = manifest.join("tests/fixtures/gateway-bench");
 
@@ -520,36 +530,42 @@ async fn main() {
             );
         }
         println!("\nmode {}: {size} bytes of response", mode.name());
-        let mut our_rounds = Vec::new();
-        let mut their_rounds: Vec<Vec<Round>> = compared.iter().map(|_| Vec::new()).collect();
-        for round in 1..=rounds {
-            let measured = measure(
-                &client,
-                &router.url,
-                &body,
-                Some(router.pid()),
-                &subgraphs,
-                concurrency,
-                until,
-            )
-            .await;
-            measured.print(&format!("ours, round {round}"));
-            our_rounds.push(measured);
-            for (other, theirs) in compared.iter().zip(&mut their_rounds) {
-                let measured = measure(
-                    &client,
-                    &other.url,
-                    &body,
-                    other.pid,
-                    &subgraphs,
-                    concurrency,
-                    until,
-                )
+        if !warmup.is_zero() {
+            let urls =
+                std::iter::once(router.url.as_str()).chain(compared.iter().map(|c| c.url.as_str()));
+            for url in urls {
+                let (client, url, body) = (client.clone(), url.to_string(), body.clone());
+                load_until(concurrency, Until::Elapsed(warmup), move || {
+                    let (client, url, body) = (client.clone(), url.clone(), body.clone());
+                    async move {
+                        post(&client, &url, body).await;
+                    }
+                })
                 .await;
-                measured.print(&format!("{}, round {round}", other.label));
-                theirs.push(measured);
             }
         }
+        // Each round starts with the next router, so that none is always measured first.
+        let routers: Vec<(&str, &str, Option<u32>)> =
+            std::iter::once(("ours", router.url.as_str(), Some(router.pid())))
+                .chain(
+                    compared
+                        .iter()
+                        .map(|c| (c.label.as_str(), c.url.as_str(), c.pid)),
+                )
+                .collect();
+        let mut rounds_of: Vec<Vec<Round>> = routers.iter().map(|_| Vec::new()).collect();
+        for round in 1..=rounds {
+            for turn in 0..routers.len() {
+                let index = (turn + round as usize - 1) % routers.len();
+                let (label, url, pid) = routers[index];
+                let measured =
+                    measure(&client, url, &body, pid, &subgraphs, concurrency, until).await;
+                measured.print(&format!("{label}, round {round}"));
+                rounds_of[index].push(measured);
+            }
+        }
+        let their_rounds = rounds_of.split_off(1);
+        let our_rounds = rounds_of.remove(0);
         for (other, theirs) in compared.iter().zip(&their_rounds) {
             print_ratios("ours", &other.label, &our_rounds, theirs);
         }
