@@ -31,7 +31,7 @@
 //!   deduplication setting as `BENCH_MODE`, as `label=url=pid` entries separated by commas (the
 //!   process id adds its CPU and peak RSS); their answers must equal ours, and their rounds
 //!   interleave with ours, each round starting with the next router (measured first in every
-//!   round, a router came out 3-10 % below an identical copy measured after it). After each
+//!   round, ours came out about 5 % below a copy of the same build measured after it). After each
 //!   mode the bench prints ours over each of theirs.
 //!   `router/benches/compare_hive.sh` does all of it for Hive Router (logging at warn, and at
 //!   info as the benchmark's own configuration has it), with the configurations in
