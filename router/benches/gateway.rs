@@ -530,21 +530,7 @@ async fn main() {
             );
         }
         println!("\nmode {}: {size} bytes of response", mode.name());
-        if !warmup.is_zero() {
-            let urls =
-                std::iter::once(router.url.as_str()).chain(compared.iter().map(|c| c.url.as_str()));
-            for url in urls {
-                let (client, url, body) = (client.clone(), url.to_string(), body.clone());
-                load_until(concurrency, Until::Elapsed(warmup), move || {
-                    let (client, url, body) = (client.clone(), url.clone(), body.clone());
-                    async move {
-                        post(&client, &url, body).await;
-                    }
-                })
-                .await;
-            }
-        }
-        // Each round starts with the next router, so that none is always measured first.
+        // Ours, then the compared routers (the floor last).
         let routers: Vec<(&str, &str, Option<u32>)> =
             std::iter::once(("ours", router.url.as_str(), Some(router.pid())))
                 .chain(
@@ -553,7 +539,15 @@ async fn main() {
                         .map(|c| (c.label.as_str(), c.url.as_str(), c.pid)),
                 )
                 .collect();
+        // Unmeasured load first, the same for every router.
+        if !warmup.is_zero() {
+            for &(_, url, _) in &routers {
+                let until = Until::Elapsed(warmup);
+                measure(&client, url, &body, None, &subgraphs, concurrency, until).await;
+            }
+        }
         let mut rounds_of: Vec<Vec<Round>> = routers.iter().map(|_| Vec::new()).collect();
+        // Each round starts with the next router, so that none is always measured first.
         for round in 1..=rounds {
             for turn in 0..routers.len() {
                 let index = (turn + round as usize - 1) % routers.len();
