@@ -2,10 +2,14 @@
 //! subgraphs (accounts, inventory, products, reviews) of the same shape, its deep `TestQuery`
 //! with a response of about 88 KB (`tests/common/gateway_bench.rs`), and 50 concurrent clients.
 //!
-//! The subgraphs are in-process fixtures with generated data that answer from memory; the
-//! router runs as its own process (the `router` binary), so that its CPU time and peak memory
-//! are its own. For each deduplication mode the router is started afresh, and the bench prints
-//! requests per second, p50/p99 latency, router CPU milliseconds per request and peak RSS.
+//! The subgraphs are fixtures with generated data that answer from memory, served by a process
+//! of their own (this bench's binary, started as a child), as the public benchmark runs them:
+//! in the bench's process they shared a runtime with the load generator, and their answers
+//! waited behind its reading of fifty 88 KB responses. The router runs as its own process (the
+//! `router` binary), so that its CPU time and peak memory are its own. For each deduplication
+//! mode the router is started afresh, and the bench prints requests per second, p50/p99
+//! latency, router CPU milliseconds per request and peak RSS, and the subgraphs' CPU per
+//! request.
 //!
 //! Settings (environment):
 //! - `BENCH_SECONDS` (30) per round, `BENCH_ROUNDS` (2), `BENCH_CONCURRENCY` (50);
@@ -187,6 +191,8 @@ struct Round {
     subgraph_calls_per_request: f64,
     /// Each subgraph's calls per client request: which stages of the plan shared.
     calls_per_subgraph: Vec<(String, f64)>,
+    /// The subgraphs' process's CPU time per client request: what deduplication saved them.
+    subgraph_cpu_ms_per_request: f64,
 }
 
 impl Round {
@@ -200,11 +206,12 @@ impl Round {
             .map_or("-".to_string(), |r| format!("{r:.0}"));
         println!(
             "{label:<24} {:>6.0} req/s  p50 {:>6.2} ms  p99 {:>6.2} ms  cpu {cpu:>16} ms/req  \
-             peak rss {rss:>4} MiB  subgraph calls {:>5.2}/req  ({} requests)",
+             peak rss {rss:>4} MiB  subgraph calls {:>5.2}/req, cpu {:.3} ms/req  ({} requests)",
             self.requests_per_second,
             self.p50_ms,
             self.p99_ms,
             self.subgraph_calls_per_request,
+            self.subgraph_cpu_ms_per_request,
             self.requests,
         );
         let each: Vec<String> = self
@@ -256,17 +263,77 @@ fn print_ratios(ours_label: &str, label: &str, ours: &[Round], theirs: &[Round])
             _ => "-".to_string(),
         };
     println!(
-        "{ours_label} / {label}: req/s {}, p99 {}, cpu per request {}, peak rss {}, subgraph calls per request {}",
+        "{ours_label} / {label}: req/s {}, p99 {}, cpu per request {}, peak rss {}, subgraph calls \
+         per request {}, subgraph cpu per request {}",
         ratio(&|r| Some(r.requests_per_second)),
         ratio(&|r| Some(r.p99_ms)),
         ratio(&|r| r.cpu_ms_per_request),
         ratio(&|r| r.peak_rss_mib),
         ratio(&|r| Some(r.subgraph_calls_per_request)),
+        ratio(&|r| Some(r.subgraph_cpu_ms_per_request)),
     );
 }
 
-fn subgraph_calls(subgraphs: &[Arc<FixtureSubgraph>]) -> Vec<usize> {
-    subgraphs.iter().map(|s| s.requests()).collect()
+/// The fixture subgraphs' process: their names in port order, and where each one's calls so far
+/// are read.
+struct Subgraphs {
+    process: ChildProcess,
+    names: Vec<String>,
+}
+
+impl Subgraphs {
+    /// Starts the process with the subgraphs on `ports` (accounts, inventory, products,
+    /// reviews) and waits until it answers.
+    async fn start(ports: &[u16], client: &reqwest::Client) -> Self {
+        let control = free_port();
+        let ports: Vec<String> = ports.iter().map(u16::to_string).collect();
+        let child = Command::new(std::env::current_exe().expect("the bench's own binary"))
+            .env(SUBGRAPH_PORTS, ports.join(","))
+            .env(CONTROL_PORT, control.to_string())
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("the subgraphs' process starts");
+        let process = ChildProcess::until_healthy(child, control, "calls", client).await;
+        let names = subgraph_data()
+            .into_iter()
+            .map(|(name, _)| name.to_string());
+        Self {
+            process,
+            names: names.collect(),
+        }
+    }
+
+    /// Each subgraph's calls so far, in port order.
+    async fn calls(&self, client: &reqwest::Client) -> Vec<usize> {
+        let response = client.get(&self.process.url).send().await;
+        response
+            .expect("the subgraphs' process answers")
+            .json()
+            .await
+            .expect("a list of counts")
+    }
+}
+
+/// The subgraphs' process (`BENCH_SUBGRAPH_PORTS`): each fixture subgraph on its port, and on
+/// the control port `GET /calls`, each one's calls so far.
+async fn serve_subgraphs(fixtures: &Path, ports: &str, control_port: u16) {
+    use axum::routing::get;
+    let mut subgraphs = Vec::new();
+    for ((name, data), port) in subgraph_data().into_iter().zip(ports.split(',')) {
+        let sdl = std::fs::read_to_string(fixtures.join(format!("{name}.graphql"))).unwrap();
+        let subgraph = Arc::new(FixtureSubgraph::new(name, &sdl, data, None).memoized());
+        fixture::serve_on(subgraph.clone(), port.parse().expect("a port")).await;
+        subgraphs.push(subgraph);
+    }
+    let calls = move || {
+        let calls: Vec<usize> = subgraphs.iter().map(|s| s.requests()).collect();
+        async move { axum::Json(calls) }
+    };
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", control_port))
+        .await
+        .unwrap();
+    let app = axum::Router::new().route("/calls", get(calls));
+    axum::serve(listener, app).await.unwrap();
 }
 
 async fn measure(
@@ -274,12 +341,13 @@ async fn measure(
     url: &str,
     body: &Bytes,
     pid: Option<u32>,
-    subgraphs: &[Arc<FixtureSubgraph>],
+    subgraphs: &Subgraphs,
     concurrency: usize,
     until: Until,
 ) -> Round {
-    let calls_before = subgraph_calls(subgraphs);
+    let calls_before = subgraphs.calls(client).await;
     let cpu_before = pid.map(cpu_time);
+    let subgraph_cpu_before = cpu_time(subgraphs.process.pid());
     let mut stats = {
         let (client, url, body) = (client.clone(), url.to_string(), body.clone());
         load_until(concurrency, until, move || {
@@ -300,7 +368,14 @@ async fn measure(
             ms_per_request(system_now - system),
         )
     });
-    let calls: Vec<usize> = subgraph_calls(subgraphs)
+    let subgraph_cpu = {
+        let ((user, system), (user_now, system_now)) =
+            (subgraph_cpu_before, cpu_time(subgraphs.process.pid()));
+        ms_per_request(user_now - user + system_now - system)
+    };
+    let calls: Vec<usize> = subgraphs
+        .calls(client)
+        .await
         .iter()
         .zip(&calls_before)
         .map(|(after, before)| after - before)
@@ -315,20 +390,22 @@ async fn measure(
         peak_rss_mib: pid.map(peak_rss_mib),
         subgraph_calls_per_request: per_request(calls.iter().sum::<usize>() as f64),
         calls_per_subgraph: subgraphs
+            .names
             .iter()
             .zip(&calls)
-            .map(|(subgraph, calls)| (subgraph.name.clone(), per_request(*calls as f64)))
+            .map(|(name, calls)| (name.clone(), per_request(*calls as f64)))
             .collect(),
+        subgraph_cpu_ms_per_request: subgraph_cpu,
     }
 }
 
-/// Our router as a child process, stopped when dropped.
-struct RouterProcess {
+/// A process the bench started (our router, the floor, the subgraphs), stopped when dropped.
+struct ChildProcess {
     child: Child,
     url: String,
 }
 
-impl RouterProcess {
+impl ChildProcess {
     async fn start(supergraph: &Path, mode: Mode, client: &reqwest::Client) -> Self {
         let port = free_port();
         let wrapper = std::env::var("BENCH_ROUTER_WRAPPER").unwrap_or_default();
@@ -349,7 +426,7 @@ impl RouterProcess {
             .stdout(Stdio::null())
             .spawn()
             .expect("the router binary starts");
-        Self::until_healthy(child, port, client).await
+        Self::until_healthy(child, port, "graphql", client).await
     }
 
     /// The floor (`BENCH_FLOOR`): this bench's own binary, serving `answer` to every request.
@@ -361,15 +438,20 @@ impl RouterProcess {
             .stdout(Stdio::null())
             .spawn()
             .expect("the floor starts");
-        Self::until_healthy(child, port, client).await
+        Self::until_healthy(child, port, "graphql", client).await
     }
 
-    async fn until_healthy(child: Child, port: u16, client: &reqwest::Client) -> Self {
+    /// Waits until `port` answers: `/health`, or `path` itself when that is not `graphql`; the
+    /// process's URL is `path` on that port.
+    async fn until_healthy(child: Child, port: u16, path: &str, client: &reqwest::Client) -> Self {
         let process = Self {
             child,
-            url: format!("http://127.0.0.1:{port}/graphql"),
+            url: format!("http://127.0.0.1:{port}/{path}"),
         };
-        let health = format!("http://127.0.0.1:{port}/health");
+        let health = match path {
+            "graphql" => format!("http://127.0.0.1:{port}/health"),
+            _ => process.url.clone(),
+        };
         for _ in 0..2400 {
             if client.get(&health).send().await.is_ok() {
                 return process;
@@ -386,6 +468,8 @@ impl RouterProcess {
 
 const FLOOR_ANSWER: &str = "BENCH_FLOOR_ANSWER";
 const FLOOR_PORT: &str = "BENCH_FLOOR_PORT";
+const SUBGRAPH_PORTS: &str = "BENCH_SUBGRAPH_PORTS";
+const CONTROL_PORT: &str = "BENCH_CONTROL_PORT";
 
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
@@ -414,7 +498,7 @@ async fn serve_floor(answer: PathBuf, port: u16) {
     axum::serve(listener, app).await.unwrap();
 }
 
-impl Drop for RouterProcess {
+impl Drop for ChildProcess {
     /// SIGTERM, so that the router (and a wrapper such as callgrind) ends cleanly.
     fn drop(&mut self) {
         let terminated = Command::new("kill")
@@ -446,9 +530,15 @@ async fn checked_answer(client: &reqwest::Client, url: &str, body: &Bytes) -> (J
 
 #[tokio::main]
 async fn main() {
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let fixtures = manifest.join("tests/fixtures/gateway-bench");
     if let Ok(answer) = std::env::var(FLOOR_ANSWER) {
         let port = env_number(FLOOR_PORT, 0) as u16;
         return serve_floor(answer.into(), port).await;
+    }
+    if let Ok(ports) = std::env::var(SUBGRAPH_PORTS) {
+        let control = env_number(CONTROL_PORT, 0) as u16;
+        return serve_subgraphs(&fixtures, &ports, control).await;
     }
     let seconds = env_number("BENCH_SECONDS", 30);
     let rounds = env_number("BENCH_ROUNDS", 2);
@@ -462,23 +552,18 @@ async fn main() {
         Until::Calls(_) => 0,
     };
     let warmup = Duration::from_secs(env_number("BENCH_WARMUP_SECONDS", warmup_default));
-    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let fixtures = manifest.join("tests/fixtures/gateway-bench");
 
     let port_base = env_number("BENCH_SUBGRAPH_PORT_BASE", 0) as u16;
     let mut supergraph = std::fs::read_to_string(fixtures.join("supergraph.graphql")).unwrap();
-    let mut subgraphs = Vec::new();
-    for (i, (name, data)) in subgraph_data().into_iter().enumerate() {
-        let sdl = std::fs::read_to_string(fixtures.join(format!("{name}.graphql"))).unwrap();
-        let subgraph = Arc::new(FixtureSubgraph::new(name, &sdl, data, None).memoized());
-        subgraphs.push(subgraph.clone());
-        let port = if port_base == 0 {
-            0
-        } else {
-            port_base + i as u16
+    let mut ports = Vec::new();
+    for (i, (name, _)) in subgraph_data().into_iter().enumerate() {
+        let port = match port_base {
+            0 => free_port(),
+            base => base + i as u16,
         };
-        let url = fixture::serve_on(subgraph, port).await;
+        let url = format!("http://127.0.0.1:{port}/graphql");
         supergraph = supergraph.replace(&format!("http://127.0.0.1:4000/{name}"), &url);
+        ports.push(port);
     }
     let supergraph_path: PathBuf = manifest.join("../target/gateway-bench-supergraph.graphql");
     std::fs::create_dir_all(supergraph_path.parent().unwrap()).unwrap();
@@ -488,6 +573,7 @@ async fn main() {
         .pool_max_idle_per_host(concurrency * 2)
         .build()
         .unwrap();
+    let subgraphs = Subgraphs::start(&ports, &client).await;
     let compared = compared_routers();
     let modes = modes();
     assert!(
@@ -501,7 +587,7 @@ async fn main() {
     );
 
     for mode in modes {
-        let router = RouterProcess::start(&supergraph_path, mode, &client).await;
+        let router = ChildProcess::start(&supergraph_path, mode, &client).await;
         checked_answer(&client, &router.url, &mode.registration()).await;
         let body = mode.body();
         let (ours, answer) = checked_answer(&client, &router.url, &body).await;
@@ -512,7 +598,7 @@ async fn main() {
             _ => {
                 let path = manifest.join("../target/gateway-bench-answer.json");
                 std::fs::write(&path, &answer).unwrap();
-                let floor = RouterProcess::start_floor(&path, &client).await;
+                let floor = ChildProcess::start_floor(&path, &client).await;
                 compared.push(Compared {
                     label: "static answer (floor)".into(),
                     url: floor.url.clone(),
