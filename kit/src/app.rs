@@ -204,9 +204,7 @@ impl<S: Subgraph> App<S> {
             }),
         )
         .merge(subgraph.routes())
-        .layer(axum::middleware::from_fn(|request, next| {
-            telemetry::metrics::track_http(S::NAME, request, next)
-        }));
+        .layer(telemetry::metrics::TrackHttpLayer::new(S::NAME));
         Ok(Self {
             server: Server::new(S::NAME, listener, routes, common.http.clone()),
             subgraph,

@@ -197,15 +197,17 @@ impl App {
             persisted,
             rate_limiter,
         });
-        let cors = cors_layer(&state.config.cors_allow_origins);
-        let router = server::routes(state.clone())
-            .layer(cors)
+        let mut router = server::routes(state.clone());
+        if let Some(cors) = cors_layer(&state.config.cors_allow_origins) {
+            router = router.layer(cors);
+        }
+        let router = router
             // Outermost first: every request gets an `x-request-id` (kept when the client sent
             // a valid one: see `web::server::is_valid_request_id`) that is logged, forwarded to
             // the subgraphs and returned to the client.
             .layer(
                 tower::ServiceBuilder::new()
-                    .layer(axum::middleware::map_request(
+                    .layer(tower::util::MapRequestLayer::new(
                         web::server::drop_invalid_request_id,
                     ))
                     .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
@@ -301,18 +303,19 @@ impl App {
     }
 }
 
-/// CORS for browser clients (the storefront) on other origins; nothing when none is allowed.
-fn cors_layer(origins: &[String]) -> tower_http::cors::CorsLayer {
+/// CORS for browser clients (the storefront) on other origins; no layer when none is allowed
+/// (a browser then refuses cross-origin answers, as it would without CORS headers).
+fn cors_layer(origins: &[String]) -> Option<tower_http::cors::CorsLayer> {
     use tower_http::cors::{AllowOrigin, CorsLayer};
     if origins.is_empty() {
-        return CorsLayer::new();
+        return None;
     }
     let allow_origin = if origins.iter().any(|o| o == "*") {
         AllowOrigin::any()
     } else {
         AllowOrigin::list(origins.iter().filter_map(|o| o.parse().ok()))
     };
-    CorsLayer::new()
+    let cors = CorsLayer::new()
         .allow_origin(allow_origin)
         .allow_methods([http::Method::GET, http::Method::POST])
         .allow_headers([
@@ -322,7 +325,8 @@ fn cors_layer(origins: &[String]) -> tower_http::cors::CorsLayer {
             http::HeaderName::from_static("x-request-id"),
         ])
         .expose_headers([http::HeaderName::from_static("x-request-id")])
-        .max_age(std::time::Duration::from_secs(3600))
+        .max_age(std::time::Duration::from_secs(3600));
+    Some(cors)
 }
 
 fn request_span(request: &http::Request<axum::body::Body>) -> tracing::Span {

@@ -29,9 +29,7 @@ pub fn routes(state: Arc<AppState>) -> axum::Router {
         .route("/health", get(health))
         .route("/graphiql/{file}", get(graphiql_asset))
         .with_state(state)
-        .layer(axum::middleware::from_fn(|request, next| {
-            telemetry::metrics::track_http("router", request, next)
-        }))
+        .layer(telemetry::metrics::TrackHttpLayer::new("router"))
 }
 
 /// A request for a web page goes to `site`, any other to the API (`next`).

@@ -3,16 +3,18 @@
 //! `service` label, so the embedded shop (every service in one process) tells them apart.
 //!
 //! Series every service has: `http_requests_total{service, route, status}` and
-//! `http_request_duration_seconds{service, route}` (the [`track_http`] layer),
+//! `http_request_duration_seconds{service, route}` (the [`TrackHttpLayer`]),
 //! `db_pool_connections{service, state}` (idle or in use, read when scraped), and the event
 //! consumers' `events_handled_total`, `events_retried_total`, `events_dead_lettered_total` and
 //! `events_lag_seconds` (from an event's occurrence to its handling) by topic and group.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::OnceLock;
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use axum::extract::{MatchedPath, Request};
-use axum::middleware::Next;
+use axum::extract::MatchedPath;
 use axum::response::{IntoResponse, Response};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 
@@ -72,19 +74,93 @@ pub fn render() -> Response {
         .into_response()
 }
 
-/// A middleware counting requests by route and status and timing them, for `service`.
-pub async fn track_http(service: &'static str, request: Request, next: Next) -> Response {
-    handle();
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or_else(|| "unmatched".to_string(), |p| p.as_str().to_string());
-    let started = Instant::now();
-    let response = next.run(request).await;
-    let status = response.status().as_u16().to_string();
-    metrics::counter!("http_requests_total", "service" => service, "route" => route.clone(), "status" => status)
-        .increment(1);
-    metrics::histogram!("http_request_duration_seconds", "service" => service, "route" => route)
-        .record(started.elapsed().as_secs_f64());
-    response
+/// Counts requests by route and status and times them, for `service`
+/// (`http_requests_total`, `http_request_duration_seconds`). A tower layer rather than an axum
+/// `from_fn` middleware, which boxes its inner service and its future on every request.
+#[derive(Clone, Copy)]
+pub struct TrackHttpLayer {
+    service: &'static str,
+}
+
+impl TrackHttpLayer {
+    pub fn new(service: &'static str) -> Self {
+        handle();
+        Self { service }
+    }
+}
+
+impl<S> tower_layer::Layer<S> for TrackHttpLayer {
+    type Service = TrackHttp<S>;
+
+    fn layer(&self, inner: S) -> TrackHttp<S> {
+        TrackHttp {
+            service: self.service,
+            inner,
+        }
+    }
+}
+
+/// The service of [`TrackHttpLayer`].
+#[derive(Clone)]
+pub struct TrackHttp<S> {
+    service: &'static str,
+    inner: S,
+}
+
+impl<S, B, ResBody> tower_service::Service<http::Request<B>> for TrackHttp<S>
+where
+    S: tower_service::Service<http::Request<B>, Response = http::Response<ResBody>>,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = TrackedResponse<S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: http::Request<B>) -> Self::Future {
+        let route = request
+            .extensions()
+            .get::<MatchedPath>()
+            .map_or_else(|| "unmatched".to_string(), |p| p.as_str().to_string());
+        TrackedResponse {
+            inner: self.inner.call(request),
+            service: self.service,
+            route: Some(route),
+            started: Instant::now(),
+        }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The response of a [`TrackHttp`] service: recorded when it is ready.
+    pub struct TrackedResponse<F> {
+        #[pin]
+        inner: F,
+        service: &'static str,
+        route: Option<String>,
+        started: Instant,
+    }
+}
+
+impl<F, ResBody, E> Future for TrackedResponse<F>
+where
+    F: Future<Output = Result<http::Response<ResBody>, E>>,
+{
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let result = std::task::ready!(this.inner.poll(cx));
+        if let (Ok(response), Some(route)) = (&result, this.route.take()) {
+            let service = *this.service;
+            let status = response.status().as_str().to_string();
+            metrics::counter!("http_requests_total", "service" => service, "route" => route.clone(), "status" => status)
+                .increment(1);
+            metrics::histogram!("http_request_duration_seconds", "service" => service, "route" => route)
+                .record(this.started.elapsed().as_secs_f64());
+        }
+        Poll::Ready(result)
+    }
 }

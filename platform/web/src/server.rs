@@ -53,7 +53,7 @@ pub fn with_platform_layers(service: &'static str, router: Router) -> Router {
         ))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID.clone()))
         .layer(SetRequestIdLayer::new(REQUEST_ID.clone(), MakeRequestUuid))
-        .layer(axum::middleware::map_request(drop_invalid_request_id))
+        .layer(tower::util::MapRequestLayer::new(drop_invalid_request_id))
 }
 
 /// The longest request id kept from a client; longer ones are replaced.
@@ -71,10 +71,10 @@ pub fn is_valid_request_id(value: &http::HeaderValue) -> bool {
 }
 
 /// Drops an `x-request-id` that is not [valid](is_valid_request_id), so the request gets a new
-/// one instead of carrying the client's bytes into logs and back out.
-pub async fn drop_invalid_request_id(
-    mut request: Request<axum::body::Body>,
-) -> Request<axum::body::Body> {
+/// one instead of carrying the client's bytes into logs and back out. For
+/// `tower::util::MapRequestLayer`, which calls it in line (axum's `map_request` would box the
+/// request's future).
+pub fn drop_invalid_request_id<B>(mut request: Request<B>) -> Request<B> {
     if request
         .headers()
         .get(&REQUEST_ID)
