@@ -45,7 +45,8 @@
 //!   router's answer bytes (axum on hyper, as ours): no router can do better on this machine
 //!   with this load generator, since what it is left with is HTTP and the kernel's copies.
 //!
-//! Every round also prints the subgraph calls per client request: what deduplication saved.
+//! Every round also prints the subgraph calls and the subgraph process's CPU per client request:
+//! what deduplication saved.
 
 #[path = "../tests/common/fixture.rs"]
 mod fixture;
