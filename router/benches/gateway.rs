@@ -283,11 +283,11 @@ struct Subgraphs {
 }
 
 impl Subgraphs {
-    /// Starts the process with the subgraphs on `ports` (accounts, inventory, products,
-    /// reviews) and waits until it answers.
-    async fn start(ports: &[u16], client: &reqwest::Client) -> Self {
+    /// Starts the process with each subgraph on its port (in `subgraph_data`'s order: accounts,
+    /// inventory, products, reviews) and waits until it answers.
+    async fn start(subgraphs: &[(&str, u16)], client: &reqwest::Client) -> Self {
         let control = free_port();
-        let ports: Vec<String> = ports.iter().map(u16::to_string).collect();
+        let ports: Vec<String> = subgraphs.iter().map(|(_, port)| port.to_string()).collect();
         let child = Command::new(std::env::current_exe().expect("the bench's own binary"))
             .env(SUBGRAPH_PORTS, ports.join(","))
             .env(CONTROL_PORT, control.to_string())
@@ -295,12 +295,9 @@ impl Subgraphs {
             .spawn()
             .expect("the subgraphs' process starts");
         let process = ChildProcess::until_healthy(child, control, "calls", client).await;
-        let names = subgraph_data()
-            .into_iter()
-            .map(|(name, _)| name.to_string());
         Self {
             process,
-            names: names.collect(),
+            names: subgraphs.iter().map(|(name, _)| name.to_string()).collect(),
         }
     }
 
@@ -316,7 +313,7 @@ impl Subgraphs {
 }
 
 /// The subgraphs' process (`BENCH_SUBGRAPH_PORTS`): each fixture subgraph on its port, and on
-/// the control port `GET /calls`, each one's calls so far.
+/// the control port `GET /calls`, each one's calls so far (and `/health`).
 async fn serve_subgraphs(fixtures: &Path, ports: &str, control_port: u16) {
     use axum::routing::get;
     let mut subgraphs = Vec::new();
@@ -333,7 +330,9 @@ async fn serve_subgraphs(fixtures: &Path, ports: &str, control_port: u16) {
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", control_port))
         .await
         .unwrap();
-    let app = axum::Router::new().route("/calls", get(calls));
+    let app = axum::Router::new()
+        .route("/calls", get(calls))
+        .route("/health", get(|| async { "UP" }));
     axum::serve(listener, app).await.unwrap();
 }
 
@@ -442,17 +441,13 @@ impl ChildProcess {
         Self::until_healthy(child, port, "graphql", client).await
     }
 
-    /// Waits until `port` answers: `/health`, or `path` itself when that is not `graphql`; the
-    /// process's URL is `path` on that port.
+    /// Waits until `port` answers `/health`; the process's URL is `path` on that port.
     async fn until_healthy(child: Child, port: u16, path: &str, client: &reqwest::Client) -> Self {
         let process = Self {
             child,
             url: format!("http://127.0.0.1:{port}/{path}"),
         };
-        let health = match path {
-            "graphql" => format!("http://127.0.0.1:{port}/health"),
-            _ => process.url.clone(),
-        };
+        let health = format!("http://127.0.0.1:{port}/health");
         for _ in 0..2400 {
             if client.get(&health).send().await.is_ok() {
                 return process;
@@ -557,6 +552,7 @@ async fn main() {
     let port_base = env_number("BENCH_SUBGRAPH_PORT_BASE", 0) as u16;
     let mut supergraph = std::fs::read_to_string(fixtures.join("supergraph.graphql")).unwrap();
     let mut ports = Vec::new();
+    // The names alone: the subgraphs' process generates their data.
     for (i, (name, _)) in subgraph_data().into_iter().enumerate() {
         let port = match port_base {
             0 => free_port(),
@@ -564,7 +560,7 @@ async fn main() {
         };
         let url = format!("http://127.0.0.1:{port}/graphql");
         supergraph = supergraph.replace(&format!("http://127.0.0.1:4000/{name}"), &url);
-        ports.push(port);
+        ports.push((name, port));
     }
     let supergraph_path: PathBuf = manifest.join("../target/gateway-bench-supergraph.graphql");
     std::fs::create_dir_all(supergraph_path.parent().unwrap()).unwrap();
