@@ -4,8 +4,8 @@
 //!
 //! The subgraphs are fixtures with generated data that answer from memory, served by a process
 //! of their own (this bench's binary, started as a child), as the public benchmark runs them:
-//! in the bench's process they shared a runtime with the load generator, and their answers
-//! waited behind its reading of fifty 88 KB responses. The router runs as its own process (the
+//! in the bench's process they shared a runtime with the load generator, where their answers
+//! could wait behind its reading of fifty 88 KB responses. The router runs as its own process (the
 //! `router` binary), so that its CPU time and peak memory are its own. For each deduplication
 //! mode the router is started afresh, and the bench prints requests per second, p50/p99
 //! latency, router CPU milliseconds per request and peak RSS, and the subgraphs' CPU per
