@@ -10,8 +10,10 @@
 //! `OTEL_EXPORTER_OTLP_ENDPOINT` or `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` is set, sampled as
 //! `OTEL_TRACES_SAMPLER` says (by default every trace), over TLS to an `https://` collector
 //! (see [`otlp`] for a private CA); `OTEL_SERVICE_NAME` overrides the
-//! process's service name. Without an endpoint nothing is recorded, but trace ids are still
-//! made and passed on, so log lines of one request share a `trace_id` across processes.
+//! process's service name. Without an endpoint nothing is recorded, but the spans the logs show
+//! still get trace ids, passed on to the services called, so log lines of one request share a
+//! `trace_id` across processes; spans no log line shows (the router's requests with logs at
+//! `warn`) are then not made at all, and the caller's `traceparent` is passed on as it came.
 //! `OTEL_SDK_DISABLED=true` leaves OpenTelemetry out altogether: logs only, and the client's
 //! `traceparent` forwarded by the router as it came.
 
@@ -27,7 +29,7 @@ use opentelemetry_sdk::propagation::TraceContextPropagator;
 use opentelemetry_sdk::trace::{Sampler, SdkTracerProvider, SpanExporter, TracerProviderBuilder};
 use opentelemetry_sdk::Resource;
 use tracing::Subscriber;
-use tracing_subscriber::filter::Targets;
+use tracing_subscriber::filter::{FilterExt, Targets};
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::util::SubscriberInitExt;
@@ -133,7 +135,11 @@ fn install(builder: TracerProviderBuilder, exporting: bool, default_filter: &str
     let _ = tracing_subscriber::registry()
         .with(dispatch.layer())
         .with(logs(log_filter(default_filter), &dispatch))
-        .with(spans(&provider, exporting, &dispatch))
+        .with(spans(
+            &provider,
+            (!exporting).then(|| log_filter(default_filter)),
+            &dispatch,
+        ))
         .try_init();
     Telemetry { provider }
 }
@@ -145,7 +151,7 @@ fn log_filter(default_filter: &str) -> EnvFilter {
 /// The log lines, as text or JSON.
 fn logs<S>(filter: EnvFilter, dispatch: &DispatchSlot) -> Box<dyn Layer<S> + Send + Sync>
 where
-    S: Subscriber + for<'a> LookupSpan<'a>,
+    S: Subscriber + Send + Sync + for<'a> LookupSpan<'a>,
 {
     let json = std::env::var("LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json"));
     if json {
@@ -183,9 +189,16 @@ where
 }
 
 /// The OpenTelemetry layer, and when spans are exported, one span per database statement.
-fn spans<S>(provider: &SdkTracerProvider, exporting: bool, dispatch: &DispatchSlot) -> impl Layer<S>
+/// `shown`: the log filter, when nothing is exported. OpenTelemetry then only gives log lines
+/// their trace ids (and the services called the trace to join), so it follows only the spans
+/// the logs show: a span per request that no line shows would cost CPU for nothing.
+fn spans<S>(
+    provider: &SdkTracerProvider,
+    shown: Option<EnvFilter>,
+    dispatch: &DispatchSlot,
+) -> Box<dyn Layer<S> + Send + Sync>
 where
-    S: Subscriber + for<'a> LookupSpan<'a>,
+    S: Subscriber + Send + Sync + for<'a> LookupSpan<'a>,
 {
     let tracer = provider.tracer("shop");
     // Parents, `traceparent` and the log lines' ids are all read from the spans themselves, so
@@ -195,14 +208,23 @@ where
         .with_tracer(tracer.clone())
         .with_context_activation(false)
         .with_tracked_inactivity(false)
-        .with_threads(false)
-        .with_filter(EnvFilter::new(SPAN_FILTER));
-    // sqlx reports each statement when it ends, with its duration, under `sqlx::query`.
-    let statements = exporting.then(|| {
-        QuerySpans::new(tracer, dispatch.clone())
-            .with_filter(Targets::new().with_target("sqlx::query", tracing::Level::TRACE))
-    });
-    spans.and_then(statements)
+        .with_threads(false);
+    match shown {
+        None => {
+            // sqlx reports each statement when it ends, with its duration, under `sqlx::query`.
+            let statements = QuerySpans::new(tracer, dispatch.clone())
+                .with_filter(Targets::new().with_target("sqlx::query", tracing::Level::TRACE));
+            spans
+                .with_filter(EnvFilter::new(SPAN_FILTER))
+                .and_then(statements)
+                .boxed()
+        }
+        // Not an absent layer beside it for the statements: a `None` layer enables every span
+        // of every library.
+        Some(shown) => spans
+            .with_filter(EnvFilter::new(SPAN_FILTER).and(shown))
+            .boxed(),
+    }
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@ use std::sync::{Arc, Mutex};
 use opentelemetry_sdk::trace::SdkTracerProvider;
 use serde_json::Value;
 use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::EnvFilter;
 
 use super::{continue_trace, json_lines, spans, trace_headers, DispatchSlot};
 
@@ -52,7 +53,7 @@ fn json_lines_carry_the_request_id_and_the_trace_the_caller_started() {
     let subscriber = tracing_subscriber::registry()
         .with(dispatch.layer())
         .with(json_lines(move || writer.clone(), &dispatch))
-        .with(spans(&provider, false, &dispatch));
+        .with(spans(&provider, Some(EnvFilter::new("info")), &dispatch));
 
     let forwarded = tracing::subscriber::with_default(subscriber, || {
         tracing::info!("outside any request");
@@ -97,8 +98,11 @@ fn json_lines_carry_the_request_id_and_the_trace_the_caller_started() {
 #[test]
 fn nothing_is_forwarded_outside_a_traced_span() {
     let provider = SdkTracerProvider::builder().build();
-    let subscriber =
-        tracing_subscriber::registry().with(spans(&provider, false, &DispatchSlot::default()));
+    let subscriber = tracing_subscriber::registry().with(spans(
+        &provider,
+        Some(EnvFilter::new("info")),
+        &DispatchSlot::default(),
+    ));
     let headers = tracing::subscriber::with_default(subscriber, trace_headers);
     assert!(headers.is_empty(), "{headers:?}");
 }
