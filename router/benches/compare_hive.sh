@@ -2,12 +2,15 @@
 # Runs the gateway benchmark against Hive Router in each deduplication mode, side by side:
 # Hive with logging at warn, and at info as the public benchmark's own configuration has it
 # (which writes a line per request), both interleaved with ours in one run.
-# Needs `hive_router` on PATH:
+# The load comes from wrk, as in the public benchmark (BENCH_LOAD=builtin for the bench's own
+# client). Needs `hive_router` and `wrk` on PATH:
 #   cargo install hive-router --version 0.2.19 --locked --features graphiql
+#   apt-get install wrk
 # MODES (default "off subgraph client"), BENCH_SECONDS, BENCH_ROUNDS and BENCH_CONCURRENCY
 # pass through; Hive reads router/benches/hive/<mode>.yaml (its log level set per instance).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+export BENCH_LOAD=${BENCH_LOAD:-wrk}
 base=${BENCH_SUBGRAPH_PORT_BASE:-4101}
 hive_port=${HIVE_PORT:-4200}
 mkdir -p target

@@ -41,6 +41,14 @@
 //!   info as the benchmark's own configuration has it), with the configurations in
 //!   `router/benches/hive/`.
 //!
+//! - `BENCH_LOAD=wrk`: send the load with wrk (`wrk -t2 --latency`, as the public benchmark
+//!   does) instead of the bench's own client (reqwest on this process's runtime). On the
+//!   2-core machine the load generator shares the cores with the routers, and wrk spends about
+//!   0.016 ms of CPU per request where the bench's client spends about 0.04, so with wrk more
+//!   of the machine goes to the router measured. wrk reports latency percentiles of its own
+//!   (from its histogram); a round with any non-2xx answer fails. Needs `wrk` on `PATH` and
+//!   `BENCH_SECONDS` (not `BENCH_REQUESTS`).
+//!
 //! - `BENCH_FLOOR=1`: also measure a process that answers every request at once with our
 //!   router's answer bytes (axum on hyper, as ours): no router can do better on this machine
 //!   with this load generator, since what it is left with is HTTP and the kernel's copies.
@@ -66,6 +74,142 @@ use fixture::FixtureSubgraph;
 use gateway_bench::{subgraph_data, TEST_QUERY, TOP_PRODUCTS, USERS};
 use serde_json_bytes::json;
 use support::{env_number, load_until, post, Until};
+
+/// What sends the load (`BENCH_LOAD`), each request with the same body.
+enum LoadGenerator {
+    /// The bench's own closed loop of reqwest clients.
+    Builtin {
+        client: reqwest::Client,
+        body: Bytes,
+    },
+    /// wrk, with a script that posts the body from a file.
+    Wrk { script: PathBuf },
+}
+
+/// What the load generator saw in a round.
+struct Load {
+    requests: usize,
+    requests_per_second: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+}
+
+impl LoadGenerator {
+    fn from_env(client: &reqwest::Client, body: &Bytes, target: &Path) -> Self {
+        match std::env::var("BENCH_LOAD").as_deref() {
+            Ok("wrk") => {
+                let body_file = target.join("gateway-bench-wrk-body.json");
+                std::fs::write(&body_file, body).unwrap();
+                let script = target.join("gateway-bench-wrk.lua");
+                let lua = format!(
+                    "local file = io.open({:?}, \"rb\")\nwrk.method = \"POST\"\n\
+                     wrk.headers[\"Content-Type\"] = \"application/json\"\n\
+                     wrk.body = file:read(\"*a\")\nfile:close()\n",
+                    body_file.display().to_string()
+                );
+                std::fs::write(&script, lua).unwrap();
+                LoadGenerator::Wrk { script }
+            }
+            Ok("builtin") | Err(_) => LoadGenerator::Builtin {
+                client: client.clone(),
+                body: body.clone(),
+            },
+            Ok(other) => panic!("BENCH_LOAD must be builtin or wrk, not {other:?}"),
+        }
+    }
+
+    fn name(&self) -> &'static str {
+        match self {
+            LoadGenerator::Builtin { .. } => "the bench's own client",
+            LoadGenerator::Wrk { .. } => "wrk -t2",
+        }
+    }
+
+    async fn run(&self, url: &str, concurrency: usize, until: Until) -> Load {
+        match self {
+            LoadGenerator::Builtin { client, body } => {
+                let (client, url, body) = (client.clone(), url.to_string(), body.clone());
+                let mut stats = load_until(concurrency, until, move || {
+                    let (client, url, body) = (client.clone(), url.clone(), body.clone());
+                    async move {
+                        post(&client, &url, body).await;
+                    }
+                })
+                .await;
+                Load {
+                    requests: stats.requests,
+                    requests_per_second: stats.requests_per_second(),
+                    p50_ms: stats.percentile_ms(0.50),
+                    p99_ms: stats.percentile_ms(0.99),
+                }
+            }
+            LoadGenerator::Wrk { script } => {
+                let Until::Elapsed(duration) = until else {
+                    panic!("BENCH_LOAD=wrk runs for BENCH_SECONDS, not BENCH_REQUESTS");
+                };
+                let mut command = Command::new("wrk");
+                command
+                    .args(["-t2", "--latency", "-c"])
+                    .arg(concurrency.to_string())
+                    .arg("-d")
+                    // wrk takes whole seconds (or minutes, hours).
+                    .arg(format!("{}s", duration.as_secs().max(1)))
+                    .arg("-s")
+                    .arg(script)
+                    .arg(url);
+                let output = tokio::task::spawn_blocking(move || command.output())
+                    .await
+                    .unwrap()
+                    .expect("wrk runs (BENCH_LOAD=wrk needs it on PATH)");
+                let report = String::from_utf8_lossy(&output.stdout);
+                assert!(output.status.success(), "wrk failed: {report}");
+                parse_wrk_report(&report)
+            }
+        }
+    }
+}
+
+/// Requests, rate and latency percentiles from wrk's `--latency` report; a round with answers
+/// other than 2xx fails (wrk counts them as requests).
+fn parse_wrk_report(report: &str) -> Load {
+    assert!(
+        !report.contains("Non-2xx"),
+        "answers other than 2xx: {report}"
+    );
+    let value_after = |label: &str| -> &str {
+        report
+            .lines()
+            .find_map(|line| line.trim().strip_prefix(label))
+            .unwrap_or_else(|| panic!("no {label:?} in wrk's report: {report}"))
+            .split_whitespace()
+            .next()
+            .unwrap()
+    };
+    let milliseconds = |value: &str| -> f64 {
+        let unit_at = value.find(|c: char| c.is_ascii_alphabetic()).unwrap();
+        let (number, unit) = value.split_at(unit_at);
+        let number: f64 = number.parse().unwrap();
+        match unit {
+            "us" => number / 1000.0,
+            "ms" => number,
+            "s" => number * 1000.0,
+            "m" => number * 60_000.0,
+            _ => panic!("a latency unit wrk does not print: {value}"),
+        }
+    };
+    let requests = report
+        .lines()
+        .find(|line| line.contains(" requests in "))
+        .and_then(|line| line.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no request count in wrk's report: {report}"));
+    Load {
+        requests,
+        requests_per_second: value_after("Requests/sec:").parse().unwrap(),
+        p50_ms: milliseconds(value_after("50%")),
+        p99_ms: milliseconds(value_after("99%")),
+    }
+}
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -337,9 +481,9 @@ async fn serve_subgraphs(fixtures: &Path, ports: &str, control_port: u16) {
 }
 
 async fn measure(
+    load: &LoadGenerator,
     client: &reqwest::Client,
     url: &str,
-    body: &Bytes,
     pid: Option<u32>,
     subgraphs: &Subgraphs,
     concurrency: usize,
@@ -348,17 +492,8 @@ async fn measure(
     let calls_before = subgraphs.calls(client).await;
     let cpu_before = pid.map(cpu_time);
     let subgraph_cpu_before = cpu_time(subgraphs.process.pid());
-    let mut stats = {
-        let (client, url, body) = (client.clone(), url.to_string(), body.clone());
-        load_until(concurrency, until, move || {
-            let (client, url, body) = (client.clone(), url.clone(), body.clone());
-            async move {
-                post(&client, &url, body).await;
-            }
-        })
-        .await
-    };
-    let requests = stats.requests as f64;
+    let sent = load.run(url, concurrency, until).await;
+    let requests = sent.requests as f64;
     let per_request = |amount: f64| amount / requests;
     let ms_per_request = |spent: Duration| per_request(spent.as_secs_f64() * 1000.0);
     let cpu_used = pid.zip(cpu_before).map(|(pid, (user, system))| {
@@ -381,10 +516,10 @@ async fn measure(
         .map(|(after, before)| after - before)
         .collect();
     Round {
-        requests_per_second: stats.requests_per_second(),
-        p50_ms: stats.percentile_ms(0.50),
-        p99_ms: stats.percentile_ms(0.99),
-        requests: stats.requests,
+        requests_per_second: sent.requests_per_second,
+        p50_ms: sent.p50_ms,
+        p99_ms: sent.p99_ms,
+        requests: sent.requests,
         cpu_ms_per_request: cpu_used.map(|(total, _)| total),
         system_ms_per_request: cpu_used.map(|(_, system)| system),
         peak_rss_mib: pid.map(peak_rss_mib),
@@ -587,6 +722,7 @@ async fn main() {
         let router = ChildProcess::start(&supergraph_path, mode, &client).await;
         checked_answer(&client, &router.url, &mode.registration()).await;
         let body = mode.body();
+        let load = LoadGenerator::from_env(&client, &body, &manifest.join("../target"));
         let (ours, answer) = checked_answer(&client, &router.url, &body).await;
         let size = answer.len();
         let mut compared = compared.clone();
@@ -612,7 +748,11 @@ async fn main() {
                 other.label
             );
         }
-        println!("\nmode {}: {size} bytes of response", mode.name());
+        println!(
+            "\nmode {}: {size} bytes of response, load from {}",
+            mode.name(),
+            load.name()
+        );
         // Ours, then the compared routers (the floor last).
         let routers: Vec<(&str, &str, Option<u32>)> =
             std::iter::once(("ours", router.url.as_str(), Some(router.pid())))
@@ -626,7 +766,7 @@ async fn main() {
         if !warmup.is_zero() {
             for &(_, url, _) in &routers {
                 let until = Until::Elapsed(warmup);
-                measure(&client, url, &body, None, &subgraphs, concurrency, until).await;
+                measure(&load, &client, url, None, &subgraphs, concurrency, until).await;
             }
         }
         let mut rounds_of: Vec<Vec<Round>> = routers.iter().map(|_| Vec::new()).collect();
@@ -636,7 +776,7 @@ async fn main() {
                 let index = (turn + round as usize - 1) % routers.len();
                 let (label, url, pid) = routers[index];
                 let measured =
-                    measure(&client, url, &body, pid, &subgraphs, concurrency, until).await;
+                    measure(&load, &client, url, pid, &subgraphs, concurrency, until).await;
                 measured.print(&format!("{label}, round {round}"));
                 rounds_of[index].push(measured);
             }

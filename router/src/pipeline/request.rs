@@ -36,7 +36,7 @@ pub(super) struct RawBody {
 }
 
 /// A member that must be a string: read straight into its final type, since the operation
-/// text can be large (the gateway benchmark's is 87 KB) and each copy of it on the way costs.
+/// text can be large and each copy of it on the way costs.
 /// Anything else is remembered as such, for a clear error.
 pub(super) enum Text<T> {
     String(T),
