@@ -49,6 +49,8 @@ pub struct AppState {
     /// Users whose older tokens are refused, read from the event bus (`auth.events_url`).
     pub revocations: Option<(Arc<Revocations>, Arc<dyn event_bus::EventBus>)>,
     pub client_dedupe: ClientDedupe,
+    /// JSON request bodies already read, by their bytes.
+    pub parsed_bodies: crate::pipeline::request::ParsedBodies,
     /// The published operations and APQ registrations.
     pub persisted: PersistedOperations,
     /// `None` when rate limits are off.
@@ -194,6 +196,7 @@ impl App {
             verifier,
             revocations,
             client_dedupe,
+            parsed_bodies: Default::default(),
             persisted,
             rate_limiter,
         });
@@ -332,7 +335,7 @@ fn cors_layer(origins: &[String]) -> Option<tower_http::cors::CorsLayer> {
 fn request_span(request: &http::Request<axum::body::Body>) -> tracing::Span {
     let request_id = request
         .headers()
-        .get("x-request-id")
+        .get(&web::server::REQUEST_ID)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
     let path = request.uri().path();

@@ -17,7 +17,7 @@ use std::sync::{LazyLock, Mutex};
 use std::time::Duration;
 
 use auth::Viewer;
-use http::HeaderMap;
+use http::{HeaderMap, HeaderName};
 
 const SERVICE: &str = "router";
 const MAX_DISTINCT: usize = 500;
@@ -52,8 +52,9 @@ pub struct RequestLabels {
 impl RequestLabels {
     /// Before anything is known: an anonymous client, no operation.
     pub fn new(headers: &HeaderMap) -> Self {
+        static CLIENT_NAME: HeaderName = HeaderName::from_static("apollographql-client-name");
         let client = headers
-            .get("apollographql-client-name")
+            .get(&CLIENT_NAME)
             .and_then(|v| v.to_str().ok())
             .map_or_else(|| "anonymous".to_string(), |name| CLIENTS.value(name));
         Self {

@@ -14,7 +14,7 @@ use http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 
 use bytes::Bytes;
 
-use crate::pipeline::request::{parse_get_query, parse_post_body, GraphQLRequest};
+use crate::pipeline::request::{parse_get_query, GraphQLRequest};
 use crate::pipeline::respond::GraphQLResponse;
 use crate::pipeline::uploads::{is_multipart, parse_multipart, UploadLimits};
 use crate::pipeline::{run_pipeline, PipelineError};
@@ -171,7 +171,7 @@ async fn graphql_post(
     let request = if multipart {
         parse_multipart(&headers, bytes, upload_limits).await
     } else {
-        parse_post_body(&headers, &bytes)
+        state.parsed_bodies.parse(&headers, &bytes)
     };
     match request {
         Ok(request) => run_request(state, request, &headers, modern).await,
@@ -247,14 +247,16 @@ async fn drain(stream: &mut axum::body::BodyDataStream, expected: usize) {
 /// Appends the caller's address to `x-forwarded-for`, which is forwarded to the subgraphs (the
 /// accounts service throttles logins per client address).
 fn with_forwarded_for(mut headers: HeaderMap, peer: Option<std::net::SocketAddr>) -> HeaderMap {
+    const X_FORWARDED_FOR: header::HeaderName = header::HeaderName::from_static("x-forwarded-for");
     if let Some(peer) = peer {
         let ip = peer.ip().to_string();
-        let value = match headers.get("x-forwarded-for").and_then(|v| v.to_str().ok()) {
+        let value = match headers.get(&X_FORWARDED_FOR).and_then(|v| v.to_str().ok()) {
             Some(existing) => format!("{existing}, {ip}"),
             None => ip,
         };
-        if let Ok(value) = HeaderValue::from_str(&value) {
-            headers.insert("x-forwarded-for", value);
+        // Taken whole: the address is not copied again.
+        if let Ok(value) = HeaderValue::try_from(value) {
+            headers.insert(X_FORWARDED_FOR, value);
         }
     }
     headers

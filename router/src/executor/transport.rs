@@ -13,7 +13,7 @@ use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 
 use apollo_compiler::response::{JsonMap, JsonValue};
-use http::HeaderMap;
+use http::{HeaderMap, HeaderName};
 use serde::Deserialize;
 use tracing::Instrument;
 
@@ -27,12 +27,19 @@ const MAX_RESPONSE_BYTES: usize = 64 * 1024 * 1024;
 
 /// Headers copied from the client request to every subgraph request that can change the
 /// answer: requests that differ in any of them never share a call or an execution.
-pub const IDENTITY_HEADERS: &[&str] = &["authorization", "x-forwarded-for"];
+/// Names, not strings: a header looked up or set by a string is parsed every time.
+pub static IDENTITY_HEADERS: [&HeaderName; 2] = [&AUTHORIZATION, &X_FORWARDED_FOR];
+static AUTHORIZATION: HeaderName = http::header::AUTHORIZATION;
+pub static X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
 
 /// Also forwarded: the request id, and the W3C trace context. A shared call carries the first
 /// caller's.
-const REQUEST_ID: &str = "x-request-id";
-const TRACE_CONTEXT_HEADERS: &[&str] = &["traceparent", "tracestate"];
+static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+static TRACE_CONTEXT_HEADERS: [HeaderName; 2] = [
+    HeaderName::from_static("traceparent"),
+    HeaderName::from_static("tracestate"),
+];
+static ROUTER_SECRET: HeaderName = HeaderName::from_static(web::server::ROUTER_SECRET_HEADER);
 
 /// The values of the [`IDENTITY_HEADERS`] in a client request, in that order.
 pub fn identity_header_values(headers: &HeaderMap) -> Vec<Option<http::HeaderValue>> {
@@ -408,27 +415,27 @@ impl Transport {
     fn forwarded_headers(
         &self,
         client_headers: &HeaderMap,
-    ) -> Vec<(&'static str, http::HeaderValue)> {
+    ) -> Vec<(HeaderName, http::HeaderValue)> {
         let traced = telemetry::trace_headers();
         let trace_headers = if traced.is_empty() {
             client_headers
         } else {
             &traced
         };
-        let from_client = ["authorization", REQUEST_ID]
-            .iter()
-            .filter_map(|name| Some((*name, client_headers.get(*name)?.clone())));
+        let from_client = [&AUTHORIZATION, &REQUEST_ID]
+            .into_iter()
+            .filter_map(|name| Some((name.clone(), client_headers.get(name)?.clone())));
         let address =
             crate::pipeline::rate_limit::client_address(client_headers, self.trusted_proxy_hops)
                 .and_then(|address| http::HeaderValue::from_str(address).ok())
-                .map(|address| ("x-forwarded-for", address));
+                .map(|address| (X_FORWARDED_FOR.clone(), address));
         let trace = TRACE_CONTEXT_HEADERS
             .iter()
-            .filter_map(|name| Some((*name, trace_headers.get(*name)?.clone())));
+            .filter_map(|name| Some((name.clone(), trace_headers.get(name)?.clone())));
         let secret = self
             .router_secret
             .iter()
-            .map(|value| (web::server::ROUTER_SECRET_HEADER, value.clone()));
+            .map(|value| (ROUTER_SECRET.clone(), value.clone()));
         from_client
             .chain(address)
             .chain(trace)
@@ -442,7 +449,7 @@ async fn send(
     endpoint: Arc<Endpoint>,
     body: Bytes,
     content_type: http::HeaderValue,
-    headers: Vec<(&'static str, http::HeaderValue)>,
+    headers: Vec<(HeaderName, http::HeaderValue)>,
 ) -> Result<RawAnswer, TransportError> {
     let permit = match &endpoint.breaker {
         Some(breaker) => Some(breaker.permit().ok_or(TransportError::CircuitOpen)?),
@@ -460,7 +467,7 @@ async fn call(
     endpoint: &Endpoint,
     body: Bytes,
     content_type: http::HeaderValue,
-    headers: Vec<(&'static str, http::HeaderValue)>,
+    headers: Vec<(HeaderName, http::HeaderValue)>,
 ) -> Result<RawAnswer, TransportError> {
     let mut request = http::Request::post(endpoint.uri.clone())
         .header(http::header::CONTENT_TYPE, content_type)

@@ -57,7 +57,7 @@ pub fn client_key(
 /// address as their `x-forwarded-for`.
 pub fn client_address(headers: &HeaderMap, trusted_proxy_hops: usize) -> Option<&str> {
     let forwarded: Vec<&str> = headers
-        .get_all("x-forwarded-for")
+        .get_all(&crate::executor::transport::X_FORWARDED_FOR)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
