@@ -133,11 +133,7 @@ impl ParsedBodies {
     }
 
     /// The request a POST body holds, as [`parse_post_body`], read once per distinct body.
-    pub fn parse(
-        &self,
-        headers: &HeaderMap,
-        body: &Bytes,
-    ) -> Result<GraphQLRequest, PipelineError> {
+    pub fn parse(&self, headers: &HeaderMap, body: &[u8]) -> Result<GraphQLRequest, PipelineError> {
         ensure_json(headers)?;
         if body.len() > MAX_CACHED_BODY {
             return parse_json_body(body);
@@ -146,7 +142,10 @@ impl ParsedBodies {
             return Ok(request);
         }
         let request = parse_json_body(body)?;
-        self.cache.insert(body.clone(), request.clone());
+        // A copy of its own: the body read may sit in a larger buffer, which the cache would
+        // otherwise keep whole.
+        self.cache
+            .insert(Bytes::copy_from_slice(body), request.clone());
         Ok(request)
     }
 
