@@ -247,7 +247,7 @@ async fn drain(stream: &mut axum::body::BodyDataStream, expected: usize) {
 /// Appends the caller's address to `x-forwarded-for`, which is forwarded to the subgraphs (the
 /// accounts service throttles logins per client address).
 fn with_forwarded_for(mut headers: HeaderMap, peer: Option<std::net::SocketAddr>) -> HeaderMap {
-    const X_FORWARDED_FOR: header::HeaderName = header::HeaderName::from_static("x-forwarded-for");
+    use crate::executor::transport::X_FORWARDED_FOR;
     if let Some(peer) = peer {
         let ip = peer.ip().to_string();
         let value = match headers.get(&X_FORWARDED_FOR).and_then(|v| v.to_str().ok()) {
@@ -256,7 +256,7 @@ fn with_forwarded_for(mut headers: HeaderMap, peer: Option<std::net::SocketAddr>
         };
         // Taken whole: the address is not copied again.
         if let Ok(value) = HeaderValue::try_from(value) {
-            headers.insert(X_FORWARDED_FOR, value);
+            headers.insert(X_FORWARDED_FOR.clone(), value);
         }
     }
     headers

@@ -32,9 +32,8 @@ pub static IDENTITY_HEADERS: [&HeaderName; 2] = [&AUTHORIZATION, &X_FORWARDED_FO
 static AUTHORIZATION: HeaderName = http::header::AUTHORIZATION;
 pub static X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
 
-/// Also forwarded: the request id, and the W3C trace context. A shared call carries the first
-/// caller's.
-static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+/// Also forwarded: the request id (`web::server::REQUEST_ID`), and the W3C trace context. A
+/// shared call carries the first caller's.
 static TRACE_CONTEXT_HEADERS: [HeaderName; 2] = [
     HeaderName::from_static("traceparent"),
     HeaderName::from_static("tracestate"),
@@ -422,7 +421,7 @@ impl Transport {
         } else {
             &traced
         };
-        let from_client = [&AUTHORIZATION, &REQUEST_ID]
+        let from_client = [&AUTHORIZATION, &web::server::REQUEST_ID]
             .into_iter()
             .filter_map(|name| Some((name.clone(), client_headers.get(name)?.clone())));
         let address =

@@ -132,7 +132,8 @@ impl ParsedBodies {
         }
     }
 
-    /// The request a POST body holds, as [`parse_post_body`], read once per distinct body.
+    /// The request a POST body holds: JSON only (multipart requests, with files, are read by
+    /// `uploads::parse_multipart`), read once per distinct body.
     pub fn parse(&self, headers: &HeaderMap, body: &[u8]) -> Result<GraphQLRequest, PipelineError> {
         ensure_json(headers)?;
         if body.len() > MAX_CACHED_BODY {
@@ -159,13 +160,6 @@ impl Default for ParsedBodies {
     fn default() -> Self {
         Self::new()
     }
-}
-
-/// The request a POST body holds: JSON only (multipart requests, with files, are read by
-/// `uploads::parse_multipart`).
-pub fn parse_post_body(headers: &HeaderMap, body: &[u8]) -> Result<GraphQLRequest, PipelineError> {
-    ensure_json(headers)?;
-    parse_json_body(body)
 }
 
 fn ensure_json(headers: &HeaderMap) -> Result<(), PipelineError> {
@@ -324,34 +318,29 @@ mod tests {
 
     #[test]
     fn non_string_query_is_a_bad_request() {
-        let headers = {
-            let mut h = HeaderMap::new();
-            h.insert(
-                http::header::CONTENT_TYPE,
-                "application/json".parse().unwrap(),
-            );
-            h
-        };
+        let bodies = ParsedBodies::new();
+        let headers = json_headers();
         for body in [
             &br#"{"query": 1}"#[..],
             br#"{"query": ["{ a }"]}"#,
             br#"{"query": {"text": "{ a }"}, "variables": {}}"#,
             br#"{"query": "{ a }", "operationName": true}"#,
         ] {
-            let err = parse_post_body(&headers, body).unwrap_err();
+            let err = bodies.parse(&headers, body).unwrap_err();
             assert!(
                 matches!(&err, PipelineError::BadRequest(m) if m.ends_with("must be a string")),
                 "{err:?}"
             );
         }
-        let escaped = parse_post_body(
-            &headers,
-            br#"{"query": "{ a(s: \"\u00e9\\n\") }", "operationName": null}"#,
-        )
-        .unwrap();
+        let escaped = bodies
+            .parse(
+                &headers,
+                br#"{"query": "{ a(s: \"\u00e9\\n\") }", "operationName": null}"#,
+            )
+            .unwrap();
         assert_eq!(escaped.query.as_deref(), Some("{ a(s: \"\u{e9}\\n\") }"));
         assert_eq!(escaped.operation_name, None);
-        let err = parse_post_body(&headers, b"{not json").unwrap_err();
+        let err = bodies.parse(&headers, b"{not json").unwrap_err();
         assert!(matches!(err, PipelineError::BadRequest(_)));
     }
 
