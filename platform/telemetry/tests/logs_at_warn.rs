@@ -1,28 +1,17 @@
-//! The process's subscriber (one per test binary: interest in a span is decided for every
-//! subscriber at once) with logs at `warn` and nothing exported.
+//! The process's subscriber with logs at `warn` and nothing exported.
 
-const CALLER: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+mod common;
 
 #[test]
 fn spans_no_log_line_shows_are_not_made_and_the_callers_trace_is_not_joined() {
-    std::env::set_var("RUST_LOG", "warn");
-    for unset in [
-        "OTEL_SDK_DISABLED",
-        "OTEL_EXPORTER_OTLP_ENDPOINT",
-        "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
-    ] {
-        std::env::remove_var(unset);
-    }
-    let _telemetry = telemetry::init("test", "info");
+    let _telemetry = common::init_without_collector("warn");
 
     let request = tracing::info_span!("request", request_id = "req-1");
     assert!(
         request.is_disabled(),
         "no log line shows it, nothing exports it"
     );
-    let mut headers = http::HeaderMap::new();
-    headers.insert("traceparent", CALLER.parse().unwrap());
-    telemetry::continue_trace(&request, &headers);
+    telemetry::continue_trace(&request, &common::caller_headers());
     let forwarded = request.in_scope(telemetry::trace_headers);
     // The router then passes the caller's own `traceparent` on.
     assert!(forwarded.is_empty(), "{forwarded:?}");
