@@ -12,30 +12,32 @@
 //! [`MAX_DISTINCT`] values and counts the rest as `other`: a client cannot grow the series
 //! without bound.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::{LazyLock, Mutex};
 use std::time::Duration;
 
 use auth::Viewer;
 use http::{HeaderMap, HeaderName};
+use metrics::{Counter, Histogram, SharedString};
 
 const SERVICE: &str = "router";
 const MAX_DISTINCT: usize = 500;
 
-/// A label whose values come from clients, capped.
-struct CappedLabel(Mutex<HashSet<String>>);
+/// A label whose values come from clients, capped. Each value is kept once and shared.
+struct CappedLabel(Mutex<HashSet<SharedString>>);
 
 impl CappedLabel {
-    fn value(&self, raw: &str) -> String {
+    fn value(&self, raw: &str) -> SharedString {
         let mut seen = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        if seen.contains(raw) {
-            return raw.to_string();
+        if let Some(value) = seen.get(raw) {
+            return value.clone();
         }
         if seen.len() >= MAX_DISTINCT || raw.len() > 100 {
-            return "other".into();
+            return SharedString::const_str("other");
         }
-        seen.insert(raw.to_string());
-        raw.to_string()
+        let value = SharedString::from_shared(raw.into());
+        seen.insert(value.clone());
+        value
     }
 }
 
@@ -45,8 +47,8 @@ static CLIENTS: LazyLock<CappedLabel> = LazyLock::new(|| CappedLabel(Mutex::new(
 
 /// What a request's series are labelled with, learnt as it goes through the pipeline.
 pub struct RequestLabels {
-    pub operation: String,
-    pub client: String,
+    pub operation: SharedString,
+    pub client: SharedString,
 }
 
 impl RequestLabels {
@@ -56,9 +58,11 @@ impl RequestLabels {
         let client = headers
             .get(&CLIENT_NAME)
             .and_then(|v| v.to_str().ok())
-            .map_or_else(|| "anonymous".to_string(), |name| CLIENTS.value(name));
+            .map_or(SharedString::const_str("anonymous"), |name| {
+                CLIENTS.value(name)
+            });
         Self {
-            operation: "unknown".into(),
+            operation: SharedString::const_str("unknown"),
             client,
         }
     }
@@ -77,19 +81,43 @@ impl RequestLabels {
     }
 }
 
+/// The series a request that ended well records to, by operation and then client, found in
+/// the recorder once: building a series' key and looking it up in the registry cost more than
+/// recording to it, on every request. Both labels are capped, as the registry's series are.
+type AnsweredSeries = HashMap<SharedString, HashMap<SharedString, (Histogram, Counter)>>;
+
+static ANSWERED: LazyLock<Mutex<AnsweredSeries>> = LazyLock::new(Default::default);
+
 /// One client request: how it ended and how long it took.
 pub fn record_request(labels: RequestLabels, error_code: Option<&str>, elapsed: Duration) {
     telemetry::metrics::handle();
-    let outcome = error_code.unwrap_or("ok").to_string();
-    if let Some(code) = error_code {
-        metrics::counter!("graphql_errors_total", "service" => SERVICE, "code" => code.to_string())
-            .increment(1);
-    }
-    metrics::histogram!("graphql_request_duration_seconds", "service" => SERVICE, "operation" => labels.operation.clone())
-        .record(elapsed.as_secs_f64());
+    let Some(code) = error_code else {
+        let mut operations = ANSWERED.lock().unwrap_or_else(|e| e.into_inner());
+        let (duration, requests) = operations
+            .entry(labels.operation.clone())
+            .or_default()
+            .entry(labels.client.clone())
+            .or_insert_with(|| {
+                (
+                    duration_histogram(labels.operation.clone()),
+                    metrics::counter!("graphql_requests_total", "service" => SERVICE,
+                        "operation" => labels.operation, "client" => labels.client, "outcome" => "ok"),
+                )
+            });
+        duration.record(elapsed.as_secs_f64());
+        requests.increment(1);
+        return;
+    };
+    metrics::counter!("graphql_errors_total", "service" => SERVICE, "code" => code.to_string())
+        .increment(1);
+    duration_histogram(labels.operation.clone()).record(elapsed.as_secs_f64());
     metrics::counter!("graphql_requests_total", "service" => SERVICE, "operation" => labels.operation,
-        "client" => labels.client, "outcome" => outcome)
+        "client" => labels.client, "outcome" => code.to_string())
     .increment(1);
+}
+
+fn duration_histogram(operation: SharedString) -> Histogram {
+    metrics::histogram!("graphql_request_duration_seconds", "service" => SERVICE, "operation" => operation)
 }
 
 /// One subgraph fetch (shared calls count for each caller).
@@ -131,5 +159,60 @@ pub fn record_serving_thread_connection(thread: usize, opened: bool) {
         gauge.increment(1.0);
     } else {
         gauge.decrement(1.0);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample(page: &str, series: &str) -> Option<f64> {
+        page.lines()
+            .find_map(|line| line.strip_prefix(series)?.trim().parse().ok())
+    }
+
+    fn labels(operation: &str, client: &str) -> RequestLabels {
+        let mut headers = HeaderMap::new();
+        headers.insert("apollographql-client-name", client.parse().unwrap());
+        let mut labels = RequestLabels::new(&headers);
+        labels.set_operation(Some(operation));
+        labels
+    }
+
+    #[test]
+    fn each_operation_client_and_outcome_counts_its_own_requests() {
+        let elapsed = Duration::from_millis(3);
+        record_request(labels("MetricsTestA", "web"), None, elapsed);
+        record_request(labels("MetricsTestA", "web"), None, elapsed);
+        record_request(labels("MetricsTestA", "app"), None, elapsed);
+        record_request(labels("MetricsTestB", "web"), None, elapsed);
+        record_request(
+            labels("MetricsTestA", "web"),
+            Some("BAD_USER_INPUT"),
+            elapsed,
+        );
+
+        let page = telemetry::metrics::handle().render();
+        let requests = |operation: &str, client: &str, outcome: &str| {
+            sample(
+                &page,
+                &format!(
+                    "graphql_requests_total{{service=\"router\",operation=\"{operation}\",client=\"{client}\",outcome=\"{outcome}\"}}"
+                ),
+            )
+        };
+        assert_eq!(requests("MetricsTestA", "web", "ok"), Some(2.0), "{page}");
+        assert_eq!(requests("MetricsTestA", "app", "ok"), Some(1.0), "{page}");
+        assert_eq!(requests("MetricsTestB", "web", "ok"), Some(1.0), "{page}");
+        assert_eq!(
+            requests("MetricsTestA", "web", "BAD_USER_INPUT"),
+            Some(1.0),
+            "{page}"
+        );
+        let timed = sample(
+            &page,
+            "graphql_request_duration_seconds_count{service=\"router\",operation=\"MetricsTestA\"}",
+        );
+        assert_eq!(timed, Some(4.0), "{page}");
     }
 }

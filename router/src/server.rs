@@ -249,17 +249,38 @@ async fn drain(stream: &mut axum::body::BodyDataStream, expected: usize) {
 fn with_forwarded_for(mut headers: HeaderMap, peer: Option<std::net::SocketAddr>) -> HeaderMap {
     use crate::executor::transport::X_FORWARDED_FOR;
     if let Some(peer) = peer {
-        let ip = peer.ip().to_string();
+        let address = address_value(peer.ip());
         let value = match headers.get(&X_FORWARDED_FOR).and_then(|v| v.to_str().ok()) {
-            Some(existing) => format!("{existing}, {ip}"),
-            None => ip,
+            Some(existing) => {
+                let address = address.to_str().expect("an address is text");
+                HeaderValue::try_from(format!("{existing}, {address}")).ok()
+            }
+            None => Some(address),
         };
-        // Taken whole: the address is not copied again.
-        if let Ok(value) = HeaderValue::try_from(value) {
+        if let Some(value) = value {
             headers.insert(X_FORWARDED_FOR.clone(), value);
         }
     }
     headers
+}
+
+/// A caller's address as a header value. Formatting it was most of what appending it cost, and
+/// the same few addresses come again and again (a load balancer's, each keep-alive
+/// connection's), so each thread keeps the last one it formatted.
+fn address_value(ip: std::net::IpAddr) -> HeaderValue {
+    thread_local! {
+        static LAST: std::cell::RefCell<Option<(std::net::IpAddr, HeaderValue)>> =
+            const { std::cell::RefCell::new(None) };
+    }
+    LAST.with_borrow_mut(|last| match last {
+        Some((cached, value)) if *cached == ip => value.clone(),
+        _ => {
+            let value =
+                HeaderValue::try_from(ip.to_string()).expect("an address is a valid header value");
+            *last = Some((ip, value.clone()));
+            value
+        }
+    })
 }
 
 async fn run_request(

@@ -8,14 +8,17 @@
 //! consumers' `events_handled_total`, `events_retried_total`, `events_dead_lettered_total` and
 //! `events_lag_seconds` (from an event's occurrence to its handling) by topic and group.
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::OnceLock;
+use std::sync::{Arc, Mutex, OnceLock};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use axum::extract::MatchedPath;
 use axum::response::{IntoResponse, Response};
+use http::StatusCode;
+use metrics::{Counter, Histogram};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 
 /// Latency buckets in seconds: 1 ms to 30 s.
@@ -77,15 +80,19 @@ pub fn render() -> Response {
 /// Counts requests by route and status and times them, for `service`
 /// (`http_requests_total`, `http_request_duration_seconds`). A tower layer rather than an axum
 /// `from_fn` middleware, which boxes its inner service and its future on every request.
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 pub struct TrackHttpLayer {
     service: &'static str,
+    series: Arc<HttpSeries>,
 }
 
 impl TrackHttpLayer {
     pub fn new(service: &'static str) -> Self {
         handle();
-        Self { service }
+        Self {
+            service,
+            series: Arc::default(),
+        }
     }
 }
 
@@ -95,8 +102,37 @@ impl<S> tower_layer::Layer<S> for TrackHttpLayer {
     fn layer(&self, inner: S) -> TrackHttp<S> {
         TrackHttp {
             service: self.service,
+            series: self.series.clone(),
             inner,
         }
+    }
+}
+
+/// Each route's counter and histogram by status, found in the recorder once: building a
+/// series' key and looking it up in the registry cost more than recording to it, on every
+/// request. A service has few routes and answers with few statuses, so the map stays small.
+#[derive(Default)]
+struct HttpSeries(Mutex<HashMap<String, HashMap<u16, RouteSeries>>>);
+
+/// A route's request counter (of one status) and its duration histogram.
+type RouteSeries = (Counter, Histogram);
+
+impl HttpSeries {
+    fn record(&self, service: &'static str, route: &str, status: StatusCode, elapsed: Duration) {
+        let mut routes = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if !routes.contains_key(route) {
+            routes.insert(route.to_string(), HashMap::new());
+        }
+        let by_status = routes.get_mut(route).expect("inserted above");
+        let (requests, duration) = by_status.entry(status.as_u16()).or_insert_with(|| {
+            let route = route.to_string();
+            (
+                metrics::counter!("http_requests_total", "service" => service, "route" => route.clone(), "status" => status.as_str().to_string()),
+                metrics::histogram!("http_request_duration_seconds", "service" => service, "route" => route),
+            )
+        });
+        requests.increment(1);
+        duration.record(elapsed.as_secs_f64());
     }
 }
 
@@ -104,6 +140,7 @@ impl<S> tower_layer::Layer<S> for TrackHttpLayer {
 #[derive(Clone)]
 pub struct TrackHttp<S> {
     service: &'static str,
+    series: Arc<HttpSeries>,
     inner: S,
 }
 
@@ -120,14 +157,12 @@ where
     }
 
     fn call(&mut self, request: http::Request<B>) -> Self::Future {
-        let route = request
-            .extensions()
-            .get::<MatchedPath>()
-            .map_or_else(|| "unmatched".to_string(), |p| p.as_str().to_string());
+        let route = request.extensions().get::<MatchedPath>().cloned();
         TrackedResponse {
             inner: self.inner.call(request),
             service: self.service,
-            route: Some(route),
+            series: Some(self.series.clone()),
+            route,
             started: Instant::now(),
         }
     }
@@ -139,7 +174,9 @@ pin_project_lite::pin_project! {
         #[pin]
         inner: F,
         service: &'static str,
-        route: Option<String>,
+        // Taken when recorded.
+        series: Option<Arc<HttpSeries>>,
+        route: Option<MatchedPath>,
         started: Instant,
     }
 }
@@ -153,14 +190,61 @@ where
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
         let result = std::task::ready!(this.inner.poll(cx));
-        if let (Ok(response), Some(route)) = (&result, this.route.take()) {
-            let service = *this.service;
-            let status = response.status().as_str().to_string();
-            metrics::counter!("http_requests_total", "service" => service, "route" => route.clone(), "status" => status)
-                .increment(1);
-            metrics::histogram!("http_request_duration_seconds", "service" => service, "route" => route)
-                .record(this.started.elapsed().as_secs_f64());
+        if let (Ok(response), Some(series)) = (&result, this.series.take()) {
+            let route = this.route.as_ref().map_or("unmatched", MatchedPath::as_str);
+            series.record(
+                this.service,
+                route,
+                response.status(),
+                this.started.elapsed(),
+            );
         }
         Poll::Ready(result)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::routing::get;
+    use tower::ServiceExt;
+
+    use super::*;
+
+    /// The value of one sample on the rendered page, by its name and labels as written there.
+    fn sample(page: &str, series: &str) -> Option<f64> {
+        page.lines()
+            .find_map(|line| line.strip_prefix(series)?.trim().parse().ok())
+    }
+
+    #[tokio::test]
+    async fn each_route_and_status_counts_its_own_requests() {
+        let app = axum::Router::new()
+            .route("/found", get(|| async { "yes" }))
+            .route("/gone", get(|| async { StatusCode::GONE }))
+            .layer(TrackHttpLayer::new("track-http-test"));
+        for path in ["/found", "/found", "/gone", "/nowhere"] {
+            let request = http::Request::get(path)
+                .body(axum::body::Body::empty())
+                .unwrap();
+            app.clone().oneshot(request).await.unwrap();
+        }
+
+        let page = handle().render();
+        let count = |route: &str, status: &str| {
+            sample(
+                &page,
+                &format!(
+                    "http_requests_total{{service=\"track-http-test\",route=\"{route}\",status=\"{status}\"}}"
+                ),
+            )
+        };
+        assert_eq!(count("/found", "200"), Some(2.0), "{page}");
+        assert_eq!(count("/gone", "410"), Some(1.0), "{page}");
+        assert_eq!(count("/found", "410"), None, "{page}");
+        let timed = sample(
+            &page,
+            "http_request_duration_seconds_count{service=\"track-http-test\",route=\"/found\"}",
+        );
+        assert_eq!(timed, Some(2.0), "{page}");
     }
 }
