@@ -132,9 +132,15 @@ pub fn record_fetch(subgraph: &str, error_code: Option<&'static str>, elapsed: D
     }
 }
 
+/// A prepared operation found in the cache, or not (every request: the two series' handles are
+/// found in the recorder once).
 pub fn record_plan_cache(hit: bool) {
-    metrics::counter!("router_plan_cache_total", "result" => if hit { "hit" } else { "miss" })
-        .increment(1);
+    static RESULTS: LazyLock<[Counter; 2]> = LazyLock::new(|| {
+        telemetry::metrics::handle();
+        ["miss", "hit"]
+            .map(|result| metrics::counter!("router_plan_cache_total", "result" => result))
+    });
+    RESULTS[usize::from(hit)].increment(1);
 }
 
 /// The estimated cost of each operation run (demand control), for setting a maximum from data.
@@ -214,5 +220,31 @@ mod tests {
             "graphql_request_duration_seconds_count{service=\"router\",operation=\"MetricsTestA\"}",
         );
         assert_eq!(timed, Some(4.0), "{page}");
+    }
+
+    #[test]
+    fn plan_cache_hits_and_misses_count_apart() {
+        let page = || telemetry::metrics::handle().render();
+        let count = |page: &str, result: &str| {
+            sample(
+                page,
+                &format!("router_plan_cache_total{{result=\"{result}\"}}"),
+            )
+            .unwrap_or(0.0)
+        };
+        let before = page();
+        record_plan_cache(true);
+        record_plan_cache(true);
+        record_plan_cache(false);
+        let after = page();
+        // Other tests in this binary prepare operations too: at least these.
+        assert!(
+            count(&after, "hit") - count(&before, "hit") >= 2.0,
+            "{after}"
+        );
+        assert!(
+            count(&after, "miss") - count(&before, "miss") >= 1.0,
+            "{after}"
+        );
     }
 }
