@@ -119,20 +119,26 @@ type RouteSeries = (Counter, Histogram);
 
 impl HttpSeries {
     fn record(&self, service: &'static str, route: &str, status: StatusCode, elapsed: Duration) {
+        let record = |(requests, duration): &RouteSeries| {
+            requests.increment(1);
+            duration.record(elapsed.as_secs_f64());
+        };
         let mut routes = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        if !routes.contains_key(route) {
-            routes.insert(route.to_string(), HashMap::new());
+        if let Some(series) = routes.get(route).and_then(|s| s.get(&status.as_u16())) {
+            return record(series);
         }
-        let by_status = routes.get_mut(route).expect("inserted above");
-        let (requests, duration) = by_status.entry(status.as_u16()).or_insert_with(|| {
-            let route = route.to_string();
-            (
-                metrics::counter!("http_requests_total", "service" => service, "route" => route.clone(), "status" => status.as_str().to_string()),
-                metrics::histogram!("http_request_duration_seconds", "service" => service, "route" => route),
-            )
-        });
-        requests.increment(1);
-        duration.record(elapsed.as_secs_f64());
+        let route = route.to_string();
+        let series = routes
+            .entry(route.clone())
+            .or_default()
+            .entry(status.as_u16())
+            .or_insert_with(|| {
+                (
+                    metrics::counter!("http_requests_total", "service" => service, "route" => route.clone(), "status" => status.as_str().to_string()),
+                    metrics::histogram!("http_request_duration_seconds", "service" => service, "route" => route),
+                )
+            });
+        record(series);
     }
 }
 
