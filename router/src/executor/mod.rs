@@ -4,6 +4,7 @@
 
 pub mod breaker;
 pub mod canonical;
+mod connection;
 pub mod entities;
 mod errors;
 mod fetch;

@@ -9,8 +9,6 @@ use std::time::Duration;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
 use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::TokioExecutor;
 
 use apollo_compiler::response::{JsonMap, JsonValue};
 use http::{HeaderMap, HeaderName};
@@ -18,6 +16,7 @@ use serde::Deserialize;
 use tracing::Instrument;
 
 use super::breaker::CircuitBreaker;
+use super::connection::{CallError, Connections};
 use super::value::Value;
 use crate::config::RouterConfig;
 use crate::inflight::{HashedKey, Inflight};
@@ -57,7 +56,7 @@ pub enum TransportError {
     #[error("the request timed out")]
     Timeout,
     #[error("the subgraph could not be reached")]
-    Connect(#[source] hyper_util::client::legacy::Error),
+    Connect(#[source] Box<dyn std::error::Error + Send + Sync>),
     /// The subgraph's TLS certificate did not verify (against the system's roots and
     /// `subgraph_ca_file`), or the handshake failed.
     #[error("the subgraph's TLS certificate was refused: {0}")]
@@ -157,6 +156,10 @@ struct Endpoint {
     name: Arc<str>,
     /// Parsed once: parsing on every request showed in profiles.
     uri: http::Uri,
+    /// What a request names: the path (origin form), and the host in `Host`.
+    path: http::Uri,
+    host: http::HeaderValue,
+    connections: Connections,
     timeout: Duration,
     /// Whether identical in-flight query requests share one call.
     dedupe: bool,
@@ -183,24 +186,18 @@ struct RawAnswer {
 /// A shared call's result: the answer parsed once, for every waiter.
 type CallResult = Result<Arc<SubgraphResponse>, Arc<TransportError>>;
 
-/// hyper's pooled client, used directly: a request costs less than through a wrapper. Plain
-/// `http://` subgraphs and `https://` ones (rustls) alike.
-type HttpClient = Client<hyper_rustls::HttpsConnector<HttpConnector>, Full<Bytes>>;
-
 thread_local! {
     /// Which serving thread this is (see [`crate::config::HttpConfig::threads`]); 0 elsewhere.
     static SERVING_THREAD: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
 }
 
 /// Marks the current thread as serving thread `index`: its subgraph calls use connections of
-/// its own, made and driven on its runtime.
+/// its own, made and driven on its runtime (see [`super::connection`]).
 pub fn set_serving_thread(index: usize) {
     SERVING_THREAD.with(|thread| thread.set(index));
 }
 
 pub struct Transport {
-    /// One pool per serving thread: a connection is driven by the runtime that made it.
-    clients: Vec<HttpClient>,
     /// `x-router-secret` for every subgraph request, when configured.
     router_secret: Option<http::HeaderValue>,
     /// Proxies in front of the router, for the client address the subgraphs get.
@@ -215,6 +212,15 @@ impl Transport {
         urls: &HashMap<String, String>,
         config: &RouterConfig,
     ) -> Result<Self, InvalidSubgraphUrl> {
+        let mut connector = HttpConnector::new();
+        connector.set_nodelay(true);
+        // `https://` URLs need the connector to leave the scheme check to TLS.
+        connector.enforce_http(false);
+        let connector = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_tls_config(tls_config(config)?)
+            .https_or_http()
+            .enable_http1()
+            .wrap_connector(connector);
         let endpoints = urls
             .iter()
             .map(|(name, url)| {
@@ -223,14 +229,39 @@ impl Transport {
                     .get(name)
                     .and_then(|s| s.url.as_deref())
                     .unwrap_or(url);
-                let uri = url.parse::<http::Uri>().map_err(|e| InvalidSubgraphUrl {
+                let invalid = |reason: String| InvalidSubgraphUrl {
                     subgraph: name.clone(),
                     url: url.to_string(),
-                    reason: e.to_string(),
-                })?;
+                    reason,
+                };
+                let uri = url
+                    .parse::<http::Uri>()
+                    .map_err(|e| invalid(e.to_string()))?;
+                let (Some(authority), Some(_)) = (uri.authority(), uri.scheme()) else {
+                    return Err(invalid(
+                        "a subgraph URL is absolute: scheme and host".into(),
+                    ));
+                };
+                let host = http::HeaderValue::from_str(authority.as_str())
+                    .map_err(|e| invalid(e.to_string()))?;
+                let path = uri
+                    .path_and_query()
+                    .map_or("/", |p| p.as_str())
+                    .parse::<http::Uri>()
+                    .map_err(|e| invalid(e.to_string()))?;
                 let endpoint = Endpoint {
                     name: Arc::from(name.as_str()),
                     uri,
+                    path,
+                    host,
+                    connections: Connections::new(
+                        connector.clone(),
+                        config.http.serving_threads(),
+                        512,
+                        // Below the subgraphs' idle limit, so a reused connection is never one
+                        // they close.
+                        web::client::POOL_IDLE_TIMEOUT,
+                    ),
                     timeout: config.subgraph_timeout(name),
                     dedupe: config.subgraph_dedupe(name),
                     breaker: config.circuit_breaker.enabled.then(|| {
@@ -243,43 +274,17 @@ impl Transport {
                 Ok((name.clone(), Arc::new(endpoint)))
             })
             .collect::<Result<_, _>>()?;
-        let mut connector = HttpConnector::new();
-        connector.set_nodelay(true);
-        // `https://` URLs need the connector to leave the scheme check to TLS.
-        connector.enforce_http(false);
-        let connector = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_tls_config(tls_config(config)?)
-            .https_or_http()
-            .enable_http1()
-            .wrap_connector(connector);
-        let clients = (0..config.http.serving_threads())
-            .map(|_| {
-                Client::builder(TokioExecutor::new())
-                    .pool_max_idle_per_host(512)
-                    // Below the subgraphs' idle limit, so a reused connection is never one they
-                    // close.
-                    .pool_idle_timeout(web::client::POOL_IDLE_TIMEOUT)
-                    .build(connector.clone())
-            })
-            .collect();
         let router_secret = config.subgraph_secret.as_deref().and_then(|secret| {
             let mut value = http::HeaderValue::from_str(secret).ok()?;
             value.set_sensitive(true);
             Some(value)
         });
         Ok(Self {
-            clients,
             router_secret,
             trusted_proxy_hops: config.rate_limits.trusted_proxy_hops,
             endpoints,
             inflight: Inflight::new(),
         })
-    }
-
-    /// The current serving thread's pool.
-    fn client(&self) -> HttpClient {
-        let thread = SERVING_THREAD.with(std::cell::Cell::get);
-        self.clients[thread.min(self.clients.len() - 1)].clone()
     }
 
     /// Whether calls to `subgraph` are paused by its circuit breaker.
@@ -365,7 +370,7 @@ impl Transport {
         let body = Bytes::from(body);
         let headers = self.forwarded_headers(client_headers);
         if !(shareable && endpoint.dedupe) {
-            let answer = send(self.client(), endpoint.clone(), body, content_type, headers).await?;
+            let answer = send(endpoint.clone(), body, content_type, headers).await?;
             return parse_answer(&answer);
         }
         // What the subgraph is sent, not what the client sent: two clients whose forged
@@ -385,7 +390,7 @@ impl Transport {
             body: body.clone(),
             headers: identity,
         });
-        let call = send(self.client(), endpoint.clone(), body, content_type, headers);
+        let call = send(endpoint.clone(), body, content_type, headers);
         // The answer is parsed once, inside the shared call: its waiters go on to their next
         // fetch at once (and together, so they share that one too) instead of each parsing it
         // first. The last waiter takes the parsed answer, the others copy it.
@@ -444,7 +449,6 @@ impl Transport {
 }
 
 async fn send(
-    client: HttpClient,
     endpoint: Arc<Endpoint>,
     body: Bytes,
     content_type: http::HeaderValue,
@@ -454,7 +458,7 @@ async fn send(
         Some(breaker) => Some(breaker.permit().ok_or(TransportError::CircuitOpen)?),
         None => None,
     };
-    let answer = call(client, &endpoint, body, content_type, headers).await;
+    let answer = call(&endpoint, body, content_type, headers).await;
     if let Some(permit) = permit {
         permit.record(matches!(&answer, Ok(a) if !a.status.is_server_error()));
     }
@@ -462,51 +466,70 @@ async fn send(
 }
 
 async fn call(
-    client: HttpClient,
     endpoint: &Endpoint,
     body: Bytes,
     content_type: http::HeaderValue,
     headers: Vec<(HeaderName, http::HeaderValue)>,
 ) -> Result<RawAnswer, TransportError> {
-    let mut request = http::Request::post(endpoint.uri.clone())
-        .header(http::header::CONTENT_TYPE, content_type)
-        .header(
-            http::header::ACCEPT,
-            "application/graphql-response+json, application/json",
-        )
-        .body(Full::new(body))
-        .expect("a request from a valid URI and static headers builds");
-    for (name, value) in headers {
-        request.headers_mut().insert(name, value);
-    }
-    let call = async {
-        let response = client.request(request).await.map_err(connect_error)?;
-        let status = response.status();
-        let declared = response
-            .headers()
-            .get(http::header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<u64>().ok());
-        if declared.is_some_and(|len| len > MAX_RESPONSE_BYTES as u64) {
-            return Err(TransportError::TooLarge(MAX_RESPONSE_BYTES));
+    let make_request = || {
+        let mut request = http::Request::post(endpoint.path.clone())
+            .header(http::header::HOST, endpoint.host.clone())
+            .header(http::header::CONTENT_TYPE, content_type.clone())
+            .header(
+                http::header::ACCEPT,
+                "application/graphql-response+json, application/json",
+            )
+            .body(Full::new(body.clone()))
+            .expect("a request from a valid URI and static headers builds");
+        for (name, value) in &headers {
+            request.headers_mut().insert(name, value.clone());
         }
-        // A body of one chunk is taken without a copy.
-        let body = Limited::new(response.into_body(), MAX_RESPONSE_BYTES)
-            .collect()
-            .await
-            .map_err(|e| {
-                if e.is::<LengthLimitError>() {
-                    TransportError::TooLarge(MAX_RESPONSE_BYTES)
-                } else {
-                    TransportError::ReadBody(e)
-                }
-            })?
-            .to_bytes();
-        Ok(RawAnswer { status, body })
+        request
     };
-    tokio::time::timeout(endpoint.timeout, call)
+    let thread = SERVING_THREAD.with(std::cell::Cell::get);
+    // Boxed: the call holds the connection's read state, and the futures around it (a fetch
+    // is boxed by the executor) would otherwise copy it each time they move.
+    let call = Box::pin(endpoint.connections.call(
+        thread,
+        &endpoint.uri,
+        make_request,
+        read_answer,
+    ));
+    match tokio::time::timeout(endpoint.timeout, call).await {
+        Err(_elapsed) => Err(TransportError::Timeout),
+        Ok(Ok(answer)) => Ok(answer),
+        Ok(Err(CallError::Answer(error))) => Err(error),
+        Ok(Err(CallError::Connect(error))) => Err(connect_error(error)),
+        Ok(Err(CallError::Http(error))) => Err(connect_error(error.into())),
+    }
+}
+
+/// Reads a subgraph's answer whole, up to [`MAX_RESPONSE_BYTES`].
+async fn read_answer(
+    response: http::Response<hyper::body::Incoming>,
+) -> Result<RawAnswer, TransportError> {
+    let status = response.status();
+    let declared = response
+        .headers()
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|len| len > MAX_RESPONSE_BYTES as u64) {
+        return Err(TransportError::TooLarge(MAX_RESPONSE_BYTES));
+    }
+    // A body of one chunk is taken without a copy.
+    let body = Limited::new(response.into_body(), MAX_RESPONSE_BYTES)
+        .collect()
         .await
-        .unwrap_or(Err(TransportError::Timeout))
+        .map_err(|e| {
+            if e.is::<LengthLimitError>() {
+                TransportError::TooLarge(MAX_RESPONSE_BYTES)
+            } else {
+                TransportError::ReadBody(e)
+            }
+        })?
+        .to_bytes();
+    Ok(RawAnswer { status, body })
 }
 
 fn parse_answer(answer: &RawAnswer) -> Result<SubgraphResponse, TransportError> {
@@ -522,8 +545,8 @@ fn parse_answer(answer: &RawAnswer) -> Result<SubgraphResponse, TransportError> 
 }
 
 /// A failed connection, told apart when TLS refused the subgraph's certificate.
-fn connect_error(error: hyper_util::client::legacy::Error) -> TransportError {
-    match std::error::Error::source(&error).and_then(tls_failure) {
+fn connect_error(error: Box<dyn std::error::Error + Send + Sync>) -> TransportError {
+    match tls_failure(&*error) {
         Some(tls) => TransportError::Tls(tls.to_string()),
         None => TransportError::Connect(error),
     }
