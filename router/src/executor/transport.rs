@@ -16,7 +16,7 @@ use serde::Deserialize;
 use tracing::Instrument;
 
 use super::breaker::CircuitBreaker;
-use super::connection::{CallError, Connections};
+use super::connection::{CallError, Connections, Write};
 use super::value::Value;
 use crate::config::RouterConfig;
 use crate::inflight::{HashedKey, Inflight};
@@ -370,7 +370,14 @@ impl Transport {
         let body = Bytes::from(body);
         let headers = self.forwarded_headers(client_headers);
         if !(shareable && endpoint.dedupe) {
-            let answer = send(endpoint.clone(), body, content_type, headers).await?;
+            let answer = send(
+                endpoint.clone(),
+                Write::NextTurn,
+                body,
+                content_type,
+                headers,
+            )
+            .await?;
             return parse_answer(&answer);
         }
         // What the subgraph is sent, not what the client sent: two clients whose forged
@@ -390,7 +397,8 @@ impl Transport {
             body: body.clone(),
             headers: identity,
         });
-        let call = send(endpoint.clone(), body, content_type, headers);
+        // The shared call is a task of its own (see `Inflight::run`).
+        let call = send(endpoint.clone(), Write::AtOnce, body, content_type, headers);
         // The answer is parsed once, inside the shared call: its waiters go on to their next
         // fetch at once (and together, so they share that one too) instead of each parsing it
         // first. The last waiter takes the parsed answer, the others copy it.
@@ -450,6 +458,7 @@ impl Transport {
 
 async fn send(
     endpoint: Arc<Endpoint>,
+    write: Write,
     body: Bytes,
     content_type: http::HeaderValue,
     headers: Vec<(HeaderName, http::HeaderValue)>,
@@ -458,7 +467,7 @@ async fn send(
         Some(breaker) => Some(breaker.permit().ok_or(TransportError::CircuitOpen)?),
         None => None,
     };
-    let answer = call(&endpoint, body, content_type, headers).await;
+    let answer = call(&endpoint, write, body, content_type, headers).await;
     if let Some(permit) = permit {
         permit.record(matches!(&answer, Ok(a) if !a.status.is_server_error()));
     }
@@ -467,6 +476,7 @@ async fn send(
 
 async fn call(
     endpoint: &Endpoint,
+    write: Write,
     body: Bytes,
     content_type: http::HeaderValue,
     headers: Vec<(HeaderName, http::HeaderValue)>,
@@ -491,6 +501,7 @@ async fn call(
     // is boxed by the executor) would otherwise copy it each time they move.
     let call = Box::pin(endpoint.connections.call(
         thread,
+        write,
         &endpoint.uri,
         make_request,
         read_answer,
