@@ -239,7 +239,7 @@ impl Transport {
                     .map_err(|e| invalid(e.to_string()))?;
                 let (Some(authority), Some(_)) = (uri.authority(), uri.scheme()) else {
                     return Err(invalid(
-                        "a subgraph URL is absolute: scheme and host".into(),
+                        "it needs a scheme and a host, as in http://host:4001/graphql".into(),
                     ));
                 };
                 let host = http::HeaderValue::from_str(authority.as_str())
@@ -597,5 +597,31 @@ fn own_error(shared: &TransportError) -> TransportError {
         | TransportError::SharedCallFailed(_) => {
             TransportError::SharedCallFailed(shared.to_string())
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_subgraph_url_without_a_scheme_or_host_is_refused_at_start() {
+        let config = RouterConfig::default();
+        for url in ["localhost:4001", "/graphql"] {
+            let urls = HashMap::from([("products".to_string(), url.to_string())]);
+            let error = Transport::new(&urls, &config).err().expect("refused");
+            assert!(
+                error.to_string().contains("needs a scheme and a host"),
+                "{url}: {error}"
+            );
+        }
+        let urls = HashMap::from([(
+            "products".to_string(),
+            "http://127.0.0.1:4001/graphql?x=1".to_string(),
+        )]);
+        let transport = Transport::new(&urls, &config).expect("accepted");
+        let endpoint = &transport.endpoints["products"];
+        assert_eq!(endpoint.path, "/graphql?x=1");
+        assert_eq!(endpoint.host, "127.0.0.1:4001");
     }
 }
