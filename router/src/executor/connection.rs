@@ -142,18 +142,25 @@ impl Connections {
         if answer.is_ok() && !connection.ended && connection.sender.is_ready() {
             connection.idle_since = Instant::now();
             let mut idle = idle.lock().unwrap_or_else(|e| e.into_inner());
-            // The oldest are the first to pass the idle timeout: drop them rather than keep
-            // them open until they are reached.
-            let expired = idle
-                .iter()
-                .take_while(|c| c.idle_since.elapsed() >= self.idle_timeout)
-                .count();
-            idle.drain(..expired);
+            self.drop_expired(&mut idle);
             if idle.len() < self.max_idle {
                 idle.push(connection);
             }
         }
         answer
+    }
+
+    /// Closes the idle connections that passed the idle timeout. Run now and then (see
+    /// `Transport::new`): a subgraph that no call reaches any more would otherwise hold them
+    /// open, closed at its end, until one does.
+    pub(super) fn close_expired(&self) {
+        for idle in &self.idle {
+            self.drop_expired(&mut idle.lock().unwrap_or_else(|e| e.into_inner()));
+        }
+    }
+
+    fn drop_expired(&self, idle: &mut Vec<Connection>) {
+        idle.retain(|c| c.idle_since.elapsed() < self.idle_timeout);
     }
 
     async fn connect<E>(&self, uri: &http::Uri) -> Result<Connection, CallError<E>> {
@@ -521,6 +528,16 @@ mod tests {
             .call(0, Write::NextTurn, &subgraph.uri, request, read)
             .await;
         assert_eq!(&answer.unwrap()[..], b"1.1");
+    }
+
+    #[tokio::test]
+    async fn idle_connections_past_the_timeout_are_closed_without_waiting_for_a_call() {
+        let subgraph = subgraph(After::KeepOpen, None).await;
+        let connections = connections(Duration::ZERO);
+        assert_eq!(call(&connections, &subgraph.uri).await, "1.1");
+        connections.close_expired();
+        let closed = tokio::time::timeout(LONG, subgraph.closed.notified()).await;
+        assert!(closed.is_ok(), "the subgraph saw its connection closed");
     }
 
     #[tokio::test]

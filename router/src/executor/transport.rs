@@ -221,7 +221,7 @@ impl Transport {
             .https_or_http()
             .enable_http1()
             .wrap_connector(connector);
-        let endpoints = urls
+        let endpoints: HashMap<String, Arc<Endpoint>> = urls
             .iter()
             .map(|(name, url)| {
                 let url = config
@@ -274,6 +274,11 @@ impl Transport {
                 Ok((name.clone(), Arc::new(endpoint)))
             })
             .collect::<Result<_, _>>()?;
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(close_expired_connections(
+                endpoints.values().map(Arc::downgrade).collect(),
+            ));
+        }
         let router_secret = config.subgraph_secret.as_deref().and_then(|secret| {
             let mut value = http::HeaderValue::from_str(secret).ok()?;
             value.set_sensitive(true);
@@ -453,6 +458,23 @@ impl Transport {
             .chain(trace)
             .chain(secret)
             .collect()
+    }
+}
+
+/// Every idle timeout, closes the subgraph connections idle past it, until the transport is
+/// dropped.
+async fn close_expired_connections(endpoints: Vec<std::sync::Weak<Endpoint>>) {
+    let mut ticks = tokio::time::interval(web::client::POOL_IDLE_TIMEOUT);
+    loop {
+        ticks.tick().await;
+        let mut alive = false;
+        for endpoint in endpoints.iter().filter_map(std::sync::Weak::upgrade) {
+            alive = true;
+            endpoint.connections.close_expired();
+        }
+        if !alive {
+            return;
+        }
     }
 }
 
