@@ -416,13 +416,18 @@ mod tests {
         Connections::new(connector, 1, 8, idle_timeout)
     }
 
-    async fn call(connections: &Connections, uri: &http::Uri) -> String {
-        let request = || {
+    /// Builds the test's request to `uri`, for [`Connections::call`].
+    fn request_to(uri: &http::Uri) -> impl Fn() -> http::Request<Full<Bytes>> + '_ {
+        || {
             http::Request::post("/graphql")
                 .header(http::header::HOST, uri.authority().unwrap().as_str())
                 .body(Full::new(Bytes::from_static(b"{}")))
                 .unwrap()
-        };
+        }
+    }
+
+    async fn call(connections: &Connections, uri: &http::Uri) -> String {
+        let request = request_to(uri);
         let read = |response: http::Response<hyper::body::Incoming>| async move {
             let body = response.into_body().collect().await?.to_bytes();
             Ok::<_, hyper::Error>(String::from_utf8(body.to_vec()).unwrap())
@@ -504,13 +509,6 @@ mod tests {
         let subgraph = subgraph(After::KeepOpen, None).await;
         let connections = connections(LONG);
         let other_task_ran = Arc::new(AtomicBool::new(false));
-        let authority = subgraph.uri.authority().unwrap().as_str().to_string();
-        let request = || {
-            http::Request::post("/graphql")
-                .header(http::header::HOST, authority.as_str())
-                .body(Full::new(Bytes::from_static(b"{}")))
-                .unwrap()
-        };
         let read = |response: http::Response<hyper::body::Incoming>| {
             let other_task_ran = other_task_ran.clone();
             let flag = other_task_ran.clone();
@@ -525,7 +523,13 @@ mod tests {
             }
         };
         let answer = connections
-            .call(0, Write::NextTurn, &subgraph.uri, request, read)
+            .call(
+                0,
+                Write::NextTurn,
+                &subgraph.uri,
+                request_to(&subgraph.uri),
+                read,
+            )
             .await;
         assert_eq!(&answer.unwrap()[..], b"1.1");
     }

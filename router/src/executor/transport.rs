@@ -1,6 +1,6 @@
-//! Sending one GraphQL request to one subgraph: a shared keep-alive HTTP client, per-subgraph
-//! URL and timeout, identical in-flight query requests sharing one call, and a typed error for
-//! everything that can go wrong on the way.
+//! Sending one GraphQL request to one subgraph: its keep-alive connections (`connection.rs`),
+//! per-subgraph URL and timeout, identical in-flight query requests sharing one call, and a
+//! typed error for everything that can go wrong on the way.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -192,7 +192,7 @@ thread_local! {
 }
 
 /// Marks the current thread as serving thread `index`: its subgraph calls use connections of
-/// its own, made and driven on its runtime (see [`super::connection`]).
+/// its own, made and driven on its runtime (see `connection.rs`).
 pub fn set_serving_thread(index: usize) {
     SERVING_THREAD.with(|thread| thread.set(index));
 }
