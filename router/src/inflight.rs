@@ -7,6 +7,11 @@
 //! every time its work is: fifty requests waiting on one execution were each polled at every
 //! subgraph answer it read, and the work waited behind them. Now the callers are woken once,
 //! with the result. Used for subgraph requests and for client operations.
+//!
+//! The task lives on the runtime of the caller that started it. A serving thread that stops
+//! (the router shutting down) drops its runtime's tasks once its own connections are done, and
+//! with them work that callers on other threads may still wait for: each of those runs its own
+//! work instead of failing.
 
 use std::future::Future;
 use std::hash::{BuildHasher, Hash, Hasher};
@@ -40,9 +45,17 @@ impl<K> Hash for HashedKey<K> {
     }
 }
 
-/// A call in flight: its result (`None` when the work panicked), held weakly, so that work
-/// every caller has left is dropped; the id tells this call from a later one under the key.
-type Running<V> = (u64, WeakShared<BoxFuture<'static, Option<V>>>);
+/// A call in flight: its result, held weakly, so that work every caller has left is dropped;
+/// the id tells this call from a later one under the key.
+type Running<V> = (u64, WeakShared<BoxFuture<'static, Result<V, Lost>>>);
+
+/// Why a call's work gave no value.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Lost {
+    Panicked,
+    /// Its task was dropped with its runtime.
+    Dropped,
+}
 
 pub struct Inflight<K, V: Clone> {
     calls: Mutex<FxHashMap<HashedKey<K>, Running<V>>>,
@@ -65,17 +78,19 @@ where
     }
 
     /// Runs `work`, or waits for the work already running under an equal key. `None` when the
-    /// work panicked (every waiter sees it).
-    pub async fn run<F>(self: &Arc<Self>, key: HashedKey<K>, work: F) -> Option<V>
+    /// work panicked (every waiter sees it). `work` makes the work's future: a caller that
+    /// waited for work whose task was dropped with its runtime makes and runs its own.
+    pub async fn run<W, F>(self: &Arc<Self>, key: HashedKey<K>, work: W) -> Option<V>
     where
+        W: FnOnce() -> F,
         F: Future<Output = V> + Send + 'static,
     {
-        let shared = {
+        let (shared, own_work) = {
             let mut calls = self.calls.lock().unwrap_or_else(|e| e.into_inner());
             match calls.get(&key).and_then(|(_, running)| running.upgrade()) {
                 Some(running) => {
                     self.joined.fetch_add(1, Ordering::Relaxed);
-                    running
+                    (running, Some(work))
                 }
                 None => {
                     let id = self.next_id.fetch_add(1, Ordering::Relaxed);
@@ -89,7 +104,7 @@ where
                     // and when it ends, and a subgraph fetch's is about 9 KB (callgrind: the
                     // copies were a sixth of the instructions of a request whose every fetch
                     // was shared).
-                    let work = work.boxed();
+                    let work = work().boxed();
                     let task = tokio::spawn(
                         async move {
                             let value = AssertUnwindSafe(work).catch_unwind().await.ok();
@@ -104,19 +119,28 @@ where
                         _entry: entry(),
                     };
                     let shared = async move {
-                        let value = task.await.ok().flatten();
+                        let ended = match task.await {
+                            Ok(Some(value)) => Ok(value),
+                            Ok(None) => Err(Lost::Panicked),
+                            Err(error) if error.is_cancelled() => Err(Lost::Dropped),
+                            Err(_) => Err(Lost::Panicked),
+                        };
                         drop(abandoned);
-                        value
+                        ended
                     }
                     .boxed()
                     .shared();
                     let weak = shared.downgrade().expect("a new shared future is pending");
                     calls.insert(key, (id, weak));
-                    shared
+                    (shared, None)
                 }
             }
         };
-        shared.await
+        match (shared.await, own_work) {
+            (Ok(value), _) => Some(value),
+            (Err(Lost::Dropped), Some(work)) => AssertUnwindSafe(work()).catch_unwind().await.ok(),
+            (Err(_), _) => None,
+        }
     }
 
     /// How many callers so far shared a call another caller started.
@@ -208,7 +232,7 @@ mod tests {
             let (inflight, runs, mut released) = (inflight.clone(), runs.clone(), released.clone());
             tokio::spawn(async move {
                 inflight
-                    .run(HashedKey::new(key), async move {
+                    .run(HashedKey::new(key), move || async move {
                         let _ = released.wait_for(|r| *r).await;
                         runs.fetch_add(1, Ordering::SeqCst)
                     })
@@ -234,7 +258,7 @@ mod tests {
             let inflight = inflight.clone();
             tokio::spawn(async move {
                 inflight
-                    .run(HashedKey::new(1), async move {
+                    .run(HashedKey::new(1), move || async move {
                         let _ = released.wait_for(|r| *r).await;
                         7
                     })
@@ -244,7 +268,7 @@ mod tests {
         until(|| inflight.waiters(1) == 1).await;
         let second = {
             let inflight = inflight.clone();
-            tokio::spawn(async move { inflight.run(HashedKey::new(1), async { 0 }).await })
+            tokio::spawn(async move { inflight.run(HashedKey::new(1), || async { 0 }).await })
         };
         until(|| inflight.waiters(1) == 2).await;
         first.abort();
@@ -253,7 +277,7 @@ mod tests {
         assert_eq!(second.await.unwrap(), Some(7));
 
         let panicked = inflight
-            .run(HashedKey::new(2), async { panic!("work failed") })
+            .run(HashedKey::new(2), || async { panic!("work failed") })
             .await;
         assert_eq!(panicked, None);
         assert!(inflight.is_empty());
@@ -274,7 +298,7 @@ mod tests {
             let (inflight, held) = (inflight.clone(), Held(dropped.clone()));
             tokio::spawn(async move {
                 inflight
-                    .run(HashedKey::new(1), async move {
+                    .run(HashedKey::new(1), move || async move {
                         let _held = held;
                         std::future::pending::<u8>().await
                     })
@@ -286,6 +310,39 @@ mod tests {
         assert!(only.await.unwrap_err().is_cancelled());
         assert!(inflight.is_empty());
         until(|| dropped.load(Ordering::SeqCst) == 1).await;
-        assert_eq!(inflight.run(HashedKey::new(1), async { 3 }).await, Some(3));
+        assert_eq!(
+            inflight.run(HashedKey::new(1), || async { 3 }).await,
+            Some(3)
+        );
+    }
+
+    #[tokio::test]
+    async fn a_waiter_runs_its_own_work_when_the_shared_work_is_dropped_with_its_runtime() {
+        let inflight = Inflight::<u8, u8>::new();
+        // Another serving thread's runtime, on which the first caller starts the work.
+        let other = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .build()
+            .unwrap();
+        let first = {
+            let inflight = inflight.clone();
+            other.spawn(async move {
+                inflight
+                    .run(HashedKey::new(1), std::future::pending::<u8>)
+                    .await
+            })
+        };
+        until(|| inflight.waiters(1) == 1).await;
+        let waiter = {
+            let inflight = inflight.clone();
+            tokio::spawn(async move { inflight.run(HashedKey::new(1), || async { 8 }).await })
+        };
+        until(|| inflight.waiters(1) == 2).await;
+        // That thread stops serving: its runtime drops its tasks, the shared work's with them.
+        other.shutdown_background();
+        assert_eq!(waiter.await.unwrap(), Some(8));
+        assert!(first.await.unwrap_err().is_cancelled());
+        assert!(inflight.is_empty());
+        assert_eq!(inflight.joined(), 1);
     }
 }

@@ -402,14 +402,15 @@ impl Transport {
             body: body.clone(),
             headers: identity,
         });
-        // The shared call is a task of its own (see `Inflight::run`).
-        let call = send(endpoint.clone(), Write::AtOnce, body, content_type, headers);
-        // The answer is parsed once, inside the shared call: its waiters go on to their next
-        // fetch at once (and together, so they share that one too) instead of each parsing it
-        // first. The last waiter takes the parsed answer, the others copy it.
+        // The shared call is a task of its own (see `Inflight::run`). The answer is parsed
+        // once, inside it: its waiters go on to their next fetch at once (and together, so they
+        // share that one too) instead of each parsing it first. The last waiter takes the
+        // parsed answer, the others copy it.
+        let endpoint = endpoint.clone();
         let shared = self
             .inflight
-            .run(key, async move {
+            .run(key, move || async move {
+                let call = send(endpoint, Write::AtOnce, body, content_type, headers);
                 let answer = call.await.map_err(Arc::new)?;
                 parse_answer(&answer).map(Arc::new).map_err(Arc::new)
             })

@@ -91,7 +91,7 @@ pub async fn execute_deduplicated(
     let state = state.clone();
     let headers = headers.clone();
     // Queries carry no files (see `uploads`).
-    let execution = async move {
+    let execution = move || async move {
         execute_operation(&state, &prepared, &variables, &Uploads::default(), &headers).await
     };
     dedupe

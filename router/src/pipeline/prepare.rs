@@ -265,7 +265,7 @@ pub async fn prepare_operation(
     let key = HashedKey::new((query.clone(), operation_name.clone()));
     let preparation = {
         let (state, query) = (state.clone(), query.clone());
-        async move {
+        move || async move {
             tokio::task::spawn_blocking(move || {
                 state.preparer.prepare_operation_with_cache(
                     &state.supergraph,
