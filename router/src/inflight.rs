@@ -6,7 +6,8 @@
 //! is the work aborted. A task of its own because the callers of a shared future are woken
 //! every time its work is: fifty requests waiting on one execution were each polled at every
 //! subgraph answer it read, and the work waited behind them. Now the callers are woken once,
-//! with the result. Used for subgraph requests and for client operations.
+//! with the result. Used for subgraph requests, for client operations and for preparing
+//! operations.
 //!
 //! The task lives on the runtime of the caller that started it. A serving thread that stops
 //! (the router shutting down) drops its runtime's tasks once its own connections are done, and
